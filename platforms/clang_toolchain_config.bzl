@@ -1,0 +1,200 @@
+"""A Clang/LLD 19 C toolchain configuration, for the host or for the freestanding kernel target.
+
+Every tool is named by an absolute, version-pinned path (checked by //platforms:host_tools.bzl),
+so the build never depends on what PATH holds. The two flavours differ only in flags:
+  host          Linux user space, glibc headers, linked as a PIE.
+  freestanding  no libc, no red zone, no SIMD state: code that runs in the kernel.
+"""
+
+load(
+    "@bazel_tools//tools/cpp:cc_toolchain_config_lib.bzl",
+    "feature",
+    "flag_group",
+    "flag_set",
+    "tool_path",
+    "with_feature_set",
+)
+load("@bazel_tools//tools/build_defs/cc:action_names.bzl", "ACTION_NAMES")
+
+LLVM = "/usr/lib/llvm-19"
+CLANG_BUILTIN_INCLUDE = LLVM + "/lib/clang/19/include"
+
+_COMPILE_ACTIONS = [
+    ACTION_NAMES.assemble,
+    ACTION_NAMES.preprocess_assemble,
+    ACTION_NAMES.c_compile,
+    ACTION_NAMES.cpp_compile,
+    ACTION_NAMES.cpp_header_parsing,
+    ACTION_NAMES.cpp_module_compile,
+]
+
+_LINK_ACTIONS = [
+    ACTION_NAMES.cpp_link_executable,
+    ACTION_NAMES.cpp_link_dynamic_library,
+    ACTION_NAMES.cpp_link_nodeps_dynamic_library,
+]
+
+# Flags that make outputs independent of where the checkout and the output base live, and of
+# the date: the same sources give a bit-identical object, wherever they are built.
+_REPRODUCIBLE_COMPILE_FLAGS = [
+    "-no-canonical-prefixes",
+    "-fdebug-compilation-dir=.",
+    "-ffile-prefix-map=/proc/self/cwd=.",
+    "-Wno-builtin-macro-redefined",
+    "-D__DATE__=\"redacted\"",
+    "-D__TIMESTAMP__=\"redacted\"",
+    "-D__TIME__=\"redacted\"",
+]
+
+_WARNING_FLAGS = [
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-Wno-unused-parameter",
+]
+
+_HOST_COMPILE_FLAGS = [
+    "--target=x86_64-linux-gnu",
+    "-nostdinc",
+    "-isystem",
+    CLANG_BUILTIN_INCLUDE,
+    "-isystem",
+    "/usr/include/x86_64-linux-gnu",
+    "-isystem",
+    "/usr/include",
+    "-fPIC",
+    "-fno-omit-frame-pointer",
+    "-std=gnu11",
+]
+
+_HOST_LINK_FLAGS = [
+    "--target=x86_64-linux-gnu",
+    "-fuse-ld=lld",
+    "--ld-path=/usr/bin/ld.lld-19",
+    "-Wl,--build-id=none",
+    "-lpthread",
+    "-lm",
+]
+
+# Kernel code: no libc headers or libraries, no red zone (interrupts would clobber it), no SSE or
+# x87 state (the kernel never saves it), no stack protector or PIC machinery to set up.
+_FREESTANDING_COMPILE_FLAGS = [
+    "--target=x86_64-unknown-none-elf",
+    "-ffreestanding",
+    "-nostdinc",
+    "-isystem",
+    CLANG_BUILTIN_INCLUDE,
+    "-fno-stack-protector",
+    "-fno-pic",
+    "-fno-pie",
+    "-mno-red-zone",
+    "-mno-mmx",
+    "-mno-sse",
+    "-mno-sse2",
+    "-mno-avx",
+    "-mno-80387",
+    "-mcmodel=kernel",
+    "-fno-omit-frame-pointer",
+    "-fno-asynchronous-unwind-tables",
+    "-std=gnu11",
+]
+
+# Linking goes through clang with a Linux target; a -none-elf target would hand linking to gcc.
+_FREESTANDING_LINK_FLAGS = [
+    "--target=x86_64-linux-gnu",
+    "-fuse-ld=lld",
+    "--ld-path=/usr/bin/ld.lld-19",
+    "-nostdlib",
+    "-static",
+    "-no-pie",
+    "-Wl,--build-id=none",
+    "-Wl,-z,max-page-size=4096",
+    "-Wl,--no-dynamic-linker",
+]
+
+def _impl(ctx):
+    freestanding = ctx.attr.flavour == "freestanding"
+    compile_flags = _FREESTANDING_COMPILE_FLAGS if freestanding else _HOST_COMPILE_FLAGS
+    link_flags = _FREESTANDING_LINK_FLAGS if freestanding else _HOST_LINK_FLAGS
+    builtin_includes = [CLANG_BUILTIN_INCLUDE]
+    if not freestanding:
+        builtin_includes += ["/usr/include/x86_64-linux-gnu", "/usr/include"]
+
+    tool_paths = [
+        tool_path(name = "gcc", path = "/usr/bin/clang-19"),
+        tool_path(name = "ld", path = "/usr/bin/ld.lld-19"),
+        tool_path(name = "ar", path = "/usr/bin/llvm-ar-19"),
+        tool_path(name = "cpp", path = "/usr/bin/clang-cpp-19"),
+        tool_path(name = "nm", path = "/usr/bin/llvm-nm-19"),
+        tool_path(name = "objcopy", path = "/usr/bin/llvm-objcopy-19"),
+        tool_path(name = "objdump", path = "/usr/bin/llvm-objdump-19"),
+        tool_path(name = "strip", path = "/usr/bin/llvm-strip-19"),
+        tool_path(name = "gcov", path = "/bin/false"),
+        tool_path(name = "dwp", path = "/bin/false"),
+    ]
+
+    features = [
+        feature(name = "supports_pic", enabled = not freestanding),
+        feature(name = "supports_start_end_lib", enabled = False),
+        feature(name = "dbg"),
+        feature(name = "opt"),
+        feature(name = "fastbuild"),
+        feature(
+            name = "default_compile_flags",
+            enabled = True,
+            flag_sets = [
+                flag_set(
+                    actions = _COMPILE_ACTIONS,
+                    flag_groups = [flag_group(
+                        flags = compile_flags + _REPRODUCIBLE_COMPILE_FLAGS + _WARNING_FLAGS,
+                    )],
+                ),
+                flag_set(
+                    actions = _COMPILE_ACTIONS,
+                    flag_groups = [flag_group(flags = ["-g", "-O0"])],
+                    with_features = [with_feature_set(features = ["dbg"])],
+                ),
+                flag_set(
+                    actions = _COMPILE_ACTIONS,
+                    flag_groups = [flag_group(flags = ["-g1", "-O1"])],
+                    with_features = [with_feature_set(features = ["fastbuild"])],
+                ),
+                flag_set(
+                    actions = _COMPILE_ACTIONS,
+                    flag_groups = [flag_group(flags = ["-O2", "-DNDEBUG"])],
+                    with_features = [with_feature_set(features = ["opt"])],
+                ),
+            ],
+        ),
+        feature(
+            name = "default_link_flags",
+            enabled = True,
+            flag_sets = [flag_set(
+                actions = _LINK_ACTIONS,
+                flag_groups = [flag_group(flags = link_flags)],
+            )],
+        ),
+    ]
+
+    return cc_common.create_cc_toolchain_config_info(
+        ctx = ctx,
+        features = features,
+        cxx_builtin_include_directories = builtin_includes,
+        toolchain_identifier = "clang19-" + ctx.attr.flavour,
+        host_system_name = "x86_64-linux-gnu",
+        target_system_name = "x86_64-unknown-none-elf" if freestanding else "x86_64-linux-gnu",
+        target_cpu = "k8",
+        target_libc = "none" if freestanding else "glibc",
+        compiler = "clang",
+        abi_version = "none" if freestanding else "glibc",
+        abi_libc_version = "none" if freestanding else "glibc",
+        tool_paths = tool_paths,
+    )
+
+clang_toolchain_config = rule(
+    implementation = _impl,
+    attrs = {
+        "flavour": attr.string(mandatory = True, values = ["host", "freestanding"]),
+    },
+    provides = [CcToolchainConfigInfo],
+)
