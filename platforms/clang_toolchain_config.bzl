@@ -106,7 +106,6 @@ _FREESTANDING_LINK_FLAGS = [
     "--ld-path=/usr/bin/ld.lld-19",
     "-nostdlib",
     "-static",
-    "-no-pie",
     "-Wl,--build-id=none",
     "-Wl,-z,max-page-size=4096",
     "-Wl,--no-dynamic-linker",

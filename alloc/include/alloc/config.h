@@ -1,0 +1,81 @@
+/*
+ * alloc/config.h - compile-time settings of the heap allocator library.
+ *
+ * Every setting is a macro guarded by #ifndef, so a build can override it on the command line
+ * (-DALLOC_POISON_FREE_BYTE=0x6b) or, for settings that do not fit on a command line (such as
+ * ALLOC_ASSERT), by defining ALLOC_CONFIG_HEADER to the name of a header that is included first:
+ *
+ *     copts = ["-DALLOC_CONFIG_HEADER=\"kernel/alloc_config.h\""]
+ *
+ * Per-heap runtime choices (strategy, poisoning on/off, the error hook) are not here: they are
+ * passed to alloc_heap_init() in struct alloc_config, see alloc/heap.h.
+ */
+#ifndef ALLOC_CONFIG_H
+#define ALLOC_CONFIG_H
+
+#ifdef ALLOC_CONFIG_HEADER
+#include ALLOC_CONFIG_HEADER
+#endif
+
+/*
+ * ALLOC_ASSERT(cond, msg): checks an internal invariant of the allocator that no caller input can
+ * break (a broken one means memory corruption the error hook could not report, or a bug here).
+ * msg is a string literal "function: reason". The default traps; the kernel maps it to panic(),
+ * host tests may map it to abort() after printing msg.
+ */
+#ifndef ALLOC_ASSERT
+#define ALLOC_ASSERT(cond, msg)                                                                    \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            __builtin_trap();                                                                      \
+    } while (0)
+#endif
+
+/*
+ * ALLOC_POISON_FREE_BYTE: the byte written over the payload of a block when it is freed, on a
+ * heap initialised with ALLOC_FLAG_POISON_ON_FREE. alloc_heap_check() then verifies that free
+ * blocks still hold it and reports ALLOC_ERR_WRITE_AFTER_FREE otherwise, so a dangling pointer
+ * shows.
+ */
+#ifndef ALLOC_POISON_FREE_BYTE
+#define ALLOC_POISON_FREE_BYTE 0xdd
+#endif
+
+/*
+ * ALLOC_POISON_ALLOC_BYTE: the byte written over a freshly allocated payload on a heap
+ * initialised with ALLOC_FLAG_POISON_ON_ALLOC (never for alloc_calloc(), which zeroes), so a read
+ * of uninitialised memory shows.
+ */
+#ifndef ALLOC_POISON_ALLOC_BYTE
+#define ALLOC_POISON_ALLOC_BYTE 0xcd
+#endif
+
+/*
+ * ALLOC_DEFAULT_FLAGS: the flags used when alloc_heap_init() is given no struct alloc_config.
+ * 0 means no poisoning.
+ */
+#ifndef ALLOC_DEFAULT_FLAGS
+#define ALLOC_DEFAULT_FLAGS 0u
+#endif
+
+/*
+ * ALLOC_QUICK_MAX_SIZE: the default (TLSF) strategy keeps recently freed blocks whose payload is
+ * at most this many bytes in small per-size LIFO caches ("quick lists") and hands them out again
+ * without splitting or coalescing. Must be a multiple of 16; 0 disables the caches at compile
+ * time. A heap can also disable them at runtime with ALLOC_FLAG_NO_QUICK_CACHE.
+ */
+#ifndef ALLOC_QUICK_MAX_SIZE
+#define ALLOC_QUICK_MAX_SIZE 512
+#endif
+
+/*
+ * ALLOC_QUICK_BIN_LIMIT: the most blocks one quick list holds; a free beyond that goes straight
+ * to the TLSF lists. The caches are bounded (at most ALLOC_QUICK_MAX_SIZE / 16 lists of this
+ * many blocks) and are flushed back into the coalesced free lists whenever an allocation cannot
+ * otherwise be satisfied, so they cost no memory that a request could need.
+ */
+#ifndef ALLOC_QUICK_BIN_LIMIT
+#define ALLOC_QUICK_BIN_LIMIT 16
+#endif
+
+#endif /* ALLOC_CONFIG_H */

@@ -1,0 +1,84 @@
+/* x86_64 instructions the kernel needs, as static inline functions. This is the only place that
+ * writes inline assembly; everything else calls these. */
+#ifndef KERNEL_ARCH_X86_64_CPU_H
+#define KERNEL_ARCH_X86_64_CPU_H
+
+#include <stdint.h>
+
+static inline void cpu_outb(uint16_t port, uint8_t value) {
+    __asm__ volatile("outb %0, %1" : : "a"(value), "Nd"(port));
+}
+
+static inline uint8_t cpu_inb(uint16_t port) {
+    uint8_t value;
+    __asm__ volatile("inb %1, %0" : "=a"(value) : "Nd"(port));
+    return value;
+}
+
+static inline void cpu_outl(uint16_t port, uint32_t value) {
+    __asm__ volatile("outl %0, %1" : : "a"(value), "Nd"(port));
+}
+
+static inline uint64_t cpu_rdtsc(void) {
+    uint32_t low, high;
+    __asm__ volatile("rdtsc" : "=a"(low), "=d"(high));
+    return ((uint64_t)high << 32) | low;
+}
+
+static inline uint64_t cpu_read_cr2(void) {
+    uint64_t value;
+    __asm__ volatile("mov %%cr2, %0" : "=r"(value));
+    return value;
+}
+
+static inline uint64_t cpu_read_cr3(void) {
+    uint64_t value;
+    __asm__ volatile("mov %%cr3, %0" : "=r"(value));
+    return value;
+}
+
+static inline void cpu_write_cr3(uint64_t value) {
+    __asm__ volatile("mov %0, %%cr3" : : "r"(value) : "memory");
+}
+
+static inline void cpu_invlpg(uint64_t virtual_address) {
+    __asm__ volatile("invlpg (%0)" : : "r"(virtual_address) : "memory");
+}
+
+static inline uint64_t cpu_read_rflags(void) {
+    uint64_t rflags;
+    __asm__ volatile("pushfq; popq %0" : "=r"(rflags));
+    return rflags;
+}
+
+static inline void cpu_disable_interrupts(void) {
+    __asm__ volatile("cli" : : : "memory");
+}
+
+static inline void cpu_enable_interrupts(void) {
+    __asm__ volatile("sti" : : : "memory");
+}
+
+static inline void cpu_pause(void) {
+    __asm__ volatile("pause");
+}
+
+static inline void cpu_breakpoint(void) {
+    __asm__ volatile("int3");
+}
+
+static inline uint64_t cpu_read_rsp(void) {
+    uint64_t rsp;
+    __asm__ volatile("mov %%rsp, %0" : "=r"(rsp));
+    return rsp;
+}
+
+static inline __attribute__((noreturn)) void cpu_halt_forever(void) {
+    for (;;) {
+        __asm__ volatile("cli; hlt");
+    }
+}
+
+#define CPU_RFLAGS_INTERRUPT_ENABLE (1u << 9)
+
+#endif

@@ -1,0 +1,25 @@
+/* printf-style formatting for the kernel, without libc: the kernel's log and panic messages are
+ * built here. Pure code, tested on the host (kernel/lib/format_test.c).
+ *
+ * Conversions: %d %i %u %x %X %p %s %c %%, with an optional '0' flag, a field width, and the
+ * length modifiers l, ll, z. Strings are left-justified in their width (log columns line up);
+ * numbers are right-justified. Anything else is copied through as written so a bad format string
+ * shows in the output instead of reading a wrong argument. */
+#ifndef KERNEL_LIB_FORMAT_H
+#define KERNEL_LIB_FORMAT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* Receives formatted output in pieces. */
+typedef void (*format_sink)(void *ctx, const char *bytes, size_t len);
+
+/* Formats into sink; returns the number of bytes produced. */
+size_t format_va(format_sink sink, void *ctx, const char *format, va_list args);
+
+/* Formats into buffer[0, size), always NUL-terminated when size > 0; returns the length the whole
+ * output would have had (as snprintf), so a return value >= size means it was cut short. */
+size_t format_string(char *buffer, size_t size, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,30 @@
+/* The kernel's serial log. Every line reads
+ *     [0042] INFO  heap: initialised [0x8000000, 0x83e8000)
+ * a sequence number (the order is the only clock that means the same under TCG and on hardware),
+ * a level, then the message. The last line of a run is a summary (log_summary) that a test or a
+ * human reads at a glance. */
+#ifndef KERNEL_LOG_H
+#define KERNEL_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_PANIC };
+
+void log_message(enum log_level level, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+void log_message_va(enum log_level level, const char *format, va_list args);
+
+#define log_debug(...) log_message(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...)  log_message(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_message(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_message(LOG_ERROR, __VA_ARGS__)
+
+/* Counts a named in-kernel check and logs "check <name>: ok|FAILED <detail>". Returns passed. */
+_Bool log_check(_Bool passed, const char *name, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Logs the final line: "summary: checks=N failed=M warnings=W errors=E verdict=PASS|FAIL".
+ * Returns true when no check failed and no error was logged. */
+_Bool log_summary(void);
+
+#endif

@@ -1,0 +1,14 @@
+/* Ending a run under QEMU: the isa-debug-exit device turns a byte written to its port into
+ * QEMU's exit status, (value << 1) | 1. Tests read the verdict from it. */
+#ifndef KERNEL_QEMU_EXIT_H
+#define KERNEL_QEMU_EXIT_H
+
+enum qemu_exit_code {
+    QEMU_EXIT_SUCCESS = 0x10, /* QEMU exits with status 33 */
+    QEMU_EXIT_FAILURE = 0x11, /* QEMU exits with status 35 */
+};
+
+/* Asks QEMU to exit; on a machine without the device, halts forever instead. */
+__attribute__((noreturn)) void qemu_exit(enum qemu_exit_code code);
+
+#endif

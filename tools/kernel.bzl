@@ -1,0 +1,76 @@
+"""Rules that turn the kernel's cc_binary into a bootable image.
+
+  freestanding_binary  builds a cc_binary for //platforms:freestanding, whatever --platforms says
+  grub_iso             wraps a kernel ELF in a GRUB 2 ISO (BIOS and UEFI) that boots it at once
+"""
+
+def _freestanding_transition_impl(settings, attr):
+    # User flags meant for host code (sanitizers, fuzzing) must not reach the kernel.
+    return {
+        "//command_line_option:platforms": "//platforms:freestanding",
+        "//command_line_option:copt": [],
+        "//command_line_option:conlyopt": [],
+        "//command_line_option:linkopt": [],
+    }
+
+freestanding_transition = transition(
+    implementation = _freestanding_transition_impl,
+    inputs = [],
+    outputs = [
+        "//command_line_option:platforms",
+        "//command_line_option:copt",
+        "//command_line_option:conlyopt",
+        "//command_line_option:linkopt",
+    ],
+)
+
+def _freestanding_binary_impl(ctx):
+    binary = ctx.attr.binary[0][DefaultInfo].files.to_list()
+    if len(binary) != 1:
+        fail("freestanding_binary: %s must produce exactly one file" % ctx.attr.binary[0].label)
+    output = ctx.actions.declare_file(ctx.label.name + ".elf")
+    ctx.actions.run_shell(
+        inputs = binary,
+        outputs = [output],
+        command = 'cp "$1" "$2"',
+        arguments = [binary[0].path, output.path],
+        mnemonic = "CopyKernel",
+    )
+    return [DefaultInfo(files = depset([output]), runfiles = ctx.runfiles(files = [output]))]
+
+freestanding_binary = rule(
+    implementation = _freestanding_binary_impl,
+    attrs = {
+        "binary": attr.label(mandatory = True, cfg = freestanding_transition),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+    doc = "Builds `binary` for //platforms:freestanding and names the result <name>.elf.",
+)
+
+def _grub_iso_impl(ctx):
+    output = ctx.actions.declare_file(ctx.label.name + ".iso")
+    ctx.actions.run(
+        executable = ctx.executable._make_iso,
+        inputs = [ctx.file.kernel],
+        outputs = [output],
+        arguments = [output.path, ctx.file.kernel.path, ctx.attr.cmdline],
+        mnemonic = "GrubIso",
+        progress_message = "Making GRUB image %s" % output.short_path,
+    )
+    return [DefaultInfo(files = depset([output]), runfiles = ctx.runfiles(files = [output]))]
+
+grub_iso = rule(
+    implementation = _grub_iso_impl,
+    attrs = {
+        "kernel": attr.label(allow_single_file = True, mandatory = True),
+        "cmdline": attr.string(doc = "Kernel command line, passed by GRUB in the boot information."),
+        "_make_iso": attr.label(
+            default = "//tools:make_iso",
+            executable = True,
+            cfg = "exec",
+        ),
+    },
+    doc = "A GRUB 2 ISO (BIOS and UEFI) whose menu boots `kernel` via multiboot2 at once.",
+)

@@ -1,0 +1,55 @@
+#!/bin/bash
+# Builds a GRUB 2 rescue ISO that boots one multiboot2 kernel immediately, bit-identical for the
+# same inputs: every file date and the volume dates are pinned.
+#   make_iso.sh OUTPUT.iso KERNEL.elf [KERNEL_COMMAND_LINE]
+set -euo pipefail
+
+GRUB_MKRESCUE=/usr/bin/grub-mkrescue
+XORRISO=/usr/bin/xorriso
+# 2000-01-01 00:00:00 UTC: any fixed date does; this one reads as "not a real date".
+FIXED_DATE=2000010100000000
+FIXED_EPOCH=946684800
+
+for tool in "$GRUB_MKRESCUE" "$XORRISO" /usr/bin/mformat /usr/lib/grub/i386-pc/boot.img; do
+  if [ ! -e "$tool" ]; then
+    echo "make_iso: $tool not found: run tools/setup.sh" >&2
+    exit 1
+  fi
+done
+
+output=$1
+kernel=$2
+cmdline=${3:-}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/make_iso.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/root/boot/grub"
+cp "$kernel" "$work/root/boot/kernel.elf"
+cat > "$work/root/boot/grub/grub.cfg" <<CFG
+set timeout=0
+set default=0
+menuentry "heapkernel" {
+    multiboot2 /boot/kernel.elf $cmdline
+    boot
+}
+CFG
+
+# grub-mkrescue formats the EFI system partition image with mformat, found on PATH, which picks a
+# random FAT volume serial number; this wrapper pins it (the only byte difference between builds).
+mkdir "$work/bin"
+cat > "$work/bin/mformat" <<'SHIM'
+#!/bin/sh
+exec /usr/bin/mformat -N 484b524e "$@"
+SHIM
+chmod +x "$work/bin/mformat"
+
+export SOURCE_DATE_EPOCH=$FIXED_EPOCH
+if ! PATH="$work/bin:$PATH" "$GRUB_MKRESCUE" --xorriso="$XORRISO" -o "$output" "$work/root" -- \
+  -volume_date all_file_dates "=$FIXED_EPOCH" \
+  -volume_date uuid "$FIXED_DATE" \
+  -volume_date c "=$FIXED_EPOCH" -volume_date m "=$FIXED_EPOCH" \
+  -volume_date x "=$FIXED_EPOCH" -volume_date f "=$FIXED_EPOCH" \
+  >"$work/log" 2>&1; then
+  cat "$work/log" >&2
+  exit 1
+fi
