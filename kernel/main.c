@@ -3,19 +3,70 @@
  * run's verdict. */
 #include <stdint.h>
 
+#include "kernel/arch/x86_64/layout.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/qemu_exit.h"
 #include "kernel/serial.h"
+#include "multiboot2/multiboot2.h"
 
 #define KERNEL_NAME "heapkernel"
+/* GRUB's boot information is a few KiB; anything near this bound is corrupt. */
+#define BOOT_INFO_MAX_SIZE (1u << 20)
 
 __attribute__((noreturn)) void kernel_main(uint32_t multiboot2_magic, uint32_t boot_info_phys);
+
+static const char *memory_type_name(uint32_t type) {
+    switch (type) {
+    case MULTIBOOT2_MEMORY_AVAILABLE:
+        return "available";
+    case MULTIBOOT2_MEMORY_RESERVED:
+        return "reserved";
+    case MULTIBOOT2_MEMORY_ACPI_RECLAIMABLE:
+        return "ACPI reclaimable";
+    case MULTIBOOT2_MEMORY_NVS:
+        return "ACPI NVS";
+    case MULTIBOOT2_MEMORY_BADRAM:
+        return "bad RAM";
+    default:
+        return "unknown";
+    }
+}
+
+static void report_memory_map(const struct multiboot2_info *info) {
+    uint64_t available = 0;
+    struct multiboot2_mmap_entry entry;
+    for (uint32_t i = 0; multiboot2_mmap_get(info, i, &entry); i++) {
+        log_info("memory map: [%p, %p) %s", (void *)entry.base, (void *)(entry.base + entry.length),
+                 memory_type_name(entry.type));
+        if (entry.type == MULTIBOOT2_MEMORY_AVAILABLE) {
+            available += entry.length;
+        }
+    }
+    log_info("memory map: %u entries, %llu KiB available", info->mmap.count,
+             (unsigned long long)(available >> 10));
+}
 
 void kernel_main(uint32_t multiboot2_magic, uint32_t boot_info_phys) {
     serial_init();
     log_info("%s: booting (x86_64, long mode, serial COM1)", KERNEL_NAME);
-    log_info("boot: multiboot2 magic %x, boot information at %x", multiboot2_magic,
-             boot_info_phys);
+
+    struct multiboot2_info boot_info;
+    enum multiboot2_error error =
+        multiboot2_parse(multiboot2_magic, boot_info_phys, phys_to_virt(boot_info_phys),
+                         BOOT_INFO_MAX_SIZE, &boot_info);
+    if (error != MULTIBOOT2_OK) {
+        panic("kernel_main: boot information at %x rejected: %s", boot_info_phys,
+              multiboot2_error_name(error));
+    }
+    log_info("boot: information at [%p, %p), %u bytes", (void *)boot_info.phys_start,
+             (void *)boot_info.phys_end, boot_info.total_size);
+    log_info("boot: loader \"%s\"", boot_info.bootloader_name ? boot_info.bootloader_name : "");
+    log_info("boot: command line \"%s\"", boot_info.cmdline ? boot_info.cmdline : "");
+    if (!boot_info.mmap.present) {
+        panic("kernel_main: the boot loader gave no memory map");
+    }
+    report_memory_map(&boot_info);
+
     qemu_exit(log_summary() ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
 }

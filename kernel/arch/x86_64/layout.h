@@ -1,0 +1,28 @@
+/* The kernel's virtual address space, as set up by boot.asm. Keep in step with boot.asm and
+ * linker.ld: the boot page tables are built from the same numbers. */
+#ifndef KERNEL_ARCH_X86_64_LAYOUT_H
+#define KERNEL_ARCH_X86_64_LAYOUT_H
+
+#include <stdint.h>
+
+#define PAGE_SIZE 4096u
+
+/* [0, IDENTITY_MAP_END): identity-mapped for the kernel image, its stacks and boot tables. */
+#define IDENTITY_MAP_END (32ull << 20)
+
+/* [PHYS_MAP_BASE, PHYS_MAP_BASE + PHYS_MAP_SIZE): all physical memory below 8 GiB, so page tables
+ * and the boot information can be read wherever the boot loader or the frame allocator put them. */
+#define PHYS_MAP_BASE 0xffff800000000000ull
+#define PHYS_MAP_SIZE (8ull << 30)
+
+/* Linker-script and boot.asm symbols; only their addresses mean anything. */
+extern char kernel_image_start[], kernel_image_end[];
+extern char boot_page_tables_start[], boot_page_tables_end[];
+extern char kernel_stack_guard[], kernel_stack_bottom[], kernel_stack_top[];
+
+/* Physical memory through the boot map. Only valid for phys < PHYS_MAP_SIZE. */
+static inline void *phys_to_virt(uint64_t phys) {
+    return (void *)(uintptr_t)(PHYS_MAP_BASE + phys);
+}
+
+#endif
