@@ -76,7 +76,7 @@ _COMMON_ATTRS = {
     "_runner": attr.label(default = "//tools:qemu_runner.py", allow_single_file = True),
 }
 
-qemu_test = rule(
+_qemu_test = rule(
     implementation = _qemu_test_impl,
     test = True,
     attrs = dict(_COMMON_ATTRS, **{
@@ -89,6 +89,10 @@ qemu_test = rule(
         "silence_seconds": attr.int(default = 15, doc = "Fail when the console is quiet this long."),
     }),
 )
+
+def qemu_test(name, tags = [], **kwargs):
+    """A boot test; tagged "qemu" so host-only runs can skip it (--test_tag_filters=-qemu)."""
+    _qemu_test(name = name, tags = tags + ["qemu"], **kwargs)
 
 def _qemu_run_impl(ctx):
     arguments = _runner_arguments(ctx) + ["--interactive"]
