@@ -47,6 +47,7 @@
     do {                                                                                           \
         int r_ = check();                                                                          \
         printf("%s %s\n", r_ == 0 ? "ok  " : "FAIL", #check);                                      \
+        fflush(stdout); /* LeakSanitizer exits without flushing stdio */                           \
         (failures) += r_ != 0;                                                                     \
     } while (0)
 

@@ -1,0 +1,218 @@
+/*
+ * mapper.h - map, translate and unmap 4 KiB pages in x86_64 4-level page tables.
+ *
+ * A 48-bit virtual address selects one entry in each of four 512-entry tables:
+ *
+ *   63          48 47      39 38      30 29      21 20      12 11            0
+ *  +--------------+----------+----------+----------+----------+---------------+
+ *  | sign (=b47)  | PML4 idx | PDPT idx |  PD idx  |  PT idx  |  page offset  |
+ *  +--------------+----------+----------+----------+----------+---------------+
+ *       16 bits      9 bits     9 bits     9 bits     9 bits       12 bits
+ *
+ *  CR3 -> PML4 --entry--> PDPT --entry--> PD --entry--> PT --entry--> 4 KiB frame
+ *                          |                |
+ *                          PS=1: 1 GiB page PS=1: 2 MiB page (the walk stops here)
+ *
+ * Canonical addresses: bits 63..47 all equal, i.e. [0, 0x00007fffffffffff] (lower half) and
+ * [0xffff800000000000, 0xffffffffffffffff] (higher half).
+ *
+ * Every table entry is 64 bits:
+ *
+ *   63  62..59 58..52 51                          12 11..9  8   7   6   5   4   3   2   1   0
+ *  +--+------+------+-------------------------------+-----+---+---+---+---+---+---+---+---+---+
+ *  |NX| PKEY | avl  | physical address of the next  | avl | G |PS | D | A |PCD|PWT| U | W | P |
+ *  |  |      |      | table or the frame (4 KiB al.)|     |   |PAT|   |   |   |   |   |   |   |
+ *  +--+------+------+-------------------------------+-----+---+---+---+---+---+---+---+---+---+
+ *
+ *   P present, W writable, U user-accessible, PWT write-through, PCD cache-disable, A accessed,
+ *   D dirty (leaf), PS page size (PDPT/PD entries: the entry maps a 1 GiB / 2 MiB page; in a
+ *   PT entry the same bit is PAT), G global (leaf), avl ignored by hardware, PKEY protection
+ *   key (leaf, when CR4.PKE), NX no-execute (when EFER.NXE). For 2 MiB and 1 GiB pages bit 12 is
+ *   PAT and the frame address starts at bit 21 / bit 30.
+ *
+ * Access rights along a walk combine: a page is writable (user-accessible) only when W (U) is
+ * set at every level, and non-executable when NX is set at any level. So the mapper creates
+ * intermediate entries as P|W (plus U when the leaf asks for U) and lets the leaf restrict.
+ *
+ * Hardware access is injected (struct paging_hw): the mapper reads and writes tables through
+ * phys_to_virt and never executes invlpg or reads CR3 itself. Page-table frames come from a
+ * struct paging_frame_source. Not thread-safe: the caller serialises calls on one mapper.
+ */
+#ifndef PAGING_MAPPER_H
+#define PAGING_MAPPER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "paging/frame_source.h"
+
+#define PAGING_PAGE_SIZE         UINT64_C(0x1000)     /* 4 KiB, mapped by a PT entry */
+#define PAGING_LARGE_PAGE_SIZE   UINT64_C(0x200000)   /* 2 MiB, a PD entry with PS */
+#define PAGING_HUGE_PAGE_SIZE    UINT64_C(0x40000000) /* 1 GiB, a PDPT entry with PS */
+#define PAGING_ENTRIES_PER_TABLE 512u
+
+/* Entry bits, at their hardware positions. */
+#define PAGING_FLAG_PRESENT       (UINT64_C(1) << 0)
+#define PAGING_FLAG_WRITABLE      (UINT64_C(1) << 1)
+#define PAGING_FLAG_USER          (UINT64_C(1) << 2)
+#define PAGING_FLAG_WRITE_THROUGH (UINT64_C(1) << 3)
+#define PAGING_FLAG_CACHE_DISABLE (UINT64_C(1) << 4)
+#define PAGING_FLAG_ACCESSED      (UINT64_C(1) << 5)
+#define PAGING_FLAG_DIRTY         (UINT64_C(1) << 6)
+#define PAGING_FLAG_HUGE_PAGE     (UINT64_C(1) << 7) /* PS in PDPT/PD entries, PAT in PT entries */
+#define PAGING_FLAG_GLOBAL        (UINT64_C(1) << 8)
+#define PAGING_FLAG_AVAILABLE_0   (UINT64_C(1) << 9) /* bits 9..11: free for the kernel */
+#define PAGING_FLAG_AVAILABLE_1   (UINT64_C(1) << 10)
+#define PAGING_FLAG_AVAILABLE_2   (UINT64_C(1) << 11)
+#define PAGING_FLAG_NO_EXECUTE    (UINT64_C(1) << 63)
+
+/* Bits 12..51 of an entry: the physical address of a 4 KiB frame or of the next table. */
+#define PAGING_ADDRESS_MASK UINT64_C(0x000ffffffffff000)
+
+/* Flags paging_map_page() accepts for a 4 KiB leaf; PRESENT is added if missing. */
+#define PAGING_LEAF_FLAGS                                                                          \
+    (PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE | PAGING_FLAG_USER | PAGING_FLAG_WRITE_THROUGH |   \
+     PAGING_FLAG_CACHE_DISABLE | PAGING_FLAG_ACCESSED | PAGING_FLAG_DIRTY | PAGING_FLAG_GLOBAL |   \
+     PAGING_FLAG_AVAILABLE_0 | PAGING_FLAG_AVAILABLE_1 | PAGING_FLAG_AVAILABLE_2 |                 \
+     PAGING_FLAG_NO_EXECUTE)
+
+/* Flags of the intermediate entries the mapper creates (USER is added for user leaves). */
+#define PAGING_TABLE_FLAGS (PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE)
+
+enum paging_result {
+    PAGING_OK = 0,
+    /* The frame source had no frame for a new page table. Nothing was changed. */
+    PAGING_ERR_FRAME_ALLOCATION_FAILED,
+    /* map: the 4 KiB page is already mapped. Nothing was changed. */
+    PAGING_ERR_ALREADY_MAPPED,
+    /* A PDPT or PD entry on the way is a 1 GiB or 2 MiB page; 4 KiB operations refuse it. */
+    PAGING_ERR_PARENT_HUGE_PAGE,
+    /* unmap/translate: no present mapping covers the address. */
+    PAGING_ERR_NOT_MAPPED,
+    /* A virtual or physical address (or a range size) is not 4 KiB-aligned. */
+    PAGING_ERR_MISALIGNED,
+    /* The virtual address is not canonical (bits 63..47 differ). */
+    PAGING_ERR_NON_CANONICAL,
+    /* The physical address is not below PAGING_PHYS_LIMIT (2^52). */
+    PAGING_ERR_PHYS_OUT_OF_RANGE,
+    /* Flags outside PAGING_LEAF_FLAGS (an address bit or PS/PAT). */
+    PAGING_ERR_INVALID_FLAGS,
+    /* NULL pointer, missing callback, or a range that wraps past 2^64. */
+    PAGING_ERR_INVALID_ARGUMENT,
+};
+
+struct paging_hw {
+    /* Pointer through which the 4 KiB page-table frame at @phys can be read and written. Must
+     * not fail for frames of the tables or of the frame source. */
+    void *(*phys_to_virt)(void *ctx, uint64_t phys);
+    /* Invalidate the TLB entry (and paging-structure caches) of @virt: invlpg. */
+    void (*flush_tlb_page)(void *ctx, uint64_t virt);
+    /* Called with "function: reason" when an invariant breaks (phys_to_virt returned NULL, the
+     * frame source returned a misaligned frame). Must not return; NULL means __builtin_trap(). */
+    void (*panic)(void *ctx, const char *message);
+    void *ctx;
+};
+
+/* All fields are read-only after paging_mapper_init(). */
+struct paging_mapper {
+    uint64_t root_phys; /* PML4 physical address (CR3 without its flag bits) */
+    struct paging_hw hw;
+    struct paging_frame_source frames;
+};
+
+/* What paging_translate() found. */
+struct paging_translation {
+    uint64_t phys;      /* physical address of the translated byte (page base + offset) */
+    uint64_t page_size; /* PAGING_PAGE_SIZE, PAGING_LARGE_PAGE_SIZE or PAGING_HUGE_PAGE_SIZE */
+    uint64_t flags;     /* the leaf entry without its address bits (PS set for 2M/1G pages) */
+};
+
+/* One present leaf, reported by paging_walk(). */
+struct paging_leaf {
+    uint64_t virt; /* canonical virtual address of the page */
+    uint64_t phys;
+    uint64_t size; /* 4 KiB, 2 MiB or 1 GiB */
+    uint64_t flags;
+};
+
+struct paging_walk_visitor {
+    /* Called for every page table reached, level 4 (PML4) down to 1 (PT). Optional. */
+    bool (*table)(void *ctx, int level, uint64_t table_phys);
+    /* Called for every present leaf. Optional. Either callback returns false to stop. */
+    bool (*leaf)(void *ctx, const struct paging_leaf *leaf);
+    void *ctx;
+};
+
+/*
+ * paging_mapper_init - attach a mapper to the PML4 whose physical address is in @cr3 (flag and
+ * PCID bits 0..11 and bits above 51 are ignored). Nothing is read or written yet.
+ * Returns PAGING_OK, or PAGING_ERR_INVALID_ARGUMENT when a pointer or a required callback
+ * (phys_to_virt, flush_tlb_page, allocate, free) is NULL.
+ */
+enum paging_result paging_mapper_init(struct paging_mapper *m, uint64_t cr3,
+                                      const struct paging_hw *hw,
+                                      const struct paging_frame_source *frames);
+
+/*
+ * paging_map_page - map the 4 KiB page at @virt to the frame at @phys with @flags (PRESENT is
+ * implied), creating missing PDPT/PD/PT tables with frames from the frame source, zeroed before
+ * they are linked. All frames are taken before anything is written: on any error the tables are
+ * exactly as before and no frame is kept. If an existing intermediate entry lacks W or U that
+ * @flags need, it is widened and the TLB entry of @virt flushed; otherwise there is no flush
+ * (a not-present entry is never cached).
+ * Returns PAGING_OK, or PAGING_ERR_NON_CANONICAL, _MISALIGNED, _PHYS_OUT_OF_RANGE,
+ * _INVALID_FLAGS, _ALREADY_MAPPED, _PARENT_HUGE_PAGE, _FRAME_ALLOCATION_FAILED.
+ */
+enum paging_result paging_map_page(struct paging_mapper *m, uint64_t virt, uint64_t phys,
+                                   uint64_t flags);
+
+/*
+ * paging_unmap_page - remove the 4 KiB mapping of @virt and flush its TLB entry. The frame is
+ * not freed: it is returned in *phys_out (if not NULL) for the caller to free. Page tables that
+ * become empty stay in place.
+ * Returns PAGING_OK, or PAGING_ERR_NON_CANONICAL, _MISALIGNED, _NOT_MAPPED, _PARENT_HUGE_PAGE
+ * (the address lies in a 2 MiB / 1 GiB page, which is left alone).
+ */
+enum paging_result paging_unmap_page(struct paging_mapper *m, uint64_t virt, uint64_t *phys_out);
+
+/*
+ * paging_translate - walk the tables for @virt (any alignment), through 4 KiB, 2 MiB and 1 GiB
+ * pages alike, and fill *out.
+ * Returns PAGING_OK, or PAGING_ERR_NON_CANONICAL, _NOT_MAPPED, _INVALID_ARGUMENT (out NULL).
+ */
+enum paging_result paging_translate(const struct paging_mapper *m, uint64_t virt,
+                                    struct paging_translation *out);
+
+/*
+ * paging_map_range - map [virt, virt + size) to [phys, phys + size) page by page.
+ * On failure the pages this call mapped are unmapped again (with TLB flushes); page tables it
+ * created stay linked, empty, and are reused by later maps (they are not leaked: the next map
+ * in that range takes no new frame).
+ * Returns PAGING_OK or the first error of paging_map_page(); PAGING_ERR_MISALIGNED when size is
+ * not a multiple of 4 KiB; PAGING_ERR_INVALID_ARGUMENT when a range wraps past 2^64.
+ */
+enum paging_result paging_map_range(struct paging_mapper *m, uint64_t virt, uint64_t phys,
+                                    uint64_t size, uint64_t flags);
+
+/* paging_identity_map_range - paging_map_range(m, phys, phys, size, flags); same returns. */
+enum paging_result paging_identity_map_range(struct paging_mapper *m, uint64_t phys, uint64_t size,
+                                             uint64_t flags);
+
+/*
+ * paging_walk - visit every table and every present leaf reachable from the root, in address
+ * order (a table is visited before what it maps).
+ * Returns PAGING_OK (also when a callback stopped the walk), PAGING_ERR_INVALID_ARGUMENT when
+ * @visitor is NULL.
+ */
+enum paging_result paging_walk(const struct paging_mapper *m,
+                               const struct paging_walk_visitor *visitor);
+
+/* paging_is_canonical - returns true when bits 63..47 of @virt are all equal. */
+bool paging_is_canonical(uint64_t virt);
+
+/* paging_result_name - name of a result, e.g. "PAGING_ERR_ALREADY_MAPPED";
+ * "PAGING_ERR_UNKNOWN" for a value outside the enum. Returns a static string. */
+const char *paging_result_name(enum paging_result result);
+
+#endif /* PAGING_MAPPER_H */

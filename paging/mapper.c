@@ -1,0 +1,319 @@
+/*
+ * mapper.c - x86_64 4-level page-table mapper (address and entry layout in mapper.h).
+ *
+ *   level 4: PML4   index = virt[47:39]    entry -> PDPT
+ *   level 3: PDPT   index = virt[38:30]    entry -> PD,  or a 1 GiB page when PS
+ *   level 2: PD     index = virt[29:21]    entry -> PT,  or a 2 MiB page when PS
+ *   level 1: PT     index = virt[20:12]    entry -> 4 KiB frame
+ *
+ * Table entries are read and written through volatile pointers: the CPU's page walker reads
+ * them (and sets A/D bits) behind the compiler's back, and each update must be a single
+ * aligned 64-bit store.
+ */
+#include "paging/mapper.h"
+
+#define LEVEL_PML4 4
+#define LEVEL_PT   1
+
+/* Bit position of the lowest virtual-address bit that indexes a table of @level. */
+static unsigned level_shift(int level) {
+    return 12u + 9u * (unsigned)(level - 1);
+}
+
+static unsigned index_at(uint64_t virt, int level) {
+    return (unsigned)(virt >> level_shift(level)) & (PAGING_ENTRIES_PER_TABLE - 1);
+}
+
+/* Size of the page a leaf at @level maps: 4 KiB, 2 MiB or 1 GiB. */
+static uint64_t leaf_size(int level) {
+    return UINT64_C(1) << level_shift(level);
+}
+
+static bool is_leaf(uint64_t entry, int level) {
+    return level == LEVEL_PT || (level <= 3 && (entry & PAGING_FLAG_HUGE_PAGE) != 0);
+}
+
+_Noreturn static void fail(const struct paging_mapper *m, const char *message) {
+    if (m->hw.panic != NULL) {
+        m->hw.panic(m->hw.ctx, message);
+    }
+    __builtin_trap();
+}
+
+static volatile uint64_t *table_at(const struct paging_mapper *m, uint64_t phys) {
+    void *table = m->hw.phys_to_virt(m->hw.ctx, phys);
+    if (table == NULL) {
+        fail(m, "paging: phys_to_virt returned NULL for a page table");
+    }
+    return table;
+}
+
+bool paging_is_canonical(uint64_t virt) {
+    uint64_t top = virt >> 47;
+    return top == 0 || top == 0x1ffff;
+}
+
+/* Where a walk for @virt stopped: at a PT entry, a huge-page entry or a non-present entry. */
+struct stop {
+    int level;
+    volatile uint64_t *entry;
+};
+
+static struct stop walk_to(const struct paging_mapper *m, uint64_t virt) {
+    uint64_t table = m->root_phys;
+    for (int level = LEVEL_PML4;; level--) {
+        volatile uint64_t *entry = &table_at(m, table)[index_at(virt, level)];
+        uint64_t e = *entry;
+        if ((e & PAGING_FLAG_PRESENT) == 0 || is_leaf(e, level)) {
+            struct stop s = {level, entry};
+            return s;
+        }
+        table = e & PAGING_ADDRESS_MASK;
+    }
+}
+
+enum paging_result paging_mapper_init(struct paging_mapper *m, uint64_t cr3,
+                                      const struct paging_hw *hw,
+                                      const struct paging_frame_source *frames) {
+    if (m == NULL || hw == NULL || frames == NULL || hw->phys_to_virt == NULL ||
+        hw->flush_tlb_page == NULL || frames->allocate == NULL || frames->free == NULL) {
+        return PAGING_ERR_INVALID_ARGUMENT;
+    }
+    m->root_phys = cr3 & PAGING_ADDRESS_MASK;
+    m->hw = *hw;
+    m->frames = *frames;
+    return PAGING_OK;
+}
+
+static enum paging_result check_page_args(uint64_t virt, uint64_t phys, uint64_t flags) {
+    if (!paging_is_canonical(virt)) {
+        return PAGING_ERR_NON_CANONICAL;
+    }
+    if ((virt | phys) % PAGING_PAGE_SIZE != 0) {
+        return PAGING_ERR_MISALIGNED;
+    }
+    if (phys >= PAGING_PHYS_LIMIT) {
+        return PAGING_ERR_PHYS_OUT_OF_RANGE;
+    }
+    if ((flags & ~PAGING_LEAF_FLAGS) != 0) {
+        return PAGING_ERR_INVALID_FLAGS;
+    }
+    return PAGING_OK;
+}
+
+enum paging_result paging_map_page(struct paging_mapper *m, uint64_t virt, uint64_t phys,
+                                   uint64_t flags) {
+    enum paging_result r = check_page_args(virt, phys, flags);
+    if (r != PAGING_OK) {
+        return r;
+    }
+    flags |= PAGING_FLAG_PRESENT;
+    uint64_t table_flags = PAGING_TABLE_FLAGS | (flags & PAGING_FLAG_USER);
+
+    /* 1. Read-only walk: find the first missing entry, refuse huge parents and a mapped leaf.
+     *    path[level] points at the entry for virt in the table of that level. */
+    volatile uint64_t *path[LEVEL_PML4 + 1];
+    uint64_t table = m->root_phys;
+    int missing_level = LEVEL_PML4;
+    for (;; missing_level--) {
+        volatile uint64_t *entry = &table_at(m, table)[index_at(virt, missing_level)];
+        uint64_t e = *entry;
+        path[missing_level] = entry;
+        if ((e & PAGING_FLAG_PRESENT) == 0) {
+            break;
+        }
+        if (missing_level == LEVEL_PT) {
+            return PAGING_ERR_ALREADY_MAPPED;
+        }
+        if (is_leaf(e, missing_level)) {
+            return PAGING_ERR_PARENT_HUGE_PAGE;
+        }
+        table = e & PAGING_ADDRESS_MASK;
+    }
+
+    /* 2. Take every frame the new tables need before writing anything. new_tables[i] becomes
+     *    the table of level missing_level - 1 - i; the last one is the PT. */
+    int missing = missing_level - 1;
+    uint64_t new_tables[LEVEL_PML4 - 1];
+    for (int i = 0; i < missing; i++) {
+        if (!m->frames.allocate(m->frames.ctx, &new_tables[i])) {
+            while (i > 0) {
+                m->frames.free(m->frames.ctx, new_tables[--i]);
+            }
+            return PAGING_ERR_FRAME_ALLOCATION_FAILED;
+        }
+        if (new_tables[i] % PAGING_FRAME_SIZE != 0 || new_tables[i] >= PAGING_PHYS_LIMIT) {
+            fail(m, "paging_map_page: frame source returned a misaligned or out-of-range frame");
+        }
+        __builtin_memset((void *)table_at(m, new_tables[i]), 0, PAGING_FRAME_SIZE);
+    }
+
+    /* 3. Widen existing intermediate entries that lack W or U the leaf needs. */
+    bool widened = false;
+    for (int level = LEVEL_PML4; level > missing_level; level--) {
+        uint64_t e = *path[level];
+        if ((e & table_flags) != table_flags) {
+            *path[level] = e | table_flags;
+            widened = true;
+        }
+    }
+
+    /* 4. Fill the new tables bottom-up, then publish them with one store into the existing
+     *    table, so the walker never sees a half-built path. */
+    uint64_t leaf = phys | flags;
+    if (missing == 0) {
+        *path[LEVEL_PT] = leaf;
+    } else {
+        table_at(m, new_tables[missing - 1])[index_at(virt, LEVEL_PT)] = leaf;
+        for (int i = missing - 1; i > 0; i--) {
+            int parent_level = missing_level - i;
+            table_at(m, new_tables[i - 1])[index_at(virt, parent_level)] =
+                new_tables[i] | table_flags;
+        }
+        *path[missing_level] = new_tables[0] | table_flags;
+    }
+
+    if (widened) {
+        m->hw.flush_tlb_page(m->hw.ctx, virt);
+    }
+    return PAGING_OK;
+}
+
+enum paging_result paging_unmap_page(struct paging_mapper *m, uint64_t virt, uint64_t *phys_out) {
+    if (!paging_is_canonical(virt)) {
+        return PAGING_ERR_NON_CANONICAL;
+    }
+    if (virt % PAGING_PAGE_SIZE != 0) {
+        return PAGING_ERR_MISALIGNED;
+    }
+    struct stop s = walk_to(m, virt);
+    uint64_t e = *s.entry;
+    if ((e & PAGING_FLAG_PRESENT) == 0) {
+        return PAGING_ERR_NOT_MAPPED;
+    }
+    if (s.level != LEVEL_PT) {
+        return PAGING_ERR_PARENT_HUGE_PAGE;
+    }
+    *s.entry = 0;
+    m->hw.flush_tlb_page(m->hw.ctx, virt);
+    if (phys_out != NULL) {
+        *phys_out = e & PAGING_ADDRESS_MASK;
+    }
+    return PAGING_OK;
+}
+
+enum paging_result paging_translate(const struct paging_mapper *m, uint64_t virt,
+                                    struct paging_translation *out) {
+    if (out == NULL) {
+        return PAGING_ERR_INVALID_ARGUMENT;
+    }
+    if (!paging_is_canonical(virt)) {
+        return PAGING_ERR_NON_CANONICAL;
+    }
+    struct stop s = walk_to(m, virt);
+    uint64_t e = *s.entry;
+    if ((e & PAGING_FLAG_PRESENT) == 0) {
+        return PAGING_ERR_NOT_MAPPED;
+    }
+    uint64_t size = leaf_size(s.level);
+    uint64_t address_bits = PAGING_ADDRESS_MASK & ~(size - 1);
+    out->phys = (e & address_bits) | (virt & (size - 1));
+    out->page_size = size;
+    out->flags = e & ~address_bits;
+    return PAGING_OK;
+}
+
+enum paging_result paging_map_range(struct paging_mapper *m, uint64_t virt, uint64_t phys,
+                                    uint64_t size, uint64_t flags) {
+    if ((virt | phys | size) % PAGING_PAGE_SIZE != 0) {
+        return PAGING_ERR_MISALIGNED;
+    }
+    if (size == 0) {
+        return PAGING_OK;
+    }
+    if (size - 1 > UINT64_MAX - virt || size - 1 > UINT64_MAX - phys) {
+        return PAGING_ERR_INVALID_ARGUMENT;
+    }
+    for (uint64_t offset = 0; offset < size; offset += PAGING_PAGE_SIZE) {
+        enum paging_result r = paging_map_page(m, virt + offset, phys + offset, flags);
+        if (r != PAGING_OK) {
+            for (uint64_t back = 0; back < offset; back += PAGING_PAGE_SIZE) {
+                if (paging_unmap_page(m, virt + back, NULL) != PAGING_OK) {
+                    fail(m, "paging_map_range: a page mapped by this call vanished");
+                }
+            }
+            return r;
+        }
+    }
+    return PAGING_OK;
+}
+
+enum paging_result paging_identity_map_range(struct paging_mapper *m, uint64_t phys, uint64_t size,
+                                             uint64_t flags) {
+    return paging_map_range(m, phys, phys, size, flags);
+}
+
+/* Visits the table at @table_phys of @level, which maps virtual addresses from @virt_base. */
+static bool walk_table(const struct paging_mapper *m, const struct paging_walk_visitor *v,
+                       uint64_t table_phys, int level, uint64_t virt_base) {
+    if (v->table != NULL && !v->table(v->ctx, level, table_phys)) {
+        return false;
+    }
+    volatile uint64_t *table = table_at(m, table_phys);
+    for (unsigned i = 0; i < PAGING_ENTRIES_PER_TABLE; i++) {
+        uint64_t e = table[i];
+        if ((e & PAGING_FLAG_PRESENT) == 0) {
+            continue;
+        }
+        uint64_t virt = virt_base | ((uint64_t)i << level_shift(level));
+        if (level == LEVEL_PML4 && i >= PAGING_ENTRIES_PER_TABLE / 2) {
+            virt |= UINT64_C(0xffff000000000000); /* sign-extend bit 47 */
+        }
+        if (is_leaf(e, level)) {
+            uint64_t size = leaf_size(level);
+            uint64_t address_bits = PAGING_ADDRESS_MASK & ~(size - 1);
+            struct paging_leaf leaf = {virt, e & address_bits, size, e & ~address_bits};
+            if (v->leaf != NULL && !v->leaf(v->ctx, &leaf)) {
+                return false;
+            }
+        } else if (!walk_table(m, v, e & PAGING_ADDRESS_MASK, level - 1, virt)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+enum paging_result paging_walk(const struct paging_mapper *m,
+                               const struct paging_walk_visitor *visitor) {
+    if (m == NULL || visitor == NULL) {
+        return PAGING_ERR_INVALID_ARGUMENT;
+    }
+    walk_table(m, visitor, m->root_phys, LEVEL_PML4, 0);
+    return PAGING_OK;
+}
+
+const char *paging_result_name(enum paging_result result) {
+    switch (result) {
+    case PAGING_OK:
+        return "PAGING_OK";
+    case PAGING_ERR_FRAME_ALLOCATION_FAILED:
+        return "PAGING_ERR_FRAME_ALLOCATION_FAILED";
+    case PAGING_ERR_ALREADY_MAPPED:
+        return "PAGING_ERR_ALREADY_MAPPED";
+    case PAGING_ERR_PARENT_HUGE_PAGE:
+        return "PAGING_ERR_PARENT_HUGE_PAGE";
+    case PAGING_ERR_NOT_MAPPED:
+        return "PAGING_ERR_NOT_MAPPED";
+    case PAGING_ERR_MISALIGNED:
+        return "PAGING_ERR_MISALIGNED";
+    case PAGING_ERR_NON_CANONICAL:
+        return "PAGING_ERR_NON_CANONICAL";
+    case PAGING_ERR_PHYS_OUT_OF_RANGE:
+        return "PAGING_ERR_PHYS_OUT_OF_RANGE";
+    case PAGING_ERR_INVALID_FLAGS:
+        return "PAGING_ERR_INVALID_FLAGS";
+    case PAGING_ERR_INVALID_ARGUMENT:
+        return "PAGING_ERR_INVALID_ARGUMENT";
+    }
+    return "PAGING_ERR_UNKNOWN";
+}

@@ -1,0 +1,804 @@
+/*
+ * mapper_test.c - host tests of the 4-level page-table mapper over simulated physical memory.
+ *
+ * Every check starts from the same machine (setup()):
+ *
+ *   phys 0x000000 +--------------------------+
+ *                 | 0x001000  root PML4      |  zeroed
+ *                 | 0x002000+ tables a check |  crafts by hand (huge-page entries)
+ *   phys 0x100000 +--------------------------+
+ *                 | frame source pool        |  256 frames for new tables, handed out full of
+ *                 |                          |  SIM_GARBAGE, counted, optionally failing
+ *   phys 0x200000 +--------------------------+
+ *
+ * Mapped physical addresses (0x40000000 and up) are never dereferenced by the mapper, so they
+ * lie outside the simulated memory on purpose: touching one would abort the test.
+ * raw_entry() reads the tables independently of the mapper's own walk.
+ */
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "paging/frame_allocator.h"
+#include "paging/mapper.h"
+#include "paging/testing/check.h"
+#include "paging/testing/sim.h"
+
+#define MEM_SIZE   UINT64_C(0x200000)
+#define ROOT       UINT64_C(0x1000)
+#define POOL_START UINT64_C(0x100000)
+#define POOL_END   UINT64_C(0x200000)
+#define FRAME_A    UINT64_C(0x40000000)
+#define FRAME_B    UINT64_C(0x40001000)
+#define KiB        UINT64_C(0x400)
+#define MiB        UINT64_C(0x100000)
+#define GiB        UINT64_C(0x40000000)
+
+static struct sim sim;
+static struct sim_frames frames;
+static struct paging_mapper m;
+
+static void teardown(void) {
+    if (sim.mem != NULL) {
+        sim_frames_destroy(&frames);
+        sim_destroy(&sim);
+    }
+}
+
+static void setup(void) {
+    teardown();
+    sim_init(&sim, MEM_SIZE);
+    sim_zero_table(&sim, ROOT);
+    sim_frames_init(&frames, &sim, POOL_START, POOL_END);
+    struct paging_hw hw = sim_hw(&sim);
+    struct paging_frame_source source = sim_frames_source(&frames);
+    if (paging_mapper_init(&m, ROOT, &hw, &source) != PAGING_OK) {
+        abort();
+    }
+}
+
+static uint64_t *table(uint64_t phys) {
+    return sim_phys_to_virt(&sim, phys);
+}
+
+static unsigned idx(uint64_t virt, int level) {
+    return (unsigned)(virt >> (12 + 9 * (level - 1))) & 511u;
+}
+
+/* The entry for @virt in the table of @level (4 = PML4 .. 1 = PT), found by reading the tables
+ * directly; NULL when a table on the way is missing. */
+static uint64_t *raw_entry(uint64_t virt, int level) {
+    uint64_t t = ROOT;
+    for (int l = 4; l > level; l--) {
+        uint64_t e = table(t)[idx(virt, l)];
+        if ((e & PAGING_FLAG_PRESENT) == 0) {
+            return NULL;
+        }
+        t = e & PAGING_ADDRESS_MASK;
+    }
+    return &table(t)[idx(virt, level)];
+}
+
+struct census {
+    size_t tables;
+    size_t leaves;
+    struct paging_leaf leaf[16];
+    size_t stop_after; /* leaf callback returns false after this many leaves (0: never) */
+};
+
+static bool count_table(void *ctx, int level, uint64_t phys) {
+    (void)level;
+    (void)phys;
+    ((struct census *)ctx)->tables++;
+    return true;
+}
+
+static bool count_leaf(void *ctx, const struct paging_leaf *leaf) {
+    struct census *c = ctx;
+    if (c->leaves < 16) {
+        c->leaf[c->leaves] = *leaf;
+    }
+    c->leaves++;
+    return c->stop_after == 0 || c->leaves < c->stop_after;
+}
+
+static struct census take_census(void) {
+    struct census c;
+    memset(&c, 0, sizeof c);
+    struct paging_walk_visitor v = {count_table, count_leaf, &c};
+    paging_walk(&m, &v);
+    return c;
+}
+
+/* Copies of every table reachable from the root, in walk order, to compare before and after. */
+struct snapshot {
+    size_t count;
+    uint64_t phys[32];
+    uint8_t bytes[32][4096];
+};
+
+static bool snap_table(void *ctx, int level, uint64_t phys) {
+    struct snapshot *s = ctx;
+    (void)level;
+    if (s->count < 32) {
+        s->phys[s->count] = phys;
+        memcpy(s->bytes[s->count], table(phys), 4096);
+    }
+    s->count++;
+    return true;
+}
+
+static void take_snapshot(struct snapshot *s) {
+    s->count = 0;
+    struct paging_walk_visitor v = {snap_table, NULL, s};
+    paging_walk(&m, &v);
+}
+
+static bool same_snapshot(const struct snapshot *a, const struct snapshot *b) {
+    if (a->count != b->count) {
+        return false;
+    }
+    for (size_t i = 0; i < a->count && i < 32; i++) {
+        if (a->phys[i] != b->phys[i] || memcmp(a->bytes[i], b->bytes[i], 4096) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Map one page:  virt 0x400000 (PML4 0, PDPT 0, PD 2, PT 0) -> FRAME_A.
+ * Expect translate to give FRAME_A + offset for bytes of that page, a 4 KiB page size, and
+ * NOT_MAPPED for the pages just below and above.
+ */
+static int map_then_translate_check(void) {
+    struct paging_translation t;
+    setup();
+
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x400000, FRAME_A, PAGING_FLAG_WRITABLE));
+    ASSERT_EQ(PAGING_OK, paging_translate(&m, 0x400000, &t));
+    ASSERT_EQ(FRAME_A, t.phys);
+    ASSERT_EQ(PAGING_PAGE_SIZE, t.page_size);
+    ASSERT_EQ(PAGING_OK, paging_translate(&m, 0x400fff, &t));
+    ASSERT_EQ(FRAME_A + 0xfff, t.phys);
+    ASSERT_EQ(PAGING_ERR_NOT_MAPPED, paging_translate(&m, 0x401000, &t));
+    ASSERT_EQ(PAGING_ERR_NOT_MAPPED, paging_translate(&m, 0x3ff000, &t));
+    return 0;
+}
+
+/*
+ * Map a user page with every leaf flag, and a kernel page elsewhere.
+ * Expect the leaf entry to be exactly phys | flags | PRESENT (PRESENT added by the mapper),
+ * translate to report those flags, intermediates of the user page to be P|W|U, and
+ * intermediates of the kernel page P|W without U.
+ */
+static int leaf_flags_check(void) {
+    const uint64_t flags = PAGING_FLAG_WRITABLE | PAGING_FLAG_USER | PAGING_FLAG_WRITE_THROUGH |
+                           PAGING_FLAG_CACHE_DISABLE | PAGING_FLAG_GLOBAL | PAGING_FLAG_NO_EXECUTE |
+                           PAGING_FLAG_AVAILABLE_1;
+    const uint64_t user = 0x00007f0000000000;
+    const uint64_t kernel = 0x400000;
+    struct paging_translation t;
+    setup();
+
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, user, FRAME_A, flags));
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, kernel, FRAME_B, 0));
+    ASSERT_EQ(FRAME_A | flags | PAGING_FLAG_PRESENT, *raw_entry(user, 1));
+    ASSERT_EQ(FRAME_B | PAGING_FLAG_PRESENT, *raw_entry(kernel, 1));
+    ASSERT_EQ(PAGING_OK, paging_translate(&m, user, &t));
+    ASSERT_EQ(flags | PAGING_FLAG_PRESENT, t.flags);
+    for (int level = 4; level >= 2; level--) {
+        ASSERT_EQ(PAGING_TABLE_FLAGS | PAGING_FLAG_USER,
+                  *raw_entry(user, level) & ~PAGING_ADDRESS_MASK);
+        ASSERT_EQ(PAGING_TABLE_FLAGS, *raw_entry(kernel, level) & ~PAGING_ADDRESS_MASK);
+    }
+    return 0;
+}
+
+/*
+ * Five pages placed to share more or less of their path:
+ *
+ *   A 0x000000400000  PML4 0   PDPT 0  PD 2  PT 0    new PDPT, PD, PT
+ *   B 0x000000401000  PML4 0   PDPT 0  PD 2  PT 1    nothing new
+ *   C 0x000000600000  PML4 0   PDPT 0  PD 3  PT 0    new PT
+ *   D 0x000040000000  PML4 0   PDPT 1  PD 0  PT 0    new PD, PT
+ *   E 0xffff800000000000 PML4 256 ...                new PDPT, PD, PT
+ *
+ * Expect each map to take exactly the frames listed, A and B to share their PT, and the walk to
+ * find 1 + 9 tables and 5 leaves.
+ */
+static int intermediate_tables_shared_check(void) {
+    const uint64_t virt[5] = {0x400000, 0x401000, 0x600000, 0x40000000, 0xffff800000000000};
+    const size_t new_tables[5] = {3, 0, 1, 2, 3};
+    setup();
+
+    for (int i = 0; i < 5; i++) {
+        size_t before = frames.allocations;
+        ASSERT_EQ(PAGING_OK, paging_map_page(&m, virt[i], FRAME_A + (uint64_t)i * 0x1000, 0));
+        ASSERT_EQ(new_tables[i], frames.allocations - before);
+    }
+    ASSERT_EQ(*raw_entry(virt[0], 2), *raw_entry(virt[1], 2));
+    ASSERT_TRUE(*raw_entry(virt[0], 2) != *raw_entry(virt[2], 2));
+    struct census c = take_census();
+    ASSERT_EQ(10, c.tables);
+    ASSERT_EQ(5, c.leaves);
+    ASSERT_EQ(9, frames.outstanding);
+    return 0;
+}
+
+/*
+ * The frame source hands out frames full of SIM_GARBAGE (0xA5: present and PS bits set).
+ * Expect every entry of the three new tables to be zero except the one on the path.
+ */
+static int new_tables_zeroed_check(void) {
+    const uint64_t virt = 0x0000123456789000;
+    setup();
+
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, virt, FRAME_A, 0));
+    for (int level = 3; level >= 1; level--) {
+        uint64_t *t = raw_entry(virt, level) - idx(virt, level);
+        for (unsigned i = 0; i < 512; i++) {
+            if (i != idx(virt, level)) {
+                ASSERT_EQ(0, t[i]);
+            }
+        }
+    }
+    return 0;
+}
+
+/*
+ * Map 0x400000 twice, to FRAME_A then FRAME_B.
+ * Expect the second map to fail with PAGING_ERR_ALREADY_MAPPED, take no frame, and leave the
+ * page on FRAME_A.
+ */
+static int already_mapped_check(void) {
+    struct paging_translation t;
+    setup();
+
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x400000, FRAME_A, 0));
+    size_t taken = frames.allocations;
+    ASSERT_EQ(PAGING_ERR_ALREADY_MAPPED,
+              paging_map_page(&m, 0x400000, FRAME_B, PAGING_FLAG_WRITABLE));
+    ASSERT_EQ(taken, frames.allocations);
+    ASSERT_EQ(PAGING_OK, paging_translate(&m, 0x400000, &t));
+    ASSERT_EQ(FRAME_A, t.phys);
+    ASSERT_EQ(PAGING_FLAG_PRESENT, t.flags);
+    ASSERT_EQ(0, sim.flush_count);
+    return 0;
+}
+
+/*
+ * A hand-made 2 MiB page:
+ *
+ *   PML4[0] -> PDPT@0x2000 [0] -> PD@0x3000 [1] = 0x80000000 | PAT | P | W | PS
+ *                                            (virt [0x200000, 0x400000) -> 2 MiB at 0x80000000)
+ *
+ * (bit 12 is PAT in a 2 MiB entry: translate must not take it for an address bit.)
+ * Expect map and unmap of a 4 KiB page inside it to fail with PAGING_ERR_PARENT_HUGE_PAGE
+ * without taking a frame or touching the entry, and translate to go through it.
+ */
+static int parent_huge_page_2m_check(void) {
+    struct paging_translation t;
+    uint64_t phys;
+    setup();
+    table(ROOT)[0] = 0x2000 | PAGING_TABLE_FLAGS;
+    sim_zero_table(&sim, 0x2000)[0] = 0x3000 | PAGING_TABLE_FLAGS;
+    const uint64_t pat = UINT64_C(1) << 12; /* PAT of a 2 MiB page, not an address bit */
+    uint64_t huge = 0x80000000 | pat | PAGING_TABLE_FLAGS | PAGING_FLAG_HUGE_PAGE;
+    sim_zero_table(&sim, 0x3000)[1] = huge;
+
+    ASSERT_EQ(PAGING_ERR_PARENT_HUGE_PAGE, paging_map_page(&m, 0x201000, FRAME_A, 0));
+    ASSERT_EQ(PAGING_ERR_PARENT_HUGE_PAGE, paging_unmap_page(&m, 0x201000, &phys));
+    ASSERT_EQ(0, frames.allocations);
+    ASSERT_EQ(huge, table(0x3000)[1]);
+    ASSERT_EQ(0, sim.flush_count);
+    ASSERT_EQ(PAGING_OK, paging_translate(&m, 0x234567, &t));
+    ASSERT_EQ(0x80034567, t.phys);
+    ASSERT_EQ(PAGING_LARGE_PAGE_SIZE, t.page_size);
+    ASSERT_EQ(pat | PAGING_TABLE_FLAGS | PAGING_FLAG_HUGE_PAGE, t.flags);
+    return 0;
+}
+
+/*
+ * A hand-made 1 GiB page:  PML4[0] -> PDPT@0x2000 [1] = 0x140000000 | P | W | PS
+ * (virt [1 GiB, 2 GiB) -> [5 GiB, 6 GiB)).
+ * Expect PAGING_ERR_PARENT_HUGE_PAGE for a 4 KiB map inside it and a 1 GiB translation.
+ */
+static int parent_huge_page_1g_check(void) {
+    struct paging_translation t;
+    setup();
+    table(ROOT)[0] = 0x2000 | PAGING_TABLE_FLAGS;
+    sim_zero_table(&sim, 0x2000)[1] = 0x140000000 | PAGING_TABLE_FLAGS | PAGING_FLAG_HUGE_PAGE;
+
+    ASSERT_EQ(PAGING_ERR_PARENT_HUGE_PAGE, paging_map_page(&m, GiB + 0x5000, FRAME_A, 0));
+    ASSERT_EQ(0, frames.allocations);
+    ASSERT_EQ(PAGING_OK, paging_translate(&m, GiB + 0x12345678, &t));
+    ASSERT_EQ(0x140000000 + 0x12345678, t.phys);
+    ASSERT_EQ(PAGING_HUGE_PAGE_SIZE, t.page_size);
+    return 0;
+}
+
+/*
+ * The frame source fails after 0, 1 or 2 frames while a map needs 3 (PDPT, PD, PT), then after
+ * 0 or 1 while a map needs 2 (PD, PT) under an existing PDPT:
+ *
+ *   budget 0: fails at the PDPT    budget 1: fails at the PD    budget 2: fails at the PT
+ *
+ * Expect PAGING_ERR_FRAME_ALLOCATION_FAILED each time, every frame taken given back, the tables
+ * byte for byte as before, and no TLB flush; with enough budget the map succeeds.
+ */
+static int frame_failure_at_each_level_check(void) {
+    static struct snapshot before_storage;
+    static struct snapshot after_storage;
+    struct snapshot *before = &before_storage;
+    struct snapshot *after = &after_storage;
+    setup();
+
+    for (long budget = 0; budget < 3; budget++) {
+        take_snapshot(before);
+        frames.budget = budget;
+        ASSERT_EQ(PAGING_ERR_FRAME_ALLOCATION_FAILED, paging_map_page(&m, 0x400000, FRAME_A, 0));
+        ASSERT_EQ(0, frames.outstanding);
+        ASSERT_EQ((size_t)(budget * (budget + 1) / 2), frames.allocations); /* 0, 1, 3 */
+        take_snapshot(after);
+        ASSERT_TRUE(same_snapshot(before, after));
+    }
+
+    frames.budget = SIM_UNLIMITED;
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x400000, FRAME_A, 0));
+    size_t outstanding = frames.outstanding;
+    for (long budget = 0; budget < 2; budget++) {
+        take_snapshot(before);
+        frames.budget = budget;
+        ASSERT_EQ(PAGING_ERR_FRAME_ALLOCATION_FAILED,
+                  paging_map_page(&m, 0x40000000, FRAME_B, 0)); /* PDPT 1: new PD + PT */
+        ASSERT_EQ(outstanding, frames.outstanding);
+        take_snapshot(after);
+        ASSERT_TRUE(same_snapshot(before, after));
+    }
+    frames.budget = 2;
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x40000000, FRAME_B, 0));
+    ASSERT_EQ(outstanding + 2, frames.outstanding);
+    ASSERT_EQ(0, frames.bad_frees);
+    ASSERT_EQ(0, sim.flush_count);
+    return 0;
+}
+
+/*
+ * Map 0x400000 -> FRAME_A, then unmap it.
+ * Expect FRAME_A back, exactly one TLB flush and of 0x400000, the page no longer translated,
+ * and a second map there to take no new table.
+ */
+static int unmap_returns_frame_and_flushes_check(void) {
+    struct paging_translation t;
+    uint64_t phys = 0;
+    setup();
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x400000, FRAME_A, PAGING_FLAG_WRITABLE));
+
+    ASSERT_EQ(PAGING_OK, paging_unmap_page(&m, 0x400000, &phys));
+    ASSERT_EQ(FRAME_A, phys);
+    ASSERT_EQ(1, sim.flush_count);
+    ASSERT_EQ(1, sim_flush_count_of(&sim, 0x400000));
+    ASSERT_EQ(PAGING_ERR_NOT_MAPPED, paging_translate(&m, 0x400000, &t));
+    ASSERT_EQ(0, *raw_entry(0x400000, 1));
+    size_t taken = frames.allocations;
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x400000, FRAME_B, 0));
+    ASSERT_EQ(taken, frames.allocations);
+    return 0;
+}
+
+/*
+ * Unmap where nothing is mapped: first with no tables at all, then next to a mapped page
+ * (tables present, PT entry empty), then the same page twice.
+ * Expect PAGING_ERR_NOT_MAPPED each time and no flush beyond the one real unmap.
+ */
+static int unmap_not_mapped_check(void) {
+    setup();
+
+    ASSERT_EQ(PAGING_ERR_NOT_MAPPED, paging_unmap_page(&m, 0x400000, NULL));
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x400000, FRAME_A, 0));
+    ASSERT_EQ(PAGING_ERR_NOT_MAPPED, paging_unmap_page(&m, 0x401000, NULL));
+    ASSERT_EQ(PAGING_OK, paging_unmap_page(&m, 0x400000, NULL));
+    ASSERT_EQ(PAGING_ERR_NOT_MAPPED, paging_unmap_page(&m, 0x400000, NULL));
+    ASSERT_EQ(1, sim.flush_count);
+    return 0;
+}
+
+/*
+ * Addresses in the non-canonical hole [0x0000800000000000, 0xffff800000000000), and the two
+ * canonical addresses beside it.
+ * Expect PAGING_ERR_NON_CANONICAL from map, unmap and translate with no frame taken; the last
+ * lower-half page and the first higher-half page map, into PML4 entries 255 and 256.
+ */
+static int non_canonical_rejected_check(void) {
+    const uint64_t hole[3] = {0x0000800000000000, 0x1234000000000000, 0xffff7ffffffff000};
+    struct paging_translation t;
+    setup();
+
+    for (int i = 0; i < 3; i++) {
+        ASSERT_EQ(PAGING_ERR_NON_CANONICAL, paging_map_page(&m, hole[i], FRAME_A, 0));
+        ASSERT_EQ(PAGING_ERR_NON_CANONICAL, paging_unmap_page(&m, hole[i], NULL));
+        ASSERT_EQ(PAGING_ERR_NON_CANONICAL, paging_translate(&m, hole[i], &t));
+        ASSERT_FALSE(paging_is_canonical(hole[i]));
+    }
+    ASSERT_EQ(0, frames.allocations);
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x00007ffffffff000, FRAME_A, 0));
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0xffff800000000000, FRAME_B, 0));
+    ASSERT_TRUE((table(ROOT)[255] & PAGING_FLAG_PRESENT) != 0);
+    ASSERT_TRUE((table(ROOT)[256] & PAGING_FLAG_PRESENT) != 0);
+    ASSERT_EQ(PAGING_OK, paging_translate(&m, 0xffff800000000abc, &t));
+    ASSERT_EQ(FRAME_B + 0xabc, t.phys);
+    return 0;
+}
+
+/*
+ * Virtual or physical address off by 0x800, and an unmap of an unaligned address.
+ * Expect PAGING_ERR_MISALIGNED with no frame taken.
+ */
+static int misaligned_rejected_check(void) {
+    setup();
+
+    ASSERT_EQ(PAGING_ERR_MISALIGNED, paging_map_page(&m, 0x400800, FRAME_A, 0));
+    ASSERT_EQ(PAGING_ERR_MISALIGNED, paging_map_page(&m, 0x400000, FRAME_A + 0x800, 0));
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x400000, FRAME_A, 0));
+    ASSERT_EQ(PAGING_ERR_MISALIGNED, paging_unmap_page(&m, 0x400800, NULL));
+    ASSERT_EQ(3, frames.allocations);
+    return 0;
+}
+
+/*
+ * Physical address 2^52 (one past the last) and 2^52 - 4 KiB (the last frame).
+ * Expect PAGING_ERR_PHYS_OUT_OF_RANGE for the first; the second maps.
+ */
+static int phys_out_of_range_check(void) {
+    setup();
+
+    ASSERT_EQ(PAGING_ERR_PHYS_OUT_OF_RANGE, paging_map_page(&m, 0x400000, PAGING_PHYS_LIMIT, 0));
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x400000, PAGING_PHYS_LIMIT - 0x1000, 0));
+    return 0;
+}
+
+/*
+ * Flags carrying an address bit (bit 12), the PS/PAT bit, or a protection-key bit.
+ * Expect PAGING_ERR_INVALID_FLAGS with no frame taken.
+ */
+static int invalid_flags_rejected_check(void) {
+    setup();
+
+    ASSERT_EQ(PAGING_ERR_INVALID_FLAGS, paging_map_page(&m, 0x400000, FRAME_A, 0x1000));
+    ASSERT_EQ(PAGING_ERR_INVALID_FLAGS,
+              paging_map_page(&m, 0x400000, FRAME_A, PAGING_FLAG_HUGE_PAGE));
+    ASSERT_EQ(PAGING_ERR_INVALID_FLAGS, paging_map_page(&m, 0x400000, FRAME_A, UINT64_C(1) << 59));
+    ASSERT_EQ(0, frames.allocations);
+    return 0;
+}
+
+/*
+ * A kernel page at 0x400000 creates P|W intermediates; a user page at 0x401000 then needs U on
+ * them.
+ * Expect the user map to set U on the PML4, PDPT and PD entries, flush 0x401000 once, and leave
+ * the kernel leaf without U. A second user page under the same entries needs no flush.
+ */
+static int widen_intermediates_for_user_check(void) {
+    struct paging_translation t;
+    setup();
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x400000, FRAME_A, PAGING_FLAG_WRITABLE));
+    ASSERT_EQ(0, *raw_entry(0x400000, 4) & PAGING_FLAG_USER);
+
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x401000, FRAME_B, PAGING_FLAG_USER));
+    for (int level = 4; level >= 2; level--) {
+        ASSERT_TRUE((*raw_entry(0x401000, level) & PAGING_FLAG_USER) != 0);
+    }
+    ASSERT_EQ(1, sim.flush_count);
+    ASSERT_EQ(1, sim_flush_count_of(&sim, 0x401000));
+    ASSERT_EQ(PAGING_OK, paging_translate(&m, 0x400000, &t));
+    ASSERT_EQ(0, t.flags & PAGING_FLAG_USER);
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x402000, FRAME_B, PAGING_FLAG_USER));
+    ASSERT_EQ(1, sim.flush_count);
+    return 0;
+}
+
+/*
+ * Identity-map [1 MiB, 1.5 MiB): 128 pages.
+ * Expect each page to translate to itself, 3 tables besides the root, and 128 leaves.
+ */
+static int identity_map_range_check(void) {
+    struct paging_translation t;
+    setup();
+
+    ASSERT_EQ(PAGING_OK, paging_identity_map_range(&m, MiB, 512 * KiB, PAGING_FLAG_WRITABLE));
+    for (uint64_t a = MiB; a < MiB + 512 * KiB; a += 0x1000) {
+        ASSERT_EQ(PAGING_OK, paging_translate(&m, a + 0x10, &t));
+        ASSERT_EQ(a + 0x10, t.phys);
+    }
+    ASSERT_EQ(PAGING_ERR_NOT_MAPPED, paging_translate(&m, MiB + 512 * KiB, &t));
+    struct census c = take_census();
+    ASSERT_EQ(4, c.tables);
+    ASSERT_EQ(128, c.leaves);
+    return 0;
+}
+
+/*
+ * Map [0x1ff000, 0x201000): two pages on either side of a 2 MiB boundary, with a frame budget
+ * of 3. The first page takes PDPT, PD and PT; the second needs a new PT and fails:
+ *
+ *   0x1ff000  PD[0] -> PT#1  mapped, then rolled back
+ *   0x200000  PD[1] -> (no frame left)
+ *
+ * Expect PAGING_ERR_FRAME_ALLOCATION_FAILED, the first page unmapped again (and flushed), and
+ * the three tables kept (documented): mapping the first page again takes no frame.
+ */
+static int map_range_rolls_back_check(void) {
+    struct paging_translation t;
+    setup();
+    frames.budget = 3;
+
+    ASSERT_EQ(PAGING_ERR_FRAME_ALLOCATION_FAILED,
+              paging_map_range(&m, 0x1ff000, FRAME_A, 0x2000, PAGING_FLAG_WRITABLE));
+    ASSERT_EQ(PAGING_ERR_NOT_MAPPED, paging_translate(&m, 0x1ff000, &t));
+    ASSERT_EQ(1, sim_flush_count_of(&sim, 0x1ff000));
+    ASSERT_EQ(3, frames.outstanding);
+    ASSERT_EQ(0, take_census().leaves);
+    frames.budget = 0;
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x1ff000, FRAME_A, 0));
+    return 0;
+}
+
+/*
+ * Range arguments: size not a multiple of 4 KiB, a range wrapping past 2^64, size 0, and a
+ * range running from the last lower-half page into the non-canonical hole.
+ * Expect PAGING_ERR_MISALIGNED, PAGING_ERR_INVALID_ARGUMENT, PAGING_OK with nothing mapped, and
+ * PAGING_ERR_NON_CANONICAL with the first page rolled back.
+ */
+static int map_range_arguments_check(void) {
+    setup();
+
+    ASSERT_EQ(PAGING_ERR_MISALIGNED, paging_map_range(&m, 0x400000, FRAME_A, 0x1800, 0));
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT,
+              paging_map_range(&m, 0xfffffffffffff000, FRAME_A, 0x2000, 0));
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT,
+              paging_map_range(&m, 0x400000, 0xfffffffffffff000, 0x2000, 0));
+    ASSERT_EQ(PAGING_OK, paging_map_range(&m, 0x400000, FRAME_A, 0, 0));
+    ASSERT_EQ(0, frames.allocations);
+    ASSERT_EQ(PAGING_ERR_NON_CANONICAL,
+              paging_map_range(&m, 0x00007ffffffff000, FRAME_A, 0x2000, 0));
+    ASSERT_EQ(0, take_census().leaves);
+    return 0;
+}
+
+/*
+ * Tables holding a 4 KiB page, a hand-made 2 MiB page, a hand-made 1 GiB page and a higher-half
+ * page.
+ * Expect paging_walk to report the four leaves in address order with their virtual address,
+ * physical address and size, and to stop when the callback returns false.
+ */
+static int walk_reports_leaves_check(void) {
+    setup();
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x400000, FRAME_A, 0)); /* PML4 0, PDPT 0, PD 2 */
+    uint64_t pd = *raw_entry(0x400000, 3) & PAGING_ADDRESS_MASK;     /* PDPT entry -> PD */
+    table(pd)[3] = 0x80000000 | PAGING_TABLE_FLAGS | PAGING_FLAG_HUGE_PAGE; /* 0x600000 */
+    uint64_t pdpt = *raw_entry(0x400000, 4) & PAGING_ADDRESS_MASK;          /* PML4 entry -> PDPT */
+    table(pdpt)[2] = 0x100000000 | PAGING_TABLE_FLAGS | PAGING_FLAG_HUGE_PAGE; /* 2 GiB */
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0xffffffff80000000, FRAME_B, 0));
+
+    struct census c = take_census();
+    ASSERT_EQ(4, c.leaves);
+    ASSERT_EQ(0x400000, c.leaf[0].virt);
+    ASSERT_EQ(FRAME_A, c.leaf[0].phys);
+    ASSERT_EQ(PAGING_PAGE_SIZE, c.leaf[0].size);
+    ASSERT_EQ(0x600000, c.leaf[1].virt);
+    ASSERT_EQ(0x80000000, c.leaf[1].phys);
+    ASSERT_EQ(PAGING_LARGE_PAGE_SIZE, c.leaf[1].size);
+    ASSERT_EQ(2 * GiB, c.leaf[2].virt);
+    ASSERT_EQ(0x100000000, c.leaf[2].phys);
+    ASSERT_EQ(PAGING_HUGE_PAGE_SIZE, c.leaf[2].size);
+    ASSERT_EQ(0xffffffff80000000, c.leaf[3].virt);
+    ASSERT_EQ(FRAME_B, c.leaf[3].phys);
+
+    struct census partial;
+    memset(&partial, 0, sizeof partial);
+    partial.stop_after = 2;
+    struct paging_walk_visitor v = {NULL, count_leaf, &partial};
+    ASSERT_EQ(PAGING_OK, paging_walk(&m, &v));
+    ASSERT_EQ(2, partial.leaves);
+    return 0;
+}
+
+/*
+ * CR3 with PWT, PCD and a PCID in bits 0..11 and bit 63 (no-flush) set.
+ * Expect the mapper to use the PML4 at ROOT all the same.
+ */
+static int cr3_flag_bits_ignored_check(void) {
+    setup();
+    struct paging_hw hw = sim_hw(&sim);
+    struct paging_frame_source source = sim_frames_source(&frames);
+    ASSERT_EQ(PAGING_OK,
+              paging_mapper_init(&m, ROOT | 0x18 | 0x5 | (UINT64_C(1) << 63), &hw, &source));
+
+    ASSERT_EQ(ROOT, m.root_phys);
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x400000, FRAME_A, 0));
+    ASSERT_TRUE((table(ROOT)[0] & PAGING_FLAG_PRESENT) != 0);
+    return 0;
+}
+
+/*
+ * paging_mapper_init with a NULL mapper, hw or source, or a missing callback.
+ * Expect PAGING_ERR_INVALID_ARGUMENT each time.
+ */
+static int init_rejects_missing_callbacks_check(void) {
+    setup();
+    struct paging_mapper other;
+    struct paging_hw hw = sim_hw(&sim);
+    struct paging_frame_source source = sim_frames_source(&frames);
+
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_mapper_init(NULL, ROOT, &hw, &source));
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_mapper_init(&other, ROOT, NULL, &source));
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_mapper_init(&other, ROOT, &hw, NULL));
+    hw.flush_tlb_page = NULL;
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_mapper_init(&other, ROOT, &hw, &source));
+    hw = sim_hw(&sim);
+    hw.phys_to_virt = NULL;
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_mapper_init(&other, ROOT, &hw, &source));
+    hw = sim_hw(&sim);
+    source.free = NULL;
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_mapper_init(&other, ROOT, &hw, &source));
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_translate(&m, 0, NULL));
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_walk(&m, NULL));
+    return 0;
+}
+
+/*
+ * The frame source returns a frame 8 bytes off alignment (a broken source).
+ * Expect the panic hook to be called with a message naming paging_map_page.
+ */
+static int misaligned_table_frame_panics_check(void) {
+    jmp_buf jump;
+    setup();
+    sim.panic_jump = &jump;
+    frames.misalign_next = 8;
+
+    if (setjmp(jump) == 0) {
+        paging_map_page(&m, 0x400000, FRAME_A, 0);
+        ASSERT_TRUE(!"paging_map_page returned instead of panicking");
+    }
+    ASSERT_TRUE(sim.panic_message != NULL);
+    ASSERT_TRUE(strstr(sim.panic_message, "paging_map_page") != NULL);
+    return 0;
+}
+
+static void *null_phys_to_virt(void *ctx, uint64_t phys) {
+    (void)ctx;
+    (void)phys;
+    return NULL;
+}
+
+/*
+ * phys_to_virt returns NULL for the root table.
+ * Expect the panic hook to be called rather than a NULL dereference.
+ */
+static int null_phys_to_virt_panics_check(void) {
+    jmp_buf jump;
+    struct paging_translation t;
+    setup();
+    struct paging_hw hw = sim_hw(&sim);
+    hw.phys_to_virt = null_phys_to_virt;
+    struct paging_frame_source source = sim_frames_source(&frames);
+    ASSERT_EQ(PAGING_OK, paging_mapper_init(&m, ROOT, &hw, &source));
+    sim.panic_jump = &jump;
+
+    if (setjmp(jump) == 0) {
+        paging_translate(&m, 0x400000, &t);
+        ASSERT_TRUE(!"paging_translate returned instead of panicking");
+    }
+    ASSERT_TRUE(strstr(sim.panic_message, "phys_to_virt") != NULL);
+    return 0;
+}
+
+/*
+ * The kernel's init_heap in miniature: a frame allocator over simulated memory
+ *
+ *   [0, 1 MiB) low memory   [1 MiB, 1.5 MiB) "kernel" (reserved)   [1.5 MiB, 8 MiB) usable
+ *
+ * is the mapper's frame source, and also gives the 1000 data frames that back the heap pages
+ * [0x8000000, 0x8000000 + 1000 * 4 KiB).
+ * Expect every heap page to translate to the frame it was given, the allocator to count the
+ * 1000 data frames plus 4 tables (PDPT, PD, 2 PTs), and unmapping + freeing every page to bring
+ * the count back to the 4 tables with frame_allocator_check() passing throughout.
+ */
+static int heap_over_frame_allocator_check(void) {
+    const uint64_t heap = 0x8000000;
+    const uint64_t pages = 1000;
+    struct frame_allocator fa;
+    struct frame_usable_region usable[] = {{0, 0x9f000}, {MiB, 7 * MiB}};
+    struct frame_reserved_range reserved[] = {{MiB, MiB + 512 * KiB}};
+    struct sim big;
+    sim_init(&big, 8 * MiB);
+    sim_zero_table(&big, ROOT);
+    struct frame_allocator_config cfg = {
+        .usable = usable,
+        .usable_count = 2,
+        .reserved = reserved,
+        .reserved_count = 1,
+        .phys_to_virt = sim_phys_to_virt,
+        .ctx = &big,
+    };
+    ASSERT_EQ(FRAME_OK, frame_allocator_init(&fa, &cfg));
+    struct paging_hw hw = sim_hw(&big);
+    struct paging_frame_source source = frame_allocator_frame_source(&fa);
+    struct paging_mapper heap_mapper;
+    ASSERT_EQ(PAGING_OK, paging_mapper_init(&heap_mapper, ROOT, &hw, &source));
+    uint64_t tables_before = frame_allocator_stats(&fa).allocated_frames;
+
+    for (uint64_t i = 0; i < pages; i++) {
+        uint64_t frame = frame_allocator_allocate(&fa);
+        ASSERT_TRUE(frame != FRAME_ALLOCATOR_NO_FRAME);
+        ASSERT_EQ(PAGING_OK, paging_map_page(&heap_mapper, heap + i * 0x1000, frame,
+                                             PAGING_FLAG_WRITABLE | PAGING_FLAG_NO_EXECUTE));
+        struct paging_translation t;
+        ASSERT_EQ(PAGING_OK, paging_translate(&heap_mapper, heap + i * 0x1000 + 8, &t));
+        ASSERT_EQ(frame + 8, t.phys);
+    }
+    ASSERT_EQ(tables_before + pages + 4, frame_allocator_stats(&fa).allocated_frames);
+    ASSERT_TRUE(frame_allocator_check(&fa));
+    for (uint64_t i = 0; i < pages; i++) {
+        uint64_t frame;
+        ASSERT_EQ(PAGING_OK, paging_unmap_page(&heap_mapper, heap + i * 0x1000, &frame));
+        ASSERT_EQ(FRAME_OK, frame_allocator_free(&fa, frame));
+    }
+    ASSERT_EQ(tables_before + 4, frame_allocator_stats(&fa).allocated_frames);
+    ASSERT_TRUE(frame_allocator_check(&fa));
+    ASSERT_EQ(pages, big.flush_count);
+    sim_destroy(&big);
+    return 0;
+}
+
+/*
+ * Every result value.
+ * Expect its own distinct name, and "PAGING_ERR_UNKNOWN" outside the enum.
+ */
+static int result_names_check(void) {
+    ASSERT_STREQ("PAGING_OK", paging_result_name(PAGING_OK));
+    ASSERT_STREQ("PAGING_ERR_PARENT_HUGE_PAGE", paging_result_name(PAGING_ERR_PARENT_HUGE_PAGE));
+    ASSERT_STREQ("PAGING_ERR_UNKNOWN", paging_result_name((enum paging_result)77));
+    for (int i = PAGING_OK; i <= PAGING_ERR_INVALID_ARGUMENT; i++) {
+        const char *name = paging_result_name((enum paging_result)i);
+        ASSERT_TRUE(strcmp(name, "PAGING_ERR_UNKNOWN") != 0);
+        for (int j = PAGING_OK; j < i; j++) {
+            ASSERT_TRUE(strcmp(name, paging_result_name((enum paging_result)j)) != 0);
+        }
+    }
+    return 0;
+}
+
+int main(void) {
+    int failures = 0;
+    RUN_CHECK(failures, map_then_translate_check);
+    RUN_CHECK(failures, leaf_flags_check);
+    RUN_CHECK(failures, intermediate_tables_shared_check);
+    RUN_CHECK(failures, new_tables_zeroed_check);
+    RUN_CHECK(failures, already_mapped_check);
+    RUN_CHECK(failures, parent_huge_page_2m_check);
+    RUN_CHECK(failures, parent_huge_page_1g_check);
+    RUN_CHECK(failures, frame_failure_at_each_level_check);
+    RUN_CHECK(failures, unmap_returns_frame_and_flushes_check);
+    RUN_CHECK(failures, unmap_not_mapped_check);
+    RUN_CHECK(failures, non_canonical_rejected_check);
+    RUN_CHECK(failures, misaligned_rejected_check);
+    RUN_CHECK(failures, phys_out_of_range_check);
+    RUN_CHECK(failures, invalid_flags_rejected_check);
+    RUN_CHECK(failures, widen_intermediates_for_user_check);
+    RUN_CHECK(failures, identity_map_range_check);
+    RUN_CHECK(failures, map_range_rolls_back_check);
+    RUN_CHECK(failures, map_range_arguments_check);
+    RUN_CHECK(failures, walk_reports_leaves_check);
+    RUN_CHECK(failures, cr3_flag_bits_ignored_check);
+    RUN_CHECK(failures, init_rejects_missing_callbacks_check);
+    RUN_CHECK(failures, misaligned_table_frame_panics_check);
+    RUN_CHECK(failures, null_phys_to_virt_panics_check);
+    RUN_CHECK(failures, heap_over_frame_allocator_check);
+    RUN_CHECK(failures, result_names_check);
+    teardown();
+    printf("%d failure(s)\n", failures);
+    return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,54 @@
+/*
+ * check.h - test support: the tiny assertion and runner macros of the paging host tests.
+ *
+ * Modelled on Linux tools/testing/memblock: each behaviour is one `static int name_check(void)`
+ * that returns 0 on success; an ASSERT_* failure prints the file, line and both values and makes
+ * the check return 1. RUN_CHECK() runs one check and counts failures.
+ */
+#ifndef PAGING_TESTING_CHECK_H
+#define PAGING_TESTING_CHECK_H
+
+#include <stdio.h>
+#include <string.h>
+
+#define ASSERT_EQ(expected, seen)                                                                  \
+    do {                                                                                           \
+        unsigned long long e_ = (unsigned long long)(expected);                                    \
+        unsigned long long s_ = (unsigned long long)(seen);                                        \
+        if (e_ != s_) {                                                                            \
+            fprintf(stderr, "%s:%d: %s: expected %s == %s (0x%llx != 0x%llx)\n", __FILE__,         \
+                    __LINE__, __func__, #expected, #seen, e_, s_);                                 \
+            return 1;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+#define ASSERT_TRUE(cond)                                                                          \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: %s: expected %s\n", __FILE__, __LINE__, __func__, #cond);      \
+            return 1;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+#define ASSERT_FALSE(cond) ASSERT_TRUE(!(cond))
+
+#define ASSERT_STREQ(expected, seen)                                                               \
+    do {                                                                                           \
+        const char *e_ = (expected);                                                               \
+        const char *s_ = (seen);                                                                   \
+        if (e_ == NULL || s_ == NULL || strcmp(e_, s_) != 0) {                                     \
+            fprintf(stderr, "%s:%d: %s: expected \"%s\" == \"%s\"\n", __FILE__, __LINE__,          \
+                    __func__, e_ ? e_ : "(null)", s_ ? s_ : "(null)");                             \
+            return 1;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+#define RUN_CHECK(failures, check)                                                                 \
+    do {                                                                                           \
+        int r_ = check();                                                                          \
+        printf("%s %s\n", r_ == 0 ? "ok  " : "FAIL", #check);                                      \
+        fflush(stdout); /* LeakSanitizer exits without flushing stdio */                           \
+        (failures) += r_ != 0;                                                                     \
+    } while (0)
+
+#endif /* PAGING_TESTING_CHECK_H */

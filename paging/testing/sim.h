@@ -1,0 +1,74 @@
+/*
+ * sim.h - test support: a simulated machine for running the real mapper and frame allocator.
+ *
+ *   struct sim          "physical memory": a 4 KiB-aligned malloc'd buffer, phys_to_virt =
+ *                       base + phys (aborting outside it), a TLB that records every flushed
+ *                       address, and a panic hook that can longjmp back into the test.
+ *   struct sim_frames   a fake frame source handing out frames of [start, end) inside the
+ *                       simulated memory, filled with garbage (SIM_GARBAGE) so that a mapper
+ *                       that forgets to zero a table is caught; it can be told to fail after N
+ *                       frames and counts outstanding frames so leaks show.
+ *
+ * Test-only: never linked into the kernel.
+ */
+#ifndef PAGING_TESTING_SIM_H
+#define PAGING_TESTING_SIM_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "paging/frame_source.h"
+#include "paging/mapper.h"
+
+#define SIM_GARBAGE     0xA5 /* as a table entry: present, PS, address bits set */
+#define SIM_MAX_FLUSHES 1024
+#define SIM_UNLIMITED   (-1L)
+
+struct sim {
+    uint8_t *mem;
+    uint64_t mem_size;
+    uint64_t flushes[SIM_MAX_FLUSHES];
+    size_t flush_count;
+    const char *panic_message; /* last message given to the panic hook */
+    jmp_buf *panic_jump;       /* if set, the panic hook longjmps here */
+};
+
+struct sim_frames {
+    struct sim *sim;
+    uint64_t start; /* frames are handed out from [start, end) */
+    uint64_t end;
+    uint64_t next;       /* bump pointer */
+    uint64_t freed[512]; /* stack of freed frames, reused first */
+    size_t freed_count;
+    long budget;            /* frames left before allocate fails; SIM_UNLIMITED by default */
+    size_t outstanding;     /* allocated and not freed */
+    size_t allocations;     /* successful allocate calls */
+    size_t bad_frees;       /* frees of frames that were not outstanding */
+    uint8_t *is_out;        /* per-frame outstanding flag */
+    uint64_t misalign_next; /* if non-zero, added to the next frame handed out (panic tests) */
+};
+
+/* Allocates @size bytes (multiple of 4 KiB) of simulated memory filled with SIM_GARBAGE. */
+void sim_init(struct sim *s, uint64_t size);
+void sim_destroy(struct sim *s);
+
+/* Pointer to simulated physical address @phys; aborts when phys is outside the memory. */
+void *sim_phys_to_virt(void *sim, uint64_t phys);
+
+/* The struct paging_hw of the simulated machine (phys_to_virt, recording TLB, panic hook). */
+struct paging_hw sim_hw(struct sim *s);
+
+/* Number of recorded flushes of @virt. */
+size_t sim_flush_count_of(const struct sim *s, uint64_t virt);
+
+/* Zeroes the 4 KiB frame at @phys and returns a pointer to its 512 entries. */
+uint64_t *sim_zero_table(struct sim *s, uint64_t phys);
+
+/* Hands out frames of [start, end) (inside the simulated memory). */
+void sim_frames_init(struct sim_frames *f, struct sim *s, uint64_t start, uint64_t end);
+void sim_frames_destroy(struct sim_frames *f);
+struct paging_frame_source sim_frames_source(struct sim_frames *f);
+
+#endif /* PAGING_TESTING_SIM_H */
