@@ -606,6 +606,78 @@ static int walk_reports_leaves_check(void) {
 }
 
 /*
+ * 5000 random operations on 24 addresses chosen to share or split every level (two PML4
+ * halves, several PDPT/PD/PT slots), with the frame source failing at random:
+ *
+ *   map (random budget 0..3) | unmap | translate      checked against a shadow array
+ *
+ * Expect after every step: each address translates exactly as the shadow says; the frames the
+ * source has outstanding equal the tables the walk finds minus the root (no leak, no table
+ * lost); no bad free; unmap flushes exactly once.
+ */
+static int random_operations_match_model_check(void) {
+    enum { N = 24 };
+    static const uint64_t base[6] = {0x0,          0x200000,           0x40000000,
+                                     0x8000000000, 0xffff800000000000, 0xffffffff80000000};
+    uint64_t addr[N];
+    uint64_t shadow[N]; /* mapped frame, or 0 */
+    for (int i = 0; i < N; i++) {
+        addr[i] = base[i % 6] + (uint64_t)(i / 6) * 0x1000;
+        shadow[i] = 0;
+    }
+    uint64_t state = 0xDEADBEEF;
+    setup();
+
+    for (int step = 0; step < 5000; step++) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        int i = (int)(state % N);
+        unsigned op = (unsigned)(state >> 8) % 3;
+        uint64_t frame = FRAME_A + ((state >> 16) % 64) * 0x1000;
+        if (op == 0) {
+            frames.budget = (long)((state >> 32) % 4);
+            enum paging_result r = paging_map_page(&m, addr[i], frame, PAGING_FLAG_WRITABLE);
+            frames.budget = SIM_UNLIMITED;
+            if (shadow[i] != 0) {
+                ASSERT_EQ(PAGING_ERR_ALREADY_MAPPED, r);
+            } else if (r == PAGING_OK) {
+                shadow[i] = frame;
+            } else {
+                ASSERT_EQ(PAGING_ERR_FRAME_ALLOCATION_FAILED, r);
+            }
+        } else if (op == 1) {
+            uint64_t phys = 0;
+            size_t flushes = sim.flush_count;
+            enum paging_result r = paging_unmap_page(&m, addr[i], &phys);
+            if (shadow[i] != 0) {
+                ASSERT_EQ(PAGING_OK, r);
+                ASSERT_EQ(shadow[i], phys);
+                ASSERT_EQ(flushes + 1, sim.flush_count);
+                shadow[i] = 0;
+            } else {
+                ASSERT_EQ(PAGING_ERR_NOT_MAPPED, r);
+                ASSERT_EQ(flushes, sim.flush_count);
+            }
+        }
+        for (int j = 0; j < N; j++) {
+            struct paging_translation t;
+            enum paging_result r = paging_translate(&m, addr[j] + 0x123, &t);
+            if (shadow[j] != 0) {
+                ASSERT_EQ(PAGING_OK, r);
+                ASSERT_EQ(shadow[j] + 0x123, t.phys);
+            } else {
+                ASSERT_EQ(PAGING_ERR_NOT_MAPPED, r);
+            }
+        }
+        struct census c = take_census();
+        ASSERT_EQ(c.tables - 1, frames.outstanding);
+        ASSERT_EQ(0, frames.bad_frees);
+    }
+    return 0;
+}
+
+/*
  * CR3 with PWT, PCD and a PCID in bits 0..11 and bit 63 (no-flush) set.
  * Expect the mapper to use the PML4 at ROOT all the same.
  */
@@ -792,6 +864,7 @@ int main(void) {
     RUN_CHECK(failures, map_range_rolls_back_check);
     RUN_CHECK(failures, map_range_arguments_check);
     RUN_CHECK(failures, walk_reports_leaves_check);
+    RUN_CHECK(failures, random_operations_match_model_check);
     RUN_CHECK(failures, cr3_flag_bits_ignored_check);
     RUN_CHECK(failures, init_rejects_missing_callbacks_check);
     RUN_CHECK(failures, misaligned_table_frame_panics_check);
