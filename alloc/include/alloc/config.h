@@ -65,7 +65,7 @@
  * time. A heap can also disable them at runtime with ALLOC_FLAG_NO_QUICK_CACHE.
  */
 #ifndef ALLOC_QUICK_MAX_SIZE
-#define ALLOC_QUICK_MAX_SIZE 512
+#define ALLOC_QUICK_MAX_SIZE 1024
 #endif
 
 /*

@@ -1,0 +1,228 @@
+/*
+ * alloc/first_fit.c - the first-fit strategy: one singly linked list of the free blocks in
+ * address order, searched from the lowest address for the first block that fits (with room for
+ * alignment), and a free that walks the list to its place and merges with the neighbouring free
+ * blocks. This is the design of Rust's linked_list_allocator 0.9 (the "hole list" of the classic
+ * hobby-kernel tutorial), on this library's block headers so that free needs no size argument.
+ * Allocate and free cost O(free blocks).
+ *
+ *   head -> [free A] -> [free B] -> [free C] -> NULL      A < B < C, never adjacent
+ */
+#include "internal.h"
+
+static void report(alloc_heap *h, enum alloc_error e, const void *ptr) {
+    if (h->hook != NULL)
+        h->hook(h->hook_ctx, e, ptr);
+}
+
+static inline block_t *ff_next(const block_t *b) {
+    return blk_links(b)->next;
+}
+
+/* A list node is plausible: inside the heap, above the previous node, with a FREE header. */
+static inline bool node_ok(const alloc_heap *h, const block_t *b, const block_t *after) {
+    uintptr_t a = (uintptr_t)b;
+    return a >= h->first && a < h->end && (a & (GRANULE - 1)) == 0 && a > (uintptr_t)after &&
+           tag_ok(h, b->size) && blk_state(b) == ST_FREE;
+}
+
+void alloc_ff_init(alloc_heap *h, block_t *first) {
+    blk_set_size_state(h, first, blk_size(first), ST_FREE);
+    blk_set_prev_free(blk_next(first), true);
+    blk_links(first)->next = NULL;
+    blk_links(first)->prev = NULL;
+    h->u.ff.head = first;
+    h->free_blocks = 1;
+}
+
+block_t *alloc_ff_alloc(alloc_heap *h, size_t size, size_t align) {
+    block_t **link = &h->u.ff.head;
+    const block_t *after = NULL;
+    block_t *b;
+    size_t gap = 0;
+    for (b = *link; b != NULL; link = &blk_links(b)->next, after = b, b = *link) {
+        if (!node_ok(h, b, after)) {
+            report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+            return NULL;
+        }
+        uintptr_t payload = (uintptr_t)b + HDR;
+        uintptr_t aligned = (payload + align - 1) & ~(uintptr_t)(align - 1);
+        if (aligned != payload && aligned - payload < MIN_BLOCK)
+            aligned += align;
+        gap = aligned - payload;
+        if (blk_size(b) >= gap + size)
+            break;
+    }
+    if (b == NULL)
+        return NULL;
+
+    size_t bs = blk_size(b);
+    if (gap != 0) {
+        /* The front stays in the list as a smaller free block; the rest follows it. */
+        block_t *u = blk_at((uintptr_t)b + gap);
+        blk_set(h, u, gap, bs - gap, ST_USED, true);
+        blk_set_prev_size(h, blk_at((uintptr_t)u + bs - gap), bs - gap);
+        blk_set_size_state(h, b, gap, ST_FREE);
+        link = &blk_links(b)->next;
+        b = u;
+        bs -= gap;
+    } else {
+        *link = ff_next(b);
+        h->free_blocks--;
+    }
+    block_t *next = blk_at((uintptr_t)b + bs);
+    if (bs - size >= MIN_BLOCK) {
+        block_t *r = blk_at((uintptr_t)b + size);
+        blk_set(h, r, size, bs - size, ST_FREE, false);
+        blk_set_prev_size(h, next, bs - size);
+        blk_links(r)->next = *link;
+        blk_links(r)->prev = NULL;
+        *link = r;
+        h->free_blocks++;
+        blk_set_size_state(h, b, size, ST_USED);
+    } else {
+        blk_set_prev_free(next, false);
+        blk_set_state(b, ST_USED);
+    }
+    return b;
+}
+
+/*
+ * Finds where a block at address b belongs in the list: *link_out is the link that points at
+ * the first free block above b (*cur_out, or NULL), *prev_out the free block below it (or
+ * NULL). Returns false, after reporting, if the list is broken on the way.
+ */
+static bool ff_find(alloc_heap *h, const block_t *b, block_t ***link_out, block_t **prev_out,
+                    block_t **cur_out) {
+    block_t **link = &h->u.ff.head;
+    block_t *prev = NULL, *cur = *link;
+    while (cur != NULL) {
+        if (!node_ok(h, cur, prev)) {
+            report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, cur);
+            return false;
+        }
+        if ((uintptr_t)cur >= (uintptr_t)b)
+            break;
+        prev = cur;
+        link = &blk_links(cur)->next;
+        cur = *link;
+    }
+    *link_out = link;
+    *prev_out = prev;
+    *cur_out = cur;
+    return true;
+}
+
+bool alloc_ff_release(alloc_heap *h, block_t *b) {
+    block_t **link, *prev, *cur;
+    if (!ff_find(h, b, &link, &prev, &cur))
+        return false;
+    size_t s = blk_size(b);
+    block_t *next = blk_at((uintptr_t)b + s);
+    bool merge_next = blk_state(next) == ST_FREE;
+    bool merge_prev = blk_prev_free(b);
+    /* The boundary tags and the list must agree on who the free neighbours are. */
+    if (merge_next != (cur == next) || cur == b ||
+        merge_prev != (prev != NULL && (uintptr_t)prev + blk_size(prev) == (uintptr_t)b)) {
+        report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+        return false;
+    }
+    if (poison_free(h))
+        __builtin_memset(blk_payload(b), ALLOC_POISON_FREE_BYTE, s - HDR);
+    block_t *rest = cur;
+    if (merge_next) {
+        rest = ff_next(next);
+        s += blk_size(next);
+        blk_erase(h, next, HDR + sizeof(struct free_links));
+        h->free_blocks--;
+        next = blk_at((uintptr_t)b + s);
+    }
+    if (merge_prev) {
+        s += blk_size(prev);
+        blk_erase(h, b, HDR);
+        b = prev;
+        blk_set_size_state(h, b, s, ST_FREE);
+        blk_links(b)->next = rest;
+    } else {
+        blk_set_size_state(h, b, s, ST_FREE);
+        blk_links(b)->next = rest;
+        blk_links(b)->prev = NULL;
+        *link = b;
+        h->free_blocks++;
+    }
+    blk_set_prev_size(h, next, s);
+    blk_set_prev_free(next, true);
+    return true;
+}
+
+int alloc_ff_resize(alloc_heap *h, block_t *b, size_t size) {
+    size_t cur_size = blk_size(b);
+    block_t *next = blk_at((uintptr_t)b + cur_size);
+    if (size <= cur_size) {
+        if (cur_size - size < MIN_BLOCK)
+            return 1;
+        block_t **link, *prev, *cur;
+        if (!ff_find(h, b, &link, &prev, &cur))
+            return -1;
+        /* Cut the tail off as a USED block and release it: it merges with a free successor. */
+        block_t *tail = blk_at((uintptr_t)b + size);
+        blk_set(h, tail, size, cur_size - size, ST_USED, false);
+        blk_set_prev_size(h, next, cur_size - size);
+        blk_set_size_state(h, b, size, ST_USED);
+        return alloc_ff_release(h, tail) ? 1 : -1;
+    }
+    if (blk_state(next) != ST_FREE || cur_size + blk_size(next) < size)
+        return 0;
+    block_t **link, *prev, *cur;
+    if (!ff_find(h, next, &link, &prev, &cur))
+        return -1;
+    if (cur != next) {
+        report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, next);
+        return -1;
+    }
+    size_t total = cur_size + blk_size(next);
+    *link = ff_next(next);
+    h->free_blocks--;
+    blk_erase(h, next, HDR + sizeof(struct free_links));
+    block_t *after = blk_at((uintptr_t)b + total);
+    if (total - size >= MIN_BLOCK) {
+        block_t *tail = blk_at((uintptr_t)b + size);
+        blk_set(h, tail, size, total - size, ST_FREE, false);
+        blk_set_prev_size(h, after, total - size);
+        blk_links(tail)->next = *link;
+        blk_links(tail)->prev = NULL;
+        *link = tail;
+        h->free_blocks++;
+        blk_set_size_state(h, b, size, ST_USED);
+    } else {
+        blk_set_prev_size(h, after, total);
+        blk_set_prev_free(after, false);
+        blk_set_size_state(h, b, total, ST_USED);
+    }
+    return 1;
+}
+
+size_t alloc_ff_largest_free(const alloc_heap *h) {
+    size_t best = 0, n = 0;
+    for (const block_t *b = h->u.ff.head; b != NULL && n <= h->free_blocks; b = ff_next(b), n++) {
+        if (blk_size(b) > best)
+            best = blk_size(b);
+    }
+    return best != 0 ? best - HDR : 0;
+}
+
+enum alloc_error alloc_ff_check(alloc_heap *h, size_t nfree, const void **bad) {
+    size_t n = 0;
+    const block_t *prev = NULL;
+    for (const block_t *b = h->u.ff.head; b != NULL; prev = b, b = ff_next(b)) {
+        if (!node_ok(h, b, prev) || ++n > nfree) {
+            *bad = b;
+            return ALLOC_ERR_CORRUPTED_FREE_LIST;
+        }
+    }
+    if (n != nfree) {
+        *bad = h;
+        return ALLOC_ERR_CORRUPTED_FREE_LIST;
+    }
+    return ALLOC_OK;
+}

@@ -1,0 +1,501 @@
+/*
+ * alloc/heap.c - the public interface of the heap allocator: init and extend, pointer
+ * validation and error reporting, the bookkeeping of live blocks, statistics, the integrity
+ * check and the block walk. The strategies (tlsf.c, first_fit.c) only move free space around.
+ */
+#include "internal.h"
+
+const char *alloc_error_name(enum alloc_error error) {
+    switch (error) {
+    case ALLOC_OK:
+        return "ok";
+    case ALLOC_ERR_NULL_REGION:
+        return "null region";
+    case ALLOC_ERR_MISALIGNED_REGION:
+        return "misaligned region";
+    case ALLOC_ERR_REGION_TOO_SMALL:
+        return "region too small";
+    case ALLOC_ERR_REGION_TOO_LARGE:
+        return "region too large";
+    case ALLOC_ERR_BAD_CONFIG:
+        return "bad config";
+    case ALLOC_ERR_DOUBLE_FREE:
+        return "double free";
+    case ALLOC_ERR_FOREIGN_POINTER:
+        return "foreign pointer";
+    case ALLOC_ERR_MISALIGNED_POINTER:
+        return "misaligned pointer";
+    case ALLOC_ERR_CORRUPTED_HEADER:
+        return "corrupted block header";
+    case ALLOC_ERR_CORRUPTED_FREE_LIST:
+        return "corrupted free list";
+    case ALLOC_ERR_UNCOALESCED:
+        return "uncoalesced free blocks";
+    case ALLOC_ERR_STATS_MISMATCH:
+        return "statistics mismatch";
+    case ALLOC_ERR_WRITE_AFTER_FREE:
+        return "write after free";
+    case ALLOC_ERR_CORRUPTED_HEAP:
+        return "corrupted heap control";
+    }
+    return "unknown error";
+}
+
+const char *alloc_strategy_name(enum alloc_strategy strategy) {
+    switch (strategy) {
+    case ALLOC_STRATEGY_TLSF:
+        return "tlsf";
+    case ALLOC_STRATEGY_FIRST_FIT:
+        return "first_fit";
+    }
+    return "unknown";
+}
+
+size_t alloc_control_size(enum alloc_strategy s) {
+    size_t n = offsetof(struct alloc_heap, u);
+    n += s == ALLOC_STRATEGY_TLSF ? sizeof(struct tlsf_state) : sizeof(struct ff_state);
+    return (n + GRANULE - 1) & ~(GRANULE - 1);
+}
+
+size_t alloc_min_region_size(enum alloc_strategy strategy) {
+    if (strategy != ALLOC_STRATEGY_TLSF && strategy != ALLOC_STRATEGY_FIRST_FIT)
+        return 0;
+    return alloc_control_size(strategy) + MIN_BLOCK + HDR;
+}
+
+static void report(const alloc_heap *h, enum alloc_error e, const void *ptr) {
+    if (h->hook != NULL)
+        h->hook(h->hook_ctx, e, ptr);
+}
+
+/* A 16-bit tag from the heap's address, never 0 or 0xffff (the top bits of common values). */
+static uint64_t make_tag(uintptr_t base) {
+    uint64_t x = (uint64_t)base * 0x9e3779b97f4a7c15ull;
+    x ^= x >> 31;
+    uint64_t tag = (x >> 48) & 0xffff;
+    if (tag == 0 || tag == 0xffff)
+        tag = 0xa110;
+    return tag << TAG_SHIFT;
+}
+
+static bool is_tlsf(const alloc_heap *h) {
+    return h->strategy == ALLOC_STRATEGY_TLSF;
+}
+
+enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
+                                 const struct alloc_config *config) {
+    static const struct alloc_config defaults = {.strategy = ALLOC_STRATEGY_TLSF,
+                                                 .flags = ALLOC_DEFAULT_FLAGS};
+    if (out == NULL)
+        return ALLOC_ERR_NULL_REGION;
+    *out = NULL;
+    if (config == NULL)
+        config = &defaults;
+    if (region == NULL)
+        return ALLOC_ERR_NULL_REGION;
+    uintptr_t base = (uintptr_t)region;
+    if ((base & (GRANULE - 1)) != 0)
+        return ALLOC_ERR_MISALIGNED_REGION;
+    if (config->strategy != ALLOC_STRATEGY_TLSF && config->strategy != ALLOC_STRATEGY_FIRST_FIT)
+        return ALLOC_ERR_BAD_CONFIG;
+    unsigned known =
+        ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC | ALLOC_FLAG_NO_QUICK_CACHE;
+    if ((config->flags & ~known) != 0)
+        return ALLOC_ERR_BAD_CONFIG;
+    size_t ctrl = alloc_control_size(config->strategy);
+    if (size < ctrl + MIN_BLOCK + HDR)
+        return ALLOC_ERR_REGION_TOO_SMALL;
+    if (size > MAX_HEAP_SIZE || base + size < base)
+        return ALLOC_ERR_REGION_TOO_LARGE;
+
+    alloc_heap *h = (alloc_heap *)region;
+    __builtin_memset(h, 0, ctrl);
+    h->magic = HEAP_MAGIC ^ (uint64_t)base;
+    h->strategy = (uint32_t)config->strategy;
+    h->flags = config->flags;
+    h->hook = config->error_hook;
+    h->hook_ctx = config->error_ctx;
+    h->tag = make_tag(base);
+    h->base = base;
+    h->first = base + ctrl;
+    h->raw_end = base + size;
+    h->end = ((base + size) & ~(uintptr_t)(GRANULE - 1)) - HDR;
+    h->quick_enabled = config->strategy == ALLOC_STRATEGY_TLSF && QUICK_BINS > 0 &&
+                       (config->flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0;
+
+    block_t *first = blk_at(h->first);
+    size_t fs = h->end - h->first;
+    blk_set(h, first, 0, fs, ST_USED, false);
+    blk_set(h, blk_at(h->end), fs, 0, ST_END, false);
+    if (poison_free(h))
+        __builtin_memset(blk_payload(first), ALLOC_POISON_FREE_BYTE, fs - HDR);
+    if (is_tlsf(h))
+        alloc_tlsf_init(h, first);
+    else
+        alloc_ff_init(h, first);
+    *out = h;
+    return ALLOC_OK;
+}
+
+/*
+ * Walks the heap from the first block to find what ptr (whose header failed the quick checks)
+ * points into. O(blocks); only used to name an error.
+ */
+static enum alloc_error diagnose(const alloc_heap *h, uintptr_t p) {
+    uintptr_t a = h->first;
+    size_t prev = 0;
+    while (a < h->end) {
+        const block_t *b = blk_at(a);
+        if (!tag_ok(h, b->size) || !tag_ok(h, b->prev) || blk_prev_size(b) != prev)
+            return ALLOC_ERR_CORRUPTED_HEADER;
+        size_t s = blk_size(b);
+        if (blk_state(b) == ST_END || s < MIN_BLOCK || s > h->end - a)
+            return ALLOC_ERR_CORRUPTED_HEADER;
+        if (p >= a && p < a + s) {
+            if (p == a + HDR)
+                return ALLOC_ERR_CORRUPTED_HEADER;
+            return blk_state(b) == ST_USED ? ALLOC_ERR_FOREIGN_POINTER : ALLOC_ERR_DOUBLE_FREE;
+        }
+        prev = s;
+        a += s;
+    }
+    return ALLOC_ERR_FOREIGN_POINTER;
+}
+
+/*
+ * Checks that ptr is the payload of a USED block of this heap with a sound header and sound
+ * neighbour boundary tags. O(1) unless the header is unrecognisable.
+ */
+static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, block_t **out) {
+    uintptr_t p = (uintptr_t)ptr;
+    if ((p & (GRANULE - 1)) != 0)
+        return ALLOC_ERR_MISALIGNED_POINTER;
+    if (p < h->first + HDR || p >= h->end)
+        return ALLOC_ERR_FOREIGN_POINTER;
+    block_t *b = blk_from_payload(ptr);
+    uint64_t w = b->size;
+    if (!tag_ok(h, w) || !tag_ok(h, b->prev))
+        return diagnose(h, p);
+    size_t s = (size_t)(w & SIZE_MASK);
+    unsigned st = (unsigned)(w & STATE_MASK);
+    if (st == ST_END || s < MIN_BLOCK || s > h->end - (uintptr_t)b)
+        return ALLOC_ERR_CORRUPTED_HEADER;
+    const block_t *next = blk_at((uintptr_t)b + s);
+    if (next->prev != (h->tag | (uint64_t)s) || !tag_ok(h, next->size))
+        return ALLOC_ERR_CORRUPTED_HEADER;
+    if (st != ST_USED)
+        return ALLOC_ERR_DOUBLE_FREE;
+    if ((w & PREV_FREE) != 0) {
+        size_t ps = blk_prev_size(b);
+        if (ps < MIN_BLOCK || ps > (uintptr_t)b - h->first)
+            return ALLOC_ERR_CORRUPTED_HEADER;
+        const block_t *pb = blk_at((uintptr_t)b - ps);
+        if (pb->size != (h->tag | (uint64_t)ps | ST_FREE))
+            return ALLOC_ERR_CORRUPTED_HEADER;
+    }
+    *out = b;
+    return ALLOC_OK;
+}
+
+/*
+ * The common case of validate_used in a few instructions: a USED block with sound tags, a
+ * successor whose boundary tag matches and, if PREV_FREE is set, a FREE predecessor of the
+ * recorded size. Returns NULL for anything else, which validate_used then examines.
+ */
+static inline block_t *validate_fast(const alloc_heap *h, const void *ptr) {
+    uintptr_t p = (uintptr_t)ptr;
+    if ((p & (GRANULE - 1)) != 0 || p < h->first + HDR || p >= h->end)
+        return NULL;
+    block_t *b = blk_from_payload(ptr);
+    uint64_t w = b->size;
+    size_t s = (size_t)(w & SIZE_MASK);
+    if ((w & (TAG_MASK | STATE_MASK)) != (h->tag | ST_USED) || s < MIN_BLOCK ||
+        s > h->end - (uintptr_t)b || !tag_ok(h, b->prev))
+        return NULL;
+    const block_t *next = blk_at((uintptr_t)b + s);
+    if (next->prev != (h->tag | (uint64_t)s) || !tag_ok(h, next->size))
+        return NULL;
+    if ((w & PREV_FREE) != 0) {
+        size_t ps = blk_prev_size(b);
+        if (ps < MIN_BLOCK || ps > (uintptr_t)b - h->first ||
+            blk_at((uintptr_t)b - ps)->size != (h->tag | (uint64_t)ps | ST_FREE))
+            return NULL;
+    }
+    return b;
+}
+
+static inline void account_alloc(alloc_heap *h, block_t *b) {
+    h->in_use += blk_size(b) - HDR;
+    h->live++;
+    if (h->in_use > h->peak)
+        h->peak = h->in_use;
+}
+
+/* Allocation once align is known to be a power of two in [GRANULE, ALLOC_MAX_REQUEST]. */
+static inline void *allocate(alloc_heap *h, size_t size, size_t align) {
+    if (size > ALLOC_MAX_REQUEST - align)
+        return NULL;
+    size_t bs = block_size_for(size);
+    block_t *b;
+    if (is_tlsf(h)) {
+        b = align == GRANULE ? quick_pop(h, bs) : NULL;
+        if (b == NULL) {
+            b = alloc_tlsf_alloc(h, bs, align);
+            if (b == NULL && h->quick_blocks != 0 && alloc_tlsf_flush_quick(h))
+                b = alloc_tlsf_alloc(h, bs, align);
+        }
+    } else {
+        b = alloc_ff_alloc(h, bs, align);
+    }
+    if (b == NULL)
+        return NULL;
+    account_alloc(h, b);
+    void *p = blk_payload(b);
+    if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
+        __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, blk_size(b) - HDR);
+    return p;
+}
+
+void *alloc_allocate(alloc_heap *h, size_t size, size_t align) {
+    if (h == NULL)
+        return NULL;
+    if (align <= GRANULE) {
+        /* Bits 1, 2, 4, 8 and 16: the powers of two up to GRANULE (no popcount needed). */
+        if (((0x10116u >> align) & 1u) == 0)
+            return NULL;
+        align = GRANULE;
+    } else if ((align & (align - 1)) != 0 || align > ALLOC_MAX_REQUEST) {
+        return NULL;
+    }
+    return allocate(h, size, align);
+}
+
+void *alloc_malloc(alloc_heap *h, size_t size) {
+    return h == NULL ? NULL : allocate(h, size, GRANULE);
+}
+
+void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
+    size_t n;
+    if (__builtin_mul_overflow(count, size, &n))
+        return NULL;
+    void *p = alloc_malloc(h, n);
+    if (p != NULL)
+        __builtin_memset(p, 0, blk_size(blk_from_payload(p)) - HDR);
+    return p;
+}
+
+enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
+    if (ptr == NULL)
+        return ALLOC_OK;
+    if (h == NULL)
+        return ALLOC_ERR_NULL_REGION;
+    block_t *b = validate_fast(h, ptr);
+    if (b == NULL) {
+        enum alloc_error e = validate_used(h, ptr, &b);
+        if (e != ALLOC_OK) {
+            report(h, e, ptr);
+            return e;
+        }
+    }
+    size_t usable = blk_size(b) - HDR;
+    if (is_tlsf(h) ? !quick_push(h, b) && !alloc_tlsf_release(h, b) : !alloc_ff_release(h, b))
+        return ALLOC_ERR_CORRUPTED_FREE_LIST; /* the strategy reported it */
+    h->in_use -= usable;
+    h->live--;
+    return ALLOC_OK;
+}
+
+void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
+    if (ptr == NULL)
+        return alloc_malloc(h, size);
+    if (h == NULL)
+        return NULL;
+    block_t *b;
+    enum alloc_error e = validate_used(h, ptr, &b);
+    if (e != ALLOC_OK) {
+        report(h, e, ptr);
+        return NULL;
+    }
+    if (size > ALLOC_MAX_REQUEST)
+        return NULL;
+    size_t old = blk_size(b) - HDR;
+    size_t need = block_size_for(size);
+    int resized = is_tlsf(h) ? alloc_tlsf_resize(h, b, need) : alloc_ff_resize(h, b, need);
+    if (resized < 0)
+        return NULL; /* the strategy reported it */
+    if (resized > 0) {
+        h->in_use = h->in_use - old + (blk_size(b) - HDR);
+        if (h->in_use > h->peak)
+            h->peak = h->in_use;
+        return ptr;
+    }
+    void *q = allocate(h, size, GRANULE);
+    if (q == NULL)
+        return NULL;
+    __builtin_memcpy(q, ptr, old < size ? old : size);
+    (void)alloc_free(h, ptr);
+    return q;
+}
+
+size_t alloc_usable_size(alloc_heap *h, const void *ptr) {
+    if (ptr == NULL || h == NULL)
+        return 0;
+    block_t *b;
+    enum alloc_error e = validate_used(h, ptr, &b);
+    if (e != ALLOC_OK) {
+        report(h, e, ptr);
+        return 0;
+    }
+    return blk_size(b) - HDR;
+}
+
+enum alloc_error alloc_heap_extend(alloc_heap *h, size_t size) {
+    if (h == NULL)
+        return ALLOC_ERR_NULL_REGION;
+    if (size > MAX_HEAP_SIZE || h->raw_end + size - h->base > MAX_HEAP_SIZE)
+        return ALLOC_ERR_REGION_TOO_LARGE;
+    uintptr_t raw_end = h->raw_end + size;
+    uintptr_t end = (raw_end & ~(uintptr_t)(GRANULE - 1)) - HDR;
+    if (end < h->end + MIN_BLOCK)
+        return ALLOC_ERR_REGION_TOO_SMALL;
+    /* The old end marker becomes the header of a new block that is released like a free. */
+    block_t *nb = blk_at(h->end);
+    size_t ns = end - h->end;
+    blk_set_size_state(h, nb, ns, ST_USED);
+    blk_set(h, blk_at(end), ns, 0, ST_END, false);
+    h->end = end;
+    h->raw_end = raw_end;
+    if (!(is_tlsf(h) ? alloc_tlsf_release(h, nb) : alloc_ff_release(h, nb)))
+        return ALLOC_ERR_CORRUPTED_FREE_LIST; /* the strategy reported it */
+    return ALLOC_OK;
+}
+
+void alloc_heap_stats(const alloc_heap *h, struct alloc_stats *out) {
+    if (h == NULL) {
+        __builtin_memset(out, 0, sizeof(*out));
+        return;
+    }
+    size_t blocks = h->live + h->free_blocks + h->quick_blocks;
+    out->region_size = h->raw_end - h->base;
+    out->bytes_in_use = h->in_use;
+    out->bytes_free = (h->end - h->first) - h->in_use - HDR * blocks;
+    out->largest_free = is_tlsf(h) ? alloc_tlsf_largest_free(h) : alloc_ff_largest_free(h);
+    out->live_allocations = h->live;
+    out->peak_in_use = h->peak;
+    out->free_blocks = h->free_blocks + h->quick_blocks;
+    out->overhead_bytes = out->region_size - out->bytes_in_use - out->bytes_free;
+}
+
+enum alloc_strategy alloc_heap_strategy(const alloc_heap *h) {
+    return h == NULL ? ALLOC_STRATEGY_TLSF : (enum alloc_strategy)h->strategy;
+}
+
+/* The control structure is plausible, so that a walk stays inside the region. */
+static bool control_ok(const alloc_heap *h) {
+    if (h->magic != (HEAP_MAGIC ^ (uint64_t)(uintptr_t)h) || h->base != (uintptr_t)h)
+        return false;
+    if (h->strategy != ALLOC_STRATEGY_TLSF && h->strategy != ALLOC_STRATEGY_FIRST_FIT)
+        return false;
+    if (h->first != h->base + alloc_control_size((enum alloc_strategy)h->strategy))
+        return false;
+    if (h->end < h->first + MIN_BLOCK || h->end + HDR > h->raw_end || (h->end & 15) != 0)
+        return false;
+    return h->raw_end - h->base <= MAX_HEAP_SIZE;
+}
+
+static bool poison_intact(const block_t *b) {
+    const unsigned char *p = (const unsigned char *)b + HDR + sizeof(struct free_links);
+    const unsigned char *e = (const unsigned char *)b + blk_size(b);
+    for (; p < e; p++) {
+        if (*p != (unsigned char)ALLOC_POISON_FREE_BYTE)
+            return false;
+    }
+    return true;
+}
+
+enum alloc_error alloc_heap_check(alloc_heap *h) {
+    if (h == NULL)
+        return ALLOC_ERR_NULL_REGION;
+    if (!control_ok(h)) {
+        report(h, ALLOC_ERR_CORRUPTED_HEAP, h);
+        return ALLOC_ERR_CORRUPTED_HEAP;
+    }
+    size_t nused = 0, nfree = 0, nquick = 0, used_bytes = 0, prev_size = 0;
+    unsigned prev_state = ST_USED;
+    uintptr_t a = h->first;
+    enum alloc_error e = ALLOC_OK;
+    const void *bad = NULL;
+    for (;;) {
+        const block_t *b = blk_at(a);
+        bad = b;
+        if (!tag_ok(h, b->size) || !tag_ok(h, b->prev) || blk_prev_size(b) != prev_size ||
+            blk_prev_free(b) != (prev_state == ST_FREE) || (b->size & 8) != 0) {
+            e = ALLOC_ERR_CORRUPTED_HEADER;
+            break;
+        }
+        unsigned st = blk_state(b);
+        size_t s = blk_size(b);
+        if (a == h->end) {
+            if (st != ST_END || s != 0)
+                e = ALLOC_ERR_CORRUPTED_HEADER;
+            break;
+        }
+        if (st == ST_END || s < MIN_BLOCK || s > h->end - a) {
+            e = ALLOC_ERR_CORRUPTED_HEADER;
+            break;
+        }
+        if (st == ST_FREE && prev_state == ST_FREE) {
+            e = ALLOC_ERR_UNCOALESCED;
+            break;
+        }
+        if (st == ST_USED) {
+            nused++;
+            used_bytes += s - HDR;
+        } else {
+            if (st == ST_FREE)
+                nfree++;
+            else
+                nquick++;
+            if (poison_free(h) && !poison_intact(b)) {
+                e = ALLOC_ERR_WRITE_AFTER_FREE;
+                break;
+            }
+        }
+        prev_state = st;
+        prev_size = s;
+        a += s;
+    }
+    if (e == ALLOC_OK) {
+        bad = h;
+        if (nused != h->live || used_bytes != h->in_use || h->peak < h->in_use ||
+            nfree != h->free_blocks || nquick != h->quick_blocks)
+            e = ALLOC_ERR_STATS_MISMATCH;
+    }
+    if (e == ALLOC_OK) {
+        if (is_tlsf(h))
+            e = alloc_tlsf_check(h, nfree, nquick, &bad);
+        else
+            e = alloc_ff_check(h, nfree, &bad);
+    }
+    if (e != ALLOC_OK)
+        report(h, e, bad);
+    return e;
+}
+
+enum alloc_error alloc_heap_walk(const alloc_heap *h, alloc_walk_fn fn, void *ctx) {
+    if (h == NULL)
+        return ALLOC_ERR_NULL_REGION;
+    uintptr_t a = h->first;
+    size_t prev_size = 0;
+    while (a < h->end) {
+        const block_t *b = blk_at(a);
+        size_t s = blk_size(b);
+        if (!tag_ok(h, b->size) || blk_prev_size(b) != prev_size || blk_state(b) == ST_END ||
+            s < MIN_BLOCK || s > h->end - a)
+            return ALLOC_ERR_CORRUPTED_HEADER;
+        fn(ctx, blk_payload(b), s - HDR, (enum alloc_block_state)blk_state(b));
+        prev_size = s;
+        a += s;
+    }
+    return a == h->end ? ALLOC_OK : ALLOC_ERR_CORRUPTED_HEADER;
+}

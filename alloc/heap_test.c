@@ -1,0 +1,1140 @@
+/*
+ * alloc/heap_test.c - unit tests of the heap allocator, one *_check per behaviour, in the style
+ * of Linux tools/testing/memblock. Every check starts from a fresh heap (fixture_reset), draws
+ * the memory it expects, states what it expects, and runs alloc_heap_check() after every
+ * operation. main() runs every check for each variant: TLSF with quick lists, TLSF without,
+ * and first fit.
+ *
+ * Notation in the diagrams: | ctrl | is the control structure, A, B... live blocks, (free) a
+ * free block, [q] a block in a quick list, | END | the end marker.
+ */
+#include "alloc/heap.h"
+#include "alloc/testing/check.h"
+#include "alloc/testing/fixture.h"
+#include "internal.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HEAP_SIZE (64u * 1024u)
+#define BIG       2000u /* payload above ALLOC_QUICK_MAX_SIZE: never quick-listed */
+
+/* Bytes of control structure in front of the first block for the current variant. */
+static size_t ctrl_size(void) {
+    return alloc_min_region_size(fx.variant->strategy) - ALLOC_MIN_BLOCK - ALLOC_BLOCK_OVERHEAD;
+}
+
+/* Payload of the single free block of a fresh heap of `size` bytes (size a multiple of 16). */
+static size_t fresh_free(size_t size) {
+    return size - ctrl_size() - 2 * ALLOC_BLOCK_OVERHEAD;
+}
+
+static size_t round16(size_t n) {
+    return (n + 15) & ~(size_t)15;
+}
+
+static struct alloc_stats stats(void) {
+    struct alloc_stats s;
+    alloc_heap_stats(fx.heap, &s);
+    return s;
+}
+
+static bool stats_equal(const struct alloc_stats *a, const struct alloc_stats *b) {
+    return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* init */
+
+/*
+ * alloc_heap_init() with a NULL region or a NULL out pointer.
+ * Expect ALLOC_ERR_NULL_REGION and *out set to NULL.
+ */
+static int init_null_region_check(void) {
+    alloc_heap *h = (alloc_heap *)1;
+    ASSERT_EQ(ALLOC_ERR_NULL_REGION, alloc_heap_init(&h, NULL, HEAP_SIZE, NULL));
+    ASSERT_TRUE(h == NULL);
+    ASSERT_EQ(ALLOC_ERR_NULL_REGION, alloc_heap_init(NULL, fx.region, HEAP_SIZE, NULL));
+    return 0;
+}
+
+/*
+ * A region whose base is not 16-byte aligned:  region + 8 -> | ... |
+ * Expect ALLOC_ERR_MISALIGNED_REGION and not a byte of the region written.
+ */
+static int init_misaligned_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    memset(fx.region, 0x5a, HEAP_SIZE);
+    struct alloc_config cfg = {.strategy = fx.variant->strategy, .flags = fx.variant->flags};
+    alloc_heap *h;
+    ASSERT_EQ(ALLOC_ERR_MISALIGNED_REGION, alloc_heap_init(&h, fx.region + 8, 4096, &cfg));
+    ASSERT_EQ(ALLOC_ERR_MISALIGNED_REGION, alloc_heap_init(&h, fx.region + 1, 4096, &cfg));
+    ASSERT_TRUE(h == NULL);
+    for (size_t i = 0; i < 8192; i++)
+        ASSERT_EQ(0x5a, fx.region[i]);
+    return 0;
+}
+
+/*
+ * A region one byte smaller than alloc_min_region_size(): | ctrl | MIN_BLOCK | END | - 1.
+ * Expect ALLOC_ERR_REGION_TOO_SMALL, region untouched; at exactly the minimum, expect a heap
+ * with one free block of 16 usable bytes that serves one 16-byte allocation and then no more.
+ */
+static int init_too_small_check(void) {
+    size_t min = alloc_min_region_size(fx.variant->strategy);
+    struct alloc_config cfg = {.strategy = fx.variant->strategy, .flags = fx.variant->flags};
+    alloc_heap *h;
+    ASSERT_TRUE(min > 0);
+    memset(fx.region, 0x5a, min);
+    ASSERT_EQ(ALLOC_ERR_REGION_TOO_SMALL, alloc_heap_init(&h, fx.region, min - 1, &cfg));
+    ASSERT_EQ(ALLOC_ERR_REGION_TOO_SMALL, alloc_heap_init(&h, fx.region, 0, &cfg));
+    for (size_t i = 0; i < min; i++)
+        ASSERT_EQ(0x5a, fx.region[i]);
+    ASSERT_EQ(ALLOC_OK, alloc_heap_init(&h, fx.region, min, &cfg));
+    ASSERT_HEAP_OK(h);
+    struct alloc_stats s;
+    alloc_heap_stats(h, &s);
+    ASSERT_EQ(ALLOC_MIN_BLOCK - ALLOC_BLOCK_OVERHEAD, s.largest_free);
+    void *p = alloc_malloc(h, 16);
+    ASSERT_TRUE(p != NULL);
+    ASSERT_TRUE(alloc_malloc(h, 1) == NULL);
+    ASSERT_HEAP_OK(h);
+    ASSERT_EQ(ALLOC_OK, alloc_free(h, p));
+    ASSERT_HEAP_OK(h);
+    return 0;
+}
+
+/*
+ * An unknown strategy or flag.
+ * Expect ALLOC_ERR_BAD_CONFIG; a region larger than 2^47 bytes gives ALLOC_ERR_REGION_TOO_LARGE.
+ */
+static int init_bad_config_check(void) {
+    alloc_heap *h;
+    struct alloc_config bad_strategy = {.strategy = (enum alloc_strategy)7};
+    struct alloc_config bad_flags = {.strategy = fx.variant->strategy, .flags = 1u << 20};
+    ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_heap_init(&h, fx.region, HEAP_SIZE, &bad_strategy));
+    ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_heap_init(&h, fx.region, HEAP_SIZE, &bad_flags));
+    ASSERT_EQ(ALLOC_ERR_REGION_TOO_LARGE,
+              alloc_heap_init(&h, fx.region, (size_t)1 << 48, &(struct alloc_config){0}));
+    ASSERT_EQ(0, alloc_min_region_size((enum alloc_strategy)7));
+    ASSERT_STREQ("unknown", alloc_strategy_name((enum alloc_strategy)7));
+    return 0;
+}
+
+/*
+ *   | ctrl | (free)                                                           | END |
+ *   base   base + ctrl                                               base + size - 16
+ * Expect one free block holding everything but the control structure and two headers, the
+ * stats identity region == overhead + in_use + free, and the strategy and its name reported.
+ */
+static int init_layout_check(void) {
+    ASSERT_TRUE(fixture_reset(HEAP_SIZE, 0) != NULL);
+    ASSERT_HEAP_OK(fx.heap);
+    struct alloc_stats s = stats();
+    ASSERT_EQ(HEAP_SIZE, s.region_size);
+    ASSERT_EQ(0, s.bytes_in_use);
+    ASSERT_EQ(0, s.live_allocations);
+    ASSERT_EQ(0, s.peak_in_use);
+    ASSERT_EQ(1, s.free_blocks);
+    ASSERT_EQ(fresh_free(HEAP_SIZE), s.bytes_free);
+    ASSERT_EQ(fresh_free(HEAP_SIZE), s.largest_free);
+    ASSERT_EQ(ctrl_size() + 2 * ALLOC_BLOCK_OVERHEAD, s.overhead_bytes);
+    ASSERT_EQ(s.region_size, s.overhead_bytes + s.bytes_in_use + s.bytes_free);
+    struct walked_block w[4];
+    ASSERT_EQ(1, fixture_walk(w, 4));
+    ASSERT_TRUE((unsigned char *)w[0].payload == fx.region + ctrl_size() + ALLOC_BLOCK_OVERHEAD);
+    ASSERT_EQ(ALLOC_BLOCK_FREE, w[0].state);
+    ASSERT_EQ(fx.variant->strategy, alloc_heap_strategy(fx.heap));
+    ASSERT_STREQ(fx.variant->strategy == ALLOC_STRATEGY_TLSF ? "tlsf" : "first_fit",
+                 alloc_strategy_name(alloc_heap_strategy(fx.heap)));
+    return 0;
+}
+
+/*
+ * A size that is not a multiple of 16: | ctrl | (free) | END | 7 bytes |.
+ * Expect region_size to report all of it, the 7 tail bytes counted as overhead.
+ */
+static int init_unaligned_size_check(void) {
+    ASSERT_TRUE(fixture_reset(HEAP_SIZE + 7, 0) != NULL);
+    ASSERT_HEAP_OK(fx.heap);
+    struct alloc_stats s = stats();
+    ASSERT_EQ(HEAP_SIZE + 7, s.region_size);
+    ASSERT_EQ(fresh_free(HEAP_SIZE), s.bytes_free);
+    ASSERT_EQ(s.region_size, s.overhead_bytes + s.bytes_in_use + s.bytes_free);
+    return 0;
+}
+
+/*
+ * Two heaps side by side in two buffers: | heap 1 |   | heap 2 |.
+ * Expect both to work independently, and a pointer of heap 1 freed into heap 2 to be reported
+ * as a foreign pointer by heap 2 with both heaps unchanged.
+ */
+static int many_heaps_check(void) {
+    static _Alignas(16) unsigned char r1[32768], r2[32768];
+    alloc_heap *h1, *h2;
+    struct alloc_config cfg = {
+        .strategy = fx.variant->strategy, .flags = fx.variant->flags, .error_hook = fixture_hook};
+    fixture_reset(HEAP_SIZE, 0);
+    ASSERT_EQ(ALLOC_OK, alloc_heap_init(&h1, r1, sizeof(r1), &cfg));
+    ASSERT_EQ(ALLOC_OK, alloc_heap_init(&h2, r2, sizeof(r2), &cfg));
+    void *a = alloc_malloc(h1, 100), *b = alloc_malloc(h2, 100);
+    ASSERT_TRUE(a != NULL && b != NULL);
+    ASSERT_TRUE((unsigned char *)a > r1 && (unsigned char *)a < r1 + sizeof(r1));
+    ASSERT_TRUE((unsigned char *)b > r2 && (unsigned char *)b < r2 + sizeof(r2));
+    ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, alloc_free(h2, a));
+    ASSERT_EQ(1, fx.reports);
+    ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, fx.report_error[0]);
+    ASSERT_TRUE(fx.report_ptr[0] == a);
+    ASSERT_HEAP_OK(h1);
+    ASSERT_HEAP_OK(h2);
+    ASSERT_EQ(ALLOC_OK, alloc_free(h1, a));
+    ASSERT_EQ(ALLOC_OK, alloc_free(h2, b));
+    ASSERT_HEAP_OK(h1);
+    ASSERT_HEAP_OK(h2);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* allocate */
+
+/*
+ *   before: | ctrl | (free F)                          | END |
+ *   after:  | ctrl | A 112 | (free F - 128)            | END |
+ * Expect A 16-aligned right after the control structure and its header, usable 112, the rest
+ * one free block; in_use, live and peak follow.
+ */
+static int alloc_split_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 100);
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(a == fx.region + ctrl_size() + ALLOC_BLOCK_OVERHEAD);
+    ASSERT_EQ(0, (uintptr_t)a % 16);
+    ASSERT_EQ(112, alloc_usable_size(fx.heap, a));
+    struct alloc_stats s = stats();
+    ASSERT_EQ(112, s.bytes_in_use);
+    ASSERT_EQ(1, s.live_allocations);
+    ASSERT_EQ(112, s.peak_in_use);
+    ASSERT_EQ(1, s.free_blocks);
+    ASSERT_EQ(fresh_free(HEAP_SIZE) - 128, s.bytes_free);
+    ASSERT_EQ(fresh_free(HEAP_SIZE) - 128, s.largest_free);
+    struct walked_block w[4];
+    ASSERT_EQ(2, fixture_walk(w, 4));
+    ASSERT_EQ(ALLOC_BLOCK_USED, w[0].state);
+    ASSERT_EQ(112, w[0].size);
+    ASSERT_EQ(ALLOC_BLOCK_FREE, w[1].state);
+    memset(a, 0xee, 112);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * Size 0 is served as size 1.
+ * Expect two distinct non-NULL minimum blocks (16 usable bytes) that can be freed.
+ */
+static int alloc_size_zero_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    void *a = alloc_malloc(fx.heap, 0);
+    void *b = alloc_allocate(fx.heap, 0, 64);
+    ASSERT_TRUE(a != NULL && b != NULL && a != b);
+    ASSERT_EQ(0, (uintptr_t)b % 64);
+    ASSERT_EQ(16, alloc_usable_size(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(0, stats().live_allocations);
+    return 0;
+}
+
+/*
+ * Alignments 1 to 4096, each after a 24-byte block so the natural position is misaligned:
+ *   | ctrl | X | (gap, free) | A aligned | (free) |
+ * Expect every pointer aligned as asked, writable over its usable size, and the heap sound.
+ */
+static int alloc_alignment_check(void) {
+    fixture_reset(HEAP_SIZE * 4, 0);
+    void *ptrs[26];
+    size_t n = 0;
+    for (size_t align = 1; align <= 4096; align <<= 1) {
+        ptrs[n++] = alloc_malloc(fx.heap, 24);
+        void *p = alloc_allocate(fx.heap, 40, align);
+        ASSERT_TRUE(p != NULL);
+        ASSERT_EQ(0, (uintptr_t)p % align);
+        ASSERT_TRUE(alloc_usable_size(fx.heap, p) >= 40);
+        memset(p, 0x11, alloc_usable_size(fx.heap, p));
+        ptrs[n++] = p;
+        ASSERT_HEAP_OK(fx.heap);
+    }
+    for (size_t i = 0; i < n; i++) {
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, ptrs[i]));
+        ASSERT_HEAP_OK(fx.heap);
+    }
+    ASSERT_EQ(0, stats().bytes_in_use);
+    return 0;
+}
+
+/*
+ * Alignments that are not powers of two (0, 3, 24, 48, 2^63 + 1) and alignments too large.
+ * Expect NULL, no report, and the heap and its statistics exactly as they were.
+ */
+static int alloc_bad_alignment_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    void *keep = alloc_malloc(fx.heap, 64);
+    struct alloc_stats before = stats();
+    size_t bad[] = {0, 3, 24, 48, ((size_t)1 << 63) + 1, (size_t)1 << 63, ALLOC_MAX_REQUEST * 2};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ASSERT_TRUE(alloc_allocate(fx.heap, 32, bad[i]) == NULL);
+        struct alloc_stats after = stats();
+        ASSERT_TRUE(stats_equal(&before, &after));
+        ASSERT_HEAP_OK(fx.heap);
+    }
+    ASSERT_EQ(0, fx.reports);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, keep));
+    return 0;
+}
+
+/*
+ * Sizes near SIZE_MAX, above ALLOC_MAX_REQUEST, and size + align that overflows.
+ * Expect NULL and the heap and statistics unchanged.
+ */
+static int alloc_overflow_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    struct alloc_stats before = stats();
+    ASSERT_TRUE(alloc_malloc(fx.heap, SIZE_MAX) == NULL);
+    ASSERT_TRUE(alloc_malloc(fx.heap, SIZE_MAX - 15) == NULL);
+    ASSERT_TRUE(alloc_allocate(fx.heap, SIZE_MAX - 8, 64) == NULL);
+    ASSERT_TRUE(alloc_malloc(fx.heap, ALLOC_MAX_REQUEST + 1) == NULL);
+    ASSERT_TRUE(alloc_allocate(fx.heap, ALLOC_MAX_REQUEST - 8, 64) == NULL);
+    ASSERT_TRUE(alloc_allocate(fx.heap, ALLOC_MAX_REQUEST / 2 + 16, ALLOC_MAX_REQUEST / 2) == NULL);
+    ASSERT_TRUE(alloc_calloc(fx.heap, SIZE_MAX / 2, 3) == NULL);
+    ASSERT_TRUE(alloc_calloc(fx.heap, (size_t)1 << 32, (size_t)1 << 32) == NULL);
+    struct alloc_stats after = stats();
+    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(0, fx.reports);
+    return 0;
+}
+
+/*
+ * Allocate 64-byte blocks until the heap says no:
+ *   | ctrl | A | A | A | ... | A | (free < 80) | END |
+ * Expect the count to be what the free space allows, the failing call to leave the statistics
+ * exactly as they were, and, after freeing everything, the whole free space usable again in one
+ * block (quick-listed blocks are merged back when a request needs them).
+ */
+static int alloc_exhaust_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    static void *ptrs[HEAP_SIZE / 80 + 1];
+    size_t n = 0;
+    for (;;) {
+        void *p = alloc_malloc(fx.heap, 64);
+        if (p == NULL)
+            break;
+        ASSERT_TRUE(n < sizeof(ptrs) / sizeof(ptrs[0]));
+        ptrs[n++] = p;
+    }
+    ASSERT_HEAP_OK(fx.heap);
+    size_t avail = fresh_free(HEAP_SIZE) + ALLOC_BLOCK_OVERHEAD;
+    ASSERT_TRUE(n >= avail / 80 - 1 && n <= avail / 80);
+    struct alloc_stats before = stats();
+    ASSERT_TRUE(alloc_malloc(fx.heap, 64) == NULL);
+    ASSERT_TRUE(alloc_malloc(fx.heap, 1000) == NULL);
+    struct alloc_stats after = stats();
+    ASSERT_TRUE(stats_equal(&before, &after));
+    for (size_t i = 0; i < n; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, ptrs[i]));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(fresh_free(HEAP_SIZE),
+              stats().bytes_free + ALLOC_BLOCK_OVERHEAD * (stats().free_blocks - 1));
+    void *all = alloc_malloc(fx.heap, fresh_free(HEAP_SIZE));
+    ASSERT_TRUE(all != NULL);
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(0, stats().free_blocks);
+    ASSERT_EQ(0, stats().bytes_free);
+    return 0;
+}
+
+/*
+ * calloc over dirty memory: A filled with 0xab, freed, then calloc of the same size.
+ * Expect all usable bytes zero; calloc(0, n) to give a minimum block; count * size overflow to
+ * give NULL with the statistics unchanged.
+ */
+static int calloc_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 300);
+    memset(a, 0xab, alloc_usable_size(fx.heap, a));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    unsigned char *z = alloc_calloc(fx.heap, 30, 10);
+    ASSERT_TRUE(z != NULL);
+    ASSERT_HEAP_OK(fx.heap);
+    for (size_t i = 0; i < alloc_usable_size(fx.heap, z); i++)
+        ASSERT_EQ(0, z[i]);
+    void *e = alloc_calloc(fx.heap, 0, 8);
+    ASSERT_TRUE(e != NULL);
+    ASSERT_EQ(16, alloc_usable_size(fx.heap, e));
+    struct alloc_stats before = stats();
+    ASSERT_TRUE(alloc_calloc(fx.heap, SIZE_MAX / 8, 16) == NULL);
+    struct alloc_stats after = stats();
+    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * Usable size for every request from 0 to 2100 bytes.
+ * Expect at least the request (1 for 0), at most 16 more than it rounded up to 16, and 0 with
+ * no report for NULL.
+ */
+static int usable_size_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    for (size_t n = 0; n <= 2100; n++) {
+        void *p = alloc_malloc(fx.heap, n);
+        ASSERT_TRUE(p != NULL);
+        size_t u = alloc_usable_size(fx.heap, p);
+        size_t want = n == 0 ? 1 : n;
+        ASSERT_TRUE(u >= want);
+        ASSERT_TRUE(u <= round16(want) + 16);
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, p));
+    }
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(0, alloc_usable_size(fx.heap, NULL));
+    ASSERT_EQ(0, fx.reports);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* free */
+
+/*
+ * free(NULL).
+ * Expect ALLOC_OK, no report, nothing changed.
+ */
+static int free_null_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    struct alloc_stats before = stats();
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, NULL));
+    struct alloc_stats after = stats();
+    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_EQ(0, fx.reports);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * Coalescing, with blocks too large for the quick lists:
+ *   | A | B | C | D | (tail) |
+ *   free B:  | A | (B) | C | D | (tail) |
+ *   free C:  | A | (B + C)  | D | (tail) |      merged with the previous free block
+ *   free A:  | (A + B + C)      | D | (tail) |   merged with the next free block
+ *   free D:  | (everything)                  |  merged on both sides
+ * Expect after each step exactly the free blocks drawn, of the sizes drawn (each absorbed
+ * header adds 16 bytes), and finally the heap as fresh.
+ */
+static int free_coalesce_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    void *a = alloc_malloc(fx.heap, BIG), *b = alloc_malloc(fx.heap, BIG);
+    void *c = alloc_malloc(fx.heap, BIG), *d = alloc_malloc(fx.heap, BIG);
+    struct walked_block w[8];
+    ASSERT_EQ(5, fixture_walk(w, 8));
+
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(5, fixture_walk(w, 8));
+    ASSERT_EQ(ALLOC_BLOCK_FREE, w[1].state);
+    ASSERT_EQ(BIG, w[1].size);
+
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(4, fixture_walk(w, 8));
+    ASSERT_TRUE(w[1].payload == b);
+    ASSERT_EQ(ALLOC_BLOCK_FREE, w[1].state);
+    ASSERT_EQ(2 * BIG + 16, w[1].size);
+
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(3, fixture_walk(w, 8));
+    ASSERT_TRUE(w[0].payload == a);
+    ASSERT_EQ(3 * BIG + 32, w[0].size);
+    ASSERT_EQ(ALLOC_BLOCK_USED, w[1].state);
+
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, d));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(1, fixture_walk(w, 8));
+    ASSERT_EQ(fresh_free(HEAP_SIZE), w[0].size);
+    ASSERT_EQ(0, stats().bytes_in_use);
+    ASSERT_EQ(0, fx.reports);
+    return 0;
+}
+
+/*
+ * Double free of a block that is still a block of its own (quick-listed, or free):
+ *   | A | (free) |  free A, free A
+ * Expect the second free to return and report ALLOC_ERR_DOUBLE_FREE with A, and nothing to
+ * change.
+ */
+static int free_double_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    void *a = alloc_malloc(fx.heap, 64);
+    void *keep = alloc_malloc(fx.heap, 64);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    struct alloc_stats before = stats();
+    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_free(fx.heap, a));
+    ASSERT_EQ(1, fx.reports);
+    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, fx.report_error[0]);
+    ASSERT_TRUE(fx.report_ptr[0] == a);
+    struct alloc_stats after = stats();
+    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, keep));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * Double free of a block that has been merged into its free neighbour:
+ *   | A | B | C |  free A, free B:  | (A + B) | C |  free B again
+ * B's header no longer exists. Expect ALLOC_ERR_DOUBLE_FREE (B points into a free block),
+ * reported with B, and nothing changed.
+ */
+static int free_double_merged_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    void *a = alloc_malloc(fx.heap, BIG), *b = alloc_malloc(fx.heap, BIG);
+    void *c = alloc_malloc(fx.heap, BIG);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    struct alloc_stats before = stats();
+    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_free(fx.heap, b));
+    ASSERT_EQ(1, fx.reports);
+    ASSERT_TRUE(fx.report_ptr[0] == b);
+    struct alloc_stats after = stats();
+    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * Pointers that are not from this heap or not at a block start:
+ *   a stack object; the control structure; one past the end; inside A's payload (A zeroed);
+ *   a pointer of the same heap's region before the first block.
+ * Expect ALLOC_ERR_FOREIGN_POINTER for each, reported with the pointer, and nothing changed;
+ * realloc and usable_size report the same and return NULL / 0.
+ */
+static int free_foreign_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    _Alignas(16) unsigned char local[64];
+    unsigned char *a = alloc_malloc(fx.heap, 256);
+    memset(a, 0, 256);
+    void *bad[] = {local,  fx.region + 64, fx.region + HEAP_SIZE,
+                   a + 32, a + 128,        fx.region + ctrl_size()};
+    struct alloc_stats before = stats();
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        fx.reports = 0;
+        ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, alloc_free(fx.heap, bad[i]));
+        ASSERT_EQ(1, fx.reports);
+        ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, fx.report_error[0]);
+        ASSERT_TRUE(fx.report_ptr[0] == bad[i]);
+        ASSERT_TRUE(alloc_realloc(fx.heap, bad[i], 10) == NULL);
+        ASSERT_EQ(0, alloc_usable_size(fx.heap, bad[i]));
+        ASSERT_EQ(3, fx.reports);
+        struct alloc_stats after = stats();
+        ASSERT_TRUE(stats_equal(&before, &after));
+        ASSERT_HEAP_OK(fx.heap);
+    }
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    return 0;
+}
+
+/*
+ * Pointers that are not 16-byte aligned: A + 1, A + 8.
+ * Expect ALLOC_ERR_MISALIGNED_POINTER, reported, nothing changed.
+ */
+static int free_misaligned_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 100);
+    struct alloc_stats before = stats();
+    ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, alloc_free(fx.heap, a + 1));
+    ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, alloc_free(fx.heap, a + 8));
+    ASSERT_EQ(2, fx.reports);
+    ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, fx.report_error[1]);
+    struct alloc_stats after = stats();
+    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    return 0;
+}
+
+/*
+ * Corrupted headers:
+ *   (1) A's size word zeroed:           | A hdr=0 | B | ...
+ *   (2) A overflows by 8 bytes into B:  | A ......|xx B | ...   (B's prev word overwritten)
+ *   (3) A's size grown by 16 (tag intact)
+ * Expect ALLOC_ERR_CORRUPTED_HEADER from free of the damaged block and of its neighbour, from
+ * alloc_heap_check, with nothing changed; once the header is restored everything works.
+ */
+static int free_corrupted_header_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 48), *b = alloc_malloc(fx.heap, 48);
+    uint64_t *a_hdr = (uint64_t *)(a - 16), *b_hdr = (uint64_t *)(b - 16);
+    uint64_t a_size = a_hdr[1], b_prev = b_hdr[0];
+    struct alloc_stats before = stats();
+
+    a_hdr[1] = 0;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, a));
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, fx.report_error[0]);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_check(fx.heap));
+    a_hdr[1] = a_size;
+    ASSERT_HEAP_OK(fx.heap);
+
+    memset(a + 48, 0x41, 8); /* overflow into B's header */
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, b));
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, a));
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_check(fx.heap));
+    b_hdr[0] = b_prev;
+    ASSERT_HEAP_OK(fx.heap);
+
+    a_hdr[1] = a_size + 16;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, a));
+    ASSERT_TRUE(alloc_realloc(fx.heap, a, 10) == NULL);
+    a_hdr[1] = a_size;
+    struct alloc_stats after = stats();
+    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * The names of the errors.
+ * Expect the documented names and "unknown error" for a value outside the enum.
+ */
+static int error_name_check(void) {
+    ASSERT_STREQ("double free", alloc_error_name(ALLOC_ERR_DOUBLE_FREE));
+    ASSERT_STREQ("foreign pointer", alloc_error_name(ALLOC_ERR_FOREIGN_POINTER));
+    ASSERT_STREQ("misaligned pointer", alloc_error_name(ALLOC_ERR_MISALIGNED_POINTER));
+    ASSERT_STREQ("corrupted block header", alloc_error_name(ALLOC_ERR_CORRUPTED_HEADER));
+    ASSERT_STREQ("region too small", alloc_error_name(ALLOC_ERR_REGION_TOO_SMALL));
+    ASSERT_STREQ("ok", alloc_error_name(ALLOC_OK));
+    ASSERT_STREQ("unknown error", alloc_error_name((enum alloc_error)999));
+    for (int e = ALLOC_OK; e <= ALLOC_ERR_CORRUPTED_HEAP; e++)
+        ASSERT_TRUE(strcmp(alloc_error_name((enum alloc_error)e), "unknown error") != 0);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* realloc */
+
+/*
+ * realloc(NULL, n) is malloc(n).
+ * Expect a live block of n bytes.
+ */
+static int realloc_null_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    void *p = alloc_realloc(fx.heap, NULL, 40);
+    ASSERT_TRUE(p != NULL);
+    ASSERT_EQ(48, alloc_usable_size(fx.heap, p));
+    ASSERT_EQ(1, stats().live_allocations);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ *   before: | A 3008 (pattern)          | (free) |
+ *   after:  | A 112 | (free, merged)            |
+ * Expect the same pointer, the first 100 bytes preserved, in_use down to 112 and the cut tail
+ * merged into the following free block.
+ */
+static int realloc_shrink_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 3000);
+    fixture_fill(a, 3000, 7);
+    unsigned char *q = alloc_realloc(fx.heap, a, 100);
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(q == a);
+    ASSERT_TRUE(fixture_pattern_ok(q, 100, 7));
+    ASSERT_EQ(112, alloc_usable_size(fx.heap, q));
+    ASSERT_EQ(112, stats().bytes_in_use);
+    ASSERT_EQ(3008, stats().peak_in_use);
+    ASSERT_EQ(1, stats().free_blocks);
+    ASSERT_EQ(fresh_free(HEAP_SIZE) - 128, stats().largest_free);
+    return 0;
+}
+
+/*
+ *   before: | A 112 (pattern) | (free)          |
+ *   after:  | A 512                | (free)     |
+ * Expect growth in place into the following free block: same pointer, contents preserved.
+ */
+static int realloc_grow_in_place_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 100);
+    fixture_fill(a, 100, 3);
+    unsigned char *q = alloc_realloc(fx.heap, a, 500);
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(q == a);
+    ASSERT_TRUE(fixture_pattern_ok(q, 100, 3));
+    ASSERT_EQ(512, alloc_usable_size(fx.heap, q));
+    ASSERT_EQ(512, stats().bytes_in_use);
+    ASSERT_EQ(1, stats().free_blocks);
+    return 0;
+}
+
+/*
+ *   before: | A 112 (pattern) | B | (free)                       |
+ *   after:  | [A] or (A)      | B | A' 3008       | (free)       |
+ * Expect a new pointer after B, the 100 bytes copied, the old block freed (live stays 2).
+ */
+static int realloc_move_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 100);
+    unsigned char *b = alloc_malloc(fx.heap, 100);
+    fixture_fill(a, 100, 9);
+    unsigned char *q = alloc_realloc(fx.heap, a, 3000);
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(q != NULL && q != a);
+    ASSERT_TRUE(q > b);
+    ASSERT_TRUE(fixture_pattern_ok(q, 100, 9));
+    ASSERT_EQ(2, stats().live_allocations);
+    ASSERT_EQ(112 + 3008, stats().bytes_in_use);
+    struct walked_block w[8];
+    ASSERT_EQ(4, fixture_walk(w, 8));
+    ASSERT_EQ(fixture_quick() ? ALLOC_BLOCK_QUICK : ALLOC_BLOCK_FREE, w[0].state);
+    return 0;
+}
+
+/*
+ * realloc to more than the heap holds.
+ * Expect NULL, the block untouched (same contents, still live) and the statistics unchanged.
+ */
+static int realloc_fail_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 200);
+    fixture_fill(a, 200, 5);
+    struct alloc_stats before = stats();
+    ASSERT_TRUE(alloc_realloc(fx.heap, a, HEAP_SIZE) == NULL);
+    ASSERT_TRUE(alloc_realloc(fx.heap, a, SIZE_MAX) == NULL);
+    struct alloc_stats after = stats();
+    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_TRUE(fixture_pattern_ok(a, 200, 5));
+    ASSERT_EQ(200 + 8, alloc_usable_size(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * realloc(p, 0) shrinks p to the minimum block.
+ * Expect the same pointer with 16 usable bytes, still live, first 16 bytes preserved.
+ */
+static int realloc_zero_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 500);
+    fixture_fill(a, 500, 1);
+    unsigned char *q = alloc_realloc(fx.heap, a, 0);
+    ASSERT_TRUE(q == a);
+    ASSERT_EQ(16, alloc_usable_size(fx.heap, q));
+    ASSERT_TRUE(fixture_pattern_ok(q, 16, 1));
+    ASSERT_EQ(1, stats().live_allocations);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* extend */
+
+/*
+ *   before: | ctrl | A ... (fills the heap) | END |
+ *   extend: | ctrl | A ...                  | (new free)        | END |
+ * Expect ALLOC_OK, region_size grown by the extension, a new free block of exactly the
+ * extension's size (the old end marker became its header), usable at once.
+ */
+static int extend_after_used_check(void) {
+    size_t half = HEAP_SIZE / 2;
+    fixture_reset(half, 0);
+    void *all = alloc_malloc(fx.heap, fresh_free(half));
+    ASSERT_TRUE(all != NULL);
+    ASSERT_TRUE(alloc_malloc(fx.heap, 16) == NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_heap_extend(fx.heap, 4096));
+    ASSERT_HEAP_OK(fx.heap);
+    struct alloc_stats s = stats();
+    ASSERT_EQ(half + 4096, s.region_size);
+    ASSERT_EQ(1, s.free_blocks);
+    ASSERT_EQ(4096 - ALLOC_BLOCK_OVERHEAD, s.largest_free);
+    void *p = alloc_malloc(fx.heap, 4096 - ALLOC_BLOCK_OVERHEAD);
+    ASSERT_TRUE(p != NULL);
+    ASSERT_TRUE((unsigned char *)p >= fx.region + half);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ *   before: | ctrl | A | (free F)                  | END |
+ *   extend: | ctrl | A | (free F + extension)                 | END |
+ * Expect the extension merged into the free tail: still one free block, larger by exactly the
+ * extension.
+ */
+static int extend_merges_check(void) {
+    size_t half = HEAP_SIZE / 2;
+    fixture_reset(half, 0);
+    ASSERT_TRUE(alloc_malloc(fx.heap, 100) != NULL);
+    size_t before = stats().largest_free;
+    ASSERT_EQ(ALLOC_OK, alloc_heap_extend(fx.heap, half));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(1, stats().free_blocks);
+    ASSERT_EQ(before + half, stats().largest_free);
+    ASSERT_TRUE(alloc_malloc(fx.heap, before + 100) != NULL);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * Extensions too small to hold a block (0, 16, 31 bytes), too large, and on a NULL heap.
+ * Expect the documented errors and nothing changed; a later 32-byte extension still starts at
+ * the old end.
+ */
+static int extend_errors_check(void) {
+    size_t half = HEAP_SIZE / 2;
+    fixture_reset(half, 0);
+    struct alloc_stats before = stats();
+    ASSERT_EQ(ALLOC_ERR_REGION_TOO_SMALL, alloc_heap_extend(fx.heap, 0));
+    ASSERT_EQ(ALLOC_ERR_REGION_TOO_SMALL, alloc_heap_extend(fx.heap, 16));
+    ASSERT_EQ(ALLOC_ERR_REGION_TOO_SMALL, alloc_heap_extend(fx.heap, 31));
+    ASSERT_EQ(ALLOC_ERR_REGION_TOO_LARGE, alloc_heap_extend(fx.heap, (size_t)1 << 47));
+    ASSERT_EQ(ALLOC_ERR_REGION_TOO_LARGE, alloc_heap_extend(fx.heap, SIZE_MAX));
+    ASSERT_EQ(ALLOC_ERR_NULL_REGION, alloc_heap_extend(NULL, 4096));
+    struct alloc_stats after = stats();
+    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(ALLOC_OK, alloc_heap_extend(fx.heap, 32));
+    ASSERT_EQ(half + 32, stats().region_size);
+    ASSERT_EQ(before.largest_free + 32, stats().largest_free);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* statistics, check, walk, poison */
+
+/*
+ * A sequence of allocations, frees and reallocs.
+ * Expect region == overhead + in_use + free after each, peak never below in_use and never
+ * falling, live counting the live blocks.
+ */
+static int stats_identity_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    void *p[16] = {0};
+    size_t peak = 0;
+    for (unsigned i = 0; i < 200; i++) {
+        unsigned k = (i * 7) % 16;
+        if (p[k] != NULL) {
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, p[k]));
+            p[k] = NULL;
+        } else {
+            p[k] = alloc_malloc(fx.heap, 16 + (i * 37) % 1500);
+            ASSERT_TRUE(p[k] != NULL);
+        }
+        if (i % 5 == 0 && p[(k + 3) % 16] != NULL)
+            p[(k + 3) % 16] = alloc_realloc(fx.heap, p[(k + 3) % 16], (i * 13) % 2000);
+        ASSERT_HEAP_OK(fx.heap);
+        struct alloc_stats s = stats();
+        size_t live = 0, in_use = 0;
+        for (unsigned j = 0; j < 16; j++) {
+            if (p[j] != NULL) {
+                live++;
+                in_use += alloc_usable_size(fx.heap, p[j]);
+            }
+        }
+        ASSERT_EQ(live, s.live_allocations);
+        ASSERT_EQ(in_use, s.bytes_in_use);
+        ASSERT_EQ(s.region_size, s.overhead_bytes + s.bytes_in_use + s.bytes_free);
+        ASSERT_TRUE(s.peak_in_use >= peak && s.peak_in_use >= s.bytes_in_use);
+        ASSERT_TRUE(s.largest_free <= s.bytes_free);
+        peak = s.peak_in_use;
+    }
+    return 0;
+}
+
+/*
+ * alloc_heap_check on deliberately broken heaps (each restored afterwards):
+ *   control magic flipped; live counter off by one; a free block's list link pointing at a live
+ *   block; two free neighbours (B marked free by hand beside free A); a header's tag cleared.
+ * Expect respectively CORRUPTED_HEAP, STATS_MISMATCH, CORRUPTED_FREE_LIST, UNCOALESCED,
+ * CORRUPTED_HEADER, each also reported through the hook; ALLOC_OK once restored.
+ */
+static int check_detects_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    alloc_heap *h = fx.heap;
+    unsigned char *a = alloc_malloc(h, BIG), *b = alloc_malloc(h, BIG);
+    unsigned char *c = alloc_malloc(h, BIG);
+    ASSERT_EQ(ALLOC_OK, alloc_free(h, a));
+    ASSERT_HEAP_OK(h);
+
+    h->magic ^= 1;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEAP, alloc_heap_check(h));
+    h->magic ^= 1;
+
+    h->live++;
+    ASSERT_EQ(ALLOC_ERR_STATS_MISMATCH, alloc_heap_check(h));
+    h->live--;
+
+    void **link = (void **)a; /* A is free: its first payload word is its next link */
+    void *saved = *link;
+    *link = b - 16;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_heap_check(h));
+    *link = saved;
+    ASSERT_HEAP_OK(h);
+
+    uint64_t *b_hdr = (uint64_t *)(b - 16), *c_hdr = (uint64_t *)(c - 16);
+    uint64_t b_size = b_hdr[1], c_size = c_hdr[1];
+    b_hdr[1] = (b_size & ~(uint64_t)3) | 2;
+    c_hdr[1] = c_size | 4;
+    ASSERT_EQ(ALLOC_ERR_UNCOALESCED, alloc_heap_check(h));
+    b_hdr[1] = b_size;
+    c_hdr[1] = c_size;
+    ASSERT_HEAP_OK(h);
+
+    c_hdr[0] &= 0x0000ffffffffffffull;
+    size_t before = fx.reports;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_check(h));
+    ASSERT_EQ(before + 1, fx.reports);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, fx.report_error[fx.reports - 1]);
+    ASSERT_TRUE(fx.report_ptr[fx.reports - 1] == c_hdr);
+    c_hdr[0] =
+        b_size & 0xffff000000000000ull ? (b_size & 0xffff000000000000ull) | (BIG + 16) : c_hdr[0];
+    ASSERT_HEAP_OK(h);
+    ASSERT_EQ(5, fx.reports);
+    return 0;
+}
+
+/*
+ * Poison on free: A freed, then written through the dangling pointer.
+ * Expect alloc_heap_check to pass before the write and to report ALLOC_ERR_WRITE_AFTER_FREE
+ * after it; with poison on alloc, a new block reads ALLOC_POISON_ALLOC_BYTE throughout.
+ */
+static int poison_check(void) {
+    fixture_reset(HEAP_SIZE, ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC);
+    ASSERT_HEAP_OK(fx.heap);
+    unsigned char *a = alloc_malloc(fx.heap, 200);
+    for (size_t i = 0; i < 208; i++)
+        ASSERT_EQ(ALLOC_POISON_ALLOC_BYTE, a[i]);
+    unsigned char *b = alloc_malloc(fx.heap, BIG);
+    memset(a, 1, 208);
+    memset(b, 1, BIG);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    ASSERT_HEAP_OK(fx.heap);
+    a[150] = 0; /* use after free */
+    ASSERT_EQ(ALLOC_ERR_WRITE_AFTER_FREE, alloc_heap_check(fx.heap));
+    a[150] = ALLOC_POISON_FREE_BYTE;
+    ASSERT_HEAP_OK(fx.heap);
+    b[BIG - 1] = 7;
+    ASSERT_EQ(ALLOC_ERR_WRITE_AFTER_FREE, alloc_heap_check(fx.heap));
+    b[BIG - 1] = ALLOC_POISON_FREE_BYTE;
+    ASSERT_HEAP_OK(fx.heap);
+    /* Shrinking, growing and extending keep the free space poisoned. */
+    unsigned char *c = alloc_malloc(fx.heap, 3000);
+    ASSERT_TRUE(alloc_realloc(fx.heap, c, 1000) == c);
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(alloc_realloc(fx.heap, c, 1500) == c);
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(ALLOC_OK, alloc_heap_extend(fx.heap, 4096));
+    ASSERT_HEAP_OK(fx.heap);
+    void *d = alloc_allocate(fx.heap, 100, 256);
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, d));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ *   | A 112 | B 2000 | C 112 | (tail) |   then free B, then free A
+ * Expect the walk to list the blocks in address order with their usable sizes and states: B
+ * free; A then quick-listed (TLSF with quick lists) or merged with B into one free block.
+ */
+static int walk_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    void *a = alloc_malloc(fx.heap, 100), *b = alloc_malloc(fx.heap, BIG);
+    void *c = alloc_malloc(fx.heap, 100);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    struct walked_block w[8];
+    ASSERT_EQ(4, fixture_walk(w, 8));
+    ASSERT_TRUE(w[0].payload == a && w[0].size == 112 && w[0].state == ALLOC_BLOCK_USED);
+    ASSERT_TRUE(w[1].payload == b && w[1].size == BIG && w[1].state == ALLOC_BLOCK_FREE);
+    ASSERT_TRUE(w[2].payload == c && w[2].size == 112 && w[2].state == ALLOC_BLOCK_USED);
+    ASSERT_EQ(ALLOC_BLOCK_FREE, w[3].state);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    if (fixture_quick()) {
+        ASSERT_EQ(4, fixture_walk(w, 8));
+        ASSERT_EQ(ALLOC_BLOCK_QUICK, w[0].state);
+    } else {
+        ASSERT_EQ(3, fixture_walk(w, 8));
+        ASSERT_TRUE(w[0].payload == a && w[0].size == 112 + 16 + BIG);
+        ASSERT_EQ(ALLOC_BLOCK_FREE, w[0].state);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* strategy-specific */
+
+/*
+ *   | S1 (free, 8000) | U1 | S2 (free, 2000) | U2 | (tail) |   request 1500
+ * Expect first fit to take the lowest block that fits (S1), TLSF to take the smallest size
+ * class that fits (S2).
+ */
+static int fit_policy_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    void *s1 = alloc_malloc(fx.heap, 8000), *u1 = alloc_malloc(fx.heap, 100);
+    void *s2 = alloc_malloc(fx.heap, BIG), *u2 = alloc_malloc(fx.heap, 100);
+    ASSERT_TRUE(u1 != NULL && u2 != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, s1));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, s2));
+    void *p = alloc_malloc(fx.heap, 1500);
+    ASSERT_HEAP_OK(fx.heap);
+    if (fx.variant->strategy == ALLOC_STRATEGY_FIRST_FIT)
+        ASSERT_TRUE(p == s1);
+    else
+        ASSERT_TRUE(p == s2);
+    return 0;
+}
+
+/*
+ * TLSF quick lists: free two 64-byte neighbours; a request of the same size reuses the last
+ * freed (LIFO) without merging; when a large request cannot be met otherwise, the quick blocks
+ * are merged back.
+ *   | A | B | C (2000) | (tail, small) |  free A, free B  ->  | [A] | [B] | C | (tail) |
+ * Expect malloc(64) == B; after C is allocated to the tail, a request of the whole A + B span
+ * succeeds at A.
+ */
+static int quick_lists_check(void) {
+    if (!fixture_quick())
+        return 0;
+    size_t size = 8192;
+    fixture_reset(size, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 64), *b = alloc_malloc(fx.heap, 64);
+    void *rest = alloc_malloc(fx.heap, stats().largest_free);
+    ASSERT_TRUE(rest != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    ASSERT_HEAP_OK(fx.heap);
+    struct alloc_stats s = stats();
+    ASSERT_EQ(2, s.free_blocks);
+    ASSERT_EQ(64, s.largest_free);
+    ASSERT_EQ(128, s.bytes_free);
+    ASSERT_TRUE(alloc_malloc(fx.heap, 64) == b);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    void *big = alloc_malloc(fx.heap, 64 + 16 + 64);
+    ASSERT_TRUE(big == a);
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(0, stats().free_blocks);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* locked heap */
+
+/*
+ * The locked heap with a counting lock.
+ * Expect every operation but free(NULL) to take and release the lock exactly once, never nested; an
+ * empty (zeroed) locked heap to return NULL / ALLOC_ERR_NULL_REGION without touching a lock; init
+ * with an incomplete lock to fail with ALLOC_ERR_BAD_CONFIG.
+ */
+static int locked_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    struct counting_lock cl = {0};
+    struct alloc_lock lock = {counting_lock_acquire, counting_lock_release, &cl};
+    struct alloc_config cfg = {.strategy = fx.variant->strategy, .flags = fx.variant->flags};
+    struct alloc_locked_heap lh;
+
+    struct alloc_lock half = {counting_lock_acquire, NULL, &cl};
+    ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_locked_init(&lh, fx.region, HEAP_SIZE, &cfg, &half));
+    ASSERT_TRUE(lh.heap == NULL);
+    ASSERT_TRUE(alloc_locked_malloc(&lh, 10) == NULL);
+    ASSERT_EQ(0, cl.acquired);
+
+    ASSERT_EQ(ALLOC_OK, alloc_locked_init(&lh, fx.region, HEAP_SIZE, &cfg, &lock));
+    void *p = alloc_locked_malloc(&lh, 100);
+    void *q = alloc_locked_allocate(&lh, 100, 128);
+    void *z = alloc_locked_calloc(&lh, 10, 10);
+    ASSERT_TRUE(p != NULL && q != NULL && z != NULL);
+    ASSERT_EQ(0, (uintptr_t)q % 128);
+    p = alloc_locked_realloc(&lh, p, 1000);
+    ASSERT_TRUE(p != NULL);
+    ASSERT_TRUE(alloc_locked_usable_size(&lh, p) >= 1000);
+    struct alloc_stats s;
+    alloc_locked_stats(&lh, &s);
+    ASSERT_EQ(3, s.live_allocations);
+    ASSERT_EQ(ALLOC_OK, alloc_locked_check(&lh));
+    ASSERT_EQ(ALLOC_OK, alloc_locked_free(&lh, p));
+    ASSERT_EQ(ALLOC_OK, alloc_locked_free(&lh, q));
+    ASSERT_EQ(ALLOC_OK, alloc_locked_free(&lh, z));
+    ASSERT_EQ(ALLOC_OK, alloc_locked_free(&lh, NULL));
+    ASSERT_EQ(ALLOC_ERR_REGION_TOO_SMALL, alloc_locked_extend(&lh, 8));
+    ASSERT_EQ(11, cl.acquired); /* 11 operations: free(NULL) returns before locking */
+    ASSERT_EQ(11, cl.released);
+    ASSERT_FALSE(cl.misuse);
+    ASSERT_FALSE(cl.held);
+
+    struct alloc_locked_heap empty = {0};
+    ASSERT_TRUE(alloc_locked_malloc(&empty, 8) == NULL);
+    ASSERT_EQ(ALLOC_ERR_NULL_REGION, alloc_locked_free(&empty, p));
+    ASSERT_EQ(ALLOC_ERR_NULL_REGION, alloc_locked_check(&empty));
+    alloc_locked_stats(&empty, &s);
+    ASSERT_EQ(0, s.region_size);
+    return 0;
+}
+
+int main(void) {
+    int passed = 0, failed = 0;
+    for (size_t v = 0; v < fixture_variant_count; v++) {
+        fixture_select(&fixture_variants[v]);
+        printf("== variant %s\n", fixture_variants[v].name);
+        RUN_CHECK(passed, failed, init_null_region_check);
+        RUN_CHECK(passed, failed, init_misaligned_check);
+        RUN_CHECK(passed, failed, init_too_small_check);
+        RUN_CHECK(passed, failed, init_bad_config_check);
+        RUN_CHECK(passed, failed, init_layout_check);
+        RUN_CHECK(passed, failed, init_unaligned_size_check);
+        RUN_CHECK(passed, failed, many_heaps_check);
+        RUN_CHECK(passed, failed, alloc_split_check);
+        RUN_CHECK(passed, failed, alloc_size_zero_check);
+        RUN_CHECK(passed, failed, alloc_alignment_check);
+        RUN_CHECK(passed, failed, alloc_bad_alignment_check);
+        RUN_CHECK(passed, failed, alloc_overflow_check);
+        RUN_CHECK(passed, failed, alloc_exhaust_check);
+        RUN_CHECK(passed, failed, calloc_check);
+        RUN_CHECK(passed, failed, usable_size_check);
+        RUN_CHECK(passed, failed, free_null_check);
+        RUN_CHECK(passed, failed, free_coalesce_check);
+        RUN_CHECK(passed, failed, free_double_check);
+        RUN_CHECK(passed, failed, free_double_merged_check);
+        RUN_CHECK(passed, failed, free_foreign_check);
+        RUN_CHECK(passed, failed, free_misaligned_check);
+        RUN_CHECK(passed, failed, free_corrupted_header_check);
+        RUN_CHECK(passed, failed, error_name_check);
+        RUN_CHECK(passed, failed, realloc_null_check);
+        RUN_CHECK(passed, failed, realloc_shrink_check);
+        RUN_CHECK(passed, failed, realloc_grow_in_place_check);
+        RUN_CHECK(passed, failed, realloc_move_check);
+        RUN_CHECK(passed, failed, realloc_fail_check);
+        RUN_CHECK(passed, failed, realloc_zero_check);
+        RUN_CHECK(passed, failed, extend_after_used_check);
+        RUN_CHECK(passed, failed, extend_merges_check);
+        RUN_CHECK(passed, failed, extend_errors_check);
+        RUN_CHECK(passed, failed, stats_identity_check);
+        RUN_CHECK(passed, failed, check_detects_check);
+        RUN_CHECK(passed, failed, poison_check);
+        RUN_CHECK(passed, failed, walk_check);
+        RUN_CHECK(passed, failed, fit_policy_check);
+        RUN_CHECK(passed, failed, quick_lists_check);
+        RUN_CHECK(passed, failed, locked_check);
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

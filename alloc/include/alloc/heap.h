@@ -1,0 +1,292 @@
+/*
+ * alloc/heap.h - a heap allocator over a caller-provided region of memory.
+ *
+ * The library owns no memory, keeps no global state and calls nothing outside itself: the caller
+ * hands alloc_heap_init() a region [base, base + size), the heap's control structure is placed at
+ * the start of that region, and every other call takes the heap handle. Any number of heaps can
+ * coexist. It is pure C11 and builds unchanged for a hosted program and for a freestanding
+ * kernel (it uses only __builtin_memcpy/__builtin_memset, which a kernel provides as memcpy and
+ * memset).
+ *
+ * Two strategies sit behind the one interface, chosen per heap at runtime:
+ *   ALLOC_STRATEGY_TLSF       the default: two-level segregated fit (TLSF). Free blocks are kept
+ *                             in 41 x 16 size-class lists indexed by two bitmaps, so allocate and
+ *                             free are O(1): their cost does not grow with the number of live
+ *                             blocks or free fragments. Good fit: a request is served from the
+ *                             smallest non-empty class whose every block is big enough. Recently
+ *                             freed small blocks are kept in bounded per-size quick lists (see
+ *                             ALLOC_QUICK_MAX_SIZE in alloc/config.h).
+ *   ALLOC_STRATEGY_FIRST_FIT  an address-ordered singly linked free list, first fit, neighbours
+ *                             coalesced on free: the design of Rust's linked_list_allocator 0.9.
+ *                             O(free fragments) per allocate and free.
+ *
+ * Blocks: every block has a 16-byte header (size of the previous block, own size and state)
+ * followed by its payload; payloads are 16-byte aligned and a multiple of 16 bytes. Per-block
+ * overhead is ALLOC_BLOCK_OVERHEAD (16) bytes, the smallest block is ALLOC_MIN_BLOCK (32) bytes,
+ * i.e. a usable size of 16.
+ *
+ * Size 0: alloc_allocate(heap, 0, align) behaves like a request for 1 byte: it returns a unique
+ * minimum-size block that must be freed. alloc_realloc(heap, p, 0) likewise shrinks p to the
+ * minimum block and returns it; it does not free it.
+ *
+ * Bad input never corrupts the heap silently. free(NULL) does nothing. A double free, a pointer
+ * that is not from this heap or not at the start of a block, a misaligned pointer and a corrupted
+ * block header are detected, reported through the error hook given at init (if any) and returned
+ * as an enum alloc_error; the heap is left as it was. A request whose size plus alignment
+ * overflows, an alignment that is not a power of two, and a request the heap cannot satisfy
+ * return NULL and leave the live blocks and the statistics' byte and block counts as they were
+ * (the TLSF strategy may first return its quick-list blocks to the free lists, which can only
+ * merge free space).
+ *
+ * Not thread-safe: wrap a shared heap in struct alloc_locked_heap (below).
+ */
+#ifndef ALLOC_HEAP_H
+#define ALLOC_HEAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bytes of header in front of every block's payload. */
+#define ALLOC_BLOCK_OVERHEAD 16u
+/* Smallest block, header included; its usable size is ALLOC_MIN_BLOCK - ALLOC_BLOCK_OVERHEAD. */
+#define ALLOC_MIN_BLOCK 32u
+/* Alignment of every payload, of the region given to alloc_heap_init() and of block sizes. */
+#define ALLOC_ALIGNMENT 16u
+/* The largest size alloc_allocate() will consider; larger requests return NULL at once. */
+#define ALLOC_MAX_REQUEST ((size_t)1 << 46)
+
+/* The allocation strategy of a heap, chosen at init. */
+enum alloc_strategy {
+    ALLOC_STRATEGY_TLSF = 0,      /* default: O(1) two-level segregated fit */
+    ALLOC_STRATEGY_FIRST_FIT = 1, /* address-ordered first fit (linked_list_allocator 0.9) */
+};
+
+/* Flags for struct alloc_config.flags. */
+enum alloc_flags {
+    ALLOC_FLAG_POISON_ON_FREE = 1u << 0,  /* fill freed payloads; alloc_heap_check verifies */
+    ALLOC_FLAG_POISON_ON_ALLOC = 1u << 1, /* fill new payloads (not calloc's) */
+    ALLOC_FLAG_NO_QUICK_CACHE = 1u << 2,  /* TLSF: free blocks go straight to the TLSF lists */
+};
+
+/*
+ * Errors. ALLOC_OK is 0. The first group is returned by init/extend, the second is detected on a
+ * pointer passed to free/realloc/usable_size and reported through the hook, the third is found
+ * by alloc_heap_check(). alloc_error_name() gives each a short English name.
+ */
+enum alloc_error {
+    ALLOC_OK = 0,
+    ALLOC_ERR_NULL_REGION,         /* "null region": region or heap pointer is NULL */
+    ALLOC_ERR_MISALIGNED_REGION,   /* "misaligned region": base not ALLOC_ALIGNMENT aligned */
+    ALLOC_ERR_REGION_TOO_SMALL,    /* "region too small": see alloc_min_region_size() */
+    ALLOC_ERR_REGION_TOO_LARGE,    /* "region too large": more than 2^47 bytes */
+    ALLOC_ERR_BAD_CONFIG,          /* "bad config": unknown strategy or flag */
+    ALLOC_ERR_DOUBLE_FREE,         /* "double free": pointer to a block that is already free */
+    ALLOC_ERR_FOREIGN_POINTER,     /* "foreign pointer": outside the heap or not at a block start */
+    ALLOC_ERR_MISALIGNED_POINTER,  /* "misaligned pointer": not ALLOC_ALIGNMENT aligned */
+    ALLOC_ERR_CORRUPTED_HEADER,    /* "corrupted block header": a header fails its checks */
+    ALLOC_ERR_CORRUPTED_FREE_LIST, /* "corrupted free list": links, bitmaps or list membership */
+    ALLOC_ERR_UNCOALESCED,         /* "uncoalesced free blocks": two free neighbours */
+    ALLOC_ERR_STATS_MISMATCH,      /* "statistics mismatch": counters disagree with the blocks */
+    ALLOC_ERR_WRITE_AFTER_FREE,    /* "write after free": poison of a free block was overwritten */
+    ALLOC_ERR_CORRUPTED_HEAP,      /* "corrupted heap control": the control structure is damaged */
+};
+
+/*
+ * The error hook: called with the hook context given at init, the error and the offending
+ * pointer (the user pointer for a bad free, the block header for a check failure) every time
+ * the heap detects bad input or a broken invariant. The heap is unchanged when it is called. It
+ * may panic; it must not call back into the same heap.
+ */
+typedef void (*alloc_error_hook)(void *ctx, enum alloc_error error, const void *ptr);
+
+/* Per-heap settings for alloc_heap_init(). Zero-initialised means: TLSF, no flags, no hook. */
+struct alloc_config {
+    enum alloc_strategy strategy;
+    unsigned flags; /* enum alloc_flags, or-ed */
+    alloc_error_hook error_hook;
+    void *error_ctx;
+};
+
+/* The heap. Opaque; it lives at the start of the region given to alloc_heap_init(). */
+typedef struct alloc_heap alloc_heap;
+
+/*
+ * Statistics. Every byte of the managed range is either control structure, a block header, a
+ * live payload or a free payload:
+ *   region_size == overhead_bytes + bytes_in_use + bytes_free
+ */
+struct alloc_stats {
+    size_t region_size;      /* bytes managed: the init region plus every extension */
+    size_t bytes_in_use;     /* sum of alloc_usable_size() over live allocations */
+    size_t bytes_free;       /* sum of the payload sizes of free (and quick-listed) blocks */
+    size_t largest_free;     /* payload size of the largest free block */
+    size_t live_allocations; /* number of live allocations */
+    size_t peak_in_use;      /* highest bytes_in_use since init */
+    size_t free_blocks;      /* number of free (and quick-listed) blocks: fragments */
+    size_t overhead_bytes;   /* control structure, block headers and unusable tail bytes */
+};
+
+/* The state of a block reported by alloc_heap_walk(). */
+enum alloc_block_state {
+    ALLOC_BLOCK_USED = 1,
+    ALLOC_BLOCK_FREE = 2,
+    ALLOC_BLOCK_QUICK = 3, /* freed, held in a TLSF quick list: free to the user */
+};
+
+/* Called by alloc_heap_walk() once per block, in address order. */
+typedef void (*alloc_walk_fn)(void *ctx, void *payload, size_t usable_size,
+                              enum alloc_block_state state);
+
+/*
+ * Returns the name of an error ("double free", "foreign pointer", ...), or "unknown error" for a
+ * value that is not an enum alloc_error. Never NULL.
+ */
+const char *alloc_error_name(enum alloc_error error);
+
+/*
+ * Returns the smallest region alloc_heap_init() accepts for the given strategy (control
+ * structure, one minimum block and the end marker), or 0 for an unknown strategy.
+ */
+size_t alloc_min_region_size(enum alloc_strategy strategy);
+
+/*
+ * Initialises a heap over [region, region + size) and stores its handle in *out. config may be
+ * NULL for the defaults (TLSF, ALLOC_DEFAULT_FLAGS, no hook). region must be aligned to
+ * ALLOC_ALIGNMENT; size need not be a multiple of it (the tail is unused).
+ * Returns ALLOC_OK, or ALLOC_ERR_NULL_REGION (out or region NULL), ALLOC_ERR_MISALIGNED_REGION,
+ * ALLOC_ERR_REGION_TOO_SMALL, ALLOC_ERR_REGION_TOO_LARGE or ALLOC_ERR_BAD_CONFIG; on error *out
+ * (if out is not NULL) is set to NULL and the region is not written.
+ */
+enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
+                                 const struct alloc_config *config);
+
+/*
+ * Adds [end, end + size) to the heap, where end is the current end of the heap (region + size
+ * given to init plus earlier extensions): the memory must immediately follow the heap.
+ * Returns ALLOC_OK, ALLOC_ERR_NULL_REGION for a NULL heap, ALLOC_ERR_REGION_TOO_SMALL if the
+ * extension cannot hold a minimum block, or ALLOC_ERR_REGION_TOO_LARGE if the heap would exceed
+ * 2^47 bytes; on error nothing changes.
+ */
+enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
+
+/*
+ * Returns a pointer to at least size bytes aligned to align (and always to ALLOC_ALIGNMENT), or
+ * NULL if align is not a power of two, size or size + align exceeds ALLOC_MAX_REQUEST, heap is
+ * NULL, or the heap has no free block that fits. Size 0 is served as size 1.
+ */
+void *alloc_allocate(alloc_heap *heap, size_t size, size_t align);
+
+/* Returns alloc_allocate(heap, size, ALLOC_ALIGNMENT): NULL on the same failures. */
+void *alloc_malloc(alloc_heap *heap, size_t size);
+
+/*
+ * Returns a zero-filled block of count * size bytes aligned to ALLOC_ALIGNMENT, or NULL if
+ * count * size overflows or on the failures of alloc_allocate().
+ */
+void *alloc_calloc(alloc_heap *heap, size_t count, size_t size);
+
+/*
+ * Frees ptr. Returns ALLOC_OK (also for ptr == NULL, which does nothing), or the error detected
+ * on ptr: ALLOC_ERR_DOUBLE_FREE, ALLOC_ERR_FOREIGN_POINTER, ALLOC_ERR_MISALIGNED_POINTER,
+ * ALLOC_ERR_CORRUPTED_HEADER (also reported through the hook; the heap is not changed), or
+ * ALLOC_ERR_NULL_REGION for a NULL heap.
+ */
+enum alloc_error alloc_free(alloc_heap *heap, void *ptr);
+
+/*
+ * Resizes the block at ptr to at least size bytes, in place when it can, else by allocating a
+ * new block, copying min(old, new) bytes and freeing the old one. ptr == NULL behaves as
+ * alloc_malloc(); size 0 shrinks to the minimum block. The result is aligned to ALLOC_ALIGNMENT
+ * (not to a larger alignment ptr may have been allocated with).
+ * Returns the new pointer, or NULL if no block of that size can be had (ptr stays valid and
+ * unchanged) or ptr is bad (reported through the hook as alloc_free() does; nothing changes).
+ */
+void *alloc_realloc(alloc_heap *heap, void *ptr, size_t size);
+
+/*
+ * Returns the number of bytes usable at ptr (at least the size requested, at most 16 more than
+ * it rounded up to 16), or 0 for ptr == NULL or a bad pointer (reported through the hook).
+ */
+size_t alloc_usable_size(alloc_heap *heap, const void *ptr);
+
+/*
+ * Fills *out with the heap's statistics. O(1) except largest_free, which costs O(free blocks)
+ * for the first-fit strategy and O(blocks in the largest TLSF class) for TLSF. A NULL heap gives
+ * all zeroes.
+ */
+void alloc_heap_stats(const alloc_heap *heap, struct alloc_stats *out);
+
+/*
+ * Walks every block and verifies every invariant: header tags, sizes and boundary tags, that
+ * the blocks tile the heap exactly, that no two free blocks are neighbours, that the free lists
+ * (TLSF bitmaps and size classes, first-fit address order) hold exactly the free blocks, that
+ * the quick lists hold exactly the quick blocks, that the statistics agree with the blocks and,
+ * with ALLOC_FLAG_POISON_ON_FREE, that free payloads still hold the poison.
+ * Returns ALLOC_OK, or the first violation found (also reported through the hook with the
+ * offending block): ALLOC_ERR_CORRUPTED_HEAP, ALLOC_ERR_CORRUPTED_HEADER,
+ * ALLOC_ERR_CORRUPTED_FREE_LIST, ALLOC_ERR_UNCOALESCED, ALLOC_ERR_STATS_MISMATCH,
+ * ALLOC_ERR_WRITE_AFTER_FREE; ALLOC_ERR_NULL_REGION for a NULL heap. O(heap blocks), plus
+ * O(free bytes) with poisoning.
+ */
+enum alloc_error alloc_heap_check(alloc_heap *heap);
+
+/*
+ * Calls fn(ctx, payload, usable_size, state) for each block in address order. Stops at a
+ * corrupted header. Returns ALLOC_OK, ALLOC_ERR_CORRUPTED_HEADER (not reported through the hook;
+ * use alloc_heap_check() for a diagnosis) or ALLOC_ERR_NULL_REGION for a NULL heap.
+ */
+enum alloc_error alloc_heap_walk(const alloc_heap *heap, alloc_walk_fn fn, void *ctx);
+
+/* Returns the strategy the heap was initialised with (ALLOC_STRATEGY_TLSF for a NULL heap). */
+enum alloc_strategy alloc_heap_strategy(const alloc_heap *heap);
+
+/* Returns the name of a strategy: "tlsf", "first_fit", or "unknown". */
+const char *alloc_strategy_name(enum alloc_strategy strategy);
+
+/*
+ * The locked heap (the tutorial's LockedHeap): the same operations, each under an injected lock.
+ * The kernel gives it a spinlock that disables interrupts; host tests give it a mutex. A locked
+ * heap that is zero-initialised (or whose init failed) is empty: allocation returns NULL, free
+ * of a non-NULL pointer returns ALLOC_ERR_NULL_REGION.
+ */
+struct alloc_lock {
+    void (*acquire)(void *ctx);
+    void (*release)(void *ctx);
+    void *ctx;
+};
+
+struct alloc_locked_heap {
+    alloc_heap *heap; /* NULL until alloc_locked_init() succeeds */
+    struct alloc_lock lock;
+};
+
+/*
+ * Initialises the heap as alloc_heap_init() does and stores it with the lock (whose functions
+ * must not be NULL). Returns what alloc_heap_init() returns, or ALLOC_ERR_BAD_CONFIG for a NULL
+ * or incomplete lock; on error locked->heap is NULL.
+ */
+enum alloc_error alloc_locked_init(struct alloc_locked_heap *locked, void *region, size_t size,
+                                   const struct alloc_config *config,
+                                   const struct alloc_lock *lock);
+
+/* Each of these takes the lock, calls the function of the same name and returns its result. */
+void *alloc_locked_allocate(struct alloc_locked_heap *locked, size_t size, size_t align);
+void *alloc_locked_malloc(struct alloc_locked_heap *locked, size_t size);
+void *alloc_locked_calloc(struct alloc_locked_heap *locked, size_t count, size_t size);
+enum alloc_error alloc_locked_free(struct alloc_locked_heap *locked, void *ptr);
+void *alloc_locked_realloc(struct alloc_locked_heap *locked, void *ptr, size_t size);
+size_t alloc_locked_usable_size(struct alloc_locked_heap *locked, const void *ptr);
+enum alloc_error alloc_locked_extend(struct alloc_locked_heap *locked, size_t size);
+void alloc_locked_stats(struct alloc_locked_heap *locked, struct alloc_stats *out);
+enum alloc_error alloc_locked_check(struct alloc_locked_heap *locked);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ALLOC_HEAP_H */

@@ -1,0 +1,301 @@
+/*
+ * alloc/internal.h - block layout and control structure shared by the strategies of the heap
+ * allocator. Not part of the public interface.
+ *
+ * The region given to alloc_heap_init() is laid out as
+ *
+ *   base                first                                          end         raw_end
+ *   |  struct alloc_heap | block | block | ...              | block | END |  unused  |
+ *                        [first, end) is tiled by blocks      [end, end + 16) is the end marker
+ *
+ * Every block starts on a 16-byte boundary with a 16-byte header:
+ *
+ *   word 0 (prev):  63..48 tag | 47..0 size of the physically previous block (0 for the first)
+ *   word 1 (size):  63..48 tag | 47..4 size of this block (header included) | 3 unused |
+ *                   2 PREV_FREE | 1..0 state (END 0, USED 1, FREE 2, QUICK 3)
+ *
+ * The tag is a 16-bit value derived from the heap's address, so a header can be told from
+ * payload bytes and from another heap's header. A FREE block keeps its free-list links in the
+ * first 16 bytes of its payload ([block + 16, block + 32)); a QUICK block keeps one link there.
+ * The END marker is a header of size 0 whose prev word is the size of the last block.
+ *
+ * Invariants (verified by alloc_heap_check):
+ *   - sizes are multiples of 16, at least ALLOC_MIN_BLOCK, and the blocks tile [first, end);
+ *   - a header's prev word equals the size of the previous block;
+ *   - PREV_FREE is set exactly when the previous block is FREE;
+ *   - no two FREE blocks are neighbours (QUICK blocks count as used for coalescing);
+ *   - the free lists hold exactly the FREE blocks, the quick lists exactly the QUICK blocks.
+ */
+#ifndef ALLOC_INTERNAL_H
+#define ALLOC_INTERNAL_H
+
+#include "alloc/config.h"
+#include "alloc/heap.h"
+
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+_Static_assert(sizeof(size_t) == 8 && sizeof(void *) == 8, "alloc: needs a 64-bit target");
+_Static_assert(ALLOC_QUICK_MAX_SIZE % 16 == 0, "alloc: ALLOC_QUICK_MAX_SIZE % 16 != 0");
+
+#define HDR       ((size_t)ALLOC_BLOCK_OVERHEAD)
+#define MIN_BLOCK ((size_t)ALLOC_MIN_BLOCK)
+#define GRANULE   ((size_t)ALLOC_ALIGNMENT)
+
+#define ST_END        0u
+#define ST_USED       1u
+#define ST_FREE       2u
+#define ST_QUICK      3u
+#define STATE_MASK    ((uint64_t)3)
+#define PREV_FREE     ((uint64_t)4)
+#define TAG_SHIFT     48
+#define TAG_MASK      ((uint64_t)0xffff << TAG_SHIFT)
+#define SIZE_MASK     ((uint64_t)0x0000fffffffffff0)
+#define PREV_MASK     ((uint64_t)0x0000ffffffffffff)
+#define MAX_HEAP_SIZE ((size_t)1 << 47)
+
+/* TLSF geometry: 16 second-level lists per power of two; sizes below 256 map linearly. */
+#define SL_LOG2  4
+#define SL_COUNT (1u << SL_LOG2)
+#define FL_SHIFT (SL_LOG2 + 4)
+#define FL_COUNT 41 /* first-level 0 holds [0, 256); level i > 0 holds [2^(i+7), 2^(i+8)) */
+
+#define QUICK_BINS (ALLOC_QUICK_MAX_SIZE / 16)
+
+typedef struct block {
+    uint64_t prev;
+    uint64_t size;
+} block_t;
+
+struct free_links {
+    block_t *next;
+    block_t *prev;
+};
+
+struct tlsf_state {
+    uint64_t fl_map;
+    uint32_t sl_map[FL_COUNT];
+    block_t *heads[FL_COUNT][SL_COUNT];
+#if QUICK_BINS > 0
+    block_t *quick[QUICK_BINS]; /* quick[i]: blocks of size (i + 2) * 16, LIFO */
+    uint32_t quick_count[QUICK_BINS];
+#endif
+};
+
+struct ff_state {
+    block_t *head; /* the free block of lowest address */
+};
+
+#define HEAP_MAGIC 0x616c6c6f63686561ull /* "allochea" */
+
+struct alloc_heap {
+    uint64_t magic; /* HEAP_MAGIC ^ (uintptr_t)heap */
+    uint32_t strategy;
+    uint32_t flags;
+    alloc_error_hook hook;
+    void *hook_ctx;
+    uint64_t tag;        /* 16-bit tag << TAG_SHIFT */
+    uintptr_t base;      /* the region's base: == (uintptr_t)heap */
+    uintptr_t first;     /* first block */
+    uintptr_t end;       /* the END marker */
+    uintptr_t raw_end;   /* region end as given: base + size + extensions */
+    size_t in_use;       /* sum of usable sizes of USED blocks */
+    size_t peak;         /* high-water mark of in_use */
+    size_t live;         /* number of USED blocks */
+    size_t free_blocks;  /* number of FREE blocks */
+    size_t quick_blocks; /* number of QUICK blocks */
+    bool quick_enabled;
+    union {
+        struct tlsf_state tlsf;
+        struct ff_state ff;
+    } u;
+};
+
+/* ---- header accessors ---- */
+
+static inline block_t *blk_at(uintptr_t a) {
+    return (block_t *)a;
+}
+static inline size_t blk_size(const block_t *b) {
+    return (size_t)(b->size & SIZE_MASK);
+}
+static inline unsigned blk_state(const block_t *b) {
+    return (unsigned)(b->size & STATE_MASK);
+}
+static inline bool blk_prev_free(const block_t *b) {
+    return (b->size & PREV_FREE) != 0;
+}
+static inline size_t blk_prev_size(const block_t *b) {
+    return (size_t)(b->prev & PREV_MASK);
+}
+static inline block_t *blk_next(const block_t *b) {
+    return blk_at((uintptr_t)b + blk_size(b));
+}
+static inline block_t *blk_prev(const block_t *b) {
+    return blk_at((uintptr_t)b - blk_prev_size(b));
+}
+static inline void *blk_payload(const block_t *b) {
+    return (void *)((uintptr_t)b + HDR);
+}
+static inline block_t *blk_from_payload(const void *p) {
+    return blk_at((uintptr_t)p - HDR);
+}
+static inline struct free_links *blk_links(const block_t *b) {
+    return (struct free_links *)((uintptr_t)b + HDR);
+}
+static inline bool tag_ok(const alloc_heap *h, uint64_t word) {
+    return (word & TAG_MASK) == h->tag;
+}
+
+/* Writes a whole header. */
+static inline void blk_set(const alloc_heap *h, block_t *b, size_t prev_size, size_t size,
+                           unsigned state, bool prev_free) {
+    b->prev = h->tag | (uint64_t)prev_size;
+    b->size = h->tag | (uint64_t)size | (prev_free ? PREV_FREE : 0) | state;
+}
+/* Changes size and state, keeping PREV_FREE and the prev word. */
+static inline void blk_set_size_state(const alloc_heap *h, block_t *b, size_t size,
+                                      unsigned state) {
+    b->size = h->tag | (uint64_t)size | (b->size & PREV_FREE) | state;
+}
+static inline void blk_set_state(block_t *b, unsigned state) {
+    b->size = (b->size & ~STATE_MASK) | state;
+}
+static inline void blk_set_prev_free(block_t *b, bool prev_free) {
+    b->size = prev_free ? (b->size | PREV_FREE) : (b->size & ~PREV_FREE);
+}
+static inline void blk_set_prev_size(const alloc_heap *h, block_t *b, size_t prev_size) {
+    b->prev = h->tag | (uint64_t)prev_size;
+}
+
+/* The block size that serves a request of n bytes (n <= ALLOC_MAX_REQUEST). */
+static inline size_t block_size_for(size_t n) {
+    if (n == 0)
+        n = 1;
+    size_t s = ((n + GRANULE - 1) & ~(GRANULE - 1)) + HDR;
+    return s < MIN_BLOCK ? MIN_BLOCK : s;
+}
+
+static inline bool poison_free(const alloc_heap *h) {
+    return (h->flags & ALLOC_FLAG_POISON_ON_FREE) != 0;
+}
+
+/*
+ * Overwrites the header (and, with poisoning, the links) of a block that has just been absorbed
+ * into a neighbour, so the stale header can never again pass for a block start. len is 16 for a
+ * block that had no links in use, 32 for a free block.
+ */
+static inline void blk_erase(const alloc_heap *h, block_t *b, size_t len) {
+    if (poison_free(h))
+        __builtin_memset(b, ALLOC_POISON_FREE_BYTE, len);
+    else
+        __builtin_memset(b, 0, HDR);
+}
+
+/* ---- strategy operations (structure only; stats of live blocks are kept by heap.c) ---- */
+
+/* Initialises the strategy's lists and inserts the first free block. */
+void alloc_tlsf_init(alloc_heap *h, block_t *first);
+/*
+ * Returns a USED block of at least `size` bytes (block size) aligned as asked, or NULL. Does not
+ * look at the quick lists (see quick_pop).
+ */
+block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align);
+/*
+ * Coalesces a USED block with its free neighbours into the TLSF lists (never the quick lists).
+ * Returns false, after reporting, if a free list is corrupted (nothing is changed then).
+ */
+bool alloc_tlsf_release(alloc_heap *h, block_t *b);
+/*
+ * Resizes a USED block in place to block size `size`. Returns 1 if done, 0 if it cannot be done
+ * in place, -1 after reporting a corrupted free list.
+ */
+int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size);
+/* Payload size of the largest FREE or QUICK block. */
+size_t alloc_tlsf_largest_free(const alloc_heap *h);
+/* Verifies the TLSF lists and quick lists; nfree/nquick are the counts from the block walk. */
+enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nquick, const void **bad);
+/* Returns every quick block to the TLSF lists; true if there was any. */
+bool alloc_tlsf_flush_quick(alloc_heap *h);
+
+/* The first-fit strategy: the same contracts as the alloc_tlsf_ functions above. */
+void alloc_ff_init(alloc_heap *h, block_t *first);
+block_t *alloc_ff_alloc(alloc_heap *h, size_t size, size_t align);
+bool alloc_ff_release(alloc_heap *h, block_t *b);
+int alloc_ff_resize(alloc_heap *h, block_t *b, size_t size);
+size_t alloc_ff_largest_free(const alloc_heap *h);
+enum alloc_error alloc_ff_check(alloc_heap *h, size_t nfree, const void **bad);
+
+#if QUICK_BINS > 0
+static inline bool quick_node_ok(const alloc_heap *h, const block_t *b, size_t size) {
+    uintptr_t a = (uintptr_t)b;
+    return a >= h->first && a < h->end && (a & (GRANULE - 1)) == 0 &&
+           (b->size & ~PREV_FREE) == (h->tag | (uint64_t)size | ST_QUICK);
+}
+#endif
+
+/*
+ * The fast path of the TLSF strategy: pops a block of exactly `size` bytes (block size) off its
+ * quick list and marks it USED. Returns NULL if the heap has no quick lists, the size has none or
+ * the list is empty. A corrupted list head is reported and NULL returned.
+ */
+static inline block_t *quick_pop(alloc_heap *h, size_t size) {
+#if QUICK_BINS > 0
+    if (size > QUICK_BINS * 16 + HDR)
+        return NULL;
+    struct tlsf_state *t = &h->u.tlsf;
+    unsigned i = (unsigned)(size >> 4) - 2;
+    block_t *b = t->quick[i];
+    if (b == NULL)
+        return NULL;
+    if (__builtin_expect(!quick_node_ok(h, b, size), 0)) {
+        if (h->hook != NULL)
+            h->hook(h->hook_ctx, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+        return NULL;
+    }
+    t->quick[i] = blk_links(b)->next;
+    t->quick_count[i]--;
+    h->quick_blocks--;
+    blk_set_state(b, ST_USED);
+    return b;
+#else
+    (void)h;
+    (void)size;
+    return NULL;
+#endif
+}
+
+/*
+ * Pushes a USED block on the quick list of its size (poisoning its payload if asked). Returns
+ * false, changing nothing, if the heap has no quick lists or that list is full.
+ */
+static inline bool quick_push(alloc_heap *h, block_t *b) {
+#if QUICK_BINS > 0
+    size_t s = blk_size(b);
+    if (!h->quick_enabled || s > QUICK_BINS * 16 + HDR)
+        return false;
+    struct tlsf_state *t = &h->u.tlsf;
+    unsigned i = (unsigned)(s >> 4) - 2;
+    if (t->quick_count[i] >= ALLOC_QUICK_BIN_LIMIT)
+        return false;
+    if (poison_free(h))
+        __builtin_memset(blk_payload(b), ALLOC_POISON_FREE_BYTE, s - HDR);
+    blk_links(b)->next = t->quick[i];
+    t->quick[i] = b;
+    t->quick_count[i]++;
+    h->quick_blocks++;
+    blk_set_state(b, ST_QUICK);
+    return true;
+#else
+    (void)h;
+    (void)b;
+    return false;
+#endif
+}
+
+/* Size of the control structure for a strategy, rounded up to 16. */
+size_t alloc_control_size(enum alloc_strategy s);
+
+#endif /* ALLOC_INTERNAL_H */

@@ -1,0 +1,115 @@
+/*
+ * alloc/testing/fixture.c - the heap fixture, recording error hook and counting lock of the
+ * allocator's host tests (see fixture.h).
+ */
+#include "alloc/testing/fixture.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const struct variant fixture_variants[] = {
+    {"tlsf", ALLOC_STRATEGY_TLSF, 0},
+    {"tlsf_no_quick", ALLOC_STRATEGY_TLSF, ALLOC_FLAG_NO_QUICK_CACHE},
+    {"first_fit", ALLOC_STRATEGY_FIRST_FIT, 0},
+};
+const size_t fixture_variant_count = sizeof(fixture_variants) / sizeof(fixture_variants[0]);
+
+struct fixture fx;
+
+void fixture_select(const struct variant *v) {
+    fx.variant = v;
+}
+
+void fixture_hook(void *ctx, enum alloc_error error, const void *ptr) {
+    (void)ctx;
+    if (fx.reports < FIXTURE_MAX_REPORTS) {
+        fx.report_error[fx.reports] = error;
+        fx.report_ptr[fx.reports] = ptr;
+    }
+    fx.reports++;
+}
+
+alloc_heap *fixture_reset(size_t size, unsigned extra_flags) {
+    if (fx.region == NULL) {
+        fx.region = aligned_alloc(4096, FIXTURE_REGION_CAP);
+        if (fx.region == NULL)
+            abort();
+    }
+    if (fx.variant == NULL)
+        fx.variant = &fixture_variants[0];
+    memset(fx.region, 0x5a, FIXTURE_REGION_CAP);
+    fx.size = size;
+    fx.reports = 0;
+    struct alloc_config cfg = {
+        .strategy = fx.variant->strategy,
+        .flags = fx.variant->flags | extra_flags,
+        .error_hook = fixture_hook,
+        .error_ctx = NULL,
+    };
+    if (alloc_heap_init(&fx.heap, fx.region, size, &cfg) != ALLOC_OK)
+        fx.heap = NULL;
+    return fx.heap;
+}
+
+bool fixture_quick(void) {
+    return fx.variant->strategy == ALLOC_STRATEGY_TLSF &&
+           (fx.variant->flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0;
+}
+
+struct walk_ctx {
+    struct walked_block *out;
+    size_t cap;
+    size_t n;
+};
+
+static void walk_one(void *ctx, void *payload, size_t size, enum alloc_block_state state) {
+    struct walk_ctx *w = ctx;
+    if (w->n < w->cap) {
+        w->out[w->n].payload = payload;
+        w->out[w->n].size = size;
+        w->out[w->n].state = state;
+    }
+    w->n++;
+}
+
+size_t fixture_walk(struct walked_block *out, size_t cap) {
+    struct walk_ctx w = {out, cap, 0};
+    if (alloc_heap_walk(fx.heap, walk_one, &w) != ALLOC_OK)
+        return (size_t)-1;
+    return w.n;
+}
+
+static unsigned char pattern_byte(size_t i, unsigned seed) {
+    return (unsigned char)((i * 131u + seed * 7u + (i >> 8)) ^ (seed >> 3));
+}
+
+void fixture_fill(void *p, size_t n, unsigned seed) {
+    unsigned char *c = p;
+    for (size_t i = 0; i < n; i++)
+        c[i] = pattern_byte(i, seed);
+}
+
+bool fixture_pattern_ok(const void *p, size_t n, unsigned seed) {
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++) {
+        if (c[i] != pattern_byte(i, seed))
+            return false;
+    }
+    return true;
+}
+
+void counting_lock_acquire(void *ctx) {
+    struct counting_lock *l = ctx;
+    if (l->held)
+        l->misuse = true;
+    l->held = true;
+    l->acquired++;
+}
+
+void counting_lock_release(void *ctx) {
+    struct counting_lock *l = ctx;
+    if (!l->held)
+        l->misuse = true;
+    l->held = false;
+    l->released++;
+}

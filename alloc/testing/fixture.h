@@ -1,0 +1,82 @@
+/*
+ * alloc/testing/fixture.h - the heap under test, reset between cases, and fakes for the
+ * injected interfaces (an error hook that records reports, a counting lock).
+ *
+ * Every unit check runs once per variant: TLSF with quick lists (the default), TLSF without
+ * quick lists, and first fit. fixture_reset() gives a fresh heap of the current variant over a
+ * fresh, dirty region, so no state leaks from one check into the next.
+ */
+#ifndef ALLOC_TESTING_FIXTURE_H
+#define ALLOC_TESTING_FIXTURE_H
+
+#include "alloc/heap.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct variant {
+    const char *name;
+    enum alloc_strategy strategy;
+    unsigned flags;
+};
+
+extern const struct variant fixture_variants[];
+extern const size_t fixture_variant_count;
+
+#define FIXTURE_REGION_CAP  (1u << 20)
+#define FIXTURE_MAX_REPORTS 16
+
+struct fixture {
+    const struct variant *variant;
+    unsigned char *region; /* FIXTURE_REGION_CAP bytes, 4096-aligned */
+    size_t size;           /* bytes given to alloc_heap_init */
+    alloc_heap *heap;
+    /* Reports received by the hook since the last reset. */
+    size_t reports;
+    enum alloc_error report_error[FIXTURE_MAX_REPORTS];
+    const void *report_ptr[FIXTURE_MAX_REPORTS];
+};
+
+extern struct fixture fx;
+
+/* Selects the variant the following resets use. */
+void fixture_select(const struct variant *v);
+
+/*
+ * Re-initialises fx.heap over the first `size` bytes of the region (filled with 0x5a first) with
+ * the current variant, the recording hook and `extra_flags`. Returns the heap, or NULL if
+ * alloc_heap_init failed.
+ */
+alloc_heap *fixture_reset(size_t size, unsigned extra_flags);
+
+/* True when the current variant keeps quick lists (freed small blocks are not coalesced). */
+bool fixture_quick(void);
+
+/* The recording error hook installed by fixture_reset (ctx is ignored). */
+void fixture_hook(void *ctx, enum alloc_error error, const void *ptr);
+
+/* One block as seen by alloc_heap_walk. */
+struct walked_block {
+    void *payload;
+    size_t size;
+    enum alloc_block_state state;
+};
+
+/* Walks fx.heap into out[0..cap); returns the number of blocks (may exceed cap). */
+size_t fixture_walk(struct walked_block *out, size_t cap);
+
+/* Fills [p, p + n) with a pattern derived from seed; fixture_pattern_ok checks it. */
+void fixture_fill(void *p, size_t n, unsigned seed);
+bool fixture_pattern_ok(const void *p, size_t n, unsigned seed);
+
+/* A lock that counts acquire/release calls and fails a check if they nest or unbalance. */
+struct counting_lock {
+    unsigned acquired;
+    unsigned released;
+    bool held;
+    bool misuse;
+};
+void counting_lock_acquire(void *ctx);
+void counting_lock_release(void *ctx);
+
+#endif /* ALLOC_TESTING_FIXTURE_H */

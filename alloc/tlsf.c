@@ -1,0 +1,417 @@
+/*
+ * alloc/tlsf.c - the default strategy: two-level segregated fit (TLSF) with bounded quick lists.
+ *
+ * Free blocks sit in FL_COUNT x SL_COUNT doubly linked lists. A block of size s belongs to list
+ * (fl, sl) where, for s >= 256, fl = msb(s) - 7 and sl is the next SL_LOG2 bits below the most
+ * significant one; sizes below 256 map linearly with fl = 0 and sl = s / 16:
+ *
+ *   size  1 0 1 1 0 x x x x x x      fl = msb - 7 (here msb = 10, fl = 3)
+ *           \_____/                  sl = 0b0110 = 6
+ *
+ * fl_map has bit fl set when any list of level fl is non-empty, sl_map[fl] has bit sl set when
+ * list (fl, sl) is non-empty. A request is rounded up to the next list boundary and served from
+ * the first non-empty list at or above it (two find-first-set instructions), so any block found
+ * fits: good fit in O(1). Free coalesces with both neighbours through the boundary tags in O(1).
+ *
+ * In front of that sit QUICK_BINS quick lists: a freed block of payload <= ALLOC_QUICK_MAX_SIZE
+ * is pushed, unmerged, on the LIFO list of its exact size (at most ALLOC_QUICK_BIN_LIMIT deep)
+ * and a request of that size pops it. They are flushed into the TLSF lists when an allocation
+ * fails, so they never make a request fail.
+ */
+#include "internal.h"
+
+static void report(alloc_heap *h, enum alloc_error e, const void *ptr) {
+    if (h->hook != NULL)
+        h->hook(h->hook_ctx, e, ptr);
+}
+
+static inline unsigned msb64(size_t x) {
+    return 63u - (unsigned)__builtin_clzll(x);
+}
+
+/* The list a free block of `size` bytes belongs to. */
+static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl) {
+    if (size < ((size_t)1 << FL_SHIFT)) {
+        *fl = 0;
+        *sl = (unsigned)(size >> 4);
+    } else {
+        unsigned m = msb64(size);
+        *sl = (unsigned)(size >> (m - SL_LOG2)) ^ SL_COUNT;
+        *fl = m - FL_SHIFT + 1;
+    }
+}
+
+/* The first list all of whose blocks hold `size` bytes. */
+static inline void mapping_search(size_t size, unsigned *fl, unsigned *sl) {
+    if (size >= ((size_t)1 << FL_SHIFT))
+        size += ((size_t)1 << (msb64(size) - SL_LOG2)) - 1;
+    mapping_insert(size, fl, sl);
+}
+
+static inline bool in_heap(const alloc_heap *h, const block_t *b) {
+    uintptr_t a = (uintptr_t)b;
+    return a >= h->first && a < h->end && (a & (GRANULE - 1)) == 0;
+}
+
+/* A list node is plausible: inside the heap with a FREE header of this heap. */
+static inline bool free_node_ok(const alloc_heap *h, const block_t *b) {
+    return in_heap(h, b) && tag_ok(h, b->size) && blk_state(b) == ST_FREE;
+}
+
+/* b (a FREE block) can be unlinked safely: its neighbours in the list point back at it. */
+static bool links_ok(const alloc_heap *h, const block_t *b, unsigned fl, unsigned sl) {
+    const struct free_links *l = blk_links(b);
+    if (l->prev != NULL) {
+        if (!free_node_ok(h, l->prev) || blk_links(l->prev)->next != b)
+            return false;
+    } else if (h->u.tlsf.heads[fl][sl] != b) {
+        return false;
+    }
+    if (l->next != NULL && (!free_node_ok(h, l->next) || blk_links(l->next)->prev != b))
+        return false;
+    return true;
+}
+
+static void insert_free(alloc_heap *h, block_t *b) {
+    struct tlsf_state *t = &h->u.tlsf;
+    unsigned fl, sl;
+    mapping_insert(blk_size(b), &fl, &sl);
+    block_t *head = t->heads[fl][sl];
+    struct free_links *l = blk_links(b);
+    l->next = head;
+    l->prev = NULL;
+    if (head != NULL)
+        blk_links(head)->prev = b;
+    t->heads[fl][sl] = b;
+    t->fl_map |= (uint64_t)1 << fl;
+    t->sl_map[fl] |= 1u << sl;
+    h->free_blocks++;
+}
+
+static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
+    struct tlsf_state *t = &h->u.tlsf;
+    struct free_links *l = blk_links(b);
+    if (l->next != NULL)
+        blk_links(l->next)->prev = l->prev;
+    if (l->prev != NULL) {
+        blk_links(l->prev)->next = l->next;
+    } else {
+        t->heads[fl][sl] = l->next;
+        if (l->next == NULL) {
+            t->sl_map[fl] &= ~(1u << sl);
+            if (t->sl_map[fl] == 0)
+                t->fl_map &= ~((uint64_t)1 << fl);
+        }
+    }
+    h->free_blocks--;
+}
+
+/* Checks that a FREE neighbour can be unlinked; reports and returns false if not. */
+static bool check_unlink(alloc_heap *h, const block_t *b) {
+    unsigned fl, sl;
+    mapping_insert(blk_size(b), &fl, &sl);
+    if (fl < FL_COUNT && links_ok(h, b, fl, sl))
+        return true;
+    report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+    return false;
+}
+
+static void unlink_block(alloc_heap *h, block_t *b) {
+    unsigned fl, sl;
+    mapping_insert(blk_size(b), &fl, &sl);
+    remove_free(h, b, fl, sl);
+}
+
+void alloc_tlsf_init(alloc_heap *h, block_t *first) {
+    /* The control structure was zeroed by alloc_heap_init: all lists empty. */
+    blk_set_size_state(h, first, blk_size(first), ST_FREE);
+    blk_set_prev_free(blk_next(first), true);
+    insert_free(h, first);
+}
+
+/* Bytes in front of b's payload to skip for a payload aligned to align (0 or >= MIN_BLOCK). */
+static inline size_t align_gap(const block_t *b, size_t align) {
+    uintptr_t payload = (uintptr_t)b + HDR;
+    uintptr_t aligned = (payload + align - 1) & ~(uintptr_t)(align - 1);
+    if (aligned != payload && aligned - payload < MIN_BLOCK)
+        aligned += align;
+    return aligned - payload;
+}
+
+/*
+ * Takes a free block that holds `size` bytes at alignment `align` off its list. Good fit: the
+ * head of the first non-empty list at or above the request rounded up to its list's upper bound,
+ * found with two bit scans, fits whatever its address. If there is none, the first
+ * TLSF_FALLBACK_SCAN blocks of the request's own list are tried as well, so a request for
+ * exactly the largest free block succeeds. Returns NULL if neither finds a block (or, after
+ * reporting, if a list is corrupted).
+ */
+#define TLSF_FALLBACK_SCAN 16
+static block_t *locate_free(alloc_heap *h, size_t size, size_t align) {
+    struct tlsf_state *t = &h->u.tlsf;
+    size_t search = align <= GRANULE ? size : size + align + MIN_BLOCK;
+    unsigned fl, sl;
+    mapping_search(search, &fl, &sl);
+    block_t *b = NULL;
+    if (fl < FL_COUNT) {
+        uint32_t sl_map = t->sl_map[fl] & (~0u << sl);
+        if (sl_map == 0) {
+            uint64_t fl_map = t->fl_map & (~(uint64_t)0 << (fl + 1));
+            if (fl_map != 0) {
+                fl = (unsigned)__builtin_ctzll(fl_map);
+                sl_map = t->sl_map[fl];
+            }
+        }
+        if (sl_map != 0) {
+            sl = (unsigned)__builtin_ctz(sl_map);
+            b = t->heads[fl][sl];
+        }
+    }
+    if (b == NULL) {
+        mapping_insert(search, &fl, &sl);
+        if (fl >= FL_COUNT)
+            return NULL;
+        unsigned n = 0;
+        for (b = t->heads[fl][sl]; b != NULL && n < TLSF_FALLBACK_SCAN; b = blk_links(b)->next) {
+            if (!free_node_ok(h, b))
+                break; /* reported below */
+            if (blk_size(b) >= size + align_gap(b, align))
+                break;
+            n++;
+        }
+        if (b == NULL || n == TLSF_FALLBACK_SCAN)
+            return NULL;
+    }
+    if (!free_node_ok(h, b) || !links_ok(h, b, fl, sl)) {
+        report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+        return NULL;
+    }
+    remove_free(h, b, fl, sl);
+    return b;
+}
+
+/*
+ * b is a block taken off the free lists (its successor has PREV_FREE set). Makes it a USED
+ * block of `size` bytes, returning the tail to the free lists if it can hold a block.
+ */
+static void take(alloc_heap *h, block_t *b, size_t size) {
+    size_t bs = blk_size(b);
+    block_t *next = blk_at((uintptr_t)b + bs);
+    if (bs - size >= MIN_BLOCK) {
+        block_t *r = blk_at((uintptr_t)b + size);
+        blk_set(h, r, size, bs - size, ST_FREE, false);
+        blk_set_prev_size(h, next, bs - size);
+        insert_free(h, r);
+        blk_set_size_state(h, b, size, ST_USED);
+    } else {
+        blk_set_prev_free(next, false);
+        blk_set_state(b, ST_USED);
+    }
+}
+
+block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align) {
+    block_t *b = locate_free(h, size, align);
+    if (b == NULL)
+        return NULL;
+    size_t gap = align <= GRANULE ? 0 : align_gap(b, align);
+    if (gap != 0) {
+        /* The leading fragment stays free; the aligned block starts after it. */
+        size_t bs = blk_size(b);
+        block_t *u = blk_at((uintptr_t)b + gap);
+        blk_set(h, u, gap, bs - gap, ST_FREE, true);
+        blk_set_prev_size(h, blk_at((uintptr_t)u + bs - gap), bs - gap);
+        blk_set_size_state(h, b, gap, ST_FREE);
+        insert_free(h, b);
+        b = u;
+    }
+    take(h, b, size);
+    return b;
+}
+
+/* Fills a block's payload with the free poison. */
+static inline void poison_payload(const alloc_heap *h, block_t *b) {
+    if (poison_free(h))
+        __builtin_memset(blk_payload(b), ALLOC_POISON_FREE_BYTE, blk_size(b) - HDR);
+}
+
+/* Coalesces a USED (or QUICK) block with its FREE neighbours and files it in the TLSF lists. */
+static bool release_coalesce(alloc_heap *h, block_t *b) {
+    size_t s = blk_size(b);
+    block_t *next = blk_at((uintptr_t)b + s);
+    bool merge_next = blk_state(next) == ST_FREE;
+    bool merge_prev = blk_prev_free(b);
+    if (merge_next && !check_unlink(h, next))
+        return false;
+    if (merge_prev && !check_unlink(h, blk_prev(b)))
+        return false;
+    poison_payload(h, b);
+    if (merge_next) {
+        unlink_block(h, next);
+        s += blk_size(next);
+        blk_erase(h, next, HDR + sizeof(struct free_links));
+        next = blk_at((uintptr_t)b + s);
+    }
+    if (merge_prev) {
+        block_t *p = blk_prev(b);
+        unlink_block(h, p);
+        s += blk_size(p);
+        blk_erase(h, b, HDR);
+        b = p;
+    }
+    blk_set_size_state(h, b, s, ST_FREE);
+    blk_set_prev_size(h, next, s);
+    blk_set_prev_free(next, true);
+    insert_free(h, b);
+    return true;
+}
+
+bool alloc_tlsf_release(alloc_heap *h, block_t *b) {
+    return release_coalesce(h, b);
+}
+
+bool alloc_tlsf_flush_quick(alloc_heap *h) {
+    bool any = false;
+#if QUICK_BINS > 0
+    struct tlsf_state *t = &h->u.tlsf;
+    for (unsigned i = 0; i < QUICK_BINS; i++) {
+        size_t size = ((size_t)i + 2) * 16;
+        while (t->quick[i] != NULL) {
+            block_t *b = t->quick[i];
+            if (!quick_node_ok(h, b, size)) {
+                report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+                return any;
+            }
+            block_t *rest = blk_links(b)->next;
+            blk_set_state(b, ST_USED);
+            if (!release_coalesce(h, b)) {
+                blk_set_state(b, ST_QUICK);
+                return any;
+            }
+            t->quick[i] = rest;
+            t->quick_count[i]--;
+            h->quick_blocks--;
+            any = true;
+        }
+    }
+#else
+    (void)h;
+#endif
+    return any;
+}
+
+int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
+    size_t cur = blk_size(b);
+    block_t *next = blk_at((uintptr_t)b + cur);
+    if (size <= cur) {
+        if (cur - size < MIN_BLOCK)
+            return 1;
+        if (blk_state(next) == ST_FREE && !check_unlink(h, next))
+            return -1;
+        /* Cut the tail off as a USED block and release it: it merges with a free successor. */
+        block_t *tail = blk_at((uintptr_t)b + size);
+        blk_set(h, tail, size, cur - size, ST_USED, false);
+        blk_set_prev_size(h, next, cur - size);
+        blk_set_size_state(h, b, size, ST_USED);
+        return release_coalesce(h, tail) ? 1 : -1;
+    }
+    if (blk_state(next) != ST_FREE || cur + blk_size(next) < size)
+        return 0;
+    if (!check_unlink(h, next))
+        return -1;
+    size_t total = cur + blk_size(next);
+    unlink_block(h, next);
+    blk_erase(h, next, HDR + sizeof(struct free_links));
+    block_t *after = blk_at((uintptr_t)b + total);
+    if (total - size >= MIN_BLOCK) {
+        block_t *tail = blk_at((uintptr_t)b + size);
+        blk_set(h, tail, size, total - size, ST_FREE, false);
+        blk_set_prev_size(h, after, total - size);
+        insert_free(h, tail);
+        blk_set_size_state(h, b, size, ST_USED);
+    } else {
+        blk_set_prev_size(h, after, total);
+        blk_set_prev_free(after, false);
+        blk_set_size_state(h, b, total, ST_USED);
+    }
+    return 1;
+}
+
+size_t alloc_tlsf_largest_free(const alloc_heap *h) {
+    const struct tlsf_state *t = &h->u.tlsf;
+    size_t best = 0;
+    if (t->fl_map != 0) {
+        unsigned fl = msb64(t->fl_map);
+        unsigned sl = 31u - (unsigned)__builtin_clz(t->sl_map[fl]);
+        size_t n = 0;
+        for (const block_t *b = t->heads[fl][sl]; b != NULL && n <= h->free_blocks;
+             b = blk_links(b)->next, n++) {
+            if (blk_size(b) > best)
+                best = blk_size(b);
+        }
+    }
+#if QUICK_BINS > 0
+    for (unsigned i = QUICK_BINS; i-- > 0;) {
+        if (t->quick[i] != NULL) {
+            size_t qs = ((size_t)i + 2) * 16;
+            if (qs > best)
+                best = qs;
+            break;
+        }
+    }
+#endif
+    return best != 0 ? best - HDR : 0;
+}
+
+enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nquick, const void **bad) {
+    const struct tlsf_state *t = &h->u.tlsf;
+    size_t seen = 0;
+    *bad = h;
+    if ((t->fl_map >> FL_COUNT) != 0)
+        return ALLOC_ERR_CORRUPTED_FREE_LIST;
+    for (unsigned fl = 0; fl < FL_COUNT; fl++) {
+        bool fl_bit = (t->fl_map >> fl) & 1u;
+        if (fl_bit != (t->sl_map[fl] != 0))
+            return ALLOC_ERR_CORRUPTED_FREE_LIST;
+        for (unsigned sl = 0; sl < SL_COUNT; sl++) {
+            bool sl_bit = (t->sl_map[fl] >> sl) & 1u;
+            const block_t *b = t->heads[fl][sl];
+            if (sl_bit != (b != NULL))
+                return ALLOC_ERR_CORRUPTED_FREE_LIST;
+            const block_t *prev = NULL;
+            for (; b != NULL; prev = b, b = blk_links(b)->next) {
+                unsigned bfl, bsl;
+                if (!free_node_ok(h, b)) {
+                    *bad = b;
+                    return ALLOC_ERR_CORRUPTED_FREE_LIST;
+                }
+                mapping_insert(blk_size(b), &bfl, &bsl);
+                if (bfl != fl || bsl != sl || blk_links(b)->prev != prev || ++seen > nfree) {
+                    *bad = b;
+                    return ALLOC_ERR_CORRUPTED_FREE_LIST;
+                }
+            }
+        }
+    }
+    if (seen != nfree)
+        return ALLOC_ERR_CORRUPTED_FREE_LIST;
+    size_t quick_seen = 0;
+#if QUICK_BINS > 0
+    for (unsigned i = 0; i < QUICK_BINS; i++) {
+        size_t size = ((size_t)i + 2) * 16, count = 0;
+        if (t->quick_count[i] > ALLOC_QUICK_BIN_LIMIT || (!h->quick_enabled && t->quick[i]))
+            return ALLOC_ERR_CORRUPTED_FREE_LIST;
+        for (const block_t *b = t->quick[i]; b != NULL; b = blk_links(b)->next) {
+            if (!quick_node_ok(h, b, size) || ++count > t->quick_count[i]) {
+                *bad = b;
+                return ALLOC_ERR_CORRUPTED_FREE_LIST;
+            }
+        }
+        if (count != t->quick_count[i])
+            return ALLOC_ERR_CORRUPTED_FREE_LIST;
+        quick_seen += count;
+    }
+#endif
+    if (quick_seen != nquick)
+        return ALLOC_ERR_CORRUPTED_FREE_LIST;
+    return ALLOC_OK;
+}
