@@ -1,0 +1,1097 @@
+#!/usr/bin/python3
+"""Boot a kernel ISO under QEMU and decide pass or fail from its serial console.
+
+This is the backend of the `qemu_test` Bazel rule (and of `bazel run` targets that boot
+the kernel). The kernel reports through two channels only:
+
+  * lines on COM1, which QEMU hands to us on its stdout (`-serial stdio`);
+  * a byte written to the `isa-debug-exit` port 0xf4, which makes QEMU exit with status
+    (value << 1) | 1: 0x10 -> 33 (success), 0x11 -> 35 (failure).
+
+A test passes when every `--expect` regular expression has matched a console line, in
+order, each on a line after the one that matched the previous, and the kernel then exits
+with the expected code. Everything else ends the run early with one line
+
+    qemu_test: FAIL: <what went wrong> (QEMU ran X.XX s)
+
+(timeout, a console that went silent, a panic line, a triple fault or reset, a wrong
+exit code, QEMU ending before an expected line appeared); a pass prints
+
+    qemu_test: PASS: N expected lines matched, kernel exited with success code 33 in X.XX s
+
+Exit status of this script: 0 on pass, 1 on fail, 2 on a command-line error. In
+`--interactive` mode (for `bazel run`): 0 if the kernel exited with the success code,
+1 with the failure code, 2 otherwise.
+
+QEMU runs in its own process group, which is always killed when this script ends,
+including on SIGTERM/SIGINT/SIGHUP (Bazel's test timeout); QEMU also gets SIGKILL from
+the kernel if this script dies without cleaning up (PR_SET_PDEATHSIG).
+
+Triple faults: QEMU runs with -no-reboot, so a guest reset ends QEMU with status 0. When
+the QMP control channel is up, the runner switches QEMU to pause on that shutdown, reads
+the CPU registers (the state at the fault) and then quits QEMU, so the verdict can name
+RIP, CR2 and friends. `-d cpu_reset` tells a triple fault from a deliberate reset.
+
+The pure parts (console line splitting, the expectation matcher, exit-status
+interpretation, verdicts, the QMP conversation, the QEMU command line) are separate from
+the process handling so that tools/qemu_runner_test.py can test them on the host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import dataclasses
+import enum
+import json
+import os
+import re
+import selectors
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from typing import BinaryIO, Callable, Sequence
+
+VERDICT_PREFIX = "qemu_test: "
+INTERACTIVE_PREFIX = "qemu_run: "
+DEBUG_EXIT_DEVICE = "isa-debug-exit,iobase=0xf4,iosize=0x04"
+DEFAULT_OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+DEFAULT_OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+GDB_PORT = 1234
+# After a panic line, keep reading this long (or until QEMU exits) so the rest of the
+# report (registers, backtrace) lands in the log before QEMU is killed.
+PANIC_GRACE_SECONDS = 1.0
+# How long QEMU gets to exit after SIGTERM before its process group gets SIGKILL.
+KILL_GRACE_SECONDS = 1.0
+# A console "line" longer than this without a newline is cut and handled anyway.
+MAX_LINE_BYTES = 16 * 1024
+SERIAL_LOG_NAME = "serial.log"
+
+
+# --------------------------------------------------------------------------------------
+# Console text
+# --------------------------------------------------------------------------------------
+
+# ANSI escape sequences (firmware and GRUB paint the screen with them): CSI sequences
+# such as "\x1b[2J" or "\x1b[=3h", and two-byte escapes such as "\x1bc".
+_ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def clean_console_text(raw: str) -> str:
+    """Returns `raw` without ANSI escape sequences and control characters (tab kept)."""
+    return _CONTROL_CHARS.sub("", _ANSI_ESCAPE.sub("", raw))
+
+
+class LineSplitter:
+    """Turns chunks of serial bytes into cleaned text lines.
+
+    Lines end at "\\n"; "\\r" and escape sequences are dropped. A partial line stays
+    buffered until its newline arrives, `flush()` is called, or it grows past
+    `max_line_bytes`.
+    """
+
+    def __init__(self, max_line_bytes: int = MAX_LINE_BYTES) -> None:
+        self._pending = b""
+        self._max_line_bytes = max_line_bytes
+
+    def feed(self, data: bytes) -> list[str]:
+        """Returns the complete lines that `data` finishes, in order."""
+        self._pending += data
+        *complete, self._pending = self._pending.split(b"\n")
+        lines = [self._decode(raw) for raw in complete]
+        while len(self._pending) > self._max_line_bytes:
+            lines.append(self._decode(self._pending[: self._max_line_bytes]))
+            self._pending = self._pending[self._max_line_bytes :]
+        return lines
+
+    def flush(self) -> list[str]:
+        """Returns the buffered partial line (if it has any text) and forgets it."""
+        raw, self._pending = self._pending, b""
+        line = self._decode(raw)
+        return [line] if line.strip() else []
+
+    @staticmethod
+    def _decode(raw: bytes) -> str:
+        return clean_console_text(raw.decode("utf-8", errors="replace"))
+
+
+# --------------------------------------------------------------------------------------
+# Expectations
+# --------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Expectation:
+    """One `--expect` regular expression and its 1-based position."""
+
+    number: int
+    pattern: re.Pattern[str]
+
+    def describe(self) -> str:
+        """Returns e.g. "expected line 2: /Booting/"."""
+        return f"expected line {self.number}: /{self.pattern.pattern}/"
+
+
+class LineKind(enum.Enum):
+    MATCHED = "matched the next expected line"
+    PANIC = "matched the panic regex"
+    OTHER = "nothing to note"
+
+
+@dataclasses.dataclass(frozen=True)
+class MatchProgress:
+    """A snapshot of the matcher: what matched, what is awaited, the first panic line."""
+
+    matched: int
+    total: int
+    pending: Expectation | None
+    panic_line: str | None
+    last_line: str | None
+    lines_seen: int
+
+    @property
+    def all_matched(self) -> bool:
+        return self.pending is None
+
+
+class ExpectationMatcher:
+    """Matches console lines against ordered expectations and a panic regex.
+
+    Each line can satisfy at most one expectation: the next pending one (re.search).
+    A line matching `panic_regex` (None disables it) is recorded as the panic line and
+    does not advance the expectations.
+    """
+
+    def __init__(self, expectations: Sequence[str], panic_regex: str | None) -> None:
+        self._expectations = [
+            Expectation(number, re.compile(text)) for number, text in enumerate(expectations, 1)
+        ]
+        self._panic = re.compile(panic_regex) if panic_regex else None
+        self._matched = 0
+        self._panic_line: str | None = None
+        self._last_line: str | None = None
+        self._lines_seen = 0
+
+    def feed(self, line: str) -> LineKind:
+        """Consumes one console line; returns what it meant."""
+        self._lines_seen += 1
+        if line.strip():
+            self._last_line = line
+        if self._panic is not None and self._panic.search(line):
+            if self._panic_line is None:
+                self._panic_line = line
+            return LineKind.PANIC
+        if self._matched < len(self._expectations):
+            if self._expectations[self._matched].pattern.search(line):
+                self._matched += 1
+                return LineKind.MATCHED
+        return LineKind.OTHER
+
+    def progress(self) -> MatchProgress:
+        """Returns a snapshot of the current state."""
+        pending = (
+            self._expectations[self._matched]
+            if self._matched < len(self._expectations)
+            else None
+        )
+        return MatchProgress(
+            matched=self._matched,
+            total=len(self._expectations),
+            pending=pending,
+            panic_line=self._panic_line,
+            last_line=self._last_line,
+            lines_seen=self._lines_seen,
+        )
+
+
+# --------------------------------------------------------------------------------------
+# Exit status and verdicts
+# --------------------------------------------------------------------------------------
+
+
+class ExitKind(enum.Enum):
+    SUCCESS = "kernel exited with the success code"
+    FAILURE = "kernel exited with the failure code"
+    RESET = "QEMU exited with status 0: guest reset (triple fault) or shutdown"
+    KILLED = "QEMU was killed by a signal"
+    OTHER = "any other status"
+
+
+def classify_exit_status(status: int, success_code: int, failure_code: int) -> ExitKind:
+    """Returns what a QEMU exit status (Popen.returncode) means."""
+    if status == success_code:
+        return ExitKind.SUCCESS
+    if status == failure_code:
+        return ExitKind.FAILURE
+    if status == 0:
+        return ExitKind.RESET
+    if status < 0:
+        return ExitKind.KILLED
+    return ExitKind.OTHER
+
+
+def describe_other_status(status: int) -> str:
+    """Returns "unexpected QEMU exit status N", naming the debug-exit value if any."""
+    text = f"unexpected QEMU exit status {status}"
+    if status > 1 and status & 1:
+        text += f" (debug-exit value {status >> 1:#x})"
+    return text
+
+
+class Ending(enum.Enum):
+    EXITED = "QEMU exited by itself"
+    TIMEOUT = "overall timeout"
+    SILENCE = "console silent too long"
+    PANIC = "panic line seen"
+    INTERRUPTED = "the runner got a termination signal"
+
+
+@dataclasses.dataclass(frozen=True)
+class GuestStop:
+    """What QMP and the QEMU log said about a guest-initiated stop (status 0)."""
+
+    reason: str | None = None  # QMP SHUTDOWN reason, e.g. "guest-reset"
+    triple_fault_logged: bool = False
+    registers: str | None = None  # `info registers` text
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOutcome:
+    """How one QEMU run ended, as observed by the process-handling code."""
+
+    ending: Ending
+    elapsed: float
+    exit_status: int | None = None
+    signal_number: int | None = None
+    serial_bytes: int = 0
+    guest_stop: GuestStop = GuestStop()
+    qemu_stderr_tail: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy:
+    """What counts as a pass."""
+
+    success_code: int = 33
+    failure_code: int = 35
+    expect_failure_exit: bool = False
+    timeout: float | None = 30.0
+    silence_timeout: float | None = 10.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    message: str
+    elapsed: float
+
+    def line(self) -> str:
+        """Returns the one-line verdict, wall time included."""
+        if self.passed:
+            return f"{VERDICT_PREFIX}PASS: {self.message} in {self.elapsed:.2f} s"
+        return f"{VERDICT_PREFIX}FAIL: {self.message} (QEMU ran {self.elapsed:.2f} s)"
+
+
+def format_seconds(seconds: float) -> str:
+    """Returns 30 as "30" and 0.5 as "0.5"."""
+    return f"{seconds:g}"
+
+
+def summarize_registers(dump: str) -> str:
+    """Returns the key registers from QEMU's `info registers` text, e.g.
+    "RIP=ffffffff80001000 RSP=... CR2=... CR3=... IDT=base/limit"; "" if none found."""
+    parts = []
+    for names in (("RIP", "EIP"), ("RSP", "ESP"), ("CR2",), ("CR3",)):
+        for name in names:
+            found = re.search(rf"\b{name}=([0-9a-fA-F]+)", dump)
+            if found:
+                parts.append(f"{name}={found.group(1)}")
+                break
+    idt = re.search(r"\bIDT=\s*([0-9a-fA-F]+)\s+([0-9a-fA-F]+)", dump)
+    if idt:
+        parts.append(f"IDT={idt.group(1)}/{idt.group(2)}")
+    return " ".join(parts)
+
+
+def integer_register_lines(dump: str) -> list[str]:
+    """Returns the non-empty lines of an `info registers` dump up to the FPU state."""
+    lines = []
+    for line in dump.splitlines():
+        if line.startswith(("FCW=", "FPR", "XMM", "YMM")):
+            break
+        if line.strip():
+            lines.append(line.rstrip())
+    return lines
+
+
+def _count_lines(count: int) -> str:
+    return f"{count} expected line" + ("" if count == 1 else "s")
+
+
+def _waiting_for(progress: MatchProgress) -> str:
+    if progress.pending is not None:
+        return f"still waiting for {progress.pending.describe()}"
+    return f"{_count_lines(progress.total)} matched, still waiting for the kernel to exit"
+
+
+def _never_appeared(progress: MatchProgress) -> str:
+    assert progress.pending is not None
+    return f"expected line {progress.pending.number} never appeared: /{progress.pending.pattern.pattern}/"
+
+
+def _reset_message(stop: GuestStop) -> str:
+    if stop.reason == "guest-shutdown":
+        text = "guest powered off (QEMU exited with status 0 without a debug-exit)"
+    else:
+        text = "triple fault or reset (QEMU exited with status 0 without a debug-exit)"
+    if stop.triple_fault_logged:
+        text += "; QEMU logged a triple fault"
+    summary = summarize_registers(stop.registers or "")
+    if summary:
+        text += f"; CPU state: {summary}"
+    return text
+
+
+def decide_verdict(outcome: RunOutcome, progress: MatchProgress, policy: Policy) -> Verdict:
+    """Returns the verdict for a finished run. Pure: no I/O."""
+
+    def fail(message: str) -> Verdict:
+        return Verdict(False, message, outcome.elapsed)
+
+    if outcome.ending == Ending.INTERRUPTED:
+        name = signal.Signals(outcome.signal_number).name if outcome.signal_number else "a signal"
+        return fail(f"interrupted by {name} (test timeout?); {_waiting_for(progress)}")
+    if progress.panic_line is not None and not policy.expect_failure_exit:
+        return fail(f"kernel panic: {progress.panic_line.strip()}")
+    if outcome.ending == Ending.TIMEOUT:
+        assert policy.timeout is not None
+        return fail(f"timeout after {format_seconds(policy.timeout)} s; {_waiting_for(progress)}")
+    if outcome.ending == Ending.SILENCE:
+        assert policy.silence_timeout is not None
+        text = f"console silent for {format_seconds(policy.silence_timeout)} s"
+        if outcome.serial_bytes == 0:
+            text += " (no serial output at all)"
+        text += f"; {_waiting_for(progress)}"
+        if progress.last_line is not None:
+            text += f"; last line: {progress.last_line.strip()!r}"
+        return fail(text)
+
+    assert outcome.exit_status is not None
+    status = outcome.exit_status
+    kind = classify_exit_status(status, policy.success_code, policy.failure_code)
+    missing = "" if progress.all_matched else f"; {_never_appeared(progress)}"
+    expected_kind = ExitKind.FAILURE if policy.expect_failure_exit else ExitKind.SUCCESS
+    if kind == expected_kind:
+        if progress.all_matched:
+            code_text = (
+                f"failure code {status} as expected"
+                if policy.expect_failure_exit
+                else f"success code {status}"
+            )
+            return Verdict(
+                True,
+                f"{_count_lines(progress.total)} matched, kernel exited with {code_text}",
+                outcome.elapsed,
+            )
+        code_name = "failure" if policy.expect_failure_exit else "success"
+        return fail(f"{_never_appeared(progress)} (kernel exited with {code_name} code {status})")
+    if kind == ExitKind.SUCCESS:
+        return fail(
+            f"kernel exited with success code {status}, expected failure code "
+            f"{policy.failure_code}{missing}"
+        )
+    if kind == ExitKind.FAILURE:
+        text = f"kernel exited with failure code {status}"
+        if progress.last_line is not None:
+            text += f" (last line: {progress.last_line.strip()!r})"
+        return fail(text + missing)
+    if kind == ExitKind.RESET:
+        return fail(_reset_message(outcome.guest_stop) + missing)
+    if kind == ExitKind.KILLED:
+        return fail(f"QEMU was killed by signal {signal.Signals(-status).name}{missing}")
+    text = describe_other_status(status)
+    if outcome.qemu_stderr_tail:
+        text += f"; QEMU said: {outcome.qemu_stderr_tail}"
+    return fail(text + missing)
+
+
+def apply_expected_verdict(verdict: Verdict, expected_regex: str) -> Verdict:
+    """Inverts a verdict for tests of the rule itself.
+
+    Returns a pass when `verdict` is a failure whose line matches `expected_regex`
+    (re.search), and a failure otherwise."""
+    if verdict.passed:
+        return Verdict(
+            False,
+            f"expected a failure matching /{expected_regex}/, but the run passed: {verdict.message}",
+            verdict.elapsed,
+        )
+    if re.search(expected_regex, verdict.line()):
+        return Verdict(
+            True,
+            f"the run failed as expected (/{expected_regex}/ matched its verdict)",
+            verdict.elapsed,
+        )
+    return Verdict(
+        False,
+        f"the run failed, but /{expected_regex}/ does not match its verdict: {verdict.message}",
+        verdict.elapsed,
+    )
+
+
+def interactive_exit_code(status: int, success_code: int, failure_code: int) -> int:
+    """Returns the `--interactive` exit code: 0 success code, 1 failure code, 2 else."""
+    kind = classify_exit_status(status, success_code, failure_code)
+    return {ExitKind.SUCCESS: 0, ExitKind.FAILURE: 1}.get(kind, 2)
+
+
+# --------------------------------------------------------------------------------------
+# QMP (QEMU's JSON control channel)
+# --------------------------------------------------------------------------------------
+
+
+class QmpSession:
+    """The runner's side of the QMP conversation, as a state machine without I/O.
+
+    Feed each message QEMU sends to `on_message`; send back the commands it returns.
+    The conversation: negotiate capabilities, ask QEMU to pause (not exit) when the guest
+    shuts down or resets, and on such a SHUTDOWN read the registers and quit QEMU.
+    """
+
+    def __init__(self) -> None:
+        self.shutdown_reason: str | None = None
+        self.registers: str | None = None
+        self.pause_on_shutdown = False
+
+    def on_message(self, message: dict) -> list[dict]:
+        """Returns the commands to send in answer to `message`."""
+        if "QMP" in message:
+            return [{"execute": "qmp_capabilities", "id": "capabilities"}]
+        reply_to = message.get("id")
+        if reply_to == "capabilities" and "return" in message:
+            return [
+                {
+                    "execute": "set-action",
+                    "arguments": {"reboot": "shutdown", "shutdown": "pause"},
+                    "id": "set-action",
+                }
+            ]
+        if reply_to == "set-action":
+            self.pause_on_shutdown = "return" in message
+            return []
+        if reply_to == "registers":
+            self.registers = str(message.get("return", ""))
+            return [{"execute": "quit", "id": "quit"}]
+        if message.get("event") == "SHUTDOWN":
+            data = message.get("data", {})
+            if data.get("guest") and self.shutdown_reason is None:
+                self.shutdown_reason = data.get("reason")
+                if self.pause_on_shutdown:
+                    return [
+                        {
+                            "execute": "human-monitor-command",
+                            "arguments": {"command-line": "info registers"},
+                            "id": "registers",
+                        }
+                    ]
+        return []
+
+
+# --------------------------------------------------------------------------------------
+# Configuration and the QEMU command line
+# --------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class QemuConfig:
+    qemu: str
+    iso: str
+    memory: str = "128M"
+    machine: str = "q35"
+    cpu: str = "qemu64"
+    firmware: str = "bios"
+    ovmf_code: str = DEFAULT_OVMF_CODE
+    ovmf_vars: str = DEFAULT_OVMF_VARS
+    extra_flags: tuple[str, ...] = ()
+    gdb: bool = False
+
+
+def build_qemu_command(
+    config: QemuConfig,
+    *,
+    ovmf_vars_copy: str | None = None,
+    qmp_fd: int | None = None,
+    reset_log: str | None = None,
+) -> list[str]:
+    """Returns QEMU's argv. `ovmf_vars_copy` (a writable copy of the OVMF variable store)
+    is required for UEFI; `qmp_fd` is a connected socket QEMU inherits for QMP;
+    `reset_log` receives `-d cpu_reset` output unless the extra flags set -d or -D."""
+    command = [
+        config.qemu,
+        "-machine", config.machine,
+        "-cpu", config.cpu,
+        "-accel", "tcg",
+        "-m", config.memory,
+        "-display", "none",
+        "-no-reboot",
+        "-serial", "stdio",
+        "-nic", "none",
+        "-device", DEBUG_EXIT_DEVICE,
+    ]  # fmt: skip
+    if config.firmware == "uefi":
+        if ovmf_vars_copy is None:
+            raise ValueError("UEFI needs a writable copy of the OVMF variable store")
+        command += [
+            "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={config.ovmf_code}",
+            "-drive", f"if=pflash,format=raw,unit=1,file={ovmf_vars_copy}",
+        ]  # fmt: skip
+    command += ["-boot", "d", "-cdrom", config.iso]
+    if qmp_fd is not None:
+        command += ["-chardev", f"socket,id=qmp0,fd={qmp_fd}", "-mon", "chardev=qmp0,mode=control"]
+    if reset_log is not None and not {"-d", "-D"} & set(config.extra_flags):
+        command += ["-d", "cpu_reset", "-D", reset_log]
+    if config.gdb:
+        command += ["-s", "-S"]
+    command += config.extra_flags
+    return command
+
+
+def gdb_hint(hint: str | None, kernel_elf: str | None) -> str:
+    """Returns the command a developer runs to attach gdb to `-s -S`."""
+    if hint:
+        return hint
+    target = f"-ex 'target remote localhost:{GDB_PORT}'"
+    if kernel_elf:
+        return f"gdb {shlex.quote(kernel_elf)} {target}"
+    return f"gdb {target}"
+
+
+# --------------------------------------------------------------------------------------
+# Process handling
+# --------------------------------------------------------------------------------------
+
+_PR_SET_PDEATHSIG = 1
+_HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def _die_with_parent_hook(death_signal: int) -> Callable[[], None] | None:
+    """Returns a preexec_fn that makes the child get `death_signal` when this process
+    dies (Linux prctl), or None where prctl is unavailable."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def hook() -> None:
+        prctl(_PR_SET_PDEATHSIG, death_signal, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return hook
+
+
+def _has_exited(process: subprocess.Popen) -> bool:
+    """Returns whether `process` has ended, without reaping it (so its process-group id
+    stays reserved for a final killpg)."""
+    if process.returncode is not None:
+        return True
+    try:
+        info = os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return True
+    return info is not None
+
+
+def stop_process_group(process: subprocess.Popen, grace: float = KILL_GRACE_SECONDS) -> int:
+    """Ends `process` and everything in its process group; returns its exit status.
+
+    SIGTERM first, SIGKILL after `grace` seconds; the group is SIGKILLed in any case
+    before the leader is reaped, so no helper it started outlives the run."""
+    if process.returncode is None:
+        if not _has_exited(process):
+            _signal_group(process.pid, signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            while not _has_exited(process) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        _signal_group(process.pid, signal.SIGKILL)
+    return process.wait()
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class _SignalCatcher:
+    """While active, turns SIGTERM/SIGINT/SIGHUP into bytes on a socket the event loop
+    selects on (signal.set_wakeup_fd), instead of killing the runner mid-run."""
+
+    def __init__(self) -> None:
+        self.reader, self._writer = socket.socketpair()
+        self.reader.setblocking(False)
+        self._writer.setblocking(False)
+        self._previous_handlers: dict[int, object] = {}
+        self._previous_wakeup_fd = -1
+
+    def __enter__(self) -> "_SignalCatcher":
+        for signum in _HANDLED_SIGNALS:
+            # A Python handler (not SIG_IGN) so children get the default action back.
+            self._previous_handlers[signum] = signal.signal(signum, lambda *_: None)
+        self._previous_wakeup_fd = signal.set_wakeup_fd(self._writer.fileno())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        signal.set_wakeup_fd(self._previous_wakeup_fd)
+        for signum, handler in self._previous_handlers.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+        self.reader.close()
+        self._writer.close()
+
+    def received(self) -> int | None:
+        """Returns the number of a signal that arrived, if any."""
+        try:
+            data = self.reader.recv(64)
+        except BlockingIOError:
+            return None
+        return data[-1] if data else None
+
+
+class _QmpChannel:
+    """Non-blocking JSON-lines transport around a QmpSession."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.session = QmpSession()
+        self._buffer = b""
+
+    def on_readable(self) -> bool:
+        """Handles incoming messages; returns False once the channel is closed."""
+        try:
+            data = self.sock.recv(65536)
+        except BlockingIOError:
+            return True
+        except OSError:
+            data = b""
+        if not data:
+            return False
+        *lines, self._buffer = (self._buffer + data).split(b"\n")
+        for raw in lines:
+            try:
+                message = json.loads(raw)
+            except ValueError:
+                continue
+            if not isinstance(message, dict):
+                continue
+            for command in self.session.on_message(message):
+                try:
+                    self.sock.sendall(json.dumps(command).encode() + b"\n")
+                except OSError:
+                    return False
+        return True
+
+
+def watch_qemu(
+    command: Sequence[str],
+    matcher: ExpectationMatcher,
+    policy: Policy,
+    *,
+    echo: Callable[[str], None],
+    serial_log: BinaryIO | None = None,
+    qmp: _QmpChannel | None = None,
+    qmp_child_socket: socket.socket | None = None,
+    reset_log: str | None = None,
+) -> RunOutcome:
+    """Runs QEMU, feeds its console to `matcher`, stops it at the first decisive event.
+
+    Each console line goes to `echo`, the raw bytes to `serial_log`. `qmp_child_socket`
+    is QEMU's end of the QMP channel: passed to QEMU, then closed here. Returns how the
+    run ended; QEMU and its process group are gone when this returns. Raises OSError if
+    QEMU cannot be started."""
+    splitter = LineSplitter()
+    stderr_lines: list[str] = []
+    serial_bytes = 0
+    panic_deadline: float | None = None
+    signal_number: int | None = None
+    ending: Ending | None = None
+
+    def handle_lines(lines: list[str], now: float) -> None:
+        nonlocal panic_deadline
+        for line in lines:
+            echo(line)
+            if matcher.feed(line) == LineKind.PANIC and panic_deadline is None:
+                panic_deadline = now + PANIC_GRACE_SECONDS
+
+    with _SignalCatcher() as signals, selectors.DefaultSelector() as selector:
+        start = time.monotonic()
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            pass_fds=(qmp_child_socket.fileno(),) if qmp_child_socket is not None else (),
+            preexec_fn=_die_with_parent_hook(signal.SIGKILL),
+        )
+        if qmp_child_socket is not None:
+            qmp_child_socket.close()
+        try:
+            assert process.stdout is not None and process.stderr is not None
+            selector.register(process.stdout, selectors.EVENT_READ, "serial")
+            selector.register(process.stderr, selectors.EVENT_READ, "stderr")
+            selector.register(signals.reader, selectors.EVENT_READ, "signal")
+            if qmp is not None:
+                qmp.sock.setblocking(False)
+                selector.register(qmp.sock, selectors.EVENT_READ, "qmp")
+            deadline = start + policy.timeout if policy.timeout else None
+            last_output = start
+            open_streams = 2
+            while ending is None:
+                now = time.monotonic()
+                if panic_deadline is not None and now >= panic_deadline:
+                    ending = Ending.PANIC
+                    break
+                if deadline is not None and now >= deadline:
+                    ending = Ending.TIMEOUT
+                    break
+                silence_end = last_output + policy.silence_timeout if policy.silence_timeout else None
+                if silence_end is not None and now >= silence_end:
+                    ending = Ending.SILENCE
+                    break
+                if open_streams == 0 and _has_exited(process):
+                    ending = Ending.EXITED
+                    break
+                waits = [t - now for t in (panic_deadline, deadline, silence_end) if t is not None]
+                if open_streams == 0:
+                    waits.append(0.01)  # streams closed: poll for the exit
+                for key, _ in selector.select(min(waits) if waits else None):
+                    now = time.monotonic()
+                    if key.data == "signal":
+                        signal_number = signals.received()
+                        if signal_number is not None:
+                            ending = Ending.INTERRUPTED
+                            break
+                    elif key.data == "qmp":
+                        assert qmp is not None
+                        if not qmp.on_readable():
+                            selector.unregister(qmp.sock)
+                    else:
+                        data = os.read(key.fd, 65536)
+                        if not data:
+                            selector.unregister(key.fileobj)
+                            open_streams -= 1
+                        elif key.data == "serial":
+                            serial_bytes += len(data)
+                            last_output = now
+                            if serial_log is not None:
+                                serial_log.write(data)
+                                serial_log.flush()
+                            handle_lines(splitter.feed(data), now)
+                        else:
+                            text = data.decode("utf-8", errors="replace")
+                            sys.stderr.write(text)
+                            sys.stderr.flush()
+                            stderr_lines += [line for line in text.splitlines() if line.strip()]
+            elapsed = time.monotonic() - start
+        finally:
+            status = stop_process_group(process)
+        handle_lines(splitter.flush(), time.monotonic())
+
+    session = qmp.session if qmp is not None else None
+    return RunOutcome(
+        ending=ending,
+        elapsed=elapsed,
+        exit_status=status if ending == Ending.EXITED else None,
+        signal_number=signal_number,
+        serial_bytes=serial_bytes,
+        guest_stop=GuestStop(
+            reason=session.shutdown_reason if session else None,
+            triple_fault_logged=_log_mentions_triple_fault(reset_log),
+            registers=session.registers if session else None,
+        ),
+        qemu_stderr_tail=stderr_lines[-1].strip() if stderr_lines else None,
+    )
+
+
+def _log_mentions_triple_fault(path: str | None) -> bool:
+    if path is None:
+        return False
+    try:
+        with open(path, "rb") as log:
+            return b"Triple fault" in log.read()
+    except OSError:
+        return False
+
+
+# --------------------------------------------------------------------------------------
+# Command line and the two modes
+# --------------------------------------------------------------------------------------
+
+
+def _regex(text: str) -> str:
+    try:
+        re.compile(text)
+    except re.error as error:
+        raise argparse.ArgumentTypeError(f"bad regular expression /{text}/: {error}") from None
+    return text
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0 (0 = no limit): {text}")
+    return value
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Returns the parsed command line; exits with status 2 on a usage error."""
+    parser = argparse.ArgumentParser(
+        description="Boot a kernel ISO under QEMU (TCG) and judge it by its serial console "
+        "and its isa-debug-exit code.",
+        epilog="Flags for QEMU that start with '-' are written --qemu-flag=-smp --qemu-flag=2.",
+    )
+    parser.add_argument("--qemu", default="/usr/bin/qemu-system-x86_64", help="QEMU binary")
+    parser.add_argument("--iso", required=True, help="bootable ISO (GRUB, multiboot2)")
+    parser.add_argument("--memory", default="128M", help="guest RAM, QEMU -m syntax")
+    parser.add_argument("--machine", default="q35", help="QEMU -machine (default q35)")
+    parser.add_argument("--cpu", default="qemu64", help="QEMU -cpu (default qemu64)")
+    parser.add_argument("--timeout", type=_seconds, default=30.0,
+                        help="overall limit in seconds, from QEMU start (0 = none)")
+    parser.add_argument("--silence-timeout", type=_seconds, default=10.0,
+                        help="fail when the console prints nothing for this long (0 = never)")
+    parser.add_argument("--expect", type=_regex, action="append", default=[], metavar="REGEX",
+                        help="a console line must match (re.search); repeat, in order")
+    parser.add_argument("--qemu-flag", action="append", default=[], metavar="FLAG",
+                        help="extra QEMU argument; repeat")
+    parser.add_argument("--firmware", choices=("bios", "uefi"), default="bios")
+    parser.add_argument("--ovmf-code", default=DEFAULT_OVMF_CODE)
+    parser.add_argument("--ovmf-vars", default=DEFAULT_OVMF_VARS,
+                        help="template; the runner boots from a writable copy")
+    parser.add_argument("--success-code", type=int, default=33,
+                        help="QEMU status for the kernel's success exit (default 33 = 0x10)")
+    parser.add_argument("--failure-code", type=int, default=35,
+                        help="QEMU status for the kernel's failure exit (default 35 = 0x11)")
+    parser.add_argument("--expect-exit", choices=("success", "failure"), default="success",
+                        help="'failure': the kernel must exit with the failure code, and "
+                        "panic lines are not fatal (match them with --expect)")
+    parser.add_argument("--panic-regex", type=_regex, default="PANIC",
+                        help="a matching line fails the run at once ('' = off)")
+    parser.add_argument("--expect-verdict", type=_regex, metavar="REGEX",
+                        help="test the runner: pass only if the run FAILs with a verdict "
+                        "matching REGEX")
+    parser.add_argument("--gdb", action="store_true",
+                        help="start QEMU halted with a gdb stub on :1234 (-s -S); no timeouts")
+    parser.add_argument("--gdb-hint", help="the gdb command line to print with --gdb")
+    parser.add_argument("--kernel-elf", help="kernel ELF for the printed gdb command")
+    parser.add_argument("--interactive", action="store_true",
+                        help="for bazel run: serial on the terminal, no timeouts or "
+                        "expectations; exit 0/1/2 for success code/failure code/other")
+    args = parser.parse_args(argv)
+    if args.success_code == args.failure_code:
+        parser.error("--success-code and --failure-code must differ")
+    return args
+
+
+def config_from_args(args: argparse.Namespace) -> QemuConfig:
+    """Returns the QEMU configuration the command line asks for."""
+    return QemuConfig(
+        qemu=args.qemu,
+        iso=args.iso,
+        memory=args.memory,
+        machine=args.machine,
+        cpu=args.cpu,
+        firmware=args.firmware,
+        ovmf_code=args.ovmf_code,
+        ovmf_vars=args.ovmf_vars,
+        extra_flags=tuple(args.qemu_flag),
+        gdb=args.gdb,
+    )
+
+
+def policy_from_args(args: argparse.Namespace) -> Policy:
+    """Returns the pass rules; --gdb and --interactive switch the timeouts off."""
+    no_limits = args.gdb or args.interactive
+    return Policy(
+        success_code=args.success_code,
+        failure_code=args.failure_code,
+        expect_failure_exit=args.expect_exit == "failure",
+        timeout=None if no_limits or args.timeout == 0 else args.timeout,
+        silence_timeout=None if no_limits or args.silence_timeout == 0 else args.silence_timeout,
+    )
+
+
+def find_setup_problem(config: QemuConfig) -> str | None:
+    """Returns why QEMU cannot be started (a missing file), or None."""
+    if shutil.which(config.qemu) is None:
+        return f"QEMU not found or not executable: {config.qemu} (run tools/setup.sh)"
+    needed = [("ISO", config.iso)]
+    if config.firmware == "uefi":
+        needed += [("OVMF code", config.ovmf_code), ("OVMF variables", config.ovmf_vars)]
+    for what, path in needed:
+        if not os.path.isfile(path):
+            return f"{what} not found: {path}"
+    return None
+
+
+def _temp_parent() -> str | None:
+    test_tmpdir = os.environ.get("TEST_TMPDIR")
+    return test_tmpdir if test_tmpdir and os.path.isdir(test_tmpdir) else None
+
+
+def _print_line(text: str) -> None:
+    print(text, flush=True)
+
+
+def _copy_ovmf_vars(config: QemuConfig, directory: str) -> str | None:
+    if config.firmware != "uefi":
+        return None
+    copy = os.path.join(directory, "OVMF_VARS.fd")
+    shutil.copyfile(config.ovmf_vars, copy)  # a fresh, writable file whatever the source mode
+    return copy
+
+
+def run_test(args: argparse.Namespace) -> int:
+    """Runs one test boot and prints its verdict; returns 0 on pass, 1 on fail."""
+    config = config_from_args(args)
+    policy = policy_from_args(args)
+    problem = find_setup_problem(config)
+    if problem is not None:
+        _print_line(f"{VERDICT_PREFIX}FAIL: {problem}")
+        return 1
+    expect_failure = policy.expect_failure_exit
+    matcher = ExpectationMatcher(args.expect, None if expect_failure else args.panic_regex)
+    outputs_dir = os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR")
+
+    with tempfile.TemporaryDirectory(prefix="qemu_runner.", dir=_temp_parent()) as tmp:
+        reset_log = os.path.join(tmp, "qemu-reset.log")
+        parent_end, child_end = socket.socketpair()
+        with parent_end, child_end:
+            command = build_qemu_command(
+                config,
+                ovmf_vars_copy=_copy_ovmf_vars(config, tmp),
+                qmp_fd=child_end.fileno(),
+                reset_log=reset_log,
+            )
+            _print_line(f"{VERDICT_PREFIX}starting: {shlex.join(command)}")
+            if config.gdb:
+                _print_line(
+                    f"{VERDICT_PREFIX}QEMU waits for gdb on localhost:{GDB_PORT}; attach with: "
+                    + gdb_hint(args.gdb_hint, args.kernel_elf)
+                )
+            serial_log: BinaryIO | None = None
+            if outputs_dir and os.path.isdir(outputs_dir):
+                serial_log = open(os.path.join(outputs_dir, SERIAL_LOG_NAME), "wb")
+            try:
+                outcome = watch_qemu(
+                    command,
+                    matcher,
+                    policy,
+                    echo=_print_line,
+                    serial_log=serial_log,
+                    qmp=_QmpChannel(parent_end),
+                    qmp_child_socket=child_end,
+                    reset_log=reset_log,
+                )
+            except OSError as error:
+                _print_line(f"{VERDICT_PREFIX}FAIL: cannot start QEMU: {error}")
+                return 1
+            finally:
+                if serial_log is not None:
+                    serial_log.close()
+
+    if outcome.guest_stop.registers:
+        _print_line(f"{VERDICT_PREFIX}CPU registers when the guest stopped:")
+        for register_line in integer_register_lines(outcome.guest_stop.registers):
+            _print_line(f"    {register_line}")
+    verdict = decide_verdict(outcome, matcher.progress(), policy)
+    if args.expect_verdict is not None:
+        _print_line(f"{VERDICT_PREFIX}run verdict: {verdict.line()[len(VERDICT_PREFIX):]}")
+        verdict = apply_expected_verdict(verdict, args.expect_verdict)
+    _print_line(verdict.line())
+    return 0 if verdict.passed else 1
+
+
+def describe_interactive_exit(status: int, policy: Policy, reset_log: str | None) -> str:
+    """Returns what the kernel did, for the line printed after `--interactive`."""
+    kind = classify_exit_status(status, policy.success_code, policy.failure_code)
+    if kind == ExitKind.SUCCESS:
+        return f"kernel exited with success code {status}"
+    if kind == ExitKind.FAILURE:
+        return f"kernel exited with failure code {status}"
+    if kind == ExitKind.RESET:
+        return _reset_message(GuestStop(triple_fault_logged=_log_mentions_triple_fault(reset_log)))
+    if kind == ExitKind.KILLED:
+        return f"QEMU was killed by signal {signal.Signals(-status).name}"
+    return describe_other_status(status)
+
+
+def run_interactive(args: argparse.Namespace) -> int:
+    """Boots with the serial console on this terminal (stdio inherited, QEMU in the
+    foreground process group so the terminal works); returns 0/1/2 for the kernel's
+    success code / failure code / anything else."""
+    config = config_from_args(args)
+    policy = policy_from_args(args)
+    problem = find_setup_problem(config)
+    if problem is not None:
+        print(f"{INTERACTIVE_PREFIX}{problem}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="qemu_runner.", dir=_temp_parent()) as tmp:
+        reset_log = os.path.join(tmp, "qemu-reset.log")
+        command = build_qemu_command(
+            config, ovmf_vars_copy=_copy_ovmf_vars(config, tmp), reset_log=reset_log
+        )
+        print(f"{INTERACTIVE_PREFIX}starting: {shlex.join(command)}", file=sys.stderr)
+        print(f"{INTERACTIVE_PREFIX}Ctrl-C stops QEMU.", file=sys.stderr)
+        if config.gdb:
+            print(
+                f"{INTERACTIVE_PREFIX}QEMU waits for gdb on localhost:{GDB_PORT}; attach with: "
+                + gdb_hint(args.gdb_hint, args.kernel_elf),
+                file=sys.stderr,
+            )
+        start = time.monotonic()
+        try:
+            # SIGTERM, not SIGKILL, if we die: QEMU then restores the terminal's mode.
+            process = subprocess.Popen(command, preexec_fn=_die_with_parent_hook(signal.SIGTERM))
+        except OSError as error:
+            print(f"{INTERACTIVE_PREFIX}cannot start QEMU: {error}", file=sys.stderr)
+            return 2
+        previous = {
+            signum: signal.signal(signum, lambda *_: process.terminate())
+            for signum in _HANDLED_SIGNALS
+        }
+        try:
+            status = process.wait()
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                try:
+                    process.wait(KILL_GRACE_SECONDS)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        elapsed = time.monotonic() - start
+        text = describe_interactive_exit(status, policy, reset_log)
+    print(f"{INTERACTIVE_PREFIX}{text} after {elapsed:.2f} s", file=sys.stderr)
+    return interactive_exit_code(status, policy.success_code, policy.failure_code)
+
+
+def main(argv: Sequence[str]) -> int:
+    """Returns the process exit status for the command line `argv` (without argv[0])."""
+    args = parse_args(argv)
+    if args.interactive:
+        return run_interactive(args)
+    return run_test(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
