@@ -3,7 +3,14 @@
  * run's verdict. */
 #include <stdint.h>
 
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/interrupts.h"
 #include "kernel/arch/x86_64/layout.h"
+#include "kernel/heap.h"
+#include "kernel/heap_checks.h"
+#include "kernel/heap_config.h"
+#include "kernel/memory.h"
+#include "kernel/scenarios.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/qemu_exit.h"
@@ -47,9 +54,17 @@ static void report_memory_map(const struct multiboot2_info *info) {
              (unsigned long long)(available >> 10));
 }
 
+static __attribute__((noreturn)) void finish(void) {
+    qemu_exit(log_summary() ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
+}
+
 void kernel_main(uint32_t multiboot2_magic, uint32_t boot_info_phys) {
     serial_init();
     log_info("%s: booting (x86_64, long mode, serial COM1)", KERNEL_NAME);
+
+    interrupts_init();
+    log_info("interrupts: GDT, TSS and IDT loaded; double faults use their own stack");
+    cpu_breakpoint();
 
     struct multiboot2_info boot_info;
     enum multiboot2_error error =
@@ -68,5 +83,15 @@ void kernel_main(uint32_t multiboot2_magic, uint32_t boot_info_phys) {
     }
     report_memory_map(&boot_info);
 
-    qemu_exit(log_summary() ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
+    static struct kernel_memory memory;
+    if (!memory_init(&memory, &boot_info)) {
+        finish();
+    }
+    if (!init_heap(&memory.mapper, &memory.frames, KERNEL_HEAP_START, KERNEL_HEAP_PAGES)) {
+        finish();
+    }
+    if (!scenario_run(boot_info.cmdline)) {
+        heap_checks_run();
+    }
+    finish();
 }

@@ -93,7 +93,7 @@ _FREESTANDING_COMPILE_FLAGS = [
     "-mno-sse2",
     "-mno-avx",
     "-mno-80387",
-    "-mcmodel=kernel",
+    "-mcmodel=small",  # linked at 1 MiB, identity-mapped: all symbols below 2 GiB
     "-fno-omit-frame-pointer",
     "-fno-asynchronous-unwind-tables",
     "-std=gnu11",

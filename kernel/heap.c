@@ -1,0 +1,110 @@
+/* The kernel heap (see heap.h). */
+#include "kernel/heap.h"
+
+#include "kernel/arch/x86_64/layout.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+#include "kernel/spinlock.h"
+
+static struct spinlock heap_lock = SPINLOCK_INIT("kernel heap");
+static struct alloc_locked_heap kernel_heap;
+
+static void heap_lock_acquire(void *ctx) {
+    spinlock_acquire(ctx);
+}
+
+static void heap_lock_release(void *ctx) {
+    spinlock_release(ctx);
+}
+
+/* Misuse found by the allocator is a kernel bug: stop with what and where. The heap lock is still
+ * held here, so this must not allocate. */
+static void heap_misuse(void *ctx, enum alloc_error error, const void *ptr) {
+    (void)ctx;
+    panic("heap: %s at %p", alloc_error_name(error), ptr);
+}
+
+bool init_heap(struct paging_mapper *mapper, struct frame_allocator *frames, uint64_t start,
+               uint64_t pages) {
+    uint64_t frames_before = frame_allocator_stats(frames).allocated_frames;
+    for (uint64_t page = 0; page < pages; page++) {
+        uint64_t virt = start + page * PAGE_SIZE;
+        uint64_t phys = frame_allocator_allocate(frames);
+        if (phys == FRAME_ALLOCATOR_NO_FRAME) {
+            log_error("ERROR: heap: no frame left for page %llu of %llu at %p",
+                      (unsigned long long)page, (unsigned long long)pages, (void *)virt);
+            return false;
+        }
+        enum paging_result result =
+            paging_map_page(mapper, virt, phys, PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE);
+        if (result != PAGING_OK) {
+            log_error("ERROR: heap: mapping page %p to frame %p: %s", (void *)virt, (void *)phys,
+                      paging_result_name(result));
+            frame_allocator_free(frames, phys);
+            return false;
+        }
+    }
+    uint64_t frames_used = frame_allocator_stats(frames).allocated_frames - frames_before;
+
+    const struct alloc_config config = {
+        .strategy = ALLOC_STRATEGY_TLSF,
+        .flags = ALLOC_FLAG_POISON_ON_FREE,
+        .error_hook = heap_misuse,
+    };
+    const struct alloc_lock lock = {heap_lock_acquire, heap_lock_release, &heap_lock};
+    enum alloc_error error = alloc_locked_init(&kernel_heap, (void *)(uintptr_t)start,
+                                               pages * PAGE_SIZE, &config, &lock);
+    if (error != ALLOC_OK) {
+        log_error("ERROR: heap: allocator init over [%p, %p): %s", (void *)start,
+                  (void *)(start + pages * PAGE_SIZE), alloc_error_name(error));
+        return false;
+    }
+    log_info("heap: initialised [%p, %p), %llu KiB, %llu pages, %llu frames used (%llu for page "
+             "tables), allocator %s",
+             (void *)start, (void *)(start + pages * PAGE_SIZE),
+             (unsigned long long)(pages * PAGE_SIZE / 1024), (unsigned long long)pages,
+             (unsigned long long)frames_used, (unsigned long long)(frames_used - pages),
+             alloc_strategy_name(config.strategy));
+    return true;
+}
+
+void *kmalloc(size_t size) {
+    return alloc_locked_malloc(&kernel_heap, size);
+}
+
+void *kmalloc_aligned(size_t size, size_t align) {
+    return alloc_locked_allocate(&kernel_heap, size, align);
+}
+
+void *kcalloc(size_t count, size_t size) {
+    return alloc_locked_calloc(&kernel_heap, count, size);
+}
+
+void *krealloc(void *ptr, size_t size) {
+    return alloc_locked_realloc(&kernel_heap, ptr, size);
+}
+
+void kfree(void *ptr) {
+    /* Errors reach heap_misuse first, which panics; this covers a heap that never initialised. */
+    enum alloc_error error = alloc_locked_free(&kernel_heap, ptr);
+    if (error != ALLOC_OK) {
+        panic("kfree: %s at %p", alloc_error_name(error), ptr);
+    }
+}
+
+void kheap_stats(struct alloc_stats *out) {
+    alloc_locked_stats(&kernel_heap, out);
+}
+
+enum alloc_error kheap_check(void) {
+    return alloc_locked_check(&kernel_heap);
+}
+
+void kheap_log_stats(const char *why) {
+    struct alloc_stats stats;
+    kheap_stats(&stats);
+    log_info("heap: %s: region %zu, in use %zu, free %zu, largest free %zu, live %zu, peak %zu, "
+             "fragments %zu",
+             why, stats.region_size, stats.bytes_in_use, stats.bytes_free, stats.largest_free,
+             stats.live_allocations, stats.peak_in_use, stats.free_blocks);
+}

@@ -1,0 +1,182 @@
+/* In-kernel checks that the heap really works, each printing one line (see heap_checks.h). */
+#include "kernel/heap_checks.h"
+
+#include <stdint.h>
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/heap.h"
+#include "kernel/heap_config.h"
+#include "kernel/lib/string.h"
+#include "kernel/lib/vec.h"
+#include "kernel/log.h"
+
+struct point {
+    int64_t x;
+    int64_t y;
+    const char *label;
+};
+
+static void check_boxed_struct(void) {
+    struct point *point = box_new(struct point, {.x = 13, .y = -7, .label = "boxed"});
+    bool ok = point != NULL && point->x == 13 && point->y == -7 && strcmp(point->label, "boxed") == 0;
+    log_check(ok, "box", "struct point at %p reads back x=%lld y=%lld label=%s", (void *)point,
+              point ? (long long)point->x : 0, point ? (long long)point->y : 0,
+              point ? point->label : "-");
+    box_drop(point);
+}
+
+static void check_vector_of_strings(void) {
+    struct vec letters = VEC_INIT(const char *);
+    static const char *const source[] = {"a", "b", "c"};
+    bool pushed = true;
+    for (size_t i = 0; i < 3; i++) {
+        pushed = pushed && vec_push(&letters, &source[i]);
+    }
+    bool ok = pushed && letters.len == 3 && strcmp(VEC_AT(&letters, const char *, 0), "a") == 0 &&
+              strcmp(VEC_AT(&letters, const char *, 1), "b") == 0 &&
+              strcmp(VEC_AT(&letters, const char *, 2), "c") == 0 && vec_at(&letters, 3) == NULL;
+    log_check(ok, "vec-strings", "vector [%s, %s, %s] of %zu items at %p",
+              ok ? VEC_AT(&letters, const char *, 0) : "?",
+              ok ? VEC_AT(&letters, const char *, 1) : "?",
+              ok ? VEC_AT(&letters, const char *, 2) : "?", letters.len, letters.items);
+    vec_drop(&letters);
+}
+
+static void check_vector_of_integers(void) {
+    enum { COUNT = 1000 };
+    struct vec numbers = VEC_INIT(uint64_t);
+    bool pushed = true;
+    for (uint64_t i = 0; i < COUNT && pushed; i++) {
+        pushed = vec_push(&numbers, &i);
+    }
+    uint64_t sum = 0;
+    for (size_t i = 0; i < numbers.len; i++) {
+        sum += VEC_AT(&numbers, uint64_t, i);
+    }
+    const uint64_t expected = (uint64_t)COUNT * (COUNT - 1) / 2;
+    log_check(pushed && numbers.len == COUNT && sum == expected, "vec-sum",
+              "vector of %zu integers (capacity %zu) sums to %llu, expected %llu", numbers.len,
+              numbers.capacity, (unsigned long long)sum, (unsigned long long)expected);
+    vec_drop(&numbers);
+}
+
+/* Allocates and frees blocks until twice the heap size has passed through: possible only if freed
+ * memory is reused. */
+static void check_memory_reuse(void) {
+    const size_t block = 4096;
+    const uint64_t total_target = 2 * KERNEL_HEAP_SIZE;
+    uint64_t total = 0;
+    uint64_t count = 0;
+    bool ok = true;
+    while (total < total_target) {
+        uint8_t *p = kmalloc(block);
+        if (p == NULL) {
+            ok = false;
+            break;
+        }
+        p[0] = (uint8_t)count;
+        p[block - 1] = (uint8_t)count;
+        ok = ok && p[0] == (uint8_t)count;
+        kfree(p);
+        total += block;
+        count++;
+    }
+    log_check(ok && total > KERNEL_HEAP_SIZE, "reuse",
+              "%llu short-lived blocks, %llu KiB in total, %llu%% of the %llu KiB heap",
+              (unsigned long long)count, (unsigned long long)(total / 1024),
+              (unsigned long long)(total * 100 / KERNEL_HEAP_SIZE),
+              (unsigned long long)(KERNEL_HEAP_SIZE / 1024));
+}
+
+/* One long-lived block keeps its contents while many short-lived ones come and go around it. */
+static void check_long_lived_block(void) {
+    enum { LONG_LIVED_SIZE = 256, ROUNDS = 10000 };
+    uint8_t *long_lived = kmalloc(LONG_LIVED_SIZE);
+    if (long_lived == NULL) {
+        log_check(false, "long-lived", "could not allocate the long-lived block");
+        return;
+    }
+    for (size_t i = 0; i < LONG_LIVED_SIZE; i++) {
+        long_lived[i] = (uint8_t)(i * 7 + 3);
+    }
+    bool ok = true;
+    for (uint64_t round = 0; round < ROUNDS && ok; round++) {
+        size_t size = 16 + (size_t)((round * 2654435761u) % 1024);
+        uint8_t *short_lived = kmalloc(size);
+        ok = short_lived != NULL;
+        if (ok) {
+            memset(short_lived, 0xa5, size);
+            kfree(short_lived);
+        }
+    }
+    for (size_t i = 0; i < LONG_LIVED_SIZE && ok; i++) {
+        ok = long_lived[i] == (uint8_t)(i * 7 + 3);
+    }
+    log_check(ok, "long-lived", "block at %p intact after %d short-lived allocations",
+              (void *)long_lived, ROUNDS);
+    kfree(long_lived);
+}
+
+/* Cycles per allocate+free pair on a fragmented heap: 1000 small holes that the requests do not
+ * fit. TLSF finds a fit in O(1); first fit walks the holes. Under TCG the cycles mean little, so
+ * the ratio is what to read. */
+static uint64_t cycles_per_pair(enum alloc_strategy strategy, void *region, size_t size) {
+    enum { FILL = 2000, PAIRS = 2000 };
+    alloc_heap *heap;
+    const struct alloc_config config = {.strategy = strategy};
+    if (alloc_heap_init(&heap, region, size, &config) != ALLOC_OK) {
+        return 0;
+    }
+    static void *fill[FILL];
+    for (size_t i = 0; i < FILL; i++) {
+        fill[i] = alloc_malloc(heap, 16 + (i * 37) % 240);
+    }
+    for (size_t i = 0; i < FILL; i += 2) {
+        alloc_free(heap, fill[i]);
+    }
+    uint64_t start = cpu_rdtsc();
+    for (size_t i = 0; i < PAIRS; i++) {
+        void *p = alloc_malloc(heap, 300 + (i * 53) % 200);
+        alloc_free(heap, p);
+    }
+    uint64_t cycles = cpu_rdtsc() - start;
+    return cycles / PAIRS;
+}
+
+static void run_benchmark(void) {
+    const size_t region_size = 1u << 20;
+    void *region = kmalloc_aligned(region_size, 4096);
+    if (region == NULL) {
+        log_check(false, "bench", "no room for a 1 MiB benchmark region");
+        return;
+    }
+    uint64_t tlsf = cycles_per_pair(ALLOC_STRATEGY_TLSF, region, region_size);
+    uint64_t first_fit = cycles_per_pair(ALLOC_STRATEGY_FIRST_FIT, region, region_size);
+    log_check(tlsf != 0 && first_fit != 0, "bench",
+              "cycles per allocate+free pair on 1000 fragments: default (tlsf) %llu, first_fit "
+              "%llu, first_fit/default %llu.%02llu",
+              (unsigned long long)tlsf, (unsigned long long)first_fit,
+              (unsigned long long)(tlsf ? first_fit / tlsf : 0),
+              (unsigned long long)(tlsf ? (first_fit * 100 / tlsf) % 100 : 0));
+    kfree(region);
+}
+
+static void check_everything_freed(void) {
+    struct alloc_stats stats;
+    kheap_stats(&stats);
+    enum alloc_error integrity = kheap_check();
+    log_check(stats.live_allocations == 0 && stats.bytes_in_use == 0 && integrity == ALLOC_OK,
+              "all-freed", "live %zu, in use %zu, integrity %s", stats.live_allocations,
+              stats.bytes_in_use, integrity == ALLOC_OK ? "ok" : alloc_error_name(integrity));
+    kheap_log_stats("final statistics");
+}
+
+void heap_checks_run(void) {
+    check_boxed_struct();
+    check_vector_of_strings();
+    check_vector_of_integers();
+    check_memory_reuse();
+    check_long_lived_block();
+    run_benchmark();
+    check_everything_freed();
+}

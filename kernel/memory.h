@@ -1,0 +1,23 @@
+/* Physical and virtual memory bring-up: the frame allocator over the boot memory map and the
+ * page-table mapper over the boot page tables, with the kernel's hardware access plugged in. */
+#ifndef KERNEL_MEMORY_H
+#define KERNEL_MEMORY_H
+
+#include <stdbool.h>
+
+#include "multiboot2/multiboot2.h"
+#include "paging/frame_allocator.h"
+#include "paging/mapper.h"
+
+struct kernel_memory {
+    struct frame_allocator frames;
+    struct paging_mapper mapper;
+};
+
+/* Builds the frame allocator from the available memory map entries (never the first 1 MiB, the
+ * kernel image with its stacks and boot page tables, or the boot information), attaches the mapper
+ * to the live page tables and unmaps the guard page below the kernel stack. Logs each step.
+ * Returns false, after logging "ERROR: ..." with the reason, when any step fails. */
+bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boot_info);
+
+#endif

@@ -1,0 +1,122 @@
+/* Deliberate failures for the fault tests (see scenarios.h). */
+#include "kernel/scenarios.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/heap.h"
+#include "kernel/heap_config.h"
+#include "kernel/lib/string.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+
+/* Touches the first byte after the heap's last mapped page: a page fault. */
+static void touch_past_heap_end(void) {
+    volatile uint8_t *past_end = (volatile uint8_t *)(uintptr_t)(KERNEL_HEAP_START + KERNEL_HEAP_SIZE);
+    log_info("scenario: writing to %p, just past the heap end", (void *)past_end);
+    *past_end = 1;
+}
+
+/* Recurses until the stack runs into its guard page. The volatile buffer and the use after the
+ * call keep the compiler from turning this into a loop. */
+__attribute__((noinline)) static uint64_t recurse(uint64_t depth) {
+    if (depth == UINT64_MAX) { /* never reached: the stack ends long before */
+        return 0;
+    }
+    volatile uint8_t frame[512];
+    frame[0] = (uint8_t)depth;
+    return recurse(depth + 1) + frame[0];
+}
+
+static void overflow_stack(void) {
+    log_info("scenario: recursing until the kernel stack overflows");
+    recurse(0);
+}
+
+static void free_twice(void) {
+    void *block = kmalloc(64);
+    log_info("scenario: freeing block %p twice", block);
+    kfree(block);
+    kfree(block);
+}
+
+static void exhaust_heap(void) {
+    struct alloc_stats before, after;
+    kheap_stats(&before);
+    size_t too_large = before.bytes_free + 1;
+    void *refused = kmalloc(too_large);
+    kheap_stats(&after);
+    log_check(refused == NULL && after.bytes_free == before.bytes_free &&
+                  after.live_allocations == before.live_allocations,
+              "oversized-request", "kmalloc(%zu) with %zu bytes free returned %p, heap unchanged",
+              too_large, before.bytes_free, refused);
+
+    /* A caller that cannot go on: keep allocating 64 KiB until the heap says no. */
+    size_t blocks = 0;
+    const size_t block = 64 * 1024;
+    while (kmalloc(block) != NULL) {
+        blocks++;
+    }
+    log_error("out of memory: request of %zu bytes failed after %zu blocks", block, blocks);
+    kheap_log_stats("out of memory");
+    panic("exhaust_heap: out of memory");
+}
+
+/* For the test rule's own tests: a kernel that goes silent and never exits. */
+static void hang(void) {
+    log_info("scenario: hanging with interrupts off");
+    for (;;) {
+        __asm__ volatile("cli; hlt");
+    }
+}
+
+/* For the test rule's own tests: an empty IDT turns the breakpoint into a triple fault, which
+ * resets the machine without a word. */
+static void triple_fault(void) {
+    log_info("scenario: loading an empty IDT, then a breakpoint");
+    struct __attribute__((packed)) {
+        uint16_t limit;
+        uint64_t base;
+    } empty = {0, 0};
+    __asm__ volatile("lidt %0" : : "m"(empty));
+    cpu_breakpoint();
+}
+
+static const struct {
+    const char *name;
+    void (*run)(void);
+} scenarios[] = {
+    {"page_fault_past_heap", touch_past_heap_end},
+    {"stack_overflow", overflow_stack},
+    {"double_free", free_twice},
+    {"heap_exhaustion", exhaust_heap},
+    {"hang", hang},
+    {"triple_fault", triple_fault},
+};
+
+bool scenario_run(const char *cmdline) {
+    static const char key[] = "scenario=";
+    const char *found = NULL;
+    for (const char *p = cmdline; p != NULL && *p != '\0'; p++) {
+        if ((p == cmdline || p[-1] == ' ') && strncmp(p, key, sizeof key - 1) == 0) {
+            found = p + sizeof key - 1;
+        }
+    }
+    if (found == NULL) {
+        return false;
+    }
+    size_t len = 0;
+    while (found[len] != '\0' && found[len] != ' ') {
+        len++;
+    }
+    for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
+        if (strlen(scenarios[i].name) == len && strncmp(scenarios[i].name, found, len) == 0) {
+            log_info("scenario: %s", scenarios[i].name);
+            scenarios[i].run();
+            panic("scenario_run: %s returned instead of faulting", scenarios[i].name);
+        }
+    }
+    log_error("ERROR: scenario: unknown scenario in command line \"%s\"", cmdline);
+    return true;
+}
