@@ -31,14 +31,14 @@ bool init_heap(struct paging_mapper *mapper, struct frame_allocator *frames, uin
         uint64_t virt = start + page * PAGE_SIZE;
         uint64_t phys = frame_allocator_allocate(frames);
         if (phys == FRAME_ALLOCATOR_NO_FRAME) {
-            log_error("ERROR: heap: no frame left for page %llu of %llu at %p",
+            log_error("heap: no frame left for page %llu of %llu at %p",
                       (unsigned long long)page, (unsigned long long)pages, (void *)virt);
             return false;
         }
         enum paging_result result =
             paging_map_page(mapper, virt, phys, PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE);
         if (result != PAGING_OK) {
-            log_error("ERROR: heap: mapping page %p to frame %p: %s", (void *)virt, (void *)phys,
+            log_error("heap: mapping page %p to frame %p: %s", (void *)virt, (void *)phys,
                       paging_result_name(result));
             frame_allocator_free(frames, phys);
             return false;
@@ -55,7 +55,7 @@ bool init_heap(struct paging_mapper *mapper, struct frame_allocator *frames, uin
     enum alloc_error error = alloc_locked_init(&kernel_heap, (void *)(uintptr_t)start,
                                                pages * PAGE_SIZE, &config, &lock);
     if (error != ALLOC_OK) {
-        log_error("ERROR: heap: allocator init over [%p, %p): %s", (void *)start,
+        log_error("heap: allocator init over [%p, %p): %s", (void *)start,
                   (void *)(start + pages * PAGE_SIZE), alloc_error_name(error));
         return false;
     }

@@ -14,7 +14,7 @@
 #include "paging/mapper.h"
 
 /* Maps [start, start + pages * 4 KiB) present+writable, each page onto a fresh frame, and puts the
- * global allocator on it. Returns false, after logging "ERROR: ..." with the page and the reason,
+ * global allocator on it. Returns false, after logging an ERROR line with the page and the reason,
  * when a frame cannot be had or a page cannot be mapped (frames already taken for the failed page
  * are given back; pages mapped before it stay mapped). */
 bool init_heap(struct paging_mapper *mapper, struct frame_allocator *frames, uint64_t start,

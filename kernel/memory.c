@@ -74,7 +74,7 @@ bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boo
     };
     enum frame_result frame_result = frame_allocator_init(&memory->frames, &config);
     if (frame_result != FRAME_OK) {
-        log_error("ERROR: memory: frame allocator: %s", frame_result_name(frame_result));
+        log_error("memory: frame allocator: %s", frame_result_name(frame_result));
         return false;
     }
     struct frame_allocator_stats stats = frame_allocator_stats(&memory->frames);
@@ -96,7 +96,7 @@ bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boo
     enum paging_result paging_result =
         paging_mapper_init(&memory->mapper, cpu_read_cr3(), &hw, &frame_source);
     if (paging_result != PAGING_OK) {
-        log_error("ERROR: memory: mapper: %s", paging_result_name(paging_result));
+        log_error("memory: mapper: %s", paging_result_name(paging_result));
         return false;
     }
     log_info("memory: mapper on PML4 at %p", (void *)memory->mapper.root_phys);
@@ -104,7 +104,7 @@ bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boo
     uint64_t guard = (uint64_t)(uintptr_t)kernel_stack_guard;
     paging_result = paging_unmap_page(&memory->mapper, guard, NULL);
     if (paging_result != PAGING_OK) {
-        log_error("ERROR: memory: unmapping the stack guard page %p: %s", (void *)guard,
+        log_error("memory: unmapping the stack guard page %p: %s", (void *)guard,
                   paging_result_name(paging_result));
         return false;
     }

@@ -117,6 +117,6 @@ bool scenario_run(const char *cmdline) {
             panic("scenario_run: %s returned instead of faulting", scenarios[i].name);
         }
     }
-    log_error("ERROR: scenario: unknown scenario in command line \"%s\"", cmdline);
+    log_error("scenario: unknown scenario in command line \"%s\"", cmdline);
     return true;
 }
