@@ -41,6 +41,20 @@ static void free_twice(void) {
     kfree(block);
 }
 
+static void free_foreign_pointer(void) {
+    static uint8_t not_from_the_heap[64];
+    log_info("scenario: freeing %p, which the heap never handed out", (void *)not_from_the_heap);
+    kfree(not_from_the_heap);
+}
+
+/* A buffer underrun: the 16 bytes before a block are its header. */
+static void corrupt_block_header(void) {
+    uint8_t *block = kmalloc(64);
+    log_info("scenario: overwriting the header of block %p, then freeing it", (void *)block);
+    memset(block - 16, 0x41, 16);
+    kfree(block);
+}
+
 static void exhaust_heap(void) {
     struct alloc_stats before, after;
     kheap_stats(&before);
@@ -90,6 +104,8 @@ static const struct {
     {"page_fault_past_heap", touch_past_heap_end},
     {"stack_overflow", overflow_stack},
     {"double_free", free_twice},
+    {"foreign_free", free_foreign_pointer},
+    {"corrupt_header", corrupt_block_header},
     {"heap_exhaustion", exhaust_heap},
     {"hang", hang},
     {"triple_fault", triple_fault},
