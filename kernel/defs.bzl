@@ -24,6 +24,8 @@ def kernel_elf(name, srcs, local_defines = [], **kwargs):
         deps = [
             "//alloc",
             "//kernel:format",
+            "//kernel:heap_api",
+            "//kernel:vec",
             "//multiboot2",
             "//paging",
         ],
