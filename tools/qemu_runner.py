@@ -568,7 +568,7 @@ def gdb_hint(hint: str | None, kernel_elf: str | None) -> str:
         return hint
     target = f"-ex 'target remote localhost:{GDB_PORT}'"
     if kernel_elf:
-        return f"gdb {shlex.quote(kernel_elf)} {target}"
+        return f"gdb {shlex.quote(os.path.abspath(kernel_elf))} {target}"
     return f"gdb {target}"
 
 
@@ -609,24 +609,36 @@ def _has_exited(process: subprocess.Popen) -> bool:
     return info is not None
 
 
-def stop_process_group(process: subprocess.Popen, grace: float = KILL_GRACE_SECONDS) -> int:
-    """Ends `process` and everything in its process group; returns its exit status.
+def stop_process_group(
+    process: subprocess.Popen, grace: float = KILL_GRACE_SECONDS, own_group: bool = True
+) -> int:
+    """Ends `process` and, if it leads its own process group (`own_group`), everything in
+    that group; returns its exit status.
 
-    SIGTERM first, SIGKILL after `grace` seconds; the group is SIGKILLed in any case
-    before the leader is reaped, so no helper it started outlives the run."""
+    SIGTERM first, SIGKILL after `grace` seconds; the SIGKILL is sent in any case before
+    the leader is reaped (its pid and group id stay reserved until then), so no helper it
+    started outlives the run."""
+    send = _signal_group if own_group else _signal_process
     if process.returncode is None:
         if not _has_exited(process):
-            _signal_group(process.pid, signal.SIGTERM)
+            send(process.pid, signal.SIGTERM)
             deadline = time.monotonic() + grace
             while not _has_exited(process) and time.monotonic() < deadline:
                 time.sleep(0.01)
-        _signal_group(process.pid, signal.SIGKILL)
+        send(process.pid, signal.SIGKILL)
     return process.wait()
 
 
 def _signal_group(pgid: int, signum: int) -> None:
     try:
         os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _signal_process(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
     except (ProcessLookupError, PermissionError):
         pass
 
@@ -1019,13 +1031,18 @@ def run_test(args: argparse.Namespace) -> int:
     return 0 if verdict.passed else 1
 
 
-def describe_interactive_exit(status: int, policy: Policy, reset_log: str | None) -> str:
-    """Returns what the kernel did, for the line printed after `--interactive`."""
+def describe_interactive_exit(
+    status: int, policy: Policy, reset_log: str | None, stop_signal: int | None = None
+) -> str:
+    """Returns what the kernel did, for the line printed after `--interactive`;
+    `stop_signal` is the signal (Ctrl-C's SIGINT, SIGTERM) that ended the session, if any."""
     kind = classify_exit_status(status, policy.success_code, policy.failure_code)
     if kind == ExitKind.SUCCESS:
         return f"kernel exited with success code {status}"
     if kind == ExitKind.FAILURE:
         return f"kernel exited with failure code {status}"
+    if stop_signal is not None:
+        return f"QEMU stopped by {signal.Signals(stop_signal).name} (QEMU exit status {status})"
     if kind == ExitKind.RESET:
         return _reset_message(GuestStop(triple_fault_logged=_log_mentions_triple_fault(reset_log)))
     if kind == ExitKind.KILLED:
@@ -1033,16 +1050,27 @@ def describe_interactive_exit(status: int, policy: Policy, reset_log: str | None
     return describe_other_status(status)
 
 
+def _stdin_is_terminal() -> bool:
+    try:
+        return os.isatty(sys.stdin.fileno())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def run_interactive(args: argparse.Namespace) -> int:
-    """Boots with the serial console on this terminal (stdio inherited, QEMU in the
-    foreground process group so the terminal works); returns 0/1/2 for the kernel's
-    success code / failure code / anything else."""
+    """Boots with the serial console on this terminal (stdio inherited); returns 0/1/2
+    for the kernel's success code / failure code / anything else.
+
+    On a terminal QEMU stays in our (foreground) process group, so it may read the
+    keyboard and Ctrl-C reaches it; otherwise it gets its own process group, killed as a
+    whole at the end, as in test mode."""
     config = config_from_args(args)
     policy = policy_from_args(args)
     problem = find_setup_problem(config)
     if problem is not None:
         print(f"{INTERACTIVE_PREFIX}{problem}", file=sys.stderr)
         return 2
+    on_terminal = _stdin_is_terminal()
     with tempfile.TemporaryDirectory(prefix="qemu_runner.", dir=_temp_parent()) as tmp:
         reset_log = os.path.join(tmp, "qemu-reset.log")
         command = build_qemu_command(
@@ -1058,29 +1086,34 @@ def run_interactive(args: argparse.Namespace) -> int:
             )
         start = time.monotonic()
         try:
-            # SIGTERM, not SIGKILL, if we die: QEMU then restores the terminal's mode.
-            process = subprocess.Popen(command, preexec_fn=_die_with_parent_hook(signal.SIGTERM))
+            process = subprocess.Popen(
+                command,
+                start_new_session=not on_terminal,
+                # On a terminal SIGTERM, not SIGKILL, if we die: QEMU restores the tty mode.
+                preexec_fn=_die_with_parent_hook(signal.SIGTERM if on_terminal else signal.SIGKILL),
+            )
         except OSError as error:
             print(f"{INTERACTIVE_PREFIX}cannot start QEMU: {error}", file=sys.stderr)
             return 2
-        previous = {
-            signum: signal.signal(signum, lambda *_: process.terminate())
-            for signum in _HANDLED_SIGNALS
-        }
+        stop_signals: list[int] = []
+
+        def stop_qemu(signum: int, _frame: object) -> None:
+            stop_signals.append(signum)
+            if not _has_exited(process):
+                _signal_process(process.pid, signal.SIGTERM)
+
+        previous = {signum: signal.signal(signum, stop_qemu) for signum in _HANDLED_SIGNALS}
         try:
-            status = process.wait()
+            # Wait without reaping, so the process group can still be killed afterwards.
+            os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)
         finally:
-            if process.returncode is None:
-                process.terminate()
-                try:
-                    process.wait(KILL_GRACE_SECONDS)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            status = stop_process_group(process, own_group=not on_terminal)
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
         elapsed = time.monotonic() - start
-        text = describe_interactive_exit(status, policy, reset_log)
+        text = describe_interactive_exit(
+            status, policy, reset_log, stop_signals[0] if stop_signals else None
+        )
     print(f"{INTERACTIVE_PREFIX}{text} after {elapsed:.2f} s", file=sys.stderr)
     return interactive_exit_code(status, policy.success_code, policy.failure_code)
 

@@ -27,6 +27,7 @@ import textwrap
 import time
 import unittest
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu_runner  # noqa: E402  (after the path tweak, so it works from any directory)
 from qemu_runner import (  # noqa: E402
@@ -227,6 +228,14 @@ class ExitStatusTest(unittest.TestCase):
                          "unexpected QEMU exit status 37 (debug-exit value 0x12)")
         self.assertEqual(qemu_runner.describe_other_status(1), "unexpected QEMU exit status 1")
 
+    def test_interactive_exit_description(self) -> None:
+        policy = Policy()
+        describe = qemu_runner.describe_interactive_exit
+        self.assertEqual(describe(33, policy, None), "kernel exited with success code 33")
+        self.assertEqual(describe(0, policy, None, signal.SIGINT),
+                         "QEMU stopped by SIGINT (QEMU exit status 0)")
+        self.assertTrue(describe(0, policy, None).startswith("triple fault or reset"))
+
     def test_interactive_exit_codes(self) -> None:
         codes = [qemu_runner.interactive_exit_code(s, 33, 35) for s in (33, 35, 0, 1, -15)]
         self.assertEqual(codes, [0, 1, 2, 2, 2])
@@ -415,8 +424,11 @@ class CommandLineTest(unittest.TestCase):
         self.assertNotIn("cpu_reset", command)  # the user's -d wins
 
     def test_gdb_hint(self) -> None:
-        self.assertEqual(qemu_runner.gdb_hint(None, "bazel-bin/kernel/kernel"),
-                         "gdb bazel-bin/kernel/kernel -ex 'target remote localhost:1234'")
+        self.assertEqual(qemu_runner.gdb_hint(None, "/out/kernel/kernel.elf"),
+                         "gdb /out/kernel/kernel.elf -ex 'target remote localhost:1234'")
+        relative = qemu_runner.gdb_hint(None, "kernel/kernel.elf")  # bazel run's runfiles
+        self.assertEqual(relative, f"gdb {os.getcwd()}/kernel/kernel.elf "
+                         "-ex 'target remote localhost:1234'")
         self.assertEqual(qemu_runner.gdb_hint("gdb -x my.gdb", "k"), "gdb -x my.gdb")
 
     def test_parse_args(self) -> None:
@@ -595,11 +607,13 @@ class FakeQemuEndToEndTest(unittest.TestCase):
         self.assertIn("FAIL: unexpected QEMU exit status 1; QEMU said: qemu-system-x86_64: "
                       "-foo: invalid option", self.verdict(out))
 
-    def test_sigterm_from_bazel(self) -> None:
+    def terminate_when_ready(self, *flags: str) -> tuple[int, str, str]:
+        """Runs the runner until the fake QEMU printed "ready", then sends it SIGTERM as
+        Bazel's test timeout does; returns its exit status, stdout and stderr."""
         runner = subprocess.Popen(
-            self.command("--expect", "never"), env=self.environment(
+            self.command(*flags), env=self.environment(
                 [["child"], ["out", "ready\n"], ["sleep", 30]]),
-            stdout=subprocess.PIPE, text=True)
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             deadline = time.monotonic() + 10
             seen = ""
@@ -608,13 +622,23 @@ class FakeQemuEndToEndTest(unittest.TestCase):
                 seen += runner.stdout.readline()
             self.assertIn("ready\n", seen)
             runner.send_signal(signal.SIGTERM)
-            rest, _ = runner.communicate(timeout=10)
+            rest, errors = runner.communicate(timeout=10)
         finally:
             if runner.poll() is None:
                 runner.kill()
-        self.assertEqual(runner.returncode, 1)
+        return runner.returncode, seen + rest, errors
+
+    def test_sigterm_from_bazel(self) -> None:
+        status, out, _ = self.terminate_when_ready("--expect", "never")
+        self.assertEqual(status, 1)
         self.assertIn("FAIL: interrupted by SIGTERM (test timeout?); still waiting for expected "
-                      "line 1: /never/", self.verdict(rest))
+                      "line 1: /never/", self.verdict(out))
+        self.assert_fake_is_gone()
+
+    def test_sigterm_in_interactive_mode(self) -> None:
+        status, _, errors = self.terminate_when_ready("--interactive")
+        self.assertEqual(status, 2)
+        self.assertIn("qemu_run: QEMU stopped by SIGTERM", errors)
         self.assert_fake_is_gone()
 
     def test_uefi_boots_from_a_writable_vars_copy(self) -> None:
@@ -636,7 +660,7 @@ class FakeQemuEndToEndTest(unittest.TestCase):
             [["sleep", 1.2], ["out", "late\n"], ["exit", 33]], "--gdb", "--kernel-elf",
             "kernel.elf", "--silence-timeout", "0.3", "--timeout", "0.5")
         self.assertEqual(status, 0, out)
-        self.assertIn("attach with: gdb kernel.elf -ex 'target remote localhost:1234'", out)
+        self.assertIn("kernel.elf -ex 'target remote localhost:1234'", out)
         self.assertEqual(self.record()["argv"][-2:], ["-s", "-S"])
 
     def test_missing_iso(self) -> None:
