@@ -53,9 +53,9 @@ usage() {
 }
 
 fix=false
-case $# in
-  0) ;;
-  1) [ "$1" = "--fix" ] && fix=true || usage ;;
+case "$#:${1:-}" in
+  0:) ;;
+  1:--fix) fix=true ;;
   *) usage ;;
 esac
 
