@@ -1,0 +1,33 @@
+#!/bin/bash
+# Checks the build's answer to a missing pinned tool: in a copy of the checkout whose pin list
+# names a tool that does not exist, `bazel build //kernel:kernel` must fail at once, naming the
+# tool, its Debian package and tools/setup.sh. Run from anywhere inside the checkout.
+set -euo pipefail
+
+source_root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
+work=$(mktemp -d /tmp/heapkernel-missing-tool.XXXXXX)
+trap 'bazel --output_base="$work/output_base" shutdown 2>/dev/null || true; rm -rf "$work"' EXIT
+
+mkdir "$work/checkout"
+(cd "$source_root" && git ls-files -z --cached --others --exclude-standard) |
+  (cd "$source_root" && xargs -0 tar -cf - --no-recursion) | tar -xf - -C "$work/checkout"
+sed -i 's|"/usr/bin/nasm": "nasm",|"/usr/bin/nasm-not-installed": "nasm",|' \
+  "$work/checkout/platforms/host_tools.bzl"
+grep -q nasm-not-installed "$work/checkout/platforms/host_tools.bzl" ||
+  { echo "missing_tool: could not plant the missing tool" >&2; exit 1; }
+
+if (cd "$work/checkout" && bazel --output_base="$work/output_base" build //kernel:kernel \
+  >"$work/log" 2>&1); then
+  echo "missing_tool: FAIL: the build succeeded without /usr/bin/nasm-not-installed" >&2
+  exit 1
+fi
+for expected in "pinned build tools are missing" "/usr/bin/nasm-not-installed (Debian package nasm)" \
+  "run tools/setup.sh"; do
+  if ! grep -qF "$expected" "$work/log"; then
+    echo "missing_tool: FAIL: the error does not say \"$expected\":" >&2
+    cat "$work/log" >&2
+    exit 1
+  fi
+done
+echo "missing_tool: ok: the build stopped with:"
+grep -m1 -A2 "pinned build tools are missing" "$work/log" | sed "s/^/  /"
