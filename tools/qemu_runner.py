@@ -24,8 +24,10 @@ Exit status of this script: 0 on pass, 1 on fail, 2 on a command-line error. In
 1 with the failure code, 2 otherwise.
 
 QEMU runs in its own process group, which is always killed when this script ends,
-including on SIGTERM/SIGINT/SIGHUP (Bazel's test timeout); QEMU also gets SIGKILL from
-the kernel if this script dies without cleaning up (PR_SET_PDEATHSIG).
+including on SIGTERM/SIGINT/SIGHUP (Bazel's test timeout), and Linux kills QEMU if this
+script dies without cleaning up (PR_SET_PDEATHSIG). The one exception is --interactive
+on a terminal: there QEMU stays in the terminal's foreground process group, so that it
+can read the keyboard and Ctrl-C reaches it.
 
 Triple faults: QEMU runs with -no-reboot, so a guest reset ends QEMU with status 0. When
 the QMP control channel is up, the runner switches QEMU to pause on that shutdown, reads
@@ -40,6 +42,7 @@ the process handling so that tools/qemu_runner_test.py can test them on the host
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import dataclasses
 import enum
@@ -153,7 +156,6 @@ class MatchProgress:
     pending: Expectation | None
     panic_line: str | None
     last_line: str | None
-    lines_seen: int
 
     @property
     def all_matched(self) -> bool:
@@ -176,11 +178,9 @@ class ExpectationMatcher:
         self._matched = 0
         self._panic_line: str | None = None
         self._last_line: str | None = None
-        self._lines_seen = 0
 
     def feed(self, line: str) -> LineKind:
         """Consumes one console line; returns what it meant."""
-        self._lines_seen += 1
         if line.strip():
             self._last_line = line
         if self._panic is not None and self._panic.search(line):
@@ -206,7 +206,6 @@ class ExpectationMatcher:
             pending=pending,
             panic_line=self._panic_line,
             last_line=self._last_line,
-            lines_seen=self._lines_seen,
         )
 
 
@@ -287,6 +286,8 @@ class Policy:
 
 @dataclasses.dataclass(frozen=True)
 class Verdict:
+    """The result of a run: pass or fail, why, and QEMU's wall time in seconds."""
+
     passed: bool
     message: str
     elapsed: float
@@ -510,6 +511,8 @@ class QmpSession:
 
 @dataclasses.dataclass(frozen=True)
 class QemuConfig:
+    """The machine to boot: everything that shapes QEMU's command line."""
+
     qemu: str
     iso: str
     memory: str = "128M"
@@ -711,6 +714,76 @@ class _QmpChannel:
         return True
 
 
+class _ConsoleWatch:
+    """The state of one run's event loop: console lines, QEMU's stderr, the deadlines."""
+
+    def __init__(
+        self,
+        matcher: ExpectationMatcher,
+        policy: Policy,
+        echo: Callable[[str], None],
+        serial_log: BinaryIO | None,
+        start: float,
+    ) -> None:
+        self._matcher = matcher
+        self._policy = policy
+        self._echo = echo
+        self._serial_log = serial_log
+        self._splitter = LineSplitter()
+        self._deadline = start + policy.timeout if policy.timeout else None
+        self._last_output = start
+        self._panic_deadline: float | None = None
+        self.serial_bytes = 0
+        self.stderr_lines: list[str] = []
+
+    def _deadlines(self) -> list[tuple[float, Ending]]:
+        silence = self._policy.silence_timeout
+        candidates = [
+            (self._panic_deadline, Ending.PANIC),
+            (self._deadline, Ending.TIMEOUT),
+            (self._last_output + silence if silence else None, Ending.SILENCE),
+        ]
+        return [(when, ending) for when, ending in candidates if when is not None]
+
+    def expired(self, now: float) -> Ending | None:
+        """Returns the deadline that has passed at `now` (a panic's grace first), if any."""
+        for when, ending in self._deadlines():
+            if now >= when:
+                return ending
+        return None
+
+    def seconds_to_next_deadline(self, now: float) -> float | None:
+        """Returns how long the event loop may sleep; None for no deadline at all."""
+        waits = [when - now for when, _ in self._deadlines()]
+        return min(waits) if waits else None
+
+    def on_serial(self, data: bytes, now: float) -> None:
+        """Logs, echoes and matches a chunk of console output."""
+        self.serial_bytes += len(data)
+        self._last_output = now
+        if self._serial_log is not None:
+            self._serial_log.write(data)
+            self._serial_log.flush()
+        self._handle_lines(self._splitter.feed(data), now)
+
+    def on_stderr(self, data: bytes) -> None:
+        """Passes QEMU's own messages through and keeps them for the verdict."""
+        text = data.decode("utf-8", errors="replace")
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        self.stderr_lines += [line.strip() for line in text.splitlines() if line.strip()]
+
+    def finish(self, now: float) -> None:
+        """Handles a last line that never got its newline."""
+        self._handle_lines(self._splitter.flush(), now)
+
+    def _handle_lines(self, lines: list[str], now: float) -> None:
+        for line in lines:
+            self._echo(line)
+            if self._matcher.feed(line) == LineKind.PANIC and self._panic_deadline is None:
+                self._panic_deadline = now + PANIC_GRACE_SECONDS
+
+
 def watch_qemu(
     command: Sequence[str],
     matcher: ExpectationMatcher,
@@ -728,21 +801,10 @@ def watch_qemu(
     is QEMU's end of the QMP channel: passed to QEMU, then closed here. Returns how the
     run ended; QEMU and its process group are gone when this returns. Raises OSError if
     QEMU cannot be started."""
-    splitter = LineSplitter()
-    stderr_lines: list[str] = []
-    serial_bytes = 0
-    panic_deadline: float | None = None
     signal_number: int | None = None
-    ending: Ending | None = None
-
-    def handle_lines(lines: list[str], now: float) -> None:
-        nonlocal panic_deadline
-        for line in lines:
-            echo(line)
-            if matcher.feed(line) == LineKind.PANIC and panic_deadline is None:
-                panic_deadline = now + PANIC_GRACE_SECONDS
-
-    with _SignalCatcher() as signals, selectors.DefaultSelector() as selector:
+    with contextlib.ExitStack() as stack:
+        signals = stack.enter_context(_SignalCatcher())
+        selector = stack.enter_context(selectors.DefaultSelector())
         start = time.monotonic()
         process = subprocess.Popen(
             command,
@@ -753,8 +815,10 @@ def watch_qemu(
             pass_fds=(qmp_child_socket.fileno(),) if qmp_child_socket is not None else (),
             preexec_fn=_die_with_parent_hook(signal.SIGKILL),
         )
+        stack.enter_context(process)  # closes the pipes at the end
         if qmp_child_socket is not None:
             qmp_child_socket.close()
+        watch = _ConsoleWatch(matcher, policy, echo, serial_log, start)
         try:
             assert process.stdout is not None and process.stderr is not None
             selector.register(process.stdout, selectors.EVENT_READ, "serial")
@@ -763,34 +827,20 @@ def watch_qemu(
             if qmp is not None:
                 qmp.sock.setblocking(False)
                 selector.register(qmp.sock, selectors.EVENT_READ, "qmp")
-            deadline = start + policy.timeout if policy.timeout else None
-            last_output = start
             open_streams = 2
-            while ending is None:
+            while True:
                 now = time.monotonic()
-                if panic_deadline is not None and now >= panic_deadline:
-                    ending = Ending.PANIC
-                    break
-                if deadline is not None and now >= deadline:
-                    ending = Ending.TIMEOUT
-                    break
-                silence_end = last_output + policy.silence_timeout if policy.silence_timeout else None
-                if silence_end is not None and now >= silence_end:
-                    ending = Ending.SILENCE
-                    break
-                if open_streams == 0 and _has_exited(process):
+                ending = watch.expired(now)
+                if ending is None and open_streams == 0 and _has_exited(process):
                     ending = Ending.EXITED
+                if ending is not None:
                     break
-                waits = [t - now for t in (panic_deadline, deadline, silence_end) if t is not None]
-                if open_streams == 0:
-                    waits.append(0.01)  # streams closed: poll for the exit
-                for key, _ in selector.select(min(waits) if waits else None):
-                    now = time.monotonic()
+                wait = watch.seconds_to_next_deadline(now)
+                if open_streams == 0:  # QEMU closed its output: poll for its exit
+                    wait = 0.01 if wait is None else min(wait, 0.01)
+                for key, _ in selector.select(wait):
                     if key.data == "signal":
                         signal_number = signals.received()
-                        if signal_number is not None:
-                            ending = Ending.INTERRUPTED
-                            break
                     elif key.data == "qmp":
                         assert qmp is not None
                         if not qmp.on_readable():
@@ -801,21 +851,16 @@ def watch_qemu(
                             selector.unregister(key.fileobj)
                             open_streams -= 1
                         elif key.data == "serial":
-                            serial_bytes += len(data)
-                            last_output = now
-                            if serial_log is not None:
-                                serial_log.write(data)
-                                serial_log.flush()
-                            handle_lines(splitter.feed(data), now)
+                            watch.on_serial(data, time.monotonic())
                         else:
-                            text = data.decode("utf-8", errors="replace")
-                            sys.stderr.write(text)
-                            sys.stderr.flush()
-                            stderr_lines += [line for line in text.splitlines() if line.strip()]
+                            watch.on_stderr(data)
+                if signal_number is not None:
+                    ending = Ending.INTERRUPTED
+                    break
             elapsed = time.monotonic() - start
         finally:
             status = stop_process_group(process)
-        handle_lines(splitter.flush(), time.monotonic())
+        watch.finish(time.monotonic())
 
     session = qmp.session if qmp is not None else None
     return RunOutcome(
@@ -823,13 +868,13 @@ def watch_qemu(
         elapsed=elapsed,
         exit_status=status if ending == Ending.EXITED else None,
         signal_number=signal_number,
-        serial_bytes=serial_bytes,
+        serial_bytes=watch.serial_bytes,
         guest_stop=GuestStop(
             reason=session.shutdown_reason if session else None,
             triple_fault_logged=_log_mentions_triple_fault(reset_log),
             registers=session.registers if session else None,
         ),
-        qemu_stderr_tail=stderr_lines[-1].strip() if stderr_lines else None,
+        qemu_stderr_tail=watch.stderr_lines[-1] if watch.stderr_lines else None,
     )
 
 
