@@ -34,9 +34,10 @@
  * block header are detected, reported through the error hook given at init (if any) and returned
  * as an enum alloc_error; the heap is left as it was. A request whose size plus alignment
  * overflows, an alignment that is not a power of two, and a request the heap cannot satisfy
- * return NULL and leave the live blocks and the statistics' byte and block counts as they were
- * (the TLSF strategy may first return its quick-list blocks to the free lists, which can only
- * merge free space).
+ * return NULL and leave the live blocks and the statistics as they were, with one exception:
+ * before failing, the TLSF strategy returns its quick-listed blocks to the free lists (merging
+ * them with free neighbours), which can only raise bytes_free and largest_free and change
+ * free_blocks.
  *
  * Not thread-safe: wrap a shared heap in struct alloc_locked_heap (below).
  */

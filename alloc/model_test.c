@@ -1,0 +1,477 @@
+/*
+ * alloc/model_test.c - randomized model-based test of the heap allocator.
+ *
+ * A random sequence of allocate (plain, aligned, zeroed), free, realloc, extend and bad
+ * operations (double free, interior and misaligned pointers) runs against the heap and against
+ * a model: the live blocks with their requested sizes, alignments, fill patterns and usable
+ * sizes, a shadow map of which live block owns each 16-byte granule of the region, and the
+ * expected statistics. After every step it checks that no two live blocks overlap (nor a header
+ * a live payload), alignment holds, contents survive realloc, the statistics agree with the
+ * model, and alloc_heap_check() passes. Failed allocations must leave the statistics as they
+ * were and be justified by the largest free block.
+ *
+ * Each run is 1,000,000 operations (ALLOC_TEST_OPS or argv[1] to change), split into epochs of
+ * 50,000 that cycle through the variants (tlsf, tlsf without quick lists, first fit) on a fresh
+ * heap. Runs: the fixed seeds below, then one seed from ALLOC_TEST_SEED (random if unset). A
+ * failure prints the seed, variant and operation number.
+ */
+#include "alloc/heap.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REGION_CAP   (1u << 20)
+#define INITIAL_SIZE (256u * 1024u)
+#define MAX_LIVE     1024
+#define EPOCH_OPS    50000
+#define GRANULES     (REGION_CAP / 16)
+
+static const uint64_t fixed_seeds[] = {0x5eed0001, 0xa110c8ed};
+
+static const struct {
+    const char *name;
+    enum alloc_strategy strategy;
+    unsigned flags;
+} variants[] = {
+    {"tlsf", ALLOC_STRATEGY_TLSF, 0},
+    {"tlsf_no_quick", ALLOC_STRATEGY_TLSF, ALLOC_FLAG_NO_QUICK_CACHE},
+    {"first_fit", ALLOC_STRATEGY_FIRST_FIT, 0},
+};
+
+struct live {
+    unsigned char *p;
+    size_t requested;
+    size_t usable;
+    uint32_t pattern;
+};
+
+static struct {
+    uint64_t seed;
+    uint64_t rng;
+    size_t op;
+    const char *variant;
+    bool quick;
+    bool first_fit;
+    unsigned char *region;
+    size_t region_size;
+    alloc_heap *heap;
+    struct live live[MAX_LIVE];
+    size_t nlive;
+    uint16_t owner[GRANULES]; /* 0: no live payload; else index + 1 into live[] */
+    size_t in_use;
+    size_t peak;
+    size_t reports;
+    enum alloc_error last_error;
+    const void *last_ptr;
+    unsigned char *last_freed;
+    uint32_t next_pattern;
+} m;
+
+static void fail(const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "model_test: FAILED seed=%" PRIu64 " variant=%s op=%zu: ", m.seed, m.variant,
+            m.op);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nmodel_test: rerun with ALLOC_TEST_SEED=%" PRIu64 "\n", m.seed);
+    exit(1);
+}
+
+static uint64_t rnd(void) {
+    /* splitmix64 */
+    uint64_t z = (m.rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static size_t below(size_t n) {
+    return (size_t)(rnd() % n);
+}
+
+/* Log-uniform in [1, 2^bits), sometimes 0. */
+static size_t random_size(unsigned bits) {
+    if (below(64) == 0)
+        return 0;
+    unsigned b = (unsigned)below(bits) + 1;
+    return (size_t)(rnd() & (((uint64_t)1 << b) - 1)) | ((size_t)1 << (b - 1));
+}
+
+static void hook(void *ctx, enum alloc_error error, const void *ptr) {
+    (void)ctx;
+    m.reports++;
+    m.last_error = error;
+    m.last_ptr = ptr;
+}
+
+static size_t round16(size_t n) {
+    return (n + 15) & ~(size_t)15;
+}
+
+static unsigned char pattern_byte(uint32_t pattern, size_t i) {
+    return (unsigned char)(pattern * 0x9du + i * 0x3bu + (i >> 7));
+}
+
+static void fill(struct live *l, size_t from, size_t to) {
+    for (size_t i = from; i < to; i++)
+        l->p[i] = pattern_byte(l->pattern, i);
+}
+
+static void verify(const struct live *l, size_t n, const char *when) {
+    for (size_t i = 0; i < n; i++) {
+        if (l->p[i] != pattern_byte(l->pattern, i))
+            fail("contents of %p changed at byte %zu (%s)", (void *)l->p, i, when);
+    }
+}
+
+static size_t granule(const void *p) {
+    return (size_t)((const unsigned char *)p - m.region) / 16;
+}
+
+/* Claims the granules of a live block in the shadow map; fails on any overlap. */
+static void claim(size_t idx) {
+    const struct live *l = &m.live[idx];
+    if (l->p < m.region + 16 || l->p + l->usable > m.region + m.region_size)
+        fail("block %p + %zu outside the heap", (void *)l->p, l->usable);
+    if (m.owner[granule(l->p) - 1] != 0)
+        fail("header of %p lies inside live block %u", (void *)l->p,
+             m.owner[granule(l->p) - 1] - 1);
+    for (size_t g = granule(l->p); g < granule(l->p + l->usable); g++) {
+        if (m.owner[g] != 0)
+            fail("block %p overlaps live block %p", (void *)l->p, (void *)m.live[m.owner[g] - 1].p);
+        m.owner[g] = (uint16_t)(idx + 1);
+    }
+}
+
+static void release(size_t idx) {
+    const struct live *l = &m.live[idx];
+    for (size_t g = granule(l->p); g < granule(l->p + l->usable); g++)
+        m.owner[g] = 0;
+}
+
+/* Moves the last live entry into slot idx, keeping the shadow map's indices right. */
+static void drop(size_t idx) {
+    size_t last = m.nlive - 1;
+    if (idx != last) {
+        release(last);
+        m.live[idx] = m.live[last];
+        claim(idx);
+    }
+    m.nlive--;
+}
+
+static void check_usable(size_t requested, size_t usable) {
+    size_t want = requested == 0 ? 1 : requested;
+    if (usable < want || usable > round16(want) + 16)
+        fail("usable size %zu for a request of %zu", usable, requested);
+}
+
+static struct alloc_stats stats(void) {
+    struct alloc_stats s;
+    alloc_heap_stats(m.heap, &s);
+    return s;
+}
+
+static void check_state(void) {
+    enum alloc_error e = alloc_heap_check(m.heap);
+    if (e != ALLOC_OK)
+        fail("alloc_heap_check: %s", alloc_error_name(e));
+    struct alloc_stats s = stats();
+    if (s.live_allocations != m.nlive)
+        fail("live_allocations %zu, model %zu", s.live_allocations, m.nlive);
+    if (s.bytes_in_use != m.in_use)
+        fail("bytes_in_use %zu, model %zu", s.bytes_in_use, m.in_use);
+    if (s.peak_in_use != m.peak)
+        fail("peak_in_use %zu, model %zu", s.peak_in_use, m.peak);
+    if (s.region_size != m.region_size)
+        fail("region_size %zu, model %zu", s.region_size, m.region_size);
+    if (s.region_size != s.overhead_bytes + s.bytes_in_use + s.bytes_free)
+        fail("region %zu != overhead %zu + in use %zu + free %zu", s.region_size, s.overhead_bytes,
+             s.bytes_in_use, s.bytes_free);
+    if (s.largest_free > s.bytes_free || (s.free_blocks == 0) != (s.bytes_free == 0))
+        fail("largest_free %zu, bytes_free %zu, free_blocks %zu", s.largest_free, s.bytes_free,
+             s.free_blocks);
+    if (m.reports != 0)
+        fail("unexpected report: %s", alloc_error_name(m.last_error));
+}
+
+/*
+ * The figures a failed allocation must not change. (With quick lists the heap may merge its
+ * quick-listed blocks first, which changes only bytes_free, free_blocks and largest_free, and
+ * only for the better.)
+ */
+static bool same_counts(const struct alloc_stats *a, const struct alloc_stats *b) {
+    return a->region_size == b->region_size && a->bytes_in_use == b->bytes_in_use &&
+           a->live_allocations == b->live_allocations && a->peak_in_use == b->peak_in_use &&
+           b->bytes_free >= a->bytes_free && b->largest_free >= a->largest_free;
+}
+
+/* A failed allocation: nothing changed, and the heap really had no block big enough. */
+static void check_failure(const struct alloc_stats *before, size_t size, size_t align) {
+    struct alloc_stats after = stats();
+    if (!same_counts(before, &after) || (!m.quick && memcmp(before, &after, sizeof(after)) != 0))
+        fail("a failed allocation of %zu changed the statistics", size);
+    size_t block = round16(size == 0 ? 1 : size) + 16;
+    size_t bound = m.first_fit ? block : block + block / 16;
+    if (align > 16)
+        bound += align + 32;
+    if (after.largest_free + 16 >= bound)
+        fail("allocation of %zu (align %zu) failed with a free block of %zu", size, align,
+             after.largest_free);
+}
+
+static void add_live(unsigned char *p, size_t requested, bool zeroed) {
+    struct live *l = &m.live[m.nlive];
+    l->p = p;
+    l->requested = requested;
+    l->usable = alloc_usable_size(m.heap, p);
+    l->pattern = m.next_pattern++;
+    check_usable(requested, l->usable);
+    if (zeroed) {
+        for (size_t i = 0; i < l->usable; i++) {
+            if (p[i] != 0)
+                fail("calloc block %p not zero at %zu", (void *)p, i);
+        }
+    }
+    claim(m.nlive);
+    fill(l, 0, requested);
+    m.nlive++;
+    m.in_use += l->usable;
+    if (m.in_use > m.peak)
+        m.peak = m.in_use;
+}
+
+static void op_alloc(void) {
+    if (m.nlive == MAX_LIVE)
+        return;
+    size_t size = random_size(below(32) == 0 ? 16 : 12);
+    size_t align = 16;
+    unsigned kind = (unsigned)below(20);
+    struct alloc_stats before = stats();
+    unsigned char *p;
+    if (kind < 2) {
+        align = (size_t)1 << below(13);
+        p = alloc_allocate(m.heap, size, align);
+    } else if (kind == 2) {
+        size_t count = below(8) + 1;
+        size /= count;
+        p = alloc_calloc(m.heap, count, size);
+        size *= count;
+    } else {
+        p = alloc_malloc(m.heap, size);
+    }
+    if (p == NULL) {
+        check_failure(&before, size, align);
+        return;
+    }
+    if ((uintptr_t)p % (align < 16 ? 16 : align) != 0)
+        fail("%p not aligned to %zu", (void *)p, align);
+    add_live(p, size, kind == 2);
+}
+
+static void op_free(void) {
+    if (m.nlive == 0)
+        return;
+    size_t idx = below(m.nlive);
+    struct live *l = &m.live[idx];
+    verify(l, l->requested, "before free");
+    enum alloc_error e = alloc_free(m.heap, l->p);
+    if (e != ALLOC_OK)
+        fail("free(%p): %s", (void *)l->p, alloc_error_name(e));
+    m.in_use -= l->usable;
+    m.last_freed = l->p;
+    release(idx);
+    drop(idx);
+}
+
+static void op_realloc(void) {
+    if (m.nlive == 0)
+        return;
+    size_t idx = below(m.nlive);
+    struct live *l = &m.live[idx];
+    size_t size = random_size(below(16) == 0 ? 15 : 12);
+    struct alloc_stats before = stats();
+    unsigned char *q = alloc_realloc(m.heap, l->p, size);
+    if (q == NULL) {
+        check_failure(&before, size, 16);
+        verify(l, l->requested, "after failed realloc");
+        return;
+    }
+    release(idx);
+    bool moved = q != l->p;
+    size_t old_usable = l->usable;
+    size_t keep = l->requested < size ? l->requested : size;
+    l->p = q;
+    verify(l, keep, "after realloc");
+    l->requested = size;
+    l->usable = alloc_usable_size(m.heap, q);
+    check_usable(size, l->usable);
+    if ((uintptr_t)q % 16 != 0)
+        fail("realloc result %p misaligned", (void *)q);
+    claim(idx);
+    fill(l, keep, size);
+    /* A moving realloc allocates the new block before it frees the old one. */
+    if (moved && m.in_use + l->usable > m.peak)
+        m.peak = m.in_use + l->usable;
+    m.in_use = m.in_use - old_usable + l->usable;
+    if (m.in_use > m.peak)
+        m.peak = m.in_use;
+}
+
+static void op_extend(void) {
+    size_t grow = (below(16) + 1) * 4096 + below(4) * 16;
+    if (m.region_size + grow > REGION_CAP)
+        return;
+    enum alloc_error e = alloc_heap_extend(m.heap, grow);
+    if (e != ALLOC_OK)
+        fail("extend by %zu: %s", grow, alloc_error_name(e));
+    m.region_size += grow;
+}
+
+/* A bad pointer must be reported once, with the expected error, and change nothing. */
+static void expect_bad(void *p, enum alloc_error want) {
+    struct alloc_stats before = stats();
+    m.reports = 0;
+    enum alloc_error e = alloc_free(m.heap, p);
+    if (e != want || m.reports != 1 || m.last_error != want || m.last_ptr != p)
+        fail("free(%p) gave %s (%zu reports), expected %s", p, alloc_error_name(e), m.reports,
+             alloc_error_name(want));
+    m.reports = 0;
+    struct alloc_stats after = stats();
+    if (memcmp(&before, &after, sizeof(after)) != 0)
+        fail("bad free(%p) changed the statistics", p);
+}
+
+static void op_bad(void) {
+    unsigned kind = (unsigned)below(3);
+    if (kind == 0 && m.nlive != 0) {
+        struct live *l = &m.live[below(m.nlive)];
+        expect_bad(l->p + 1 + below(15), ALLOC_ERR_MISALIGNED_POINTER);
+    } else if (kind == 1 && m.nlive != 0) {
+        struct live *l = &m.live[below(m.nlive)];
+        if (l->usable >= 48) {
+            /* An interior pointer whose would-be header is zeroed payload. */
+            size_t off = 32 + 16 * below((l->usable - 32) / 16);
+            unsigned char saved[16];
+            memcpy(saved, l->p + off - 16, 16);
+            memset(l->p + off - 16, 0, 16);
+            expect_bad(l->p + off, ALLOC_ERR_FOREIGN_POINTER);
+            memcpy(l->p + off - 16, saved, 16);
+        }
+    } else if (kind == 2 && m.last_freed != NULL) {
+        /* Double free, unless the address has been handed out again since. */
+        size_t g = granule(m.last_freed);
+        if (m.owner[g] == 0 && m.owner[g - 1] == 0) {
+            m.reports = 0;
+            struct alloc_stats before = stats();
+            enum alloc_error e = alloc_free(m.heap, m.last_freed);
+            struct alloc_stats after = stats();
+            /* In free space it is a double free; if the address now lies in a live block's
+             * padding or header it may be reported as foreign; either way nothing changes. */
+            if ((e != ALLOC_ERR_DOUBLE_FREE && e != ALLOC_ERR_FOREIGN_POINTER) || m.reports != 1 ||
+                memcmp(&before, &after, sizeof(after)) != 0)
+                fail("double free of %p gave %s", (void *)m.last_freed, alloc_error_name(e));
+            m.reports = 0;
+        }
+    }
+}
+
+static void start_epoch(size_t epoch) {
+    size_t v = epoch % (sizeof(variants) / sizeof(variants[0]));
+    m.variant = variants[v].name;
+    m.quick = variants[v].strategy == ALLOC_STRATEGY_TLSF &&
+              (variants[v].flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0;
+    m.first_fit = variants[v].strategy == ALLOC_STRATEGY_FIRST_FIT;
+    memset(m.region, 0xa5, REGION_CAP);
+    memset(m.owner, 0, sizeof(m.owner));
+    m.nlive = 0;
+    m.in_use = 0;
+    m.peak = 0;
+    m.reports = 0;
+    m.last_freed = NULL;
+    m.region_size = INITIAL_SIZE + 16 * below(64) + below(16);
+    struct alloc_config cfg = {
+        .strategy = variants[v].strategy, .flags = variants[v].flags, .error_hook = hook};
+    enum alloc_error e = alloc_heap_init(&m.heap, m.region, m.region_size, &cfg);
+    if (e != ALLOC_OK)
+        fail("init: %s", alloc_error_name(e));
+    check_state();
+}
+
+static void end_epoch(void) {
+    while (m.nlive != 0) {
+        op_free();
+        check_state();
+    }
+    struct alloc_stats s = stats();
+    if (s.bytes_in_use != 0 || s.live_allocations != 0)
+        fail("heap not empty after freeing everything");
+}
+
+static void run(uint64_t seed, size_t ops) {
+    m.seed = seed;
+    m.rng = seed;
+    size_t epoch = 0;
+    m.variant = "-";
+    for (m.op = 0; m.op < ops; m.op++) {
+        if (m.op % EPOCH_OPS == 0) {
+            if (m.op != 0)
+                end_epoch();
+            start_epoch(epoch++);
+        }
+        unsigned r = (unsigned)below(1000);
+        if (r < 420)
+            op_alloc();
+        else if (r < 780)
+            op_free();
+        else if (r < 960)
+            op_realloc();
+        else if (r < 962)
+            op_extend();
+        else
+            op_bad();
+        check_state();
+    }
+    end_epoch();
+    printf("model_test: seed %" PRIu64 ": %zu operations ok\n", seed, ops);
+}
+
+int main(int argc, char **argv) {
+    size_t ops = 1000000;
+    const char *env_ops = getenv("ALLOC_TEST_OPS");
+    if (argc > 1)
+        ops = strtoull(argv[1], NULL, 0);
+    else if (env_ops != NULL && *env_ops != '\0')
+        ops = strtoull(env_ops, NULL, 0);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    m.region = aligned_alloc(4096, REGION_CAP);
+    if (m.region == NULL)
+        return 2;
+
+    uint64_t env_seed;
+    const char *env = getenv("ALLOC_TEST_SEED");
+    if (env != NULL && *env != '\0')
+        env_seed = strtoull(env, NULL, 0);
+    else
+        env_seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    printf("model_test: %zu operations per seed; seed from %s: %" PRIu64 "\n", ops,
+           env != NULL && *env != '\0' ? "ALLOC_TEST_SEED" : "the clock", env_seed);
+
+    int passed = 0;
+    for (size_t i = 0; i < sizeof(fixed_seeds) / sizeof(fixed_seeds[0]); i++) {
+        run(fixed_seeds[i], ops);
+        passed++;
+    }
+    run(env_seed, ops);
+    passed++;
+    printf("%d passed, 0 failed\n", passed);
+    return 0;
+}
