@@ -343,7 +343,8 @@ def _waiting_for(progress: MatchProgress) -> str:
 
 def _never_appeared(progress: MatchProgress) -> str:
     assert progress.pending is not None
-    return f"expected line {progress.pending.number} never appeared: /{progress.pending.pattern.pattern}/"
+    pending = progress.pending
+    return f"expected line {pending.number} never appeared: /{pending.pattern.pattern}/"
 
 
 def _reset_message(stop: GuestStop) -> str:
@@ -430,7 +431,8 @@ def apply_expected_verdict(verdict: Verdict, expected_regex: str) -> Verdict:
     if verdict.passed:
         return Verdict(
             False,
-            f"expected a failure matching /{expected_regex}/, but the run passed: {verdict.message}",
+            f"expected a failure matching /{expected_regex}/, but the run passed: "
+            f"{verdict.message}",
             verdict.elapsed,
         )
     if re.search(expected_regex, verdict.line()):
