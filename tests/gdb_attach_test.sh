@@ -1,0 +1,157 @@
+#!/bin/bash
+# Proves that Debian's gdb can debug the kernel in QEMU: boots the ISO halted with QEMU's gdb
+# stub on a free loopback port, attaches `gdb -batch` with the kernel ELF's symbols, breaks on the
+# C entry point kernel_main, continues to it, and reads the parameter multiboot2_magic by name; it
+# must be the multiboot2 boot magic 0x36d76289 (920085129) that boot.asm passes in edi.
+#
+#   gdb_attach_test.sh KERNEL.iso KERNEL.elf
+#
+# The ELF must carry DWARF (built with -c dbg; tests/BUILD.bazel gets it through debug_build) and
+# be the one inside the ISO. Notes on what works:
+#   * A plain `break kernel_main` works, set at reset, long before GRUB loads the kernel: QEMU's
+#     stub implements breakpoints itself (Z0 packets) instead of gdb writing an int3 into memory
+#     that GRUB later overwrites. `hbreak` works as well.
+#   * No `set architecture i386:x86-64` is needed: gdb takes it from the ELF, and QEMU 7.2's stub
+#     for qemu-system-x86_64 always sends the 64-bit register set, also in real and protected
+#     mode, so the switch to long mode does not upset the packet sizes.
+#   * Source lines print as "./kernel/main.c" (built with -fdebug-compilation-dir=.): run gdb from
+#     the workspace root to see the source.
+set -euo pipefail
+
+QEMU=/usr/bin/qemu-system-x86_64
+GDB=/usr/bin/gdb
+PYTHON=/usr/bin/python3
+TIMEOUT=/usr/bin/timeout
+MAGIC_DECIMAL=920085129
+MAGIC_HEX=0x36d76289
+# gdb's whole session (connect, boot through GRUB to kernel_main, read, kill) must fit in this.
+GDB_SECONDS=20
+
+for tool in "$QEMU" "$GDB" "$PYTHON" "$TIMEOUT"; do
+  if [ ! -x "$tool" ]; then
+    echo "gdb_attach_test: $tool not found: run tools/setup.sh (as root) to install it" >&2
+    exit 1
+  fi
+done
+if [ $# -ne 2 ]; then
+  echo "usage: $0 KERNEL.iso KERNEL.elf" >&2
+  exit 2
+fi
+iso=$1
+elf=$2
+for file in "$iso" "$elf"; do
+  if [ ! -f "$file" ]; then
+    echo "gdb_attach_test: FAIL: $file not found" >&2
+    exit 1
+  fi
+done
+
+work=$(mktemp -d "${TEST_TMPDIR:-${TMPDIR:-/tmp}}/gdb_attach.XXXXXX")
+qemu_pid=
+cleanup() {
+  if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
+    kill -KILL "$qemu_pid" 2>/dev/null || true
+  fi
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+start=$SECONDS
+
+# Starts QEMU halted (-S) with its gdb stub on a free port and waits until the stub listens;
+# another process may take the port between choosing and binding it, so try a few.
+port=
+for attempt in 1 2 3; do
+  candidate=$("$PYTHON" -c '
+import socket
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])
+')
+  "$QEMU" -display none -no-reboot -m 128M \
+    -serial "file:$work/serial.log" \
+    -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+    -cdrom "$iso" \
+    -S -gdb "tcp:127.0.0.1:$candidate" >"$work/qemu.log" 2>&1 &
+  qemu_pid=$!
+  # Listening is seen in /proc/net/tcp, so no probe connection takes the stub's one client slot.
+  if "$PYTHON" - "$candidate" "$qemu_pid" <<'WAIT'; then
+import os, sys, time
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+deadline = time.monotonic() + 5
+while time.monotonic() < deadline:
+    with open("/proc/net/tcp") as table:
+        for row in table.readlines()[1:]:
+            local, state = row.split()[1], row.split()[3]
+            if int(local.split(":")[1], 16) == port and state == "0A":
+                sys.exit(0)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        sys.exit(1)
+    time.sleep(0.05)
+sys.exit(1)
+WAIT
+    port=$candidate
+    break
+  fi
+  kill -KILL "$qemu_pid" 2>/dev/null || true
+  wait "$qemu_pid" 2>/dev/null || true
+  qemu_pid=
+  echo "gdb_attach_test: QEMU did not listen on port $candidate (attempt $attempt):"
+  cat "$work/qemu.log"
+done
+if [ -z "$port" ]; then
+  echo "gdb_attach_test: FAIL: could not start QEMU's gdb stub" >&2
+  exit 1
+fi
+echo "gdb_attach_test: QEMU (pid $qemu_pid) halted, gdb stub on 127.0.0.1:$port"
+
+gdb_command=(
+  "$GDB" -batch -nx
+  -ex 'set pagination off'
+  -ex 'set confirm off'
+  -ex "target remote 127.0.0.1:$port"
+  -ex 'break kernel_main'
+  -ex 'continue'
+  -ex 'info registers rip'
+  -ex 'print multiboot2_magic'
+  -ex 'print/x multiboot2_magic'
+  -ex 'kill'
+  "$elf"
+)
+echo "gdb_attach_test: running: ${gdb_command[*]}"
+status=0
+# gdb wants a cache directory, and a Bazel test has no HOME.
+XDG_CACHE_HOME=$work "$TIMEOUT" --kill-after=2 "$GDB_SECONDS" "${gdb_command[@]}" >"$work/gdb.log" 2>&1 || status=$?
+sed 's/^/    gdb| /' "$work/gdb.log"
+elapsed=$((SECONDS - start))
+
+failures=()
+if [ $status -eq 124 ] || [ $status -eq 137 ]; then
+  failures+=("gdb did not finish within $GDB_SECONDS s (kernel_main never reached?)")
+fi
+# gdb -batch keeps going after a failed command, so the output is what counts.
+grep -qE '^Breakpoint 1, (0x[0-9a-f]+ in )?kernel_main \(' "$work/gdb.log" ||
+  failures+=("gdb did not stop at the breakpoint in kernel_main")
+grep -qE '^rip +0x[0-9a-f]+ +0x[0-9a-f]+ <kernel_main(\+[0-9]+)?>' "$work/gdb.log" ||
+  failures+=("rip is not inside kernel_main")
+grep -qxF "\$1 = $MAGIC_DECIMAL" "$work/gdb.log" ||
+  failures+=("multiboot2_magic did not read back as $MAGIC_DECIMAL")
+grep -qxF "\$2 = $MAGIC_HEX" "$work/gdb.log" ||
+  failures+=("print/x multiboot2_magic did not read back as $MAGIC_HEX")
+if grep -qE 'No symbol (table is loaded|"multiboot2_magic")' "$work/gdb.log"; then
+  failures+=("$elf has no debug information for kernel_main: build it with -c dbg")
+fi
+
+if [ ${#failures[@]} -gt 0 ]; then
+  for failure in "${failures[@]}"; do
+    echo "gdb_attach_test: FAIL: $failure" >&2
+  done
+  echo "gdb_attach_test: QEMU's output:" >&2
+  cat "$work/qemu.log" >&2 || true
+  echo "gdb_attach_test: serial console:" >&2
+  cat "$work/serial.log" >&2 || true
+  exit 1
+fi
+echo "gdb_attach_test: PASS: gdb stopped at kernel_main and read multiboot2_magic = $MAGIC_HEX ($MAGIC_DECIMAL) in $elapsed s"
