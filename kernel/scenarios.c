@@ -13,7 +13,8 @@
 
 /* Touches the first byte after the heap's last mapped page: a page fault. */
 static void touch_past_heap_end(void) {
-    volatile uint8_t *past_end = (volatile uint8_t *)(uintptr_t)(KERNEL_HEAP_START + KERNEL_HEAP_SIZE);
+    volatile uint8_t *past_end =
+        (volatile uint8_t *)(uintptr_t)(KERNEL_HEAP_START + KERNEL_HEAP_SIZE);
     log_info("scenario: writing to %p, just past the heap end", (void *)past_end);
     *past_end = 1;
 }
@@ -38,13 +39,13 @@ static void free_twice(void) {
     void *block = kmalloc(64);
     log_info("scenario: freeing block %p twice", block);
     kfree(block);
-    kfree(block);
+    kfree(block); // NOLINT(clang-analyzer-unix.Malloc): the double free is the point
 }
 
 static void free_foreign_pointer(void) {
     static uint8_t not_from_the_heap[64];
     log_info("scenario: freeing %p, which the heap never handed out", (void *)not_from_the_heap);
-    kfree(not_from_the_heap);
+    kfree(not_from_the_heap); // NOLINT(clang-analyzer-unix.Malloc): the foreign free is the point
 }
 
 /* A buffer underrun: the 16 bytes before a block are its header. */
