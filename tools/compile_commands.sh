@@ -103,20 +103,23 @@ if [ ${#kernels[@]} -gt 0 ]; then
   echo "compile_commands: building ${kernels[*]} for the freestanding headers"
   bazel_quiet build --symlink_prefix=/ -- "${kernels[@]}"
 fi
-bazel_quiet info execution_root
-execution_root=$(cat "$work/stdout")
+bazel_quiet info execution_root bazel-bin
+execution_root=$(sed -n 's/^execution_root: //p' "$work/stdout")
+# The configuration built above, e.g. k8-fastbuild (the kernel's is k8-fastbuild-ST-<hash>).
+configuration=$(basename "$(dirname "$(sed -n 's/^bazel-bin: //p' "$work/stdout")")")
 
-"$PYTHON" - "$work/aquery.json" "$execution_root" "$root/compile_commands.json" <<'PYTHON'
+"$PYTHON" - "$work/aquery.json" "$execution_root" "$configuration" "$root/compile_commands.json" <<'PYTHON'
 """Turns `bazel aquery --output=jsonproto` CppCompile actions into compile_commands.json."""
 import json
 import os
 import sys
 
-aquery_path, execution_root, output_path = sys.argv[1:]
+aquery_path, execution_root, built_configuration, output_path = sys.argv[1:]
 with open(aquery_path) as stream:
     aquery = json.load(stream)
 
 labels = {target["id"]: target["label"] for target in aquery.get("targets", [])}
+configurations = {c["id"]: c["mnemonic"] for c in aquery.get("configuration", [])}
 SOURCE_SUFFIXES = (".c", ".cc", ".cpp", ".S")
 
 
@@ -128,10 +131,18 @@ def source_of(arguments):
     return None
 
 
+def built(configuration):
+    """Whether the script built this configuration: the command line's or the kernel's, not
+    one that a rule such as debug_build (-c dbg) reaches."""
+    return configuration == built_configuration or configuration.startswith(
+        built_configuration + "-ST-")
+
+
 def preference(entry):
-    """Lower is better: host flags first, then //kernel:kernel_elf, then by label."""
-    label, arguments = entry
-    return ("-ffreestanding" in arguments, label != "//kernel:kernel_elf", label)
+    """Lower is better: a configuration built above, host flags, //kernel:kernel_elf, label."""
+    label, configuration, arguments = entry
+    return (not built(configuration), "-ffreestanding" in arguments,
+            label != "//kernel:kernel_elf", label, configuration)
 
 
 candidates = {}
@@ -141,12 +152,16 @@ for action in aquery.get("actions", []):
     # Only the workspace's own sources: not external/ (Bazel's launcher stubs and the like).
     if source is None or not source.endswith(SOURCE_SUFFIXES) or source.startswith("external/"):
         continue
-    candidates.setdefault(source, []).append((labels.get(action["targetId"], "?"), arguments))
+    candidates.setdefault(source, []).append((
+        labels.get(action["targetId"], "?"),
+        configurations.get(action["configurationId"], "?"),
+        arguments,
+    ))
 
 entries = []
 problems = []
 for source in sorted(candidates):
-    label, arguments = min(candidates[source], key=preference)
+    label, _, arguments = min(candidates[source], key=preference)
     if not os.path.isfile(os.path.join(execution_root, source)):
         problems.append("%s: source not found under %s" % (source, execution_root))
     # Every include directory must exist, or clangd reports headers that do build as missing.
