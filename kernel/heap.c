@@ -31,8 +31,8 @@ bool init_heap(struct paging_mapper *mapper, struct frame_allocator *frames, uin
         uint64_t virt = start + page * PAGE_SIZE;
         uint64_t phys = frame_allocator_allocate(frames);
         if (phys == FRAME_ALLOCATOR_NO_FRAME) {
-            log_error("heap: no frame left for page %llu of %llu at %p",
-                      (unsigned long long)page, (unsigned long long)pages, (void *)virt);
+            log_error("heap: no frame left for page %llu of %llu at %p", (unsigned long long)page,
+                      (unsigned long long)pages, (void *)virt);
             return false;
         }
         enum paging_result result =

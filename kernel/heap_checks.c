@@ -18,7 +18,8 @@ struct point {
 
 static void check_boxed_struct(void) {
     struct point *point = box_new(struct point, {.x = 13, .y = -7, .label = "boxed"});
-    bool ok = point != NULL && point->x == 13 && point->y == -7 && strcmp(point->label, "boxed") == 0;
+    bool ok =
+        point != NULL && point->x == 13 && point->y == -7 && strcmp(point->label, "boxed") == 0;
     log_check(ok, "box", "struct point at %p reads back x=%lld y=%lld label=%s", (void *)point,
               point ? (long long)point->x : 0, point ? (long long)point->y : 0,
               point ? point->label : "-");

@@ -16,7 +16,7 @@ static struct {
 } log_state;
 
 static const char *const level_names[] = {
-    [LOG_DEBUG] = "DEBUG", [LOG_INFO] = "INFO ", [LOG_WARN] = "WARN ",
+    [LOG_DEBUG] = "DEBUG", [LOG_INFO] = "INFO ",  [LOG_WARN] = "WARN ",
     [LOG_ERROR] = "ERROR", [LOG_PANIC] = "PANIC",
 };
 

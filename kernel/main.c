@@ -9,11 +9,11 @@
 #include "kernel/heap.h"
 #include "kernel/heap_checks.h"
 #include "kernel/heap_config.h"
-#include "kernel/memory.h"
-#include "kernel/scenarios.h"
 #include "kernel/log.h"
+#include "kernel/memory.h"
 #include "kernel/panic.h"
 #include "kernel/qemu_exit.h"
+#include "kernel/scenarios.h"
 #include "kernel/serial.h"
 #include "multiboot2/multiboot2.h"
 

@@ -13,10 +13,10 @@
 #define UART_MODEM_CONTROL 4
 #define UART_LINE_STATUS   5
 
-#define LINE_CONTROL_DLAB      0x80
-#define LINE_CONTROL_8N1       0x03
-#define LINE_STATUS_THR_EMPTY  0x20
-#define BAUD_DIVISOR_115200    1
+#define LINE_CONTROL_DLAB     0x80
+#define LINE_CONTROL_8N1      0x03
+#define LINE_STATUS_THR_EMPTY 0x20
+#define BAUD_DIVISOR_115200   1
 
 void serial_init(void) {
     cpu_outb(COM1 + UART_INTERRUPT, 0x00);
@@ -24,7 +24,7 @@ void serial_init(void) {
     cpu_outb(COM1 + UART_DATA, BAUD_DIVISOR_115200 & 0xff);
     cpu_outb(COM1 + UART_INTERRUPT, BAUD_DIVISOR_115200 >> 8);
     cpu_outb(COM1 + UART_LINE_CONTROL, LINE_CONTROL_8N1);
-    cpu_outb(COM1 + UART_FIFO_CONTROL, 0xc7); /* enable and clear FIFOs, 14-byte threshold */
+    cpu_outb(COM1 + UART_FIFO_CONTROL, 0xc7);  /* enable and clear FIFOs, 14-byte threshold */
     cpu_outb(COM1 + UART_MODEM_CONTROL, 0x03); /* DTR and RTS */
 }
 

@@ -21,8 +21,7 @@ static void emit_padding(format_sink sink, void *ctx, char pad, unsigned count, 
 
 /* Emits magnitude in base (10 or 16), with a leading '-' when negative, padded to the width. */
 static void emit_number(format_sink sink, void *ctx, uint64_t magnitude, bool negative,
-                        unsigned base, bool upper, struct conversion conversion,
-                        size_t *produced) {
+                        unsigned base, bool upper, struct conversion conversion, size_t *produced) {
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char reversed[24];
     unsigned count = 0;
@@ -128,8 +127,8 @@ size_t format_va(format_sink sink, void *ctx, const char *format, va_list args_i
             break;
         case 'x':
         case 'X':
-            emit_number(sink, ctx, take_unsigned(&args, conversion.length), false, 16,
-                        kind == 'X', conversion, &produced);
+            emit_number(sink, ctx, take_unsigned(&args, conversion.length), false, 16, kind == 'X',
+                        conversion, &produced);
             break;
         case 'p': {
             sink(ctx, "0x", 2);

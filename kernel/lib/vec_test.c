@@ -90,8 +90,8 @@ static void vec_out_of_memory_check(void) {
 
 /* A capacity whose byte size would overflow size_t is refused without allocating. */
 static void vec_overflow_check(void) {
-    struct vec huge = {.items = NULL, .len = SIZE_MAX / 2, .capacity = SIZE_MAX / 2,
-                       .item_size = 4};
+    struct vec huge = {
+        .items = NULL, .len = SIZE_MAX / 2, .capacity = SIZE_MAX / 2, .item_size = 4};
     char item[4] = {0};
     CHECK(!vec_push(&huge, item));
     CHECK(fake_heap_live_blocks() == 0);

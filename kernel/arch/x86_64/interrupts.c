@@ -53,19 +53,45 @@ static _Alignas(16) uint8_t double_fault_stack[DOUBLE_FAULT_STACK_SIZE];
 extern const uint64_t exception_stubs[32];
 
 static const char *const exception_names[32] = {
-    "divide error", "debug", "non-maskable interrupt", "breakpoint", "overflow",
-    "bound range exceeded", "invalid opcode", "device not available", "double fault",
-    "coprocessor segment overrun", "invalid TSS", "segment not present", "stack-segment fault",
-    "general protection fault", "page fault", "reserved", "x87 floating-point error",
-    "alignment check", "machine check", "SIMD floating-point error", "virtualization",
-    "control protection", "reserved", "reserved", "reserved", "reserved", "reserved", "reserved",
-    "hypervisor injection", "VMM communication", "security exception", "reserved",
+    "divide error",
+    "debug",
+    "non-maskable interrupt",
+    "breakpoint",
+    "overflow",
+    "bound range exceeded",
+    "invalid opcode",
+    "device not available",
+    "double fault",
+    "coprocessor segment overrun",
+    "invalid TSS",
+    "segment not present",
+    "stack-segment fault",
+    "general protection fault",
+    "page fault",
+    "reserved",
+    "x87 floating-point error",
+    "alignment check",
+    "machine check",
+    "SIMD floating-point error",
+    "virtualization",
+    "control protection",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "hypervisor injection",
+    "VMM communication",
+    "security exception",
+    "reserved",
 };
 
 static void load_gdt_and_tss(void) {
     uint64_t tss_base = (uint64_t)(uintptr_t)&tss;
     uint64_t tss_limit = sizeof tss - 1;
-    tss.ist[DOUBLE_FAULT_IST - 1] = (uint64_t)(uintptr_t)(double_fault_stack + sizeof double_fault_stack);
+    tss.ist[DOUBLE_FAULT_IST - 1] =
+        (uint64_t)(uintptr_t)(double_fault_stack + sizeof double_fault_stack);
     tss.iomap_base = sizeof tss;
 
     gdt[0] = 0;
