@@ -10,7 +10,14 @@ load("@rules_cc//cc:defs.bzl", "cc_binary")
 load("//tools:kernel.bzl", "freestanding_binary", "grub_iso")
 
 def kernel_elf(name, srcs, local_defines = [], **kwargs):
-    """The kernel's cc_binary: boot and exception stubs, C sources, the linker script."""
+    """The kernel's cc_binary: boot and exception stubs, C sources, the linker script.
+
+    Args:
+      name: the cc_binary's name.
+      srcs: the kernel's C sources and headers (KERNEL_SRCS in kernel/BUILD.bazel).
+      local_defines: preprocessor definitions for these sources only (the heap range).
+      **kwargs: passed to cc_binary.
+    """
     cc_binary(
         name = name,
         srcs = srcs + [
@@ -33,7 +40,15 @@ def kernel_elf(name, srcs, local_defines = [], **kwargs):
     )
 
 def kernel_variant(name, srcs, heap_start = None, heap_pages = None, cmdline = ""):
-    """A kernel ELF (:name) and its ISO (:name_iso) with a different heap range."""
+    """A kernel ELF (:name) and its ISO (:name_iso) with a different heap range.
+
+    Args:
+      name: the ELF's target name; the ISO is name + "_iso".
+      srcs: the kernel's C sources and headers (KERNEL_SRCS in kernel/BUILD.bazel).
+      heap_start: virtual start of the heap, a C integer literal such as "0x80000000".
+      heap_pages: number of 4 KiB heap pages.
+      cmdline: kernel command line baked into the ISO's GRUB menu.
+    """
     defines = []
     if heap_start != None:
         defines.append("KERNEL_HEAP_START=%sull" % heap_start)

@@ -6,6 +6,7 @@ so the build never depends on what PATH holds. The two flavours differ only in f
   freestanding  no libc, no red zone, no SIMD state: code that runs in the kernel.
 """
 
+load("@bazel_tools//tools/build_defs/cc:action_names.bzl", "ACTION_NAMES")
 load(
     "@bazel_tools//tools/cpp:cc_toolchain_config_lib.bzl",
     "feature",
@@ -14,7 +15,6 @@ load(
     "tool_path",
     "with_feature_set",
 )
-load("@bazel_tools//tools/build_defs/cc:action_names.bzl", "ACTION_NAMES")
 
 LLVM = "/usr/lib/llvm-19"
 CLANG_BUILTIN_INCLUDE = LLVM + "/lib/clang/19/include"

@@ -4,13 +4,17 @@
   grub_iso             wraps a kernel ELF in a GRUB 2 ISO (BIOS and UEFI) that boots it at once
 """
 
-def _freestanding_transition_impl(settings, attr):
-    # User flags meant for host code (sanitizers, fuzzing) must not reach the kernel.
+def _freestanding_transition_impl(
+        settings,  # @unused
+        attr):  # @unused
+    # User flags meant for host code (sanitizers, fuzzing) must not reach the kernel. Debug
+    # information stays in the ELF at every compilation mode, for gdb.
     return {
         "//command_line_option:platforms": "//platforms:freestanding",
         "//command_line_option:copt": [],
         "//command_line_option:conlyopt": [],
         "//command_line_option:linkopt": [],
+        "//command_line_option:strip": "never",
     }
 
 freestanding_transition = transition(
@@ -21,6 +25,7 @@ freestanding_transition = transition(
         "//command_line_option:copt",
         "//command_line_option:conlyopt",
         "//command_line_option:linkopt",
+        "//command_line_option:strip",
     ],
 )
 

@@ -12,7 +12,7 @@ if [ ! -x {nasm} ]; then
   echo "nasm_object: {nasm} not found: run tools/setup.sh" >&2
   exit 1
 fi
-exec {nasm} -f elf64 -Werror -o "$1" "$2"
+exec {nasm} -f elf64 -g -F dwarf -Werror -o "$1" "$2"
 """.format(nasm = NASM),
         arguments = [output.path, ctx.file.src.path],
         mnemonic = "Nasm",

@@ -28,7 +28,7 @@ def _runner_arguments(ctx):
     if ctx.attr.firmware == "uefi":
         arguments += ["--ovmf-code", OVMF_CODE, "--ovmf-vars", OVMF_VARS]
     for flag in ctx.attr.qemu_flags:
-        arguments += ["--qemu-flag=" + flag]
+        arguments.append("--qemu-flag=" + flag)
     return arguments
 
 def _write_launcher(ctx, arguments):
