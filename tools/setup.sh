@@ -10,6 +10,7 @@ PACKAGES=(
   libclang-rt-19-dev         # sanitizers and libFuzzer runtimes (--config=asan/ubsan/fuzz)
   clang-format-19            # C formatting check
   clang-tidy-19              # static analysis of the C sources
+  clangd-19                  # editor support over compile_commands.json
   nasm                       # kernel boot code
   grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools   # bootable ISO (BIOS and UEFI)
   qemu-system-x86 ovmf       # boot tests, legacy BIOS and UEFI
