@@ -1,4 +1,8 @@
-"""nasm_object: assembles one NASM source into an ELF64 object for a cc_binary's srcs."""
+"""nasm_object: assembles one NASM source into an ELF64 object for a cc_binary's srcs.
+
+No debug information: NASM 2.16 writes the absolute path of the source's directory into its DWARF
+and has no option to remap it, which would make the kernel differ from checkout to checkout.
+"""
 
 NASM = "/usr/bin/nasm"
 
@@ -12,7 +16,7 @@ if [ ! -x {nasm} ]; then
   echo "nasm_object: {nasm} not found: run tools/setup.sh" >&2
   exit 1
 fi
-exec {nasm} -f elf64 -g -F dwarf -Werror -o "$1" "$2"
+exec {nasm} -f elf64 -Werror -o "$1" "$2"
 """.format(nasm = NASM),
         arguments = [output.path, ctx.file.src.path],
         mnemonic = "Nasm",
