@@ -122,6 +122,8 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     h->end = ((base + size) & ~(uintptr_t)(GRANULE - 1)) - HDR;
     h->quick_enabled = config->strategy == ALLOC_STRATEGY_TLSF && QUICK_BINS > 0 &&
                        (config->flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0;
+    h->fast_alloc = h->quick_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0;
+    h->fast_free = h->quick_enabled && (config->flags & ALLOC_FLAG_POISON_ON_FREE) == 0;
 
     block_t *first = blk_at(h->first);
     size_t fs = h->end - h->first;
@@ -270,8 +272,21 @@ void *alloc_allocate(alloc_heap *h, size_t size, size_t align) {
     return allocate(h, size, align);
 }
 
-void *alloc_malloc(alloc_heap *h, size_t size) {
+/* The general case of alloc_malloc, kept out of line so that the fast path calls nothing. */
+static __attribute__((noinline)) void *malloc_slow(alloc_heap *h, size_t size) {
     return h == NULL ? NULL : allocate(h, size, GRANULE);
+}
+
+void *alloc_malloc(alloc_heap *h, size_t size) {
+    /* Fast path: a quick-list hit. It makes no call, so it needs no stack frame. */
+    if (h != NULL && h->fast_alloc && size <= ALLOC_QUICK_MAX_SIZE) {
+        block_t *b = quick_pop_silent(h, block_size_for(size));
+        if (b != NULL) {
+            account_alloc(h, b);
+            return blk_payload(b);
+        }
+    }
+    return malloc_slow(h, size);
 }
 
 void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
@@ -284,9 +299,8 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
     return p;
 }
 
-enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
-    if (ptr == NULL)
-        return ALLOC_OK;
+/* The general case of alloc_free, kept out of line so that the fast path calls nothing. */
+static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void *ptr) {
     if (h == NULL)
         return ALLOC_ERR_NULL_REGION;
     block_t *b = validate_fast(h, ptr);
@@ -298,23 +312,42 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
         }
     }
     size_t usable = blk_size(b) - HDR;
-    if (is_tlsf(h) ? !quick_push(h, b) && !alloc_tlsf_release(h, b) : !alloc_ff_release(h, b))
+    if (is_tlsf(h) ? !quick_push(h, b, poison_free(h)) && !alloc_tlsf_release(h, b)
+                   : !alloc_ff_release(h, b))
         return ALLOC_ERR_CORRUPTED_FREE_LIST; /* the strategy reported it */
     h->in_use -= usable;
     h->live--;
     return ALLOC_OK;
 }
 
-void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
+enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
+    if (ptr == NULL)
+        return ALLOC_OK;
+    /* Fast path: a sound block that goes on a quick list that has room; calls nothing. */
+    if (h != NULL && h->fast_free) {
+        block_t *b = validate_fast(h, ptr);
+        if (b != NULL && quick_push(h, b, false)) {
+            h->in_use -= blk_size(b) - HDR;
+            h->live--;
+            return ALLOC_OK;
+        }
+    }
+    return free_slow(h, ptr);
+}
+
+/* The general case of alloc_realloc, kept out of line so that the fast path calls nothing. */
+static __attribute__((noinline)) void *realloc_slow(alloc_heap *h, void *ptr, size_t size) {
     if (ptr == NULL)
         return alloc_malloc(h, size);
     if (h == NULL)
         return NULL;
-    block_t *b;
-    enum alloc_error e = validate_used(h, ptr, &b);
-    if (e != ALLOC_OK) {
-        report(h, e, ptr);
-        return NULL;
+    block_t *b = validate_fast(h, ptr);
+    if (b == NULL) {
+        enum alloc_error e = validate_used(h, ptr, &b);
+        if (e != ALLOC_OK) {
+            report(h, e, ptr);
+            return NULL;
+        }
     }
     if (size > ALLOC_MAX_REQUEST)
         return NULL;
@@ -337,14 +370,33 @@ void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
     return q;
 }
 
+void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
+    /* Fast path: TLSF growth into the free successor without changing its list. */
+    if (ptr != NULL && h != NULL && is_tlsf(h) && size <= ALLOC_MAX_REQUEST) {
+        block_t *b = validate_fast(h, ptr);
+        if (b != NULL) {
+            size_t cur = blk_size(b), need = block_size_for(size);
+            if (need > cur && tlsf_grow_fast(h, b, cur, need)) {
+                h->in_use += need - cur;
+                if (h->in_use > h->peak)
+                    h->peak = h->in_use;
+                return ptr;
+            }
+        }
+    }
+    return realloc_slow(h, ptr, size);
+}
+
 size_t alloc_usable_size(alloc_heap *h, const void *ptr) {
     if (ptr == NULL || h == NULL)
         return 0;
-    block_t *b;
-    enum alloc_error e = validate_used(h, ptr, &b);
-    if (e != ALLOC_OK) {
-        report(h, e, ptr);
-        return 0;
+    block_t *b = validate_fast(h, ptr);
+    if (b == NULL) {
+        enum alloc_error e = validate_used(h, ptr, &b);
+        if (e != ALLOC_OK) {
+            report(h, e, ptr);
+            return 0;
+        }
     }
     return blk_size(b) - HDR;
 }

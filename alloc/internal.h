@@ -64,6 +64,9 @@ _Static_assert(ALLOC_QUICK_MAX_SIZE % 16 == 0, "alloc: ALLOC_QUICK_MAX_SIZE % 16
 
 #define QUICK_BINS (ALLOC_QUICK_MAX_SIZE / 16)
 
+/* For the few helpers of the call-free fast paths, which compilers may otherwise not inline. */
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
 typedef struct block {
     uint64_t prev;
     uint64_t size;
@@ -107,6 +110,8 @@ struct alloc_heap {
     size_t free_blocks;  /* number of FREE blocks */
     size_t quick_blocks; /* number of QUICK blocks */
     bool quick_enabled;
+    bool fast_alloc; /* quick lists on and no poison on alloc: alloc_malloc's leaf fast path */
+    bool fast_free;  /* quick lists on and no poison on free: alloc_free's leaf fast path */
     union {
         struct tlsf_state tlsf;
         struct ff_state ff;
@@ -194,6 +199,107 @@ static inline void blk_erase(const alloc_heap *h, block_t *b, size_t len) {
         __builtin_memset(b, 0, HDR);
 }
 
+/* ---- TLSF list helpers (tlsf.c, and the realloc fast path in heap.c) ---- */
+
+static inline unsigned msb64(size_t x) {
+    return 63u - (unsigned)__builtin_clzll(x);
+}
+
+/* The list a free block of `size` bytes belongs to. */
+static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl) {
+    if (size < ((size_t)1 << FL_SHIFT)) {
+        *fl = 0;
+        *sl = (unsigned)(size >> 4);
+    } else {
+        unsigned m = msb64(size);
+        *sl = (unsigned)(size >> (m - SL_LOG2)) ^ SL_COUNT;
+        *fl = m - FL_SHIFT + 1;
+    }
+}
+
+static inline bool in_heap(const alloc_heap *h, const block_t *b) {
+    uintptr_t a = (uintptr_t)b;
+    return a >= h->first && a < h->end && (a & (GRANULE - 1)) == 0;
+}
+
+/* A list node is plausible: inside the heap with a FREE header of this heap. */
+static inline bool free_node_ok(const alloc_heap *h, const block_t *b) {
+    return in_heap(h, b) && tag_ok(h, b->size) && blk_state(b) == ST_FREE;
+}
+
+/* b (a FREE block) can be unlinked safely: its neighbours in the list point back at it. */
+static ALWAYS_INLINE bool links_ok(const alloc_heap *h, const block_t *b, unsigned fl,
+                                   unsigned sl) {
+    const struct free_links *l = blk_links(b);
+    if (l->prev != NULL) {
+        if (!free_node_ok(h, l->prev) || blk_links(l->prev)->next != b)
+            return false;
+    } else if (h->u.tlsf.heads[fl][sl] != b) {
+        return false;
+    }
+    if (l->next != NULL && (!free_node_ok(h, l->next) || blk_links(l->next)->prev != b))
+        return false;
+    return true;
+}
+
+/*
+ * Moves the list node of FREE block `from` (in list fl, sl) to `to`, which takes its place in
+ * the same list: the cheap way to file a block that shrank or grew without changing class.
+ */
+static inline void replace_free(alloc_heap *h, block_t *from, block_t *to, unsigned fl,
+                                unsigned sl) {
+    struct free_links *lf = blk_links(from);
+    block_t *next = lf->next, *prev = lf->prev;
+    struct free_links *lt = blk_links(to);
+    lt->next = next;
+    lt->prev = prev;
+    if (next != NULL)
+        blk_links(next)->prev = to;
+    if (prev != NULL)
+        blk_links(prev)->next = to;
+    else
+        h->u.tlsf.heads[fl][sl] = to;
+}
+
+/* True when free blocks of sizes a >= b (both >= MIN_BLOCK) belong to the same list. */
+static inline bool same_list(size_t a, size_t b) {
+    unsigned shift = a < ((size_t)1 << FL_SHIFT) ? 4u : msb64(a) - SL_LOG2;
+    return ((a ^ b) >> shift) == 0;
+}
+
+/*
+ * The fast path of growing a TLSF block in place, for alloc_realloc: b (USED, cur bytes) grows
+ * to `size` bytes into its FREE successor, whose remainder (at least MIN_BLOCK) stays on the
+ * same list in the successor's place. Calls nothing. Returns false, changing nothing, for any
+ * other case (which the general path then handles, and reports if it is corruption).
+ */
+static ALWAYS_INLINE bool tlsf_grow_fast(alloc_heap *h, block_t *b, size_t cur, size_t size) {
+    block_t *next = blk_at((uintptr_t)b + cur);
+    uint64_t nw = next->size;
+    size_t ns = (size_t)(nw & SIZE_MASK);
+    if ((nw & STATE_MASK) != ST_FREE || cur + ns < size + MIN_BLOCK || poison_free(h))
+        return false;
+    size_t rest = cur + ns - size;
+    unsigned fl, sl;
+    mapping_insert(ns, &fl, &sl);
+    /* next lies inside the heap (b's size was validated): its tag is the remaining check. */
+    if (fl >= FL_COUNT || !same_list(ns, rest) || !tag_ok(h, nw) ||
+        (ALLOC_CHECK_LINKS && !links_ok(h, next, fl, sl)))
+        return false;
+    const uint64_t tag = h->tag;
+    block_t *tail = blk_at((uintptr_t)b + size);
+    block_t *after = blk_at((uintptr_t)next + ns);
+    uint64_t b_word = b->size;
+    replace_free(h, next, tail, fl, sl); /* reads next's links before tail's header lands */
+    next->prev = 0;                      /* next's header is now b's payload: erase it */
+    next->size = 0;
+    tail->prev = tag | (uint64_t)size;
+    tail->size = tag | (uint64_t)rest | ST_FREE;
+    after->prev = tag | (uint64_t)rest;
+    b->size = tag | (uint64_t)size | (b_word & PREV_FREE) | ST_USED;
+    return true;
+}
+
 /* ---- strategy operations (structure only; stats of live blocks are kept by heap.c) ---- */
 
 /* Initialises the strategy's lists and inserts the first free block. */
@@ -268,10 +374,34 @@ static inline block_t *quick_pop(alloc_heap *h, size_t size) {
 }
 
 /*
- * Pushes a USED block on the quick list of its size (poisoning its payload if asked). Returns
- * false, changing nothing, if the heap has no quick lists or that list is full.
+ * quick_pop without reporting (so it calls nothing): NULL also for a corrupted list head,
+ * which the caller's slow path then finds again and reports.
  */
-static inline bool quick_push(alloc_heap *h, block_t *b) {
+static inline block_t *quick_pop_silent(alloc_heap *h, size_t size) {
+#if QUICK_BINS > 0
+    struct tlsf_state *t = &h->u.tlsf;
+    unsigned i = (unsigned)(size >> 4) - 2;
+    block_t *b = t->quick[i];
+    if (b == NULL || !quick_node_ok(h, b, size))
+        return NULL;
+    t->quick[i] = blk_links(b)->next;
+    t->quick_count[i]--;
+    h->quick_blocks--;
+    blk_set_state(b, ST_USED);
+    return b;
+#else
+    (void)h;
+    (void)size;
+    return NULL;
+#endif
+}
+
+/*
+ * Pushes a USED block on the quick list of its size, poisoning its payload first if `poison`
+ * (pass poison_free(h); a constant false lets the fast path call nothing). Returns false,
+ * changing nothing, if the heap has no quick lists or that list is full.
+ */
+static inline bool quick_push(alloc_heap *h, block_t *b, bool poison) {
 #if QUICK_BINS > 0
     size_t s = blk_size(b);
     if (!h->quick_enabled || s > QUICK_BINS * 16 + HDR)
@@ -280,7 +410,7 @@ static inline bool quick_push(alloc_heap *h, block_t *b) {
     unsigned i = (unsigned)(s >> 4) - 2;
     if (t->quick_count[i] >= ALLOC_QUICK_BIN_LIMIT)
         return false;
-    if (poison_free(h))
+    if (poison)
         __builtin_memset(blk_payload(b), ALLOC_POISON_FREE_BYTE, s - HDR);
     blk_links(b)->next = t->quick[i];
     t->quick[i] = b;
@@ -291,6 +421,7 @@ static inline bool quick_push(alloc_heap *h, block_t *b) {
 #else
     (void)h;
     (void)b;
+    (void)poison;
     return false;
 #endif
 }

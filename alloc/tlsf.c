@@ -25,51 +25,11 @@ static void report(alloc_heap *h, enum alloc_error e, const void *ptr) {
         h->hook(h->hook_ctx, e, ptr);
 }
 
-static inline unsigned msb64(size_t x) {
-    return 63u - (unsigned)__builtin_clzll(x);
-}
-
-/* The list a free block of `size` bytes belongs to. */
-static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl) {
-    if (size < ((size_t)1 << FL_SHIFT)) {
-        *fl = 0;
-        *sl = (unsigned)(size >> 4);
-    } else {
-        unsigned m = msb64(size);
-        *sl = (unsigned)(size >> (m - SL_LOG2)) ^ SL_COUNT;
-        *fl = m - FL_SHIFT + 1;
-    }
-}
-
 /* The first list all of whose blocks hold `size` bytes. */
 static inline void mapping_search(size_t size, unsigned *fl, unsigned *sl) {
     if (size >= ((size_t)1 << FL_SHIFT))
         size += ((size_t)1 << (msb64(size) - SL_LOG2)) - 1;
     mapping_insert(size, fl, sl);
-}
-
-static inline bool in_heap(const alloc_heap *h, const block_t *b) {
-    uintptr_t a = (uintptr_t)b;
-    return a >= h->first && a < h->end && (a & (GRANULE - 1)) == 0;
-}
-
-/* A list node is plausible: inside the heap with a FREE header of this heap. */
-static inline bool free_node_ok(const alloc_heap *h, const block_t *b) {
-    return in_heap(h, b) && tag_ok(h, b->size) && blk_state(b) == ST_FREE;
-}
-
-/* b (a FREE block) can be unlinked safely: its neighbours in the list point back at it. */
-static bool links_ok(const alloc_heap *h, const block_t *b, unsigned fl, unsigned sl) {
-    const struct free_links *l = blk_links(b);
-    if (l->prev != NULL) {
-        if (!free_node_ok(h, l->prev) || blk_links(l->prev)->next != b)
-            return false;
-    } else if (h->u.tlsf.heads[fl][sl] != b) {
-        return false;
-    }
-    if (l->next != NULL && (!free_node_ok(h, l->next) || blk_links(l->next)->prev != b))
-        return false;
-    return true;
 }
 
 static void insert_free(alloc_heap *h, block_t *b) {
@@ -106,20 +66,17 @@ static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
     h->free_blocks--;
 }
 
-/* Checks that a FREE neighbour can be unlinked; reports and returns false if not. */
-static bool check_unlink(alloc_heap *h, const block_t *b) {
-    unsigned fl, sl;
-    mapping_insert(blk_size(b), &fl, &sl);
-    if (fl < FL_COUNT && links_ok(h, b, fl, sl))
+/*
+ * Checks that the FREE neighbour b can be unlinked (with ALLOC_CHECK_LINKS, that its list
+ * neighbours point back at it) and returns its list in *fl, *sl; reports and returns false if
+ * not.
+ */
+static inline bool check_unlink(alloc_heap *h, const block_t *b, unsigned *fl, unsigned *sl) {
+    mapping_insert(blk_size(b), fl, sl);
+    if (*fl < FL_COUNT && (!ALLOC_CHECK_LINKS || links_ok(h, b, *fl, *sl)))
         return true;
     report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
     return false;
-}
-
-static void unlink_block(alloc_heap *h, block_t *b) {
-    unsigned fl, sl;
-    mapping_insert(blk_size(b), &fl, &sl);
-    remove_free(h, b, fl, sl);
 }
 
 void alloc_tlsf_init(alloc_heap *h, block_t *first) {
@@ -139,15 +96,16 @@ static inline size_t align_gap(const block_t *b, size_t align) {
 }
 
 /*
- * Takes a free block that holds `size` bytes at alignment `align` off its list. Good fit: the
- * head of the first non-empty list at or above the request rounded up to its list's upper bound,
- * found with two bit scans, fits whatever its address. If there is none, the first
- * TLSF_FALLBACK_SCAN blocks of the request's own list are tried as well, so a request for
- * exactly the largest free block succeeds. Returns NULL if neither finds a block (or, after
- * reporting, if a list is corrupted).
+ * Finds a free block that holds `size` bytes at alignment `align` and returns it with its list
+ * in *fl_out, *sl_out, still on that list. Good fit: the head of the first non-empty list at or
+ * above the request rounded up to its list's upper bound, found with two bit scans, fits
+ * whatever its address. If there is none, the first TLSF_FALLBACK_SCAN blocks of the request's
+ * own list are tried as well, so a request for exactly the largest free block succeeds.
+ * Returns NULL if neither finds a block (or, after reporting, if a list is corrupted).
  */
 #define TLSF_FALLBACK_SCAN 16
-static block_t *locate_free(alloc_heap *h, size_t size, size_t align) {
+static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *fl_out,
+                            unsigned *sl_out) {
     struct tlsf_state *t = &h->u.tlsf;
     size_t search = align <= GRANULE ? size : size + align + MIN_BLOCK;
     unsigned fl, sl;
@@ -182,49 +140,63 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align) {
         if (b == NULL || n == TLSF_FALLBACK_SCAN)
             return NULL;
     }
-    if (!free_node_ok(h, b) || !links_ok(h, b, fl, sl)) {
+    if (!free_node_ok(h, b) || (ALLOC_CHECK_LINKS && !links_ok(h, b, fl, sl))) {
         report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
         return NULL;
     }
-    remove_free(h, b, fl, sl);
+    *fl_out = fl;
+    *sl_out = sl;
     return b;
 }
 
 /*
- * b is a block taken off the free lists (its successor has PREV_FREE set). Makes it a USED
- * block of `size` bytes, returning the tail to the free lists if it can hold a block.
+ * b is a FREE block on list (fl, sl) with at least `size` bytes. Makes it a USED block of `size`
+ * bytes; the tail, if it can hold a block, stays free: in b's place on the same list when it
+ * maps to the same list (the common case of carving from a large block), else re-filed.
  */
-static void take(alloc_heap *h, block_t *b, size_t size) {
+static void take(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, size_t size) {
     size_t bs = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + bs);
     if (bs - size >= MIN_BLOCK) {
         block_t *r = blk_at((uintptr_t)b + size);
+        unsigned rfl, rsl;
+        mapping_insert(bs - size, &rfl, &rsl);
         blk_set(h, r, size, bs - size, ST_FREE, false);
         blk_set_prev_size(h, next, bs - size);
-        insert_free(h, r);
+        if (rfl == fl && rsl == sl) {
+            replace_free(h, b, r, fl, sl);
+        } else {
+            remove_free(h, b, fl, sl);
+            insert_free(h, r);
+        }
         blk_set_size_state(h, b, size, ST_USED);
     } else {
+        remove_free(h, b, fl, sl);
         blk_set_prev_free(next, false);
         blk_set_state(b, ST_USED);
     }
 }
 
 block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align) {
-    block_t *b = locate_free(h, size, align);
+    unsigned fl, sl;
+    block_t *b = locate_free(h, size, align, &fl, &sl);
     if (b == NULL)
         return NULL;
     size_t gap = align <= GRANULE ? 0 : align_gap(b, align);
     if (gap != 0) {
         /* The leading fragment stays free; the aligned block starts after it. */
+        remove_free(h, b, fl, sl);
         size_t bs = blk_size(b);
         block_t *u = blk_at((uintptr_t)b + gap);
         blk_set(h, u, gap, bs - gap, ST_FREE, true);
         blk_set_prev_size(h, blk_at((uintptr_t)u + bs - gap), bs - gap);
         blk_set_size_state(h, b, gap, ST_FREE);
         insert_free(h, b);
+        insert_free(h, u);
+        mapping_insert(bs - gap, &fl, &sl);
         b = u;
     }
-    take(h, b, size);
+    take(h, b, fl, sl, size);
     return b;
 }
 
@@ -234,34 +206,66 @@ static inline void poison_payload(const alloc_heap *h, block_t *b) {
         __builtin_memset(blk_payload(b), ALLOC_POISON_FREE_BYTE, blk_size(b) - HDR);
 }
 
-/* Coalesces a USED (or QUICK) block with its FREE neighbours and files it in the TLSF lists. */
+/*
+ * Coalesces a USED (or QUICK) block with its FREE neighbours and files it in the TLSF lists.
+ * When only the successor merges and the sum stays in its list, the merged block simply takes
+ * the successor's place; when only the predecessor merges and stays in its list, no list
+ * changes at all.
+ */
 static bool release_coalesce(alloc_heap *h, block_t *b) {
     size_t s = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + s);
     bool merge_next = blk_state(next) == ST_FREE;
     bool merge_prev = blk_prev_free(b);
-    if (merge_next && !check_unlink(h, next))
+    unsigned nfl = 0, nsl = 0, pfl = 0, psl = 0, fl, sl;
+    if (merge_next && !check_unlink(h, next, &nfl, &nsl))
         return false;
-    if (merge_prev && !check_unlink(h, blk_prev(b)))
+    if (merge_prev && !check_unlink(h, blk_prev(b), &pfl, &psl))
         return false;
     poison_payload(h, b);
+    if (merge_next && !merge_prev) {
+        size_t ns = blk_size(next);
+        block_t *after = blk_at((uintptr_t)next + ns);
+        s += ns;
+        mapping_insert(s, &fl, &sl);
+        if (fl == nfl && sl == nsl) {
+            replace_free(h, next, b, fl, sl);
+            blk_erase(h, next, HDR + sizeof(struct free_links));
+            blk_set_size_state(h, b, s, ST_FREE);
+        } else {
+            remove_free(h, next, nfl, nsl);
+            blk_erase(h, next, HDR + sizeof(struct free_links));
+            blk_set_size_state(h, b, s, ST_FREE);
+            insert_free(h, b);
+        }
+        blk_set_prev_size(h, after, s);
+        return true;
+    }
     if (merge_next) {
-        unlink_block(h, next);
+        remove_free(h, next, nfl, nsl);
         s += blk_size(next);
         blk_erase(h, next, HDR + sizeof(struct free_links));
         next = blk_at((uintptr_t)b + s);
     }
     if (merge_prev) {
         block_t *p = blk_prev(b);
-        unlink_block(h, p);
         s += blk_size(p);
         blk_erase(h, b, HDR);
         b = p;
+        mapping_insert(s, &fl, &sl);
+        if (fl != pfl || sl != psl) {
+            remove_free(h, p, pfl, psl);
+            blk_set_size_state(h, b, s, ST_FREE);
+            insert_free(h, b);
+        } else {
+            blk_set_size_state(h, b, s, ST_FREE);
+        }
+    } else {
+        blk_set_size_state(h, b, s, ST_FREE);
+        insert_free(h, b);
     }
-    blk_set_size_state(h, b, s, ST_FREE);
     blk_set_prev_size(h, next, s);
     blk_set_prev_free(next, true);
-    insert_free(h, b);
     return true;
 }
 
@@ -302,10 +306,11 @@ bool alloc_tlsf_flush_quick(alloc_heap *h) {
 int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
     size_t cur = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + cur);
+    unsigned nfl, nsl;
     if (size <= cur) {
         if (cur - size < MIN_BLOCK)
             return 1;
-        if (blk_state(next) == ST_FREE && !check_unlink(h, next))
+        if (blk_state(next) == ST_FREE && !check_unlink(h, next, &nfl, &nsl))
             return -1;
         /* Cut the tail off as a USED block and release it: it merges with a free successor. */
         block_t *tail = blk_at((uintptr_t)b + size);
@@ -314,25 +319,50 @@ int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
         blk_set_size_state(h, b, size, ST_USED);
         return release_coalesce(h, tail) ? 1 : -1;
     }
-    if (blk_state(next) != ST_FREE || cur + blk_size(next) < size)
+    uint64_t nw = next->size;
+    size_t ns = (size_t)(nw & SIZE_MASK);
+    if ((nw & STATE_MASK) != ST_FREE || cur + ns < size)
         return 0;
-    if (!check_unlink(h, next))
+    if (!check_unlink(h, next, &nfl, &nsl))
         return -1;
-    size_t total = cur + blk_size(next);
-    unlink_block(h, next);
-    blk_erase(h, next, HDR + sizeof(struct free_links));
+    /* Block stores may alias *h as far as the compiler knows: read what is needed once. */
+    const uint64_t tag = h->tag;
+    size_t total = cur + ns;
     block_t *after = blk_at((uintptr_t)b + total);
-    if (total - size >= MIN_BLOCK) {
-        block_t *tail = blk_at((uintptr_t)b + size);
-        blk_set(h, tail, size, total - size, ST_FREE, false);
-        blk_set_prev_size(h, after, total - size);
-        insert_free(h, tail);
-        blk_set_size_state(h, b, size, ST_USED);
-    } else {
-        blk_set_prev_size(h, after, total);
-        blk_set_prev_free(after, false);
-        blk_set_size_state(h, b, total, ST_USED);
+    uint64_t b_word = b->size;
+    if (total - size < MIN_BLOCK) {
+        remove_free(h, next, nfl, nsl);
+        blk_erase(h, next, HDR + sizeof(struct free_links));
+        after->prev = tag | (uint64_t)total;
+        after->size &= ~PREV_FREE;
+        b->size = tag | (uint64_t)total | (b_word & PREV_FREE) | ST_USED;
+        return 1;
     }
+    /*
+     * Grow into the successor; what is left of it stays free. Usually (a large free block
+     * shrinking a little) it stays on the same list and simply takes the successor's place.
+     * next's links are read before tail's header (tail >= next + 16) may overwrite them.
+     */
+    block_t *tail = blk_at((uintptr_t)b + size);
+    size_t rest = total - size;
+    uint64_t junk = poison_free(h) ? 0x0101010101010101ull * ALLOC_POISON_FREE_BYTE : 0;
+    if (same_list(ns, rest)) {
+        replace_free(h, next, tail, nfl, nsl);
+        /* next's header is now inside b's payload: make it unrecognisable. */
+        next->prev = junk;
+        next->size = junk;
+        tail->prev = tag | (uint64_t)size;
+        tail->size = tag | (uint64_t)rest | ST_FREE;
+    } else {
+        remove_free(h, next, nfl, nsl);
+        next->prev = junk;
+        next->size = junk;
+        tail->prev = tag | (uint64_t)size;
+        tail->size = tag | (uint64_t)rest | ST_FREE;
+        insert_free(h, tail);
+    }
+    after->prev = tag | (uint64_t)rest;
+    b->size = tag | (uint64_t)size | (b_word & PREV_FREE) | ST_USED;
     return 1;
 }
 

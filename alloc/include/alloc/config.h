@@ -78,4 +78,14 @@
 #define ALLOC_QUICK_BIN_LIMIT 16
 #endif
 
+/*
+ * ALLOC_CHECK_LINKS: 1 to check, before unlinking a free block from a TLSF list, that its list
+ * neighbours point back at it ("safe unlinking"), reporting ALLOC_ERR_CORRUPTED_FREE_LIST
+ * instead of writing through a corrupted link. It costs loads of two more blocks' memory on
+ * coalescing paths. alloc_heap_check() verifies every link either way.
+ */
+#ifndef ALLOC_CHECK_LINKS
+#define ALLOC_CHECK_LINKS 1
+#endif
+
 #endif /* ALLOC_CONFIG_H */

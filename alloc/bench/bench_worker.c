@@ -1,0 +1,469 @@
+/*
+ * alloc/bench/bench_worker.c - runs one benchmark workload on one allocator and prints one
+ * "result ..." line for the driver (bench.c) to collect.
+ *
+ * The same source is built once per allocator family, so every call is a direct call:
+ *   BENCH_OURS      this library (argv[1] "default", "first_fit" or "tlsf_no_quick") over a
+ *                   1 GiB mmap'd region
+ *   BENCH_GLIBC     glibc malloc
+ *   BENCH_JEMALLOC  jemalloc, linked with -ljemalloc so that it replaces malloc process-wide
+ *   BENCH_MIMALLOC  mimalloc, linked with -lmimalloc so that it replaces malloc process-wide
+ * Each foreign allocator therefore lives in its own process, and the worker proves at start
+ * that malloc really is the allocator it claims (jemalloc's sallocx, mimalloc's
+ * mi_is_in_heap_region on a malloc'd pointer).
+ *
+ * Usage: bench_worker_<family> <allocator> <workload> [scale]
+ * Workloads (all driven by a fixed seed, identical for every allocator):
+ *   pairs     alloc/free pairs of 64 bytes
+ *   random    10,000 live blocks of 16 B..4 KiB (log-uniform), each step frees a random one and
+ *             allocates a new one
+ *   realloc   a vector grown from 16 B to 1 MiB by doubling realloc, then freed; repeated
+ *   churn     5,000 long-lived blocks; each round allocates 16 short-lived blocks, replaces one
+ *             long-lived block, frees the 16 in shuffled order
+ *   live100   population scaling: a hot set of 100 blocks (16..512 B) with random replacement
+ *   live10k   the same hot set on a heap that also holds 9,900 long-lived blocks separated by
+ *             9,900 free fragments: 10,000 live blocks, same working set
+ *   ws100     working-set scaling: random replacement among all of 100 live blocks (16..512 B)
+ *   ws10k     ... among all of 10,000 live blocks (the touched memory grows 100x too, so
+ *             cache misses grow with it for every allocator)
+ * Two passes: the median comes from timing batches of operations (so the clock's cost is
+ * spread over the batch); the slowest single operation from a second pass that times every
+ * operation on its own. For our allocators the second pass also records the peak footprint
+ * (highest byte ever handed out, from the region's start) and, at the end of the workload with
+ * its long-lived blocks still live, the largest free block.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#if defined(BENCH_OURS)
+#include "alloc/heap.h"
+#elif defined(BENCH_JEMALLOC)
+#include <jemalloc/jemalloc.h>
+#elif defined(BENCH_MIMALLOC)
+#include <mimalloc.h>
+#elif defined(BENCH_GLIBC)
+#include <gnu/libc-version.h>
+#else
+#error "define one of BENCH_OURS, BENCH_GLIBC, BENCH_JEMALLOC, BENCH_MIMALLOC"
+#endif
+
+/* ---- the allocator under test ---- */
+
+#if defined(BENCH_OURS)
+#define REGION_SIZE ((size_t)1 << 30)
+static alloc_heap *heap;
+static unsigned char *region;
+static inline void *b_malloc(size_t n) {
+    return alloc_malloc(heap, n);
+}
+static inline void b_free(void *p) {
+    alloc_free(heap, p);
+}
+static inline void *b_realloc(void *p, size_t n) {
+    return alloc_realloc(heap, p, n);
+}
+#else
+static inline void *b_malloc(size_t n) {
+    return malloc(n);
+}
+static inline void b_free(void *p) {
+    free(p);
+}
+static inline void *b_realloc(void *p, size_t n) {
+    return realloc(p, n);
+}
+#endif
+
+static void die(const char *msg) {
+    fprintf(stderr, "bench_worker: %s\n", msg);
+    exit(1);
+}
+
+/* Sets up the allocator named on the command line; returns a description of it. */
+static const char *setup(const char *name) {
+    static char desc[128];
+#if defined(BENCH_OURS)
+    struct alloc_config cfg = {0};
+    if (strcmp(name, "default") == 0)
+        cfg.strategy = ALLOC_STRATEGY_TLSF;
+    else if (strcmp(name, "tlsf_no_quick") == 0)
+        cfg.flags = ALLOC_FLAG_NO_QUICK_CACHE;
+    else if (strcmp(name, "first_fit") == 0)
+        cfg.strategy = ALLOC_STRATEGY_FIRST_FIT;
+    else
+        die("unknown allocator (default, tlsf_no_quick, first_fit)");
+    region = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (region == MAP_FAILED || alloc_heap_init(&heap, region, REGION_SIZE, &cfg) != ALLOC_OK)
+        die("cannot set up the heap");
+    snprintf(desc, sizeof(desc), "alloc_%s", alloc_strategy_name(cfg.strategy));
+#elif defined(BENCH_JEMALLOC)
+    if (strcmp(name, "jemalloc") != 0)
+        die("this worker runs jemalloc");
+    const char *version = "?";
+    size_t len = sizeof(version);
+    mallctl("version", &version, &len, NULL, 0);
+    void *p = malloc(100);
+    size_t cls = sallocx(p, 0); /* crashes unless malloc is jemalloc's */
+    free(p);
+    if (cls < 100)
+        die("malloc is not jemalloc");
+    snprintf(desc, sizeof(desc), "jemalloc_%s", version);
+#elif defined(BENCH_MIMALLOC)
+    if (strcmp(name, "mimalloc") != 0)
+        die("this worker runs mimalloc");
+    void *p = malloc(100);
+    if (!mi_is_in_heap_region(p))
+        die("malloc is not mimalloc");
+    free(p);
+    snprintf(desc, sizeof(desc), "mimalloc_%d", mi_version());
+#else
+    if (strcmp(name, "glibc") != 0)
+        die("this worker runs glibc");
+    snprintf(desc, sizeof(desc), "glibc_%s", gnu_get_libc_version());
+#endif
+    return desc;
+}
+
+/* ---- measurement ---- */
+
+static inline uint64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/*
+ * One pass collects either batch times (ns per op of each batch of ops) or single-op times. In
+ * single-op mode T_BEGIN/T_END around each call time it alone; in batch mode they only count
+ * operations and close a batch every BATCH ops.
+ */
+#define BATCH 512
+static struct {
+    int per_op;
+    uint64_t t0;
+    unsigned in_batch;
+    double *samples;
+    size_t nsamples, cap;
+    uint64_t max_op;
+    uint64_t ops;
+    uintptr_t footprint; /* our heaps: highest byte handed out, from the region's start */
+} m;
+
+static void sample(double v) {
+    if (m.nsamples == m.cap) {
+        m.cap = m.cap ? m.cap * 2 : 1 << 16;
+        m.samples = realloc(m.samples, m.cap * sizeof(double));
+        if (m.samples == NULL)
+            die("out of memory for samples");
+    }
+    m.samples[m.nsamples++] = v;
+}
+
+static inline void op_begin(void) {
+    if (m.per_op)
+        m.t0 = now_ns();
+}
+
+static inline void op_end(void) {
+    m.ops++;
+    if (m.per_op) {
+        uint64_t d = now_ns() - m.t0;
+        if (d > m.max_op)
+            m.max_op = d;
+    } else if (++m.in_batch == BATCH) {
+        uint64_t t = now_ns();
+        sample((double)(t - m.t0) / BATCH);
+        m.in_batch = 0;
+        m.t0 = now_ns();
+    }
+}
+
+static void pass_begin(int per_op) {
+    m.per_op = per_op;
+    m.in_batch = 0;
+    m.ops = 0;
+    m.t0 = now_ns();
+}
+
+#if defined(BENCH_OURS)
+static inline void note(const void *p) {
+    if (m.per_op && p != NULL) {
+        uintptr_t top = (uintptr_t)p + alloc_usable_size(heap, p) - (uintptr_t)region;
+        if (top > m.footprint)
+            m.footprint = top;
+    }
+}
+#else
+static inline void note(const void *p) {
+    (void)p;
+}
+#endif
+
+/*
+ * Makes p escape, so the compiler cannot pair up and delete a malloc and its free (clang does
+ * that for the C library's functions when the memory is not otherwise used).
+ */
+static inline void *escape(void *p) {
+    __asm__ volatile("" : : "r"(p) : "memory");
+    return p;
+}
+
+/* Timed wrappers: each is one operation. */
+static inline void *t_malloc(size_t n) {
+    op_begin();
+    void *p = escape(b_malloc(n));
+    op_end();
+    if (p == NULL)
+        die("allocation failed");
+    note(p);
+    return p;
+}
+
+static inline void t_free(void *p) {
+    op_begin();
+    b_free(p);
+    op_end();
+}
+
+static inline void *t_realloc(void *p, size_t n) {
+    op_begin();
+    void *q = escape(b_realloc(p, n));
+    op_end();
+    if (q == NULL)
+        die("reallocation failed");
+    note(q);
+    return q;
+}
+
+/* ---- inputs ---- */
+
+static uint64_t rng_state;
+static inline uint64_t rnd(void) {
+    uint64_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return rng_state = x;
+}
+
+/* Log-uniform in [lo, hi]. */
+static size_t log_uniform(size_t lo, size_t hi) {
+    double u = (double)(rnd() >> 11) / 9007199254740992.0;
+    double v = exp(log((double)lo) + u * (log((double)hi + 1) - log((double)lo)));
+    size_t n = (size_t)v;
+    return n < lo ? lo : n > hi ? hi : n;
+}
+
+/* ---- workloads ---- */
+
+static void w_pairs(size_t steps) {
+    for (size_t i = 0; i < steps; i++) {
+        volatile unsigned char *p = t_malloc(64);
+        p[0] = (unsigned char)i;
+        t_free((void *)p);
+    }
+}
+
+/* Blocks a workload leaves live at its end, freed by teardown(). */
+static void **left;
+static size_t nleft;
+
+static void teardown(void) {
+    int per_op = m.per_op;
+    m.per_op = 2; /* not timed */
+    for (size_t i = 0; i < nleft; i++)
+        b_free(left[i]);
+    m.per_op = per_op;
+    free(left);
+    left = NULL;
+    nleft = 0;
+}
+
+/* Random replacement in a working set of `live` blocks of sizes lo..hi. */
+static void w_random(size_t live, size_t lo, size_t hi, size_t steps) {
+    unsigned char **set = calloc(live, sizeof(*set));
+    uint32_t *victim = malloc(steps * sizeof(*victim));
+    uint32_t *size = malloc((steps + live) * sizeof(*size));
+    if (set == NULL || victim == NULL || size == NULL)
+        die("out of memory for inputs");
+    for (size_t i = 0; i < steps; i++)
+        victim[i] = (uint32_t)(rnd() % live);
+    for (size_t i = 0; i < steps + live; i++)
+        size[i] = (uint32_t)log_uniform(lo, hi);
+    /* Filling the working set is not timed. */
+    int per_op = m.per_op;
+    m.per_op = 2;
+    for (size_t i = 0; i < live; i++) {
+        set[i] = escape(b_malloc(size[i]));
+        if (set[i] == NULL)
+            die("allocation failed");
+        set[i][0] = 1;
+        note(set[i]);
+    }
+    pass_begin(per_op);
+    for (size_t i = 0; i < steps; i++) {
+        uint32_t k = victim[i];
+        t_free(set[k]);
+        set[k] = t_malloc(size[live + i]);
+        set[k][0] = (unsigned char)i;
+    }
+    m.per_op = per_op;
+    left = (void **)set;
+    nleft = live;
+    free(victim);
+    free(size);
+}
+
+/*
+ * Heap population without a bigger working set: `passive` long-lived blocks (16..512 B) are
+ * allocated two at a time and one of each pair freed again, leaving as many free fragments
+ * between them; then the timed loop replaces random blocks of a hot set of 100.
+ */
+static void w_population(size_t passive, size_t steps) {
+    void **keep = calloc(passive + 1, sizeof(void *));
+    if (keep == NULL)
+        die("out of memory for inputs");
+    int per_op = m.per_op;
+    m.per_op = 2;
+    for (size_t i = 0; i < passive; i++) {
+        keep[i] = escape(b_malloc(log_uniform(16, 512)));
+        void *gap = escape(b_malloc(log_uniform(16, 512)));
+        if (keep[i] == NULL || gap == NULL)
+            die("allocation failed");
+        note(keep[i]);
+        b_free(gap);
+    }
+    m.per_op = per_op;
+    w_random(100, 16, 512, steps);
+    /* w_random left its 100 hot blocks in `left`; add the passive ones. */
+    void **all = realloc(left, (nleft + passive) * sizeof(void *));
+    if (all == NULL)
+        die("out of memory");
+    memcpy(all + nleft, keep, passive * sizeof(void *));
+    left = all;
+    nleft += passive;
+    free(keep);
+}
+
+static void w_realloc(size_t vectors) {
+    for (size_t v = 0; v < vectors; v++) {
+        unsigned char *p = t_malloc(16);
+        p[0] = 1;
+        for (size_t cap = 32; cap <= ((size_t)1 << 20); cap *= 2) {
+            p = t_realloc(p, cap);
+            p[cap - 1] = (unsigned char)cap; /* append at the new end */
+        }
+        t_free(p);
+    }
+}
+
+static void w_churn(size_t rounds) {
+    enum { LONG = 5000, SHORT = 16 };
+    void **long_lived = calloc(LONG, sizeof(void *));
+    void *tmp[SHORT];
+    if (long_lived == NULL)
+        die("out of memory for inputs");
+    for (size_t i = 0; i < LONG; i++) {
+        long_lived[i] = t_malloc(log_uniform(32, 512));
+        if (i % 4 == 0) /* a short-lived block in between, freed later: leaves holes */
+            tmp[i / 4 % SHORT] = t_malloc(log_uniform(16, 1024)), t_free(tmp[i / 4 % SHORT]);
+    }
+    for (size_t r = 0; r < rounds; r++) {
+        for (unsigned i = 0; i < SHORT; i++) {
+            tmp[i] = t_malloc(log_uniform(16, 2048));
+            ((unsigned char *)tmp[i])[0] = 1;
+        }
+        size_t k = rnd() % LONG;
+        t_free(long_lived[k]);
+        long_lived[k] = t_malloc(log_uniform(32, 512));
+        for (unsigned i = SHORT; i > 1; i--) { /* shuffle the order of the frees */
+            unsigned j = (unsigned)(rnd() % i);
+            void *t = tmp[i - 1];
+            tmp[i - 1] = tmp[j];
+            tmp[j] = t;
+        }
+        for (unsigned i = 0; i < SHORT; i++)
+            t_free(tmp[i]);
+    }
+    left = long_lived;
+    nleft = LONG;
+}
+
+/* Runs a workload at a given scale; the first-fit allocator gets fewer steps. */
+static void run(const char *workload, double scale) {
+    rng_state = 0x9e3779b97f4a7c15ull;
+    if (strcmp(workload, "pairs") == 0)
+        w_pairs((size_t)(1000000 * scale));
+    else if (strcmp(workload, "random") == 0)
+        w_random(10000, 16, 4096, (size_t)(1000000 * scale));
+    else if (strcmp(workload, "realloc") == 0)
+        w_realloc((size_t)(20000 * scale));
+    else if (strcmp(workload, "churn") == 0)
+        w_churn((size_t)(60000 * scale));
+    else if (strcmp(workload, "live100") == 0)
+        w_population(0, (size_t)(1000000 * scale));
+    else if (strcmp(workload, "live10k") == 0)
+        w_population(9900, (size_t)(1000000 * scale));
+    else if (strcmp(workload, "ws100") == 0)
+        w_random(100, 16, 512, (size_t)(1000000 * scale));
+    else if (strcmp(workload, "ws10k") == 0)
+        w_random(10000, 16, 512, (size_t)(1000000 * scale));
+    else
+        die("unknown workload");
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3)
+        die("usage: bench_worker <allocator> <workload> [scale]");
+    const char *impl = setup(argv[1]);
+    const char *workload = argv[2];
+    double scale = argc > 3 ? atof(argv[3]) : 1.0;
+    if (strcmp(argv[1], "first_fit") == 0)
+        scale *= strcmp(workload, "pairs") == 0 || strcmp(workload, "realloc") == 0 ? 0.1 : 0.01;
+
+    /* Pass 1: batches, for the median. The same allocator state carries into pass 2. */
+    pass_begin(0);
+    run(workload, scale);
+    uint64_t ops = m.ops;
+    if (m.nsamples == 0)
+        die("too few operations for one batch");
+    qsort(m.samples, m.nsamples, sizeof(double), cmp_double);
+    double median = m.samples[m.nsamples / 2];
+    teardown();
+
+    /* Pass 2: every operation timed alone, for the slowest one (and our footprint). */
+    pass_begin(1);
+    run(workload, scale * 0.25);
+
+    char extra[256] = "";
+#if defined(BENCH_OURS)
+    struct alloc_stats st;
+    alloc_heap_stats(heap, &st);
+    snprintf(extra, sizeof(extra),
+             " footprint=%zu peak_in_use=%zu largest_free=%zu bytes_free=%zu free_blocks=%zu",
+             (size_t)m.footprint, st.peak_in_use, st.largest_free, st.bytes_free, st.free_blocks);
+    if (alloc_heap_check(heap) != ALLOC_OK)
+        die("heap check failed after the workload");
+#endif
+    teardown();
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("result allocator=%s impl=%s workload=%s ops=%llu median_ns=%.2f max_ns=%llu "
+           "maxrss_kb=%ld%s\n",
+           argv[1], impl, workload, (unsigned long long)ops, median, (unsigned long long)m.max_op,
+           ru.ru_maxrss, extra);
+    return 0;
+}
