@@ -222,6 +222,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 }
             }
             break;
+        default: /* unreachable: op % 8 */
+            break;
         }
         verify_all(region_size);
     }

@@ -59,6 +59,7 @@ static const struct {
 struct result {
     double median_ns;
     unsigned long long max_ns, ops, footprint, peak_in_use, largest_free, bytes_free, free_blocks;
+    unsigned long long largest_hole, hole_bytes;
     long maxrss_kb;
     int ours;
     char impl[128];
@@ -161,6 +162,8 @@ static void run_one(size_t w, size_t a, int round, double scale) {
     r->largest_free = field_ull(line, "largest_free=");
     r->bytes_free = field_ull(line, "bytes_free=");
     r->free_blocks = field_ull(line, "free_blocks=");
+    r->largest_hole = field_ull(line, "largest_hole=");
+    r->hole_bytes = field_ull(line, "hole_bytes=");
     const char *impl = strstr(line, "impl=");
     if (impl != NULL)
         sscanf(impl + 5, "%127s", r->impl);
@@ -236,24 +239,28 @@ int main(int argc, char **argv) {
     printf("\n");
     for (size_t w = 0; w < NWORK; w++) {
         printf("\nworkload %s (%s)\n", workloads[w].name, workloads[w].what);
-        printf("  %-14s %12s %14s %13s %14s %14s %12s\n", "allocator", "median ns/op",
-               "slowest op ns", "ops per run", "peak footprint", "largest free", "max RSS KiB");
+        printf("  %-14s %12s %14s %13s %14s %14s %13s %12s\n", "allocator", "median ns/op",
+               "slowest op ns", "ops per run", "peak footprint", "largest free", "largest hole",
+               "max RSS KiB");
         for (size_t a = 0; a < NALLOC; a++) {
             const struct result *last = &results[w][a][rounds - 1];
-            char fp[32] = "-", lf[32] = "-";
+            char fp[32] = "-", lf[32] = "-", lh[32] = "-";
             if (last->ours) {
                 snprintf(fp, sizeof(fp), "%llu", last->footprint);
                 snprintf(lf, sizeof(lf), "%llu", last->largest_free);
+                snprintf(lh, sizeof(lh), "%llu", last->largest_hole);
             }
             long rss = 0;
             for (int r = 0; r < rounds; r++)
                 rss = results[w][a][r].maxrss_kb > rss ? results[w][a][r].maxrss_kb : rss;
-            printf("  %-14s %12.2f %14llu %13llu %14s %14s %12ld\n", allocators[a].name,
-                   median_of(w, a, rounds), max_of(w, a, rounds), last->ops, fp, lf, rss);
+            printf("  %-14s %12.2f %14llu %13llu %14s %14s %13s %12ld\n", allocators[a].name,
+                   median_of(w, a, rounds), max_of(w, a, rounds), last->ops, fp, lf, lh, rss);
         }
     }
-    printf("\npeak footprint: highest byte of the region ever handed out; largest free: the "
-           "largest free block at the end of the workload, its long-lived blocks still live.\n");
+    printf("\npeak footprint: highest byte of the 1 GiB region ever handed out (bytes from its "
+           "start). At the end of the workload, its long-lived blocks still live: largest free = "
+           "the largest free block (the untouched rest of the region); largest hole = the "
+           "largest free block below the topmost live block (fragmentation).\n");
 
     size_t def = index_of("default", 0), glibc = index_of("glibc", 0);
     size_t ff = index_of("first_fit", 0);

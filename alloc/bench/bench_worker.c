@@ -30,7 +30,9 @@
  * spread over the batch); the slowest single operation from a second pass that times every
  * operation on its own. For our allocators the second pass also records the peak footprint
  * (highest byte ever handed out, from the region's start) and, at the end of the workload with
- * its long-lived blocks still live, the largest free block.
+ * its long-lived blocks still live, the largest free block (always the untouched rest of the
+ * 1 GiB region) and the fragmentation below the topmost live block: the largest hole and the
+ * free bytes in holes there.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -108,7 +110,8 @@ static const char *setup(const char *name) {
     if (strcmp(name, "jemalloc") != 0)
         die("this worker runs jemalloc");
     const char *version = "?";
-    size_t len = sizeof(version);
+    /* mallctl("version") writes a const char *: its size is the pointer's. */
+    size_t len = sizeof(version); // NOLINT(bugprone-sizeof-expression)
     mallctl("version", &version, &len, NULL, 0);
     void *p = malloc(100);
     size_t cls = sallocx(p, 0); /* crashes unless malloc is jemalloc's */
@@ -159,10 +162,12 @@ static struct {
 
 static void sample(double v) {
     if (m.nsamples == m.cap) {
-        m.cap = m.cap ? m.cap * 2 : 1 << 16;
-        m.samples = realloc(m.samples, m.cap * sizeof(double));
-        if (m.samples == NULL)
+        size_t cap = m.cap ? m.cap * 2 : 1 << 16;
+        double *grown = realloc(m.samples, cap * sizeof(double));
+        if (grown == NULL)
             die("out of memory for samples");
+        m.samples = grown;
+        m.cap = cap;
     }
     m.samples[m.nsamples++] = v;
 }
@@ -194,6 +199,27 @@ static void pass_begin(int per_op) {
 }
 
 #if defined(BENCH_OURS)
+/* Fragmentation below the topmost live block: free space there is in holes between blocks. */
+struct holes {
+    size_t pending, pending_largest; /* free since the last live block */
+    size_t bytes, largest;           /* committed once a live block follows */
+};
+
+static void count_hole(void *ctx, void *payload, size_t size, enum alloc_block_state state) {
+    struct holes *h = ctx;
+    (void)payload;
+    if (state == ALLOC_BLOCK_USED) {
+        h->bytes += h->pending;
+        if (h->pending_largest > h->largest)
+            h->largest = h->pending_largest;
+        h->pending = h->pending_largest = 0;
+    } else {
+        h->pending += size;
+        if (size > h->pending_largest)
+            h->pending_largest = size;
+    }
+}
+
 static inline void note(const void *p) {
     if (m.per_op && p != NULL) {
         uintptr_t top = (uintptr_t)p + alloc_usable_size(heap, p) - (uintptr_t)region;
@@ -452,9 +478,13 @@ int main(int argc, char **argv) {
 #if defined(BENCH_OURS)
     struct alloc_stats st;
     alloc_heap_stats(heap, &st);
+    struct holes holes = {0};
+    alloc_heap_walk(heap, count_hole, &holes);
     snprintf(extra, sizeof(extra),
-             " footprint=%zu peak_in_use=%zu largest_free=%zu bytes_free=%zu free_blocks=%zu",
-             (size_t)m.footprint, st.peak_in_use, st.largest_free, st.bytes_free, st.free_blocks);
+             " footprint=%zu peak_in_use=%zu largest_free=%zu bytes_free=%zu free_blocks=%zu"
+             " largest_hole=%zu hole_bytes=%zu",
+             (size_t)m.footprint, st.peak_in_use, st.largest_free, st.bytes_free, st.free_blocks,
+             holes.largest, holes.bytes);
     if (alloc_heap_check(heap) != ALLOC_OK)
         die("heap check failed after the workload");
 #endif

@@ -22,7 +22,8 @@ static int exercise(enum alloc_strategy strategy) {
     void *aligned = alloc_allocate(heap, 100, 256);
     if (s == NULL || aligned == NULL || (unsigned long)aligned % 256 != 0)
         return 1;
-    strcpy(s, "hello from a consumer workspace");
+    static const char greeting[] = "hello from a consumer workspace";
+    memcpy(s, greeting, sizeof(greeting));
     s = alloc_realloc(heap, s, 4000);
     if (s == NULL || strcmp(s, "hello from a consumer workspace") != 0)
         return 1;
@@ -32,8 +33,8 @@ static int exercise(enum alloc_strategy strategy) {
         return 1;
     struct alloc_stats st;
     alloc_heap_stats(heap, &st);
-    printf("consumer: %s: %zu bytes managed, %zu free, %zu live\n",
-           alloc_strategy_name(strategy), st.region_size, st.bytes_free, st.live_allocations);
+    printf("consumer: %s: %zu bytes managed, %zu free, %zu live\n", alloc_strategy_name(strategy),
+           st.region_size, st.bytes_free, st.live_allocations);
     return st.live_allocations != 0;
 }
 

@@ -13,9 +13,12 @@
  *                             in 41 x 16 size-class lists indexed by two bitmaps, so allocate and
  *                             free are O(1): their cost does not grow with the number of live
  *                             blocks or free fragments. Good fit: a request is served from the
- *                             smallest non-empty class whose every block is big enough. Recently
- *                             freed small blocks are kept in bounded per-size quick lists (see
- *                             ALLOC_QUICK_MAX_SIZE in alloc/config.h).
+ *                             smallest non-empty class whose every block is big enough, else
+ *                             from the first of at most 16 blocks of its own class that fits
+ *                             (so the largest free block can always be requested exactly).
+ *                             Recently freed small blocks are kept in bounded per-size quick
+ *                             lists (ALLOC_QUICK_MAX_SIZE, ALLOC_QUICK_BIN_LIMIT in
+ *                             alloc/config.h), merged back when a request needs the space.
  *   ALLOC_STRATEGY_FIRST_FIT  an address-ordered singly linked free list, first fit, neighbours
  *                             coalesced on free: the design of Rust's linked_list_allocator 0.9.
  *                             O(free fragments) per allocate and free.
@@ -169,9 +172,11 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
 /*
  * Adds [end, end + size) to the heap, where end is the current end of the heap (region + size
  * given to init plus earlier extensions): the memory must immediately follow the heap.
+ * The new space merges with a free block at the old end.
  * Returns ALLOC_OK, ALLOC_ERR_NULL_REGION for a NULL heap, ALLOC_ERR_REGION_TOO_SMALL if the
  * extension cannot hold a minimum block, or ALLOC_ERR_REGION_TOO_LARGE if the heap would exceed
- * 2^47 bytes; on error nothing changes.
+ * 2^47 bytes; on those errors nothing changes. ALLOC_ERR_CORRUPTED_FREE_LIST (also reported
+ * through the hook) means the heap was already corrupted; the extension is then unusable.
  */
 enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
 
