@@ -20,7 +20,7 @@
 
 #include "multiboot2/multiboot2.h"
 #include "multiboot2/testing/builder.h"
-#include "multiboot2/testing/check.h"
+#include "tests/support/check.h"
 
 #define BLOB_CAP      4096
 #define MAX_SIZE      (64 * 1024)

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "paging/frame_allocator.h"
-#include "paging/testing/check.h"
+#include "tests/support/check.h"
 #include "paging/testing/sim.h"
 
 #define KiB   UINT64_C(0x400)

@@ -22,7 +22,7 @@
 
 #include "paging/frame_allocator.h"
 #include "paging/mapper.h"
-#include "paging/testing/check.h"
+#include "tests/support/check.h"
 #include "paging/testing/sim.h"
 
 #define MEM_SIZE   UINT64_C(0x200000)

@@ -1,12 +1,12 @@
 /*
- * check.h - test support: the tiny assertion and runner macros of the paging host tests.
+ * check.h - the assertion and runner macros every host unit test of the project shares.
  *
  * Modelled on Linux tools/testing/memblock: each behaviour is one `static int name_check(void)`
- * that returns 0 on success; an ASSERT_* failure prints the file, line and both values and makes
- * the check return 1. RUN_CHECK() runs one check and counts failures.
+ * that returns 0 on success; a failed ASSERT_* prints the file, line, expression and both values,
+ * and makes the check return 1. RUN_CHECK() runs one check, prints "ok"/"FAIL" and counts.
  */
-#ifndef PAGING_TESTING_CHECK_H
-#define PAGING_TESTING_CHECK_H
+#ifndef TESTS_SUPPORT_CHECK_H
+#define TESTS_SUPPORT_CHECK_H
 
 #include <stdio.h>
 #include <string.h>
@@ -16,8 +16,19 @@
         unsigned long long e_ = (unsigned long long)(expected);                                    \
         unsigned long long s_ = (unsigned long long)(seen);                                        \
         if (e_ != s_) {                                                                            \
-            fprintf(stderr, "%s:%d: %s: expected %s == %s (0x%llx != 0x%llx)\n", __FILE__,         \
-                    __LINE__, __func__, #expected, #seen, e_, s_);                                 \
+            fprintf(stderr, "%s:%d: %s: expected %s == %s (%llu != %llu, 0x%llx != 0x%llx)\n",    \
+                    __FILE__, __LINE__, __func__, #expected, #seen, e_, s_, e_, s_);               \
+            return 1;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+#define ASSERT_NE(unexpected, seen)                                                                \
+    do {                                                                                           \
+        unsigned long long e_ = (unsigned long long)(unexpected);                                  \
+        unsigned long long s_ = (unsigned long long)(seen);                                        \
+        if (e_ == s_) {                                                                            \
+            fprintf(stderr, "%s:%d: %s: expected %s != %s (both %llu)\n", __FILE__, __LINE__,      \
+                    __func__, #unexpected, #seen, e_);                                             \
             return 1;                                                                              \
         }                                                                                          \
     } while (0)
@@ -51,4 +62,4 @@
         (failures) += r_ != 0;                                                                     \
     } while (0)
 
-#endif /* PAGING_TESTING_CHECK_H */
+#endif /* TESTS_SUPPORT_CHECK_H */
