@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "paging/frame_allocator.h"
-#include "tests/support/check.h"
 #include "paging/testing/sim.h"
+#include "tests/support/check.h"
 
 #define KiB   UINT64_C(0x400)
 #define MiB   UINT64_C(0x100000)

@@ -22,8 +22,8 @@
 
 #include "paging/frame_allocator.h"
 #include "paging/mapper.h"
-#include "tests/support/check.h"
 #include "paging/testing/sim.h"
+#include "tests/support/check.h"
 
 #define MEM_SIZE   UINT64_C(0x200000)
 #define ROOT       UINT64_C(0x1000)

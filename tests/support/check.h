@@ -16,7 +16,7 @@
         unsigned long long e_ = (unsigned long long)(expected);                                    \
         unsigned long long s_ = (unsigned long long)(seen);                                        \
         if (e_ != s_) {                                                                            \
-            fprintf(stderr, "%s:%d: %s: expected %s == %s (%llu != %llu, 0x%llx != 0x%llx)\n",    \
+            fprintf(stderr, "%s:%d: %s: expected %s == %s (%llu != %llu, 0x%llx != 0x%llx)\n",     \
                     __FILE__, __LINE__, __func__, #expected, #seen, e_, s_, e_, s_);               \
             return 1;                                                                              \
         }                                                                                          \
