@@ -197,3 +197,44 @@ clang_toolchain_config = rule(
     },
     provides = [CcToolchainConfigInfo],
 )
+
+def clang_toolchain(name, flavour, target_compatible_with):
+    """Declares one Clang/LLD 19 toolchain for the platforms matching target_compatible_with.
+
+    That is its configuration, the cc_toolchain, and the toolchain() that resolution picks.
+
+    Args:
+      name: the cc_toolchain's name; the configuration is name + "_config", the toolchain()
+        (what WORKSPACE registers) name + "_toolchain".
+      flavour: "host" or "freestanding" (see clang_toolchain_config).
+      target_compatible_with: the constraints of the platforms this toolchain builds for.
+    """
+    clang_toolchain_config(
+        name = name + "_config",
+        flavour = flavour,
+    )
+
+    files = ":toolchain_files"
+    native.cc_toolchain(
+        name = name,
+        all_files = files,
+        ar_files = files,
+        as_files = files,
+        compiler_files = files,
+        dwp_files = files,
+        linker_files = files,
+        objcopy_files = files,
+        strip_files = files,
+        supports_param_files = True,
+        toolchain_config = ":" + name + "_config",
+    )
+    native.toolchain(
+        name = name + "_toolchain",
+        exec_compatible_with = [
+            "@platforms//cpu:x86_64",
+            "@platforms//os:linux",
+        ],
+        target_compatible_with = target_compatible_with,
+        toolchain = ":" + name,
+        toolchain_type = "@bazel_tools//tools/cpp:toolchain_type",
+    )
