@@ -92,10 +92,6 @@ bazel_quiet aquery --symlink_prefix=/ --output=jsonproto --include_artifacts=fal
   "mnemonic(\"CppCompile\", deps($universe))"
 mv "$work/stdout" "$work/aquery.json"
 
-# Header symlink trees (_virtual_includes) of the host libraries: no compiling needed.
-echo "compile_commands: preparing the host headers"
-bazel_quiet build --symlink_prefix=/ --keep_going \
-  --output_groups=compilation_prerequisites_INTERNAL_ -- "${patterns[@]}"
 # The freestanding tree is only reached through the kernel rules' transition: build those targets.
 bazel_quiet query "kind(\"freestanding_binary\", $universe)"
 mapfile -t kernels <"$work/stdout"
@@ -103,6 +99,12 @@ if [ ${#kernels[@]} -gt 0 ]; then
   echo "compile_commands: building ${kernels[*]} for the freestanding headers"
   bazel_quiet build --symlink_prefix=/ -- "${kernels[@]}"
 fi
+# Header symlink trees (_virtual_includes) of the host libraries: no compiling needed. This build
+# comes last because each build re-plants the execution root's links to the source tree with only
+# the top-level directories it needs: this one needs every package.
+echo "compile_commands: preparing the host headers"
+bazel_quiet build --symlink_prefix=/ --keep_going \
+  --output_groups=compilation_prerequisites_INTERNAL_ -- "${patterns[@]}"
 bazel_quiet info execution_root bazel-bin
 execution_root=$(sed -n 's/^execution_root: //p' "$work/stdout")
 # The configuration built above, e.g. k8-fastbuild (the kernel's is k8-fastbuild-ST-<hash>).
