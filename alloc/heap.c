@@ -124,6 +124,8 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
                        (config->flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0;
     h->fast_alloc = h->quick_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0;
     h->fast_free = h->quick_enabled && (config->flags & ALLOC_FLAG_POISON_ON_FREE) == 0;
+    h->fast_grow =
+        config->strategy == ALLOC_STRATEGY_TLSF && (config->flags & ALLOC_FLAG_POISON_ON_FREE) == 0;
 
     block_t *first = blk_at(h->first);
     size_t fs = h->end - h->first;
@@ -200,22 +202,23 @@ static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, bloc
 }
 
 /*
- * The common case of validate_used in a few instructions: a USED block with sound tags, a
- * successor whose boundary tag matches and, if PREV_FREE is set, a FREE predecessor of the
- * recorded size. Returns NULL for anything else, which validate_used then examines.
+ * validate_fast, with the check of the successor's header word as a parameter: it must satisfy
+ * (word & next_mask) == next_want, where next_mask includes TAG_MASK and next_want the tag.
  */
-static inline block_t *validate_fast(const alloc_heap *h, const void *ptr) {
+static ALWAYS_INLINE block_t *validate_fast_next(const alloc_heap *h, const void *ptr,
+                                                 uint64_t next_mask, uint64_t next_want) {
     uintptr_t p = (uintptr_t)ptr;
     if ((p & (GRANULE - 1)) != 0 || p < h->first + HDR || p >= h->end)
         return NULL;
     block_t *b = blk_from_payload(ptr);
     uint64_t w = b->size;
     size_t s = (size_t)(w & SIZE_MASK);
-    if ((w & (TAG_MASK | STATE_MASK)) != (h->tag | ST_USED) || s < MIN_BLOCK ||
-        s > h->end - (uintptr_t)b || !tag_ok(h, b->prev))
+    /* MIN_BLOCK <= s <= end - b in one comparison (p < end, both aligned: end - b >= 32). */
+    if ((w & (TAG_MASK | STATE_MASK)) != (h->tag | ST_USED) ||
+        s - MIN_BLOCK > h->end - (uintptr_t)b - MIN_BLOCK || !tag_ok(h, b->prev))
         return NULL;
     const block_t *next = blk_at((uintptr_t)b + s);
-    if (next->prev != (h->tag | (uint64_t)s) || !tag_ok(h, next->size))
+    if (next->prev != (h->tag | (uint64_t)s) || (next->size & next_mask) != next_want)
         return NULL;
     if ((w & PREV_FREE) != 0) {
         size_t ps = blk_prev_size(b);
@@ -226,6 +229,15 @@ static inline block_t *validate_fast(const alloc_heap *h, const void *ptr) {
     return b;
 }
 
+/*
+ * The common case of validate_used in a few instructions: a USED block with sound tags, a
+ * successor whose boundary tag matches and, if PREV_FREE is set, a FREE predecessor of the
+ * recorded size. Returns NULL for anything else, which validate_used then examines.
+ */
+static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr) {
+    return validate_fast_next(h, ptr, TAG_MASK, h->tag);
+}
+
 static inline void account_alloc(alloc_heap *h, block_t *b) {
     h->in_use += blk_size(b) - HDR;
     h->live++;
@@ -233,14 +245,17 @@ static inline void account_alloc(alloc_heap *h, block_t *b) {
         h->peak = h->in_use;
 }
 
-/* Allocation once align is known to be a power of two in [GRANULE, ALLOC_MAX_REQUEST]. */
-static inline void *allocate(alloc_heap *h, size_t size, size_t align) {
+/*
+ * Allocation once align is known to be a power of two in [GRANULE, ALLOC_MAX_REQUEST]. Skips
+ * the quick list if try_quick is false (the caller found it empty).
+ */
+static inline void *allocate(alloc_heap *h, size_t size, size_t align, bool try_quick) {
     if (size > ALLOC_MAX_REQUEST - align)
         return NULL;
     size_t bs = block_size_for(size);
     block_t *b;
     if (is_tlsf(h)) {
-        b = align == GRANULE ? quick_pop(h, bs) : NULL;
+        b = align == GRANULE && try_quick ? quick_pop(h, bs) : NULL;
         if (b == NULL) {
             b = alloc_tlsf_alloc(h, bs, align);
             if (b == NULL && h->quick_blocks != 0 && alloc_tlsf_flush_quick(h))
@@ -269,24 +284,33 @@ void *alloc_allocate(alloc_heap *h, size_t size, size_t align) {
     } else if ((align & (align - 1)) != 0 || align > ALLOC_MAX_REQUEST) {
         return NULL;
     }
-    return allocate(h, size, align);
+    return allocate(h, size, align, true);
 }
 
-/* The general case of alloc_malloc, kept out of line so that the fast path calls nothing. */
-static __attribute__((noinline)) void *malloc_slow(alloc_heap *h, size_t size) {
-    return h == NULL ? NULL : allocate(h, size, GRANULE);
+/*
+ * The general case of alloc_malloc, kept out of line so that the fast path calls nothing.
+ * try_quick is false when the fast path found the quick list of this size empty.
+ */
+static __attribute__((noinline)) void *malloc_slow(alloc_heap *h, size_t size, bool try_quick) {
+    return h == NULL ? NULL : allocate(h, size, GRANULE, try_quick);
 }
 
 void *alloc_malloc(alloc_heap *h, size_t size) {
     /* Fast path: a quick-list hit. It makes no call, so it needs no stack frame. */
+    bool try_quick = true;
     if (h != NULL && h->fast_alloc && size <= ALLOC_QUICK_MAX_SIZE) {
-        block_t *b = quick_pop_silent(h, block_size_for(size));
+        size_t bs = block_size_for(size);
+        block_t *b = quick_pop_silent(h, bs);
         if (b != NULL) {
             account_alloc(h, b);
             return blk_payload(b);
         }
+#if QUICK_BINS > 0
+        /* Empty (rather than a corrupted head, which the slow path reports): skip it there. */
+        try_quick = h->u.tlsf.quick[(bs >> 4) - 2] != NULL;
+#endif
     }
-    return malloc_slow(h, size);
+    return malloc_slow(h, size, try_quick);
 }
 
 void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
@@ -299,11 +323,17 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
     return p;
 }
 
-/* The general case of alloc_free, kept out of line so that the fast path calls nothing. */
-static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void *ptr) {
+/*
+ * The general case of alloc_free, kept out of line so that the fast path calls nothing. b is
+ * ptr's block if the fast path has validated it, else NULL.
+ */
+static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void *ptr, block_t *b) {
     if (h == NULL)
         return ALLOC_ERR_NULL_REGION;
-    block_t *b = validate_fast(h, ptr);
+    /* A block the fast path validated did not fit its quick list: no point trying again. */
+    bool try_quick = b == NULL;
+    if (b == NULL)
+        b = validate_fast(h, ptr);
     if (b == NULL) {
         enum alloc_error e = validate_used(h, ptr, &b);
         if (e != ALLOC_OK) {
@@ -312,7 +342,7 @@ static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void 
         }
     }
     size_t usable = blk_size(b) - HDR;
-    if (is_tlsf(h) ? !quick_push(h, b, poison_free(h)) && !alloc_tlsf_release(h, b)
+    if (is_tlsf(h) ? !(try_quick && quick_push(h, b, poison_free(h))) && !alloc_tlsf_release(h, b)
                    : !alloc_ff_release(h, b))
         return ALLOC_ERR_CORRUPTED_FREE_LIST; /* the strategy reported it */
     h->in_use -= usable;
@@ -324,15 +354,16 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
     if (ptr == NULL)
         return ALLOC_OK;
     /* Fast path: a sound block that goes on a quick list that has room; calls nothing. */
+    block_t *b = NULL;
     if (h != NULL && h->fast_free) {
-        block_t *b = validate_fast(h, ptr);
+        b = validate_fast(h, ptr);
         if (b != NULL && quick_push(h, b, false)) {
             h->in_use -= blk_size(b) - HDR;
             h->live--;
             return ALLOC_OK;
         }
     }
-    return free_slow(h, ptr);
+    return free_slow(h, ptr, b);
 }
 
 /* The general case of alloc_realloc, kept out of line so that the fast path calls nothing. */
@@ -362,7 +393,7 @@ static __attribute__((noinline)) void *realloc_slow(alloc_heap *h, void *ptr, si
             h->peak = h->in_use;
         return ptr;
     }
-    void *q = allocate(h, size, GRANULE);
+    void *q = allocate(h, size, GRANULE, true);
     if (q == NULL)
         return NULL;
     __builtin_memcpy(q, ptr, old < size ? old : size);
@@ -372,11 +403,15 @@ static __attribute__((noinline)) void *realloc_slow(alloc_heap *h, void *ptr, si
 
 void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
     /* Fast path: TLSF growth into the free successor without changing its list. */
-    if (ptr != NULL && h != NULL && is_tlsf(h) && size <= ALLOC_MAX_REQUEST) {
-        block_t *b = validate_fast(h, ptr);
+    if (h != NULL && h->fast_grow && size <= ALLOC_MAX_REQUEST) { /* NULL fails validation */
+        /* validate_fast, and the successor FREE (its tag is checked either way). */
+        block_t *b = validate_fast_next(h, ptr, TAG_MASK | STATE_MASK, h->tag | ST_FREE);
         if (b != NULL) {
-            size_t cur = blk_size(b), need = block_size_for(size);
-            if (need > cur && tlsf_grow_fast(h, b, cur, need)) {
+            size_t cur = blk_size(b);
+            /* block_size_for(size) whenever that exceeds cur (>= MIN_BLOCK): growth. */
+            size_t need = ((size + GRANULE - 1) & ~(GRANULE - 1)) + HDR;
+            block_t *next = blk_at((uintptr_t)b + cur);
+            if (need > cur && tlsf_grow_fast(h, b, cur, next, next->size, need)) {
                 h->in_use += need - cur;
                 if (h->in_use > h->peak)
                     h->peak = h->in_use;

@@ -112,6 +112,7 @@ struct alloc_heap {
     bool quick_enabled;
     bool fast_alloc; /* quick lists on and no poison on alloc: alloc_malloc's leaf fast path */
     bool fast_free;  /* quick lists on and no poison on free: alloc_free's leaf fast path */
+    bool fast_grow;  /* TLSF and no poison on free: alloc_realloc's leaf fast path */
     union {
         struct tlsf_state tlsf;
         struct ff_state ff;
@@ -267,36 +268,67 @@ static inline bool same_list(size_t a, size_t b) {
     return ((a ^ b) >> shift) == 0;
 }
 
+/* x is a FREE block of this heap at a plausible address: what a free-list link must point at. */
+static ALWAYS_INLINE bool free_link_ok(const alloc_heap *h, const block_t *x) {
+    uintptr_t a = (uintptr_t)x;
+    return a - h->first < h->end - h->first && (a & (GRANULE - 1)) == 0 &&
+           (x->size & (TAG_MASK | STATE_MASK)) == (h->tag | ST_FREE);
+}
+
 /*
- * The fast path of growing a TLSF block in place, for alloc_realloc: b (USED, cur bytes) grows
- * to `size` bytes into its FREE successor, whose remainder (at least MIN_BLOCK) stays on the
- * same list in the successor's place. Calls nothing. Returns false, changing nothing, for any
- * other case (which the general path then handles, and reports if it is corruption).
+ * The fast path of growing a TLSF block in place, for alloc_realloc: b (USED, cur bytes,
+ * already validated with its successor's boundary tag) grows to `size` bytes (> cur) into its
+ * successor `next`, whose header word nw the caller has checked to be FREE with this heap's
+ * tag. The successor's remainder (at least MIN_BLOCK) stays on the same list in the
+ * successor's place. Makes the safe-unlink checks of links_ok, but computes the list only when
+ * it needs it (next heads its list) and loads what the checks need only when there is a link
+ * to check. Calls nothing. Returns false, changing nothing, for any other case (which the
+ * general path then handles, and reports if it is corruption). The caller has checked that the
+ * heap does not poison on free.
  */
-static ALWAYS_INLINE bool tlsf_grow_fast(alloc_heap *h, block_t *b, size_t cur, size_t size) {
-    block_t *next = blk_at((uintptr_t)b + cur);
-    uint64_t nw = next->size;
+static ALWAYS_INLINE bool tlsf_grow_fast(alloc_heap *h, block_t *b, size_t cur, block_t *next,
+                                         uint64_t nw, size_t size) {
     size_t ns = (size_t)(nw & SIZE_MASK);
-    if ((nw & STATE_MASK) != ST_FREE || cur + ns < size + MIN_BLOCK || poison_free(h))
+    if (cur + ns < size + MIN_BLOCK)
         return false;
     size_t rest = cur + ns - size;
-    unsigned fl, sl;
-    mapping_insert(ns, &fl, &sl);
-    /* next lies inside the heap (b's size was validated): its tag is the remaining check. */
-    if (fl >= FL_COUNT || !same_list(ns, rest) || !tag_ok(h, nw) ||
-        (ALLOC_CHECK_LINKS && !links_ok(h, next, fl, sl)))
+    /* rest < ns: it stays on ns's list when it keeps the bits above the list's granularity. */
+    unsigned shift = msb64(ns | ((size_t)1 << FL_SHIFT)) - SL_LOG2;
+    if (((ns ^ rest) >> shift) != 0)
+        return false;
+    struct free_links *l = blk_links(next);
+    block_t *lnext = l->next, *lprev = l->prev;
+    if (ALLOC_CHECK_LINKS && lnext != NULL &&
+        (!free_link_ok(h, lnext) || blk_links(lnext)->prev != next))
+        return false;
+    block_t **slot;
+    if (lprev != NULL) {
+        if (ALLOC_CHECK_LINKS && !free_link_ok(h, lprev))
+            return false;
+        slot = &blk_links(lprev)->next;
+    } else {
+        /* mapping_insert(ns), branch-free: level 0 holds [0, 256), level i > 0 msb 7 + i. */
+        unsigned fl = msb64(ns | ((size_t)1 << (FL_SHIFT - 1))) - (FL_SHIFT - 1);
+        unsigned sl = (unsigned)(ns >> shift) & (SL_COUNT - 1);
+        slot = &h->u.tlsf.heads[fl][sl]; /* fl <= 40: ns < 2^48 */
+    }
+    if (ALLOC_CHECK_LINKS && *slot != next) /* lprev's link, or the list head, is next */
         return false;
     const uint64_t tag = h->tag;
     block_t *tail = blk_at((uintptr_t)b + size);
-    block_t *after = blk_at((uintptr_t)next + ns);
-    uint64_t b_word = b->size;
-    replace_free(h, next, tail, fl, sl); /* reads next's links before tail's header lands */
-    next->prev = 0;                      /* next's header is now b's payload: erase it */
+    /* next's links were read above, before tail's header (tail >= next + 16) may cover them. */
+    struct free_links *lt = blk_links(tail);
+    lt->next = lnext;
+    lt->prev = lprev;
+    if (lnext != NULL)
+        blk_links(lnext)->prev = tail;
+    *slot = tail;
+    next->prev = 0; /* next's header is now b's payload: erase it */
     next->size = 0;
     tail->prev = tag | (uint64_t)size;
     tail->size = tag | (uint64_t)rest | ST_FREE;
-    after->prev = tag | (uint64_t)rest;
-    b->size = tag | (uint64_t)size | (b_word & PREV_FREE) | ST_USED;
+    blk_at((uintptr_t)tail + rest)->prev = tag | (uint64_t)rest;
+    b->size = tag | (uint64_t)size | (b->size & PREV_FREE) | ST_USED;
     return true;
 }
 
