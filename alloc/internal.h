@@ -375,21 +375,20 @@ static inline bool quick_node_ok(const alloc_heap *h, const block_t *b, size_t s
 #endif
 
 /*
- * The fast path of the TLSF strategy: pops a block of exactly `size` bytes (block size) off its
- * quick list and marks it USED. Returns NULL if the heap has no quick lists, the size has none or
- * the list is empty. A corrupted list head is reported and NULL returned.
+ * Pops a block of exactly `size` bytes (block size, within the quick-list sizes) off its quick
+ * list and marks it USED. Returns NULL if the list is empty or its head is corrupted; the
+ * corruption is reported through the hook only when `report` is set (a constant at every call, so
+ * the silent variant compiles to code that calls nothing).
  */
-static inline block_t *quick_pop(alloc_heap *h, size_t size) {
+static inline block_t *quick_take(alloc_heap *h, size_t size, bool report) {
 #if QUICK_BINS > 0
-    if (size > QUICK_BINS * 16 + HDR)
-        return NULL;
     struct tlsf_state *t = &h->u.tlsf;
     unsigned i = (unsigned)(size >> 4) - 2;
     block_t *b = t->quick[i];
     if (b == NULL)
         return NULL;
     if (__builtin_expect(!quick_node_ok(h, b, size), 0)) {
-        if (h->hook != NULL)
+        if (report && h->hook != NULL)
             h->hook(h->hook_ctx, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
         return NULL;
     }
@@ -401,31 +400,31 @@ static inline block_t *quick_pop(alloc_heap *h, size_t size) {
 #else
     (void)h;
     (void)size;
+    (void)report;
     return NULL;
 #endif
 }
 
 /*
- * quick_pop without reporting (so it calls nothing): NULL also for a corrupted list head,
- * which the caller's slow path then finds again and reports.
+ * The fast path of the TLSF strategy: pops a block of exactly `size` bytes (block size) off its
+ * quick list and marks it USED. Returns NULL if the heap has no quick lists, the size has none or
+ * the list is empty. A corrupted list head is reported and NULL returned.
+ */
+static inline block_t *quick_pop(alloc_heap *h, size_t size) {
+#if QUICK_BINS > 0
+    if (size > QUICK_BINS * 16 + HDR)
+        return NULL;
+#endif
+    return quick_take(h, size, true);
+}
+
+/*
+ * quick_pop without reporting (so it calls nothing), for a size the caller knows has a quick
+ * list: NULL also for a corrupted list head, which the caller's slow path then finds again and
+ * reports.
  */
 static inline block_t *quick_pop_silent(alloc_heap *h, size_t size) {
-#if QUICK_BINS > 0
-    struct tlsf_state *t = &h->u.tlsf;
-    unsigned i = (unsigned)(size >> 4) - 2;
-    block_t *b = t->quick[i];
-    if (b == NULL || !quick_node_ok(h, b, size))
-        return NULL;
-    t->quick[i] = blk_links(b)->next;
-    t->quick_count[i]--;
-    h->quick_blocks--;
-    blk_set_state(b, ST_USED);
-    return b;
-#else
-    (void)h;
-    (void)size;
-    return NULL;
-#endif
+    return quick_take(h, size, false);
 }
 
 /*
