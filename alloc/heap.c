@@ -402,7 +402,7 @@ static __attribute__((noinline)) void *realloc_slow(alloc_heap *h, void *ptr, si
 }
 
 void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
-    /* Fast path: TLSF growth into the free successor without changing its list. */
+    /* Fast path: TLSF growth of the last block into the top block, which is on no list. */
     if (h != NULL && h->fast_grow && size <= ALLOC_MAX_REQUEST) { /* NULL fails validation */
         /* validate_fast, and the successor FREE (its tag is checked either way). */
         block_t *b = validate_fast_next(h, ptr, TAG_MASK | STATE_MASK, h->tag | ST_FREE);

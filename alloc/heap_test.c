@@ -1013,6 +1013,80 @@ static int fit_policy_check(void) {
 }
 
 /*
+ * TLSF top block: the free block that ends the heap is kept off the lists and used last.
+ *   fresh:         | (top)                                        | END |   lists empty
+ *   A, B, C, D:    | A | B | C | D | (top)                        | END |
+ *   free A, C:     | (A) | B | (C) | D | (top)                    | END |   A, C on lists
+ * Expect a request that C can hold to be served from C, not the top; D to grow in place into the
+ * top without touching a list; the block carved from C to grow in place into the rest of C (a
+ * list block); freeing D to merge it, with the rest of C before it, into the top. A top pointer
+ * that is NULL, or that points at a live block, is reported as CORRUPTED_FREE_LIST by the integrity
+ * check and by an allocation that needs the top (which then returns NULL and changes nothing).
+ * Freeing everything leaves one free block, the top.
+ */
+static int top_block_check(void) {
+    if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
+        return 0;
+    fixture_reset(HEAP_SIZE, 0);
+    struct tlsf_state *t = &fx.heap->u.tlsf;
+    ASSERT_TRUE(t->top != NULL && t->fl_map == 0);
+    ASSERT_EQ(fresh_free(HEAP_SIZE), blk_size(t->top) - ALLOC_BLOCK_OVERHEAD);
+    unsigned char *a = alloc_malloc(fx.heap, BIG), *b = alloc_malloc(fx.heap, BIG);
+    unsigned char *c = alloc_malloc(fx.heap, BIG), *d = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(d != NULL && t->fl_map == 0);
+    ASSERT_TRUE(t->top == blk_at((uintptr_t)d + BIG));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(t->fl_map != 0);
+    ASSERT_EQ(3, stats().free_blocks);
+
+    unsigned char *freed_c = c;
+    a = alloc_malloc(fx.heap, BIG / 2); /* C's list is A's, and C went on it last */
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(a == freed_c);
+
+    fixture_fill(d, BIG, 4);
+    block_t *top_before = t->top;
+    ASSERT_TRUE(alloc_realloc(fx.heap, d, 3 * BIG) == d);
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(fixture_pattern_ok(d, BIG, 4));
+    ASSERT_TRUE(t->top == blk_at((uintptr_t)top_before + 2 * BIG));
+
+    fixture_fill(a, BIG / 2, 5);
+    ASSERT_TRUE(alloc_realloc(fx.heap, a, BIG - 500) == a);
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(fixture_pattern_ok(a, BIG / 2, 5));
+
+    struct alloc_stats before = stats();
+    block_t *top = t->top;
+    t->top = NULL;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_heap_check(fx.heap));
+    t->top = blk_from_payload(d);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_heap_check(fx.heap));
+    size_t reports = fx.reports;
+    ASSERT_TRUE(alloc_malloc(fx.heap, 8 * BIG) == NULL);
+    ASSERT_EQ(reports + 1, fx.reports);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
+    ASSERT_TRUE(fx.report_ptr[fx.reports - 1] == blk_from_payload(d));
+    t->top = top;
+    ASSERT_HEAP_OK(fx.heap);
+    struct alloc_stats after = stats();
+    ASSERT_TRUE(stats_equal(&before, &after));
+
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, d));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(t->top == blk_at((uintptr_t)a + round16(BIG - 500))); /* the rest of C */
+    ASSERT_EQ(fx.heap->end, (uintptr_t)t->top + blk_size(t->top));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(1, stats().free_blocks);
+    ASSERT_TRUE(t->top == blk_at(fx.heap->first) && t->fl_map == 0);
+    return 0;
+}
+
+/*
  * TLSF quick lists: free two 64-byte neighbours; a request of the same size reuses the last
  * freed (LIFO) without merging; when a large request cannot be met otherwise, the quick blocks
  * are merged back.
@@ -1140,6 +1214,7 @@ int main(void) {
         RUN_COUNTED_CHECK(passed, failed, poison_check);
         RUN_COUNTED_CHECK(passed, failed, walk_check);
         RUN_COUNTED_CHECK(passed, failed, fit_policy_check);
+        RUN_COUNTED_CHECK(passed, failed, top_block_check);
         RUN_COUNTED_CHECK(passed, failed, quick_lists_check);
         RUN_COUNTED_CHECK(passed, failed, locked_check);
     }

@@ -24,7 +24,8 @@
  *   - a header's prev word equals the size of the previous block;
  *   - PREV_FREE is set exactly when the previous block is FREE;
  *   - no two FREE blocks are neighbours (QUICK blocks count as used for coalescing);
- *   - the free lists hold exactly the FREE blocks, the quick lists exactly the QUICK blocks.
+ *   - TLSF: a FREE block that ends at the END marker is the top block, which is on no list;
+ *   - the free lists hold exactly the other FREE blocks, the quick lists exactly the QUICK blocks.
  */
 #ifndef ALLOC_INTERNAL_H
 #define ALLOC_INTERNAL_H
@@ -78,6 +79,12 @@ struct free_links {
 };
 
 struct tlsf_state {
+    /*
+     * The FREE block that ends at the END marker, or NULL: kept off the lists and used only when
+     * no list block fits (as dlmalloc's top chunk), so that growing the last block and carving
+     * from the untouched rest of the region touch no list.
+     */
+    block_t *top;
     uint64_t fl_map;
     uint32_t sl_map[FL_COUNT];
     block_t *heads[FL_COUNT][SL_COUNT];
@@ -200,135 +207,32 @@ static inline void blk_erase(const alloc_heap *h, block_t *b, size_t len) {
         __builtin_memset(b, 0, HDR);
 }
 
-/* ---- TLSF list helpers (tlsf.c, and the realloc fast path in heap.c) ---- */
-
-static inline unsigned msb64(size_t x) {
-    return 63u - (unsigned)__builtin_clzll(x);
-}
-
-/* The list a free block of `size` bytes belongs to. */
-static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl) {
-    if (size < ((size_t)1 << FL_SHIFT)) {
-        *fl = 0;
-        *sl = (unsigned)(size >> 4);
-    } else {
-        unsigned m = msb64(size);
-        *sl = (unsigned)(size >> (m - SL_LOG2)) ^ SL_COUNT;
-        *fl = m - FL_SHIFT + 1;
-    }
-}
-
-static inline bool in_heap(const alloc_heap *h, const block_t *b) {
-    uintptr_t a = (uintptr_t)b;
-    return a >= h->first && a < h->end && (a & (GRANULE - 1)) == 0;
-}
-
-/* A list node is plausible: inside the heap with a FREE header of this heap. */
-static inline bool free_node_ok(const alloc_heap *h, const block_t *b) {
-    return in_heap(h, b) && tag_ok(h, b->size) && blk_state(b) == ST_FREE;
-}
-
-/* b (a FREE block) can be unlinked safely: its neighbours in the list point back at it. */
-static ALWAYS_INLINE bool links_ok(const alloc_heap *h, const block_t *b, unsigned fl,
-                                   unsigned sl) {
-    const struct free_links *l = blk_links(b);
-    if (l->prev != NULL) {
-        if (!free_node_ok(h, l->prev) || blk_links(l->prev)->next != b)
-            return false;
-    } else if (h->u.tlsf.heads[fl][sl] != b) {
-        return false;
-    }
-    if (l->next != NULL && (!free_node_ok(h, l->next) || blk_links(l->next)->prev != b))
-        return false;
-    return true;
-}
-
-/*
- * Moves the list node of FREE block `from` (in list fl, sl) to `to`, which takes its place in
- * the same list: the cheap way to file a block that shrank or grew without changing class.
- */
-static inline void replace_free(alloc_heap *h, block_t *from, block_t *to, unsigned fl,
-                                unsigned sl) {
-    struct free_links *lf = blk_links(from);
-    block_t *next = lf->next, *prev = lf->prev;
-    struct free_links *lt = blk_links(to);
-    lt->next = next;
-    lt->prev = prev;
-    if (next != NULL)
-        blk_links(next)->prev = to;
-    if (prev != NULL)
-        blk_links(prev)->next = to;
-    else
-        h->u.tlsf.heads[fl][sl] = to;
-}
-
-/* True when free blocks of sizes a >= b (both >= MIN_BLOCK) belong to the same list. */
-static inline bool same_list(size_t a, size_t b) {
-    unsigned shift = a < ((size_t)1 << FL_SHIFT) ? 4u : msb64(a) - SL_LOG2;
-    return ((a ^ b) >> shift) == 0;
-}
-
-/* x is a FREE block of this heap at a plausible address: what a free-list link must point at. */
-static ALWAYS_INLINE bool free_link_ok(const alloc_heap *h, const block_t *x) {
-    uintptr_t a = (uintptr_t)x;
-    return a - h->first < h->end - h->first && (a & (GRANULE - 1)) == 0 &&
-           (x->size & (TAG_MASK | STATE_MASK)) == (h->tag | ST_FREE);
-}
+/* ---- the realloc fast path (heap.c) ---- */
 
 /*
  * The fast path of growing a TLSF block in place, for alloc_realloc: b (USED, cur bytes,
  * already validated with its successor's boundary tag) grows to `size` bytes (> cur) into its
  * successor `next`, whose header word nw the caller has checked to be FREE with this heap's
- * tag. The successor's remainder (at least MIN_BLOCK) stays on the same list in the
- * successor's place. Makes the safe-unlink checks of links_ok, but computes the list only when
- * it needs it (next heads its list) and loads what the checks need only when there is a link
- * to check. Calls nothing. Returns false, changing nothing, for any other case (which the
- * general path then handles, and reports if it is corruption). The caller has checked that the
- * heap does not poison on free.
+ * tag. Handles the case that matters for a growing buffer: next is the top block and keeps at
+ * least MIN_BLOCK, so no list changes and no list link is followed. Calls nothing. Returns
+ * false, changing nothing, for any other case (which the general path then handles, and
+ * reports if it is corruption). The caller has checked that the heap does not poison on free.
  */
 static ALWAYS_INLINE bool tlsf_grow_fast(alloc_heap *h, block_t *b, size_t cur, block_t *next,
                                          uint64_t nw, size_t size) {
-    size_t ns = (size_t)(nw & SIZE_MASK);
-    if (cur + ns < size + MIN_BLOCK)
+    size_t total = cur + (size_t)(nw & SIZE_MASK);
+    if (next != h->u.tlsf.top || total < size + MIN_BLOCK)
         return false;
-    size_t rest = cur + ns - size;
-    /* rest < ns: it stays on ns's list when it keeps the bits above the list's granularity. */
-    unsigned shift = msb64(ns | ((size_t)1 << FL_SHIFT)) - SL_LOG2;
-    if (((ns ^ rest) >> shift) != 0)
-        return false;
-    struct free_links *l = blk_links(next);
-    block_t *lnext = l->next, *lprev = l->prev;
-    if (ALLOC_CHECK_LINKS && lnext != NULL &&
-        (!free_link_ok(h, lnext) || blk_links(lnext)->prev != next))
-        return false;
-    block_t **slot;
-    if (lprev != NULL) {
-        if (ALLOC_CHECK_LINKS && !free_link_ok(h, lprev))
-            return false;
-        slot = &blk_links(lprev)->next;
-    } else {
-        /* mapping_insert(ns), branch-free: level 0 holds [0, 256), level i > 0 msb 7 + i. */
-        unsigned fl = msb64(ns | ((size_t)1 << (FL_SHIFT - 1))) - (FL_SHIFT - 1);
-        unsigned sl = (unsigned)(ns >> shift) & (SL_COUNT - 1);
-        slot = &h->u.tlsf.heads[fl][sl]; /* fl <= 40: ns < 2^48 */
-    }
-    if (ALLOC_CHECK_LINKS && *slot != next) /* lprev's link, or the list head, is next */
-        return false;
+    size_t rest = total - size;
     const uint64_t tag = h->tag;
     block_t *tail = blk_at((uintptr_t)b + size);
-    /* next's links were read above, before tail's header (tail >= next + 16) may cover them. */
-    struct free_links *lt = blk_links(tail);
-    lt->next = lnext;
-    lt->prev = lprev;
-    if (lnext != NULL)
-        blk_links(lnext)->prev = tail;
-    *slot = tail;
     next->prev = 0; /* next's header is now b's payload: erase it */
     next->size = 0;
     tail->prev = tag | (uint64_t)size;
     tail->size = tag | (uint64_t)rest | ST_FREE;
-    blk_at((uintptr_t)tail + rest)->prev = tag | (uint64_t)rest;
+    blk_at((uintptr_t)tail + rest)->prev = tag | (uint64_t)rest; /* the END marker */
     b->size = tag | (uint64_t)size | (b->size & PREV_FREE) | ST_USED;
+    h->u.tlsf.top = tail;
     return true;
 }
 

@@ -13,12 +13,91 @@
  * the first non-empty list at or above it (two find-first-set instructions), so any block found
  * fits: good fit in O(1). Free coalesces with both neighbours through the boundary tags in O(1).
  *
+ * The free block that ends the heap, the top block, is kept off the lists and serves a request
+ * only when no list can: the untouched rest of the region is used last, and the last block (a
+ * buffer growing by realloc, say) grows into it without any list work.
+ *
  * In front of that sit QUICK_BINS quick lists: a freed block of payload <= ALLOC_QUICK_MAX_SIZE
  * is pushed, unmerged, on the LIFO list of its exact size (at most ALLOC_QUICK_BIN_LIMIT deep)
  * and a request of that size pops it. They are flushed into the TLSF lists when an allocation
  * fails, so they never make a request fail.
  */
 #include "internal.h"
+
+static inline unsigned msb64(size_t x) {
+    return 63u - (unsigned)__builtin_clzll(x);
+}
+
+/* The list a free block of `size` bytes belongs to. */
+static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl) {
+    if (size < ((size_t)1 << FL_SHIFT)) {
+        *fl = 0;
+        *sl = (unsigned)(size >> 4);
+    } else {
+        unsigned m = msb64(size);
+        *sl = (unsigned)(size >> (m - SL_LOG2)) ^ SL_COUNT;
+        *fl = m - FL_SHIFT + 1;
+    }
+}
+
+static inline bool in_heap(const alloc_heap *h, const block_t *b) {
+    uintptr_t a = (uintptr_t)b;
+    return a >= h->first && a < h->end && (a & (GRANULE - 1)) == 0;
+}
+
+/* A list node is plausible: inside the heap with a FREE header of this heap. */
+static inline bool free_node_ok(const alloc_heap *h, const block_t *b) {
+    return in_heap(h, b) && tag_ok(h, b->size) && blk_state(b) == ST_FREE;
+}
+
+/* b (a FREE block) can be unlinked safely: its neighbours in the list point back at it. */
+static inline bool links_ok(const alloc_heap *h, const block_t *b, unsigned fl, unsigned sl) {
+    const struct free_links *l = blk_links(b);
+    if (l->prev != NULL) {
+        if (!free_node_ok(h, l->prev) || blk_links(l->prev)->next != b)
+            return false;
+    } else if (h->u.tlsf.heads[fl][sl] != b) {
+        return false;
+    }
+    if (l->next != NULL && (!free_node_ok(h, l->next) || blk_links(l->next)->prev != b))
+        return false;
+    return true;
+}
+
+/* b ends at the END marker: as a FREE block, it is the top block. */
+static inline bool ends_heap(const alloc_heap *h, const block_t *b) {
+    return (uintptr_t)b + blk_size(b) == h->end;
+}
+
+/*
+ * Moves the list node of FREE block `from` (in list fl, sl) to `to`, which takes its place in
+ * the same list: the cheap way to file a block that shrank or grew without changing class.
+ * If `from` is the top block, `to` (which then also ends the heap) becomes the top block.
+ */
+static inline void replace_free(alloc_heap *h, block_t *from, block_t *to, unsigned fl,
+                                unsigned sl) {
+    if (from == h->u.tlsf.top) {
+        h->u.tlsf.top = to;
+        return;
+    }
+    struct free_links *lf = blk_links(from);
+    block_t *next = lf->next, *prev = lf->prev;
+    struct free_links *lt = blk_links(to);
+    lt->next = next;
+    lt->prev = prev;
+    if (next != NULL)
+        blk_links(next)->prev = to;
+    if (prev != NULL)
+        blk_links(prev)->next = to;
+    else
+        h->u.tlsf.heads[fl][sl] = to;
+}
+
+/* True when free blocks of sizes a >= b (both >= MIN_BLOCK) belong to the same list. */
+static inline bool same_list(size_t a, size_t b) {
+    unsigned shift = a < ((size_t)1 << FL_SHIFT) ? 4u : msb64(a) - SL_LOG2;
+    return ((a ^ b) >> shift) == 0;
+}
 
 static void report(alloc_heap *h, enum alloc_error e, const void *ptr) {
     if (h->hook != NULL)
@@ -32,8 +111,14 @@ static inline void mapping_search(size_t size, unsigned *fl, unsigned *sl) {
     mapping_insert(size, fl, sl);
 }
 
+/* Files a FREE block: on its list, or as the top block if it ends the heap. */
 static void insert_free(alloc_heap *h, block_t *b) {
     struct tlsf_state *t = &h->u.tlsf;
+    h->free_blocks++;
+    if (ends_heap(h, b)) {
+        t->top = b;
+        return;
+    }
     unsigned fl, sl;
     mapping_insert(blk_size(b), &fl, &sl);
     block_t *head = t->heads[fl][sl];
@@ -45,11 +130,16 @@ static void insert_free(alloc_heap *h, block_t *b) {
     t->heads[fl][sl] = b;
     t->fl_map |= (uint64_t)1 << fl;
     t->sl_map[fl] |= 1u << sl;
-    h->free_blocks++;
 }
 
+/* Unfiles a FREE block: from list (fl, sl), or as the top block. */
 static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
     struct tlsf_state *t = &h->u.tlsf;
+    h->free_blocks--;
+    if (b == t->top) {
+        t->top = NULL;
+        return;
+    }
     struct free_links *l = blk_links(b);
     if (l->next != NULL)
         blk_links(l->next)->prev = l->prev;
@@ -63,17 +153,16 @@ static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
                 t->fl_map &= ~((uint64_t)1 << fl);
         }
     }
-    h->free_blocks--;
 }
 
 /*
  * Checks that the FREE neighbour b can be unlinked (with ALLOC_CHECK_LINKS, that its list
- * neighbours point back at it) and returns its list in *fl, *sl; reports and returns false if
- * not.
+ * neighbours point back at it; the top block has none) and returns its list in *fl, *sl;
+ * reports and returns false if not.
  */
 static inline bool check_unlink(alloc_heap *h, const block_t *b, unsigned *fl, unsigned *sl) {
     mapping_insert(blk_size(b), fl, sl);
-    if (*fl < FL_COUNT && (!ALLOC_CHECK_LINKS || links_ok(h, b, *fl, *sl)))
+    if (*fl < FL_COUNT && (!ALLOC_CHECK_LINKS || b == h->u.tlsf.top || links_ok(h, b, *fl, *sl)))
         return true;
     report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
     return false;
@@ -99,9 +188,10 @@ static inline size_t align_gap(const block_t *b, size_t align) {
  * Finds a free block that holds `size` bytes at alignment `align` and returns it with its list
  * in *fl_out, *sl_out, still on that list. Good fit: the head of the first non-empty list at or
  * above the request rounded up to its list's upper bound, found with two bit scans, fits
- * whatever its address. If there is none, the first TLSF_FALLBACK_SCAN blocks of the request's
- * own list are tried as well, so a request for exactly the largest free block succeeds.
- * Returns NULL if neither finds a block (or, after reporting, if a list is corrupted).
+ * whatever its address. If there is none, the top block serves it if it can; failing that, the
+ * first TLSF_FALLBACK_SCAN blocks of the request's own list are tried as well, so a request for
+ * exactly the largest free block succeeds. Returns NULL if none of these finds a block (or,
+ * after reporting, if a list or the top block is corrupted).
  */
 #define TLSF_FALLBACK_SCAN 16
 static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *fl_out,
@@ -123,6 +213,17 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
         if (sl_map != 0) {
             sl = (unsigned)__builtin_ctz(sl_map);
             b = t->heads[fl][sl];
+        }
+    }
+    if (b == NULL && t->top != NULL) {
+        block_t *top = t->top;
+        if (!free_node_ok(h, top) || !ends_heap(h, top)) {
+            report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, top);
+            return NULL;
+        }
+        if (blk_size(top) >= size + align_gap(top, align)) {
+            mapping_insert(blk_size(top), fl_out, sl_out); /* unused for the top block */
+            return top;
         }
     }
     if (b == NULL) {
@@ -253,7 +354,7 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
         blk_erase(h, b, HDR);
         b = p;
         mapping_insert(s, &fl, &sl);
-        if (fl != pfl || sl != psl) {
+        if (fl != pfl || sl != psl || (uintptr_t)next == h->end) { /* re-filed, or the top */
             remove_free(h, p, pfl, psl);
             blk_set_size_state(h, b, s, ST_FREE);
             insert_free(h, b);
@@ -368,7 +469,7 @@ int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
 
 size_t alloc_tlsf_largest_free(const alloc_heap *h) {
     const struct tlsf_state *t = &h->u.tlsf;
-    size_t best = 0;
+    size_t best = t->top != NULL ? blk_size(t->top) : 0;
     if (t->fl_map != 0) {
         unsigned fl = msb64(t->fl_map);
         unsigned sl = 31u - (unsigned)__builtin_clz(t->sl_map[fl]);
@@ -398,6 +499,18 @@ enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nquick, co
     *bad = h;
     if ((t->fl_map >> FL_COUNT) != 0)
         return ALLOC_ERR_CORRUPTED_FREE_LIST;
+    /*
+     * The walk has checked that the END marker's prev word is the last block's size and its
+     * PREV_FREE bit that block's state: the top block is that block exactly when it is FREE.
+     */
+    const block_t *end = blk_at(h->end);
+    const block_t *last_free = blk_prev_free(end) ? blk_prev(end) : NULL;
+    if (t->top != last_free) {
+        *bad = t->top != NULL ? (const void *)t->top : (const void *)last_free;
+        return ALLOC_ERR_CORRUPTED_FREE_LIST;
+    }
+    if (t->top != NULL)
+        seen++;
     for (unsigned fl = 0; fl < FL_COUNT; fl++) {
         bool fl_bit = (t->fl_map >> fl) & 1u;
         if (fl_bit != (t->sl_map[fl] != 0))
@@ -415,7 +528,8 @@ enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nquick, co
                     return ALLOC_ERR_CORRUPTED_FREE_LIST;
                 }
                 mapping_insert(blk_size(b), &bfl, &bsl);
-                if (bfl != fl || bsl != sl || blk_links(b)->prev != prev || ++seen > nfree) {
+                if (bfl != fl || bsl != sl || blk_links(b)->prev != prev || b == t->top ||
+                    ++seen > nfree) {
                     *bad = b;
                     return ALLOC_ERR_CORRUPTED_FREE_LIST;
                 }
