@@ -202,11 +202,11 @@ static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, bloc
 }
 
 /*
- * validate_fast, with the check of the successor's header word as a parameter: it must satisfy
- * (word & next_mask) == next_want, where next_mask includes TAG_MASK and next_want the tag.
+ * The common case of validate_used in a few instructions: a USED block with sound tags, a
+ * successor whose boundary tag matches and, if PREV_FREE is set, a FREE predecessor of the
+ * recorded size. Returns NULL for anything else, which validate_used then examines.
  */
-static ALWAYS_INLINE block_t *validate_fast_next(const alloc_heap *h, const void *ptr,
-                                                 uint64_t next_mask, uint64_t next_want) {
+static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr) {
     uintptr_t p = (uintptr_t)ptr;
     if ((p & (GRANULE - 1)) != 0 || p < h->first + HDR || p >= h->end)
         return NULL;
@@ -218,7 +218,7 @@ static ALWAYS_INLINE block_t *validate_fast_next(const alloc_heap *h, const void
         s - MIN_BLOCK > h->end - (uintptr_t)b - MIN_BLOCK || !tag_ok(h, b->prev))
         return NULL;
     const block_t *next = blk_at((uintptr_t)b + s);
-    if (next->prev != (h->tag | (uint64_t)s) || (next->size & next_mask) != next_want)
+    if (next->prev != (h->tag | (uint64_t)s) || !tag_ok(h, next->size))
         return NULL;
     if ((w & PREV_FREE) != 0) {
         size_t ps = blk_prev_size(b);
@@ -227,15 +227,6 @@ static ALWAYS_INLINE block_t *validate_fast_next(const alloc_heap *h, const void
             return NULL;
     }
     return b;
-}
-
-/*
- * The common case of validate_used in a few instructions: a USED block with sound tags, a
- * successor whose boundary tag matches and, if PREV_FREE is set, a FREE predecessor of the
- * recorded size. Returns NULL for anything else, which validate_used then examines.
- */
-static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr) {
-    return validate_fast_next(h, ptr, TAG_MASK, h->tag);
 }
 
 static inline void account_alloc(alloc_heap *h, block_t *b) {
@@ -401,24 +392,51 @@ static __attribute__((noinline)) void *realloc_slow(alloc_heap *h, void *ptr, si
     return q;
 }
 
+/*
+ * The fast path of alloc_realloc (TLSF, no poisoning): the heap's last block grows in place
+ * into the top block, which keeps at least MIN_BLOCK: a growing buffer's common case. The top
+ * block's prev word is the size of the block before it, so b + size(b) == top together with
+ * top->prev == size(b) makes b that block, a real block start, whatever ptr was; its header
+ * must then say USED with this heap's tag and no PREV_FREE (a free predecessor is left to the
+ * general path), and its prev word carry the tag. Touches no list and calls nothing. Returns
+ * false, changing nothing, for anything else: the general path handles it, and reports misuse.
+ */
+static ALWAYS_INLINE bool grow_into_top(alloc_heap *h, void *ptr, size_t size) {
+    uintptr_t p = (uintptr_t)ptr, lo = h->first + HDR;
+    if ((p & (GRANULE - 1)) != 0 || p - lo >= h->end - lo) /* also refuses NULL */
+        return false;
+    const uint64_t tag = h->tag;
+    block_t *b = blk_from_payload(ptr);
+    block_t *top = h->u.tlsf.top;
+    uint64_t w = b->size;
+    size_t cur = (size_t)(w & SIZE_MASK);
+    if ((w & (TAG_MASK | PREV_FREE | STATE_MASK)) != (tag | ST_USED) ||
+        (uintptr_t)b + cur != (uintptr_t)top || top->prev != (tag | (uint64_t)cur) ||
+        !tag_ok(h, b->prev))
+        return false;
+    /* block_size_for(size) whenever that exceeds cur (>= MIN_BLOCK): growth. */
+    size_t need = ((size + GRANULE - 1) & ~(GRANULE - 1)) + HDR;
+    size_t total = cur + blk_size(top);
+    if (need <= cur || total < need + MIN_BLOCK)
+        return false;
+    size_t rest = total - need;
+    block_t *tail = blk_at((uintptr_t)b + need);
+    top->prev = 0; /* the old top header is now b's payload: erase it */
+    top->size = 0;
+    tail->prev = tag | (uint64_t)need;
+    tail->size = tag | (uint64_t)rest | ST_FREE;                 /* no PREV_FREE: b is USED */
+    blk_at((uintptr_t)tail + rest)->prev = tag | (uint64_t)rest; /* the END marker */
+    b->size = tag | (uint64_t)need | ST_USED;
+    h->u.tlsf.top = tail;
+    h->in_use += need - cur;
+    if (h->in_use > h->peak)
+        h->peak = h->in_use;
+    return true;
+}
+
 void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
-    /* Fast path: TLSF growth of the last block into the top block, which is on no list. */
-    if (h != NULL && h->fast_grow && size <= ALLOC_MAX_REQUEST) { /* NULL fails validation */
-        /* validate_fast, and the successor FREE (its tag is checked either way). */
-        block_t *b = validate_fast_next(h, ptr, TAG_MASK | STATE_MASK, h->tag | ST_FREE);
-        if (b != NULL) {
-            size_t cur = blk_size(b);
-            /* block_size_for(size) whenever that exceeds cur (>= MIN_BLOCK): growth. */
-            size_t need = ((size + GRANULE - 1) & ~(GRANULE - 1)) + HDR;
-            block_t *next = blk_at((uintptr_t)b + cur);
-            if (need > cur && tlsf_grow_fast(h, b, cur, next, next->size, need)) {
-                h->in_use += need - cur;
-                if (h->in_use > h->peak)
-                    h->peak = h->in_use;
-                return ptr;
-            }
-        }
-    }
+    if (h != NULL && h->fast_grow && size <= ALLOC_MAX_REQUEST && grow_into_top(h, ptr, size))
+        return ptr;
     return realloc_slow(h, ptr, size);
 }
 

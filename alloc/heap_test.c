@@ -734,6 +734,38 @@ static int realloc_fail_check(void) {
 }
 
 /*
+ *   | A 2000: ... [forged USED header, size reaching the free block] ... | (free) | END |
+ * realloc, to grow, of the payload of a header forged inside the last block A, so that the
+ * forged block seems to end where the free block begins.
+ * Expect NULL and ALLOC_ERR_CORRUPTED_HEADER reported at that pointer (the free block's
+ * boundary tag names A's size, not the forged one); A and the statistics unchanged.
+ */
+static int realloc_forged_header_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, BIG);
+    fixture_fill(a, BIG, 6);
+    uint64_t tag = ((const uint64_t *)(a - 16))[1] & 0xffff000000000000ull;
+    uint64_t *forged = (uint64_t *)(a + 256);
+    forged[0] = tag | (256 + 16);
+    forged[1] = tag | (BIG - 256) | 1; /* USED, ending at A's end */
+    struct alloc_stats before = stats();
+    size_t reports = fx.reports;
+    ASSERT_TRUE(alloc_realloc(fx.heap, a + 272, 3 * BIG) == NULL);
+    ASSERT_EQ(reports + 1, fx.reports);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, fx.report_error[fx.reports - 1]);
+    ASSERT_TRUE(fx.report_ptr[fx.reports - 1] == a + 272);
+    struct alloc_stats after = stats();
+    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_EQ(BIG, alloc_usable_size(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    fixture_fill(a, BIG, 6);
+    unsigned char *q = alloc_realloc(fx.heap, a, 3 * BIG);
+    ASSERT_TRUE(q != NULL && fixture_pattern_ok(q, BIG, 6));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
  * realloc(p, 0) shrinks p to the minimum block.
  * Expect the same pointer with 16 usable bytes, still live, first 16 bytes preserved.
  */
@@ -1205,6 +1237,7 @@ int main(void) {
         RUN_COUNTED_CHECK(passed, failed, realloc_grow_in_place_check);
         RUN_COUNTED_CHECK(passed, failed, realloc_move_check);
         RUN_COUNTED_CHECK(passed, failed, realloc_fail_check);
+        RUN_COUNTED_CHECK(passed, failed, realloc_forged_header_check);
         RUN_COUNTED_CHECK(passed, failed, realloc_zero_check);
         RUN_COUNTED_CHECK(passed, failed, extend_after_used_check);
         RUN_COUNTED_CHECK(passed, failed, extend_merges_check);

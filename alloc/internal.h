@@ -207,35 +207,6 @@ static inline void blk_erase(const alloc_heap *h, block_t *b, size_t len) {
         __builtin_memset(b, 0, HDR);
 }
 
-/* ---- the realloc fast path (heap.c) ---- */
-
-/*
- * The fast path of growing a TLSF block in place, for alloc_realloc: b (USED, cur bytes,
- * already validated with its successor's boundary tag) grows to `size` bytes (> cur) into its
- * successor `next`, whose header word nw the caller has checked to be FREE with this heap's
- * tag. Handles the case that matters for a growing buffer: next is the top block and keeps at
- * least MIN_BLOCK, so no list changes and no list link is followed. Calls nothing. Returns
- * false, changing nothing, for any other case (which the general path then handles, and
- * reports if it is corruption). The caller has checked that the heap does not poison on free.
- */
-static ALWAYS_INLINE bool tlsf_grow_fast(alloc_heap *h, block_t *b, size_t cur, block_t *next,
-                                         uint64_t nw, size_t size) {
-    size_t total = cur + (size_t)(nw & SIZE_MASK);
-    if (next != h->u.tlsf.top || total < size + MIN_BLOCK)
-        return false;
-    size_t rest = total - size;
-    const uint64_t tag = h->tag;
-    block_t *tail = blk_at((uintptr_t)b + size);
-    next->prev = 0; /* next's header is now b's payload: erase it */
-    next->size = 0;
-    tail->prev = tag | (uint64_t)size;
-    tail->size = tag | (uint64_t)rest | ST_FREE;
-    blk_at((uintptr_t)tail + rest)->prev = tag | (uint64_t)rest; /* the END marker */
-    b->size = tag | (uint64_t)size | (b->size & PREV_FREE) | ST_USED;
-    h->u.tlsf.top = tail;
-    return true;
-}
-
 /* ---- strategy operations (structure only; stats of live blocks are kept by heap.c) ---- */
 
 /* Initialises the strategy's lists and inserts the first free block. */
