@@ -1,8 +1,10 @@
 #!/bin/bash
 # Proves that Debian's gdb can debug the kernel in QEMU: boots the ISO halted with QEMU's gdb
-# stub on a free loopback port, attaches `gdb -batch` with the kernel ELF's symbols, breaks on the
-# C entry point kernel_main, continues to it, and reads the parameter multiboot2_magic by name; it
-# must be the multiboot2 boot magic 0x36d76289 (920085129) that boot.asm passes in edi.
+# stub on a free loopback port, attaches `gdb -batch` with the kernel ELF's symbols, stops first
+# in the NASM boot code at long_mode_entry, which must resolve to its line in boot.asm (the
+# assembly's DWARF line table), then at the C entry point kernel_main, and reads the parameter
+# multiboot2_magic by name; it must be the multiboot2 boot magic 0x36d76289 (920085129) that
+# boot.asm passes in edi.
 #
 #   gdb_attach_test.sh KERNEL.iso KERNEL.elf
 #
@@ -112,7 +114,9 @@ gdb_command=(
   -ex 'set pagination off'
   -ex 'set confirm off'
   -ex "target remote 127.0.0.1:$port"
+  -ex 'break long_mode_entry'
   -ex 'break kernel_main'
+  -ex 'continue'
   -ex 'continue'
   -ex 'info registers rip'
   -ex 'print multiboot2_magic'
@@ -132,7 +136,9 @@ if [ $status -eq 124 ] || [ $status -eq 137 ]; then
   failures+=("gdb did not finish within $GDB_SECONDS s (kernel_main never reached?)")
 fi
 # gdb -batch keeps going after a failed command, so the output is what counts.
-grep -qE '^Breakpoint 1, (0x[0-9a-f]+ in )?kernel_main \(' "$work/gdb.log" ||
+grep -qE '^Breakpoint 1, long_mode_entry \(\) at [^ ]*kernel/arch/x86_64/boot\.asm:[0-9]+' "$work/gdb.log" ||
+  failures+=("gdb did not stop at long_mode_entry with its line in boot.asm (no DWARF from NASM?)")
+grep -qE '^Breakpoint 2, (0x[0-9a-f]+ in )?kernel_main \(' "$work/gdb.log" ||
   failures+=("gdb did not stop at the breakpoint in kernel_main")
 grep -qE '^rip +0x[0-9a-f]+ +0x[0-9a-f]+ <kernel_main(\+[0-9]+)?>' "$work/gdb.log" ||
   failures+=("rip is not inside kernel_main")
@@ -154,4 +160,4 @@ if [ ${#failures[@]} -gt 0 ]; then
   cat "$work/serial.log" >&2 || true
   exit 1
 fi
-echo "gdb_attach_test: PASS: gdb stopped at kernel_main and read multiboot2_magic = $MAGIC_HEX ($MAGIC_DECIMAL) in $elapsed s"
+echo "gdb_attach_test: PASS: gdb stopped at long_mode_entry in boot.asm, then at kernel_main, and read multiboot2_magic = $MAGIC_HEX ($MAGIC_DECIMAL) in $elapsed s"

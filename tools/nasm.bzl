@@ -1,13 +1,16 @@
 """nasm_object: assembles one NASM source into an ELF64 object for a cc_binary's srcs.
 
-No debug information: NASM 2.16 writes the absolute path of the source's directory into its DWARF
-and has no option to remap it, which would make the kernel differ from checkout to checkout.
+Debug information (DWARF line tables, so gdb steps through the boot code) only with -c dbg:
+NASM 2.16 writes the absolute path of the source's directory into its DWARF and has no option to
+remap it, so a kernel with it differs from checkout to checkout (and from sandbox to sandbox).
+The default and opt builds, which tools/check_reproducible.sh compares, carry none.
 """
 
 NASM = "/usr/bin/nasm"
 
 def _nasm_object_impl(ctx):
     output = ctx.actions.declare_file(ctx.label.name + ".o")
+    debug = ["-g", "-F", "dwarf"] if ctx.var["COMPILATION_MODE"] == "dbg" else []
     ctx.actions.run_shell(
         inputs = [ctx.file.src] + ctx.files.includes,
         outputs = [output],
@@ -16,9 +19,9 @@ if [ ! -x {nasm} ]; then
   echo "nasm_object: {nasm} not found: run tools/setup.sh" >&2
   exit 1
 fi
-exec {nasm} -f elf64 -Werror -o "$1" "$2"
+exec {nasm} -f elf64 -Werror "$@"
 """.format(nasm = NASM),
-        arguments = [output.path, ctx.file.src.path],
+        arguments = debug + ["-o", output.path, ctx.file.src.path],
         mnemonic = "Nasm",
         progress_message = "Assembling %s" % ctx.file.src.short_path,
     )
