@@ -617,7 +617,8 @@ static int free_corrupted_header_check(void) {
 
 /*
  * The names of the errors.
- * Expect the documented names and "unknown error" for a value outside the enum.
+ * Expect the documented names, each value a name of its own, and "unknown error" for a value
+ * outside the enum.
  */
 static int error_name_check(void) {
     ASSERT_STREQ("double free", alloc_error_name(ALLOC_ERR_DOUBLE_FREE));
@@ -628,8 +629,8 @@ static int error_name_check(void) {
     ASSERT_STREQ("ok", alloc_error_name(ALLOC_OK));
     /* NOLINTNEXTLINE(clang-analyzer-optin.core.EnumCastOutOfRange): out of range on purpose */
     ASSERT_STREQ("unknown error", alloc_error_name((enum alloc_error)not_an_error));
-    for (int e = ALLOC_OK; e <= ALLOC_ERR_CORRUPTED_HEAP; e++)
-        ASSERT_TRUE(strcmp(alloc_error_name((enum alloc_error)e), "unknown error") != 0);
+    ASSERT_ENUM_NAMES_DISTINCT(alloc_error_name, enum alloc_error, ALLOC_OK,
+                               ALLOC_ERR_CORRUPTED_HEAP, "unknown error");
     return 0;
 }
 

@@ -837,13 +837,8 @@ static int result_names_check(void) {
     /* A value outside the enum, on purpose. */
     // NOLINTNEXTLINE(clang-analyzer-optin.core.EnumCastOutOfRange)
     ASSERT_STREQ("PAGING_ERR_UNKNOWN", paging_result_name((enum paging_result)77));
-    for (int i = PAGING_OK; i <= PAGING_ERR_INVALID_ARGUMENT; i++) {
-        const char *name = paging_result_name((enum paging_result)i);
-        ASSERT_TRUE(strcmp(name, "PAGING_ERR_UNKNOWN") != 0);
-        for (int j = PAGING_OK; j < i; j++) {
-            ASSERT_TRUE(strcmp(name, paging_result_name((enum paging_result)j)) != 0);
-        }
-    }
+    ASSERT_ENUM_NAMES_DISTINCT(paging_result_name, enum paging_result, PAGING_OK,
+                               PAGING_ERR_INVALID_ARGUMENT, "PAGING_ERR_UNKNOWN");
     return 0;
 }
 

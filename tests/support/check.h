@@ -54,6 +54,29 @@
         }                                                                                          \
     } while (0)
 
+/*
+ * The name function of an enum gives each value in [first, last] its own name (distinct strings),
+ * none of them the name it gives values outside the enum, `unknown`.
+ */
+#define ASSERT_ENUM_NAMES_DISTINCT(name_of, enum_type, first, last, unknown)                       \
+    do {                                                                                           \
+        for (int i_ = (first); i_ <= (last); i_++) {                                               \
+            const char *n_ = name_of((enum_type)i_);                                               \
+            if (n_ == NULL || strcmp(n_, (unknown)) == 0) {                                        \
+                fprintf(stderr, "%s:%d: %s: %s(%d) is \"%s\"\n", __FILE__, __LINE__, __func__,     \
+                        #name_of, i_, n_ ? n_ : "(null)");                                         \
+                return 1;                                                                          \
+            }                                                                                      \
+            for (int j_ = (first); j_ < i_; j_++) {                                                \
+                if (strcmp(n_, name_of((enum_type)j_)) == 0) {                                     \
+                    fprintf(stderr, "%s:%d: %s: %s(%d) and %s(%d) are both \"%s\"\n", __FILE__,    \
+                            __LINE__, __func__, #name_of, j_, #name_of, i_, n_);                   \
+                    return 1;                                                                      \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
 #define RUN_CHECK(failures, check)                                                                 \
     do {                                                                                           \
         int r_ = check();                                                                          \
