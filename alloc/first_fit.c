@@ -21,9 +21,8 @@ static inline block_t *ff_next(const block_t *b) {
 
 /* A list node is plausible: inside the heap, above the previous node, with a FREE header. */
 static inline bool node_ok(const alloc_heap *h, const block_t *b, const block_t *after) {
-    uintptr_t a = (uintptr_t)b;
-    return a >= h->first && a < h->end && (a & (GRANULE - 1)) == 0 && a > (uintptr_t)after &&
-           tag_ok(h, b->size) && blk_state(b) == ST_FREE;
+    return in_heap(h, b) && (uintptr_t)b > (uintptr_t)after && tag_ok(h, b->size) &&
+           blk_state(b) == ST_FREE;
 }
 
 void alloc_ff_init(alloc_heap *h, block_t *first) {

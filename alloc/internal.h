@@ -162,6 +162,12 @@ static inline bool tag_ok(const alloc_heap *h, uint64_t word) {
     return (word & TAG_MASK) == h->tag;
 }
 
+/* b is a plausible block address in this heap: inside [first, end) and on a granule. */
+static inline bool in_heap(const alloc_heap *h, const block_t *b) {
+    uintptr_t a = (uintptr_t)b;
+    return a >= h->first && a < h->end && (a & (GRANULE - 1)) == 0;
+}
+
 /* Writes a whole header. */
 static inline void blk_set(const alloc_heap *h, block_t *b, size_t prev_size, size_t size,
                            unsigned state, bool prev_free) {
@@ -243,9 +249,7 @@ enum alloc_error alloc_ff_check(alloc_heap *h, size_t nfree, const void **bad);
 
 #if QUICK_BINS > 0
 static inline bool quick_node_ok(const alloc_heap *h, const block_t *b, size_t size) {
-    uintptr_t a = (uintptr_t)b;
-    return a >= h->first && a < h->end && (a & (GRANULE - 1)) == 0 &&
-           (b->size & ~PREV_FREE) == (h->tag | (uint64_t)size | ST_QUICK);
+    return in_heap(h, b) && (b->size & ~PREV_FREE) == (h->tag | (uint64_t)size | ST_QUICK);
 }
 #endif
 

@@ -40,11 +40,6 @@ static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl) {
     }
 }
 
-static inline bool in_heap(const alloc_heap *h, const block_t *b) {
-    uintptr_t a = (uintptr_t)b;
-    return a >= h->first && a < h->end && (a & (GRANULE - 1)) == 0;
-}
-
 /* A list node is plausible: inside the heap with a FREE header of this heap. */
 static inline bool free_node_ok(const alloc_heap *h, const block_t *b) {
     return in_heap(h, b) && tag_ok(h, b->size) && blk_state(b) == ST_FREE;
