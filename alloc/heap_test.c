@@ -745,10 +745,10 @@ static int realloc_forged_header_check(void) {
     fixture_reset(HEAP_SIZE, 0);
     unsigned char *a = alloc_malloc(fx.heap, BIG);
     fixture_fill(a, BIG, 6);
-    uint64_t tag = ((const uint64_t *)(a - 16))[1] & 0xffff000000000000ull;
-    uint64_t *forged = (uint64_t *)(a + 256);
-    forged[0] = tag | (256 + 16);
-    forged[1] = tag | (BIG - 256) | 1; /* USED, ending at A's end */
+    uint64_t tag = blk_from_payload(a)->size & TAG_MASK;
+    block_t *forged = blk_at((uintptr_t)a + 256);
+    forged->prev = tag | (256 + 16);
+    forged->size = tag | (BIG - 256) | ST_USED; /* ending at A's end */
     struct alloc_stats before = stats();
     size_t reports = fx.reports;
     ASSERT_TRUE(alloc_realloc(fx.heap, a + 272, 3 * BIG) == NULL);

@@ -217,7 +217,8 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
             return NULL;
         }
         if (blk_size(top) >= size + align_gap(top, align)) {
-            mapping_insert(blk_size(top), fl_out, sl_out); /* unused for the top block */
+            /* The list helpers ignore it for the top block; take() compares it to the rest's. */
+            mapping_insert(blk_size(top), fl_out, sl_out);
             return top;
         }
     }

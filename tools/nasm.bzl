@@ -2,7 +2,8 @@
 
 Debug information (DWARF line tables, so gdb steps through the boot code) only with -c dbg:
 NASM 2.16 writes the absolute path of the source's directory into its DWARF and has no option to
-remap it, so a kernel with it differs from checkout to checkout (and from sandbox to sandbox).
+remap it (it resolves the sandbox's symlink to the source tree), so a kernel with it differs from
+checkout to checkout.
 The default and opt builds, which tools/check_reproducible.sh compares, carry none.
 """
 
