@@ -1,9 +1,13 @@
-"""A Clang/LLD 19 C toolchain configuration, for the host or for the freestanding kernel target.
+"""A Clang/LLD 19 C toolchain configuration, for the host, the freestanding kernel or a Linux
+target whose tests run natively (i386) or under qemu-user (see //tools:cross_test.bzl).
 
 Every tool is named by an absolute, version-pinned path (checked by //platforms:host_tools.bzl),
-so the build never depends on what PATH holds. The two flavours differ only in flags:
-  host          Linux user space, glibc headers, linked as a PIE.
-  freestanding  no libc, no red zone, no SIMD state: code that runs in the kernel.
+so the build never depends on what PATH holds. The flavours differ only in flags:
+  host           Linux user space on x86_64, glibc headers, linked as a PIE.
+  freestanding   no libc, no red zone, no SIMD state: code that runs in the kernel.
+  i386_linux     32-bit x86 Linux user space: Debian's multilib libc (libc6-dev-i386).
+  aarch64_linux  64-bit Arm Linux user space: Debian's cross libc (libc6-dev-arm64-cross).
+  armhf_linux    32-bit Arm (hard float) Linux user space: libc6-dev-armhf-cross.
 """
 
 load("@bazel_tools//tools/build_defs/cc:action_names.bzl", "ACTION_NAMES")
@@ -111,13 +115,80 @@ _FREESTANDING_LINK_FLAGS = [
     "-Wl,--no-dynamic-linker",
 ]
 
+# Compile and link flags of a Linux user-space target other than the host. Clang finds the C
+# runtime start files and libgcc through -B, libraries through -L; nothing comes from a default
+# search path, so what the build links is what these lines name.
+def _cross_linux(triple, include_dirs, lib_dirs):
+    includes = []
+    for directory in include_dirs:
+        includes += ["-isystem", directory]
+    return struct(
+        compile = [
+            "--target=" + triple,
+            "-nostdinc",
+            "-isystem",
+            CLANG_BUILTIN_INCLUDE,
+        ] + includes + [
+            "-fPIC",
+            "-fno-omit-frame-pointer",
+            "-std=gnu11",
+        ],
+        link = [
+            "--target=" + triple,
+            "-fuse-ld=lld",
+            "--ld-path=/usr/bin/ld.lld-19",
+            "--sysroot=/",
+        ] + ["-B" + d for d in lib_dirs] + ["-L" + d for d in lib_dirs] + [
+            "-Wl,--build-id=none",
+            "-lpthread",
+            "-lm",
+        ],
+        includes = [CLANG_BUILTIN_INCLUDE] + include_dirs,
+        triple = triple,
+        libc = "glibc",
+    )
+
+# Per flavour: flags, the include directories Bazel may see, the triple and the libc.
+_FLAVOURS = {
+    "host": struct(
+        compile = _HOST_COMPILE_FLAGS,
+        link = _HOST_LINK_FLAGS,
+        includes = [CLANG_BUILTIN_INCLUDE, "/usr/include/x86_64-linux-gnu", "/usr/include"],
+        triple = "x86_64-linux-gnu",
+        libc = "glibc",
+    ),
+    "freestanding": struct(
+        compile = _FREESTANDING_COMPILE_FLAGS,
+        link = _FREESTANDING_LINK_FLAGS,
+        includes = [CLANG_BUILTIN_INCLUDE],
+        triple = "x86_64-unknown-none-elf",
+        libc = "none",
+    ),
+    # Debian's multilib: the host's headers (they select the 32-bit variants by __i386__), the
+    # 32-bit libc in /usr/lib32 and gcc's 32-bit start files and libgcc.
+    "i386_linux": _cross_linux(
+        "i386-linux-gnu",
+        ["/usr/include/x86_64-linux-gnu", "/usr/include"],
+        ["/usr/lib/gcc/x86_64-linux-gnu/12/32", "/usr/lib32"],
+    ),
+    "aarch64_linux": _cross_linux(
+        "aarch64-linux-gnu",
+        ["/usr/aarch64-linux-gnu/include"],
+        ["/usr/lib/gcc-cross/aarch64-linux-gnu/12", "/usr/aarch64-linux-gnu/lib"],
+    ),
+    "armhf_linux": _cross_linux(
+        "arm-linux-gnueabihf",
+        ["/usr/arm-linux-gnueabihf/include"],
+        ["/usr/lib/gcc-cross/arm-linux-gnueabihf/12", "/usr/arm-linux-gnueabihf/lib"],
+    ),
+}
+
 def _impl(ctx):
+    flavour = _FLAVOURS[ctx.attr.flavour]
     freestanding = ctx.attr.flavour == "freestanding"
-    compile_flags = _FREESTANDING_COMPILE_FLAGS if freestanding else _HOST_COMPILE_FLAGS
-    link_flags = _FREESTANDING_LINK_FLAGS if freestanding else _HOST_LINK_FLAGS
-    builtin_includes = [CLANG_BUILTIN_INCLUDE]
-    if not freestanding:
-        builtin_includes += ["/usr/include/x86_64-linux-gnu", "/usr/include"]
+    compile_flags = flavour.compile
+    link_flags = flavour.link
+    builtin_includes = flavour.includes
 
     tool_paths = [
         tool_path(name = "gcc", path = "/usr/bin/clang-19"),
@@ -181,19 +252,19 @@ def _impl(ctx):
         cxx_builtin_include_directories = builtin_includes,
         toolchain_identifier = "clang19-" + ctx.attr.flavour,
         host_system_name = "x86_64-linux-gnu",
-        target_system_name = "x86_64-unknown-none-elf" if freestanding else "x86_64-linux-gnu",
-        target_cpu = "k8",
-        target_libc = "none" if freestanding else "glibc",
+        target_system_name = flavour.triple,
+        target_cpu = "k8" if ctx.attr.flavour in ("host", "freestanding") else ctx.attr.flavour,
+        target_libc = flavour.libc,
         compiler = "clang",
-        abi_version = "none" if freestanding else "glibc",
-        abi_libc_version = "none" if freestanding else "glibc",
+        abi_version = flavour.libc,
+        abi_libc_version = flavour.libc,
         tool_paths = tool_paths,
     )
 
 clang_toolchain_config = rule(
     implementation = _impl,
     attrs = {
-        "flavour": attr.string(mandatory = True, values = ["host", "freestanding"]),
+        "flavour": attr.string(mandatory = True, values = _FLAVOURS.keys()),
     },
     provides = [CcToolchainConfigInfo],
 )
@@ -206,7 +277,8 @@ def clang_toolchain(name, flavour, target_compatible_with):
     Args:
       name: the cc_toolchain's name; the configuration is name + "_config", the toolchain()
         (what WORKSPACE registers) name + "_toolchain".
-      flavour: "host" or "freestanding" (see clang_toolchain_config).
+      flavour: a key of _FLAVOURS: "host", "freestanding", "i386_linux", "aarch64_linux" or
+        "armhf_linux" (see the top of this file).
       target_compatible_with: the constraints of the platforms this toolchain builds for.
     """
     clang_toolchain_config(

@@ -22,6 +22,17 @@ PINNED_TOOLS = {
     "/usr/bin/qemu-system-x86_64": "qemu-system-x86",
     "/usr/share/OVMF/OVMF_CODE_4M.fd": "ovmf",
     "/usr/bin/python3": "python3",
+    # Linux targets of //tools:cross_test.bzl: each one's libc, gcc start files and libgcc, and
+    # the emulator that runs its tests (i386 runs natively).
+    "/usr/lib32/crt1.o": "libc6-dev-i386",
+    "/usr/lib/gcc/x86_64-linux-gnu/12/32/crtbeginS.o": "lib32gcc-12-dev",
+    "/lib/ld-linux.so.2": "libc6-i386",
+    "/usr/aarch64-linux-gnu/lib/crt1.o": "libc6-dev-arm64-cross",
+    "/usr/lib/gcc-cross/aarch64-linux-gnu/12/crtbeginS.o": "libgcc-12-dev-arm64-cross",
+    "/usr/bin/qemu-aarch64-static": "qemu-user-static",
+    "/usr/arm-linux-gnueabihf/lib/crt1.o": "libc6-dev-armhf-cross",
+    "/usr/lib/gcc-cross/arm-linux-gnueabihf/12/crtbeginS.o": "libgcc-12-dev-armhf-cross",
+    "/usr/bin/qemu-arm-static": "qemu-user-static",
 }
 
 def _host_tools_impl(repository_ctx):

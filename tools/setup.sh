@@ -15,6 +15,10 @@ PACKAGES=(
   grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools   # bootable ISO (BIOS and UEFI)
   qemu-system-x86 ovmf       # boot tests, legacy BIOS and UEFI
   python3                    # QEMU test runner
+  libc6-dev-i386 lib32gcc-12-dev    # i386 Linux tests (tools/cross_test.bzl), run natively
+  libc6-dev-arm64-cross libgcc-12-dev-arm64-cross   # aarch64 Linux tests
+  libc6-dev-armhf-cross libgcc-12-dev-armhf-cross   # 32-bit Arm (armhf) Linux tests
+  qemu-user-static           # runs the aarch64 and armhf tests
   gdb                        # debugging the kernel in QEMU
   libjemalloc-dev libmimalloc-dev   # allocators the benchmark compares against
   nginx-light                # HTTP remote cache for the cache test (WebDAV PUT)

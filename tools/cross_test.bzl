@@ -1,0 +1,97 @@
+"""Runs a cc_test built for another Linux target: natively (i386) or under Debian's qemu-user.
+
+  cross_test   one test target: `test` built for one target of CROSS_TARGETS, then run
+  cross_tests  a macro: one cross_test per target, named <test>_<suffix> (multiboot2_test_i386)
+
+The emulators and cross libcs are pinned in //platforms:host_tools.bzl, so a missing one stops
+the build with the Debian package to install.
+"""
+
+# Per target: the platform the test is built for and the command line that runs its binary
+# (empty: the host CPU runs it). qemu-user finds the target's dynamic loader and libc under -L.
+CROSS_TARGETS = {
+    "i386": struct(
+        platform = "//platforms:i386_linux",
+        emulator = [],
+    ),
+    "aarch64": struct(
+        platform = "//platforms:aarch64_linux",
+        emulator = ["/usr/bin/qemu-aarch64-static", "-L", "/usr/aarch64-linux-gnu"],
+    ),
+    "armhf": struct(
+        platform = "//platforms:armhf_linux",
+        emulator = ["/usr/bin/qemu-arm-static", "-L", "/usr/arm-linux-gnueabihf"],
+    ),
+}
+
+def _cross_transition_impl(settings, attr):  # @unused
+    # Host-only flags (sanitizers, fuzzing) have no runtime on the other targets: dropped.
+    return {
+        "//command_line_option:platforms": CROSS_TARGETS[attr.target].platform,
+        "//command_line_option:copt": [],
+        "//command_line_option:conlyopt": [],
+        "//command_line_option:linkopt": [],
+    }
+
+_cross_transition = transition(
+    implementation = _cross_transition_impl,
+    inputs = [],
+    outputs = [
+        "//command_line_option:platforms",
+        "//command_line_option:copt",
+        "//command_line_option:conlyopt",
+        "//command_line_option:linkopt",
+    ],
+)
+
+def _shell_quote(word):
+    return "'" + word.replace("'", "'\\''") + "'"
+
+def _cross_test_impl(ctx):
+    test = ctx.attr.test[0]
+    binary = test[DefaultInfo].files_to_run.executable
+    if binary == None:
+        fail("cross_test: %s is not an executable test" % test.label)
+    runner = ctx.actions.declare_file(ctx.label.name + ".sh")
+    command = CROSS_TARGETS[ctx.attr.target].emulator + ["./" + binary.short_path]
+    ctx.actions.write(
+        output = runner,
+        is_executable = True,
+        content = "\n".join([
+            "#!/bin/sh",
+            "# Runs %s built for %s." % (test.label, CROSS_TARGETS[ctx.attr.target].platform),
+            "exec " + " ".join([_shell_quote(word) for word in command]) + ' "$@"',
+            "",
+        ]),
+    )
+    runfiles = ctx.runfiles(files = [binary]).merge(test[DefaultInfo].default_runfiles)
+    return [DefaultInfo(executable = runner, runfiles = runfiles)]
+
+cross_test = rule(
+    implementation = _cross_test_impl,
+    test = True,
+    attrs = {
+        "test": attr.label(mandatory = True, executable = True, cfg = _cross_transition),
+        "target": attr.string(mandatory = True, values = CROSS_TARGETS.keys()),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+    doc = "Builds `test` for CROSS_TARGETS[target].platform and runs it under its emulator.",
+)
+
+def cross_tests(test, targets = CROSS_TARGETS.keys(), **kwargs):
+    """Declares <test>_<target> for each target: `test` built for it and run under its emulator.
+
+    Args:
+      test: the name of a cc_test in this package.
+      targets: keys of CROSS_TARGETS; all of them unless a test cannot run on some.
+      **kwargs: common test attributes (size, tags, ...) for every cross_test.
+    """
+    for target in targets:
+        cross_test(
+            name = "%s_%s" % (test, target),
+            test = ":" + test,
+            target = target,
+            **kwargs
+        )
