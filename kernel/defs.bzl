@@ -24,14 +24,22 @@ def kernel_elf(name, srcs, local_defines = [], **kwargs):
             "//kernel:boot",
             "//kernel:interrupt_stubs",
         ],
-        additional_linker_inputs = ["//kernel:arch/x86_64/linker.ld"],
-        linkopts = ["-Wl,-T,$(location //kernel:arch/x86_64/linker.ld)"],
+        additional_linker_inputs = [
+            "//kernel:arch/x86_64/linker.ld",
+            "//kernel:arch/x86_64/machine.ld",
+        ],
+        # machine.ld, an input script, defines the shared constants linker.ld checks against.
+        linkopts = [
+            "-Wl,-T,$(location //kernel:arch/x86_64/linker.ld)",
+            "-Wl,$(location //kernel:arch/x86_64/machine.ld)",
+        ],
         local_defines = local_defines,
         target_compatible_with = ["@platforms//os:none"],
         deps = [
             "//alloc",
             "//kernel:format",
             "//kernel:heap_api",
+            "//kernel:machine_h",
             "//kernel:vec",
             "//multiboot2",
             "//paging",

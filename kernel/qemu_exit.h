@@ -3,9 +3,11 @@
 #ifndef KERNEL_QEMU_EXIT_H
 #define KERNEL_QEMU_EXIT_H
 
+#include "kernel/arch/x86_64/machine.h"
+
 enum qemu_exit_code {
-    QEMU_EXIT_SUCCESS = 0x10, /* QEMU exits with status 33 */
-    QEMU_EXIT_FAILURE = 0x11, /* QEMU exits with status 35 */
+    QEMU_EXIT_SUCCESS = QEMU_DEBUG_EXIT_SUCCESS, /* QEMU exits with status 33 */
+    QEMU_EXIT_FAILURE = QEMU_DEBUG_EXIT_FAILURE, /* QEMU exits with status 35 */
 };
 
 /* Asks QEMU to exit; on a machine without the device, halts forever instead. */

@@ -2,8 +2,9 @@
 #include "kernel/serial.h"
 
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/machine.h"
 
-#define COM1 0x3f8
+#define COM1 COM1_PORT
 
 /* Register offsets from the base port. */
 #define UART_DATA          0

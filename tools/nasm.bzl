@@ -12,6 +12,10 @@ NASM = "/usr/bin/nasm"
 def _nasm_object_impl(ctx):
     output = ctx.actions.declare_file(ctx.label.name + ".o")
     debug = ["-g", "-F", "dwarf"] if ctx.var["COMPILATION_MODE"] == "dbg" else []
+    include_dirs = {f.dirname + "/": None for f in ctx.files.includes}
+    search = []
+    for directory in include_dirs:
+        search += ["-I", directory]
     ctx.actions.run_shell(
         inputs = [ctx.file.src] + ctx.files.includes,
         outputs = [output],
@@ -22,7 +26,7 @@ if [ ! -x {nasm} ]; then
 fi
 exec {nasm} -f elf64 -Werror "$@"
 """.format(nasm = NASM),
-        arguments = debug + ["-o", output.path, ctx.file.src.path],
+        arguments = debug + search + ["-o", output.path, ctx.file.src.path],
         mnemonic = "Nasm",
         progress_message = "Assembling %s" % ctx.file.src.short_path,
     )
@@ -32,7 +36,10 @@ nasm_object = rule(
     implementation = _nasm_object_impl,
     attrs = {
         "src": attr.label(allow_single_file = [".asm"], mandatory = True),
-        "includes": attr.label_list(allow_files = [".inc", ".asm"]),
+        "includes": attr.label_list(
+            allow_files = [".inc", ".asm"],
+            doc = "Files src %includes by base name; their directories go on the search path.",
+        ),
     },
     doc = "Assembles src with " + NASM + " (-f elf64) into <name>.o.",
 )

@@ -6,6 +6,8 @@ cause, on a timeout, a silent console, a triple fault or reset, a panic line, or
 that never came. See tools/qemu_runner.py for the exact verdicts.
 """
 
+load("//kernel:arch/x86_64/machine.bzl", "machine_constant", "qemu_exit_status")
+
 PYTHON = "/usr/bin/python3"
 QEMU = "/usr/bin/qemu-system-x86_64"
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
@@ -24,6 +26,12 @@ def _runner_arguments(ctx):
         ctx.attr.memory,
         "--firmware",
         ctx.attr.firmware,
+        "--debug-exit-port",
+        str(machine_constant("QEMU_DEBUG_EXIT_PORT")),
+        "--success-code",
+        str(qemu_exit_status("QEMU_DEBUG_EXIT_SUCCESS")),
+        "--failure-code",
+        str(qemu_exit_status("QEMU_DEBUG_EXIT_FAILURE")),
     ]
     if ctx.attr.firmware == "uefi":
         arguments += ["--ovmf-code", OVMF_CODE, "--ovmf-vars", OVMF_VARS]

@@ -62,7 +62,11 @@ from typing import BinaryIO, Callable, Sequence
 
 VERDICT_PREFIX = "qemu_test: "
 INTERACTIVE_PREFIX = "qemu_run: "
-DEBUG_EXIT_DEVICE = "isa-debug-exit,iobase=0xf4,iosize=0x04"
+# Defaults for running by hand and for the unit tests; tools/qemu.bzl passes the kernel's real
+# values (--debug-exit-port, --success-code, --failure-code) from kernel/arch/x86_64/machine.bzl.
+DEFAULT_DEBUG_EXIT_PORT = 0xF4
+DEFAULT_SUCCESS_CODE = 33  # (0x10 << 1) | 1
+DEFAULT_FAILURE_CODE = 35  # (0x11 << 1) | 1
 DEFAULT_OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 DEFAULT_OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 GDB_PORT = 1234
@@ -277,8 +281,8 @@ class RunOutcome:
 class Policy:
     """What counts as a pass."""
 
-    success_code: int = 33
-    failure_code: int = 35
+    success_code: int = DEFAULT_SUCCESS_CODE
+    failure_code: int = DEFAULT_FAILURE_CODE
     expect_failure_exit: bool = False
     timeout: float | None = 30.0
     silence_timeout: float | None = 10.0
@@ -525,6 +529,7 @@ class QemuConfig:
     ovmf_vars: str = DEFAULT_OVMF_VARS
     extra_flags: tuple[str, ...] = ()
     gdb: bool = False
+    debug_exit_port: int = DEFAULT_DEBUG_EXIT_PORT
 
 
 def build_qemu_command(
@@ -547,7 +552,7 @@ def build_qemu_command(
         "-no-reboot",
         "-serial", "stdio",
         "-nic", "none",
-        "-device", DEBUG_EXIT_DEVICE,
+        "-device", f"isa-debug-exit,iobase={config.debug_exit_port:#x},iosize=0x04",
     ]  # fmt: skip
     if config.firmware == "uefi":
         if ovmf_vars_copy is None:
@@ -934,10 +939,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--ovmf-code", default=DEFAULT_OVMF_CODE)
     parser.add_argument("--ovmf-vars", default=DEFAULT_OVMF_VARS,
                         help="template; the runner boots from a writable copy")
-    parser.add_argument("--success-code", type=int, default=33,
-                        help="QEMU status for the kernel's success exit (default 33 = 0x10)")
-    parser.add_argument("--failure-code", type=int, default=35,
-                        help="QEMU status for the kernel's failure exit (default 35 = 0x11)")
+    parser.add_argument("--debug-exit-port", type=lambda text: int(text, 0),
+                        default=DEFAULT_DEBUG_EXIT_PORT,
+                        help="I/O port of the isa-debug-exit device (default %(default)#x)")
+    parser.add_argument("--success-code", type=int, default=DEFAULT_SUCCESS_CODE,
+                        help="QEMU status for the kernel's success exit (default %(default)s)")
+    parser.add_argument("--failure-code", type=int, default=DEFAULT_FAILURE_CODE,
+                        help="QEMU status for the kernel's failure exit (default %(default)s)")
     parser.add_argument("--expect-exit", choices=("success", "failure"), default="success",
                         help="'failure': the kernel must exit with the failure code, and "
                         "panic lines are not fatal (match them with --expect)")
@@ -972,6 +980,7 @@ def config_from_args(args: argparse.Namespace) -> QemuConfig:
         ovmf_vars=args.ovmf_vars,
         extra_flags=tuple(args.qemu_flag),
         gdb=args.gdb,
+        debug_exit_port=args.debug_exit_port,
     )
 
 

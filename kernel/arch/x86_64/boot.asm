@@ -3,36 +3,44 @@
 ; mode and calls kernel_main(magic, boot_info_phys) on the boot stack.
 ;
 ; Boot address space (4-level paging, built below):
-;   [0, 2 MiB)            identity, 4 KiB pages; page 0 left unmapped so NULL faults
-;   [2 MiB, 32 MiB)       identity, 2 MiB pages: the kernel image, its stacks and tables
-;   [PHYS_MAP, +8 GiB)    all physical memory, 2 MiB pages, for page tables and boot info
+;   [0, IDENTITY_SMALL_PAGES_END = 2 MiB)
+;                         identity, 4 KiB pages; page 0 left unmapped so NULL faults
+;   [2 MiB, IDENTITY_MAP_END = 32 MiB)
+;                         identity, 2 MiB pages: the kernel image, its stacks and tables
+;   [PHYS_MAP_BASE, +PHYS_MAP_SIZE = 8 GiB)
+;                         all physical memory, 2 MiB pages, for page tables and boot info
 ; Nothing else is mapped: in particular not the heap range, which init_heap maps page by page.
 
-MULTIBOOT2_MAGIC        equ 0xe85250d6
+%include "machine.inc"                  ; shared numbers, from kernel/arch/x86_64/machine.bzl
+
 MULTIBOOT2_ARCH_I386    equ 0
-MULTIBOOT2_LOADER_MAGIC equ 0x36d76289
 
 PAGE_PRESENT  equ 1 << 0
 PAGE_WRITABLE equ 1 << 1
 PAGE_HUGE     equ 1 << 7
 
-IDENTITY_2M_PAGES equ 16                ; [0, 32 MiB)
-PHYS_MAP_PD_COUNT equ 8                 ; 8 page directories of 1 GiB each
-PHYS_MAP_PML4_INDEX equ 256             ; 0xffff800000000000
-
-QEMU_DEBUG_EXIT_PORT equ 0xf4
-QEMU_EXIT_FAILURE    equ 0x11
-COM1                 equ 0x3f8
+%if IDENTITY_SMALL_PAGES_END != 512 * 4096
+%error "IDENTITY_SMALL_PAGES_END must be what one page table of 4 KiB pages maps"
+%endif
+%if IDENTITY_MAP_END % (2 << 20) != 0 || IDENTITY_MAP_END > (1 << 30)
+%error "IDENTITY_MAP_END must be a multiple of 2 MiB within the first page directory"
+%endif
+%if PHYS_MAP_SIZE % (1 << 30) != 0 || PHYS_MAP_BASE % (1 << 39) != 0
+%error "PHYS_MAP_BASE and PHYS_MAP_SIZE must be whole PML4 and page-directory entries"
+%endif
+IDENTITY_2M_PAGES equ IDENTITY_MAP_END >> 21            ; [0, IDENTITY_MAP_END)
+PHYS_MAP_PD_COUNT equ PHYS_MAP_SIZE >> 30               ; page directories of 1 GiB each
+PHYS_MAP_PML4_INDEX equ (PHYS_MAP_BASE >> 39) & 511
 
 KERNEL_STACK_SIZE equ 64 * 1024
 
 section .multiboot2
 align 8
 multiboot2_header:
-    dd MULTIBOOT2_MAGIC
+    dd BOOT_MULTIBOOT2_HEADER_MAGIC
     dd MULTIBOOT2_ARCH_I386
     dd multiboot2_header_end - multiboot2_header
-    dd -(MULTIBOOT2_MAGIC + MULTIBOOT2_ARCH_I386 + (multiboot2_header_end - multiboot2_header))
+    dd -(BOOT_MULTIBOOT2_HEADER_MAGIC + MULTIBOOT2_ARCH_I386 + (multiboot2_header_end - multiboot2_header))
     ; end tag
     dw 0
     dw 0
@@ -49,7 +57,7 @@ _start:
     mov edi, eax                        ; multiboot2 magic, first argument of kernel_main
     mov esi, ebx                        ; boot information, second argument
 
-    cmp eax, MULTIBOOT2_LOADER_MAGIC
+    cmp eax, BOOT_MULTIBOOT2_LOADER_MAGIC
     jne .not_multiboot2
 
     ; Long mode needs CPUID leaf 0x80000001 with the LM bit.
@@ -86,7 +94,7 @@ _start:
     mov cr0, eax
 
     lgdt [boot_gdt_pointer]
-    jmp BOOT_GDT_CODE:long_mode_entry
+    jmp GDT_KERNEL_CODE_SELECTOR:long_mode_entry
 
 .not_multiboot2:
     mov esi, message_not_multiboot2
@@ -98,7 +106,7 @@ _start:
 ; Prints the NUL-terminated string at esi on COM1, then asks QEMU to exit with the failure code.
 ; Used only before long mode, when none of the C kernel can run.
 boot_fail:
-    mov dx, COM1
+    mov dx, COM1_PORT
 .next:
     lodsb
     test al, al
@@ -107,7 +115,7 @@ boot_fail:
     jmp .next
 .exit:
     mov dx, QEMU_DEBUG_EXIT_PORT
-    mov al, QEMU_EXIT_FAILURE
+    mov al, QEMU_DEBUG_EXIT_FAILURE
     out dx, al
 .halt:
     hlt
@@ -181,7 +189,7 @@ build_boot_page_tables:
 bits 64
 extern kernel_main
 long_mode_entry:
-    mov ax, BOOT_GDT_DATA
+    mov ax, GDT_KERNEL_DATA_SELECTOR
     mov ds, ax
     mov es, ax
     mov ss, ax
@@ -202,13 +210,15 @@ section .rodata
 message_not_multiboot2: db "boot: not loaded by a multiboot2 boot loader", 10, 0
 message_no_long_mode:   db "boot: this CPU has no long mode (x86_64)", 10, 0
 
+; Each descriptor is placed at its selector's offset (TIMES pads with null bytes up to it); a
+; selector below the descriptor before it gives a negative count, which stops the assembly.
 align 8
 boot_gdt:
     dq 0
-BOOT_GDT_CODE equ $ - boot_gdt
-    dq (1 << 43) | (1 << 44) | (1 << 47) | (1 << 53)    ; code, non-system, present, 64-bit
-BOOT_GDT_DATA equ $ - boot_gdt
-    dq (1 << 41) | (1 << 44) | (1 << 47)                ; writable, non-system, present
+    times GDT_KERNEL_CODE_SELECTOR - ($ - boot_gdt) db 0
+    dq GDT_KERNEL_CODE_DESCRIPTOR
+    times GDT_KERNEL_DATA_SELECTOR - ($ - boot_gdt) db 0
+    dq GDT_KERNEL_DATA_DESCRIPTOR
 boot_gdt_end:
 boot_gdt_pointer:
     dw boot_gdt_end - boot_gdt - 1

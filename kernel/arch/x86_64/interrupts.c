@@ -36,8 +36,8 @@ struct __attribute__((packed)) idt_entry {
     uint32_t reserved;
 };
 
-#define GDT_KERNEL_CODE 0x08
-#define GDT_KERNEL_DATA 0x10
+#define GDT_KERNEL_CODE GDT_KERNEL_CODE_SELECTOR /* the same entries as boot.asm's GDT */
+#define GDT_KERNEL_DATA GDT_KERNEL_DATA_SELECTOR
 #define GDT_TSS         0x18
 
 #define IDT_INTERRUPT_GATE 0x8e /* present, ring 0, 64-bit interrupt gate */
@@ -95,8 +95,8 @@ static void load_gdt_and_tss(void) {
     tss.iomap_base = sizeof tss;
 
     gdt[0] = 0;
-    gdt[1] = (1ull << 43) | (1ull << 44) | (1ull << 47) | (1ull << 53); /* code, 64-bit */
-    gdt[2] = (1ull << 41) | (1ull << 44) | (1ull << 47);                /* data, writable */
+    gdt[GDT_KERNEL_CODE / 8] = GDT_KERNEL_CODE_DESCRIPTOR;
+    gdt[GDT_KERNEL_DATA / 8] = GDT_KERNEL_DATA_DESCRIPTOR;
     /* 16-byte TSS descriptor: type 9 (available 64-bit TSS), present. */
     gdt[3] = (tss_limit & 0xffff) | ((tss_base & 0xffffff) << 16) | (0x9ull << 40) | (1ull << 47) |
              (((tss_limit >> 16) & 0xf) << 48) | (((tss_base >> 24) & 0xff) << 56);

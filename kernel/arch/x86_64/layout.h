@@ -1,19 +1,19 @@
-/* The kernel's virtual address space, as set up by boot.asm. Keep in step with boot.asm and
- * linker.ld: the boot page tables are built from the same numbers. */
+/* The kernel's virtual address space, as set up by boot.asm. The numbers come from
+ * kernel/arch/x86_64/machine.bzl (through the generated machine.h), the one list that boot.asm and
+ * linker.ld read too. */
 #ifndef KERNEL_ARCH_X86_64_LAYOUT_H
 #define KERNEL_ARCH_X86_64_LAYOUT_H
 
 #include <stdint.h>
 
+#include "kernel/arch/x86_64/machine.h"
+
 #define PAGE_SIZE 4096u
 
-/* [0, IDENTITY_MAP_END): identity-mapped for the kernel image, its stacks and boot tables. */
-#define IDENTITY_MAP_END (32ull << 20)
-
-/* [PHYS_MAP_BASE, PHYS_MAP_BASE + PHYS_MAP_SIZE): all physical memory below 8 GiB, so page tables
- * and the boot information can be read wherever the boot loader or the frame allocator put them. */
-#define PHYS_MAP_BASE 0xffff800000000000ull
-#define PHYS_MAP_SIZE (8ull << 30)
+/* [0, IDENTITY_MAP_END): identity-mapped for the kernel image, its stacks and boot tables.
+ * [PHYS_MAP_BASE, PHYS_MAP_BASE + PHYS_MAP_SIZE): all physical memory below 8 GiB, so page tables
+ * and the boot information can be read wherever the boot loader or the frame allocator put them.
+ * Both from machine.h. */
 
 /* Linker-script and boot.asm symbols; only their addresses mean anything. */
 extern char kernel_image_start[], kernel_image_end[];

@@ -1,0 +1,55 @@
+"""The numbers that boot.asm, the C kernel, the linker script and the QEMU runner must agree on.
+
+This list is their one definition. //kernel:machine_constants writes it out as a C header
+(kernel/arch/x86_64/machine.h), a NASM include (machine.inc) and linker-script symbols
+(machine.ld); tools/qemu.bzl hands the debug-exit port and codes to tools/qemu_runner.py. Values are
+hexadecimal literals, written the same way in all three languages; change one here and every
+copy follows, or the build stops at the check that ties it (multiboot2.h, linker.ld, boot.asm).
+"""
+
+# (name, value, what it is). Names are the same in C, NASM and the linker script.
+MACHINE_CONSTANTS = [
+    # Boot address space, built by boot.asm (see the diagram there).
+    ("IDENTITY_MAP_END", "0x2000000", "[0, 32 MiB) is identity-mapped for the kernel image, its stacks and boot tables"),
+    ("IDENTITY_SMALL_PAGES_END", "0x200000", "[0, 2 MiB) of it in 4 KiB pages (one page table), so single pages there can be unmapped"),
+    ("PHYS_MAP_BASE", "0xffff800000000000", "all physical memory below PHYS_MAP_SIZE is mapped at [PHYS_MAP_BASE, +PHYS_MAP_SIZE)"),
+    ("PHYS_MAP_SIZE", "0x200000000", "8 GiB"),
+    # Devices of the QEMU machine.
+    ("COM1_PORT", "0x3f8", "I/O base of the first 16550 UART, the serial console"),
+    ("QEMU_DEBUG_EXIT_PORT", "0xf4", "I/O base of QEMU's isa-debug-exit device; QEMU exits with (value << 1) | 1"),
+    ("QEMU_DEBUG_EXIT_SUCCESS", "0x10", "the kernel's success verdict (QEMU exit status 33)"),
+    ("QEMU_DEBUG_EXIT_FAILURE", "0x11", "the kernel's failure verdict (QEMU exit status 35)"),
+    # Multiboot2 (the specification's values; multiboot2.h is tied to them by _Static_assert).
+    ("BOOT_MULTIBOOT2_HEADER_MAGIC", "0xe85250d6", "first word of the kernel's multiboot2 header"),
+    ("BOOT_MULTIBOOT2_LOADER_MAGIC", "0x36d76289", "EAX at entry when a multiboot2 loader started the kernel"),
+    # GDT: selectors and the flat 64-bit descriptors used by boot.asm and interrupts.c.
+    ("GDT_KERNEL_CODE_SELECTOR", "0x08", "GDT entry 1"),
+    ("GDT_KERNEL_DATA_SELECTOR", "0x10", "GDT entry 2"),
+    ("GDT_KERNEL_CODE_DESCRIPTOR", "0x0020980000000000", "bits 43 code, 44 non-system, 47 present, 53 64-bit"),
+    ("GDT_KERNEL_DATA_DESCRIPTOR", "0x0000920000000000", "bits 41 writable, 44 non-system, 47 present"),
+]
+
+def machine_constant(name):
+    """The value of one constant, for rules such as qemu_test.
+
+    Args:
+      name: a name in MACHINE_CONSTANTS.
+
+    Returns:
+      its value as an int; fails for an unknown name.
+    """
+    for entry in MACHINE_CONSTANTS:
+        if entry[0] == name:
+            return int(entry[1], 16)
+    fail("no machine constant named " + name)
+
+def qemu_exit_status(name):
+    """QEMU's exit status when the kernel writes a constant to isa-debug-exit.
+
+    Args:
+      name: QEMU_DEBUG_EXIT_SUCCESS or QEMU_DEBUG_EXIT_FAILURE.
+
+    Returns:
+      (value << 1) | 1, the status QEMU exits with.
+    """
+    return (machine_constant(name) << 1) | 1
