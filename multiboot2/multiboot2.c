@@ -2,21 +2,19 @@
  * multiboot2.c - validation and parsing of the multiboot2 boot information.
  *
  * The parser walks the tag list once, checking every size against total_size before reading the
- * bytes it covers; nothing outside [info, info + total_size) is ever read. Fields are read with
- * __builtin_memcpy because ELF section headers start only 4-aligned inside their tag.
+ * bytes it covers; nothing outside [info, info + total_size) is ever read. Fields are read byte
+ * by byte as the little-endian values the format defines, so the parser gives the same result on
+ * a big-endian host; byte reads also need no alignment (ELF section headers start only 4-aligned
+ * inside their tag). Clang turns each read into a single load on a little-endian target.
  */
 #include "multiboot2/multiboot2.h"
 
 static uint32_t read_u32(const uint8_t *p) {
-    uint32_t v;
-    __builtin_memcpy(&v, p, sizeof v);
-    return v;
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static uint64_t read_u64(const uint8_t *p) {
-    uint64_t v;
-    __builtin_memcpy(&v, p, sizeof v);
-    return v;
+    return (uint64_t)read_u32(p) | (uint64_t)read_u32(p + 4) << 32;
 }
 
 /* True when a NUL byte lies in [s, s + len). */

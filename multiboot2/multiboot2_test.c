@@ -1,8 +1,8 @@
 /*
  * multiboot2_test.c - host tests of the multiboot2 boot information parser.
  *
- * Each check builds a blob with the builder, corrupts at most one field, and expects one exact
- * result. The reference blob ("good blob") is:
+ * Each check but one builds a blob with the builder, corrupts at most one field, and expects one
+ * exact result. The reference blob ("good blob") is:
  *
  *   +0    fixed part    total_size, reserved
  *   +8    cmdline       "console=ttyS0 heap=4M"
@@ -65,7 +65,10 @@ static const struct multiboot2_elf_section good_sections[] = {
 static struct mb2_builder b;
 
 static void build_good_blob(void) {
-    uint32_t meminfo[2] = {639, 129920};
+    /* mem_lower 639 and mem_upper 129920 (KiB), little-endian like every field. */
+    uint8_t meminfo[8];
+    mb2_write_le32(meminfo, 639);
+    mb2_write_le32(meminfo + 4, 129920);
     mb2_builder_init(&b, blob, sizeof blob);
     good.cmdline = mb2_builder_add_string(&b, MULTIBOOT2_TAG_TYPE_CMDLINE, CMDLINE);
     good.name = mb2_builder_add_string(&b, MULTIBOOT2_TAG_TYPE_BOOTLOADER_NAME, LOADER_NAME);
@@ -105,6 +108,36 @@ static int parse_good_blob_check(void) {
     ASSERT_EQ(GOOD_SECTIONS, info.elf.num);
     ASSERT_EQ(64, info.elf.entsize);
     ASSERT_EQ(0, info.elf.shndx);
+    return 0;
+}
+
+/*
+ * A blob written out byte by byte, not by the builder: an mmap tag with one entry and the end tag,
+ * every field little-endian as the specification defines it.
+ * Expect the same values on a little- and a big-endian host: total_size 56, entry base
+ * 0x0000000100200000, length 0x0000000000300000, type 1.
+ */
+static int little_endian_bytes_check(void) {
+    static _Alignas(8) const uint8_t bytes[56] = {
+        56,   0,    0,    0,    0,    0, 0, 0, /* total_size 56, reserved */
+        6,    0,    0,    0,    40,   0, 0, 0, /* mmap tag, size 16 + 24 */
+        24,   0,    0,    0,    0,    0, 0, 0, /* entry_size 24, entry_version 0 */
+        0x00, 0x00, 0x20, 0x00, 0x01, 0, 0, 0, /* base_addr 0x0000000100200000 */
+        0x00, 0x00, 0x30, 0x00, 0x00, 0, 0, 0, /* length 0x300000 */
+        1,    0,    0,    0,    0,    0, 0, 0, /* type available, reserved */
+        0,    0,    0,    0,    8,    0, 0, 0, /* end tag */
+    };
+    struct multiboot2_info info;
+    struct multiboot2_mmap_entry e;
+
+    ASSERT_EQ(MULTIBOOT2_OK,
+              multiboot2_parse(MULTIBOOT2_BOOTLOADER_MAGIC, INFO_PHYS, bytes, MAX_SIZE, &info));
+    ASSERT_EQ(56, info.total_size);
+    ASSERT_EQ(1, info.mmap.count);
+    ASSERT_TRUE(multiboot2_mmap_get(&info, 0, &e));
+    ASSERT_EQ(0x0000000100200000u, e.base);
+    ASSERT_EQ(0x300000u, e.length);
+    ASSERT_EQ(MULTIBOOT2_MEMORY_AVAILABLE, e.type);
     return 0;
 }
 
@@ -559,7 +592,7 @@ static int every_truncation_rejected_check(void) {
         uint8_t *copy = malloc(alloc); /* glibc malloc is 16-aligned */
         ASSERT_TRUE(copy != NULL);
         memcpy(copy, blob, alloc);
-        memcpy(copy, &size, sizeof size);
+        mb2_write_le32(copy, size);
         enum multiboot2_error err =
             multiboot2_parse(MULTIBOOT2_BOOTLOADER_MAGIC, INFO_PHYS, copy, MAX_SIZE, &info);
         free(copy);
@@ -639,6 +672,7 @@ static int error_names_check(void) {
 int main(void) {
     int failures = 0;
     RUN_CHECK(failures, parse_good_blob_check);
+    RUN_CHECK(failures, little_endian_bytes_check);
     RUN_CHECK(failures, mmap_iterate_check);
     RUN_CHECK(failures, mmap_wide_entries_check);
     RUN_CHECK(failures, elf64_loaded_range_check);

@@ -33,6 +33,9 @@ PINNED_TOOLS = {
     "/usr/arm-linux-gnueabihf/lib/crt1.o": "libc6-dev-armhf-cross",
     "/usr/lib/gcc-cross/arm-linux-gnueabihf/12/crtbeginS.o": "libgcc-12-dev-armhf-cross",
     "/usr/bin/qemu-arm-static": "qemu-user-static",
+    "/usr/s390x-linux-gnu/lib/crt1.o": "libc6-dev-s390x-cross",
+    "/usr/lib/gcc-cross/s390x-linux-gnu/12/crtbeginS.o": "libgcc-12-dev-s390x-cross",
+    "/usr/bin/qemu-s390x-static": "qemu-user-static",
 }
 
 def _host_tools_impl(repository_ctx):

@@ -22,6 +22,11 @@ CROSS_TARGETS = {
         platform = "//platforms:armhf_linux",
         emulator = ["/usr/bin/qemu-arm-static", "-L", "/usr/arm-linux-gnueabihf"],
     ),
+    # Big-endian: proves the libraries read their little-endian data explicitly.
+    "s390x": struct(
+        platform = "//platforms:s390x_linux",
+        emulator = ["/usr/bin/qemu-s390x-static", "-L", "/usr/s390x-linux-gnu"],
+    ),
 }
 
 def _cross_transition_impl(settings, attr):  # @unused

@@ -1,5 +1,6 @@
 /*
- * builder.c - test support: writes multiboot2 boot information blobs (see builder.h).
+ * builder.c - test support: writes multiboot2 boot information blobs (see builder.h). Every field
+ * is written little-endian, as the format defines, whatever the host's byte order.
  */
 #include "multiboot2/testing/builder.h"
 
@@ -18,18 +19,24 @@ static void put(struct mb2_builder *b, size_t offset, const void *src, size_t n)
     memcpy(b->buf + offset, src, n);
 }
 
+void mb2_write_le32(uint8_t *at, uint32_t value) {
+    for (int i = 0; i < 4; i++) {
+        at[i] = (uint8_t)(value >> (8 * i));
+    }
+}
+
 void mb2_builder_put_u32(struct mb2_builder *b, size_t offset, uint32_t value) {
-    put(b, offset, &value, sizeof value);
+    mb2_write_le32(b->buf + offset, value);
 }
 
 uint32_t mb2_builder_get_u32(const struct mb2_builder *b, size_t offset) {
-    uint32_t v;
-    memcpy(&v, b->buf + offset, sizeof v);
-    return v;
+    const uint8_t *at = b->buf + offset;
+    return (uint32_t)at[0] | (uint32_t)at[1] << 8 | (uint32_t)at[2] << 16 | (uint32_t)at[3] << 24;
 }
 
 static void put_u64(struct mb2_builder *b, size_t offset, uint64_t value) {
-    put(b, offset, &value, sizeof value);
+    mb2_builder_put_u32(b, offset, (uint32_t)value);
+    mb2_builder_put_u32(b, offset + 4, (uint32_t)(value >> 32));
 }
 
 void mb2_builder_init(struct mb2_builder *b, void *buf, size_t cap) {

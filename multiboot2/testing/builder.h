@@ -23,8 +23,8 @@ struct mb2_builder {
  * or buf is not 8-aligned. */
 void mb2_builder_init(struct mb2_builder *b, void *buf, size_t cap);
 
-/* Appends a tag with the given payload, padded to 8 bytes. Returns the tag's offset in the blob.
- * Aborts when the buffer is too small (a test bug, not a parser result). */
+/* Appends a tag with the given payload (copied as bytes), padded to 8 bytes. Returns the tag's
+ * offset in the blob. Aborts when the buffer is too small (a test bug, not a parser result). */
 size_t mb2_builder_add_tag(struct mb2_builder *b, uint32_t type, const void *payload,
                            uint32_t payload_len);
 
@@ -45,10 +45,13 @@ size_t mb2_builder_add_elf(struct mb2_builder *b, uint32_t entsize,
 /* Appends the end tag and writes total_size. Returns total_size. */
 uint32_t mb2_builder_finish(struct mb2_builder *b);
 
+/* Writes @value at @at as 4 little-endian bytes (the byte order of every multiboot2 field). */
+void mb2_write_le32(uint8_t *at, uint32_t value);
+
 /* Overwrites the u32 at blob offset @offset (to corrupt a size or type field). */
 void mb2_builder_put_u32(struct mb2_builder *b, size_t offset, uint32_t value);
 
-/* Reads the u32 at blob offset @offset. */
+/* Reads the little-endian u32 at blob offset @offset. */
 uint32_t mb2_builder_get_u32(const struct mb2_builder *b, size_t offset);
 
 #endif /* MULTIBOOT2_TESTING_BUILDER_H */
