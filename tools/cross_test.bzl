@@ -29,7 +29,9 @@ CROSS_TARGETS = {
     ),
 }
 
-def _cross_transition_impl(settings, attr):  # @unused
+def _cross_transition_impl(
+        settings,  # @unused
+        attr):
     # Host-only flags (sanitizers, fuzzing) have no runtime on the other targets: dropped.
     return {
         "//command_line_option:platforms": CROSS_TARGETS[attr.target].platform,
