@@ -8,6 +8,7 @@ so the build never depends on what PATH holds. The flavours differ only in flags
   i386_linux     32-bit x86 Linux user space: Debian's multilib libc (libc6-dev-i386).
   aarch64_linux  64-bit Arm Linux user space: Debian's cross libc (libc6-dev-arm64-cross).
   armhf_linux    32-bit Arm (hard float) Linux user space: libc6-dev-armhf-cross.
+  riscv64_linux  64-bit RISC-V Linux user space: libc6-dev-riscv64-cross.
   s390x_linux    64-bit big-endian IBM Z Linux user space: libc6-dev-s390x-cross.
 """
 
@@ -182,6 +183,11 @@ _FLAVOURS = {
         ["/usr/arm-linux-gnueabihf/include"],
         ["/usr/lib/gcc-cross/arm-linux-gnueabihf/12", "/usr/arm-linux-gnueabihf/lib"],
     ),
+    "riscv64_linux": _cross_linux(
+        "riscv64-linux-gnu",
+        ["/usr/riscv64-linux-gnu/include"],
+        ["/usr/lib/gcc-cross/riscv64-linux-gnu/12", "/usr/riscv64-linux-gnu/lib"],
+    ),
     "s390x_linux": _cross_linux(
         "s390x-linux-gnu",
         ["/usr/s390x-linux-gnu/include"],
@@ -284,7 +290,7 @@ def clang_toolchain(name, flavour, target_compatible_with):
       name: the cc_toolchain's name; the configuration is name + "_config", the toolchain()
         (what WORKSPACE registers) name + "_toolchain".
       flavour: a key of _FLAVOURS: "host", "freestanding", "i386_linux", "aarch64_linux",
-        "armhf_linux" or "s390x_linux" (see the top of this file).
+        "armhf_linux", "riscv64_linux" or "s390x_linux" (see the top of this file).
       target_compatible_with: the constraints of the platforms this toolchain builds for.
     """
     clang_toolchain_config(

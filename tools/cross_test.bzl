@@ -22,6 +22,10 @@ CROSS_TARGETS = {
         platform = "//platforms:armhf_linux",
         emulator = ["/usr/bin/qemu-arm-static", "-L", "/usr/arm-linux-gnueabihf"],
     ),
+    "riscv64": struct(
+        platform = "//platforms:riscv64_linux",
+        emulator = ["/usr/bin/qemu-riscv64-static", "-L", "/usr/riscv64-linux-gnu"],
+    ),
     # Big-endian: proves the libraries read their little-endian data explicitly.
     "s390x": struct(
         platform = "//platforms:s390x_linux",

@@ -18,8 +18,9 @@ PACKAGES=(
   libc6-dev-i386 lib32gcc-12-dev    # i386 Linux tests (tools/cross_test.bzl), run natively
   libc6-dev-arm64-cross libgcc-12-dev-arm64-cross   # aarch64 Linux tests
   libc6-dev-armhf-cross libgcc-12-dev-armhf-cross   # 32-bit Arm (armhf) Linux tests
+  libc6-dev-riscv64-cross libgcc-12-dev-riscv64-cross   # riscv64 Linux tests
   libc6-dev-s390x-cross libgcc-12-dev-s390x-cross   # s390x Linux tests (big-endian)
-  qemu-user-static           # runs the aarch64, armhf and s390x tests
+  qemu-user-static           # runs the aarch64, armhf, riscv64 and s390x tests
   gdb                        # debugging the kernel in QEMU
   libjemalloc-dev libmimalloc-dev   # allocators the benchmark compares against
   nginx-light                # HTTP remote cache for the cache test (WebDAV PUT)
