@@ -111,7 +111,8 @@ static int init_too_small_check(void) {
 
 /*
  * An unknown strategy or flag.
- * Expect ALLOC_ERR_BAD_CONFIG; a region larger than 2^47 bytes gives ALLOC_ERR_REGION_TOO_LARGE.
+ * Expect ALLOC_ERR_BAD_CONFIG; a region larger than ALLOC_MAX_HEAP bytes gives
+ * ALLOC_ERR_REGION_TOO_LARGE.
  */
 static int init_bad_config_check(void) {
     alloc_heap *h;
@@ -121,7 +122,7 @@ static int init_bad_config_check(void) {
     ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_heap_init(&h, fx.region, HEAP_SIZE, &bad_strategy));
     ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_heap_init(&h, fx.region, HEAP_SIZE, &bad_flags));
     ASSERT_EQ(ALLOC_ERR_REGION_TOO_LARGE,
-              alloc_heap_init(&h, fx.region, (size_t)1 << 48, &(struct alloc_config){0}));
+              alloc_heap_init(&h, fx.region, ALLOC_MAX_HEAP + 4096, &(struct alloc_config){0}));
     /* NOLINTNEXTLINE(clang-analyzer-optin.core.EnumCastOutOfRange): out of range on purpose */
     ASSERT_EQ(0, alloc_min_region_size((enum alloc_strategy)not_a_strategy));
     /* NOLINTNEXTLINE(clang-analyzer-optin.core.EnumCastOutOfRange): out of range on purpose */
@@ -282,14 +283,15 @@ static int alloc_alignment_check(void) {
 }
 
 /*
- * Alignments that are not powers of two (0, 3, 24, 48, 2^63 + 1) and alignments too large.
- * Expect NULL, no report, and the heap and its statistics exactly as they were.
+ * Alignments that are not powers of two (0, 3, 24, 48, 2^(N-1) + 1 on an N-bit target) and
+ * alignments too large. Expect NULL, no report, and the heap and its statistics exactly as they
+ * were.
  */
 static int alloc_bad_alignment_check(void) {
     fixture_reset(HEAP_SIZE, 0);
     void *keep = alloc_malloc(fx.heap, 64);
     struct alloc_stats before = stats();
-    size_t bad[] = {0, 3, 24, 48, ((size_t)1 << 63) + 1, (size_t)1 << 63, ALLOC_MAX_REQUEST * 2};
+    size_t bad[] = {0, 3, 24, 48, (SIZE_MAX >> 1) + 2, (SIZE_MAX >> 1) + 1, ALLOC_MAX_REQUEST * 2};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ASSERT_TRUE(alloc_allocate(fx.heap, 32, bad[i]) == NULL);
         struct alloc_stats after = stats();
@@ -315,7 +317,8 @@ static int alloc_overflow_check(void) {
     ASSERT_TRUE(alloc_allocate(fx.heap, ALLOC_MAX_REQUEST - 8, 64) == NULL);
     ASSERT_TRUE(alloc_allocate(fx.heap, ALLOC_MAX_REQUEST / 2 + 16, ALLOC_MAX_REQUEST / 2) == NULL);
     ASSERT_TRUE(alloc_calloc(fx.heap, SIZE_MAX / 2, 3) == NULL);
-    ASSERT_TRUE(alloc_calloc(fx.heap, (size_t)1 << 32, (size_t)1 << 32) == NULL);
+    ASSERT_TRUE(alloc_calloc(fx.heap, (size_t)1 << (sizeof(size_t) * 4),
+                             (size_t)1 << (sizeof(size_t) * 4)) == NULL);
     struct alloc_stats after = stats();
     ASSERT_TRUE(stats_equal(&before, &after));
     ASSERT_HEAP_OK(fx.heap);
@@ -843,7 +846,7 @@ static int extend_errors_check(void) {
     ASSERT_EQ(ALLOC_ERR_REGION_TOO_SMALL, alloc_heap_extend(fx.heap, 0));
     ASSERT_EQ(ALLOC_ERR_REGION_TOO_SMALL, alloc_heap_extend(fx.heap, 16));
     ASSERT_EQ(ALLOC_ERR_REGION_TOO_SMALL, alloc_heap_extend(fx.heap, 31));
-    ASSERT_EQ(ALLOC_ERR_REGION_TOO_LARGE, alloc_heap_extend(fx.heap, (size_t)1 << 47));
+    ASSERT_EQ(ALLOC_ERR_REGION_TOO_LARGE, alloc_heap_extend(fx.heap, ALLOC_MAX_HEAP));
     ASSERT_EQ(ALLOC_ERR_REGION_TOO_LARGE, alloc_heap_extend(fx.heap, SIZE_MAX));
     ASSERT_EQ(ALLOC_ERR_NULL_REGION, alloc_heap_extend(NULL, 4096));
     struct alloc_stats after = stats();

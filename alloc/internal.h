@@ -38,7 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-_Static_assert(sizeof(size_t) == 8 && sizeof(void *) == 8, "alloc: needs a 64-bit target");
+_Static_assert(sizeof(size_t) == sizeof(uintptr_t), "alloc: size_t and uintptr_t differ");
+_Static_assert(2 * sizeof(void *) <= 16, "alloc: two links must fit in a minimum payload");
 _Static_assert(ALLOC_QUICK_MAX_SIZE % 16 == 0, "alloc: ALLOC_QUICK_MAX_SIZE % 16 != 0");
 
 #define HDR       ((size_t)ALLOC_BLOCK_OVERHEAD)
@@ -55,7 +56,7 @@ _Static_assert(ALLOC_QUICK_MAX_SIZE % 16 == 0, "alloc: ALLOC_QUICK_MAX_SIZE % 16
 #define TAG_MASK      ((uint64_t)0xffff << TAG_SHIFT)
 #define SIZE_MASK     ((uint64_t)0x0000fffffffffff0)
 #define PREV_MASK     ((uint64_t)0x0000ffffffffffff)
-#define MAX_HEAP_SIZE ((size_t)1 << 47)
+#define MAX_HEAP_SIZE ALLOC_MAX_HEAP
 
 /* TLSF geometry: 16 second-level lists per power of two; sizes below 256 map linearly. */
 #define SL_LOG2  4

@@ -61,8 +61,18 @@ extern "C" {
 #define ALLOC_MIN_BLOCK 32u
 /* Alignment of every payload, of the region given to alloc_heap_init() and of block sizes. */
 #define ALLOC_ALIGNMENT 16u
-/* The largest size alloc_allocate() will consider; larger requests return NULL at once. */
+/*
+ * The largest size alloc_allocate() will consider; larger requests return NULL at once. Also the
+ * largest alignment. 2^46 on a 64-bit target, 2^30 on a 32-bit one (so that size plus alignment
+ * plus a header never wraps an address).
+ */
+#if SIZE_MAX > 0xffffffffu
 #define ALLOC_MAX_REQUEST ((size_t)1 << 46)
+#else
+#define ALLOC_MAX_REQUEST ((size_t)1 << 30)
+#endif
+/* The largest region a heap manages (init region plus extensions): 2^47 or 2^31 bytes. */
+#define ALLOC_MAX_HEAP ((size_t)ALLOC_MAX_REQUEST << 1)
 
 /* The allocation strategy of a heap, chosen at init. */
 enum alloc_strategy {
@@ -87,7 +97,7 @@ enum alloc_error {
     ALLOC_ERR_NULL_REGION,         /* "null region": region or heap pointer is NULL */
     ALLOC_ERR_MISALIGNED_REGION,   /* "misaligned region": base not ALLOC_ALIGNMENT aligned */
     ALLOC_ERR_REGION_TOO_SMALL,    /* "region too small": see alloc_min_region_size() */
-    ALLOC_ERR_REGION_TOO_LARGE,    /* "region too large": more than 2^47 bytes */
+    ALLOC_ERR_REGION_TOO_LARGE,    /* "region too large": more than ALLOC_MAX_HEAP bytes */
     ALLOC_ERR_BAD_CONFIG,          /* "bad config": unknown strategy or flag */
     ALLOC_ERR_DOUBLE_FREE,         /* "double free": pointer to a block that is already free */
     ALLOC_ERR_FOREIGN_POINTER,     /* "foreign pointer": outside the heap or not at a block start */
@@ -175,8 +185,8 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
  * The new space merges with a free block at the old end.
  * Returns ALLOC_OK, ALLOC_ERR_NULL_REGION for a NULL heap, ALLOC_ERR_REGION_TOO_SMALL if the
  * extension cannot hold a minimum block, or ALLOC_ERR_REGION_TOO_LARGE if the heap would exceed
- * 2^47 bytes; on those errors nothing changes. ALLOC_ERR_CORRUPTED_FREE_LIST (also reported
- * through the hook) means the heap was already corrupted; the extension is then unusable.
+ * ALLOC_MAX_HEAP bytes; on those errors nothing changes. ALLOC_ERR_CORRUPTED_FREE_LIST (also
+ * reported through the hook) means the heap was already corrupted; the extension is then unusable.
  */
 enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
 
