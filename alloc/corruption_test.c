@@ -1,0 +1,690 @@
+/*
+ * alloc/corruption_test.c - corruption injection: random single-bit flips and single-word
+ * overwrites of block headers, free-list links and boundary tags, and client writes of 1 to 16
+ * bytes past a live block, each followed by a fixed sequence of ordinary operations. The heap
+ * must either carry on intact or report the corruption; it must never hand out memory that
+ * overlaps a live block (payload or header) or the control area, damage a live block the
+ * corruption did not touch, loop, or crash.
+ *
+ * The test is black-box on purpose, so it survives a redesign of the block layout: it learns
+ * where payloads are and what state each block is in from alloc_heap_walk() before corrupting,
+ * and names the bytes it corrupts only through public facts (ALLOC_BLOCK_OVERHEAD bytes of
+ * header before a payload; a free block's links in the first two pointer-sized words of its
+ * payload; its boundary tag, if any, in its last word; alloc_usable_size() bytes usable).
+ *
+ * Each trial runs in a forked child, bounded by alarm() so a loop is caught, and ends with one
+ * outcome (the child's exit status, or the signal that killed it):
+ *   benign    no report, every operation succeeded, alloc_heap_check() passes, contents intact;
+ *   detected  an error was reported (hook or return value): the trial stops there, as a kernel
+ *             whose hook panics would;
+ *   trapped   ALLOC_ASSERT fired (SIGILL/SIGTRAP from its default __builtin_trap): a panic with
+ *             a reason, counted as detected;
+ *   missed    nothing reported, nothing damaged, but an allocation that must succeed returned
+ *             NULL or the statistics went wrong: the corruption was silently accepted;
+ * and the failures, which the test asserts never happen:
+ *   overlap   a returned block overlaps a live block's header or payload;
+ *   bad block a returned block lies outside the heap, over its control area, or is misaligned;
+ *   contents  a live block the corruption did not touch changed;
+ *   loop      the trial ran past its time bound;
+ *   crash     any other signal or exit (a wild access, a sanitizer report);
+ *   harness   the uncorrupted set-up itself failed (a bug here or in the heap).
+ * The first trials corrupt nothing: each must be benign, which proves the sequence itself is
+ * sound. The detection rate is detected / (trials - benign); the goal is 100%.
+ *
+ *   ALLOC_INJECT_TRIALS=n   trials (default 10500: 300 uncorrupted, then 1,500 per kind)
+ *   ALLOC_INJECT_SEED=s     base seed (default fixed, so runs are reproducible)
+ *   ALLOC_INJECT_TRIAL=i    run only trial i, in this process, printing every step
+ */
+#include "alloc/heap.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define REGION_SIZE     (128u * 1024u)
+#define REGION_SLACK    64u /* an overrun past the last block stays inside the buffer */
+#define SETUP_BLOCKS    48
+#define MAX_LIVE        160
+#define MAX_WALK        512
+#define DEFAULT_TRIALS  10500u
+#define BASELINE_TRIALS 300u
+#define DEFAULT_SEED    0xc0ffee5eedull
+#define TIMEOUT_SECONDS 2
+#define MAX_PRINTED     20
+#define WORD            sizeof(void *)
+
+enum kind {
+    K_NONE,
+    K_HDR_BIT,   /* one bit of the ALLOC_BLOCK_OVERHEAD bytes before any block's payload */
+    K_HDR_WORD,  /* one word there */
+    K_LINK_BIT,  /* one bit of the first two words of a free (or quick) block's payload */
+    K_LINK_WORD, /* one of those words */
+    K_TAG_BIT,   /* one bit of the last word of a free block */
+    K_TAG_WORD,  /* that word */
+    K_OVERRUN,   /* 1 to 16 bytes written just past a live block's usable size */
+    K_COUNT
+};
+
+static const char *const kind_names[K_COUNT] = {
+    "none", "hdr_bit", "hdr_word", "link_bit", "link_word", "tag_bit", "tag_word", "overrun",
+};
+
+enum outcome {
+    O_BENIGN,
+    O_DETECTED,
+    O_TRAPPED,
+    O_MISSED,
+    O_OVERLAP,
+    O_BAD_BLOCK,
+    O_CONTENTS,
+    O_LOOP,
+    O_CRASH,
+    O_HARNESS,
+    O_COUNT
+};
+
+static const char *const outcome_names[O_COUNT] = {
+    "benign",   "detected", "trapped", "missed", "overlap",
+    "badblock", "contents", "loop",    "crash",  "harness",
+};
+
+/* Outcomes a child reports through its exit status, offset so a sanitizer's exit 1 is a crash. */
+#define EXIT_BASE 40
+
+static const struct {
+    const char *name;
+    enum alloc_strategy strategy;
+    unsigned flags;
+} variants[] = {
+    {"tlsf", ALLOC_STRATEGY_TLSF, 0},
+    {"tlsf_no_quick", ALLOC_STRATEGY_TLSF, ALLOC_FLAG_NO_QUICK_CACHE},
+    {"first_fit", ALLOC_STRATEGY_FIRST_FIT, 0},
+};
+#define VARIANTS (sizeof(variants) / sizeof(variants[0]))
+
+struct live {
+    unsigned char *p;
+    size_t n;      /* bytes requested, all filled with the block's pattern */
+    uint32_t seed; /* pattern seed */
+    bool touched;  /* the corruption wrote into [p, p + n): its contents are not checked */
+};
+
+struct walked {
+    unsigned char *payload;
+    size_t usable;
+    enum alloc_block_state state;
+};
+
+/*
+ * The heap's region, mapped at a fixed address when the system allows it: the heap's header tags
+ * derive from its address and a wild access depends on what is mapped around it, so a trial
+ * rerun alone (ALLOC_INJECT_TRIAL) behaves as it did in the full run.
+ */
+#define REGION_ADDRESS ((void *)0x200000000000ull)
+static unsigned char *region;
+
+/* State of the one trial this process runs. */
+static struct {
+    bool verbose;
+    alloc_heap *heap;
+    uint64_t rng;
+    uintptr_t lo, hi; /* every payload must lie in [lo, hi) */
+    struct live live[MAX_LIVE];
+    size_t nlive;
+    uint32_t next_seed;
+    size_t reports;
+    uintptr_t bad_lo, bad_hi; /* the bytes the corruption wrote */
+    struct walked walk[MAX_WALK];
+    size_t nwalk;
+    char what[160]; /* the corruption, for the failure message */
+} t;
+
+static uint64_t splitmix(uint64_t *s) {
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static uint64_t rnd(uint64_t n) {
+    return splitmix(&t.rng) % n;
+}
+
+/* Prints a step of the trial, in the verbose single-trial mode only. */
+__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...) {
+    if (!t.verbose)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+}
+
+static void hook(void *ctx, enum alloc_error error, const void *ptr) {
+    (void)ctx;
+    t.reports++;
+    say("  report: %s at %p", alloc_error_name(error), ptr);
+}
+
+/* Ends the trial with an outcome (a child's exit status). */
+static _Noreturn void finish(enum outcome o, const char *why) {
+    say("  outcome: %s (%s)", outcome_names[o], why);
+    fflush(stdout);
+    _exit(EXIT_BASE + (int)o);
+}
+
+/* After every heap call: a report (through the hook or a returned error) ends the trial. */
+static void after(enum alloc_error returned) {
+    if (t.reports > 0 || returned != ALLOC_OK)
+        finish(O_DETECTED, alloc_error_name(returned));
+}
+
+static unsigned char pattern_byte(uint32_t seed, size_t i) {
+    return (unsigned char)(seed * 0x9du + i * 7u + (i >> 8));
+}
+
+static void fill(struct live *b) {
+    for (size_t i = 0; i < b->n; i++)
+        b->p[i] = pattern_byte(b->seed, i);
+}
+
+static bool intact(const struct live *b, size_t n) {
+    if (b->touched)
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        if (b->p[i] != pattern_byte(b->seed, i))
+            return false;
+    }
+    return true;
+}
+
+static bool intersects(uintptr_t a, uintptr_t a_end, uintptr_t b, uintptr_t b_end) {
+    return a < b_end && b < a_end;
+}
+
+/*
+ * Checks a block just returned for n bytes at alignment align against the heap's bounds and
+ * every live block (its header included), skipping live[skip] (a realloc's old block).
+ */
+static void check_new(const unsigned char *q, size_t n, size_t align, size_t skip) {
+    uintptr_t a = (uintptr_t)q;
+    if (a % align != 0 || a < t.lo || a + n > t.hi || a + n < a)
+        finish(O_BAD_BLOCK, "block outside the heap, over its control area, or misaligned");
+    for (size_t i = 0; i < t.nlive; i++) {
+        if (i == skip)
+            continue;
+        uintptr_t p = (uintptr_t)t.live[i].p;
+        if (intersects(a, a + n, p - ALLOC_BLOCK_OVERHEAD, p + t.live[i].n)) {
+            say("  [%p, +%zu) overlaps the live block at %p (%zu bytes, header included)",
+                (const void *)q, n, (void *)t.live[i].p, t.live[i].n + ALLOC_BLOCK_OVERHEAD);
+            finish(O_OVERLAP, "block overlaps a live block");
+        }
+    }
+}
+
+static size_t track(unsigned char *q, size_t n) {
+    if (t.nlive == MAX_LIVE)
+        finish(O_HARNESS, "too many live blocks");
+    struct live *b = &t.live[t.nlive];
+    b->p = q;
+    b->n = n;
+    b->seed = t.next_seed++;
+    b->touched = false;
+    fill(b);
+    return t.nlive++;
+}
+
+static void untrack(size_t i) {
+    t.live[i] = t.live[--t.nlive];
+}
+
+static void op_alloc(size_t n, size_t align) {
+    unsigned char *q = alloc_allocate(t.heap, n, align);
+    say("  allocate(%zu, %zu) = %p", n, align, (void *)q);
+    after(ALLOC_OK);
+    if (q == NULL)
+        finish(O_MISSED, "an allocation that fits returned NULL");
+    check_new(q, n, align, SIZE_MAX);
+    track(q, n);
+}
+
+static void op_free(size_t i) {
+    if (!intact(&t.live[i], t.live[i].n))
+        finish(O_CONTENTS, "a live block changed before its free");
+    say("  free(%p) n=%zu", (void *)t.live[i].p, t.live[i].n);
+    enum alloc_error e = alloc_free(t.heap, t.live[i].p);
+    after(e);
+    untrack(i);
+}
+
+static void op_realloc(size_t i, size_t n) {
+    struct live *b = &t.live[i];
+    if (!intact(b, b->n))
+        finish(O_CONTENTS, "a live block changed before its realloc");
+    say("  realloc(%p, %zu)", (void *)b->p, n);
+    unsigned char *q = alloc_realloc(t.heap, b->p, n);
+    after(ALLOC_OK);
+    if (q == NULL)
+        finish(O_MISSED, "a realloc that fits returned NULL");
+    check_new(q, n, ALLOC_ALIGNMENT, i);
+    size_t keep = n < b->n ? n : b->n;
+    struct live moved = *b;
+    moved.p = q;
+    if (!intact(&moved, keep))
+        finish(O_CONTENTS, "realloc lost the contents");
+    b->p = q;
+    b->n = n;
+    b->touched = false;
+    fill(b);
+}
+
+static void op_check(void) {
+    say("  check");
+    after(alloc_heap_check(t.heap));
+}
+
+static void verify_all(void) {
+    for (size_t i = 0; i < t.nlive; i++) {
+        if (!intact(&t.live[i], t.live[i].n))
+            finish(O_CONTENTS, "a live block the corruption did not touch changed");
+    }
+}
+
+static size_t find_live(const unsigned char *p) {
+    for (size_t i = 0; i < t.nlive; i++) {
+        if (t.live[i].p == p)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+static void walk_fn(void *ctx, void *payload, size_t usable, enum alloc_block_state state) {
+    (void)ctx;
+    if (t.nwalk < MAX_WALK)
+        t.walk[t.nwalk] = (struct walked){payload, usable, state};
+    t.nwalk++;
+}
+
+static void walk(void) {
+    t.nwalk = 0;
+    if (alloc_heap_walk(t.heap, walk_fn, NULL) != ALLOC_OK || t.nwalk == 0 || t.nwalk > MAX_WALK)
+        finish(O_HARNESS, "walk of the uncorrupted heap failed");
+}
+
+static size_t setup_size(void) {
+    uint64_t r = rnd(100);
+    if (r < 70)
+        return 1 + rnd(128);
+    if (r < 95)
+        return 129 + rnd(896);
+    return 1025 + rnd(3072);
+}
+
+/* A random heap: live blocks and free (and quick-listed) blocks of many sizes. */
+static void build_heap(const unsigned variant) {
+    struct alloc_config cfg = {
+        .strategy = variants[variant].strategy,
+        .flags = variants[variant].flags,
+        .error_hook = hook,
+    };
+    memset(region, 0x5a, REGION_SIZE + REGION_SLACK);
+    if (alloc_heap_init(&t.heap, region, REGION_SIZE, &cfg) != ALLOC_OK)
+        finish(O_HARNESS, "init failed");
+    walk();
+    /* Below the first payload lie the control area and the first header. */
+    t.lo = (uintptr_t)t.walk[0].payload;
+    t.hi = (uintptr_t)region + REGION_SIZE;
+    for (int i = 0; i < SETUP_BLOCKS; i++)
+        op_alloc(setup_size(), rnd(10) == 0 ? (size_t)64 << rnd(3) : ALLOC_ALIGNMENT);
+    for (size_t i = 0; i < t.nlive;) {
+        if (rnd(100) < 40)
+            op_free(i);
+        else
+            i++;
+    }
+    for (int i = 0; i < 4 && t.nlive > 0; i++)
+        op_realloc(rnd(t.nlive), setup_size());
+    op_check();
+    if (t.reports != 0)
+        finish(O_HARNESS, "set-up reported an error");
+}
+
+static size_t pick_block(bool want_free, bool want_used, bool need_next) {
+    size_t candidates[MAX_WALK];
+    size_t n = 0;
+    for (size_t i = 0; i < t.nwalk; i++) {
+        bool is_free = t.walk[i].state != ALLOC_BLOCK_USED;
+        if ((is_free && !want_free) || (!is_free && !want_used))
+            continue;
+        if (need_next && i + 1 == t.nwalk)
+            continue;
+        if (is_free && t.walk[i].usable < 2 * WORD)
+            continue;
+        candidates[n++] = i;
+    }
+    return n == 0 ? SIZE_MAX : candidates[rnd(n)];
+}
+
+/* A value a stray write might leave in a word: random, zero, all ones, near the old value, or a
+ * pointer into the heap. */
+static uint64_t hostile_word(uint64_t old) {
+    switch (rnd(6)) {
+    case 0:
+        return splitmix(&t.rng);
+    case 1:
+        return 0;
+    case 2:
+        return ~(uint64_t)0;
+    case 3:
+        return old + (uint64_t)(int64_t)(((int)rnd(16) - 8) * 16 + (rnd(2) ? 0 : 8));
+    case 4: {
+        const struct walked *w = &t.walk[rnd(t.nwalk)];
+        return (uint64_t)(uintptr_t)w->payload - (rnd(2) ? ALLOC_BLOCK_OVERHEAD : 0);
+    }
+    default:
+        return old ^ ((uint64_t)1 << rnd(64)) ^ ((uint64_t)1 << rnd(64));
+    }
+}
+
+static void corrupt_bit(uintptr_t lo, size_t bytes) {
+    size_t bit = rnd(bytes * 8);
+    unsigned char *p = (unsigned char *)(lo + bit / 8);
+    *p ^= (unsigned char)(1u << (bit % 8));
+    t.bad_lo = (uintptr_t)p;
+    t.bad_hi = t.bad_lo + 1;
+    snprintf(t.what, sizeof(t.what), "bit %zu of byte %#lx", bit % 8, (unsigned long)t.bad_lo);
+}
+
+static void corrupt_word(uintptr_t lo, size_t words) {
+    uintptr_t a = lo + rnd(words) * WORD;
+    uint64_t old = 0;
+    memcpy(&old, (void *)a, WORD);
+    uint64_t v = hostile_word(old);
+    memcpy((void *)a, &v, WORD);
+    t.bad_lo = a;
+    t.bad_hi = a + WORD;
+    snprintf(t.what, sizeof(t.what), "word %#lx: %#" PRIx64 " -> %#" PRIx64, (unsigned long)a, old,
+             v);
+}
+
+/* Corrupts according to kind; returns the walk index of the block aimed at (SIZE_MAX if none). */
+static size_t corrupt(enum kind kind) {
+    size_t i = SIZE_MAX;
+    switch (kind) {
+    case K_NONE:
+        snprintf(t.what, sizeof(t.what), "nothing");
+        return SIZE_MAX;
+    case K_HDR_BIT:
+    case K_HDR_WORD:
+        i = pick_block(true, true, false);
+        if (kind == K_HDR_BIT)
+            corrupt_bit((uintptr_t)t.walk[i].payload - ALLOC_BLOCK_OVERHEAD, ALLOC_BLOCK_OVERHEAD);
+        else
+            corrupt_word((uintptr_t)t.walk[i].payload - ALLOC_BLOCK_OVERHEAD,
+                         ALLOC_BLOCK_OVERHEAD / WORD);
+        return i;
+    case K_LINK_BIT:
+    case K_LINK_WORD:
+        i = pick_block(true, false, false);
+        if (i == SIZE_MAX)
+            break;
+        if (kind == K_LINK_BIT)
+            corrupt_bit((uintptr_t)t.walk[i].payload, 2 * WORD);
+        else
+            corrupt_word((uintptr_t)t.walk[i].payload, 2);
+        return i;
+    case K_TAG_BIT:
+    case K_TAG_WORD: {
+        i = pick_block(true, false, true);
+        if (i == SIZE_MAX)
+            break;
+        uintptr_t end = (uintptr_t)t.walk[i + 1].payload - ALLOC_BLOCK_OVERHEAD;
+        if (kind == K_TAG_BIT)
+            corrupt_bit(end - WORD, WORD);
+        else
+            corrupt_word(end - WORD, 1);
+        return i;
+    }
+    case K_OVERRUN: {
+        i = pick_block(false, true, false);
+        if (i == SIZE_MAX)
+            break;
+        unsigned char *p = t.walk[i].payload;
+        size_t usable = alloc_usable_size(t.heap, p);
+        after(ALLOC_OK);
+        size_t n = 1 + rnd(16);
+        /* Random bytes, zeroes, text, or (the hostile case) the bytes that were there with
+         * only the last one changed, so everything before it still checks out. */
+        unsigned byte_kind = (unsigned)rnd(4);
+        for (size_t k = 0; k < n; k++) {
+            unsigned char *q = &p[usable + k];
+            *q = byte_kind == 0   ? (unsigned char)rnd(256)
+                 : byte_kind == 1 ? 0
+                 : byte_kind == 2 ? (unsigned char)('A' + k % 26)
+                 : k + 1 < n      ? *q
+                                  : (unsigned char)(*q ^ (1 + rnd(255)));
+        }
+        t.bad_lo = (uintptr_t)p + usable;
+        t.bad_hi = t.bad_lo + n;
+        snprintf(t.what, sizeof(t.what), "%zu bytes past %#lx (usable %zu)", n,
+                 (unsigned long)(uintptr_t)p, usable);
+        return i;
+    }
+    case K_COUNT:
+        break;
+    }
+    /* No block of the kind wanted (rare): overrun instead, there is always a live block. */
+    return corrupt(K_OVERRUN);
+}
+
+/* The fixed sequence of ordinary operations that follows the corruption. */
+static void exercise(size_t target) {
+    unsigned char *tp = target == SIZE_MAX ? NULL : t.walk[target].payload;
+    unsigned char *prev = target == SIZE_MAX || target == 0 ? NULL : t.walk[target - 1].payload;
+    unsigned char *next =
+        target == SIZE_MAX || target + 1 >= t.nwalk ? NULL : t.walk[target + 1].payload;
+    size_t ti = find_live(tp);
+
+    if (ti != SIZE_MAX) {
+        size_t n = alloc_usable_size(t.heap, tp);
+        say("  usable_size(%p) = %zu", (void *)tp, n);
+        after(ALLOC_OK);
+        if (n < t.live[ti].n)
+            finish(O_MISSED, "usable size below the size requested");
+    }
+    size_t i = find_live(next);
+    if (i != SIZE_MAX)
+        op_free(i);
+    i = find_live(prev);
+    if (i != SIZE_MAX)
+        op_free(i);
+
+    static const size_t first[] = {1, 16, 17, 40, 64, 100, 200, 300, 500, 1000, 1500, 2500};
+    size_t first_at = t.nlive;
+    for (size_t k = 0; k < sizeof(first) / sizeof(first[0]); k++)
+        op_alloc(first[k], k == 3 ? 64 : k == 8 ? 256 : ALLOC_ALIGNMENT);
+
+    ti = find_live(tp);
+    if (ti != SIZE_MAX)
+        op_realloc(ti, t.live[ti].n + 100);
+    size_t j = rnd(t.nlive);
+    op_realloc(j, 1 + t.live[j].n / 2);
+
+    ti = find_live(tp);
+    if (ti != SIZE_MAX)
+        op_free(ti);
+    for (size_t k = first_at; k < t.nlive; k += 2)
+        op_free(k);
+
+    static const size_t second[] = {24, 48, 96, 192, 384, 768, 1536, 3072};
+    for (size_t k = 0; k < sizeof(second) / sizeof(second[0]); k++)
+        op_alloc(second[k], ALLOC_ALIGNMENT);
+    op_check();
+    verify_all();
+
+    while (t.nlive > 0)
+        op_free(t.nlive - 1);
+    struct alloc_stats s;
+    alloc_heap_stats(t.heap, &s);
+    after(ALLOC_OK);
+    if (s.live_allocations != 0 || s.bytes_in_use != 0)
+        finish(O_MISSED, "statistics show live blocks after every block was freed");
+    if (s.largest_free < REGION_SIZE / 2)
+        finish(O_MISSED, "most of the empty heap is not free");
+    op_alloc(s.largest_free, ALLOC_ALIGNMENT);
+    op_free(0);
+    op_check();
+}
+
+static enum outcome run_trial(uint64_t base_seed, unsigned trial, enum kind kind,
+                              unsigned variant) {
+    uint64_t s = base_seed ^ ((uint64_t)trial * 0xd1b54a32d192ed03ull);
+    t.rng = splitmix(&s);
+    t.next_seed = (uint32_t)trial * 1000u;
+    build_heap(variant);
+    walk();
+    size_t target = corrupt(kind);
+    say("  corrupted: %s", t.what);
+    for (size_t i = 0; i < t.nlive; i++) {
+        uintptr_t p = (uintptr_t)t.live[i].p;
+        t.live[i].touched = intersects(p, p + t.live[i].n, t.bad_lo, t.bad_hi);
+    }
+    exercise(target);
+    finish(O_BENIGN, "every operation succeeded and the heap is intact");
+}
+
+static enum kind kind_of(unsigned trial) {
+    return trial < BASELINE_TRIALS ? K_NONE
+                                   : (enum kind)(1 + (trial - BASELINE_TRIALS) % (K_COUNT - 1));
+}
+
+static unsigned variant_of(unsigned trial) {
+    return (trial / (K_COUNT - 1)) % VARIANTS;
+}
+
+static enum outcome classify(int status) {
+    if (WIFEXITED(status)) {
+        int code = WEXITSTATUS(status) - EXIT_BASE;
+        return code >= 0 && code < O_COUNT ? (enum outcome)code : O_CRASH;
+    }
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        if (sig == SIGALRM)
+            return O_LOOP;
+        if (sig == SIGILL || sig == SIGTRAP)
+            return O_TRAPPED;
+    }
+    return O_CRASH;
+}
+
+static bool is_failure(enum outcome o) {
+    return o >= O_OVERLAP;
+}
+
+static uint64_t env_u64(const char *name, uint64_t fallback) {
+    const char *v = getenv(name);
+    return v != NULL && *v != '\0' ? strtoull(v, NULL, 0) : fallback;
+}
+
+int main(void) {
+    region = mmap(REGION_ADDRESS, REGION_SIZE + REGION_SLACK, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (region == MAP_FAILED) {
+        perror("corruption_test: mmap");
+        return 1;
+    }
+    uint64_t seed = env_u64("ALLOC_INJECT_SEED", DEFAULT_SEED);
+    unsigned trials = (unsigned)env_u64("ALLOC_INJECT_TRIALS", DEFAULT_TRIALS);
+    const char *one = getenv("ALLOC_INJECT_TRIAL");
+    if (one != NULL && *one != '\0') {
+        unsigned trial = (unsigned)strtoul(one, NULL, 0);
+        t.verbose = true;
+        setvbuf(stdout, NULL, _IONBF, 0); /* a crash must not lose the steps before it */
+        printf("trial %u: kind %s, variant %s, seed %#" PRIx64 "\n", trial,
+               kind_names[kind_of(trial)], variants[variant_of(trial)].name, seed);
+        run_trial(seed, trial, kind_of(trial), variant_of(trial));
+    }
+
+    unsigned count[K_COUNT][O_COUNT] = {{0}};
+    unsigned by_variant[VARIANTS][O_COUNT] = {{0}};
+    unsigned printed = 0;
+    for (unsigned trial = 0; trial < trials; trial++) {
+        enum kind kind = kind_of(trial);
+        unsigned variant = variant_of(trial);
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid < 0) {
+            perror("corruption_test: fork");
+            return 1;
+        }
+        if (pid == 0) {
+            alarm(TIMEOUT_SECONDS);
+            run_trial(seed, trial, kind, variant);
+        }
+        int status = 0;
+        if (waitpid(pid, &status, 0) != pid) {
+            perror("corruption_test: waitpid");
+            return 1;
+        }
+        enum outcome o = classify(status);
+        /* An uncorrupted trial that does not end benign is a harness failure. */
+        if (kind == K_NONE && o != O_BENIGN)
+            o = O_HARNESS;
+        count[kind][o]++;
+        by_variant[variant][o]++;
+        if (is_failure(o) && printed++ < MAX_PRINTED)
+            printf("FAIL trial %u: %s (kind %s, variant %s); rerun with ALLOC_INJECT_TRIAL=%u "
+                   "ALLOC_INJECT_SEED=%#" PRIx64 "\n",
+                   trial, outcome_names[o], kind_names[kind], variants[variant].name, trial, seed);
+    }
+
+    printf("\n%-14s %7s", "kind", "trials");
+    for (int o = 0; o < O_COUNT; o++)
+        printf(" %9s", outcome_names[o]);
+    printf("\n");
+    unsigned total[O_COUNT] = {0};
+    unsigned all = 0;
+    for (int k = 0; k < K_COUNT; k++) {
+        unsigned n = 0;
+        for (int o = 0; o < O_COUNT; o++)
+            n += count[k][o];
+        printf("%-14s %7u", kind_names[k], n);
+        for (int o = 0; o < O_COUNT; o++) {
+            printf(" %9u", count[k][o]);
+            if (k != K_NONE)
+                total[o] += count[k][o];
+        }
+        printf("\n");
+        if (k != K_NONE)
+            all += n;
+    }
+    for (unsigned v = 0; v < VARIANTS; v++) {
+        unsigned n = 0;
+        for (int o = 0; o < O_COUNT; o++)
+            n += by_variant[v][o];
+        printf("%-14s %7u", variants[v].name, n);
+        for (int o = 0; o < O_COUNT; o++)
+            printf(" %9u", by_variant[v][o]);
+        printf("\n");
+    }
+    unsigned failures = 0;
+    for (int o = O_OVERLAP; o < O_COUNT; o++)
+        failures += total[o] + count[K_NONE][o];
+    unsigned effective = all - total[O_BENIGN];
+    unsigned detected = total[O_DETECTED] + total[O_TRAPPED];
+    printf("\ncorruption_test: trials=%u corrupted=%u benign=%u detected=%u missed=%u "
+           "failures=%u detection_rate=%.2f%% (detected / (corrupted - benign); goal 100%%) "
+           "verdict=%s\n",
+           trials, all, total[O_BENIGN], detected, total[O_MISSED], failures,
+           effective == 0 ? 100.0 : 100.0 * detected / effective, failures == 0 ? "ok" : "FAIL");
+    return failures == 0 ? 0 : 1;
+}
