@@ -1,13 +1,18 @@
-/* The kernel heap (see heap.h). */
+/* The kernel heap: its bring-up (heap.h) and the allocation API over it (kmalloc.h). */
 #include "kernel/heap.h"
 
-#include "kernel/arch/x86_64/layout.h"
+#include "kernel/kmalloc.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/spinlock.h"
 
 static struct spinlock heap_lock = SPINLOCK_INIT("kernel heap");
 static struct alloc_locked_heap kernel_heap;
+static struct heap_range kernel_heap_range;
+
+/* The classic hobby-kernel tutorial's heap, where no command line moves it. */
+#define HEAP_DEFAULT_START 0x8000000ull
+#define HEAP_DEFAULT_PAGES 1000ull
 
 static void heap_lock_acquire(void *ctx) {
     spinlock_acquire(ctx);
@@ -24,8 +29,32 @@ static void heap_misuse(void *ctx, enum alloc_error error, const void *ptr) {
     panic("heap: %s at %p", alloc_error_name(error), ptr);
 }
 
-bool init_heap(struct paging_mapper *mapper, struct frame_allocator *frames, uint64_t start,
-               uint64_t pages) {
+bool heap_range_from_boot(const char *cmdline, struct heap_range *range) {
+    static const struct heap_range_limits limits = {
+        .page_size = PAGE_SIZE,
+        .lowest_start = IDENTITY_MAP_END,
+        .highest_end = LOWER_HALF_END,
+        .max_pages = 1ull << 20, /* 4 GiB */
+    };
+    *range = (struct heap_range){HEAP_DEFAULT_START, HEAP_DEFAULT_PAGES};
+    enum heap_range_error error = heap_range_from_cmdline(cmdline, &limits, range);
+    if (error != HEAP_RANGE_OK) {
+        log_error("heap: range from command line \"%s\" rejected: %s", cmdline ? cmdline : "",
+                  heap_range_error_name(error));
+        return false;
+    }
+    return true;
+}
+
+struct heap_range heap_range(void) {
+    return kernel_heap_range;
+}
+
+bool heap_init(struct paging_mapper *mapper, struct frame_allocator *frames,
+               struct heap_range range) {
+    const uint64_t start = range.start;
+    const uint64_t pages = range.pages;
+    kernel_heap_range = range;
     uint64_t frames_before = frame_allocator_stats(frames).allocated_frames;
     for (uint64_t page = 0; page < pages; page++) {
         uint64_t virt = start + page * PAGE_SIZE;

@@ -5,7 +5,7 @@
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/heap.h"
-#include "kernel/heap_config.h"
+#include "kernel/kmalloc.h"
 #include "kernel/lib/string.h"
 #include "kernel/lib/vec.h"
 #include "kernel/log.h"
@@ -64,8 +64,9 @@ static void check_vector_of_integers(void) {
 /* Allocates and frees blocks until twice the heap size has passed through: possible only if freed
  * memory is reused. */
 static void check_memory_reuse(void) {
-    const size_t block = 4096;
-    const uint64_t total_target = 2 * KERNEL_HEAP_SIZE;
+    const size_t block = PAGE_SIZE;
+    const uint64_t heap_size = heap_range().pages * PAGE_SIZE;
+    const uint64_t total_target = 2 * heap_size;
     uint64_t total = 0;
     uint64_t count = 0;
     bool ok = true;
@@ -82,11 +83,11 @@ static void check_memory_reuse(void) {
         total += block;
         count++;
     }
-    log_check(ok && total > KERNEL_HEAP_SIZE, "reuse",
+    log_check(ok && total > heap_size, "reuse",
               "%llu short-lived blocks, %llu KiB in total, %llu%% of the %llu KiB heap",
               (unsigned long long)count, (unsigned long long)(total / 1024),
-              (unsigned long long)(total * 100 / KERNEL_HEAP_SIZE),
-              (unsigned long long)(KERNEL_HEAP_SIZE / 1024));
+              (unsigned long long)(total * 100 / heap_size),
+              (unsigned long long)(heap_size / 1024));
 }
 
 /* One long-lived block keeps its contents while many short-lived ones come and go around it. */
@@ -146,7 +147,7 @@ static uint64_t cycles_per_pair(enum alloc_strategy strategy, void *region, size
 
 static void run_benchmark(void) {
     const size_t region_size = 1u << 20;
-    void *region = kmalloc_aligned(region_size, 4096);
+    void *region = kmalloc_aligned(region_size, PAGE_SIZE);
     if (region == NULL) {
         log_check(false, "bench", "no room for a 1 MiB benchmark region");
         return;

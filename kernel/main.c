@@ -1,6 +1,7 @@
 /* kernel_main: the C entry point, called by boot.asm in long mode on the boot stack. It brings
- * the machine up step by step, reporting each on the serial console, then exits QEMU with the
- * run's verdict. */
+ * the machine up step by step, reporting each on the serial console, runs the heap checks or the
+ * scenario the command line names, then exits QEMU with the run's verdict. */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "kernel/arch/x86_64/cpu.h"
@@ -8,10 +9,8 @@
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/heap.h"
 #include "kernel/heap_checks.h"
-#include "kernel/heap_config.h"
 #include "kernel/log.h"
 #include "kernel/memory.h"
-#include "kernel/panic.h"
 #include "kernel/qemu_exit.h"
 #include "kernel/scenarios.h"
 #include "kernel/serial.h"
@@ -54,8 +53,38 @@ static void report_memory_map(const struct multiboot2_info *info) {
              (unsigned long long)(available >> 10));
 }
 
-static __attribute__((noreturn)) void finish(void) {
-    qemu_exit(log_summary() ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
+/* Checks and reads the boot information GRUB left at boot_info_phys. */
+static bool boot_info_init(uint32_t multiboot2_magic, uint32_t boot_info_phys,
+                           struct multiboot2_info *boot_info) {
+    enum multiboot2_error error =
+        multiboot2_parse(multiboot2_magic, boot_info_phys, phys_to_virt(boot_info_phys),
+                         BOOT_INFO_MAX_SIZE, boot_info);
+    if (error != MULTIBOOT2_OK) {
+        log_error("boot: information at %x rejected: %s", boot_info_phys,
+                  multiboot2_error_name(error));
+        return false;
+    }
+    log_info("boot: information at [%p, %p), %u bytes", (void *)boot_info->phys_start,
+             (void *)boot_info->phys_end, boot_info->total_size);
+    log_info("boot: loader \"%s\"", boot_info->bootloader_name ? boot_info->bootloader_name : "");
+    log_info("boot: command line \"%s\"", boot_info->cmdline ? boot_info->cmdline : "");
+    if (!boot_info->mmap.present) {
+        log_error("boot: the boot loader gave no memory map");
+        return false;
+    }
+    report_memory_map(boot_info);
+    return true;
+}
+
+/* Each step logs one ERROR line with its reason and returns false when it fails; the first
+ * failure ends the bring-up. */
+static bool bring_up(uint32_t multiboot2_magic, uint32_t boot_info_phys,
+                     struct multiboot2_info *boot_info) {
+    static struct kernel_memory memory;
+    struct heap_range heap;
+    return boot_info_init(multiboot2_magic, boot_info_phys, boot_info) &&
+           memory_init(&memory, boot_info) && heap_range_from_boot(boot_info->cmdline, &heap) &&
+           heap_init(&memory.mapper, &memory.frames, heap);
 }
 
 void kernel_main(uint32_t multiboot2_magic, uint32_t boot_info_phys) {
@@ -67,31 +96,16 @@ void kernel_main(uint32_t multiboot2_magic, uint32_t boot_info_phys) {
     cpu_breakpoint();
 
     struct multiboot2_info boot_info;
-    enum multiboot2_error error =
-        multiboot2_parse(multiboot2_magic, boot_info_phys, phys_to_virt(boot_info_phys),
-                         BOOT_INFO_MAX_SIZE, &boot_info);
-    if (error != MULTIBOOT2_OK) {
-        panic("kernel_main: boot information at %x rejected: %s", boot_info_phys,
-              multiboot2_error_name(error));
+    if (bring_up(multiboot2_magic, boot_info_phys, &boot_info)) {
+        switch (scenario_run(boot_info.cmdline)) {
+        case SCENARIO_NONE:
+            heap_checks_run();
+            break;
+        case SCENARIO_UNKNOWN: /* logged as an error: the verdict is FAIL */
+            break;
+        }
     }
-    log_info("boot: information at [%p, %p), %u bytes", (void *)boot_info.phys_start,
-             (void *)boot_info.phys_end, boot_info.total_size);
-    log_info("boot: loader \"%s\"", boot_info.bootloader_name ? boot_info.bootloader_name : "");
-    log_info("boot: command line \"%s\"", boot_info.cmdline ? boot_info.cmdline : "");
-    if (!boot_info.mmap.present) {
-        panic("kernel_main: the boot loader gave no memory map");
-    }
-    report_memory_map(&boot_info);
-
-    static struct kernel_memory memory;
-    if (!memory_init(&memory, &boot_info)) {
-        finish();
-    }
-    if (!init_heap(&memory.mapper, &memory.frames, KERNEL_HEAP_START, KERNEL_HEAP_PAGES)) {
-        finish();
-    }
-    if (!scenario_run(boot_info.cmdline)) {
-        heap_checks_run();
-    }
-    finish();
+    /* The one way out: the summary's verdict, from the checks and the ERROR lines, picks the code.
+     */
+    qemu_exit(log_summary() ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
 }

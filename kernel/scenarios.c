@@ -6,15 +6,14 @@
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/heap.h"
-#include "kernel/heap_config.h"
+#include "kernel/kmalloc.h"
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 
 /* Touches the first byte after the heap's last mapped page: a page fault. */
 static void touch_past_heap_end(void) {
-    volatile uint8_t *past_end =
-        (volatile uint8_t *)(uintptr_t)(KERNEL_HEAP_START + KERNEL_HEAP_SIZE);
+    volatile uint8_t *past_end = (volatile uint8_t *)(uintptr_t)heap_range_end(heap_range());
     log_info("scenario: writing to %p, just past the heap end", (void *)past_end);
     *past_end = 1;
 }
@@ -48,11 +47,11 @@ static void free_foreign_pointer(void) {
     kfree(not_from_the_heap); // NOLINT(clang-analyzer-unix.Malloc): the foreign free is the point
 }
 
-/* A buffer underrun: the 16 bytes before a block are its header. */
+/* A buffer underrun: the ALLOC_BLOCK_OVERHEAD bytes before a block are its header. */
 static void corrupt_block_header(void) {
     uint8_t *block = kmalloc(64);
     log_info("scenario: overwriting the header of block %p, then freeing it", (void *)block);
-    memset(block - 16, 0x41, 16);
+    memset(block - ALLOC_BLOCK_OVERHEAD, 0x41, ALLOC_BLOCK_OVERHEAD);
     kfree(block);
 }
 
@@ -81,20 +80,15 @@ static void exhaust_heap(void) {
 /* For the test rule's own tests: a kernel that goes silent and never exits. */
 static void hang(void) {
     log_info("scenario: hanging with interrupts off");
-    for (;;) {
-        __asm__ volatile("cli; hlt");
-    }
+    cpu_halt_forever();
 }
 
 /* For the test rule's own tests: an empty IDT turns the breakpoint into a triple fault, which
  * resets the machine without a word. */
 static void triple_fault(void) {
     log_info("scenario: loading an empty IDT, then a breakpoint");
-    struct __attribute__((packed)) {
-        uint16_t limit;
-        uint64_t base;
-    } empty = {0, 0};
-    __asm__ volatile("lidt %0" : : "m"(empty));
+    const struct cpu_descriptor_pointer empty = {0, 0};
+    cpu_load_idt(&empty);
     cpu_breakpoint();
 }
 
@@ -112,7 +106,7 @@ static const struct {
     {"triple_fault", triple_fault},
 };
 
-bool scenario_run(const char *cmdline) {
+enum scenario_result scenario_run(const char *cmdline) {
     static const char key[] = "scenario=";
     const char *found = NULL;
     for (const char *p = cmdline; p != NULL && *p != '\0'; p++) {
@@ -121,7 +115,7 @@ bool scenario_run(const char *cmdline) {
         }
     }
     if (found == NULL) {
-        return false;
+        return SCENARIO_NONE;
     }
     size_t len = 0;
     while (found[len] != '\0' && found[len] != ' ') {
@@ -135,5 +129,5 @@ bool scenario_run(const char *cmdline) {
         }
     }
     log_error("scenario: unknown scenario in command line \"%s\"", cmdline);
-    return true;
+    return SCENARIO_UNKNOWN;
 }

@@ -4,10 +4,13 @@
 #ifndef KERNEL_SCENARIOS_H
 #define KERNEL_SCENARIOS_H
 
-#include <stdbool.h>
+/* What scenario_run did, when it returns at all (a scenario that runs never returns). */
+enum scenario_result {
+    SCENARIO_NONE,    /* the command line names no scenario: run the normal checks */
+    SCENARIO_UNKNOWN, /* it names one that does not exist: an ERROR line was logged */
+};
 
-/* Runs the scenario named on the command line, if any. Returns false when the command line names
- * no scenario; logs an error and returns true when it names an unknown one. */
-bool scenario_run(const char *cmdline);
+/* Runs the scenario named on the command line ("scenario=<name>"), if any. */
+enum scenario_result scenario_run(const char *cmdline);
 
 #endif

@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-#include "kernel/heap.h"
+#include "kernel/kmalloc.h"
 
 static long allocations_left = -1;
 static size_t live_blocks;

@@ -1,5 +1,5 @@
-/* Host stand-in for the kernel heap (kernel/heap.h) in unit tests: kmalloc and friends over the C
- * library, counting live blocks, with a switch that makes allocation fail. */
+/* Host stand-in for the kernel allocation API (kernel/kmalloc.h) in unit tests: kmalloc and friends
+ * over the C library, counting live blocks, with a switch that makes allocation fail. */
 #ifndef KERNEL_LIB_FAKE_HEAP_H
 #define KERNEL_LIB_FAKE_HEAP_H
 

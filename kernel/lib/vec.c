@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-#include "kernel/heap.h"
+#include "kernel/kmalloc.h"
 
 void *box_copy(const void *value, size_t size) {
     void *boxed = kmalloc(size);

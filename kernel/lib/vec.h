@@ -1,5 +1,5 @@
 /* Growable vector and boxed values for kernel code: the roles Rust's Vec<T> and Box<T> play, in
- * C. Both allocate from the kernel heap through kmalloc/krealloc/kfree (kernel/heap.h), and both
+ * C. Both allocate from the kernel heap through kmalloc/krealloc/kfree (kernel/kmalloc.h), and both
  * report running out of memory as a value (false or NULL) rather than panicking, so the caller
  * decides. */
 #ifndef KERNEL_LIB_VEC_H

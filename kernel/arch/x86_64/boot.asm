@@ -19,7 +19,7 @@ PAGE_PRESENT  equ 1 << 0
 PAGE_WRITABLE equ 1 << 1
 PAGE_HUGE     equ 1 << 7
 
-%if IDENTITY_SMALL_PAGES_END != 512 * 4096
+%if IDENTITY_SMALL_PAGES_END != 512 * PAGE_SIZE
 %error "IDENTITY_SMALL_PAGES_END must be what one page table of 4 KiB pages maps"
 %endif
 %if IDENTITY_MAP_END % (2 << 20) != 0 || IDENTITY_MAP_END > (1 << 30)
@@ -225,23 +225,23 @@ boot_gdt_pointer:
     dq boot_gdt
 
 section .bss
-align 4096
+align PAGE_SIZE
 global boot_page_tables_start, boot_page_tables_end
 boot_page_tables_start:
 global boot_pml4
-boot_pml4:          resb 4096
-boot_pdpt_low:      resb 4096
-boot_pd_low:        resb 4096
+boot_pml4:          resb PAGE_SIZE
+boot_pdpt_low:      resb PAGE_SIZE
+boot_pd_low:        resb PAGE_SIZE
 global boot_pt_low
-boot_pt_low:        resb 4096
-boot_pdpt_phys_map: resb 4096
-boot_pd_phys_map:   resb 4096 * PHYS_MAP_PD_COUNT
+boot_pt_low:        resb PAGE_SIZE
+boot_pdpt_phys_map: resb PAGE_SIZE
+boot_pd_phys_map:   resb PAGE_SIZE * PHYS_MAP_PD_COUNT
 boot_page_tables_end:
 
 ; One unmapped guard page below the kernel stack turns an overflow into a page fault.
-align 4096
+align PAGE_SIZE
 global kernel_stack_guard
-kernel_stack_guard: resb 4096
+kernel_stack_guard: resb PAGE_SIZE
 global kernel_stack_bottom, kernel_stack_top
 kernel_stack_bottom:
     resb KERNEL_STACK_SIZE

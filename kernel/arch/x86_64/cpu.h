@@ -79,6 +79,38 @@ static inline __attribute__((noreturn)) void cpu_halt_forever(void) {
     }
 }
 
+/* The operand of lgdt and lidt: the table's size minus one and its address. */
+struct __attribute__((packed)) cpu_descriptor_pointer {
+    uint16_t limit;
+    uint64_t base;
+};
+
+/* Loads a GDT, then reloads CS (by a far return) and the data segment registers from it, since
+ * the CPU keeps using the old descriptors until a segment register is written. */
+static inline void cpu_load_gdt(const struct cpu_descriptor_pointer *gdt, uint16_t code_selector,
+                                uint16_t data_selector) {
+    __asm__ volatile("lgdt %0\n"
+                     "pushq %1\n"
+                     "leaq 1f(%%rip), %%rax\n"
+                     "pushq %%rax\n"
+                     "lretq\n"
+                     "1:\n"
+                     "movw %w2, %%ds\n"
+                     "movw %w2, %%es\n"
+                     "movw %w2, %%ss\n"
+                     :
+                     : "m"(*gdt), "r"((uint64_t)code_selector), "r"(data_selector)
+                     : "rax", "memory");
+}
+
+static inline void cpu_load_task_register(uint16_t selector) {
+    __asm__ volatile("ltr %0" : : "r"(selector) : "memory");
+}
+
+static inline void cpu_load_idt(const struct cpu_descriptor_pointer *idt) {
+    __asm__ volatile("lidt %0" : : "m"(*idt) : "memory");
+}
+
 #define CPU_RFLAGS_INTERRUPT_ENABLE (1u << 9)
 
 #endif

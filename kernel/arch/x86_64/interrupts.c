@@ -4,9 +4,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "kernel/address_name.h"
 #include "kernel/arch/x86_64/cpu.h"
-#include "kernel/arch/x86_64/layout.h"
-#include "kernel/heap_config.h"
+#include "kernel/arch/x86_64/machine.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 
@@ -19,11 +19,6 @@ struct __attribute__((packed)) task_state_segment {
     uint64_t reserved2;
     uint16_t reserved3;
     uint16_t iomap_base;
-};
-
-struct __attribute__((packed)) descriptor_pointer {
-    uint16_t limit;
-    uint64_t base;
 };
 
 struct __attribute__((packed)) idt_entry {
@@ -39,11 +34,20 @@ struct __attribute__((packed)) idt_entry {
 #define GDT_KERNEL_CODE GDT_KERNEL_CODE_SELECTOR /* the same entries as boot.asm's GDT */
 #define GDT_KERNEL_DATA GDT_KERNEL_DATA_SELECTOR
 #define GDT_TSS         0x18
+/* A selector's index bits (3 and up) count 8-byte descriptors; the low 3 bits are RPL and TI. */
+#define GDT_INDEX(selector) ((selector) >> 3)
 
 #define IDT_INTERRUPT_GATE 0x8e /* present, ring 0, 64-bit interrupt gate */
 #define DOUBLE_FAULT_IST   1
 
 #define DOUBLE_FAULT_STACK_SIZE (16 * 1024)
+
+/* The bits of a page fault's error code. */
+#define PAGE_FAULT_PROTECTION        (1u << 0) /* clear: the page was not present */
+#define PAGE_FAULT_WRITE             (1u << 1)
+#define PAGE_FAULT_USER              (1u << 2)
+#define PAGE_FAULT_RESERVED_BIT      (1u << 3)
+#define PAGE_FAULT_INSTRUCTION_FETCH (1u << 4)
 
 static struct task_state_segment tss;
 static uint64_t gdt[5];
@@ -95,28 +99,17 @@ static void load_gdt_and_tss(void) {
     tss.iomap_base = sizeof tss;
 
     gdt[0] = 0;
-    gdt[GDT_KERNEL_CODE / 8] = GDT_KERNEL_CODE_DESCRIPTOR;
-    gdt[GDT_KERNEL_DATA / 8] = GDT_KERNEL_DATA_DESCRIPTOR;
+    gdt[GDT_INDEX(GDT_KERNEL_CODE)] = GDT_KERNEL_CODE_DESCRIPTOR;
+    gdt[GDT_INDEX(GDT_KERNEL_DATA)] = GDT_KERNEL_DATA_DESCRIPTOR;
     /* 16-byte TSS descriptor: type 9 (available 64-bit TSS), present. */
-    gdt[3] = (tss_limit & 0xffff) | ((tss_base & 0xffffff) << 16) | (0x9ull << 40) | (1ull << 47) |
-             (((tss_limit >> 16) & 0xf) << 48) | (((tss_base >> 24) & 0xff) << 56);
-    gdt[4] = tss_base >> 32;
+    gdt[GDT_INDEX(GDT_TSS)] = (tss_limit & 0xffff) | ((tss_base & 0xffffff) << 16) |
+                              (0x9ull << 40) | (1ull << 47) | (((tss_limit >> 16) & 0xf) << 48) |
+                              (((tss_base >> 24) & 0xff) << 56);
+    gdt[GDT_INDEX(GDT_TSS) + 1] = tss_base >> 32;
 
-    struct descriptor_pointer pointer = {sizeof gdt - 1, (uint64_t)(uintptr_t)gdt};
-    __asm__ volatile("lgdt %0\n"
-                     "pushq %1\n"
-                     "leaq 1f(%%rip), %%rax\n"
-                     "pushq %%rax\n"
-                     "lretq\n"
-                     "1:\n"
-                     "movw %w2, %%ax\n"
-                     "movw %%ax, %%ds\n"
-                     "movw %%ax, %%es\n"
-                     "movw %%ax, %%ss\n"
-                     "ltr %w3\n"
-                     :
-                     : "m"(pointer), "i"(GDT_KERNEL_CODE), "i"(GDT_KERNEL_DATA), "r"(GDT_TSS)
-                     : "rax", "memory");
+    const struct cpu_descriptor_pointer pointer = {sizeof gdt - 1, (uint64_t)(uintptr_t)gdt};
+    cpu_load_gdt(&pointer, GDT_KERNEL_CODE, GDT_KERNEL_DATA);
+    cpu_load_task_register(GDT_TSS);
 }
 
 static void load_idt(void) {
@@ -132,32 +125,13 @@ static void load_idt(void) {
             .reserved = 0,
         };
     }
-    struct descriptor_pointer pointer = {sizeof idt - 1, (uint64_t)(uintptr_t)idt};
-    __asm__ volatile("lidt %0" : : "m"(pointer) : "memory");
+    const struct cpu_descriptor_pointer pointer = {sizeof idt - 1, (uint64_t)(uintptr_t)idt};
+    cpu_load_idt(&pointer);
 }
 
 void interrupts_init(void) {
     load_gdt_and_tss();
     load_idt();
-}
-
-/* Names the region an address falls in, to make a fault report self-explanatory. */
-static const char *describe_address(uint64_t address) {
-    uint64_t guard = (uint64_t)(uintptr_t)kernel_stack_guard;
-    uint64_t heap_end = KERNEL_HEAP_START + KERNEL_HEAP_SIZE;
-    if (address >= guard && address < guard + PAGE_SIZE) {
-        return "kernel stack guard page: kernel stack overflow";
-    }
-    if (address < PAGE_SIZE) {
-        return "NULL page";
-    }
-    if (address >= KERNEL_HEAP_START && address < heap_end) {
-        return "inside the heap";
-    }
-    if (address >= heap_end && address < heap_end + PAGE_SIZE) {
-        return "just past the heap end";
-    }
-    return "unmapped or protected";
 }
 
 static void log_registers(const struct interrupt_frame *frame) {
@@ -169,12 +143,13 @@ static void handle_page_fault(const struct interrupt_frame *frame) {
     uint64_t address = cpu_read_cr2();
     uint64_t code = frame->error_code;
     log_error("exception: page fault at address %p (%s)", (void *)address,
-              describe_address(address));
+              kernel_address_name(address));
     log_error("exception: error code %x: %s, %s, %s mode, %s%s", (unsigned)code,
-              (code & 1) ? "protection violation" : "page not present",
-              (code & 2) ? "write" : "read", (code & 4) ? "user" : "kernel",
-              (code & 16) ? "instruction fetch" : "data access",
-              (code & 8) ? ", reserved bit set" : "");
+              (code & PAGE_FAULT_PROTECTION) ? "protection violation" : "page not present",
+              (code & PAGE_FAULT_WRITE) ? "write" : "read",
+              (code & PAGE_FAULT_USER) ? "user" : "kernel",
+              (code & PAGE_FAULT_INSTRUCTION_FETCH) ? "instruction fetch" : "data access",
+              (code & PAGE_FAULT_RESERVED_BIT) ? ", reserved bit set" : "");
     log_registers(frame);
     panic("interrupt_dispatch: page fault at %p, rip %p", (void *)address, (void *)frame->rip);
 }
@@ -182,7 +157,7 @@ static void handle_page_fault(const struct interrupt_frame *frame) {
 static void handle_double_fault(const struct interrupt_frame *frame) {
     uint64_t address = cpu_read_cr2();
     log_error("exception: double fault (on its own stack, IST %d); last page fault address %p (%s)",
-              DOUBLE_FAULT_IST, (void *)address, describe_address(address));
+              DOUBLE_FAULT_IST, (void *)address, kernel_address_name(address));
     log_registers(frame);
     panic("interrupt_dispatch: double fault, rsp %p", (void *)frame->rsp);
 }

@@ -8,7 +8,8 @@
 
 #include "kernel/arch/x86_64/machine.h"
 
-#define PAGE_SIZE 4096u
+/* Addresses from here up are not canonical in the lower half (48-bit virtual addresses). */
+#define LOWER_HALF_END 0x800000000000ull
 
 /* [0, IDENTITY_MAP_END): identity-mapped for the kernel image, its stacks and boot tables.
  * [PHYS_MAP_BASE, PHYS_MAP_BASE + PHYS_MAP_SIZE): all physical memory below 8 GiB, so page tables

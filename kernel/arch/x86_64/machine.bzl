@@ -14,6 +14,7 @@ MACHINE_CONSTANTS = [
     ("IDENTITY_SMALL_PAGES_END", "0x200000", "[0, 2 MiB) of it in 4 KiB pages (one page table), so single pages there can be unmapped"),
     ("PHYS_MAP_BASE", "0xffff800000000000", "all physical memory below PHYS_MAP_SIZE is mapped at [PHYS_MAP_BASE, +PHYS_MAP_SIZE)"),
     ("PHYS_MAP_SIZE", "0x200000000", "8 GiB"),
+    ("PAGE_SIZE", "0x1000", "4 KiB, the page the boot tables, the linker script and the kernel's mappings use"),
     # Devices of the QEMU machine.
     ("COM1_PORT", "0x3f8", "I/O base of the first 16550 UART, the serial console"),
     ("QEMU_DEBUG_EXIT_PORT", "0xf4", "I/O base of QEMU's isa-debug-exit device; QEMU exits with (value << 1) | 1"),

@@ -1,0 +1,12 @@
+/* Names the region of the kernel's address space an address falls in, so a fault report says what
+ * was hit ("just past the heap end") without the reporter knowing the layout. */
+#ifndef KERNEL_ADDRESS_NAME_H
+#define KERNEL_ADDRESS_NAME_H
+
+#include <stdint.h>
+
+/* A short phrase, never NULL: "kernel stack guard page: kernel stack overflow", "NULL page",
+ * "inside the heap", "just past the heap end" or "unmapped or protected". */
+const char *kernel_address_name(uint64_t address);
+
+#endif

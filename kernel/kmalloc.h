@@ -1,0 +1,26 @@
+/* The kernel's allocation API: what code that allocates includes. Implemented over the kernel heap
+ * by heap.c (brought up by heap_init, kernel/heap.h) and over the C library by :fake_heap in host
+ * tests. Out of memory is a NULL return; misuse (double free, foreign pointer, corrupted header)
+ * panics with the misuse and the address. */
+#ifndef KERNEL_KMALLOC_H
+#define KERNEL_KMALLOC_H
+
+#include <stddef.h>
+
+#include "alloc/heap.h"
+
+/* Each returns NULL when the heap cannot satisfy the request (see alloc/heap.h). */
+void *kmalloc(size_t size);
+void *kmalloc_aligned(size_t size, size_t align);
+void *kcalloc(size_t count, size_t size);
+void *krealloc(void *ptr, size_t size);
+/* kfree(NULL) does nothing; a pointer the heap rejects panics. */
+void kfree(void *ptr);
+
+/* Heap statistics and the full integrity check (ALLOC_OK when every invariant holds). */
+void kheap_stats(struct alloc_stats *out);
+enum alloc_error kheap_check(void);
+/* Logs one line with the statistics, prefixed by why. */
+void kheap_log_stats(const char *why);
+
+#endif
