@@ -53,8 +53,9 @@ static int one_key_keeps_the_other_default_check(void) {
 
 static int words_among_others_and_last_wins_check(void) {
     struct heap_range range;
-    ASSERT_EQ(HEAP_RANGE_OK,
-              parse("scenario=x heap_pages=5 xheap_pages=7 heap_pages=2048 heap_pagesize=1", &range));
+    ASSERT_EQ(
+        HEAP_RANGE_OK,
+        parse("scenario=x heap_pages=5 xheap_pages=7 heap_pages=2048 heap_pagesize=1", &range));
     ASSERT_EQ(2048, range.pages);
     ASSERT_EQ(HEAP_RANGE_OK, parse("heap_start=268435456", &range));
     ASSERT_EQ(0x10000000ull, range.start);
