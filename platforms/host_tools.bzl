@@ -5,6 +5,10 @@ otherwise surface as an obscure "No such file or directory" from deep inside an 
 repository rule fails first, naming the tool and the command that installs it.
 """
 
+# Run by the allocator benchmark (//alloc/bench): callgrind counts instructions, gnuplot draws.
+VALGRIND = "/usr/bin/valgrind"
+GNUPLOT = "/usr/bin/gnuplot"
+
 # Every tool a build or test action runs, with the Debian package that provides it.
 PINNED_TOOLS = {
     "/usr/bin/clang-19": "clang-19",
@@ -39,6 +43,13 @@ PINNED_TOOLS = {
     "/usr/s390x-linux-gnu/lib/crt1.o": "libc6-dev-s390x-cross",
     "/usr/lib/gcc-cross/s390x-linux-gnu/12/crtbeginS.o": "libgcc-12-dev-s390x-cross",
     "/usr/bin/qemu-s390x-static": "qemu-user-static",
+    # The allocator benchmark: its tools, zlib for reading traces, the allocators it compares.
+    VALGRIND: "valgrind",
+    GNUPLOT: "gnuplot-nox",
+    "/usr/include/zlib.h": "zlib1g-dev",
+    "/usr/lib/x86_64-linux-gnu/libjemalloc.so": "libjemalloc-dev",
+    "/usr/lib/x86_64-linux-gnu/libmimalloc.so": "libmimalloc-dev",
+    "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so": "libgoogle-perftools-dev",
 }
 
 def _host_tools_impl(repository_ctx):

@@ -22,7 +22,8 @@ PACKAGES=(
   libc6-dev-s390x-cross libgcc-12-dev-s390x-cross   # s390x Linux tests (big-endian)
   qemu-user-static           # runs the aarch64, armhf, riscv64 and s390x tests
   gdb                        # debugging the kernel in QEMU
-  libjemalloc-dev libmimalloc-dev   # allocators the benchmark compares against
+  libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev   # allocators the benchmark compares against
+  valgrind gnuplot-nox zlib1g-dev   # benchmark: instruction counts, chart, reading gzip'ed traces
   nginx-light                # HTTP remote cache for the cache test (WebDAV PUT)
   git ca-certificates
 )

@@ -1,0 +1,102 @@
+/*
+ * alloc/bench/family.h - the foreign allocators a benchmark worker can be built against, and the
+ * proof that the one linked in really serves malloc. Included by the workers (bench_worker.c,
+ * replay_worker.c), each built once per family with one of:
+ *   BENCH_OURS      this library (the worker sets up its own heaps)
+ *   BENCH_GLIBC     glibc malloc
+ *   BENCH_JEMALLOC  jemalloc, linked with -ljemalloc so that it replaces malloc process-wide
+ *   BENCH_MIMALLOC  mimalloc, linked with -lmimalloc so that it replaces malloc process-wide
+ *   BENCH_TCMALLOC  tcmalloc (gperftools), linked with -ltcmalloc_minimal, likewise
+ */
+#ifndef ALLOC_BENCH_FAMILY_H
+#define ALLOC_BENCH_FAMILY_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(BENCH_OURS)
+#include "alloc/heap.h"
+#elif defined(BENCH_JEMALLOC)
+#include <jemalloc/jemalloc.h>
+#elif defined(BENCH_MIMALLOC)
+#include <mimalloc.h>
+#elif defined(BENCH_TCMALLOC)
+#include <gperftools/malloc_extension_c.h>
+#include <gperftools/tcmalloc.h>
+#elif defined(BENCH_GLIBC)
+#include <gnu/libc-version.h>
+#else
+#error "define one of BENCH_OURS, BENCH_GLIBC, BENCH_JEMALLOC, BENCH_MIMALLOC, BENCH_TCMALLOC"
+#endif
+
+#if !defined(BENCH_OURS)
+/*
+ * Checks that name is the allocator this worker was built with and that malloc really is that
+ * allocator; returns its name and version ("jemalloc_5.3.0-0-g..."), or NULL with a reason in
+ * *why.
+ */
+static const char *family_setup(const char *name, const char **why) {
+    static char desc[128];
+#if defined(BENCH_JEMALLOC)
+    if (strcmp(name, "jemalloc") != 0) {
+        *why = "this worker runs jemalloc";
+        return NULL;
+    }
+    const char *version = "?";
+    /* mallctl("version") writes a const char *: its size is the pointer's. */
+    size_t len = sizeof(version); // NOLINT(bugprone-sizeof-expression)
+    mallctl("version", &version, &len, NULL, 0);
+    void *p = malloc(100);
+    size_t cls = sallocx(p, 0); /* crashes unless malloc is jemalloc's */
+    free(p);
+    if (cls < 100) {
+        *why = "malloc is not jemalloc";
+        return NULL;
+    }
+    snprintf(desc, sizeof(desc), "jemalloc_%s", version);
+#elif defined(BENCH_MIMALLOC)
+    if (strcmp(name, "mimalloc") != 0) {
+        *why = "this worker runs mimalloc";
+        return NULL;
+    }
+    void *p = malloc(100);
+    int owned = mi_is_in_heap_region(p);
+    free(p);
+    if (!owned) {
+        *why = "malloc is not mimalloc";
+        return NULL;
+    }
+    snprintf(desc, sizeof(desc), "mimalloc_%d", mi_version());
+#elif defined(BENCH_TCMALLOC)
+    if (strcmp(name, "tcmalloc") != 0) {
+        *why = "this worker runs tcmalloc";
+        return NULL;
+    }
+    void *p = malloc(100);
+    int owned = MallocExtension_GetOwnership(p) == MallocExtension_kOwned;
+    free(p);
+    if (!owned) {
+        *why = "malloc is not tcmalloc";
+        return NULL;
+    }
+    int major = 0, minor = 0;
+    const char *patch = "";
+    const char *version = tc_version(&major, &minor, &patch);
+    snprintf(desc, sizeof(desc), "%s", version);
+    for (char *c = desc; *c != '\0'; c++) {
+        if (*c == ' ')
+            *c = '_';
+    }
+#else
+    if (strcmp(name, "glibc") != 0) {
+        *why = "this worker runs glibc";
+        return NULL;
+    }
+    snprintf(desc, sizeof(desc), "glibc_%s", gnu_get_libc_version());
+#endif
+    return desc;
+}
+#endif
+
+#endif /* ALLOC_BENCH_FAMILY_H */
