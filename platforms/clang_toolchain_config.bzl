@@ -1,5 +1,6 @@
-"""A Clang/LLD 19 C toolchain configuration, for the host, the freestanding kernel or a Linux
-target whose tests run natively (i386) or under qemu-user (see //tools:cross_test.bzl).
+"""A Clang/LLD 19 C toolchain configuration, for the host, the freestanding kernel, a Linux
+target whose tests run natively (i386) or under qemu-user, or a bare-metal Cortex-M4 whose tests
+run on an emulated board (see //tools:cross_test.bzl).
 
 Every tool is named by an absolute, version-pinned path (checked by //platforms:host_tools.bzl),
 so the build never depends on what PATH holds. The flavours differ only in flags:
@@ -10,6 +11,9 @@ so the build never depends on what PATH holds. The flavours differ only in flags
   armhf_linux    32-bit Arm (hard float) Linux user space: libc6-dev-armhf-cross.
   riscv64_linux  64-bit RISC-V Linux user space: libc6-dev-riscv64-cross.
   s390x_linux    64-bit big-endian IBM Z Linux user space: libc6-dev-s390x-cross.
+  cortex_m4      bare-metal Armv7E-M (Cortex-M4 with its single-precision FPU, hard-float ABI),
+                 picolibc (picolibc-arm-none-eabi) over semihosting, laid out for QEMU's
+                 mps2-an386 board by //platforms:mps2_an386.ld.
 """
 
 load("@bazel_tools//tools/build_defs/cc:action_names.bzl", "ACTION_NAMES")
@@ -150,6 +154,57 @@ def _cross_linux(triple, include_dirs, lib_dirs):
         libc = "glibc",
     )
 
+# Cortex-M4F: the FPU (fpv4-sp-d16) is on, and floating-point arguments travel in its registers
+# (hard float), as on most Cortex-M4 parts; picolibc's start file turns the FPU on before main.
+_CORTEX_M4_ARCH_FLAGS = [
+    "--target=thumbv7em-none-eabihf",
+    "-mcpu=cortex-m4",
+    "-mfpu=fpv4-sp-d16",
+    "-mfloat-abi=hard",
+]
+
+PICOLIBC = "/usr/lib/picolibc/arm-none-eabi"
+PICOLIBC_LIB = PICOLIBC + "/lib/thumb/v7e-m+fp/hard"
+ARM_NONE_EABI_LIBGCC = "/usr/lib/gcc/arm-none-eabi/12.2.1/thumb/v7e-m+fp/hard/libgcc.a"
+
+_CORTEX_M4 = struct(
+    # Section per function and per object, so the link drops what a program does not use (the
+    # board's memory is small, and the size report measures what remains). errno is a picolibc
+    # thread-local: local-exec, the one TLS model a static program without a loader has.
+    compile = _CORTEX_M4_ARCH_FLAGS + [
+        "-nostdinc",
+        "-isystem",
+        CLANG_BUILTIN_INCLUDE,
+        "-isystem",
+        PICOLIBC + "/include",
+        "-ffunction-sections",
+        "-fdata-sections",
+        "-ftls-model=local-exec",
+        "-std=gnu11",
+    ],
+    # The linker script (-T) is added by _impl from the toolchain's linker_script attribute.
+    link = _CORTEX_M4_ARCH_FLAGS + [
+        "-fuse-ld=lld",
+        "--ld-path=/usr/bin/ld.lld-19",
+        "-nostdlib",
+        "-static",
+        "-Wl,--gc-sections",
+        "-Wl,--build-id=none",
+        # Start file: copies .data, zeroes .bss, turns the FPU on, reads the semihosting command
+        # line into argv, calls main and exits with its status through semihosting.
+        PICOLIBC_LIB + "/crt0-semihost.o",
+        "-L" + PICOLIBC_LIB,
+        "-Wl,--start-group",
+        "-lc",
+        "-lsemihost",
+        ARM_NONE_EABI_LIBGCC,
+        "-Wl,--end-group",
+    ],
+    includes = [CLANG_BUILTIN_INCLUDE, PICOLIBC + "/include"],
+    triple = "thumbv7em-none-eabihf",
+    libc = "picolibc",
+)
+
 # Per flavour: flags, the include directories Bazel may see, the triple and the libc.
 _FLAVOURS = {
     "host": struct(
@@ -193,13 +248,16 @@ _FLAVOURS = {
         ["/usr/s390x-linux-gnu/include"],
         ["/usr/lib/gcc-cross/s390x-linux-gnu/12", "/usr/s390x-linux-gnu/lib"],
     ),
+    "cortex_m4": _CORTEX_M4,
 }
 
 def _impl(ctx):
     flavour = _FLAVOURS[ctx.attr.flavour]
-    freestanding = ctx.attr.flavour == "freestanding"
+    freestanding = ctx.attr.flavour in ("freestanding", "cortex_m4")
     compile_flags = flavour.compile
     link_flags = flavour.link
+    if ctx.file.linker_script:
+        link_flags = link_flags + ["-T", ctx.file.linker_script.path]
     builtin_includes = flavour.includes
 
     tool_paths = [
@@ -277,11 +335,13 @@ clang_toolchain_config = rule(
     implementation = _impl,
     attrs = {
         "flavour": attr.string(mandatory = True, values = _FLAVOURS.keys()),
+        # Passed to the linker as -T; the cc_toolchain's linker files must include it.
+        "linker_script": attr.label(allow_single_file = True),
     },
     provides = [CcToolchainConfigInfo],
 )
 
-def clang_toolchain(name, flavour, target_compatible_with):
+def clang_toolchain(name, flavour, target_compatible_with, linker_script = None):
     """Declares one Clang/LLD 19 toolchain for the platforms matching target_compatible_with.
 
     That is its configuration, the cc_toolchain, and the toolchain() that resolution picks.
@@ -290,15 +350,23 @@ def clang_toolchain(name, flavour, target_compatible_with):
       name: the cc_toolchain's name; the configuration is name + "_config", the toolchain()
         (what WORKSPACE registers) name + "_toolchain".
       flavour: a key of _FLAVOURS: "host", "freestanding", "i386_linux", "aarch64_linux",
-        "armhf_linux", "riscv64_linux" or "s390x_linux" (see the top of this file).
+        "armhf_linux", "riscv64_linux", "s390x_linux" or "cortex_m4" (see the top of this file).
       target_compatible_with: the constraints of the platforms this toolchain builds for.
+      linker_script: a label of the script every link of this toolchain uses, if any.
     """
     clang_toolchain_config(
         name = name + "_config",
         flavour = flavour,
+        linker_script = linker_script,
     )
 
     files = ":toolchain_files"
+    if linker_script:
+        files = ":" + name + "_files"
+        native.filegroup(
+            name = name + "_files",
+            srcs = [":toolchain_files", linker_script],
+        )
     native.cc_toolchain(
         name = name,
         all_files = files,

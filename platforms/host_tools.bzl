@@ -50,6 +50,10 @@ PINNED_TOOLS = {
     "/usr/lib/x86_64-linux-gnu/libjemalloc.so": "libjemalloc-dev",
     "/usr/lib/x86_64-linux-gnu/libmimalloc.so": "libmimalloc-dev",
     "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so": "libgoogle-perftools-dev",
+    # Bare-metal Cortex-M4: picolibc, libgcc, and the board emulator that runs its tests.
+    "/usr/lib/picolibc/arm-none-eabi/lib/thumb/v7e-m+fp/hard/crt0-semihost.o": "picolibc-arm-none-eabi",
+    "/usr/lib/gcc/arm-none-eabi/12.2.1/thumb/v7e-m+fp/hard/libgcc.a": "gcc-arm-none-eabi",
+    "/usr/bin/qemu-system-arm": "qemu-system-arm",
 }
 
 def _host_tools_impl(repository_ctx):

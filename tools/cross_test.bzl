@@ -1,4 +1,5 @@
-"""Runs a cc_test built for another Linux target: natively (i386) or under Debian's qemu-user.
+"""Runs a cc_test built for another target: natively (i386), under Debian's qemu-user (the other
+Linux targets) or on an emulated board (the bare-metal Cortex-M4, QEMU's mps2-an386).
 
   cross_test   one test target: `test` built for one target of CROSS_TARGETS, then run
   cross_tests  a macro: one cross_test per target, named <test>_<suffix> (multiboot2_test_i386)
@@ -7,8 +8,10 @@ The emulators and cross libcs are pinned in //platforms:host_tools.bzl, so a mis
 the build with the Debian package to install.
 """
 
-# Per target: the platform the test is built for and the command line that runs its binary
-# (empty: the host CPU runs it). qemu-user finds the target's dynamic loader and libc under -L.
+# Per target: the platform the test is built for, the command line that runs its binary (empty:
+# the host CPU runs it) and how the test's own arguments reach it: as arguments of the process,
+# or through the board's boot command line (-append), which semihosting hands to main's argv.
+# qemu-user finds the target's dynamic loader and libc under -L.
 CROSS_TARGETS = {
     "i386": struct(
         platform = "//platforms:i386_linux",
@@ -30,6 +33,26 @@ CROSS_TARGETS = {
     "s390x": struct(
         platform = "//platforms:s390x_linux",
         emulator = ["/usr/bin/qemu-s390x-static", "-L", "/usr/s390x-linux-gnu"],
+    ),
+    # Bare metal: the test is the board's whole firmware. Its output and exit status travel by
+    # semihosting (QEMU prints the output on its stderr and exits with the status); the board's
+    # UART and QEMU's monitor are switched off, so nothing else reaches the test log.
+    "cortex_m4": struct(
+        platform = "//platforms:cortex_m4",
+        emulator = [
+            "/usr/bin/qemu-system-arm",
+            "-machine",
+            "mps2-an386",
+            "-nographic",
+            "-monitor",
+            "none",
+            "-serial",
+            "none",
+            "-semihosting-config",
+            "enable=on,target=native",
+            "-kernel",
+        ],
+        args_by_append = True,
     ),
 }
 
@@ -64,14 +87,18 @@ def _cross_test_impl(ctx):
     if binary == None:
         fail("cross_test: %s is not an executable test" % test.label)
     runner = ctx.actions.declare_file(ctx.label.name + ".sh")
-    command = CROSS_TARGETS[ctx.attr.target].emulator + ["./" + binary.short_path]
+    target = CROSS_TARGETS[ctx.attr.target]
+    command = target.emulator + ["./" + binary.short_path]
+    pass_args = ['"$@"']
+    if getattr(target, "args_by_append", False):
+        pass_args = ['${1+-append "$*"}']
     ctx.actions.write(
         output = runner,
         is_executable = True,
         content = "\n".join([
             "#!/bin/sh",
-            "# Runs %s built for %s." % (test.label, CROSS_TARGETS[ctx.attr.target].platform),
-            "exec " + " ".join([_shell_quote(word) for word in command]) + ' "$@"',
+            "# Runs %s built for %s." % (test.label, target.platform),
+            "exec " + " ".join([_shell_quote(word) for word in command] + pass_args),
             "",
         ]),
     )

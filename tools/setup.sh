@@ -21,6 +21,8 @@ PACKAGES=(
   libc6-dev-riscv64-cross libgcc-12-dev-riscv64-cross   # riscv64 Linux tests
   libc6-dev-s390x-cross libgcc-12-dev-s390x-cross   # s390x Linux tests (big-endian)
   qemu-user-static           # runs the aarch64, armhf, riscv64 and s390x tests
+  picolibc-arm-none-eabi gcc-arm-none-eabi   # Cortex-M4 tests: C library, libgcc
+  qemu-system-arm            # runs the Cortex-M4 tests on the mps2-an386 board
   gdb                        # debugging the kernel in QEMU
   libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev   # allocators the benchmark compares against
   valgrind gnuplot-nox zlib1g-dev   # benchmark: instruction counts, chart, reading gzip'ed traces
