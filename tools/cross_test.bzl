@@ -8,10 +8,9 @@ The emulators and cross libcs are pinned in //platforms:host_tools.bzl, so a mis
 the build with the Debian package to install.
 """
 
-# Per target: the platform the test is built for, the command line that runs its binary (empty:
-# the host CPU runs it) and how the test's own arguments reach it: as arguments of the process,
-# or through the board's boot command line (-append), which semihosting hands to main's argv.
-# qemu-user finds the target's dynamic loader and libc under -L.
+# Per target: the platform the test is built for and the command line that runs its binary
+# (empty: the host CPU runs it). qemu-user finds the target's dynamic loader and libc under -L.
+# A board target (semihosting = True) boots the binary as its firmware instead: see _board_runner.
 CROSS_TARGETS = {
     "i386": struct(
         platform = "//platforms:i386_linux",
@@ -34,9 +33,8 @@ CROSS_TARGETS = {
         platform = "//platforms:s390x_linux",
         emulator = ["/usr/bin/qemu-s390x-static", "-L", "/usr/s390x-linux-gnu"],
     ),
-    # Bare metal: the test is the board's whole firmware. Its output and exit status travel by
-    # semihosting (QEMU prints the output on its stderr and exits with the status); the board's
-    # UART and QEMU's monitor are switched off, so nothing else reaches the test log.
+    # Bare metal: the test is the board's whole firmware. The board's UART and QEMU's monitor
+    # are switched off, so only the test's own output reaches the test log.
     "cortex_m4": struct(
         platform = "//platforms:cortex_m4",
         emulator = [
@@ -48,11 +46,8 @@ CROSS_TARGETS = {
             "none",
             "-serial",
             "none",
-            "-semihosting-config",
-            "enable=on,target=native",
-            "-kernel",
         ],
-        args_by_append = True,
+        semihosting = True,
     ),
 }
 
@@ -81,6 +76,25 @@ _cross_transition = transition(
 def _shell_quote(word):
     return "'" + word.replace("'", "'\\''") + "'"
 
+# The body of a board test's runner. The test reaches the host by semihosting: QEMU prints what it
+# writes on its stderr and exits with the status it passes to exit(). Its arguments travel as
+# semihosting arg= values (with none, QEMU would hand it the firmware's file name instead, so an
+# empty one is passed); picolibc's start file splits them at spaces into argv[1...], and QEMU's
+# option parser splits at commas, so arguments holding either are refused.
+def _board_runner(command, binary):
+    return [
+        "config=enable=on,target=native",
+        "[ $# -gt 0 ] || config=\"$config,arg=\"",
+        "for arg; do",
+        "  case $arg in",
+        "    *[,\\ ]*) echo \"$0: a board test argument holds a comma or a space: '$arg'\" >&2; exit 2 ;;",
+        "  esac",
+        "  config=\"$config,arg=$arg\"",
+        "done",
+        "exec " + " ".join([_shell_quote(word) for word in command]) +
+        ' -semihosting-config "$config" -kernel ' + _shell_quote(binary),
+    ]
+
 def _cross_test_impl(ctx):
     test = ctx.attr.test[0]
     binary = test[DefaultInfo].files_to_run.executable
@@ -88,19 +102,18 @@ def _cross_test_impl(ctx):
         fail("cross_test: %s is not an executable test" % test.label)
     runner = ctx.actions.declare_file(ctx.label.name + ".sh")
     target = CROSS_TARGETS[ctx.attr.target]
-    command = target.emulator + ["./" + binary.short_path]
-    pass_args = ['"$@"']
-    if getattr(target, "args_by_append", False):
-        pass_args = ['${1+-append "$*"}']
+    if getattr(target, "semihosting", False):
+        body = _board_runner(target.emulator, "./" + binary.short_path)
+    else:
+        command = target.emulator + ["./" + binary.short_path]
+        body = ["exec " + " ".join([_shell_quote(word) for word in command]) + ' "$@"']
     ctx.actions.write(
         output = runner,
         is_executable = True,
         content = "\n".join([
             "#!/bin/sh",
             "# Runs %s built for %s." % (test.label, target.platform),
-            "exec " + " ".join([_shell_quote(word) for word in command] + pass_args),
-            "",
-        ]),
+        ] + body + [""]),
     )
     runfiles = ctx.runfiles(files = [binary]).merge(test[DefaultInfo].default_runfiles)
     return [DefaultInfo(executable = runner, runfiles = runfiles)]
@@ -118,12 +131,14 @@ cross_test = rule(
     doc = "Builds `test` for CROSS_TARGETS[target].platform and runs it under its emulator.",
 )
 
-def cross_tests(test, targets = CROSS_TARGETS.keys(), **kwargs):
+def cross_tests(test, targets = CROSS_TARGETS.keys(), args = None, args_on = {}, **kwargs):
     """Declares <test>_<target> for each target: `test` built for it and run under its emulator.
 
     Args:
       test: the name of a cc_test in this package.
       targets: keys of CROSS_TARGETS; all of them unless a test cannot run on some.
+      args: the test's arguments on every target, unless args_on names the target.
+      args_on: per target, arguments that replace `args` (fewer operations on a slow board).
       **kwargs: common test attributes (size, tags, ...) for every cross_test.
     """
     for target in targets:
@@ -131,5 +146,6 @@ def cross_tests(test, targets = CROSS_TARGETS.keys(), **kwargs):
             name = "%s_%s" % (test, target),
             test = ":" + test,
             target = target,
+            args = args_on.get(target, args),
             **kwargs
         )
