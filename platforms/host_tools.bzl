@@ -17,6 +17,7 @@ PINNED_TOOLS = {
     "/usr/bin/llvm-objcopy-19": "llvm-19",
     "/usr/bin/llvm-nm-19": "llvm-19",
     "/usr/bin/llvm-strip-19": "llvm-19",
+    "/usr/bin/llvm-size-19": "llvm-19",
     "/usr/bin/nasm": "nasm",
     "/usr/bin/grub-mkrescue": "grub-common",
     "/usr/bin/xorriso": "xorriso",

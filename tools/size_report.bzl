@@ -1,0 +1,128 @@
+"""size_report: code and data size of one cc_library alone, on the host and every cross target.
+
+The library is built for each platform through a split transition, -c opt with -Os and a section
+per function and per object; tools/size_report.py then measures what a program calling only the
+`roots` keeps, and the whole library. `bazel build` writes <name>.txt, `bazel run` prints it.
+"""
+
+load(":cross_test.bzl", "CROSS_TARGETS")
+
+PYTHON = "/usr/bin/python3"
+LD = "/usr/bin/ld.lld-19"
+SIZE = "/usr/bin/llvm-size-19"
+NM = "/usr/bin/llvm-nm-19"
+
+# Every target of the report: the host, then the cross targets in their declared order.
+_PLATFORMS = dict(
+    [("host", "//platforms:host")] +
+    [(name, target.platform) for name, target in CROSS_TARGETS.items()],
+)
+
+def _size_transition_impl(
+        settings,  # @unused
+        attr):  # @unused
+    # Host-only flags (sanitizers, fuzzing) are dropped, as in cross_test.
+    return {
+        name: {
+            "//command_line_option:platforms": platform,
+            "//command_line_option:compilation_mode": "opt",
+            "//command_line_option:copt": ["-Os", "-ffunction-sections", "-fdata-sections"],
+            "//command_line_option:conlyopt": [],
+            "//command_line_option:linkopt": [],
+        }
+        for name, platform in _PLATFORMS.items()
+    }
+
+_size_transition = transition(
+    implementation = _size_transition_impl,
+    inputs = [],
+    outputs = [
+        "//command_line_option:platforms",
+        "//command_line_option:compilation_mode",
+        "//command_line_option:copt",
+        "//command_line_option:conlyopt",
+        "//command_line_option:linkopt",
+    ],
+)
+
+def _archive_of(target):
+    """The static archive of `target`'s own sources (not of its dependencies)."""
+    for linker_input in target[CcInfo].linking_context.linker_inputs.to_list():
+        if linker_input.owner != target.label:
+            continue
+        for library in linker_input.libraries:
+            archive = library.pic_static_library or library.static_library
+            if archive:
+                return archive
+    fail("size_report: %s has no static library of its own" % target.label)
+
+def _size_report_impl(ctx):
+    report = ctx.actions.declare_file(ctx.label.name + ".txt")
+    archives = []
+    arguments = [
+        ctx.file._script.path,
+        "--ld",
+        LD,
+        "--size",
+        SIZE,
+        "--nm",
+        NM,
+        "--out",
+        report.path,
+        "--library",
+        str(ctx.attr.library[0].label),
+        "--roots",
+        ",".join(ctx.attr.roots),
+    ]
+    for name in ctx.attr.detail:
+        arguments += ["--detail", name]
+    for name, goal in ctx.attr.goals.items():
+        arguments += ["--goal", "%s=%s" % (name, goal)]
+    for name in _PLATFORMS:
+        archive = _archive_of(ctx.split_attr.library[name])
+        archives.append(archive)
+        arguments.append("%s=%s" % (name, archive.path))
+    ctx.actions.run(
+        executable = PYTHON,
+        arguments = arguments,
+        inputs = archives + [ctx.file._script] + ctx.files._tools,
+        outputs = [report],
+        mnemonic = "SizeReport",
+        progress_message = "Measuring %s on %d targets" % (ctx.attr.library[0].label, len(archives)),
+    )
+    runner = ctx.actions.declare_file(ctx.label.name + ".sh")
+    ctx.actions.write(
+        output = runner,
+        is_executable = True,
+        content = "#!/bin/sh\n# Prints the size report of %s.\nexec /bin/cat '%s'\n" % (
+            ctx.attr.library[0].label,
+            report.short_path,
+        ),
+    )
+    return [DefaultInfo(
+        files = depset([report]),
+        executable = runner,
+        runfiles = ctx.runfiles(files = [report]),
+    )]
+
+size_report = rule(
+    implementation = _size_report_impl,
+    executable = True,
+    attrs = {
+        "library": attr.label(mandatory = True, providers = [CcInfo], cfg = _size_transition),
+        "roots": attr.string_list(
+            mandatory = True,
+            doc = "Functions a minimal program calls: what the core keeps is what they reach.",
+        ),
+        "detail": attr.string_list(doc = "Targets whose core is listed function by function."),
+        "goals": attr.string_dict(
+            doc = "Per target, 'BYTES:reason': the core text is compared against BYTES.",
+        ),
+        "_script": attr.label(default = "//tools:size_report.py", allow_single_file = True),
+        "_tools": attr.label(default = "//platforms:toolchain_files"),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+    doc = "Prints text, rodata, data and bss of `library` per target (see the file's top).",
+)
