@@ -118,8 +118,8 @@ size_report = rule(
         "goals": attr.string_dict(
             doc = "Per target, 'BYTES:reason': the core text is compared against BYTES.",
         ),
-        "_script": attr.label(default = "//tools:size_report.py", allow_single_file = True),
-        "_tools": attr.label(default = "//platforms:toolchain_files"),
+        "_script": attr.label(default = Label("//tools:size_report.py"), allow_single_file = True),
+        "_tools": attr.label(default = Label("//platforms:toolchain_files")),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),
