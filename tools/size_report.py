@@ -17,7 +17,8 @@ Unwind tables (.eh_frame, .ARM.exidx), relocations, notes and debug sections are
 they are not the allocator's code or data, and a bare-metal image usually drops them.
 
 For the --detail targets it lists the core's functions and objects by size (`llvm-nm
---size-sort`), and the symbols the core calls outside the library (memset, memcpy, ...).
+--size-sort`) with the archive member (source file) defining each, their sum per member, and the
+symbols the core calls outside the library (memset, memcpy, ...).
 
 Usage:
   size_report.py --ld LD --size SIZE --nm NM --out FILE --roots a,b --library LABEL \
@@ -96,13 +97,34 @@ def row(name, core, whole):
     return " ".join(cells)
 
 
-def detail(args, name, core_object):
+def members_of(args, archive):
+    """{symbol: archive member defining it}; a name several members define maps to "?"."""
+    members = {}
+    for line in run([args.nm, "--print-file-name", "--defined-only", archive]).splitlines():
+        where, sep, symbol = line.rpartition(": ")
+        if not sep or not symbol.split():
+            continue
+        member = where.rpartition(":")[2]
+        name = symbol.split()[-1]
+        members[name] = member if members.get(name, member) == member else "?"
+    return members
+
+
+def detail(args, name, core_object, archive):
     lines = ["", "%s core, by size (llvm-nm --size-sort; t/T code, r/R constants, d/b data):" % name]
+    members = members_of(args, archive)
+    per_member = {}
     symbols = run([args.nm, "--size-sort", "--print-size", "--defined-only", core_object])
     for line in symbols.splitlines():
         words = line.split()
         if len(words) == 4:
-            lines.append("  %6d  %s %s" % (int(words[1], 16), words[2], words[3]))
+            size, symbol = int(words[1], 16), words[3]
+            member = members.get(symbol, "?")
+            per_member[member] = per_member.get(member, 0) + size
+            lines.append("  %6d  %s %-32s %s" % (size, words[2], symbol, member))
+    lines.append("  by source file: " + ", ".join(
+        "%s %d" % (member, size)
+        for member, size in sorted(per_member.items(), key=lambda item: -item[1])))
     undefined = run([args.nm, "--undefined-only", core_object]).split()
     outside = sorted(word for word in undefined if word != "U")
     lines.append("  calls outside the library (not counted): %s" % (", ".join(outside) or "none"))
@@ -161,7 +183,7 @@ def main():
             cores[name] = sizes_of(run([args.size, "-A", core]))
             lines.append(row(name, cores[name], sizes_of(run([args.size, "-A", whole]))))
             if name in args.detail:
-                details += detail(args, name, core)
+                details += detail(args, name, core, archive)
     lines += details
     for name, limit, what in args.goal:
         text = cores[name]["text"]
