@@ -21,13 +21,18 @@ static inline block_t *ff_next(const block_t *b) {
 
 /* A list node is plausible: inside the heap, above the previous node, with a FREE header. */
 static inline bool node_ok(const alloc_heap *h, const block_t *b, const block_t *after) {
-    return in_heap(h, b) && (uintptr_t)b > (uintptr_t)after && tag_ok(h, b->size) &&
-           blk_state(b) == ST_FREE;
+    if (!in_heap(h, b) || (uintptr_t)b <= (uintptr_t)after)
+        return false;
+    uint64_t w = b->size;
+    size_t s = (size_t)(w & SIZE_MASK);
+    return (w & (PREV_FREE | STATE_MASK)) == ST_FREE && s >= MIN_BLOCK &&
+           s <= h->end - (uintptr_t)b && word_ok(h, &b->size) &&
+           prev_word_is(h, blk_at((uintptr_t)b + s), s);
 }
 
 void alloc_ff_init(alloc_heap *h, block_t *first) {
     blk_set_size_state(h, first, blk_size(first), ST_FREE);
-    blk_set_prev_free(blk_next(first), true);
+    blk_set_prev_free(h, blk_next(first), true);
     blk_links(first)->next = NULL;
     blk_links(first)->prev = NULL;
     h->u.ff.head = first;
@@ -80,8 +85,8 @@ block_t *alloc_ff_alloc(alloc_heap *h, size_t size, size_t align) {
         h->free_blocks++;
         blk_set_size_state(h, b, size, ST_USED);
     } else {
-        blk_set_prev_free(next, false);
-        blk_set_state(b, ST_USED);
+        blk_set_prev_free(h, next, false);
+        blk_set_state(h, b, ST_USED);
     }
     return b;
 }
@@ -150,7 +155,7 @@ bool alloc_ff_release(alloc_heap *h, block_t *b) {
         h->free_blocks++;
     }
     blk_set_prev_size(h, next, s);
-    blk_set_prev_free(next, true);
+    blk_set_prev_free(h, next, true);
     return true;
 }
 
@@ -195,7 +200,7 @@ int alloc_ff_resize(alloc_heap *h, block_t *b, size_t size) {
         blk_set_size_state(h, b, size, ST_USED);
     } else {
         blk_set_prev_size(h, after, total);
-        blk_set_prev_free(after, false);
+        blk_set_prev_free(h, after, false);
         blk_set_size_state(h, b, total, ST_USED);
     }
     return 1;

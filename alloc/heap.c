@@ -37,6 +37,8 @@ const char *alloc_error_name(enum alloc_error error) {
         return "write after free";
     case ALLOC_ERR_CORRUPTED_HEAP:
         return "corrupted heap control";
+    case ALLOC_ERR_NULL_HEAP:
+        return "null heap";
     }
     return "unknown error";
 }
@@ -68,14 +70,26 @@ static void report(const alloc_heap *h, enum alloc_error e, const void *ptr) {
         h->hook(h->hook_ctx, e, ptr);
 }
 
-/* A 16-bit tag from the heap's address, never 0 or 0xffff (the top bits of common values). */
-static uint64_t make_tag(uintptr_t base) {
-    uint64_t x = (uint64_t)base * 0x9e3779b97f4a7c15ull;
-    x ^= x >> 31;
-    uint64_t tag = (x >> 48) & 0xffff;
-    if (tag == 0 || tag == 0xffff)
-        tag = 0xa110;
-    return tag << TAG_SHIFT;
+/* A 64-bit mixer (splitmix64's finaliser): every input bit affects every output bit. */
+static uint64_t mix64(uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+/*
+ * The secret of a new heap's header check bits: from the region's address and, when the region
+ * holds a heap already (a re-init), from that heap's secret, so that every init at one address
+ * gets a new one and the headers (and pointers) of the earlier heap fail the checks. Odd, so
+ * that multiplying an address by it loses no address bit.
+ */
+static uint64_t make_key(const alloc_heap *old, uintptr_t base) {
+    uint64_t k = mix64((uint64_t)base ^ 0x616c6c6f636b6579ull);
+    if (old->magic == (HEAP_MAGIC ^ (uint64_t)base))
+        k = mix64(old->key + k);
+    return k | 1u;
 }
 
 static bool is_tlsf(const alloc_heap *h) {
@@ -87,7 +101,7 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     static const struct alloc_config defaults = {.strategy = ALLOC_STRATEGY_TLSF,
                                                  .flags = ALLOC_DEFAULT_FLAGS};
     if (out == NULL)
-        return ALLOC_ERR_NULL_REGION;
+        return ALLOC_ERR_NULL_HEAP;
     *out = NULL;
     if (config == NULL)
         config = &defaults;
@@ -109,13 +123,14 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
         return ALLOC_ERR_REGION_TOO_LARGE;
 
     alloc_heap *h = (alloc_heap *)region;
+    uint64_t key = make_key(h, base);
     __builtin_memset(h, 0, ctrl);
     h->magic = HEAP_MAGIC ^ (uint64_t)base;
     h->strategy = (uint32_t)config->strategy;
     h->flags = config->flags;
     h->hook = config->error_hook;
     h->hook_ctx = config->error_ctx;
-    h->tag = make_tag(base);
+    h->key = key;
     h->base = base;
     h->first = base + ctrl;
     h->raw_end = base + size;
@@ -150,7 +165,7 @@ static enum alloc_error diagnose(const alloc_heap *h, uintptr_t p) {
     size_t prev = 0;
     while (a < h->end) {
         const block_t *b = blk_at(a);
-        if (!tag_ok(h, b->size) || !tag_ok(h, b->prev) || blk_prev_size(b) != prev)
+        if (!hdr_ok(h, b) || blk_prev_size(b) != prev)
             return ALLOC_ERR_CORRUPTED_HEADER;
         size_t s = blk_size(b);
         if (blk_state(b) == ST_END || s < MIN_BLOCK || s > h->end - a)
@@ -177,15 +192,15 @@ static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, bloc
     if (p < h->first + HDR || p >= h->end)
         return ALLOC_ERR_FOREIGN_POINTER;
     block_t *b = blk_from_payload(ptr);
-    uint64_t w = b->size;
-    if (!tag_ok(h, w) || !tag_ok(h, b->prev))
+    if (!hdr_ok(h, b))
         return diagnose(h, p);
+    uint64_t w = b->size;
     size_t s = (size_t)(w & SIZE_MASK);
     unsigned st = (unsigned)(w & STATE_MASK);
     if (st == ST_END || s < MIN_BLOCK || s > h->end - (uintptr_t)b)
         return ALLOC_ERR_CORRUPTED_HEADER;
     const block_t *next = blk_at((uintptr_t)b + s);
-    if (next->prev != (h->tag | (uint64_t)s) || !tag_ok(h, next->size))
+    if (!prev_word_is(h, next, s) || !word_ok(h, &next->size))
         return ALLOC_ERR_CORRUPTED_HEADER;
     if (st != ST_USED)
         return ALLOC_ERR_DOUBLE_FREE;
@@ -194,7 +209,7 @@ static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, bloc
         if (ps < MIN_BLOCK || ps > (uintptr_t)b - h->first)
             return ALLOC_ERR_CORRUPTED_HEADER;
         const block_t *pb = blk_at((uintptr_t)b - ps);
-        if (pb->size != (h->tag | (uint64_t)ps | ST_FREE))
+        if (!size_word_is(h, pb, (uint64_t)ps | ST_FREE))
             return ALLOC_ERR_CORRUPTED_HEADER;
     }
     *out = b;
@@ -214,16 +229,16 @@ static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr
     uint64_t w = b->size;
     size_t s = (size_t)(w & SIZE_MASK);
     /* MIN_BLOCK <= s <= end - b in one comparison (p < end, both aligned: end - b >= 32). */
-    if ((w & (TAG_MASK | STATE_MASK)) != (h->tag | ST_USED) ||
-        s - MIN_BLOCK > h->end - (uintptr_t)b - MIN_BLOCK || !tag_ok(h, b->prev))
+    if ((w & STATE_MASK) != ST_USED || s - MIN_BLOCK > h->end - (uintptr_t)b - MIN_BLOCK ||
+        w != sealed(h, &b->size, w & ~TAG_MASK) || !word_ok(h, &b->prev))
         return NULL;
-    const block_t *next = blk_at((uintptr_t)b + s);
-    if (next->prev != (h->tag | (uint64_t)s) || !tag_ok(h, next->size))
+    /* The boundary tag: a stray write cannot change b's size and its successor's copy at once. */
+    if (!prev_word_is(h, blk_at((uintptr_t)b + s), s))
         return NULL;
     if ((w & PREV_FREE) != 0) {
         size_t ps = blk_prev_size(b);
         if (ps < MIN_BLOCK || ps > (uintptr_t)b - h->first ||
-            blk_at((uintptr_t)b - ps)->size != (h->tag | (uint64_t)ps | ST_FREE))
+            !size_word_is(h, blk_at((uintptr_t)b - ps), (uint64_t)ps | ST_FREE))
             return NULL;
     }
     return b;
@@ -320,7 +335,7 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
  */
 static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void *ptr, block_t *b) {
     if (h == NULL)
-        return ALLOC_ERR_NULL_REGION;
+        return ALLOC_ERR_NULL_HEAP;
     /* A block the fast path validated did not fit its quick list: no point trying again. */
     bool try_quick = b == NULL;
     if (b == NULL)
@@ -376,6 +391,12 @@ static __attribute__((noinline)) void *realloc_slow(alloc_heap *h, void *ptr, si
     size_t old = blk_size(b) - HDR;
     size_t need = block_size_for(size);
     int resized = is_tlsf(h) ? alloc_tlsf_resize(h, b, need) : alloc_ff_resize(h, b, need);
+    if (resized == 0 && is_tlsf(h)) {
+        /* A successor freed onto a quick list is free space too: merge it and try again. */
+        block_t *next = blk_next(b);
+        if (blk_state(next) == ST_QUICK && alloc_tlsf_unquick(h, next))
+            resized = alloc_tlsf_resize(h, b, need);
+    }
     if (resized < 0)
         return NULL; /* the strategy reported it */
     if (resized > 0) {
@@ -405,28 +426,30 @@ static ALWAYS_INLINE bool grow_into_top(alloc_heap *h, void *ptr, size_t size) {
     uintptr_t p = (uintptr_t)ptr, lo = h->first + HDR;
     if ((p & (GRANULE - 1)) != 0 || p - lo >= h->end - lo) /* also refuses NULL */
         return false;
-    const uint64_t tag = h->tag;
     block_t *b = blk_from_payload(ptr);
     block_t *top = h->u.tlsf.top;
     uint64_t w = b->size;
     size_t cur = (size_t)(w & SIZE_MASK);
-    if ((w & (TAG_MASK | PREV_FREE | STATE_MASK)) != (tag | ST_USED) ||
-        (uintptr_t)b + cur != (uintptr_t)top || top->prev != (tag | (uint64_t)cur) ||
-        !tag_ok(h, b->prev))
+    if ((w & (PREV_FREE | STATE_MASK)) != ST_USED || (uintptr_t)b + cur != (uintptr_t)top ||
+        w != sealed(h, &b->size, w & ~TAG_MASK) || !word_ok(h, &b->prev) ||
+        !prev_word_is(h, top, cur))
         return false;
     /* block_size_for(size) whenever that exceeds cur (>= MIN_BLOCK): growth. */
     size_t need = ((size + GRANULE - 1) & ~(GRANULE - 1)) + HDR;
-    size_t total = cur + blk_size(top);
-    if (need <= cur || total < need + MIN_BLOCK)
+    uint64_t tw = top->size;
+    size_t ts = (size_t)(tw & SIZE_MASK);
+    size_t total = cur + ts;
+    if (need <= cur || total < need + MIN_BLOCK || (tw & (PREV_FREE | STATE_MASK)) != ST_FREE ||
+        ts > h->end - (uintptr_t)top || tw != sealed(h, &top->size, tw & ~TAG_MASK))
         return false;
     size_t rest = total - need;
     block_t *tail = blk_at((uintptr_t)b + need);
     top->prev = 0; /* the old top header is now b's payload: erase it */
     top->size = 0;
-    tail->prev = tag | (uint64_t)need;
-    tail->size = tag | (uint64_t)rest | ST_FREE;                 /* no PREV_FREE: b is USED */
-    blk_at((uintptr_t)tail + rest)->prev = tag | (uint64_t)rest; /* the END marker */
-    b->size = tag | (uint64_t)need | ST_USED;
+    word_set(h, &tail->prev, (uint64_t)need);
+    word_set(h, &tail->size, (uint64_t)rest | ST_FREE); /* no PREV_FREE: b is USED */
+    word_set(h, &blk_at((uintptr_t)tail + rest)->prev, (uint64_t)rest); /* the END marker */
+    word_set(h, &b->size, (uint64_t)need | ST_USED);
     h->u.tlsf.top = tail;
     h->in_use += need - cur;
     if (h->in_use > h->peak)
@@ -456,7 +479,7 @@ size_t alloc_usable_size(alloc_heap *h, const void *ptr) {
 
 enum alloc_error alloc_heap_extend(alloc_heap *h, size_t size) {
     if (h == NULL)
-        return ALLOC_ERR_NULL_REGION;
+        return ALLOC_ERR_NULL_HEAP;
     if (size > MAX_HEAP_SIZE || h->raw_end + size - h->base > MAX_HEAP_SIZE)
         return ALLOC_ERR_REGION_TOO_LARGE;
     uintptr_t raw_end = h->raw_end + size;
@@ -484,7 +507,9 @@ void alloc_heap_stats(const alloc_heap *h, struct alloc_stats *out) {
     out->region_size = h->raw_end - h->base;
     out->bytes_in_use = h->in_use;
     out->bytes_free = (h->end - h->first) - h->in_use - HDR * blocks;
-    out->largest_free = is_tlsf(h) ? alloc_tlsf_largest_free(h) : alloc_ff_largest_free(h);
+    /* The TLSF strategy may reorder a list (see alloc_tlsf_largest_free); h is not const. */
+    out->largest_free =
+        is_tlsf(h) ? alloc_tlsf_largest_free((alloc_heap *)(uintptr_t)h) : alloc_ff_largest_free(h);
     out->live_allocations = h->live;
     out->peak_in_use = h->peak;
     out->free_blocks = h->free_blocks + h->quick_blocks;
@@ -520,7 +545,7 @@ static bool poison_intact(const block_t *b) {
 
 enum alloc_error alloc_heap_check(alloc_heap *h) {
     if (h == NULL)
-        return ALLOC_ERR_NULL_REGION;
+        return ALLOC_ERR_NULL_HEAP;
     if (!control_ok(h)) {
         report(h, ALLOC_ERR_CORRUPTED_HEAP, h);
         return ALLOC_ERR_CORRUPTED_HEAP;
@@ -533,7 +558,7 @@ enum alloc_error alloc_heap_check(alloc_heap *h) {
     for (;;) {
         const block_t *b = blk_at(a);
         bad = b;
-        if (!tag_ok(h, b->size) || !tag_ok(h, b->prev) || blk_prev_size(b) != prev_size ||
+        if (!hdr_ok(h, b) || blk_prev_size(b) != prev_size ||
             blk_prev_free(b) != (prev_state == ST_FREE) || (b->size & 8) != 0) {
             e = ALLOC_ERR_CORRUPTED_HEADER;
             break;
@@ -589,13 +614,13 @@ enum alloc_error alloc_heap_check(alloc_heap *h) {
 
 enum alloc_error alloc_heap_walk(const alloc_heap *h, alloc_walk_fn fn, void *ctx) {
     if (h == NULL)
-        return ALLOC_ERR_NULL_REGION;
+        return ALLOC_ERR_NULL_HEAP;
     uintptr_t a = h->first;
     size_t prev_size = 0;
     while (a < h->end) {
         const block_t *b = blk_at(a);
         size_t s = blk_size(b);
-        if (!tag_ok(h, b->size) || blk_prev_size(b) != prev_size || blk_state(b) == ST_END ||
+        if (!word_ok(h, &b->size) || blk_prev_size(b) != prev_size || blk_state(b) == ST_END ||
             s < MIN_BLOCK || s > h->end - a)
             return ALLOC_ERR_CORRUPTED_HEADER;
         fn(ctx, blk_payload(b), s - HDR, (enum alloc_block_state)blk_state(b));

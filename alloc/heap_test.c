@@ -53,13 +53,13 @@ static bool stats_equal(const struct alloc_stats *a, const struct alloc_stats *b
 
 /*
  * alloc_heap_init() with a NULL region or a NULL out pointer.
- * Expect ALLOC_ERR_NULL_REGION and *out set to NULL.
+ * Expect ALLOC_ERR_NULL_REGION and *out set to NULL; ALLOC_ERR_NULL_HEAP for a NULL out.
  */
 static int init_null_region_check(void) {
     alloc_heap *h = (alloc_heap *)1;
     ASSERT_EQ(ALLOC_ERR_NULL_REGION, alloc_heap_init(&h, NULL, HEAP_SIZE, NULL));
     ASSERT_TRUE(h == NULL);
-    ASSERT_EQ(ALLOC_ERR_NULL_REGION, alloc_heap_init(NULL, fx.region, HEAP_SIZE, NULL));
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_heap_init(NULL, fx.region, HEAP_SIZE, NULL));
     return 0;
 }
 
@@ -632,8 +632,8 @@ static int error_name_check(void) {
     ASSERT_STREQ("ok", alloc_error_name(ALLOC_OK));
     /* NOLINTNEXTLINE(clang-analyzer-optin.core.EnumCastOutOfRange): out of range on purpose */
     ASSERT_STREQ("unknown error", alloc_error_name((enum alloc_error)not_an_error));
-    ASSERT_ENUM_NAMES_DISTINCT(alloc_error_name, enum alloc_error, ALLOC_OK,
-                               ALLOC_ERR_CORRUPTED_HEAP, "unknown error");
+    ASSERT_ENUM_NAMES_DISTINCT(alloc_error_name, enum alloc_error, ALLOC_OK, ALLOC_ERR_NULL_HEAP,
+                               "unknown error");
     return 0;
 }
 
@@ -748,10 +748,10 @@ static int realloc_forged_header_check(void) {
     fixture_reset(HEAP_SIZE, 0);
     unsigned char *a = alloc_malloc(fx.heap, BIG);
     fixture_fill(a, BIG, 6);
-    uint64_t tag = blk_from_payload(a)->size & TAG_MASK;
+    /* Sealed with the heap's own secret: only the boundary tags can tell it from a block. */
     block_t *forged = blk_at((uintptr_t)a + 256);
-    forged->prev = tag | (256 + 16);
-    forged->size = tag | (BIG - 256) | ST_USED; /* ending at A's end */
+    word_set(fx.heap, &forged->prev, 256 + 16);
+    word_set(fx.heap, &forged->size, (BIG - 256) | ST_USED); /* ending at A's end */
     struct alloc_stats before = stats();
     size_t reports = fx.reports;
     ASSERT_TRUE(alloc_realloc(fx.heap, a + 272, 3 * BIG) == NULL);
@@ -848,7 +848,7 @@ static int extend_errors_check(void) {
     ASSERT_EQ(ALLOC_ERR_REGION_TOO_SMALL, alloc_heap_extend(fx.heap, 31));
     ASSERT_EQ(ALLOC_ERR_REGION_TOO_LARGE, alloc_heap_extend(fx.heap, ALLOC_MAX_HEAP));
     ASSERT_EQ(ALLOC_ERR_REGION_TOO_LARGE, alloc_heap_extend(fx.heap, SIZE_MAX));
-    ASSERT_EQ(ALLOC_ERR_NULL_REGION, alloc_heap_extend(NULL, 4096));
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_heap_extend(NULL, 4096));
     struct alloc_stats after = stats();
     ASSERT_TRUE(stats_equal(&before, &after));
     ASSERT_HEAP_OK(fx.heap);
@@ -933,21 +933,22 @@ static int check_detects_check(void) {
 
     uint64_t *b_hdr = (uint64_t *)(b - 16), *c_hdr = (uint64_t *)(c - 16);
     uint64_t b_size = b_hdr[1], c_size = c_hdr[1];
-    b_hdr[1] = (b_size & ~(uint64_t)3) | 2;
-    c_hdr[1] = c_size | 4;
+    /* Validly sealed (the heap's secret), so only the neighbour checks can find it. */
+    word_set(h, &b_hdr[1], (b_size & ~(TAG_MASK | STATE_MASK)) | ST_FREE);
+    word_set(h, &c_hdr[1], (c_size & ~TAG_MASK) | PREV_FREE);
     ASSERT_EQ(ALLOC_ERR_UNCOALESCED, alloc_heap_check(h));
     b_hdr[1] = b_size;
     c_hdr[1] = c_size;
     ASSERT_HEAP_OK(h);
 
-    c_hdr[0] &= 0x0000ffffffffffffull;
+    uint64_t c_prev = c_hdr[0];
+    c_hdr[0] &= ~TAG_MASK;
     size_t before = fx.reports;
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_check(h));
     ASSERT_EQ(before + 1, fx.reports);
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, fx.report_error[fx.reports - 1]);
     ASSERT_TRUE(fx.report_ptr[fx.reports - 1] == c_hdr);
-    c_hdr[0] =
-        b_size & 0xffff000000000000ull ? (b_size & 0xffff000000000000ull) | (BIG + 16) : c_hdr[0];
+    c_hdr[0] = c_prev;
     ASSERT_HEAP_OK(h);
     ASSERT_EQ(5, fx.reports);
     return 0;
@@ -1160,7 +1161,7 @@ static int quick_lists_check(void) {
 /*
  * The locked heap with a counting lock.
  * Expect every operation but free(NULL) to take and release the lock exactly once, never nested; an
- * empty (zeroed) locked heap to return NULL / ALLOC_ERR_NULL_REGION without touching a lock; init
+ * empty (zeroed) locked heap to return NULL / ALLOC_ERR_NULL_HEAP without touching a lock; init
  * with an incomplete lock to fail with ALLOC_ERR_BAD_CONFIG.
  */
 static int locked_check(void) {
@@ -1201,10 +1202,206 @@ static int locked_check(void) {
 
     struct alloc_locked_heap empty = {0};
     ASSERT_TRUE(alloc_locked_malloc(&empty, 8) == NULL);
-    ASSERT_EQ(ALLOC_ERR_NULL_REGION, alloc_locked_free(&empty, p));
-    ASSERT_EQ(ALLOC_ERR_NULL_REGION, alloc_locked_check(&empty));
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_locked_free(&empty, p));
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_locked_check(&empty));
     alloc_locked_stats(&empty, &s);
     ASSERT_EQ(0, s.region_size);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* hostile input: each of these once broke the heap's promises */
+
+/* [a, a + an) and [b, b + bn) overlap. */
+static bool overlaps(const void *a, size_t an, const void *b, size_t bn) {
+    uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    return x < y + bn && y < x + an;
+}
+
+/*
+ * Twenty free blocks of one size class, separated by live 64-byte blocks, the largest (F19)
+ * freed first (so it is last in a LIFO list), and the rest of the heap in use:
+ *   | ctrl | F0 | s | F1 | s | ... | F19 | s | rest (used) | END |
+ * Expect stats.largest_free to be F19's payload and alloc_allocate(heap, largest_free, 16) to
+ * return it: the largest free block can always be requested exactly.
+ */
+static int largest_free_exact_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    enum { N = 20 };
+    void *big[N], *sep[N];
+    for (unsigned i = 0; i < N; i++) {
+        /* One size class holds blocks of 2176 to 2303 bytes: 2208 bytes, the last 2272 bytes. */
+        big[i] = alloc_malloc(fx.heap, i + 1 < N ? 2180 : 2256);
+        sep[i] = alloc_malloc(fx.heap, 64);
+        ASSERT_TRUE(big[i] != NULL && sep[i] != NULL);
+    }
+    void *rest = alloc_malloc(fx.heap, stats().largest_free);
+    ASSERT_TRUE(rest != NULL);
+    for (unsigned i = N; i-- > 0;)
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, big[i]));
+    ASSERT_HEAP_OK(fx.heap);
+    struct alloc_stats s = stats();
+    ASSERT_EQ(2256, s.largest_free);
+    void *p = alloc_allocate(fx.heap, s.largest_free, ALLOC_ALIGNMENT);
+    ASSERT_TRUE(p == big[N - 1]);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * A grows by realloc into B, freed a moment before (onto a quick list where there is one), with
+ * the rest of the heap in use:  | ctrl | A | [B] | rest (used) | END |
+ * Expect realloc(A, 200) to succeed in place at the first call.
+ */
+static int realloc_into_quick_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 100), *b = alloc_malloc(fx.heap, 100);
+    void *rest = alloc_malloc(fx.heap, stats().largest_free);
+    ASSERT_TRUE(a != NULL && b != NULL && rest != NULL);
+    fixture_fill(a, 100, 3);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    void *q = alloc_realloc(fx.heap, a, 200);
+    ASSERT_TRUE(q == a);
+    ASSERT_TRUE(fixture_pattern_ok(q, 100, 3));
+    ASSERT_TRUE(alloc_usable_size(fx.heap, q) >= 200);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * A freed block whose header then has one bit of its state flipped (each bit in turn), freed
+ * again:  | ctrl | A (freed, state bit flipped) | B | ...
+ * Expect the second free to be refused with an error, and the next two allocations of A's size
+ * to return distinct blocks that do not overlap B.
+ */
+static int double_free_state_flip_check(void) {
+    for (unsigned bit = 0; bit < 64; bit++) {
+        if (((STATE_MASK >> bit) & 1u) == 0)
+            continue;
+        fixture_reset(HEAP_SIZE, 0);
+        void *a = alloc_malloc(fx.heap, 64), *b = alloc_malloc(fx.heap, 64);
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+        blk_from_payload(a)->size ^= (uint64_t)1 << bit;
+        ASSERT_NE(ALLOC_OK, alloc_free(fx.heap, a));
+        ASSERT_TRUE(fx.reports >= 1);
+        void *x = alloc_malloc(fx.heap, 64), *y = alloc_malloc(fx.heap, 64);
+        ASSERT_TRUE(x == NULL || y == NULL || x != y);
+        ASSERT_FALSE(x != NULL && overlaps(x, 64, b, 64));
+        ASSERT_FALSE(y != NULL && overlaps(y, 64, b, 64));
+    }
+    return 0;
+}
+
+/*
+ * A client writes 1 to 16 bytes (several patterns) past its block A into the header of the free
+ * block F that follows:  | ctrl | A |xx F (free) | B | rest (free) | END |
+ * Expect no later allocation to overlap A, B or another allocation: each either succeeds
+ * elsewhere or fails (the corruption reported).
+ */
+static int overrun_into_free_check(void) {
+    static const unsigned char patterns[] = {0xf2, 0x22, 0x02, 0x41, 0xff, 0x00};
+    for (size_t pi = 0; pi < sizeof(patterns); pi++) {
+        for (size_t n = 1; n <= 16; n++) {
+            fixture_reset(HEAP_SIZE, 0);
+            unsigned char *a = alloc_malloc(fx.heap, 64), *f = alloc_malloc(fx.heap, BIG);
+            unsigned char *b = alloc_malloc(fx.heap, 64);
+            ASSERT_TRUE(a != NULL && f != NULL && b != NULL);
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, f));
+            size_t au = alloc_usable_size(fx.heap, a);
+            memset(a + au, patterns[pi], n);
+            static const size_t sizes[] = {BIG, 64, BIG / 2, 4000, BIG};
+            void *got[5];
+            for (size_t i = 0; i < 5; i++) {
+                got[i] = alloc_malloc(fx.heap, sizes[i]);
+                if (got[i] == NULL)
+                    continue;
+                ASSERT_FALSE(overlaps(got[i], sizes[i], a, au));
+                ASSERT_FALSE(overlaps(got[i], sizes[i], b, 64));
+                for (size_t j = 0; j < i; j++)
+                    ASSERT_FALSE(got[j] != NULL && overlaps(got[i], sizes[i], got[j], sizes[j]));
+            }
+        }
+    }
+    return 0;
+}
+
+/*
+ * A heap re-initialised over the same region, then handed pointers to blocks of the earlier
+ * heap:  before: | ctrl | A | B | (free) |      after re-init: | ctrl | A' | (free ...) |
+ * A stale A is indistinguishable from the live A' at the same address, so the check is on B,
+ * which the new heap has not handed out although B's old header is still there, intact.
+ * Expect B to be refused by free, usable_size and realloc, and the new heap intact.
+ */
+static int stale_pointer_after_reinit_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    void *a = alloc_malloc(fx.heap, 200), *b = alloc_malloc(fx.heap, 300);
+    ASSERT_TRUE(a != NULL && b != NULL);
+    alloc_heap *h;
+    struct alloc_config config = {.strategy = fx.variant->strategy, .error_hook = fixture_hook};
+    ASSERT_EQ(ALLOC_OK, alloc_heap_init(&h, fx.region, fx.size, &config));
+    ASSERT_TRUE(h == fx.heap);
+    void *a2 = alloc_malloc(h, 100); /* smaller: B's old header stays inside a free block */
+    ASSERT_TRUE(a2 == a);
+    /* B's old header is still in the region, intact, but sealed with the earlier secret. */
+    size_t reports = fx.reports;
+    ASSERT_NE(ALLOC_OK, alloc_free(h, b));
+    ASSERT_EQ(0, alloc_usable_size(h, b));
+    ASSERT_TRUE(alloc_realloc(h, b, 10) == NULL);
+    ASSERT_TRUE(fx.reports >= reports + 3);
+    ASSERT_HEAP_OK(h);
+    ASSERT_EQ(ALLOC_OK, alloc_free(h, a2));
+    ASSERT_HEAP_OK(h);
+    return 0;
+}
+
+/*
+ * A heap nested inside a block of another:  | ctrl | A: [ inner ctrl | X | (free) ] | (free) |
+ * Expect the outer heap to refuse X (a real block, but of the inner heap) without changing
+ * anything, and the inner heap to refuse A.
+ */
+static int nested_heap_pointer_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 8192);
+    ASSERT_TRUE(a != NULL);
+    alloc_heap *inner;
+    struct alloc_config config = {.strategy = fx.variant->strategy, .error_hook = fixture_hook};
+    ASSERT_EQ(ALLOC_OK, alloc_heap_init(&inner, a, 8192, &config));
+    void *x = alloc_malloc(inner, 64);
+    ASSERT_TRUE(x != NULL);
+    struct alloc_stats before = stats();
+    size_t reports = fx.reports;
+    ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, alloc_free(fx.heap, x));
+    ASSERT_TRUE(alloc_realloc(fx.heap, x, 100000) == NULL);
+    ASSERT_EQ(0, alloc_usable_size(fx.heap, x));
+    ASSERT_EQ(reports + 3, fx.reports);
+    struct alloc_stats after = stats();
+    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, alloc_free(inner, a));
+    ASSERT_EQ(ALLOC_OK, alloc_heap_check(inner));
+    ASSERT_EQ(ALLOC_OK, alloc_free(inner, x));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * Every call on a NULL heap.
+ * Expect ALLOC_ERR_NULL_HEAP from those that return an error, NULL / 0 / zeroed stats from the
+ * others.
+ */
+static int null_heap_check(void) {
+    int dummy;
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_free(NULL, &dummy));
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_heap_check(NULL));
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_heap_extend(NULL, 4096));
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_heap_walk(NULL, NULL, NULL));
+    ASSERT_TRUE(alloc_malloc(NULL, 8) == NULL);
+    ASSERT_TRUE(alloc_allocate(NULL, 8, 64) == NULL);
+    ASSERT_TRUE(alloc_calloc(NULL, 2, 8) == NULL);
+    ASSERT_TRUE(alloc_realloc(NULL, &dummy, 8) == NULL);
+    ASSERT_EQ(0, alloc_usable_size(NULL, &dummy));
+    ASSERT_STREQ("null heap", alloc_error_name(ALLOC_ERR_NULL_HEAP));
     return 0;
 }
 
@@ -1254,6 +1451,13 @@ int main(void) {
         RUN_COUNTED_CHECK(passed, failed, top_block_check);
         RUN_COUNTED_CHECK(passed, failed, quick_lists_check);
         RUN_COUNTED_CHECK(passed, failed, locked_check);
+        RUN_COUNTED_CHECK(passed, failed, largest_free_exact_check);
+        RUN_COUNTED_CHECK(passed, failed, realloc_into_quick_check);
+        RUN_COUNTED_CHECK(passed, failed, double_free_state_flip_check);
+        RUN_COUNTED_CHECK(passed, failed, overrun_into_free_check);
+        RUN_COUNTED_CHECK(passed, failed, stale_pointer_after_reinit_check);
+        RUN_COUNTED_CHECK(passed, failed, nested_heap_pointer_check);
+        RUN_COUNTED_CHECK(passed, failed, null_heap_check);
     }
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

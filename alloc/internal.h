@@ -10,14 +10,16 @@
  *
  * Every block starts on a 16-byte boundary with a 16-byte header:
  *
- *   word 0 (prev):  63..48 tag | 47..0 size of the physically previous block (0 for the first)
- *   word 1 (size):  63..48 tag | 47..4 size of this block (header included) | 3 unused |
+ *   word 0 (prev):  63..48 check | 47..0 size of the physically previous block (0 for the first)
+ *   word 1 (size):  63..48 check | 47..4 size of this block (header included) | 3 zero |
  *                   2 PREV_FREE | 1..0 state (END 0, USED 1, FREE 2, QUICK 3)
  *
- * The tag is a 16-bit value derived from the heap's address, so a header can be told from
- * payload bytes and from another heap's header. A FREE block keeps its free-list links in the
- * first 16 bytes of its payload ([block + 16, block + 32)); a QUICK block keeps one link there.
- * The END marker is a header of size 0 whose prev word is the size of the last block.
+ * The check bits (see seal_bits) depend on the rest of the word, its address and a per-heap
+ * secret, so a header can be told from payload bytes, from a damaged header and from another
+ * heap's header, and a heap's headers from those of an earlier heap in the same region. A FREE
+ * block keeps its free-list links in the first 16 bytes of its payload ([block + 16, block + 32));
+ * a QUICK block keeps one link there. The END marker is a header of size 0 whose prev word is the
+ * size of the last block.
  *
  * Invariants (verified by alloc_heap_check):
  *   - sizes are multiples of 16, at least ALLOC_MIN_BLOCK, and the blocks tile [first, end);
@@ -107,7 +109,7 @@ struct alloc_heap {
     uint32_t flags;
     alloc_error_hook hook;
     void *hook_ctx;
-    uint64_t tag;        /* 16-bit tag << TAG_SHIFT */
+    uint64_t key;        /* the secret of the header check bits: odd, new on every init */
     uintptr_t base;      /* the region's base: == (uintptr_t)heap */
     uintptr_t first;     /* first block */
     uintptr_t end;       /* the END marker */
@@ -128,6 +130,40 @@ struct alloc_heap {
 };
 
 /* ---- header accessors ---- */
+
+/*
+ * The check bits of a header word: the top 16 bits of every header word are
+ *
+ *     fold16((data) ^ (address of the word) * key)
+ *
+ * where data is the rest of the word, key the heap's secret (odd, derived at init from the
+ * region's address and from the previous heap's secret found there, so it changes on every
+ * re-init) and fold16 the xor of the four 16-bit quarters. Every bit of data lands on exactly one
+ * check bit, so any single-bit flip, in data or in the check bits, is always detected; a word
+ * written by anything that does not know the key (a stray write, an overrun, a header copied to
+ * another address, a header of another heap or of this heap before a re-init) passes with
+ * probability 2^-16, and the boundary-tag cross-checks make that a conjunction of two such
+ * events.
+ */
+static inline uint64_t seal_bits(const alloc_heap *h, const uint64_t *w, uint64_t data) {
+    uint64_t x = data ^ ((uint64_t)(uintptr_t)w * h->key);
+    x ^= x >> 32;
+    x ^= x >> 16;
+    return x << TAG_SHIFT;
+}
+/* data (with its check bits clear) sealed for the word at w. */
+static inline uint64_t sealed(const alloc_heap *h, const uint64_t *w, uint64_t data) {
+    return data | seal_bits(h, w, data);
+}
+/* The header word at w carries valid check bits. */
+static inline bool word_ok(const alloc_heap *h, const uint64_t *w) {
+    uint64_t v = *w;
+    return v == sealed(h, w, v & ~TAG_MASK);
+}
+/* Stores data, sealed, at w. */
+static inline void word_set(const alloc_heap *h, uint64_t *w, uint64_t data) {
+    *w = sealed(h, w, data);
+}
 
 static inline block_t *blk_at(uintptr_t a) {
     return (block_t *)a;
@@ -159,8 +195,17 @@ static inline block_t *blk_from_payload(const void *p) {
 static inline struct free_links *blk_links(const block_t *b) {
     return (struct free_links *)((uintptr_t)b + HDR);
 }
-static inline bool tag_ok(const alloc_heap *h, uint64_t word) {
-    return (word & TAG_MASK) == h->tag;
+/* Both header words of b carry valid check bits. */
+static inline bool hdr_ok(const alloc_heap *h, const block_t *b) {
+    return word_ok(h, &b->size) && word_ok(h, &b->prev);
+}
+/* b's size word is exactly `data` (size, PREV_FREE and state), validly sealed. */
+static inline bool size_word_is(const alloc_heap *h, const block_t *b, uint64_t data) {
+    return b->size == sealed(h, &b->size, data);
+}
+/* b's prev word says `prev_size`, validly sealed: the boundary tag of a predecessor. */
+static inline bool prev_word_is(const alloc_heap *h, const block_t *b, size_t prev_size) {
+    return b->prev == sealed(h, &b->prev, (uint64_t)prev_size);
 }
 
 /* b is a plausible block address in this heap: inside [first, end) and on a granule. */
@@ -172,22 +217,23 @@ static inline bool in_heap(const alloc_heap *h, const block_t *b) {
 /* Writes a whole header. */
 static inline void blk_set(const alloc_heap *h, block_t *b, size_t prev_size, size_t size,
                            unsigned state, bool prev_free) {
-    b->prev = h->tag | (uint64_t)prev_size;
-    b->size = h->tag | (uint64_t)size | (prev_free ? PREV_FREE : 0) | state;
+    word_set(h, &b->prev, (uint64_t)prev_size);
+    word_set(h, &b->size, (uint64_t)size | (prev_free ? PREV_FREE : 0) | state);
 }
 /* Changes size and state, keeping PREV_FREE and the prev word. */
 static inline void blk_set_size_state(const alloc_heap *h, block_t *b, size_t size,
                                       unsigned state) {
-    b->size = h->tag | (uint64_t)size | (b->size & PREV_FREE) | state;
+    word_set(h, &b->size, (uint64_t)size | (b->size & PREV_FREE) | state);
 }
-static inline void blk_set_state(block_t *b, unsigned state) {
-    b->size = (b->size & ~STATE_MASK) | state;
+static inline void blk_set_state(const alloc_heap *h, block_t *b, unsigned state) {
+    word_set(h, &b->size, (b->size & ~(TAG_MASK | STATE_MASK)) | state);
 }
-static inline void blk_set_prev_free(block_t *b, bool prev_free) {
-    b->size = prev_free ? (b->size | PREV_FREE) : (b->size & ~PREV_FREE);
+static inline void blk_set_prev_free(const alloc_heap *h, block_t *b, bool prev_free) {
+    uint64_t d = b->size & ~(TAG_MASK | PREV_FREE);
+    word_set(h, &b->size, prev_free ? (d | PREV_FREE) : d);
 }
 static inline void blk_set_prev_size(const alloc_heap *h, block_t *b, size_t prev_size) {
-    b->prev = h->tag | (uint64_t)prev_size;
+    word_set(h, &b->prev, (uint64_t)prev_size);
 }
 
 /* The block size that serves a request of n bytes (n <= ALLOC_MAX_REQUEST). */
@@ -233,10 +279,16 @@ bool alloc_tlsf_release(alloc_heap *h, block_t *b);
  * in place, -1 after reporting a corrupted free list.
  */
 int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size);
-/* Payload size of the largest FREE or QUICK block. */
-size_t alloc_tlsf_largest_free(const alloc_heap *h);
+/* Payload size of the largest FREE or QUICK block (see tlsf.c for a list reordering). */
+size_t alloc_tlsf_largest_free(alloc_heap *h);
 /* Verifies the TLSF lists and quick lists; nfree/nquick are the counts from the block walk. */
 enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nquick, const void **bad);
+/*
+ * Takes QUICK block b off its quick list (a scan of at most ALLOC_QUICK_BIN_LIMIT nodes) and
+ * coalesces it into the TLSF lists. Returns false, changing nothing, if b is not on its list,
+ * or after reporting a corrupted list.
+ */
+bool alloc_tlsf_unquick(alloc_heap *h, block_t *b);
 /* Returns every quick block to the TLSF lists; true if there was any. */
 bool alloc_tlsf_flush_quick(alloc_heap *h);
 
@@ -250,7 +302,8 @@ enum alloc_error alloc_ff_check(alloc_heap *h, size_t nfree, const void **bad);
 
 #if QUICK_BINS > 0
 static inline bool quick_node_ok(const alloc_heap *h, const block_t *b, size_t size) {
-    return in_heap(h, b) && (b->size & ~PREV_FREE) == (h->tag | (uint64_t)size | ST_QUICK);
+    return in_heap(h, b) && (b->size & ~(TAG_MASK | PREV_FREE)) == ((uint64_t)size | ST_QUICK) &&
+           word_ok(h, &b->size);
 }
 #endif
 
@@ -275,7 +328,7 @@ static inline block_t *quick_take(alloc_heap *h, size_t size, bool report) {
     t->quick[i] = blk_links(b)->next;
     t->quick_count[i]--;
     h->quick_blocks--;
-    blk_set_state(b, ST_USED);
+    blk_set_state(h, b, ST_USED);
     return b;
 #else
     (void)h;
@@ -327,7 +380,7 @@ static inline bool quick_push(alloc_heap *h, block_t *b, bool poison) {
     t->quick[i] = b;
     t->quick_count[i]++;
     h->quick_blocks++;
-    blk_set_state(b, ST_QUICK);
+    blk_set_state(h, b, ST_QUICK);
     return true;
 #else
     (void)h;

@@ -9,7 +9,7 @@ enum alloc_error alloc_locked_init(struct alloc_locked_heap *locked, void *regio
                                    const struct alloc_config *config,
                                    const struct alloc_lock *lock) {
     if (locked == NULL)
-        return ALLOC_ERR_NULL_REGION;
+        return ALLOC_ERR_NULL_HEAP;
     locked->heap = NULL;
     if (lock == NULL || lock->acquire == NULL || lock->release == NULL)
         return ALLOC_ERR_BAD_CONFIG;
@@ -57,7 +57,7 @@ enum alloc_error alloc_locked_free(struct alloc_locked_heap *l, void *ptr) {
     if (ptr == NULL)
         return ALLOC_OK;
     if (!lock(l))
-        return ALLOC_ERR_NULL_REGION;
+        return ALLOC_ERR_NULL_HEAP;
     enum alloc_error e = alloc_free(l->heap, ptr);
     unlock(l);
     return e;
@@ -81,7 +81,7 @@ size_t alloc_locked_usable_size(struct alloc_locked_heap *l, const void *ptr) {
 
 enum alloc_error alloc_locked_extend(struct alloc_locked_heap *l, size_t size) {
     if (!lock(l))
-        return ALLOC_ERR_NULL_REGION;
+        return ALLOC_ERR_NULL_HEAP;
     enum alloc_error e = alloc_heap_extend(l->heap, size);
     unlock(l);
     return e;
@@ -98,7 +98,7 @@ void alloc_locked_stats(struct alloc_locked_heap *l, struct alloc_stats *out) {
 
 enum alloc_error alloc_locked_check(struct alloc_locked_heap *l) {
     if (!lock(l))
-        return ALLOC_ERR_NULL_REGION;
+        return ALLOC_ERR_NULL_HEAP;
     enum alloc_error e = alloc_heap_check(l->heap);
     unlock(l);
     return e;

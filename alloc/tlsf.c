@@ -40,9 +40,18 @@ static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl) {
     }
 }
 
-/* A list node is plausible: inside the heap with a FREE header of this heap. */
+/*
+ * A list node is sound: inside the heap, with a validly sealed FREE header whose size stays in
+ * the heap and agrees with the boundary tag of its successor.
+ */
 static inline bool free_node_ok(const alloc_heap *h, const block_t *b) {
-    return in_heap(h, b) && tag_ok(h, b->size) && blk_state(b) == ST_FREE;
+    if (!in_heap(h, b))
+        return false;
+    uint64_t w = b->size;
+    size_t s = (size_t)(w & SIZE_MASK);
+    return (w & (PREV_FREE | STATE_MASK)) == ST_FREE && s >= MIN_BLOCK &&
+           s <= h->end - (uintptr_t)b && w == sealed(h, &b->size, w & ~TAG_MASK) &&
+           prev_word_is(h, blk_at((uintptr_t)b + s), s);
 }
 
 /* b (a FREE block) can be unlinked safely: its neighbours in the list point back at it. */
@@ -166,7 +175,7 @@ static inline bool check_unlink(alloc_heap *h, const block_t *b, unsigned *fl, u
 void alloc_tlsf_init(alloc_heap *h, block_t *first) {
     /* The control structure was zeroed by alloc_heap_init: all lists empty. */
     blk_set_size_state(h, first, blk_size(first), ST_FREE);
-    blk_set_prev_free(blk_next(first), true);
+    blk_set_prev_free(h, blk_next(first), true);
     insert_free(h, first);
 }
 
@@ -269,8 +278,8 @@ static void take(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, size_t siz
         blk_set_size_state(h, b, size, ST_USED);
     } else {
         remove_free(h, b, fl, sl);
-        blk_set_prev_free(next, false);
-        blk_set_state(b, ST_USED);
+        blk_set_prev_free(h, next, false);
+        blk_set_state(h, b, ST_USED);
     }
 }
 
@@ -362,12 +371,47 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
         insert_free(h, b);
     }
     blk_set_prev_size(h, next, s);
-    blk_set_prev_free(next, true);
+    blk_set_prev_free(h, next, true);
     return true;
 }
 
 bool alloc_tlsf_release(alloc_heap *h, block_t *b) {
     return release_coalesce(h, b);
+}
+
+bool alloc_tlsf_unquick(alloc_heap *h, block_t *b) {
+#if QUICK_BINS > 0
+    struct tlsf_state *t = &h->u.tlsf;
+    size_t size = blk_size(b);
+    if (size < MIN_BLOCK || size > QUICK_BINS * 16 + HDR)
+        return false;
+    unsigned i = (unsigned)(size >> 4) - 2;
+    block_t **link = &t->quick[i];
+    for (unsigned n = 0; n < t->quick_count[i] && *link != NULL; n++) {
+        block_t *q = *link;
+        if (!quick_node_ok(h, q, size)) {
+            report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, q);
+            return false;
+        }
+        if (q == b) {
+            block_t *rest = blk_links(b)->next;
+            blk_set_state(h, b, ST_USED);
+            if (!release_coalesce(h, b)) {
+                blk_set_state(h, b, ST_QUICK);
+                return false;
+            }
+            *link = rest;
+            t->quick_count[i]--;
+            h->quick_blocks--;
+            return true;
+        }
+        link = &blk_links(q)->next;
+    }
+#else
+    (void)h;
+    (void)b;
+#endif
+    return false;
 }
 
 bool alloc_tlsf_flush_quick(alloc_heap *h) {
@@ -383,9 +427,9 @@ bool alloc_tlsf_flush_quick(alloc_heap *h) {
                 return any;
             }
             block_t *rest = blk_links(b)->next;
-            blk_set_state(b, ST_USED);
+            blk_set_state(h, b, ST_USED);
             if (!release_coalesce(h, b)) {
-                blk_set_state(b, ST_QUICK);
+                blk_set_state(h, b, ST_QUICK);
                 return any;
             }
             t->quick[i] = rest;
@@ -423,16 +467,15 @@ int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
     if (!check_unlink(h, next, &nfl, &nsl))
         return -1;
     /* Block stores may alias *h as far as the compiler knows: read what is needed once. */
-    const uint64_t tag = h->tag;
     size_t total = cur + ns;
     block_t *after = blk_at((uintptr_t)b + total);
     uint64_t b_word = b->size;
     if (total - size < MIN_BLOCK) {
         remove_free(h, next, nfl, nsl);
         blk_erase(h, next, HDR + sizeof(struct free_links));
-        after->prev = tag | (uint64_t)total;
-        after->size &= ~PREV_FREE;
-        b->size = tag | (uint64_t)total | (b_word & PREV_FREE) | ST_USED;
+        word_set(h, &after->prev, (uint64_t)total);
+        blk_set_prev_free(h, after, false);
+        word_set(h, &b->size, (uint64_t)total | (b_word & PREV_FREE) | ST_USED);
         return 1;
     }
     /*
@@ -448,32 +491,48 @@ int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
         /* next's header is now inside b's payload: make it unrecognisable. */
         next->prev = junk;
         next->size = junk;
-        tail->prev = tag | (uint64_t)size;
-        tail->size = tag | (uint64_t)rest | ST_FREE;
+        word_set(h, &tail->prev, (uint64_t)size);
+        word_set(h, &tail->size, (uint64_t)rest | ST_FREE);
     } else {
         remove_free(h, next, nfl, nsl);
         next->prev = junk;
         next->size = junk;
-        tail->prev = tag | (uint64_t)size;
-        tail->size = tag | (uint64_t)rest | ST_FREE;
+        word_set(h, &tail->prev, (uint64_t)size);
+        word_set(h, &tail->size, (uint64_t)rest | ST_FREE);
         insert_free(h, tail);
     }
-    after->prev = tag | (uint64_t)rest;
-    b->size = tag | (uint64_t)size | (b_word & PREV_FREE) | ST_USED;
+    word_set(h, &after->prev, (uint64_t)rest);
+    word_set(h, &b->size, (uint64_t)size | (b_word & PREV_FREE) | ST_USED);
     return 1;
 }
 
-size_t alloc_tlsf_largest_free(const alloc_heap *h) {
-    const struct tlsf_state *t = &h->u.tlsf;
+/*
+ * Also moves the largest block of the highest list to the head of that list, so that a request
+ * of exactly the size reported is found by locate_free's scan of the request's own list however
+ * many blocks that list holds. (The order of a list is not observable; the heap is const to the
+ * caller of alloc_heap_stats in every other respect.)
+ */
+size_t alloc_tlsf_largest_free(alloc_heap *h) {
+    struct tlsf_state *t = &h->u.tlsf;
     size_t best = t->top != NULL ? blk_size(t->top) : 0;
     if (t->fl_map != 0) {
         unsigned fl = msb64(t->fl_map);
         unsigned sl = 31u - (unsigned)__builtin_clz(t->sl_map[fl]);
         size_t n = 0;
-        for (const block_t *b = t->heads[fl][sl]; b != NULL && n <= h->free_blocks;
+        block_t *max = NULL;
+        for (block_t *b = t->heads[fl][sl]; b != NULL && n <= h->free_blocks;
              b = blk_links(b)->next, n++) {
-            if (blk_size(b) > best)
-                best = blk_size(b);
+            if (!free_node_ok(h, b))
+                break; /* alloc_heap_check reports it */
+            if (max == NULL || blk_size(b) > blk_size(max))
+                max = b;
+        }
+        if (max != NULL && blk_size(max) > best) {
+            best = blk_size(max);
+            if (max != t->heads[fl][sl] && (!ALLOC_CHECK_LINKS || links_ok(h, max, fl, sl))) {
+                remove_free(h, max, fl, sl);
+                insert_free(h, max);
+            }
         }
     }
 #if QUICK_BINS > 0

@@ -23,10 +23,11 @@
  *                             coalesced on free: the design of Rust's linked_list_allocator 0.9.
  *                             O(free fragments) per allocate and free.
  *
- * Blocks: every block has a 16-byte header (size of the previous block, own size and state)
- * followed by its payload; payloads are 16-byte aligned and a multiple of 16 bytes. Per-block
- * overhead is ALLOC_BLOCK_OVERHEAD (16) bytes, the smallest block is ALLOC_MIN_BLOCK (32) bytes,
- * i.e. a usable size of 16.
+ * Blocks: every block has a 16-byte header (size of the previous block, own size and state, with
+ * check bits keyed by a per-heap secret that changes on every init) followed by its payload;
+ * payloads are 16-byte aligned and a multiple of 16 bytes. Per-block overhead is
+ * ALLOC_BLOCK_OVERHEAD (16) bytes, the smallest block is ALLOC_MIN_BLOCK (32) bytes, i.e. a usable
+ * size of 16.
  *
  * Size 0: alloc_allocate(heap, 0, align) behaves like a request for 1 byte: it returns a unique
  * minimum-size block that must be freed. alloc_realloc(heap, p, 0) likewise shrinks p to the
@@ -94,7 +95,7 @@ enum alloc_flags {
  */
 enum alloc_error {
     ALLOC_OK = 0,
-    ALLOC_ERR_NULL_REGION,         /* "null region": region or heap pointer is NULL */
+    ALLOC_ERR_NULL_REGION,         /* "null region": the region given to init is NULL */
     ALLOC_ERR_MISALIGNED_REGION,   /* "misaligned region": base not ALLOC_ALIGNMENT aligned */
     ALLOC_ERR_REGION_TOO_SMALL,    /* "region too small": see alloc_min_region_size() */
     ALLOC_ERR_REGION_TOO_LARGE,    /* "region too large": more than ALLOC_MAX_HEAP bytes */
@@ -108,6 +109,7 @@ enum alloc_error {
     ALLOC_ERR_STATS_MISMATCH,      /* "statistics mismatch": counters disagree with the blocks */
     ALLOC_ERR_WRITE_AFTER_FREE,    /* "write after free": poison of a free block was overwritten */
     ALLOC_ERR_CORRUPTED_HEAP,      /* "corrupted heap control": the control structure is damaged */
+    ALLOC_ERR_NULL_HEAP,           /* "null heap": the heap (or init's out pointer) is NULL */
 };
 
 /*
@@ -172,7 +174,8 @@ size_t alloc_min_region_size(enum alloc_strategy strategy);
  * Initialises a heap over [region, region + size) and stores its handle in *out. config may be
  * NULL for the defaults (TLSF, ALLOC_DEFAULT_FLAGS, no hook). region must be aligned to
  * ALLOC_ALIGNMENT; size need not be a multiple of it (the tail is unused).
- * Returns ALLOC_OK, or ALLOC_ERR_NULL_REGION (out or region NULL), ALLOC_ERR_MISALIGNED_REGION,
+ * Returns ALLOC_OK, or ALLOC_ERR_NULL_HEAP (out NULL), ALLOC_ERR_NULL_REGION (region NULL),
+ * ALLOC_ERR_MISALIGNED_REGION,
  * ALLOC_ERR_REGION_TOO_SMALL, ALLOC_ERR_REGION_TOO_LARGE or ALLOC_ERR_BAD_CONFIG; on error *out
  * (if out is not NULL) is set to NULL and the region is not written.
  */
@@ -183,7 +186,7 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
  * Adds [end, end + size) to the heap, where end is the current end of the heap (region + size
  * given to init plus earlier extensions): the memory must immediately follow the heap.
  * The new space merges with a free block at the old end.
- * Returns ALLOC_OK, ALLOC_ERR_NULL_REGION for a NULL heap, ALLOC_ERR_REGION_TOO_SMALL if the
+ * Returns ALLOC_OK, ALLOC_ERR_NULL_HEAP for a NULL heap, ALLOC_ERR_REGION_TOO_SMALL if the
  * extension cannot hold a minimum block, or ALLOC_ERR_REGION_TOO_LARGE if the heap would exceed
  * ALLOC_MAX_HEAP bytes; on those errors nothing changes. ALLOC_ERR_CORRUPTED_FREE_LIST (also
  * reported through the hook) means the heap was already corrupted; the extension is then unusable.
@@ -209,8 +212,9 @@ void *alloc_calloc(alloc_heap *heap, size_t count, size_t size);
 /*
  * Frees ptr. Returns ALLOC_OK (also for ptr == NULL, which does nothing), or the error detected
  * on ptr: ALLOC_ERR_DOUBLE_FREE, ALLOC_ERR_FOREIGN_POINTER, ALLOC_ERR_MISALIGNED_POINTER,
- * ALLOC_ERR_CORRUPTED_HEADER (also reported through the hook; the heap is not changed), or
- * ALLOC_ERR_NULL_REGION for a NULL heap.
+ * ALLOC_ERR_CORRUPTED_HEADER, or ALLOC_ERR_CORRUPTED_FREE_LIST when a free neighbour it would
+ * merge with is damaged (each also reported through the hook; the heap is not changed), or
+ * ALLOC_ERR_NULL_HEAP for a NULL heap.
  */
 enum alloc_error alloc_free(alloc_heap *heap, void *ptr);
 
@@ -246,7 +250,7 @@ void alloc_heap_stats(const alloc_heap *heap, struct alloc_stats *out);
  * Returns ALLOC_OK, or the first violation found (also reported through the hook with the
  * offending block): ALLOC_ERR_CORRUPTED_HEAP, ALLOC_ERR_CORRUPTED_HEADER,
  * ALLOC_ERR_CORRUPTED_FREE_LIST, ALLOC_ERR_UNCOALESCED, ALLOC_ERR_STATS_MISMATCH,
- * ALLOC_ERR_WRITE_AFTER_FREE; ALLOC_ERR_NULL_REGION for a NULL heap. O(heap blocks), plus
+ * ALLOC_ERR_WRITE_AFTER_FREE; ALLOC_ERR_NULL_HEAP for a NULL heap. O(heap blocks), plus
  * O(free bytes) with poisoning.
  */
 enum alloc_error alloc_heap_check(alloc_heap *heap);
@@ -254,7 +258,7 @@ enum alloc_error alloc_heap_check(alloc_heap *heap);
 /*
  * Calls fn(ctx, payload, usable_size, state) for each block in address order. Stops at a
  * corrupted header. Returns ALLOC_OK, ALLOC_ERR_CORRUPTED_HEADER (not reported through the hook;
- * use alloc_heap_check() for a diagnosis) or ALLOC_ERR_NULL_REGION for a NULL heap.
+ * use alloc_heap_check() for a diagnosis) or ALLOC_ERR_NULL_HEAP for a NULL heap.
  */
 enum alloc_error alloc_heap_walk(const alloc_heap *heap, alloc_walk_fn fn, void *ctx);
 
@@ -268,7 +272,7 @@ const char *alloc_strategy_name(enum alloc_strategy strategy);
  * The locked heap (the tutorial's LockedHeap): the same operations, each under an injected lock.
  * The kernel gives it a spinlock that disables interrupts; host tests give it a mutex. A locked
  * heap that is zero-initialised (or whose init failed) is empty: allocation returns NULL, free
- * of a non-NULL pointer returns ALLOC_ERR_NULL_REGION.
+ * of a non-NULL pointer returns ALLOC_ERR_NULL_HEAP.
  */
 struct alloc_lock {
     void (*acquire)(void *ctx);
