@@ -25,6 +25,7 @@ load(
     "tool_path",
     "with_feature_set",
 )
+load("//platforms:host_tools.bzl", pinned_tool = "tool_path")
 
 LLVM = "/usr/lib/llvm-19"
 CLANG_BUILTIN_INCLUDE = LLVM + "/lib/clang/19/include"
@@ -80,7 +81,7 @@ _HOST_COMPILE_FLAGS = [
 _HOST_LINK_FLAGS = [
     "--target=x86_64-linux-gnu",
     "-fuse-ld=lld",
-    "--ld-path=/usr/bin/ld.lld-19",
+    "--ld-path=" + pinned_tool("LLD"),
     "-Wl,--build-id=none",
     "-lpthread",
     "-lm",
@@ -113,7 +114,7 @@ _FREESTANDING_COMPILE_FLAGS = [
 _FREESTANDING_LINK_FLAGS = [
     "--target=x86_64-linux-gnu",
     "-fuse-ld=lld",
-    "--ld-path=/usr/bin/ld.lld-19",
+    "--ld-path=" + pinned_tool("LLD"),
     "-nostdlib",
     "-static",
     "-Wl,--build-id=none",
@@ -142,7 +143,7 @@ def _cross_linux(triple, include_dirs, lib_dirs):
         link = [
             "--target=" + triple,
             "-fuse-ld=lld",
-            "--ld-path=/usr/bin/ld.lld-19",
+            "--ld-path=" + pinned_tool("LLD"),
             "--sysroot=/",
         ] + ["-B" + d for d in lib_dirs] + ["-L" + d for d in lib_dirs] + [
             "-Wl,--build-id=none",
@@ -165,7 +166,7 @@ _CORTEX_M4_ARCH_FLAGS = [
 
 PICOLIBC = "/usr/lib/picolibc/arm-none-eabi"
 PICOLIBC_LIB = PICOLIBC + "/lib/thumb/v7e-m+fp/hard"
-ARM_NONE_EABI_LIBGCC = "/usr/lib/gcc/arm-none-eabi/12.2.1/thumb/v7e-m+fp/hard/libgcc.a"
+ARM_NONE_EABI_LIBGCC = pinned_tool("ARM_NONE_EABI_LIBGCC")
 
 _CORTEX_M4 = struct(
     # Section per function and per object, so the link drops what a program does not use (the
@@ -185,7 +186,7 @@ _CORTEX_M4 = struct(
     # The linker script (-T) is added by _impl from the toolchain's linker_script attribute.
     link = _CORTEX_M4_ARCH_FLAGS + [
         "-fuse-ld=lld",
-        "--ld-path=/usr/bin/ld.lld-19",
+        "--ld-path=" + pinned_tool("LLD"),
         "-nostdlib",
         "-static",
         "-Wl,--gc-sections",
@@ -261,14 +262,14 @@ def _impl(ctx):
     builtin_includes = flavour.includes
 
     tool_paths = [
-        tool_path(name = "gcc", path = "/usr/bin/clang-19"),
-        tool_path(name = "ld", path = "/usr/bin/ld.lld-19"),
-        tool_path(name = "ar", path = "/usr/bin/llvm-ar-19"),
-        tool_path(name = "cpp", path = "/usr/bin/clang-cpp-19"),
-        tool_path(name = "nm", path = "/usr/bin/llvm-nm-19"),
-        tool_path(name = "objcopy", path = "/usr/bin/llvm-objcopy-19"),
-        tool_path(name = "objdump", path = "/usr/bin/llvm-objdump-19"),
-        tool_path(name = "strip", path = "/usr/bin/llvm-strip-19"),
+        tool_path(name = "gcc", path = pinned_tool("CLANG")),
+        tool_path(name = "ld", path = pinned_tool("LLD")),
+        tool_path(name = "ar", path = pinned_tool("LLVM_AR")),
+        tool_path(name = "cpp", path = pinned_tool("CLANG_CPP")),
+        tool_path(name = "nm", path = pinned_tool("LLVM_NM")),
+        tool_path(name = "objcopy", path = pinned_tool("LLVM_OBJCOPY")),
+        tool_path(name = "objdump", path = pinned_tool("LLVM_OBJDUMP")),
+        tool_path(name = "strip", path = pinned_tool("LLVM_STRIP")),
         tool_path(name = "gcov", path = "/bin/false"),
         tool_path(name = "dwp", path = "/bin/false"),
     ]

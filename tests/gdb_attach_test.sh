@@ -6,8 +6,11 @@
 # multiboot2_magic by name; it must be the multiboot2 boot magic 0x36d76289 (920085129) that
 # boot.asm passes in edi.
 #
-#   gdb_attach_test.sh KERNEL.iso KERNEL.elf
+#   gdb_attach_test.sh TOOL_PATHS.sh QEMU_RUN KERNEL.elf
 #
+# QEMU_RUN is a qemu_run launcher (tools/qemu.bzl) for the ISO holding KERNEL.elf: the runner
+# starts QEMU as every boot test does, here in its gdb mode (--gdb --gdb-port), and this script
+# only attaches gdb. TOOL_PATHS.sh is @host_tools//:tool_paths.sh, the pinned tool paths.
 # The ELF must carry DWARF (built with -c dbg; tests/BUILD.bazel gets it through debug_build) and
 # be the one inside the ISO. Notes on what works:
 #   * A plain `break kernel_main` works, set at reset, long before GRUB loads the kernel: QEMU's
@@ -20,28 +23,20 @@
 #     the workspace root to see the source.
 set -euo pipefail
 
-QEMU=/usr/bin/qemu-system-x86_64
-GDB=/usr/bin/gdb
-PYTHON=/usr/bin/python3
-TIMEOUT=/usr/bin/timeout
 MAGIC_DECIMAL=920085129
 MAGIC_HEX=0x36d76289
 # gdb's whole session (connect, boot through GRUB to kernel_main, read, kill) must fit in this.
 GDB_SECONDS=20
 
-for tool in "$QEMU" "$GDB" "$PYTHON" "$TIMEOUT"; do
-  if [ ! -x "$tool" ]; then
-    echo "gdb_attach_test: $tool not found: run tools/setup.sh (as root) to install it" >&2
-    exit 1
-  fi
-done
-if [ $# -ne 2 ]; then
-  echo "usage: $0 KERNEL.iso KERNEL.elf" >&2
+if [ $# -ne 3 ]; then
+  echo "usage: $0 TOOL_PATHS.sh QEMU_RUN KERNEL.elf" >&2
   exit 2
 fi
-iso=$1
-elf=$2
-for file in "$iso" "$elf"; do
+# shellcheck source=/dev/null
+source "$1"
+qemu_run=$2
+elf=$3
+for file in "$qemu_run" "$elf"; do
   if [ ! -f "$file" ]; then
     echo "gdb_attach_test: FAIL: $file not found" >&2
     exit 1
@@ -49,10 +44,10 @@ for file in "$iso" "$elf"; do
 done
 
 work=$(mktemp -d "${TEST_TMPDIR:-${TMPDIR:-/tmp}}/gdb_attach.XXXXXX")
-qemu_pid=
+runner_pid=
 cleanup() {
-  if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
-    kill -KILL "$qemu_pid" 2>/dev/null || true
+  if [ -n "$runner_pid" ] && kill -0 "$runner_pid" 2>/dev/null; then
+    kill -TERM "$runner_pid" 2>/dev/null || true # the runner stops QEMU's process group
   fi
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -60,8 +55,8 @@ cleanup() {
 trap cleanup EXIT
 start=$SECONDS
 
-# Starts QEMU halted (-S) with its gdb stub on a free port and waits until the stub listens;
-# another process may take the port between choosing and binding it, so try a few.
+# Starts QEMU halted through the runner with its gdb stub on a free port and waits until the stub
+# listens; another process may take the port between choosing and binding it, so try a few.
 port=
 for attempt in 1 2 3; do
   candidate=$("$PYTHON" -c '
@@ -70,14 +65,10 @@ with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
     print(s.getsockname()[1])
 ')
-  "$QEMU" -display none -no-reboot -m 128M \
-    -serial "file:$work/serial.log" \
-    -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-    -cdrom "$iso" \
-    -S -gdb "tcp:127.0.0.1:$candidate" >"$work/qemu.log" 2>&1 &
-  qemu_pid=$!
+  "$qemu_run" --gdb --gdb-port "$candidate" </dev/null >"$work/serial.log" 2>"$work/runner.log" &
+  runner_pid=$!
   # Listening is seen in /proc/net/tcp, so no probe connection takes the stub's one client slot.
-  if "$PYTHON" - "$candidate" "$qemu_pid" <<'WAIT'; then
+  if "$PYTHON" - "$candidate" "$runner_pid" <<'WAIT'; then
 import os, sys, time
 port, pid = int(sys.argv[1]), int(sys.argv[2])
 deadline = time.monotonic() + 5
@@ -97,17 +88,17 @@ WAIT
     port=$candidate
     break
   fi
-  kill -KILL "$qemu_pid" 2>/dev/null || true
-  wait "$qemu_pid" 2>/dev/null || true
-  qemu_pid=
+  kill -TERM "$runner_pid" 2>/dev/null || true
+  wait "$runner_pid" 2>/dev/null || true
+  runner_pid=
   echo "gdb_attach_test: QEMU did not listen on port $candidate (attempt $attempt):"
-  cat "$work/qemu.log"
+  cat "$work/runner.log"
 done
 if [ -z "$port" ]; then
   echo "gdb_attach_test: FAIL: could not start QEMU's gdb stub" >&2
   exit 1
 fi
-echo "gdb_attach_test: QEMU (pid $qemu_pid) halted, gdb stub on 127.0.0.1:$port"
+echo "gdb_attach_test: runner (pid $runner_pid) started QEMU halted, gdb stub on 127.0.0.1:$port"
 
 gdb_command=(
   "$GDB" -batch -nx
@@ -154,8 +145,8 @@ if [ ${#failures[@]} -gt 0 ]; then
   for failure in "${failures[@]}"; do
     echo "gdb_attach_test: FAIL: $failure" >&2
   done
-  echo "gdb_attach_test: QEMU's output:" >&2
-  cat "$work/qemu.log" >&2 || true
+  echo "gdb_attach_test: the runner's output:" >&2
+  cat "$work/runner.log" >&2 || true
   echo "gdb_attach_test: serial console:" >&2
   cat "$work/serial.log" >&2 || true
   exit 1

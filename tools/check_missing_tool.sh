@@ -8,10 +8,8 @@ source_root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 work=$(mktemp -d /tmp/heapkernel-missing-tool.XXXXXX)
 trap 'bazel --output_base="$work/output_base" shutdown 2>/dev/null || true; rm -rf "$work"' EXIT
 
-mkdir "$work/checkout"
-(cd "$source_root" && git ls-files -z --cached --others --exclude-standard) |
-  (cd "$source_root" && xargs -0 tar -cf - --no-recursion) | tar -xf - -C "$work/checkout"
-sed -i 's|"/usr/bin/nasm": "nasm",|"/usr/bin/nasm-not-installed": "nasm",|' \
+"$source_root/tools/copy_worktree.sh" "$work/checkout"
+sed -i 's|"NASM": ("/usr/bin/nasm", "nasm"),|"NASM": ("/usr/bin/nasm-not-installed", "nasm"),|' \
   "$work/checkout/platforms/host_tools.bzl"
 grep -q nasm-not-installed "$work/checkout/platforms/host_tools.bzl" ||
   { echo "missing_tool: could not plant the missing tool" >&2; exit 1; }

@@ -16,7 +16,6 @@ set -euo pipefail
 
 BAZEL=/usr/bin/bazel
 NGINX=/usr/sbin/nginx
-PYTHON=/usr/bin/python3
 GIT=/usr/bin/git
 DEFAULT_TARGETS=(
   //kernel:kernel
@@ -27,7 +26,7 @@ DEFAULT_TARGETS=(
   //multiboot2/...
 )
 
-for tool in "$BAZEL" "$NGINX" "$PYTHON" "$GIT"; do
+for tool in "$BAZEL" "$NGINX" "$GIT"; do
   if [ ! -x "$tool" ]; then
     echo "check_remote_cache: $tool not found: run tools/setup.sh (as root) to install it" >&2
     exit 1
@@ -40,6 +39,7 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 
 source_root=$("$GIT" -C "$(dirname "$0")" rev-parse --show-toplevel)
+source "$(dirname "$0")/tool_paths.sh" # PYTHON, from //platforms:host_tools.bzl
 work=$(mktemp -d "${TMPDIR:-/tmp}/heapkernel-cache.XXXXXX")
 nginx_pid=
 output_bases=()
@@ -62,13 +62,7 @@ trap cleanup EXIT
 
 step() { printf '\ncheck_remote_cache: %s\n' "$*"; }
 
-# The working tree as it is now, without Bazel's output symlinks.
-mkdir "$work/src"
-(cd "$source_root" && "$GIT" ls-files -z --cached --others --exclude-standard) |
-  (cd "$source_root" && while IFS= read -r -d '' file; do
-    [ -e "$file" ] && printf '%s\0' "$file"
-  done) |
-  (cd "$source_root" && tar -cf - --null --no-recursion -T -) | tar -xf - -C "$work/src"
+"$source_root/tools/copy_worktree.sh" "$work/src"
 
 # A loopback HTTP cache: nginx with WebDAV PUT over an empty directory, all state in $work.
 port=$("$PYTHON" -c '

@@ -15,10 +15,7 @@ trap 'for ob in "$work"/output_base_*; do bazel --output_base="$ob" shutdown 2>/
 checkouts=("$work/a/heapkernel" "$work/bb/other/place/kernel-src")
 for index in 0 1; do
   checkout=${checkouts[$index]}
-  mkdir -p "$checkout"
-  # The working tree as it is (tracked and new files), without Bazel's output symlinks.
-  (cd "$source_root" && git ls-files -z --cached --others --exclude-standard) |
-    (cd "$source_root" && xargs -0 tar -cf - --no-recursion) | tar -xf - -C "$checkout"
+  "$source_root/tools/copy_worktree.sh" "$checkout"
   echo "reproducible: building in $checkout"
   (cd "$checkout" && bazel --output_base="$work/output_base_$index" build --noshow_progress \
     "${TARGETS[@]}" >"$work/build_$index.log" 2>&1) || {

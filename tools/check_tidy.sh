@@ -6,10 +6,8 @@
 set -euo pipefail
 
 CLANG_TIDY=/usr/bin/clang-tidy-19
-PYTHON=/usr/bin/python3
-for tool in "$CLANG_TIDY" "$PYTHON"; do
-  [ -x "$tool" ] || { echo "check_tidy: $tool not found: run tools/setup.sh" >&2; exit 1; }
-done
+[ -x "$CLANG_TIDY" ] || { echo "check_tidy: $CLANG_TIDY not found: run tools/setup.sh" >&2; exit 1; }
+source "$(dirname "$0")/tool_paths.sh" # PYTHON, from //platforms:host_tools.bzl
 
 root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 cd "$root"

@@ -17,10 +17,10 @@
 set -euo pipefail
 
 BAZEL=/usr/bin/bazel
-PYTHON=/usr/bin/python3
 GIT=/usr/bin/git
+source "$(dirname "$0")/tool_paths.sh" # PYTHON, from //platforms:host_tools.bzl
 
-for tool in "$BAZEL" "$PYTHON" "$GIT"; do
+for tool in "$BAZEL" "$GIT"; do
   if [ ! -x "$tool" ]; then
     echo "compile_commands: $tool not found: run tools/setup.sh (as root) to install it" >&2
     exit 1

@@ -8,6 +8,8 @@ The emulators and cross libcs are pinned in //platforms:host_tools.bzl, so a mis
 the build with the Debian package to install.
 """
 
+load("//platforms:host_tools.bzl", "tool_path")
+
 # Per target: the platform the test is built for and the command line that runs its binary
 # (empty: the host CPU runs it). qemu-user finds the target's dynamic loader and libc under -L.
 # A board target (semihosting = True) boots the binary as its firmware instead: see _board_runner.
@@ -18,27 +20,27 @@ CROSS_TARGETS = {
     ),
     "aarch64": struct(
         platform = "//platforms:aarch64_linux",
-        emulator = ["/usr/bin/qemu-aarch64-static", "-L", "/usr/aarch64-linux-gnu"],
+        emulator = [tool_path("QEMU_AARCH64"), "-L", "/usr/aarch64-linux-gnu"],
     ),
     "armhf": struct(
         platform = "//platforms:armhf_linux",
-        emulator = ["/usr/bin/qemu-arm-static", "-L", "/usr/arm-linux-gnueabihf"],
+        emulator = [tool_path("QEMU_ARM"), "-L", "/usr/arm-linux-gnueabihf"],
     ),
     "riscv64": struct(
         platform = "//platforms:riscv64_linux",
-        emulator = ["/usr/bin/qemu-riscv64-static", "-L", "/usr/riscv64-linux-gnu"],
+        emulator = [tool_path("QEMU_RISCV64"), "-L", "/usr/riscv64-linux-gnu"],
     ),
     # Big-endian: proves the libraries read their little-endian data explicitly.
     "s390x": struct(
         platform = "//platforms:s390x_linux",
-        emulator = ["/usr/bin/qemu-s390x-static", "-L", "/usr/s390x-linux-gnu"],
+        emulator = [tool_path("QEMU_S390X"), "-L", "/usr/s390x-linux-gnu"],
     ),
     # Bare metal: the test is the board's whole firmware. The board's UART and QEMU's monitor
     # are switched off, so only the test's own output reaches the test log.
     "cortex_m4": struct(
         platform = "//platforms:cortex_m4",
         emulator = [
-            "/usr/bin/qemu-system-arm",
+            tool_path("QEMU_SYSTEM_ARM"),
             "-machine",
             "mps2-an386",
             "-nographic",

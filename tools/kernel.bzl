@@ -4,6 +4,11 @@
   grub_iso             wraps a kernel ELF in a GRUB 2 ISO (BIOS and UEFI) that boots it at once
 """
 
+load("//platforms:host_tools.bzl", "tool_path")
+
+# The tools make_iso.sh runs, handed to it in its environment.
+_MAKE_ISO_TOOLS = ["GRUB_MKRESCUE", "XORRISO", "MFORMAT"]
+
 def _freestanding_transition_impl(
         settings,  # @unused
         attr):  # @unused
@@ -61,6 +66,7 @@ def _grub_iso_impl(ctx):
         inputs = [ctx.file.kernel],
         outputs = [output],
         arguments = [output.path, ctx.file.kernel.path, ctx.attr.cmdline],
+        env = {name: tool_path(name) for name in _MAKE_ISO_TOOLS},
         mnemonic = "GrubIso",
         progress_message = "Making GRUB image %s" % output.short_path,
     )

@@ -1,21 +1,17 @@
 #!/bin/bash
 # Builds a GRUB 2 rescue ISO that boots one multiboot2 kernel immediately, bit-identical for the
 # same inputs: every file date and the volume dates are pinned.
-#   make_iso.sh OUTPUT.iso KERNEL.elf [KERNEL_COMMAND_LINE]
+#   GRUB_MKRESCUE=... XORRISO=... MFORMAT=... make_iso.sh OUTPUT.iso KERNEL.elf [KERNEL_COMMAND_LINE]
+# The grub_iso rule (tools/kernel.bzl) sets the three tool paths from //platforms:host_tools.bzl,
+# whose check has found them (and GRUB's BIOS and EFI images) installed.
 set -euo pipefail
 
-GRUB_MKRESCUE=/usr/bin/grub-mkrescue
-XORRISO=/usr/bin/xorriso
+: "${GRUB_MKRESCUE:?not set: make_iso.sh runs from the grub_iso rule}"
+: "${XORRISO:?not set: make_iso.sh runs from the grub_iso rule}"
+: "${MFORMAT:?not set: make_iso.sh runs from the grub_iso rule}"
 # 2000-01-01 00:00:00 UTC: any fixed date does; this one reads as "not a real date".
 FIXED_DATE=2000010100000000
 FIXED_EPOCH=946684800
-
-for tool in "$GRUB_MKRESCUE" "$XORRISO" /usr/bin/mformat /usr/lib/grub/i386-pc/boot.img; do
-  if [ ! -e "$tool" ]; then
-    echo "make_iso: $tool not found: run tools/setup.sh" >&2
-    exit 1
-  fi
-done
 
 output=$1
 kernel=$2
@@ -37,9 +33,9 @@ CFG
 # grub-mkrescue formats the EFI system partition image with mformat, found on PATH, which picks a
 # random FAT volume serial number; this wrapper pins it (the only byte difference between builds).
 mkdir "$work/bin"
-cat > "$work/bin/mformat" <<'SHIM'
+cat > "$work/bin/mformat" <<SHIM
 #!/bin/sh
-exec /usr/bin/mformat -N 484b524e "$@"
+exec $MFORMAT -N 484b524e "\$@"
 SHIM
 chmod +x "$work/bin/mformat"
 

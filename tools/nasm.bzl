@@ -7,7 +7,9 @@ checkout to checkout.
 The default and opt builds, which tools/check_reproducible.sh compares, carry none.
 """
 
-NASM = "/usr/bin/nasm"
+load("//platforms:host_tools.bzl", "tool_path")
+
+NASM = tool_path("NASM")
 
 def _nasm_object_impl(ctx):
     output = ctx.actions.declare_file(ctx.label.name + ".o")
@@ -19,13 +21,8 @@ def _nasm_object_impl(ctx):
     ctx.actions.run_shell(
         inputs = [ctx.file.src] + ctx.files.includes,
         outputs = [output],
-        command = """
-if [ ! -x {nasm} ]; then
-  echo "nasm_object: {nasm} not found: run tools/setup.sh" >&2
-  exit 1
-fi
-exec {nasm} -f elf64 -Werror "$@"
-""".format(nasm = NASM),
+        # //platforms:host_tools.bzl has checked that NASM is installed.
+        command = 'exec {nasm} -f elf64 -Werror "$@"'.format(nasm = NASM),
         arguments = debug + search + ["-o", output.path, ctx.file.src.path],
         mnemonic = "Nasm",
         progress_message = "Assembling %s" % ctx.file.src.short_path,

@@ -1,6 +1,8 @@
 #!/bin/bash
 # Runs a Python test script with Debian's pinned interpreter (the project's Python is stdlib only).
+#   python_test.sh TOOL_PATHS.sh SCRIPT [ARGS...]   (TOOL_PATHS.sh: @host_tools//:tool_paths.sh)
 set -euo pipefail
-PYTHON=/usr/bin/python3
-[ -x "$PYTHON" ] || { echo "python_test: $PYTHON not found: run tools/setup.sh" >&2; exit 1; }
+# shellcheck source=/dev/null
+source "$1"
+shift
 exec "$PYTHON" "$@"

@@ -62,14 +62,12 @@ from typing import BinaryIO, Callable, Sequence
 
 VERDICT_PREFIX = "qemu_test: "
 INTERACTIVE_PREFIX = "qemu_run: "
-# Defaults for running by hand and for the unit tests; tools/qemu.bzl passes the kernel's real
-# values (--debug-exit-port, --success-code, --failure-code) from kernel/arch/x86_64/machine.bzl.
-DEFAULT_DEBUG_EXIT_PORT = 0xF4
-DEFAULT_SUCCESS_CODE = 33  # (0x10 << 1) | 1
-DEFAULT_FAILURE_CODE = 35  # (0x11 << 1) | 1
-DEFAULT_OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
-DEFAULT_OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
-GDB_PORT = 1234
+# The runner has no defaults for the machine's facts: tools/qemu.bzl passes the tool paths from
+# //platforms:host_tools.bzl, the debug-exit port and codes from kernel/arch/x86_64/machine.bzl,
+# and the silence limit; the overall deadline comes from Bazel's TEST_TIMEOUT.
+GDB_PORT = 1234  # QEMU's own default for -s
+# The runner gives its verdict this long before Bazel's test timeout kills it (at most half of it).
+TEST_TIMEOUT_MARGIN_SECONDS = 5.0
 # After a panic line, keep reading this long (or until QEMU exits) so the rest of the
 # report (registers, backtrace) lands in the log before QEMU is killed.
 PANIC_GRACE_SECONDS = 1.0
@@ -281,11 +279,11 @@ class RunOutcome:
 class Policy:
     """What counts as a pass."""
 
-    success_code: int = DEFAULT_SUCCESS_CODE
-    failure_code: int = DEFAULT_FAILURE_CODE
+    success_code: int
+    failure_code: int
     expect_failure_exit: bool = False
-    timeout: float | None = 30.0
-    silence_timeout: float | None = 10.0
+    timeout: float | None = None
+    silence_timeout: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -521,15 +519,16 @@ class QemuConfig:
 
     qemu: str
     iso: str
+    debug_exit_port: int
     memory: str = "128M"
     machine: str = "q35"
     cpu: str = "qemu64"
     firmware: str = "bios"
-    ovmf_code: str = DEFAULT_OVMF_CODE
-    ovmf_vars: str = DEFAULT_OVMF_VARS
+    ovmf_code: str | None = None
+    ovmf_vars: str | None = None
     extra_flags: tuple[str, ...] = ()
     gdb: bool = False
-    debug_exit_port: int = DEFAULT_DEBUG_EXIT_PORT
+    gdb_port: int = GDB_PORT
 
 
 def build_qemu_command(
@@ -567,16 +566,19 @@ def build_qemu_command(
     if reset_log is not None and not {"-d", "-D"} & set(config.extra_flags):
         command += ["-d", "cpu_reset", "-D", reset_log]
     if config.gdb:
-        command += ["-s", "-S"]
+        if config.gdb_port == GDB_PORT:
+            command += ["-s", "-S"]
+        else:
+            command += ["-gdb", f"tcp:127.0.0.1:{config.gdb_port}", "-S"]
     command += config.extra_flags
     return command
 
 
-def gdb_hint(hint: str | None, kernel_elf: str | None) -> str:
-    """Returns the command a developer runs to attach gdb to `-s -S`."""
+def gdb_hint(hint: str | None, kernel_elf: str | None, port: int = GDB_PORT) -> str:
+    """Returns the command a developer runs to attach gdb to QEMU's stub."""
     if hint:
         return hint
-    target = f"-ex 'target remote localhost:{GDB_PORT}'"
+    target = f"-ex 'target remote localhost:{port}'"
     if kernel_elf:
         return f"gdb {shlex.quote(os.path.abspath(kernel_elf))} {target}"
     return f"gdb {target}"
@@ -922,30 +924,31 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "and its isa-debug-exit code.",
         epilog="Flags for QEMU that start with '-' are written --qemu-flag=-smp --qemu-flag=2.",
     )
-    parser.add_argument("--qemu", default="/usr/bin/qemu-system-x86_64", help="QEMU binary")
+    parser.add_argument("--qemu", required=True, help="QEMU binary")
     parser.add_argument("--iso", required=True, help="bootable ISO (GRUB, multiboot2)")
     parser.add_argument("--memory", default="128M", help="guest RAM, QEMU -m syntax")
     parser.add_argument("--machine", default="q35", help="QEMU -machine (default q35)")
     parser.add_argument("--cpu", default="qemu64", help="QEMU -cpu (default qemu64)")
-    parser.add_argument("--timeout", type=_seconds, default=30.0,
-                        help="overall limit in seconds, from QEMU start (0 = none)")
-    parser.add_argument("--silence-timeout", type=_seconds, default=10.0,
+    parser.add_argument("--timeout", type=_seconds,
+                        help="overall limit in seconds, from QEMU start (0 = none; default: "
+                        f"Bazel's TEST_TIMEOUT less {TEST_TIMEOUT_MARGIN_SECONDS:g} s, else none)")
+    parser.add_argument("--silence-timeout", type=_seconds, default=0.0,
                         help="fail when the console prints nothing for this long (0 = never)")
     parser.add_argument("--expect", type=_regex, action="append", default=[], metavar="REGEX",
                         help="a console line must match (re.search); repeat, in order")
     parser.add_argument("--qemu-flag", action="append", default=[], metavar="FLAG",
                         help="extra QEMU argument; repeat")
     parser.add_argument("--firmware", choices=("bios", "uefi"), default="bios")
-    parser.add_argument("--ovmf-code", default=DEFAULT_OVMF_CODE)
-    parser.add_argument("--ovmf-vars", default=DEFAULT_OVMF_VARS,
-                        help="template; the runner boots from a writable copy")
-    parser.add_argument("--debug-exit-port", type=lambda text: int(text, 0),
-                        default=DEFAULT_DEBUG_EXIT_PORT,
-                        help="I/O port of the isa-debug-exit device (default %(default)#x)")
-    parser.add_argument("--success-code", type=int, default=DEFAULT_SUCCESS_CODE,
-                        help="QEMU status for the kernel's success exit (default %(default)s)")
-    parser.add_argument("--failure-code", type=int, default=DEFAULT_FAILURE_CODE,
-                        help="QEMU status for the kernel's failure exit (default %(default)s)")
+    parser.add_argument("--ovmf-code", help="UEFI firmware code (with --firmware uefi)")
+    parser.add_argument("--ovmf-vars",
+                        help="UEFI variable store template (with --firmware uefi); the runner "
+                        "boots from a writable copy")
+    parser.add_argument("--debug-exit-port", type=lambda text: int(text, 0), required=True,
+                        help="I/O port of the isa-debug-exit device")
+    parser.add_argument("--success-code", type=int, required=True,
+                        help="QEMU status for the kernel's success exit")
+    parser.add_argument("--failure-code", type=int, required=True,
+                        help="QEMU status for the kernel's failure exit")
     parser.add_argument("--expect-exit", choices=("success", "failure"), default="success",
                         help="'failure': the kernel must exit with the failure code, and "
                         "panic lines are not fatal (match them with --expect)")
@@ -955,7 +958,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="test the runner: pass only if the run FAILs with a verdict "
                         "matching REGEX")
     parser.add_argument("--gdb", action="store_true",
-                        help="start QEMU halted with a gdb stub on :1234 (-s -S); no timeouts")
+                        help="start QEMU halted with a gdb stub (-S); no timeouts")
+    parser.add_argument("--gdb-port", type=int, default=GDB_PORT,
+                        help="the stub's loopback port with --gdb (default %(default)s)")
     parser.add_argument("--gdb-hint", help="the gdb command line to print with --gdb")
     parser.add_argument("--kernel-elf", help="kernel ELF for the printed gdb command")
     parser.add_argument("--interactive", action="store_true",
@@ -964,6 +969,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.success_code == args.failure_code:
         parser.error("--success-code and --failure-code must differ")
+    if args.firmware == "uefi" and not (args.ovmf_code and args.ovmf_vars):
+        parser.error("--firmware uefi needs --ovmf-code and --ovmf-vars")
     return args
 
 
@@ -980,18 +987,33 @@ def config_from_args(args: argparse.Namespace) -> QemuConfig:
         ovmf_vars=args.ovmf_vars,
         extra_flags=tuple(args.qemu_flag),
         gdb=args.gdb,
+        gdb_port=args.gdb_port,
         debug_exit_port=args.debug_exit_port,
     )
+
+
+def default_timeout(environment: dict[str, str]) -> float | None:
+    """The overall limit when --timeout is not given: Bazel's TEST_TIMEOUT less a margin, so
+    the runner's own verdict comes before Bazel kills it; None outside a test."""
+    text = environment.get("TEST_TIMEOUT", "")
+    try:
+        test_timeout = float(text)
+    except ValueError:
+        return None
+    if test_timeout <= 0:
+        return None
+    return test_timeout - min(TEST_TIMEOUT_MARGIN_SECONDS, test_timeout / 2)
 
 
 def policy_from_args(args: argparse.Namespace) -> Policy:
     """Returns the pass rules; --gdb and --interactive switch the timeouts off."""
     no_limits = args.gdb or args.interactive
+    timeout = args.timeout if args.timeout is not None else default_timeout(dict(os.environ))
     return Policy(
         success_code=args.success_code,
         failure_code=args.failure_code,
         expect_failure_exit=args.expect_exit == "failure",
-        timeout=None if no_limits or args.timeout == 0 else args.timeout,
+        timeout=None if no_limits or not timeout else timeout,
         silence_timeout=None if no_limits or args.silence_timeout == 0 else args.silence_timeout,
     )
 
@@ -1051,8 +1073,8 @@ def run_test(args: argparse.Namespace) -> int:
             _print_line(f"{VERDICT_PREFIX}starting: {shlex.join(command)}")
             if config.gdb:
                 _print_line(
-                    f"{VERDICT_PREFIX}QEMU waits for gdb on localhost:{GDB_PORT}; attach with: "
-                    + gdb_hint(args.gdb_hint, args.kernel_elf)
+                    f"{VERDICT_PREFIX}QEMU waits for gdb on localhost:{config.gdb_port}; attach with: "
+                    + gdb_hint(args.gdb_hint, args.kernel_elf, config.gdb_port)
                 )
             serial_log: BinaryIO | None = None
             if outputs_dir and os.path.isdir(outputs_dir):
@@ -1136,8 +1158,8 @@ def run_interactive(args: argparse.Namespace) -> int:
         print(f"{INTERACTIVE_PREFIX}Ctrl-C stops QEMU.", file=sys.stderr)
         if config.gdb:
             print(
-                f"{INTERACTIVE_PREFIX}QEMU waits for gdb on localhost:{GDB_PORT}; attach with: "
-                + gdb_hint(args.gdb_hint, args.kernel_elf),
+                f"{INTERACTIVE_PREFIX}QEMU waits for gdb on localhost:{config.gdb_port}; attach with: "
+                + gdb_hint(args.gdb_hint, args.kernel_elf, config.gdb_port),
                 file=sys.stderr,
             )
         start = time.monotonic()

@@ -45,6 +45,10 @@ from qemu_runner import (  # noqa: E402
 )
 
 RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "qemu_runner.py")
+# The machine facts tools/qemu.bzl passes in a real run, with the kernel's values.
+CODES = {"success_code": 33, "failure_code": 35}
+MACHINE_ARGS = ["--qemu", "q", "--debug-exit-port", "0xf4", "--success-code", "33",
+                "--failure-code", "35"]
 
 REGISTERS_64 = textwrap.dedent(
     """\
@@ -229,7 +233,7 @@ class ExitStatusTest(unittest.TestCase):
         self.assertEqual(qemu_runner.describe_other_status(1), "unexpected QEMU exit status 1")
 
     def test_interactive_exit_description(self) -> None:
-        policy = Policy()
+        policy = Policy(**CODES)
         describe = qemu_runner.describe_interactive_exit
         self.assertEqual(describe(33, policy, None), "kernel exited with success code 33")
         self.assertEqual(describe(0, policy, None, signal.SIGINT),
@@ -242,7 +246,7 @@ class ExitStatusTest(unittest.TestCase):
 
 
 class DecideVerdictTest(unittest.TestCase):
-    POLICY = Policy(timeout=30, silence_timeout=10)
+    POLICY = Policy(**CODES, timeout=30, silence_timeout=10)
 
     def decide(self, outcome: RunOutcome, progress, policy: Policy = POLICY) -> Verdict:
         return qemu_runner.decide_verdict(outcome, progress, policy)
@@ -323,7 +327,7 @@ class DecideVerdictTest(unittest.TestCase):
                          "still waiting for expected line 1: /x/")
 
     def test_expected_failure_exit(self) -> None:
-        policy = Policy(expect_failure_exit=True)
+        policy = Policy(**CODES, expect_failure_exit=True)
         lines = ["PAGE FAULT at 0xdead", "PANIC: unhandled"]
         good = self.decide(self.exited(35), progress_of(lines, ["PAGE FAULT", "PANIC"], None),
                            policy)
@@ -392,7 +396,7 @@ class QmpSessionTest(unittest.TestCase):
 class CommandLineTest(unittest.TestCase):
     def test_bios_command(self) -> None:
         config = QemuConfig(qemu="/usr/bin/qemu-system-x86_64", iso="k.iso", memory="64M",
-                            extra_flags=("-smp", "2"))
+                            debug_exit_port=0xF4, extra_flags=("-smp", "2"))
         command = qemu_runner.build_qemu_command(config, qmp_fd=7, reset_log="/t/reset.log")
         text = " ".join(command)
         for part in ("-machine q35", "-cpu qemu64", "-accel tcg", "-m 64M", "-display none",
@@ -407,8 +411,8 @@ class CommandLineTest(unittest.TestCase):
         self.assertNotIn("-S", command)
 
     def test_uefi_uses_the_writable_copy(self) -> None:
-        config = QemuConfig(qemu="q", iso="k.iso", firmware="uefi", ovmf_code="/o/CODE.fd",
-                            ovmf_vars="/o/VARS.fd")
+        config = QemuConfig(qemu="q", iso="k.iso", debug_exit_port=0xF4, firmware="uefi",
+                            ovmf_code="/o/CODE.fd", ovmf_vars="/o/VARS.fd")
         text = " ".join(qemu_runner.build_qemu_command(config, ovmf_vars_copy="/tmp/x/VARS.fd"))
         self.assertIn("-drive if=pflash,format=raw,unit=0,readonly=on,file=/o/CODE.fd", text)
         self.assertIn("-drive if=pflash,format=raw,unit=1,file=/tmp/x/VARS.fd", text)
@@ -417,7 +421,8 @@ class CommandLineTest(unittest.TestCase):
             qemu_runner.build_qemu_command(config)
 
     def test_gdb_and_user_logging(self) -> None:
-        config = QemuConfig(qemu="q", iso="k.iso", gdb=True, extra_flags=("-d", "int"))
+        config = QemuConfig(qemu="q", iso="k.iso", debug_exit_port=0xF4, gdb=True,
+                            extra_flags=("-d", "int"))
         command = qemu_runner.build_qemu_command(config, reset_log="/t/reset.log")
         self.assertIn("-s", command)
         self.assertIn("-S", command)
@@ -432,19 +437,36 @@ class CommandLineTest(unittest.TestCase):
         self.assertEqual(qemu_runner.gdb_hint("gdb -x my.gdb", "k"), "gdb -x my.gdb")
 
     def test_parse_args(self) -> None:
-        args = qemu_runner.parse_args(["--iso", "k.iso", "--expect", "a", "--expect", "b",
-                                       "--qemu-flag=-smp", "--qemu-flag=2", "--timeout", "0"])
+        args = qemu_runner.parse_args([*MACHINE_ARGS, "--iso", "k.iso", "--expect", "a",
+                                       "--expect", "b", "--qemu-flag=-smp", "--qemu-flag=2",
+                                       "--timeout", "0", "--silence-timeout", "10"])
         self.assertEqual(args.expect, ["a", "b"])
         policy = qemu_runner.policy_from_args(args)
         self.assertIsNone(policy.timeout)
         self.assertEqual(policy.silence_timeout, 10.0)
         self.assertEqual(qemu_runner.config_from_args(args).extra_flags, ("-smp", "2"))
-        gdb_policy = qemu_runner.policy_from_args(qemu_runner.parse_args(["--iso", "k", "--gdb"]))
+        gdb_policy = qemu_runner.policy_from_args(
+            qemu_runner.parse_args([*MACHINE_ARGS, "--iso", "k", "--gdb"]))
         self.assertEqual((gdb_policy.timeout, gdb_policy.silence_timeout), (None, None))
 
+    def test_timeout_comes_from_bazel(self) -> None:
+        self.assertEqual(qemu_runner.default_timeout({"TEST_TIMEOUT": "60"}), 55.0)
+        self.assertEqual(qemu_runner.default_timeout({"TEST_TIMEOUT": "4"}), 2.0)
+        self.assertIsNone(qemu_runner.default_timeout({}))
+        self.assertIsNone(qemu_runner.default_timeout({"TEST_TIMEOUT": "soon"}))
+
+    def test_gdb_port(self) -> None:
+        config = QemuConfig(qemu="q", iso="k.iso", debug_exit_port=0xF4, gdb=True, gdb_port=4321)
+        command = qemu_runner.build_qemu_command(config)
+        self.assertEqual(command[-3:], ["-gdb", "tcp:127.0.0.1:4321", "-S"])
+        self.assertNotIn("-s", command)
+
     def test_parse_args_rejects_bad_input(self) -> None:
-        for argv in (["--iso", "k", "--expect", "("], ["--iso", "k", "--timeout", "-1"],
-                     ["--iso", "k", "--success-code", "35"], []):
+        for argv in ([*MACHINE_ARGS, "--iso", "k", "--expect", "("],
+                     [*MACHINE_ARGS, "--iso", "k", "--timeout", "-1"],
+                     [*MACHINE_ARGS, "--iso", "k", "--success-code", "35"],
+                     [*MACHINE_ARGS, "--iso", "k", "--firmware", "uefi"],
+                     ["--iso", "k"], []):
             with self.assertRaises(SystemExit, msg=argv), open(os.devnull, "w") as devnull:
                 stderr, sys.stderr = sys.stderr, devnull
                 try:
@@ -494,7 +516,8 @@ class FakeQemuEndToEndTest(unittest.TestCase):
         return env
 
     def command(self, *flags: str) -> list[str]:
-        return [sys.executable, RUNNER, "--qemu", self.fake, "--iso", self.iso, *flags]
+        return [sys.executable, RUNNER, "--qemu", self.fake, "--iso", self.iso,
+                *MACHINE_ARGS[2:], *flags]
 
     def run_runner(self, plan: list, *flags: str) -> tuple[int, str, float]:
         """Returns the runner's exit status, its stdout and its wall time."""
@@ -561,6 +584,16 @@ class FakeQemuEndToEndTest(unittest.TestCase):
                          r"expected line 1: /never/ \(QEMU ran 1\.\d\d s\)$")
         self.assertLess(elapsed, 5)
         self.assert_fake_is_gone()
+
+    def test_deadline_from_test_timeout(self) -> None:
+        start = time.monotonic()
+        result = subprocess.run(self.command("--expect", "never"),
+                                env=dict(self.environment([["tick", 0.1]]), TEST_TIMEOUT="2"),
+                                capture_output=True, text=True, timeout=20)
+        self.assertEqual(result.returncode, 1)
+        self.assertRegex(self.verdict(result.stdout), r"FAIL: timeout after 1 s; still waiting for "
+                         r"expected line 1: /never/")
+        self.assertLess(time.monotonic() - start, 5)
 
     def test_silence_with_a_qemu_that_ignores_sigterm(self) -> None:
         status, out, elapsed = self.run_runner(

@@ -5,12 +5,13 @@ per function and per object; tools/size_report.py then measures what a program c
 `roots` keeps, and the whole library. `bazel build` writes <name>.txt, `bazel run` prints it.
 """
 
+load("//platforms:host_tools.bzl", "tool_path")
 load(":cross_test.bzl", "CROSS_TARGETS")
 
-PYTHON = "/usr/bin/python3"
-LD = "/usr/bin/ld.lld-19"
-SIZE = "/usr/bin/llvm-size-19"
-NM = "/usr/bin/llvm-nm-19"
+PYTHON = tool_path("PYTHON")
+LD = tool_path("LLD")
+SIZE = tool_path("LLVM_SIZE")
+NM = tool_path("LLVM_NM")
 
 # Every target of the report: the host, then the cross targets in their declared order.
 _PLATFORMS = dict(
