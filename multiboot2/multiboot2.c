@@ -9,12 +9,32 @@
  */
 #include "multiboot2/multiboot2.h"
 
+/* Byte offsets of the fields the parser reads, from the specification's layouts. */
+#define TAG_TYPE_OFFSET           0u  /* every tag: type u32 */
+#define TAG_SIZE_OFFSET           4u  /* every tag: size u32 */
+#define MMAP_ENTRY_SIZE_OFFSET    8u  /* memory map tag: entry_size u32 */
+#define MMAP_ENTRY_VERSION_OFFSET 12u /* memory map tag: entry_version u32 */
+#define MMAP_ENTRY_BASE_OFFSET    0u  /* memory map entry: base_addr u64 */
+#define MMAP_ENTRY_LENGTH_OFFSET  8u  /* memory map entry: length u64 */
+#define MMAP_ENTRY_TYPE_OFFSET    16u /* memory map entry: type u32 */
+#define ELF_TAG_NUM_OFFSET        8u  /* ELF sections tag: num u32 */
+#define ELF_TAG_ENTSIZE_OFFSET    12u /* ELF sections tag: entsize u32 */
+#define ELF_TAG_SHNDX_OFFSET      16u /* ELF sections tag: shndx u32 */
+#define SHDR_NAME_OFFSET          0u  /* Elf32_Shdr and Elf64_Shdr: sh_name u32 */
+#define SHDR_TYPE_OFFSET          4u  /* Elf32_Shdr and Elf64_Shdr: sh_type u32 */
+#define SHDR_FLAGS_OFFSET         8u  /* Elf32_Shdr and Elf64_Shdr: sh_flags */
+#define SHDR64_ADDR_OFFSET        16u /* Elf64_Shdr: sh_addr u64 */
+#define SHDR64_SIZE_OFFSET        32u /* Elf64_Shdr: sh_size u64 */
+#define SHDR32_ADDR_OFFSET        12u /* Elf32_Shdr: sh_addr u32 */
+#define SHDR32_SIZE_OFFSET        20u /* Elf32_Shdr: sh_size u32 */
+#define MMAP_ENTRY_SIZE_MULTIPLE  8u  /* entry_size is a multiple of 8 */
+
 static uint32_t read_u32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static uint64_t read_u64(const uint8_t *p) {
-    return (uint64_t)read_u32(p) | (uint64_t)read_u32(p + 4) << 32;
+    return (uint64_t)read_u32(p) | (uint64_t)read_u32(p + sizeof(uint32_t)) << 32;
 }
 
 /* True when a NUL byte lies in [s, s + len). */
@@ -47,8 +67,8 @@ static enum multiboot2_error parse_mmap(const uint8_t *tag, uint32_t size,
     if (size < MULTIBOOT2_MMAP_TAG_HEADER_SIZE) {
         return MULTIBOOT2_ERR_BAD_TAG_SIZE;
     }
-    uint32_t entry_size = read_u32(tag + 8);
-    if (entry_size < MULTIBOOT2_MMAP_ENTRY_MIN_SIZE || entry_size % 8 != 0) {
+    uint32_t entry_size = read_u32(tag + MMAP_ENTRY_SIZE_OFFSET);
+    if (entry_size < MULTIBOOT2_MMAP_ENTRY_MIN_SIZE || entry_size % MMAP_ENTRY_SIZE_MULTIPLE != 0) {
         return MULTIBOOT2_ERR_BAD_MMAP_ENTRY_SIZE;
     }
     uint32_t payload = size - MULTIBOOT2_MMAP_TAG_HEADER_SIZE;
@@ -57,7 +77,7 @@ static enum multiboot2_error parse_mmap(const uint8_t *tag, uint32_t size,
     }
     out->mmap.present = true;
     out->mmap.entry_size = entry_size;
-    out->mmap.entry_version = read_u32(tag + 12);
+    out->mmap.entry_version = read_u32(tag + MMAP_ENTRY_VERSION_OFFSET);
     out->mmap.count = payload / entry_size;
     out->mmap.entries = tag + MULTIBOOT2_MMAP_TAG_HEADER_SIZE;
     return MULTIBOOT2_OK;
@@ -71,9 +91,9 @@ static enum multiboot2_error parse_elf(const uint8_t *tag, uint32_t size,
     if (size < MULTIBOOT2_ELF_TAG_HEADER_SIZE) {
         return MULTIBOOT2_ERR_BAD_TAG_SIZE;
     }
-    uint32_t num = read_u32(tag + 8);
-    uint32_t entsize = read_u32(tag + 12);
-    uint32_t shndx = read_u32(tag + 16);
+    uint32_t num = read_u32(tag + ELF_TAG_NUM_OFFSET);
+    uint32_t entsize = read_u32(tag + ELF_TAG_ENTSIZE_OFFSET);
+    uint32_t shndx = read_u32(tag + ELF_TAG_SHNDX_OFFSET);
     if (num > 0) {
         if (entsize != MULTIBOOT2_ELF64_SHDR_SIZE && entsize != MULTIBOOT2_ELF32_SHDR_SIZE) {
             return MULTIBOOT2_ERR_BAD_ELF_SECTIONS;
@@ -106,8 +126,8 @@ static enum multiboot2_error parse_tags(const uint8_t *base, uint32_t total_size
             return MULTIBOOT2_ERR_TRUNCATED;
         }
         const uint8_t *tag = base + offset;
-        uint32_t type = read_u32(tag);
-        uint32_t size = read_u32(tag + 4);
+        uint32_t type = read_u32(tag + TAG_TYPE_OFFSET);
+        uint32_t size = read_u32(tag + TAG_SIZE_OFFSET);
         if (size < MULTIBOOT2_TAG_HEADER_SIZE) {
             return MULTIBOOT2_ERR_BAD_TAG_SIZE;
         }
@@ -218,9 +238,9 @@ bool multiboot2_mmap_get(const struct multiboot2_info *info, uint32_t index,
         return false;
     }
     const uint8_t *e = info->mmap.entries + (size_t)index * info->mmap.entry_size;
-    out->base = read_u64(e);
-    out->length = read_u64(e + 8);
-    out->type = read_u32(e + 16);
+    out->base = read_u64(e + MMAP_ENTRY_BASE_OFFSET);
+    out->length = read_u64(e + MMAP_ENTRY_LENGTH_OFFSET);
+    out->type = read_u32(e + MMAP_ENTRY_TYPE_OFFSET);
     return true;
 }
 
@@ -230,18 +250,18 @@ bool multiboot2_elf_section_get(const struct multiboot2_info *info, uint32_t ind
         return false;
     }
     const uint8_t *h = info->elf.headers + (size_t)index * info->elf.entsize;
-    out->name = read_u32(h);
-    out->type = read_u32(h + 4);
+    out->name = read_u32(h + SHDR_NAME_OFFSET);
+    out->type = read_u32(h + SHDR_TYPE_OFFSET);
     if (info->elf.entsize == MULTIBOOT2_ELF64_SHDR_SIZE) {
         /* Elf64_Shdr: name u32, type u32, flags u64, addr u64, offset u64, size u64, ... */
-        out->flags = read_u64(h + 8);
-        out->addr = read_u64(h + 16);
-        out->size = read_u64(h + 32);
+        out->flags = read_u64(h + SHDR_FLAGS_OFFSET);
+        out->addr = read_u64(h + SHDR64_ADDR_OFFSET);
+        out->size = read_u64(h + SHDR64_SIZE_OFFSET);
     } else {
         /* Elf32_Shdr: name, type, flags, addr, offset, size, ... all u32. */
-        out->flags = read_u32(h + 8);
-        out->addr = read_u32(h + 12);
-        out->size = read_u32(h + 20);
+        out->flags = read_u32(h + SHDR_FLAGS_OFFSET);
+        out->addr = read_u32(h + SHDR32_ADDR_OFFSET);
+        out->size = read_u32(h + SHDR32_SIZE_OFFSET);
     }
     return true;
 }
