@@ -1,0 +1,512 @@
+/*
+ * alloc/cpu_cache.c - per-CPU caches of small blocks in front of struct alloc_locked_heap (see
+ * alloc/cpu_cache.h for the design). Uses only the public interface of alloc/heap.h.
+ *
+ * Locking: a cache's lock may be held while the heap's lock is taken (refill, returning a full
+ * class, flush), never the other way round, and no cache's lock is held while another cache's
+ * is taken (a drain releases the caller's cache first): no cycle, so no deadlock.
+ */
+#include "alloc/cpu_cache.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PREFIX  ((size_t)ALLOC_CPU_CACHE_PREFIX)
+#define CLASSES ALLOC_CPU_CACHE_CLASSES
+#define DEPTH   ALLOC_CPU_CACHE_DEPTH
+#define BATCH   ALLOC_CPU_CACHE_BATCH
+#define DIRECT  0xffu /* the klass of a block sized by its request, never cached */
+
+_Static_assert(BATCH >= 1 && BATCH <= DEPTH, "cpu_cache: bad ALLOC_CPU_CACHE_DEPTH");
+_Static_assert(16u * (1 + 2 + 3 + 4 + 5 + 6 + 7 + 8) + 160u + 192u + 224u + 256u ==
+                   ALLOC_CPU_CACHE_CLASS_BYTES,
+               "cpu_cache: ALLOC_CPU_CACHE_CLASS_BYTES disagrees with the classes");
+
+/* States of a block, in its prefix: distinct bytes, so a zeroed prefix is none of them. */
+enum state {
+    ST_LIVE = 0x4c,     /* handed to the user */
+    ST_CACHED = 0x43,   /* in a cache */
+    ST_RETURNED = 0x52, /* given back to the heap by this layer */
+};
+
+/* The 16 bytes in front of every user pointer. */
+struct prefix {
+    uint32_t check; /* check_value() of the rest and the user pointer */
+    uint8_t state;
+    uint8_t klass;   /* size class, or DIRECT */
+    uint16_t cpu;    /* the cache holding it, when ST_CACHED */
+    uint32_t offset; /* user pointer - heap block's payload */
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct prefix) == ALLOC_CPU_CACHE_PREFIX, "cpu_cache: prefix size");
+_Static_assert(ALLOC_CPU_CACHE_PREFIX % ALLOC_ALIGNMENT == 0, "cpu_cache: prefix alignment");
+
+static const uint16_t class_size[CLASSES] = {16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256};
+
+/* The class of a request of 1..ALLOC_CPU_CACHE_MAX_SIZE bytes, by its 16-byte granules. */
+static const uint8_t class_of_granules[17] = {0, 0, 1, 2, 3,  4,  5,  6, 7,
+                                              8, 8, 9, 9, 10, 10, 11, 11};
+
+static unsigned class_of(size_t size) {
+    return class_of_granules[(size + 15) / 16];
+}
+
+static uint32_t check_value(const struct alloc_cached_heap *c, uintptr_t user,
+                            const struct prefix *p) {
+    uint64_t x = (uint64_t)user ^ ((uint64_t)c->cookie << 7);
+    x ^= (uint64_t)p->state | (uint64_t)p->klass << 8 | (uint64_t)p->cpu << 16;
+    x ^= (uint64_t)p->offset << 32;
+    x *= 0x9e3779b97f4a7c15ull;
+    x ^= x >> 29;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 32;
+    return (uint32_t)x;
+}
+
+static struct prefix *prefix_of(void *user) {
+    return (struct prefix *)((uintptr_t)user - PREFIX);
+}
+
+static void set_prefix(const struct alloc_cached_heap *c, void *user, enum state state,
+                       unsigned klass, unsigned cpu, size_t offset) {
+    struct prefix *p = prefix_of(user);
+    p->state = (uint8_t)state;
+    p->klass = (uint8_t)klass;
+    p->cpu = (uint16_t)cpu;
+    p->offset = (uint32_t)offset;
+    p->reserved = 0;
+    p->check = check_value(c, (uintptr_t)user, p);
+}
+
+/* The prefix holds together: check value, state and class in range, offset plausible. */
+static bool prefix_ok(const struct alloc_cached_heap *c, void *user, const struct prefix *p) {
+    if (p->check != check_value(c, (uintptr_t)user, p) || p->reserved != 0)
+        return false;
+    if (p->state != ST_LIVE && p->state != ST_CACHED && p->state != ST_RETURNED)
+        return false;
+    if (p->klass != DIRECT && (p->klass >= CLASSES || p->offset != PREFIX))
+        return false;
+    return p->offset >= PREFIX && p->offset % ALLOC_ALIGNMENT == 0 &&
+           (uintptr_t)user - p->offset >= c->base;
+}
+
+static void heap_lock(const struct alloc_cached_heap *c) {
+    c->heap->lock.acquire(c->heap->lock.ctx);
+}
+
+static void heap_unlock(const struct alloc_cached_heap *c) {
+    c->heap->lock.release(c->heap->lock.ctx);
+}
+
+static void cache_lock(const struct alloc_cached_heap *c, unsigned cpu) {
+    c->ops.acquire(c->ops.ctx, cpu);
+}
+
+static void cache_unlock(const struct alloc_cached_heap *c, unsigned cpu) {
+    c->ops.release(c->ops.ctx, cpu);
+}
+
+static bool ready(const struct alloc_cached_heap *c) {
+    return c != NULL && c->heap != NULL && c->heap->heap != NULL && c->caches != NULL;
+}
+
+/*
+ * The prefix of a pointer the user hands back, or NULL if the pointer cannot be one of ours
+ * (misaligned, outside the heap) or its prefix does not hold together: the caller then passes
+ * it to the heap, which diagnoses and reports it.
+ */
+static struct prefix *user_prefix(struct alloc_cached_heap *c, const void *ptr) {
+    uintptr_t a = (uintptr_t)ptr;
+    if (a % ALLOC_ALIGNMENT != 0 || a < c->base + PREFIX)
+        return NULL;
+    if (a >= __atomic_load_n(&c->end, __ATOMIC_RELAXED)) {
+        /* The heap may have been extended since: look again before refusing. */
+        struct alloc_stats s;
+        alloc_locked_stats(c->heap, &s);
+        __atomic_store_n(&c->end, c->base + s.region_size, __ATOMIC_RELAXED);
+        if (a >= c->base + s.region_size)
+            return NULL;
+    }
+    struct prefix *p = prefix_of((void *)a);
+    return prefix_ok(c, (void *)a, p) ? p : NULL;
+}
+
+/* Frees a block of this layer to the heap; the caller holds the heap's lock. */
+static void give_back(const struct alloc_cached_heap *c, void *user) {
+    struct prefix *p = prefix_of(user);
+    size_t offset = p->offset;
+    set_prefix(c, user, ST_RETURNED, p->klass, 0, offset);
+    /* Blocks come from this heap and were checked on their way in: a failure here was reported
+     * through the heap's hook. */
+    (void)alloc_free(c->heap->heap, (void *)((uintptr_t)user - offset));
+}
+
+/*
+ * Reports a cached block whose prefix was overwritten: passes the user pointer (inside the
+ * block, never a block start) to the heap's free, which reports it and changes nothing. The
+ * slot array itself is out of the user's reach, so the block is still known to be ours.
+ */
+static enum alloc_error report_bad_cached(const struct alloc_cached_heap *c, void *user) {
+    return alloc_free(c->heap->heap, user);
+}
+
+/* Empties cache `cpu` into the heap. The caller holds neither lock. */
+static void flush_one(struct alloc_cached_heap *c, unsigned cpu) {
+    struct alloc_cpu_cache *cc = &c->caches[cpu];
+    cache_lock(c, cpu);
+    heap_lock(c);
+    for (unsigned k = 0; k < CLASSES; k++) {
+        for (uint32_t i = 0; i < cc->count[k]; i++) {
+            void *u = cc->slot[k][i];
+            struct prefix *p = prefix_of(u);
+            if (!prefix_ok(c, u, p) || p->state != ST_CACHED || p->klass != k || p->cpu != cpu) {
+                (void)report_bad_cached(c, u);
+                set_prefix(c, u, ST_CACHED, k, cpu, PREFIX);
+            }
+            give_back(c, u);
+        }
+        cc->count[k] = 0;
+    }
+    heap_unlock(c);
+    cache_unlock(c, cpu);
+}
+
+/* Returns every cache to the heap after an allocation failed, so it can be retried. */
+static void drain_all(struct alloc_cached_heap *c) {
+    for (unsigned cpu = 0; cpu < c->ncpus; cpu++)
+        flush_one(c, cpu);
+    heap_lock(c);
+    c->drains++;
+    heap_unlock(c);
+}
+
+/* One block for a request the caches do not serve (or after a drain), with its prefix. */
+static void *alloc_direct(struct alloc_cached_heap *c, size_t size, size_t align, unsigned klass) {
+    size_t offset = align > PREFIX ? align : PREFIX;
+    if (size > SIZE_MAX - offset || offset > UINT32_MAX)
+        return NULL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        heap_lock(c);
+        unsigned char *base = alloc_allocate(c->heap->heap, size + offset, align);
+        if (base != NULL)
+            c->direct_allocations++;
+        heap_unlock(c);
+        if (base != NULL) {
+            /* A stale prefix of an earlier block at base must not pass for a live one. */
+            if (offset > PREFIX)
+                __builtin_memset(base, 0, PREFIX);
+            set_prefix(c, base + offset, ST_LIVE, klass, 0, offset);
+            return base + offset;
+        }
+        if (attempt == 0)
+            drain_all(c);
+    }
+    return NULL;
+}
+
+/* Takes the newest valid block of class k from a locked cache, or NULL if it is empty. */
+static void *pop(const struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, unsigned k,
+                 unsigned cpu) {
+    while (cc->count[k] > 0) {
+        void *u = cc->slot[k][--cc->count[k]];
+        struct prefix *p = prefix_of(u);
+        if (prefix_ok(c, u, p) && p->state == ST_CACHED && p->klass == k && p->cpu == cpu)
+            return u;
+        heap_lock(c);
+        (void)report_bad_cached(c, u);
+        set_prefix(c, u, ST_CACHED, k, cpu, PREFIX);
+        give_back(c, u);
+        heap_unlock(c);
+    }
+    return NULL;
+}
+
+/* Refills class k of a locked cache with up to BATCH blocks from the heap; returns how many. */
+static unsigned refill(struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, unsigned k,
+                       unsigned cpu) {
+    unsigned n = 0;
+    heap_lock(c);
+    cc->refills++;
+    while (n < BATCH) {
+        unsigned char *base = alloc_allocate(c->heap->heap, class_size[k] + PREFIX, PREFIX);
+        if (base == NULL)
+            break;
+        void *u = base + PREFIX;
+        set_prefix(c, u, ST_CACHED, k, cpu, PREFIX);
+        cc->slot[k][cc->count[k]++] = u;
+        n++;
+    }
+    heap_unlock(c);
+    return n;
+}
+
+static void *alloc_small(struct alloc_cached_heap *c, unsigned k) {
+    unsigned cpu = c->ops.cpu_id(c->ops.ctx);
+    if (cpu >= c->ncpus)
+        return alloc_direct(c, class_size[k], ALLOC_ALIGNMENT, k);
+    struct alloc_cpu_cache *cc = &c->caches[cpu];
+    cache_lock(c, cpu);
+    void *u = pop(c, cc, k, cpu);
+    if (u != NULL) {
+        cc->hits++;
+    } else if (refill(c, cc, k, cpu) > 0) {
+        u = pop(c, cc, k, cpu);
+    }
+    if (u != NULL) {
+        cc->allocations++;
+        set_prefix(c, u, ST_LIVE, k, 0, PREFIX);
+    }
+    cache_unlock(c, cpu);
+    /* The heap has no block of this class: take one from wherever the caches hold space. */
+    return u != NULL ? u : alloc_direct(c, class_size[k], ALLOC_ALIGNMENT, k);
+}
+
+enum alloc_error alloc_cached_init(struct alloc_cached_heap *cached, struct alloc_locked_heap *heap,
+                                   struct alloc_cpu_cache *caches, unsigned ncpus,
+                                   const struct alloc_cpu_ops *ops) {
+    if (cached == NULL)
+        return ALLOC_ERR_NULL_HEAP;
+    *cached = (struct alloc_cached_heap){0};
+    if (heap == NULL || heap->heap == NULL)
+        return ALLOC_ERR_NULL_HEAP;
+    if (caches == NULL || ops == NULL || ops->cpu_id == NULL || ops->acquire == NULL ||
+        ops->release == NULL || ncpus == 0 || ncpus > 65535)
+        return ALLOC_ERR_BAD_CONFIG;
+    for (unsigned cpu = 0; cpu < ncpus; cpu++)
+        __builtin_memset(&caches[cpu], 0, sizeof(caches[cpu]));
+    struct alloc_stats s;
+    alloc_locked_stats(heap, &s);
+    cached->caches = caches;
+    cached->ncpus = ncpus;
+    cached->ops = *ops;
+    cached->cookie = (uintptr_t)cached ^ (uintptr_t)0x5bd1e9955bd1e995ull;
+    cached->base = (uintptr_t)heap->heap; /* the control structure starts the region */
+    cached->end = cached->base + s.region_size;
+    cached->heap = heap;
+    return ALLOC_OK;
+}
+
+void *alloc_cached_allocate(struct alloc_cached_heap *cached, size_t size, size_t align) {
+    if (!ready(cached) || align == 0 || (align & (align - 1)) != 0)
+        return NULL;
+    if (size <= ALLOC_CPU_CACHE_MAX_SIZE && align <= ALLOC_ALIGNMENT)
+        return alloc_small(cached, class_of(size == 0 ? 1 : size));
+    return alloc_direct(cached, size, align < ALLOC_ALIGNMENT ? ALLOC_ALIGNMENT : align, DIRECT);
+}
+
+void *alloc_cached_malloc(struct alloc_cached_heap *cached, size_t size) {
+    return alloc_cached_allocate(cached, size, ALLOC_ALIGNMENT);
+}
+
+void *alloc_cached_calloc(struct alloc_cached_heap *cached, size_t count, size_t size) {
+    if (size != 0 && count > SIZE_MAX / size)
+        return NULL;
+    void *p = alloc_cached_allocate(cached, count * size, ALLOC_ALIGNMENT);
+    if (p != NULL)
+        __builtin_memset(p, 0, count * size);
+    return p;
+}
+
+/* A second free of a block sitting in a cache: out of the cache, then the heap reports it. */
+static enum alloc_error double_free_cached(struct alloc_cached_heap *c, void *ptr,
+                                           const struct prefix *p) {
+    unsigned cpu = p->cpu;
+    unsigned k = p->klass;
+    bool found = false;
+    if (cpu < c->ncpus && k < CLASSES) {
+        struct alloc_cpu_cache *cc = &c->caches[cpu];
+        cache_lock(c, cpu);
+        for (uint32_t i = 0; i < cc->count[k] && !found; i++) {
+            if (cc->slot[k][i] == ptr) {
+                cc->slot[k][i] = cc->slot[k][--cc->count[k]];
+                found = true;
+            }
+        }
+        cache_unlock(c, cpu);
+    }
+    if (!found) /* not where its prefix says: let the heap judge the pointer itself */
+        return alloc_locked_free(c->heap, ptr);
+    heap_lock(c);
+    give_back(c, ptr);
+    enum alloc_error e = alloc_free(c->heap->heap, (void *)((uintptr_t)ptr - PREFIX));
+    heap_unlock(c);
+    return e;
+}
+
+enum alloc_error alloc_cached_free(struct alloc_cached_heap *cached, void *ptr) {
+    if (ptr == NULL)
+        return ALLOC_OK;
+    if (!ready(cached))
+        return ALLOC_ERR_NULL_HEAP;
+    struct alloc_cached_heap *c = cached;
+    struct prefix *p = user_prefix(c, ptr);
+    if (p == NULL)
+        return alloc_locked_free(c->heap, ptr);
+    if (p->state == ST_CACHED)
+        return double_free_cached(c, ptr, p);
+    if (p->state == ST_RETURNED)
+        return alloc_locked_free(c->heap, (void *)((uintptr_t)ptr - p->offset));
+
+    unsigned k = p->klass;
+    unsigned cpu = k == DIRECT ? c->ncpus : c->ops.cpu_id(c->ops.ctx);
+    if (cpu >= c->ncpus) {
+        heap_lock(c);
+        c->direct_frees++;
+        give_back(c, ptr);
+        heap_unlock(c);
+        return ALLOC_OK;
+    }
+    struct alloc_cpu_cache *cc = &c->caches[cpu];
+    cache_lock(c, cpu);
+    if (cc->count[k] == DEPTH) {
+        /* Full: the oldest BATCH blocks go back to the heap under one lock acquisition. */
+        heap_lock(c);
+        cc->returns++;
+        for (unsigned i = 0; i < BATCH; i++)
+            give_back(c, cc->slot[k][i]);
+        heap_unlock(c);
+        for (unsigned i = BATCH; i < DEPTH; i++)
+            cc->slot[k][i - BATCH] = cc->slot[k][i];
+        cc->count[k] = DEPTH - BATCH;
+    }
+    set_prefix(c, ptr, ST_CACHED, k, cpu, PREFIX);
+    cc->slot[k][cc->count[k]++] = ptr;
+    cc->frees++;
+    cache_unlock(c, cpu);
+    return ALLOC_OK;
+}
+
+/* Usable bytes of a live block (the heap's lock is taken for a DIRECT one). */
+static size_t live_usable(struct alloc_cached_heap *c, void *ptr, const struct prefix *p) {
+    if (p->klass != DIRECT)
+        return class_size[p->klass];
+    size_t n = alloc_locked_usable_size(c->heap, (void *)((uintptr_t)ptr - p->offset));
+    return n > p->offset ? n - p->offset : 0;
+}
+
+void *alloc_cached_realloc(struct alloc_cached_heap *cached, void *ptr, size_t size) {
+    if (ptr == NULL)
+        return alloc_cached_malloc(cached, size);
+    if (!ready(cached))
+        return NULL;
+    struct alloc_cached_heap *c = cached;
+    struct prefix *p = user_prefix(c, ptr);
+    if (p == NULL || p->state != ST_LIVE)
+        return alloc_locked_realloc(c->heap, ptr, size); /* the heap reports a bad pointer */
+    if (p->klass != DIRECT && size <= class_size[p->klass])
+        return ptr;
+    if (p->klass == DIRECT && p->offset == PREFIX && size <= SIZE_MAX - PREFIX) {
+        /* The heap resizes in place when it can; the prefix travels with the contents. */
+        for (int attempt = 0; attempt < 2; attempt++) {
+            heap_lock(c);
+            unsigned char *base =
+                alloc_realloc(c->heap->heap, (unsigned char *)ptr - PREFIX, size + PREFIX);
+            heap_unlock(c);
+            if (base != NULL) {
+                set_prefix(c, base + PREFIX, ST_LIVE, DIRECT, 0, PREFIX);
+                return base + PREFIX;
+            }
+            if (attempt == 0)
+                drain_all(c);
+        }
+        return NULL;
+    }
+    size_t old = live_usable(c, ptr, p);
+    void *q = alloc_cached_malloc(c, size);
+    if (q == NULL)
+        return NULL;
+    __builtin_memcpy(q, ptr, old < size ? old : size);
+    (void)alloc_cached_free(c, ptr);
+    return q;
+}
+
+size_t alloc_cached_usable_size(struct alloc_cached_heap *cached, const void *ptr) {
+    if (ptr == NULL || !ready(cached))
+        return 0;
+    struct prefix *p = user_prefix(cached, ptr);
+    if (p == NULL || p->state != ST_LIVE)
+        return alloc_locked_usable_size(cached->heap, ptr); /* the heap reports a bad pointer */
+    return live_usable(cached, (void *)(uintptr_t)ptr, p);
+}
+
+void alloc_cached_flush(struct alloc_cached_heap *cached, unsigned cpu) {
+    if (!ready(cached) || cpu >= cached->ncpus)
+        return;
+    flush_one(cached, cpu);
+    heap_lock(cached);
+    cached->flushes++;
+    heap_unlock(cached);
+}
+
+void alloc_cached_flush_all(struct alloc_cached_heap *cached) {
+    if (!ready(cached))
+        return;
+    for (unsigned cpu = 0; cpu < cached->ncpus; cpu++)
+        flush_one(cached, cpu);
+    heap_lock(cached);
+    cached->flushes++;
+    heap_unlock(cached);
+}
+
+void alloc_cached_stats(struct alloc_cached_heap *cached, struct alloc_cached_stats *out) {
+    *out = (struct alloc_cached_stats){0};
+    if (!ready(cached))
+        return;
+    struct alloc_cached_heap *c = cached;
+    for (unsigned cpu = 0; cpu < c->ncpus; cpu++) {
+        const struct alloc_cpu_cache *cc = &c->caches[cpu];
+        cache_lock(c, cpu);
+        for (unsigned k = 0; k < CLASSES; k++) {
+            out->cached_blocks += cc->count[k];
+            out->cached_bytes +=
+                cc->count[k] * (class_size[k] + PREFIX + (size_t)ALLOC_BLOCK_OVERHEAD);
+        }
+        out->allocations += cc->allocations;
+        out->frees += cc->frees;
+        out->hits += cc->hits;
+        out->refills += cc->refills;
+        out->returns += cc->returns;
+        cache_unlock(c, cpu);
+    }
+    heap_lock(c);
+    out->allocations += c->direct_allocations;
+    out->frees += c->direct_frees;
+    out->refills += c->direct_allocations;
+    out->drains = c->drains;
+    out->flushes = c->flushes;
+    heap_unlock(c);
+    out->live_blocks = (size_t)(out->allocations - out->frees);
+}
+
+enum alloc_error alloc_cached_check(struct alloc_cached_heap *cached) {
+    if (!ready(cached))
+        return ALLOC_ERR_NULL_HEAP;
+    struct alloc_cached_heap *c = cached;
+    enum alloc_error found = ALLOC_OK;
+    for (unsigned cpu = 0; cpu < c->ncpus; cpu++) {
+        struct alloc_cpu_cache *cc = &c->caches[cpu];
+        cache_lock(c, cpu);
+        for (unsigned k = 0; k < CLASSES && found == ALLOC_OK; k++) {
+            if (cc->count[k] > DEPTH) {
+                found = ALLOC_ERR_CORRUPTED_HEAP;
+                break;
+            }
+            for (uint32_t i = 0; i < cc->count[k] && found == ALLOC_OK; i++) {
+                void *u = cc->slot[k][i];
+                struct prefix *p = prefix_of(u);
+                if (!prefix_ok(c, u, p) || p->state != ST_CACHED || p->klass != k ||
+                    p->cpu != cpu) {
+                    heap_lock(c);
+                    (void)report_bad_cached(c, u);
+                    heap_unlock(c);
+                    found = ALLOC_ERR_CORRUPTED_HEADER;
+                }
+            }
+        }
+        cache_unlock(c, cpu);
+        if (found != ALLOC_OK)
+            return found;
+    }
+    return alloc_locked_check(c->heap);
+}

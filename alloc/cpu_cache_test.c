@@ -1,0 +1,828 @@
+/*
+ * alloc/cpu_cache_test.c - tests of the per-CPU cache layer (alloc/cpu_cache.h), one *_check per
+ * behaviour, each run over a fresh locked heap of every strategy variant (TLSF with and without
+ * quick lists, first fit).
+ *
+ * The injected environment is a fake: "the calling CPU" is a variable the checks set (or, in the
+ * threaded checks, a per-thread index), each cache's lock is a pthread mutex that counts its
+ * acquisitions, and the heap's lock is a counting mutex too, so a check can state how often the
+ * heap's lock was taken. The error hook records what the heap reports.
+ *
+ * Notation: cache[c] is the cache of CPU c; "live to the heap" counts cached blocks, which the
+ * heap sees as allocated.
+ */
+#include "alloc/cpu_cache.h"
+#include "alloc/heap.h"
+#include "alloc/testing/check.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CPUS    4
+#define REGION_SIZE (4u << 20)
+#define SMALL_HEAP  (256u * 1024u)
+
+static const struct {
+    const char *name;
+    enum alloc_strategy strategy;
+    unsigned flags;
+} variants[] = {
+    {"tlsf", ALLOC_STRATEGY_TLSF, 0},
+    {"tlsf_no_quick", ALLOC_STRATEGY_TLSF, ALLOC_FLAG_NO_QUICK_CACHE},
+    {"first_fit", ALLOC_STRATEGY_FIRST_FIT, 0},
+};
+static unsigned variant;
+
+/* ---- the fake environment ---- */
+
+static struct {
+    unsigned current; /* the CPU of the main thread */
+    pthread_mutex_t cache_mutex[MAX_CPUS];
+    atomic_ulong cache_acquired[MAX_CPUS];
+    atomic_int bad_index; /* a lock asked for a cache that does not exist */
+    pthread_mutex_t heap_mutex;
+    atomic_ulong heap_acquired;
+    /* Reports from the heap's hook (called under the heap's lock). */
+    unsigned long reports;
+    enum alloc_error last_error;
+    const void *last_ptr;
+} env = {
+    .cache_mutex = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+                    PTHREAD_MUTEX_INITIALIZER},
+    .heap_mutex = PTHREAD_MUTEX_INITIALIZER,
+};
+
+/* The threaded checks give each thread its CPU; -1 means "use env.current". */
+static _Thread_local int thread_cpu = -1;
+
+static unsigned fake_cpu_id(void *ctx) {
+    (void)ctx;
+    return thread_cpu >= 0 ? (unsigned)thread_cpu : env.current;
+}
+
+static void fake_acquire(void *ctx, unsigned cpu) {
+    (void)ctx;
+    if (cpu >= MAX_CPUS) {
+        atomic_store(&env.bad_index, 1);
+        return;
+    }
+    pthread_mutex_lock(&env.cache_mutex[cpu]);
+    atomic_fetch_add(&env.cache_acquired[cpu], 1);
+}
+
+static void fake_release(void *ctx, unsigned cpu) {
+    (void)ctx;
+    if (cpu < MAX_CPUS)
+        pthread_mutex_unlock(&env.cache_mutex[cpu]);
+}
+
+static void heap_acquire(void *ctx) {
+    (void)ctx;
+    pthread_mutex_lock(&env.heap_mutex);
+    atomic_fetch_add(&env.heap_acquired, 1);
+}
+
+static void heap_release(void *ctx) {
+    (void)ctx;
+    pthread_mutex_unlock(&env.heap_mutex);
+}
+
+static void hook(void *ctx, enum alloc_error error, const void *ptr) {
+    (void)ctx;
+    env.reports++;
+    env.last_error = error;
+    env.last_ptr = ptr;
+}
+
+static const struct alloc_cpu_ops ops = {fake_cpu_id, fake_acquire, fake_release, NULL};
+
+static _Alignas(4096) unsigned char region[REGION_SIZE];
+static struct alloc_locked_heap locked;
+static struct alloc_cpu_cache caches[MAX_CPUS];
+static struct alloc_cached_heap ch;
+
+/* A fresh locked heap of the current variant over `size` bytes, and the layer with ncpus. */
+static int setup(size_t size, unsigned ncpus) {
+    memset(region, 0x5a, size);
+    struct alloc_config cfg = {
+        .strategy = variants[variant].strategy,
+        .flags = variants[variant].flags,
+        .error_hook = hook,
+    };
+    struct alloc_lock lock = {heap_acquire, heap_release, NULL};
+    ASSERT_EQ(ALLOC_OK, alloc_locked_init(&locked, region, size, &cfg, &lock));
+    ASSERT_EQ(ALLOC_OK, alloc_cached_init(&ch, &locked, caches, ncpus, &ops));
+    env.current = 0;
+    env.reports = 0;
+    env.last_error = ALLOC_OK;
+    atomic_store(&env.bad_index, 0);
+    return 0;
+}
+
+static struct alloc_cached_stats cstats(void) {
+    struct alloc_cached_stats s;
+    alloc_cached_stats(&ch, &s);
+    return s;
+}
+
+static struct alloc_stats hstats(void) {
+    struct alloc_stats s;
+    alloc_locked_stats(&locked, &s);
+    return s;
+}
+
+/* Every block is accounted for: the heap's live blocks are the users' plus the cached ones. */
+static int reconciled(size_t user_live) {
+    struct alloc_cached_stats c = cstats();
+    struct alloc_stats h = hstats();
+    ASSERT_EQ(user_live, c.live_blocks);
+    ASSERT_EQ(c.allocations - c.frees, c.live_blocks);
+    ASSERT_EQ(h.live_allocations, c.live_blocks + c.cached_blocks);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_check(&ch));
+    ASSERT_EQ(0, atomic_load(&env.bad_index));
+    return 0;
+}
+
+static void fill(void *p, size_t n, unsigned seed) {
+    unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        b[i] = (unsigned char)(seed * 31u + i * 7u);
+}
+
+static bool pattern_ok(const void *p, size_t n, unsigned seed) {
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] != (unsigned char)(seed * 31u + i * 7u))
+            return false;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * alloc_cached_init() with missing pieces.
+ * Expect ALLOC_ERR_NULL_HEAP for a NULL layer or heap and for a locked heap that was never
+ * initialised; ALLOC_ERR_BAD_CONFIG for no cache array, missing functions or a bad CPU count; and a
+ * failed layer that allocates nothing and refuses frees.
+ */
+static int init_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    struct alloc_cached_heap c;
+    struct alloc_locked_heap empty = {0};
+    struct alloc_cpu_ops no_id = {NULL, fake_acquire, fake_release, NULL};
+    struct alloc_cpu_ops no_release = {fake_cpu_id, fake_acquire, NULL, NULL};
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_cached_init(NULL, &locked, caches, 2, &ops));
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_cached_init(&c, NULL, caches, 2, &ops));
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_cached_init(&c, &empty, caches, 2, &ops));
+    ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_cached_init(&c, &locked, NULL, 2, &ops));
+    ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_cached_init(&c, &locked, caches, 0, &ops));
+    ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_cached_init(&c, &locked, caches, 65536, &ops));
+    ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_cached_init(&c, &locked, caches, 2, NULL));
+    ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_cached_init(&c, &locked, caches, 2, &no_id));
+    ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_cached_init(&c, &locked, caches, 2, &no_release));
+    ASSERT_TRUE(alloc_cached_malloc(&c, 16) == NULL);
+    int x = 0;
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_cached_free(&c, &x));
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&c, NULL));
+    struct alloc_cached_stats s;
+    alloc_cached_stats(&c, &s);
+    ASSERT_EQ(0, s.allocations);
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_cached_check(&c));
+    return 0;
+}
+
+/*
+ * A small block freed and allocated again on one CPU.
+ *
+ *   malloc(40) -> A; free(A): A goes to cache[0]; malloc(33) -> A again, from cache[0]
+ *
+ * Expect the same block back, counted as a hit, and the heap's lock not taken at all by the
+ * free and the second allocation: the point of the layer.
+ */
+static int reuse_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    void *a = alloc_cached_malloc(&ch, 40);
+    ASSERT_TRUE(a != NULL);
+    unsigned long before = atomic_load(&env.heap_acquired);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    void *b = alloc_cached_malloc(&ch, 33);
+    ASSERT_EQ(before, atomic_load(&env.heap_acquired));
+    ASSERT_TRUE(a == b);
+    struct alloc_cached_stats s = cstats();
+    ASSERT_EQ(1, s.hits);
+    ASSERT_EQ(2, s.allocations);
+    ASSERT_EQ(1, s.frees);
+    if (reconciled(1) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
+    return reconciled(0);
+}
+
+/*
+ * Every request size from 0 to 300 bytes.
+ * Expect at least the size requested, 16-byte alignment, small sizes rounded to the 12 classes
+ * (whose usable sizes sum to ALLOC_CPU_CACHE_CLASS_BYTES), and larger ones served from the heap.
+ */
+static int classes_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    size_t seen[ALLOC_CPU_CACHE_MAX_SIZE + 1] = {0};
+    size_t sum = 0;
+    unsigned classes = 0;
+    for (size_t n = 0; n <= 300; n++) {
+        void *p = alloc_cached_malloc(&ch, n);
+        ASSERT_TRUE(p != NULL);
+        ASSERT_EQ(0, (uintptr_t)p % ALLOC_ALIGNMENT);
+        size_t u = alloc_cached_usable_size(&ch, p);
+        ASSERT_TRUE(u >= n && u >= 1);
+        if (n <= ALLOC_CPU_CACHE_MAX_SIZE) {
+            ASSERT_TRUE(u <= ALLOC_CPU_CACHE_MAX_SIZE);
+            if (!seen[u]++) {
+                sum += u;
+                classes++;
+            }
+        }
+        fill(p, n, (unsigned)n);
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p));
+    }
+    ASSERT_EQ(ALLOC_CPU_CACHE_CLASSES, classes);
+    ASSERT_EQ(ALLOC_CPU_CACHE_CLASS_BYTES, sum);
+    ASSERT_EQ(0, env.reports);
+    return reconciled(0);
+}
+
+/*
+ * Three times ALLOC_CPU_CACHE_DEPTH blocks of every class allocated, then all freed, on CPU 0.
+ * Expect each class to keep at most ALLOC_CPU_CACHE_DEPTH blocks (the rest returned to the heap
+ * in batches), at most ALLOC_CPU_CACHE_MAX_BYTES in the cache, and every block accounted for.
+ */
+static int bound_check(void) {
+    if (setup(REGION_SIZE, 2) != 0)
+        return 1;
+    enum { PER_CLASS = 3 * ALLOC_CPU_CACHE_DEPTH };
+    static void *p[ALLOC_CPU_CACHE_CLASSES][PER_CLASS];
+    static const size_t size[ALLOC_CPU_CACHE_CLASSES] = {16,  32,  48,  64,  80,  96,
+                                                         112, 128, 160, 192, 224, 256};
+    for (unsigned k = 0; k < ALLOC_CPU_CACHE_CLASSES; k++) {
+        for (unsigned i = 0; i < PER_CLASS; i++) {
+            p[k][i] = alloc_cached_malloc(&ch, size[k]);
+            ASSERT_TRUE(p[k][i] != NULL);
+        }
+    }
+    if (reconciled(ALLOC_CPU_CACHE_CLASSES * PER_CLASS) != 0)
+        return 1;
+    for (unsigned k = 0; k < ALLOC_CPU_CACHE_CLASSES; k++) {
+        for (unsigned i = 0; i < PER_CLASS; i++)
+            ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p[k][i]));
+        ASSERT_TRUE(cstats().cached_blocks <= (k + 1) * ALLOC_CPU_CACHE_DEPTH);
+    }
+    struct alloc_cached_stats s = cstats();
+    ASSERT_TRUE(s.cached_blocks <= ALLOC_CPU_CACHE_CLASSES * ALLOC_CPU_CACHE_DEPTH);
+    ASSERT_TRUE(s.cached_blocks >= ALLOC_CPU_CACHE_CLASSES * ALLOC_CPU_CACHE_BATCH);
+    ASSERT_TRUE(s.cached_bytes <= ALLOC_CPU_CACHE_MAX_BYTES);
+    ASSERT_TRUE(s.returns > 0);
+    /* The heap really holds no more than that for the caches. */
+    struct alloc_stats h = hstats();
+    ASSERT_TRUE(h.bytes_in_use + h.live_allocations * ALLOC_BLOCK_OVERHEAD <=
+                ALLOC_CPU_CACHE_MAX_BYTES);
+    return reconciled(0);
+}
+
+/*
+ * Blocks cached on CPU 0 and CPU 1, then alloc_cached_flush(0), then alloc_cached_flush_all().
+ * Expect flush(0) to empty cache[0] only, flush_all the rest, and then a heap with no live
+ * block that passes its check: every cached block went back.
+ */
+static int flush_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    void *p[2][20];
+    for (unsigned cpu = 0; cpu < 2; cpu++) {
+        env.current = cpu;
+        for (unsigned i = 0; i < 20; i++) {
+            p[cpu][i] = alloc_cached_malloc(&ch, 16 + 12 * i);
+            ASSERT_TRUE(p[cpu][i] != NULL);
+        }
+        for (unsigned i = 0; i < 20; i++)
+            ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p[cpu][i]));
+    }
+    size_t both = cstats().cached_blocks;
+    ASSERT_TRUE(both >= 40);
+    if (reconciled(0) != 0)
+        return 1;
+    alloc_cached_flush(&ch, 0);
+    size_t one = cstats().cached_blocks;
+    ASSERT_TRUE(one >= 20 && one < both);
+    if (reconciled(0) != 0)
+        return 1;
+    alloc_cached_flush(&ch, 7); /* no such CPU: nothing happens */
+    ASSERT_EQ(one, cstats().cached_blocks);
+    alloc_cached_flush_all(&ch);
+    struct alloc_cached_stats s = cstats();
+    ASSERT_EQ(0, s.cached_blocks);
+    ASSERT_EQ(0, s.cached_bytes);
+    ASSERT_EQ(2, s.flushes);
+    struct alloc_stats h = hstats();
+    ASSERT_EQ(0, h.live_allocations);
+    ASSERT_EQ(0, h.bytes_in_use);
+    ASSERT_EQ(0, env.reports);
+    return reconciled(0);
+}
+
+/* CPU 1's part of drain_check, on its own thread: fill the heap, then free it all to cache[1]. */
+static void *fill_cache_1(void *arg) {
+    size_t *count = arg;
+    thread_cpu = 1;
+    void *p[ALLOC_CPU_CACHE_DEPTH + 1];
+    size_t n = 0;
+    while (n <= ALLOC_CPU_CACHE_DEPTH && (p[n] = alloc_cached_malloc(&ch, 256)) != NULL)
+        n++;
+    for (size_t i = 0; i < n; i++)
+        alloc_cached_free(&ch, p[i]);
+    *count = n;
+    return NULL;
+}
+
+/*
+ * The space a request needs sits in another CPU's cache.
+ *
+ *   | ctrl | [1] [1] [1] ... [1] |   every block in cache[1]; the heap itself has ~nothing free
+ *
+ * CPU 0 (the main thread) asks for half of what cache[1] holds. Expect the heap alone to be
+ * unable to serve it (checked first), and the request to succeed by draining cache[1].
+ */
+static int drain_check(void) {
+    /* Room for fewer blocks than a cache keeps, so every freed block stays in cache[1]. */
+    size_t size = alloc_min_region_size(variants[variant].strategy) + 24 * 320;
+    if (setup(size, 2) != 0)
+        return 1;
+    size_t n = 0;
+    pthread_t t;
+    ASSERT_EQ(0, pthread_create(&t, NULL, fill_cache_1, &n));
+    ASSERT_EQ(0, pthread_join(t, NULL));
+    ASSERT_TRUE(n >= 16 && n <= ALLOC_CPU_CACHE_DEPTH);
+    struct alloc_cached_stats s = cstats();
+    ASSERT_EQ(n, s.cached_blocks);
+    uint64_t drains = s.drains; /* CPU 1's last, failed allocation drained the empty caches */
+    size_t want = n * 256 / 2;
+    ASSERT_TRUE(hstats().largest_free < want);
+    env.current = 0;
+    void *big = alloc_cached_malloc(&ch, want);
+    ASSERT_TRUE(big != NULL);
+    s = cstats();
+    ASSERT_EQ(drains + 1, s.drains);
+    ASSERT_EQ(0, s.cached_blocks);
+    fill(big, want, 3);
+    if (reconciled(1) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, big));
+    ASSERT_EQ(0, env.reports);
+    return reconciled(0);
+}
+
+/*
+ * A realloc that only fits once the caches are drained.
+ * Expect it to succeed with the contents kept.
+ */
+static int drain_realloc_check(void) {
+    size_t size = alloc_min_region_size(variants[variant].strategy) + 24 * 320;
+    if (setup(size, 2) != 0)
+        return 1;
+    void *small = alloc_cached_malloc(&ch, 300); /* served by the heap: it can be resized */
+    ASSERT_TRUE(small != NULL);
+    fill(small, 300, 5);
+    size_t n = 0;
+    pthread_t t;
+    ASSERT_EQ(0, pthread_create(&t, NULL, fill_cache_1, &n));
+    ASSERT_EQ(0, pthread_join(t, NULL));
+    ASSERT_TRUE(n >= 12);
+    uint64_t drains = cstats().drains;
+    size_t want = n * 256 / 2;
+    ASSERT_TRUE(hstats().largest_free < want);
+    void *big = alloc_cached_realloc(&ch, small, want);
+    ASSERT_TRUE(big != NULL);
+    ASSERT_TRUE(pattern_ok(big, 300, 5));
+    ASSERT_EQ(drains + 1, cstats().drains);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, big));
+    return reconciled(0);
+}
+
+/*
+ * Memory exhausted for real: allocate 200-byte blocks until NULL, then free them all.
+ * Expect NULL only when nothing is left (after a drain), no report, and a clean heap after a
+ * flush.
+ */
+static int exhaust_check(void) {
+    if (setup(64 * 1024, 2) != 0)
+        return 1;
+    static void *p[1024];
+    size_t n = 0;
+    while (n < 1024 && (p[n] = alloc_cached_malloc(&ch, 200)) != NULL)
+        n++;
+    ASSERT_TRUE(n > 100 && n < 1024);
+    ASSERT_TRUE(hstats().largest_free <
+                alloc_cached_usable_size(&ch, p[0]) + ALLOC_CPU_CACHE_PREFIX);
+    ASSERT_EQ(0, cstats().cached_blocks);
+    if (reconciled(n) != 0)
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p[i]));
+    alloc_cached_flush_all(&ch);
+    ASSERT_EQ(0, hstats().live_allocations);
+    ASSERT_EQ(0, env.reports);
+    return reconciled(0);
+}
+
+/*
+ * A block freed twice: while it sits in cache[0], from another CPU, and after a flush returned
+ * it to the heap; and a large block (never cached) freed twice.
+ * Expect each second free to be reported by the heap's hook and returned as an error, and the
+ * heap intact with every block accounted for.
+ */
+static int double_free_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    void *a = alloc_cached_malloc(&ch, 24);
+    ASSERT_TRUE(a != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_cached_free(&ch, a));
+    ASSERT_EQ(1, env.reports);
+    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, env.last_error);
+    ASSERT_TRUE((uintptr_t)env.last_ptr == (uintptr_t)a - ALLOC_CPU_CACHE_PREFIX);
+    if (reconciled(0) != 0)
+        return 1;
+
+    void *b = alloc_cached_malloc(&ch, 100);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
+    env.current = 1;
+    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_cached_free(&ch, b));
+    ASSERT_EQ(2, env.reports);
+    if (reconciled(0) != 0)
+        return 1;
+
+    void *c = alloc_cached_malloc(&ch, 64);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, c));
+    alloc_cached_flush_all(&ch);
+    ASSERT_NE(ALLOC_OK, alloc_cached_free(&ch, c));
+    ASSERT_EQ(3, env.reports);
+    if (reconciled(0) != 0)
+        return 1;
+
+    void *d = alloc_cached_malloc(&ch, 5000);
+    ASSERT_TRUE(d != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, d));
+    ASSERT_NE(ALLOC_OK, alloc_cached_free(&ch, d));
+    ASSERT_EQ(4, env.reports);
+    return reconciled(0);
+}
+
+/*
+ * Pointers that were never handed out: on the stack, misaligned, inside a block, a block whose
+ * prefix was overwritten; free, realloc and usable_size of each.
+ * Expect the heap to report each one (foreign, misaligned pointer), nothing to change, and the
+ * layer to carry on.
+ */
+static int bad_pointer_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    void *a = alloc_cached_malloc(&ch, 64);
+    ASSERT_TRUE(a != NULL);
+    fill(a, 64, 9);
+    _Alignas(16) unsigned char on_stack[64] = {0};
+    unsigned long r = env.reports;
+
+    ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, alloc_cached_free(&ch, on_stack + 16));
+    ASSERT_EQ(++r, env.reports);
+    ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, alloc_cached_free(&ch, (unsigned char *)a + 8));
+    ASSERT_EQ(++r, env.reports);
+    ASSERT_NE(ALLOC_OK, alloc_cached_free(&ch, (unsigned char *)a + 16));
+    ASSERT_EQ(++r, env.reports);
+    ASSERT_TRUE(alloc_cached_realloc(&ch, (unsigned char *)a + 32, 10) == NULL);
+    ASSERT_EQ(++r, env.reports);
+    ASSERT_EQ(0, alloc_cached_usable_size(&ch, on_stack + 16));
+    ASSERT_EQ(++r, env.reports);
+    ASSERT_TRUE(pattern_ok(a, 64, 9));
+    if (reconciled(1) != 0)
+        return 1;
+
+    /* A write just below the block (an underflow) breaks its prefix: refused, reported. */
+    void *b = alloc_cached_malloc(&ch, 64);
+    ((unsigned char *)b)[-2] ^= 0x40;
+    ASSERT_NE(ALLOC_OK, alloc_cached_free(&ch, b));
+    ASSERT_EQ(++r, env.reports);
+    ASSERT_EQ(ALLOC_OK, alloc_locked_check(&locked));
+    ((unsigned char *)b)[-2] ^= 0x40; /* repaired: it frees normally */
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    return reconciled(0);
+}
+
+/*
+ * A cached block's prefix overwritten while it sits in cache[0] (a write after free below it).
+ * Expect alloc_cached_check() to report it, the next allocation of that class to report it and
+ * still return a good block, and the block to be given back to the heap.
+ */
+static int corrupted_cached_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    void *a = alloc_cached_malloc(&ch, 48);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    ((unsigned char *)a)[-9] ^= 1;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_cached_check(&ch));
+    ASSERT_EQ(1, env.reports);
+    void *b = alloc_cached_malloc(&ch, 48);
+    ASSERT_TRUE(b != NULL);
+    ASSERT_EQ(2, env.reports);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
+    alloc_cached_flush_all(&ch);
+    ASSERT_EQ(0, hstats().live_allocations);
+    return reconciled(0);
+}
+
+/*
+ * realloc through every path: within a class (in place), to a larger class, from a class to a
+ * heap-sized block, a heap-sized block grown and shrunk, and over-aligned blocks; calloc.
+ * Expect contents kept to the smaller size, the promised alignment, zeroed calloc memory even
+ * from a dirty cached block, and NULL for overflowing sizes.
+ */
+static int realloc_calloc_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    unsigned char *p = alloc_cached_malloc(&ch, 20);
+    fill(p, 20, 1);
+    ASSERT_TRUE(alloc_cached_realloc(&ch, p, 32) == p);
+    unsigned char *q = alloc_cached_realloc(&ch, p, 100);
+    ASSERT_TRUE(q != NULL && pattern_ok(q, 20, 1));
+    fill(q, 100, 2);
+    p = alloc_cached_realloc(&ch, q, 3000);
+    ASSERT_TRUE(p != NULL && pattern_ok(p, 100, 2));
+    fill(p, 3000, 3);
+    q = alloc_cached_realloc(&ch, p, 9000);
+    ASSERT_TRUE(q != NULL && pattern_ok(q, 3000, 3));
+    ASSERT_TRUE(alloc_cached_usable_size(&ch, q) >= 9000);
+    p = alloc_cached_realloc(&ch, q, 10);
+    ASSERT_TRUE(p != NULL && pattern_ok(p, 10, 3));
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p));
+
+    for (size_t align = 32; align <= 4096; align *= 2) {
+        unsigned char *a = alloc_cached_allocate(&ch, 40, align);
+        ASSERT_TRUE(a != NULL);
+        ASSERT_EQ(0, (uintptr_t)a % align);
+        ASSERT_TRUE(alloc_cached_usable_size(&ch, a) >= 40);
+        fill(a, 40, 4);
+        unsigned char *b = alloc_cached_realloc(&ch, a, 500);
+        ASSERT_TRUE(b != NULL && pattern_ok(b, 40, 4));
+        ASSERT_EQ(0, (uintptr_t)b % ALLOC_ALIGNMENT);
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
+    }
+    ASSERT_TRUE(alloc_cached_allocate(&ch, 16, 48) == NULL);
+    ASSERT_TRUE(alloc_cached_allocate(&ch, 16, 0) == NULL);
+    ASSERT_TRUE(alloc_cached_malloc(&ch, SIZE_MAX - 8) == NULL);
+
+    unsigned char *d = alloc_cached_malloc(&ch, 100);
+    memset(d, 0xff, 100);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, d));
+    unsigned char *z = alloc_cached_calloc(&ch, 10, 10);
+    ASSERT_TRUE(z == d);
+    for (int i = 0; i < 100; i++)
+        ASSERT_EQ(0, z[i]);
+    ASSERT_TRUE(alloc_cached_calloc(&ch, SIZE_MAX / 2, 3) == NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, z));
+    ASSERT_TRUE(alloc_cached_realloc(&ch, NULL, 50) != NULL);
+    ASSERT_EQ(0, env.reports);
+    return reconciled(1);
+}
+
+/*
+ * A caller whose CPU index is out of range (cpu_id returns ncpus or more).
+ * Expect its requests served straight from the heap, correctly, with nothing cached and no
+ * cache lock asked for.
+ */
+static int uncached_cpu_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    env.current = 2;
+    void *p[10];
+    for (int i = 0; i < 10; i++) {
+        p[i] = alloc_cached_malloc(&ch, 16 * (size_t)(i + 1));
+        ASSERT_TRUE(p[i] != NULL);
+        fill(p[i], 16 * (size_t)(i + 1), (unsigned)i);
+    }
+    for (int i = 0; i < 10; i++) {
+        ASSERT_TRUE(pattern_ok(p[i], 16 * (size_t)(i + 1), (unsigned)i));
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p[i]));
+    }
+    struct alloc_cached_stats s = cstats();
+    ASSERT_EQ(0, s.cached_blocks);
+    ASSERT_EQ(10, s.allocations);
+    ASSERT_EQ(0, s.hits);
+    return reconciled(0);
+}
+
+/* ---- the threaded stress check ---- */
+
+#define THREADS     4
+#define STRESS_OPS  60000
+#define SLOTS       48
+#define MAILBOX_CAP 256
+
+static struct {
+    pthread_mutex_t mutex;
+    unsigned char *p[MAILBOX_CAP];
+    size_t n[MAILBOX_CAP];
+    unsigned seed[MAILBOX_CAP];
+    size_t count;
+} mailbox = {.mutex = PTHREAD_MUTEX_INITIALIZER};
+
+static atomic_int stress_failures;
+static atomic_ulong stress_allocs, stress_frees;
+static unsigned stress_cpus;
+
+static void stress_fail(const char *what, unsigned id) {
+    fprintf(stderr, "cpu_cache_test: stress thread %u: %s\n", id, what);
+    atomic_fetch_add(&stress_failures, 1);
+}
+
+static uint64_t xorshift(uint64_t *s) {
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void stress_free(unsigned char *p, size_t n, unsigned seed, unsigned id) {
+    if (!pattern_ok(p, n, seed))
+        stress_fail("block changed before free", id);
+    if (alloc_cached_free(&ch, p) != ALLOC_OK)
+        stress_fail("free failed", id);
+    atomic_fetch_add(&stress_frees, 1);
+}
+
+static void *stress_worker(void *arg) {
+    unsigned id = (unsigned)(uintptr_t)arg;
+    thread_cpu = (int)(id % stress_cpus); /* with fewer CPUs than threads, caches are shared */
+    uint64_t rng = 0x9e3779b97f4a7c15ull * (id + 1);
+    unsigned char *p[SLOTS] = {0};
+    size_t n[SLOTS] = {0};
+    unsigned seed[SLOTS] = {0};
+    for (unsigned i = 0; i < STRESS_OPS; i++) {
+        unsigned k = (unsigned)(xorshift(&rng) % SLOTS);
+        unsigned r = (unsigned)(xorshift(&rng) % 16);
+        if (p[k] == NULL) {
+            size_t size = r == 0 ? 1 + xorshift(&rng) % 8192 : xorshift(&rng) % 257;
+            size_t align = r == 1 ? (size_t)32 << (xorshift(&rng) % 4) : ALLOC_ALIGNMENT;
+            p[k] = r == 2 ? alloc_cached_calloc(&ch, 1, size)
+                          : alloc_cached_allocate(&ch, size, align);
+            if (p[k] == NULL) {
+                stress_fail("allocation failed", id);
+                break;
+            }
+            atomic_fetch_add(&stress_allocs, 1);
+            if ((uintptr_t)p[k] % align != 0)
+                stress_fail("misaligned block", id);
+            if (r == 2) {
+                for (size_t b = 0; b < size; b++) {
+                    if (p[k][b] != 0) {
+                        stress_fail("calloc block not zeroed", id);
+                        break;
+                    }
+                }
+            }
+            n[k] = size;
+            seed[k] = id * 1000003u + i;
+            fill(p[k], size, seed[k]);
+        } else if (r < 4) {
+            if (!pattern_ok(p[k], n[k], seed[k]))
+                stress_fail("block changed before realloc", id);
+            size_t size = r == 0 ? 1 + xorshift(&rng) % 4096 : xorshift(&rng) % 300;
+            unsigned char *q = alloc_cached_realloc(&ch, p[k], size);
+            if (q == NULL) {
+                stress_fail("realloc failed", id);
+                break;
+            }
+            if (!pattern_ok(q, n[k] < size ? n[k] : size, seed[k]))
+                stress_fail("contents lost by realloc", id);
+            p[k] = q;
+            n[k] = size;
+            fill(q, size, seed[k]);
+        } else if (r == 4) {
+            pthread_mutex_lock(&mailbox.mutex);
+            if (mailbox.count < MAILBOX_CAP) {
+                mailbox.p[mailbox.count] = p[k];
+                mailbox.n[mailbox.count] = n[k];
+                mailbox.seed[mailbox.count] = seed[k];
+                mailbox.count++;
+                p[k] = NULL;
+            }
+            pthread_mutex_unlock(&mailbox.mutex);
+        } else {
+            stress_free(p[k], n[k], seed[k], id);
+            p[k] = NULL;
+        }
+        if (i % 64 == 0) {
+            /* Free blocks other threads allocated: they land in this thread's cache. */
+            pthread_mutex_lock(&mailbox.mutex);
+            while (mailbox.count > 0) {
+                mailbox.count--;
+                stress_free(mailbox.p[mailbox.count], mailbox.n[mailbox.count],
+                            mailbox.seed[mailbox.count], id);
+            }
+            pthread_mutex_unlock(&mailbox.mutex);
+        }
+        if (i % 10000 == 9999)
+            alloc_cached_flush(&ch, (unsigned)thread_cpu); /* as a CPU going idle would */
+    }
+    for (unsigned k = 0; k < SLOTS; k++) {
+        if (p[k] != NULL)
+            stress_free(p[k], n[k], seed[k], id);
+    }
+    return NULL;
+}
+
+/*
+ * THREADS threads on `cpus` caches doing random allocate (plain, aligned, zeroed, some large),
+ * realloc and free with every block's contents checked, cross-thread frees, and an idle flush
+ * now and then.
+ * Expect no failure and no report; after every thread is joined and a full flush: nothing
+ * cached, no live block in the heap, the heap's check passing, allocations == frees, and the
+ * heap's lock taken far less often than once per operation.
+ */
+static int stress(unsigned cpus) {
+    if (setup(REGION_SIZE, cpus) != 0)
+        return 1;
+    stress_cpus = cpus;
+    atomic_store(&stress_failures, 0);
+    atomic_store(&stress_allocs, 0);
+    atomic_store(&stress_frees, 0);
+    mailbox.count = 0;
+    unsigned long heap_before = atomic_load(&env.heap_acquired);
+    pthread_t t[THREADS];
+    for (unsigned i = 0; i < THREADS; i++)
+        ASSERT_EQ(0, pthread_create(&t[i], NULL, stress_worker, (void *)(uintptr_t)i));
+    for (unsigned i = 0; i < THREADS; i++)
+        ASSERT_EQ(0, pthread_join(t[i], NULL));
+    while (mailbox.count > 0) {
+        mailbox.count--;
+        stress_free(mailbox.p[mailbox.count], mailbox.n[mailbox.count], mailbox.seed[mailbox.count],
+                    99);
+    }
+    ASSERT_EQ(0, atomic_load(&stress_failures));
+    ASSERT_EQ(0, env.reports);
+    struct alloc_cached_stats s = cstats();
+    ASSERT_EQ(atomic_load(&stress_allocs), atomic_load(&stress_frees));
+    ASSERT_TRUE(s.allocations >= atomic_load(&stress_allocs));
+    if (reconciled(0) != 0)
+        return 1;
+    alloc_cached_flush_all(&ch);
+    struct alloc_stats h = hstats();
+    ASSERT_EQ(0, h.live_allocations);
+    ASSERT_EQ(0, h.bytes_in_use);
+    ASSERT_EQ(0, cstats().cached_blocks);
+    unsigned long heap_locks = atomic_load(&env.heap_acquired) - heap_before;
+    unsigned long ops = s.allocations + s.frees;
+    printf("     stress on %u caches: %lu allocations, %lu hits, heap lock taken %lu times for "
+           "%lu operations\n",
+           cpus, (unsigned long)s.allocations, (unsigned long)s.hits, heap_locks, ops);
+    ASSERT_TRUE(heap_locks < ops / 2);
+    return reconciled(0);
+}
+
+static int stress_per_cpu_check(void) {
+    return stress(THREADS);
+}
+
+static int stress_shared_caches_check(void) {
+    return stress(2);
+}
+
+int main(void) {
+    int passed = 0, failed = 0;
+    for (variant = 0; variant < sizeof(variants) / sizeof(variants[0]); variant++) {
+        printf("== variant %s\n", variants[variant].name);
+        RUN_COUNTED_CHECK(passed, failed, init_check);
+        RUN_COUNTED_CHECK(passed, failed, reuse_check);
+        RUN_COUNTED_CHECK(passed, failed, classes_check);
+        RUN_COUNTED_CHECK(passed, failed, bound_check);
+        RUN_COUNTED_CHECK(passed, failed, flush_check);
+        RUN_COUNTED_CHECK(passed, failed, drain_check);
+        RUN_COUNTED_CHECK(passed, failed, drain_realloc_check);
+        RUN_COUNTED_CHECK(passed, failed, exhaust_check);
+        RUN_COUNTED_CHECK(passed, failed, double_free_check);
+        RUN_COUNTED_CHECK(passed, failed, bad_pointer_check);
+        RUN_COUNTED_CHECK(passed, failed, corrupted_cached_check);
+        RUN_COUNTED_CHECK(passed, failed, realloc_calloc_check);
+        RUN_COUNTED_CHECK(passed, failed, uncached_cpu_check);
+        RUN_COUNTED_CHECK(passed, failed, stress_per_cpu_check);
+        RUN_COUNTED_CHECK(passed, failed, stress_shared_caches_check);
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

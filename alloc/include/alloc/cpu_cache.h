@@ -1,0 +1,188 @@
+/*
+ * alloc/cpu_cache.h - per-CPU (or per-thread) caches of small blocks in front of a locked heap,
+ * so that CPUs allocating and freeing small blocks at once rarely take the heap's lock.
+ *
+ * The layer is built on the public interface of alloc/heap.h only. It knows nothing of CPUs or
+ * threads: the caller injects "which CPU am I" and one lock per cache (struct alloc_cpu_ops), so
+ * the same code serves a kernel's CPUs (a per-CPU spinlock that disables interrupts) and a hosted
+ * program's threads (an index in thread-local storage and a mutex per thread).
+ *
+ * How it works. Every block the layer hands out is a heap block with a 16-byte prefix in front
+ * of the user's pointer: the block's size class, its state (live, cached, returned) and a check
+ * value derived from the pointer and the layer's address, which a stray write is unlikely to fix
+ * up. A request of at most ALLOC_CPU_CACHE_MAX_SIZE bytes (alignment at most ALLOC_ALIGNMENT) is
+ * rounded up to one of ALLOC_CPU_CACHE_CLASSES size classes and served from the calling CPU's
+ * cache for that class; an empty cache is refilled with up to ALLOC_CPU_CACHE_BATCH blocks under
+ * one acquisition of the heap's lock. A free of such a block goes to the calling CPU's cache
+ * (whichever CPU allocated it); a full cache first returns ALLOC_CPU_CACHE_BATCH blocks to the
+ * heap under one acquisition. Larger or more aligned requests go to the heap directly.
+ *
+ * Bound. A cache holds at most ALLOC_CPU_CACHE_DEPTH blocks per class, so at most
+ * ALLOC_CPU_CACHE_MAX_BYTES bytes of heap (payloads, prefixes, the heap's block overhead and up
+ * to ALLOC_ALIGNMENT bytes per block the heap may add when it does not split): 63,488 bytes with
+ * the defaults. The caches go back to the heap when:
+ *   - the caller says so: alloc_cached_flush(cpu) when a CPU goes idle, alloc_cached_flush_all();
+ *   - memory runs short: an allocation the heap cannot serve drains every cache (each under its
+ *     own lock) and retries once, so a request the whole heap could serve never fails because
+ *     another CPU's cache holds the space (unless other CPUs take that space in between).
+ *
+ * Bad pointers reach the heap's error reporting. A pointer outside the heap, misaligned, or
+ * whose prefix does not check out is passed to the heap's free as it is: the heap diagnoses it
+ * (foreign pointer, misaligned pointer) and reports it through its hook. A free of a block that
+ * sits in a cache is taken out of the cache and freed to the heap twice, so the heap reports the
+ * double free (with the heap block's address, 16 bytes below the user's pointer); a free of a
+ * block the layer already gave back to the heap is passed on and reported the same way.
+ *
+ * Accounting. Cached blocks are live blocks to the heap. When nothing else allocates from the
+ * heap directly: heap live_allocations == alloc_cached_stats().live_blocks + cached_blocks.
+ */
+#ifndef ALLOC_CPU_CACHE_H
+#define ALLOC_CPU_CACHE_H
+
+#include "alloc/heap.h"
+
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Size classes: usable 16, 32, ..., 128 bytes in steps of 16, then 160, 192, 224, 256. */
+#define ALLOC_CPU_CACHE_CLASSES  12u
+#define ALLOC_CPU_CACHE_MAX_SIZE 256u
+/* Sum of the usable sizes of the classes, for the bound below. */
+#define ALLOC_CPU_CACHE_CLASS_BYTES 1408u
+
+/* Most blocks one cache keeps per class (overridable at build time). */
+#ifndef ALLOC_CPU_CACHE_DEPTH
+#define ALLOC_CPU_CACHE_DEPTH 32u
+#endif
+/* Blocks moved between a cache and the heap under one acquisition of the heap's lock. */
+#define ALLOC_CPU_CACHE_BATCH (ALLOC_CPU_CACHE_DEPTH / 2u)
+/* Bytes of the layer's prefix in front of every user pointer. */
+#define ALLOC_CPU_CACHE_PREFIX 16u
+/* The most heap bytes one cache holds: payloads, prefixes, block overhead, rounding. */
+#define ALLOC_CPU_CACHE_MAX_BYTES                                                                  \
+    (ALLOC_CPU_CACHE_DEPTH * (ALLOC_CPU_CACHE_CLASS_BYTES +                                        \
+                              ALLOC_CPU_CACHE_CLASSES * (ALLOC_CPU_CACHE_PREFIX +                  \
+                                                         ALLOC_BLOCK_OVERHEAD + ALLOC_ALIGNMENT)))
+
+/*
+ * The injected environment. cpu_id returns the calling CPU's (or thread's) index; an index
+ * >= ncpus is served straight from the heap (correct, uncached). acquire/release lock the cache
+ * of the given index: they must exclude every other user of that cache, including interrupt
+ * handlers on the same CPU that allocate (a kernel disables interrupts while the lock is held).
+ * A thread may be moved to another CPU between cpu_id and acquire: that is harmless, the cache
+ * it locks is still consistent.
+ */
+struct alloc_cpu_ops {
+    unsigned (*cpu_id)(void *ctx);
+    void (*acquire)(void *ctx, unsigned cpu);
+    void (*release)(void *ctx, unsigned cpu);
+    void *ctx;
+};
+
+/* One CPU's cache. The caller provides an array of ncpus of them; the members are private. */
+struct alloc_cpu_cache {
+    alignas(64) uint32_t count[ALLOC_CPU_CACHE_CLASSES];
+    void *slot[ALLOC_CPU_CACHE_CLASSES][ALLOC_CPU_CACHE_DEPTH];
+    uint64_t allocations; /* user allocations made on this CPU */
+    uint64_t frees;       /* user frees made on this CPU */
+    uint64_t hits;        /* allocations served from this cache */
+    uint64_t refills;     /* refills and direct allocations: heap lock taken to allocate */
+    uint64_t returns;     /* batches returned to the heap because a class was full */
+};
+
+/* The layer: a locked heap, the caches and the environment. Members are private. */
+struct alloc_cached_heap {
+    struct alloc_locked_heap *heap;
+    struct alloc_cpu_cache *caches;
+    unsigned ncpus;
+    struct alloc_cpu_ops ops;
+    uintptr_t cookie; /* mixed into every prefix's check value */
+    uintptr_t base;   /* the heap's range [base, end), for checking pointers before reading */
+    uintptr_t end;    /* refreshed from the heap's statistics when a pointer lies beyond it */
+    /* Counted under the heap's lock: */
+    uint64_t direct_allocations; /* user allocations served by the heap, not a cache */
+    uint64_t direct_frees;       /* user frees passed to the heap, not a cache */
+    uint64_t drains;             /* drains of every cache after a failed allocation */
+    uint64_t flushes;            /* alloc_cached_flush/_flush_all calls */
+};
+
+/* Figures from alloc_cached_stats(). */
+struct alloc_cached_stats {
+    size_t live_blocks;   /* blocks handed to users and not freed */
+    size_t cached_blocks; /* blocks held in the caches (live to the heap) */
+    size_t cached_bytes;  /* their class sizes plus prefixes and the heap's block overhead */
+    uint64_t allocations; /* successful user allocations */
+    uint64_t frees;       /* successful user frees */
+    uint64_t hits;        /* allocations served from a cache without the heap's lock */
+    uint64_t refills;     /* times an allocation took the heap's lock */
+    uint64_t returns;     /* batches returned to the heap from a full class */
+    uint64_t drains;      /* drains of every cache after a failed allocation */
+    uint64_t flushes;     /* explicit flushes */
+};
+
+/*
+ * Sets up the layer over an initialised locked heap with ncpus caches (caches[0..ncpus), which
+ * must stay valid as long as the layer is used). Returns ALLOC_OK, ALLOC_ERR_NULL_HEAP if
+ * cached or heap is NULL or the heap is not initialised, or ALLOC_ERR_BAD_CONFIG if caches, ops
+ * or one of its functions is NULL, ncpus is 0 or more than 65535.
+ */
+enum alloc_error alloc_cached_init(struct alloc_cached_heap *cached, struct alloc_locked_heap *heap,
+                                   struct alloc_cpu_cache *caches, unsigned ncpus,
+                                   const struct alloc_cpu_ops *ops);
+
+/*
+ * As alloc_allocate(): a pointer to at least size bytes aligned to align, or NULL (align not a
+ * power of two, size too large, or no memory even after draining every cache).
+ */
+void *alloc_cached_allocate(struct alloc_cached_heap *cached, size_t size, size_t align);
+void *alloc_cached_malloc(struct alloc_cached_heap *cached, size_t size);
+/* Zero-filled count * size bytes, or NULL (overflow, or the failures of the above). */
+void *alloc_cached_calloc(struct alloc_cached_heap *cached, size_t count, size_t size);
+
+/*
+ * Frees ptr. Returns ALLOC_OK (also for NULL), the error the heap detected and reported
+ * through its hook for a bad pointer or a double free (see above; nothing else changes), or
+ * ALLOC_ERR_NULL_HEAP for an uninitialised layer.
+ */
+enum alloc_error alloc_cached_free(struct alloc_cached_heap *cached, void *ptr);
+
+/*
+ * As alloc_realloc(): the block at ptr resized to at least size bytes (in place when it still
+ * fits), or NULL with ptr untouched if no memory (after draining the caches) or ptr is bad
+ * (reported as alloc_cached_free reports). The result is aligned to ALLOC_ALIGNMENT.
+ */
+void *alloc_cached_realloc(struct alloc_cached_heap *cached, void *ptr, size_t size);
+
+/* Usable bytes at ptr, or 0 for NULL or a bad pointer (reported through the heap's hook). */
+size_t alloc_cached_usable_size(struct alloc_cached_heap *cached, const void *ptr);
+
+/* Returns every block in cache `cpu` to the heap (a CPU going idle). No-op for cpu >= ncpus. */
+void alloc_cached_flush(struct alloc_cached_heap *cached, unsigned cpu);
+
+/* Returns every block in every cache to the heap. */
+void alloc_cached_flush_all(struct alloc_cached_heap *cached);
+
+/* Fills *out (all zeroes for a NULL or uninitialised layer). Takes each cache's lock in turn. */
+void alloc_cached_stats(struct alloc_cached_heap *cached, struct alloc_cached_stats *out);
+
+/*
+ * Verifies every cached block (its prefix says cached, in this cache and class; the check value
+ * holds) and then the heap (alloc_locked_check). Returns ALLOC_OK, ALLOC_ERR_CORRUPTED_HEADER
+ * for a bad cached block (also reported through the heap's hook, by passing the block's pointer
+ * to the heap's free, which reports it as a foreign pointer and changes nothing),
+ * ALLOC_ERR_CORRUPTED_HEAP for a cache whose block count is out of range (not reported: the
+ * cache is the caller's memory, not the heap's), what the heap's check returns, or
+ * ALLOC_ERR_NULL_HEAP for an uninitialised layer.
+ */
+enum alloc_error alloc_cached_check(struct alloc_cached_heap *cached);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ALLOC_CPU_CACHE_H */
