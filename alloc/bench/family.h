@@ -7,6 +7,7 @@
  *   BENCH_JEMALLOC  jemalloc, linked with -ljemalloc so that it replaces malloc process-wide
  *   BENCH_MIMALLOC  mimalloc, linked with -lmimalloc so that it replaces malloc process-wide
  *   BENCH_TCMALLOC  tcmalloc (gperftools), linked with -ltcmalloc_minimal, likewise
+ *   BENCH_BROKEN    deliberately wrong allocators over glibc, for testing the replay's checks
  */
 #ifndef ALLOC_BENCH_FAMILY_H
 #define ALLOC_BENCH_FAMILY_H
@@ -26,11 +27,11 @@
 #include <gperftools/tcmalloc.h>
 #elif defined(BENCH_GLIBC)
 #include <gnu/libc-version.h>
-#else
+#elif !defined(BENCH_BROKEN)
 #error "define one of BENCH_OURS, BENCH_GLIBC, BENCH_JEMALLOC, BENCH_MIMALLOC, BENCH_TCMALLOC"
 #endif
 
-#if !defined(BENCH_OURS)
+#if !defined(BENCH_OURS) && !defined(BENCH_BROKEN)
 /*
  * Checks that name is the allocator this worker was built with and that malloc really is that
  * allocator; returns its name and version ("jemalloc_5.3.0-0-g..."), or NULL with a reason in

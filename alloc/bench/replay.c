@@ -369,12 +369,12 @@ static double median(const double *v, int n) {
     return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
-/* Writes results.tsv and the chart (SVG, gnuplot): instructions/op and region/peak. */
+/* Writes results.tsv and the chart (PNG, gnuplot): instructions/op and region/peak. */
 static void write_chart(void) {
-    char data[PATH_MAX + 32], script[PATH_MAX + 32], svg[PATH_MAX + 32];
+    char data[PATH_MAX + 32], script[PATH_MAX + 32], png[PATH_MAX + 32];
     snprintf(data, sizeof(data), "%s/results.tsv", out_dir);
     snprintf(script, sizeof(script), "%s/chart.gp", out_dir);
-    snprintf(svg, sizeof(svg), "%s/replay.svg", out_dir);
+    snprintf(png, sizeof(png), "%s/replay.png", out_dir);
     FILE *f = fopen(data, "w");
     if (f == NULL)
         die("cannot write %s", data);
@@ -416,7 +416,7 @@ static void write_chart(void) {
     if (f == NULL)
         die("cannot write %s", script);
     fprintf(f,
-            "set terminal svg size 1200,%d dynamic font 'sans,11'\n"
+            "set terminal pngcairo size 1200,%d font 'sans,10' noenhanced\n"
             "set output '%s'\n"
             "set datafile separator tab\n"
             "set style data histograms\n"
@@ -426,15 +426,15 @@ static void write_chart(void) {
             "set grid ytics\n"
             "set xtics rotate by -20\n"
             "set multiplot layout %d,1\n",
-            any_instr && any_region ? 900 : 450, svg, any_instr && any_region ? 2 : 1);
+            any_instr && any_region ? 900 : 450, png, any_instr && any_region ? 2 : 1);
     if (any_instr) {
         fprintf(f, "set title 'instructions per operation inside the allocator (callgrind), log "
                    "scale'\n"
                    "set logscale y\n"
                    "plot ");
         for (size_t t = 0; t < ntraces; t++)
-            fprintf(f, "%s'%s' using %zu:xtic(1) title '%s'", t ? ", " : "", data, 2 + 2 * t,
-                    traces[t].name);
+            fprintf(f, "%s'%s' every ::1 using %zu:xtic(1) title '%s'", t ? ", " : "", data,
+                    2 + 2 * t, traces[t].name);
         fprintf(f, "\nunset logscale y\n");
     }
     if (any_region) {
@@ -442,8 +442,8 @@ static void write_chart(void) {
                    "set title 'smallest region / peak live bytes (region-based allocators)'\n"
                    "plot ");
         for (size_t t = 0; t < ntraces; t++)
-            fprintf(f, "%s'%s' using %zu:xtic(1) title '%s'", t ? ", " : "", data, 3 + 2 * t,
-                    traces[t].name);
+            fprintf(f, "%s'%s' every ::1 using %zu:xtic(1) title '%s'", t ? ", " : "", data,
+                    3 + 2 * t, traces[t].name);
     }
     fprintf(f, "\nunset multiplot\n");
     fclose(f);
@@ -452,7 +452,7 @@ static void write_chart(void) {
     int status = run_capture(argv, buf, sizeof(buf));
     if (status != 0)
         die("gnuplot failed (exit %d) on %s", status, script);
-    printf("\nresults: %s\nchart: %s\n", data, svg);
+    printf("\nresults: %s\nchart: %s\n", data, png);
 }
 
 int main(int argc, char **argv) {

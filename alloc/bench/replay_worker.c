@@ -71,6 +71,45 @@ static inline void a_free(void *p) {
 static bool heap_over(size_t size) {
     return alloc_heap_init(&heap, region, size, &config) == ALLOC_OK;
 }
+#elif defined(BENCH_BROKEN)
+/*
+ * Allocators with one defect each, over glibc, for trace_test: the verification must catch them.
+ *   broken_realloc  realloc moves every block without copying its contents
+ *   broken_calloc   calloc does not zero
+ *   broken_overlap  the third allocation returns the second one's block again
+ */
+static enum { BROKEN_REALLOC, BROKEN_CALLOC, BROKEN_OVERLAP } broken;
+static unsigned long allocations;
+static void *previous;
+
+static void *a_alloc(size_t size, size_t align) {
+    (void)align;
+    void *p = malloc(size < 16 ? 16 : size);
+    if (broken == BROKEN_OVERLAP && ++allocations == 3 && previous != NULL)
+        return previous; /* p leaks: the block handed out twice is the point */
+    previous = p;
+    return p;
+}
+static void *a_calloc(size_t count, size_t size) {
+    if (broken != BROKEN_CALLOC)
+        return calloc(count, size);
+    void *p = a_alloc(count * size, 16);
+    if (p != NULL)
+        memset(p, 0xa5, count * size);
+    return p;
+}
+static void *a_realloc(void *p, size_t size) {
+    if (broken != BROKEN_REALLOC)
+        return realloc(p, size);
+    void *q = malloc(size);
+    free(p);
+    return q;
+}
+static void a_free(void *p) {
+    if (broken == BROKEN_OVERLAP && p == previous && allocations >= 3)
+        return; /* the twice-handed block is freed once only */
+    free(p);
+}
 #else
 static inline void *a_alloc(size_t size, size_t align) {
     if (align <= 16)
@@ -376,6 +415,16 @@ int main(int argc, char **argv) {
     impl = desc;
     if (strcmp(mode, "minregion") != 0 && !heap_over(region_cap))
         die("cannot set up the heap over %zu bytes", region_cap);
+#elif defined(BENCH_BROKEN)
+    if (strcmp(name, "broken_realloc") == 0)
+        broken = BROKEN_REALLOC;
+    else if (strcmp(name, "broken_calloc") == 0)
+        broken = BROKEN_CALLOC;
+    else if (strcmp(name, "broken_overlap") == 0)
+        broken = BROKEN_OVERLAP;
+    else
+        die("unknown allocator %s (broken_realloc, broken_calloc, broken_overlap)", name);
+    impl = name;
 #else
     const char *why = "";
     impl = family_setup(name, &why);
