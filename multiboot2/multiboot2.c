@@ -114,10 +114,34 @@ static enum multiboot2_error parse_elf(const uint8_t *tag, uint32_t size,
     return MULTIBOOT2_OK;
 }
 
+/* ACPI old (14) carries a 20-byte RSDP, ACPI new (15) a 36-byte or longer one. The new one wins
+ * whichever comes first; a second tag of the same type is a duplicate. */
+static enum multiboot2_error parse_acpi(const uint8_t *tag, uint32_t size, bool extended,
+                                        bool *seen, struct multiboot2_info *out) {
+    if (*seen) {
+        return MULTIBOOT2_ERR_DUPLICATE_TAG;
+    }
+    *seen = true;
+    uint32_t rsdp_size = size - MULTIBOOT2_TAG_HEADER_SIZE;
+    if (rsdp_size < (extended ? MULTIBOOT2_ACPI_NEW_RSDP_MIN : MULTIBOOT2_ACPI_OLD_RSDP_SIZE)) {
+        return MULTIBOOT2_ERR_BAD_TAG_SIZE;
+    }
+    if (out->acpi.extended && !extended) {
+        return MULTIBOOT2_OK;
+    }
+    out->acpi.present = true;
+    out->acpi.extended = extended;
+    out->acpi.size = rsdp_size;
+    out->acpi.rsdp = tag + MULTIBOOT2_TAG_HEADER_SIZE;
+    return MULTIBOOT2_OK;
+}
+
 static enum multiboot2_error parse_tags(const uint8_t *base, uint32_t total_size,
                                         struct multiboot2_info *out) {
     /* 64-bit so that offset + align_up(size, 8) cannot wrap; offset is always 8-aligned. */
     uint64_t offset = MULTIBOOT2_FIXED_PART_SIZE;
+    bool seen_acpi_old = false;
+    bool seen_acpi_new = false;
     for (;;) {
         if (offset >= total_size) {
             return MULTIBOOT2_ERR_NO_END_TAG;
@@ -150,6 +174,12 @@ static enum multiboot2_error parse_tags(const uint8_t *base, uint32_t total_size
             break;
         case MULTIBOOT2_TAG_TYPE_ELF_SECTIONS:
             err = parse_elf(tag, size, out);
+            break;
+        case MULTIBOOT2_TAG_TYPE_ACPI_OLD:
+            err = parse_acpi(tag, size, false, &seen_acpi_old, out);
+            break;
+        case MULTIBOOT2_TAG_TYPE_ACPI_NEW:
+            err = parse_acpi(tag, size, true, &seen_acpi_new, out);
             break;
         default:
             break; /* size already checked; contents not needed */

@@ -476,6 +476,68 @@ static int duplicate_tag_check(void) {
 }
 
 /*
+ * The ACPI tags: an old (20-byte RSDP) tag alone, a new (36-byte) one after an old one, the new
+ * one first, duplicates and tags too short for their RSDP.
+ * Expect the RSDP bytes of the new tag whenever there is one, the old one's otherwise, and
+ * MULTIBOOT2_ERR_DUPLICATE_TAG / MULTIBOOT2_ERR_BAD_TAG_SIZE for the malformed cases.
+ */
+static int acpi_tags_check(void) {
+    struct multiboot2_info info;
+    uint8_t old_rsdp[20], new_rsdp[36];
+    memset(old_rsdp, 0x11, sizeof old_rsdp);
+    memset(new_rsdp, 0x22, sizeof new_rsdp);
+
+    mb2_builder_init(&b, blob, sizeof blob);
+    mb2_builder_finish(&b);
+    ASSERT_EQ(MULTIBOOT2_OK, parse_blob(&info));
+    ASSERT_FALSE(info.acpi.present);
+
+    mb2_builder_init(&b, blob, sizeof blob);
+    size_t old_tag = mb2_builder_add_tag(&b, MULTIBOOT2_TAG_TYPE_ACPI_OLD, old_rsdp, 20);
+    mb2_builder_finish(&b);
+    ASSERT_EQ(MULTIBOOT2_OK, parse_blob(&info));
+    ASSERT_TRUE(info.acpi.present);
+    ASSERT_FALSE(info.acpi.extended);
+    ASSERT_EQ(20, info.acpi.size);
+    ASSERT_TRUE(info.acpi.rsdp == blob + old_tag + 8);
+
+    for (int new_first = 0; new_first < 2; new_first++) {
+        mb2_builder_init(&b, blob, sizeof blob);
+        size_t new_tag = 0;
+        if (new_first) {
+            new_tag = mb2_builder_add_tag(&b, MULTIBOOT2_TAG_TYPE_ACPI_NEW, new_rsdp, 36);
+        }
+        mb2_builder_add_tag(&b, MULTIBOOT2_TAG_TYPE_ACPI_OLD, old_rsdp, 20);
+        if (!new_first) {
+            new_tag = mb2_builder_add_tag(&b, MULTIBOOT2_TAG_TYPE_ACPI_NEW, new_rsdp, 36);
+        }
+        mb2_builder_finish(&b);
+        ASSERT_EQ(MULTIBOOT2_OK, parse_blob(&info));
+        ASSERT_TRUE(info.acpi.extended);
+        ASSERT_EQ(36, info.acpi.size);
+        ASSERT_TRUE(info.acpi.rsdp == blob + new_tag + 8);
+        ASSERT_EQ(0x22, info.acpi.rsdp[35]);
+    }
+
+    mb2_builder_init(&b, blob, sizeof blob);
+    mb2_builder_add_tag(&b, MULTIBOOT2_TAG_TYPE_ACPI_NEW, new_rsdp, 36);
+    mb2_builder_add_tag(&b, MULTIBOOT2_TAG_TYPE_ACPI_NEW, new_rsdp, 36);
+    mb2_builder_finish(&b);
+    ASSERT_EQ(MULTIBOOT2_ERR_DUPLICATE_TAG, parse_blob(&info));
+
+    mb2_builder_init(&b, blob, sizeof blob);
+    mb2_builder_add_tag(&b, MULTIBOOT2_TAG_TYPE_ACPI_OLD, old_rsdp, 19);
+    mb2_builder_finish(&b);
+    ASSERT_EQ(MULTIBOOT2_ERR_BAD_TAG_SIZE, parse_blob(&info));
+
+    mb2_builder_init(&b, blob, sizeof blob);
+    mb2_builder_add_tag(&b, MULTIBOOT2_TAG_TYPE_ACPI_NEW, new_rsdp, 20);
+    mb2_builder_finish(&b);
+    ASSERT_EQ(MULTIBOOT2_ERR_BAD_TAG_SIZE, parse_blob(&info));
+    return 0;
+}
+
+/*
  * Memory map entry_size 16 (below 24) and 28 (not a multiple of 8), tag size adjusted so the
  * entries still fill the payload exactly.
  * Expect MULTIBOOT2_ERR_BAD_MMAP_ENTRY_SIZE for both.
@@ -692,6 +754,7 @@ int main(void) {
     RUN_CHECK(failures, tag_size_below_header_check);
     RUN_CHECK(failures, end_tag_wrong_size_check);
     RUN_CHECK(failures, duplicate_tag_check);
+    RUN_CHECK(failures, acpi_tags_check);
     RUN_CHECK(failures, mmap_bad_entry_size_check);
     RUN_CHECK(failures, mmap_entries_overflow_tag_check);
     RUN_CHECK(failures, mmap_tag_too_short_check);

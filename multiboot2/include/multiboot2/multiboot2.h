@@ -87,6 +87,9 @@
 #define MULTIBOOT2_MMAP_ENTRY_MIN_SIZE  24u /* base_addr u64, length u64, type u32, reserved u32 */
 /* type, size, num, entsize, shndx: GRUB writes three u32 fields (the spec text shows u16). */
 #define MULTIBOOT2_ELF_TAG_HEADER_SIZE 20u
+/* RSDP sizes the ACPI tags must hold at least: ACPI 1.0's 20 bytes, ACPI 2.0's 36. */
+#define MULTIBOOT2_ACPI_OLD_RSDP_SIZE 20u
+#define MULTIBOOT2_ACPI_NEW_RSDP_MIN  36u
 #define MULTIBOOT2_ELF64_SHDR_SIZE     64u
 #define MULTIBOOT2_ELF32_SHDR_SIZE     40u
 
@@ -117,7 +120,8 @@ enum multiboot2_error {
     MULTIBOOT2_ERR_BAD_TAG_SIZE,
     /* The tags reach total_size without an end tag. */
     MULTIBOOT2_ERR_NO_END_TAG,
-    /* A tag type the parser records (cmdline, name, mmap, ELF sections) appears twice. */
+    /* A tag type the parser records (cmdline, name, mmap, ELF sections, ACPI old or new) appears
+     * twice. */
     MULTIBOOT2_ERR_DUPLICATE_TAG,
     /* Memory map entry_size is below 24 or not a multiple of 8. */
     MULTIBOOT2_ERR_BAD_MMAP_ENTRY_SIZE,
@@ -172,6 +176,17 @@ struct multiboot2_info {
         uint32_t shndx;
         const uint8_t *headers; /* num headers of entsize bytes, only 4-aligned */
     } elf;
+
+    /* The copy of the ACPI RSDP the loader puts in the boot information: from the "ACPI new"
+     * tag (ACPI 2.0+, 36 bytes or more) when there is one, else from the "ACPI old" tag (1.0, 20
+     * bytes or more). present is false when neither tag is there. The bytes are not validated
+     * here (that is //acpi's job), only that the tag holds at least the RSDP's size. */
+    struct {
+        bool present;
+        bool extended; /* from the "ACPI new" tag */
+        uint32_t size;
+        const uint8_t *rsdp; /* size bytes */
+    } acpi;
 };
 
 /*

@@ -1,0 +1,249 @@
+/* ACPI table validation and the MADT (see acpi.h). Multi-byte fields are read byte by byte as the
+ * little-endian values ACPI defines, so the tables may sit at any alignment. */
+#include "acpi/acpi.h"
+
+#define MADT_ENTRY_LOCAL_APIC          0
+#define MADT_ENTRY_IO_APIC             1
+#define MADT_ENTRY_LOCAL_APIC_OVERRIDE 5
+#define MADT_ENTRY_LOCAL_X2APIC        9
+#define MADT_CPU_ENABLED               1u
+#define MADT_CPU_ONLINE_CAPABLE        2u
+
+static uint32_t read_u32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t read_u64(const uint8_t *p) {
+    return (uint64_t)read_u32(p) | (uint64_t)read_u32(p + 4) << 32;
+}
+
+static uint8_t sum_bytes(const uint8_t *p, size_t size) {
+    uint8_t sum = 0;
+    for (size_t i = 0; i < size; i++) {
+        sum = (uint8_t)(sum + p[i]);
+    }
+    return sum;
+}
+
+static bool same_bytes(const uint8_t *p, const char *text, size_t size) {
+    for (size_t i = 0; i < size; i++) {
+        if (p[i] != (uint8_t)text[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+enum acpi_error acpi_validate_table(const uint8_t *table, size_t available, const char *signature) {
+    if (table == NULL || signature == NULL) {
+        return ACPI_ERR_NULL;
+    }
+    if (available < ACPI_HEADER_SIZE) {
+        return ACPI_ERR_TABLE_BAD_LENGTH;
+    }
+    if (!same_bytes(table, signature, 4)) {
+        return ACPI_ERR_TABLE_BAD_SIGNATURE;
+    }
+    uint32_t length = read_u32(table + 4);
+    if (length < ACPI_HEADER_SIZE || length > available || length > ACPI_TABLE_MAX_SIZE) {
+        return ACPI_ERR_TABLE_BAD_LENGTH;
+    }
+    if (sum_bytes(table, length) != 0) {
+        return ACPI_ERR_TABLE_BAD_CHECKSUM;
+    }
+    return ACPI_OK;
+}
+
+/* Maps the header to learn the length, then the whole table, and validates it. */
+static enum acpi_error load_table(const struct acpi_memory *memory, uint64_t phys,
+                                  const char *signature, struct acpi_table *out) {
+    const uint8_t *header = memory->map(memory->ctx, phys, ACPI_HEADER_SIZE);
+    if (header == NULL) {
+        return ACPI_ERR_TABLE_UNREACHABLE;
+    }
+    uint32_t length = read_u32(header + 4);
+    if (length < ACPI_HEADER_SIZE || length > ACPI_TABLE_MAX_SIZE) {
+        return same_bytes(header, signature, 4) ? ACPI_ERR_TABLE_BAD_LENGTH
+                                                : ACPI_ERR_TABLE_BAD_SIGNATURE;
+    }
+    const uint8_t *table = memory->map(memory->ctx, phys, length);
+    if (table == NULL) {
+        return ACPI_ERR_TABLE_UNREACHABLE;
+    }
+    enum acpi_error error = acpi_validate_table(table, length, signature);
+    if (error == ACPI_OK) {
+        *out = (struct acpi_table){phys, table, length};
+    }
+    return error;
+}
+
+static enum acpi_error validate_rsdp(const uint8_t *rsdp, size_t rsdp_size, bool *use_xsdt,
+                                     uint64_t *root_phys) {
+    if (rsdp_size < ACPI_RSDP_V1_SIZE) {
+        return ACPI_ERR_RSDP_TOO_SHORT;
+    }
+    if (!same_bytes(rsdp, "RSD PTR ", 8)) {
+        return ACPI_ERR_RSDP_BAD_SIGNATURE;
+    }
+    if (sum_bytes(rsdp, ACPI_RSDP_V1_SIZE) != 0) {
+        return ACPI_ERR_RSDP_BAD_CHECKSUM;
+    }
+    uint8_t revision = rsdp[15];
+    *use_xsdt = false;
+    *root_phys = read_u32(rsdp + 16);
+    if (revision >= 2) {
+        if (rsdp_size < ACPI_RSDP_V2_SIZE) {
+            return ACPI_ERR_XSDP_BAD_LENGTH;
+        }
+        uint32_t length = read_u32(rsdp + 20);
+        if (length < ACPI_RSDP_V2_SIZE || length > rsdp_size) {
+            return ACPI_ERR_XSDP_BAD_LENGTH;
+        }
+        if (sum_bytes(rsdp, length) != 0) {
+            return ACPI_ERR_XSDP_BAD_CHECKSUM;
+        }
+        uint64_t xsdt = read_u64(rsdp + 24);
+        if (xsdt != 0) {
+            *use_xsdt = true;
+            *root_phys = xsdt;
+        }
+    }
+    return ACPI_OK;
+}
+
+enum acpi_error acpi_find_table(const uint8_t *rsdp, size_t rsdp_size,
+                                const struct acpi_memory *memory, const char *signature,
+                                struct acpi_table *out) {
+    if (rsdp == NULL || memory == NULL || memory->map == NULL || signature == NULL || out == NULL) {
+        return ACPI_ERR_NULL;
+    }
+    bool use_xsdt;
+    uint64_t root_phys;
+    enum acpi_error error = validate_rsdp(rsdp, rsdp_size, &use_xsdt, &root_phys);
+    if (error != ACPI_OK) {
+        return error;
+    }
+    struct acpi_table root;
+    error = load_table(memory, root_phys, use_xsdt ? "XSDT" : "RSDT", &root);
+    if (error != ACPI_OK) {
+        return error;
+    }
+    size_t entry_size = use_xsdt ? 8 : 4;
+    if ((root.length - ACPI_HEADER_SIZE) % entry_size != 0) {
+        return ACPI_ERR_TABLE_BAD_LENGTH;
+    }
+    for (size_t offset = ACPI_HEADER_SIZE; offset < root.length; offset += entry_size) {
+        const uint8_t *entry = root.data + offset;
+        uint64_t phys = use_xsdt ? read_u64(entry) : read_u32(entry);
+        const uint8_t *header = memory->map(memory->ctx, phys, ACPI_HEADER_SIZE);
+        if (header == NULL) {
+            return ACPI_ERR_TABLE_UNREACHABLE;
+        }
+        if (same_bytes(header, signature, 4)) {
+            return load_table(memory, phys, signature, out);
+        }
+    }
+    return ACPI_ERR_NOT_FOUND;
+}
+
+static void add_cpu(struct acpi_madt *out, uint32_t apic_id, uint32_t uid, uint32_t flags) {
+    if (out->cpus_stored < ACPI_MADT_MAX_CPUS) {
+        out->cpus[out->cpus_stored++] = (struct acpi_madt_cpu){
+            .apic_id = apic_id,
+            .processor_uid = uid,
+            .enabled = (flags & MADT_CPU_ENABLED) != 0,
+            .online_capable = (flags & MADT_CPU_ONLINE_CAPABLE) != 0,
+        };
+    }
+    out->cpus_listed++;
+}
+
+enum acpi_error acpi_parse_madt(const uint8_t *madt, size_t length, struct acpi_madt *out) {
+    if (madt == NULL || out == NULL) {
+        return ACPI_ERR_NULL;
+    }
+    enum acpi_error error = acpi_validate_table(madt, length, "APIC");
+    if (error != ACPI_OK) {
+        return error;
+    }
+    uint32_t table_length = read_u32(madt + 4);
+    if (table_length < ACPI_MADT_FIXED_SIZE) {
+        return ACPI_ERR_TABLE_BAD_LENGTH;
+    }
+    *out = (struct acpi_madt){0};
+    out->local_apic_phys = read_u32(madt + 36);
+    out->flags = read_u32(madt + 40);
+    for (uint32_t offset = ACPI_MADT_FIXED_SIZE; offset < table_length;) {
+        if (table_length - offset < 2) {
+            return ACPI_ERR_MADT_BAD_ENTRY;
+        }
+        const uint8_t *entry = madt + offset;
+        uint8_t type = entry[0];
+        uint8_t entry_length = entry[1];
+        if (entry_length < 2 || entry_length > table_length - offset) {
+            return ACPI_ERR_MADT_BAD_ENTRY;
+        }
+        switch (type) {
+        case MADT_ENTRY_LOCAL_APIC:
+            if (entry_length < 8) {
+                return ACPI_ERR_MADT_BAD_ENTRY;
+            }
+            add_cpu(out, entry[3], entry[2], read_u32(entry + 4));
+            break;
+        case MADT_ENTRY_LOCAL_X2APIC:
+            if (entry_length < 16) {
+                return ACPI_ERR_MADT_BAD_ENTRY;
+            }
+            add_cpu(out, read_u32(entry + 4), read_u32(entry + 12), read_u32(entry + 8));
+            break;
+        case MADT_ENTRY_IO_APIC:
+            if (entry_length < 12) {
+                return ACPI_ERR_MADT_BAD_ENTRY;
+            }
+            out->io_apics++;
+            break;
+        case MADT_ENTRY_LOCAL_APIC_OVERRIDE:
+            if (entry_length < 12) {
+                return ACPI_ERR_MADT_BAD_ENTRY;
+            }
+            out->local_apic_phys = read_u64(entry + 4);
+            break;
+        default:
+            break;
+        }
+        offset += entry_length;
+    }
+    return ACPI_OK;
+}
+
+const char *acpi_error_name(enum acpi_error error) {
+    switch (error) {
+    case ACPI_OK:
+        return "ok";
+    case ACPI_ERR_NULL:
+        return "null argument";
+    case ACPI_ERR_RSDP_TOO_SHORT:
+        return "RSDP too short";
+    case ACPI_ERR_RSDP_BAD_SIGNATURE:
+        return "RSDP bad signature";
+    case ACPI_ERR_RSDP_BAD_CHECKSUM:
+        return "RSDP bad checksum";
+    case ACPI_ERR_XSDP_BAD_LENGTH:
+        return "XSDP bad length";
+    case ACPI_ERR_XSDP_BAD_CHECKSUM:
+        return "XSDP bad extended checksum";
+    case ACPI_ERR_TABLE_UNREACHABLE:
+        return "table unreachable";
+    case ACPI_ERR_TABLE_BAD_SIGNATURE:
+        return "table bad signature";
+    case ACPI_ERR_TABLE_BAD_LENGTH:
+        return "table bad length";
+    case ACPI_ERR_TABLE_BAD_CHECKSUM:
+        return "table bad checksum";
+    case ACPI_ERR_NOT_FOUND:
+        return "table not found";
+    case ACPI_ERR_MADT_BAD_ENTRY:
+        return "MADT bad entry";
+    }
+    return "unknown ACPI error";
+}

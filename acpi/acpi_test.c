@@ -1,0 +1,254 @@
+/* Host tests of //acpi over forged tables in a simulated physical memory: good ACPI 1.0 (RSDT)
+ * and 2.0 (XSDT) chains, and every refusal with its named reason. */
+#include "acpi/acpi.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "tests/support/check.h"
+
+#define MEMORY_SIZE 8192
+#define RSDT_PHYS   0x100
+#define XSDT_PHYS   0x200
+#define FACP_PHYS   0x400
+#define MADT_PHYS   0x800
+
+static uint8_t memory[MEMORY_SIZE];
+static uint8_t rsdp[ACPI_RSDP_V2_SIZE];
+
+static const void *map(void *ctx, uint64_t phys, uint64_t size) {
+    (void)ctx;
+    return phys <= MEMORY_SIZE && size <= MEMORY_SIZE - phys ? memory + phys : NULL;
+}
+
+static const struct acpi_memory simulated = {map, NULL};
+
+static void put_u32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+static void put_u64(uint8_t *p, uint64_t v) {
+    put_u32(p, (uint32_t)v);
+    put_u32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint8_t checksum_of(const uint8_t *p, size_t size) {
+    uint8_t sum = 0;
+    for (size_t i = 0; i < size; i++) {
+        sum = (uint8_t)(sum + p[i]);
+    }
+    return (uint8_t)-sum;
+}
+
+/* A table header at phys with the given body length; the checksum is fixed by seal(). */
+static uint8_t *header(uint64_t phys, const char *signature, uint32_t length) {
+    uint8_t *t = memory + phys;
+    memcpy(t, signature, 4);
+    put_u32(t + 4, length);
+    t[8] = 1;
+    memcpy(t + 10, "FORGED", 6);
+    return t;
+}
+
+static void seal(uint8_t *table) {
+    uint32_t length = (uint32_t)table[4] | (uint32_t)table[5] << 8;
+    table[9] = 0;
+    table[9] = checksum_of(table, length);
+}
+
+/* The MADT of a 4-CPU machine, CPU 2 disabled, plus an I/O APIC and an x2APIC entry. */
+static uint32_t build_madt(void) {
+    uint32_t length = ACPI_MADT_FIXED_SIZE + 4 * 8 + 12 + 16;
+    uint8_t *t = header(MADT_PHYS, "APIC", length);
+    put_u32(t + 36, 0xfee00000u);
+    put_u32(t + 40, 1);
+    uint8_t *e = t + ACPI_MADT_FIXED_SIZE;
+    for (int cpu = 0; cpu < 4; cpu++, e += 8) {
+        e[0] = 0;
+        e[1] = 8;
+        e[2] = (uint8_t)cpu;
+        e[3] = (uint8_t)(cpu * 2);
+        put_u32(e + 4, cpu == 2 ? 0 : 1);
+    }
+    e[0] = 1;
+    e[1] = 12;
+    e += 12;
+    e[0] = 9;
+    e[1] = 16;
+    put_u32(e + 4, 300);
+    put_u32(e + 8, 1);
+    put_u32(e + 12, 77);
+    seal(t);
+    return length;
+}
+
+static void build_tables(int revision) {
+    memset(memory, 0, sizeof memory);
+    memset(rsdp, 0, sizeof rsdp);
+    seal(header(FACP_PHYS, "FACP", ACPI_HEADER_SIZE + 8));
+    build_madt();
+    uint8_t *rsdt = header(RSDT_PHYS, "RSDT", ACPI_HEADER_SIZE + 8);
+    put_u32(rsdt + ACPI_HEADER_SIZE, FACP_PHYS);
+    put_u32(rsdt + ACPI_HEADER_SIZE + 4, MADT_PHYS);
+    seal(rsdt);
+    uint8_t *xsdt = header(XSDT_PHYS, "XSDT", ACPI_HEADER_SIZE + 16);
+    put_u64(xsdt + ACPI_HEADER_SIZE, FACP_PHYS);
+    put_u64(xsdt + ACPI_HEADER_SIZE + 8, MADT_PHYS);
+    seal(xsdt);
+
+    memcpy(rsdp, "RSD PTR ", 8);
+    memcpy(rsdp + 9, "FORGED", 6);
+    rsdp[15] = (uint8_t)revision;
+    put_u32(rsdp + 16, RSDT_PHYS);
+    if (revision >= 2) {
+        put_u32(rsdp + 20, ACPI_RSDP_V2_SIZE);
+        put_u64(rsdp + 24, XSDT_PHYS);
+    }
+    rsdp[8] = checksum_of(rsdp, ACPI_RSDP_V1_SIZE);
+    if (revision >= 2) {
+        rsdp[32] = checksum_of(rsdp, ACPI_RSDP_V2_SIZE);
+    }
+}
+
+static int check_madt_contents(const struct acpi_table *table) {
+    struct acpi_madt madt;
+    ASSERT_EQ(ACPI_OK, acpi_parse_madt(table->data, table->length, &madt));
+    ASSERT_EQ(0xfee00000u, madt.local_apic_phys);
+    ASSERT_EQ(5, madt.cpus_listed);
+    ASSERT_EQ(5, madt.cpus_stored);
+    ASSERT_EQ(1, madt.io_apics);
+    ASSERT_EQ(4, madt.cpus[2].apic_id);
+    ASSERT_FALSE(madt.cpus[2].enabled);
+    ASSERT_TRUE(madt.cpus[3].enabled);
+    ASSERT_EQ(6, madt.cpus[3].apic_id);
+    ASSERT_EQ(300, madt.cpus[4].apic_id);
+    ASSERT_EQ(77, madt.cpus[4].processor_uid);
+    return 0;
+}
+
+static int rsdt_chain_check(void) {
+    build_tables(0);
+    struct acpi_table table;
+    ASSERT_EQ(ACPI_OK, acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    ASSERT_EQ(MADT_PHYS, table.phys);
+    return check_madt_contents(&table);
+}
+
+static int xsdt_chain_check(void) {
+    build_tables(2);
+    /* Break the RSDT: a 2.0 RSDP must lead to the XSDT instead. */
+    memory[RSDT_PHYS] = 'X';
+    struct acpi_table table;
+    ASSERT_EQ(ACPI_OK, acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
+    return check_madt_contents(&table);
+}
+
+static int rsdp_refusals_check(void) {
+    struct acpi_table table;
+    build_tables(2);
+    ASSERT_EQ(ACPI_ERR_RSDP_TOO_SHORT, acpi_find_table(rsdp, 19, &simulated, "APIC", &table));
+    ASSERT_EQ(ACPI_ERR_XSDP_BAD_LENGTH,
+              acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    rsdp[33] ^= 1; /* reserved byte: only the extended checksum covers it */
+    ASSERT_EQ(ACPI_ERR_XSDP_BAD_CHECKSUM,
+              acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
+    rsdp[33] ^= 1;
+    rsdp[16] ^= 1;
+    ASSERT_EQ(ACPI_ERR_RSDP_BAD_CHECKSUM,
+              acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
+    rsdp[16] ^= 1;
+    rsdp[0] = 'r';
+    ASSERT_EQ(ACPI_ERR_RSDP_BAD_SIGNATURE,
+              acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
+    ASSERT_EQ(ACPI_ERR_NULL, acpi_find_table(NULL, 20, &simulated, "APIC", &table));
+    return 0;
+}
+
+static int bad_madt_checksum_check(void) {
+    build_tables(0);
+    memory[MADT_PHYS + ACPI_MADT_FIXED_SIZE + 3] ^= 0x40; /* one APIC id */
+    struct acpi_table table = {0};
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_CHECKSUM,
+              acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    ASSERT_TRUE(table.data == NULL);
+    struct acpi_madt madt;
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_CHECKSUM, acpi_parse_madt(memory + MADT_PHYS, 200, &madt));
+    return 0;
+}
+
+static int bad_lengths_check(void) {
+    struct acpi_table table;
+    struct acpi_madt madt;
+    build_tables(0);
+    /* A length past the memory the map function can reach. */
+    put_u32(memory + MADT_PHYS + 4, MEMORY_SIZE);
+    ASSERT_EQ(ACPI_ERR_TABLE_UNREACHABLE,
+              acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    /* A length below the header. */
+    put_u32(memory + MADT_PHYS + 4, 10);
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_LENGTH,
+              acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    /* A table longer than the bytes given to the parser. */
+    uint32_t length = build_madt();
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_LENGTH, acpi_parse_madt(memory + MADT_PHYS, length - 1, &madt));
+    /* An RSDT whose entries are not whole. */
+    uint8_t *rsdt = memory + RSDT_PHYS;
+    put_u32(rsdt + 4, ACPI_HEADER_SIZE + 6);
+    seal(rsdt);
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_LENGTH,
+              acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    return 0;
+}
+
+static int bad_entries_check(void) {
+    struct acpi_madt madt;
+    build_tables(0);
+    uint8_t *t = memory + MADT_PHYS;
+    uint32_t length = build_madt();
+    t[ACPI_MADT_FIXED_SIZE + 1] = 0; /* zero-length entry would loop forever */
+    seal(t);
+    ASSERT_EQ(ACPI_ERR_MADT_BAD_ENTRY, acpi_parse_madt(t, length, &madt));
+    build_madt();
+    t[ACPI_MADT_FIXED_SIZE + 1] = 6; /* local APIC entry shorter than its 8 bytes */
+    seal(t);
+    ASSERT_EQ(ACPI_ERR_MADT_BAD_ENTRY, acpi_parse_madt(t, length, &madt));
+    build_madt();
+    t[length - 15] = 200; /* last entry runs past the table */
+    seal(t);
+    ASSERT_EQ(ACPI_ERR_MADT_BAD_ENTRY, acpi_parse_madt(t, length, &madt));
+    return 0;
+}
+
+static int missing_table_check(void) {
+    build_tables(0);
+    struct acpi_table table;
+    ASSERT_EQ(ACPI_ERR_NOT_FOUND,
+              acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "HPET", &table));
+    memory[MADT_PHYS] = 'Z'; /* the RSDT entry now points at a "ZPIC" */
+    ASSERT_EQ(ACPI_ERR_NOT_FOUND,
+              acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    return 0;
+}
+
+static int error_names_check(void) {
+    ASSERT_STREQ("table bad checksum", acpi_error_name(ACPI_ERR_TABLE_BAD_CHECKSUM));
+    ASSERT_ENUM_NAMES_DISTINCT(acpi_error_name, enum acpi_error, ACPI_OK, ACPI_ERR_LAST,
+                               "unknown ACPI error");
+    ASSERT_STREQ("unknown ACPI error", acpi_error_name((enum acpi_error)(ACPI_ERR_LAST + 1)));
+    return 0;
+}
+
+int main(void) {
+    int failures = 0;
+    RUN_CHECK(failures, rsdt_chain_check);
+    RUN_CHECK(failures, xsdt_chain_check);
+    RUN_CHECK(failures, rsdp_refusals_check);
+    RUN_CHECK(failures, bad_madt_checksum_check);
+    RUN_CHECK(failures, bad_lengths_check);
+    RUN_CHECK(failures, bad_entries_check);
+    RUN_CHECK(failures, missing_table_check);
+    RUN_CHECK(failures, error_names_check);
+    return failures != 0;
+}

@@ -1,0 +1,90 @@
+/* ACPI tables, as far as the kernel needs them to find its CPUs: the RSDP (ACPI 1.0, 20 bytes,
+ * or 2.0+, 36 bytes, as the multiboot2 ACPI tags carry it), the root table it points to (RSDT with
+ * 32-bit entries or XSDT with 64-bit ones), and the MADT ("APIC") with its local APIC entries.
+ *
+ * Pure C: table memory is reached through an injected map function, so the host tests hand it
+ * forged tables. Every table is checked before use: signature, a length that covers its header and
+ * its entries, and the checksum (all bytes sum to zero). A bad table is refused with a named
+ * error; nothing from it is used. */
+#ifndef ACPI_ACPI_H
+#define ACPI_ACPI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ACPI_RSDP_V1_SIZE    20u
+#define ACPI_RSDP_V2_SIZE    36u
+#define ACPI_HEADER_SIZE     36u
+#define ACPI_MADT_FIXED_SIZE 44u /* header, local APIC address, flags */
+/* Larger than any table the kernel reads; a length above it is refused as corrupt. */
+#define ACPI_TABLE_MAX_SIZE (1u << 20)
+/* CPUs stored from the MADT; more are counted and reported but not stored. */
+#define ACPI_MADT_MAX_CPUS 64
+
+enum acpi_error {
+    ACPI_OK = 0,
+    ACPI_ERR_NULL,                  /* "null argument" */
+    ACPI_ERR_RSDP_TOO_SHORT,        /* "RSDP too short" */
+    ACPI_ERR_RSDP_BAD_SIGNATURE,    /* "RSDP bad signature" */
+    ACPI_ERR_RSDP_BAD_CHECKSUM,     /* "RSDP bad checksum" */
+    ACPI_ERR_XSDP_BAD_LENGTH,       /* "XSDP bad length" */
+    ACPI_ERR_XSDP_BAD_CHECKSUM,     /* "XSDP bad extended checksum" */
+    ACPI_ERR_TABLE_UNREACHABLE,     /* "table unreachable": the map function refused */
+    ACPI_ERR_TABLE_BAD_SIGNATURE,   /* "table bad signature" */
+    ACPI_ERR_TABLE_BAD_LENGTH,      /* "table bad length" */
+    ACPI_ERR_TABLE_BAD_CHECKSUM,    /* "table bad checksum" */
+    ACPI_ERR_NOT_FOUND,             /* "table not found" */
+    ACPI_ERR_MADT_BAD_ENTRY,        /* "MADT bad entry" */
+    ACPI_ERR_LAST = ACPI_ERR_MADT_BAD_ENTRY,
+};
+
+/* Returns a pointer through which size bytes at physical address phys can be read, or NULL. */
+struct acpi_memory {
+    const void *(*map)(void *ctx, uint64_t phys, uint64_t size);
+    void *ctx;
+};
+
+struct acpi_table {
+    uint64_t phys;
+    const uint8_t *data; /* length bytes, validated */
+    uint32_t length;
+};
+
+/* Checks a table of at most available bytes: signature (4 characters), length (at least the header,
+ * at most available and ACPI_TABLE_MAX_SIZE) and checksum. */
+enum acpi_error acpi_validate_table(const uint8_t *table, size_t available, const char *signature);
+
+/* Validates the RSDP (rsdp_size bytes: 20 for ACPI 1.0, 36 or more for 2.0+), then its root table
+ * (the XSDT when the RSDP is 2.0+ and names one, else the RSDT), then finds the table with the given
+ * signature among the root's entries and validates it. A bad entry table is refused even when
+ * another entry would match. */
+enum acpi_error acpi_find_table(const uint8_t *rsdp, size_t rsdp_size,
+                                const struct acpi_memory *memory, const char *signature,
+                                struct acpi_table *out);
+
+struct acpi_madt_cpu {
+    uint32_t apic_id;
+    uint32_t processor_uid;
+    bool enabled;        /* usable now */
+    bool online_capable; /* may be enabled later; not started by the kernel */
+};
+
+struct acpi_madt {
+    uint64_t local_apic_phys; /* the 64-bit override entry if present, else the header's field */
+    uint32_t flags;
+    uint32_t cpus_listed; /* local APIC and x2APIC entries in the table */
+    uint32_t cpus_stored; /* min(cpus_listed, ACPI_MADT_MAX_CPUS) */
+    struct acpi_madt_cpu cpus[ACPI_MADT_MAX_CPUS];
+    uint32_t io_apics;
+};
+
+/* Validates the MADT (as acpi_validate_table with "APIC") and reads its entries. An entry shorter
+ * than 2 bytes, running past the table, or shorter than its type requires is ACPI_ERR_MADT_BAD_ENTRY.
+ * Unknown entry types are skipped. */
+enum acpi_error acpi_parse_madt(const uint8_t *madt, size_t length, struct acpi_madt *out);
+
+/* "table bad checksum" and the like; "unknown ACPI error" for values outside the enum. */
+const char *acpi_error_name(enum acpi_error error);
+
+#endif
