@@ -6,7 +6,8 @@
 #include <stdint.h>
 
 /* A short phrase, never NULL: "kernel stack guard page: kernel stack overflow", "NULL page",
- * "inside the heap", "just past the heap end" or "unmapped or protected". */
+ * "inside the heap", "just past the heap end", a thread's stack or guard page (thread.h) or
+ * "unmapped or protected". */
 const char *kernel_address_name(uint64_t address);
 
 #endif

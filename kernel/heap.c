@@ -129,6 +129,16 @@ enum alloc_error kheap_check(void) {
     return alloc_locked_check(&kernel_heap);
 }
 
+void kheap_lock_counts(uint64_t *acquires, uint64_t *contended) {
+    struct spinlock_stats stats = spinlock_stats(&heap_lock);
+    *acquires = stats.acquires;
+    *contended = stats.contended;
+}
+
+void kheap_lock_reset_counts(void) {
+    spinlock_reset_stats(&heap_lock);
+}
+
 void kheap_log_stats(const char *why) {
     struct alloc_stats stats;
     kheap_stats(&stats);

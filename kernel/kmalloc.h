@@ -6,6 +6,7 @@
 #define KERNEL_KMALLOC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "alloc/heap.h"
 
@@ -20,6 +21,9 @@ void kfree(void *ptr);
 /* Heap statistics and the full integrity check (ALLOC_OK when every invariant holds). */
 void kheap_stats(struct alloc_stats *out);
 enum alloc_error kheap_check(void);
+/* Acquisitions of the heap lock, and the contended ones, since boot or the last reset. */
+void kheap_lock_counts(uint64_t *acquires, uint64_t *contended);
+void kheap_lock_reset_counts(void);
 /* Logs one line with the statistics, prefixed by why. */
 void kheap_log_stats(const char *why);
 

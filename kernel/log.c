@@ -4,8 +4,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/cpu_local.h"
 #include "kernel/lib/format.h"
 #include "kernel/serial.h"
+#include "kernel/spinlock.h"
 
 static struct {
     uint32_t sequence;
@@ -19,6 +22,40 @@ static const char *const level_names[] = {
     [LOG_DEBUG] = "DEBUG", [LOG_INFO] = "INFO ",  [LOG_WARN] = "WARN ",
     [LOG_ERROR] = "ERROR", [LOG_PANIC] = "PANIC",
 };
+
+/* One line at a time from any CPU. Not a struct spinlock, whose misuse panics (and a panic logs):
+ * a CPU may re-enter (a fault while logging), and a PANIC line waits at most the spin bound for a
+ * CPU that holds the log and is stuck, then writes anyway. */
+static volatile int32_t log_owner = SPINLOCK_NO_HOLDER;
+static uint32_t log_depth;
+
+static void log_lock(enum log_level level) {
+    irq_save();
+    int32_t me = (int32_t)cpu_this()->index;
+    if (log_owner == me) {
+        log_depth++;
+        return;
+    }
+    uint64_t start = cpu_rdtsc();
+    int32_t expected = SPINLOCK_NO_HOLDER;
+    while (!__atomic_compare_exchange_n(&log_owner, &expected, me, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED)) {
+        expected = SPINLOCK_NO_HOLDER;
+        cpu_pause();
+        if (level == LOG_PANIC && cpu_rdtsc() - start > SPINLOCK_SPIN_BOUND_TSC_TICKS) {
+            __atomic_store_n(&log_owner, me, __ATOMIC_SEQ_CST);
+            break;
+        }
+    }
+    log_depth = 1;
+}
+
+static void log_unlock(void) {
+    if (--log_depth == 0) {
+        __atomic_store_n(&log_owner, SPINLOCK_NO_HOLDER, __ATOMIC_RELEASE);
+    }
+    irq_restore();
+}
 
 static void serial_sink(void *ctx, const char *bytes, size_t len) {
     (void)ctx;
@@ -38,9 +75,11 @@ static void log_prefix(enum log_level level) {
 }
 
 void log_message_va(enum log_level level, const char *format, va_list args) {
+    log_lock(level);
     log_prefix(level);
     format_va(serial_sink, NULL, format, args);
     serial_write("\n", 1);
+    log_unlock();
 }
 
 void log_message(enum log_level level, const char *format, ...) {
@@ -51,6 +90,7 @@ void log_message(enum log_level level, const char *format, ...) {
 }
 
 bool log_check(bool passed, const char *name, const char *format, ...) {
+    log_lock(LOG_INFO);
     log_state.checks++;
     if (!passed) {
         log_state.failed_checks++;
@@ -64,6 +104,7 @@ bool log_check(bool passed, const char *name, const char *format, ...) {
     format_va(serial_sink, NULL, format, args);
     va_end(args);
     serial_write("\n", 1);
+    log_unlock();
     return passed;
 }
 

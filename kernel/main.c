@@ -4,8 +4,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/arch/x86_64/apic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/interrupts.h"
+#include "kernel/cpu_local.h"
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/heap.h"
 #include "kernel/heap_checks.h"
@@ -14,6 +16,9 @@
 #include "kernel/qemu_exit.h"
 #include "kernel/scenarios.h"
 #include "kernel/serial.h"
+#include "kernel/smp.h"
+#include "kernel/stress.h"
+#include "kernel/thread.h"
 #include "multiboot2/multiboot2.h"
 
 #define KERNEL_NAME "heapkernel"
@@ -79,15 +84,27 @@ static bool boot_info_init(uint32_t multiboot2_magic, uint32_t boot_info_phys,
 /* Each step logs one ERROR line with its reason and returns false when it fails; the first
  * failure ends the bring-up. */
 static bool bring_up(uint32_t multiboot2_magic, uint32_t boot_info_phys,
-                     struct multiboot2_info *boot_info) {
-    static struct kernel_memory memory;
+                     struct multiboot2_info *boot_info, struct kernel_memory *memory) {
     struct heap_range heap;
     return boot_info_init(multiboot2_magic, boot_info_phys, boot_info) &&
-           memory_init(&memory, boot_info) && heap_range_from_boot(boot_info->cmdline, &heap) &&
-           heap_init(&memory.mapper, &memory.frames, heap);
+           memory_init(memory, boot_info) && heap_range_from_boot(boot_info->cmdline, &heap) &&
+           heap_init(&memory->mapper, &memory->frames, heap);
+}
+
+/* Interrupts on: the local APIC and its timer, threads, then the other CPUs. */
+static bool start_concurrency(struct kernel_memory *memory, const struct multiboot2_info *info) {
+    if (!apic_init_boot(&memory->mapper) || !threads_init(&memory->mapper, &memory->frames)) {
+        return false;
+    }
+    apic_timer_start(thread_timer_tick);
+    cpu_enable_interrupts();
+    log_info("interrupts: on; timer at %u Hz on every CPU", APIC_TIMER_HZ);
+    smp_start(info);
+    return true;
 }
 
 void kernel_main(uint32_t multiboot2_magic, uint32_t boot_info_phys) {
+    cpu_local_init_boot(); /* first: locks and the log find their CPU through it */
     serial_init();
     log_info("%s: booting (x86_64, long mode, serial COM1)", KERNEL_NAME);
 
@@ -96,13 +113,16 @@ void kernel_main(uint32_t multiboot2_magic, uint32_t boot_info_phys) {
     cpu_breakpoint();
 
     struct multiboot2_info boot_info;
-    if (bring_up(multiboot2_magic, boot_info_phys, &boot_info)) {
-        switch (scenario_run(boot_info.cmdline)) {
-        case SCENARIO_NONE:
+    static struct kernel_memory memory;
+    if (bring_up(multiboot2_magic, boot_info_phys, &boot_info, &memory)) {
+        /* The heap checks expect a heap with nothing else in it: they run before threads. */
+        bool stress = stress_requested(boot_info.cmdline);
+        enum scenario_result scenario = scenario_run(boot_info.cmdline);
+        if (scenario == SCENARIO_NONE && !stress) {
             heap_checks_run();
-            break;
-        case SCENARIO_UNKNOWN: /* logged as an error: the verdict is FAIL */
-            break;
+        }
+        if (scenario == SCENARIO_NONE && start_concurrency(&memory, &boot_info) && stress) {
+            stress_run(boot_info.cmdline);
         }
     }
     /* The one way out: the summary's verdict, from the checks and the ERROR lines, picks the code.

@@ -541,11 +541,13 @@ def build_qemu_command(
     """Returns QEMU's argv. `ovmf_vars_copy` (a writable copy of the OVMF variable store)
     is required for UEFI; `qmp_fd` is a connected socket QEMU inherits for QMP;
     `reset_log` receives `-d cpu_reset` output unless the extra flags set -d or -D."""
+    # An -accel among the extra flags (such as multi-threaded TCG for -smp) replaces the default.
+    accel = [] if "-accel" in config.extra_flags else ["-accel", "tcg"]
     command = [
         config.qemu,
         "-machine", config.machine,
         "-cpu", config.cpu,
-        "-accel", "tcg",
+        *accel,
         "-m", config.memory,
         "-display", "none",
         "-no-reboot",

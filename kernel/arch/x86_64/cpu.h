@@ -111,6 +111,34 @@ static inline void cpu_load_idt(const struct cpu_descriptor_pointer *idt) {
     __asm__ volatile("lidt %0" : : "m"(*idt) : "memory");
 }
 
+
+static inline uint64_t cpu_read_msr(uint32_t msr) {
+    uint32_t low, high;
+    __asm__ volatile("rdmsr" : "=a"(low), "=d"(high) : "c"(msr));
+    return ((uint64_t)high << 32) | low;
+}
+
+static inline void cpu_write_msr(uint32_t msr, uint64_t value) {
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
+}
+
+/* Reads the 64-bit word at offset 0 of the GS segment: the per-CPU block's self pointer. */
+static inline uint64_t cpu_read_gs_word0(void) {
+    uint64_t value;
+    __asm__ volatile("movq %%gs:0, %0" : "=r"(value));
+    return value;
+}
+
+/* Enables interrupts and halts until the next one; STI's one-instruction shadow makes the pair
+ * atomic, so an interrupt arriving in between is not lost. */
+static inline void cpu_enable_interrupts_and_halt(void) {
+    __asm__ volatile("sti; hlt" : : : "memory");
+}
+
+#define CPU_MSR_APIC_BASE 0x1bu
+#define CPU_MSR_EFER      0xc0000080u
+#define CPU_MSR_GS_BASE   0xc0000101u
+
 #define CPU_RFLAGS_INTERRUPT_ENABLE (1u << 9)
 
 #endif

@@ -1,4 +1,5 @@
-; Entry stubs for the 32 CPU exception vectors. Each stub makes the stack look the same (an error
+; Entry stubs for all 256 vectors: the 32 CPU exceptions, then the interrupts (APIC timer, spurious,
+; error, the masked legacy PIC's spurious vectors). Each stub makes the stack look the same (an error
 ; code, real or zero, and the vector number), saves the general registers, and calls
 ; interrupt_dispatch(struct interrupt_frame *) (kernel/arch/x86_64/interrupts.h) whose layout is
 ; exactly what these pushes build. If the handler returns, the stub resumes the interrupted code.
@@ -28,6 +29,12 @@ exception_stub_%1:
 %else
     EXCEPTION_WITHOUT_ERROR_CODE vector
 %endif
+%assign vector vector + 1
+%endrep
+
+; Interrupts push no error code.
+%rep 256 - 32
+    EXCEPTION_WITHOUT_ERROR_CODE vector
 %assign vector vector + 1
 %endrep
 
@@ -77,7 +84,7 @@ align 8
 global exception_stubs
 exception_stubs:
 %assign vector 0
-%rep 32
+%rep 256
     dq exception_stub_ %+ vector
 %assign vector vector + 1
 %endrep

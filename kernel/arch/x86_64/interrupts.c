@@ -9,17 +9,7 @@
 #include "kernel/arch/x86_64/machine.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
-
-/* Task state segment: long mode keeps only stack pointers in it. */
-struct __attribute__((packed)) task_state_segment {
-    uint32_t reserved0;
-    uint64_t rsp[3];
-    uint64_t reserved1;
-    uint64_t ist[7]; /* interrupt stack table: IST n is ist[n - 1] */
-    uint64_t reserved2;
-    uint16_t reserved3;
-    uint16_t iomap_base;
-};
+#include "kernel/thread.h"
 
 struct __attribute__((packed)) idt_entry {
     uint16_t offset_low;
@@ -40,8 +30,6 @@ struct __attribute__((packed)) idt_entry {
 #define IDT_INTERRUPT_GATE 0x8e /* present, ring 0, 64-bit interrupt gate */
 #define DOUBLE_FAULT_IST   1
 
-#define DOUBLE_FAULT_STACK_SIZE (16 * 1024)
-
 /* The bits of a page fault's error code. */
 #define PAGE_FAULT_PROTECTION        (1u << 0) /* clear: the page was not present */
 #define PAGE_FAULT_WRITE             (1u << 1)
@@ -49,12 +37,12 @@ struct __attribute__((packed)) idt_entry {
 #define PAGE_FAULT_RESERVED_BIT      (1u << 3)
 #define PAGE_FAULT_INSTRUCTION_FETCH (1u << 4)
 
-static struct task_state_segment tss;
-static uint64_t gdt[5];
-static struct idt_entry idt[32];
-static _Alignas(16) uint8_t double_fault_stack[DOUBLE_FAULT_STACK_SIZE];
+static struct cpu_descriptor_tables boot_tables;
+static _Alignas(16) uint8_t boot_double_fault_stack[INTERRUPTS_DOUBLE_FAULT_STACK_SIZE];
+static struct idt_entry idt[INTERRUPTS_VECTORS]; /* one IDT, shared by every CPU */
+static interrupt_handler interrupt_handlers[INTERRUPTS_VECTORS];
 
-extern const uint64_t exception_stubs[32];
+extern const uint64_t exception_stubs[INTERRUPTS_VECTORS];
 
 static const char *const exception_names[32] = {
     "divide error",
@@ -91,12 +79,14 @@ static const char *const exception_names[32] = {
     "reserved",
 };
 
-static void load_gdt_and_tss(void) {
-    uint64_t tss_base = (uint64_t)(uintptr_t)&tss;
-    uint64_t tss_limit = sizeof tss - 1;
-    tss.ist[DOUBLE_FAULT_IST - 1] =
-        (uint64_t)(uintptr_t)(double_fault_stack + sizeof double_fault_stack);
-    tss.iomap_base = sizeof tss;
+static void load_gdt_and_tss(struct cpu_descriptor_tables *tables,
+                             uint64_t double_fault_stack_top) {
+    struct task_state_segment *tss = &tables->tss;
+    uint64_t *gdt = tables->gdt;
+    uint64_t tss_base = (uint64_t)(uintptr_t)tss;
+    uint64_t tss_limit = sizeof *tss - 1;
+    tss->ist[DOUBLE_FAULT_IST - 1] = double_fault_stack_top;
+    tss->iomap_base = sizeof *tss;
 
     gdt[0] = 0;
     gdt[GDT_INDEX(GDT_KERNEL_CODE)] = GDT_KERNEL_CODE_DESCRIPTOR;
@@ -107,13 +97,14 @@ static void load_gdt_and_tss(void) {
                               (((tss_base >> 24) & 0xff) << 56);
     gdt[GDT_INDEX(GDT_TSS) + 1] = tss_base >> 32;
 
-    const struct cpu_descriptor_pointer pointer = {sizeof gdt - 1, (uint64_t)(uintptr_t)gdt};
+    const struct cpu_descriptor_pointer pointer = {sizeof tables->gdt - 1,
+                                                   (uint64_t)(uintptr_t)gdt};
     cpu_load_gdt(&pointer, GDT_KERNEL_CODE, GDT_KERNEL_DATA);
     cpu_load_task_register(GDT_TSS);
 }
 
-static void load_idt(void) {
-    for (size_t vector = 0; vector < 32; vector++) {
+static void build_idt(void) {
+    for (size_t vector = 0; vector < INTERRUPTS_VECTORS; vector++) {
         uint64_t handler = exception_stubs[vector];
         idt[vector] = (struct idt_entry){
             .offset_low = handler & 0xffff,
@@ -125,13 +116,26 @@ static void load_idt(void) {
             .reserved = 0,
         };
     }
+}
+
+static void load_idt(void) {
     const struct cpu_descriptor_pointer pointer = {sizeof idt - 1, (uint64_t)(uintptr_t)idt};
     cpu_load_idt(&pointer);
 }
 
 void interrupts_init(void) {
-    load_gdt_and_tss();
+    build_idt();
+    interrupts_init_cpu(&boot_tables, (uint64_t)(uintptr_t)(boot_double_fault_stack +
+                                                             sizeof boot_double_fault_stack));
+}
+
+void interrupts_init_cpu(struct cpu_descriptor_tables *tables, uint64_t double_fault_stack_top) {
+    load_gdt_and_tss(tables, double_fault_stack_top);
     load_idt();
+}
+
+void interrupts_set_handler(uint8_t vector, interrupt_handler handler) {
+    interrupt_handlers[vector] = handler;
 }
 
 static void log_registers(const struct interrupt_frame *frame) {
@@ -156,6 +160,12 @@ static void handle_page_fault(const struct interrupt_frame *frame) {
 
 static void handle_double_fault(const struct interrupt_frame *frame) {
     uint64_t address = cpu_read_cr2();
+    if (thread_describe_address(address) != NULL) {
+        /* The page fault on a thread's guard page could not push its frame there: report it as
+         * the page fault it was. */
+        log_error("exception: page fault at address %p (%s)", (void *)address,
+                  kernel_address_name(address));
+    }
     log_error("exception: double fault (on its own stack, IST %d); last page fault address %p (%s)",
               DOUBLE_FAULT_IST, (void *)address, kernel_address_name(address));
     log_registers(frame);
@@ -163,7 +173,15 @@ static void handle_double_fault(const struct interrupt_frame *frame) {
 }
 
 void interrupt_dispatch(struct interrupt_frame *frame) {
-    switch (frame->vector) {
+    uint64_t vector = frame->vector & (INTERRUPTS_VECTORS - 1);
+    if (vector >= INTERRUPTS_FIRST_IRQ_VECTOR) {
+        if (interrupt_handlers[vector] == NULL) {
+            panic("interrupt_dispatch: interrupt vector %u has no handler", (unsigned)vector);
+        }
+        interrupt_handlers[vector](frame);
+        return;
+    }
+    switch (vector) {
     case EXCEPTION_BREAKPOINT:
         log_info("exception: breakpoint at rip %p, resuming", (void *)(frame->rip - 1));
         return;

@@ -1,11 +1,33 @@
 /* CPU exceptions: the GDT with a TSS (for the double-fault stack), the IDT, and the C handler
  * every exception stub calls. A page fault reports the faulting address, the decoded error code
  * and RIP; a double fault runs on its own stack (IST 1), so a kernel stack overflow is reported
- * instead of triple-faulting; a breakpoint is logged and returns; everything else panics. */
+ * instead of triple-faulting; a breakpoint is logged and returns; everything else panics.
+ * Vectors 32 and up are interrupts, routed to the handler registered for each. */
 #ifndef KERNEL_ARCH_X86_64_INTERRUPTS_H
 #define KERNEL_ARCH_X86_64_INTERRUPTS_H
 
 #include <stdint.h>
+
+#define INTERRUPTS_VECTORS           256
+#define INTERRUPTS_FIRST_IRQ_VECTOR  32
+#define INTERRUPTS_DOUBLE_FAULT_STACK_SIZE (16 * 1024)
+
+/* Task state segment: long mode keeps only stack pointers in it. */
+struct __attribute__((packed)) task_state_segment {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7]; /* interrupt stack table: IST n is ist[n - 1] */
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t iomap_base;
+};
+
+/* Each CPU's own GDT (null, kernel code, kernel data, its 16-byte TSS descriptor) and TSS. */
+struct cpu_descriptor_tables {
+    uint64_t gdt[5];
+    struct task_state_segment tss;
+};
 
 /* What interrupt_stubs.asm pushes, lowest address first, followed by the CPU's own frame. */
 struct interrupt_frame {
@@ -20,8 +42,18 @@ struct interrupt_frame {
 #define EXCEPTION_DOUBLE_FAULT 8
 #define EXCEPTION_PAGE_FAULT   14
 
-/* Loads the kernel's GDT and TSS and the IDT. Call once, early, before anything can fault. */
+/* Builds the IDT and loads it with the boot CPU's GDT and TSS. Call once, early, before anything
+ * can fault. */
 void interrupts_init(void);
+
+/* Loads tables (filled in here) and the IDT on the calling CPU; double faults switch to
+ * double_fault_stack_top. For the application processors. */
+void interrupts_init_cpu(struct cpu_descriptor_tables *tables, uint64_t double_fault_stack_top);
+
+/* Handlers for vectors 32..255, called with interrupts off on the interrupted stack. A vector
+ * without one panics. */
+typedef void (*interrupt_handler)(struct interrupt_frame *frame);
+void interrupts_set_handler(uint8_t vector, interrupt_handler handler);
 
 /* Called by the stubs; returns only for exceptions the kernel recovers from (breakpoint). */
 void interrupt_dispatch(struct interrupt_frame *frame);

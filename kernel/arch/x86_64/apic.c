@@ -1,0 +1,226 @@
+/* PICs, local APIC, APIC timer (see apic.h). */
+#include "kernel/arch/x86_64/apic.h"
+
+#include <stddef.h>
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/interrupts.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+
+/* Where the local APIC's 4 KiB of registers are mapped, uncached, on every CPU: a virtual page of
+ * its own, far from the identity map, the physical map and any heap range. */
+#define APIC_MMIO_VIRT 0xffffc00000000000ull
+
+/* Local APIC registers (byte offsets). */
+#define APIC_REG_ID            0x020
+#define APIC_REG_TPR           0x080
+#define APIC_REG_EOI           0x0b0
+#define APIC_REG_SPURIOUS      0x0f0
+#define APIC_REG_ERROR_STATUS  0x280
+#define APIC_REG_ICR_LOW       0x300
+#define APIC_REG_ICR_HIGH      0x310
+#define APIC_REG_LVT_TIMER     0x320
+#define APIC_REG_LVT_LINT0     0x350
+#define APIC_REG_LVT_LINT1     0x360
+#define APIC_REG_LVT_ERROR     0x370
+#define APIC_REG_TIMER_INITIAL 0x380
+#define APIC_REG_TIMER_CURRENT 0x390
+#define APIC_REG_TIMER_DIVIDE  0x3e0
+
+#define APIC_BASE_MSR_ENABLE   (1u << 11)
+#define APIC_SPURIOUS_ENABLE   (1u << 8)
+#define APIC_LVT_MASKED        (1u << 16)
+#define APIC_TIMER_PERIODIC    (1u << 17)
+#define APIC_TIMER_DIVIDE_BY_16 0x3
+#define APIC_ICR_INIT          0x00000500u
+#define APIC_ICR_STARTUP       0x00000600u
+#define APIC_ICR_LEVEL_ASSERT  0x00004000u
+#define APIC_ICR_PENDING       (1u << 12)
+
+/* Legacy PICs and PIT. */
+#define PIC1_COMMAND 0x20
+#define PIC1_DATA    0x21
+#define PIC2_COMMAND 0xa0
+#define PIC2_DATA    0xa1
+#define PIT_CHANNEL0 0x40
+#define PIT_COMMAND  0x43
+#define PIT_HZ       1193182u
+/* Calibration window: long enough that TCG's jitter of a few PIT reads stays under 1%. */
+#define CALIBRATION_PIT_TICKS (PIT_HZ / 50) /* 20 ms */
+
+static struct apic_calibration calibration;
+static void (*timer_tick)(void);
+
+static volatile uint32_t *apic_register(uint32_t offset) {
+    return (volatile uint32_t *)(uintptr_t)(APIC_MMIO_VIRT + offset);
+}
+
+static uint32_t apic_read(uint32_t offset) {
+    return *apic_register(offset);
+}
+
+static void apic_write(uint32_t offset, uint32_t value) {
+    *apic_register(offset) = value;
+}
+
+/* ICW1..ICW4 move the PICs' vectors to PIC_VECTOR_BASE (off the exception vectors, where their
+ * power-on defaults sit), then every line is masked: the local APIC delivers what the kernel uses. */
+static void pic_remap_and_mask(void) {
+    cpu_outb(PIC1_COMMAND, 0x11); /* ICW1: initialise, ICW4 follows */
+    cpu_outb(PIC2_COMMAND, 0x11);
+    cpu_outb(PIC1_DATA, PIC_VECTOR_BASE);
+    cpu_outb(PIC2_DATA, PIC_VECTOR_BASE + 8);
+    cpu_outb(PIC1_DATA, 0x04); /* ICW3: the secondary PIC on IRQ 2 */
+    cpu_outb(PIC2_DATA, 0x02);
+    cpu_outb(PIC1_DATA, 0x01); /* ICW4: 8086 mode */
+    cpu_outb(PIC2_DATA, 0x01);
+    cpu_outb(PIC1_DATA, 0xff);
+    cpu_outb(PIC2_DATA, 0xff);
+}
+
+static uint16_t pit_read_channel0(void) {
+    cpu_outb(PIT_COMMAND, 0x00); /* latch channel 0 */
+    uint8_t low = cpu_inb(PIT_CHANNEL0);
+    uint8_t high = cpu_inb(PIT_CHANNEL0);
+    return (uint16_t)(low | (high << 8));
+}
+
+/* Lets PIT channel 0 count down from 65536 over and over (mode 2; its IRQ is masked) and counts
+ * the APIC timer and TSC ticks that pass while it counts CALIBRATION_PIT_TICKS. */
+static void calibrate(void) {
+    cpu_outb(PIT_COMMAND, 0x34); /* channel 0, low then high byte, mode 2, binary */
+    cpu_outb(PIT_CHANNEL0, 0);
+    cpu_outb(PIT_CHANNEL0, 0);
+
+    apic_write(APIC_REG_TIMER_DIVIDE, APIC_TIMER_DIVIDE_BY_16);
+    apic_write(APIC_REG_LVT_TIMER, APIC_LVT_MASKED | APIC_TIMER_VECTOR);
+    uint16_t previous = pit_read_channel0();
+    apic_write(APIC_REG_TIMER_INITIAL, 0xffffffffu);
+    uint64_t tsc_start = cpu_rdtsc();
+    uint32_t elapsed = 0;
+    while (elapsed < CALIBRATION_PIT_TICKS) {
+        uint16_t now = pit_read_channel0();
+        elapsed += (uint16_t)(previous - now); /* counts down, wrapping at 65536 */
+        previous = now;
+    }
+    uint32_t apic_elapsed = 0xffffffffu - apic_read(APIC_REG_TIMER_CURRENT);
+    uint64_t tsc_elapsed = cpu_rdtsc() - tsc_start;
+    apic_write(APIC_REG_TIMER_INITIAL, 0);
+
+    calibration.apic_ticks_per_second = (uint64_t)apic_elapsed * PIT_HZ / elapsed;
+    calibration.tsc_ticks_per_second = tsc_elapsed * PIT_HZ / elapsed;
+}
+
+static void handle_timer(struct interrupt_frame *frame) {
+    (void)frame;
+    apic_eoi();
+    if (timer_tick != NULL) {
+        timer_tick();
+    }
+}
+
+static void handle_spurious(struct interrupt_frame *frame) {
+    (void)frame; /* a spurious interrupt takes no end of interrupt */
+}
+
+static void handle_error(struct interrupt_frame *frame) {
+    (void)frame;
+    apic_write(APIC_REG_ERROR_STATUS, 0); /* the write latches the errors into the register */
+    uint32_t status = apic_read(APIC_REG_ERROR_STATUS);
+    apic_eoi();
+    log_error("apic: error interrupt on APIC %u, error status %x", apic_id(), status);
+}
+
+static void handle_pic_spurious(struct interrupt_frame *frame) {
+    (void)frame; /* IRQ 7 or 15 of a masked PIC: nothing happened, nothing to acknowledge */
+}
+
+static void enable_local_apic(void) {
+    uint64_t base = cpu_read_msr(CPU_MSR_APIC_BASE);
+    cpu_write_msr(CPU_MSR_APIC_BASE, base | APIC_BASE_MSR_ENABLE);
+    apic_write(APIC_REG_TPR, 0);
+    apic_write(APIC_REG_LVT_LINT0, APIC_LVT_MASKED);
+    apic_write(APIC_REG_LVT_LINT1, APIC_LVT_MASKED);
+    apic_write(APIC_REG_LVT_ERROR, APIC_ERROR_VECTOR);
+    apic_write(APIC_REG_ERROR_STATUS, 0);
+    apic_write(APIC_REG_ERROR_STATUS, 0);
+    apic_write(APIC_REG_SPURIOUS, APIC_SPURIOUS_ENABLE | APIC_SPURIOUS_VECTOR);
+}
+
+bool apic_init_boot(struct paging_mapper *mapper) {
+    pic_remap_and_mask();
+    for (unsigned irq = 0; irq < 16; irq++) {
+        interrupts_set_handler((uint8_t)(PIC_VECTOR_BASE + irq), handle_pic_spurious);
+    }
+    interrupts_set_handler(APIC_TIMER_VECTOR, handle_timer);
+    interrupts_set_handler(APIC_ERROR_VECTOR, handle_error);
+    interrupts_set_handler(APIC_SPURIOUS_VECTOR, handle_spurious);
+
+    uint64_t phys = cpu_read_msr(CPU_MSR_APIC_BASE) & ~0xfffull & ((1ull << 52) - 1);
+    enum paging_result result =
+        paging_map_page(mapper, APIC_MMIO_VIRT, phys,
+                        PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE | PAGING_FLAG_CACHE_DISABLE |
+                            PAGING_FLAG_WRITE_THROUGH);
+    if (result != PAGING_OK) {
+        log_error("apic: mapping the local APIC registers at %p to %p: %s", (void *)APIC_MMIO_VIRT,
+                  (void *)phys, paging_result_name(result));
+        return false;
+    }
+    enable_local_apic();
+    calibrate();
+    log_info("apic: PICs remapped to %x and masked; local APIC %u at %p (mapped at %p), timer "
+             "%llu Hz (divide 16), TSC %llu kHz, calibrated against the PIT",
+             PIC_VECTOR_BASE, apic_id(), (void *)phys, (void *)APIC_MMIO_VIRT,
+             (unsigned long long)calibration.apic_ticks_per_second,
+             (unsigned long long)(calibration.tsc_ticks_per_second / 1000));
+    return true;
+}
+
+void apic_init_cpu(void) {
+    enable_local_apic();
+}
+
+void apic_timer_start(void (*tick)(void)) {
+    timer_tick = tick;
+    apic_write(APIC_REG_TIMER_DIVIDE, APIC_TIMER_DIVIDE_BY_16);
+    apic_write(APIC_REG_TIMER_INITIAL,
+               (uint32_t)(calibration.apic_ticks_per_second / APIC_TIMER_HZ));
+    apic_write(APIC_REG_LVT_TIMER, APIC_TIMER_PERIODIC | APIC_TIMER_VECTOR);
+}
+
+struct apic_calibration apic_calibration(void) {
+    return calibration;
+}
+
+uint32_t apic_id(void) {
+    return apic_read(APIC_REG_ID) >> 24;
+}
+
+void apic_eoi(void) {
+    apic_write(APIC_REG_EOI, 0);
+}
+
+void apic_delay_us(uint64_t microseconds) {
+    uint64_t start = cpu_rdtsc();
+    uint64_t ticks = calibration.tsc_ticks_per_second / 1000000 * microseconds;
+    while (cpu_rdtsc() - start < ticks) {
+        cpu_pause();
+    }
+}
+
+static void send_ipi(uint32_t target_apic_id, uint32_t command) {
+    apic_write(APIC_REG_ICR_HIGH, target_apic_id << 24);
+    apic_write(APIC_REG_ICR_LOW, command);
+    while (apic_read(APIC_REG_ICR_LOW) & APIC_ICR_PENDING) {
+        cpu_pause();
+    }
+}
+
+void apic_send_init(uint32_t target_apic_id) {
+    send_ipi(target_apic_id, APIC_ICR_INIT | APIC_ICR_LEVEL_ASSERT);
+}
+
+void apic_send_startup(uint32_t target_apic_id, uint8_t vector_page) {
+    send_ipi(target_apic_id, APIC_ICR_STARTUP | APIC_ICR_LEVEL_ASSERT | vector_page);
+}

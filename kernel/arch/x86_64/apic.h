@@ -1,0 +1,51 @@
+/* Interrupt hardware: the legacy 8259 PICs (remapped out of the way and masked), each CPU's local
+ * APIC (xAPIC, its registers mapped through //paging), its timer calibrated against the PIT and
+ * ticking periodically, the spurious and error vectors, end of interrupt, and the INIT and
+ * start-up IPIs that wake the other CPUs. */
+#ifndef KERNEL_ARCH_X86_64_APIC_H
+#define KERNEL_ARCH_X86_64_APIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "paging/mapper.h"
+
+#define APIC_TIMER_VECTOR    0x20
+#define APIC_ERROR_VECTOR    0xfe
+#define APIC_SPURIOUS_VECTOR 0xff
+/* The masked PICs can still raise their spurious IRQ 7 and 15: at PIC_VECTOR_BASE + 7 and + 15. */
+#define PIC_VECTOR_BASE 0xe0
+
+/* Timer interrupts per second on every CPU. */
+#define APIC_TIMER_HZ 100
+
+struct apic_calibration {
+    uint64_t apic_ticks_per_second; /* local APIC timer ticks, divide by 16 */
+    uint64_t tsc_ticks_per_second;
+};
+
+/* Boot CPU: remaps and masks the PICs, maps the local APIC's registers (physical base from the
+ * APIC base MSR) through mapper, enables it with its spurious and error vectors, and calibrates
+ * its timer and the TSC against PIT channel 0. Returns false, after an ERROR line, when the
+ * registers cannot be mapped. Interrupts stay off. */
+bool apic_init_boot(struct paging_mapper *mapper);
+
+/* Any other CPU: enables its local APIC (the registers are at the same address on every CPU). */
+void apic_init_cpu(void);
+
+/* Starts this CPU's periodic timer at APIC_TIMER_HZ; each tick calls tick() with interrupts off,
+ * after the end of interrupt has been sent. */
+void apic_timer_start(void (*tick)(void));
+
+struct apic_calibration apic_calibration(void);
+uint32_t apic_id(void);
+void apic_eoi(void);
+
+/* Busy-waits for at least the given time, by the calibrated TSC. */
+void apic_delay_us(uint64_t microseconds);
+
+/* INIT, then start-up IPI with the page number of the real-mode entry point. */
+void apic_send_init(uint32_t target_apic_id);
+void apic_send_startup(uint32_t target_apic_id, uint8_t vector_page);
+
+#endif

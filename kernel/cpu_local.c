@@ -1,0 +1,65 @@
+/* Per-CPU blocks and nested interrupt disabling (see cpu_local.h). */
+#include "kernel/cpu_local.h"
+
+#include <stddef.h>
+
+#include "kernel/panic.h"
+
+static struct cpu_local boot_cpu;
+static struct cpu_local *cpus[CPU_MAX];
+static uint32_t cpus_online;
+
+void cpu_local_init(struct cpu_local *cpu, uint32_t index) {
+    cpu->self = cpu;
+    cpu->index = index;
+    cpu_write_msr(CPU_MSR_GS_BASE, (uint64_t)(uintptr_t)cpu);
+}
+
+void cpu_local_init_boot(void) {
+    cpu_local_init(&boot_cpu, 0);
+    cpus[0] = &boot_cpu;
+    cpus_online = 1;
+    boot_cpu.online = true;
+}
+
+struct cpu_local *cpu_by_index(uint32_t index) {
+    return index < __atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE) ? cpus[index] : NULL;
+}
+
+uint32_t cpu_count(void) {
+    return __atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE);
+}
+
+int cpu_register(struct cpu_local *cpu) {
+    /* Only the boot CPU registers CPUs, one at a time, before it starts the next one. */
+    if (cpus_online == CPU_MAX) {
+        return -1;
+    }
+    uint32_t index = cpus_online;
+    cpus[index] = cpu;
+    cpu->index = index;
+    __atomic_store_n(&cpus_online, index + 1, __ATOMIC_RELEASE);
+    return (int)index;
+}
+
+void irq_save(void) {
+    uint64_t rflags = cpu_read_rflags();
+    cpu_disable_interrupts();
+    struct cpu_local *cpu = cpu_this();
+    if (cpu->irq_off_depth++ == 0) {
+        cpu->irq_were_enabled = (rflags & CPU_RFLAGS_INTERRUPT_ENABLE) != 0;
+    }
+}
+
+void irq_restore(void) {
+    struct cpu_local *cpu = cpu_this();
+    if (cpu_read_rflags() & CPU_RFLAGS_INTERRUPT_ENABLE) {
+        panic("irq_restore: interrupts are on inside an irq_save section on CPU %u", cpu->index);
+    }
+    if (cpu->irq_off_depth == 0) {
+        panic("irq_restore: without irq_save on CPU %u", cpu->index);
+    }
+    if (--cpu->irq_off_depth == 0 && cpu->irq_were_enabled) {
+        cpu_enable_interrupts();
+    }
+}

@@ -1,0 +1,60 @@
+/* Per-CPU data: one block per CPU, found through the GS base register, which each CPU points at
+ * its own block before anything else runs (cpu_local_init). The first field points at the block
+ * itself so that one GS-relative load yields a plain pointer. */
+#ifndef KERNEL_CPU_LOCAL_H
+#define KERNEL_CPU_LOCAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/arch/x86_64/cpu.h"
+
+/* QEMU's -smp 4 is the largest machine the tests boot; the MADT may list more, which are
+ * reported and left halted. */
+#define CPU_MAX 16
+/* Locks one CPU can hold at once, remembered to name them in a deadlock report. */
+#define CPU_HELD_LOCKS_MAX 8
+
+struct thread;
+struct cpu_descriptor_tables;
+
+struct cpu_local {
+    struct cpu_local *self; /* must stay first: cpu_this() reads it at %gs:0 */
+    uint32_t index;         /* 0 for the boot CPU, then in start-up order */
+    uint32_t apic_id;
+    /* Interrupt disabling nests (spinlocks inside spinlocks): the depth and whether interrupts
+     * were on before the outermost level. */
+    uint32_t irq_off_depth;
+    bool irq_were_enabled;
+    const char *held_locks[CPU_HELD_LOCKS_MAX];
+    uint32_t held_count;
+    struct thread *current;
+    struct thread *idle;
+    uint64_t ticks;      /* timer interrupts taken on this CPU */
+    uint64_t stress_ops; /* heap operations of the stress run done on this CPU */
+    struct cpu_descriptor_tables *tables;
+    volatile bool online;
+};
+
+static inline struct cpu_local *cpu_this(void) {
+    return (struct cpu_local *)(uintptr_t)cpu_read_gs_word0();
+}
+
+/* Points this CPU's GS base at cpu and fills in its self pointer and index. */
+void cpu_local_init(struct cpu_local *cpu, uint32_t index);
+
+/* The boot CPU's block, set up first thing in kernel_main. */
+void cpu_local_init_boot(void);
+
+/* Every CPU that came online, by index; cpu_count() of them. */
+struct cpu_local *cpu_by_index(uint32_t index);
+uint32_t cpu_count(void);
+/* Registers a started CPU (smp.c); returns its index, or -1 when CPU_MAX are online. */
+int cpu_register(struct cpu_local *cpu);
+
+/* Interrupts off, nesting: interrupts come back on at the matching outermost irq_restore only if
+ * they were on at the outermost irq_save. */
+void irq_save(void);
+void irq_restore(void);
+
+#endif

@@ -1,0 +1,177 @@
+/* Multiprocessor bring-up (see smp.h). */
+#include "kernel/smp.h"
+
+#include <stddef.h>
+
+#include "acpi/acpi.h"
+#include "kernel/arch/x86_64/apic.h"
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/interrupts.h"
+#include "kernel/arch/x86_64/layout.h"
+#include "kernel/cpu_local.h"
+#include "kernel/kmalloc.h"
+#include "kernel/lib/string.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+#include "kernel/thread.h"
+
+/* The trampoline's page: below 1 MiB (a start-up IPI names a real-mode page), inside the frame
+ * allocator's reserved [0, 1 MiB) so nothing else is ever put there, and identity-mapped by the
+ * boot page tables so the code goes on running at the same address once paging is on. Its value
+ * is also TRAMPOLINE_PHYS in smp.asm. */
+#define TRAMPOLINE_PHYS 0x8000u
+
+/* smp.asm */
+extern const char trampoline_start[], trampoline_end[];
+extern const char trampoline_cr3[], trampoline_efer[], trampoline_stack[], trampoline_entry[],
+    trampoline_argument[];
+
+static volatile bool ap_started;
+
+bool cmdline_has(const char *cmdline, const char *word) {
+    size_t len = strlen(word);
+    for (const char *p = cmdline; p != NULL && *p != '\0'; p++) {
+        if ((p == cmdline || p[-1] == ' ') && strncmp(p, word, len) == 0 &&
+            (p[len] == '\0' || p[len] == ' ')) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static const void *acpi_map(void *ctx, uint64_t phys, uint64_t size) {
+    (void)ctx;
+    return phys < PHYS_MAP_SIZE && size <= PHYS_MAP_SIZE - phys ? phys_to_virt(phys) : NULL;
+}
+
+/* First C code of an application processor, on its idle thread's stack. */
+static __attribute__((noreturn)) void ap_main(struct cpu_local *cpu) {
+    cpu_local_init(cpu, cpu->index);
+    interrupts_init_cpu(cpu->tables, (uint64_t)(uintptr_t)cpu->tables +
+                                         sizeof *cpu->tables + INTERRUPTS_DOUBLE_FAULT_STACK_SIZE);
+    apic_init_cpu();
+    cpu->current = cpu->idle;
+    apic_timer_start(thread_timer_tick);
+    __atomic_store_n(&ap_started, true, __ATOMIC_RELEASE);
+    thread_idle_loop();
+}
+
+static void write_parameter(const char *symbol, uint64_t value) {
+    uint8_t *copy = phys_to_virt(TRAMPOLINE_PHYS);
+    memcpy(copy + (symbol - trampoline_start), &value, sizeof value);
+}
+
+static bool wait_started(uint64_t microseconds) {
+    uint64_t step = 10;
+    for (uint64_t waited = 0; waited < microseconds; waited += step) {
+        if (__atomic_load_n(&ap_started, __ATOMIC_ACQUIRE)) {
+            return true;
+        }
+        apic_delay_us(step);
+    }
+    return __atomic_load_n(&ap_started, __ATOMIC_ACQUIRE);
+}
+
+/* Starts one CPU; false (after a WARN line) if it does not come up in time. */
+static bool start_cpu(uint32_t apic_id_of_cpu) {
+    uint32_t index = cpu_count();
+    /* The descriptor tables with the double-fault stack right after them, one heap block. */
+    struct cpu_local *cpu = kcalloc(1, sizeof *cpu);
+    struct cpu_descriptor_tables *tables =
+        kmalloc_aligned(sizeof *tables + INTERRUPTS_DOUBLE_FAULT_STACK_SIZE, 16);
+    struct thread *idle = thread_create_idle(index);
+    if (cpu == NULL || tables == NULL || idle == NULL) {
+        log_warn("smp: no memory to start CPU with APIC id %u", apic_id_of_cpu);
+        return false;
+    }
+    memset(tables, 0, sizeof *tables);
+    cpu->index = index;
+    cpu->apic_id = apic_id_of_cpu;
+    cpu->tables = tables;
+    cpu->idle = idle;
+
+    write_parameter(trampoline_stack, thread_stack_top(idle));
+    write_parameter(trampoline_entry, (uint64_t)(uintptr_t)ap_main);
+    write_parameter(trampoline_argument, (uint64_t)(uintptr_t)cpu);
+    __atomic_store_n(&ap_started, false, __ATOMIC_RELEASE);
+
+    /* The start-up sequence of the Intel SDM (vol. 3, 8.4.4.1): INIT, 10 ms, SIPI, 200 us, SIPI. */
+    apic_send_init(apic_id_of_cpu);
+    apic_delay_us(10000);
+    apic_send_startup(apic_id_of_cpu, TRAMPOLINE_PHYS >> 12);
+    if (!wait_started(200)) {
+        apic_send_startup(apic_id_of_cpu, TRAMPOLINE_PHYS >> 12);
+        if (!wait_started(SMP_START_TIMEOUT_MS * 1000ull)) {
+            log_warn("smp: CPU with APIC id %u did not come up within %u ms; going on without it",
+                     apic_id_of_cpu, SMP_START_TIMEOUT_MS);
+            return false; /* its blocks stay allocated: the CPU may still wake up and use them */
+        }
+    }
+    cpu->online = true;
+    cpu_register(cpu);
+    return true;
+}
+
+uint32_t smp_start(const struct multiboot2_info *boot_info) {
+    struct cpu_local *boot_cpu = cpu_this();
+    boot_cpu->apic_id = apic_id();
+    if (!boot_info->acpi.present) {
+        log_warn("smp: the boot loader gave no ACPI RSDP; running on the boot CPU only");
+        return 1;
+    }
+    const struct acpi_memory memory = {acpi_map, NULL};
+    struct acpi_table table;
+    enum acpi_error error =
+        acpi_find_table(boot_info->acpi.rsdp, boot_info->acpi.size, &memory, "APIC", &table);
+    uint8_t *corrupt_copy = NULL;
+    if (error == ACPI_OK && cmdline_has(boot_info->cmdline, "acpi_test=corrupt_madt")) {
+        corrupt_copy = kmalloc(table.length);
+        if (corrupt_copy == NULL) {
+            panic("smp_start: no memory for the corrupted MADT copy");
+        }
+        memcpy(corrupt_copy, table.data, table.length);
+        corrupt_copy[table.length - 1] ^= 0x5a; /* the last entry byte: only the checksum sees it */
+        log_info("smp: acpi_test=corrupt_madt: validating a copy of the MADT with its last byte "
+                 "changed");
+        table.data = corrupt_copy;
+    }
+    static struct acpi_madt madt;
+    if (error == ACPI_OK) {
+        error = acpi_parse_madt(table.data, table.length, &madt);
+    }
+    kfree(corrupt_copy);
+    if (error != ACPI_OK) {
+        log_warn("smp: MADT refused: %s; running on the boot CPU only", acpi_error_name(error));
+        return 1;
+    }
+    log_info("smp: MADT at %p (ACPI %s RSDP): %u CPUs listed, local APIC at %p, boot CPU APIC "
+             "id %u",
+             (void *)table.phys, boot_info->acpi.extended ? "2.0+" : "1.0", madt.cpus_listed,
+             (void *)madt.local_apic_phys, boot_cpu->apic_id);
+
+    memcpy(phys_to_virt(TRAMPOLINE_PHYS), trampoline_start,
+           (size_t)(trampoline_end - trampoline_start));
+    write_parameter(trampoline_cr3, cpu_read_cr3());
+    write_parameter(trampoline_efer, cpu_read_msr(CPU_MSR_EFER));
+
+    for (uint32_t i = 0; i < madt.cpus_stored; i++) {
+        const struct acpi_madt_cpu *entry = &madt.cpus[i];
+        if (!entry->enabled || entry->apic_id == boot_cpu->apic_id) {
+            continue;
+        }
+        if (cpu_count() == CPU_MAX) {
+            log_warn("smp: more than %u CPUs; APIC id %u and later stay halted", CPU_MAX,
+                     entry->apic_id);
+            break;
+        }
+        if (entry->apic_id > 0xff) {
+            log_warn("smp: APIC id %u needs x2APIC mode; left halted", entry->apic_id);
+            continue;
+        }
+        if (start_cpu(entry->apic_id)) {
+            log_info("smp: CPU %u (APIC id %u) online", cpu_count() - 1, entry->apic_id);
+        }
+    }
+    log_info("smp: %u CPUs online", cpu_count());
+    return cpu_count();
+}

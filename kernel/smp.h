@@ -1,0 +1,24 @@
+/* Multiprocessor bring-up: the CPUs come from ACPI (the RSDP from the multiboot2 ACPI tags, then
+ * the MADT, validated by //acpi); each application processor is started with INIT-SIPI-SIPI
+ * through a trampoline below 1 MiB into long mode on the kernel's page tables, with its own stack
+ * (its idle thread's), GDT, TSS, double-fault stack and per-CPU block, then runs threads from the
+ * scheduler. A refused table leaves the kernel on the boot CPU; a CPU that does not come up within
+ * SMP_START_TIMEOUT_MS is reported and the others go on. */
+#ifndef KERNEL_SMP_H
+#define KERNEL_SMP_H
+
+#include <stdint.h>
+
+#include "multiboot2/multiboot2.h"
+
+#define SMP_START_TIMEOUT_MS 500
+
+/* Starts every other enabled CPU the MADT lists. cmdline switch "acpi_test=corrupt_madt" makes the
+ * kernel validate a copy of the MADT with one byte changed (a bad checksum), for the fault test.
+ * Returns the number of CPUs online (at least 1). */
+uint32_t smp_start(const struct multiboot2_info *boot_info);
+
+/* Whether the word appears as a whole word in the command line (NULL reads as empty). */
+_Bool cmdline_has(const char *cmdline, const char *word);
+
+#endif

@@ -1,0 +1,301 @@
+/* Heap stress under threads, CPUs and interrupts; deliberate concurrency faults (see stress.h). */
+#include "kernel/stress.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/cpu_local.h"
+#include "kernel/kmalloc.h"
+#include "kernel/lib/format.h"
+#include "kernel/lib/string.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+#include "kernel/smp.h"
+#include "kernel/spinlock.h"
+#include "kernel/thread.h"
+
+#define SLOTS_PER_THREAD 16
+#define MAX_BLOCK        2048
+#define IRQ_BLOCK_MAX    128
+
+struct block {
+    uint8_t *data;
+    size_t size;
+    uint8_t tag;
+};
+
+struct worker {
+    struct thread *thread;
+    uint64_t seed;
+    uint64_t ops;
+    uint64_t failures; /* a block whose contents changed, or a NULL from a heap with room */
+    struct block blocks[SLOTS_PER_THREAD];
+};
+
+static volatile bool irq_stress_on;
+static uint64_t irq_ops;
+static uint64_t irq_failures;
+
+/* xorshift64: each thread its own sequence, so a run is the same operations whatever the timing. */
+static uint64_t next_random(uint64_t *state) {
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *state = x;
+    return x;
+}
+
+static void fill(uint8_t *data, size_t size, uint8_t tag) {
+    for (size_t i = 0; i < size; i++) {
+        data[i] = (uint8_t)(tag + i * 31);
+    }
+}
+
+static bool intact(const uint8_t *data, size_t size, uint8_t tag) {
+    for (size_t i = 0; i < size; i++) {
+        if (data[i] != (uint8_t)(tag + i * 31)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void count_op_on_this_cpu(void) {
+    irq_save();
+    cpu_this()->stress_ops++;
+    irq_restore();
+}
+
+static void one_operation(struct worker *w) {
+    struct block *b = &w->blocks[next_random(&w->seed) % SLOTS_PER_THREAD];
+    uint64_t choice = next_random(&w->seed);
+    size_t size = 1 + (size_t)(next_random(&w->seed) % MAX_BLOCK);
+    uint8_t tag = (uint8_t)choice;
+    if (b->data == NULL) {
+        b->data = kmalloc(size);
+        if (b->data == NULL) {
+            w->failures++;
+            return;
+        }
+        b->size = size;
+        b->tag = tag;
+        fill(b->data, size, tag);
+    } else if (!intact(b->data, b->size, b->tag)) {
+        w->failures++;
+        log_error("stress: thread \"%s\": block %p of %zu bytes changed under it",
+                  thread_name(w->thread), (void *)b->data, b->size);
+        b->data = NULL; /* leaked on purpose: it cannot be trusted */
+        return;
+    } else if (choice & 0x100) {
+        kfree(b->data);
+        b->data = NULL;
+    } else {
+        uint8_t *moved = krealloc(b->data, size);
+        if (moved == NULL) {
+            w->failures++;
+            return;
+        }
+        size_t kept = size < b->size ? size : b->size;
+        if (!intact(moved, kept, b->tag)) {
+            w->failures++;
+            log_error("stress: realloc of %zu to %zu bytes lost the contents", b->size, size);
+        }
+        b->data = moved;
+        b->size = size;
+        b->tag = tag;
+        fill(moved, size, tag);
+    }
+    w->ops++;
+    count_op_on_this_cpu();
+}
+
+static void worker_main(void *arg) {
+    struct worker *w = arg;
+    uint64_t quota = w->ops; /* set by the creator */
+    w->ops = 0;
+    while (w->ops < quota && w->failures == 0) {
+        one_operation(w);
+    }
+    for (size_t i = 0; i < SLOTS_PER_THREAD; i++) {
+        struct block *b = &w->blocks[i];
+        if (b->data != NULL) {
+            if (!intact(b->data, b->size, b->tag)) {
+                w->failures++;
+            }
+            kfree(b->data);
+            b->data = NULL;
+        }
+    }
+}
+
+/* The timer interrupt of every CPU, while the stress runs. */
+static void irq_stress_tick(void) {
+    if (!irq_stress_on) {
+        return;
+    }
+    uint64_t n = cpu_this()->ticks;
+    size_t size = 16 + (size_t)(n * 37 % (IRQ_BLOCK_MAX - 16));
+    uint8_t *block = kmalloc(size);
+    if (block == NULL) {
+        __atomic_fetch_add(&irq_failures, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    fill(block, size, (uint8_t)n);
+    if (!intact(block, size, (uint8_t)n)) {
+        __atomic_fetch_add(&irq_failures, 1, __ATOMIC_RELAXED);
+    }
+    kfree(block);
+    __atomic_fetch_add(&irq_ops, 1, __ATOMIC_RELAXED);
+}
+
+static void run_heap_stress(void) {
+    uint32_t cpus = cpu_count();
+    uint32_t threads = cpus * STRESS_THREADS_PER_CPU;
+    uint64_t start_ticks = thread_ticks();
+    uint64_t start_tsc = cpu_rdtsc();
+    struct alloc_stats before;
+    kheap_stats(&before);
+    for (uint32_t i = 0; i < cpus; i++) {
+        cpu_by_index(i)->stress_ops = 0;
+    }
+
+    struct worker *workers = kcalloc(threads, sizeof *workers);
+    if (workers == NULL) {
+        panic("stress: no memory for %u workers", threads);
+    }
+    size_t live_before = before.live_allocations + 1; /* the workers array */
+    kheap_lock_reset_counts();
+    thread_set_tick_hook(irq_stress_tick);
+    irq_stress_on = true;
+    for (uint32_t i = 0; i < threads; i++) {
+        char name[THREAD_NAME_MAX];
+        format_string(name, sizeof name, "stress-%u", i);
+        workers[i].seed = 0x9e3779b97f4a7c15ull * (i + 1);
+        workers[i].ops = STRESS_OPS_TOTAL / threads + (i < STRESS_OPS_TOTAL % threads);
+        workers[i].thread = thread_create(name, worker_main, &workers[i]);
+        if (workers[i].thread == NULL) {
+            panic("stress: cannot create thread %u of %u", i, threads);
+        }
+    }
+    uint64_t ops = 0;
+    uint64_t failures = 0;
+    for (uint32_t i = 0; i < threads; i++) {
+        thread_join(workers[i].thread);
+        ops += workers[i].ops;
+        failures += workers[i].failures;
+    }
+    irq_stress_on = false;
+    uint64_t acquires, contended;
+    kheap_lock_counts(&acquires, &contended);
+    uint64_t elapsed_tsc = cpu_rdtsc() - start_tsc;
+    uint64_t irq_count = __atomic_load_n(&irq_ops, __ATOMIC_RELAXED);
+    failures += __atomic_load_n(&irq_failures, __ATOMIC_RELAXED);
+    kfree(workers);
+
+    struct alloc_stats after;
+    kheap_stats(&after);
+    enum alloc_error integrity = kheap_check();
+    uint32_t idle_cpus = 0;
+    for (uint32_t i = 0; i < cpus; i++) {
+        struct cpu_local *cpu = cpu_by_index(i);
+        log_info("stress: CPU %u did %llu operations, took %llu timer ticks", i,
+                 (unsigned long long)cpu->stress_ops, (unsigned long long)cpu->ticks);
+        idle_cpus += cpu->stress_ops == 0;
+    }
+    bool ok = failures == 0 && ops == STRESS_OPS_TOTAL && integrity == ALLOC_OK &&
+              after.live_allocations == live_before - 1 && idle_cpus == 0 && irq_count > 0;
+    log_info("stress: %llu timer ticks, %llu million TSC ticks; live blocks before %zu, after %zu; "
+             "heap check %s; %llu failures; %u CPUs without operations",
+             (unsigned long long)(thread_ticks() - start_ticks),
+             (unsigned long long)(elapsed_tsc / 1000000), live_before - 1, after.live_allocations,
+             integrity == ALLOC_OK ? "ok" : alloc_error_name(integrity),
+             (unsigned long long)failures, idle_cpus);
+    log_check(ok, "stress",
+              "stress: cpus=%u threads=%u ops=%llu irq_ops=%llu acquires=%llu contended=%llu "
+              "verdict=%s",
+              cpus, threads, (unsigned long long)ops, (unsigned long long)irq_count,
+              (unsigned long long)acquires, (unsigned long long)contended, ok ? "ok" : "FAILED");
+}
+
+/* fault=thread_overflow */
+
+__attribute__((noinline)) static uint64_t recurse(uint64_t depth) {
+    if (depth == UINT64_MAX) { /* never reached: the stack ends long before */
+        return 0;
+    }
+    volatile uint8_t frame[256];
+    frame[0] = (uint8_t)depth;
+    return recurse(depth + 1) + frame[0];
+}
+
+static void overflow_main(void *arg) {
+    (void)arg;
+    log_info("fault: thread \"%s\" recursing until its stack overflows",
+             thread_name(thread_current()));
+    recurse(0);
+}
+
+/* fault=deadlock */
+
+static struct spinlock deadlock_a = SPINLOCK_INIT("deadlock A");
+static struct spinlock deadlock_b = SPINLOCK_INIT("deadlock B");
+static volatile uint32_t first_locks_taken;
+
+static void take_in_order(struct spinlock *first, struct spinlock *second) {
+    spinlock_acquire(first);
+    log_info("fault: CPU %u took \"%s\", now taking \"%s\"", cpu_this()->index, first->name,
+             second->name);
+    __atomic_fetch_add(&first_locks_taken, 1, __ATOMIC_ACQ_REL);
+    uint64_t start = cpu_rdtsc();
+    while (__atomic_load_n(&first_locks_taken, __ATOMIC_ACQUIRE) < 2) {
+        cpu_pause();
+        if (cpu_rdtsc() - start > SPINLOCK_SPIN_BOUND_TSC_TICKS) {
+            panic("fault: the other thread never took its first lock (one CPU only?)");
+        }
+    }
+    spinlock_acquire(second);
+    panic("fault: CPU %u took both locks: no deadlock", cpu_this()->index);
+}
+
+static void deadlock_ab(void *arg) {
+    (void)arg;
+    take_in_order(&deadlock_a, &deadlock_b);
+}
+
+static void deadlock_ba(void *arg) {
+    (void)arg;
+    take_in_order(&deadlock_b, &deadlock_a);
+}
+
+bool stress_requested(const char *cmdline) {
+    return cmdline_has(cmdline, "stress") || cmdline_has(cmdline, "fault=thread_overflow") ||
+           cmdline_has(cmdline, "fault=deadlock");
+}
+
+void stress_run(const char *cmdline) {
+    if (cmdline_has(cmdline, "fault=thread_overflow")) {
+        struct thread *t = thread_create("overflower", overflow_main, NULL);
+        if (t == NULL) {
+            panic("fault: cannot create the thread");
+        }
+        thread_join(t);
+        panic("fault: the overflowing thread exited");
+    }
+    if (cmdline_has(cmdline, "fault=deadlock")) {
+        if (cpu_count() < 2) {
+            panic("fault: a deadlock across CPUs needs two CPUs; %u online", cpu_count());
+        }
+        struct thread *ab = thread_create("deadlock-ab", deadlock_ab, NULL);
+        struct thread *ba = thread_create("deadlock-ba", deadlock_ba, NULL);
+        if (ab == NULL || ba == NULL) {
+            panic("fault: cannot create the threads");
+        }
+        thread_join(ab);
+        panic("fault: the deadlocking thread exited");
+    }
+    if (cmdline_has(cmdline, "stress")) {
+        run_heap_stress();
+    }
+}

@@ -1,0 +1,25 @@
+/* The heap under real concurrency, and the concurrency faults, chosen on the kernel command line
+ * (see tests/BUILD.bazel):
+ *   stress                 STRESS_THREADS_PER_CPU threads per online CPU do STRESS_OPS_TOTAL
+ *                          random allocate/free/realloc operations in all, checking every block's
+ *                          contents, while every CPU's timer interrupt allocates and frees a small
+ *                          block on each tick; then one line
+ *                          "stress: cpus=N threads=T ops=O irq_ops=I acquires=A contended=C verdict=ok"
+ *   fault=thread_overflow  a thread recurses until it runs into its stack's guard page
+ *   fault=deadlock         two threads on two CPUs take two locks in opposite order */
+#ifndef KERNEL_STRESS_H
+#define KERNEL_STRESS_H
+
+#include <stdbool.h>
+
+#define STRESS_THREADS_PER_CPU 4
+#define STRESS_OPS_TOTAL       48000
+
+/* Whether the command line asks for one of the above. */
+bool stress_requested(const char *cmdline);
+
+/* Runs what the command line asks for (the faults do not return). Logs a check, so the summary's
+ * verdict follows the stress verdict. */
+void stress_run(const char *cmdline);
+
+#endif

@@ -1,0 +1,405 @@
+/* Kernel threads and the scheduler (see thread.h).
+ *
+ * The scheduler lock is held across every context switch and released by the thread switched
+ * to, so no other CPU can pick a thread up before its registers are saved. A new thread starts
+ * in thread_bootstrap (smp.asm), which releases that lock for it. */
+#include "kernel/thread.h"
+
+#include <stddef.h>
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/layout.h"
+#include "kernel/kmalloc.h"
+#include "kernel/lib/format.h"
+#include "kernel/lib/string.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+#include "kernel/spinlock.h"
+
+/* Thread stacks live in slots of THREAD_SLOT_SIZE bytes from THREAD_STACKS_VIRT: the first page
+ * of a slot is the guard page (never mapped), the next STACK_PAGES pages are the stack; the rest
+ * of the slot stays unmapped. A slot keeps its pages when its thread is joined and serves the
+ * next thread, so no mapping is ever removed and no other CPU's TLB needs flushing. */
+#define THREAD_STACKS_VIRT 0xffffc00100000000ull
+#define THREAD_SLOT_SIZE   (64 * 1024ull)
+#define THREAD_SLOTS       256
+#define STACK_PAGES        4
+
+enum thread_state {
+    THREAD_RUNNABLE,
+    THREAD_RUNNING,
+    THREAD_BLOCKED, /* in thread_join */
+    THREAD_SLEEPING,
+    THREAD_EXITED,
+};
+
+struct thread {
+    uint64_t saved_rsp; /* while switched out; context_switch's frame is at this address */
+    enum thread_state state;
+    bool idle;
+    int slot; /* stack slot, or -1 for "main" on the boot stack */
+    uint32_t id;
+    thread_fn fn;
+    void *arg;
+    struct thread *next; /* run queue or sleepers */
+    struct thread *joiner;
+    uint64_t wake_tick;
+    char name[THREAD_NAME_MAX];
+};
+
+/* smp.asm */
+void context_switch(uint64_t *save_rsp, uint64_t load_rsp);
+extern char thread_bootstrap[];
+
+static struct spinlock sched_lock = SPINLOCK_INIT("scheduler");
+static struct thread *run_head, *run_tail;
+static struct thread *sleepers;
+static uint64_t ticks;
+static uint32_t next_id;
+static void (*tick_hook)(void);
+
+static struct spinlock stacks_lock = SPINLOCK_INIT("thread stacks");
+static struct paging_mapper *stack_mapper;
+static struct frame_allocator *stack_frames;
+static struct thread *slot_owner[THREAD_SLOTS];
+static bool slot_mapped[THREAD_SLOTS];
+
+static uint64_t slot_base(int slot) {
+    return THREAD_STACKS_VIRT + (uint64_t)slot * THREAD_SLOT_SIZE;
+}
+
+uint64_t thread_stack_top(const struct thread *t) {
+    return slot_base(t->slot) + PAGE_SIZE + STACK_PAGES * PAGE_SIZE;
+}
+
+static bool map_slot(int slot) {
+    for (uint64_t page = 0; page < STACK_PAGES; page++) {
+        uint64_t virt = slot_base(slot) + PAGE_SIZE * (1 + page);
+        uint64_t phys = frame_allocator_allocate(stack_frames);
+        if (phys == FRAME_ALLOCATOR_NO_FRAME) {
+            log_warn("thread: no frame left for a stack page at %p", (void *)virt);
+            return false; /* pages mapped so far stay; the next use of the slot maps them again */
+        }
+        enum paging_result result =
+            paging_map_page(stack_mapper, virt, phys, PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE);
+        if (result == PAGING_ERR_ALREADY_MAPPED) {
+            frame_allocator_free(stack_frames, phys);
+            continue;
+        }
+        if (result != PAGING_OK) {
+            frame_allocator_free(stack_frames, phys);
+            log_warn("thread: mapping stack page %p: %s", (void *)virt, paging_result_name(result));
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Takes a free slot for t, mapping its stack on first use; -1 when none is left. */
+static int slot_take(struct thread *t) {
+    spinlock_acquire(&stacks_lock);
+    int found = -1;
+    for (int slot = 0; slot < THREAD_SLOTS; slot++) {
+        if (slot_owner[slot] == NULL) {
+            found = slot;
+            break;
+        }
+    }
+    if (found >= 0 && !slot_mapped[found]) {
+        slot_mapped[found] = map_slot(found);
+        if (!slot_mapped[found]) {
+            found = -1;
+        }
+    }
+    if (found >= 0) {
+        slot_owner[found] = t;
+    }
+    spinlock_release(&stacks_lock);
+    return found;
+}
+
+static void slot_give_back(int slot) {
+    spinlock_acquire(&stacks_lock);
+    slot_owner[slot] = NULL;
+    spinlock_release(&stacks_lock);
+}
+
+const char *thread_describe_address(uint64_t address) {
+    if (address < THREAD_STACKS_VIRT ||
+        address >= THREAD_STACKS_VIRT + THREAD_SLOTS * THREAD_SLOT_SIZE) {
+        return NULL;
+    }
+    static char description[96];
+    uint64_t slot = (address - THREAD_STACKS_VIRT) / THREAD_SLOT_SIZE;
+    uint64_t offset = (address - THREAD_STACKS_VIRT) % THREAD_SLOT_SIZE;
+    const struct thread *owner = slot_owner[slot];
+    const char *name = owner != NULL ? owner->name : "(none)";
+    if (offset < PAGE_SIZE) {
+        format_string(description, sizeof description,
+                      "guard page of thread \"%s\": thread stack overflow", name);
+    } else if (offset < PAGE_SIZE * (1 + STACK_PAGES)) {
+        format_string(description, sizeof description, "stack of thread \"%s\"", name);
+    } else {
+        format_string(description, sizeof description, "unmapped gap above the stack of \"%s\"",
+                      name);
+    }
+    return description;
+}
+
+/* Run queue and scheduling; all under sched_lock. */
+
+static void run_queue_push(struct thread *t) {
+    t->next = NULL;
+    if (run_tail != NULL) {
+        run_tail->next = t;
+    } else {
+        run_head = t;
+    }
+    run_tail = t;
+}
+
+static struct thread *run_queue_pop(void) {
+    struct thread *t = run_head;
+    if (t != NULL) {
+        run_head = t->next;
+        if (run_head == NULL) {
+            run_tail = NULL;
+        }
+        t->next = NULL;
+    }
+    return t;
+}
+
+/* Switches to the next runnable thread, or to the idle thread when there is none and the current
+ * one cannot go on. The caller holds sched_lock and no other lock, and has set the current
+ * thread's state (and queued it if it stays runnable). */
+static void schedule(void) {
+    struct cpu_local *cpu = cpu_this();
+    if (cpu->irq_off_depth != 1 || !spinlock_held_by_this_cpu(&sched_lock)) {
+        panic("schedule: on CPU %u with %u nested lock levels; only the scheduler lock may be held",
+              cpu->index, cpu->irq_off_depth);
+    }
+    struct thread *prev = cpu->current;
+    struct thread *next = run_queue_pop();
+    if (next == NULL) {
+        if (prev->state == THREAD_RUNNING) {
+            return;
+        }
+        next = cpu->idle;
+    }
+    next->state = THREAD_RUNNING;
+    if (next == prev) {
+        return;
+    }
+    cpu->current = next;
+    /* Whether interrupts were on belongs to the thread, not the CPU it resumes on. */
+    bool were_enabled = cpu->irq_were_enabled;
+    context_switch(&prev->saved_rsp, next->saved_rsp);
+    cpu_this()->irq_were_enabled = were_enabled;
+}
+
+/* First code of every new thread, entered from thread_bootstrap with sched_lock held. */
+__attribute__((noreturn)) void thread_start(struct thread *t);
+void thread_start(struct thread *t) {
+    spinlock_release(&sched_lock);
+    cpu_enable_interrupts();
+    t->fn(t->arg);
+    thread_exit();
+}
+
+static struct thread *thread_alloc(const char *name, thread_fn fn, void *arg, bool idle) {
+    struct thread *t = kcalloc(1, sizeof *t);
+    if (t == NULL) {
+        log_warn("thread: no heap memory for the control block of \"%s\"", name);
+        return NULL;
+    }
+    size_t len = strlen(name);
+    if (len >= THREAD_NAME_MAX) {
+        len = THREAD_NAME_MAX - 1;
+    }
+    memcpy(t->name, name, len);
+    t->name[len] = '\0';
+    t->fn = fn;
+    t->arg = arg;
+    t->idle = idle;
+    t->id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
+    t->slot = slot_take(t);
+    if (t->slot < 0) {
+        log_warn("thread: no stack for \"%s\"", name);
+        kfree(t);
+        return NULL;
+    }
+    /* The frame context_switch pops: rbp, rbx, r12 (the thread), r13, r14, r15, then returns to
+     * thread_bootstrap with the stack 16-byte aligned. */
+    uint64_t *sp = (uint64_t *)(uintptr_t)thread_stack_top(t);
+    *--sp = 0; /* keeps the bootstrap's stack aligned as a call would */
+    *--sp = (uint64_t)(uintptr_t)thread_bootstrap;
+    *--sp = 0;                      /* rbp */
+    *--sp = 0;                      /* rbx */
+    *--sp = (uint64_t)(uintptr_t)t; /* r12 */
+    *--sp = 0;                      /* r13 */
+    *--sp = 0;                      /* r14 */
+    *--sp = 0;                      /* r15 */
+    t->saved_rsp = (uint64_t)(uintptr_t)sp;
+    return t;
+}
+
+struct thread *thread_create(const char *name, thread_fn fn, void *arg) {
+    struct thread *t = thread_alloc(name, fn, arg, false);
+    if (t == NULL) {
+        return NULL;
+    }
+    spinlock_acquire(&sched_lock);
+    t->state = THREAD_RUNNABLE;
+    run_queue_push(t);
+    spinlock_release(&sched_lock);
+    return t;
+}
+
+static void idle_thread_main(void *arg) {
+    (void)arg;
+    thread_idle_loop();
+}
+
+struct thread *thread_create_idle(uint32_t cpu_index) {
+    char name[THREAD_NAME_MAX];
+    format_string(name, sizeof name, "idle-%u", cpu_index);
+    struct thread *t = thread_alloc(name, idle_thread_main, NULL, true);
+    if (t != NULL) {
+        t->state = THREAD_RUNNABLE;
+    }
+    return t;
+}
+
+void thread_idle_loop(void) {
+    for (;;) {
+        thread_yield();
+        cpu_enable_interrupts_and_halt();
+    }
+}
+
+bool threads_init(struct paging_mapper *mapper, struct frame_allocator *frames) {
+    stack_mapper = mapper;
+    stack_frames = frames;
+    struct thread *main_thread = kcalloc(1, sizeof *main_thread);
+    if (main_thread == NULL) {
+        log_error("thread: no heap memory for the main thread");
+        return false;
+    }
+    memcpy(main_thread->name, "main", 5);
+    main_thread->slot = -1;
+    main_thread->state = THREAD_RUNNING;
+    main_thread->id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
+    struct cpu_local *cpu = cpu_this();
+    cpu->current = main_thread;
+    cpu->idle = thread_create_idle(cpu->index);
+    if (cpu->idle == NULL) {
+        log_error("thread: no idle thread for CPU %u", cpu->index);
+        return false;
+    }
+    log_info("thread: main thread adopted on CPU %u; stacks of %u pages with a guard page, in "
+             "slots of %llu KiB from %p",
+             cpu->index, STACK_PAGES, THREAD_SLOT_SIZE / 1024, (void *)THREAD_STACKS_VIRT);
+    return true;
+}
+
+void thread_exit(void) {
+    spinlock_acquire(&sched_lock);
+    struct thread *self = cpu_this()->current;
+    if (self->idle || self->slot < 0) {
+        panic("thread_exit: \"%s\" may not exit", self->name);
+    }
+    self->state = THREAD_EXITED;
+    if (self->joiner != NULL) {
+        self->joiner->state = THREAD_RUNNABLE;
+        run_queue_push(self->joiner);
+    }
+    schedule();
+    panic("thread_exit: \"%s\" ran again after exiting", self->name);
+}
+
+void thread_join(struct thread *t) {
+    spinlock_acquire(&sched_lock);
+    struct thread *self = cpu_this()->current;
+    if (t == self || (t->joiner != NULL && t->joiner != self)) {
+        panic("thread_join: \"%s\" cannot join \"%s\"", self->name, t->name);
+    }
+    while (t->state != THREAD_EXITED) {
+        t->joiner = self;
+        self->state = THREAD_BLOCKED;
+        schedule();
+    }
+    spinlock_release(&sched_lock);
+    slot_give_back(t->slot);
+    kfree(t);
+}
+
+void thread_yield(void) {
+    spinlock_acquire(&sched_lock);
+    struct thread *self = cpu_this()->current;
+    if (!self->idle) {
+        self->state = THREAD_RUNNABLE;
+        run_queue_push(self);
+    }
+    schedule();
+    spinlock_release(&sched_lock);
+}
+
+void thread_sleep(uint64_t count) {
+    spinlock_acquire(&sched_lock);
+    struct thread *self = cpu_this()->current;
+    self->wake_tick = ticks + count;
+    self->state = THREAD_SLEEPING;
+    self->next = sleepers;
+    sleepers = self;
+    schedule();
+    spinlock_release(&sched_lock);
+}
+
+struct thread *thread_current(void) {
+    return cpu_this()->current;
+}
+
+const char *thread_name(const struct thread *t) {
+    return t->name;
+}
+
+uint64_t thread_ticks(void) {
+    return __atomic_load_n(&ticks, __ATOMIC_RELAXED);
+}
+
+void thread_set_tick_hook(void (*hook)(void)) {
+    __atomic_store_n(&tick_hook, hook, __ATOMIC_RELEASE);
+}
+
+static void wake_sleepers(void) {
+    spinlock_acquire(&sched_lock);
+    uint64_t now = ++ticks;
+    struct thread **link = &sleepers;
+    while (*link != NULL) {
+        struct thread *t = *link;
+        if (t->wake_tick <= now) {
+            *link = t->next;
+            t->state = THREAD_RUNNABLE;
+            run_queue_push(t);
+        } else {
+            link = &t->next;
+        }
+    }
+    spinlock_release(&sched_lock);
+}
+
+void thread_timer_tick(void) {
+    struct cpu_local *cpu = cpu_this();
+    cpu->ticks++;
+    if (cpu->index == 0) {
+        wake_sleepers();
+    }
+    void (*hook)(void) = __atomic_load_n(&tick_hook, __ATOMIC_ACQUIRE);
+    if (hook != NULL) {
+        hook();
+    }
+    if (cpu->current != NULL) {
+        thread_yield();
+    }
+}

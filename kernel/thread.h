@@ -1,0 +1,64 @@
+/* Kernel threads and the scheduler. A thread runs a function with one argument on its own stack
+ * (STACK_PAGES pages mapped through //paging, with an unmapped guard page below, so an overflow is
+ * a page fault on that thread's guard page, reported with the thread's name); its control block
+ * is on the heap. One run queue serves every CPU, first in first out; the timer preempts the
+ * running thread on every tick; a CPU with nothing to run halts in its idle thread until the
+ * next interrupt. Threads can yield, sleep for a number of ticks, exit and be joined. */
+#ifndef KERNEL_THREAD_H
+#define KERNEL_THREAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/cpu_local.h"
+#include "paging/frame_allocator.h"
+#include "paging/mapper.h"
+
+#define THREAD_NAME_MAX 24
+
+struct thread;
+typedef void (*thread_fn)(void *arg);
+
+/* Adopts the running boot flow as thread "main" on the boot CPU and makes the boot CPU's idle
+ * thread. Stacks are mapped through mapper onto frames from frames, which thread creation then
+ * uses under its own lock. Returns false, after an ERROR line, when memory runs out. */
+bool threads_init(struct paging_mapper *mapper, struct frame_allocator *frames);
+
+/* A new runnable thread running fn(arg), named name (cut to THREAD_NAME_MAX - 1 characters).
+ * Returns NULL, after a WARN line, when no stack slot, frame or heap block is left. */
+struct thread *thread_create(const char *name, thread_fn fn, void *arg);
+
+/* Waits until t has exited, then frees its control block and stack slot. Each thread is joined
+ * once, by one other thread. */
+void thread_join(struct thread *t);
+
+/* Ends the calling thread (returning from its function does the same). */
+__attribute__((noreturn)) void thread_exit(void);
+
+/* Gives the CPU to the next runnable thread, if any. */
+void thread_yield(void);
+
+/* Sleeps for at least ticks timer ticks (1 / APIC_TIMER_HZ s each). */
+void thread_sleep(uint64_t ticks);
+
+struct thread *thread_current(void);
+const char *thread_name(const struct thread *t);
+/* Timer ticks counted by the boot CPU since its timer started. */
+uint64_t thread_ticks(void);
+
+/* The timer interrupt of every CPU: wakes sleepers, runs the tick hook, preempts. */
+void thread_timer_tick(void);
+/* Runs on every timer tick of every CPU, in the interrupt handler, before preemption. */
+void thread_set_tick_hook(void (*hook)(void));
+
+/* For the start of another CPU: its idle thread, with a stack whose top the CPU starts on. */
+struct thread *thread_create_idle(uint32_t cpu_index);
+uint64_t thread_stack_top(const struct thread *t);
+/* The calling CPU becomes its idle thread (cpu->idle, already current): never returns. */
+__attribute__((noreturn)) void thread_idle_loop(void);
+
+/* "guard page of thread \"name\": stack overflow" and the like for an address in a thread's stack
+ * slot, or NULL. For fault reports. */
+const char *thread_describe_address(uint64_t address);
+
+#endif
