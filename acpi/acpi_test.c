@@ -34,6 +34,13 @@ static void put_u64(uint8_t *p, uint64_t v) {
     put_u32(p + 4, (uint32_t)(v >> 32));
 }
 
+/* Signatures and OEM ids are fixed-width byte fields, not strings: no terminator is copied. */
+static void put_text(uint8_t *p, const char *text, size_t size) {
+    for (size_t i = 0; i < size; i++) {
+        p[i] = (uint8_t)text[i];
+    }
+}
+
 static uint8_t checksum_of(const uint8_t *p, size_t size) {
     uint8_t sum = 0;
     for (size_t i = 0; i < size; i++) {
@@ -45,10 +52,10 @@ static uint8_t checksum_of(const uint8_t *p, size_t size) {
 /* A table header at phys with the given body length; the checksum is fixed by seal(). */
 static uint8_t *header(uint64_t phys, const char *signature, uint32_t length) {
     uint8_t *t = memory + phys;
-    memcpy(t, signature, 4);
+    put_text(t, signature, 4);
     put_u32(t + 4, length);
     t[8] = 1;
-    memcpy(t + 10, "FORGED", 6);
+    put_text(t + 10, "FORGED", 6);
     return t;
 }
 
@@ -98,8 +105,8 @@ static void build_tables(int revision) {
     put_u64(xsdt + ACPI_HEADER_SIZE + 8, MADT_PHYS);
     seal(xsdt);
 
-    memcpy(rsdp, "RSD PTR ", 8);
-    memcpy(rsdp + 9, "FORGED", 6);
+    put_text(rsdp, "RSD PTR ", 8);
+    put_text(rsdp + 9, "FORGED", 6);
     rsdp[15] = (uint8_t)revision;
     put_u32(rsdp + 16, RSDT_PHYS);
     if (revision >= 2) {

@@ -47,8 +47,8 @@ static const void *acpi_map(void *ctx, uint64_t phys, uint64_t size) {
 /* First C code of an application processor, on its idle thread's stack. */
 static __attribute__((noreturn)) void ap_main(struct cpu_local *cpu) {
     cpu_local_init(cpu, cpu->index);
-    interrupts_init_cpu(cpu->tables, (uint64_t)(uintptr_t)cpu->tables +
-                                         sizeof *cpu->tables + INTERRUPTS_DOUBLE_FAULT_STACK_SIZE);
+    interrupts_init_cpu(cpu->tables, (uint64_t)(uintptr_t)cpu->tables + sizeof *cpu->tables +
+                                         INTERRUPTS_DOUBLE_FAULT_STACK_SIZE);
     apic_init_cpu();
     cpu->current = cpu->idle;
     apic_timer_start(thread_timer_tick);

@@ -22,8 +22,8 @@ static void describe_held(const struct cpu_local *cpu, char *out, size_t size) {
         count = CPU_HELD_LOCKS_MAX;
     }
     for (uint32_t i = 0; i < count && used < size; i++) {
-        used += format_string(out + used, size - used, "%s\"%s\"", i ? ", " : "",
-                              cpu->held_locks[i]);
+        used +=
+            format_string(out + used, size - used, "%s\"%s\"", i ? ", " : "", cpu->held_locks[i]);
     }
     if (count == 0) {
         format_string(out, size, "nothing");

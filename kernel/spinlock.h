@@ -30,8 +30,12 @@ struct spinlock {
 };
 
 #define SPINLOCK_INIT(lock_name)                                                                   \
-    {.name = (lock_name), .next_ticket = 0, .now_serving = 0, .holder = SPINLOCK_NO_HOLDER,        \
-     .acquires = 0, .contended = 0}
+    {.name = (lock_name),                                                                          \
+     .next_ticket = 0,                                                                             \
+     .now_serving = 0,                                                                             \
+     .holder = SPINLOCK_NO_HOLDER,                                                                 \
+     .acquires = 0,                                                                                \
+     .contended = 0}
 
 void spinlock_init(struct spinlock *lock, const char *name);
 

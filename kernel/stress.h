@@ -4,8 +4,8 @@
  *                          random allocate/free/realloc operations in all, checking every block's
  *                          contents, while every CPU's timer interrupt allocates and frees a small
  *                          block on each tick; then one line
- *                          "stress: cpus=N threads=T ops=O irq_ops=I acquires=A contended=C verdict=ok"
- *   fault=thread_overflow  a thread recurses until it runs into its stack's guard page
+ *                          "stress: cpus=N threads=T ops=O irq_ops=I acquires=A contended=C
+ * verdict=ok" fault=thread_overflow  a thread recurses until it runs into its stack's guard page
  *   fault=deadlock         two threads on two CPUs take two locks in opposite order */
 #ifndef KERNEL_STRESS_H
 #define KERNEL_STRESS_H
@@ -13,7 +13,7 @@
 #include <stdbool.h>
 
 #define STRESS_THREADS_PER_CPU 4
-#define STRESS_OPS_TOTAL       48000
+#define STRESS_OPS_TOTAL       16000
 
 /* Whether the command line asks for one of the above. */
 bool stress_requested(const char *cmdline);

@@ -273,7 +273,9 @@ struct thread *thread_create_idle(uint32_t cpu_index) {
 
 void thread_idle_loop(void) {
     for (;;) {
-        thread_yield();
+        if (__atomic_load_n(&run_head, __ATOMIC_RELAXED) != NULL) {
+            thread_yield();
+        }
         cpu_enable_interrupts_and_halt();
     }
 }
@@ -348,7 +350,7 @@ void thread_yield(void) {
 void thread_sleep(uint64_t count) {
     spinlock_acquire(&sched_lock);
     struct thread *self = cpu_this()->current;
-    self->wake_tick = ticks + count;
+    self->wake_tick = thread_ticks() + count;
     self->state = THREAD_SLEEPING;
     self->next = sleepers;
     sleepers = self;
@@ -374,7 +376,7 @@ void thread_set_tick_hook(void (*hook)(void)) {
 
 static void wake_sleepers(void) {
     spinlock_acquire(&sched_lock);
-    uint64_t now = ++ticks;
+    uint64_t now = thread_ticks();
     struct thread **link = &sleepers;
     while (*link != NULL) {
         struct thread *t = *link;
@@ -393,13 +395,18 @@ void thread_timer_tick(void) {
     struct cpu_local *cpu = cpu_this();
     cpu->ticks++;
     if (cpu->index == 0) {
-        wake_sleepers();
+        __atomic_fetch_add(&ticks, 1, __ATOMIC_RELAXED);
+        if (__atomic_load_n(&sleepers, __ATOMIC_RELAXED) != NULL) {
+            wake_sleepers();
+        }
     }
     void (*hook)(void) = __atomic_load_n(&tick_hook, __ATOMIC_ACQUIRE);
     if (hook != NULL) {
         hook();
     }
-    if (cpu->current != NULL) {
+    /* Preempt only when another thread waits: an unlocked peek, since a thread queued just after
+     * it is picked up at the next tick or by an idle CPU's next look. */
+    if (cpu->current != NULL && __atomic_load_n(&run_head, __ATOMIC_RELAXED) != NULL) {
         thread_yield();
     }
 }

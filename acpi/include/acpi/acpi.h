@@ -24,18 +24,18 @@
 
 enum acpi_error {
     ACPI_OK = 0,
-    ACPI_ERR_NULL,                  /* "null argument" */
-    ACPI_ERR_RSDP_TOO_SHORT,        /* "RSDP too short" */
-    ACPI_ERR_RSDP_BAD_SIGNATURE,    /* "RSDP bad signature" */
-    ACPI_ERR_RSDP_BAD_CHECKSUM,     /* "RSDP bad checksum" */
-    ACPI_ERR_XSDP_BAD_LENGTH,       /* "XSDP bad length" */
-    ACPI_ERR_XSDP_BAD_CHECKSUM,     /* "XSDP bad extended checksum" */
-    ACPI_ERR_TABLE_UNREACHABLE,     /* "table unreachable": the map function refused */
-    ACPI_ERR_TABLE_BAD_SIGNATURE,   /* "table bad signature" */
-    ACPI_ERR_TABLE_BAD_LENGTH,      /* "table bad length" */
-    ACPI_ERR_TABLE_BAD_CHECKSUM,    /* "table bad checksum" */
-    ACPI_ERR_NOT_FOUND,             /* "table not found" */
-    ACPI_ERR_MADT_BAD_ENTRY,        /* "MADT bad entry" */
+    ACPI_ERR_NULL,                /* "null argument" */
+    ACPI_ERR_RSDP_TOO_SHORT,      /* "RSDP too short" */
+    ACPI_ERR_RSDP_BAD_SIGNATURE,  /* "RSDP bad signature" */
+    ACPI_ERR_RSDP_BAD_CHECKSUM,   /* "RSDP bad checksum" */
+    ACPI_ERR_XSDP_BAD_LENGTH,     /* "XSDP bad length" */
+    ACPI_ERR_XSDP_BAD_CHECKSUM,   /* "XSDP bad extended checksum" */
+    ACPI_ERR_TABLE_UNREACHABLE,   /* "table unreachable": the map function refused */
+    ACPI_ERR_TABLE_BAD_SIGNATURE, /* "table bad signature" */
+    ACPI_ERR_TABLE_BAD_LENGTH,    /* "table bad length" */
+    ACPI_ERR_TABLE_BAD_CHECKSUM,  /* "table bad checksum" */
+    ACPI_ERR_NOT_FOUND,           /* "table not found" */
+    ACPI_ERR_MADT_BAD_ENTRY,      /* "MADT bad entry" */
     ACPI_ERR_LAST = ACPI_ERR_MADT_BAD_ENTRY,
 };
 
@@ -56,8 +56,8 @@ struct acpi_table {
 enum acpi_error acpi_validate_table(const uint8_t *table, size_t available, const char *signature);
 
 /* Validates the RSDP (rsdp_size bytes: 20 for ACPI 1.0, 36 or more for 2.0+), then its root table
- * (the XSDT when the RSDP is 2.0+ and names one, else the RSDT), then finds the table with the given
- * signature among the root's entries and validates it. A bad entry table is refused even when
+ * (the XSDT when the RSDP is 2.0+ and names one, else the RSDT), then finds the table with the
+ * given signature among the root's entries and validates it. A bad entry table is refused even when
  * another entry would match. */
 enum acpi_error acpi_find_table(const uint8_t *rsdp, size_t rsdp_size,
                                 const struct acpi_memory *memory, const char *signature,
@@ -80,8 +80,8 @@ struct acpi_madt {
 };
 
 /* Validates the MADT (as acpi_validate_table with "APIC") and reads its entries. An entry shorter
- * than 2 bytes, running past the table, or shorter than its type requires is ACPI_ERR_MADT_BAD_ENTRY.
- * Unknown entry types are skipped. */
+ * than 2 bytes, running past the table, or shorter than its type requires is
+ * ACPI_ERR_MADT_BAD_ENTRY. Unknown entry types are skipped. */
 enum acpi_error acpi_parse_madt(const uint8_t *madt, size_t length, struct acpi_madt *out);
 
 /* "table bad checksum" and the like; "unknown ACPI error" for values outside the enum. */

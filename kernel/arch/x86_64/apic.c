@@ -28,15 +28,15 @@
 #define APIC_REG_TIMER_CURRENT 0x390
 #define APIC_REG_TIMER_DIVIDE  0x3e0
 
-#define APIC_BASE_MSR_ENABLE   (1u << 11)
-#define APIC_SPURIOUS_ENABLE   (1u << 8)
-#define APIC_LVT_MASKED        (1u << 16)
-#define APIC_TIMER_PERIODIC    (1u << 17)
+#define APIC_BASE_MSR_ENABLE    (1u << 11)
+#define APIC_SPURIOUS_ENABLE    (1u << 8)
+#define APIC_LVT_MASKED         (1u << 16)
+#define APIC_TIMER_PERIODIC     (1u << 17)
 #define APIC_TIMER_DIVIDE_BY_16 0x3
-#define APIC_ICR_INIT          0x00000500u
-#define APIC_ICR_STARTUP       0x00000600u
-#define APIC_ICR_LEVEL_ASSERT  0x00004000u
-#define APIC_ICR_PENDING       (1u << 12)
+#define APIC_ICR_INIT           0x00000500u
+#define APIC_ICR_STARTUP        0x00000600u
+#define APIC_ICR_LEVEL_ASSERT   0x00004000u
+#define APIC_ICR_PENDING        (1u << 12)
 
 /* Legacy PICs and PIT. */
 #define PIC1_COMMAND 0x20
@@ -65,7 +65,8 @@ static void apic_write(uint32_t offset, uint32_t value) {
 }
 
 /* ICW1..ICW4 move the PICs' vectors to PIC_VECTOR_BASE (off the exception vectors, where their
- * power-on defaults sit), then every line is masked: the local APIC delivers what the kernel uses. */
+ * power-on defaults sit), then every line is masked: the local APIC delivers what the kernel uses.
+ */
 static void pic_remap_and_mask(void) {
     cpu_outb(PIC1_COMMAND, 0x11); /* ICW1: initialise, ICW4 follows */
     cpu_outb(PIC2_COMMAND, 0x11);

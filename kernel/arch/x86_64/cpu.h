@@ -111,7 +111,6 @@ static inline void cpu_load_idt(const struct cpu_descriptor_pointer *idt) {
     __asm__ volatile("lidt %0" : : "m"(*idt) : "memory");
 }
 
-
 static inline uint64_t cpu_read_msr(uint32_t msr) {
     uint32_t low, high;
     __asm__ volatile("rdmsr" : "=a"(low), "=d"(high) : "c"(msr));

@@ -126,7 +126,7 @@ static void load_idt(void) {
 void interrupts_init(void) {
     build_idt();
     interrupts_init_cpu(&boot_tables, (uint64_t)(uintptr_t)(boot_double_fault_stack +
-                                                             sizeof boot_double_fault_stack));
+                                                            sizeof boot_double_fault_stack));
 }
 
 void interrupts_init_cpu(struct cpu_descriptor_tables *tables, uint64_t double_fault_stack_top) {

@@ -8,8 +8,8 @@
 
 #include <stdint.h>
 
-#define INTERRUPTS_VECTORS           256
-#define INTERRUPTS_FIRST_IRQ_VECTOR  32
+#define INTERRUPTS_VECTORS                 256
+#define INTERRUPTS_FIRST_IRQ_VECTOR        32
 #define INTERRUPTS_DOUBLE_FAULT_STACK_SIZE (16 * 1024)
 
 /* Task state segment: long mode keeps only stack pointers in it. */

@@ -90,8 +90,8 @@
 /* RSDP sizes the ACPI tags must hold at least: ACPI 1.0's 20 bytes, ACPI 2.0's 36. */
 #define MULTIBOOT2_ACPI_OLD_RSDP_SIZE 20u
 #define MULTIBOOT2_ACPI_NEW_RSDP_MIN  36u
-#define MULTIBOOT2_ELF64_SHDR_SIZE     64u
-#define MULTIBOOT2_ELF32_SHDR_SIZE     40u
+#define MULTIBOOT2_ELF64_SHDR_SIZE    64u
+#define MULTIBOOT2_ELF32_SHDR_SIZE    40u
 
 /* Memory map entry types. */
 #define MULTIBOOT2_MEMORY_AVAILABLE        1u
