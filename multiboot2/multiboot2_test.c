@@ -283,7 +283,7 @@ static int unknown_tags_skipped_check(void) {
     uint8_t odd[5] = {1, 2, 3, 4, 5};
     mb2_builder_init(&b, blob, sizeof blob);
     mb2_builder_add_tag(&b, 0x1234, odd, sizeof odd); /* size 13, padded to 16 */
-    mb2_builder_add_tag(&b, MULTIBOOT2_TAG_TYPE_ACPI_NEW, odd, 1);
+    mb2_builder_add_tag(&b, MULTIBOOT2_TAG_TYPE_SMBIOS, odd, 1);
     mb2_builder_add_string(&b, MULTIBOOT2_TAG_TYPE_CMDLINE, "x");
     mb2_builder_finish(&b);
 
