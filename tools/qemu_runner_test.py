@@ -411,7 +411,8 @@ class CommandLineTest(unittest.TestCase):
         self.assertNotIn("-S", command)
 
     def test_extra_accel_replaces_the_default(self) -> None:
-        config = QemuConfig(qemu="q", iso="k.iso", extra_flags=("-accel", "tcg,thread=multi"))
+        config = QemuConfig(qemu="q", iso="k.iso", debug_exit_port=0xF4,
+                            extra_flags=("-accel", "tcg,thread=multi"))
         command = qemu_runner.build_qemu_command(config)
         self.assertEqual(command.count("-accel"), 1)
         self.assertEqual(command[command.index("-accel") + 1], "tcg,thread=multi")

@@ -1,0 +1,28 @@
+#!/bin/bash
+# Boots one qemu_test's kernel again and again and reports how many runs passed, for flakiness:
+#
+#   bazel run //tests:stress_smp4_boot_loop            100 boots of the -smp 4 stress kernel
+#   bazel run //tests:stress_smp4_boot_loop -- 20      20 boots
+#
+# Arguments (the first two given by the BUILD rule): the test's launcher (a path in the runfiles),
+# the default count, then optionally the count. Prints one line per failed boot with the runner's
+# verdict, then "boot loop: P of N passed"; exits 0 only if all passed.
+set -euo pipefail
+
+launcher=$1
+count=${3:-$2}
+if ! [[ "$count" =~ ^[1-9][0-9]*$ ]]; then
+  echo "boot loop: the count must be a positive integer, not '$count'" >&2
+  exit 2
+fi
+
+passed=0
+for ((run = 1; run <= count; run++)); do
+  if output=$("$launcher" 2>&1); then
+    passed=$((passed + 1))
+  else
+    echo "boot $run: $(grep -m1 '^qemu_test: FAIL' <<<"$output" || echo 'failed without a verdict')"
+  fi
+done
+echo "boot loop: $passed of $count passed"
+[ "$passed" -eq "$count" ]
