@@ -43,9 +43,9 @@ block_t *alloc_ff_alloc(alloc_heap *h, size_t size, size_t align) {
     block_t **link = &h->u.ff.head;
     const block_t *after = NULL;
     block_t *b;
-    size_t gap = 0;
+    size_t gap = 0, n = 0;
     for (b = *link; b != NULL; link = &blk_links(b)->next, after = b, b = *link) {
-        if (!node_ok(h, b, after)) {
+        if (!node_ok(h, b, after) || ++n > h->free_blocks) {
             report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
             return NULL;
         }
@@ -57,8 +57,12 @@ block_t *alloc_ff_alloc(alloc_heap *h, size_t size, size_t align) {
         if (blk_size(b) >= gap + size)
             break;
     }
-    if (b == NULL)
+    if (b == NULL) {
+        /* A link overwritten with NULL or with a later node would hide free blocks. */
+        if (n != h->free_blocks)
+            report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, h);
         return NULL;
+    }
 
     size_t bs = blk_size(b);
     if (gap != 0) {
@@ -100,8 +104,9 @@ static bool ff_find(alloc_heap *h, const block_t *b, block_t ***link_out, block_
                     block_t **cur_out) {
     block_t **link = &h->u.ff.head;
     block_t *prev = NULL, *cur = *link;
+    size_t n = 0;
     while (cur != NULL) {
-        if (!node_ok(h, cur, prev)) {
+        if (!node_ok(h, cur, prev) || ++n > h->free_blocks) {
             report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, cur);
             return false;
         }
@@ -110,6 +115,10 @@ static bool ff_find(alloc_heap *h, const block_t *b, block_t ***link_out, block_
         prev = cur;
         link = &blk_links(cur)->next;
         cur = *link;
+    }
+    if (cur == NULL && n != h->free_blocks) {
+        report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, h);
+        return false;
     }
     *link_out = link;
     *prev_out = prev;

@@ -165,9 +165,13 @@ static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
  * reports and returns false if not.
  */
 static inline bool check_unlink(alloc_heap *h, const block_t *b, unsigned *fl, unsigned *sl) {
-    mapping_insert(blk_size(b), fl, sl);
-    if (*fl < FL_COUNT && (!ALLOC_CHECK_LINKS || b == h->u.tlsf.top || links_ok(h, b, *fl, *sl)))
-        return true;
+    if (free_node_ok(h, b)) {
+        mapping_insert(blk_size(b), fl, sl);
+        /* The top block is on no list (and may no longer end the heap during extend). */
+        if (b == h->u.tlsf.top ||
+            (*fl < FL_COUNT && (!ALLOC_CHECK_LINKS || links_ok(h, b, *fl, *sl))))
+            return true;
+    }
     report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
     return false;
 }
@@ -320,6 +324,18 @@ static inline void poison_payload(const alloc_heap *h, block_t *b) {
  */
 static bool release_coalesce(alloc_heap *h, block_t *b) {
     size_t s = blk_size(b);
+    /*
+     * b's own header was checked by the caller's pointer validation, or is a quick-list node
+     * whose size word was; its prev word and boundary tags are checked here, before use.
+     */
+    if (s < MIN_BLOCK || s > h->end - (uintptr_t)b || !word_ok(h, &b->prev) ||
+        !prev_word_is(h, blk_at((uintptr_t)b + s), s) ||
+        (blk_prev_free(b) &&
+         (blk_prev_size(b) < MIN_BLOCK || blk_prev_size(b) > (uintptr_t)b - h->first ||
+          !size_word_is(h, blk_prev(b), (uint64_t)blk_prev_size(b) | ST_FREE)))) {
+        report(h, ALLOC_ERR_CORRUPTED_HEADER, b);
+        return false;
+    }
     block_t *next = blk_at((uintptr_t)b + s);
     bool merge_next = blk_state(next) == ST_FREE;
     bool merge_prev = blk_prev_free(b);
