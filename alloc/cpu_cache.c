@@ -52,16 +52,18 @@ static unsigned class_of(size_t size) {
     return class_of_granules[(size + 15) / 16];
 }
 
-static uint32_t check_value(const struct alloc_cached_heap *c, uintptr_t user,
-                            const struct prefix *p) {
-    uint64_t x = (uint64_t)user ^ ((uint64_t)c->cookie << 7);
-    x ^= (uint64_t)p->state | (uint64_t)p->klass << 8 | (uint64_t)p->cpu << 16;
-    x ^= (uint64_t)p->offset << 32;
-    x *= 0x9e3779b97f4a7c15ull;
-    x ^= x >> 29;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 32;
-    return (uint32_t)x;
+/*
+ * The check value of a prefix: one multiply by an odd constant of the pointer, the layer's
+ * cookie and the fields, high half kept, so any change of a field or of the pointer changes it.
+ * It guards against stray writes and stale pointers, not against an attacker who knows the
+ * cookie.
+ */
+static uint32_t check_value(const struct alloc_cached_heap *c, uintptr_t user, unsigned state,
+                            unsigned klass, unsigned cpu, uint32_t offset) {
+    uint64_t fields =
+        (uint64_t)state | (uint64_t)klass << 8 | (uint64_t)cpu << 16 | (uint64_t)offset << 32;
+    uint64_t x = (((uint64_t)user ^ (uint64_t)c->cookie) + fields) * 0x9e3779b97f4a7c15ull;
+    return (uint32_t)(x >> 32);
 }
 
 static struct prefix *prefix_of(void *user) {
@@ -70,18 +72,28 @@ static struct prefix *prefix_of(void *user) {
 
 static void set_prefix(const struct alloc_cached_heap *c, void *user, enum state state,
                        unsigned klass, unsigned cpu, size_t offset) {
-    struct prefix *p = prefix_of(user);
-    p->state = (uint8_t)state;
-    p->klass = (uint8_t)klass;
-    p->cpu = (uint16_t)cpu;
-    p->offset = (uint32_t)offset;
-    p->reserved = 0;
-    p->check = check_value(c, (uintptr_t)user, p);
+    *prefix_of(user) = (struct prefix){
+        .check = check_value(c, (uintptr_t)user, state, klass, cpu, (uint32_t)offset),
+        .state = (uint8_t)state,
+        .klass = (uint8_t)klass,
+        .cpu = (uint16_t)cpu,
+        .offset = (uint32_t)offset,
+        .reserved = 0,
+    };
+}
+
+/* The prefix is exactly that of a block in cache `cpu`, class k. */
+static bool cached_here(const struct alloc_cached_heap *c, void *user, unsigned k, unsigned cpu) {
+    const struct prefix *p = prefix_of(user);
+    return p->state == ST_CACHED && p->klass == k && p->cpu == cpu && p->offset == PREFIX &&
+           p->reserved == 0 &&
+           p->check == check_value(c, (uintptr_t)user, ST_CACHED, k, cpu, PREFIX);
 }
 
 /* The prefix holds together: check value, state and class in range, offset plausible. */
 static bool prefix_ok(const struct alloc_cached_heap *c, void *user, const struct prefix *p) {
-    if (p->check != check_value(c, (uintptr_t)user, p) || p->reserved != 0)
+    if (p->check != check_value(c, (uintptr_t)user, p->state, p->klass, p->cpu, p->offset) ||
+        p->reserved != 0)
         return false;
     if (p->state != ST_LIVE && p->state != ST_CACHED && p->state != ST_RETURNED)
         return false;
@@ -159,8 +171,7 @@ static void flush_one(struct alloc_cached_heap *c, unsigned cpu) {
     for (unsigned k = 0; k < CLASSES; k++) {
         for (uint32_t i = 0; i < cc->count[k]; i++) {
             void *u = cc->slot[k][i];
-            struct prefix *p = prefix_of(u);
-            if (!prefix_ok(c, u, p) || p->state != ST_CACHED || p->klass != k || p->cpu != cpu) {
+            if (!cached_here(c, u, k, cpu)) {
                 (void)report_bad_cached(c, u);
                 set_prefix(c, u, ST_CACHED, k, cpu, PREFIX);
             }
@@ -210,8 +221,7 @@ static void *pop(const struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, 
                  unsigned cpu) {
     while (cc->count[k] > 0) {
         void *u = cc->slot[k][--cc->count[k]];
-        struct prefix *p = prefix_of(u);
-        if (prefix_ok(c, u, p) && p->state == ST_CACHED && p->klass == k && p->cpu == cpu)
+        if (cached_here(c, u, k, cpu))
             return u;
         heap_lock(c);
         (void)report_bad_cached(c, u);
@@ -494,9 +504,7 @@ enum alloc_error alloc_cached_check(struct alloc_cached_heap *cached) {
             }
             for (uint32_t i = 0; i < cc->count[k] && found == ALLOC_OK; i++) {
                 void *u = cc->slot[k][i];
-                struct prefix *p = prefix_of(u);
-                if (!prefix_ok(c, u, p) || p->state != ST_CACHED || p->klass != k ||
-                    p->cpu != cpu) {
+                if (!cached_here(c, u, k, cpu)) {
                     heap_lock(c);
                     (void)report_bad_cached(c, u);
                     heap_unlock(c);
