@@ -630,7 +630,7 @@ static int uncached_cpu_check(void) {
 /* ---- the threaded stress check ---- */
 
 #define THREADS     4
-#define STRESS_OPS  60000
+#define STRESS_OPS  60000 /* per thread; argv[1] changes it (fewer under an emulator) */
 #define SLOTS       48
 #define MAILBOX_CAP 256
 
@@ -645,6 +645,7 @@ static struct {
 static atomic_int stress_failures;
 static atomic_ulong stress_allocs, stress_frees;
 static unsigned stress_cpus;
+static unsigned long stress_ops = STRESS_OPS;
 
 static void stress_fail(const char *what, unsigned id) {
     fprintf(stderr, "cpu_cache_test: stress thread %u: %s\n", id, what);
@@ -673,7 +674,7 @@ static void *stress_worker(void *arg) {
     unsigned char *p[SLOTS] = {0};
     size_t n[SLOTS] = {0};
     unsigned seed[SLOTS] = {0};
-    for (unsigned i = 0; i < STRESS_OPS; i++) {
+    for (unsigned i = 0; i < stress_ops; i++) {
         unsigned k = (unsigned)(xorshift(&rng) % SLOTS);
         unsigned r = (unsigned)(xorshift(&rng) % 16);
         if (p[k] == NULL) {
@@ -803,7 +804,9 @@ static int stress_shared_caches_check(void) {
     return stress(2);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc > 1)
+        stress_ops = strtoul(argv[1], NULL, 10);
     int passed = 0, failed = 0;
     for (variant = 0; variant < sizeof(variants) / sizeof(variants[0]); variant++) {
         printf("== variant %s\n", variants[variant].name);
