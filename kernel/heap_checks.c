@@ -119,11 +119,24 @@ static void check_long_lived_block(void) {
     kfree(long_lived);
 }
 
-/* Cycles per allocate+free pair on a fragmented heap: 1000 small holes that the requests do not
- * fit. TLSF finds a fit in O(1); first fit walks the holes. Under TCG the cycles mean little, so
- * the ratio is what to read. */
+/*
+ * The default strategy must beat first fit by at least this factor on the fragmented heap below.
+ * Measured under TCG on a loaded 2-core host, 13 boots (tests heap_test, heap_test_moved_heap,
+ * heap_test_512M, heap_test_uefi, 3 or 4 each): default 223 to 530 cycles per pair,
+ * first_fit/default 435 to 1271. A default strategy whose allocate or free walked the fragments, or
+ * that became about five times slower, falls below it; noise cannot, as the fastest batch is taken
+ * (timing whole runs instead, one boot measured 114 when QEMU was descheduled).
+ */
+#define BENCH_MIN_RATIO 100
+
+/*
+ * Cycles per allocate+free pair on a fragmented heap: 1000 small holes that the requests do not
+ * fit. TLSF finds a fit in O(1); first fit walks the holes. The figure is the fastest of 20
+ * batches of 100 pairs: an interrupt or the host descheduling QEMU only ever adds cycles, so the
+ * minimum is what the code costs, on a machine however busy.
+ */
 static uint64_t cycles_per_pair(enum alloc_strategy strategy, void *region, size_t size) {
-    enum { FILL = 2000, PAIRS = 2000 };
+    enum { FILL = 2000, BATCHES = 20, PAIRS = 100 };
     alloc_heap *heap;
     const struct alloc_config config = {.strategy = strategy};
     if (alloc_heap_init(&heap, region, size, &config) != ALLOC_OK) {
@@ -136,13 +149,17 @@ static uint64_t cycles_per_pair(enum alloc_strategy strategy, void *region, size
     for (size_t i = 0; i < FILL; i += 2) {
         alloc_free(heap, fill[i]);
     }
-    uint64_t start = cpu_rdtsc();
-    for (size_t i = 0; i < PAIRS; i++) {
-        void *p = alloc_malloc(heap, 300 + (i * 53) % 200);
-        alloc_free(heap, p);
+    uint64_t best = UINT64_MAX;
+    for (size_t batch = 0; batch < BATCHES; batch++) {
+        uint64_t start = cpu_rdtsc();
+        for (size_t i = 0; i < PAIRS; i++) {
+            void *p = alloc_malloc(heap, 300 + ((batch * PAIRS + i) * 53) % 200);
+            alloc_free(heap, p);
+        }
+        uint64_t cycles = cpu_rdtsc() - start;
+        best = cycles < best ? cycles : best;
     }
-    uint64_t cycles = cpu_rdtsc() - start;
-    return cycles / PAIRS;
+    return best / PAIRS;
 }
 
 static void run_benchmark(void) {
@@ -154,12 +171,12 @@ static void run_benchmark(void) {
     }
     uint64_t tlsf = cycles_per_pair(ALLOC_STRATEGY_TLSF, region, region_size);
     uint64_t first_fit = cycles_per_pair(ALLOC_STRATEGY_FIRST_FIT, region, region_size);
-    log_check(tlsf != 0 && first_fit != 0, "bench",
+    log_check(tlsf != 0 && first_fit >= tlsf * BENCH_MIN_RATIO, "bench",
               "cycles per allocate+free pair on 1000 fragments: default (tlsf) %llu, first_fit "
-              "%llu, first_fit/default %llu.%02llu",
+              "%llu, first_fit/default %llu.%02llu (at least %d)",
               (unsigned long long)tlsf, (unsigned long long)first_fit,
               (unsigned long long)(tlsf ? first_fit / tlsf : 0),
-              (unsigned long long)(tlsf ? (first_fit * 100 / tlsf) % 100 : 0));
+              (unsigned long long)(tlsf ? (first_fit * 100 / tlsf) % 100 : 0), BENCH_MIN_RATIO);
     kfree(region);
 }
 
