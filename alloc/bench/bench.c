@@ -9,20 +9,33 @@
  * then round 2 ...) so that noise on the machine hits all allocators alike; each figure is the
  * median over rounds of the per-run median.
  *
+ * Then it runs the trace replay (replay.c, next to this binary) on its default traces and takes
+ * the replay's summary into its own. So that the whole benchmark stays within about five minutes
+ * on a busy 2-core machine (CI), the replay runs here with --rounds 3, --callgrind-ops 100000
+ * (instructions are counted over the first 100,000 operations of each trace) and
+ * --first-fit-ops 50000. Later --replay arguments override these (--replay --callgrind-ops
+ * --replay 0 counts whole traces).
+ *
  * Options: --rounds N (default 5), --scale F (multiplies every workload's length, default 1),
- * --workers DIR (where the bench_worker_* binaries are; default: next to this binary).
+ * --workers DIR (where the bench_worker_* binaries are; default: next to this binary),
+ * --no-replay, and --replay ARG (repeatable: passed on to the replay, e.g. --replay
+ * --callgrind-ops --replay 300000).
  *
  * The last line is machine-readable:
  *   summary: default_vs_glibc=X default_vs_first_fit=Y scaling_10k_vs_100=Z
+ *            replay_instr_per_op_max=A replay_region_vs_peak_max=B   (one line)
  * X: the largest over workloads 1-3 (pairs, random, realloc) of default ns/op / glibc ns/op,
  *    so X <= 1 means at least as fast as glibc on each of them.
  * Y: default ns/op / first_fit ns/op on workload 2 (random); 0.05 means 20 times faster.
  * Z: default ns/op with 10,000 live blocks / with 100 (live10k / live100: same working set).
+ * A, B: the worst over the replayed traces of the default strategy's instructions per operation
+ *    inside the allocator and smallest region / peak live bytes (see replay.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +122,62 @@ static void find_workers(const char *argv0) {
         }
     }
     die("cannot find bench_worker_ours (use --workers DIR)%s", "");
+}
+
+/*
+ * Runs the replay driver with the given extra arguments, passing its output through, and returns
+ * the text after "replay summary: " of its last line (static buffer); dies if it fails.
+ */
+static const char *run_replay(char **extra, int nextra) {
+    static char summary[256];
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof(path), "%s/replay", worker_dir);
+    char *argv[64];
+    int n = 0;
+    argv[n++] = path;
+    argv[n++] = "--rounds";
+    argv[n++] = "3";
+    argv[n++] = "--callgrind-ops";
+    argv[n++] = "100000";
+    argv[n++] = "--first-fit-ops";
+    argv[n++] = "50000";
+    for (int i = 0; i < nextra && n < 63; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    int fd[2];
+    if (pipe(fd) != 0)
+        die("pipe: %s", strerror(errno));
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        dup2(fd[1], 1);
+        close(fd[0]);
+        close(fd[1]);
+        execv(path, argv);
+        fprintf(stderr, "bench: cannot run %s: %s\n", path, strerror(errno));
+        _exit(127);
+    }
+    close(fd[1]);
+    FILE *in = fdopen(fd[0], "r");
+    char line[4096];
+    summary[0] = '\0';
+    while (in != NULL && fgets(line, sizeof(line), in) != NULL) {
+        const char *key = "replay summary: ";
+        if (strncmp(line, key, strlen(key)) == 0) {
+            snprintf(summary, sizeof(summary), "%s", line + strlen(key));
+            summary[strcspn(summary, "\n")] = '\0';
+        }
+        fputs(line, stdout);
+    }
+    if (in != NULL)
+        fclose(in);
+    int status;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || summary[0] == '\0')
+        die("the trace replay failed%s", "");
+    return summary;
 }
 
 static unsigned long long field_ull(const char *line, const char *key) {
@@ -205,6 +274,9 @@ static size_t index_of(const char *name, int workload) {
 int main(int argc, char **argv) {
     int rounds = 5;
     double scale = 1.0;
+    bool replay = true;
+    char *replay_args[60];
+    int nreplay_args = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
             rounds = atoi(argv[++i]);
@@ -212,8 +284,14 @@ int main(int argc, char **argv) {
             scale = atof(argv[++i]);
         else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
             snprintf(worker_dir, sizeof(worker_dir), "%s", argv[++i]);
+        else if (strcmp(argv[i], "--no-replay") == 0)
+            replay = false;
+        else if (strcmp(argv[i], "--replay") == 0 && i + 1 < argc && nreplay_args < 60)
+            replay_args[nreplay_args++] = argv[++i];
         else
-            die("usage: bench [--rounds N] [--scale F] [--workers DIR] (got %s)", argv[i]);
+            die("usage: bench [--rounds N] [--scale F] [--workers DIR] [--no-replay] "
+                "[--replay ARG]... (got %s)",
+                argv[i]);
     }
     if (rounds < 1 || rounds > MAX_ROUNDS || !(scale > 0))
         die("bad --rounds or --scale%s", "");
@@ -287,7 +365,12 @@ int main(int argc, char **argv) {
     double y = median_of(index_of("random", 1), def, rounds) /
                median_of(index_of("random", 1), ff, rounds);
     double z = median_of(l10k, def, rounds) / median_of(l100, def, rounds);
-    printf("summary: default_vs_glibc=%.3f default_vs_first_fit=%.4f scaling_10k_vs_100=%.3f\n", x,
-           y, z);
+    const char *replay_summary = "replay=skipped";
+    if (replay) {
+        printf("\n");
+        replay_summary = run_replay(replay_args, nreplay_args);
+    }
+    printf("summary: default_vs_glibc=%.3f default_vs_first_fit=%.4f scaling_10k_vs_100=%.3f %s\n",
+           x, y, z, replay_summary);
     return 0;
 }

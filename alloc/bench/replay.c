@@ -21,6 +21,8 @@
  *   --max-ops N          replay only the first N operations of each trace (default: all)
  *   --callgrind-ops N    count instructions over the first N operations only (default: all);
  *                        the output says which prefix was counted
+ *   --first-fit-ops N    first_fit replays the first N operations only (default 100000; 0: all):
+ *                        its cost grows with the free fragments, to minutes per trace
  *   --no-callgrind, --no-region, --no-verify   skip that measurement
  *   --out DIR            where the binary traces, results.tsv and the chart go
  *                        (default: $TMPDIR or /tmp, in heapkernel-replay/)
@@ -46,6 +48,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alloc/bench/trace.h"
@@ -82,8 +85,10 @@ struct cell {
     bool run;
     char impl[96];
     double ns[MAX_ROUNDS];
-    double instr_per_op; /* < 0: not measured */
-    unsigned long long counted_ops;
+    char bin[PATH_MAX];       /* what this allocator replays: the trace or a prefix */
+    char count_bin[PATH_MAX]; /* what callgrind counts on: the same or a shorter prefix */
+    unsigned long long ops, counted_ops, peak;
+    double instr_per_op;   /* < 0: not measured */
     double region_vs_peak; /* < 0: not measured or n/a */
     unsigned long long min_region;
     struct tail tail[4];
@@ -92,9 +97,9 @@ struct cell {
 struct trace_entry {
     char path[PATH_MAX];
     char name[128];
-    char bin[PATH_MAX];  /* binary of the replayed operations */
-    char cbin[PATH_MAX]; /* binary of the counted prefix (== bin when all) */
-    unsigned long long nops, counted, peak, nslots, count[4], total_bytes;
+    char bin[PATH_MAX]; /* binary of all its operations */
+    unsigned long long nops, peak, nslots, count[4], total_bytes;
+    unsigned long long prefix_ops[4]; /* prefixes written next to bin, as <name>.<ops>.bin */
 };
 
 static struct trace_entry traces[MAX_TRACES];
@@ -319,7 +324,7 @@ static int add_dir(const char *dir) {
 }
 
 /* Parses each trace once and writes the binary files the workers map. */
-static void prepare_traces(unsigned long long max_ops, unsigned long long callgrind_ops) {
+static void prepare_traces(unsigned long long max_ops) {
     for (size_t i = 0; i < ntraces; i++) {
         struct trace_entry *e = &traces[i];
         struct trace t;
@@ -335,19 +340,6 @@ static void prepare_traces(unsigned long long max_ops, unsigned long long callgr
         e->total_bytes = t.total_bytes;
         for (int k = 0; k < 4; k++)
             e->count[k] = t.count[k];
-        e->counted = t.nops;
-        snprintf(e->cbin, sizeof(e->cbin), "%s", e->bin);
-        if (callgrind_ops != 0 && callgrind_ops < t.nops) {
-            /* The prefix: the same slots, fewer operations. */
-            t.nops = callgrind_ops;
-            memset(t.count, 0, sizeof(t.count));
-            for (uint64_t k = 0; k < t.nops; k++)
-                t.count[trace_op_kind(&t.ops[k])]++;
-            e->counted = t.nops;
-            snprintf(e->cbin, sizeof(e->cbin), "%.3000s/%s.prefix.bin", out_dir, e->name);
-            if (trace_save(&t, e->cbin, err, sizeof(err)) != 0)
-                die("%s", err);
-        }
         trace_free(&t);
         printf("trace %s: %llu ops (alloc %llu, calloc %llu, realloc %llu, free %llu), peak live "
                "%llu B, at most %llu blocks live, %llu B requested in all\n",
@@ -355,6 +347,48 @@ static void prepare_traces(unsigned long long max_ops, unsigned long long callgr
                e->nslots, e->total_bytes);
         fflush(stdout);
     }
+}
+
+/*
+ * Writes the binary of the first n operations of trace e (once) into path; n == 0 or n >= all
+ * means the whole trace. Returns the prefix's peak live bytes.
+ */
+static unsigned long long prefix_binary(struct trace_entry *e, unsigned long long n, char *path) {
+    if (n == 0 || n >= e->nops) {
+        snprintf(path, PATH_MAX, "%s", e->bin);
+        return e->peak;
+    }
+    snprintf(path, PATH_MAX, "%.3000s/%s.%llu.bin", out_dir, e->name, n);
+    struct trace t;
+    char err[1024];
+    if (trace_load(e->bin, &t, err, sizeof(err)) != 0 || trace_truncate(&t, n) != 0)
+        die("%s: cannot cut a prefix: %s", e->bin, err);
+    unsigned long long peak = t.peak_live;
+    bool written = false;
+    for (int k = 0; k < 4 && !written; k++)
+        written = e->prefix_ops[k] == n;
+    for (int k = 0; k < 4 && !written; k++) {
+        if (e->prefix_ops[k] == 0) {
+            if (trace_save(&t, path, err, sizeof(err)) != 0)
+                die("%s", err);
+            e->prefix_ops[k] = n;
+            written = true;
+        }
+    }
+    trace_free(&t);
+    if (!written)
+        die("%s: too many prefixes", e->name);
+    return peak;
+}
+
+/* Seconds since the start, for the progress lines on stderr. */
+static double elapsed(void) {
+    static struct timespec start;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (start.tv_sec == 0)
+        start = now;
+    return (double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9;
 }
 
 static int cmp_double(const void *x, const void *y) {
@@ -457,7 +491,7 @@ static void write_chart(void) {
 
 int main(int argc, char **argv) {
     int rounds = 5;
-    unsigned long long max_ops = 0, callgrind_ops = 0;
+    unsigned long long max_ops = 0, callgrind_ops = 0, first_fit_ops = 100000;
     bool do_count = true, do_region = true, do_verify = true;
     const char *wd = getenv("BUILD_WORKING_DIRECTORY");
     for (size_t a = 0; a < NALLOC; a++)
@@ -471,6 +505,8 @@ int main(int argc, char **argv) {
             max_ops = strtoull(argv[++i], NULL, 10);
         } else if (strcmp(arg, "--callgrind-ops") == 0 && more) {
             callgrind_ops = strtoull(argv[++i], NULL, 10);
+        } else if (strcmp(arg, "--first-fit-ops") == 0 && more) {
+            first_fit_ops = strtoull(argv[++i], NULL, 10);
         } else if (strcmp(arg, "--no-callgrind") == 0) {
             do_count = false;
         } else if (strcmp(arg, "--no-region") == 0) {
@@ -490,7 +526,8 @@ int main(int argc, char **argv) {
             free(list);
         } else if (arg[0] == '-') {
             die("usage: replay [--allocators a,b] [--rounds N] [--max-ops N] [--callgrind-ops N] "
-                "[--no-callgrind] [--no-region] [--no-verify] [--out DIR] [--workers DIR] "
+                "[--first-fit-ops N] [--no-callgrind] [--no-region] [--no-verify] [--out DIR] "
+                "[--workers DIR] "
                 "[trace.ops.gz ...] (got %s)",
                 arg);
         } else {
@@ -525,11 +562,23 @@ int main(int argc, char **argv) {
 
     printf("trace replay: %zu traces, %d interleaved timing rounds, workers in %s\n", ntraces,
            rounds, worker_dir);
-    prepare_traces(max_ops, callgrind_ops);
+    elapsed();
+    prepare_traces(max_ops);
     for (size_t t = 0; t < ntraces; t++) {
         for (size_t a = 0; a < NALLOC; a++) {
-            cells[t][a].instr_per_op = -1;
-            cells[t][a].region_vs_peak = -1;
+            struct cell *c = &cells[t][a];
+            c->instr_per_op = -1;
+            c->region_vs_peak = -1;
+            if (!enabled[a])
+                continue;
+            unsigned long long n = traces[t].nops;
+            if (strcmp(allocators[a].name, "first_fit") == 0 && first_fit_ops != 0 &&
+                first_fit_ops < n)
+                n = first_fit_ops;
+            c->ops = n;
+            c->peak = prefix_binary(&traces[t], n, c->bin);
+            c->counted_ops = callgrind_ops != 0 && callgrind_ops < n ? callgrind_ops : n;
+            prefix_binary(&traces[t], c->counted_ops, c->count_bin);
         }
     }
 
@@ -538,7 +587,7 @@ int main(int argc, char **argv) {
         for (size_t a = 0; a < NALLOC; a++) {
             if (!enabled[a])
                 continue;
-            const char *line = run_worker(a, "verify", traces[t].bin, NULL);
+            const char *line = run_worker(a, "verify", cells[t][a].bin, NULL);
             struct cell *c = &cells[t][a];
             c->run = true;
             const char *impl = strstr(line, "impl=");
@@ -559,7 +608,8 @@ int main(int argc, char **argv) {
                 c->tail[k].max = field_ull(line, key);
             }
         }
-        fprintf(stderr, "replay: %s verified on every allocator\n", traces[t].name);
+        fprintf(stderr, "replay: %.0f s: %s verified on every allocator\n", elapsed(),
+                traces[t].name);
     }
 
     for (int r = 0; r < rounds; r++) {
@@ -568,11 +618,11 @@ int main(int argc, char **argv) {
                 size_t a = (k + (size_t)r + t) % NALLOC;
                 if (!enabled[a])
                     continue;
-                const char *line = run_worker(a, "time", traces[t].bin, NULL);
+                const char *line = run_worker(a, "time", cells[t][a].bin, NULL);
                 cells[t][a].ns[r] = field_double(line, "ns_per_op=");
             }
         }
-        fprintf(stderr, "replay: timing round %d of %d done\n", r + 1, rounds);
+        fprintf(stderr, "replay: %.0f s: timing round %d of %d done\n", elapsed(), r + 1, rounds);
     }
 
     for (size_t t = 0; do_count && t < ntraces; t++) {
@@ -582,34 +632,32 @@ int main(int argc, char **argv) {
             char out[PATH_MAX + 64];
             snprintf(out, sizeof(out), "%.3000s/callgrind.%s.%s", out_dir, traces[t].name,
                      allocators[a].name);
-            run_worker(a, "count", traces[t].cbin, out);
+            run_worker(a, "count", cells[t][a].count_bin, out);
             cells[t][a].instr_per_op =
-                (double)callgrind_allocator_instructions(out) / (double)traces[t].counted;
-            cells[t][a].counted_ops = traces[t].counted;
+                (double)callgrind_allocator_instructions(out) / (double)cells[t][a].counted_ops;
         }
-        fprintf(stderr, "replay: %s counted on every allocator\n", traces[t].name);
+        fprintf(stderr, "replay: %.0f s: %s counted on every allocator\n", elapsed(),
+                traces[t].name);
     }
 
     for (size_t t = 0; do_region && t < ntraces; t++) {
         for (size_t a = 0; a < NALLOC; a++) {
             if (!enabled[a] || !allocators[a].region)
                 continue;
-            const char *line = run_worker(a, "minregion", traces[t].bin, NULL);
+            const char *line = run_worker(a, "minregion", cells[t][a].bin, NULL);
             cells[t][a].region_vs_peak = field_double(line, "region_vs_peak=");
             cells[t][a].min_region = field_ull(line, "min_region=");
         }
-        fprintf(stderr, "replay: %s smallest regions found\n", traces[t].name);
+        fprintf(stderr, "replay: %.0f s: %s smallest regions found\n", elapsed(), traces[t].name);
     }
 
     double instr_max = 0, region_max = 0;
     size_t def = allocator_index("default");
     for (size_t t = 0; t < ntraces; t++) {
         const struct trace_entry *e = &traces[t];
-        printf("\ntrace %s: %llu ops, peak live %llu B", e->name, e->nops, e->peak);
-        if (do_count && e->counted != e->nops)
-            printf("; instructions counted over the first %llu ops only", e->counted);
-        printf("\n  %-14s %10s %11s %14s %12s  %s\n", "allocator", "ns/op", "instr/op",
-               "region/peak", "min region", "implementation");
+        printf("\ntrace %s: %llu ops, peak live %llu B\n", e->name, e->nops, e->peak);
+        printf("  %-14s %9s %9s %10s %9s %11s %12s  %s\n", "allocator", "ops", "counted", "ns/op",
+               "instr/op", "region/peak", "min region", "implementation");
         for (size_t a = 0; a < NALLOC; a++) {
             if (!enabled[a])
                 continue;
@@ -626,8 +674,8 @@ int main(int argc, char **argv) {
                 snprintf(reg, sizeof(reg), "-");
                 snprintf(mr, sizeof(mr), "-");
             }
-            printf("  %-14s %10s %11s %14s %12s  %s\n", allocators[a].name, ns, ins, reg, mr,
-                   c->impl[0] ? c->impl : "-");
+            printf("  %-14s %9llu %9llu %10s %9s %11s %12s  %s\n", allocators[a].name, c->ops,
+                   do_count ? c->counted_ops : 0, ns, ins, reg, mr, c->impl[0] ? c->impl : "-");
         }
         if (do_verify) {
             printf("  cycles per call (p50 / p99.9 / p99.99 / max), contents verified:\n");
@@ -654,12 +702,15 @@ int main(int argc, char **argv) {
         }
     }
     printf("\nclassic TLSF (mattconte/tlsf) and o1heap: not packaged in Debian, not measured.\n");
-    printf("instr/op: callgrind instructions inside the allocator calls per trace operation "
-           "(driver and contents checks excluded). region/peak: smallest region replaying the "
-           "trace without a NULL (binary search, within 1/4096 of peak) / peak live requested "
-           "bytes. ns/op: median over rounds of the replay loop's time per op (blocks "
-           "untouched). Cycles: each call timed alone with rdtsc while every block is filled "
-           "and verified.\n");
+    printf("ops: the operations replayed (first_fit: the first %llu only, as its cost grows with "
+           "the fragments; --first-fit-ops). counted: the prefix callgrind counted "
+           "(--callgrind-ops). instr/op: callgrind instructions inside the allocator calls per "
+           "operation (driver and contents checks excluded). region/peak: smallest region "
+           "replaying those ops without a NULL (binary search, within 1/4096 of peak) / their peak "
+           "live requested bytes. ns/op: median over rounds of the replay loop's time per op "
+           "(blocks untouched). Cycles: each call timed alone with rdtsc while every block is "
+           "filled and verified.\n",
+           first_fit_ops);
     write_chart();
     printf("replay summary: replay_instr_per_op_max=%.1f replay_region_vs_peak_max=%.4f\n",
            instr_max, region_max);

@@ -328,6 +328,34 @@ int trace_parse_file(const char *path, uint64_t max_ops, struct trace *out, char
     return status;
 }
 
+int trace_truncate(struct trace *t, uint64_t n) {
+    uint64_t *bytes = calloc((size_t)t->nslots + 1, sizeof(*bytes));
+    if (bytes == NULL)
+        return -1;
+    uint64_t live = 0, peak = 0, total = 0, blocks = 0;
+    memset(t->count, 0, sizeof(t->count));
+    for (uint64_t i = 0; i < n && i < t->nops; i++) {
+        const struct trace_op *op = &t->ops[i];
+        uint32_t s = trace_op_slot(op);
+        enum trace_kind kind = trace_op_kind(op);
+        uint64_t size = kind == TRACE_CALLOC ? op->size * op->aux : op->size;
+        t->count[kind]++;
+        live -= bytes[s];
+        bytes[s] = kind == TRACE_FREE ? 0 : size;
+        live += bytes[s];
+        total += size;
+        blocks += kind == TRACE_ALLOC || kind == TRACE_CALLOC;
+        blocks -= kind == TRACE_FREE;
+        peak = live > peak ? live : peak;
+    }
+    free(bytes);
+    t->nops = n < t->nops ? n : t->nops;
+    t->peak_live = peak;
+    t->total_bytes = total;
+    t->live_at_end = blocks;
+    return 0;
+}
+
 /* ---- binary files ---- */
 
 #define TRACE_MAGIC "HKTRACE1"

@@ -68,6 +68,13 @@ struct trace {
 int trace_parse_file(const char *path, uint64_t max_ops, struct trace *out, char *err,
                      size_t errlen);
 
+/*
+ * Keeps only the first n operations of t (n <= t->nops) and recomputes its counts, peak and
+ * totals for them; the operations themselves are not touched (a loaded trace stays mapped
+ * read-only). Returns 0, or -1 if out of memory.
+ */
+int trace_truncate(struct trace *t, uint64_t n);
+
 /* Writes the parsed trace to path in the binary format. Returns 0, or -1 with a message. */
 int trace_save(const struct trace *t, const char *path, char *err, size_t errlen);
 

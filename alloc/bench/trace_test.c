@@ -81,14 +81,29 @@ static int parse_tiny_check(void) {
     return 0;
 }
 
+/* A prefix, parsed as such or cut from the whole trace, has the prefix's figures. */
 static int prefix_check(void) {
     const char *path = write_file("tiny.ops", tiny, 0);
-    struct trace t;
+    struct trace t, u;
     char err[256];
     ASSERT_EQ(0, trace_parse_file(path, 3, &t, err, sizeof(err)));
     ASSERT_EQ(3, t.nops);
     ASSERT_EQ(300, t.peak_live);
+    ASSERT_EQ(1, t.live_at_end);
     trace_free(&t);
+    ASSERT_EQ(0, trace_parse_file(path, 0, &u, err, sizeof(err)));
+    for (uint64_t n = 1; n <= 8; n++) {
+        ASSERT_EQ(0, trace_parse_file(path, n, &t, err, sizeof(err)));
+        struct trace cut = u;
+        ASSERT_EQ(0, trace_truncate(&cut, n));
+        ASSERT_EQ(t.nops, cut.nops);
+        ASSERT_EQ(t.peak_live, cut.peak_live);
+        ASSERT_EQ(t.total_bytes, cut.total_bytes);
+        ASSERT_EQ(t.live_at_end, cut.live_at_end);
+        ASSERT_EQ(0, memcmp(t.count, cut.count, sizeof(t.count)));
+        trace_free(&t);
+    }
+    trace_free(&u);
     return 0;
 }
 
