@@ -53,6 +53,10 @@ CROSS_TARGETS = {
     ),
 }
 
+# The targets with an operating system underneath (threads, files, environment): a test that needs
+# one runs on these, and not on a bare-metal board.
+LINUX_TARGETS = [name for name, target in CROSS_TARGETS.items() if not getattr(target, "semihosting", False)]
+
 def _cross_transition_impl(
         settings,  # @unused
         attr):
