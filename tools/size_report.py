@@ -98,7 +98,8 @@ def row(name, core, whole):
 
 
 def members_of(args, archive):
-    """{symbol: archive member defining it}; a name several members define maps to "?"."""
+    """{symbol: archive member defining it}; a static name several members define (an inline
+    function of a shared header) maps to their names joined by "+"."""
     members = {}
     for line in run([args.nm, "--print-file-name", "--defined-only", archive]).splitlines():
         where, sep, symbol = line.rpartition(": ")
@@ -106,7 +107,8 @@ def members_of(args, archive):
             continue
         member = where.rpartition(":")[2]
         name = symbol.split()[-1]
-        members[name] = member if members.get(name, member) == member else "?"
+        known = members.get(name, member).split("+")
+        members[name] = "+".join(known if member in known else known + [member])
     return members
 
 
