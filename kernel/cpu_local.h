@@ -33,6 +33,9 @@ struct cpu_local {
     uint64_t ticks;      /* timer interrupts taken on this CPU */
     uint64_t stress_ops; /* heap operations of the stress run done on this CPU */
     struct cpu_descriptor_tables *tables;
+    /* While this CPU halts waiting for a spinlock: the lock and its ticket (spinlock.c). */
+    const volatile void *waiting_lock;
+    volatile uint32_t waiting_ticket;
     volatile bool online;
 };
 

@@ -5,6 +5,7 @@
 #ifndef KERNEL_KMALLOC_H
 #define KERNEL_KMALLOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,13 @@ void kfree(void *ptr);
 /* Heap statistics and the full integrity check (ALLOC_OK when every invariant holds). */
 void kheap_stats(struct alloc_stats *out);
 enum alloc_error kheap_check(void);
+/* Per-CPU caches of small blocks in front of the heap's lock (//alloc:cpu_cache). Switched on once,
+ * before threads and other CPUs run, and never off (their blocks carry the layer's prefix).
+ * Returns false, after an ERROR line, if the layer refuses the heap. */
+bool kheap_cpu_caches_enable(void);
+bool kheap_cpu_caches_on(void);
+/* Gives the calling CPU's cached blocks back to the heap (a CPU going idle). */
+void kheap_cpu_cache_flush(void);
 /* Acquisitions of the heap lock, and the contended ones, since boot or the last reset. */
 void kheap_lock_counts(uint64_t *acquires, uint64_t *contended);
 void kheap_lock_reset_counts(void);

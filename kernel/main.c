@@ -11,12 +11,14 @@
 #include "kernel/cpu_local.h"
 #include "kernel/heap.h"
 #include "kernel/heap_checks.h"
+#include "kernel/kmalloc.h"
 #include "kernel/log.h"
 #include "kernel/memory.h"
 #include "kernel/qemu_exit.h"
 #include "kernel/scenarios.h"
 #include "kernel/serial.h"
 #include "kernel/smp.h"
+#include "kernel/spinlock.h"
 #include "kernel/stress.h"
 #include "kernel/thread.h"
 #include "multiboot2/multiboot2.h"
@@ -91,12 +93,19 @@ static bool bring_up(uint32_t multiboot2_magic, uint32_t boot_info_phys,
            heap_init(&memory->mapper, &memory->frames, heap);
 }
 
-/* Interrupts on: the local APIC and its timer, threads, then the other CPUs. */
+/* The per-CPU heap caches unless the command line says heap_cache=off, then interrupts on: the
+ * local APIC and its timer, threads, then the other CPUs. */
 static bool start_concurrency(struct kernel_memory *memory, const struct multiboot2_info *info) {
+    if (cmdline_has(info->cmdline, "heap_cache=off")) {
+        log_info("heap: per-CPU caches off (heap_cache=off): every request takes the heap's lock");
+    } else if (!kheap_cpu_caches_enable()) {
+        return false;
+    }
     if (!apic_init_boot(&memory->mapper) || !threads_init(&memory->mapper, &memory->frames)) {
         return false;
     }
     apic_timer_start(thread_timer_tick);
+    spinlock_allow_halting();
     cpu_enable_interrupts();
     log_info("interrupts: on; timer at %u Hz on every CPU", APIC_TIMER_HZ);
     smp_start(info);

@@ -3,10 +3,18 @@
 
 #include <stddef.h>
 
+#include "kernel/arch/x86_64/apic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/cpu_local.h"
 #include "kernel/lib/format.h"
 #include "kernel/panic.h"
+
+/* Waiters halt only once the wake-up interrupt has a handler and the timer runs (spinlock.h). */
+static bool halting_allowed;
+
+void spinlock_allow_halting(void) {
+    __atomic_store_n(&halting_allowed, true, __ATOMIC_SEQ_CST);
+}
 
 void spinlock_init(struct spinlock *lock, const char *name) {
     *lock = (struct spinlock)SPINLOCK_INIT(name);
@@ -44,6 +52,42 @@ static __attribute__((noreturn)) void spin_bound_exceeded(struct spinlock *lock,
           waiter_locks);
 }
 
+/* Spins before halting: a short critical section ends within this many pauses on a CPU that runs.
+ */
+#define SPIN_BEFORE_HALT 256
+
+/* Waits for a ticket by halting, with interrupts on only inside the halt, until the releaser's
+ * wake-up interrupt or the next timer tick. A CPU that only spins keeps a host core busy: under
+ * an emulator with more virtual CPUs than host cores, the CPU whose turn it is may then not run
+ * for a whole host time slice while the others spin, and a ticket lock hands over only in turn.
+ * Interrupt handlers that take locks skip their work while a CPU waits (thread_timer_tick). The
+ * release side (wake_next_in_line) reads waiting_lock after publishing now_serving and the
+ * waiter reads now_serving after publishing waiting_lock, both behind a full fence, so one of
+ * them sees the other: a wake-up is never lost. STI's one-instruction shadow makes "sti; hlt"
+ * atomic: a wake-up that is already pending ends the halt at once. */
+static void wait_halted(struct spinlock *lock, struct cpu_local *me, uint32_t ticket) {
+    me->waiting_ticket = ticket;
+    __atomic_store_n(&me->waiting_lock, lock, __ATOMIC_SEQ_CST);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&lock->now_serving, __ATOMIC_SEQ_CST) != ticket) {
+        cpu_enable_interrupts_and_halt();
+        cpu_disable_interrupts();
+    }
+    __atomic_store_n(&me->waiting_lock, NULL, __ATOMIC_SEQ_CST);
+}
+
+static void wake_next_in_line(struct spinlock *lock, uint32_t next_ticket) {
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    uint32_t count = cpu_count();
+    for (uint32_t i = 0; i < count; i++) {
+        struct cpu_local *cpu = cpu_by_index(i);
+        if (__atomic_load_n(&cpu->waiting_lock, __ATOMIC_SEQ_CST) == lock &&
+            cpu->waiting_ticket == next_ticket) {
+            apic_send_wakeup(cpu->apic_id);
+        }
+    }
+}
+
 void spinlock_acquire(struct spinlock *lock) {
     irq_save();
     struct cpu_local *me = cpu_this();
@@ -56,8 +100,14 @@ void spinlock_acquire(struct spinlock *lock) {
     if (__atomic_load_n(&lock->now_serving, __ATOMIC_ACQUIRE) != ticket) {
         contended = true;
         uint64_t start = cpu_rdtsc();
+        uint32_t spins = 0;
         while (__atomic_load_n(&lock->now_serving, __ATOMIC_ACQUIRE) != ticket) {
-            cpu_pause();
+            if (spins < SPIN_BEFORE_HALT || !halting_allowed) {
+                spins++;
+                cpu_pause();
+            } else {
+                wait_halted(lock, me, ticket);
+            }
             if (cpu_rdtsc() - start > SPINLOCK_SPIN_BOUND_TSC_TICKS) {
                 spin_bound_exceeded(lock, me);
             }
@@ -92,7 +142,11 @@ void spinlock_release(struct spinlock *lock) {
     }
     me->held_count--;
     lock->holder = SPINLOCK_NO_HOLDER;
-    __atomic_store_n(&lock->now_serving, lock->now_serving + 1, __ATOMIC_RELEASE);
+    uint32_t next = lock->now_serving + 1;
+    __atomic_store_n(&lock->now_serving, next, __ATOMIC_SEQ_CST);
+    if (halting_allowed && __atomic_load_n(&lock->next_ticket, __ATOMIC_RELAXED) != next) {
+        wake_next_in_line(lock, next); /* someone holds the next ticket: it may be halted */
+    }
     irq_restore();
 }
 

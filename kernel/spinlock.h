@@ -39,6 +39,11 @@ struct spinlock {
 
 void spinlock_init(struct spinlock *lock, const char *name);
 
+/* From here on a CPU that has spun a little for a lock halts until the releaser wakes it with an
+ * interrupt (or the next timer tick), instead of spinning on: call once the local APIC's wake-up
+ * vector is handled and the timers tick. */
+void spinlock_allow_halting(void);
+
 /* Disables interrupts (nesting) and takes the lock, in arrival order. Panics on re-entry by the
  * holder CPU and when the spin bound runs out. */
 void spinlock_acquire(struct spinlock *lock);

@@ -17,6 +17,8 @@
 
 #define SLOTS_PER_THREAD 16
 #define MAX_BLOCK        2048
+#define SMALL_BLOCK      256 /* ALLOC_CPU_CACHE_MAX_SIZE: what the per-CPU caches serve */
+#define SMALL_ODDS       16
 #define IRQ_BLOCK_MAX    128
 
 struct block {
@@ -71,7 +73,10 @@ static void count_op_on_this_cpu(void) {
 static void one_operation(struct worker *w) {
     struct block *b = &w->blocks[next_random(&w->seed) % SLOTS_PER_THREAD];
     uint64_t choice = next_random(&w->seed);
-    size_t size = 1 + (size_t)(next_random(&w->seed) % MAX_BLOCK);
+    /* Mostly small blocks, as kernel objects are; one in SMALL_ODDS up to MAX_BLOCK. */
+    uint64_t size_draw = next_random(&w->seed);
+    size_t limit = (size_draw >> 32) % SMALL_ODDS == 0 ? MAX_BLOCK : SMALL_BLOCK;
+    size_t size = 1 + (size_t)(size_draw % limit);
     uint8_t tag = (uint8_t)choice;
     if (b->data == NULL) {
         b->data = kmalloc(size);
@@ -204,6 +209,7 @@ static void run_heap_stress(void) {
                  (unsigned long long)cpu->stress_ops, (unsigned long long)cpu->ticks);
         idle_cpus += cpu->stress_ops == 0;
     }
+    log_info("stress: per-CPU heap caches %s", kheap_cpu_caches_on() ? "on" : "off");
     bool ok = failures == 0 && ops == STRESS_OPS_TOTAL && integrity == ALLOC_OK &&
               after.live_allocations == live_before - 1 && idle_cpus == 0 && irq_count > 0;
     log_info("stress: %llu timer ticks, %llu million TSC ticks; live blocks before %zu, after %zu; "

@@ -276,6 +276,8 @@ void thread_idle_loop(void) {
         if (__atomic_load_n(&run_head, __ATOMIC_RELAXED) != NULL) {
             thread_yield();
         }
+        /* Nothing to run: this CPU's cached heap blocks go back where other CPUs can use them. */
+        kheap_cpu_cache_flush();
         cpu_enable_interrupts_and_halt();
     }
 }
@@ -394,6 +396,11 @@ static void wake_sleepers(void) {
 void thread_timer_tick(void) {
     struct cpu_local *cpu = cpu_this();
     cpu->ticks++;
+    if (cpu->waiting_lock != NULL) {
+        /* The tick came while this CPU halts in a lock's queue, perhaps a lock this handler would
+         * take: only the spin bound's clock check runs (in spinlock_acquire). */
+        return;
+    }
     if (cpu->index == 0) {
         __atomic_fetch_add(&ticks, 1, __ATOMIC_RELAXED);
         if (__atomic_load_n(&sleepers, __ATOMIC_RELAXED) != NULL) {

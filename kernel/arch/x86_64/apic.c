@@ -133,6 +133,11 @@ static void handle_error(struct interrupt_frame *frame) {
     log_error("apic: error interrupt on APIC %u, error status %x", apic_id(), status);
 }
 
+static void handle_wakeup(struct interrupt_frame *frame) {
+    (void)frame; /* the wake-up is the point: the halted CPU looks at its lock again */
+    apic_eoi();
+}
+
 static void handle_pic_spurious(struct interrupt_frame *frame) {
     (void)frame; /* IRQ 7 or 15 of a masked PIC: nothing happened, nothing to acknowledge */
 }
@@ -156,6 +161,7 @@ bool apic_init_boot(struct paging_mapper *mapper) {
     }
     interrupts_set_handler(APIC_TIMER_VECTOR, handle_timer);
     interrupts_set_handler(APIC_ERROR_VECTOR, handle_error);
+    interrupts_set_handler(APIC_WAKEUP_VECTOR, handle_wakeup);
     interrupts_set_handler(APIC_SPURIOUS_VECTOR, handle_spurious);
 
     uint64_t phys = cpu_read_msr(CPU_MSR_APIC_BASE) & ~0xfffull & ((1ull << 52) - 1);
@@ -216,6 +222,10 @@ static void send_ipi(uint32_t target_apic_id, uint32_t command) {
     while (apic_read(APIC_REG_ICR_LOW) & APIC_ICR_PENDING) {
         cpu_pause();
     }
+}
+
+void apic_send_wakeup(uint32_t target_apic_id) {
+    send_ipi(target_apic_id, APIC_WAKEUP_VECTOR);
 }
 
 void apic_send_init(uint32_t target_apic_id) {

@@ -11,6 +11,7 @@
 #include "paging/mapper.h"
 
 #define APIC_TIMER_VECTOR    0x20
+#define APIC_WAKEUP_VECTOR   0xf0 /* wakes a CPU halted on a spinlock; nothing else to do */
 #define APIC_ERROR_VECTOR    0xfe
 #define APIC_SPURIOUS_VECTOR 0xff
 /* The masked PICs can still raise their spurious IRQ 7 and 15: at PIC_VECTOR_BASE + 7 and + 15. */
@@ -43,6 +44,9 @@ void apic_eoi(void);
 
 /* Busy-waits for at least the given time, by the calibrated TSC. */
 void apic_delay_us(uint64_t microseconds);
+
+/* A fixed interrupt at APIC_WAKEUP_VECTOR to the CPU with that APIC id. */
+void apic_send_wakeup(uint32_t target_apic_id);
 
 /* INIT, then start-up IPI with the page number of the real-mode entry point. */
 void apic_send_init(uint32_t target_apic_id);
