@@ -230,14 +230,15 @@ static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr
     size_t s = (size_t)(w & SIZE_MASK);
     /* MIN_BLOCK <= s <= end - b in one comparison (p < end, both aligned: end - b >= 32). */
     if ((w & STATE_MASK) != ST_USED || s - MIN_BLOCK > h->end - (uintptr_t)b - MIN_BLOCK ||
-        w != sealed(h, &b->size, w & ~TAG_MASK) || !word_ok(h, &b->prev))
+        w != sealed(h, &b->size, w & ~TAG_MASK))
         return NULL;
     /* The boundary tag: a stray write cannot change b's size and its successor's copy at once. */
     if (!prev_word_is(h, blk_at((uintptr_t)b + s), s))
         return NULL;
+    /* The prev word is used (and so checked) only when the predecessor is free. */
     if ((w & PREV_FREE) != 0) {
         size_t ps = blk_prev_size(b);
-        if (ps < MIN_BLOCK || ps > (uintptr_t)b - h->first ||
+        if (!word_ok(h, &b->prev) || ps < MIN_BLOCK || ps > (uintptr_t)b - h->first ||
             !size_word_is(h, blk_at((uintptr_t)b - ps), (uint64_t)ps | ST_FREE))
             return NULL;
     }

@@ -225,12 +225,21 @@ static inline void blk_set_size_state(const alloc_heap *h, block_t *b, size_t si
                                       unsigned state) {
     word_set(h, &b->size, (uint64_t)size | (b->size & PREV_FREE) | state);
 }
+/*
+ * The check bits are linear in the data: flipping data bits d (all below bit 16) flips check
+ * bits d. So a change of state or PREV_FREE is one xor, needs no key, and keeps a damaged word
+ * damaged rather than sealing it afresh.
+ */
+static inline uint64_t flip_low_bits(uint64_t d) {
+    return d | (d << TAG_SHIFT);
+}
 static inline void blk_set_state(const alloc_heap *h, block_t *b, unsigned state) {
-    word_set(h, &b->size, (b->size & ~(TAG_MASK | STATE_MASK)) | state);
+    (void)h;
+    b->size ^= flip_low_bits((b->size ^ state) & STATE_MASK);
 }
 static inline void blk_set_prev_free(const alloc_heap *h, block_t *b, bool prev_free) {
-    uint64_t d = b->size & ~(TAG_MASK | PREV_FREE);
-    word_set(h, &b->size, prev_free ? (d | PREV_FREE) : d);
+    (void)h;
+    b->size ^= flip_low_bits((b->size & PREV_FREE) ^ (prev_free ? PREV_FREE : 0));
 }
 static inline void blk_set_prev_size(const alloc_heap *h, block_t *b, size_t prev_size) {
     word_set(h, &b->prev, (uint64_t)prev_size);
