@@ -8,12 +8,7 @@
  *
  *   head -> [free A] -> [free B] -> [free C] -> NULL      A < B < C, never adjacent
  */
-#include "internal.h"
-
-static void report(alloc_heap *h, enum alloc_error e, const void *ptr) {
-    if (h->hook != NULL)
-        h->hook(h->hook_ctx, e, ptr);
-}
+#include "first_fit.h"
 
 static inline block_t *ff_next(const block_t *b) {
     return blk_links(b)->next;
@@ -30,23 +25,24 @@ static inline bool node_ok(const alloc_heap *h, const block_t *b, const block_t 
            prev_word_is(h, blk_at((uintptr_t)b + s), s);
 }
 
-void alloc_ff_init(alloc_heap *h, block_t *first) {
+static void alloc_ff_init(alloc_heap *h, block_t *first) {
     blk_set_size_state(h, first, blk_size(first), ST_FREE);
     blk_set_prev_free(h, blk_next(first), true);
     blk_links(first)->next = NULL;
     blk_links(first)->prev = NULL;
-    h->u.ff.head = first;
+    ff_of(h)->head = first;
     h->free_blocks = 1;
 }
 
-block_t *alloc_ff_alloc(alloc_heap *h, size_t size, size_t align) {
-    block_t **link = &h->u.ff.head;
+static block_t *alloc_ff_alloc(alloc_heap *h, size_t size, size_t align, bool try_cache) {
+    (void)try_cache; /* no cache */
+    block_t **link = &ff_of(h)->head;
     const block_t *after = NULL;
     block_t *b;
     size_t gap = 0, n = 0;
     for (b = *link; b != NULL; link = &blk_links(b)->next, after = b, b = *link) {
         if (!node_ok(h, b, after) || ++n > h->free_blocks) {
-            report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+            alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
             return NULL;
         }
         uintptr_t payload = (uintptr_t)b + HDR;
@@ -60,7 +56,7 @@ block_t *alloc_ff_alloc(alloc_heap *h, size_t size, size_t align) {
     if (b == NULL) {
         /* A link overwritten with NULL or with a later node would hide free blocks. */
         if (n != h->free_blocks)
-            report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, h);
+            alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, h);
         return NULL;
     }
 
@@ -102,12 +98,12 @@ block_t *alloc_ff_alloc(alloc_heap *h, size_t size, size_t align) {
  */
 static bool ff_find(alloc_heap *h, const block_t *b, block_t ***link_out, block_t **prev_out,
                     block_t **cur_out) {
-    block_t **link = &h->u.ff.head;
+    block_t **link = &ff_of(h)->head;
     block_t *prev = NULL, *cur = *link;
     size_t n = 0;
     while (cur != NULL) {
         if (!node_ok(h, cur, prev) || ++n > h->free_blocks) {
-            report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, cur);
+            alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, cur);
             return false;
         }
         if ((uintptr_t)cur >= (uintptr_t)b)
@@ -117,7 +113,7 @@ static bool ff_find(alloc_heap *h, const block_t *b, block_t ***link_out, block_
         cur = *link;
     }
     if (cur == NULL && n != h->free_blocks) {
-        report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, h);
+        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, h);
         return false;
     }
     *link_out = link;
@@ -126,7 +122,7 @@ static bool ff_find(alloc_heap *h, const block_t *b, block_t ***link_out, block_
     return true;
 }
 
-bool alloc_ff_release(alloc_heap *h, block_t *b) {
+static bool ff_release(alloc_heap *h, block_t *b) {
     block_t **link, *prev, *cur;
     if (!ff_find(h, b, &link, &prev, &cur))
         return false;
@@ -137,7 +133,7 @@ bool alloc_ff_release(alloc_heap *h, block_t *b) {
     /* The boundary tags and the list must agree on who the free neighbours are. */
     if (merge_next != (cur == next) || cur == b ||
         merge_prev != (prev != NULL && (uintptr_t)prev + blk_size(prev) == (uintptr_t)b)) {
-        report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
         return false;
     }
     if (poison_free(h))
@@ -168,7 +164,7 @@ bool alloc_ff_release(alloc_heap *h, block_t *b) {
     return true;
 }
 
-int alloc_ff_resize(alloc_heap *h, block_t *b, size_t size) {
+static int alloc_ff_resize(alloc_heap *h, block_t *b, size_t size) {
     size_t cur_size = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + cur_size);
     if (size <= cur_size) {
@@ -182,7 +178,7 @@ int alloc_ff_resize(alloc_heap *h, block_t *b, size_t size) {
         blk_set(h, tail, size, cur_size - size, ST_USED, false);
         blk_set_prev_size(h, next, cur_size - size);
         blk_set_size_state(h, b, size, ST_USED);
-        return alloc_ff_release(h, tail) ? 1 : -1;
+        return ff_release(h, tail) ? 1 : -1;
     }
     if (blk_state(next) != ST_FREE || cur_size + blk_size(next) < size)
         return 0;
@@ -190,7 +186,7 @@ int alloc_ff_resize(alloc_heap *h, block_t *b, size_t size) {
     if (!ff_find(h, next, &link, &prev, &cur))
         return -1;
     if (cur != next) {
-        report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, next);
+        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, next);
         return -1;
     }
     size_t total = cur_size + blk_size(next);
@@ -215,19 +211,24 @@ int alloc_ff_resize(alloc_heap *h, block_t *b, size_t size) {
     return 1;
 }
 
-size_t alloc_ff_largest_free(const alloc_heap *h) {
+static size_t alloc_ff_largest_free(alloc_heap *h) {
     size_t best = 0, n = 0;
-    for (const block_t *b = h->u.ff.head; b != NULL && n <= h->free_blocks; b = ff_next(b), n++) {
+    for (const block_t *b = ff_of(h)->head; b != NULL && n <= h->free_blocks; b = ff_next(b), n++) {
         if (blk_size(b) > best)
             best = blk_size(b);
     }
     return best != 0 ? best - HDR : 0;
 }
 
-enum alloc_error alloc_ff_check(alloc_heap *h, size_t nfree, const void **bad) {
+static enum alloc_error alloc_ff_check(alloc_heap *h, size_t nfree, size_t nquick,
+                                       const void **bad) {
+    if (nquick != 0 || h->quick_blocks != 0) {
+        *bad = h;
+        return ALLOC_ERR_CORRUPTED_FREE_LIST; /* first fit has no quick lists */
+    }
     size_t n = 0;
     const block_t *prev = NULL;
-    for (const block_t *b = h->u.ff.head; b != NULL; prev = b, b = ff_next(b)) {
+    for (const block_t *b = ff_of(h)->head; b != NULL; prev = b, b = ff_next(b)) {
         if (!node_ok(h, b, prev) || ++n > nfree) {
             *bad = b;
             return ALLOC_ERR_CORRUPTED_FREE_LIST;
@@ -239,3 +240,19 @@ enum alloc_error alloc_ff_check(alloc_heap *h, size_t nfree, const void **bad) {
     }
     return ALLOC_OK;
 }
+
+static bool ff_release_op(alloc_heap *h, block_t *b, bool try_cache) {
+    (void)try_cache; /* no cache */
+    return ff_release(h, b);
+}
+
+const struct alloc_strategy_ops alloc_ff_ops = {
+    .strategy = ALLOC_STRATEGY_FIRST_FIT,
+    .state_size = sizeof(struct ff_state),
+    .init = alloc_ff_init,
+    .alloc = alloc_ff_alloc,
+    .release = ff_release_op,
+    .resize = alloc_ff_resize,
+    .largest_free = alloc_ff_largest_free,
+    .check = alloc_ff_check,
+};

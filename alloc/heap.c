@@ -3,7 +3,7 @@
  * validation and error reporting, the bookkeeping of live blocks, statistics, the integrity
  * check and the block walk. The strategies (tlsf.c, first_fit.c) only move free space around.
  */
-#include "internal.h"
+#include "tlsf.h"
 
 const char *alloc_error_name(enum alloc_error error) {
     switch (error) {
@@ -53,19 +53,29 @@ const char *alloc_strategy_name(enum alloc_strategy strategy) {
     return "unknown";
 }
 
+/* The operations of a strategy, or NULL for an unknown one. */
+static const struct alloc_strategy_ops *strategy_ops(enum alloc_strategy s) {
+    switch (s) {
+    case ALLOC_STRATEGY_TLSF:
+        return &alloc_tlsf_ops;
+    case ALLOC_STRATEGY_FIRST_FIT:
+        return &alloc_ff_ops;
+    }
+    return NULL;
+}
+
 size_t alloc_control_size(enum alloc_strategy s) {
-    size_t n = offsetof(struct alloc_heap, u);
-    n += s == ALLOC_STRATEGY_TLSF ? sizeof(struct tlsf_state) : sizeof(struct ff_state);
+    size_t n = offsetof(struct alloc_heap, state) + strategy_ops(s)->state_size;
     return (n + GRANULE - 1) & ~(GRANULE - 1);
 }
 
 size_t alloc_min_region_size(enum alloc_strategy strategy) {
-    if (strategy != ALLOC_STRATEGY_TLSF && strategy != ALLOC_STRATEGY_FIRST_FIT)
+    if (strategy_ops(strategy) == NULL)
         return 0;
     return alloc_control_size(strategy) + MIN_BLOCK + HDR;
 }
 
-static void report(const alloc_heap *h, enum alloc_error e, const void *ptr) {
+void alloc_report(const alloc_heap *h, enum alloc_error e, const void *ptr) {
     if (h->hook != NULL)
         h->hook(h->hook_ctx, e, ptr);
 }
@@ -92,10 +102,6 @@ static uint64_t make_key(const alloc_heap *old, uintptr_t base) {
     return k | 1u;
 }
 
-static bool is_tlsf(const alloc_heap *h) {
-    return h->strategy == ALLOC_STRATEGY_TLSF;
-}
-
 enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
                                  const struct alloc_config *config) {
     static const struct alloc_config defaults = {.strategy = ALLOC_STRATEGY_TLSF,
@@ -110,7 +116,8 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     uintptr_t base = (uintptr_t)region;
     if ((base & (GRANULE - 1)) != 0)
         return ALLOC_ERR_MISALIGNED_REGION;
-    if (config->strategy != ALLOC_STRATEGY_TLSF && config->strategy != ALLOC_STRATEGY_FIRST_FIT)
+    const struct alloc_strategy_ops *ops = strategy_ops(config->strategy);
+    if (ops == NULL)
         return ALLOC_ERR_BAD_CONFIG;
     unsigned known =
         ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC | ALLOC_FLAG_NO_QUICK_CACHE;
@@ -131,6 +138,7 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     h->hook = config->error_hook;
     h->hook_ctx = config->error_ctx;
     h->key = key;
+    h->ops = ops;
     h->base = base;
     h->first = base + ctrl;
     h->raw_end = base + size;
@@ -148,10 +156,7 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     blk_set(h, blk_at(h->end), fs, 0, ST_END, false);
     if (poison_free(h))
         __builtin_memset(blk_payload(first), ALLOC_POISON_FREE_BYTE, fs - HDR);
-    if (is_tlsf(h))
-        alloc_tlsf_init(h, first);
-    else
-        alloc_ff_init(h, first);
+    ops->init(h, first);
     *out = h;
     return ALLOC_OK;
 }
@@ -260,17 +265,7 @@ static inline void *allocate(alloc_heap *h, size_t size, size_t align, bool try_
     if (size > ALLOC_MAX_REQUEST - align)
         return NULL;
     size_t bs = block_size_for(size);
-    block_t *b;
-    if (is_tlsf(h)) {
-        b = align == GRANULE && try_quick ? quick_pop(h, bs) : NULL;
-        if (b == NULL) {
-            b = alloc_tlsf_alloc(h, bs, align);
-            if (b == NULL && h->quick_blocks != 0 && alloc_tlsf_flush_quick(h))
-                b = alloc_tlsf_alloc(h, bs, align);
-        }
-    } else {
-        b = alloc_ff_alloc(h, bs, align);
-    }
+    block_t *b = h->ops->alloc(h, bs, align, try_quick);
     if (b == NULL)
         return NULL;
     account_alloc(h, b);
@@ -312,10 +307,8 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
             account_alloc(h, b);
             return blk_payload(b);
         }
-#if QUICK_BINS > 0
         /* Empty (rather than a corrupted head, which the slow path reports): skip it there. */
-        try_quick = h->u.tlsf.quick[(bs >> 4) - 2] != NULL;
-#endif
+        try_quick = !quick_empty(h, bs);
     }
     return malloc_slow(h, size, try_quick);
 }
@@ -344,13 +337,12 @@ static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void 
     if (b == NULL) {
         enum alloc_error e = validate_used(h, ptr, &b);
         if (e != ALLOC_OK) {
-            report(h, e, ptr);
+            alloc_report(h, e, ptr);
             return e;
         }
     }
     size_t usable = blk_size(b) - HDR;
-    if (is_tlsf(h) ? !(try_quick && quick_push(h, b, poison_free(h))) && !alloc_tlsf_release(h, b)
-                   : !alloc_ff_release(h, b))
+    if (!h->ops->release(h, b, try_quick))
         return ALLOC_ERR_CORRUPTED_FREE_LIST; /* the strategy reported it */
     h->in_use -= usable;
     h->live--;
@@ -383,7 +375,7 @@ static __attribute__((noinline)) void *realloc_slow(alloc_heap *h, void *ptr, si
     if (b == NULL) {
         enum alloc_error e = validate_used(h, ptr, &b);
         if (e != ALLOC_OK) {
-            report(h, e, ptr);
+            alloc_report(h, e, ptr);
             return NULL;
         }
     }
@@ -391,13 +383,7 @@ static __attribute__((noinline)) void *realloc_slow(alloc_heap *h, void *ptr, si
         return NULL;
     size_t old = blk_size(b) - HDR;
     size_t need = block_size_for(size);
-    int resized = is_tlsf(h) ? alloc_tlsf_resize(h, b, need) : alloc_ff_resize(h, b, need);
-    if (resized == 0 && is_tlsf(h)) {
-        /* A successor freed onto a quick list is free space too: merge it and try again. */
-        block_t *next = blk_next(b);
-        if (blk_state(next) == ST_QUICK && alloc_tlsf_unquick(h, next))
-            resized = alloc_tlsf_resize(h, b, need);
-    }
+    int resized = h->ops->resize(h, b, need);
     if (resized < 0)
         return NULL; /* the strategy reported it */
     if (resized > 0) {
@@ -414,52 +400,8 @@ static __attribute__((noinline)) void *realloc_slow(alloc_heap *h, void *ptr, si
     return q;
 }
 
-/*
- * The fast path of alloc_realloc (TLSF, no poisoning): the heap's last block grows in place
- * into the top block, which keeps at least MIN_BLOCK: a growing buffer's common case. The top
- * block's prev word is the size of the block before it, so b + size(b) == top together with
- * top->prev == size(b) makes b that block, a real block start, whatever ptr was; its header
- * must then say USED with this heap's tag and no PREV_FREE (a free predecessor is left to the
- * general path), and its prev word carry the tag. Touches no list and calls nothing. Returns
- * false, changing nothing, for anything else: the general path handles it, and reports misuse.
- */
-static ALWAYS_INLINE bool grow_into_top(alloc_heap *h, void *ptr, size_t size) {
-    uintptr_t p = (uintptr_t)ptr, lo = h->first + HDR;
-    if ((p & (GRANULE - 1)) != 0 || p - lo >= h->end - lo) /* also refuses NULL */
-        return false;
-    block_t *b = blk_from_payload(ptr);
-    block_t *top = h->u.tlsf.top;
-    uint64_t w = b->size;
-    size_t cur = (size_t)(w & SIZE_MASK);
-    if ((w & (PREV_FREE | STATE_MASK)) != ST_USED || (uintptr_t)b + cur != (uintptr_t)top ||
-        w != sealed(h, &b->size, w & ~TAG_MASK) || !word_ok(h, &b->prev) ||
-        !prev_word_is(h, top, cur))
-        return false;
-    /* block_size_for(size) whenever that exceeds cur (>= MIN_BLOCK): growth. */
-    size_t need = ((size + GRANULE - 1) & ~(GRANULE - 1)) + HDR;
-    uint64_t tw = top->size;
-    size_t ts = (size_t)(tw & SIZE_MASK);
-    size_t total = cur + ts;
-    if (need <= cur || total < need + MIN_BLOCK || (tw & (PREV_FREE | STATE_MASK)) != ST_FREE ||
-        ts > h->end - (uintptr_t)top || tw != sealed(h, &top->size, tw & ~TAG_MASK))
-        return false;
-    size_t rest = total - need;
-    block_t *tail = blk_at((uintptr_t)b + need);
-    top->prev = 0; /* the old top header is now b's payload: erase it */
-    top->size = 0;
-    word_set(h, &tail->prev, (uint64_t)need);
-    word_set(h, &tail->size, (uint64_t)rest | ST_FREE); /* no PREV_FREE: b is USED */
-    word_set(h, &blk_at((uintptr_t)tail + rest)->prev, (uint64_t)rest); /* the END marker */
-    word_set(h, &b->size, (uint64_t)need | ST_USED);
-    h->u.tlsf.top = tail;
-    h->in_use += need - cur;
-    if (h->in_use > h->peak)
-        h->peak = h->in_use;
-    return true;
-}
-
 void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
-    if (h != NULL && h->fast_grow && size <= ALLOC_MAX_REQUEST && grow_into_top(h, ptr, size))
+    if (h != NULL && h->fast_grow && size <= ALLOC_MAX_REQUEST && tlsf_grow_top(h, ptr, size))
         return ptr;
     return realloc_slow(h, ptr, size);
 }
@@ -471,7 +413,7 @@ size_t alloc_usable_size(alloc_heap *h, const void *ptr) {
     if (b == NULL) {
         enum alloc_error e = validate_used(h, ptr, &b);
         if (e != ALLOC_OK) {
-            report(h, e, ptr);
+            alloc_report(h, e, ptr);
             return 0;
         }
     }
@@ -494,7 +436,7 @@ enum alloc_error alloc_heap_extend(alloc_heap *h, size_t size) {
     blk_set(h, blk_at(end), ns, 0, ST_END, false);
     h->end = end;
     h->raw_end = raw_end;
-    if (!(is_tlsf(h) ? alloc_tlsf_release(h, nb) : alloc_ff_release(h, nb)))
+    if (!h->ops->release(h, nb, false))
         return ALLOC_ERR_CORRUPTED_FREE_LIST; /* the strategy reported it */
     return ALLOC_OK;
 }
@@ -509,8 +451,7 @@ void alloc_heap_stats(const alloc_heap *h, struct alloc_stats *out) {
     out->bytes_in_use = h->in_use;
     out->bytes_free = (h->end - h->first) - h->in_use - HDR * blocks;
     /* The TLSF strategy may reorder a list (see alloc_tlsf_largest_free); h is not const. */
-    out->largest_free =
-        is_tlsf(h) ? alloc_tlsf_largest_free((alloc_heap *)(uintptr_t)h) : alloc_ff_largest_free(h);
+    out->largest_free = h->ops->largest_free((alloc_heap *)(uintptr_t)h);
     out->live_allocations = h->live;
     out->peak_in_use = h->peak;
     out->free_blocks = h->free_blocks + h->quick_blocks;
@@ -525,7 +466,8 @@ enum alloc_strategy alloc_heap_strategy(const alloc_heap *h) {
 static bool control_ok(const alloc_heap *h) {
     if (h->magic != (HEAP_MAGIC ^ (uint64_t)(uintptr_t)h) || h->base != (uintptr_t)h)
         return false;
-    if (h->strategy != ALLOC_STRATEGY_TLSF && h->strategy != ALLOC_STRATEGY_FIRST_FIT)
+    const struct alloc_strategy_ops *ops = strategy_ops((enum alloc_strategy)h->strategy);
+    if (ops == NULL || h->ops != ops)
         return false;
     if (h->first != h->base + alloc_control_size((enum alloc_strategy)h->strategy))
         return false;
@@ -548,7 +490,7 @@ enum alloc_error alloc_heap_check(alloc_heap *h) {
     if (h == NULL)
         return ALLOC_ERR_NULL_HEAP;
     if (!control_ok(h)) {
-        report(h, ALLOC_ERR_CORRUPTED_HEAP, h);
+        alloc_report(h, ALLOC_ERR_CORRUPTED_HEAP, h);
         return ALLOC_ERR_CORRUPTED_HEAP;
     }
     size_t nused = 0, nfree = 0, nquick = 0, used_bytes = 0, prev_size = 0;
@@ -602,14 +544,10 @@ enum alloc_error alloc_heap_check(alloc_heap *h) {
             nfree != h->free_blocks || nquick != h->quick_blocks)
             e = ALLOC_ERR_STATS_MISMATCH;
     }
-    if (e == ALLOC_OK) {
-        if (is_tlsf(h))
-            e = alloc_tlsf_check(h, nfree, nquick, &bad);
-        else
-            e = alloc_ff_check(h, nfree, &bad);
-    }
+    if (e == ALLOC_OK)
+        e = h->ops->check(h, nfree, nquick, &bad);
     if (e != ALLOC_OK)
-        report(h, e, bad);
+        alloc_report(h, e, bad);
     return e;
 }
 

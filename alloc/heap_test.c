@@ -12,6 +12,7 @@
 #include "alloc/testing/check.h"
 #include "alloc/testing/fixture.h"
 #include "internal.h"
+#include "tlsf.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -1067,7 +1068,7 @@ static int top_block_check(void) {
     if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
         return 0;
     fixture_reset(HEAP_SIZE, 0);
-    struct tlsf_state *t = &fx.heap->u.tlsf;
+    struct tlsf_state *t = tlsf_of(fx.heap);
     ASSERT_TRUE(t->top != NULL && t->fl_map == 0);
     ASSERT_EQ(fresh_free(HEAP_SIZE), blk_size(t->top) - ALLOC_BLOCK_OVERHEAD);
     unsigned char *a = alloc_malloc(fx.heap, BIG), *b = alloc_malloc(fx.heap, BIG);

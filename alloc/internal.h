@@ -42,7 +42,6 @@
 
 _Static_assert(sizeof(size_t) == sizeof(uintptr_t), "alloc: size_t and uintptr_t differ");
 _Static_assert(2 * sizeof(void *) <= 16, "alloc: two links must fit in a minimum payload");
-_Static_assert(ALLOC_QUICK_MAX_SIZE % 16 == 0, "alloc: ALLOC_QUICK_MAX_SIZE % 16 != 0");
 
 #define HDR       ((size_t)ALLOC_BLOCK_OVERHEAD)
 #define MIN_BLOCK ((size_t)ALLOC_MIN_BLOCK)
@@ -60,14 +59,6 @@ _Static_assert(ALLOC_QUICK_MAX_SIZE % 16 == 0, "alloc: ALLOC_QUICK_MAX_SIZE % 16
 #define PREV_MASK     ((uint64_t)0x0000ffffffffffff)
 #define MAX_HEAP_SIZE ALLOC_MAX_HEAP
 
-/* TLSF geometry: 16 second-level lists per power of two; sizes below 256 map linearly. */
-#define SL_LOG2  4
-#define SL_COUNT (1u << SL_LOG2)
-#define FL_SHIFT (SL_LOG2 + 4)
-#define FL_COUNT 41 /* first-level 0 holds [0, 256); level i > 0 holds [2^(i+7), 2^(i+8)) */
-
-#define QUICK_BINS (ALLOC_QUICK_MAX_SIZE / 16)
-
 /* For the few helpers of the call-free fast paths, which compilers may otherwise not inline. */
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
@@ -81,25 +72,7 @@ struct free_links {
     block_t *prev;
 };
 
-struct tlsf_state {
-    /*
-     * The FREE block that ends at the END marker, or NULL: kept off the lists and used only when
-     * no list block fits (as dlmalloc's top chunk), so that growing the last block and carving
-     * from the untouched rest of the region touch no list.
-     */
-    block_t *top;
-    uint64_t fl_map;
-    uint32_t sl_map[FL_COUNT];
-    block_t *heads[FL_COUNT][SL_COUNT];
-#if QUICK_BINS > 0
-    block_t *quick[QUICK_BINS]; /* quick[i]: blocks of size (i + 2) * 16, LIFO */
-    uint32_t quick_count[QUICK_BINS];
-#endif
-};
-
-struct ff_state {
-    block_t *head; /* the free block of lowest address */
-};
+struct alloc_strategy_ops;
 
 #define HEAP_MAGIC 0x616c6c6f63686561ull /* "allochea" */
 
@@ -123,10 +96,9 @@ struct alloc_heap {
     bool fast_alloc; /* quick lists on and no poison on alloc: alloc_malloc's leaf fast path */
     bool fast_free;  /* quick lists on and no poison on free: alloc_free's leaf fast path */
     bool fast_grow;  /* TLSF and no poison on free: alloc_realloc's leaf fast path */
-    union {
-        struct tlsf_state tlsf;
-        struct ff_state ff;
-    } u;
+    const struct alloc_strategy_ops *ops; /* the strategy's slow paths, chosen at init */
+    /* The strategy's own state (struct tlsf_state, struct ff_state): ops->state_size bytes. */
+    uint64_t state[];
 };
 
 /* ---- header accessors ---- */
@@ -269,135 +241,44 @@ static inline void blk_erase(const alloc_heap *h, block_t *b, size_t len) {
         __builtin_memset(b, 0, HDR);
 }
 
-/* ---- strategy operations (structure only; stats of live blocks are kept by heap.c) ---- */
-
-/* Initialises the strategy's lists and inserts the first free block. */
-void alloc_tlsf_init(alloc_heap *h, block_t *first);
-/*
- * Returns a USED block of at least `size` bytes (block size) aligned as asked, or NULL. Does not
- * look at the quick lists (see quick_pop).
- */
-block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align);
-/*
- * Coalesces a USED block with its free neighbours into the TLSF lists (never the quick lists).
- * Returns false, after reporting, if a free list is corrupted (nothing is changed then).
- */
-bool alloc_tlsf_release(alloc_heap *h, block_t *b);
-/*
- * Resizes a USED block in place to block size `size`. Returns 1 if done, 0 if it cannot be done
- * in place, -1 after reporting a corrupted free list.
- */
-int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size);
-/* Payload size of the largest FREE or QUICK block (see tlsf.c for a list reordering). */
-size_t alloc_tlsf_largest_free(alloc_heap *h);
-/* Verifies the TLSF lists and quick lists; nfree/nquick are the counts from the block walk. */
-enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nquick, const void **bad);
-/*
- * Takes QUICK block b off its quick list (a scan of at most ALLOC_QUICK_BIN_LIMIT nodes) and
- * coalesces it into the TLSF lists. Returns false, changing nothing, if b is not on its list,
- * or after reporting a corrupted list.
- */
-bool alloc_tlsf_unquick(alloc_heap *h, block_t *b);
-/* Returns every quick block to the TLSF lists; true if there was any. */
-bool alloc_tlsf_flush_quick(alloc_heap *h);
-
-/* The first-fit strategy: the same contracts as the alloc_tlsf_ functions above. */
-void alloc_ff_init(alloc_heap *h, block_t *first);
-block_t *alloc_ff_alloc(alloc_heap *h, size_t size, size_t align);
-bool alloc_ff_release(alloc_heap *h, block_t *b);
-int alloc_ff_resize(alloc_heap *h, block_t *b, size_t size);
-size_t alloc_ff_largest_free(const alloc_heap *h);
-enum alloc_error alloc_ff_check(alloc_heap *h, size_t nfree, const void **bad);
-
-#if QUICK_BINS > 0
-static inline bool quick_node_ok(const alloc_heap *h, const block_t *b, size_t size) {
-    return in_heap(h, b) && (b->size & ~(TAG_MASK | PREV_FREE)) == ((uint64_t)size | ST_QUICK) &&
-           word_ok(h, &b->size);
-}
-#endif
+/* ---- the strategy seam ---- */
 
 /*
- * Pops a block of exactly `size` bytes (block size, within the quick-list sizes) off its quick
- * list and marks it USED. Returns NULL if the list is empty or its head is corrupted; the
- * corruption is reported through the hook only when `report` is set (a constant at every call, so
- * the silent variant compiles to code that calls nothing).
+ * The operations of a strategy (tlsf.c, first_fit.c): they move free space around and keep
+ * their own state; heap.c validates pointers, keeps the statistics of live blocks and calls
+ * these through the table chosen at init. Only the fast paths (tlsf.h) are inlined instead.
  */
-static inline block_t *quick_take(alloc_heap *h, size_t size, bool report) {
-#if QUICK_BINS > 0
-    struct tlsf_state *t = &h->u.tlsf;
-    unsigned i = (unsigned)(size >> 4) - 2;
-    block_t *b = t->quick[i];
-    if (b == NULL)
-        return NULL;
-    if (__builtin_expect(!quick_node_ok(h, b, size), 0)) {
-        if (report && h->hook != NULL)
-            h->hook(h->hook_ctx, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
-        return NULL;
-    }
-    t->quick[i] = blk_links(b)->next;
-    t->quick_count[i]--;
-    h->quick_blocks--;
-    blk_set_state(h, b, ST_USED);
-    return b;
-#else
-    (void)h;
-    (void)size;
-    (void)report;
-    return NULL;
-#endif
-}
+struct alloc_strategy_ops {
+    enum alloc_strategy strategy;
+    size_t state_size; /* bytes of strategy state after the common control structure */
+    /* Initialises the (zeroed) state and files `first`, a USED block spanning the heap. */
+    void (*init)(alloc_heap *h, block_t *first);
+    /*
+     * Returns a USED block of at least `size` bytes (block size) aligned as asked, or NULL.
+     * try_cache is false when the caller already found the strategy's cache empty.
+     */
+    block_t *(*alloc)(alloc_heap *h, size_t size, size_t align, bool try_cache);
+    /*
+     * Frees a validated USED block (into a cache if try_cache and the strategy has one).
+     * Returns false, after reporting, if a neighbour or a list is corrupted: nothing changed.
+     */
+    bool (*release)(alloc_heap *h, block_t *b, bool try_cache);
+    /*
+     * Resizes a USED block in place to block size `size`. Returns 1 if done, 0 if it cannot be
+     * done in place, -1 after reporting a corruption.
+     */
+    int (*resize)(alloc_heap *h, block_t *b, size_t size);
+    /* Payload size of the largest free (or cached) block. */
+    size_t (*largest_free)(alloc_heap *h);
+    /* Verifies the strategy's lists; nfree/nquick are the counts from the block walk. */
+    enum alloc_error (*check)(alloc_heap *h, size_t nfree, size_t nquick, const void **bad);
+};
 
-/*
- * The fast path of the TLSF strategy: pops a block of exactly `size` bytes (block size) off its
- * quick list and marks it USED. Returns NULL if the heap has no quick lists, the size has none or
- * the list is empty. A corrupted list head is reported and NULL returned.
- */
-static inline block_t *quick_pop(alloc_heap *h, size_t size) {
-#if QUICK_BINS > 0
-    if (size > QUICK_BINS * 16 + HDR)
-        return NULL;
-#endif
-    return quick_take(h, size, true);
-}
+extern const struct alloc_strategy_ops alloc_tlsf_ops;
+extern const struct alloc_strategy_ops alloc_ff_ops;
 
-/*
- * quick_pop without reporting (so it calls nothing), for a size the caller knows has a quick
- * list: NULL also for a corrupted list head, which the caller's slow path then finds again and
- * reports.
- */
-static inline block_t *quick_pop_silent(alloc_heap *h, size_t size) {
-    return quick_take(h, size, false);
-}
-
-/*
- * Pushes a USED block on the quick list of its size, poisoning its payload first if `poison`
- * (pass poison_free(h); a constant false lets the fast path call nothing). Returns false,
- * changing nothing, if the heap has no quick lists or that list is full.
- */
-static inline bool quick_push(alloc_heap *h, block_t *b, bool poison) {
-#if QUICK_BINS > 0
-    size_t s = blk_size(b);
-    if (!h->quick_enabled || s > QUICK_BINS * 16 + HDR)
-        return false;
-    struct tlsf_state *t = &h->u.tlsf;
-    unsigned i = (unsigned)(s >> 4) - 2;
-    if (t->quick_count[i] >= ALLOC_QUICK_BIN_LIMIT)
-        return false;
-    if (poison)
-        __builtin_memset(blk_payload(b), ALLOC_POISON_FREE_BYTE, s - HDR);
-    blk_links(b)->next = t->quick[i];
-    t->quick[i] = b;
-    t->quick_count[i]++;
-    h->quick_blocks++;
-    blk_set_state(h, b, ST_QUICK);
-    return true;
-#else
-    (void)h;
-    (void)b;
-    (void)poison;
-    return false;
-#endif
-}
+/* Sends an error to the heap's hook, if it has one (heap.c). */
+void alloc_report(const alloc_heap *h, enum alloc_error e, const void *ptr);
 
 /* Size of the control structure for a strategy, rounded up to 16. */
 size_t alloc_control_size(enum alloc_strategy s);

@@ -22,7 +22,7 @@
  * and a request of that size pops it. They are flushed into the TLSF lists when an allocation
  * fails, so they never make a request fail.
  */
-#include "internal.h"
+#include "tlsf.h"
 
 static inline unsigned msb64(size_t x) {
     return 63u - (unsigned)__builtin_clzll(x);
@@ -60,7 +60,7 @@ static inline bool links_ok(const alloc_heap *h, const block_t *b, unsigned fl, 
     if (l->prev != NULL) {
         if (!free_node_ok(h, l->prev) || blk_links(l->prev)->next != b)
             return false;
-    } else if (h->u.tlsf.heads[fl][sl] != b) {
+    } else if (tlsf_of(h)->heads[fl][sl] != b) {
         return false;
     }
     if (l->next != NULL && (!free_node_ok(h, l->next) || blk_links(l->next)->prev != b))
@@ -80,8 +80,8 @@ static inline bool ends_heap(const alloc_heap *h, const block_t *b) {
  */
 static inline void replace_free(alloc_heap *h, block_t *from, block_t *to, unsigned fl,
                                 unsigned sl) {
-    if (from == h->u.tlsf.top) {
-        h->u.tlsf.top = to;
+    if (from == tlsf_of(h)->top) {
+        tlsf_of(h)->top = to;
         return;
     }
     struct free_links *lf = blk_links(from);
@@ -94,18 +94,13 @@ static inline void replace_free(alloc_heap *h, block_t *from, block_t *to, unsig
     if (prev != NULL)
         blk_links(prev)->next = to;
     else
-        h->u.tlsf.heads[fl][sl] = to;
+        tlsf_of(h)->heads[fl][sl] = to;
 }
 
 /* True when free blocks of sizes a >= b (both >= MIN_BLOCK) belong to the same list. */
 static inline bool same_list(size_t a, size_t b) {
     unsigned shift = a < ((size_t)1 << FL_SHIFT) ? 4u : msb64(a) - SL_LOG2;
     return ((a ^ b) >> shift) == 0;
-}
-
-static void report(alloc_heap *h, enum alloc_error e, const void *ptr) {
-    if (h->hook != NULL)
-        h->hook(h->hook_ctx, e, ptr);
 }
 
 /* The first list all of whose blocks hold `size` bytes. */
@@ -117,7 +112,7 @@ static inline void mapping_search(size_t size, unsigned *fl, unsigned *sl) {
 
 /* Files a FREE block: on its list, or as the top block if it ends the heap. */
 static void insert_free(alloc_heap *h, block_t *b) {
-    struct tlsf_state *t = &h->u.tlsf;
+    struct tlsf_state *t = tlsf_of(h);
     h->free_blocks++;
     if (ends_heap(h, b)) {
         t->top = b;
@@ -138,7 +133,7 @@ static void insert_free(alloc_heap *h, block_t *b) {
 
 /* Unfiles a FREE block: from list (fl, sl), or as the top block. */
 static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
-    struct tlsf_state *t = &h->u.tlsf;
+    struct tlsf_state *t = tlsf_of(h);
     h->free_blocks--;
     if (b == t->top) {
         t->top = NULL;
@@ -168,15 +163,15 @@ static inline bool check_unlink(alloc_heap *h, const block_t *b, unsigned *fl, u
     if (free_node_ok(h, b)) {
         mapping_insert(blk_size(b), fl, sl);
         /* The top block is on no list (and may no longer end the heap during extend). */
-        if (b == h->u.tlsf.top ||
+        if (b == tlsf_of(h)->top ||
             (*fl < FL_COUNT && (!ALLOC_CHECK_LINKS || links_ok(h, b, *fl, *sl))))
             return true;
     }
-    report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+    alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
     return false;
 }
 
-void alloc_tlsf_init(alloc_heap *h, block_t *first) {
+static void alloc_tlsf_init(alloc_heap *h, block_t *first) {
     /* The control structure was zeroed by alloc_heap_init: all lists empty. */
     blk_set_size_state(h, first, blk_size(first), ST_FREE);
     blk_set_prev_free(h, blk_next(first), true);
@@ -204,7 +199,7 @@ static inline size_t align_gap(const block_t *b, size_t align) {
 #define TLSF_FALLBACK_SCAN 16
 static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *fl_out,
                             unsigned *sl_out) {
-    struct tlsf_state *t = &h->u.tlsf;
+    struct tlsf_state *t = tlsf_of(h);
     size_t search = align <= GRANULE ? size : size + align + MIN_BLOCK;
     unsigned fl, sl;
     mapping_search(search, &fl, &sl);
@@ -226,7 +221,7 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
     if (b == NULL && t->top != NULL) {
         block_t *top = t->top;
         if (!free_node_ok(h, top) || !ends_heap(h, top)) {
-            report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, top);
+            alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, top);
             return NULL;
         }
         if (blk_size(top) >= size + align_gap(top, align)) {
@@ -251,7 +246,7 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
             return NULL;
     }
     if (!free_node_ok(h, b) || (ALLOC_CHECK_LINKS && !links_ok(h, b, fl, sl))) {
-        report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
         return NULL;
     }
     *fl_out = fl;
@@ -287,7 +282,7 @@ static void take(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, size_t siz
     }
 }
 
-block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align) {
+static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align) {
     unsigned fl, sl;
     block_t *b = locate_free(h, size, align, &fl, &sl);
     if (b == NULL)
@@ -333,7 +328,7 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
         (blk_prev_free(b) &&
          (blk_prev_size(b) < MIN_BLOCK || blk_prev_size(b) > (uintptr_t)b - h->first ||
           !size_word_is(h, blk_prev(b), (uint64_t)blk_prev_size(b) | ST_FREE)))) {
-        report(h, ALLOC_ERR_CORRUPTED_HEADER, b);
+        alloc_report(h, ALLOC_ERR_CORRUPTED_HEADER, b);
         return false;
     }
     block_t *next = blk_at((uintptr_t)b + s);
@@ -391,13 +386,9 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
     return true;
 }
 
-bool alloc_tlsf_release(alloc_heap *h, block_t *b) {
-    return release_coalesce(h, b);
-}
-
-bool alloc_tlsf_unquick(alloc_heap *h, block_t *b) {
+static bool alloc_tlsf_unquick(alloc_heap *h, block_t *b) {
 #if QUICK_BINS > 0
-    struct tlsf_state *t = &h->u.tlsf;
+    struct tlsf_state *t = tlsf_of(h);
     size_t size = blk_size(b);
     if (size < MIN_BLOCK || size > QUICK_BINS * 16 + HDR)
         return false;
@@ -406,7 +397,7 @@ bool alloc_tlsf_unquick(alloc_heap *h, block_t *b) {
     for (unsigned n = 0; n < t->quick_count[i] && *link != NULL; n++) {
         block_t *q = *link;
         if (!quick_node_ok(h, q, size)) {
-            report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, q);
+            alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, q);
             return false;
         }
         if (q == b) {
@@ -430,16 +421,16 @@ bool alloc_tlsf_unquick(alloc_heap *h, block_t *b) {
     return false;
 }
 
-bool alloc_tlsf_flush_quick(alloc_heap *h) {
+static bool alloc_tlsf_flush_quick(alloc_heap *h) {
     bool any = false;
 #if QUICK_BINS > 0
-    struct tlsf_state *t = &h->u.tlsf;
+    struct tlsf_state *t = tlsf_of(h);
     for (unsigned i = 0; i < QUICK_BINS; i++) {
         size_t size = ((size_t)i + 2) * 16;
         while (t->quick[i] != NULL) {
             block_t *b = t->quick[i];
             if (!quick_node_ok(h, b, size)) {
-                report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+                alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
                 return any;
             }
             block_t *rest = blk_links(b)->next;
@@ -460,7 +451,7 @@ bool alloc_tlsf_flush_quick(alloc_heap *h) {
     return any;
 }
 
-int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
+static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
     size_t cur = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + cur);
     unsigned nfl, nsl;
@@ -528,8 +519,8 @@ int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
  * many blocks that list holds. (The order of a list is not observable; the heap is const to the
  * caller of alloc_heap_stats in every other respect.)
  */
-size_t alloc_tlsf_largest_free(alloc_heap *h) {
-    struct tlsf_state *t = &h->u.tlsf;
+static size_t alloc_tlsf_largest_free(alloc_heap *h) {
+    struct tlsf_state *t = tlsf_of(h);
     size_t best = t->top != NULL ? blk_size(t->top) : 0;
     if (t->fl_map != 0) {
         unsigned fl = msb64(t->fl_map);
@@ -564,8 +555,9 @@ size_t alloc_tlsf_largest_free(alloc_heap *h) {
     return best != 0 ? best - HDR : 0;
 }
 
-enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nquick, const void **bad) {
-    const struct tlsf_state *t = &h->u.tlsf;
+static enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nquick,
+                                         const void **bad) {
+    const struct tlsf_state *t = tlsf_of(h);
     size_t seen = 0;
     *bad = h;
     if ((t->fl_map >> FL_COUNT) != 0)
@@ -630,3 +622,40 @@ enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nquick, co
         return ALLOC_ERR_CORRUPTED_FREE_LIST;
     return ALLOC_OK;
 }
+
+/* The allocation slow path: quick list, then the TLSF lists, then again after a flush. */
+static block_t *tlsf_alloc_op(alloc_heap *h, size_t size, size_t align, bool try_cache) {
+    block_t *b = align == GRANULE && try_cache ? quick_pop(h, size) : NULL;
+    if (b == NULL) {
+        b = alloc_tlsf_alloc(h, size, align);
+        if (b == NULL && h->quick_blocks != 0 && alloc_tlsf_flush_quick(h))
+            b = alloc_tlsf_alloc(h, size, align);
+    }
+    return b;
+}
+
+static bool tlsf_release_op(alloc_heap *h, block_t *b, bool try_cache) {
+    return (try_cache && quick_push(h, b, poison_free(h))) || release_coalesce(h, b);
+}
+
+static int tlsf_resize_op(alloc_heap *h, block_t *b, size_t size) {
+    int resized = alloc_tlsf_resize(h, b, size);
+    if (resized == 0) {
+        /* A successor freed onto a quick list is free space too: merge it and try again. */
+        block_t *next = blk_next(b);
+        if (blk_state(next) == ST_QUICK && alloc_tlsf_unquick(h, next))
+            resized = alloc_tlsf_resize(h, b, size);
+    }
+    return resized;
+}
+
+const struct alloc_strategy_ops alloc_tlsf_ops = {
+    .strategy = ALLOC_STRATEGY_TLSF,
+    .state_size = sizeof(struct tlsf_state),
+    .init = alloc_tlsf_init,
+    .alloc = tlsf_alloc_op,
+    .release = tlsf_release_op,
+    .resize = tlsf_resize_op,
+    .largest_free = alloc_tlsf_largest_free,
+    .check = alloc_tlsf_check,
+};

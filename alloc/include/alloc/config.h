@@ -2,34 +2,15 @@
  * alloc/config.h - compile-time settings of the heap allocator library.
  *
  * Every setting is a macro guarded by #ifndef, so a build can override it on the command line
- * (-DALLOC_POISON_FREE_BYTE=0x6b) or, for settings that do not fit on a command line (such as
- * ALLOC_ASSERT), by defining ALLOC_CONFIG_HEADER to the name of a header that is included first:
- *
- *     copts = ["-DALLOC_CONFIG_HEADER=\"kernel/alloc_config.h\""]
+ * (-DALLOC_POISON_FREE_BYTE=0x6b). There is no assertion hook: every broken invariant the
+ * allocator can meet is caused by its input (a bad pointer, a corrupted header or list), so it
+ * is reported through the error hook as an enum alloc_error, and the kernel's hook panics.
  *
  * Per-heap runtime choices (strategy, poisoning on/off, the error hook) are not here: they are
  * passed to alloc_heap_init() in struct alloc_config, see alloc/heap.h.
  */
 #ifndef ALLOC_CONFIG_H
 #define ALLOC_CONFIG_H
-
-#ifdef ALLOC_CONFIG_HEADER
-#include ALLOC_CONFIG_HEADER
-#endif
-
-/*
- * ALLOC_ASSERT(cond, msg): checks an internal invariant of the allocator that no caller input can
- * break (a broken one means memory corruption the error hook could not report, or a bug here).
- * msg is a string literal "function: reason". The default traps; the kernel maps it to panic(),
- * host tests may map it to abort() after printing msg.
- */
-#ifndef ALLOC_ASSERT
-#define ALLOC_ASSERT(cond, msg)                                                                    \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            __builtin_trap();                                                                      \
-    } while (0)
-#endif
 
 /*
  * ALLOC_POISON_FREE_BYTE: the byte written over the payload of a block when it is freed, on a

@@ -1,0 +1,188 @@
+/*
+ * alloc/tlsf.h - the private header of the TLSF strategy (tlsf.c): its state, and the quick-list
+ * fast paths that heap.c inlines into alloc_malloc, alloc_free and alloc_realloc so that they
+ * call nothing. Not part of the public interface.
+ */
+#ifndef ALLOC_TLSF_H
+#define ALLOC_TLSF_H
+
+#include "internal.h"
+
+_Static_assert(ALLOC_QUICK_MAX_SIZE % 16 == 0, "alloc: ALLOC_QUICK_MAX_SIZE % 16 != 0");
+
+/* TLSF geometry: 16 second-level lists per power of two; sizes below 256 map linearly. */
+#define SL_LOG2  4
+#define SL_COUNT (1u << SL_LOG2)
+#define FL_SHIFT (SL_LOG2 + 4)
+#define FL_COUNT 41 /* first-level 0 holds [0, 256); level i > 0 holds [2^(i+7), 2^(i+8)) */
+
+#define QUICK_BINS (ALLOC_QUICK_MAX_SIZE / 16)
+
+struct tlsf_state {
+    /*
+     * The FREE block that ends at the END marker, or NULL: kept off the lists and used only when
+     * no list block fits (as dlmalloc's top chunk), so that growing the last block and carving
+     * from the untouched rest of the region touch no list.
+     */
+    block_t *top;
+    uint64_t fl_map;
+    uint32_t sl_map[FL_COUNT];
+    block_t *heads[FL_COUNT][SL_COUNT];
+#if QUICK_BINS > 0
+    block_t *quick[QUICK_BINS]; /* quick[i]: blocks of size (i + 2) * 16, LIFO */
+    uint32_t quick_count[QUICK_BINS];
+#endif
+};
+
+/* The TLSF state of a heap whose ops are alloc_tlsf_ops. */
+static inline struct tlsf_state *tlsf_of(const alloc_heap *h) {
+    return (struct tlsf_state *)(uintptr_t)h->state;
+}
+
+#if QUICK_BINS > 0
+static inline bool quick_node_ok(const alloc_heap *h, const block_t *b, size_t size) {
+    return in_heap(h, b) && (b->size & ~(TAG_MASK | PREV_FREE)) == ((uint64_t)size | ST_QUICK) &&
+           word_ok(h, &b->size);
+}
+#endif
+
+/*
+ * Pops a block of exactly `size` bytes (block size, within the quick-list sizes) off its quick
+ * list and marks it USED. Returns NULL if the list is empty or its head is corrupted; the
+ * corruption is reported through the hook only when `report` is set (a constant at every call, so
+ * the silent variant compiles to code that calls nothing).
+ */
+static inline block_t *quick_take(alloc_heap *h, size_t size, bool report) {
+#if QUICK_BINS > 0
+    struct tlsf_state *t = tlsf_of(h);
+    unsigned i = (unsigned)(size >> 4) - 2;
+    block_t *b = t->quick[i];
+    if (b == NULL)
+        return NULL;
+    if (__builtin_expect(!quick_node_ok(h, b, size), 0)) {
+        if (report && h->hook != NULL)
+            h->hook(h->hook_ctx, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+        return NULL;
+    }
+    t->quick[i] = blk_links(b)->next;
+    t->quick_count[i]--;
+    h->quick_blocks--;
+    blk_set_state(h, b, ST_USED);
+    return b;
+#else
+    (void)h;
+    (void)size;
+    (void)report;
+    return NULL;
+#endif
+}
+
+/*
+ * The fast path of the TLSF strategy: pops a block of exactly `size` bytes (block size) off its
+ * quick list and marks it USED. Returns NULL if the heap has no quick lists, the size has none or
+ * the list is empty. A corrupted list head is reported and NULL returned.
+ */
+static inline block_t *quick_pop(alloc_heap *h, size_t size) {
+#if QUICK_BINS > 0
+    if (size > QUICK_BINS * 16 + HDR)
+        return NULL;
+#endif
+    return quick_take(h, size, true);
+}
+
+/*
+ * quick_pop without reporting (so it calls nothing), for a size the caller knows has a quick
+ * list: NULL also for a corrupted list head, which the caller's slow path then finds again and
+ * reports.
+ */
+static inline block_t *quick_pop_silent(alloc_heap *h, size_t size) {
+    return quick_take(h, size, false);
+}
+
+/*
+ * Pushes a USED block on the quick list of its size, poisoning its payload first if `poison`
+ * (pass poison_free(h); a constant false lets the fast path call nothing). Returns false,
+ * changing nothing, if the heap has no quick lists or that list is full.
+ */
+static inline bool quick_push(alloc_heap *h, block_t *b, bool poison) {
+#if QUICK_BINS > 0
+    size_t s = blk_size(b);
+    if (!h->quick_enabled || s > QUICK_BINS * 16 + HDR)
+        return false;
+    struct tlsf_state *t = tlsf_of(h);
+    unsigned i = (unsigned)(s >> 4) - 2;
+    if (t->quick_count[i] >= ALLOC_QUICK_BIN_LIMIT)
+        return false;
+    if (poison)
+        __builtin_memset(blk_payload(b), ALLOC_POISON_FREE_BYTE, s - HDR);
+    blk_links(b)->next = t->quick[i];
+    t->quick[i] = b;
+    t->quick_count[i]++;
+    h->quick_blocks++;
+    blk_set_state(h, b, ST_QUICK);
+    return true;
+#else
+    (void)h;
+    (void)b;
+    (void)poison;
+    return false;
+#endif
+}
+
+
+/* True when the quick list for block size `size` (within the quick sizes) is empty. */
+static inline bool quick_empty(const alloc_heap *h, size_t size) {
+#if QUICK_BINS > 0
+    return tlsf_of(h)->quick[(size >> 4) - 2] == NULL;
+#else
+    (void)h;
+    (void)size;
+    return true;
+#endif
+}
+
+/*
+ * The fast path of alloc_realloc (TLSF, no poisoning): the heap's last block grows in place
+ * into the top block, which keeps at least MIN_BLOCK: a growing buffer's common case. The top
+ * block's prev word is the size of the block before it, so b + size(b) == top together with
+ * top->prev == size(b) makes b that block, a real block start, whatever ptr was; its header
+ * must then say USED with this heap's tag and no PREV_FREE (a free predecessor is left to the
+ * general path), and its prev word carry the tag. Touches no list and calls nothing. Returns
+ * false, changing nothing, for anything else: the general path handles it, and reports misuse.
+ */
+static ALWAYS_INLINE bool tlsf_grow_top(alloc_heap *h, void *ptr, size_t size) {
+    uintptr_t p = (uintptr_t)ptr, lo = h->first + HDR;
+    if ((p & (GRANULE - 1)) != 0 || p - lo >= h->end - lo) /* also refuses NULL */
+        return false;
+    block_t *b = blk_from_payload(ptr);
+    block_t *top = tlsf_of(h)->top;
+    uint64_t w = b->size;
+    size_t cur = (size_t)(w & SIZE_MASK);
+    if ((w & (PREV_FREE | STATE_MASK)) != ST_USED || (uintptr_t)b + cur != (uintptr_t)top ||
+        w != sealed(h, &b->size, w & ~TAG_MASK) || !word_ok(h, &b->prev) ||
+        !prev_word_is(h, top, cur))
+        return false;
+    /* block_size_for(size) whenever that exceeds cur (>= MIN_BLOCK): growth. */
+    size_t need = ((size + GRANULE - 1) & ~(GRANULE - 1)) + HDR;
+    uint64_t tw = top->size;
+    size_t ts = (size_t)(tw & SIZE_MASK);
+    size_t total = cur + ts;
+    if (need <= cur || total < need + MIN_BLOCK || (tw & (PREV_FREE | STATE_MASK)) != ST_FREE ||
+        ts > h->end - (uintptr_t)top || tw != sealed(h, &top->size, tw & ~TAG_MASK))
+        return false;
+    size_t rest = total - need;
+    block_t *tail = blk_at((uintptr_t)b + need);
+    top->prev = 0; /* the old top header is now b's payload: erase it */
+    top->size = 0;
+    word_set(h, &tail->prev, (uint64_t)need);
+    word_set(h, &tail->size, (uint64_t)rest | ST_FREE); /* no PREV_FREE: b is USED */
+    word_set(h, &blk_at((uintptr_t)tail + rest)->prev, (uint64_t)rest); /* the END marker */
+    word_set(h, &b->size, (uint64_t)need | ST_USED);
+    tlsf_of(h)->top = tail;
+    h->in_use += need - cur;
+    if (h->in_use > h->peak)
+        h->peak = h->in_use;
+    return true;
+}
+
+#endif /* ALLOC_TLSF_H */
