@@ -75,11 +75,11 @@ bool heap_init(struct paging_mapper *mapper, struct frame_allocator *frames,
                       (unsigned long long)pages, (void *)virt);
             return false;
         }
-        enum paging_result result =
+        enum paging_error result =
             paging_map_page(mapper, virt, phys, PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE);
         if (result != PAGING_OK) {
             log_error("heap: mapping page %p to frame %p: %s", (void *)virt, (void *)phys,
-                      paging_result_name(result));
+                      paging_error_name(result));
             frame_allocator_free(frames, phys);
             return false;
         }

@@ -30,7 +30,7 @@ static void kernel_paging_panic(void *ctx, const char *message) {
 
 /* Collects the available entries of the memory map that the physical map can reach. */
 static size_t collect_usable_regions(const struct multiboot2_info *boot_info,
-                                     struct frame_usable_region *regions) {
+                                     struct frame_allocator_usable_region *regions) {
     size_t count = 0;
     struct multiboot2_mmap_entry entry;
     for (uint32_t i = 0; multiboot2_mmap_get(boot_info, i, &entry); i++) {
@@ -48,16 +48,16 @@ static size_t collect_usable_regions(const struct multiboot2_info *boot_info,
                      (void *)entry.base, (void *)end);
             continue;
         }
-        regions[count++] = (struct frame_usable_region){entry.base, end - entry.base};
+        regions[count++] = (struct frame_allocator_usable_region){entry.base, end - entry.base};
     }
     return count;
 }
 
 bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boot_info) {
-    static struct frame_usable_region usable[MAX_USABLE_REGIONS];
+    static struct frame_allocator_usable_region usable[MAX_USABLE_REGIONS];
     size_t usable_count = collect_usable_regions(boot_info, usable);
 
-    const struct frame_reserved_range reserved[] = {
+    const struct frame_allocator_reserved_range reserved[] = {
         {0, FRAME_ALLOCATOR_LOW_LIMIT},
         {(uint64_t)(uintptr_t)kernel_image_start, (uint64_t)(uintptr_t)kernel_image_end},
         {boot_info->phys_start, boot_info->phys_end},
@@ -72,9 +72,9 @@ bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boo
         .poison_on_free = true,
         .panic = kernel_paging_panic,
     };
-    enum frame_result frame_result = frame_allocator_init(&memory->frames, &config);
-    if (frame_result != FRAME_OK) {
-        log_error("memory: frame allocator: %s", frame_result_name(frame_result));
+    enum frame_allocator_error frame_result = frame_allocator_init(&memory->frames, &config);
+    if (frame_result != FRAME_ALLOCATOR_OK) {
+        log_error("memory: frame allocator: %s", frame_allocator_error_name(frame_result));
         return false;
     }
     struct frame_allocator_stats stats = frame_allocator_stats(&memory->frames);
@@ -93,10 +93,10 @@ bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boo
         .panic = kernel_paging_panic,
     };
     const struct paging_frame_source frame_source = frame_allocator_frame_source(&memory->frames);
-    enum paging_result paging_result =
+    enum paging_error paging_result =
         paging_mapper_init(&memory->mapper, cpu_read_cr3(), &hw, &frame_source);
     if (paging_result != PAGING_OK) {
-        log_error("memory: mapper: %s", paging_result_name(paging_result));
+        log_error("memory: mapper: %s", paging_error_name(paging_result));
         return false;
     }
     log_info("memory: mapper on PML4 at %p", (void *)memory->mapper.root_phys);
@@ -105,7 +105,7 @@ bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boo
     paging_result = paging_unmap_page(&memory->mapper, guard, NULL);
     if (paging_result != PAGING_OK) {
         log_error("memory: unmapping the stack guard page %p: %s", (void *)guard,
-                  paging_result_name(paging_result));
+                  paging_error_name(paging_result));
         return false;
     }
     log_info("memory: kernel stack [%p, %p), guard page %p unmapped", (void *)kernel_stack_bottom,

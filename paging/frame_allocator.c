@@ -6,16 +6,16 @@
  */
 #include "paging/frame_allocator.h"
 
-#define FRAME_SHIFT     12u
 #define BITS_PER_WORD   64u
-#define LOW_LIMIT_FRAME (FRAME_ALLOCATOR_LOW_LIMIT >> FRAME_SHIFT)
-#define PHYS_END_FRAME  (PAGING_PHYS_LIMIT >> FRAME_SHIFT)
+#define LOW_LIMIT_FRAME (FRAME_ALLOCATOR_LOW_LIMIT >> PAGING_PAGE_SHIFT)
+#define PHYS_END_FRAME  (PAGING_PHYS_LIMIT >> PAGING_PAGE_SHIFT)
 
 /* Frame numbers [first, end) of the whole frames inside a usable region, clamped to
  * [1 MiB, PAGING_PHYS_LIMIT). Returns false when the region holds no such frame. */
-static bool usable_frames(const struct frame_usable_region *r, uint64_t *first, uint64_t *end) {
-    uint64_t f = (r->base >> FRAME_SHIFT) + ((r->base & (PAGING_FRAME_SIZE - 1)) != 0);
-    uint64_t e = (r->base + r->length) >> FRAME_SHIFT; /* caller checked the sum */
+static bool usable_frames(const struct frame_allocator_usable_region *r, uint64_t *first,
+                          uint64_t *end) {
+    uint64_t f = (r->base >> PAGING_PAGE_SHIFT) + ((r->base & (PAGING_PAGE_SIZE - 1)) != 0);
+    uint64_t e = (r->base + r->length) >> PAGING_PAGE_SHIFT; /* caller checked the sum */
     if (f < LOW_LIMIT_FRAME) {
         f = LOW_LIMIT_FRAME;
     }
@@ -28,18 +28,19 @@ static bool usable_frames(const struct frame_usable_region *r, uint64_t *first, 
 }
 
 /* Frame numbers [first, end) touched by a reserved range (grown outward). */
-static void reserved_frames(const struct frame_reserved_range *r, uint64_t *first, uint64_t *end) {
-    *first = r->start >> FRAME_SHIFT;
-    *end = (r->end >> FRAME_SHIFT) + ((r->end & (PAGING_FRAME_SIZE - 1)) != 0);
+static void reserved_frames(const struct frame_allocator_reserved_range *r, uint64_t *first,
+                            uint64_t *end) {
+    *first = r->start >> PAGING_PAGE_SHIFT;
+    *end = (r->end >> PAGING_PAGE_SHIFT) + ((r->end & (PAGING_PAGE_SIZE - 1)) != 0);
 }
 
-static bool region_wraps(const struct frame_usable_region *r) {
+static bool region_wraps(const struct frame_allocator_usable_region *r) {
     return r->length > UINT64_MAX - r->base;
 }
 
 /* Span [*first, *end) in frame numbers over every usable region. Returns false if none. */
-static bool usable_span(const struct frame_usable_region *usable, size_t count, uint64_t *first,
-                        uint64_t *end) {
+static bool usable_span(const struct frame_allocator_usable_region *usable, size_t count,
+                        uint64_t *first, uint64_t *end) {
     uint64_t lo = UINT64_MAX;
     uint64_t hi = 0;
     for (size_t i = 0; i < count; i++) {
@@ -60,7 +61,8 @@ static size_t words_for(uint64_t frames) {
     return (size_t)((frames + BITS_PER_WORD - 1) / BITS_PER_WORD);
 }
 
-size_t frame_allocator_storage_words(const struct frame_usable_region *usable, size_t count) {
+size_t frame_allocator_storage_words(const struct frame_allocator_usable_region *usable,
+                                     size_t count) {
     uint64_t first;
     uint64_t end;
     if (usable == NULL) {
@@ -98,8 +100,8 @@ static void assign_bits(uint64_t *bits, uint64_t from, uint64_t to, bool value) 
 
 /* Clears the bits of frames [first, end) that fall inside the span. */
 static void exclude_frames(struct frame_allocator *fa, uint64_t first, uint64_t end) {
-    uint64_t span_first = fa->span_start >> FRAME_SHIFT;
-    uint64_t span_end = fa->span_end >> FRAME_SHIFT;
+    uint64_t span_first = fa->span_start >> PAGING_PAGE_SHIFT;
+    uint64_t span_end = fa->span_end >> PAGING_PAGE_SHIFT;
     first = first < span_first ? span_first : first;
     end = end > span_end ? span_end : end;
     if (first < end) {
@@ -143,69 +145,69 @@ static uint64_t find_storage_run(const struct frame_allocator_config *cfg, uint6
     return best;
 }
 
-static enum frame_result validate_config(const struct frame_allocator_config *cfg) {
+static enum frame_allocator_error validate_config(const struct frame_allocator_config *cfg) {
     if ((cfg->usable == NULL && cfg->usable_count > 0) ||
         (cfg->reserved == NULL && cfg->reserved_count > 0)) {
-        return FRAME_ERR_INVALID_ARGUMENT;
+        return FRAME_ALLOCATOR_ERR_INVALID_ARGUMENT;
     }
     if ((cfg->storage == NULL || cfg->poison_on_free) && cfg->phys_to_virt == NULL) {
-        return FRAME_ERR_INVALID_ARGUMENT;
+        return FRAME_ALLOCATOR_ERR_INVALID_ARGUMENT;
     }
     for (size_t i = 0; i < cfg->usable_count; i++) {
         if (region_wraps(&cfg->usable[i])) {
-            return FRAME_ERR_BAD_RANGE;
+            return FRAME_ALLOCATOR_ERR_BAD_RANGE;
         }
     }
     for (size_t i = 0; i < cfg->reserved_count; i++) {
         if (cfg->reserved[i].start > cfg->reserved[i].end) {
-            return FRAME_ERR_BAD_RANGE;
+            return FRAME_ALLOCATOR_ERR_BAD_RANGE;
         }
     }
-    return FRAME_OK;
+    return FRAME_ALLOCATOR_OK;
 }
 
-enum frame_result frame_allocator_init(struct frame_allocator *fa,
-                                       const struct frame_allocator_config *cfg) {
+enum frame_allocator_error frame_allocator_init(struct frame_allocator *fa,
+                                                const struct frame_allocator_config *cfg) {
     if (fa == NULL || cfg == NULL) {
-        return FRAME_ERR_INVALID_ARGUMENT;
+        return FRAME_ALLOCATOR_ERR_INVALID_ARGUMENT;
     }
     __builtin_memset(fa, 0, sizeof *fa);
-    enum frame_result err = validate_config(cfg);
-    if (err != FRAME_OK) {
+    enum frame_allocator_error err = validate_config(cfg);
+    if (err != FRAME_ALLOCATOR_OK) {
         return err;
     }
     uint64_t span_first;
     uint64_t span_end;
     if (!usable_span(cfg->usable, cfg->usable_count, &span_first, &span_end)) {
-        return FRAME_ERR_NO_USABLE_MEMORY;
+        return FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY;
     }
     size_t words = words_for(span_end - span_first);
 
     uint64_t *storage = cfg->storage;
     if (storage != NULL) {
         if (cfg->storage_words < 2 * words) {
-            return FRAME_ERR_STORAGE_TOO_SMALL;
+            return FRAME_ALLOCATOR_ERR_STORAGE_TOO_SMALL;
         }
     } else {
         uint64_t bytes = (uint64_t)words * 2 * sizeof(uint64_t);
-        uint64_t needed = (bytes + PAGING_FRAME_SIZE - 1) / PAGING_FRAME_SIZE;
+        uint64_t needed = (bytes + PAGING_PAGE_SIZE - 1) / PAGING_PAGE_SIZE;
         uint64_t run = find_storage_run(cfg, needed);
         if (run == 0) {
-            return FRAME_ERR_NO_ROOM_FOR_STORAGE;
+            return FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE;
         }
-        storage = cfg->phys_to_virt(cfg->ctx, run << FRAME_SHIFT);
+        storage = cfg->phys_to_virt(cfg->ctx, run << PAGING_PAGE_SHIFT);
         if (storage == NULL) {
-            return FRAME_ERR_NO_ROOM_FOR_STORAGE;
+            return FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE;
         }
-        fa->storage_start = run << FRAME_SHIFT;
-        fa->storage_end = (run + needed) << FRAME_SHIFT;
+        fa->storage_start = run << PAGING_PAGE_SHIFT;
+        fa->storage_end = (run + needed) << PAGING_PAGE_SHIFT;
     }
 
     fa->free_bits = storage;
     fa->usable_bits = storage + words;
     fa->words = words;
-    fa->span_start = span_first << FRAME_SHIFT;
-    fa->span_end = span_end << FRAME_SHIFT;
+    fa->span_start = span_first << PAGING_PAGE_SHIFT;
+    fa->span_end = span_end << PAGING_PAGE_SHIFT;
     fa->phys_to_virt = cfg->phys_to_virt;
     fa->ctx = cfg->ctx;
     fa->poison_on_free = cfg->poison_on_free;
@@ -226,7 +228,8 @@ enum frame_result frame_allocator_init(struct frame_allocator *fa,
         exclude_frames(fa, f, e);
     }
     if (fa->storage_end != 0) {
-        exclude_frames(fa, fa->storage_start >> FRAME_SHIFT, fa->storage_end >> FRAME_SHIFT);
+        exclude_frames(fa, fa->storage_start >> PAGING_PAGE_SHIFT,
+                       fa->storage_end >> PAGING_PAGE_SHIFT);
     }
     __builtin_memcpy(fa->free_bits, fa->usable_bits, words * sizeof(uint64_t));
 
@@ -234,9 +237,9 @@ enum frame_result frame_allocator_init(struct frame_allocator *fa,
         fa->usable_frames += (uint64_t)__builtin_popcountll(fa->usable_bits[w]);
     }
     if (fa->usable_frames == 0) {
-        return FRAME_ERR_NO_USABLE_MEMORY;
+        return FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY;
     }
-    return FRAME_OK;
+    return FRAME_ALLOCATOR_OK;
 }
 
 uint64_t frame_allocator_allocate(struct frame_allocator *fa) {
@@ -247,7 +250,7 @@ uint64_t frame_allocator_allocate(struct frame_allocator *fa) {
             fa->free_bits[w] = bits & (bits - 1);
             fa->hint = w;
             fa->allocated_frames++;
-            return fa->span_start + (((uint64_t)w * BITS_PER_WORD + bit) << FRAME_SHIFT);
+            return fa->span_start + (((uint64_t)w * BITS_PER_WORD + bit) << PAGING_PAGE_SHIFT);
         }
     }
     fa->hint = fa->words;
@@ -259,7 +262,7 @@ static bool bit_of(const struct frame_allocator *fa, uint64_t phys, uint64_t *bi
     if (phys < fa->span_start || phys >= fa->span_end) {
         return false;
     }
-    *bit = (phys - fa->span_start) >> FRAME_SHIFT;
+    *bit = (phys - fa->span_start) >> PAGING_PAGE_SHIFT;
     return true;
 }
 
@@ -267,20 +270,20 @@ static bool test_bit(const uint64_t *bits, uint64_t bit) {
     return (bits[bit / BITS_PER_WORD] >> (bit % BITS_PER_WORD)) & 1u;
 }
 
-enum frame_result frame_allocator_free(struct frame_allocator *fa, uint64_t phys) {
+enum frame_allocator_error frame_allocator_free(struct frame_allocator *fa, uint64_t phys) {
     uint64_t bit;
-    if (phys % PAGING_FRAME_SIZE != 0) {
-        return FRAME_ERR_MISALIGNED;
+    if (phys % PAGING_PAGE_SIZE != 0) {
+        return FRAME_ALLOCATOR_ERR_MISALIGNED;
     }
     if (!bit_of(fa, phys, &bit) || !test_bit(fa->usable_bits, bit)) {
-        return FRAME_ERR_FOREIGN_FRAME;
+        return FRAME_ALLOCATOR_ERR_FOREIGN_FRAME;
     }
     if (test_bit(fa->free_bits, bit)) {
-        return FRAME_ERR_DOUBLE_FREE;
+        return FRAME_ALLOCATOR_ERR_DOUBLE_FREE;
     }
     if (fa->poison_on_free) {
         __builtin_memset(fa->phys_to_virt(fa->ctx, phys), FRAME_ALLOCATOR_POISON_BYTE,
-                         PAGING_FRAME_SIZE);
+                         PAGING_PAGE_SIZE);
     }
     size_t w = (size_t)(bit / BITS_PER_WORD);
     fa->free_bits[w] |= UINT64_C(1) << (bit % BITS_PER_WORD);
@@ -288,12 +291,12 @@ enum frame_result frame_allocator_free(struct frame_allocator *fa, uint64_t phys
     if (w < fa->hint) {
         fa->hint = w;
     }
-    return FRAME_OK;
+    return FRAME_ALLOCATOR_OK;
 }
 
 bool frame_allocator_is_allocated(const struct frame_allocator *fa, uint64_t phys) {
     uint64_t bit;
-    return bit_of(fa, phys & ~(uint64_t)(PAGING_FRAME_SIZE - 1), &bit) &&
+    return bit_of(fa, phys & ~(uint64_t)(PAGING_PAGE_SIZE - 1), &bit) &&
            test_bit(fa->usable_bits, bit) && !test_bit(fa->free_bits, bit);
 }
 
@@ -309,7 +312,7 @@ struct frame_allocator_stats frame_allocator_stats(const struct frame_allocator 
 bool frame_allocator_check(const struct frame_allocator *fa) {
     uint64_t usable = 0;
     uint64_t free = 0;
-    uint64_t span_bits = (fa->span_end - fa->span_start) >> FRAME_SHIFT;
+    uint64_t span_bits = (fa->span_end - fa->span_start) >> PAGING_PAGE_SHIFT;
     for (size_t w = 0; w < fa->words; w++) {
         uint64_t u = fa->usable_bits[w];
         uint64_t f = fa->free_bits[w];
@@ -341,7 +344,7 @@ static bool source_allocate(void *ctx, uint64_t *phys_out) {
 
 static void source_free(void *ctx, uint64_t phys) {
     struct frame_allocator *fa = ctx;
-    if (frame_allocator_free(fa, phys) != FRAME_OK) {
+    if (frame_allocator_free(fa, phys) != FRAME_ALLOCATOR_OK) {
         if (fa->panic != NULL) {
             fa->panic(fa->ctx, "frame_allocator_frame_source: free of a frame not allocated");
         }
@@ -358,26 +361,26 @@ struct paging_frame_source frame_allocator_frame_source(struct frame_allocator *
     return source;
 }
 
-const char *frame_result_name(enum frame_result result) {
+const char *frame_allocator_error_name(enum frame_allocator_error result) {
     switch (result) {
-    case FRAME_OK:
-        return "FRAME_OK";
-    case FRAME_ERR_INVALID_ARGUMENT:
-        return "FRAME_ERR_INVALID_ARGUMENT";
-    case FRAME_ERR_BAD_RANGE:
-        return "FRAME_ERR_BAD_RANGE";
-    case FRAME_ERR_NO_USABLE_MEMORY:
-        return "FRAME_ERR_NO_USABLE_MEMORY";
-    case FRAME_ERR_STORAGE_TOO_SMALL:
-        return "FRAME_ERR_STORAGE_TOO_SMALL";
-    case FRAME_ERR_NO_ROOM_FOR_STORAGE:
-        return "FRAME_ERR_NO_ROOM_FOR_STORAGE";
-    case FRAME_ERR_MISALIGNED:
-        return "FRAME_ERR_MISALIGNED";
-    case FRAME_ERR_FOREIGN_FRAME:
-        return "FRAME_ERR_FOREIGN_FRAME";
-    case FRAME_ERR_DOUBLE_FREE:
-        return "FRAME_ERR_DOUBLE_FREE";
+    case FRAME_ALLOCATOR_OK:
+        return "FRAME_ALLOCATOR_OK";
+    case FRAME_ALLOCATOR_ERR_INVALID_ARGUMENT:
+        return "FRAME_ALLOCATOR_ERR_INVALID_ARGUMENT";
+    case FRAME_ALLOCATOR_ERR_BAD_RANGE:
+        return "FRAME_ALLOCATOR_ERR_BAD_RANGE";
+    case FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY:
+        return "FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY";
+    case FRAME_ALLOCATOR_ERR_STORAGE_TOO_SMALL:
+        return "FRAME_ALLOCATOR_ERR_STORAGE_TOO_SMALL";
+    case FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE:
+        return "FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE";
+    case FRAME_ALLOCATOR_ERR_MISALIGNED:
+        return "FRAME_ALLOCATOR_ERR_MISALIGNED";
+    case FRAME_ALLOCATOR_ERR_FOREIGN_FRAME:
+        return "FRAME_ALLOCATOR_ERR_FOREIGN_FRAME";
+    case FRAME_ALLOCATOR_ERR_DOUBLE_FREE:
+        return "FRAME_ALLOCATOR_ERR_DOUBLE_FREE";
     }
-    return "FRAME_ERR_UNKNOWN";
+    return "FRAME_ALLOCATOR_ERR_UNKNOWN";
 }

@@ -24,9 +24,10 @@
 static uint64_t storage[STORAGE_WORDS];
 static struct frame_allocator fa;
 
-static enum frame_result init_with(const struct frame_usable_region *usable, size_t usable_count,
-                                   const struct frame_reserved_range *reserved,
-                                   size_t reserved_count) {
+static enum frame_allocator_error init_with(const struct frame_allocator_usable_region *usable,
+                                            size_t usable_count,
+                                            const struct frame_allocator_reserved_range *reserved,
+                                            size_t reserved_count) {
     memset(storage, 0xA5, sizeof storage); /* garbage: init must not trust the storage */
     struct frame_allocator_config cfg = {
         .usable = usable,
@@ -39,7 +40,7 @@ static enum frame_result init_with(const struct frame_usable_region *usable, siz
     return frame_allocator_init(&fa, &cfg);
 }
 
-static bool overlaps(uint64_t frame, const struct frame_reserved_range *r) {
+static bool overlaps(uint64_t frame, const struct frame_allocator_reserved_range *r) {
     return frame < r->end && r->start < frame + FRAME;
 }
 
@@ -53,8 +54,8 @@ static bool overlaps(uint64_t frame, const struct frame_reserved_range *r) {
  * FRAME_ALLOCATOR_NO_FRAME.
  */
 static int low_memory_never_returned_check(void) {
-    struct frame_usable_region usable[] = {{0, 2 * MiB}};
-    ASSERT_EQ(FRAME_OK, init_with(usable, 1, NULL, 0));
+    struct frame_allocator_usable_region usable[] = {{0, 2 * MiB}};
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, init_with(usable, 1, NULL, 0));
     ASSERT_EQ((2 * MiB - MiB) / FRAME, frame_allocator_stats(&fa).usable_frames);
 
     uint64_t previous = 0;
@@ -82,14 +83,14 @@ static int low_memory_never_returned_check(void) {
  * of the region minus those the ranges touch.
  */
 static int reserved_ranges_never_returned_check(void) {
-    struct frame_usable_region usable[] = {{MiB, 7 * MiB}};
-    struct frame_reserved_range reserved[] = {
+    struct frame_allocator_usable_region usable[] = {{MiB, 7 * MiB}};
+    struct frame_allocator_reserved_range reserved[] = {
         {MiB, 0x2a3456},      /* kernel image: frames [0x100000, 0x2a4000) */
         {0x2c0010, 0x2c0100}, /* boot information: frame 0x2c0000 */
         {0x300000, 0x303000}, /* boot page tables: 3 frames */
     };
     uint64_t excluded = (0x2a4000 - MiB) / FRAME + 1 + 3;
-    ASSERT_EQ(FRAME_OK, init_with(usable, 1, reserved, 3));
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, init_with(usable, 1, reserved, 3));
     ASSERT_EQ(7 * MiB / FRAME - excluded, frame_allocator_stats(&fa).usable_frames);
 
     uint64_t count = 0;
@@ -112,8 +113,8 @@ static int reserved_ranges_never_returned_check(void) {
  * Expect only the 4 whole frames 0x101000 .. 0x104000, in order.
  */
 static int regions_aligned_inward_check(void) {
-    struct frame_usable_region usable[] = {{0x100800, 0x5000}};
-    ASSERT_EQ(FRAME_OK, init_with(usable, 1, NULL, 0));
+    struct frame_allocator_usable_region usable[] = {{0x100800, 0x5000}};
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, init_with(usable, 1, NULL, 0));
 
     ASSERT_EQ(4, frame_allocator_stats(&fa).usable_frames);
     for (uint64_t want = 0x101000; want <= 0x104000; want += FRAME) {
@@ -133,12 +134,12 @@ static int regions_aligned_inward_check(void) {
  * the holes [0x200000, 0x500000) and [0x600000, 4 GiB).
  */
 static int unsorted_overlapping_regions_check(void) {
-    struct frame_usable_region usable[] = {
+    struct frame_allocator_usable_region usable[] = {
         {0x500000, MiB}, {0x100000, 0x80000}, {0x140000, 0xc0000},
         {0, 0x9f000},    {4 * GiB, 64 * KiB},
     };
     uint64_t expected = (0x200000 - 0x100000) / FRAME + MiB / FRAME + 64 * KiB / FRAME;
-    ASSERT_EQ(FRAME_OK, init_with(usable, 5, NULL, 0));
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, init_with(usable, 5, NULL, 0));
     ASSERT_EQ(expected, frame_allocator_stats(&fa).usable_frames);
 
     uint64_t previous = 0;
@@ -158,8 +159,8 @@ static int unsorted_overlapping_regions_check(void) {
  * Expect FRAME_ALLOCATOR_NO_FRAME on every further call, 0 free frames, and check() passing.
  */
 static int exhaustion_returns_failure_check(void) {
-    struct frame_usable_region usable[] = {{MiB, 8 * FRAME}};
-    ASSERT_EQ(FRAME_OK, init_with(usable, 1, NULL, 0));
+    struct frame_allocator_usable_region usable[] = {{MiB, 8 * FRAME}};
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, init_with(usable, 1, NULL, 0));
     for (int i = 0; i < 8; i++) {
         ASSERT_TRUE(frame_allocator_allocate(&fa) != FRAME_ALLOCATOR_NO_FRAME);
     }
@@ -180,19 +181,19 @@ static int exhaustion_returns_failure_check(void) {
  * Expect the lowest free frame each time: B, then A after exhaustion.
  */
 static int free_then_reuse_check(void) {
-    struct frame_usable_region usable[] = {{MiB, 200 * FRAME}};
-    ASSERT_EQ(FRAME_OK, init_with(usable, 1, NULL, 0));
+    struct frame_allocator_usable_region usable[] = {{MiB, 200 * FRAME}};
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, init_with(usable, 1, NULL, 0));
     uint64_t a = frame_allocator_allocate(&fa);
     uint64_t b = frame_allocator_allocate(&fa);
     uint64_t c = frame_allocator_allocate(&fa);
     ASSERT_TRUE(a < b && b < c);
 
-    ASSERT_EQ(FRAME_OK, frame_allocator_free(&fa, b));
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_free(&fa, b));
     ASSERT_TRUE(frame_allocator_check(&fa));
     ASSERT_EQ(b, frame_allocator_allocate(&fa));
     while (frame_allocator_allocate(&fa) != FRAME_ALLOCATOR_NO_FRAME) {
     }
-    ASSERT_EQ(FRAME_OK, frame_allocator_free(&fa, a));
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_free(&fa, a));
     ASSERT_EQ(a, frame_allocator_allocate(&fa));
     ASSERT_TRUE(frame_allocator_check(&fa));
     return 0;
@@ -205,12 +206,12 @@ static int free_then_reuse_check(void) {
  * the shadow says is free, and check() to pass after every step.
  */
 static int counts_agree_with_shadow_check(void) {
-    struct frame_usable_region usable[] = {{MiB, 300 * FRAME}};
+    struct frame_allocator_usable_region usable[] = {{MiB, 300 * FRAME}};
     static bool out[300];
     uint64_t allocated = 0;
     uint64_t state = 12345;
     memset(out, 0, sizeof out);
-    ASSERT_EQ(FRAME_OK, init_with(usable, 1, NULL, 0));
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, init_with(usable, 1, NULL, 0));
 
     for (int step = 0; step < 20000; step++) {
         state = state * 6364136223846793005u + 1442695040888963407u;
@@ -226,11 +227,12 @@ static int counts_agree_with_shadow_check(void) {
                 allocated++;
             }
         } else if (out[pick]) {
-            ASSERT_EQ(FRAME_OK, frame_allocator_free(&fa, MiB + pick * FRAME));
+            ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_free(&fa, MiB + pick * FRAME));
             out[pick] = false;
             allocated--;
         } else {
-            ASSERT_EQ(FRAME_ERR_DOUBLE_FREE, frame_allocator_free(&fa, MiB + pick * FRAME));
+            ASSERT_EQ(FRAME_ALLOCATOR_ERR_DOUBLE_FREE,
+                      frame_allocator_free(&fa, MiB + pick * FRAME));
         }
         struct frame_allocator_stats s = frame_allocator_stats(&fa);
         ASSERT_EQ(300, s.usable_frames);
@@ -244,17 +246,17 @@ static int counts_agree_with_shadow_check(void) {
 
 /*
  * Free the same frame twice.
- * Expect FRAME_ERR_DOUBLE_FREE the second time with the counts unchanged.
+ * Expect FRAME_ALLOCATOR_ERR_DOUBLE_FREE the second time with the counts unchanged.
  */
 static int double_free_detected_check(void) {
-    struct frame_usable_region usable[] = {{MiB, 16 * FRAME}};
-    ASSERT_EQ(FRAME_OK, init_with(usable, 1, NULL, 0));
+    struct frame_allocator_usable_region usable[] = {{MiB, 16 * FRAME}};
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, init_with(usable, 1, NULL, 0));
     uint64_t f = frame_allocator_allocate(&fa);
     frame_allocator_allocate(&fa);
-    ASSERT_EQ(FRAME_OK, frame_allocator_free(&fa, f));
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_free(&fa, f));
     struct frame_allocator_stats before = frame_allocator_stats(&fa);
 
-    ASSERT_EQ(FRAME_ERR_DOUBLE_FREE, frame_allocator_free(&fa, f));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_DOUBLE_FREE, frame_allocator_free(&fa, f));
     ASSERT_EQ(before.allocated_frames, frame_allocator_stats(&fa).allocated_frames);
     ASSERT_EQ(before.free_frames, frame_allocator_stats(&fa).free_frames);
     ASSERT_TRUE(frame_allocator_check(&fa));
@@ -267,23 +269,23 @@ static int double_free_detected_check(void) {
  *   0x1000 (low memory)  |  [1 MiB, 1 MiB+16K) usable, 0x102000 reserved  |  hole  |
  *   [2 MiB, 2 MiB+16K) usable  |  3 MiB (above the span)
  *
- * Expect FRAME_ERR_FOREIGN_FRAME for the low frame, the reserved frame, the hole and the frame
- * above, FRAME_ERR_MISALIGNED for an unaligned address, and the counts unchanged.
+ * Expect FRAME_ALLOCATOR_ERR_FOREIGN_FRAME for the low frame, the reserved frame, the hole and the
+ * frame above, FRAME_ALLOCATOR_ERR_MISALIGNED for an unaligned address, and the counts unchanged.
  */
 static int foreign_frame_detected_check(void) {
-    struct frame_usable_region usable[] = {{MiB, 4 * FRAME}, {2 * MiB, 4 * FRAME}};
-    struct frame_reserved_range reserved[] = {{0x102000, 0x103000}};
-    ASSERT_EQ(FRAME_OK, init_with(usable, 2, reserved, 1));
+    struct frame_allocator_usable_region usable[] = {{MiB, 4 * FRAME}, {2 * MiB, 4 * FRAME}};
+    struct frame_allocator_reserved_range reserved[] = {{0x102000, 0x103000}};
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, init_with(usable, 2, reserved, 1));
     while (frame_allocator_allocate(&fa) != FRAME_ALLOCATOR_NO_FRAME) {
     }
     uint64_t allocated = frame_allocator_stats(&fa).allocated_frames;
     ASSERT_EQ(7, allocated);
 
-    ASSERT_EQ(FRAME_ERR_FOREIGN_FRAME, frame_allocator_free(&fa, 0x1000));
-    ASSERT_EQ(FRAME_ERR_FOREIGN_FRAME, frame_allocator_free(&fa, 0x102000));
-    ASSERT_EQ(FRAME_ERR_FOREIGN_FRAME, frame_allocator_free(&fa, 0x180000));
-    ASSERT_EQ(FRAME_ERR_FOREIGN_FRAME, frame_allocator_free(&fa, 3 * MiB));
-    ASSERT_EQ(FRAME_ERR_MISALIGNED, frame_allocator_free(&fa, 2 * MiB + 8));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_FOREIGN_FRAME, frame_allocator_free(&fa, 0x1000));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_FOREIGN_FRAME, frame_allocator_free(&fa, 0x102000));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_FOREIGN_FRAME, frame_allocator_free(&fa, 0x180000));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_FOREIGN_FRAME, frame_allocator_free(&fa, 3 * MiB));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_MISALIGNED, frame_allocator_free(&fa, 2 * MiB + 8));
     ASSERT_EQ(allocated, frame_allocator_stats(&fa).allocated_frames);
     ASSERT_FALSE(frame_allocator_is_allocated(&fa, 0x102000));
     ASSERT_TRUE(frame_allocator_check(&fa));
@@ -292,11 +294,11 @@ static int foreign_frame_detected_check(void) {
 
 /*
  * Storage sizes: 64 frames fit one word per bitmap, 65 need two; one word short of the need.
- * Expect 2 and 4 words, and FRAME_ERR_STORAGE_TOO_SMALL when a word is missing.
+ * Expect 2 and 4 words, and FRAME_ALLOCATOR_ERR_STORAGE_TOO_SMALL when a word is missing.
  */
 static int storage_size_check(void) {
-    struct frame_usable_region r64[] = {{MiB, 64 * FRAME}};
-    struct frame_usable_region r65[] = {{MiB, 65 * FRAME}};
+    struct frame_allocator_usable_region r64[] = {{MiB, 64 * FRAME}};
+    struct frame_allocator_usable_region r65[] = {{MiB, 65 * FRAME}};
     ASSERT_EQ(2, frame_allocator_storage_words(r64, 1));
     ASSERT_EQ(4, frame_allocator_storage_words(r65, 1));
 
@@ -307,11 +309,11 @@ static int storage_size_check(void) {
         .storage = small,
         .storage_words = 3,
     };
-    ASSERT_EQ(FRAME_ERR_STORAGE_TOO_SMALL, frame_allocator_init(&fa, &cfg));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_STORAGE_TOO_SMALL, frame_allocator_init(&fa, &cfg));
     uint64_t enough[4];
     cfg.storage = enough;
     cfg.storage_words = 4;
-    ASSERT_EQ(FRAME_OK, frame_allocator_init(&fa, &cfg));
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_init(&fa, &cfg));
     ASSERT_EQ(65, frame_allocator_stats(&fa).usable_frames);
     ASSERT_TRUE(frame_allocator_check(&fa));
     return 0;
@@ -332,8 +334,8 @@ static int storage_size_check(void) {
 static int carve_storage_check(void) {
     struct sim sim;
     sim_init(&sim, 8 * MiB);
-    struct frame_usable_region usable[] = {{MiB, 7 * MiB}, {256 * MiB, 4 * MiB}};
-    struct frame_reserved_range reserved[] = {{MiB + FRAME, MiB + 2 * FRAME}};
+    struct frame_allocator_usable_region usable[] = {{MiB, 7 * MiB}, {256 * MiB, 4 * MiB}};
+    struct frame_allocator_reserved_range reserved[] = {{MiB + FRAME, MiB + 2 * FRAME}};
     struct frame_allocator_config cfg = {
         .usable = usable,
         .usable_count = 2,
@@ -346,7 +348,7 @@ static int carve_storage_check(void) {
     uint64_t storage_frames = (words * 8 + FRAME - 1) / FRAME;
     ASSERT_EQ(5, storage_frames);
 
-    ASSERT_EQ(FRAME_OK, frame_allocator_init(&fa, &cfg));
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_init(&fa, &cfg));
     ASSERT_EQ(MiB + 2 * FRAME, fa.storage_start);
     ASSERT_EQ(MiB + (2 + storage_frames) * FRAME, fa.storage_end);
     ASSERT_TRUE((uint8_t *)fa.free_bits == sim.mem + fa.storage_start);
@@ -355,7 +357,7 @@ static int carve_storage_check(void) {
     for (uint64_t f; (f = frame_allocator_allocate(&fa)) != FRAME_ALLOCATOR_NO_FRAME;) {
         ASSERT_FALSE(f >= fa.storage_start && f < fa.storage_end);
     }
-    ASSERT_EQ(FRAME_ERR_FOREIGN_FRAME, frame_allocator_free(&fa, fa.storage_start));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_FOREIGN_FRAME, frame_allocator_free(&fa, fa.storage_start));
     ASSERT_TRUE(frame_allocator_check(&fa));
     sim_destroy(&sim);
     return 0;
@@ -364,12 +366,12 @@ static int carve_storage_check(void) {
 /*
  * No storage given and no run big enough: 2 free frames at 1 MiB, 1 frame at 1 TiB, so the
  * bitmaps need 64 MiB.
- * Expect FRAME_ERR_NO_ROOM_FOR_STORAGE (and phys_to_virt never called: it would abort).
+ * Expect FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE (and phys_to_virt never called: it would abort).
  */
 static int carve_without_room_fails_check(void) {
     struct sim sim;
     sim_init(&sim, 2 * MiB);
-    struct frame_usable_region usable[] = {{MiB, 2 * FRAME}, {1024 * GiB, FRAME}};
+    struct frame_allocator_usable_region usable[] = {{MiB, 2 * FRAME}, {1024 * GiB, FRAME}};
     struct frame_allocator_config cfg = {
         .usable = usable,
         .usable_count = 2,
@@ -377,7 +379,7 @@ static int carve_without_room_fails_check(void) {
         .ctx = &sim,
     };
 
-    ASSERT_EQ(FRAME_ERR_NO_ROOM_FOR_STORAGE, frame_allocator_init(&fa, &cfg));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE, frame_allocator_init(&fa, &cfg));
     sim_destroy(&sim);
     return 0;
 }
@@ -390,7 +392,7 @@ static int carve_without_room_fails_check(void) {
 static int poison_on_free_check(void) {
     struct sim sim;
     sim_init(&sim, 2 * MiB);
-    struct frame_usable_region usable[] = {{MiB, 16 * FRAME}};
+    struct frame_allocator_usable_region usable[] = {{MiB, 16 * FRAME}};
     struct frame_allocator_config cfg = {
         .usable = usable,
         .usable_count = 1,
@@ -400,12 +402,12 @@ static int poison_on_free_check(void) {
         .ctx = &sim,
         .poison_on_free = true,
     };
-    ASSERT_EQ(FRAME_OK, frame_allocator_init(&fa, &cfg));
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_init(&fa, &cfg));
     uint64_t f = frame_allocator_allocate(&fa);
     uint64_t g = frame_allocator_allocate(&fa);
     memset(sim.mem + f, 0, 2 * FRAME);
 
-    ASSERT_EQ(FRAME_OK, frame_allocator_free(&fa, f));
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_free(&fa, f));
     for (uint64_t i = 0; i < FRAME; i++) {
         ASSERT_EQ(FRAME_ALLOCATOR_POISON_BYTE, sim.mem[f + i]);
         ASSERT_EQ(0, sim.mem[g + i]);
@@ -416,16 +418,17 @@ static int poison_on_free_check(void) {
 
 /*
  * Ranges that wrap past 2^64 or run backwards.
- * Expect FRAME_ERR_BAD_RANGE, and 0 storage words for a wrapping region.
+ * Expect FRAME_ALLOCATOR_ERR_BAD_RANGE, and 0 storage words for a wrapping region.
  */
 static int bad_ranges_rejected_check(void) {
-    struct frame_usable_region wraps[] = {{MiB, 4 * MiB}, {UINT64_MAX - FRAME, 2 * FRAME}};
-    struct frame_usable_region fine[] = {{MiB, 4 * MiB}};
-    struct frame_reserved_range backwards[] = {{0x300000, 0x200000}};
+    struct frame_allocator_usable_region wraps[] = {{MiB, 4 * MiB},
+                                                    {UINT64_MAX - FRAME, 2 * FRAME}};
+    struct frame_allocator_usable_region fine[] = {{MiB, 4 * MiB}};
+    struct frame_allocator_reserved_range backwards[] = {{0x300000, 0x200000}};
 
-    ASSERT_EQ(FRAME_ERR_BAD_RANGE, init_with(wraps, 2, NULL, 0));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_BAD_RANGE, init_with(wraps, 2, NULL, 0));
     ASSERT_EQ(0, frame_allocator_storage_words(wraps, 2));
-    ASSERT_EQ(FRAME_ERR_BAD_RANGE, init_with(fine, 1, backwards, 1));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_BAD_RANGE, init_with(fine, 1, backwards, 1));
     return 0;
 }
 
@@ -434,8 +437,8 @@ static int bad_ranges_rejected_check(void) {
  * Expect only the 2 frames below 2^52.
  */
 static int physical_limit_clamped_check(void) {
-    struct frame_usable_region usable[] = {{PAGING_PHYS_LIMIT - 2 * FRAME, 4 * FRAME}};
-    ASSERT_EQ(FRAME_OK, init_with(usable, 1, NULL, 0));
+    struct frame_allocator_usable_region usable[] = {{PAGING_PHYS_LIMIT - 2 * FRAME, 4 * FRAME}};
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, init_with(usable, 1, NULL, 0));
 
     ASSERT_EQ(2, frame_allocator_stats(&fa).usable_frames);
     ASSERT_EQ(PAGING_PHYS_LIMIT - 2 * FRAME, frame_allocator_allocate(&fa));
@@ -447,44 +450,44 @@ static int physical_limit_clamped_check(void) {
 /*
  * Maps with nothing to hand out: empty; only low memory; usable frames all reserved; a region
  * too small to hold a whole frame.
- * Expect FRAME_ERR_NO_USABLE_MEMORY each time.
+ * Expect FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY each time.
  */
 static int no_usable_memory_check(void) {
-    struct frame_usable_region low[] = {{0, 0x9f000}};
-    struct frame_usable_region some[] = {{MiB, 4 * FRAME}};
-    struct frame_reserved_range all[] = {{0, 2 * MiB}};
-    struct frame_usable_region sliver[] = {{MiB + 1, FRAME}};
+    struct frame_allocator_usable_region low[] = {{0, 0x9f000}};
+    struct frame_allocator_usable_region some[] = {{MiB, 4 * FRAME}};
+    struct frame_allocator_reserved_range all[] = {{0, 2 * MiB}};
+    struct frame_allocator_usable_region sliver[] = {{MiB + 1, FRAME}};
 
-    ASSERT_EQ(FRAME_ERR_NO_USABLE_MEMORY, init_with(low, 0, NULL, 0));
-    ASSERT_EQ(FRAME_ERR_NO_USABLE_MEMORY, init_with(low, 1, NULL, 0));
-    ASSERT_EQ(FRAME_ERR_NO_USABLE_MEMORY, init_with(some, 1, all, 1));
-    ASSERT_EQ(FRAME_ERR_NO_USABLE_MEMORY, init_with(sliver, 1, NULL, 0));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY, init_with(low, 0, NULL, 0));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY, init_with(low, 1, NULL, 0));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY, init_with(some, 1, all, 1));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY, init_with(sliver, 1, NULL, 0));
     return 0;
 }
 
 /*
  * Configurations missing a pointer: NULL config, NULL regions with a count, no storage and no
  * phys_to_virt, poisoning without phys_to_virt.
- * Expect FRAME_ERR_INVALID_ARGUMENT each time.
+ * Expect FRAME_ALLOCATOR_ERR_INVALID_ARGUMENT each time.
  */
 static int invalid_arguments_check(void) {
-    struct frame_usable_region usable[] = {{MiB, 4 * FRAME}};
+    struct frame_allocator_usable_region usable[] = {{MiB, 4 * FRAME}};
     struct frame_allocator_config cfg = {
         .usable = NULL, .usable_count = 1, .storage = storage, .storage_words = STORAGE_WORDS};
 
-    ASSERT_EQ(FRAME_ERR_INVALID_ARGUMENT, frame_allocator_init(&fa, NULL));
-    ASSERT_EQ(FRAME_ERR_INVALID_ARGUMENT, frame_allocator_init(&fa, &cfg));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_INVALID_ARGUMENT, frame_allocator_init(&fa, NULL));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_INVALID_ARGUMENT, frame_allocator_init(&fa, &cfg));
     cfg.usable = usable;
     cfg.reserved_count = 1;
-    ASSERT_EQ(FRAME_ERR_INVALID_ARGUMENT, frame_allocator_init(&fa, &cfg));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_INVALID_ARGUMENT, frame_allocator_init(&fa, &cfg));
     cfg.reserved_count = 0;
     cfg.storage = NULL;
-    ASSERT_EQ(FRAME_ERR_INVALID_ARGUMENT, frame_allocator_init(&fa, &cfg));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_INVALID_ARGUMENT, frame_allocator_init(&fa, &cfg));
     cfg.storage = storage;
     cfg.poison_on_free = true;
-    ASSERT_EQ(FRAME_ERR_INVALID_ARGUMENT, frame_allocator_init(&fa, &cfg));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_INVALID_ARGUMENT, frame_allocator_init(&fa, &cfg));
     cfg.poison_on_free = false;
-    ASSERT_EQ(FRAME_OK, frame_allocator_init(&fa, &cfg));
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_init(&fa, &cfg));
     return 0;
 }
 
@@ -494,9 +497,9 @@ static int invalid_arguments_check(void) {
  * Expect frame_allocator_check() to fail both times (and pass before).
  */
 static int check_detects_corruption_check(void) {
-    struct frame_usable_region usable[] = {{MiB, 100 * FRAME}};
-    struct frame_reserved_range reserved[] = {{MiB + 10 * FRAME, MiB + 11 * FRAME}};
-    ASSERT_EQ(FRAME_OK, init_with(usable, 1, reserved, 1));
+    struct frame_allocator_usable_region usable[] = {{MiB, 100 * FRAME}};
+    struct frame_allocator_reserved_range reserved[] = {{MiB + 10 * FRAME, MiB + 11 * FRAME}};
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, init_with(usable, 1, reserved, 1));
     frame_allocator_allocate(&fa);
     ASSERT_TRUE(frame_allocator_check(&fa));
 
@@ -524,7 +527,7 @@ static void jump_panic(void *ctx, const char *message) {
  * and a free the allocator rejects (double free) to call the panic hook.
  */
 static int frame_source_adapter_check(void) {
-    struct frame_usable_region usable[] = {{MiB, 2 * FRAME}};
+    struct frame_allocator_usable_region usable[] = {{MiB, 2 * FRAME}};
     struct frame_allocator_config cfg = {
         .usable = usable,
         .usable_count = 1,
@@ -532,7 +535,7 @@ static int frame_source_adapter_check(void) {
         .storage_words = STORAGE_WORDS,
         .panic = jump_panic,
     };
-    ASSERT_EQ(FRAME_OK, frame_allocator_init(&fa, &cfg));
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_init(&fa, &cfg));
     struct paging_frame_source source = frame_allocator_frame_source(&fa);
     uint64_t a = 0;
     uint64_t b = 0;
@@ -559,15 +562,18 @@ static int frame_source_adapter_check(void) {
 
 /*
  * Every result value.
- * Expect its own distinct name, and "FRAME_ERR_UNKNOWN" outside the enum.
+ * Expect its own distinct name, and "FRAME_ALLOCATOR_ERR_UNKNOWN" outside the enum.
  */
 static int result_names_check(void) {
-    ASSERT_STREQ("FRAME_ERR_DOUBLE_FREE", frame_result_name(FRAME_ERR_DOUBLE_FREE));
+    ASSERT_STREQ("FRAME_ALLOCATOR_ERR_DOUBLE_FREE",
+                 frame_allocator_error_name(FRAME_ALLOCATOR_ERR_DOUBLE_FREE));
     /* A value outside the enum, on purpose. */
     // NOLINTNEXTLINE(clang-analyzer-optin.core.EnumCastOutOfRange)
-    ASSERT_STREQ("FRAME_ERR_UNKNOWN", frame_result_name((enum frame_result)99));
-    ASSERT_ENUM_NAMES_DISTINCT(frame_result_name, enum frame_result, FRAME_OK,
-                               FRAME_ERR_DOUBLE_FREE, "FRAME_ERR_UNKNOWN");
+    ASSERT_STREQ("FRAME_ALLOCATOR_ERR_UNKNOWN",
+                 frame_allocator_error_name((enum frame_allocator_error)99));
+    ASSERT_ENUM_NAMES_DISTINCT(frame_allocator_error_name, enum frame_allocator_error,
+                               FRAME_ALLOCATOR_OK, FRAME_ALLOCATOR_ERR_DOUBLE_FREE,
+                               "FRAME_ALLOCATOR_ERR_UNKNOWN");
     return 0;
 }
 

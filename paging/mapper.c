@@ -72,9 +72,9 @@ static struct stop walk_to(const struct paging_mapper *m, uint64_t virt) {
     }
 }
 
-enum paging_result paging_mapper_init(struct paging_mapper *m, uint64_t cr3,
-                                      const struct paging_hw *hw,
-                                      const struct paging_frame_source *frames) {
+enum paging_error paging_mapper_init(struct paging_mapper *m, uint64_t cr3,
+                                     const struct paging_hw *hw,
+                                     const struct paging_frame_source *frames) {
     if (m == NULL || hw == NULL || frames == NULL || hw->phys_to_virt == NULL ||
         hw->flush_tlb_page == NULL || frames->allocate == NULL || frames->free == NULL) {
         return PAGING_ERR_INVALID_ARGUMENT;
@@ -85,7 +85,7 @@ enum paging_result paging_mapper_init(struct paging_mapper *m, uint64_t cr3,
     return PAGING_OK;
 }
 
-static enum paging_result check_page_args(uint64_t virt, uint64_t phys, uint64_t flags) {
+static enum paging_error check_page_args(uint64_t virt, uint64_t phys, uint64_t flags) {
     if (!paging_is_canonical(virt)) {
         return PAGING_ERR_NON_CANONICAL;
     }
@@ -101,9 +101,9 @@ static enum paging_result check_page_args(uint64_t virt, uint64_t phys, uint64_t
     return PAGING_OK;
 }
 
-enum paging_result paging_map_page(struct paging_mapper *m, uint64_t virt, uint64_t phys,
-                                   uint64_t flags) {
-    enum paging_result r = check_page_args(virt, phys, flags);
+enum paging_error paging_map_page(struct paging_mapper *m, uint64_t virt, uint64_t phys,
+                                  uint64_t flags) {
+    enum paging_error r = check_page_args(virt, phys, flags);
     if (r != PAGING_OK) {
         return r;
     }
@@ -142,10 +142,10 @@ enum paging_result paging_map_page(struct paging_mapper *m, uint64_t virt, uint6
             }
             return PAGING_ERR_FRAME_ALLOCATION_FAILED;
         }
-        if (new_tables[i] % PAGING_FRAME_SIZE != 0 || new_tables[i] >= PAGING_PHYS_LIMIT) {
+        if (new_tables[i] % PAGING_PAGE_SIZE != 0 || new_tables[i] >= PAGING_PHYS_LIMIT) {
             fail(m, "paging_map_page: frame source returned a misaligned or out-of-range frame");
         }
-        __builtin_memset((void *)table_at(m, new_tables[i]), 0, PAGING_FRAME_SIZE);
+        __builtin_memset((void *)table_at(m, new_tables[i]), 0, PAGING_PAGE_SIZE);
     }
 
     /* 3. Widen existing intermediate entries that lack W or U the leaf needs. */
@@ -179,7 +179,7 @@ enum paging_result paging_map_page(struct paging_mapper *m, uint64_t virt, uint6
     return PAGING_OK;
 }
 
-enum paging_result paging_unmap_page(struct paging_mapper *m, uint64_t virt, uint64_t *phys_out) {
+enum paging_error paging_unmap_page(struct paging_mapper *m, uint64_t virt, uint64_t *phys_out) {
     if (!paging_is_canonical(virt)) {
         return PAGING_ERR_NON_CANONICAL;
     }
@@ -202,8 +202,8 @@ enum paging_result paging_unmap_page(struct paging_mapper *m, uint64_t virt, uin
     return PAGING_OK;
 }
 
-enum paging_result paging_translate(const struct paging_mapper *m, uint64_t virt,
-                                    struct paging_translation *out) {
+enum paging_error paging_translate(const struct paging_mapper *m, uint64_t virt,
+                                   struct paging_translation *out) {
     if (out == NULL) {
         return PAGING_ERR_INVALID_ARGUMENT;
     }
@@ -223,8 +223,8 @@ enum paging_result paging_translate(const struct paging_mapper *m, uint64_t virt
     return PAGING_OK;
 }
 
-enum paging_result paging_map_range(struct paging_mapper *m, uint64_t virt, uint64_t phys,
-                                    uint64_t size, uint64_t flags) {
+enum paging_error paging_map_range(struct paging_mapper *m, uint64_t virt, uint64_t phys,
+                                   uint64_t size, uint64_t flags) {
     if ((virt | phys | size) % PAGING_PAGE_SIZE != 0) {
         return PAGING_ERR_MISALIGNED;
     }
@@ -235,7 +235,7 @@ enum paging_result paging_map_range(struct paging_mapper *m, uint64_t virt, uint
         return PAGING_ERR_INVALID_ARGUMENT;
     }
     for (uint64_t offset = 0; offset < size; offset += PAGING_PAGE_SIZE) {
-        enum paging_result r = paging_map_page(m, virt + offset, phys + offset, flags);
+        enum paging_error r = paging_map_page(m, virt + offset, phys + offset, flags);
         if (r != PAGING_OK) {
             for (uint64_t back = 0; back < offset; back += PAGING_PAGE_SIZE) {
                 if (paging_unmap_page(m, virt + back, NULL) != PAGING_OK) {
@@ -248,8 +248,8 @@ enum paging_result paging_map_range(struct paging_mapper *m, uint64_t virt, uint
     return PAGING_OK;
 }
 
-enum paging_result paging_identity_map_range(struct paging_mapper *m, uint64_t phys, uint64_t size,
-                                             uint64_t flags) {
+enum paging_error paging_identity_map_range(struct paging_mapper *m, uint64_t phys, uint64_t size,
+                                            uint64_t flags) {
     return paging_map_range(m, phys, phys, size, flags);
 }
 
@@ -283,8 +283,8 @@ static bool walk_table(const struct paging_mapper *m, const struct paging_walk_v
     return true;
 }
 
-enum paging_result paging_walk(const struct paging_mapper *m,
-                               const struct paging_walk_visitor *visitor) {
+enum paging_error paging_walk(const struct paging_mapper *m,
+                              const struct paging_walk_visitor *visitor) {
     if (m == NULL || visitor == NULL) {
         return PAGING_ERR_INVALID_ARGUMENT;
     }
@@ -292,7 +292,7 @@ enum paging_result paging_walk(const struct paging_mapper *m,
     return PAGING_OK;
 }
 
-const char *paging_result_name(enum paging_result result) {
+const char *paging_error_name(enum paging_error result) {
     switch (result) {
     case PAGING_OK:
         return "PAGING_OK";

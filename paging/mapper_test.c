@@ -637,7 +637,7 @@ static int random_operations_match_model_check(void) {
         uint64_t frame = FRAME_A + ((state >> 16) % 64) * 0x1000;
         if (op == 0) {
             frames.budget = (long)((state >> 32) % 4);
-            enum paging_result r = paging_map_page(&m, addr[i], frame, PAGING_FLAG_WRITABLE);
+            enum paging_error r = paging_map_page(&m, addr[i], frame, PAGING_FLAG_WRITABLE);
             frames.budget = SIM_UNLIMITED;
             if (shadow[i] != 0) {
                 ASSERT_EQ(PAGING_ERR_ALREADY_MAPPED, r);
@@ -649,7 +649,7 @@ static int random_operations_match_model_check(void) {
         } else if (op == 1) {
             uint64_t phys = 0;
             size_t flushes = sim.flush_count;
-            enum paging_result r = paging_unmap_page(&m, addr[i], &phys);
+            enum paging_error r = paging_unmap_page(&m, addr[i], &phys);
             if (shadow[i] != 0) {
                 ASSERT_EQ(PAGING_OK, r);
                 ASSERT_EQ(shadow[i], phys);
@@ -662,7 +662,7 @@ static int random_operations_match_model_check(void) {
         }
         for (int j = 0; j < N; j++) {
             struct paging_translation t;
-            enum paging_result r = paging_translate(&m, addr[j] + 0x123, &t);
+            enum paging_error r = paging_translate(&m, addr[j] + 0x123, &t);
             if (shadow[j] != 0) {
                 ASSERT_EQ(PAGING_OK, r);
                 ASSERT_EQ(shadow[j] + 0x123, t.phys);
@@ -784,8 +784,8 @@ static int heap_over_frame_allocator_check(void) {
     const uint64_t heap = 0x8000000;
     const uint64_t pages = 1000;
     struct frame_allocator fa;
-    struct frame_usable_region usable[] = {{0, 0x9f000}, {MiB, 7 * MiB}};
-    struct frame_reserved_range reserved[] = {{MiB, MiB + 512 * KiB}};
+    struct frame_allocator_usable_region usable[] = {{0, 0x9f000}, {MiB, 7 * MiB}};
+    struct frame_allocator_reserved_range reserved[] = {{MiB, MiB + 512 * KiB}};
     struct sim big;
     sim_init(&big, 8 * MiB);
     sim_zero_table(&big, ROOT);
@@ -797,7 +797,7 @@ static int heap_over_frame_allocator_check(void) {
         .phys_to_virt = sim_phys_to_virt,
         .ctx = &big,
     };
-    ASSERT_EQ(FRAME_OK, frame_allocator_init(&fa, &cfg));
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_init(&fa, &cfg));
     struct paging_hw hw = sim_hw(&big);
     struct paging_frame_source source = frame_allocator_frame_source(&fa);
     struct paging_mapper heap_mapper;
@@ -818,7 +818,7 @@ static int heap_over_frame_allocator_check(void) {
     for (uint64_t i = 0; i < pages; i++) {
         uint64_t frame;
         ASSERT_EQ(PAGING_OK, paging_unmap_page(&heap_mapper, heap + i * 0x1000, &frame));
-        ASSERT_EQ(FRAME_OK, frame_allocator_free(&fa, frame));
+        ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_free(&fa, frame));
     }
     ASSERT_EQ(tables_before + 4, frame_allocator_stats(&fa).allocated_frames);
     ASSERT_TRUE(frame_allocator_check(&fa));
@@ -832,12 +832,12 @@ static int heap_over_frame_allocator_check(void) {
  * Expect its own distinct name, and "PAGING_ERR_UNKNOWN" outside the enum.
  */
 static int result_names_check(void) {
-    ASSERT_STREQ("PAGING_OK", paging_result_name(PAGING_OK));
-    ASSERT_STREQ("PAGING_ERR_PARENT_HUGE_PAGE", paging_result_name(PAGING_ERR_PARENT_HUGE_PAGE));
+    ASSERT_STREQ("PAGING_OK", paging_error_name(PAGING_OK));
+    ASSERT_STREQ("PAGING_ERR_PARENT_HUGE_PAGE", paging_error_name(PAGING_ERR_PARENT_HUGE_PAGE));
     /* A value outside the enum, on purpose. */
     // NOLINTNEXTLINE(clang-analyzer-optin.core.EnumCastOutOfRange)
-    ASSERT_STREQ("PAGING_ERR_UNKNOWN", paging_result_name((enum paging_result)77));
-    ASSERT_ENUM_NAMES_DISTINCT(paging_result_name, enum paging_result, PAGING_OK,
+    ASSERT_STREQ("PAGING_ERR_UNKNOWN", paging_error_name((enum paging_error)77));
+    ASSERT_ENUM_NAMES_DISTINCT(paging_error_name, enum paging_error, PAGING_OK,
                                PAGING_ERR_INVALID_ARGUMENT, "PAGING_ERR_UNKNOWN");
     return 0;
 }

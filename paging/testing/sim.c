@@ -9,7 +9,7 @@
 
 void sim_init(struct sim *s, uint64_t size) {
     memset(s, 0, sizeof *s);
-    s->mem = aligned_alloc(PAGING_FRAME_SIZE, size);
+    s->mem = aligned_alloc(PAGING_PAGE_SIZE, size);
     if (s->mem == NULL) {
         fprintf(stderr, "sim_init: out of host memory\n");
         abort();
@@ -71,13 +71,13 @@ size_t sim_flush_count_of(const struct sim *s, uint64_t virt) {
 
 uint64_t *sim_zero_table(struct sim *s, uint64_t phys) {
     uint64_t *table = sim_phys_to_virt(s, phys);
-    memset(table, 0, PAGING_FRAME_SIZE);
+    memset(table, 0, PAGING_PAGE_SIZE);
     return table;
 }
 
 void sim_frames_init(struct sim_frames *f, struct sim *s, uint64_t start, uint64_t end) {
     memset(f, 0, sizeof *f);
-    if (start % PAGING_FRAME_SIZE != 0 || end > s->mem_size || start >= end) {
+    if (start % PAGING_PAGE_SIZE != 0 || end > s->mem_size || start >= end) {
         fprintf(stderr, "sim_frames_init: bad range\n");
         abort();
     }
@@ -86,7 +86,7 @@ void sim_frames_init(struct sim_frames *f, struct sim *s, uint64_t start, uint64
     f->end = end;
     f->next = start;
     f->budget = SIM_UNLIMITED;
-    f->is_out = calloc((end - start) / PAGING_FRAME_SIZE, 1);
+    f->is_out = calloc((end - start) / PAGING_PAGE_SIZE, 1);
 }
 
 void sim_frames_destroy(struct sim_frames *f) {
@@ -102,19 +102,19 @@ static bool sim_frames_allocate(void *ctx, uint64_t *phys_out) {
     uint64_t phys;
     if (f->freed_count > 0) {
         phys = f->freed[--f->freed_count];
-    } else if (f->next + PAGING_FRAME_SIZE <= f->end) {
+    } else if (f->next + PAGING_PAGE_SIZE <= f->end) {
         phys = f->next;
-        f->next += PAGING_FRAME_SIZE;
+        f->next += PAGING_PAGE_SIZE;
     } else {
         return false;
     }
     if (f->budget > 0) {
         f->budget--;
     }
-    f->is_out[(phys - f->start) / PAGING_FRAME_SIZE] = 1;
+    f->is_out[(phys - f->start) / PAGING_PAGE_SIZE] = 1;
     f->outstanding++;
     f->allocations++;
-    memset(sim_phys_to_virt(f->sim, phys), SIM_GARBAGE, PAGING_FRAME_SIZE);
+    memset(sim_phys_to_virt(f->sim, phys), SIM_GARBAGE, PAGING_PAGE_SIZE);
     *phys_out = phys + f->misalign_next;
     f->misalign_next = 0;
     return true;
@@ -122,12 +122,12 @@ static bool sim_frames_allocate(void *ctx, uint64_t *phys_out) {
 
 static void sim_frames_free(void *ctx, uint64_t phys) {
     struct sim_frames *f = ctx;
-    if (phys < f->start || phys >= f->end || phys % PAGING_FRAME_SIZE != 0 ||
-        !f->is_out[(phys - f->start) / PAGING_FRAME_SIZE]) {
+    if (phys < f->start || phys >= f->end || phys % PAGING_PAGE_SIZE != 0 ||
+        !f->is_out[(phys - f->start) / PAGING_PAGE_SIZE]) {
         f->bad_frees++;
         return;
     }
-    f->is_out[(phys - f->start) / PAGING_FRAME_SIZE] = 0;
+    f->is_out[(phys - f->start) / PAGING_PAGE_SIZE] = 0;
     f->outstanding--;
     if (f->freed_count < sizeof f->freed / sizeof f->freed[0]) {
         f->freed[f->freed_count++] = phys;

@@ -46,43 +46,43 @@
 #endif
 
 /* A usable region of the memory map: [base, base + length). */
-struct frame_usable_region {
+struct frame_allocator_usable_region {
     uint64_t base;
     uint64_t length;
 };
 
 /* A range that must never be handed out: [start, end). */
-struct frame_reserved_range {
+struct frame_allocator_reserved_range {
     uint64_t start;
     uint64_t end;
 };
 
-enum frame_result {
-    FRAME_OK = 0,
+enum frame_allocator_error {
+    FRAME_ALLOCATOR_OK = 0,
     /* NULL allocator or config, NULL array with a non-zero count, or no storage and no
      * phys_to_virt to carve it with. */
-    FRAME_ERR_INVALID_ARGUMENT,
+    FRAME_ALLOCATOR_ERR_INVALID_ARGUMENT,
     /* A usable region's base + length, or a reserved range's end, wraps past 2^64, or a
      * reserved range has start > end. */
-    FRAME_ERR_BAD_RANGE,
+    FRAME_ALLOCATOR_ERR_BAD_RANGE,
     /* No whole usable, unreserved frame at or above 1 MiB. */
-    FRAME_ERR_NO_USABLE_MEMORY,
+    FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY,
     /* The caller's storage has fewer words than frame_allocator_storage_words(). */
-    FRAME_ERR_STORAGE_TOO_SMALL,
+    FRAME_ALLOCATOR_ERR_STORAGE_TOO_SMALL,
     /* Carving: no usable, unreserved run of frames holds the bitmaps, or phys_to_virt gave NULL. */
-    FRAME_ERR_NO_ROOM_FOR_STORAGE,
+    FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE,
     /* free: the address is not 4 KiB-aligned. */
-    FRAME_ERR_MISALIGNED,
+    FRAME_ALLOCATOR_ERR_MISALIGNED,
     /* free: the frame is not one this allocator can hand out (reserved, hole, outside). */
-    FRAME_ERR_FOREIGN_FRAME,
+    FRAME_ALLOCATOR_ERR_FOREIGN_FRAME,
     /* free: the frame is already free. */
-    FRAME_ERR_DOUBLE_FREE,
+    FRAME_ALLOCATOR_ERR_DOUBLE_FREE,
 };
 
 struct frame_allocator_config {
-    const struct frame_usable_region *usable;
+    const struct frame_allocator_usable_region *usable;
     size_t usable_count;
-    const struct frame_reserved_range *reserved;
+    const struct frame_allocator_reserved_range *reserved;
     size_t reserved_count;
     /* Bitmap storage, or NULL to carve it from usable memory through phys_to_virt. */
     uint64_t *storage;
@@ -127,15 +127,16 @@ struct frame_allocator_stats {
  * needs for these usable regions (both bitmaps).
  * Returns 0 when no region holds a whole frame at or above 1 MiB, or a region wraps past 2^64.
  */
-size_t frame_allocator_storage_words(const struct frame_usable_region *usable, size_t count);
+size_t frame_allocator_storage_words(const struct frame_allocator_usable_region *usable,
+                                     size_t count);
 
 /*
  * frame_allocator_init - set up *fa over cfg's regions; every usable frame starts free.
- * Returns FRAME_OK, or FRAME_ERR_INVALID_ARGUMENT, _BAD_RANGE, _NO_USABLE_MEMORY,
- * _STORAGE_TOO_SMALL, _NO_ROOM_FOR_STORAGE (then *fa must not be used).
+ * Returns FRAME_ALLOCATOR_OK, or FRAME_ALLOCATOR_ERR_INVALID_ARGUMENT, _BAD_RANGE,
+ * _NO_USABLE_MEMORY, _STORAGE_TOO_SMALL, _NO_ROOM_FOR_STORAGE (then *fa must not be used).
  */
-enum frame_result frame_allocator_init(struct frame_allocator *fa,
-                                       const struct frame_allocator_config *cfg);
+enum frame_allocator_error frame_allocator_init(struct frame_allocator *fa,
+                                                const struct frame_allocator_config *cfg);
 
 /*
  * frame_allocator_allocate - take the lowest free frame.
@@ -146,10 +147,10 @@ uint64_t frame_allocator_allocate(struct frame_allocator *fa);
 
 /*
  * frame_allocator_free - give back a frame that frame_allocator_allocate() returned.
- * Returns FRAME_OK; FRAME_ERR_MISALIGNED, _FOREIGN_FRAME or _DOUBLE_FREE leave the allocator
- * unchanged.
+ * Returns FRAME_ALLOCATOR_OK; FRAME_ALLOCATOR_ERR_MISALIGNED, _FOREIGN_FRAME or _DOUBLE_FREE leave
+ * the allocator unchanged.
  */
-enum frame_result frame_allocator_free(struct frame_allocator *fa, uint64_t phys);
+enum frame_allocator_error frame_allocator_free(struct frame_allocator *fa, uint64_t phys);
 
 /*
  * frame_allocator_is_allocated - whether @phys (any address inside the frame) is allocated now.
@@ -174,8 +175,8 @@ bool frame_allocator_check(const struct frame_allocator *fa);
  */
 struct paging_frame_source frame_allocator_frame_source(struct frame_allocator *fa);
 
-/* frame_result_name - name of a result, e.g. "FRAME_ERR_DOUBLE_FREE"; "FRAME_ERR_UNKNOWN" for a
- * value outside the enum. Returns a static string. */
-const char *frame_result_name(enum frame_result result);
+/* frame_allocator_error_name - name of a result, e.g. "FRAME_ALLOCATOR_ERR_DOUBLE_FREE";
+ * "FRAME_ALLOCATOR_ERR_UNKNOWN" for a value outside the enum. Returns a static string. */
+const char *frame_allocator_error_name(enum frame_allocator_error result);
 
 #endif /* PAGING_FRAME_ALLOCATOR_H */

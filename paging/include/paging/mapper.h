@@ -47,7 +47,7 @@
 
 #include "paging/frame_source.h"
 
-#define PAGING_PAGE_SIZE         UINT64_C(0x1000)     /* 4 KiB, mapped by a PT entry */
+/* PAGING_PAGE_SIZE, 4 KiB and mapped by a PT entry, is in frame_source.h. */
 #define PAGING_LARGE_PAGE_SIZE   UINT64_C(0x200000)   /* 2 MiB, a PD entry with PS */
 #define PAGING_HUGE_PAGE_SIZE    UINT64_C(0x40000000) /* 1 GiB, a PDPT entry with PS */
 #define PAGING_ENTRIES_PER_TABLE 512u
@@ -80,7 +80,7 @@
 /* Flags of the intermediate entries the mapper creates (USER is added for user leaves). */
 #define PAGING_TABLE_FLAGS (PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE)
 
-enum paging_result {
+enum paging_error {
     PAGING_OK = 0,
     /* The frame source had no frame for a new page table. Nothing was changed. */
     PAGING_ERR_FRAME_ALLOCATION_FAILED,
@@ -150,9 +150,9 @@ struct paging_walk_visitor {
  * Returns PAGING_OK, or PAGING_ERR_INVALID_ARGUMENT when a pointer or a required callback
  * (phys_to_virt, flush_tlb_page, allocate, free) is NULL.
  */
-enum paging_result paging_mapper_init(struct paging_mapper *m, uint64_t cr3,
-                                      const struct paging_hw *hw,
-                                      const struct paging_frame_source *frames);
+enum paging_error paging_mapper_init(struct paging_mapper *m, uint64_t cr3,
+                                     const struct paging_hw *hw,
+                                     const struct paging_frame_source *frames);
 
 /*
  * paging_map_page - map the 4 KiB page at @virt to the frame at @phys with @flags (PRESENT is
@@ -164,8 +164,8 @@ enum paging_result paging_mapper_init(struct paging_mapper *m, uint64_t cr3,
  * Returns PAGING_OK, or PAGING_ERR_NON_CANONICAL, _MISALIGNED, _PHYS_OUT_OF_RANGE,
  * _INVALID_FLAGS, _ALREADY_MAPPED, _PARENT_HUGE_PAGE, _FRAME_ALLOCATION_FAILED.
  */
-enum paging_result paging_map_page(struct paging_mapper *m, uint64_t virt, uint64_t phys,
-                                   uint64_t flags);
+enum paging_error paging_map_page(struct paging_mapper *m, uint64_t virt, uint64_t phys,
+                                  uint64_t flags);
 
 /*
  * paging_unmap_page - remove the 4 KiB mapping of @virt and flush its TLB entry. The frame is
@@ -174,15 +174,15 @@ enum paging_result paging_map_page(struct paging_mapper *m, uint64_t virt, uint6
  * Returns PAGING_OK, or PAGING_ERR_NON_CANONICAL, _MISALIGNED, _NOT_MAPPED, _PARENT_HUGE_PAGE
  * (the address lies in a 2 MiB / 1 GiB page, which is left alone).
  */
-enum paging_result paging_unmap_page(struct paging_mapper *m, uint64_t virt, uint64_t *phys_out);
+enum paging_error paging_unmap_page(struct paging_mapper *m, uint64_t virt, uint64_t *phys_out);
 
 /*
  * paging_translate - walk the tables for @virt (any alignment), through 4 KiB, 2 MiB and 1 GiB
  * pages alike, and fill *out.
  * Returns PAGING_OK, or PAGING_ERR_NON_CANONICAL, _NOT_MAPPED, _INVALID_ARGUMENT (out NULL).
  */
-enum paging_result paging_translate(const struct paging_mapper *m, uint64_t virt,
-                                    struct paging_translation *out);
+enum paging_error paging_translate(const struct paging_mapper *m, uint64_t virt,
+                                   struct paging_translation *out);
 
 /*
  * paging_map_range - map [virt, virt + size) to [phys, phys + size) page by page.
@@ -192,12 +192,12 @@ enum paging_result paging_translate(const struct paging_mapper *m, uint64_t virt
  * Returns PAGING_OK or the first error of paging_map_page(); PAGING_ERR_MISALIGNED when size is
  * not a multiple of 4 KiB; PAGING_ERR_INVALID_ARGUMENT when a range wraps past 2^64.
  */
-enum paging_result paging_map_range(struct paging_mapper *m, uint64_t virt, uint64_t phys,
-                                    uint64_t size, uint64_t flags);
+enum paging_error paging_map_range(struct paging_mapper *m, uint64_t virt, uint64_t phys,
+                                   uint64_t size, uint64_t flags);
 
 /* paging_identity_map_range - paging_map_range(m, phys, phys, size, flags); same returns. */
-enum paging_result paging_identity_map_range(struct paging_mapper *m, uint64_t phys, uint64_t size,
-                                             uint64_t flags);
+enum paging_error paging_identity_map_range(struct paging_mapper *m, uint64_t phys, uint64_t size,
+                                            uint64_t flags);
 
 /*
  * paging_walk - visit every table and every present leaf reachable from the root, in address
@@ -205,14 +205,14 @@ enum paging_result paging_identity_map_range(struct paging_mapper *m, uint64_t p
  * Returns PAGING_OK (also when a callback stopped the walk), PAGING_ERR_INVALID_ARGUMENT when
  * @visitor is NULL.
  */
-enum paging_result paging_walk(const struct paging_mapper *m,
-                               const struct paging_walk_visitor *visitor);
+enum paging_error paging_walk(const struct paging_mapper *m,
+                              const struct paging_walk_visitor *visitor);
 
 /* paging_is_canonical - returns true when bits 63..47 of @virt are all equal. */
 bool paging_is_canonical(uint64_t virt);
 
-/* paging_result_name - name of a result, e.g. "PAGING_ERR_ALREADY_MAPPED";
+/* paging_error_name - name of a result, e.g. "PAGING_ERR_ALREADY_MAPPED";
  * "PAGING_ERR_UNKNOWN" for a value outside the enum. Returns a static string. */
-const char *paging_result_name(enum paging_result result);
+const char *paging_error_name(enum paging_error result);
 
 #endif /* PAGING_MAPPER_H */
