@@ -80,7 +80,7 @@ static bool map_slot(int slot) {
             log_warn("thread: no frame left for a stack page at %p", (void *)virt);
             return false; /* pages mapped so far stay; the next use of the slot maps them again */
         }
-        enum paging_result result =
+        enum paging_error result =
             paging_map_page(stack_mapper, virt, phys, PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE);
         if (result == PAGING_ERR_ALREADY_MAPPED) {
             frame_allocator_free(stack_frames, phys);
@@ -88,7 +88,7 @@ static bool map_slot(int slot) {
         }
         if (result != PAGING_OK) {
             frame_allocator_free(stack_frames, phys);
-            log_warn("thread: mapping stack page %p: %s", (void *)virt, paging_result_name(result));
+            log_warn("thread: mapping stack page %p: %s", (void *)virt, paging_error_name(result));
             return false;
         }
     }
