@@ -129,7 +129,6 @@ static inline bool quick_push(alloc_heap *h, block_t *b, bool poison) {
 #endif
 }
 
-
 /* True when the quick list for block size `size` (within the quick sizes) is empty. */
 static inline bool quick_empty(const alloc_heap *h, size_t size) {
 #if QUICK_BINS > 0
