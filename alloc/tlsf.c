@@ -236,7 +236,11 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
             return NULL;
         unsigned n = 0;
         for (b = t->heads[fl][sl]; b != NULL && n < TLSF_FALLBACK_SCAN; b = blk_links(b)->next) {
-            if (!free_node_ok(h, b))
+            /*
+             * Only where a node is may be trusted before reading it: its size picks the block,
+             * which is then checked in full below before anything is done with it.
+             */
+            if (!in_heap(h, b))
                 break; /* reported below */
             if (blk_size(b) >= size + align_gap(b, align))
                 break;

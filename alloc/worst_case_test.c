@@ -1,0 +1,264 @@
+/*
+ * alloc/worst_case_test.c - the worst-case instruction counts of allocate and free of the
+ * default strategy (TLSF with quick lists), measured exactly: each scenario builds the heap state
+ * that drives one of the longest paths, then a forked child performs the one call while the
+ * parent single-steps it with ptrace and counts the instructions executed (minus the count of an
+ * empty call, so only the allocator's instructions remain). Each count must stay within the bound
+ * stated in alloc/README.md, so a change that lengthens a path fails here.
+ *
+ * The paths (see tlsf.c): malloc and free fast paths (quick-list hit and push); the TLSF slow
+ * path with a split whose remainder changes list; the aligned path that leaves a leading free
+ * fragment; the fallback scan of TLSF_FALLBACK_SCAN blocks of the request's own list; free
+ * merging with a free block on each side, each in another list; and, separately, the failing
+ * allocation that first flushes every quick list, whose cost grows with the quick-listed blocks
+ * (at most ALLOC_QUICK_MAX_SIZE / 16 x ALLOC_QUICK_BIN_LIMIT of them).
+ *
+ * x86_64 Linux only (ptrace single-step); on anything else the test reports that it cannot run
+ * and fails, so it is declared for the host only.
+ */
+#include "alloc/heap.h"
+#include "tests/support/check.h"
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define REGION_SIZE (1u << 20)
+
+/*
+ * Bounds stated in alloc/README.md (instructions per call, allocator only): the counts measured
+ * at -O1 and -O2 on x86_64 plus about 15%, so that a change that lengthens a path fails here.
+ */
+#define BOUND_FAST     110    /* quick-list hit or push */
+#define BOUND_SPLIT    450    /* TLSF split, remainder re-filed */
+#define BOUND_ALIGNED  700    /* aligned, leading gap left free */
+#define BOUND_FALLBACK 900    /* scan of TLSF_FALLBACK_SCAN blocks of the request's list */
+#define BOUND_MERGE    800    /* free merging both neighbours */
+#define BOUND_FLUSH    260000 /* allocation failing after flushing 64 x 16 quick blocks */
+
+static unsigned char *region;
+static alloc_heap *heap;
+
+/* The operation the child performs under single-stepping. */
+enum op_kind { OP_NONE, OP_MALLOC, OP_ALLOCATE, OP_FREE };
+static volatile enum op_kind op_kind;
+static volatile size_t op_size, op_align;
+static void *volatile op_ptr;
+
+static __attribute__((noinline)) void run_op(void) {
+    switch (op_kind) {
+    case OP_NONE:
+        break;
+    case OP_MALLOC:
+        op_ptr = alloc_malloc(heap, op_size);
+        break;
+    case OP_ALLOCATE:
+        op_ptr = alloc_allocate(heap, op_size, op_align);
+        break;
+    case OP_FREE:
+        (void)alloc_free(heap, op_ptr);
+        break;
+    }
+}
+
+/*
+ * Forks; the child stops itself, performs run_op() and stops again; the parent single-steps it
+ * in between. Returns the number of instructions between the two stops, or -1.
+ */
+static long count_op(void) {
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
+            _exit(3);
+        raise(SIGSTOP);
+        run_op();
+        raise(SIGSTOP);
+        _exit(0);
+    }
+    int status;
+    if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
+        return -1;
+    long steps = 0;
+    for (;;) {
+        if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) != 0)
+            return -1;
+        if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
+            return -1;
+        if (WSTOPSIG(status) == SIGSTOP)
+            break;
+        steps++;
+    }
+    ptrace(PTRACE_CONT, pid, NULL, NULL);
+    waitpid(pid, &status, 0);
+    return steps;
+}
+
+static long baseline;
+
+/* Instructions of the allocator for the op set up in op_*, with the empty call's subtracted. */
+static long measure(enum op_kind kind) {
+    op_kind = kind;
+    long n = count_op();
+    return n < 0 ? -1 : n - baseline;
+}
+
+static int fresh_heap(void) {
+    ASSERT_EQ(ALLOC_OK, alloc_heap_init(&heap, region, REGION_SIZE, NULL));
+    return 0;
+}
+
+static long worst_alloc = 0, worst_free = 0;
+
+static int report(const char *name, long n, long bound, long *worst) {
+    printf("worst_case: %-44s %6ld instructions (bound %ld)\n", name, n, bound);
+    if (worst != NULL && n > *worst)
+        *worst = n;
+    ASSERT_TRUE(n > 0);
+    ASSERT_TRUE(n <= bound);
+    return 0;
+}
+
+/* A quick-list hit, and a free onto a quick list with room. */
+static int fast_paths(void) {
+    ASSERT_EQ(0, fresh_heap());
+    void *a = alloc_malloc(heap, 64);
+    ASSERT_EQ(ALLOC_OK, alloc_free(heap, a));
+    op_size = 64;
+    if (report("malloc, quick-list hit", measure(OP_MALLOC), BOUND_FAST, &worst_alloc) != 0)
+        return 1;
+    op_ptr = alloc_malloc(heap, 64);
+    return report("free, onto a quick list", measure(OP_FREE), BOUND_FAST, &worst_free);
+}
+
+/*
+ * A request the quick lists cannot serve, from a free block of another list whose remainder is
+ * re-filed in a third:  | A | (free 8000) | B | top |  then malloc(3000).
+ */
+static int split_refile(void) {
+    ASSERT_EQ(0, fresh_heap());
+    void *a = alloc_malloc(heap, 100), *f = alloc_malloc(heap, 8000), *b = alloc_malloc(heap, 100);
+    (void)a;
+    (void)b;
+    ASSERT_EQ(ALLOC_OK, alloc_free(heap, f));
+    op_size = 3000;
+    return report("malloc, TLSF split, remainder re-filed", measure(OP_MALLOC), BOUND_SPLIT,
+                  &worst_alloc);
+}
+
+/* An aligned request whose leading gap stays free:  allocate(3000, 4096) from a free block. */
+static int aligned_gap(void) {
+    ASSERT_EQ(0, fresh_heap());
+    void *a = alloc_malloc(heap, 100), *f = alloc_malloc(heap, 20000), *b = alloc_malloc(heap, 100);
+    (void)a;
+    (void)b;
+    ASSERT_EQ(ALLOC_OK, alloc_free(heap, f));
+    op_size = 3000;
+    op_align = 4096;
+    return report("allocate, aligned with a leading free gap", measure(OP_ALLOCATE), BOUND_ALIGNED,
+                  &worst_alloc);
+}
+
+/*
+ * The fallback scan: 20 free blocks of one list (2208 bytes), the only one that fits the
+ * request (2272 bytes) freed first so it is the last, the top block too small:
+ *   | F0 | s | ... | F19 | s | rest (used) | ... then allocate its exact size.
+ */
+static int fallback_scan(void) {
+    ASSERT_EQ(0, fresh_heap());
+    enum { N = 20 };
+    void *big[N];
+    for (unsigned i = 0; i < N; i++) {
+        big[i] = alloc_malloc(heap, i + 1 < N ? 2180 : 2256);
+        ASSERT_TRUE(alloc_malloc(heap, 64) != NULL);
+    }
+    struct alloc_stats s;
+    alloc_heap_stats(heap, &s);
+    ASSERT_TRUE(alloc_malloc(heap, s.largest_free) != NULL);
+    /* The fitting block pushed first, then the rest: it is deepest in the list. */
+    ASSERT_EQ(ALLOC_OK, alloc_free(heap, big[N - 1]));
+    for (unsigned i = 0; i + 1 < N; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_free(heap, big[i]));
+    op_size = 2256;
+    return report("malloc, fallback scan of its own list", measure(OP_MALLOC), BOUND_FALLBACK,
+                  &worst_alloc);
+}
+
+/*
+ * Free merging both neighbours, each in a list of its own, the sum in a third:
+ *   | s | (free 3000) | A 5000 | (free 9000) | s | top |  then free(A).
+ */
+static int free_merge_both(void) {
+    ASSERT_EQ(0, fresh_heap());
+    void *s0 = alloc_malloc(heap, 64), *p = alloc_malloc(heap, 3000);
+    void *a = alloc_malloc(heap, 5000), *n = alloc_malloc(heap, 9000);
+    void *s1 = alloc_malloc(heap, 64);
+    (void)s0;
+    (void)s1;
+    ASSERT_EQ(ALLOC_OK, alloc_free(heap, p));
+    ASSERT_EQ(ALLOC_OK, alloc_free(heap, n));
+    op_ptr = a;
+    return report("free, merging both neighbours, re-filed", measure(OP_FREE), BOUND_MERGE,
+                  &worst_free);
+}
+
+/*
+ * A request that fails until every quick list is flushed: 64 sizes x 16 blocks quick-listed,
+ * each between live blocks, the rest of the heap in use, then a request larger than any block.
+ */
+static int flush_then_fail(void) {
+    ASSERT_EQ(0, fresh_heap());
+    static void *q[64][16];
+    for (unsigned i = 0; i < 64; i++) {
+        for (unsigned j = 0; j < 16; j++) {
+            q[i][j] = alloc_malloc(heap, (i + 1) * 16);
+            ASSERT_TRUE(q[i][j] != NULL && alloc_malloc(heap, 16) != NULL);
+        }
+    }
+    struct alloc_stats s;
+    alloc_heap_stats(heap, &s);
+    ASSERT_TRUE(alloc_malloc(heap, s.largest_free) != NULL);
+    for (unsigned i = 0; i < 64; i++) {
+        for (unsigned j = 0; j < 16; j++)
+            ASSERT_EQ(ALLOC_OK, alloc_free(heap, q[i][j]));
+    }
+    op_size = 100000;
+    return report("malloc failing after flushing 1024 quick blocks", measure(OP_MALLOC),
+                  BOUND_FLUSH, NULL);
+}
+
+int main(void) {
+#if !defined(__x86_64__) || !defined(__linux__)
+    printf("worst_case: needs x86_64 Linux (ptrace single-step)\n");
+    return 1;
+#else
+    region = aligned_alloc(4096, REGION_SIZE);
+    if (region == NULL)
+        return 2;
+    if (fresh_heap() != 0)
+        return 2;
+    op_kind = OP_NONE;
+    baseline = count_op();
+    if (baseline < 0) {
+        printf("worst_case: ptrace single-stepping is not available here\n");
+        return 1;
+    }
+    int failed = 0;
+    failed += fast_paths();
+    failed += split_refile();
+    failed += aligned_gap();
+    failed += fallback_scan();
+    failed += free_merge_both();
+    failed += flush_then_fail();
+    printf("worst_case: allocate %ld, free %ld instructions at most (flush excluded)\n",
+           worst_alloc, worst_free);
+    printf("%d passed, %d failed\n", 6 - failed, failed);
+    return failed == 0 ? 0 : 1;
+#endif
+}
