@@ -54,16 +54,20 @@ static inline bool free_node_ok(const alloc_heap *h, const block_t *b) {
            prev_word_is(h, blk_at((uintptr_t)b + s), s);
 }
 
-/* b (a FREE block) can be unlinked safely: its neighbours in the list point back at it. */
+/*
+ * b (a FREE block) can be unlinked safely: its links lead inside the heap to nodes that point
+ * back at it, so the two stores of the unlink land where they belong. (The neighbours' headers
+ * are checked when those blocks are themselves used.)
+ */
 static inline bool links_ok(const alloc_heap *h, const block_t *b, unsigned fl, unsigned sl) {
     const struct free_links *l = blk_links(b);
     if (l->prev != NULL) {
-        if (!free_node_ok(h, l->prev) || blk_links(l->prev)->next != b)
+        if (!in_heap(h, l->prev) || blk_links(l->prev)->next != b)
             return false;
     } else if (tlsf_of(h)->heads[fl][sl] != b) {
         return false;
     }
-    if (l->next != NULL && (!free_node_ok(h, l->next) || blk_links(l->next)->prev != b))
+    if (l->next != NULL && (!in_heap(h, l->next) || blk_links(l->next)->prev != b))
         return false;
     return true;
 }
