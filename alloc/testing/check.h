@@ -1,7 +1,9 @@
 /*
  * alloc/testing/check.h - the allocator tests' additions to the shared ASSERT_* macros
  * (tests/support/check.h): a heap integrity assertion, and RUN_COUNTED_CHECK(), which counts
- * passes as well as failures for the "N passed, N failed" line every test binary ends with.
+ * passes as well as failures for the "N passed, N failed" line every test binary ends with; a
+ * skipped check (SKIP_CHECK) counts as neither, prints "skip" and adds to checks_skipped, which
+ * the summary line reports too.
  */
 #ifndef ALLOC_TESTING_CHECK_H
 #define ALLOC_TESTING_CHECK_H
@@ -12,12 +14,17 @@
 /* The heap passes alloc_heap_check(); the tests call it after every operation. */
 #define ASSERT_HEAP_OK(heap) ASSERT_EQ(ALLOC_OK, alloc_heap_check(heap))
 
+/* Checks that did not apply to the variant they ran in (SKIP_CHECK), in this test binary. */
+static int checks_skipped;
+
 #define RUN_COUNTED_CHECK(passed, failed, check)                                                   \
     do {                                                                                           \
         int r_ = check();                                                                          \
-        printf("%s %s\n", r_ == 0 ? "ok  " : "FAIL", #check);                                      \
+        printf("%s %s\n", CHECK_RESULT_WORD(r_), #check);                                          \
         if (r_ == 0)                                                                               \
             (passed)++;                                                                            \
+        else if (r_ == CHECK_SKIPPED)                                                              \
+            checks_skipped++;                                                                      \
         else                                                                                       \
             (failed)++;                                                                            \
     } while (0)

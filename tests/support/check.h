@@ -3,13 +3,28 @@
  *
  * Modelled on Linux tools/testing/memblock: each behaviour is one `static int name_check(void)`
  * that returns 0 on success; a failed ASSERT_* prints the file, line, expression and both values,
- * and makes the check return 1. RUN_CHECK() runs one check, prints "ok"/"FAIL" and counts.
+ * and makes the check return 1. A check that does not apply to the variant under test says so
+ * with SKIP_CHECK(why), which returns CHECK_SKIPPED. RUN_CHECK() runs one check, prints
+ * "ok"/"FAIL"/"skip" and counts the failures.
  */
 #ifndef TESTS_SUPPORT_CHECK_H
 #define TESTS_SUPPORT_CHECK_H
 
 #include <stdio.h>
 #include <string.h>
+
+/* What a check returns when it does not apply here: neither a pass nor a failure. */
+#define CHECK_SKIPPED 77
+
+/* Ends the check as skipped, printing why on the line RUN_CHECK prints next. */
+#define SKIP_CHECK(why)                                                                            \
+    do {                                                                                           \
+        printf("skipped: %s: %s\n", __func__, (why));                                              \
+        return CHECK_SKIPPED;                                                                      \
+    } while (0)
+
+/* The word RUN_CHECK prints for a check's result. */
+#define CHECK_RESULT_WORD(r) ((r) == 0 ? "ok  " : (r) == CHECK_SKIPPED ? "skip" : "FAIL")
 
 #define ASSERT_EQ(expected, seen)                                                                  \
     do {                                                                                           \
@@ -80,9 +95,9 @@
 #define RUN_CHECK(failures, check)                                                                 \
     do {                                                                                           \
         int r_ = check();                                                                          \
-        printf("%s %s\n", r_ == 0 ? "ok  " : "FAIL", #check);                                      \
+        printf("%s %s\n", CHECK_RESULT_WORD(r_), #check);                                          \
         fflush(stdout); /* LeakSanitizer exits without flushing stdio */                           \
-        (failures) += r_ != 0;                                                                     \
+        (failures) += r_ != 0 && r_ != CHECK_SKIPPED;                                              \
     } while (0)
 
 #endif /* TESTS_SUPPORT_CHECK_H */
