@@ -72,8 +72,9 @@ static bool wait_started(uint64_t microseconds) {
     return __atomic_load_n(&ap_started, __ATOMIC_ACQUIRE);
 }
 
-/* Starts one CPU; false (after a WARN line) if it does not come up in time. */
-static bool start_cpu(uint32_t apic_id_of_cpu) {
+/* Starts one CPU; false (after a WARN line) if it does not come up in time. withhold_startup
+ * sends INIT but no start-up IPI, so the CPU never comes up (for the test of that report). */
+static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup) {
     uint32_t index = cpu_count();
     /* The descriptor tables with the double-fault stack right after them, one heap block. */
     struct cpu_local *cpu = kcalloc(1, sizeof *cpu);
@@ -98,9 +99,13 @@ static bool start_cpu(uint32_t apic_id_of_cpu) {
     /* The start-up sequence of the Intel SDM (vol. 3, 8.4.4.1): INIT, 10 ms, SIPI, 200 us, SIPI. */
     apic_send_init(apic_id_of_cpu);
     apic_delay_us(10000);
-    apic_send_startup(apic_id_of_cpu, TRAMPOLINE_PHYS >> 12);
-    if (!wait_started(200)) {
+    if (!withhold_startup) {
         apic_send_startup(apic_id_of_cpu, TRAMPOLINE_PHYS >> 12);
+    }
+    if (!wait_started(200)) {
+        if (!withhold_startup) {
+            apic_send_startup(apic_id_of_cpu, TRAMPOLINE_PHYS >> 12);
+        }
         if (!wait_started(SMP_START_TIMEOUT_MS * 1000ull)) {
             log_warn("smp: CPU with APIC id %u did not come up within %u ms; going on without it",
                      apic_id_of_cpu, SMP_START_TIMEOUT_MS);
@@ -154,6 +159,10 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
     write_parameter(trampoline_cr3, cpu_read_cr3());
     write_parameter(trampoline_efer, cpu_read_msr(CPU_MSR_EFER));
 
+    bool withhold = cmdline_has(boot_info->cmdline, "smp_test=withhold_startup");
+    if (withhold) {
+        log_info("smp: smp_test=withhold_startup: the first other CPU gets no start-up IPI");
+    }
     for (uint32_t i = 0; i < madt.cpus_stored; i++) {
         const struct acpi_madt_cpu *entry = &madt.cpus[i];
         if (!entry->enabled || entry->apic_id == boot_cpu->apic_id) {
@@ -168,7 +177,9 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
             log_warn("smp: APIC id %u needs x2APIC mode; left halted", entry->apic_id);
             continue;
         }
-        if (start_cpu(entry->apic_id)) {
+        bool withheld = withhold;
+        withhold = false;
+        if (start_cpu(entry->apic_id, withheld)) {
             log_info("smp: CPU %u (APIC id %u) online", cpu_count() - 1, entry->apic_id);
         }
     }

@@ -13,8 +13,9 @@
 
 #define SMP_START_TIMEOUT_MS 500
 
-/* Starts every other enabled CPU the MADT lists. cmdline switch "acpi_test=corrupt_madt" makes the
- * kernel validate a copy of the MADT with one byte changed (a bad checksum), for the fault test.
+/* Starts every other enabled CPU the MADT lists. For the fault tests, the command line switch
+ * "acpi_test=corrupt_madt" makes the kernel validate a copy of the MADT with one byte changed (a
+ * bad checksum), and "smp_test=withhold_startup" sends the first other CPU no start-up IPI.
  * Returns the number of CPUs online (at least 1). */
 uint32_t smp_start(const struct multiboot2_info *boot_info);
 
