@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "kernel/arch/x86_64/apic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/kmalloc.h"
@@ -244,6 +245,18 @@ static struct thread *thread_alloc(const char *name, thread_fn fn, void *arg, bo
     return t;
 }
 
+/* An idle CPU halts until its next timer tick; a new thread should not wait that long. */
+static void wake_idle_cpus(void) {
+    uint32_t count = cpu_count();
+    struct cpu_local *me = cpu_this();
+    for (uint32_t i = 0; i < count; i++) {
+        struct cpu_local *cpu = cpu_by_index(i);
+        if (cpu != me && cpu->current == cpu->idle) {
+            apic_send_wakeup(cpu->apic_id);
+        }
+    }
+}
+
 struct thread *thread_create(const char *name, thread_fn fn, void *arg) {
     struct thread *t = thread_alloc(name, fn, arg, false);
     if (t == NULL) {
@@ -253,6 +266,7 @@ struct thread *thread_create(const char *name, thread_fn fn, void *arg) {
     t->state = THREAD_RUNNABLE;
     run_queue_push(t);
     spinlock_release(&sched_lock);
+    wake_idle_cpus();
     return t;
 }
 

@@ -6,7 +6,8 @@
 #
 # Arguments (the first two given by the BUILD rule): the test's launcher (a path in the runfiles),
 # the default count, then optionally the count. Prints one line per failed boot with the runner's
-# verdict, then "boot loop: P of N passed"; exits 0 only if all passed.
+# verdict and the kernel's warning, error and stress lines, then "boot loop: P of N passed"; exits 0
+# only if all passed.
 set -euo pipefail
 
 launcher=$1
@@ -22,6 +23,7 @@ for ((run = 1; run <= count; run++)); do
     passed=$((passed + 1))
   else
     echo "boot $run: $(grep -m1 '^qemu_test: FAIL' <<<"$output" || echo 'failed without a verdict')"
+    grep -E '(WARN |ERROR|PANIC) |stress: ' <<<"$output" | sed 's/^/  /' || true
   fi
 done
 echo "boot loop: $passed of $count passed"
