@@ -36,6 +36,8 @@ struct worker {
 };
 
 static volatile bool irq_stress_on;
+static uint32_t
+    irq_stress_in_flight; /* handlers between their check of irq_stress_on and the end */
 static uint64_t irq_ops;
 static uint64_t irq_failures;
 
@@ -135,11 +137,32 @@ static void worker_main(void *arg) {
     }
 }
 
+static void irq_stress_block(void);
+
 /* The timer interrupt of every CPU, while the stress runs. */
 static void irq_stress_tick(void) {
     if (!irq_stress_on) {
         return;
     }
+    __atomic_fetch_add(&irq_stress_in_flight, 1, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&irq_stress_on, __ATOMIC_SEQ_CST)) {
+        __atomic_fetch_sub(&irq_stress_in_flight, 1, __ATOMIC_SEQ_CST);
+        return;
+    }
+    irq_stress_block();
+    __atomic_fetch_sub(&irq_stress_in_flight, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Stops the interrupt-time allocations and waits for those under way on other CPUs, so the live
+ * block count afterwards is the kernel's own. */
+static void irq_stress_stop(void) {
+    __atomic_store_n(&irq_stress_on, false, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&irq_stress_in_flight, __ATOMIC_SEQ_CST) != 0) {
+        cpu_pause();
+    }
+}
+
+static void irq_stress_block(void) {
     uint64_t n = cpu_this()->ticks;
     size_t size = 16 + (size_t)(n * 37 % (IRQ_BLOCK_MAX - 16));
     uint8_t *block = kmalloc(size);
@@ -191,7 +214,7 @@ static void run_heap_stress(void) {
         ops += workers[i].ops;
         failures += workers[i].failures;
     }
-    irq_stress_on = false;
+    irq_stress_stop();
     uint64_t acquires, contended;
     kheap_lock_counts(&acquires, &contended);
     uint64_t elapsed_tsc = cpu_rdtsc() - start_tsc;
