@@ -431,6 +431,12 @@ enum alloc_error alloc_heap_extend(alloc_heap *h, size_t size) {
         return ALLOC_ERR_REGION_TOO_SMALL;
     /* The old end marker becomes the header of a new block that is released like a free. */
     block_t *nb = blk_at(h->end);
+    size_t ps = blk_prev_size(nb);
+    if (!hdr_ok(h, nb) || blk_state(nb) != ST_END || ps < MIN_BLOCK || ps > h->end - h->first ||
+        (blk_prev_free(nb) && !size_word_is(h, blk_prev(nb), (uint64_t)ps | ST_FREE))) {
+        alloc_report(h, ALLOC_ERR_CORRUPTED_HEADER, nb);
+        return ALLOC_ERR_CORRUPTED_HEADER;
+    }
     size_t ns = end - h->end;
     blk_set_size_state(h, nb, ns, ST_USED);
     blk_set(h, blk_at(end), ns, 0, ST_END, false);

@@ -325,20 +325,33 @@ static inline void poison_payload(const alloc_heap *h, block_t *b) {
  * the successor's place; when only the predecessor merges and stays in its list, no list
  * changes at all.
  */
-static bool release_coalesce(alloc_heap *h, block_t *b) {
+/*
+ * A quick-list node (whose size word quick_node_ok has checked) is sound enough to coalesce:
+ * its size stays in the heap, its successor's boundary tag agrees and, if its predecessor is
+ * free, its prev word and that predecessor's header agree: what free's pointer validation checks
+ * for a block freed directly. Reports and returns false if not.
+ */
+static bool quick_block_sound(alloc_heap *h, block_t *b) {
     size_t s = blk_size(b);
-    /*
-     * b's own header was checked by the caller's pointer validation, or is a quick-list node
-     * whose size word was; its prev word and boundary tags are checked here, before use.
-     */
-    if (s < MIN_BLOCK || s > h->end - (uintptr_t)b || !word_ok(h, &b->prev) ||
+    if (s < MIN_BLOCK || s > h->end - (uintptr_t)b ||
         !prev_word_is(h, blk_at((uintptr_t)b + s), s) ||
         (blk_prev_free(b) &&
-         (blk_prev_size(b) < MIN_BLOCK || blk_prev_size(b) > (uintptr_t)b - h->first ||
+         (!word_ok(h, &b->prev) || blk_prev_size(b) < MIN_BLOCK ||
+          blk_prev_size(b) > (uintptr_t)b - h->first ||
           !size_word_is(h, blk_prev(b), (uint64_t)blk_prev_size(b) | ST_FREE)))) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_HEADER, b);
         return false;
     }
+    return true;
+}
+
+/*
+ * b's header, its boundary tags and (if PREV_FREE) its predecessor's header have been checked
+ * by the caller (free's pointer validation, quick_block_sound) or written by it (extend, a
+ * shrink's tail); the free neighbours and their links are checked here before use.
+ */
+static bool release_coalesce(alloc_heap *h, block_t *b) {
+    size_t s = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + s);
     bool merge_next = blk_state(next) == ST_FREE;
     bool merge_prev = blk_prev_free(b);
@@ -410,6 +423,8 @@ static bool alloc_tlsf_unquick(alloc_heap *h, block_t *b) {
         }
         if (q == b) {
             block_t *rest = blk_links(b)->next;
+            if (!quick_block_sound(h, b))
+                return false;
             blk_set_state(h, b, ST_USED);
             if (!release_coalesce(h, b)) {
                 blk_set_state(h, b, ST_QUICK);
@@ -442,6 +457,8 @@ static bool alloc_tlsf_flush_quick(alloc_heap *h) {
                 return any;
             }
             block_t *rest = blk_links(b)->next;
+            if (!quick_block_sound(h, b))
+                return any;
             blk_set_state(h, b, ST_USED);
             if (!release_coalesce(h, b)) {
                 blk_set_state(h, b, ST_QUICK);
