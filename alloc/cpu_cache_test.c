@@ -14,6 +14,7 @@
 #include "alloc/cpu_cache.h"
 #include "alloc/heap.h"
 #include "alloc/testing/check.h"
+#include "alloc/testing/fixture.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,15 +28,6 @@
 #define REGION_SIZE (4u << 20)
 #define SMALL_HEAP  (256u * 1024u)
 
-static const struct {
-    const char *name;
-    enum alloc_strategy strategy;
-    unsigned flags;
-} variants[] = {
-    {"tlsf", ALLOC_STRATEGY_TLSF, 0},
-    {"tlsf_no_quick", ALLOC_STRATEGY_TLSF, ALLOC_FLAG_NO_QUICK_CACHE},
-    {"first_fit", ALLOC_STRATEGY_FIRST_FIT, 0},
-};
 static unsigned variant;
 
 /* ---- the fake environment ---- */
@@ -110,8 +102,8 @@ static struct alloc_cached_heap ch;
 static int setup(size_t size, unsigned ncpus) {
     memset(region, 0x5a, size);
     struct alloc_config cfg = {
-        .strategy = variants[variant].strategy,
-        .flags = variants[variant].flags,
+        .strategy = fixture_variants[variant].strategy,
+        .flags = fixture_variants[variant].flags,
         .error_hook = hook,
     };
     struct alloc_lock lock = {heap_acquire, heap_release, NULL};
@@ -361,7 +353,7 @@ static void *fill_cache_1(void *arg) {
  */
 static int drain_check(void) {
     /* Room for fewer blocks than a cache keeps, so every freed block stays in cache[1]. */
-    size_t size = alloc_min_region_size(variants[variant].strategy) + 24 * 320;
+    size_t size = alloc_min_region_size(fixture_variants[variant].strategy) + 24 * 320;
     if (setup(size, 2) != 0)
         return 1;
     size_t n = 0;
@@ -393,7 +385,7 @@ static int drain_check(void) {
  * Expect it to succeed with the contents kept.
  */
 static int drain_realloc_check(void) {
-    size_t size = alloc_min_region_size(variants[variant].strategy) + 24 * 320;
+    size_t size = alloc_min_region_size(fixture_variants[variant].strategy) + 24 * 320;
     if (setup(size, 2) != 0)
         return 1;
     void *small = alloc_cached_malloc(&ch, 300); /* served by the heap: it can be resized */
@@ -808,8 +800,8 @@ int main(int argc, char **argv) {
     if (argc > 1)
         stress_ops = strtoul(argv[1], NULL, 10);
     int passed = 0, failed = 0;
-    for (variant = 0; variant < sizeof(variants) / sizeof(variants[0]); variant++) {
-        printf("== variant %s\n", variants[variant].name);
+    for (variant = 0; variant < fixture_variant_count; variant++) {
+        printf("== variant %s\n", fixture_variants[variant].name);
         RUN_COUNTED_CHECK(passed, failed, init_check);
         RUN_COUNTED_CHECK(passed, failed, reuse_check);
         RUN_COUNTED_CHECK(passed, failed, classes_check);
