@@ -140,21 +140,6 @@ static int reconciled(size_t user_live) {
     return 0;
 }
 
-static void fill(void *p, size_t n, unsigned seed) {
-    unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        b[i] = (unsigned char)(seed * 31u + i * 7u);
-}
-
-static bool pattern_ok(const void *p, size_t n, unsigned seed) {
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        if (b[i] != (unsigned char)(seed * 31u + i * 7u))
-            return false;
-    }
-    return true;
-}
-
 /* ------------------------------------------------------------------------------------------ */
 
 /*
@@ -242,7 +227,7 @@ static int classes_check(void) {
                 classes++;
             }
         }
-        fill(p, n, (unsigned)n);
+        fixture_fill(p, n, (unsigned)n);
         ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p));
     }
     ASSERT_EQ(ALLOC_CPU_CACHE_CLASSES, classes);
@@ -372,7 +357,7 @@ static int drain_check(void) {
     s = cstats();
     ASSERT_EQ(drains + 1, s.drains);
     ASSERT_EQ(0, s.cached_blocks);
-    fill(big, want, 3);
+    fixture_fill(big, want, 3);
     if (reconciled(1) != 0)
         return 1;
     ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, big));
@@ -390,7 +375,7 @@ static int drain_realloc_check(void) {
         return 1;
     void *small = alloc_cached_malloc(&ch, 300); /* served by the heap: it can be resized */
     ASSERT_TRUE(small != NULL);
-    fill(small, 300, 5);
+    fixture_fill(small, 300, 5);
     size_t n = 0;
     pthread_t t;
     ASSERT_EQ(0, pthread_create(&t, NULL, fill_cache_1, &n));
@@ -401,7 +386,7 @@ static int drain_realloc_check(void) {
     ASSERT_TRUE(hstats().largest_free < want);
     void *big = alloc_cached_realloc(&ch, small, want);
     ASSERT_TRUE(big != NULL);
-    ASSERT_TRUE(pattern_ok(big, 300, 5));
+    ASSERT_TRUE(fixture_pattern_ok(big, 300, 5));
     ASSERT_EQ(drains + 1, cstats().drains);
     ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, big));
     return reconciled(0);
@@ -487,7 +472,7 @@ static int bad_pointer_check(void) {
         return 1;
     void *a = alloc_cached_malloc(&ch, 64);
     ASSERT_TRUE(a != NULL);
-    fill(a, 64, 9);
+    fixture_fill(a, 64, 9);
     _Alignas(16) unsigned char on_stack[64] = {0};
     unsigned long r = env.reports;
 
@@ -501,7 +486,7 @@ static int bad_pointer_check(void) {
     ASSERT_EQ(++r, env.reports);
     ASSERT_EQ(0, alloc_cached_usable_size(&ch, on_stack + 16));
     ASSERT_EQ(++r, env.reports);
-    ASSERT_TRUE(pattern_ok(a, 64, 9));
+    ASSERT_TRUE(fixture_pattern_ok(a, 64, 9));
     if (reconciled(1) != 0)
         return 1;
 
@@ -549,19 +534,19 @@ static int realloc_calloc_check(void) {
     if (setup(SMALL_HEAP, 2) != 0)
         return 1;
     unsigned char *p = alloc_cached_malloc(&ch, 20);
-    fill(p, 20, 1);
+    fixture_fill(p, 20, 1);
     ASSERT_TRUE(alloc_cached_realloc(&ch, p, 32) == p);
     unsigned char *q = alloc_cached_realloc(&ch, p, 100);
-    ASSERT_TRUE(q != NULL && pattern_ok(q, 20, 1));
-    fill(q, 100, 2);
+    ASSERT_TRUE(q != NULL && fixture_pattern_ok(q, 20, 1));
+    fixture_fill(q, 100, 2);
     p = alloc_cached_realloc(&ch, q, 3000);
-    ASSERT_TRUE(p != NULL && pattern_ok(p, 100, 2));
-    fill(p, 3000, 3);
+    ASSERT_TRUE(p != NULL && fixture_pattern_ok(p, 100, 2));
+    fixture_fill(p, 3000, 3);
     q = alloc_cached_realloc(&ch, p, 9000);
-    ASSERT_TRUE(q != NULL && pattern_ok(q, 3000, 3));
+    ASSERT_TRUE(q != NULL && fixture_pattern_ok(q, 3000, 3));
     ASSERT_TRUE(alloc_cached_usable_size(&ch, q) >= 9000);
     p = alloc_cached_realloc(&ch, q, 10);
-    ASSERT_TRUE(p != NULL && pattern_ok(p, 10, 3));
+    ASSERT_TRUE(p != NULL && fixture_pattern_ok(p, 10, 3));
     ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p));
 
     for (size_t align = 32; align <= 4096; align *= 2) {
@@ -569,9 +554,9 @@ static int realloc_calloc_check(void) {
         ASSERT_TRUE(a != NULL);
         ASSERT_EQ(0, (uintptr_t)a % align);
         ASSERT_TRUE(alloc_cached_usable_size(&ch, a) >= 40);
-        fill(a, 40, 4);
+        fixture_fill(a, 40, 4);
         unsigned char *b = alloc_cached_realloc(&ch, a, 500);
-        ASSERT_TRUE(b != NULL && pattern_ok(b, 40, 4));
+        ASSERT_TRUE(b != NULL && fixture_pattern_ok(b, 40, 4));
         ASSERT_EQ(0, (uintptr_t)b % ALLOC_ALIGNMENT);
         ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
     }
@@ -606,10 +591,10 @@ static int uncached_cpu_check(void) {
     for (int i = 0; i < 10; i++) {
         p[i] = alloc_cached_malloc(&ch, 16 * (size_t)(i + 1));
         ASSERT_TRUE(p[i] != NULL);
-        fill(p[i], 16 * (size_t)(i + 1), (unsigned)i);
+        fixture_fill(p[i], 16 * (size_t)(i + 1), (unsigned)i);
     }
     for (int i = 0; i < 10; i++) {
-        ASSERT_TRUE(pattern_ok(p[i], 16 * (size_t)(i + 1), (unsigned)i));
+        ASSERT_TRUE(fixture_pattern_ok(p[i], 16 * (size_t)(i + 1), (unsigned)i));
         ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p[i]));
     }
     struct alloc_cached_stats s = cstats();
@@ -652,7 +637,7 @@ static uint64_t xorshift(uint64_t *s) {
 }
 
 static void stress_free(unsigned char *p, size_t n, unsigned seed, unsigned id) {
-    if (!pattern_ok(p, n, seed))
+    if (!fixture_pattern_ok(p, n, seed))
         stress_fail("block changed before free", id);
     if (alloc_cached_free(&ch, p) != ALLOC_OK)
         stress_fail("free failed", id);
@@ -691,9 +676,9 @@ static void *stress_worker(void *arg) {
             }
             n[k] = size;
             seed[k] = id * 1000003u + i;
-            fill(p[k], size, seed[k]);
+            fixture_fill(p[k], size, seed[k]);
         } else if (r < 4) {
-            if (!pattern_ok(p[k], n[k], seed[k]))
+            if (!fixture_pattern_ok(p[k], n[k], seed[k]))
                 stress_fail("block changed before realloc", id);
             size_t size = r == 0 ? 1 + xorshift(&rng) % 4096 : xorshift(&rng) % 300;
             unsigned char *q = alloc_cached_realloc(&ch, p[k], size);
@@ -701,11 +686,11 @@ static void *stress_worker(void *arg) {
                 stress_fail("realloc failed", id);
                 break;
             }
-            if (!pattern_ok(q, n[k] < size ? n[k] : size, seed[k]))
+            if (!fixture_pattern_ok(q, n[k] < size ? n[k] : size, seed[k]))
                 stress_fail("contents lost by realloc", id);
             p[k] = q;
             n[k] = size;
-            fill(q, size, seed[k]);
+            fixture_fill(q, size, seed[k]);
         } else if (r == 4) {
             pthread_mutex_lock(&mailbox.mutex);
             if (mailbox.count < MAILBOX_CAP) {
@@ -818,6 +803,6 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, stress_per_cpu_check);
         RUN_COUNTED_CHECK(passed, failed, stress_shared_caches_check);
     }
-    printf("%d passed, %d failed\n", passed, failed);
+    PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;
 }

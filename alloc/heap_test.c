@@ -1462,6 +1462,6 @@ int main(void) {
         RUN_COUNTED_CHECK(passed, failed, nested_heap_pointer_check);
         RUN_COUNTED_CHECK(passed, failed, null_heap_check);
     }
-    printf("%d passed, %d failed, %d skipped\n", passed, failed, checks_skipped);
+    PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;
 }

@@ -1,9 +1,9 @@
 /*
  * alloc/testing/check.h - the allocator tests' additions to the shared ASSERT_* macros
  * (tests/support/check.h): a heap integrity assertion, and RUN_COUNTED_CHECK(), which counts
- * passes as well as failures for the "N passed, N failed" line every test binary ends with; a
- * skipped check (SKIP_CHECK) counts as neither, prints "skip" and adds to checks_skipped, which
- * the summary line reports too.
+ * passes as well as failures, and PRINT_COUNTED_SUMMARY(), the "N passed, N failed, N skipped" line
+ * every such test binary ends with. A skipped check (SKIP_CHECK) counts as neither pass nor
+ * failure: it prints "skip" and adds to checks_skipped, which the summary line reports.
  */
 #ifndef ALLOC_TESTING_CHECK_H
 #define ALLOC_TESTING_CHECK_H
@@ -28,5 +28,9 @@ static int checks_skipped;
         else                                                                                       \
             (failed)++;                                                                            \
     } while (0)
+
+/* The last line of a test binary that runs its checks with RUN_COUNTED_CHECK. */
+#define PRINT_COUNTED_SUMMARY(passed, failed)                                                      \
+    printf("%d passed, %d failed, %d skipped\n", (passed), (failed), checks_skipped)
 
 #endif /* ALLOC_TESTING_CHECK_H */
