@@ -34,6 +34,7 @@
  *   ALLOC_INJECT_TRIAL=i    run only trial i, in this process, printing every step
  */
 #include "alloc/heap.h"
+#include "alloc/testing/fixture.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -94,17 +95,6 @@ static const char *const outcome_names[O_COUNT] = {
 
 /* Outcomes a child reports through its exit status, offset so a sanitizer's exit 1 is a crash. */
 #define EXIT_BASE 40
-
-static const struct {
-    const char *name;
-    enum alloc_strategy strategy;
-    unsigned flags;
-} variants[] = {
-    {"tlsf", ALLOC_STRATEGY_TLSF, 0},
-    {"tlsf_no_quick", ALLOC_STRATEGY_TLSF, ALLOC_FLAG_NO_QUICK_CACHE},
-    {"first_fit", ALLOC_STRATEGY_FIRST_FIT, 0},
-};
-#define VARIANTS (sizeof(variants) / sizeof(variants[0]))
 
 struct live {
     unsigned char *p;
@@ -328,8 +318,8 @@ static size_t setup_size(void) {
 /* A random heap: live blocks and free (and quick-listed) blocks of many sizes. */
 static void build_heap(const unsigned variant) {
     struct alloc_config cfg = {
-        .strategy = variants[variant].strategy,
-        .flags = variants[variant].flags,
+        .strategy = fixture_variants[variant].strategy,
+        .flags = fixture_variants[variant].flags,
         .error_hook = hook,
     };
     memset(region, 0x5a, REGION_SIZE + REGION_SLACK);
@@ -564,7 +554,7 @@ static enum kind kind_of(unsigned trial) {
 }
 
 static unsigned variant_of(unsigned trial) {
-    return (trial / (K_COUNT - 1)) % VARIANTS;
+    return (trial / (K_COUNT - 1)) % FIXTURE_VARIANT_COUNT;
 }
 
 static enum outcome classify(int status) {
@@ -604,12 +594,12 @@ int main(void) {
         t.verbose = true;
         setvbuf(stdout, NULL, _IONBF, 0); /* a crash must not lose the steps before it */
         printf("trial %u: kind %s, variant %s, seed %#" PRIx64 "\n", trial,
-               kind_names[kind_of(trial)], variants[variant_of(trial)].name, seed);
+               kind_names[kind_of(trial)], fixture_variants[variant_of(trial)].name, seed);
         run_trial(seed, trial, kind_of(trial), variant_of(trial));
     }
 
     unsigned count[K_COUNT][O_COUNT] = {{0}};
-    unsigned by_variant[VARIANTS][O_COUNT] = {{0}};
+    unsigned by_variant[FIXTURE_VARIANT_COUNT][O_COUNT] = {{0}};
     unsigned printed = 0;
     for (unsigned trial = 0; trial < trials; trial++) {
         enum kind kind = kind_of(trial);
@@ -638,7 +628,8 @@ int main(void) {
         if (is_failure(o) && printed++ < MAX_PRINTED)
             printf("FAIL trial %u: %s (kind %s, variant %s); rerun with ALLOC_INJECT_TRIAL=%u "
                    "ALLOC_INJECT_SEED=%#" PRIx64 "\n",
-                   trial, outcome_names[o], kind_names[kind], variants[variant].name, trial, seed);
+                   trial, outcome_names[o], kind_names[kind], fixture_variants[variant].name, trial,
+                   seed);
     }
 
     printf("\n%-14s %7s", "kind", "trials");
@@ -661,11 +652,11 @@ int main(void) {
         if (k != K_NONE)
             all += n;
     }
-    for (unsigned v = 0; v < VARIANTS; v++) {
+    for (unsigned v = 0; v < FIXTURE_VARIANT_COUNT; v++) {
         unsigned n = 0;
         for (int o = 0; o < O_COUNT; o++)
             n += by_variant[v][o];
-        printf("%-14s %7u", variants[v].name, n);
+        printf("%-14s %7u", fixture_variants[v].name, n);
         for (int o = 0; o < O_COUNT; o++)
             printf(" %9u", by_variant[v][o]);
         printf("\n");

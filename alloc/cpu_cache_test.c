@@ -785,7 +785,7 @@ int main(int argc, char **argv) {
     if (argc > 1)
         stress_ops = strtoul(argv[1], NULL, 10);
     int passed = 0, failed = 0;
-    for (variant = 0; variant < fixture_variant_count; variant++) {
+    for (variant = 0; variant < FIXTURE_VARIANT_COUNT; variant++) {
         printf("== variant %s\n", fixture_variants[variant].name);
         RUN_COUNTED_CHECK(passed, failed, init_check);
         RUN_COUNTED_CHECK(passed, failed, reuse_check);

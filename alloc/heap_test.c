@@ -1410,7 +1410,7 @@ static int null_heap_check(void) {
 
 int main(void) {
     int passed = 0, failed = 0;
-    for (size_t v = 0; v < fixture_variant_count; v++) {
+    for (size_t v = 0; v < FIXTURE_VARIANT_COUNT; v++) {
         fixture_select(&fixture_variants[v]);
         printf("== variant %s\n", fixture_variants[v].name);
         RUN_COUNTED_CHECK(passed, failed, init_null_region_check);

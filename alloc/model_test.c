@@ -11,11 +11,12 @@
  * were and be justified by the largest free block.
  *
  * Each run is 1,000,000 operations (ALLOC_TEST_OPS or argv[1] to change), split into epochs of
- * 50,000 that cycle through the variants (tlsf, tlsf without quick lists, first fit) on a fresh
+ * 50,000 that cycle through the strategy variants of the test fixture (alloc/testing) on a fresh
  * heap. Runs: the fixed seeds below, then one seed from ALLOC_TEST_SEED (random if unset). A
  * failure prints the seed, variant and operation number.
  */
 #include "alloc/heap.h"
+#include "alloc/testing/fixture.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -34,16 +35,6 @@
 #define GRANULES     (REGION_CAP / 16)
 
 static const uint64_t fixed_seeds[] = {0x5eed0001, 0xa110c8ed};
-
-static const struct {
-    const char *name;
-    enum alloc_strategy strategy;
-    unsigned flags;
-} variants[] = {
-    {"tlsf", ALLOC_STRATEGY_TLSF, 0},
-    {"tlsf_no_quick", ALLOC_STRATEGY_TLSF, ALLOC_FLAG_NO_QUICK_CACHE},
-    {"first_fit", ALLOC_STRATEGY_FIRST_FIT, 0},
-};
 
 struct live {
     unsigned char *p;
@@ -385,11 +376,10 @@ static void op_bad(void) {
 }
 
 static void start_epoch(size_t epoch) {
-    size_t v = epoch % (sizeof(variants) / sizeof(variants[0]));
-    m.variant = variants[v].name;
-    m.quick = variants[v].strategy == ALLOC_STRATEGY_TLSF &&
-              (variants[v].flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0;
-    m.first_fit = variants[v].strategy == ALLOC_STRATEGY_FIRST_FIT;
+    const struct variant *v = &fixture_variants[epoch % FIXTURE_VARIANT_COUNT];
+    m.variant = v->name;
+    m.quick = variant_quick(v);
+    m.first_fit = v->strategy == ALLOC_STRATEGY_FIRST_FIT;
     memset(m.region, 0xa5, REGION_CAP);
     memset(m.owner, 0, sizeof(m.owner));
     m.nlive = 0;
@@ -398,8 +388,7 @@ static void start_epoch(size_t epoch) {
     m.reports = 0;
     m.last_freed = NULL;
     m.region_size = INITIAL_SIZE + 16 * below(64) + below(16);
-    struct alloc_config cfg = {
-        .strategy = variants[v].strategy, .flags = variants[v].flags, .error_hook = hook};
+    struct alloc_config cfg = {.strategy = v->strategy, .flags = v->flags, .error_hook = hook};
     enum alloc_error e = alloc_heap_init(&m.heap, m.region, m.region_size, &cfg);
     if (e != ALLOC_OK)
         fail("init: %s", alloc_error_name(e));

@@ -42,6 +42,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alloc/bench/process.h"
+
 struct allocator {
     const char *name;   /* as printed and passed to the worker */
     const char *worker; /* bench_worker_<worker> */
@@ -88,47 +90,12 @@ static void die(const char *fmt, const char *arg) {
     exit(1);
 }
 
-/* Finds the directory holding the workers: next to this binary, else in the runfiles tree. */
-static void find_workers(const char *argv0) {
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n > 0) {
-        self[n] = '\0';
-        char *slash = strrchr(self, '/');
-        if (slash != NULL) {
-            *slash = '\0';
-            char probe[PATH_MAX + 32];
-            snprintf(probe, sizeof(probe), "%s/bench_worker_ours", self);
-            if (access(probe, X_OK) == 0) {
-                snprintf(worker_dir, sizeof(worker_dir), "%s", self);
-                return;
-            }
-        }
-    }
-    const char *candidates[3];
-    char from_env[PATH_MAX], from_argv[PATH_MAX];
-    const char *rf = getenv("RUNFILES_DIR");
-    snprintf(from_env, sizeof(from_env), "%s/heapkernel/alloc/bench", rf ? rf : ".");
-    snprintf(from_argv, sizeof(from_argv), "%s.runfiles/heapkernel/alloc/bench", argv0);
-    candidates[0] = from_env;
-    candidates[1] = from_argv;
-    candidates[2] = "alloc/bench";
-    for (int i = 0; i < 3; i++) {
-        char probe[PATH_MAX + 32];
-        snprintf(probe, sizeof(probe), "%s/bench_worker_ours", candidates[i]);
-        if (access(probe, X_OK) == 0) {
-            snprintf(worker_dir, sizeof(worker_dir), "%s", candidates[i]);
-            return;
-        }
-    }
-    die("cannot find bench_worker_ours (use --workers DIR)%s", "");
-}
-
 /*
  * Runs the replay driver with the given extra arguments, passing its output through, and returns
- * the text after "replay summary: " of its last line (static buffer); dies if it fails.
+ * the text after "replay summary: " of its last such line (static buffer); dies if it fails.
  */
 static const char *run_replay(char **extra, int nextra) {
+    static char output[1 << 18];
     static char summary[256];
     char path[PATH_MAX + 16];
     snprintf(path, sizeof(path), "%s/replay", worker_dir);
@@ -144,39 +111,19 @@ static const char *run_replay(char **extra, int nextra) {
     for (int i = 0; i < nextra && n < 63; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
-    int fd[2];
-    if (pipe(fd) != 0)
-        die("pipe: %s", strerror(errno));
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork: %s", strerror(errno));
-    if (pid == 0) {
-        dup2(fd[1], 1);
-        close(fd[0]);
-        close(fd[1]);
-        execv(path, argv);
-        fprintf(stderr, "bench: cannot run %s: %s\n", path, strerror(errno));
-        _exit(127);
+    int status = process_run_capture("bench", argv, output, sizeof(output), stdout);
+    const char *key = "replay summary: ";
+    const char *found = NULL;
+    for (const char *line = output; line != NULL && *line != '\0';) {
+        if (strncmp(line, key, strlen(key)) == 0)
+            found = line + strlen(key);
+        line = strchr(line, '\n');
+        if (line != NULL)
+            line++;
     }
-    close(fd[1]);
-    FILE *in = fdopen(fd[0], "r");
-    char line[4096];
-    summary[0] = '\0';
-    while (in != NULL && fgets(line, sizeof(line), in) != NULL) {
-        const char *key = "replay summary: ";
-        if (strncmp(line, key, strlen(key)) == 0) {
-            snprintf(summary, sizeof(summary), "%s", line + strlen(key));
-            summary[strcspn(summary, "\n")] = '\0';
-        }
-        fputs(line, stdout);
-    }
-    if (in != NULL)
-        fclose(in);
-    int status;
-    waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || summary[0] == '\0')
+    if (status != 0 || found == NULL)
         die("the trace replay failed%s", "");
+    snprintf(summary, sizeof(summary), "%.*s", (int)strcspn(found, "\n"), found);
     return summary;
 }
 
@@ -190,31 +137,11 @@ static void run_one(size_t w, size_t a, int round, double scale) {
     char path[PATH_MAX + 64], scale_arg[32];
     snprintf(path, sizeof(path), "%s/bench_worker_%s", worker_dir, allocators[a].worker);
     snprintf(scale_arg, sizeof(scale_arg), "%g", scale);
-    int fd[2];
-    if (pipe(fd) != 0)
-        die("pipe: %s", strerror(errno));
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork: %s", strerror(errno));
-    if (pid == 0) {
-        dup2(fd[1], 1);
-        close(fd[0]);
-        close(fd[1]);
-        execl(path, path, allocators[a].name, workloads[w].name, scale_arg, (char *)NULL);
-        _exit(127);
-    }
-    close(fd[1]);
+    char *argv[] = {path, (char *)allocators[a].name, (char *)workloads[w].name, scale_arg, NULL};
     char buf[4096];
-    size_t len = 0;
-    ssize_t got;
-    while (len < sizeof(buf) - 1 && (got = read(fd[0], buf + len, sizeof(buf) - 1 - len)) > 0)
-        len += (size_t)got;
-    buf[len] = '\0';
-    close(fd[0]);
-    int status;
-    waitpid(pid, &status, 0);
+    int status = process_run_capture("bench", argv, buf, sizeof(buf), NULL);
     char *line = strstr(buf, "result ");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || line == NULL) {
+    if (status != 0 || line == NULL) {
         fprintf(stderr, "bench: %s %s %s failed: %s\n", path, allocators[a].name, workloads[w].name,
                 buf);
         exit(1);
@@ -295,8 +222,9 @@ int main(int argc, char **argv) {
     }
     if (rounds < 1 || rounds > MAX_ROUNDS || !(scale > 0))
         die("bad --rounds or --scale%s", "");
-    if (worker_dir[0] == '\0')
-        find_workers(argv[0]);
+    if (worker_dir[0] == '\0' &&
+        !process_find_workers(argv[0], "bench_worker_ours", worker_dir, sizeof(worker_dir)))
+        die("cannot find bench_worker_ours (use --workers DIR)%s", "");
 
     printf("alloc benchmark: %d interleaved rounds, scale %g, workers in %s\n", rounds, scale,
            worker_dir);

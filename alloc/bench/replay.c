@@ -51,6 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc/bench/process.h"
 #include "alloc/bench/trace.h"
 
 #ifndef BENCH_VALGRIND
@@ -120,70 +121,6 @@ static void die(const char *fmt, ...) {
     exit(1);
 }
 
-/* Finds the directory holding the workers: next to this binary, else in the runfiles tree. */
-static void find_workers(const char *argv0) {
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    char candidates[3][PATH_MAX];
-    int nc = 0;
-    if (n > 0) {
-        self[n] = '\0';
-        char *slash = strrchr(self, '/');
-        if (slash != NULL) {
-            *slash = '\0';
-            snprintf(candidates[nc++], PATH_MAX, "%s", self);
-        }
-    }
-    snprintf(candidates[nc++], PATH_MAX, "%.3000s.runfiles/heapkernel/alloc/bench", argv0);
-    snprintf(candidates[nc++], PATH_MAX, "alloc/bench");
-    for (int i = 0; i < nc; i++) {
-        char probe[PATH_MAX + 32];
-        snprintf(probe, sizeof(probe), "%s/replay_worker_ours", candidates[i]);
-        if (access(probe, X_OK) == 0) {
-            snprintf(worker_dir, sizeof(worker_dir), "%s", candidates[i]);
-            return;
-        }
-    }
-    die("cannot find replay_worker_ours (use --workers DIR)");
-}
-
-/*
- * Runs argv, collecting its stdout into buf (cap bytes); stderr passes through. Returns the exit
- * status (-1 if it died of a signal).
- */
-static int run_capture(char *const argv[], char *buf, size_t cap) {
-    int fd[2];
-    if (pipe(fd) != 0)
-        die("pipe: %s", strerror(errno));
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork: %s", strerror(errno));
-    if (pid == 0) {
-        dup2(fd[1], 1);
-        close(fd[0]);
-        close(fd[1]);
-        execv(argv[0], argv);
-        fprintf(stderr, "replay: cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    close(fd[1]);
-    size_t len = 0;
-    ssize_t got;
-    char sink[4096];
-    while ((got = read(fd[0], len < cap - 1 ? buf + len : sink,
-                       len < cap - 1 ? cap - 1 - len : sizeof(sink))) > 0) {
-        if (len < cap - 1)
-            len += (size_t)got;
-    }
-    buf[len] = '\0';
-    close(fd[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static unsigned long long field_ull(const char *line, const char *key) {
     const char *p = strstr(line, key);
     return p ? strtoull(p + strlen(key), NULL, 10) : 0;
@@ -218,7 +155,7 @@ static const char *run_worker(size_t a, const char *mode, const char *bin,
     argv[n++] = (char *)mode;
     argv[n++] = (char *)bin;
     argv[n] = NULL;
-    int status = run_capture(argv, buf, sizeof(buf));
+    int status = process_run_capture("replay", argv, buf, sizeof(buf), NULL);
     char *line = strstr(buf, "result ");
     if (status != 0 || line == NULL)
         die("%s %s %s %s failed (exit %d): %s", valgrind_out ? "callgrind:" : "", worker,
@@ -483,7 +420,7 @@ static void write_chart(void) {
     fclose(f);
     char buf[4096];
     char *argv[] = {BENCH_GNUPLOT, script, NULL};
-    int status = run_capture(argv, buf, sizeof(buf));
+    int status = process_run_capture("replay", argv, buf, sizeof(buf), NULL);
     if (status != 0)
         die("gnuplot failed (exit %d) on %s", status, script);
     printf("\nresults: %s\nchart: %s\n", data, png);
@@ -541,8 +478,9 @@ int main(int argc, char **argv) {
     }
     if (rounds < 0 || rounds > MAX_ROUNDS)
         die("--rounds must be 0 to %d", MAX_ROUNDS);
-    if (worker_dir[0] == '\0')
-        find_workers(argv[0]);
+    if (worker_dir[0] == '\0' &&
+        !process_find_workers(argv[0], "replay_worker_ours", worker_dir, sizeof(worker_dir)))
+        die("cannot find replay_worker_ours (use --workers DIR)");
     if (ntraces == 0) {
         add_dir("alloc/bench/traces");
         const char *ws = getenv("BUILD_WORKSPACE_DIRECTORY");

@@ -7,12 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-const struct variant fixture_variants[] = {
+/* The header's size makes a table with more or fewer entries than FIXTURE_VARIANT_COUNT an error.
+ */
+const struct variant fixture_variants[FIXTURE_VARIANT_COUNT] = {
     {"tlsf", ALLOC_STRATEGY_TLSF, 0},
     {"tlsf_no_quick", ALLOC_STRATEGY_TLSF, ALLOC_FLAG_NO_QUICK_CACHE},
     {"first_fit", ALLOC_STRATEGY_FIRST_FIT, 0},
 };
-const size_t fixture_variant_count = sizeof(fixture_variants) / sizeof(fixture_variants[0]);
 
 struct fixture fx;
 
@@ -51,9 +52,12 @@ alloc_heap *fixture_reset(size_t size, unsigned extra_flags) {
     return fx.heap;
 }
 
+bool variant_quick(const struct variant *v) {
+    return v->strategy == ALLOC_STRATEGY_TLSF && (v->flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0;
+}
+
 bool fixture_quick(void) {
-    return fx.variant->strategy == ALLOC_STRATEGY_TLSF &&
-           (fx.variant->flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0;
+    return variant_quick(fx.variant);
 }
 
 struct walk_ctx {

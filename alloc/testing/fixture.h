@@ -20,8 +20,13 @@ struct variant {
     unsigned flags;
 };
 
-extern const struct variant fixture_variants[];
-extern const size_t fixture_variant_count;
+/* How many variants there are: a constant, so a test can size its per-variant tables by it. */
+#define FIXTURE_VARIANT_COUNT 3
+
+extern const struct variant fixture_variants[FIXTURE_VARIANT_COUNT];
+
+/* True when variant v keeps quick lists (freed small blocks are not coalesced). */
+bool variant_quick(const struct variant *v);
 
 #define FIXTURE_REGION_CAP  (1u << 20)
 #define FIXTURE_MAX_REPORTS 16
@@ -49,7 +54,7 @@ void fixture_select(const struct variant *v);
  */
 alloc_heap *fixture_reset(size_t size, unsigned extra_flags);
 
-/* True when the current variant keeps quick lists (freed small blocks are not coalesced). */
+/* variant_quick() of the current variant. */
 bool fixture_quick(void);
 
 /* The recording error hook installed by fixture_reset (ctx is ignored). */
