@@ -245,5 +245,5 @@ const char *acpi_error_name(enum acpi_error error) {
     case ACPI_ERR_MADT_BAD_ENTRY:
         return "MADT bad entry";
     }
-    return "unknown ACPI error";
+    return "unknown error";
 }

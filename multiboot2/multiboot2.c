@@ -233,33 +233,33 @@ enum multiboot2_error multiboot2_parse(uint32_t magic, uint64_t info_phys, const
 const char *multiboot2_error_name(enum multiboot2_error error) {
     switch (error) {
     case MULTIBOOT2_OK:
-        return "MULTIBOOT2_OK";
+        return "ok";
     case MULTIBOOT2_ERR_NULL:
-        return "MULTIBOOT2_ERR_NULL";
+        return "null pointer";
     case MULTIBOOT2_ERR_BAD_MAGIC:
-        return "MULTIBOOT2_ERR_BAD_MAGIC";
+        return "bad magic";
     case MULTIBOOT2_ERR_MISALIGNED:
-        return "MULTIBOOT2_ERR_MISALIGNED";
+        return "misaligned boot information";
     case MULTIBOOT2_ERR_TRUNCATED:
-        return "MULTIBOOT2_ERR_TRUNCATED";
+        return "truncated";
     case MULTIBOOT2_ERR_TOO_LARGE:
-        return "MULTIBOOT2_ERR_TOO_LARGE";
+        return "too large";
     case MULTIBOOT2_ERR_BAD_TAG_SIZE:
-        return "MULTIBOOT2_ERR_BAD_TAG_SIZE";
+        return "bad tag size";
     case MULTIBOOT2_ERR_NO_END_TAG:
-        return "MULTIBOOT2_ERR_NO_END_TAG";
+        return "no end tag";
     case MULTIBOOT2_ERR_DUPLICATE_TAG:
-        return "MULTIBOOT2_ERR_DUPLICATE_TAG";
+        return "duplicate tag";
     case MULTIBOOT2_ERR_BAD_MMAP_ENTRY_SIZE:
-        return "MULTIBOOT2_ERR_BAD_MMAP_ENTRY_SIZE";
+        return "bad memory map entry size";
     case MULTIBOOT2_ERR_BAD_MMAP_LENGTH:
-        return "MULTIBOOT2_ERR_BAD_MMAP_LENGTH";
+        return "bad memory map length";
     case MULTIBOOT2_ERR_UNTERMINATED_STRING:
-        return "MULTIBOOT2_ERR_UNTERMINATED_STRING";
+        return "unterminated string";
     case MULTIBOOT2_ERR_BAD_ELF_SECTIONS:
-        return "MULTIBOOT2_ERR_BAD_ELF_SECTIONS";
+        return "bad ELF sections";
     }
-    return "MULTIBOOT2_ERR_UNKNOWN";
+    return "unknown error";
 }
 
 bool multiboot2_mmap_get(const struct multiboot2_info *info, uint32_t index,

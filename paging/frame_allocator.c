@@ -361,26 +361,26 @@ struct paging_frame_source frame_allocator_frame_source(struct frame_allocator *
     return source;
 }
 
-const char *frame_allocator_error_name(enum frame_allocator_error result) {
-    switch (result) {
+const char *frame_allocator_error_name(enum frame_allocator_error error) {
+    switch (error) {
     case FRAME_ALLOCATOR_OK:
-        return "FRAME_ALLOCATOR_OK";
+        return "ok";
     case FRAME_ALLOCATOR_ERR_INVALID_ARGUMENT:
-        return "FRAME_ALLOCATOR_ERR_INVALID_ARGUMENT";
+        return "invalid argument";
     case FRAME_ALLOCATOR_ERR_BAD_RANGE:
-        return "FRAME_ALLOCATOR_ERR_BAD_RANGE";
+        return "bad range";
     case FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY:
-        return "FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY";
+        return "no usable memory";
     case FRAME_ALLOCATOR_ERR_STORAGE_TOO_SMALL:
-        return "FRAME_ALLOCATOR_ERR_STORAGE_TOO_SMALL";
+        return "storage too small";
     case FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE:
-        return "FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE";
+        return "no room for storage";
     case FRAME_ALLOCATOR_ERR_MISALIGNED:
-        return "FRAME_ALLOCATOR_ERR_MISALIGNED";
+        return "misaligned frame";
     case FRAME_ALLOCATOR_ERR_FOREIGN_FRAME:
-        return "FRAME_ALLOCATOR_ERR_FOREIGN_FRAME";
+        return "foreign frame";
     case FRAME_ALLOCATOR_ERR_DOUBLE_FREE:
-        return "FRAME_ALLOCATOR_ERR_DOUBLE_FREE";
+        return "double free";
     }
-    return "FRAME_ALLOCATOR_ERR_UNKNOWN";
+    return "unknown error";
 }

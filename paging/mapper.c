@@ -292,28 +292,28 @@ enum paging_error paging_walk(const struct paging_mapper *m,
     return PAGING_OK;
 }
 
-const char *paging_error_name(enum paging_error result) {
-    switch (result) {
+const char *paging_error_name(enum paging_error error) {
+    switch (error) {
     case PAGING_OK:
-        return "PAGING_OK";
+        return "ok";
     case PAGING_ERR_FRAME_ALLOCATION_FAILED:
-        return "PAGING_ERR_FRAME_ALLOCATION_FAILED";
+        return "frame allocation failed";
     case PAGING_ERR_ALREADY_MAPPED:
-        return "PAGING_ERR_ALREADY_MAPPED";
+        return "already mapped";
     case PAGING_ERR_PARENT_HUGE_PAGE:
-        return "PAGING_ERR_PARENT_HUGE_PAGE";
+        return "huge page on the way";
     case PAGING_ERR_NOT_MAPPED:
-        return "PAGING_ERR_NOT_MAPPED";
+        return "not mapped";
     case PAGING_ERR_MISALIGNED:
-        return "PAGING_ERR_MISALIGNED";
+        return "misaligned address";
     case PAGING_ERR_NON_CANONICAL:
-        return "PAGING_ERR_NON_CANONICAL";
+        return "non-canonical address";
     case PAGING_ERR_PHYS_OUT_OF_RANGE:
-        return "PAGING_ERR_PHYS_OUT_OF_RANGE";
+        return "physical address out of range";
     case PAGING_ERR_INVALID_FLAGS:
-        return "PAGING_ERR_INVALID_FLAGS";
+        return "invalid flags";
     case PAGING_ERR_INVALID_ARGUMENT:
-        return "PAGING_ERR_INVALID_ARGUMENT";
+        return "invalid argument";
     }
-    return "PAGING_ERR_UNKNOWN";
+    return "unknown error";
 }

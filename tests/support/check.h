@@ -70,19 +70,23 @@
     } while (0)
 
 /*
- * The name function of an enum gives each value in [first, last] its own name (distinct strings),
- * none of them the name it gives values outside the enum, `unknown`.
+ * The project's rule for error names, checked for an error enum whose values run from `ok` (0) to
+ * `last`: name_of gives `ok` the name "ok" and every other value a name of its own (distinct
+ * strings), a short English phrase rather than the enumerator's identifier (no '_'), that is
+ * neither "ok" nor "unknown error", the name of every value outside the enum.
  */
-#define ASSERT_ENUM_NAMES_DISTINCT(name_of, enum_type, first, last, unknown)                       \
+#define ASSERT_ERROR_NAMES(name_of, enum_type, ok, last)                                           \
     do {                                                                                           \
-        for (int i_ = (first); i_ <= (last); i_++) {                                               \
+        ASSERT_STREQ("ok", name_of(ok));                                                           \
+        for (int i_ = (int)(ok) + 1; i_ <= (int)(last); i_++) {                                    \
             const char *n_ = name_of((enum_type)i_);                                               \
-            if (n_ == NULL || strcmp(n_, (unknown)) == 0) {                                        \
-                fprintf(stderr, "%s:%d: %s: %s(%d) is \"%s\"\n", __FILE__, __LINE__, __func__,     \
-                        #name_of, i_, n_ ? n_ : "(null)");                                         \
+            if (n_ == NULL || n_[0] == '\0' || strchr(n_, '_') != NULL || strcmp(n_, "ok") == 0 || \
+                strcmp(n_, "unknown error") == 0) {                                                \
+                fprintf(stderr, "%s:%d: %s: %s(%d) is \"%s\", not a phrase of its own\n",          \
+                        __FILE__, __LINE__, __func__, #name_of, i_, n_ ? n_ : "(null)");           \
                 return 1;                                                                          \
             }                                                                                      \
-            for (int j_ = (first); j_ < i_; j_++) {                                                \
+            for (int j_ = (int)(ok) + 1; j_ < i_; j_++) {                                          \
                 if (strcmp(n_, name_of((enum_type)j_)) == 0) {                                     \
                     fprintf(stderr, "%s:%d: %s: %s(%d) and %s(%d) are both \"%s\"\n", __FILE__,    \
                             __LINE__, __func__, #name_of, j_, #name_of, i_, n_);                   \

@@ -36,7 +36,6 @@ enum acpi_error {
     ACPI_ERR_TABLE_BAD_CHECKSUM,  /* "table bad checksum" */
     ACPI_ERR_NOT_FOUND,           /* "table not found" */
     ACPI_ERR_MADT_BAD_ENTRY,      /* "MADT bad entry" */
-    ACPI_ERR_LAST = ACPI_ERR_MADT_BAD_ENTRY,
 };
 
 /* Returns a pointer through which size bytes at physical address phys can be read, or NULL. */
@@ -84,7 +83,8 @@ struct acpi_madt {
  * ACPI_ERR_MADT_BAD_ENTRY. Unknown entry types are skipped. */
 enum acpi_error acpi_parse_madt(const uint8_t *madt, size_t length, struct acpi_madt *out);
 
-/* "table bad checksum" and the like; "unknown ACPI error" for values outside the enum. */
+/* The name of an error, quoted beside each value of enum acpi_error ("ok" for ACPI_OK); "unknown
+ * error" for a value outside the enum. A static string, never NULL. */
 const char *acpi_error_name(enum acpi_error error);
 
 #endif

@@ -106,30 +106,33 @@
 
 enum multiboot2_error {
     MULTIBOOT2_OK = 0,
-    /* The boot information pointer (or the output pointer) is NULL. */
+    /* "null pointer": the boot information pointer (or the output pointer) is NULL. */
     MULTIBOOT2_ERR_NULL,
-    /* EAX did not hold MULTIBOOT2_BOOTLOADER_MAGIC. */
+    /* "bad magic": EAX did not hold MULTIBOOT2_BOOTLOADER_MAGIC. */
     MULTIBOOT2_ERR_BAD_MAGIC,
-    /* The boot information address is not 8-aligned. */
+    /* "misaligned boot information": the boot information address is not 8-aligned. */
     MULTIBOOT2_ERR_MISALIGNED,
-    /* total_size < 8, or a tag (header or payload) runs past total_size. */
+    /* "truncated": total_size < 8, or a tag (header or payload) runs past total_size. */
     MULTIBOOT2_ERR_TRUNCATED,
-    /* total_size is larger than the caller's upper bound, or the range wraps around. */
+    /* "too large": total_size is larger than the caller's upper bound, or the range wraps
+     * around. */
     MULTIBOOT2_ERR_TOO_LARGE,
-    /* A tag's size is below 8 or below the fixed part of its type, or an end tag's size != 8. */
+    /* "bad tag size": a tag's size is below 8 or below the fixed part of its type, or an end
+     * tag's size != 8. */
     MULTIBOOT2_ERR_BAD_TAG_SIZE,
-    /* The tags reach total_size without an end tag. */
+    /* "no end tag": the tags reach total_size without an end tag. */
     MULTIBOOT2_ERR_NO_END_TAG,
-    /* A tag type the parser records (cmdline, name, mmap, ELF sections, ACPI old or new) appears
-     * twice. */
+    /* "duplicate tag": a tag type the parser records (cmdline, name, mmap, ELF sections, ACPI
+     * old or new) appears twice. */
     MULTIBOOT2_ERR_DUPLICATE_TAG,
-    /* Memory map entry_size is below 24 or not a multiple of 8. */
+    /* "bad memory map entry size": memory map entry_size is below 24 or not a multiple of 8. */
     MULTIBOOT2_ERR_BAD_MMAP_ENTRY_SIZE,
-    /* Memory map entries do not exactly fill the tag payload. */
+    /* "bad memory map length": memory map entries do not exactly fill the tag payload. */
     MULTIBOOT2_ERR_BAD_MMAP_LENGTH,
-    /* A string tag has no NUL byte inside the tag. */
+    /* "unterminated string": a string tag has no NUL byte inside the tag. */
     MULTIBOOT2_ERR_UNTERMINATED_STRING,
-    /* ELF sections tag: entsize is neither 40 nor 64, headers overflow the tag, bad shndx. */
+    /* "bad ELF sections": ELF sections tag: entsize is neither 40 nor 64, headers overflow the
+     * tag, bad shndx. */
     MULTIBOOT2_ERR_BAD_ELF_SECTIONS,
 };
 
@@ -208,8 +211,9 @@ enum multiboot2_error multiboot2_parse(uint32_t magic, uint64_t info_phys, const
                                        uint32_t max_size, struct multiboot2_info *out);
 
 /*
- * multiboot2_error_name - name of an error value, e.g. "MULTIBOOT2_ERR_TRUNCATED".
- * Returns a static string; "MULTIBOOT2_ERR_UNKNOWN" for a value outside the enum.
+ * multiboot2_error_name - the name of an error, quoted beside each value of enum multiboot2_error
+ * ("ok" for MULTIBOOT2_OK); "unknown error" for a value outside the enum. A static string, never
+ * NULL.
  */
 const char *multiboot2_error_name(enum multiboot2_error error);
 

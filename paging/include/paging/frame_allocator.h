@@ -59,23 +59,26 @@ struct frame_allocator_reserved_range {
 
 enum frame_allocator_error {
     FRAME_ALLOCATOR_OK = 0,
-    /* NULL allocator or config, NULL array with a non-zero count, or no storage and no
-     * phys_to_virt to carve it with. */
+    /* "invalid argument": NULL allocator or config, NULL array with a non-zero count, or no
+     * storage and no phys_to_virt to carve it with. */
     FRAME_ALLOCATOR_ERR_INVALID_ARGUMENT,
-    /* A usable region's base + length, or a reserved range's end, wraps past 2^64, or a
-     * reserved range has start > end. */
+    /* "bad range": a usable region's base + length, or a reserved range's end, wraps past 2^64,
+     * or a reserved range has start > end. */
     FRAME_ALLOCATOR_ERR_BAD_RANGE,
-    /* No whole usable, unreserved frame at or above 1 MiB. */
+    /* "no usable memory": no whole usable, unreserved frame at or above 1 MiB. */
     FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY,
-    /* The caller's storage has fewer words than frame_allocator_storage_words(). */
+    /* "storage too small": the caller's storage has fewer words than
+     * frame_allocator_storage_words(). */
     FRAME_ALLOCATOR_ERR_STORAGE_TOO_SMALL,
-    /* Carving: no usable, unreserved run of frames holds the bitmaps, or phys_to_virt gave NULL. */
+    /* "no room for storage": carving: no usable, unreserved run of frames holds the bitmaps, or
+     * phys_to_virt gave NULL. */
     FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE,
-    /* free: the address is not 4 KiB-aligned. */
+    /* "misaligned frame": free: the address is not 4 KiB-aligned. */
     FRAME_ALLOCATOR_ERR_MISALIGNED,
-    /* free: the frame is not one this allocator can hand out (reserved, hole, outside). */
+    /* "foreign frame": free: the frame is not one this allocator can hand out (reserved, hole,
+     * outside). */
     FRAME_ALLOCATOR_ERR_FOREIGN_FRAME,
-    /* free: the frame is already free. */
+    /* "double free": free: the frame is already free. */
     FRAME_ALLOCATOR_ERR_DOUBLE_FREE,
 };
 
@@ -175,8 +178,8 @@ bool frame_allocator_check(const struct frame_allocator *fa);
  */
 struct paging_frame_source frame_allocator_frame_source(struct frame_allocator *fa);
 
-/* frame_allocator_error_name - name of a result, e.g. "FRAME_ALLOCATOR_ERR_DOUBLE_FREE";
- * "FRAME_ALLOCATOR_ERR_UNKNOWN" for a value outside the enum. Returns a static string. */
-const char *frame_allocator_error_name(enum frame_allocator_error result);
+/* frame_allocator_error_name - the name of an error, quoted beside each value above ("ok" for
+ * FRAME_ALLOCATOR_OK); "unknown error" for a value outside the enum. Never NULL. */
+const char *frame_allocator_error_name(enum frame_allocator_error error);
 
 #endif /* PAGING_FRAME_ALLOCATOR_H */

@@ -82,23 +82,27 @@
 
 enum paging_error {
     PAGING_OK = 0,
-    /* The frame source had no frame for a new page table. Nothing was changed. */
+    /* "frame allocation failed": the frame source had no frame for a new page table. Nothing was
+     * changed. */
     PAGING_ERR_FRAME_ALLOCATION_FAILED,
-    /* map: the 4 KiB page is already mapped. Nothing was changed. */
+    /* "already mapped": map: the 4 KiB page is already mapped. Nothing was changed. */
     PAGING_ERR_ALREADY_MAPPED,
-    /* A PDPT or PD entry on the way is a 1 GiB or 2 MiB page; 4 KiB operations refuse it. */
+    /* "huge page on the way": a PDPT or PD entry on the way is a 1 GiB or 2 MiB page; 4 KiB
+     * operations refuse it. */
     PAGING_ERR_PARENT_HUGE_PAGE,
-    /* unmap/translate: no present mapping covers the address. */
+    /* "not mapped": unmap/translate: no present mapping covers the address. */
     PAGING_ERR_NOT_MAPPED,
-    /* A virtual or physical address (or a range size) is not 4 KiB-aligned. */
+    /* "misaligned address": a virtual or physical address (or a range size) is not
+     * 4 KiB-aligned. */
     PAGING_ERR_MISALIGNED,
-    /* The virtual address is not canonical (bits 63..47 differ). */
+    /* "non-canonical address": the virtual address is not canonical (bits 63..47 differ). */
     PAGING_ERR_NON_CANONICAL,
-    /* The physical address is not below PAGING_PHYS_LIMIT (2^52). */
+    /* "physical address out of range": the physical address is not below PAGING_PHYS_LIMIT
+     * (2^52). */
     PAGING_ERR_PHYS_OUT_OF_RANGE,
-    /* Flags outside PAGING_LEAF_FLAGS (an address bit or PS/PAT). */
+    /* "invalid flags": flags outside PAGING_LEAF_FLAGS (an address bit or PS/PAT). */
     PAGING_ERR_INVALID_FLAGS,
-    /* NULL pointer, missing callback, or a range that wraps past 2^64. */
+    /* "invalid argument": NULL pointer, missing callback, or a range that wraps past 2^64. */
     PAGING_ERR_INVALID_ARGUMENT,
 };
 
@@ -211,8 +215,8 @@ enum paging_error paging_walk(const struct paging_mapper *m,
 /* paging_is_canonical - returns true when bits 63..47 of @virt are all equal. */
 bool paging_is_canonical(uint64_t virt);
 
-/* paging_error_name - name of a result, e.g. "PAGING_ERR_ALREADY_MAPPED";
- * "PAGING_ERR_UNKNOWN" for a value outside the enum. Returns a static string. */
-const char *paging_error_name(enum paging_error result);
+/* paging_error_name - the name of an error, quoted beside each value above ("ok" for PAGING_OK);
+ * "unknown error" for a value outside the enum. A static string, never NULL. */
+const char *paging_error_name(enum paging_error error);
 
 #endif /* PAGING_MAPPER_H */
