@@ -25,10 +25,10 @@ load(
     "tool_path",
     "with_feature_set",
 )
-load("//platforms:host_tools.bzl", pinned_tool = "tool_path")
+load("//platforms:host_tools.bzl", "linux_sysroot", "tool_dir", pinned_tool = "tool_path")
 
-LLVM = "/usr/lib/llvm-19"
-CLANG_BUILTIN_INCLUDE = LLVM + "/lib/clang/19/include"
+CLANG_BUILTIN_INCLUDE = pinned_tool("CLANG_BUILTIN_INCLUDE")
+HOST_INCLUDES = [pinned_tool("HOST_ARCH_INCLUDE"), pinned_tool("HOST_INCLUDE")]
 
 _COMPILE_ACTIONS = [
     ACTION_NAMES.assemble,
@@ -70,9 +70,9 @@ _HOST_COMPILE_FLAGS = [
     "-isystem",
     CLANG_BUILTIN_INCLUDE,
     "-isystem",
-    "/usr/include/x86_64-linux-gnu",
+    HOST_INCLUDES[0],
     "-isystem",
-    "/usr/include",
+    HOST_INCLUDES[1],
     "-fPIC",
     "-fno-omit-frame-pointer",
     "-std=gnu11",
@@ -155,6 +155,16 @@ def _cross_linux(triple, include_dirs, lib_dirs):
         libc = "glibc",
     )
 
+# A Linux target whose libc lives in a sysroot of its own: its headers in include/, its libc (beside
+# crt1.o) in lib/, gcc's start files and libgcc beside crtbeginS.o. `target` is the prefix of its
+# entries in //platforms:host_tools.bzl.
+def _cross_linux_from_sysroot(triple, target):
+    return _cross_linux(
+        triple,
+        [linux_sysroot(target) + "/include"],
+        [tool_dir(target + "_CRTBEGIN"), tool_dir(target + "_CRT1")],
+    )
+
 # Cortex-M4F: the FPU (fpv4-sp-d16) is on, and floating-point arguments travel in its registers
 # (hard float), as on most Cortex-M4 parts; picolibc's start file turns the FPU on before main.
 _CORTEX_M4_ARCH_FLAGS = [
@@ -164,8 +174,9 @@ _CORTEX_M4_ARCH_FLAGS = [
     "-mfloat-abi=hard",
 ]
 
-PICOLIBC = "/usr/lib/picolibc/arm-none-eabi"
-PICOLIBC_LIB = PICOLIBC + "/lib/thumb/v7e-m+fp/hard"
+PICOLIBC_INCLUDE = pinned_tool("PICOLIBC_INCLUDE")
+PICOLIBC_CRT0 = pinned_tool("PICOLIBC_CRT0_SEMIHOST")
+PICOLIBC_LIB = tool_dir("PICOLIBC_CRT0_SEMIHOST")
 ARM_NONE_EABI_LIBGCC = pinned_tool("ARM_NONE_EABI_LIBGCC")
 
 _CORTEX_M4 = struct(
@@ -177,7 +188,7 @@ _CORTEX_M4 = struct(
         "-isystem",
         CLANG_BUILTIN_INCLUDE,
         "-isystem",
-        PICOLIBC + "/include",
+        PICOLIBC_INCLUDE,
         "-ffunction-sections",
         "-fdata-sections",
         "-ftls-model=local-exec",
@@ -193,7 +204,7 @@ _CORTEX_M4 = struct(
         "-Wl,--build-id=none",
         # Start file: copies .data, zeroes .bss, turns the FPU on, reads the semihosting command
         # line into argv, calls main and exits with its status through semihosting.
-        PICOLIBC_LIB + "/crt0-semihost.o",
+        PICOLIBC_CRT0,
         "-L" + PICOLIBC_LIB,
         "-Wl,--start-group",
         "-lc",
@@ -201,7 +212,7 @@ _CORTEX_M4 = struct(
         ARM_NONE_EABI_LIBGCC,
         "-Wl,--end-group",
     ],
-    includes = [CLANG_BUILTIN_INCLUDE, PICOLIBC + "/include"],
+    includes = [CLANG_BUILTIN_INCLUDE, PICOLIBC_INCLUDE],
     triple = "thumbv7em-none-eabihf",
     libc = "picolibc",
 )
@@ -211,7 +222,7 @@ _FLAVOURS = {
     "host": struct(
         compile = _HOST_COMPILE_FLAGS,
         link = _HOST_LINK_FLAGS,
-        includes = [CLANG_BUILTIN_INCLUDE, "/usr/include/x86_64-linux-gnu", "/usr/include"],
+        includes = [CLANG_BUILTIN_INCLUDE] + HOST_INCLUDES,
         triple = "x86_64-linux-gnu",
         libc = "glibc",
     ),
@@ -223,32 +234,17 @@ _FLAVOURS = {
         libc = "none",
     ),
     # Debian's multilib: the host's headers (they select the 32-bit variants by __i386__), the
-    # 32-bit libc in /usr/lib32 and gcc's 32-bit start files and libgcc.
+    # 32-bit libc and gcc's 32-bit start files and libgcc.
     "i386_linux": _cross_linux(
         "i386-linux-gnu",
-        ["/usr/include/x86_64-linux-gnu", "/usr/include"],
-        ["/usr/lib/gcc/x86_64-linux-gnu/12/32", "/usr/lib32"],
+        HOST_INCLUDES,
+        [tool_dir("I386_CRTBEGIN"), tool_dir("I386_CRT1")],
     ),
-    "aarch64_linux": _cross_linux(
-        "aarch64-linux-gnu",
-        ["/usr/aarch64-linux-gnu/include"],
-        ["/usr/lib/gcc-cross/aarch64-linux-gnu/12", "/usr/aarch64-linux-gnu/lib"],
-    ),
-    "armhf_linux": _cross_linux(
-        "arm-linux-gnueabihf",
-        ["/usr/arm-linux-gnueabihf/include"],
-        ["/usr/lib/gcc-cross/arm-linux-gnueabihf/12", "/usr/arm-linux-gnueabihf/lib"],
-    ),
-    "riscv64_linux": _cross_linux(
-        "riscv64-linux-gnu",
-        ["/usr/riscv64-linux-gnu/include"],
-        ["/usr/lib/gcc-cross/riscv64-linux-gnu/12", "/usr/riscv64-linux-gnu/lib"],
-    ),
-    "s390x_linux": _cross_linux(
-        "s390x-linux-gnu",
-        ["/usr/s390x-linux-gnu/include"],
-        ["/usr/lib/gcc-cross/s390x-linux-gnu/12", "/usr/s390x-linux-gnu/lib"],
-    ),
+    # Debian's cross libcs, each in its sysroot, and gcc's cross start files and libgcc.
+    "aarch64_linux": _cross_linux_from_sysroot("aarch64-linux-gnu", "AARCH64"),
+    "armhf_linux": _cross_linux_from_sysroot("arm-linux-gnueabihf", "ARMHF"),
+    "riscv64_linux": _cross_linux_from_sysroot("riscv64-linux-gnu", "RISCV64"),
+    "s390x_linux": _cross_linux_from_sysroot("s390x-linux-gnu", "S390X"),
     "cortex_m4": _CORTEX_M4,
 }
 
@@ -270,8 +266,8 @@ def _impl(ctx):
         tool_path(name = "objcopy", path = pinned_tool("LLVM_OBJCOPY")),
         tool_path(name = "objdump", path = pinned_tool("LLVM_OBJDUMP")),
         tool_path(name = "strip", path = pinned_tool("LLVM_STRIP")),
-        tool_path(name = "gcov", path = "/bin/false"),
-        tool_path(name = "dwp", path = "/bin/false"),
+        tool_path(name = "gcov", path = pinned_tool("FALSE")),
+        tool_path(name = "dwp", path = pinned_tool("FALSE")),
     ]
 
     features = [

@@ -1,18 +1,29 @@
 """The pinned tools: their one list, and the check at load time that each is installed.
 
-The toolchains and rules call tools by absolute, version-pinned paths. A missing one would
+The toolchains, rules and scripts call tools by absolute, version-pinned paths. A missing one would
 otherwise surface as an obscure "No such file or directory" from deep inside an action; this
 repository rule fails first, naming the tool and the command that installs it.
 """
 
-# Every tool a build or test action runs, by name: its absolute, version-pinned path and the
-# Debian package that provides it. This is the one list: rules take paths from it with
-# tool_path("NAME"); scripts source the tool_paths.sh that the host_tools repository writes from it
-# (NAME=path lines: in a Bazel action or test as @host_tools//:tool_paths.sh, outside Bazel through
-# tools/tool_paths.sh). To pin another tool, add a line here and its package to tools/setup.sh.
+# Every absolute path the project uses, by name: the path and the Debian package that provides it.
+# This is the one place such a path is written (tools/check_tool_paths.sh fails on a copy
+# anywhere else); everything else takes it from here:
+#   - rules and toolchains: tool_path(NAME), tool_dir(NAME) and linux_sysroot(TARGET);
+#   - scripts in a Bazel action or test: @host_tools//:tool_paths.sh (NAME=path lines);
+#   - scripts outside Bazel (tools/*.sh, .ci/run): tools/tool_paths.sh, which reads this file and
+#     checks with require_tools NAME... that what the script runs is installed;
+#   - tools/setup.sh installs the package of every entry whose path is missing.
+# Keep one entry a line, `"NAME": ("path", "package"),`: tools/tool_paths.sh reads them so, and
+# //tools:tool_paths_test checks that it reads what Bazel reads.
+#
+# PINNED_TOOLS: what a build or test runs or reads; the host_tools repository checks them all
+# before anything builds.
 PINNED_TOOLS = {
-    # The C toolchains (platforms/clang_toolchain_config.bzl).
+    # The C toolchains (platforms/clang_toolchain_config.bzl): compiler, headers, binutils.
     "CLANG": ("/usr/bin/clang-19", "clang-19"),
+    "CLANG_BUILTIN_INCLUDE": ("/usr/lib/llvm-19/lib/clang/19/include", "libclang-common-19-dev"),
+    "HOST_INCLUDE": ("/usr/include", "libc6-dev"),
+    "HOST_ARCH_INCLUDE": ("/usr/include/x86_64-linux-gnu", "libc6-dev"),
     "CLANG_CPP": ("/usr/bin/clang-cpp-19", "clang-19"),
     "LLD": ("/usr/bin/ld.lld-19", "lld-19"),
     "LLVM_AR": ("/usr/bin/llvm-ar-19", "llvm-19"),
@@ -21,6 +32,10 @@ PINNED_TOOLS = {
     "LLVM_OBJDUMP": ("/usr/bin/llvm-objdump-19", "llvm-19"),
     "LLVM_STRIP": ("/usr/bin/llvm-strip-19", "llvm-19"),
     "LLVM_SIZE": ("/usr/bin/llvm-size-19", "llvm-19"),
+    # What the toolchain names for the tools it has no use for (gcov, dwp).
+    "FALSE": ("/bin/false", "coreutils"),
+    # The script //tools:size_report.bzl writes for `bazel run`, to print the report.
+    "CAT": ("/bin/cat", "coreutils"),
     # The kernel image (tools/nasm.bzl, tools/make_iso.sh).
     "NASM": ("/usr/bin/nasm", "nasm"),
     "GRUB_MKRESCUE": ("/usr/bin/grub-mkrescue", "grub-common"),
@@ -43,12 +58,16 @@ PINNED_TOOLS = {
     "LIBJEMALLOC": ("/usr/lib/x86_64-linux-gnu/libjemalloc.so", "libjemalloc-dev"),
     "LIBMIMALLOC": ("/usr/lib/x86_64-linux-gnu/libmimalloc.so", "libmimalloc-dev"),
     "LIBTCMALLOC_MINIMAL": ("/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so", "libgoogle-perftools-dev"),
+    # ThreadSanitizer tests run without address randomisation (.bazelrc, //tools:without_aslr).
+    "SETARCH": ("/usr/bin/setarch", "util-linux"),
     # Bare-metal Cortex-M4: picolibc, libgcc, and the board emulator that runs its tests.
+    "PICOLIBC_INCLUDE": ("/usr/lib/picolibc/arm-none-eabi/include", "picolibc-arm-none-eabi"),
     "PICOLIBC_CRT0_SEMIHOST": ("/usr/lib/picolibc/arm-none-eabi/lib/thumb/v7e-m+fp/hard/crt0-semihost.o", "picolibc-arm-none-eabi"),
     "ARM_NONE_EABI_LIBGCC": ("/usr/lib/gcc/arm-none-eabi/12.2.1/thumb/v7e-m+fp/hard/libgcc.a", "gcc-arm-none-eabi"),
     "QEMU_SYSTEM_ARM": ("/usr/bin/qemu-system-arm", "qemu-system-arm"),
-    # Linux targets of //tools:cross_test.bzl: each one's libc, gcc start files and libgcc, and
-    # the emulator that runs its tests (i386 runs natively).
+    # Linux targets of //tools:cross_test.bzl: each one's libc (its crt1.o, whose directory is the
+    # libc's and whose grandparent is the target's sysroot: see linux_sysroot), gcc's start files
+    # and libgcc (beside crtbeginS.o), and the emulator that runs its tests (i386 runs natively).
     "I386_CRT1": ("/usr/lib32/crt1.o", "libc6-dev-i386"),
     "I386_CRTBEGIN": ("/usr/lib/gcc/x86_64-linux-gnu/12/32/crtbeginS.o", "lib32gcc-12-dev"),
     "I386_LOADER": ("/lib/ld-linux.so.2", "libc6-i386"),
@@ -66,6 +85,28 @@ PINNED_TOOLS = {
     "QEMU_S390X": ("/usr/bin/qemu-s390x-static", "qemu-user-static"),
 }
 
+# SCRIPT_TOOLS: what only the check scripts, CI and developers run, outside any build. A build does
+# not need them, so they are not checked at load time: each script checks the ones it runs
+# (require_tools), and tools/setup.sh installs them. A package of the form npm:NAME@VERSION is
+# installed from npm under the part of the path before /node_modules/.
+SCRIPT_TOOLS = {
+    "BAZEL": ("/usr/bin/bazel", "bazel-bootstrap"),
+    "GIT": ("/usr/bin/git", "git"),
+    # Formatting and static analysis (tools/check_format.sh, tools/check_tidy.sh), and the
+    # language server for editors (over tools/compile_commands.sh's compile_commands.json).
+    "CLANG_FORMAT": ("/usr/bin/clang-format-19", "clang-format-19"),
+    "CLANG_TIDY": ("/usr/bin/clang-tidy-19", "clang-tidy-19"),
+    "CLANGD": ("/usr/bin/clangd-19", "clangd-19"),
+    "BUILDIFIER": ("/opt/buildifier/node_modules/@bazel/buildifier/buildifier-linux_amd64", "npm:@bazel/buildifier@8.2.1"),
+    # buildifier's installer, and the certificates its downloads are checked against.
+    "NPM": ("/usr/bin/npm", "npm"),
+    "CA_CERTIFICATES": ("/etc/ssl/certs/ca-certificates.crt", "ca-certificates"),
+    # Sanitizer and libFuzzer runtimes (--config=asan, ubsan, tsan, fuzz).
+    "CLANG_RT_ASAN": ("/usr/lib/llvm-19/lib/clang/19/lib/linux/libclang_rt.asan-x86_64.a", "libclang-rt-19-dev"),
+    # The HTTP remote cache of tools/check_remote_cache.sh (WebDAV PUT).
+    "NGINX": ("/usr/sbin/nginx", "nginx-light"),
+}
+
 def tool_path(name):
     """The absolute path of a pinned tool.
 
@@ -79,7 +120,41 @@ def tool_path(name):
         fail("no pinned tool named %s: add it to PINNED_TOOLS in //platforms:host_tools.bzl" % name)
     return PINNED_TOOLS[name][0]
 
+def tool_dir(name, levels = 1):
+    """A directory above a pinned file.
+
+    Args:
+      name: a key of PINNED_TOOLS.
+      levels: how many directories up: 1 is the file's own directory.
+
+    Returns:
+      the directory's absolute path.
+    """
+    path = tool_path(name)
+    for _ in range(levels):
+        path = path.rpartition("/")[0]
+    return path
+
+def linux_sysroot(target):
+    """The sysroot of a Linux cross target: where its libc's lib/ and include/ are.
+
+    Args:
+      target: the prefix of the target's entries, such as "AARCH64".
+
+    Returns:
+      the directory two above its crt1.o.
+    """
+    return tool_dir(target + "_CRT1", levels = 2)
+
 def _host_tools_impl(repository_ctx):
+    # Each name and each path once: two entries for one path would be two facts to keep in step.
+    seen = {}
+    for table in (PINNED_TOOLS, SCRIPT_TOOLS):
+        for name, entry in table.items():
+            for key in (name, entry[0]):
+                if key in seen:
+                    fail("//platforms:host_tools.bzl: %s is listed twice (%s and %s)" % (key, seen[key], name))
+                seen[key] = name
     missing = []
     for path, package in PINNED_TOOLS.values():
         if not repository_ctx.path(path).exists:
@@ -90,17 +165,30 @@ def _host_tools_impl(repository_ctx):
         ] + missing + [
             "run tools/setup.sh (as root) to install them.",
         ]))
+    every = dict(PINNED_TOOLS.items() + SCRIPT_TOOLS.items())
     repository_ctx.file("tool_paths.sh", "\n".join([
-        "# Generated by //platforms:host_tools.bzl from PINNED_TOOLS: every path was found.",
-    ] + ["%s=%s" % (name, entry[0]) for name, entry in sorted(PINNED_TOOLS.items())] + [""]))
+        "# Generated by //platforms:host_tools.bzl from PINNED_TOOLS (every path was found) and",
+        "# SCRIPT_TOOLS (not checked).",
+    ] + ["%s=%s" % (name, entry[0]) for name, entry in sorted(every.items())] + [""]))
+
+    # NAME, path and package of every entry, as tools/tool_paths.sh lists them: for
+    # //tools:tool_paths_test, which compares the two.
+    repository_ctx.file("tools.tsv", "".join([
+        "%s\t%s\t%s\n" % (name, entry[0], entry[1])
+        for name, entry in sorted(every.items())
+    ]))
     repository_ctx.file("BUILD.bazel", "\n".join([
         "# Generated by //platforms:host_tools.bzl: every pinned tool was found.",
         "package(default_visibility = [\"//visibility:public\"])",
         "",
+        "# Depended on by the toolchains, so that nothing builds before the check above has run.",
         "filegroup(name = \"checked\")",
         "",
-        "# NAME=path for every pinned tool, for scripts to source.",
-        "exports_files([\"tool_paths.sh\"])",
+        "# NAME=path for every pinned tool, for scripts to source; every entry as a table.",
+        "exports_files([",
+        "    \"tool_paths.sh\",",
+        "    \"tools.tsv\",",
+        "])",
         "",
     ]))
 

@@ -10,9 +10,8 @@
 #                                  fix by itself are listed and make the run fail
 set -euo pipefail
 
-CLANG_FORMAT=/usr/bin/clang-format-19
-BUILDIFIER=/opt/buildifier/node_modules/@bazel/buildifier/buildifier-linux_amd64
-GIT=/usr/bin/git
+source "$(dirname "$0")/tool_paths.sh" # from platforms/host_tools.bzl
+require_tools CLANG_FORMAT BUILDIFIER GIT
 
 # Lint warnings switched off, each because its advice cannot be followed in this workspace.
 #
@@ -58,13 +57,6 @@ case "$#:${1:-}" in
   1:--fix) fix=true ;;
   *) usage ;;
 esac
-
-for tool in "$CLANG_FORMAT" "$BUILDIFIER" "$GIT"; do
-  if [ ! -x "$tool" ]; then
-    echo "check_format: $tool not found: run tools/setup.sh (as root) to install it" >&2
-    exit 1
-  fi
-done
 
 root=$("$GIT" -C "$(dirname "$0")" rev-parse --show-toplevel)
 cd "$root"

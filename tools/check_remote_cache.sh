@@ -14,9 +14,8 @@
 #   tools/check_remote_cache.sh [TARGET_PATTERN...]
 set -euo pipefail
 
-BAZEL=/usr/bin/bazel
-NGINX=/usr/sbin/nginx
-GIT=/usr/bin/git
+source "$(dirname "$0")/tool_paths.sh" # from platforms/host_tools.bzl
+require_tools BAZEL NGINX GIT PYTHON
 DEFAULT_TARGETS=(
   //kernel:kernel
   //kernel:iso
@@ -26,20 +25,12 @@ DEFAULT_TARGETS=(
   //multiboot2/...
 )
 
-for tool in "$BAZEL" "$NGINX" "$GIT"; do
-  if [ ! -x "$tool" ]; then
-    echo "check_remote_cache: $tool not found: run tools/setup.sh (as root) to install it" >&2
-    exit 1
-  fi
-done
-
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=("${DEFAULT_TARGETS[@]}")
 fi
 
 source_root=$("$GIT" -C "$(dirname "$0")" rev-parse --show-toplevel)
-source "$(dirname "$0")/tool_paths.sh" # PYTHON, from //platforms:host_tools.bzl
 work=$(mktemp -d "${TMPDIR:-/tmp}/heapkernel-cache.XXXXXX")
 nginx_pid=
 output_bases=()

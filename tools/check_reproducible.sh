@@ -3,13 +3,15 @@
 # sources at different paths, in two fresh Bazel output bases. Prints each file's sha256 and
 # exits 1 naming every file that differs. Run from anywhere inside the checkout.
 set -euo pipefail
+source "$(dirname "$0")/tool_paths.sh" # from platforms/host_tools.bzl
+require_tools BAZEL GIT
 
 TARGETS=(//kernel:kernel //kernel:iso)
 OUTPUTS=(kernel/kernel.elf kernel/iso.iso)
 
-source_root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
+source_root=$("$GIT" -C "$(dirname "$0")" rev-parse --show-toplevel)
 work=$(mktemp -d /tmp/heapkernel-repro.XXXXXX)
-trap 'for ob in "$work"/output_base_*; do bazel --output_base="$ob" shutdown 2>/dev/null || true; done; rm -rf "$work"' EXIT
+trap 'for ob in "$work"/output_base_*; do "$BAZEL" --output_base="$ob" shutdown 2>/dev/null || true; done; rm -rf "$work"' EXIT
 
 # Two different depths and names, so no path can hide in an output by coincidence.
 checkouts=("$work/a/heapkernel" "$work/bb/other/place/kernel-src")
@@ -17,12 +19,12 @@ for index in 0 1; do
   checkout=${checkouts[$index]}
   "$source_root/tools/copy_worktree.sh" "$checkout"
   echo "reproducible: building in $checkout"
-  (cd "$checkout" && bazel --output_base="$work/output_base_$index" build --noshow_progress \
+  (cd "$checkout" && "$BAZEL" --output_base="$work/output_base_$index" build --noshow_progress \
     "${TARGETS[@]}" >"$work/build_$index.log" 2>&1) || {
     cat "$work/build_$index.log" >&2
     exit 1
   }
-  bin=$(cd "$checkout" && bazel --output_base="$work/output_base_$index" info bazel-bin 2>/dev/null)
+  bin=$(cd "$checkout" && "$BAZEL" --output_base="$work/output_base_$index" info bazel-bin 2>/dev/null)
   for output in "${OUTPUTS[@]}"; do
     mkdir -p "$work/out_$index/$(dirname "$output")"
     cp "$bin/$output" "$work/out_$index/$output"

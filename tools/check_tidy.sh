@@ -5,11 +5,10 @@
 # the checkout.
 set -euo pipefail
 
-CLANG_TIDY=/usr/bin/clang-tidy-19
-[ -x "$CLANG_TIDY" ] || { echo "check_tidy: $CLANG_TIDY not found: run tools/setup.sh" >&2; exit 1; }
-source "$(dirname "$0")/tool_paths.sh" # PYTHON, from //platforms:host_tools.bzl
+source "$(dirname "$0")/tool_paths.sh" # from platforms/host_tools.bzl
+require_tools CLANG_TIDY GIT PYTHON
 
-root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
+root=$("$GIT" -C "$(dirname "$0")" rev-parse --show-toplevel)
 cd "$root"
 tools/compile_commands.sh >/dev/null
 mapfile -t sources < <("$PYTHON" -c '

@@ -16,16 +16,8 @@
 # Re-run it after adding sources or changing flags.
 set -euo pipefail
 
-BAZEL=/usr/bin/bazel
-GIT=/usr/bin/git
-source "$(dirname "$0")/tool_paths.sh" # PYTHON, from //platforms:host_tools.bzl
-
-for tool in "$BAZEL" "$GIT"; do
-  if [ ! -x "$tool" ]; then
-    echo "compile_commands: $tool not found: run tools/setup.sh (as root) to install it" >&2
-    exit 1
-  fi
-done
+source "$(dirname "$0")/tool_paths.sh" # from platforms/host_tools.bzl
+require_tools BAZEL GIT PYTHON
 
 startup=()
 patterns=()

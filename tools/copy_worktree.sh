@@ -4,7 +4,8 @@
 # place, so edits made meanwhile do not change their result.
 #   tools/copy_worktree.sh DEST
 set -euo pipefail
-GIT=/usr/bin/git
+source "$(dirname "$0")/tool_paths.sh" # from platforms/host_tools.bzl
+require_tools GIT
 [ $# -eq 1 ] || { echo "usage: $0 DEST" >&2; exit 2; }
 dest=$1
 root=$("$GIT" -C "$(dirname "$0")" rev-parse --show-toplevel)

@@ -8,7 +8,7 @@ The emulators and cross libcs are pinned in //platforms:host_tools.bzl, so a mis
 the build with the Debian package to install.
 """
 
-load("//platforms:host_tools.bzl", "tool_path")
+load("//platforms:host_tools.bzl", "linux_sysroot", "tool_path")
 
 # Per target: the platform the test is built for and the command line that runs its binary
 # (empty: the host CPU runs it). qemu-user finds the target's dynamic loader and libc under -L.
@@ -20,20 +20,20 @@ CROSS_TARGETS = {
     ),
     "aarch64": struct(
         platform = "//platforms:aarch64_linux",
-        emulator = [tool_path("QEMU_AARCH64"), "-L", "/usr/aarch64-linux-gnu"],
+        emulator = [tool_path("QEMU_AARCH64"), "-L", linux_sysroot("AARCH64")],
     ),
     "armhf": struct(
         platform = "//platforms:armhf_linux",
-        emulator = [tool_path("QEMU_ARM"), "-L", "/usr/arm-linux-gnueabihf"],
+        emulator = [tool_path("QEMU_ARM"), "-L", linux_sysroot("ARMHF")],
     ),
     "riscv64": struct(
         platform = "//platforms:riscv64_linux",
-        emulator = [tool_path("QEMU_RISCV64"), "-L", "/usr/riscv64-linux-gnu"],
+        emulator = [tool_path("QEMU_RISCV64"), "-L", linux_sysroot("RISCV64")],
     ),
     # Big-endian: proves the libraries read their little-endian data explicitly.
     "s390x": struct(
         platform = "//platforms:s390x_linux",
-        emulator = [tool_path("QEMU_S390X"), "-L", "/usr/s390x-linux-gnu"],
+        emulator = [tool_path("QEMU_S390X"), "-L", linux_sysroot("S390X")],
     ),
     # Bare metal: the test is the board's whole firmware. The board's UART and QEMU's monitor
     # are switched off, so only the test's own output reaches the test log.

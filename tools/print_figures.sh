@@ -5,8 +5,10 @@
 # after the test step, so every CI log carries the current figures; the reproducible hashes are
 # printed by tools/check_reproducible.sh. Run from anywhere inside the checkout.
 set -euo pipefail
+source "$(dirname "$0")/tool_paths.sh" # from platforms/host_tools.bzl
+require_tools BAZEL
 root=$(cd "$(dirname "$0")/.." && pwd)
-testlogs=$(cd "$root" && bazel info bazel-testlogs 2>/dev/null)
+testlogs=$(cd "$root" && "$BAZEL" info bazel-testlogs 2>/dev/null)
 status=0
 for test in boot_test heap_test heap_test_uefi; do
   log=$testlogs/tests/$test/test.log

@@ -9,7 +9,7 @@ does (SHUTDOWN event, `info registers`, `quit`). It records its pid and argv in
 $FAKE_QEMU_RECORD so the tests can check the command line and that nothing outlives the
 runner. No kernel, no real QEMU: the whole file runs in a few seconds.
 
-Run: /usr/bin/python3 tools/qemu_runner_test.py
+Run: bazel test //tools:qemu_runner_test
 """
 
 from __future__ import annotations
@@ -395,7 +395,7 @@ class QmpSessionTest(unittest.TestCase):
 
 class CommandLineTest(unittest.TestCase):
     def test_bios_command(self) -> None:
-        config = QemuConfig(qemu="/usr/bin/qemu-system-x86_64", iso="k.iso", memory="64M",
+        config = QemuConfig(qemu="qemu-under-test", iso="k.iso", memory="64M",
                             debug_exit_port=0xF4, extra_flags=("-smp", "2"))
         command = qemu_runner.build_qemu_command(config, qmp_fd=7, reset_log="/t/reset.log")
         text = " ".join(command)
@@ -405,7 +405,7 @@ class CommandLineTest(unittest.TestCase):
                      "-chardev socket,id=qmp0,fd=7 -mon chardev=qmp0,mode=control",
                      "-d cpu_reset -D /t/reset.log"):
             self.assertIn(part, text)
-        self.assertEqual(command[0], "/usr/bin/qemu-system-x86_64")
+        self.assertEqual(command[0], "qemu-under-test")
         self.assertEqual(command[-2:], ["-smp", "2"])
         self.assertNotIn("pflash", text)
         self.assertNotIn("-S", command)

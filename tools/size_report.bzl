@@ -12,6 +12,7 @@ PYTHON = tool_path("PYTHON")
 LD = tool_path("LLD")
 SIZE = tool_path("LLVM_SIZE")
 NM = tool_path("LLVM_NM")
+CAT = tool_path("CAT")
 
 # Every target of the report: the host, then the cross targets in their declared order.
 _PLATFORMS = dict(
@@ -95,8 +96,9 @@ def _size_report_impl(ctx):
     ctx.actions.write(
         output = runner,
         is_executable = True,
-        content = "#!/bin/sh\n# Prints the size report of %s.\nexec /bin/cat '%s'\n" % (
+        content = "#!/bin/sh\n# Prints the size report of %s.\nexec %s '%s'\n" % (
             ctx.attr.library[0].label,
+            CAT,
             report.short_path,
         ),
     )

@@ -2,7 +2,7 @@
 """Host tests of tools/size_report.py: which sections count as what, the sums, and the argument
 parsers' errors. The end-to-end run is //alloc:size_report itself.
 
-Run: /usr/bin/python3 tools/size_report_test.py
+Run: bazel test //tools:size_report_test
 """
 
 import argparse

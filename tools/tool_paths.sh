@@ -1,14 +1,56 @@
-# Sourced by the scripts that run outside Bazel (check_*.sh, compile_commands.sh): defines one
-# variable per pinned tool (PYTHON=/usr/bin/python3, ...) from @host_tools//:tool_paths.sh, which
-# //platforms:host_tools.bzl writes from its one list once it has found every tool installed.
-# Builds nothing but that check, in the checkout this file belongs to.
+# Sourced by the scripts that run outside Bazel (tools/*.sh, .ci/run, alloc/examples/consumer):
+# reads the one list of pinned paths, platforms/host_tools.bzl (PINNED_TOOLS and SCRIPT_TOOLS),
+# and defines one variable per entry (PYTHON, BAZEL, GIT, ...) and these functions:
+#   require_tools NAME...   fails, naming the path, its package and tools/setup.sh, unless every
+#                           NAME is an entry whose path exists; call it for the tools a script runs
+#   tool_package NAME       prints the package of an entry
+#   pinned_tools_tsv        prints every entry as NAME<TAB>path<TAB>package, sorted by name
+# Needs nothing but bash, so tools/setup.sh can use it before anything is installed.
 #   source "$(dirname "$0")/tool_paths.sh"
-_tool_paths_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if ! _tool_paths_log=$(cd "$_tool_paths_root" && bazel build --noshow_progress @host_tools//:checked 2>&1); then
-  echo "$_tool_paths_log" >&2
-  echo "tool_paths: the pinned tools are not all installed: run tools/setup.sh (as root)" >&2
+
+_tool_paths_definition=${TOOL_PATHS_DEFINITION:-"$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/platforms/host_tools.bzl"}
+declare -gA _tool_paths_package=()
+declare -ga _tool_paths_names=()
+# An entry is one line: "NAME": ("path", "package"),
+_tool_paths_entry='^[[:space:]]*"([A-Z0-9_]+)":[[:space:]]*\("([^"]+)",[[:space:]]*"([^"]+)"\),[[:space:]]*$'
+while IFS= read -r _tool_paths_line; do
+  if [[ $_tool_paths_line =~ $_tool_paths_entry ]]; then
+    printf -v "${BASH_REMATCH[1]}" '%s' "${BASH_REMATCH[2]}"
+    _tool_paths_package[${BASH_REMATCH[1]}]=${BASH_REMATCH[3]}
+    _tool_paths_names+=("${BASH_REMATCH[1]}")
+  fi
+done <"$_tool_paths_definition"
+if [ ${#_tool_paths_names[@]} -eq 0 ]; then
+  echo "tool_paths: no entries read from $_tool_paths_definition" >&2
   exit 1
 fi
-# shellcheck source=/dev/null
-source "$(cd "$_tool_paths_root" && bazel info output_base 2>/dev/null)/external/host_tools/tool_paths.sh"
-unset _tool_paths_root _tool_paths_log
+unset _tool_paths_line _tool_paths_entry
+
+tool_package() {
+  if [ -z "${_tool_paths_package[$1]+set}" ]; then
+    echo "tool_paths: no entry named $1 in $_tool_paths_definition" >&2
+    return 1
+  fi
+  printf '%s\n' "${_tool_paths_package[$1]}"
+}
+
+require_tools() {
+  local name missing=0
+  for name in "$@"; do
+    if [ -z "${_tool_paths_package[$name]+set}" ]; then
+      echo "tool_paths: no entry named $name in $_tool_paths_definition" >&2
+      missing=1
+    elif [ ! -e "${!name}" ]; then
+      echo "tool_paths: ${!name} is missing (package ${_tool_paths_package[$name]}): run tools/setup.sh (as root)" >&2
+      missing=1
+    fi
+  done
+  [ "$missing" -eq 0 ] || exit 1
+}
+
+pinned_tools_tsv() {
+  local name
+  for name in "${_tool_paths_names[@]}"; do
+    printf '%s\t%s\t%s\n' "$name" "${!name}" "${_tool_paths_package[$name]}"
+  done | LC_ALL=C sort
+}

@@ -1,0 +1,136 @@
+#!/bin/bash
+# Checks that every absolute path of a tool, header directory or library is written once, in
+# platforms/host_tools.bzl (the one list), and that what asks for a tool by name asks for a listed
+# one. Fails, naming file and line, on:
+#   1. an absolute path under /usr, /opt, /bin, /sbin, /lib, /lib32 or /lib64 in any file of the
+#      tree but the list (a #! interpreter aside, in a script or in one a rule writes: the kernel
+#      reads it before a script can look anything up), or a path the list itself names twice;
+#   2. tool_path("NAME"), tool_dir("NAME") or linux_sysroot("TARGET") in a .bzl or BUILD file, or
+#      require_tools NAME in a shell script, for a NAME the list does not have;
+#   3. a shell script that runs a listed program by its bare name (bazel, git, python3, ...)
+#      instead of "$NAME" after require_tools NAME: PATH would choose what runs. coreutils'
+#      programs (cat, timeout, ...) are exempt: every script stands on them.
+# Prints every finding, then one summary line with the counts; exits 1 on any finding.
+#
+#   tools/check_tool_paths.sh [ROOT]
+# ROOT is the checkout (default: the one holding this script). Its files are those git lists
+# (tracked, and new ones not ignored); when ROOT is not a git checkout, every file below it.
+set -euo pipefail
+
+root=$(cd "${1:-$(dirname "$0")/..}" && pwd)
+definition=platforms/host_tools.bzl
+if [ ! -f "$root/$definition" ]; then
+  echo "check_tool_paths: $root/$definition is missing" >&2
+  exit 1
+fi
+TOOL_PATHS_DEFINITION="$root/$definition"
+# shellcheck source=tools/tool_paths.sh
+source "$(dirname "$0")/tool_paths.sh"
+
+cd "$root"
+if [ -e .git ]; then
+  require_tools GIT
+  mapfile -d '' files < <("$GIT" ls-files -z --cached --others --exclude-standard)
+else
+  mapfile -d '' files < <(find . -type f -printf '%P\0' | sort -z)
+fi
+
+findings=0
+finding() {
+  echo "check_tool_paths: $*"
+  findings=$((findings + 1))
+}
+
+declare -A listed=() # path -> NAME
+declare -A program=() # bare program name -> NAME, for the listed executables
+while IFS=$'\t' read -r name path _; do
+  if [ -n "${listed[$path]+set}" ]; then
+    finding "$definition: $path is listed twice ($name and ${listed[$path]})"
+  fi
+  listed[$path]=$name
+  # coreutils (cat, timeout, ...) is the base every script stands on: its programs may run by name.
+  if [[ $path =~ /s?bin/ ]] && [ "${_tool_paths_package[$name]}" != coreutils ]; then
+    program[${path##*/}]=$name
+  fi
+done < <(pinned_tools_tsv)
+
+# 1. Absolute paths outside the list. A path starts after a character that cannot end a word or a
+# variable (so $dir/usr/... and a/usr/b are not one), nor after #! (an interpreter).
+path_pattern='(^|[^A-Za-z0-9_.$}/!-])/(usr|opt|bin|sbin|lib|lib32|lib64)/[A-Za-z0-9_.+@/-]*'
+files_read=0
+for file in "${files[@]}"; do
+  [ -f "$file" ] || continue
+  [ "$file" = "$definition" ] && continue
+  # Text files only: a NUL byte in the first block means binary.
+  if [ -n "$(head -c 8000 "$file" | tr -d -c '\000' | head -c 1 | od -An -c)" ]; then
+    continue
+  fi
+  files_read=$((files_read + 1))
+  while IFS=: read -r line text; do
+    while [[ $text =~ $path_pattern ]]; do
+      match=${BASH_REMATCH[0]#"${BASH_REMATCH[1]}"}
+      match=${match%.} # a full stop ends the sentence, not the path
+      where=${listed[$match]:+ (the list has it as ${listed[$match]})}
+      finding "$file:$line: $match written outside $definition${where}"
+      text=${text#*"${BASH_REMATCH[0]}"}
+    done
+  done < <(grep -nE "$path_pattern" "$file" || true)
+done
+
+# 2. Names asked for that the list does not have.
+is_listed_name() { [ -n "${_tool_paths_package[$1]+set}" ]; }
+for file in "${files[@]}"; do
+  case $file in
+    *.bzl | BUILD | BUILD.bazel | */BUILD | */BUILD.bazel)
+      while IFS=: read -r line call; do
+        name=${call#*\"}
+        name=${name%\"*}
+        case $call in
+          linux_sysroot*) name+=_CRT1 ;;
+        esac
+        is_listed_name "$name" || finding "$file:$line: $call: no entry $name in $definition"
+      done < <(grep -noE '(tool_path|tool_dir|linux_sysroot)\("[A-Za-z0-9_]+"' "$file" || true)
+      ;;
+  esac
+done
+
+# The shell scripts: *.sh, and files whose first line runs bash or sh.
+scripts=()
+for file in "${files[@]}"; do
+  [ -f "$file" ] || continue
+  case $file in
+    *.sh) scripts+=("$file") ;;
+    *) if head -n 1 "$file" | grep -qE '^#!.*/(ba)?sh\b'; then scripts+=("$file"); fi ;;
+  esac
+done
+for file in "${scripts[@]}"; do
+  while IFS=: read -r line text; do
+    for name in ${text#*require_tools}; do
+      [[ $name == \#* ]] && break
+      is_listed_name "$name" || finding "$file:$line: require_tools $name: no entry $name in $definition"
+    done
+  done < <(grep -nE '^[[:space:]]*require_tools[[:space:]]' "$file" || true)
+done
+
+# 3. Listed programs run by their bare name: a word in command position (start of a line, after
+# ; | & $( or a keyword that runs a command), outside comments. A bare "(" is left out: in a
+# string it is prose ("(nginx stopped)"), and a subshell's first command is rarely a tool.
+programs=$(printf '%s\n' "${!program[@]}" | sed 's/[.+]/\\&/g' | paste -sd'|' -)
+command_pattern="(^|[;|&]|\\\$\\(|(^|[[:space:]])(then|do|else|exec|if|while|until|!|time|xargs)[[:space:]])[[:space:]]*($programs)([[:space:]]|\$|[;)])"
+for file in "${scripts[@]}"; do
+  while IFS=: read -r line text; do
+    # Drop a comment: from a # that starts the line or follows a blank.
+    code=$(sed -E 's/(^|[[:space:]])#.*$//' <<<"$text")
+    if [[ $code =~ $command_pattern ]]; then
+      bare=${BASH_REMATCH[4]}
+      finding "$file:$line: runs $bare by its bare name: require_tools ${program[$bare]}, then run \"\$${program[$bare]}\""
+    fi
+  done < <(grep -nE "$command_pattern" "$file" || true)
+done
+
+if [ "$findings" -gt 0 ]; then
+  echo "check_tool_paths: FAIL: $findings findings" >&2
+  exit 1
+fi
+echo "check_tool_paths: ok: ${#listed[@]} paths, each written once, in $definition;" \
+  "${#files[@]} files (${files_read} text), ${#scripts[@]} shell scripts checked"

@@ -1,0 +1,109 @@
+#!/bin/bash
+# Tests the one list of pinned paths (platforms/host_tools.bzl) and what reads and checks it:
+#   1. tools/tool_paths.sh reads from the list the same names, paths and packages as Bazel
+#      (@host_tools//:tools.tsv, written by the host_tools repository rule);
+#   2. tools/check_tool_paths.sh passes a small tree that follows the rules, and fails, with the
+#      finding named, on each planted mistake: a listed path written again, an unlisted path, a
+#      path listed twice, a rule or a script asking for a name the list does not have, and a
+#      script running a listed tool by its bare name.
+#
+#   tool_paths_test.sh HOST_TOOLS.bzl TOOLS.tsv TOOL_PATHS.sh CHECK_TOOL_PATHS.sh
+set -euo pipefail
+
+definition=$1 bazel_table=$2 tool_paths=$3 checker=$4
+failures=0
+fail() {
+  echo "FAIL: $*"
+  failures=$((failures + 1))
+}
+
+# 1. The shell reader and Bazel agree.
+shell_table=$(TOOL_PATHS_DEFINITION="$definition" bash -c 'source "$1"; pinned_tools_tsv' _ "$tool_paths")
+if diff <(LC_ALL=C sort "$bazel_table") <(printf '%s\n' "$shell_table") >"$TEST_TMPDIR/diff"; then
+  echo "ok   tools/tool_paths.sh reads the $(wc -l <"$bazel_table") entries Bazel reads"
+else
+  fail "tools/tool_paths.sh and Bazel read different entries (< Bazel, > shell):"
+  cat "$TEST_TMPDIR/diff"
+fi
+
+# 2. The checker, on a tree of its own (not a git checkout: it reads every file below it).
+# The checker finds tools/tool_paths.sh beside itself.
+mkdir -p "$TEST_TMPDIR/bin"
+cp "$checker" "$TEST_TMPDIR/bin/check_tool_paths.sh"
+cp "$tool_paths" "$TEST_TMPDIR/bin/tool_paths.sh"
+
+# The planted paths are put together here, so that this file writes no absolute path itself.
+usr=/usr opt=/opt
+nasm=$usr/bin/nasm git=$usr/bin/git
+
+# A tree that follows the rules; each case below changes one file of a fresh copy.
+plant_clean_tree() {
+  rm -rf "$1"
+  mkdir -p "$1/platforms" "$1/tools"
+  cat >"$1/platforms/host_tools.bzl" <<BZL
+PINNED_TOOLS = {
+    "NASM": ("$nasm", "nasm"),
+}
+SCRIPT_TOOLS = {
+    "GIT": ("$git", "git"),
+}
+BZL
+  cat >"$1/tools/rule.bzl" <<'BZL'
+NASM = tool_path("NASM")
+BZL
+  cat >"$1/tools/script.sh" <<'SH'
+#!/bin/bash
+source "$(dirname "$0")/tool_paths.sh"
+require_tools GIT # the checkout's history
+"$GIT" status # not: git status
+SH
+}
+
+# expect_check NAME STATUS TEXT: the checker, over the tree as planted, exits with STATUS and says TEXT.
+expect_check() {
+  local status=0 output
+  output=$("$TEST_TMPDIR/bin/check_tool_paths.sh" "$tree" 2>&1) || status=$?
+  if [ "$status" -ne "$2" ] || ! grep -qF -- "$3" <<<"$output"; then
+    fail "$1: expected exit $2 and \"$3\"; got exit $status:"
+    printf '%s\n' "$output" | sed 's/^/    /'
+  else
+    echo "ok   $1"
+  fi
+}
+
+tree=$TEST_TMPDIR/tree
+plant_clean_tree "$tree"
+expect_check "a tree that follows the rules passes" 0 "check_tool_paths: ok: 2 paths, each written once"
+
+plant_clean_tree "$tree"
+echo "ASSEMBLER = \"$nasm\"" >>"$tree/tools/rule.bzl"
+expect_check "a listed path written again fails" 1 \
+  "tools/rule.bzl:2: $nasm written outside platforms/host_tools.bzl (the list has it as NASM)"
+
+plant_clean_tree "$tree"
+echo "The formatter is $opt/formatter/bin/format." >"$tree/NOTES.md"
+expect_check "an unlisted path fails" 1 "NOTES.md:1: $opt/formatter/bin/format written outside"
+
+plant_clean_tree "$tree"
+sed -i "s|^}\$|    \"ASSEMBLER\": (\"$nasm\", \"nasm\"),\n}|" "$tree/platforms/host_tools.bzl"
+expect_check "a path listed twice fails" 1 "$nasm is listed twice"
+
+plant_clean_tree "$tree"
+echo 'LINKER = tool_path("LINKER")' >>"$tree/tools/rule.bzl"
+expect_check "a rule asking for an unlisted name fails" 1 'tool_path("LINKER": no entry LINKER'
+
+plant_clean_tree "$tree"
+echo 'require_tools GIT LINKER' >>"$tree/tools/script.sh"
+expect_check "a script requiring an unlisted name fails" 1 "require_tools LINKER: no entry LINKER"
+
+plant_clean_tree "$tree"
+bare=git
+echo "log=\$($bare log -1)" >>"$tree/tools/script.sh"
+expect_check "a script running a listed tool by its bare name fails" 1 \
+  "tools/script.sh:5: runs git by its bare name"
+
+if [ "$failures" -gt 0 ]; then
+  echo "tool_paths_test: $failures failed"
+  exit 1
+fi
+echo "tool_paths_test: all passed"
