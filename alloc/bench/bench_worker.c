@@ -2,15 +2,10 @@
  * alloc/bench/bench_worker.c - runs one benchmark workload on one allocator and prints one
  * "result ..." line for the driver (bench.c) to collect.
  *
- * The same source is built once per allocator family, so every call is a direct call:
- *   BENCH_OURS      this library (argv[1] "default", "first_fit" or "tlsf_no_quick") over a
- *                   1 GiB mmap'd region
- *   BENCH_GLIBC     glibc malloc
- *   BENCH_JEMALLOC  jemalloc, linked with -ljemalloc so that it replaces malloc process-wide
- *   BENCH_MIMALLOC  mimalloc, linked with -lmimalloc so that it replaces malloc process-wide
- * Each foreign allocator therefore lives in its own process, and the worker proves at start
- * that malloc really is the allocator it claims (jemalloc's sallocx, mimalloc's
- * mi_is_in_heap_region on a malloc'd pointer).
+ * The same source is built once per allocator family (family.h), so every call is a direct call;
+ * family ours is this library (argv[1] "default", "first_fit" or "tlsf_no_quick") over a 1 GiB
+ * mmap'd region. Each foreign allocator lives in its own process, and the worker proves at start
+ * that malloc really is the allocator it claims (family_setup).
  *
  * Usage: bench_worker_<family> <allocator> <workload> [scale]
  * Workloads (all driven by a fixed seed, identical for every allocator):
@@ -44,17 +39,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#if defined(BENCH_OURS)
-#include "alloc/heap.h"
-#elif defined(BENCH_JEMALLOC)
-#include <jemalloc/jemalloc.h>
-#elif defined(BENCH_MIMALLOC)
-#include <mimalloc.h>
-#elif defined(BENCH_GLIBC)
-#include <gnu/libc-version.h>
-#else
-#error "define one of BENCH_OURS, BENCH_GLIBC, BENCH_JEMALLOC, BENCH_MIMALLOC"
-#endif
+#include "alloc/bench/family.h"
 
 /* ---- the allocator under test ---- */
 
@@ -90,8 +75,8 @@ static void die(const char *msg) {
 
 /* Sets up the allocator named on the command line; returns a description of it. */
 static const char *setup(const char *name) {
-    static char desc[128];
 #if defined(BENCH_OURS)
+    static char desc[128];
     struct alloc_config cfg = {0};
     if (strcmp(name, "default") == 0)
         cfg.strategy = ALLOC_STRATEGY_TLSF;
@@ -106,33 +91,14 @@ static const char *setup(const char *name) {
     if (region == MAP_FAILED || alloc_heap_init(&heap, region, REGION_SIZE, &cfg) != ALLOC_OK)
         die("cannot set up the heap");
     snprintf(desc, sizeof(desc), "alloc_%s", alloc_strategy_name(cfg.strategy));
-#elif defined(BENCH_JEMALLOC)
-    if (strcmp(name, "jemalloc") != 0)
-        die("this worker runs jemalloc");
-    const char *version = "?";
-    /* mallctl("version") writes a const char *: its size is the pointer's. */
-    size_t len = sizeof(version); // NOLINT(bugprone-sizeof-expression)
-    mallctl("version", &version, &len, NULL, 0);
-    void *p = malloc(100);
-    size_t cls = sallocx(p, 0); /* crashes unless malloc is jemalloc's */
-    free(p);
-    if (cls < 100)
-        die("malloc is not jemalloc");
-    snprintf(desc, sizeof(desc), "jemalloc_%s", version);
-#elif defined(BENCH_MIMALLOC)
-    if (strcmp(name, "mimalloc") != 0)
-        die("this worker runs mimalloc");
-    void *p = malloc(100);
-    if (!mi_is_in_heap_region(p))
-        die("malloc is not mimalloc");
-    free(p);
-    snprintf(desc, sizeof(desc), "mimalloc_%d", mi_version());
-#else
-    if (strcmp(name, "glibc") != 0)
-        die("this worker runs glibc");
-    snprintf(desc, sizeof(desc), "glibc_%s", gnu_get_libc_version());
-#endif
     return desc;
+#else
+    const char *why = NULL;
+    const char *desc = family_setup(name, &why);
+    if (desc == NULL)
+        die(why);
+    return desc;
+#endif
 }
 
 /* ---- measurement ---- */
