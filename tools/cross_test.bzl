@@ -9,6 +9,7 @@ the build with the Debian package to install.
 """
 
 load("//platforms:host_tools.bzl", "linux_sysroot", "tool_path")
+load(":platform_transition.bzl", "PLATFORM_TRANSITION_OUTPUTS", "to_platform")
 
 # Per target: the platform the test is built for and the command line that runs its binary
 # (empty: the host CPU runs it). qemu-user finds the target's dynamic loader and libc under -L.
@@ -60,23 +61,12 @@ LINUX_TARGETS = [name for name, target in CROSS_TARGETS.items() if not getattr(t
 def _cross_transition_impl(
         settings,  # @unused
         attr):
-    # Host-only flags (sanitizers, fuzzing) have no runtime on the other targets: dropped.
-    return {
-        "//command_line_option:platforms": CROSS_TARGETS[attr.target].platform,
-        "//command_line_option:copt": [],
-        "//command_line_option:conlyopt": [],
-        "//command_line_option:linkopt": [],
-    }
+    return to_platform(CROSS_TARGETS[attr.target].platform)
 
 _cross_transition = transition(
     implementation = _cross_transition_impl,
     inputs = [],
-    outputs = [
-        "//command_line_option:platforms",
-        "//command_line_option:copt",
-        "//command_line_option:conlyopt",
-        "//command_line_option:linkopt",
-    ],
+    outputs = PLATFORM_TRANSITION_OUTPUTS,
 )
 
 def _shell_quote(word):

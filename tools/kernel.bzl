@@ -5,6 +5,7 @@
 """
 
 load("//platforms:host_tools.bzl", "tool_path")
+load(":platform_transition.bzl", "PLATFORM_TRANSITION_OUTPUTS", "to_platform")
 
 # The tools make_iso.sh runs, handed to it in its environment.
 _MAKE_ISO_TOOLS = ["GRUB_MKRESCUE", "XORRISO", "MFORMAT"]
@@ -12,26 +13,16 @@ _MAKE_ISO_TOOLS = ["GRUB_MKRESCUE", "XORRISO", "MFORMAT"]
 def _freestanding_transition_impl(
         settings,  # @unused
         attr):  # @unused
-    # User flags meant for host code (sanitizers, fuzzing) must not reach the kernel. Debug
-    # information stays in the ELF at every compilation mode, for gdb.
-    return {
-        "//command_line_option:platforms": "//platforms:freestanding",
-        "//command_line_option:copt": [],
-        "//command_line_option:conlyopt": [],
-        "//command_line_option:linkopt": [],
-        "//command_line_option:strip": "never",
-    }
+    settings = to_platform("//platforms:freestanding")
+
+    # Debug information stays in the ELF at every compilation mode, for gdb.
+    settings["//command_line_option:strip"] = "never"
+    return settings
 
 freestanding_transition = transition(
     implementation = _freestanding_transition_impl,
     inputs = [],
-    outputs = [
-        "//command_line_option:platforms",
-        "//command_line_option:copt",
-        "//command_line_option:conlyopt",
-        "//command_line_option:linkopt",
-        "//command_line_option:strip",
-    ],
+    outputs = PLATFORM_TRANSITION_OUTPUTS + ["//command_line_option:strip"],
 )
 
 def _freestanding_binary_impl(ctx):

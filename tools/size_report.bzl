@@ -7,6 +7,7 @@ per function and per object; tools/size_report.py then measures what a program c
 
 load("//platforms:host_tools.bzl", "tool_path")
 load(":cross_test.bzl", "CROSS_TARGETS")
+load(":platform_transition.bzl", "PLATFORM_TRANSITION_OUTPUTS", "to_platform")
 
 PYTHON = tool_path("PYTHON")
 LD = tool_path("LLD")
@@ -20,31 +21,23 @@ _PLATFORMS = dict(
     [(name, target.platform) for name, target in CROSS_TARGETS.items()],
 )
 
+def _size_opt_settings(platform):
+    # Host-only flags (sanitizers, fuzzing) are dropped, as on every other platform transition;
+    # the copts are the report's own.
+    settings = to_platform(platform)
+    settings["//command_line_option:compilation_mode"] = "opt"
+    settings["//command_line_option:copt"] = ["-Os", "-ffunction-sections", "-fdata-sections"]
+    return settings
+
 def _size_transition_impl(
         settings,  # @unused
         attr):  # @unused
-    # Host-only flags (sanitizers, fuzzing) are dropped, as in cross_test.
-    return {
-        name: {
-            "//command_line_option:platforms": platform,
-            "//command_line_option:compilation_mode": "opt",
-            "//command_line_option:copt": ["-Os", "-ffunction-sections", "-fdata-sections"],
-            "//command_line_option:conlyopt": [],
-            "//command_line_option:linkopt": [],
-        }
-        for name, platform in _PLATFORMS.items()
-    }
+    return {name: _size_opt_settings(platform) for name, platform in _PLATFORMS.items()}
 
 _size_transition = transition(
     implementation = _size_transition_impl,
     inputs = [],
-    outputs = [
-        "//command_line_option:platforms",
-        "//command_line_option:compilation_mode",
-        "//command_line_option:copt",
-        "//command_line_option:conlyopt",
-        "//command_line_option:linkopt",
-    ],
+    outputs = PLATFORM_TRANSITION_OUTPUTS + ["//command_line_option:compilation_mode"],
 )
 
 def _archive_of(target):
