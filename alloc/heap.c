@@ -3,6 +3,7 @@
  * validation and error reporting, the bookkeeping of live blocks, statistics, the integrity
  * check and the block walk. The strategies (tlsf.c, first_fit.c) only move free space around.
  */
+#include "runs.h"
 #include "tlsf.h"
 
 const char *alloc_error_name(enum alloc_error error) {
@@ -119,8 +120,8 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     const struct alloc_strategy_ops *ops = strategy_ops(config->strategy);
     if (ops == NULL)
         return ALLOC_ERR_BAD_CONFIG;
-    unsigned known =
-        ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC | ALLOC_FLAG_NO_QUICK_CACHE;
+    unsigned known = ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC |
+                     ALLOC_FLAG_NO_QUICK_CACHE | ALLOC_FLAG_SMALL_RUNS;
     if ((config->flags & ~known) != 0)
         return ALLOC_ERR_BAD_CONFIG;
     size_t ctrl = alloc_control_size(config->strategy);
@@ -147,6 +148,8 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
                        (config->flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0;
     h->fast_alloc = h->quick_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0;
     h->fast_free = h->quick_enabled && (config->flags & ALLOC_FLAG_POISON_ON_FREE) == 0;
+    h->runs_enabled = RUN_CLASSES > 0 && (config->flags & ALLOC_FLAG_SMALL_RUNS) != 0;
+    h->fast_runs = h->runs_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0;
     h->fast_grow =
         config->strategy == ALLOC_STRATEGY_TLSF && (config->flags & ALLOC_FLAG_POISON_ON_FREE) == 0;
 
@@ -209,6 +212,8 @@ static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, bloc
         return ALLOC_ERR_CORRUPTED_HEADER;
     if (st != ST_USED)
         return ALLOC_ERR_DOUBLE_FREE;
+    if ((w & RUN_FLAG) != 0)
+        return ALLOC_ERR_FOREIGN_POINTER; /* the start of a run: its slots are the allocations */
     if ((w & PREV_FREE) != 0) {
         size_t ps = blk_prev_size(b);
         if (ps < MIN_BLOCK || ps > (uintptr_t)b - h->first)
@@ -234,7 +239,8 @@ static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr
     uint64_t w = b->size;
     size_t s = (size_t)(w & SIZE_MASK);
     /* MIN_BLOCK <= s <= end - b in one comparison (p < end, both aligned: end - b >= 32). */
-    if ((w & STATE_MASK) != ST_USED || s - MIN_BLOCK > h->end - (uintptr_t)b - MIN_BLOCK ||
+    if ((w & (STATE_MASK | RUN_FLAG)) != ST_USED ||
+        s - MIN_BLOCK > h->end - (uintptr_t)b - MIN_BLOCK ||
         w != sealed(h, &b->size, w & ~TAG_MASK))
         return NULL;
     /* The boundary tag: a stray write cannot change b's size and its successor's copy at once. */
@@ -248,6 +254,14 @@ static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr
             return NULL;
     }
     return b;
+}
+
+/* The usable size of p, a pointer this heap has just handed out. */
+static size_t usable_of(const alloc_heap *h, const void *p) {
+    uintptr_t r = h->runs_enabled ? run_of(h, (uintptr_t)p) : 0;
+    if (r != 0)
+        return run_slot_size(run_class(run_meta(r)[RUN_STATE]));
+    return blk_size(blk_from_payload(p)) - HDR;
 }
 
 static inline void account_alloc(alloc_heap *h, block_t *b) {
@@ -264,8 +278,19 @@ static inline void account_alloc(alloc_heap *h, block_t *b) {
 static inline void *allocate(alloc_heap *h, size_t size, size_t align, bool try_quick) {
     if (size > ALLOC_MAX_REQUEST - align)
         return NULL;
+    if (h->runs_enabled && size <= ALLOC_RUN_MAX_SIZE && align == GRANULE) {
+        void *p = alloc_run_take(h, run_class_for(size));
+        if (p != NULL) {
+            if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
+                __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, run_slot_size(run_class_for(size)));
+            return p;
+        }
+    }
     size_t bs = block_size_for(size);
     block_t *b = h->ops->alloc(h, bs, align, try_quick);
+    /* Runs with no slot in use are free space too: release them and try once more. */
+    if (b == NULL && h->runs != 0 && alloc_run_release_empty(h))
+        b = h->ops->alloc(h, bs, align, try_quick);
     if (b == NULL)
         return NULL;
     account_alloc(h, b);
@@ -300,7 +325,11 @@ static __attribute__((noinline)) void *malloc_slow(alloc_heap *h, size_t size, b
 void *alloc_malloc(alloc_heap *h, size_t size) {
     /* Fast path: a quick-list hit. It makes no call, so it needs no stack frame. */
     bool try_quick = true;
-    if (h != NULL && h->fast_alloc && size <= ALLOC_QUICK_MAX_SIZE) {
+    if (h != NULL && h->fast_runs && size <= ALLOC_RUN_MAX_SIZE) {
+        void *p = run_take_fast(h, run_class_for(size));
+        if (p != NULL)
+            return p;
+    } else if (h != NULL && h->fast_alloc && size <= ALLOC_QUICK_MAX_SIZE) {
         size_t bs = block_size_for(size);
         block_t *b = quick_pop_silent(h, bs);
         if (b != NULL) {
@@ -319,7 +348,7 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
         return NULL;
     void *p = alloc_malloc(h, n);
     if (p != NULL)
-        __builtin_memset(p, 0, blk_size(blk_from_payload(p)) - HDR);
+        __builtin_memset(p, 0, usable_of(h, p));
     return p;
 }
 
@@ -354,6 +383,12 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
         return ALLOC_OK;
     /* Fast path: a sound block that goes on a quick list that has room; calls nothing. */
     block_t *b = NULL;
+    if (h != NULL && h->runs_enabled) {
+        uintptr_t r = run_of(h, (uintptr_t)ptr);
+        if (r != 0)
+            return run_give_fast(h, r, (uintptr_t)ptr) ? ALLOC_OK
+                                                       : alloc_run_give(h, r, (uintptr_t)ptr);
+    }
     if (h != NULL && h->fast_free) {
         b = validate_fast(h, ptr);
         if (b != NULL && quick_push(h, b, false)) {
@@ -400,7 +435,34 @@ static __attribute__((noinline)) void *realloc_slow(alloc_heap *h, void *ptr, si
     return q;
 }
 
+/* realloc of slot ptr of run r: in place while the slot is large enough, else moved. */
+static __attribute__((noinline)) void *realloc_slot(alloc_heap *h, uintptr_t r, void *ptr,
+                                                    size_t size) {
+    uint64_t state = run_meta(r)[RUN_STATE];
+    unsigned c = run_class(state);
+    int i = run_slot_index(c, (uintptr_t)ptr - r - RUN_META);
+    if (i < 0 || ((state >> i) & 1) != 0) {
+        (void)alloc_run_usable(h, r, (uintptr_t)ptr); /* names and reports the error */
+        return NULL;
+    }
+    size_t old = run_slot_size(c);
+    /* In place when the size keeps its class; a smaller class moves, so usable stays close. */
+    if (size <= ALLOC_RUN_MAX_SIZE && run_class_for(size) == c)
+        return ptr;
+    void *q = alloc_malloc(h, size);
+    if (q == NULL)
+        return size <= old ? ptr : NULL; /* a shrink that cannot move still succeeds */
+    __builtin_memcpy(q, ptr, size < old ? size : old);
+    (void)alloc_free(h, ptr);
+    return q;
+}
+
 void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
+    if (h != NULL && h->runs_enabled && ptr != NULL) {
+        uintptr_t r = run_of(h, (uintptr_t)ptr);
+        if (r != 0)
+            return realloc_slot(h, r, ptr, size);
+    }
     if (h != NULL && h->fast_grow && size <= ALLOC_MAX_REQUEST && tlsf_grow_top(h, ptr, size))
         return ptr;
     return realloc_slow(h, ptr, size);
@@ -409,6 +471,9 @@ void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
 size_t alloc_usable_size(alloc_heap *h, const void *ptr) {
     if (ptr == NULL || h == NULL)
         return 0;
+    uintptr_t r = h->runs_enabled ? run_of(h, (uintptr_t)ptr) : 0;
+    if (r != 0)
+        return alloc_run_usable(h, r, (uintptr_t)ptr);
     block_t *b = validate_fast(h, ptr);
     if (b == NULL) {
         enum alloc_error e = validate_used(h, ptr, &b);
@@ -452,10 +517,10 @@ void alloc_heap_stats(const alloc_heap *h, struct alloc_stats *out) {
         __builtin_memset(out, 0, sizeof(*out));
         return;
     }
-    size_t blocks = h->live + h->free_blocks + h->quick_blocks;
+    size_t blocks = (h->live - h->live_slots) + h->runs + h->free_blocks + h->quick_blocks;
     out->region_size = h->raw_end - h->base;
     out->bytes_in_use = h->in_use;
-    out->bytes_free = (h->end - h->first) - h->in_use - HDR * blocks;
+    out->bytes_free = (h->end - h->first) - h->in_use - HDR * blocks - RUN_META * h->runs;
     /* The TLSF strategy may reorder a list (see alloc_tlsf_largest_free); h is not const. */
     out->largest_free = h->ops->largest_free((alloc_heap *)(uintptr_t)h);
     out->live_allocations = h->live;
@@ -500,6 +565,7 @@ enum alloc_error alloc_heap_check(alloc_heap *h) {
         return ALLOC_ERR_CORRUPTED_HEAP;
     }
     size_t nused = 0, nfree = 0, nquick = 0, used_bytes = 0, prev_size = 0;
+    size_t nslots = 0, nruns = 0, nlisted = 0;
     unsigned prev_state = ST_USED;
     uintptr_t a = h->first;
     enum alloc_error e = ALLOC_OK;
@@ -508,7 +574,9 @@ enum alloc_error alloc_heap_check(alloc_heap *h) {
         const block_t *b = blk_at(a);
         bad = b;
         if (!hdr_ok(h, b) || blk_prev_size(b) != prev_size ||
-            blk_prev_free(b) != (prev_state == ST_FREE) || (b->size & 8) != 0) {
+            blk_prev_free(b) != (prev_state == ST_FREE) ||
+            ((b->size & RUN_FLAG) != 0 &&
+             (!h->runs_enabled || (b->size & ~(TAG_MASK | PREV_FREE)) != RUN_SIZE_WORD))) {
             e = ALLOC_ERR_CORRUPTED_HEADER;
             break;
         }
@@ -527,7 +595,14 @@ enum alloc_error alloc_heap_check(alloc_heap *h) {
             e = ALLOC_ERR_UNCOALESCED;
             break;
         }
-        if (st == ST_USED) {
+        if ((b->size & RUN_FLAG) != 0) {
+            bool listed = false;
+            e = alloc_run_check_one(h, a + HDR, &nslots, &used_bytes, &listed);
+            if (e != ALLOC_OK)
+                break;
+            nruns++;
+            nlisted += listed;
+        } else if (st == ST_USED) {
             nused++;
             used_bytes += s - HDR;
         } else {
@@ -546,10 +621,13 @@ enum alloc_error alloc_heap_check(alloc_heap *h) {
     }
     if (e == ALLOC_OK) {
         bad = h;
-        if (nused != h->live || used_bytes != h->in_use || h->peak < h->in_use ||
-            nfree != h->free_blocks || nquick != h->quick_blocks)
+        if (nused + nslots != h->live || nslots != h->live_slots || nruns != h->runs ||
+            used_bytes != h->in_use || h->peak < h->in_use || nfree != h->free_blocks ||
+            nquick != h->quick_blocks)
             e = ALLOC_ERR_STATS_MISMATCH;
     }
+    if (e == ALLOC_OK)
+        e = alloc_run_check_lists(h, nlisted, &bad);
     if (e == ALLOC_OK)
         e = h->ops->check(h, nfree, nquick, &bad);
     if (e != ALLOC_OK)
@@ -568,7 +646,11 @@ enum alloc_error alloc_heap_walk(const alloc_heap *h, alloc_walk_fn fn, void *ct
         if (!word_ok(h, &b->size) || blk_prev_size(b) != prev_size || blk_state(b) == ST_END ||
             s < MIN_BLOCK || s > h->end - a)
             return ALLOC_ERR_CORRUPTED_HEADER;
-        fn(ctx, blk_payload(b), s - HDR, (enum alloc_block_state)blk_state(b));
+        if ((b->size & RUN_FLAG) != 0 && h->runs_enabled && s == RUN_BLOCK) {
+            if (!alloc_run_walk(h, a + HDR, fn, ctx))
+                return ALLOC_ERR_CORRUPTED_HEADER;
+        } else
+            fn(ctx, blk_payload(b), s - HDR, (enum alloc_block_state)blk_state(b));
         prev_size = s;
         a += s;
     }

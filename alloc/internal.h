@@ -11,14 +11,15 @@
  * Every block starts on a 16-byte boundary with a 16-byte header:
  *
  *   word 0 (prev):  63..48 check | 47..0 size of the physically previous block (0 for the first)
- *   word 1 (size):  63..48 check | 47..4 size of this block (header included) | 3 zero |
+ *   word 1 (size):  63..48 check | 47..4 size of this block (header included) | 3 RUN |
  *                   2 PREV_FREE | 1..0 state (END 0, USED 1, FREE 2, QUICK 3)
  *
  * The check bits (see seal_bits) depend on the rest of the word, its address and a per-heap
  * secret, so a header can be told from payload bytes, from a damaged header and from another
  * heap's header, and a heap's headers from those of an earlier heap in the same region. A FREE
  * block keeps its free-list links in the first 16 bytes of its payload ([block + 16, block + 32));
- * a QUICK block keeps one link there. The END marker is a header of size 0 whose prev word is the
+ * a QUICK block keeps one link there. RUN marks a USED block that holds small-block slots
+ * (runs.h); it is zero on every other block. The END marker is a header of size 0 whose prev word is the
  * size of the last block.
  *
  * Invariants (verified by alloc_heap_check):
@@ -96,6 +97,11 @@ struct alloc_heap {
     bool fast_alloc; /* quick lists on and no poison on alloc: alloc_malloc's leaf fast path */
     bool fast_free;  /* quick lists on and no poison on free: alloc_free's leaf fast path */
     bool fast_grow;  /* TLSF and no poison on free: alloc_realloc's leaf fast path */
+    bool fast_runs;  /* runs and no poison on alloc: alloc_malloc's run fast path */
+    bool runs_enabled; /* ALLOC_FLAG_SMALL_RUNS: small requests are served from runs (runs.h) */
+    size_t runs;       /* number of runs */
+    size_t live_slots; /* live allocations that are run slots (counted in live too) */
+    uintptr_t run_head[ALLOC_RUN_MAX_SIZE / 16 + 1]; /* [c]: runs of class c with a free slot */
     const struct alloc_strategy_ops *ops; /* the strategy's slow paths, chosen at init */
     /* The strategy's own state (struct tlsf_state, struct ff_state): ops->state_size bytes. */
     uint64_t state[];

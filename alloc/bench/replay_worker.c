@@ -5,7 +5,7 @@
  * Built once per allocator family (family.h), so every allocator call is a direct call in a
  * process of its own. Usage:
  *   replay_worker_<family> <allocator> <mode> <binary trace> [region bytes]
- * allocator: default, first_fit, tlsf_no_quick (family ours; over one mmap'd region) or glibc,
+ * allocator: default, first_fit, tlsf_no_quick, tlsf_runs (family ours; over one mmap'd region) or glibc,
  * jemalloc, mimalloc, tcmalloc. Modes:
  *   verify     fills every block with a pattern derived from its allocation and checks it before
  *              each free and realloc (and the preserved prefix after a realloc, and calloc's
@@ -398,10 +398,12 @@ int main(int argc, char **argv) {
         config.strategy = ALLOC_STRATEGY_TLSF;
     else if (strcmp(name, "tlsf_no_quick") == 0)
         config.flags = ALLOC_FLAG_NO_QUICK_CACHE;
+    else if (strcmp(name, "tlsf_runs") == 0)
+        config.flags = ALLOC_FLAG_SMALL_RUNS;
     else if (strcmp(name, "first_fit") == 0)
         config.strategy = ALLOC_STRATEGY_FIRST_FIT;
     else
-        die("unknown allocator %s (default, tlsf_no_quick, first_fit)", name);
+        die("unknown allocator %s (default, tlsf_no_quick, tlsf_runs, first_fit)", name);
     /* Room for the region search's upper bound; pages are only touched as the heap uses them. */
     region_cap = (size_t)trace.peak_live * 64 + ((size_t)64 << 20);
     if (argc > 4)

@@ -13,6 +13,7 @@ const struct variant fixture_variants[FIXTURE_VARIANT_COUNT] = {
     {"tlsf", ALLOC_STRATEGY_TLSF, 0},
     {"tlsf_no_quick", ALLOC_STRATEGY_TLSF, ALLOC_FLAG_NO_QUICK_CACHE},
     {"first_fit", ALLOC_STRATEGY_FIRST_FIT, 0},
+    {"tlsf_runs", ALLOC_STRATEGY_TLSF, ALLOC_FLAG_SMALL_RUNS},
 };
 
 struct fixture fx;
@@ -58,6 +59,10 @@ bool variant_quick(const struct variant *v) {
 
 bool fixture_quick(void) {
     return variant_quick(fx.variant);
+}
+
+bool fixture_runs(void) {
+    return (fx.variant->flags & ALLOC_FLAG_SMALL_RUNS) != 0;
 }
 
 struct walk_ctx {

@@ -21,7 +21,7 @@ struct variant {
 };
 
 /* How many variants there are: a constant, so a test can size its per-variant tables by it. */
-#define FIXTURE_VARIANT_COUNT 3
+#define FIXTURE_VARIANT_COUNT 4
 
 extern const struct variant fixture_variants[FIXTURE_VARIANT_COUNT];
 
@@ -56,6 +56,9 @@ alloc_heap *fixture_reset(size_t size, unsigned extra_flags);
 
 /* variant_quick() of the current variant. */
 bool fixture_quick(void);
+
+/* True when the current variant serves small requests from runs (slots without headers). */
+bool fixture_runs(void);
 
 /* The recording error hook installed by fixture_reset (ctx is ignored). */
 void fixture_hook(void *ctx, enum alloc_error error, const void *ptr);

@@ -50,6 +50,15 @@
 #endif
 
 /*
+ * ALLOC_RUN_MAX_SIZE: on a heap initialised with ALLOC_FLAG_SMALL_RUNS, requests of at most this
+ * many bytes are served from runs: 1 KiB blocks cut into equal slots of 16, 32, 48 or 64 bytes,
+ * with no header per slot. One of 0 (no runs), 16, 32, 48, 64.
+ */
+#ifndef ALLOC_RUN_MAX_SIZE
+#define ALLOC_RUN_MAX_SIZE 64
+#endif
+
+/*
  * ALLOC_QUICK_BIN_LIMIT: the most blocks one quick list holds; a free beyond that goes straight
  * to the TLSF lists. The caches are bounded (at most ALLOC_QUICK_MAX_SIZE / 16 lists of this
  * many blocks) and are flushed back into the coalesced free lists whenever an allocation cannot

@@ -1,0 +1,268 @@
+/*
+ * alloc/runs.c - small-block runs (see runs.h): the slow paths that create, list, release, check
+ * and walk runs. Runs are ordinary blocks obtained from and returned to the heap's strategy, so
+ * they work in front of either strategy.
+ */
+#include "runs.h"
+
+/* The free-slot mask of run r. */
+static uint64_t run_free_mask(uintptr_t r) {
+    return run_meta(r)[RUN_STATE] & ~((uint64_t)7 << RUN_CLASS_SHIFT);
+}
+
+/* Stores run r's state (class c, free mask) with its check word. */
+static void run_set_state(const alloc_heap *h, uintptr_t r, unsigned c, uint64_t mask) {
+    uint64_t state = (uint64_t)c << RUN_CLASS_SHIFT | mask;
+    run_meta(r)[RUN_STATE] = state;
+    run_meta(r)[RUN_CHECK] = run_check_of(h, r, state);
+}
+
+/* r is the meta address of a sealed run of class c in this heap (a list link may point there). */
+static bool run_sound(const alloc_heap *h, uintptr_t r, unsigned c) {
+    if ((r & (RUN_ALIGN - 1)) != 0 || r - HDR < h->first || r >= h->end ||
+        r + RUN_BLOCK - HDR > h->end)
+        return false;
+    const block_t *b = blk_at(r - HDR);
+    uint64_t w = b->size;
+    const uint64_t *m = run_meta(r);
+    uint64_t state = m[RUN_STATE];
+    return (w & ~(TAG_MASK | PREV_FREE)) == RUN_SIZE_WORD &&
+           w == sealed(h, &b->size, w & ~TAG_MASK) && m[RUN_CHECK] == run_check_of(h, r, state) &&
+           (state & ~run_full_mask(c)) == (uint64_t)c << RUN_CLASS_SHIFT;
+}
+
+/* Puts run r (of class c, sound) at the head of its class's list. False if the head is damaged. */
+static bool run_push(alloc_heap *h, uintptr_t r, unsigned c) {
+    uintptr_t head = h->run_head[c];
+    if (head != 0 && (!run_sound(h, head, c) || run_meta(head)[RUN_PREV] != 0))
+        return false;
+    uint64_t *m = run_meta(r);
+    m[RUN_NEXT] = head;
+    m[RUN_PREV] = 0;
+    if (head != 0)
+        run_meta(head)[RUN_PREV] = r;
+    h->run_head[c] = r;
+    return true;
+}
+
+/*
+ * Takes run r (of class c, sound) off its class's list, after checking that its neighbours are
+ * sound runs that point back at it (safe unlinking). False, changing nothing, if not.
+ */
+static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c) {
+    uint64_t *m = run_meta(r);
+    uintptr_t next = (uintptr_t)m[RUN_NEXT], prev = (uintptr_t)m[RUN_PREV];
+    if (next != 0 && (!run_sound(h, next, c) || run_meta(next)[RUN_PREV] != r))
+        return false;
+    if (prev != 0 ? !run_sound(h, prev, c) || run_meta(prev)[RUN_NEXT] != r
+                  : h->run_head[c] != r)
+        return false;
+    if (next != 0)
+        run_meta(next)[RUN_PREV] = prev;
+    if (prev != 0)
+        run_meta(prev)[RUN_NEXT] = next;
+    else
+        h->run_head[c] = next;
+    m[RUN_NEXT] = 0;
+    m[RUN_PREV] = 0;
+    return true;
+}
+
+/* A new run of class c at the head of its list, or 0 if the strategy has no room for one. */
+static uintptr_t run_create(alloc_heap *h, unsigned c) {
+    block_t *b = h->ops->alloc(h, RUN_BLOCK, RUN_ALIGN, true);
+    if (b == NULL)
+        return 0;
+    /* The strategy may hand out a little more than asked when the rest is too small to split. */
+    if (blk_size(b) != RUN_BLOCK && (h->ops->resize(h, b, RUN_BLOCK) <= 0 ||
+                                     blk_size(b) != RUN_BLOCK)) {
+        (void)h->ops->release(h, b, false);
+        return 0;
+    }
+    uintptr_t r = (uintptr_t)blk_payload(b);
+    word_set(h, &b->size, RUN_SIZE_WORD | (b->size & PREV_FREE));
+    uint64_t *m = run_meta(r);
+    run_set_state(h, r, c, run_full_mask(c));
+    m[RUN_NEXT] = 0;
+    m[RUN_PREV] = 0;
+    if (!run_push(h, r, c)) {
+        word_set(h, &b->size, (uint64_t)RUN_BLOCK | ST_USED | (b->size & PREV_FREE));
+        (void)h->ops->release(h, b, false);
+        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)h->run_head[c]);
+        return 0;
+    }
+    h->runs++;
+    return r;
+}
+
+/* Returns run r (sound, off every list, no slot in use) to the strategy. */
+static bool run_destroy(alloc_heap *h, uintptr_t r) {
+    block_t *b = blk_at(r - HDR);
+    /* Erase the meta first, so that a stale slot pointer can never find this run again. */
+    __builtin_memset((void *)r, poison_free(h) ? ALLOC_POISON_FREE_BYTE : 0, RUN_META);
+    word_set(h, &b->size, (uint64_t)RUN_BLOCK | ST_USED | (b->size & PREV_FREE));
+    h->runs--;
+    return h->ops->release(h, b, false);
+}
+
+void *alloc_run_take(alloc_heap *h, unsigned c) {
+    uintptr_t r = h->run_head[c];
+    if (r != 0 && !run_sound(h, r, c)) {
+        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
+        return NULL;
+    }
+    if (r == 0 || run_free_mask(r) == 0) {
+        r = run_create(h, c);
+        if (r == 0)
+            return NULL;
+    }
+    uint64_t mask = run_free_mask(r);
+    unsigned i = (unsigned)__builtin_ctzll(mask);
+    mask &= mask - 1;
+    if (mask == 0 && !run_unlink(h, r, c)) {
+        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
+        return NULL;
+    }
+    run_set_state(h, r, c, mask);
+    size_t s = run_slot_size(c);
+    h->in_use += s;
+    h->live++;
+    h->live_slots++;
+    if (h->in_use > h->peak)
+        h->peak = h->in_use;
+    return (void *)(r + RUN_META + i * s);
+}
+
+/*
+ * Finds slot p of run r (from run_of) in use: its class and index. Returns ALLOC_OK or the
+ * error: a damaged run, a pointer inside a slot, a slot already free.
+ */
+static enum alloc_error run_slot(const alloc_heap *h, uintptr_t r, uintptr_t p, unsigned *class,
+                                 unsigned *index) {
+    unsigned c = run_class(run_meta(r)[RUN_STATE]);
+    if (c - 1 >= RUN_CLASSES || !run_sound(h, r, c))
+        return ALLOC_ERR_CORRUPTED_HEADER;
+    int i = run_slot_index(c, p - r - RUN_META);
+    if (i < 0)
+        return ALLOC_ERR_FOREIGN_POINTER;
+    if ((run_free_mask(r) >> i) & 1)
+        return ALLOC_ERR_DOUBLE_FREE;
+    *class = c;
+    *index = (unsigned)i;
+    return ALLOC_OK;
+}
+
+enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
+    unsigned c, i;
+    enum alloc_error e = run_slot(h, r, p, &c, &i);
+    if (e != ALLOC_OK) {
+        alloc_report(h, e, (const void *)p);
+        return e;
+    }
+    uint64_t mask = run_free_mask(r), now = mask | ((uint64_t)1 << i);
+    size_t s = run_slot_size(c);
+    /* An emptied run goes back to the strategy unless it is the only run with a free slot. */
+    bool release = now == run_full_mask(c) &&
+                   (h->run_head[c] != r || run_meta(r)[RUN_NEXT] != 0 || mask == 0);
+    if (mask == 0 && !release && !run_push(h, r, c)) {
+        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)h->run_head[c]);
+        return ALLOC_ERR_CORRUPTED_FREE_LIST;
+    }
+    if (release && mask != 0 && !run_unlink(h, r, c)) {
+        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
+        return ALLOC_ERR_CORRUPTED_FREE_LIST;
+    }
+    if (poison_free(h))
+        __builtin_memset((void *)p, ALLOC_POISON_FREE_BYTE, s);
+    run_set_state(h, r, c, now);
+    h->in_use -= s;
+    h->live--;
+    h->live_slots--;
+    if (release && !run_destroy(h, r))
+        return ALLOC_ERR_CORRUPTED_FREE_LIST; /* the strategy reported it */
+    return ALLOC_OK;
+}
+
+size_t alloc_run_usable(alloc_heap *h, uintptr_t r, uintptr_t p) {
+    unsigned c, i;
+    enum alloc_error e = run_slot(h, r, p, &c, &i);
+    if (e != ALLOC_OK) {
+        alloc_report(h, e, (const void *)p);
+        return 0;
+    }
+    return run_slot_size(c);
+}
+
+bool alloc_run_release_empty(alloc_heap *h) {
+    for (unsigned c = 1; c <= RUN_CLASSES; c++) {
+        uintptr_t r = h->run_head[c];
+        while (r != 0) {
+            if (!run_sound(h, r, c)) {
+                alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
+                return false;
+            }
+            uintptr_t next = (uintptr_t)run_meta(r)[RUN_NEXT];
+            if (run_free_mask(r) == run_full_mask(c) &&
+                (!run_unlink(h, r, c) || !run_destroy(h, r))) {
+                alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
+                return false;
+            }
+            r = next;
+        }
+    }
+    return true;
+}
+
+enum alloc_error alloc_run_check_one(const alloc_heap *h, uintptr_t r, size_t *used,
+                                     size_t *used_bytes, bool *listed) {
+    unsigned c = run_class(run_meta(r)[RUN_STATE]);
+    if ((r & (RUN_ALIGN - 1)) != 0 || c - 1 >= RUN_CLASSES || !run_sound(h, r, c))
+        return ALLOC_ERR_CORRUPTED_HEADER;
+    uint64_t mask = run_free_mask(r);
+    size_t s = run_slot_size(c);
+    unsigned n = run_slot_count(c), nfree = (unsigned)__builtin_popcountll(mask);
+    if (poison_free(h)) {
+        for (unsigned i = 0; i < n; i++) {
+            if (((mask >> i) & 1) == 0)
+                continue;
+            const unsigned char *p = (const unsigned char *)(r + RUN_META + i * s);
+            for (size_t k = 0; k < s; k++) {
+                if (p[k] != (unsigned char)ALLOC_POISON_FREE_BYTE)
+                    return ALLOC_ERR_WRITE_AFTER_FREE;
+            }
+        }
+    }
+    *used += n - nfree;
+    *used_bytes += (size_t)(n - nfree) * s;
+    *listed = mask != 0;
+    return ALLOC_OK;
+}
+
+enum alloc_error alloc_run_check_lists(const alloc_heap *h, size_t listed, const void **bad) {
+    size_t seen = 0;
+    for (unsigned c = 1; c <= RUN_CLASSES; c++) {
+        uintptr_t prev = 0;
+        for (uintptr_t r = h->run_head[c]; r != 0; r = (uintptr_t)run_meta(r)[RUN_NEXT]) {
+            *bad = (const void *)r;
+            if (!run_sound(h, r, c) || run_meta(r)[RUN_PREV] != prev ||
+                run_free_mask(r) == 0 || ++seen > listed)
+                return ALLOC_ERR_CORRUPTED_FREE_LIST;
+            prev = r;
+        }
+    }
+    *bad = h;
+    return seen == listed ? ALLOC_OK : ALLOC_ERR_CORRUPTED_FREE_LIST;
+}
+
+bool alloc_run_walk(const alloc_heap *h, uintptr_t r, alloc_walk_fn fn, void *ctx) {
+    unsigned c = run_class(run_meta(r)[RUN_STATE]);
+    if (c - 1 >= RUN_CLASSES || !run_sound(h, r, c))
+        return false;
+    uint64_t mask = run_free_mask(r);
+    size_t s = run_slot_size(c);
+    for (unsigned i = 0; i < run_slot_count(c); i++) {
+        bool is_free = ((mask >> i) & 1) != 0;
+        fn(ctx, (void *)(r + RUN_META + i * s), s, is_free ? ALLOC_BLOCK_FREE : ALLOC_BLOCK_USED);
+    }
+    return true;
+}

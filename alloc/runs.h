@@ -1,0 +1,179 @@
+/*
+ * alloc/runs.h - small-block runs: the private header of runs.c, and the fast paths heap.c inlines
+ * into alloc_malloc and alloc_free. Not part of the public interface.
+ *
+ * On a heap initialised with ALLOC_FLAG_SMALL_RUNS, requests of at most ALLOC_RUN_MAX_SIZE bytes
+ * are served from runs: ordinary USED blocks of exactly RUN_BLOCK bytes, marked by the RUN bit of
+ * their (sealed) size word, whose payload starts on a RUN_ALIGN boundary and is cut into equal
+ * slots of one size class without per-slot headers. A 10-byte request then costs 16 bytes, not
+ * a 32-byte block, and is a bit flip in a mask rather than a list operation.
+ *
+ *   r - 16        r            r + 32                                       r + 1008
+ *   | TLSF header | run meta   | slot 0 | slot 1 | ...                       | next block
+ *                 state, check, next, prev
+ *
+ * Run meta (in the run, after the block header, so an overrun of the block before the run reaches
+ * only the sealed header; an overrun of a slot reaches only the next slot or the next block's
+ * sealed header):
+ *   state  the size class (bits 63..61) and one bit per slot, set when the slot is free;
+ *   check  state ^ (r * key): a flipped or overwritten state (or check) no longer matches, and
+ *          only this heap's key makes a check that matches at r;
+ *   next, prev   the run's neighbours on its class's list of runs with a free slot (0: none).
+ * A slot pointer finds its run by masking (p & ~(RUN_ALIGN - 1)); the run is trusted only when its
+ * check word matches, so a pointer into any other block is never taken for a slot. A free of a slot whose bit is already set is a double free, detected exactly.
+ */
+#ifndef ALLOC_RUNS_H
+#define ALLOC_RUNS_H
+
+#include "internal.h"
+
+#define RUN_ALIGN     ((size_t)1024)
+#define RUN_BLOCK     RUN_ALIGN /* header + meta + slots: consecutive runs tile without gaps */
+#define RUN_META      ((size_t)32)
+#define RUN_SLOTS     (RUN_BLOCK - HDR - RUN_META) /* 976 bytes of slots */
+#define RUN_CLASSES   (ALLOC_RUN_MAX_SIZE / 16)
+#define RUN_FLAG      ((uint64_t)8) /* bit 3 of a USED block's size word */
+#define RUN_SIZE_WORD ((uint64_t)RUN_BLOCK | RUN_FLAG | ST_USED)
+#define RUN_CLASS_SHIFT 61 /* the state word: class << 61 | free-slot mask */
+
+_Static_assert(ALLOC_RUN_MAX_SIZE % 16 == 0 && ALLOC_RUN_MAX_SIZE <= 64,
+               "alloc: ALLOC_RUN_MAX_SIZE must be 0, 16, 32, 48 or 64");
+_Static_assert(RUN_SLOTS / 16 <= RUN_CLASS_SHIFT, "alloc: a run's slot mask must fit its bits");
+
+enum run_word { RUN_STATE, RUN_CHECK, RUN_NEXT, RUN_PREV };
+
+/* Slot bytes of size class c (1 .. RUN_CLASSES) and the slots a run of that class holds. */
+static inline size_t run_slot_size(unsigned c) {
+    return (size_t)c * 16;
+}
+static inline unsigned run_slot_count(unsigned c) {
+    return (unsigned)(RUN_SLOTS / run_slot_size(c));
+}
+/* The mask with one bit per slot of class c (1 .. RUN_CLASSES), from a table: no division. */
+static inline uint64_t run_full_mask(unsigned c) {
+#define RUN_FULL(c) ((((uint64_t)1) << (RUN_SLOTS / (16 * (c)))) - 1)
+    static const uint64_t full[5] = {0, RUN_FULL(1), RUN_FULL(2), RUN_FULL(3), RUN_FULL(4)};
+#undef RUN_FULL
+    return full[c];
+}
+/* The words of run meta at r. */
+static inline uint64_t *run_meta(uintptr_t r) {
+    return (uint64_t *)r;
+}
+/* The check word of a run at r whose state word is `state`. */
+static inline uint64_t run_check_of(const alloc_heap *h, uintptr_t r, uint64_t state) {
+    return state ^ ((uint64_t)r * h->key);
+}
+static inline unsigned run_class(uint64_t state) {
+    return (unsigned)(state >> RUN_CLASS_SHIFT);
+}
+/* The size class request n (<= ALLOC_RUN_MAX_SIZE) is served from. */
+static inline unsigned run_class_for(size_t n) {
+    unsigned c = (unsigned)((n + 15) >> 4);
+    return c + (c == 0);
+}
+
+/*
+ * If p lies in the slot area of a run of this heap, returns that run's meta address; else 0.
+ * The run is recognised by its check word, which only this heap's key can produce for that
+ * address and state (a pointer into any other block finds payload bytes there, an erased run
+ * zeroes), and its class must be one that exists.
+ */
+static inline uintptr_t run_of(const alloc_heap *h, uintptr_t p) {
+    uintptr_t r = p & ~(RUN_ALIGN - 1);
+    if (p - r - RUN_META >= RUN_SLOTS || (p & (GRANULE - 1)) != 0 || r < h->first + HDR ||
+        r >= h->end)
+        return 0; /* a misaligned pointer is named by the general path */
+    const uint64_t *m = run_meta(r);
+    uint64_t state = m[RUN_STATE];
+    if (m[RUN_CHECK] != run_check_of(h, r, state) || run_class(state) - 1 >= RUN_CLASSES)
+        return 0;
+    return r;
+}
+
+/*
+ * The fast path of a small allocation: takes the lowest free slot of the first run on class c's
+ * list. Returns NULL (changing nothing) when the list is empty, the run is damaged or taking the
+ * slot fills the run: the slow path (runs.c) handles those.
+ */
+static inline void *run_take_fast(alloc_heap *h, unsigned c) {
+    uintptr_t r = h->run_head[c];
+    if (r == 0)
+        return NULL;
+    uint64_t *m = run_meta(r);
+    uint64_t state = m[RUN_STATE], check = m[RUN_CHECK];
+    uint64_t mask = state & run_full_mask(c);
+    if (check != run_check_of(h, r, state) || run_class(state) != c || (mask & (mask - 1)) == 0)
+        return NULL; /* damaged (the slow path reports it), or its last free slot */
+    unsigned i = (unsigned)__builtin_ctzll(mask);
+    uint64_t bit = mask & (0 - mask);
+    m[RUN_STATE] = state ^ bit;
+    m[RUN_CHECK] = check ^ bit; /* the check is linear in the state */
+    size_t s = run_slot_size(c);
+    h->in_use += s;
+    h->live++;
+    h->live_slots++;
+    if (h->in_use > h->peak)
+        h->peak = h->in_use;
+    return (void *)(r + RUN_META + i * s);
+}
+
+/*
+ * The index of the slot of class c at offset off from the first slot, or -1 if off is not the
+ * start of a slot of a run of that class. (off >> 4) / c by a multiplication: exact for the
+ * offsets of a run.
+ */
+static inline int run_slot_index(unsigned c, size_t off) {
+    static const uint32_t reciprocal[5] = {0, 65536, 32768, 21846, 16384};
+    size_t i = ((off >> 4) * reciprocal[c]) >> 16;
+    if (i * run_slot_size(c) != off || ((run_full_mask(c) >> i) & 1) == 0)
+        return -1;
+    return (int)i;
+}
+
+/*
+ * The fast path of freeing slot p of run r (from run_of): when the slot is in use and freeing it
+ * neither gives the run its first free slot (the run joins its list) nor empties it (the run may
+ * be released), frees it and returns true. Returns false, changing nothing, otherwise.
+ */
+static inline bool run_give_fast(alloc_heap *h, uintptr_t r, uintptr_t p) {
+    uint64_t *m = run_meta(r);
+    uint64_t state = m[RUN_STATE];
+    unsigned c = run_class(state);
+    int i = run_slot_index(c, p - r - RUN_META);
+    uint64_t mask = state & run_full_mask(c), bit = (uint64_t)1 << (i & 63);
+    if (i < 0 || (mask & bit) != 0 || mask == 0 || (mask | bit) == run_full_mask(c))
+        return false;
+    size_t s = run_slot_size(c);
+    if (poison_free(h))
+        __builtin_memset((void *)p, ALLOC_POISON_FREE_BYTE, s);
+    m[RUN_STATE] = state ^ bit;
+    m[RUN_CHECK] ^= bit;
+    h->in_use -= s;
+    h->live--;
+    h->live_slots--;
+    return true;
+}
+
+/* Slow paths (runs.c). */
+
+/* A slot of class c, from a new run if needed; NULL if no run can be had (nothing changed). */
+void *alloc_run_take(alloc_heap *h, unsigned c);
+/* Frees slot p of run r (from run_of): ALLOC_OK or the error found, reported, nothing changed. */
+enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p);
+/* Usable bytes of slot p of run r, or 0 (reported) if p is not a slot in use. */
+size_t alloc_run_usable(alloc_heap *h, uintptr_t r, uintptr_t p);
+/* Releases every run with no slot in use back to the strategy; false if a list is damaged. */
+bool alloc_run_release_empty(alloc_heap *h);
+/*
+ * heap_check's part: run r's meta is sound; adds its slots in use and their bytes to *used and
+ * *used_bytes, and its free slots to *free_slots; sets *listed when it has a free slot.
+ */
+enum alloc_error alloc_run_check_one(const alloc_heap *h, uintptr_t r, size_t *used,
+                                     size_t *used_bytes, bool *listed);
+/* heap_check's part: the lists hold exactly the `listed` runs with a free slot, linked soundly. */
+enum alloc_error alloc_run_check_lists(const alloc_heap *h, size_t listed, const void **bad);
+/* heap_walk's part: reports every slot of run r; false (nothing reported) if r is damaged. */
+bool alloc_run_walk(const alloc_heap *h, uintptr_t r, alloc_walk_fn fn, void *ctx);
+
+#endif /* ALLOC_RUNS_H */
