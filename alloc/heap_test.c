@@ -1412,6 +1412,130 @@ static int null_heap_check(void) {
     return 0;
 }
 
+/*
+ * Runs: small requests are slots of a run, packed without headers; every misuse of a slot is
+ * named exactly and changes nothing.
+ */
+static int runs_slots_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 10), *b = alloc_malloc(fx.heap, 16);
+    unsigned char *c = alloc_malloc(fx.heap, 33);
+    ASSERT_TRUE(a != NULL && b != NULL && c != NULL);
+    ASSERT_EQ(16, b - a); /* neighbours in one run: no header between them */
+    ASSERT_EQ(16, alloc_usable_size(fx.heap, a));
+    ASSERT_EQ(48, alloc_usable_size(fx.heap, c));
+    memset(a, 0x11, 16);
+    memset(b, 0x22, 16);
+    ASSERT_HEAP_OK(fx.heap);
+    struct alloc_stats before = stats();
+    ASSERT_EQ(3, before.live_allocations);
+    ASSERT_EQ(16 + 16 + 48, before.bytes_in_use);
+
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_free(fx.heap, a));
+    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, fx.report_error[0]);
+    ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, alloc_free(fx.heap, c + 16)); /* inside a 48-byte slot */
+    ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, alloc_free(fx.heap, b + 8));
+    /* The run's own start (its meta) is no allocation. */
+    ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER,
+              alloc_free(fx.heap, (void *)((uintptr_t)b & ~(uintptr_t)1023)));
+    ASSERT_TRUE(alloc_realloc(fx.heap, a, 8) == NULL);
+    ASSERT_EQ(0, alloc_usable_size(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(2, stats().live_allocations);
+    for (int i = 0; i < 16; i++)
+        ASSERT_EQ(0x22, b[i]);
+
+    /* realloc keeps a slot while the class fits, moves it (contents kept) when it does not. */
+    ASSERT_TRUE(alloc_realloc(fx.heap, b, 12) == b);
+    unsigned char *big = alloc_realloc(fx.heap, b, 200);
+    ASSERT_TRUE(big != NULL && big != b);
+    for (int i = 0; i < 16; i++)
+        ASSERT_EQ(0x22, big[i]);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, big));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(0, stats().live_allocations);
+    return 0;
+}
+
+/* A flipped bit in a run's state or check word is reported, and nothing is handed out twice. */
+static int runs_corrupted_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    for (unsigned word = 0; word < 2; word++) {
+        for (unsigned bit = 0; bit < 64; bit += 7) {
+            fixture_reset(HEAP_SIZE, 0);
+            unsigned char *a = alloc_malloc(fx.heap, 32), *b = alloc_malloc(fx.heap, 32);
+            ASSERT_TRUE(a != NULL && b != NULL);
+            uint64_t *meta = (uint64_t *)((uintptr_t)a & ~(uintptr_t)1023);
+            meta[word] ^= (uint64_t)1 << bit;
+            ASSERT_TRUE(alloc_heap_check(fx.heap) != ALLOC_OK);
+            /* The run is no longer recognised: its slots are refused, never re-issued. */
+            ASSERT_TRUE(alloc_free(fx.heap, a) != ALLOC_OK);
+            unsigned char *c = alloc_malloc(fx.heap, 32);
+            ASSERT_TRUE(c != a && c != b);
+            meta[word] ^= (uint64_t)1 << bit;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Filling the heap with slots, then freeing them all, gives the space back: emptied runs return
+ * to the strategy, and the few kept for reuse are released when a request needs them.
+ */
+static int runs_exhaust_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    fixture_reset(HEAP_SIZE, 0);
+    size_t largest = stats().largest_free;
+    static void *ptrs[HEAP_SIZE / 16];
+    size_t n = 0;
+    for (;;) {
+        void *p = alloc_malloc(fx.heap, 1 + n % 64);
+        if (p == NULL)
+            break;
+        ASSERT_TRUE(n < sizeof(ptrs) / sizeof(ptrs[0]));
+        ptrs[n++] = p;
+    }
+    ASSERT_HEAP_OK(fx.heap);
+    /* Packed: more slots than 32-byte blocks of the 1..64-byte sizes would give. */
+    ASSERT_TRUE(n > HEAP_SIZE / 64);
+    for (size_t i = 0; i < n; i += 2)
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, ptrs[i]));
+    ASSERT_HEAP_OK(fx.heap);
+    for (size_t i = 1; i < n; i += 2)
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, ptrs[i]));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(0, stats().live_allocations);
+    void *all = alloc_malloc(fx.heap, largest);
+    ASSERT_TRUE(all != NULL);
+    ASSERT_HEAP_OK(fx.heap);
+    /* A stale slot pointer into the released runs is refused. */
+    ASSERT_TRUE(alloc_free(fx.heap, ptrs[0]) != ALLOC_OK);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, all));
+    return 0;
+}
+
+/* With poisoning, a write to a freed slot is found by the check. */
+static int runs_poison_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    fixture_reset(HEAP_SIZE, ALLOC_FLAG_POISON_ON_FREE);
+    unsigned char *a = alloc_malloc(fx.heap, 24), *b = alloc_malloc(fx.heap, 24);
+    ASSERT_TRUE(a != NULL && b != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    for (int i = 0; i < 32; i++)
+        ASSERT_EQ(ALLOC_POISON_FREE_BYTE, a[i]);
+    ASSERT_HEAP_OK(fx.heap);
+    a[5] = 0;
+    ASSERT_EQ(ALLOC_ERR_WRITE_AFTER_FREE, alloc_heap_check(fx.heap));
+    return 0;
+}
+
 int main(void) {
     int passed = 0, failed = 0;
     for (size_t v = 0; v < FIXTURE_VARIANT_COUNT; v++) {
@@ -1465,6 +1589,10 @@ int main(void) {
         RUN_COUNTED_CHECK(passed, failed, stale_pointer_after_reinit_check);
         RUN_COUNTED_CHECK(passed, failed, nested_heap_pointer_check);
         RUN_COUNTED_CHECK(passed, failed, null_heap_check);
+        RUN_COUNTED_CHECK(passed, failed, runs_slots_check);
+        RUN_COUNTED_CHECK(passed, failed, runs_corrupted_check);
+        RUN_COUNTED_CHECK(passed, failed, runs_exhaust_check);
+        RUN_COUNTED_CHECK(passed, failed, runs_poison_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;
