@@ -590,7 +590,8 @@ static int free_misaligned_check(void) {
  */
 static int free_corrupted_header_check(void) {
     if (fixture_runs())
-        SKIP_CHECK("48-byte requests are run slots, which have no header: see runs_corrupted_check");
+        SKIP_CHECK(
+            "48-byte requests are run slots, which have no header: see runs_corrupted_check");
     fixture_reset(HEAP_SIZE, 0);
     unsigned char *a = alloc_malloc(fx.heap, 48), *b = alloc_malloc(fx.heap, 48);
     uint64_t *a_hdr = (uint64_t *)(a - 16), *b_hdr = (uint64_t *)(b - 16);

@@ -19,8 +19,8 @@
  * heap's header, and a heap's headers from those of an earlier heap in the same region. A FREE
  * block keeps its free-list links in the first 16 bytes of its payload ([block + 16, block + 32));
  * a QUICK block keeps one link there. RUN marks a USED block that holds small-block slots
- * (runs.h); it is zero on every other block. The END marker is a header of size 0 whose prev word is the
- * size of the last block.
+ * (runs.h); it is zero on every other block. The END marker is a header of size 0 whose prev word
+ * is the size of the last block.
  *
  * Invariants (verified by alloc_heap_check):
  *   - sizes are multiples of 16, at least ALLOC_MIN_BLOCK, and the blocks tile [first, end);
@@ -94,15 +94,15 @@ struct alloc_heap {
     size_t free_blocks;  /* number of FREE blocks */
     size_t quick_blocks; /* number of QUICK blocks */
     bool quick_enabled;
-    bool fast_alloc; /* quick lists on and no poison on alloc: alloc_malloc's leaf fast path */
-    bool fast_free;  /* quick lists on and no poison on free: alloc_free's leaf fast path */
-    bool fast_grow;  /* TLSF and no poison on free: alloc_realloc's leaf fast path */
-    bool fast_runs;  /* runs and no poison on alloc: alloc_malloc's run fast path */
+    bool fast_alloc;   /* quick lists on and no poison on alloc: alloc_malloc's leaf fast path */
+    bool fast_free;    /* quick lists on and no poison on free: alloc_free's leaf fast path */
+    bool fast_grow;    /* TLSF and no poison on free: alloc_realloc's leaf fast path */
+    bool fast_runs;    /* runs and no poison on alloc: alloc_malloc's run fast path */
     bool runs_enabled; /* ALLOC_FLAG_SMALL_RUNS: small requests are served from runs (runs.h) */
     size_t runs;       /* number of runs */
     size_t live_slots; /* live allocations that are run slots (counted in live too) */
     uintptr_t run_head[ALLOC_RUN_MAX_SIZE / 16 + 1]; /* [c]: runs of class c with a free slot */
-    const struct alloc_strategy_ops *ops; /* the strategy's slow paths, chosen at init */
+    const struct alloc_strategy_ops *ops;            /* the strategy's slow paths, chosen at init */
     /* The strategy's own state (struct tlsf_state, struct ff_state): ops->state_size bytes. */
     uint64_t state[];
 };

@@ -54,8 +54,7 @@ static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c) {
     uintptr_t next = (uintptr_t)m[RUN_NEXT], prev = (uintptr_t)m[RUN_PREV];
     if (next != 0 && (!run_sound(h, next, c) || run_meta(next)[RUN_PREV] != r))
         return false;
-    if (prev != 0 ? !run_sound(h, prev, c) || run_meta(prev)[RUN_NEXT] != r
-                  : h->run_head[c] != r)
+    if (prev != 0 ? !run_sound(h, prev, c) || run_meta(prev)[RUN_NEXT] != r : h->run_head[c] != r)
         return false;
     if (next != 0)
         run_meta(next)[RUN_PREV] = prev;
@@ -74,8 +73,8 @@ static uintptr_t run_create(alloc_heap *h, unsigned c) {
     if (b == NULL)
         return 0;
     /* The strategy may hand out a little more than asked when the rest is too small to split. */
-    if (blk_size(b) != RUN_BLOCK && (h->ops->resize(h, b, RUN_BLOCK) <= 0 ||
-                                     blk_size(b) != RUN_BLOCK)) {
+    if (blk_size(b) != RUN_BLOCK &&
+        (h->ops->resize(h, b, RUN_BLOCK) <= 0 || blk_size(b) != RUN_BLOCK)) {
         (void)h->ops->release(h, b, false);
         return 0;
     }
@@ -162,8 +161,8 @@ enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
     uint64_t mask = run_free_mask(r), now = mask | ((uint64_t)1 << i);
     size_t s = run_slot_size(c);
     /* An emptied run goes back to the strategy unless it is the only run with a free slot. */
-    bool release = now == run_full_mask(c) &&
-                   (h->run_head[c] != r || run_meta(r)[RUN_NEXT] != 0 || mask == 0);
+    bool release =
+        now == run_full_mask(c) && (h->run_head[c] != r || run_meta(r)[RUN_NEXT] != 0 || mask == 0);
     if (mask == 0 && !release && !run_push(h, r, c)) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)h->run_head[c]);
         return ALLOC_ERR_CORRUPTED_FREE_LIST;
@@ -244,8 +243,8 @@ enum alloc_error alloc_run_check_lists(const alloc_heap *h, size_t listed, const
         uintptr_t prev = 0;
         for (uintptr_t r = h->run_head[c]; r != 0; r = (uintptr_t)run_meta(r)[RUN_NEXT]) {
             *bad = (const void *)r;
-            if (!run_sound(h, r, c) || run_meta(r)[RUN_PREV] != prev ||
-                run_free_mask(r) == 0 || ++seen > listed)
+            if (!run_sound(h, r, c) || run_meta(r)[RUN_PREV] != prev || run_free_mask(r) == 0 ||
+                ++seen > listed)
                 return ALLOC_ERR_CORRUPTED_FREE_LIST;
             prev = r;
         }

@@ -20,20 +20,21 @@
  *          only this heap's key makes a check that matches at r;
  *   next, prev   the run's neighbours on its class's list of runs with a free slot (0: none).
  * A slot pointer finds its run by masking (p & ~(RUN_ALIGN - 1)); the run is trusted only when its
- * check word matches, so a pointer into any other block is never taken for a slot. A free of a slot whose bit is already set is a double free, detected exactly.
+ * check word matches, so a pointer into any other block is never taken for a slot. A free of a slot
+ * whose bit is already set is a double free, detected exactly.
  */
 #ifndef ALLOC_RUNS_H
 #define ALLOC_RUNS_H
 
 #include "internal.h"
 
-#define RUN_ALIGN     ((size_t)1024)
-#define RUN_BLOCK     RUN_ALIGN /* header + meta + slots: consecutive runs tile without gaps */
-#define RUN_META      ((size_t)32)
-#define RUN_SLOTS     (RUN_BLOCK - HDR - RUN_META) /* 976 bytes of slots */
-#define RUN_CLASSES   (ALLOC_RUN_MAX_SIZE / 16)
-#define RUN_FLAG      ((uint64_t)8) /* bit 3 of a USED block's size word */
-#define RUN_SIZE_WORD ((uint64_t)RUN_BLOCK | RUN_FLAG | ST_USED)
+#define RUN_ALIGN       ((size_t)1024)
+#define RUN_BLOCK       RUN_ALIGN /* header + meta + slots: consecutive runs tile without gaps */
+#define RUN_META        ((size_t)32)
+#define RUN_SLOTS       (RUN_BLOCK - HDR - RUN_META) /* 976 bytes of slots */
+#define RUN_CLASSES     (ALLOC_RUN_MAX_SIZE / 16)
+#define RUN_FLAG        ((uint64_t)8) /* bit 3 of a USED block's size word */
+#define RUN_SIZE_WORD   ((uint64_t)RUN_BLOCK | RUN_FLAG | ST_USED)
 #define RUN_CLASS_SHIFT 61 /* the state word: class << 61 | free-slot mask */
 
 _Static_assert(ALLOC_RUN_MAX_SIZE % 16 == 0 && ALLOC_RUN_MAX_SIZE <= 64,

@@ -70,9 +70,8 @@ struct allocator {
 static const struct allocator allocators[] = {
     {"default", "ours", true},       {"first_fit", "ours", true},
     {"tlsf_no_quick", "ours", true}, {"tlsf_runs", "ours", true},
-    {"glibc", "glibc", false},
-    {"jemalloc", "jemalloc", false}, {"mimalloc", "mimalloc", false},
-    {"tcmalloc", "tcmalloc", false},
+    {"glibc", "glibc", false},       {"jemalloc", "jemalloc", false},
+    {"mimalloc", "mimalloc", false}, {"tcmalloc", "tcmalloc", false},
 };
 #define NALLOC     (sizeof(allocators) / sizeof(allocators[0]))
 #define MAX_TRACES 32

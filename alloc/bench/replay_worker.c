@@ -5,14 +5,13 @@
  * Built once per allocator family (family.h), so every allocator call is a direct call in a
  * process of its own. Usage:
  *   replay_worker_<family> <allocator> <mode> <binary trace> [region bytes]
- * allocator: default, first_fit, tlsf_no_quick, tlsf_runs (family ours; over one mmap'd region) or glibc,
- * jemalloc, mimalloc, tcmalloc. Modes:
- *   verify     fills every block with a pattern derived from its allocation and checks it before
- *              each free and realloc (and the preserved prefix after a realloc, and calloc's
- *              zeroes); times every call alone with the cycle counter, outside the filling;
- *              prints p99.9, p99.99 and max cycles per operation type.
- *   time       replays without touching the blocks and prints ns per operation of the loop.
- *   count      replays without touching the blocks: run under callgrind with
+ * allocator: default, first_fit, tlsf_no_quick, tlsf_runs (family ours; over one mmap'd region) or
+ * glibc, jemalloc, mimalloc, tcmalloc. Modes: verify     fills every block with a pattern derived
+ * from its allocation and checks it before each free and realloc (and the preserved prefix after a
+ * realloc, and calloc's zeroes); times every call alone with the cycle counter, outside the
+ * filling; prints p99.9, p99.99 and max cycles per operation type. time       replays without
+ * touching the blocks and prints ns per operation of the loop. count      replays without touching
+ * the blocks: run under callgrind with
  *              --toggle-collect='measured_*', which counts the calls of the measured_*
  *              functions below, i.e. the allocator calls (the driver subtracts the wrappers' own
  *              instructions).
