@@ -322,14 +322,18 @@ static __attribute__((noinline)) void *malloc_slow(alloc_heap *h, size_t size, b
     return h == NULL ? NULL : allocate(h, size, GRANULE, try_quick);
 }
 
+/* A small request on a heap with runs: out of line, so the other heaps' fast path stays lean. */
+static __attribute__((noinline)) void *malloc_run(alloc_heap *h, size_t size) {
+    void *p = run_take_fast(h, run_class_for(size));
+    return p != NULL ? p : allocate(h, size, GRANULE, true);
+}
+
 void *alloc_malloc(alloc_heap *h, size_t size) {
     /* Fast path: a quick-list hit. It makes no call, so it needs no stack frame. */
     bool try_quick = true;
-    if (h != NULL && h->fast_runs && size <= ALLOC_RUN_MAX_SIZE) {
-        void *p = run_take_fast(h, run_class_for(size));
-        if (p != NULL)
-            return p;
-    } else if (h != NULL && h->fast_alloc && size <= ALLOC_QUICK_MAX_SIZE) {
+    if (h != NULL && h->fast_runs && size <= ALLOC_RUN_MAX_SIZE)
+        return malloc_run(h, size);
+    if (h != NULL && h->fast_alloc && size <= ALLOC_QUICK_MAX_SIZE) {
         size_t bs = block_size_for(size);
         block_t *b = quick_pop_silent(h, bs);
         if (b != NULL) {
@@ -378,17 +382,28 @@ static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void 
     return ALLOC_OK;
 }
 
+/* alloc_free on a heap with runs: out of line, so the other heaps' fast path stays lean. */
+static __attribute__((noinline)) enum alloc_error free_maybe_slot(alloc_heap *h, void *ptr) {
+    uintptr_t r = run_of(h, (uintptr_t)ptr);
+    if (r != 0)
+        return run_give_fast(h, r, (uintptr_t)ptr) ? ALLOC_OK
+                                                   : alloc_run_give(h, r, (uintptr_t)ptr);
+    block_t *b = validate_fast(h, ptr);
+    if (b != NULL && h->fast_free && quick_push(h, b, false)) {
+        h->in_use -= blk_size(b) - HDR;
+        h->live--;
+        return ALLOC_OK;
+    }
+    return free_slow(h, ptr, b);
+}
+
 enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
     if (ptr == NULL)
         return ALLOC_OK;
     /* Fast path: a sound block that goes on a quick list that has room; calls nothing. */
     block_t *b = NULL;
-    if (h != NULL && h->runs_enabled) {
-        uintptr_t r = run_of(h, (uintptr_t)ptr);
-        if (r != 0)
-            return run_give_fast(h, r, (uintptr_t)ptr) ? ALLOC_OK
-                                                       : alloc_run_give(h, r, (uintptr_t)ptr);
-    }
+    if (h != NULL && h->runs_enabled)
+        return free_maybe_slot(h, ptr);
     if (h != NULL && h->fast_free) {
         b = validate_fast(h, ptr);
         if (b != NULL && quick_push(h, b, false)) {
