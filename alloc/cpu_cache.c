@@ -14,14 +14,20 @@
 
 #define PREFIX  ((size_t)ALLOC_CPU_CACHE_PREFIX)
 #define CLASSES ALLOC_CPU_CACHE_CLASSES
-#define DEPTH   ALLOC_CPU_CACHE_DEPTH
-#define BATCH   ALLOC_CPU_CACHE_BATCH
 #define DIRECT  0xffu /* the klass of a block sized by its request, never cached */
 
-_Static_assert(BATCH >= 1 && BATCH <= DEPTH, "cpu_cache: bad ALLOC_CPU_CACHE_DEPTH");
-_Static_assert(16u * (1 + 2 + 3 + 4 + 5 + 6 + 7 + 8) + 160u + 192u + 224u + 256u ==
-                   ALLOC_CPU_CACHE_CLASS_BYTES,
-               "cpu_cache: ALLOC_CPU_CACHE_CLASS_BYTES disagrees with the classes");
+/* Checks over the class list; its terms are parts of a sum or a conjunction, not expressions. */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
+#define COUNT_CLASS(size, depth) +1
+_Static_assert((0 ALLOC_CPU_CACHE_CLASS_LIST(COUNT_CLASS)) == CLASSES,
+               "cpu_cache: ALLOC_CPU_CACHE_CLASSES disagrees with the class list");
+#define DEPTH_FITS(size, depth) &&(depth) >= 2 && (depth) <= ALLOC_CPU_CACHE_MAX_DEPTH
+_Static_assert(1 ALLOC_CPU_CACHE_CLASS_LIST(DEPTH_FITS),
+               "cpu_cache: a class depth is outside 2..ALLOC_CPU_CACHE_MAX_DEPTH");
+#define SIZE_FITS(size, depth) &&(size) % ALLOC_ALIGNMENT == 0 && (size) <= ALLOC_CPU_CACHE_MAX_SIZE
+_Static_assert(1 ALLOC_CPU_CACHE_CLASS_LIST(SIZE_FITS), "cpu_cache: a class size is out of range");
+/* NOLINTEND(bugprone-macro-parentheses) */
+_Static_assert(ALLOC_CPU_CACHE_MAX_DEPTH <= UINT8_MAX, "cpu_cache: counts are bytes");
 
 /* States of a block, in its prefix: distinct bytes, so a zeroed prefix is none of them. */
 enum state {
@@ -42,14 +48,28 @@ struct prefix {
 _Static_assert(sizeof(struct prefix) == ALLOC_CPU_CACHE_PREFIX, "cpu_cache: prefix size");
 _Static_assert(ALLOC_CPU_CACHE_PREFIX % ALLOC_ALIGNMENT == 0, "cpu_cache: prefix alignment");
 
-static const uint16_t class_size[CLASSES] = {16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256};
+#define CLASS_SIZE(size, depth)  size,
+#define CLASS_DEPTH(size, depth) depth,
+static const uint16_t class_size[CLASSES] = {ALLOC_CPU_CACHE_CLASS_LIST(CLASS_SIZE)};
+static const uint8_t class_depth[CLASSES] = {ALLOC_CPU_CACHE_CLASS_LIST(CLASS_DEPTH)};
 
-/* The class of a request of 1..ALLOC_CPU_CACHE_MAX_SIZE bytes, by its 16-byte granules. */
-static const uint8_t class_of_granules[17] = {0, 0, 1, 2, 3,  4,  5,  6, 7,
-                                              8, 8, 9, 9, 10, 10, 11, 11};
+/* Blocks moved between a cache and the heap under one acquisition of the heap's lock: half the
+ * class, so a class just refilled or just returned sits midway and takes many operations to
+ * reach either end again. */
+static unsigned class_batch(unsigned k) {
+    return class_depth[k] / 2u;
+}
 
+/*
+ * The class of a request of 1..ALLOC_CPU_CACHE_MAX_SIZE bytes, following the list's shape: 16-byte
+ * steps to 128, then for (size - 1) in [2^e, 2^(e+1)), e = 7..10, four classes 2^(e-2) apart.
+ * classes_check in cpu_cache_test.c checks every size against the class sizes.
+ */
 static unsigned class_of(size_t size) {
-    return class_of_granules[(size + 15) / 16];
+    if (size <= 128)
+        return size == 0 ? 0 : (unsigned)((size - 1) / 16);
+    unsigned e = 63u - (unsigned)__builtin_clzll((unsigned long long)(size - 1));
+    return 8u + 4u * (e - 7u) + (unsigned)((size - 1) >> (e - 2u)) - 4u;
 }
 
 /*
@@ -163,10 +183,22 @@ static enum alloc_error report_bad_cached(const struct alloc_cached_heap *c, voi
     return alloc_free(c->heap->heap, user);
 }
 
-/* Empties cache `cpu` into the heap. The caller holds neither lock. */
-static void flush_one(struct alloc_cached_heap *c, unsigned cpu) {
+/*
+ * Empties cache `cpu` into the heap; its next refill may warm it up again unless memory is short
+ * (a drain). The caller holds neither lock.
+ */
+static void flush_one(struct alloc_cached_heap *c, unsigned cpu, bool may_warm) {
     struct alloc_cpu_cache *cc = &c->caches[cpu];
     cache_lock(c, cpu);
+    cc->may_warm = may_warm;
+    cc->flushes += may_warm; /* a drain is counted as such */
+    bool empty = true;
+    for (unsigned k = 0; k < CLASSES; k++)
+        empty = empty && cc->count[k] == 0;
+    if (empty) { /* a CPU idling again: nothing to give back, the heap's lock is not needed */
+        cache_unlock(c, cpu);
+        return;
+    }
     heap_lock(c);
     for (unsigned k = 0; k < CLASSES; k++) {
         for (uint32_t i = 0; i < cc->count[k]; i++) {
@@ -186,7 +218,7 @@ static void flush_one(struct alloc_cached_heap *c, unsigned cpu) {
 /* Returns every cache to the heap after an allocation failed, so it can be retried. */
 static void drain_all(struct alloc_cached_heap *c) {
     for (unsigned cpu = 0; cpu < c->ncpus; cpu++)
-        flush_one(c, cpu);
+        flush_one(c, cpu, false);
     heap_lock(c);
     c->drains++;
     heap_unlock(c);
@@ -232,23 +264,56 @@ static void *pop(const struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, 
     return NULL;
 }
 
-/* Refills class k of a locked cache with up to BATCH blocks from the heap; returns how many. */
-static unsigned refill(struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, unsigned k,
-                       unsigned cpu) {
-    unsigned n = 0;
-    heap_lock(c);
-    cc->refills++;
-    while (n < BATCH) {
+/*
+ * Moves up to n blocks of class k from the heap into a locked cache, without their prefixes (see
+ * refill); the caller holds the heap's lock. Returns how many.
+ */
+static unsigned fetch(struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, unsigned k,
+                      unsigned n) {
+    unsigned got = 0;
+    while (got < n) {
         unsigned char *base = alloc_allocate(c->heap->heap, class_size[k] + PREFIX, PREFIX);
         if (base == NULL)
             break;
-        void *u = base + PREFIX;
-        set_prefix(c, u, ST_CACHED, k, cpu, PREFIX);
-        cc->slot[k][cc->count[k]++] = u;
-        n++;
+        cc->slot[k][cc->count[k]++] = base + PREFIX;
+        got++;
+    }
+    return got;
+}
+
+/*
+ * Refills empty class k of a locked cache with class_batch(k) blocks under one acquisition of the
+ * heap's lock, and, on the cache's first refill since it was set up or flushed, every other empty
+ * class too (the warm-up), stopping at the first allocation that fails. The prefixes are written
+ * once the heap's lock is released, so that other CPUs wait only for the allocations: the blocks
+ * are in no one's hands but this locked cache's meanwhile. Returns the blocks of class k fetched.
+ */
+static unsigned refill(struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, unsigned k,
+                       unsigned cpu) {
+    _Static_assert(CLASSES <= 32, "cpu_cache: the refilled classes are bits of a uint32_t");
+    uint32_t refilled = 1u << k; /* classes that were empty and got blocks */
+    heap_lock(c);
+    cc->refills++;
+    unsigned got = fetch(c, cc, k, class_batch(k));
+    if (cc->may_warm && got == class_batch(k)) {
+        cc->may_warm = false;
+        for (unsigned j = 0; j < CLASSES; j++) {
+            if (cc->count[j] != 0)
+                continue;
+            unsigned n = fetch(c, cc, j, class_batch(j));
+            refilled |= (n > 0 ? 1u : 0u) << j;
+            if (n < class_batch(j))
+                break;
+        }
     }
     heap_unlock(c);
-    return n;
+    for (unsigned j = 0; j < CLASSES; j++) {
+        if ((refilled >> j & 1u) != 0) {
+            for (unsigned i = 0; i < cc->count[j]; i++)
+                set_prefix(c, cc->slot[j][i], ST_CACHED, j, cpu, PREFIX);
+        }
+    }
+    return got;
 }
 
 static void *alloc_small(struct alloc_cached_heap *c, unsigned k) {
@@ -283,8 +348,10 @@ enum alloc_error alloc_cached_init(struct alloc_cached_heap *cached, struct allo
     if (caches == NULL || ops == NULL || ops->cpu_id == NULL || ops->acquire == NULL ||
         ops->release == NULL || ncpus == 0 || ncpus > 65535)
         return ALLOC_ERR_BAD_CONFIG;
-    for (unsigned cpu = 0; cpu < ncpus; cpu++)
+    for (unsigned cpu = 0; cpu < ncpus; cpu++) {
         __builtin_memset(&caches[cpu], 0, sizeof(caches[cpu]));
+        caches[cpu].may_warm = true;
+    }
     struct alloc_stats s;
     alloc_locked_stats(heap, &s);
     cached->caches = caches;
@@ -369,16 +436,17 @@ enum alloc_error alloc_cached_free(struct alloc_cached_heap *cached, void *ptr) 
     }
     struct alloc_cpu_cache *cc = &c->caches[cpu];
     cache_lock(c, cpu);
-    if (cc->count[k] == DEPTH) {
-        /* Full: the oldest BATCH blocks go back to the heap under one lock acquisition. */
+    if (cc->count[k] == class_depth[k]) {
+        /* Full: the oldest half goes back to the heap under one lock acquisition. */
+        unsigned batch = class_batch(k);
         heap_lock(c);
         cc->returns++;
-        for (unsigned i = 0; i < BATCH; i++)
+        for (unsigned i = 0; i < batch; i++)
             give_back(c, cc->slot[k][i]);
         heap_unlock(c);
-        for (unsigned i = BATCH; i < DEPTH; i++)
-            cc->slot[k][i - BATCH] = cc->slot[k][i];
-        cc->count[k] = DEPTH - BATCH;
+        for (unsigned i = batch; i < class_depth[k]; i++)
+            cc->slot[k][i - batch] = cc->slot[k][i];
+        cc->count[k] = (uint8_t)(class_depth[k] - batch);
     }
     set_prefix(c, ptr, ST_CACHED, k, cpu, PREFIX);
     cc->slot[k][cc->count[k]++] = ptr;
@@ -443,20 +511,14 @@ size_t alloc_cached_usable_size(struct alloc_cached_heap *cached, const void *pt
 void alloc_cached_flush(struct alloc_cached_heap *cached, unsigned cpu) {
     if (!ready(cached) || cpu >= cached->ncpus)
         return;
-    flush_one(cached, cpu);
-    heap_lock(cached);
-    cached->flushes++;
-    heap_unlock(cached);
+    flush_one(cached, cpu, true);
 }
 
 void alloc_cached_flush_all(struct alloc_cached_heap *cached) {
     if (!ready(cached))
         return;
     for (unsigned cpu = 0; cpu < cached->ncpus; cpu++)
-        flush_one(cached, cpu);
-    heap_lock(cached);
-    cached->flushes++;
-    heap_unlock(cached);
+        flush_one(cached, cpu, true);
 }
 
 void alloc_cached_stats(struct alloc_cached_heap *cached, struct alloc_cached_stats *out) {
@@ -477,6 +539,7 @@ void alloc_cached_stats(struct alloc_cached_heap *cached, struct alloc_cached_st
         out->hits += cc->hits;
         out->refills += cc->refills;
         out->returns += cc->returns;
+        out->flushes += cc->flushes;
         cache_unlock(c, cpu);
     }
     heap_lock(c);
@@ -484,7 +547,6 @@ void alloc_cached_stats(struct alloc_cached_heap *cached, struct alloc_cached_st
     out->frees += c->direct_frees;
     out->refills += c->direct_allocations;
     out->drains = c->drains;
-    out->flushes = c->flushes;
     heap_unlock(c);
     out->live_blocks = (size_t)(out->allocations - out->frees);
 }
@@ -498,7 +560,7 @@ enum alloc_error alloc_cached_check(struct alloc_cached_heap *cached) {
         struct alloc_cpu_cache *cc = &c->caches[cpu];
         cache_lock(c, cpu);
         for (unsigned k = 0; k < CLASSES && found == ALLOC_OK; k++) {
-            if (cc->count[k] > DEPTH) {
+            if (cc->count[k] > class_depth[k]) {
                 found = ALLOC_ERR_CORRUPTED_HEAP;
                 break;
             }

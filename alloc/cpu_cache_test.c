@@ -30,6 +30,18 @@
 
 static unsigned variant;
 
+/* The layer's classes, from its list: usable size and depth (the most blocks a cache keeps). */
+#define TEST_CLASS_SIZE(size, depth)  size,
+#define TEST_CLASS_DEPTH(size, depth) depth,
+static const size_t class_size[ALLOC_CPU_CACHE_CLASSES] = {
+    ALLOC_CPU_CACHE_CLASS_LIST(TEST_CLASS_SIZE)};
+static const unsigned class_depth[ALLOC_CPU_CACHE_CLASSES] = {
+    ALLOC_CPU_CACHE_CLASS_LIST(TEST_CLASS_DEPTH)};
+
+/* The class drain_check and its kin fill a cache with: 128 bytes, 32 deep. */
+#define FILL_CLASS 7u
+#define FILL_SIZE  128u
+
 /* ---- the fake environment ---- */
 
 static struct {
@@ -204,27 +216,34 @@ static int reuse_check(void) {
 }
 
 /*
- * Every request size from 0 to 300 bytes.
- * Expect at least the size requested, 16-byte alignment, small sizes rounded to the 12 classes
- * (whose usable sizes sum to ALLOC_CPU_CACHE_CLASS_BYTES), and larger ones served from the heap.
+ * Every request size from 0 to ALLOC_CPU_CACHE_MAX_SIZE + 100 bytes.
+ * Expect at least the size requested, 16-byte alignment, and cached sizes rounded up to the
+ * smallest class that holds them: the usable size stays the same while the request still fits the
+ * previous one and is a class of the list otherwise, ALLOC_CPU_CACHE_CLASSES in all, summing to
+ * ALLOC_CPU_CACHE_CLASS_BYTES. Larger requests are served from the heap.
  */
 static int classes_check(void) {
     if (setup(SMALL_HEAP, 1) != 0)
         return 1;
-    size_t seen[ALLOC_CPU_CACHE_MAX_SIZE + 1] = {0};
     size_t sum = 0;
     unsigned classes = 0;
-    for (size_t n = 0; n <= 300; n++) {
+    size_t previous = 0;
+    ASSERT_EQ(FILL_SIZE, class_size[FILL_CLASS]);
+    for (size_t n = 0; n <= ALLOC_CPU_CACHE_MAX_SIZE + 100; n++) {
         void *p = alloc_cached_malloc(&ch, n);
         ASSERT_TRUE(p != NULL);
         ASSERT_EQ(0, (uintptr_t)p % ALLOC_ALIGNMENT);
         size_t u = alloc_cached_usable_size(&ch, p);
         ASSERT_TRUE(u >= n && u >= 1);
-        if (n <= ALLOC_CPU_CACHE_MAX_SIZE) {
-            ASSERT_TRUE(u <= ALLOC_CPU_CACHE_MAX_SIZE);
-            if (!seen[u]++) {
+        if (n >= 1 && n <= ALLOC_CPU_CACHE_MAX_SIZE) {
+            if (n <= previous) {
+                ASSERT_EQ(previous, u);
+            } else {
+                ASSERT_TRUE(classes < ALLOC_CPU_CACHE_CLASSES);
+                ASSERT_EQ(class_size[classes], u);
                 sum += u;
                 classes++;
+                previous = u;
             }
         }
         fixture_fill(p, n, (unsigned)n);
@@ -237,39 +256,210 @@ static int classes_check(void) {
 }
 
 /*
- * Three times ALLOC_CPU_CACHE_DEPTH blocks of every class allocated, then all freed, on CPU 0.
- * Expect each class to keep at most ALLOC_CPU_CACHE_DEPTH blocks (the rest returned to the heap
- * in batches), at most ALLOC_CPU_CACHE_MAX_BYTES in the cache, and every block accounted for.
+ * Three times its depth of blocks of every class allocated, then all freed, on CPU 0.
+ * Expect each class to keep at most its depth (the rest returned to the heap in batches of half
+ * of it) and at least half of it, at most ALLOC_CPU_CACHE_MAX_BYTES in the cache, and every block
+ * accounted for.
  */
 static int bound_check(void) {
     if (setup(REGION_SIZE, 2) != 0)
         return 1;
-    enum { PER_CLASS = 3 * ALLOC_CPU_CACHE_DEPTH };
-    static void *p[ALLOC_CPU_CACHE_CLASSES][PER_CLASS];
-    static const size_t size[ALLOC_CPU_CACHE_CLASSES] = {16,  32,  48,  64,  80,  96,
-                                                         112, 128, 160, 192, 224, 256};
+    static void *p[ALLOC_CPU_CACHE_CLASSES][3 * ALLOC_CPU_CACHE_MAX_DEPTH];
+    size_t blocks = 0, most = 0, least = 0;
     for (unsigned k = 0; k < ALLOC_CPU_CACHE_CLASSES; k++) {
-        for (unsigned i = 0; i < PER_CLASS; i++) {
-            p[k][i] = alloc_cached_malloc(&ch, size[k]);
+        for (unsigned i = 0; i < 3 * class_depth[k]; i++) {
+            p[k][i] = alloc_cached_malloc(&ch, class_size[k]);
             ASSERT_TRUE(p[k][i] != NULL);
+            blocks++;
         }
     }
-    if (reconciled(ALLOC_CPU_CACHE_CLASSES * PER_CLASS) != 0)
+    if (reconciled(blocks) != 0)
         return 1;
+    alloc_cached_flush(&ch, 0); /* the rest of the last refill of each class */
     for (unsigned k = 0; k < ALLOC_CPU_CACHE_CLASSES; k++) {
-        for (unsigned i = 0; i < PER_CLASS; i++)
+        for (unsigned i = 0; i < 3 * class_depth[k]; i++)
             ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p[k][i]));
-        ASSERT_TRUE(cstats().cached_blocks <= (k + 1) * ALLOC_CPU_CACHE_DEPTH);
+        most += class_depth[k];
+        least += class_depth[k] / 2;
+        ASSERT_TRUE(cstats().cached_blocks <= most);
+        ASSERT_TRUE(cstats().cached_blocks >= least);
     }
     struct alloc_cached_stats s = cstats();
-    ASSERT_TRUE(s.cached_blocks <= ALLOC_CPU_CACHE_CLASSES * ALLOC_CPU_CACHE_DEPTH);
-    ASSERT_TRUE(s.cached_blocks >= ALLOC_CPU_CACHE_CLASSES * ALLOC_CPU_CACHE_BATCH);
     ASSERT_TRUE(s.cached_bytes <= ALLOC_CPU_CACHE_MAX_BYTES);
-    ASSERT_TRUE(s.returns > 0);
+    ASSERT_TRUE(s.returns >= ALLOC_CPU_CACHE_CLASSES);
     /* The heap really holds no more than that for the caches. */
     struct alloc_stats h = hstats();
     ASSERT_TRUE(h.bytes_in_use + h.live_allocations * ALLOC_BLOCK_OVERHEAD <=
                 ALLOC_CPU_CACHE_MAX_BYTES);
+    return reconciled(0);
+}
+
+/*
+ * A cold cache warms up under one acquisition of the heap's lock.
+ *
+ *   fresh layer: malloc(48) -> heap lock once; every class stocked with half its depth
+ *   one malloc of every class: no heap lock
+ *   flush(0), malloc(2000): warms up again, one acquisition
+ *   memory short (allocations until NULL: every cache drained), all freed: the next refill of a
+ *   cold class fetches that class only
+ *
+ * Expect exactly those acquisitions and cached block counts.
+ */
+static int warm_up_check(void) {
+    if (setup(REGION_SIZE, 2) != 0)
+        return 1;
+    size_t halves = 0;
+    for (unsigned k = 0; k < ALLOC_CPU_CACHE_CLASSES; k++)
+        halves += class_depth[k] / 2;
+    unsigned long before = atomic_load(&env.heap_acquired);
+    void *first = alloc_cached_malloc(&ch, 48);
+    ASSERT_TRUE(first != NULL);
+    ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
+    ASSERT_EQ(halves - 1, cstats().cached_blocks);
+    void *p[ALLOC_CPU_CACHE_CLASSES];
+    before = atomic_load(&env.heap_acquired);
+    for (unsigned k = 0; k < ALLOC_CPU_CACHE_CLASSES; k++) {
+        p[k] = alloc_cached_malloc(&ch, class_size[k]);
+        ASSERT_TRUE(p[k] != NULL);
+    }
+    ASSERT_EQ(before, atomic_load(&env.heap_acquired));
+    for (unsigned k = 0; k < ALLOC_CPU_CACHE_CLASSES; k++)
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p[k]));
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, first));
+    alloc_cached_flush(&ch, 0);
+    before = atomic_load(&env.heap_acquired);
+    first = alloc_cached_malloc(&ch, 2000);
+    ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
+    ASSERT_EQ(halves - 1, cstats().cached_blocks);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, first));
+    if (reconciled(0) != 0)
+        return 1;
+
+    if (setup(64 * 1024, 2) != 0)
+        return 1;
+    static void *q[1024];
+    size_t n = 0;
+    while (n < 1024 && (q[n] = alloc_cached_malloc(&ch, 200)) != NULL)
+        n++;
+    ASSERT_TRUE(n > 100 && n < 1024);
+    ASSERT_TRUE(cstats().drains > 0);
+    for (size_t i = 0; i < n; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, q[i]));
+    size_t cached = cstats().cached_blocks;
+    before = atomic_load(&env.heap_acquired);
+    void *small = alloc_cached_malloc(&ch, 16);
+    ASSERT_TRUE(small != NULL);
+    ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
+    ASSERT_EQ(cached + class_depth[0] / 2 - 1, cstats().cached_blocks);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, small));
+    ASSERT_EQ(0, env.reports);
+    return reconciled(0);
+}
+
+/*
+ * Blocks move between a warm cache and the heap in batches, class by class.
+ *
+ *   malloc: the warm-up; the rest of that class's half: no heap lock; the next malloc: one
+ *   acquisition fetches half the depth of that class only; up to depth + 1 blocks: one more
+ *   flush, free depth blocks: the class fills up without the heap lock; the next free returns
+ *   the oldest half under one acquisition
+ *
+ * Expect exactly those acquisitions, for the smallest, a middle, an odd-depth and the largest
+ * class.
+ */
+static int batch_check(void) {
+    static const unsigned tried[] = {0, FILL_CLASS, 9, ALLOC_CPU_CACHE_CLASSES - 1};
+    for (unsigned t = 0; t < sizeof tried / sizeof tried[0]; t++) {
+        if (setup(REGION_SIZE, 2) != 0)
+            return 1;
+        unsigned k = tried[t];
+        unsigned half = class_depth[k] / 2;
+        void *p[ALLOC_CPU_CACHE_MAX_DEPTH + 1];
+        /* Heap lock acquisitions of each phase (alloc_cached_stats takes the lock too). */
+        unsigned long before = atomic_load(&env.heap_acquired);
+        p[0] = alloc_cached_malloc(&ch, class_size[k]);
+        ASSERT_TRUE(p[0] != NULL);
+        ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
+        size_t warm = cstats().cached_blocks;
+        before = atomic_load(&env.heap_acquired);
+        for (unsigned i = 1; i < half; i++) {
+            p[i] = alloc_cached_malloc(&ch, class_size[k]);
+            ASSERT_TRUE(p[i] != NULL);
+        }
+        ASSERT_EQ(before, atomic_load(&env.heap_acquired));
+        p[half] = alloc_cached_malloc(&ch, class_size[k]);
+        ASSERT_TRUE(p[half] != NULL);
+        ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
+        ASSERT_EQ(warm, cstats().cached_blocks);
+        before = atomic_load(&env.heap_acquired);
+        for (unsigned i = half + 1; i <= class_depth[k]; i++) {
+            p[i] = alloc_cached_malloc(&ch, class_size[k]);
+            ASSERT_TRUE(p[i] != NULL);
+        }
+        ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
+        alloc_cached_flush(&ch, 0);
+        before = atomic_load(&env.heap_acquired);
+        for (unsigned i = 0; i < class_depth[k]; i++)
+            ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p[i]));
+        ASSERT_EQ(before, atomic_load(&env.heap_acquired));
+        ASSERT_EQ(class_depth[k], cstats().cached_blocks);
+        before = atomic_load(&env.heap_acquired);
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p[class_depth[k]]));
+        ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
+        struct alloc_cached_stats s = cstats();
+        ASSERT_EQ(class_depth[k] - half + 1, s.cached_blocks);
+        ASSERT_EQ(1, s.returns);
+        ASSERT_EQ(0, env.reports);
+        if (reconciled(0) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * A CPU that idles again and again: alloc_cached_flush of a cache already empty.
+ * Expect the first flush to take the heap's lock (blocks go back), the following ones not to
+ * take it at all, and every cache flushed counted.
+ */
+static int idle_flush_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    void *a = alloc_cached_malloc(&ch, 40);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    unsigned long before = atomic_load(&env.heap_acquired);
+    alloc_cached_flush(&ch, 0);
+    ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
+    ASSERT_EQ(0, cstats().cached_blocks);
+    before = atomic_load(&env.heap_acquired);
+    for (int i = 0; i < 10; i++)
+        alloc_cached_flush(&ch, 0);
+    alloc_cached_flush_all(&ch);
+    ASSERT_EQ(before, atomic_load(&env.heap_acquired));
+    ASSERT_EQ(13, cstats().flushes); /* 11 of cache[0], then both */
+    return reconciled(0);
+}
+
+/*
+ * realloc between cached classes of a warm cache: 100 -> 1000 bytes (to the 1024 class) -> 90
+ * (a shrink keeps the block) -> 1500 (to the 1536 class).
+ * Expect no heap lock taken and the contents kept to the smaller size each time.
+ */
+static int realloc_local_check(void) {
+    if (setup(REGION_SIZE, 2) != 0)
+        return 1;
+    unsigned char *p = alloc_cached_malloc(&ch, 100);
+    fixture_fill(p, 100, 6);
+    unsigned long before = atomic_load(&env.heap_acquired);
+    unsigned char *q = alloc_cached_realloc(&ch, p, 1000);
+    ASSERT_TRUE(q != NULL && q != p && fixture_pattern_ok(q, 100, 6));
+    fixture_fill(q, 1000, 7);
+    p = alloc_cached_realloc(&ch, q, 90);
+    ASSERT_TRUE(p == q && fixture_pattern_ok(p, 90, 7));
+    q = alloc_cached_realloc(&ch, p, 1500);
+    ASSERT_TRUE(q != NULL && q != p && fixture_pattern_ok(q, 90, 7));
+    ASSERT_EQ(before, atomic_load(&env.heap_acquired));
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, q));
+    ASSERT_EQ(0, env.reports);
     return reconciled(0);
 }
 
@@ -306,7 +496,7 @@ static int flush_check(void) {
     struct alloc_cached_stats s = cstats();
     ASSERT_EQ(0, s.cached_blocks);
     ASSERT_EQ(0, s.cached_bytes);
-    ASSERT_EQ(2, s.flushes);
+    ASSERT_EQ(3, s.flushes); /* cache[0], then cache[0] and cache[1] */
     struct alloc_stats h = hstats();
     ASSERT_EQ(0, h.live_allocations);
     ASSERT_EQ(0, h.bytes_in_use);
@@ -314,13 +504,14 @@ static int flush_check(void) {
     return reconciled(0);
 }
 
-/* CPU 1's part of drain_check, on its own thread: fill the heap, then free it all to cache[1]. */
+/* CPU 1's part of drain_check, on its own thread: fill the heap with FILL_SIZE blocks, then free
+ * them all to cache[1]. */
 static void *fill_cache_1(void *arg) {
     size_t *count = arg;
     thread_cpu = 1;
-    void *p[ALLOC_CPU_CACHE_DEPTH + 1];
+    void *p[ALLOC_CPU_CACHE_MAX_DEPTH + 1];
     size_t n = 0;
-    while (n <= ALLOC_CPU_CACHE_DEPTH && (p[n] = alloc_cached_malloc(&ch, 256)) != NULL)
+    while (n <= class_depth[FILL_CLASS] && (p[n] = alloc_cached_malloc(&ch, FILL_SIZE)) != NULL)
         n++;
     for (size_t i = 0; i < n; i++)
         alloc_cached_free(&ch, p[i]);
@@ -338,18 +529,19 @@ static void *fill_cache_1(void *arg) {
  */
 static int drain_check(void) {
     /* Room for fewer blocks than a cache keeps, so every freed block stays in cache[1]. */
-    size_t size = alloc_min_region_size(fixture_variants[variant].strategy) + 24 * 320;
+    size_t size = alloc_min_region_size(fixture_variants[variant].strategy) +
+                  (class_depth[FILL_CLASS] - 4) * (FILL_SIZE + 2 * ALLOC_CPU_CACHE_PREFIX);
     if (setup(size, 2) != 0)
         return 1;
     size_t n = 0;
     pthread_t t;
     ASSERT_EQ(0, pthread_create(&t, NULL, fill_cache_1, &n));
     ASSERT_EQ(0, pthread_join(t, NULL));
-    ASSERT_TRUE(n >= 16 && n <= ALLOC_CPU_CACHE_DEPTH);
+    ASSERT_TRUE(n >= class_depth[FILL_CLASS] / 2 && n <= class_depth[FILL_CLASS]);
     struct alloc_cached_stats s = cstats();
     ASSERT_EQ(n, s.cached_blocks);
     uint64_t drains = s.drains; /* CPU 1's last, failed allocation drained the empty caches */
-    size_t want = n * 256 / 2;
+    size_t want = n * FILL_SIZE / 2;
     ASSERT_TRUE(hstats().largest_free < want);
     env.current = 0;
     void *big = alloc_cached_malloc(&ch, want);
@@ -370,23 +562,25 @@ static int drain_check(void) {
  * Expect it to succeed with the contents kept.
  */
 static int drain_realloc_check(void) {
-    size_t size = alloc_min_region_size(fixture_variants[variant].strategy) + 24 * 320;
+    enum { DIRECT_SIZE = ALLOC_CPU_CACHE_MAX_SIZE + 100 }; /* served by the heap: resizable */
+    size_t size = alloc_min_region_size(fixture_variants[variant].strategy) + DIRECT_SIZE +
+                  (class_depth[FILL_CLASS] - 4) * (FILL_SIZE + 2 * ALLOC_CPU_CACHE_PREFIX);
     if (setup(size, 2) != 0)
         return 1;
-    void *small = alloc_cached_malloc(&ch, 300); /* served by the heap: it can be resized */
+    void *small = alloc_cached_malloc(&ch, DIRECT_SIZE);
     ASSERT_TRUE(small != NULL);
-    fixture_fill(small, 300, 5);
+    fixture_fill(small, DIRECT_SIZE, 5);
     size_t n = 0;
     pthread_t t;
     ASSERT_EQ(0, pthread_create(&t, NULL, fill_cache_1, &n));
     ASSERT_EQ(0, pthread_join(t, NULL));
-    ASSERT_TRUE(n >= 12);
+    ASSERT_TRUE(n >= class_depth[FILL_CLASS] / 2);
     uint64_t drains = cstats().drains;
-    size_t want = n * 256 / 2;
+    size_t want = DIRECT_SIZE + n * FILL_SIZE / 2;
     ASSERT_TRUE(hstats().largest_free < want);
     void *big = alloc_cached_realloc(&ch, small, want);
     ASSERT_TRUE(big != NULL);
-    ASSERT_TRUE(fixture_pattern_ok(big, 300, 5));
+    ASSERT_TRUE(fixture_pattern_ok(big, DIRECT_SIZE, 5));
     ASSERT_EQ(drains + 1, cstats().drains);
     ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, big));
     return reconciled(0);
@@ -791,6 +985,10 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, reuse_check);
         RUN_COUNTED_CHECK(passed, failed, classes_check);
         RUN_COUNTED_CHECK(passed, failed, bound_check);
+        RUN_COUNTED_CHECK(passed, failed, warm_up_check);
+        RUN_COUNTED_CHECK(passed, failed, batch_check);
+        RUN_COUNTED_CHECK(passed, failed, idle_flush_check);
+        RUN_COUNTED_CHECK(passed, failed, realloc_local_check);
         RUN_COUNTED_CHECK(passed, failed, flush_check);
         RUN_COUNTED_CHECK(passed, failed, drain_check);
         RUN_COUNTED_CHECK(passed, failed, drain_realloc_check);

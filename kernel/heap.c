@@ -137,9 +137,9 @@ bool kheap_cpu_caches_enable(void) {
         return false;
     }
     caches_on = true;
-    log_info("heap: per-CPU caches on: blocks up to %u bytes, at most %u per size class and CPU, "
-             "moved %u at a time",
-             ALLOC_CPU_CACHE_MAX_SIZE, ALLOC_CPU_CACHE_DEPTH, ALLOC_CPU_CACHE_BATCH);
+    log_info("heap: per-CPU caches on: blocks up to %u bytes in %u size classes, at most %u bytes "
+             "of heap per CPU",
+             ALLOC_CPU_CACHE_MAX_SIZE, ALLOC_CPU_CACHE_CLASSES, ALLOC_CPU_CACHE_MAX_BYTES);
     return true;
 }
 

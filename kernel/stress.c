@@ -17,7 +17,7 @@
 
 #define SLOTS_PER_THREAD 16
 #define MAX_BLOCK        2048
-#define SMALL_BLOCK      256 /* ALLOC_CPU_CACHE_MAX_SIZE: what the per-CPU caches serve */
+#define SMALL_BLOCK      256
 #define SMALL_ODDS       16
 #define IRQ_BLOCK_MAX    128
 

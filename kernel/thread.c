@@ -285,13 +285,24 @@ struct thread *thread_create_idle(uint32_t cpu_index) {
     return t;
 }
 
+/* Timer ticks a CPU stays idle before its cached heap blocks go back (10 ms each): a CPU that idles
+ * only between two threads keeps its cache warm, and a flush never comes in the middle of work. */
+#define IDLE_TICKS_BEFORE_CACHE_FLUSH 2
+
 void thread_idle_loop(void) {
+    struct cpu_local *cpu = cpu_this();
+    uint64_t idle_since = __atomic_load_n(&cpu->ticks, __ATOMIC_RELAXED);
     for (;;) {
         if (__atomic_load_n(&run_head, __ATOMIC_RELAXED) != NULL) {
             thread_yield();
+            idle_since = __atomic_load_n(&cpu->ticks, __ATOMIC_RELAXED);
         }
-        /* Nothing to run: this CPU's cached heap blocks go back where other CPUs can use them. */
-        kheap_cpu_cache_flush();
+        /* Still nothing to run: this CPU's cached heap blocks go back where other CPUs can use
+         * them (a cache already empty costs nothing). */
+        if (__atomic_load_n(&cpu->ticks, __ATOMIC_RELAXED) - idle_since >=
+            IDLE_TICKS_BEFORE_CACHE_FLUSH) {
+            kheap_cpu_cache_flush();
+        }
         cpu_enable_interrupts_and_halt();
     }
 }

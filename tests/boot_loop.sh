@@ -6,8 +6,9 @@
 #
 # Arguments (the first two given by the BUILD rule): the test's launcher (a path in the runfiles),
 # the default count, then optionally the count. Prints one line per failed boot with the runner's
-# verdict and the kernel's warning, error and stress lines, then "boot loop: P of N passed"; exits 0
-# only if all passed.
+# verdict and the kernel's warning, error and stress lines, then "boot loop: P of N passed" and, for
+# a stress kernel, the heap lock figures of every boot's stress line summed (one boot's few
+# acquisitions say little on their own); exits 0 only if all passed.
 set -euo pipefail
 
 launcher=$1
@@ -18,6 +19,9 @@ if ! [[ "$count" =~ ^[1-9][0-9]*$ ]]; then
 fi
 
 passed=0
+stress_lines=0
+acquires=0
+contended=0
 for ((run = 1; run <= count; run++)); do
   if output=$("$launcher" 2>&1); then
     passed=$((passed + 1))
@@ -25,6 +29,15 @@ for ((run = 1; run <= count; run++)); do
     echo "boot $run: $(grep -m1 '^qemu_test: FAIL' <<<"$output" || echo 'failed without a verdict')"
     grep -E '(WARN |ERROR|PANIC) |stress: ' <<<"$output" | sed 's/^/  /' || true
   fi
+  if [[ "$output" =~ stress:\ cpus=[0-9]+\ [^$'\n']*acquires=([0-9]+)\ contended=([0-9]+) ]]; then
+    stress_lines=$((stress_lines + 1))
+    acquires=$((acquires + BASH_REMATCH[1]))
+    contended=$((contended + BASH_REMATCH[2]))
+  fi
 done
 echo "boot loop: $passed of $count passed"
+if [ "$stress_lines" -gt 0 ]; then
+  echo "boot loop: heap lock over the $stress_lines stress lines: $contended contended of $acquires" \
+    "acquisitions ($(awk -v c="$contended" -v a="$acquires" 'BEGIN { printf "%.2f", a ? 100 * c / a : 0 }') %)"
+fi
 [ "$passed" -eq "$count" ]

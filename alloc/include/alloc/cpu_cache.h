@@ -12,16 +12,22 @@
  * value derived from the pointer and the layer's address, which a stray write is unlikely to fix
  * up. A request of at most ALLOC_CPU_CACHE_MAX_SIZE bytes (alignment at most ALLOC_ALIGNMENT) is
  * rounded up to one of ALLOC_CPU_CACHE_CLASSES size classes and served from the calling CPU's
- * cache for that class; an empty cache is refilled with up to ALLOC_CPU_CACHE_BATCH blocks under
- * one acquisition of the heap's lock. A free of such a block goes to the calling CPU's cache
- * (whichever CPU allocated it); a full cache first returns ALLOC_CPU_CACHE_BATCH blocks to the
- * heap under one acquisition. Larger or more aligned requests go to the heap directly.
+ * cache for that class; an empty class is refilled with half its depth of blocks under one
+ * acquisition of the heap's lock. The first refill after the cache was set up or flushed (a CPU
+ * starting, or back from idle) also stocks every other empty class with half its depth, under the
+ * same acquisition, until an allocation fails: a CPU warms up with one acquisition instead of one
+ * per class it touches, which, with every CPU warming up at once, is where they would collide.
+ * A free of such a block goes to the calling CPU's cache
+ * (whichever CPU allocated it); a full class first returns its oldest half to the heap under one
+ * acquisition. A realloc within the block's class keeps it; one to another cached class moves it
+ * through the caches only. Larger or more aligned requests go to the heap directly.
  *
- * Bound. A cache holds at most ALLOC_CPU_CACHE_DEPTH blocks per class, so at most
- * ALLOC_CPU_CACHE_MAX_BYTES bytes of heap (payloads, prefixes, the heap's block overhead and up
- * to ALLOC_ALIGNMENT bytes per block the heap may add when it does not split): 63,488 bytes with
- * the defaults. The caches go back to the heap when:
- *   - the caller says so: alloc_cached_flush(cpu) when a CPU goes idle, alloc_cached_flush_all();
+ * Bound. A cache holds at most a class's depth of blocks per class (ALLOC_CPU_CACHE_CLASS_LIST),
+ * so at most ALLOC_CPU_CACHE_MAX_BYTES bytes of heap (payloads, prefixes, the heap's block
+ * overhead and up to ALLOC_ALIGNMENT bytes per block the heap may add when it does not split):
+ * 151,344 bytes. The caches go back to the heap when:
+ *   - the caller says so: alloc_cached_flush(cpu) when a CPU goes idle (an empty cache costs
+ *     only its own lock, not the heap's), alloc_cached_flush_all();
  *   - memory runs short: an allocation the heap cannot serve drains every cache (each under its
  *     own lock) and retries once, so a request the whole heap could serve never fails because
  *     another CPU's cache holds the space (unless other CPUs take that space in between).
@@ -49,25 +55,38 @@
 extern "C" {
 #endif
 
-/* Size classes: usable 16, 32, ..., 128 bytes in steps of 16, then 160, 192, 224, 256. */
-#define ALLOC_CPU_CACHE_CLASSES  12u
-#define ALLOC_CPU_CACHE_MAX_SIZE 256u
-/* Sum of the usable sizes of the classes, for the bound below. */
-#define ALLOC_CPU_CACHE_CLASS_BYTES 1408u
-
-/* Most blocks one cache keeps per class (overridable at build time). */
-#ifndef ALLOC_CPU_CACHE_DEPTH
-#define ALLOC_CPU_CACHE_DEPTH 32u
-#endif
-/* Blocks moved between a cache and the heap under one acquisition of the heap's lock. */
-#define ALLOC_CPU_CACHE_BATCH (ALLOC_CPU_CACHE_DEPTH / 2u)
+/*
+ * The size classes, smallest first: X(usable bytes, most blocks one cache keeps of the class).
+ * Steps of 16 bytes up to 128, then four classes per power of two up to 2048 (a request above
+ * 128 bytes is rounded up by less than 25 %). Depth: min(32, max(8, 4096 / size)), about 4 KiB
+ * of payload per class; half of it moves between a cache and the heap under one acquisition of
+ * the heap's lock.
+ */
+/* clang-format off */
+#define ALLOC_CPU_CACHE_CLASS_LIST(X)                                                              \
+    X(16, 32) X(32, 32) X(48, 32) X(64, 32) X(80, 32) X(96, 32) X(112, 32) X(128, 32)              \
+    X(160, 25) X(192, 21) X(224, 18) X(256, 16)                                                    \
+    X(320, 12) X(384, 10) X(448, 9) X(512, 8)                                                      \
+    X(640, 8) X(768, 8) X(896, 8) X(1024, 8)                                                       \
+    X(1280, 8) X(1536, 8) X(1792, 8) X(2048, 8)
+/* clang-format on */
+#define ALLOC_CPU_CACHE_CLASSES  24u
+#define ALLOC_CPU_CACHE_MAX_SIZE 2048u
+/* The deepest class: the size of a cache's slot array per class. */
+#define ALLOC_CPU_CACHE_MAX_DEPTH 32u
 /* Bytes of the layer's prefix in front of every user pointer. */
 #define ALLOC_CPU_CACHE_PREFIX 16u
+
+/* Terms of the sums below, one per class. */
+/* NOLINTBEGIN(bugprone-macro-parentheses): a term of a sum is not an expression on its own */
+#define ALLOC_CPU_CACHE_PLUS_SIZE_(size, depth) +(size)
+#define ALLOC_CPU_CACHE_PLUS_BYTES_(size, depth)                                                   \
+    +(depth) * ((size) + ALLOC_CPU_CACHE_PREFIX + ALLOC_BLOCK_OVERHEAD + ALLOC_ALIGNMENT)
+/* NOLINTEND(bugprone-macro-parentheses) */
+/* Sum of the usable sizes of the classes. */
+#define ALLOC_CPU_CACHE_CLASS_BYTES (0u ALLOC_CPU_CACHE_CLASS_LIST(ALLOC_CPU_CACHE_PLUS_SIZE_))
 /* The most heap bytes one cache holds: payloads, prefixes, block overhead, rounding. */
-#define ALLOC_CPU_CACHE_MAX_BYTES                                                                  \
-    (ALLOC_CPU_CACHE_DEPTH * (ALLOC_CPU_CACHE_CLASS_BYTES +                                        \
-                              ALLOC_CPU_CACHE_CLASSES * (ALLOC_CPU_CACHE_PREFIX +                  \
-                                                         ALLOC_BLOCK_OVERHEAD + ALLOC_ALIGNMENT)))
+#define ALLOC_CPU_CACHE_MAX_BYTES (0u ALLOC_CPU_CACHE_CLASS_LIST(ALLOC_CPU_CACHE_PLUS_BYTES_))
 
 /*
  * The injected environment. cpu_id returns the calling CPU's (or thread's) index; an index
@@ -84,15 +103,21 @@ struct alloc_cpu_ops {
     void *ctx;
 };
 
-/* One CPU's cache. The caller provides an array of ncpus of them; the members are private. */
+/*
+ * One CPU's cache. The caller provides an array of ncpus of them; the members are private. The
+ * block counts and the counters share the first cache line, the one every operation writes;
+ * caches of different CPUs share no line.
+ */
 struct alloc_cpu_cache {
-    alignas(64) uint32_t count[ALLOC_CPU_CACHE_CLASSES];
-    void *slot[ALLOC_CPU_CACHE_CLASSES][ALLOC_CPU_CACHE_DEPTH];
+    alignas(64) uint8_t count[ALLOC_CPU_CACHE_CLASSES];
+    uint8_t may_warm;     /* the next refill stocks every empty class (see alloc_cached_flush) */
     uint64_t allocations; /* user allocations made on this CPU */
     uint64_t frees;       /* user frees made on this CPU */
     uint64_t hits;        /* allocations served from this cache */
-    uint64_t refills;     /* refills and direct allocations: heap lock taken to allocate */
-    uint64_t returns;     /* batches returned to the heap because a class was full */
+    void *slot[ALLOC_CPU_CACHE_CLASSES][ALLOC_CPU_CACHE_MAX_DEPTH];
+    uint64_t refills; /* refills and direct allocations: heap lock taken to allocate */
+    uint64_t returns; /* batches returned to the heap because a class was full */
+    uint64_t flushes; /* times alloc_cached_flush/_flush_all emptied this cache */
 };
 
 /* The layer: a locked heap, the caches and the environment. Members are private. */
@@ -108,7 +133,6 @@ struct alloc_cached_heap {
     uint64_t direct_allocations; /* user allocations served by the heap, not a cache */
     uint64_t direct_frees;       /* user frees passed to the heap, not a cache */
     uint64_t drains;             /* drains of every cache after a failed allocation */
-    uint64_t flushes;            /* alloc_cached_flush/_flush_all calls */
 };
 
 /* Figures from alloc_cached_stats(). */
@@ -122,7 +146,7 @@ struct alloc_cached_stats {
     uint64_t refills;     /* times an allocation took the heap's lock */
     uint64_t returns;     /* batches returned to the heap from a full class */
     uint64_t drains;      /* drains of every cache after a failed allocation */
-    uint64_t flushes;     /* explicit flushes */
+    uint64_t flushes;     /* caches emptied by alloc_cached_flush/_flush_all */
 };
 
 /*
@@ -161,10 +185,13 @@ void *alloc_cached_realloc(struct alloc_cached_heap *cached, void *ptr, size_t s
 /* Usable bytes at ptr, or 0 for NULL or a bad pointer (reported through the heap's hook). */
 size_t alloc_cached_usable_size(struct alloc_cached_heap *cached, const void *ptr);
 
-/* Returns every block in cache `cpu` to the heap (a CPU going idle). No-op for cpu >= ncpus. */
+/*
+ * Returns every block in cache `cpu` to the heap (a CPU going idle), and lets its next refill warm
+ * it up again. No-op for cpu >= ncpus. An empty cache takes no lock but its own.
+ */
 void alloc_cached_flush(struct alloc_cached_heap *cached, unsigned cpu);
 
-/* Returns every block in every cache to the heap. */
+/* Returns every block in every cache to the heap, as alloc_cached_flush on each. */
 void alloc_cached_flush_all(struct alloc_cached_heap *cached);
 
 /* Fills *out (all zeroes for a NULL or uninitialised layer). Takes each cache's lock in turn. */
