@@ -1521,6 +1521,40 @@ static int runs_exhaust_check(void) {
     return 0;
 }
 
+/*
+ * A run's next link bent back to an earlier run of the same list (A -> B -> A) is refused when
+ * the emptied runs are released for a request that does not fit: that walk checks each step's
+ * back link, so it neither loops nor follows the damaged link.
+ */
+static int runs_list_cycle_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    fixture_reset(HEAP_SIZE, 0);
+    /* Fill one run of 16-byte slots and start a second: the first leaves the list when full. */
+    unsigned char *first = alloc_malloc(fx.heap, 16);
+    ASSERT_TRUE(first != NULL);
+    uintptr_t run_a = (uintptr_t)first & ~(uintptr_t)1023, run_b = run_a;
+    while (run_b == run_a) {
+        unsigned char *p = alloc_malloc(fx.heap, 16);
+        ASSERT_TRUE(p != NULL);
+        run_b = (uintptr_t)p & ~(uintptr_t)1023;
+    }
+    /* A gets a free slot back and goes to the head of the list: A -> B, both partly used. */
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, first));
+    ASSERT_HEAP_OK(fx.heap);
+    uint64_t *meta_b = (uint64_t *)run_b;
+    enum { NEXT = 2 }; /* the words of run meta: state, check, next, prev */
+    ASSERT_EQ(0, meta_b[NEXT]);
+    size_t too_big = stats().largest_free + 16;
+    meta_b[NEXT] = run_a;
+    /* Nothing fits this request, so the heap releases empty runs before failing it. */
+    ASSERT_TRUE(alloc_malloc(fx.heap, too_big) == NULL);
+    ASSERT_EQ(1, fx.reports);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[0]);
+    ASSERT_TRUE(alloc_heap_check(fx.heap) != ALLOC_OK);
+    return 0;
+}
+
 /* With poisoning, a write to a freed slot is found by the check. */
 static int runs_poison_check(void) {
     if (!fixture_runs())
@@ -1594,6 +1628,7 @@ int main(void) {
         RUN_COUNTED_CHECK(passed, failed, runs_corrupted_check);
         RUN_COUNTED_CHECK(passed, failed, runs_exhaust_check);
         RUN_COUNTED_CHECK(passed, failed, runs_poison_check);
+        RUN_COUNTED_CHECK(passed, failed, runs_list_cycle_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;

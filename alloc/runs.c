@@ -194,15 +194,18 @@ size_t alloc_run_usable(alloc_heap *h, uintptr_t r, uintptr_t p) {
 
 bool alloc_run_release_empty(alloc_heap *h) {
     for (unsigned c = 1; c <= RUN_CLASSES; c++) {
-        uintptr_t r = h->run_head[c];
-        while (r != 0) {
-            if (!run_sound(h, r, c)) {
+        uintptr_t prev = 0; /* the last run kept on the list */
+        for (uintptr_t r = h->run_head[c]; r != 0;) {
+            /* Each run must point back at the one before it: a next link bent back to an earlier
+             * run (a cycle) or to a run off the list is reported, never followed. */
+            if (!run_sound(h, r, c) || run_meta(r)[RUN_PREV] != prev) {
                 alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
                 return false;
             }
             uintptr_t next = (uintptr_t)run_meta(r)[RUN_NEXT];
-            if (run_free_mask(r) == run_full_mask(c) &&
-                (!run_unlink(h, r, c) || !run_destroy(h, r))) {
+            if (run_free_mask(r) != run_full_mask(c))
+                prev = r;
+            else if (!run_unlink(h, r, c) || !run_destroy(h, r)) {
                 alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
                 return false;
             }
