@@ -121,7 +121,7 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     if (ops == NULL)
         return ALLOC_ERR_BAD_CONFIG;
     unsigned known = ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC |
-                     ALLOC_FLAG_NO_QUICK_CACHE | ALLOC_FLAG_SMALL_RUNS;
+                     ALLOC_FLAG_NO_QUICK_CACHE | ALLOC_FLAG_SMALL_RUNS | ALLOC_FLAG_ZEROED_REGION;
     if ((config->flags & ~known) != 0)
         return ALLOC_ERR_BAD_CONFIG;
     size_t ctrl = alloc_control_size(config->strategy);
@@ -148,6 +148,14 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
                        (config->flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0;
     h->fast_alloc = h->quick_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0;
     h->fast_free = h->quick_enabled && (config->flags & ALLOC_FLAG_POISON_ON_FREE) == 0;
+    /*
+     * Zero tracking: the TLSF top block carries no links, so nothing but headers is ever written
+     * above the highest payload handed out; first fit writes links into its last free block.
+     */
+    bool zeroed = (config->flags & ALLOC_FLAG_ZEROED_REGION) != 0 &&
+                  config->strategy == ALLOC_STRATEGY_TLSF &&
+                  (config->flags & ALLOC_FLAG_POISON_ON_FREE) == 0;
+    h->clean = zeroed ? h->first + HDR : UINTPTR_MAX;
     h->runs_enabled = RUN_CLASSES > 0 && (config->flags & ALLOC_FLAG_SMALL_RUNS) != 0;
     h->fast_runs = h->runs_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0;
     h->fast_grow =
@@ -293,6 +301,7 @@ static inline void *allocate(alloc_heap *h, size_t size, size_t align, bool try_
         b = h->ops->alloc(h, bs, align, try_quick);
     if (b == NULL)
         return NULL;
+    mark_handed_out(h, (uintptr_t)blk_next(b));
     account_alloc(h, b);
     void *p = blk_payload(b);
     if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
@@ -350,9 +359,18 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
     size_t n;
     if (__builtin_mul_overflow(count, size, &n))
         return NULL;
+    if (h == NULL)
+        return NULL;
+    /* Bytes at or above clean had never been handed out before this call: they are zero. */
+    uintptr_t clean = h->clean;
     void *p = alloc_malloc(h, n);
-    if (p != NULL)
-        __builtin_memset(p, 0, usable_of(h, p));
+    if (p == NULL)
+        return NULL;
+    uintptr_t start = (uintptr_t)p, end = start + usable_of(h, p);
+    uintptr_t dirty_end = end < clean ? end : clean;
+    if (dirty_end > start)
+        __builtin_memset(p, 0, dirty_end - start);
+    mark_handed_out(h, end);
     return p;
 }
 
@@ -437,6 +455,7 @@ static __attribute__((noinline)) void *realloc_slow(alloc_heap *h, void *ptr, si
     if (resized < 0)
         return NULL; /* the strategy reported it */
     if (resized > 0) {
+        mark_handed_out(h, (uintptr_t)blk_next(b));
         h->in_use = h->in_use - old + (blk_size(b) - HDR);
         if (h->in_use > h->peak)
             h->peak = h->in_use;

@@ -1414,6 +1414,31 @@ static int null_heap_check(void) {
 }
 
 /*
+ * ALLOC_FLAG_ZEROED_REGION: calloc skips only memory never handed out; whatever was handed out
+ * before (freed, grown into by realloc, quick-listed, a run's slot) comes back zeroed.
+ */
+static int calloc_zeroed_region_check(void) {
+    fixture_reset(HEAP_SIZE, ALLOC_FLAG_ZEROED_REGION);
+    unsigned char *a = alloc_malloc(fx.heap, 100);
+    ASSERT_TRUE(a != NULL);
+    memset(a, 0xff, alloc_usable_size(fx.heap, a));
+    unsigned char *g = alloc_realloc(fx.heap, a, 3000); /* grows into the untouched rest */
+    ASSERT_TRUE(g != NULL);
+    memset(g, 0xee, alloc_usable_size(fx.heap, g));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, g));
+    for (size_t n = 1; n < 4000; n = n * 3 + 5) {
+        unsigned char *z = alloc_calloc(fx.heap, 1, n);
+        ASSERT_TRUE(z != NULL);
+        for (size_t i = 0; i < n; i++)
+            ASSERT_EQ(0, z[i]);
+        memset(z, 0xdd, n);
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, z));
+    }
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
  * Runs: small requests are slots of a run, packed without headers; every misuse of a slot is
  * named exactly and changes nothing.
  */
@@ -1624,6 +1649,7 @@ int main(void) {
         RUN_COUNTED_CHECK(passed, failed, stale_pointer_after_reinit_check);
         RUN_COUNTED_CHECK(passed, failed, nested_heap_pointer_check);
         RUN_COUNTED_CHECK(passed, failed, null_heap_check);
+        RUN_COUNTED_CHECK(passed, failed, calloc_zeroed_region_check);
         RUN_COUNTED_CHECK(passed, failed, runs_slots_check);
         RUN_COUNTED_CHECK(passed, failed, runs_corrupted_check);
         RUN_COUNTED_CHECK(passed, failed, runs_exhaust_check);

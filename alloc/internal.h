@@ -88,6 +88,8 @@ struct alloc_heap {
     uintptr_t first;     /* first block */
     uintptr_t end;       /* the END marker */
     uintptr_t raw_end;   /* region end as given: base + size + extensions */
+    uintptr_t clean;     /* payload bytes at or above this address were never handed out: with
+                            ALLOC_FLAG_ZEROED_REGION they are zero; else UINTPTR_MAX */
     size_t in_use;       /* sum of usable sizes of USED blocks */
     size_t peak;         /* high-water mark of in_use */
     size_t live;         /* number of USED blocks */
@@ -221,6 +223,15 @@ static inline void blk_set_prev_free(const alloc_heap *h, block_t *b, bool prev_
 }
 static inline void blk_set_prev_size(const alloc_heap *h, block_t *b, size_t prev_size) {
     word_set(h, &b->prev, (uint64_t)prev_size);
+}
+
+/*
+ * Records that [.., end) has been handed out (the caller may write it): alloc_calloc must zero
+ * bytes below h->clean and may skip those above.
+ */
+static inline void mark_handed_out(alloc_heap *h, uintptr_t end) {
+    if (end > h->clean)
+        h->clean = end;
 }
 
 /* The block size that serves a request of n bytes (n <= ALLOC_MAX_REQUEST). */

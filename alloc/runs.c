@@ -79,6 +79,7 @@ static uintptr_t run_create(alloc_heap *h, unsigned c) {
         return 0;
     }
     uintptr_t r = (uintptr_t)blk_payload(b);
+    mark_handed_out(h, r + RUN_BLOCK - HDR);
     word_set(h, &b->size, RUN_SIZE_WORD | (b->size & PREV_FREE));
     uint64_t *m = run_meta(r);
     run_set_state(h, r, c, run_full_mask(c));

@@ -178,6 +178,7 @@ static ALWAYS_INLINE bool tlsf_grow_top(alloc_heap *h, void *ptr, size_t size) {
     word_set(h, &blk_at((uintptr_t)tail + rest)->prev, (uint64_t)rest); /* the END marker */
     word_set(h, &b->size, (uint64_t)need | ST_USED);
     tlsf_of(h)->top = tail;
+    mark_handed_out(h, (uintptr_t)tail);
     h->in_use += need - cur;
     if (h->in_use > h->peak)
         h->peak = h->in_use;

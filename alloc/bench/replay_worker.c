@@ -21,6 +21,7 @@
  * index and what went wrong. Blocks still live at the end are freed, untimed.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -66,8 +67,16 @@ static inline void a_free(void *p) {
     alloc_free(heap, p);
 }
 
-/* (Re)initialises the heap over the first size bytes of the region; false if init refuses. */
+/*
+ * (Re)initialises the heap over the first size bytes of the region; false if init refuses. The
+ * region is handed over zeroed, as fresh anonymous memory is (the pages of an earlier replay are
+ * dropped first), and the heap is told so (ALLOC_FLAG_ZEROED_REGION), as a program with fresh
+ * memory would: calloc then skips memory never handed out, as glibc's does for fresh pages.
+ */
 static bool heap_over(size_t size) {
+    if (madvise(region, size, MADV_DONTNEED) != 0)
+        die("madvise: %s", strerror(errno));
+    config.flags |= ALLOC_FLAG_ZEROED_REGION;
     return alloc_heap_init(&heap, region, size, &config) == ALLOC_OK;
 }
 #elif defined(BENCH_BROKEN)

@@ -13,7 +13,7 @@ const struct variant fixture_variants[FIXTURE_VARIANT_COUNT] = {
     {"tlsf", ALLOC_STRATEGY_TLSF, 0},
     {"tlsf_no_quick", ALLOC_STRATEGY_TLSF, ALLOC_FLAG_NO_QUICK_CACHE},
     {"first_fit", ALLOC_STRATEGY_FIRST_FIT, 0},
-    {"tlsf_runs", ALLOC_STRATEGY_TLSF, ALLOC_FLAG_SMALL_RUNS},
+    {"tlsf_runs", ALLOC_STRATEGY_TLSF, ALLOC_FLAG_SMALL_RUNS | ALLOC_FLAG_ZEROED_REGION},
 };
 
 struct fixture fx;
@@ -39,7 +39,10 @@ alloc_heap *fixture_reset(size_t size, unsigned extra_flags) {
     }
     if (fx.variant == NULL)
         fx.variant = &fixture_variants[0];
-    memset(fx.region, 0x5a, FIXTURE_REGION_CAP);
+    /* A zeroed region where the variant promises one; else a pattern that zero tracking would trip.
+     */
+    memset(fx.region, ((fx.variant->flags | extra_flags) & ALLOC_FLAG_ZEROED_REGION) ? 0 : 0x5a,
+           FIXTURE_REGION_CAP);
     fx.size = size;
     fx.reports = 0;
     struct alloc_config cfg = {

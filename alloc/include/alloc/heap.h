@@ -93,6 +93,13 @@ enum alloc_flags {
      * only one of its size with a free slot; those few are released when a request would fail.
      */
     ALLOC_FLAG_SMALL_RUNS = 1u << 3,
+    /*
+     * The region (and every extension) is all zero when handed over, as fresh anonymous memory or
+     * .bss is. TLSF: alloc_calloc() then zeroes only bytes that were handed out before; memory
+     * never handed out is known to be zero. Ignored by first fit and with ALLOC_FLAG_POISON_ON_FREE
+     * (both write into free memory).
+     */
+    ALLOC_FLAG_ZEROED_REGION = 1u << 4,
 };
 
 /*
