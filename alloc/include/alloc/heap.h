@@ -12,8 +12,9 @@
  *   ALLOC_STRATEGY_TLSF       the default: two-level segregated fit (TLSF). Free blocks are kept
  *                             in 41 x 16 size-class lists indexed by two bitmaps, so allocate and
  *                             free are O(1): their cost does not grow with the number of live
- *                             blocks or free fragments. Good fit: a request is served from the
- *                             smallest non-empty class whose every block is big enough, else
+ *                             blocks or free fragments. A request is served by the first block
+ *                             of its own class if that one is big enough, else (good fit) from
+ *                             the smallest non-empty class whose every block is big enough, else
  *                             from the first of at most 16 blocks of its own class that fits
  *                             (so the largest free block can always be requested exactly).
  *                             Recently freed small blocks are kept in bounded per-size quick
