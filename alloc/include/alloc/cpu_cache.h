@@ -25,7 +25,7 @@
  * Bound. A cache holds at most a class's depth of blocks per class (ALLOC_CPU_CACHE_CLASS_LIST),
  * so at most ALLOC_CPU_CACHE_MAX_BYTES bytes of heap (payloads, prefixes, the heap's block
  * overhead and up to ALLOC_ALIGNMENT bytes per block the heap may add when it does not split):
- * 151,344 bytes. The caches go back to the heap when:
+ * 187,920 bytes. The caches go back to the heap when:
  *   - the caller says so: alloc_cached_flush(cpu) when a CPU goes idle (an empty cache costs
  *     only its own lock, not the heap's), alloc_cached_flush_all();
  *   - memory runs short: an allocation the heap cannot serve drains every cache (each under its
@@ -58,16 +58,16 @@ extern "C" {
 /*
  * The size classes, smallest first: X(usable bytes, most blocks one cache keeps of the class).
  * Steps of 16 bytes up to 128, then four classes per power of two up to 2048 (a request above
- * 128 bytes is rounded up by less than 25 %). Depth: min(32, max(8, 4096 / size)), about 4 KiB
+ * 128 bytes is rounded up by less than 25 %). Depth: min(32, max(8, 8192 / size)), about 8 KiB
  * of payload per class; half of it moves between a cache and the heap under one acquisition of
  * the heap's lock.
  */
 /* clang-format off */
 #define ALLOC_CPU_CACHE_CLASS_LIST(X)                                                              \
     X(16, 32) X(32, 32) X(48, 32) X(64, 32) X(80, 32) X(96, 32) X(112, 32) X(128, 32)              \
-    X(160, 25) X(192, 21) X(224, 18) X(256, 16)                                                    \
-    X(320, 12) X(384, 10) X(448, 9) X(512, 8)                                                      \
-    X(640, 8) X(768, 8) X(896, 8) X(1024, 8)                                                       \
+    X(160, 32) X(192, 32) X(224, 32) X(256, 32)                                                    \
+    X(320, 25) X(384, 21) X(448, 18) X(512, 16)                                                    \
+    X(640, 12) X(768, 10) X(896, 9) X(1024, 8)                                                     \
     X(1280, 8) X(1536, 8) X(1792, 8) X(2048, 8)
 /* clang-format on */
 #define ALLOC_CPU_CACHE_CLASSES  24u
