@@ -10,6 +10,9 @@
  */
 #include "first_fit.h"
 
+/* Compiled only when ALLOC_STRATEGIES includes it (alloc/config.h). */
+#if FIRST_FIT_COMPILED_IN
+
 static inline block_t *ff_next(const block_t *b) {
     return blk_links(b)->next;
 }
@@ -253,6 +256,11 @@ const struct alloc_strategy_ops alloc_ff_ops = {
     .alloc = alloc_ff_alloc,
     .release = ff_release_op,
     .resize = alloc_ff_resize,
+};
+
+const struct alloc_strategy_inspect alloc_ff_inspect = {
     .largest_free = alloc_ff_largest_free,
     .check = alloc_ff_check,
 };
+
+#endif /* FIRST_FIT_COMPILED_IN */

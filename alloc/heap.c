@@ -54,15 +54,36 @@ const char *alloc_strategy_name(enum alloc_strategy strategy) {
     return "unknown";
 }
 
-/* The operations of a strategy, or NULL for an unknown one. */
+/* Per strategy, its operations; NULL for one not compiled in (ALLOC_STRATEGIES). */
+static const struct alloc_strategy_ops *const strategies[ALLOC_STRATEGY_FIRST_FIT + 1] = {
+#if TLSF_COMPILED_IN
+    [ALLOC_STRATEGY_TLSF] = &alloc_tlsf_ops,
+#endif
+#if FIRST_FIT_COMPILED_IN
+    [ALLOC_STRATEGY_FIRST_FIT] = &alloc_ff_ops,
+#endif
+};
+
+/* The operations of a strategy, or NULL for an unknown one or one not compiled in. */
 static const struct alloc_strategy_ops *strategy_ops(enum alloc_strategy s) {
-    switch (s) {
-    case ALLOC_STRATEGY_TLSF:
-        return &alloc_tlsf_ops;
-    case ALLOC_STRATEGY_FIRST_FIT:
-        return &alloc_ff_ops;
-    }
-    return NULL;
+    return (unsigned)s < sizeof(strategies) / sizeof(strategies[0]) ? strategies[s] : NULL;
+}
+
+/*
+ * The inspection operations of a strategy (statistics, integrity check), or NULL as for
+ * strategy_ops. Only alloc_heap_stats and alloc_heap_check look them up, so a program calling
+ * neither links none of them.
+ */
+static const struct alloc_strategy_inspect *strategy_inspect(enum alloc_strategy s) {
+    static const struct alloc_strategy_inspect *const inspect[ALLOC_STRATEGY_FIRST_FIT + 1] = {
+#if TLSF_COMPILED_IN
+        [ALLOC_STRATEGY_TLSF] = &alloc_tlsf_inspect,
+#endif
+#if FIRST_FIT_COMPILED_IN
+        [ALLOC_STRATEGY_FIRST_FIT] = &alloc_ff_inspect,
+#endif
+    };
+    return (unsigned)s < sizeof(inspect) / sizeof(inspect[0]) ? inspect[s] : NULL;
 }
 
 size_t alloc_control_size(enum alloc_strategy s) {
@@ -266,7 +287,7 @@ static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr
 
 /* The usable size of p, a pointer this heap has just handed out. */
 static size_t usable_of(const alloc_heap *h, const void *p) {
-    uintptr_t r = h->runs_enabled ? run_of(h, (uintptr_t)p) : 0;
+    uintptr_t r = runs_on(h) ? run_of(h, (uintptr_t)p) : 0;
     if (r != 0)
         return run_slot_size(run_class(run_meta(r)[RUN_STATE]));
     return blk_size(blk_from_payload(p)) - HDR;
@@ -286,7 +307,7 @@ static inline void account_alloc(alloc_heap *h, block_t *b) {
 static inline void *allocate(alloc_heap *h, size_t size, size_t align, bool try_quick) {
     if (size > ALLOC_MAX_REQUEST - align)
         return NULL;
-    if (h->runs_enabled && size <= ALLOC_RUN_MAX_SIZE && align == GRANULE) {
+    if (runs_on(h) && size <= ALLOC_RUN_MAX_SIZE && align == GRANULE) {
         void *p = alloc_run_take(h, run_class_for(size));
         if (p != NULL) {
             if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
@@ -340,9 +361,9 @@ static __attribute__((noinline)) void *malloc_run(alloc_heap *h, size_t size) {
 void *alloc_malloc(alloc_heap *h, size_t size) {
     /* Fast path: a quick-list hit. It makes no call, so it needs no stack frame. */
     bool try_quick = true;
-    if (h != NULL && h->fast_runs && size <= ALLOC_RUN_MAX_SIZE)
+    if (RUN_CLASSES > 0 && h != NULL && h->fast_runs && size <= ALLOC_RUN_MAX_SIZE)
         return malloc_run(h, size);
-    if (h != NULL && h->fast_alloc && size <= ALLOC_QUICK_MAX_SIZE) {
+    if (QUICK_BINS > 0 && h != NULL && h->fast_alloc && size <= ALLOC_QUICK_MAX_SIZE) {
         size_t bs = block_size_for(size);
         block_t *b = quick_pop_silent(h, bs);
         if (b != NULL) {
@@ -420,9 +441,9 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
         return ALLOC_OK;
     /* Fast path: a sound block that goes on a quick list that has room; calls nothing. */
     block_t *b = NULL;
-    if (h != NULL && h->runs_enabled)
+    if (h != NULL && runs_on(h))
         return free_maybe_slot(h, ptr);
-    if (h != NULL && h->fast_free) {
+    if (QUICK_BINS > 0 && h != NULL && h->fast_free) {
         b = validate_fast(h, ptr);
         if (b != NULL && quick_push(h, b, false)) {
             h->in_use -= blk_size(b) - HDR;
@@ -492,12 +513,13 @@ static __attribute__((noinline)) void *realloc_slot(alloc_heap *h, uintptr_t r, 
 }
 
 void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
-    if (h != NULL && h->runs_enabled && ptr != NULL) {
+    if (h != NULL && runs_on(h) && ptr != NULL) {
         uintptr_t r = run_of(h, (uintptr_t)ptr);
         if (r != 0)
             return realloc_slot(h, r, ptr, size);
     }
-    if (h != NULL && h->fast_grow && size <= ALLOC_MAX_REQUEST && tlsf_grow_top(h, ptr, size))
+    if (TLSF_COMPILED_IN && h != NULL && h->fast_grow && size <= ALLOC_MAX_REQUEST &&
+        tlsf_grow_top(h, ptr, size))
         return ptr;
     return realloc_slow(h, ptr, size);
 }
@@ -505,7 +527,7 @@ void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
 size_t alloc_usable_size(alloc_heap *h, const void *ptr) {
     if (ptr == NULL || h == NULL)
         return 0;
-    uintptr_t r = h->runs_enabled ? run_of(h, (uintptr_t)ptr) : 0;
+    uintptr_t r = runs_on(h) ? run_of(h, (uintptr_t)ptr) : 0;
     if (r != 0)
         return alloc_run_usable(h, r, (uintptr_t)ptr);
     block_t *b = validate_fast(h, ptr);
@@ -556,7 +578,9 @@ void alloc_heap_stats(const alloc_heap *h, struct alloc_stats *out) {
     out->bytes_in_use = h->in_use;
     out->bytes_free = (h->end - h->first) - h->in_use - HDR * blocks - RUN_META * h->runs;
     /* The TLSF strategy may reorder a list (see alloc_tlsf_largest_free); h is not const. */
-    out->largest_free = h->ops->largest_free((alloc_heap *)(uintptr_t)h);
+    const struct alloc_strategy_inspect *inspect =
+        strategy_inspect((enum alloc_strategy)h->strategy);
+    out->largest_free = inspect != NULL ? inspect->largest_free((alloc_heap *)(uintptr_t)h) : 0;
     out->live_allocations = h->live;
     out->peak_in_use = h->peak;
     out->free_blocks = h->free_blocks + h->quick_blocks;
@@ -610,7 +634,7 @@ enum alloc_error alloc_heap_check(alloc_heap *h) {
         if (!hdr_ok(h, b) || blk_prev_size(b) != prev_size ||
             blk_prev_free(b) != (prev_state == ST_FREE) ||
             ((b->size & RUN_FLAG) != 0 &&
-             (!h->runs_enabled || (b->size & ~(TAG_MASK | PREV_FREE)) != RUN_SIZE_WORD))) {
+             (!runs_on(h) || (b->size & ~(TAG_MASK | PREV_FREE)) != RUN_SIZE_WORD))) {
             e = ALLOC_ERR_CORRUPTED_HEADER;
             break;
         }
@@ -663,7 +687,7 @@ enum alloc_error alloc_heap_check(alloc_heap *h) {
     if (e == ALLOC_OK)
         e = alloc_run_check_lists(h, nlisted, &bad);
     if (e == ALLOC_OK)
-        e = h->ops->check(h, nfree, nquick, &bad);
+        e = strategy_inspect((enum alloc_strategy)h->strategy)->check(h, nfree, nquick, &bad);
     if (e != ALLOC_OK)
         alloc_report(h, e, bad);
     return e;
@@ -680,7 +704,7 @@ enum alloc_error alloc_heap_walk(const alloc_heap *h, alloc_walk_fn fn, void *ct
         if (!word_ok(h, &b->size) || blk_prev_size(b) != prev_size || blk_state(b) == ST_END ||
             s < MIN_BLOCK || s > h->end - a)
             return ALLOC_ERR_CORRUPTED_HEADER;
-        if ((b->size & RUN_FLAG) != 0 && h->runs_enabled && s == RUN_BLOCK) {
+        if ((b->size & RUN_FLAG) != 0 && runs_on(h) && s == RUN_BLOCK) {
             if (!alloc_run_walk(h, a + HDR, fn, ctx))
                 return ALLOC_ERR_CORRUPTED_HEADER;
         } else

@@ -1439,6 +1439,44 @@ static int calloc_zeroed_region_check(void) {
 }
 
 /*
+ * What this build compiles in (alloc/config.h), seen through the interface: a strategy left out
+ * of ALLOC_STRATEGIES is refused at init with ALLOC_ERR_BAD_CONFIG and has no minimum region;
+ * with ALLOC_QUICK_MAX_SIZE 0 a freed 64-byte TLSF block is coalesced at once, never QUICK; with
+ * ALLOC_RUN_MAX_SIZE 0, ALLOC_FLAG_SMALL_RUNS is accepted and two 16-byte requests get ordinary
+ * 32-byte blocks instead of neighbouring 16-byte slots.
+ */
+static int build_config_check(void) {
+    ASSERT_TRUE(fixture_reset(HEAP_SIZE, 0) != NULL);
+    const enum alloc_strategy strategies[] = {ALLOC_STRATEGY_TLSF, ALLOC_STRATEGY_FIRST_FIT};
+    for (size_t i = 0; i < sizeof(strategies) / sizeof(strategies[0]); i++) {
+        bool compiled = ((ALLOC_STRATEGIES >> strategies[i]) & 1u) != 0;
+        struct alloc_config cfg = {.strategy = strategies[i], .error_hook = fixture_hook};
+        ASSERT_EQ(compiled ? ALLOC_OK : ALLOC_ERR_BAD_CONFIG,
+                  alloc_heap_init(&fx.heap, fx.region, HEAP_SIZE, &cfg));
+        ASSERT_EQ(compiled, alloc_min_region_size(strategies[i]) != 0);
+    }
+    if ((ALLOC_STRATEGIES & ALLOC_STRATEGY_BIT_TLSF) != 0) {
+        ASSERT_TRUE(fixture_reset(HEAP_SIZE, 0) != NULL);
+        struct alloc_config cfg = {.strategy = ALLOC_STRATEGY_TLSF, .error_hook = fixture_hook};
+        ASSERT_EQ(ALLOC_OK, alloc_heap_init(&fx.heap, fx.region, HEAP_SIZE, &cfg));
+        void *a = alloc_malloc(fx.heap, 64);
+        ASSERT_TRUE(a != NULL && alloc_malloc(fx.heap, 64) != NULL);
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+        ASSERT_HEAP_OK(fx.heap);
+        struct walked_block w[4];
+        ASSERT_EQ(3, fixture_walk(w, 4));
+        ASSERT_TRUE(w[0].payload == a);
+        ASSERT_EQ(ALLOC_QUICK_MAX_SIZE >= 64 ? ALLOC_BLOCK_QUICK : ALLOC_BLOCK_FREE, w[0].state);
+    }
+    ASSERT_TRUE(fixture_reset(HEAP_SIZE, ALLOC_FLAG_SMALL_RUNS) != NULL);
+    unsigned char *a = alloc_malloc(fx.heap, 16), *b = alloc_malloc(fx.heap, 16);
+    ASSERT_TRUE(a != NULL && b != NULL);
+    ASSERT_EQ(ALLOC_RUN_MAX_SIZE >= 16 ? 16 : 32, b - a);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
  * Runs: small requests are slots of a run, packed without headers; every misuse of a slot is
  * named exactly and changes nothing.
  */
@@ -1596,65 +1634,71 @@ static int runs_poison_check(void) {
     return 0;
 }
 
+/* One check of main's current variant, reported skipped (with why) when this build lacks it. */
+#define RUN_VARIANT_CHECK(check) RUN_COUNTED_CHECK_UNLESS(passed, failed, check, absent)
+
 int main(void) {
     int passed = 0, failed = 0;
     for (size_t v = 0; v < FIXTURE_VARIANT_COUNT; v++) {
         fixture_select(&fixture_variants[v]);
+        /* A variant this build cannot have: each of its checks is reported skipped, with why. */
+        const char *absent = variant_absent(&fixture_variants[v]);
         printf("== variant %s\n", fixture_variants[v].name);
-        RUN_COUNTED_CHECK(passed, failed, init_null_region_check);
-        RUN_COUNTED_CHECK(passed, failed, init_misaligned_check);
-        RUN_COUNTED_CHECK(passed, failed, init_too_small_check);
-        RUN_COUNTED_CHECK(passed, failed, init_bad_config_check);
-        RUN_COUNTED_CHECK(passed, failed, init_layout_check);
-        RUN_COUNTED_CHECK(passed, failed, init_unaligned_size_check);
-        RUN_COUNTED_CHECK(passed, failed, many_heaps_check);
-        RUN_COUNTED_CHECK(passed, failed, alloc_split_check);
-        RUN_COUNTED_CHECK(passed, failed, alloc_size_zero_check);
-        RUN_COUNTED_CHECK(passed, failed, alloc_alignment_check);
-        RUN_COUNTED_CHECK(passed, failed, alloc_bad_alignment_check);
-        RUN_COUNTED_CHECK(passed, failed, alloc_overflow_check);
-        RUN_COUNTED_CHECK(passed, failed, alloc_exhaust_check);
-        RUN_COUNTED_CHECK(passed, failed, calloc_check);
-        RUN_COUNTED_CHECK(passed, failed, usable_size_check);
-        RUN_COUNTED_CHECK(passed, failed, free_null_check);
-        RUN_COUNTED_CHECK(passed, failed, free_coalesce_check);
-        RUN_COUNTED_CHECK(passed, failed, free_double_check);
-        RUN_COUNTED_CHECK(passed, failed, free_double_merged_check);
-        RUN_COUNTED_CHECK(passed, failed, free_foreign_check);
-        RUN_COUNTED_CHECK(passed, failed, free_misaligned_check);
-        RUN_COUNTED_CHECK(passed, failed, free_corrupted_header_check);
-        RUN_COUNTED_CHECK(passed, failed, error_name_check);
-        RUN_COUNTED_CHECK(passed, failed, realloc_null_check);
-        RUN_COUNTED_CHECK(passed, failed, realloc_shrink_check);
-        RUN_COUNTED_CHECK(passed, failed, realloc_grow_in_place_check);
-        RUN_COUNTED_CHECK(passed, failed, realloc_move_check);
-        RUN_COUNTED_CHECK(passed, failed, realloc_fail_check);
-        RUN_COUNTED_CHECK(passed, failed, realloc_forged_header_check);
-        RUN_COUNTED_CHECK(passed, failed, realloc_zero_check);
-        RUN_COUNTED_CHECK(passed, failed, extend_after_used_check);
-        RUN_COUNTED_CHECK(passed, failed, extend_merges_check);
-        RUN_COUNTED_CHECK(passed, failed, extend_errors_check);
-        RUN_COUNTED_CHECK(passed, failed, stats_identity_check);
-        RUN_COUNTED_CHECK(passed, failed, check_detects_check);
-        RUN_COUNTED_CHECK(passed, failed, poison_check);
-        RUN_COUNTED_CHECK(passed, failed, walk_check);
-        RUN_COUNTED_CHECK(passed, failed, fit_policy_check);
-        RUN_COUNTED_CHECK(passed, failed, top_block_check);
-        RUN_COUNTED_CHECK(passed, failed, quick_lists_check);
-        RUN_COUNTED_CHECK(passed, failed, locked_check);
-        RUN_COUNTED_CHECK(passed, failed, largest_free_exact_check);
-        RUN_COUNTED_CHECK(passed, failed, realloc_into_quick_check);
-        RUN_COUNTED_CHECK(passed, failed, double_free_state_flip_check);
-        RUN_COUNTED_CHECK(passed, failed, overrun_into_free_check);
-        RUN_COUNTED_CHECK(passed, failed, stale_pointer_after_reinit_check);
-        RUN_COUNTED_CHECK(passed, failed, nested_heap_pointer_check);
-        RUN_COUNTED_CHECK(passed, failed, null_heap_check);
-        RUN_COUNTED_CHECK(passed, failed, calloc_zeroed_region_check);
-        RUN_COUNTED_CHECK(passed, failed, runs_slots_check);
-        RUN_COUNTED_CHECK(passed, failed, runs_corrupted_check);
-        RUN_COUNTED_CHECK(passed, failed, runs_exhaust_check);
-        RUN_COUNTED_CHECK(passed, failed, runs_poison_check);
-        RUN_COUNTED_CHECK(passed, failed, runs_list_cycle_check);
+        RUN_VARIANT_CHECK(init_null_region_check);
+        RUN_VARIANT_CHECK(init_misaligned_check);
+        RUN_VARIANT_CHECK(init_too_small_check);
+        RUN_VARIANT_CHECK(init_bad_config_check);
+        RUN_VARIANT_CHECK(init_layout_check);
+        RUN_VARIANT_CHECK(init_unaligned_size_check);
+        RUN_VARIANT_CHECK(many_heaps_check);
+        RUN_VARIANT_CHECK(alloc_split_check);
+        RUN_VARIANT_CHECK(alloc_size_zero_check);
+        RUN_VARIANT_CHECK(alloc_alignment_check);
+        RUN_VARIANT_CHECK(alloc_bad_alignment_check);
+        RUN_VARIANT_CHECK(alloc_overflow_check);
+        RUN_VARIANT_CHECK(alloc_exhaust_check);
+        RUN_VARIANT_CHECK(calloc_check);
+        RUN_VARIANT_CHECK(usable_size_check);
+        RUN_VARIANT_CHECK(free_null_check);
+        RUN_VARIANT_CHECK(free_coalesce_check);
+        RUN_VARIANT_CHECK(free_double_check);
+        RUN_VARIANT_CHECK(free_double_merged_check);
+        RUN_VARIANT_CHECK(free_foreign_check);
+        RUN_VARIANT_CHECK(free_misaligned_check);
+        RUN_VARIANT_CHECK(free_corrupted_header_check);
+        RUN_VARIANT_CHECK(error_name_check);
+        RUN_VARIANT_CHECK(realloc_null_check);
+        RUN_VARIANT_CHECK(realloc_shrink_check);
+        RUN_VARIANT_CHECK(realloc_grow_in_place_check);
+        RUN_VARIANT_CHECK(realloc_move_check);
+        RUN_VARIANT_CHECK(realloc_fail_check);
+        RUN_VARIANT_CHECK(realloc_forged_header_check);
+        RUN_VARIANT_CHECK(realloc_zero_check);
+        RUN_VARIANT_CHECK(extend_after_used_check);
+        RUN_VARIANT_CHECK(extend_merges_check);
+        RUN_VARIANT_CHECK(extend_errors_check);
+        RUN_VARIANT_CHECK(stats_identity_check);
+        RUN_VARIANT_CHECK(check_detects_check);
+        RUN_VARIANT_CHECK(poison_check);
+        RUN_VARIANT_CHECK(walk_check);
+        RUN_VARIANT_CHECK(fit_policy_check);
+        RUN_VARIANT_CHECK(top_block_check);
+        RUN_VARIANT_CHECK(quick_lists_check);
+        RUN_VARIANT_CHECK(locked_check);
+        RUN_VARIANT_CHECK(largest_free_exact_check);
+        RUN_VARIANT_CHECK(realloc_into_quick_check);
+        RUN_VARIANT_CHECK(double_free_state_flip_check);
+        RUN_VARIANT_CHECK(overrun_into_free_check);
+        RUN_VARIANT_CHECK(stale_pointer_after_reinit_check);
+        RUN_VARIANT_CHECK(nested_heap_pointer_check);
+        RUN_VARIANT_CHECK(null_heap_check);
+        RUN_VARIANT_CHECK(build_config_check);
+        RUN_VARIANT_CHECK(calloc_zeroed_region_check);
+        RUN_VARIANT_CHECK(runs_slots_check);
+        RUN_VARIANT_CHECK(runs_corrupted_check);
+        RUN_VARIANT_CHECK(runs_exhaust_check);
+        RUN_VARIANT_CHECK(runs_poison_check);
+        RUN_VARIANT_CHECK(runs_list_cycle_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;

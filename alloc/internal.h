@@ -60,6 +60,16 @@ _Static_assert(2 * sizeof(void *) <= 16, "alloc: two links must fit in a minimum
 #define PREV_MASK     ((uint64_t)0x0000ffffffffffff)
 #define MAX_HEAP_SIZE ALLOC_MAX_HEAP
 
+/* The strategies compiled in (ALLOC_STRATEGIES), for #if and for conditions that must fold away. */
+#define TLSF_COMPILED_IN      ((ALLOC_STRATEGIES & ALLOC_STRATEGY_BIT_TLSF) != 0)
+#define FIRST_FIT_COMPILED_IN ((ALLOC_STRATEGIES & ALLOC_STRATEGY_BIT_FIRST_FIT) != 0)
+_Static_assert(ALLOC_STRATEGIES != 0 && (ALLOC_STRATEGIES & ~(ALLOC_STRATEGY_BIT_TLSF |
+                                                              ALLOC_STRATEGY_BIT_FIRST_FIT)) == 0,
+               "alloc: ALLOC_STRATEGIES must name at least one strategy and only known ones");
+_Static_assert(ALLOC_STRATEGY_BIT_TLSF == 1u << ALLOC_STRATEGY_TLSF &&
+                   ALLOC_STRATEGY_BIT_FIRST_FIT == 1u << ALLOC_STRATEGY_FIRST_FIT,
+               "alloc: bit n of ALLOC_STRATEGIES stands for strategy n");
+
 /* For the few helpers of the call-free fast paths, which compilers may otherwise not inline. */
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
@@ -285,6 +295,15 @@ struct alloc_strategy_ops {
      * done in place, -1 after reporting a corruption.
      */
     int (*resize)(alloc_heap *h, block_t *b, size_t size);
+};
+
+/*
+ * The operations of a strategy that only statistics and the integrity check use. A table apart
+ * from struct alloc_strategy_ops (which init stores in the heap), looked up by strategy where
+ * they are called, so that a program that never calls alloc_heap_stats or alloc_heap_check
+ * links none of them (section garbage collection drops the table and what it points to).
+ */
+struct alloc_strategy_inspect {
     /* Payload size of the largest free (or cached) block. */
     size_t (*largest_free)(alloc_heap *h);
     /* Verifies the strategy's lists; nfree/nquick are the counts from the block walk. */
@@ -293,6 +312,8 @@ struct alloc_strategy_ops {
 
 extern const struct alloc_strategy_ops alloc_tlsf_ops;
 extern const struct alloc_strategy_ops alloc_ff_ops;
+extern const struct alloc_strategy_inspect alloc_tlsf_inspect;
+extern const struct alloc_strategy_inspect alloc_ff_inspect;
 
 /* Sends an error to the heap's hook, if it has one (heap.c). */
 void alloc_report(const alloc_heap *h, enum alloc_error e, const void *ptr);

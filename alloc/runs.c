@@ -5,6 +5,9 @@
  */
 #include "runs.h"
 
+/* A build without runs (ALLOC_RUN_MAX_SIZE 0) compiles none of this: runs.h stands in. */
+#if RUN_CLASSES > 0
+
 /* The free-slot mask of run r. */
 static uint64_t run_free_mask(uintptr_t r) {
     return run_meta(r)[RUN_STATE] & ~((uint64_t)7 << RUN_CLASS_SHIFT);
@@ -269,3 +272,5 @@ bool alloc_run_walk(const alloc_heap *h, uintptr_t r, alloc_walk_fn fn, void *ct
     }
     return true;
 }
+
+#endif /* RUN_CLASSES > 0 */

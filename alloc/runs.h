@@ -156,6 +156,15 @@ static inline bool run_give_fast(alloc_heap *h, uintptr_t r, uintptr_t p) {
     return true;
 }
 
+/*
+ * The heap serves small requests from runs. A constant false in a build without runs
+ * (ALLOC_RUN_MAX_SIZE 0), so that every path behind it folds away.
+ */
+static inline bool runs_on(const alloc_heap *h) {
+    return RUN_CLASSES > 0 && h->runs_enabled;
+}
+
+#if RUN_CLASSES > 0
 /* Slow paths (runs.c). */
 
 /* A slot of class c, from a new run if needed; NULL if no run can be had (nothing changed). */
@@ -176,5 +185,55 @@ enum alloc_error alloc_run_check_one(const alloc_heap *h, uintptr_t r, size_t *u
 enum alloc_error alloc_run_check_lists(const alloc_heap *h, size_t listed, const void **bad);
 /* heap_walk's part: reports every slot of run r; false (nothing reported) if r is damaged. */
 bool alloc_run_walk(const alloc_heap *h, uintptr_t r, alloc_walk_fn fn, void *ctx);
+#else
+/*
+ * A build without runs: no heap has one (runs_on() is false and alloc_heap_check refuses a block
+ * marked RUN), so the slow paths are never reached with a run; these stand in for runs.c.
+ */
+static inline void *alloc_run_take(alloc_heap *h, unsigned c) {
+    (void)h;
+    (void)c;
+    return NULL;
+}
+static inline enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
+    (void)h;
+    (void)r;
+    (void)p;
+    return ALLOC_ERR_FOREIGN_POINTER;
+}
+static inline size_t alloc_run_usable(alloc_heap *h, uintptr_t r, uintptr_t p) {
+    (void)h;
+    (void)r;
+    (void)p;
+    return 0;
+}
+static inline bool alloc_run_release_empty(alloc_heap *h) {
+    (void)h;
+    return false;
+}
+static inline enum alloc_error alloc_run_check_one(const alloc_heap *h, uintptr_t r, size_t *used,
+                                                   size_t *used_bytes, bool *listed) {
+    (void)h;
+    (void)r;
+    (void)used;
+    (void)used_bytes;
+    (void)listed;
+    return ALLOC_ERR_CORRUPTED_HEADER;
+}
+static inline enum alloc_error alloc_run_check_lists(const alloc_heap *h, size_t listed,
+                                                     const void **bad) {
+    (void)h;
+    (void)listed;
+    (void)bad;
+    return ALLOC_OK;
+}
+static inline bool alloc_run_walk(const alloc_heap *h, uintptr_t r, alloc_walk_fn fn, void *ctx) {
+    (void)h;
+    (void)r;
+    (void)fn;
+    (void)ctx;
+    return false;
+}
+#endif
 
 #endif /* ALLOC_RUNS_H */

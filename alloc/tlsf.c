@@ -24,6 +24,9 @@
  */
 #include "tlsf.h"
 
+/* Compiled only when ALLOC_STRATEGIES includes it (alloc/config.h). */
+#if TLSF_COMPILED_IN
+
 static inline unsigned msb64(size_t x) {
     return 63u - (unsigned)__builtin_clzll(x);
 }
@@ -335,6 +338,7 @@ static inline void poison_payload(const alloc_heap *h, block_t *b) {
  * the successor's place; when only the predecessor merges and stays in its list, no list
  * changes at all.
  */
+#if QUICK_BINS > 0
 /*
  * A quick-list node (whose size word quick_node_ok has checked) is sound enough to coalesce:
  * its size stays in the heap, its successor's boundary tag agrees and, if its predecessor is
@@ -354,6 +358,7 @@ static bool quick_block_sound(alloc_heap *h, block_t *b) {
     }
     return true;
 }
+#endif
 
 /*
  * b's header, its boundary tags and (if PREV_FREE) its predecessor's header have been checked
@@ -691,6 +696,11 @@ const struct alloc_strategy_ops alloc_tlsf_ops = {
     .alloc = tlsf_alloc_op,
     .release = tlsf_release_op,
     .resize = tlsf_resize_op,
+};
+
+const struct alloc_strategy_inspect alloc_tlsf_inspect = {
     .largest_free = alloc_tlsf_largest_free,
     .check = alloc_tlsf_check,
 };
+
+#endif /* TLSF_COMPILED_IN */

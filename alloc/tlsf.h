@@ -16,7 +16,8 @@ _Static_assert(ALLOC_QUICK_MAX_SIZE % 16 == 0, "alloc: ALLOC_QUICK_MAX_SIZE % 16
 #define FL_SHIFT (SL_LOG2 + 4)
 #define FL_COUNT 41 /* first-level 0 holds [0, 256); level i > 0 holds [2^(i+7), 2^(i+8)) */
 
-#define QUICK_BINS (ALLOC_QUICK_MAX_SIZE / 16)
+/* The number of quick lists: none in a build without TLSF (ALLOC_STRATEGIES). */
+#define QUICK_BINS (TLSF_COMPILED_IN ? ALLOC_QUICK_MAX_SIZE / 16 : 0)
 
 struct tlsf_state {
     /*

@@ -1,8 +1,10 @@
-"""size_report: code and data size of one cc_library alone, on the host and every cross target.
+"""size_report: code and data size of cc_libraries alone, on the host and every cross target.
 
-The library is built for each platform through a split transition, -c opt with -Os and a section
-per function and per object; tools/size_report.py then measures what a program calling only the
-`roots` keeps, and the whole library. `bazel build` writes <name>.txt, `bazel run` prints it.
+Each library (several builds of one library, say: the default and a minimal configuration) is
+built for each platform through a split transition, -c opt with -Os and a section per function
+and per object; tools/size_report.py then measures what a program calling only the `roots` keeps,
+and the whole library, one table per library. `bazel build` writes <name>.txt, `bazel run` prints
+it.
 """
 
 load("//platforms:host_tools.bzl", "tool_path")
@@ -51,8 +53,9 @@ def _archive_of(target):
                 return archive
     fail("size_report: %s has no static library of its own" % target.label)
 
-def _size_report_impl(ctx):
-    report = ctx.actions.declare_file(ctx.label.name + ".txt")
+def _measure(ctx, index, report):
+    """Runs size_report.py on the library at `index` of `libraries`, writing `report`."""
+    label = ctx.split_attr.libraries["host"][index].label
     archives = []
     arguments = [
         ctx.file._script.path,
@@ -65,7 +68,7 @@ def _size_report_impl(ctx):
         "--out",
         report.path,
         "--library",
-        str(ctx.attr.library[0].label),
+        str(label),
         "--roots",
         ",".join(ctx.attr.roots),
     ]
@@ -74,7 +77,7 @@ def _size_report_impl(ctx):
     for name, goal in ctx.attr.goals.items():
         arguments += ["--goal", "%s=%s" % (name, goal)]
     for name in _PLATFORMS:
-        archive = _archive_of(ctx.split_attr.library[name])
+        archive = _archive_of(ctx.split_attr.libraries[name][index])
         archives.append(archive)
         arguments.append("%s=%s" % (name, archive.path))
     ctx.actions.run(
@@ -83,14 +86,34 @@ def _size_report_impl(ctx):
         inputs = archives + [ctx.file._script] + ctx.files._tools,
         outputs = [report],
         mnemonic = "SizeReport",
-        progress_message = "Measuring %s on %d targets" % (ctx.attr.library[0].label, len(archives)),
+        progress_message = "Measuring %s on %d targets" % (label, len(archives)),
+    )
+
+def _size_report_impl(ctx):
+    parts = []
+
+    # With a split transition ctx.attr.libraries holds every library once per platform.
+    libraries = [library.label for library in ctx.split_attr.libraries["host"]]
+    for index in range(len(libraries)):
+        part = ctx.actions.declare_file("%s.%d.txt" % (ctx.label.name, index))
+        _measure(ctx, index, part)
+        parts.append(part)
+    report = ctx.actions.declare_file(ctx.label.name + ".txt")
+    ctx.actions.run_shell(
+        # The tables one after the other, a blank line after each.
+        command = 'for part in "$@"; do %s "$part" || exit 1; echo; done > %s' % (CAT, report.path),
+        arguments = [part.path for part in parts],
+        inputs = parts,
+        outputs = [report],
+        mnemonic = "SizeReportJoin",
+        progress_message = "Joining the size reports of %s" % ctx.label,
     )
     runner = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.write(
         output = runner,
         is_executable = True,
         content = "#!/bin/sh\n# Prints the size report of %s.\nexec %s '%s'\n" % (
-            ctx.attr.library[0].label,
+            ", ".join([str(label) for label in libraries]),
             CAT,
             report.short_path,
         ),
@@ -105,7 +128,13 @@ size_report = rule(
     implementation = _size_report_impl,
     executable = True,
     attrs = {
-        "library": attr.label(mandatory = True, providers = [CcInfo], cfg = _size_transition),
+        "libraries": attr.label_list(
+            mandatory = True,
+            allow_empty = False,
+            providers = [CcInfo],
+            cfg = _size_transition,
+            doc = "The libraries measured, one table each, in this order.",
+        ),
         "roots": attr.string_list(
             mandatory = True,
             doc = "Functions a minimal program calls: what the core keeps is what they reach.",
@@ -120,5 +149,5 @@ size_report = rule(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),
     },
-    doc = "Prints text, rodata, data and bss of `library` per target (see the file's top).",
+    doc = "Prints text, rodata, data and bss of each of `libraries` per target (see the file's top).",
 )

@@ -29,6 +29,21 @@ static int checks_skipped;
             (failed)++;                                                                            \
     } while (0)
 
+/*
+ * RUN_COUNTED_CHECK, unless `absent` is a reason the check cannot run in this build (the
+ * feature it exercises is not compiled in): then the check is reported skipped with that reason.
+ */
+#define RUN_COUNTED_CHECK_UNLESS(passed, failed, check, absent)                                    \
+    do {                                                                                           \
+        if ((absent) != NULL) {                                                                    \
+            printf("skipped: %s: %s\n", #check, (absent));                                         \
+            printf("%s %s\n", CHECK_RESULT_WORD(CHECK_SKIPPED), #check);                           \
+            checks_skipped++;                                                                      \
+        } else {                                                                                   \
+            RUN_COUNTED_CHECK(passed, failed, check);                                              \
+        }                                                                                          \
+    } while (0)
+
 /* The last line of a test binary that runs its checks with RUN_COUNTED_CHECK. */
 #define PRINT_COUNTED_SUMMARY(passed, failed)                                                      \
     printf("%d passed, %d failed, %d skipped\n", (passed), (failed), checks_skipped)

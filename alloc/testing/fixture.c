@@ -4,6 +4,8 @@
  */
 #include "alloc/testing/fixture.h"
 
+#include "alloc/config.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,7 +59,19 @@ alloc_heap *fixture_reset(size_t size, unsigned extra_flags) {
 }
 
 bool variant_quick(const struct variant *v) {
-    return v->strategy == ALLOC_STRATEGY_TLSF && (v->flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0;
+    return ALLOC_QUICK_MAX_SIZE > 0 && v->strategy == ALLOC_STRATEGY_TLSF &&
+           (v->flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0;
+}
+
+const char *variant_absent(const struct variant *v) {
+    if (((ALLOC_STRATEGIES >> v->strategy) & 1u) == 0)
+        return "its strategy is not compiled in (ALLOC_STRATEGIES)";
+    if ((v->flags & ALLOC_FLAG_SMALL_RUNS) != 0 && ALLOC_RUN_MAX_SIZE == 0)
+        return "runs are not compiled in (ALLOC_RUN_MAX_SIZE 0)";
+    if (v->strategy == ALLOC_STRATEGY_TLSF && (v->flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0 &&
+        ALLOC_QUICK_MAX_SIZE == 0)
+        return "quick lists are not compiled in (ALLOC_QUICK_MAX_SIZE 0)";
+    return NULL;
 }
 
 bool fixture_quick(void) {
@@ -65,7 +79,7 @@ bool fixture_quick(void) {
 }
 
 bool fixture_runs(void) {
-    return (fx.variant->flags & ALLOC_FLAG_SMALL_RUNS) != 0;
+    return ALLOC_RUN_MAX_SIZE > 0 && (fx.variant->flags & ALLOC_FLAG_SMALL_RUNS) != 0;
 }
 
 struct walk_ctx {

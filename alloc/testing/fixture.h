@@ -28,6 +28,13 @@ extern const struct variant fixture_variants[FIXTURE_VARIANT_COUNT];
 /* True when variant v keeps quick lists (freed small blocks are not coalesced). */
 bool variant_quick(const struct variant *v);
 
+/*
+ * Why variant v cannot be tested in this build, or NULL if it can: its strategy is not compiled in
+ * (ALLOC_STRATEGIES), or the feature it exists for is not (quick lists with ALLOC_QUICK_MAX_SIZE
+ * 0, runs with ALLOC_RUN_MAX_SIZE 0), which would make it a repeat of another variant.
+ */
+const char *variant_absent(const struct variant *v);
+
 #define FIXTURE_REGION_CAP  (1u << 20)
 #define FIXTURE_MAX_REPORTS 16
 

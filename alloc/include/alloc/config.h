@@ -40,10 +40,25 @@
 #endif
 
 /*
+ * ALLOC_STRATEGIES: the strategies compiled in, an | of ALLOC_STRATEGY_BIT_TLSF and
+ * ALLOC_STRATEGY_BIT_FIRST_FIT (bit n stands for enum alloc_strategy value n). Both by default; a
+ * small board that uses one builds with -DALLOC_STRATEGIES=ALLOC_STRATEGY_BIT_TLSF and links the
+ * code of that one only. alloc_heap_init() refuses a strategy that is not compiled in with
+ * ALLOC_ERR_BAD_CONFIG (also the default TLSF, for a NULL config, in a build without it), and
+ * alloc_min_region_size() returns 0 for it.
+ */
+#define ALLOC_STRATEGY_BIT_TLSF      1u
+#define ALLOC_STRATEGY_BIT_FIRST_FIT 2u
+#ifndef ALLOC_STRATEGIES
+#define ALLOC_STRATEGIES (ALLOC_STRATEGY_BIT_TLSF | ALLOC_STRATEGY_BIT_FIRST_FIT)
+#endif
+
+/*
  * ALLOC_QUICK_MAX_SIZE: the default (TLSF) strategy keeps recently freed blocks whose payload is
  * at most this many bytes in small per-size LIFO caches ("quick lists") and hands them out again
  * without splitting or coalescing. Must be a multiple of 16; 0 disables the caches at compile
- * time. A heap can also disable them at runtime with ALLOC_FLAG_NO_QUICK_CACHE.
+ * time (their code too: a build that never wants them saves it). A heap can also disable them at
+ * runtime with ALLOC_FLAG_NO_QUICK_CACHE.
  */
 #ifndef ALLOC_QUICK_MAX_SIZE
 #define ALLOC_QUICK_MAX_SIZE 1024
@@ -52,7 +67,9 @@
 /*
  * ALLOC_RUN_MAX_SIZE: on a heap initialised with ALLOC_FLAG_SMALL_RUNS, requests of at most this
  * many bytes are served from runs: 1 KiB blocks cut into equal slots of 16, 32, 48 or 64 bytes,
- * with no header per slot. One of 0 (no runs), 16, 32, 48, 64.
+ * with no header per slot. One of 0 (no runs), 16, 32, 48, 64. With 0 the runs' code is not
+ * compiled in and ALLOC_FLAG_SMALL_RUNS is accepted with no effect: runs only save memory, the
+ * heap serves the same requests from ordinary blocks.
  */
 #ifndef ALLOC_RUN_MAX_SIZE
 #define ALLOC_RUN_MAX_SIZE 64
