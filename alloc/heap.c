@@ -261,6 +261,8 @@ static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, bloc
  * recorded size. Returns NULL for anything else, which validate_used then examines.
  */
 static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr) {
+    if (!ALLOC_FAST_PATHS)
+        return NULL; /* validate_used makes every check, in one copy */
     uintptr_t p = (uintptr_t)ptr;
     if ((p & (GRANULE - 1)) != 0 || p < h->first + HDR || p >= h->end)
         return NULL;
@@ -363,7 +365,8 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
     bool try_quick = true;
     if (RUN_CLASSES > 0 && h != NULL && h->fast_runs && size <= ALLOC_RUN_MAX_SIZE)
         return malloc_run(h, size);
-    if (QUICK_BINS > 0 && h != NULL && h->fast_alloc && size <= ALLOC_QUICK_MAX_SIZE) {
+    if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h != NULL && h->fast_alloc &&
+        size <= ALLOC_QUICK_MAX_SIZE) {
         size_t bs = block_size_for(size);
         block_t *b = quick_pop_silent(h, bs);
         if (b != NULL) {
@@ -443,7 +446,7 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
     block_t *b = NULL;
     if (h != NULL && runs_on(h))
         return free_maybe_slot(h, ptr);
-    if (QUICK_BINS > 0 && h != NULL && h->fast_free) {
+    if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h != NULL && h->fast_free) {
         b = validate_fast(h, ptr);
         if (b != NULL && quick_push(h, b, false)) {
             h->in_use -= blk_size(b) - HDR;

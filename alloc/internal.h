@@ -73,6 +73,16 @@ _Static_assert(ALLOC_STRATEGY_BIT_TLSF == 1u << ALLOC_STRATEGY_TLSF &&
 /* For the few helpers of the call-free fast paths, which compilers may otherwise not inline. */
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
+/*
+ * The check-bit helpers, used at every header access: inlined for the fast paths, or one copy
+ * per file called everywhere in a build without them (ALLOC_FAST_PATHS 0), for size.
+ */
+#if ALLOC_FAST_PATHS
+#define SEAL_INLINE inline
+#else
+#define SEAL_INLINE inline __attribute__((noinline))
+#endif
+
 typedef struct block {
     uint64_t prev;
     uint64_t size;
@@ -135,23 +145,23 @@ struct alloc_heap {
  * probability 2^-16, and the boundary-tag cross-checks make that a conjunction of two such
  * events.
  */
-static inline uint64_t seal_bits(const alloc_heap *h, const uint64_t *w, uint64_t data) {
+static SEAL_INLINE uint64_t seal_bits(const alloc_heap *h, const uint64_t *w, uint64_t data) {
     uint64_t x = data ^ ((uint64_t)(uintptr_t)w * h->key);
     x ^= x >> 32;
     x ^= x >> 16;
     return x << TAG_SHIFT;
 }
 /* data (with its check bits clear) sealed for the word at w. */
-static inline uint64_t sealed(const alloc_heap *h, const uint64_t *w, uint64_t data) {
+static SEAL_INLINE uint64_t sealed(const alloc_heap *h, const uint64_t *w, uint64_t data) {
     return data | seal_bits(h, w, data);
 }
 /* The header word at w carries valid check bits. */
-static inline bool word_ok(const alloc_heap *h, const uint64_t *w) {
+static SEAL_INLINE bool word_ok(const alloc_heap *h, const uint64_t *w) {
     uint64_t v = *w;
     return v == sealed(h, w, v & ~TAG_MASK);
 }
 /* Stores data, sealed, at w. */
-static inline void word_set(const alloc_heap *h, uint64_t *w, uint64_t data) {
+static SEAL_INLINE void word_set(const alloc_heap *h, uint64_t *w, uint64_t data) {
     *w = sealed(h, w, data);
 }
 

@@ -151,6 +151,8 @@ static inline bool quick_empty(const alloc_heap *h, size_t size) {
  * false, changing nothing, for anything else: the general path handles it, and reports misuse.
  */
 static ALWAYS_INLINE bool tlsf_grow_top(alloc_heap *h, void *ptr, size_t size) {
+    if (!ALLOC_FAST_PATHS)
+        return false; /* the strategy's resize grows into the top block as well */
     uintptr_t p = (uintptr_t)ptr, lo = h->first + HDR;
     if ((p & (GRANULE - 1)) != 0 || p - lo >= h->end - lo) /* also refuses NULL */
         return false;

@@ -86,6 +86,18 @@
 #endif
 
 /*
+ * ALLOC_FAST_PATHS: 1 (the default) gives malloc, free and realloc call-free fast paths (a quick
+ * list hit, a validated free onto a quick list, the last block growing in place) and inlines the
+ * header check bits wherever a header is read or written. 0 leaves the fast paths out and keeps
+ * one out-of-line copy of the check-bit helpers per file: every call takes the general path,
+ * which makes the same checks, in less code and more instructions per call (for a small board
+ * whose flash matters more than its allocator's speed).
+ */
+#ifndef ALLOC_FAST_PATHS
+#define ALLOC_FAST_PATHS 1
+#endif
+
+/*
  * ALLOC_CHECK_LINKS: 1 to check, before unlinking a free block from a TLSF list, that its list
  * neighbours point back at it ("safe unlinking"), reporting ALLOC_ERR_CORRUPTED_FREE_LIST
  * instead of writing through a corrupted link. It costs loads of two more blocks' memory on
