@@ -561,7 +561,7 @@ static unsigned injected[FIXTURE_VARIANT_COUNT], ninjected;
 
 static void choose_variants(void) {
     for (unsigned v = 0; v < FIXTURE_VARIANT_COUNT; v++) {
-        if ((fixture_variants[v].flags & ALLOC_FLAG_SMALL_RUNS) == 0)
+        if (!variant_runs(&fixture_variants[v]))
             injected[ninjected++] = v;
         else
             printf("variant %s: skip (run slots have no header to corrupt; see heap_test)\n",

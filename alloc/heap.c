@@ -142,7 +142,8 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     if (ops == NULL)
         return ALLOC_ERR_BAD_CONFIG;
     unsigned known = ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC |
-                     ALLOC_FLAG_NO_QUICK_CACHE | ALLOC_FLAG_SMALL_RUNS | ALLOC_FLAG_ZEROED_REGION;
+                     ALLOC_FLAG_NO_QUICK_CACHE | ALLOC_FLAG_NO_SMALL_RUNS |
+                     ALLOC_FLAG_ZEROED_REGION;
     if ((config->flags & ~known) != 0)
         return ALLOC_ERR_BAD_CONFIG;
     size_t ctrl = alloc_control_size(config->strategy);
@@ -177,7 +178,8 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
                   config->strategy == ALLOC_STRATEGY_TLSF &&
                   (config->flags & ALLOC_FLAG_POISON_ON_FREE) == 0;
     h->clean = zeroed ? h->first + HDR : UINTPTR_MAX;
-    h->runs_enabled = RUN_CLASSES > 0 && (config->flags & ALLOC_FLAG_SMALL_RUNS) != 0;
+    h->runs_enabled = RUN_CLASSES > 0 && config->strategy == ALLOC_STRATEGY_TLSF &&
+                      (config->flags & ALLOC_FLAG_NO_SMALL_RUNS) == 0;
     h->fast_runs = h->runs_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0;
     h->fast_grow =
         config->strategy == ALLOC_STRATEGY_TLSF && (config->flags & ALLOC_FLAG_POISON_ON_FREE) == 0;
@@ -405,6 +407,13 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
 static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void *ptr, block_t *b) {
     if (h == NULL)
         return ALLOC_ERR_NULL_HEAP;
+    /* A run slot (the fast path's header check fails on it: slots have no header). */
+    if (b == NULL && runs_on(h)) {
+        uintptr_t r = run_of(h, (uintptr_t)ptr);
+        if (r != 0)
+            return run_give_fast(h, r, (uintptr_t)ptr) ? ALLOC_OK
+                                                       : alloc_run_give(h, r, (uintptr_t)ptr);
+    }
     /* A block the fast path validated did not fit its quick list: no point trying again. */
     bool try_quick = b == NULL;
     if (b == NULL)
@@ -424,28 +433,11 @@ static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void 
     return ALLOC_OK;
 }
 
-/* alloc_free on a heap with runs: out of line, so the other heaps' fast path stays lean. */
-static __attribute__((noinline)) enum alloc_error free_maybe_slot(alloc_heap *h, void *ptr) {
-    uintptr_t r = run_of(h, (uintptr_t)ptr);
-    if (r != 0)
-        return run_give_fast(h, r, (uintptr_t)ptr) ? ALLOC_OK
-                                                   : alloc_run_give(h, r, (uintptr_t)ptr);
-    block_t *b = validate_fast(h, ptr);
-    if (b != NULL && h->fast_free && quick_push(h, b, false)) {
-        h->in_use -= blk_size(b) - HDR;
-        h->live--;
-        return ALLOC_OK;
-    }
-    return free_slow(h, ptr, b);
-}
-
 enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
     if (ptr == NULL)
         return ALLOC_OK;
     /* Fast path: a sound block that goes on a quick list that has room; calls nothing. */
     block_t *b = NULL;
-    if (h != NULL && runs_on(h))
-        return free_maybe_slot(h, ptr);
     if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h != NULL && h->fast_free) {
         b = validate_fast(h, ptr);
         if (b != NULL && quick_push(h, b, false)) {

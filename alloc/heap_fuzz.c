@@ -10,8 +10,10 @@
  * Built with -DALLOC_FUZZ_STANDALONE it has its own main() that runs the inputs named on the
  * command line, or else a fixed number of pseudo-random inputs (the heap_fuzz_smoke_test).
  */
+#include "alloc/config.h"
 #include "alloc/heap.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +78,14 @@ static int intact(const struct slot *s, size_t n) {
     return 1;
 }
 
+/* Whether this input's heap serves small requests from header-less run slots. */
+static bool runs_on;
+
+/* Bytes of header in front of a live block of usable size u. */
+static size_t header_bytes(size_t u) {
+    return runs_on && u <= ALLOC_RUN_MAX_SIZE ? 0 : ALLOC_BLOCK_OVERHEAD;
+}
+
 static void verify_all(size_t region_size) {
     REQUIRE(alloc_heap_check(heap) == ALLOC_OK);
     REQUIRE(reports == 0);
@@ -97,8 +107,8 @@ static void verify_all(size_t region_size) {
             if (b->p == NULL)
                 continue;
             size_t ub = alloc_usable_size(heap, b->p);
-            /* Payload plus the header in front of it must not overlap. */
-            REQUIRE(a->p + ua <= b->p - 16 || b->p + ub <= a->p - 16);
+            /* Payload plus the header in front of it (run slots have none) must not overlap. */
+            REQUIRE(a->p + ua <= b->p - header_bytes(ub) || b->p + ub <= a->p - header_bytes(ua));
         }
     }
     REQUIRE(st.live_allocations == live);
@@ -123,9 +133,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct alloc_config cfg = {
         .strategy = (mode & 1) ? ALLOC_STRATEGY_FIRST_FIT : ALLOC_STRATEGY_TLSF,
         .flags = ((mode & 2) ? ALLOC_FLAG_NO_QUICK_CACHE : 0) |
-                 ((mode & 4) ? ALLOC_FLAG_POISON_ON_FREE : 0),
+                 ((mode & 4) ? ALLOC_FLAG_POISON_ON_FREE : 0) |
+                 ((mode & 8) ? ALLOC_FLAG_NO_SMALL_RUNS : 0),
         .error_hook = hook,
     };
+    runs_on = cfg.strategy == ALLOC_STRATEGY_TLSF && (cfg.flags & ALLOC_FLAG_NO_SMALL_RUNS) == 0;
     size_t region_size = alloc_min_region_size(cfg.strategy) + size16(&in) * 2 + byte(&in);
     if (region_size > REGION_CAP / 2)
         region_size = REGION_CAP / 2;

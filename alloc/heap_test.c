@@ -1442,8 +1442,8 @@ static int calloc_zeroed_region_check(void) {
  * What this build compiles in (alloc/config.h), seen through the interface: a strategy left out
  * of ALLOC_STRATEGIES is refused at init with ALLOC_ERR_BAD_CONFIG and has no minimum region;
  * with ALLOC_QUICK_MAX_SIZE 0 a freed 64-byte TLSF block is coalesced at once, never QUICK; with
- * ALLOC_RUN_MAX_SIZE 0, ALLOC_FLAG_SMALL_RUNS is accepted and two 16-byte requests get ordinary
- * 32-byte blocks instead of neighbouring 16-byte slots.
+ * ALLOC_RUN_MAX_SIZE 0, a default TLSF heap serves two 16-byte requests with ordinary 32-byte
+ * blocks instead of neighbouring 16-byte slots.
  */
 static int build_config_check(void) {
     ASSERT_TRUE(fixture_reset(HEAP_SIZE, 0) != NULL);
@@ -1457,7 +1457,9 @@ static int build_config_check(void) {
     }
     if ((ALLOC_STRATEGIES & ALLOC_STRATEGY_BIT_TLSF) != 0) {
         ASSERT_TRUE(fixture_reset(HEAP_SIZE, 0) != NULL);
-        struct alloc_config cfg = {.strategy = ALLOC_STRATEGY_TLSF, .error_hook = fixture_hook};
+        struct alloc_config cfg = {.strategy = ALLOC_STRATEGY_TLSF,
+                                   .flags = ALLOC_FLAG_NO_SMALL_RUNS,
+                                   .error_hook = fixture_hook};
         ASSERT_EQ(ALLOC_OK, alloc_heap_init(&fx.heap, fx.region, HEAP_SIZE, &cfg));
         void *a = alloc_malloc(fx.heap, 64);
         ASSERT_TRUE(a != NULL && alloc_malloc(fx.heap, 64) != NULL);
@@ -1468,11 +1470,15 @@ static int build_config_check(void) {
         ASSERT_TRUE(w[0].payload == a);
         ASSERT_EQ(ALLOC_QUICK_MAX_SIZE >= 64 ? ALLOC_BLOCK_QUICK : ALLOC_BLOCK_FREE, w[0].state);
     }
-    ASSERT_TRUE(fixture_reset(HEAP_SIZE, ALLOC_FLAG_SMALL_RUNS) != NULL);
-    unsigned char *a = alloc_malloc(fx.heap, 16), *b = alloc_malloc(fx.heap, 16);
-    ASSERT_TRUE(a != NULL && b != NULL);
-    ASSERT_EQ(ALLOC_RUN_MAX_SIZE >= 16 ? 16 : 32, b - a);
-    ASSERT_HEAP_OK(fx.heap);
+    if ((ALLOC_STRATEGIES & ALLOC_STRATEGY_BIT_TLSF) != 0) {
+        ASSERT_TRUE(fixture_reset(HEAP_SIZE, 0) != NULL);
+        struct alloc_config cfg = {.strategy = ALLOC_STRATEGY_TLSF, .error_hook = fixture_hook};
+        ASSERT_EQ(ALLOC_OK, alloc_heap_init(&fx.heap, fx.region, HEAP_SIZE, &cfg));
+        unsigned char *a = alloc_malloc(fx.heap, 16), *b = alloc_malloc(fx.heap, 16);
+        ASSERT_TRUE(a != NULL && b != NULL);
+        ASSERT_EQ(ALLOC_RUN_MAX_SIZE >= 16 ? 16 : 32, b - a);
+        ASSERT_HEAP_OK(fx.heap);
+    }
     return 0;
 }
 

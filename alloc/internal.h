@@ -116,12 +116,13 @@ struct alloc_heap {
     size_t free_blocks;  /* number of FREE blocks */
     size_t quick_blocks; /* number of QUICK blocks */
     bool quick_enabled;
-    bool fast_alloc;   /* quick lists on and no poison on alloc: alloc_malloc's leaf fast path */
-    bool fast_free;    /* quick lists on and no poison on free: alloc_free's leaf fast path */
-    bool fast_grow;    /* TLSF and no poison on free: alloc_realloc's leaf fast path */
-    bool fast_runs;    /* runs and no poison on alloc: alloc_malloc's run fast path */
-    bool runs_enabled; /* ALLOC_FLAG_SMALL_RUNS: small requests are served from runs (runs.h) */
-    size_t runs;       /* number of runs */
+    bool fast_alloc; /* quick lists on and no poison on alloc: alloc_malloc's leaf fast path */
+    bool fast_free;  /* quick lists on and no poison on free: alloc_free's leaf fast path */
+    bool fast_grow;  /* TLSF and no poison on free: alloc_realloc's leaf fast path */
+    bool fast_runs;  /* runs and no poison on alloc: alloc_malloc's run fast path */
+    bool
+        runs_enabled; /* TLSF without ALLOC_FLAG_NO_SMALL_RUNS: small requests from runs (runs.h) */
+    size_t runs;      /* number of runs */
     size_t live_slots; /* live allocations that are run slots (counted in live too) */
     uintptr_t run_head[ALLOC_RUN_MAX_SIZE / 16 + 1]; /* [c]: runs of class c with a free slot */
     const struct alloc_strategy_ops *ops;            /* the strategy's slow paths, chosen at init */

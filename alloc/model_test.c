@@ -382,7 +382,7 @@ static void start_epoch(size_t epoch) {
     m.variant = v->name;
     m.quick = variant_quick(v);
     m.first_fit = v->strategy == ALLOC_STRATEGY_FIRST_FIT;
-    m.runs = (v->flags & ALLOC_FLAG_SMALL_RUNS) != 0;
+    m.runs = variant_runs(v);
     /* The region is zero where the variant promises it (calloc then skips never-used memory). */
     memset(m.region, (v->flags & ALLOC_FLAG_ZEROED_REGION) ? 0 : 0xa5, REGION_CAP);
     memset(m.owner, 0, sizeof(m.owner));

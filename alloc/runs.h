@@ -2,11 +2,11 @@
  * alloc/runs.h - small-block runs: the private header of runs.c, and the fast paths heap.c inlines
  * into alloc_malloc and alloc_free. Not part of the public interface.
  *
- * On a heap initialised with ALLOC_FLAG_SMALL_RUNS, requests of at most ALLOC_RUN_MAX_SIZE bytes
- * are served from runs: ordinary USED blocks of exactly RUN_BLOCK bytes, marked by the RUN bit of
- * their (sealed) size word, whose payload starts on a RUN_ALIGN boundary and is cut into equal
- * slots of one size class without per-slot headers. A 10-byte request then costs 16 bytes, not
- * a 32-byte block, and is a bit flip in a mask rather than a list operation.
+ * On a TLSF heap (unless initialised with ALLOC_FLAG_NO_SMALL_RUNS), requests of at most
+ * ALLOC_RUN_MAX_SIZE bytes are served from runs: ordinary USED blocks of exactly RUN_BLOCK bytes,
+ * marked by the RUN bit of their (sealed) size word, whose payload starts on a RUN_ALIGN boundary
+ * and is cut into equal slots of one size class without per-slot headers. A 10-byte request then
+ * costs 16 bytes, not a 32-byte block, and is a bit flip in a mask rather than a list operation.
  *
  *   r - 16        r            r + 32                                       r + 1008
  *   | TLSF header | run meta   | slot 0 | slot 1 | ...                       | next block

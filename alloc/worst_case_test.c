@@ -6,7 +6,8 @@
  * empty call, so only the allocator's instructions remain). Each count must stay within the bound
  * stated in alloc/README.md, so a change that lengthens a path fails here.
  *
- * The paths (see tlsf.c): malloc and free fast paths (quick-list hit and push); the TLSF slow
+ * The paths (see tlsf.c, runs.c): malloc and free fast paths (quick-list hit and push, run slot
+ * taken and given back); a new run, and a run emptied and given back; the TLSF slow
  * path with a split whose remainder changes list; the aligned path that leaves a leading free
  * fragment; the fallback scan of TLSF_FALLBACK_SCAN blocks of the request's own list; free
  * merging with a free block on each side, each in another list; and, separately, the failing
@@ -52,12 +53,13 @@
  * Bounds stated in alloc/README.md (instructions per call, allocator only): the counts measured
  * at -O1 and -O2 on x86_64 plus about 15%, so that a change that lengthens a path fails here.
  */
-#define BOUND_FAST     110    /* quick-list hit or push */
+#define BOUND_FAST     110    /* quick-list hit or push, run slot taken */
+#define BOUND_SLOT     150    /* run slot given back: after the header check, which slots fail */
 #define BOUND_SPLIT    450    /* TLSF split, remainder re-filed */
 #define BOUND_ALIGNED  700    /* aligned, leading gap left free */
 #define BOUND_FALLBACK 900    /* scan of TLSF_FALLBACK_SCAN blocks of the request's list */
 #define BOUND_MERGE    800    /* free merging both neighbours */
-#define BOUND_FLUSH    260000 /* allocation failing after flushing 64 x 16 quick blocks */
+#define BOUND_FLUSH    260000 /* allocation failing after flushing 60 x 16 quick blocks */
 
 static unsigned char *region;
 static alloc_heap *heap;
@@ -143,17 +145,71 @@ static int report(const char *name, long n, long bound, long *worst) {
     return 0;
 }
 
-/* A quick-list hit, and a free onto a quick list with room. */
+/* A quick-list hit, and a free onto a quick list with room (sizes above the runs'). */
 static int fast_paths(void) {
     ASSERT_EQ(0, fresh_heap());
-    void *a = alloc_malloc(heap, 64);
+    void *a = alloc_malloc(heap, 100);
     ASSERT_EQ(ALLOC_OK, alloc_free(heap, a));
-    op_size = 64;
+    op_size = 100;
     if (report("malloc, quick-list hit", measure(OP_MALLOC), (SCALE * BOUND_FAST), &worst_alloc) !=
         0)
         return 1;
-    op_ptr = alloc_malloc(heap, 64);
+    op_ptr = alloc_malloc(heap, 100);
     return report("free, onto a quick list", measure(OP_FREE), (SCALE * BOUND_FAST), &worst_free);
+}
+
+/* A slot from a run with free slots, and a free that leaves the run neither full nor empty. */
+static int run_fast_paths(void) {
+    ASSERT_EQ(0, fresh_heap());
+    void *keep = alloc_malloc(heap, 32);
+    ASSERT_TRUE(keep != NULL);
+    op_size = 32;
+    if (report("malloc, run slot", measure(OP_MALLOC), (SCALE * BOUND_FAST), &worst_alloc) != 0)
+        return 1;
+    op_ptr = alloc_malloc(heap, 32);
+    return report("free, run slot", measure(OP_FREE), (SCALE * BOUND_SLOT), &worst_free);
+}
+
+/*
+ * The runs' slow paths: a request whose class has no run with a free slot makes a new run (an
+ * aligned request to the strategy), and the free that empties a run, with another run of its
+ * class on the list, gives the run back (a merging free).
+ *   | full run of 48-byte slots | run with 1 slot used | ... then malloc(48) / free(that slot).
+ */
+static int run_slow_paths(void) {
+    ASSERT_EQ(0, fresh_heap());
+    static void *slot[64];
+    unsigned n = 0;
+    void *first = alloc_malloc(heap, 48);
+    ASSERT_TRUE(first != NULL);
+    uintptr_t run = (uintptr_t)first & ~(uintptr_t)1023;
+    /* Fill the first run: the next request then needs a new one. */
+    for (;;) {
+        void *p = alloc_malloc(heap, 48);
+        ASSERT_TRUE(p != NULL && n < 64);
+        if (((uintptr_t)p & ~(uintptr_t)1023) != run) {
+            ASSERT_EQ(ALLOC_OK, alloc_free(heap, p)); /* its run stays, as the spare */
+            break;
+        }
+        slot[n++] = p;
+    }
+    ASSERT_TRUE(alloc_malloc(heap, 3000) != NULL); /* the spare run is not at the top */
+    void *other = alloc_malloc(heap, 48);          /* the spare run, now in use */
+    /* Fill that run too, so the next request makes a third run. */
+    while (((uintptr_t)alloc_malloc(heap, 48) & ~(uintptr_t)1023) ==
+           ((uintptr_t)other & ~(uintptr_t)1023))
+        ;
+    ASSERT_EQ(ALLOC_OK, alloc_free(heap, slot[0])); /* the first run gets a free slot again */
+    (void)other;
+    op_size = 64; /* another class: no run yet */
+    if (report("malloc, new run", measure(OP_MALLOC), (SCALE * BOUND_ALIGNED), &worst_alloc) != 0)
+        return 1;
+    /* Empty the first run but for one slot, then free that one: the run goes back. */
+    for (unsigned i = 1; i < n; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_free(heap, slot[i]));
+    op_ptr = first;
+    return report("free, emptied run given back", measure(OP_FREE), (SCALE * BOUND_MERGE),
+                  &worst_free);
 }
 
 /*
@@ -195,7 +251,7 @@ static int fallback_scan(void) {
     void *big[N];
     for (unsigned i = 0; i < N; i++) {
         big[i] = alloc_malloc(heap, i + 1 < N ? 2180 : 2256);
-        ASSERT_TRUE(alloc_malloc(heap, 64) != NULL);
+        ASSERT_TRUE(alloc_malloc(heap, 100) != NULL);
     }
     struct alloc_stats s;
     alloc_heap_stats(heap, &s);
@@ -215,9 +271,9 @@ static int fallback_scan(void) {
  */
 static int free_merge_both(void) {
     ASSERT_EQ(0, fresh_heap());
-    void *s0 = alloc_malloc(heap, 64), *p = alloc_malloc(heap, 3000);
+    void *s0 = alloc_malloc(heap, 100), *p = alloc_malloc(heap, 3000);
     void *a = alloc_malloc(heap, 5000), *n = alloc_malloc(heap, 9000);
-    void *s1 = alloc_malloc(heap, 64);
+    void *s1 = alloc_malloc(heap, 100);
     (void)s0;
     (void)s1;
     ASSERT_EQ(ALLOC_OK, alloc_free(heap, p));
@@ -228,27 +284,28 @@ static int free_merge_both(void) {
 }
 
 /*
- * A request that fails until every quick list is flushed: 64 sizes x 16 blocks quick-listed,
- * each between live blocks, the rest of the heap in use, then a request larger than any block.
+ * A request that fails until every quick list is flushed: the quick-listed sizes above the runs'
+ * (80 to 1024 bytes) x 16 blocks, each between live blocks, the rest of the heap in use, then a
+ * request larger than any block.
  */
 static int flush_then_fail(void) {
     ASSERT_EQ(0, fresh_heap());
     static void *q[64][16];
-    for (unsigned i = 0; i < 64; i++) {
+    for (unsigned i = 4; i < 64; i++) {
         for (unsigned j = 0; j < 16; j++) {
             q[i][j] = alloc_malloc(heap, (i + 1) * 16);
-            ASSERT_TRUE(q[i][j] != NULL && alloc_malloc(heap, 16) != NULL);
+            ASSERT_TRUE(q[i][j] != NULL && alloc_malloc(heap, 80) != NULL);
         }
     }
     struct alloc_stats s;
     alloc_heap_stats(heap, &s);
     ASSERT_TRUE(alloc_malloc(heap, s.largest_free) != NULL);
-    for (unsigned i = 0; i < 64; i++) {
+    for (unsigned i = 4; i < 64; i++) {
         for (unsigned j = 0; j < 16; j++)
             ASSERT_EQ(ALLOC_OK, alloc_free(heap, q[i][j]));
     }
     op_size = 100000;
-    return report("malloc failing after flushing 1024 quick blocks", measure(OP_MALLOC),
+    return report("malloc failing after flushing 960 quick blocks", measure(OP_MALLOC),
                   (SCALE * BOUND_FLUSH), NULL);
 }
 
@@ -270,6 +327,8 @@ int main(void) {
     }
     int failed = 0;
     failed += fast_paths();
+    failed += run_fast_paths();
+    failed += run_slow_paths();
     failed += split_refile();
     failed += aligned_gap();
     failed += fallback_scan();
@@ -277,7 +336,7 @@ int main(void) {
     failed += flush_then_fail();
     printf("worst_case: allocate %ld, free %ld instructions at most (flush excluded)\n",
            worst_alloc, worst_free);
-    printf("%d passed, %d failed\n", 6 - failed, failed);
+    printf("%d passed, %d failed\n", 8 - failed, failed);
     return failed == 0 ? 0 : 1;
 #endif
 }

@@ -47,9 +47,12 @@ static void free_foreign_pointer(void) {
     kfree(not_from_the_heap); // NOLINT(clang-analyzer-unix.Malloc): the foreign free is the point
 }
 
-/* A buffer underrun: the ALLOC_BLOCK_OVERHEAD bytes before a block are its header. */
+/*
+ * A buffer underrun: the ALLOC_BLOCK_OVERHEAD bytes before a block are its header. 256 bytes:
+ * a block of its own (requests of at most ALLOC_RUN_MAX_SIZE are header-less run slots).
+ */
 static void corrupt_block_header(void) {
-    uint8_t *block = kmalloc(64);
+    uint8_t *block = kmalloc(256);
     log_info("scenario: overwriting the header of block %p, then freeing it", (void *)block);
     memset(block - ALLOC_BLOCK_OVERHEAD, 0x41, ALLOC_BLOCK_OVERHEAD);
     kfree(block);

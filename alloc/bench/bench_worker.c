@@ -81,7 +81,7 @@ static const char *setup(const char *name) {
     if (strcmp(name, "default") == 0)
         cfg.strategy = ALLOC_STRATEGY_TLSF;
     else if (strcmp(name, "tlsf_no_quick") == 0)
-        cfg.flags = ALLOC_FLAG_NO_QUICK_CACHE;
+        cfg.flags = ALLOC_FLAG_NO_QUICK_CACHE | ALLOC_FLAG_NO_SMALL_RUNS;
     else if (strcmp(name, "first_fit") == 0)
         cfg.strategy = ALLOC_STRATEGY_FIRST_FIT;
     else

@@ -69,7 +69,7 @@ struct allocator {
 
 static const struct allocator allocators[] = {
     {"default", "ours", true},       {"first_fit", "ours", true},
-    {"tlsf_no_quick", "ours", true}, {"tlsf_runs", "ours", true},
+    {"tlsf_no_quick", "ours", true}, {"tlsf_no_runs", "ours", true},
     {"glibc", "glibc", false},       {"jemalloc", "jemalloc", false},
     {"mimalloc", "mimalloc", false}, {"tcmalloc", "tcmalloc", false},
 };

@@ -5,10 +5,10 @@
  * Built once per allocator family (family.h), so every allocator call is a direct call in a
  * process of its own. Usage:
  *   replay_worker_<family> <allocator> <mode> <binary trace> [region bytes]
- * allocator: default, first_fit, tlsf_no_quick, tlsf_runs (family ours; over one mmap'd region) or
- * glibc, jemalloc, mimalloc, tcmalloc. Modes: verify     fills every block with a pattern derived
- * from its allocation and checks it before each free and realloc (and the preserved prefix after a
- * realloc, and calloc's zeroes); times every call alone with the cycle counter, outside the
+ * allocator: default, first_fit, tlsf_no_quick, tlsf_no_runs (family ours; over one mmap'd region)
+ * or glibc, jemalloc, mimalloc, tcmalloc. Modes: verify     fills every block with a pattern
+ * derived from its allocation and checks it before each free and realloc (and the preserved prefix
+ * after a realloc, and calloc's zeroes); times every call alone with the cycle counter, outside the
  * filling; prints p99.9, p99.99 and max cycles per operation type. time       replays without
  * touching the blocks and prints ns per operation of the loop. count      replays without touching
  * the blocks: run under callgrind with
@@ -405,13 +405,13 @@ int main(int argc, char **argv) {
     if (strcmp(name, "default") == 0)
         config.strategy = ALLOC_STRATEGY_TLSF;
     else if (strcmp(name, "tlsf_no_quick") == 0)
-        config.flags = ALLOC_FLAG_NO_QUICK_CACHE;
-    else if (strcmp(name, "tlsf_runs") == 0)
-        config.flags = ALLOC_FLAG_SMALL_RUNS;
+        config.flags = ALLOC_FLAG_NO_QUICK_CACHE | ALLOC_FLAG_NO_SMALL_RUNS;
+    else if (strcmp(name, "tlsf_no_runs") == 0)
+        config.flags = ALLOC_FLAG_NO_SMALL_RUNS;
     else if (strcmp(name, "first_fit") == 0)
         config.strategy = ALLOC_STRATEGY_FIRST_FIT;
     else
-        die("unknown allocator %s (default, tlsf_no_quick, tlsf_runs, first_fit)", name);
+        die("unknown allocator %s (default, tlsf_no_quick, tlsf_no_runs, first_fit)", name);
     /* Room for the region search's upper bound; pages are only touched as the heap uses them. */
     region_cap = (size_t)trace.peak_live * 64 + ((size_t)64 << 20);
     if (argc > 4)

@@ -12,10 +12,10 @@
 /* The header's size makes a table with more or fewer entries than FIXTURE_VARIANT_COUNT an error.
  */
 const struct variant fixture_variants[FIXTURE_VARIANT_COUNT] = {
-    {"tlsf", ALLOC_STRATEGY_TLSF, 0},
-    {"tlsf_no_quick", ALLOC_STRATEGY_TLSF, ALLOC_FLAG_NO_QUICK_CACHE},
+    {"tlsf", ALLOC_STRATEGY_TLSF, ALLOC_FLAG_ZEROED_REGION},
+    {"tlsf_no_runs", ALLOC_STRATEGY_TLSF, ALLOC_FLAG_NO_SMALL_RUNS},
+    {"tlsf_no_quick", ALLOC_STRATEGY_TLSF, ALLOC_FLAG_NO_QUICK_CACHE | ALLOC_FLAG_NO_SMALL_RUNS},
     {"first_fit", ALLOC_STRATEGY_FIRST_FIT, 0},
-    {"tlsf_runs", ALLOC_STRATEGY_TLSF, ALLOC_FLAG_SMALL_RUNS | ALLOC_FLAG_ZEROED_REGION},
 };
 
 struct fixture fx;
@@ -66,8 +66,6 @@ bool variant_quick(const struct variant *v) {
 const char *variant_absent(const struct variant *v) {
     if (((ALLOC_STRATEGIES >> v->strategy) & 1u) == 0)
         return "its strategy is not compiled in (ALLOC_STRATEGIES)";
-    if ((v->flags & ALLOC_FLAG_SMALL_RUNS) != 0 && ALLOC_RUN_MAX_SIZE == 0)
-        return "runs are not compiled in (ALLOC_RUN_MAX_SIZE 0)";
     if (v->strategy == ALLOC_STRATEGY_TLSF && (v->flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0 &&
         ALLOC_QUICK_MAX_SIZE == 0)
         return "quick lists are not compiled in (ALLOC_QUICK_MAX_SIZE 0)";
@@ -78,8 +76,13 @@ bool fixture_quick(void) {
     return variant_quick(fx.variant);
 }
 
+bool variant_runs(const struct variant *v) {
+    return ALLOC_RUN_MAX_SIZE > 0 && v->strategy == ALLOC_STRATEGY_TLSF &&
+           (v->flags & ALLOC_FLAG_NO_SMALL_RUNS) == 0;
+}
+
 bool fixture_runs(void) {
-    return ALLOC_RUN_MAX_SIZE > 0 && (fx.variant->flags & ALLOC_FLAG_SMALL_RUNS) != 0;
+    return variant_runs(fx.variant);
 }
 
 struct walk_ctx {

@@ -64,7 +64,10 @@ alloc_heap *fixture_reset(size_t size, unsigned extra_flags);
 /* variant_quick() of the current variant. */
 bool fixture_quick(void);
 
-/* True when the current variant serves small requests from runs (slots without headers). */
+/* True when variant v serves small requests from runs (slots without headers). */
+bool variant_runs(const struct variant *v);
+
+/* True when the current variant serves small requests from runs. */
 bool fixture_runs(void);
 
 /* The recording error hook installed by fixture_reset (ctx is ignored). */

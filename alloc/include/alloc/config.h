@@ -65,11 +65,11 @@
 #endif
 
 /*
- * ALLOC_RUN_MAX_SIZE: on a heap initialised with ALLOC_FLAG_SMALL_RUNS, requests of at most this
- * many bytes are served from runs: 1 KiB blocks cut into equal slots of 16, 32, 48 or 64 bytes,
- * with no header per slot. One of 0 (no runs), 16, 32, 48, 64. With 0 the runs' code is not
- * compiled in and ALLOC_FLAG_SMALL_RUNS is accepted with no effect: runs only save memory, the
- * heap serves the same requests from ordinary blocks.
+ * ALLOC_RUN_MAX_SIZE: on a TLSF heap (unless initialised with ALLOC_FLAG_NO_SMALL_RUNS), requests
+ * of at most this many bytes are served from runs: 1 KiB blocks cut into equal slots of 16, 32, 48
+ * or 64 bytes, with no header per slot. One of 0 (no runs), 16, 32, 48, 64. With 0 the runs' code
+ * is not compiled in and every heap serves the same requests from ordinary blocks (runs only
+ * save memory).
  */
 #ifndef ALLOC_RUN_MAX_SIZE
 #define ALLOC_RUN_MAX_SIZE 64

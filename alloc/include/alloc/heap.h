@@ -88,12 +88,13 @@ enum alloc_flags {
     ALLOC_FLAG_POISON_ON_ALLOC = 1u << 1, /* fill new payloads (not calloc's) */
     ALLOC_FLAG_NO_QUICK_CACHE = 1u << 2,  /* TLSF: free blocks go straight to the TLSF lists */
     /*
-     * Requests of at most ALLOC_RUN_MAX_SIZE bytes are served from runs: 1 KiB blocks cut into
-     * equal 16/32/48/64-byte slots without a header each (16 bytes for a 10-byte request instead
-     * of a 32-byte block). A run with no slot in use goes back to the strategy unless it is the
-     * only one of its size with a free slot; those few are released when a request would fail.
+     * TLSF: no small-block runs. By default, requests of at most ALLOC_RUN_MAX_SIZE bytes are
+     * served from runs: 1 KiB blocks cut into equal 16/32/48/64-byte slots without a header each
+     * (16 bytes for a 10-byte request instead of a 32-byte block). A run with no slot in use goes
+     * back to the strategy unless it is the only one of its size with a free slot; those few are
+     * released when a request would fail.
      */
-    ALLOC_FLAG_SMALL_RUNS = 1u << 3,
+    ALLOC_FLAG_NO_SMALL_RUNS = 1u << 3,
     /*
      * The region (and every extension) is all zero when handed over, as fresh anonymous memory or
      * .bss is. TLSF: alloc_calloc() then zeroes only bytes that were handed out before; memory
