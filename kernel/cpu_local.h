@@ -32,6 +32,7 @@ struct cpu_local {
     struct thread *idle;
     uint64_t ticks;      /* timer interrupts taken on this CPU */
     uint64_t stress_ops; /* heap operations of the stress run done on this CPU */
+    bool stress_joined;  /* a stress worker has started on this CPU (the start barrier) */
     struct cpu_descriptor_tables *tables;
     /* While this CPU halts waiting for a spinlock: the lock and its ticket (spinlock.c). */
     const volatile void *waiting_lock;

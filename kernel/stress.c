@@ -118,10 +118,35 @@ static void one_operation(struct worker *w) {
     count_op_on_this_cpu();
 }
 
+/*
+ * The start barrier: workers begin their operations once a worker has run on every CPU (or after
+ * STRESS_JOIN_TICKS timer ticks, when the check then names the CPU that never ran one). Without
+ * it, a CPU the host schedules late can find every operation already done, and the run proves
+ * nothing about it.
+ */
+#define STRESS_JOIN_TICKS 200
+static uint32_t cpus_joined;
+
+static void join_start_barrier(void) {
+    irq_save();
+    struct cpu_local *cpu = cpu_this();
+    if (!cpu->stress_joined) {
+        cpu->stress_joined = true;
+        __atomic_fetch_add(&cpus_joined, 1, __ATOMIC_SEQ_CST);
+    }
+    irq_restore();
+    uint64_t start = thread_ticks();
+    while (__atomic_load_n(&cpus_joined, __ATOMIC_SEQ_CST) < cpu_count() &&
+           thread_ticks() - start < STRESS_JOIN_TICKS) {
+        thread_yield();
+    }
+}
+
 static void worker_main(void *arg) {
     struct worker *w = arg;
     uint64_t quota = w->ops; /* set by the creator */
     w->ops = 0;
+    join_start_barrier();
     while (w->ops < quota && w->failures == 0) {
         one_operation(w);
     }
@@ -187,7 +212,9 @@ static void run_heap_stress(void) {
     kheap_stats(&before);
     for (uint32_t i = 0; i < cpus; i++) {
         cpu_by_index(i)->stress_ops = 0;
+        cpu_by_index(i)->stress_joined = false;
     }
+    __atomic_store_n(&cpus_joined, 0, __ATOMIC_SEQ_CST);
 
     struct worker *workers = kcalloc(threads, sizeof *workers);
     if (workers == NULL) {
