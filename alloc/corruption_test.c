@@ -12,6 +12,13 @@
  * header before a payload; a free block's links in the first two pointer-sized words of its
  * payload; its boundary tag, if any, in its last word; alloc_usable_size() bytes usable).
  *
+ * On a heap with runs (TLSF's default), requests of at most ALLOC_RUN_MAX_SIZE bytes are slots
+ * of runs: 1 KiB blocks whose payload is 1 KiB-aligned, so a slot's run starts at p & ~1023.
+ * Slots have no header (the walk reports them back to back, where blocks have a header between
+ * them), so a slot is corrupted through its run instead: the run's meta (its first RUN_META_WORDS
+ * words: state, check, next and prev), the run's own block header, and writes past a slot, into
+ * the next slot or past the run's last slot into the next block's header.
+ *
  * Each trial runs in a forked child, bounded by alarm() so a loop is caught, and ends with one
  * outcome (the child's exit status, or the signal that killed it):
  *   benign    no report, every operation succeeded, alloc_heap_check() passes, contents intact;
@@ -20,7 +27,8 @@
  *   missed    nothing reported, nothing damaged, but an allocation that must succeed returned
  *             NULL or the statistics went wrong: the corruption was silently accepted;
  * and the failures, which the test asserts never happen:
- *   overlap   a returned block overlaps a live block's header or payload;
+ *   overlap   a returned block overlaps a live block's header or payload (a slot's payload, or its
+ *             run's header and meta);
  *   bad block a returned block lies outside the heap, over its control area, or is misaligned;
  *   contents  a live block the corruption did not touch changed;
  *   loop      the trial ran past its time bound;
@@ -29,10 +37,12 @@
  * The first trials corrupt nothing: each must be benign, which proves the sequence itself is
  * sound. The detection rate is detected / (trials - benign); the goal is 100%.
  *
- *   ALLOC_INJECT_TRIALS=n   trials (default 10500: 300 uncorrupted, then 1,500 per kind)
+ *   ALLOC_INJECT_TRIALS=n   trials (default 12300: 300 uncorrupted, then 3,000 per variant, each
+ *                           variant cycling through the kinds its heap has)
  *   ALLOC_INJECT_SEED=s     base seed (default fixed, so runs are reproducible)
  *   ALLOC_INJECT_TRIAL=i    run only trial i, in this process, printing every step
  */
+#include "alloc/config.h"
 #include "alloc/heap.h"
 #include "alloc/testing/fixture.h"
 
@@ -51,29 +61,40 @@
 #define REGION_SIZE     (128u * 1024u)
 #define REGION_SLACK    64u /* an overrun past the last block stays inside the buffer */
 #define SETUP_BLOCKS    48
-#define MAX_LIVE        160
-#define MAX_WALK        512
-#define DEFAULT_TRIALS  10500u
+#define MAX_LIVE        512
+#define MAX_WALK        2048
+#define DEFAULT_TRIALS  12300u
 #define BASELINE_TRIALS 300u
 #define DEFAULT_SEED    0xc0ffee5eedull
 #define TIMEOUT_SECONDS 2
 #define MAX_PRINTED     20
 #define WORD            sizeof(void *)
+/* A run (runs heap only): a RUN_SPAN-byte block, its payload RUN_SPAN-aligned, the payload
+ * starting with RUN_META_WORDS words of run meta; its slots end where the next block's header
+ * starts, ALLOC_BLOCK_OVERHEAD bytes before the next RUN_SPAN boundary. */
+#define RUN_SPAN       1024u
+#define RUN_META_WORDS 4u
 
 enum kind {
     K_NONE,
-    K_HDR_BIT,   /* one bit of the ALLOC_BLOCK_OVERHEAD bytes before any block's payload */
+    K_HDR_BIT,   /* one bit of the header of any block (a run's too) */
     K_HDR_WORD,  /* one word there */
     K_LINK_BIT,  /* one bit of the first two words of a free (or quick) block's payload */
     K_LINK_WORD, /* one of those words */
     K_TAG_BIT,   /* one bit of the last word of a free block */
     K_TAG_WORD,  /* that word */
     K_OVERRUN,   /* 1 to 16 bytes written just past a live block's usable size */
+    /* Runs heaps only, from here on. */
+    K_META_BIT,     /* one bit of the meta of a run with a live slot */
+    K_META_WORD,    /* one word of it */
+    K_SLOT_OVERRUN, /* 1 to 16 bytes past a live slot: the next slot, or the next block's header */
     K_COUNT
 };
+#define K_HEADER_KINDS K_META_BIT /* the kinds every heap has: K_NONE .. K_OVERRUN */
 
 static const char *const kind_names[K_COUNT] = {
-    "none", "hdr_bit", "hdr_word", "link_bit", "link_word", "tag_bit", "tag_word", "overrun",
+    "none",     "hdr_bit", "hdr_word", "link_bit",  "link_word",    "tag_bit",
+    "tag_word", "overrun", "meta_bit", "meta_word", "slot_overrun",
 };
 
 enum outcome {
@@ -101,12 +122,14 @@ struct live {
     size_t n;      /* bytes requested, all filled with the block's pattern */
     uint32_t seed; /* pattern seed */
     bool touched;  /* the corruption wrote into [p, p + n): its contents are not checked */
+    bool slot;     /* a run slot: no header before p, its run's header and meta at p & ~1023 */
 };
 
 struct walked {
     unsigned char *payload;
     size_t usable;
     enum alloc_block_state state;
+    bool slot; /* a run slot (no header between it and the walked entry before it) */
 };
 
 /*
@@ -120,6 +143,7 @@ static unsigned char *region;
 /* State of the one trial this process runs. */
 static struct {
     bool verbose;
+    bool runs; /* the heap serves small requests from runs */
     alloc_heap *heap;
     uint64_t rng;
     uintptr_t lo, hi; /* every payload must lie in [lo, hi) */
@@ -197,9 +221,31 @@ static bool intersects(uintptr_t a, uintptr_t a_end, uintptr_t b, uintptr_t b_en
     return a < b_end && b < a_end;
 }
 
+/* The run slot p lies in (its run's meta address). */
+static uintptr_t run_of_slot(uintptr_t p) {
+    return p & ~(uintptr_t)(RUN_SPAN - 1);
+}
+
+/* Whether a new allocation of n bytes at alignment align on this heap is a run slot. */
+static bool slot_request(size_t n, size_t align) {
+    return t.runs && n <= ALLOC_RUN_MAX_SIZE && align == ALLOC_ALIGNMENT;
+}
+
+/* Whether [a, a_end) overlaps live block b: its header and payload, or a slot's run's header and
+ * meta (which the slot depends on) and the slot itself. */
+static bool overlaps_live(uintptr_t a, uintptr_t a_end, const struct live *b) {
+    uintptr_t p = (uintptr_t)b->p;
+    if (!b->slot)
+        return intersects(a, a_end, p - ALLOC_BLOCK_OVERHEAD, p + b->n);
+    uintptr_t r = run_of_slot(p);
+    return intersects(a, a_end, p, p + b->n) ||
+           intersects(a, a_end, r - ALLOC_BLOCK_OVERHEAD, r + RUN_META_WORDS * WORD);
+}
+
 /*
  * Checks a block just returned for n bytes at alignment align against the heap's bounds and
- * every live block (its header included), skipping live[skip] (a realloc's old block).
+ * every live block (its header, or its run's header and meta, included), skipping live[skip] (a
+ * realloc's old block).
  */
 static void check_new(const unsigned char *q, size_t n, size_t align, size_t skip) {
     uintptr_t a = (uintptr_t)q;
@@ -208,16 +254,16 @@ static void check_new(const unsigned char *q, size_t n, size_t align, size_t ski
     for (size_t i = 0; i < t.nlive; i++) {
         if (i == skip)
             continue;
-        uintptr_t p = (uintptr_t)t.live[i].p;
-        if (intersects(a, a + n, p - ALLOC_BLOCK_OVERHEAD, p + t.live[i].n)) {
-            say("  [%p, +%zu) overlaps the live block at %p (%zu bytes, header included)",
-                (const void *)q, n, (void *)t.live[i].p, t.live[i].n + ALLOC_BLOCK_OVERHEAD);
+        if (overlaps_live(a, a + n, &t.live[i])) {
+            say("  [%p, +%zu) overlaps the live %s at %p (%zu bytes)", (const void *)q, n,
+                t.live[i].slot ? "slot (or its run's meta)" : "block (or its header)",
+                (void *)t.live[i].p, t.live[i].n);
             finish(O_OVERLAP, "block overlaps a live block");
         }
     }
 }
 
-static size_t track(unsigned char *q, size_t n) {
+static size_t track(unsigned char *q, size_t n, bool slot) {
     if (t.nlive == MAX_LIVE)
         finish(O_HARNESS, "too many live blocks");
     struct live *b = &t.live[t.nlive];
@@ -225,6 +271,7 @@ static size_t track(unsigned char *q, size_t n) {
     b->n = n;
     b->seed = t.next_seed++;
     b->touched = false;
+    b->slot = slot;
     fill(b);
     return t.nlive++;
 }
@@ -240,7 +287,7 @@ static void op_alloc(size_t n, size_t align) {
     if (q == NULL)
         finish(O_MISSED, "an allocation that fits returned NULL");
     check_new(q, n, align, SIZE_MAX);
-    track(q, n);
+    track(q, n, slot_request(n, align));
 }
 
 static void op_free(size_t i) {
@@ -250,6 +297,27 @@ static void op_free(size_t i) {
     enum alloc_error e = alloc_free(t.heap, t.live[i].p);
     after(e);
     untrack(i);
+}
+
+/*
+ * A request larger than the largest free block, which a heap may serve only by first giving
+ * back space it keeps (a runs heap releases its empty runs, walking its lists of runs) and
+ * which makes a strategy search all of its free blocks: it fails cleanly, or succeeds with a
+ * sound block, which is freed again.
+ */
+static void op_alloc_too_big(void) {
+    struct alloc_stats s;
+    alloc_heap_stats(t.heap, &s);
+    after(ALLOC_OK);
+    size_t n = s.largest_free + ALLOC_ALIGNMENT;
+    unsigned char *q = alloc_allocate(t.heap, n, ALLOC_ALIGNMENT);
+    say("  allocate(%zu, %zu) = %p (more than the largest free block)", n, (size_t)ALLOC_ALIGNMENT,
+        (void *)q);
+    after(ALLOC_OK);
+    if (q != NULL) {
+        check_new(q, n, ALLOC_ALIGNMENT, SIZE_MAX);
+        op_free(track(q, n, false)); /* it would leave no room for the requests that follow */
+    }
 }
 
 static void op_realloc(size_t i, size_t n) {
@@ -267,6 +335,9 @@ static void op_realloc(size_t i, size_t n) {
     moved.p = q;
     if (!intact(&moved, keep))
         finish(O_CONTENTS, "realloc lost the contents");
+    /* Resized in place, a block stays what it was; moved, it is what a new request gets. */
+    if (q != b->p)
+        b->slot = slot_request(n, ALLOC_ALIGNMENT);
     b->p = q;
     b->n = n;
     b->touched = false;
@@ -296,14 +367,63 @@ static size_t find_live(const unsigned char *p) {
 static void walk_fn(void *ctx, void *payload, size_t usable, enum alloc_block_state state) {
     (void)ctx;
     if (t.nwalk < MAX_WALK)
-        t.walk[t.nwalk] = (struct walked){payload, usable, state};
+        t.walk[t.nwalk] = (struct walked){payload, usable, state, false};
     t.nwalk++;
 }
 
-static void walk(void) {
+/* Walks the (uncorrupted) heap into t.walk, without telling slots from blocks. */
+static void walk_entries(void) {
     t.nwalk = 0;
     if (alloc_heap_walk(t.heap, walk_fn, NULL) != ALLOC_OK || t.nwalk == 0 || t.nwalk > MAX_WALK)
         finish(O_HARNESS, "walk of the uncorrupted heap failed");
+}
+
+/*
+ * Walks the (uncorrupted) heap into t.walk, telling slots from blocks. A block's payload starts
+ * ALLOC_BLOCK_OVERHEAD bytes after the entry before it ends (the first block's where the empty
+ * heap's first payload, t.lo, does), or, after a run whose slots leave a few bytes unused, on
+ * the RUN_SPAN boundary where that run ends. A slot does neither: it follows the slot before
+ * it back to back, or the first of its run follows the run's header and meta.
+ */
+static void walk(void) {
+    walk_entries();
+    uintptr_t end = t.lo - ALLOC_BLOCK_OVERHEAD;
+    for (size_t i = 0; i < t.nwalk; i++) {
+        struct walked *w = &t.walk[i];
+        w->slot = (uintptr_t)w->payload - end != ALLOC_BLOCK_OVERHEAD &&
+                  (uintptr_t)w->payload % RUN_SPAN != 0;
+        if (w->slot && (!t.runs || w->usable > ALLOC_RUN_MAX_SIZE))
+            finish(O_HARNESS, "a walked block without a header that is no run slot");
+        end = (uintptr_t)w->payload + w->usable;
+    }
+}
+
+/* The first slot of a run (the walk reports every slot of a run, free or used, in order). */
+static bool first_slot(const struct walked *w) {
+    return w->slot &&
+           (uintptr_t)w->payload == run_of_slot((uintptr_t)w->payload) + RUN_META_WORDS * WORD;
+}
+
+/* The header of walked entry i's block: before its payload, or before its run's meta. */
+static uintptr_t header_of(size_t i) {
+    uintptr_t p = (uintptr_t)t.walk[i].payload;
+    return (t.walk[i].slot ? run_of_slot(p) : p) - ALLOC_BLOCK_OVERHEAD;
+}
+
+/* Whether walked entry i is the last slot of its run: no slot follows it back to back. */
+static bool last_slot(size_t i) {
+    const struct walked *w = &t.walk[i];
+    return w->slot && (i + 1 == t.nwalk || !t.walk[i + 1].slot ||
+                       t.walk[i + 1].payload != w->payload + w->usable);
+}
+
+/* Checks that every live block's slot flag (from its request) matches what the walk shows. */
+static void check_slot_flags(void) {
+    for (size_t i = 0; i < t.nwalk; i++) {
+        size_t j = find_live(t.walk[i].payload);
+        if (j != SIZE_MAX && t.live[j].slot != t.walk[i].slot)
+            finish(O_HARNESS, "a live block is not the kind (slot or block) its request implies");
+    }
 }
 
 static size_t setup_size(void) {
@@ -315,22 +435,30 @@ static size_t setup_size(void) {
     return 1025 + rnd(3072);
 }
 
-/* A random heap: live blocks and free (and quick-listed) blocks of many sizes. */
+/* A random heap: live blocks and free (and quick-listed) blocks of many sizes; on a runs heap,
+ * also bursts of slots of two sizes, so that after the frees below each size has several runs
+ * on its list of runs with a free slot (and their links between them to corrupt). */
 static void build_heap(const unsigned variant) {
     struct alloc_config cfg = {
         .strategy = fixture_variants[variant].strategy,
         .flags = fixture_variants[variant].flags,
         .error_hook = hook,
     };
+    t.runs = variant_runs(&fixture_variants[variant]);
     memset(region, 0x5a, REGION_SIZE + REGION_SLACK);
     if (alloc_heap_init(&t.heap, region, REGION_SIZE, &cfg) != ALLOC_OK)
         finish(O_HARNESS, "init failed");
-    walk();
+    walk_entries();
     /* Below the first payload lie the control area and the first header. */
     t.lo = (uintptr_t)t.walk[0].payload;
     t.hi = (uintptr_t)region + REGION_SIZE;
     for (int i = 0; i < SETUP_BLOCKS; i++)
         op_alloc(setup_size(), rnd(10) == 0 ? (size_t)64 << rnd(3) : ALLOC_ALIGNMENT);
+    for (int burst = 0; t.runs && burst < 2; burst++) {
+        size_t n = 1 + rnd(ALLOC_RUN_MAX_SIZE), count = 16 + rnd(96);
+        for (size_t i = 0; i < count; i++)
+            op_alloc(n, ALLOC_ALIGNMENT);
+    }
     for (size_t i = 0; i < t.nlive;) {
         if (rnd(100) < 40)
             op_free(i);
@@ -344,20 +472,64 @@ static void build_heap(const unsigned variant) {
         finish(O_HARNESS, "set-up reported an error");
 }
 
-static size_t pick_block(bool want_free, bool want_used, bool need_next) {
+/* What a corruption aims at, among the walked entries. */
+enum target {
+    T_HEADER,    /* a block's header: any block, or (through its first slot) a run */
+    T_FREE,      /* a free block (not a slot) with room for its links */
+    T_FREE_NEXT, /* such a block with a block after it */
+    T_USED,      /* a used block (not a slot) */
+    T_SLOT,      /* a used slot */
+    T_LAST_SLOT, /* a used slot that is the last of its run */
+};
+
+static bool is_target(size_t i, enum target want) {
+    const struct walked *w = &t.walk[i];
+    bool is_free = w->state != ALLOC_BLOCK_USED;
+    switch (want) {
+    case T_HEADER:
+        return !w->slot || first_slot(w);
+    case T_FREE:
+    case T_FREE_NEXT:
+        return !w->slot && is_free && w->usable >= 2 * WORD && (want == T_FREE || i + 1 < t.nwalk);
+    case T_USED:
+        return !w->slot && !is_free;
+    case T_SLOT:
+        return w->slot && !is_free;
+    case T_LAST_SLOT:
+        return last_slot(i) && !is_free;
+    }
+    return false;
+}
+
+/* A random walked entry of the kind wanted, or SIZE_MAX if there is none. */
+static size_t pick_block(enum target want) {
     size_t candidates[MAX_WALK];
     size_t n = 0;
     for (size_t i = 0; i < t.nwalk; i++) {
-        bool is_free = t.walk[i].state != ALLOC_BLOCK_USED;
-        if ((is_free && !want_free) || (!is_free && !want_used))
-            continue;
-        if (need_next && i + 1 == t.nwalk)
-            continue;
-        if (is_free && t.walk[i].usable < 2 * WORD)
-            continue;
-        candidates[n++] = i;
+        if (is_target(i, want))
+            candidates[n++] = i;
     }
     return n == 0 ? SIZE_MAX : candidates[rnd(n)];
+}
+
+/*
+ * A used slot that is the last of its run, made if there is none: slots of one size are
+ * allocated (ordinary requests, tracked like any) until one ends too near its run's end for
+ * another to follow. Returns its walk index, or SIZE_MAX if no run filled up.
+ */
+static size_t pick_last_slot(void) {
+    size_t i = pick_block(T_LAST_SLOT);
+    if (i != SIZE_MAX)
+        return i;
+    size_t n = 16 * (1 + rnd(ALLOC_RUN_MAX_SIZE / 16));
+    for (size_t k = 0; k < RUN_SPAN / 16; k++) {
+        op_alloc(n, ALLOC_ALIGNMENT);
+        uintptr_t q = (uintptr_t)t.live[t.nlive - 1].p;
+        if (q + 2 * n > run_of_slot(q) + RUN_SPAN - ALLOC_BLOCK_OVERHEAD)
+            break;
+    }
+    walk();
+    return pick_block(T_LAST_SLOT);
 }
 
 /* A value a stray write might leave in a word: random, zero, all ones, near the old value, or a
@@ -373,8 +545,10 @@ static uint64_t hostile_word(uint64_t old) {
     case 3:
         return old + (uint64_t)(int64_t)(((int)rnd(16) - 8) * 16 + (rnd(2) ? 0 : 8));
     case 4: {
+        /* A payload, a header or a run's meta: where a link could point. */
         const struct walked *w = &t.walk[rnd(t.nwalk)];
-        return (uint64_t)(uintptr_t)w->payload - (rnd(2) ? ALLOC_BLOCK_OVERHEAD : 0);
+        uintptr_t p = (uintptr_t)w->payload;
+        return (uint64_t)(rnd(2) ? p : w->slot ? run_of_slot(p) : p - ALLOC_BLOCK_OVERHEAD);
     }
     default:
         return old ^ ((uint64_t)1 << rnd(64)) ^ ((uint64_t)1 << rnd(64));
@@ -402,6 +576,28 @@ static void corrupt_word(uintptr_t lo, size_t words) {
              v);
 }
 
+/* A client's write of 1 to 16 bytes just past its live block (or slot) p. */
+static void overrun(unsigned char *p) {
+    size_t usable = alloc_usable_size(t.heap, p);
+    after(ALLOC_OK);
+    size_t n = 1 + rnd(16);
+    /* Random bytes, zeroes, text, or (the hostile case) the bytes that were there with
+     * only the last one changed, so everything before it still checks out. */
+    unsigned byte_kind = (unsigned)rnd(4);
+    for (size_t k = 0; k < n; k++) {
+        unsigned char *q = &p[usable + k];
+        *q = byte_kind == 0   ? (unsigned char)rnd(256)
+             : byte_kind == 1 ? 0
+             : byte_kind == 2 ? (unsigned char)('A' + k % 26)
+             : k + 1 < n      ? *q
+                              : (unsigned char)(*q ^ (1 + rnd(255)));
+    }
+    t.bad_lo = (uintptr_t)p + usable;
+    t.bad_hi = t.bad_lo + n;
+    snprintf(t.what, sizeof(t.what), "%zu bytes past %#lx (usable %zu)", n,
+             (unsigned long)(uintptr_t)p, usable);
+}
+
 /* Corrupts according to kind; returns the walk index of the block aimed at (SIZE_MAX if none). */
 static size_t corrupt(enum kind kind) {
     size_t i = SIZE_MAX;
@@ -411,16 +607,15 @@ static size_t corrupt(enum kind kind) {
         return SIZE_MAX;
     case K_HDR_BIT:
     case K_HDR_WORD:
-        i = pick_block(true, true, false);
+        i = pick_block(T_HEADER);
         if (kind == K_HDR_BIT)
-            corrupt_bit((uintptr_t)t.walk[i].payload - ALLOC_BLOCK_OVERHEAD, ALLOC_BLOCK_OVERHEAD);
+            corrupt_bit(header_of(i), ALLOC_BLOCK_OVERHEAD);
         else
-            corrupt_word((uintptr_t)t.walk[i].payload - ALLOC_BLOCK_OVERHEAD,
-                         ALLOC_BLOCK_OVERHEAD / WORD);
+            corrupt_word(header_of(i), ALLOC_BLOCK_OVERHEAD / WORD);
         return i;
     case K_LINK_BIT:
     case K_LINK_WORD:
-        i = pick_block(true, false, false);
+        i = pick_block(T_FREE);
         if (i == SIZE_MAX)
             break;
         if (kind == K_LINK_BIT)
@@ -430,46 +625,52 @@ static size_t corrupt(enum kind kind) {
         return i;
     case K_TAG_BIT:
     case K_TAG_WORD: {
-        i = pick_block(true, false, true);
+        i = pick_block(T_FREE_NEXT);
         if (i == SIZE_MAX)
             break;
-        uintptr_t end = (uintptr_t)t.walk[i + 1].payload - ALLOC_BLOCK_OVERHEAD;
+        uintptr_t end = header_of(i + 1);
         if (kind == K_TAG_BIT)
             corrupt_bit(end - WORD, WORD);
         else
             corrupt_word(end - WORD, 1);
         return i;
     }
-    case K_OVERRUN: {
-        i = pick_block(false, true, false);
+    case K_OVERRUN:
+        i = pick_block(T_USED);
         if (i == SIZE_MAX)
             break;
-        unsigned char *p = t.walk[i].payload;
-        size_t usable = alloc_usable_size(t.heap, p);
-        after(ALLOC_OK);
-        size_t n = 1 + rnd(16);
-        /* Random bytes, zeroes, text, or (the hostile case) the bytes that were there with
-         * only the last one changed, so everything before it still checks out. */
-        unsigned byte_kind = (unsigned)rnd(4);
-        for (size_t k = 0; k < n; k++) {
-            unsigned char *q = &p[usable + k];
-            *q = byte_kind == 0   ? (unsigned char)rnd(256)
-                 : byte_kind == 1 ? 0
-                 : byte_kind == 2 ? (unsigned char)('A' + k % 26)
-                 : k + 1 < n      ? *q
-                                  : (unsigned char)(*q ^ (1 + rnd(255)));
-        }
-        t.bad_lo = (uintptr_t)p + usable;
-        t.bad_hi = t.bad_lo + n;
-        snprintf(t.what, sizeof(t.what), "%zu bytes past %#lx (usable %zu)", n,
-                 (unsigned long)(uintptr_t)p, usable);
+        overrun(t.walk[i].payload);
+        return i;
+    case K_META_BIT:
+    case K_META_WORD: {
+        i = pick_block(T_SLOT);
+        if (i == SIZE_MAX)
+            break;
+        uintptr_t r = run_of_slot((uintptr_t)t.walk[i].payload);
+        if (kind == K_META_BIT)
+            corrupt_bit(r, RUN_META_WORDS * WORD);
+        else
+            corrupt_word(r, RUN_META_WORDS);
         return i;
     }
+    case K_SLOT_OVERRUN:
+        /* Half past a run's last slot (into the next block's header), half past any slot. */
+        i = rnd(2) ? pick_last_slot() : pick_block(T_SLOT);
+        if (i == SIZE_MAX)
+            break;
+        overrun(t.walk[i].payload);
+        return i;
     case K_COUNT:
         break;
     }
-    /* No block of the kind wanted (rare): overrun instead, there is always a live block. */
-    return corrupt(K_OVERRUN);
+    /* No block of the kind wanted (rare): overrun a used block or slot instead. */
+    i = pick_block(T_USED);
+    if (i == SIZE_MAX)
+        i = pick_block(T_SLOT);
+    if (i == SIZE_MAX)
+        finish(O_HARNESS, "no live block to overrun");
+    overrun(t.walk[i].payload);
+    return i;
 }
 
 /* The fixed sequence of ordinary operations that follows the corruption. */
@@ -498,6 +699,8 @@ static void exercise(size_t target) {
     size_t first_at = t.nlive;
     for (size_t k = 0; k < sizeof(first) / sizeof(first[0]); k++)
         op_alloc(first[k], k == 3 ? 64 : k == 8 ? 256 : ALLOC_ALIGNMENT);
+
+    op_alloc_too_big();
 
     ti = find_live(tp);
     if (ti != SIZE_MAX)
@@ -538,6 +741,7 @@ static enum outcome run_trial(uint64_t base_seed, unsigned trial, enum kind kind
     t.next_seed = (uint32_t)trial * 1000u;
     build_heap(variant);
     walk();
+    check_slot_flags();
     size_t target = corrupt(kind);
     say("  corrupted: %s", t.what);
     for (size_t i = 0; i < t.nlive; i++) {
@@ -548,29 +752,18 @@ static enum outcome run_trial(uint64_t base_seed, unsigned trial, enum kind kind
     finish(O_BENIGN, "every operation succeeded and the heap is intact");
 }
 
-static enum kind kind_of(unsigned trial) {
-    return trial < BASELINE_TRIALS ? K_NONE
-                                   : (enum kind)(1 + (trial - BASELINE_TRIALS) % (K_COUNT - 1));
-}
-
-/*
- * The variants injected: those whose every allocation has a header. Run slots have none (their
- * run's meta is what a stray write can damage): heap_test's runs checks corrupt that instead.
- */
-static unsigned injected[FIXTURE_VARIANT_COUNT], ninjected;
-
-static void choose_variants(void) {
-    for (unsigned v = 0; v < FIXTURE_VARIANT_COUNT; v++) {
-        if (!variant_runs(&fixture_variants[v]))
-            injected[ninjected++] = v;
-        else
-            printf("variant %s: skip (run slots have no header to corrupt; see heap_test)\n",
-                   fixture_variants[v].name);
-    }
-}
-
+/* The variants take turns, trial by trial. */
 static unsigned variant_of(unsigned trial) {
-    return injected[(trial / (K_COUNT - 1)) % ninjected];
+    return trial % FIXTURE_VARIANT_COUNT;
+}
+
+/* Each variant cycles through the kinds its heap has (a runs heap has the run kinds too). */
+static enum kind kind_of(unsigned trial) {
+    if (trial < BASELINE_TRIALS)
+        return K_NONE;
+    unsigned kinds =
+        variant_runs(&fixture_variants[variant_of(trial)]) ? K_COUNT - 1 : K_HEADER_KINDS - 1;
+    return (enum kind)(1 + (trial - BASELINE_TRIALS) / FIXTURE_VARIANT_COUNT % kinds);
 }
 
 static enum outcome classify(int status) {
@@ -614,7 +807,6 @@ int main(void) {
         run_trial(seed, trial, kind_of(trial), variant_of(trial));
     }
 
-    choose_variants();
     unsigned count[K_COUNT][O_COUNT] = {{0}};
     unsigned by_variant[FIXTURE_VARIANT_COUNT][O_COUNT] = {{0}};
     unsigned printed = 0;

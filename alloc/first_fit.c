@@ -216,7 +216,11 @@ static int alloc_ff_resize(alloc_heap *h, block_t *b, size_t size) {
 
 static size_t alloc_ff_largest_free(alloc_heap *h) {
     size_t best = 0, n = 0;
-    for (const block_t *b = ff_of(h)->head; b != NULL && n <= h->free_blocks; b = ff_next(b), n++) {
+    const block_t *prev = NULL;
+    for (const block_t *b = ff_of(h)->head; b != NULL && n <= h->free_blocks;
+         prev = b, b = ff_next(b), n++) {
+        if (!node_ok(h, b, prev))
+            break; /* a damaged link is never followed; alloc_heap_check reports it */
         if (blk_size(b) > best)
             best = blk_size(b);
     }

@@ -1483,6 +1483,25 @@ static int build_config_check(void) {
 }
 
 /*
+ * The statistics never follow a damaged free-list link: a free block whose next link was
+ * overwritten with a small number leaves alloc_heap_stats sound (the check reports the damage).
+ */
+static int stats_bent_link_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    /* Blocks too large for a quick list or a run: a is freed onto the free list proper. */
+    unsigned char *a = alloc_malloc(fx.heap, 512), *b = alloc_malloc(fx.heap, 512);
+    ASSERT_TRUE(a != NULL && b != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    uintptr_t bent = 0x70;
+    memcpy(a, &bent, sizeof(bent)); /* a free block's next link is its payload's first word */
+    struct alloc_stats s = stats();
+    ASSERT_TRUE(s.largest_free <= s.bytes_free);
+    ASSERT_TRUE(alloc_heap_check(fx.heap) != ALLOC_OK);
+    return 0;
+}
+
+/*
  * Runs: small requests are slots of a run, packed without headers; every misuse of a slot is
  * named exactly and changes nothing.
  */
@@ -1698,6 +1717,7 @@ int main(void) {
         RUN_VARIANT_CHECK(stale_pointer_after_reinit_check);
         RUN_VARIANT_CHECK(nested_heap_pointer_check);
         RUN_VARIANT_CHECK(null_heap_check);
+        RUN_VARIANT_CHECK(stats_bent_link_check);
         RUN_VARIANT_CHECK(build_config_check);
         RUN_VARIANT_CHECK(calloc_zeroed_region_check);
         RUN_VARIANT_CHECK(runs_slots_check);
