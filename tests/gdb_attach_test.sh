@@ -3,10 +3,10 @@
 # stub on a free loopback port, attaches `gdb -batch` with the kernel ELF's symbols, stops first
 # in the NASM boot code at long_mode_entry, which must resolve to its line in boot.asm (the
 # assembly's DWARF line table), then at the C entry point kernel_main, and reads the parameter
-# multiboot2_magic by name; it must be the multiboot2 boot magic 0x36d76289 (920085129) that
-# boot.asm passes in edi.
+# multiboot2_magic by name; it must be the multiboot2 loader magic that boot.asm passes in edi
+# (BOOT_MULTIBOOT2_LOADER_MAGIC of kernel/arch/x86_64/machine.bzl, given as MAGIC in decimal).
 #
-#   gdb_attach_test.sh TOOL_PATHS.sh QEMU_RUN KERNEL.elf
+#   gdb_attach_test.sh TOOL_PATHS.sh QEMU_RUN KERNEL.elf MAGIC
 #
 # QEMU_RUN is a qemu_run launcher (tools/qemu.bzl) for the ISO holding KERNEL.elf: the runner
 # starts QEMU as every boot test does, here in its gdb mode (--gdb --gdb-port), and this script
@@ -23,15 +23,15 @@
 #     the workspace root to see the source.
 set -euo pipefail
 
-MAGIC_DECIMAL=920085129
-MAGIC_HEX=0x36d76289
 # gdb's whole session (connect, boot through GRUB to kernel_main, read, kill) must fit in this.
 GDB_SECONDS=20
 
-if [ $# -ne 3 ]; then
-  echo "usage: $0 TOOL_PATHS.sh QEMU_RUN KERNEL.elf" >&2
+if [ $# -ne 4 ]; then
+  echo "usage: $0 TOOL_PATHS.sh QEMU_RUN KERNEL.elf MAGIC" >&2
   exit 2
 fi
+MAGIC_DECIMAL=$4
+MAGIC_HEX=$(printf '0x%x' "$MAGIC_DECIMAL")
 # shellcheck source=/dev/null
 source "$1"
 qemu_run=$2
