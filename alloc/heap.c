@@ -298,10 +298,7 @@ static size_t usable_of(const alloc_heap *h, const void *p) {
 }
 
 static inline void account_alloc(alloc_heap *h, block_t *b) {
-    h->in_use += blk_size(b) - HDR;
-    h->live++;
-    if (h->in_use > h->peak)
-        h->peak = h->in_use;
+    account_taken(h, blk_size(b) - HDR);
 }
 
 /*
@@ -428,8 +425,7 @@ static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void 
     size_t usable = blk_size(b) - HDR;
     if (!h->ops->release(h, b, try_quick))
         return ALLOC_ERR_CORRUPTED_FREE_LIST; /* the strategy reported it */
-    h->in_use -= usable;
-    h->live--;
+    account_given(h, usable);
     return ALLOC_OK;
 }
 
@@ -441,8 +437,7 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
     if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h != NULL && h->fast_free) {
         b = validate_fast(h, ptr);
         if (b != NULL && quick_push(h, b, false)) {
-            h->in_use -= blk_size(b) - HDR;
-            h->live--;
+            account_given(h, blk_size(b) - HDR);
             return ALLOC_OK;
         }
     }

@@ -255,6 +255,18 @@ static inline void mark_handed_out(alloc_heap *h, uintptr_t end) {
         h->clean = end;
 }
 
+/* The statistics of a live allocation of `usable` bytes: one handed out, one given back. */
+static inline void account_taken(alloc_heap *h, size_t usable) {
+    h->in_use += usable;
+    h->live++;
+    if (h->in_use > h->peak)
+        h->peak = h->in_use;
+}
+static inline void account_given(alloc_heap *h, size_t usable) {
+    h->in_use -= usable;
+    h->live--;
+}
+
 /* The block size that serves a request of n bytes (n <= ALLOC_MAX_REQUEST). */
 static inline size_t block_size_for(size_t n) {
     if (n == 0)

@@ -127,13 +127,7 @@ void *alloc_run_take(alloc_heap *h, unsigned c) {
         return NULL;
     }
     run_set_state(h, r, c, mask);
-    size_t s = run_slot_size(c);
-    h->in_use += s;
-    h->live++;
-    h->live_slots++;
-    if (h->in_use > h->peak)
-        h->peak = h->in_use;
-    return (void *)(r + RUN_META + i * s);
+    return run_slot_taken(h, r, c, i);
 }
 
 /*
@@ -163,7 +157,6 @@ enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
         return e;
     }
     uint64_t mask = run_free_mask(r), now = mask | ((uint64_t)1 << i);
-    size_t s = run_slot_size(c);
     /* An emptied run goes back to the strategy unless it is the only run with a free slot. */
     bool release =
         now == run_full_mask(c) && (h->run_head[c] != r || run_meta(r)[RUN_NEXT] != 0 || mask == 0);
@@ -175,12 +168,8 @@ enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
         return ALLOC_ERR_CORRUPTED_FREE_LIST;
     }
-    if (poison_free(h))
-        __builtin_memset((void *)p, ALLOC_POISON_FREE_BYTE, s);
     run_set_state(h, r, c, now);
-    h->in_use -= s;
-    h->live--;
-    h->live_slots--;
+    run_slot_given(h, p, run_slot_size(c));
     if (release && !run_destroy(h, r))
         return ALLOC_ERR_CORRUPTED_FREE_LIST; /* the strategy reported it */
     return ALLOC_OK;

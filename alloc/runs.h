@@ -92,6 +92,22 @@ static inline uintptr_t run_of(const alloc_heap *h, uintptr_t p) {
     return r;
 }
 
+/* Slot i of run r (class c), just marked in use: its statistics, and its address. */
+static inline void *run_slot_taken(alloc_heap *h, uintptr_t r, unsigned c, unsigned i) {
+    size_t s = run_slot_size(c);
+    account_taken(h, s);
+    h->live_slots++;
+    return (void *)(r + RUN_META + i * s);
+}
+
+/* Slot p of s bytes, just marked free: poisoned if the heap asks for it, and its statistics. */
+static inline void run_slot_given(alloc_heap *h, uintptr_t p, size_t s) {
+    if (poison_free(h))
+        __builtin_memset((void *)p, ALLOC_POISON_FREE_BYTE, s);
+    account_given(h, s);
+    h->live_slots--;
+}
+
 /*
  * The fast path of a small allocation: takes the lowest free slot of the first run on class c's
  * list. Returns NULL (changing nothing) when the list is empty, the run is damaged or taking the
@@ -110,13 +126,7 @@ static inline void *run_take_fast(alloc_heap *h, unsigned c) {
     uint64_t bit = mask & (0 - mask);
     m[RUN_STATE] = state ^ bit;
     m[RUN_CHECK] = check ^ bit; /* the check is linear in the state */
-    size_t s = run_slot_size(c);
-    h->in_use += s;
-    h->live++;
-    h->live_slots++;
-    if (h->in_use > h->peak)
-        h->peak = h->in_use;
-    return (void *)(r + RUN_META + i * s);
+    return run_slot_taken(h, r, c, i);
 }
 
 /*
@@ -145,14 +155,9 @@ static inline bool run_give_fast(alloc_heap *h, uintptr_t r, uintptr_t p) {
     uint64_t mask = state & run_full_mask(c), bit = (uint64_t)1 << (i & 63);
     if (i < 0 || (mask & bit) != 0 || mask == 0 || (mask | bit) == run_full_mask(c))
         return false;
-    size_t s = run_slot_size(c);
-    if (poison_free(h))
-        __builtin_memset((void *)p, ALLOC_POISON_FREE_BYTE, s);
     m[RUN_STATE] = state ^ bit;
     m[RUN_CHECK] ^= bit;
-    h->in_use -= s;
-    h->live--;
-    h->live_slots--;
+    run_slot_given(h, p, run_slot_size(c));
     return true;
 }
 
