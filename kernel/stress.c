@@ -127,7 +127,8 @@ static void one_operation(struct worker *w) {
 #define STRESS_JOIN_TICKS 200
 static uint32_t cpus_joined;
 
-static void join_start_barrier(void) {
+/* Counts the CPU this thread runs on as joined, once per CPU. */
+static void join_this_cpu(void) {
     irq_save();
     struct cpu_local *cpu = cpu_this();
     if (!cpu->stress_joined) {
@@ -135,10 +136,20 @@ static void join_start_barrier(void) {
         __atomic_fetch_add(&cpus_joined, 1, __ATOMIC_SEQ_CST);
     }
     irq_restore();
+}
+
+/*
+ * A waiting worker may resume on another CPU after each yield (one run queue for all), so it
+ * counts the CPU it is on every time round: a CPU that only ever picks up waiting workers joins
+ * too.
+ */
+static void join_start_barrier(void) {
     uint64_t start = thread_ticks();
+    join_this_cpu();
     while (__atomic_load_n(&cpus_joined, __ATOMIC_SEQ_CST) < cpu_count() &&
            thread_ticks() - start < STRESS_JOIN_TICKS) {
         thread_yield();
+        join_this_cpu();
     }
 }
 
