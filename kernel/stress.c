@@ -120,11 +120,11 @@ static void one_operation(struct worker *w) {
 
 /*
  * The start barrier: workers begin their operations once a worker has run on every CPU (or after
- * STRESS_JOIN_TICKS timer ticks, when the check then names the CPU that never ran one). Without
+ * STRESS_WAIT_TICKS timer ticks, when the check then names the CPU that never ran one). Without
  * it, a CPU the host schedules late can find every operation already done, and the run proves
- * nothing about it.
+ * nothing about it. STRESS_WAIT_TICKS also bounds the wait at the end (await_irq_operation).
  */
-#define STRESS_JOIN_TICKS 200
+#define STRESS_WAIT_TICKS 200
 static uint32_t cpus_joined;
 
 /* Counts the CPU this thread runs on as joined, once per CPU. */
@@ -147,9 +147,23 @@ static void join_start_barrier(void) {
     uint64_t start = thread_ticks();
     join_this_cpu();
     while (__atomic_load_n(&cpus_joined, __ATOMIC_SEQ_CST) < cpu_count() &&
-           thread_ticks() - start < STRESS_JOIN_TICKS) {
+           thread_ticks() - start < STRESS_WAIT_TICKS) {
         thread_yield();
         join_this_cpu();
+    }
+}
+
+/*
+ * A worker done with its operations keeps its blocks until the timer handler has allocated and
+ * freed at least once during the run (or STRESS_WAIT_TICKS ticks, when the check then fails on
+ * irq_ops=0): the run takes only a few ticks, and could otherwise end before the first, so the
+ * handler's allocations would never meet the workers' heap.
+ */
+static void await_irq_operation(void) {
+    uint64_t start = thread_ticks();
+    while (__atomic_load_n(&irq_ops, __ATOMIC_RELAXED) == 0 &&
+           thread_ticks() - start < STRESS_WAIT_TICKS) {
+        thread_yield();
     }
 }
 
@@ -161,6 +175,7 @@ static void worker_main(void *arg) {
     while (w->ops < quota && w->failures == 0) {
         one_operation(w);
     }
+    await_irq_operation();
     for (size_t i = 0; i < SLOTS_PER_THREAD; i++) {
         struct block *b = &w->blocks[i];
         if (b->data != NULL) {
