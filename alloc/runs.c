@@ -70,6 +70,11 @@ static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c) {
     return true;
 }
 
+/* Turns run block b back into a plain USED block (RUN flag off), to hand it to the strategy. */
+static void run_block_unmark(const alloc_heap *h, block_t *b) {
+    word_set(h, &b->size, (uint64_t)RUN_BLOCK | ST_USED | (b->size & PREV_FREE));
+}
+
 /* A new run of class c at the head of its list, or 0 if the strategy has no room for one. */
 static uintptr_t run_create(alloc_heap *h, unsigned c) {
     block_t *b = h->ops->alloc(h, RUN_BLOCK, RUN_ALIGN, true);
@@ -84,12 +89,9 @@ static uintptr_t run_create(alloc_heap *h, unsigned c) {
     uintptr_t r = (uintptr_t)blk_payload(b);
     mark_handed_out(h, r + RUN_BLOCK - HDR);
     word_set(h, &b->size, RUN_SIZE_WORD | (b->size & PREV_FREE));
-    uint64_t *m = run_meta(r);
     run_set_state(h, r, c, run_full_mask(c));
-    m[RUN_NEXT] = 0;
-    m[RUN_PREV] = 0;
-    if (!run_push(h, r, c)) {
-        word_set(h, &b->size, (uint64_t)RUN_BLOCK | ST_USED | (b->size & PREV_FREE));
+    if (!run_push(h, r, c)) { /* run_push writes both links */
+        run_block_unmark(h, b);
         (void)h->ops->release(h, b, false);
         alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)h->run_head[c]);
         return 0;
@@ -103,7 +105,7 @@ static bool run_destroy(alloc_heap *h, uintptr_t r) {
     block_t *b = blk_at(r - HDR);
     /* Erase the meta first, so that a stale slot pointer can never find this run again. */
     __builtin_memset((void *)r, poison_free(h) ? ALLOC_POISON_FREE_BYTE : 0, RUN_META);
-    word_set(h, &b->size, (uint64_t)RUN_BLOCK | ST_USED | (b->size & PREV_FREE));
+    run_block_unmark(h, b);
     h->runs--;
     return h->ops->release(h, b, false);
 }
