@@ -183,15 +183,24 @@ static enum alloc_error report_bad_cached(const struct alloc_cached_heap *c, voi
     return alloc_free(c->heap->heap, user);
 }
 
+/* How a cache warms up next (its warm_mode). */
+enum warm_mode {
+    WARM_DONE,      /* warmed since its last flush, or drained: refills fetch their class only */
+    WARM_ON_REFILL, /* set up or flushed: the next refill, or alloc_cached_warm, warms it up */
+    WARM_IDLE,      /* flushed by an idle CPU: only alloc_cached_warm warms it (or re-arms the
+                     * warm-up on refill, when the heap's lock is busy) */
+};
+
 /*
- * Empties cache `cpu` into the heap; its next refill may warm it up again unless memory is short
- * (a drain). The caller holds neither lock.
+ * Empties cache `cpu` into the heap and sets how it warms up next (WARM_DONE for a drain, when
+ * memory is short). The caller holds neither lock.
  */
-static void flush_one(struct alloc_cached_heap *c, unsigned cpu, bool may_warm) {
+static void flush_one(struct alloc_cached_heap *c, unsigned cpu, enum warm_mode next) {
     struct alloc_cpu_cache *cc = &c->caches[cpu];
     cache_lock(c, cpu);
-    cc->may_warm = may_warm;
-    cc->flushes += may_warm; /* a drain is counted as such */
+    if (!(next == WARM_ON_REFILL && cc->warm_mode == WARM_IDLE)) /* an idle CPU stays idle */
+        cc->warm_mode = (uint8_t)next;
+    cc->flushes += next != WARM_DONE; /* a drain is counted as such */
     bool empty = true;
     for (unsigned k = 0; k < CLASSES; k++)
         empty = empty && cc->count[k] == 0;
@@ -218,7 +227,7 @@ static void flush_one(struct alloc_cached_heap *c, unsigned cpu, bool may_warm) 
 /* Returns every cache to the heap after an allocation failed, so it can be retried. */
 static void drain_all(struct alloc_cached_heap *c) {
     for (unsigned cpu = 0; cpu < c->ncpus; cpu++)
-        flush_one(c, cpu, false);
+        flush_one(c, cpu, WARM_DONE);
     heap_lock(c);
     c->drains++;
     heap_unlock(c);
@@ -282,38 +291,75 @@ static unsigned fetch(struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, u
 }
 
 /*
- * Refills empty class k of a locked cache with class_batch(k) blocks under one acquisition of the
- * heap's lock, and, on the cache's first refill since it was set up or flushed, every other empty
- * class too (the warm-up), stopping at the first allocation that fails. The prefixes are written
- * once the heap's lock is released, so that other CPUs wait only for the allocations: the blocks
- * are in no one's hands but this locked cache's meanwhile. Returns the blocks of class k fetched.
+ * The warm-up: stocks every empty class of a locked cache with class_batch(j) blocks, stopping at
+ * the first allocation that fails. The caller holds the heap's lock. Returns the classes that got
+ * blocks, for write_prefixes.
  */
-static unsigned refill(struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, unsigned k,
-                       unsigned cpu) {
+static uint32_t warm_up(struct alloc_cached_heap *c, struct alloc_cpu_cache *cc) {
     _Static_assert(CLASSES <= 32, "cpu_cache: the refilled classes are bits of a uint32_t");
-    uint32_t refilled = 1u << k; /* classes that were empty and got blocks */
-    heap_lock(c);
-    cc->refills++;
-    unsigned got = fetch(c, cc, k, class_batch(k));
-    if (cc->may_warm && got == class_batch(k)) {
-        cc->may_warm = false;
-        for (unsigned j = 0; j < CLASSES; j++) {
-            if (cc->count[j] != 0)
-                continue;
-            unsigned n = fetch(c, cc, j, class_batch(j));
-            refilled |= (n > 0 ? 1u : 0u) << j;
-            if (n < class_batch(j))
-                break;
-        }
+    uint32_t refilled = 0;
+    cc->warm_mode = WARM_DONE;
+    for (unsigned j = 0; j < CLASSES; j++) {
+        if (cc->count[j] != 0)
+            continue;
+        unsigned n = fetch(c, cc, j, class_batch(j));
+        refilled |= (n > 0 ? 1u : 0u) << j;
+        if (n < class_batch(j))
+            break;
     }
-    heap_unlock(c);
+    return refilled;
+}
+
+/*
+ * Marks the blocks of the refilled classes cached here. Done once the heap's lock is released,
+ * so that other CPUs wait only for the allocations: the blocks are in no one's hands but this
+ * locked cache's meanwhile.
+ */
+static void write_prefixes(struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, unsigned cpu,
+                           uint32_t refilled) {
     for (unsigned j = 0; j < CLASSES; j++) {
         if ((refilled >> j & 1u) != 0) {
             for (unsigned i = 0; i < cc->count[j]; i++)
                 set_prefix(c, cc->slot[j][i], ST_CACHED, j, cpu, PREFIX);
         }
     }
+}
+
+/*
+ * Refills empty class k of a locked cache with class_batch(k) blocks under one acquisition of the
+ * heap's lock, and, on the cache's first refill since it was set up or flushed, every other empty
+ * class too (the warm-up). Returns the blocks of class k fetched.
+ */
+static unsigned refill(struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, unsigned k,
+                       unsigned cpu) {
+    uint32_t refilled = 1u << k; /* classes that were empty and got blocks */
+    heap_lock(c);
+    cc->refills++;
+    unsigned got = fetch(c, cc, k, class_batch(k));
+    if (cc->warm_mode == WARM_ON_REFILL && got == class_batch(k))
+        refilled |= warm_up(c, cc);
+    heap_unlock(c);
+    write_prefixes(c, cc, cpu, refilled);
     return got;
+}
+
+bool alloc_cached_warm(struct alloc_cached_heap *c, unsigned cpu) {
+    if (!ready(c) || cpu >= c->ncpus)
+        return false;
+    struct alloc_cpu_cache *cc = &c->caches[cpu];
+    const struct alloc_lock *lock = &c->heap->lock;
+    cache_lock(c, cpu);
+    if (cc->warm_mode != WARM_DONE && lock->try_acquire != NULL && lock->try_acquire(lock->ctx)) {
+        cc->refills++;
+        uint32_t refilled = warm_up(c, cc);
+        heap_unlock(c);
+        write_prefixes(c, cc, cpu, refilled);
+    } else if (cc->warm_mode == WARM_IDLE) {
+        cc->warm_mode = WARM_ON_REFILL; /* running threads again: warm up at the first refill */
+    }
+    bool warm = cc->warm_mode == WARM_DONE;
+    cache_unlock(c, cpu);
+    return warm;
 }
 
 static void *alloc_small(struct alloc_cached_heap *c, unsigned k) {
@@ -350,7 +396,7 @@ enum alloc_error alloc_cached_init(struct alloc_cached_heap *cached, struct allo
         return ALLOC_ERR_BAD_CONFIG;
     for (unsigned cpu = 0; cpu < ncpus; cpu++) {
         __builtin_memset(&caches[cpu], 0, sizeof(caches[cpu]));
-        caches[cpu].may_warm = true;
+        caches[cpu].warm_mode = WARM_ON_REFILL;
     }
     struct alloc_stats s;
     alloc_locked_stats(heap, &s);
@@ -511,14 +557,20 @@ size_t alloc_cached_usable_size(struct alloc_cached_heap *cached, const void *pt
 void alloc_cached_flush(struct alloc_cached_heap *cached, unsigned cpu) {
     if (!ready(cached) || cpu >= cached->ncpus)
         return;
-    flush_one(cached, cpu, true);
+    flush_one(cached, cpu, WARM_ON_REFILL);
+}
+
+void alloc_cached_flush_idle(struct alloc_cached_heap *cached, unsigned cpu) {
+    if (!ready(cached) || cpu >= cached->ncpus)
+        return;
+    flush_one(cached, cpu, WARM_IDLE);
 }
 
 void alloc_cached_flush_all(struct alloc_cached_heap *cached) {
     if (!ready(cached))
         return;
     for (unsigned cpu = 0; cpu < cached->ncpus; cpu++)
-        flush_one(cached, cpu, true);
+        flush_one(cached, cpu, WARM_ON_REFILL);
 }
 
 void alloc_cached_stats(struct alloc_cached_heap *cached, struct alloc_cached_stats *out) {

@@ -96,6 +96,14 @@ static void heap_release(void *ctx) {
     pthread_mutex_unlock(&env.heap_mutex);
 }
 
+static bool heap_try_acquire(void *ctx) {
+    (void)ctx;
+    if (pthread_mutex_trylock(&env.heap_mutex) != 0)
+        return false;
+    atomic_fetch_add(&env.heap_acquired, 1);
+    return true;
+}
+
 static void hook(void *ctx, enum alloc_error error, const void *ptr) {
     (void)ctx;
     env.reports++;
@@ -118,7 +126,8 @@ static int setup(size_t size, unsigned ncpus) {
         .flags = fixture_variants[variant].flags,
         .error_hook = hook,
     };
-    struct alloc_lock lock = {heap_acquire, heap_release, NULL};
+    struct alloc_lock lock = {
+        .acquire = heap_acquire, .release = heap_release, .try_acquire = heap_try_acquire};
     ASSERT_EQ(ALLOC_OK, alloc_locked_init(&locked, region, size, &cfg, &lock));
     ASSERT_EQ(ALLOC_OK, alloc_cached_init(&ch, &locked, caches, ncpus, &ops));
     env.current = 0;
@@ -352,6 +361,88 @@ static int warm_up_check(void) {
     ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
     ASSERT_EQ(cached + class_depth[0] / 2 - 1, cstats().cached_blocks);
     ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, small));
+    ASSERT_EQ(0, env.reports);
+    return reconciled(0);
+}
+
+/*
+ * alloc_cached_warm stocks a cold cache ahead of need, but never waits for the heap's lock.
+ *
+ *   a CPU index out of range: false; the heap's lock held elsewhere: false, nothing fetched
+ *   lock free: true, one acquisition, every class stocked with half its depth; then one malloc
+ *   of every class: no heap lock; warm again: true, no lock; flush, warm: one acquisition again
+ *   flush_idle (then flush), malloc(48): one acquisition fetches that class only; warm: one more,
+ *   every other class; flush_idle, warm with the lock busy: false, and the first refill warms up
+ *   a heap lock without try_acquire: false, nothing fetched
+ */
+static int warm_ahead_check(void) {
+    if (setup(REGION_SIZE, 2) != 0)
+        return 1;
+    size_t halves = 0;
+    for (unsigned k = 0; k < ALLOC_CPU_CACHE_CLASSES; k++)
+        halves += class_depth[k] / 2;
+    ASSERT_TRUE(!alloc_cached_warm(&ch, 2));
+    unsigned long before = atomic_load(&env.heap_acquired);
+    pthread_mutex_lock(&env.heap_mutex); /* another CPU in the heap */
+    ASSERT_TRUE(!alloc_cached_warm(&ch, 0));
+    pthread_mutex_unlock(&env.heap_mutex);
+    ASSERT_EQ(before, atomic_load(&env.heap_acquired));
+    ASSERT_EQ(0, cstats().cached_blocks); /* reading the statistics takes the heap's lock */
+    before = atomic_load(&env.heap_acquired);
+    ASSERT_TRUE(alloc_cached_warm(&ch, 0));
+    ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
+    ASSERT_EQ(halves, cstats().cached_blocks);
+    void *p[ALLOC_CPU_CACHE_CLASSES];
+    before = atomic_load(&env.heap_acquired);
+    for (unsigned k = 0; k < ALLOC_CPU_CACHE_CLASSES; k++) {
+        p[k] = alloc_cached_malloc(&ch, class_size[k]);
+        ASSERT_TRUE(p[k] != NULL);
+    }
+    ASSERT_TRUE(alloc_cached_warm(&ch, 0));
+    ASSERT_EQ(before, atomic_load(&env.heap_acquired));
+    for (unsigned k = 0; k < ALLOC_CPU_CACHE_CLASSES; k++)
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p[k]));
+    alloc_cached_flush(&ch, 0);
+    ASSERT_EQ(0, cstats().cached_blocks);
+    before = atomic_load(&env.heap_acquired);
+    ASSERT_TRUE(alloc_cached_warm(&ch, 0));
+    ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
+    ASSERT_EQ(halves, cstats().cached_blocks);
+
+    alloc_cached_flush_idle(&ch, 0); /* an idle CPU: its refills fetch their own class only */
+    alloc_cached_flush(&ch, 0);      /* and it stays idle */
+    ASSERT_EQ(0, cstats().cached_blocks);
+    before = atomic_load(&env.heap_acquired);
+    void *in_interrupt = alloc_cached_malloc(&ch, 48);
+    ASSERT_TRUE(in_interrupt != NULL);
+    ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
+    ASSERT_EQ(class_depth[2] / 2 - 1, cstats().cached_blocks);
+    before = atomic_load(&env.heap_acquired);
+    ASSERT_TRUE(alloc_cached_warm(&ch, 0)); /* running threads again: every other class */
+    ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
+    ASSERT_EQ(halves - 1, cstats().cached_blocks);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, in_interrupt));
+
+    alloc_cached_flush_idle(&ch, 0);
+    pthread_mutex_lock(&env.heap_mutex); /* a thread starts while another CPU is in the heap */
+    ASSERT_TRUE(!alloc_cached_warm(&ch, 0));
+    pthread_mutex_unlock(&env.heap_mutex);
+    before = atomic_load(&env.heap_acquired);
+    void *first = alloc_cached_malloc(&ch, 48); /* so its first refill warms up */
+    ASSERT_TRUE(first != NULL);
+    ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
+    ASSERT_EQ(halves - 1, cstats().cached_blocks);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, first));
+    if (reconciled(0) != 0)
+        return 1;
+
+    if (setup(REGION_SIZE, 2) != 0)
+        return 1;
+    locked.lock.try_acquire = NULL; /* a heap whose lock cannot be tried */
+    before = atomic_load(&env.heap_acquired);
+    ASSERT_TRUE(!alloc_cached_warm(&ch, 0));
+    ASSERT_EQ(before, atomic_load(&env.heap_acquired));
+    ASSERT_EQ(0, cstats().cached_blocks);
     ASSERT_EQ(0, env.reports);
     return reconciled(0);
 }
@@ -986,6 +1077,7 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, classes_check);
         RUN_COUNTED_CHECK(passed, failed, bound_check);
         RUN_COUNTED_CHECK(passed, failed, warm_up_check);
+        RUN_COUNTED_CHECK(passed, failed, warm_ahead_check);
         RUN_COUNTED_CHECK(passed, failed, batch_check);
         RUN_COUNTED_CHECK(passed, failed, idle_flush_check);
         RUN_COUNTED_CHECK(passed, failed, realloc_local_check);

@@ -1173,11 +1173,12 @@ static int quick_lists_check(void) {
 static int locked_check(void) {
     fixture_reset(HEAP_SIZE, 0);
     struct counting_lock cl = {0};
-    struct alloc_lock lock = {counting_lock_acquire, counting_lock_release, &cl};
+    struct alloc_lock lock = {
+        .acquire = counting_lock_acquire, .release = counting_lock_release, .ctx = &cl};
     struct alloc_config cfg = {.strategy = fx.variant->strategy, .flags = fx.variant->flags};
     struct alloc_locked_heap lh;
 
-    struct alloc_lock half = {counting_lock_acquire, NULL, &cl};
+    struct alloc_lock half = {.acquire = counting_lock_acquire, .release = NULL, .ctx = &cl};
     ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_locked_init(&lh, fx.region, HEAP_SIZE, &cfg, &half));
     ASSERT_TRUE(lh.heap == NULL);
     ASSERT_TRUE(alloc_locked_malloc(&lh, 10) == NULL);

@@ -175,7 +175,7 @@ static void *worker(void *arg) {
 static int run(enum alloc_strategy strategy) {
     static _Alignas(4096) unsigned char region[REGION_SIZE];
     struct alloc_config cfg = {.strategy = strategy, .error_hook = hook};
-    struct alloc_lock l = {mutex_acquire, mutex_release, &lock};
+    struct alloc_lock l = {.acquire = mutex_acquire, .release = mutex_release, .ctx = &lock};
     atomic_store(&operations, 0);
     lock.acquisitions = 0;
     mailbox.count = 0;

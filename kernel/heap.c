@@ -33,6 +33,10 @@ static void heap_lock_release(void *ctx) {
     spinlock_release(ctx);
 }
 
+static bool heap_lock_try_acquire(void *ctx) {
+    return spinlock_try_acquire(ctx);
+}
+
 /* Misuse found by the allocator is a kernel bug: stop with what and where. The heap lock is still
  * held here, so this must not allocate. */
 static void heap_misuse(void *ctx, enum alloc_error error, const void *ptr) {
@@ -91,7 +95,10 @@ bool heap_init(struct paging_mapper *mapper, struct frame_allocator *frames,
         .flags = ALLOC_FLAG_POISON_ON_FREE,
         .error_hook = heap_misuse,
     };
-    const struct alloc_lock lock = {heap_lock_acquire, heap_lock_release, &heap_lock};
+    const struct alloc_lock lock = {.acquire = heap_lock_acquire,
+                                    .release = heap_lock_release,
+                                    .ctx = &heap_lock,
+                                    .try_acquire = heap_lock_try_acquire};
     enum alloc_error error = alloc_locked_init(&kernel_heap, (void *)(uintptr_t)start,
                                                pages * PAGE_SIZE, &config, &lock);
     if (error != ALLOC_OK) {
@@ -149,7 +156,13 @@ bool kheap_cpu_caches_on(void) {
 
 void kheap_cpu_cache_flush(void) {
     if (caches_on) {
-        alloc_cached_flush(&cached_heap, cpu_this()->index);
+        alloc_cached_flush_idle(&cached_heap, cpu_this()->index);
+    }
+}
+
+void kheap_cpu_cache_warm(void) {
+    if (caches_on) {
+        alloc_cached_warm(&cached_heap, cpu_this()->index);
     }
 }
 

@@ -27,8 +27,13 @@ enum alloc_error kheap_check(void);
  * Returns false, after an ERROR line, if the layer refuses the heap. */
 bool kheap_cpu_caches_enable(void);
 bool kheap_cpu_caches_on(void);
-/* Gives the calling CPU's cached blocks back to the heap (a CPU going idle). */
+/* Gives the calling CPU's cached blocks back to the heap (a CPU going idle); until
+ * kheap_cpu_cache_warm, its interrupt handlers' refills fetch their own size class only. */
 void kheap_cpu_cache_flush(void);
+/* Stocks the calling CPU's cache if it is cold (after a flush), only if the heap's lock is free at
+ * once: the scheduler calls it when a CPU starts running a thread, so CPUs starting work together
+ * do not all take the heap's lock at their first allocation. */
+void kheap_cpu_cache_warm(void);
 /* Acquisitions of the heap lock, and the contended ones, since boot or the last reset. */
 void kheap_lock_counts(uint64_t *acquires, uint64_t *contended);
 void kheap_lock_reset_counts(void);

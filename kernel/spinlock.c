@@ -88,13 +88,47 @@ static void wake_next_in_line(struct spinlock *lock, uint32_t next_ticket) {
     }
 }
 
+/* Bookkeeping of a lock just taken by this CPU. */
+static void note_taken(struct spinlock *lock, struct cpu_local *me, bool contended) {
+    lock->holder = (int32_t)me->index;
+    lock->acquires++;
+    if (contended) {
+        lock->contended++;
+    }
+    if (me->held_count < CPU_HELD_LOCKS_MAX) {
+        me->held_locks[me->held_count] = lock->name;
+    }
+    me->held_count++;
+}
+
+static void refuse_reentry(const struct spinlock *lock, const struct cpu_local *me,
+                           const char *caller) {
+    if (lock->holder == (int32_t)me->index) {
+        panic("%s: \"%s\" re-entered on CPU %u, which holds it", caller, lock->name, me->index);
+    }
+}
+
+bool spinlock_try_acquire(struct spinlock *lock) {
+    irq_save();
+    struct cpu_local *me = cpu_this();
+    refuse_reentry(lock, me, "spinlock_try_acquire");
+    /* Free, with no one waiting, exactly when the next ticket is the one being served: draw it
+     * only then. */
+    uint32_t serving = __atomic_load_n(&lock->now_serving, __ATOMIC_ACQUIRE);
+    uint32_t expected = serving;
+    if (!__atomic_compare_exchange_n(&lock->next_ticket, &expected, serving + 1, false,
+                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+        irq_restore();
+        return false;
+    }
+    note_taken(lock, me, false);
+    return true;
+}
+
 void spinlock_acquire(struct spinlock *lock) {
     irq_save();
     struct cpu_local *me = cpu_this();
-    if (lock->holder == (int32_t)me->index) {
-        panic("spinlock_acquire: \"%s\" re-entered on CPU %u, which holds it", lock->name,
-              me->index);
-    }
+    refuse_reentry(lock, me, "spinlock_acquire");
     uint32_t ticket = __atomic_fetch_add(&lock->next_ticket, 1, __ATOMIC_RELAXED);
     bool contended = false;
     if (__atomic_load_n(&lock->now_serving, __ATOMIC_ACQUIRE) != ticket) {
@@ -113,15 +147,7 @@ void spinlock_acquire(struct spinlock *lock) {
             }
         }
     }
-    lock->holder = (int32_t)me->index;
-    lock->acquires++;
-    if (contended) {
-        lock->contended++;
-    }
-    if (me->held_count < CPU_HELD_LOCKS_MAX) {
-        me->held_locks[me->held_count] = lock->name;
-    }
-    me->held_count++;
+    note_taken(lock, me, contended);
 }
 
 void spinlock_release(struct spinlock *lock) {

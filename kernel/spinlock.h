@@ -48,6 +48,11 @@ void spinlock_allow_halting(void);
  * holder CPU and when the spin bound runs out. */
 void spinlock_acquire(struct spinlock *lock);
 
+/* Takes the lock only if no CPU holds it or waits for it, as spinlock_acquire would at once (an
+ * acquisition, never a contended one); returns false, changing nothing, otherwise. Panics on
+ * re-entry by the holder CPU. */
+bool spinlock_try_acquire(struct spinlock *lock);
+
 /* Releases the lock and undoes spinlock_acquire's interrupt disabling; panics if this CPU does
  * not hold it. */
 void spinlock_release(struct spinlock *lock);

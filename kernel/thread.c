@@ -199,11 +199,25 @@ static void schedule(void) {
     cpu_this()->irq_were_enabled = were_enabled;
 }
 
+/*
+ * A thread starts or resumes running on this CPU: a heap cache left cold by an idle flush is
+ * stocked now, if the heap's lock is free at once, rather than at the thread's first allocation,
+ * when the CPUs woken together with this one would all take the heap's lock at the same moment.
+ * (A thread that moves to another CPU between the check and the warm-up warms that CPU's cache:
+ * as good.)
+ */
+static void running_again(void) {
+    if (!thread_current()->idle) {
+        kheap_cpu_cache_warm();
+    }
+}
+
 /* First code of every new thread, entered from thread_bootstrap with sched_lock held. */
 __attribute__((noreturn)) void thread_start(struct thread *t);
 void thread_start(struct thread *t) {
     spinlock_release(&sched_lock);
     cpu_enable_interrupts();
+    running_again();
     t->fn(t->arg);
     thread_exit();
 }
@@ -292,16 +306,19 @@ struct thread *thread_create_idle(uint32_t cpu_index) {
 void thread_idle_loop(void) {
     struct cpu_local *cpu = cpu_this();
     uint64_t idle_since = __atomic_load_n(&cpu->ticks, __ATOMIC_RELAXED);
+    bool flushed = false;
     for (;;) {
         if (__atomic_load_n(&run_head, __ATOMIC_RELAXED) != NULL) {
             thread_yield();
             idle_since = __atomic_load_n(&cpu->ticks, __ATOMIC_RELAXED);
+            flushed = false;
         }
         /* Still nothing to run: this CPU's cached heap blocks go back where other CPUs can use
-         * them (a cache already empty costs nothing). */
-        if (__atomic_load_n(&cpu->ticks, __ATOMIC_RELAXED) - idle_since >=
-            IDLE_TICKS_BEFORE_CACHE_FLUSH) {
+         * them, once per idle spell (what interrupt handlers allocate meanwhile stays cached). */
+        if (!flushed && __atomic_load_n(&cpu->ticks, __ATOMIC_RELAXED) - idle_since >=
+                            IDLE_TICKS_BEFORE_CACHE_FLUSH) {
             kheap_cpu_cache_flush();
+            flushed = true;
         }
         cpu_enable_interrupts_and_halt();
     }
@@ -359,6 +376,7 @@ void thread_join(struct thread *t) {
         schedule();
     }
     spinlock_release(&sched_lock);
+    running_again();
     slot_give_back(t->slot);
     kfree(t);
 }
@@ -372,6 +390,7 @@ void thread_yield(void) {
     }
     schedule();
     spinlock_release(&sched_lock);
+    running_again();
 }
 
 void thread_sleep(uint64_t count) {
@@ -383,6 +402,7 @@ void thread_sleep(uint64_t count) {
     sleepers = self;
     schedule();
     spinlock_release(&sched_lock);
+    running_again();
 }
 
 struct thread *thread_current(void) {

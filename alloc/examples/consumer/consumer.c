@@ -42,7 +42,7 @@ int main(void) {
     int failed = exercise(ALLOC_STRATEGY_TLSF) + exercise(ALLOC_STRATEGY_FIRST_FIT);
     static _Alignas(16) unsigned char region[16 * 1024];
     struct alloc_locked_heap locked;
-    struct alloc_lock lock = {noop, noop, NULL};
+    struct alloc_lock lock = {.acquire = noop, .release = noop};
     if (alloc_locked_init(&locked, region, sizeof(region), NULL, &lock) != ALLOC_OK ||
         alloc_locked_free(&locked, alloc_locked_malloc(&locked, 10)) != ALLOC_OK)
         failed++;

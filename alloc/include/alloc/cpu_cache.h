@@ -17,6 +17,10 @@
  * starting, or back from idle) also stocks every other empty class with half its depth, under the
  * same acquisition, until an allocation fails: a CPU warms up with one acquisition instead of one
  * per class it touches, which, with every CPU warming up at once, is where they would collide.
+ * A kernel can do better still: it flushes an idle CPU with alloc_cached_flush_idle, after which
+ * refills (the idle CPU's interrupt handlers) fetch only the classes they use, and calls
+ * alloc_cached_warm when a CPU starts running a thread, which warms a cold cache if the heap's
+ * lock is free at once and otherwise leaves it to warm up at its first refill.
  * A free of such a block goes to the calling CPU's cache
  * (whichever CPU allocated it); a full class first returns its oldest half to the heap under one
  * acquisition. A realloc within the block's class keeps it; one to another cached class moves it
@@ -48,6 +52,7 @@
 #include "alloc/heap.h"
 
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -110,7 +115,7 @@ struct alloc_cpu_ops {
  */
 struct alloc_cpu_cache {
     alignas(64) uint8_t count[ALLOC_CPU_CACHE_CLASSES];
-    uint8_t may_warm;     /* the next refill stocks every empty class (see alloc_cached_flush) */
+    uint8_t warm_mode;    /* how the cache warms up next (cpu_cache.c: enum warm_mode) */
     uint64_t allocations; /* user allocations made on this CPU */
     uint64_t frees;       /* user frees made on this CPU */
     uint64_t hits;        /* allocations served from this cache */
@@ -186,10 +191,32 @@ void *alloc_cached_realloc(struct alloc_cached_heap *cached, void *ptr, size_t s
 size_t alloc_cached_usable_size(struct alloc_cached_heap *cached, const void *ptr);
 
 /*
- * Returns every block in cache `cpu` to the heap (a CPU going idle), and lets its next refill warm
- * it up again. No-op for cpu >= ncpus. An empty cache takes no lock but its own.
+ * Returns every block in cache `cpu` to the heap, and lets its next refill (or alloc_cached_warm)
+ * warm it up again; a cache flushed by alloc_cached_flush_idle stays as that left it. No-op for cpu
+ * >= ncpus. An empty cache takes no lock but its own.
  */
 void alloc_cached_flush(struct alloc_cached_heap *cached, unsigned cpu);
+
+/*
+ * Warms cache `cpu` ahead of need if it is cold (set up or flushed, and not warmed or refilled
+ * since): stocks every empty class with half its depth, as the first refill would, but only if
+ * the heap's lock is free at once (struct alloc_lock's try_acquire). Warming is speculative, so
+ * it never waits for the heap's lock: a kernel can call it whenever a CPU starts running a
+ * thread, so that CPUs starting work together do not all wait for the heap's lock at their first
+ * allocation. When the lock is busy, the cache warms up at its first refill instead (also after
+ * alloc_cached_flush_idle). Returns false if the cache still awaits its warm-up (the lock was
+ * busy, or the heap's lock has no try_acquire) or cpu >= ncpus; true if it was warmed now or
+ * needs no warm-up (warmed before, or drained because memory ran short, after which only refills
+ * fetch blocks).
+ */
+bool alloc_cached_warm(struct alloc_cached_heap *cached, unsigned cpu);
+
+/*
+ * As alloc_cached_flush, for a CPU going idle: until alloc_cached_warm says the CPU runs threads
+ * again, a refill (an interrupt handler allocating on the idle CPU) fetches its own class only,
+ * so an idle CPU holds no more than its interrupt handlers use.
+ */
+void alloc_cached_flush_idle(struct alloc_cached_heap *cached, unsigned cpu);
 
 /* Returns every block in every cache to the heap, as alloc_cached_flush on each. */
 void alloc_cached_flush_all(struct alloc_cached_heap *cached);

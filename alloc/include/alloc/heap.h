@@ -296,6 +296,9 @@ struct alloc_lock {
     void (*acquire)(void *ctx);
     void (*release)(void *ctx);
     void *ctx;
+    /* Optional (may be NULL): takes the lock only if it is free at once, returning whether it
+     * did. Used by work that is worth doing only without waiting (alloc_cached_warm). */
+    bool (*try_acquire)(void *ctx);
 };
 
 struct alloc_locked_heap {
