@@ -13,8 +13,12 @@
  * figure the ratio is about); and operations per CPU-second of the threads, which shows whether
  * a slow-down comes from the lock (it drops) or from the machine not giving the threads two
  * whole cores (it does not); 2 x its ratio is what the throughput ratio would be with a core
- * per thread. The last line is a one-line summary:
+ * per thread. A third configuration, the machine's own ceiling, runs the same loop with no heap at
+ * all (each thread's slots point into its own buffer): its ratio is the most any configuration
+ * can reach here, on a machine whose cores are shared with other work. The last line is a
+ * one-line summary:
  *   summary: cached_ratio=X locked_ratio=Y cached_cpu_ratio=Z locked_cpu_ratio=W ...
+ *   ... machine_ratio=M cached_vs_machine=X/M
  *
  *   bazel run -c opt //alloc:cpu_cache_bench [-- --rounds N --ops N]
  */
@@ -100,7 +104,11 @@ static unsigned char *region;
 static struct alloc_locked_heap locked;
 static struct alloc_cpu_cache caches[MAX_THREADS];
 static struct alloc_cached_heap cached;
-static bool use_cache;
+/* What a worker allocates from. */
+enum source { FROM_CACHE, FROM_LOCKED_HEAP, FROM_NOTHING };
+static enum source source;
+/* FROM_NOTHING: each thread's slots point into its own buffer, at fixed places. */
+static _Alignas(64) unsigned char private_buffer[MAX_THREADS][SLOTS][256];
 static unsigned long ops_per_thread = 2000000;
 static atomic_int start_flag;
 static atomic_int ready_count;
@@ -138,8 +146,9 @@ static void *worker(void *arg) {
         unsigned k = (unsigned)(x % SLOTS);
         if (slot[k] == NULL) {
             size_t n = 16 + (size_t)((x >> 32) % 241);
-            unsigned char *p =
-                use_cache ? alloc_cached_malloc(&cached, n) : alloc_locked_malloc(&locked, n);
+            unsigned char *p = source == FROM_CACHE         ? alloc_cached_malloc(&cached, n)
+                               : source == FROM_LOCKED_HEAP ? alloc_locked_malloc(&locked, n)
+                                                            : private_buffer[r->index][k];
             if (p == NULL) {
                 atomic_fetch_add(&failures, 1);
                 break;
@@ -148,8 +157,9 @@ static void *worker(void *arg) {
             p[n - 1] = (unsigned char)i;
             slot[k] = p;
         } else {
-            enum alloc_error e = use_cache ? alloc_cached_free(&cached, slot[k])
-                                           : alloc_locked_free(&locked, slot[k]);
+            enum alloc_error e = source == FROM_CACHE         ? alloc_cached_free(&cached, slot[k])
+                                 : source == FROM_LOCKED_HEAP ? alloc_locked_free(&locked, slot[k])
+                                                              : ALLOC_OK;
             if (e != ALLOC_OK)
                 atomic_fetch_add(&failures, 1);
             slot[k] = NULL;
@@ -157,12 +167,10 @@ static void *worker(void *arg) {
     }
     r->cpu_seconds = now(CLOCK_THREAD_CPUTIME_ID) - cpu0;
     for (unsigned k = 0; k < SLOTS; k++) {
-        if (slot[k] != NULL) {
-            if (use_cache)
-                alloc_cached_free(&cached, slot[k]);
-            else
-                alloc_locked_free(&locked, slot[k]);
-        }
+        if (slot[k] != NULL && source == FROM_CACHE)
+            alloc_cached_free(&cached, slot[k]);
+        else if (slot[k] != NULL && source == FROM_LOCKED_HEAP)
+            alloc_locked_free(&locked, slot[k]);
     }
     return NULL;
 }
@@ -174,16 +182,16 @@ struct figures {
     double heap_per_op;  /* heap lock acquisitions per operation */
 };
 
-/* One run on a fresh heap: `threads` threads, through the layer or the locked heap. */
-static struct figures run(bool cache, unsigned threads) {
-    struct alloc_lock lock = {heap_acquire, heap_release, NULL};
+/* One run on a fresh heap: `threads` threads, through the layer, the locked heap or nothing. */
+static struct figures run(enum source from, unsigned threads) {
+    struct alloc_lock lock = {.acquire = heap_acquire, .release = heap_release};
     struct alloc_cpu_ops cpu_ops = {cpu_id, cache_acquire, cache_release, NULL};
     if (alloc_locked_init(&locked, region, REGION_SIZE, NULL, &lock) != ALLOC_OK ||
         alloc_cached_init(&cached, &locked, caches, MAX_THREADS, &cpu_ops) != ALLOC_OK) {
         fprintf(stderr, "cpu_cache_bench: init failed\n");
         exit(1);
     }
-    use_cache = cache;
+    source = from;
     heap_lock.acquired = heap_lock.contended = 0;
     atomic_store(&start_flag, 0);
     atomic_store(&ready_count, 0);
@@ -254,20 +262,22 @@ int main(int argc, char **argv) {
     }
     memset(region, 0, REGION_SIZE); /* fault the pages in before the first measurement */
 
-    enum { CACHED_1, CACHED_2, LOCKED_1, LOCKED_2, CONFIGS };
-    static const char *const names[CONFIGS] = {"cached 1 thread", "cached 2 threads",
-                                               "locked 1 thread", "locked 2 threads"};
+    enum { CACHED_1, CACHED_2, LOCKED_1, LOCKED_2, MACHINE_1, MACHINE_2, CONFIGS };
+    static const char *const names[CONFIGS] = {"cached 1 thread",  "cached 2 threads",
+                                               "locked 1 thread",  "locked 2 threads",
+                                               "no heap 1 thread", "no heap 2 threads"};
+    static const enum source sources[CONFIGS] = {FROM_CACHE,       FROM_CACHE,   FROM_LOCKED_HEAP,
+                                                 FROM_LOCKED_HEAP, FROM_NOTHING, FROM_NOTHING};
     static double mops[CONFIGS][MAX_ROUNDS], per_cpu[CONFIGS][MAX_ROUNDS];
     static double contended[CONFIGS][MAX_ROUNDS], heap_per_op[CONFIGS][MAX_ROUNDS];
-    static double ratio_cached[MAX_ROUNDS], ratio_locked[MAX_ROUNDS];
+    static double ratio_cached[MAX_ROUNDS], ratio_locked[MAX_ROUNDS], ratio_machine[MAX_ROUNDS];
     static double cpu_ratio_cached[MAX_ROUNDS], cpu_ratio_locked[MAX_ROUNDS];
     printf("cpu_cache_bench: %lu operations per thread (malloc 16..256 B / free, %d slots), "
            "%u rounds, interleaved\n",
            ops_per_thread, SLOTS, rounds);
     for (unsigned r = 0; r < rounds; r++) {
         for (int c = 0; c < CONFIGS; c++) {
-            struct figures f =
-                run(c == CACHED_1 || c == CACHED_2, c == CACHED_2 || c == LOCKED_2 ? 2 : 1);
+            struct figures f = run(sources[c], c % 2 == 1 ? 2 : 1);
             mops[c][r] = f.mops;
             per_cpu[c][r] = f.mops_per_cpu;
             contended[c][r] = f.contended;
@@ -275,6 +285,7 @@ int main(int argc, char **argv) {
         }
         ratio_cached[r] = mops[CACHED_2][r] / mops[CACHED_1][r];
         ratio_locked[r] = mops[LOCKED_2][r] / mops[LOCKED_1][r];
+        ratio_machine[r] = mops[MACHINE_2][r] / mops[MACHINE_1][r];
         cpu_ratio_cached[r] = 2 * per_cpu[CACHED_2][r] / per_cpu[CACHED_1][r];
         cpu_ratio_locked[r] = 2 * per_cpu[LOCKED_2][r] / per_cpu[LOCKED_1][r];
     }
@@ -296,9 +307,13 @@ int main(int argc, char **argv) {
     printf("per-CPU-second view, 2 x (Mops/CPU-s 2 threads / 1 thread): cached %.2f, locked heap "
            "%.2f (the wall-clock ratio reaches this only on two otherwise idle cores)\n",
            cc, cl);
+    double rm = median(ratio_machine, rounds);
+    printf("the machine's own ceiling, the same loop with no heap: %.2f; cached reaches %.0f %% of "
+           "it\n",
+           rm, 100 * rc / rm);
     printf("summary: cached_ratio=%.2f locked_ratio=%.2f cached_cpu_ratio=%.2f "
            "locked_cpu_ratio=%.2f cached_1t_mops=%.2f cached_2t_mops=%.2f locked_1t_mops=%.2f "
-           "locked_2t_mops=%.2f\n",
-           rc, rl, cc, cl, m[CACHED_1], m[CACHED_2], m[LOCKED_1], m[LOCKED_2]);
+           "locked_2t_mops=%.2f machine_ratio=%.2f cached_vs_machine=%.2f\n",
+           rc, rl, cc, cl, m[CACHED_1], m[CACHED_2], m[LOCKED_1], m[LOCKED_2], rm, rc / rm);
     return 0;
 }
