@@ -289,9 +289,10 @@ static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr
     return b;
 }
 
-/* The usable size of p, a pointer this heap has just handed out. */
-static size_t usable_of(const alloc_heap *h, const void *p) {
-    uintptr_t r = runs_on(h) ? run_of(h, (uintptr_t)p) : 0;
+/* The usable size of p, a pointer this heap has just handed out for a request of n bytes. */
+static size_t usable_of(const alloc_heap *h, const void *p, size_t n) {
+    /* Only a request a run can serve may have been served by one. */
+    uintptr_t r = runs_on(h) && n <= ALLOC_RUN_MAX_SIZE ? run_of(h, (uintptr_t)p) : 0;
     if (r != 0)
         return run_slot_size(run_class(run_meta(r)[RUN_STATE]));
     return blk_size(blk_from_payload(p)) - HDR;
@@ -353,17 +354,13 @@ static __attribute__((noinline)) void *malloc_slow(alloc_heap *h, size_t size, b
     return h == NULL ? NULL : allocate(h, size, GRANULE, try_quick);
 }
 
-/* A small request on a heap with runs: out of line, so the other heaps' fast path stays lean. */
-static __attribute__((noinline)) void *malloc_run(alloc_heap *h, size_t size) {
-    void *p = run_take_fast(h, run_class_for(size));
-    return p != NULL ? p : allocate(h, size, GRANULE, true);
-}
-
 void *alloc_malloc(alloc_heap *h, size_t size) {
-    /* Fast path: a quick-list hit. It makes no call, so it needs no stack frame. */
+    /* Fast paths: a run slot or a quick-list hit. They make no call, so need no stack frame. */
     bool try_quick = true;
-    if (RUN_CLASSES > 0 && h != NULL && h->fast_runs && size <= ALLOC_RUN_MAX_SIZE)
-        return malloc_run(h, size);
+    if (RUN_CLASSES > 0 && h != NULL && h->fast_runs && size <= ALLOC_RUN_MAX_SIZE) {
+        void *p = ALLOC_FAST_PATHS ? run_take_fast(h, run_class_for(size)) : NULL;
+        return p != NULL ? p : malloc_slow(h, size, true);
+    }
     if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h != NULL && h->fast_alloc &&
         size <= ALLOC_QUICK_MAX_SIZE) {
         size_t bs = block_size_for(size);
@@ -389,7 +386,7 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
     void *p = alloc_malloc(h, n);
     if (p == NULL)
         return NULL;
-    uintptr_t start = (uintptr_t)p, end = start + usable_of(h, p);
+    uintptr_t start = (uintptr_t)p, end = start + usable_of(h, p, n);
     uintptr_t dirty_end = end < clean ? end : clean;
     if (dirty_end > start)
         __builtin_memset(p, 0, dirty_end - start);
@@ -401,11 +398,12 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
  * The general case of alloc_free, kept out of line so that the fast path calls nothing. b is
  * ptr's block if the fast path has validated it, else NULL.
  */
-static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void *ptr, block_t *b) {
+static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void *ptr, block_t *b,
+                                                            bool slot_checked) {
     if (h == NULL)
         return ALLOC_ERR_NULL_HEAP;
-    /* A run slot (the fast path's header check fails on it: slots have no header). */
-    if (b == NULL && runs_on(h)) {
+    /* A run slot, unless the fast path has found ptr is none. */
+    if (b == NULL && !slot_checked && runs_on(h)) {
         uintptr_t r = run_of(h, (uintptr_t)ptr);
         if (r != 0)
             return run_give_fast(h, r, (uintptr_t)ptr) ? ALLOC_OK
@@ -429,10 +427,26 @@ static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void 
     return ALLOC_OK;
 }
 
+/*
+ * Frees ptr, which the block checks of alloc_free's fast path refused, on a heap with runs: most
+ * often a run slot; anything else goes on to free_slow. Out of line, so that the quick-list path
+ * keeps its small frame.
+ */
+static __attribute__((noinline)) enum alloc_error free_unchecked(alloc_heap *h, void *ptr) {
+    uintptr_t r = run_of(h, (uintptr_t)ptr);
+    if (r == 0)
+        return free_slow(h, ptr, NULL, true);
+    return run_give_fast(h, r, (uintptr_t)ptr) ? ALLOC_OK : alloc_run_give(h, r, (uintptr_t)ptr);
+}
+
 enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
     if (ptr == NULL)
         return ALLOC_OK;
-    /* Fast path: a sound block that goes on a quick list that has room; calls nothing. */
+    /*
+     * Fast path, which calls nothing: a sound block that goes on a quick list with room. A run
+     * slot fails the block checks (it has no header), mostly at the first test, and goes straight
+     * to the slot's path rather than through free_slow's.
+     */
     block_t *b = NULL;
     if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h != NULL && h->fast_free) {
         b = validate_fast(h, ptr);
@@ -440,8 +454,10 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
             account_given(h, blk_size(b) - HDR);
             return ALLOC_OK;
         }
+        if (b == NULL && runs_on(h))
+            return free_unchecked(h, ptr);
     }
-    return free_slow(h, ptr, b);
+    return free_slow(h, ptr, b, false);
 }
 
 /* The general case of alloc_realloc, kept out of line so that the fast path calls nothing. */
@@ -498,7 +514,12 @@ static __attribute__((noinline)) void *realloc_slot(alloc_heap *h, uintptr_t r, 
     if (q == NULL)
         return size <= old ? ptr : NULL; /* a shrink that cannot move still succeeds */
     __builtin_memcpy(q, ptr, size < old ? size : old);
-    (void)alloc_free(h, ptr);
+    /*
+     * The slot was validated above, and the allocation took no slot of r (another class) nor
+     * released r (it has a slot in use): free it without finding and checking it again.
+     */
+    if (!run_give_fast(h, r, (uintptr_t)ptr))
+        (void)alloc_run_give(h, r, (uintptr_t)ptr);
     return q;
 }
 
