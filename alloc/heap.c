@@ -273,8 +273,7 @@ static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr
     size_t s = (size_t)(w & SIZE_MASK);
     /* MIN_BLOCK <= s <= end - b in one comparison (p < end, both aligned: end - b >= 32). */
     if ((w & (STATE_MASK | RUN_FLAG)) != ST_USED ||
-        s - MIN_BLOCK > h->end - (uintptr_t)b - MIN_BLOCK ||
-        w != sealed(h, &b->size, w & ~TAG_MASK))
+        s - MIN_BLOCK > h->end - (uintptr_t)b - MIN_BLOCK || !seal_ok(h, &b->size, w))
         return NULL;
     /* The boundary tag: a stray write cannot change b's size and its successor's copy at once. */
     if (!prev_word_is(h, blk_at((uintptr_t)b + s), s))

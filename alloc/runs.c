@@ -29,8 +29,8 @@ static bool run_sound(const alloc_heap *h, uintptr_t r, unsigned c) {
     uint64_t w = b->size;
     const uint64_t *m = run_meta(r);
     uint64_t state = m[RUN_STATE];
-    return (w & ~(TAG_MASK | PREV_FREE)) == RUN_SIZE_WORD &&
-           w == sealed(h, &b->size, w & ~TAG_MASK) && m[RUN_CHECK] == run_check_of(h, r, state) &&
+    return (w & ~(TAG_MASK | PREV_FREE)) == RUN_SIZE_WORD && seal_ok(h, &b->size, w) &&
+           m[RUN_CHECK] == run_check_of(h, r, state) &&
            (state & ~run_full_mask(c)) == (uint64_t)c << RUN_CLASS_SHIFT;
 }
 

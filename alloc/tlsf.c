@@ -53,7 +53,7 @@ static inline bool free_node_ok(const alloc_heap *h, const block_t *b) {
     uint64_t w = b->size;
     size_t s = (size_t)(w & SIZE_MASK);
     return (w & (PREV_FREE | STATE_MASK)) == ST_FREE && s >= MIN_BLOCK &&
-           s <= h->end - (uintptr_t)b && w == sealed(h, &b->size, w & ~TAG_MASK) &&
+           s <= h->end - (uintptr_t)b && seal_ok(h, &b->size, w) &&
            prev_word_is(h, blk_at((uintptr_t)b + s), s);
 }
 

@@ -161,8 +161,7 @@ static ALWAYS_INLINE bool tlsf_grow_top(alloc_heap *h, void *ptr, size_t size) {
     uint64_t w = b->size;
     size_t cur = (size_t)(w & SIZE_MASK);
     if ((w & (PREV_FREE | STATE_MASK)) != ST_USED || (uintptr_t)b + cur != (uintptr_t)top ||
-        w != sealed(h, &b->size, w & ~TAG_MASK) || !word_ok(h, &b->prev) ||
-        !prev_word_is(h, top, cur))
+        !seal_ok(h, &b->size, w) || !word_ok(h, &b->prev) || !prev_word_is(h, top, cur))
         return false;
     /* block_size_for(size) whenever that exceeds cur (>= MIN_BLOCK): growth. */
     size_t need = ((size + GRANULE - 1) & ~(GRANULE - 1)) + HDR;
@@ -170,7 +169,7 @@ static ALWAYS_INLINE bool tlsf_grow_top(alloc_heap *h, void *ptr, size_t size) {
     size_t ts = (size_t)(tw & SIZE_MASK);
     size_t total = cur + ts;
     if (need <= cur || total < need + MIN_BLOCK || (tw & (PREV_FREE | STATE_MASK)) != ST_FREE ||
-        ts > h->end - (uintptr_t)top || tw != sealed(h, &top->size, tw & ~TAG_MASK))
+        ts > h->end - (uintptr_t)top || !seal_ok(h, &top->size, tw))
         return false;
     size_t rest = total - need;
     block_t *tail = blk_at((uintptr_t)b + need);
