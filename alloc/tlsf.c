@@ -117,6 +117,21 @@ static inline void mapping_search(size_t size, unsigned *fl, unsigned *sl) {
     mapping_insert(size, fl, sl);
 }
 
+/*
+ * mapping_search for a block size (a multiple of GRANULE) whose own list, from mapping_insert,
+ * is (fl, sl): that list when the size is its lower bound, else the next one. Saves finding the
+ * most significant bit again.
+ */
+static inline void mapping_next_fit(size_t size, unsigned *fl, unsigned *sl) {
+    if (*fl == 0)
+        return; /* lists of one size each below 1 << FL_SHIFT */
+    size_t width = (size_t)1 << (*fl + FL_SHIFT - 1 - SL_LOG2);
+    if ((size & (width - 1)) != 0 && ++*sl == SL_COUNT) {
+        *sl = 0;
+        ++*fl;
+    }
+}
+
 /* Files a FREE block: on its list, or as the top block if it ends the heap. */
 static void insert_free(alloc_heap *h, block_t *b) {
     struct tlsf_state *t = tlsf_of(h);
@@ -166,12 +181,16 @@ static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
  * neighbours point back at it; the top block has none) and returns its list in *fl, *sl;
  * reports and returns false if not.
  */
-static inline bool check_unlink(alloc_heap *h, const block_t *b, unsigned *fl, unsigned *sl) {
+static ALWAYS_INLINE bool check_unlink(alloc_heap *h, const block_t *b, unsigned *fl,
+                                       unsigned *sl) {
     if (free_node_ok(h, b)) {
-        mapping_insert(blk_size(b), fl, sl);
         /* The top block is on no list (and may no longer end the heap during extend). */
-        if (b == tlsf_of(h)->top ||
-            (*fl < FL_COUNT && (!ALLOC_CHECK_LINKS || links_ok(h, b, *fl, *sl))))
+        if (b == tlsf_of(h)->top) {
+            *fl = *sl = 0; /* unused: the list helpers know the top block */
+            return true;
+        }
+        mapping_insert(blk_size(b), fl, sl);
+        if (*fl < FL_COUNT && (!ALLOC_CHECK_LINKS || links_ok(h, b, *fl, *sl)))
             return true;
     }
     alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
@@ -209,18 +228,21 @@ static inline size_t align_gap(const block_t *b, size_t align) {
 static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *fl_out,
                             unsigned *sl_out) {
     struct tlsf_state *t = tlsf_of(h);
-    size_t search = align <= GRANULE ? size : size + align + MIN_BLOCK;
+    bool plain = align <= GRANULE;
+    size_t search = plain ? size : size + align + MIN_BLOCK;
     unsigned fl, sl;
     block_t *b = NULL;
-    if (align <= GRANULE) {
+    if (plain) {
         /* The head of the request's own list, when it fits: the closest fit at O(1) cost. */
         mapping_insert(size, &fl, &sl);
         b = fl < FL_COUNT ? t->heads[fl][sl] : NULL;
         if (b != NULL && (!in_heap(h, b) || blk_size(b) < size))
             b = NULL;
-    }
-    if (b == NULL)
+        if (b == NULL)
+            mapping_next_fit(size, &fl, &sl);
+    } else {
         mapping_search(search, &fl, &sl);
+    }
     if (b == NULL && fl < FL_COUNT) {
         uint32_t sl_map = t->sl_map[fl] & (~0u << sl);
         if (sl_map == 0) {
@@ -241,9 +263,8 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
             alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, top);
             return NULL;
         }
-        if (blk_size(top) >= size + align_gap(top, align)) {
-            /* The list helpers ignore it for the top block; take() compares it to the rest's. */
-            mapping_insert(blk_size(top), fl_out, sl_out);
+        if (blk_size(top) >= size + (plain ? 0 : align_gap(top, align))) {
+            *fl_out = *sl_out = 0; /* unused: the list helpers and take() know the top block */
             return top;
         }
     }
@@ -285,15 +306,19 @@ static void take(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, size_t siz
     block_t *next = blk_at((uintptr_t)b + bs);
     if (bs - size >= MIN_BLOCK) {
         block_t *r = blk_at((uintptr_t)b + size);
-        unsigned rfl, rsl;
-        mapping_insert(bs - size, &rfl, &rsl);
         blk_set(h, r, size, bs - size, ST_FREE, false);
         blk_set_prev_size(h, next, bs - size);
-        if (rfl == fl && rsl == sl) {
-            replace_free(h, b, r, fl, sl);
+        if (b == tlsf_of(h)->top) {
+            tlsf_of(h)->top = r; /* the rest still ends the heap: no list to look up */
         } else {
-            remove_free(h, b, fl, sl);
-            insert_free(h, r);
+            unsigned rfl, rsl;
+            mapping_insert(bs - size, &rfl, &rsl);
+            if (rfl == fl && rsl == sl) {
+                replace_free(h, b, r, fl, sl);
+            } else {
+                remove_free(h, b, fl, sl);
+                insert_free(h, r);
+            }
         }
         blk_set_size_state(h, b, size, ST_USED);
     } else {
@@ -380,6 +405,14 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
         size_t ns = blk_size(next);
         block_t *after = blk_at((uintptr_t)next + ns);
         s += ns;
+        if (next == tlsf_of(h)->top) {
+            /* b absorbs the top block and becomes it: no list to look up. */
+            tlsf_of(h)->top = b;
+            blk_erase(h, next, HDR + sizeof(struct free_links));
+            blk_set_size_state(h, b, s, ST_FREE);
+            blk_set_prev_size(h, after, s);
+            return true;
+        }
         mapping_insert(s, &fl, &sl);
         if (fl == nfl && sl == nsl) {
             replace_free(h, next, b, fl, sl);
