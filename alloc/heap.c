@@ -522,16 +522,25 @@ static __attribute__((noinline)) void *realloc_slot(alloc_heap *h, uintptr_t r, 
     return q;
 }
 
+/*
+ * realloc of a block (or of anything but a run slot): the fast path grows the heap's last block
+ * into the top block and calls nothing. Apart from alloc_realloc, so that a slot's realloc does
+ * not pay for the registers this path saves.
+ */
+static __attribute__((noinline)) void *realloc_block(alloc_heap *h, void *ptr, size_t size) {
+    if (TLSF_COMPILED_IN && h != NULL && h->fast_grow && size <= ALLOC_MAX_REQUEST &&
+        tlsf_grow_top(h, ptr, size))
+        return ptr;
+    return realloc_slow(h, ptr, size);
+}
+
 void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
     if (h != NULL && runs_on(h) && ptr != NULL) {
         uintptr_t r = run_of(h, (uintptr_t)ptr);
         if (r != 0)
             return realloc_slot(h, r, ptr, size);
     }
-    if (TLSF_COMPILED_IN && h != NULL && h->fast_grow && size <= ALLOC_MAX_REQUEST &&
-        tlsf_grow_top(h, ptr, size))
-        return ptr;
-    return realloc_slow(h, ptr, size);
+    return realloc_block(h, ptr, size);
 }
 
 size_t alloc_usable_size(alloc_heap *h, const void *ptr) {
