@@ -1619,7 +1619,8 @@ static int runs_list_cycle_check(void) {
     if (!fixture_runs())
         SKIP_CHECK("this variant has no runs");
     fixture_reset(HEAP_SIZE, 0);
-    /* Fill one run of 16-byte slots and start a second: the first leaves the list when full. */
+    /* Fill one run of 16-byte slots and start a second: the request that finds the first full
+     * takes it off the list. */
     unsigned char *first = alloc_malloc(fx.heap, 16);
     ASSERT_TRUE(first != NULL);
     uintptr_t run_a = (uintptr_t)first & ~(uintptr_t)1023, run_b = run_a;
@@ -1641,6 +1642,58 @@ static int runs_list_cycle_check(void) {
     ASSERT_EQ(1, fx.reports);
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[0]);
     ASSERT_TRUE(alloc_heap_check(fx.heap) != ALLOC_OK);
+    return 0;
+}
+
+/* The run of 64-byte slots p is in. */
+static uintptr_t run_of_slot(const void *p) {
+    return (uintptr_t)p & ~(uintptr_t)1023;
+}
+
+/*
+ * The take that fills a run leaves it at the head of its list: a slot freed into it is handed out
+ * next, with no list change. A run that gets a slot back while off the list goes in front, and a
+ * full head then leaves the list. The lists are checked after every step.
+ */
+static int runs_full_head_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    fixture_reset(HEAP_SIZE, 0);
+    enum { SLOTS = 15 }; /* 64-byte slots in a run */
+    unsigned char *a[SLOTS], *b[SLOTS];
+    for (int i = 0; i < SLOTS; i++) {
+        a[i] = alloc_malloc(fx.heap, 64);
+        ASSERT_TRUE(a[i] != NULL && run_of_slot(a[i]) == run_of_slot(a[0]));
+        ASSERT_HEAP_OK(fx.heap);
+    }
+    /* A is full, at the head: a slot freed into it comes back first. */
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[7]));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(alloc_malloc(fx.heap, 64) == a[7]);
+    ASSERT_HEAP_OK(fx.heap);
+    /* The next request finds A full: A leaves the list and a new run B serves it. */
+    for (int i = 0; i < SLOTS; i++) {
+        b[i] = alloc_malloc(fx.heap, 64);
+        ASSERT_TRUE(b[i] != NULL && run_of_slot(b[i]) == run_of_slot(b[0]));
+        ASSERT_HEAP_OK(fx.heap);
+    }
+    ASSERT_TRUE(run_of_slot(b[0]) != run_of_slot(a[0]));
+    /* A gets a slot back off the list: it goes in front, and B, full, leaves the list. */
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[3]));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(alloc_malloc(fx.heap, 64) == a[3]);
+    ASSERT_HEAP_OK(fx.heap);
+    /* And the other way round: B back in front of A, full at the head. */
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b[0]));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(alloc_malloc(fx.heap, 64) == b[0]);
+    ASSERT_HEAP_OK(fx.heap);
+    for (int i = 0; i < SLOTS; i++) {
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[i]));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b[i]));
+        ASSERT_HEAP_OK(fx.heap);
+    }
+    ASSERT_EQ(0, stats().live_allocations);
     return 0;
 }
 
@@ -1726,6 +1779,7 @@ int main(void) {
         RUN_VARIANT_CHECK(runs_exhaust_check);
         RUN_VARIANT_CHECK(runs_poison_check);
         RUN_VARIANT_CHECK(runs_list_cycle_check);
+        RUN_VARIANT_CHECK(runs_full_head_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;

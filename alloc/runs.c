@@ -34,11 +34,22 @@ static bool run_sound(const alloc_heap *h, uintptr_t r, unsigned c) {
            (state & ~run_full_mask(c)) == (uint64_t)c << RUN_CLASS_SHIFT;
 }
 
-/* Puts run r (of class c, sound) at the head of its class's list. False if the head is damaged. */
+static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c);
+
+/*
+ * Puts run r (of class c, sound, off the list) at the head of its class's list; a full head (left
+ * there by the take that filled it) leaves the list first, as only the head may be full. False if
+ * the head or its successor is damaged.
+ */
 static bool run_push(alloc_heap *h, uintptr_t r, unsigned c) {
     uintptr_t head = h->run_head[c];
     if (head != 0 && (!run_sound(h, head, c) || run_meta(head)[RUN_PREV] != 0))
         return false;
+    if (head != 0 && run_free_mask(head) == 0) {
+        if (!run_unlink(h, head, c))
+            return false;
+        head = h->run_head[c]; /* checked by run_unlink as head's successor; its prev is now 0 */
+    }
     uint64_t *m = run_meta(r);
     m[RUN_NEXT] = head;
     m[RUN_PREV] = 0;
@@ -116,19 +127,27 @@ void *alloc_run_take(alloc_heap *h, unsigned c) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
         return NULL;
     }
-    if (r == 0 || run_free_mask(r) == 0) {
+    if (r != 0 && run_free_mask(r) == 0) {
+        /* Filled by earlier takes and left at the head: it leaves the list now. */
+        if (!run_unlink(h, r, c)) {
+            alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
+            return NULL;
+        }
+        r = h->run_head[c]; /* sound: run_unlink checked it */
+        if (r != 0 && run_free_mask(r) == 0) {
+            /* Only the head may be full. */
+            alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
+            return NULL;
+        }
+    }
+    if (r == 0) {
         r = run_create(h, c);
         if (r == 0)
             return NULL;
     }
     uint64_t mask = run_free_mask(r);
     unsigned i = (unsigned)__builtin_ctzll(mask);
-    mask &= mask - 1;
-    if (mask == 0 && !run_unlink(h, r, c)) {
-        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
-        return NULL;
-    }
-    run_set_state(h, r, c, mask);
+    run_set_state(h, r, c, mask & (mask - 1)); /* if that fills it, it stays at the head */
     return run_slot_taken(h, r, c, i);
 }
 
@@ -159,14 +178,21 @@ enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
         return e;
     }
     uint64_t mask = run_free_mask(r), now = mask | ((uint64_t)1 << i);
-    /* An emptied run goes back to the strategy unless it is the only run with a free slot. */
-    bool release =
-        now == run_full_mask(c) && (h->run_head[c] != r || run_meta(r)[RUN_NEXT] != 0 || mask == 0);
-    if (mask == 0 && !release && !run_push(h, r, c)) {
+    uintptr_t head = h->run_head[c];
+    bool listed = mask != 0 || head == r;
+    /*
+     * An emptied run goes back to the strategy unless it is the only run with a free slot: the
+     * head, or second behind a full head, with no successor.
+     */
+    bool release = now == run_full_mask(c) &&
+                   (mask == 0 || run_meta(r)[RUN_NEXT] != 0 ||
+                    (head != r && ((uintptr_t)run_meta(r)[RUN_PREV] != head ||
+                                   !run_sound(h, head, c) || run_free_mask(head) != 0)));
+    if (!listed && !release && !run_push(h, r, c)) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)h->run_head[c]);
         return ALLOC_ERR_CORRUPTED_FREE_LIST;
     }
-    if (release && mask != 0 && !run_unlink(h, r, c)) {
+    if (release && listed && !run_unlink(h, r, c)) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
         return ALLOC_ERR_CORRUPTED_FREE_LIST;
     }
@@ -231,7 +257,7 @@ enum alloc_error alloc_run_check_one(const alloc_heap *h, uintptr_t r, size_t *u
     }
     *used += n - nfree;
     *used_bytes += (size_t)(n - nfree) * s;
-    *listed = mask != 0;
+    *listed = mask != 0 || h->run_head[c] == r; /* a full run may stay at the head */
     return ALLOC_OK;
 }
 
@@ -241,8 +267,8 @@ enum alloc_error alloc_run_check_lists(const alloc_heap *h, size_t listed, const
         uintptr_t prev = 0;
         for (uintptr_t r = h->run_head[c]; r != 0; r = (uintptr_t)run_meta(r)[RUN_NEXT]) {
             *bad = (const void *)r;
-            if (!run_sound(h, r, c) || run_meta(r)[RUN_PREV] != prev || run_free_mask(r) == 0 ||
-                ++seen > listed)
+            if (!run_sound(h, r, c) || run_meta(r)[RUN_PREV] != prev ||
+                (run_free_mask(r) == 0 && prev != 0) || ++seen > listed)
                 return ALLOC_ERR_CORRUPTED_FREE_LIST;
             prev = r;
         }

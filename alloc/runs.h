@@ -18,7 +18,10 @@
  *   state  the size class (bits 63..61) and one bit per slot, set when the slot is free;
  *   check  state ^ (r * key): a flipped or overwritten state (or check) no longer matches, and
  *          only this heap's key makes a check that matches at r;
- *   next, prev   the run's neighbours on its class's list of runs with a free slot (0: none).
+ *   next, prev   the run's neighbours on its class's list of runs with a free slot (0: none);
+ *          the take that fills a run leaves it at the head, the one place a full run may be, and
+ *          it leaves the list when a take finds it full or another run is pushed in front of it,
+ *          so that a run that fills and gets a slot back, over and over, never changes lists.
  * A slot pointer finds its run by masking (p & ~(RUN_ALIGN - 1)); the run is trusted only when its
  * check word matches, so a pointer into any other block is never taken for a slot. A free of a slot
  * whose bit is already set is a double free, detected exactly.
@@ -110,8 +113,8 @@ static inline void run_slot_given(alloc_heap *h, uintptr_t p, size_t s) {
 
 /*
  * The fast path of a small allocation: takes the lowest free slot of the first run on class c's
- * list. Returns NULL (changing nothing) when the list is empty, the run is damaged or taking the
- * slot fills the run: the slow path (runs.c) handles those.
+ * list (a run it fills stays there). Returns NULL (changing nothing) when the list is empty, the
+ * run is damaged or full: the slow path (runs.c) handles those.
  */
 static inline void *run_take_fast(alloc_heap *h, unsigned c) {
     uintptr_t r = h->run_head[c];
@@ -120,16 +123,10 @@ static inline void *run_take_fast(alloc_heap *h, unsigned c) {
     uint64_t *m = run_meta(r);
     uint64_t state = m[RUN_STATE], check = m[RUN_CHECK];
     uint64_t mask = state & run_full_mask(c);
-    /*
-     * The free slots left after taking the lowest, used as a value as well as tested: compilers
-     * turn a bare (mask & (mask - 1)) == 0 into a population count, a 20-instruction sequence on
-     * CPUs without one.
-     */
-    uint64_t rest = mask & (mask - 1);
-    if (check != run_check_of(h, r, state) || run_class(state) != c || rest == 0)
-        return NULL; /* damaged (the slow path reports it), or its last free slot */
+    if (check != run_check_of(h, r, state) || run_class(state) != c || mask == 0)
+        return NULL; /* damaged (the slow path reports it), or full */
     unsigned i = (unsigned)__builtin_ctzll(mask);
-    uint64_t bit = mask ^ rest;
+    uint64_t bit = mask & (0 - mask);
     m[RUN_STATE] = state ^ bit;
     m[RUN_CHECK] = check ^ bit; /* the check is linear in the state */
     return run_slot_taken(h, r, c, i);
@@ -150,16 +147,18 @@ static inline int run_slot_index(unsigned c, size_t off) {
 
 /*
  * The fast path of freeing slot p of run r (from run_of): when the slot is in use and freeing it
- * neither gives the run its first free slot (the run joins its list) nor empties it (the run may
- * be released), frees it and returns true. Returns false, changing nothing, otherwise.
+ * neither gives a run off the list its first free slot (the run joins the list) nor empties the
+ * run (it may be released), frees it and returns true. Returns false, changing nothing, otherwise.
  */
 static inline bool run_give_fast(alloc_heap *h, uintptr_t r, uintptr_t p) {
     uint64_t *m = run_meta(r);
     uint64_t state = m[RUN_STATE];
     unsigned c = run_class(state);
     int i = run_slot_index(c, p - r - RUN_META);
-    uint64_t mask = state & run_full_mask(c), bit = (uint64_t)1 << (i & 63);
-    if (i < 0 || (mask & bit) != 0 || mask == 0 || (mask | bit) == run_full_mask(c))
+    if (i < 0)
+        return false;
+    uint64_t mask = state & run_full_mask(c), bit = (uint64_t)1 << i;
+    if ((mask & bit) != 0 || (mask | bit) == run_full_mask(c) || (mask == 0 && h->run_head[c] != r))
         return false;
     m[RUN_STATE] = state ^ bit;
     m[RUN_CHECK] ^= bit;

@@ -53,13 +53,14 @@
  * Bounds stated in alloc/README.md (instructions per call, allocator only): the counts measured
  * at -O1 and -O2 on x86_64 plus about 15%, so that a change that lengthens a path fails here.
  */
-#define BOUND_FAST     110    /* quick-list hit or push, run slot taken */
-#define BOUND_SLOT     150    /* run slot given back: after the header check, which slots fail */
-#define BOUND_SPLIT    450    /* TLSF split, remainder re-filed */
-#define BOUND_ALIGNED  700    /* aligned, leading gap left free */
-#define BOUND_FALLBACK 900    /* scan of TLSF_FALLBACK_SCAN blocks of the request's list */
-#define BOUND_MERGE    800    /* free merging both neighbours */
-#define BOUND_FLUSH    260000 /* allocation failing after flushing 60 x 16 quick blocks */
+#define BOUND_FAST      110    /* quick-list hit or push, run slot taken */
+#define BOUND_SLOT      150    /* run slot given back: after the header check, which slots fail */
+#define BOUND_SLOT_PUSH 420    /* a full run back on its list, in front of a full head */
+#define BOUND_SPLIT     450    /* TLSF split, remainder re-filed */
+#define BOUND_ALIGNED   700    /* aligned, leading gap left free */
+#define BOUND_FALLBACK  900    /* scan of TLSF_FALLBACK_SCAN blocks of the request's list */
+#define BOUND_MERGE     800    /* free merging both neighbours */
+#define BOUND_FLUSH     260000 /* allocation failing after flushing 60 x 16 quick blocks */
 
 static unsigned char *region;
 static alloc_heap *heap;
@@ -171,9 +172,11 @@ static int run_fast_paths(void) {
 }
 
 /*
- * The runs' slow paths: a request whose class has no run with a free slot makes a new run (an
- * aligned request to the strategy), and the free that empties a run, with another run of its
- * class on the list, gives the run back (a merging free).
+ * The runs' slow paths: a request whose class has no run with a free slot (only a full one, left at
+ * the head of the list by the take that filled it, which leaves the list first) makes a new run (an
+ * aligned request to the strategy); a free into a full run off the list, which goes back on it in
+ * front of a full head (that one leaves the list first); and the free that empties a run, with
+ * another run of its class on the list, gives the run back (a merging free).
  *   | full run of 48-byte slots | run with 1 slot used | ... then malloc(48) / free(that slot).
  */
 static int run_slow_paths(void) {
@@ -201,8 +204,25 @@ static int run_slow_paths(void) {
         ;
     ASSERT_EQ(ALLOC_OK, alloc_free(heap, slot[0])); /* the first run gets a free slot again */
     (void)other;
-    op_size = 64; /* another class: no run yet */
+    /* Fill one run of another class (15 slots of 64 bytes): it stays, full, at its list's head. */
+    void *full = alloc_malloc(heap, 64);
+    ASSERT_TRUE(full != NULL);
+    for (unsigned i = 1; i < 15; i++)
+        ASSERT_EQ((uintptr_t)full & ~(uintptr_t)1023,
+                  (uintptr_t)alloc_malloc(heap, 64) & ~(uintptr_t)1023);
+    op_size = 64;
     if (report("malloc, new run", measure(OP_MALLOC), (SCALE * BOUND_ALIGNED), &worst_alloc) != 0)
+        return 1;
+    /* Fill the new run too: it is the full head now, and the first 64-byte run is off the list. */
+    void *fresh = alloc_malloc(heap, 64);
+    ASSERT_TRUE(fresh != NULL &&
+                ((uintptr_t)fresh & ~(uintptr_t)1023) != ((uintptr_t)full & ~(uintptr_t)1023));
+    for (unsigned i = 1; i < 15; i++)
+        ASSERT_EQ((uintptr_t)fresh & ~(uintptr_t)1023,
+                  (uintptr_t)alloc_malloc(heap, 64) & ~(uintptr_t)1023);
+    op_ptr = full;
+    if (report("free, full run back in front of a full head", measure(OP_FREE),
+               (SCALE * BOUND_SLOT_PUSH), &worst_free) != 0)
         return 1;
     /* Empty the first run but for one slot, then free that one: the run goes back. */
     for (unsigned i = 1; i < n; i++)
