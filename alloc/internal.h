@@ -73,6 +73,14 @@ _Static_assert(ALLOC_STRATEGY_BIT_TLSF == 1u << ALLOC_STRATEGY_TLSF &&
 /* For the few helpers of the call-free fast paths, which compilers may otherwise not inline. */
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
+/* Inlined into every caller where the build asks for speed (ALLOC_FAST_PATHS), else left to
+ * the compiler, which keeps one copy. */
+#if ALLOC_FAST_PATHS
+#define FAST_INLINE ALWAYS_INLINE
+#else
+#define FAST_INLINE inline
+#endif
+
 /*
  * The check-bit helpers, used at every header access: inlined for the fast paths, or one copy
  * per file called everywhere in a build without them (ALLOC_FAST_PATHS 0), for size.
@@ -161,11 +169,16 @@ static SEAL_INLINE uint64_t sealed(const alloc_heap *h, const uint64_t *w, uint6
  * the check bits themselves to their own place, so v is sealed exactly when the fold of
  * v ^ (w * key) is zero: no need to strip and rebuild the check bits to compare them.
  */
-static SEAL_INLINE bool seal_ok(const alloc_heap *h, const uint64_t *w, uint64_t v) {
+static inline bool seal_ok(const alloc_heap *h, const uint64_t *w, uint64_t v) {
+#if ALLOC_FAST_PATHS
     uint64_t x = v ^ ((uint64_t)(uintptr_t)w * h->key);
     x ^= x >> 32;
     x ^= x >> 16;
     return (uint16_t)x == 0;
+#else
+    /* The same predicate, through the one helper a build for size has anyway. */
+    return v == sealed(h, w, v & ~TAG_MASK);
+#endif
 }
 /* The header word at w carries valid check bits. */
 static SEAL_INLINE bool word_ok(const alloc_heap *h, const uint64_t *w) {

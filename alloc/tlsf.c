@@ -181,8 +181,7 @@ static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
  * neighbours point back at it; the top block has none) and returns its list in *fl, *sl;
  * reports and returns false if not.
  */
-static ALWAYS_INLINE bool check_unlink(alloc_heap *h, const block_t *b, unsigned *fl,
-                                       unsigned *sl) {
+static FAST_INLINE bool check_unlink(alloc_heap *h, const block_t *b, unsigned *fl, unsigned *sl) {
     if (free_node_ok(h, b)) {
         /* The top block is on no list (and may no longer end the heap during extend). */
         if (b == tlsf_of(h)->top) {
