@@ -366,6 +366,37 @@ static int warm_up_check(void) {
 }
 
 /*
+ * Another CPU in the heap: a thread that holds the heap's lock from heap_held_elsewhere() until
+ * heap_released_elsewhere(). (Taking it on the calling thread would order the heap's lock before
+ * a cache's, the reverse of the layer's order.)
+ */
+static atomic_int elsewhere_holding, elsewhere_release;
+static pthread_t elsewhere;
+
+static void *hold_heap_lock(void *arg) {
+    (void)arg;
+    pthread_mutex_lock(&env.heap_mutex);
+    atomic_store(&elsewhere_holding, 1);
+    while (!atomic_load(&elsewhere_release))
+        ;
+    pthread_mutex_unlock(&env.heap_mutex);
+    return NULL;
+}
+
+static void heap_held_elsewhere(void) {
+    atomic_store(&elsewhere_holding, 0);
+    atomic_store(&elsewhere_release, 0);
+    pthread_create(&elsewhere, NULL, hold_heap_lock, NULL);
+    while (!atomic_load(&elsewhere_holding))
+        ;
+}
+
+static void heap_released_elsewhere(void) {
+    atomic_store(&elsewhere_release, 1);
+    pthread_join(elsewhere, NULL);
+}
+
+/*
  * alloc_cached_warm stocks a cold cache ahead of need, but never waits for the heap's lock.
  *
  *   a CPU index out of range: false; the heap's lock held elsewhere: false, nothing fetched
@@ -383,9 +414,10 @@ static int warm_ahead_check(void) {
         halves += class_depth[k] / 2;
     ASSERT_TRUE(!alloc_cached_warm(&ch, 2));
     unsigned long before = atomic_load(&env.heap_acquired);
-    pthread_mutex_lock(&env.heap_mutex); /* another CPU in the heap */
-    ASSERT_TRUE(!alloc_cached_warm(&ch, 0));
-    pthread_mutex_unlock(&env.heap_mutex);
+    heap_held_elsewhere();
+    bool warmed = alloc_cached_warm(&ch, 0);
+    heap_released_elsewhere();
+    ASSERT_TRUE(!warmed);
     ASSERT_EQ(before, atomic_load(&env.heap_acquired));
     ASSERT_EQ(0, cstats().cached_blocks); /* reading the statistics takes the heap's lock */
     before = atomic_load(&env.heap_acquired);
@@ -424,9 +456,10 @@ static int warm_ahead_check(void) {
     ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, in_interrupt));
 
     alloc_cached_flush_idle(&ch, 0);
-    pthread_mutex_lock(&env.heap_mutex); /* a thread starts while another CPU is in the heap */
-    ASSERT_TRUE(!alloc_cached_warm(&ch, 0));
-    pthread_mutex_unlock(&env.heap_mutex);
+    heap_held_elsewhere(); /* a thread starts while another CPU is in the heap */
+    warmed = alloc_cached_warm(&ch, 0);
+    heap_released_elsewhere();
+    ASSERT_TRUE(!warmed);
     before = atomic_load(&env.heap_acquired);
     void *first = alloc_cached_malloc(&ch, 48); /* so its first refill warms up */
     ASSERT_TRUE(first != NULL);
