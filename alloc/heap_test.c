@@ -1697,6 +1697,40 @@ static int runs_full_head_check(void) {
     return 0;
 }
 
+/*
+ * A run given back with a free block before it: that block's header is checked against the run's
+ * prev word before the run is merged with it, as free checks a block's free predecessor. A flipped
+ * bit there is reported as a corrupted header and the run stays where it is.
+ */
+static int runs_release_prev_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    fixture_reset(HEAP_SIZE, 0);
+    enum { SLOTS = 15 }; /* 64-byte slots in a run */
+    unsigned char *a[SLOTS];
+    for (int i = 0; i < SLOTS; i++) {
+        a[i] = alloc_malloc(fx.heap, 64);
+        ASSERT_TRUE(a[i] != NULL && run_of_slot(a[i]) == run_of_slot(a[0]));
+    }
+    unsigned char *b = alloc_malloc(fx.heap, 64); /* run A is full: a second run B */
+    ASSERT_TRUE(b != NULL && run_of_slot(b) != run_of_slot(a[0]));
+    for (int i = 1; i < SLOTS; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[i]));
+    ASSERT_HEAP_OK(fx.heap);
+    /* A's block starts 16 bytes before its meta; the run's alignment left a free block before. */
+    uint64_t *hdr = (uint64_t *)(run_of_slot(a[0]) - 16);
+    enum { PREV_FREE_BIT = 4 };
+    ASSERT_TRUE((hdr[1] & PREV_FREE_BIT) != 0);
+    uint64_t *before = (uint64_t *)((uintptr_t)hdr - (hdr[0] & 0x0000ffffffffffffull));
+    before[1] ^= (uint64_t)1 << 9;
+    /* A's last slot: A would go back to the strategy and merge with the damaged block. */
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, a[0]));
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, fx.report_error[0]);
+    ASSERT_TRUE(alloc_heap_check(fx.heap) != ALLOC_OK);
+    before[1] ^= (uint64_t)1 << 9;
+    return 0;
+}
+
 /* With poisoning, a write to a freed slot is found by the check. */
 static int runs_poison_check(void) {
     if (!fixture_runs())
@@ -1780,6 +1814,7 @@ int main(void) {
         RUN_VARIANT_CHECK(runs_poison_check);
         RUN_VARIANT_CHECK(runs_list_cycle_check);
         RUN_VARIANT_CHECK(runs_full_head_check);
+        RUN_VARIANT_CHECK(runs_release_prev_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;

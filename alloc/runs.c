@@ -111,14 +111,27 @@ static uintptr_t run_create(alloc_heap *h, unsigned c) {
     return r;
 }
 
-/* Returns run r (sound, off every list, no slot in use) to the strategy. */
-static bool run_destroy(alloc_heap *h, uintptr_t r) {
+/*
+ * Returns run r (sound, off every list, no slot in use) to the strategy: ALLOC_OK, or the error
+ * found, reported. A free predecessor's header must match the run's prev word first: the strategy
+ * relies on the checks free makes of a block's predecessor having been made.
+ */
+static enum alloc_error run_destroy(alloc_heap *h, uintptr_t r) {
     block_t *b = blk_at(r - HDR);
+    if (blk_prev_free(b)) {
+        size_t ps = blk_prev_size(b);
+        if (!word_ok(h, &b->prev) || ps < MIN_BLOCK || ps > (uintptr_t)b - h->first ||
+            !size_word_is(h, blk_prev(b), (uint64_t)ps | ST_FREE)) {
+            alloc_report(h, ALLOC_ERR_CORRUPTED_HEADER, b);
+            return ALLOC_ERR_CORRUPTED_HEADER;
+        }
+    }
     /* Erase the meta first, so that a stale slot pointer can never find this run again. */
     __builtin_memset((void *)r, poison_free(h) ? ALLOC_POISON_FREE_BYTE : 0, RUN_META);
     run_block_unmark(h, b);
     h->runs--;
-    return h->ops->release(h, b, false);
+    /* The strategy reports what it finds. */
+    return h->ops->release(h, b, false) ? ALLOC_OK : ALLOC_ERR_CORRUPTED_FREE_LIST;
 }
 
 void *alloc_run_take(alloc_heap *h, unsigned c) {
@@ -198,9 +211,7 @@ enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
     }
     run_set_state(h, r, c, now);
     run_slot_given(h, p, run_slot_size(c));
-    if (release && !run_destroy(h, r))
-        return ALLOC_ERR_CORRUPTED_FREE_LIST; /* the strategy reported it */
-    return ALLOC_OK;
+    return release ? run_destroy(h, r) : ALLOC_OK;
 }
 
 size_t alloc_run_usable(alloc_heap *h, uintptr_t r, uintptr_t p) {
@@ -226,7 +237,7 @@ bool alloc_run_release_empty(alloc_heap *h) {
             uintptr_t next = (uintptr_t)run_meta(r)[RUN_NEXT];
             if (run_free_mask(r) != run_full_mask(c))
                 prev = r;
-            else if (!run_unlink(h, r, c) || !run_destroy(h, r)) {
+            else if (!run_unlink(h, r, c) || run_destroy(h, r) != ALLOC_OK) {
                 alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
                 return false;
             }

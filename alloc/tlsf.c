@@ -196,6 +196,23 @@ static FAST_INLINE bool check_unlink(alloc_heap *h, const block_t *b, unsigned *
     return false;
 }
 
+/*
+ * check_unlink for a FREE block whose header and boundary tag the caller has checked already
+ * (the predecessor of a block being released, see release_coalesce): only its links are left.
+ */
+static FAST_INLINE bool check_unlink_links(alloc_heap *h, const block_t *b, unsigned *fl,
+                                           unsigned *sl) {
+    if (b == tlsf_of(h)->top) { /* during extend, the top may be followed by the new block */
+        *fl = *sl = 0;
+        return true;
+    }
+    mapping_insert(blk_size(b), fl, sl);
+    if (*fl < FL_COUNT && (!ALLOC_CHECK_LINKS || links_ok(h, b, *fl, *sl)))
+        return true;
+    alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+    return false;
+}
+
 static void alloc_tlsf_init(alloc_heap *h, block_t *first) {
     /* The control structure was zeroed by alloc_heap_init: all lists empty. */
     blk_set_size_state(h, first, blk_size(first), ST_FREE);
@@ -386,8 +403,9 @@ static bool quick_block_sound(alloc_heap *h, block_t *b) {
 
 /*
  * b's header, its boundary tags and (if PREV_FREE) its predecessor's header have been checked
- * by the caller (free's pointer validation, quick_block_sound) or written by it (extend, a
- * shrink's tail); the free neighbours and their links are checked here before use.
+ * by the caller (free's pointer validation, quick_block_sound, extend, a run given back) or
+ * written by it (a new run handed back, a shrink's tail): so the predecessor's header is not
+ * checked again, only its links. The successor and its links are checked here before use.
  */
 static bool release_coalesce(alloc_heap *h, block_t *b) {
     size_t s = blk_size(b);
@@ -397,7 +415,7 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
     unsigned nfl = 0, nsl = 0, pfl = 0, psl = 0, fl, sl;
     if (merge_next && !check_unlink(h, next, &nfl, &nsl))
         return false;
-    if (merge_prev && !check_unlink(h, blk_prev(b), &pfl, &psl))
+    if (merge_prev && !check_unlink_links(h, blk_prev(b), &pfl, &psl))
         return false;
     poison_payload(h, b);
     if (merge_next && !merge_prev) {
