@@ -536,10 +536,33 @@ static __attribute__((noinline)) void *realloc_slot(alloc_heap *h, uintptr_t r, 
     /* In place when the size keeps its class; a smaller class moves, so usable stays close. */
     if (size <= ALLOC_RUN_MAX_SIZE && run_class_for(size) == c)
         return ptr;
-    void *q = alloc_malloc(h, size);
+    void *q = NULL;
+    if (RUN_CLASSES > 0 && ALLOC_FAST_PATHS && h->fast_runs && size <= ALLOC_RUN_MAX_SIZE)
+        q = run_take_fast(h, run_class_for(size)); /* another class: not a slot of r */
+    if (q == NULL)
+        q = alloc_malloc(h, size);
     if (q == NULL)
         return size <= old ? ptr : NULL; /* a shrink that cannot move still succeeds */
-    __builtin_memcpy(q, ptr, size < old ? size : old);
+    /*
+     * min(size, old) rounded up to 16: within the old slot and within q, whose usable size is a
+     * multiple of 16 at least size. A size known here per case: moves, not a call.
+     */
+    switch ((size < old ? size + 15 : old) >> 4) {
+    case 0:
+        break;
+    case 1:
+        __builtin_memcpy(q, ptr, 16);
+        break;
+    case 2:
+        __builtin_memcpy(q, ptr, 32);
+        break;
+    case 3:
+        __builtin_memcpy(q, ptr, 48);
+        break;
+    default:
+        __builtin_memcpy(q, ptr, 64);
+        break;
+    }
     /*
      * The slot was validated above, and the allocation took no slot of r (another class) nor
      * released r (it has a slot in use): free it without finding and checking it again.
