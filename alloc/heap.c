@@ -305,7 +305,7 @@ static inline void account_alloc(alloc_heap *h, block_t *b) {
  * Allocation once align is known to be a power of two in [GRANULE, ALLOC_MAX_REQUEST]. Skips
  * the quick list if try_quick is false (the caller found it empty).
  */
-static inline void *allocate(alloc_heap *h, size_t size, size_t align, bool try_quick) {
+static FAST_INLINE void *allocate(alloc_heap *h, size_t size, size_t align, bool try_quick) {
     if (size > ALLOC_MAX_REQUEST - align)
         return NULL;
     if (runs_on(h) && size <= ALLOC_RUN_MAX_SIZE && align == GRANULE) {

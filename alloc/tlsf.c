@@ -415,7 +415,9 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
     unsigned nfl = 0, nsl = 0, pfl = 0, psl = 0, fl, sl;
     if (merge_next && !check_unlink(h, next, &nfl, &nsl))
         return false;
-    if (merge_prev && !check_unlink_links(h, blk_prev(b), &pfl, &psl))
+    /* A build for size checks the predecessor in full again, through the one copy it has. */
+    if (merge_prev && !(ALLOC_FAST_PATHS ? check_unlink_links(h, blk_prev(b), &pfl, &psl)
+                                         : check_unlink(h, blk_prev(b), &pfl, &psl)))
         return false;
     poison_payload(h, b);
     if (merge_next && !merge_prev) {
