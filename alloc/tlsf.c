@@ -715,19 +715,37 @@ static enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nqu
     return ALLOC_OK;
 }
 
-/* The allocation slow path: quick list, then the TLSF lists, then again after a flush. */
-static block_t *tlsf_alloc_op(alloc_heap *h, size_t size, size_t align, bool try_cache) {
-    block_t *b = align == GRANULE && try_cache ? quick_pop(h, size) : NULL;
-    if (b == NULL) {
+/*
+ * With quick lists, their part of a path is kept apart from the rest, so that a call that skips
+ * them saves none of the registers they need; without, there is nothing to keep apart.
+ */
+#if QUICK_BINS > 0
+#define QUICK_APART __attribute__((noinline))
+#else
+#define QUICK_APART inline
+#endif
+
+/* The TLSF lists, then again after a flush; apart from a quick-list hit (QUICK_APART). */
+static QUICK_APART block_t *tlsf_alloc_lists(alloc_heap *h, size_t size, size_t align) {
+    block_t *b = alloc_tlsf_alloc(h, size, align);
+    if (b == NULL && h->quick_blocks != 0 && alloc_tlsf_flush_quick(h))
         b = alloc_tlsf_alloc(h, size, align);
-        if (b == NULL && h->quick_blocks != 0 && alloc_tlsf_flush_quick(h))
-            b = alloc_tlsf_alloc(h, size, align);
-    }
     return b;
 }
 
+/* The allocation slow path: quick list, then the TLSF lists. */
+static block_t *tlsf_alloc_op(alloc_heap *h, size_t size, size_t align, bool try_cache) {
+    block_t *b = align == GRANULE && try_cache ? quick_pop(h, size) : NULL;
+    return b != NULL ? b : tlsf_alloc_lists(h, size, align);
+}
+
+/* A release that may go on a quick list. */
+static QUICK_APART bool release_cached(alloc_heap *h, block_t *b) {
+    return quick_push(h, b, poison_free(h)) || release_coalesce(h, b);
+}
+
 static bool tlsf_release_op(alloc_heap *h, block_t *b, bool try_cache) {
-    return (try_cache && quick_push(h, b, poison_free(h))) || release_coalesce(h, b);
+    return try_cache && QUICK_BINS > 0 ? release_cached(h, b) : release_coalesce(h, b);
 }
 
 static int tlsf_resize_op(alloc_heap *h, block_t *b, size_t size) {
