@@ -269,7 +269,7 @@ static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr
     if ((p & (GRANULE - 1)) != 0 || p < h->first + HDR || p >= h->end)
         return NULL;
     block_t *b = blk_from_payload(ptr);
-    uint64_t w = b->size;
+    uint64_t w = probe_word(&b->size); /* a run slot's is the previous slot's payload */
     size_t s = (size_t)(w & SIZE_MASK);
     /* MIN_BLOCK <= s <= end - b in one comparison (p < end, both aligned: end - b >= 32). */
     if ((w & (STATE_MASK | RUN_FLAG)) != ST_USED ||

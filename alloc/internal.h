@@ -96,6 +96,30 @@ typedef struct block {
     uint64_t size;
 } block_t;
 
+/* For probe_word: ThreadSanitizer's attribute where the build has it. */
+#if defined(__SANITIZE_THREAD__)
+#define NO_THREAD_SANITIZER __attribute__((no_sanitize("thread")))
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define NO_THREAD_SANITIZER __attribute__((no_sanitize("thread")))
+#endif
+#endif
+#ifndef NO_THREAD_SANITIZER
+#define NO_THREAD_SANITIZER
+#endif
+
+/*
+ * Reads a word that is a header (or a run's meta) only if its check bits say so: the word in
+ * front of a pointer handed to free or realloc, or at the start of the run it may lie in. When it
+ * is not, it is payload bytes of a live block, which their owner may be writing on another thread
+ * at this very moment; the caller only compares them with check bits that no one without this
+ * heap's key can produce, so a torn or changing value is as good as any other bytes that are not
+ * a header. ThreadSanitizer is told not to report this one read.
+ */
+static inline NO_THREAD_SANITIZER uint64_t probe_word(const uint64_t *word) {
+    return *word;
+}
+
 struct free_links {
     block_t *next;
     block_t *prev;

@@ -89,8 +89,9 @@ static inline uintptr_t run_of(const alloc_heap *h, uintptr_t p) {
         r >= h->end)
         return 0; /* a misaligned pointer is named by the general path */
     const uint64_t *m = run_meta(r);
-    uint64_t state = m[RUN_STATE];
-    if (m[RUN_CHECK] != run_check_of(h, r, state) || run_class(state) - 1 >= RUN_CLASSES)
+    uint64_t state = probe_word(&m[RUN_STATE]);
+    if (probe_word(&m[RUN_CHECK]) != run_check_of(h, r, state) ||
+        run_class(state) - 1 >= RUN_CLASSES)
         return 0;
     return r;
 }
