@@ -30,8 +30,8 @@
  * so at most ALLOC_CPU_CACHE_MAX_BYTES bytes of heap (payloads, prefixes, the heap's block
  * overhead and up to ALLOC_ALIGNMENT bytes per block the heap may add when it does not split):
  * 187,920 bytes. The caches go back to the heap when:
- *   - the caller says so: alloc_cached_flush(cpu) when a CPU goes idle (an empty cache costs
- *     only its own lock, not the heap's), alloc_cached_flush_all();
+ *   - the caller says so: alloc_cached_flush(cpu) or alloc_cached_flush_idle(cpu) when a CPU
+ *     goes idle (an empty cache costs only its own lock, not the heap's), alloc_cached_flush_all();
  *   - memory runs short: an allocation the heap cannot serve drains every cache (each under its
  *     own lock) and retries once, so a request the whole heap could serve never fails because
  *     another CPU's cache holds the space (unless other CPUs take that space in between).
@@ -198,8 +198,8 @@ size_t alloc_cached_usable_size(struct alloc_cached_heap *cached, const void *pt
 void alloc_cached_flush(struct alloc_cached_heap *cached, unsigned cpu);
 
 /*
- * Warms cache `cpu` ahead of need if it is cold (set up or flushed, and not warmed or refilled
- * since): stocks every empty class with half its depth, as the first refill would, but only if
+ * Warms cache `cpu` ahead of need if it is cold (set up or flushed, and not warmed up since):
+ * stocks every empty class with half its depth, as the first refill would, but only if
  * the heap's lock is free at once (struct alloc_lock's try_acquire). Warming is speculative, so
  * it never waits for the heap's lock: a kernel can call it whenever a CPU starts running a
  * thread, so that CPUs starting work together do not all wait for the heap's lock at their first
