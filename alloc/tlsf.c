@@ -177,33 +177,16 @@ static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
 }
 
 /*
- * Checks that the FREE neighbour b can be unlinked (with ALLOC_CHECK_LINKS, that its list
- * neighbours point back at it; the top block has none) and returns its list in *fl, *sl;
- * reports and returns false if not.
- */
-static FAST_INLINE bool check_unlink(alloc_heap *h, const block_t *b, unsigned *fl, unsigned *sl) {
-    if (free_node_ok(h, b)) {
-        /* The top block is on no list (and may no longer end the heap during extend). */
-        if (b == tlsf_of(h)->top) {
-            *fl = *sl = 0; /* unused: the list helpers know the top block */
-            return true;
-        }
-        mapping_insert(blk_size(b), fl, sl);
-        if (*fl < FL_COUNT && (!ALLOC_CHECK_LINKS || links_ok(h, b, *fl, *sl)))
-            return true;
-    }
-    alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
-    return false;
-}
-
-/*
- * check_unlink for a FREE block whose header and boundary tag the caller has checked already
- * (the predecessor of a block being released, see release_coalesce): only its links are left.
+ * The links part of check_unlink, for a FREE block whose header and boundary tag have been checked
+ * (by check_unlink, or by the caller: the predecessor of a block being released, see
+ * release_coalesce): with ALLOC_CHECK_LINKS, its list neighbours point back at it (the top block
+ * has none). Returns its list in *fl, *sl; reports and returns false if not.
  */
 static FAST_INLINE bool check_unlink_links(alloc_heap *h, const block_t *b, unsigned *fl,
                                            unsigned *sl) {
-    if (b == tlsf_of(h)->top) { /* during extend, the top may be followed by the new block */
-        *fl = *sl = 0;
+    /* The top block is on no list (and may no longer end the heap during extend). */
+    if (b == tlsf_of(h)->top) {
+        *fl = *sl = 0; /* unused: the list helpers know the top block */
         return true;
     }
     mapping_insert(blk_size(b), fl, sl);
@@ -211,6 +194,18 @@ static FAST_INLINE bool check_unlink_links(alloc_heap *h, const block_t *b, unsi
         return true;
     alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
     return false;
+}
+
+/*
+ * Checks that the FREE neighbour b can be unlinked: its header and boundary tag, then its links
+ * (check_unlink_links). Returns its list in *fl, *sl; reports and returns false if not.
+ */
+static FAST_INLINE bool check_unlink(alloc_heap *h, const block_t *b, unsigned *fl, unsigned *sl) {
+    if (!free_node_ok(h, b)) {
+        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+        return false;
+    }
+    return check_unlink_links(h, b, fl, sl);
 }
 
 static void alloc_tlsf_init(alloc_heap *h, block_t *first) {
