@@ -279,12 +279,8 @@ static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr
     if (!prev_word_is(h, blk_at((uintptr_t)b + s), s))
         return NULL;
     /* The prev word is used (and so checked) only when the predecessor is free. */
-    if ((w & PREV_FREE) != 0) {
-        size_t ps = blk_prev_size(b);
-        if (!word_ok(h, &b->prev) || ps < MIN_BLOCK || ps > (uintptr_t)b - h->first ||
-            !size_word_is(h, blk_at((uintptr_t)b - ps), (uint64_t)ps | ST_FREE))
-            return NULL;
-    }
+    if ((w & PREV_FREE) != 0 && !free_prev_ok(h, b))
+        return NULL;
     return b;
 }
 

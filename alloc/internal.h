@@ -256,6 +256,16 @@ static inline bool prev_word_is(const alloc_heap *h, const block_t *b, size_t pr
     return b->prev == sealed(h, &b->prev, (uint64_t)prev_size);
 }
 
+/*
+ * For a block b whose PREV_FREE is set: its prev word is sealed, in range, and names a FREE
+ * predecessor whose size word says so. Free relies on this before it merges b with it.
+ */
+static FAST_INLINE bool free_prev_ok(const alloc_heap *h, const block_t *b) {
+    size_t ps = blk_prev_size(b);
+    return word_ok(h, &b->prev) && ps >= MIN_BLOCK && ps <= (uintptr_t)b - h->first &&
+           size_word_is(h, blk_at((uintptr_t)b - ps), (uint64_t)ps | ST_FREE);
+}
+
 /* b is a plausible block address in this heap: inside [first, end) and on a granule. */
 static inline bool in_heap(const alloc_heap *h, const block_t *b) {
     uintptr_t a = (uintptr_t)b;

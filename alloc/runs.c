@@ -118,13 +118,9 @@ static uintptr_t run_create(alloc_heap *h, unsigned c) {
  */
 static enum alloc_error run_destroy(alloc_heap *h, uintptr_t r) {
     block_t *b = blk_at(r - HDR);
-    if (blk_prev_free(b)) {
-        size_t ps = blk_prev_size(b);
-        if (!word_ok(h, &b->prev) || ps < MIN_BLOCK || ps > (uintptr_t)b - h->first ||
-            !size_word_is(h, blk_prev(b), (uint64_t)ps | ST_FREE)) {
-            alloc_report(h, ALLOC_ERR_CORRUPTED_HEADER, b);
-            return ALLOC_ERR_CORRUPTED_HEADER;
-        }
+    if (blk_prev_free(b) && !free_prev_ok(h, b)) {
+        alloc_report(h, ALLOC_ERR_CORRUPTED_HEADER, b);
+        return ALLOC_ERR_CORRUPTED_HEADER;
     }
     /* Erase the meta first, so that a stale slot pointer can never find this run again. */
     __builtin_memset((void *)r, poison_free(h) ? ALLOC_POISON_FREE_BYTE : 0, RUN_META);
