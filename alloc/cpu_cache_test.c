@@ -161,6 +161,14 @@ static int reconciled(size_t user_live) {
     return 0;
 }
 
+/* The blocks one warm-up stocks: half the depth of every class. */
+static size_t warm_up_blocks(void) {
+    size_t halves = 0;
+    for (unsigned k = 0; k < ALLOC_CPU_CACHE_CLASSES; k++)
+        halves += class_depth[k] / 2;
+    return halves;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 
 /*
@@ -317,9 +325,7 @@ static int bound_check(void) {
 static int warm_up_check(void) {
     if (setup(REGION_SIZE, 2) != 0)
         return 1;
-    size_t halves = 0;
-    for (unsigned k = 0; k < ALLOC_CPU_CACHE_CLASSES; k++)
-        halves += class_depth[k] / 2;
+    size_t halves = warm_up_blocks();
     unsigned long before = atomic_load(&env.heap_acquired);
     void *first = alloc_cached_malloc(&ch, 48);
     ASSERT_TRUE(first != NULL);
@@ -409,9 +415,7 @@ static void heap_released_elsewhere(void) {
 static int warm_ahead_check(void) {
     if (setup(REGION_SIZE, 2) != 0)
         return 1;
-    size_t halves = 0;
-    for (unsigned k = 0; k < ALLOC_CPU_CACHE_CLASSES; k++)
-        halves += class_depth[k] / 2;
+    size_t halves = warm_up_blocks();
     ASSERT_TRUE(!alloc_cached_warm(&ch, 2));
     unsigned long before = atomic_load(&env.heap_acquired);
     heap_held_elsewhere();
