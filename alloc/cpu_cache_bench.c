@@ -133,6 +133,29 @@ static uint64_t xorshift(uint64_t *s) {
     return *s;
 }
 
+/* A worker's malloc and free, from `source` (thread: the worker's index, for FROM_OWN_HEAP). */
+static unsigned char *source_malloc(unsigned thread, size_t n) {
+    switch (source) {
+    case FROM_CACHE:
+        return alloc_cached_malloc(&cached, n);
+    case FROM_LOCKED_HEAP:
+        return alloc_locked_malloc(&locked, n);
+    default:
+        return alloc_malloc(own_heap[thread], n);
+    }
+}
+
+static enum alloc_error source_free(unsigned thread, void *p) {
+    switch (source) {
+    case FROM_CACHE:
+        return alloc_cached_free(&cached, p);
+    case FROM_LOCKED_HEAP:
+        return alloc_locked_free(&locked, p);
+    default:
+        return alloc_free(own_heap[thread], p);
+    }
+}
+
 static void *worker(void *arg) {
     struct thread_result *r = arg;
     thread_index = r->index;
@@ -147,9 +170,7 @@ static void *worker(void *arg) {
         unsigned k = (unsigned)(x % SLOTS);
         if (slot[k] == NULL) {
             size_t n = 16 + (size_t)((x >> 32) % 241);
-            unsigned char *p = source == FROM_CACHE         ? alloc_cached_malloc(&cached, n)
-                               : source == FROM_LOCKED_HEAP ? alloc_locked_malloc(&locked, n)
-                                                            : alloc_malloc(own_heap[r->index], n);
+            unsigned char *p = source_malloc(r->index, n);
             if (p == NULL) {
                 atomic_fetch_add(&failures, 1);
                 break;
@@ -158,23 +179,15 @@ static void *worker(void *arg) {
             p[n - 1] = (unsigned char)i;
             slot[k] = p;
         } else {
-            enum alloc_error e = source == FROM_CACHE ? alloc_cached_free(&cached, slot[k])
-                                 : source == FROM_LOCKED_HEAP
-                                     ? alloc_locked_free(&locked, slot[k])
-                                     : alloc_free(own_heap[r->index], slot[k]);
-            if (e != ALLOC_OK)
+            if (source_free(r->index, slot[k]) != ALLOC_OK)
                 atomic_fetch_add(&failures, 1);
             slot[k] = NULL;
         }
     }
     r->cpu_seconds = now(CLOCK_THREAD_CPUTIME_ID) - cpu0;
     for (unsigned k = 0; k < SLOTS; k++) {
-        if (slot[k] != NULL && source == FROM_CACHE)
-            alloc_cached_free(&cached, slot[k]);
-        else if (slot[k] != NULL && source == FROM_LOCKED_HEAP)
-            alloc_locked_free(&locked, slot[k]);
-        else if (slot[k] != NULL)
-            alloc_free(own_heap[r->index], slot[k]);
+        if (slot[k] != NULL)
+            (void)source_free(r->index, slot[k]);
     }
     return NULL;
 }
