@@ -43,8 +43,10 @@
 
 /* ---- a test-and-test-and-set spinlock counting acquisitions and contended ones ---- */
 
+/* Two cache lines of its own: x86 cores fetch 64-byte lines in pairs (the adjacent-line
+ * prefetcher), so two locks 64 bytes apart would still pull each other's line over. */
 struct spinlock {
-    alignas(64) atomic_int held;
+    alignas(128) atomic_int held;
     unsigned long acquired;
     unsigned long contended;
 };

@@ -342,6 +342,48 @@ void *alloc_allocate(alloc_heap *h, size_t size, size_t align) {
 }
 
 /*
+ * Cuts USED block b into n blocks, the first n - 1 of block size bs and the last the rest, and
+ * accounts them: they are handed out separately and freed one by one.
+ */
+static void carve(alloc_heap *h, block_t *b, size_t bs, size_t n, void **out) {
+    size_t total = blk_size(b);
+    block_t *after = blk_next(b);
+    mark_handed_out(h, (uintptr_t)after);
+    blk_set_size_state(h, b, bs, ST_USED);
+    size_t last = total - (n - 1) * bs;
+    for (size_t i = 1; i < n; i++)
+        blk_set(h, blk_at((uintptr_t)b + i * bs), bs, i + 1 < n ? bs : last, ST_USED, false);
+    blk_set_prev_size(h, after, n > 1 ? last : total);
+    for (size_t i = 0; i < n; i++) {
+        block_t *piece = blk_at((uintptr_t)b + i * bs);
+        account_alloc(h, piece);
+        out[i] = blk_payload(piece);
+        if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
+            __builtin_memset(out[i], ALLOC_POISON_ALLOC_BYTE, blk_size(piece) - HDR);
+    }
+}
+
+size_t alloc_allocate_batch(alloc_heap *h, size_t size, void **out, size_t n) {
+    if (h == NULL || out == NULL || n == 0 || size > ALLOC_MAX_REQUEST - GRANULE)
+        return 0;
+    size_t bs = block_size_for(size);
+    if (n > 1 && bs <= (ALLOC_MAX_REQUEST - 2 * ALLOC_BATCH_ALIGN) / n) {
+        /* Whole cache lines from the first payload on: no other batch writes into them. */
+        size_t lines = (n * bs + ALLOC_BATCH_ALIGN - 1) & ~(size_t)(ALLOC_BATCH_ALIGN - 1);
+        block_t *b = h->ops->alloc(h, lines, ALLOC_BATCH_ALIGN, true);
+        if (b != NULL) {
+            carve(h, b, bs, n, out);
+            return n;
+        }
+    }
+    /* No free block holds them all: one at a time, wherever each fits. */
+    size_t got = 0;
+    while (got < n && (out[got] = allocate(h, size, GRANULE, true)) != NULL)
+        got++;
+    return got;
+}
+
+/*
  * The general case of alloc_malloc, kept out of line so that the fast path calls nothing.
  * try_quick is false when the fast path found the quick list of this size empty.
  */

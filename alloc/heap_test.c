@@ -369,6 +369,68 @@ static int alloc_exhaust_check(void) {
 }
 
 /*
+ * alloc_allocate_batch() of 5 blocks of 70 bytes on a fresh heap poisoning new payloads:
+ *   | ctrl | (gap) | A | B | C | D | E........ | (free) | END |   (A's payload on a 64-byte line)
+ * Expect 5 more live allocations side by side (96-byte blocks), the last one rounded up to the
+ * end of the batch's last cache line (512 bytes in all), every usable byte poisoned, each freed on
+ * its own until the whole heap is one block again. Then 8 blocks of 100 bytes on a heap full but
+ * for 3 holes of 224 bytes (a 128-byte block each, not two): exactly 3, one per hole. 0 and nothing
+ * changed for a NULL heap or out, n == 0 and an oversized request.
+ */
+static int alloc_batch_check(void) {
+    fixture_reset(HEAP_SIZE, ALLOC_FLAG_POISON_ON_ALLOC);
+    void *b[8];
+    size_t bs = round16(70) + ALLOC_BLOCK_OVERHEAD;
+    ASSERT_EQ(5, alloc_allocate_batch(fx.heap, 70, b, 5));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(5, stats().live_allocations);
+    ASSERT_EQ(0, (uintptr_t)b[0] % ALLOC_BATCH_ALIGN);
+    for (size_t i = 0; i < 5; i++) {
+        if (i + 1 < 5)
+            ASSERT_EQ(bs, (uintptr_t)b[i + 1] - (uintptr_t)b[i]);
+        size_t usable = alloc_usable_size(fx.heap, b[i]);
+        ASSERT_EQ(i + 1 < 5 ? bs - ALLOC_BLOCK_OVERHEAD : 512 - 4 * bs - ALLOC_BLOCK_OVERHEAD,
+                  usable);
+        for (size_t j = 0; j < usable; j++)
+            ASSERT_EQ(ALLOC_POISON_ALLOC_BYTE, ((unsigned char *)b[i])[j]);
+    }
+    for (size_t i = 0; i < 5; i++) {
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b[(i * 3) % 5]));
+        ASSERT_HEAP_OK(fx.heap);
+    }
+    void *all = alloc_malloc(fx.heap, fresh_free(HEAP_SIZE));
+    ASSERT_TRUE(all != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, all));
+
+    /* Filled with 200-byte blocks, then three of them freed, apart: holes of 224 bytes. */
+    static void *fill[HEAP_SIZE / 224 + 1];
+    size_t n = 0;
+    while ((fill[n] = alloc_malloc(fx.heap, 200)) != NULL)
+        n++;
+    ASSERT_TRUE(n > 20);
+    while (alloc_malloc(fx.heap, 100) != NULL) /* the rest, left live */
+        continue;
+    for (size_t i = 2; i <= 18; i += 8)
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, fill[i]));
+    size_t live = stats().live_allocations;
+    ASSERT_EQ(3, alloc_allocate_batch(fx.heap, 100, b, 8));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(live + 3, stats().live_allocations);
+    for (size_t i = 0; i < 3; i++)
+        ASSERT_TRUE(b[i] == fill[2 + 8 * i] || b[i] == fill[2 + 8 * (2 - i)]);
+    ASSERT_TRUE(b[0] != b[1] && b[1] != b[2] && b[0] != b[2]);
+
+    struct alloc_stats before = stats();
+    ASSERT_EQ(0, alloc_allocate_batch(NULL, 70, b, 8));
+    ASSERT_EQ(0, alloc_allocate_batch(fx.heap, 70, NULL, 8));
+    ASSERT_EQ(0, alloc_allocate_batch(fx.heap, 70, b, 0));
+    ASSERT_EQ(0, alloc_allocate_batch(fx.heap, ALLOC_MAX_REQUEST, b, 2));
+    struct alloc_stats after = stats();
+    ASSERT_TRUE(stats_equal(&before, &after));
+    return 0;
+}
+
+/*
  * calloc over dirty memory: A filled with 0xab, freed, then calloc of the same size.
  * Expect all usable bytes zero; calloc(0, n) to give a minimum block; count * size overflow to
  * give NULL with the statistics unchanged.
@@ -1770,6 +1832,7 @@ int main(void) {
         RUN_VARIANT_CHECK(alloc_bad_alignment_check);
         RUN_VARIANT_CHECK(alloc_overflow_check);
         RUN_VARIANT_CHECK(alloc_exhaust_check);
+        RUN_VARIANT_CHECK(alloc_batch_check);
         RUN_VARIANT_CHECK(calloc_check);
         RUN_VARIANT_CHECK(usable_size_check);
         RUN_VARIANT_CHECK(free_null_check);

@@ -13,7 +13,9 @@
  * up. A request of at most ALLOC_CPU_CACHE_MAX_SIZE bytes (alignment at most ALLOC_ALIGNMENT) is
  * rounded up to one of ALLOC_CPU_CACHE_CLASSES size classes and served from the calling CPU's
  * cache for that class; an empty class is refilled with half its depth of blocks under one
- * acquisition of the heap's lock. The first refill after the cache was set up or flushed (a CPU
+ * acquisition of the heap's lock, as one batch (alloc_allocate_batch): side by side, in cache
+ * lines no other CPU's batch writes to, so CPUs working on their own blocks do not slow each
+ * other down by false sharing. The first refill after the cache was set up or flushed (a CPU
  * starting, or back from idle) also stocks every other empty class with half its depth, under the
  * same acquisition, until an allocation fails: a CPU warms up with one acquisition instead of one
  * per class it touches, which, with every CPU warming up at once, is where they would collide.
@@ -28,8 +30,9 @@
  *
  * Bound. A cache holds at most a class's depth of blocks per class (ALLOC_CPU_CACHE_CLASS_LIST),
  * so at most ALLOC_CPU_CACHE_MAX_BYTES bytes of heap (payloads, prefixes, the heap's block
- * overhead and up to ALLOC_ALIGNMENT bytes per block the heap may add when it does not split):
- * 187,920 bytes. The caches go back to the heap when:
+ * overhead and up to ALLOC_BATCH_ALIGN bytes per block that the last block of a batch may carry:
+ * the rounding to a whole cache line and a remainder too small to split): 213,600 bytes. The caches
+ * go back to the heap when:
  *   - the caller says so: alloc_cached_flush(cpu) or alloc_cached_flush_idle(cpu) when a CPU
  *     goes idle (an empty cache costs only its own lock, not the heap's), alloc_cached_flush_all();
  *   - memory runs short: an allocation the heap cannot serve drains every cache (each under its
@@ -86,7 +89,7 @@ extern "C" {
 /* NOLINTBEGIN(bugprone-macro-parentheses): a term of a sum is not an expression on its own */
 #define ALLOC_CPU_CACHE_PLUS_SIZE_(size, depth) +(size)
 #define ALLOC_CPU_CACHE_PLUS_BYTES_(size, depth)                                                   \
-    +(depth) * ((size) + ALLOC_CPU_CACHE_PREFIX + ALLOC_BLOCK_OVERHEAD + ALLOC_ALIGNMENT)
+    +(depth) * ((size) + ALLOC_CPU_CACHE_PREFIX + ALLOC_BLOCK_OVERHEAD + ALLOC_BATCH_ALIGN)
 /* NOLINTEND(bugprone-macro-parentheses) */
 /* Sum of the usable sizes of the classes. */
 #define ALLOC_CPU_CACHE_CLASS_BYTES (0u ALLOC_CPU_CACHE_CLASS_LIST(ALLOC_CPU_CACHE_PLUS_SIZE_))

@@ -218,6 +218,20 @@ enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
  */
 void *alloc_allocate(alloc_heap *heap, size_t size, size_t align);
 
+/* The cache line alloc_allocate_batch() gives each batch whole lines of. */
+#define ALLOC_BATCH_ALIGN 64u
+
+/*
+ * Allocates up to n blocks of at least size bytes each (aligned to ALLOC_ALIGNMENT) into
+ * out[0..n): when one free block can hold them all, side by side in whole cache lines of their
+ * own (the first payload on an ALLOC_BATCH_ALIGN boundary, the last block rounded up to the end
+ * of its line), else one by one wherever each fits. Each is an ordinary allocation, freed on its
+ * own. Returns how many it allocated: n, fewer when memory runs short, and 0 for a NULL heap or
+ * out, n == 0, or size above ALLOC_MAX_REQUEST - ALLOC_ALIGNMENT. A per-CPU cache that refills
+ * in batches thus gets blocks whose payloads share no cache line with another CPU's batch.
+ */
+size_t alloc_allocate_batch(alloc_heap *heap, size_t size, void **out, size_t n);
+
 /* Returns alloc_allocate(heap, size, ALLOC_ALIGNMENT): NULL on the same failures. */
 void *alloc_malloc(alloc_heap *heap, size_t size);
 
