@@ -281,7 +281,6 @@ static void *pop(const struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, 
 static unsigned fetch(struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, unsigned k,
                       unsigned n) {
     void *blocks[ALLOC_CPU_CACHE_MAX_DEPTH];
-    _Static_assert(PREFIX == ALLOC_ALIGNMENT, "cpu_cache: a batch's blocks carry the prefix");
     unsigned got = (unsigned)alloc_allocate_batch(c->heap->heap, class_size[k] + PREFIX, blocks, n);
     for (unsigned i = 0; i < got; i++)
         cc->slot[k][cc->count[k]++] = (unsigned char *)blocks[i] + PREFIX;
