@@ -229,6 +229,40 @@ static void irq_stress_block(void) {
     __atomic_fetch_add(&irq_ops, 1, __ATOMIC_RELAXED);
 }
 
+static bool interrupts_on(void) {
+    return (cpu_read_rflags() & CPU_RFLAGS_INTERRUPT_ENABLE) != 0;
+}
+
+/*
+ * spinlock_try_acquire on a lock another holder has (its ticket drawn as a CPU in
+ * spinlock_acquire would), then on the same lock once that holder lets go: refused at once with
+ * nothing changed (no acquisition counted, interrupts as they were), then taken as an uncontended
+ * acquisition by this CPU, interrupts off while held and as they were after the release. The
+ * per-CPU cache's warm-up relies on both answers.
+ */
+static void check_try_acquire(void) {
+    static struct spinlock probe = SPINLOCK_INIT("try-acquire probe");
+    bool interrupts_before = interrupts_on();
+    uint32_t other_ticket = __atomic_fetch_add(&probe.next_ticket, 1, __ATOMIC_RELAXED);
+    bool refused = !spinlock_try_acquire(&probe);
+    bool unchanged = probe.acquires == 0 && probe.next_ticket == other_ticket + 1 &&
+                     !spinlock_held_by_this_cpu(&probe) && interrupts_on() == interrupts_before;
+    __atomic_store_n(&probe.now_serving, other_ticket + 1, __ATOMIC_RELEASE); /* it lets go */
+    bool taken = spinlock_try_acquire(&probe);
+    bool held = taken && spinlock_held_by_this_cpu(&probe) && !interrupts_on();
+    if (taken) {
+        spinlock_release(&probe);
+    }
+    bool restored = interrupts_on() == interrupts_before;
+    log_check(refused && unchanged && taken && held && restored && probe.acquires == 1 &&
+                  probe.contended == 0,
+              "spinlock-try",
+              "refused while held elsewhere (nothing counted), taken once free: acquires=%llu "
+              "contended=%llu, interrupts off while held, %s after",
+              (unsigned long long)probe.acquires, (unsigned long long)probe.contended,
+              restored ? "restored" : "NOT restored");
+}
+
 static void run_heap_stress(void) {
     uint32_t cpus = cpu_count();
     uint32_t threads = cpus * STRESS_THREADS_PER_CPU;
@@ -378,6 +412,7 @@ void stress_run(const char *cmdline) {
         panic("fault: the deadlocking thread exited");
     }
     if (cmdline_has(cmdline, "stress")) {
+        check_try_acquire();
         run_heap_stress();
     }
 }
