@@ -1228,7 +1228,8 @@ static int quick_lists_check(void) {
 
 /*
  * The locked heap with a counting lock.
- * Expect every operation but free(NULL) to take and release the lock exactly once, never nested; an
+ * Expect every operation (a batch allocation too) but free(NULL) to take and release the lock
+ * exactly once, never nested; an
  * empty (zeroed) locked heap to return NULL / ALLOC_ERR_NULL_HEAP without touching a lock; init
  * with an incomplete lock to fail with ALLOC_ERR_BAD_CONFIG.
  */
@@ -1250,8 +1251,12 @@ static int locked_check(void) {
     void *p = alloc_locked_malloc(&lh, 100);
     void *q = alloc_locked_allocate(&lh, 100, 128);
     void *z = alloc_locked_calloc(&lh, 10, 10);
+    void *batch[3];
+    ASSERT_EQ(3, alloc_locked_allocate_batch(&lh, 40, batch, 3));
     ASSERT_TRUE(p != NULL && q != NULL && z != NULL);
     ASSERT_EQ(0, (uintptr_t)q % 128);
+    for (size_t i = 0; i < 3; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_locked_free(&lh, batch[i]));
     p = alloc_locked_realloc(&lh, p, 1000);
     ASSERT_TRUE(p != NULL);
     ASSERT_TRUE(alloc_locked_usable_size(&lh, p) >= 1000);
@@ -1264,13 +1269,14 @@ static int locked_check(void) {
     ASSERT_EQ(ALLOC_OK, alloc_locked_free(&lh, z));
     ASSERT_EQ(ALLOC_OK, alloc_locked_free(&lh, NULL));
     ASSERT_EQ(ALLOC_ERR_REGION_TOO_SMALL, alloc_locked_extend(&lh, 8));
-    ASSERT_EQ(11, cl.acquired); /* 11 operations: free(NULL) returns before locking */
-    ASSERT_EQ(11, cl.released);
+    ASSERT_EQ(15, cl.acquired); /* 15 operations: free(NULL) returns before locking */
+    ASSERT_EQ(15, cl.released);
     ASSERT_FALSE(cl.misuse);
     ASSERT_FALSE(cl.held);
 
     struct alloc_locked_heap empty = {0};
     ASSERT_TRUE(alloc_locked_malloc(&empty, 8) == NULL);
+    ASSERT_EQ(0, alloc_locked_allocate_batch(&empty, 8, batch, 3));
     ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_locked_free(&empty, p));
     ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_locked_check(&empty));
     alloc_locked_stats(&empty, &s);

@@ -41,6 +41,14 @@ void *alloc_locked_allocate(struct alloc_locked_heap *l, size_t size, size_t ali
     return p;
 }
 
+size_t alloc_locked_allocate_batch(struct alloc_locked_heap *l, size_t size, void **out, size_t n) {
+    if (!lock(l))
+        return 0;
+    size_t got = alloc_allocate_batch(l->heap, size, out, n);
+    unlock(l);
+    return got;
+}
+
 void *alloc_locked_malloc(struct alloc_locked_heap *l, size_t size) {
     return alloc_locked_allocate(l, size, ALLOC_ALIGNMENT);
 }

@@ -161,9 +161,10 @@ static void drop(size_t idx) {
     m.nlive--;
 }
 
-static void check_usable(size_t requested, size_t usable) {
+/* slack: bytes a block may have beyond the usual rounding (the last block of a batch). */
+static void check_usable(size_t requested, size_t usable, size_t slack) {
     size_t want = requested == 0 ? 1 : requested;
-    if (usable < want || usable > round16(want) + 16)
+    if (usable < want || usable > round16(want) + 16 + slack)
         fail("usable size %zu for a request of %zu", usable, requested);
 }
 
@@ -221,13 +222,13 @@ static void check_failure(const struct alloc_stats *before, size_t size, size_t 
              after.largest_free);
 }
 
-static void add_live(unsigned char *p, size_t requested, bool zeroed) {
+static void add_live(unsigned char *p, size_t requested, bool zeroed, size_t slack) {
     struct live *l = &m.live[m.nlive];
     l->p = p;
     l->requested = requested;
     l->usable = alloc_usable_size(m.heap, p);
     l->pattern = m.next_pattern++;
-    check_usable(requested, l->usable);
+    check_usable(requested, l->usable, slack);
     if (zeroed) {
         for (size_t i = 0; i < l->usable; i++) {
             if (p[i] != 0)
@@ -240,6 +241,33 @@ static void add_live(unsigned char *p, size_t requested, bool zeroed) {
     m.in_use += l->usable;
     if (m.in_use > m.peak)
         m.peak = m.in_use;
+}
+
+/*
+ * A batch of 2 to 7 blocks: each an ordinary live block; fewer than asked only when the heap then
+ * has no room for one more either.
+ */
+static void op_alloc_batch(size_t size) {
+    void *got[7];
+    size_t n = below(6) + 2;
+    if (m.nlive + n > MAX_LIVE)
+        return;
+    size_t k = alloc_allocate_batch(m.heap, size, got, n);
+    if (k > n)
+        fail("a batch of %zu blocks of %zu returned %zu", n, size, k);
+    for (size_t i = 0; i < k; i++) {
+        if ((uintptr_t)got[i] % 16 != 0)
+            fail("batch block %p misaligned", got[i]);
+        /* The last block of a batch ends its last cache line. */
+        add_live(got[i], size, false, i + 1 == k ? ALLOC_BATCH_ALIGN : 0);
+    }
+    if (k < n) {
+        struct alloc_stats before = stats();
+        void *p = alloc_malloc(m.heap, size);
+        if (p != NULL)
+            fail("a batch of %zu blocks of %zu gave %zu, but one more fits", n, size, k);
+        check_failure(&before, size, 16);
+    }
 }
 
 static void op_alloc(void) {
@@ -258,6 +286,9 @@ static void op_alloc(void) {
         size /= count;
         p = alloc_calloc(m.heap, count, size);
         size *= count;
+    } else if (kind == 3) {
+        op_alloc_batch(size);
+        return;
     } else {
         p = alloc_malloc(m.heap, size);
     }
@@ -267,7 +298,7 @@ static void op_alloc(void) {
     }
     if ((uintptr_t)p % (align < 16 ? 16 : align) != 0)
         fail("%p not aligned to %zu", (void *)p, align);
-    add_live(p, size, kind == 2);
+    add_live(p, size, kind == 2, 0);
 }
 
 static void op_free(void) {
@@ -306,7 +337,7 @@ static void op_realloc(void) {
     verify(l, keep, "after realloc");
     l->requested = size;
     l->usable = alloc_usable_size(m.heap, q);
-    check_usable(size, l->usable);
+    check_usable(size, l->usable, 0);
     if ((uintptr_t)q % 16 != 0)
         fail("realloc result %p misaligned", (void *)q);
     claim(idx);

@@ -331,6 +331,8 @@ enum alloc_error alloc_locked_init(struct alloc_locked_heap *locked, void *regio
 
 /* Each of these takes the lock, calls the function of the same name and returns its result. */
 void *alloc_locked_allocate(struct alloc_locked_heap *locked, size_t size, size_t align);
+size_t alloc_locked_allocate_batch(struct alloc_locked_heap *locked, size_t size, void **out,
+                                   size_t n);
 void *alloc_locked_malloc(struct alloc_locked_heap *locked, size_t size);
 void *alloc_locked_calloc(struct alloc_locked_heap *locked, size_t count, size_t size);
 enum alloc_error alloc_locked_free(struct alloc_locked_heap *locked, void *ptr);
