@@ -1,7 +1,7 @@
 /*
  * alloc/heap_fuzz.c - libFuzzer target: the input bytes choose a strategy, a region size and a
- * sequence of heap operations (allocate, aligned allocate, calloc, free, realloc, extend, and
- * bad frees: misaligned, interior, double, foreign). After every operation it traps if
+ * sequence of heap operations (allocate, aligned allocate, batch, calloc, free, realloc, extend,
+ * and bad frees: misaligned, interior, double, foreign). After every operation it traps if
  * alloc_heap_check fails, two live blocks overlap, a block is misaligned, a block's contents
  * changed, the statistics disagree with the live blocks, or a bad free was not reported.
  *
@@ -127,6 +127,28 @@ static void expect_report(void *p, enum alloc_error want) {
     REQUIRE(memcmp(&before, &after, sizeof(after)) == 0);
 }
 
+/* A batch of up to 3 blocks of n bytes into empty slot s and the next empty ones; returns the next
+ * tag. */
+static unsigned allocate_batch(struct slot *s, size_t n, unsigned tag) {
+    struct slot *into[3];
+    size_t want = 0;
+    for (size_t i = 0; i < SLOTS && want < 3; i++) {
+        struct slot *c = &slots[((size_t)(s - slots) + i) % SLOTS];
+        if (c->p == NULL)
+            into[want++] = c;
+    }
+    void *got[3];
+    size_t k = alloc_allocate_batch(heap, n, got, want);
+    REQUIRE(k <= want);
+    for (size_t i = 0; i < k; i++) {
+        into[i]->p = got[i];
+        into[i]->n = n;
+        into[i]->tag = (unsigned char)tag++;
+        fill(into[i]);
+    }
+    return tag;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct input in = {data, size, 0};
     unsigned mode = byte(&in);
@@ -155,7 +177,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         case 0:
         case 1:
         case 2:
-            if (s->p == NULL) {
+            if (s->p == NULL && op % 8 == 0 && (op & 0x80) != 0) {
+                tag = allocate_batch(s, size16(&in), tag);
+            } else if (s->p == NULL) {
                 size_t n = size16(&in);
                 if (op % 8 == 0) {
                     s->p = alloc_malloc(heap, n);
