@@ -342,8 +342,8 @@ void *alloc_allocate(alloc_heap *h, size_t size, size_t align) {
 }
 
 /*
- * Cuts USED block b into n blocks, the first n - 1 of block size bs and the last the rest, and
- * accounts them: they are handed out separately and freed one by one.
+ * Cuts USED block b into n >= 2 blocks, the first n - 1 of block size bs and the last the rest,
+ * and accounts them: they are handed out separately and freed one by one.
  */
 static void carve(alloc_heap *h, block_t *b, size_t bs, size_t n, void **out) {
     size_t total = blk_size(b);
@@ -353,7 +353,7 @@ static void carve(alloc_heap *h, block_t *b, size_t bs, size_t n, void **out) {
     size_t last = total - (n - 1) * bs;
     for (size_t i = 1; i < n; i++)
         blk_set(h, blk_at((uintptr_t)b + i * bs), bs, i + 1 < n ? bs : last, ST_USED, false);
-    blk_set_prev_size(h, after, n > 1 ? last : total);
+    blk_set_prev_size(h, after, last);
     for (size_t i = 0; i < n; i++) {
         block_t *piece = blk_at((uintptr_t)b + i * bs);
         account_alloc(h, piece);
