@@ -403,7 +403,7 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
         size_t bs = block_size_for(size);
         block_t *b = quick_pop_silent(h, bs);
         if (b != NULL) {
-            account_alloc(h, b);
+            account_taken(h, bs - HDR); /* a quick list holds blocks of exactly its size */
             return blk_payload(b);
         }
         /* Empty (rather than a corrupted head, which the slow path reports): skip it there. */
@@ -470,8 +470,9 @@ static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void 
     if (b == NULL && !slot_checked && runs_on(h)) {
         uintptr_t r = run_of(h, (uintptr_t)ptr);
         if (r != 0)
-            return run_give_fast(h, r, (uintptr_t)ptr) ? ALLOC_OK
-                                                       : alloc_run_give(h, r, (uintptr_t)ptr);
+            return run_give_fast(h, r, (uintptr_t)ptr, poison_free(h))
+                       ? ALLOC_OK
+                       : alloc_run_give(h, r, (uintptr_t)ptr);
     }
     /* A block the fast path validated did not fit its quick list: no point trying again. */
     bool try_quick = b == NULL;
@@ -494,13 +495,15 @@ static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void 
 /*
  * Frees ptr, which the block checks of alloc_free's fast path refused, on a heap with runs: most
  * often a run slot; anything else goes on to free_slow. Out of line, so that the quick-list path
- * keeps its small frame.
+ * keeps its small frame. Reached only on a heap with fast_free set, which does not poison on free:
+ * the slot's path calls nothing, so needs no saved registers.
  */
 static __attribute__((noinline)) enum alloc_error free_unchecked(alloc_heap *h, void *ptr) {
     uintptr_t r = run_of(h, (uintptr_t)ptr);
     if (r == 0)
         return free_slow(h, ptr, NULL, true);
-    return run_give_fast(h, r, (uintptr_t)ptr) ? ALLOC_OK : alloc_run_give(h, r, (uintptr_t)ptr);
+    return run_give_fast(h, r, (uintptr_t)ptr, false) ? ALLOC_OK
+                                                      : alloc_run_give(h, r, (uintptr_t)ptr);
 }
 
 enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
@@ -514,9 +517,13 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
     block_t *b = NULL;
     if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h != NULL && h->fast_free) {
         b = validate_fast(h, ptr);
-        if (b != NULL && quick_push(h, b, false)) {
-            account_given(h, blk_size(b) - HDR);
-            return ALLOC_OK;
+        if (b != NULL) {
+            /* Read before the push, whose stores the compiler must assume may alias b's size. */
+            size_t usable = blk_size(b) - HDR;
+            if (quick_push(h, b, false)) {
+                account_given(h, usable);
+                return ALLOC_OK;
+            }
         }
         if (b == NULL && runs_on(h))
             return free_unchecked(h, ptr);
@@ -605,7 +612,7 @@ static __attribute__((noinline)) void *realloc_slot(alloc_heap *h, uintptr_t r, 
      * The slot was validated above, and the allocation took no slot of r (another class) nor
      * released r (it has a slot in use): free it without finding and checking it again.
      */
-    if (!run_give_fast(h, r, (uintptr_t)ptr))
+    if (!run_give_fast(h, r, (uintptr_t)ptr, poison_free(h)))
         (void)alloc_run_give(h, r, (uintptr_t)ptr);
     return q;
 }

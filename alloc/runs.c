@@ -206,7 +206,7 @@ enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
         return ALLOC_ERR_CORRUPTED_FREE_LIST;
     }
     run_set_state(h, r, c, now);
-    run_slot_given(h, p, run_slot_size(c));
+    run_slot_given(h, p, run_slot_size(c), poison_free(h));
     return release ? run_destroy(h, r) : ALLOC_OK;
 }
 

@@ -104,9 +104,12 @@ static inline void *run_slot_taken(alloc_heap *h, uintptr_t r, unsigned c, unsig
     return (void *)(r + RUN_META + i * s);
 }
 
-/* Slot p of s bytes, just marked free: poisoned if the heap asks for it, and its statistics. */
-static inline void run_slot_given(alloc_heap *h, uintptr_t p, size_t s) {
-    if (poison_free(h))
+/*
+ * Slot p of s bytes, just marked free: poisoned if `poison` (pass poison_free(h); a constant false
+ * lets a fast path call nothing), and its statistics.
+ */
+static inline void run_slot_given(alloc_heap *h, uintptr_t p, size_t s, bool poison) {
+    if (poison)
         __builtin_memset((void *)p, ALLOC_POISON_FREE_BYTE, s);
     account_given(h, s);
     h->live_slots--;
@@ -150,8 +153,9 @@ static inline int run_slot_index(unsigned c, size_t off) {
  * The fast path of freeing slot p of run r (from run_of): when the slot is in use and freeing it
  * neither gives a run off the list its first free slot (the run joins the list) nor empties the
  * run (it may be released), frees it and returns true. Returns false, changing nothing, otherwise.
+ * `poison` is poison_free(h), or a constant false where the caller knows the heap does not poison.
  */
-static inline bool run_give_fast(alloc_heap *h, uintptr_t r, uintptr_t p) {
+static inline bool run_give_fast(alloc_heap *h, uintptr_t r, uintptr_t p, bool poison) {
     uint64_t *m = run_meta(r);
     uint64_t state = m[RUN_STATE];
     unsigned c = run_class(state);
@@ -163,7 +167,7 @@ static inline bool run_give_fast(alloc_heap *h, uintptr_t r, uintptr_t p) {
         return false;
     m[RUN_STATE] = state ^ bit;
     m[RUN_CHECK] ^= bit;
-    run_slot_given(h, p, run_slot_size(c));
+    run_slot_given(h, p, run_slot_size(c), poison);
     return true;
 }
 

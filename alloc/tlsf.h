@@ -65,10 +65,14 @@ static inline block_t *quick_take(alloc_heap *h, size_t size, bool report) {
             h->hook(h->hook_ctx, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
         return NULL;
     }
+    /*
+     * QUICK to USED as blk_set_state does it, one xor, on the word quick_node_ok has just read:
+     * the stores below may alias it as far as the compiler knows, so it is not read again.
+     */
+    b->size ^= flip_low_bits(ST_QUICK ^ ST_USED);
     t->quick[i] = blk_links(b)->next;
     t->quick_count[i]--;
     h->quick_blocks--;
-    blk_set_state(h, b, ST_USED);
     return b;
 #else
     (void)h;
@@ -107,20 +111,22 @@ static inline block_t *quick_pop_silent(alloc_heap *h, size_t size) {
  */
 static inline bool quick_push(alloc_heap *h, block_t *b, bool poison) {
 #if QUICK_BINS > 0
-    size_t s = blk_size(b);
+    uint64_t w = b->size;
+    size_t s = (size_t)(w & SIZE_MASK);
     if (!h->quick_enabled || s > QUICK_BINS * 16 + HDR)
         return false;
     struct tlsf_state *t = tlsf_of(h);
     unsigned i = (unsigned)(s >> 4) - 2;
     if (t->quick_count[i] >= ALLOC_QUICK_BIN_LIMIT)
         return false;
+    /* USED to QUICK as blk_set_state does it, one xor, on the word read once above. */
+    b->size = w ^ flip_low_bits(ST_USED ^ ST_QUICK);
     if (poison)
         __builtin_memset(blk_payload(b), ALLOC_POISON_FREE_BYTE, s - HDR);
     blk_links(b)->next = t->quick[i];
     t->quick[i] = b;
     t->quick_count[i]++;
     h->quick_blocks++;
-    blk_set_state(h, b, ST_QUICK);
     return true;
 #else
     (void)h;
