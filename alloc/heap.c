@@ -687,7 +687,7 @@ void alloc_heap_stats(const alloc_heap *h, struct alloc_stats *out) {
         __builtin_memset(out, 0, sizeof(*out));
         return;
     }
-    size_t blocks = (h->live - h->live_slots) + h->runs + h->free_blocks + h->quick_blocks;
+    size_t blocks = h->live_blocks + h->runs + h->free_blocks + h->quick_blocks;
     out->region_size = h->raw_end - h->base;
     out->bytes_in_use = h->in_use;
     out->bytes_free = (h->end - h->first) - h->in_use - HDR * blocks - RUN_META * h->runs;
@@ -695,7 +695,7 @@ void alloc_heap_stats(const alloc_heap *h, struct alloc_stats *out) {
     const struct alloc_strategy_inspect *inspect =
         strategy_inspect((enum alloc_strategy)h->strategy);
     out->largest_free = inspect != NULL ? inspect->largest_free((alloc_heap *)(uintptr_t)h) : 0;
-    out->live_allocations = h->live;
+    out->live_allocations = h->live_blocks + h->live_slots;
     out->peak_in_use = h->peak;
     out->free_blocks = h->free_blocks + h->quick_blocks;
     out->overhead_bytes = out->region_size - out->bytes_in_use - out->bytes_free;
@@ -793,7 +793,7 @@ enum alloc_error alloc_heap_check(alloc_heap *h) {
     }
     if (e == ALLOC_OK) {
         bad = h;
-        if (nused + nslots != h->live || nslots != h->live_slots || nruns != h->runs ||
+        if (nused != h->live_blocks || nslots != h->live_slots || nruns != h->runs ||
             used_bytes != h->in_use || h->peak < h->in_use || nfree != h->free_blocks ||
             nquick != h->quick_blocks)
             e = ALLOC_ERR_STATS_MISMATCH;

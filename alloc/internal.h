@@ -144,7 +144,7 @@ struct alloc_heap {
                             ALLOC_FLAG_ZEROED_REGION they are zero; else UINTPTR_MAX */
     size_t in_use;       /* sum of usable sizes of USED blocks */
     size_t peak;         /* high-water mark of in_use */
-    size_t live;         /* number of USED blocks */
+    size_t live_blocks;  /* live allocations that are blocks (USED blocks other than runs) */
     size_t free_blocks;  /* number of FREE blocks */
     size_t quick_blocks; /* number of QUICK blocks */
     bool quick_enabled;
@@ -155,7 +155,7 @@ struct alloc_heap {
     bool
         runs_enabled; /* TLSF without ALLOC_FLAG_NO_SMALL_RUNS: small requests from runs (runs.h) */
     size_t runs;      /* number of runs */
-    size_t live_slots; /* live allocations that are run slots (counted in live too) */
+    size_t live_slots;                               /* live allocations that are run slots */
     uintptr_t run_head[ALLOC_RUN_MAX_SIZE / 16 + 1]; /* [c]: runs of class c with a free slot */
     const struct alloc_strategy_ops *ops;            /* the strategy's slow paths, chosen at init */
     /* The strategy's own state (struct tlsf_state, struct ff_state): ops->state_size bytes. */
@@ -312,16 +312,26 @@ static inline void mark_handed_out(alloc_heap *h, uintptr_t end) {
         h->clean = end;
 }
 
-/* The statistics of a live allocation of `usable` bytes: one handed out, one given back. */
-static inline void account_taken(alloc_heap *h, size_t usable) {
+/*
+ * The bytes in use (and their peak) as an allocation of `usable` bytes is handed out or given
+ * back; the caller counts it in live_blocks or live_slots, so that each path updates one count.
+ */
+static inline void account_bytes_taken(alloc_heap *h, size_t usable) {
     h->in_use += usable;
-    h->live++;
     if (h->in_use > h->peak)
         h->peak = h->in_use;
 }
-static inline void account_given(alloc_heap *h, size_t usable) {
+static inline void account_bytes_given(alloc_heap *h, size_t usable) {
     h->in_use -= usable;
-    h->live--;
+}
+/* The statistics of a live block of `usable` bytes: one handed out, one given back. */
+static inline void account_taken(alloc_heap *h, size_t usable) {
+    account_bytes_taken(h, usable);
+    h->live_blocks++;
+}
+static inline void account_given(alloc_heap *h, size_t usable) {
+    account_bytes_given(h, usable);
+    h->live_blocks--;
 }
 
 /* The block size that serves a request of n bytes (n <= ALLOC_MAX_REQUEST). */

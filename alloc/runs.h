@@ -99,7 +99,7 @@ static inline uintptr_t run_of(const alloc_heap *h, uintptr_t p) {
 /* Slot i of run r (class c), just marked in use: its statistics, and its address. */
 static inline void *run_slot_taken(alloc_heap *h, uintptr_t r, unsigned c, unsigned i) {
     size_t s = run_slot_size(c);
-    account_taken(h, s);
+    account_bytes_taken(h, s);
     h->live_slots++;
     return (void *)(r + RUN_META + i * s);
 }
@@ -111,7 +111,7 @@ static inline void *run_slot_taken(alloc_heap *h, uintptr_t r, unsigned c, unsig
 static inline void run_slot_given(alloc_heap *h, uintptr_t p, size_t s, bool poison) {
     if (poison)
         __builtin_memset((void *)p, ALLOC_POISON_FREE_BYTE, s);
-    account_given(h, s);
+    account_bytes_given(h, s);
     h->live_slots--;
 }
 

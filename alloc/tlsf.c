@@ -720,12 +720,19 @@ static enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nqu
 #define QUICK_APART inline
 #endif
 
+/*
+ * The TLSF lists again once the quick lists are flushed into them: out of line, so that the
+ * flush's loop does not make every call of tlsf_alloc_lists save the registers it needs.
+ */
+static __attribute__((noinline)) block_t *tlsf_alloc_flushed(alloc_heap *h, size_t size,
+                                                             size_t align) {
+    return alloc_tlsf_flush_quick(h) ? alloc_tlsf_alloc(h, size, align) : NULL;
+}
+
 /* The TLSF lists, then again after a flush; apart from a quick-list hit (QUICK_APART). */
 static QUICK_APART block_t *tlsf_alloc_lists(alloc_heap *h, size_t size, size_t align) {
     block_t *b = alloc_tlsf_alloc(h, size, align);
-    if (b == NULL && h->quick_blocks != 0 && alloc_tlsf_flush_quick(h))
-        b = alloc_tlsf_alloc(h, size, align);
-    return b;
+    return b == NULL && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : b;
 }
 
 /* The allocation slow path: quick list, then the TLSF lists. */
