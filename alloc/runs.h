@@ -137,17 +137,40 @@ static inline void *run_take_fast(alloc_heap *h, unsigned c) {
 }
 
 /*
- * The index of the slot of class c at offset off from the first slot, or -1 if off is not the
- * start of a slot of a run of that class. (off >> 4) / c by a multiplication: exact for the
- * offsets of a run.
+ * The index of the slot of class c (1 .. RUN_CLASSES) at offset off from the first slot, or -1 if
+ * off is not the start of a slot of a run of that class (inside a slot, or the part-slot after a
+ * run's last one). off is as run_of found it, a multiple of 16 below RUN_SLOTS, so it is one of
+ * 64 granules at most: one look-up in a table of 5 x 64 bytes, no division and no check after.
  */
+#define RUN_NO_SLOT 0xff
+#define RUN_IDX(c, k)                                                                              \
+    ((k) % (c) == 0 && (k) / (c) < RUN_SLOTS / (16 * (c)) ? (k) / (c) : RUN_NO_SLOT)
+#define RUN_IDX8(c, k)                                                                             \
+    RUN_IDX(c, (k) + 0), RUN_IDX(c, (k) + 1), RUN_IDX(c, (k) + 2), RUN_IDX(c, (k) + 3),            \
+        RUN_IDX(c, (k) + 4), RUN_IDX(c, (k) + 5), RUN_IDX(c, (k) + 6), RUN_IDX(c, (k) + 7)
+#define RUN_IDX_ROW(c)                                                                             \
+    {RUN_IDX8(c, 0),  RUN_IDX8(c, 8),  RUN_IDX8(c, 16), RUN_IDX8(c, 24),                           \
+     RUN_IDX8(c, 32), RUN_IDX8(c, 40), RUN_IDX8(c, 48), RUN_IDX8(c, 56)}
+#define RUN_NONE8                                                                                  \
+    RUN_NO_SLOT, RUN_NO_SLOT, RUN_NO_SLOT, RUN_NO_SLOT, RUN_NO_SLOT, RUN_NO_SLOT, RUN_NO_SLOT,     \
+        RUN_NO_SLOT
+_Static_assert(RUN_SLOTS / 16 <= 64, "alloc: a run's granules must fit the slot-index table");
 static inline int run_slot_index(unsigned c, size_t off) {
-    static const uint32_t reciprocal[5] = {0, 65536, 32768, 21846, 16384};
-    size_t i = ((off >> 4) * reciprocal[c]) >> 16;
-    if (i * run_slot_size(c) != off || ((run_full_mask(c) >> i) & 1) == 0)
-        return -1;
-    return (int)i;
+    static const uint8_t index[5][64] = {
+        /* class 0 does not exist: no slot */
+        {RUN_NONE8, RUN_NONE8, RUN_NONE8, RUN_NONE8, RUN_NONE8, RUN_NONE8, RUN_NONE8, RUN_NONE8},
+        RUN_IDX_ROW(1),
+        RUN_IDX_ROW(2),
+        RUN_IDX_ROW(3),
+        RUN_IDX_ROW(4),
+    };
+    unsigned i = index[c][(off >> 4) & 63]; /* the mask keeps any other offset in the table */
+    return i == RUN_NO_SLOT ? -1 : (int)i;
 }
+#undef RUN_NONE8
+#undef RUN_IDX_ROW
+#undef RUN_IDX8
+#undef RUN_IDX
 
 /*
  * The fast path of freeing slot p of run r (from run_of): when the slot is in use and freeing it
