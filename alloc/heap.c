@@ -459,25 +459,36 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
 }
 
 /*
- * The general case of alloc_free, kept out of line so that the fast path calls nothing. b is
- * ptr's block if the fast path has validated it, else NULL.
+ * Frees validated USED block b through the strategy (onto a quick list only if try_quick) and
+ * accounts it. Out of line, so that the fast path calls nothing; alloc_free's fast path calls it
+ * directly for a sound block its quick list has no room for.
  */
-static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void *ptr, block_t *b,
+static __attribute__((noinline)) enum alloc_error free_block(alloc_heap *h, block_t *b,
+                                                             bool try_quick) {
+    size_t usable = blk_size(b) - HDR;
+    if (!h->ops->release(h, b, try_quick))
+        return ALLOC_ERR_CORRUPTED_FREE_LIST; /* the strategy reported it */
+    account_given(h, usable);
+    return ALLOC_OK;
+}
+
+/*
+ * The general case of alloc_free, kept out of line so that the fast path calls nothing.
+ * slot_checked: the fast path has found ptr is no run slot.
+ */
+static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void *ptr,
                                                             bool slot_checked) {
     if (h == NULL)
         return ALLOC_ERR_NULL_HEAP;
     /* A run slot, unless the fast path has found ptr is none. */
-    if (b == NULL && !slot_checked && runs_on(h)) {
+    if (!slot_checked && runs_on(h)) {
         uintptr_t r = run_of(h, (uintptr_t)ptr);
         if (r != 0)
             return run_give_fast(h, r, (uintptr_t)ptr, poison_free(h))
                        ? ALLOC_OK
                        : alloc_run_give(h, r, (uintptr_t)ptr);
     }
-    /* A block the fast path validated did not fit its quick list: no point trying again. */
-    bool try_quick = b == NULL;
-    if (b == NULL)
-        b = validate_fast(h, ptr);
+    block_t *b = validate_fast(h, ptr);
     if (b == NULL) {
         enum alloc_error e = validate_used(h, ptr, &b);
         if (e != ALLOC_OK) {
@@ -485,11 +496,7 @@ static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void 
             return e;
         }
     }
-    size_t usable = blk_size(b) - HDR;
-    if (!h->ops->release(h, b, try_quick))
-        return ALLOC_ERR_CORRUPTED_FREE_LIST; /* the strategy reported it */
-    account_given(h, usable);
-    return ALLOC_OK;
+    return free_block(h, b, true);
 }
 
 /*
@@ -501,7 +508,7 @@ static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void 
 static __attribute__((noinline)) enum alloc_error free_unchecked(alloc_heap *h, void *ptr) {
     uintptr_t r = run_of(h, (uintptr_t)ptr);
     if (r == 0)
-        return free_slow(h, ptr, NULL, true);
+        return free_slow(h, ptr, true);
     return run_give_fast(h, r, (uintptr_t)ptr, false) ? ALLOC_OK
                                                       : alloc_run_give(h, r, (uintptr_t)ptr);
 }
@@ -524,11 +531,13 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
                 account_given(h, usable);
                 return ALLOC_OK;
             }
+            /* Its quick list is full, or it is too large for one: no point trying again. */
+            return free_block(h, b, false);
         }
-        if (b == NULL && runs_on(h))
+        if (runs_on(h))
             return free_unchecked(h, ptr);
     }
-    return free_slow(h, ptr, b, false);
+    return free_slow(h, ptr, false);
 }
 
 /* The general case of alloc_realloc, kept out of line so that the fast path calls nothing. */

@@ -85,8 +85,11 @@ static inline unsigned run_class_for(size_t n) {
  */
 static inline uintptr_t run_of(const alloc_heap *h, uintptr_t p) {
     uintptr_t r = p & ~(RUN_ALIGN - 1);
-    if (p - r - RUN_META >= RUN_SLOTS || (p & (GRANULE - 1)) != 0 || r < h->first + HDR ||
-        r >= h->end)
+    /*
+     * r > first is r >= first + HDR (both on a granule), the room for the run's header; written
+     * so, it also tells the compiler that a run found is never 0, which callers test for.
+     */
+    if (p - r - RUN_META >= RUN_SLOTS || (p & (GRANULE - 1)) != 0 || r <= h->first || r >= h->end)
         return 0; /* a misaligned pointer is named by the general path */
     const uint64_t *m = run_meta(r);
     uint64_t state = probe_word(&m[RUN_STATE]);
