@@ -339,11 +339,18 @@ static void take(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, size_t siz
     }
 }
 
-static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align) {
+static block_t *tlsf_alloc_flushed(alloc_heap *h, size_t size, size_t align);
+
+/*
+ * A USED block of `size` bytes at alignment `align` from the TLSF lists (or the top block), or
+ * NULL. If none fits and `may_flush`, the quick-listed blocks are merged into the lists and the
+ * lists tried once more: the retry is a tail call, so the first try is a call level of its own.
+ */
+static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool may_flush) {
     unsigned fl, sl;
     block_t *b = locate_free(h, size, align, &fl, &sl);
     if (b == NULL)
-        return NULL;
+        return may_flush && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
     size_t gap = align <= GRANULE ? 0 : align_gap(b, align);
     if (gap != 0) {
         /* The leading fragment stays free; the aligned block starts after it. */
@@ -722,17 +729,16 @@ static enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nqu
 
 /*
  * The TLSF lists again once the quick lists are flushed into them: out of line, so that the
- * flush's loop does not make every call of tlsf_alloc_lists save the registers it needs.
+ * flush's loop does not make every call of alloc_tlsf_alloc save the registers it needs.
  */
 static __attribute__((noinline)) block_t *tlsf_alloc_flushed(alloc_heap *h, size_t size,
                                                              size_t align) {
-    return alloc_tlsf_flush_quick(h) ? alloc_tlsf_alloc(h, size, align) : NULL;
+    return alloc_tlsf_flush_quick(h) ? alloc_tlsf_alloc(h, size, align, false) : NULL;
 }
 
 /* The TLSF lists, then again after a flush; apart from a quick-list hit (QUICK_APART). */
 static QUICK_APART block_t *tlsf_alloc_lists(alloc_heap *h, size_t size, size_t align) {
-    block_t *b = alloc_tlsf_alloc(h, size, align);
-    return b == NULL && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : b;
+    return alloc_tlsf_alloc(h, size, align, true);
 }
 
 /* The allocation slow path: quick list, then the TLSF lists. */
