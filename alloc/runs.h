@@ -188,8 +188,12 @@ static inline bool run_give_fast(alloc_heap *h, uintptr_t r, uintptr_t p, bool p
     int i = run_slot_index(c, p - r - RUN_META);
     if (i < 0)
         return false;
-    uint64_t mask = state & run_full_mask(c), bit = (uint64_t)1 << i;
-    if ((mask & bit) != 0 || (mask | bit) == run_full_mask(c) || (mask == 0 && h->run_head[c] != r))
+    /*
+     * The slots in use: p's among them, not p's alone (the run would empty), and all of them (a
+     * full run) only at the head of the list (a full run off the list would join it).
+     */
+    uint64_t full = run_full_mask(c), used = full & ~state, bit = (uint64_t)1 << i;
+    if ((used & bit) == 0 || used == bit || (used == full && h->run_head[c] != r))
         return false;
     m[RUN_STATE] = state ^ bit;
     m[RUN_CHECK] ^= bit;
