@@ -334,10 +334,12 @@ static inline void account_given(alloc_heap *h, size_t usable) {
     h->live_blocks--;
 }
 
-/* The block size that serves a request of n bytes (n <= ALLOC_MAX_REQUEST). */
+/*
+ * The block size that serves a request of n bytes (n <= ALLOC_MAX_REQUEST). Size 0 is served as 1
+ * byte would be: both round to at most one granule, which the minimum block holds.
+ */
+_Static_assert(HDR + GRANULE <= MIN_BLOCK, "alloc: a minimum block must hold one granule");
 static inline size_t block_size_for(size_t n) {
-    if (n == 0)
-        n = 1;
     size_t s = ((n + GRANULE - 1) & ~(GRANULE - 1)) + HDR;
     return s < MIN_BLOCK ? MIN_BLOCK : s;
 }
