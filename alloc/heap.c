@@ -619,9 +619,13 @@ static __attribute__((noinline)) void *realloc_slot(alloc_heap *h, uintptr_t r, 
     }
     /*
      * The slot was validated above, and the allocation took no slot of r (another class) nor
-     * released r (it has a slot in use): free it without finding and checking it again.
+     * released r (it has a slot in use): free it without finding and checking it again. Only
+     * r's state is read again, which the allocation may have changed for all the compiler knows.
      */
-    if (!run_give_fast(h, r, (uintptr_t)ptr, poison_free(h)))
+    state = run_meta(r)[RUN_STATE];
+    if (run_give_fast_ok(h, r, state, c, (unsigned)i))
+        run_give_slot(h, r, state, (uintptr_t)ptr, c, (unsigned)i, poison_free(h));
+    else
         (void)alloc_run_give(h, r, (uintptr_t)ptr);
     return q;
 }

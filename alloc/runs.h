@@ -176,28 +176,42 @@ static inline int run_slot_index(unsigned c, size_t off) {
 #undef RUN_IDX
 
 /*
- * The fast path of freeing slot p of run r (from run_of): when the slot is in use and freeing it
- * neither gives a run off the list its first free slot (the run joins the list) nor empties the
- * run (it may be released), frees it and returns true. Returns false, changing nothing, otherwise.
- * `poison` is poison_free(h), or a constant false where the caller knows the heap does not poison.
+ * Slot i of class c in run r, whose state word is `state`, is in use and the fast path may free
+ * it: freeing it neither gives a run off the list its first free slot (the run would join the
+ * list) nor empties the run (it may be released).
  */
-static inline bool run_give_fast(alloc_heap *h, uintptr_t r, uintptr_t p, bool poison) {
-    uint64_t *m = run_meta(r);
-    uint64_t state = m[RUN_STATE];
-    unsigned c = run_class(state);
-    int i = run_slot_index(c, p - r - RUN_META);
-    if (i < 0)
-        return false;
+static inline bool run_give_fast_ok(const alloc_heap *h, uintptr_t r, uint64_t state, unsigned c,
+                                    unsigned i) {
     /*
      * The slots in use: p's among them, not p's alone (the run would empty), and all of them (a
      * full run) only at the head of the list (a full run off the list would join it).
      */
     uint64_t full = run_full_mask(c), used = full & ~state, bit = (uint64_t)1 << i;
-    if ((used & bit) == 0 || used == bit || (used == full && h->run_head[c] != r))
-        return false;
+    return (used & bit) != 0 && used != bit && (used != full || h->run_head[c] == r);
+}
+
+/* Frees slot p (index i, class c) of run r, whose state word is `state`: run_give_fast_ok said so.
+ */
+static inline void run_give_slot(alloc_heap *h, uintptr_t r, uint64_t state, uintptr_t p,
+                                 unsigned c, unsigned i, bool poison) {
+    uint64_t *m = run_meta(r), bit = (uint64_t)1 << i;
     m[RUN_STATE] = state ^ bit;
-    m[RUN_CHECK] ^= bit;
+    m[RUN_CHECK] ^= bit; /* the check is linear in the state */
     run_slot_given(h, p, run_slot_size(c), poison);
+}
+
+/*
+ * The fast path of freeing slot p of run r (from run_of): when run_give_fast_ok allows it, frees
+ * it and returns true. Returns false, changing nothing, otherwise. `poison` is poison_free(h), or
+ * a constant false where the caller knows the heap does not poison.
+ */
+static inline bool run_give_fast(alloc_heap *h, uintptr_t r, uintptr_t p, bool poison) {
+    uint64_t state = run_meta(r)[RUN_STATE];
+    unsigned c = run_class(state);
+    int i = run_slot_index(c, p - r - RUN_META);
+    if (i < 0 || !run_give_fast_ok(h, r, state, c, (unsigned)i))
+        return false;
+    run_give_slot(h, r, state, p, c, (unsigned)i, poison);
     return true;
 }
 
