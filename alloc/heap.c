@@ -576,20 +576,13 @@ static __attribute__((noinline)) void *realloc_slow(alloc_heap *h, void *ptr, si
     return q;
 }
 
-/* realloc of slot ptr of run r: in place while the slot is large enough, else moved. */
-static __attribute__((noinline)) void *realloc_slot(alloc_heap *h, uintptr_t r, void *ptr,
-                                                    size_t size) {
-    uint64_t state = run_meta(r)[RUN_STATE];
-    unsigned c = run_class(state);
-    int i = run_slot_index(c, (uintptr_t)ptr - r - RUN_META);
-    if (i < 0 || ((state >> i) & 1) != 0) {
-        (void)alloc_run_usable(h, r, (uintptr_t)ptr); /* names and reports the error */
-        return NULL;
-    }
+/*
+ * realloc_slot's move of slot ptr (index i, class c) of run r, validated, to a request of `size`
+ * bytes that another class or a block serves.
+ */
+static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, uintptr_t r, void *ptr,
+                                                         size_t size, unsigned c, unsigned i) {
     size_t old = run_slot_size(c);
-    /* In place when the size keeps its class; a smaller class moves, so usable stays close. */
-    if (size <= ALLOC_RUN_MAX_SIZE && run_class_for(size) == c)
-        return ptr;
     void *q = NULL;
     if (RUN_CLASSES > 0 && ALLOC_FAST_PATHS && h->fast_runs && size <= ALLOC_RUN_MAX_SIZE)
         q = run_take_fast(h, run_class_for(size)); /* another class: not a slot of r */
@@ -618,13 +611,13 @@ static __attribute__((noinline)) void *realloc_slot(alloc_heap *h, uintptr_t r, 
         break;
     }
     /*
-     * The slot was validated above, and the allocation took no slot of r (another class) nor
+     * realloc_slot validated the slot, and the allocation took no slot of r (another class) nor
      * released r (it has a slot in use): free it without finding and checking it again. Only
      * r's state is read again, which the allocation may have changed for all the compiler knows.
      */
-    state = run_meta(r)[RUN_STATE];
-    if (run_give_fast_ok(h, r, state, c, (unsigned)i))
-        run_give_slot(h, r, state, (uintptr_t)ptr, c, (unsigned)i, poison_free(h));
+    uint64_t state = run_meta(r)[RUN_STATE];
+    if (run_give_fast_ok(h, r, state, c, i))
+        run_give_slot(h, r, state, (uintptr_t)ptr, c, i, poison_free(h));
     else
         (void)alloc_run_give(h, r, (uintptr_t)ptr);
     return q;
@@ -640,6 +633,28 @@ static __attribute__((noinline)) void *realloc_block(alloc_heap *h, void *ptr, s
         tlsf_grow_top(h, ptr, size))
         return ptr;
     return realloc_slow(h, ptr, size);
+}
+
+/* realloc of a pointer into run r that is no slot in use: reports the error, returns NULL. */
+static __attribute__((noinline)) void *realloc_slot_refused(alloc_heap *h, uintptr_t r, void *ptr) {
+    (void)alloc_run_usable(h, r, (uintptr_t)ptr); /* names and reports the error */
+    return NULL;
+}
+
+/*
+ * realloc of slot ptr of run r: in place while the size keeps its class (a smaller class moves,
+ * so usable stays close), else moved by realloc_slot_move. Inlined into alloc_realloc, so that
+ * the case in place calls nothing and saves no registers.
+ */
+static ALWAYS_INLINE void *realloc_slot(alloc_heap *h, uintptr_t r, void *ptr, size_t size) {
+    uint64_t state = run_meta(r)[RUN_STATE];
+    unsigned c = run_class(state);
+    int i = run_slot_index(c, (uintptr_t)ptr - r - RUN_META);
+    if (i < 0 || ((state >> i) & 1) != 0)
+        return realloc_slot_refused(h, r, ptr);
+    if (size <= ALLOC_RUN_MAX_SIZE && run_class_for(size) == c)
+        return ptr;
+    return realloc_slot_move(h, r, ptr, size, c, (unsigned)i);
 }
 
 void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
