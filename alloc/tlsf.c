@@ -749,7 +749,7 @@ static block_t *tlsf_alloc_op(alloc_heap *h, size_t size, size_t align, bool try
 
 /* A release that may go on a quick list. */
 static QUICK_APART bool release_cached(alloc_heap *h, block_t *b) {
-    return quick_push(h, b, poison_free(h)) || release_coalesce(h, b);
+    return (h->quick_enabled && quick_push(h, b, poison_free(h))) || release_coalesce(h, b);
 }
 
 static bool tlsf_release_op(alloc_heap *h, block_t *b, bool try_cache) {

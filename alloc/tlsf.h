@@ -105,15 +105,16 @@ static inline block_t *quick_pop_silent(alloc_heap *h, size_t size) {
 }
 
 /*
- * Pushes a USED block on the quick list of its size, poisoning its payload first if `poison`
- * (pass poison_free(h); a constant false lets the fast path call nothing). Returns false,
- * changing nothing, if the heap has no quick lists or that list is full.
+ * Pushes a USED block on the quick list of its size, on a heap with quick lists (quick_enabled,
+ * which the caller tests: alloc_free's fast path knows it from fast_free), poisoning its payload
+ * first if `poison` (pass poison_free(h); a constant false lets the fast path call nothing).
+ * Returns false, changing nothing, if the size has no quick list or that list is full.
  */
 static inline bool quick_push(alloc_heap *h, block_t *b, bool poison) {
 #if QUICK_BINS > 0
     uint64_t w = b->size;
     size_t s = (size_t)(w & SIZE_MASK);
-    if (!h->quick_enabled || s > QUICK_BINS * 16 + HDR)
+    if (s > QUICK_BINS * 16 + HDR)
         return false;
     struct tlsf_state *t = tlsf_of(h);
     unsigned i = (unsigned)(s >> 4) - 2;
