@@ -544,6 +544,87 @@ static int batch_check(void) {
     return 0;
 }
 
+/* ---- cache lines: which CPU's live blocks (prefix and payload) lie in each 64-byte line ---- */
+
+#define LINE 64u
+static struct {
+    uint8_t cpu[REGION_SIZE / LINE];     /* 1 + the CPU whose blocks lie in the line */
+    uint16_t blocks[REGION_SIZE / LINE]; /* how many live blocks lie in it */
+} lines;
+
+/* The lines of a live block of class k at user pointer u: [u - prefix, u + class size). */
+static size_t first_line(const void *u) {
+    return ((uintptr_t)u - ALLOC_CPU_CACHE_PREFIX - (uintptr_t)region) / LINE;
+}
+static size_t end_line(const void *u, unsigned k) {
+    return ((uintptr_t)u + class_size[k] - 1 - (uintptr_t)region) / LINE + 1;
+}
+
+/* Marks a block handed to `cpu`; fails if another CPU's live block shares a line with it. */
+static int claim_lines(const void *u, unsigned k, unsigned cpu) {
+    for (size_t l = first_line(u); l < end_line(u, k); l++) {
+        if (lines.blocks[l] != 0 && lines.cpu[l] != cpu + 1) {
+            fprintf(stderr, "line %p: blocks of CPU %u and CPU %u\n", (void *)(region + l * LINE),
+                    lines.cpu[l] - 1u, cpu);
+            return 1;
+        }
+        lines.cpu[l] = (uint8_t)(cpu + 1);
+        lines.blocks[l]++;
+    }
+    return 0;
+}
+
+static void release_lines(const void *u, unsigned k) {
+    for (size_t l = first_line(u); l < end_line(u, k); l++)
+        lines.blocks[l]--;
+}
+
+/*
+ * Two CPUs taking turns at refilling the same classes (each turn allocates exactly the half
+ * class one refill fetches), on a fresh heap, then again after both freed everything and were
+ * flushed, so each refills from memory the other CPU used:
+ *   | A's batch | B's batch | A's batch | ...      each batch in whole 64-byte lines
+ * Expect no 64-byte line ever to hold live blocks of both CPUs: what keeps two CPUs working on
+ * their own blocks from writing to the same lines (blocks fetched one at a time sit side by
+ * side, and the boundary lines are shared).
+ */
+static int lines_apart_check(void) {
+    static const unsigned tried[] = {0, 2, 4, FILL_CLASS, 9, 13};
+    enum { TURNS = 3, TRIED = sizeof tried / sizeof tried[0] };
+    static void *live[2][TRIED][TURNS * ALLOC_CPU_CACHE_MAX_DEPTH / 2];
+    if (setup(REGION_SIZE, 2) != 0)
+        return 1;
+    memset(&lines, 0, sizeof lines);
+    for (int phase = 0; phase < 2; phase++) {
+        for (unsigned turn = 0; turn < TURNS; turn++) {
+            for (unsigned cpu = 0; cpu < 2; cpu++) {
+                env.current = cpu;
+                for (unsigned t = 0; t < TRIED; t++) {
+                    unsigned k = tried[t], half = class_depth[k] / 2;
+                    for (unsigned i = 0; i < half; i++) {
+                        void *u = alloc_cached_malloc(&ch, class_size[k]);
+                        ASSERT_TRUE(u != NULL);
+                        live[cpu][t][turn * half + i] = u;
+                        ASSERT_EQ(0, claim_lines(u, k, cpu));
+                    }
+                }
+            }
+        }
+        for (unsigned cpu = 0; cpu < 2; cpu++) {
+            env.current = cpu;
+            for (unsigned t = 0; t < TRIED; t++) {
+                for (unsigned i = 0; i < TURNS * (class_depth[tried[t]] / 2); i++) {
+                    release_lines(live[cpu][t][i], tried[t]);
+                    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, live[cpu][t][i]));
+                }
+            }
+            alloc_cached_flush(&ch, cpu);
+        }
+    }
+    ASSERT_EQ(0, env.reports);
+    return reconciled(0);
+}
+
 /*
  * A CPU that idles again and again: alloc_cached_flush of a cache already empty.
  * Expect the first flush to take the heap's lock (blocks go back), the following ones not to
@@ -1116,6 +1197,7 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, warm_up_check);
         RUN_COUNTED_CHECK(passed, failed, warm_ahead_check);
         RUN_COUNTED_CHECK(passed, failed, batch_check);
+        RUN_COUNTED_CHECK(passed, failed, lines_apart_check);
         RUN_COUNTED_CHECK(passed, failed, idle_flush_check);
         RUN_COUNTED_CHECK(passed, failed, realloc_local_check);
         RUN_COUNTED_CHECK(passed, failed, flush_check);
