@@ -46,16 +46,20 @@ _Static_assert(RUN_SLOTS / 16 <= RUN_CLASS_SHIFT, "alloc: a run's slot mask must
 
 enum run_word { RUN_STATE, RUN_CHECK, RUN_NEXT, RUN_PREV };
 
-/* Slot bytes of size class c (1 .. RUN_CLASSES) and the slots a run of that class holds. */
+/*
+ * Slot bytes of size class c (1 .. RUN_CLASSES) and the slots a run of that class holds; the
+ * count also as a constant expression, for the tables below.
+ */
+#define RUN_SLOT_COUNT(c) (RUN_SLOTS / (16 * (c)))
 static inline size_t run_slot_size(unsigned c) {
     return (size_t)c * 16;
 }
 static inline unsigned run_slot_count(unsigned c) {
-    return (unsigned)(RUN_SLOTS / run_slot_size(c));
+    return (unsigned)RUN_SLOT_COUNT(c);
 }
 /* The mask with one bit per slot of class c (1 .. RUN_CLASSES), from a table: no division. */
 static inline uint64_t run_full_mask(unsigned c) {
-#define RUN_FULL(c) ((((uint64_t)1) << (RUN_SLOTS / (16 * (c)))) - 1)
+#define RUN_FULL(c) ((((uint64_t)1) << RUN_SLOT_COUNT(c)) - 1)
     static const uint64_t full[5] = {0, RUN_FULL(1), RUN_FULL(2), RUN_FULL(3), RUN_FULL(4)};
 #undef RUN_FULL
     return full[c];
@@ -145,9 +149,8 @@ static inline void *run_take_fast(alloc_heap *h, unsigned c) {
  * run's last one). off is as run_of found it, a multiple of 16 below RUN_SLOTS, so it is one of
  * 64 granules at most: one look-up in a table of 5 x 64 bytes, no division and no check after.
  */
-#define RUN_NO_SLOT 0xff
-#define RUN_IDX(c, k)                                                                              \
-    ((k) % (c) == 0 && (k) / (c) < RUN_SLOTS / (16 * (c)) ? (k) / (c) : RUN_NO_SLOT)
+#define RUN_NO_SLOT   0xff
+#define RUN_IDX(c, k) ((k) % (c) == 0 && (k) / (c) < RUN_SLOT_COUNT(c) ? (k) / (c) : RUN_NO_SLOT)
 #define RUN_IDX8(c, k)                                                                             \
     RUN_IDX(c, (k) + 0), RUN_IDX(c, (k) + 1), RUN_IDX(c, (k) + 2), RUN_IDX(c, (k) + 3),            \
         RUN_IDX(c, (k) + 4), RUN_IDX(c, (k) + 5), RUN_IDX(c, (k) + 6), RUN_IDX(c, (k) + 7)
