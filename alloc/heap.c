@@ -298,6 +298,19 @@ static inline void account_alloc(alloc_heap *h, block_t *b) {
 }
 
 /*
+ * Hands out USED block b, just taken from the strategy: marks its bytes handed out, accounts it,
+ * poisons its payload if the heap asks for it. Returns the payload.
+ */
+static FAST_INLINE void *hand_out(alloc_heap *h, block_t *b) {
+    mark_handed_out(h, (uintptr_t)blk_next(b));
+    account_alloc(h, b);
+    void *p = blk_payload(b);
+    if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
+        __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, blk_size(b) - HDR);
+    return p;
+}
+
+/*
  * Allocation once align is known to be a power of two in [GRANULE, ALLOC_MAX_REQUEST]. Skips
  * the quick list if try_quick is false (the caller found it empty).
  */
@@ -317,14 +330,7 @@ static FAST_INLINE void *allocate(alloc_heap *h, size_t size, size_t align, bool
     /* Runs with no slot in use are free space too: release them and try once more. */
     if (b == NULL && h->runs != 0 && alloc_run_release_empty(h))
         b = h->ops->alloc(h, bs, align, try_quick);
-    if (b == NULL)
-        return NULL;
-    mark_handed_out(h, (uintptr_t)blk_next(b));
-    account_alloc(h, b);
-    void *p = blk_payload(b);
-    if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
-        __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, blk_size(b) - HDR);
-    return p;
+    return b != NULL ? hand_out(h, b) : NULL;
 }
 
 void *alloc_allocate(alloc_heap *h, size_t size, size_t align) {
@@ -343,24 +349,17 @@ void *alloc_allocate(alloc_heap *h, size_t size, size_t align) {
 
 /*
  * Cuts USED block b into n >= 2 blocks, the first n - 1 of block size bs and the last the rest,
- * and accounts them: they are handed out separately and freed one by one.
+ * and hands each out: they are freed one by one.
  */
 static void carve(alloc_heap *h, block_t *b, size_t bs, size_t n, void **out) {
-    size_t total = blk_size(b);
+    size_t last = blk_size(b) - (n - 1) * bs;
     block_t *after = blk_next(b);
-    mark_handed_out(h, (uintptr_t)after);
     blk_set_size_state(h, b, bs, ST_USED);
-    size_t last = total - (n - 1) * bs;
     for (size_t i = 1; i < n; i++)
         blk_set(h, blk_at((uintptr_t)b + i * bs), bs, i + 1 < n ? bs : last, ST_USED, false);
     blk_set_prev_size(h, after, last);
-    for (size_t i = 0; i < n; i++) {
-        block_t *piece = blk_at((uintptr_t)b + i * bs);
-        account_alloc(h, piece);
-        out[i] = blk_payload(piece);
-        if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
-            __builtin_memset(out[i], ALLOC_POISON_ALLOC_BYTE, blk_size(piece) - HDR);
-    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = hand_out(h, blk_at((uintptr_t)b + i * bs));
 }
 
 size_t alloc_allocate_batch(alloc_heap *h, size_t size, void **out, size_t n) {
@@ -378,7 +377,7 @@ size_t alloc_allocate_batch(alloc_heap *h, size_t size, void **out, size_t n) {
     }
     /* No free block holds them all: one at a time, wherever each fits. */
     size_t got = 0;
-    while (got < n && (out[got] = allocate(h, size, GRANULE, true)) != NULL)
+    while (got < n && (out[got] = alloc_allocate(h, size, GRANULE)) != NULL)
         got++;
     return got;
 }
