@@ -43,17 +43,17 @@ int cpu_register(struct cpu_local *cpu) {
 }
 
 void irq_save(void) {
-    uint64_t rflags = cpu_read_rflags();
+    bool were_enabled = cpu_interrupts_enabled();
     cpu_disable_interrupts();
     struct cpu_local *cpu = cpu_this();
     if (cpu->irq_off_depth++ == 0) {
-        cpu->irq_were_enabled = (rflags & CPU_RFLAGS_INTERRUPT_ENABLE) != 0;
+        cpu->irq_were_enabled = were_enabled;
     }
 }
 
 void irq_restore(void) {
     struct cpu_local *cpu = cpu_this();
-    if (cpu_read_rflags() & CPU_RFLAGS_INTERRUPT_ENABLE) {
+    if (cpu_interrupts_enabled()) {
         panic("irq_restore: interrupts are on inside an irq_save section on CPU %u", cpu->index);
     }
     if (cpu->irq_off_depth == 0) {

@@ -229,10 +229,6 @@ static void irq_stress_block(void) {
     __atomic_fetch_add(&irq_ops, 1, __ATOMIC_RELAXED);
 }
 
-static bool interrupts_on(void) {
-    return (cpu_read_rflags() & CPU_RFLAGS_INTERRUPT_ENABLE) != 0;
-}
-
 /*
  * spinlock_try_acquire on a lock another holder has (its ticket drawn as a CPU in
  * spinlock_acquire would), then on the same lock once that holder lets go: refused at once with
@@ -242,18 +238,19 @@ static bool interrupts_on(void) {
  */
 static void check_try_acquire(void) {
     static struct spinlock probe = SPINLOCK_INIT("try-acquire probe");
-    bool interrupts_before = interrupts_on();
+    bool interrupts_before = cpu_interrupts_enabled();
     uint32_t other_ticket = __atomic_fetch_add(&probe.next_ticket, 1, __ATOMIC_RELAXED);
     bool refused = !spinlock_try_acquire(&probe);
     bool unchanged = probe.acquires == 0 && probe.next_ticket == other_ticket + 1 &&
-                     !spinlock_held_by_this_cpu(&probe) && interrupts_on() == interrupts_before;
+                     !spinlock_held_by_this_cpu(&probe) &&
+                     cpu_interrupts_enabled() == interrupts_before;
     __atomic_store_n(&probe.now_serving, other_ticket + 1, __ATOMIC_RELEASE); /* it lets go */
     bool taken = spinlock_try_acquire(&probe);
-    bool held = taken && spinlock_held_by_this_cpu(&probe) && !interrupts_on();
+    bool held = taken && spinlock_held_by_this_cpu(&probe) && !cpu_interrupts_enabled();
     if (taken) {
         spinlock_release(&probe);
     }
-    bool restored = interrupts_on() == interrupts_before;
+    bool restored = cpu_interrupts_enabled() == interrupts_before;
     log_check(refused && unchanged && taken && held && restored && probe.acquires == 1 &&
                   probe.contended == 0,
               "spinlock-try",

@@ -3,6 +3,7 @@
 #ifndef KERNEL_ARCH_X86_64_CPU_H
 #define KERNEL_ARCH_X86_64_CPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 static inline void cpu_outb(uint16_t port, uint8_t value) {
@@ -139,5 +140,10 @@ static inline void cpu_enable_interrupts_and_halt(void) {
 #define CPU_MSR_GS_BASE   0xc0000101u
 
 #define CPU_RFLAGS_INTERRUPT_ENABLE (1u << 9)
+
+/* Interrupts are enabled on this CPU (RFLAGS.IF). */
+static inline bool cpu_interrupts_enabled(void) {
+    return (cpu_read_rflags() & CPU_RFLAGS_INTERRUPT_ENABLE) != 0;
+}
 
 #endif
