@@ -1785,17 +1785,16 @@ static int runs_release_prev_check(void) {
     for (int i = 1; i < SLOTS; i++)
         ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[i]));
     ASSERT_HEAP_OK(fx.heap);
-    /* A's block starts 16 bytes before its meta; the run's alignment left a free block before. */
-    uint64_t *hdr = (uint64_t *)(run_of_slot(a[0]) - 16);
-    enum { PREV_FREE_BIT = 4 };
-    ASSERT_TRUE((hdr[1] & PREV_FREE_BIT) != 0);
-    uint64_t *before = (uint64_t *)((uintptr_t)hdr - (hdr[0] & 0x0000ffffffffffffull));
-    before[1] ^= (uint64_t)1 << 9;
+    /* A's block starts a header before its meta; the run's alignment left a free block before. */
+    block_t *run_block = blk_from_payload((const void *)run_of_slot(a[0]));
+    ASSERT_TRUE(blk_prev_free(run_block));
+    block_t *before = blk_prev(run_block);
+    before->size ^= (uint64_t)1 << 9;
     /* A's last slot: A would go back to the strategy and merge with the damaged block. */
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, a[0]));
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, fx.report_error[0]);
     ASSERT_TRUE(alloc_heap_check(fx.heap) != ALLOC_OK);
-    before[1] ^= (uint64_t)1 << 9;
+    before->size ^= (uint64_t)1 << 9;
     return 0;
 }
 
