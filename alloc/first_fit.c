@@ -21,7 +21,7 @@ static inline block_t *ff_next(const block_t *b) {
 static inline bool node_ok(const alloc_heap *h, const block_t *b, const block_t *after) {
     if (!in_heap(h, b) || (uintptr_t)b <= (uintptr_t)after)
         return false;
-    uint64_t w = b->size;
+    hword_t w = b->size;
     size_t s = (size_t)(w & SIZE_MASK);
     return (w & (PREV_FREE | STATE_MASK)) == ST_FREE && s >= MIN_BLOCK &&
            s <= h->end - (uintptr_t)b && word_ok(h, &b->size) &&

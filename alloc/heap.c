@@ -94,7 +94,7 @@ size_t alloc_control_size(enum alloc_strategy s) {
 size_t alloc_min_region_size(enum alloc_strategy strategy) {
     if (strategy_ops(strategy) == NULL)
         return 0;
-    return alloc_control_size(strategy) + MIN_BLOCK + HDR;
+    return alloc_control_size(strategy) + BLOCK_PHASE + MIN_BLOCK + HDR;
 }
 
 void alloc_report(const alloc_heap *h, enum alloc_error e, const void *ptr) {
@@ -147,7 +147,7 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     if ((config->flags & ~known) != 0)
         return ALLOC_ERR_BAD_CONFIG;
     size_t ctrl = alloc_control_size(config->strategy);
-    if (size < ctrl + MIN_BLOCK + HDR)
+    if (size < ctrl + BLOCK_PHASE + MIN_BLOCK + HDR)
         return ALLOC_ERR_REGION_TOO_SMALL;
     if (size > MAX_HEAP_SIZE || base + size < base)
         return ALLOC_ERR_REGION_TOO_LARGE;
@@ -163,7 +163,7 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     h->key = key;
     h->ops = ops;
     h->base = base;
-    h->first = base + ctrl;
+    h->first = base + ctrl + BLOCK_PHASE;
     h->raw_end = base + size;
     h->end = ((base + size) & ~(uintptr_t)(GRANULE - 1)) - HDR;
     h->quick_enabled = config->strategy == ALLOC_STRATEGY_TLSF && QUICK_BINS > 0 &&
@@ -233,7 +233,7 @@ static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, bloc
     block_t *b = blk_from_payload(ptr);
     if (!hdr_ok(h, b))
         return diagnose(h, p);
-    uint64_t w = b->size;
+    hword_t w = b->size;
     size_t s = (size_t)(w & SIZE_MASK);
     unsigned st = (unsigned)(w & STATE_MASK);
     if (st == ST_END || s < MIN_BLOCK || s > h->end - (uintptr_t)b)
@@ -250,7 +250,7 @@ static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, bloc
         if (ps < MIN_BLOCK || ps > (uintptr_t)b - h->first)
             return ALLOC_ERR_CORRUPTED_HEADER;
         const block_t *pb = blk_at((uintptr_t)b - ps);
-        if (!size_word_is(h, pb, (uint64_t)ps | ST_FREE))
+        if (!size_word_is(h, pb, (hword_t)ps | ST_FREE))
             return ALLOC_ERR_CORRUPTED_HEADER;
     }
     *out = b;
@@ -269,9 +269,12 @@ static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr
     if ((p & (GRANULE - 1)) != 0 || p < h->first + HDR || p >= h->end)
         return NULL;
     block_t *b = blk_from_payload(ptr);
-    uint64_t w = probe_word(&b->size); /* a run slot's is the previous slot's payload */
+    hword_t w = probe_hword(&b->size); /* a run slot's is the previous slot's payload */
     size_t s = (size_t)(w & SIZE_MASK);
-    /* MIN_BLOCK <= s <= end - b in one comparison (p < end, both aligned: end - b >= 32). */
+    /*
+     * MIN_BLOCK <= s <= end - b in one comparison: end - b >= MIN_BLOCK, as end - b > HDR (for
+     * p < end) and is a multiple of GRANULE.
+     */
     if ((w & (STATE_MASK | RUN_FLAG)) != ST_USED ||
         s - MIN_BLOCK > h->end - (uintptr_t)b - MIN_BLOCK || !seal_ok(h, &b->size, w))
         return NULL;
@@ -590,10 +593,14 @@ static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, uintptr_
     if (q == NULL)
         return size <= old ? ptr : NULL; /* a shrink that cannot move still succeeds */
     /*
-     * min(size, old) rounded up to 16: within the old slot and within q, whose usable size is a
-     * multiple of 16 at least size. A size known here per case: moves, not a call.
+     * min(size, old) rounded up to HDR: within the old slot (a multiple of 16) and within q, whose
+     * usable size is at least size and, slot or block, a multiple of HDR. Sizes known here per
+     * case: moves, not a call.
      */
-    switch ((size < old ? size + 15 : old) >> 4) {
+    size_t n = size < old ? (size + HDR - 1) & ~(HDR - 1) : old;
+    if (HDR < 16 && (n & 8) != 0) /* the last 8 bytes of a 32-bit block's payload */
+        __builtin_memcpy((char *)q + (n & ~(size_t)15), (char *)ptr + (n & ~(size_t)15), 8);
+    switch (n >> 4) {
     case 0:
         break;
     case 1:
@@ -695,7 +702,7 @@ enum alloc_error alloc_heap_extend(alloc_heap *h, size_t size) {
     block_t *nb = blk_at(h->end);
     size_t ps = blk_prev_size(nb);
     if (!hdr_ok(h, nb) || blk_state(nb) != ST_END || ps < MIN_BLOCK || ps > h->end - h->first ||
-        (blk_prev_free(nb) && !size_word_is(h, blk_prev(nb), (uint64_t)ps | ST_FREE))) {
+        (blk_prev_free(nb) && !size_word_is(h, blk_prev(nb), (hword_t)ps | ST_FREE))) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_HEADER, nb);
         return ALLOC_ERR_CORRUPTED_HEADER;
     }
@@ -739,9 +746,10 @@ static bool control_ok(const alloc_heap *h) {
     const struct alloc_strategy_ops *ops = strategy_ops((enum alloc_strategy)h->strategy);
     if (ops == NULL || h->ops != ops)
         return false;
-    if (h->first != h->base + alloc_control_size((enum alloc_strategy)h->strategy))
+    if (h->first != h->base + alloc_control_size((enum alloc_strategy)h->strategy) + BLOCK_PHASE)
         return false;
-    if (h->end < h->first + MIN_BLOCK || h->end + HDR > h->raw_end || (h->end & 15) != 0)
+    if (h->end < h->first + MIN_BLOCK || h->end + HDR > h->raw_end ||
+        (h->end & (GRANULE - 1)) != BLOCK_PHASE)
         return false;
     return h->raw_end - h->base <= MAX_HEAP_SIZE;
 }

@@ -39,6 +39,14 @@ static size_t round16(size_t n) {
     return (n + 15) & ~(size_t)15;
 }
 
+/* The usable size of the block (not a run slot) that serves a request of n bytes. */
+static size_t usable_for(size_t n) {
+    return block_size_for(n) - ALLOC_BLOCK_OVERHEAD;
+}
+
+/* The usable size of a minimum block: 16 bytes on a 64-bit target, 8 on a 32-bit one. */
+#define MIN_USABLE (ALLOC_MIN_BLOCK - ALLOC_BLOCK_OVERHEAD)
+
 static struct alloc_stats stats(void) {
     struct alloc_stats s;
     alloc_heap_stats(fx.heap, &s);
@@ -84,7 +92,7 @@ static int init_misaligned_check(void) {
 /*
  * A region one byte smaller than alloc_min_region_size(): | ctrl | MIN_BLOCK | END | - 1.
  * Expect ALLOC_ERR_REGION_TOO_SMALL, region untouched; at exactly the minimum, expect a heap
- * with one free block of 16 usable bytes that serves one 16-byte allocation and then no more.
+ * with one free block of MIN_USABLE bytes that serves one such allocation and then no more.
  */
 static int init_too_small_check(void) {
     size_t min = alloc_min_region_size(fx.variant->strategy);
@@ -100,8 +108,8 @@ static int init_too_small_check(void) {
     ASSERT_HEAP_OK(h);
     struct alloc_stats s;
     alloc_heap_stats(h, &s);
-    ASSERT_EQ(ALLOC_MIN_BLOCK - ALLOC_BLOCK_OVERHEAD, s.largest_free);
-    void *p = alloc_malloc(h, 16);
+    ASSERT_EQ(MIN_USABLE, s.largest_free);
+    void *p = alloc_malloc(h, MIN_USABLE);
     ASSERT_TRUE(p != NULL);
     ASSERT_TRUE(alloc_malloc(h, 1) == NULL);
     ASSERT_HEAP_OK(h);
@@ -133,7 +141,7 @@ static int init_bad_config_check(void) {
 
 /*
  *   | ctrl | (free)                                                           | END |
- *   base   base + ctrl                                               base + size - 16
+ *   base   base + ctrl                                              base + size - HDR
  * Expect one free block holding everything but the control structure and two headers, the
  * stats identity region == overhead + in_use + free, and the strategy and its name reported.
  */
@@ -209,37 +217,38 @@ static int many_heaps_check(void) {
 
 /*
  *   before: | ctrl | (free F)                          | END |
- *   after:  | ctrl | A 112 | (free F - 128)            | END |
- * Expect A 16-aligned right after the control structure and its header, usable 112, the rest
- * one free block; in_use, live and peak follow.
+ *   after:  | ctrl | A 112 | (free F - 128)            | END |   (32-bit: A 104, F - 112)
+ * Expect A 16-aligned right after the control structure and its header, usable 112 (104), the
+ * rest one free block; in_use, live and peak follow.
  */
 static int alloc_split_check(void) {
     fixture_reset(HEAP_SIZE, 0);
     unsigned char *a = alloc_malloc(fx.heap, 100);
+    size_t usable = ALLOC_BLOCK_OVERHEAD == 16 ? 112 : 104;
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_TRUE(a == fx.region + ctrl_size() + ALLOC_BLOCK_OVERHEAD);
     ASSERT_EQ(0, (uintptr_t)a % 16);
-    ASSERT_EQ(112, alloc_usable_size(fx.heap, a));
+    ASSERT_EQ(usable, alloc_usable_size(fx.heap, a));
     struct alloc_stats s = stats();
-    ASSERT_EQ(112, s.bytes_in_use);
+    ASSERT_EQ(usable, s.bytes_in_use);
     ASSERT_EQ(1, s.live_allocations);
-    ASSERT_EQ(112, s.peak_in_use);
+    ASSERT_EQ(usable, s.peak_in_use);
     ASSERT_EQ(1, s.free_blocks);
-    ASSERT_EQ(fresh_free(HEAP_SIZE) - 128, s.bytes_free);
-    ASSERT_EQ(fresh_free(HEAP_SIZE) - 128, s.largest_free);
+    ASSERT_EQ(fresh_free(HEAP_SIZE) - usable - ALLOC_BLOCK_OVERHEAD, s.bytes_free);
+    ASSERT_EQ(fresh_free(HEAP_SIZE) - usable - ALLOC_BLOCK_OVERHEAD, s.largest_free);
     struct walked_block w[4];
     ASSERT_EQ(2, fixture_walk(w, 4));
     ASSERT_EQ(ALLOC_BLOCK_USED, w[0].state);
-    ASSERT_EQ(112, w[0].size);
+    ASSERT_EQ(usable, w[0].size);
     ASSERT_EQ(ALLOC_BLOCK_FREE, w[1].state);
-    memset(a, 0xee, 112);
+    memset(a, 0xee, usable);
     ASSERT_HEAP_OK(fx.heap);
     return 0;
 }
 
 /*
  * Size 0 is served as size 1.
- * Expect two distinct non-NULL minimum blocks (16 usable bytes) that can be freed.
+ * Expect two distinct non-NULL minimum blocks (MIN_USABLE bytes) that can be freed.
  */
 static int alloc_size_zero_check(void) {
     fixture_reset(HEAP_SIZE, 0);
@@ -247,7 +256,8 @@ static int alloc_size_zero_check(void) {
     void *b = alloc_allocate(fx.heap, 0, 64);
     ASSERT_TRUE(a != NULL && b != NULL && a != b);
     ASSERT_EQ(0, (uintptr_t)b % 64);
-    ASSERT_EQ(16, alloc_usable_size(fx.heap, a));
+    ASSERT_EQ(fixture_runs() ? 16 : MIN_USABLE,
+              alloc_usable_size(fx.heap, a)); /* a slot or a block */
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
@@ -371,16 +381,19 @@ static int alloc_exhaust_check(void) {
 /*
  * alloc_allocate_batch() of 5 blocks of 70 bytes on a fresh heap poisoning new payloads:
  *   | ctrl | (gap) | A | B | C | D | E........ | (free) | END |   (A's payload on a 64-byte line)
- * Expect 5 more live allocations side by side (96-byte blocks), the last one rounded up to the
- * end of the batch's last cache line (512 bytes in all), every usable byte poisoned, each freed on
- * its own until the whole heap is one block again. Then 8 blocks of 100 bytes on a heap full but
- * for 3 holes of 224 bytes (a 128-byte block each, not two): exactly 3, one per hole. 0 and nothing
- * changed for a NULL heap or out, n == 0 and an oversized request.
+ * Expect 5 more live allocations side by side (96-byte blocks; 80 on a 32-bit target), the last
+ * one rounded up to the end of the batch's last cache line (512 bytes in all; 448), every usable
+ * byte poisoned, each freed on its own until the whole heap is one block again. Then 8 blocks of
+ * 100 bytes on a heap full but for 3 holes of 224 bytes (a 128-byte block each, not two; 32-bit:
+ * 208 and 112): exactly 3, one per hole. 0 and nothing changed for a NULL heap or out, n == 0 and
+ * an oversized request.
  */
 static int alloc_batch_check(void) {
     fixture_reset(HEAP_SIZE, ALLOC_FLAG_POISON_ON_ALLOC);
     void *b[8];
-    size_t bs = round16(70) + ALLOC_BLOCK_OVERHEAD;
+    size_t bs = block_size_for(70);
+    size_t lines = (5 * bs + ALLOC_BATCH_ALIGN - 1) & ~(size_t)(ALLOC_BATCH_ALIGN - 1);
+    ASSERT_EQ(ALLOC_BLOCK_OVERHEAD == 16 ? 512 : 448, lines);
     ASSERT_EQ(5, alloc_allocate_batch(fx.heap, 70, b, 5));
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(5, stats().live_allocations);
@@ -389,7 +402,7 @@ static int alloc_batch_check(void) {
         if (i + 1 < 5)
             ASSERT_EQ(bs, (uintptr_t)b[i + 1] - (uintptr_t)b[i]);
         size_t usable = alloc_usable_size(fx.heap, b[i]);
-        ASSERT_EQ(i + 1 < 5 ? bs - ALLOC_BLOCK_OVERHEAD : 512 - 4 * bs - ALLOC_BLOCK_OVERHEAD,
+        ASSERT_EQ(i + 1 < 5 ? bs - ALLOC_BLOCK_OVERHEAD : lines - 4 * bs - ALLOC_BLOCK_OVERHEAD,
                   usable);
         for (size_t j = 0; j < usable; j++)
             ASSERT_EQ(ALLOC_POISON_ALLOC_BYTE, ((unsigned char *)b[i])[j]);
@@ -402,8 +415,8 @@ static int alloc_batch_check(void) {
     ASSERT_TRUE(all != NULL);
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, all));
 
-    /* Filled with 200-byte blocks, then three of them freed, apart: holes of 224 bytes. */
-    static void *fill[HEAP_SIZE / 224 + 1];
+    /* Filled with 200-byte blocks, then three of them freed, apart: holes of 224 (208) bytes. */
+    static void *fill[HEAP_SIZE / 200 + 1];
     size_t n = 0;
     while ((fill[n] = alloc_malloc(fx.heap, 200)) != NULL)
         n++;
@@ -447,7 +460,7 @@ static int calloc_check(void) {
         ASSERT_EQ(0, z[i]);
     void *e = alloc_calloc(fx.heap, 0, 8);
     ASSERT_TRUE(e != NULL);
-    ASSERT_EQ(16, alloc_usable_size(fx.heap, e));
+    ASSERT_EQ(fixture_runs() ? 16 : MIN_USABLE, alloc_usable_size(fx.heap, e));
     struct alloc_stats before = stats();
     ASSERT_TRUE(alloc_calloc(fx.heap, SIZE_MAX / 8, 16) == NULL);
     struct alloc_stats after = stats();
@@ -504,9 +517,10 @@ static int free_null_check(void) {
  *   free A:  | (A + B + C)      | D | (tail) |   merged with the next free block
  *   free D:  | (everything)                  |  merged on both sides
  * Expect after each step exactly the free blocks drawn, of the sizes drawn (each absorbed
- * header adds 16 bytes), and finally the heap as fresh.
+ * header adds its bytes), and finally the heap as fresh.
  */
 static int free_coalesce_check(void) {
+    const size_t big = usable_for(BIG);
     fixture_reset(HEAP_SIZE, 0);
     void *a = alloc_malloc(fx.heap, BIG), *b = alloc_malloc(fx.heap, BIG);
     void *c = alloc_malloc(fx.heap, BIG), *d = alloc_malloc(fx.heap, BIG);
@@ -517,20 +531,20 @@ static int free_coalesce_check(void) {
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(5, fixture_walk(w, 8));
     ASSERT_EQ(ALLOC_BLOCK_FREE, w[1].state);
-    ASSERT_EQ(BIG, w[1].size);
+    ASSERT_EQ(big, w[1].size);
 
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(4, fixture_walk(w, 8));
     ASSERT_TRUE(w[1].payload == b);
     ASSERT_EQ(ALLOC_BLOCK_FREE, w[1].state);
-    ASSERT_EQ(2 * BIG + 16, w[1].size);
+    ASSERT_EQ(2 * big + ALLOC_BLOCK_OVERHEAD, w[1].size);
 
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(3, fixture_walk(w, 8));
     ASSERT_TRUE(w[0].payload == a);
-    ASSERT_EQ(3 * BIG + 32, w[0].size);
+    ASSERT_EQ(3 * big + 2 * ALLOC_BLOCK_OVERHEAD, w[0].size);
     ASSERT_EQ(ALLOC_BLOCK_USED, w[1].state);
 
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, d));
@@ -593,7 +607,7 @@ static int free_double_merged_check(void) {
 /*
  * Pointers that are not from this heap or not at a block start:
  *   a stack object; the control structure; one past the end; inside A's payload (A zeroed);
- *   a pointer of the same heap's region before the first block.
+ *   the last 16-aligned pointer of the same heap's region before the first payload.
  * Expect ALLOC_ERR_FOREIGN_POINTER for each, reported with the pointer, and nothing changed;
  * realloc and usable_size report the same and return NULL / 0.
  */
@@ -603,7 +617,7 @@ static int free_foreign_check(void) {
     unsigned char *a = alloc_malloc(fx.heap, 256);
     memset(a, 0, 256);
     void *bad[] = {local,  fx.region + 64, fx.region + HEAP_SIZE,
-                   a + 32, a + 128,        fx.region + ctrl_size()};
+                   a + 32, a + 128,        fx.region + ctrl_size() + ALLOC_BLOCK_OVERHEAD - 16};
     struct alloc_stats before = stats();
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         fx.reports = 0;
@@ -644,7 +658,7 @@ static int free_misaligned_check(void) {
 /*
  * Corrupted headers:
  *   (1) A's size word zeroed:           | A hdr=0 | B | ...
- *   (2) A overflows by 8 bytes into B:  | A ......|xx B | ...   (B's prev word overwritten)
+ *   (2) A overflows into B's prev word: | A ......|xx B | ...
  *   (3) A's size grown by 16 (tag intact)
  * Expect ALLOC_ERR_CORRUPTED_HEADER from free of the damaged block (for (2), of A, whose boundary
  * tag it is), from alloc_heap_check, with nothing changed; once the header is restored everything
@@ -656,8 +670,8 @@ static int free_corrupted_header_check(void) {
             "48-byte requests are run slots, which have no header: see runs_corrupted_check");
     fixture_reset(HEAP_SIZE, 0);
     unsigned char *a = alloc_malloc(fx.heap, 48), *b = alloc_malloc(fx.heap, 48);
-    uint64_t *a_hdr = (uint64_t *)(a - 16), *b_hdr = (uint64_t *)(b - 16);
-    uint64_t a_size = a_hdr[1], b_prev = b_hdr[0];
+    hword_t *a_hdr = (hword_t *)(a - HDR), *b_hdr = (hword_t *)(b - HDR);
+    hword_t a_size = a_hdr[1], b_prev = b_hdr[0];
     struct alloc_stats before = stats();
 
     a_hdr[1] = 0;
@@ -667,7 +681,7 @@ static int free_corrupted_header_check(void) {
     a_hdr[1] = a_size;
     ASSERT_HEAP_OK(fx.heap);
 
-    memset(a + 48, 0x41, 8); /* overflow into B's header */
+    memset(a + alloc_usable_size(fx.heap, a), 0x41, sizeof(hword_t)); /* into B's header */
     /* B's prev word is A's boundary tag: checked when A is freed (B's free does not use it). */
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, a));
     ASSERT_TRUE(alloc_realloc(fx.heap, a, 4000) == NULL);
@@ -716,7 +730,7 @@ static int realloc_null_check(void) {
     fixture_reset(HEAP_SIZE, 0);
     void *p = alloc_realloc(fx.heap, NULL, 40);
     ASSERT_TRUE(p != NULL);
-    ASSERT_EQ(48, alloc_usable_size(fx.heap, p));
+    ASSERT_EQ(fixture_runs() ? 48 : usable_for(40), alloc_usable_size(fx.heap, p));
     ASSERT_EQ(1, stats().live_allocations);
     ASSERT_HEAP_OK(fx.heap);
     return 0;
@@ -724,9 +738,9 @@ static int realloc_null_check(void) {
 
 /*
  *   before: | A 3008 (pattern)          | (free) |
- *   after:  | A 112 | (free, merged)            |
- * Expect the same pointer, the first 100 bytes preserved, in_use down to 112 and the cut tail
- * merged into the following free block.
+ *   after:  | A 112 | (free, merged)            |   (32-bit: 3000 and 104)
+ * Expect the same pointer, the first 100 bytes preserved, in_use down to 112 (104) and the cut
+ * tail merged into the following free block.
  */
 static int realloc_shrink_check(void) {
     fixture_reset(HEAP_SIZE, 0);
@@ -736,17 +750,17 @@ static int realloc_shrink_check(void) {
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_TRUE(q == a);
     ASSERT_TRUE(fixture_pattern_ok(q, 100, 7));
-    ASSERT_EQ(112, alloc_usable_size(fx.heap, q));
-    ASSERT_EQ(112, stats().bytes_in_use);
-    ASSERT_EQ(3008, stats().peak_in_use);
+    ASSERT_EQ(usable_for(100), alloc_usable_size(fx.heap, q));
+    ASSERT_EQ(usable_for(100), stats().bytes_in_use);
+    ASSERT_EQ(usable_for(3000), stats().peak_in_use);
     ASSERT_EQ(1, stats().free_blocks);
-    ASSERT_EQ(fresh_free(HEAP_SIZE) - 128, stats().largest_free);
+    ASSERT_EQ(fresh_free(HEAP_SIZE) - block_size_for(100), stats().largest_free);
     return 0;
 }
 
 /*
  *   before: | A 112 (pattern) | (free)          |
- *   after:  | A 512                | (free)     |
+ *   after:  | A 512                | (free)     |   (32-bit: 104 and 504)
  * Expect growth in place into the following free block: same pointer, contents preserved.
  */
 static int realloc_grow_in_place_check(void) {
@@ -757,8 +771,8 @@ static int realloc_grow_in_place_check(void) {
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_TRUE(q == a);
     ASSERT_TRUE(fixture_pattern_ok(q, 100, 3));
-    ASSERT_EQ(512, alloc_usable_size(fx.heap, q));
-    ASSERT_EQ(512, stats().bytes_in_use);
+    ASSERT_EQ(usable_for(500), alloc_usable_size(fx.heap, q));
+    ASSERT_EQ(usable_for(500), stats().bytes_in_use);
     ASSERT_EQ(1, stats().free_blocks);
     return 0;
 }
@@ -779,7 +793,7 @@ static int realloc_move_check(void) {
     ASSERT_TRUE(q > b);
     ASSERT_TRUE(fixture_pattern_ok(q, 100, 9));
     ASSERT_EQ(2, stats().live_allocations);
-    ASSERT_EQ(112 + 3008, stats().bytes_in_use);
+    ASSERT_EQ(usable_for(100) + usable_for(3000), stats().bytes_in_use);
     struct walked_block w[8];
     ASSERT_EQ(4, fixture_walk(w, 8));
     ASSERT_EQ(fixture_quick() ? ALLOC_BLOCK_QUICK : ALLOC_BLOCK_FREE, w[0].state);
@@ -800,7 +814,7 @@ static int realloc_fail_check(void) {
     struct alloc_stats after = stats();
     ASSERT_TRUE(stats_equal(&before, &after));
     ASSERT_TRUE(fixture_pattern_ok(a, 200, 5));
-    ASSERT_EQ(200 + 8, alloc_usable_size(fx.heap, a));
+    ASSERT_EQ(usable_for(200), alloc_usable_size(fx.heap, a));
     ASSERT_HEAP_OK(fx.heap);
     return 0;
 }
@@ -817,9 +831,10 @@ static int realloc_forged_header_check(void) {
     unsigned char *a = alloc_malloc(fx.heap, BIG);
     fixture_fill(a, BIG, 6);
     /* Sealed with the heap's own secret: only the boundary tags can tell it from a block. */
-    block_t *forged = blk_at((uintptr_t)a + 256);
-    word_set(fx.heap, &forged->prev, 256 + 16);
-    word_set(fx.heap, &forged->size, (BIG - 256) | ST_USED); /* ending at A's end */
+    block_t *forged = blk_from_payload(a + 272);
+    word_set(fx.heap, &forged->prev, 272);
+    word_set(fx.heap, &forged->size,
+             (hword_t)(block_size_for(BIG) - 272) | ST_USED); /* to A's end */
     struct alloc_stats before = stats();
     size_t reports = fx.reports;
     ASSERT_TRUE(alloc_realloc(fx.heap, a + 272, 3 * BIG) == NULL);
@@ -828,7 +843,7 @@ static int realloc_forged_header_check(void) {
     ASSERT_TRUE(fx.report_ptr[fx.reports - 1] == a + 272);
     struct alloc_stats after = stats();
     ASSERT_TRUE(stats_equal(&before, &after));
-    ASSERT_EQ(BIG, alloc_usable_size(fx.heap, a));
+    ASSERT_EQ(usable_for(BIG), alloc_usable_size(fx.heap, a));
     ASSERT_HEAP_OK(fx.heap);
     fixture_fill(a, BIG, 6);
     unsigned char *q = alloc_realloc(fx.heap, a, 3 * BIG);
@@ -839,7 +854,7 @@ static int realloc_forged_header_check(void) {
 
 /*
  * realloc(p, 0) shrinks p to the minimum block.
- * Expect the same pointer with 16 usable bytes, still live, first 16 bytes preserved.
+ * Expect the same pointer with MIN_USABLE bytes, still live, those bytes preserved.
  */
 static int realloc_zero_check(void) {
     fixture_reset(HEAP_SIZE, 0);
@@ -847,8 +862,8 @@ static int realloc_zero_check(void) {
     fixture_fill(a, 500, 1);
     unsigned char *q = alloc_realloc(fx.heap, a, 0);
     ASSERT_TRUE(q == a);
-    ASSERT_EQ(16, alloc_usable_size(fx.heap, q));
-    ASSERT_TRUE(fixture_pattern_ok(q, 16, 1));
+    ASSERT_EQ(MIN_USABLE, alloc_usable_size(fx.heap, q));
+    ASSERT_TRUE(fixture_pattern_ok(q, MIN_USABLE, 1));
     ASSERT_EQ(1, stats().live_allocations);
     ASSERT_HEAP_OK(fx.heap);
     return 0;
@@ -903,26 +918,27 @@ static int extend_merges_check(void) {
 }
 
 /*
- * Extensions too small to hold a block (0, 16, 31 bytes), too large, and on a NULL heap.
- * Expect the documented errors and nothing changed; a later 32-byte extension still starts at
- * the old end.
+ * Extensions too small to hold a block (0, half and all but one byte of ALLOC_MIN_BLOCK), too
+ * large, and on a NULL heap.
+ * Expect the documented errors and nothing changed; a later ALLOC_MIN_BLOCK-byte extension still
+ * starts at the old end.
  */
 static int extend_errors_check(void) {
     size_t half = HEAP_SIZE / 2;
     fixture_reset(half, 0);
     struct alloc_stats before = stats();
     ASSERT_EQ(ALLOC_ERR_REGION_TOO_SMALL, alloc_heap_extend(fx.heap, 0));
-    ASSERT_EQ(ALLOC_ERR_REGION_TOO_SMALL, alloc_heap_extend(fx.heap, 16));
-    ASSERT_EQ(ALLOC_ERR_REGION_TOO_SMALL, alloc_heap_extend(fx.heap, 31));
+    ASSERT_EQ(ALLOC_ERR_REGION_TOO_SMALL, alloc_heap_extend(fx.heap, ALLOC_MIN_BLOCK / 2));
+    ASSERT_EQ(ALLOC_ERR_REGION_TOO_SMALL, alloc_heap_extend(fx.heap, ALLOC_MIN_BLOCK - 1));
     ASSERT_EQ(ALLOC_ERR_REGION_TOO_LARGE, alloc_heap_extend(fx.heap, ALLOC_MAX_HEAP));
     ASSERT_EQ(ALLOC_ERR_REGION_TOO_LARGE, alloc_heap_extend(fx.heap, SIZE_MAX));
     ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_heap_extend(NULL, 4096));
     struct alloc_stats after = stats();
     ASSERT_TRUE(stats_equal(&before, &after));
     ASSERT_HEAP_OK(fx.heap);
-    ASSERT_EQ(ALLOC_OK, alloc_heap_extend(fx.heap, 32));
-    ASSERT_EQ(half + 32, stats().region_size);
-    ASSERT_EQ(before.largest_free + 32, stats().largest_free);
+    ASSERT_EQ(ALLOC_OK, alloc_heap_extend(fx.heap, ALLOC_MIN_BLOCK));
+    ASSERT_EQ(half + ALLOC_MIN_BLOCK, stats().region_size);
+    ASSERT_EQ(before.largest_free + ALLOC_MIN_BLOCK, stats().largest_free);
     ASSERT_HEAP_OK(fx.heap);
     return 0;
 }
@@ -972,8 +988,8 @@ static int stats_identity_check(void) {
 /*
  * alloc_heap_check on deliberately broken heaps (each restored afterwards):
  *   control magic flipped; live counter off by one; a free block's list link pointing at a live
- *   block; two free neighbours (B marked free by hand beside free A); a header's tag cleared.
- * Expect respectively CORRUPTED_HEAP, STATS_MISMATCH, CORRUPTED_FREE_LIST, UNCOALESCED,
+ *   block; two free neighbours (B marked free by hand beside free A); a header's check bits
+ * inverted. Expect respectively CORRUPTED_HEAP, STATS_MISMATCH, CORRUPTED_FREE_LIST, UNCOALESCED,
  * CORRUPTED_HEADER, each also reported through the hook; ALLOC_OK once restored.
  */
 static int check_detects_check(void) {
@@ -999,8 +1015,8 @@ static int check_detects_check(void) {
     *link = saved;
     ASSERT_HEAP_OK(h);
 
-    uint64_t *b_hdr = (uint64_t *)(b - 16), *c_hdr = (uint64_t *)(c - 16);
-    uint64_t b_size = b_hdr[1], c_size = c_hdr[1];
+    hword_t *b_hdr = (hword_t *)(b - HDR), *c_hdr = (hword_t *)(c - HDR);
+    hword_t b_size = b_hdr[1], c_size = c_hdr[1];
     /* Validly sealed (the heap's secret), so only the neighbour checks can find it. */
     word_set(h, &b_hdr[1], (b_size & ~(TAG_MASK | STATE_MASK)) | ST_FREE);
     word_set(h, &c_hdr[1], (c_size & ~TAG_MASK) | PREV_FREE);
@@ -1009,8 +1025,8 @@ static int check_detects_check(void) {
     c_hdr[1] = c_size;
     ASSERT_HEAP_OK(h);
 
-    uint64_t c_prev = c_hdr[0];
-    c_hdr[0] &= ~TAG_MASK;
+    hword_t c_prev = c_hdr[0];
+    c_hdr[0] ^= TAG_MASK; /* cleared, they might match by chance: 1 in 256 on 32 bits */
     size_t before = fx.reports;
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_check(h));
     ASSERT_EQ(before + 1, fx.reports);
@@ -1031,10 +1047,10 @@ static int poison_check(void) {
     fixture_reset(HEAP_SIZE, ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC);
     ASSERT_HEAP_OK(fx.heap);
     unsigned char *a = alloc_malloc(fx.heap, 200);
-    for (size_t i = 0; i < 208; i++)
+    for (size_t i = 0; i < usable_for(200); i++)
         ASSERT_EQ(ALLOC_POISON_ALLOC_BYTE, a[i]);
     unsigned char *b = alloc_malloc(fx.heap, BIG);
-    memset(a, 1, 208);
+    memset(a, 1, usable_for(200));
     memset(b, 1, BIG);
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
     ASSERT_HEAP_OK(fx.heap);
@@ -1065,7 +1081,7 @@ static int poison_check(void) {
 }
 
 /*
- *   | A 112 | B 2000 | C 112 | (tail) |   then free B, then free A
+ *   | A 112 | B 2000 | C 112 | (tail) |   then free B, then free A   (32-bit: 104, 2008, 104)
  * Expect the walk to list the blocks in address order with their usable sizes and states: B
  * free; A then quick-listed (TLSF with quick lists) or merged with B into one free block.
  */
@@ -1076,9 +1092,10 @@ static int walk_check(void) {
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
     struct walked_block w[8];
     ASSERT_EQ(4, fixture_walk(w, 8));
-    ASSERT_TRUE(w[0].payload == a && w[0].size == 112 && w[0].state == ALLOC_BLOCK_USED);
-    ASSERT_TRUE(w[1].payload == b && w[1].size == BIG && w[1].state == ALLOC_BLOCK_FREE);
-    ASSERT_TRUE(w[2].payload == c && w[2].size == 112 && w[2].state == ALLOC_BLOCK_USED);
+    size_t small = usable_for(100), big = usable_for(BIG);
+    ASSERT_TRUE(w[0].payload == a && w[0].size == small && w[0].state == ALLOC_BLOCK_USED);
+    ASSERT_TRUE(w[1].payload == b && w[1].size == big && w[1].state == ALLOC_BLOCK_FREE);
+    ASSERT_TRUE(w[2].payload == c && w[2].size == small && w[2].state == ALLOC_BLOCK_USED);
     ASSERT_EQ(ALLOC_BLOCK_FREE, w[3].state);
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
     ASSERT_HEAP_OK(fx.heap);
@@ -1087,7 +1104,7 @@ static int walk_check(void) {
         ASSERT_EQ(ALLOC_BLOCK_QUICK, w[0].state);
     } else {
         ASSERT_EQ(3, fixture_walk(w, 8));
-        ASSERT_TRUE(w[0].payload == a && w[0].size == 112 + 16 + BIG);
+        ASSERT_TRUE(w[0].payload == a && w[0].size == small + ALLOC_BLOCK_OVERHEAD + big);
         ASSERT_EQ(ALLOC_BLOCK_FREE, w[0].state);
     }
     return 0;
@@ -1139,7 +1156,7 @@ static int top_block_check(void) {
     unsigned char *a = alloc_malloc(fx.heap, BIG), *b = alloc_malloc(fx.heap, BIG);
     unsigned char *c = alloc_malloc(fx.heap, BIG), *d = alloc_malloc(fx.heap, BIG);
     ASSERT_TRUE(d != NULL && t->fl_map == 0);
-    ASSERT_TRUE(t->top == blk_at((uintptr_t)d + BIG));
+    ASSERT_TRUE(t->top == blk_at((uintptr_t)d + usable_for(BIG)));
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
     ASSERT_HEAP_OK(fx.heap);
@@ -1181,7 +1198,7 @@ static int top_block_check(void) {
 
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, d));
     ASSERT_HEAP_OK(fx.heap);
-    ASSERT_TRUE(t->top == blk_at((uintptr_t)a + round16(BIG - 500))); /* the rest of C */
+    ASSERT_TRUE(t->top == blk_at((uintptr_t)a + usable_for(BIG - 500))); /* the rest of C */
     ASSERT_EQ(fx.heap->end, (uintptr_t)t->top + blk_size(t->top));
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
@@ -1212,11 +1229,11 @@ static int quick_lists_check(void) {
     ASSERT_HEAP_OK(fx.heap);
     struct alloc_stats s = stats();
     ASSERT_EQ(2, s.free_blocks);
-    ASSERT_EQ(64, s.largest_free);
-    ASSERT_EQ(128, s.bytes_free);
+    ASSERT_EQ(usable_for(64), s.largest_free);
+    ASSERT_EQ(2 * usable_for(64), s.bytes_free);
     ASSERT_TRUE(alloc_malloc(fx.heap, 64) == b);
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
-    void *big = alloc_malloc(fx.heap, 64 + 16 + 64);
+    void *big = alloc_malloc(fx.heap, 2 * usable_for(64) + ALLOC_BLOCK_OVERHEAD);
     ASSERT_TRUE(big == a);
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(0, stats().free_blocks);
@@ -1307,7 +1324,10 @@ static int largest_free_exact_check(void) {
     enum { N = 20 };
     void *big[N], *sep[N];
     for (unsigned i = 0; i < N; i++) {
-        /* One size class holds blocks of 2176 to 2303 bytes: 2208 bytes, the last 2272 bytes. */
+        /*
+         * One size class holds blocks of 2176 to 2303 bytes: 2208 bytes (2192 on a 32-bit
+         * target), the last 2272 bytes.
+         */
         big[i] = alloc_malloc(fx.heap, i + 1 < N ? 2180 : 2256);
         sep[i] = alloc_malloc(fx.heap, 64);
         ASSERT_TRUE(big[i] != NULL && sep[i] != NULL);
@@ -1318,7 +1338,7 @@ static int largest_free_exact_check(void) {
         ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, big[i]));
     ASSERT_HEAP_OK(fx.heap);
     struct alloc_stats s = stats();
-    ASSERT_EQ(2256, s.largest_free);
+    ASSERT_EQ(usable_for(2256), s.largest_free);
     void *p = alloc_allocate(fx.heap, s.largest_free, ALLOC_ALIGNMENT);
     ASSERT_TRUE(p == big[N - 1]);
     ASSERT_HEAP_OK(fx.heap);
@@ -1352,13 +1372,13 @@ static int realloc_into_quick_check(void) {
  * to return distinct blocks that do not overlap B.
  */
 static int double_free_state_flip_check(void) {
-    for (unsigned bit = 0; bit < 64; bit++) {
+    for (unsigned bit = 0; bit < 8 * sizeof(hword_t); bit++) {
         if (((STATE_MASK >> bit) & 1u) == 0)
             continue;
         fixture_reset(HEAP_SIZE, 0);
         void *a = alloc_malloc(fx.heap, 64), *b = alloc_malloc(fx.heap, 64);
         ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
-        blk_from_payload(a)->size ^= (uint64_t)1 << bit;
+        blk_from_payload(a)->size ^= (hword_t)1 << bit;
         ASSERT_NE(ALLOC_OK, alloc_free(fx.heap, a));
         ASSERT_TRUE(fx.reports >= 1);
         void *x = alloc_malloc(fx.heap, 64), *y = alloc_malloc(fx.heap, 64);
@@ -1789,12 +1809,12 @@ static int runs_release_prev_check(void) {
     block_t *run_block = blk_from_payload((const void *)run_of_slot(a[0]));
     ASSERT_TRUE(blk_prev_free(run_block));
     block_t *before = blk_prev(run_block);
-    before->size ^= (uint64_t)1 << 9;
+    before->size ^= (hword_t)1 << 9;
     /* A's last slot: A would go back to the strategy and merge with the damaged block. */
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, a[0]));
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, fx.report_error[0]);
     ASSERT_TRUE(alloc_heap_check(fx.heap) != ALLOC_OK);
-    before->size ^= (uint64_t)1 << 9;
+    before->size ^= (hword_t)1 << 9;
     return 0;
 }
 

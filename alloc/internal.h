@@ -6,19 +6,24 @@
  *
  *   base                first                                          end         raw_end
  *   |  struct alloc_heap | block | block | ...              | block | END |  unused  |
- *                        [first, end) is tiled by blocks      [end, end + 16) is the end marker
+ *                        [first, end) is tiled by blocks      [end, end + HDR) is the end marker
  *
- * Every block starts on a 16-byte boundary with a 16-byte header:
+ * Every block's payload starts on a GRANULE (16-byte) boundary, after a header of two words of
+ * hword_t, 64 bits on a 64-bit target and 32 on a 32-bit one (alloc/heap.h has the limits each
+ * layout gives), so a block starts BLOCK_PHASE bytes past a granule boundary (0 or 8):
  *
- *   word 0 (prev):  63..48 check | 47..0 size of the physically previous block (0 for the first)
- *   word 1 (size):  63..48 check | 47..4 size of this block (header included) | 3 RUN |
- *                   2 PREV_FREE | 1..0 state (END 0, USED 1, FREE 2, QUICK 3)
+ *   64-bit word 0 (prev):  63..48 check | 47..0 size of the physically previous block (0 for the
+ *                          first)
+ *          word 1 (size):  63..48 check | 47..4 size of this block (header included) | 3 RUN |
+ *                          2 PREV_FREE | 1..0 state (END 0, USED 1, FREE 2, QUICK 3)
+ *   32-bit word 0 (prev):  31..24 check | 23..0 size of the previous block
+ *          word 1 (size):  31..24 check | 23..4 size of this block | 3..0 as above
  *
  * The check bits (see seal_bits) depend on the rest of the word, its address and a per-heap
  * secret, so a header can be told from payload bytes, from a damaged header and from another
  * heap's header, and a heap's headers from those of an earlier heap in the same region. A FREE
- * block keeps its free-list links in the first 16 bytes of its payload ([block + 16, block + 32));
- * a QUICK block keeps one link there. RUN marks a USED block that holds small-block slots
+ * block keeps its free-list links (two pointers) at the start of its payload; a QUICK block keeps
+ * one link there. RUN marks a USED block that holds small-block slots
  * (runs.h); it is zero on every other block. The END marker is a header of size 0 whose prev word
  * is the size of the last block.
  *
@@ -42,22 +47,40 @@
 #include <stdint.h>
 
 _Static_assert(sizeof(size_t) == sizeof(uintptr_t), "alloc: size_t and uintptr_t differ");
-_Static_assert(2 * sizeof(void *) <= 16, "alloc: two links must fit in a minimum payload");
 
-#define HDR       ((size_t)ALLOC_BLOCK_OVERHEAD)
-#define MIN_BLOCK ((size_t)ALLOC_MIN_BLOCK)
-#define GRANULE   ((size_t)ALLOC_ALIGNMENT)
+#define HDR         ((size_t)ALLOC_BLOCK_OVERHEAD)
+#define MIN_BLOCK   ((size_t)ALLOC_MIN_BLOCK)
+#define GRANULE     ((size_t)ALLOC_ALIGNMENT)
+#define BLOCK_PHASE ((GRANULE - HDR) % GRANULE) /* a block's address modulo GRANULE */
+
+/* A header word, and the check bits it keeps at its top (TAG_SHIFT and up). */
+#if ALLOC_BLOCK_OVERHEAD == 16
+typedef uint64_t hword_t;
+typedef uint16_t tag_t;
+#define TAG_SHIFT 48
+#elif ALLOC_BLOCK_OVERHEAD == 8
+typedef uint32_t hword_t;
+typedef uint8_t tag_t;
+#define TAG_SHIFT 24
+#else
+#error "alloc: no block layout for this ALLOC_BLOCK_OVERHEAD"
+#endif
+_Static_assert(2 * sizeof(hword_t) == ALLOC_BLOCK_OVERHEAD, "alloc: a header is two words");
+_Static_assert(8 * sizeof(hword_t) - TAG_SHIFT == 8 * sizeof(tag_t), "alloc: tag width");
+_Static_assert(2 * sizeof(void *) <= MIN_BLOCK - HDR,
+               "alloc: two links must fit in a minimum payload");
+_Static_assert(ALLOC_MAX_HEAP <= (size_t)1 << TAG_SHIFT,
+               "alloc: every size in a heap must fit below the check bits");
 
 #define ST_END        0u
 #define ST_USED       1u
 #define ST_FREE       2u
 #define ST_QUICK      3u
-#define STATE_MASK    ((uint64_t)3)
-#define PREV_FREE     ((uint64_t)4)
-#define TAG_SHIFT     48
-#define TAG_MASK      ((uint64_t)0xffff << TAG_SHIFT)
-#define SIZE_MASK     ((uint64_t)0x0000fffffffffff0)
-#define PREV_MASK     ((uint64_t)0x0000ffffffffffff)
+#define STATE_MASK    ((hword_t)3)
+#define PREV_FREE     ((hword_t)4)
+#define TAG_MASK      ((hword_t) ~(hword_t)0 << TAG_SHIFT)
+#define PREV_MASK     ((hword_t)~TAG_MASK)
+#define SIZE_MASK     ((hword_t)(PREV_MASK & ~(hword_t)(GRANULE - 1)))
 #define MAX_HEAP_SIZE ALLOC_MAX_HEAP
 
 /* The strategies compiled in (ALLOC_STRATEGIES), for #if and for conditions that must fold away. */
@@ -92,8 +115,8 @@ _Static_assert(ALLOC_STRATEGY_BIT_TLSF == 1u << ALLOC_STRATEGY_TLSF &&
 #endif
 
 typedef struct block {
-    uint64_t prev;
-    uint64_t size;
+    hword_t prev;
+    hword_t size;
 } block_t;
 
 /* For probe_word: ThreadSanitizer's attribute where the build has it. */
@@ -117,6 +140,10 @@ typedef struct block {
  * a header. ThreadSanitizer is told not to report this one read.
  */
 static inline NO_THREAD_SANITIZER uint64_t probe_word(const uint64_t *word) {
+    return *word;
+}
+/* probe_word for a header word. */
+static inline NO_THREAD_SANITIZER hword_t probe_hword(const hword_t *word) {
     return *word;
 }
 
@@ -165,27 +192,32 @@ struct alloc_heap {
 /* ---- header accessors ---- */
 
 /*
- * The check bits of a header word: the top 16 bits of every header word are
+ * The check bits of a header word: the top bits of every header word (16 of 64, 8 of 32) are
  *
- *     fold16((data) ^ (address of the word) * key)
+ *     fold((data) ^ (address of the word) * key)
  *
  * where data is the rest of the word, key the heap's secret (odd, derived at init from the
  * region's address and from the previous heap's secret found there, so it changes on every
- * re-init) and fold16 the xor of the four 16-bit quarters. Every bit of data lands on exactly one
+ * re-init) and fold the xor of the word's four quarters. Every bit of data lands on exactly one
  * check bit, so any single-bit flip, in data or in the check bits, is always detected; a word
  * written by anything that does not know the key (a stray write, an overrun, a header copied to
  * another address, a header of another heap or of this heap before a re-init) passes with
- * probability 2^-16, and the boundary-tag cross-checks make that a conjunction of two such
- * events.
+ * probability 2^-16 (2^-8 on a 32-bit target), and the boundary-tag cross-checks make that a
+ * conjunction of two such events.
  */
-static SEAL_INLINE uint64_t seal_bits(const alloc_heap *h, const uint64_t *w, uint64_t data) {
-    uint64_t x = data ^ ((uint64_t)(uintptr_t)w * h->key);
-    x ^= x >> 32;
-    x ^= x >> 16;
-    return x << TAG_SHIFT;
+static inline hword_t tag_fold(hword_t x) {
+    x ^= x >> (4 * sizeof(hword_t));
+    x ^= x >> (2 * sizeof(hword_t));
+    return x; /* the fold in its low sizeof(tag_t) bytes */
+}
+static inline hword_t keyed(const alloc_heap *h, const hword_t *w) {
+    return (hword_t)(uintptr_t)w * (hword_t)h->key;
+}
+static SEAL_INLINE hword_t seal_bits(const alloc_heap *h, const hword_t *w, hword_t data) {
+    return (hword_t)(tag_fold(data ^ keyed(h, w)) << TAG_SHIFT);
 }
 /* data (with its check bits clear) sealed for the word at w. */
-static SEAL_INLINE uint64_t sealed(const alloc_heap *h, const uint64_t *w, uint64_t data) {
+static SEAL_INLINE hword_t sealed(const alloc_heap *h, const hword_t *w, hword_t data) {
     return data | seal_bits(h, w, data);
 }
 /*
@@ -193,23 +225,20 @@ static SEAL_INLINE uint64_t sealed(const alloc_heap *h, const uint64_t *w, uint6
  * the check bits themselves to their own place, so v is sealed exactly when the fold of
  * v ^ (w * key) is zero: no need to strip and rebuild the check bits to compare them.
  */
-static inline bool seal_ok(const alloc_heap *h, const uint64_t *w, uint64_t v) {
+static inline bool seal_ok(const alloc_heap *h, const hword_t *w, hword_t v) {
 #if ALLOC_FAST_PATHS
-    uint64_t x = v ^ ((uint64_t)(uintptr_t)w * h->key);
-    x ^= x >> 32;
-    x ^= x >> 16;
-    return (uint16_t)x == 0;
+    return (tag_t)tag_fold(v ^ keyed(h, w)) == 0;
 #else
     /* The same predicate, through the one helper a build for size has anyway. */
     return v == sealed(h, w, v & ~TAG_MASK);
 #endif
 }
 /* The header word at w carries valid check bits. */
-static SEAL_INLINE bool word_ok(const alloc_heap *h, const uint64_t *w) {
+static SEAL_INLINE bool word_ok(const alloc_heap *h, const hword_t *w) {
     return seal_ok(h, w, *w);
 }
 /* Stores data, sealed, at w. */
-static SEAL_INLINE void word_set(const alloc_heap *h, uint64_t *w, uint64_t data) {
+static SEAL_INLINE void word_set(const alloc_heap *h, hword_t *w, hword_t data) {
     *w = sealed(h, w, data);
 }
 
@@ -248,12 +277,12 @@ static inline bool hdr_ok(const alloc_heap *h, const block_t *b) {
     return word_ok(h, &b->size) && word_ok(h, &b->prev);
 }
 /* b's size word is exactly `data` (size, PREV_FREE and state), validly sealed. */
-static inline bool size_word_is(const alloc_heap *h, const block_t *b, uint64_t data) {
+static inline bool size_word_is(const alloc_heap *h, const block_t *b, hword_t data) {
     return b->size == sealed(h, &b->size, data);
 }
 /* b's prev word says `prev_size`, validly sealed: the boundary tag of a predecessor. */
 static inline bool prev_word_is(const alloc_heap *h, const block_t *b, size_t prev_size) {
-    return b->prev == sealed(h, &b->prev, (uint64_t)prev_size);
+    return b->prev == sealed(h, &b->prev, (hword_t)prev_size);
 }
 
 /*
@@ -263,32 +292,32 @@ static inline bool prev_word_is(const alloc_heap *h, const block_t *b, size_t pr
 static FAST_INLINE bool free_prev_ok(const alloc_heap *h, const block_t *b) {
     size_t ps = blk_prev_size(b);
     return word_ok(h, &b->prev) && ps >= MIN_BLOCK && ps <= (uintptr_t)b - h->first &&
-           size_word_is(h, blk_at((uintptr_t)b - ps), (uint64_t)ps | ST_FREE);
+           size_word_is(h, blk_at((uintptr_t)b - ps), (hword_t)ps | ST_FREE);
 }
 
-/* b is a plausible block address in this heap: inside [first, end) and on a granule. */
+/* b is a plausible block address in this heap: inside [first, end), BLOCK_PHASE past a granule. */
 static inline bool in_heap(const alloc_heap *h, const block_t *b) {
     uintptr_t a = (uintptr_t)b;
-    return a >= h->first && a < h->end && (a & (GRANULE - 1)) == 0;
+    return a >= h->first && a < h->end && (a & (GRANULE - 1)) == BLOCK_PHASE;
 }
 
 /* Writes a whole header. */
 static inline void blk_set(const alloc_heap *h, block_t *b, size_t prev_size, size_t size,
                            unsigned state, bool prev_free) {
-    word_set(h, &b->prev, (uint64_t)prev_size);
-    word_set(h, &b->size, (uint64_t)size | (prev_free ? PREV_FREE : 0) | state);
+    word_set(h, &b->prev, (hword_t)prev_size);
+    word_set(h, &b->size, (hword_t)size | (prev_free ? PREV_FREE : 0) | state);
 }
 /* Changes size and state, keeping PREV_FREE and the prev word. */
 static inline void blk_set_size_state(const alloc_heap *h, block_t *b, size_t size,
                                       unsigned state) {
-    word_set(h, &b->size, (uint64_t)size | (b->size & PREV_FREE) | state);
+    word_set(h, &b->size, (hword_t)size | (b->size & PREV_FREE) | state);
 }
 /*
- * The check bits are linear in the data: flipping data bits d (all below bit 16) flips check
- * bits d. So a change of state or PREV_FREE is one xor, needs no key, and keeps a damaged word
- * damaged rather than sealing it afresh.
+ * The check bits are linear in the data: flipping data bits d (all in the lowest quarter of the
+ * word) flips check bits d. So a change of state or PREV_FREE is one xor, needs no key, and keeps
+ * a damaged word damaged rather than sealing it afresh.
  */
-static inline uint64_t flip_low_bits(uint64_t d) {
+static inline hword_t flip_low_bits(hword_t d) {
     return d | (d << TAG_SHIFT);
 }
 static inline void blk_set_state(const alloc_heap *h, block_t *b, unsigned state) {
@@ -300,7 +329,7 @@ static inline void blk_set_prev_free(const alloc_heap *h, block_t *b, bool prev_
     b->size ^= flip_low_bits((b->size & PREV_FREE) ^ (prev_free ? PREV_FREE : 0));
 }
 static inline void blk_set_prev_size(const alloc_heap *h, block_t *b, size_t prev_size) {
-    word_set(h, &b->prev, (uint64_t)prev_size);
+    word_set(h, &b->prev, (hword_t)prev_size);
 }
 
 /*
@@ -335,12 +364,12 @@ static inline void account_given(alloc_heap *h, size_t usable) {
 }
 
 /*
- * The block size that serves a request of n bytes (n <= ALLOC_MAX_REQUEST). Size 0 is served as 1
- * byte would be: both round to at most one granule, which the minimum block holds.
+ * The block size that serves a request of n bytes (n <= ALLOC_MAX_REQUEST): header and payload
+ * rounded up to a granule. Size 0 is served as 1 byte would be: both round to at most one
+ * granule's block, which the minimum block holds.
  */
-_Static_assert(HDR + GRANULE <= MIN_BLOCK, "alloc: a minimum block must hold one granule");
 static inline size_t block_size_for(size_t n) {
-    size_t s = ((n + GRANULE - 1) & ~(GRANULE - 1)) + HDR;
+    size_t s = (n + HDR + GRANULE - 1) & ~(GRANULE - 1);
     return s < MIN_BLOCK ? MIN_BLOCK : s;
 }
 
@@ -350,8 +379,8 @@ static inline bool poison_free(const alloc_heap *h) {
 
 /*
  * Overwrites the header (and, with poisoning, the links) of a block that has just been absorbed
- * into a neighbour, so the stale header can never again pass for a block start. len is 16 for a
- * block that had no links in use, 32 for a free block.
+ * into a neighbour, so the stale header can never again pass for a block start. len is HDR for a
+ * block that had no links in use, HDR plus the links for a free block.
  */
 static inline void blk_erase(const alloc_heap *h, block_t *b, size_t len) {
     if (poison_free(h))

@@ -26,7 +26,7 @@ static bool run_sound(const alloc_heap *h, uintptr_t r, unsigned c) {
         r + RUN_BLOCK - HDR > h->end)
         return false;
     const block_t *b = blk_at(r - HDR);
-    uint64_t w = b->size;
+    hword_t w = b->size;
     const uint64_t *m = run_meta(r);
     uint64_t state = m[RUN_STATE];
     return (w & ~(TAG_MASK | PREV_FREE)) == RUN_SIZE_WORD && seal_ok(h, &b->size, w) &&
@@ -83,7 +83,7 @@ static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c) {
 
 /* Turns run block b back into a plain USED block (RUN flag off), to hand it to the strategy. */
 static void run_block_unmark(const alloc_heap *h, block_t *b) {
-    word_set(h, &b->size, (uint64_t)RUN_BLOCK | ST_USED | (b->size & PREV_FREE));
+    word_set(h, &b->size, (hword_t)RUN_BLOCK | ST_USED | (b->size & PREV_FREE));
 }
 
 /* A new run of class c at the head of its list, or 0 if the strategy has no room for one. */

@@ -8,7 +8,7 @@
  * and is cut into equal slots of one size class without per-slot headers. A 10-byte request then
  * costs 16 bytes, not a 32-byte block, and is a bit flip in a mask rather than a list operation.
  *
- *   r - 16        r            r + 32                                       r + 1008
+ *   r - HDR       r            r + 32                                     r + 1024 - HDR
  *   | TLSF header | run meta   | slot 0 | slot 1 | ...                       | next block
  *                 state, check, next, prev
  *
@@ -34,10 +34,10 @@
 #define RUN_ALIGN       ((size_t)1024)
 #define RUN_BLOCK       RUN_ALIGN /* header + meta + slots: consecutive runs tile without gaps */
 #define RUN_META        ((size_t)32)
-#define RUN_SLOTS       (RUN_BLOCK - HDR - RUN_META) /* 976 bytes of slots */
+#define RUN_SLOTS       (RUN_BLOCK - HDR - RUN_META) /* 976 bytes of slots (984 on 32 bits) */
 #define RUN_CLASSES     (ALLOC_RUN_MAX_SIZE / 16)
-#define RUN_FLAG        ((uint64_t)8) /* bit 3 of a USED block's size word */
-#define RUN_SIZE_WORD   ((uint64_t)RUN_BLOCK | RUN_FLAG | ST_USED)
+#define RUN_FLAG        ((hword_t)8) /* bit 3 of a USED block's size word */
+#define RUN_SIZE_WORD   ((hword_t)RUN_BLOCK | RUN_FLAG | ST_USED)
 #define RUN_CLASS_SHIFT 61 /* the state word: class << 61 | free-slot mask */
 
 _Static_assert(ALLOC_RUN_MAX_SIZE % 16 == 0 && ALLOC_RUN_MAX_SIZE <= 64,
@@ -90,8 +90,9 @@ static inline unsigned run_class_for(size_t n) {
 static inline uintptr_t run_of(const alloc_heap *h, uintptr_t p) {
     uintptr_t r = p & ~(RUN_ALIGN - 1);
     /*
-     * r > first is r >= first + HDR (both on a granule), the room for the run's header; written
-     * so, it also tells the compiler that a run found is never 0, which callers test for.
+     * r > first is r >= first + HDR (r is on a granule, first BLOCK_PHASE = GRANULE - HDR past
+     * one, or on one when HDR is a granule), the room for the run's header; written so, it also
+     * tells the compiler that a run found is never 0, which callers test for.
      */
     if (p - r - RUN_META >= RUN_SLOTS || (p & (GRANULE - 1)) != 0 || r <= h->first || r >= h->end)
         return 0; /* a misaligned pointer is named by the general path */

@@ -27,9 +27,11 @@
 /* Compiled only when ALLOC_STRATEGIES includes it (alloc/config.h). */
 #if TLSF_COMPILED_IN
 
-static inline unsigned msb64(size_t x) {
-    return 63u - (unsigned)__builtin_clzll(x);
+/* The most significant set bit of x (> 0), from the word scan a 32- or 64-bit CPU has. */
+static inline unsigned msb(size_t x) {
+    return (unsigned)(8 * sizeof(unsigned long) - 1) - (unsigned)__builtin_clzl(x);
 }
+_Static_assert(sizeof(unsigned long) >= sizeof(size_t), "alloc: msb needs size_t in a long");
 
 /* The list a free block of `size` bytes belongs to. */
 static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl) {
@@ -37,7 +39,7 @@ static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl) {
         *fl = 0;
         *sl = (unsigned)(size >> 4);
     } else {
-        unsigned m = msb64(size);
+        unsigned m = msb(size);
         *sl = (unsigned)(size >> (m - SL_LOG2)) ^ SL_COUNT;
         *fl = m - FL_SHIFT + 1;
     }
@@ -50,7 +52,7 @@ static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl) {
 static inline bool free_node_ok(const alloc_heap *h, const block_t *b) {
     if (!in_heap(h, b))
         return false;
-    uint64_t w = b->size;
+    hword_t w = b->size;
     size_t s = (size_t)(w & SIZE_MASK);
     return (w & (PREV_FREE | STATE_MASK)) == ST_FREE && s >= MIN_BLOCK &&
            s <= h->end - (uintptr_t)b && seal_ok(h, &b->size, w) &&
@@ -106,14 +108,14 @@ static inline void replace_free(alloc_heap *h, block_t *from, block_t *to, unsig
 
 /* True when free blocks of sizes a >= b (both >= MIN_BLOCK) belong to the same list. */
 static inline bool same_list(size_t a, size_t b) {
-    unsigned shift = a < ((size_t)1 << FL_SHIFT) ? 4u : msb64(a) - SL_LOG2;
+    unsigned shift = a < ((size_t)1 << FL_SHIFT) ? 4u : msb(a) - SL_LOG2;
     return ((a ^ b) >> shift) == 0;
 }
 
 /* The first list all of whose blocks hold `size` bytes. */
 static inline void mapping_search(size_t size, unsigned *fl, unsigned *sl) {
     if (size >= ((size_t)1 << FL_SHIFT))
-        size += ((size_t)1 << (msb64(size) - SL_LOG2)) - 1;
+        size += ((size_t)1 << (msb(size) - SL_LOG2)) - 1;
     mapping_insert(size, fl, sl);
 }
 
@@ -149,7 +151,7 @@ static void insert_free(alloc_heap *h, block_t *b) {
     if (head != NULL)
         blk_links(head)->prev = b;
     t->heads[fl][sl] = b;
-    t->fl_map |= (uint64_t)1 << fl;
+    t->fl_map |= (fl_map_t)1 << fl;
     t->sl_map[fl] |= 1u << sl;
 }
 
@@ -171,7 +173,7 @@ static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
         if (l->next == NULL) {
             t->sl_map[fl] &= ~(1u << sl);
             if (t->sl_map[fl] == 0)
-                t->fl_map &= ~((uint64_t)1 << fl);
+                t->fl_map &= ~((fl_map_t)1 << fl);
         }
     }
 }
@@ -257,9 +259,9 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
     if (b == NULL && fl < FL_COUNT) {
         uint32_t sl_map = t->sl_map[fl] & (~0u << sl);
         if (sl_map == 0) {
-            uint64_t fl_map = t->fl_map & (~(uint64_t)0 << (fl + 1));
+            fl_map_t fl_map = t->fl_map & (~(fl_map_t)0 << (fl + 1));
             if (fl_map != 0) {
-                fl = (unsigned)__builtin_ctzll(fl_map);
+                fl = (unsigned)__builtin_ctzl(fl_map);
                 sl_map = t->sl_map[fl];
             }
         }
@@ -395,7 +397,7 @@ static bool quick_block_sound(alloc_heap *h, block_t *b) {
         (blk_prev_free(b) &&
          (!word_ok(h, &b->prev) || blk_prev_size(b) < MIN_BLOCK ||
           blk_prev_size(b) > (uintptr_t)b - h->first ||
-          !size_word_is(h, blk_prev(b), (uint64_t)blk_prev_size(b) | ST_FREE)))) {
+          !size_word_is(h, blk_prev(b), (hword_t)blk_prev_size(b) | ST_FREE)))) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_HEADER, b);
         return false;
     }
@@ -480,9 +482,9 @@ static bool alloc_tlsf_unquick(alloc_heap *h, block_t *b) {
 #if QUICK_BINS > 0
     struct tlsf_state *t = tlsf_of(h);
     size_t size = blk_size(b);
-    if (size < MIN_BLOCK || size > QUICK_BINS * 16 + HDR)
+    if (size < MIN_BLOCK || size > QUICK_MAX_BLOCK)
         return false;
-    unsigned i = (unsigned)(size >> 4) - 2;
+    unsigned i = quick_index(size);
     block_t **link = &t->quick[i];
     for (unsigned n = 0; n < t->quick_count[i] && *link != NULL; n++) {
         block_t *q = *link;
@@ -518,7 +520,7 @@ static bool alloc_tlsf_flush_quick(alloc_heap *h) {
 #if QUICK_BINS > 0
     struct tlsf_state *t = tlsf_of(h);
     for (unsigned i = 0; i < QUICK_BINS; i++) {
-        size_t size = ((size_t)i + 2) * 16;
+        size_t size = quick_block_size(i);
         while (t->quick[i] != NULL) {
             block_t *b = t->quick[i];
             if (!quick_node_ok(h, b, size)) {
@@ -561,7 +563,7 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
         blk_set_size_state(h, b, size, ST_USED);
         return release_coalesce(h, tail) ? 1 : -1;
     }
-    uint64_t nw = next->size;
+    hword_t nw = next->size;
     size_t ns = (size_t)(nw & SIZE_MASK);
     if ((nw & STATE_MASK) != ST_FREE || cur + ns < size)
         return 0;
@@ -570,13 +572,13 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
     /* Block stores may alias *h as far as the compiler knows: read what is needed once. */
     size_t total = cur + ns;
     block_t *after = blk_at((uintptr_t)b + total);
-    uint64_t b_word = b->size;
+    hword_t b_word = b->size;
     if (total - size < MIN_BLOCK) {
         remove_free(h, next, nfl, nsl);
         blk_erase(h, next, HDR + sizeof(struct free_links));
-        word_set(h, &after->prev, (uint64_t)total);
+        word_set(h, &after->prev, (hword_t)total);
         blk_set_prev_free(h, after, false);
-        word_set(h, &b->size, (uint64_t)total | (b_word & PREV_FREE) | ST_USED);
+        word_set(h, &b->size, (hword_t)total | (b_word & PREV_FREE) | ST_USED);
         return 1;
     }
     /*
@@ -586,24 +588,24 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
      */
     block_t *tail = blk_at((uintptr_t)b + size);
     size_t rest = total - size;
-    uint64_t junk = poison_free(h) ? 0x0101010101010101ull * ALLOC_POISON_FREE_BYTE : 0;
+    hword_t junk = poison_free(h) ? (hword_t)0x0101010101010101ull * ALLOC_POISON_FREE_BYTE : 0;
     if (same_list(ns, rest)) {
         replace_free(h, next, tail, nfl, nsl);
         /* next's header is now inside b's payload: make it unrecognisable. */
         next->prev = junk;
         next->size = junk;
-        word_set(h, &tail->prev, (uint64_t)size);
-        word_set(h, &tail->size, (uint64_t)rest | ST_FREE);
+        word_set(h, &tail->prev, (hword_t)size);
+        word_set(h, &tail->size, (hword_t)rest | ST_FREE);
     } else {
         remove_free(h, next, nfl, nsl);
         next->prev = junk;
         next->size = junk;
-        word_set(h, &tail->prev, (uint64_t)size);
-        word_set(h, &tail->size, (uint64_t)rest | ST_FREE);
+        word_set(h, &tail->prev, (hword_t)size);
+        word_set(h, &tail->size, (hword_t)rest | ST_FREE);
         insert_free(h, tail);
     }
-    word_set(h, &after->prev, (uint64_t)rest);
-    word_set(h, &b->size, (uint64_t)size | (b_word & PREV_FREE) | ST_USED);
+    word_set(h, &after->prev, (hword_t)rest);
+    word_set(h, &b->size, (hword_t)size | (b_word & PREV_FREE) | ST_USED);
     return 1;
 }
 
@@ -617,7 +619,7 @@ static size_t alloc_tlsf_largest_free(alloc_heap *h) {
     struct tlsf_state *t = tlsf_of(h);
     size_t best = t->top != NULL ? blk_size(t->top) : 0;
     if (t->fl_map != 0) {
-        unsigned fl = msb64(t->fl_map);
+        unsigned fl = msb(t->fl_map);
         unsigned sl = 31u - (unsigned)__builtin_clz(t->sl_map[fl]);
         size_t n = 0;
         block_t *max = NULL;
@@ -639,7 +641,7 @@ static size_t alloc_tlsf_largest_free(alloc_heap *h) {
 #if QUICK_BINS > 0
     for (unsigned i = QUICK_BINS; i-- > 0;) {
         if (t->quick[i] != NULL) {
-            size_t qs = ((size_t)i + 2) * 16;
+            size_t qs = quick_block_size(i);
             if (qs > best)
                 best = qs;
             break;
@@ -698,7 +700,7 @@ static enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nqu
     size_t quick_seen = 0;
 #if QUICK_BINS > 0
     for (unsigned i = 0; i < QUICK_BINS; i++) {
-        size_t size = ((size_t)i + 2) * 16, count = 0;
+        size_t size = quick_block_size(i), count = 0;
         if (t->quick_count[i] > ALLOC_QUICK_BIN_LIMIT || (!h->quick_enabled && t->quick[i]))
             return ALLOC_ERR_CORRUPTED_FREE_LIST;
         for (const block_t *b = t->quick[i]; b != NULL; b = blk_links(b)->next) {

@@ -10,14 +10,41 @@
 
 _Static_assert(ALLOC_QUICK_MAX_SIZE % 16 == 0, "alloc: ALLOC_QUICK_MAX_SIZE % 16 != 0");
 
-/* TLSF geometry: 16 second-level lists per power of two; sizes below 256 map linearly. */
+/*
+ * TLSF geometry: 16 second-level lists per power of two; sizes below 256 map linearly. The first
+ * levels reach the largest block a heap can hold (below ALLOC_MAX_HEAP): first-level 0 holds
+ * [0, 256), level i > 0 holds [2^(i+7), 2^(i+8)).
+ */
 #define SL_LOG2  4
 #define SL_COUNT (1u << SL_LOG2)
 #define FL_SHIFT (SL_LOG2 + 4)
-#define FL_COUNT 41 /* first-level 0 holds [0, 256); level i > 0 holds [2^(i+7), 2^(i+8)) */
+#if ALLOC_BLOCK_OVERHEAD == 16
+#define FL_COUNT 41 /* up to 2^48: sizes below 2^47, and aligned requests' searches above them */
+#else
+#define FL_COUNT 18 /* up to 2^25 */
+#endif
+/* One bit per first level, in a word the CPU scans in one instruction. */
+typedef unsigned long fl_map_t;
+_Static_assert(FL_COUNT <= 8 * sizeof(fl_map_t), "alloc: the first levels must fit fl_map");
 
-/* The number of quick lists: none in a build without TLSF (ALLOC_STRATEGIES). */
-#define QUICK_BINS (TLSF_COMPILED_IN ? ALLOC_QUICK_MAX_SIZE / 16 : 0)
+/*
+ * The quick lists: one per block size from MIN_BLOCK to the one a request of ALLOC_QUICK_MAX_SIZE
+ * bytes takes, 16 bytes apart; none in a build without TLSF (ALLOC_STRATEGIES) or with
+ * ALLOC_QUICK_MAX_SIZE 0. Written for #if: HDR and MIN_BLOCK are casts.
+ */
+#define QUICK_MAX_BLOCK ((ALLOC_QUICK_MAX_SIZE + ALLOC_BLOCK_OVERHEAD + 15) / 16 * 16)
+#if TLSF_COMPILED_IN && ALLOC_QUICK_MAX_SIZE > 0
+#define QUICK_BINS ((QUICK_MAX_BLOCK - ALLOC_MIN_BLOCK) / 16 + 1)
+#else
+#define QUICK_BINS 0
+#endif
+/* The quick list of block size `size` (MIN_BLOCK .. QUICK_MAX_BLOCK), and back. */
+static inline unsigned quick_index(size_t size) {
+    return (unsigned)((size - MIN_BLOCK) >> 4);
+}
+static inline size_t quick_block_size(unsigned i) {
+    return MIN_BLOCK + (size_t)i * 16;
+}
 
 struct tlsf_state {
     /*
@@ -26,11 +53,11 @@ struct tlsf_state {
      * from the untouched rest of the region touch no list.
      */
     block_t *top;
-    uint64_t fl_map;
+    fl_map_t fl_map;
     uint32_t sl_map[FL_COUNT];
     block_t *heads[FL_COUNT][SL_COUNT];
 #if QUICK_BINS > 0
-    block_t *quick[QUICK_BINS]; /* quick[i]: blocks of size (i + 2) * 16, LIFO */
+    block_t *quick[QUICK_BINS]; /* quick[i]: blocks of size quick_block_size(i), LIFO */
     uint32_t quick_count[QUICK_BINS];
 #endif
 };
@@ -42,7 +69,7 @@ static inline struct tlsf_state *tlsf_of(const alloc_heap *h) {
 
 #if QUICK_BINS > 0
 static inline bool quick_node_ok(const alloc_heap *h, const block_t *b, size_t size) {
-    return in_heap(h, b) && (b->size & ~(TAG_MASK | PREV_FREE)) == ((uint64_t)size | ST_QUICK) &&
+    return in_heap(h, b) && (b->size & ~(TAG_MASK | PREV_FREE)) == ((hword_t)size | ST_QUICK) &&
            word_ok(h, &b->size);
 }
 #endif
@@ -56,7 +83,7 @@ static inline bool quick_node_ok(const alloc_heap *h, const block_t *b, size_t s
 static inline block_t *quick_take(alloc_heap *h, size_t size, bool report) {
 #if QUICK_BINS > 0
     struct tlsf_state *t = tlsf_of(h);
-    unsigned i = (unsigned)(size >> 4) - 2;
+    unsigned i = quick_index(size);
     block_t *b = t->quick[i];
     if (b == NULL)
         return NULL;
@@ -89,7 +116,7 @@ static inline block_t *quick_take(alloc_heap *h, size_t size, bool report) {
  */
 static inline block_t *quick_pop(alloc_heap *h, size_t size) {
 #if QUICK_BINS > 0
-    if (size > QUICK_BINS * 16 + HDR)
+    if (size > QUICK_MAX_BLOCK)
         return NULL;
 #endif
     return quick_take(h, size, true);
@@ -112,12 +139,12 @@ static inline block_t *quick_pop_silent(alloc_heap *h, size_t size) {
  */
 static inline bool quick_push(alloc_heap *h, block_t *b, bool poison) {
 #if QUICK_BINS > 0
-    uint64_t w = b->size;
+    hword_t w = b->size;
     size_t s = (size_t)(w & SIZE_MASK);
-    if (s > QUICK_BINS * 16 + HDR)
+    if (s > QUICK_MAX_BLOCK)
         return false;
     struct tlsf_state *t = tlsf_of(h);
-    unsigned i = (unsigned)(s >> 4) - 2;
+    unsigned i = quick_index(s);
     if (t->quick_count[i] >= ALLOC_QUICK_BIN_LIMIT)
         return false;
     /* USED to QUICK as blk_set_state does it, one xor, on the word read once above. */
@@ -140,7 +167,7 @@ static inline bool quick_push(alloc_heap *h, block_t *b, bool poison) {
 /* True when the quick list for block size `size` (within the quick sizes) is empty. */
 static inline bool quick_empty(const alloc_heap *h, size_t size) {
 #if QUICK_BINS > 0
-    return tlsf_of(h)->quick[(size >> 4) - 2] == NULL;
+    return tlsf_of(h)->quick[quick_index(size)] == NULL;
 #else
     (void)h;
     (void)size;
@@ -165,14 +192,14 @@ static ALWAYS_INLINE bool tlsf_grow_top(alloc_heap *h, void *ptr, size_t size) {
         return false;
     block_t *b = blk_from_payload(ptr);
     block_t *top = tlsf_of(h)->top;
-    uint64_t w = b->size;
+    hword_t w = b->size;
     size_t cur = (size_t)(w & SIZE_MASK);
     if ((w & (PREV_FREE | STATE_MASK)) != ST_USED || (uintptr_t)b + cur != (uintptr_t)top ||
         !seal_ok(h, &b->size, w) || !word_ok(h, &b->prev) || !prev_word_is(h, top, cur))
         return false;
     /* block_size_for(size) whenever that exceeds cur (>= MIN_BLOCK): growth. */
-    size_t need = ((size + GRANULE - 1) & ~(GRANULE - 1)) + HDR;
-    uint64_t tw = top->size;
+    size_t need = (size + HDR + GRANULE - 1) & ~(GRANULE - 1);
+    hword_t tw = top->size;
     size_t ts = (size_t)(tw & SIZE_MASK);
     size_t total = cur + ts;
     if (need <= cur || total < need + MIN_BLOCK || (tw & (PREV_FREE | STATE_MASK)) != ST_FREE ||
@@ -182,10 +209,10 @@ static ALWAYS_INLINE bool tlsf_grow_top(alloc_heap *h, void *ptr, size_t size) {
     block_t *tail = blk_at((uintptr_t)b + need);
     top->prev = 0; /* the old top header is now b's payload: erase it */
     top->size = 0;
-    word_set(h, &tail->prev, (uint64_t)need);
-    word_set(h, &tail->size, (uint64_t)rest | ST_FREE); /* no PREV_FREE: b is USED */
-    word_set(h, &blk_at((uintptr_t)tail + rest)->prev, (uint64_t)rest); /* the END marker */
-    word_set(h, &b->size, (uint64_t)need | ST_USED);
+    word_set(h, &tail->prev, (hword_t)need);
+    word_set(h, &tail->size, (hword_t)rest | ST_FREE);                 /* no PREV_FREE: b is USED */
+    word_set(h, &blk_at((uintptr_t)tail + rest)->prev, (hword_t)rest); /* the END marker */
+    word_set(h, &b->size, (hword_t)need | ST_USED);
     tlsf_of(h)->top = tail;
     mark_handed_out(h, (uintptr_t)tail);
     h->in_use += need - cur;

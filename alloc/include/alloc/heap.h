@@ -10,7 +10,8 @@
  *
  * Two strategies sit behind the one interface, chosen per heap at runtime:
  *   ALLOC_STRATEGY_TLSF       the default: two-level segregated fit (TLSF). Free blocks are kept
- *                             in 41 x 16 size-class lists indexed by two bitmaps, so allocate and
+ *                             in 41 x 16 size-class lists (18 x 16 on a 32-bit target) indexed
+ *                             by two bitmaps, so allocate and
  *                             free are O(1): their cost does not grow with the number of live
  *                             blocks or free fragments. A request is served by the first block
  *                             of its own class if that one is big enough, else (good fit) from
@@ -24,11 +25,11 @@
  *                             coalesced on free: the design of Rust's linked_list_allocator 0.9.
  *                             O(free fragments) per allocate and free.
  *
- * Blocks: every block has a 16-byte header (size of the previous block, own size and state, with
- * check bits keyed by a per-heap secret that changes on every init) followed by its payload;
- * payloads are 16-byte aligned and a multiple of 16 bytes. Per-block overhead is
- * ALLOC_BLOCK_OVERHEAD (16) bytes, the smallest block is ALLOC_MIN_BLOCK (32) bytes, i.e. a usable
- * size of 16.
+ * Blocks: every block has a header of two address-sized words (size of the previous block, own
+ * size and state, with check bits keyed by a per-heap secret that changes on every init) followed
+ * by its payload; payloads are 16-byte aligned and block sizes a multiple of 16 bytes. Per-block
+ * overhead is ALLOC_BLOCK_OVERHEAD bytes: 16 on a 64-bit target (smallest block 32 bytes, usable
+ * 16), 8 on a 32-bit one (smallest block 16 bytes, usable 8), see the limits below.
  *
  * Size 0: alloc_allocate(heap, 0, align) behaves like a request for 1 byte: it returns a unique
  * minimum-size block that must be freed. alloc_realloc(heap, p, 0) likewise shrinks p to the
@@ -57,23 +58,33 @@
 extern "C" {
 #endif
 
-/* Bytes of header in front of every block's payload. */
+/*
+ * The block layout, chosen per target by its address width:
+ *
+ *   target   header (ALLOC_BLOCK_OVERHEAD)   smallest block (usable)   largest request   heap
+ *   64-bit   2 x 64-bit words: 16 bytes       32 (16)                   2^46              2^47
+ *   32-bit   2 x 32-bit words:  8 bytes       16 (8)                    2^23              2^24
+ *
+ * Payloads are ALLOC_ALIGNMENT (16) aligned on both, so a 32-bit block starts 8 bytes before a
+ * 16-byte boundary. Each header word keeps its top bits as check bits (16 of 64, 8 of 32), which
+ * is what bounds a 32-bit heap to 16 MiB.
+ */
+#if SIZE_MAX > 0xffffffffu
 #define ALLOC_BLOCK_OVERHEAD 16u
-/* Smallest block, header included; its usable size is ALLOC_MIN_BLOCK - ALLOC_BLOCK_OVERHEAD. */
-#define ALLOC_MIN_BLOCK 32u
+#define ALLOC_MIN_BLOCK      32u
+#define ALLOC_MAX_REQUEST    ((size_t)1 << 46)
+#else
+#define ALLOC_BLOCK_OVERHEAD 8u
+#define ALLOC_MIN_BLOCK      16u
+#define ALLOC_MAX_REQUEST    ((size_t)1 << 23)
+#endif
 /* Alignment of every payload, of the region given to alloc_heap_init() and of block sizes. */
 #define ALLOC_ALIGNMENT 16u
 /*
- * The largest size alloc_allocate() will consider; larger requests return NULL at once. Also the
- * largest alignment. 2^46 on a 64-bit target, 2^30 on a 32-bit one (so that size plus alignment
- * plus a header never wraps an address).
+ * ALLOC_MAX_REQUEST is the largest size alloc_allocate() will consider (larger requests return
+ * NULL at once) and the largest alignment; ALLOC_MAX_HEAP the largest region a heap manages (init
+ * region plus extensions).
  */
-#if SIZE_MAX > 0xffffffffu
-#define ALLOC_MAX_REQUEST ((size_t)1 << 46)
-#else
-#define ALLOC_MAX_REQUEST ((size_t)1 << 30)
-#endif
-/* The largest region a heap manages (init region plus extensions): 2^47 or 2^31 bytes. */
 #define ALLOC_MAX_HEAP ((size_t)ALLOC_MAX_REQUEST << 1)
 
 /* The allocation strategy of a heap, chosen at init. */
