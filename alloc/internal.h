@@ -364,12 +364,21 @@ static inline void account_given(alloc_heap *h, size_t usable) {
 }
 
 /*
- * The block size that serves a request of n bytes (n <= ALLOC_MAX_REQUEST): header and payload
- * rounded up to a granule. Size 0 is served as 1 byte would be: both round to at most one
- * granule's block, which the minimum block holds.
+ * Header and payload of a request of n bytes (n <= ALLOC_MAX_REQUEST) rounded up to a granule.
+ * With a header of whole granules (64-bit), the payload rounded up plus the header: the form the
+ * fast paths' index arithmetic folds best.
+ */
+static inline size_t header_and_payload(size_t n) {
+    if (HDR % GRANULE == 0)
+        return ((n + GRANULE - 1) & ~(GRANULE - 1)) + HDR;
+    return (n + HDR + GRANULE - 1) & ~(GRANULE - 1);
+}
+/*
+ * The block size that serves a request of n bytes (n <= ALLOC_MAX_REQUEST). Size 0 is served as
+ * 1 byte would be: both round to at most one granule's block, which the minimum block holds.
  */
 static inline size_t block_size_for(size_t n) {
-    size_t s = (n + HDR + GRANULE - 1) & ~(GRANULE - 1);
+    size_t s = header_and_payload(n);
     return s < MIN_BLOCK ? MIN_BLOCK : s;
 }
 

@@ -40,7 +40,7 @@ _Static_assert(FL_COUNT <= 8 * sizeof(fl_map_t), "alloc: the first levels must f
 #endif
 /* The quick list of block size `size` (MIN_BLOCK .. QUICK_MAX_BLOCK), and back. */
 static inline unsigned quick_index(size_t size) {
-    return (unsigned)((size - MIN_BLOCK) >> 4);
+    return (unsigned)(size >> 4) - (unsigned)(MIN_BLOCK >> 4);
 }
 static inline size_t quick_block_size(unsigned i) {
     return MIN_BLOCK + (size_t)i * 16;
@@ -198,7 +198,7 @@ static ALWAYS_INLINE bool tlsf_grow_top(alloc_heap *h, void *ptr, size_t size) {
         !seal_ok(h, &b->size, w) || !word_ok(h, &b->prev) || !prev_word_is(h, top, cur))
         return false;
     /* block_size_for(size) whenever that exceeds cur (>= MIN_BLOCK): growth. */
-    size_t need = (size + HDR + GRANULE - 1) & ~(GRANULE - 1);
+    size_t need = header_and_payload(size);
     hword_t tw = top->size;
     size_t ts = (size_t)(tw & SIZE_MASK);
     size_t total = cur + ts;
