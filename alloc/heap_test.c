@@ -216,6 +216,29 @@ static int many_heaps_check(void) {
 /* allocate */
 
 /*
+ * The block layout of this target (alloc/heap.h): two address-sized header words.
+ *   64-bit: | hdr 16 | A 112 | hdr 16 | B 112 |     32-bit: | hdr 8 | A 104 | hdr 8 | B 104 |
+ * Expect the header, minimum block and largest heap of the target's address width, and two
+ * 100-byte requests (blocks, not run slots) a block apart: 128 bytes on 64 bits, 112 on 32, both
+ * payloads 16-byte aligned.
+ */
+static int layout_check(void) {
+    bool wide = sizeof(void *) == 8;
+    ASSERT_EQ(wide ? 16 : 8, ALLOC_BLOCK_OVERHEAD);
+    ASSERT_EQ(2 * ALLOC_BLOCK_OVERHEAD, ALLOC_MIN_BLOCK);
+    ASSERT_EQ(16, ALLOC_ALIGNMENT);
+    ASSERT_EQ(wide ? (uint64_t)1 << 47 : (uint64_t)1 << 24, ALLOC_MAX_HEAP);
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 100), *b = alloc_malloc(fx.heap, 100);
+    ASSERT_TRUE(a != NULL && b != NULL);
+    ASSERT_EQ(wide ? 128 : 112, b - a);
+    ASSERT_EQ(0, (uintptr_t)a % 16);
+    ASSERT_EQ(0, (uintptr_t)b % 16);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
  *   before: | ctrl | (free F)                          | END |
  *   after:  | ctrl | A 112 | (free F - 128)            | END |   (32-bit: A 104, F - 112)
  * Expect A 16-aligned right after the control structure and its header, usable 112 (104), the
@@ -1851,6 +1874,7 @@ int main(void) {
         RUN_VARIANT_CHECK(init_layout_check);
         RUN_VARIANT_CHECK(init_unaligned_size_check);
         RUN_VARIANT_CHECK(many_heaps_check);
+        RUN_VARIANT_CHECK(layout_check);
         RUN_VARIANT_CHECK(alloc_split_check);
         RUN_VARIANT_CHECK(alloc_size_zero_check);
         RUN_VARIANT_CHECK(alloc_alignment_check);
