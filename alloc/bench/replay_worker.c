@@ -416,6 +416,8 @@ int main(int argc, char **argv) {
     region_cap = (size_t)trace.peak_live * 64 + ((size_t)64 << 20);
     if (argc > 4)
         region_cap = strtoull(argv[4], NULL, 0);
+    if (region_cap > ALLOC_MAX_HEAP) /* a 32-bit target's heaps are smaller than that */
+        region_cap = ALLOC_MAX_HEAP;
     region = mmap(NULL, region_cap, PROT_READ | PROT_WRITE,
                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (region == MAP_FAILED)

@@ -1,6 +1,7 @@
 /*
  * alloc/bench/trace.c - parses text malloc traces into the compact array of trace.h, and saves
- * and loads that array as a binary file. See trace.h for the format.
+ * and loads that array as a binary file. See trace.h for the format. Built with
+ * TRACE_BINARY_ONLY, it only saves and loads (the replay workers, which any target can run).
  */
 #define _GNU_SOURCE
 #include "alloc/bench/trace.h"
@@ -15,7 +16,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if !defined(TRACE_BINARY_ONLY)
 #include <zlib.h>
+#endif
 
 #define MAX_SLOTS  ((uint32_t)1 << 30) /* slot_kind keeps 30 bits for the slot */
 #define LINE_BYTES 256
@@ -34,6 +37,8 @@ const char *trace_kind_name(enum trace_kind kind) {
 
 /* ---- live IDs: an open-addressing map from ID to slot ---- */
 
+/* The text parser, left out of a build that only loads binary traces (no zlib needed). */
+#if !defined(TRACE_BINARY_ONLY)
 struct id_map {
     uint64_t *keys; /* ID + 1; 0 = empty */
     uint32_t *slots;
@@ -327,6 +332,7 @@ int trace_parse_file(const char *path, uint64_t max_ops, struct trace *out, char
         trace_free(out);
     return status;
 }
+#endif /* !TRACE_BINARY_ONLY */
 
 int trace_truncate(struct trace *t, uint64_t n) {
     uint64_t *bytes = calloc((size_t)t->nslots + 1, sizeof(*bytes));
