@@ -58,7 +58,7 @@
 #define BOUND_SLOT_PUSH 420    /* a full run back on its list, in front of a full head */
 #define BOUND_SPLIT     450    /* TLSF split, remainder re-filed */
 #define BOUND_ALIGNED   700    /* aligned, leading gap left free */
-#define BOUND_FALLBACK  900    /* scan of TLSF_FALLBACK_SCAN blocks of the request's list */
+#define BOUND_FALLBACK  450    /* scan of TLSF_FALLBACK_SCAN blocks of the request's list */
 #define BOUND_MERGE     800    /* free merging both neighbours */
 #define BOUND_FLUSH     260000 /* allocation failing after flushing 60 x 16 quick blocks */
 

@@ -11,13 +11,14 @@
  * Two strategies sit behind the one interface, chosen per heap at runtime:
  *   ALLOC_STRATEGY_TLSF       the default: two-level segregated fit (TLSF). Free blocks are kept
  *                             in 41 x 16 size-class lists (18 x 16 on a 32-bit target) indexed
- *                             by two bitmaps, so allocate and
- *                             free are O(1): their cost does not grow with the number of live
- *                             blocks or free fragments. A request is served by the first block
- *                             of its own class if that one is big enough, else (good fit) from
- *                             the smallest non-empty class whose every block is big enough, else
- *                             from the first of at most 16 blocks of its own class that fits
- *                             (so the largest free block can always be requested exactly).
+ *                             by two bitmaps, so allocate and free are O(1): their cost does not
+ *                             grow with the number of live blocks or free fragments. A request
+ *                             is served by the first block of its own class if that one is big
+ *                             enough, else (good fit) from the smallest non-empty class whose
+ *                             every block is big enough, else from the first of at most 4 blocks
+ *                             of its own class that fits. alloc_heap_stats() moves the largest
+ *                             free block to the head of its class, so the largest free block it
+ *                             reports can always be requested exactly.
  *                             Recently freed small blocks are kept in bounded per-size quick
  *                             lists (ALLOC_QUICK_MAX_SIZE, ALLOC_QUICK_BIN_LIMIT in
  *                             alloc/config.h), merged back when a request needs the space.
