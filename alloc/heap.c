@@ -222,7 +222,10 @@ static enum alloc_error diagnose(const alloc_heap *h, uintptr_t p) {
 
 /*
  * Checks that ptr is the payload of a USED block of this heap with a sound header and sound
- * neighbour boundary tags. O(1) unless the header is unrecognisable.
+ * neighbour boundary tags. O(1) when it is; anything else is named by the walk (diagnose), not
+ * by what the word in front of ptr says: that word may be a stale or zeroed header, or payload,
+ * whose check bits pass by chance (1 in 2^16 for a header on a 32-bit target), and the walk
+ * still tells a double free and a foreign pointer from a corrupted header.
  */
 static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, block_t **out) {
     uintptr_t p = (uintptr_t)ptr;
@@ -237,10 +240,10 @@ static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, bloc
     size_t s = (size_t)(w & SIZE_MASK);
     unsigned st = (unsigned)(w & STATE_MASK);
     if (st == ST_END || s < MIN_BLOCK || s > h->end - (uintptr_t)b)
-        return ALLOC_ERR_CORRUPTED_HEADER;
+        return diagnose(h, p);
     const block_t *next = blk_at((uintptr_t)b + s);
     if (!prev_word_is(h, next, s) || !word_ok(h, &next->size))
-        return ALLOC_ERR_CORRUPTED_HEADER;
+        return diagnose(h, p);
     if (st != ST_USED)
         return ALLOC_ERR_DOUBLE_FREE;
     if ((w & RUN_FLAG) != 0)
@@ -248,10 +251,10 @@ static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, bloc
     if ((w & PREV_FREE) != 0) {
         size_t ps = blk_prev_size(b);
         if (ps < MIN_BLOCK || ps > (uintptr_t)b - h->first)
-            return ALLOC_ERR_CORRUPTED_HEADER;
+            return diagnose(h, p);
         const block_t *pb = blk_at((uintptr_t)b - ps);
         if (!size_word_is(h, pb, (hword_t)ps | ST_FREE))
-            return ALLOC_ERR_CORRUPTED_HEADER;
+            return diagnose(h, p);
     }
     *out = b;
     return ALLOC_OK;

@@ -846,8 +846,9 @@ static int realloc_fail_check(void) {
  *   | A 2000: ... [forged USED header, size reaching the free block] ... | (free) | END |
  * realloc, to grow, of the payload of a header forged inside the last block A, so that the
  * forged block seems to end where the free block begins.
- * Expect NULL and ALLOC_ERR_CORRUPTED_HEADER reported at that pointer (the free block's
- * boundary tag names A's size, not the forged one); A and the statistics unchanged.
+ * Expect NULL and ALLOC_ERR_FOREIGN_POINTER reported at that pointer (the free block's
+ * boundary tag names A's size, not the forged one, and the walk that names the error finds the
+ * pointer inside A); A and the statistics unchanged.
  */
 static int realloc_forged_header_check(void) {
     fixture_reset(HEAP_SIZE, 0);
@@ -862,7 +863,7 @@ static int realloc_forged_header_check(void) {
     size_t reports = fx.reports;
     ASSERT_TRUE(alloc_realloc(fx.heap, a + 272, 3 * BIG) == NULL);
     ASSERT_EQ(reports + 1, fx.reports);
-    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, fx.report_error[fx.reports - 1]);
+    ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, fx.report_error[fx.reports - 1]);
     ASSERT_TRUE(fx.report_ptr[fx.reports - 1] == a + 272);
     struct alloc_stats after = stats();
     ASSERT_TRUE(stats_equal(&before, &after));
