@@ -4,14 +4,15 @@
  * A random sequence of allocate (plain, aligned, zeroed), free, realloc, extend and bad
  * operations (double free, interior and misaligned pointers) runs against the heap and against
  * a model: the live blocks with their requested sizes, alignments, fill patterns and usable
- * sizes, a shadow map of which live block owns each 16-byte granule of the region, and the
+ * sizes, a shadow map of which live block owns each 8-byte unit of the region, and the
  * expected statistics. After every step it checks that no two live blocks overlap (nor a header
  * a live payload), alignment holds, contents survive realloc, the statistics agree with the
  * model, and alloc_heap_check() passes. Failed allocations must leave the statistics as they
  * were and be justified by the largest free block.
  *
  * Each run is 1,000,000 operations (ALLOC_TEST_OPS or argv[1] to change), split into epochs of
- * 50,000 that cycle through the strategy variants of the test fixture (alloc/testing) on a fresh
+ * 50,000 that cycle through the strategy variants of the test fixture (alloc/testing) that the
+ * build has (all in the default build; TLSF without quick lists in :alloc_minimal) on a fresh
  * heap. Runs: the fixed seeds below, then one seed from ALLOC_TEST_SEED (random if unset). A
  * failure prints the seed, variant and operation number.
  */
@@ -33,7 +34,12 @@
 #define INITIAL_SIZE (256u * 1024u)
 #define MAX_LIVE     1024
 #define EPOCH_OPS    50000
-#define GRANULES     (REGION_CAP / 16)
+/*
+ * The shadow map's unit: 8 bytes, as every usable size is a multiple of 8 (16-byte granules of
+ * payload, plus 8 in a 32-bit block whose header is 8 bytes).
+ */
+#define UNIT  8
+#define UNITS (REGION_CAP / UNIT)
 
 static const uint64_t fixed_seeds[] = {0x5eed0001, 0xa110c8ed};
 
@@ -57,7 +63,7 @@ static struct {
     alloc_heap *heap;
     struct live live[MAX_LIVE];
     size_t nlive;
-    uint16_t owner[GRANULES]; /* 0: no live payload; else index + 1 into live[] */
+    uint16_t owner[UNITS]; /* 0: no live payload; else index + 1 into live[] */
     size_t in_use;
     size_t peak;
     size_t reports;
@@ -125,8 +131,8 @@ static void verify(const struct live *l, size_t n, const char *when) {
     }
 }
 
-static size_t granule(const void *p) {
-    return (size_t)((const unsigned char *)p - m.region) / 16;
+static size_t unit(const void *p) {
+    return (size_t)((const unsigned char *)p - m.region) / UNIT;
 }
 
 /* Claims the granules of a live block in the shadow map; fails on any overlap. */
@@ -134,10 +140,14 @@ static void claim(size_t idx) {
     const struct live *l = &m.live[idx];
     if (l->p < m.region + 16 || l->p + l->usable > m.region + m.region_size)
         fail("block %p + %zu outside the heap", (void *)l->p, l->usable);
-    if (!(m.runs && l->usable <= ALLOC_RUN_MAX_SIZE) && m.owner[granule(l->p) - 1] != 0)
-        fail("header of %p lies inside live block %u", (void *)l->p,
-             m.owner[granule(l->p) - 1] - 1);
-    for (size_t g = granule(l->p); g < granule(l->p + l->usable); g++) {
+    if (l->usable % UNIT != 0)
+        fail("block %p has a usable size of %zu, not a multiple of %d", (void *)l->p, l->usable,
+             UNIT);
+    for (size_t g = unit(l->p - ALLOC_BLOCK_OVERHEAD); g < unit(l->p); g++) {
+        if (!(m.runs && l->usable <= ALLOC_RUN_MAX_SIZE) && m.owner[g] != 0)
+            fail("header of %p lies inside live block %u", (void *)l->p, m.owner[g] - 1);
+    }
+    for (size_t g = unit(l->p); g < unit(l->p + l->usable); g++) {
         if (m.owner[g] != 0)
             fail("block %p overlaps live block %p", (void *)l->p, (void *)m.live[m.owner[g] - 1].p);
         m.owner[g] = (uint16_t)(idx + 1);
@@ -146,7 +156,7 @@ static void claim(size_t idx) {
 
 static void release(size_t idx) {
     const struct live *l = &m.live[idx];
-    for (size_t g = granule(l->p); g < granule(l->p + l->usable); g++)
+    for (size_t g = unit(l->p); g < unit(l->p + l->usable); g++)
         m.owner[g] = 0;
 }
 
@@ -392,7 +402,7 @@ static void op_bad(void) {
         }
     } else if (kind == 2 && m.last_freed != NULL) {
         /* Double free, unless the address has been handed out again since. */
-        size_t g = granule(m.last_freed);
+        size_t g = unit(m.last_freed);
         if (m.owner[g] == 0 && m.owner[g - 1] == 0) {
             m.reports = 0;
             struct alloc_stats before = stats();
@@ -408,8 +418,21 @@ static void op_bad(void) {
     }
 }
 
+/* The variant of an epoch: the fixture's variants that this build has, in turn. */
+static const struct variant *epoch_variant(size_t epoch) {
+    const struct variant *present[FIXTURE_VARIANT_COUNT];
+    size_t n = 0;
+    for (size_t i = 0; i < FIXTURE_VARIANT_COUNT; i++) {
+        if (variant_absent(&fixture_variants[i]) == NULL)
+            present[n++] = &fixture_variants[i];
+    }
+    if (n == 0)
+        fail("this build has none of the fixture's variants");
+    return present[epoch % n];
+}
+
 static void start_epoch(size_t epoch) {
-    const struct variant *v = &fixture_variants[epoch % FIXTURE_VARIANT_COUNT];
+    const struct variant *v = epoch_variant(epoch);
     m.variant = v->name;
     m.quick = variant_quick(v);
     m.first_fit = v->strategy == ALLOC_STRATEGY_FIRST_FIT;
