@@ -102,14 +102,30 @@ void alloc_report(const alloc_heap *h, enum alloc_error e, const void *ptr) {
         h->hook(h->hook_ctx, e, ptr);
 }
 
-/* A 64-bit mixer (splitmix64's finaliser): every input bit affects every output bit. */
-static uint64_t mix64(uint64_t x) {
+/*
+ * A mixer of an address-wide word: every input bit affects every output bit. The key multiplies
+ * addresses, so a 32-bit target needs 32 bits of it and mixes them in 32-bit arithmetic.
+ */
+#if UINTPTR_MAX > 0xffffffffu
+static uint64_t mix_key(uint64_t x) {
+    /* splitmix64's finaliser */
     x ^= x >> 30;
     x *= 0xbf58476d1ce4e5b9ull;
     x ^= x >> 27;
     x *= 0x94d049bb133111ebull;
     return x ^ (x >> 31);
 }
+#else
+/* Out of line: make_key calls it twice, and a second inlined copy costs more than a call. */
+static __attribute__((noinline)) uint32_t mix_key(uint32_t x) {
+    /* murmur3's 32-bit finaliser */
+    x ^= x >> 16;
+    x *= 0x85ebca6bu;
+    x ^= x >> 13;
+    x *= 0xc2b2ae35u;
+    return x ^ (x >> 16);
+}
+#endif
 
 /*
  * The secret of a new heap's header check bits: from the region's address and, when the region
@@ -117,10 +133,10 @@ static uint64_t mix64(uint64_t x) {
  * gets a new one and the headers (and pointers) of the earlier heap fail the checks. Odd, so
  * that multiplying an address by it loses no address bit.
  */
-static uint64_t make_key(const alloc_heap *old, uintptr_t base) {
-    uint64_t k = mix64((uint64_t)base ^ 0x616c6c6f636b6579ull);
-    if (old->magic == (HEAP_MAGIC ^ (uint64_t)base))
-        k = mix64(old->key + k);
+static uintptr_t make_key(const alloc_heap *old, uintptr_t base) {
+    uintptr_t k = mix_key(base ^ (uintptr_t)0x616c6c6f636b6579ull);
+    if (old->magic == (HEAP_MAGIC ^ base))
+        k = mix_key(old->key + k);
     return k | 1u;
 }
 
@@ -153,9 +169,9 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
         return ALLOC_ERR_REGION_TOO_LARGE;
 
     alloc_heap *h = (alloc_heap *)region;
-    uint64_t key = make_key(h, base);
+    uintptr_t key = make_key(h, base);
     __builtin_memset(h, 0, ctrl);
-    h->magic = HEAP_MAGIC ^ (uint64_t)base;
+    h->magic = HEAP_MAGIC ^ base;
     h->strategy = (uint32_t)config->strategy;
     h->flags = config->flags;
     h->hook = config->error_hook;
@@ -744,7 +760,7 @@ enum alloc_strategy alloc_heap_strategy(const alloc_heap *h) {
 
 /* The control structure is plausible, so that a walk stays inside the region. */
 static bool control_ok(const alloc_heap *h) {
-    if (h->magic != (HEAP_MAGIC ^ (uint64_t)(uintptr_t)h) || h->base != (uintptr_t)h)
+    if (h->magic != (HEAP_MAGIC ^ (uintptr_t)h) || h->base != (uintptr_t)h)
         return false;
     const struct alloc_strategy_ops *ops = strategy_ops((enum alloc_strategy)h->strategy);
     if (ops == NULL || h->ops != ops)

@@ -154,15 +154,17 @@ struct free_links {
 
 struct alloc_strategy_ops;
 
-#define HEAP_MAGIC 0x616c6c6f63686561ull /* "allochea" */
+/* "allochea", as much of it as an address holds */
+#define HEAP_MAGIC ((uintptr_t)0x616c6c6f63686561ull)
 
 struct alloc_heap {
-    uint64_t magic; /* HEAP_MAGIC ^ (uintptr_t)heap */
+    uintptr_t magic; /* HEAP_MAGIC ^ (uintptr_t)heap */
     uint32_t strategy;
     uint32_t flags;
     alloc_error_hook hook;
     void *hook_ctx;
-    uint64_t key;        /* the secret of the header check bits: odd, new on every init */
+    uintptr_t key;       /* the secret of the check bits, a multiplier of addresses: odd, new on
+                            every init */
     uintptr_t base;      /* the region's base: == (uintptr_t)heap */
     uintptr_t first;     /* first block */
     uintptr_t end;       /* the END marker */
