@@ -83,6 +83,14 @@ static inline bool ends_heap(const alloc_heap *h, const block_t *b) {
 }
 
 /*
+ * Whether a split or merge relocates the list node (replace_free) when the block stays in its
+ * list, or re-files it (remove_free, insert_free) like any other: the first saves stores and
+ * bit-map updates, the second the code of one more case per path, which a build for size
+ * (ALLOC_FAST_PATHS 0) prefers. The lists hold the same blocks either way.
+ */
+#define RELOCATE_NODES ALLOC_FAST_PATHS
+
+/*
  * Moves the list node of FREE block `from` (in list fl, sl) to `to`, which takes its place in
  * the same list: the cheap way to file a block that shrank or grew without changing class.
  * If `from` is the top block, `to` (which then also ends the heap) becomes the top block.
@@ -314,6 +322,9 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
     return b;
 }
 
+static block_t *tlsf_alloc_flushed(alloc_heap *h, size_t size, size_t align);
+
+#if RELOCATE_NODES
 /*
  * b is a FREE block on list (fl, sl) with at least `size` bytes. Makes it a USED block of `size`
  * bytes; the tail, if it can hold a block, stays free: in b's place on the same list when it
@@ -346,8 +357,6 @@ static void take(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, size_t siz
     }
 }
 
-static block_t *tlsf_alloc_flushed(alloc_heap *h, size_t size, size_t align);
-
 /*
  * A USED block of `size` bytes at alignment `align` from the TLSF lists (or the top block), or
  * NULL. If none fits and `may_flush`, the quick-listed blocks are merged into the lists and the
@@ -375,6 +384,40 @@ static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool 
     take(h, b, fl, sl, size);
     return b;
 }
+#else
+static bool release_coalesce(alloc_heap *h, block_t *b);
+static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size);
+
+/*
+ * alloc_tlsf_alloc in less code, for a build for size: the block found leaves its list whole and
+ * becomes USED, then an alignment's leading fragment is cut off and released as a free releases a
+ * block, and the tail as a shrink in place does: one copy of the code that splits blocks.
+ */
+static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool may_flush) {
+    unsigned fl, sl;
+    block_t *b = locate_free(h, size, align, &fl, &sl);
+    if (b == NULL)
+        return may_flush && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
+    size_t bs = blk_size(b);
+    block_t *next = blk_at((uintptr_t)b + bs);
+    remove_free(h, b, fl, sl);
+    blk_set_state(h, b, ST_USED);
+    blk_set_prev_free(h, next, false);
+    size_t gap = align <= GRANULE ? 0 : align_gap(b, align);
+    if (gap != 0) {
+        block_t *u = blk_at((uintptr_t)b + gap);
+        blk_set(h, u, gap, bs - gap, ST_USED, false);
+        blk_set_prev_size(h, next, bs - gap);
+        blk_set_size_state(h, b, gap, ST_USED);
+        /* Its neighbours are USED (locate_free found no PREV_FREE on b): it merges with neither. */
+        (void)release_coalesce(h, b);
+        b = u;
+    }
+    /* Should the successor turn out corrupted, that is reported and b handed out whole. */
+    (void)alloc_tlsf_resize(h, b, size);
+    return b;
+}
+#endif
 
 /* Fills a block's payload with the free poison. */
 static inline void poison_payload(const alloc_heap *h, block_t *b) {
@@ -384,9 +427,9 @@ static inline void poison_payload(const alloc_heap *h, block_t *b) {
 
 /*
  * Coalesces a USED (or QUICK) block with its FREE neighbours and files it in the TLSF lists.
- * When only the successor merges and the sum stays in its list, the merged block simply takes
- * the successor's place; when only the predecessor merges and stays in its list, no list
- * changes at all.
+ * With RELOCATE_NODES, when only the successor merges and the sum stays in its list, the merged
+ * block simply takes the successor's place; when only the predecessor merges and stays in its
+ * list, no list changes at all.
  */
 #if QUICK_BINS > 0
 /*
@@ -429,7 +472,7 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
                                          : check_unlink(h, blk_prev(b), &pfl, &psl)))
         return false;
     poison_payload(h, b);
-    if (merge_next && !merge_prev) {
+    if (RELOCATE_NODES && merge_next && !merge_prev) {
         size_t ns = blk_size(next);
         block_t *after = blk_at((uintptr_t)next + ns);
         s += ns;
@@ -467,7 +510,8 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
         blk_erase(h, b, HDR);
         b = p;
         mapping_insert(s, &fl, &sl);
-        if (fl != pfl || sl != psl || (uintptr_t)next == h->end) { /* re-filed, or the top */
+        /* Re-filed, unless it stays in its list and is not the top block (on no list). */
+        if (!RELOCATE_NODES || fl != pfl || sl != psl || (uintptr_t)next == h->end) {
             remove_free(h, p, pfl, psl);
             blk_set_size_state(h, b, s, ST_FREE);
             insert_free(h, b);
@@ -578,13 +622,17 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
     size_t total = cur + ns;
     block_t *after = blk_at((uintptr_t)b + total);
     hword_t b_word = b->size;
-    if (total - size < MIN_BLOCK) {
+    /*
+     * b takes all of the successor when the rest could not be a block, and always in a build for
+     * size, where it then gives back what it does not need as a shrink does (no list relocation).
+     */
+    if (!RELOCATE_NODES || total - size < MIN_BLOCK) {
         remove_free(h, next, nfl, nsl);
         blk_erase(h, next, HDR + sizeof(struct free_links));
         word_set(h, &after->prev, (hword_t)total);
         blk_set_prev_free(h, after, false);
         word_set(h, &b->size, (hword_t)total | (b_word & PREV_FREE) | ST_USED);
-        return 1;
+        return RELOCATE_NODES ? 1 : alloc_tlsf_resize(h, b, size);
     }
     /*
      * Grow into the successor; what is left of it stays free. Usually (a large free block
@@ -594,7 +642,7 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
     block_t *tail = blk_at((uintptr_t)b + size);
     size_t rest = total - size;
     hword_t junk = poison_free(h) ? (hword_t)0x0101010101010101ull * ALLOC_POISON_FREE_BYTE : 0;
-    if (same_list(ns, rest)) {
+    if (RELOCATE_NODES && same_list(ns, rest)) {
         replace_free(h, next, tail, nfl, nsl);
         /* next's header is now inside b's payload: make it unrecognisable. */
         next->prev = junk;

@@ -91,7 +91,9 @@
  * header check bits wherever a header is read or written. 0 leaves the fast paths out and keeps
  * one out-of-line copy of the check-bit helpers per file: every call takes the general path,
  * which makes the same checks, in less code and more instructions per call (for a small board
- * whose flash matters more than its allocator's speed).
+ * whose flash matters more than its allocator's speed). The general paths are then written for
+ * size too: a block that is split or merged leaves its free list and is filed again, where the
+ * default moves its list node when it stays in its list.
  */
 #ifndef ALLOC_FAST_PATHS
 #define ALLOC_FAST_PATHS 1
