@@ -413,6 +413,9 @@ static __attribute__((noinline)) void *malloc_slow(alloc_heap *h, size_t size, b
 }
 
 void *alloc_malloc(alloc_heap *h, size_t size) {
+    /* Without the fast paths, the one copy of allocate's code, in alloc_allocate, serves it. */
+    if (!ALLOC_FAST_PATHS)
+        return alloc_allocate(h, size, GRANULE);
     /* Fast paths: a run slot or a quick-list hit. They make no call, so need no stack frame. */
     bool try_quick = true;
     if (RUN_CLASSES > 0 && h != NULL && h->fast_runs && size <= ALLOC_RUN_MAX_SIZE) {
@@ -589,7 +592,9 @@ static __attribute__((noinline)) void *realloc_slow(alloc_heap *h, void *ptr, si
             h->peak = h->in_use;
         return ptr;
     }
-    void *q = allocate(h, size, GRANULE, true);
+    /* As alloc_malloc: a build without fast paths keeps one copy of allocate's code. */
+    void *q =
+        ALLOC_FAST_PATHS ? allocate(h, size, GRANULE, true) : alloc_allocate(h, size, GRANULE);
     if (q == NULL)
         return NULL;
     __builtin_memcpy(q, ptr, old < size ? old : size);
