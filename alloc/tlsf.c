@@ -49,7 +49,7 @@ static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl) {
  * A list node is sound: inside the heap, with a validly sealed FREE header whose size stays in
  * the heap and agrees with the boundary tag of its successor.
  */
-static inline bool free_node_ok(const alloc_heap *h, const block_t *b) {
+static SEAL_INLINE bool free_node_ok(const alloc_heap *h, const block_t *b) {
     if (!in_heap(h, b))
         return false;
     hword_t w = b->size;
@@ -312,6 +312,10 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
         }
         if (b == NULL || n == TLSF_FALLBACK_SCAN)
             return NULL;
+    }
+    if (!ALLOC_FAST_PATHS) {
+        /* The checks of a neighbour about to be unlinked, in the one copy a build for size has. */
+        return check_unlink(h, b, fl_out, sl_out) ? b : NULL;
     }
     if (!free_node_ok(h, b) || (ALLOC_CHECK_LINKS && !links_ok(h, b, fl, sl))) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
