@@ -102,6 +102,23 @@ void alloc_report(const alloc_heap *h, enum alloc_error e, const void *ptr) {
         h->hook(h->hook_ctx, e, ptr);
 }
 
+#if !ALLOC_FAST_PATHS
+/*
+ * The check-bit helpers of a build for size (internal.h): one copy for the whole library, which
+ * this file calls as the others do.
+ */
+__attribute__((noinline)) hword_t alloc_sealed(const alloc_heap *h, const hword_t *w,
+                                               hword_t data) {
+    return data | seal_bits(h, w, data);
+}
+__attribute__((noinline)) bool alloc_word_ok(const alloc_heap *h, const hword_t *w) {
+    return seal_ok(h, w, *w);
+}
+__attribute__((noinline)) void alloc_word_set(const alloc_heap *h, hword_t *w, hword_t data) {
+    *w = data | seal_bits(h, w, data);
+}
+#endif
+
 /*
  * A mixer of an address-wide word: every input bit affects every output bit. The key multiplies
  * addresses, so a 32-bit target needs 32 bits of it and mixes them in 32-bit arithmetic.

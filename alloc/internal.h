@@ -105,13 +105,13 @@ _Static_assert(ALLOC_STRATEGY_BIT_TLSF == 1u << ALLOC_STRATEGY_TLSF &&
 #endif
 
 /*
- * The check-bit helpers, used at every header access: inlined for the fast paths, or one copy
- * per file called everywhere in a build without them (ALLOC_FAST_PATHS 0), for size.
+ * A check made at several places: inlined for the fast paths, or one copy per file called
+ * everywhere in a build without them (ALLOC_FAST_PATHS 0), for size.
  */
 #if ALLOC_FAST_PATHS
-#define SEAL_INLINE inline
+#define CHECK_INLINE inline
 #else
-#define SEAL_INLINE inline __attribute__((noinline))
+#define CHECK_INLINE inline __attribute__((noinline))
 #endif
 
 typedef struct block {
@@ -215,12 +215,8 @@ static inline hword_t tag_fold(hword_t x) {
 static inline hword_t keyed(const alloc_heap *h, const hword_t *w) {
     return (hword_t)(uintptr_t)w * (hword_t)h->key;
 }
-static SEAL_INLINE hword_t seal_bits(const alloc_heap *h, const hword_t *w, hword_t data) {
+static inline hword_t seal_bits(const alloc_heap *h, const hword_t *w, hword_t data) {
     return (hword_t)(tag_fold(data ^ keyed(h, w)) << TAG_SHIFT);
-}
-/* data (with its check bits clear) sealed for the word at w. */
-static SEAL_INLINE hword_t sealed(const alloc_heap *h, const hword_t *w, hword_t data) {
-    return data | seal_bits(h, w, data);
 }
 /*
  * v, the value of the header word at w, carries valid check bits. The fold is linear and takes
@@ -228,21 +224,40 @@ static SEAL_INLINE hword_t sealed(const alloc_heap *h, const hword_t *w, hword_t
  * v ^ (w * key) is zero: no need to strip and rebuild the check bits to compare them.
  */
 static inline bool seal_ok(const alloc_heap *h, const hword_t *w, hword_t v) {
-#if ALLOC_FAST_PATHS
     return (tag_t)tag_fold(v ^ keyed(h, w)) == 0;
-#else
-    /* The same predicate, through the one helper a build for size has anyway. */
-    return v == sealed(h, w, v & ~TAG_MASK);
-#endif
+}
+
+/*
+ * The check-bit helpers used at every header access: inlined for the fast paths; a build
+ * without them (ALLOC_FAST_PATHS 0), for size, calls one copy of each in the library (heap.c).
+ */
+#if ALLOC_FAST_PATHS
+/* data (with its check bits clear) sealed for the word at w. */
+static inline hword_t sealed(const alloc_heap *h, const hword_t *w, hword_t data) {
+    return data | seal_bits(h, w, data);
 }
 /* The header word at w carries valid check bits. */
-static SEAL_INLINE bool word_ok(const alloc_heap *h, const hword_t *w) {
+static inline bool word_ok(const alloc_heap *h, const hword_t *w) {
     return seal_ok(h, w, *w);
 }
 /* Stores data, sealed, at w. */
-static SEAL_INLINE void word_set(const alloc_heap *h, hword_t *w, hword_t data) {
+static inline void word_set(const alloc_heap *h, hword_t *w, hword_t data) {
     *w = sealed(h, w, data);
 }
+#else
+hword_t alloc_sealed(const alloc_heap *h, const hword_t *w, hword_t data);
+bool alloc_word_ok(const alloc_heap *h, const hword_t *w);
+void alloc_word_set(const alloc_heap *h, hword_t *w, hword_t data);
+static inline hword_t sealed(const alloc_heap *h, const hword_t *w, hword_t data) {
+    return alloc_sealed(h, w, data);
+}
+static inline bool word_ok(const alloc_heap *h, const hword_t *w) {
+    return alloc_word_ok(h, w);
+}
+static inline void word_set(const alloc_heap *h, hword_t *w, hword_t data) {
+    alloc_word_set(h, w, data);
+}
+#endif
 
 static inline block_t *blk_at(uintptr_t a) {
     return (block_t *)a;

@@ -49,7 +49,7 @@ static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl) {
  * A list node is sound: inside the heap, with a validly sealed FREE header whose size stays in
  * the heap and agrees with the boundary tag of its successor.
  */
-static SEAL_INLINE bool free_node_ok(const alloc_heap *h, const block_t *b) {
+static CHECK_INLINE bool free_node_ok(const alloc_heap *h, const block_t *b) {
     if (!in_heap(h, b))
         return false;
     hword_t w = b->size;

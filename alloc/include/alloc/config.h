@@ -89,11 +89,11 @@
  * ALLOC_FAST_PATHS: 1 (the default) gives malloc, free and realloc call-free fast paths (a quick
  * list hit, a validated free onto a quick list, the last block growing in place) and inlines the
  * header check bits wherever a header is read or written. 0 leaves the fast paths out and keeps
- * one out-of-line copy of the check-bit helpers per file: every call takes the general path,
- * which makes the same checks, in less code and more instructions per call (for a small board
- * whose flash matters more than its allocator's speed). The general paths are then written for
- * size too: a block that is split or merged leaves its free list and is filed again, where the
- * default moves its list node when it stays in its list.
+ * one out-of-line copy of the check-bit helpers for the library: every call takes the general
+ * path, which makes the same checks, in less code and more instructions per call (for a small
+ * board whose flash matters more than its allocator's speed). The general paths are then written
+ * for size too: a block that is split or merged leaves its free list and is filed again, where
+ * the default moves its list node when it stays in its list.
  */
 #ifndef ALLOC_FAST_PATHS
 #define ALLOC_FAST_PATHS 1
