@@ -105,13 +105,13 @@ _Static_assert(ALLOC_STRATEGY_BIT_TLSF == 1u << ALLOC_STRATEGY_TLSF &&
 #endif
 
 /*
- * A check made at several places: inlined for the fast paths, or one copy per file called
+ * A helper used at several places: inlined for the fast paths, or one copy per file called
  * everywhere in a build without them (ALLOC_FAST_PATHS 0), for size.
  */
 #if ALLOC_FAST_PATHS
-#define CHECK_INLINE inline
+#define INLINE_FOR_SPEED inline
 #else
-#define CHECK_INLINE inline __attribute__((noinline))
+#define INLINE_FOR_SPEED inline __attribute__((noinline))
 #endif
 
 typedef struct block {
@@ -313,7 +313,7 @@ static FAST_INLINE bool free_prev_ok(const alloc_heap *h, const block_t *b) {
 }
 
 /* b is a plausible block address in this heap: inside [first, end), BLOCK_PHASE past a granule. */
-static inline bool in_heap(const alloc_heap *h, const block_t *b) {
+static INLINE_FOR_SPEED bool in_heap(const alloc_heap *h, const block_t *b) {
     uintptr_t a = (uintptr_t)b;
     return a >= h->first && a < h->end && (a & (GRANULE - 1)) == BLOCK_PHASE;
 }

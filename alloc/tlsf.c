@@ -34,6 +34,7 @@ static inline unsigned msb(size_t x) {
 _Static_assert(sizeof(unsigned long) >= sizeof(size_t), "alloc: msb needs size_t in a long");
 
 /* The list a free block of `size` bytes belongs to. */
+#if ALLOC_FAST_PATHS
 static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl) {
     if (size < ((size_t)1 << FL_SHIFT)) {
         *fl = 0;
@@ -44,12 +45,26 @@ static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl) {
         *fl = m - FL_SHIFT + 1;
     }
 }
+#else
+/* In a build for size, one called copy that returns the list as one number, fl * SL_COUNT + sl. */
+static __attribute__((noinline)) unsigned list_index(size_t size) {
+    if (size < ((size_t)1 << FL_SHIFT))
+        return (unsigned)(size >> 4);
+    unsigned m = msb(size);
+    return (m - FL_SHIFT + 1) << SL_LOG2 | ((unsigned)(size >> (m - SL_LOG2)) ^ SL_COUNT);
+}
+static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl) {
+    unsigned i = list_index(size);
+    *fl = i >> SL_LOG2;
+    *sl = i & (SL_COUNT - 1);
+}
+#endif
 
 /*
  * A list node is sound: inside the heap, with a validly sealed FREE header whose size stays in
  * the heap and agrees with the boundary tag of its successor.
  */
-static CHECK_INLINE bool free_node_ok(const alloc_heap *h, const block_t *b) {
+static INLINE_FOR_SPEED bool free_node_ok(const alloc_heap *h, const block_t *b) {
     if (!in_heap(h, b))
         return false;
     hword_t w = b->size;
@@ -133,6 +148,10 @@ static inline void mapping_search(size_t size, unsigned *fl, unsigned *sl) {
  * most significant bit again.
  */
 static inline void mapping_next_fit(size_t size, unsigned *fl, unsigned *sl) {
+    if (!ALLOC_FAST_PATHS) {
+        mapping_search(size, fl, sl); /* the same list, through code a build for size has anyway */
+        return;
+    }
     if (*fl == 0)
         return; /* lists of one size each below 1 << FL_SHIFT */
     size_t width = (size_t)1 << (*fl + FL_SHIFT - 1 - SL_LOG2);
@@ -226,7 +245,7 @@ static void alloc_tlsf_init(alloc_heap *h, block_t *first) {
 }
 
 /* Bytes in front of b's payload to skip for a payload aligned to align (0 or >= MIN_BLOCK). */
-static inline size_t align_gap(const block_t *b, size_t align) {
+static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
     uintptr_t payload = (uintptr_t)b + HDR;
     uintptr_t aligned = (payload + align - 1) & ~(uintptr_t)(align - 1);
     if (aligned != payload && aligned - payload < MIN_BLOCK)
