@@ -325,8 +325,8 @@ static inline void blk_set(const alloc_heap *h, block_t *b, size_t prev_size, si
     word_set(h, &b->size, (hword_t)size | (prev_free ? PREV_FREE : 0) | state);
 }
 /* Changes size and state, keeping PREV_FREE and the prev word. */
-static inline void blk_set_size_state(const alloc_heap *h, block_t *b, size_t size,
-                                      unsigned state) {
+static INLINE_FOR_SPEED void blk_set_size_state(const alloc_heap *h, block_t *b, size_t size,
+                                                unsigned state) {
     word_set(h, &b->size, (hword_t)size | (b->size & PREV_FREE) | state);
 }
 /*
@@ -341,7 +341,7 @@ static inline void blk_set_state(const alloc_heap *h, block_t *b, unsigned state
     (void)h;
     b->size ^= flip_low_bits((b->size ^ state) & STATE_MASK);
 }
-static inline void blk_set_prev_free(const alloc_heap *h, block_t *b, bool prev_free) {
+static INLINE_FOR_SPEED void blk_set_prev_free(const alloc_heap *h, block_t *b, bool prev_free) {
     (void)h;
     b->size ^= flip_low_bits((b->size & PREV_FREE) ^ (prev_free ? PREV_FREE : 0));
 }
