@@ -620,27 +620,15 @@ static __attribute__((noinline)) void *realloc_slow(alloc_heap *h, void *ptr, si
 }
 
 /*
- * realloc_slot's move of slot ptr (index i, class c) of run r, validated, to a request of `size`
- * bytes that another class or a block serves.
+ * Copies what a slot of class c keeps across a move to q: min(size, its bytes) rounded up to HDR,
+ * which is within the old slot (a multiple of 16) and within q, whose usable size is at least size
+ * and, slot or block, a multiple of HDR. Sizes known here per case: moves, not a call.
  */
-static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, uintptr_t r, void *ptr,
-                                                         size_t size, unsigned c, unsigned i) {
+static ALWAYS_INLINE void slot_copy(void *q, const void *ptr, size_t size, unsigned c) {
     size_t old = run_slot_size(c);
-    void *q = NULL;
-    if (RUN_CLASSES > 0 && ALLOC_FAST_PATHS && h->fast_runs && size <= ALLOC_RUN_MAX_SIZE)
-        q = run_take_fast(h, run_class_for(size)); /* another class: not a slot of r */
-    if (q == NULL)
-        q = alloc_malloc(h, size);
-    if (q == NULL)
-        return size <= old ? ptr : NULL; /* a shrink that cannot move still succeeds */
-    /*
-     * min(size, old) rounded up to HDR: within the old slot (a multiple of 16) and within q, whose
-     * usable size is at least size and, slot or block, a multiple of HDR. Sizes known here per
-     * case: moves, not a call.
-     */
     size_t n = size < old ? (size + HDR - 1) & ~(HDR - 1) : old;
     if (HDR < 16 && (n & 8) != 0) /* the last 8 bytes of a 32-bit block's payload */
-        __builtin_memcpy((char *)q + (n & ~(size_t)15), (char *)ptr + (n & ~(size_t)15), 8);
+        __builtin_memcpy((char *)q + (n & ~(size_t)15), (const char *)ptr + (n & ~(size_t)15), 8);
     switch (n >> 4) {
     case 0:
         break;
@@ -657,16 +645,68 @@ static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, uintptr_
         __builtin_memcpy(q, ptr, 64);
         break;
     }
-    /*
-     * realloc_slot validated the slot, and the allocation took no slot of r (another class) nor
-     * released r (it has a slot in use): free it without finding and checking it again. Only
-     * r's state is read again, which the allocation may have changed for all the compiler knows.
-     */
+}
+
+/*
+ * Frees slot ptr of run r, validated by realloc_slot, once its contents are in q; returns q. The
+ * allocation of q took no slot of r (another class) nor released r (it has a slot in use): the
+ * slot is freed without finding and checking it again. Only r's state is read again, which the
+ * allocation may have changed for all the compiler knows.
+ */
+static ALWAYS_INLINE void *slot_moved(alloc_heap *h, uintptr_t r, void *ptr, unsigned c, unsigned i,
+                                      void *q) {
     uint64_t state = run_meta(r)[RUN_STATE];
     if (run_give_fast_ok(h, r, state, c, i))
         run_give_slot(h, r, state, (uintptr_t)ptr, c, i, poison_free(h));
     else
         (void)alloc_run_give(h, r, (uintptr_t)ptr);
+    return q;
+}
+
+/*
+ * realloc_slot's move through alloc_malloc: to a block (a request above the run sizes), or to a
+ * slot of another class that realloc_slot_move's fast path could not take; the old slot is freed
+ * after the copy.
+ */
+static __attribute__((noinline)) void *realloc_slot_malloc(alloc_heap *h, uintptr_t r, void *ptr,
+                                                           size_t size, unsigned c, unsigned i) {
+    void *q = alloc_malloc(h, size);
+    if (q == NULL)
+        return size <= run_slot_size(c) ? ptr : NULL; /* a shrink that cannot move still succeeds */
+    slot_copy(q, ptr, size, c);
+    return slot_moved(h, r, ptr, c, i, q);
+}
+
+/*
+ * slot_moved's case that calls: poison, or a slot the fast path may not free. The empty asm hides
+ * that the result is q: a caller that knew it would keep q across the call instead of making it a
+ * tail call, and so save registers on its path that calls nothing.
+ */
+static __attribute__((noinline)) void *slot_moved_slow(alloc_heap *h, uintptr_t r, void *ptr,
+                                                       unsigned c, unsigned i, void *q) {
+    q = slot_moved(h, r, ptr, c, i, q);
+    __asm__("" : "+r"(q));
+    return q;
+}
+
+/*
+ * realloc_slot's move of slot ptr (index i, class c) of run r, validated, to a request of `size`
+ * bytes (at most ALLOC_RUN_MAX_SIZE) that another class serves. When a slot of that class comes
+ * from the fast path and the old one may be freed by it, this calls nothing (the rest is tail
+ * calls), so it saves no registers for a call.
+ */
+static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, uintptr_t r, void *ptr,
+                                                         size_t size, unsigned c, unsigned i) {
+    if (RUN_CLASSES == 0 || !ALLOC_FAST_PATHS || !h->fast_runs)
+        return realloc_slot_malloc(h, r, ptr, size, c, i);
+    void *q = run_take_fast(h, run_class_for(size)); /* another class: not a slot of r */
+    if (q == NULL)
+        return realloc_slot_malloc(h, r, ptr, size, c, i);
+    slot_copy(q, ptr, size, c);
+    uint64_t state = run_meta(r)[RUN_STATE];
+    if (poison_free(h) || !run_give_fast_ok(h, r, state, c, i))
+        return slot_moved_slow(h, r, ptr, c, i, q);
+    run_give_slot(h, r, state, (uintptr_t)ptr, c, i, false);
     return q;
 }
 
@@ -690,8 +730,9 @@ static __attribute__((noinline)) void *realloc_slot_refused(alloc_heap *h, uintp
 
 /*
  * realloc of slot ptr of run r: in place while the size keeps its class (a smaller class moves,
- * so usable stays close), else moved by realloc_slot_move. Inlined into alloc_realloc, so that
- * the case in place calls nothing and saves no registers.
+ * so usable stays close), else moved by realloc_slot_move (another class) or realloc_slot_malloc
+ * (a block). Inlined into alloc_realloc, so that the case in place calls nothing and saves no
+ * registers.
  */
 static ALWAYS_INLINE void *realloc_slot(alloc_heap *h, uintptr_t r, void *ptr, size_t size) {
     uint64_t state = run_meta(r)[RUN_STATE];
@@ -699,7 +740,9 @@ static ALWAYS_INLINE void *realloc_slot(alloc_heap *h, uintptr_t r, void *ptr, s
     int i = run_slot_index(c, (uintptr_t)ptr - r - RUN_META);
     if (i < 0 || ((state >> i) & 1) != 0)
         return realloc_slot_refused(h, r, ptr);
-    if (size <= ALLOC_RUN_MAX_SIZE && run_class_for(size) == c)
+    if (size > ALLOC_RUN_MAX_SIZE)
+        return realloc_slot_malloc(h, r, ptr, size, c, (unsigned)i);
+    if (run_class_for(size) == c)
         return ptr;
     return realloc_slot_move(h, r, ptr, size, c, (unsigned)i);
 }
