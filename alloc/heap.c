@@ -199,10 +199,16 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     h->first = base + ctrl + BLOCK_PHASE;
     h->raw_end = base + size;
     h->end = ((base + size) & ~(uintptr_t)(GRANULE - 1)) - HDR;
+    /*
+     * The switches of what a build leaves out (quick lists, runs, fast paths) stay false as the
+     * memset left them: stores of a constant false cost a small board's flash for nothing.
+     */
+#if QUICK_BINS > 0
     h->quick_enabled = config->strategy == ALLOC_STRATEGY_TLSF && QUICK_BINS > 0 &&
                        (config->flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0;
     h->fast_alloc = h->quick_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0;
     h->fast_free = h->quick_enabled && (config->flags & ALLOC_FLAG_POISON_ON_FREE) == 0;
+#endif
     /*
      * Zero tracking: the TLSF top block carries no links, so nothing but headers is ever written
      * above the highest payload handed out; first fit writes links into its last free block.
@@ -211,11 +217,15 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
                   config->strategy == ALLOC_STRATEGY_TLSF &&
                   (config->flags & ALLOC_FLAG_POISON_ON_FREE) == 0;
     h->clean = zeroed ? h->first + HDR : UINTPTR_MAX;
+#if RUN_CLASSES > 0
     h->runs_enabled = RUN_CLASSES > 0 && config->strategy == ALLOC_STRATEGY_TLSF &&
                       (config->flags & ALLOC_FLAG_NO_SMALL_RUNS) == 0;
     h->fast_runs = h->runs_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0;
+#endif
+#if ALLOC_FAST_PATHS
     h->fast_grow =
         config->strategy == ALLOC_STRATEGY_TLSF && (config->flags & ALLOC_FLAG_POISON_ON_FREE) == 0;
+#endif
 
     block_t *first = blk_at(h->first);
     size_t fs = h->end - h->first;

@@ -179,7 +179,7 @@ struct alloc_heap {
     bool quick_enabled;
     bool fast_alloc; /* quick lists on and no poison on alloc: alloc_malloc's leaf fast path */
     bool fast_free;  /* quick lists on and no poison on free: alloc_free's leaf fast path */
-    bool fast_grow;  /* TLSF and no poison on free: alloc_realloc's leaf fast path */
+    bool fast_grow;  /* TLSF, no poison on free, ALLOC_FAST_PATHS: alloc_realloc's fast path */
     bool fast_runs;  /* runs and no poison on alloc: alloc_malloc's run fast path */
     bool
         runs_enabled; /* TLSF without ALLOC_FLAG_NO_SMALL_RUNS: small requests from runs (runs.h) */
