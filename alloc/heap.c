@@ -385,6 +385,7 @@ static FAST_INLINE void *allocate(alloc_heap *h, size_t size, size_t align, bool
 void *alloc_allocate(alloc_heap *h, size_t size, size_t align) {
     if (h == NULL)
         return NULL;
+#if ALLOC_FAST_PATHS
     if (align <= GRANULE) {
         /* Bits 1, 2, 4, 8 and 16: the powers of two up to GRANULE (no popcount needed). */
         if (((0x10116u >> align) & 1u) == 0)
@@ -393,6 +394,18 @@ void *alloc_allocate(alloc_heap *h, size_t size, size_t align) {
     } else if ((align & (align - 1)) != 0 || align > ALLOC_MAX_REQUEST) {
         return NULL;
     }
+#else
+    /*
+     * The same powers of two in one test for all, less code: a power of two has its one bit at
+     * the top once shifted by its leading zeros (a clz, where clang makes (x & (x - 1)) a
+     * popcount, a long sequence on a target without one).
+     */
+    if (align - 1 >= ALLOC_MAX_REQUEST ||
+        (unsigned long)align << __builtin_clzl(align) != ~(~0ul >> 1))
+        return NULL;
+    if (align < GRANULE)
+        align = GRANULE;
+#endif
     return allocate(h, size, align, true);
 }
 
