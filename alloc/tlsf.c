@@ -148,10 +148,6 @@ static inline void mapping_search(size_t size, unsigned *fl, unsigned *sl) {
  * most significant bit again.
  */
 static inline void mapping_next_fit(size_t size, unsigned *fl, unsigned *sl) {
-    if (!ALLOC_FAST_PATHS) {
-        mapping_search(size, fl, sl); /* the same list, through code a build for size has anyway */
-        return;
-    }
     if (*fl == 0)
         return; /* lists of one size each below 1 << FL_SHIFT */
     size_t width = (size_t)1 << (*fl + FL_SHIFT - 1 - SL_LOG2);
@@ -283,11 +279,14 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
         b = fl < FL_COUNT ? t->heads[fl][sl] : NULL;
         if (b != NULL && (!in_heap(h, b) || blk_size(b) < size))
             b = NULL;
-        if (b == NULL)
+        if (b == NULL && ALLOC_FAST_PATHS)
             mapping_next_fit(size, &fl, &sl);
-    } else {
+    } else if (ALLOC_FAST_PATHS) {
         mapping_search(search, &fl, &sl);
     }
+    /* A build for size has one copy of the search for both: search is size for a plain request. */
+    if (!ALLOC_FAST_PATHS && b == NULL)
+        mapping_search(search, &fl, &sl);
     if (b == NULL && fl < FL_COUNT) {
         uint32_t sl_map = t->sl_map[fl] & (~0u << sl);
         if (sl_map == 0) {
