@@ -339,6 +339,17 @@ static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr
     return b;
 }
 
+/*
+ * A general path that is out of line so that a fast path calls nothing; in a build without fast
+ * paths there is nothing to keep apart, and it is left to the compiler, which inlines it into its
+ * one caller rather than pay for a call and a frame more.
+ */
+#if ALLOC_FAST_PATHS
+#define SLOW_PATH __attribute__((noinline))
+#else
+#define SLOW_PATH inline
+#endif
+
 /* The usable size of p, a pointer this heap has just handed out for a request of n bytes. */
 static size_t usable_of(const alloc_heap *h, const void *p, size_t n) {
     /* Only a request a run can serve may have been served by one. */
@@ -533,8 +544,7 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
  * accounts it. Out of line, so that the fast path calls nothing; alloc_free's fast path calls it
  * directly for a sound block its quick list has no room for.
  */
-static __attribute__((noinline)) enum alloc_error free_block(alloc_heap *h, block_t *b,
-                                                             bool try_quick) {
+static SLOW_PATH enum alloc_error free_block(alloc_heap *h, block_t *b, bool try_quick) {
     size_t usable = blk_size(b) - HDR;
     if (!h->ops->release(h, b, try_quick))
         return ALLOC_ERR_CORRUPTED_FREE_LIST; /* the strategy reported it */
@@ -546,8 +556,7 @@ static __attribute__((noinline)) enum alloc_error free_block(alloc_heap *h, bloc
  * The general case of alloc_free, kept out of line so that the fast path calls nothing.
  * slot_checked: the fast path has found ptr is no run slot.
  */
-static __attribute__((noinline)) enum alloc_error free_slow(alloc_heap *h, void *ptr,
-                                                            bool slot_checked) {
+static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr, bool slot_checked) {
     if (h == NULL)
         return ALLOC_ERR_NULL_HEAP;
     /* A run slot, unless the fast path has found ptr is none. */
@@ -611,7 +620,7 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
 }
 
 /* The general case of alloc_realloc, kept out of line so that the fast path calls nothing. */
-static __attribute__((noinline)) void *realloc_slow(alloc_heap *h, void *ptr, size_t size) {
+static SLOW_PATH void *realloc_slow(alloc_heap *h, void *ptr, size_t size) {
     if (ptr == NULL)
         return alloc_malloc(h, size);
     if (h == NULL)
@@ -744,7 +753,7 @@ static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, uintptr_
  * into the top block and calls nothing. Apart from alloc_realloc, so that a slot's realloc does
  * not pay for the registers this path saves.
  */
-static __attribute__((noinline)) void *realloc_block(alloc_heap *h, void *ptr, size_t size) {
+static SLOW_PATH void *realloc_block(alloc_heap *h, void *ptr, size_t size) {
     if (TLSF_COMPILED_IN && h != NULL && h->fast_grow && size <= ALLOC_MAX_REQUEST &&
         tlsf_grow_top(h, ptr, size))
         return ptr;
