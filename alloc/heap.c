@@ -54,6 +54,7 @@ const char *alloc_strategy_name(enum alloc_strategy strategy) {
     return "unknown";
 }
 
+#if ALLOC_STRATEGIES != ALLOC_STRATEGY_BIT_TLSF
 /* Per strategy, its operations; NULL for one not compiled in (ALLOC_STRATEGIES). */
 static const struct alloc_strategy_ops *const strategies[ALLOC_STRATEGY_FIRST_FIT + 1] = {
 #if TLSF_COMPILED_IN
@@ -63,10 +64,16 @@ static const struct alloc_strategy_ops *const strategies[ALLOC_STRATEGY_FIRST_FI
     [ALLOC_STRATEGY_FIRST_FIT] = &alloc_ff_ops,
 #endif
 };
+#endif
 
 /* The operations of a strategy, or NULL for an unknown one or one not compiled in. */
 static const struct alloc_strategy_ops *strategy_ops(enum alloc_strategy s) {
+#if ALLOC_STRATEGIES == ALLOC_STRATEGY_BIT_TLSF
+    /* One comparison rather than a bounds check and a table load. */
+    return s == ALLOC_STRATEGY_TLSF ? &alloc_tlsf_ops : NULL;
+#else
     return (unsigned)s < sizeof(strategies) / sizeof(strategies[0]) ? strategies[s] : NULL;
+#endif
 }
 
 /*
