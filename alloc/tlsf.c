@@ -142,6 +142,7 @@ static inline void mapping_search(size_t size, unsigned *fl, unsigned *sl) {
     mapping_insert(size, fl, sl);
 }
 
+#if ALLOC_FAST_PATHS
 /*
  * mapping_search for a block size (a multiple of GRANULE) whose own list, from mapping_insert,
  * is (fl, sl): that list when the size is its lower bound, else the next one. Saves finding the
@@ -156,6 +157,7 @@ static inline void mapping_next_fit(size_t size, unsigned *fl, unsigned *sl) {
         ++*fl;
     }
 }
+#endif
 
 /* Files a FREE block: on its list, or as the top block if it ends the heap. */
 static void insert_free(alloc_heap *h, block_t *b) {
@@ -266,6 +268,27 @@ static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
  * scan of 16, 4, 2 or none, and 16 made it the worst case (811 instructions, now 323).
  */
 #define TLSF_FALLBACK_SCAN 4
+#if !ALLOC_FAST_PATHS
+/*
+ * locate_free's two looks at the request's own list, in the one copy a build for size has: the
+ * first n blocks of the list of `list_size`, for one that holds `size` bytes at alignment
+ * `align`. Returns that block, or the first node found outside the heap, or NULL.
+ */
+static __attribute__((noinline)) block_t *scan_list(alloc_heap *h, size_t list_size, size_t size,
+                                                    size_t align, unsigned n) {
+    unsigned fl, sl;
+    mapping_insert(list_size, &fl, &sl);
+    if (fl >= FL_COUNT)
+        return NULL;
+    for (block_t *b = tlsf_of(h)->heads[fl][sl]; b != NULL && n > 0; b = blk_links(b)->next, n--) {
+        /* Only where a node is may be trusted before reading it (see locate_free). */
+        if (!in_heap(h, b) || blk_size(b) >= size + align_gap(b, align))
+            return b;
+    }
+    return NULL;
+}
+#endif
+
 static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *fl_out,
                             unsigned *sl_out) {
     struct tlsf_state *t = tlsf_of(h);
@@ -275,12 +298,18 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
     block_t *b = NULL;
     if (plain) {
         /* The head of the request's own list, when it fits: the closest fit at O(1) cost. */
+#if ALLOC_FAST_PATHS
         mapping_insert(size, &fl, &sl);
         b = fl < FL_COUNT ? t->heads[fl][sl] : NULL;
         if (b != NULL && (!in_heap(h, b) || blk_size(b) < size))
             b = NULL;
-        if (b == NULL && ALLOC_FAST_PATHS)
+        if (b == NULL)
             mapping_next_fit(size, &fl, &sl);
+#else
+        b = scan_list(h, size, size, align, 1);
+        if (b != NULL && !in_heap(h, b))
+            b = NULL; /* left for the search to meet (and report) if it gets there */
+#endif
     } else if (ALLOC_FAST_PATHS) {
         mapping_search(search, &fl, &sl);
     }
@@ -313,6 +342,11 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
         }
     }
     if (b == NULL) {
+#if !ALLOC_FAST_PATHS
+        b = scan_list(h, search, size, align, TLSF_FALLBACK_SCAN);
+        if (b == NULL)
+            return NULL;
+#else
         mapping_insert(search, &fl, &sl);
         if (fl >= FL_COUNT)
             return NULL;
@@ -330,6 +364,7 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
         }
         if (b == NULL || n == TLSF_FALLBACK_SCAN)
             return NULL;
+#endif
     }
     if (!ALLOC_FAST_PATHS) {
         /* The checks of a neighbour about to be unlinked, in the one copy a build for size has. */
