@@ -688,7 +688,10 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
         blk_erase(h, next, HDR + sizeof(struct free_links));
         word_set(h, &after->prev, (hword_t)total);
         blk_set_prev_free(h, after, false);
-        word_set(h, &b->size, (hword_t)total | (b_word & PREV_FREE) | ST_USED);
+        if (RELOCATE_NODES)
+            word_set(h, &b->size, (hword_t)total | (b_word & PREV_FREE) | ST_USED);
+        else /* b's word as read above, through the called copy a build for size has */
+            blk_set_size_state(h, b, total, ST_USED);
         return RELOCATE_NODES ? 1 : alloc_tlsf_resize(h, b, size);
     }
     /*
