@@ -458,7 +458,8 @@ static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool 
     size_t bs = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + bs);
     remove_free(h, b, fl, sl);
-    blk_set_state(h, b, ST_USED);
+    /* Sealed afresh, by the called copy, rather than flipped inline: locate_free has checked it. */
+    blk_set_size_state(h, b, bs, ST_USED);
     blk_set_prev_free(h, next, false);
     size_t gap = align <= GRANULE ? 0 : align_gap(b, align);
     if (gap != 0) {
