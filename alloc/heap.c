@@ -110,6 +110,10 @@ size_t alloc_min_region_size(enum alloc_strategy strategy) {
     return alloc_control_size(strategy) + BLOCK_PHASE + MIN_BLOCK + HDR;
 }
 
+/* A build for size calls it from this file too: a call is less code than the test and call. */
+#if !ALLOC_FAST_PATHS
+__attribute__((noinline))
+#endif
 void alloc_report(const alloc_heap *h, enum alloc_error e, const void *ptr) {
     if (h->hook != NULL)
         h->hook(h->hook_ctx, e, ptr);
