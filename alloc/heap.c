@@ -54,7 +54,7 @@ const char *alloc_strategy_name(enum alloc_strategy strategy) {
     return "unknown";
 }
 
-#if ALLOC_STRATEGIES != ALLOC_STRATEGY_BIT_TLSF
+#if !TLSF_ALONE
 /* Per strategy, its operations; NULL for one not compiled in (ALLOC_STRATEGIES). */
 static const struct alloc_strategy_ops *const strategies[ALLOC_STRATEGY_FIRST_FIT + 1] = {
 #if TLSF_COMPILED_IN
@@ -68,7 +68,7 @@ static const struct alloc_strategy_ops *const strategies[ALLOC_STRATEGY_FIRST_FI
 
 /* The operations of a strategy, or NULL for an unknown one or one not compiled in. */
 static const struct alloc_strategy_ops *strategy_ops(enum alloc_strategy s) {
-#if ALLOC_STRATEGIES == ALLOC_STRATEGY_BIT_TLSF
+#if TLSF_ALONE
     /* One comparison rather than a bounds check and a table load. */
     return s == ALLOC_STRATEGY_TLSF ? &alloc_tlsf_ops : NULL;
 #else
@@ -94,7 +94,7 @@ static const struct alloc_strategy_inspect *strategy_inspect(enum alloc_strategy
 }
 
 size_t alloc_control_size(enum alloc_strategy s) {
-#if ALLOC_STRATEGIES == ALLOC_STRATEGY_BIT_TLSF
+#if TLSF_ALONE
     /* The one strategy compiled in: its state's size is a constant here, not a load. */
     (void)s;
     size_t n = offsetof(struct alloc_heap, state) + sizeof(struct tlsf_state);
@@ -246,8 +246,9 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
 
     block_t *first = blk_at(h->first);
     size_t fs = h->end - h->first;
-    blk_set(h, first, 0, fs, ST_USED, false);
-    blk_set(h, blk_at(h->end), fs, 0, ST_END, false);
+    /* With TLSF alone, written as its init would make them (struct alloc_strategy_ops). */
+    blk_set(h, first, 0, fs, TLSF_ALONE ? ST_FREE : ST_USED, false);
+    blk_set(h, blk_at(h->end), fs, 0, ST_END, TLSF_ALONE);
     if (poison_free(h))
         __builtin_memset(blk_payload(first), ALLOC_POISON_FREE_BYTE, fs - HDR);
     ops->init(h, first);

@@ -86,6 +86,8 @@ _Static_assert(ALLOC_MAX_HEAP <= (size_t)1 << TAG_SHIFT,
 /* The strategies compiled in (ALLOC_STRATEGIES), for #if and for conditions that must fold away. */
 #define TLSF_COMPILED_IN      ((ALLOC_STRATEGIES & ALLOC_STRATEGY_BIT_TLSF) != 0)
 #define FIRST_FIT_COMPILED_IN ((ALLOC_STRATEGIES & ALLOC_STRATEGY_BIT_FIRST_FIT) != 0)
+/* TLSF is the one strategy compiled in: heap.c may then do some of its work itself. */
+#define TLSF_ALONE (ALLOC_STRATEGIES == ALLOC_STRATEGY_BIT_TLSF)
 _Static_assert(ALLOC_STRATEGIES != 0 && (ALLOC_STRATEGIES & ~(ALLOC_STRATEGY_BIT_TLSF |
                                                               ALLOC_STRATEGY_BIT_FIRST_FIT)) == 0,
                "alloc: ALLOC_STRATEGIES must name at least one strategy and only known ones");
@@ -425,7 +427,10 @@ static inline void blk_erase(const alloc_heap *h, block_t *b, size_t len) {
 struct alloc_strategy_ops {
     enum alloc_strategy strategy;
     size_t state_size; /* bytes of strategy state after the common control structure */
-    /* Initialises the (zeroed) state and files `first`, a USED block spanning the heap. */
+    /*
+     * Initialises the (zeroed) state and files `first`, a USED block spanning the heap; with
+     * TLSF_ALONE, already a FREE one, the END marker's PREV_FREE set (what TLSF makes of it).
+     */
     void (*init)(alloc_heap *h, block_t *first);
     /*
      * Returns a USED block of at least `size` bytes (block size) aligned as asked, or NULL.

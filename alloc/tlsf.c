@@ -237,8 +237,10 @@ static FAST_INLINE bool check_unlink(alloc_heap *h, const block_t *b, unsigned *
 
 static void alloc_tlsf_init(alloc_heap *h, block_t *first) {
     /* The control structure was zeroed by alloc_heap_init: all lists empty. */
-    blk_set_size_state(h, first, blk_size(first), ST_FREE);
-    blk_set_prev_free(h, blk_next(first), true);
+    if (!TLSF_ALONE) {
+        blk_set_size_state(h, first, blk_size(first), ST_FREE);
+        blk_set_prev_free(h, blk_next(first), true);
+    }
     insert_free(h, first);
 }
 
