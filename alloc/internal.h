@@ -410,7 +410,7 @@ static inline bool poison_free(const alloc_heap *h) {
  * into a neighbour, so the stale header can never again pass for a block start. len is HDR for a
  * block that had no links in use, HDR plus the links for a free block.
  */
-static inline void blk_erase(const alloc_heap *h, block_t *b, size_t len) {
+static INLINE_FOR_SPEED void blk_erase(const alloc_heap *h, block_t *b, size_t len) {
     if (poison_free(h))
         __builtin_memset(b, ALLOC_POISON_FREE_BYTE, len);
     else
