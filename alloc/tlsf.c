@@ -383,6 +383,20 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
 
 static block_t *tlsf_alloc_flushed(alloc_heap *h, size_t size, size_t align);
 
+/*
+ * Cuts USED block b at offset `at` (a block size, with at least MIN_BLOCK bytes left) into b of
+ * `at` bytes and a USED block of the rest, which it returns, for the caller to release: a shrink's
+ * tail or, in a build for size, an alignment's leading fragment (b itself).
+ */
+static INLINE_FOR_SPEED block_t *cut_used(alloc_heap *h, block_t *b, size_t at) {
+    size_t cur = blk_size(b);
+    block_t *tail = blk_at((uintptr_t)b + at);
+    blk_set(h, tail, at, cur - at, ST_USED, false);
+    blk_set_prev_size(h, blk_at((uintptr_t)b + cur), cur - at);
+    blk_set_size_state(h, b, at, ST_USED);
+    return tail;
+}
+
 #if RELOCATE_NODES
 /*
  * b is a FREE block on list (fl, sl) with at least `size` bytes. Makes it a USED block of `size`
@@ -465,10 +479,7 @@ static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool 
     blk_set_prev_free(h, next, false);
     size_t gap = align <= GRANULE ? 0 : align_gap(b, align);
     if (gap != 0) {
-        block_t *u = blk_at((uintptr_t)b + gap);
-        blk_set(h, u, gap, bs - gap, ST_USED, false);
-        blk_set_prev_size(h, next, bs - gap);
-        blk_set_size_state(h, b, gap, ST_USED);
+        block_t *u = cut_used(h, b, gap);
         /* Its neighbours are USED (locate_free found no PREV_FREE on b): it merges with neither. */
         (void)release_coalesce(h, b);
         b = u;
@@ -666,11 +677,7 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
         if (blk_state(next) == ST_FREE && !check_unlink(h, next, &nfl, &nsl))
             return -1;
         /* Cut the tail off as a USED block and release it: it merges with a free successor. */
-        block_t *tail = blk_at((uintptr_t)b + size);
-        blk_set(h, tail, size, cur - size, ST_USED, false);
-        blk_set_prev_size(h, next, cur - size);
-        blk_set_size_state(h, b, size, ST_USED);
-        return release_coalesce(h, tail) ? 1 : -1;
+        return release_coalesce(h, cut_used(h, b, size)) ? 1 : -1;
     }
     hword_t nw = next->size;
     size_t ns = (size_t)(nw & SIZE_MASK);
