@@ -513,10 +513,7 @@ static bool quick_block_sound(alloc_heap *h, block_t *b) {
     size_t s = blk_size(b);
     if (s < MIN_BLOCK || s > h->end - (uintptr_t)b ||
         !prev_word_is(h, blk_at((uintptr_t)b + s), s) ||
-        (blk_prev_free(b) &&
-         (!word_ok(h, &b->prev) || blk_prev_size(b) < MIN_BLOCK ||
-          blk_prev_size(b) > (uintptr_t)b - h->first ||
-          !size_word_is(h, blk_prev(b), (hword_t)blk_prev_size(b) | ST_FREE)))) {
+        (blk_prev_free(b) && !free_prev_ok(h, b))) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_HEADER, b);
         return false;
     }
