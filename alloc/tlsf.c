@@ -708,18 +708,14 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
      */
     block_t *tail = blk_at((uintptr_t)b + size);
     size_t rest = total - size;
-    hword_t junk = poison_free(h) ? (hword_t)0x0101010101010101ull * ALLOC_POISON_FREE_BYTE : 0;
     if (RELOCATE_NODES && same_list(ns, rest)) {
         replace_free(h, next, tail, nfl, nsl);
-        /* next's header is now inside b's payload: make it unrecognisable. */
-        next->prev = junk;
-        next->size = junk;
+        blk_erase(h, next, HDR); /* next's header is now inside b's payload */
         word_set(h, &tail->prev, (hword_t)size);
         word_set(h, &tail->size, (hword_t)rest | ST_FREE);
     } else {
         remove_free(h, next, nfl, nsl);
-        next->prev = junk;
-        next->size = junk;
+        blk_erase(h, next, HDR);
         word_set(h, &tail->prev, (hword_t)size);
         word_set(h, &tail->size, (hword_t)rest | ST_FREE);
         insert_free(h, tail);
