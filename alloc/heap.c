@@ -132,7 +132,7 @@ __attribute__((noinline)) bool alloc_word_ok(const alloc_heap *h, const hword_t 
     return seal_ok(h, w, *w);
 }
 __attribute__((noinline)) void alloc_word_set(const alloc_heap *h, hword_t *w, hword_t data) {
-    *w = data | seal_bits(h, w, data);
+    *w = alloc_sealed(h, w, data);
 }
 #endif
 
