@@ -640,15 +640,16 @@ int main(int argc, char **argv) {
         }
     }
     printf("\nclassic TLSF (mattconte/tlsf) and o1heap: not packaged in Debian, not measured.\n");
-    printf("ops: the operations replayed (first_fit: the first %llu only, as its cost grows with "
-           "the fragments; --first-fit-ops). counted: the prefix callgrind counted "
-           "(--callgrind-ops). instr/op: callgrind instructions inside the allocator calls per "
-           "operation (driver and contents checks excluded). region/peak: smallest region "
-           "replaying those ops without a NULL (binary search, within 1/4096 of peak) / their peak "
-           "live requested bytes. ns/op: median over rounds of the replay loop's time per op "
-           "(blocks untouched). Cycles: each call timed alone with rdtsc while every block is "
-           "filled and verified.\n",
-           first_fit_ops);
+    printf(
+        "ops: the operations replayed (first_fit: the first %llu only, as its cost grows with "
+        "the fragments; --first-fit-ops). counted: the prefix callgrind counted "
+        "(--callgrind-ops). instr/op: callgrind instructions inside the allocator calls per "
+        "operation (driver and contents checks excluded). region/peak: smallest region "
+        "replaying those ops without a NULL (binary search, within 1/65536 of peak) / their peak "
+        "live requested bytes. ns/op: median over rounds of the replay loop's time per op "
+        "(blocks untouched). Cycles: each call timed alone with rdtsc while every block is "
+        "filled and verified.\n",
+        first_fit_ops);
     write_chart();
     printf("replay summary: replay_instr_per_op_max=%.1f replay_region_vs_peak_max=%.4f\n",
            instr_max, region_max);
