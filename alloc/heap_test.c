@@ -1723,7 +1723,7 @@ static int runs_exhaust_check(void) {
 }
 
 /*
- * A run's next link bent back to an earlier run of the same list (A -> B -> A) is refused when
+ * A run's next link bent back to an earlier run of the same list (B -> A -> B) is refused when
  * the emptied runs are released for a request that does not fit: that walk checks each step's
  * back link, so it neither loops nor follows the damaged link.
  */
@@ -1741,14 +1741,15 @@ static int runs_list_cycle_check(void) {
         ASSERT_TRUE(p != NULL);
         run_b = (uintptr_t)p & ~(uintptr_t)1023;
     }
-    /* A gets a free slot back and goes to the head of the list: A -> B, both partly used. */
+    /* A gets a free slot back and goes behind the head: B -> A, both partly used. */
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, first));
     ASSERT_HEAP_OK(fx.heap);
-    uint64_t *meta_b = (uint64_t *)run_b;
+    uint64_t *meta_a = (uint64_t *)run_a, *meta_b = (uint64_t *)run_b;
     enum { NEXT = 2 }; /* the words of run meta: state, check, next, prev */
-    ASSERT_EQ(0, meta_b[NEXT]);
+    ASSERT_EQ(run_a, meta_b[NEXT]);
+    ASSERT_EQ(0, meta_a[NEXT]);
     size_t too_big = stats().largest_free + 16;
-    meta_b[NEXT] = run_a;
+    meta_a[NEXT] = run_b;
     /* Nothing fits this request, so the heap releases empty runs before failing it. */
     ASSERT_TRUE(alloc_malloc(fx.heap, too_big) == NULL);
     ASSERT_EQ(1, fx.reports);
@@ -1764,8 +1765,9 @@ static uintptr_t run_of_slot(const void *p) {
 
 /*
  * The take that fills a run leaves it at the head of its list: a slot freed into it is handed out
- * next, with no list change. A run that gets a slot back while off the list goes in front, and a
- * full head then leaves the list. The lists are checked after every step.
+ * next, with no list change. A run that gets a slot back while off the list goes behind the head,
+ * which serves the takes until it is full; a full head leaves the list first. The lists are
+ * checked after every step.
  */
 static int runs_full_head_check(void) {
     if (!fixture_runs())
@@ -1790,15 +1792,24 @@ static int runs_full_head_check(void) {
         ASSERT_HEAP_OK(fx.heap);
     }
     ASSERT_TRUE(run_of_slot(b[0]) != run_of_slot(a[0]));
-    /* A gets a slot back off the list: it goes in front, and B, full, leaves the list. */
+    /* A gets a slot back off the list: B, full, leaves the list, and A is its only run. */
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[3]));
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_TRUE(alloc_malloc(fx.heap, 64) == a[3]);
     ASSERT_HEAP_OK(fx.heap);
-    /* And the other way round: B back in front of A, full at the head. */
+    /* And the other way round: B back at the head, then full there. */
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b[0]));
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_TRUE(alloc_malloc(fx.heap, 64) == b[0]);
+    ASSERT_HEAP_OK(fx.heap);
+    /* B, the head, gets a slot back, then A, off the list: A goes behind B, whose slot is taken
+     * first; the take after that finds B full, takes it off the list and serves from A. */
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b[1]));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[0]));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(alloc_malloc(fx.heap, 64) == b[1]);
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(alloc_malloc(fx.heap, 64) == a[0]);
     ASSERT_HEAP_OK(fx.heap);
     for (int i = 0; i < SLOTS; i++) {
         ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[i]));

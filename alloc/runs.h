@@ -20,8 +20,9 @@
  *          only this heap's key makes a check that matches at r;
  *   next, prev   the run's neighbours on its class's list of runs with a free slot (0: none);
  *          the take that fills a run leaves it at the head, the one place a full run may be, and
- *          it leaves the list when a take finds it full or another run is pushed in front of it,
- *          so that a run that fills and gets a slot back, over and over, never changes lists.
+ *          it leaves the list when a take finds it full or another run joins the list (a new run
+ *          goes first, a run getting back its first free slot behind the head), so that a run that
+ *          fills and gets a slot back, over and over, never changes lists.
  * A slot pointer finds its run by masking (p & ~(RUN_ALIGN - 1)); the run is trusted only when its
  * check word matches, so a pointer into any other block is never taken for a slot. A free of a slot
  * whose bit is already set is a double free, detected exactly.
