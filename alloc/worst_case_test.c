@@ -55,7 +55,7 @@
  */
 #define BOUND_FAST      110    /* quick-list hit or push, run slot taken */
 #define BOUND_SLOT      150    /* run slot given back: after the header check, which slots fail */
-#define BOUND_SLOT_PUSH 420    /* a full run back on its list, in front of a full head */
+#define BOUND_SLOT_PUSH 520    /* a full run back on its list behind the head; a full head leaves */
 #define BOUND_SPLIT     450    /* TLSF split, remainder re-filed */
 #define BOUND_ALIGNED   700    /* aligned, leading gap left free */
 #define BOUND_FALLBACK  450    /* scan of TLSF_FALLBACK_SCAN blocks of the request's list */
@@ -171,12 +171,28 @@ static int run_fast_paths(void) {
     return report("free, run slot", measure(OP_FREE), (SCALE * BOUND_SLOT), &worst_free);
 }
 
+enum { RUN64_SLOTS = 15 }; /* 64-byte slots in a run */
+
+/*
+ * Fills a new run with 15 requests of 64 bytes: the class has no run with a free slot (none, or a
+ * full head, which leaves the list), so the first request makes one.
+ */
+static int fill_run64(void *slot[RUN64_SLOTS]) {
+    for (unsigned i = 0; i < RUN64_SLOTS; i++) {
+        slot[i] = alloc_malloc(heap, 64);
+        ASSERT_TRUE(slot[i] != NULL);
+        ASSERT_EQ((uintptr_t)slot[0] & ~(uintptr_t)1023, (uintptr_t)slot[i] & ~(uintptr_t)1023);
+    }
+    return 0;
+}
+
 /*
  * The runs' slow paths: a request whose class has no run with a free slot (only a full one, left at
  * the head of the list by the take that filled it, which leaves the list first) makes a new run (an
- * aligned request to the strategy); a free into a full run off the list, which goes back on it in
- * front of a full head (that one leaves the list first); and the free that empties a run, with
- * another run of its class on the list, gives the run back (a merging free).
+ * aligned request to the strategy); a free into a full run off the list, which goes back on it
+ * behind the head, after a full head has left (its successor and the run after that are checked);
+ * and the free that empties a run behind the head, which is checked to have a free slot, gives the
+ * run back (a merging free).
  *   | full run of 48-byte slots | run with 1 slot used | ... then malloc(48) / free(that slot).
  */
 static int run_slow_paths(void) {
@@ -204,25 +220,30 @@ static int run_slow_paths(void) {
         ;
     ASSERT_EQ(ALLOC_OK, alloc_free(heap, slot[0])); /* the first run gets a free slot again */
     (void)other;
-    /* Fill one run of another class (15 slots of 64 bytes): it stays, full, at its list's head. */
-    void *full = alloc_malloc(heap, 64);
-    ASSERT_TRUE(full != NULL);
-    for (unsigned i = 1; i < 15; i++)
-        ASSERT_EQ((uintptr_t)full & ~(uintptr_t)1023,
-                  (uintptr_t)alloc_malloc(heap, 64) & ~(uintptr_t)1023);
+    /* Fill one run A of another class (15 slots of 64 bytes): it stays, full, at its list's head.
+     */
+    void *a[RUN64_SLOTS];
+    ASSERT_EQ(0, fill_run64(a));
     op_size = 64;
     if (report("malloc, new run", measure(OP_MALLOC), (SCALE * BOUND_ALIGNED), &worst_alloc) != 0)
         return 1;
-    /* Fill the new run too: it is the full head now, and the first 64-byte run is off the list. */
-    void *fresh = alloc_malloc(heap, 64);
-    ASSERT_TRUE(fresh != NULL &&
-                ((uintptr_t)fresh & ~(uintptr_t)1023) != ((uintptr_t)full & ~(uintptr_t)1023));
-    for (unsigned i = 1; i < 15; i++)
-        ASSERT_EQ((uintptr_t)fresh & ~(uintptr_t)1023,
-                  (uintptr_t)alloc_malloc(heap, 64) & ~(uintptr_t)1023);
-    op_ptr = full;
-    if (report("free, full run back in front of a full head", measure(OP_FREE),
-               (SCALE * BOUND_SLOT_PUSH), &worst_free) != 0)
+    /* Three more full runs, B, S and T, each taking A's place at the head, which leaves the list.
+     */
+    void *b[RUN64_SLOTS], *s[RUN64_SLOTS], *t[RUN64_SLOTS];
+    ASSERT_EQ(0, fill_run64(b));
+    ASSERT_EQ(0, fill_run64(s));
+    ASSERT_EQ(0, fill_run64(t));
+    /* S gets a slot back (T, full, leaves: S alone), then T and B, which go behind the head: S ->
+     * B -> T; the next request fills S, which stays at the head. */
+    ASSERT_EQ(ALLOC_OK, alloc_free(heap, s[0]));
+    ASSERT_EQ(ALLOC_OK, alloc_free(heap, t[0]));
+    ASSERT_EQ(ALLOC_OK, alloc_free(heap, b[0]));
+    ASSERT_TRUE(alloc_malloc(heap, 64) == s[0]);
+    /* A, full and off the list, gets a slot back: S leaves (B checked), A goes behind B (T
+     * checked). */
+    op_ptr = a[0];
+    if (report("free, full run back behind the head", measure(OP_FREE), (SCALE * BOUND_SLOT_PUSH),
+               &worst_free) != 0)
         return 1;
     /* Empty the first run but for one slot, then free that one: the run goes back. */
     for (unsigned i = 1; i < n; i++)
