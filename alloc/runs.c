@@ -20,10 +20,15 @@ static void run_set_state(const alloc_heap *h, uintptr_t r, unsigned c, uint64_t
     run_meta(r)[RUN_CHECK] = run_check_of(h, r, state);
 }
 
+/* r is where a run's meta may be in this heap: its words can be read. */
+static bool run_in_heap(const alloc_heap *h, uintptr_t r) {
+    return (r & (RUN_ALIGN - 1)) == 0 && r - HDR >= h->first && r < h->end &&
+           r + RUN_BLOCK - HDR <= h->end;
+}
+
 /* r is the meta address of a sealed run of class c in this heap (a list link may point there). */
 static bool run_sound(const alloc_heap *h, uintptr_t r, unsigned c) {
-    if ((r & (RUN_ALIGN - 1)) != 0 || r - HDR < h->first || r >= h->end ||
-        r + RUN_BLOCK - HDR > h->end)
+    if (!run_in_heap(h, r))
         return false;
     const block_t *b = blk_at(r - HDR);
     hword_t w = b->size;
@@ -208,12 +213,14 @@ enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
     bool listed = mask != 0 || head == r;
     /*
      * An emptied run goes back to the strategy unless it is the only run with a free slot: the
-     * head, or second behind a full head, with no successor.
+     * head, or second behind a full head, with no successor. Whether the head is full is only read
+     * here: the unlink that a release makes checks the head (r's predecessor then) in full, and a
+     * run kept is as sound as it was.
      */
     bool release = now == run_full_mask(c) &&
                    (mask == 0 || run_meta(r)[RUN_NEXT] != 0 ||
                     (head != r && ((uintptr_t)run_meta(r)[RUN_PREV] != head ||
-                                   !run_sound(h, head, c) || run_free_mask(head) != 0)));
+                                   !run_in_heap(h, head) || run_free_mask(head) != 0)));
     if (!listed && !release && !run_push(h, r, c, true)) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)h->run_head[c]);
         return ALLOC_ERR_CORRUPTED_FREE_LIST;
