@@ -106,6 +106,15 @@ static inline bool ends_heap(const alloc_heap *h, const block_t *b) {
 #define RELOCATE_NODES ALLOC_FAST_PATHS
 
 /*
+ * Whether the checks before an unlink (check_unlink) hand the block's list (fl, sl) on to the
+ * unlink (remove_free), or remove_free finds it again from the block's size: the first saves the
+ * mapping, the second the code of carrying it through every caller, which a build for size
+ * prefers. Without CARRY_LIST the (fl, sl) a caller passes to remove_free are not used, and the
+ * compiler drops them and the code that would compute them.
+ */
+#define CARRY_LIST ALLOC_FAST_PATHS
+
+/*
  * Moves the list node of FREE block `from` (in list fl, sl) to `to`, which takes its place in
  * the same list: the cheap way to file a block that shrank or grew without changing class.
  * If `from` is the top block, `to` (which then also ends the heap) becomes the top block.
@@ -180,7 +189,10 @@ static void insert_free(alloc_heap *h, block_t *b) {
     t->sl_map[fl] |= 1u << sl;
 }
 
-/* Unfiles a FREE block: from list (fl, sl), or as the top block. */
+/*
+ * Unfiles a FREE block: from list (fl, sl), its own (found here again without CARRY_LIST), or as
+ * the top block.
+ */
 static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
     struct tlsf_state *t = tlsf_of(h);
     h->free_blocks--;
@@ -188,6 +200,8 @@ static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
         t->top = NULL;
         return;
     }
+    if (!CARRY_LIST)
+        mapping_insert(blk_size(b), &fl, &sl);
     struct free_links *l = blk_links(b);
     if (l->next != NULL)
         blk_links(l->next)->prev = l->prev;
@@ -207,17 +221,23 @@ static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
  * The links part of check_unlink, for a FREE block whose header and boundary tag have been checked
  * (by check_unlink, or by the caller: the predecessor of a block being released, see
  * release_coalesce): with ALLOC_CHECK_LINKS, its list neighbours point back at it (the top block
- * has none). Returns its list in *fl, *sl; reports and returns false if not.
+ * has none). Returns its list in *fl, *sl (with CARRY_LIST); reports and returns false if not.
  */
 static FAST_INLINE bool check_unlink_links(alloc_heap *h, const block_t *b, unsigned *fl,
                                            unsigned *sl) {
     /* The top block is on no list (and may no longer end the heap during extend). */
     if (b == tlsf_of(h)->top) {
-        *fl = *sl = 0; /* unused: the list helpers know the top block */
+        if (CARRY_LIST)
+            *fl = *sl = 0; /* unused: the list helpers know the top block */
         return true;
     }
-    mapping_insert(blk_size(b), fl, sl);
-    if (*fl < FL_COUNT && (!ALLOC_CHECK_LINKS || links_ok(h, b, *fl, *sl)))
+    unsigned bfl, bsl;
+    mapping_insert(blk_size(b), &bfl, &bsl);
+    if (CARRY_LIST) {
+        *fl = bfl;
+        *sl = bsl;
+    }
+    if (bfl < FL_COUNT && (!ALLOC_CHECK_LINKS || links_ok(h, b, bfl, bsl)))
         return true;
     alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
     return false;
@@ -225,7 +245,8 @@ static FAST_INLINE bool check_unlink_links(alloc_heap *h, const block_t *b, unsi
 
 /*
  * Checks that the FREE neighbour b can be unlinked: its header and boundary tag, then its links
- * (check_unlink_links). Returns its list in *fl, *sl; reports and returns false if not.
+ * (check_unlink_links). Returns its list in *fl, *sl (with CARRY_LIST); reports and returns false
+ * if not.
  */
 static FAST_INLINE bool check_unlink(alloc_heap *h, const block_t *b, unsigned *fl, unsigned *sl) {
     if (!free_node_ok(h, b)) {
@@ -255,13 +276,13 @@ static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
 
 /*
  * Finds a free block that holds `size` bytes at alignment `align` and returns it with its list
- * in *fl_out, *sl_out, still on that list. First the head of the request's own list, if it is
- * big enough: the closest fit there is at O(1) cost, which keeps large blocks whole (on the gcc
- * trace it took the smallest region from 1.40 to 1.13 x peak). Else good fit: the head of the
- * first non-empty list at or above the request rounded up to its list's upper bound, found with
- * two bit scans, fits whatever its address. If there is none, the top block serves it if it can;
- * failing that, the first TLSF_FALLBACK_SCAN blocks of the request's own list are tried as well.
- * (A request for exactly the largest free block finds it at the head of its list, where
+ * in *fl_out, *sl_out (with CARRY_LIST), still on that list. First the head of the request's own
+ * list, if it is big enough: the closest fit there is at O(1) cost, which keeps large blocks whole
+ * (on the gcc trace it took the smallest region from 1.40 to 1.13 x peak). Else good fit: the head
+ * of the first non-empty list at or above the request rounded up to its list's upper bound, found
+ * with two bit scans, fits whatever its address. If there is none, the top block serves it if it
+ * can; failing that, the first TLSF_FALLBACK_SCAN blocks of the request's own list are tried as
+ * well. (A request for exactly the largest free block finds it at the head of its list, where
  * alloc_tlsf_largest_free puts it.) Returns NULL if none of these finds a block (or, after
  * reporting, if a list or the top block is corrupted).
  *
@@ -467,7 +488,7 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size);
  * block, and the tail as a shrink in place does: one copy of the code that splits blocks.
  */
 static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool may_flush) {
-    unsigned fl, sl;
+    unsigned fl = 0, sl = 0; /* not set by locate_free nor used by remove_free: no CARRY_LIST */
     block_t *b = locate_free(h, size, align, &fl, &sl);
     if (b == NULL)
         return may_flush && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
@@ -667,7 +688,7 @@ static bool alloc_tlsf_flush_quick(alloc_heap *h) {
 static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
     size_t cur = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + cur);
-    unsigned nfl, nsl;
+    unsigned nfl, nsl; /* neither set nor used without CARRY_LIST */
     if (size <= cur) {
         if (cur - size < MIN_BLOCK)
             return 1;
