@@ -228,7 +228,8 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
 #endif
     /*
      * Zero tracking: the TLSF top block carries no links, so nothing but headers is ever written
-     * above the highest payload handed out; first fit writes links into its last free block.
+     * above the highest payload handed out (a build without it, TOP_BLOCK 0, marks the links
+     * it writes there as handed out); first fit writes links into its last free block.
      */
     bool zeroed = (config->flags & ALLOC_FLAG_ZEROED_REGION) != 0 &&
                   config->strategy == ALLOC_STRATEGY_TLSF &&

@@ -1159,7 +1159,19 @@ static int fit_policy_check(void) {
 }
 
 /*
- * TLSF top block: the free block that ends the heap is kept off the lists and used last.
+ * The free block that ends fx.heap (NULL if the last block is not free) is `b`, and it is what a
+ * TLSF heap keeps apart as the top block with TOP_BLOCK; without, it is on its list (no top).
+ */
+static bool ends_heap_free(const block_t *b) {
+    const block_t *end = blk_at(fx.heap->end);
+    const block_t *last_free = blk_prev_free(end) ? blk_prev(end) : NULL;
+    return last_free == b && tlsf_of(fx.heap)->top == (TOP_BLOCK ? b : NULL);
+}
+
+/*
+ * TLSF top block: the free block that ends the heap is kept off the lists and used last. (A build
+ * without TOP_BLOCK files that block on its list like any other: the same blocks are served, grown
+ * and merged, through the lists, and a top pointer that is not NULL is reported.)
  *   fresh:         | (top)                                        | END |   lists empty
  *   A, B, C, D:    | A | B | C | D | (top)                        | END |
  *   free A, C:     | (A) | B | (C) | D | (top)                    | END |   A, C on lists
@@ -1175,12 +1187,14 @@ static int top_block_check(void) {
         SKIP_CHECK("only TLSF keeps a top block");
     fixture_reset(HEAP_SIZE, 0);
     struct tlsf_state *t = tlsf_of(fx.heap);
-    ASSERT_TRUE(t->top != NULL && t->fl_map == 0);
-    ASSERT_EQ(fresh_free(HEAP_SIZE), blk_size(t->top) - ALLOC_BLOCK_OVERHEAD);
+    ASSERT_TRUE(ends_heap_free(blk_at(fx.heap->first)));
+    ASSERT_EQ(TOP_BLOCK, t->fl_map == 0);
+    ASSERT_EQ(fresh_free(HEAP_SIZE), blk_size(blk_at(fx.heap->first)) - ALLOC_BLOCK_OVERHEAD);
     unsigned char *a = alloc_malloc(fx.heap, BIG), *b = alloc_malloc(fx.heap, BIG);
     unsigned char *c = alloc_malloc(fx.heap, BIG), *d = alloc_malloc(fx.heap, BIG);
-    ASSERT_TRUE(d != NULL && t->fl_map == 0);
-    ASSERT_TRUE(t->top == blk_at((uintptr_t)d + usable_for(BIG)));
+    ASSERT_TRUE(d != NULL);
+    ASSERT_EQ(TOP_BLOCK, t->fl_map == 0);
+    ASSERT_TRUE(ends_heap_free(blk_at((uintptr_t)d + usable_for(BIG))));
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
     ASSERT_HEAP_OK(fx.heap);
@@ -1193,11 +1207,11 @@ static int top_block_check(void) {
     ASSERT_TRUE(a == freed_c);
 
     fixture_fill(d, BIG, 4);
-    block_t *top_before = t->top;
+    block_t *top_before = blk_at((uintptr_t)d + usable_for(BIG));
     ASSERT_TRUE(alloc_realloc(fx.heap, d, 3 * BIG) == d);
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_TRUE(fixture_pattern_ok(d, BIG, 4));
-    ASSERT_TRUE(t->top == blk_at((uintptr_t)top_before + 2 * BIG));
+    ASSERT_TRUE(ends_heap_free(blk_at((uintptr_t)top_before + 2 * BIG)));
 
     fixture_fill(a, BIG / 2, 5);
     ASSERT_TRUE(alloc_realloc(fx.heap, a, BIG - 500) == a);
@@ -1206,15 +1220,19 @@ static int top_block_check(void) {
 
     struct alloc_stats before = stats();
     block_t *top = t->top;
-    t->top = NULL;
-    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_heap_check(fx.heap));
+    if (TOP_BLOCK) {
+        t->top = NULL;
+        ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_heap_check(fx.heap));
+    }
     t->top = blk_from_payload(d);
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_heap_check(fx.heap));
-    size_t reports = fx.reports;
-    ASSERT_TRUE(alloc_malloc(fx.heap, 8 * BIG) == NULL);
-    ASSERT_EQ(reports + 1, fx.reports);
-    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
-    ASSERT_TRUE(fx.report_ptr[fx.reports - 1] == blk_from_payload(d));
+    if (TOP_BLOCK) {
+        size_t reports = fx.reports;
+        ASSERT_TRUE(alloc_malloc(fx.heap, 8 * BIG) == NULL);
+        ASSERT_EQ(reports + 1, fx.reports);
+        ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
+        ASSERT_TRUE(fx.report_ptr[fx.reports - 1] == blk_from_payload(d));
+    }
     t->top = top;
     ASSERT_HEAP_OK(fx.heap);
     struct alloc_stats after = stats();
@@ -1222,13 +1240,15 @@ static int top_block_check(void) {
 
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, d));
     ASSERT_HEAP_OK(fx.heap);
-    ASSERT_TRUE(t->top == blk_at((uintptr_t)a + usable_for(BIG - 500))); /* the rest of C */
-    ASSERT_EQ(fx.heap->end, (uintptr_t)t->top + blk_size(t->top));
+    block_t *rest_of_c = blk_at((uintptr_t)a + usable_for(BIG - 500));
+    ASSERT_TRUE(ends_heap_free(rest_of_c));
+    ASSERT_EQ(fx.heap->end, (uintptr_t)rest_of_c + blk_size(rest_of_c));
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(1, stats().free_blocks);
-    ASSERT_TRUE(t->top == blk_at(fx.heap->first) && t->fl_map == 0);
+    ASSERT_TRUE(ends_heap_free(blk_at(fx.heap->first)));
+    ASSERT_EQ(TOP_BLOCK, t->fl_map == 0);
     return 0;
 }
 
@@ -1528,7 +1548,8 @@ static int null_heap_check(void) {
 
 /*
  * ALLOC_FLAG_ZEROED_REGION: calloc skips only memory never handed out; whatever was handed out
- * before (freed, grown into by realloc, quick-listed, a run's slot) comes back zeroed.
+ * before (freed, grown into by realloc, quick-listed, a run's slot) comes back zeroed, and so do
+ * the links of a free block that lies beyond it.
  */
 static int calloc_zeroed_region_check(void) {
     fixture_reset(HEAP_SIZE, ALLOC_FLAG_ZEROED_REGION);
@@ -1547,6 +1568,23 @@ static int calloc_zeroed_region_check(void) {
         memset(z, 0xdd, n);
         ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, z));
     }
+    ASSERT_HEAP_OK(fx.heap);
+
+    /*
+     * Links written above everything handed out (a build without TOP_BLOCK files the block that
+     * ends the heap on its list): X freed, then the end of the heap cut to X's size, which files
+     * the rest in front of X with a link to it. A calloc of X's size takes that rest, zeroed.
+     */
+    fixture_reset(HEAP_SIZE, ALLOC_FLAG_ZEROED_REGION);
+    unsigned char *x = alloc_malloc(fx.heap, BIG / 2);
+    ASSERT_TRUE(x != NULL && alloc_malloc(fx.heap, 16) != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, x));
+    size_t x_block = usable_for(BIG / 2) + ALLOC_BLOCK_OVERHEAD;
+    ASSERT_TRUE(alloc_malloc(fx.heap, stats().largest_free - x_block) != NULL);
+    unsigned char *z = alloc_calloc(fx.heap, 1, BIG / 2);
+    ASSERT_TRUE(z != NULL);
+    for (size_t i = 0; i < BIG / 2; i++)
+        ASSERT_EQ(0, z[i]);
     ASSERT_HEAP_OK(fx.heap);
     return 0;
 }

@@ -32,7 +32,8 @@
  *   - a header's prev word equals the size of the previous block;
  *   - PREV_FREE is set exactly when the previous block is FREE;
  *   - no two FREE blocks are neighbours (QUICK blocks count as used for coalescing);
- *   - TLSF: a FREE block that ends at the END marker is the top block, which is on no list;
+ *   - TLSF: a FREE block that ends at the END marker is the top block, which is on no list (in
+ *     a build with TOP_BLOCK, tlsf.h; else it is on its list like any other);
  *   - the free lists hold exactly the other FREE blocks, the quick lists exactly the QUICK blocks.
  */
 #ifndef ALLOC_INTERNAL_H

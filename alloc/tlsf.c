@@ -15,7 +15,8 @@
  *
  * The free block that ends the heap, the top block, is kept off the lists and serves a request
  * only when no list can: the untouched rest of the region is used last, and the last block (a
- * buffer growing by realloc, say) grows into it without any list work.
+ * buffer growing by realloc, say) grows into it without any list work. A build for size files it
+ * on its list instead (TOP_BLOCK, tlsf.h).
  *
  * In front of that sit QUICK_BINS quick lists: a freed block of payload <= ALLOC_QUICK_MAX_SIZE
  * is pushed, unmerged, on the LIFO list of its exact size (at most ALLOC_QUICK_BIN_LIMIT deep)
@@ -168,11 +169,11 @@ static inline void mapping_next_fit(size_t size, unsigned *fl, unsigned *sl) {
 }
 #endif
 
-/* Files a FREE block: on its list, or as the top block if it ends the heap. */
+/* Files a FREE block: on its list, or as the top block if it ends the heap (with TOP_BLOCK). */
 static void insert_free(alloc_heap *h, block_t *b) {
     struct tlsf_state *t = tlsf_of(h);
     h->free_blocks++;
-    if (ends_heap(h, b)) {
+    if (TOP_BLOCK && ends_heap(h, b)) {
         t->top = b;
         return;
     }
@@ -182,6 +183,13 @@ static void insert_free(alloc_heap *h, block_t *b) {
     struct free_links *l = blk_links(b);
     l->next = head;
     l->prev = NULL;
+    /*
+     * The block that ends the heap is filed here too without TOP_BLOCK, and its links may be the
+     * first bytes ever written above what was handed out: alloc_calloc must not take them for
+     * zero (ALLOC_FLAG_ZEROED_REGION).
+     */
+    if (!TOP_BLOCK)
+        mark_handed_out(h, (uintptr_t)(l + 1));
     if (head != NULL)
         blk_links(head)->prev = b;
     t->heads[fl][sl] = b;
@@ -196,7 +204,7 @@ static void insert_free(alloc_heap *h, block_t *b) {
 static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
     struct tlsf_state *t = tlsf_of(h);
     h->free_blocks--;
-    if (b == t->top) {
+    if (TOP_BLOCK && b == t->top) {
         t->top = NULL;
         return;
     }
@@ -220,13 +228,14 @@ static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
 /*
  * The links part of check_unlink, for a FREE block whose header and boundary tag have been checked
  * (by check_unlink, or by the caller: the predecessor of a block being released, see
- * release_coalesce): with ALLOC_CHECK_LINKS, its list neighbours point back at it (the top block
- * has none). Returns its list in *fl, *sl (with CARRY_LIST); reports and returns false if not.
+ * release_coalesce): with ALLOC_CHECK_LINKS, its list neighbours point back at it (the top block,
+ * with TOP_BLOCK, has none). Returns its list in *fl, *sl (with CARRY_LIST); reports and returns
+ * false if not.
  */
 static FAST_INLINE bool check_unlink_links(alloc_heap *h, const block_t *b, unsigned *fl,
                                            unsigned *sl) {
     /* The top block is on no list (and may no longer end the heap during extend). */
-    if (b == tlsf_of(h)->top) {
+    if (TOP_BLOCK && b == tlsf_of(h)->top) {
         if (CARRY_LIST)
             *fl = *sl = 0; /* unused: the list helpers know the top block */
         return true;
@@ -280,11 +289,11 @@ static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
  * list, if it is big enough: the closest fit there is at O(1) cost, which keeps large blocks whole
  * (on the gcc trace it took the smallest region from 1.40 to 1.13 x peak). Else good fit: the head
  * of the first non-empty list at or above the request rounded up to its list's upper bound, found
- * with two bit scans, fits whatever its address. If there is none, the top block serves it if it
- * can; failing that, the first TLSF_FALLBACK_SCAN blocks of the request's own list are tried as
- * well. (A request for exactly the largest free block finds it at the head of its list, where
- * alloc_tlsf_largest_free puts it.) Returns NULL if none of these finds a block (or, after
- * reporting, if a list or the top block is corrupted).
+ * with two bit scans, fits whatever its address. If there is none, the top block (with TOP_BLOCK)
+ * serves it if it can; failing that, the first TLSF_FALLBACK_SCAN blocks of the request's own list
+ * are tried as well. (A request for exactly the largest free block finds it at the head of its
+ * list, where alloc_tlsf_largest_free puts it.) Returns NULL if none of these finds a block (or,
+ * after reporting, if a list or the top block is corrupted).
  *
  * The scan is the allocation's longest path (about 45 instructions a block): 4 blocks and not
  * more, as the smallest regions of every trace in alloc/README.md are the same to the byte with a
@@ -353,7 +362,7 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
             b = t->heads[fl][sl];
         }
     }
-    if (b == NULL && t->top != NULL) {
+    if (TOP_BLOCK && b == NULL && t->top != NULL) {
         block_t *top = t->top;
         if (!free_node_ok(h, top) || !ends_heap(h, top)) {
             alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, top);
@@ -797,11 +806,12 @@ static enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nqu
         return ALLOC_ERR_CORRUPTED_FREE_LIST;
     /*
      * The walk has checked that the END marker's prev word is the last block's size and its
-     * PREV_FREE bit that block's state: the top block is that block exactly when it is FREE.
+     * PREV_FREE bit that block's state: the top block is that block exactly when it is FREE
+     * (with TOP_BLOCK; else there is none, and that block is on its list).
      */
     const block_t *end = blk_at(h->end);
     const block_t *last_free = blk_prev_free(end) ? blk_prev(end) : NULL;
-    if (t->top != last_free) {
+    if (t->top != (TOP_BLOCK ? last_free : NULL)) {
         *bad = t->top != NULL ? (const void *)t->top : (const void *)last_free;
         return ALLOC_ERR_CORRUPTED_FREE_LIST;
     }

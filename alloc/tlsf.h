@@ -46,11 +46,22 @@ static inline size_t quick_block_size(unsigned i) {
     return MIN_BLOCK + (size_t)i * 16;
 }
 
+/*
+ * TOP_BLOCK: whether the FREE block that ends at the END marker is kept off the lists as the top
+ * block (struct tlsf_state), or filed on its list like any other free block. The first lets the
+ * last block grow and the untouched rest of the region be carved without list work (alloc_realloc's
+ * fast path grows into it); the second saves the code of one more case in filing, unfiling and
+ * allocation, which a build for size (ALLOC_FAST_PATHS 0) prefers. Either way, as that block is
+ * usually the largest, good fit reaches its list after every lower one that has a block.
+ */
+#define TOP_BLOCK ALLOC_FAST_PATHS
+
 struct tlsf_state {
     /*
      * The FREE block that ends at the END marker, or NULL: kept off the lists and used only when
      * no list block fits (as dlmalloc's top chunk), so that growing the last block and carving
-     * from the untouched rest of the region touch no list.
+     * from the untouched rest of the region touch no list. Always NULL without TOP_BLOCK, where
+     * that block is on its list.
      */
     block_t *top;
     fl_map_t fl_map;
