@@ -297,6 +297,11 @@ static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
  * list, where alloc_tlsf_largest_free puts it.) Returns NULL if none of these finds a block (or,
  * after reporting, if a list or the top block is corrupted).
  *
+ * A build for size (ALLOC_FAST_PATHS 0) looks at the request's own list once, first: the first
+ * TLSF_FALLBACK_SCAN blocks of it, then good fit. It finds the same blocks in less code (the
+ * closest fit of that list whenever one of those blocks fits, not only its head), at the cost of
+ * that scan for a request its own list cannot serve.
+ *
  * The scan is the allocation's longest path (about 45 instructions a block): 4 blocks and not
  * more, as the smallest regions of every trace in alloc/README.md are the same to the byte with a
  * scan of 16, 4, 2 or none, and 16 made it the worst case (811 instructions, now 323).
@@ -304,13 +309,12 @@ static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
 #define TLSF_FALLBACK_SCAN 4
 #if !ALLOC_FAST_PATHS
 /*
- * locate_free's two looks at the request's own list, in the one copy a build for size has: the
- * first n blocks of the list of `list_size`, for one that holds `size` bytes at alignment
- * `align`. Returns that block, or the first node found outside the heap, or NULL.
+ * locate_free's first look in a build for size: the first TLSF_FALLBACK_SCAN blocks of the list
+ * of `list_size`, for one that holds `size` bytes at alignment `align`. Returns that block, or the
+ * first node found outside the heap, or NULL.
  */
-static __attribute__((noinline)) block_t *scan_list(alloc_heap *h, size_t list_size, size_t size,
-                                                    size_t align, unsigned n) {
-    unsigned fl, sl;
+static inline block_t *scan_list(alloc_heap *h, size_t list_size, size_t size, size_t align) {
+    unsigned fl, sl, n = TLSF_FALLBACK_SCAN;
     mapping_insert(list_size, &fl, &sl);
     if (fl >= FL_COUNT)
         return NULL;
@@ -329,27 +333,25 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
     bool plain = align <= GRANULE;
     size_t search = plain ? size : size + align + MIN_BLOCK;
     unsigned fl, sl;
+#if ALLOC_FAST_PATHS
     block_t *b = NULL;
     if (plain) {
         /* The head of the request's own list, when it fits: the closest fit at O(1) cost. */
-#if ALLOC_FAST_PATHS
         mapping_insert(size, &fl, &sl);
         b = fl < FL_COUNT ? t->heads[fl][sl] : NULL;
         if (b != NULL && (!in_heap(h, b) || blk_size(b) < size))
             b = NULL;
         if (b == NULL)
             mapping_next_fit(size, &fl, &sl);
-#else
-        b = scan_list(h, size, size, align, 1);
-        if (b != NULL && !in_heap(h, b))
-            b = NULL; /* left for the search to meet (and report) if it gets there */
-#endif
-    } else if (ALLOC_FAST_PATHS) {
+    } else {
         mapping_search(search, &fl, &sl);
     }
-    /* A build for size has one copy of the search for both: search is size for a plain request. */
-    if (!ALLOC_FAST_PATHS && b == NULL)
+#else
+    /* The one look at the request's own list, then one copy of the search for plain and aligned. */
+    block_t *b = scan_list(h, search, size, align);
+    if (b == NULL)
         mapping_search(search, &fl, &sl);
+#endif
     if (b == NULL && fl < FL_COUNT) {
         uint32_t sl_map = t->sl_map[fl] & (~0u << sl);
         if (sl_map == 0) {
@@ -364,6 +366,10 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
             b = t->heads[fl][sl];
         }
     }
+    if (!ALLOC_FAST_PATHS) {
+        /* Nothing else to try; the checks of a block about to be unlinked, in the one copy. */
+        return b != NULL && check_unlink(h, b, fl_out, sl_out) ? b : NULL;
+    }
     if (TOP_BLOCK && b == NULL && t->top != NULL) {
         block_t *top = t->top;
         if (!free_node_ok(h, top) || !ends_heap(h, top)) {
@@ -376,11 +382,6 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
         }
     }
     if (b == NULL) {
-#if !ALLOC_FAST_PATHS
-        b = scan_list(h, search, size, align, TLSF_FALLBACK_SCAN);
-        if (b == NULL)
-            return NULL;
-#else
         mapping_insert(search, &fl, &sl);
         if (fl >= FL_COUNT)
             return NULL;
@@ -398,11 +399,6 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
         }
         if (b == NULL || n == TLSF_FALLBACK_SCAN)
             return NULL;
-#endif
-    }
-    if (!ALLOC_FAST_PATHS) {
-        /* The checks of a neighbour about to be unlinked, in the one copy a build for size has. */
-        return check_unlink(h, b, fl_out, sl_out) ? b : NULL;
     }
     if (!free_node_ok(h, b) || (ALLOC_CHECK_LINKS && !links_ok(h, b, fl, sl))) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);

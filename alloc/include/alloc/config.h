@@ -93,8 +93,10 @@
  * path, which makes the same checks, in less code and more instructions per call (for a small
  * board whose flash matters more than its allocator's speed). The general paths are then written
  * for size too: a block that is split or merged leaves its free list and is filed again, where
- * the default moves its list node when it stays in its list, and the free block that ends the
- * heap is filed on its list like any other, where the default keeps it apart as the top block.
+ * the default moves its list node when it stays in its list; the free block that ends the heap
+ * is filed on its list like any other, where the default keeps it apart as the top block; and an
+ * allocation tries the first 4 blocks of its own list before good fit, where the default tries
+ * that list's head before and those 4 blocks after.
  */
 #ifndef ALLOC_FAST_PATHS
 #define ALLOC_FAST_PATHS 1
