@@ -147,14 +147,17 @@ static inline bool same_list(size_t a, size_t b) {
     return ((a ^ b) >> shift) == 0;
 }
 
-/* The first list all of whose blocks hold `size` bytes. */
+#if ALLOC_FAST_PATHS
+/*
+ * The first list all of whose blocks hold `size` bytes. (A build for size starts its good fit at
+ * the list after the request's own, see locate_free.)
+ */
 static inline void mapping_search(size_t size, unsigned *fl, unsigned *sl) {
     if (size >= ((size_t)1 << FL_SHIFT))
         size += ((size_t)1 << (msb(size) - SL_LOG2)) - 1;
     mapping_insert(size, fl, sl);
 }
 
-#if ALLOC_FAST_PATHS
 /*
  * mapping_search for a block size (a multiple of GRANULE) whose own list, from mapping_insert,
  * is (fl, sl): that list when the size is its lower bound, else the next one. Saves finding the
@@ -309,13 +312,13 @@ static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
 #define TLSF_FALLBACK_SCAN 4
 #if !ALLOC_FAST_PATHS
 /*
- * locate_free's first look in a build for size: the first TLSF_FALLBACK_SCAN blocks of the list
- * of `list_size`, for one that holds `size` bytes at alignment `align`. Returns that block, or the
- * first node found outside the heap, or NULL.
+ * locate_free's first look in a build for size: the first TLSF_FALLBACK_SCAN blocks of list
+ * (fl, sl), for one that holds `size` bytes at alignment `align`. Returns that block, or the first
+ * node found outside the heap, or NULL.
  */
-static inline block_t *scan_list(alloc_heap *h, size_t list_size, size_t size, size_t align) {
-    unsigned fl, sl, n = TLSF_FALLBACK_SCAN;
-    mapping_insert(list_size, &fl, &sl);
+static inline block_t *scan_list(alloc_heap *h, unsigned fl, unsigned sl, size_t size,
+                                 size_t align) {
+    unsigned n = TLSF_FALLBACK_SCAN;
     if (fl >= FL_COUNT)
         return NULL;
     for (block_t *b = tlsf_of(h)->heads[fl][sl]; b != NULL && n > 0; b = blk_links(b)->next, n--) {
@@ -347,10 +350,17 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
         mapping_search(search, &fl, &sl);
     }
 #else
-    /* The one look at the request's own list, then one copy of the search for plain and aligned. */
-    block_t *b = scan_list(h, search, size, align);
-    if (b == NULL)
-        mapping_search(search, &fl, &sl);
+    /*
+     * The one look at the request's own list, then good fit from the next list: when every block
+     * of its own list holds the request (its size is the list's lower bound), the scan has met
+     * the first of them. One copy of both for plain and aligned requests.
+     */
+    mapping_insert(search, &fl, &sl);
+    block_t *b = scan_list(h, fl, sl, size, align);
+    if (++sl == SL_COUNT) {
+        sl = 0;
+        fl++;
+    }
 #endif
     if (b == NULL && fl < FL_COUNT) {
         uint32_t sl_map = t->sl_map[fl] & (~0u << sl);
