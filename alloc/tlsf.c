@@ -610,6 +610,21 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
         blk_erase(h, next, HDR + sizeof(struct free_links));
         next = blk_at((uintptr_t)b + s);
     }
+    if (!RELOCATE_NODES) {
+        /* Filed afresh whichever neighbours it absorbed: one copy of the filing, in less code. */
+        if (merge_prev) {
+            block_t *p = blk_prev(b);
+            s += blk_size(p);
+            blk_erase(h, b, HDR);
+            remove_free(h, p, pfl, psl);
+            b = p;
+        }
+        blk_set_size_state(h, b, s, ST_FREE);
+        insert_free(h, b);
+        blk_set_prev_size(h, next, s);
+        blk_set_prev_free(h, next, true);
+        return true;
+    }
     if (merge_prev) {
         block_t *p = blk_prev(b);
         s += blk_size(p);
@@ -617,7 +632,7 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
         b = p;
         mapping_insert(s, &fl, &sl);
         /* Re-filed, unless it stays in its list and is not the top block (on no list). */
-        if (!RELOCATE_NODES || fl != pfl || sl != psl || (uintptr_t)next == h->end) {
+        if (fl != pfl || sl != psl || (uintptr_t)next == h->end) {
             remove_free(h, p, pfl, psl);
             blk_set_size_state(h, b, s, ST_FREE);
             insert_free(h, b);
