@@ -206,7 +206,13 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     uintptr_t key = make_key(h, base);
     __builtin_memset(h, 0, ctrl);
     h->magic = HEAP_MAGIC ^ base;
-    h->strategy = (uint32_t)config->strategy;
+    /*
+     * With TLSF alone, the checks above have left one strategy: TLSF, 0, as the memset left it,
+     * and the zero tracking below needs no second look at the config (which may alias the region).
+     */
+    _Static_assert(ALLOC_STRATEGY_TLSF == 0, "alloc: a zeroed control structure says TLSF");
+    if (!TLSF_ALONE)
+        h->strategy = (uint32_t)config->strategy;
     h->flags = config->flags;
     h->hook = config->error_hook;
     h->hook_ctx = config->error_ctx;
@@ -232,7 +238,7 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
      * it writes there as handed out); first fit writes links into its last free block.
      */
     bool zeroed = (config->flags & ALLOC_FLAG_ZEROED_REGION) != 0 &&
-                  config->strategy == ALLOC_STRATEGY_TLSF &&
+                  (TLSF_ALONE || config->strategy == ALLOC_STRATEGY_TLSF) &&
                   (config->flags & ALLOC_FLAG_POISON_ON_FREE) == 0;
     h->clean = zeroed ? h->first + HDR : UINTPTR_MAX;
 #if RUN_CLASSES > 0
