@@ -270,14 +270,14 @@ static FAST_INLINE bool check_unlink(alloc_heap *h, const block_t *b, unsigned *
     return check_unlink_links(h, b, fl, sl);
 }
 
+#if !TLSF_ALONE
 static void alloc_tlsf_init(alloc_heap *h, block_t *first) {
     /* The control structure was zeroed by alloc_heap_init: all lists empty. */
-    if (!TLSF_ALONE) {
-        blk_set_size_state(h, first, blk_size(first), ST_FREE);
-        blk_set_prev_free(h, blk_next(first), true);
-    }
+    blk_set_size_state(h, first, blk_size(first), ST_FREE);
+    blk_set_prev_free(h, blk_next(first), true);
     insert_free(h, first);
 }
+#endif
 
 /* Bytes in front of b's payload to skip for a payload aligned to align (0 or >= MIN_BLOCK). */
 static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
@@ -648,8 +648,8 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
     return true;
 }
 
-static bool alloc_tlsf_unquick(alloc_heap *h, block_t *b) {
 #if QUICK_BINS > 0
+static bool alloc_tlsf_unquick(alloc_heap *h, block_t *b) {
     struct tlsf_state *t = tlsf_of(h);
     size_t size = blk_size(b);
     if (size < MIN_BLOCK || size > QUICK_MAX_BLOCK)
@@ -678,12 +678,9 @@ static bool alloc_tlsf_unquick(alloc_heap *h, block_t *b) {
         }
         link = &blk_links(q)->next;
     }
-#else
-    (void)h;
-    (void)b;
-#endif
     return false;
 }
+#endif
 
 static bool alloc_tlsf_flush_quick(alloc_heap *h) {
     bool any = false;
@@ -928,6 +925,7 @@ static bool tlsf_release_op(alloc_heap *h, block_t *b, bool try_cache) {
     return try_cache && QUICK_BINS > 0 ? release_cached(h, b) : release_coalesce(h, b);
 }
 
+#if QUICK_BINS > 0
 static int tlsf_resize_op(alloc_heap *h, block_t *b, size_t size) {
     int resized = alloc_tlsf_resize(h, b, size);
     if (resized == 0) {
@@ -938,14 +936,23 @@ static int tlsf_resize_op(alloc_heap *h, block_t *b, size_t size) {
     }
     return resized;
 }
+#endif
 
 const struct alloc_strategy_ops alloc_tlsf_ops = {
     .strategy = ALLOC_STRATEGY_TLSF,
     .state_size = sizeof(struct tlsf_state),
+#if TLSF_ALONE
+    .init = insert_free, /* heap.c has made the first block FREE: it is only filed */
+#else
     .init = alloc_tlsf_init,
+#endif
     .alloc = tlsf_alloc_op,
     .release = tlsf_release_op,
+#if QUICK_BINS > 0
     .resize = tlsf_resize_op,
+#else
+    .resize = alloc_tlsf_resize, /* no quick-listed successor to merge first */
+#endif
 };
 
 const struct alloc_strategy_inspect alloc_tlsf_inspect = {
