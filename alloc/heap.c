@@ -554,7 +554,13 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
     uintptr_t dirty_end = end < clean ? end : clean;
     if (dirty_end > start)
         __builtin_memset(p, 0, dirty_end - start);
-    mark_handed_out(h, end);
+    /*
+     * The fast paths hand out quick-listed blocks and slots without a mark of their own. Without
+     * them, what alloc_malloc returns is marked already: a block by hand_out, a slot with its
+     * whole run when the run was made.
+     */
+    if (ALLOC_FAST_PATHS)
+        mark_handed_out(h, end);
     return p;
 }
 
