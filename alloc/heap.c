@@ -293,9 +293,11 @@ static enum alloc_error diagnose(const alloc_heap *h, uintptr_t p) {
  * neighbour boundary tags. O(1) when it is; anything else is named by the walk (diagnose), not
  * by what the word in front of ptr says: that word may be a stale or zeroed header, or payload,
  * whose check bits pass by chance (1 in 2^16 for a header on a 32-bit target), and the walk
- * still tells a double free and a foreign pointer from a corrupted header.
+ * still tells a double free and a foreign pointer from a corrupted header. Inlined into
+ * validate_used, its one caller.
  */
-static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, block_t **out) {
+static ALWAYS_INLINE enum alloc_error check_used(const alloc_heap *h, const void *ptr,
+                                                 block_t **out) {
     uintptr_t p = (uintptr_t)ptr;
     if ((p & (GRANULE - 1)) != 0)
         return ALLOC_ERR_MISALIGNED_POINTER;
@@ -326,6 +328,18 @@ static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, bloc
     }
     *out = b;
     return ALLOC_OK;
+}
+
+/*
+ * check_used and, in a build for size (ALLOC_FAST_PATHS 0), the report of the error it finds: one
+ * call of the hook where free, realloc and usable_size would have one each. The default's callers
+ * report it themselves, as its measured code (alloc/README.md: Worst case, Size) was written.
+ */
+static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, block_t **out) {
+    enum alloc_error e = check_used(h, ptr, out);
+    if (!ALLOC_FAST_PATHS && e != ALLOC_OK)
+        alloc_report(h, e, ptr);
+    return e;
 }
 
 /*
@@ -596,7 +610,8 @@ static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr, bool slot_
     if (b == NULL) {
         enum alloc_error e = validate_used(h, ptr, &b);
         if (e != ALLOC_OK) {
-            alloc_report(h, e, ptr);
+            if (ALLOC_FAST_PATHS)
+                alloc_report(h, e, ptr);
             return e;
         }
     }
@@ -654,7 +669,8 @@ static SLOW_PATH void *realloc_slow(alloc_heap *h, void *ptr, size_t size) {
     if (b == NULL) {
         enum alloc_error e = validate_used(h, ptr, &b);
         if (e != ALLOC_OK) {
-            alloc_report(h, e, ptr);
+            if (ALLOC_FAST_PATHS)
+                alloc_report(h, e, ptr);
             return NULL;
         }
     }
@@ -829,7 +845,8 @@ size_t alloc_usable_size(alloc_heap *h, const void *ptr) {
     if (b == NULL) {
         enum alloc_error e = validate_used(h, ptr, &b);
         if (e != ALLOC_OK) {
-            alloc_report(h, e, ptr);
+            if (ALLOC_FAST_PATHS)
+                alloc_report(h, e, ptr);
             return 0;
         }
     }
