@@ -429,8 +429,9 @@ struct alloc_strategy_ops {
     enum alloc_strategy strategy;
     size_t state_size; /* bytes of strategy state after the common control structure */
     /*
-     * Initialises the (zeroed) state and files `first`, a USED block spanning the heap; with
-     * TLSF_ALONE, already a FREE one, the END marker's PREV_FREE set (what TLSF makes of it).
+     * Initialises the (zeroed) state and files `first`, a USED block spanning the heap. Not
+     * called (NULL) with TLSF_ALONE, where the zeroed state is TLSF's and alloc_heap_init
+     * releases `first` through `release` instead.
      */
     void (*init)(alloc_heap *h, block_t *first);
     /*

@@ -941,10 +941,8 @@ static int tlsf_resize_op(alloc_heap *h, block_t *b, size_t size) {
 const struct alloc_strategy_ops alloc_tlsf_ops = {
     .strategy = ALLOC_STRATEGY_TLSF,
     .state_size = sizeof(struct tlsf_state),
-#if TLSF_ALONE
-    .init = insert_free, /* heap.c has made the first block FREE: it is only filed */
-#else
-    .init = alloc_tlsf_init,
+#if !TLSF_ALONE
+    .init = alloc_tlsf_init, /* with TLSF alone, heap.c releases the first block instead */
 #endif
     .alloc = tlsf_alloc_op,
     .release = tlsf_release_op,
