@@ -301,9 +301,9 @@ static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
  * after reporting, if a list or the top block is corrupted).
  *
  * A build for size (ALLOC_FAST_PATHS 0) looks at the request's own list once, first: the first
- * TLSF_FALLBACK_SCAN blocks of it, then good fit. It finds the same blocks in less code (the
- * closest fit of that list whenever one of those blocks fits, not only its head), at the cost of
- * that scan for a request its own list cannot serve.
+ * of its first TLSF_FALLBACK_SCAN blocks that fits, else good fit. That is less code; it may take
+ * a block of the request's own list where the default takes one of a larger list, and it pays for
+ * the scan whenever that list cannot serve the request.
  *
  * The scan is the allocation's longest path (about 45 instructions a block): 4 blocks and not
  * more, as the smallest regions of every trace in alloc/README.md are the same to the byte with a

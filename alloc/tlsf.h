@@ -197,7 +197,7 @@ static inline bool quick_empty(const alloc_heap *h, size_t size) {
  */
 static ALWAYS_INLINE bool tlsf_grow_top(alloc_heap *h, void *ptr, size_t size) {
     if (!ALLOC_FAST_PATHS)
-        return false; /* the strategy's resize grows into the top block as well */
+        return false; /* the strategy's resize grows into a free successor as well */
     uintptr_t p = (uintptr_t)ptr, lo = h->first + HDR;
     if ((p & (GRANULE - 1)) != 0 || p - lo >= h->end - lo) /* also refuses NULL */
         return false;
