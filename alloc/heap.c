@@ -134,6 +134,17 @@ __attribute__((noinline)) bool alloc_word_ok(const alloc_heap *h, const hword_t 
 __attribute__((noinline)) void alloc_word_set(const alloc_heap *h, hword_t *w, hword_t data) {
     *w = alloc_sealed(h, w, data);
 }
+__attribute__((noinline)) size_t alloc_block_sound(const alloc_heap *h, const block_t *b,
+                                                   hword_t mask, hword_t want) {
+    hword_t w = b->size;
+    size_t s = (size_t)(w & SIZE_MASK);
+    const block_t *next = blk_at((uintptr_t)b + s);
+    if ((w & mask) != want || s < MIN_BLOCK || s > h->end - (uintptr_t)b ||
+        !seal_ok(h, &b->size, w) || !word_ok(h, &b->prev) || !prev_word_is(h, next, s) ||
+        !word_ok(h, &next->size))
+        return 0;
+    return s;
+}
 #endif
 
 /*
@@ -313,6 +324,7 @@ static ALWAYS_INLINE enum alloc_error check_used(const alloc_heap *h, const void
     if (p < h->first + HDR || p >= h->end)
         return ALLOC_ERR_FOREIGN_POINTER;
     block_t *b = blk_from_payload(ptr);
+#if ALLOC_FAST_PATHS
     if (!hdr_ok(h, b))
         return diagnose(h, p);
     hword_t w = b->size;
@@ -323,17 +335,35 @@ static ALWAYS_INLINE enum alloc_error check_used(const alloc_heap *h, const void
     const block_t *next = blk_at((uintptr_t)b + s);
     if (!prev_word_is(h, next, s) || !word_ok(h, &next->size))
         return diagnose(h, p);
+#else
+    /* The same checks, through the copy shared with the checks of a free-list node. */
+    size_t s = alloc_block_sound(h, b, 0, 0);
+    hword_t w = b->size;
+    unsigned st = (unsigned)(w & STATE_MASK);
+    if (s == 0 || st == ST_END)
+        return diagnose(h, p);
+#endif
     if (st != ST_USED)
         return ALLOC_ERR_DOUBLE_FREE;
     if ((w & RUN_FLAG) != 0)
         return ALLOC_ERR_FOREIGN_POINTER; /* the start of a run: its slots are the allocations */
     if ((w & PREV_FREE) != 0) {
         size_t ps = blk_prev_size(b);
+#if ALLOC_FAST_PATHS
         if (ps < MIN_BLOCK || ps > (uintptr_t)b - h->first)
             return diagnose(h, p);
         const block_t *pb = blk_at((uintptr_t)b - ps);
         if (!size_word_is(h, pb, (hword_t)ps | ST_FREE))
             return diagnose(h, p);
+#else
+        /*
+         * A FREE block that says size ps, checked as a free-list node is, so that it ends where b
+         * starts: a ps below MIN_BLOCK fails there, one beyond the first block is refused first.
+         */
+        if (ps > (uintptr_t)b - h->first ||
+            alloc_block_sound(h, blk_at((uintptr_t)b - ps), PREV_FREE | STATE_MASK, ST_FREE) != ps)
+            return diagnose(h, p);
+#endif
     }
     *out = b;
     return ALLOC_OK;

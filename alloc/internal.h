@@ -315,6 +315,18 @@ static FAST_INLINE bool free_prev_ok(const alloc_heap *h, const block_t *b) {
            size_word_is(h, blk_at((uintptr_t)b - ps), (hword_t)ps | ST_FREE);
 }
 
+/*
+ * A build without fast paths (ALLOC_FAST_PATHS 0), for size: one called copy (heap.c) of the
+ * checks of a block's own header that pointer validation (heap.c) and a free-list node's check
+ * (tlsf.c) share: both of b's header words are sealed, its size word says (word & mask) == want
+ * and a size in [MIN_BLOCK, end - b], which its successor's prev word (the boundary tag) repeats,
+ * and its successor's size word is sealed. Returns that size, or 0. The default makes these checks
+ * inline, in the forms its fast paths need (without the last two for a free-list node).
+ */
+#if !ALLOC_FAST_PATHS
+size_t alloc_block_sound(const alloc_heap *h, const block_t *b, hword_t mask, hword_t want);
+#endif
+
 /* b is a plausible block address in this heap: inside [first, end), BLOCK_PHASE past a granule. */
 static INLINE_FOR_SPEED bool in_heap(const alloc_heap *h, const block_t *b) {
     uintptr_t a = (uintptr_t)b;

@@ -63,18 +63,24 @@ static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl) {
 
 /*
  * A list node is sound: inside the heap, with a validly sealed FREE header whose size stays in
- * the heap and agrees with the boundary tag of its successor. Left to the compiler in every build:
- * a build for size checks nodes on the allocation paths in check_unlink alone (there is no top
- * block to check apart, TOP_BLOCK), and inlines it there.
+ * the heap and agrees with the boundary tag of its successor (a build for size also checks its prev
+ * word and its successor's size word, as pointer validation does). Left to the compiler in every
+ * build: a build for size checks nodes on the allocation paths in check_unlink alone (there is no
+ * top block to check apart, TOP_BLOCK), and inlines it there.
  */
 static inline bool free_node_ok(const alloc_heap *h, const block_t *b) {
     if (!in_heap(h, b))
         return false;
+#if ALLOC_FAST_PATHS
     hword_t w = b->size;
     size_t s = (size_t)(w & SIZE_MASK);
     return (w & (PREV_FREE | STATE_MASK)) == ST_FREE && s >= MIN_BLOCK &&
            s <= h->end - (uintptr_t)b && seal_ok(h, &b->size, w) &&
            prev_word_is(h, blk_at((uintptr_t)b + s), s);
+#else
+    /* The checks a used block's pointer passes too, in their one copy (and its prev word's). */
+    return alloc_block_sound(h, b, PREV_FREE | STATE_MASK, ST_FREE) != 0;
+#endif
 }
 
 /*
