@@ -139,9 +139,8 @@ __attribute__((noinline)) size_t alloc_block_sound(const alloc_heap *h, const bl
     hword_t w = b->size;
     size_t s = (size_t)(w & SIZE_MASK);
     const block_t *next = blk_at((uintptr_t)b + s);
-    if ((w & mask) != want || s < MIN_BLOCK || s > h->end - (uintptr_t)b ||
-        !seal_ok(h, &b->size, w) || !word_ok(h, &b->prev) || !prev_word_is(h, next, s) ||
-        !word_ok(h, &next->size))
+    if ((w & mask) != want || s < MIN_BLOCK || s > h->end - (uintptr_t)b || !hdr_ok(h, b) ||
+        !prev_word_is(h, next, s) || !word_ok(h, &next->size))
         return 0;
     return s;
 }
