@@ -521,7 +521,7 @@ static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool 
     /* Sealed afresh, by the called copy, rather than flipped inline: locate_free has checked it. */
     blk_set_size_state(h, b, bs, ST_USED);
     blk_set_prev_free(h, next, false);
-    size_t gap = align <= GRANULE ? 0 : align_gap(b, align);
+    size_t gap = align_gap(b, align); /* 0 for a plain request: every payload is GRANULE-aligned */
     if (gap != 0) {
         block_t *u = cut_used(h, b, gap);
         /* Its neighbours are USED (locate_free found no PREV_FREE on b): it merges with neither. */
