@@ -117,6 +117,16 @@ _Static_assert(ALLOC_STRATEGY_BIT_TLSF == 1u << ALLOC_STRATEGY_TLSF &&
 #define INLINE_FOR_SPEED inline __attribute__((noinline))
 #endif
 
+/*
+ * Inlined into every caller where the build asks for speed, and one called copy in a build for
+ * size, where the compiler would inline it into each caller all the same.
+ */
+#if ALLOC_FAST_PATHS
+#define INLINE_OR_ONE_COPY ALWAYS_INLINE
+#else
+#define INLINE_OR_ONE_COPY __attribute__((noinline))
+#endif
+
 typedef struct block {
     hword_t prev;
     hword_t size;
