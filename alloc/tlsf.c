@@ -93,7 +93,7 @@ static inline bool links_ok(const alloc_heap *h, const block_t *b, unsigned fl, 
     if (l->prev != NULL) {
         if (!in_heap(h, l->prev) || blk_links(l->prev)->next != b)
             return false;
-    } else if (tlsf_of(h)->heads[fl][sl] != b) {
+    } else if (LIST_HEAD(tlsf_of(h), fl, sl) != b) {
         return false;
     }
     if (l->next != NULL && (!in_heap(h, l->next) || blk_links(l->next)->prev != b))
@@ -144,7 +144,7 @@ static inline void replace_free(alloc_heap *h, block_t *from, block_t *to, unsig
     if (prev != NULL)
         blk_links(prev)->next = to;
     else
-        tlsf_of(h)->heads[fl][sl] = to;
+        LIST_HEAD(tlsf_of(h), fl, sl) = to;
 }
 
 /* True when free blocks of sizes a >= b (both >= MIN_BLOCK) belong to the same list. */
@@ -190,7 +190,7 @@ static void insert_free(alloc_heap *h, block_t *b) {
     }
     unsigned fl, sl;
     mapping_insert(blk_size(b), &fl, &sl);
-    block_t *head = t->heads[fl][sl];
+    block_t *head = LIST_HEAD(t, fl, sl);
     struct free_links *l = blk_links(b);
     l->next = head;
     l->prev = NULL;
@@ -203,7 +203,7 @@ static void insert_free(alloc_heap *h, block_t *b) {
         mark_handed_out(h, (uintptr_t)(l + 1));
     if (head != NULL)
         blk_links(head)->prev = b;
-    t->heads[fl][sl] = b;
+    LIST_HEAD(t, fl, sl) = b;
     t->fl_map |= (fl_map_t)1 << fl;
     t->sl_map[fl] |= 1u << sl;
 }
@@ -227,7 +227,7 @@ static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
     if (l->prev != NULL) {
         blk_links(l->prev)->next = l->next;
     } else {
-        t->heads[fl][sl] = l->next;
+        LIST_HEAD(t, fl, sl) = l->next;
         if (l->next == NULL) {
             t->sl_map[fl] &= ~(1u << sl);
             if (t->sl_map[fl] == 0)
@@ -318,16 +318,15 @@ static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
 #define TLSF_FALLBACK_SCAN 4
 #if !ALLOC_FAST_PATHS
 /*
- * locate_free's first look in a build for size: the first TLSF_FALLBACK_SCAN blocks of list
- * (fl, sl), for one that holds `size` bytes at alignment `align`. Returns that block, or the first
- * node found outside the heap, or NULL.
+ * locate_free's first look in a build for size: the first TLSF_FALLBACK_SCAN blocks of list number
+ * `list` (list_index), for one that holds `size` bytes at alignment `align`. Returns that block, or
+ * the first node found outside the heap, or NULL.
  */
-static inline block_t *scan_list(alloc_heap *h, unsigned fl, unsigned sl, size_t size,
-                                 size_t align) {
+static inline block_t *scan_list(alloc_heap *h, unsigned list, size_t size, size_t align) {
     unsigned n = TLSF_FALLBACK_SCAN;
-    if (fl >= FL_COUNT)
+    if (list >= FL_COUNT * SL_COUNT)
         return NULL;
-    for (block_t *b = tlsf_of(h)->heads[fl][sl]; b != NULL && n > 0; b = blk_links(b)->next, n--) {
+    for (block_t *b = tlsf_of(h)->heads[list]; b != NULL && n > 0; b = blk_links(b)->next, n--) {
         /* Only where a node is may be trusted before reading it (see locate_free). */
         if (!in_heap(h, b) || blk_size(b) >= size + align_gap(b, align))
             return b;
@@ -347,7 +346,7 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
     if (plain) {
         /* The head of the request's own list, when it fits: the closest fit at O(1) cost. */
         mapping_insert(size, &fl, &sl);
-        b = fl < FL_COUNT ? t->heads[fl][sl] : NULL;
+        b = fl < FL_COUNT ? LIST_HEAD(t, fl, sl) : NULL;
         if (b != NULL && (!in_heap(h, b) || blk_size(b) < size))
             b = NULL;
         if (b == NULL)
@@ -361,12 +360,10 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
      * of its own list holds the request (its size is the list's lower bound), the scan has met
      * the first of them. One copy of both for plain and aligned requests.
      */
-    mapping_insert(search, &fl, &sl);
-    block_t *b = scan_list(h, fl, sl, size, align);
-    if (++sl == SL_COUNT) {
-        sl = 0;
-        fl++;
-    }
+    unsigned list = list_index(search);
+    block_t *b = scan_list(h, list, size, align);
+    fl = (list + 1) / SL_COUNT; /* the next list, which may be the first of the next level */
+    sl = (list + 1) % SL_COUNT;
 #endif
     if (b == NULL && fl < FL_COUNT) {
         uint32_t sl_map = t->sl_map[fl] & (~0u << sl);
@@ -379,7 +376,7 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
         }
         if (sl_map != 0) {
             sl = (unsigned)__builtin_ctz(sl_map);
-            b = t->heads[fl][sl];
+            b = LIST_HEAD(t, fl, sl);
         }
     }
     if (!ALLOC_FAST_PATHS) {
@@ -402,7 +399,8 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
         if (fl >= FL_COUNT)
             return NULL;
         unsigned n = 0;
-        for (b = t->heads[fl][sl]; b != NULL && n < TLSF_FALLBACK_SCAN; b = blk_links(b)->next) {
+        for (b = LIST_HEAD(t, fl, sl); b != NULL && n < TLSF_FALLBACK_SCAN;
+             b = blk_links(b)->next) {
             /*
              * Only where a node is may be trusted before reading it: its size picks the block,
              * which is then checked in full below before anything is done with it.
@@ -795,7 +793,7 @@ static size_t alloc_tlsf_largest_free(alloc_heap *h) {
         unsigned sl = 31u - (unsigned)__builtin_clz(t->sl_map[fl]);
         size_t n = 0;
         block_t *max = NULL;
-        for (block_t *b = t->heads[fl][sl]; b != NULL && n <= h->free_blocks;
+        for (block_t *b = LIST_HEAD(t, fl, sl); b != NULL && n <= h->free_blocks;
              b = blk_links(b)->next, n++) {
             if (!free_node_ok(h, b))
                 break; /* alloc_heap_check reports it */
@@ -804,7 +802,7 @@ static size_t alloc_tlsf_largest_free(alloc_heap *h) {
         }
         if (max != NULL && blk_size(max) > best) {
             best = blk_size(max);
-            if (max != t->heads[fl][sl] && (!ALLOC_CHECK_LINKS || links_ok(h, max, fl, sl))) {
+            if (max != LIST_HEAD(t, fl, sl) && (!ALLOC_CHECK_LINKS || links_ok(h, max, fl, sl))) {
                 remove_free(h, max, fl, sl);
                 insert_free(h, max);
             }
@@ -849,7 +847,7 @@ static enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nqu
             return ALLOC_ERR_CORRUPTED_FREE_LIST;
         for (unsigned sl = 0; sl < SL_COUNT; sl++) {
             bool sl_bit = (t->sl_map[fl] >> sl) & 1u;
-            const block_t *b = t->heads[fl][sl];
+            const block_t *b = LIST_HEAD(t, fl, sl);
             if (sl_bit != (b != NULL))
                 return ALLOC_ERR_CORRUPTED_FREE_LIST;
             const block_t *prev = NULL;
