@@ -47,8 +47,13 @@ static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl) {
     }
 }
 #else
-/* In a build for size, one called copy that returns the list as one number, fl * SL_COUNT + sl. */
+/*
+ * In a build for size, one called copy that returns the list as one number, fl * SL_COUNT + sl. It
+ * takes the size bits of its argument, so that a block's callers pass its size word as it is (a
+ * request's size, below ALLOC_MAX_HEAP and a multiple of GRANULE, has no other bits).
+ */
 static __attribute__((noinline)) unsigned list_index(size_t size) {
+    size &= SIZE_MASK;
     if (size < ((size_t)1 << FL_SHIFT))
         return (unsigned)(size >> 4);
     unsigned m = msb(size);
@@ -60,6 +65,11 @@ static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl) {
     *sl = i & (SL_COUNT - 1);
 }
 #endif
+
+/* The list of free block b. A build for size passes its size word as it is: list_index masks it. */
+static inline void block_list(const block_t *b, unsigned *fl, unsigned *sl) {
+    mapping_insert(ALLOC_FAST_PATHS ? blk_size(b) : (size_t)b->size, fl, sl);
+}
 
 /*
  * A list node is sound: inside the heap, with a validly sealed FREE header whose size stays in
@@ -189,7 +199,7 @@ static void insert_free(alloc_heap *h, block_t *b) {
         return;
     }
     unsigned fl, sl;
-    mapping_insert(blk_size(b), &fl, &sl);
+    block_list(b, &fl, &sl);
     block_t *head = LIST_HEAD(t, fl, sl);
     struct free_links *l = blk_links(b);
     l->next = head;
@@ -220,7 +230,7 @@ static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
         return;
     }
     if (!CARRY_LIST)
-        mapping_insert(blk_size(b), &fl, &sl);
+        block_list(b, &fl, &sl);
     struct free_links *l = blk_links(b);
     if (l->next != NULL)
         blk_links(l->next)->prev = l->prev;
@@ -252,7 +262,7 @@ static FAST_INLINE bool check_unlink_links(alloc_heap *h, const block_t *b, unsi
         return true;
     }
     unsigned bfl, bsl;
-    mapping_insert(blk_size(b), &bfl, &bsl);
+    block_list(b, &bfl, &bsl);
     if (CARRY_LIST) {
         *fl = bfl;
         *sl = bsl;
@@ -857,7 +867,7 @@ static enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nqu
                     *bad = b;
                     return ALLOC_ERR_CORRUPTED_FREE_LIST;
                 }
-                mapping_insert(blk_size(b), &bfl, &bsl);
+                block_list(b, &bfl, &bsl);
                 if (bfl != fl || bsl != sl || blk_links(b)->prev != prev || b == t->top ||
                     ++seen > nfree) {
                     *bad = b;
