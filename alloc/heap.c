@@ -160,8 +160,16 @@ static uint64_t mix_key(uint64_t x) {
     return x ^ (x >> 31);
 }
 #else
-/* Out of line: make_key calls it twice, and a second inlined copy costs more than a call. */
-static __attribute__((noinline)) uint32_t mix_key(uint32_t x) {
+/*
+ * Out of line where make_key calls it twice (ALLOC_FAST_PATHS): a second inlined copy costs more
+ * than a call. A build for size calls it once.
+ */
+#if ALLOC_FAST_PATHS
+#define MIX_KEY_INLINE __attribute__((noinline))
+#else
+#define MIX_KEY_INLINE inline
+#endif
+static MIX_KEY_INLINE uint32_t mix_key(uint32_t x) {
     /* murmur3's 32-bit finaliser */
     x ^= x >> 16;
     x *= 0x85ebca6bu;
@@ -178,9 +186,21 @@ static __attribute__((noinline)) uint32_t mix_key(uint32_t x) {
  * that multiplying an address by it loses no address bit.
  */
 static uintptr_t make_key(const alloc_heap *old, uintptr_t base) {
+#if ALLOC_FAST_PATHS
     uintptr_t k = mix_key(base ^ (uintptr_t)0x616c6c6f636b6579ull);
     if (old->magic == (HEAP_MAGIC ^ base))
         k = mix_key(old->key + k);
+#else
+    /*
+     * A build for size mixes once, the address and the earlier secret together: mix_key is a
+     * bijection, so at one address distinct earlier secrets give distinct mixes, as the two mixes
+     * do, and a re-init's mix is never the first init's (the earlier secret is odd, never 0).
+     */
+    uintptr_t k = base ^ (uintptr_t)0x616c6c6f636b6579ull;
+    if (old->magic == (HEAP_MAGIC ^ base))
+        k ^= old->key;
+    k = mix_key(k);
+#endif
     return k | 1u;
 }
 
