@@ -134,8 +134,13 @@ __attribute__((noinline)) bool alloc_word_ok(const alloc_heap *h, const hword_t 
 __attribute__((noinline)) void alloc_word_set(const alloc_heap *h, hword_t *w, hword_t data) {
     *w = alloc_sealed(h, w, data);
 }
+__attribute__((noinline)) bool alloc_in_heap(const alloc_heap *h, const block_t *b) {
+    return block_in_heap(h, b);
+}
 __attribute__((noinline)) size_t alloc_block_sound(const alloc_heap *h, const block_t *b,
                                                    hword_t mask, hword_t want) {
+    if (!in_heap(h, b))
+        return 0;
     hword_t w = b->size;
     size_t s = (size_t)(w & SIZE_MASK);
     const block_t *next = blk_at((uintptr_t)b + s);
@@ -375,10 +380,9 @@ static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, bloc
 #else
         /*
          * A FREE block that says size ps, checked as a free-list node is, so that it ends where b
-         * starts: a ps below MIN_BLOCK fails there, one beyond the first block is refused first.
+         * starts: a ps below MIN_BLOCK fails there, and one beyond the first block its in_heap.
          */
-        if (ps > (uintptr_t)b - h->first ||
-            alloc_block_sound(h, blk_at((uintptr_t)b - ps), PREV_FREE | STATE_MASK, ST_FREE) != ps)
+        if (alloc_block_sound(h, blk_at((uintptr_t)b - ps), PREV_FREE | STATE_MASK, ST_FREE) != ps)
             return diagnose(h, p);
 #endif
     }

@@ -328,20 +328,35 @@ static FAST_INLINE bool free_prev_ok(const alloc_heap *h, const block_t *b) {
 /*
  * A build without fast paths (ALLOC_FAST_PATHS 0), for size: one called copy (heap.c) of the
  * checks of a block's own header that pointer validation (heap.c) and a free-list node's check
- * (tlsf.c) share: both of b's header words are sealed, its size word says (word & mask) == want
- * and a size in [MIN_BLOCK, end - b], which its successor's prev word (the boundary tag) repeats,
- * and its successor's size word is sealed. Returns that size, or 0. The default makes these checks
- * inline, in the forms its fast paths need (without the last two for a free-list node).
+ * (tlsf.c) share: b is in the heap (in_heap), both of its header words are sealed, its size word
+ * says (word & mask) == want and a size in [MIN_BLOCK, end - b], which its successor's prev word
+ * (the boundary tag) repeats, and its successor's size word is sealed. Returns that size, or 0. The
+ * default makes these checks inline, in the forms its fast paths need (without the last two for a
+ * free-list node).
  */
 #if !ALLOC_FAST_PATHS
 size_t alloc_block_sound(const alloc_heap *h, const block_t *b, hword_t mask, hword_t want);
 #endif
 
 /* b is a plausible block address in this heap: inside [first, end), BLOCK_PHASE past a granule. */
-static INLINE_FOR_SPEED bool in_heap(const alloc_heap *h, const block_t *b) {
+static inline bool block_in_heap(const alloc_heap *h, const block_t *b) {
     uintptr_t a = (uintptr_t)b;
     return a >= h->first && a < h->end && (a & (GRANULE - 1)) == BLOCK_PHASE;
 }
+/*
+ * block_in_heap where it is used: inlined for the fast paths; one called copy for the whole library
+ * (heap.c) in a build without them, which alloc_block_sound calls as tlsf.c does.
+ */
+#if ALLOC_FAST_PATHS
+static inline bool in_heap(const alloc_heap *h, const block_t *b) {
+    return block_in_heap(h, b);
+}
+#else
+bool alloc_in_heap(const alloc_heap *h, const block_t *b);
+static inline bool in_heap(const alloc_heap *h, const block_t *b) {
+    return alloc_in_heap(h, b);
+}
+#endif
 
 /* Writes a whole header. */
 static inline void blk_set(const alloc_heap *h, block_t *b, size_t prev_size, size_t size,

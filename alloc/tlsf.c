@@ -79,9 +79,9 @@ static inline void block_list(const block_t *b, unsigned *fl, unsigned *sl) {
  * top block to check apart, TOP_BLOCK), and inlines it there.
  */
 static inline bool free_node_ok(const alloc_heap *h, const block_t *b) {
+#if ALLOC_FAST_PATHS
     if (!in_heap(h, b))
         return false;
-#if ALLOC_FAST_PATHS
     hword_t w = b->size;
     size_t s = (size_t)(w & SIZE_MASK);
     return (w & (PREV_FREE | STATE_MASK)) == ST_FREE && s >= MIN_BLOCK &&
