@@ -633,8 +633,9 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
     if (!RELOCATE_NODES) {
         /* Filed afresh whichever neighbours it absorbed: one copy of the filing, in less code. */
         if (merge_prev) {
-            block_t *p = blk_prev(b);
-            s += blk_size(p);
+            size_t ps = blk_prev_size(b); /* p's size, as the caller has checked */
+            block_t *p = blk_at((uintptr_t)b - ps);
+            s += ps;
             blk_erase(h, b, HDR);
             remove_free(h, p, pfl, psl);
             b = p;
