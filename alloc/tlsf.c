@@ -341,13 +341,12 @@ static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
 #if !ALLOC_FAST_PATHS
 /*
  * locate_free's first look in a build for size: the first TLSF_FALLBACK_SCAN blocks of list number
- * `list` (list_index), for one that holds `size` bytes at alignment `align`. Returns that block, or
- * the first node found outside the heap, or NULL.
+ * `list` (list_index, of a request's search: it exists, see locate_free), for one that holds `size`
+ * bytes at alignment `align`. Returns that block, or the first node found outside the heap, or
+ * NULL.
  */
 static inline block_t *scan_list(alloc_heap *h, unsigned list, size_t size, size_t align) {
     unsigned n = TLSF_FALLBACK_SCAN;
-    if (list >= FL_COUNT * SL_COUNT)
-        return NULL;
     for (block_t *b = tlsf_of(h)->heads[list]; b != NULL && n > 0; b = blk_links(b)->next, n--) {
         /* Only where a node is may be trusted before reading it (see locate_free). */
         if (!in_heap(h, b) || blk_size(b) >= size + align_gap(b, align))
@@ -356,6 +355,9 @@ static inline block_t *scan_list(alloc_heap *h, unsigned list, size_t size, size
     return NULL;
 }
 #endif
+
+_Static_assert(ALLOC_MAX_REQUEST + MIN_BLOCK < (size_t)1 << (FL_COUNT + FL_SHIFT - 2),
+               "alloc: a request's search maps to a first level below FL_COUNT - 1");
 
 static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *fl_out,
                             unsigned *sl_out) {
@@ -387,7 +389,11 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
     fl = (list + 1) / SL_COUNT; /* the next list, which may be the first of the next level */
     sl = (list + 1) % SL_COUNT;
 #endif
-    if (b == NULL && fl < FL_COUNT) {
+    /*
+     * A request's search maps below the last level (asserted below), so the list after its own
+     * exists: a build for size leaves out the test (scan_list too); the default keeps its code.
+     */
+    if (b == NULL && (!ALLOC_FAST_PATHS || fl < FL_COUNT)) {
         uint32_t sl_map = t->sl_map[fl] & (~0u << sl);
         if (sl_map == 0) {
             fl_map_t fl_map = t->fl_map & (~(fl_map_t)0 << (fl + 1));
