@@ -542,11 +542,11 @@ static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool 
     if (b == NULL)
         return may_flush && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
     size_t bs = blk_size(b);
-    block_t *next = blk_at((uintptr_t)b + bs);
+    /* The successor first, so that its address is not kept across the calls below. */
+    blk_set_prev_free(h, blk_at((uintptr_t)b + bs), false);
     remove_free(h, b, fl, sl);
     /* Sealed afresh, by the called copy, rather than flipped inline: locate_free has checked it. */
     blk_set_size_state(h, b, bs, ST_USED);
-    blk_set_prev_free(h, next, false);
     size_t gap = align_gap(b, align); /* 0 for a plain request: every payload is GRANULE-aligned */
     if (gap != 0) {
         block_t *u = cut_used(h, b, gap);
