@@ -37,8 +37,10 @@
  * The first trials corrupt nothing: each must be benign, which proves the sequence itself is
  * sound. The detection rate is detected / (trials - benign); the goal is 100%.
  *
- *   ALLOC_INJECT_TRIALS=n   trials (default 12300: 300 uncorrupted, then 3,000 per variant, each
- *                           variant cycling through the kinds its heap has)
+ *   ALLOC_INJECT_TRIALS=n   trials (default 12300: 300 uncorrupted, then 12,000 corrupted, the
+ *                           variants the build has taking turns, 3,000 each in the default build,
+ *                           each cycling through the kinds its heap has; the minimal build has
+ *                           one variant, TLSF without quick lists, which takes all 12,000)
  *   ALLOC_INJECT_SEED=s     base seed (default fixed, so runs are reproducible)
  *   ALLOC_INJECT_TRIAL=i    run only trial i, in this process, printing every step
  */
@@ -752,9 +754,26 @@ static enum outcome run_trial(uint64_t base_seed, unsigned trial, enum kind kind
     finish(O_BENIGN, "every operation succeeded and the heap is intact");
 }
 
-/* The variants take turns, trial by trial. */
+/*
+ * The variants this build has (fixture_variants' indices; variant_absent names why one is left
+ * out, as heap_test reports it): the minimal build has no quick lists, runs or first fit.
+ */
+static unsigned present[FIXTURE_VARIANT_COUNT];
+static unsigned present_count;
+
+static void find_present_variants(void) {
+    for (unsigned v = 0; v < FIXTURE_VARIANT_COUNT; v++) {
+        const char *absent = variant_absent(&fixture_variants[v]);
+        if (absent == NULL)
+            present[present_count++] = v;
+        else
+            printf("variant %s: not in this build, %s\n", fixture_variants[v].name, absent);
+    }
+}
+
+/* The variants this build has take turns, trial by trial. */
 static unsigned variant_of(unsigned trial) {
-    return trial % FIXTURE_VARIANT_COUNT;
+    return present[trial % present_count];
 }
 
 /* Each variant cycles through the kinds its heap has (a runs heap has the run kinds too). */
@@ -763,7 +782,7 @@ static enum kind kind_of(unsigned trial) {
         return K_NONE;
     unsigned kinds =
         variant_runs(&fixture_variants[variant_of(trial)]) ? K_COUNT - 1 : K_HEADER_KINDS - 1;
-    return (enum kind)(1 + (trial - BASELINE_TRIALS) / FIXTURE_VARIANT_COUNT % kinds);
+    return (enum kind)(1 + (trial - BASELINE_TRIALS) / present_count % kinds);
 }
 
 static enum outcome classify(int status) {
@@ -793,6 +812,11 @@ int main(void) {
                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (region == MAP_FAILED) {
         perror("corruption_test: mmap");
+        return 1;
+    }
+    find_present_variants();
+    if (present_count == 0) {
+        printf("corruption_test: this build has none of the fixture's variants\n");
         return 1;
     }
     uint64_t seed = env_u64("ALLOC_INJECT_SEED", DEFAULT_SEED);
@@ -861,8 +885,8 @@ int main(void) {
         if (k != K_NONE)
             all += n;
     }
-    for (unsigned v = 0; v < FIXTURE_VARIANT_COUNT; v++) {
-        unsigned n = 0;
+    for (unsigned i = 0; i < present_count; i++) {
+        unsigned v = present[i], n = 0;
         for (int o = 0; o < O_COUNT; o++)
             n += by_variant[v][o];
         printf("%-14s %7u", fixture_variants[v].name, n);
