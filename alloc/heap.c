@@ -381,8 +381,10 @@ static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, bloc
         /*
          * A FREE block that says size ps, checked as a free-list node is, so that it ends where b
          * starts: a ps below MIN_BLOCK fails there, and one beyond the first block its in_heap.
+         * But for ps 0, which would be b itself, and whose failure (0) would then match ps.
          */
-        if (alloc_block_sound(h, blk_at((uintptr_t)b - ps), PREV_FREE | STATE_MASK, ST_FREE) != ps)
+        if (ps == 0 ||
+            alloc_block_sound(h, blk_at((uintptr_t)b - ps), PREV_FREE | STATE_MASK, ST_FREE) != ps)
             return diagnose(h, p);
 #endif
     }

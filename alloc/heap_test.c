@@ -726,6 +726,49 @@ static int free_corrupted_header_check(void) {
 }
 
 /*
+ *   | ctrl | A | B (USED, PREV_FREE forged, prev word a sealed 0) | ...
+ * B's header says its predecessor is free and 0 bytes long, both words correctly sealed: no
+ * block is 0 bytes long, so the prev word is a corrupted header, whatever the build makes of it
+ * (a build for size checks the predecessor as a block ps bytes before B, here B itself).
+ * Expect ALLOC_ERR_CORRUPTED_HEADER from free, realloc and usable_size of B, reported at B, in
+ * every build, with nothing changed; once the header is restored everything works.
+ */
+static int free_prev_size_zero_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, BIG), *b = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(a != NULL && b != NULL);
+    hword_t *b_hdr = (hword_t *)(b - HDR);
+    hword_t b_prev = b_hdr[0], b_size = b_hdr[1];
+    struct alloc_stats before = stats();
+
+    word_set(fx.heap, &b_hdr[0], 0);
+    word_set(fx.heap, &b_hdr[1], (b_size & ~TAG_MASK) | PREV_FREE);
+    enum alloc_error checked = alloc_heap_check(fx.heap);
+    ASSERT_NE(ALLOC_OK, checked);
+    size_t reports = fx.reports;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, b));
+    ASSERT_EQ(reports + 1, fx.reports);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, fx.report_error[fx.reports - 1]);
+    ASSERT_TRUE(fx.report_ptr[fx.reports - 1] == b);
+    ASSERT_TRUE(alloc_realloc(fx.heap, b, 2 * BIG) == NULL);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, fx.report_error[fx.reports - 1]);
+    ASSERT_EQ(0, alloc_usable_size(fx.heap, b));
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, fx.report_error[fx.reports - 1]);
+    ASSERT_EQ(reports + 3, fx.reports);
+    ASSERT_EQ(checked, alloc_heap_check(fx.heap));
+
+    b_hdr[0] = b_prev;
+    b_hdr[1] = b_size;
+    struct alloc_stats after = stats();
+    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
  * The names of the errors.
  * Expect the documented names, the project's naming rule (ASSERT_ERROR_NAMES), and "unknown
  * error" for a value outside the enum.
@@ -1941,6 +1984,7 @@ int main(void) {
         RUN_VARIANT_CHECK(free_foreign_check);
         RUN_VARIANT_CHECK(free_misaligned_check);
         RUN_VARIANT_CHECK(free_corrupted_header_check);
+        RUN_VARIANT_CHECK(free_prev_size_zero_check);
         RUN_VARIANT_CHECK(error_name_check);
         RUN_VARIANT_CHECK(realloc_null_check);
         RUN_VARIANT_CHECK(realloc_shrink_check);
