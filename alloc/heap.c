@@ -200,9 +200,11 @@ static uintptr_t make_key(const alloc_heap *old, uintptr_t base) {
      * A build for size mixes once, the address and the earlier secret together: mix_key is a
      * bijection, so at one address distinct earlier secrets give distinct mixes, as the two mixes
      * do, and a re-init's mix is never the first init's (the earlier secret is odd, never 0).
+     * It starts from the magic word the check compares (the constant the mix starts from only
+     * has to be fixed, mix_key spreads any): one constant to load rather than two.
      */
-    uintptr_t k = base ^ (uintptr_t)0x616c6c6f636b6579ull;
-    if (old->magic == (HEAP_MAGIC ^ base))
+    uintptr_t k = HEAP_MAGIC ^ base;
+    if (old->magic == k)
         k ^= old->key;
     k = mix_key(k);
 #endif
