@@ -464,20 +464,35 @@ static size_t usable_of(const alloc_heap *h, const void *p, size_t n) {
     return blk_size(blk_from_payload(p)) - HDR;
 }
 
+#if ALLOC_FAST_PATHS
 static inline void account_alloc(alloc_heap *h, block_t *b) {
     account_taken(h, blk_size(b) - HDR);
 }
+#endif
 
 /*
  * Hands out USED block b, just taken from the strategy: marks its bytes handed out, accounts it,
  * poisons its payload if the heap asks for it. Returns the payload.
  */
 static FAST_INLINE void *hand_out(alloc_heap *h, block_t *b) {
+#if ALLOC_FAST_PATHS
     mark_handed_out(h, (uintptr_t)blk_next(b));
     account_alloc(h, b);
     void *p = blk_payload(b);
     if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
         __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, blk_size(b) - HDR);
+#else
+    /*
+     * A build for size reads b's size once: to the compiler, the stores to h's counts in between
+     * may write b's header (words both), which it would then read and mask again.
+     */
+    size_t s = blk_size(b);
+    mark_handed_out(h, (uintptr_t)b + s);
+    account_taken(h, s - HDR);
+    void *p = blk_payload(b);
+    if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
+        __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, s - HDR);
+#endif
     return p;
 }
 
