@@ -757,8 +757,15 @@ static SLOW_PATH void *realloc_slow(alloc_heap *h, void *ptr, size_t size) {
     if (resized < 0)
         return NULL; /* the strategy reported it */
     if (resized > 0) {
+#if ALLOC_FAST_PATHS
         mark_handed_out(h, (uintptr_t)blk_next(b));
         h->in_use = h->in_use - old + (blk_size(b) - HDR);
+#else
+        /* b's new size read once, as hand_out does in a build for size. */
+        size_t s = blk_size(b);
+        mark_handed_out(h, (uintptr_t)b + s);
+        h->in_use = h->in_use - old + (s - HDR);
+#endif
         if (h->in_use > h->peak)
             h->peak = h->in_use;
         return ptr;
