@@ -464,35 +464,19 @@ static size_t usable_of(const alloc_heap *h, const void *p, size_t n) {
     return blk_size(blk_from_payload(p)) - HDR;
 }
 
-#if ALLOC_FAST_PATHS
-static inline void account_alloc(alloc_heap *h, block_t *b) {
-    account_taken(h, blk_size(b) - HDR);
-}
-#endif
-
 /*
  * Hands out USED block b, just taken from the strategy: marks its bytes handed out, accounts it,
- * poisons its payload if the heap asks for it. Returns the payload.
+ * poisons its payload if the heap asks for it. Returns the payload. b's size is read once: to the
+ * compiler, the stores to h's counts in between may write b's header, which it would otherwise
+ * read and mask again.
  */
 static FAST_INLINE void *hand_out(alloc_heap *h, block_t *b) {
-#if ALLOC_FAST_PATHS
-    mark_handed_out(h, (uintptr_t)blk_next(b));
-    account_alloc(h, b);
-    void *p = blk_payload(b);
-    if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
-        __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, blk_size(b) - HDR);
-#else
-    /*
-     * A build for size reads b's size once: to the compiler, the stores to h's counts in between
-     * may write b's header (words both), which it would then read and mask again.
-     */
     size_t s = blk_size(b);
     mark_handed_out(h, (uintptr_t)b + s);
     account_taken(h, s - HDR);
     void *p = blk_payload(b);
     if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
         __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, s - HDR);
-#endif
     return p;
 }
 
@@ -757,15 +741,9 @@ static SLOW_PATH void *realloc_slow(alloc_heap *h, void *ptr, size_t size) {
     if (resized < 0)
         return NULL; /* the strategy reported it */
     if (resized > 0) {
-#if ALLOC_FAST_PATHS
-        mark_handed_out(h, (uintptr_t)blk_next(b));
-        h->in_use = h->in_use - old + (blk_size(b) - HDR);
-#else
-        /* b's new size read once, as hand_out does in a build for size. */
-        size_t s = blk_size(b);
+        size_t s = blk_size(b); /* b's new size, read once as hand_out does */
         mark_handed_out(h, (uintptr_t)b + s);
         h->in_use = h->in_use - old + (s - HDR);
-#endif
         if (h->in_use > h->peak)
             h->peak = h->in_use;
         return ptr;
