@@ -28,15 +28,6 @@ static inline bool node_ok(const alloc_heap *h, const block_t *b, const block_t 
            prev_word_is(h, blk_at((uintptr_t)b + s), s);
 }
 
-static void alloc_ff_init(alloc_heap *h, block_t *first) {
-    blk_set_size_state(h, first, blk_size(first), ST_FREE);
-    blk_set_prev_free(h, blk_next(first), true);
-    blk_links(first)->next = NULL;
-    blk_links(first)->prev = NULL;
-    ff_of(h)->head = first;
-    h->free_blocks = 1;
-}
-
 static block_t *alloc_ff_alloc(alloc_heap *h, size_t size, size_t align, bool try_cache) {
     (void)try_cache; /* no cache */
     block_t **link = &ff_of(h)->head;
@@ -256,7 +247,6 @@ static bool ff_release_op(alloc_heap *h, block_t *b, bool try_cache) {
 const struct alloc_strategy_ops alloc_ff_ops = {
     .strategy = ALLOC_STRATEGY_FIRST_FIT,
     .state_size = sizeof(struct ff_state),
-    .init = alloc_ff_init,
     .alloc = alloc_ff_alloc,
     .release = ff_release_op,
     .resize = alloc_ff_resize,

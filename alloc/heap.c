@@ -290,21 +290,15 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
 
     block_t *first = blk_at(h->first);
     size_t fs = h->end - h->first;
+    /*
+     * The first block is written USED and released as a free releases a block, which poisons it,
+     * files it with the strategy (its state as the memset left it: no free block) and writes the
+     * END marker's prev word and PREV_FREE. It has no neighbour to merge, so the release cannot
+     * fail.
+     */
     blk_set(h, first, 0, fs, ST_USED, false);
-    if (TLSF_ALONE) {
-        /*
-         * With TLSF alone, the first block is released as a free releases a block, which poisons
-         * it, files it and writes the END marker's prev word and PREV_FREE: less code than doing
-         * each here. It has no neighbour to merge, so the release cannot fail.
-         */
-        word_set(h, &blk_at(h->end)->size, ST_END);
-        (void)ops->release(h, first, false);
-    } else {
-        blk_set(h, blk_at(h->end), fs, 0, ST_END, false);
-        if (poison_free(h))
-            __builtin_memset(blk_payload(first), ALLOC_POISON_FREE_BYTE, fs - HDR);
-        ops->init(h, first);
-    }
+    word_set(h, &blk_at(h->end)->size, ST_END);
+    (void)ops->release(h, first, false);
     *out = h;
     return ALLOC_OK;
 }

@@ -472,12 +472,6 @@ struct alloc_strategy_ops {
     enum alloc_strategy strategy;
     size_t state_size; /* bytes of strategy state after the common control structure */
     /*
-     * Initialises the (zeroed) state and files `first`, a USED block spanning the heap. Not
-     * called (NULL) with TLSF_ALONE, where the zeroed state is TLSF's and alloc_heap_init
-     * releases `first` through `release` instead.
-     */
-    void (*init)(alloc_heap *h, block_t *first);
-    /*
      * Returns a USED block of at least `size` bytes (block size) aligned as asked, or NULL.
      * try_cache is false when the caller already found the strategy's cache empty.
      */

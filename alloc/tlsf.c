@@ -292,15 +292,6 @@ static FAST_INLINE bool check_unlink(alloc_heap *h, const block_t *b, unsigned *
     return check_unlink_links(h, b, fl, sl);
 }
 
-#if !TLSF_ALONE
-static void alloc_tlsf_init(alloc_heap *h, block_t *first) {
-    /* The control structure was zeroed by alloc_heap_init: all lists empty. */
-    blk_set_size_state(h, first, blk_size(first), ST_FREE);
-    blk_set_prev_free(h, blk_next(first), true);
-    insert_free(h, first);
-}
-#endif
-
 /* Bytes in front of b's payload to skip for a payload aligned to align (0 or >= MIN_BLOCK). */
 static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
     uintptr_t payload = (uintptr_t)b + HDR;
@@ -974,9 +965,6 @@ static int tlsf_resize_op(alloc_heap *h, block_t *b, size_t size) {
 const struct alloc_strategy_ops alloc_tlsf_ops = {
     .strategy = ALLOC_STRATEGY_TLSF,
     .state_size = sizeof(struct tlsf_state),
-#if !TLSF_ALONE
-    .init = alloc_tlsf_init, /* with TLSF alone, heap.c releases the first block instead */
-#endif
     .alloc = tlsf_alloc_op,
     .release = tlsf_release_op,
 #if QUICK_BINS > 0
