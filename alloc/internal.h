@@ -436,11 +436,8 @@ static inline size_t header_and_payload(size_t n) {
  */
 static inline size_t block_size_for(size_t n) {
     size_t s = header_and_payload(n);
-    /*
-     * Where the header and one granule make a minimum block already (32-bit), no size is raised: a
-     * build for size leaves the test out there; the default keeps its object code as it was.
-     */
-    if (!ALLOC_FAST_PATHS && header_and_payload(0) >= MIN_BLOCK)
+    /* Where 0 bytes round up to a minimum block already (32-bit), no size is raised. */
+    if (header_and_payload(0) >= MIN_BLOCK)
         return s;
     return s < MIN_BLOCK ? MIN_BLOCK : s;
 }

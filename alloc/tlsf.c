@@ -298,11 +298,9 @@ static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
     uintptr_t aligned = (payload + align - 1) & ~(uintptr_t)(align - 1);
     /*
      * Too small a gap to be a block grows by align. Payload and align are multiples of GRANULE, so
-     * is the gap: it can be that small only where MIN_BLOCK exceeds GRANULE (64-bit). A build for
-     * size leaves the test out where it cannot hold; the default keeps its object code as it was.
+     * is the gap: it can be that small only where MIN_BLOCK exceeds GRANULE (64-bit).
      */
-    if ((ALLOC_FAST_PATHS || MIN_BLOCK > GRANULE) && aligned != payload &&
-        aligned - payload < MIN_BLOCK)
+    if (MIN_BLOCK > GRANULE && aligned != payload && aligned - payload < MIN_BLOCK)
         aligned += align;
     return aligned - payload;
 }
