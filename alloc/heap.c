@@ -393,13 +393,25 @@ static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, bloc
  * successor whose boundary tag matches and, if PREV_FREE is set, a FREE predecessor of the
  * recorded size. Returns NULL for anything else, which validate_used then examines.
  */
+static ALWAYS_INLINE bool fast_range_ok(const alloc_heap *h, uintptr_t p);
+static ALWAYS_INLINE block_t *validate_fast_in_range(const alloc_heap *h, uintptr_t p);
 static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr) {
     if (!ALLOC_FAST_PATHS)
         return NULL; /* validate_used makes every check, in one copy */
     uintptr_t p = (uintptr_t)ptr;
-    if ((p & (GRANULE - 1)) != 0 || p < h->first + HDR || p >= h->end)
+    if (!fast_range_ok(h, p))
         return NULL;
-    block_t *b = blk_from_payload(ptr);
+    return validate_fast_in_range(h, p);
+}
+
+/* validate_fast's first test: p is granule-aligned and in [first + HDR, end). */
+static ALWAYS_INLINE bool fast_range_ok(const alloc_heap *h, uintptr_t p) {
+    return (p & (GRANULE - 1)) == 0 && p >= h->first + HDR && p < h->end;
+}
+
+/* The rest of validate_fast, for a p that fast_range_ok accepts. */
+static ALWAYS_INLINE block_t *validate_fast_in_range(const alloc_heap *h, uintptr_t p) {
+    block_t *b = blk_from_payload((const void *)p);
     hword_t w = probe_hword(&b->size); /* a run slot's is the previous slot's payload */
     size_t s = (size_t)(w & SIZE_MASK);
     /*
@@ -677,17 +689,28 @@ static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr, bool slot_
 }
 
 /*
- * Frees ptr, which the block checks of alloc_free's fast path refused, on a heap with runs: most
- * often a run slot; anything else goes on to free_slow. Out of line, so that the quick-list path
- * keeps its small frame. Reached only on a heap with fast_free set, which does not poison on free:
- * the slot's path calls nothing, so needs no saved registers.
+ * Frees ptr, which alloc_free's fast path found granule-aligned and in [first + HDR, end) and
+ * whose block checks it refused, on a heap with runs: most often a run slot; anything else goes on
+ * to free_slow. run_of's checks, less those already made: ptr's alignment and its range (which
+ * leaves r < end), and the slot area's bounds and the class's existence, which run_slot_index's
+ * table makes (a run found here whose slot it refuses is named by alloc_run_give). Out of line, so
+ * that the quick-list path keeps its small frame. Reached only on a heap with fast_free set, which
+ * does not poison on free: the slot's path calls nothing, so needs no saved registers.
  */
 static __attribute__((noinline)) enum alloc_error free_unchecked(alloc_heap *h, void *ptr) {
-    uintptr_t r = run_of(h, (uintptr_t)ptr);
-    if (r == 0)
+    uintptr_t p = (uintptr_t)ptr, r = p & ~(RUN_ALIGN - 1);
+    if (r <= h->first) /* r >= first + HDR, the room for a run's header (see run_of) */
         return free_slow(h, ptr, true);
-    return run_give_fast(h, r, (uintptr_t)ptr, false) ? ALLOC_OK
-                                                      : alloc_run_give(h, r, (uintptr_t)ptr);
+    const uint64_t *m = run_meta(r);
+    uint64_t state = probe_word(&m[RUN_STATE]);
+    if (probe_word(&m[RUN_CHECK]) != run_check_of(h, r, state))
+        return free_slow(h, ptr, true);
+    unsigned c = run_class(state);
+    int i = run_slot_index(c, p - r - RUN_META);
+    if (i < 0 || !run_give_fast_ok(h, r, state, c, (unsigned)i))
+        return alloc_run_give(h, r, p);
+    run_give_slot(h, r, state, p, c, (unsigned)i, false);
+    return ALLOC_OK;
 }
 
 enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
@@ -698,9 +721,9 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
      * slot fails the block checks (it has no header), mostly at the first test, and goes straight
      * to the slot's path rather than through free_slow's.
      */
-    block_t *b = NULL;
-    if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h != NULL && h->fast_free) {
-        b = validate_fast(h, ptr);
+    if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h != NULL && h->fast_free &&
+        fast_range_ok(h, (uintptr_t)ptr)) {
+        block_t *b = validate_fast_in_range(h, (uintptr_t)ptr);
         if (b != NULL) {
             /* Read before the push, whose stores the compiler must assume may alias b's size. */
             size_t usable = blk_size(b) - HDR;
@@ -711,6 +734,7 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
             /* Its quick list is full, or it is too large for one: no point trying again. */
             return free_block(h, b, false);
         }
+        /* ptr is aligned and in range, as free_unchecked relies on. */
         if (runs_on(h))
             return free_unchecked(h, ptr);
     }

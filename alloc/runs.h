@@ -146,36 +146,38 @@ static inline void *run_take_fast(alloc_heap *h, unsigned c) {
 }
 
 /*
- * The index of the slot of class c (1 .. RUN_CLASSES) at offset off from the first slot, or -1 if
- * off is not the start of a slot of a run of that class (inside a slot, or the part-slot after a
- * run's last one). off is as run_of found it, a multiple of 16 below RUN_SLOTS, so it is one of
- * 64 granules at most: one look-up in a table of 5 x 64 bytes, no division and no check after.
+ * The index of the slot of class c at offset off from the first slot, or -1 if off is not the
+ * start of a slot of a run of that class (inside a slot, or the part-slot after a run's last one),
+ * or if c is no class (0, or above RUN_CLASSES: any value of a state word's class bits, 0 .. 7, may
+ * be passed). off is a multiple of 16, as p - r - RUN_META for a granule-aligned p: below RUN_SLOTS
+ * (as run_of found it) it is one of 64 granules at most; else, the payload-aligned places of the
+ * window that are no slot (p - r of 0, 16 or RUN_BLOCK - 16, in the run's header and meta or in
+ * the next block's header) wrap to granules 62, 63 and 61, which no class has a slot at. One
+ * look-up in a table of 8 x 64 bytes, no division and no check after.
  */
-#define RUN_NO_SLOT   0xff
-#define RUN_IDX(c, k) ((k) % (c) == 0 && (k) / (c) < RUN_SLOT_COUNT(c) ? (k) / (c) : RUN_NO_SLOT)
+#define RUN_NO_SLOT 0xff
+#define RUN_IDX(c, k)                                                                              \
+    ((c) >= 1 && (c) <= RUN_CLASSES && (k) % (c) == 0 && (k) / (c) < RUN_SLOT_COUNT(c)             \
+         ? (k) / (c)                                                                               \
+         : RUN_NO_SLOT)
 #define RUN_IDX8(c, k)                                                                             \
     RUN_IDX(c, (k) + 0), RUN_IDX(c, (k) + 1), RUN_IDX(c, (k) + 2), RUN_IDX(c, (k) + 3),            \
         RUN_IDX(c, (k) + 4), RUN_IDX(c, (k) + 5), RUN_IDX(c, (k) + 6), RUN_IDX(c, (k) + 7)
 #define RUN_IDX_ROW(c)                                                                             \
     {RUN_IDX8(c, 0),  RUN_IDX8(c, 8),  RUN_IDX8(c, 16), RUN_IDX8(c, 24),                           \
      RUN_IDX8(c, 32), RUN_IDX8(c, 40), RUN_IDX8(c, 48), RUN_IDX8(c, 56)}
-#define RUN_NONE8                                                                                  \
-    RUN_NO_SLOT, RUN_NO_SLOT, RUN_NO_SLOT, RUN_NO_SLOT, RUN_NO_SLOT, RUN_NO_SLOT, RUN_NO_SLOT,     \
-        RUN_NO_SLOT
 _Static_assert(RUN_SLOTS / 16 <= 64, "alloc: a run's granules must fit the slot-index table");
+_Static_assert(RUN_SLOTS / 16 == 61 && RUN_META == 32 && RUN_BLOCK == 1024,
+               "alloc: granules 61 .. 63, where the window's places that are no slot wrap, must "
+               "hold no slot start");
 static inline int run_slot_index(unsigned c, size_t off) {
-    static const uint8_t index[5][64] = {
-        /* class 0 does not exist: no slot */
-        {RUN_NONE8, RUN_NONE8, RUN_NONE8, RUN_NONE8, RUN_NONE8, RUN_NONE8, RUN_NONE8, RUN_NONE8},
-        RUN_IDX_ROW(1),
-        RUN_IDX_ROW(2),
-        RUN_IDX_ROW(3),
-        RUN_IDX_ROW(4),
+    static const uint8_t index[8][64] = {
+        RUN_IDX_ROW(0), RUN_IDX_ROW(1), RUN_IDX_ROW(2), RUN_IDX_ROW(3),
+        RUN_IDX_ROW(4), RUN_IDX_ROW(5), RUN_IDX_ROW(6), RUN_IDX_ROW(7),
     };
-    unsigned i = index[c][(off >> 4) & 63]; /* the mask keeps any other offset in the table */
+    unsigned i = index[c & 7][(off >> 4) & 63]; /* the masks keep any other value in the table */
     return i == RUN_NO_SLOT ? -1 : (int)i;
 }
-#undef RUN_NONE8
 #undef RUN_IDX_ROW
 #undef RUN_IDX8
 #undef RUN_IDX
