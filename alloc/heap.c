@@ -425,8 +425,17 @@ static ALWAYS_INLINE block_t *validate_fast_in_range(const alloc_heap *h, uintpt
     if (!prev_word_is(h, blk_at((uintptr_t)b + s), s))
         return NULL;
     /* The prev word is used (and so checked) only when the predecessor is free. */
-    if ((w & PREV_FREE) != 0 && !free_prev_ok(h, b))
-        return NULL;
+    if ((w & PREV_FREE) != 0) {
+        /*
+         * free_prev_ok's range test, made first in a branch of its own (free_prev_ok makes it
+         * again, folded away): merged with its other tests into flag arithmetic, it would take one
+         * more saved register in alloc_free, whose every call would push and pop it.
+         */
+        if (blk_prev_size(b) > (uintptr_t)b - h->first)
+            return NULL;
+        if (!free_prev_ok(h, b))
+            return NULL;
+    }
     return b;
 }
 
