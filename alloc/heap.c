@@ -593,23 +593,24 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
     if (!ALLOC_FAST_PATHS)
         return alloc_allocate(h, size, GRANULE);
     /* Fast paths: a run slot or a quick-list hit. They make no call, so need no stack frame. */
-    bool try_quick = true;
-    if (RUN_CLASSES > 0 && h != NULL && h->fast_runs && size <= ALLOC_RUN_MAX_SIZE) {
-        void *p = ALLOC_FAST_PATHS ? run_take_fast(h, run_class_for(size)) : NULL;
+    if (h == NULL)
+        return NULL;
+    if (RUN_CLASSES > 0 && h->fast_runs && size <= ALLOC_RUN_MAX_SIZE) {
+        void *p = ALLOC_FAST_PATHS ? run_take_fast(h, run_class_fast(size)) : NULL;
         return p != NULL ? p : malloc_slow(h, size, true);
     }
-    if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h != NULL && h->fast_alloc &&
-        size <= ALLOC_QUICK_MAX_SIZE) {
-        size_t bs = block_size_for(size);
-        block_t *b = quick_pop_silent(h, bs);
+    size_t i = quick_index_for(size);
+    if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h->fast_alloc && i < QUICK_BINS) {
+        size_t bs = quick_block_size((unsigned)i);
+        block_t *b = quick_pop_silent(h, (unsigned)i);
         if (b != NULL) {
             account_taken(h, bs - HDR); /* a quick list holds blocks of exactly its size */
             return blk_payload(b);
         }
         /* Empty (rather than a corrupted head, which the slow path reports): skip it there. */
-        try_quick = !quick_empty(h, bs);
+        return malloc_slow(h, size, !quick_empty(h, (unsigned)i));
     }
-    return malloc_slow(h, size, try_quick);
+    return malloc_slow(h, size, true);
 }
 
 /* Clears a slot of class c (1 .. RUN_CLASSES): stores of a size known here, not a call. */

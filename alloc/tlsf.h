@@ -45,6 +45,17 @@ static inline unsigned quick_index(size_t size) {
 static inline size_t quick_block_size(unsigned i) {
     return MIN_BLOCK + (size_t)i * 16;
 }
+/*
+ * The quick list of the block a request of n bytes takes, quick_index(block_size_for(n)), or
+ * QUICK_BINS or more when that block is larger than the quick sizes. With a header of one granule
+ * and a minimum block of two (64-bit) that is (n - 1) / 16 in one shift, which tests the size too:
+ * n = 0 wraps past the lists, and the slow path serves it as 1 byte, from the same list.
+ */
+static inline size_t quick_index_for(size_t n) {
+    if (HDR == GRANULE && MIN_BLOCK == 2 * GRANULE)
+        return (n - 1) / GRANULE;
+    return n <= ALLOC_QUICK_MAX_SIZE ? quick_index(block_size_for(n)) : QUICK_BINS;
+}
 
 /*
  * TOP_BLOCK: whether the FREE block that ends at the END marker is kept off the lists as the top
@@ -102,15 +113,15 @@ static inline bool quick_node_ok(const alloc_heap *h, const block_t *b, size_t s
 #endif
 
 /*
- * Pops a block of exactly `size` bytes (block size, within the quick-list sizes) off its quick
- * list and marks it USED. Returns NULL if the list is empty or its head is corrupted; the
- * corruption is reported through the hook only when `report` is set (a constant at every call, so
- * the silent variant compiles to code that calls nothing).
+ * Pops a block off quick list i (below QUICK_BINS), of block size quick_block_size(i), and marks
+ * it USED. Returns NULL if the list is empty or its head is corrupted; the corruption is reported
+ * through the hook only when `report` is set (a constant at every call, so the silent variant
+ * compiles to code that calls nothing).
  */
-static inline block_t *quick_take(alloc_heap *h, size_t size, bool report) {
+static inline block_t *quick_take(alloc_heap *h, unsigned i, bool report) {
 #if QUICK_BINS > 0
     struct tlsf_state *t = tlsf_of(h);
-    unsigned i = quick_index(size);
+    size_t size = quick_block_size(i);
     block_t *b = t->quick[i];
     if (b == NULL)
         return NULL;
@@ -130,7 +141,7 @@ static inline block_t *quick_take(alloc_heap *h, size_t size, bool report) {
     return b;
 #else
     (void)h;
-    (void)size;
+    (void)i;
     (void)report;
     return NULL;
 #endif
@@ -146,16 +157,16 @@ static inline block_t *quick_pop(alloc_heap *h, size_t size) {
     if (size > QUICK_MAX_BLOCK)
         return NULL;
 #endif
-    return quick_take(h, size, true);
+    return quick_take(h, quick_index(size), true);
 }
 
 /*
- * quick_pop without reporting (so it calls nothing), for a size the caller knows has a quick
- * list: NULL also for a corrupted list head, which the caller's slow path then finds again and
- * reports.
+ * quick_pop without reporting (so it calls nothing), from quick list i (below QUICK_BINS, as
+ * quick_index_for finds it): NULL also for a corrupted list head, which the caller's slow path
+ * then finds again and reports.
  */
-static inline block_t *quick_pop_silent(alloc_heap *h, size_t size) {
-    return quick_take(h, size, false);
+static inline block_t *quick_pop_silent(alloc_heap *h, unsigned i) {
+    return quick_take(h, i, false);
 }
 
 /*
@@ -191,13 +202,13 @@ static inline bool quick_push(alloc_heap *h, block_t *b, bool poison) {
 #endif
 }
 
-/* True when the quick list for block size `size` (within the quick sizes) is empty. */
-static inline bool quick_empty(const alloc_heap *h, size_t size) {
+/* True when quick list i (below QUICK_BINS) is empty. */
+static inline bool quick_empty(const alloc_heap *h, unsigned i) {
 #if QUICK_BINS > 0
-    return tlsf_of(h)->quick[quick_index(size)] == NULL;
+    return tlsf_of(h)->quick[i] == NULL;
 #else
     (void)h;
-    (void)size;
+    (void)i;
     return true;
 #endif
 }
