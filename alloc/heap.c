@@ -915,12 +915,13 @@ static ALWAYS_INLINE void *realloc_slot(alloc_heap *h, uintptr_t r, void *ptr, s
 }
 
 void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
-    if (h != NULL && runs_on(h) && ptr != NULL) {
-        uintptr_t r = run_of(h, (uintptr_t)ptr);
-        if (r != 0)
-            return realloc_slot(h, r, ptr, size);
-    }
-    return realloc_block(h, ptr, size);
+    if (h == NULL || !runs_on(h) || ptr == NULL)
+        return realloc_block(h, ptr, size);
+    /* realloc_slot looks the slot up in the table that refuses what run_find leaves to it. */
+    uintptr_t r = run_find(h, (uintptr_t)ptr);
+    if (r == 0)
+        return realloc_block(h, ptr, size);
+    return realloc_slot(h, r, ptr, size);
 }
 
 size_t alloc_usable_size(alloc_heap *h, const void *ptr) {

@@ -114,6 +114,20 @@ static inline uintptr_t run_of(const alloc_heap *h, uintptr_t p) {
     return r;
 }
 
+/*
+ * run_of for a caller that looks p's slot up in run_slot_index's table next (realloc's fast path):
+ * the table refuses an offset outside the slot area and a class that does not exist, so only p's
+ * alignment, r's range and r's check word are tested here. Returns r, or 0 if p is in no run.
+ */
+static inline uintptr_t run_find(const alloc_heap *h, uintptr_t p) {
+    uintptr_t r = p & ~(RUN_ALIGN - 1);
+    if ((p & (GRANULE - 1)) != 0 || r <= h->first || r >= h->end) /* r > first: as in run_of */
+        return 0;
+    const uint64_t *m = run_meta(r);
+    uint64_t state = probe_word(&m[RUN_STATE]);
+    return probe_word(&m[RUN_CHECK]) == run_check_of(h, r, state) ? r : 0;
+}
+
 /* Slot i of run r (class c), just marked in use: its statistics, and its address. */
 static inline void *run_slot_taken(alloc_heap *h, uintptr_t r, unsigned c, unsigned i) {
     size_t s = run_slot_size(c);
