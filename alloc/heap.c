@@ -866,10 +866,15 @@ static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, uintptr_
                                                          size_t size, unsigned c, unsigned i) {
     if (RUN_CLASSES == 0 || !ALLOC_FAST_PATHS || !h->fast_runs)
         return realloc_slot_malloc(h, r, ptr, size, c, i);
-    void *q = run_take_fast(h, run_class_for(size)); /* another class: not a slot of r */
+    unsigned nc = run_class_fast(size);
+    void *q = run_take_fast(h, nc); /* another class: not a slot of r */
     if (q == NULL)
         return realloc_slot_malloc(h, r, ptr, size, c, i);
-    slot_copy(q, ptr, size, c);
+    /*
+     * A whole slot of the smaller class: within both slots, and at least the min(size, old bytes)
+     * that a move keeps; a class is known, where size would be rounded and compared first.
+     */
+    slot_copy(q, ptr, run_slot_size(nc < c ? nc : c), c);
     uint64_t state = run_meta(r)[RUN_STATE];
     if (poison_free(h) || !run_give_fast_ok(h, r, state, c, i))
         return slot_moved_slow(h, r, ptr, c, i, q);
