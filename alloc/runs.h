@@ -165,9 +165,10 @@ static inline void *run_take_fast(alloc_heap *h, unsigned c) {
     if (check != run_check_of(h, r, state) || run_class(state) != c || mask == 0)
         return NULL; /* damaged (the slow path reports it), or full */
     unsigned i = (unsigned)__builtin_ctzll(mask);
-    uint64_t bit = mask & (0 - mask);
-    m[RUN_STATE] = state ^ bit;
-    m[RUN_CHECK] = check ^ bit; /* the check is linear in the state */
+    /* mask's lowest bit is state's too, the bits above the slots' being the class's: clear it. */
+    uint64_t taken = state & (state - 1);
+    m[RUN_STATE] = taken;
+    m[RUN_CHECK] = check ^ state ^ taken; /* the check is linear in the state */
     return run_slot_taken(h, r, c, i);
 }
 
