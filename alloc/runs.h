@@ -180,33 +180,35 @@ static inline void *run_take_fast(alloc_heap *h, unsigned c) {
  * (as run_of found it) it is one of 64 granules at most; else, the payload-aligned places of the
  * window that are no slot (p - r of 0, 16 or RUN_BLOCK - 16, in the run's header and meta or in
  * the next block's header) wrap to granules 62, 63 and 61, which no class has a slot at. One
- * look-up in a table of 8 x 64 bytes, no division and no check after.
+ * look-up in a table of 64 x 8 bytes, no division and no check after.
  */
 #define RUN_NO_SLOT 0xff
 #define RUN_IDX(c, k)                                                                              \
     ((c) >= 1 && (c) <= RUN_CLASSES && (k) % (c) == 0 && (k) / (c) < RUN_SLOT_COUNT(c)             \
          ? (k) / (c)                                                                               \
          : RUN_NO_SLOT)
-#define RUN_IDX8(c, k)                                                                             \
-    RUN_IDX(c, (k) + 0), RUN_IDX(c, (k) + 1), RUN_IDX(c, (k) + 2), RUN_IDX(c, (k) + 3),            \
-        RUN_IDX(c, (k) + 4), RUN_IDX(c, (k) + 5), RUN_IDX(c, (k) + 6), RUN_IDX(c, (k) + 7)
-#define RUN_IDX_ROW(c)                                                                             \
-    {RUN_IDX8(c, 0),  RUN_IDX8(c, 8),  RUN_IDX8(c, 16), RUN_IDX8(c, 24),                           \
-     RUN_IDX8(c, 32), RUN_IDX8(c, 40), RUN_IDX8(c, 48), RUN_IDX8(c, 56)}
+/* Granule k's entries, one per value of the class bits; eight granules' rows. */
+#define RUN_IDX_ROW(k)                                                                             \
+    {RUN_IDX(0, k), RUN_IDX(1, k), RUN_IDX(2, k), RUN_IDX(3, k),                                   \
+     RUN_IDX(4, k), RUN_IDX(5, k), RUN_IDX(6, k), RUN_IDX(7, k)}
+#define RUN_IDX_ROW8(k)                                                                            \
+    RUN_IDX_ROW((k) + 0), RUN_IDX_ROW((k) + 1), RUN_IDX_ROW((k) + 2), RUN_IDX_ROW((k) + 3),        \
+        RUN_IDX_ROW((k) + 4), RUN_IDX_ROW((k) + 5), RUN_IDX_ROW((k) + 6), RUN_IDX_ROW((k) + 7)
 _Static_assert(RUN_SLOTS / 16 <= 64, "alloc: a run's granules must fit the slot-index table");
 _Static_assert(RUN_SLOTS / 16 == 61 && RUN_META == 32 && RUN_BLOCK == 1024,
                "alloc: granules 61 .. 63, where the window's places that are no slot wrap, must "
                "hold no slot start");
 static inline int run_slot_index(unsigned c, size_t off) {
-    static const uint8_t index[8][64] = {
-        RUN_IDX_ROW(0), RUN_IDX_ROW(1), RUN_IDX_ROW(2), RUN_IDX_ROW(3),
-        RUN_IDX_ROW(4), RUN_IDX_ROW(5), RUN_IDX_ROW(6), RUN_IDX_ROW(7),
+    /* By granule, then class: the row's offset is off / 2 masked, with no shift of the class. */
+    static const uint8_t index[64][8] = {
+        RUN_IDX_ROW8(0),  RUN_IDX_ROW8(8),  RUN_IDX_ROW8(16), RUN_IDX_ROW8(24),
+        RUN_IDX_ROW8(32), RUN_IDX_ROW8(40), RUN_IDX_ROW8(48), RUN_IDX_ROW8(56),
     };
-    unsigned i = index[c & 7][(off >> 4) & 63]; /* the masks keep any other value in the table */
+    unsigned i = index[(off >> 4) & 63][c & 7]; /* the masks keep any other value in the table */
     return i == RUN_NO_SLOT ? -1 : (int)i;
 }
+#undef RUN_IDX_ROW8
 #undef RUN_IDX_ROW
-#undef RUN_IDX8
 #undef RUN_IDX
 
 /*
@@ -217,11 +219,14 @@ static inline int run_slot_index(unsigned c, size_t off) {
 static inline bool run_give_fast_ok(const alloc_heap *h, uintptr_t r, uint64_t state, unsigned c,
                                     unsigned i) {
     /*
-     * The slots in use: p's among them, not p's alone (the run would empty), and all of them (a
-     * full run) only at the head of the list (a full run off the list would join it).
+     * p's slot is in use: its bit is clear (i is below c's slot count, as the slot-index table
+     * gives it). Freeing it leaves a slot in use: the slots' bits of the state after are not all
+     * set, which adding 1 tells (it would carry out of them all). And a full run (no slot's bit
+     * set) only at the head of the list.
      */
-    uint64_t full = run_full_mask(c), used = full & ~state, bit = (uint64_t)1 << i;
-    return (used & bit) != 0 && used != bit && (used != full || h->run_head[c] == r);
+    uint64_t full = run_full_mask(c), after = state | (uint64_t)1 << i;
+    return ((state >> i) & 1) == 0 && ((after + 1) & full) != 0 &&
+           ((state & full) != 0 || h->run_head[c] == r);
 }
 
 /* Frees slot p (index i, class c) of run r, whose state word is `state`: run_give_fast_ok said so.
