@@ -394,14 +394,14 @@ static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, bloc
  * recorded size. Returns NULL for anything else, which validate_used then examines.
  */
 static ALWAYS_INLINE bool fast_range_ok(const alloc_heap *h, uintptr_t p);
-static ALWAYS_INLINE block_t *validate_fast_in_range(const alloc_heap *h, uintptr_t p);
+static ALWAYS_INLINE bool block_fast_ok(const alloc_heap *h, uintptr_t p);
 static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr) {
     if (!ALLOC_FAST_PATHS)
         return NULL; /* validate_used makes every check, in one copy */
     uintptr_t p = (uintptr_t)ptr;
     if (!fast_range_ok(h, p))
         return NULL;
-    return validate_fast_in_range(h, p);
+    return block_fast_ok(h, p) ? blk_from_payload((const void *)p) : NULL;
 }
 
 /* validate_fast's first test: p is granule-aligned and in [first + HDR, end). */
@@ -409,9 +409,13 @@ static ALWAYS_INLINE bool fast_range_ok(const alloc_heap *h, uintptr_t p) {
     return (p & (GRANULE - 1)) == 0 && p >= h->first + HDR && p < h->end;
 }
 
-/* The rest of validate_fast, for a p that fast_range_ok accepts. */
-static ALWAYS_INLINE block_t *validate_fast_in_range(const alloc_heap *h, uintptr_t p) {
-    block_t *b = blk_from_payload((const void *)p);
+/*
+ * The rest of validate_fast, for a p that fast_range_ok accepts: p's block passes. A truth value
+ * rather than the block or NULL, so that a caller branches on it with no test of a pointer that
+ * is either (which clang -O1 makes, behind a stack frame that both of its paths then pay for).
+ */
+static ALWAYS_INLINE bool block_fast_ok(const alloc_heap *h, uintptr_t p) {
+    const block_t *b = blk_from_payload((const void *)p);
     hword_t w = probe_hword(&b->size); /* a run slot's is the previous slot's payload */
     size_t s = (size_t)(w & SIZE_MASK);
     /*
@@ -420,10 +424,10 @@ static ALWAYS_INLINE block_t *validate_fast_in_range(const alloc_heap *h, uintpt
      */
     if ((w & (STATE_MASK | RUN_FLAG)) != ST_USED ||
         s - MIN_BLOCK > h->end - (uintptr_t)b - MIN_BLOCK || !seal_ok(h, &b->size, w))
-        return NULL;
+        return false;
     /* The boundary tag: a stray write cannot change b's size and its successor's copy at once. */
     if (!prev_word_is(h, blk_at((uintptr_t)b + s), s))
-        return NULL;
+        return false;
     /* The prev word is used (and so checked) only when the predecessor is free. */
     if ((w & PREV_FREE) != 0) {
         /*
@@ -432,11 +436,11 @@ static ALWAYS_INLINE block_t *validate_fast_in_range(const alloc_heap *h, uintpt
          * more saved register in alloc_free, whose every call would push and pop it.
          */
         if (blk_prev_size(b) > (uintptr_t)b - h->first)
-            return NULL;
+            return false;
         if (!free_prev_ok(h, b))
-            return NULL;
+            return false;
     }
-    return b;
+    return true;
 }
 
 /*
@@ -733,8 +737,8 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
      */
     if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h != NULL && h->fast_free &&
         fast_range_ok(h, (uintptr_t)ptr)) {
-        block_t *b = validate_fast_in_range(h, (uintptr_t)ptr);
-        if (b != NULL) {
+        if (block_fast_ok(h, (uintptr_t)ptr)) {
+            block_t *b = blk_from_payload(ptr);
             /* Read before the push, whose stores the compiler must assume may alias b's size. */
             size_t usable = blk_size(b) - HDR;
             if (quick_push(h, b, false)) {
