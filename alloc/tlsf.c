@@ -190,16 +190,12 @@ static inline void mapping_next_fit(size_t size, unsigned *fl, unsigned *sl) {
 }
 #endif
 
-/* Files a FREE block: on its list, or as the top block if it ends the heap (with TOP_BLOCK). */
-static void insert_free(alloc_heap *h, block_t *b) {
+/*
+ * Links FREE block b at the head of list (fl, sl), its own, which the caller has mapped (from a
+ * size it holds, so that b's size word, just written, is not read again). Counts nothing.
+ */
+static inline void link_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
     struct tlsf_state *t = tlsf_of(h);
-    h->free_blocks++;
-    if (TOP_BLOCK && ends_heap(h, b)) {
-        t->top = b;
-        return;
-    }
-    unsigned fl, sl;
-    block_list(b, &fl, &sl);
     block_t *head = LIST_HEAD(t, fl, sl);
     struct free_links *l = blk_links(b);
     l->next = head;
@@ -218,19 +214,21 @@ static void insert_free(alloc_heap *h, block_t *b) {
     t->sl_map[fl] |= 1u << sl;
 }
 
-/*
- * Unfiles a FREE block: from list (fl, sl), its own (found here again without CARRY_LIST), or as
- * the top block.
- */
-static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
-    struct tlsf_state *t = tlsf_of(h);
-    h->free_blocks--;
-    if (TOP_BLOCK && b == t->top) {
-        t->top = NULL;
+/* Files a FREE block: on its list, or as the top block if it ends the heap (with TOP_BLOCK). */
+static void insert_free(alloc_heap *h, block_t *b) {
+    h->free_blocks++;
+    if (TOP_BLOCK && ends_heap(h, b)) {
+        tlsf_of(h)->top = b;
         return;
     }
-    if (!CARRY_LIST)
-        block_list(b, &fl, &sl);
+    unsigned fl, sl;
+    block_list(b, &fl, &sl);
+    link_free(h, b, fl, sl);
+}
+
+/* Takes FREE block b off list (fl, sl), its own: b is not the top block. Counts nothing. */
+static inline void unlink_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
+    struct tlsf_state *t = tlsf_of(h);
     struct free_links *l = blk_links(b);
     if (l->next != NULL)
         blk_links(l->next)->prev = l->prev;
@@ -244,6 +242,22 @@ static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
                 t->fl_map &= ~((fl_map_t)1 << fl);
         }
     }
+}
+
+/*
+ * Unfiles a FREE block: from list (fl, sl), its own (found here again without CARRY_LIST), or as
+ * the top block.
+ */
+static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
+    struct tlsf_state *t = tlsf_of(h);
+    h->free_blocks--;
+    if (TOP_BLOCK && b == t->top) {
+        t->top = NULL;
+        return;
+    }
+    if (!CARRY_LIST)
+        block_list(b, &fl, &sl);
+    unlink_free(h, b, fl, sl);
 }
 
 /*
@@ -458,30 +472,39 @@ static INLINE_FOR_SPEED block_t *cut_used(alloc_heap *h, block_t *b, size_t at) 
 
 #if RELOCATE_NODES
 /*
- * b is a FREE block on list (fl, sl) with at least `size` bytes. Makes it a USED block of `size`
- * bytes; the tail, if it can hold a block, stays free: in b's place on the same list when it
- * maps to the same list (the common case of carving from a large block), else re-filed.
+ * b is a FREE block on list (fl, sl) with at least `size` bytes, whose size word has PREV_FREE as
+ * `prev_free` says (0 for the block locate_free has checked, which has no free predecessor;
+ * PREV_FREE for an alignment's block after its leading fragment). Makes it a USED block of `size`
+ * bytes; the tail, if it can hold a block, stays free: in b's place on the same list when it maps
+ * to the same list (the common case of carving from a large block), else re-filed.
  */
-static void take(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, size_t size) {
+static void take(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, size_t size,
+                 hword_t prev_free) {
     size_t bs = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + bs);
     if (bs - size >= MIN_BLOCK) {
+        size_t rest = bs - size;
         block_t *r = blk_at((uintptr_t)b + size);
-        blk_set(h, r, size, bs - size, ST_FREE, false);
-        blk_set_prev_size(h, next, bs - size);
+        blk_set(h, r, size, rest, ST_FREE, false);
+        blk_set_prev_size(h, next, rest);
         if (b == tlsf_of(h)->top) {
             tlsf_of(h)->top = r; /* the rest still ends the heap: no list to look up */
         } else {
             unsigned rfl, rsl;
-            mapping_insert(bs - size, &rfl, &rsl);
+            mapping_insert(rest, &rfl, &rsl);
             if (rfl == fl && rsl == sl) {
                 replace_free(h, b, r, fl, sl);
             } else {
-                remove_free(h, b, fl, sl);
-                insert_free(h, r);
+                /*
+                 * b, not the top block, does not end the heap, nor does r: r goes on the list just
+                 * mapped, and the count of free blocks stays as it is.
+                 */
+                unlink_free(h, b, fl, sl);
+                link_free(h, r, rfl, rsl);
             }
         }
-        blk_set_size_state(h, b, size, ST_USED);
+        /* blk_set_size_state's word, without reading b's PREV_FREE back. */
+        word_set(h, &b->size, (hword_t)size | prev_free | ST_USED);
     } else {
         remove_free(h, b, fl, sl);
         blk_set_prev_free(h, next, false);
@@ -500,6 +523,7 @@ static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool 
     if (b == NULL)
         return may_flush && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
     size_t gap = align <= GRANULE ? 0 : align_gap(b, align);
+    hword_t prev_free = 0; /* locate_free has checked b's size word: no PREV_FREE */
     if (gap != 0) {
         /* The leading fragment stays free; the aligned block starts after it. */
         remove_free(h, b, fl, sl);
@@ -512,8 +536,9 @@ static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool 
         insert_free(h, u);
         mapping_insert(bs - gap, &fl, &sl);
         b = u;
+        prev_free = PREV_FREE;
     }
-    take(h, b, fl, sl, size);
+    take(h, b, fl, sl, size, prev_free);
     return b;
 }
 #else
@@ -599,6 +624,13 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
                                          : check_unlink(h, blk_prev(b), &pfl, &psl)))
         return false;
     poison_payload(h, b);
+    /*
+     * With RELOCATE_NODES the merged block's size word is written as s | ST_FREE, not through
+     * blk_set_size_state: its start, b or a free predecessor, has no PREV_FREE (b's is clear when
+     * merge_prev is not set; the predecessor's size word is exactly its size and FREE, as the
+     * caller has checked). Its list is mapped once, from s, and the filing does not read back the
+     * word just written.
+     */
     if (RELOCATE_NODES && merge_next && !merge_prev) {
         size_t ns = blk_size(next);
         block_t *after = blk_at((uintptr_t)next + ns);
@@ -607,7 +639,7 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
             /* b absorbs the top block and becomes it: no list to look up. */
             tlsf_of(h)->top = b;
             blk_erase(h, next, HDR + sizeof(struct free_links));
-            blk_set_size_state(h, b, s, ST_FREE);
+            word_set(h, &b->size, (hword_t)s | ST_FREE);
             blk_set_prev_size(h, after, s);
             return true;
         }
@@ -615,12 +647,13 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
         if (fl == nfl && sl == nsl) {
             replace_free(h, next, b, fl, sl);
             blk_erase(h, next, HDR + sizeof(struct free_links));
-            blk_set_size_state(h, b, s, ST_FREE);
+            word_set(h, &b->size, (hword_t)s | ST_FREE);
         } else {
-            remove_free(h, next, nfl, nsl);
+            /* next, on a list, does not end the heap, nor does b now: the count stays. */
+            unlink_free(h, next, nfl, nsl);
             blk_erase(h, next, HDR + sizeof(struct free_links));
-            blk_set_size_state(h, b, s, ST_FREE);
-            insert_free(h, b);
+            word_set(h, &b->size, (hword_t)s | ST_FREE);
+            link_free(h, b, fl, sl);
         }
         blk_set_prev_size(h, after, s);
         return true;
@@ -647,23 +680,36 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
         blk_set_prev_free(h, next, true);
         return true;
     }
+    bool last = (uintptr_t)next == h->end; /* the merged block ends the heap: the top block */
     if (merge_prev) {
-        block_t *p = blk_prev(b);
-        s += blk_size(p);
+        size_t ps = blk_prev_size(b); /* p's size, as the caller has checked */
+        block_t *p = blk_at((uintptr_t)b - ps);
+        s += ps;
         blk_erase(h, b, HDR);
         b = p;
         mapping_insert(s, &fl, &sl);
         /* Re-filed, unless it stays in its list and is not the top block (on no list). */
-        if (fl != pfl || sl != psl || (uintptr_t)next == h->end) {
+        if (fl != pfl || sl != psl || last) {
+            /* p may be the top block, no longer at the end, in an extend: remove_free knows. */
             remove_free(h, p, pfl, psl);
-            blk_set_size_state(h, b, s, ST_FREE);
-            insert_free(h, b);
+            word_set(h, &b->size, (hword_t)s | ST_FREE);
+            h->free_blocks++;
+            if (TOP_BLOCK && last)
+                tlsf_of(h)->top = b;
+            else
+                link_free(h, b, fl, sl);
         } else {
-            blk_set_size_state(h, b, s, ST_FREE);
+            word_set(h, &b->size, (hword_t)s | ST_FREE);
         }
     } else {
-        blk_set_size_state(h, b, s, ST_FREE);
-        insert_free(h, b);
+        word_set(h, &b->size, (hword_t)s | ST_FREE);
+        h->free_blocks++;
+        if (TOP_BLOCK && last) {
+            tlsf_of(h)->top = b;
+        } else {
+            mapping_insert(s, &fl, &sl);
+            link_free(h, b, fl, sl);
+        }
     }
     blk_set_prev_size(h, next, s);
     blk_set_prev_free(h, next, true);
