@@ -328,8 +328,9 @@ static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
  * with two bit scans, fits whatever its address. If there is none, the top block (with TOP_BLOCK)
  * serves it if it can; failing that, the first TLSF_FALLBACK_SCAN blocks of the request's own list
  * are tried as well. (A request for exactly the largest free block finds it at the head of its
- * list, where alloc_tlsf_largest_free puts it.) Returns NULL if none of these finds a block (or,
- * after reporting, if a list or the top block is corrupted).
+ * list, where alloc_tlsf_largest_free puts it.) Returns NULL if none of these finds a block, or if
+ * a list or the top block is corrupted: the default then leaves the corrupted node in *bad for its
+ * caller to report (tlsf_alloc_none); a build for size reports it in check_unlink.
  *
  * A build for size (ALLOC_FAST_PATHS 0) looks at the request's own list once, first: the first
  * of its first TLSF_FALLBACK_SCAN blocks that fits, else good fit. That is less code; it may take
@@ -363,7 +364,7 @@ _Static_assert(ALLOC_MAX_REQUEST + MIN_BLOCK < (size_t)1 << (FL_COUNT + FL_SHIFT
                "alloc: a request's search maps to a first level below FL_COUNT - 1");
 
 static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *fl_out,
-                            unsigned *sl_out) {
+                            unsigned *sl_out, const block_t **bad) {
     struct tlsf_state *t = tlsf_of(h);
     bool plain = align <= GRANULE;
     size_t search = plain ? size : size + align + MIN_BLOCK;
@@ -417,7 +418,7 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
     if (TOP_BLOCK && b == NULL && t->top != NULL) {
         block_t *top = t->top;
         if (!free_node_ok(h, top) || !ends_heap(h, top)) {
-            alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, top);
+            *bad = top;
             return NULL;
         }
         if (blk_size(top) >= size + (plain ? 0 : align_gap(top, align))) {
@@ -446,7 +447,7 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
             return NULL;
     }
     if (!free_node_ok(h, b) || (ALLOC_CHECK_LINKS && !links_ok(h, b, fl, sl))) {
-        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+        *bad = b;
         return NULL;
     }
     *fl_out = fl;
@@ -513,15 +514,29 @@ static void take(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, size_t siz
 }
 
 /*
+ * What an allocation does when locate_free finds no block: reports the corrupted node it met, if
+ * any (`bad`), then, if `may_flush`, merges the quick-listed blocks into the lists and tries once
+ * more. Out of line and reached by a tail call, so that alloc_tlsf_alloc calls nothing and keeps
+ * nothing across a call: it needs fewer saved registers.
+ */
+static __attribute__((noinline)) block_t *
+tlsf_alloc_none(alloc_heap *h, const block_t *bad, size_t size, size_t align, bool may_flush) {
+    if (bad != NULL)
+        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, bad);
+    return may_flush && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
+}
+
+/*
  * A USED block of `size` bytes at alignment `align` from the TLSF lists (or the top block), or
  * NULL. If none fits and `may_flush`, the quick-listed blocks are merged into the lists and the
  * lists tried once more: the retry is a tail call, so the first try is a call level of its own.
  */
 static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool may_flush) {
     unsigned fl, sl;
-    block_t *b = locate_free(h, size, align, &fl, &sl);
+    const block_t *bad = NULL;
+    block_t *b = locate_free(h, size, align, &fl, &sl, &bad);
     if (b == NULL)
-        return may_flush && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
+        return tlsf_alloc_none(h, bad, size, align, may_flush);
     size_t gap = align <= GRANULE ? 0 : align_gap(b, align);
     hword_t prev_free = 0; /* locate_free has checked b's size word: no PREV_FREE */
     if (gap != 0) {
@@ -551,8 +566,9 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size);
  * block, and the tail as a shrink in place does: one copy of the code that splits blocks.
  */
 static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool may_flush) {
-    unsigned fl = 0, sl = 0; /* not set by locate_free nor used by remove_free: no CARRY_LIST */
-    block_t *b = locate_free(h, size, align, &fl, &sl);
+    unsigned fl = 0, sl = 0;   /* not set by locate_free nor used by remove_free: no CARRY_LIST */
+    const block_t *bad = NULL; /* not set either: the checks of the one copy report */
+    block_t *b = locate_free(h, size, align, &fl, &sl, &bad);
     if (b == NULL)
         return may_flush && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
     size_t bs = blk_size(b);
