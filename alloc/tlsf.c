@@ -78,15 +78,23 @@ static inline void block_list(const block_t *b, unsigned *fl, unsigned *sl) {
  * build: a build for size checks nodes on the allocation paths in check_unlink alone (there is no
  * top block to check apart, TOP_BLOCK), and inlines it there.
  */
-static inline bool free_node_ok(const alloc_heap *h, const block_t *b) {
 #if ALLOC_FAST_PATHS
-    if (!in_heap(h, b))
-        return false;
+/*
+ * free_node_ok's checks of a block that lies in the heap: a validly sealed FREE header whose size
+ * stays in the heap and agrees with the boundary tag of its successor.
+ */
+static inline bool free_header_ok(const alloc_heap *h, const block_t *b) {
     hword_t w = b->size;
     size_t s = (size_t)(w & SIZE_MASK);
     return (w & (PREV_FREE | STATE_MASK)) == ST_FREE && s >= MIN_BLOCK &&
            s <= h->end - (uintptr_t)b && seal_ok(h, &b->size, w) &&
            prev_word_is(h, blk_at((uintptr_t)b + s), s);
+}
+#endif
+
+static inline bool free_node_ok(const alloc_heap *h, const block_t *b) {
+#if ALLOC_FAST_PATHS
+    return in_heap(h, b) && free_header_ok(h, b);
 #else
     /* The checks a used block's pointer passes too, in their one copy (and its prev word's). */
     return alloc_block_sound(h, b, PREV_FREE | STATE_MASK, ST_FREE) != 0;
@@ -304,6 +312,26 @@ static FAST_INLINE bool check_unlink(alloc_heap *h, const block_t *b, unsigned *
         return false;
     }
     return check_unlink_links(h, b, fl, sl);
+}
+
+/*
+ * check_unlink for the successor of a block whose size the caller has checked to stay within the
+ * heap (b + size <= end, a multiple of GRANULE: a block being released or resized): so b lies in
+ * [first, end] at a block's phase, and the range test of free_node_ok is left out. b == end (the
+ * END marker's word corrupted into a FREE one) fails the size test: no size fits in end - b = 0.
+ * A build for size makes every check through its one copy.
+ */
+static FAST_INLINE bool check_unlink_next(alloc_heap *h, const block_t *b, unsigned *fl,
+                                          unsigned *sl) {
+#if ALLOC_FAST_PATHS
+    if (!free_header_ok(h, b)) {
+        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+        return false;
+    }
+    return check_unlink_links(h, b, fl, sl);
+#else
+    return check_unlink(h, b, fl, sl);
+#endif
 }
 
 /* Bytes in front of b's payload to skip for a payload aligned to align (0 or >= MIN_BLOCK). */
@@ -633,7 +661,7 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
     bool merge_next = blk_state(next) == ST_FREE;
     bool merge_prev = blk_prev_free(b);
     unsigned nfl = 0, nsl = 0, pfl = 0, psl = 0, fl, sl;
-    if (merge_next && !check_unlink(h, next, &nfl, &nsl))
+    if (merge_next && !check_unlink_next(h, next, &nfl, &nsl))
         return false;
     /* A build for size checks the predecessor in full again, through the one copy it has. */
     if (merge_prev && !(ALLOC_FAST_PATHS ? check_unlink_links(h, blk_prev(b), &pfl, &psl)
@@ -726,6 +754,10 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
             mapping_insert(s, &fl, &sl);
             link_free(h, b, fl, sl);
         }
+        /* b kept its size: next's prev word says s already, the boundary tag checked or written by
+         * the caller. */
+        blk_set_prev_free(h, next, true);
+        return true;
     }
     blk_set_prev_size(h, next, s);
     blk_set_prev_free(h, next, true);
@@ -805,7 +837,7 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
     if (size <= cur) {
         if (cur - size < MIN_BLOCK)
             return 1;
-        if (blk_state(next) == ST_FREE && !check_unlink(h, next, &nfl, &nsl))
+        if (blk_state(next) == ST_FREE && !check_unlink_next(h, next, &nfl, &nsl))
             return -1;
         /* Cut the tail off as a USED block and release it: it merges with a free successor. */
         return release_coalesce(h, cut_used(h, b, size)) ? 1 : -1;
@@ -814,7 +846,7 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
     size_t ns = (size_t)(nw & SIZE_MASK);
     if ((nw & STATE_MASK) != ST_FREE || cur + ns < size)
         return 0;
-    if (!check_unlink(h, next, &nfl, &nsl))
+    if (!check_unlink_next(h, next, &nfl, &nsl))
         return -1;
     /* Block stores may alias *h as far as the compiler knows: read what is needed once. */
     size_t total = cur + ns;
