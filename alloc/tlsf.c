@@ -289,11 +289,9 @@ static FAST_INLINE bool check_unlink_links(alloc_heap *h, const block_t *b, unsi
         *fl = bfl;
         *sl = bsl;
     }
-    /*
-     * b's size has been checked to lie in the heap, so its list is below FL_COUNT (the assertion
-     * below): a build for size leaves that test out; the default keeps its object code as it was.
+    /* b's size has been checked to lie in the heap, so its list is below FL_COUNT (asserted below).
      */
-    if ((!ALLOC_FAST_PATHS || bfl < FL_COUNT) && (!ALLOC_CHECK_LINKS || links_ok(h, b, bfl, bsl)))
+    if (!ALLOC_CHECK_LINKS || links_ok(h, b, bfl, bsl))
         return true;
     alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
     return false;
@@ -402,7 +400,7 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
     if (plain) {
         /* The head of the request's own list, when it fits: the closest fit at O(1) cost. */
         mapping_insert(size, &fl, &sl);
-        b = fl < FL_COUNT ? LIST_HEAD(t, fl, sl) : NULL;
+        b = LIST_HEAD(t, fl, sl); /* it exists, as the list after it does (see below) */
         if (b != NULL && (!in_heap(h, b) || blk_size(b) < size))
             b = NULL;
         if (b == NULL)
@@ -422,10 +420,10 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
     sl = (list + 1) % SL_COUNT;
 #endif
     /*
-     * A request's search maps below the last level (asserted below), so the list after its own
-     * exists: a build for size leaves out the test (scan_list too); the default keeps its code.
+     * A request's search maps below the last level (asserted above), so the list after its own
+     * exists: no test of fl against FL_COUNT is needed here, nor for its own list.
      */
-    if (b == NULL && (!ALLOC_FAST_PATHS || fl < FL_COUNT)) {
+    if (b == NULL) {
         uint32_t sl_map = t->sl_map[fl] & (~0u << sl);
         if (sl_map == 0) {
             fl_map_t fl_map = t->fl_map & (~(fl_map_t)0 << (fl + 1));
@@ -456,8 +454,6 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
     }
     if (b == NULL) {
         mapping_insert(search, &fl, &sl);
-        if (fl >= FL_COUNT)
-            return NULL;
         unsigned n = 0;
         for (b = LIST_HEAD(t, fl, sl); b != NULL && n < TLSF_FALLBACK_SCAN;
              b = blk_links(b)->next) {
