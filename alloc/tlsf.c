@@ -389,8 +389,8 @@ static inline block_t *scan_list(alloc_heap *h, unsigned list, size_t size, size
 _Static_assert(ALLOC_MAX_REQUEST + MIN_BLOCK < (size_t)1 << (FL_COUNT + FL_SHIFT - 2),
                "alloc: a request's search maps to a first level below FL_COUNT - 1");
 
-static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *fl_out,
-                            unsigned *sl_out, const block_t **bad) {
+static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *fl_out,
+                                        unsigned *sl_out, const block_t **bad) {
     struct tlsf_state *t = tlsf_of(h);
     bool plain = align <= GRANULE;
     size_t search = plain ? size : size + align + MIN_BLOCK;
@@ -503,8 +503,8 @@ static INLINE_FOR_SPEED block_t *cut_used(alloc_heap *h, block_t *b, size_t at) 
  * bytes; the tail, if it can hold a block, stays free: in b's place on the same list when it maps
  * to the same list (the common case of carving from a large block), else re-filed.
  */
-static void take(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, size_t size,
-                 hword_t prev_free) {
+static ALWAYS_INLINE void take(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, size_t size,
+                               hword_t prev_free) {
     size_t bs = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + bs);
     if (bs - size >= MIN_BLOCK) {
@@ -554,8 +554,11 @@ tlsf_alloc_none(alloc_heap *h, const block_t *bad, size_t size, size_t align, bo
  * A USED block of `size` bytes at alignment `align` from the TLSF lists (or the top block), or
  * NULL. If none fits and `may_flush`, the quick-listed blocks are merged into the lists and the
  * lists tried once more: the retry is a tail call, so the first try is a call level of its own.
+ * Inlined into a copy for plain requests (align GRANULE, a constant there) and one for aligned
+ * ones (alloc_tlsf_alloc).
  */
-static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool may_flush) {
+static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t align,
+                                            bool may_flush) {
     unsigned fl, sl;
     const block_t *bad = NULL;
     block_t *b = locate_free(h, size, align, &fl, &sl, &bad);
@@ -579,6 +582,26 @@ static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool 
     }
     take(h, b, fl, sl, size, prev_free);
     return b;
+}
+
+/*
+ * tlsf_alloc_at for a plain request, almost every one: with align a constant, its copy has no
+ * search size, alignment gap or leading fragment to compute or test, and needs fewer registers.
+ */
+static __attribute__((noinline)) block_t *tlsf_alloc_plain(alloc_heap *h, size_t size,
+                                                           bool may_flush) {
+    return tlsf_alloc_at(h, size, GRANULE, may_flush);
+}
+
+/* tlsf_alloc_at for an aligned request (align > GRANULE). */
+static __attribute__((noinline)) block_t *tlsf_alloc_aligned(alloc_heap *h, size_t size,
+                                                             size_t align, bool may_flush) {
+    return tlsf_alloc_at(h, size, align, may_flush);
+}
+
+static inline block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool may_flush) {
+    return align <= GRANULE ? tlsf_alloc_plain(h, size, may_flush)
+                            : tlsf_alloc_aligned(h, size, align, may_flush);
 }
 #else
 static bool release_coalesce(alloc_heap *h, block_t *b);
