@@ -849,6 +849,10 @@ static bool alloc_tlsf_flush_quick(alloc_heap *h) {
     return any;
 }
 
+#if QUICK_BINS > 0
+static int resize_into_quick(alloc_heap *h, block_t *b, size_t size);
+#endif
+
 static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
     size_t cur = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + cur);
@@ -863,6 +867,11 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
     }
     hword_t nw = next->size;
     size_t ns = (size_t)(nw & SIZE_MASK);
+#if QUICK_BINS > 0
+    /* A successor freed onto a quick list is free space too: merged, then tried again. */
+    if ((nw & STATE_MASK) == ST_QUICK)
+        return resize_into_quick(h, b, size);
+#endif
     if ((nw & STATE_MASK) != ST_FREE || cur + ns < size)
         return 0;
     if (!check_unlink_next(h, next, &nfl, &nsl))
@@ -1061,15 +1070,14 @@ static bool tlsf_release_op(alloc_heap *h, block_t *b, bool try_cache) {
 }
 
 #if QUICK_BINS > 0
-static int tlsf_resize_op(alloc_heap *h, block_t *b, size_t size) {
-    int resized = alloc_tlsf_resize(h, b, size);
-    if (resized == 0) {
-        /* A successor freed onto a quick list is free space too: merge it and try again. */
-        block_t *next = blk_next(b);
-        if (blk_state(next) == ST_QUICK && alloc_tlsf_unquick(h, next))
-            resized = alloc_tlsf_resize(h, b, size);
-    }
-    return resized;
+/*
+ * alloc_tlsf_resize's growth into a successor on a quick list: merges that block into the lists
+ * (with its free neighbours) and tries again, or returns 0. Out of line and reached by a tail
+ * call, so that a resize that never meets a quick-listed successor pays nothing for it (no
+ * wrapper around every resize, as the strategy's resize had before).
+ */
+static __attribute__((noinline)) int resize_into_quick(alloc_heap *h, block_t *b, size_t size) {
+    return alloc_tlsf_unquick(h, blk_next(b)) ? alloc_tlsf_resize(h, b, size) : 0;
 }
 #endif
 
@@ -1078,11 +1086,7 @@ const struct alloc_strategy_ops alloc_tlsf_ops = {
     .state_size = sizeof(struct tlsf_state),
     .alloc = tlsf_alloc_op,
     .release = tlsf_release_op,
-#if QUICK_BINS > 0
-    .resize = tlsf_resize_op,
-#else
-    .resize = alloc_tlsf_resize, /* no quick-listed successor to merge first */
-#endif
+    .resize = alloc_tlsf_resize,
 };
 
 const struct alloc_strategy_inspect alloc_tlsf_inspect = {
