@@ -669,6 +669,30 @@ static bool quick_block_sound(alloc_heap *h, block_t *b) {
 #endif
 
 /*
+ * Files b, a block of s bytes whose neighbours are not FREE, as a FREE block: on its list, or as
+ * the top block if it ends the heap (next, its successor, is the END marker). next's prev word
+ * already says s (the boundary tag checked or written by release_coalesce's caller); its PREV_FREE
+ * is set.
+ */
+static ALWAYS_INLINE void file_alone(alloc_heap *h, block_t *b, size_t s, block_t *next) {
+    word_set(h, &b->size, (hword_t)s | ST_FREE); /* no PREV_FREE: the predecessor is not free */
+    h->free_blocks++;
+    if (TOP_BLOCK && (uintptr_t)next == h->end) {
+        tlsf_of(h)->top = b;
+    } else {
+        unsigned fl, sl;
+        mapping_insert(s, &fl, &sl);
+        link_free(h, b, fl, sl);
+    }
+    blk_set_prev_free(h, next, true);
+}
+
+#if RELOCATE_NODES
+/* Called by release_block, whose copy in each caller stays small (see there). */
+static __attribute__((noinline)) bool release_coalesce(alloc_heap *h, block_t *b);
+#endif
+
+/*
  * b's header, its boundary tags and (if PREV_FREE) its predecessor's header have been checked
  * by the caller (free's pointer validation, quick_block_sound, extend, a run given back) or
  * written by it (a new run handed back, a shrink's tail): so the predecessor's header is not
@@ -765,22 +789,29 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
             word_set(h, &b->size, (hword_t)s | ST_FREE);
         }
     } else {
-        word_set(h, &b->size, (hword_t)s | ST_FREE);
-        h->free_blocks++;
-        if (TOP_BLOCK && last) {
-            tlsf_of(h)->top = b;
-        } else {
-            mapping_insert(s, &fl, &sl);
-            link_free(h, b, fl, sl);
-        }
-        /* b kept its size: next's prev word says s already, the boundary tag checked or written by
-         * the caller. */
-        blk_set_prev_free(h, next, true);
+        file_alone(h, b, s, next); /* poisoned: release_block files the others itself */
         return true;
     }
     blk_set_prev_size(h, next, s);
     blk_set_prev_free(h, next, true);
     return true;
+}
+
+/*
+ * Releases b as release_coalesce does; a block that merges with nothing, on a heap that does not
+ * poison on free, the short way: no check to make and no call, so inlined into each caller it needs
+ * none of the six registers that release_coalesce saves before it can tell.
+ */
+static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
+#if RELOCATE_NODES
+    size_t s = blk_size(b);
+    block_t *next = blk_at((uintptr_t)b + s);
+    if (blk_state(next) != ST_FREE && !blk_prev_free(b) && !poison_free(h)) {
+        file_alone(h, b, s, next);
+        return true;
+    }
+#endif
+    return release_coalesce(h, b);
 }
 
 #if QUICK_BINS > 0
@@ -802,7 +833,7 @@ static bool alloc_tlsf_unquick(alloc_heap *h, block_t *b) {
             if (!quick_block_sound(h, b))
                 return false;
             blk_set_state(h, b, ST_USED);
-            if (!release_coalesce(h, b)) {
+            if (!release_block(h, b)) {
                 blk_set_state(h, b, ST_QUICK);
                 return false;
             }
@@ -833,7 +864,7 @@ static bool alloc_tlsf_flush_quick(alloc_heap *h) {
             if (!quick_block_sound(h, b))
                 return any;
             blk_set_state(h, b, ST_USED);
-            if (!release_coalesce(h, b)) {
+            if (!release_block(h, b)) {
                 blk_set_state(h, b, ST_QUICK);
                 return any;
             }
@@ -863,7 +894,7 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
         if (blk_state(next) == ST_FREE && !check_unlink_next(h, next, &nfl, &nsl))
             return -1;
         /* Cut the tail off as a USED block and release it: it merges with a free successor. */
-        return release_coalesce(h, cut_used(h, b, size)) ? 1 : -1;
+        return release_block(h, cut_used(h, b, size)) ? 1 : -1;
     }
     hword_t nw = next->size;
     size_t ns = (size_t)(nw & SIZE_MASK);
@@ -1062,11 +1093,11 @@ static block_t *tlsf_alloc_op(alloc_heap *h, size_t size, size_t align, bool try
 
 /* A release that may go on a quick list. */
 static QUICK_APART bool release_cached(alloc_heap *h, block_t *b) {
-    return (h->quick_enabled && quick_push(h, b, poison_free(h))) || release_coalesce(h, b);
+    return (h->quick_enabled && quick_push(h, b, poison_free(h))) || release_block(h, b);
 }
 
 static bool tlsf_release_op(alloc_heap *h, block_t *b, bool try_cache) {
-    return try_cache && QUICK_BINS > 0 ? release_cached(h, b) : release_coalesce(h, b);
+    return try_cache && QUICK_BINS > 0 ? release_cached(h, b) : release_block(h, b);
 }
 
 #if QUICK_BINS > 0
