@@ -688,7 +688,7 @@ static ALWAYS_INLINE void file_alone(alloc_heap *h, block_t *b, size_t s, block_
 }
 
 #if RELOCATE_NODES
-/* Called by release_block, whose copy in each caller stays small (see there). */
+/* Called by release_block, whose copy in its callers stays small (see there). */
 static __attribute__((noinline)) bool release_coalesce(alloc_heap *h, block_t *b);
 #endif
 
@@ -799,8 +799,10 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
 
 /*
  * Releases b as release_coalesce does; a block that merges with nothing, on a heap that does not
- * poison on free, the short way: no check to make and no call, so inlined into each caller it needs
- * none of the six registers that release_coalesce saves before it can tell.
+ * poison on free, the short way: no check to make and no call, so inlined into its caller it needs
+ * none of the six registers that release_coalesce saves before it can tell. For the releases of
+ * free and realloc (tlsf_release_op, release_cached); the rarer ones (a shrink's tail, a quick
+ * list's flush) call release_coalesce, which files such a block too, for less code.
  */
 static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
 #if RELOCATE_NODES
@@ -833,7 +835,7 @@ static bool alloc_tlsf_unquick(alloc_heap *h, block_t *b) {
             if (!quick_block_sound(h, b))
                 return false;
             blk_set_state(h, b, ST_USED);
-            if (!release_block(h, b)) {
+            if (!release_coalesce(h, b)) {
                 blk_set_state(h, b, ST_QUICK);
                 return false;
             }
@@ -864,7 +866,7 @@ static bool alloc_tlsf_flush_quick(alloc_heap *h) {
             if (!quick_block_sound(h, b))
                 return any;
             blk_set_state(h, b, ST_USED);
-            if (!release_block(h, b)) {
+            if (!release_coalesce(h, b)) {
                 blk_set_state(h, b, ST_QUICK);
                 return any;
             }
@@ -894,7 +896,7 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
         if (blk_state(next) == ST_FREE && !check_unlink_next(h, next, &nfl, &nsl))
             return -1;
         /* Cut the tail off as a USED block and release it: it merges with a free successor. */
-        return release_block(h, cut_used(h, b, size)) ? 1 : -1;
+        return release_coalesce(h, cut_used(h, b, size)) ? 1 : -1;
     }
     hword_t nw = next->size;
     size_t ns = (size_t)(nw & SIZE_MASK);
