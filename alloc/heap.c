@@ -292,11 +292,15 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     size_t fs = h->end - h->first;
     /*
      * The first block is written USED and released as a free releases a block, which poisons it,
-     * files it with the strategy (its state as the memset left it: no free block) and writes the
-     * END marker's prev word and PREV_FREE. It has no neighbour to merge, so the release cannot
-     * fail.
+     * files it with the strategy (its state as the memset left it: no free block) and sets the
+     * END marker's PREV_FREE (and, in a build without fast paths, writes its prev word: the
+     * default's TLSF release of a block that merges with nothing leaves its successor's prev word,
+     * the boundary tag its callers have checked, as it is, so it is written here). It has no
+     * neighbour to merge, so the release cannot fail.
      */
     blk_set(h, first, 0, fs, ST_USED, false);
+    if (ALLOC_FAST_PATHS)
+        blk_set_prev_size(h, blk_at(h->end), fs);
     word_set(h, &blk_at(h->end)->size, ST_END);
     (void)ops->release(h, first, false);
     *out = h;

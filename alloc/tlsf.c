@@ -78,15 +78,23 @@ static inline void block_list(const block_t *b, unsigned *fl, unsigned *sl) {
  * build: a build for size checks nodes on the allocation paths in check_unlink alone (there is no
  * top block to check apart, TOP_BLOCK), and inlines it there.
  */
-static inline bool free_node_ok(const alloc_heap *h, const block_t *b) {
 #if ALLOC_FAST_PATHS
-    if (!in_heap(h, b))
-        return false;
+/*
+ * free_node_ok's checks of a block that lies in the heap: a validly sealed FREE header whose size
+ * stays in the heap and agrees with the boundary tag of its successor.
+ */
+static inline bool free_header_ok(const alloc_heap *h, const block_t *b) {
     hword_t w = b->size;
     size_t s = (size_t)(w & SIZE_MASK);
     return (w & (PREV_FREE | STATE_MASK)) == ST_FREE && s >= MIN_BLOCK &&
            s <= h->end - (uintptr_t)b && seal_ok(h, &b->size, w) &&
            prev_word_is(h, blk_at((uintptr_t)b + s), s);
+}
+#endif
+
+static inline bool free_node_ok(const alloc_heap *h, const block_t *b) {
+#if ALLOC_FAST_PATHS
+    return in_heap(h, b) && free_header_ok(h, b);
 #else
     /* The checks a used block's pointer passes too, in their one copy (and its prev word's). */
     return alloc_block_sound(h, b, PREV_FREE | STATE_MASK, ST_FREE) != 0;
@@ -190,16 +198,12 @@ static inline void mapping_next_fit(size_t size, unsigned *fl, unsigned *sl) {
 }
 #endif
 
-/* Files a FREE block: on its list, or as the top block if it ends the heap (with TOP_BLOCK). */
-static void insert_free(alloc_heap *h, block_t *b) {
+/*
+ * Links FREE block b at the head of list (fl, sl), its own, which the caller has mapped (from a
+ * size it holds, so that b's size word, just written, is not read again). Counts nothing.
+ */
+static inline void link_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
     struct tlsf_state *t = tlsf_of(h);
-    h->free_blocks++;
-    if (TOP_BLOCK && ends_heap(h, b)) {
-        t->top = b;
-        return;
-    }
-    unsigned fl, sl;
-    block_list(b, &fl, &sl);
     block_t *head = LIST_HEAD(t, fl, sl);
     struct free_links *l = blk_links(b);
     l->next = head;
@@ -218,19 +222,21 @@ static void insert_free(alloc_heap *h, block_t *b) {
     t->sl_map[fl] |= 1u << sl;
 }
 
-/*
- * Unfiles a FREE block: from list (fl, sl), its own (found here again without CARRY_LIST), or as
- * the top block.
- */
-static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
-    struct tlsf_state *t = tlsf_of(h);
-    h->free_blocks--;
-    if (TOP_BLOCK && b == t->top) {
-        t->top = NULL;
+/* Files a FREE block: on its list, or as the top block if it ends the heap (with TOP_BLOCK). */
+static void insert_free(alloc_heap *h, block_t *b) {
+    h->free_blocks++;
+    if (TOP_BLOCK && ends_heap(h, b)) {
+        tlsf_of(h)->top = b;
         return;
     }
-    if (!CARRY_LIST)
-        block_list(b, &fl, &sl);
+    unsigned fl, sl;
+    block_list(b, &fl, &sl);
+    link_free(h, b, fl, sl);
+}
+
+/* Takes FREE block b off list (fl, sl), its own: b is not the top block. Counts nothing. */
+static inline void unlink_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
+    struct tlsf_state *t = tlsf_of(h);
     struct free_links *l = blk_links(b);
     if (l->next != NULL)
         blk_links(l->next)->prev = l->prev;
@@ -244,6 +250,22 @@ static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
                 t->fl_map &= ~((fl_map_t)1 << fl);
         }
     }
+}
+
+/*
+ * Unfiles a FREE block: from list (fl, sl), its own (found here again without CARRY_LIST), or as
+ * the top block.
+ */
+static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
+    struct tlsf_state *t = tlsf_of(h);
+    h->free_blocks--;
+    if (TOP_BLOCK && b == t->top) {
+        t->top = NULL;
+        return;
+    }
+    if (!CARRY_LIST)
+        block_list(b, &fl, &sl);
+    unlink_free(h, b, fl, sl);
 }
 
 /*
@@ -267,11 +289,9 @@ static FAST_INLINE bool check_unlink_links(alloc_heap *h, const block_t *b, unsi
         *fl = bfl;
         *sl = bsl;
     }
-    /*
-     * b's size has been checked to lie in the heap, so its list is below FL_COUNT (the assertion
-     * below): a build for size leaves that test out; the default keeps its object code as it was.
+    /* b's size has been checked to lie in the heap, so its list is below FL_COUNT (asserted below).
      */
-    if ((!ALLOC_FAST_PATHS || bfl < FL_COUNT) && (!ALLOC_CHECK_LINKS || links_ok(h, b, bfl, bsl)))
+    if (!ALLOC_CHECK_LINKS || links_ok(h, b, bfl, bsl))
         return true;
     alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
     return false;
@@ -290,6 +310,26 @@ static FAST_INLINE bool check_unlink(alloc_heap *h, const block_t *b, unsigned *
         return false;
     }
     return check_unlink_links(h, b, fl, sl);
+}
+
+/*
+ * check_unlink for the successor of a block whose size the caller has checked to stay within the
+ * heap (b + size <= end, a multiple of GRANULE: a block being released or resized): so b lies in
+ * [first, end] at a block's phase, and the range test of free_node_ok is left out. b == end (the
+ * END marker's word corrupted into a FREE one) fails the size test: no size fits in end - b = 0.
+ * A build for size makes every check through its one copy.
+ */
+static FAST_INLINE bool check_unlink_next(alloc_heap *h, const block_t *b, unsigned *fl,
+                                          unsigned *sl) {
+#if ALLOC_FAST_PATHS
+    if (!free_header_ok(h, b)) {
+        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+        return false;
+    }
+    return check_unlink_links(h, b, fl, sl);
+#else
+    return check_unlink(h, b, fl, sl);
+#endif
 }
 
 /* Bytes in front of b's payload to skip for a payload aligned to align (0 or >= MIN_BLOCK). */
@@ -314,8 +354,9 @@ static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
  * with two bit scans, fits whatever its address. If there is none, the top block (with TOP_BLOCK)
  * serves it if it can; failing that, the first TLSF_FALLBACK_SCAN blocks of the request's own list
  * are tried as well. (A request for exactly the largest free block finds it at the head of its
- * list, where alloc_tlsf_largest_free puts it.) Returns NULL if none of these finds a block (or,
- * after reporting, if a list or the top block is corrupted).
+ * list, where alloc_tlsf_largest_free puts it.) Returns NULL if none of these finds a block, or if
+ * a list or the top block is corrupted: the default then leaves the corrupted node in *bad for its
+ * caller to report (tlsf_alloc_none); a build for size reports it in check_unlink.
  *
  * A build for size (ALLOC_FAST_PATHS 0) looks at the request's own list once, first: the first
  * of its first TLSF_FALLBACK_SCAN blocks that fits, else good fit. That is less code; it may take
@@ -348,8 +389,8 @@ static inline block_t *scan_list(alloc_heap *h, unsigned list, size_t size, size
 _Static_assert(ALLOC_MAX_REQUEST + MIN_BLOCK < (size_t)1 << (FL_COUNT + FL_SHIFT - 2),
                "alloc: a request's search maps to a first level below FL_COUNT - 1");
 
-static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *fl_out,
-                            unsigned *sl_out) {
+static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *fl_out,
+                                        unsigned *sl_out, const block_t **bad) {
     struct tlsf_state *t = tlsf_of(h);
     bool plain = align <= GRANULE;
     size_t search = plain ? size : size + align + MIN_BLOCK;
@@ -359,7 +400,7 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
     if (plain) {
         /* The head of the request's own list, when it fits: the closest fit at O(1) cost. */
         mapping_insert(size, &fl, &sl);
-        b = fl < FL_COUNT ? LIST_HEAD(t, fl, sl) : NULL;
+        b = LIST_HEAD(t, fl, sl); /* it exists, as the list after it does (see below) */
         if (b != NULL && (!in_heap(h, b) || blk_size(b) < size))
             b = NULL;
         if (b == NULL)
@@ -379,10 +420,10 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
     sl = (list + 1) % SL_COUNT;
 #endif
     /*
-     * A request's search maps below the last level (asserted below), so the list after its own
-     * exists: a build for size leaves out the test (scan_list too); the default keeps its code.
+     * A request's search maps below the last level (asserted above), so the list after its own
+     * exists: no test of fl against FL_COUNT is needed here, nor for its own list.
      */
-    if (b == NULL && (!ALLOC_FAST_PATHS || fl < FL_COUNT)) {
+    if (b == NULL) {
         uint32_t sl_map = t->sl_map[fl] & (~0u << sl);
         if (sl_map == 0) {
             fl_map_t fl_map = t->fl_map & (~(fl_map_t)0 << (fl + 1));
@@ -403,7 +444,7 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
     if (TOP_BLOCK && b == NULL && t->top != NULL) {
         block_t *top = t->top;
         if (!free_node_ok(h, top) || !ends_heap(h, top)) {
-            alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, top);
+            *bad = top;
             return NULL;
         }
         if (blk_size(top) >= size + (plain ? 0 : align_gap(top, align))) {
@@ -413,8 +454,6 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
     }
     if (b == NULL) {
         mapping_insert(search, &fl, &sl);
-        if (fl >= FL_COUNT)
-            return NULL;
         unsigned n = 0;
         for (b = LIST_HEAD(t, fl, sl); b != NULL && n < TLSF_FALLBACK_SCAN;
              b = blk_links(b)->next) {
@@ -432,7 +471,7 @@ static block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *
             return NULL;
     }
     if (!free_node_ok(h, b) || (ALLOC_CHECK_LINKS && !links_ok(h, b, fl, sl))) {
-        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+        *bad = b;
         return NULL;
     }
     *fl_out = fl;
@@ -458,30 +497,39 @@ static INLINE_FOR_SPEED block_t *cut_used(alloc_heap *h, block_t *b, size_t at) 
 
 #if RELOCATE_NODES
 /*
- * b is a FREE block on list (fl, sl) with at least `size` bytes. Makes it a USED block of `size`
- * bytes; the tail, if it can hold a block, stays free: in b's place on the same list when it
- * maps to the same list (the common case of carving from a large block), else re-filed.
+ * b is a FREE block on list (fl, sl) with at least `size` bytes, whose size word has PREV_FREE as
+ * `prev_free` says (0 for the block locate_free has checked, which has no free predecessor;
+ * PREV_FREE for an alignment's block after its leading fragment). Makes it a USED block of `size`
+ * bytes; the tail, if it can hold a block, stays free: in b's place on the same list when it maps
+ * to the same list (the common case of carving from a large block), else re-filed.
  */
-static void take(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, size_t size) {
+static ALWAYS_INLINE void take(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, size_t size,
+                               hword_t prev_free) {
     size_t bs = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + bs);
     if (bs - size >= MIN_BLOCK) {
+        size_t rest = bs - size;
         block_t *r = blk_at((uintptr_t)b + size);
-        blk_set(h, r, size, bs - size, ST_FREE, false);
-        blk_set_prev_size(h, next, bs - size);
+        blk_set(h, r, size, rest, ST_FREE, false);
+        blk_set_prev_size(h, next, rest);
         if (b == tlsf_of(h)->top) {
             tlsf_of(h)->top = r; /* the rest still ends the heap: no list to look up */
         } else {
             unsigned rfl, rsl;
-            mapping_insert(bs - size, &rfl, &rsl);
+            mapping_insert(rest, &rfl, &rsl);
             if (rfl == fl && rsl == sl) {
                 replace_free(h, b, r, fl, sl);
             } else {
-                remove_free(h, b, fl, sl);
-                insert_free(h, r);
+                /*
+                 * b, not the top block, does not end the heap, nor does r: r goes on the list just
+                 * mapped, and the count of free blocks stays as it is.
+                 */
+                unlink_free(h, b, fl, sl);
+                link_free(h, r, rfl, rsl);
             }
         }
-        blk_set_size_state(h, b, size, ST_USED);
+        /* blk_set_size_state's word, without reading b's PREV_FREE back. */
+        word_set(h, &b->size, (hword_t)size | prev_free | ST_USED);
     } else {
         remove_free(h, b, fl, sl);
         blk_set_prev_free(h, next, false);
@@ -490,16 +538,34 @@ static void take(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, size_t siz
 }
 
 /*
+ * What an allocation does when locate_free finds no block: reports the corrupted node it met, if
+ * any (`bad`), then, if `may_flush`, merges the quick-listed blocks into the lists and tries once
+ * more. Out of line and reached by a tail call, so that alloc_tlsf_alloc calls nothing and keeps
+ * nothing across a call: it needs fewer saved registers.
+ */
+static __attribute__((noinline)) block_t *
+tlsf_alloc_none(alloc_heap *h, const block_t *bad, size_t size, size_t align, bool may_flush) {
+    if (bad != NULL)
+        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, bad);
+    return may_flush && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
+}
+
+/*
  * A USED block of `size` bytes at alignment `align` from the TLSF lists (or the top block), or
  * NULL. If none fits and `may_flush`, the quick-listed blocks are merged into the lists and the
  * lists tried once more: the retry is a tail call, so the first try is a call level of its own.
+ * Inlined into a copy for plain requests (align GRANULE, a constant there) and one for aligned
+ * ones (alloc_tlsf_alloc).
  */
-static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool may_flush) {
+static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t align,
+                                            bool may_flush) {
     unsigned fl, sl;
-    block_t *b = locate_free(h, size, align, &fl, &sl);
+    const block_t *bad = NULL;
+    block_t *b = locate_free(h, size, align, &fl, &sl, &bad);
     if (b == NULL)
-        return may_flush && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
+        return tlsf_alloc_none(h, bad, size, align, may_flush);
     size_t gap = align <= GRANULE ? 0 : align_gap(b, align);
+    hword_t prev_free = 0; /* locate_free has checked b's size word: no PREV_FREE */
     if (gap != 0) {
         /* The leading fragment stays free; the aligned block starts after it. */
         remove_free(h, b, fl, sl);
@@ -512,9 +578,30 @@ static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool 
         insert_free(h, u);
         mapping_insert(bs - gap, &fl, &sl);
         b = u;
+        prev_free = PREV_FREE;
     }
-    take(h, b, fl, sl, size);
+    take(h, b, fl, sl, size, prev_free);
     return b;
+}
+
+/*
+ * tlsf_alloc_at for a plain request, almost every one: with align a constant, its copy has no
+ * search size, alignment gap or leading fragment to compute or test, and needs fewer registers.
+ */
+static __attribute__((noinline)) block_t *tlsf_alloc_plain(alloc_heap *h, size_t size,
+                                                           bool may_flush) {
+    return tlsf_alloc_at(h, size, GRANULE, may_flush);
+}
+
+/* tlsf_alloc_at for an aligned request (align > GRANULE). */
+static __attribute__((noinline)) block_t *tlsf_alloc_aligned(alloc_heap *h, size_t size,
+                                                             size_t align, bool may_flush) {
+    return tlsf_alloc_at(h, size, align, may_flush);
+}
+
+static inline block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool may_flush) {
+    return align <= GRANULE ? tlsf_alloc_plain(h, size, may_flush)
+                            : tlsf_alloc_aligned(h, size, align, may_flush);
 }
 #else
 static bool release_coalesce(alloc_heap *h, block_t *b);
@@ -526,8 +613,9 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size);
  * block, and the tail as a shrink in place does: one copy of the code that splits blocks.
  */
 static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool may_flush) {
-    unsigned fl = 0, sl = 0; /* not set by locate_free nor used by remove_free: no CARRY_LIST */
-    block_t *b = locate_free(h, size, align, &fl, &sl);
+    unsigned fl = 0, sl = 0;   /* not set by locate_free nor used by remove_free: no CARRY_LIST */
+    const block_t *bad = NULL; /* not set either: the checks of the one copy report */
+    block_t *b = locate_free(h, size, align, &fl, &sl, &bad);
     if (b == NULL)
         return may_flush && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
     size_t bs = blk_size(b);
@@ -581,6 +669,30 @@ static bool quick_block_sound(alloc_heap *h, block_t *b) {
 #endif
 
 /*
+ * Files b, a block of s bytes whose neighbours are not FREE, as a FREE block: on its list, or as
+ * the top block if it ends the heap (next, its successor, is the END marker). next's prev word
+ * already says s (the boundary tag checked or written by release_coalesce's caller); its PREV_FREE
+ * is set.
+ */
+static ALWAYS_INLINE void file_alone(alloc_heap *h, block_t *b, size_t s, block_t *next) {
+    word_set(h, &b->size, (hword_t)s | ST_FREE); /* no PREV_FREE: the predecessor is not free */
+    h->free_blocks++;
+    if (TOP_BLOCK && (uintptr_t)next == h->end) {
+        tlsf_of(h)->top = b;
+    } else {
+        unsigned fl, sl;
+        mapping_insert(s, &fl, &sl);
+        link_free(h, b, fl, sl);
+    }
+    blk_set_prev_free(h, next, true);
+}
+
+#if RELOCATE_NODES
+/* Called by release_block, whose copy in its callers stays small (see there). */
+static __attribute__((noinline)) bool release_coalesce(alloc_heap *h, block_t *b);
+#endif
+
+/*
  * b's header, its boundary tags and (if PREV_FREE) its predecessor's header have been checked
  * by the caller (free's pointer validation, quick_block_sound, extend, a run given back) or
  * written by it (a new run handed back, a shrink's tail): so the predecessor's header is not
@@ -592,13 +704,20 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
     bool merge_next = blk_state(next) == ST_FREE;
     bool merge_prev = blk_prev_free(b);
     unsigned nfl = 0, nsl = 0, pfl = 0, psl = 0, fl, sl;
-    if (merge_next && !check_unlink(h, next, &nfl, &nsl))
+    if (merge_next && !check_unlink_next(h, next, &nfl, &nsl))
         return false;
     /* A build for size checks the predecessor in full again, through the one copy it has. */
     if (merge_prev && !(ALLOC_FAST_PATHS ? check_unlink_links(h, blk_prev(b), &pfl, &psl)
                                          : check_unlink(h, blk_prev(b), &pfl, &psl)))
         return false;
     poison_payload(h, b);
+    /*
+     * With RELOCATE_NODES the merged block's size word is written as s | ST_FREE, not through
+     * blk_set_size_state: its start, b or a free predecessor, has no PREV_FREE (b's is clear when
+     * merge_prev is not set; the predecessor's size word is exactly its size and FREE, as the
+     * caller has checked). Its list is mapped once, from s, and the filing does not read back the
+     * word just written.
+     */
     if (RELOCATE_NODES && merge_next && !merge_prev) {
         size_t ns = blk_size(next);
         block_t *after = blk_at((uintptr_t)next + ns);
@@ -607,7 +726,7 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
             /* b absorbs the top block and becomes it: no list to look up. */
             tlsf_of(h)->top = b;
             blk_erase(h, next, HDR + sizeof(struct free_links));
-            blk_set_size_state(h, b, s, ST_FREE);
+            word_set(h, &b->size, (hword_t)s | ST_FREE);
             blk_set_prev_size(h, after, s);
             return true;
         }
@@ -615,12 +734,13 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
         if (fl == nfl && sl == nsl) {
             replace_free(h, next, b, fl, sl);
             blk_erase(h, next, HDR + sizeof(struct free_links));
-            blk_set_size_state(h, b, s, ST_FREE);
+            word_set(h, &b->size, (hword_t)s | ST_FREE);
         } else {
-            remove_free(h, next, nfl, nsl);
+            /* next, on a list, does not end the heap, nor does b now: the count stays. */
+            unlink_free(h, next, nfl, nsl);
             blk_erase(h, next, HDR + sizeof(struct free_links));
-            blk_set_size_state(h, b, s, ST_FREE);
-            insert_free(h, b);
+            word_set(h, &b->size, (hword_t)s | ST_FREE);
+            link_free(h, b, fl, sl);
         }
         blk_set_prev_size(h, after, s);
         return true;
@@ -647,27 +767,53 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
         blk_set_prev_free(h, next, true);
         return true;
     }
+    bool last = (uintptr_t)next == h->end; /* the merged block ends the heap: the top block */
     if (merge_prev) {
-        block_t *p = blk_prev(b);
-        s += blk_size(p);
+        size_t ps = blk_prev_size(b); /* p's size, as the caller has checked */
+        block_t *p = blk_at((uintptr_t)b - ps);
+        s += ps;
         blk_erase(h, b, HDR);
         b = p;
         mapping_insert(s, &fl, &sl);
         /* Re-filed, unless it stays in its list and is not the top block (on no list). */
-        if (fl != pfl || sl != psl || (uintptr_t)next == h->end) {
+        if (fl != pfl || sl != psl || last) {
+            /* p may be the top block, no longer at the end, in an extend: remove_free knows. */
             remove_free(h, p, pfl, psl);
-            blk_set_size_state(h, b, s, ST_FREE);
-            insert_free(h, b);
+            word_set(h, &b->size, (hword_t)s | ST_FREE);
+            h->free_blocks++;
+            if (TOP_BLOCK && last)
+                tlsf_of(h)->top = b;
+            else
+                link_free(h, b, fl, sl);
         } else {
-            blk_set_size_state(h, b, s, ST_FREE);
+            word_set(h, &b->size, (hword_t)s | ST_FREE);
         }
     } else {
-        blk_set_size_state(h, b, s, ST_FREE);
-        insert_free(h, b);
+        file_alone(h, b, s, next); /* poisoned: release_block files the others itself */
+        return true;
     }
     blk_set_prev_size(h, next, s);
     blk_set_prev_free(h, next, true);
     return true;
+}
+
+/*
+ * Releases b as release_coalesce does; a block that merges with nothing, on a heap that does not
+ * poison on free, the short way: no check to make and no call, so inlined into its caller it needs
+ * none of the six registers that release_coalesce saves before it can tell. For the releases of
+ * free and realloc (tlsf_release_op, release_cached); the rarer ones (a shrink's tail, a quick
+ * list's flush) call release_coalesce, which files such a block too, for less code.
+ */
+static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
+#if RELOCATE_NODES
+    size_t s = blk_size(b);
+    block_t *next = blk_at((uintptr_t)b + s);
+    if (blk_state(next) != ST_FREE && !blk_prev_free(b) && !poison_free(h)) {
+        file_alone(h, b, s, next);
+        return true;
+    }
+#endif
+    return release_coalesce(h, b);
 }
 
 #if QUICK_BINS > 0
@@ -736,6 +882,10 @@ static bool alloc_tlsf_flush_quick(alloc_heap *h) {
     return any;
 }
 
+#if QUICK_BINS > 0
+static int resize_into_quick(alloc_heap *h, block_t *b, size_t size);
+#endif
+
 static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
     size_t cur = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + cur);
@@ -743,16 +893,21 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
     if (size <= cur) {
         if (cur - size < MIN_BLOCK)
             return 1;
-        if (blk_state(next) == ST_FREE && !check_unlink(h, next, &nfl, &nsl))
+        if (blk_state(next) == ST_FREE && !check_unlink_next(h, next, &nfl, &nsl))
             return -1;
         /* Cut the tail off as a USED block and release it: it merges with a free successor. */
         return release_coalesce(h, cut_used(h, b, size)) ? 1 : -1;
     }
     hword_t nw = next->size;
     size_t ns = (size_t)(nw & SIZE_MASK);
+#if QUICK_BINS > 0
+    /* A successor freed onto a quick list is free space too: merged, then tried again. */
+    if ((nw & STATE_MASK) == ST_QUICK)
+        return resize_into_quick(h, b, size);
+#endif
     if ((nw & STATE_MASK) != ST_FREE || cur + ns < size)
         return 0;
-    if (!check_unlink(h, next, &nfl, &nsl))
+    if (!check_unlink_next(h, next, &nfl, &nsl))
         return -1;
     /* Block stores may alias *h as far as the compiler knows: read what is needed once. */
     size_t total = cur + ns;
@@ -940,23 +1095,22 @@ static block_t *tlsf_alloc_op(alloc_heap *h, size_t size, size_t align, bool try
 
 /* A release that may go on a quick list. */
 static QUICK_APART bool release_cached(alloc_heap *h, block_t *b) {
-    return (h->quick_enabled && quick_push(h, b, poison_free(h))) || release_coalesce(h, b);
+    return (h->quick_enabled && quick_push(h, b, poison_free(h))) || release_block(h, b);
 }
 
 static bool tlsf_release_op(alloc_heap *h, block_t *b, bool try_cache) {
-    return try_cache && QUICK_BINS > 0 ? release_cached(h, b) : release_coalesce(h, b);
+    return try_cache && QUICK_BINS > 0 ? release_cached(h, b) : release_block(h, b);
 }
 
 #if QUICK_BINS > 0
-static int tlsf_resize_op(alloc_heap *h, block_t *b, size_t size) {
-    int resized = alloc_tlsf_resize(h, b, size);
-    if (resized == 0) {
-        /* A successor freed onto a quick list is free space too: merge it and try again. */
-        block_t *next = blk_next(b);
-        if (blk_state(next) == ST_QUICK && alloc_tlsf_unquick(h, next))
-            resized = alloc_tlsf_resize(h, b, size);
-    }
-    return resized;
+/*
+ * alloc_tlsf_resize's growth into a successor on a quick list: merges that block into the lists
+ * (with its free neighbours) and tries again, or returns 0. Out of line and reached by a tail
+ * call, so that a resize that never meets a quick-listed successor pays nothing for it (no
+ * wrapper around every resize, as the strategy's resize had before).
+ */
+static __attribute__((noinline)) int resize_into_quick(alloc_heap *h, block_t *b, size_t size) {
+    return alloc_tlsf_unquick(h, blk_next(b)) ? alloc_tlsf_resize(h, b, size) : 0;
 }
 #endif
 
@@ -965,11 +1119,7 @@ const struct alloc_strategy_ops alloc_tlsf_ops = {
     .state_size = sizeof(struct tlsf_state),
     .alloc = tlsf_alloc_op,
     .release = tlsf_release_op,
-#if QUICK_BINS > 0
-    .resize = tlsf_resize_op,
-#else
-    .resize = alloc_tlsf_resize, /* no quick-listed successor to merge first */
-#endif
+    .resize = alloc_tlsf_resize,
 };
 
 const struct alloc_strategy_inspect alloc_tlsf_inspect = {
