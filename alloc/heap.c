@@ -743,8 +743,12 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
         fast_range_ok(h, (uintptr_t)ptr)) {
         if (block_fast_ok(h, (uintptr_t)ptr)) {
             block_t *b = blk_from_payload(ptr);
-            /* Read before the push, whose stores the compiler must assume may alias b's size. */
-            size_t usable = blk_size(b) - HDR;
+            /*
+             * Read before the push, whose stores the compiler must assume may alias b's size, and
+             * kept opaque: else the compiler folds the - HDR into the count's update, a load, two
+             * adds, a negation and a store where a subtraction from memory does.
+             */
+            size_t usable = opaque_size(blk_size(b) - HDR);
             if (quick_push(h, b, false)) {
                 account_given(h, usable);
                 return ALLOC_OK;

@@ -399,6 +399,16 @@ static inline void mark_handed_out(alloc_heap *h, uintptr_t end) {
 }
 
 /*
+ * x, as a value the compiler cannot see into: it then neither re-derives it nor folds its
+ * arithmetic into that of its uses, where doing so costs instructions (the fast paths' counts).
+ * An empty asm, no instruction of its own.
+ */
+static inline size_t opaque_size(size_t x) {
+    __asm__("" : "+r"(x));
+    return x;
+}
+
+/*
  * The bytes in use (and their peak) as an allocation of `usable` bytes is handed out or given
  * back; the caller counts it in live_blocks or live_slots, so that each path updates one count.
  */
