@@ -185,6 +185,11 @@ static inline bool quick_push(alloc_heap *h, block_t *b, bool poison) {
     unsigned i = quick_index(s);
     if (t->quick_count[i] >= ALLOC_QUICK_BIN_LIMIT)
         return false;
+    /*
+     * Forget what memory held: the count is then tested and incremented in memory (one instruction
+     * each) rather than loaded, kept in a register and stored back. An empty asm.
+     */
+    __asm__("" ::: "memory");
     /* USED to QUICK as blk_set_state does it, one xor, on the word read once above. */
     b->size = w ^ flip_low_bits(ST_USED ^ ST_QUICK);
     if (poison)
