@@ -639,21 +639,12 @@ static ALWAYS_INLINE void slot_clear(void *p, unsigned c) {
     }
 }
 
-void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
-    size_t n;
-    if (__builtin_mul_overflow(count, size, &n))
-        return NULL;
-    if (h == NULL)
-        return NULL;
-    /* Fast path: a slot of a run with free slots, cleared in place; calls nothing. */
-    if (RUN_CLASSES > 0 && ALLOC_FAST_PATHS && h->fast_runs && n <= ALLOC_RUN_MAX_SIZE) {
-        unsigned c = run_class_for(n);
-        void *p = run_take_fast(h, c);
-        if (p != NULL) {
-            slot_clear(p, c);
-            return p;
-        }
-    }
+/*
+ * The general case of alloc_calloc, for n bytes (h not NULL): alloc_malloc's block or slot, cleared
+ * where it may have been handed out before. Out of line, so that the fast paths call nothing but
+ * memset.
+ */
+static SLOW_PATH void *calloc_slow(alloc_heap *h, size_t n) {
     /* Bytes at or above clean had never been handed out before this call: they are zero. */
     uintptr_t clean = h->clean;
     void *p = alloc_malloc(h, n);
@@ -671,6 +662,45 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
     if (ALLOC_FAST_PATHS)
         mark_handed_out(h, end);
     return p;
+}
+
+void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
+    size_t n;
+    if (__builtin_mul_overflow(count, size, &n))
+        return NULL;
+    if (h == NULL)
+        return NULL;
+    if (!ALLOC_FAST_PATHS)
+        return calloc_slow(h, n);
+    /*
+     * Fast paths, alloc_malloc's: a slot of a run with free slots, cleared in place, or a quick-list
+     * hit, whose usable size its list gives (no header to read back, as usable_of would). They call
+     * nothing but memset, by a tail call where it returns p.
+     */
+    if (RUN_CLASSES > 0 && h->fast_runs && n <= ALLOC_RUN_MAX_SIZE) {
+        unsigned c = run_class_for(n);
+        void *p = run_take_fast(h, c);
+        if (p == NULL)
+            return calloc_slow(h, n);
+        slot_clear(p, c);
+        return p;
+    }
+    size_t i = quick_index_for(n);
+    if (QUICK_BINS > 0 && h->fast_alloc && i < QUICK_BINS) {
+        block_t *b = quick_pop_silent(h, (unsigned)i);
+        if (b != NULL) {
+            size_t usable = quick_block_size((unsigned)i) - HDR;
+            account_taken(h, usable);
+            void *p = blk_payload(b);
+            /* As calloc_slow: bytes at or above clean are zero; the block's end is marked. */
+            uintptr_t start = (uintptr_t)p, end = start + usable, clean = h->clean;
+            if (end <= clean) /* every byte handed out before (always, without a zeroed region) */
+                return __builtin_memset(p, 0, usable);
+            h->clean = end;
+            return clean > start ? __builtin_memset(p, 0, clean - start) : p;
+        }
+    }
+    return calloc_slow(h, n);
 }
 
 /*
