@@ -673,9 +673,9 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
     if (!ALLOC_FAST_PATHS)
         return calloc_slow(h, n);
     /*
-     * Fast paths, alloc_malloc's: a slot of a run with free slots, cleared in place, or a quick-list
-     * hit, whose usable size its list gives (no header to read back, as usable_of would). They call
-     * nothing but memset, by a tail call where it returns p.
+     * Fast paths, alloc_malloc's: a slot of a run with free slots, cleared in place, or a
+     * quick-list hit, whose usable size its list gives (no header to read back, as usable_of
+     * would). They call nothing but memset, by a tail call where it returns p.
      */
     if (RUN_CLASSES > 0 && h->fast_runs && n <= ALLOC_RUN_MAX_SIZE) {
         unsigned c = run_class_for(n);
