@@ -408,6 +408,14 @@ static inline size_t opaque_size(size_t x) {
     return x;
 }
 
+/* opaque_size for a 64-bit word: the asm only where a register holds one. */
+static inline uint64_t opaque_u64(uint64_t x) {
+#if UINTPTR_MAX > 0xffffffffu
+    __asm__("" : "+r"(x));
+#endif
+    return x;
+}
+
 /*
  * The bytes in use (and their peak) as an allocation of `usable` bytes is handed out or given
  * back; the caller counts it in live_blocks or live_slots, so that each path updates one count.

@@ -160,15 +160,24 @@ static inline void *run_take_fast(alloc_heap *h, unsigned c) {
     if (r == 0)
         return NULL;
     uint64_t *m = run_meta(r);
-    uint64_t state = m[RUN_STATE], check = m[RUN_CHECK];
+    uint64_t state = m[RUN_STATE];
     uint64_t mask = state & run_full_mask(c);
-    if (check != run_check_of(h, r, state) || run_class(state) != c || mask == 0)
+    if (m[RUN_CHECK] != run_check_of(h, r, state) || run_class(state) != c || mask == 0)
         return NULL; /* damaged (the slow path reports it), or full */
+    /*
+     * Forget what memory held (an empty asm): the check word is then updated in memory rather
+     * than kept in a register from the test, one register fewer where a caller keeps many.
+     */
+    __asm__("" ::: "memory");
     unsigned i = (unsigned)__builtin_ctzll(mask);
     /* mask's lowest bit is state's too, the bits above the slots' being the class's: clear it. */
     uint64_t taken = state & (state - 1);
     m[RUN_STATE] = taken;
-    m[RUN_CHECK] = check ^ state ^ taken; /* the check is linear in the state */
+    /*
+     * The check is linear in the state: the bit taken, state ^ taken, xored into it in memory (kept
+     * opaque: else the compiler reassociates the xors, one instruction more).
+     */
+    m[RUN_CHECK] ^= opaque_u64(state ^ taken);
     return run_slot_taken(h, r, c, i);
 }
 
