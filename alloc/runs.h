@@ -243,6 +243,11 @@ static inline bool run_give_fast_ok(const alloc_heap *h, uintptr_t r, uint64_t s
 static inline void run_give_slot(alloc_heap *h, uintptr_t r, uint64_t state, uintptr_t p,
                                  unsigned c, unsigned i, bool poison) {
     uint64_t *m = run_meta(r), bit = (uint64_t)1 << i;
+    /*
+     * Forget what memory held (an empty asm): the check word, which the caller has just read and
+     * tested, is then xored in memory, not kept in a register from the test and stored back.
+     */
+    __asm__("" ::: "memory");
     m[RUN_STATE] = state ^ bit;
     m[RUN_CHECK] ^= bit; /* the check is linear in the state */
     run_slot_given(h, p, run_slot_size(c), poison);
