@@ -877,8 +877,8 @@ static ALWAYS_INLINE void *slot_moved(alloc_heap *h, uintptr_t r, void *ptr, uns
  * slot of another class that realloc_slot_move's fast path could not take; the old slot is freed
  * after the copy.
  */
-static __attribute__((noinline)) void *realloc_slot_malloc(alloc_heap *h, uintptr_t r, void *ptr,
-                                                           size_t size, unsigned c, unsigned i) {
+static __attribute__((noinline)) void *realloc_slot_malloc(alloc_heap *h, void *ptr, size_t size,
+                                                           uintptr_t r, unsigned c, unsigned i) {
     void *q = alloc_malloc(h, size);
     if (q == NULL)
         return size <= run_slot_size(c) ? ptr : NULL; /* a shrink that cannot move still succeeds */
@@ -904,14 +904,14 @@ static __attribute__((noinline)) void *slot_moved_slow(alloc_heap *h, uintptr_t 
  * from the fast path and the old one may be freed by it, this calls nothing (the rest is tail
  * calls), so it saves no registers for a call.
  */
-static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, uintptr_t r, void *ptr,
-                                                         size_t size, unsigned c, unsigned i) {
+static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, void *ptr, size_t size,
+                                                         uintptr_t r, unsigned c, unsigned i) {
     if (RUN_CLASSES == 0 || !ALLOC_FAST_PATHS || !h->fast_runs)
-        return realloc_slot_malloc(h, r, ptr, size, c, i);
+        return realloc_slot_malloc(h, ptr, size, r, c, i);
     unsigned nc = run_class_fast(size);
     void *q = run_take_fast(h, nc); /* another class: not a slot of r */
     if (q == NULL)
-        return realloc_slot_malloc(h, r, ptr, size, c, i);
+        return realloc_slot_malloc(h, ptr, size, r, c, i);
     /*
      * A whole slot of the smaller class: within both slots, and at least the min(size, old bytes)
      * that a move keeps; a class is known, where size would be rounded and compared first.
@@ -937,7 +937,7 @@ static SLOW_PATH void *realloc_block(alloc_heap *h, void *ptr, size_t size) {
 }
 
 /* realloc of a pointer into run r that is no slot in use: reports the error, returns NULL. */
-static __attribute__((noinline)) void *realloc_slot_refused(alloc_heap *h, uintptr_t r, void *ptr) {
+static __attribute__((noinline)) void *realloc_slot_refused(alloc_heap *h, void *ptr, uintptr_t r) {
     (void)alloc_run_usable(h, r, (uintptr_t)ptr); /* names and reports the error */
     return NULL;
 }
@@ -946,19 +946,20 @@ static __attribute__((noinline)) void *realloc_slot_refused(alloc_heap *h, uintp
  * realloc of slot ptr of run r: in place while the size keeps its class (a smaller class moves,
  * so usable stays close), else moved by realloc_slot_move (another class) or realloc_slot_malloc
  * (a block). Inlined into alloc_realloc, so that the case in place calls nothing and saves no
- * registers.
+ * registers. The helpers take ptr and size first, in the registers alloc_realloc (and
+ * realloc_block) receives them in: no argument is moved before their tail calls.
  */
 static ALWAYS_INLINE void *realloc_slot(alloc_heap *h, uintptr_t r, void *ptr, size_t size) {
     uint64_t state = run_meta(r)[RUN_STATE];
     unsigned c = run_class(state);
     int i = run_slot_index(c, (uintptr_t)ptr - r - RUN_META);
     if (i < 0 || ((state >> i) & 1) != 0)
-        return realloc_slot_refused(h, r, ptr);
+        return realloc_slot_refused(h, ptr, r);
     if (size > ALLOC_RUN_MAX_SIZE)
-        return realloc_slot_malloc(h, r, ptr, size, c, (unsigned)i);
+        return realloc_slot_malloc(h, ptr, size, r, c, (unsigned)i);
     if (run_class_for(size) == c)
         return ptr;
-    return realloc_slot_move(h, r, ptr, size, c, (unsigned)i);
+    return realloc_slot_move(h, ptr, size, r, c, (unsigned)i);
 }
 
 void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
