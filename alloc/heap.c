@@ -878,7 +878,7 @@ static ALWAYS_INLINE void *slot_moved(alloc_heap *h, uintptr_t r, void *ptr, uns
  * after the copy.
  */
 static __attribute__((noinline)) void *realloc_slot_malloc(alloc_heap *h, void *ptr, size_t size,
-                                                           uintptr_t r, unsigned c, unsigned i) {
+                                                           unsigned i, uintptr_t r, unsigned c) {
     void *q = alloc_malloc(h, size);
     if (q == NULL)
         return size <= run_slot_size(c) ? ptr : NULL; /* a shrink that cannot move still succeeds */
@@ -891,8 +891,8 @@ static __attribute__((noinline)) void *realloc_slot_malloc(alloc_heap *h, void *
  * that the result is q: a caller that knew it would keep q across the call instead of making it a
  * tail call, and so save registers on its path that calls nothing.
  */
-static __attribute__((noinline)) void *slot_moved_slow(alloc_heap *h, uintptr_t r, void *ptr,
-                                                       unsigned c, unsigned i, void *q) {
+static __attribute__((noinline)) void *slot_moved_slow(alloc_heap *h, void *ptr, void *q,
+                                                       unsigned i, uintptr_t r, unsigned c) {
     q = slot_moved(h, r, ptr, c, i, q);
     __asm__("" : "+r"(q));
     return q;
@@ -905,13 +905,13 @@ static __attribute__((noinline)) void *slot_moved_slow(alloc_heap *h, uintptr_t 
  * calls), so it saves no registers for a call.
  */
 static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, void *ptr, size_t size,
-                                                         uintptr_t r, unsigned c, unsigned i) {
+                                                         unsigned i, uintptr_t r, unsigned c) {
     if (RUN_CLASSES == 0 || !ALLOC_FAST_PATHS || !h->fast_runs)
-        return realloc_slot_malloc(h, ptr, size, r, c, i);
+        return realloc_slot_malloc(h, ptr, size, i, r, c);
     unsigned nc = run_class_fast(size);
     void *q = run_take_fast(h, nc); /* another class: not a slot of r */
     if (q == NULL)
-        return realloc_slot_malloc(h, ptr, size, r, c, i);
+        return realloc_slot_malloc(h, ptr, size, i, r, c);
     /*
      * A whole slot of the smaller class: within both slots, and at least the min(size, old bytes)
      * that a move keeps; a class is known, where size would be rounded and compared first.
@@ -919,7 +919,7 @@ static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, void *pt
     slot_copy(q, ptr, run_slot_size(nc < c ? nc : c), c);
     uint64_t state = run_meta(r)[RUN_STATE];
     if (poison_free(h) || !run_give_fast_ok(h, r, state, c, i))
-        return slot_moved_slow(h, r, ptr, c, i, q);
+        return slot_moved_slow(h, ptr, q, i, r, c);
     run_give_slot(h, r, state, (uintptr_t)ptr, c, i, false);
     return q;
 }
@@ -947,7 +947,8 @@ static __attribute__((noinline)) void *realloc_slot_refused(alloc_heap *h, void 
  * so usable stays close), else moved by realloc_slot_move (another class) or realloc_slot_malloc
  * (a block). Inlined into alloc_realloc, so that the case in place calls nothing and saves no
  * registers. The helpers take ptr and size first, in the registers alloc_realloc (and
- * realloc_block) receives them in: no argument is moved before their tail calls.
+ * realloc_block) receives them in, so that no argument is moved before their tail calls, and the
+ * slot's index next, in the register a variable shift takes its count from on x86-64.
  */
 static ALWAYS_INLINE void *realloc_slot(alloc_heap *h, uintptr_t r, void *ptr, size_t size) {
     uint64_t state = run_meta(r)[RUN_STATE];
@@ -956,10 +957,10 @@ static ALWAYS_INLINE void *realloc_slot(alloc_heap *h, uintptr_t r, void *ptr, s
     if (i < 0 || ((state >> i) & 1) != 0)
         return realloc_slot_refused(h, ptr, r);
     if (size > ALLOC_RUN_MAX_SIZE)
-        return realloc_slot_malloc(h, ptr, size, r, c, (unsigned)i);
+        return realloc_slot_malloc(h, ptr, size, (unsigned)i, r, c);
     if (run_class_for(size) == c)
         return ptr;
-    return realloc_slot_move(h, ptr, size, r, c, (unsigned)i);
+    return realloc_slot_move(h, ptr, size, (unsigned)i, r, c);
 }
 
 void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
