@@ -231,10 +231,12 @@ static inline bool run_give_fast_ok(const alloc_heap *h, uintptr_t r, uint64_t s
      * p's slot is in use: its bit is clear (i is below c's slot count, as the slot-index table
      * gives it). Freeing it leaves a slot in use: the slots' bits of the state after are not all
      * set, which adding 1 tells (it would carry out of them all). And a full run (no slot's bit
-     * set) only at the head of the list.
+     * set) only at the head of the list. The state after is state + bit where the bit is clear,
+     * as the first test asks (else the result is false whatever the second gives): one lea with
+     * the 1 added.
      */
-    uint64_t full = run_full_mask(c), after = state | (uint64_t)1 << i;
-    return ((state >> i) & 1) == 0 && ((after + 1) & full) != 0 &&
+    uint64_t full = run_full_mask(c), bit = (uint64_t)1 << i;
+    return ((state >> i) & 1) == 0 && ((state + bit + 1) & full) != 0 &&
            ((state & full) != 0 || h->run_head[c] == r);
 }
 
