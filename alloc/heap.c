@@ -749,10 +749,11 @@ static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr, bool slot_
  * Frees ptr, which alloc_free's fast path found granule-aligned and in [first + HDR, end) and
  * whose block checks it refused, on a heap with runs: most often a run slot; anything else goes on
  * to free_slow. run_of's checks, less those already made: ptr's alignment and its range (which
- * leaves r < end), and the slot area's bounds and the class's existence, which run_slot_index's
- * table makes (a run found here whose slot it refuses is named by alloc_run_give). Out of line, so
- * that the quick-list path keeps its small frame. Reached only on a heap with fast_free set, which
- * does not poison on free: the slot's path calls nothing, so needs no saved registers.
+ * leaves r < end), and the slot area's bounds and the class's existence, which run_slot_bit's
+ * table and run_give_fast_ok make (a run found here whose slot it refuses is named by
+ * alloc_run_give). Out of line, so that the quick-list path keeps its small frame. Reached only on
+ * a heap with fast_free set, which does not poison on free: the slot's path calls nothing, so needs
+ * no saved registers.
  */
 static __attribute__((noinline)) enum alloc_error free_unchecked(alloc_heap *h, void *ptr) {
     uintptr_t p = (uintptr_t)ptr, r = p & ~(RUN_ALIGN - 1);
@@ -763,10 +764,11 @@ static __attribute__((noinline)) enum alloc_error free_unchecked(alloc_heap *h, 
     if (probe_word(&m[RUN_CHECK]) != run_check_of(h, r, state))
         return free_slow(h, ptr, true);
     unsigned c = run_class(state);
-    int i = run_slot_index(c, p - r - RUN_META);
-    if (i < 0 || !run_give_fast_ok(h, r, state, c, (unsigned)i))
+    /* No slot at p: run_give_fast_ok refuses the table's RUN_NO_SLOT(c) (no test of its own). */
+    unsigned i = run_slot_bit(c, p - r - RUN_META);
+    if (!run_give_fast_ok(h, r, state, c, i))
         return alloc_run_give(h, r, p);
-    run_give_slot(h, r, state, p, c, (unsigned)i, false);
+    run_give_slot(h, r, state, p, c, i, false);
     return ALLOC_OK;
 }
 

@@ -58,10 +58,14 @@ static inline size_t run_slot_size(unsigned c) {
 static inline unsigned run_slot_count(unsigned c) {
     return (unsigned)RUN_SLOT_COUNT(c);
 }
-/* The mask with one bit per slot of class c (1 .. RUN_CLASSES), from a table: no division. */
+/*
+ * The mask with one bit per slot of class c (1 .. RUN_CLASSES, 0 for any other value of a state's
+ * class bits, 0 .. 7), from a table: no division.
+ */
 static inline uint64_t run_full_mask(unsigned c) {
 #define RUN_FULL(c) ((((uint64_t)1) << RUN_SLOT_COUNT(c)) - 1)
-    static const uint64_t full[5] = {0, RUN_FULL(1), RUN_FULL(2), RUN_FULL(3), RUN_FULL(4)};
+    /* Eight, one per value of a state's class bits: none for a class that does not exist. */
+    static const uint64_t full[8] = {0, RUN_FULL(1), RUN_FULL(2), RUN_FULL(3), RUN_FULL(4)};
 #undef RUN_FULL
     return full[c];
 }
@@ -190,12 +194,18 @@ static inline void *run_take_fast(alloc_heap *h, unsigned c) {
  * window that are no slot (p - r of 0, 16 or RUN_BLOCK - 16, in the run's header and meta or in
  * the next block's header) wrap to granules 62, 63 and 61, which no class has a slot at. One
  * look-up in a table of 64 x 8 bytes, no division and no check after.
+ *
+ * Where there is no slot, the table holds RUN_NO_SLOT(c), 61 .. 63, above every slot's index (class
+ * 1's last is 60): the bit of a state word of class bits c that those bits set, so that the test of
+ * a slot in use (its bit clear) refuses the place by itself (run_slot_bit); for c = 0, bit 63 is
+ * clear, but run_full_mask(0), no slot, refuses it.
  */
-#define RUN_NO_SLOT 0xff
+#define RUN_NO_SLOT(c)    ((c) == 0 || (c) == 4 ? 63 : (c) == 2 || (c) == 6 ? 62 : 61)
+#define RUN_NO_SLOT_FIRST 61
 #define RUN_IDX(c, k)                                                                              \
     ((c) >= 1 && (c) <= RUN_CLASSES && (k) % (c) == 0 && (k) / (c) < RUN_SLOT_COUNT(c)             \
          ? (k) / (c)                                                                               \
-         : RUN_NO_SLOT)
+         : RUN_NO_SLOT(c))
 /* Granule k's entries, one per value of the class bits; eight granules' rows. */
 #define RUN_IDX_ROW(k)                                                                             \
     {RUN_IDX(0, k), RUN_IDX(1, k), RUN_IDX(2, k), RUN_IDX(3, k),                                   \
@@ -207,17 +217,27 @@ _Static_assert(RUN_SLOTS / 16 <= 64, "alloc: a run's granules must fit the slot-
 _Static_assert(RUN_SLOTS / 16 == 61 && RUN_META == 32 && RUN_BLOCK == 1024,
                "alloc: granules 61 .. 63, where the window's places that are no slot wrap, must "
                "hold no slot start");
-static inline int run_slot_index(unsigned c, size_t off) {
+_Static_assert(RUN_SLOT_COUNT(1) <= RUN_NO_SLOT_FIRST && RUN_CLASS_SHIFT == RUN_NO_SLOT_FIRST,
+               "alloc: every slot's index must be below RUN_NO_SLOT(c), a bit of the class");
+/*
+ * The table's entry for class c at offset off: the slot's index, or RUN_NO_SLOT(c) where there is
+ * no slot (see above), for run_give_fast_ok, whose first test then refuses it.
+ */
+static inline unsigned run_slot_bit(unsigned c, size_t off) {
     /* By granule, then class: the row's offset is off / 2 masked, with no shift of the class. */
     static const uint8_t index[64][8] = {
         RUN_IDX_ROW8(0),  RUN_IDX_ROW8(8),  RUN_IDX_ROW8(16), RUN_IDX_ROW8(24),
         RUN_IDX_ROW8(32), RUN_IDX_ROW8(40), RUN_IDX_ROW8(48), RUN_IDX_ROW8(56),
     };
-    unsigned i = index[(off >> 4) & 63][c & 7]; /* the masks keep any other value in the table */
-    return i == RUN_NO_SLOT ? -1 : (int)i;
+    return index[(off >> 4) & 63][c & 7]; /* the masks keep any other value in the table */
+}
+static inline int run_slot_index(unsigned c, size_t off) {
+    unsigned i = run_slot_bit(c, off);
+    return i >= RUN_NO_SLOT_FIRST ? -1 : (int)i;
 }
 #undef RUN_IDX_ROW8
 #undef RUN_IDX_ROW
+#undef RUN_NO_SLOT
 #undef RUN_IDX
 
 /*
@@ -229,11 +249,12 @@ static inline bool run_give_fast_ok(const alloc_heap *h, uintptr_t r, uint64_t s
                                     unsigned i) {
     /*
      * p's slot is in use: its bit is clear (i is below c's slot count, as the slot-index table
-     * gives it). Freeing it leaves a slot in use: the slots' bits of the state after are not all
-     * set, which adding 1 tells (it would carry out of them all). And a full run (no slot's bit
-     * set) only at the head of the list. The state after is state + bit where the bit is clear,
-     * as the first test asks (else the result is false whatever the second gives): one lea with
-     * the 1 added.
+     * gives it; the table's RUN_NO_SLOT(c), where p is no slot, is a bit set by c, or, for c = 0,
+     * refused by c's full mask, 0, below). Freeing it leaves a slot in use: the slots' bits of the
+     * state after are not all set, which adding 1 tells (it would carry out of them all). And a
+     * full run (no slot's bit set) only at the head of the list. The state after is state + bit
+     * where the bit is clear, as the first test asks (else the result is false whatever the second
+     * gives): one lea with the 1 added.
      */
     uint64_t full = run_full_mask(c), bit = (uint64_t)1 << i;
     return ((state >> i) & 1) == 0 && ((state + bit + 1) & full) != 0 &&
