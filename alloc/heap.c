@@ -687,7 +687,7 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
      * would). They call nothing but memset, by a tail call where it returns p.
      */
     if (RUN_CLASSES > 0 && h->fast_runs && n <= ALLOC_RUN_MAX_SIZE) {
-        unsigned c = run_class_for(n);
+        unsigned c = run_class_fast(n); /* 0 bytes: the slow path, as in alloc_malloc */
         void *p = run_take_fast(h, c);
         if (p == NULL)
             return calloc_slow(h, n);
