@@ -688,6 +688,44 @@ static ALWAYS_INLINE void file_alone(alloc_heap *h, block_t *b, size_t s, block_
 }
 
 #if RELOCATE_NODES
+/*
+ * Files b, a block of s bytes whose predecessor is not FREE, merged with its FREE successor next,
+ * whose header, boundary tag and links have been checked (list (nfl, nsl)). The merged block's size
+ * word is written as s | ST_FREE, not through blk_set_size_state: b's PREV_FREE is clear. Its list
+ * is mapped once; it takes next's place when it stays in next's list, and absorbs the top block,
+ * on no list, by becoming it. For release_coalesce and release_next.
+ */
+static ALWAYS_INLINE void merge_into_next(alloc_heap *h, block_t *b, size_t s, block_t *next,
+                                          unsigned nfl, unsigned nsl) {
+    unsigned fl, sl;
+    size_t ns = blk_size(next);
+    block_t *after = blk_at((uintptr_t)next + ns);
+    s += ns;
+    if (next == tlsf_of(h)->top) {
+        /* b absorbs the top block and becomes it: no list to look up. */
+        tlsf_of(h)->top = b;
+        blk_erase(h, next, HDR + sizeof(struct free_links));
+        word_set(h, &b->size, (hword_t)s | ST_FREE);
+        blk_set_prev_size(h, after, s);
+        return;
+    }
+    mapping_insert(s, &fl, &sl);
+    if (fl == nfl && sl == nsl) {
+        replace_free(h, next, b, fl, sl);
+        blk_erase(h, next, HDR + sizeof(struct free_links));
+        word_set(h, &b->size, (hword_t)s | ST_FREE);
+    } else {
+        /* next, on a list, does not end the heap, nor does b now: the count stays. */
+        unlink_free(h, next, nfl, nsl);
+        blk_erase(h, next, HDR + sizeof(struct free_links));
+        word_set(h, &b->size, (hword_t)s | ST_FREE);
+        link_free(h, b, fl, sl);
+    }
+    blk_set_prev_size(h, after, s);
+}
+#endif
+
+#if RELOCATE_NODES
 /* Called by release_block, whose copy in its callers stays small (see there). */
 static __attribute__((noinline)) bool release_coalesce(alloc_heap *h, block_t *b);
 #endif
@@ -718,33 +756,12 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
      * caller has checked). Its list is mapped once, from s, and the filing does not read back the
      * word just written.
      */
-    if (RELOCATE_NODES && merge_next && !merge_prev) {
-        size_t ns = blk_size(next);
-        block_t *after = blk_at((uintptr_t)next + ns);
-        s += ns;
-        if (next == tlsf_of(h)->top) {
-            /* b absorbs the top block and becomes it: no list to look up. */
-            tlsf_of(h)->top = b;
-            blk_erase(h, next, HDR + sizeof(struct free_links));
-            word_set(h, &b->size, (hword_t)s | ST_FREE);
-            blk_set_prev_size(h, after, s);
-            return true;
-        }
-        mapping_insert(s, &fl, &sl);
-        if (fl == nfl && sl == nsl) {
-            replace_free(h, next, b, fl, sl);
-            blk_erase(h, next, HDR + sizeof(struct free_links));
-            word_set(h, &b->size, (hword_t)s | ST_FREE);
-        } else {
-            /* next, on a list, does not end the heap, nor does b now: the count stays. */
-            unlink_free(h, next, nfl, nsl);
-            blk_erase(h, next, HDR + sizeof(struct free_links));
-            word_set(h, &b->size, (hword_t)s | ST_FREE);
-            link_free(h, b, fl, sl);
-        }
-        blk_set_prev_size(h, after, s);
+#if RELOCATE_NODES
+    if (merge_next && !merge_prev) {
+        merge_into_next(h, b, s, next, nfl, nsl);
         return true;
     }
+#endif
     if (merge_next) {
         remove_free(h, next, nfl, nsl);
         s += blk_size(next);
@@ -797,20 +814,41 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
     return true;
 }
 
+#if RELOCATE_NODES
+/*
+ * release_coalesce for the most common merge, on a heap that does not poison on free: b, a block of
+ * s bytes whose predecessor is not FREE, with its FREE successor next (checked here). Out of line
+ * for release_block, apart from release_coalesce: with one neighbour and no poisoning it keeps
+ * nothing across a call, so saves no register (release_coalesce saves six).
+ */
+static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, size_t s,
+                                                   block_t *next) {
+    unsigned nfl = 0, nsl = 0;
+    if (!check_unlink_next(h, next, &nfl, &nsl))
+        return false;
+    merge_into_next(h, b, s, next, nfl, nsl);
+    return true;
+}
+#endif
+
 /*
  * Releases b as release_coalesce does; a block that merges with nothing, on a heap that does not
  * poison on free, the short way: no check to make and no call, so inlined into its caller it needs
- * none of the six registers that release_coalesce saves before it can tell. For the releases of
- * free and realloc (tlsf_release_op, release_cached); the rarer ones (a shrink's tail, a quick
- * list's flush) call release_coalesce, which files such a block too, for less code.
+ * none of the six registers that release_coalesce saves before it can tell; one that merges with
+ * its successor alone, there, by a tail call to release_next, which saves none either. For the
+ * releases of free and realloc (tlsf_release_op, release_cached); the rarer ones (a shrink's tail,
+ * a quick list's flush) call release_coalesce, which files such blocks too, for less code.
  */
 static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
 #if RELOCATE_NODES
     size_t s = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + s);
-    if (blk_state(next) != ST_FREE && !blk_prev_free(b) && !poison_free(h)) {
-        file_alone(h, b, s, next);
-        return true;
+    if (!blk_prev_free(b) && !poison_free(h)) {
+        if (blk_state(next) != ST_FREE) {
+            file_alone(h, b, s, next);
+            return true;
+        }
+        return release_next(h, b, s, next);
     }
 #endif
     return release_coalesce(h, b);
