@@ -689,15 +689,19 @@ static ALWAYS_INLINE void file_alone(alloc_heap *h, block_t *b, size_t s, block_
 
 #if RELOCATE_NODES
 /*
- * Files b, a block of s bytes whose predecessor is not FREE, merged with its FREE successor next,
- * whose header, boundary tag and links have been checked (list (nfl, nsl)). The merged block's size
- * word is written as s | ST_FREE, not through blk_set_size_state: b's PREV_FREE is clear. Its list
- * is mapped once; it takes next's place when it stays in next's list, and absorbs the top block,
- * on no list, by becoming it. For release_coalesce and release_next.
+ * release_coalesce for the most common merge: b, a block of s bytes whose predecessor is not FREE,
+ * with its FREE successor next, which is checked here. The merged block's size word is written as
+ * s | ST_FREE, not through blk_set_size_state: b's PREV_FREE is clear. Its list is mapped once; it
+ * takes next's place when it stays in next's list, and absorbs the top block, on no list, by
+ * becoming it. Out of line and reached by tail calls (from release_block, and from
+ * release_coalesce, which keeps no copy of its own): it calls nothing, so saves no register, where
+ * release_coalesce saves six.
  */
-static ALWAYS_INLINE void merge_into_next(alloc_heap *h, block_t *b, size_t s, block_t *next,
-                                          unsigned nfl, unsigned nsl) {
-    unsigned fl, sl;
+static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, size_t s,
+                                                   block_t *next) {
+    unsigned nfl = 0, nsl = 0, fl, sl;
+    if (!check_unlink_next(h, next, &nfl, &nsl))
+        return false;
     size_t ns = blk_size(next);
     block_t *after = blk_at((uintptr_t)next + ns);
     s += ns;
@@ -707,7 +711,7 @@ static ALWAYS_INLINE void merge_into_next(alloc_heap *h, block_t *b, size_t s, b
         blk_erase(h, next, HDR + sizeof(struct free_links));
         word_set(h, &b->size, (hword_t)s | ST_FREE);
         blk_set_prev_size(h, after, s);
-        return;
+        return true;
     }
     mapping_insert(s, &fl, &sl);
     if (fl == nfl && sl == nsl) {
@@ -722,6 +726,7 @@ static ALWAYS_INLINE void merge_into_next(alloc_heap *h, block_t *b, size_t s, b
         link_free(h, b, fl, sl);
     }
     blk_set_prev_size(h, after, s);
+    return true;
 }
 #endif
 
@@ -742,6 +747,11 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
     bool merge_next = blk_state(next) == ST_FREE;
     bool merge_prev = blk_prev_free(b);
     unsigned nfl = 0, nsl = 0, pfl = 0, psl = 0, fl, sl;
+#if RELOCATE_NODES
+    /* A merge with the successor alone is release_next's: at once on a heap that does not poison. */
+    if (merge_next && !merge_prev && !poison_free(h))
+        return release_next(h, b, s, next);
+#endif
     if (merge_next && !check_unlink_next(h, next, &nfl, &nsl))
         return false;
     /* A build for size checks the predecessor in full again, through the one copy it has. */
@@ -749,19 +759,20 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
                                          : check_unlink(h, blk_prev(b), &pfl, &psl)))
         return false;
     poison_payload(h, b);
+#if RELOCATE_NODES
+    /*
+     * On a heap that poisons, once the successor is checked and b poisoned, in that order as for
+     * every release: release_next checks the successor again (one copy of the merge, for less code).
+     */
+    if (merge_next && !merge_prev)
+        return release_next(h, b, s, next);
+#endif
     /*
      * With RELOCATE_NODES the merged block's size word is written as s | ST_FREE, not through
-     * blk_set_size_state: its start, b or a free predecessor, has no PREV_FREE (b's is clear when
-     * merge_prev is not set; the predecessor's size word is exactly its size and FREE, as the
-     * caller has checked). Its list is mapped once, from s, and the filing does not read back the
-     * word just written.
+     * blk_set_size_state: its start, a free predecessor, has no PREV_FREE (its size word is exactly
+     * its size and FREE, as the caller has checked). Its list is mapped once, from s, and the
+     * filing does not read back the word just written.
      */
-#if RELOCATE_NODES
-    if (merge_next && !merge_prev) {
-        merge_into_next(h, b, s, next, nfl, nsl);
-        return true;
-    }
-#endif
     if (merge_next) {
         remove_free(h, next, nfl, nsl);
         s += blk_size(next);
@@ -813,23 +824,6 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
     blk_set_prev_free(h, next, true);
     return true;
 }
-
-#if RELOCATE_NODES
-/*
- * release_coalesce for the most common merge, on a heap that does not poison on free: b, a block of
- * s bytes whose predecessor is not FREE, with its FREE successor next (checked here). Out of line
- * for release_block, apart from release_coalesce: with one neighbour and no poisoning it keeps
- * nothing across a call, so saves no register (release_coalesce saves six).
- */
-static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, size_t s,
-                                                   block_t *next) {
-    unsigned nfl = 0, nsl = 0;
-    if (!check_unlink_next(h, next, &nfl, &nsl))
-        return false;
-    merge_into_next(h, b, s, next, nfl, nsl);
-    return true;
-}
-#endif
 
 /*
  * Releases b as release_coalesce does; a block that merges with nothing, on a heap that does not
