@@ -748,7 +748,7 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
     bool merge_prev = blk_prev_free(b);
     unsigned nfl = 0, nsl = 0, pfl = 0, psl = 0, fl, sl;
 #if RELOCATE_NODES
-    /* A merge with the successor alone is release_next's: at once on a heap that does not poison. */
+    /* A merge with the successor alone is release_next's: at once on a heap not poisoning. */
     if (merge_next && !merge_prev && !poison_free(h))
         return release_next(h, b, s, next);
 #endif
@@ -762,7 +762,7 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
 #if RELOCATE_NODES
     /*
      * On a heap that poisons, once the successor is checked and b poisoned, in that order as for
-     * every release: release_next checks the successor again (one copy of the merge, for less code).
+     * every release: release_next checks the successor again (one copy of the merge: less code).
      */
     if (merge_next && !merge_prev)
         return release_next(h, b, s, next);
