@@ -497,14 +497,12 @@ static INLINE_FOR_SPEED block_t *cut_used(alloc_heap *h, block_t *b, size_t at) 
 
 #if RELOCATE_NODES
 /*
- * b is a FREE block on list (fl, sl) with at least `size` bytes, whose size word has PREV_FREE as
- * `prev_free` says (0 for the block locate_free has checked, which has no free predecessor;
- * PREV_FREE for an alignment's block after its leading fragment). Makes it a USED block of `size`
- * bytes; the tail, if it can hold a block, stays free: in b's place on the same list when it maps
- * to the same list (the common case of carving from a large block), else re-filed.
+ * b is a FREE block on list (fl, sl) with at least `size` bytes, whose size word has no PREV_FREE
+ * (the block locate_free has checked). Makes it a USED block of `size` bytes; the tail, if it can
+ * hold a block, stays free: in b's place on the same list when it maps to the same list (the
+ * common case of carving from a large block), else re-filed.
  */
-static ALWAYS_INLINE void take(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, size_t size,
-                               hword_t prev_free) {
+static ALWAYS_INLINE void take(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, size_t size) {
     size_t bs = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + bs);
     if (bs - size >= MIN_BLOCK) {
@@ -528,8 +526,8 @@ static ALWAYS_INLINE void take(alloc_heap *h, block_t *b, unsigned fl, unsigned 
                 link_free(h, r, rfl, rsl);
             }
         }
-        /* blk_set_size_state's word, without reading b's PREV_FREE back. */
-        word_set(h, &b->size, (hword_t)size | prev_free | ST_USED);
+        /* blk_set_size_state's word, without reading b's PREV_FREE (clear) back. */
+        word_set(h, &b->size, (hword_t)size | ST_USED);
     } else {
         remove_free(h, b, fl, sl);
         blk_set_prev_free(h, next, false);
@@ -565,22 +563,33 @@ static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t a
     if (b == NULL)
         return tlsf_alloc_none(h, bad, size, align, may_flush);
     size_t gap = align <= GRANULE ? 0 : align_gap(b, align);
-    hword_t prev_free = 0; /* locate_free has checked b's size word: no PREV_FREE */
     if (gap != 0) {
-        /* The leading fragment stays free; the aligned block starts after it. */
+        /*
+         * The leading fragment stays free; the aligned block u starts after it and is carved here
+         * without being filed first: its rest, if it can hold a block, is filed as insert_free
+         * files any block (at its list's head, or as the top block if it ends the heap), which is
+         * where filing u and taking it again (take) left it, with the same headers and count.
+         */
         remove_free(h, b, fl, sl);
-        size_t bs = blk_size(b);
+        size_t bs = blk_size(b), us = bs - gap;
         block_t *u = blk_at((uintptr_t)b + gap);
-        blk_set(h, u, gap, bs - gap, ST_FREE, true);
-        blk_set_prev_size(h, blk_at((uintptr_t)u + bs - gap), bs - gap);
+        block_t *next = blk_at((uintptr_t)u + us);
         blk_set_size_state(h, b, gap, ST_FREE);
         insert_free(h, b);
-        insert_free(h, u);
-        mapping_insert(bs - gap, &fl, &sl);
-        b = u;
-        prev_free = PREV_FREE;
+        if (us - size >= MIN_BLOCK) {
+            block_t *r = blk_at((uintptr_t)u + size);
+            blk_set(h, u, gap, size, ST_USED, true);
+            blk_set(h, r, size, us - size, ST_FREE, false);
+            blk_set_prev_size(h, next, us - size);
+            insert_free(h, r);
+        } else {
+            blk_set(h, u, gap, us, ST_USED, true);
+            blk_set_prev_size(h, next, us);
+            blk_set_prev_free(h, next, false);
+        }
+        return u;
     }
-    take(h, b, fl, sl, size, prev_free);
+    take(h, b, fl, sl, size);
     return b;
 }
 
