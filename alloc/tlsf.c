@@ -703,7 +703,8 @@ static ALWAYS_INLINE void file_alone(alloc_heap *h, block_t *b, size_t s, block_
  * s | ST_FREE, not through blk_set_size_state: b's PREV_FREE is clear. Its list is mapped once; it
  * takes next's place when it stays in next's list, and absorbs the top block, on no list, by
  * becoming it. Out of line and reached by tail calls (from release_block, and from
- * release_coalesce, which keeps no copy of its own): it calls nothing, so saves no register, where
+ * release_coalesce, which keeps no copy of its own): it calls nothing but the report of a corrupted
+ * successor and has fewer values to keep, so it saves four registers (x86-64, clang -O2) where
  * release_coalesce saves six.
  */
 static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, size_t s,
@@ -838,7 +839,7 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
  * Releases b as release_coalesce does; a block that merges with nothing, on a heap that does not
  * poison on free, the short way: no check to make and no call, so inlined into its caller it needs
  * none of the six registers that release_coalesce saves before it can tell; one that merges with
- * its successor alone, there, by a tail call to release_next, which saves none either. For the
+ * its successor alone, there, by a tail call to release_next, which saves four. For the
  * releases of free and realloc (tlsf_release_op, release_cached); the rarer ones (a shrink's tail,
  * a quick list's flush) call release_coalesce, which files such blocks too, for less code.
  */
