@@ -20,10 +20,13 @@ static void run_set_state(const alloc_heap *h, uintptr_t r, unsigned c, uint64_t
     run_meta(r)[RUN_CHECK] = run_check_of(h, r, state);
 }
 
-/* r is where a run's meta may be in this heap: its words can be read. */
+/*
+ * r is where a run's meta may be in this heap: its words can be read. r < end need not be tested:
+ * an aligned r is at most 2^64 - RUN_ALIGN, so r + RUN_BLOCK - HDR does not wrap, and its bound
+ * at end puts r below end.
+ */
 static bool run_in_heap(const alloc_heap *h, uintptr_t r) {
-    return (r & (RUN_ALIGN - 1)) == 0 && r - HDR >= h->first && r < h->end &&
-           r + RUN_BLOCK - HDR <= h->end;
+    return (r & (RUN_ALIGN - 1)) == 0 && r - HDR >= h->first && r + RUN_BLOCK - HDR <= h->end;
 }
 
 /* r is the meta address of a sealed run of class c in this heap (a list link may point there). */
