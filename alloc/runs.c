@@ -55,15 +55,34 @@ static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c);
  * trace: 263,000 such pushes and 259,000 unlinks -> 65,000 and 59,000), and every free slot is
  * still on a list.
  */
+static bool run_push_full_head(alloc_heap *h, uintptr_t r, unsigned c, bool behind);
+static ALWAYS_INLINE bool run_link(alloc_heap *h, uintptr_t r, unsigned c, bool behind,
+                                   uintptr_t head);
 static bool run_push(alloc_heap *h, uintptr_t r, unsigned c, bool behind) {
     uintptr_t head = h->run_head[c];
     if (head != 0 && (!run_sound(h, head, c) || run_meta(head)[RUN_PREV] != 0))
         return false;
-    if (head != 0 && run_free_mask(head) == 0) {
-        if (!run_unlink(h, head, c))
-            return false;
-        head = h->run_head[c]; /* checked by run_unlink as head's successor; its prev is now 0 */
-    }
+    /*
+     * A full head leaves first, by a tail call: the call to run_unlink it makes would otherwise
+     * have every push save and restore the registers that live across it.
+     */
+    if (head != 0 && run_free_mask(head) == 0)
+        return run_push_full_head(h, r, c, behind);
+    return run_link(h, r, c, behind, head);
+}
+
+/* run_push's rarer case: its checked head is full and leaves the list before r is linked. */
+static __attribute__((noinline)) bool run_push_full_head(alloc_heap *h, uintptr_t r, unsigned c,
+                                                         bool behind) {
+    if (!run_unlink(h, h->run_head[c], c))
+        return false;
+    /* Checked by run_unlink as the old head's successor; its prev is now 0. */
+    return run_link(h, r, c, behind, h->run_head[c]);
+}
+
+/* The rest of run_push: links r, head being the list's head (checked, not full) or 0. */
+static ALWAYS_INLINE bool run_link(alloc_heap *h, uintptr_t r, unsigned c, bool behind,
+                                   uintptr_t head) {
     uint64_t *m = run_meta(r);
     if (behind && head != 0) {
         uintptr_t next = (uintptr_t)run_meta(head)[RUN_NEXT];
