@@ -43,6 +43,9 @@ static bool run_sound(const alloc_heap *h, uintptr_t r, unsigned c) {
 }
 
 static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c);
+static bool run_push_full_head(alloc_heap *h, uintptr_t r, unsigned c, bool behind);
+static ALWAYS_INLINE bool run_link(alloc_heap *h, uintptr_t r, unsigned c, bool behind,
+                                   uintptr_t head);
 
 /*
  * Lists run r (of class c, sound, off the list): at the head, or behind it if `behind` and there is
@@ -55,9 +58,6 @@ static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c);
  * trace: 263,000 such pushes and 259,000 unlinks -> 65,000 and 59,000), and every free slot is
  * still on a list.
  */
-static bool run_push_full_head(alloc_heap *h, uintptr_t r, unsigned c, bool behind);
-static ALWAYS_INLINE bool run_link(alloc_heap *h, uintptr_t r, unsigned c, bool behind,
-                                   uintptr_t head);
 static bool run_push(alloc_heap *h, uintptr_t r, unsigned c, bool behind) {
     uintptr_t head = h->run_head[c];
     if (head != 0 && (!run_sound(h, head, c) || run_meta(head)[RUN_PREV] != 0))

@@ -59,10 +59,6 @@ static inline unsigned run_slot_count(unsigned c) {
     return (unsigned)RUN_SLOT_COUNT(c);
 }
 /*
- * The mask with one bit per slot of class c (1 .. RUN_CLASSES, 0 for any other value of a state's
- * class bits, 0 .. 7), from a table: no division.
- */
-/*
  * The two tables of a slot free, run_full_mask's and run_slot_bit's (filled in by run_tables,
  * below), in one object: a free that looks up both (free_unchecked) then computes one address of
  * them, not two (one lea fewer).
@@ -72,6 +68,10 @@ struct run_tables {
     uint8_t index[64][8]; /* run_slot_bit's, by granule, then class */
 };
 static inline const struct run_tables *run_tables(void);
+/*
+ * The mask with one bit per slot of class c (1 .. RUN_CLASSES, 0 for any other value of a state's
+ * class bits, 0 .. 7), from a table: no division.
+ */
 static inline uint64_t run_full_mask(unsigned c) {
     return run_tables()->full[c];
 }
@@ -225,14 +225,7 @@ _Static_assert(RUN_SLOTS / 16 == 61 && RUN_META == 32 && RUN_BLOCK == 1024,
                "hold no slot start");
 _Static_assert(RUN_SLOT_COUNT(1) <= RUN_NO_SLOT_FIRST && RUN_CLASS_SHIFT == RUN_NO_SLOT_FIRST,
                "alloc: every slot's index must be below RUN_NO_SLOT(c), a bit of the class");
-/*
- * The table's entry for class c at offset off: the slot's index, or RUN_NO_SLOT(c) where there is
- * no slot (see above), for run_give_fast_ok, whose first test then refuses it.
- */
-/*
- * The two tables of a slot free, run_full_mask's and run_slot_bit's, in one object: a free that
- * looks up both (free_unchecked) then computes one address of them, not two (one lea fewer).
- */
+/* The contents of struct run_tables: run_full_mask's masks and the slot-index table above. */
 static inline const struct run_tables *run_tables(void) {
 #define RUN_FULL(c) ((((uint64_t)1) << RUN_SLOT_COUNT(c)) - 1)
     static const struct run_tables t = {
@@ -245,8 +238,12 @@ static inline const struct run_tables *run_tables(void) {
 #undef RUN_FULL
     return &t;
 }
+/*
+ * The table's entry for class c at offset off: the slot's index, or RUN_NO_SLOT(c) where there is
+ * no slot (see above), for run_give_fast_ok, whose first test then refuses it.
+ */
 static inline unsigned run_slot_bit(unsigned c, size_t off) {
-    /* the masks keep any other value in the table */
+    /* The masks keep any other value in the table. */
     return run_tables()->index[(off >> 4) & 63][c & 7];
 }
 static inline int run_slot_index(unsigned c, size_t off) {
