@@ -20,10 +20,13 @@ static void run_set_state(const alloc_heap *h, uintptr_t r, unsigned c, uint64_t
     run_meta(r)[RUN_CHECK] = run_check_of(h, r, state);
 }
 
-/* r is where a run's meta may be in this heap: its words can be read. */
+/*
+ * r is where a run's meta may be in this heap: its words can be read. r < end need not be tested:
+ * an aligned r is at most 2^64 - RUN_ALIGN, so r + RUN_BLOCK - HDR does not wrap, and its bound
+ * at end puts r below end.
+ */
 static bool run_in_heap(const alloc_heap *h, uintptr_t r) {
-    return (r & (RUN_ALIGN - 1)) == 0 && r - HDR >= h->first && r < h->end &&
-           r + RUN_BLOCK - HDR <= h->end;
+    return (r & (RUN_ALIGN - 1)) == 0 && r - HDR >= h->first && r + RUN_BLOCK - HDR <= h->end;
 }
 
 /* r is the meta address of a sealed run of class c in this heap (a list link may point there). */
@@ -40,6 +43,9 @@ static bool run_sound(const alloc_heap *h, uintptr_t r, unsigned c) {
 }
 
 static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c);
+static bool run_push_full_head(alloc_heap *h, uintptr_t r, unsigned c, bool behind);
+static ALWAYS_INLINE bool run_link(alloc_heap *h, uintptr_t r, unsigned c, bool behind,
+                                   uintptr_t head);
 
 /*
  * Lists run r (of class c, sound, off the list): at the head, or behind it if `behind` and there is
@@ -56,11 +62,27 @@ static bool run_push(alloc_heap *h, uintptr_t r, unsigned c, bool behind) {
     uintptr_t head = h->run_head[c];
     if (head != 0 && (!run_sound(h, head, c) || run_meta(head)[RUN_PREV] != 0))
         return false;
-    if (head != 0 && run_free_mask(head) == 0) {
-        if (!run_unlink(h, head, c))
-            return false;
-        head = h->run_head[c]; /* checked by run_unlink as head's successor; its prev is now 0 */
-    }
+    /*
+     * A full head leaves first, by a tail call: the call to run_unlink it makes would otherwise
+     * have every push save and restore the registers that live across it.
+     */
+    if (head != 0 && run_free_mask(head) == 0)
+        return run_push_full_head(h, r, c, behind);
+    return run_link(h, r, c, behind, head);
+}
+
+/* run_push's rarer case: its checked head is full and leaves the list before r is linked. */
+static __attribute__((noinline)) bool run_push_full_head(alloc_heap *h, uintptr_t r, unsigned c,
+                                                         bool behind) {
+    if (!run_unlink(h, h->run_head[c], c))
+        return false;
+    /* Checked by run_unlink as the old head's successor; its prev is now 0. */
+    return run_link(h, r, c, behind, h->run_head[c]);
+}
+
+/* The rest of run_push: links r, head being the list's head (checked, not full) or 0. */
+static ALWAYS_INLINE bool run_link(alloc_heap *h, uintptr_t r, unsigned c, bool behind,
+                                   uintptr_t head) {
     uint64_t *m = run_meta(r);
     if (behind && head != 0) {
         uintptr_t next = (uintptr_t)run_meta(head)[RUN_NEXT];

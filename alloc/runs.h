@@ -59,15 +59,21 @@ static inline unsigned run_slot_count(unsigned c) {
     return (unsigned)RUN_SLOT_COUNT(c);
 }
 /*
+ * The two tables of a slot free, run_full_mask's and run_slot_bit's (filled in by run_tables,
+ * below), in one object: a free that looks up both (free_unchecked) then computes one address of
+ * them, not two (one lea fewer).
+ */
+struct run_tables {
+    uint64_t full[8];     /* run_full_mask's, one per value of a state's class bits */
+    uint8_t index[64][8]; /* run_slot_bit's, by granule, then class */
+};
+static inline const struct run_tables *run_tables(void);
+/*
  * The mask with one bit per slot of class c (1 .. RUN_CLASSES, 0 for any other value of a state's
  * class bits, 0 .. 7), from a table: no division.
  */
 static inline uint64_t run_full_mask(unsigned c) {
-#define RUN_FULL(c) ((((uint64_t)1) << RUN_SLOT_COUNT(c)) - 1)
-    /* Eight, one per value of a state's class bits: none for a class that does not exist. */
-    static const uint64_t full[8] = {0, RUN_FULL(1), RUN_FULL(2), RUN_FULL(3), RUN_FULL(4)};
-#undef RUN_FULL
-    return full[c];
+    return run_tables()->full[c];
 }
 /* The words of run meta at r. */
 static inline uint64_t *run_meta(uintptr_t r) {
@@ -219,17 +225,26 @@ _Static_assert(RUN_SLOTS / 16 == 61 && RUN_META == 32 && RUN_BLOCK == 1024,
                "hold no slot start");
 _Static_assert(RUN_SLOT_COUNT(1) <= RUN_NO_SLOT_FIRST && RUN_CLASS_SHIFT == RUN_NO_SLOT_FIRST,
                "alloc: every slot's index must be below RUN_NO_SLOT(c), a bit of the class");
+/* The contents of struct run_tables: run_full_mask's masks and the slot-index table above. */
+static inline const struct run_tables *run_tables(void) {
+#define RUN_FULL(c) ((((uint64_t)1) << RUN_SLOT_COUNT(c)) - 1)
+    static const struct run_tables t = {
+        /* Eight, one per value of a state's class bits: none for a class that does not exist. */
+        {0, RUN_FULL(1), RUN_FULL(2), RUN_FULL(3), RUN_FULL(4)},
+        /* By granule, then class: a row's offset is off / 2 masked, no shift of the class. */
+        {RUN_IDX_ROW8(0), RUN_IDX_ROW8(8), RUN_IDX_ROW8(16), RUN_IDX_ROW8(24), RUN_IDX_ROW8(32),
+         RUN_IDX_ROW8(40), RUN_IDX_ROW8(48), RUN_IDX_ROW8(56)},
+    };
+#undef RUN_FULL
+    return &t;
+}
 /*
  * The table's entry for class c at offset off: the slot's index, or RUN_NO_SLOT(c) where there is
  * no slot (see above), for run_give_fast_ok, whose first test then refuses it.
  */
 static inline unsigned run_slot_bit(unsigned c, size_t off) {
-    /* By granule, then class: the row's offset is off / 2 masked, with no shift of the class. */
-    static const uint8_t index[64][8] = {
-        RUN_IDX_ROW8(0),  RUN_IDX_ROW8(8),  RUN_IDX_ROW8(16), RUN_IDX_ROW8(24),
-        RUN_IDX_ROW8(32), RUN_IDX_ROW8(40), RUN_IDX_ROW8(48), RUN_IDX_ROW8(56),
-    };
-    return index[(off >> 4) & 63][c & 7]; /* the masks keep any other value in the table */
+    /* The masks keep any other value in the table. */
+    return run_tables()->index[(off >> 4) & 63][c & 7];
 }
 static inline int run_slot_index(unsigned c, size_t off) {
     unsigned i = run_slot_bit(c, off);
