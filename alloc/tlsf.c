@@ -463,7 +463,8 @@ static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align
              */
             if (!in_heap(h, b))
                 break; /* reported below */
-            if (blk_size(b) >= size + align_gap(b, align))
+            /* A plain request needs no gap: in_heap has found b at a GRANULE boundary. */
+            if (blk_size(b) >= size + (plain ? 0 : align_gap(b, align)))
                 break;
             n++;
         }
