@@ -401,10 +401,18 @@ static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align
         /* The head of the request's own list, when it fits: the closest fit at O(1) cost. */
         mapping_insert(size, &fl, &sl);
         b = LIST_HEAD(t, fl, sl); /* it exists, as the list after it does (see below) */
-        if (b != NULL && (!in_heap(h, b) || blk_size(b) < size))
-            b = NULL;
-        if (b == NULL)
-            mapping_next_fit(size, &fl, &sl);
+        if (b != NULL && in_heap(h, b) && blk_size(b) >= size) {
+            /* The rest of free_node_ok's checks: in_heap has passed just above. */
+            if (!free_header_ok(h, b) || (ALLOC_CHECK_LINKS && !links_ok(h, b, fl, sl))) {
+                *bad = b;
+                return NULL;
+            }
+            *fl_out = fl;
+            *sl_out = sl;
+            return b;
+        }
+        b = NULL;
+        mapping_next_fit(size, &fl, &sl);
     } else {
         mapping_search(search, &fl, &sl);
     }
