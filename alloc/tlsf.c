@@ -529,10 +529,13 @@ static ALWAYS_INLINE void take(alloc_heap *h, block_t *b, unsigned fl, unsigned 
             } else {
                 /*
                  * b, not the top block, does not end the heap, nor does r: r goes on the list just
-                 * mapped, and the count of free blocks stays as it is.
+                 * mapped, and the count of free blocks stays as it is. r is filed before b leaves:
+                 * the two lists differ, so the order changes no link or bit left behind (where
+                 * rfl == fl, the first level's bit, which the unlink would clear and the link set
+                 * again, stays set), and clang's code for it is shorter.
                  */
-                unlink_free(h, b, fl, sl);
                 link_free(h, r, rfl, rsl);
+                unlink_free(h, b, fl, sl);
             }
         }
         /* blk_set_size_state's word, without reading b's PREV_FREE (clear) back. */
