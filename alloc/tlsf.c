@@ -519,6 +519,12 @@ static ALWAYS_INLINE void take(alloc_heap *h, block_t *b, unsigned fl, unsigned 
         block_t *r = blk_at((uintptr_t)b + size);
         blk_set(h, r, size, rest, ST_FREE, false);
         blk_set_prev_size(h, next, rest);
+        /*
+         * blk_set_size_state's word, without reading b's PREV_FREE (clear) back. Written with the
+         * other headers, before the list work, which reads no size word: clang keeps fewer
+         * values across that work (measured: fewer instructions than writing it after).
+         */
+        word_set(h, &b->size, (hword_t)size | ST_USED);
         if (b == tlsf_of(h)->top) {
             tlsf_of(h)->top = r; /* the rest still ends the heap: no list to look up */
         } else {
@@ -538,8 +544,6 @@ static ALWAYS_INLINE void take(alloc_heap *h, block_t *b, unsigned fl, unsigned 
                 unlink_free(h, b, fl, sl);
             }
         }
-        /* blk_set_size_state's word, without reading b's PREV_FREE (clear) back. */
-        word_set(h, &b->size, (hword_t)size | ST_USED);
     } else {
         remove_free(h, b, fl, sl);
         blk_set_prev_free(h, next, false);
