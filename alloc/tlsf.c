@@ -545,9 +545,13 @@ static ALWAYS_INLINE void take(alloc_heap *h, block_t *b, unsigned fl, unsigned 
             }
         }
     } else {
-        remove_free(h, b, fl, sl);
+        /*
+         * The headers before the list work, as in a split (measured: fewer instructions than
+         * after it); the unlink reads no header word but the list it is given.
+         */
         blk_set_prev_free(h, next, false);
         blk_set_state(h, b, ST_USED);
+        remove_free(h, b, fl, sl);
     }
 }
 
