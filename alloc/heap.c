@@ -649,28 +649,37 @@ static ALWAYS_INLINE void slot_clear(void *p, unsigned c) {
 }
 
 /*
+ * Clears p, `usable` bytes just handed out, where they may have been handed out before: below
+ * clean, h->clean as it was before p was handed out (bytes at or above it had never been, so they
+ * are zero). Marks p's end handed out, as the fast paths hand out quick-listed blocks and slots
+ * without a mark of their own; without them, what alloc_malloc returns is marked already (a block
+ * by hand_out, a slot with its whole run when the run was made). Returns p, by a tail call to
+ * memset where it clears.
+ */
+static ALWAYS_INLINE void *calloc_clear(alloc_heap *h, void *p, size_t usable, uintptr_t clean) {
+    uintptr_t start = (uintptr_t)p, end = start + usable;
+    if (end > clean) { /* never, without a zeroed region: every byte was handed out before */
+        if (ALLOC_FAST_PATHS)
+            mark_handed_out(h, end);
+        if (clean <= start)
+            return p;
+        usable = clean - start;
+    }
+    return __builtin_memset(p, 0, usable);
+}
+
+/*
  * The general case of alloc_calloc, for n bytes (h not NULL): alloc_malloc's block or slot, cleared
  * where it may have been handed out before. Out of line, so that the fast paths call nothing but
  * memset.
  */
 static SLOW_PATH void *calloc_slow(alloc_heap *h, size_t n) {
-    /* Bytes at or above clean had never been handed out before this call: they are zero. */
+    /* Read before alloc_malloc, whose hand_out may raise it. */
     uintptr_t clean = h->clean;
     void *p = alloc_malloc(h, n);
     if (p == NULL)
         return NULL;
-    uintptr_t start = (uintptr_t)p, end = start + usable_of(h, p, n);
-    uintptr_t dirty_end = end < clean ? end : clean;
-    if (dirty_end > start)
-        __builtin_memset(p, 0, dirty_end - start);
-    /*
-     * The fast paths hand out quick-listed blocks and slots without a mark of their own. Without
-     * them, what alloc_malloc returns is marked already: a block by hand_out, a slot with its
-     * whole run when the run was made.
-     */
-    if (ALLOC_FAST_PATHS)
-        mark_handed_out(h, end);
-    return p;
+    return calloc_clear(h, p, usable_of(h, p, n), clean);
 }
 
 void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
@@ -700,13 +709,7 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
         if (b != NULL) {
             size_t usable = quick_block_size((unsigned)i) - HDR;
             account_taken(h, usable);
-            void *p = blk_payload(b);
-            /* As calloc_slow: bytes at or above clean are zero; the block's end is marked. */
-            uintptr_t start = (uintptr_t)p, end = start + usable, clean = h->clean;
-            if (end <= clean) /* every byte handed out before (always, without a zeroed region) */
-                return __builtin_memset(p, 0, usable);
-            h->clean = end;
-            return clean > start ? __builtin_memset(p, 0, clean - start) : p;
+            return calloc_clear(h, blk_payload(b), usable, h->clean);
         }
     }
     return calloc_slow(h, n);
@@ -748,21 +751,20 @@ static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr, bool slot_
 /*
  * Frees ptr, which alloc_free's fast path found granule-aligned and in [first + HDR, end) and
  * whose block checks it refused, on a heap with runs: most often a run slot; anything else goes on
- * to free_slow. run_of's checks, less those already made: ptr's alignment and its range (which
- * leaves r < end), and the slot area's bounds and the class's existence, which run_slot_bit's
- * table and run_give_fast_ok make (a run found here whose slot it refuses is named by
- * alloc_run_give). Out of line, so that the quick-list path keeps its small frame. Reached only on
- * a heap with fast_free set, which does not poison on free: the slot's path calls nothing, so needs
- * no saved registers.
+ * to free_slow. run_find's checks, less those already made: ptr's alignment and its range (which
+ * leaves r < end); as for run_find's caller in realloc, run_slot_bit's table and run_give_fast_ok
+ * test the slot area's bounds and the class's existence (a run found here whose slot they refuse is
+ * named by alloc_run_give). Out of line, so that the quick-list path keeps its small frame. Reached
+ * only on a heap with fast_free set, which does not poison on free: the slot's path calls nothing,
+ * so needs no saved registers.
  */
 static __attribute__((noinline)) enum alloc_error free_unchecked(alloc_heap *h, void *ptr) {
     uintptr_t p = (uintptr_t)ptr, r = p & ~(RUN_ALIGN - 1);
-    if (r <= h->first) /* r >= first + HDR, the room for a run's header (see run_of) */
+    if (r <= h->first) /* r >= first + HDR, the room for a run's header (see run_find) */
         return free_slow(h, ptr, true);
-    const uint64_t *m = run_meta(r);
-    uint64_t state = probe_word(&m[RUN_STATE]);
-    if (probe_word(&m[RUN_CHECK]) != run_check_of(h, r, state))
+    if (!run_check_ok(h, r))
         return free_slow(h, ptr, true);
+    uint64_t state = run_meta(r)[RUN_STATE];
     unsigned c = run_class(state);
     /* No slot at p: run_give_fast_ok refuses the table's RUN_NO_SLOT(c) (no test of its own). */
     unsigned i = run_slot_bit(c, p - r - RUN_META);

@@ -102,40 +102,47 @@ static inline unsigned run_class_fast(size_t n) {
 }
 
 /*
- * If p lies in the slot area of a run of this heap, returns that run's meta address; else 0.
- * The run is recognised by its check word, which only this heap's key can produce for that
- * address and state (a pointer into any other block finds payload bytes there, an erased run
- * zeroes), and its class must be one that exists.
+ * The meta at r, a place in this heap where run meta may be (r > first, r < end,
+ * RUN_ALIGN-aligned), carries this heap's check word for its state: only this heap's key produces
+ * it at r (a pointer into any other block finds payload bytes there, an erased run zeroes). The
+ * words are probed: at an r that is no run they are a live block's payload.
  */
-static inline uintptr_t run_of(const alloc_heap *h, uintptr_t p) {
+static inline bool run_check_ok(const alloc_heap *h, uintptr_t r) {
+    const uint64_t *m = run_meta(r);
+    uint64_t state = probe_word(&m[RUN_STATE]);
+    return probe_word(&m[RUN_CHECK]) == run_check_of(h, r, state);
+}
+
+/*
+ * The run p may be a slot of, for a caller that looks p's slot up in the slot-index table next
+ * (realloc's fast path): the table refuses an offset outside the slot area and a class that does
+ * not exist, so only p's alignment, r's range and r's check word are tested here. Returns r, or 0
+ * if p is in no run.
+ */
+static inline uintptr_t run_find(const alloc_heap *h, uintptr_t p) {
     uintptr_t r = p & ~(RUN_ALIGN - 1);
     /*
      * r > first is r >= first + HDR (r is on a granule, first BLOCK_PHASE = GRANULE - HDR past
      * one, or on one when HDR is a granule), the room for the run's header; written so, it also
      * tells the compiler that a run found is never 0, which callers test for.
      */
-    if (p - r - RUN_META >= RUN_SLOTS || (p & (GRANULE - 1)) != 0 || r <= h->first || r >= h->end)
+    if ((p & (GRANULE - 1)) != 0 || r <= h->first || r >= h->end)
         return 0; /* a misaligned pointer is named by the general path */
-    const uint64_t *m = run_meta(r);
-    uint64_t state = probe_word(&m[RUN_STATE]);
-    if (probe_word(&m[RUN_CHECK]) != run_check_of(h, r, state) ||
-        run_class(state) - 1 >= RUN_CLASSES)
-        return 0;
-    return r;
+    return run_check_ok(h, r) ? r : 0;
 }
 
 /*
- * run_of for a caller that looks p's slot up in run_slot_index's table next (realloc's fast path):
- * the table refuses an offset outside the slot area and a class that does not exist, so only p's
- * alignment, r's range and r's check word are tested here. Returns r, or 0 if p is in no run.
+ * If p lies in the slot area of a run of this heap, returns that run's meta address; else 0:
+ * run_find, with the slot area's bounds and the class's existence tested here for the callers that
+ * use no slot-index table.
  */
-static inline uintptr_t run_find(const alloc_heap *h, uintptr_t p) {
-    uintptr_t r = p & ~(RUN_ALIGN - 1);
-    if ((p & (GRANULE - 1)) != 0 || r <= h->first || r >= h->end) /* r > first: as in run_of */
+static inline uintptr_t run_of(const alloc_heap *h, uintptr_t p) {
+    if ((p & (RUN_ALIGN - 1)) - RUN_META >= RUN_SLOTS)
         return 0;
-    const uint64_t *m = run_meta(r);
-    uint64_t state = probe_word(&m[RUN_STATE]);
-    return probe_word(&m[RUN_CHECK]) == run_check_of(h, r, state) ? r : 0;
+    uintptr_t r = run_find(h, p);
+    if (r == 0 || run_class(run_meta(r)[RUN_STATE]) - 1 >= RUN_CLASSES)
+        return 0;
+    return r;
 }
 
 /* Slot i of run r (class c), just marked in use: its statistics, and its address. */
