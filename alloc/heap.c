@@ -509,6 +509,36 @@ static FAST_INLINE void *hand_out(alloc_heap *h, block_t *b) {
 }
 
 /*
+ * Runs with no slot in use are free space too: allocate_block's second try, after the strategy has
+ * found no block of bs bytes, releases them and asks once more. Out of line, so that allocate_block
+ * keeps nothing across its first call but what hand_out needs.
+ */
+static __attribute__((noinline)) void *allocate_retry(alloc_heap *h, size_t bs, size_t align,
+                                                      bool try_quick) {
+    if (!alloc_run_release_empty(h))
+        return NULL;
+    block_t *b = h->ops->alloc(h, bs, align, try_quick);
+    return b != NULL ? hand_out(h, b) : NULL;
+}
+
+/* allocate's block: from the strategy, once more after releasing empty runs, handed out. */
+static FAST_INLINE void *allocate_block(alloc_heap *h, size_t size, size_t align, bool try_quick) {
+    size_t bs = block_size_for(size);
+    /*
+     * What the retry needs across the first call: bs with try_quick in its low bit (bs is a
+     * multiple of GRANULE), kept opaque so that the compiler keeps this one word rather than both,
+     * one saved register fewer.
+     */
+    size_t retry = opaque_size(bs | try_quick);
+    block_t *b = h->ops->alloc(h, bs, align, try_quick);
+    if (b == NULL)
+        return RUN_CLASSES > 0 && h->runs != 0
+                   ? allocate_retry(h, retry & ~(size_t)1, align, (retry & 1) != 0)
+                   : NULL;
+    return hand_out(h, b);
+}
+
+/*
  * Allocation once align is known to be a power of two in [GRANULE, ALLOC_MAX_REQUEST]. Skips
  * the quick list if try_quick is false (the caller found it empty).
  */
@@ -523,12 +553,7 @@ static FAST_INLINE void *allocate(alloc_heap *h, size_t size, size_t align, bool
             return p;
         }
     }
-    size_t bs = block_size_for(size);
-    block_t *b = h->ops->alloc(h, bs, align, try_quick);
-    /* Runs with no slot in use are free space too: release them and try once more. */
-    if (b == NULL && h->runs != 0 && alloc_run_release_empty(h))
-        b = h->ops->alloc(h, bs, align, try_quick);
-    return b != NULL ? hand_out(h, b) : NULL;
+    return allocate_block(h, size, align, try_quick);
 }
 
 void *alloc_allocate(alloc_heap *h, size_t size, size_t align) {
@@ -601,6 +626,15 @@ static __attribute__((noinline)) void *malloc_slow(alloc_heap *h, size_t size, b
     return h == NULL ? NULL : allocate(h, size, GRANULE, try_quick);
 }
 
+/*
+ * malloc_slow for a request that a run cannot serve (h not NULL, size at most ALLOC_QUICK_MAX_SIZE
+ * and above the runs' sizes, or on a heap without runs): alloc_malloc's quick-list miss, the
+ * commonest slow case, saves no register for the run path's call.
+ */
+static __attribute__((noinline)) void *malloc_block(alloc_heap *h, size_t size, bool try_quick) {
+    return allocate_block(h, size, GRANULE, try_quick);
+}
+
 void *alloc_malloc(alloc_heap *h, size_t size) {
     /* Without the fast paths, the one copy of allocate's code, in alloc_allocate, serves it. */
     if (!ALLOC_FAST_PATHS)
@@ -624,8 +658,12 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
             account_taken(h, opaque_size(bs - HDR));
             return blk_payload(b);
         }
-        /* Empty (rather than a corrupted head, which the slow path reports): skip it there. */
-        return malloc_slow(h, size, !quick_empty(h, (unsigned)i));
+        /*
+         * Empty (rather than a corrupted head, which the slow path reports): skip it there. A
+         * block: fast_alloc and no fast_runs leave no runs (a size the quick lists serve, above
+         * the runs' sizes or on a heap without runs).
+         */
+        return malloc_block(h, size, !quick_empty(h, (unsigned)i));
     }
     return malloc_slow(h, size, true);
 }
