@@ -635,6 +635,13 @@ static __attribute__((noinline)) void *malloc_block(alloc_heap *h, size_t size, 
     return allocate_block(h, size, GRANULE, try_quick);
 }
 
+/* malloc_slow for a request above the runs' sizes (h not NULL) that no quick list serves. */
+static __attribute__((noinline)) void *malloc_large(alloc_heap *h, size_t size) {
+    if (size > ALLOC_MAX_REQUEST - GRANULE)
+        return NULL;
+    return allocate_block(h, size, GRANULE, true);
+}
+
 void *alloc_malloc(alloc_heap *h, size_t size) {
     /* Without the fast paths, the one copy of allocate's code, in alloc_allocate, serves it. */
     if (!ALLOC_FAST_PATHS)
@@ -665,6 +672,9 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
          */
         return malloc_block(h, size, !quick_empty(h, (unsigned)i));
     }
+    /* Above the runs' sizes: a block, which malloc_large finds with no run path's frame. */
+    if (size > ALLOC_RUN_MAX_SIZE)
+        return malloc_large(h, size);
     return malloc_slow(h, size, true);
 }
 
