@@ -255,8 +255,8 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     h->hook_ctx = config->error_ctx;
     h->key = key;
     h->ops = ops;
-    h->base = base;
     h->first = base + ctrl + BLOCK_PHASE;
+    h->first_payload = h->first + HDR;
     h->raw_end = base + size;
     h->end = ((base + size) & ~(uintptr_t)(GRANULE - 1)) - HDR;
     /*
@@ -343,7 +343,7 @@ static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, bloc
     uintptr_t p = (uintptr_t)ptr;
     if ((p & (GRANULE - 1)) != 0)
         return ALLOC_ERR_MISALIGNED_POINTER;
-    if (p < h->first + HDR || p >= h->end)
+    if (p < h->first_payload || p >= h->end)
         return ALLOC_ERR_FOREIGN_POINTER;
     block_t *b = blk_from_payload(ptr);
 #if ALLOC_FAST_PATHS
@@ -410,7 +410,7 @@ static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr
 
 /* validate_fast's first test: p is granule-aligned and in [first + HDR, end). */
 static ALWAYS_INLINE bool fast_range_ok(const alloc_heap *h, uintptr_t p) {
-    return (p & (GRANULE - 1)) == 0 && p >= h->first + HDR && p < h->end;
+    return (p & (GRANULE - 1)) == 0 && p >= h->first_payload && p < h->end;
 }
 
 /*
@@ -781,6 +781,8 @@ static SLOW_PATH enum alloc_error free_block(alloc_heap *h, block_t *b, bool try
  * slot_checked: the fast path has found ptr is no run slot.
  */
 static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr, bool slot_checked) {
+    if (ptr == NULL)
+        return ALLOC_OK;
     if (h == NULL)
         return ALLOC_ERR_NULL_HEAP;
     /* A run slot, unless the fast path has found ptr is none. */
@@ -823,12 +825,11 @@ static __attribute__((noinline)) enum alloc_error free_unchecked(alloc_heap *h, 
 }
 
 enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
-    if (ptr == NULL)
-        return ALLOC_OK;
     /*
      * Fast path, which calls nothing: a sound block that goes on a quick list with room. A run
      * slot fails the block checks (it has no header), mostly at the first test, and goes straight
-     * to the slot's path rather than through free_slow's.
+     * to the slot's path rather than through free_slow's. A NULL ptr fails the range test (first
+     * is above 0) and is free_slow's first case: no test of its own here.
      */
     if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h != NULL && h->fast_free &&
         fast_range_ok(h, (uintptr_t)ptr)) {
@@ -1048,7 +1049,7 @@ size_t alloc_usable_size(alloc_heap *h, const void *ptr) {
 enum alloc_error alloc_heap_extend(alloc_heap *h, size_t size) {
     if (h == NULL)
         return ALLOC_ERR_NULL_HEAP;
-    if (size > MAX_HEAP_SIZE || h->raw_end + size - h->base > MAX_HEAP_SIZE)
+    if (size > MAX_HEAP_SIZE || h->raw_end + size - (uintptr_t)h > MAX_HEAP_SIZE)
         return ALLOC_ERR_REGION_TOO_LARGE;
     uintptr_t raw_end = h->raw_end + size;
     uintptr_t end = (raw_end & ~(uintptr_t)(GRANULE - 1)) - HDR;
@@ -1078,7 +1079,7 @@ void alloc_heap_stats(const alloc_heap *h, struct alloc_stats *out) {
         return;
     }
     size_t blocks = h->live_blocks + h->runs + h->free_blocks + h->quick_blocks;
-    out->region_size = h->raw_end - h->base;
+    out->region_size = h->raw_end - (uintptr_t)h;
     out->bytes_in_use = h->in_use;
     out->bytes_free = (h->end - h->first) - h->in_use - HDR * blocks - RUN_META * h->runs;
     /* The TLSF strategy may reorder a list (see alloc_tlsf_largest_free); h is not const. */
@@ -1097,17 +1098,19 @@ enum alloc_strategy alloc_heap_strategy(const alloc_heap *h) {
 
 /* The control structure is plausible, so that a walk stays inside the region. */
 static bool control_ok(const alloc_heap *h) {
-    if (h->magic != (HEAP_MAGIC ^ (uintptr_t)h) || h->base != (uintptr_t)h)
+    if (h->magic != (HEAP_MAGIC ^ (uintptr_t)h))
         return false;
     const struct alloc_strategy_ops *ops = strategy_ops((enum alloc_strategy)h->strategy);
     if (ops == NULL || h->ops != ops)
         return false;
-    if (h->first != h->base + alloc_control_size((enum alloc_strategy)h->strategy) + BLOCK_PHASE)
+    if (h->first !=
+            (uintptr_t)h + alloc_control_size((enum alloc_strategy)h->strategy) + BLOCK_PHASE ||
+        h->first_payload != h->first + HDR)
         return false;
     if (h->end < h->first + MIN_BLOCK || h->end + HDR > h->raw_end ||
         (h->end & (GRANULE - 1)) != BLOCK_PHASE)
         return false;
-    return h->raw_end - h->base <= MAX_HEAP_SIZE;
+    return h->raw_end - (uintptr_t)h <= MAX_HEAP_SIZE;
 }
 
 static bool poison_intact(const block_t *b) {
