@@ -764,12 +764,13 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
 }
 
 /*
- * Frees validated USED block b through the strategy (onto a quick list only if try_quick) and
- * accounts it. Out of line, so that the fast path calls nothing; alloc_free's fast path calls it
- * directly for a sound block its quick list has no room for.
+ * Frees validated USED block b, of `usable` bytes, through the strategy (onto a quick list only if
+ * try_quick) and accounts it. Out of line, so that the fast path calls nothing; alloc_free's fast
+ * path calls it directly for a sound block its quick list has no room for, with the usable size it
+ * has read (not read and masked again here).
  */
-static SLOW_PATH enum alloc_error free_block(alloc_heap *h, block_t *b, bool try_quick) {
-    size_t usable = blk_size(b) - HDR;
+static SLOW_PATH enum alloc_error free_block(alloc_heap *h, block_t *b, size_t usable,
+                                             bool try_quick) {
     if (!h->ops->release(h, b, try_quick))
         return ALLOC_ERR_CORRUPTED_FREE_LIST; /* the strategy reported it */
     account_given(h, usable);
@@ -795,7 +796,7 @@ static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr, bool slot_
     }
     enum alloc_error e;
     block_t *b = used_block(h, ptr, &e);
-    return b != NULL ? free_block(h, b, true) : e;
+    return b != NULL ? free_block(h, b, blk_size(b) - HDR, true) : e;
 }
 
 /*
@@ -846,7 +847,7 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
                 return ALLOC_OK;
             }
             /* Its quick list is full, or it is too large for one: no point trying again. */
-            return free_block(h, b, false);
+            return free_block(h, b, usable, false);
         }
         /* ptr is aligned and in range, as free_unchecked relies on. */
         if (runs_on(h))
