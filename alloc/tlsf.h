@@ -131,9 +131,12 @@ static inline block_t *quick_take(alloc_heap *h, unsigned i, bool report) {
         return NULL;
     }
     /*
-     * QUICK to USED as blk_set_state does it, one xor, on the word quick_node_ok has just read:
-     * the stores below may alias it as far as the compiler knows, so it is not read again.
+     * QUICK to USED as blk_set_state does it, one xor, made in memory: the empty asm makes the
+     * compiler forget the word quick_node_ok has just read, so that it xors the word where it is
+     * (one instruction) rather than the copy it kept and stores that back (two). Nothing else it
+     * holds is read again below.
      */
+    __asm__("" ::: "memory");
     b->size ^= flip_low_bits(ST_QUICK ^ ST_USED);
     t->quick[i] = blk_links(b)->next;
     t->quick_count[i]--;
@@ -190,8 +193,11 @@ static inline bool quick_push(alloc_heap *h, block_t *b, bool poison) {
      * each) rather than loaded, kept in a register and stored back. An empty asm.
      */
     __asm__("" ::: "memory");
-    /* USED to QUICK as blk_set_state does it, one xor, on the word read once above. */
-    b->size = w ^ flip_low_bits(ST_USED ^ ST_QUICK);
+    /*
+     * USED to QUICK as blk_set_state does it, one xor, made in memory (forgotten above): one
+     * instruction, where xoring the copy read above and storing it takes two.
+     */
+    b->size ^= flip_low_bits(ST_USED ^ ST_QUICK);
     if (poison)
         __builtin_memset(blk_payload(b), ALLOC_POISON_FREE_BYTE, s - HDR);
     blk_links(b)->next = t->quick[i];
