@@ -289,12 +289,17 @@ static inline void run_give_slot(alloc_heap *h, uintptr_t r, uint64_t state, uin
                                  unsigned c, unsigned i, bool poison) {
     uint64_t *m = run_meta(r), bit = (uint64_t)1 << i;
     /*
-     * Forget what memory held (an empty asm): the check word, which the caller has just read and
-     * tested, is then xored in memory, not kept in a register from the test and stored back.
+     * Forget what memory held (an empty asm): the state and check words, which the caller has just
+     * read and tested (the state is `state`), are then xored in memory, one instruction each, not
+     * kept in a register from the test, xored and stored back.
      */
     __asm__("" ::: "memory");
-    m[RUN_STATE] = state ^ bit;
-    m[RUN_CHECK] ^= bit; /* the check is linear in the state */
+    m[RUN_STATE] ^= bit;
+    /*
+     * The check is linear in the state. The bit kept opaque here: else the compiler makes the two
+     * xors one of a vector register, which takes four instructions to set up and store.
+     */
+    m[RUN_CHECK] ^= opaque_u64(bit);
     run_slot_given(h, p, run_slot_size(c), poison);
 }
 
