@@ -731,10 +731,14 @@ static SLOW_PATH void *calloc_slow(alloc_heap *h, size_t n) {
 }
 
 void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
+    /*
+     * h first: tested after the product, the two tests become one flag arithmetic (two set
+     * instructions and an or) before one branch.
+     */
+    if (h == NULL)
+        return NULL;
     size_t n;
     if (__builtin_mul_overflow(count, size, &n))
-        return NULL;
-    if (h == NULL)
         return NULL;
     if (!ALLOC_FAST_PATHS)
         return calloc_slow(h, n);
