@@ -825,7 +825,7 @@ static __attribute__((noinline)) enum alloc_error free_unchecked(alloc_heap *h, 
     unsigned i = run_slot_bit(c, p - r - RUN_META);
     if (!run_give_fast_ok(h, r, state, c, i))
         return alloc_run_give(h, r, p);
-    run_give_slot(h, r, state, p, c, i, false);
+    run_give_slot(h, r, p, c, i, false);
     return ALLOC_OK;
 }
 
@@ -933,7 +933,7 @@ static ALWAYS_INLINE void *slot_moved(alloc_heap *h, uintptr_t r, void *ptr, uns
                                       void *q) {
     uint64_t state = run_meta(r)[RUN_STATE];
     if (run_give_fast_ok(h, r, state, c, i))
-        run_give_slot(h, r, state, (uintptr_t)ptr, c, i, poison_free(h));
+        run_give_slot(h, r, (uintptr_t)ptr, c, i, poison_free(h));
     else
         (void)alloc_run_give(h, r, (uintptr_t)ptr);
     return q;
@@ -987,7 +987,7 @@ static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, void *pt
     uint64_t state = run_meta(r)[RUN_STATE];
     if (poison_free(h) || !run_give_fast_ok(h, r, state, c, i))
         return slot_moved_slow(h, ptr, q, i, r, c);
-    run_give_slot(h, r, state, (uintptr_t)ptr, c, i, false);
+    run_give_slot(h, r, (uintptr_t)ptr, c, i, false);
     return q;
 }
 

@@ -283,15 +283,17 @@ static inline bool run_give_fast_ok(const alloc_heap *h, uintptr_t r, uint64_t s
            ((state & full) != 0 || h->run_head[c] == r);
 }
 
-/* Frees slot p (index i, class c) of run r, whose state word is `state`: run_give_fast_ok said so.
+/*
+ * Frees slot p (index i, class c) of run r, whose state word the caller has just read and
+ * run_give_fast_ok has accepted.
  */
-static inline void run_give_slot(alloc_heap *h, uintptr_t r, uint64_t state, uintptr_t p,
-                                 unsigned c, unsigned i, bool poison) {
+static inline void run_give_slot(alloc_heap *h, uintptr_t r, uintptr_t p, unsigned c, unsigned i,
+                                 bool poison) {
     uint64_t *m = run_meta(r), bit = (uint64_t)1 << i;
     /*
      * Forget what memory held (an empty asm): the state and check words, which the caller has just
-     * read and tested (the state is `state`), are then xored in memory, one instruction each, not
-     * kept in a register from the test, xored and stored back.
+     * read and tested, are then xored in memory, one instruction each, not kept in a register from
+     * the test, xored and stored back.
      */
     __asm__("" ::: "memory");
     m[RUN_STATE] ^= bit;
@@ -314,7 +316,7 @@ static inline bool run_give_fast(alloc_heap *h, uintptr_t r, uintptr_t p, bool p
     int i = run_slot_index(c, p - r - RUN_META);
     if (i < 0 || !run_give_fast_ok(h, r, state, c, (unsigned)i))
         return false;
-    run_give_slot(h, r, state, p, c, (unsigned)i, poison);
+    run_give_slot(h, r, p, c, (unsigned)i, poison);
     return true;
 }
 
