@@ -222,16 +222,28 @@ static inline void link_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl
     t->sl_map[fl] |= 1u << sl;
 }
 
-/* Files a FREE block: on its list, or as the top block if it ends the heap (with TOP_BLOCK). */
-static void insert_free(alloc_heap *h, block_t *b) {
+/*
+ * Files FREE block b of s bytes, whose size word the caller has written, and counts it: as the top
+ * block if it ends the heap (with TOP_BLOCK: next, its successor, is the END marker), else on its
+ * list, mapped from s (the word just written is not read back). The one way every path files a
+ * block.
+ */
+static ALWAYS_INLINE void file_free(alloc_heap *h, block_t *b, size_t s, const block_t *next) {
     h->free_blocks++;
-    if (TOP_BLOCK && ends_heap(h, b)) {
+    if (TOP_BLOCK && (uintptr_t)next == h->end) {
         tlsf_of(h)->top = b;
-        return;
+    } else {
+        unsigned fl, sl;
+        mapping_insert(s, &fl, &sl);
+        link_free(h, b, fl, sl);
     }
-    unsigned fl, sl;
-    block_list(b, &fl, &sl);
-    link_free(h, b, fl, sl);
+}
+
+/* file_free for a block whose size is read from its size word: out of line, for rarer paths. */
+static void insert_free(alloc_heap *h, block_t *b) {
+    /* A build for size passes the size word as it is: list_index masks it (see block_list). */
+    size_t s = ALLOC_FAST_PATHS ? blk_size(b) : (size_t)b->size;
+    file_free(h, b, s, blk_at((uintptr_t)b + blk_size(b)));
 }
 
 /* Takes FREE block b off list (fl, sl), its own: b is not the top block. Counts nothing. */
@@ -705,18 +717,23 @@ static bool quick_block_sound(alloc_heap *h, block_t *b) {
  */
 static ALWAYS_INLINE void file_alone(alloc_heap *h, block_t *b, size_t s, block_t *next) {
     word_set(h, &b->size, (hword_t)s | ST_FREE); /* no PREV_FREE: the predecessor is not free */
-    h->free_blocks++;
-    if (TOP_BLOCK && (uintptr_t)next == h->end) {
-        tlsf_of(h)->top = b;
-    } else {
-        unsigned fl, sl;
-        mapping_insert(s, &fl, &sl);
-        link_free(h, b, fl, sl);
-    }
+    file_free(h, b, s, next);
     blk_set_prev_free(h, next, true);
 }
 
 #if RELOCATE_NODES
+/*
+ * The end of a merge of b with its FREE successor next, once next is off its list (its links read):
+ * next's header erased, b's size word written as the merged FREE block of s bytes. b's PREV_FREE is
+ * clear (release_next's blocks have no free predecessor). Inlined into each of release_next's
+ * three ways: written once after their list work, it cost 2 instructions a call (clang's code
+ * for the joined tail reloads the key, and each way then jumps to it).
+ */
+static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, block_t *next) {
+    blk_erase(h, next, HDR + sizeof(struct free_links));
+    word_set(h, &b->size, (hword_t)s | ST_FREE);
+}
+
 /*
  * release_coalesce for the most common merge: b, a block of s bytes whose predecessor is not FREE,
  * with its FREE successor next, which is checked here. The merged block's size word is written as
@@ -738,21 +755,18 @@ static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, si
     if (next == tlsf_of(h)->top) {
         /* b absorbs the top block and becomes it: no list to look up. */
         tlsf_of(h)->top = b;
-        blk_erase(h, next, HDR + sizeof(struct free_links));
-        word_set(h, &b->size, (hword_t)s | ST_FREE);
+        absorb_free_next(h, b, s, next);
         blk_set_prev_size(h, after, s);
         return true;
     }
     mapping_insert(s, &fl, &sl);
     if (fl == nfl && sl == nsl) {
         replace_free(h, next, b, fl, sl);
-        blk_erase(h, next, HDR + sizeof(struct free_links));
-        word_set(h, &b->size, (hword_t)s | ST_FREE);
+        absorb_free_next(h, b, s, next);
     } else {
         /* next, on a list, does not end the heap, nor does b now: the count stays. */
         unlink_free(h, next, nfl, nsl);
-        blk_erase(h, next, HDR + sizeof(struct free_links));
-        word_set(h, &b->size, (hword_t)s | ST_FREE);
+        absorb_free_next(h, b, s, next);
         link_free(h, b, fl, sl);
     }
     blk_set_prev_size(h, after, s);
@@ -838,6 +852,10 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
             /* p may be the top block, no longer at the end, in an extend: remove_free knows. */
             remove_free(h, p, pfl, psl);
             word_set(h, &b->size, (hword_t)s | ST_FREE);
+            /*
+             * file_free's work with the list mapped above: clang does not reuse that mapping (a
+             * branch) for file_free's own, which made this path 12 instructions longer.
+             */
             h->free_blocks++;
             if (TOP_BLOCK && last)
                 tlsf_of(h)->top = b;
