@@ -884,14 +884,17 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
         mapping_insert(s, &fl, &sl);
         /* Re-filed, unless it stays in its list and is not the top block (on no list). */
         if (fl != pfl || sl != psl || last) {
-            /* p may be the top block, no longer at the end, in an extend: remove_free knows. */
-            remove_free(h, p, pfl, psl);
-            word_set(h, &b->size, (hword_t)s | ST_FREE);
             /*
-             * file_free's work with the list mapped above: clang does not reuse that mapping (a
-             * branch) for file_free's own, which made this path 12 instructions longer.
+             * remove_free and file_free without their counts, which cancel: p leaves its list, or
+             * the top block (which it may be, no longer at the end, in an extend), and the merged
+             * block is filed with the list mapped above (file_free maps it again: clang does not
+             * reuse this mapping, a branch, and the path was 12 instructions longer).
              */
-            h->free_blocks++;
+            if (TOP_BLOCK && p == tlsf_of(h)->top)
+                tlsf_of(h)->top = NULL;
+            else
+                unlink_free(h, p, pfl, psl);
+            word_set(h, &b->size, (hword_t)s | ST_FREE);
             if (TOP_BLOCK && last)
                 tlsf_of(h)->top = b;
             else
