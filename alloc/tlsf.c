@@ -768,6 +768,21 @@ static ALWAYS_INLINE void file_alone(alloc_heap *h, block_t *b, size_t s, block_
     file_free(h, b, s, next);
 }
 
+#if ALLOC_FAST_PATHS
+/*
+ * blk_erase with the header zeroed first, on every heap, and poisoned over after on a heap that
+ * poisons: the same bytes in the end, and clang's code for a heap that does not poison falls
+ * through to the zeroing with no jump around the poisoning (one instruction fewer an erase).
+ */
+static ALWAYS_INLINE void erase_absorbed(const alloc_heap *h, block_t *b, size_t len) {
+    __builtin_memset(b, 0, HDR);
+    if (poison_free(h))
+        __builtin_memset(b, ALLOC_POISON_FREE_BYTE, len);
+}
+#else
+#define erase_absorbed blk_erase
+#endif
+
 #if RELOCATE_NODES
 /*
  * The end of a merge of b with its FREE successor next, once next is off its list (its links read):
@@ -777,7 +792,7 @@ static ALWAYS_INLINE void file_alone(alloc_heap *h, block_t *b, size_t s, block_
  * for the joined tail reloads the key, and each way then jumps to it).
  */
 static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, block_t *next) {
-    blk_erase(h, next, HDR + sizeof(struct free_links));
+    erase_absorbed(h, next, HDR + sizeof(struct free_links));
     word_set(h, &b->size, (hword_t)s | ST_FREE);
 }
 
@@ -867,7 +882,7 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
     if (merge_next) {
         remove_free(h, next, nfl, nsl);
         s += blk_size(next);
-        blk_erase(h, next, HDR + sizeof(struct free_links));
+        erase_absorbed(h, next, HDR + sizeof(struct free_links));
         next = blk_at((uintptr_t)b + s);
     }
     if (!RELOCATE_NODES) {
@@ -891,7 +906,7 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
         size_t ps = blk_prev_size(b); /* p's size, as the caller has checked */
         block_t *p = blk_at((uintptr_t)b - ps);
         s += ps;
-        blk_erase(h, b, HDR);
+        erase_absorbed(h, b, HDR);
         b = p;
         mapping_insert(s, &fl, &sl);
         /* Re-filed, unless it stays in its list and is not the top block (on no list). */
@@ -1055,7 +1070,7 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
      */
     if (!RELOCATE_NODES || total - size < MIN_BLOCK) {
         remove_free(h, next, nfl, nsl);
-        blk_erase(h, next, HDR + sizeof(struct free_links));
+        erase_absorbed(h, next, HDR + sizeof(struct free_links));
         word_set(h, &after->prev, (hword_t)total);
         blk_set_prev_free(h, after, false);
         if (RELOCATE_NODES)
@@ -1073,12 +1088,12 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
     size_t rest = total - size;
     if (RELOCATE_NODES && same_list(ns, rest)) {
         replace_free(h, next, tail, nfl, nsl);
-        blk_erase(h, next, HDR); /* next's header is now inside b's payload */
+        erase_absorbed(h, next, HDR); /* next's header is now inside b's payload */
         word_set(h, &tail->prev, (hword_t)size);
         word_set(h, &tail->size, (hword_t)rest | ST_FREE);
     } else {
         remove_free(h, next, nfl, nsl);
-        blk_erase(h, next, HDR);
+        erase_absorbed(h, next, HDR);
         word_set(h, &tail->prev, (hword_t)size);
         word_set(h, &tail->size, (hword_t)rest | ST_FREE);
         insert_free(h, tail);
