@@ -610,7 +610,8 @@ static ALWAYS_INLINE void take(alloc_heap *h, block_t *b, unsigned fl, unsigned 
          * after it); the unlink reads no header word but the list it is given.
          */
         blk_set_prev_free(h, next, false);
-        blk_set_state(h, b, ST_USED);
+        /* blk_set_state's flip, a constant: b's state bits are FREE, as locate_free checked. */
+        b->size ^= flip_low_bits(ST_FREE ^ ST_USED);
         remove_free(h, b, fl, sl);
     }
 }
