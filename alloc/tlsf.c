@@ -680,6 +680,13 @@ static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t a
  */
 static __attribute__((noinline)) block_t *tlsf_alloc_plain(alloc_heap *h, size_t size,
                                                            bool may_flush) {
+    /*
+     * A plain request is a block size (block_size_for, in heap.c's allocate): told to clang, which
+     * then drops the MIN_BLOCK test of free_header_ok where a block's size has passed the test
+     * against the request.
+     */
+    if (size < MIN_BLOCK)
+        __builtin_unreachable();
     return tlsf_alloc_at(h, size, GRANULE, may_flush);
 }
 
