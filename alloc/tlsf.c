@@ -923,13 +923,14 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
              * remove_free and file_free without their counts, which cancel: p leaves its list, or
              * the top block (which it may be, no longer at the end, in an extend), and the merged
              * block is filed with the list mapped above (file_free maps it again: clang does not
-             * reuse this mapping, a branch, and the path was 12 instructions longer).
+             * reuse this mapping, a branch, and the path was 12 instructions longer). Its size
+             * word first: the unlink reads only its links.
              */
+            word_set(h, &b->size, (hword_t)s | ST_FREE);
             if (TOP_BLOCK && p == tlsf_of(h)->top)
                 tlsf_of(h)->top = NULL;
             else
                 unlink_free(h, p, pfl, psl);
-            word_set(h, &b->size, (hword_t)s | ST_FREE);
             if (TOP_BLOCK && last)
                 tlsf_of(h)->top = b;
             else
