@@ -28,9 +28,21 @@
 /* Compiled only when ALLOC_STRATEGIES includes it (alloc/config.h). */
 #if TLSF_COMPILED_IN
 
-/* The most significant set bit of x (> 0), from the word scan a 32- or 64-bit CPU has. */
+/*
+ * The most significant set bit of x (> 0), from the word scan a 32- or 64-bit CPU has. On x86,
+ * where the bit scan (bsr) gives it as it is, opaque in a build for speed: else clang folds its
+ * callers' subtractions into the scan's 63 - clz and computes 59 - clz and 56 - clz to map a list,
+ * four instructions more (x86_64, measured). Elsewhere (a count of leading zeros) and in a build
+ * for size, as written.
+ */
+#if ALLOC_FAST_PATHS && (defined(__x86_64__) || defined(__i386__))
+#define MSB_OPAQUE 1
+#else
+#define MSB_OPAQUE 0
+#endif
 static inline unsigned msb(size_t x) {
-    return (unsigned)(8 * sizeof(unsigned long) - 1) - (unsigned)__builtin_clzl(x);
+    unsigned m = (unsigned)(8 * sizeof(unsigned long) - 1) - (unsigned)__builtin_clzl(x);
+    return MSB_OPAQUE ? (unsigned)opaque_size(m) : m;
 }
 _Static_assert(sizeof(unsigned long) >= sizeof(size_t), "alloc: msb needs size_t in a long");
 
@@ -118,6 +130,19 @@ static inline bool links_ok(const alloc_heap *h, const block_t *b, unsigned fl, 
         return false;
     return true;
 }
+
+#if ALLOC_FAST_PATHS
+/*
+ * links_ok for b read from the head of its list: its prev link must be NULL (links_ok would also
+ * take a prev node that points back at it, which no head has, and compare the head with b, which
+ * it is). So the check is stronger, and shorter.
+ */
+static inline bool head_links_ok(const alloc_heap *h, const block_t *b) {
+    const struct free_links *l = blk_links(b);
+    return l->prev == NULL &&
+           (l->next == NULL || (in_heap(h, l->next) && blk_links(l->next)->prev == b));
+}
+#endif
 
 /* b ends at the END marker: as a FREE block, it is the top block. */
 static inline bool ends_heap(const alloc_heap *h, const block_t *b) {
@@ -222,16 +247,28 @@ static inline void link_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl
     t->sl_map[fl] |= 1u << sl;
 }
 
-/* Files a FREE block: on its list, or as the top block if it ends the heap (with TOP_BLOCK). */
-static void insert_free(alloc_heap *h, block_t *b) {
+/*
+ * Files FREE block b of s bytes, whose size word the caller has written, and counts it: as the top
+ * block if it ends the heap (with TOP_BLOCK: next, its successor, is the END marker), else on its
+ * list, mapped from s (the word just written is not read back). The one way every path files a
+ * block.
+ */
+static ALWAYS_INLINE void file_free(alloc_heap *h, block_t *b, size_t s, const block_t *next) {
     h->free_blocks++;
-    if (TOP_BLOCK && ends_heap(h, b)) {
+    if (TOP_BLOCK && (uintptr_t)next == h->end) {
         tlsf_of(h)->top = b;
-        return;
+    } else {
+        unsigned fl, sl;
+        mapping_insert(s, &fl, &sl);
+        link_free(h, b, fl, sl);
     }
-    unsigned fl, sl;
-    block_list(b, &fl, &sl);
-    link_free(h, b, fl, sl);
+}
+
+/* file_free for a block whose size is read from its size word: out of line, for rarer paths. */
+static void insert_free(alloc_heap *h, block_t *b) {
+    /* A build for size passes the size word as it is: list_index masks it (see block_list). */
+    size_t s = ALLOC_FAST_PATHS ? blk_size(b) : (size_t)b->size;
+    file_free(h, b, s, blk_at((uintptr_t)b + blk_size(b)));
 }
 
 /* Takes FREE block b off list (fl, sl), its own: b is not the top block. Counts nothing. */
@@ -403,7 +440,7 @@ static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align
         b = LIST_HEAD(t, fl, sl); /* it exists, as the list after it does (see below) */
         if (b != NULL && in_heap(h, b) && blk_size(b) >= size) {
             /* The rest of free_node_ok's checks: in_heap has passed just above. */
-            if (!free_header_ok(h, b) || (ALLOC_CHECK_LINKS && !links_ok(h, b, fl, sl))) {
+            if (!free_header_ok(h, b) || (ALLOC_CHECK_LINKS && !head_links_ok(h, b))) {
                 *bad = b;
                 return NULL;
             }
@@ -449,6 +486,18 @@ static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align
         /* Nothing else to try; the checks of a block about to be unlinked, in the one copy. */
         return b != NULL && check_unlink(h, b, fl_out, sl_out) ? b : NULL;
     }
+#if ALLOC_FAST_PATHS
+    if (b != NULL) {
+        /* Good fit: b heads its list. */
+        if (!free_node_ok(h, b) || (ALLOC_CHECK_LINKS && !head_links_ok(h, b))) {
+            *bad = b;
+            return NULL;
+        }
+        *fl_out = fl;
+        *sl_out = sl;
+        return b;
+    }
+#endif
     if (TOP_BLOCK && b == NULL && t->top != NULL) {
         block_t *top = t->top;
         if (!free_node_ok(h, top) || !ends_heap(h, top)) {
@@ -506,6 +555,17 @@ static INLINE_FOR_SPEED block_t *cut_used(alloc_heap *h, block_t *b, size_t at) 
 
 #if RELOCATE_NODES
 /*
+ * blk_set_prev_free(h, b, true) in fewer instructions (release_block's): where the bit is clear,
+ * the flip of PREV_FREE and its check bit is a constant; where it is set already, nothing changes,
+ * as blk_set_prev_free changes nothing. Like every flip, it keeps a damaged word damaged. (The
+ * same for clearing the bit in take cost tlsf_alloc_plain one instruction a call: left out.)
+ */
+static inline void set_prev_free(block_t *b) {
+    if ((b->size & PREV_FREE) == 0)
+        b->size ^= flip_low_bits(PREV_FREE);
+}
+
+/*
  * b is a FREE block on list (fl, sl) with at least `size` bytes, whose size word has no PREV_FREE
  * (the block locate_free has checked). Makes it a USED block of `size` bytes; the tail, if it can
  * hold a block, stays free: in b's place on the same list when it maps to the same list (the
@@ -550,7 +610,8 @@ static ALWAYS_INLINE void take(alloc_heap *h, block_t *b, unsigned fl, unsigned 
          * after it); the unlink reads no header word but the list it is given.
          */
         blk_set_prev_free(h, next, false);
-        blk_set_state(h, b, ST_USED);
+        /* blk_set_state's flip, a constant: b's state bits are FREE, as locate_free checked. */
+        b->size ^= flip_low_bits(ST_FREE ^ ST_USED);
         remove_free(h, b, fl, sl);
     }
 }
@@ -619,6 +680,13 @@ static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t a
  */
 static __attribute__((noinline)) block_t *tlsf_alloc_plain(alloc_heap *h, size_t size,
                                                            bool may_flush) {
+    /*
+     * A plain request is a block size (block_size_for, in heap.c's allocate): told to clang, which
+     * then drops the MIN_BLOCK test of free_header_ok where a block's size has passed the test
+     * against the request.
+     */
+    if (size < MIN_BLOCK)
+        __builtin_unreachable();
     return tlsf_alloc_at(h, size, GRANULE, may_flush);
 }
 
@@ -700,23 +768,42 @@ static bool quick_block_sound(alloc_heap *h, block_t *b) {
 /*
  * Files b, a block of s bytes whose neighbours are not FREE, as a FREE block: on its list, or as
  * the top block if it ends the heap (next, its successor, is the END marker). next's prev word
- * already says s (the boundary tag checked or written by release_coalesce's caller); its PREV_FREE
- * is set.
+ * already says s (the boundary tag checked or written by release_coalesce's caller); the caller
+ * sets its PREV_FREE.
  */
 static ALWAYS_INLINE void file_alone(alloc_heap *h, block_t *b, size_t s, block_t *next) {
     word_set(h, &b->size, (hword_t)s | ST_FREE); /* no PREV_FREE: the predecessor is not free */
-    h->free_blocks++;
-    if (TOP_BLOCK && (uintptr_t)next == h->end) {
-        tlsf_of(h)->top = b;
-    } else {
-        unsigned fl, sl;
-        mapping_insert(s, &fl, &sl);
-        link_free(h, b, fl, sl);
-    }
-    blk_set_prev_free(h, next, true);
+    file_free(h, b, s, next);
 }
 
+#if ALLOC_FAST_PATHS
+/*
+ * blk_erase with the header zeroed first, on every heap, and poisoned over after on a heap that
+ * poisons: the same bytes in the end, and clang's code for a heap that does not poison falls
+ * through to the zeroing with no jump around the poisoning (one instruction fewer an erase).
+ */
+static ALWAYS_INLINE void erase_absorbed(const alloc_heap *h, block_t *b, size_t len) {
+    __builtin_memset(b, 0, HDR);
+    if (poison_free(h))
+        __builtin_memset(b, ALLOC_POISON_FREE_BYTE, len);
+}
+#else
+#define erase_absorbed blk_erase
+#endif
+
 #if RELOCATE_NODES
+/*
+ * The end of a merge of b with its FREE successor next, once next is off its list (its links read):
+ * next's header erased, b's size word written as the merged FREE block of s bytes. b's PREV_FREE is
+ * clear (release_next's blocks have no free predecessor). Inlined into each of release_next's
+ * three ways: written once after their list work, it cost 2 instructions a call (clang's code
+ * for the joined tail reloads the key, and each way then jumps to it).
+ */
+static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, block_t *next) {
+    erase_absorbed(h, next, HDR + sizeof(struct free_links));
+    word_set(h, &b->size, (hword_t)s | ST_FREE);
+}
+
 /*
  * release_coalesce for the most common merge: b, a block of s bytes whose predecessor is not FREE,
  * with its FREE successor next, which is checked here. The merged block's size word is written as
@@ -738,21 +825,18 @@ static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, si
     if (next == tlsf_of(h)->top) {
         /* b absorbs the top block and becomes it: no list to look up. */
         tlsf_of(h)->top = b;
-        blk_erase(h, next, HDR + sizeof(struct free_links));
-        word_set(h, &b->size, (hword_t)s | ST_FREE);
+        absorb_free_next(h, b, s, next);
         blk_set_prev_size(h, after, s);
         return true;
     }
     mapping_insert(s, &fl, &sl);
     if (fl == nfl && sl == nsl) {
         replace_free(h, next, b, fl, sl);
-        blk_erase(h, next, HDR + sizeof(struct free_links));
-        word_set(h, &b->size, (hword_t)s | ST_FREE);
+        absorb_free_next(h, b, s, next);
     } else {
         /* next, on a list, does not end the heap, nor does b now: the count stays. */
         unlink_free(h, next, nfl, nsl);
-        blk_erase(h, next, HDR + sizeof(struct free_links));
-        word_set(h, &b->size, (hword_t)s | ST_FREE);
+        absorb_free_next(h, b, s, next);
         link_free(h, b, fl, sl);
     }
     blk_set_prev_size(h, after, s);
@@ -806,7 +890,7 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
     if (merge_next) {
         remove_free(h, next, nfl, nsl);
         s += blk_size(next);
-        blk_erase(h, next, HDR + sizeof(struct free_links));
+        erase_absorbed(h, next, HDR + sizeof(struct free_links));
         next = blk_at((uintptr_t)b + s);
     }
     if (!RELOCATE_NODES) {
@@ -830,15 +914,23 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
         size_t ps = blk_prev_size(b); /* p's size, as the caller has checked */
         block_t *p = blk_at((uintptr_t)b - ps);
         s += ps;
-        blk_erase(h, b, HDR);
+        erase_absorbed(h, b, HDR);
         b = p;
         mapping_insert(s, &fl, &sl);
         /* Re-filed, unless it stays in its list and is not the top block (on no list). */
         if (fl != pfl || sl != psl || last) {
-            /* p may be the top block, no longer at the end, in an extend: remove_free knows. */
-            remove_free(h, p, pfl, psl);
+            /*
+             * remove_free and file_free without their counts, which cancel: p leaves its list, or
+             * the top block (which it may be, no longer at the end, in an extend), and the merged
+             * block is filed with the list mapped above (file_free maps it again: clang does not
+             * reuse this mapping, a branch, and the path was 12 instructions longer). Its size
+             * word first: the unlink reads only its links.
+             */
             word_set(h, &b->size, (hword_t)s | ST_FREE);
-            h->free_blocks++;
+            if (TOP_BLOCK && p == tlsf_of(h)->top)
+                tlsf_of(h)->top = NULL;
+            else
+                unlink_free(h, p, pfl, psl);
             if (TOP_BLOCK && last)
                 tlsf_of(h)->top = b;
             else
@@ -848,6 +940,11 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
         }
     } else {
         file_alone(h, b, s, next); /* poisoned: release_block files the others itself */
+        /*
+         * Not set_prev_free, here or below: clang then keeps b in memory across this function
+         * (measured: the worst case's emptied run given back, -O1, 558 -> 562 instructions).
+         */
+        blk_set_prev_free(h, next, true);
         return true;
     }
     blk_set_prev_size(h, next, s);
@@ -870,6 +967,7 @@ static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
     if (!blk_prev_free(b) && !poison_free(h)) {
         if (blk_state(next) != ST_FREE) {
             file_alone(h, b, s, next);
+            set_prev_free(next);
             return true;
         }
         return release_next(h, b, s, next);
@@ -981,7 +1079,7 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
      */
     if (!RELOCATE_NODES || total - size < MIN_BLOCK) {
         remove_free(h, next, nfl, nsl);
-        blk_erase(h, next, HDR + sizeof(struct free_links));
+        erase_absorbed(h, next, HDR + sizeof(struct free_links));
         word_set(h, &after->prev, (hword_t)total);
         blk_set_prev_free(h, after, false);
         if (RELOCATE_NODES)
@@ -999,12 +1097,12 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
     size_t rest = total - size;
     if (RELOCATE_NODES && same_list(ns, rest)) {
         replace_free(h, next, tail, nfl, nsl);
-        blk_erase(h, next, HDR); /* next's header is now inside b's payload */
+        erase_absorbed(h, next, HDR); /* next's header is now inside b's payload */
         word_set(h, &tail->prev, (hword_t)size);
         word_set(h, &tail->size, (hword_t)rest | ST_FREE);
     } else {
         remove_free(h, next, nfl, nsl);
-        blk_erase(h, next, HDR);
+        erase_absorbed(h, next, HDR);
         word_set(h, &tail->prev, (hword_t)size);
         word_set(h, &tail->size, (hword_t)rest | ST_FREE);
         insert_free(h, tail);
