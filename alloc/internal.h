@@ -182,7 +182,7 @@ struct alloc_heap {
                                 compares a pointer with it in memory, no sum to make */
     uintptr_t first;         /* first block */
     uintptr_t end;           /* the END marker */
-    uintptr_t raw_end;       /* region end as given: base + size + extensions */
+    uintptr_t raw_end;       /* region end as given: its start (the heap) + size + extensions */
     uintptr_t clean;         /* payload bytes at or above this address were never handed out: with
                                 ALLOC_FLAG_ZEROED_REGION they are zero; else UINTPTR_MAX */
     size_t in_use;           /* sum of usable sizes of USED blocks */
