@@ -498,7 +498,8 @@ static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align
         return b;
     }
 #endif
-    if (TOP_BLOCK && b == NULL && t->top != NULL) {
+    /* No list above the request's holds a block: the top block, then the request's own list. */
+    if (TOP_BLOCK && t->top != NULL) {
         block_t *top = t->top;
         if (!free_node_ok(h, top) || !ends_heap(h, top)) {
             *bad = top;
@@ -509,25 +510,22 @@ static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align
             return top;
         }
     }
-    if (b == NULL) {
-        mapping_insert(search, &fl, &sl);
-        unsigned n = 0;
-        for (b = LIST_HEAD(t, fl, sl); b != NULL && n < TLSF_FALLBACK_SCAN;
-             b = blk_links(b)->next) {
-            /*
-             * Only where a node is may be trusted before reading it: its size picks the block,
-             * which is then checked in full below before anything is done with it.
-             */
-            if (!in_heap(h, b))
-                break; /* reported below */
-            /* A plain request needs no gap: in_heap has found b at a GRANULE boundary. */
-            if (blk_size(b) >= size + (plain ? 0 : align_gap(b, align)))
-                break;
-            n++;
-        }
-        if (b == NULL || n == TLSF_FALLBACK_SCAN)
-            return NULL;
+    mapping_insert(search, &fl, &sl);
+    unsigned n = 0;
+    for (b = LIST_HEAD(t, fl, sl); b != NULL && n < TLSF_FALLBACK_SCAN; b = blk_links(b)->next) {
+        /*
+         * Only where a node is may be trusted before reading it: its size picks the block, which
+         * is then checked in full below before anything is done with it.
+         */
+        if (!in_heap(h, b))
+            break; /* reported below */
+        /* A plain request needs no gap: in_heap has found b at a GRANULE boundary. */
+        if (blk_size(b) >= size + (plain ? 0 : align_gap(b, align)))
+            break;
+        n++;
     }
+    if (b == NULL || n == TLSF_FALLBACK_SCAN)
+        return NULL;
     if (!free_node_ok(h, b) || (ALLOC_CHECK_LINKS && !links_ok(h, b, fl, sl))) {
         *bad = b;
         return NULL;
