@@ -198,28 +198,21 @@ static inline bool same_list(size_t a, size_t b) {
 
 #if ALLOC_FAST_PATHS
 /*
- * The first list all of whose blocks hold `size` bytes. (A build for size starts its good fit at
- * the list after the request's own, see locate_free.)
+ * A request's two lists (of a search size, a multiple of GRANULE and at least MIN_BLOCK) as list
+ * numbers, fl * SL_COUNT + sl: its own (mapping_insert's, returned) and the first all of whose
+ * blocks hold it (in *fit: the own list when the size is its lower bound, else the next one), with
+ * no branch. With m the most significant bit of size | 1 << FL_SHIFT (m >= FL_SHIFT: sizes below it
+ * take m = FL_SHIFT, whose formula is their linear one, size / 16), the own list is
+ * (m - FL_SHIFT) * SL_COUNT + (size >> (m - SL_LOG2)): above FL_SHIFT the second term lies in
+ * [SL_COUNT, 2 * SL_COUNT) and carries the first level's +1 with the second level's bits. The fit
+ * rounds the size up to its list's width instead, and a round up past the last second level
+ * carries into list 0 of the next first level, as it should.
  */
-static inline void mapping_search(size_t size, unsigned *fl, unsigned *sl) {
-    if (size >= ((size_t)1 << FL_SHIFT))
-        size += ((size_t)1 << (msb(size) - SL_LOG2)) - 1;
-    mapping_insert(size, fl, sl);
-}
-
-/*
- * mapping_search for a block size (a multiple of GRANULE) whose own list, from mapping_insert,
- * is (fl, sl): that list when the size is its lower bound, else the next one. Saves finding the
- * most significant bit again.
- */
-static inline void mapping_next_fit(size_t size, unsigned *fl, unsigned *sl) {
-    if (*fl == 0)
-        return; /* lists of one size each below 1 << FL_SHIFT */
-    size_t width = (size_t)1 << (*fl + FL_SHIFT - 1 - SL_LOG2);
-    if ((size & (width - 1)) != 0 && ++*sl == SL_COUNT) {
-        *sl = 0;
-        ++*fl;
-    }
+static inline unsigned mapping_request(size_t size, unsigned *fit) {
+    unsigned m = msb(size | ((size_t)1 << FL_SHIFT));
+    unsigned base = (m - FL_SHIFT) << SL_LOG2, shift = m - SL_LOG2;
+    *fit = base + (unsigned)((size - 1) >> shift) + 1;
+    return base + (unsigned)(size >> shift);
 }
 #endif
 
@@ -434,11 +427,13 @@ static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align
     unsigned fl, sl;
 #if ALLOC_FAST_PATHS
     block_t *b = NULL;
+    unsigned fit, own = mapping_request(search, &fit);
     if (plain) {
         /* The head of the request's own list, when it fits: the closest fit at O(1) cost. */
-        mapping_insert(size, &fl, &sl);
-        b = LIST_HEAD(t, fl, sl); /* it exists, as the list after it does (see below) */
+        b = LIST_AT(t, own); /* it exists, as the list after it does (see below) */
         if (b != NULL && in_heap(h, b) && blk_size(b) >= size) {
+            fl = own / SL_COUNT;
+            sl = own % SL_COUNT;
             /* The rest of free_node_ok's checks: in_heap has passed just above. */
             if (!free_header_ok(h, b) || (ALLOC_CHECK_LINKS && !head_links_ok(h, b))) {
                 *bad = b;
@@ -449,10 +444,9 @@ static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align
             return b;
         }
         b = NULL;
-        mapping_next_fit(size, &fl, &sl);
-    } else {
-        mapping_search(search, &fl, &sl);
     }
+    fl = fit / SL_COUNT;
+    sl = fit % SL_COUNT;
 #else
     /*
      * The one look at the request's own list, then good fit from the next list: when every block

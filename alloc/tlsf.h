@@ -77,11 +77,7 @@ struct tlsf_state {
     block_t *top;
     fl_map_t fl_map;
     uint32_t sl_map[FL_COUNT];
-#if ALLOC_FAST_PATHS
-    block_t *heads[FL_COUNT][SL_COUNT];
-#else
     block_t *heads[FL_COUNT * SL_COUNT]; /* in one row: see LIST_HEAD */
-#endif
 #if QUICK_BINS > 0
     block_t *quick[QUICK_BINS]; /* quick[i]: blocks of size quick_block_size(i), LIFO */
     uint32_t quick_count[QUICK_BINS];
@@ -89,16 +85,14 @@ struct tlsf_state {
 };
 
 /*
- * The head of list (fl, sl). A build for size (ALLOC_FAST_PATHS 0) maps a size to the list's number
- * fl * SL_COUNT + sl in one called copy (list_index, tlsf.c) and keeps the heads in one row, which
- * that number indexes as it is: the compiler then drops the split into fl and sl and the address
- * arithmetic of two indices wherever only the head is needed (-26 bytes on the Cortex-M4).
+ * The head of list (fl, sl). The heads are kept in one row, which the list's number
+ * fl * SL_COUNT + sl indexes as it is (LIST_AT): a build for size (ALLOC_FAST_PATHS 0) maps a size
+ * to that number in one called copy (list_index, tlsf.c), and the compiler then drops the split
+ * into fl and sl and the address arithmetic of two indices wherever only the head is needed (-26
+ * bytes on the Cortex-M4); the default's allocation maps a request to it (mapping_request, tlsf.c).
  */
-#if ALLOC_FAST_PATHS
-#define LIST_HEAD(t, fl, sl) ((t)->heads[fl][sl])
-#else
 #define LIST_HEAD(t, fl, sl) ((t)->heads[(fl) * SL_COUNT + (sl)])
-#endif
+#define LIST_AT(t, n)        ((t)->heads[n])
 
 /* The TLSF state of a heap whose ops are alloc_tlsf_ops. */
 static inline struct tlsf_state *tlsf_of(const alloc_heap *h) {
