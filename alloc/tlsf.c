@@ -144,9 +144,19 @@ static inline bool head_links_ok(const alloc_heap *h, const block_t *b) {
 }
 #endif
 
-/* b ends at the END marker: as a FREE block, it is the top block. */
-static inline bool ends_heap(const alloc_heap *h, const block_t *b) {
-    return (uintptr_t)b + blk_size(b) == h->end;
+/*
+ * free_node_ok for the top block, and that it ends at the END marker: in the heap, a validly
+ * sealed FREE header whose size is at least MIN_BLOCK and reaches exactly to the END marker (so it
+ * stays in the heap: free_node_ok's test of that is left out), whose prev word repeats it.
+ */
+static inline bool top_block_ok(const alloc_heap *h, const block_t *b) {
+    if (!in_heap(h, b))
+        return false;
+    hword_t w = b->size;
+    size_t s = (size_t)(w & SIZE_MASK);
+    return (w & (PREV_FREE | STATE_MASK)) == ST_FREE && s >= MIN_BLOCK &&
+           (uintptr_t)b + s == h->end && seal_ok(h, &b->size, w) &&
+           prev_word_is(h, blk_at(h->end), s);
 }
 
 /*
@@ -495,7 +505,7 @@ static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align
     /* No list above the request's holds a block: the top block, then the request's own list. */
     if (TOP_BLOCK && t->top != NULL) {
         block_t *top = t->top;
-        if (!free_node_ok(h, top) || !ends_heap(h, top)) {
+        if (!top_block_ok(h, top)) {
             *bad = top;
             return NULL;
         }
