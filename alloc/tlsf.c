@@ -312,10 +312,10 @@ static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
  * The links part of check_unlink, for a FREE block whose header and boundary tag have been checked
  * (by check_unlink, or by the caller: the predecessor of a block being released, see
  * release_coalesce): with ALLOC_CHECK_LINKS, its list neighbours point back at it (the top block,
- * with TOP_BLOCK, has none). Returns its list in *fl, *sl (with CARRY_LIST); reports and returns
- * false if not.
+ * with TOP_BLOCK, has none). Returns its list in *fl, *sl (with CARRY_LIST); returns false, without
+ * reporting, if not (check_unlink_links reports).
  */
-static FAST_INLINE bool check_unlink_links(alloc_heap *h, const block_t *b, unsigned *fl,
+static FAST_INLINE bool unlink_links_sound(alloc_heap *h, const block_t *b, unsigned *fl,
                                            unsigned *sl) {
     /* The top block is on no list (and may no longer end the heap during extend). */
     if (TOP_BLOCK && b == tlsf_of(h)->top) {
@@ -331,13 +331,32 @@ static FAST_INLINE bool check_unlink_links(alloc_heap *h, const block_t *b, unsi
     }
     /* b's size has been checked to lie in the heap, so its list is below FL_COUNT (asserted below).
      */
-    if (!ALLOC_CHECK_LINKS || links_ok(h, b, bfl, bsl))
+    return !ALLOC_CHECK_LINKS || links_ok(h, b, bfl, bsl);
+}
+_Static_assert(MAX_HEAP_SIZE <= (size_t)1 << (FL_COUNT + FL_SHIFT - 1),
+               "alloc: every size in a heap maps to a first level below FL_COUNT");
+
+/* unlink_links_sound, which reports and returns false if the links are not sound. */
+static FAST_INLINE bool check_unlink_links(alloc_heap *h, const block_t *b, unsigned *fl,
+                                           unsigned *sl) {
+    if (unlink_links_sound(h, b, fl, sl))
         return true;
     alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
     return false;
 }
-_Static_assert(MAX_HEAP_SIZE <= (size_t)1 << (FL_COUNT + FL_SHIFT - 1),
-               "alloc: every size in a heap maps to a first level below FL_COUNT");
+
+#if ALLOC_FAST_PATHS
+/*
+ * Reports a corrupted free-list node b and returns false: out of line, so that a path that returns
+ * its result by a tail call (release_next) calls nothing of its own and needs no stack frame. The
+ * false is opaque (an empty asm), else clang, knowing it, calls and returns false itself.
+ */
+static __attribute__((noinline, cold)) bool report_free_list(const alloc_heap *h,
+                                                             const block_t *b) {
+    alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+    return opaque_size(0) != 0;
+}
+#endif
 
 /*
  * Checks that the FREE neighbour b can be unlinked: its header and boundary tag, then its links
@@ -812,15 +831,17 @@ static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, 
  * s | ST_FREE, not through blk_set_size_state: b's PREV_FREE is clear. Its list is mapped once; it
  * takes next's place when it stays in next's list, and absorbs the top block, on no list, by
  * becoming it. Out of line and reached by tail calls (from release_block, and from
- * release_coalesce, which keeps no copy of its own): it calls nothing but the report of a corrupted
- * successor and has fewer values to keep, so it saves four registers (x86-64, clang -O2) where
- * release_coalesce saves six.
+ * release_coalesce and release_merge, which keep no copy of their own): it calls nothing (the
+ * report of a corrupted successor is a tail call, report_free_list) and has fewer values to keep,
+ * so it needs no stack frame and saves four registers (x86-64, clang -O2) where release_merge sets
+ * up a frame and saves six.
  */
 static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, size_t s,
                                                    block_t *next) {
     unsigned nfl = 0, nsl = 0, fl, sl;
-    if (!check_unlink_next(h, next, &nfl, &nsl))
-        return false;
+    /* check_unlink_next, with its report reached by a tail call. */
+    if (!free_header_ok(h, next) || !unlink_links_sound(h, next, &nfl, &nsl))
+        return report_free_list(h, next);
     size_t ns = blk_size(next);
     block_t *after = blk_at((uintptr_t)next + ns);
     s += ns;
@@ -847,33 +868,51 @@ static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, si
 #endif
 
 #if RELOCATE_NODES
-/* Called by release_block, whose copy in its callers stays small (see there). */
-static __attribute__((noinline)) bool release_coalesce(alloc_heap *h, block_t *b);
+static __attribute__((noinline)) bool release_merge(alloc_heap *h, block_t *b);
+
+/*
+ * Called by release_block, whose copy in its callers stays small (see there), and by the rarer
+ * releases. A merge with the successor alone, on a heap not poisoning, is release_next's, reached
+ * at once by a tail call; the rest is release_merge's, by another. Apart, so that the first saves
+ * none of the registers that release_merge saves, nor sets up its frame.
+ */
+static __attribute__((noinline)) bool release_coalesce(alloc_heap *h, block_t *b) {
+    size_t s = blk_size(b);
+    block_t *next = blk_at((uintptr_t)b + s);
+    if (blk_state(next) == ST_FREE && !blk_prev_free(b) && !poison_free(h))
+        return release_next(h, b, s, next);
+    return release_merge(h, b);
+}
+#else
+#define release_merge release_coalesce /* one function, for less code */
 #endif
 
 /*
- * b's header, its boundary tags and (if PREV_FREE) its predecessor's header have been checked
- * by the caller (free's pointer validation, quick_block_sound, extend, a run given back) or
- * written by it (a new run handed back, a shrink's tail): so the predecessor's header is not
- * checked again, only its links. The successor and its links are checked here before use.
+ * release_coalesce's merges (all of them, without RELOCATE_NODES). b's header, its boundary tags
+ * and (if PREV_FREE) its predecessor's header have been checked by the caller (free's pointer
+ * validation, quick_block_sound, extend, a run given back) or written by it (a new run handed
+ * back, a shrink's tail): so the predecessor's header is not checked again, only its links. The
+ * successor and its links are checked here before use.
  */
-static bool release_coalesce(alloc_heap *h, block_t *b) {
+static bool release_merge(alloc_heap *h, block_t *b) {
     size_t s = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + s);
     bool merge_next = blk_state(next) == ST_FREE;
     bool merge_prev = blk_prev_free(b);
     unsigned nfl = 0, nsl = 0, pfl = 0, psl = 0, fl, sl;
-#if RELOCATE_NODES
-    /* A merge with the successor alone is release_next's: at once on a heap not poisoning. */
-    if (merge_next && !merge_prev && !poison_free(h))
-        return release_next(h, b, s, next);
-#endif
+#if ALLOC_FAST_PATHS
+    /* check_unlink_next and check_unlink_links, with their reports reached by a tail call. */
+    if (merge_next && !(free_header_ok(h, next) && unlink_links_sound(h, next, &nfl, &nsl)))
+        return report_free_list(h, next);
+    if (merge_prev && !check_unlink_links(h, blk_prev(b), &pfl, &psl))
+        return false;
+#else
+    /* A build for size checks the predecessor in full again, through the one copy it has. */
     if (merge_next && !check_unlink_next(h, next, &nfl, &nsl))
         return false;
-    /* A build for size checks the predecessor in full again, through the one copy it has. */
-    if (merge_prev && !(ALLOC_FAST_PATHS ? check_unlink_links(h, blk_prev(b), &pfl, &psl)
-                                         : check_unlink(h, blk_prev(b), &pfl, &psl)))
+    if (merge_prev && !check_unlink(h, blk_prev(b), &pfl, &psl))
         return false;
+#endif
     poison_payload(h, b);
 #if RELOCATE_NODES
     /*
@@ -957,10 +996,10 @@ static bool release_coalesce(alloc_heap *h, block_t *b) {
 /*
  * Releases b as release_coalesce does; a block that merges with nothing, on a heap that does not
  * poison on free, the short way: no check to make and no call, so inlined into its caller it needs
- * none of the six registers that release_coalesce saves before it can tell; one that merges with
- * its successor alone, there, by a tail call to release_next, which saves four. For the
- * releases of free and realloc (tlsf_release_op, release_cached); the rarer ones (a shrink's tail,
- * a quick list's flush) call release_coalesce, which files such blocks too, for less code.
+ * none of the six registers that release_merge saves; one that merges with its successor alone,
+ * there, by a tail call to release_next, which saves four. For the releases of free and realloc
+ * (tlsf_release_op, release_cached); the rarer ones (a shrink's tail, a quick list's flush) call
+ * release_coalesce, which files such blocks too (in release_merge), for less code.
  */
 static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
 #if RELOCATE_NODES
