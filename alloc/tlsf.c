@@ -175,6 +175,8 @@ static inline bool top_block_ok(const alloc_heap *h, const block_t *b) {
  * compiler drops them and the code that would compute them.
  */
 #define CARRY_LIST ALLOC_FAST_PATHS
+_Static_assert(!RELOCATE_NODES || CARRY_LIST,
+               "alloc: release_merge's re-file needs the list carried");
 
 /*
  * Moves the list node of FREE block `from` (in list fl, sl) to `to`, which takes its place in
@@ -293,20 +295,28 @@ static inline void unlink_free(alloc_heap *h, block_t *b, unsigned fl, unsigned 
 }
 
 /*
- * Unfiles a FREE block: from list (fl, sl), its own (found here again without CARRY_LIST), or as
- * the top block.
+ * Takes FREE block b off list (fl, sl), its own, or off the top block (which it may be, no longer
+ * at the end, in an extend). Counts nothing, and reads no header word: the caller may have written
+ * b's size word already (release_merge's re-file).
+ */
+static inline void unfile_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
+    if (TOP_BLOCK && b == tlsf_of(h)->top)
+        tlsf_of(h)->top = NULL;
+    else
+        unlink_free(h, b, fl, sl);
+}
+
+/*
+ * Unfiles a FREE block and counts it: from list (fl, sl), its own (found here again from its size
+ * word without CARRY_LIST, a build that has no top block), or as the top block.
  */
 static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
-    struct tlsf_state *t = tlsf_of(h);
     h->free_blocks--;
-    if (TOP_BLOCK && b == t->top) {
-        t->top = NULL;
-        return;
-    }
     if (!CARRY_LIST)
         block_list(b, &fl, &sl);
-    unlink_free(h, b, fl, sl);
+    unfile_free(h, b, fl, sl);
 }
+_Static_assert(CARRY_LIST || !TOP_BLOCK, "alloc: remove_free maps the list before the top test");
 
 /*
  * The links part of check_unlink, for a FREE block whose header and boundary tag have been checked
@@ -315,8 +325,8 @@ static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
  * with TOP_BLOCK, has none). Returns its list in *fl, *sl (with CARRY_LIST); returns false, without
  * reporting, if not (check_unlink_links reports).
  */
-static FAST_INLINE bool unlink_links_sound(alloc_heap *h, const block_t *b, unsigned *fl,
-                                           unsigned *sl) {
+static ALWAYS_INLINE bool unlink_links_sound(alloc_heap *h, const block_t *b, unsigned *fl,
+                                             unsigned *sl) {
     /* The top block is on no list (and may no longer end the heap during extend). */
     if (TOP_BLOCK && b == tlsf_of(h)->top) {
         if (CARRY_LIST)
@@ -962,16 +972,15 @@ static bool release_merge(alloc_heap *h, block_t *b) {
         if (fl != pfl || sl != psl || last) {
             /*
              * remove_free and file_free without their counts, which cancel: p leaves its list, or
-             * the top block (which it may be, no longer at the end, in an extend), and the merged
+             * the top block (which it may be, no longer at the end, in an extend), by unfile_free
+             * with the list checked above (this path is RELOCATE_NODES', which carries the list:
+             * remove_free would otherwise map it from the size word written here), and the merged
              * block is filed with the list mapped above (file_free maps it again: clang does not
              * reuse this mapping, a branch, and the path was 12 instructions longer). Its size
              * word first: the unlink reads only its links.
              */
             word_set(h, &b->size, (hword_t)s | ST_FREE);
-            if (TOP_BLOCK && p == tlsf_of(h)->top)
-                tlsf_of(h)->top = NULL;
-            else
-                unlink_free(h, p, pfl, psl);
+            unfile_free(h, p, pfl, psl);
             if (TOP_BLOCK && last)
                 tlsf_of(h)->top = b;
             else
