@@ -202,7 +202,11 @@ static inline void replace_free(alloc_heap *h, block_t *from, block_t *to, unsig
         LIST_HEAD(tlsf_of(h), fl, sl) = to;
 }
 
-/* True when free blocks of sizes a >= b (both >= MIN_BLOCK) belong to the same list. */
+/*
+ * True when free blocks of sizes a and b (both >= MIN_BLOCK) belong to the same list: their bits
+ * from a's second level up agree (where b's most significant bit is not a's, the higher of the two
+ * differs).
+ */
 static inline bool same_list(size_t a, size_t b) {
     unsigned shift = a < ((size_t)1 << FL_SHIFT) ? 4u : msb(a) - SL_LOG2;
     return ((a ^ b) >> shift) == 0;
@@ -1096,29 +1100,24 @@ static bool alloc_tlsf_flush_quick(alloc_heap *h) {
 static int resize_into_quick(alloc_heap *h, block_t *b, size_t size);
 #endif
 
-static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
-    size_t cur = blk_size(b);
-    block_t *next = blk_at((uintptr_t)b + cur);
-    unsigned nfl, nsl; /* neither set nor used without CARRY_LIST */
-    if (size <= cur) {
-        if (cur - size < MIN_BLOCK)
-            return 1;
-        if (blk_state(next) == ST_FREE && !check_unlink_next(h, next, &nfl, &nsl))
-            return -1;
-        /* Cut the tail off as a USED block and release it: it merges with a free successor. */
-        return release_coalesce(h, cut_used(h, b, size)) ? 1 : -1;
-    }
-    hword_t nw = next->size;
-    size_t ns = (size_t)(nw & SIZE_MASK);
-#if QUICK_BINS > 0
-    /* A successor freed onto a quick list is free space too: merged, then tried again. */
-    if ((nw & STATE_MASK) == ST_QUICK)
-        return resize_into_quick(h, b, size);
+static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size);
+
+/* resize's two helpers below: out of line in a build for speed, reached by tail calls. */
+#if RELOCATE_NODES
+#define SHRINK_APART __attribute__((noinline))
+#else
+#define SHRINK_APART inline
 #endif
-    if ((nw & STATE_MASK) != ST_FREE || cur + ns < size)
-        return 0;
-    if (!check_unlink_next(h, next, &nfl, &nsl))
-        return -1;
+
+/*
+ * The end of a resize of USED block b to `size` bytes with its FREE successor next (on list nfl,
+ * nsl), checked (check_unlink_next), when the two hold size: b takes what it needs of the
+ * successor, or gives what it does not need to it. Returns 1 (or, in a build for size, what the
+ * shrink that follows returns).
+ */
+static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size, block_t *next,
+                                         unsigned nfl, unsigned nsl) {
+    size_t cur = (uintptr_t)next - (uintptr_t)b, ns = blk_size(next);
     /* Block stores may alias *h as far as the compiler knows: read what is needed once. */
     size_t total = cur + ns;
     block_t *after = blk_at((uintptr_t)b + total);
@@ -1139,15 +1138,17 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
         return RELOCATE_NODES ? 1 : alloc_tlsf_resize(h, b, size);
     }
     /*
-     * Grow into the successor; what is left of it stays free. Usually (a large free block
-     * shrinking a little) it stays on the same list and simply takes the successor's place.
-     * next's links are read before tail's header (tail >= next + 16) may overwrite them.
+     * Grow into the successor, or shrink with it (resize_shrink); what is left of it, with a
+     * shrink's tail, stays free. Usually (a large free block shrinking or growing a little) it
+     * stays on the same list and simply takes the successor's place. next's links are read before
+     * tail's header (tail >= next + 16 in a growth) may overwrite them; a shrink's tail ends
+     * MIN_BLOCK or more before next, its links too.
      */
     block_t *tail = blk_at((uintptr_t)b + size);
     size_t rest = total - size;
     if (RELOCATE_NODES && same_list(ns, rest)) {
         replace_free(h, next, tail, nfl, nsl);
-        erase_absorbed(h, next, HDR); /* next's header is now inside b's payload */
+        erase_absorbed(h, next, HDR); /* next's header is now inside b's payload, or tail's */
         word_set(h, &tail->prev, (hword_t)size);
         word_set(h, &tail->size, (hword_t)rest | ST_FREE);
     } else {
@@ -1160,6 +1161,65 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
     word_set(h, &after->prev, (hword_t)rest);
     word_set(h, &b->size, (hword_t)size | (b_word & PREV_FREE) | ST_USED);
     return 1;
+}
+
+/*
+ * alloc_tlsf_resize's shrink of USED block b (cur bytes, its successor next) to `size` bytes, by
+ * MIN_BLOCK or more. The tail is cut off as a USED block and released, merging with a FREE
+ * successor; on a heap that does not poison, with RELOCATE_NODES, it is filed here instead, where
+ * the release would file it: alone as release_merge files it (file_alone) when the successor is
+ * not FREE, else as resize_with_next files what is left of the successor, which is what
+ * release_next makes of the merge (in the successor's place when it stays in its list, else at the
+ * head of its own; the top block as the top block), with the successor checked once, not again by
+ * the release. Apart from the growth, whose path then stays as short as it was.
+ */
+static SHRINK_APART int resize_shrink(alloc_heap *h, block_t *b, size_t size) {
+    size_t cur = blk_size(b);
+    block_t *next = blk_at((uintptr_t)b + cur);
+    unsigned nfl, nsl; /* neither set nor used without CARRY_LIST */
+    hword_t nw = next->size;
+#if RELOCATE_NODES
+    if (!poison_free(h)) {
+        if ((nw & STATE_MASK) != ST_FREE) {
+            size_t rest = cur - size;
+            block_t *tail = blk_at((uintptr_t)b + size);
+            hword_t b_word = b->size;
+            word_set(h, &tail->prev, (hword_t)size);
+            word_set(h, &tail->size, (hword_t)rest | ST_FREE); /* no PREV_FREE: b is USED */
+            word_set(h, &next->prev, (hword_t)rest);
+            set_prev_free(next); /* clear, b being USED */
+            word_set(h, &b->size, (hword_t)size | (b_word & PREV_FREE) | ST_USED);
+            file_free(h, tail, rest, next);
+            return 1;
+        }
+        if (!check_unlink_next(h, next, &nfl, &nsl))
+            return -1;
+        return resize_with_next(h, b, size, next, nfl, nsl);
+    }
+#endif
+    if ((nw & STATE_MASK) == ST_FREE && !check_unlink_next(h, next, &nfl, &nsl))
+        return -1;
+    return release_coalesce(h, cut_used(h, b, size)) ? 1 : -1;
+}
+
+static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
+    size_t cur = blk_size(b);
+    if (size <= cur)
+        return cur - size < MIN_BLOCK ? 1 : resize_shrink(h, b, size);
+    block_t *next = blk_at((uintptr_t)b + cur);
+    unsigned nfl, nsl; /* neither set nor used without CARRY_LIST */
+    hword_t nw = next->size;
+    size_t ns = (size_t)(nw & SIZE_MASK);
+#if QUICK_BINS > 0
+    /* A successor freed onto a quick list is free space too: merged, then tried again. */
+    if ((nw & STATE_MASK) == ST_QUICK)
+        return resize_into_quick(h, b, size);
+#endif
+    if ((nw & STATE_MASK) != ST_FREE || cur + ns < size)
+        return 0;
+    if (!check_unlink_next(h, next, &nfl, &nsl))
+        return -1;
+    return resize_with_next(h, b, size, next, nfl, nsl);
 }
 
 /*
