@@ -249,9 +249,22 @@ static inline void link_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl
      */
     if (!TOP_BLOCK)
         mark_handed_out(h, (uintptr_t)(l + 1));
+#if ALLOC_FAST_PATHS
+    /*
+     * A list that has a head has its bits set: only an empty one's are set here. (The head's
+     * store first: fewer instructions.)
+     */
+    LIST_HEAD(t, fl, sl) = b;
+    if (head != NULL) {
+        blk_links(head)->prev = b;
+        return;
+    }
+#else
+    /* A build for size sets the bits always, in less code. */
     if (head != NULL)
         blk_links(head)->prev = b;
     LIST_HEAD(t, fl, sl) = b;
+#endif
     t->fl_map |= (fl_map_t)1 << fl;
     t->sl_map[fl] |= 1u << sl;
 }
