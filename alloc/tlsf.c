@@ -432,17 +432,18 @@ static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
 }
 
 /*
- * Finds a free block that holds `size` bytes at alignment `align` and returns it with its list
- * in *fl_out, *sl_out (with CARRY_LIST), still on that list. First the head of the request's own
- * list, if it is big enough: the closest fit there is at O(1) cost, which keeps large blocks whole
- * (on the gcc trace it took the smallest region from 1.40 to 1.13 x peak). Else good fit: the head
- * of the first non-empty list at or above the request rounded up to its list's upper bound, found
- * with two bit scans, fits whatever its address. If there is none, the top block (with TOP_BLOCK)
- * serves it if it can; failing that, the first TLSF_FALLBACK_SCAN blocks of the request's own list
- * are tried as well. (A request for exactly the largest free block finds it at the head of its
- * list, where alloc_tlsf_largest_free puts it.) Returns NULL if none of these finds a block, or if
- * a list or the top block is corrupted: the default then leaves the corrupted node in *bad for its
- * caller to report (tlsf_alloc_none); a build for size reports it in check_unlink.
+ * Finds a free block that holds `size` bytes at alignment `align` (plain: align <= GRANULE) and
+ * returns it with its list in *fl_out, *sl_out (with CARRY_LIST), still on that list. First the
+ * head of the request's own list, if it is big enough: the closest fit there is at O(1) cost, which
+ * keeps large blocks whole (on the gcc trace it took the smallest region from 1.40 to 1.13 x peak).
+ * Else good fit: the head of the first non-empty list at or above the request rounded up to its
+ * list's upper bound, found with two bit scans, fits whatever its address. If there is none, the
+ * top block (with TOP_BLOCK) serves it if it can; failing that, the first TLSF_FALLBACK_SCAN blocks
+ * of the request's own list are tried as well. (A request for exactly the largest free block finds
+ * it at the head of its list, where alloc_tlsf_largest_free puts it.) Returns NULL if none of these
+ * finds a block, or if a list or the top block is corrupted: the default then leaves the corrupted
+ * node in *bad for its caller to report (tlsf_alloc_none); a build for size reports it in
+ * check_unlink.
  *
  * A build for size (ALLOC_FAST_PATHS 0) looks at the request's own list once, first: the first
  * of its first TLSF_FALLBACK_SCAN blocks that fits, else good fit. That is less code; it may take
@@ -475,10 +476,9 @@ static inline block_t *scan_list(alloc_heap *h, unsigned list, size_t size, size
 _Static_assert(ALLOC_MAX_REQUEST + MIN_BLOCK < (size_t)1 << (FL_COUNT + FL_SHIFT - 2),
                "alloc: a request's search maps to a first level below FL_COUNT - 1");
 
-static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align, unsigned *fl_out,
-                                        unsigned *sl_out, const block_t **bad) {
+static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align, bool plain,
+                                        unsigned *fl_out, unsigned *sl_out, const block_t **bad) {
     struct tlsf_state *t = tlsf_of(h);
-    bool plain = align <= GRANULE;
     size_t search = plain ? size : size + align + MIN_BLOCK;
     unsigned fl, sl;
 #if ALLOC_FAST_PATHS
@@ -682,16 +682,18 @@ tlsf_alloc_none(alloc_heap *h, const block_t *bad, size_t size, size_t align, bo
  * NULL. If none fits and `may_flush`, the quick-listed blocks are merged into the lists and the
  * lists tried once more: the retry is a tail call, so the first try is a call level of its own.
  * Inlined into a copy for plain requests (align GRANULE, a constant there) and one for aligned
- * ones (alloc_tlsf_alloc).
+ * ones (alloc_tlsf_alloc); `plain` says which, as a constant in each (align <= GRANULE, which
+ * clang did not fold in the aligned copy though its only caller tests it: that copy computed the
+ * plain request's search size and own list and tested align for them).
  */
-static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t align,
+static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t align, bool plain,
                                             bool may_flush) {
     unsigned fl, sl;
     const block_t *bad = NULL;
-    block_t *b = locate_free(h, size, align, &fl, &sl, &bad);
+    block_t *b = locate_free(h, size, align, plain, &fl, &sl, &bad);
     if (b == NULL)
         return tlsf_alloc_none(h, bad, size, align, may_flush);
-    size_t gap = align <= GRANULE ? 0 : align_gap(b, align);
+    size_t gap = plain ? 0 : align_gap(b, align);
     if (gap != 0) {
         /*
          * The leading fragment stays free; the aligned block u starts after it and is carved here
@@ -735,13 +737,13 @@ static __attribute__((noinline)) block_t *tlsf_alloc_plain(alloc_heap *h, size_t
      */
     if (size < MIN_BLOCK)
         __builtin_unreachable();
-    return tlsf_alloc_at(h, size, GRANULE, may_flush);
+    return tlsf_alloc_at(h, size, GRANULE, true, may_flush);
 }
 
 /* tlsf_alloc_at for an aligned request (align > GRANULE). */
 static __attribute__((noinline)) block_t *tlsf_alloc_aligned(alloc_heap *h, size_t size,
                                                              size_t align, bool may_flush) {
-    return tlsf_alloc_at(h, size, align, may_flush);
+    return tlsf_alloc_at(h, size, align, false, may_flush);
 }
 
 static inline block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool may_flush) {
@@ -760,7 +762,7 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size);
 static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool may_flush) {
     unsigned fl = 0, sl = 0;   /* not set by locate_free nor used by remove_free: no CARRY_LIST */
     const block_t *bad = NULL; /* not set either: the checks of the one copy report */
-    block_t *b = locate_free(h, size, align, &fl, &sl, &bad);
+    block_t *b = locate_free(h, size, align, align <= GRANULE, &fl, &sl, &bad);
     if (b == NULL)
         return may_flush && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
     size_t bs = blk_size(b);
