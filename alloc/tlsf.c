@@ -784,6 +784,12 @@ static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool 
 }
 #endif
 
+/* Fills a block's payload with the free poison. */
+static inline void poison_payload(const alloc_heap *h, block_t *b) {
+    if (poison_free(h))
+        __builtin_memset(blk_payload(b), ALLOC_POISON_FREE_BYTE, blk_size(b) - HDR);
+}
+
 /*
  * Coalesces a USED (or QUICK) block with its FREE neighbours and files it in the TLSF lists.
  * With RELOCATE_NODES, when only the successor merges and the sum stays in its list, the merged
@@ -856,8 +862,8 @@ static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, 
  * becoming it. Out of line and reached by tail calls (from release_block, and from
  * release_coalesce and release_merge, which keep no copy of their own): it calls nothing (the
  * report of a corrupted successor is a tail call, report_free_list) and has fewer values to keep,
- * so it needs no stack frame and saves four registers (x86-64, clang -O2) where release_merge
- * saves six.
+ * so it needs no stack frame and saves four registers (x86-64, clang -O2) where release_merge sets
+ * up a frame and saves six.
  */
 static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, size_t s,
                                                    block_t *next) {
@@ -897,7 +903,7 @@ static __attribute__((noinline)) bool release_merge(alloc_heap *h, block_t *b);
  * Called by release_block, whose copy in its callers stays small (see there), and by the rarer
  * releases. A merge with the successor alone, on a heap not poisoning, is release_next's, reached
  * at once by a tail call; the rest is release_merge's, by another. Apart, so that the first saves
- * none of the registers that release_merge saves.
+ * none of the registers that release_merge saves, nor sets up its frame.
  */
 static __attribute__((noinline)) bool release_coalesce(alloc_heap *h, block_t *b) {
     size_t s = blk_size(b);
@@ -911,33 +917,13 @@ static __attribute__((noinline)) bool release_coalesce(alloc_heap *h, block_t *b
 #endif
 
 /*
- * merge_body is inlined into a copy for a heap that poisons on free and one for a heap that does
- * not (RELOCATE_NODES), or is the one copy (a build for size). erase_absorbed_if: erase_absorbed on
- * a heap known to poison (or not).
- */
-#if RELOCATE_NODES
-#define MERGE_BODY ALWAYS_INLINE
-static ALWAYS_INLINE void erase_absorbed_if(const alloc_heap *h, bool poisoning, block_t *b,
-                                            size_t len) {
-    (void)h;
-    __builtin_memset(b, 0, HDR);
-    if (poisoning)
-        __builtin_memset(b, ALLOC_POISON_FREE_BYTE, len);
-}
-#else
-#define MERGE_BODY                              inline
-#define erase_absorbed_if(h, poisoning, b, len) blk_erase(h, b, len)
-#endif
-
-/*
- * release_coalesce's merges (all of them, without RELOCATE_NODES), on a heap that poisons on
- * free if `poisoning` (poison_free(h), a constant in each copy). b's header, its boundary tags
+ * release_coalesce's merges (all of them, without RELOCATE_NODES). b's header, its boundary tags
  * and (if PREV_FREE) its predecessor's header have been checked by the caller (free's pointer
  * validation, quick_block_sound, extend, a run given back) or written by it (a new run handed
  * back, a shrink's tail): so the predecessor's header is not checked again, only its links. The
  * successor and its links are checked here before use.
  */
-static MERGE_BODY bool merge_body(alloc_heap *h, block_t *b, bool poisoning) {
+static bool release_merge(alloc_heap *h, block_t *b) {
     size_t s = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + s);
     bool merge_next = blk_state(next) == ST_FREE;
@@ -947,8 +933,8 @@ static MERGE_BODY bool merge_body(alloc_heap *h, block_t *b, bool poisoning) {
     /* check_unlink_next and check_unlink_links, with their reports reached by a tail call. */
     if (merge_next && !(free_header_ok(h, next) && unlink_links_sound(h, next, &nfl, &nsl)))
         return report_free_list(h, next);
-    if (merge_prev && !unlink_links_sound(h, blk_prev(b), &pfl, &psl))
-        return report_free_list(h, blk_prev(b));
+    if (merge_prev && !check_unlink_links(h, blk_prev(b), &pfl, &psl))
+        return false;
 #else
     /* A build for size checks the predecessor in full again, through the one copy it has. */
     if (merge_next && !check_unlink_next(h, next, &nfl, &nsl))
@@ -956,8 +942,7 @@ static MERGE_BODY bool merge_body(alloc_heap *h, block_t *b, bool poisoning) {
     if (merge_prev && !check_unlink(h, blk_prev(b), &pfl, &psl))
         return false;
 #endif
-    if (poisoning)
-        __builtin_memset(blk_payload(b), ALLOC_POISON_FREE_BYTE, s - HDR);
+    poison_payload(h, b);
 #if RELOCATE_NODES
     /*
      * On a heap that poisons, once the successor is checked and b poisoned, in that order as for
@@ -975,7 +960,7 @@ static MERGE_BODY bool merge_body(alloc_heap *h, block_t *b, bool poisoning) {
     if (merge_next) {
         remove_free(h, next, nfl, nsl);
         s += blk_size(next);
-        erase_absorbed_if(h, poisoning, next, HDR + sizeof(struct free_links));
+        erase_absorbed(h, next, HDR + sizeof(struct free_links));
         next = blk_at((uintptr_t)b + s);
     }
     if (!RELOCATE_NODES) {
@@ -999,7 +984,7 @@ static MERGE_BODY bool merge_body(alloc_heap *h, block_t *b, bool poisoning) {
         size_t ps = blk_prev_size(b); /* p's size, as the caller has checked */
         block_t *p = blk_at((uintptr_t)b - ps);
         s += ps;
-        erase_absorbed_if(h, poisoning, b, HDR);
+        erase_absorbed(h, b, HDR);
         b = p;
         mapping_insert(s, &fl, &sl);
         /* Re-filed, unless it stays in its list and is not the top block (on no list). */
@@ -1035,24 +1020,6 @@ static MERGE_BODY bool merge_body(alloc_heap *h, block_t *b, bool poisoning) {
     blk_set_prev_free(h, next, true);
     return true;
 }
-
-#if RELOCATE_NODES
-/*
- * merge_body for a heap that poisons on free, out of line: the copy for a heap that does not
- * (release_merge) then calls nothing (its reports are tail calls) and needs no stack frame.
- */
-static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, block_t *b) {
-    return merge_body(h, b, true);
-}
-
-static bool release_merge(alloc_heap *h, block_t *b) {
-    return poison_free(h) ? release_merge_poisoning(h, b) : merge_body(h, b, false);
-}
-#else
-static bool release_merge(alloc_heap *h, block_t *b) {
-    return merge_body(h, b, poison_free(h));
-}
-#endif
 
 /*
  * Releases b as release_coalesce does; a block that merges with nothing, on a heap that does not
