@@ -844,13 +844,15 @@ static ALWAYS_INLINE void erase_absorbed(const alloc_heap *h, block_t *b, size_t
 #if RELOCATE_NODES
 /*
  * The end of a merge of b with its FREE successor next, once next is off its list (its links read):
- * next's header erased, b's size word written as the merged FREE block of s bytes. b's PREV_FREE is
+ * next's header zeroed (on a heap that poisons, release_merge, release_next's one caller there,
+ * then poisons it over with next's links: erase_absorbed's bytes, and no test of the heap's
+ * poisoning here), b's size word written as the merged FREE block of s bytes. b's PREV_FREE is
  * clear (release_next's blocks have no free predecessor). Inlined into each of release_next's
  * three ways: written once after their list work, it cost 2 instructions a call (clang's code
  * for the joined tail reloads the key, and each way then jumps to it).
  */
 static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, block_t *next) {
-    erase_absorbed(h, next, HDR + sizeof(struct free_links));
+    __builtin_memset(next, 0, HDR);
     word_set(h, &b->size, (hword_t)s | ST_FREE);
 }
 
@@ -859,8 +861,9 @@ static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, 
  * with its FREE successor next, which is checked here. The merged block's size word is written as
  * s | ST_FREE, not through blk_set_size_state: b's PREV_FREE is clear. Its list is mapped once; it
  * takes next's place when it stays in next's list, and absorbs the top block, on no list, by
- * becoming it. Out of line and reached by tail calls (from release_block, and from
- * release_coalesce and release_merge, which keep no copy of their own): it calls nothing (the
+ * becoming it. Out of line and reached by tail calls (from release_block and release_coalesce,
+ * which keep no copy of their own; a heap that poisons calls it from release_next_poisoning, which
+ * poisons next's erased header after it): it calls nothing (the
  * report of a corrupted successor is a tail call, report_free_list) and has fewer values to keep,
  * so it needs no stack frame and saves four registers (x86-64, clang -O2) where release_merge sets
  * up a frame and saves six.
@@ -898,6 +901,19 @@ static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, si
 
 #if RELOCATE_NODES
 static __attribute__((noinline)) bool release_merge(alloc_heap *h, block_t *b);
+
+/*
+ * release_next on a heap that poisons (release_merge's), then erase_absorbed's poisoning of next's
+ * header and links, which release_next leaves out: the same bytes in the end. Apart and reached by
+ * a tail call, so that release_merge keeps no value across a call.
+ */
+static __attribute__((noinline)) bool release_next_poisoning(alloc_heap *h, block_t *b, size_t s,
+                                                             block_t *next) {
+    if (!release_next(h, b, s, next))
+        return false;
+    __builtin_memset(next, ALLOC_POISON_FREE_BYTE, HDR + sizeof(struct free_links));
+    return true;
+}
 
 /*
  * Called by release_block, whose copy in its callers stays small (see there), and by the rarer
@@ -949,7 +965,7 @@ static bool release_merge(alloc_heap *h, block_t *b) {
      * every release: release_next checks the successor again (one copy of the merge: less code).
      */
     if (merge_next && !merge_prev)
-        return release_next(h, b, s, next);
+        return release_next_poisoning(h, b, s, next);
 #endif
     /*
      * With RELOCATE_NODES the merged block's size word is written as s | ST_FREE, not through
