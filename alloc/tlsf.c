@@ -784,11 +784,13 @@ static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool 
 }
 #endif
 
-/* Fills a block's payload with the free poison. */
+#if !RELOCATE_NODES
+/* Fills a block's payload with the free poison (release_merge_poisoning's, with RELOCATE_NODES). */
 static inline void poison_payload(const alloc_heap *h, block_t *b) {
     if (poison_free(h))
         __builtin_memset(blk_payload(b), ALLOC_POISON_FREE_BYTE, blk_size(b) - HDR);
 }
+#endif
 
 /*
  * Coalesces a USED (or QUICK) block with its FREE neighbours and files it in the TLSF lists.
@@ -844,12 +846,12 @@ static ALWAYS_INLINE void erase_absorbed(const alloc_heap *h, block_t *b, size_t
 #if RELOCATE_NODES
 /*
  * The end of a merge of b with its FREE successor next, once next is off its list (its links read):
- * next's header zeroed (on a heap that poisons, release_merge, release_next's one caller there,
- * then poisons it over with next's links: erase_absorbed's bytes, and no test of the heap's
- * poisoning here), b's size word written as the merged FREE block of s bytes. b's PREV_FREE is
- * clear (release_next's blocks have no free predecessor). Inlined into each of release_next's
- * three ways: written once after their list work, it cost 2 instructions a call (clang's code
- * for the joined tail reloads the key, and each way then jumps to it).
+ * next's header zeroed (on a heap that poisons, release_merge_poisoning, release_next's one
+ * caller there, then poisons it over with next's links: erase_absorbed's bytes, and no test of
+ * the heap's poisoning here), b's size word written as the merged FREE block of s bytes. b's
+ * PREV_FREE is clear (release_next's blocks have no free predecessor). Inlined into each of
+ * release_next's three ways: written once after their list work, it cost 2 instructions a call
+ * (clang's code for the joined tail reloads the key, and each way then jumps to it).
  */
 static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, block_t *next) {
     __builtin_memset(next, 0, HDR);
@@ -862,11 +864,10 @@ static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, 
  * s | ST_FREE, not through blk_set_size_state: b's PREV_FREE is clear. Its list is mapped once; it
  * takes next's place when it stays in next's list, and absorbs the top block, on no list, by
  * becoming it. Out of line and reached by tail calls (from release_block and release_coalesce,
- * which keep no copy of their own; a heap that poisons calls it from release_next_poisoning, which
- * poisons next's erased header after it): it calls nothing (the
- * report of a corrupted successor is a tail call, report_free_list) and has fewer values to keep,
- * so it needs no stack frame and saves four registers (x86-64, clang -O2) where release_merge sets
- * up a frame and saves six.
+ * which keep no copy of their own; a heap that poisons calls it from release_merge_poisoning,
+ * which poisons after it): it calls nothing (the report of a corrupted successor is a tail call,
+ * report_free_list) and has fewer values to keep, so it needs no stack frame and saves four
+ * registers (x86-64, clang -O2) where release_merge saves six.
  */
 static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, size_t s,
                                                    block_t *next) {
@@ -901,30 +902,51 @@ static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, si
 
 #if RELOCATE_NODES
 static __attribute__((noinline)) bool release_merge(alloc_heap *h, block_t *b);
+static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, block_t *b);
 
 /*
- * release_next on a heap that poisons (release_merge's), then erase_absorbed's poisoning of next's
- * header and links, which release_next leaves out: the same bytes in the end. Apart and reached by
- * a tail call, so that release_merge keeps no value across a call.
+ * release_coalesce on a heap that poisons on free: the merge (by release_next for the successor
+ * alone, else by release_merge, each of which checks the neighbours first and changes nothing if a
+ * check fails), then b's payload poisoned, but for b's links where b is filed on a list, and the
+ * absorbed successor's header and links (which release_next zeroes only): the bytes that poisoning
+ * first, before the merge, left, as the merge writes nothing else in b's payload (a predecessor's
+ * links lie in its own). Apart, so that release_next and release_merge call nothing and need no
+ * stack frame.
  */
-static __attribute__((noinline)) bool release_next_poisoning(alloc_heap *h, block_t *b, size_t s,
-                                                             block_t *next) {
-    if (!release_next(h, b, s, next))
+static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, block_t *b) {
+    size_t s = blk_size(b);
+    block_t *next = blk_at((uintptr_t)b + s);
+    bool prev_free = blk_prev_free(b), merge_next = blk_state(next) == ST_FREE;
+    bool next_alone = merge_next && !prev_free;
+    /*
+     * Without a free predecessor b heads the merged block, filed on a list with its links unless it
+     * ends the heap, where it becomes the top block: merged with a successor that is the top block,
+     * or alone and followed by the END marker.
+     */
+    bool linked = !prev_free && (merge_next ? next != tlsf_of(h)->top : (uintptr_t)next != h->end);
+    size_t keep = linked ? sizeof(struct free_links) : 0;
+    if (!(next_alone ? release_next(h, b, s, next) : release_merge(h, b)))
         return false;
-    __builtin_memset(next, ALLOC_POISON_FREE_BYTE, HDR + sizeof(struct free_links));
+    __builtin_memset((char *)blk_payload(b) + keep, ALLOC_POISON_FREE_BYTE, s - HDR - keep);
+    if (next_alone)
+        __builtin_memset(next, ALLOC_POISON_FREE_BYTE, HDR + sizeof(struct free_links));
     return true;
 }
 
 /*
  * Called by release_block, whose copy in its callers stays small (see there), and by the rarer
- * releases. A merge with the successor alone, on a heap not poisoning, is release_next's, reached
- * at once by a tail call; the rest is release_merge's, by another. Apart, so that the first saves
- * none of the registers that release_merge saves, nor sets up its frame.
+ * releases. A release on a heap that poisons is release_merge_poisoning's; else a merge with the
+ * successor alone is release_next's, the rest release_merge's, each reached at once by a tail
+ * call. Apart, so that release_next saves none of the registers that release_merge saves.
  */
 static __attribute__((noinline)) bool release_coalesce(alloc_heap *h, block_t *b) {
+    if (poison_free(h))
+        return release_merge_poisoning(h, b);
+    if (blk_prev_free(b))
+        return release_merge(h, b);
     size_t s = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + s);
-    if (blk_state(next) == ST_FREE && !blk_prev_free(b) && !poison_free(h))
+    if (blk_state(next) == ST_FREE)
         return release_next(h, b, s, next);
     return release_merge(h, b);
 }
@@ -937,7 +959,9 @@ static __attribute__((noinline)) bool release_coalesce(alloc_heap *h, block_t *b
  * and (if PREV_FREE) its predecessor's header have been checked by the caller (free's pointer
  * validation, quick_block_sound, extend, a run given back) or written by it (a new run handed
  * back, a shrink's tail): so the predecessor's header is not checked again, only its links. The
- * successor and its links are checked here before use.
+ * successor and its links are checked here before use. With RELOCATE_NODES it poisons nothing
+ * (release_merge_poisoning does, after it) and calls nothing: its reports are tail calls
+ * (report_free_list), so it needs no stack frame.
  */
 static bool release_merge(alloc_heap *h, block_t *b) {
     size_t s = blk_size(b);
@@ -949,8 +973,8 @@ static bool release_merge(alloc_heap *h, block_t *b) {
     /* check_unlink_next and check_unlink_links, with their reports reached by a tail call. */
     if (merge_next && !(free_header_ok(h, next) && unlink_links_sound(h, next, &nfl, &nsl)))
         return report_free_list(h, next);
-    if (merge_prev && !check_unlink_links(h, blk_prev(b), &pfl, &psl))
-        return false;
+    if (merge_prev && !unlink_links_sound(h, blk_prev(b), &pfl, &psl))
+        return report_free_list(h, blk_prev(b));
 #else
     /* A build for size checks the predecessor in full again, through the one copy it has. */
     if (merge_next && !check_unlink_next(h, next, &nfl, &nsl))
@@ -958,14 +982,8 @@ static bool release_merge(alloc_heap *h, block_t *b) {
     if (merge_prev && !check_unlink(h, blk_prev(b), &pfl, &psl))
         return false;
 #endif
+#if !RELOCATE_NODES
     poison_payload(h, b);
-#if RELOCATE_NODES
-    /*
-     * On a heap that poisons, once the successor is checked and b poisoned, in that order as for
-     * every release: release_next checks the successor again (one copy of the merge: less code).
-     */
-    if (merge_next && !merge_prev)
-        return release_next_poisoning(h, b, s, next);
 #endif
     /*
      * With RELOCATE_NODES the merged block's size word is written as s | ST_FREE, not through
@@ -1024,7 +1042,8 @@ static bool release_merge(alloc_heap *h, block_t *b) {
             word_set(h, &b->size, (hword_t)s | ST_FREE);
         }
     } else {
-        file_alone(h, b, s, next); /* poisoned: release_block files the others itself */
+        /* On a heap that poisons (release_block files the others itself). */
+        file_alone(h, b, s, next);
         /*
          * Not set_prev_free, here or below: clang then keeps b in memory across this function
          * (measured: the worst case's emptied run given back, -O1, 558 -> 562 instructions).
