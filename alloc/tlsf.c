@@ -907,10 +907,11 @@ static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, blo
 /*
  * release_coalesce on a heap that poisons on free: the merge (by release_next for the successor
  * alone, else by release_merge, each of which checks the neighbours first and changes nothing if a
- * check fails), then b's payload poisoned, but for b's links where b is filed on a list, and the
- * absorbed successor's header and links (which release_next zeroes only): the bytes that poisoning
- * first, before the merge, left, as the merge writes nothing else in b's payload (a predecessor's
- * links lie in its own). Apart, so that release_next and release_merge call nothing and need no
+ * check fails), then b's payload poisoned, but for b's links where b is filed on a list, with
+ * b's header where a free predecessor absorbed it, and the absorbed successor's header and links
+ * (the merges zero those headers only): the bytes that poisoning first, before the merge, and
+ * erase_absorbed left, as the merge writes nothing else there (a predecessor's links lie in its
+ * own payload). Apart, so that release_next and release_merge call nothing and need no
  * stack frame.
  */
 static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, block_t *b) {
@@ -927,8 +928,10 @@ static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, blo
     size_t keep = linked ? sizeof(struct free_links) : 0;
     if (!(next_alone ? release_next(h, b, s, next) : release_merge(h, b)))
         return false;
-    __builtin_memset((char *)blk_payload(b) + keep, ALLOC_POISON_FREE_BYTE, s - HDR - keep);
-    if (next_alone)
+    /* Absorbed by a free predecessor, b's header too (erase_merged zeroed it). */
+    char *from = prev_free ? (char *)b : (char *)blk_payload(b) + keep;
+    __builtin_memset(from, ALLOC_POISON_FREE_BYTE, (size_t)((char *)next - from));
+    if (merge_next)
         __builtin_memset(next, ALLOC_POISON_FREE_BYTE, HDR + sizeof(struct free_links));
     return true;
 }
@@ -953,6 +956,21 @@ static __attribute__((noinline)) bool release_coalesce(alloc_heap *h, block_t *b
 #else
 #define release_merge release_coalesce /* one function, for less code */
 #endif
+
+/*
+ * release_merge's erase of an absorbed header (len bytes with its links): with RELOCATE_NODES the
+ * header zeroed only, on every heap, and poisoned over after by release_merge_poisoning on a heap
+ * that poisons (no test of it here); else blk_erase.
+ */
+static ALWAYS_INLINE void erase_merged(const alloc_heap *h, block_t *b, size_t len) {
+#if RELOCATE_NODES
+    (void)h;
+    (void)len;
+    __builtin_memset(b, 0, HDR);
+#else
+    blk_erase(h, b, len);
+#endif
+}
 
 /*
  * release_coalesce's merges (all of them, without RELOCATE_NODES). b's header, its boundary tags
@@ -994,7 +1012,7 @@ static bool release_merge(alloc_heap *h, block_t *b) {
     if (merge_next) {
         remove_free(h, next, nfl, nsl);
         s += blk_size(next);
-        erase_absorbed(h, next, HDR + sizeof(struct free_links));
+        erase_merged(h, next, HDR + sizeof(struct free_links));
         next = blk_at((uintptr_t)b + s);
     }
     if (!RELOCATE_NODES) {
@@ -1018,7 +1036,7 @@ static bool release_merge(alloc_heap *h, block_t *b) {
         size_t ps = blk_prev_size(b); /* p's size, as the caller has checked */
         block_t *p = blk_at((uintptr_t)b - ps);
         s += ps;
-        erase_absorbed(h, b, HDR);
+        erase_merged(h, b, HDR);
         b = p;
         mapping_insert(s, &fl, &sl);
         /* Re-filed, unless it stays in its list and is not the top block (on no list). */
