@@ -539,11 +539,19 @@ static FAST_INLINE void *allocate_block(alloc_heap *h, size_t size, size_t align
 }
 
 /*
+ * A request of size bytes aligned to align (a power of two in [GRANULE, ALLOC_MAX_REQUEST]) is
+ * refused as too large: the one definition of that bound, for allocate and for malloc_large.
+ */
+static inline bool request_too_large(size_t size, size_t align) {
+    return size > ALLOC_MAX_REQUEST - align;
+}
+
+/*
  * Allocation once align is known to be a power of two in [GRANULE, ALLOC_MAX_REQUEST]. Skips
  * the quick list if try_quick is false (the caller found it empty).
  */
 static FAST_INLINE void *allocate(alloc_heap *h, size_t size, size_t align, bool try_quick) {
-    if (size > ALLOC_MAX_REQUEST - align)
+    if (request_too_large(size, align))
         return NULL;
     if (runs_on(h) && size <= ALLOC_RUN_MAX_SIZE && align == GRANULE) {
         void *p = alloc_run_take(h, run_class_for(size));
@@ -599,7 +607,7 @@ static void carve(alloc_heap *h, block_t *b, size_t bs, size_t n, void **out) {
 }
 
 size_t alloc_allocate_batch(alloc_heap *h, size_t size, void **out, size_t n) {
-    if (h == NULL || out == NULL || n == 0 || size > ALLOC_MAX_REQUEST - GRANULE)
+    if (h == NULL || out == NULL || n == 0 || request_too_large(size, GRANULE))
         return 0;
     size_t bs = block_size_for(size);
     if (n > 1 && bs <= (ALLOC_MAX_REQUEST - 2 * ALLOC_BATCH_ALIGN) / n) {
@@ -637,7 +645,7 @@ static __attribute__((noinline)) void *malloc_block(alloc_heap *h, size_t size, 
 
 /* malloc_slow for a request above the runs' sizes (h not NULL) that no quick list serves. */
 static __attribute__((noinline)) void *malloc_large(alloc_heap *h, size_t size) {
-    if (size > ALLOC_MAX_REQUEST - GRANULE)
+    if (request_too_large(size, GRANULE))
         return NULL;
     return allocate_block(h, size, GRANULE, true);
 }
@@ -776,6 +784,12 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
 static SLOW_PATH enum alloc_error free_block(alloc_heap *h, block_t *b, size_t usable,
                                              bool try_quick) {
     bool ok = h->ops->release(h, b, try_quick); /* false: the strategy reported it */
+    if (!ALLOC_FAST_PATHS) { /* a build for size: the branches are 2 bytes less on a Cortex-M4 */
+        if (!ok)
+            return ALLOC_ERR_CORRUPTED_FREE_LIST;
+        account_given(h, usable);
+        return ALLOC_OK;
+    }
     /*
      * ALLOC_OK (0) or ALLOC_ERR_CORRUPTED_FREE_LIST as arithmetic on ok (kept opaque: else the
      * compiler makes it a branch to each constant again), and the branch on its flags: one
@@ -789,31 +803,36 @@ static SLOW_PATH enum alloc_error free_block(alloc_heap *h, block_t *b, size_t u
 }
 
 /*
- * The general case of alloc_free, kept out of line so that the fast path calls nothing.
- * slot_checked: the fast path has found ptr is no run slot.
+ * The end of free_slow, for ptr (not NULL, h not NULL) that is no run slot: a block, validated in
+ * full, freed by free_block, or the error. free_unchecked, which has found ptr is no slot, calls
+ * it directly: no tests of NULL nor of the run for it.
  */
-static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr, bool slot_checked) {
+static SLOW_PATH enum alloc_error free_no_slot(alloc_heap *h, void *ptr) {
+    enum alloc_error e;
+    block_t *b = used_block(h, ptr, &e);
+    return b != NULL ? free_block(h, b, blk_size(b) - HDR, true) : e;
+}
+
+/* The general case of alloc_free, kept out of line so that the fast path calls nothing. */
+static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr) {
     if (ptr == NULL)
         return ALLOC_OK;
     if (h == NULL)
         return ALLOC_ERR_NULL_HEAP;
-    /* A run slot, unless the fast path has found ptr is none. */
-    if (!slot_checked && runs_on(h)) {
+    if (runs_on(h)) {
         uintptr_t r = run_of(h, (uintptr_t)ptr);
         if (r != 0)
             return run_give_fast(h, r, (uintptr_t)ptr, poison_free(h))
                        ? ALLOC_OK
                        : alloc_run_give(h, r, (uintptr_t)ptr);
     }
-    enum alloc_error e;
-    block_t *b = used_block(h, ptr, &e);
-    return b != NULL ? free_block(h, b, blk_size(b) - HDR, true) : e;
+    return free_no_slot(h, ptr);
 }
 
 /*
  * Frees ptr, which alloc_free's fast path found granule-aligned and in [first + HDR, end) and
  * whose block checks it refused, on a heap with runs: most often a run slot; anything else goes on
- * to free_slow. run_find's checks, less those already made: ptr's alignment and its range (which
+ * to free_no_slot. run_find's checks, less those already made: ptr's alignment and its range (which
  * leaves r < end); as for run_find's caller in realloc, run_slot_bit's table and run_give_fast_ok
  * test the slot area's bounds and the class's existence (a run found here whose slot they refuse is
  * named by alloc_run_give). Out of line, so that the quick-list path keeps its small frame. Reached
@@ -823,9 +842,9 @@ static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr, bool slot_
 static __attribute__((noinline)) enum alloc_error free_unchecked(alloc_heap *h, void *ptr) {
     uintptr_t p = (uintptr_t)ptr, r = p & ~(RUN_ALIGN - 1);
     if (r <= h->first) /* r >= first + HDR, the room for a run's header (see run_find) */
-        return free_slow(h, ptr, true);
+        return free_no_slot(h, ptr);
     if (!run_check_ok(h, r))
-        return free_slow(h, ptr, true);
+        return free_no_slot(h, ptr);
     uint64_t state = run_meta(r)[RUN_STATE];
     unsigned c = run_class(state);
     /* No slot at p: run_give_fast_ok refuses the table's RUN_NO_SLOT(c) (no test of its own). */
@@ -864,7 +883,7 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
         if (runs_on(h))
             return free_unchecked(h, ptr);
     }
-    return free_slow(h, ptr, false);
+    return free_slow(h, ptr);
 }
 
 /* The general case of alloc_realloc, kept out of line so that the fast path calls nothing. */
