@@ -831,13 +831,18 @@ static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr) {
 
 /*
  * Frees ptr, which alloc_free's fast path found granule-aligned and in [first + HDR, end) and
- * whose block checks it refused, on a heap with runs: most often a run slot; anything else goes on
- * to free_no_slot. run_find's checks, less those already made: ptr's alignment and its range (which
- * leaves r < end); as for run_find's caller in realloc, run_slot_bit's table and run_give_fast_ok
- * test the slot area's bounds and the class's existence (a run found here whose slot they refuse is
- * named by alloc_run_give). Out of line, so that the quick-list path keeps its small frame. Reached
- * only on a heap with fast_free set, which does not poison on free: the slot's path calls nothing,
- * so needs no saved registers.
+ * whose block checks it refused: most often a run slot; anything else goes on to free_no_slot.
+ * run_find's checks, less those already made: ptr's alignment and its range (which leaves r < end);
+ * as for run_find's caller in realloc, run_slot_bit's table and run_give_fast_ok test the slot
+ * area's bounds and the class's existence (a run found here whose slot they refuse is named by
+ * alloc_run_give). Out of line, so that the quick-list path keeps its small frame. Reached only on
+ * a heap with fast_free set, which does not poison on free: the slot's path calls nothing, so needs
+ * no saved registers.
+ *
+ * Also reached on a heap without runs (ALLOC_FLAG_NO_SMALL_RUNS): its key, new at its init, has
+ * sealed no run meta (only a heap with runs writes any), so the check word fails at every r as it
+ * fails at an r that holds no run on a heap with runs, and ptr goes to free_no_slot. The paths
+ * after a check word has passed are those a run's meta takes; the slow one tests runs_on as well.
  */
 static __attribute__((noinline)) enum alloc_error free_unchecked(alloc_heap *h, void *ptr) {
     uintptr_t p = (uintptr_t)ptr, r = p & ~(RUN_ALIGN - 1);
@@ -850,7 +855,7 @@ static __attribute__((noinline)) enum alloc_error free_unchecked(alloc_heap *h, 
     /* No slot at p: run_give_fast_ok refuses the table's RUN_NO_SLOT(c) (no test of its own). */
     unsigned i = run_slot_bit(c, p - r - RUN_META);
     if (!run_give_fast_ok(h, r, state, c, i))
-        return alloc_run_give(h, r, p);
+        return runs_on(h) ? alloc_run_give(h, r, p) : free_no_slot(h, ptr);
     run_give_slot(h, r, p, c, i, false);
     return ALLOC_OK;
 }
@@ -879,8 +884,12 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
             /* Its quick list is full, or it is too large for one: no point trying again. */
             return free_block(h, b, usable, false);
         }
-        /* ptr is aligned and in range, as free_unchecked relies on. */
-        if (runs_on(h))
+        /*
+         * ptr is aligned and in range, as free_unchecked relies on. On a heap without runs too, in
+         * a build with them: no run's check word is found there (see free_unchecked), and the
+         * test of runs_on is left to its rare paths, two instructions fewer on a slot's free.
+         */
+        if (RUN_CLASSES > 0)
             return free_unchecked(h, ptr);
     }
     return free_slow(h, ptr);
