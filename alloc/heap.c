@@ -1066,7 +1066,11 @@ static ALWAYS_INLINE void *realloc_slot(alloc_heap *h, uintptr_t r, void *ptr, s
 }
 
 void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
-    if (h == NULL || !runs_on(h) || ptr == NULL)
+    /*
+     * A NULL ptr has no test of its own: run_find's range test refuses it (first is above 0), and
+     * realloc_block's general path serves it as malloc.
+     */
+    if (h == NULL || !runs_on(h))
         return realloc_block(h, ptr, size);
     /* realloc_slot looks the slot up in the table that refuses what run_find leaves to it. */
     uintptr_t r = run_find(h, (uintptr_t)ptr);
