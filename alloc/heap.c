@@ -435,10 +435,11 @@ static ALWAYS_INLINE bool block_fast_ok(const alloc_heap *h, uintptr_t p) {
     /* The prev word is used (and so checked) only when the predecessor is free. */
     if ((w & PREV_FREE) != 0) {
         /*
-         * Forget what memory held (an empty asm): this branch reads h's fields again, so that no
-         * register keeps them across the tests above, which alloc_free would have to save.
+         * h made opaque (an empty asm): this branch reads h's fields again, so that no register
+         * keeps them across the tests above, which alloc_free would have to save; b's size word,
+         * which the path after reads, stays where it is.
          */
-        __asm__("" ::: "memory");
+        __asm__("" : "+r"(h));
         /*
          * free_prev_ok's range test, made first in a branch of its own (free_prev_ok makes it
          * again, folded away): merged with its other tests into flag arithmetic, it would take one
