@@ -499,14 +499,17 @@ static size_t usable_of(const alloc_heap *h, const void *p, size_t n) {
  * compiler, the stores to h's counts in between may write b's header, which it would otherwise
  * read and mask again.
  */
-static FAST_INLINE void *hand_out(alloc_heap *h, block_t *b) {
+static FAST_INLINE void *hand_out_as(alloc_heap *h, block_t *b, bool no_poison) {
     size_t s = blk_size(b);
     mark_handed_out(h, (uintptr_t)b + s);
     account_taken(h, s - HDR);
     void *p = blk_payload(b);
-    if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
+    if (!no_poison && (h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
         __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, s - HDR);
     return p;
+}
+static FAST_INLINE void *hand_out(alloc_heap *h, block_t *b) {
+    return hand_out_as(h, b, false);
 }
 
 /*
@@ -522,8 +525,12 @@ static __attribute__((noinline)) void *allocate_retry(alloc_heap *h, size_t bs, 
     return b != NULL ? hand_out(h, b) : NULL;
 }
 
-/* allocate's block: from the strategy, once more after releasing empty runs, handed out. */
-static FAST_INLINE void *allocate_block(alloc_heap *h, size_t size, size_t align, bool try_quick) {
+/*
+ * allocate's block: from the strategy, once more after releasing empty runs, handed out. no_poison:
+ * the caller knows the heap does not poison on alloc (fast_alloc), a constant that drops the test.
+ */
+static FAST_INLINE void *allocate_block_as(alloc_heap *h, size_t size, size_t align,
+                                           bool try_quick, bool no_poison) {
     size_t bs = block_size_for(size);
     /*
      * What the retry needs across the first call: bs with try_quick in its low bit (bs is a
@@ -536,7 +543,10 @@ static FAST_INLINE void *allocate_block(alloc_heap *h, size_t size, size_t align
         return RUN_CLASSES > 0 && h->runs != 0
                    ? allocate_retry(h, retry & ~(size_t)1, align, (retry & 1) != 0)
                    : NULL;
-    return hand_out(h, b);
+    return hand_out_as(h, b, no_poison);
+}
+static FAST_INLINE void *allocate_block(alloc_heap *h, size_t size, size_t align, bool try_quick) {
+    return allocate_block_as(h, size, align, try_quick, false);
 }
 
 /*
@@ -638,10 +648,11 @@ static __attribute__((noinline)) void *malloc_slow(alloc_heap *h, size_t size, b
 /*
  * malloc_slow for a request that a run cannot serve (h not NULL, size at most ALLOC_QUICK_MAX_SIZE
  * and above the runs' sizes, or on a heap without runs): alloc_malloc's quick-list miss, the
- * commonest slow case, saves no register for the run path's call.
+ * commonest slow case, saves no register for the run path's call. Called only where fast_alloc
+ * is set, so on a heap that does not poison on alloc: no test of the flag.
  */
 static __attribute__((noinline)) void *malloc_block(alloc_heap *h, size_t size, bool try_quick) {
-    return allocate_block(h, size, GRANULE, try_quick);
+    return allocate_block_as(h, size, GRANULE, try_quick, true);
 }
 
 /* malloc_slow for a request above the runs' sizes (h not NULL) that no quick list serves. */
