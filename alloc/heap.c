@@ -526,12 +526,12 @@ static __attribute__((noinline)) void *allocate_retry(alloc_heap *h, size_t bs, 
 }
 
 /*
- * allocate's block: from the strategy, once more after releasing empty runs, handed out. no_poison:
- * the caller knows the heap does not poison on alloc (fast_alloc), a constant that drops the test.
+ * allocate's block of bs bytes (a block size): from the strategy, once more after releasing empty
+ * runs, handed out. no_poison: the caller knows the heap does not poison on alloc (fast_alloc), a
+ * constant that drops the test.
  */
-static FAST_INLINE void *allocate_block_as(alloc_heap *h, size_t size, size_t align,
-                                           bool try_quick, bool no_poison) {
-    size_t bs = block_size_for(size);
+static FAST_INLINE void *allocate_bs(alloc_heap *h, size_t bs, size_t align, bool try_quick,
+                                     bool no_poison) {
     /*
      * What the retry needs across the first call: bs with try_quick in its low bit (bs is a
      * multiple of GRANULE), kept opaque so that the compiler keeps this one word rather than both,
@@ -545,8 +545,9 @@ static FAST_INLINE void *allocate_block_as(alloc_heap *h, size_t size, size_t al
                    : NULL;
     return hand_out_as(h, b, no_poison);
 }
+/* allocate_bs for a request of size bytes. */
 static FAST_INLINE void *allocate_block(alloc_heap *h, size_t size, size_t align, bool try_quick) {
-    return allocate_block_as(h, size, align, try_quick, false);
+    return allocate_bs(h, block_size_for(size), align, try_quick, false);
 }
 
 /*
@@ -652,14 +653,27 @@ static __attribute__((noinline)) void *malloc_slow(alloc_heap *h, size_t size, b
  * is set, so on a heap that does not poison on alloc: no test of the flag.
  */
 static __attribute__((noinline)) void *malloc_block(alloc_heap *h, size_t size, bool try_quick) {
-    return allocate_block_as(h, size, GRANULE, try_quick, true);
+    /*
+     * block_size_for without its raise to MIN_BLOCK, which only a request of 0 bytes needs, where
+     * 0 bytes round below it: then (64-bit) quick_index_for sends 0 past the lists, not here.
+     */
+    _Static_assert((HDR == GRANULE && MIN_BLOCK == 2 * GRANULE) ||
+                       ((HDR + GRANULE - 1) & ~(GRANULE - 1)) >= MIN_BLOCK,
+                   "alloc: malloc_block's request needs no raise to MIN_BLOCK");
+    return allocate_bs(h, header_and_payload(size), GRANULE, try_quick, true);
 }
 
 /* malloc_slow for a request above the runs' sizes (h not NULL) that no quick list serves. */
 static __attribute__((noinline)) void *malloc_large(alloc_heap *h, size_t size) {
     if (request_too_large(size, GRANULE))
         return NULL;
-    return allocate_block(h, size, GRANULE, true);
+    /*
+     * block_size_for without its raise to MIN_BLOCK, which only a request of 0 bytes needs: this
+     * one is above the runs' sizes, so at least 1 byte (three instructions fewer a call).
+     */
+    _Static_assert(((1 + HDR + GRANULE - 1) & ~(GRANULE - 1)) >= MIN_BLOCK,
+                   "alloc: a request of 1 byte or more needs no raise to MIN_BLOCK");
+    return allocate_bs(h, header_and_payload(size), GRANULE, true, false);
 }
 
 void *alloc_malloc(alloc_heap *h, size_t size) {
