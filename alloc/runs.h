@@ -66,6 +66,8 @@ static inline unsigned run_slot_count(unsigned c) {
 struct run_tables {
     uint64_t full[8];     /* run_full_mask's, one per value of a state's class bits */
     uint8_t index[64][8]; /* run_slot_bit's, by granule, then class */
+    uint64_t lowest[8];   /* run_take_fast's: c << RUN_CLASS_SHIFT | 1, the least state of class c
+                             with a free slot */
 };
 static inline const struct run_tables *run_tables(void);
 /*
@@ -178,16 +180,25 @@ static inline void *run_take_fast(alloc_heap *h, unsigned c) {
         return NULL;
     uint64_t *m = run_meta(r);
     uint64_t state = m[RUN_STATE];
-    uint64_t mask = state & run_full_mask(c);
-    if (m[RUN_CHECK] != run_check_of(h, r, state) || run_class(state) != c || mask == 0)
+    /*
+     * Of class c with a free slot: state's class bits are c and its slot bits m are not all clear,
+     * 1 <= m <= run_full_mask(c), which is state - (c << RUN_CLASS_SHIFT | 1) < run_full_mask(c)
+     * in one subtraction and one comparison (a state of another class is below or far above; a
+     * state with a bit between its slots' and its class's, which no run has, is refused too).
+     */
+    const struct run_tables *t = run_tables();
+    if (m[RUN_CHECK] != run_check_of(h, r, state) || state - t->lowest[c] >= t->full[c])
         return NULL; /* damaged (the slow path reports it), or full */
     /*
      * Forget what memory held (an empty asm): the check word is then updated in memory rather
      * than kept in a register from the test, one register fewer where a caller keeps many.
      */
     __asm__("" ::: "memory");
-    unsigned i = (unsigned)__builtin_ctzll(mask);
-    /* mask's lowest bit is state's too, the bits above the slots' being the class's: clear it. */
+    /*
+     * The lowest free slot: state's lowest bit, the bits above the slots' being the class's; it is
+     * cleared in state.
+     */
+    unsigned i = (unsigned)__builtin_ctzll(state);
     uint64_t taken = state & (state - 1);
     m[RUN_STATE] = taken;
     /*
@@ -234,14 +245,18 @@ _Static_assert(RUN_SLOT_COUNT(1) <= RUN_NO_SLOT_FIRST && RUN_CLASS_SHIFT == RUN_
                "alloc: every slot's index must be below RUN_NO_SLOT(c), a bit of the class");
 /* The contents of struct run_tables: run_full_mask's masks and the slot-index table above. */
 static inline const struct run_tables *run_tables(void) {
-#define RUN_FULL(c) ((((uint64_t)1) << RUN_SLOT_COUNT(c)) - 1)
+#define RUN_FULL(c)   ((((uint64_t)1) << RUN_SLOT_COUNT(c)) - 1)
+#define RUN_LOWEST(c) ((uint64_t)(c) << RUN_CLASS_SHIFT | 1)
     static const struct run_tables t = {
         /* Eight, one per value of a state's class bits: none for a class that does not exist. */
         {0, RUN_FULL(1), RUN_FULL(2), RUN_FULL(3), RUN_FULL(4)},
         /* By granule, then class: a row's offset is off / 2 masked, no shift of the class. */
         {RUN_IDX_ROW8(0), RUN_IDX_ROW8(8), RUN_IDX_ROW8(16), RUN_IDX_ROW8(24), RUN_IDX_ROW8(32),
          RUN_IDX_ROW8(40), RUN_IDX_ROW8(48), RUN_IDX_ROW8(56)},
+        {RUN_LOWEST(0), RUN_LOWEST(1), RUN_LOWEST(2), RUN_LOWEST(3), RUN_LOWEST(4), RUN_LOWEST(5),
+         RUN_LOWEST(6), RUN_LOWEST(7)},
     };
+#undef RUN_LOWEST
 #undef RUN_FULL
     return &t;
 }
