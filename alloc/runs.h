@@ -66,8 +66,11 @@ static inline unsigned run_slot_count(unsigned c) {
 struct run_tables {
     uint64_t full[8];     /* run_full_mask's, one per value of a state's class bits */
     uint8_t index[64][8]; /* run_slot_bit's, by granule, then class */
-    uint64_t lowest[8];   /* run_take_fast's: c << RUN_CLASS_SHIFT | 1, the least state of class c
-                             with a free slot */
+    uint64_t lowest[8];   /* c << RUN_CLASS_SHIFT | 1, the least state of class c with a free slot
+                             (UINT64_MAX for c = 0: no state), for run_take_fast and
+                             run_give_fast_ok */
+    uint64_t emptied[8];  /* c << RUN_CLASS_SHIFT | run_full_mask(c): class c's state with every
+                             slot free, for run_give_fast_ok */
 };
 static inline const struct run_tables *run_tables(void);
 /*
@@ -246,7 +249,8 @@ _Static_assert(RUN_SLOT_COUNT(1) <= RUN_NO_SLOT_FIRST && RUN_CLASS_SHIFT == RUN_
 /* The contents of struct run_tables: run_full_mask's masks and the slot-index table above. */
 static inline const struct run_tables *run_tables(void) {
 #define RUN_FULL(c)   ((((uint64_t)1) << RUN_SLOT_COUNT(c)) - 1)
-#define RUN_LOWEST(c) ((uint64_t)(c) << RUN_CLASS_SHIFT | 1)
+#define RUN_LOWEST(c)  ((c) == 0 ? UINT64_MAX : (uint64_t)(c) << RUN_CLASS_SHIFT | 1)
+#define RUN_EMPTIED(c) ((uint64_t)(c) << RUN_CLASS_SHIFT | ((c) <= 4 ? RUN_FULL(c) : 0))
     static const struct run_tables t = {
         /* Eight, one per value of a state's class bits: none for a class that does not exist. */
         {0, RUN_FULL(1), RUN_FULL(2), RUN_FULL(3), RUN_FULL(4)},
@@ -255,7 +259,10 @@ static inline const struct run_tables *run_tables(void) {
          RUN_IDX_ROW8(40), RUN_IDX_ROW8(48), RUN_IDX_ROW8(56)},
         {RUN_LOWEST(0), RUN_LOWEST(1), RUN_LOWEST(2), RUN_LOWEST(3), RUN_LOWEST(4), RUN_LOWEST(5),
          RUN_LOWEST(6), RUN_LOWEST(7)},
+        {0, RUN_EMPTIED(1), RUN_EMPTIED(2), RUN_EMPTIED(3), RUN_EMPTIED(4), RUN_EMPTIED(5),
+         RUN_EMPTIED(6), RUN_EMPTIED(7)},
     };
+#undef RUN_EMPTIED
 #undef RUN_LOWEST
 #undef RUN_FULL
     return &t;
@@ -287,15 +294,17 @@ static inline bool run_give_fast_ok(const alloc_heap *h, uintptr_t r, uint64_t s
     /*
      * p's slot is in use: its bit is clear (i is below c's slot count, as the slot-index table
      * gives it; the table's RUN_NO_SLOT(c), where p is no slot, is a bit set by c, or, for c = 0,
-     * refused by c's full mask, 0, below). Freeing it leaves a slot in use: the slots' bits of the
-     * state after are not all set, which adding 1 tells (it would carry out of them all). And a
-     * full run (no slot's bit set) only at the head of the list. The state after is state + bit
-     * where the bit is clear, as the first test asks (else the result is false whatever the second
-     * gives): one lea with the 1 added.
+     * refused below: no state is at least lowest[0], and class 0's list, run_head[0], is always
+     * empty). Freeing it leaves a slot in use: the state after, state + bit where the bit is clear
+     * as the first test asks (else the result is false whatever the second gives), is not class c's
+     * with every slot free, emptied[c] (a sound state has no bit between its slots' and its
+     * class's). And a full run (no slot's bit set: state below lowest[c]) only at the head of the
+     * list. Each a comparison with a row of run_tables, with the address of the slot-index table's.
      */
-    uint64_t full = run_full_mask(c), bit = (uint64_t)1 << i;
-    return ((state >> i) & 1) == 0 && ((state + bit + 1) & full) != 0 &&
-           ((state & full) != 0 || h->run_head[c] == r);
+    const struct run_tables *t = run_tables();
+    uint64_t bit = (uint64_t)1 << i;
+    return ((state >> i) & 1) == 0 && state + bit != t->emptied[c] &&
+           (state >= t->lowest[c] || h->run_head[c] == r);
 }
 
 /*
