@@ -59,9 +59,10 @@ static inline unsigned run_slot_count(unsigned c) {
     return (unsigned)RUN_SLOT_COUNT(c);
 }
 /*
- * The two tables of a slot free, run_full_mask's and run_slot_bit's (filled in by run_tables,
- * below), in one object: a free that looks up both (free_unchecked) then computes one address of
- * them, not two (one lea fewer).
+ * The tables of the runs' fast paths, run_full_mask's, run_slot_bit's and the states that
+ * run_take_fast and run_give_fast_ok compare with (filled in by run_tables, below), in one object:
+ * a path that looks up several (free_unchecked: the slot's index, then two states) then computes
+ * one address of them, not one each (a lea fewer each).
  */
 struct run_tables {
     uint64_t full[8];     /* run_full_mask's, one per value of a state's class bits */
@@ -246,9 +247,12 @@ _Static_assert(RUN_SLOTS / 16 == 61 && RUN_META == 32 && RUN_BLOCK == 1024,
                "hold no slot start");
 _Static_assert(RUN_SLOT_COUNT(1) <= RUN_NO_SLOT_FIRST && RUN_CLASS_SHIFT == RUN_NO_SLOT_FIRST,
                "alloc: every slot's index must be below RUN_NO_SLOT(c), a bit of the class");
-/* The contents of struct run_tables: run_full_mask's masks and the slot-index table above. */
+/*
+ * The contents of struct run_tables: run_full_mask's masks, the slot-index table above and the
+ * states of each class that the fast paths compare with.
+ */
 static inline const struct run_tables *run_tables(void) {
-#define RUN_FULL(c)   ((((uint64_t)1) << RUN_SLOT_COUNT(c)) - 1)
+#define RUN_FULL(c)    ((((uint64_t)1) << RUN_SLOT_COUNT(c)) - 1)
 #define RUN_LOWEST(c)  ((c) == 0 ? UINT64_MAX : (uint64_t)(c) << RUN_CLASS_SHIFT | 1)
 #define RUN_EMPTIED(c) ((uint64_t)(c) << RUN_CLASS_SHIFT | ((c) <= 4 ? RUN_FULL(c) : 0))
     static const struct run_tables t = {
