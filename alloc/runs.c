@@ -3,6 +3,8 @@
  * and walk runs. Runs are ordinary blocks obtained from and returned to the heap's strategy, so
  * they work in front of either strategy.
  */
+/* runs.h defines alloc_run_tables here, its one copy. */
+#define RUN_DEFINE_TABLES
 #include "runs.h"
 
 /* A build without runs (ALLOC_RUN_MAX_SIZE 0) compiles none of this: runs.h stands in. */

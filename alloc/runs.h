@@ -74,6 +74,14 @@ struct run_tables {
                              slot free, for run_give_fast_ok */
 };
 static inline const struct run_tables *run_tables(void);
+#if RUN_CLASSES > 0
+/*
+ * The one copy of the tables, defined in runs.c (heap.c's fast paths and runs.c's slow paths read
+ * it): a static object here would be copied into each. Hidden: a PIC build reaches it directly, not
+ * through the GOT.
+ */
+extern __attribute__((visibility("hidden"))) const struct run_tables alloc_run_tables;
+#endif
 /*
  * The mask with one bit per slot of class c (1 .. RUN_CLASSES, 0 for any other value of a state's
  * class bits, 0 .. 7), from a table: no division.
@@ -230,9 +238,13 @@ static inline void *run_take_fast(alloc_heap *h, unsigned c) {
  */
 #define RUN_NO_SLOT(c)    ((c) == 0 || (c) == 4 ? 63 : (c) == 2 || (c) == 6 ? 62 : 61)
 #define RUN_NO_SLOT_FIRST 61
+/* c as a divisor: 1 for c = 0, whose entries the first test decides (a file-scope initialiser
+   may not divide by 0 even where it is not evaluated). */
+#define RUN_DIV(c) ((c) + ((c) == 0))
 #define RUN_IDX(c, k)                                                                              \
-    ((c) >= 1 && (c) <= RUN_CLASSES && (k) % (c) == 0 && (k) / (c) < RUN_SLOT_COUNT(c)             \
-         ? (k) / (c)                                                                               \
+    ((c) >= 1 && (c) <= RUN_CLASSES && (k) % RUN_DIV(c) == 0 &&                                    \
+             (k) / RUN_DIV(c) < RUN_SLOT_COUNT(RUN_DIV(c))                                         \
+         ? (k) / RUN_DIV(c)                                                                        \
          : RUN_NO_SLOT(c))
 /* Granule k's entries, one per value of the class bits; eight granules' rows. */
 #define RUN_IDX_ROW(k)                                                                             \
@@ -249,28 +261,43 @@ _Static_assert(RUN_SLOT_COUNT(1) <= RUN_NO_SLOT_FIRST && RUN_CLASS_SHIFT == RUN_
                "alloc: every slot's index must be below RUN_NO_SLOT(c), a bit of the class");
 /*
  * The contents of struct run_tables: run_full_mask's masks, the slot-index table above and the
- * states of each class that the fast paths compare with.
+ * states of each class that the fast paths compare with. Defined here, where its macros are, for
+ * runs.c alone (which defines RUN_DEFINE_TABLES); a build without runs reads no table once its dead
+ * paths fold away, and keeps a static copy for an unoptimised build's calls.
  */
-static inline const struct run_tables *run_tables(void) {
 #define RUN_FULL(c)    ((((uint64_t)1) << RUN_SLOT_COUNT(c)) - 1)
 #define RUN_LOWEST(c)  ((c) == 0 ? UINT64_MAX : (uint64_t)(c) << RUN_CLASS_SHIFT | 1)
 #define RUN_EMPTIED(c) ((uint64_t)(c) << RUN_CLASS_SHIFT | ((c) <= 4 ? RUN_FULL(c) : 0))
-    static const struct run_tables t = {
-        /* Eight, one per value of a state's class bits: none for a class that does not exist. */
-        {0, RUN_FULL(1), RUN_FULL(2), RUN_FULL(3), RUN_FULL(4)},
-        /* By granule, then class: a row's offset is off / 2 masked, no shift of the class. */
-        {RUN_IDX_ROW8(0), RUN_IDX_ROW8(8), RUN_IDX_ROW8(16), RUN_IDX_ROW8(24), RUN_IDX_ROW8(32),
-         RUN_IDX_ROW8(40), RUN_IDX_ROW8(48), RUN_IDX_ROW8(56)},
-        {RUN_LOWEST(0), RUN_LOWEST(1), RUN_LOWEST(2), RUN_LOWEST(3), RUN_LOWEST(4), RUN_LOWEST(5),
-         RUN_LOWEST(6), RUN_LOWEST(7)},
-        {0, RUN_EMPTIED(1), RUN_EMPTIED(2), RUN_EMPTIED(3), RUN_EMPTIED(4), RUN_EMPTIED(5),
-         RUN_EMPTIED(6), RUN_EMPTIED(7)},
-    };
+/*
+ * Its rows: full, eight, one per value of a state's class bits (none for a class that does not
+ * exist); index, by granule, then class (a row's offset is off / 2 masked, no shift of the class);
+ * lowest and emptied, one per value of the class bits.
+ */
+#define RUN_TABLES_INIT                                                                            \
+    {                                                                                              \
+        {0, RUN_FULL(1), RUN_FULL(2), RUN_FULL(3), RUN_FULL(4)},                                   \
+        {RUN_IDX_ROW8(0), RUN_IDX_ROW8(8), RUN_IDX_ROW8(16), RUN_IDX_ROW8(24), RUN_IDX_ROW8(32),   \
+         RUN_IDX_ROW8(40), RUN_IDX_ROW8(48), RUN_IDX_ROW8(56)},                                    \
+        {RUN_LOWEST(0), RUN_LOWEST(1), RUN_LOWEST(2), RUN_LOWEST(3), RUN_LOWEST(4), RUN_LOWEST(5), \
+         RUN_LOWEST(6), RUN_LOWEST(7)},                                                            \
+        {0, RUN_EMPTIED(1), RUN_EMPTIED(2), RUN_EMPTIED(3), RUN_EMPTIED(4), RUN_EMPTIED(5),        \
+         RUN_EMPTIED(6), RUN_EMPTIED(7)},                                                          \
+    }
+#if RUN_CLASSES > 0 && defined(RUN_DEFINE_TABLES)
+const struct run_tables alloc_run_tables = RUN_TABLES_INIT;
+#endif
+static inline const struct run_tables *run_tables(void) {
+#if RUN_CLASSES > 0
+    return &alloc_run_tables;
+#else
+    static const struct run_tables t = RUN_TABLES_INIT;
+    return &t;
+#endif
+}
+#undef RUN_TABLES_INIT
 #undef RUN_EMPTIED
 #undef RUN_LOWEST
 #undef RUN_FULL
-    return &t;
-}
 /*
  * The table's entry for class c at offset off: the slot's index, or RUN_NO_SLOT(c) where there is
  * no slot (see above), for run_give_fast_ok, whose first test then refuses it.
@@ -284,6 +311,7 @@ static inline int run_slot_index(unsigned c, size_t off) {
     return i >= RUN_NO_SLOT_FIRST ? -1 : (int)i;
 }
 #undef RUN_IDX_ROW8
+#undef RUN_DIV
 #undef RUN_IDX_ROW
 #undef RUN_NO_SLOT
 #undef RUN_IDX
