@@ -502,7 +502,13 @@ static size_t usable_of(const alloc_heap *h, const void *p, size_t n) {
 static FAST_INLINE void *hand_out_as(alloc_heap *h, block_t *b, bool no_poison) {
     size_t s = blk_size(b);
     mark_handed_out(h, (uintptr_t)b + s);
-    account_taken(h, s - HDR);
+    /*
+     * Opaque where no memset follows: else the compiler adds s to the count and subtracts HDR from
+     * the sum, which it then stores, not the one add in memory that account_bytes_taken asks for.
+     * Where the poison's memset may follow, it keeps s - HDR for its length, and adds that (an
+     * opaque copy would take a move more).
+     */
+    account_taken(h, no_poison ? opaque_size(s - HDR) : s - HDR);
     void *p = blk_payload(b);
     if (!no_poison && (h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
         __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, s - HDR);
