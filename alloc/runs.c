@@ -39,9 +39,15 @@ static bool run_sound(const alloc_heap *h, uintptr_t r, unsigned c) {
     hword_t w = b->size;
     const uint64_t *m = run_meta(r);
     uint64_t state = m[RUN_STATE];
+    /*
+     * The state is of class c with no bit outside c's slots': (state & ~full[c]) == c << 61, which
+     * is state in [c << 61, emptied[c]] (emptied[c] = c << 61 | full[c], full[c] = 2^k - 1), one
+     * subtraction and one comparison with rows of run_tables, not a mask's complement, a shift and
+     * a comparison. For a c that is no class (0, 5 .. 7, full[c] 0), both ask state == c << 61.
+     */
+    const struct run_tables *t = run_tables();
     return (w & ~(TAG_MASK | PREV_FREE)) == RUN_SIZE_WORD && seal_ok(h, &b->size, w) &&
-           m[RUN_CHECK] == run_check_of(h, r, state) &&
-           (state & ~run_full_mask(c)) == (uint64_t)c << RUN_CLASS_SHIFT;
+           m[RUN_CHECK] == run_check_of(h, r, state) && t->emptied[c] - state <= t->full[c];
 }
 
 static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c);

@@ -71,7 +71,7 @@ struct run_tables {
                              (UINT64_MAX for c = 0: no state), for run_take_fast and
                              run_give_fast_ok */
     uint64_t emptied[8];  /* c << RUN_CLASS_SHIFT | run_full_mask(c): class c's state with every
-                             slot free, for run_give_fast_ok */
+                             slot free, for run_give_fast_ok and runs.c's run_sound */
 };
 static inline const struct run_tables *run_tables(void);
 #if RUN_CLASSES > 0
