@@ -423,10 +423,17 @@ static ALWAYS_INLINE bool block_fast_ok(const alloc_heap *h, uintptr_t p) {
     hword_t w = probe_hword(&b->size); /* a run slot's is the previous slot's payload */
     size_t s = (size_t)(w & SIZE_MASK);
     /*
+     * USED and no RUN flag, (w & (STATE_MASK | RUN_FLAG)) == ST_USED, tested as ((w - 1) & that
+     * mask) == 0: where bit 0 is set, w - 1 clears it and keeps bits 1 and 3; where it is clear,
+     * the borrow sets it. A lea and a test, not a copy of w, a mask and a comparison.
+     */
+    _Static_assert(ST_USED == 1 && STATE_MASK == 3 && RUN_FLAG == 8,
+                   "alloc: block_fast_ok's state test needs USED in bit 0 of the mask's bits");
+    /*
      * MIN_BLOCK <= s <= end - b in one comparison: end - b >= MIN_BLOCK, as end - b > HDR (for
      * p < end) and is a multiple of GRANULE.
      */
-    if ((w & (STATE_MASK | RUN_FLAG)) != ST_USED ||
+    if (((w - ST_USED) & (STATE_MASK | RUN_FLAG)) != 0 ||
         s - MIN_BLOCK > h->end - (uintptr_t)b - MIN_BLOCK || !seal_ok(h, &b->size, w))
         return false;
     /* The boundary tag: a stray write cannot change b's size and its successor's copy at once. */
