@@ -1111,7 +1111,7 @@ static ALWAYS_INLINE void *realloc_slot(alloc_heap *h, uintptr_t r, void *ptr, s
         return realloc_slot_refused(h, ptr, r);
     if (size > ALLOC_RUN_MAX_SIZE)
         return realloc_slot_malloc(h, ptr, size, (unsigned)i, r, c);
-    if (run_class_for(size) == c)
+    if (run_class_of(size) == c)
         return ptr;
     return realloc_slot_move(h, ptr, size, (unsigned)i, r, c);
 }

@@ -72,6 +72,7 @@ struct run_tables {
                              run_give_fast_ok */
     uint64_t emptied[8];  /* c << RUN_CLASS_SHIFT | run_full_mask(c): class c's state with every
                              slot free, for run_give_fast_ok and runs.c's run_sound */
+    uint8_t class_of[65]; /* run_class_for(n), n <= 64, for run_class_of */
 };
 static inline const struct run_tables *run_tables(void);
 #if RUN_CLASSES > 0
@@ -113,6 +114,13 @@ static inline unsigned run_class_for(size_t n) {
  */
 static inline unsigned run_class_fast(size_t n) {
     return (unsigned)((n + 15) >> 4);
+}
+/*
+ * run_class_for from a row of run_tables, for n <= ALLOC_RUN_MAX_SIZE: one load where the
+ * arithmetic takes four instructions (a round, a shift and the raise of 0 to class 1).
+ */
+static inline unsigned run_class_of(size_t n) {
+    return run_tables()->class_of[n];
 }
 
 /*
@@ -268,10 +276,12 @@ _Static_assert(RUN_SLOT_COUNT(1) <= RUN_NO_SLOT_FIRST && RUN_CLASS_SHIFT == RUN_
 #define RUN_FULL(c)    ((((uint64_t)1) << RUN_SLOT_COUNT(c)) - 1)
 #define RUN_LOWEST(c)  ((c) == 0 ? UINT64_MAX : (uint64_t)(c) << RUN_CLASS_SHIFT | 1)
 #define RUN_EMPTIED(c) ((uint64_t)(c) << RUN_CLASS_SHIFT | ((c) <= 4 ? RUN_FULL(c) : 0))
+/* Class c sixteen times: run_class_for's of the sixteen sizes 16 * c - 15 .. 16 * c. */
+#define RUN_REP16(c) c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c
 /*
  * Its rows: full, eight, one per value of a state's class bits (none for a class that does not
  * exist); index, by granule, then class (a row's offset is off / 2 masked, no shift of the class);
- * lowest and emptied, one per value of the class bits.
+ * lowest and emptied, one per value of the class bits; class_of, by size (0 served from class 1).
  */
 #define RUN_TABLES_INIT                                                                            \
     {                                                                                              \
@@ -282,6 +292,7 @@ _Static_assert(RUN_SLOT_COUNT(1) <= RUN_NO_SLOT_FIRST && RUN_CLASS_SHIFT == RUN_
          RUN_LOWEST(6), RUN_LOWEST(7)},                                                            \
         {0, RUN_EMPTIED(1), RUN_EMPTIED(2), RUN_EMPTIED(3), RUN_EMPTIED(4), RUN_EMPTIED(5),        \
          RUN_EMPTIED(6), RUN_EMPTIED(7)},                                                          \
+        {1, RUN_REP16(1), RUN_REP16(2), RUN_REP16(3), RUN_REP16(4)},                               \
     }
 #if RUN_CLASSES > 0 && defined(RUN_DEFINE_TABLES)
 const struct run_tables alloc_run_tables = RUN_TABLES_INIT;
@@ -295,6 +306,7 @@ static inline const struct run_tables *run_tables(void) {
 #endif
 }
 #undef RUN_TABLES_INIT
+#undef RUN_REP16
 #undef RUN_EMPTIED
 #undef RUN_LOWEST
 #undef RUN_FULL
