@@ -1061,7 +1061,11 @@ static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, void *pt
                                                          unsigned i, uintptr_t r, unsigned c) {
     if (RUN_CLASSES == 0 || !ALLOC_FAST_PATHS || !h->fast_runs)
         return realloc_slot_malloc(h, ptr, size, i, r, c);
-    unsigned nc = run_class_fast(size);
+    /*
+     * From the table, not arithmetic: one register fewer to save. A request of 0 bytes (here from
+     * a slot of class 2 or more) takes the class-1 slot that alloc_malloc's slow path would take.
+     */
+    unsigned nc = run_class_of(size);
     void *q = run_take_fast(h, nc); /* another class: not a slot of r */
     if (q == NULL)
         return realloc_slot_malloc(h, ptr, size, i, r, c);
