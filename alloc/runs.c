@@ -206,9 +206,16 @@ void *alloc_run_take(alloc_heap *h, unsigned c) {
         if (r == 0)
             return NULL;
     }
-    uint64_t mask = run_free_mask(r);
-    unsigned i = (unsigned)__builtin_ctzll(mask);
-    run_set_state(h, r, c, mask & (mask - 1)); /* if that fills it, it stays at the head */
+    /*
+     * r's state has been checked with its check word (run_sound, of the head or of the new head as
+     * run_unlink's successor) or just written with it (run_create): the lowest free slot's bit,
+     * the state's lowest (its mask is not empty), is cleared in both, as run_take_fast does, not
+     * the check made again from the state. If that fills r, it stays at the head.
+     */
+    uint64_t *m = run_meta(r), state = m[RUN_STATE], taken = state & (state - 1);
+    unsigned i = (unsigned)__builtin_ctzll(state);
+    m[RUN_STATE] = taken;
+    m[RUN_CHECK] ^= state ^ taken;
     return run_slot_taken(h, r, c, i);
 }
 
