@@ -266,7 +266,14 @@ enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
         return ALLOC_ERR_CORRUPTED_FREE_LIST;
     }
-    run_set_state(h, r, c, now);
+    /*
+     * Slot i's bit set in the state and in the check word (run_slot has checked the one against the
+     * other; run_push and run_unlink write only link words), not the check made again from the
+     * state with a multiply.
+     */
+    uint64_t *m = run_meta(r), bit = (uint64_t)1 << i;
+    m[RUN_STATE] ^= bit;
+    m[RUN_CHECK] ^= bit;
     run_slot_given(h, p, run_slot_size(c), poison_free(h));
     return release ? run_destroy(h, r) : ALLOC_OK;
 }
