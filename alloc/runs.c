@@ -93,6 +93,11 @@ static ALWAYS_INLINE bool run_link(alloc_heap *h, uintptr_t r, unsigned c, bool 
                                    uintptr_t head) {
     uint64_t *m = run_meta(r);
     if (behind && head != 0) {
+        /*
+         * h made opaque (an empty asm): the check of next reads h's fields again rather than
+         * keeping them in registers from the head's check, which run_push would save and restore.
+         */
+        __asm__("" : "+r"(h));
         uintptr_t next = (uintptr_t)run_meta(head)[RUN_NEXT];
         if (next != 0 && (!run_sound(h, next, c) || run_meta(next)[RUN_PREV] != head))
             return false;
