@@ -59,8 +59,9 @@ static inline unsigned run_slot_count(unsigned c) {
     return (unsigned)RUN_SLOT_COUNT(c);
 }
 /*
- * The tables of the runs' fast paths, run_full_mask's, run_slot_bit's and the states that
- * run_take_fast and run_give_fast_ok compare with (filled in by run_tables, below), in one object:
+ * The tables of the runs' fast paths, run_full_mask's, run_slot_bit's, the states that
+ * run_take_fast, run_give_fast_ok and run_sound compare with and run_class_of's classes (filled in
+ * by RUN_TABLES_INIT, below), in one object:
  * a path that looks up several (free_unchecked: the slot's index, then two states) then computes
  * one address of them, not one each (a lea fewer each).
  */
