@@ -423,10 +423,17 @@ static ALWAYS_INLINE bool block_fast_ok(const alloc_heap *h, uintptr_t p) {
     hword_t w = probe_hword(&b->size); /* a run slot's is the previous slot's payload */
     size_t s = (size_t)(w & SIZE_MASK);
     /*
+     * USED and no RUN flag, (w & (STATE_MASK | RUN_FLAG)) == ST_USED, tested as ((w - 1) & that
+     * mask) == 0: where bit 0 is set, w - 1 clears it and keeps bits 1 and 3; where it is clear,
+     * the borrow sets it. A lea and a test, not a copy of w, a mask and a comparison.
+     */
+    _Static_assert(ST_USED == 1 && STATE_MASK == 3 && RUN_FLAG == 8,
+                   "alloc: block_fast_ok's state test needs USED in bit 0 of the mask's bits");
+    /*
      * MIN_BLOCK <= s <= end - b in one comparison: end - b >= MIN_BLOCK, as end - b > HDR (for
      * p < end) and is a multiple of GRANULE.
      */
-    if ((w & (STATE_MASK | RUN_FLAG)) != ST_USED ||
+    if (((w - ST_USED) & (STATE_MASK | RUN_FLAG)) != 0 ||
         s - MIN_BLOCK > h->end - (uintptr_t)b - MIN_BLOCK || !seal_ok(h, &b->size, w))
         return false;
     /* The boundary tag: a stray write cannot change b's size and its successor's copy at once. */
@@ -435,10 +442,11 @@ static ALWAYS_INLINE bool block_fast_ok(const alloc_heap *h, uintptr_t p) {
     /* The prev word is used (and so checked) only when the predecessor is free. */
     if ((w & PREV_FREE) != 0) {
         /*
-         * Forget what memory held (an empty asm): this branch reads h's fields again, so that no
-         * register keeps them across the tests above, which alloc_free would have to save.
+         * h made opaque (an empty asm): this branch reads h's fields again, so that no register
+         * keeps them across the tests above, which alloc_free would have to save; b's size word,
+         * which the path after reads, stays where it is.
          */
-        __asm__("" ::: "memory");
+        __asm__("" : "+r"(h));
         /*
          * free_prev_ok's range test, made first in a branch of its own (free_prev_ok makes it
          * again, folded away): merged with its other tests into flag arithmetic, it would take one
@@ -498,14 +506,23 @@ static size_t usable_of(const alloc_heap *h, const void *p, size_t n) {
  * compiler, the stores to h's counts in between may write b's header, which it would otherwise
  * read and mask again.
  */
-static FAST_INLINE void *hand_out(alloc_heap *h, block_t *b) {
+static FAST_INLINE void *hand_out_as(alloc_heap *h, block_t *b, bool no_poison) {
     size_t s = blk_size(b);
     mark_handed_out(h, (uintptr_t)b + s);
-    account_taken(h, s - HDR);
+    /*
+     * Opaque where no memset follows: else the compiler adds s to the count and subtracts HDR from
+     * the sum, which it then stores, not the one add in memory that account_bytes_taken asks for.
+     * Where the poison's memset may follow, it keeps s - HDR for its length, and adds that (an
+     * opaque copy would take a move more).
+     */
+    account_taken(h, no_poison ? opaque_size(s - HDR) : s - HDR);
     void *p = blk_payload(b);
-    if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
+    if (!no_poison && (h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
         __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, s - HDR);
     return p;
+}
+static FAST_INLINE void *hand_out(alloc_heap *h, block_t *b) {
+    return hand_out_as(h, b, false);
 }
 
 /*
@@ -521,9 +538,13 @@ static __attribute__((noinline)) void *allocate_retry(alloc_heap *h, size_t bs, 
     return b != NULL ? hand_out(h, b) : NULL;
 }
 
-/* allocate's block: from the strategy, once more after releasing empty runs, handed out. */
-static FAST_INLINE void *allocate_block(alloc_heap *h, size_t size, size_t align, bool try_quick) {
-    size_t bs = block_size_for(size);
+/*
+ * allocate's block of bs bytes (a block size): from the strategy, once more after releasing empty
+ * runs, handed out. no_poison: the caller knows the heap does not poison on alloc (fast_alloc), a
+ * constant that drops the test.
+ */
+static FAST_INLINE void *allocate_bs(alloc_heap *h, size_t bs, size_t align, bool try_quick,
+                                     bool no_poison) {
     /*
      * What the retry needs across the first call: bs with try_quick in its low bit (bs is a
      * multiple of GRANULE), kept opaque so that the compiler keeps this one word rather than both,
@@ -535,7 +556,19 @@ static FAST_INLINE void *allocate_block(alloc_heap *h, size_t size, size_t align
         return RUN_CLASSES > 0 && h->runs != 0
                    ? allocate_retry(h, retry & ~(size_t)1, align, (retry & 1) != 0)
                    : NULL;
-    return hand_out(h, b);
+    return hand_out_as(h, b, no_poison);
+}
+/* allocate_bs for a request of size bytes. */
+static FAST_INLINE void *allocate_block(alloc_heap *h, size_t size, size_t align, bool try_quick) {
+    return allocate_bs(h, block_size_for(size), align, try_quick, false);
+}
+
+/*
+ * A request of size bytes aligned to align (a power of two in [GRANULE, ALLOC_MAX_REQUEST]) is
+ * refused as too large: the one definition of that bound, for allocate and for malloc_large.
+ */
+static inline bool request_too_large(size_t size, size_t align) {
+    return size > ALLOC_MAX_REQUEST - align;
 }
 
 /*
@@ -543,7 +576,7 @@ static FAST_INLINE void *allocate_block(alloc_heap *h, size_t size, size_t align
  * the quick list if try_quick is false (the caller found it empty).
  */
 static FAST_INLINE void *allocate(alloc_heap *h, size_t size, size_t align, bool try_quick) {
-    if (size > ALLOC_MAX_REQUEST - align)
+    if (request_too_large(size, align))
         return NULL;
     if (runs_on(h) && size <= ALLOC_RUN_MAX_SIZE && align == GRANULE) {
         void *p = alloc_run_take(h, run_class_for(size));
@@ -599,7 +632,7 @@ static void carve(alloc_heap *h, block_t *b, size_t bs, size_t n, void **out) {
 }
 
 size_t alloc_allocate_batch(alloc_heap *h, size_t size, void **out, size_t n) {
-    if (h == NULL || out == NULL || n == 0 || size > ALLOC_MAX_REQUEST - GRANULE)
+    if (h == NULL || out == NULL || n == 0 || request_too_large(size, GRANULE))
         return 0;
     size_t bs = block_size_for(size);
     if (n > 1 && bs <= (ALLOC_MAX_REQUEST - 2 * ALLOC_BATCH_ALIGN) / n) {
@@ -629,17 +662,31 @@ static __attribute__((noinline)) void *malloc_slow(alloc_heap *h, size_t size, b
 /*
  * malloc_slow for a request that a run cannot serve (h not NULL, size at most ALLOC_QUICK_MAX_SIZE
  * and above the runs' sizes, or on a heap without runs): alloc_malloc's quick-list miss, the
- * commonest slow case, saves no register for the run path's call.
+ * commonest slow case, saves no register for the run path's call. Called only where fast_alloc
+ * is set, so on a heap that does not poison on alloc: no test of the flag.
  */
 static __attribute__((noinline)) void *malloc_block(alloc_heap *h, size_t size, bool try_quick) {
-    return allocate_block(h, size, GRANULE, try_quick);
+    /*
+     * block_size_for without its raise to MIN_BLOCK, which only a request of 0 bytes needs, where
+     * 0 bytes round below it: then (64-bit) quick_index_for sends 0 past the lists, not here.
+     */
+    _Static_assert((HDR == GRANULE && MIN_BLOCK == 2 * GRANULE) ||
+                       ((HDR + GRANULE - 1) & ~(GRANULE - 1)) >= MIN_BLOCK,
+                   "alloc: malloc_block's request needs no raise to MIN_BLOCK");
+    return allocate_bs(h, header_and_payload(size), GRANULE, try_quick, true);
 }
 
 /* malloc_slow for a request above the runs' sizes (h not NULL) that no quick list serves. */
 static __attribute__((noinline)) void *malloc_large(alloc_heap *h, size_t size) {
-    if (size > ALLOC_MAX_REQUEST - GRANULE)
+    if (request_too_large(size, GRANULE))
         return NULL;
-    return allocate_block(h, size, GRANULE, true);
+    /*
+     * block_size_for without its raise to MIN_BLOCK, which only a request of 0 bytes needs: this
+     * one is above the runs' sizes, so at least 1 byte (three instructions fewer a call).
+     */
+    _Static_assert(((1 + HDR + GRANULE - 1) & ~(GRANULE - 1)) >= MIN_BLOCK,
+                   "alloc: a request of 1 byte or more needs no raise to MIN_BLOCK");
+    return allocate_bs(h, header_and_payload(size), GRANULE, true, false);
 }
 
 void *alloc_malloc(alloc_heap *h, size_t size) {
@@ -775,56 +822,84 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
  */
 static SLOW_PATH enum alloc_error free_block(alloc_heap *h, block_t *b, size_t usable,
                                              bool try_quick) {
-    if (!h->ops->release(h, b, try_quick))
-        return ALLOC_ERR_CORRUPTED_FREE_LIST; /* the strategy reported it */
-    account_given(h, usable);
-    return ALLOC_OK;
+    bool ok = h->ops->release(h, b, try_quick); /* false: the strategy reported it */
+    if (!ALLOC_FAST_PATHS) { /* a build for size: the branches are 2 bytes less on a Cortex-M4 */
+        if (!ok)
+            return ALLOC_ERR_CORRUPTED_FREE_LIST;
+        account_given(h, usable);
+        return ALLOC_OK;
+    }
+    /*
+     * ALLOC_OK (0) or ALLOC_ERR_CORRUPTED_FREE_LIST as arithmetic on ok (kept opaque: else the
+     * compiler makes it a branch to each constant again), and the branch on its flags: one
+     * instruction fewer a free.
+     */
+    _Static_assert(ALLOC_OK == 0, "alloc: ALLOC_OK is 0");
+    size_t e = opaque_size((size_t)ok - 1) & (size_t)ALLOC_ERR_CORRUPTED_FREE_LIST;
+    if (e == 0)
+        account_given(h, usable);
+    return (enum alloc_error)e;
 }
 
 /*
- * The general case of alloc_free, kept out of line so that the fast path calls nothing.
- * slot_checked: the fast path has found ptr is no run slot.
+ * The end of free_slow, for ptr (not NULL, h not NULL) that is no run slot: a block, validated in
+ * full, freed by free_block, or the error. free_unchecked, which has found ptr is no slot, calls
+ * it directly: no tests of NULL nor of the run for it.
  */
-static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr, bool slot_checked) {
+static SLOW_PATH enum alloc_error free_no_slot(alloc_heap *h, void *ptr) {
+    enum alloc_error e; /* set by used_block where it returns NULL */
+    block_t *b = used_block(h, ptr, &e);
+    /*
+     * used_block returns NULL only after setting e: validate_used's ALLOC_OK comes with ptr's
+     * block, which is above first, never NULL (the analyzer does not see it).
+     */
+    /* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.UndefReturn) */
+    return b != NULL ? free_block(h, b, blk_size(b) - HDR, true) : e;
+}
+
+/* The general case of alloc_free, kept out of line so that the fast path calls nothing. */
+static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr) {
     if (ptr == NULL)
         return ALLOC_OK;
     if (h == NULL)
         return ALLOC_ERR_NULL_HEAP;
-    /* A run slot, unless the fast path has found ptr is none. */
-    if (!slot_checked && runs_on(h)) {
+    if (runs_on(h)) {
         uintptr_t r = run_of(h, (uintptr_t)ptr);
         if (r != 0)
             return run_give_fast(h, r, (uintptr_t)ptr, poison_free(h))
                        ? ALLOC_OK
                        : alloc_run_give(h, r, (uintptr_t)ptr);
     }
-    enum alloc_error e;
-    block_t *b = used_block(h, ptr, &e);
-    return b != NULL ? free_block(h, b, blk_size(b) - HDR, true) : e;
+    return free_no_slot(h, ptr);
 }
 
 /*
  * Frees ptr, which alloc_free's fast path found granule-aligned and in [first + HDR, end) and
- * whose block checks it refused, on a heap with runs: most often a run slot; anything else goes on
- * to free_slow. run_find's checks, less those already made: ptr's alignment and its range (which
- * leaves r < end); as for run_find's caller in realloc, run_slot_bit's table and run_give_fast_ok
- * test the slot area's bounds and the class's existence (a run found here whose slot they refuse is
- * named by alloc_run_give). Out of line, so that the quick-list path keeps its small frame. Reached
- * only on a heap with fast_free set, which does not poison on free: the slot's path calls nothing,
- * so needs no saved registers.
+ * whose block checks it refused: most often a run slot; anything else goes on to free_no_slot.
+ * run_find's checks, less those already made: ptr's alignment and its range (which leaves r < end);
+ * as for run_find's caller in realloc, run_slot_bit's table and run_give_fast_ok test the slot
+ * area's bounds and the class's existence (a run found here whose slot they refuse is named by
+ * alloc_run_give). Out of line, so that the quick-list path keeps its small frame. Reached only on
+ * a heap with fast_free set, which does not poison on free: the slot's path calls nothing, so needs
+ * no saved registers.
+ *
+ * Also reached on a heap without runs (ALLOC_FLAG_NO_SMALL_RUNS): its key, new at its init, has
+ * sealed no run meta (only a heap with runs writes any), so the check word fails at every r as it
+ * fails at an r that holds no run on a heap with runs, and ptr goes to free_no_slot. The paths
+ * after a check word has passed are those a run's meta takes; the slow one tests runs_on as well.
  */
 static __attribute__((noinline)) enum alloc_error free_unchecked(alloc_heap *h, void *ptr) {
     uintptr_t p = (uintptr_t)ptr, r = p & ~(RUN_ALIGN - 1);
     if (r <= h->first) /* r >= first + HDR, the room for a run's header (see run_find) */
-        return free_slow(h, ptr, true);
+        return free_no_slot(h, ptr);
     if (!run_check_ok(h, r))
-        return free_slow(h, ptr, true);
+        return free_no_slot(h, ptr);
     uint64_t state = run_meta(r)[RUN_STATE];
     unsigned c = run_class(state);
     /* No slot at p: run_give_fast_ok refuses the table's RUN_NO_SLOT(c) (no test of its own). */
     unsigned i = run_slot_bit(c, p - r - RUN_META);
     if (!run_give_fast_ok(h, r, state, c, i))
-        return alloc_run_give(h, r, p);
+        return runs_on(h) ? alloc_run_give(h, r, p) : free_no_slot(h, ptr);
     run_give_slot(h, r, p, c, i, false);
     return ALLOC_OK;
 }
@@ -853,11 +928,15 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
             /* Its quick list is full, or it is too large for one: no point trying again. */
             return free_block(h, b, usable, false);
         }
-        /* ptr is aligned and in range, as free_unchecked relies on. */
-        if (runs_on(h))
+        /*
+         * ptr is aligned and in range, as free_unchecked relies on. On a heap without runs too, in
+         * a build with them: no run's check word is found there (see free_unchecked), and the
+         * test of runs_on is left to its rare paths, two instructions fewer on a slot's free.
+         */
+        if (RUN_CLASSES > 0)
             return free_unchecked(h, ptr);
     }
-    return free_slow(h, ptr, false);
+    return free_slow(h, ptr);
 }
 
 /* The general case of alloc_realloc, kept out of line so that the fast path calls nothing. */
@@ -917,9 +996,16 @@ static ALWAYS_INLINE void slot_copy(void *q, const void *ptr, size_t size, unsig
     case 3:
         __builtin_memcpy(q, ptr, 48);
         break;
-    default:
+    case 4:
         __builtin_memcpy(q, ptr, 64);
         break;
+    default:
+        /*
+         * n is at most the old slot's bytes, 16 * c, and c a class (1 .. RUN_CLASSES, which
+         * realloc_slot's table look-up has checked): so n / 16 <= 4, and the jump table needs no
+         * range test (two instructions a move).
+         */
+        __builtin_unreachable();
     }
 }
 
@@ -975,7 +1061,11 @@ static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, void *pt
                                                          unsigned i, uintptr_t r, unsigned c) {
     if (RUN_CLASSES == 0 || !ALLOC_FAST_PATHS || !h->fast_runs)
         return realloc_slot_malloc(h, ptr, size, i, r, c);
-    unsigned nc = run_class_fast(size);
+    /*
+     * From the table, not arithmetic: one register fewer to save. A request of 0 bytes (here from
+     * a slot of class 2 or more) takes the class-1 slot that alloc_malloc's slow path would take.
+     */
+    unsigned nc = run_class_of(size);
     void *q = run_take_fast(h, nc); /* another class: not a slot of r */
     if (q == NULL)
         return realloc_slot_malloc(h, ptr, size, i, r, c);
@@ -1025,13 +1115,17 @@ static ALWAYS_INLINE void *realloc_slot(alloc_heap *h, uintptr_t r, void *ptr, s
         return realloc_slot_refused(h, ptr, r);
     if (size > ALLOC_RUN_MAX_SIZE)
         return realloc_slot_malloc(h, ptr, size, (unsigned)i, r, c);
-    if (run_class_for(size) == c)
+    if (run_class_of(size) == c)
         return ptr;
     return realloc_slot_move(h, ptr, size, (unsigned)i, r, c);
 }
 
 void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
-    if (h == NULL || !runs_on(h) || ptr == NULL)
+    /*
+     * A NULL ptr has no test of its own: run_find's range test refuses it (first is above 0), and
+     * realloc_block's general path serves it as malloc.
+     */
+    if (h == NULL || !runs_on(h))
         return realloc_block(h, ptr, size);
     /* realloc_slot looks the slot up in the table that refuses what run_find leaves to it. */
     uintptr_t r = run_find(h, (uintptr_t)ptr);

@@ -3,6 +3,8 @@
  * and walk runs. Runs are ordinary blocks obtained from and returned to the heap's strategy, so
  * they work in front of either strategy.
  */
+/* runs.h defines alloc_run_tables here, its one copy. */
+#define RUN_DEFINE_TABLES
 #include "runs.h"
 
 /* A build without runs (ALLOC_RUN_MAX_SIZE 0) compiles none of this: runs.h stands in. */
@@ -37,9 +39,15 @@ static bool run_sound(const alloc_heap *h, uintptr_t r, unsigned c) {
     hword_t w = b->size;
     const uint64_t *m = run_meta(r);
     uint64_t state = m[RUN_STATE];
+    /*
+     * The state is of class c with no bit outside c's slots': (state & ~full[c]) == c << 61, which
+     * is state in [c << 61, emptied[c]] (emptied[c] = c << 61 | full[c], full[c] = 2^k - 1), one
+     * subtraction and one comparison with rows of run_tables, not a mask's complement, a shift and
+     * a comparison. For a c that is no class (0, 5 .. 7, full[c] 0), both ask state == c << 61.
+     */
+    const struct run_tables *t = run_tables();
     return (w & ~(TAG_MASK | PREV_FREE)) == RUN_SIZE_WORD && seal_ok(h, &b->size, w) &&
-           m[RUN_CHECK] == run_check_of(h, r, state) &&
-           (state & ~run_full_mask(c)) == (uint64_t)c << RUN_CLASS_SHIFT;
+           m[RUN_CHECK] == run_check_of(h, r, state) && t->emptied[c] - state <= t->full[c];
 }
 
 static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c);
@@ -85,6 +93,11 @@ static ALWAYS_INLINE bool run_link(alloc_heap *h, uintptr_t r, unsigned c, bool 
                                    uintptr_t head) {
     uint64_t *m = run_meta(r);
     if (behind && head != 0) {
+        /*
+         * h made opaque (an empty asm): the check of next reads h's fields again rather than
+         * keeping them in registers from the head's check, which run_push would save and restore.
+         */
+        __asm__("" : "+r"(h));
         uintptr_t next = (uintptr_t)run_meta(head)[RUN_NEXT];
         if (next != 0 && (!run_sound(h, next, c) || run_meta(next)[RUN_PREV] != head))
             return false;
@@ -198,9 +211,16 @@ void *alloc_run_take(alloc_heap *h, unsigned c) {
         if (r == 0)
             return NULL;
     }
-    uint64_t mask = run_free_mask(r);
-    unsigned i = (unsigned)__builtin_ctzll(mask);
-    run_set_state(h, r, c, mask & (mask - 1)); /* if that fills it, it stays at the head */
+    /*
+     * r's state has been checked with its check word (run_sound, of the head or of the new head as
+     * run_unlink's successor) or just written with it (run_create): the lowest free slot's bit,
+     * the state's lowest (its mask is not empty), is cleared in both, as run_take_fast does, not
+     * the check made again from the state. If that fills r, it stays at the head.
+     */
+    uint64_t *m = run_meta(r), state = m[RUN_STATE], taken = state & (state - 1);
+    unsigned i = (unsigned)__builtin_ctzll(state);
+    m[RUN_STATE] = taken;
+    m[RUN_CHECK] ^= state ^ taken;
     return run_slot_taken(h, r, c, i);
 }
 
@@ -251,7 +271,14 @@ enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
         return ALLOC_ERR_CORRUPTED_FREE_LIST;
     }
-    run_set_state(h, r, c, now);
+    /*
+     * Slot i's bit set in the state and in the check word (run_slot has checked the one against the
+     * other; run_push and run_unlink write only link words), not the check made again from the
+     * state with a multiply.
+     */
+    uint64_t *m = run_meta(r), bit = (uint64_t)1 << i;
+    m[RUN_STATE] ^= bit;
+    m[RUN_CHECK] ^= bit;
     run_slot_given(h, p, run_slot_size(c), poison_free(h));
     return release ? run_destroy(h, r) : ALLOC_OK;
 }

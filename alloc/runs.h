@@ -59,15 +59,31 @@ static inline unsigned run_slot_count(unsigned c) {
     return (unsigned)RUN_SLOT_COUNT(c);
 }
 /*
- * The two tables of a slot free, run_full_mask's and run_slot_bit's (filled in by run_tables,
- * below), in one object: a free that looks up both (free_unchecked) then computes one address of
- * them, not two (one lea fewer).
+ * The tables of the runs' fast paths, run_full_mask's, run_slot_bit's, the states that
+ * run_take_fast, run_give_fast_ok and run_sound compare with and run_class_of's classes (filled in
+ * by RUN_TABLES_INIT, below), in one object:
+ * a path that looks up several (free_unchecked: the slot's index, then two states) then computes
+ * one address of them, not one each (a lea fewer each).
  */
 struct run_tables {
     uint64_t full[8];     /* run_full_mask's, one per value of a state's class bits */
     uint8_t index[64][8]; /* run_slot_bit's, by granule, then class */
+    uint64_t lowest[8];   /* c << RUN_CLASS_SHIFT | 1, the least state of class c with a free slot
+                             (UINT64_MAX for c = 0: no state), for run_take_fast and
+                             run_give_fast_ok */
+    uint64_t emptied[8];  /* c << RUN_CLASS_SHIFT | run_full_mask(c): class c's state with every
+                             slot free, for run_give_fast_ok and runs.c's run_sound */
+    uint8_t class_of[65]; /* run_class_for(n), n <= 64, for run_class_of */
 };
 static inline const struct run_tables *run_tables(void);
+#if RUN_CLASSES > 0
+/*
+ * The one copy of the tables, defined in runs.c (heap.c's fast paths and runs.c's slow paths read
+ * it): a static object here would be copied into each. Hidden: a PIC build reaches it directly, not
+ * through the GOT.
+ */
+extern __attribute__((visibility("hidden"))) const struct run_tables alloc_run_tables;
+#endif
 /*
  * The mask with one bit per slot of class c (1 .. RUN_CLASSES, 0 for any other value of a state's
  * class bits, 0 .. 7), from a table: no division.
@@ -99,6 +115,13 @@ static inline unsigned run_class_for(size_t n) {
  */
 static inline unsigned run_class_fast(size_t n) {
     return (unsigned)((n + 15) >> 4);
+}
+/*
+ * run_class_for from a row of run_tables, for n <= ALLOC_RUN_MAX_SIZE: one load where the
+ * arithmetic takes four instructions (a round, a shift and the raise of 0 to class 1).
+ */
+static inline unsigned run_class_of(size_t n) {
+    return run_tables()->class_of[n];
 }
 
 /*
@@ -178,16 +201,25 @@ static inline void *run_take_fast(alloc_heap *h, unsigned c) {
         return NULL;
     uint64_t *m = run_meta(r);
     uint64_t state = m[RUN_STATE];
-    uint64_t mask = state & run_full_mask(c);
-    if (m[RUN_CHECK] != run_check_of(h, r, state) || run_class(state) != c || mask == 0)
+    /*
+     * Of class c with a free slot: state's class bits are c and its slot bits m are not all clear,
+     * 1 <= m <= run_full_mask(c), which is state - (c << RUN_CLASS_SHIFT | 1) < run_full_mask(c)
+     * in one subtraction and one comparison (a state of another class is below or far above; a
+     * state with a bit between its slots' and its class's, which no run has, is refused too).
+     */
+    const struct run_tables *t = run_tables();
+    if (m[RUN_CHECK] != run_check_of(h, r, state) || state - t->lowest[c] >= t->full[c])
         return NULL; /* damaged (the slow path reports it), or full */
     /*
      * Forget what memory held (an empty asm): the check word is then updated in memory rather
      * than kept in a register from the test, one register fewer where a caller keeps many.
      */
     __asm__("" ::: "memory");
-    unsigned i = (unsigned)__builtin_ctzll(mask);
-    /* mask's lowest bit is state's too, the bits above the slots' being the class's: clear it. */
+    /*
+     * The lowest free slot: state's lowest bit, the bits above the slots' being the class's; it is
+     * cleared in state.
+     */
+    unsigned i = (unsigned)__builtin_ctzll(state);
     uint64_t taken = state & (state - 1);
     m[RUN_STATE] = taken;
     /*
@@ -215,9 +247,13 @@ static inline void *run_take_fast(alloc_heap *h, unsigned c) {
  */
 #define RUN_NO_SLOT(c)    ((c) == 0 || (c) == 4 ? 63 : (c) == 2 || (c) == 6 ? 62 : 61)
 #define RUN_NO_SLOT_FIRST 61
+/* c as a divisor: 1 for c = 0, whose entries the first test decides (a file-scope initialiser
+   may not divide by 0 even where it is not evaluated). */
+#define RUN_DIV(c) ((c) + ((c) == 0))
 #define RUN_IDX(c, k)                                                                              \
-    ((c) >= 1 && (c) <= RUN_CLASSES && (k) % (c) == 0 && (k) / (c) < RUN_SLOT_COUNT(c)             \
-         ? (k) / (c)                                                                               \
+    ((c) >= 1 && (c) <= RUN_CLASSES && (k) % RUN_DIV(c) == 0 &&                                    \
+             (k) / RUN_DIV(c) < RUN_SLOT_COUNT(RUN_DIV(c))                                         \
+         ? (k) / RUN_DIV(c)                                                                        \
          : RUN_NO_SLOT(c))
 /* Granule k's entries, one per value of the class bits; eight granules' rows. */
 #define RUN_IDX_ROW(k)                                                                             \
@@ -232,19 +268,49 @@ _Static_assert(RUN_SLOTS / 16 == 61 && RUN_META == 32 && RUN_BLOCK == 1024,
                "hold no slot start");
 _Static_assert(RUN_SLOT_COUNT(1) <= RUN_NO_SLOT_FIRST && RUN_CLASS_SHIFT == RUN_NO_SLOT_FIRST,
                "alloc: every slot's index must be below RUN_NO_SLOT(c), a bit of the class");
-/* The contents of struct run_tables: run_full_mask's masks and the slot-index table above. */
+/*
+ * The contents of struct run_tables: run_full_mask's masks, the slot-index table above and the
+ * states of each class that the fast paths compare with. Defined here, where its macros are, for
+ * runs.c alone (which defines RUN_DEFINE_TABLES); a build without runs reads no table once its dead
+ * paths fold away, and keeps a static copy for an unoptimised build's calls.
+ */
+#define RUN_FULL(c)    ((((uint64_t)1) << RUN_SLOT_COUNT(c)) - 1)
+#define RUN_LOWEST(c)  ((c) == 0 ? UINT64_MAX : (uint64_t)(c) << RUN_CLASS_SHIFT | 1)
+#define RUN_EMPTIED(c) ((uint64_t)(c) << RUN_CLASS_SHIFT | ((c) <= 4 ? RUN_FULL(c) : 0))
+/* Class c sixteen times: run_class_for's of the sixteen sizes 16 * c - 15 .. 16 * c. */
+#define RUN_REP16(c) c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c
+/*
+ * Its rows: full, eight, one per value of a state's class bits (none for a class that does not
+ * exist); index, by granule, then class (a row's offset is off / 2 masked, no shift of the class);
+ * lowest and emptied, one per value of the class bits; class_of, by size (0 served from class 1).
+ */
+#define RUN_TABLES_INIT                                                                            \
+    {                                                                                              \
+        {0, RUN_FULL(1), RUN_FULL(2), RUN_FULL(3), RUN_FULL(4)},                                   \
+        {RUN_IDX_ROW8(0), RUN_IDX_ROW8(8), RUN_IDX_ROW8(16), RUN_IDX_ROW8(24), RUN_IDX_ROW8(32),   \
+         RUN_IDX_ROW8(40), RUN_IDX_ROW8(48), RUN_IDX_ROW8(56)},                                    \
+        {RUN_LOWEST(0), RUN_LOWEST(1), RUN_LOWEST(2), RUN_LOWEST(3), RUN_LOWEST(4), RUN_LOWEST(5), \
+         RUN_LOWEST(6), RUN_LOWEST(7)},                                                            \
+        {0, RUN_EMPTIED(1), RUN_EMPTIED(2), RUN_EMPTIED(3), RUN_EMPTIED(4), RUN_EMPTIED(5),        \
+         RUN_EMPTIED(6), RUN_EMPTIED(7)},                                                          \
+        {1, RUN_REP16(1), RUN_REP16(2), RUN_REP16(3), RUN_REP16(4)},                               \
+    }
+#if RUN_CLASSES > 0 && defined(RUN_DEFINE_TABLES)
+const struct run_tables alloc_run_tables = RUN_TABLES_INIT;
+#endif
 static inline const struct run_tables *run_tables(void) {
-#define RUN_FULL(c) ((((uint64_t)1) << RUN_SLOT_COUNT(c)) - 1)
-    static const struct run_tables t = {
-        /* Eight, one per value of a state's class bits: none for a class that does not exist. */
-        {0, RUN_FULL(1), RUN_FULL(2), RUN_FULL(3), RUN_FULL(4)},
-        /* By granule, then class: a row's offset is off / 2 masked, no shift of the class. */
-        {RUN_IDX_ROW8(0), RUN_IDX_ROW8(8), RUN_IDX_ROW8(16), RUN_IDX_ROW8(24), RUN_IDX_ROW8(32),
-         RUN_IDX_ROW8(40), RUN_IDX_ROW8(48), RUN_IDX_ROW8(56)},
-    };
-#undef RUN_FULL
+#if RUN_CLASSES > 0
+    return &alloc_run_tables;
+#else
+    static const struct run_tables t = RUN_TABLES_INIT;
     return &t;
+#endif
 }
+#undef RUN_TABLES_INIT
+#undef RUN_REP16
+#undef RUN_EMPTIED
+#undef RUN_LOWEST
+#undef RUN_FULL
 /*
  * The table's entry for class c at offset off: the slot's index, or RUN_NO_SLOT(c) where there is
  * no slot (see above), for run_give_fast_ok, whose first test then refuses it.
@@ -258,6 +324,7 @@ static inline int run_slot_index(unsigned c, size_t off) {
     return i >= RUN_NO_SLOT_FIRST ? -1 : (int)i;
 }
 #undef RUN_IDX_ROW8
+#undef RUN_DIV
 #undef RUN_IDX_ROW
 #undef RUN_NO_SLOT
 #undef RUN_IDX
@@ -272,15 +339,17 @@ static inline bool run_give_fast_ok(const alloc_heap *h, uintptr_t r, uint64_t s
     /*
      * p's slot is in use: its bit is clear (i is below c's slot count, as the slot-index table
      * gives it; the table's RUN_NO_SLOT(c), where p is no slot, is a bit set by c, or, for c = 0,
-     * refused by c's full mask, 0, below). Freeing it leaves a slot in use: the slots' bits of the
-     * state after are not all set, which adding 1 tells (it would carry out of them all). And a
-     * full run (no slot's bit set) only at the head of the list. The state after is state + bit
-     * where the bit is clear, as the first test asks (else the result is false whatever the second
-     * gives): one lea with the 1 added.
+     * refused below: no state is at least lowest[0], and class 0's list, run_head[0], is always
+     * empty). Freeing it leaves a slot in use: the state after, state + bit where the bit is clear
+     * as the first test asks (else the result is false whatever the second gives), is not class c's
+     * with every slot free, emptied[c] (a sound state has no bit between its slots' and its
+     * class's). And a full run (no slot's bit set: state below lowest[c]) only at the head of the
+     * list. Each a comparison with a row of run_tables, with the address of the slot-index table's.
      */
-    uint64_t full = run_full_mask(c), bit = (uint64_t)1 << i;
-    return ((state >> i) & 1) == 0 && ((state + bit + 1) & full) != 0 &&
-           ((state & full) != 0 || h->run_head[c] == r);
+    const struct run_tables *t = run_tables();
+    uint64_t bit = (uint64_t)1 << i;
+    return ((state >> i) & 1) == 0 && state + bit != t->emptied[c] &&
+           (state >= t->lowest[c] || h->run_head[c] == r);
 }
 
 /*

@@ -117,7 +117,11 @@ static inline block_t *quick_take(alloc_heap *h, unsigned i, bool report) {
     struct tlsf_state *t = tlsf_of(h);
     size_t size = quick_block_size(i);
     block_t *b = t->quick[i];
-    if (b == NULL)
+    /*
+     * An empty list, NULL: the reporting variant returns before the checks; the silent one lets
+     * in_heap's first test refuse it (first is above 0), one test and branch fewer on its hit.
+     */
+    if (report && b == NULL)
         return NULL;
     if (__builtin_expect(!quick_node_ok(h, b, size), 0)) {
         if (report && h->hook != NULL)
