@@ -92,15 +92,25 @@ static inline void block_list(const block_t *b, unsigned *fl, unsigned *sl) {
  */
 #if ALLOC_FAST_PATHS
 /*
+ * A size word's state bits FREE and no PREV_FREE, (w & (PREV_FREE | STATE_MASK)) == ST_FREE, tested
+ * as ((w - ST_FREE) & that mask) == 0 (w - ST_FREE has its low three bits clear exactly where w's
+ * are ST_FREE): a lea and a test, not a copy of w, a mask and a comparison. The difference is
+ * opaque (an empty asm), else clang folds the test back into the mask and comparison.
+ */
+static inline bool state_free_ok(hword_t w) {
+    _Static_assert((PREV_FREE | STATE_MASK) == 7, "alloc: state_free_ok needs the low three bits");
+    return (opaque_u64(w - ST_FREE) & (PREV_FREE | STATE_MASK)) == 0;
+}
+
+/*
  * free_node_ok's checks of a block that lies in the heap: a validly sealed FREE header whose size
  * stays in the heap and agrees with the boundary tag of its successor.
  */
 static inline bool free_header_ok(const alloc_heap *h, const block_t *b) {
     hword_t w = b->size;
     size_t s = (size_t)(w & SIZE_MASK);
-    return (w & (PREV_FREE | STATE_MASK)) == ST_FREE && s >= MIN_BLOCK &&
-           s <= h->end - (uintptr_t)b && seal_ok(h, &b->size, w) &&
-           prev_word_is(h, blk_at((uintptr_t)b + s), s);
+    return state_free_ok(w) && s >= MIN_BLOCK && s <= h->end - (uintptr_t)b &&
+           seal_ok(h, &b->size, w) && prev_word_is(h, blk_at((uintptr_t)b + s), s);
 }
 #endif
 
@@ -154,9 +164,8 @@ static inline bool top_block_ok(const alloc_heap *h, const block_t *b) {
         return false;
     hword_t w = b->size;
     size_t s = (size_t)(w & SIZE_MASK);
-    return (w & (PREV_FREE | STATE_MASK)) == ST_FREE && s >= MIN_BLOCK &&
-           (uintptr_t)b + s == h->end && seal_ok(h, &b->size, w) &&
-           prev_word_is(h, blk_at(h->end), s);
+    return state_free_ok(w) && s >= MIN_BLOCK && (uintptr_t)b + s == h->end &&
+           seal_ok(h, &b->size, w) && prev_word_is(h, blk_at(h->end), s);
 }
 
 /*
