@@ -664,7 +664,8 @@ static ALWAYS_INLINE void take(alloc_heap *h, block_t *b, unsigned fl, unsigned 
     block_t *next = blk_at((uintptr_t)b + bs);
     if (bs - size >= MIN_BLOCK) {
         size_t rest = bs - size;
-        block_t *r = blk_at((uintptr_t)b + size);
+        /* Opaque (an empty asm): clang otherwise adds b and size again for r's size word. */
+        block_t *r = blk_at(opaque_size((uintptr_t)b + size));
         blk_set(h, r, size, rest, ST_FREE, false);
         blk_set_prev_size(h, next, rest);
         /*
