@@ -170,6 +170,11 @@ static inline bool links_ok(const alloc_heap *h, const block_t *b, unsigned fl, 
  */
 static inline bool head_links_ok(const alloc_heap *h, const block_t *b) {
     const struct free_links *l = blk_links(b);
+    /*
+     * h opaque (an empty asm): the successor's range test reads first and end from memory, not
+     * from registers kept from b's test, which clang then had to keep across the header checks.
+     */
+    __asm__("" : "+r"(h));
     return l->prev == NULL &&
            (l->next == NULL || (node_in_heap(h, l->next) && blk_links(l->next)->prev == b));
 }
