@@ -665,6 +665,12 @@ static inline void set_prev_free(block_t *b) {
  * common case of carving from a large block), else re-filed.
  */
 static ALWAYS_INLINE void take(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, size_t size) {
+    /*
+     * h opaque (an empty asm): the list work reads h's fields (the key, the top block, the heads)
+     * from it afresh rather than from registers kept since locate_free (measured: fewer
+     * instructions, clang keeps fewer values across the checks).
+     */
+    __asm__("" : "+r"(h));
     size_t bs = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + bs);
     if (bs - size >= MIN_BLOCK) {
