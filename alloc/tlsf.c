@@ -579,7 +579,8 @@ static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align
     }
 #if ALLOC_FAST_PATHS
     if (b != NULL) {
-        /* Good fit: b heads its list. */
+        /* Good fit: b heads its list. h opaque (an empty asm), as in take: measured shorter. */
+        __asm__("" : "+r"(h));
         if (!free_node_ok(h, b) || (ALLOC_CHECK_LINKS && !head_links_ok(h, b))) {
             *bad = b;
             return NULL;
