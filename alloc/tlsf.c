@@ -84,12 +84,16 @@ static inline void block_list(const block_t *b, unsigned *fl, unsigned *sl) {
 }
 
 /*
- * A list node is sound: inside the heap, with a validly sealed FREE header whose size stays in
- * the heap and agrees with the boundary tag of its successor (a build for size also checks its prev
- * word and its successor's size word, as pointer validation does). Left to the compiler in every
- * build: a build for size checks nodes on the allocation paths in check_unlink alone (there is no
- * top block to check apart, TOP_BLOCK), and inlines it there.
+ * A size word's state bits FREE and no PREV_FREE, (w & (PREV_FREE | STATE_MASK)) == ST_FREE, tested
+ * as ((w - ST_FREE) & that mask) == 0 (w - ST_FREE has its low three bits clear exactly where w's
+ * are ST_FREE): a lea and a test, not a copy of w, a mask and a comparison. The difference is
+ * opaque (an empty asm), else clang folds the test back into the mask and comparison.
  */
+static inline bool state_free_ok(hword_t w) {
+    _Static_assert((PREV_FREE | STATE_MASK) == 7, "alloc: state_free_ok needs the low three bits");
+    return (opaque_u64(w - ST_FREE) & (PREV_FREE | STATE_MASK)) == 0;
+}
+
 #if ALLOC_FAST_PATHS
 /*
  * in_heap for a node that the allocation's search reads (a list's head, its successor, the top
@@ -111,18 +115,14 @@ static inline bool node_in_heap(const alloc_heap *h, const block_t *b) {
 }
 #endif
 
-#if ALLOC_FAST_PATHS
 /*
- * A size word's state bits FREE and no PREV_FREE, (w & (PREV_FREE | STATE_MASK)) == ST_FREE, tested
- * as ((w - ST_FREE) & that mask) == 0 (w - ST_FREE has its low three bits clear exactly where w's
- * are ST_FREE): a lea and a test, not a copy of w, a mask and a comparison. The difference is
- * opaque (an empty asm), else clang folds the test back into the mask and comparison.
+ * A list node is sound: inside the heap, with a validly sealed FREE header whose size stays in
+ * the heap and agrees with the boundary tag of its successor (a build for size also checks its prev
+ * word and its successor's size word, as pointer validation does). Left to the compiler in every
+ * build: a build for size checks nodes on the allocation paths in check_unlink alone (there is no
+ * top block to check apart, TOP_BLOCK), and inlines it there.
  */
-static inline bool state_free_ok(hword_t w) {
-    _Static_assert((PREV_FREE | STATE_MASK) == 7, "alloc: state_free_ok needs the low three bits");
-    return (opaque_u64(w - ST_FREE) & (PREV_FREE | STATE_MASK)) == 0;
-}
-
+#if ALLOC_FAST_PATHS
 /*
  * free_node_ok's checks of a block that lies in the heap: a validly sealed FREE header whose size
  * stays in the heap and agrees with the boundary tag of its successor.
