@@ -1201,6 +1201,25 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size);
 #endif
 
 /*
+ * resize_with_next's result, 1, opaque (an empty asm) with RELOCATE_NODES: else clang, knowing it,
+ * calls resize_with_next and returns the 1 itself, and its callers need a stack frame where a tail
+ * call needs none.
+ */
+#define RESIZED (RELOCATE_NODES ? (int)opaque_size(1) : 1)
+
+#if ALLOC_FAST_PATHS
+/*
+ * Reports a corrupted successor met by a resize and returns -1 (opaque, as RESIZED): out of line
+ * and reached by a tail call, as report_free_list, so that the resize calls nothing of its own.
+ */
+static __attribute__((noinline, cold)) int report_resize_next(const alloc_heap *h,
+                                                              const block_t *b) {
+    alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+    return -(int)opaque_size(1);
+}
+#endif
+
+/*
  * The end of a resize of USED block b to `size` bytes with its FREE successor next (on list nfl,
  * nsl), checked (check_unlink_next), when the two hold size: b takes what it needs of the
  * successor, or gives what it does not need to it. Returns 1 (or, in a build for size, what the
@@ -1226,7 +1245,7 @@ static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size,
             word_set(h, &b->size, (hword_t)total | (b_word & PREV_FREE) | ST_USED);
         else /* b's word as read above, through the called copy a build for size has */
             blk_set_size_state(h, b, total, ST_USED);
-        return RELOCATE_NODES ? 1 : alloc_tlsf_resize(h, b, size);
+        return RELOCATE_NODES ? RESIZED : alloc_tlsf_resize(h, b, size);
     }
     /*
      * Grow into the successor, or shrink with it (resize_shrink); what is left of it, with a
@@ -1251,7 +1270,7 @@ static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size,
     }
     word_set(h, &after->prev, (hword_t)rest);
     word_set(h, &b->size, (hword_t)size | (b_word & PREV_FREE) | ST_USED);
-    return 1;
+    return RESIZED;
 }
 
 /*
@@ -1264,13 +1283,27 @@ static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size,
  * head of its own; the top block as the top block), with the successor checked once, not again by
  * the release. Apart from the growth, whose path then stays as short as it was.
  */
+/*
+ * resize_shrink's shrink on a heap that poisons on free (on every heap in a build for size): the
+ * tail cut off as a USED block and released, merging with a FREE successor next (whose size word
+ * is nw), checked first. Apart with RELOCATE_NODES, reached by a tail call: its calls would give
+ * resize_shrink a stack frame on every shrink.
+ */
+static SHRINK_APART int resize_shrink_released(alloc_heap *h, block_t *b, size_t size,
+                                               block_t *next, hword_t nw) {
+    unsigned nfl, nsl; /* neither set nor used without CARRY_LIST */
+    if ((nw & STATE_MASK) == ST_FREE && !check_unlink_next(h, next, &nfl, &nsl))
+        return -1;
+    return release_coalesce(h, cut_used(h, b, size)) ? 1 : -1;
+}
+
 static SHRINK_APART int resize_shrink(alloc_heap *h, block_t *b, size_t size) {
     size_t cur = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + cur);
-    unsigned nfl, nsl; /* neither set nor used without CARRY_LIST */
     hword_t nw = next->size;
 #if RELOCATE_NODES
     if (!poison_free(h)) {
+        unsigned nfl, nsl;
         if ((nw & STATE_MASK) != ST_FREE) {
             size_t rest = cur - size;
             block_t *tail = blk_at((uintptr_t)b + size);
@@ -1283,14 +1316,13 @@ static SHRINK_APART int resize_shrink(alloc_heap *h, block_t *b, size_t size) {
             file_free(h, tail, rest, next);
             return 1;
         }
-        if (!check_unlink_next(h, next, &nfl, &nsl))
-            return -1;
+        /* check_unlink_next, with its report reached by a tail call. */
+        if (!free_header_ok(h, next) || !unlink_links_sound(h, next, &nfl, &nsl))
+            return report_resize_next(h, next);
         return resize_with_next(h, b, size, next, nfl, nsl);
     }
 #endif
-    if ((nw & STATE_MASK) == ST_FREE && !check_unlink_next(h, next, &nfl, &nsl))
-        return -1;
-    return release_coalesce(h, cut_used(h, b, size)) ? 1 : -1;
+    return resize_shrink_released(h, b, size, next, nw);
 }
 
 static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
@@ -1308,8 +1340,14 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
 #endif
     if ((nw & STATE_MASK) != ST_FREE || cur + ns < size)
         return 0;
+#if ALLOC_FAST_PATHS
+    /* check_unlink_next, with its report reached by a tail call. */
+    if (!free_header_ok(h, next) || !unlink_links_sound(h, next, &nfl, &nsl))
+        return report_resize_next(h, next);
+#else
     if (!check_unlink_next(h, next, &nfl, &nsl))
         return -1;
+#endif
     return resize_with_next(h, b, size, next, nfl, nsl);
 }
 
