@@ -1231,10 +1231,15 @@ static __attribute__((noinline, cold)) int report_resize_next(const alloc_heap *
 static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size, block_t *next,
                                          unsigned nfl, unsigned nsl) {
     size_t cur = (uintptr_t)next - (uintptr_t)b, ns = blk_size(next);
-    /* Block stores may alias *h as far as the compiler knows: read what is needed once. */
+    /*
+     * Block stores may alias *h as far as the compiler knows: read what is needed once. b's size
+     * word is read where it is written, at the end: no store before touches it (the list work
+     * writes links and headers of FREE blocks, tail lies MIN_BLOCK or more past b), and it is then
+     * not kept across the list work (four registers saved, not six; the size build's copy reads
+     * it in blk_set_size_state, as it did).
+     */
     size_t total = cur + ns;
     block_t *after = blk_at((uintptr_t)b + total);
-    hword_t b_word = b->size;
     /*
      * b takes all of the successor when the rest could not be a block, and always in a build for
      * size, where it then gives back what it does not need as a shrink does (no list relocation).
@@ -1245,7 +1250,7 @@ static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size,
         word_set(h, &after->prev, (hword_t)total);
         blk_set_prev_free(h, after, false);
         if (RELOCATE_NODES)
-            word_set(h, &b->size, (hword_t)total | (b_word & PREV_FREE) | ST_USED);
+            word_set(h, &b->size, (hword_t)total | (b->size & PREV_FREE) | ST_USED);
         else /* b's word as read above, through the called copy a build for size has */
             blk_set_size_state(h, b, total, ST_USED);
         return RELOCATE_NODES ? RESIZED : alloc_tlsf_resize(h, b, size);
@@ -1272,7 +1277,7 @@ static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size,
         insert_free(h, tail);
     }
     word_set(h, &after->prev, (hword_t)rest);
-    word_set(h, &b->size, (hword_t)size | (b_word & PREV_FREE) | ST_USED);
+    word_set(h, &b->size, (hword_t)size | (b->size & PREV_FREE) | ST_USED);
     return RESIZED;
 }
 
