@@ -879,7 +879,7 @@ static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, 
  * becoming it. Out of line and reached by tail calls (from release_block and release_coalesce,
  * which keep no copy of their own; a heap that poisons calls it from release_merge_poisoning,
  * which poisons after it): it calls nothing (the report of a corrupted successor is a tail call,
- * report_free_list) and has fewer values to keep, so it needs no stack frame and saves four
+ * report_free_list) and has fewer values to keep, so it needs no stack frame and saves two
  * registers (x86-64, clang -O2) where release_merge saves six.
  */
 static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, size_t s,
@@ -1104,7 +1104,7 @@ static bool release_merge(alloc_heap *h, block_t *b) {
  * Releases b as release_coalesce does; a block that merges with nothing, on a heap that does not
  * poison on free, the short way: no check to make and no call, so inlined into its caller it needs
  * none of the six registers that release_merge saves; one that merges with its successor alone,
- * there, by a tail call to release_next, which saves four. For the releases of free and realloc
+ * there, by a tail call to release_next, which saves two. For the releases of free and realloc
  * (tlsf_release_op, release_cached); the rarer ones (a shrink's tail, a quick list's flush) call
  * release_coalesce, which files such blocks too (in release_merge), for less code.
  */
@@ -1196,7 +1196,7 @@ static int resize_into_quick(alloc_heap *h, block_t *b, size_t size);
 
 static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size);
 
-/* resize's two helpers below: out of line in a build for speed, reached by tail calls. */
+/* resize's three helpers below: out of line in a build for speed, reached by tail calls. */
 #if RELOCATE_NODES
 #define SHRINK_APART __attribute__((noinline))
 #else
@@ -1286,16 +1286,6 @@ static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size,
 }
 
 /*
- * alloc_tlsf_resize's shrink of USED block b (cur bytes, its successor next) to `size` bytes, by
- * MIN_BLOCK or more. The tail is cut off as a USED block and released, merging with a FREE
- * successor; on a heap that does not poison, with RELOCATE_NODES, it is filed here instead, where
- * the release would file it: alone as release_merge files it (file_alone) when the successor is
- * not FREE, else as resize_with_next files what is left of the successor, which is what
- * release_next makes of the merge (in the successor's place when it stays in its list, else at the
- * head of its own; the top block as the top block), with the successor checked once, not again by
- * the release. Apart from the growth, whose path then stays as short as it was.
- */
-/*
  * resize_shrink's shrink on a heap that poisons on free (on every heap in a build for size): the
  * tail cut off as a USED block and released, merging with a FREE successor next (whose size word
  * is nw), checked first. Apart with RELOCATE_NODES, reached by a tail call: its calls would give
@@ -1309,6 +1299,16 @@ static SHRINK_APART int resize_shrink_released(alloc_heap *h, block_t *b, size_t
     return release_coalesce(h, cut_used(h, b, size)) ? 1 : -1;
 }
 
+/*
+ * alloc_tlsf_resize's shrink of USED block b (cur bytes, its successor next) to `size` bytes, by
+ * MIN_BLOCK or more. The tail is cut off as a USED block and released, merging with a FREE
+ * successor (resize_shrink_released); on a heap that does not poison, with RELOCATE_NODES, it is
+ * filed here instead, where the release would file it: alone as release_merge files it (file_alone)
+ * when the successor is not FREE, else as resize_with_next files what is left of the successor,
+ * which is what release_next makes of the merge (in the successor's place when it stays in its
+ * list, else at the head of its own; the top block as the top block), with the successor checked
+ * once, not again by the release. Apart from the growth, whose path then stays as short as it was.
+ */
 static SHRINK_APART int resize_shrink(alloc_heap *h, block_t *b, size_t size) {
     size_t cur = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + cur);
