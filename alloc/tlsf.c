@@ -1319,12 +1319,12 @@ static SHRINK_APART int resize_shrink(alloc_heap *h, block_t *b, size_t size) {
         if ((nw & STATE_MASK) != ST_FREE) {
             size_t rest = cur - size;
             block_t *tail = blk_at((uintptr_t)b + size);
-            hword_t b_word = b->size;
             word_set(h, &tail->prev, (hword_t)size);
             word_set(h, &tail->size, (hword_t)rest | ST_FREE); /* no PREV_FREE: b is USED */
             word_set(h, &next->prev, (hword_t)rest);
             set_prev_free(next); /* clear, b being USED */
-            word_set(h, &b->size, (hword_t)size | (b_word & PREV_FREE) | ST_USED);
+            /* b's word read where it is written: the stores above do not touch it. */
+            word_set(h, &b->size, (hword_t)size | (b->size & PREV_FREE) | ST_USED);
             file_free(h, tail, rest, next);
             return 1;
         }
