@@ -647,9 +647,8 @@ static INLINE_FOR_SPEED block_t *cut_used(alloc_heap *h, block_t *b, size_t at) 
     return tail;
 }
 
-#if RELOCATE_NODES
 /*
- * blk_set_prev_free(h, b, true) in fewer instructions (release_block's): where the bit is clear,
+ * blk_set_prev_free(h, b, true) in fewer instructions (the releases'): where the bit is clear,
  * the flip of PREV_FREE and its check bit is a constant; where it is set already, nothing changes,
  * as blk_set_prev_free changes nothing. Like every flip, it keeps a damaged word damaged. (The
  * same for clearing the bit in take cost tlsf_alloc_plain one instruction a call: left out.)
@@ -659,6 +658,7 @@ static inline void set_prev_free(block_t *b) {
         b->size ^= flip_low_bits(PREV_FREE);
 }
 
+#if RELOCATE_NODES
 /*
  * b is a FREE block on list (fl, sl) with at least `size` bytes, whose size word has no PREV_FREE
  * (the block locate_free has checked). Makes it a USED block of `size` bytes; the tail, if it can
@@ -922,7 +922,7 @@ static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, 
  * becoming it. Out of line and reached by tail calls (from release_block and release_coalesce,
  * which keep no copy of their own; a heap that poisons calls it from release_merge_poisoning,
  * which poisons after it): it calls nothing (the report of a corrupted successor is a tail call,
- * report_free_list) and has fewer values to keep, so it needs no stack frame and saves four
+ * report_free_list) and has fewer values to keep, so it needs no stack frame and saves two
  * registers (x86-64, clang -O2) where release_merge saves six.
  */
 static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, size_t s,
@@ -931,14 +931,17 @@ static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, si
     /* check_unlink_next, with its report reached by a tail call. */
     if (!free_header_ok(h, next) || !unlink_links_sound(h, next, &nfl, &nsl))
         return report_free_list(h, next);
-    size_t ns = blk_size(next);
-    block_t *after = blk_at((uintptr_t)next + ns);
-    s += ns;
+    /*
+     * The merged block's successor is found at the end as b + s (next is b's, at b + s before the
+     * sum), not kept from next + its size: one register fewer to keep across the list work (two
+     * saved, not four).
+     */
+    s += blk_size(next);
     if (next == tlsf_of(h)->top) {
         /* b absorbs the top block and becomes it: no list to look up. */
         tlsf_of(h)->top = b;
         absorb_free_next(h, b, s, next);
-        blk_set_prev_size(h, after, s);
+        blk_set_prev_size(h, blk_at((uintptr_t)b + s), s);
         return true;
     }
     mapping_insert(s, &fl, &sl);
@@ -951,7 +954,7 @@ static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, si
         absorb_free_next(h, b, s, next);
         link_free(h, b, fl, sl);
     }
-    blk_set_prev_size(h, after, s);
+    blk_set_prev_size(h, blk_at((uintptr_t)b + s), s);
     return true;
 }
 #endif
@@ -1042,13 +1045,23 @@ static bool release_merge(alloc_heap *h, block_t *b) {
     block_t *next = blk_at((uintptr_t)b + s);
     bool merge_next = blk_state(next) == ST_FREE;
     bool merge_prev = blk_prev_free(b);
-    unsigned nfl = 0, nsl = 0, pfl = 0, psl = 0, fl, sl;
+    /*
+     * Set where used (the lists by the checks of the neighbour that merges; none with CARRY_LIST
+     * 0, where remove_free maps them itself): no zeros to write on entry (3 instructions a call).
+     */
+    unsigned nfl, nsl, pfl, psl, fl, sl;
+    /*
+     * The predecessor, used only where merge_prev: with RELOCATE_NODES its address computed once,
+     * for its check and its merge (its prev word read again after the successor's unlink cost 5
+     * instructions); a build for size reads it where it uses it, for less code.
+     */
+    block_t *p = blk_prev(b);
 #if ALLOC_FAST_PATHS
     /* check_unlink_next and check_unlink_links, with their reports reached by a tail call. */
     if (merge_next && !(free_header_ok(h, next) && unlink_links_sound(h, next, &nfl, &nsl)))
         return report_free_list(h, next);
-    if (merge_prev && !unlink_links_sound(h, blk_prev(b), &pfl, &psl))
-        return report_free_list(h, blk_prev(b));
+    if (merge_prev && !unlink_links_sound(h, p, &pfl, &psl))
+        return report_free_list(h, p);
 #else
     /* A build for size checks the predecessor in full again, through the one copy it has. */
     if (merge_next && !check_unlink_next(h, next, &nfl, &nsl))
@@ -1075,7 +1088,7 @@ static bool release_merge(alloc_heap *h, block_t *b) {
         /* Filed afresh whichever neighbours it absorbed: one copy of the filing, in less code. */
         if (merge_prev) {
             size_t ps = blk_prev_size(b); /* p's size, as the caller has checked */
-            block_t *p = blk_at((uintptr_t)b - ps);
+            p = blk_at((uintptr_t)b - ps);
             s += ps;
             blk_erase(h, b, HDR);
             remove_free(h, p, pfl, psl);
@@ -1089,9 +1102,7 @@ static bool release_merge(alloc_heap *h, block_t *b) {
     }
     bool last = (uintptr_t)next == h->end; /* the merged block ends the heap: the top block */
     if (merge_prev) {
-        size_t ps = blk_prev_size(b); /* p's size, as the caller has checked */
-        block_t *p = blk_at((uintptr_t)b - ps);
-        s += ps;
+        s += (uintptr_t)b - (uintptr_t)p; /* p's size, as the caller has checked */
         erase_merged(h, b, HDR);
         b = p;
         mapping_insert(s, &fl, &sl);
@@ -1119,14 +1130,16 @@ static bool release_merge(alloc_heap *h, block_t *b) {
         /* On a heap that poisons (release_block files the others itself). */
         file_alone(h, b, s, next);
         /*
-         * Not set_prev_free, here or below: clang then keeps b in memory across this function
-         * (measured: the worst case's emptied run given back, -O1, 558 -> 562 instructions).
+         * set_prev_free, here and below: a test and a constant flip, two instructions fewer than
+         * blk_set_prev_free's flip computed from the word (measured on this merge, whose values
+         * no longer live across a call: worst case -O1, merging free 369 -> 364; it had cost the
+         * emptied run given back 558 -> 562 when clang kept b in memory across the function).
          */
-        blk_set_prev_free(h, next, true);
+        set_prev_free(next);
         return true;
     }
     blk_set_prev_size(h, next, s);
-    blk_set_prev_free(h, next, true);
+    set_prev_free(next);
     return true;
 }
 
@@ -1134,7 +1147,7 @@ static bool release_merge(alloc_heap *h, block_t *b) {
  * Releases b as release_coalesce does; a block that merges with nothing, on a heap that does not
  * poison on free, the short way: no check to make and no call, so inlined into its caller it needs
  * none of the six registers that release_merge saves; one that merges with its successor alone,
- * there, by a tail call to release_next, which saves four. For the releases of free and realloc
+ * there, by a tail call to release_next, which saves two. For the releases of free and realloc
  * (tlsf_release_op, release_cached); the rarer ones (a shrink's tail, a quick list's flush) call
  * release_coalesce, which files such blocks too (in release_merge), for less code.
  */
@@ -1226,11 +1239,30 @@ static int resize_into_quick(alloc_heap *h, block_t *b, size_t size);
 
 static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size);
 
-/* resize's two helpers below: out of line in a build for speed, reached by tail calls. */
+/* resize's three helpers below: out of line in a build for speed, reached by tail calls. */
 #if RELOCATE_NODES
 #define SHRINK_APART __attribute__((noinline))
 #else
 #define SHRINK_APART inline
+#endif
+
+/*
+ * resize_with_next's result, 1, opaque (an empty asm) with RELOCATE_NODES: else clang, knowing it,
+ * calls resize_with_next and returns the 1 itself, and its callers need a stack frame where a tail
+ * call needs none.
+ */
+#define RESIZED (RELOCATE_NODES ? (int)opaque_size(1) : 1)
+
+#if ALLOC_FAST_PATHS
+/*
+ * Reports a corrupted successor met by a resize and returns -1 (opaque, as RESIZED): out of line
+ * and reached by a tail call, as report_free_list, so that the resize calls nothing of its own.
+ */
+static __attribute__((noinline, cold)) int report_resize_next(const alloc_heap *h,
+                                                              const block_t *b) {
+    alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+    return -(int)opaque_size(1);
+}
 #endif
 
 /*
@@ -1242,10 +1274,15 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size);
 static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size, block_t *next,
                                          unsigned nfl, unsigned nsl) {
     size_t cur = (uintptr_t)next - (uintptr_t)b, ns = blk_size(next);
-    /* Block stores may alias *h as far as the compiler knows: read what is needed once. */
+    /*
+     * Block stores may alias *h as far as the compiler knows: read what is needed once. b's size
+     * word is read where it is written, at the end: no store before touches it (the list work
+     * writes links and headers of FREE blocks, tail lies MIN_BLOCK or more past b), and it is then
+     * not kept across the list work (one register fewer; the size build's copy reads
+     * it in blk_set_size_state, as it did).
+     */
     size_t total = cur + ns;
     block_t *after = blk_at((uintptr_t)b + total);
-    hword_t b_word = b->size;
     /*
      * b takes all of the successor when the rest could not be a block, and always in a build for
      * size, where it then gives back what it does not need as a shrink does (no list relocation).
@@ -1256,10 +1293,10 @@ static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size,
         word_set(h, &after->prev, (hword_t)total);
         blk_set_prev_free(h, after, false);
         if (RELOCATE_NODES)
-            word_set(h, &b->size, (hword_t)total | (b_word & PREV_FREE) | ST_USED);
+            word_set(h, &b->size, (hword_t)total | (b->size & PREV_FREE) | ST_USED);
         else /* b's word as read above, through the called copy a build for size has */
             blk_set_size_state(h, b, total, ST_USED);
-        return RELOCATE_NODES ? 1 : alloc_tlsf_resize(h, b, size);
+        return RELOCATE_NODES ? RESIZED : alloc_tlsf_resize(h, b, size);
     }
     /*
      * Grow into the successor, or shrink with it (resize_shrink); what is left of it, with a
@@ -1282,48 +1319,65 @@ static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size,
         word_set(h, &tail->size, (hword_t)rest | ST_FREE);
         insert_free(h, tail);
     }
-    word_set(h, &after->prev, (hword_t)rest);
-    word_set(h, &b->size, (hword_t)size | (b_word & PREV_FREE) | ST_USED);
-    return 1;
+    /*
+     * after found again as tail + rest, tail opaque (an empty asm) so that clang does not keep
+     * after from the start: one register fewer across the list work (three saved, not four).
+     */
+    word_set(h, &blk_at(opaque_size((uintptr_t)tail) + rest)->prev, (hword_t)rest);
+    word_set(h, &b->size, (hword_t)size | (b->size & PREV_FREE) | ST_USED);
+    return RESIZED;
+}
+
+/*
+ * resize_shrink's shrink on a heap that poisons on free (on every heap in a build for size): the
+ * tail cut off as a USED block and released, merging with a FREE successor next (whose size word
+ * is nw), checked first. Apart with RELOCATE_NODES, reached by a tail call: its calls would give
+ * resize_shrink a stack frame on every shrink.
+ */
+static SHRINK_APART int resize_shrink_released(alloc_heap *h, block_t *b, size_t size,
+                                               block_t *next, hword_t nw) {
+    unsigned nfl, nsl; /* neither set nor used without CARRY_LIST */
+    if ((nw & STATE_MASK) == ST_FREE && !check_unlink_next(h, next, &nfl, &nsl))
+        return -1;
+    return release_coalesce(h, cut_used(h, b, size)) ? 1 : -1;
 }
 
 /*
  * alloc_tlsf_resize's shrink of USED block b (cur bytes, its successor next) to `size` bytes, by
  * MIN_BLOCK or more. The tail is cut off as a USED block and released, merging with a FREE
- * successor; on a heap that does not poison, with RELOCATE_NODES, it is filed here instead, where
- * the release would file it: alone as release_merge files it (file_alone) when the successor is
- * not FREE, else as resize_with_next files what is left of the successor, which is what
- * release_next makes of the merge (in the successor's place when it stays in its list, else at the
- * head of its own; the top block as the top block), with the successor checked once, not again by
- * the release. Apart from the growth, whose path then stays as short as it was.
+ * successor (resize_shrink_released); on a heap that does not poison, with RELOCATE_NODES, it is
+ * filed here instead, where the release would file it: alone as release_merge files it (file_alone)
+ * when the successor is not FREE, else as resize_with_next files what is left of the successor,
+ * which is what release_next makes of the merge (in the successor's place when it stays in its
+ * list, else at the head of its own; the top block as the top block), with the successor checked
+ * once, not again by the release. Apart from the growth, whose path then stays as short as it was.
  */
 static SHRINK_APART int resize_shrink(alloc_heap *h, block_t *b, size_t size) {
     size_t cur = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + cur);
-    unsigned nfl, nsl; /* neither set nor used without CARRY_LIST */
     hword_t nw = next->size;
 #if RELOCATE_NODES
     if (!poison_free(h)) {
+        unsigned nfl, nsl;
         if ((nw & STATE_MASK) != ST_FREE) {
             size_t rest = cur - size;
             block_t *tail = blk_at((uintptr_t)b + size);
-            hword_t b_word = b->size;
             word_set(h, &tail->prev, (hword_t)size);
             word_set(h, &tail->size, (hword_t)rest | ST_FREE); /* no PREV_FREE: b is USED */
             word_set(h, &next->prev, (hword_t)rest);
             set_prev_free(next); /* clear, b being USED */
-            word_set(h, &b->size, (hword_t)size | (b_word & PREV_FREE) | ST_USED);
+            /* b's word read where it is written: the stores above do not touch it. */
+            word_set(h, &b->size, (hword_t)size | (b->size & PREV_FREE) | ST_USED);
             file_free(h, tail, rest, next);
             return 1;
         }
-        if (!check_unlink_next(h, next, &nfl, &nsl))
-            return -1;
+        /* check_unlink_next, with its report reached by a tail call. */
+        if (!free_header_ok(h, next) || !unlink_links_sound(h, next, &nfl, &nsl))
+            return report_resize_next(h, next);
         return resize_with_next(h, b, size, next, nfl, nsl);
     }
 #endif
-    if ((nw & STATE_MASK) == ST_FREE && !check_unlink_next(h, next, &nfl, &nsl))
-        return -1;
-    return release_coalesce(h, cut_used(h, b, size)) ? 1 : -1;
+    return resize_shrink_released(h, b, size, next, nw);
 }
 
 static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
@@ -1341,8 +1395,14 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
 #endif
     if ((nw & STATE_MASK) != ST_FREE || cur + ns < size)
         return 0;
+#if ALLOC_FAST_PATHS
+    /* check_unlink_next, with its report reached by a tail call. */
+    if (!free_header_ok(h, next) || !unlink_links_sound(h, next, &nfl, &nsl))
+        return report_resize_next(h, next);
+#else
     if (!check_unlink_next(h, next, &nfl, &nsl))
         return -1;
+#endif
     return resize_with_next(h, b, size, next, nfl, nsl);
 }
 
