@@ -757,22 +757,25 @@ static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t a
     if (gap != 0) {
         /*
          * The leading fragment stays free; the aligned block u starts after it and is carved here
-         * without being filed first: its rest, if it can hold a block, is filed as insert_free
+         * without being filed first: its rest, if it can hold a block, is filed as file_free
          * files any block (at its list's head, or as the top block if it ends the heap), which is
          * where filing u and taking it again (take) left it, with the same headers and count.
+         * The fragment and the rest are filed by file_free inline, from the sizes and successors
+         * known here (insert_free, a call, read the size words just written back: measured
+         * longer).
          */
         remove_free(h, b, fl, sl);
         size_t bs = blk_size(b), us = bs - gap;
         block_t *u = blk_at((uintptr_t)b + gap);
         block_t *next = blk_at((uintptr_t)u + us);
         blk_set_size_state(h, b, gap, ST_FREE);
-        insert_free(h, b);
+        file_free(h, b, gap, u);
         if (us - size >= MIN_BLOCK) {
             block_t *r = blk_at((uintptr_t)u + size);
             blk_set(h, u, gap, size, ST_USED, true);
             blk_set(h, r, size, us - size, ST_FREE, false);
             blk_set_prev_size(h, next, us - size);
-            insert_free(h, r);
+            file_free(h, r, us - size, next);
         } else {
             blk_set(h, u, gap, us, ST_USED, true);
             blk_set_prev_size(h, next, us);
