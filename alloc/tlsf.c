@@ -332,6 +332,7 @@ static void insert_free(alloc_heap *h, block_t *b) {
 static inline void unlink_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
     struct tlsf_state *t = tlsf_of(h);
     struct free_links *l = blk_links(b);
+#if ALLOC_FAST_PATHS
     /*
      * Both links read once, before the stores (which clang cannot tell from them: it read them
      * again after each).
@@ -341,14 +342,26 @@ static inline void unlink_free(alloc_heap *h, block_t *b, unsigned fl, unsigned 
         blk_links(next)->prev = prev;
     if (prev != NULL) {
         blk_links(prev)->next = next;
-    } else {
-        LIST_HEAD(t, fl, sl) = next;
-        if (next == NULL) {
-            t->sl_map[fl] &= ~(1u << sl);
-            if (t->sl_map[fl] == 0)
-                t->fl_map &= ~((fl_map_t)1 << fl);
-        }
+        return;
     }
+    LIST_HEAD(t, fl, sl) = next;
+    if (next != NULL)
+        return;
+#else
+    /* A build for size reads the links where it uses them: 10 bytes less code. */
+    if (l->next != NULL)
+        blk_links(l->next)->prev = l->prev;
+    if (l->prev != NULL) {
+        blk_links(l->prev)->next = l->next;
+        return;
+    }
+    LIST_HEAD(t, fl, sl) = l->next;
+    if (l->next != NULL)
+        return;
+#endif
+    t->sl_map[fl] &= ~(1u << sl);
+    if (t->sl_map[fl] == 0)
+        t->fl_map &= ~((fl_map_t)1 << fl);
 }
 
 /*
