@@ -260,9 +260,8 @@ static inline bool same_list(size_t a, size_t b) {
  * carries into list 0 of the next first level, as it should.
  */
 static inline unsigned mapping_request(size_t size, unsigned *fit) {
-    /* shift, m - SL_LOG2, as the msb of the size shifted down by SL_LOG2: no constant to add. */
-    unsigned shift = msb((size | ((size_t)1 << FL_SHIFT)) >> SL_LOG2);
-    unsigned base = (shift - (FL_SHIFT - SL_LOG2)) << SL_LOG2;
+    unsigned m = msb(size | ((size_t)1 << FL_SHIFT));
+    unsigned base = (m - FL_SHIFT) << SL_LOG2, shift = m - SL_LOG2;
     *fit = base + (unsigned)((size - 1) >> shift) + 1;
     return base + (unsigned)(size >> shift);
 }
