@@ -65,8 +65,11 @@ static ALWAYS_INLINE bool run_link(alloc_heap *h, uintptr_t r, unsigned c, bool 
  * Behind the head it gathers more free slots while the takes go on filling the head (the Perl
  * trace: 263,000 such pushes and 259,000 unlinks -> 65,000 and 59,000), and every free slot is
  * still on a list.
+ *
+ * Out of line: alloc_run_give, its one caller, keeps fewer registers on its other paths.
  */
-static bool run_push(alloc_heap *h, uintptr_t r, unsigned c, bool behind) {
+static __attribute__((noinline)) bool run_push(alloc_heap *h, uintptr_t r, unsigned c,
+                                               bool behind) {
     uintptr_t head = h->run_head[c];
     if (head != 0 && (!run_sound(h, head, c) || run_meta(head)[RUN_PREV] != 0))
         return false;
