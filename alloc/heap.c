@@ -579,7 +579,7 @@ static FAST_INLINE void *allocate(alloc_heap *h, size_t size, size_t align, bool
     if (request_too_large(size, align))
         return NULL;
     if (runs_on(h) && size <= ALLOC_RUN_MAX_SIZE && align == GRANULE) {
-        void *p = alloc_run_take(h, run_class_for(size));
+        void *p = alloc_run_take(h, run_class_of(size));
         if (p != NULL) {
             if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
                 __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, run_slot_size(run_class_for(size)));
