@@ -579,7 +579,7 @@ static FAST_INLINE void *allocate(alloc_heap *h, size_t size, size_t align, bool
     if (request_too_large(size, align))
         return NULL;
     if (runs_on(h) && size <= ALLOC_RUN_MAX_SIZE && align == GRANULE) {
-        void *p = alloc_run_take(h, run_class_for(size));
+        void *p = alloc_run_take(h, run_class_of(size));
         if (p != NULL) {
             if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
                 __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, run_slot_size(run_class_for(size)));
@@ -689,6 +689,16 @@ static __attribute__((noinline)) void *malloc_large(alloc_heap *h, size_t size) 
     return allocate_bs(h, header_and_payload(size), GRANULE, true, false);
 }
 
+/*
+ * malloc_slow for a run size on a heap with fast_runs set (runs, and no poison on alloc): the
+ * take of allocate's run path, from the class table, then allocate's block if no run serves it;
+ * none of allocate's tests of the request's bound, of runs_on, of the size and of the poison flag.
+ */
+static __attribute__((noinline)) void *malloc_run(alloc_heap *h, size_t size) {
+    void *p = alloc_run_take(h, run_class_of(size));
+    return p != NULL ? p : allocate_block(h, size, GRANULE, true);
+}
+
 void *alloc_malloc(alloc_heap *h, size_t size) {
     /* Without the fast paths, the one copy of allocate's code, in alloc_allocate, serves it. */
     if (!ALLOC_FAST_PATHS)
@@ -698,7 +708,7 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
         return NULL;
     if (RUN_CLASSES > 0 && h->fast_runs && size <= ALLOC_RUN_MAX_SIZE) {
         void *p = ALLOC_FAST_PATHS ? run_take_fast(h, run_class_fast(size)) : NULL;
-        return p != NULL ? p : malloc_slow(h, size, true);
+        return p != NULL ? p : malloc_run(h, size);
     }
     size_t i = quick_index_for(size);
     if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h->fast_alloc && i < QUICK_BINS) {
