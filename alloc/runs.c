@@ -165,9 +165,7 @@ static uintptr_t run_create(alloc_heap *h, unsigned c) {
     word_set(h, &b->size, RUN_SIZE_WORD | (b->size & PREV_FREE));
     run_set_state(h, r, c, run_full_mask(c));
     /* run_push's link at an empty list's head, with no head to check: both links 0. */
-    run_meta(r)[RUN_NEXT] = 0;
-    run_meta(r)[RUN_PREV] = 0;
-    h->run_head[c] = r;
+    (void)run_link(h, r, c, false, 0);
     h->runs++;
     return r;
 }
@@ -217,15 +215,10 @@ void *alloc_run_take(alloc_heap *h, unsigned c) {
     }
     /*
      * r's state has been checked with its check word (run_sound, of the head or of the new head as
-     * run_unlink's successor) or just written with it (run_create): the lowest free slot's bit,
-     * the state's lowest (its mask is not empty), is cleared in both, as run_take_fast does, not
-     * the check made again from the state. If that fills r, it stays at the head.
+     * run_unlink's successor) or just written with it (run_create), and has a free slot. If taking
+     * it fills r, r stays at the head.
      */
-    uint64_t *m = run_meta(r), state = m[RUN_STATE], taken = state & (state - 1);
-    unsigned i = (unsigned)__builtin_ctzll(state);
-    m[RUN_STATE] = taken;
-    m[RUN_CHECK] ^= state ^ taken;
-    return run_slot_taken(h, r, c, i);
+    return run_take_lowest(h, r, c, run_meta(r)[RUN_STATE]);
 }
 
 /*
@@ -276,14 +269,11 @@ enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
         return ALLOC_ERR_CORRUPTED_FREE_LIST;
     }
     /*
-     * Slot i's bit set in the state and in the check word (run_slot has checked the one against the
-     * other; run_push and run_unlink write only link words), not the check made again from the
-     * state with a multiply.
+     * Slot i given back as the fast path gives it: its bit set in the state and in the check word
+     * (run_slot has checked the one against the other; run_push and run_unlink write only link
+     * words).
      */
-    uint64_t *m = run_meta(r), bit = (uint64_t)1 << i;
-    m[RUN_STATE] ^= bit;
-    m[RUN_CHECK] ^= bit;
-    run_slot_given(h, p, run_slot_size(c), poison_free(h));
+    run_give_slot(h, r, p, c, i, poison_free(h));
     return release ? run_destroy(h, r) : ALLOC_OK;
 }
 

@@ -191,6 +191,25 @@ static inline void run_slot_given(alloc_heap *h, uintptr_t p, size_t s, bool poi
 }
 
 /*
+ * Takes the lowest free slot of run r (class c), whose state word `state` the caller has just read
+ * and found, with its check word, to hold one: the state's lowest bit, the bits above the slots'
+ * being the class's. The bit is cleared in the state and in the check word, which is linear in the
+ * state, not made again from the state with a multiply.
+ */
+static inline void *run_take_lowest(alloc_heap *h, uintptr_t r, unsigned c, uint64_t state) {
+    uint64_t *m = run_meta(r);
+    unsigned i = (unsigned)__builtin_ctzll(state);
+    uint64_t taken = state & (state - 1);
+    m[RUN_STATE] = taken;
+    /*
+     * The bit taken, state ^ taken, xored into the check word in memory (kept opaque: else the
+     * compiler reassociates the xors, one instruction more).
+     */
+    m[RUN_CHECK] ^= opaque_u64(state ^ taken);
+    return run_slot_taken(h, r, c, i);
+}
+
+/*
  * The fast path of a small allocation: takes the lowest free slot of the first run on class c's
  * list (a run it fills stays there). Returns NULL (changing nothing) when the list is empty (as
  * class 0's always is), the run is damaged or full: the slow path (runs.c) handles those.
@@ -215,19 +234,7 @@ static inline void *run_take_fast(alloc_heap *h, unsigned c) {
      * than kept in a register from the test, one register fewer where a caller keeps many.
      */
     __asm__("" ::: "memory");
-    /*
-     * The lowest free slot: state's lowest bit, the bits above the slots' being the class's; it is
-     * cleared in state.
-     */
-    unsigned i = (unsigned)__builtin_ctzll(state);
-    uint64_t taken = state & (state - 1);
-    m[RUN_STATE] = taken;
-    /*
-     * The check is linear in the state: the bit taken, state ^ taken, xored into it in memory (kept
-     * opaque: else the compiler reassociates the xors, one instruction more).
-     */
-    m[RUN_CHECK] ^= opaque_u64(state ^ taken);
-    return run_slot_taken(h, r, c, i);
+    return run_take_lowest(h, r, c, state);
 }
 
 /*
@@ -354,7 +361,7 @@ static inline bool run_give_fast_ok(const alloc_heap *h, uintptr_t r, uint64_t s
 
 /*
  * Frees slot p (index i, class c) of run r, whose state word the caller has just read and
- * run_give_fast_ok has accepted.
+ * checked (run_give_fast_ok, or alloc_run_give's run_slot with the check word).
  */
 static inline void run_give_slot(alloc_heap *h, uintptr_t r, uintptr_t p, unsigned c, unsigned i,
                                  bool poison) {
