@@ -211,6 +211,19 @@ static uintptr_t make_key(const alloc_heap *old, uintptr_t base) {
     return k | 1u;
 }
 
+/*
+ * fast_free_lo's value on heap h (its quick_enabled, flags and first set): first + HDR where its
+ * frees take alloc_free's fast path (quick lists on, no poison on free), else UINTPTR_MAX.
+ */
+static uintptr_t fast_free_lo_for(const alloc_heap *h) {
+#if QUICK_BINS > 0 && ALLOC_FAST_PATHS
+    if (h->quick_enabled && !poison_free(h))
+        return h->first + HDR;
+#endif
+    (void)h;
+    return UINTPTR_MAX;
+}
+
 enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
                                  const struct alloc_config *config) {
     static const struct alloc_config defaults = {.strategy = ALLOC_STRATEGY_TLSF,
@@ -256,7 +269,6 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     h->key = key;
     h->ops = ops;
     h->first = base + ctrl + BLOCK_PHASE;
-    h->first_payload = h->first + HDR;
     h->raw_end = base + size;
     h->end = ((base + size) & ~(uintptr_t)(GRANULE - 1)) - HDR;
     /*
@@ -267,8 +279,8 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     h->quick_enabled = config->strategy == ALLOC_STRATEGY_TLSF && QUICK_BINS > 0 &&
                        (config->flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0;
     h->fast_alloc = h->quick_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0;
-    h->fast_free = h->quick_enabled && (config->flags & ALLOC_FLAG_POISON_ON_FREE) == 0;
 #endif
+    h->fast_free_lo = fast_free_lo_for(h);
     /*
      * Zero tracking: the TLSF top block carries no links, so nothing but headers is ever written
      * above the highest payload handed out (a build without it, TOP_BLOCK 0, marks the links
@@ -343,7 +355,8 @@ static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, bloc
     uintptr_t p = (uintptr_t)ptr;
     if ((p & (GRANULE - 1)) != 0)
         return ALLOC_ERR_MISALIGNED_POINTER;
-    if (p < h->first_payload || p >= h->end)
+    /* p > first is p >= first + HDR for a granule-aligned p (first is BLOCK_PHASE past one). */
+    if (p <= h->first || p >= h->end)
         return ALLOC_ERR_FOREIGN_POINTER;
     block_t *b = blk_from_payload(ptr);
 #if ALLOC_FAST_PATHS
@@ -408,9 +421,20 @@ static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr
     return block_fast_ok(h, p) ? blk_from_payload((const void *)p) : NULL;
 }
 
-/* validate_fast's first test: p is granule-aligned and in [first + HDR, end). */
+/*
+ * validate_fast's first test: p is granule-aligned and in [first + HDR, end) (p > first is
+ * p >= first + HDR for a granule-aligned p, first being BLOCK_PHASE past a granule).
+ */
 static ALWAYS_INLINE bool fast_range_ok(const alloc_heap *h, uintptr_t p) {
-    return (p & (GRANULE - 1)) == 0 && p >= h->first_payload && p < h->end;
+    return (p & (GRANULE - 1)) == 0 && p > h->first && p < h->end;
+}
+
+/*
+ * alloc_free's first test: fast_range_ok on a heap whose frees take its fast path, false on any
+ * other (fast_free_lo is then UINTPTR_MAX, above every pointer).
+ */
+static ALWAYS_INLINE bool free_range_ok(const alloc_heap *h, uintptr_t p) {
+    return (p & (GRANULE - 1)) == 0 && p >= h->fast_free_lo && p < h->end;
 }
 
 /*
@@ -890,8 +914,8 @@ static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr) {
  * as for run_find's caller in realloc, run_slot_bit's table and run_give_fast_ok test the slot
  * area's bounds and the class's existence (a run found here whose slot they refuse is named by
  * alloc_run_give). Out of line, so that the quick-list path keeps its small frame. Reached only on
- * a heap with fast_free set, which does not poison on free: the slot's path calls nothing, so needs
- * no saved registers.
+ * a heap whose frees take alloc_free's fast path, which does not poison on free: the slot's path
+ * calls nothing, so needs no saved registers.
  *
  * Also reached on a heap without runs (ALLOC_FLAG_NO_SMALL_RUNS): its key, new at its init, has
  * sealed no run meta (only a heap with runs writes any), so the check word fails at every r as it
@@ -921,8 +945,7 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
      * to the slot's path rather than through free_slow's. A NULL ptr fails the range test (first
      * is above 0) and is free_slow's first case: no test of its own here.
      */
-    if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h != NULL && h->fast_free &&
-        fast_range_ok(h, (uintptr_t)ptr)) {
+    if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h != NULL && free_range_ok(h, (uintptr_t)ptr)) {
         if (block_fast_ok(h, (uintptr_t)ptr)) {
             block_t *b = blk_from_payload(ptr);
             /*
@@ -1214,7 +1237,7 @@ static bool control_ok(const alloc_heap *h) {
         return false;
     if (h->first !=
             (uintptr_t)h + alloc_control_size((enum alloc_strategy)h->strategy) + BLOCK_PHASE ||
-        h->first_payload != h->first + HDR)
+        h->fast_free_lo != fast_free_lo_for(h))
         return false;
     if (h->end < h->first + MIN_BLOCK || h->end + HDR > h->raw_end ||
         (h->end & (GRANULE - 1)) != BLOCK_PHASE)

@@ -176,23 +176,25 @@ struct alloc_heap {
     uint32_t flags;
     alloc_error_hook hook;
     void *hook_ctx;
-    uintptr_t key;           /* the secret of the check bits, a multiplier of addresses: odd, new on
-                                every init */
-    uintptr_t first_payload; /* first + HDR, the lowest payload: a fast path's range test
-                                compares a pointer with it in memory, no sum to make */
-    uintptr_t first;         /* first block */
-    uintptr_t end;           /* the END marker */
-    uintptr_t raw_end;       /* region end as given: its start (the heap) + size + extensions */
-    uintptr_t clean;         /* payload bytes at or above this address were never handed out: with
-                                ALLOC_FLAG_ZEROED_REGION they are zero; else UINTPTR_MAX */
-    size_t in_use;           /* sum of usable sizes of USED blocks */
-    size_t peak;             /* high-water mark of in_use */
-    size_t live_blocks;      /* live allocations that are blocks (USED blocks other than runs) */
-    size_t free_blocks;      /* number of FREE blocks */
-    size_t quick_blocks;     /* number of QUICK blocks */
+    uintptr_t key;          /* the secret of the check bits, a multiplier of addresses: odd, new on
+                               every init */
+    uintptr_t fast_free_lo; /* first + HDR, the lowest payload, on a heap whose frees take
+                               alloc_free's leaf fast path (quick lists on, no poison on free);
+                               else UINTPTR_MAX: the fast path's range test compares a pointer
+                               with it in memory and so refuses every pointer where there is no
+                               fast path, with no test of a flag of its own */
+    uintptr_t first;        /* first block */
+    uintptr_t end;          /* the END marker */
+    uintptr_t raw_end;      /* region end as given: its start (the heap) + size + extensions */
+    uintptr_t clean;        /* payload bytes at or above this address were never handed out: with
+                               ALLOC_FLAG_ZEROED_REGION they are zero; else UINTPTR_MAX */
+    size_t in_use;          /* sum of usable sizes of USED blocks */
+    size_t peak;            /* high-water mark of in_use */
+    size_t live_blocks;     /* live allocations that are blocks (USED blocks other than runs) */
+    size_t free_blocks;     /* number of FREE blocks */
+    size_t quick_blocks;    /* number of QUICK blocks */
     bool quick_enabled;
     bool fast_alloc; /* quick lists on and no poison on alloc: alloc_malloc's leaf fast path */
-    bool fast_free;  /* quick lists on and no poison on free: alloc_free's leaf fast path */
     bool fast_grow;  /* TLSF, no poison on free, ALLOC_FAST_PATHS: alloc_realloc's fast path */
     bool fast_runs;  /* runs and no poison on alloc: alloc_malloc's run fast path */
     bool

@@ -172,7 +172,7 @@ static inline block_t *quick_pop_silent(alloc_heap *h, unsigned i) {
 
 /*
  * Pushes a USED block on the quick list of its size, on a heap with quick lists (quick_enabled,
- * which the caller tests: alloc_free's fast path knows it from fast_free), poisoning its payload
+ * which the caller tests: alloc_free's fast path knows it from fast_free_lo), poisoning its payload
  * first if `poison` (pass poison_free(h); a constant false lets the fast path call nothing).
  * Returns false, changing nothing, if the size has no quick list or that list is full.
  */
