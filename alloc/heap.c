@@ -278,7 +278,8 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
 #if QUICK_BINS > 0
     h->quick_enabled = config->strategy == ALLOC_STRATEGY_TLSF && QUICK_BINS > 0 &&
                        (config->flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0;
-    h->fast_alloc = h->quick_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0;
+    if (h->quick_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0)
+        h->fast_quick_end = ALLOC_QUICK_MAX_SIZE;
 #endif
     h->fast_free_lo = fast_free_lo_for(h);
     /*
@@ -564,8 +565,8 @@ static __attribute__((noinline)) void *allocate_retry(alloc_heap *h, size_t bs, 
 
 /*
  * allocate's block of bs bytes (a block size): from the strategy, once more after releasing empty
- * runs, handed out. no_poison: the caller knows the heap does not poison on alloc (fast_alloc), a
- * constant that drops the test.
+ * runs, handed out. no_poison: the caller knows the heap does not poison on alloc
+ * (fast_quick_end), a constant that drops the test.
  */
 static FAST_INLINE void *allocate_bs(alloc_heap *h, size_t bs, size_t align, bool try_quick,
                                      bool no_poison) {
@@ -686,7 +687,7 @@ static __attribute__((noinline)) void *malloc_slow(alloc_heap *h, size_t size, b
 /*
  * malloc_slow for a request that a run cannot serve (h not NULL, size at most ALLOC_QUICK_MAX_SIZE
  * and above the runs' sizes, or on a heap without runs): alloc_malloc's quick-list miss, the
- * commonest slow case, saves no register for the run path's call. Called only where fast_alloc
+ * commonest slow case, saves no register for the run path's call. Called only where fast_quick_end
  * is set, so on a heap that does not poison on alloc: no test of the flag.
  */
 static __attribute__((noinline)) void *malloc_block(alloc_heap *h, size_t size, bool try_quick) {
@@ -734,10 +735,14 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
         void *p = ALLOC_FAST_PATHS ? run_take_fast(h, run_class_fast(size)) : NULL;
         return p != NULL ? p : malloc_run(h, size);
     }
-    size_t i = quick_index_for(size);
-    if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h->fast_alloc && i < QUICK_BINS) {
-        size_t bs = quick_block_size((unsigned)i);
-        block_t *b = quick_pop_silent(h, (unsigned)i);
+    if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && size - 1 < h->fast_quick_end) {
+        /*
+         * Opaque: else the compiler keeps a copy of size - 1 for the block's size, an instruction
+         * more on the way to a miss.
+         */
+        size_t i = opaque_size(quick_index_for(size));
+        size_t bs = quick_block_size(i);
+        block_t *b = quick_pop_silent(h, i);
         if (b != NULL) {
             /*
              * A quick list holds blocks of exactly its size. Opaque: else the compiler folds the
@@ -748,10 +753,10 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
         }
         /*
          * Empty (rather than a corrupted head, which the slow path reports): skip it there. A
-         * block: fast_alloc and no fast_runs leave no runs (a size the quick lists serve, above
-         * the runs' sizes or on a heap without runs).
+         * block: fast_quick_end and no fast_runs leave no runs (a size the quick lists serve,
+         * above the runs' sizes or on a heap without runs).
          */
-        return malloc_block(h, size, !quick_empty(h, (unsigned)i));
+        return malloc_block(h, size, !quick_empty(h, i));
     }
     /* Above the runs' sizes: a block, which malloc_large finds with no run path's frame. */
     if (size > ALLOC_RUN_MAX_SIZE)
@@ -836,11 +841,11 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
         slot_clear(p, c);
         return p;
     }
-    size_t i = quick_index_for(n);
-    if (QUICK_BINS > 0 && h->fast_alloc && i < QUICK_BINS) {
-        block_t *b = quick_pop_silent(h, (unsigned)i);
+    if (QUICK_BINS > 0 && n - 1 < h->fast_quick_end) {
+        size_t i = quick_index_for(n);
+        block_t *b = quick_pop_silent(h, i);
         if (b != NULL) {
-            size_t usable = quick_block_size((unsigned)i) - HDR;
+            size_t usable = quick_block_size(i) - HDR;
             account_taken(h, usable);
             return calloc_clear(h, blk_payload(b), usable, h->clean);
         }

@@ -193,10 +193,13 @@ struct alloc_heap {
     size_t live_blocks;     /* live allocations that are blocks (USED blocks other than runs) */
     size_t free_blocks;     /* number of FREE blocks */
     size_t quick_blocks;    /* number of QUICK blocks */
+    size_t fast_quick_end;  /* ALLOC_QUICK_MAX_SIZE on a heap with quick lists and no poison on
+                               alloc, whose requests of 1 to that many bytes take alloc_malloc's
+                               leaf fast path, else 0: the fast path's size test (size - 1 below
+                               it) is then its test of the heap too */
     bool quick_enabled;
-    bool fast_alloc; /* quick lists on and no poison on alloc: alloc_malloc's leaf fast path */
-    bool fast_grow;  /* TLSF, no poison on free, ALLOC_FAST_PATHS: alloc_realloc's fast path */
-    bool fast_runs;  /* runs and no poison on alloc: alloc_malloc's run fast path */
+    bool fast_grow; /* TLSF, no poison on free, ALLOC_FAST_PATHS: alloc_realloc's fast path */
+    bool fast_runs; /* runs and no poison on alloc: alloc_malloc's run fast path */
     bool
         runs_enabled; /* TLSF without ALLOC_FLAG_NO_SMALL_RUNS: small requests from runs (runs.h) */
     size_t runs;      /* number of runs */
