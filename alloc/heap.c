@@ -262,7 +262,7 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
      */
     _Static_assert(ALLOC_STRATEGY_TLSF == 0, "alloc: a zeroed control structure says TLSF");
     if (!TLSF_ALONE)
-        h->strategy = (uint32_t)config->strategy;
+        h->strategy = (uint8_t)config->strategy;
     h->flags = config->flags;
     h->hook = config->error_hook;
     h->hook_ctx = config->error_ctx;
@@ -294,7 +294,8 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
 #if RUN_CLASSES > 0
     h->runs_enabled = RUN_CLASSES > 0 && config->strategy == ALLOC_STRATEGY_TLSF &&
                       (config->flags & ALLOC_FLAG_NO_SMALL_RUNS) == 0;
-    h->fast_runs = h->runs_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0;
+    if (h->runs_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0)
+        h->fast_run_end = ALLOC_RUN_MAX_SIZE + 1;
 #endif
 #if ALLOC_FAST_PATHS
     h->fast_grow =
@@ -715,7 +716,7 @@ static __attribute__((noinline)) void *malloc_large(alloc_heap *h, size_t size) 
 }
 
 /*
- * malloc_slow for a run size on a heap with fast_runs set (runs, and no poison on alloc): the
+ * malloc_slow for a run size on a heap with fast_run_end set (runs, and no poison on alloc): the
  * take of allocate's run path, from the class table, then allocate's block if no run serves it;
  * none of allocate's tests of the request's bound, of runs_on, of the size and of the poison flag.
  */
@@ -731,7 +732,7 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
     /* Fast paths: a run slot or a quick-list hit. They make no call, so need no stack frame. */
     if (h == NULL)
         return NULL;
-    if (RUN_CLASSES > 0 && h->fast_runs && size <= ALLOC_RUN_MAX_SIZE) {
+    if (RUN_CLASSES > 0 && size < h->fast_run_end) {
         void *p = ALLOC_FAST_PATHS ? run_take_fast(h, run_class_fast(size)) : NULL;
         return p != NULL ? p : malloc_run(h, size);
     }
@@ -753,7 +754,7 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
         }
         /*
          * Empty (rather than a corrupted head, which the slow path reports): skip it there. A
-         * block: fast_quick_end and no fast_runs leave no runs (a size the quick lists serve,
+         * block: fast_quick_end and no fast_run_end leave no runs (a size the quick lists serve,
          * above the runs' sizes or on a heap without runs).
          */
         return malloc_block(h, size, !quick_empty(h, i));
@@ -833,7 +834,7 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
      * quick-list hit, whose usable size its list gives (no header to read back, as usable_of
      * would). They call nothing but memset, by a tail call where it returns p.
      */
-    if (RUN_CLASSES > 0 && h->fast_runs && n <= ALLOC_RUN_MAX_SIZE) {
+    if (RUN_CLASSES > 0 && n < h->fast_run_end) {
         unsigned c = run_class_fast(n); /* 0 bytes: the slow path, as in alloc_malloc */
         void *p = run_take_fast(h, c);
         if (p == NULL)
@@ -1097,7 +1098,7 @@ static __attribute__((noinline)) void *slot_moved_slow(alloc_heap *h, void *ptr,
  */
 static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, void *ptr, size_t size,
                                                          unsigned i, uintptr_t r, unsigned c) {
-    if (RUN_CLASSES == 0 || !ALLOC_FAST_PATHS || !h->fast_runs)
+    if (RUN_CLASSES == 0 || !ALLOC_FAST_PATHS || h->fast_run_end == 0)
         return realloc_slot_malloc(h, ptr, size, i, r, c);
     /*
      * From the table, not arithmetic: one register fewer to save. A request of 0 bytes (here from
