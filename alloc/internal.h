@@ -171,7 +171,13 @@ struct alloc_strategy_ops;
 #define HEAP_MAGIC ((uintptr_t)0x616c6c6f63686561ull)
 
 struct alloc_heap {
-    uintptr_t magic;     /* HEAP_MAGIC ^ (uintptr_t)heap */
+    uintptr_t magic; /* HEAP_MAGIC ^ (uintptr_t)heap */
+    bool quick_enabled;
+    bool fast_grow; /* TLSF, no poison on free, ALLOC_FAST_PATHS: alloc_realloc's fast path */
+    bool
+        runs_enabled; /* TLSF without ALLOC_FLAG_NO_SMALL_RUNS: small requests from runs (runs.h) */
+    uint8_t strategy; /* enum alloc_strategy, a byte: the bools above, it and flags fill a word */
+    uint32_t flags;
     size_t fast_run_end; /* ALLOC_RUN_MAX_SIZE + 1 on a heap with runs and no poison on alloc,
                             whose requests of at most ALLOC_RUN_MAX_SIZE bytes take
                             alloc_malloc's run fast path, else 0: the fast path's size test
@@ -199,14 +205,8 @@ struct alloc_heap {
                                alloc, whose requests of 1 to that many bytes take alloc_malloc's
                                leaf fast path, else 0: the fast path's size test (size - 1 below
                                it) is then its test of the heap too */
-    bool quick_enabled;
-    bool fast_grow; /* TLSF, no poison on free, ALLOC_FAST_PATHS: alloc_realloc's fast path */
-    bool
-        runs_enabled; /* TLSF without ALLOC_FLAG_NO_SMALL_RUNS: small requests from runs (runs.h) */
-    uint8_t strategy; /* enum alloc_strategy, a byte: with the flags, the rest of this word */
-    uint32_t flags;
-    size_t runs;                                     /* number of runs */
-    size_t live_slots;                               /* live allocations that are run slots */
+    size_t runs;            /* number of runs */
+    size_t live_slots;      /* live allocations that are run slots */
     uintptr_t run_head[ALLOC_RUN_MAX_SIZE / 16 + 1]; /* [c]: runs of class c with a free slot */
     const struct alloc_strategy_ops *ops;            /* the strategy's slow paths, chosen at init */
     /* The strategy's own state (struct tlsf_state, struct ff_state): ops->state_size bytes. */
