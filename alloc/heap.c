@@ -948,8 +948,8 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
     /*
      * Fast path, which calls nothing: a sound block that goes on a quick list with room. A run
      * slot fails the block checks (it has no header), mostly at the first test, and goes straight
-     * to the slot's path rather than through free_slow's. A NULL ptr fails the range test (first
-     * is above 0) and is free_slow's first case: no test of its own here.
+     * to the slot's path rather than through free_slow's. A NULL ptr fails the range test
+     * (fast_free_lo is above 0) and is free_slow's first case: no test of its own here.
      */
     if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h != NULL && free_range_ok(h, (uintptr_t)ptr)) {
         if (block_fast_ok(h, (uintptr_t)ptr)) {
