@@ -211,6 +211,19 @@ static uintptr_t make_key(const alloc_heap *old, uintptr_t base) {
     return k | 1u;
 }
 
+/*
+ * fast_free_lo's value on heap h (its quick_enabled, flags and first set): first + HDR where its
+ * frees take alloc_free's fast path (quick lists on, no poison on free), else UINTPTR_MAX.
+ */
+static uintptr_t fast_free_lo_for(const alloc_heap *h) {
+#if QUICK_BINS > 0 && ALLOC_FAST_PATHS
+    if (h->quick_enabled && !poison_free(h))
+        return h->first + HDR;
+#endif
+    (void)h;
+    return UINTPTR_MAX;
+}
+
 enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
                                  const struct alloc_config *config) {
     static const struct alloc_config defaults = {.strategy = ALLOC_STRATEGY_TLSF,
@@ -249,14 +262,13 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
      */
     _Static_assert(ALLOC_STRATEGY_TLSF == 0, "alloc: a zeroed control structure says TLSF");
     if (!TLSF_ALONE)
-        h->strategy = (uint32_t)config->strategy;
+        h->strategy = (uint8_t)config->strategy;
     h->flags = config->flags;
     h->hook = config->error_hook;
     h->hook_ctx = config->error_ctx;
     h->key = key;
     h->ops = ops;
     h->first = base + ctrl + BLOCK_PHASE;
-    h->first_payload = h->first + HDR;
     h->raw_end = base + size;
     h->end = ((base + size) & ~(uintptr_t)(GRANULE - 1)) - HDR;
     /*
@@ -266,9 +278,10 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
 #if QUICK_BINS > 0
     h->quick_enabled = config->strategy == ALLOC_STRATEGY_TLSF && QUICK_BINS > 0 &&
                        (config->flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0;
-    h->fast_alloc = h->quick_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0;
-    h->fast_free = h->quick_enabled && (config->flags & ALLOC_FLAG_POISON_ON_FREE) == 0;
+    if (h->quick_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0)
+        h->fast_quick_end = ALLOC_QUICK_MAX_SIZE;
 #endif
+    h->fast_free_lo = fast_free_lo_for(h);
     /*
      * Zero tracking: the TLSF top block carries no links, so nothing but headers is ever written
      * above the highest payload handed out (a build without it, TOP_BLOCK 0, marks the links
@@ -281,7 +294,8 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
 #if RUN_CLASSES > 0
     h->runs_enabled = RUN_CLASSES > 0 && config->strategy == ALLOC_STRATEGY_TLSF &&
                       (config->flags & ALLOC_FLAG_NO_SMALL_RUNS) == 0;
-    h->fast_runs = h->runs_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0;
+    if (h->runs_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0)
+        h->fast_run_end = ALLOC_RUN_MAX_SIZE + 1;
 #endif
 #if ALLOC_FAST_PATHS
     h->fast_grow =
@@ -343,7 +357,8 @@ static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, bloc
     uintptr_t p = (uintptr_t)ptr;
     if ((p & (GRANULE - 1)) != 0)
         return ALLOC_ERR_MISALIGNED_POINTER;
-    if (p < h->first_payload || p >= h->end)
+    /* p > first is p >= first + HDR for a granule-aligned p (first is BLOCK_PHASE past one). */
+    if (p <= h->first || p >= h->end)
         return ALLOC_ERR_FOREIGN_POINTER;
     block_t *b = blk_from_payload(ptr);
 #if ALLOC_FAST_PATHS
@@ -408,9 +423,20 @@ static ALWAYS_INLINE block_t *validate_fast(const alloc_heap *h, const void *ptr
     return block_fast_ok(h, p) ? blk_from_payload((const void *)p) : NULL;
 }
 
-/* validate_fast's first test: p is granule-aligned and in [first + HDR, end). */
+/*
+ * validate_fast's first test: p is granule-aligned and in [first + HDR, end) (p > first is
+ * p >= first + HDR for a granule-aligned p, first being BLOCK_PHASE past a granule).
+ */
 static ALWAYS_INLINE bool fast_range_ok(const alloc_heap *h, uintptr_t p) {
-    return (p & (GRANULE - 1)) == 0 && p >= h->first_payload && p < h->end;
+    return (p & (GRANULE - 1)) == 0 && p > h->first && p < h->end;
+}
+
+/*
+ * alloc_free's first test: fast_range_ok on a heap whose frees take its fast path, false on any
+ * other (fast_free_lo is then UINTPTR_MAX, above every pointer).
+ */
+static ALWAYS_INLINE bool free_range_ok(const alloc_heap *h, uintptr_t p) {
+    return (p & (GRANULE - 1)) == 0 && p >= h->fast_free_lo && p < h->end;
 }
 
 /*
@@ -540,8 +566,8 @@ static __attribute__((noinline)) void *allocate_retry(alloc_heap *h, size_t bs, 
 
 /*
  * allocate's block of bs bytes (a block size): from the strategy, once more after releasing empty
- * runs, handed out. no_poison: the caller knows the heap does not poison on alloc (fast_alloc), a
- * constant that drops the test.
+ * runs, handed out. no_poison: the caller knows the heap does not poison on alloc
+ * (fast_quick_end), a constant that drops the test.
  */
 static FAST_INLINE void *allocate_bs(alloc_heap *h, size_t bs, size_t align, bool try_quick,
                                      bool no_poison) {
@@ -662,7 +688,7 @@ static __attribute__((noinline)) void *malloc_slow(alloc_heap *h, size_t size, b
 /*
  * malloc_slow for a request that a run cannot serve (h not NULL, size at most ALLOC_QUICK_MAX_SIZE
  * and above the runs' sizes, or on a heap without runs): alloc_malloc's quick-list miss, the
- * commonest slow case, saves no register for the run path's call. Called only where fast_alloc
+ * commonest slow case, saves no register for the run path's call. Called only where fast_quick_end
  * is set, so on a heap that does not poison on alloc: no test of the flag.
  */
 static __attribute__((noinline)) void *malloc_block(alloc_heap *h, size_t size, bool try_quick) {
@@ -690,7 +716,7 @@ static __attribute__((noinline)) void *malloc_large(alloc_heap *h, size_t size) 
 }
 
 /*
- * malloc_slow for a run size on a heap with fast_runs set (runs, and no poison on alloc): the
+ * malloc_slow for a run size on a heap with fast_run_end set (runs, and no poison on alloc): the
  * take of allocate's run path, from the class table, then allocate's block if no run serves it;
  * none of allocate's tests of the request's bound, of runs_on, of the size and of the poison flag.
  */
@@ -706,14 +732,18 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
     /* Fast paths: a run slot or a quick-list hit. They make no call, so need no stack frame. */
     if (h == NULL)
         return NULL;
-    if (RUN_CLASSES > 0 && h->fast_runs && size <= ALLOC_RUN_MAX_SIZE) {
+    if (RUN_CLASSES > 0 && size < h->fast_run_end) {
         void *p = ALLOC_FAST_PATHS ? run_take_fast(h, run_class_fast(size)) : NULL;
         return p != NULL ? p : malloc_run(h, size);
     }
-    size_t i = quick_index_for(size);
-    if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h->fast_alloc && i < QUICK_BINS) {
-        size_t bs = quick_block_size((unsigned)i);
-        block_t *b = quick_pop_silent(h, (unsigned)i);
+    if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && size - 1 < h->fast_quick_end) {
+        /*
+         * Opaque: else the compiler keeps a copy of size - 1 for the block's size, an instruction
+         * more on the way to a miss.
+         */
+        size_t i = opaque_size(quick_index_for(size));
+        size_t bs = quick_block_size(i);
+        block_t *b = quick_pop_silent(h, i);
         if (b != NULL) {
             /*
              * A quick list holds blocks of exactly its size. Opaque: else the compiler folds the
@@ -724,10 +754,10 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
         }
         /*
          * Empty (rather than a corrupted head, which the slow path reports): skip it there. A
-         * block: fast_alloc and no fast_runs leave no runs (a size the quick lists serve, above
-         * the runs' sizes or on a heap without runs).
+         * block: fast_quick_end and no fast_run_end leave no runs (a size the quick lists serve,
+         * above the runs' sizes or on a heap without runs).
          */
-        return malloc_block(h, size, !quick_empty(h, (unsigned)i));
+        return malloc_block(h, size, !quick_empty(h, i));
     }
     /* Above the runs' sizes: a block, which malloc_large finds with no run path's frame. */
     if (size > ALLOC_RUN_MAX_SIZE)
@@ -804,7 +834,7 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
      * quick-list hit, whose usable size its list gives (no header to read back, as usable_of
      * would). They call nothing but memset, by a tail call where it returns p.
      */
-    if (RUN_CLASSES > 0 && h->fast_runs && n <= ALLOC_RUN_MAX_SIZE) {
+    if (RUN_CLASSES > 0 && n < h->fast_run_end) {
         unsigned c = run_class_fast(n); /* 0 bytes: the slow path, as in alloc_malloc */
         void *p = run_take_fast(h, c);
         if (p == NULL)
@@ -812,11 +842,11 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
         slot_clear(p, c);
         return p;
     }
-    size_t i = quick_index_for(n);
-    if (QUICK_BINS > 0 && h->fast_alloc && i < QUICK_BINS) {
-        block_t *b = quick_pop_silent(h, (unsigned)i);
+    if (QUICK_BINS > 0 && n - 1 < h->fast_quick_end) {
+        size_t i = quick_index_for(n);
+        block_t *b = quick_pop_silent(h, i);
         if (b != NULL) {
-            size_t usable = quick_block_size((unsigned)i) - HDR;
+            size_t usable = quick_block_size(i) - HDR;
             account_taken(h, usable);
             return calloc_clear(h, blk_payload(b), usable, h->clean);
         }
@@ -890,8 +920,8 @@ static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr) {
  * as for run_find's caller in realloc, run_slot_bit's table and run_give_fast_ok test the slot
  * area's bounds and the class's existence (a run found here whose slot they refuse is named by
  * alloc_run_give). Out of line, so that the quick-list path keeps its small frame. Reached only on
- * a heap with fast_free set, which does not poison on free: the slot's path calls nothing, so needs
- * no saved registers.
+ * a heap whose frees take alloc_free's fast path, which does not poison on free: the slot's path
+ * calls nothing, so needs no saved registers.
  *
  * Also reached on a heap without runs (ALLOC_FLAG_NO_SMALL_RUNS): its key, new at its init, has
  * sealed no run meta (only a heap with runs writes any), so the check word fails at every r as it
@@ -918,11 +948,10 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
     /*
      * Fast path, which calls nothing: a sound block that goes on a quick list with room. A run
      * slot fails the block checks (it has no header), mostly at the first test, and goes straight
-     * to the slot's path rather than through free_slow's. A NULL ptr fails the range test (first
-     * is above 0) and is free_slow's first case: no test of its own here.
+     * to the slot's path rather than through free_slow's. A NULL ptr fails the range test
+     * (fast_free_lo is above 0) and is free_slow's first case: no test of its own here.
      */
-    if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h != NULL && h->fast_free &&
-        fast_range_ok(h, (uintptr_t)ptr)) {
+    if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && h != NULL && free_range_ok(h, (uintptr_t)ptr)) {
         if (block_fast_ok(h, (uintptr_t)ptr)) {
             block_t *b = blk_from_payload(ptr);
             /*
@@ -1069,7 +1098,7 @@ static __attribute__((noinline)) void *slot_moved_slow(alloc_heap *h, void *ptr,
  */
 static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, void *ptr, size_t size,
                                                          unsigned i, uintptr_t r, unsigned c) {
-    if (RUN_CLASSES == 0 || !ALLOC_FAST_PATHS || !h->fast_runs)
+    if (RUN_CLASSES == 0 || !ALLOC_FAST_PATHS || h->fast_run_end == 0)
         return realloc_slot_malloc(h, ptr, size, i, r, c);
     /*
      * From the table, not arithmetic: one register fewer to save. A request of 0 bytes (here from
@@ -1214,7 +1243,7 @@ static bool control_ok(const alloc_heap *h) {
         return false;
     if (h->first !=
             (uintptr_t)h + alloc_control_size((enum alloc_strategy)h->strategy) + BLOCK_PHASE ||
-        h->first_payload != h->first + HDR)
+        h->fast_free_lo != fast_free_lo_for(h))
         return false;
     if (h->end < h->first + MIN_BLOCK || h->end + HDR > h->raw_end ||
         (h->end & (GRANULE - 1)) != BLOCK_PHASE)

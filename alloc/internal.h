@@ -172,33 +172,41 @@ struct alloc_strategy_ops;
 
 struct alloc_heap {
     uintptr_t magic; /* HEAP_MAGIC ^ (uintptr_t)heap */
-    uint32_t strategy;
-    uint32_t flags;
-    alloc_error_hook hook;
-    void *hook_ctx;
-    uintptr_t key;           /* the secret of the check bits, a multiplier of addresses: odd, new on
-                                every init */
-    uintptr_t first_payload; /* first + HDR, the lowest payload: a fast path's range test
-                                compares a pointer with it in memory, no sum to make */
-    uintptr_t first;         /* first block */
-    uintptr_t end;           /* the END marker */
-    uintptr_t raw_end;       /* region end as given: its start (the heap) + size + extensions */
-    uintptr_t clean;         /* payload bytes at or above this address were never handed out: with
-                                ALLOC_FLAG_ZEROED_REGION they are zero; else UINTPTR_MAX */
-    size_t in_use;           /* sum of usable sizes of USED blocks */
-    size_t peak;             /* high-water mark of in_use */
-    size_t live_blocks;      /* live allocations that are blocks (USED blocks other than runs) */
-    size_t free_blocks;      /* number of FREE blocks */
-    size_t quick_blocks;     /* number of QUICK blocks */
     bool quick_enabled;
-    bool fast_alloc; /* quick lists on and no poison on alloc: alloc_malloc's leaf fast path */
-    bool fast_free;  /* quick lists on and no poison on free: alloc_free's leaf fast path */
-    bool fast_grow;  /* TLSF, no poison on free, ALLOC_FAST_PATHS: alloc_realloc's fast path */
-    bool fast_runs;  /* runs and no poison on alloc: alloc_malloc's run fast path */
+    bool fast_grow; /* TLSF, no poison on free, ALLOC_FAST_PATHS: alloc_realloc's fast path */
     bool
         runs_enabled; /* TLSF without ALLOC_FLAG_NO_SMALL_RUNS: small requests from runs (runs.h) */
-    size_t runs;      /* number of runs */
-    size_t live_slots;                               /* live allocations that are run slots */
+    uint8_t strategy; /* enum alloc_strategy, a byte: the bools above, it and flags fill a word */
+    uint32_t flags;
+    size_t fast_run_end; /* ALLOC_RUN_MAX_SIZE + 1 on a heap with runs and no poison on alloc,
+                            whose requests of at most ALLOC_RUN_MAX_SIZE bytes take
+                            alloc_malloc's run fast path, else 0: the fast path's size test
+                            (size below it) is then its test of the heap too */
+    alloc_error_hook hook;
+    void *hook_ctx;
+    uintptr_t key;          /* the secret of the check bits, a multiplier of addresses: odd, new on
+                               every init */
+    uintptr_t fast_free_lo; /* first + HDR, the lowest payload, on a heap whose frees take
+                               alloc_free's leaf fast path (quick lists on, no poison on free);
+                               else UINTPTR_MAX: the fast path's range test compares a pointer
+                               with it in memory and so refuses every pointer where there is no
+                               fast path, with no test of a flag of its own */
+    uintptr_t first;        /* first block */
+    uintptr_t end;          /* the END marker */
+    uintptr_t raw_end;      /* region end as given: its start (the heap) + size + extensions */
+    uintptr_t clean;        /* payload bytes at or above this address were never handed out: with
+                               ALLOC_FLAG_ZEROED_REGION they are zero; else UINTPTR_MAX */
+    size_t in_use;          /* sum of usable sizes of USED blocks */
+    size_t peak;            /* high-water mark of in_use */
+    size_t live_blocks;     /* live allocations that are blocks (USED blocks other than runs) */
+    size_t free_blocks;     /* number of FREE blocks */
+    size_t quick_blocks;    /* number of QUICK blocks */
+    size_t fast_quick_end;  /* ALLOC_QUICK_MAX_SIZE on a heap with quick lists and no poison on
+                               alloc, whose requests of 1 to that many bytes take alloc_malloc's
+                               leaf fast path, else 0: the fast path's size test (size - 1 below
+                               it) is then its test of the heap too */
+    size_t runs;            /* number of runs */
+    size_t live_slots;      /* live allocations that are run slots */
     uintptr_t run_head[ALLOC_RUN_MAX_SIZE / 16 + 1]; /* [c]: runs of class c with a free slot */
     const struct alloc_strategy_ops *ops;            /* the strategy's slow paths, chosen at init */
     /* The strategy's own state (struct tlsf_state, struct ff_state): ops->state_size bytes. */

@@ -66,14 +66,16 @@ static inline unsigned run_slot_count(unsigned c) {
  * one address of them, not one each (a lea fewer each).
  */
 struct run_tables {
-    uint64_t full[8];     /* run_full_mask's, one per value of a state's class bits */
-    uint8_t index[64][8]; /* run_slot_bit's, by granule, then class */
-    uint64_t lowest[8];   /* c << RUN_CLASS_SHIFT | 1, the least state of class c with a free slot
-                             (UINT64_MAX for c = 0: no state), for run_take_fast and
-                             run_give_fast_ok */
-    uint64_t emptied[8];  /* c << RUN_CLASS_SHIFT | run_full_mask(c): class c's state with every
-                             slot free, for run_give_fast_ok and runs.c's run_sound */
-    uint8_t class_of[65]; /* run_class_for(n), n <= 64, for run_class_of */
+    uint64_t full[8];      /* run_full_mask's, one per value of a state's class bits */
+    uint8_t index[64][16]; /* run_slot_bit's, by granule, then class: rows of 16 bytes, the
+                              last eight unused, so that a row's offset is off masked (no
+                              shift: one instruction fewer a slot's free) */
+    uint64_t lowest[8];    /* c << RUN_CLASS_SHIFT | 1, the least state of class c with a free slot
+                              (UINT64_MAX for c = 0: no state), for run_take_fast and
+                              run_give_fast_ok */
+    uint64_t emptied[8];   /* c << RUN_CLASS_SHIFT | run_full_mask(c): class c's state with every
+                              slot free, for run_give_fast_ok and runs.c's run_sound */
+    uint8_t class_of[65];  /* run_class_for(n), n <= 64, for run_class_of */
 };
 static inline const struct run_tables *run_tables(void);
 #if RUN_CLASSES > 0
@@ -288,7 +290,7 @@ _Static_assert(RUN_SLOT_COUNT(1) <= RUN_NO_SLOT_FIRST && RUN_CLASS_SHIFT == RUN_
 #define RUN_REP16(c) c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c
 /*
  * Its rows: full, eight, one per value of a state's class bits (none for a class that does not
- * exist); index, by granule, then class (a row's offset is off / 2 masked, no shift of the class);
+ * exist); index, by granule, then class (a row's offset is off masked, no shift of the class);
  * lowest and emptied, one per value of the class bits; class_of, by size (0 served from class 1).
  */
 #define RUN_TABLES_INIT                                                                            \

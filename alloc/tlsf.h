@@ -42,8 +42,8 @@ _Static_assert(FL_COUNT <= 8 * sizeof(fl_map_t), "alloc: the first levels must f
 static inline unsigned quick_index(size_t size) {
     return (unsigned)(size >> 4) - (unsigned)(MIN_BLOCK >> 4);
 }
-static inline size_t quick_block_size(unsigned i) {
-    return MIN_BLOCK + (size_t)i * 16;
+static inline size_t quick_block_size(size_t i) {
+    return MIN_BLOCK + i * 16;
 }
 /*
  * The quick list of the block a request of n bytes takes, quick_index(block_size_for(n)), or
@@ -112,7 +112,7 @@ static inline bool quick_node_ok(const alloc_heap *h, const block_t *b, size_t s
  * through the hook only when `report` is set (a constant at every call, so the silent variant
  * compiles to code that calls nothing).
  */
-static inline block_t *quick_take(alloc_heap *h, unsigned i, bool report) {
+static inline block_t *quick_take(alloc_heap *h, size_t i, bool report) {
 #if QUICK_BINS > 0
     struct tlsf_state *t = tlsf_of(h);
     size_t size = quick_block_size(i);
@@ -166,13 +166,13 @@ static inline block_t *quick_pop(alloc_heap *h, size_t size) {
  * quick_index_for finds it): NULL also for a corrupted list head, which the caller's slow path
  * then finds again and reports.
  */
-static inline block_t *quick_pop_silent(alloc_heap *h, unsigned i) {
+static inline block_t *quick_pop_silent(alloc_heap *h, size_t i) {
     return quick_take(h, i, false);
 }
 
 /*
  * Pushes a USED block on the quick list of its size, on a heap with quick lists (quick_enabled,
- * which the caller tests: alloc_free's fast path knows it from fast_free), poisoning its payload
+ * which the caller tests: alloc_free's fast path knows it from fast_free_lo), poisoning its payload
  * first if `poison` (pass poison_free(h); a constant false lets the fast path call nothing).
  * Returns false, changing nothing, if the size has no quick list or that list is full.
  */
@@ -212,7 +212,7 @@ static inline bool quick_push(alloc_heap *h, block_t *b, bool poison) {
 }
 
 /* True when quick list i (below QUICK_BINS) is empty. */
-static inline bool quick_empty(const alloc_heap *h, unsigned i) {
+static inline bool quick_empty(const alloc_heap *h, size_t i) {
 #if QUICK_BINS > 0
     return tlsf_of(h)->quick[i] == NULL;
 #else
