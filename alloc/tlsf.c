@@ -499,7 +499,9 @@ static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
  * it at the head of its list, where alloc_tlsf_largest_free puts it.) Returns NULL if none of these
  * finds a block, or if a list or the top block is corrupted: the default then leaves the corrupted
  * node in *bad for its caller to report (tlsf_alloc_none); a build for size reports it in
- * check_unlink.
+ * check_unlink. In a build for speed a plain request is served by tlsf_alloc_plain, which makes
+ * this search for it, in the same order, in pieces reached by tail calls; locate_free serves the
+ * aligned ones there, and its branches for a plain request fold away.
  *
  * A build for size (ALLOC_FAST_PATHS 0) looks at the request's own list once, first: the first
  * of its first TLSF_FALLBACK_SCAN blocks that fits, else good fit. That is less code; it may take
@@ -752,10 +754,11 @@ tlsf_alloc_none(alloc_heap *h, const block_t *bad, size_t size, size_t align, bo
  * A USED block of `size` bytes at alignment `align` from the TLSF lists (or the top block), or
  * NULL. If none fits and `may_flush`, the quick-listed blocks are merged into the lists and the
  * lists tried once more: the retry is a tail call, so the first try is a call level of its own.
- * Inlined into a copy for plain requests (align GRANULE, a constant there) and one for aligned
- * ones (alloc_tlsf_alloc); `plain` says which, as a constant in each (align <= GRANULE, which
- * clang did not fold in the aligned copy though its only caller tests it: that copy computed the
- * plain request's search size and own list and tested align for them).
+ * Inlined into the copy for aligned requests (tlsf_alloc_aligned; a plain request takes
+ * tlsf_alloc_plain, which makes the same search and the same carving in pieces); `plain` is a
+ * constant false there (align <= GRANULE, which clang did not fold though the copy's only caller
+ * tests it: the copy computed the plain request's search size and own list and tested align for
+ * them).
  */
 static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t align, bool plain,
                                             bool may_flush) {
@@ -801,19 +804,145 @@ static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t a
 }
 
 /*
- * tlsf_alloc_at for a plain request, almost every one: with align a constant, its copy has no
- * search size, alignment gap or leading fragment to compute or test, and needs fewer registers.
+ * The plain request's path (tlsf_alloc_plain, below) in pieces, each reached by a tail call: the
+ * search, the checks of the block it found (plain_take_head, plain_from_top, plain_scan) and the
+ * carving (take_block). Each piece keeps few values, so that none of the common ones saves a
+ * register: as one function it saved six (12 instructions a call), where the checks of one node
+ * and the four header words of a split never needed them together. plain_take_head and take_block
+ * take the block, the size and the list in the same registers, so that the tail call from one to
+ * the other moves one argument (the tail's size, passed for the block's: one subtraction fewer).
+ */
+
+/*
+ * take for a plain request, out of line: the FREE block b of size + rest bytes (its size read from
+ * its header by the caller's checks, not read again) on list number `list` (fl * SL_COUNT + sl;
+ * unused for the top block) becomes a USED block of `size` bytes; its tail of rest bytes, if it can
+ * hold a block, stays free as take leaves it. b's size word is written first and the tail's
+ * headers after it, so that no address is kept across the seals (take's order, the tail's first,
+ * kept b + 8 in a register). Returns b.
+ */
+static __attribute__((noinline)) block_t *take_block(alloc_heap *h, block_t *b, size_t size,
+                                                     unsigned list, size_t rest) {
+    if (rest < MIN_BLOCK) {
+        /* As take: the successor's PREV_FREE cleared, b's state flipped, b unfiled. */
+        blk_set_prev_free(h, blk_at((uintptr_t)b + size + rest), false);
+        b->size ^= flip_low_bits(ST_FREE ^ ST_USED);
+        remove_free(h, b, list / SL_COUNT, list % SL_COUNT);
+        return b;
+    }
+    word_set(h, &b->size, (hword_t)size | ST_USED); /* b's PREV_FREE is clear, as checked */
+    /* Opaque (an empty asm): clang otherwise adds b and size again for r's size word. */
+    block_t *r = blk_at(opaque_size((uintptr_t)b + size));
+    word_set(h, &r->prev, (hword_t)size);
+    word_set(h, &r->size, (hword_t)rest | ST_FREE);
+    word_set(h, &blk_at((uintptr_t)r + rest)->prev, (hword_t)rest);
+    if (b == tlsf_of(h)->top) {
+        tlsf_of(h)->top = r; /* the rest still ends the heap: no list to look up */
+        return b;
+    }
+    unsigned rfl, rsl;
+    mapping_insert(rest, &rfl, &rsl);
+    if (rfl * SL_COUNT + rsl == list) {
+        replace_free(h, b, r, list / SL_COUNT, list % SL_COUNT);
+    } else {
+        /* As take: r filed before b leaves, the count of free blocks unchanged. */
+        link_free(h, r, rfl, rsl);
+        unlink_free(h, b, list / SL_COUNT, list % SL_COUNT);
+    }
+    return b;
+}
+
+/*
+ * b, the head of list number `list`, found in the heap (node_in_heap) and holding the request: the
+ * rest of free_node_ok's checks and head_links_ok (locate_free's), then take_block; a corrupted
+ * node is left to tlsf_alloc_none.
+ */
+static __attribute__((noinline)) block_t *plain_take_head(alloc_heap *h, block_t *b, size_t size,
+                                                          unsigned list, bool may_flush) {
+    if (!free_header_ok(h, b) || (ALLOC_CHECK_LINKS && !head_links_ok(h, b)))
+        return tlsf_alloc_none(h, b, size, GRANULE, may_flush);
+    return take_block(h, b, size, list, blk_size(b) - size);
+}
+
+/*
+ * locate_free's fallback scan for a plain request: the first TLSF_FALLBACK_SCAN blocks of its own
+ * list, with their checks; else tlsf_alloc_none. own_flush is that list's number times two plus
+ * may_flush: one value less to keep in plain_from_top, which then saves no register (it saved one
+ * at -O2, three at -O1).
+ */
+static __attribute__((noinline)) block_t *plain_scan(alloc_heap *h, size_t size,
+                                                     unsigned own_flush) {
+    unsigned own = own_flush >> 1;
+    bool may_flush = own_flush & 1;
+    unsigned n = 0;
+    block_t *b;
+    for (b = LIST_AT(tlsf_of(h), own); b != NULL && n < TLSF_FALLBACK_SCAN;
+         b = blk_links(b)->next) {
+        /* Only where a node is may be trusted before reading it, as in locate_free. */
+        if (!in_heap(h, b) || blk_size(b) >= size)
+            break; /* a node outside the heap is reported below */
+        n++;
+    }
+    if (b == NULL || n == TLSF_FALLBACK_SCAN)
+        return tlsf_alloc_none(h, NULL, size, GRANULE, may_flush);
+    if (!free_node_ok(h, b) ||
+        (ALLOC_CHECK_LINKS && !links_ok(h, b, own / SL_COUNT, own % SL_COUNT)))
+        return tlsf_alloc_none(h, b, size, GRANULE, may_flush);
+    return take_block(h, b, size, own, blk_size(b) - size);
+}
+
+/*
+ * No list above a plain request's own holds a block: the top block (top_block_ok), then the
+ * fallback scan of its own list (own_flush as plain_scan's), as locate_free tries them.
+ */
+static __attribute__((noinline)) block_t *plain_from_top(alloc_heap *h, size_t size,
+                                                         unsigned own_flush) {
+    block_t *top = tlsf_of(h)->top;
+    if (TOP_BLOCK && top != NULL) {
+        if (!top_block_ok(h, top))
+            return tlsf_alloc_none(h, top, size, GRANULE, own_flush & 1);
+        if (blk_size(top) >= size)
+            return take_block(h, top, size, 0, blk_size(top) - size);
+    }
+    return plain_scan(h, size, own_flush);
+}
+
+/*
+ * tlsf_alloc_at for a plain request, almost every one, and locate_free's search for it: the head
+ * of the request's own list if it holds the request, else good fit, else the top block and the
+ * fallback scan (plain_from_top), the same blocks in the same order; the checks and the carving in
+ * the pieces above, reached by tail calls. With align a constant, no search size, alignment gap or
+ * leading fragment to compute or test.
  */
 static __attribute__((noinline)) block_t *tlsf_alloc_plain(alloc_heap *h, size_t size,
                                                            bool may_flush) {
-    /*
-     * A plain request is a block size (block_size_for, in heap.c's allocate): told to clang, which
-     * then drops the MIN_BLOCK test of free_header_ok where a block's size has passed the test
-     * against the request.
-     */
-    if (size < MIN_BLOCK)
-        __builtin_unreachable();
-    return tlsf_alloc_at(h, size, GRANULE, true, may_flush);
+    struct tlsf_state *t = tlsf_of(h);
+    unsigned fit, own = mapping_request(size, &fit);
+    /* The head of the request's own list, when it fits: the closest fit at O(1) cost. */
+    block_t *b = LIST_AT(t, own); /* it exists, as the list after it does (see locate_free) */
+    if (b != NULL && node_in_heap(h, b) && blk_size(b) >= size)
+        return plain_take_head(h, b, size, own, may_flush);
+    /* Good fit, as locate_free's: a bit map that says a list has a block is not trusted to. */
+    unsigned fl = fit / SL_COUNT, sl = fit % SL_COUNT;
+    uint32_t sl_map = t->sl_map[fl] & (~0u << sl);
+    if (sl_map == 0) {
+        fl_map_t fl_map = t->fl_map & (~(fl_map_t)0 << (fl + 1));
+        if (fl_map != 0) {
+            fl = (unsigned)__builtin_ctzl(fl_map);
+            sl_map = t->sl_map[fl];
+        }
+    }
+    b = NULL;
+    if (sl_map != 0) {
+        sl = (unsigned)__builtin_ctz(sl_map);
+        b = LIST_HEAD(t, fl, sl);
+    }
+    /* One call, not one a test: clang at -O1 made one of three an ordinary call. */
+    if (b == NULL)
+        return plain_from_top(h, size, own * 2 + may_flush);
+    if (!node_in_heap(h, b))
+        return tlsf_alloc_none(h, b, size, GRANULE, may_flush);
+    return plain_take_head(h, b, size, fl * SL_COUNT + sl, may_flush);
 }
 
 /* tlsf_alloc_at for an aligned request (align > GRANULE). */
