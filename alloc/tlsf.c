@@ -814,20 +814,59 @@ static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t a
  */
 
 /*
- * take for a plain request, out of line: the FREE block b of size + rest bytes (its size read from
- * its header by the caller's checks, not read again) on list number `list` (fl * SL_COUNT + sl;
- * unused for the top block) becomes a USED block of `size` bytes; its tail of rest bytes, if it can
- * hold a block, stays free as take leaves it. b's size word is written first and the tail's
- * headers after it, so that no address is kept across the seals (take's order, the tail's first,
- * kept b + 8 in a register). Returns b.
+ * unlink_free for b, the head of list (fl, sl) whose prev link has been checked to be NULL
+ * (head_links_ok): the same stores, without reading and testing that link.
  */
-static __attribute__((noinline)) block_t *take_block(alloc_heap *h, block_t *b, size_t size,
-                                                     unsigned list, size_t rest) {
+static inline void unlink_head(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
+    struct tlsf_state *t = tlsf_of(h);
+    block_t *next = blk_links(b)->next;
+    LIST_HEAD(t, fl, sl) = next;
+    if (next != NULL) {
+        blk_links(next)->prev = NULL;
+        return;
+    }
+    t->sl_map[fl] &= ~(1u << sl);
+    if (t->sl_map[fl] == 0)
+        t->fl_map &= ~((fl_map_t)1 << fl);
+}
+
+/* replace_free for such a head `from`, not the top block: the same stores, as unlink_head. */
+static inline void replace_head(alloc_heap *h, block_t *from, block_t *to, unsigned fl,
+                                unsigned sl) {
+    block_t *next = blk_links(from)->next;
+    struct free_links *lt = blk_links(to);
+    lt->next = next;
+    lt->prev = NULL;
+    if (next != NULL)
+        blk_links(next)->prev = to;
+    LIST_HEAD(tlsf_of(h), fl, sl) = to;
+}
+
+/*
+ * take for a plain request: the FREE block b of size + rest bytes (its size read from its header
+ * by the caller's checks, not read again) on list number `list` (fl * SL_COUNT + sl; unused for
+ * the top block) becomes a USED block of `size` bytes; its tail of rest bytes, if it can hold a
+ * block, stays free as take leaves it. b's size word is written first and the tail's headers after
+ * it, so that no address is kept across the seals (take's order, the tail's first, kept b + 8 in a
+ * register). `head`: b heads its list with a prev link checked to be NULL (a constant), so that
+ * its unlink need not read that link. Returns b.
+ */
+static ALWAYS_INLINE block_t *carve_block(alloc_heap *h, block_t *b, size_t size, unsigned list,
+                                          size_t rest, bool head) {
     if (rest < MIN_BLOCK) {
         /* As take: the successor's PREV_FREE cleared, b's state flipped, b unfiled. */
         blk_set_prev_free(h, blk_at((uintptr_t)b + size + rest), false);
         b->size ^= flip_low_bits(ST_FREE ^ ST_USED);
-        remove_free(h, b, list / SL_COUNT, list % SL_COUNT);
+        if (!head) {
+            remove_free(h, b, list / SL_COUNT, list % SL_COUNT);
+        } else {
+            /* remove_free's work, its unlink unlink_head's. */
+            h->free_blocks--;
+            if (TOP_BLOCK && b == tlsf_of(h)->top)
+                tlsf_of(h)->top = NULL;
+            else
+                unlink_head(h, b, list / SL_COUNT, list % SL_COUNT);
+        }
         return b;
     }
     word_set(h, &b->size, (hword_t)size | ST_USED); /* b's PREV_FREE is clear, as checked */
@@ -843,25 +882,47 @@ static __attribute__((noinline)) block_t *take_block(alloc_heap *h, block_t *b, 
     unsigned rfl, rsl;
     mapping_insert(rest, &rfl, &rsl);
     if (rfl * SL_COUNT + rsl == list) {
-        replace_free(h, b, r, list / SL_COUNT, list % SL_COUNT);
+        if (head)
+            replace_head(h, b, r, list / SL_COUNT, list % SL_COUNT);
+        else
+            replace_free(h, b, r, list / SL_COUNT, list % SL_COUNT);
     } else {
         /* As take: r filed before b leaves, the count of free blocks unchanged. */
         link_free(h, r, rfl, rsl);
-        unlink_free(h, b, list / SL_COUNT, list % SL_COUNT);
+        if (head)
+            unlink_head(h, b, list / SL_COUNT, list % SL_COUNT);
+        else
+            unlink_free(h, b, list / SL_COUNT, list % SL_COUNT);
     }
     return b;
 }
 
+/* carve_block out of line, for any block: the top block, or one the fallback scan found. */
+static __attribute__((noinline)) block_t *take_block(alloc_heap *h, block_t *b, size_t size,
+                                                     unsigned list, size_t rest) {
+    return carve_block(h, b, size, list, rest, false);
+}
+
+/*
+ * carve_block out of line for the head of a list whose links head_links_ok has checked (with
+ * ALLOC_CHECK_LINKS; else as take_block): unlinked without reading its prev link, 3 instructions
+ * fewer where the block leaves its list.
+ */
+static __attribute__((noinline)) block_t *take_head_block(alloc_heap *h, block_t *b, size_t size,
+                                                          unsigned list, size_t rest) {
+    return carve_block(h, b, size, list, rest, ALLOC_CHECK_LINKS);
+}
+
 /*
  * b, the head of list number `list`, found in the heap (node_in_heap) and holding the request: the
- * rest of free_node_ok's checks and head_links_ok (locate_free's), then take_block; a corrupted
- * node is left to tlsf_alloc_none.
+ * rest of free_node_ok's checks and head_links_ok (locate_free's), then take_head_block; a
+ * corrupted node is left to tlsf_alloc_none.
  */
 static __attribute__((noinline)) block_t *plain_take_head(alloc_heap *h, block_t *b, size_t size,
                                                           unsigned list, bool may_flush) {
     if (!free_header_ok(h, b) || (ALLOC_CHECK_LINKS && !head_links_ok(h, b)))
         return tlsf_alloc_none(h, b, size, GRANULE, may_flush);
-    return take_block(h, b, size, list, blk_size(b) - size);
+    return take_head_block(h, b, size, list, blk_size(b) - size);
 }
 
 /*
