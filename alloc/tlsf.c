@@ -1117,8 +1117,9 @@ static ALWAYS_INLINE void erase_absorbed(const alloc_heap *h, block_t *b, size_t
  * caller there, then poisons it over with next's links: erase_absorbed's bytes, and no test of
  * the heap's poisoning here), b's size word written as the merged FREE block of s bytes. b's
  * PREV_FREE is clear (release_next's blocks have no free predecessor). Inlined into each of
- * release_next's three ways: written once after their list work, it cost 2 instructions a call
- * (clang's code for the joined tail reloads the key, and each way then jumps to it).
+ * release_next's ways (the top block, and each list case): written once after their list work, it
+ * cost 2 instructions a call (clang's code for the joined tail reloads the key, and each way then
+ * jumps to it).
  */
 static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, block_t *next) {
     __builtin_memset(next, 0, HDR);
@@ -1126,47 +1127,77 @@ static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, 
 }
 
 /*
- * release_coalesce for the most common merge: b, a block of s bytes whose predecessor is not FREE,
- * with its FREE successor next, which is checked here. The merged block's size word is written as
- * s | ST_FREE, not through blk_set_size_state: b's PREV_FREE is clear. Its list is mapped once; it
- * takes next's place when it stays in next's list, and absorbs the top block, on no list, by
- * becoming it. Out of line and reached by tail calls (from release_block and release_coalesce,
- * which keep no copy of their own; a heap that poisons calls it from release_merge_poisoning,
- * which poisons after it): it calls nothing (the report of a corrupted successor is a tail call,
- * report_free_list) and has fewer values to keep, so it needs no stack frame and saves two
- * registers (x86-64, clang -O2) where release_merge saves six.
+ * The end of release_next for a successor next on list (nfl, nsl), checked: the merged block of s
+ * bytes takes next's place when it stays in that list, else next leaves it and the merged block is
+ * filed on its own. `head`: next heads its list with a prev link checked to be NULL (a constant),
+ * so that it leaves the list without that link read and tested again (unlink_head, replace_head).
  */
-static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, size_t s,
-                                                   block_t *next) {
-    unsigned nfl = 0, nsl = 0, fl, sl;
-    /* check_unlink_next, with its report reached by a tail call. */
-    if (!free_header_ok(h, next) || !unlink_links_sound(h, next, &nfl, &nsl))
-        return report_free_list(h, next);
-    /*
-     * The merged block's successor is found at the end as b + s (next is b's, at b + s before the
-     * sum), not kept from next + its size: one register fewer to keep across the list work (two
-     * saved, not four).
-     */
-    s += blk_size(next);
-    if (next == tlsf_of(h)->top) {
-        /* b absorbs the top block and becomes it: no list to look up. */
-        tlsf_of(h)->top = b;
-        absorb_free_next(h, b, s, next);
-        blk_set_prev_size(h, blk_at((uintptr_t)b + s), s);
-        return true;
-    }
+static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t s, block_t *next,
+                                              unsigned nfl, unsigned nsl, bool head) {
+    unsigned fl, sl;
     mapping_insert(s, &fl, &sl);
     if (fl == nfl && sl == nsl) {
-        replace_free(h, next, b, fl, sl);
+        if (head)
+            replace_head(h, next, b, fl, sl);
+        else
+            replace_free(h, next, b, fl, sl);
         absorb_free_next(h, b, s, next);
     } else {
         /* next, on a list, does not end the heap, nor does b now: the count stays. */
-        unlink_free(h, next, nfl, nsl);
+        if (head)
+            unlink_head(h, next, nfl, nsl);
+        else
+            unlink_free(h, next, nfl, nsl);
         absorb_free_next(h, b, s, next);
         link_free(h, b, fl, sl);
     }
     blk_set_prev_size(h, blk_at((uintptr_t)b + s), s);
     return true;
+}
+
+/*
+ * release_coalesce for the most common merge: b, a block of s bytes whose predecessor is not FREE,
+ * with its FREE successor next, which is checked here. The merged block's size word is written as
+ * s | ST_FREE, not through blk_set_size_state: b's PREV_FREE is clear. Its list is mapped once; it
+ * takes next's place when it stays in next's list, and absorbs the top block, on no list, by
+ * becoming it. A successor that heads its list (most) leaves it as a head, in a copy of its own of
+ * the list work (release_next_relink). Out of line and reached by tail calls (from release_block
+ * and release_coalesce, which keep no copy of their own; a heap that poisons calls it from
+ * release_merge_poisoning, which poisons after it): it calls nothing (the report of a corrupted
+ * successor is a tail call, report_free_list) and has fewer values to keep, so it needs no stack
+ * frame and saves two registers (x86-64, clang -O2) where release_merge saves six.
+ */
+static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, size_t s,
+                                                   block_t *next) {
+    unsigned nfl, nsl;
+    /* check_unlink_next, with its report reached by a tail call. */
+    if (!free_header_ok(h, next))
+        return report_free_list(h, next);
+    /*
+     * The merged block's successor is found at the end as b + s (next is b's, at b + s before the
+     * sum), not kept from next + its size: one register fewer to keep across the list work.
+     */
+    s += blk_size(next);
+    if (next == tlsf_of(h)->top) {
+        /* b absorbs the top block and becomes it: no list to look up (nor links to check). */
+        tlsf_of(h)->top = b;
+        absorb_free_next(h, b, s, next);
+        blk_set_prev_size(h, blk_at((uintptr_t)b + s), s);
+        return true;
+    }
+    /*
+     * unlink_links_sound's check, its two cases apart: a head of its list (the common case) then
+     * leaves it as a head does.
+     */
+    block_list(next, &nfl, &nsl);
+    if (ALLOC_CHECK_LINKS && blk_links(next)->prev == NULL) {
+        if (!links_ok(h, next, nfl, nsl))
+            return report_free_list(h, next);
+        return release_next_relink(h, b, s, next, nfl, nsl, true);
+    }
+    if (ALLOC_CHECK_LINKS && !links_ok(h, next, nfl, nsl))
+        return report_free_list(h, next);
+    return release_next_relink(h, b, s, next, nfl, nsl, false);
 }
 #endif
 
