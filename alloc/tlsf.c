@@ -270,8 +270,13 @@ static inline unsigned mapping_request(size_t size, unsigned *fit) {
 /*
  * Links FREE block b at the head of list (fl, sl), its own, which the caller has mapped (from a
  * size it holds, so that b's size word, just written, is not read again). Counts nothing.
+ * maps_apart (a constant): the bits of an empty list are set in registers (see below), as
+ * link_free sets them; else in memory, as the aligned path's leading fragment sets them (set in
+ * registers there, the worst case's new run, whose aligned request leaves such a fragment, was
+ * one instruction longer at -O1).
  */
-static inline void link_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
+static FAST_INLINE void link_free_maps(alloc_heap *h, block_t *b, unsigned fl, unsigned sl,
+                                       bool maps_apart) {
     struct tlsf_state *t = tlsf_of(h);
     block_t *head = LIST_HEAD(t, fl, sl);
     struct free_links *l = blk_links(b);
@@ -294,31 +299,57 @@ static inline void link_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl
         blk_links(head)->prev = b;
         return;
     }
+    /*
+     * The two maps read into registers, their bits set there and stored back: each read made
+     * opaque (an empty asm), else clang sets each bit in memory with a shift of a 1 in cl (two
+     * moves to cl and two constants), where set in a register it is one bts: 7 instructions, not 9.
+     */
+    if (maps_apart) {
+        fl_map_t fm = (fl_map_t)opaque_size(t->fl_map);
+        t->fl_map = fm | (fl_map_t)1 << fl;
+        uint32_t sm = (uint32_t)opaque_size(t->sl_map[fl]);
+        t->sl_map[fl] = sm | 1u << sl;
+        return;
+    }
+    t->fl_map |= (fl_map_t)1 << fl;
+    t->sl_map[fl] |= 1u << sl;
 #else
+    (void)maps_apart;
     /* A build for size sets the bits always, in less code. */
     if (head != NULL)
         blk_links(head)->prev = b;
     LIST_HEAD(t, fl, sl) = b;
-#endif
     t->fl_map |= (fl_map_t)1 << fl;
     t->sl_map[fl] |= 1u << sl;
+#endif
+}
+
+/* link_free_maps with the bits set in registers: every other filing. */
+static inline void link_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
+    link_free_maps(h, b, fl, sl, true);
 }
 
 /*
  * Files FREE block b of s bytes, whose size word the caller has written, and counts it: as the top
  * block if it ends the heap (with TOP_BLOCK: next, its successor, is the END marker), else on its
- * list, mapped from s (the word just written is not read back). The one way every path files a
- * block.
+ * list, mapped from s (the word just written is not read back), by link_free_maps (maps_apart as
+ * there). The one way every path files a block.
  */
-static ALWAYS_INLINE void file_free(alloc_heap *h, block_t *b, size_t s, const block_t *next) {
+static ALWAYS_INLINE void file_free_maps(alloc_heap *h, block_t *b, size_t s, const block_t *next,
+                                         bool maps_apart) {
     h->free_blocks++;
     if (TOP_BLOCK && (uintptr_t)next == h->end) {
         tlsf_of(h)->top = b;
     } else {
         unsigned fl, sl;
         mapping_insert(s, &fl, &sl);
-        link_free(h, b, fl, sl);
+        link_free_maps(h, b, fl, sl, maps_apart);
     }
+}
+
+/* file_free_maps, its bits set as link_free sets them. */
+static ALWAYS_INLINE void file_free(alloc_heap *h, block_t *b, size_t s, const block_t *next) {
+    file_free_maps(h, b, s, next, true);
 }
 
 /* file_free for a block whose size is read from its size word: out of line, for rarer paths. */
@@ -499,7 +530,9 @@ static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
  * it at the head of its list, where alloc_tlsf_largest_free puts it.) Returns NULL if none of these
  * finds a block, or if a list or the top block is corrupted: the default then leaves the corrupted
  * node in *bad for its caller to report (tlsf_alloc_none); a build for size reports it in
- * check_unlink.
+ * check_unlink. In a build for speed a plain request is served by tlsf_alloc_plain, which makes
+ * this search for it, in the same order, in pieces reached by tail calls; locate_free serves the
+ * aligned ones there, and its branches for a plain request fold away.
  *
  * A build for size (ALLOC_FAST_PATHS 0) looks at the request's own list once, first: the first
  * of its first TLSF_FALLBACK_SCAN blocks that fits, else good fit. That is less code; it may take
@@ -669,7 +702,8 @@ static INLINE_FOR_SPEED block_t *cut_used(alloc_heap *h, block_t *b, size_t at) 
  * blk_set_prev_free(h, b, true) in fewer instructions (the releases'): where the bit is clear,
  * the flip of PREV_FREE and its check bit is a constant; where it is set already, nothing changes,
  * as blk_set_prev_free changes nothing. Like every flip, it keeps a damaged word damaged. (The
- * same for clearing the bit in take cost tlsf_alloc_plain one instruction a call: left out.)
+ * same for clearing the bit in take cost tlsf_alloc_plain one instruction a call: left out there;
+ * clear_prev_free, in carve_block.)
  */
 static inline void set_prev_free(block_t *b) {
     if ((b->size & PREV_FREE) == 0)
@@ -677,6 +711,15 @@ static inline void set_prev_free(block_t *b) {
 }
 
 #if RELOCATE_NODES
+/*
+ * blk_set_prev_free(h, b, false) as set_prev_free sets it: a test and a constant flip where the bit
+ * is set, nothing where it is clear already. For carve_block's whole block, whose successor's
+ * PREV_FREE clears (4 instructions where the flip computed from the word took 8).
+ */
+static inline void clear_prev_free(block_t *b) {
+    if ((b->size & PREV_FREE) != 0)
+        b->size ^= flip_low_bits(PREV_FREE);
+}
 /*
  * b is a FREE block on list (fl, sl) with at least `size` bytes, whose size word has no PREV_FREE
  * (the block locate_free has checked). Makes it a USED block of `size` bytes; the tail, if it can
@@ -752,10 +795,11 @@ tlsf_alloc_none(alloc_heap *h, const block_t *bad, size_t size, size_t align, bo
  * A USED block of `size` bytes at alignment `align` from the TLSF lists (or the top block), or
  * NULL. If none fits and `may_flush`, the quick-listed blocks are merged into the lists and the
  * lists tried once more: the retry is a tail call, so the first try is a call level of its own.
- * Inlined into a copy for plain requests (align GRANULE, a constant there) and one for aligned
- * ones (alloc_tlsf_alloc); `plain` says which, as a constant in each (align <= GRANULE, which
- * clang did not fold in the aligned copy though its only caller tests it: that copy computed the
- * plain request's search size and own list and tested align for them).
+ * Inlined into the copy for aligned requests (tlsf_alloc_aligned; a plain request takes
+ * tlsf_alloc_plain, which makes the same search and the same carving in pieces); `plain` is a
+ * constant false there (align <= GRANULE, which clang did not fold though the copy's only caller
+ * tests it: the copy computed the plain request's search size and own list and tested align for
+ * them).
  */
 static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t align, bool plain,
                                             bool may_flush) {
@@ -775,14 +819,14 @@ static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t a
          * where filing u and taking it again (take) left it, with the same headers and count.
          * The fragment and the rest are filed by file_free inline, from the sizes and successors
          * known here (insert_free, a call, read the size words just written back: measured
-         * longer).
+         * longer); the fragment's list bits set in memory (file_free_maps, see link_free_maps).
          */
         remove_free(h, b, fl, sl);
         size_t bs = blk_size(b), us = bs - gap;
         block_t *u = blk_at((uintptr_t)b + gap);
         block_t *next = blk_at((uintptr_t)u + us);
         blk_set_size_state(h, b, gap, ST_FREE);
-        file_free(h, b, gap, u);
+        file_free_maps(h, b, gap, u, false);
         if (us - size >= MIN_BLOCK) {
             block_t *r = blk_at((uintptr_t)u + size);
             blk_set(h, u, gap, size, ST_USED, true);
@@ -801,19 +845,206 @@ static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t a
 }
 
 /*
- * tlsf_alloc_at for a plain request, almost every one: with align a constant, its copy has no
- * search size, alignment gap or leading fragment to compute or test, and needs fewer registers.
+ * The plain request's path (tlsf_alloc_plain, below) in pieces, each reached by a tail call: the
+ * search, the checks of the block it found (plain_take_head, plain_from_top, plain_scan) and the
+ * carving (take_block). Each piece keeps few values, so that none of the common ones saves a
+ * register: as one function it saved six (12 instructions a call), where the checks of one node
+ * and the four header words of a split never needed them together. plain_take_head and take_block
+ * take the block, the size and the list in the same registers, so that the tail call from one to
+ * the other moves one argument (the tail's size, passed for the block's: one subtraction fewer).
+ */
+
+/*
+ * unlink_free for b, the head of list (fl, sl) whose prev link has been checked to be NULL
+ * (head_links_ok): the same stores, without reading and testing that link.
+ */
+static inline void unlink_head(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
+    struct tlsf_state *t = tlsf_of(h);
+    block_t *next = blk_links(b)->next;
+    LIST_HEAD(t, fl, sl) = next;
+    if (next != NULL) {
+        blk_links(next)->prev = NULL;
+        return;
+    }
+    t->sl_map[fl] &= ~(1u << sl);
+    if (t->sl_map[fl] == 0)
+        t->fl_map &= ~((fl_map_t)1 << fl);
+}
+
+/* replace_free for such a head `from`, not the top block: the same stores, as unlink_head. */
+static inline void replace_head(alloc_heap *h, block_t *from, block_t *to, unsigned fl,
+                                unsigned sl) {
+    block_t *next = blk_links(from)->next;
+    struct free_links *lt = blk_links(to);
+    lt->next = next;
+    lt->prev = NULL;
+    if (next != NULL)
+        blk_links(next)->prev = to;
+    LIST_HEAD(tlsf_of(h), fl, sl) = to;
+}
+
+/*
+ * take for a plain request: the FREE block b of size + rest bytes (its size read from its header
+ * by the caller's checks, not read again) on list number `list` (fl * SL_COUNT + sl; unused for
+ * the top block) becomes a USED block of `size` bytes; its tail of rest bytes, if it can hold a
+ * block, stays free as take leaves it. b's size word is written first and the tail's headers after
+ * it, so that no address is kept across the seals (take's order, the tail's first, kept b + 8 in a
+ * register). `head`: b heads its list with a prev link checked to be NULL (a constant), so that
+ * its unlink need not read that link. Returns b.
+ */
+static ALWAYS_INLINE block_t *carve_block(alloc_heap *h, block_t *b, size_t size, unsigned list,
+                                          size_t rest, bool head) {
+    if (rest < MIN_BLOCK) {
+        /* As take: the successor's PREV_FREE cleared, b's state flipped, b unfiled. */
+        clear_prev_free(blk_at((uintptr_t)b + size + rest));
+        b->size ^= flip_low_bits(ST_FREE ^ ST_USED);
+        if (!head) {
+            remove_free(h, b, list / SL_COUNT, list % SL_COUNT);
+        } else {
+            /* remove_free's work, its unlink unlink_head's. */
+            h->free_blocks--;
+            if (TOP_BLOCK && b == tlsf_of(h)->top)
+                tlsf_of(h)->top = NULL;
+            else
+                unlink_head(h, b, list / SL_COUNT, list % SL_COUNT);
+        }
+        return b;
+    }
+    word_set(h, &b->size, (hword_t)size | ST_USED); /* b's PREV_FREE is clear, as checked */
+    /* Opaque (an empty asm): clang otherwise adds b and size again for r's size word. */
+    block_t *r = blk_at(opaque_size((uintptr_t)b + size));
+    word_set(h, &r->prev, (hword_t)size);
+    word_set(h, &r->size, (hword_t)rest | ST_FREE);
+    word_set(h, &blk_at((uintptr_t)r + rest)->prev, (hword_t)rest);
+    if (b == tlsf_of(h)->top) {
+        tlsf_of(h)->top = r; /* the rest still ends the heap: no list to look up */
+        return b;
+    }
+    unsigned rfl, rsl;
+    mapping_insert(rest, &rfl, &rsl);
+    if (rfl * SL_COUNT + rsl == list) {
+        if (head)
+            replace_head(h, b, r, list / SL_COUNT, list % SL_COUNT);
+        else
+            replace_free(h, b, r, list / SL_COUNT, list % SL_COUNT);
+    } else {
+        /* As take: r filed before b leaves, the count of free blocks unchanged. */
+        link_free(h, r, rfl, rsl);
+        if (head)
+            unlink_head(h, b, list / SL_COUNT, list % SL_COUNT);
+        else
+            unlink_free(h, b, list / SL_COUNT, list % SL_COUNT);
+    }
+    return b;
+}
+
+/* carve_block out of line, for any block: the top block, or one the fallback scan found. */
+static __attribute__((noinline)) block_t *take_block(alloc_heap *h, block_t *b, size_t size,
+                                                     unsigned list, size_t rest) {
+    return carve_block(h, b, size, list, rest, false);
+}
+
+/*
+ * carve_block out of line for the head of a list whose links head_links_ok has checked (with
+ * ALLOC_CHECK_LINKS; else as take_block): unlinked without reading its prev link, 3 instructions
+ * fewer where the block leaves its list.
+ */
+static __attribute__((noinline)) block_t *take_head_block(alloc_heap *h, block_t *b, size_t size,
+                                                          unsigned list, size_t rest) {
+    return carve_block(h, b, size, list, rest, ALLOC_CHECK_LINKS);
+}
+
+/*
+ * b, the head of list number `list`, found in the heap (node_in_heap) and holding the request: the
+ * rest of free_node_ok's checks and head_links_ok (locate_free's), then take_head_block; a
+ * corrupted node is left to tlsf_alloc_none.
+ */
+static __attribute__((noinline)) block_t *plain_take_head(alloc_heap *h, block_t *b, size_t size,
+                                                          unsigned list, bool may_flush) {
+    if (!free_header_ok(h, b) || (ALLOC_CHECK_LINKS && !head_links_ok(h, b)))
+        return tlsf_alloc_none(h, b, size, GRANULE, may_flush);
+    return take_head_block(h, b, size, list, blk_size(b) - size);
+}
+
+/*
+ * locate_free's fallback scan for a plain request: the first TLSF_FALLBACK_SCAN blocks of its own
+ * list, with their checks; else tlsf_alloc_none. own_flush is that list's number times two plus
+ * may_flush: one value less to keep in plain_from_top, which then saves no register (it saved one
+ * at -O2, three at -O1).
+ */
+static __attribute__((noinline)) block_t *plain_scan(alloc_heap *h, size_t size,
+                                                     unsigned own_flush) {
+    unsigned own = own_flush >> 1;
+    bool may_flush = own_flush & 1;
+    unsigned n = 0;
+    block_t *b;
+    for (b = LIST_AT(tlsf_of(h), own); b != NULL && n < TLSF_FALLBACK_SCAN;
+         b = blk_links(b)->next) {
+        /* Only where a node is may be trusted before reading it, as in locate_free. */
+        if (!in_heap(h, b) || blk_size(b) >= size)
+            break; /* a node outside the heap is reported below */
+        n++;
+    }
+    if (b == NULL || n == TLSF_FALLBACK_SCAN)
+        return tlsf_alloc_none(h, NULL, size, GRANULE, may_flush);
+    if (!free_node_ok(h, b) ||
+        (ALLOC_CHECK_LINKS && !links_ok(h, b, own / SL_COUNT, own % SL_COUNT)))
+        return tlsf_alloc_none(h, b, size, GRANULE, may_flush);
+    return take_block(h, b, size, own, blk_size(b) - size);
+}
+
+/*
+ * No list above a plain request's own holds a block: the top block (top_block_ok), then the
+ * fallback scan of its own list (own_flush as plain_scan's), as locate_free tries them.
+ */
+static __attribute__((noinline)) block_t *plain_from_top(alloc_heap *h, size_t size,
+                                                         unsigned own_flush) {
+    block_t *top = tlsf_of(h)->top;
+    if (TOP_BLOCK && top != NULL) {
+        if (!top_block_ok(h, top))
+            return tlsf_alloc_none(h, top, size, GRANULE, own_flush & 1);
+        if (blk_size(top) >= size)
+            return take_block(h, top, size, 0, blk_size(top) - size);
+    }
+    return plain_scan(h, size, own_flush);
+}
+
+/*
+ * tlsf_alloc_at for a plain request, almost every one, and locate_free's search for it: the head
+ * of the request's own list if it holds the request, else good fit, else the top block and the
+ * fallback scan (plain_from_top), the same blocks in the same order; the checks and the carving in
+ * the pieces above, reached by tail calls. With align a constant, no search size, alignment gap or
+ * leading fragment to compute or test.
  */
 static __attribute__((noinline)) block_t *tlsf_alloc_plain(alloc_heap *h, size_t size,
                                                            bool may_flush) {
-    /*
-     * A plain request is a block size (block_size_for, in heap.c's allocate): told to clang, which
-     * then drops the MIN_BLOCK test of free_header_ok where a block's size has passed the test
-     * against the request.
-     */
-    if (size < MIN_BLOCK)
-        __builtin_unreachable();
-    return tlsf_alloc_at(h, size, GRANULE, true, may_flush);
+    struct tlsf_state *t = tlsf_of(h);
+    unsigned fit, own = mapping_request(size, &fit);
+    /* The head of the request's own list, when it fits: the closest fit at O(1) cost. */
+    block_t *b = LIST_AT(t, own); /* it exists, as the list after it does (see locate_free) */
+    if (b != NULL && node_in_heap(h, b) && blk_size(b) >= size)
+        return plain_take_head(h, b, size, own, may_flush);
+    /* Good fit, as locate_free's: a bit map that says a list has a block is not trusted to. */
+    unsigned fl = fit / SL_COUNT, sl = fit % SL_COUNT;
+    uint32_t sl_map = t->sl_map[fl] & (~0u << sl);
+    if (sl_map == 0) {
+        fl_map_t fl_map = t->fl_map & (~(fl_map_t)0 << (fl + 1));
+        if (fl_map != 0) {
+            fl = (unsigned)__builtin_ctzl(fl_map);
+            sl_map = t->sl_map[fl];
+        }
+    }
+    b = NULL;
+    if (sl_map != 0) {
+        sl = (unsigned)__builtin_ctz(sl_map);
+        b = LIST_HEAD(t, fl, sl);
+    }
+    /* One call, not one a test: clang at -O1 made one of three an ordinary call. */
+    if (b == NULL)
+        return plain_from_top(h, size, own * 2 + may_flush);
+    if (!node_in_heap(h, b))
+        return tlsf_alloc_none(h, b, size, GRANULE, may_flush);
+    return plain_take_head(h, b, size, fl * SL_COUNT + sl, may_flush);
 }
 
 /* tlsf_alloc_at for an aligned request (align > GRANULE). */
@@ -927,8 +1158,9 @@ static ALWAYS_INLINE void erase_absorbed(const alloc_heap *h, block_t *b, size_t
  * caller there, then poisons it over with next's links: erase_absorbed's bytes, and no test of
  * the heap's poisoning here), b's size word written as the merged FREE block of s bytes. b's
  * PREV_FREE is clear (release_next's blocks have no free predecessor). Inlined into each of
- * release_next's three ways: written once after their list work, it cost 2 instructions a call
- * (clang's code for the joined tail reloads the key, and each way then jumps to it).
+ * release_next's ways (the top block, and each list case): written once after their list work, it
+ * cost 2 instructions a call (clang's code for the joined tail reloads the key, and each way then
+ * jumps to it).
  */
 static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, block_t *next) {
     __builtin_memset(next, 0, HDR);
@@ -936,47 +1168,77 @@ static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, 
 }
 
 /*
- * release_coalesce for the most common merge: b, a block of s bytes whose predecessor is not FREE,
- * with its FREE successor next, which is checked here. The merged block's size word is written as
- * s | ST_FREE, not through blk_set_size_state: b's PREV_FREE is clear. Its list is mapped once; it
- * takes next's place when it stays in next's list, and absorbs the top block, on no list, by
- * becoming it. Out of line and reached by tail calls (from release_block and release_coalesce,
- * which keep no copy of their own; a heap that poisons calls it from release_merge_poisoning,
- * which poisons after it): it calls nothing (the report of a corrupted successor is a tail call,
- * report_free_list) and has fewer values to keep, so it needs no stack frame and saves two
- * registers (x86-64, clang -O2) where release_merge saves six.
+ * The end of release_next for a successor next on list (nfl, nsl), checked: the merged block of s
+ * bytes takes next's place when it stays in that list, else next leaves it and the merged block is
+ * filed on its own. `head`: next heads its list with a prev link checked to be NULL (a constant),
+ * so that it leaves the list without that link read and tested again (unlink_head, replace_head).
  */
-static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, size_t s,
-                                                   block_t *next) {
-    unsigned nfl = 0, nsl = 0, fl, sl;
-    /* check_unlink_next, with its report reached by a tail call. */
-    if (!free_header_ok(h, next) || !unlink_links_sound(h, next, &nfl, &nsl))
-        return report_free_list(h, next);
-    /*
-     * The merged block's successor is found at the end as b + s (next is b's, at b + s before the
-     * sum), not kept from next + its size: one register fewer to keep across the list work (two
-     * saved, not four).
-     */
-    s += blk_size(next);
-    if (next == tlsf_of(h)->top) {
-        /* b absorbs the top block and becomes it: no list to look up. */
-        tlsf_of(h)->top = b;
-        absorb_free_next(h, b, s, next);
-        blk_set_prev_size(h, blk_at((uintptr_t)b + s), s);
-        return true;
-    }
+static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t s, block_t *next,
+                                              unsigned nfl, unsigned nsl, bool head) {
+    unsigned fl, sl;
     mapping_insert(s, &fl, &sl);
     if (fl == nfl && sl == nsl) {
-        replace_free(h, next, b, fl, sl);
+        if (head)
+            replace_head(h, next, b, fl, sl);
+        else
+            replace_free(h, next, b, fl, sl);
         absorb_free_next(h, b, s, next);
     } else {
         /* next, on a list, does not end the heap, nor does b now: the count stays. */
-        unlink_free(h, next, nfl, nsl);
+        if (head)
+            unlink_head(h, next, nfl, nsl);
+        else
+            unlink_free(h, next, nfl, nsl);
         absorb_free_next(h, b, s, next);
         link_free(h, b, fl, sl);
     }
     blk_set_prev_size(h, blk_at((uintptr_t)b + s), s);
     return true;
+}
+
+/*
+ * release_coalesce for the most common merge: b, a block of s bytes whose predecessor is not FREE,
+ * with its FREE successor next, which is checked here. The merged block's size word is written as
+ * s | ST_FREE, not through blk_set_size_state: b's PREV_FREE is clear. Its list is mapped once; it
+ * takes next's place when it stays in next's list, and absorbs the top block, on no list, by
+ * becoming it. A successor that heads its list (most) leaves it as a head, in a copy of its own of
+ * the list work (release_next_relink). Out of line and reached by tail calls (from release_block
+ * and release_coalesce, which keep no copy of their own; a heap that poisons calls it from
+ * release_merge_poisoning, which poisons after it): it calls nothing (the report of a corrupted
+ * successor is a tail call, report_free_list) and has fewer values to keep, so it needs no stack
+ * frame and saves two registers (x86-64, clang -O2) where release_merge saves six.
+ */
+static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, size_t s,
+                                                   block_t *next) {
+    unsigned nfl, nsl;
+    /* check_unlink_next, with its report reached by a tail call. */
+    if (!free_header_ok(h, next))
+        return report_free_list(h, next);
+    /*
+     * The merged block's successor is found at the end as b + s (next is b's, at b + s before the
+     * sum), not kept from next + its size: one register fewer to keep across the list work.
+     */
+    s += blk_size(next);
+    if (next == tlsf_of(h)->top) {
+        /* b absorbs the top block and becomes it: no list to look up (nor links to check). */
+        tlsf_of(h)->top = b;
+        absorb_free_next(h, b, s, next);
+        blk_set_prev_size(h, blk_at((uintptr_t)b + s), s);
+        return true;
+    }
+    /*
+     * unlink_links_sound's check, its two cases apart: a head of its list (the common case) then
+     * leaves it as a head does.
+     */
+    block_list(next, &nfl, &nsl);
+    if (ALLOC_CHECK_LINKS && blk_links(next)->prev == NULL) {
+        if (!links_ok(h, next, nfl, nsl))
+            return report_free_list(h, next);
+        return release_next_relink(h, b, s, next, nfl, nsl, true);
+    }
+    if (ALLOC_CHECK_LINKS && !links_ok(h, next, nfl, nsl))
+        return report_free_list(h, next);
+    return release_next_relink(h, b, s, next, nfl, nsl, false);
 }
 #endif
 
