@@ -531,8 +531,8 @@ static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
  * finds a block, or if a list or the top block is corrupted: the default then leaves the corrupted
  * node in *bad for its caller to report (tlsf_alloc_none); a build for size reports it in
  * check_unlink. In a build for speed a plain request is served by tlsf_alloc_plain, which makes
- * this search for it, in the same order, in pieces reached by tail calls; locate_free serves the
- * aligned ones there, and its branches for a plain request fold away.
+ * this search for it, in the same order, in pieces reached by tail calls (with the look at the
+ * head of the request's own list first); locate_free serves the aligned ones there.
  *
  * A build for size (ALLOC_FAST_PATHS 0) looks at the request's own list once, first: the first
  * of its first TLSF_FALLBACK_SCAN blocks that fits, else good fit. That is less code; it may take
@@ -572,26 +572,10 @@ static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align
     size_t search = plain ? size : size + align + MIN_BLOCK;
     unsigned fl, sl;
 #if ALLOC_FAST_PATHS
+    /* Good fit at once: a plain request, whose own list's head comes first, is not served here. */
     block_t *b = NULL;
-    unsigned fit, own = mapping_request(search, &fit);
-    if (plain) {
-        /* The head of the request's own list, when it fits: the closest fit at O(1) cost. */
-        b = LIST_AT(t, own); /* it exists, as the list after it does (see below) */
-        if (b != NULL && node_in_heap(h, b) && blk_size(b) >= size) {
-            fl = own / SL_COUNT;
-            sl = own % SL_COUNT;
-            /* The rest of free_node_ok's checks: in_heap has passed just above. */
-            if (!free_header_ok(h, b) || (ALLOC_CHECK_LINKS && !head_links_ok(h, b))) {
-                *bad = b;
-                return NULL;
-            }
-            *fl_out = fl;
-            *sl_out = sl;
-            *gap_out = 0;
-            return b;
-        }
-        b = NULL;
-    }
+    unsigned fit;
+    (void)mapping_request(search, &fit);
     fl = fit / SL_COUNT;
     sl = fit % SL_COUNT;
 #else
