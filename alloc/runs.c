@@ -31,8 +31,13 @@ static bool run_in_heap(const alloc_heap *h, uintptr_t r) {
     return (r & (RUN_ALIGN - 1)) == 0 && r - HDR >= h->first && r + RUN_BLOCK - HDR <= h->end;
 }
 
-/* r is the meta address of a sealed run of class c in this heap (a list link may point there). */
-static bool run_sound(const alloc_heap *h, uintptr_t r, unsigned c) {
+/*
+ * r is the meta address of a sealed run of class c in this heap (a list link may point there).
+ * `check_made`: the caller has found r's check word to match its state (run_check_ok) and nothing
+ * has written r's meta since, so that the comparison is not made a second time on the same words.
+ */
+static ALWAYS_INLINE bool run_sound_as(const alloc_heap *h, uintptr_t r, unsigned c,
+                                       bool check_made) {
     if (!run_in_heap(h, r))
         return false;
     const block_t *b = blk_at(r - HDR);
@@ -47,7 +52,12 @@ static bool run_sound(const alloc_heap *h, uintptr_t r, unsigned c) {
      */
     const struct run_tables *t = run_tables();
     return (w & ~(TAG_MASK | PREV_FREE)) == RUN_SIZE_WORD && seal_ok(h, &b->size, w) &&
-           m[RUN_CHECK] == run_check_of(h, r, state) && t->emptied[c] - state <= t->full[c];
+           (check_made || m[RUN_CHECK] == run_check_of(h, r, state)) &&
+           t->emptied[c] - state <= t->full[c];
+}
+
+static bool run_sound(const alloc_heap *h, uintptr_t r, unsigned c) {
+    return run_sound_as(h, r, c, false);
 }
 
 static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c);
@@ -223,12 +233,13 @@ void *alloc_run_take(alloc_heap *h, unsigned c) {
 
 /*
  * Finds slot p of run r (from run_of) in use: its class and index. Returns ALLOC_OK or the
- * error: a damaged run, a pointer inside a slot, a slot already free.
+ * error: a damaged run, a pointer inside a slot, a slot already free. `check_made` as run_sound_as.
  */
-static enum alloc_error run_slot(const alloc_heap *h, uintptr_t r, uintptr_t p, unsigned *class,
-                                 unsigned *index) {
+static ALWAYS_INLINE enum alloc_error run_slot_as(const alloc_heap *h, uintptr_t r, uintptr_t p,
+                                                  unsigned *class, unsigned *index,
+                                                  bool check_made) {
     unsigned c = run_class(run_meta(r)[RUN_STATE]);
-    if (c - 1 >= RUN_CLASSES || !run_sound(h, r, c))
+    if (c - 1 >= RUN_CLASSES || !run_sound_as(h, r, c, check_made))
         return ALLOC_ERR_CORRUPTED_HEADER;
     int i = run_slot_index(c, p - r - RUN_META);
     if (i < 0)
@@ -240,9 +251,16 @@ static enum alloc_error run_slot(const alloc_heap *h, uintptr_t r, uintptr_t p, 
     return ALLOC_OK;
 }
 
-enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
+static enum alloc_error run_slot(const alloc_heap *h, uintptr_t r, uintptr_t p, unsigned *class,
+                                 unsigned *index) {
+    return run_slot_as(h, r, p, class, index, false);
+}
+
+/* alloc_run_give and alloc_run_give_checked: `check_made` as run_sound_as. */
+static ALWAYS_INLINE enum alloc_error run_give(alloc_heap *h, uintptr_t r, uintptr_t p,
+                                               bool check_made) {
     unsigned c, i;
-    enum alloc_error e = run_slot(h, r, p, &c, &i);
+    enum alloc_error e = run_slot_as(h, r, p, &c, &i, check_made);
     if (e != ALLOC_OK) {
         alloc_report(h, e, (const void *)p);
         return e;
@@ -275,6 +293,23 @@ enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
      */
     run_give_slot(h, r, p, c, i, poison_free(h));
     return release ? run_destroy(h, r) : ALLOC_OK;
+}
+
+enum alloc_error alloc_run_give_checked(alloc_heap *h, uintptr_t r, uintptr_t p) {
+    return run_give(h, r, p, true);
+}
+
+/*
+ * The check word compared first (r, from run_of or run_find, is where run meta may be: its words
+ * can be read), then the rest: a run that fails it is named ALLOC_ERR_CORRUPTED_HEADER at p, as
+ * run_slot names every other fault of the run's meta.
+ */
+enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
+    if (!run_check_ok(h, r)) {
+        alloc_report(h, ALLOC_ERR_CORRUPTED_HEADER, (const void *)p);
+        return ALLOC_ERR_CORRUPTED_HEADER;
+    }
+    return alloc_run_give_checked(h, r, p);
 }
 
 size_t alloc_run_usable(alloc_heap *h, uintptr_t r, uintptr_t p) {
