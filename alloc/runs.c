@@ -132,13 +132,16 @@ static ALWAYS_INLINE bool run_link(alloc_heap *h, uintptr_t r, unsigned c, bool 
 /*
  * Takes run r (of class c, sound) off its class's list, after checking that its neighbours are
  * sound runs that point back at it (safe unlinking). False, changing nothing, if not.
+ * `read_at_head`: the caller has read r from run_head[c] and written nothing since, so that a run
+ * with no predecessor is not compared with run_head[c] a second time.
  */
-static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c) {
+static ALWAYS_INLINE bool run_unlink_as(alloc_heap *h, uintptr_t r, unsigned c, bool read_at_head) {
     uint64_t *m = run_meta(r);
     uintptr_t next = (uintptr_t)m[RUN_NEXT], prev = (uintptr_t)m[RUN_PREV];
     if (next != 0 && (!run_sound(h, next, c) || run_meta(next)[RUN_PREV] != r))
         return false;
-    if (prev != 0 ? !run_sound(h, prev, c) || run_meta(prev)[RUN_NEXT] != r : h->run_head[c] != r)
+    if (prev != 0 ? !run_sound(h, prev, c) || run_meta(prev)[RUN_NEXT] != r
+                  : !read_at_head && h->run_head[c] != r)
         return false;
     if (next != 0)
         run_meta(next)[RUN_PREV] = prev;
@@ -149,6 +152,10 @@ static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c) {
     m[RUN_NEXT] = 0;
     m[RUN_PREV] = 0;
     return true;
+}
+
+static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c) {
+    return run_unlink_as(h, r, c, false);
 }
 
 /* Turns run block b back into a plain USED block (RUN flag off), to hand it to the strategy. */
@@ -206,8 +213,13 @@ void *alloc_run_take(alloc_heap *h, unsigned c) {
         return NULL;
     }
     if (r != 0 && run_free_mask(r) == 0) {
-        /* Filled by earlier takes and left at the head: it leaves the list now. */
-        if (!run_unlink(h, r, c)) {
+        /*
+         * Filled by earlier takes and left at the head: it leaves the list now, inlined here (no
+         * call on the take's usual slow path). r was read from run_head[c] above, and run_sound
+         * writes nothing: run_unlink's comparison of a first run with run_head[c] is not made
+         * again.
+         */
+        if (!run_unlink_as(h, r, c, true)) {
             alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
             return NULL;
         }
