@@ -33,12 +33,14 @@ static bool run_in_heap(const alloc_heap *h, uintptr_t r) {
 
 /*
  * r is the meta address of a sealed run of class c in this heap (a list link may point there).
- * `check_made`: the caller has found r's check word to match its state (run_check_ok) and nothing
- * has written r's meta since, so that the comparison is not made a second time on the same words.
+ * `check_made`: the caller has found r as run_find does, a pointer masked to RUN_ALIGN and above
+ * first (r - HDR >= first, see run_find), and r's check word to match its state (run_check_ok),
+ * and nothing has written r's meta since: those comparisons are not made a second time on the same
+ * values (r's block end at end, its header, its class and state bits are).
  */
 static ALWAYS_INLINE bool run_sound_as(const alloc_heap *h, uintptr_t r, unsigned c,
                                        bool check_made) {
-    if (!run_in_heap(h, r))
+    if (check_made ? r + RUN_BLOCK - HDR > h->end : !run_in_heap(h, r))
         return false;
     const block_t *b = blk_at(r - HDR);
     hword_t w = b->size;
@@ -312,12 +314,13 @@ enum alloc_error alloc_run_give_checked(alloc_heap *h, uintptr_t r, uintptr_t p)
 }
 
 /*
- * The check word compared first (r, from run_of or run_find, is where run meta may be: its words
- * can be read), then the rest: a run that fails it is named ALLOC_ERR_CORRUPTED_HEADER at p, as
- * run_slot names every other fault of the run's meta.
+ * r's place above first and its check word compared first (r, from run_of or run_find, is a
+ * pointer masked to RUN_ALIGN where run meta may be: its words can be read), then the rest: a run
+ * that fails them is named ALLOC_ERR_CORRUPTED_HEADER at p, as run_slot names every other fault of
+ * the run's meta.
  */
 enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
-    if (!run_check_ok(h, r)) {
+    if (r <= h->first || !run_check_ok(h, r)) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_HEADER, (const void *)p);
         return ALLOC_ERR_CORRUPTED_HEADER;
     }

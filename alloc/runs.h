@@ -414,8 +414,9 @@ void *alloc_run_take(alloc_heap *h, unsigned c);
 /* Frees slot p of run r (from run_of): ALLOC_OK or the error found, reported, nothing changed. */
 enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p);
 /*
- * alloc_run_give for a caller that has found r's check word to match its state (run_check_ok, as
- * run_find does) and has written nothing in r's meta since: the comparison is not made again.
+ * alloc_run_give for a caller that has found r as run_find does (p masked to RUN_ALIGN, r above
+ * first) with its check word matching its state (run_check_ok), and has written nothing in r's
+ * meta since: those comparisons are not made again.
  */
 enum alloc_error alloc_run_give_checked(alloc_heap *h, uintptr_t r, uintptr_t p);
 /* Usable bytes of slot p of run r, or 0 (reported) if p is not a slot in use. */
