@@ -908,7 +908,7 @@ static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr) {
         if (r != 0)
             return run_give_fast(h, r, (uintptr_t)ptr, poison_free(h))
                        ? ALLOC_OK
-                       : alloc_run_give(h, r, (uintptr_t)ptr);
+                       : alloc_run_give_checked(h, r, (uintptr_t)ptr);
     }
     return free_no_slot(h, ptr);
 }
@@ -919,9 +919,9 @@ static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr) {
  * run_find's checks, less those already made: ptr's alignment and its range (which leaves r < end);
  * as for run_find's caller in realloc, run_slot_bit's table and run_give_fast_ok test the slot
  * area's bounds and the class's existence (a run found here whose slot they refuse is named by
- * alloc_run_give). Out of line, so that the quick-list path keeps its small frame. Reached only on
- * a heap whose frees take alloc_free's fast path, which does not poison on free: the slot's path
- * calls nothing, so needs no saved registers.
+ * alloc_run_give_checked). Out of line, so that the quick-list path keeps its small frame. Reached
+ * only on a heap whose frees take alloc_free's fast path, which does not poison on free: the slot's
+ * path calls nothing, so needs no saved registers.
  *
  * Also reached on a heap without runs (ALLOC_FLAG_NO_SMALL_RUNS): its key, new at its init, has
  * sealed no run meta (only a heap with runs writes any), so the check word fails at every r as it
@@ -939,7 +939,7 @@ static __attribute__((noinline)) enum alloc_error free_unchecked(alloc_heap *h, 
     /* No slot at p: run_give_fast_ok refuses the table's RUN_NO_SLOT(c) (no test of its own). */
     unsigned i = run_slot_bit(c, p - r - RUN_META);
     if (!run_give_fast_ok(h, r, state, c, i))
-        return runs_on(h) ? alloc_run_give(h, r, p) : free_no_slot(h, ptr);
+        return runs_on(h) ? alloc_run_give_checked(h, r, p) : free_no_slot(h, ptr);
     run_give_slot(h, r, p, c, i, false);
     return ALLOC_OK;
 }

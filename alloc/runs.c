@@ -31,9 +31,16 @@ static bool run_in_heap(const alloc_heap *h, uintptr_t r) {
     return (r & (RUN_ALIGN - 1)) == 0 && r - HDR >= h->first && r + RUN_BLOCK - HDR <= h->end;
 }
 
-/* r is the meta address of a sealed run of class c in this heap (a list link may point there). */
-static bool run_sound(const alloc_heap *h, uintptr_t r, unsigned c) {
-    if (!run_in_heap(h, r))
+/*
+ * r is the meta address of a sealed run of class c in this heap (a list link may point there).
+ * `check_made`: the caller has found r as run_find does, a pointer masked to RUN_ALIGN and above
+ * first (r - HDR >= first, see run_find), and r's check word to match its state (run_check_ok),
+ * and nothing has written r's meta since: those comparisons are not made a second time on the same
+ * values (r's block end at end, its header, its class and state bits are).
+ */
+static ALWAYS_INLINE bool run_sound_as(const alloc_heap *h, uintptr_t r, unsigned c,
+                                       bool check_made) {
+    if (check_made ? r + RUN_BLOCK - HDR > h->end : !run_in_heap(h, r))
         return false;
     const block_t *b = blk_at(r - HDR);
     hword_t w = b->size;
@@ -47,7 +54,12 @@ static bool run_sound(const alloc_heap *h, uintptr_t r, unsigned c) {
      */
     const struct run_tables *t = run_tables();
     return (w & ~(TAG_MASK | PREV_FREE)) == RUN_SIZE_WORD && seal_ok(h, &b->size, w) &&
-           m[RUN_CHECK] == run_check_of(h, r, state) && t->emptied[c] - state <= t->full[c];
+           (check_made || m[RUN_CHECK] == run_check_of(h, r, state)) &&
+           t->emptied[c] - state <= t->full[c];
+}
+
+static bool run_sound(const alloc_heap *h, uintptr_t r, unsigned c) {
+    return run_sound_as(h, r, c, false);
 }
 
 static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c);
@@ -122,13 +134,16 @@ static ALWAYS_INLINE bool run_link(alloc_heap *h, uintptr_t r, unsigned c, bool 
 /*
  * Takes run r (of class c, sound) off its class's list, after checking that its neighbours are
  * sound runs that point back at it (safe unlinking). False, changing nothing, if not.
+ * `read_at_head`: the caller has read r from run_head[c] and written nothing since, so that a run
+ * with no predecessor is not compared with run_head[c] a second time.
  */
-static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c) {
+static ALWAYS_INLINE bool run_unlink_as(alloc_heap *h, uintptr_t r, unsigned c, bool read_at_head) {
     uint64_t *m = run_meta(r);
     uintptr_t next = (uintptr_t)m[RUN_NEXT], prev = (uintptr_t)m[RUN_PREV];
     if (next != 0 && (!run_sound(h, next, c) || run_meta(next)[RUN_PREV] != r))
         return false;
-    if (prev != 0 ? !run_sound(h, prev, c) || run_meta(prev)[RUN_NEXT] != r : h->run_head[c] != r)
+    if (prev != 0 ? !run_sound(h, prev, c) || run_meta(prev)[RUN_NEXT] != r
+                  : !read_at_head && h->run_head[c] != r)
         return false;
     if (next != 0)
         run_meta(next)[RUN_PREV] = prev;
@@ -139,6 +154,10 @@ static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c) {
     m[RUN_NEXT] = 0;
     m[RUN_PREV] = 0;
     return true;
+}
+
+static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c) {
+    return run_unlink_as(h, r, c, false);
 }
 
 /* Turns run block b back into a plain USED block (RUN flag off), to hand it to the strategy. */
@@ -196,8 +215,13 @@ void *alloc_run_take(alloc_heap *h, unsigned c) {
         return NULL;
     }
     if (r != 0 && run_free_mask(r) == 0) {
-        /* Filled by earlier takes and left at the head: it leaves the list now. */
-        if (!run_unlink(h, r, c)) {
+        /*
+         * Filled by earlier takes and left at the head: it leaves the list now, inlined here (no
+         * call on the take's usual slow path). r was read from run_head[c] above, and run_sound
+         * writes nothing: run_unlink's comparison of a first run with run_head[c] is not made
+         * again.
+         */
+        if (!run_unlink_as(h, r, c, true)) {
             alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
             return NULL;
         }
@@ -223,12 +247,13 @@ void *alloc_run_take(alloc_heap *h, unsigned c) {
 
 /*
  * Finds slot p of run r (from run_of) in use: its class and index. Returns ALLOC_OK or the
- * error: a damaged run, a pointer inside a slot, a slot already free.
+ * error: a damaged run, a pointer inside a slot, a slot already free. `check_made` as run_sound_as.
  */
-static enum alloc_error run_slot(const alloc_heap *h, uintptr_t r, uintptr_t p, unsigned *class,
-                                 unsigned *index) {
+static ALWAYS_INLINE enum alloc_error run_slot_as(const alloc_heap *h, uintptr_t r, uintptr_t p,
+                                                  unsigned *class, unsigned *index,
+                                                  bool check_made) {
     unsigned c = run_class(run_meta(r)[RUN_STATE]);
-    if (c - 1 >= RUN_CLASSES || !run_sound(h, r, c))
+    if (c - 1 >= RUN_CLASSES || !run_sound_as(h, r, c, check_made))
         return ALLOC_ERR_CORRUPTED_HEADER;
     int i = run_slot_index(c, p - r - RUN_META);
     if (i < 0)
@@ -240,9 +265,16 @@ static enum alloc_error run_slot(const alloc_heap *h, uintptr_t r, uintptr_t p, 
     return ALLOC_OK;
 }
 
-enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
+static enum alloc_error run_slot(const alloc_heap *h, uintptr_t r, uintptr_t p, unsigned *class,
+                                 unsigned *index) {
+    return run_slot_as(h, r, p, class, index, false);
+}
+
+/* alloc_run_give and alloc_run_give_checked: `check_made` as run_sound_as. */
+static ALWAYS_INLINE enum alloc_error run_give(alloc_heap *h, uintptr_t r, uintptr_t p,
+                                               bool check_made) {
     unsigned c, i;
-    enum alloc_error e = run_slot(h, r, p, &c, &i);
+    enum alloc_error e = run_slot_as(h, r, p, &c, &i, check_made);
     if (e != ALLOC_OK) {
         alloc_report(h, e, (const void *)p);
         return e;
@@ -275,6 +307,24 @@ enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
      */
     run_give_slot(h, r, p, c, i, poison_free(h));
     return release ? run_destroy(h, r) : ALLOC_OK;
+}
+
+enum alloc_error alloc_run_give_checked(alloc_heap *h, uintptr_t r, uintptr_t p) {
+    return run_give(h, r, p, true);
+}
+
+/*
+ * r's place above first and its check word compared first (r, from run_of or run_find, is a
+ * pointer masked to RUN_ALIGN where run meta may be: its words can be read), then the rest: a run
+ * that fails them is named ALLOC_ERR_CORRUPTED_HEADER at p, as run_slot names every other fault of
+ * the run's meta.
+ */
+enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
+    if (r <= h->first || !run_check_ok(h, r)) {
+        alloc_report(h, ALLOC_ERR_CORRUPTED_HEADER, (const void *)p);
+        return ALLOC_ERR_CORRUPTED_HEADER;
+    }
+    return alloc_run_give_checked(h, r, p);
 }
 
 size_t alloc_run_usable(alloc_heap *h, uintptr_t r, uintptr_t p) {

@@ -413,6 +413,12 @@ static inline bool runs_on(const alloc_heap *h) {
 void *alloc_run_take(alloc_heap *h, unsigned c);
 /* Frees slot p of run r (from run_of): ALLOC_OK or the error found, reported, nothing changed. */
 enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p);
+/*
+ * alloc_run_give for a caller that has found r as run_find does (p masked to RUN_ALIGN, r above
+ * first) with its check word matching its state (run_check_ok), and has written nothing in r's
+ * meta since: those comparisons are not made again.
+ */
+enum alloc_error alloc_run_give_checked(alloc_heap *h, uintptr_t r, uintptr_t p);
 /* Usable bytes of slot p of run r, or 0 (reported) if p is not a slot in use. */
 size_t alloc_run_usable(alloc_heap *h, uintptr_t r, uintptr_t p);
 /* Releases every run with no slot in use back to the strategy; false if a list is damaged. */
@@ -438,6 +444,12 @@ static inline void *alloc_run_take(alloc_heap *h, unsigned c) {
     return NULL;
 }
 static inline enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
+    (void)h;
+    (void)r;
+    (void)p;
+    return ALLOC_ERR_FOREIGN_POINTER;
+}
+static inline enum alloc_error alloc_run_give_checked(alloc_heap *h, uintptr_t r, uintptr_t p) {
     (void)h;
     (void)r;
     (void)p;
