@@ -936,11 +936,14 @@ static __attribute__((noinline)) enum alloc_error free_unchecked(alloc_heap *h, 
         return free_no_slot(h, ptr);
     uint64_t state = run_meta(r)[RUN_STATE];
     unsigned c = run_class(state);
-    /* No slot at p: run_give_fast_ok refuses the table's RUN_NO_SLOT(c) (no test of its own). */
-    unsigned i = run_slot_bit(c, p - r - RUN_META);
-    if (!run_give_fast_ok(h, r, state, c, i))
+    /*
+     * No slot at p: run_give_fast_ok_bit refuses the table's bit of RUN_NO_SLOT(c) (no test of its
+     * own). The slot's bit from the table, no shift of an index.
+     */
+    uint64_t bit = run_slot_mask(c, p - r - RUN_META);
+    if (!run_give_fast_ok_bit(h, r, state, c, bit))
         return runs_on(h) ? alloc_run_give_checked(h, r, p) : free_no_slot(h, ptr);
-    run_give_slot(h, r, p, c, i, false);
+    run_give_slot_bit(h, r, p, c, bit, false);
     return ALLOC_OK;
 }
 
