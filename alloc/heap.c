@@ -733,7 +733,12 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
     if (h == NULL)
         return NULL;
     if (RUN_CLASSES > 0 && size < h->fast_run_end) {
-        void *p = ALLOC_FAST_PATHS ? run_take_fast(h, run_class_fast(size)) : NULL;
+        /*
+         * The class as a size_t (no zero extension for the list's index), kept opaque: else the
+         * compiler keeps size + 15 for the slot's bytes, a copy more than the class's shift back.
+         */
+        size_t c = opaque_size(run_class_fast(size));
+        void *p = ALLOC_FAST_PATHS ? run_take_fast(h, c) : NULL;
         return p != NULL ? p : malloc_run(h, size);
     }
     if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && size - 1 < h->fast_quick_end) {
@@ -835,11 +840,12 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
      * would). They call nothing but memset, by a tail call where it returns p.
      */
     if (RUN_CLASSES > 0 && n < h->fast_run_end) {
-        unsigned c = run_class_fast(n); /* 0 bytes: the slow path, as in alloc_malloc */
+        /* 0 bytes: the slow path, as in alloc_malloc; opaque, as there. */
+        size_t c = opaque_size(run_class_fast(n));
         void *p = run_take_fast(h, c);
         if (p == NULL)
             return calloc_slow(h, n);
-        slot_clear(p, c);
+        slot_clear(p, (unsigned)c);
         return p;
     }
     if (QUICK_BINS > 0 && n - 1 < h->fast_quick_end) {

@@ -52,7 +52,7 @@ enum run_word { RUN_STATE, RUN_CHECK, RUN_NEXT, RUN_PREV };
  * count also as a constant expression, for the tables below.
  */
 #define RUN_SLOT_COUNT(c) (RUN_SLOTS / (16 * (c)))
-static inline size_t run_slot_size(unsigned c) {
+static inline size_t run_slot_size(size_t c) {
     return (size_t)c * 16;
 }
 static inline unsigned run_slot_count(unsigned c) {
@@ -118,8 +118,8 @@ static inline unsigned run_class_for(size_t n) {
  * serves it from class 1 as run_class_for says: the same slot, and two instructions fewer for the
  * others.
  */
-static inline unsigned run_class_fast(size_t n) {
-    return (unsigned)((n + 15) >> 4);
+static inline size_t run_class_fast(size_t n) {
+    return (n + 15) >> 4;
 }
 /*
  * run_class_for from a row of run_tables, for n <= ALLOC_RUN_MAX_SIZE: one load where the
@@ -174,7 +174,7 @@ static inline uintptr_t run_of(const alloc_heap *h, uintptr_t p) {
 }
 
 /* Slot i of run r (class c), just marked in use: its statistics, and its address. */
-static inline void *run_slot_taken(alloc_heap *h, uintptr_t r, unsigned c, unsigned i) {
+static inline void *run_slot_taken(alloc_heap *h, uintptr_t r, size_t c, unsigned i) {
     size_t s = run_slot_size(c);
     account_bytes_taken(h, s);
     h->live_slots++;
@@ -201,7 +201,7 @@ static inline void run_slot_given(alloc_heap *h, uintptr_t p, size_t s, bool poi
  * being the class's. The bit is cleared in the state and in the check word, which is linear in the
  * state, not made again from the state with a multiply.
  */
-static inline void *run_take_lowest(alloc_heap *h, uintptr_t r, unsigned c, uint64_t state) {
+static inline void *run_take_lowest(alloc_heap *h, uintptr_t r, size_t c, uint64_t state) {
     uint64_t *m = run_meta(r);
     unsigned i = (unsigned)__builtin_ctzll(state);
     uint64_t taken = state & (state - 1);
@@ -219,7 +219,7 @@ static inline void *run_take_lowest(alloc_heap *h, uintptr_t r, unsigned c, uint
  * list (a run it fills stays there). Returns NULL (changing nothing) when the list is empty (as
  * class 0's always is), the run is damaged or full: the slow path (runs.c) handles those.
  */
-static inline void *run_take_fast(alloc_heap *h, unsigned c) {
+static inline void *run_take_fast(alloc_heap *h, size_t c) {
     uintptr_t r = h->run_head[c];
     if (r == 0)
         return NULL;
