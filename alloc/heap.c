@@ -456,11 +456,16 @@ static ALWAYS_INLINE bool block_fast_ok(const alloc_heap *h, uintptr_t p) {
     _Static_assert(ST_USED == 1 && STATE_MASK == 3 && RUN_FLAG == 8,
                    "alloc: block_fast_ok's state test needs USED in bit 0 of the mask's bits");
     /*
-     * MIN_BLOCK <= s <= end - b in one comparison: end - b >= MIN_BLOCK, as end - b > HDR (for
-     * p < end) and is a multiple of GRANULE.
+     * MIN_BLOCK <= s <= end - b in one comparison with end - p, which the range test has just
+     * computed: s - MIN_BLOCK < end - p, a wrapped s - MIN_BLOCK for s below MIN_BLOCK being above
+     * every end - p. For s >= MIN_BLOCK, s and end - b multiples of GRANULE, s - MIN_BLOCK <
+     * end - b - HDR is s < end - b + (MIN_BLOCK - HDR), which, with 0 < MIN_BLOCK - HDR <= GRANULE,
+     * is s <= end - b.
      */
-    if (((w - ST_USED) & (STATE_MASK | RUN_FLAG)) != 0 ||
-        s - MIN_BLOCK > h->end - (uintptr_t)b - MIN_BLOCK || !seal_ok(h, &b->size, w))
+    _Static_assert(MIN_BLOCK > HDR && MIN_BLOCK - HDR <= GRANULE,
+                   "alloc: block_fast_ok's size bound needs MIN_BLOCK - HDR in (0, GRANULE]");
+    if (((w - ST_USED) & (STATE_MASK | RUN_FLAG)) != 0 || s - MIN_BLOCK >= h->end - p ||
+        !seal_ok(h, &b->size, w))
         return false;
     /* The boundary tag: a stray write cannot change b's size and its successor's copy at once. */
     if (!prev_word_is(h, blk_at((uintptr_t)b + s), s))
