@@ -1135,14 +1135,39 @@ static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, void *pt
 }
 
 /*
- * realloc of a block (or of anything but a run slot): the fast path grows the heap's last block
- * into the top block and calls nothing. Apart from alloc_realloc, so that a slot's realloc does
- * not pay for the registers this path saves.
+ * realloc of a block that tlsf_grow_top may grow: its fast path, which grows the heap's last block
+ * into the top block and calls nothing, else the general path.
+ */
+static __attribute__((noinline)) void *realloc_grow(alloc_heap *h, void *ptr, size_t size) {
+    if (tlsf_grow_top(h, ptr, size))
+        return ptr;
+    return realloc_slow(h, ptr, size);
+}
+
+/*
+ * tlsf_grow_top's first tests, which most blocks fail: ptr aligned and in range (so that the word
+ * before it can be read), and the size in that word putting the block's end at the top block.
+ * Nothing is trusted from them: tlsf_grow_top makes them again with all of its checks.
+ */
+static ALWAYS_INLINE bool grow_top_may(const alloc_heap *h, const void *ptr) {
+    uintptr_t p = (uintptr_t)ptr, lo = h->first + HDR;
+    if ((p & (GRANULE - 1)) != 0 || p - lo >= h->end - lo)
+        return false;
+    hword_t w = probe_hword(&blk_from_payload(ptr)->size);
+    return p - HDR + (size_t)(w & SIZE_MASK) == (uintptr_t)tlsf_of(h)->top;
+}
+
+/*
+ * realloc of a block (or of anything but a run slot): realloc_grow where the block may grow into
+ * the top block, else the general path. Apart from alloc_realloc, so that a slot's realloc does
+ * not pay for the registers these paths save; and a block that is not the top's predecessor, most
+ * of them, goes to realloc_slow with no frame made for tlsf_grow_top's registers.
  */
 static SLOW_PATH void *realloc_block(alloc_heap *h, void *ptr, size_t size) {
-    if (TLSF_COMPILED_IN && h != NULL && h->fast_grow && size <= ALLOC_MAX_REQUEST &&
-        tlsf_grow_top(h, ptr, size))
-        return ptr;
+    /* Without fast paths, tlsf_grow_top grows nothing: all of this folds away. */
+    if (TLSF_COMPILED_IN && ALLOC_FAST_PATHS && h != NULL && h->fast_grow &&
+        size <= ALLOC_MAX_REQUEST && grow_top_may(h, ptr))
+        return realloc_grow(h, ptr, size);
     return realloc_slow(h, ptr, size);
 }
 
