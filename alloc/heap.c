@@ -992,12 +992,11 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
     return free_slow(h, ptr);
 }
 
-/* The general case of alloc_realloc, kept out of line so that the fast path calls nothing. */
-static SLOW_PATH void *realloc_slow(alloc_heap *h, void *ptr, size_t size) {
-    if (ptr == NULL)
-        return alloc_malloc(h, size);
-    if (h == NULL)
-        return NULL;
+/*
+ * The general case of alloc_realloc for ptr and h not NULL (realloc_slow's, and realloc_block's
+ * for a ptr in the heap's range), kept out of line so that the fast path calls nothing.
+ */
+static SLOW_PATH void *realloc_general(alloc_heap *h, void *ptr, size_t size) {
     enum alloc_error e;
     block_t *b = used_block(h, ptr, &e);
     if (b == NULL)
@@ -1134,6 +1133,15 @@ static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, void *pt
     return q;
 }
 
+/* The general case of alloc_realloc: its NULL cases, then realloc_general. */
+static SLOW_PATH void *realloc_slow(alloc_heap *h, void *ptr, size_t size) {
+    if (ptr == NULL)
+        return alloc_malloc(h, size);
+    if (h == NULL)
+        return NULL;
+    return realloc_general(h, ptr, size);
+}
+
 /*
  * realloc of a block that tlsf_grow_top may grow: its fast path, which grows the heap's last block
  * into the top block and calls nothing, else the general path.
@@ -1146,15 +1154,17 @@ static __attribute__((noinline)) void *realloc_grow(alloc_heap *h, void *ptr, si
 
 /*
  * tlsf_grow_top's first tests, which most blocks fail: ptr aligned and in range (so that the word
- * before it can be read), and the size in that word putting the block's end at the top block.
- * Nothing is trusted from them: tlsf_grow_top makes them again with all of its checks.
+ * before it can be read; also refuses NULL), and the size in that word putting the block's end at
+ * the top block. Nothing is trusted from them: tlsf_grow_top makes them again with all of its
+ * checks.
  */
-static ALWAYS_INLINE bool grow_top_may(const alloc_heap *h, const void *ptr) {
+static ALWAYS_INLINE bool grow_range_ok(const alloc_heap *h, const void *ptr) {
     uintptr_t p = (uintptr_t)ptr, lo = h->first + HDR;
-    if ((p & (GRANULE - 1)) != 0 || p - lo >= h->end - lo)
-        return false;
+    return (p & (GRANULE - 1)) == 0 && p - lo < h->end - lo;
+}
+static ALWAYS_INLINE bool grow_top_may(const alloc_heap *h, const void *ptr) {
     hword_t w = probe_hword(&blk_from_payload(ptr)->size);
-    return p - HDR + (size_t)(w & SIZE_MASK) == (uintptr_t)tlsf_of(h)->top;
+    return (uintptr_t)ptr - HDR + (size_t)(w & SIZE_MASK) == (uintptr_t)tlsf_of(h)->top;
 }
 
 /*
@@ -1164,10 +1174,13 @@ static ALWAYS_INLINE bool grow_top_may(const alloc_heap *h, const void *ptr) {
  * of them, goes to realloc_slow with no frame made for tlsf_grow_top's registers.
  */
 static SLOW_PATH void *realloc_block(alloc_heap *h, void *ptr, size_t size) {
-    /* Without fast paths, tlsf_grow_top grows nothing: all of this folds away. */
+    /*
+     * Without fast paths, tlsf_grow_top grows nothing: all of this folds away. A ptr in range is
+     * not NULL: realloc_general, with no tests of NULL.
+     */
     if (TLSF_COMPILED_IN && ALLOC_FAST_PATHS && h != NULL && h->fast_grow &&
-        size <= ALLOC_MAX_REQUEST && grow_top_may(h, ptr))
-        return realloc_grow(h, ptr, size);
+        size <= ALLOC_MAX_REQUEST && grow_range_ok(h, ptr))
+        return grow_top_may(h, ptr) ? realloc_grow(h, ptr, size) : realloc_general(h, ptr, size);
     return realloc_slow(h, ptr, size);
 }
 
