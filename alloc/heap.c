@@ -456,11 +456,16 @@ static ALWAYS_INLINE bool block_fast_ok(const alloc_heap *h, uintptr_t p) {
     _Static_assert(ST_USED == 1 && STATE_MASK == 3 && RUN_FLAG == 8,
                    "alloc: block_fast_ok's state test needs USED in bit 0 of the mask's bits");
     /*
-     * MIN_BLOCK <= s <= end - b in one comparison: end - b >= MIN_BLOCK, as end - b > HDR (for
-     * p < end) and is a multiple of GRANULE.
+     * MIN_BLOCK <= s <= end - b in one comparison with end - p, which the range test has just
+     * computed: s - MIN_BLOCK < end - p, a wrapped s - MIN_BLOCK for s below MIN_BLOCK being above
+     * every end - p. For s >= MIN_BLOCK, s and end - b multiples of GRANULE, s - MIN_BLOCK <
+     * end - b - HDR is s < end - b + (MIN_BLOCK - HDR), which, with 0 < MIN_BLOCK - HDR <= GRANULE,
+     * is s <= end - b.
      */
-    if (((w - ST_USED) & (STATE_MASK | RUN_FLAG)) != 0 ||
-        s - MIN_BLOCK > h->end - (uintptr_t)b - MIN_BLOCK || !seal_ok(h, &b->size, w))
+    _Static_assert(MIN_BLOCK > HDR && MIN_BLOCK - HDR <= GRANULE,
+                   "alloc: block_fast_ok's size bound needs MIN_BLOCK - HDR in (0, GRANULE]");
+    if (((w - ST_USED) & (STATE_MASK | RUN_FLAG)) != 0 || s - MIN_BLOCK >= h->end - p ||
+        !seal_ok(h, &b->size, w))
         return false;
     /* The boundary tag: a stray write cannot change b's size and its successor's copy at once. */
     if (!prev_word_is(h, blk_at((uintptr_t)b + s), s))
@@ -733,7 +738,12 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
     if (h == NULL)
         return NULL;
     if (RUN_CLASSES > 0 && size < h->fast_run_end) {
-        void *p = ALLOC_FAST_PATHS ? run_take_fast(h, run_class_fast(size)) : NULL;
+        /*
+         * The class as a size_t (no zero extension for the list's index), kept opaque: else the
+         * compiler keeps size + 15 for the slot's bytes, a copy more than the class's shift back.
+         */
+        size_t c = opaque_size(run_class_fast(size));
+        void *p = ALLOC_FAST_PATHS ? run_take_fast(h, c) : NULL;
         return p != NULL ? p : malloc_run(h, size);
     }
     if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && size - 1 < h->fast_quick_end) {
@@ -835,11 +845,12 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
      * would). They call nothing but memset, by a tail call where it returns p.
      */
     if (RUN_CLASSES > 0 && n < h->fast_run_end) {
-        unsigned c = run_class_fast(n); /* 0 bytes: the slow path, as in alloc_malloc */
+        /* 0 bytes: the slow path, as in alloc_malloc; opaque, as there. */
+        size_t c = opaque_size(run_class_fast(n));
         void *p = run_take_fast(h, c);
         if (p == NULL)
             return calloc_slow(h, n);
-        slot_clear(p, c);
+        slot_clear(p, (unsigned)c);
         return p;
     }
     if (QUICK_BINS > 0 && n - 1 < h->fast_quick_end) {
@@ -936,11 +947,14 @@ static __attribute__((noinline)) enum alloc_error free_unchecked(alloc_heap *h, 
         return free_no_slot(h, ptr);
     uint64_t state = run_meta(r)[RUN_STATE];
     unsigned c = run_class(state);
-    /* No slot at p: run_give_fast_ok refuses the table's RUN_NO_SLOT(c) (no test of its own). */
-    unsigned i = run_slot_bit(c, p - r - RUN_META);
-    if (!run_give_fast_ok(h, r, state, c, i))
+    /*
+     * No slot at p: run_give_fast_ok_bit refuses the table's bit of RUN_NO_SLOT(c) (no test of its
+     * own). The slot's bit from the table, no shift of an index.
+     */
+    uint64_t bit = run_slot_mask(c, p - r - RUN_META);
+    if (!run_give_fast_ok_bit(h, r, state, c, bit))
         return runs_on(h) ? alloc_run_give_checked(h, r, p) : free_no_slot(h, ptr);
-    run_give_slot(h, r, p, c, i, false);
+    run_give_slot_bit(h, r, p, c, bit, false);
     return ALLOC_OK;
 }
 
@@ -978,12 +992,11 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
     return free_slow(h, ptr);
 }
 
-/* The general case of alloc_realloc, kept out of line so that the fast path calls nothing. */
-static SLOW_PATH void *realloc_slow(alloc_heap *h, void *ptr, size_t size) {
-    if (ptr == NULL)
-        return alloc_malloc(h, size);
-    if (h == NULL)
-        return NULL;
+/*
+ * The general case of alloc_realloc for ptr and h not NULL (realloc_slow's, and realloc_block's
+ * for a ptr in the heap's range), kept out of line so that the fast path calls nothing.
+ */
+static SLOW_PATH void *realloc_general(alloc_heap *h, void *ptr, size_t size) {
     enum alloc_error e;
     block_t *b = used_block(h, ptr, &e);
     if (b == NULL)
@@ -1120,15 +1133,54 @@ static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, void *pt
     return q;
 }
 
+/* The general case of alloc_realloc: its NULL cases, then realloc_general. */
+static SLOW_PATH void *realloc_slow(alloc_heap *h, void *ptr, size_t size) {
+    if (ptr == NULL)
+        return alloc_malloc(h, size);
+    if (h == NULL)
+        return NULL;
+    return realloc_general(h, ptr, size);
+}
+
 /*
- * realloc of a block (or of anything but a run slot): the fast path grows the heap's last block
- * into the top block and calls nothing. Apart from alloc_realloc, so that a slot's realloc does
- * not pay for the registers this path saves.
+ * realloc of a block that tlsf_grow_top may grow: its fast path, which grows the heap's last block
+ * into the top block and calls nothing, else the general path.
+ */
+static __attribute__((noinline)) void *realloc_grow(alloc_heap *h, void *ptr, size_t size) {
+    if (tlsf_grow_top(h, ptr, size))
+        return ptr;
+    return realloc_slow(h, ptr, size);
+}
+
+/*
+ * tlsf_grow_top's first tests, which most blocks fail: ptr aligned and in range (so that the word
+ * before it can be read; also refuses NULL), and the size in that word putting the block's end at
+ * the top block. Nothing is trusted from them: tlsf_grow_top makes them again with all of its
+ * checks.
+ */
+static ALWAYS_INLINE bool grow_range_ok(const alloc_heap *h, const void *ptr) {
+    uintptr_t p = (uintptr_t)ptr, lo = h->first + HDR;
+    return (p & (GRANULE - 1)) == 0 && p - lo < h->end - lo;
+}
+static ALWAYS_INLINE bool grow_top_may(const alloc_heap *h, const void *ptr) {
+    hword_t w = probe_hword(&blk_from_payload(ptr)->size);
+    return (uintptr_t)ptr - HDR + (size_t)(w & SIZE_MASK) == (uintptr_t)tlsf_of(h)->top;
+}
+
+/*
+ * realloc of a block (or of anything but a run slot): realloc_grow where the block may grow into
+ * the top block, else the general path. Apart from alloc_realloc, so that a slot's realloc does
+ * not pay for the registers these paths save; and a block that is not the top's predecessor, most
+ * of them, goes to realloc_slow with no frame made for tlsf_grow_top's registers.
  */
 static SLOW_PATH void *realloc_block(alloc_heap *h, void *ptr, size_t size) {
-    if (TLSF_COMPILED_IN && h != NULL && h->fast_grow && size <= ALLOC_MAX_REQUEST &&
-        tlsf_grow_top(h, ptr, size))
-        return ptr;
+    /*
+     * Without fast paths, tlsf_grow_top grows nothing: all of this folds away. A ptr in range is
+     * not NULL: realloc_general, with no tests of NULL.
+     */
+    if (TLSF_COMPILED_IN && ALLOC_FAST_PATHS && h != NULL && h->fast_grow &&
+        size <= ALLOC_MAX_REQUEST && grow_range_ok(h, ptr))
+        return grow_top_may(h, ptr) ? realloc_grow(h, ptr, size) : realloc_general(h, ptr, size);
     return realloc_slow(h, ptr, size);
 }
 

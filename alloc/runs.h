@@ -52,7 +52,7 @@ enum run_word { RUN_STATE, RUN_CHECK, RUN_NEXT, RUN_PREV };
  * count also as a constant expression, for the tables below.
  */
 #define RUN_SLOT_COUNT(c) (RUN_SLOTS / (16 * (c)))
-static inline size_t run_slot_size(unsigned c) {
+static inline size_t run_slot_size(size_t c) {
     return (size_t)c * 16;
 }
 static inline unsigned run_slot_count(unsigned c) {
@@ -75,6 +75,9 @@ struct run_tables {
                               run_give_fast_ok */
     uint64_t emptied[8];   /* c << RUN_CLASS_SHIFT | run_full_mask(c): class c's state with every
                               slot free, for run_give_fast_ok and runs.c's run_sound */
+    uint64_t bit[64][8];   /* run_slot_mask's, 1 << index's entry, by granule, then class: the
+                              slot's bit of a state word, for the free of a slot (free_unchecked),
+                              which then makes no shift of its own */
     uint8_t class_of[65];  /* run_class_for(n), n <= 64, for run_class_of */
 };
 static inline const struct run_tables *run_tables(void);
@@ -115,8 +118,8 @@ static inline unsigned run_class_for(size_t n) {
  * serves it from class 1 as run_class_for says: the same slot, and two instructions fewer for the
  * others.
  */
-static inline unsigned run_class_fast(size_t n) {
-    return (unsigned)((n + 15) >> 4);
+static inline size_t run_class_fast(size_t n) {
+    return (n + 15) >> 4;
 }
 /*
  * run_class_for from a row of run_tables, for n <= ALLOC_RUN_MAX_SIZE: one load where the
@@ -171,7 +174,7 @@ static inline uintptr_t run_of(const alloc_heap *h, uintptr_t p) {
 }
 
 /* Slot i of run r (class c), just marked in use: its statistics, and its address. */
-static inline void *run_slot_taken(alloc_heap *h, uintptr_t r, unsigned c, unsigned i) {
+static inline void *run_slot_taken(alloc_heap *h, uintptr_t r, size_t c, unsigned i) {
     size_t s = run_slot_size(c);
     account_bytes_taken(h, s);
     h->live_slots++;
@@ -198,7 +201,7 @@ static inline void run_slot_given(alloc_heap *h, uintptr_t p, size_t s, bool poi
  * being the class's. The bit is cleared in the state and in the check word, which is linear in the
  * state, not made again from the state with a multiply.
  */
-static inline void *run_take_lowest(alloc_heap *h, uintptr_t r, unsigned c, uint64_t state) {
+static inline void *run_take_lowest(alloc_heap *h, uintptr_t r, size_t c, uint64_t state) {
     uint64_t *m = run_meta(r);
     unsigned i = (unsigned)__builtin_ctzll(state);
     uint64_t taken = state & (state - 1);
@@ -216,7 +219,7 @@ static inline void *run_take_lowest(alloc_heap *h, uintptr_t r, unsigned c, uint
  * list (a run it fills stays there). Returns NULL (changing nothing) when the list is empty (as
  * class 0's always is), the run is damaged or full: the slow path (runs.c) handles those.
  */
-static inline void *run_take_fast(alloc_heap *h, unsigned c) {
+static inline void *run_take_fast(alloc_heap *h, size_t c) {
     uintptr_t r = h->run_head[c];
     if (r == 0)
         return NULL;
@@ -271,6 +274,14 @@ static inline void *run_take_fast(alloc_heap *h, unsigned c) {
 #define RUN_IDX_ROW8(k)                                                                            \
     RUN_IDX_ROW((k) + 0), RUN_IDX_ROW((k) + 1), RUN_IDX_ROW((k) + 2), RUN_IDX_ROW((k) + 3),        \
         RUN_IDX_ROW((k) + 4), RUN_IDX_ROW((k) + 5), RUN_IDX_ROW((k) + 6), RUN_IDX_ROW((k) + 7)
+/* The same entries as bits of a state word, for the table of run_slot_mask. */
+#define RUN_BIT(c, k) ((uint64_t)1 << RUN_IDX(c, k))
+#define RUN_BIT_ROW(k)                                                                             \
+    {RUN_BIT(0, k), RUN_BIT(1, k), RUN_BIT(2, k), RUN_BIT(3, k),                                   \
+     RUN_BIT(4, k), RUN_BIT(5, k), RUN_BIT(6, k), RUN_BIT(7, k)}
+#define RUN_BIT_ROW8(k)                                                                            \
+    RUN_BIT_ROW((k) + 0), RUN_BIT_ROW((k) + 1), RUN_BIT_ROW((k) + 2), RUN_BIT_ROW((k) + 3),        \
+        RUN_BIT_ROW((k) + 4), RUN_BIT_ROW((k) + 5), RUN_BIT_ROW((k) + 6), RUN_BIT_ROW((k) + 7)
 _Static_assert(RUN_SLOTS / 16 <= 64, "alloc: a run's granules must fit the slot-index table");
 _Static_assert(RUN_SLOTS / 16 == 61 && RUN_META == 32 && RUN_BLOCK == 1024,
                "alloc: granules 61 .. 63, where the window's places that are no slot wrap, must "
@@ -302,6 +313,8 @@ _Static_assert(RUN_SLOT_COUNT(1) <= RUN_NO_SLOT_FIRST && RUN_CLASS_SHIFT == RUN_
          RUN_LOWEST(6), RUN_LOWEST(7)},                                                            \
         {0, RUN_EMPTIED(1), RUN_EMPTIED(2), RUN_EMPTIED(3), RUN_EMPTIED(4), RUN_EMPTIED(5),        \
          RUN_EMPTIED(6), RUN_EMPTIED(7)},                                                          \
+        {RUN_BIT_ROW8(0), RUN_BIT_ROW8(8), RUN_BIT_ROW8(16), RUN_BIT_ROW8(24), RUN_BIT_ROW8(32),   \
+         RUN_BIT_ROW8(40), RUN_BIT_ROW8(48), RUN_BIT_ROW8(56)},                                    \
         {1, RUN_REP16(1), RUN_REP16(2), RUN_REP16(3), RUN_REP16(4)},                               \
     }
 #if RUN_CLASSES > 0 && defined(RUN_DEFINE_TABLES)
@@ -332,6 +345,17 @@ static inline int run_slot_index(unsigned c, size_t off) {
     unsigned i = run_slot_bit(c, off);
     return i >= RUN_NO_SLOT_FIRST ? -1 : (int)i;
 }
+/*
+ * 1 << run_slot_bit(c, off), from a table of those bits: the load of a row (off's granule, 64
+ * bytes, off masked and scaled by 4) and of c's entry in it, with no shift made after.
+ */
+static inline uint64_t run_slot_mask(unsigned c, size_t off) {
+    const char *row = (const char *)run_tables()->bit + (off & (63 << 4)) * 4;
+    return ((const uint64_t *)row)[c & 7];
+}
+#undef RUN_BIT_ROW8
+#undef RUN_BIT_ROW
+#undef RUN_BIT
 #undef RUN_IDX_ROW8
 #undef RUN_DIV
 #undef RUN_IDX_ROW
@@ -362,12 +386,23 @@ static inline bool run_give_fast_ok(const alloc_heap *h, uintptr_t r, uint64_t s
 }
 
 /*
- * Frees slot p (index i, class c) of run r, whose state word the caller has just read and
- * checked (run_give_fast_ok, or alloc_run_give's run_slot with the check word).
+ * run_give_fast_ok for the slot's bit from run_slot_mask rather than its index: the same tests, the
+ * first as a test of state's bit (the table's bit of RUN_NO_SLOT(c) where p is no slot).
  */
-static inline void run_give_slot(alloc_heap *h, uintptr_t r, uintptr_t p, unsigned c, unsigned i,
-                                 bool poison) {
-    uint64_t *m = run_meta(r), bit = (uint64_t)1 << i;
+static inline bool run_give_fast_ok_bit(const alloc_heap *h, uintptr_t r, uint64_t state,
+                                        unsigned c, uint64_t bit) {
+    const struct run_tables *t = run_tables();
+    return (state & bit) == 0 && state + bit != t->emptied[c] &&
+           (state >= t->lowest[c] || h->run_head[c] == r);
+}
+
+/*
+ * Frees slot p (its bit of the state word `bit`, class c) of run r, whose state word the caller
+ * has just read and checked (run_give_fast_ok, or alloc_run_give's run_slot with the check word).
+ */
+static inline void run_give_slot_bit(alloc_heap *h, uintptr_t r, uintptr_t p, unsigned c,
+                                     uint64_t bit, bool poison) {
+    uint64_t *m = run_meta(r);
     /*
      * Forget what memory held (an empty asm): the state and check words, which the caller has just
      * read and tested, are then xored in memory, one instruction each, not kept in a register from
@@ -381,6 +416,12 @@ static inline void run_give_slot(alloc_heap *h, uintptr_t r, uintptr_t p, unsign
      */
     m[RUN_CHECK] ^= opaque_u64(bit);
     run_slot_given(h, p, run_slot_size(c), poison);
+}
+
+/* run_give_slot_bit for slot p of index i. */
+static inline void run_give_slot(alloc_heap *h, uintptr_t r, uintptr_t p, unsigned c, unsigned i,
+                                 bool poison) {
+    run_give_slot_bit(h, r, p, c, (uint64_t)1 << i, poison);
 }
 
 /*
