@@ -1424,7 +1424,15 @@ static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
     block_t *next = blk_at((uintptr_t)b + s);
     if (!blk_prev_free(b) && !poison_free(h)) {
         if (blk_state(next) != ST_FREE) {
-            file_alone(h, b, s, next);
+            /*
+             * file_alone's size word s | ST_FREE by a flip of the state, a constant: b's word is
+             * s | ST_USED, validly sealed, as its caller has checked it (free's pointer validation)
+             * or written it (a heap's first block, an extend's new block, a run handed back), and
+             * PREV_FREE is clear (tested above), so the flip stores the word file_alone seals
+             * afresh, with no key to read, multiply and fold (12 instructions fewer).
+             */
+            b->size ^= flip_low_bits(ST_USED ^ ST_FREE);
+            file_free(h, b, s, next);
             set_prev_free(next);
             return true;
         }
