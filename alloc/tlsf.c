@@ -1218,10 +1218,17 @@ static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, si
     if (ALLOC_CHECK_LINKS && blk_links(next)->prev == NULL) {
         if (!links_ok(h, next, nfl, nsl))
             return report_free_list(h, next);
+        /*
+         * Memory forgotten (an empty asm), here and below: the list work reads next's links
+         * afresh rather than keeping the ones the check read across it, and release_next saves one
+         * register, not two (the non-head case tests replace_free's top block again: rarer).
+         */
+        __asm__("" ::: "memory");
         return release_next_relink(h, b, s, next, nfl, nsl, true);
     }
     if (ALLOC_CHECK_LINKS && !links_ok(h, next, nfl, nsl))
         return report_free_list(h, next);
+    __asm__("" ::: "memory");
     return release_next_relink(h, b, s, next, nfl, nsl, false);
 }
 #endif
