@@ -809,7 +809,8 @@ static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t a
         size_t bs = blk_size(b), us = bs - gap;
         block_t *u = blk_at((uintptr_t)b + gap);
         block_t *next = blk_at((uintptr_t)u + us);
-        blk_set_size_state(h, b, gap, ST_FREE);
+        /* blk_set_size_state's word, b's PREV_FREE not read back: locate_free checked it clear. */
+        word_set(h, &b->size, (hword_t)gap | ST_FREE);
         file_free_maps(h, b, gap, u, false);
         if (us - size >= MIN_BLOCK) {
             block_t *r = blk_at((uintptr_t)u + size);
