@@ -875,7 +875,9 @@ static inline void replace_head(alloc_heap *h, block_t *from, block_t *to, unsig
  * block, stays free as take leaves it. b's size word is written first and the tail's headers after
  * it, so that no address is kept across the seals (take's order, the tail's first, kept b + 8 in a
  * register). `head`: b heads its list with a prev link checked to be NULL (a constant), so that
- * its unlink need not read that link. Returns b.
+ * its unlink need not read that link; b, read from a list's head, is then not the top block, which
+ * is on no list (alloc_tlsf_check reports a top block met on a list), and is not compared with it.
+ * Returns b.
  */
 static ALWAYS_INLINE block_t *carve_block(alloc_heap *h, block_t *b, size_t size, unsigned list,
                                           size_t rest, bool head) {
@@ -888,10 +890,7 @@ static ALWAYS_INLINE block_t *carve_block(alloc_heap *h, block_t *b, size_t size
         } else {
             /* remove_free's work, its unlink unlink_head's. */
             h->free_blocks--;
-            if (TOP_BLOCK && b == tlsf_of(h)->top)
-                tlsf_of(h)->top = NULL;
-            else
-                unlink_head(h, b, list / SL_COUNT, list % SL_COUNT);
+            unlink_head(h, b, list / SL_COUNT, list % SL_COUNT);
         }
         return b;
     }
@@ -901,7 +900,7 @@ static ALWAYS_INLINE block_t *carve_block(alloc_heap *h, block_t *b, size_t size
     word_set(h, &r->prev, (hword_t)size);
     word_set(h, &r->size, (hword_t)rest | ST_FREE);
     word_set(h, &blk_at((uintptr_t)r + rest)->prev, (hword_t)rest);
-    if (b == tlsf_of(h)->top) {
+    if (!head && b == tlsf_of(h)->top) {
         tlsf_of(h)->top = r; /* the rest still ends the heap: no list to look up */
         return b;
     }
