@@ -33,8 +33,8 @@
 
 /*
  * A sanitizer build (--config=asan, ubsan) runs its instrumentation inside every call: the
- * counts are 1.6 to 3.3 times the plain build's there (AddressSanitizer's slot free 142 against
- * 44), so the bounds are three times as large; the paths are still driven and bounded.
+ * counts are 1.6 to 3.3 times the plain build's there (AddressSanitizer's slot free 130 against
+ * 39), so the bounds are three times as large; the paths are still driven and bounded.
  */
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
@@ -56,17 +56,17 @@
  * change that lengthens a path by more than that fails here (the README's table has the counts).
  */
 #define BOUND_QUICK_HIT  70     /* malloc, quick-list hit */
-#define BOUND_QUICK_PUSH 80     /* free onto a quick list */
+#define BOUND_QUICK_PUSH 70     /* free onto a quick list */
 #define BOUND_SLOT_TAKE  60     /* malloc, run slot taken */
-#define BOUND_SLOT_GIVE  60     /* free, run slot given back: after the header check slots fail */
-#define BOUND_NEW_RUN    490    /* malloc, a full head leaves, a new run from an aligned request */
-#define BOUND_SLOT_PUSH  400    /* free, a full run back on its list behind the head */
-#define BOUND_RUN_RETURN 570    /* free, an emptied run given back (a merging free) */
-#define BOUND_SPLIT      320    /* TLSF split, remainder re-filed */
+#define BOUND_SLOT_GIVE  50     /* free, run slot given back: after the header check slots fail */
+#define BOUND_NEW_RUN    470    /* malloc, a full head leaves, a new run from an aligned request */
+#define BOUND_SLOT_PUSH  380    /* free, a full run back on its list behind the head */
+#define BOUND_RUN_RETURN 550    /* free, an emptied run given back (a merging free) */
+#define BOUND_SPLIT      300    /* TLSF split, remainder re-filed */
 #define BOUND_ALIGNED    460    /* aligned, leading gap left free */
-#define BOUND_FALLBACK   290    /* scan of TLSF_FALLBACK_SCAN blocks of the request's list */
+#define BOUND_FALLBACK   280    /* scan of TLSF_FALLBACK_SCAN blocks of the request's list */
 #define BOUND_MERGE      420    /* free merging both neighbours */
-#define BOUND_FLUSH      193550 /* allocation failing after flushing 60 x 16 quick blocks */
+#define BOUND_FLUSH      193430 /* allocation failing after flushing 60 x 16 quick blocks */
 
 static unsigned char *region;
 static alloc_heap *heap;
