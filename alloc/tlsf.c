@@ -573,6 +573,28 @@ static inline block_t *scan_list(alloc_heap *h, unsigned list, size_t size, size
 _Static_assert(ALLOC_MAX_REQUEST + MIN_BLOCK < (size_t)1 << (FL_COUNT + FL_SHIFT - 2),
                "alloc: a request's search maps to a first level below FL_COUNT - 1");
 
+/*
+ * Good fit: the head of the first non-empty list at or after list (*fl, *sl), found with two bit
+ * scans, its list left in *fl and *sl; NULL if every such list is empty. The head is not checked
+ * (a bit map that says a list has a block is not trusted to): the caller checks it. The list
+ * after a request's own exists (see locate_free), so no test of *fl against FL_COUNT.
+ */
+static ALWAYS_INLINE block_t *good_fit_head(const struct tlsf_state *t, unsigned *fl,
+                                            unsigned *sl) {
+    uint32_t sl_map = t->sl_map[*fl] & (~0u << *sl);
+    if (sl_map == 0) {
+        fl_map_t fl_map = t->fl_map & (~(fl_map_t)0 << (*fl + 1));
+        if (fl_map == 0)
+            return NULL;
+        *fl = (unsigned)__builtin_ctzl(fl_map);
+        sl_map = t->sl_map[*fl];
+    }
+    if (sl_map == 0)
+        return NULL;
+    *sl = (unsigned)__builtin_ctz(sl_map);
+    return LIST_HEAD(t, *fl, *sl);
+}
+
 static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align, bool plain,
                                         unsigned *fl_out, unsigned *sl_out, size_t *gap_out,
                                         const block_t **bad) {
@@ -601,20 +623,8 @@ static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align
      * A request's search maps below the last level (asserted above), so the list after its own
      * exists: no test of fl against FL_COUNT is needed here, nor for its own list.
      */
-    if (b == NULL) {
-        uint32_t sl_map = t->sl_map[fl] & (~0u << sl);
-        if (sl_map == 0) {
-            fl_map_t fl_map = t->fl_map & (~(fl_map_t)0 << (fl + 1));
-            if (fl_map != 0) {
-                fl = (unsigned)__builtin_ctzl(fl_map);
-                sl_map = t->sl_map[fl];
-            }
-        }
-        if (sl_map != 0) {
-            sl = (unsigned)__builtin_ctz(sl_map);
-            b = LIST_HEAD(t, fl, sl);
-        }
-    }
+    if (b == NULL)
+        b = good_fit_head(t, &fl, &sl);
     if (!ALLOC_FAST_PATHS) {
         /* Nothing else to try; the checks of a block about to be unlinked, in the one copy. */
         *gap_out = 0; /* unused: alloc_tlsf_alloc computes it */
@@ -1026,19 +1036,7 @@ static __attribute__((noinline)) block_t *tlsf_alloc_plain(alloc_heap *h, size_t
         return plain_take_head(h, b, size, own, may_flush);
     /* Good fit, as locate_free's: a bit map that says a list has a block is not trusted to. */
     unsigned fl = fit / SL_COUNT, sl = fit % SL_COUNT;
-    uint32_t sl_map = t->sl_map[fl] & (~0u << sl);
-    if (sl_map == 0) {
-        fl_map_t fl_map = t->fl_map & (~(fl_map_t)0 << (fl + 1));
-        if (fl_map != 0) {
-            fl = (unsigned)__builtin_ctzl(fl_map);
-            sl_map = t->sl_map[fl];
-        }
-    }
-    b = NULL;
-    if (sl_map != 0) {
-        sl = (unsigned)__builtin_ctz(sl_map);
-        b = LIST_HEAD(t, fl, sl);
-    }
+    b = good_fit_head(t, &fl, &sl);
     /* One call, not one a test: clang at -O1 made one of three an ordinary call. */
     if (b == NULL)
         return plain_from_top(h, size, own * 2 + may_flush);
