@@ -69,7 +69,7 @@ struct run_tables {
     uint64_t full[8];      /* run_full_mask's, one per value of a state's class bits */
     uint8_t index[64][16]; /* run_slot_bit's, by granule, then class: rows of 16 bytes, the
                               last eight unused, so that a row's offset is off masked (no
-                              shift: one instruction fewer a slot's free) */
+                              shift) */
     uint64_t lowest[8];    /* c << RUN_CLASS_SHIFT | 1, the least state of class c with a free slot
                               (UINT64_MAX for c = 0: no state), for run_take_fast and
                               run_give_fast_ok */
@@ -267,21 +267,16 @@ static inline void *run_take_fast(alloc_heap *h, size_t c) {
              (k) / RUN_DIV(c) < RUN_SLOT_COUNT(RUN_DIV(c))                                         \
          ? (k) / RUN_DIV(c)                                                                        \
          : RUN_NO_SLOT(c))
-/* Granule k's entries, one per value of the class bits; eight granules' rows. */
-#define RUN_IDX_ROW(k)                                                                             \
-    {RUN_IDX(0, k), RUN_IDX(1, k), RUN_IDX(2, k), RUN_IDX(3, k),                                   \
-     RUN_IDX(4, k), RUN_IDX(5, k), RUN_IDX(6, k), RUN_IDX(7, k)}
-#define RUN_IDX_ROW8(k)                                                                            \
-    RUN_IDX_ROW((k) + 0), RUN_IDX_ROW((k) + 1), RUN_IDX_ROW((k) + 2), RUN_IDX_ROW((k) + 3),        \
-        RUN_IDX_ROW((k) + 4), RUN_IDX_ROW((k) + 5), RUN_IDX_ROW((k) + 6), RUN_IDX_ROW((k) + 7)
-/* The same entries as bits of a state word, for the table of run_slot_mask. */
+/*
+ * Granule k's entries of a table, E(c, k) for each value c of the class bits; eight granules' rows.
+ * E is RUN_IDX (the slot-index table) or RUN_BIT (the same entries as bits of a state word, for
+ * run_slot_mask's table).
+ */
 #define RUN_BIT(c, k) ((uint64_t)1 << RUN_IDX(c, k))
-#define RUN_BIT_ROW(k)                                                                             \
-    {RUN_BIT(0, k), RUN_BIT(1, k), RUN_BIT(2, k), RUN_BIT(3, k),                                   \
-     RUN_BIT(4, k), RUN_BIT(5, k), RUN_BIT(6, k), RUN_BIT(7, k)}
-#define RUN_BIT_ROW8(k)                                                                            \
-    RUN_BIT_ROW((k) + 0), RUN_BIT_ROW((k) + 1), RUN_BIT_ROW((k) + 2), RUN_BIT_ROW((k) + 3),        \
-        RUN_BIT_ROW((k) + 4), RUN_BIT_ROW((k) + 5), RUN_BIT_ROW((k) + 6), RUN_BIT_ROW((k) + 7)
+#define RUN_ROW(E, k) {E(0, k), E(1, k), E(2, k), E(3, k), E(4, k), E(5, k), E(6, k), E(7, k)}
+#define RUN_ROW8(E, k)                                                                             \
+    RUN_ROW(E, (k) + 0), RUN_ROW(E, (k) + 1), RUN_ROW(E, (k) + 2), RUN_ROW(E, (k) + 3),            \
+        RUN_ROW(E, (k) + 4), RUN_ROW(E, (k) + 5), RUN_ROW(E, (k) + 6), RUN_ROW(E, (k) + 7)
 _Static_assert(RUN_SLOTS / 16 <= 64, "alloc: a run's granules must fit the slot-index table");
 _Static_assert(RUN_SLOTS / 16 == 61 && RUN_META == 32 && RUN_BLOCK == 1024,
                "alloc: granules 61 .. 63, where the window's places that are no slot wrap, must "
@@ -307,14 +302,16 @@ _Static_assert(RUN_SLOT_COUNT(1) <= RUN_NO_SLOT_FIRST && RUN_CLASS_SHIFT == RUN_
 #define RUN_TABLES_INIT                                                                            \
     {                                                                                              \
         {0, RUN_FULL(1), RUN_FULL(2), RUN_FULL(3), RUN_FULL(4)},                                   \
-        {RUN_IDX_ROW8(0), RUN_IDX_ROW8(8), RUN_IDX_ROW8(16), RUN_IDX_ROW8(24), RUN_IDX_ROW8(32),   \
-         RUN_IDX_ROW8(40), RUN_IDX_ROW8(48), RUN_IDX_ROW8(56)},                                    \
+        {RUN_ROW8(RUN_IDX, 0), RUN_ROW8(RUN_IDX, 8), RUN_ROW8(RUN_IDX, 16), RUN_ROW8(RUN_IDX, 24), \
+         RUN_ROW8(RUN_IDX, 32), RUN_ROW8(RUN_IDX, 40), RUN_ROW8(RUN_IDX, 48),                      \
+         RUN_ROW8(RUN_IDX, 56)},                                                                   \
         {RUN_LOWEST(0), RUN_LOWEST(1), RUN_LOWEST(2), RUN_LOWEST(3), RUN_LOWEST(4), RUN_LOWEST(5), \
          RUN_LOWEST(6), RUN_LOWEST(7)},                                                            \
         {0, RUN_EMPTIED(1), RUN_EMPTIED(2), RUN_EMPTIED(3), RUN_EMPTIED(4), RUN_EMPTIED(5),        \
          RUN_EMPTIED(6), RUN_EMPTIED(7)},                                                          \
-        {RUN_BIT_ROW8(0), RUN_BIT_ROW8(8), RUN_BIT_ROW8(16), RUN_BIT_ROW8(24), RUN_BIT_ROW8(32),   \
-         RUN_BIT_ROW8(40), RUN_BIT_ROW8(48), RUN_BIT_ROW8(56)},                                    \
+        {RUN_ROW8(RUN_BIT, 0), RUN_ROW8(RUN_BIT, 8), RUN_ROW8(RUN_BIT, 16), RUN_ROW8(RUN_BIT, 24), \
+         RUN_ROW8(RUN_BIT, 32), RUN_ROW8(RUN_BIT, 40), RUN_ROW8(RUN_BIT, 48),                      \
+         RUN_ROW8(RUN_BIT, 56)},                                                                   \
         {1, RUN_REP16(1), RUN_REP16(2), RUN_REP16(3), RUN_REP16(4)},                               \
     }
 #if RUN_CLASSES > 0 && defined(RUN_DEFINE_TABLES)
@@ -353,14 +350,24 @@ static inline uint64_t run_slot_mask(unsigned c, size_t off) {
     const char *row = (const char *)run_tables()->bit + (off & (63 << 4)) * 4;
     return ((const uint64_t *)row)[c & 7];
 }
-#undef RUN_BIT_ROW8
-#undef RUN_BIT_ROW
+#undef RUN_ROW8
+#undef RUN_ROW
 #undef RUN_BIT
-#undef RUN_IDX_ROW8
 #undef RUN_DIV
-#undef RUN_IDX_ROW
 #undef RUN_NO_SLOT
 #undef RUN_IDX
+
+/*
+ * run_give_fast_ok for the slot's bit of the state word (from run_slot_mask, or 1 << its index):
+ * the tests it describes, the first a test of state's bit (the table's bit of RUN_NO_SLOT(c) where
+ * p is no slot).
+ */
+static inline bool run_give_fast_ok_bit(const alloc_heap *h, uintptr_t r, uint64_t state,
+                                        unsigned c, uint64_t bit) {
+    const struct run_tables *t = run_tables();
+    return (state & bit) == 0 && state + bit != t->emptied[c] &&
+           (state >= t->lowest[c] || h->run_head[c] == r);
+}
 
 /*
  * Slot i of class c in run r, whose state word is `state`, is in use and the fast path may free
@@ -379,21 +386,7 @@ static inline bool run_give_fast_ok(const alloc_heap *h, uintptr_t r, uint64_t s
      * class's). And a full run (no slot's bit set: state below lowest[c]) only at the head of the
      * list. Each a comparison with a row of run_tables, with the address of the slot-index table's.
      */
-    const struct run_tables *t = run_tables();
-    uint64_t bit = (uint64_t)1 << i;
-    return ((state >> i) & 1) == 0 && state + bit != t->emptied[c] &&
-           (state >= t->lowest[c] || h->run_head[c] == r);
-}
-
-/*
- * run_give_fast_ok for the slot's bit from run_slot_mask rather than its index: the same tests, the
- * first as a test of state's bit (the table's bit of RUN_NO_SLOT(c) where p is no slot).
- */
-static inline bool run_give_fast_ok_bit(const alloc_heap *h, uintptr_t r, uint64_t state,
-                                        unsigned c, uint64_t bit) {
-    const struct run_tables *t = run_tables();
-    return (state & bit) == 0 && state + bit != t->emptied[c] &&
-           (state >= t->lowest[c] || h->run_head[c] == r);
+    return run_give_fast_ok_bit(h, r, state, c, (uint64_t)1 << i);
 }
 
 /*
