@@ -367,6 +367,13 @@ static void insert_free(alloc_heap *h, block_t *b) {
     file_free(h, b, s, blk_at((uintptr_t)b + blk_size(b)));
 }
 
+/* List (fl, sl) has just lost its last block: its bit, and its level's if that is now empty. */
+static inline void list_emptied(struct tlsf_state *t, unsigned fl, unsigned sl) {
+    t->sl_map[fl] &= ~(1u << sl);
+    if (t->sl_map[fl] == 0)
+        t->fl_map &= ~((fl_map_t)1 << fl);
+}
+
 /* Takes FREE block b off list (fl, sl), its own: b is not the top block. Counts nothing. */
 static inline void unlink_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
     struct tlsf_state *t = tlsf_of(h);
@@ -398,9 +405,7 @@ static inline void unlink_free(alloc_heap *h, block_t *b, unsigned fl, unsigned 
     if (l->next != NULL)
         return;
 #endif
-    t->sl_map[fl] &= ~(1u << sl);
-    if (t->sl_map[fl] == 0)
-        t->fl_map &= ~((fl_map_t)1 << fl);
+    list_emptied(t, fl, sl);
 }
 
 /*
@@ -869,9 +874,7 @@ static inline void unlink_head(alloc_heap *h, block_t *b, unsigned fl, unsigned 
         blk_links(next)->prev = NULL;
         return;
     }
-    t->sl_map[fl] &= ~(1u << sl);
-    if (t->sl_map[fl] == 0)
-        t->fl_map &= ~((fl_map_t)1 << fl);
+    list_emptied(t, fl, sl);
 }
 
 /* replace_free for such a head `from`, not the top block: the same stores, as unlink_head. */
