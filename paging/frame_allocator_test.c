@@ -336,14 +336,7 @@ static int carve_storage_check(void) {
     sim_init(&sim, 8 * MiB);
     struct frame_allocator_usable_region usable[] = {{MiB, 7 * MiB}, {256 * MiB, 4 * MiB}};
     struct frame_allocator_reserved_range reserved[] = {{MiB + FRAME, MiB + 2 * FRAME}};
-    struct frame_allocator_config cfg = {
-        .usable = usable,
-        .usable_count = 2,
-        .reserved = reserved,
-        .reserved_count = 1,
-        .phys_to_virt = sim_phys_to_virt,
-        .ctx = &sim,
-    };
+    struct frame_allocator_config cfg = sim_carving_config(&sim, usable, 2, reserved, 1);
     uint64_t words = frame_allocator_storage_words(usable, 2);
     uint64_t storage_frames = (words * 8 + FRAME - 1) / FRAME;
     ASSERT_EQ(5, storage_frames);
@@ -372,12 +365,7 @@ static int carve_without_room_fails_check(void) {
     struct sim sim;
     sim_init(&sim, 2 * MiB);
     struct frame_allocator_usable_region usable[] = {{MiB, 2 * FRAME}, {1024 * GiB, FRAME}};
-    struct frame_allocator_config cfg = {
-        .usable = usable,
-        .usable_count = 2,
-        .phys_to_virt = sim_phys_to_virt,
-        .ctx = &sim,
-    };
+    struct frame_allocator_config cfg = sim_carving_config(&sim, usable, 2, NULL, 0);
 
     ASSERT_EQ(FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE, frame_allocator_init(&fa, &cfg));
     sim_destroy(&sim);

@@ -789,14 +789,7 @@ static int heap_over_frame_allocator_check(void) {
     struct sim big;
     sim_init(&big, 8 * MiB);
     sim_zero_table(&big, ROOT);
-    struct frame_allocator_config cfg = {
-        .usable = usable,
-        .usable_count = 2,
-        .reserved = reserved,
-        .reserved_count = 1,
-        .phys_to_virt = sim_phys_to_virt,
-        .ctx = &big,
-    };
+    struct frame_allocator_config cfg = sim_carving_config(&big, usable, 2, reserved, 1);
     ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_init(&fa, &cfg));
     struct paging_hw hw = sim_hw(&big);
     struct paging_frame_source source = frame_allocator_frame_source(&fa);

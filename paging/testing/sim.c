@@ -1,5 +1,6 @@
 /*
- * sim.c - test support: simulated physical memory, TLB and frame source (see sim.h).
+ * sim.c - test support: simulated physical memory, TLB and frame source, and a frame allocator
+ * configuration over that memory (see sim.h).
  */
 #include "paging/testing/sim.h"
 
@@ -141,4 +142,19 @@ struct paging_frame_source sim_frames_source(struct sim_frames *f) {
         .ctx = f,
     };
     return source;
+}
+
+struct frame_allocator_config
+sim_carving_config(struct sim *s, const struct frame_allocator_usable_region *usable,
+                   size_t usable_count, const struct frame_allocator_reserved_range *reserved,
+                   size_t reserved_count) {
+    struct frame_allocator_config cfg = {
+        .usable = usable,
+        .usable_count = usable_count,
+        .reserved = reserved,
+        .reserved_count = reserved_count,
+        .phys_to_virt = sim_phys_to_virt,
+        .ctx = s,
+    };
+    return cfg;
 }

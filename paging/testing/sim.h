@@ -8,6 +8,8 @@
  *                       simulated memory, filled with garbage (SIM_GARBAGE) so that a mapper
  *                       that forgets to zero a table is caught; it can be told to fail after N
  *                       frames and counts outstanding frames so leaks show.
+ *   sim_carving_config  a frame allocator configuration that carves its bitmaps from the
+ *                       simulated memory.
  *
  * Test-only: never linked into the kernel.
  */
@@ -19,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "paging/frame_allocator.h"
 #include "paging/frame_source.h"
 #include "paging/mapper.h"
 
@@ -70,5 +73,12 @@ uint64_t *sim_zero_table(struct sim *s, uint64_t phys);
 void sim_frames_init(struct sim_frames *f, struct sim *s, uint64_t start, uint64_t end);
 void sim_frames_destroy(struct sim_frames *f);
 struct paging_frame_source sim_frames_source(struct sim_frames *f);
+
+/* A frame allocator configuration over @usable and @reserved with no storage given: the allocator
+ * carves its bitmaps from the simulated memory of @s, reached through sim_phys_to_virt. */
+struct frame_allocator_config
+sim_carving_config(struct sim *s, const struct frame_allocator_usable_region *usable,
+                   size_t usable_count, const struct frame_allocator_reserved_range *reserved,
+                   size_t reserved_count);
 
 #endif /* PAGING_TESTING_SIM_H */
