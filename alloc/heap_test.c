@@ -53,8 +53,10 @@ static struct alloc_stats stats(void) {
     return s;
 }
 
-static bool stats_equal(const struct alloc_stats *a, const struct alloc_stats *b) {
-    return memcmp(a, b, sizeof(*a)) == 0;
+/* Whether the heap's statistics are still those of @before: what ran since changed nothing. */
+static bool stats_unchanged(const struct alloc_stats *before) {
+    struct alloc_stats now = stats();
+    return memcmp(before, &now, sizeof(now)) == 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -328,8 +330,7 @@ static int alloc_bad_alignment_check(void) {
     size_t bad[] = {0, 3, 24, 48, (SIZE_MAX >> 1) + 2, (SIZE_MAX >> 1) + 1, ALLOC_MAX_REQUEST * 2};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ASSERT_TRUE(alloc_allocate(fx.heap, 32, bad[i]) == NULL);
-        struct alloc_stats after = stats();
-        ASSERT_TRUE(stats_equal(&before, &after));
+        ASSERT_TRUE(stats_unchanged(&before));
         ASSERT_HEAP_OK(fx.heap);
     }
     ASSERT_EQ(0, fx.reports);
@@ -353,8 +354,7 @@ static int alloc_overflow_check(void) {
     ASSERT_TRUE(alloc_calloc(fx.heap, SIZE_MAX / 2, 3) == NULL);
     ASSERT_TRUE(alloc_calloc(fx.heap, (size_t)1 << (sizeof(size_t) * 4),
                              (size_t)1 << (sizeof(size_t) * 4)) == NULL);
-    struct alloc_stats after = stats();
-    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_TRUE(stats_unchanged(&before));
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(0, fx.reports);
     return 0;
@@ -386,8 +386,7 @@ static int alloc_exhaust_check(void) {
     struct alloc_stats before = stats();
     ASSERT_TRUE(alloc_malloc(fx.heap, 64) == NULL);
     ASSERT_TRUE(alloc_malloc(fx.heap, 1000) == NULL);
-    struct alloc_stats after = stats();
-    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_TRUE(stats_unchanged(&before));
     for (size_t i = 0; i < n; i++)
         ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, ptrs[i]));
     ASSERT_HEAP_OK(fx.heap);
@@ -461,8 +460,7 @@ static int alloc_batch_check(void) {
     ASSERT_EQ(0, alloc_allocate_batch(fx.heap, 70, NULL, 8));
     ASSERT_EQ(0, alloc_allocate_batch(fx.heap, 70, b, 0));
     ASSERT_EQ(0, alloc_allocate_batch(fx.heap, ALLOC_MAX_REQUEST, b, 2));
-    struct alloc_stats after = stats();
-    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_TRUE(stats_unchanged(&before));
     return 0;
 }
 
@@ -486,8 +484,7 @@ static int calloc_check(void) {
     ASSERT_EQ(fixture_runs() ? 16 : MIN_USABLE, alloc_usable_size(fx.heap, e));
     struct alloc_stats before = stats();
     ASSERT_TRUE(alloc_calloc(fx.heap, SIZE_MAX / 8, 16) == NULL);
-    struct alloc_stats after = stats();
-    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_TRUE(stats_unchanged(&before));
     ASSERT_HEAP_OK(fx.heap);
     return 0;
 }
@@ -525,8 +522,7 @@ static int free_null_check(void) {
     fixture_reset(HEAP_SIZE, 0);
     struct alloc_stats before = stats();
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, NULL));
-    struct alloc_stats after = stats();
-    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_TRUE(stats_unchanged(&before));
     ASSERT_EQ(0, fx.reports);
     ASSERT_HEAP_OK(fx.heap);
     return 0;
@@ -595,8 +591,7 @@ static int free_double_check(void) {
     ASSERT_EQ(1, fx.reports);
     ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, fx.report_error[0]);
     ASSERT_TRUE(fx.report_ptr[0] == a);
-    struct alloc_stats after = stats();
-    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_TRUE(stats_unchanged(&before));
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, keep));
     ASSERT_HEAP_OK(fx.heap);
@@ -619,8 +614,7 @@ static int free_double_merged_check(void) {
     ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_free(fx.heap, b));
     ASSERT_EQ(1, fx.reports);
     ASSERT_TRUE(fx.report_ptr[0] == b);
-    struct alloc_stats after = stats();
-    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_TRUE(stats_unchanged(&before));
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
     ASSERT_HEAP_OK(fx.heap);
@@ -651,8 +645,7 @@ static int free_foreign_check(void) {
         ASSERT_TRUE(alloc_realloc(fx.heap, bad[i], 10) == NULL);
         ASSERT_EQ(0, alloc_usable_size(fx.heap, bad[i]));
         ASSERT_EQ(3, fx.reports);
-        struct alloc_stats after = stats();
-        ASSERT_TRUE(stats_equal(&before, &after));
+        ASSERT_TRUE(stats_unchanged(&before));
         ASSERT_HEAP_OK(fx.heap);
     }
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
@@ -671,8 +664,7 @@ static int free_misaligned_check(void) {
     ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, alloc_free(fx.heap, a + 8));
     ASSERT_EQ(2, fx.reports);
     ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, fx.report_error[1]);
-    struct alloc_stats after = stats();
-    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_TRUE(stats_unchanged(&before));
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
     return 0;
@@ -716,8 +708,7 @@ static int free_corrupted_header_check(void) {
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, a));
     ASSERT_TRUE(alloc_realloc(fx.heap, a, 10) == NULL);
     a_hdr[1] = a_size;
-    struct alloc_stats after = stats();
-    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_TRUE(stats_unchanged(&before));
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
@@ -759,8 +750,7 @@ static int free_prev_size_zero_check(void) {
 
     b_hdr[0] = b_prev;
     b_hdr[1] = b_size;
-    struct alloc_stats after = stats();
-    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_TRUE(stats_unchanged(&before));
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
@@ -877,8 +867,7 @@ static int realloc_fail_check(void) {
     struct alloc_stats before = stats();
     ASSERT_TRUE(alloc_realloc(fx.heap, a, HEAP_SIZE) == NULL);
     ASSERT_TRUE(alloc_realloc(fx.heap, a, SIZE_MAX) == NULL);
-    struct alloc_stats after = stats();
-    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_TRUE(stats_unchanged(&before));
     ASSERT_TRUE(fixture_pattern_ok(a, 200, 5));
     ASSERT_EQ(usable_for(200), alloc_usable_size(fx.heap, a));
     ASSERT_HEAP_OK(fx.heap);
@@ -908,8 +897,7 @@ static int realloc_forged_header_check(void) {
     ASSERT_EQ(reports + 1, fx.reports);
     ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, fx.report_error[fx.reports - 1]);
     ASSERT_TRUE(fx.report_ptr[fx.reports - 1] == a + 272);
-    struct alloc_stats after = stats();
-    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_TRUE(stats_unchanged(&before));
     ASSERT_EQ(usable_for(BIG), alloc_usable_size(fx.heap, a));
     ASSERT_HEAP_OK(fx.heap);
     fixture_fill(a, BIG, 6);
@@ -1000,8 +988,7 @@ static int extend_errors_check(void) {
     ASSERT_EQ(ALLOC_ERR_REGION_TOO_LARGE, alloc_heap_extend(fx.heap, ALLOC_MAX_HEAP));
     ASSERT_EQ(ALLOC_ERR_REGION_TOO_LARGE, alloc_heap_extend(fx.heap, SIZE_MAX));
     ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_heap_extend(NULL, 4096));
-    struct alloc_stats after = stats();
-    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_TRUE(stats_unchanged(&before));
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(ALLOC_OK, alloc_heap_extend(fx.heap, ALLOC_MIN_BLOCK));
     ASSERT_EQ(half + ALLOC_MIN_BLOCK, stats().region_size);
@@ -1278,8 +1265,7 @@ static int top_block_check(void) {
     }
     t->top = top;
     ASSERT_HEAP_OK(fx.heap);
-    struct alloc_stats after = stats();
-    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_TRUE(stats_unchanged(&before));
 
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, d));
     ASSERT_HEAP_OK(fx.heap);
@@ -1558,8 +1544,7 @@ static int nested_heap_pointer_check(void) {
     ASSERT_TRUE(alloc_realloc(fx.heap, x, 100000) == NULL);
     ASSERT_EQ(0, alloc_usable_size(fx.heap, x));
     ASSERT_EQ(reports + 3, fx.reports);
-    struct alloc_stats after = stats();
-    ASSERT_TRUE(stats_equal(&before, &after));
+    ASSERT_TRUE(stats_unchanged(&before));
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, alloc_free(inner, a));
     ASSERT_EQ(ALLOC_OK, alloc_heap_check(inner));
