@@ -340,6 +340,15 @@ static double median(const double *v, int n) {
     return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
+/* Writes a gnuplot `plot` of one series per trace from results.tsv (@data): the trace's column of
+ * @first_column's kind, 2 for instructions/op or 3 for region/peak, each trace having two. */
+static void write_plot(FILE *f, const char *data, size_t first_column) {
+    fprintf(f, "plot ");
+    for (size_t t = 0; t < ntraces; t++)
+        fprintf(f, "%s'%s' every ::1 using %zu:xtic(1) title '%s'", t ? ", " : "", data,
+                first_column + 2 * t, traces[t].name);
+}
+
 /* Writes results.tsv and the chart (PNG, gnuplot): instructions/op and region/peak. */
 static void write_chart(void) {
     char data[PATH_MAX + 32], script[PATH_MAX + 32], png[PATH_MAX + 32];
@@ -401,20 +410,14 @@ static void write_chart(void) {
     if (any_instr) {
         fprintf(f, "set title 'instructions per operation inside the allocator (callgrind), log "
                    "scale'\n"
-                   "set logscale y\n"
-                   "plot ");
-        for (size_t t = 0; t < ntraces; t++)
-            fprintf(f, "%s'%s' every ::1 using %zu:xtic(1) title '%s'", t ? ", " : "", data,
-                    2 + 2 * t, traces[t].name);
+                   "set logscale y\n");
+        write_plot(f, data, 2);
         fprintf(f, "\nunset logscale y\n");
     }
     if (any_region) {
         fprintf(f, "set yrange [1:*]\n"
-                   "set title 'smallest region / peak live bytes (region-based allocators)'\n"
-                   "plot ");
-        for (size_t t = 0; t < ntraces; t++)
-            fprintf(f, "%s'%s' every ::1 using %zu:xtic(1) title '%s'", t ? ", " : "", data,
-                    3 + 2 * t, traces[t].name);
+                   "set title 'smallest region / peak live bytes (region-based allocators)'\n");
+        write_plot(f, data, 3);
     }
     fprintf(f, "\nunset multiplot\n");
     fclose(f);
