@@ -111,9 +111,10 @@ struct parser {
     size_t ops_cap;
     struct id_map ids;
     uint32_t *free_slots; /* stack of slots whose block was freed */
-    uint32_t nfree, free_cap;
+    uint32_t nfree;
+    size_t free_cap;
     uint64_t *slot_bytes; /* requested bytes of the live block in each slot */
-    uint32_t slot_cap;
+    size_t slot_cap;
     uint64_t live;
 };
 
@@ -145,16 +146,25 @@ static bool at_line_end(const char *p) {
     return *p == '\0';
 }
 
+/* Makes room in an array of *cap elements of @size bytes each by realloc, doubling it (@first
+ * elements when it has none). Returns the array, *cap updated, or NULL, the array as it was, when
+ * out of memory. */
+static void *grow_array(void *array, size_t *cap, size_t size, size_t first) {
+    size_t n = *cap ? *cap * 2 : first;
+    void *grown = realloc(array, n * size);
+    if (grown != NULL)
+        *cap = n;
+    return grown;
+}
+
 static bool push_op(struct parser *ps, uint32_t slot, enum trace_kind kind, uint32_t aux,
                     uint64_t size) {
     struct trace *t = ps->t;
     if (t->nops == ps->ops_cap) {
-        size_t cap = ps->ops_cap ? ps->ops_cap * 2 : 1 << 16;
-        struct trace_op *grown = realloc(t->ops, cap * sizeof(*grown));
+        struct trace_op *grown = grow_array(t->ops, &ps->ops_cap, sizeof(*grown), 1 << 16);
         if (grown == NULL)
             return false;
         t->ops = grown;
-        ps->ops_cap = cap;
     }
     t->ops[t->nops++] = (struct trace_op){slot << 2 | (uint32_t)kind, aux, size};
     t->count[kind]++;
@@ -177,12 +187,10 @@ static const char *new_block(struct parser *ps, uint64_t id, uint64_t bytes, uin
         s = ps->t->nslots++;
     }
     if (s >= ps->slot_cap || ps->slot_bytes == NULL) {
-        uint32_t cap = ps->slot_cap ? ps->slot_cap * 2 : 1 << 12;
-        uint64_t *grown = realloc(ps->slot_bytes, (size_t)cap * sizeof(*grown));
+        uint64_t *grown = grow_array(ps->slot_bytes, &ps->slot_cap, sizeof(*grown), 1 << 12);
         if (grown == NULL)
             return "out of memory";
         ps->slot_bytes = grown;
-        ps->slot_cap = cap;
     }
     ps->ids.keys[i] = id + 1;
     ps->ids.slots[i] = s;
@@ -253,12 +261,10 @@ static const char *parse_line(struct parser *ps, const char *line) {
         }
         id_map_remove(&ps->ids, i);
         if (ps->nfree == ps->free_cap) {
-            uint32_t cap = ps->free_cap ? ps->free_cap * 2 : 1 << 12;
-            uint32_t *grown = realloc(ps->free_slots, (size_t)cap * sizeof(*grown));
+            uint32_t *grown = grow_array(ps->free_slots, &ps->free_cap, sizeof(*grown), 1 << 12);
             if (grown == NULL)
                 return "out of memory";
             ps->free_slots = grown;
-            ps->free_cap = cap;
         }
         ps->free_slots[ps->nfree++] = slot;
         return push_op(ps, slot, TRACE_FREE, 0, 0) ? NULL : "out of memory";
