@@ -29,9 +29,13 @@ __attribute__((noinline)) static uint64_t recurse(uint64_t depth) {
     return recurse(depth + 1) + frame[0];
 }
 
+void scenario_recurse_until_overflow(void) {
+    recurse(0);
+}
+
 static void overflow_stack(void) {
     log_info("scenario: recursing until the kernel stack overflows");
-    recurse(0);
+    scenario_recurse_until_overflow();
 }
 
 static void free_twice(void) {

@@ -1,6 +1,6 @@
 /* Deliberate failures for the fault tests, chosen on the kernel command line with
  * "scenario=<name>" (see tests/BUILD.bazel). Each must end in a report and the failure exit;
- * none returns. */
+ * none returns. Also the stack overflow's recursion, which stress.c's thread overflow shares. */
 #ifndef KERNEL_SCENARIOS_H
 #define KERNEL_SCENARIOS_H
 
@@ -12,5 +12,10 @@ enum scenario_result {
 
 /* Runs the scenario named on the command line ("scenario=<name>"), if any. */
 enum scenario_result scenario_run(const char *cmdline);
+
+/* Recurses until the stack in use runs into its guard page (512-byte frames, well under a page, so
+ * no frame steps over it): the kernel stack's in scenario=stack_overflow, a thread's in
+ * fault=thread_overflow (stress.c). Does not return. */
+void scenario_recurse_until_overflow(void);
 
 #endif

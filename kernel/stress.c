@@ -11,6 +11,7 @@
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "kernel/scenarios.h"
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
 #include "kernel/thread.h"
@@ -334,20 +335,11 @@ static void run_heap_stress(void) {
 
 /* fault=thread_overflow */
 
-__attribute__((noinline)) static uint64_t recurse(uint64_t depth) {
-    if (depth == UINT64_MAX) { /* never reached: the stack ends long before */
-        return 0;
-    }
-    volatile uint8_t frame[256];
-    frame[0] = (uint8_t)depth;
-    return recurse(depth + 1) + frame[0];
-}
-
 static void overflow_main(void *arg) {
     (void)arg;
     log_info("fault: thread \"%s\" recursing until its stack overflows",
              thread_name(thread_current()));
-    recurse(0);
+    scenario_recurse_until_overflow();
 }
 
 /* fault=deadlock */
