@@ -9,7 +9,7 @@ the build with the Debian package to install.
 """
 
 load("//platforms:host_tools.bzl", "linux_sysroot", "tool_path")
-load(":platform_transition.bzl", "PLATFORM_TRANSITION_OUTPUTS", "to_platform")
+load(":platform_transition.bzl", "PLATFORM_TRANSITION_OUTPUTS", "to_platform", "with_transition_allowlist")
 
 # Per target: the platform the test is built for and the command line that runs its binary
 # (empty: the host CPU runs it). qemu-user finds the target's dynamic loader and libc under -L.
@@ -117,13 +117,10 @@ def _cross_test_impl(ctx):
 cross_test = rule(
     implementation = _cross_test_impl,
     test = True,
-    attrs = {
+    attrs = with_transition_allowlist({
         "test": attr.label(mandatory = True, executable = True, cfg = _cross_transition),
         "target": attr.string(mandatory = True, values = CROSS_TARGETS.keys()),
-        "_allowlist_function_transition": attr.label(
-            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
-        ),
-    },
+    }),
     doc = "Builds `test` for CROSS_TARGETS[target].platform and runs it under its emulator.",
 )
 

@@ -7,6 +7,8 @@ a test can read variables by name in gdb. The kernel rules still apply their own
 the freestanding platform underneath.
 """
 
+load(":platform_transition.bzl", "with_transition_allowlist")
+
 def _debug_transition_impl(
         settings,  # @unused: the transition sets one value, whatever the current ones are
         attr):  # @unused
@@ -27,11 +29,8 @@ def _debug_build_impl(ctx):
 
 debug_build = rule(
     implementation = _debug_build_impl,
-    attrs = {
+    attrs = with_transition_allowlist({
         "srcs": attr.label_list(mandatory = True, cfg = _debug_transition),
-        "_allowlist_function_transition": attr.label(
-            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
-        ),
-    },
+    }),
     doc = "Forwards the files of `srcs`, built with --compilation_mode=dbg.",
 )

@@ -5,7 +5,7 @@
 """
 
 load("//platforms:host_tools.bzl", "tool_path")
-load(":platform_transition.bzl", "PLATFORM_TRANSITION_OUTPUTS", "to_platform")
+load(":platform_transition.bzl", "PLATFORM_TRANSITION_OUTPUTS", "to_platform", "with_transition_allowlist")
 
 # The tools make_iso.sh runs, handed to it in its environment.
 _MAKE_ISO_TOOLS = ["GRUB_MKRESCUE", "XORRISO", "MFORMAT"]
@@ -41,12 +41,9 @@ def _freestanding_binary_impl(ctx):
 
 freestanding_binary = rule(
     implementation = _freestanding_binary_impl,
-    attrs = {
+    attrs = with_transition_allowlist({
         "binary": attr.label(mandatory = True, cfg = freestanding_transition),
-        "_allowlist_function_transition": attr.label(
-            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
-        ),
-    },
+    }),
     doc = "Builds `binary` for //platforms:freestanding and names the result <name>.elf.",
 )
 

@@ -1,4 +1,5 @@
-"""What every transition to another platform sets: the platform, and no host-only flags.
+"""What every transition to another platform sets: the platform, and no host-only flags; and the
+attribute every rule with a transition needs (with_transition_allowlist).
 
 Flags given on the command line for host code (--copt=-fsanitize=..., fuzzing) have no runtime on
 the kernel or on the cross targets, so a transition to one of them drops them.
@@ -28,3 +29,19 @@ def to_platform(platform):
     settings = {flag: [] for flag in HOST_ONLY_FLAGS}
     settings[PLATFORMS] = platform
     return settings
+
+def with_transition_allowlist(attrs):
+    """A rule's attributes with the one Bazel asks of a rule that has a transition on an attribute.
+
+    Args:
+      attrs: the rule's own attributes.
+
+    Returns:
+      `attrs` and _allowlist_function_transition, the label of Bazel's allowlist of such rules.
+    """
+    return dict(
+        attrs,
+        _allowlist_function_transition = attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    )

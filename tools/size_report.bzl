@@ -9,7 +9,7 @@ it.
 
 load("//platforms:host_tools.bzl", "tool_path")
 load(":cross_test.bzl", "CROSS_TARGETS")
-load(":platform_transition.bzl", "PLATFORM_TRANSITION_OUTPUTS", "to_platform")
+load(":platform_transition.bzl", "PLATFORM_TRANSITION_OUTPUTS", "to_platform", "with_transition_allowlist")
 
 PYTHON = tool_path("PYTHON")
 LD = tool_path("LLD")
@@ -127,7 +127,7 @@ def _size_report_impl(ctx):
 size_report = rule(
     implementation = _size_report_impl,
     executable = True,
-    attrs = {
+    attrs = with_transition_allowlist({
         "libraries": attr.label_list(
             mandatory = True,
             allow_empty = False,
@@ -145,9 +145,6 @@ size_report = rule(
         ),
         "_script": attr.label(default = Label("//tools:size_report.py"), allow_single_file = True),
         "_tools": attr.label(default = Label("//platforms:toolchain_files")),
-        "_allowlist_function_transition": attr.label(
-            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
-        ),
-    },
+    }),
     doc = "Prints text, rodata, data and bss of each of `libraries` per target (see the file's top).",
 )
