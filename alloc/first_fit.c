@@ -28,6 +28,22 @@ static inline bool node_ok(const alloc_heap *h, const block_t *b, const block_t 
            prev_word_is(h, blk_at((uintptr_t)b + s), s);
 }
 
+/*
+ * Splits @b (@total bytes, already out of the list) into a USED block of @size bytes and a free
+ * tail of the rest (at least MIN_BLOCK), filed at *link where @b was; @after follows @b.
+ */
+static inline void split_tail(alloc_heap *h, block_t *b, size_t total, size_t size, block_t *after,
+                              block_t **link) {
+    block_t *tail = blk_at((uintptr_t)b + size);
+    blk_set(h, tail, size, total - size, ST_FREE, false);
+    blk_set_prev_size(h, after, total - size);
+    blk_links(tail)->next = *link;
+    blk_links(tail)->prev = NULL;
+    *link = tail;
+    h->free_blocks++;
+    blk_set_size_state(h, b, size, ST_USED);
+}
+
 static block_t *alloc_ff_alloc(alloc_heap *h, size_t size, size_t align, bool try_cache) {
     (void)try_cache; /* no cache */
     block_t **link = &ff_of(h)->head;
@@ -70,14 +86,7 @@ static block_t *alloc_ff_alloc(alloc_heap *h, size_t size, size_t align, bool tr
     }
     block_t *next = blk_at((uintptr_t)b + bs);
     if (bs - size >= MIN_BLOCK) {
-        block_t *r = blk_at((uintptr_t)b + size);
-        blk_set(h, r, size, bs - size, ST_FREE, false);
-        blk_set_prev_size(h, next, bs - size);
-        blk_links(r)->next = *link;
-        blk_links(r)->prev = NULL;
-        *link = r;
-        h->free_blocks++;
-        blk_set_size_state(h, b, size, ST_USED);
+        split_tail(h, b, bs, size, next, link);
     } else {
         blk_set_prev_free(h, next, false);
         blk_set_state(h, b, ST_USED);
@@ -189,14 +198,7 @@ static int alloc_ff_resize(alloc_heap *h, block_t *b, size_t size) {
     blk_erase(h, next, HDR + sizeof(struct free_links));
     block_t *after = blk_at((uintptr_t)b + total);
     if (total - size >= MIN_BLOCK) {
-        block_t *tail = blk_at((uintptr_t)b + size);
-        blk_set(h, tail, size, total - size, ST_FREE, false);
-        blk_set_prev_size(h, after, total - size);
-        blk_links(tail)->next = *link;
-        blk_links(tail)->prev = NULL;
-        *link = tail;
-        h->free_blocks++;
-        blk_set_size_state(h, b, size, ST_USED);
+        split_tail(h, b, total, size, after, link);
     } else {
         blk_set_prev_size(h, after, total);
         blk_set_prev_free(h, after, false);
