@@ -3,7 +3,7 @@
  * "result ..." line for the driver (bench.c) to collect.
  *
  * The same source is built once per allocator family (family.h), so every call is a direct call;
- * family ours is this library (argv[1] "default", "first_fit" or "tlsf_no_quick") over a 1 GiB
+ * family ours is this library (argv[1] one of FAMILY_OURS_VARIANTS, family.h) over a 1 GiB
  * mmap'd region. Each foreign allocator lives in its own process, and the worker proves at start
  * that malloc really is the allocator it claims (family_setup).
  *
@@ -78,14 +78,8 @@ static const char *setup(const char *name) {
 #if defined(BENCH_OURS)
     static char desc[128];
     struct alloc_config cfg = {0};
-    if (strcmp(name, "default") == 0)
-        cfg.strategy = ALLOC_STRATEGY_TLSF;
-    else if (strcmp(name, "tlsf_no_quick") == 0)
-        cfg.flags = ALLOC_FLAG_NO_QUICK_CACHE | ALLOC_FLAG_NO_SMALL_RUNS;
-    else if (strcmp(name, "first_fit") == 0)
-        cfg.strategy = ALLOC_STRATEGY_FIRST_FIT;
-    else
-        die("unknown allocator (default, tlsf_no_quick, first_fit)");
+    if (!family_ours_config(name, &cfg))
+        die("unknown allocator (" FAMILY_OURS_VARIANTS ")");
     region = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE,
                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (region == MAP_FAILED || alloc_heap_init(&heap, region, REGION_SIZE, &cfg) != ALLOC_OK)

@@ -1,6 +1,7 @@
 /*
  * alloc/bench/family.h - the foreign allocators a benchmark worker can be built against, and the
- * proof that the one linked in really serves malloc. Included by the workers (bench_worker.c,
+ * proof that the one linked in really serves malloc; for family ours, the configuration of each
+ * variant of this library a worker runs. Included by the workers (bench_worker.c,
  * replay_worker.c), each built once per family with one of:
  *   BENCH_OURS      this library (the worker sets up its own heaps)
  *   BENCH_GLIBC     glibc malloc
@@ -12,6 +13,7 @@
 #ifndef ALLOC_BENCH_FAMILY_H
 #define ALLOC_BENCH_FAMILY_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,27 @@
 #include <gnu/libc-version.h>
 #elif !defined(BENCH_BROKEN)
 #error "define one of BENCH_OURS, BENCH_GLIBC, BENCH_JEMALLOC, BENCH_MIMALLOC, BENCH_TCMALLOC"
+#endif
+
+#if defined(BENCH_OURS)
+/* The variants of this library a worker runs, by the names the drivers pass. */
+#define FAMILY_OURS_VARIANTS "default, tlsf_no_quick, tlsf_no_runs, first_fit"
+
+/* Sets the strategy or flags of *cfg for the variant @name; false for a name not among
+ * FAMILY_OURS_VARIANTS. */
+static bool family_ours_config(const char *name, struct alloc_config *cfg) {
+    if (strcmp(name, "default") == 0)
+        cfg->strategy = ALLOC_STRATEGY_TLSF;
+    else if (strcmp(name, "tlsf_no_quick") == 0)
+        cfg->flags = ALLOC_FLAG_NO_QUICK_CACHE | ALLOC_FLAG_NO_SMALL_RUNS;
+    else if (strcmp(name, "tlsf_no_runs") == 0)
+        cfg->flags = ALLOC_FLAG_NO_SMALL_RUNS;
+    else if (strcmp(name, "first_fit") == 0)
+        cfg->strategy = ALLOC_STRATEGY_FIRST_FIT;
+    else
+        return false;
+    return true;
+}
 #endif
 
 #if !defined(BENCH_OURS) && !defined(BENCH_BROKEN)

@@ -402,16 +402,8 @@ int main(int argc, char **argv) {
 
     const char *impl;
 #if defined(BENCH_OURS)
-    if (strcmp(name, "default") == 0)
-        config.strategy = ALLOC_STRATEGY_TLSF;
-    else if (strcmp(name, "tlsf_no_quick") == 0)
-        config.flags = ALLOC_FLAG_NO_QUICK_CACHE | ALLOC_FLAG_NO_SMALL_RUNS;
-    else if (strcmp(name, "tlsf_no_runs") == 0)
-        config.flags = ALLOC_FLAG_NO_SMALL_RUNS;
-    else if (strcmp(name, "first_fit") == 0)
-        config.strategy = ALLOC_STRATEGY_FIRST_FIT;
-    else
-        die("unknown allocator %s (default, tlsf_no_quick, tlsf_no_runs, first_fit)", name);
+    if (!family_ours_config(name, &config))
+        die("unknown allocator %s (" FAMILY_OURS_VARIANTS ")", name);
     /* Room for the region search's upper bound; pages are only touched as the heap uses them. */
     region_cap = (size_t)trace.peak_live * 64 + ((size_t)64 << 20);
     if (argc > 4)
