@@ -102,6 +102,10 @@ class Converter:
         return self.max_ops and len(self.ops) >= self.max_ops
 
     def _new(self, address, line):
+        """Records a new block at `address` as `line`, given its ID; counts a failed call (0)."""
+        if address == 0:
+            self.failed += 1
+            return
         if address in self.live:
             # The log missed a free (e.g. from inside valgrind): the old block is gone.
             self.ops.append(f"f {self.live.pop(address)}")
@@ -120,20 +124,12 @@ class Converter:
             return
         if ALLOC_CALL.match(call):
             size, align = _size_and_align(args, lineno)
-            address = _result(rest, lineno)
-            if address == 0:
-                self.failed += 1
-                return
-            self._new(address, "a {id} " + f"{size} {align}")
+            self._new(_result(rest, lineno), "a {id} " + f"{size} {align}")
         elif call == "calloc":
             if len(parts) != 2:
                 raise ConvertError(f"line {lineno}: calloc needs 2 arguments, got {args!r}")
             count, size = _number(parts[0], lineno), _number(parts[1], lineno)
-            address = _result(rest, lineno)
-            if address == 0:
-                self.failed += 1
-                return
-            self._new(address, "z {id} " + f"{count} {size}")
+            self._new(_result(rest, lineno), "z {id} " + f"{count} {size}")
         elif call == "realloc":
             if len(parts) != 2:
                 raise ConvertError(f"line {lineno}: realloc needs 2 arguments, got {args!r}")
@@ -142,9 +138,6 @@ class Converter:
                 # realloc(NULL, n): valgrind prints the malloc it becomes on the same line.
                 inner = CALL.match("--0-- " + rest.strip())
                 address = _result(inner.group("rest"), lineno) if inner else _result(rest, lineno)
-                if address == 0:
-                    self.failed += 1
-                    return
                 self._new(address, "a {id} " + f"{size} 16")
                 return
             address = _result(rest, lineno)
