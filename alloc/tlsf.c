@@ -1287,10 +1287,10 @@ static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, blo
 }
 
 /*
- * Called by release_block, whose copy in its callers stays small (see there), and by the rarer
- * releases. A release on a heap that poisons is release_merge_poisoning's; else a merge with the
- * successor alone is release_next's, the rest release_merge's, each reached at once by a tail
- * call. Apart, so that release_next saves none of the registers that release_merge saves.
+ * Called by the rarer releases (release_block, for free and realloc, makes the same dispatch
+ * itself, see there). A release on a heap that poisons is release_merge_poisoning's; else a merge
+ * with the successor alone is release_next's, the rest release_merge's, each reached at once by a
+ * tail call. Apart, so that release_next saves none of the registers that release_merge saves.
  */
 static __attribute__((noinline)) bool release_coalesce(alloc_heap *h, block_t *b) {
     if (poison_free(h))
@@ -1396,24 +1396,27 @@ static bool release_merge(alloc_heap *h, block_t *b) {
         s += (uintptr_t)b - (uintptr_t)p; /* p's size, as the caller has checked */
         erase_merged(h, b, HDR);
         b = p;
-        mapping_insert(s, &fl, &sl);
-        /* Re-filed, unless it stays in its list and is not the top block (on no list). */
-        if (fl != pfl || sl != psl || last) {
-            /*
-             * remove_free and file_free without their counts, which cancel: p leaves its list, or
-             * the top block (which it may be, no longer at the end, in an extend), by unfile_free
-             * with the list checked above (this path is RELOCATE_NODES', which carries the list:
-             * remove_free would otherwise map it from the size word written here), and the merged
-             * block is filed with the list mapped above (file_free maps it again: clang does not
-             * reuse this mapping, a branch, and the path was 12 instructions longer). Its size
-             * word first: the unlink reads only its links.
-             */
+        /*
+         * Re-filed, unless it stays in its list and is not the top block (on no list). The top
+         * block first: it needs no list, so its size is not mapped (on git most merges with a
+         * free predecessor end the heap; written as one test of a flag, the mapping's or the top
+         * block's, it was longer). Each way: remove_free and file_free without their counts,
+         * which cancel: p leaves its list, or the top block (which it may be, no longer at the
+         * end, in an extend), by unfile_free with the list checked above (this path is
+         * RELOCATE_NODES', which carries the list: remove_free would otherwise map it from the
+         * size word written here), and the merged block is filed as the top block, or with the
+         * list mapped here (file_free maps it again: clang does not reuse this mapping, a branch,
+         * and the path was 12 instructions longer). Its size word first: the unlink reads only
+         * its links.
+         */
+        if (TOP_BLOCK && last) {
             word_set(h, &b->size, (hword_t)s | ST_FREE);
             unfile_free(h, p, pfl, psl);
-            if (TOP_BLOCK && last)
-                tlsf_of(h)->top = b;
-            else
-                link_free(h, b, fl, sl);
+            tlsf_of(h)->top = b;
+        } else if (mapping_insert(s, &fl, &sl), fl != pfl || sl != psl) {
+            word_set(h, &b->size, (hword_t)s | ST_FREE);
+            unfile_free(h, p, pfl, psl);
+            link_free(h, b, fl, sl);
         } else {
             word_set(h, &b->size, (hword_t)s | ST_FREE);
         }
@@ -1435,18 +1438,27 @@ static bool release_merge(alloc_heap *h, block_t *b) {
 }
 
 /*
- * Releases b as release_coalesce does; a block that merges with nothing, on a heap that does not
- * poison on free, the short way: no check to make and no call, so inlined into its caller it needs
- * none of the six registers that release_merge saves; one that merges with its successor alone,
- * there, by a tail call to release_next, which saves two. For the releases of free and realloc
- * (tlsf_release_op, release_cached); the rarer ones (a shrink's tail, a quick list's flush) call
- * release_coalesce, which files such blocks too (in release_merge), for less code.
+ * Releases b as release_coalesce does, with its dispatch (each way a tail call: a heap that poisons
+ * to release_merge_poisoning, a free predecessor to release_merge, the successor alone to
+ * release_next); a block that merges with nothing, on a heap that does not poison on free, the
+ * short way: no check to make and no call, so inlined into its caller it needs none of the six
+ * registers that release_merge saves; one that merges with its successor alone, there, by a tail
+ * call to release_next, which saves two. For the releases of free and realloc (tlsf_release_op,
+ * release_cached); the rarer ones (a shrink's tail, a quick list's flush) call release_coalesce,
+ * which files such blocks too (in release_merge), for less code.
  */
 static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
 #if RELOCATE_NODES
     size_t s = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + s);
-    if (!blk_prev_free(b) && !poison_free(h)) {
+    /*
+     * release_coalesce's dispatch made here, where its tests are: a free predecessor goes to
+     * release_merge at once, not through release_coalesce, which tested the poisoning and PREV_FREE
+     * a second time (5 instructions a call).
+     */
+    if (poison_free(h))
+        return release_merge_poisoning(h, b);
+    if (!blk_prev_free(b)) {
         if (blk_state(next) != ST_FREE) {
             /*
              * file_alone's size word s | ST_FREE by a flip of the state, a constant: b's word is
@@ -1462,8 +1474,10 @@ static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
         }
         return release_next(h, b, s, next);
     }
-#endif
+    return release_merge(h, b);
+#else
     return release_coalesce(h, b);
+#endif
 }
 
 #if QUICK_BINS > 0
