@@ -99,7 +99,7 @@ static inline bool state_free_ok(hword_t w) {
  * in_heap for a node that the allocation's search reads (a list's head, its successor, the top
  * block), its tests as branches: the empty asm before the phase test keeps clang from joining them
  * into flag arithmetic (setbe, setne, or, one branch: two instructions more a node). Not for
- * links_ok, which the releases share (release_next, release_merge: a little longer with it), nor
+ * links_ok, which the releases share (release_next, merge_neighbours: a little longer with it), nor
  * for the fallback scan's loop (worst case -O2 215 -> 237 with it).
  */
 static inline bool node_in_heap(const alloc_heap *h, const block_t *b) {
@@ -411,7 +411,7 @@ static inline void unlink_free(alloc_heap *h, block_t *b, unsigned fl, unsigned 
 /*
  * Takes FREE block b off list (fl, sl), its own, or off the top block (which it may be, no longer
  * at the end, in an extend). Counts nothing, and reads no header word: the caller may have written
- * b's size word already (release_merge's re-file).
+ * b's size word already (merge_neighbours' re-file).
  */
 static inline void unfile_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
     if (TOP_BLOCK && b == tlsf_of(h)->top)
@@ -1126,16 +1126,19 @@ static bool quick_block_sound(alloc_heap *h, block_t *b) {
 }
 #endif
 
+#if RELOCATE_NODES
 /*
  * Files b, a block of s bytes whose neighbours are not FREE, as a FREE block: on its list, or as
  * the top block if it ends the heap (next, its successor, is the END marker). next's prev word
  * already says s (the boundary tag checked or written by release_coalesce's caller); the caller
- * sets its PREV_FREE.
+ * sets its PREV_FREE. For merge_dispatch (a build without RELOCATE_NODES files such a block with
+ * the merged ones, in release_merge).
  */
 static ALWAYS_INLINE void file_alone(alloc_heap *h, block_t *b, size_t s, block_t *next) {
     word_set(h, &b->size, (hword_t)s | ST_FREE); /* no PREV_FREE: the predecessor is not free */
     file_free(h, b, s, next);
 }
+#endif
 
 #if ALLOC_FAST_PATHS
 /*
@@ -1207,7 +1210,7 @@ static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t 
  * and release_coalesce, which keep no copy of their own; a heap that poisons calls it from
  * release_merge_poisoning, which poisons after it): it calls nothing (the report of a corrupted
  * successor is a tail call, report_free_list) and has fewer values to keep, so it needs no stack
- * frame and saves two registers (x86-64, clang -O2) where release_merge saves six.
+ * frame and saves two registers (x86-64, clang -O2) where release_both saves six.
  */
 static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, size_t s,
                                                    block_t *next) {
@@ -1251,18 +1254,44 @@ static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, si
 #endif
 
 #if RELOCATE_NODES
-static __attribute__((noinline)) bool release_merge(alloc_heap *h, block_t *b);
+static __attribute__((noinline)) bool release_prev(alloc_heap *h, block_t *b);
+static __attribute__((noinline)) bool release_both(alloc_heap *h, block_t *b);
 static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, block_t *b);
 
 /*
+ * The merge of b with its FREE neighbours and its filing, on a heap that does not poison on free
+ * (or before release_merge_poisoning poisons): a free predecessor's merge by release_both (the
+ * successor FREE too) or release_prev, the successor's alone by release_next, each a tail call;
+ * a block that merges with neither filed here (as file_alone files it: on a heap that poisons,
+ * the others file such blocks in release_block).
+ */
+static ALWAYS_INLINE bool merge_dispatch(alloc_heap *h, block_t *b) {
+    size_t s = blk_size(b);
+    block_t *next = blk_at((uintptr_t)b + s);
+    if (blk_prev_free(b))
+        return blk_state(next) == ST_FREE ? release_both(h, b) : release_prev(h, b);
+    if (blk_state(next) == ST_FREE)
+        return release_next(h, b, s, next);
+    file_alone(h, b, s, next);
+    set_prev_free(next);
+    return true;
+}
+
+/* merge_dispatch out of line, for release_merge_poisoning. */
+static __attribute__((noinline)) bool release_merge(alloc_heap *h, block_t *b) {
+    return merge_dispatch(h, b);
+}
+
+/*
  * release_coalesce on a heap that poisons on free: the merge (by release_next for the successor
- * alone, else by release_merge, each of which checks the neighbours first and changes nothing if a
+ * alone, else by release_merge (release_prev, release_both, or b filed alone), each of which checks
+ * the neighbours first and changes nothing if a
  * check fails), then b's payload poisoned, but for b's links where b is filed on a list, with
  * b's header where a free predecessor absorbed it, and the absorbed successor's header and links
  * (the merges zero those headers only): the bytes that poisoning first, before the merge, and
  * erase_absorbed left, as the merge writes nothing else there (a predecessor's links lie in its
- * own payload). Apart, so that release_next and release_merge call nothing and need no
- * stack frame.
+ * own payload). Apart, so that release_next, release_prev and release_both call nothing and need
+ * no stack frame.
  */
 static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, block_t *b) {
     size_t s = blk_size(b);
@@ -1288,20 +1317,14 @@ static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, blo
 
 /*
  * Called by the rarer releases (release_block, for free and realloc, makes the same dispatch
- * itself, see there). A release on a heap that poisons is release_merge_poisoning's; else a merge
- * with the successor alone is release_next's, the rest release_merge's, each reached at once by a
- * tail call. Apart, so that release_next saves none of the registers that release_merge saves.
+ * itself, see there). A release on a heap that poisons is release_merge_poisoning's; else
+ * merge_dispatch's, whose merges are reached at once by tail calls. Apart, so that release_next
+ * and release_prev save none of the registers that release_both saves.
  */
 static __attribute__((noinline)) bool release_coalesce(alloc_heap *h, block_t *b) {
     if (poison_free(h))
         return release_merge_poisoning(h, b);
-    if (blk_prev_free(b))
-        return release_merge(h, b);
-    size_t s = blk_size(b);
-    block_t *next = blk_at((uintptr_t)b + s);
-    if (blk_state(next) == ST_FREE)
-        return release_next(h, b, s, next);
-    return release_merge(h, b);
+    return merge_dispatch(h, b);
 }
 #else
 #define release_merge release_coalesce /* one function, for less code */
@@ -1323,19 +1346,26 @@ static ALWAYS_INLINE void erase_merged(const alloc_heap *h, block_t *b, size_t l
 }
 
 /*
- * release_coalesce's merges (all of them, without RELOCATE_NODES). b's header, its boundary tags
- * and (if PREV_FREE) its predecessor's header have been checked by the caller (free's pointer
- * validation, quick_block_sound, extend, a run given back) or written by it (a new run handed
- * back, a shrink's tail): so the predecessor's header is not checked again, only its links. The
- * successor and its links are checked here before use. With RELOCATE_NODES it poisons nothing
- * (release_merge_poisoning does, after it) and calls nothing: its reports are tail calls
- * (report_free_list), so it needs no stack frame.
+ * The merges with a free predecessor, with RELOCATE_NODES (release_prev, release_both), and all of
+ * release_coalesce's without (release_merge, which it then is). next_known (a constant):
+ * NEXT_TESTED, the successor's state and b's PREV_FREE tested here; else the caller has found
+ * PREV_FREE set and the successor FREE (NEXT_FREE) or not (NEXT_USED), and neither is tested again.
+ * b's header, its boundary tags and (if PREV_FREE) its predecessor's header have been checked by
+ * the caller (free's pointer validation, quick_block_sound, extend, a run given back) or written by
+ * it (a new run handed back, a shrink's tail): so the predecessor's header is not checked again,
+ * only its links. The successor and its links are checked here before use. With RELOCATE_NODES it
+ * poisons nothing (release_merge_poisoning does, after it) and calls nothing: its reports are tail
+ * calls (report_free_list), so it needs no stack frame.
  */
-static bool release_merge(alloc_heap *h, block_t *b) {
+#define NEXT_TESTED 0 /* merge_neighbours tests the successor's state itself */
+#define NEXT_USED   1 /* its caller has found the successor not FREE */
+#define NEXT_FREE   2 /* its caller has found the successor FREE */
+static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, unsigned next_known) {
     size_t s = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + s);
-    bool merge_next = blk_state(next) == ST_FREE;
-    bool merge_prev = blk_prev_free(b);
+    bool merge_next =
+        next_known == NEXT_TESTED ? blk_state(next) == ST_FREE : next_known == NEXT_FREE;
+    bool merge_prev = next_known == NEXT_TESTED ? blk_prev_free(b) : true;
     /*
      * Set where used (the lists by the checks of the neighbour that merges; none with CARRY_LIST
      * 0, where remove_free maps them itself): no zeros to write on entry (3 instructions a call).
@@ -1391,70 +1421,89 @@ static bool release_merge(alloc_heap *h, block_t *b) {
         blk_set_prev_free(h, next, true);
         return true;
     }
+    /*
+     * With RELOCATE_NODES a free predecessor always merges here (release_prev, release_both): a
+     * block with none is filed by release_block or merge_dispatch, or merged by release_next.
+     */
     bool last = (uintptr_t)next == h->end; /* the merged block ends the heap: the top block */
-    if (merge_prev) {
-        s += (uintptr_t)b - (uintptr_t)p; /* p's size, as the caller has checked */
-        erase_merged(h, b, HDR);
-        b = p;
-        /*
-         * Re-filed, unless it stays in its list and is not the top block (on no list). The top
-         * block first: it needs no list, so its size is not mapped (on git most merges with a
-         * free predecessor end the heap; written as one test of a flag, the mapping's or the top
-         * block's, it was longer). Each way: remove_free and file_free without their counts,
-         * which cancel: p leaves its list, or the top block (which it may be, no longer at the
-         * end, in an extend), by unfile_free with the list checked above (this path is
-         * RELOCATE_NODES', which carries the list: remove_free would otherwise map it from the
-         * size word written here), and the merged block is filed as the top block, or with the
-         * list mapped here (file_free maps it again: clang does not reuse this mapping, a branch,
-         * and the path was 12 instructions longer). Its size word first: the unlink reads only
-         * its links.
-         */
-        if (TOP_BLOCK && last) {
-            word_set(h, &b->size, (hword_t)s | ST_FREE);
-            unfile_free(h, p, pfl, psl);
-            tlsf_of(h)->top = b;
-        } else if (mapping_insert(s, &fl, &sl), fl != pfl || sl != psl) {
-            word_set(h, &b->size, (hword_t)s | ST_FREE);
-            unfile_free(h, p, pfl, psl);
-            link_free(h, b, fl, sl);
-        } else {
-            word_set(h, &b->size, (hword_t)s | ST_FREE);
-        }
+    s += (uintptr_t)b - (uintptr_t)p;      /* p's size, as the caller has checked */
+    erase_merged(h, b, HDR);
+    b = p;
+    /*
+     * Re-filed, unless it stays in its list and is not the top block (on no list). The top block
+     * first: it needs no list, so its size is not mapped (on git most merges with a free
+     * predecessor end the heap; written as one test of a flag, the mapping's or the top block's, it
+     * was longer). Each way: remove_free and file_free without their counts, which cancel: p leaves
+     * its list, or the top block (which it may be, no longer at the end, in an extend), by
+     * unfile_free with the list checked above (this path is RELOCATE_NODES', which carries the
+     * list: remove_free would otherwise map it from the size word written here), and the merged
+     * block is filed as the top block, or with the list mapped here (file_free maps it again: clang
+     * does not reuse this mapping, a branch, and the path was 12 instructions longer). Its size
+     * word first: the unlink reads only its links.
+     */
+    if (TOP_BLOCK && last) {
+        word_set(h, &b->size, (hword_t)s | ST_FREE);
+        unfile_free(h, p, pfl, psl);
+        tlsf_of(h)->top = b;
+    } else if (mapping_insert(s, &fl, &sl), fl != pfl || sl != psl) {
+        word_set(h, &b->size, (hword_t)s | ST_FREE);
+        unfile_free(h, p, pfl, psl);
+        link_free(h, b, fl, sl);
     } else {
-        /* On a heap that poisons (release_block files the others itself). */
-        file_alone(h, b, s, next);
-        /*
-         * set_prev_free, here and below: a test and a constant flip, two instructions fewer than
-         * blk_set_prev_free's flip computed from the word (measured on this merge, whose values
-         * no longer live across a call: worst case -O1, merging free 369 -> 364; it had cost the
-         * emptied run given back 558 -> 562 when clang kept b in memory across the function).
-         */
-        set_prev_free(next);
-        return true;
+        word_set(h, &b->size, (hword_t)s | ST_FREE);
     }
+    /*
+     * set_prev_free: a test and a constant flip, two instructions fewer than blk_set_prev_free's
+     * flip computed from the word (measured on this merge, whose values no longer live across a
+     * call: worst case -O1, merging free 369 -> 364; it had cost the emptied run given back 558 ->
+     * 562 when clang kept b in memory across the function).
+     */
     blk_set_prev_size(h, next, s);
     set_prev_free(next);
     return true;
 }
 
+#if RELOCATE_NODES
+/*
+ * The merges of a block whose predecessor its caller (release_block, merge_dispatch) has found
+ * FREE, and its successor FREE too (release_both) or not (release_prev): neither tests PREV_FREE
+ * or the successor's state again (the same words, read just before with nothing written since).
+ * Apart, so that release_prev, with one neighbour to check and merge, saves no register where
+ * release_both saves six.
+ */
+static __attribute__((noinline)) bool release_prev(alloc_heap *h, block_t *b) {
+    return merge_neighbours(h, b, NEXT_USED);
+}
+static __attribute__((noinline)) bool release_both(alloc_heap *h, block_t *b) {
+    return merge_neighbours(h, b, NEXT_FREE);
+}
+#else
+/* Every merge, in one copy. */
+static bool release_merge(alloc_heap *h, block_t *b) {
+    return merge_neighbours(h, b, NEXT_TESTED);
+}
+#endif
+
 /*
  * Releases b as release_coalesce does, with its dispatch (each way a tail call: a heap that poisons
- * to release_merge_poisoning, a free predecessor to release_merge, the successor alone to
- * release_next); a block that merges with nothing, on a heap that does not poison on free, the
- * short way: no check to make and no call, so inlined into its caller it needs none of the six
- * registers that release_merge saves; one that merges with its successor alone, there, by a tail
+ * to release_merge_poisoning, a free predecessor to release_both or release_prev, the successor
+ * alone to release_next); a block that merges with nothing, on a heap that does not poison on free,
+ * the short way: no check to make and no call, so inlined into its caller it needs none of the six
+ * registers that release_both saves; one that merges with its successor alone, there, by a tail
  * call to release_next, which saves two. For the releases of free and realloc (tlsf_release_op,
  * release_cached); the rarer ones (a shrink's tail, a quick list's flush) call release_coalesce,
- * which files such blocks too (in release_merge), for less code.
+ * which files such blocks too (in merge_dispatch), for less code.
  */
 static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
 #if RELOCATE_NODES
     size_t s = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + s);
     /*
-     * release_coalesce's dispatch made here, where its tests are: a free predecessor goes to
-     * release_merge at once, not through release_coalesce, which tested the poisoning and PREV_FREE
-     * a second time (5 instructions a call).
+     * release_coalesce's dispatch made here, where its tests are: a free predecessor goes at once,
+     * not through release_coalesce, which tested the poisoning and PREV_FREE a second time (5
+     * instructions a call), to release_both or release_prev, which do not test it and the
+     * successor's state again (release_prev, with one neighbour to merge, saves no register where
+     * release_both saves six).
      */
     if (poison_free(h))
         return release_merge_poisoning(h, b);
@@ -1474,7 +1523,7 @@ static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
         }
         return release_next(h, b, s, next);
     }
-    return release_merge(h, b);
+    return blk_state(next) == ST_FREE ? release_both(h, b) : release_prev(h, b);
 #else
     return release_coalesce(h, b);
 #endif
@@ -1659,11 +1708,12 @@ static SHRINK_APART int resize_shrink_released(alloc_heap *h, block_t *b, size_t
  * alloc_tlsf_resize's shrink of USED block b (cur bytes, its successor next) to `size` bytes, by
  * MIN_BLOCK or more. The tail is cut off as a USED block and released, merging with a FREE
  * successor (resize_shrink_released); on a heap that does not poison, with RELOCATE_NODES, it is
- * filed here instead, where the release would file it: alone as release_merge files it (file_alone)
- * when the successor is not FREE, else as resize_with_next files what is left of the successor,
- * which is what release_next makes of the merge (in the successor's place when it stays in its
- * list, else at the head of its own; the top block as the top block), with the successor checked
- * once, not again by the release. Apart from the growth, whose path then stays as short as it was.
+ * filed here instead, where the release would file it: alone as merge_dispatch files it
+ * (file_alone) when the successor is not FREE, else as resize_with_next files what is left of the
+ * successor, which is what release_next makes of the merge (in the successor's place when it stays
+ * in its list, else at the head of its own; the top block as the top block), with the successor
+ * checked once, not again by the release. Apart from the growth, whose path then stays as short as
+ * it was.
  */
 static SHRINK_APART int resize_shrink(alloc_heap *h, block_t *b, size_t size) {
     size_t cur = blk_size(b);
