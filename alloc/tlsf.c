@@ -1256,6 +1256,17 @@ static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, si
 #if RELOCATE_NODES
 static __attribute__((noinline)) bool release_prev(alloc_heap *h, block_t *b);
 static __attribute__((noinline)) bool release_both(alloc_heap *h, block_t *b);
+static __attribute__((noinline)) bool release_both_top(alloc_heap *h, block_t *b);
+
+/*
+ * The merge of b, whose predecessor is FREE, by release_prev, release_both or release_both_top, as
+ * its successor next is FREE, and the top block or not.
+ */
+static ALWAYS_INLINE bool release_with_prev(alloc_heap *h, block_t *b, const block_t *next) {
+    if (blk_state(next) != ST_FREE)
+        return release_prev(h, b);
+    return next == tlsf_of(h)->top ? release_both_top(h, b) : release_both(h, b);
+}
 static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, block_t *b);
 
 /*
@@ -1269,7 +1280,7 @@ static ALWAYS_INLINE bool merge_dispatch(alloc_heap *h, block_t *b) {
     size_t s = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + s);
     if (blk_prev_free(b))
-        return blk_state(next) == ST_FREE ? release_both(h, b) : release_prev(h, b);
+        return release_with_prev(h, b, next);
     if (blk_state(next) == ST_FREE)
         return release_next(h, b, s, next);
     file_alone(h, b, s, next);
@@ -1345,11 +1356,29 @@ static ALWAYS_INLINE void erase_merged(const alloc_heap *h, block_t *b, size_t l
 #endif
 }
 
+#define NEXT_TESTED 0 /* merge_neighbours tests the successor's state itself */
+#define NEXT_USED   1 /* its caller has found the successor not FREE */
+#define NEXT_LISTED 2 /* its caller has found the successor FREE, and not the top block */
+#define NEXT_TOP    3 /* its caller has found the successor FREE, and the top block */
+
 /*
- * The merges with a free predecessor, with RELOCATE_NODES (release_prev, release_both), and all of
- * release_coalesce's without (release_merge, which it then is). next_known (a constant):
- * NEXT_TESTED, the successor's state and b's PREV_FREE tested here; else the caller has found
- * PREV_FREE set and the successor FREE (NEXT_FREE) or not (NEXT_USED), and neither is tested again.
+ * unfile_free for merge_neighbours' free predecessor p: with NEXT_TOP the top block is its
+ * successor's successor, not p, so p leaves its list with no comparison with the top block.
+ */
+static ALWAYS_INLINE void unfile_prev(alloc_heap *h, block_t *p, unsigned pfl, unsigned psl,
+                                      unsigned next_known) {
+    if (next_known == NEXT_TOP)
+        unlink_free(h, p, pfl, psl);
+    else
+        unfile_free(h, p, pfl, psl);
+}
+
+/*
+ * The merges with a free predecessor, with RELOCATE_NODES (release_prev, release_both,
+ * release_both_top), and all of release_coalesce's without (release_merge, which it then is).
+ * next_known (a constant): NEXT_TESTED, the successor's state and b's PREV_FREE tested here; else
+ * the caller has found PREV_FREE set and the successor not FREE (NEXT_USED), FREE and on a list
+ * (NEXT_LISTED) or FREE and the top block (NEXT_TOP), and none of it is tested again.
  * b's header, its boundary tags and (if PREV_FREE) its predecessor's header have been checked by
  * the caller (free's pointer validation, quick_block_sound, extend, a run given back) or written by
  * it (a new run handed back, a shrink's tail): so the predecessor's header is not checked again,
@@ -1357,14 +1386,12 @@ static ALWAYS_INLINE void erase_merged(const alloc_heap *h, block_t *b, size_t l
  * poisons nothing (release_merge_poisoning does, after it) and calls nothing: its reports are tail
  * calls (report_free_list), so it needs no stack frame.
  */
-#define NEXT_TESTED 0 /* merge_neighbours tests the successor's state itself */
-#define NEXT_USED   1 /* its caller has found the successor not FREE */
-#define NEXT_FREE   2 /* its caller has found the successor FREE */
 static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, unsigned next_known) {
     size_t s = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + s);
-    bool merge_next =
-        next_known == NEXT_TESTED ? blk_state(next) == ST_FREE : next_known == NEXT_FREE;
+    bool merge_next = next_known == NEXT_TESTED
+                          ? blk_state(next) == ST_FREE
+                          : next_known == NEXT_LISTED || next_known == NEXT_TOP;
     bool merge_prev = next_known == NEXT_TESTED ? blk_prev_free(b) : true;
     /*
      * Set where used (the lists by the checks of the neighbour that merges; none with CARRY_LIST
@@ -1378,10 +1405,38 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, unsigned n
      */
     block_t *p = blk_prev(b);
 #if ALLOC_FAST_PATHS
-    /* check_unlink_next and check_unlink_links, with their reports reached by a tail call. */
-    if (merge_next && !(free_header_ok(h, next) && unlink_links_sound(h, next, &nfl, &nsl)))
+    /*
+     * check_unlink_next and check_unlink_links, with their reports reached by a tail call. Where
+     * the caller has compared next with the top block (NEXT_LISTED, NEXT_TOP), unlink_links_sound's
+     * comparison is not made again: the top block has no links to check, any other its list's.
+     */
+    bool next_ok;
+    if (next_known == NEXT_TOP) {
+        next_ok = free_header_ok(h, next);
+    } else if (next_known == NEXT_LISTED) {
+        next_ok = free_header_ok(h, next);
+        if (next_ok) {
+            block_list(next, &nfl, &nsl);
+            next_ok = !ALLOC_CHECK_LINKS || links_ok(h, next, nfl, nsl);
+        }
+    } else {
+        next_ok =
+            !merge_next || (free_header_ok(h, next) && unlink_links_sound(h, next, &nfl, &nsl));
+    }
+    if (!next_ok)
         return report_free_list(h, next);
-    if (merge_prev && !unlink_links_sound(h, p, &pfl, &psl))
+    /*
+     * p is not the top block where next is (NEXT_TOP): unlink_links_sound's comparison with it, a
+     * choice between no links and p's, is not made; p's links are checked.
+     */
+    bool prev_ok;
+    if (next_known == NEXT_TOP) {
+        block_list(p, &pfl, &psl);
+        prev_ok = !ALLOC_CHECK_LINKS || links_ok(h, p, pfl, psl);
+    } else {
+        prev_ok = !merge_prev || unlink_links_sound(h, p, &pfl, &psl);
+    }
+    if (!prev_ok)
         return report_free_list(h, p);
 #else
     /* A build for size checks the predecessor in full again, through the one copy it has. */
@@ -1400,7 +1455,16 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, unsigned n
      * filing does not read back the word just written.
      */
     if (merge_next) {
-        remove_free(h, next, nfl, nsl);
+        /* remove_free, without its comparison with the top block where the caller has made it. */
+        if (next_known == NEXT_TOP) {
+            h->free_blocks--;
+            tlsf_of(h)->top = NULL;
+        } else if (next_known == NEXT_LISTED) {
+            h->free_blocks--;
+            unlink_free(h, next, nfl, nsl);
+        } else {
+            remove_free(h, next, nfl, nsl);
+        }
         s += blk_size(next);
         erase_merged(h, next, HDR + sizeof(struct free_links));
         next = blk_at((uintptr_t)b + s);
@@ -1443,11 +1507,11 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, unsigned n
      */
     if (TOP_BLOCK && last) {
         word_set(h, &b->size, (hword_t)s | ST_FREE);
-        unfile_free(h, p, pfl, psl);
+        unfile_prev(h, p, pfl, psl, next_known);
         tlsf_of(h)->top = b;
     } else if (mapping_insert(s, &fl, &sl), fl != pfl || sl != psl) {
         word_set(h, &b->size, (hword_t)s | ST_FREE);
-        unfile_free(h, p, pfl, psl);
+        unfile_prev(h, p, pfl, psl, next_known);
         link_free(h, b, fl, sl);
     } else {
         word_set(h, &b->size, (hword_t)s | ST_FREE);
@@ -1465,17 +1529,21 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, unsigned n
 
 #if RELOCATE_NODES
 /*
- * The merges of a block whose predecessor its caller (release_block, merge_dispatch) has found
- * FREE, and its successor FREE too (release_both) or not (release_prev): neither tests PREV_FREE
- * or the successor's state again (the same words, read just before with nothing written since).
- * Apart, so that release_prev, with one neighbour to check and merge, saves no register where
- * release_both saves six.
+ * The merges of a block whose predecessor its caller (release_with_prev) has found FREE, and its
+ * successor not FREE (release_prev), FREE on a list (release_both) or FREE and the top block
+ * (release_both_top): none tests PREV_FREE, the successor's state or whether it is the top block
+ * again (the same words, read just before with nothing written since). Apart, so that
+ * release_prev, with one neighbour to check and merge, saves no register where release_both saves
+ * six, and release_both_top, with no list work for the successor, fewer.
  */
 static __attribute__((noinline)) bool release_prev(alloc_heap *h, block_t *b) {
     return merge_neighbours(h, b, NEXT_USED);
 }
 static __attribute__((noinline)) bool release_both(alloc_heap *h, block_t *b) {
-    return merge_neighbours(h, b, NEXT_FREE);
+    return merge_neighbours(h, b, NEXT_LISTED);
+}
+static __attribute__((noinline)) bool release_both_top(alloc_heap *h, block_t *b) {
+    return merge_neighbours(h, b, NEXT_TOP);
 }
 #else
 /* Every merge, in one copy. */
@@ -1523,7 +1591,7 @@ static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
         }
         return release_next(h, b, s, next);
     }
-    return blk_state(next) == ST_FREE ? release_both(h, b) : release_prev(h, b);
+    return release_with_prev(h, b, next);
 #else
     return release_coalesce(h, b);
 #endif
