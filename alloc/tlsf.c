@@ -1202,18 +1202,21 @@ static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t 
 
 /*
  * release_coalesce for the most common merge: b, a block of s bytes whose predecessor is not FREE,
- * with its FREE successor next, which is checked here. The merged block's size word is written as
- * s | ST_FREE, not through blk_set_size_state: b's PREV_FREE is clear. Its list is mapped once; it
- * takes next's place when it stays in next's list, and absorbs the top block, on no list, by
- * becoming it. A successor that heads its list (most) leaves it as a head, in a copy of its own of
- * the list work (release_next_relink). Out of line and reached by tail calls (from release_block
- * and release_coalesce, which keep no copy of their own; a heap that poisons calls it from
- * release_merge_poisoning, which poisons after it): it calls nothing (the report of a corrupted
- * successor is a tail call, report_free_list) and has fewer values to keep, so it needs no stack
- * frame and saves two registers (x86-64, clang -O2) where release_both saves six.
+ * with its FREE successor next, which is checked here, on a list (release_next_listed) or the top
+ * block (release_next_top), as release_next, which its callers reach, has compared it with the top
+ * block (neither compares it again: the same values, nothing written since). The merged block's
+ * size word is written as s | ST_FREE, not through blk_set_size_state: b's PREV_FREE is clear. Its
+ * list is mapped once; it takes next's place when it stays in next's list, and absorbs the top
+ * block, on no list, by becoming it. A successor that heads its list (most) leaves it as a head, in
+ * a copy of its own of the list work (release_next_relink). Out of line and reached by tail calls
+ * (from release_block and merge_dispatch, which keep no copy of their own; a heap that poisons
+ * calls them from release_merge_poisoning, which poisons after): they call nothing (the report of a
+ * corrupted successor is a tail call, report_free_list) and have fewer values to keep, so they
+ * need no stack frame, and release_next_listed saves two registers (x86-64, clang -O2) where
+ * release_both saves six; release_next_top, with no list work, none.
  */
-static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, size_t s,
-                                                   block_t *next) {
+static __attribute__((noinline)) bool release_next_listed(alloc_heap *h, block_t *b, size_t s,
+                                                          block_t *next) {
     unsigned nfl, nsl;
     /* check_unlink_next, with its report reached by a tail call. */
     if (!free_header_ok(h, next))
@@ -1223,16 +1226,9 @@ static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, si
      * sum), not kept from next + its size: one register fewer to keep across the list work.
      */
     s += blk_size(next);
-    if (next == tlsf_of(h)->top) {
-        /* b absorbs the top block and becomes it: no list to look up (nor links to check). */
-        tlsf_of(h)->top = b;
-        absorb_free_next(h, b, s, next);
-        blk_set_prev_size(h, blk_at((uintptr_t)b + s), s);
-        return true;
-    }
     /*
-     * unlink_links_sound's check, its two cases apart: a head of its list (the common case) then
-     * leaves it as a head does.
+     * unlink_links_sound's check (but its comparison with the top block), its two cases apart: a
+     * head of its list (the common case) then leaves it as a head does.
      */
     block_list(next, &nfl, &nsl);
     if (ALLOC_CHECK_LINKS && blk_links(next)->prev == NULL) {
@@ -1240,8 +1236,8 @@ static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, si
             return report_free_list(h, next);
         /*
          * Memory forgotten (an empty asm), here and below: the list work reads next's links
-         * afresh rather than keeping the ones the check read across it, and release_next saves one
-         * register, not two (the non-head case tests replace_free's top block again: rarer).
+         * afresh rather than keeping the ones the check read across it, and release_next_listed
+         * saves one register, not two.
          */
         __asm__("" ::: "memory");
         return release_next_relink(h, b, s, next, nfl, nsl, true);
@@ -1250,6 +1246,25 @@ static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, si
         return report_free_list(h, next);
     __asm__("" ::: "memory");
     return release_next_relink(h, b, s, next, nfl, nsl, false);
+}
+
+/* release_next_listed's merge for a successor that is the top block: b becomes it. */
+static __attribute__((noinline)) bool release_next_top(alloc_heap *h, block_t *b, size_t s,
+                                                       block_t *next) {
+    if (!free_header_ok(h, next))
+        return report_free_list(h, next);
+    s += blk_size(next);
+    /* No list to look up (nor links to check). */
+    tlsf_of(h)->top = b;
+    absorb_free_next(h, b, s, next);
+    blk_set_prev_size(h, blk_at((uintptr_t)b + s), s);
+    return true;
+}
+
+/* The merge of b with its FREE successor next alone, by one of the two above. */
+static ALWAYS_INLINE bool release_next(alloc_heap *h, block_t *b, size_t s, block_t *next) {
+    return next == tlsf_of(h)->top ? release_next_top(h, b, s, next)
+                                   : release_next_listed(h, b, s, next);
 }
 #endif
 
