@@ -1162,7 +1162,8 @@ static ALWAYS_INLINE void erase_absorbed(const alloc_heap *h, block_t *b, size_t
  * caller there, then poisons it over with next's links: erase_absorbed's bytes, and no test of
  * the heap's poisoning here), b's size word written as the merged FREE block of s bytes. b's
  * PREV_FREE is clear (release_next's blocks have no free predecessor). Inlined into each of
- * release_next's ways (the top block, and each list case): written once after their list work, it
+ * release_next's ways (release_next_top, and each list case of release_next_listed): written once
+ * after their list work, it
  * cost 2 instructions a call (clang's code for the joined tail reloads the key, and each way then
  * jumps to it).
  */
@@ -1172,10 +1173,11 @@ static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, 
 }
 
 /*
- * The end of release_next for a successor next on list (nfl, nsl), checked: the merged block of s
- * bytes takes next's place when it stays in that list, else next leaves it and the merged block is
- * filed on its own. `head`: next heads its list with a prev link checked to be NULL (a constant),
- * so that it leaves the list without that link read and tested again (unlink_head, replace_head).
+ * The end of release_next_listed for a successor next on list (nfl, nsl), checked: the merged block
+ * of s bytes takes next's place when it stays in that list, else next leaves it and the merged
+ * block is filed on its own. `head`: next heads its list with a prev link checked to be NULL (a
+ * constant), so that it leaves the list without that link read and tested again (unlink_head,
+ * replace_head).
  */
 static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t s, block_t *next,
                                               unsigned nfl, unsigned nsl, bool head) {
@@ -1212,7 +1214,7 @@ static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t 
  * (from release_block and merge_dispatch, which keep no copy of their own; a heap that poisons
  * calls them from release_merge_poisoning, which poisons after): they call nothing (the report of a
  * corrupted successor is a tail call, report_free_list) and have fewer values to keep, so they
- * need no stack frame, and release_next_listed saves two registers (x86-64, clang -O2) where
+ * need no stack frame, and release_next_listed saves one register (x86-64, clang -O2) where
  * release_both saves six; release_next_top, with no list work, none.
  */
 static __attribute__((noinline)) bool release_next_listed(alloc_heap *h, block_t *b, size_t s,
@@ -1316,8 +1318,8 @@ static __attribute__((noinline)) bool release_merge(alloc_heap *h, block_t *b) {
  * b's header where a free predecessor absorbed it, and the absorbed successor's header and links
  * (the merges zero those headers only): the bytes that poisoning first, before the merge, and
  * erase_absorbed left, as the merge writes nothing else there (a predecessor's links lie in its
- * own payload). Apart, so that release_next, release_prev and release_both call nothing and need
- * no stack frame.
+ * own payload). Apart, so that the merges (release_next_top, release_next_listed, release_prev,
+ * release_both, release_both_top) call nothing and need no stack frame.
  */
 static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, block_t *b) {
     size_t s = blk_size(b);
@@ -1573,7 +1575,8 @@ static bool release_merge(alloc_heap *h, block_t *b) {
  * alone to release_next); a block that merges with nothing, on a heap that does not poison on free,
  * the short way: no check to make and no call, so inlined into its caller it needs none of the six
  * registers that release_both saves; one that merges with its successor alone, there, by a tail
- * call to release_next, which saves two. For the releases of free and realloc (tlsf_release_op,
+ * call from release_next, to release_next_listed, which saves one, or release_next_top, which
+ * saves none. For the releases of free and realloc (tlsf_release_op,
  * release_cached); the rarer ones (a shrink's tail, a quick list's flush) call release_coalesce,
  * which files such blocks too (in merge_dispatch), for less code.
  */
