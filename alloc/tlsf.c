@@ -877,6 +877,16 @@ static inline void unlink_head(alloc_heap *h, block_t *b, unsigned fl, unsigned 
     list_emptied(t, fl, sl);
 }
 
+/* unlink_head, for a head known (alone) to have no next node: the list empties. */
+static inline void unlink_head_as(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, bool alone) {
+    if (!alone) {
+        unlink_head(h, b, fl, sl);
+        return;
+    }
+    LIST_HEAD(tlsf_of(h), fl, sl) = NULL;
+    list_emptied(tlsf_of(h), fl, sl);
+}
+
 /* replace_free for such a head `from`, not the top block: the same stores, as unlink_head. */
 static inline void replace_head(alloc_heap *h, block_t *from, block_t *to, unsigned fl,
                                 unsigned sl) {
@@ -899,10 +909,11 @@ static inline void replace_head(alloc_heap *h, block_t *from, block_t *to, unsig
  * its unlink need not read that link. `top` (a constant): b is the top block, else a node read
  * from a list (its head, or one the fallback scan met), which is not the top block, as the top
  * block is on no list (alloc_tlsf_check reports a top block met on a list): b is not compared with
- * the top block. Returns b.
+ * the top block. `alone` (a constant, with head): head_links_ok has read b's next link NULL, b is
+ * the one block of its list, whose list work then reads and updates no next node. Returns b.
  */
 static ALWAYS_INLINE block_t *carve_block(alloc_heap *h, block_t *b, size_t size, unsigned list,
-                                          size_t rest, bool head, bool top) {
+                                          size_t rest, bool head, bool top, bool alone) {
     if (rest < MIN_BLOCK) {
         /* As take: the successor's PREV_FREE cleared, b's state flipped, b unfiled. */
         clear_prev_free(blk_at((uintptr_t)b + size + rest));
@@ -914,7 +925,7 @@ static ALWAYS_INLINE block_t *carve_block(alloc_heap *h, block_t *b, size_t size
         else if (!head)
             unlink_free(h, b, list / SL_COUNT, list % SL_COUNT);
         else
-            unlink_head(h, b, list / SL_COUNT, list % SL_COUNT);
+            unlink_head_as(h, b, list / SL_COUNT, list % SL_COUNT, alone);
         return b;
     }
     word_set(h, &b->size, (hword_t)size | ST_USED); /* b's PREV_FREE is clear, as checked */
@@ -930,15 +941,22 @@ static ALWAYS_INLINE block_t *carve_block(alloc_heap *h, block_t *b, size_t size
     unsigned rfl, rsl;
     mapping_insert(rest, &rfl, &rsl);
     if (rfl * SL_COUNT + rsl == list) {
-        if (head)
+        if (head && alone) {
+            /* replace_head's stores, with no next node. */
+            struct free_links *lr = blk_links(r);
+            lr->next = NULL;
+            lr->prev = NULL;
+            LIST_HEAD(tlsf_of(h), list / SL_COUNT, list % SL_COUNT) = r;
+        } else if (head) {
             replace_head(h, b, r, list / SL_COUNT, list % SL_COUNT);
-        else
+        } else {
             replace_node(h, b, r, list / SL_COUNT, list % SL_COUNT);
+        }
     } else {
         /* As take: r filed before b leaves, the count of free blocks unchanged. */
         link_free(h, r, rfl, rsl);
         if (head)
-            unlink_head(h, b, list / SL_COUNT, list % SL_COUNT);
+            unlink_head_as(h, b, list / SL_COUNT, list % SL_COUNT, alone);
         else
             unlink_free(h, b, list / SL_COUNT, list % SL_COUNT);
     }
@@ -948,13 +966,13 @@ static ALWAYS_INLINE block_t *carve_block(alloc_heap *h, block_t *b, size_t size
 /* carve_block out of line for a block the fallback scan found on list number `list`. */
 static __attribute__((noinline)) block_t *take_block(alloc_heap *h, block_t *b, size_t size,
                                                      unsigned list, size_t rest) {
-    return carve_block(h, b, size, list, rest, false, false);
+    return carve_block(h, b, size, list, rest, false, false, false);
 }
 
 /* carve_block out of line for the top block: no list work. */
 static __attribute__((noinline)) block_t *take_top_block(alloc_heap *h, block_t *b, size_t size,
                                                          size_t rest) {
-    return carve_block(h, b, size, 0, rest, false, true);
+    return carve_block(h, b, size, 0, rest, false, true, false);
 }
 
 /*
@@ -964,18 +982,36 @@ static __attribute__((noinline)) block_t *take_top_block(alloc_heap *h, block_t 
  */
 static __attribute__((noinline)) block_t *take_head_block(alloc_heap *h, block_t *b, size_t size,
                                                           unsigned list, size_t rest) {
-    return carve_block(h, b, size, list, rest, ALLOC_CHECK_LINKS, false);
+    return carve_block(h, b, size, list, rest, ALLOC_CHECK_LINKS, false, false);
+}
+
+/*
+ * take_head_block for a head whose next link head_links_ok's checks have found NULL, the one block
+ * of its list: its list work with no next node to read or update (the list empties where b leaves
+ * it).
+ */
+static __attribute__((noinline)) block_t *take_head_alone(alloc_heap *h, block_t *b, size_t size,
+                                                          unsigned list, size_t rest) {
+    /*
+     * Opaque (an empty asm): else clang, seeing both take_head_block and this return b, calls them
+     * from plain_take_head and returns b itself, with a stack frame, rather than jumping to them.
+     */
+    return (block_t *)opaque_size(
+        (uintptr_t)carve_block(h, b, size, list, rest, true, false, true));
 }
 
 /*
  * b, the head of list number `list`, found in the heap (node_in_heap) and holding the request: the
- * rest of free_node_ok's checks and head_links_ok (locate_free's), then take_head_block; a
- * corrupted node is left to tlsf_alloc_none.
+ * rest of free_node_ok's checks and head_links_ok (locate_free's), then take_head_block, or
+ * take_head_alone for the one block of its list; a corrupted node is left to tlsf_alloc_none.
  */
 static __attribute__((noinline)) block_t *plain_take_head(alloc_heap *h, block_t *b, size_t size,
                                                           unsigned list, bool may_flush) {
     if (!free_header_ok(h, b) || (ALLOC_CHECK_LINKS && !head_links_ok(h, b)))
         return tlsf_alloc_none(h, b, size, GRANULE, may_flush);
+    /* The one block of its list (head_links_ok has read its next link NULL): take_head_alone. */
+    if (ALLOC_CHECK_LINKS && blk_links(b)->next == NULL)
+        return take_head_alone(h, b, size, list, blk_size(b) - size);
     return take_head_block(h, b, size, list, blk_size(b) - size);
 }
 
