@@ -99,7 +99,7 @@ static inline bool state_free_ok(hword_t w) {
  * in_heap for a node that the allocation's search reads (a list's head, its successor, the top
  * block), its tests as branches: the empty asm before the phase test keeps clang from joining them
  * into flag arithmetic (setbe, setne, or, one branch: two instructions more a node). Not for
- * links_ok, which the releases share (release_next, release_merge: a little longer with it), nor
+ * links_ok, which the releases share (release_next, merge_neighbours: a little longer with it), nor
  * for the fallback scan's loop (worst case -O2 215 -> 237 with it).
  */
 static inline bool node_in_heap(const alloc_heap *h, const block_t *b) {
@@ -411,7 +411,7 @@ static inline void unlink_free(alloc_heap *h, block_t *b, unsigned fl, unsigned 
 /*
  * Takes FREE block b off list (fl, sl), its own, or off the top block (which it may be, no longer
  * at the end, in an extend). Counts nothing, and reads no header word: the caller may have written
- * b's size word already (release_merge's re-file).
+ * b's size word already (merge_neighbours' re-file).
  */
 static inline void unfile_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
     if (TOP_BLOCK && b == tlsf_of(h)->top)
@@ -877,6 +877,16 @@ static inline void unlink_head(alloc_heap *h, block_t *b, unsigned fl, unsigned 
     list_emptied(t, fl, sl);
 }
 
+/* unlink_head, for a head known (alone) to have no next node: the list empties. */
+static inline void unlink_head_as(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, bool alone) {
+    if (!alone) {
+        unlink_head(h, b, fl, sl);
+        return;
+    }
+    LIST_HEAD(tlsf_of(h), fl, sl) = NULL;
+    list_emptied(tlsf_of(h), fl, sl);
+}
+
 /* replace_free for such a head `from`, not the top block: the same stores, as unlink_head. */
 static inline void replace_head(alloc_heap *h, block_t *from, block_t *to, unsigned fl,
                                 unsigned sl) {
@@ -899,10 +909,11 @@ static inline void replace_head(alloc_heap *h, block_t *from, block_t *to, unsig
  * its unlink need not read that link. `top` (a constant): b is the top block, else a node read
  * from a list (its head, or one the fallback scan met), which is not the top block, as the top
  * block is on no list (alloc_tlsf_check reports a top block met on a list): b is not compared with
- * the top block. Returns b.
+ * the top block. `alone` (a constant, with head): head_links_ok has read b's next link NULL, b is
+ * the one block of its list, whose list work then reads and updates no next node. Returns b.
  */
 static ALWAYS_INLINE block_t *carve_block(alloc_heap *h, block_t *b, size_t size, unsigned list,
-                                          size_t rest, bool head, bool top) {
+                                          size_t rest, bool head, bool top, bool alone) {
     if (rest < MIN_BLOCK) {
         /* As take: the successor's PREV_FREE cleared, b's state flipped, b unfiled. */
         clear_prev_free(blk_at((uintptr_t)b + size + rest));
@@ -914,7 +925,7 @@ static ALWAYS_INLINE block_t *carve_block(alloc_heap *h, block_t *b, size_t size
         else if (!head)
             unlink_free(h, b, list / SL_COUNT, list % SL_COUNT);
         else
-            unlink_head(h, b, list / SL_COUNT, list % SL_COUNT);
+            unlink_head_as(h, b, list / SL_COUNT, list % SL_COUNT, alone);
         return b;
     }
     word_set(h, &b->size, (hword_t)size | ST_USED); /* b's PREV_FREE is clear, as checked */
@@ -930,15 +941,22 @@ static ALWAYS_INLINE block_t *carve_block(alloc_heap *h, block_t *b, size_t size
     unsigned rfl, rsl;
     mapping_insert(rest, &rfl, &rsl);
     if (rfl * SL_COUNT + rsl == list) {
-        if (head)
+        if (head && alone) {
+            /* replace_head's stores, with no next node. */
+            struct free_links *lr = blk_links(r);
+            lr->next = NULL;
+            lr->prev = NULL;
+            LIST_HEAD(tlsf_of(h), list / SL_COUNT, list % SL_COUNT) = r;
+        } else if (head) {
             replace_head(h, b, r, list / SL_COUNT, list % SL_COUNT);
-        else
+        } else {
             replace_node(h, b, r, list / SL_COUNT, list % SL_COUNT);
+        }
     } else {
         /* As take: r filed before b leaves, the count of free blocks unchanged. */
         link_free(h, r, rfl, rsl);
         if (head)
-            unlink_head(h, b, list / SL_COUNT, list % SL_COUNT);
+            unlink_head_as(h, b, list / SL_COUNT, list % SL_COUNT, alone);
         else
             unlink_free(h, b, list / SL_COUNT, list % SL_COUNT);
     }
@@ -948,13 +966,13 @@ static ALWAYS_INLINE block_t *carve_block(alloc_heap *h, block_t *b, size_t size
 /* carve_block out of line for a block the fallback scan found on list number `list`. */
 static __attribute__((noinline)) block_t *take_block(alloc_heap *h, block_t *b, size_t size,
                                                      unsigned list, size_t rest) {
-    return carve_block(h, b, size, list, rest, false, false);
+    return carve_block(h, b, size, list, rest, false, false, false);
 }
 
 /* carve_block out of line for the top block: no list work. */
 static __attribute__((noinline)) block_t *take_top_block(alloc_heap *h, block_t *b, size_t size,
                                                          size_t rest) {
-    return carve_block(h, b, size, 0, rest, false, true);
+    return carve_block(h, b, size, 0, rest, false, true, false);
 }
 
 /*
@@ -964,18 +982,36 @@ static __attribute__((noinline)) block_t *take_top_block(alloc_heap *h, block_t 
  */
 static __attribute__((noinline)) block_t *take_head_block(alloc_heap *h, block_t *b, size_t size,
                                                           unsigned list, size_t rest) {
-    return carve_block(h, b, size, list, rest, ALLOC_CHECK_LINKS, false);
+    return carve_block(h, b, size, list, rest, ALLOC_CHECK_LINKS, false, false);
+}
+
+/*
+ * take_head_block for a head whose next link head_links_ok's checks have found NULL, the one block
+ * of its list: its list work with no next node to read or update (the list empties where b leaves
+ * it).
+ */
+static __attribute__((noinline)) block_t *take_head_alone(alloc_heap *h, block_t *b, size_t size,
+                                                          unsigned list, size_t rest) {
+    /*
+     * Opaque (an empty asm): else clang, seeing both take_head_block and this return b, calls them
+     * from plain_take_head and returns b itself, with a stack frame, rather than jumping to them.
+     */
+    return (block_t *)opaque_size(
+        (uintptr_t)carve_block(h, b, size, list, rest, true, false, true));
 }
 
 /*
  * b, the head of list number `list`, found in the heap (node_in_heap) and holding the request: the
- * rest of free_node_ok's checks and head_links_ok (locate_free's), then take_head_block; a
- * corrupted node is left to tlsf_alloc_none.
+ * rest of free_node_ok's checks and head_links_ok (locate_free's), then take_head_block, or
+ * take_head_alone for the one block of its list; a corrupted node is left to tlsf_alloc_none.
  */
 static __attribute__((noinline)) block_t *plain_take_head(alloc_heap *h, block_t *b, size_t size,
                                                           unsigned list, bool may_flush) {
     if (!free_header_ok(h, b) || (ALLOC_CHECK_LINKS && !head_links_ok(h, b)))
         return tlsf_alloc_none(h, b, size, GRANULE, may_flush);
+    /* The one block of its list (head_links_ok has read its next link NULL): take_head_alone. */
+    if (ALLOC_CHECK_LINKS && blk_links(b)->next == NULL)
+        return take_head_alone(h, b, size, list, blk_size(b) - size);
     return take_head_block(h, b, size, list, blk_size(b) - size);
 }
 
@@ -1126,16 +1162,19 @@ static bool quick_block_sound(alloc_heap *h, block_t *b) {
 }
 #endif
 
+#if RELOCATE_NODES
 /*
  * Files b, a block of s bytes whose neighbours are not FREE, as a FREE block: on its list, or as
  * the top block if it ends the heap (next, its successor, is the END marker). next's prev word
  * already says s (the boundary tag checked or written by release_coalesce's caller); the caller
- * sets its PREV_FREE.
+ * sets its PREV_FREE. For merge_dispatch (a build without RELOCATE_NODES files such a block with
+ * the merged ones, in release_merge).
  */
 static ALWAYS_INLINE void file_alone(alloc_heap *h, block_t *b, size_t s, block_t *next) {
     word_set(h, &b->size, (hword_t)s | ST_FREE); /* no PREV_FREE: the predecessor is not free */
     file_free(h, b, s, next);
 }
+#endif
 
 #if ALLOC_FAST_PATHS
 /*
@@ -1159,7 +1198,8 @@ static ALWAYS_INLINE void erase_absorbed(const alloc_heap *h, block_t *b, size_t
  * caller there, then poisons it over with next's links: erase_absorbed's bytes, and no test of
  * the heap's poisoning here), b's size word written as the merged FREE block of s bytes. b's
  * PREV_FREE is clear (release_next's blocks have no free predecessor). Inlined into each of
- * release_next's ways (the top block, and each list case): written once after their list work, it
+ * release_next's ways (release_next_top, and each list case of release_next_listed): written once
+ * after their list work, it
  * cost 2 instructions a call (clang's code for the joined tail reloads the key, and each way then
  * jumps to it).
  */
@@ -1169,10 +1209,11 @@ static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, 
 }
 
 /*
- * The end of release_next for a successor next on list (nfl, nsl), checked: the merged block of s
- * bytes takes next's place when it stays in that list, else next leaves it and the merged block is
- * filed on its own. `head`: next heads its list with a prev link checked to be NULL (a constant),
- * so that it leaves the list without that link read and tested again (unlink_head, replace_head).
+ * The end of release_next_listed for a successor next on list (nfl, nsl), checked: the merged block
+ * of s bytes takes next's place when it stays in that list, else next leaves it and the merged
+ * block is filed on its own. `head`: next heads its list with a prev link checked to be NULL (a
+ * constant), so that it leaves the list without that link read and tested again (unlink_head,
+ * replace_head).
  */
 static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t s, block_t *next,
                                               unsigned nfl, unsigned nsl, bool head) {
@@ -1199,18 +1240,21 @@ static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t 
 
 /*
  * release_coalesce for the most common merge: b, a block of s bytes whose predecessor is not FREE,
- * with its FREE successor next, which is checked here. The merged block's size word is written as
- * s | ST_FREE, not through blk_set_size_state: b's PREV_FREE is clear. Its list is mapped once; it
- * takes next's place when it stays in next's list, and absorbs the top block, on no list, by
- * becoming it. A successor that heads its list (most) leaves it as a head, in a copy of its own of
- * the list work (release_next_relink). Out of line and reached by tail calls (from release_block
- * and release_coalesce, which keep no copy of their own; a heap that poisons calls it from
- * release_merge_poisoning, which poisons after it): it calls nothing (the report of a corrupted
- * successor is a tail call, report_free_list) and has fewer values to keep, so it needs no stack
- * frame and saves two registers (x86-64, clang -O2) where release_merge saves six.
+ * with its FREE successor next, which is checked here, on a list (release_next_listed) or the top
+ * block (release_next_top), as release_next, which its callers reach, has compared it with the top
+ * block (neither compares it again: the same values, nothing written since). The merged block's
+ * size word is written as s | ST_FREE, not through blk_set_size_state: b's PREV_FREE is clear. Its
+ * list is mapped once; it takes next's place when it stays in next's list, and absorbs the top
+ * block, on no list, by becoming it. A successor that heads its list (most) leaves it as a head, in
+ * a copy of its own of the list work (release_next_relink). Out of line and reached by tail calls
+ * (from release_block and merge_dispatch, which keep no copy of their own; a heap that poisons
+ * calls them from release_merge_poisoning, which poisons after): they call nothing (the report of a
+ * corrupted successor is a tail call, report_free_list) and have fewer values to keep, so they
+ * need no stack frame, and release_next_listed saves one register (x86-64, clang -O2) where
+ * release_both saves six; release_next_top, with no list work, none.
  */
-static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, size_t s,
-                                                   block_t *next) {
+static __attribute__((noinline)) bool release_next_listed(alloc_heap *h, block_t *b, size_t s,
+                                                          block_t *next) {
     unsigned nfl, nsl;
     /* check_unlink_next, with its report reached by a tail call. */
     if (!free_header_ok(h, next))
@@ -1220,16 +1264,9 @@ static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, si
      * sum), not kept from next + its size: one register fewer to keep across the list work.
      */
     s += blk_size(next);
-    if (next == tlsf_of(h)->top) {
-        /* b absorbs the top block and becomes it: no list to look up (nor links to check). */
-        tlsf_of(h)->top = b;
-        absorb_free_next(h, b, s, next);
-        blk_set_prev_size(h, blk_at((uintptr_t)b + s), s);
-        return true;
-    }
     /*
-     * unlink_links_sound's check, its two cases apart: a head of its list (the common case) then
-     * leaves it as a head does.
+     * unlink_links_sound's check (but its comparison with the top block), its two cases apart: a
+     * head of its list (the common case) then leaves it as a head does.
      */
     block_list(next, &nfl, &nsl);
     if (ALLOC_CHECK_LINKS && blk_links(next)->prev == NULL) {
@@ -1237,8 +1274,8 @@ static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, si
             return report_free_list(h, next);
         /*
          * Memory forgotten (an empty asm), here and below: the list work reads next's links
-         * afresh rather than keeping the ones the check read across it, and release_next saves one
-         * register, not two (the non-head case tests replace_free's top block again: rarer).
+         * afresh rather than keeping the ones the check read across it, and release_next_listed
+         * saves one register, not two.
          */
         __asm__("" ::: "memory");
         return release_next_relink(h, b, s, next, nfl, nsl, true);
@@ -1248,21 +1285,81 @@ static __attribute__((noinline)) bool release_next(alloc_heap *h, block_t *b, si
     __asm__("" ::: "memory");
     return release_next_relink(h, b, s, next, nfl, nsl, false);
 }
+
+/* release_next_listed's merge for a successor that is the top block: b becomes it. */
+static __attribute__((noinline)) bool release_next_top(alloc_heap *h, block_t *b, size_t s,
+                                                       block_t *next) {
+    if (!free_header_ok(h, next))
+        return report_free_list(h, next);
+    s += blk_size(next);
+    /* No list to look up (nor links to check). */
+    tlsf_of(h)->top = b;
+    absorb_free_next(h, b, s, next);
+    blk_set_prev_size(h, blk_at((uintptr_t)b + s), s);
+    return true;
+}
+
+/* The merge of b with its FREE successor next alone, by one of the two above. */
+static ALWAYS_INLINE bool release_next(alloc_heap *h, block_t *b, size_t s, block_t *next) {
+    return next == tlsf_of(h)->top ? release_next_top(h, b, s, next)
+                                   : release_next_listed(h, b, s, next);
+}
 #endif
 
 #if RELOCATE_NODES
-static __attribute__((noinline)) bool release_merge(alloc_heap *h, block_t *b);
+static __attribute__((noinline)) bool release_prev(alloc_heap *h, block_t *b, size_t s,
+                                                   block_t *next);
+static __attribute__((noinline)) bool release_both(alloc_heap *h, block_t *b, size_t s,
+                                                   block_t *next);
+static __attribute__((noinline)) bool release_both_top(alloc_heap *h, block_t *b, size_t s,
+                                                       block_t *next);
+
+/*
+ * The merge of b (of s bytes), whose predecessor is FREE, by release_prev, release_both or
+ * release_both_top, as its successor next is FREE, and the top block or not; its size and
+ * successor passed on, not found again there.
+ */
+static ALWAYS_INLINE bool release_with_prev(alloc_heap *h, block_t *b, size_t s, block_t *next) {
+    if (blk_state(next) != ST_FREE)
+        return release_prev(h, b, s, next);
+    return next == tlsf_of(h)->top ? release_both_top(h, b, s, next) : release_both(h, b, s, next);
+}
 static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, block_t *b);
 
 /*
+ * The merge of b with its FREE neighbours and its filing, on a heap that does not poison on free
+ * (or before release_merge_poisoning poisons): a free predecessor's merge by release_both (the
+ * successor FREE too) or release_prev, the successor's alone by release_next, each a tail call;
+ * a block that merges with neither filed here (as file_alone files it: on a heap that poisons,
+ * the others file such blocks in release_block).
+ */
+static ALWAYS_INLINE bool merge_dispatch(alloc_heap *h, block_t *b) {
+    size_t s = blk_size(b);
+    block_t *next = blk_at((uintptr_t)b + s);
+    if (blk_prev_free(b))
+        return release_with_prev(h, b, s, next);
+    if (blk_state(next) == ST_FREE)
+        return release_next(h, b, s, next);
+    file_alone(h, b, s, next);
+    set_prev_free(next);
+    return true;
+}
+
+/* merge_dispatch out of line, for release_merge_poisoning. */
+static __attribute__((noinline)) bool release_merge(alloc_heap *h, block_t *b) {
+    return merge_dispatch(h, b);
+}
+
+/*
  * release_coalesce on a heap that poisons on free: the merge (by release_next for the successor
- * alone, else by release_merge, each of which checks the neighbours first and changes nothing if a
+ * alone, else by release_merge (release_prev, release_both, or b filed alone), each of which checks
+ * the neighbours first and changes nothing if a
  * check fails), then b's payload poisoned, but for b's links where b is filed on a list, with
  * b's header where a free predecessor absorbed it, and the absorbed successor's header and links
  * (the merges zero those headers only): the bytes that poisoning first, before the merge, and
  * erase_absorbed left, as the merge writes nothing else there (a predecessor's links lie in its
- * own payload). Apart, so that release_next and release_merge call nothing and need no
- * stack frame.
+ * own payload). Apart, so that the merges (release_next_top, release_next_listed, release_prev,
+ * release_both, release_both_top) call nothing and need no stack frame.
  */
 static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, block_t *b) {
     size_t s = blk_size(b);
@@ -1287,21 +1384,15 @@ static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, blo
 }
 
 /*
- * Called by release_block, whose copy in its callers stays small (see there), and by the rarer
- * releases. A release on a heap that poisons is release_merge_poisoning's; else a merge with the
- * successor alone is release_next's, the rest release_merge's, each reached at once by a tail
- * call. Apart, so that release_next saves none of the registers that release_merge saves.
+ * Called by the rarer releases (release_block, for free and realloc, makes the same dispatch
+ * itself, see there). A release on a heap that poisons is release_merge_poisoning's; else
+ * merge_dispatch's, whose merges are reached at once by tail calls. Apart, so that release_next
+ * and release_prev save none of the registers that release_both saves.
  */
 static __attribute__((noinline)) bool release_coalesce(alloc_heap *h, block_t *b) {
     if (poison_free(h))
         return release_merge_poisoning(h, b);
-    if (blk_prev_free(b))
-        return release_merge(h, b);
-    size_t s = blk_size(b);
-    block_t *next = blk_at((uintptr_t)b + s);
-    if (blk_state(next) == ST_FREE)
-        return release_next(h, b, s, next);
-    return release_merge(h, b);
+    return merge_dispatch(h, b);
 }
 #else
 #define release_merge release_coalesce /* one function, for less code */
@@ -1322,20 +1413,42 @@ static ALWAYS_INLINE void erase_merged(const alloc_heap *h, block_t *b, size_t l
 #endif
 }
 
+#define NEXT_TESTED 0 /* merge_neighbours tests the successor's state itself */
+#define NEXT_USED   1 /* its caller has found the successor not FREE */
+#define NEXT_LISTED 2 /* its caller has found the successor FREE, and not the top block */
+#define NEXT_TOP    3 /* its caller has found the successor FREE, and the top block */
+
 /*
- * release_coalesce's merges (all of them, without RELOCATE_NODES). b's header, its boundary tags
- * and (if PREV_FREE) its predecessor's header have been checked by the caller (free's pointer
- * validation, quick_block_sound, extend, a run given back) or written by it (a new run handed
- * back, a shrink's tail): so the predecessor's header is not checked again, only its links. The
- * successor and its links are checked here before use. With RELOCATE_NODES it poisons nothing
- * (release_merge_poisoning does, after it) and calls nothing: its reports are tail calls
- * (report_free_list), so it needs no stack frame.
+ * unfile_free for merge_neighbours' free predecessor p: with NEXT_TOP the top block is its
+ * successor's successor, not p, so p leaves its list with no comparison with the top block.
  */
-static bool release_merge(alloc_heap *h, block_t *b) {
-    size_t s = blk_size(b);
-    block_t *next = blk_at((uintptr_t)b + s);
-    bool merge_next = blk_state(next) == ST_FREE;
-    bool merge_prev = blk_prev_free(b);
+static ALWAYS_INLINE void unfile_prev(alloc_heap *h, block_t *p, unsigned pfl, unsigned psl,
+                                      unsigned next_known) {
+    if (next_known == NEXT_TOP)
+        unlink_free(h, p, pfl, psl);
+    else
+        unfile_free(h, p, pfl, psl);
+}
+
+/*
+ * The merges with a free predecessor, with RELOCATE_NODES (release_prev, release_both,
+ * release_both_top), and all of release_coalesce's without (release_merge, which it then is).
+ * next_known (a constant): NEXT_TESTED, the successor's state and b's PREV_FREE tested here; else
+ * the caller has found PREV_FREE set and the successor not FREE (NEXT_USED), FREE and on a list
+ * (NEXT_LISTED) or FREE and the top block (NEXT_TOP), and none of it is tested again.
+ * b's header, its boundary tags and (if PREV_FREE) its predecessor's header have been checked by
+ * the caller (free's pointer validation, quick_block_sound, extend, a run given back) or written by
+ * it (a new run handed back, a shrink's tail): so the predecessor's header is not checked again,
+ * only its links. The successor and its links are checked here before use. With RELOCATE_NODES it
+ * poisons nothing (release_merge_poisoning does, after it) and calls nothing: its reports are tail
+ * calls (report_free_list), so it needs no stack frame.
+ */
+static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, block_t *next,
+                                           unsigned next_known) {
+    bool merge_next = next_known == NEXT_TESTED
+                          ? blk_state(next) == ST_FREE
+                          : next_known == NEXT_LISTED || next_known == NEXT_TOP;
+    bool merge_prev = next_known == NEXT_TESTED ? blk_prev_free(b) : true;
     /*
      * Set where used (the lists by the checks of the neighbour that merges; none with CARRY_LIST
      * 0, where remove_free maps them itself): no zeros to write on entry (3 instructions a call).
@@ -1348,10 +1461,38 @@ static bool release_merge(alloc_heap *h, block_t *b) {
      */
     block_t *p = blk_prev(b);
 #if ALLOC_FAST_PATHS
-    /* check_unlink_next and check_unlink_links, with their reports reached by a tail call. */
-    if (merge_next && !(free_header_ok(h, next) && unlink_links_sound(h, next, &nfl, &nsl)))
+    /*
+     * check_unlink_next and check_unlink_links, with their reports reached by a tail call. Where
+     * the caller has compared next with the top block (NEXT_LISTED, NEXT_TOP), unlink_links_sound's
+     * comparison is not made again: the top block has no links to check, any other its list's.
+     */
+    bool next_ok;
+    if (next_known == NEXT_TOP) {
+        next_ok = free_header_ok(h, next);
+    } else if (next_known == NEXT_LISTED) {
+        next_ok = free_header_ok(h, next);
+        if (next_ok) {
+            block_list(next, &nfl, &nsl);
+            next_ok = !ALLOC_CHECK_LINKS || links_ok(h, next, nfl, nsl);
+        }
+    } else {
+        next_ok =
+            !merge_next || (free_header_ok(h, next) && unlink_links_sound(h, next, &nfl, &nsl));
+    }
+    if (!next_ok)
         return report_free_list(h, next);
-    if (merge_prev && !unlink_links_sound(h, p, &pfl, &psl))
+    /*
+     * p is not the top block where next is (NEXT_TOP): unlink_links_sound's comparison with it, a
+     * choice between no links and p's, is not made; p's links are checked.
+     */
+    bool prev_ok;
+    if (next_known == NEXT_TOP) {
+        block_list(p, &pfl, &psl);
+        prev_ok = !ALLOC_CHECK_LINKS || links_ok(h, p, pfl, psl);
+    } else {
+        prev_ok = !merge_prev || unlink_links_sound(h, p, &pfl, &psl);
+    }
+    if (!prev_ok)
         return report_free_list(h, p);
 #else
     /* A build for size checks the predecessor in full again, through the one copy it has. */
@@ -1370,7 +1511,16 @@ static bool release_merge(alloc_heap *h, block_t *b) {
      * filing does not read back the word just written.
      */
     if (merge_next) {
-        remove_free(h, next, nfl, nsl);
+        /* remove_free, without its comparison with the top block where the caller has made it. */
+        if (next_known == NEXT_TOP) {
+            h->free_blocks--;
+            tlsf_of(h)->top = NULL;
+        } else if (next_known == NEXT_LISTED) {
+            h->free_blocks--;
+            unlink_free(h, next, nfl, nsl);
+        } else {
+            remove_free(h, next, nfl, nsl);
+        }
         s += blk_size(next);
         erase_merged(h, next, HDR + sizeof(struct free_links));
         next = blk_at((uintptr_t)b + s);
@@ -1391,62 +1541,101 @@ static bool release_merge(alloc_heap *h, block_t *b) {
         blk_set_prev_free(h, next, true);
         return true;
     }
+    /*
+     * With RELOCATE_NODES a free predecessor always merges here (release_prev, release_both): a
+     * block with none is filed by release_block or merge_dispatch, or merged by release_next.
+     */
     bool last = (uintptr_t)next == h->end; /* the merged block ends the heap: the top block */
-    if (merge_prev) {
-        s += (uintptr_t)b - (uintptr_t)p; /* p's size, as the caller has checked */
-        erase_merged(h, b, HDR);
-        b = p;
-        mapping_insert(s, &fl, &sl);
-        /* Re-filed, unless it stays in its list and is not the top block (on no list). */
-        if (fl != pfl || sl != psl || last) {
-            /*
-             * remove_free and file_free without their counts, which cancel: p leaves its list, or
-             * the top block (which it may be, no longer at the end, in an extend), by unfile_free
-             * with the list checked above (this path is RELOCATE_NODES', which carries the list:
-             * remove_free would otherwise map it from the size word written here), and the merged
-             * block is filed with the list mapped above (file_free maps it again: clang does not
-             * reuse this mapping, a branch, and the path was 12 instructions longer). Its size
-             * word first: the unlink reads only its links.
-             */
-            word_set(h, &b->size, (hword_t)s | ST_FREE);
-            unfile_free(h, p, pfl, psl);
-            if (TOP_BLOCK && last)
-                tlsf_of(h)->top = b;
-            else
-                link_free(h, b, fl, sl);
-        } else {
-            word_set(h, &b->size, (hword_t)s | ST_FREE);
-        }
+    s += (uintptr_t)b - (uintptr_t)p;      /* p's size, as the caller has checked */
+    erase_merged(h, b, HDR);
+    b = p;
+    /*
+     * Re-filed, unless it stays in its list and is not the top block (on no list). The top block
+     * first: it needs no list, so its size is not mapped (on git most merges with a free
+     * predecessor end the heap; written as one test of a flag, the mapping's or the top block's, it
+     * was longer). Each way: remove_free and file_free without their counts, which cancel: p leaves
+     * its list, or the top block (which it may be, no longer at the end, in an extend), by
+     * unfile_free with the list checked above (this path is RELOCATE_NODES', which carries the
+     * list: remove_free would otherwise map it from the size word written here), and the merged
+     * block is filed as the top block, or with the list mapped here (file_free maps it again: clang
+     * does not reuse this mapping, a branch, and the path was 12 instructions longer). Its size
+     * word first: the unlink reads only its links.
+     */
+    if (TOP_BLOCK && last) {
+        word_set(h, &b->size, (hword_t)s | ST_FREE);
+        unfile_prev(h, p, pfl, psl, next_known);
+        tlsf_of(h)->top = b;
+    } else if (mapping_insert(s, &fl, &sl), fl != pfl || sl != psl) {
+        word_set(h, &b->size, (hword_t)s | ST_FREE);
+        unfile_prev(h, p, pfl, psl, next_known);
+        link_free(h, b, fl, sl);
     } else {
-        /* On a heap that poisons (release_block files the others itself). */
-        file_alone(h, b, s, next);
-        /*
-         * set_prev_free, here and below: a test and a constant flip, two instructions fewer than
-         * blk_set_prev_free's flip computed from the word (measured on this merge, whose values
-         * no longer live across a call: worst case -O1, merging free 369 -> 364; it had cost the
-         * emptied run given back 558 -> 562 when clang kept b in memory across the function).
-         */
-        set_prev_free(next);
-        return true;
+        word_set(h, &b->size, (hword_t)s | ST_FREE);
     }
+    /*
+     * set_prev_free: a test and a constant flip, two instructions fewer than blk_set_prev_free's
+     * flip computed from the word (measured on this merge, whose values no longer live across a
+     * call: worst case -O1, merging free 369 -> 364; it had cost the emptied run given back 558 ->
+     * 562 when clang kept b in memory across the function).
+     */
     blk_set_prev_size(h, next, s);
     set_prev_free(next);
     return true;
 }
 
+#if RELOCATE_NODES
 /*
- * Releases b as release_coalesce does; a block that merges with nothing, on a heap that does not
- * poison on free, the short way: no check to make and no call, so inlined into its caller it needs
- * none of the six registers that release_merge saves; one that merges with its successor alone,
- * there, by a tail call to release_next, which saves two. For the releases of free and realloc
- * (tlsf_release_op, release_cached); the rarer ones (a shrink's tail, a quick list's flush) call
- * release_coalesce, which files such blocks too (in release_merge), for less code.
+ * The merges of a block whose predecessor its caller (release_with_prev) has found FREE, and its
+ * successor not FREE (release_prev), FREE on a list (release_both) or FREE and the top block
+ * (release_both_top): none tests PREV_FREE, the successor's state or whether it is the top block
+ * again (the same words, read just before with nothing written since). Apart, so that
+ * release_prev, with one neighbour to check and merge, and release_both_top, with no list work for
+ * the successor, save three registers (x86-64, clang -O2) where release_both saves six.
+ */
+static __attribute__((noinline)) bool release_prev(alloc_heap *h, block_t *b, size_t s,
+                                                   block_t *next) {
+    return merge_neighbours(h, b, s, next, NEXT_USED);
+}
+static __attribute__((noinline)) bool release_both(alloc_heap *h, block_t *b, size_t s,
+                                                   block_t *next) {
+    return merge_neighbours(h, b, s, next, NEXT_LISTED);
+}
+static __attribute__((noinline)) bool release_both_top(alloc_heap *h, block_t *b, size_t s,
+                                                       block_t *next) {
+    return merge_neighbours(h, b, s, next, NEXT_TOP);
+}
+#else
+/* Every merge, in one copy. */
+static bool release_merge(alloc_heap *h, block_t *b) {
+    size_t s = blk_size(b);
+    return merge_neighbours(h, b, s, blk_at((uintptr_t)b + s), NEXT_TESTED);
+}
+#endif
+
+/*
+ * Releases b as release_coalesce does, with its dispatch (each way a tail call: a heap that poisons
+ * to release_merge_poisoning, a free predecessor to release_both or release_prev, the successor
+ * alone to release_next); a block that merges with nothing, on a heap that does not poison on free,
+ * the short way: no check to make and no call, so inlined into its caller it needs none of the six
+ * registers that release_both saves; one that merges with its successor alone, there, by a tail
+ * call from release_next, to release_next_listed, which saves one, or release_next_top, which
+ * saves none. For the releases of free and realloc (tlsf_release_op,
+ * release_cached); the rarer ones (a shrink's tail, a quick list's flush) call release_coalesce,
+ * which files such blocks too (in merge_dispatch), for less code.
  */
 static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
 #if RELOCATE_NODES
     size_t s = blk_size(b);
     block_t *next = blk_at((uintptr_t)b + s);
-    if (!blk_prev_free(b) && !poison_free(h)) {
+    /*
+     * release_coalesce's dispatch made here, where its tests are: a free predecessor goes at once,
+     * not through release_coalesce, which tested the poisoning and PREV_FREE a second time (5
+     * instructions a call), to release_prev, release_both or release_both_top (release_with_prev),
+     * which do not test it and the successor's state again.
+     */
+    if (poison_free(h))
+        return release_merge_poisoning(h, b);
+    if (!blk_prev_free(b)) {
         if (blk_state(next) != ST_FREE) {
             /*
              * file_alone's size word s | ST_FREE by a flip of the state, a constant: b's word is
@@ -1462,8 +1651,10 @@ static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
         }
         return release_next(h, b, s, next);
     }
-#endif
+    return release_with_prev(h, b, s, next);
+#else
     return release_coalesce(h, b);
+#endif
 }
 
 #if QUICK_BINS > 0
@@ -1645,11 +1836,12 @@ static SHRINK_APART int resize_shrink_released(alloc_heap *h, block_t *b, size_t
  * alloc_tlsf_resize's shrink of USED block b (cur bytes, its successor next) to `size` bytes, by
  * MIN_BLOCK or more. The tail is cut off as a USED block and released, merging with a FREE
  * successor (resize_shrink_released); on a heap that does not poison, with RELOCATE_NODES, it is
- * filed here instead, where the release would file it: alone as release_merge files it (file_alone)
- * when the successor is not FREE, else as resize_with_next files what is left of the successor,
- * which is what release_next makes of the merge (in the successor's place when it stays in its
- * list, else at the head of its own; the top block as the top block), with the successor checked
- * once, not again by the release. Apart from the growth, whose path then stays as short as it was.
+ * filed here instead, where the release would file it: alone as merge_dispatch files it
+ * (file_alone) when the successor is not FREE, else as resize_with_next files what is left of the
+ * successor, which is what release_next makes of the merge (in the successor's place when it stays
+ * in its list, else at the head of its own; the top block as the top block), with the successor
+ * checked once, not again by the release. Apart from the growth, whose path then stays as short as
+ * it was.
  */
 static SHRINK_APART int resize_shrink(alloc_heap *h, block_t *b, size_t size) {
     size_t cur = blk_size(b);
