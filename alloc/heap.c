@@ -827,6 +827,75 @@ static SLOW_PATH void *calloc_slow(alloc_heap *h, size_t n) {
     return calloc_clear(h, p, usable_of(h, p, n), clean);
 }
 
+/*
+ * hand_out_as for alloc_calloc's block b, just taken from the strategy: accounted, poisoned if the
+ * heap asks for it (no_poison as for hand_out_as), then cleared by calloc_clear, which marks its
+ * end handed out (hand_out_as's mark, made there once). h->clean is read here, after the
+ * strategy's call, where calloc_slow reads it before alloc_malloc: with TOP_BLOCK the strategy
+ * writes nothing above it (the top block carries no links; only a build without TOP_BLOCK marks
+ * the links it files there), so it is the value from before the request, and no register keeps it
+ * across the call.
+ */
+static __attribute__((noinline)) void *calloc_hand_out_poisoned(alloc_heap *h, block_t *b);
+static ALWAYS_INLINE void *calloc_hand_out(alloc_heap *h, block_t *b, bool no_poison) {
+    _Static_assert(!ALLOC_FAST_PATHS || TOP_BLOCK, "alloc: calloc_hand_out reads clean after the "
+                                                   "strategy's call, which needs TOP_BLOCK");
+    /*
+     * A heap that poisons on alloc, apart by a tail call: its memset would otherwise make the path
+     * keep its values across a call, and save the registers for them.
+     */
+    if (!no_poison && (h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
+        return calloc_hand_out_poisoned(h, b);
+    size_t s = blk_size(b);
+    uintptr_t clean = h->clean;
+    account_taken(h, opaque_size(s - HDR));
+    return calloc_clear(h, blk_payload(b), s - HDR, clean);
+}
+/* calloc_hand_out on a heap that poisons on alloc: poisoned (as hand_out does), then cleared. */
+static __attribute__((noinline)) void *calloc_hand_out_poisoned(alloc_heap *h, block_t *b) {
+    size_t s = blk_size(b);
+    uintptr_t clean = h->clean;
+    account_taken(h, s - HDR);
+    void *p = blk_payload(b);
+    __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, s - HDR);
+    return calloc_clear(h, p, s - HDR, clean);
+}
+
+/* allocate_retry for calloc_bs: empty runs released, the strategy asked once more, cleared. */
+static __attribute__((noinline)) void *calloc_retry(alloc_heap *h, size_t bs, bool try_quick) {
+    if (!alloc_run_release_empty(h))
+        return NULL;
+    block_t *b = h->ops->alloc(h, bs, GRANULE, try_quick);
+    return b != NULL ? calloc_hand_out(h, b, false) : NULL;
+}
+
+/*
+ * allocate_bs for alloc_calloc's block of bs bytes: the block malloc_block or malloc_large would
+ * hand out for the request, cleared as calloc_slow clears it, with no second dispatch through
+ * alloc_malloc, no usable_of and no frame of calloc_slow's around the allocation.
+ */
+static ALWAYS_INLINE void *calloc_bs(alloc_heap *h, size_t bs, bool try_quick, bool no_poison) {
+    size_t retry = opaque_size(bs | try_quick); /* as allocate_bs */
+    block_t *b = h->ops->alloc(h, bs, GRANULE, try_quick);
+    if (b == NULL)
+        return RUN_CLASSES > 0 && h->runs != 0
+                   ? calloc_retry(h, retry & ~(size_t)1, (retry & 1) != 0)
+                   : NULL;
+    return calloc_hand_out(h, b, no_poison);
+}
+
+/* calloc_slow for what alloc_malloc gives malloc_block: a quick size, its list missed. */
+static __attribute__((noinline)) void *calloc_block(alloc_heap *h, size_t n, bool try_quick) {
+    return calloc_bs(h, header_and_payload(n), try_quick, true); /* see malloc_block */
+}
+
+/* calloc_slow for what alloc_malloc gives malloc_large: above the runs' and quick lists' sizes. */
+static __attribute__((noinline)) void *calloc_large(alloc_heap *h, size_t n) {
+    if (request_too_large(n, GRANULE))
+        return NULL;
+    return calloc_bs(h, header_and_payload(n), true, false); /* see malloc_large */
+}
+
 void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
     /*
      * h first: tested after the product, the two tests become one flag arithmetic (two set
@@ -861,7 +930,12 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
             account_taken(h, usable);
             return calloc_clear(h, blk_payload(b), usable, h->clean);
         }
+        /* As alloc_malloc's miss: a block, try_quick telling an empty list from a damaged head. */
+        return calloc_block(h, n, !quick_empty(h, i));
     }
+    /* As alloc_malloc: above the runs' sizes, malloc_large's block. */
+    if (n > ALLOC_RUN_MAX_SIZE)
+        return calloc_large(h, n);
     return calloc_slow(h, n);
 }
 
