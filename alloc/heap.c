@@ -1090,9 +1090,13 @@ static SLOW_PATH void *realloc_general(alloc_heap *h, void *ptr, size_t size) {
             h->peak = h->in_use;
         return ptr;
     }
-    /* As alloc_malloc: a build without fast paths keeps one copy of allocate's code. */
-    void *q =
-        ALLOC_FAST_PATHS ? allocate(h, size, GRANULE, true) : alloc_allocate(h, size, GRANULE);
+    /*
+     * alloc_malloc's block or slot, through its fast paths: a quick-list hit or a slot of a run
+     * with free slots calls nothing there, where allocate's own code (inlined here) reached them
+     * through the strategy's call or alloc_run_take; the same block or slot either way. A build
+     * without fast paths keeps one copy of allocate's code, which alloc_malloc calls.
+     */
+    void *q = alloc_malloc(h, size);
     if (q == NULL)
         return NULL;
     __builtin_memcpy(q, ptr, old < size ? old : size);
