@@ -861,12 +861,15 @@ static __attribute__((noinline)) void *calloc_hand_out_poisoned(alloc_heap *h, b
     return calloc_clear(h, p, s - HDR, clean);
 }
 
-/* allocate_retry for calloc_bs: empty runs released, the strategy asked once more, cleared. */
+/*
+ * allocate_retry for calloc_bs (empty runs released, the strategy asked once more), then cleared
+ * as calloc_slow clears: clean read before, as there (a rare path: allocate_retry's code, not a
+ * copy of its own).
+ */
 static __attribute__((noinline)) void *calloc_retry(alloc_heap *h, size_t bs, bool try_quick) {
-    if (!alloc_run_release_empty(h))
-        return NULL;
-    block_t *b = h->ops->alloc(h, bs, GRANULE, try_quick);
-    return b != NULL ? calloc_hand_out(h, b, false) : NULL;
+    uintptr_t clean = h->clean;
+    void *p = allocate_retry(h, bs, GRANULE, try_quick);
+    return p != NULL ? calloc_clear(h, p, blk_size(blk_from_payload(p)) - HDR, clean) : NULL;
 }
 
 /*
