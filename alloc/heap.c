@@ -285,11 +285,14 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     /*
      * Zero tracking: the TLSF top block carries no links, so nothing but headers is ever written
      * above the highest payload handed out (a build without it, TOP_BLOCK 0, marks the links
-     * it writes there as handed out); first fit writes links into its last free block.
+     * it writes there as handed out); first fit writes links into its last free block. Nor with
+     * poison on alloc: a calloc's block is poisoned as it is handed out (hand_out), so its bytes
+     * above the mark would no longer be zero when calloc, which clears only those below, returns
+     * it.
      */
     bool zeroed = (config->flags & ALLOC_FLAG_ZEROED_REGION) != 0 &&
                   (TLSF_ALONE || config->strategy == ALLOC_STRATEGY_TLSF) &&
-                  (config->flags & ALLOC_FLAG_POISON_ON_FREE) == 0;
+                  (config->flags & (ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC)) == 0;
     h->clean = zeroed ? h->first + HDR : UINTPTR_MAX;
 #if RUN_CLASSES > 0
     h->runs_enabled = RUN_CLASSES > 0 && config->strategy == ALLOC_STRATEGY_TLSF &&
