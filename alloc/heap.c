@@ -1240,11 +1240,11 @@ static __attribute__((noinline)) void *realloc_grow(alloc_heap *h, void *ptr, si
  * tlsf_grow_top's first tests, which most blocks fail: ptr aligned and in range (so that the word
  * before it can be read; also refuses NULL), and the size in that word putting the block's end at
  * the top block. Nothing is trusted from them: tlsf_grow_top makes them again with all of its
- * checks.
+ * checks. `aligned`: the caller has found ptr granule-aligned.
  */
-static ALWAYS_INLINE bool grow_range_ok(const alloc_heap *h, const void *ptr) {
+static ALWAYS_INLINE bool grow_range_ok(const alloc_heap *h, const void *ptr, bool aligned) {
     uintptr_t p = (uintptr_t)ptr, lo = h->first + HDR;
-    return (p & (GRANULE - 1)) == 0 && p - lo < h->end - lo;
+    return (aligned || (p & (GRANULE - 1)) == 0) && p - lo < h->end - lo;
 }
 static ALWAYS_INLINE bool grow_top_may(const alloc_heap *h, const void *ptr) {
     hword_t w = probe_hword(&blk_from_payload(ptr)->size);
@@ -1257,15 +1257,25 @@ static ALWAYS_INLINE bool grow_top_may(const alloc_heap *h, const void *ptr) {
  * not pay for the registers these paths save; and a block that is not the top's predecessor, most
  * of them, goes to realloc_slow with no frame made for tlsf_grow_top's registers.
  */
-static SLOW_PATH void *realloc_block(alloc_heap *h, void *ptr, size_t size) {
+static ALWAYS_INLINE void *realloc_block_as(alloc_heap *h, void *ptr, size_t size,
+                                            bool aligned_in_heap) {
     /*
      * Without fast paths, tlsf_grow_top grows nothing: all of this folds away. A ptr in range is
-     * not NULL: realloc_general, with no tests of NULL.
+     * not NULL: realloc_general, with no tests of NULL. aligned_in_heap: the caller has found h
+     * not NULL and ptr granule-aligned (alloc_realloc, where run_find has read a run's words for
+     * it), so those two tests are not made again.
      */
-    if (TLSF_COMPILED_IN && ALLOC_FAST_PATHS && h != NULL && h->fast_grow &&
-        size <= ALLOC_MAX_REQUEST && grow_range_ok(h, ptr))
+    if (TLSF_COMPILED_IN && ALLOC_FAST_PATHS && (aligned_in_heap || h != NULL) && h->fast_grow &&
+        size <= ALLOC_MAX_REQUEST && grow_range_ok(h, ptr, aligned_in_heap))
         return grow_top_may(h, ptr) ? realloc_grow(h, ptr, size) : realloc_general(h, ptr, size);
     return realloc_slow(h, ptr, size);
+}
+static SLOW_PATH void *realloc_block(alloc_heap *h, void *ptr, size_t size) {
+    return realloc_block_as(h, ptr, size, false);
+}
+/* realloc_block for a ptr that alloc_realloc has found granule-aligned on a heap h (not NULL). */
+static SLOW_PATH void *realloc_block_aligned(alloc_heap *h, void *ptr, size_t size) {
+    return realloc_block_as(h, ptr, size, true);
 }
 
 /* realloc of a pointer into run r that is no slot in use: reports the error, returns NULL. */
@@ -1302,10 +1312,16 @@ void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
      */
     if (h == NULL || !runs_on(h))
         return realloc_block(h, ptr, size);
-    /* realloc_slot looks the slot up in the table that refuses what run_find leaves to it. */
-    uintptr_t r = run_find(h, (uintptr_t)ptr);
-    if (r == 0)
+    /*
+     * run_find's tests, apart: a ptr that is aligned and whose run's place is in range but holds no
+     * run (most blocks) goes to realloc_block_aligned, which does not test h and the alignment
+     * again. realloc_slot looks the slot up in the table that refuses what run_find leaves to it.
+     */
+    uintptr_t p = (uintptr_t)ptr, r = p & ~(RUN_ALIGN - 1);
+    if ((p & (GRANULE - 1)) != 0 || r <= h->first || r >= h->end)
         return realloc_block(h, ptr, size);
+    if (!run_check_ok(h, r))
+        return realloc_block_aligned(h, ptr, size);
     return realloc_slot(h, r, ptr, size);
 }
 
