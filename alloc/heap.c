@@ -697,17 +697,12 @@ static __attribute__((noinline)) void *malloc_slow(alloc_heap *h, size_t size, b
  * malloc_slow for a request that a run cannot serve (h not NULL, size at most ALLOC_QUICK_MAX_SIZE
  * and above the runs' sizes, or on a heap without runs): alloc_malloc's quick-list miss, the
  * commonest slow case, saves no register for the run path's call. Called only where fast_quick_end
- * is set, so on a heap that does not poison on alloc: no test of the flag.
+ * is set, so on a heap that does not poison on alloc: no test of the flag. bs is the block size of
+ * the quick list that missed, quick_block_size(quick_index_for(size)), which alloc_malloc has
+ * computed: block_size_for(size) for a size of 1 or more (no size is rounded again here).
  */
-static __attribute__((noinline)) void *malloc_block(alloc_heap *h, size_t size, bool try_quick) {
-    /*
-     * block_size_for without its raise to MIN_BLOCK, which only a request of 0 bytes needs, where
-     * 0 bytes round below it: then (64-bit) quick_index_for sends 0 past the lists, not here.
-     */
-    _Static_assert((HDR == GRANULE && MIN_BLOCK == 2 * GRANULE) ||
-                       ((HDR + GRANULE - 1) & ~(GRANULE - 1)) >= MIN_BLOCK,
-                   "alloc: malloc_block's request needs no raise to MIN_BLOCK");
-    return allocate_bs(h, header_and_payload(size), GRANULE, try_quick, true);
+static __attribute__((noinline)) void *malloc_block(alloc_heap *h, size_t bs, bool try_quick) {
+    return allocate_bs(h, bs, GRANULE, try_quick, true);
 }
 
 /* malloc_slow for a request above the runs' sizes (h not NULL) that no quick list serves. */
@@ -770,7 +765,7 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
          * block: fast_quick_end and no fast_run_end leave no runs (a size the quick lists serve,
          * above the runs' sizes or on a heap without runs).
          */
-        return malloc_block(h, size, !quick_empty(h, i));
+        return malloc_block(h, bs, !quick_empty(h, i));
     }
     /* Above the runs' sizes: a block, which malloc_large finds with no run path's frame. */
     if (size > ALLOC_RUN_MAX_SIZE)
@@ -890,9 +885,12 @@ static ALWAYS_INLINE void *calloc_bs(alloc_heap *h, size_t bs, bool try_quick, b
     return calloc_hand_out(h, b, no_poison);
 }
 
-/* calloc_slow for what alloc_malloc gives malloc_block: a quick size, its list missed. */
-static __attribute__((noinline)) void *calloc_block(alloc_heap *h, size_t n, bool try_quick) {
-    return calloc_bs(h, header_and_payload(n), try_quick, true); /* see malloc_block */
+/*
+ * calloc_slow for what alloc_malloc gives malloc_block: a quick size, its list missed; bs as for
+ * malloc_block.
+ */
+static __attribute__((noinline)) void *calloc_block(alloc_heap *h, size_t bs, bool try_quick) {
+    return calloc_bs(h, bs, try_quick, true);
 }
 
 /* calloc_slow for what alloc_malloc gives malloc_large: above the runs' and quick lists' sizes. */
@@ -937,7 +935,7 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
             return calloc_clear(h, blk_payload(b), usable, h->clean);
         }
         /* As alloc_malloc's miss: a block, try_quick telling an empty list from a damaged head. */
-        return calloc_block(h, n, !quick_empty(h, i));
+        return calloc_block(h, quick_block_size(i), !quick_empty(h, i));
     }
     /* As alloc_malloc: above the runs' sizes, malloc_large's block. */
     if (n > ALLOC_RUN_MAX_SIZE)
