@@ -348,6 +348,11 @@ static ALWAYS_INLINE enum alloc_error run_give(alloc_heap *h, uintptr_t r, uintp
     enum alloc_error e = run_slot_as(h, r, p, &c, &i, check_made);
     if (e != ALLOC_OK)
         return run_report(h, e, p);
+    /*
+     * h made opaque (an empty asm): what follows reads h's fields again rather than keeping them in
+     * registers from run_slot_as's checks (alloc_run_give_checked saves one register fewer).
+     */
+    __asm__("" : "+r"(h));
     uint64_t mask = run_free_mask(r), now = mask | ((uint64_t)1 << i);
     uintptr_t head = h->run_head[c];
     bool listed = mask != 0 || head == r;
