@@ -321,6 +321,14 @@ static enum alloc_error run_slot(const alloc_heap *h, uintptr_t r, uintptr_t p, 
     return run_slot_as(h, r, p, class, index, false);
 }
 
+/* run_give_release's end on a heap that poisons on free: the slot given back, poisoned, then r. */
+static __attribute__((noinline)) enum alloc_error
+run_give_destroy_poisoned(alloc_heap *h, uintptr_t r, unsigned c, uint64_t bit) {
+    uintptr_t p = r + RUN_META + (unsigned)__builtin_ctzll(bit) * run_slot_size(c);
+    run_give_slot_bit(h, r, p, c, bit, true);
+    return run_destroy(h, r);
+}
+
 /*
  * run_give's release of run r, emptied by the give of its slot of state bit `bit` (class c): off
  * its list if `listed` (the unlink inlined: no call to keep values across), the slot given back,
@@ -331,9 +339,13 @@ static __attribute__((noinline)) enum alloc_error
 run_give_release(alloc_heap *h, uintptr_t r, unsigned c, uint64_t bit, bool listed) {
     if (listed && !run_unlink_as(h, r, c, false))
         return run_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, r);
-    /* As run_gave gives it, before the release (run_unlink writes only link words). */
-    uintptr_t p = r + RUN_META + (unsigned)__builtin_ctzll(bit) * run_slot_size(c);
-    run_give_slot_bit(h, r, p, c, bit, poison_free(h));
+    /*
+     * As run_gave gives it, before the release (run_unlink writes only link words); a heap that
+     * poisons by a tail call, so that nothing here is kept across the memset.
+     */
+    if (poison_free(h))
+        return run_give_destroy_poisoned(h, r, c, bit);
+    run_give_slot_bit(h, r, 0, c, bit, false); /* the address is only poisoning's */
     return run_destroy(h, r);
 }
 
