@@ -241,16 +241,20 @@ static uintptr_t run_create(alloc_heap *h, unsigned c) {
  */
 static enum alloc_error run_destroy(alloc_heap *h, uintptr_t r) {
     block_t *b = blk_at(r - HDR);
-    if (blk_prev_free(b) && !free_prev_ok(h, b)) {
-        alloc_report(h, ALLOC_ERR_CORRUPTED_HEADER, b);
-        return ALLOC_ERR_CORRUPTED_HEADER;
-    }
+    if (blk_prev_free(b) && !free_prev_ok(h, b))
+        return run_report(h, ALLOC_ERR_CORRUPTED_HEADER, (uintptr_t)b);
     /* Erase the meta first, so that a stale slot pointer can never find this run again. */
     __builtin_memset((void *)r, poison_free(h) ? ALLOC_POISON_FREE_BYTE : 0, RUN_META);
     run_block_unmark(h, b);
     h->runs--;
-    /* The strategy reports what it finds. */
-    return h->ops->release(h, b, false) ? ALLOC_OK : ALLOC_ERR_CORRUPTED_FREE_LIST;
+    /*
+     * The strategy reports what it finds. ALLOC_OK (0) or ALLOC_ERR_CORRUPTED_FREE_LIST as
+     * arithmetic on its truth value (kept opaque, as free_block's in heap.c): no register is then
+     * kept across the call for the two constants.
+     */
+    bool ok = h->ops->release(h, b, false);
+    _Static_assert(ALLOC_OK == 0, "alloc: ALLOC_OK is 0");
+    return (enum alloc_error)(opaque_size((size_t)ok - 1) & (size_t)ALLOC_ERR_CORRUPTED_FREE_LIST);
 }
 
 void *alloc_run_take(alloc_heap *h, unsigned c) {
