@@ -211,19 +211,11 @@ static void run_block_unmark(const alloc_heap *h, block_t *b) {
 }
 
 /*
- * A new run of class c, the only one on its list (which is empty: alloc_run_take calls this only
- * then, and the strategy's calls touch no run list), or 0 if the strategy has no room for one.
+ * Makes USED block b, of RUN_BLOCK bytes, just taken from the strategy, a new run of class c, the
+ * only one on its list (which is empty: alloc_run_take makes one only then, and the strategy's
+ * calls touch no run list), and takes its first slot.
  */
-static uintptr_t run_create(alloc_heap *h, unsigned c) {
-    block_t *b = h->ops->alloc(h, RUN_BLOCK, RUN_ALIGN, true);
-    if (b == NULL)
-        return 0;
-    /* The strategy may hand out a little more than asked when the rest is too small to split. */
-    if (blk_size(b) != RUN_BLOCK &&
-        (h->ops->resize(h, b, RUN_BLOCK) <= 0 || blk_size(b) != RUN_BLOCK)) {
-        (void)h->ops->release(h, b, false);
-        return 0;
-    }
+static ALWAYS_INLINE void *run_made(alloc_heap *h, unsigned c, block_t *b) {
     uintptr_t r = (uintptr_t)blk_payload(b);
     mark_handed_out(h, r + RUN_BLOCK - HDR);
     word_set(h, &b->size, RUN_SIZE_WORD | (b->size & PREV_FREE));
@@ -231,7 +223,35 @@ static uintptr_t run_create(alloc_heap *h, unsigned c) {
     /* run_push's link at an empty list's head, with no head to check: both links 0. */
     (void)run_link(h, r, c, false, 0);
     h->runs++;
-    return r;
+    /* Its state just written with its check word, every slot free (not read back). */
+    return run_take_lowest(h, r, c, (uint64_t)c << RUN_CLASS_SHIFT | run_full_mask(c));
+}
+
+/*
+ * run_take_new's rarer case: the strategy handed out a little more than asked (the rest too small
+ * to split), which is cut back to RUN_BLOCK, or given back and NULL returned.
+ */
+static __attribute__((noinline)) void *run_take_cut(alloc_heap *h, unsigned c, block_t *b) {
+    if (h->ops->resize(h, b, RUN_BLOCK) <= 0 || blk_size(b) != RUN_BLOCK) {
+        (void)h->ops->release(h, b, false);
+        return NULL;
+    }
+    return run_made(h, c, b);
+}
+
+/*
+ * alloc_run_take's slot from a new run of class c (its list is empty), or NULL if the strategy has
+ * no room for one (nothing changed). Out of line, reached by a tail call, so that a take from a
+ * listed run keeps nothing across the strategy's calls; its rare case apart (run_take_cut), so
+ * that it keeps only h and c across the strategy's allocation.
+ */
+static __attribute__((noinline)) void *run_take_new(alloc_heap *h, unsigned c) {
+    block_t *b = h->ops->alloc(h, RUN_BLOCK, RUN_ALIGN, true);
+    if (b == NULL)
+        return NULL;
+    if (blk_size(b) != RUN_BLOCK)
+        return run_take_cut(h, c, b);
+    return run_made(h, c, b);
 }
 
 /*
@@ -257,45 +277,43 @@ static enum alloc_error run_destroy(alloc_heap *h, uintptr_t r) {
     return (enum alloc_error)(opaque_size((size_t)ok - 1) & (size_t)ALLOC_ERR_CORRUPTED_FREE_LIST);
 }
 
+/*
+ * alloc_run_take's report of a damaged list at r: NULL. Out of line, reached by tail calls, so that
+ * alloc_run_take saves no register for the call (the result opaque, as run_report's).
+ */
+static __attribute__((noinline)) void *run_take_report(alloc_heap *h, uintptr_t r) {
+    alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
+    void *p = NULL;
+    __asm__("" : "+r"(p));
+    return p;
+}
+
 void *alloc_run_take(alloc_heap *h, unsigned c) {
     uintptr_t r = h->run_head[c];
-    if (r != 0 && !run_sound(h, r, c)) {
-        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
-        return NULL;
-    }
-    if (r != 0 && run_free_mask(r) == 0) {
+    if (r == 0)
+        return run_take_new(h, c);
+    if (!run_sound(h, r, c))
+        return run_take_report(h, r);
+    if (run_free_mask(r) == 0) {
         /*
          * Filled by earlier takes and left at the head: it leaves the list now, inlined here (no
          * call on the take's usual slow path). r was read from run_head[c] above, and run_sound
          * writes nothing: run_unlink's comparison of a first run with run_head[c] is not made
-         * again.
-         */
-        /*
-         * h made opaque (an empty asm): the unlink's checks read h's fields again rather than
-         * keeping them in registers from the head's check (python3 150.2 -> 145.3 instructions a
-         * take).
+         * again. h made opaque (an empty asm): the unlink's checks read h's fields again rather
+         * than keeping them in registers from the head's check.
          */
         __asm__("" : "+r"(h));
-        if (!run_unlink_as(h, r, c, true)) {
-            alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
-            return NULL;
-        }
+        if (!run_unlink_as(h, r, c, true))
+            return run_take_report(h, r);
         r = h->run_head[c]; /* sound: run_unlink checked it */
-        if (r != 0 && run_free_mask(r) == 0) {
-            /* Only the head may be full. */
-            alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
-            return NULL;
-        }
-    }
-    if (r == 0) {
-        r = run_create(h, c);
         if (r == 0)
-            return NULL;
+            return run_take_new(h, c);
+        if (run_free_mask(r) == 0)
+            return run_take_report(h, r); /* only the head may be full */
     }
     /*
      * r's state has been checked with its check word (run_sound, of the head or of the new head as
-     * run_unlink's successor) or just written with it (run_create), and has a free slot. If taking
-     * it fills r, r stays at the head.
+     * run_unlink's successor) and has a free slot. If taking it fills r, r stays at the head.
      */
     return run_take_lowest(h, r, c, run_meta(r)[RUN_STATE]);
 }
