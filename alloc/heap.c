@@ -1167,10 +1167,19 @@ static ALWAYS_INLINE void *slot_moved(alloc_heap *h, uintptr_t r, void *ptr, uns
 static __attribute__((noinline)) void *realloc_slot_malloc(alloc_heap *h, void *ptr, size_t size,
                                                            unsigned i, uintptr_t r, unsigned c) {
     void *q = alloc_malloc(h, size);
+    /*
+     * The slot's run, class and index found again from ptr rather than kept across the call (three
+     * saved registers fewer): the allocation took no slot of r (another class, or a block) and did
+     * not release it (ptr's slot is in use), so its class bits are those realloc_slot checked.
+     */
+    (void)i;
+    (void)c;
+    r = (uintptr_t)ptr & ~(RUN_ALIGN - 1);
+    c = run_class(run_meta(r)[RUN_STATE]);
     if (q == NULL)
         return size <= run_slot_size(c) ? ptr : NULL; /* a shrink that cannot move still succeeds */
     slot_copy(q, ptr, size, c);
-    return slot_moved(h, r, ptr, c, i, q);
+    return slot_moved(h, r, ptr, c, run_slot_bit(c, (uintptr_t)ptr - r - RUN_META), q);
 }
 
 /*
