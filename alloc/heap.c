@@ -1164,18 +1164,16 @@ static ALWAYS_INLINE void *slot_moved(alloc_heap *h, uintptr_t r, void *ptr, uns
  * slot of another class that realloc_slot_move's fast path could not take; the old slot is freed
  * after the copy.
  */
-static __attribute__((noinline)) void *realloc_slot_malloc(alloc_heap *h, void *ptr, size_t size,
-                                                           unsigned i, uintptr_t r, unsigned c) {
+static __attribute__((noinline)) void *realloc_slot_malloc(alloc_heap *h, void *ptr, size_t size) {
     void *q = alloc_malloc(h, size);
     /*
-     * The slot's run, class and index found again from ptr rather than kept across the call (three
-     * saved registers fewer): the allocation took no slot of r (another class, or a block) and did
-     * not release it (ptr's slot is in use), so its class bits are those realloc_slot checked.
+     * The slot's run, class and index found from ptr after the call rather than passed and kept
+     * across it (two saved registers fewer): the allocation took no slot of r (another class, or a
+     * block) and did not release it (ptr's slot is in use), so its class bits are those
+     * realloc_slot checked.
      */
-    (void)i;
-    (void)c;
-    r = (uintptr_t)ptr & ~(RUN_ALIGN - 1);
-    c = run_class(run_meta(r)[RUN_STATE]);
+    uintptr_t r = (uintptr_t)ptr & ~(RUN_ALIGN - 1);
+    unsigned c = run_class(run_meta(r)[RUN_STATE]);
     if (q == NULL)
         return size <= run_slot_size(c) ? ptr : NULL; /* a shrink that cannot move still succeeds */
     slot_copy(q, ptr, size, c);
@@ -1203,7 +1201,7 @@ static __attribute__((noinline)) void *slot_moved_slow(alloc_heap *h, void *ptr,
 static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, void *ptr, size_t size,
                                                          unsigned i, uintptr_t r, unsigned c) {
     if (RUN_CLASSES == 0 || !ALLOC_FAST_PATHS || h->fast_run_end == 0)
-        return realloc_slot_malloc(h, ptr, size, i, r, c);
+        return realloc_slot_malloc(h, ptr, size);
     /*
      * From the table, not arithmetic: one register fewer to save. A request of 0 bytes (here from
      * a slot of class 2 or more) takes the class-1 slot that alloc_malloc's slow path would take.
@@ -1211,7 +1209,7 @@ static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, void *pt
     unsigned nc = run_class_of(size);
     void *q = run_take_fast(h, nc); /* another class: not a slot of r */
     if (q == NULL)
-        return realloc_slot_malloc(h, ptr, size, i, r, c);
+        return realloc_slot_malloc(h, ptr, size);
     /*
      * A whole slot of the smaller class: within both slots, and at least the min(size, old bytes)
      * that a move keeps; a class is known, where size would be rounded and compared first.
@@ -1306,7 +1304,7 @@ static ALWAYS_INLINE void *realloc_slot(alloc_heap *h, uintptr_t r, void *ptr, s
     if (i < 0 || ((state >> i) & 1) != 0)
         return realloc_slot_refused(h, ptr, r);
     if (size > ALLOC_RUN_MAX_SIZE)
-        return realloc_slot_malloc(h, ptr, size, (unsigned)i, r, c);
+        return realloc_slot_malloc(h, ptr, size);
     if (run_class_of(size) == c)
         return ptr;
     return realloc_slot_move(h, ptr, size, (unsigned)i, r, c);
