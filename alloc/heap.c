@@ -285,11 +285,14 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     /*
      * Zero tracking: the TLSF top block carries no links, so nothing but headers is ever written
      * above the highest payload handed out (a build without it, TOP_BLOCK 0, marks the links
-     * it writes there as handed out); first fit writes links into its last free block.
+     * it writes there as handed out); first fit writes links into its last free block. Nor with
+     * poison on alloc: a calloc's block is poisoned as it is handed out (hand_out), so its bytes
+     * above the mark would no longer be zero when calloc, which clears only those below, returns
+     * it.
      */
     bool zeroed = (config->flags & ALLOC_FLAG_ZEROED_REGION) != 0 &&
                   (TLSF_ALONE || config->strategy == ALLOC_STRATEGY_TLSF) &&
-                  (config->flags & ALLOC_FLAG_POISON_ON_FREE) == 0;
+                  (config->flags & (ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC)) == 0;
     h->clean = zeroed ? h->first + HDR : UINTPTR_MAX;
 #if RUN_CLASSES > 0
     h->runs_enabled = RUN_CLASSES > 0 && config->strategy == ALLOC_STRATEGY_TLSF &&
@@ -694,17 +697,12 @@ static __attribute__((noinline)) void *malloc_slow(alloc_heap *h, size_t size, b
  * malloc_slow for a request that a run cannot serve (h not NULL, size at most ALLOC_QUICK_MAX_SIZE
  * and above the runs' sizes, or on a heap without runs): alloc_malloc's quick-list miss, the
  * commonest slow case, saves no register for the run path's call. Called only where fast_quick_end
- * is set, so on a heap that does not poison on alloc: no test of the flag.
+ * is set, so on a heap that does not poison on alloc: no test of the flag. bs is the block size of
+ * the quick list that missed, quick_block_size(quick_index_for(size)), which alloc_malloc has
+ * computed: block_size_for(size) for a size of 1 or more (no size is rounded again here).
  */
-static __attribute__((noinline)) void *malloc_block(alloc_heap *h, size_t size, bool try_quick) {
-    /*
-     * block_size_for without its raise to MIN_BLOCK, which only a request of 0 bytes needs, where
-     * 0 bytes round below it: then (64-bit) quick_index_for sends 0 past the lists, not here.
-     */
-    _Static_assert((HDR == GRANULE && MIN_BLOCK == 2 * GRANULE) ||
-                       ((HDR + GRANULE - 1) & ~(GRANULE - 1)) >= MIN_BLOCK,
-                   "alloc: malloc_block's request needs no raise to MIN_BLOCK");
-    return allocate_bs(h, header_and_payload(size), GRANULE, try_quick, true);
+static __attribute__((noinline)) void *malloc_block(alloc_heap *h, size_t bs, bool try_quick) {
+    return allocate_bs(h, bs, GRANULE, try_quick, true);
 }
 
 /* malloc_slow for a request above the runs' sizes (h not NULL) that no quick list serves. */
@@ -767,7 +765,7 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
          * block: fast_quick_end and no fast_run_end leave no runs (a size the quick lists serve,
          * above the runs' sizes or on a heap without runs).
          */
-        return malloc_block(h, size, !quick_empty(h, i));
+        return malloc_block(h, bs, !quick_empty(h, i));
     }
     /* Above the runs' sizes: a block, which malloc_large finds with no run path's frame. */
     if (size > ALLOC_RUN_MAX_SIZE)
@@ -827,6 +825,81 @@ static SLOW_PATH void *calloc_slow(alloc_heap *h, size_t n) {
     return calloc_clear(h, p, usable_of(h, p, n), clean);
 }
 
+/*
+ * hand_out_as for alloc_calloc's block b, just taken from the strategy: accounted, poisoned if the
+ * heap asks for it (no_poison as for hand_out_as), then cleared by calloc_clear, which marks its
+ * end handed out (hand_out_as's mark, made there once). h->clean is read here, after the
+ * strategy's call, where calloc_slow reads it before alloc_malloc: with TOP_BLOCK the strategy
+ * writes nothing above it (the top block carries no links; only a build without TOP_BLOCK marks
+ * the links it files there), so it is the value from before the request, and no register keeps it
+ * across the call.
+ */
+static __attribute__((noinline)) void *calloc_hand_out_poisoned(alloc_heap *h, block_t *b);
+static ALWAYS_INLINE void *calloc_hand_out(alloc_heap *h, block_t *b, bool no_poison) {
+    _Static_assert(!ALLOC_FAST_PATHS || TOP_BLOCK, "alloc: calloc_hand_out reads clean after the "
+                                                   "strategy's call, which needs TOP_BLOCK");
+    /*
+     * A heap that poisons on alloc, apart by a tail call: its memset would otherwise make the path
+     * keep its values across a call, and save the registers for them.
+     */
+    if (!no_poison && (h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
+        return calloc_hand_out_poisoned(h, b);
+    size_t s = blk_size(b);
+    uintptr_t clean = h->clean;
+    account_taken(h, opaque_size(s - HDR));
+    return calloc_clear(h, blk_payload(b), s - HDR, clean);
+}
+/* calloc_hand_out on a heap that poisons on alloc: poisoned (as hand_out does), then cleared. */
+static __attribute__((noinline)) void *calloc_hand_out_poisoned(alloc_heap *h, block_t *b) {
+    size_t s = blk_size(b);
+    uintptr_t clean = h->clean;
+    account_taken(h, s - HDR);
+    void *p = blk_payload(b);
+    __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, s - HDR);
+    return calloc_clear(h, p, s - HDR, clean);
+}
+
+/*
+ * allocate_retry for calloc_bs (empty runs released, the strategy asked once more), then cleared
+ * as calloc_slow clears: clean read before, as there (a rare path: allocate_retry's code, not a
+ * copy of its own).
+ */
+static __attribute__((noinline)) void *calloc_retry(alloc_heap *h, size_t bs, bool try_quick) {
+    uintptr_t clean = h->clean;
+    void *p = allocate_retry(h, bs, GRANULE, try_quick);
+    return p != NULL ? calloc_clear(h, p, blk_size(blk_from_payload(p)) - HDR, clean) : NULL;
+}
+
+/*
+ * allocate_bs for alloc_calloc's block of bs bytes: the block malloc_block or malloc_large would
+ * hand out for the request, cleared as calloc_slow clears it, with no second dispatch through
+ * alloc_malloc, no usable_of and no frame of calloc_slow's around the allocation.
+ */
+static ALWAYS_INLINE void *calloc_bs(alloc_heap *h, size_t bs, bool try_quick, bool no_poison) {
+    size_t retry = opaque_size(bs | try_quick); /* as allocate_bs */
+    block_t *b = h->ops->alloc(h, bs, GRANULE, try_quick);
+    if (b == NULL)
+        return RUN_CLASSES > 0 && h->runs != 0
+                   ? calloc_retry(h, retry & ~(size_t)1, (retry & 1) != 0)
+                   : NULL;
+    return calloc_hand_out(h, b, no_poison);
+}
+
+/*
+ * calloc_slow for what alloc_malloc gives malloc_block: a quick size, its list missed; bs as for
+ * malloc_block.
+ */
+static __attribute__((noinline)) void *calloc_block(alloc_heap *h, size_t bs, bool try_quick) {
+    return calloc_bs(h, bs, try_quick, true);
+}
+
+/* calloc_slow for what alloc_malloc gives malloc_large: above the runs' and quick lists' sizes. */
+static __attribute__((noinline)) void *calloc_large(alloc_heap *h, size_t n) {
+    if (request_too_large(n, GRANULE))
+        return NULL;
+    return calloc_bs(h, header_and_payload(n), true, false); /* see malloc_large */
+}
+
 void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
     /*
      * h first: tested after the product, the two tests become one flag arithmetic (two set
@@ -861,7 +934,12 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
             account_taken(h, usable);
             return calloc_clear(h, blk_payload(b), usable, h->clean);
         }
+        /* As alloc_malloc's miss: a block, try_quick telling an empty list from a damaged head. */
+        return calloc_block(h, quick_block_size(i), !quick_empty(h, i));
     }
+    /* As alloc_malloc: above the runs' sizes, malloc_large's block. */
+    if (n > ALLOC_RUN_MAX_SIZE)
+        return calloc_large(h, n);
     return calloc_slow(h, n);
 }
 
@@ -1016,9 +1094,13 @@ static SLOW_PATH void *realloc_general(alloc_heap *h, void *ptr, size_t size) {
             h->peak = h->in_use;
         return ptr;
     }
-    /* As alloc_malloc: a build without fast paths keeps one copy of allocate's code. */
-    void *q =
-        ALLOC_FAST_PATHS ? allocate(h, size, GRANULE, true) : alloc_allocate(h, size, GRANULE);
+    /*
+     * alloc_malloc's block or slot, through its fast paths: a quick-list hit or a slot of a run
+     * with free slots calls nothing there, where allocate's own code (inlined here) reached them
+     * through the strategy's call or alloc_run_take; the same block or slot either way. A build
+     * without fast paths keeps one copy of allocate's code, which alloc_malloc calls.
+     */
+    void *q = alloc_malloc(h, size);
     if (q == NULL)
         return NULL;
     __builtin_memcpy(q, ptr, old < size ? old : size);
@@ -1082,13 +1164,20 @@ static ALWAYS_INLINE void *slot_moved(alloc_heap *h, uintptr_t r, void *ptr, uns
  * slot of another class that realloc_slot_move's fast path could not take; the old slot is freed
  * after the copy.
  */
-static __attribute__((noinline)) void *realloc_slot_malloc(alloc_heap *h, void *ptr, size_t size,
-                                                           unsigned i, uintptr_t r, unsigned c) {
+static __attribute__((noinline)) void *realloc_slot_malloc(alloc_heap *h, void *ptr, size_t size) {
     void *q = alloc_malloc(h, size);
+    /*
+     * The slot's run, class and index found from ptr after the call rather than passed and kept
+     * across it (two saved registers fewer): the allocation took no slot of r (another class, or a
+     * block) and did not release it (ptr's slot is in use), so its class bits are those
+     * realloc_slot checked.
+     */
+    uintptr_t r = (uintptr_t)ptr & ~(RUN_ALIGN - 1);
+    unsigned c = run_class(run_meta(r)[RUN_STATE]);
     if (q == NULL)
         return size <= run_slot_size(c) ? ptr : NULL; /* a shrink that cannot move still succeeds */
     slot_copy(q, ptr, size, c);
-    return slot_moved(h, r, ptr, c, i, q);
+    return slot_moved(h, r, ptr, c, run_slot_bit(c, (uintptr_t)ptr - r - RUN_META), q);
 }
 
 /*
@@ -1112,7 +1201,7 @@ static __attribute__((noinline)) void *slot_moved_slow(alloc_heap *h, void *ptr,
 static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, void *ptr, size_t size,
                                                          unsigned i, uintptr_t r, unsigned c) {
     if (RUN_CLASSES == 0 || !ALLOC_FAST_PATHS || h->fast_run_end == 0)
-        return realloc_slot_malloc(h, ptr, size, i, r, c);
+        return realloc_slot_malloc(h, ptr, size);
     /*
      * From the table, not arithmetic: one register fewer to save. A request of 0 bytes (here from
      * a slot of class 2 or more) takes the class-1 slot that alloc_malloc's slow path would take.
@@ -1120,7 +1209,7 @@ static __attribute__((noinline)) void *realloc_slot_move(alloc_heap *h, void *pt
     unsigned nc = run_class_of(size);
     void *q = run_take_fast(h, nc); /* another class: not a slot of r */
     if (q == NULL)
-        return realloc_slot_malloc(h, ptr, size, i, r, c);
+        return realloc_slot_malloc(h, ptr, size);
     /*
      * A whole slot of the smaller class: within both slots, and at least the min(size, old bytes)
      * that a move keeps; a class is known, where size would be rounded and compared first.
@@ -1156,11 +1245,11 @@ static __attribute__((noinline)) void *realloc_grow(alloc_heap *h, void *ptr, si
  * tlsf_grow_top's first tests, which most blocks fail: ptr aligned and in range (so that the word
  * before it can be read; also refuses NULL), and the size in that word putting the block's end at
  * the top block. Nothing is trusted from them: tlsf_grow_top makes them again with all of its
- * checks.
+ * checks. `aligned`: the caller has found ptr granule-aligned.
  */
-static ALWAYS_INLINE bool grow_range_ok(const alloc_heap *h, const void *ptr) {
+static ALWAYS_INLINE bool grow_range_ok(const alloc_heap *h, const void *ptr, bool aligned) {
     uintptr_t p = (uintptr_t)ptr, lo = h->first + HDR;
-    return (p & (GRANULE - 1)) == 0 && p - lo < h->end - lo;
+    return (aligned || (p & (GRANULE - 1)) == 0) && p - lo < h->end - lo;
 }
 static ALWAYS_INLINE bool grow_top_may(const alloc_heap *h, const void *ptr) {
     hword_t w = probe_hword(&blk_from_payload(ptr)->size);
@@ -1173,15 +1262,25 @@ static ALWAYS_INLINE bool grow_top_may(const alloc_heap *h, const void *ptr) {
  * not pay for the registers these paths save; and a block that is not the top's predecessor, most
  * of them, goes to realloc_slow with no frame made for tlsf_grow_top's registers.
  */
-static SLOW_PATH void *realloc_block(alloc_heap *h, void *ptr, size_t size) {
+static ALWAYS_INLINE void *realloc_block_as(alloc_heap *h, void *ptr, size_t size,
+                                            bool aligned_in_heap) {
     /*
      * Without fast paths, tlsf_grow_top grows nothing: all of this folds away. A ptr in range is
-     * not NULL: realloc_general, with no tests of NULL.
+     * not NULL: realloc_general, with no tests of NULL. aligned_in_heap: the caller has found h
+     * not NULL and ptr granule-aligned (alloc_realloc, where run_find has read a run's words for
+     * it), so those two tests are not made again.
      */
-    if (TLSF_COMPILED_IN && ALLOC_FAST_PATHS && h != NULL && h->fast_grow &&
-        size <= ALLOC_MAX_REQUEST && grow_range_ok(h, ptr))
+    if (TLSF_COMPILED_IN && ALLOC_FAST_PATHS && (aligned_in_heap || h != NULL) && h->fast_grow &&
+        size <= ALLOC_MAX_REQUEST && grow_range_ok(h, ptr, aligned_in_heap))
         return grow_top_may(h, ptr) ? realloc_grow(h, ptr, size) : realloc_general(h, ptr, size);
     return realloc_slow(h, ptr, size);
+}
+static SLOW_PATH void *realloc_block(alloc_heap *h, void *ptr, size_t size) {
+    return realloc_block_as(h, ptr, size, false);
+}
+/* realloc_block for a ptr that alloc_realloc has found granule-aligned on a heap h (not NULL). */
+static SLOW_PATH void *realloc_block_aligned(alloc_heap *h, void *ptr, size_t size) {
+    return realloc_block_as(h, ptr, size, true);
 }
 
 /* realloc of a pointer into run r that is no slot in use: reports the error, returns NULL. */
@@ -1205,7 +1304,7 @@ static ALWAYS_INLINE void *realloc_slot(alloc_heap *h, uintptr_t r, void *ptr, s
     if (i < 0 || ((state >> i) & 1) != 0)
         return realloc_slot_refused(h, ptr, r);
     if (size > ALLOC_RUN_MAX_SIZE)
-        return realloc_slot_malloc(h, ptr, size, (unsigned)i, r, c);
+        return realloc_slot_malloc(h, ptr, size);
     if (run_class_of(size) == c)
         return ptr;
     return realloc_slot_move(h, ptr, size, (unsigned)i, r, c);
@@ -1218,10 +1317,16 @@ void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
      */
     if (h == NULL || !runs_on(h))
         return realloc_block(h, ptr, size);
-    /* realloc_slot looks the slot up in the table that refuses what run_find leaves to it. */
-    uintptr_t r = run_find(h, (uintptr_t)ptr);
-    if (r == 0)
+    /*
+     * run_find's tests, apart: a ptr that is aligned and whose run's place is in range but holds no
+     * run (most blocks) goes to realloc_block_aligned, which does not test h and the alignment
+     * again. realloc_slot looks the slot up in the table that refuses what run_find leaves to it.
+     */
+    uintptr_t p = (uintptr_t)ptr, r = p & ~(RUN_ALIGN - 1);
+    if ((p & (GRANULE - 1)) != 0 || r <= h->first || r >= h->end)
         return realloc_block(h, ptr, size);
+    if (!run_check_ok(h, r))
+        return realloc_block_aligned(h, ptr, size);
     return realloc_slot(h, r, ptr, size);
 }
 

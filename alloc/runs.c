@@ -63,14 +63,56 @@ static bool run_sound(const alloc_heap *h, uintptr_t r, unsigned c) {
 }
 
 static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c);
-static bool run_push_full_head(alloc_heap *h, uintptr_t r, unsigned c, bool behind);
+static enum alloc_error run_push_full_head(alloc_heap *h, uintptr_t r, unsigned c, uint64_t bit);
 static ALWAYS_INLINE bool run_link(alloc_heap *h, uintptr_t r, unsigned c, bool behind,
                                    uintptr_t head);
 
 /*
- * Lists run r (of class c, sound, off the list): at the head, or behind it if `behind` and there is
- * a head; a full head (left there by the take that filled it) leaves the list first, as only the
- * head may be full. False if the head or the run after r's place is damaged.
+ * Reports error e at p and returns it: out of line and reached by tail calls, so that run_give and
+ * run_push save no register for the call.
+ */
+static __attribute__((noinline)) enum alloc_error run_report(alloc_heap *h, enum alloc_error e,
+                                                             uintptr_t p) {
+    alloc_report(h, e, (const void *)p);
+    /*
+     * Opaque (an empty asm): a caller that knew the result is e would keep e across the call
+     * rather than make it a tail call, and save registers for it.
+     */
+    __asm__("" : "+r"(e));
+    return e;
+}
+
+/* run_gave's case that calls: a heap that poisons on free (the slot found again from its bit). */
+static __attribute__((noinline)) enum alloc_error run_gave_poisoned(alloc_heap *h, uintptr_t r,
+                                                                    unsigned c, uint64_t bit) {
+    uintptr_t p = r + RUN_META + (unsigned)__builtin_ctzll(bit) * run_slot_size(c);
+    run_give_slot_bit(h, r, p, c, bit, true);
+    enum alloc_error e = ALLOC_OK;
+    __asm__("" : "+r"(e)); /* opaque, as in run_report */
+    return e;
+}
+
+/*
+ * The slot of run r (class c) whose bit of the state word is `bit` given back as the fast path
+ * gives it: its bit set in the state and in the check word (run_slot has checked the one against
+ * the other; run_push and run_unlink write only link words), poisoned on a heap that poisons (by a
+ * tail call: the caller then keeps nothing across the memset), accounted. Returns ALLOC_OK. The bit
+ * rather than the slot's address and index: one value fewer for run_push to keep across its checks.
+ */
+static ALWAYS_INLINE enum alloc_error run_gave(alloc_heap *h, uintptr_t r, unsigned c,
+                                               uint64_t bit) {
+    if (poison_free(h))
+        return run_gave_poisoned(h, r, c, bit);
+    run_give_slot_bit(h, r, 0, c, bit, false); /* the address is only poisoning's */
+    return ALLOC_OK;
+}
+
+/*
+ * Lists run r (of class c, sound, full, off the list), which gets back the slot of state bit `bit`,
+ * behind its list's head, or at the head of an empty list; a full head (left there by the take
+ * that filled it) leaves the list first, as only the head may be full. Then gives the slot back
+ * (run_gave). ALLOC_OK, or ALLOC_ERR_CORRUPTED_FREE_LIST, reported, with nothing changed, if the
+ * head or the run after r's place is damaged.
  *
  * A run that has got back its first free slot goes behind the head. Put first, it would fill at
  * the next take and leave the list at the one after: two list changes per slot, over and over.
@@ -78,29 +120,32 @@ static ALWAYS_INLINE bool run_link(alloc_heap *h, uintptr_t r, unsigned c, bool 
  * trace: 263,000 such pushes and 259,000 unlinks -> 65,000 and 59,000), and every free slot is
  * still on a list.
  *
- * Out of line: alloc_run_give, its one caller, keeps fewer registers on its other paths.
+ * Out of line, and reached by a tail call from run_give, its one caller, which then keeps no
+ * register across it: the slot is given back here, after the list's change, not there.
  */
-static __attribute__((noinline)) bool run_push(alloc_heap *h, uintptr_t r, unsigned c,
-                                               bool behind) {
+static __attribute__((noinline)) enum alloc_error run_push(alloc_heap *h, uintptr_t r, unsigned c,
+                                                           uint64_t bit) {
     uintptr_t head = h->run_head[c];
     if (head != 0 && (!run_sound(h, head, c) || run_meta(head)[RUN_PREV] != 0))
-        return false;
+        return run_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, head);
     /*
      * A full head leaves first, by a tail call: the call to run_unlink it makes would otherwise
      * have every push save and restore the registers that live across it.
      */
     if (head != 0 && run_free_mask(head) == 0)
-        return run_push_full_head(h, r, c, behind);
-    return run_link(h, r, c, behind, head);
+        return run_push_full_head(h, r, c, bit);
+    if (!run_link(h, r, c, true, head))
+        return run_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, h->run_head[c]);
+    return run_gave(h, r, c, bit);
 }
 
 /* run_push's rarer case: its checked head is full and leaves the list before r is linked. */
-static __attribute__((noinline)) bool run_push_full_head(alloc_heap *h, uintptr_t r, unsigned c,
-                                                         bool behind) {
-    if (!run_unlink(h, h->run_head[c], c))
-        return false;
+static __attribute__((noinline)) enum alloc_error run_push_full_head(alloc_heap *h, uintptr_t r,
+                                                                     unsigned c, uint64_t bit) {
     /* Checked by run_unlink as the old head's successor; its prev is now 0. */
-    return run_link(h, r, c, behind, h->run_head[c]);
+    if (!run_unlink(h, h->run_head[c], c) || !run_link(h, r, c, true, h->run_head[c]))
+        return run_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, h->run_head[c]);
+    return run_gave(h, r, c, bit);
 }
 
 /* The rest of run_push: links r, head being the list's head (checked, not full) or 0. */
@@ -166,19 +211,11 @@ static void run_block_unmark(const alloc_heap *h, block_t *b) {
 }
 
 /*
- * A new run of class c, the only one on its list (which is empty: alloc_run_take calls this only
- * then, and the strategy's calls touch no run list), or 0 if the strategy has no room for one.
+ * Makes USED block b, of RUN_BLOCK bytes, just taken from the strategy, a new run of class c, the
+ * only one on its list (which is empty: alloc_run_take makes one only then, and the strategy's
+ * calls touch no run list), and takes its first slot.
  */
-static uintptr_t run_create(alloc_heap *h, unsigned c) {
-    block_t *b = h->ops->alloc(h, RUN_BLOCK, RUN_ALIGN, true);
-    if (b == NULL)
-        return 0;
-    /* The strategy may hand out a little more than asked when the rest is too small to split. */
-    if (blk_size(b) != RUN_BLOCK &&
-        (h->ops->resize(h, b, RUN_BLOCK) <= 0 || blk_size(b) != RUN_BLOCK)) {
-        (void)h->ops->release(h, b, false);
-        return 0;
-    }
+static ALWAYS_INLINE void *run_made(alloc_heap *h, unsigned c, block_t *b) {
     uintptr_t r = (uintptr_t)blk_payload(b);
     mark_handed_out(h, r + RUN_BLOCK - HDR);
     word_set(h, &b->size, RUN_SIZE_WORD | (b->size & PREV_FREE));
@@ -186,7 +223,35 @@ static uintptr_t run_create(alloc_heap *h, unsigned c) {
     /* run_push's link at an empty list's head, with no head to check: both links 0. */
     (void)run_link(h, r, c, false, 0);
     h->runs++;
-    return r;
+    /* Its state just written with its check word, every slot free (not read back). */
+    return run_take_lowest(h, r, c, (uint64_t)c << RUN_CLASS_SHIFT | run_full_mask(c));
+}
+
+/*
+ * run_take_new's rarer case: the strategy handed out a little more than asked (the rest too small
+ * to split), which is cut back to RUN_BLOCK, or given back and NULL returned.
+ */
+static __attribute__((noinline)) void *run_take_cut(alloc_heap *h, unsigned c, block_t *b) {
+    if (h->ops->resize(h, b, RUN_BLOCK) <= 0 || blk_size(b) != RUN_BLOCK) {
+        (void)h->ops->release(h, b, false);
+        return NULL;
+    }
+    return run_made(h, c, b);
+}
+
+/*
+ * alloc_run_take's slot from a new run of class c (its list is empty), or NULL if the strategy has
+ * no room for one (nothing changed). Out of line, reached by a tail call, so that a take from a
+ * listed run keeps nothing across the strategy's calls; its rare case apart (run_take_cut), so
+ * that it keeps only h and c across the strategy's allocation.
+ */
+static __attribute__((noinline)) void *run_take_new(alloc_heap *h, unsigned c) {
+    block_t *b = h->ops->alloc(h, RUN_BLOCK, RUN_ALIGN, true);
+    if (b == NULL)
+        return NULL;
+    if (blk_size(b) != RUN_BLOCK)
+        return run_take_cut(h, c, b);
+    return run_made(h, c, b);
 }
 
 /*
@@ -196,51 +261,59 @@ static uintptr_t run_create(alloc_heap *h, unsigned c) {
  */
 static enum alloc_error run_destroy(alloc_heap *h, uintptr_t r) {
     block_t *b = blk_at(r - HDR);
-    if (blk_prev_free(b) && !free_prev_ok(h, b)) {
-        alloc_report(h, ALLOC_ERR_CORRUPTED_HEADER, b);
-        return ALLOC_ERR_CORRUPTED_HEADER;
-    }
+    if (blk_prev_free(b) && !free_prev_ok(h, b))
+        return run_report(h, ALLOC_ERR_CORRUPTED_HEADER, (uintptr_t)b);
     /* Erase the meta first, so that a stale slot pointer can never find this run again. */
     __builtin_memset((void *)r, poison_free(h) ? ALLOC_POISON_FREE_BYTE : 0, RUN_META);
     run_block_unmark(h, b);
     h->runs--;
-    /* The strategy reports what it finds. */
-    return h->ops->release(h, b, false) ? ALLOC_OK : ALLOC_ERR_CORRUPTED_FREE_LIST;
+    /*
+     * The strategy reports what it finds. ALLOC_OK (0) or ALLOC_ERR_CORRUPTED_FREE_LIST as
+     * arithmetic on its truth value (kept opaque, as free_block's in heap.c): no register is then
+     * kept across the call for the two constants.
+     */
+    bool ok = h->ops->release(h, b, false);
+    _Static_assert(ALLOC_OK == 0, "alloc: ALLOC_OK is 0");
+    return (enum alloc_error)(opaque_size((size_t)ok - 1) & (size_t)ALLOC_ERR_CORRUPTED_FREE_LIST);
+}
+
+/*
+ * alloc_run_take's report of a damaged list at r: NULL. Out of line, reached by tail calls, so that
+ * alloc_run_take saves no register for the call (the result opaque, as run_report's).
+ */
+static __attribute__((noinline)) void *run_take_report(alloc_heap *h, uintptr_t r) {
+    alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
+    void *p = NULL;
+    __asm__("" : "+r"(p));
+    return p;
 }
 
 void *alloc_run_take(alloc_heap *h, unsigned c) {
     uintptr_t r = h->run_head[c];
-    if (r != 0 && !run_sound(h, r, c)) {
-        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
-        return NULL;
-    }
-    if (r != 0 && run_free_mask(r) == 0) {
+    if (r == 0)
+        return run_take_new(h, c);
+    if (!run_sound(h, r, c))
+        return run_take_report(h, r);
+    if (run_free_mask(r) == 0) {
         /*
          * Filled by earlier takes and left at the head: it leaves the list now, inlined here (no
          * call on the take's usual slow path). r was read from run_head[c] above, and run_sound
          * writes nothing: run_unlink's comparison of a first run with run_head[c] is not made
-         * again.
+         * again. h made opaque (an empty asm): the unlink's checks read h's fields again rather
+         * than keeping them in registers from the head's check.
          */
-        if (!run_unlink_as(h, r, c, true)) {
-            alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
-            return NULL;
-        }
+        __asm__("" : "+r"(h));
+        if (!run_unlink_as(h, r, c, true))
+            return run_take_report(h, r);
         r = h->run_head[c]; /* sound: run_unlink checked it */
-        if (r != 0 && run_free_mask(r) == 0) {
-            /* Only the head may be full. */
-            alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
-            return NULL;
-        }
-    }
-    if (r == 0) {
-        r = run_create(h, c);
         if (r == 0)
-            return NULL;
+            return run_take_new(h, c);
+        if (run_free_mask(r) == 0)
+            return run_take_report(h, r); /* only the head may be full */
     }
     /*
      * r's state has been checked with its check word (run_sound, of the head or of the new head as
-     * run_unlink's successor) or just written with it (run_create), and has a free slot. If taking
-     * it fills r, r stays at the head.
+     * run_unlink's successor) and has a free slot. If taking it fills r, r stays at the head.
      */
     return run_take_lowest(h, r, c, run_meta(r)[RUN_STATE]);
 }
@@ -270,15 +343,50 @@ static enum alloc_error run_slot(const alloc_heap *h, uintptr_t r, uintptr_t p, 
     return run_slot_as(h, r, p, class, index, false);
 }
 
-/* alloc_run_give and alloc_run_give_checked: `check_made` as run_sound_as. */
+/* run_give_release's end on a heap that poisons on free: the slot given back, poisoned, then r. */
+static __attribute__((noinline)) enum alloc_error
+run_give_destroy_poisoned(alloc_heap *h, uintptr_t r, unsigned c, uint64_t bit) {
+    uintptr_t p = r + RUN_META + (unsigned)__builtin_ctzll(bit) * run_slot_size(c);
+    run_give_slot_bit(h, r, p, c, bit, true);
+    return run_destroy(h, r);
+}
+
+/*
+ * run_give's release of run r, emptied by the give of its slot of state bit `bit` (class c): off
+ * its list if `listed` (the unlink inlined: no call to keep values across), the slot given back,
+ * then the run to the strategy. Out of line, reached by a tail call, so that run_give saves no
+ * register for its calls.
+ */
+static __attribute__((noinline)) enum alloc_error
+run_give_release(alloc_heap *h, uintptr_t r, unsigned c, uint64_t bit, bool listed) {
+    if (listed && !run_unlink_as(h, r, c, false))
+        return run_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, r);
+    /*
+     * As run_gave gives it, before the release (run_unlink writes only link words); a heap that
+     * poisons by a tail call, so that nothing here is kept across the memset.
+     */
+    if (poison_free(h))
+        return run_give_destroy_poisoned(h, r, c, bit);
+    run_give_slot_bit(h, r, 0, c, bit, false); /* the address is only poisoning's */
+    return run_destroy(h, r);
+}
+
+/*
+ * alloc_run_give and alloc_run_give_checked: `check_made` as run_sound_as. Its paths that call are
+ * tail calls (run_report, run_push, run_give_release, run_gave's poisoning), so that it saves no
+ * register.
+ */
 static ALWAYS_INLINE enum alloc_error run_give(alloc_heap *h, uintptr_t r, uintptr_t p,
                                                bool check_made) {
     unsigned c, i;
     enum alloc_error e = run_slot_as(h, r, p, &c, &i, check_made);
-    if (e != ALLOC_OK) {
-        alloc_report(h, e, (const void *)p);
-        return e;
-    }
+    if (e != ALLOC_OK)
+        return run_report(h, e, p);
+    /*
+     * h made opaque (an empty asm): what follows reads h's fields again rather than keeping them in
+     * registers from run_slot_as's checks (alloc_run_give_checked saves one register fewer).
+     */
+    __asm__("" : "+r"(h));
     uint64_t mask = run_free_mask(r), now = mask | ((uint64_t)1 << i);
     uintptr_t head = h->run_head[c];
     bool listed = mask != 0 || head == r;
@@ -292,21 +400,11 @@ static ALWAYS_INLINE enum alloc_error run_give(alloc_heap *h, uintptr_t r, uintp
                    (mask == 0 || run_meta(r)[RUN_NEXT] != 0 ||
                     (head != r && ((uintptr_t)run_meta(r)[RUN_PREV] != head ||
                                    !run_in_heap(h, head) || run_free_mask(head) != 0)));
-    if (!listed && !release && !run_push(h, r, c, true)) {
-        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)h->run_head[c]);
-        return ALLOC_ERR_CORRUPTED_FREE_LIST;
-    }
-    if (release && listed && !run_unlink(h, r, c)) {
-        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
-        return ALLOC_ERR_CORRUPTED_FREE_LIST;
-    }
-    /*
-     * Slot i given back as the fast path gives it: its bit set in the state and in the check word
-     * (run_slot has checked the one against the other; run_push and run_unlink write only link
-     * words).
-     */
-    run_give_slot(h, r, p, c, i, poison_free(h));
-    return release ? run_destroy(h, r) : ALLOC_OK;
+    if (release)
+        return run_give_release(h, r, c, (uint64_t)1 << i, listed);
+    if (!listed)
+        return run_push(h, r, c, (uint64_t)1 << i);
+    return run_gave(h, r, c, (uint64_t)1 << i);
 }
 
 enum alloc_error alloc_run_give_checked(alloc_heap *h, uintptr_t r, uintptr_t p) {
