@@ -1577,9 +1577,29 @@ static int null_heap_check(void) {
 /*
  * ALLOC_FLAG_ZEROED_REGION: calloc skips only memory never handed out; whatever was handed out
  * before (freed, grown into by realloc, quick-listed, a run's slot) comes back zeroed, and so do
- * the links of a free block that lies beyond it.
+ * the links of a free block that lies beyond it. With poisoning asked for as well, the poison
+ * written as a block is handed out or freed never reaches a calloc's caller: on a fresh heap, a
+ * calloc of a slot and of a block returns zeros throughout.
  */
 static int calloc_zeroed_region_check(void) {
+    const unsigned poisons[] = {ALLOC_FLAG_POISON_ON_ALLOC, ALLOC_FLAG_POISON_ON_FREE,
+                                ALLOC_FLAG_POISON_ON_ALLOC | ALLOC_FLAG_POISON_ON_FREE};
+    for (size_t p = 0; p < sizeof(poisons) / sizeof(poisons[0]); p++) {
+        for (size_t n = 8; n < 4000; n = n * 3 + 16) {
+            fixture_reset(HEAP_SIZE, ALLOC_FLAG_ZEROED_REGION | poisons[p]);
+            unsigned char *z = alloc_calloc(fx.heap, 1, n);
+            ASSERT_TRUE(z != NULL);
+            for (size_t i = 0; i < n; i++)
+                ASSERT_EQ(0, z[i]);
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, z));
+            z = alloc_calloc(fx.heap, 1, n);
+            ASSERT_TRUE(z != NULL);
+            for (size_t i = 0; i < n; i++)
+                ASSERT_EQ(0, z[i]);
+            ASSERT_HEAP_OK(fx.heap);
+        }
+    }
+
     fixture_reset(HEAP_SIZE, ALLOC_FLAG_ZEROED_REGION);
     unsigned char *a = alloc_malloc(fx.heap, 100);
     ASSERT_TRUE(a != NULL);
