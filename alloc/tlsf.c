@@ -2027,6 +2027,52 @@ static __attribute__((noinline)) block_t *tlsf_alloc_flushed(alloc_heap *h, size
     return alloc_tlsf_flush_quick(h) ? alloc_tlsf_alloc(h, size, align, false) : NULL;
 }
 
+#if ALLOC_FAST_PATHS
+#if QUICK_BINS > 0
+/*
+ * tlsf_alloc_op's report of the corrupted head of quick list i, which quick_pop_silent has refused
+ * (changing nothing), then the request's TLSF lists, as quick_pop's report and tlsf_alloc_lists
+ * did: out of line and reached by a tail call, so that tlsf_alloc_op calls nothing of its own and
+ * needs no stack frame.
+ */
+static __attribute__((noinline, cold)) block_t *quick_report_plain(alloc_heap *h, size_t size,
+                                                                   size_t i) {
+    alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, tlsf_of(h)->quick[i]);
+    return tlsf_alloc_plain(h, size, true);
+}
+#endif
+
+/*
+ * The allocation slow path: an aligned request (align above GRANULE: every align is a power of two
+ * of at least GRANULE) to tlsf_alloc_aligned at once, a plain one to its quick list if try_cache,
+ * then to tlsf_alloc_plain, each by a tail call: no trampoline between (tlsf_alloc_lists, which
+ * tested the alignment a second time). The quick list's head is taken silently (quick_pop_silent)
+ * and a list it leaves not empty, its head corrupted, reported by quick_report_plain, a tail call.
+ * The tests are kept apart by empty asms: else clang joins them into flag arithmetic (setcc, and,
+ * one branch), longer on every way.
+ */
+static block_t *tlsf_alloc_op(alloc_heap *h, size_t size, size_t align, bool try_cache) {
+    if (align > GRANULE)
+        return tlsf_alloc_aligned(h, size, align, true);
+#if QUICK_BINS > 0
+    __asm__("" : "+r"(size));
+    if (size <= QUICK_MAX_BLOCK) {
+        __asm__("" : "+r"(size));
+        if (try_cache) {
+            size_t i = quick_index(size);
+            block_t *b = quick_pop_silent(h, i);
+            if (b != NULL)
+                return b;
+            if (!quick_empty(h, i))
+                return quick_report_plain(h, size, i);
+        }
+    }
+#else
+    (void)try_cache;
+#endif
+    return tlsf_alloc_plain(h, size, true);
+}
+#else
 /* The TLSF lists, then again after a flush; apart from a quick-list hit (QUICK_APART). */
 static QUICK_APART block_t *tlsf_alloc_lists(alloc_heap *h, size_t size, size_t align) {
     return alloc_tlsf_alloc(h, size, align, true);
@@ -2037,6 +2083,7 @@ static block_t *tlsf_alloc_op(alloc_heap *h, size_t size, size_t align, bool try
     block_t *b = align == GRANULE && try_cache ? quick_pop(h, size) : NULL;
     return b != NULL ? b : tlsf_alloc_lists(h, size, align);
 }
+#endif
 
 /* A release that may go on a quick list. */
 static QUICK_APART bool release_cached(alloc_heap *h, block_t *b) {
