@@ -2036,9 +2036,9 @@ static __attribute__((noinline)) block_t *tlsf_alloc_flushed(alloc_heap *h, size
 #if QUICK_BINS > 0
 /*
  * tlsf_alloc_op's report of the corrupted head of quick list i, which quick_pop_silent has refused
- * (changing nothing), then the request's TLSF lists, as quick_pop's report and tlsf_alloc_lists
- * did: out of line and reached by a tail call, so that tlsf_alloc_op calls nothing of its own and
- * needs no stack frame.
+ * (changing nothing), then the request's TLSF lists, as quick_pop's report and the lists after it
+ * do in the build for size's tlsf_alloc_op: out of line and reached by a tail call, so that this
+ * tlsf_alloc_op calls nothing of its own and needs no stack frame.
  */
 static __attribute__((noinline, cold)) block_t *quick_report_plain(alloc_heap *h, size_t size,
                                                                    size_t i) {
@@ -2050,11 +2050,12 @@ static __attribute__((noinline, cold)) block_t *quick_report_plain(alloc_heap *h
 /*
  * The allocation slow path: an aligned request (align above GRANULE: every align is a power of two
  * of at least GRANULE) to tlsf_alloc_aligned at once, a plain one to its quick list if try_cache,
- * then to tlsf_alloc_plain, each by a tail call: no trampoline between (tlsf_alloc_lists, which
- * tested the alignment a second time). The quick list's head is taken silently (quick_pop_silent)
- * and a list it leaves not empty, its head corrupted, reported by quick_report_plain, a tail call.
- * The tests are kept apart by empty asms: else clang joins them into flag arithmetic (setcc, and,
- * one branch), longer on every way.
+ * then to tlsf_alloc_plain, each by a tail call: no trampoline between (as the build for size's
+ * tlsf_alloc_lists is, whose alloc_tlsf_alloc tests the alignment a second time). The quick list's
+ * head is taken silently (quick_pop_silent) and a list it leaves not empty, its head corrupted,
+ * reported by quick_report_plain, a tail call. The tests (the alignment, the size, try_cache) are
+ * kept apart by empty asms: else clang joins them into flag arithmetic (setcc, and, one branch),
+ * longer on every way.
  */
 static block_t *tlsf_alloc_op(alloc_heap *h, size_t size, size_t align, bool try_cache) {
     if (align > GRANULE)
