@@ -1006,9 +1006,9 @@ static __attribute__((noinline)) block_t *take_head_alone(alloc_heap *h, block_t
  * take_head_alone for the one block of its list; a corrupted node is left to tlsf_alloc_none.
  */
 static __attribute__((noinline)) block_t *plain_take_head(alloc_heap *h, block_t *b, size_t size,
-                                                          unsigned list, bool may_flush) {
+                                                          unsigned list, size_t flush) {
     if (!free_header_ok(h, b) || (ALLOC_CHECK_LINKS && !head_links_ok(h, b)))
-        return tlsf_alloc_none(h, b, size, GRANULE, may_flush);
+        return tlsf_alloc_none(h, b, size, GRANULE, flush != 0);
     /* The one block of its list (head_links_ok has read its next link NULL): take_head_alone. */
     if (ALLOC_CHECK_LINKS && blk_links(b)->next == NULL)
         return take_head_alone(h, b, size, list, blk_size(b) - size);
@@ -1017,14 +1017,16 @@ static __attribute__((noinline)) block_t *plain_take_head(alloc_heap *h, block_t
 
 /*
  * locate_free's fallback scan for a plain request: the first TLSF_FALLBACK_SCAN blocks of its own
- * list, with their checks; else tlsf_alloc_none. own_flush is that list's number times two plus
- * may_flush: one value less to keep in plain_from_top, which then saves no register (it saved one
- * at -O2, three at -O1).
+ * list, with their checks; else tlsf_alloc_none. own_flush is that list's number times 2 * GRANULE
+ * plus tlsf_alloc_plain's flush (GRANULE or 0): one value less to keep in plain_from_top, which
+ * then saves no register (it saved one at -O2, three at -O1). size is the third argument here and
+ * in plain_from_top, as in plain_take_head, where tlsf_alloc_plain keeps it (as the second, it
+ * cost the fallback scan's worst case 3 instructions at -O2).
  */
-static __attribute__((noinline)) block_t *plain_scan(alloc_heap *h, size_t size,
-                                                     unsigned own_flush) {
-    unsigned own = own_flush >> 1;
-    bool may_flush = own_flush & 1;
+static __attribute__((noinline)) block_t *plain_scan(alloc_heap *h, unsigned own_flush,
+                                                     size_t size) {
+    unsigned own = own_flush / (2 * GRANULE);
+    bool may_flush = (own_flush & GRANULE) != 0;
     unsigned n = 0;
     block_t *b;
     for (b = LIST_AT(tlsf_of(h), own); b != NULL && n < TLSF_FALLBACK_SCAN;
@@ -1046,16 +1048,16 @@ static __attribute__((noinline)) block_t *plain_scan(alloc_heap *h, size_t size,
  * No list above a plain request's own holds a block: the top block (top_block_ok), then the
  * fallback scan of its own list (own_flush as plain_scan's), as locate_free tries them.
  */
-static __attribute__((noinline)) block_t *plain_from_top(alloc_heap *h, size_t size,
-                                                         unsigned own_flush) {
+static __attribute__((noinline)) block_t *plain_from_top(alloc_heap *h, unsigned own_flush,
+                                                         size_t size) {
     block_t *top = tlsf_of(h)->top;
     if (TOP_BLOCK && top != NULL) {
         if (!top_block_ok(h, top))
-            return tlsf_alloc_none(h, top, size, GRANULE, own_flush & 1);
+            return tlsf_alloc_none(h, top, size, GRANULE, (own_flush & GRANULE) != 0);
         if (blk_size(top) >= size)
             return take_top_block(h, top, size, blk_size(top) - size);
     }
-    return plain_scan(h, size, own_flush);
+    return plain_scan(h, own_flush, size);
 }
 
 /*
@@ -1063,25 +1065,28 @@ static __attribute__((noinline)) block_t *plain_from_top(alloc_heap *h, size_t s
  * of the request's own list if it holds the request, else good fit, else the top block and the
  * fallback scan (plain_from_top), the same blocks in the same order; the checks and the carving in
  * the pieces above, reached by tail calls. With align a constant, no search size, alignment gap or
- * leading fragment to compute or test.
+ * leading fragment to compute or test. flush: GRANULE where a failing search may flush the quick
+ * lists and try again, 0 where not (the retry), rather than a flag: tlsf_alloc_op passes its
+ * plain request's align, GRANULE, as it is, with no constant to load (one instruction fewer a
+ * call), and the pieces take it on as it is.
  */
 static __attribute__((noinline)) block_t *tlsf_alloc_plain(alloc_heap *h, size_t size,
-                                                           bool may_flush) {
+                                                           size_t flush) {
     struct tlsf_state *t = tlsf_of(h);
     unsigned fit, own = mapping_request(size, &fit);
     /* The head of the request's own list, when it fits: the closest fit at O(1) cost. */
     block_t *b = LIST_AT(t, own); /* it exists, as the list after it does (see locate_free) */
     if (b != NULL && node_in_heap(h, b) && blk_size(b) >= size)
-        return plain_take_head(h, b, size, own, may_flush);
+        return plain_take_head(h, b, size, own, flush);
     /* Good fit, as locate_free's: a bit map that says a list has a block is not trusted to. */
     unsigned fl = fit / SL_COUNT, sl = fit % SL_COUNT;
     b = good_fit_head(t, &fl, &sl);
     /* One call, not one a test: clang at -O1 made one of three an ordinary call. */
     if (b == NULL)
-        return plain_from_top(h, size, own * 2 + may_flush);
+        return plain_from_top(h, own * (2 * GRANULE) + (unsigned)flush, size);
     if (!node_in_heap(h, b))
-        return tlsf_alloc_none(h, b, size, GRANULE, may_flush);
-    return plain_take_head(h, b, size, fl * SL_COUNT + sl, may_flush);
+        return tlsf_alloc_none(h, b, size, GRANULE, flush != 0);
+    return plain_take_head(h, b, size, fl * SL_COUNT + sl, flush);
 }
 
 /* tlsf_alloc_at for an aligned request (align > GRANULE). */
@@ -1091,7 +1096,7 @@ static __attribute__((noinline)) block_t *tlsf_alloc_aligned(alloc_heap *h, size
 }
 
 static inline block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool may_flush) {
-    return align <= GRANULE ? tlsf_alloc_plain(h, size, may_flush)
+    return align <= GRANULE ? tlsf_alloc_plain(h, size, may_flush ? GRANULE : 0)
                             : tlsf_alloc_aligned(h, size, align, may_flush);
 }
 #else
@@ -2027,6 +2032,53 @@ static __attribute__((noinline)) block_t *tlsf_alloc_flushed(alloc_heap *h, size
     return alloc_tlsf_flush_quick(h) ? alloc_tlsf_alloc(h, size, align, false) : NULL;
 }
 
+#if ALLOC_FAST_PATHS
+#if QUICK_BINS > 0
+/*
+ * tlsf_alloc_op's report of the corrupted head of quick list i, which quick_pop_silent has refused
+ * (changing nothing), then the request's TLSF lists, as quick_pop's report and the lists after it
+ * do in the build for size's tlsf_alloc_op: out of line and reached by a tail call, so that this
+ * tlsf_alloc_op calls nothing of its own and needs no stack frame.
+ */
+static __attribute__((noinline, cold)) block_t *quick_report_plain(alloc_heap *h, size_t size,
+                                                                   size_t i) {
+    alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, tlsf_of(h)->quick[i]);
+    return tlsf_alloc_plain(h, size, GRANULE);
+}
+#endif
+
+/*
+ * The allocation slow path: an aligned request (align above GRANULE: every align is a power of two
+ * of at least GRANULE) to tlsf_alloc_aligned at once, a plain one to its quick list if try_cache,
+ * then to tlsf_alloc_plain, each by a tail call: no trampoline between (as the build for size's
+ * tlsf_alloc_lists is, whose alloc_tlsf_alloc tests the alignment a second time). The quick list's
+ * head is taken silently (quick_pop_silent) and a list it leaves not empty, its head corrupted,
+ * reported by quick_report_plain, a tail call. The tests (the alignment, the size, try_cache) are
+ * kept apart by empty asms: else clang joins them into flag arithmetic (setcc, and, one branch),
+ * longer on every way.
+ */
+static block_t *tlsf_alloc_op(alloc_heap *h, size_t size, size_t align, bool try_cache) {
+    if (align > GRANULE)
+        return tlsf_alloc_aligned(h, size, align, true);
+#if QUICK_BINS > 0
+    __asm__("" : "+r"(size));
+    if (size <= QUICK_MAX_BLOCK) {
+        __asm__("" : "+r"(size));
+        if (try_cache) {
+            size_t i = quick_index(size);
+            block_t *b = quick_pop_silent(h, i);
+            if (b != NULL)
+                return b;
+            if (!quick_empty(h, i))
+                return quick_report_plain(h, size, i);
+        }
+    }
+#else
+    (void)try_cache;
+#endif
+    return tlsf_alloc_plain(h, size, align); /* GRANULE: flush (see tlsf_alloc_plain) */
+}
+#else
 /* The TLSF lists, then again after a flush; apart from a quick-list hit (QUICK_APART). */
 static QUICK_APART block_t *tlsf_alloc_lists(alloc_heap *h, size_t size, size_t align) {
     return alloc_tlsf_alloc(h, size, align, true);
@@ -2037,6 +2089,7 @@ static block_t *tlsf_alloc_op(alloc_heap *h, size_t size, size_t align, bool try
     block_t *b = align == GRANULE && try_cache ? quick_pop(h, size) : NULL;
     return b != NULL ? b : tlsf_alloc_lists(h, size, align);
 }
+#endif
 
 /* A release that may go on a quick list. */
 static QUICK_APART bool release_cached(alloc_heap *h, block_t *b) {
