@@ -82,11 +82,20 @@ static __attribute__((noinline)) enum alloc_error run_report(alloc_heap *h, enum
     return e;
 }
 
-/* run_gave's case that calls: a heap that poisons on free (the slot found again from its bit). */
-static __attribute__((noinline)) enum alloc_error run_gave_poisoned(alloc_heap *h, uintptr_t r,
-                                                                    unsigned c, uint64_t bit) {
+/*
+ * run_give_slot_bit on a heap that poisons on free, for a caller passed the slot's bit alone
+ * (run_gave_poisoned, run_give_destroy_poisoned): the slot's address found again from the bit.
+ */
+static ALWAYS_INLINE void run_give_bit_poisoned(alloc_heap *h, uintptr_t r, unsigned c,
+                                                uint64_t bit) {
     uintptr_t p = r + RUN_META + (unsigned)__builtin_ctzll(bit) * run_slot_size(c);
     run_give_slot_bit(h, r, p, c, bit, true);
+}
+
+/* run_gave's case that calls: a heap that poisons on free. */
+static __attribute__((noinline)) enum alloc_error run_gave_poisoned(alloc_heap *h, uintptr_t r,
+                                                                    unsigned c, uint64_t bit) {
+    run_give_bit_poisoned(h, r, c, bit);
     enum alloc_error e = ALLOC_OK;
     __asm__("" : "+r"(e)); /* opaque, as in run_report */
     return e;
@@ -346,8 +355,7 @@ static enum alloc_error run_slot(const alloc_heap *h, uintptr_t r, uintptr_t p, 
 /* run_give_release's end on a heap that poisons on free: the slot given back, poisoned, then r. */
 static __attribute__((noinline)) enum alloc_error
 run_give_destroy_poisoned(alloc_heap *h, uintptr_t r, unsigned c, uint64_t bit) {
-    uintptr_t p = r + RUN_META + (unsigned)__builtin_ctzll(bit) * run_slot_size(c);
-    run_give_slot_bit(h, r, p, c, bit, true);
+    run_give_bit_poisoned(h, r, c, bit);
     return run_destroy(h, r);
 }
 
