@@ -1006,11 +1006,11 @@ static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr) {
  * Frees ptr, which alloc_free's fast path found granule-aligned and in [first + HDR, end) and
  * whose block checks it refused: most often a run slot; anything else goes on to free_no_slot.
  * run_find's checks, less those already made: ptr's alignment and its range (which leaves r < end);
- * as for run_find's caller in realloc, run_slot_bit's table and run_give_fast_ok test the slot
- * area's bounds and the class's existence (a run found here whose slot they refuse is named by
- * alloc_run_give_checked). Out of line, so that the quick-list path keeps its small frame. Reached
- * only on a heap whose frees take alloc_free's fast path, which does not poison on free: the slot's
- * path calls nothing, so needs no saved registers.
+ * as for alloc_realloc, which makes run_find's tests itself, run_slot_bit's table and
+ * run_give_fast_ok test the slot area's bounds and the class's existence (a run found here whose
+ * slot they refuse is named by alloc_run_give_checked). Out of line, so that the quick-list path
+ * keeps its small frame. Reached only on a heap whose frees take alloc_free's fast path, which does
+ * not poison on free: the slot's path calls nothing, so needs no saved registers.
  *
  * Also reached on a heap without runs (ALLOC_FLAG_NO_SMALL_RUNS): its key, new at its init, has
  * sealed no run meta (only a heap with runs writes any), so the check word fails at every r as it
@@ -1267,8 +1267,8 @@ static ALWAYS_INLINE void *realloc_block_as(alloc_heap *h, void *ptr, size_t siz
     /*
      * Without fast paths, tlsf_grow_top grows nothing: all of this folds away. A ptr in range is
      * not NULL: realloc_general, with no tests of NULL. aligned_in_heap: the caller has found h
-     * not NULL and ptr granule-aligned (alloc_realloc, where run_find has read a run's words for
-     * it), so those two tests are not made again.
+     * not NULL and ptr granule-aligned (alloc_realloc, where run_place_refused has let run_check_ok
+     * read a run's words for it), so those two tests are not made again.
      */
     if (TLSF_COMPILED_IN && ALLOC_FAST_PATHS && (aligned_in_heap || h != NULL) && h->fast_grow &&
         size <= ALLOC_MAX_REQUEST && grow_range_ok(h, ptr, aligned_in_heap))
@@ -1312,18 +1312,19 @@ static ALWAYS_INLINE void *realloc_slot(alloc_heap *h, uintptr_t r, void *ptr, s
 
 void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
     /*
-     * A NULL ptr has no test of its own: run_find's range test refuses it (first is above 0), and
-     * realloc_block's general path serves it as malloc.
+     * A NULL ptr has no test of its own: run_place_refused's range test refuses it (first is above
+     * 0), and realloc_block's general path serves it as malloc.
      */
     if (h == NULL || !runs_on(h))
         return realloc_block(h, ptr, size);
     /*
      * run_find's tests, apart: a ptr that is aligned and whose run's place is in range but holds no
      * run (most blocks) goes to realloc_block_aligned, which does not test h and the alignment
-     * again. realloc_slot looks the slot up in the table that refuses what run_find leaves to it.
+     * again. realloc_slot looks the slot up in the table that refuses the slot area's bounds and
+     * the classes that do not exist, which run_find leaves to run_of.
      */
     uintptr_t p = (uintptr_t)ptr, r = p & ~(RUN_ALIGN - 1);
-    if ((p & (GRANULE - 1)) != 0 || r <= h->first || r >= h->end)
+    if (run_place_refused(h, p, r))
         return realloc_block(h, ptr, size);
     if (!run_check_ok(h, r))
         return realloc_block_aligned(h, ptr, size);
