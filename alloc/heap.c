@@ -958,13 +958,8 @@ static SLOW_PATH enum alloc_error free_block(alloc_heap *h, block_t *b, size_t u
         account_given(h, usable);
         return ALLOC_OK;
     }
-    /*
-     * ALLOC_OK (0) or ALLOC_ERR_CORRUPTED_FREE_LIST as arithmetic on ok (kept opaque: else the
-     * compiler makes it a branch to each constant again), and the branch on its flags: one
-     * instruction fewer a free.
-     */
-    _Static_assert(ALLOC_OK == 0, "alloc: ALLOC_OK is 0");
-    size_t e = opaque_size((size_t)ok - 1) & (size_t)ALLOC_ERR_CORRUPTED_FREE_LIST;
+    /* release_error's arithmetic, and the branch on its flags: one instruction fewer a free. */
+    size_t e = release_error(ok);
     if (e == 0)
         account_given(h, usable);
     return (enum alloc_error)e;

@@ -277,13 +277,10 @@ static enum alloc_error run_destroy(alloc_heap *h, uintptr_t r) {
     run_block_unmark(h, b);
     h->runs--;
     /*
-     * The strategy reports what it finds. ALLOC_OK (0) or ALLOC_ERR_CORRUPTED_FREE_LIST as
-     * arithmetic on its truth value (kept opaque, as free_block's in heap.c): no register is then
-     * kept across the call for the two constants.
+     * The strategy reports what it finds. Its result by release_error: no register is then kept
+     * across the call for the two constants.
      */
-    bool ok = h->ops->release(h, b, false);
-    _Static_assert(ALLOC_OK == 0, "alloc: ALLOC_OK is 0");
-    return (enum alloc_error)(opaque_size((size_t)ok - 1) & (size_t)ALLOC_ERR_CORRUPTED_FREE_LIST);
+    return (enum alloc_error)release_error(h->ops->release(h, b, false));
 }
 
 /*
