@@ -830,9 +830,9 @@ static SLOW_PATH void *calloc_slow(alloc_heap *h, size_t n) {
  * heap asks for it (no_poison as for hand_out_as), then cleared by calloc_clear, which marks its
  * end handed out (hand_out_as's mark, made there once). h->clean is read here, after the
  * strategy's call, where calloc_slow reads it before alloc_malloc: with TOP_BLOCK the strategy
- * writes nothing above it (the top block carries no links; only a build without TOP_BLOCK marks
- * the links it files there), so it is the value from before the request, and no register keeps it
- * across the call.
+ * never moves it (it writes only headers above it, the top block carrying no links; only a build
+ * without TOP_BLOCK marks the links it files there), so it is the value from before the request,
+ * and no register keeps it across the call.
  */
 static __attribute__((noinline)) void *calloc_hand_out_poisoned(alloc_heap *h, block_t *b);
 static ALWAYS_INLINE void *calloc_hand_out(alloc_heap *h, block_t *b, bool no_poison) {
@@ -1289,8 +1289,9 @@ static __attribute__((noinline)) void *realloc_slot_refused(alloc_heap *h, void 
  * so usable stays close), else moved by realloc_slot_move (another class) or realloc_slot_malloc
  * (a block). Inlined into alloc_realloc, so that the case in place calls nothing and saves no
  * registers. The helpers take ptr and size first, in the registers alloc_realloc (and
- * realloc_block) receives them in, so that no argument is moved before their tail calls, and the
- * slot's index next, in the register a variable shift takes its count from on x86-64.
+ * realloc_block) receives them in, so that no argument is moved before their tail calls, and
+ * realloc_slot_move the slot's index next, in the register a variable shift takes its count from on
+ * x86-64 (realloc_slot_malloc finds the slot again itself).
  */
 static ALWAYS_INLINE void *realloc_slot(alloc_heap *h, uintptr_t r, void *ptr, size_t size) {
     uint64_t state = run_meta(r)[RUN_STATE];
