@@ -835,6 +835,19 @@ static SLOW_PATH void *calloc_slow(alloc_heap *h, size_t n) {
  * and no register keeps it across the call.
  */
 static __attribute__((noinline)) void *calloc_hand_out_poisoned(alloc_heap *h, block_t *b);
+/*
+ * calloc_hand_out's work, written once for both of its ways: `poison` (a constant) as the heap
+ * asks; the count's operand opaque where no memset follows, as in hand_out_as.
+ */
+static ALWAYS_INLINE void *calloc_hand_out_as(alloc_heap *h, block_t *b, bool poison) {
+    size_t s = blk_size(b);
+    uintptr_t clean = h->clean;
+    account_taken(h, poison ? s - HDR : opaque_size(s - HDR));
+    void *p = blk_payload(b);
+    if (poison)
+        __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, s - HDR);
+    return calloc_clear(h, p, s - HDR, clean);
+}
 static ALWAYS_INLINE void *calloc_hand_out(alloc_heap *h, block_t *b, bool no_poison) {
     _Static_assert(!ALLOC_FAST_PATHS || TOP_BLOCK, "alloc: calloc_hand_out reads clean after the "
                                                    "strategy's call, which needs TOP_BLOCK");
@@ -844,19 +857,11 @@ static ALWAYS_INLINE void *calloc_hand_out(alloc_heap *h, block_t *b, bool no_po
      */
     if (!no_poison && (h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
         return calloc_hand_out_poisoned(h, b);
-    size_t s = blk_size(b);
-    uintptr_t clean = h->clean;
-    account_taken(h, opaque_size(s - HDR));
-    return calloc_clear(h, blk_payload(b), s - HDR, clean);
+    return calloc_hand_out_as(h, b, false);
 }
 /* calloc_hand_out on a heap that poisons on alloc: poisoned (as hand_out does), then cleared. */
 static __attribute__((noinline)) void *calloc_hand_out_poisoned(alloc_heap *h, block_t *b) {
-    size_t s = blk_size(b);
-    uintptr_t clean = h->clean;
-    account_taken(h, s - HDR);
-    void *p = blk_payload(b);
-    __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, s - HDR);
-    return calloc_clear(h, p, s - HDR, clean);
+    return calloc_hand_out_as(h, b, true);
 }
 
 /*
