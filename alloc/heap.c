@@ -830,11 +830,24 @@ static SLOW_PATH void *calloc_slow(alloc_heap *h, size_t n) {
  * heap asks for it (no_poison as for hand_out_as), then cleared by calloc_clear, which marks its
  * end handed out (hand_out_as's mark, made there once). h->clean is read here, after the
  * strategy's call, where calloc_slow reads it before alloc_malloc: with TOP_BLOCK the strategy
- * writes nothing above it (the top block carries no links; only a build without TOP_BLOCK marks
- * the links it files there), so it is the value from before the request, and no register keeps it
- * across the call.
+ * never moves it (it writes only headers above it, the top block carrying no links; only a build
+ * without TOP_BLOCK marks the links it files there), so it is the value from before the request,
+ * and no register keeps it across the call.
  */
 static __attribute__((noinline)) void *calloc_hand_out_poisoned(alloc_heap *h, block_t *b);
+/*
+ * calloc_hand_out's work, written once for both of its ways: `poison` (a constant) as the heap
+ * asks; the count's operand opaque where no memset follows, as in hand_out_as.
+ */
+static ALWAYS_INLINE void *calloc_hand_out_as(alloc_heap *h, block_t *b, bool poison) {
+    size_t s = blk_size(b);
+    uintptr_t clean = h->clean;
+    account_taken(h, poison ? s - HDR : opaque_size(s - HDR));
+    void *p = blk_payload(b);
+    if (poison)
+        __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, s - HDR);
+    return calloc_clear(h, p, s - HDR, clean);
+}
 static ALWAYS_INLINE void *calloc_hand_out(alloc_heap *h, block_t *b, bool no_poison) {
     _Static_assert(!ALLOC_FAST_PATHS || TOP_BLOCK, "alloc: calloc_hand_out reads clean after the "
                                                    "strategy's call, which needs TOP_BLOCK");
@@ -844,19 +857,11 @@ static ALWAYS_INLINE void *calloc_hand_out(alloc_heap *h, block_t *b, bool no_po
      */
     if (!no_poison && (h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
         return calloc_hand_out_poisoned(h, b);
-    size_t s = blk_size(b);
-    uintptr_t clean = h->clean;
-    account_taken(h, opaque_size(s - HDR));
-    return calloc_clear(h, blk_payload(b), s - HDR, clean);
+    return calloc_hand_out_as(h, b, false);
 }
 /* calloc_hand_out on a heap that poisons on alloc: poisoned (as hand_out does), then cleared. */
 static __attribute__((noinline)) void *calloc_hand_out_poisoned(alloc_heap *h, block_t *b) {
-    size_t s = blk_size(b);
-    uintptr_t clean = h->clean;
-    account_taken(h, s - HDR);
-    void *p = blk_payload(b);
-    __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, s - HDR);
-    return calloc_clear(h, p, s - HDR, clean);
+    return calloc_hand_out_as(h, b, true);
 }
 
 /*
@@ -958,13 +963,8 @@ static SLOW_PATH enum alloc_error free_block(alloc_heap *h, block_t *b, size_t u
         account_given(h, usable);
         return ALLOC_OK;
     }
-    /*
-     * ALLOC_OK (0) or ALLOC_ERR_CORRUPTED_FREE_LIST as arithmetic on ok (kept opaque: else the
-     * compiler makes it a branch to each constant again), and the branch on its flags: one
-     * instruction fewer a free.
-     */
-    _Static_assert(ALLOC_OK == 0, "alloc: ALLOC_OK is 0");
-    size_t e = opaque_size((size_t)ok - 1) & (size_t)ALLOC_ERR_CORRUPTED_FREE_LIST;
+    /* release_error's arithmetic, and the branch on its flags: one instruction fewer a free. */
+    size_t e = release_error(ok);
     if (e == 0)
         account_given(h, usable);
     return (enum alloc_error)e;
@@ -1006,11 +1006,11 @@ static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr) {
  * Frees ptr, which alloc_free's fast path found granule-aligned and in [first + HDR, end) and
  * whose block checks it refused: most often a run slot; anything else goes on to free_no_slot.
  * run_find's checks, less those already made: ptr's alignment and its range (which leaves r < end);
- * as for run_find's caller in realloc, run_slot_bit's table and run_give_fast_ok test the slot
- * area's bounds and the class's existence (a run found here whose slot they refuse is named by
- * alloc_run_give_checked). Out of line, so that the quick-list path keeps its small frame. Reached
- * only on a heap whose frees take alloc_free's fast path, which does not poison on free: the slot's
- * path calls nothing, so needs no saved registers.
+ * as for alloc_realloc, which makes run_find's tests itself, run_slot_bit's table and
+ * run_give_fast_ok test the slot area's bounds and the class's existence (a run found here whose
+ * slot they refuse is named by alloc_run_give_checked). Out of line, so that the quick-list path
+ * keeps its small frame. Reached only on a heap whose frees take alloc_free's fast path, which does
+ * not poison on free: the slot's path calls nothing, so needs no saved registers.
  *
  * Also reached on a heap without runs (ALLOC_FLAG_NO_SMALL_RUNS): its key, new at its init, has
  * sealed no run meta (only a heap with runs writes any), so the check word fails at every r as it
@@ -1267,8 +1267,8 @@ static ALWAYS_INLINE void *realloc_block_as(alloc_heap *h, void *ptr, size_t siz
     /*
      * Without fast paths, tlsf_grow_top grows nothing: all of this folds away. A ptr in range is
      * not NULL: realloc_general, with no tests of NULL. aligned_in_heap: the caller has found h
-     * not NULL and ptr granule-aligned (alloc_realloc, where run_find has read a run's words for
-     * it), so those two tests are not made again.
+     * not NULL and ptr granule-aligned (alloc_realloc, where run_place_refused has let run_check_ok
+     * read a run's words for it), so those two tests are not made again.
      */
     if (TLSF_COMPILED_IN && ALLOC_FAST_PATHS && (aligned_in_heap || h != NULL) && h->fast_grow &&
         size <= ALLOC_MAX_REQUEST && grow_range_ok(h, ptr, aligned_in_heap))
@@ -1294,8 +1294,9 @@ static __attribute__((noinline)) void *realloc_slot_refused(alloc_heap *h, void 
  * so usable stays close), else moved by realloc_slot_move (another class) or realloc_slot_malloc
  * (a block). Inlined into alloc_realloc, so that the case in place calls nothing and saves no
  * registers. The helpers take ptr and size first, in the registers alloc_realloc (and
- * realloc_block) receives them in, so that no argument is moved before their tail calls, and the
- * slot's index next, in the register a variable shift takes its count from on x86-64.
+ * realloc_block) receives them in, so that no argument is moved before their tail calls, and
+ * realloc_slot_move the slot's index next, in the register a variable shift takes its count from on
+ * x86-64 (realloc_slot_malloc finds the slot again itself).
  */
 static ALWAYS_INLINE void *realloc_slot(alloc_heap *h, uintptr_t r, void *ptr, size_t size) {
     uint64_t state = run_meta(r)[RUN_STATE];
@@ -1312,18 +1313,19 @@ static ALWAYS_INLINE void *realloc_slot(alloc_heap *h, uintptr_t r, void *ptr, s
 
 void *alloc_realloc(alloc_heap *h, void *ptr, size_t size) {
     /*
-     * A NULL ptr has no test of its own: run_find's range test refuses it (first is above 0), and
-     * realloc_block's general path serves it as malloc.
+     * A NULL ptr has no test of its own: run_place_refused's range test refuses it (first is above
+     * 0), and realloc_block's general path serves it as malloc.
      */
     if (h == NULL || !runs_on(h))
         return realloc_block(h, ptr, size);
     /*
      * run_find's tests, apart: a ptr that is aligned and whose run's place is in range but holds no
      * run (most blocks) goes to realloc_block_aligned, which does not test h and the alignment
-     * again. realloc_slot looks the slot up in the table that refuses what run_find leaves to it.
+     * again. realloc_slot looks the slot up in the table that refuses the slot area's bounds and
+     * the classes that do not exist, which run_find leaves to run_of.
      */
     uintptr_t p = (uintptr_t)ptr, r = p & ~(RUN_ALIGN - 1);
-    if ((p & (GRANULE - 1)) != 0 || r <= h->first || r >= h->end)
+    if (run_place_refused(h, p, r))
         return realloc_block(h, ptr, size);
     if (!run_check_ok(h, r))
         return realloc_block_aligned(h, ptr, size);

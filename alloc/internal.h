@@ -426,6 +426,17 @@ static inline uint64_t opaque_u64(uint64_t x) {
 }
 
 /*
+ * The error of a strategy's release that returned ok (false: it has reported the damage):
+ * ALLOC_OK (0) or ALLOC_ERR_CORRUPTED_FREE_LIST, as arithmetic on ok kept opaque (else the
+ * compiler makes it a branch to each constant again, and a caller keeps both constants across the
+ * release), for free_block (heap.c) and run_destroy (runs.c).
+ */
+static inline size_t release_error(bool ok) {
+    _Static_assert(ALLOC_OK == 0, "alloc: ALLOC_OK is 0");
+    return opaque_size((size_t)ok - 1) & (size_t)ALLOC_ERR_CORRUPTED_FREE_LIST;
+}
+
+/*
  * The bytes in use (and their peak) as an allocation of `usable` bytes is handed out or given
  * back; the caller counts it in live_blocks or live_slots, so that each path updates one count.
  */

@@ -82,11 +82,20 @@ static __attribute__((noinline)) enum alloc_error run_report(alloc_heap *h, enum
     return e;
 }
 
-/* run_gave's case that calls: a heap that poisons on free (the slot found again from its bit). */
-static __attribute__((noinline)) enum alloc_error run_gave_poisoned(alloc_heap *h, uintptr_t r,
-                                                                    unsigned c, uint64_t bit) {
+/*
+ * run_give_slot_bit on a heap that poisons on free, for a caller passed the slot's bit alone
+ * (run_gave_poisoned, run_give_destroy_poisoned): the slot's address found again from the bit.
+ */
+static ALWAYS_INLINE void run_give_bit_poisoned(alloc_heap *h, uintptr_t r, unsigned c,
+                                                uint64_t bit) {
     uintptr_t p = r + RUN_META + (unsigned)__builtin_ctzll(bit) * run_slot_size(c);
     run_give_slot_bit(h, r, p, c, bit, true);
+}
+
+/* run_gave's case that calls: a heap that poisons on free. */
+static __attribute__((noinline)) enum alloc_error run_gave_poisoned(alloc_heap *h, uintptr_t r,
+                                                                    unsigned c, uint64_t bit) {
+    run_give_bit_poisoned(h, r, c, bit);
     enum alloc_error e = ALLOC_OK;
     __asm__("" : "+r"(e)); /* opaque, as in run_report */
     return e;
@@ -268,13 +277,10 @@ static enum alloc_error run_destroy(alloc_heap *h, uintptr_t r) {
     run_block_unmark(h, b);
     h->runs--;
     /*
-     * The strategy reports what it finds. ALLOC_OK (0) or ALLOC_ERR_CORRUPTED_FREE_LIST as
-     * arithmetic on its truth value (kept opaque, as free_block's in heap.c): no register is then
-     * kept across the call for the two constants.
+     * The strategy reports what it finds. Its result by release_error: no register is then kept
+     * across the call for the two constants.
      */
-    bool ok = h->ops->release(h, b, false);
-    _Static_assert(ALLOC_OK == 0, "alloc: ALLOC_OK is 0");
-    return (enum alloc_error)(opaque_size((size_t)ok - 1) & (size_t)ALLOC_ERR_CORRUPTED_FREE_LIST);
+    return (enum alloc_error)release_error(h->ops->release(h, b, false));
 }
 
 /*
@@ -346,8 +352,7 @@ static enum alloc_error run_slot(const alloc_heap *h, uintptr_t r, uintptr_t p, 
 /* run_give_release's end on a heap that poisons on free: the slot given back, poisoned, then r. */
 static __attribute__((noinline)) enum alloc_error
 run_give_destroy_poisoned(alloc_heap *h, uintptr_t r, unsigned c, uint64_t bit) {
-    uintptr_t p = r + RUN_META + (unsigned)__builtin_ctzll(bit) * run_slot_size(c);
-    run_give_slot_bit(h, r, p, c, bit, true);
+    run_give_bit_poisoned(h, r, c, bit);
     return run_destroy(h, r);
 }
 

@@ -142,19 +142,26 @@ static inline bool run_check_ok(const alloc_heap *h, uintptr_t r) {
 }
 
 /*
- * The run p may be a slot of, for a caller that looks p's slot up in the slot-index table next
- * (realloc's fast path): the table refuses an offset outside the slot area and a class that does
- * not exist, so only p's alignment, r's range and r's check word are tested here. Returns r, or 0
- * if p is in no run.
+ * p can be no slot by its place alone: it is not granule-aligned, or r, p masked to RUN_ALIGN, is
+ * not in (first, end), where a run's meta may be and its words can be read. The tests run_find
+ * makes before it reads r's words, apart for alloc_realloc, which sends a pointer that fails them
+ * and one whose place holds no run different ways. An r above first is at least first + HDR (r is
+ * on a granule, first BLOCK_PHASE = GRANULE - HDR past one, or on one when HDR is a granule), the
+ * room for the run's header; tested so, it also tells the compiler that a run found is never 0,
+ * which callers test for.
+ */
+static inline bool run_place_refused(const alloc_heap *h, uintptr_t p, uintptr_t r) {
+    return (p & (GRANULE - 1)) != 0 || r <= h->first || r >= h->end;
+}
+
+/*
+ * The run p may be a slot of: p's place (run_place_refused) and r's check word are tested here,
+ * not the slot area's bounds nor the class's existence, which run_of, its caller, tests. Returns r,
+ * or 0 if p is in no run.
  */
 static inline uintptr_t run_find(const alloc_heap *h, uintptr_t p) {
     uintptr_t r = p & ~(RUN_ALIGN - 1);
-    /*
-     * r > first is r >= first + HDR (r is on a granule, first BLOCK_PHASE = GRANULE - HDR past
-     * one, or on one when HDR is a granule), the room for the run's header; written so, it also
-     * tells the compiler that a run found is never 0, which callers test for.
-     */
-    if ((p & (GRANULE - 1)) != 0 || r <= h->first || r >= h->end)
+    if (run_place_refused(h, p, r))
         return 0; /* a misaligned pointer is named by the general path */
     return run_check_ok(h, r) ? r : 0;
 }
