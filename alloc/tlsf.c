@@ -1198,8 +1198,9 @@ static ALWAYS_INLINE void erase_absorbed(const alloc_heap *h, block_t *b, size_t
 
 /*
  * A merge's accounting of a freed block of `usable` bytes, for tlsf_free_block's merges, which
- * account it themselves where they succeed (after every check, so that a hook called on a failure
- * sees the statistics as they were); NO_ACCOUNT (a constant) for the other releases: nothing. The
+ * account it themselves once all their checks have passed (at the end, or, in merge_neighbours,
+ * where nothing after can fail nor call a hook), so that a hook called on a failure sees the
+ * statistics as they were; NO_ACCOUNT (a constant) for the other releases: nothing. The
  * free's merges tell the compiler their `usable` (a block's) is never NO_ACCOUNT: no test made.
  */
 #define NO_ACCOUNT SIZE_MAX
@@ -1473,7 +1474,7 @@ static ALWAYS_INLINE void unfile_prev(alloc_heap *h, block_t *p, unsigned pfl, u
  * only its links. The successor and its links are checked here before use. With RELOCATE_NODES it
  * poisons nothing (release_merge_poisoning does, after it) and calls nothing: its reports are tail
  * calls (report_free_list), so it needs no stack frame. `usable`: NO_ACCOUNT, or for
- * tlsf_free_block's merges (RELOCATE_NODES) the freed block's usable bytes, accounted on success.
+ * tlsf_free_block's merges (RELOCATE_NODES) the freed block's usable bytes, accounted once checked.
  */
 static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, block_t *next,
                                            unsigned next_known, size_t usable) {
@@ -1533,6 +1534,11 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
     if (merge_prev && !check_unlink(h, blk_prev(b), &pfl, &psl))
         return false;
 #endif
+    /*
+     * Checked: accounted now (nothing after can fail nor call a hook), so that `usable` is not
+     * kept across the merge.
+     */
+    account_freed(h, usable);
 #if !RELOCATE_NODES
     poison_payload(h, b);
 #endif
@@ -1571,7 +1577,6 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
         insert_free(h, b);
         blk_set_prev_size(h, next, s);
         blk_set_prev_free(h, next, true);
-        (void)usable; /* NO_ACCOUNT: only a build with RELOCATE_NODES accounts in its merges */
         return true;
     }
     /*
@@ -1613,7 +1618,6 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
      */
     blk_set_prev_size(h, next, s);
     set_prev_free(next);
-    account_freed(h, usable);
     return true;
 }
 
