@@ -951,8 +951,7 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
 /*
  * Frees validated USED block b, of `usable` bytes, through the strategy (onto a quick list only if
  * try_quick) and accounts it. Out of line, so that the fast path calls nothing; alloc_free's fast
- * path calls it directly for a sound block its quick list has no room for, with the usable size it
- * has read (not read and masked again here).
+ * path calls tlsf_free_block instead for a sound block its quick list has no room for.
  */
 static SLOW_PATH enum alloc_error free_block(alloc_heap *h, block_t *b, size_t usable,
                                              bool try_quick) {
@@ -1056,8 +1055,17 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
                 account_given(h, usable);
                 return ALLOC_OK;
             }
-            /* Its quick list is full, or it is too large for one: no point trying again. */
-            return free_block(h, b, usable, false);
+            /*
+             * Its quick list is full, or it is too large for one: no point trying again. A heap
+             * whose frees take this path has TLSF's ops (only they turn quick lists on) and does
+             * not poison on free (see fast_free_lo_for): released and accounted by TLSF at once,
+             * with the usable size read here, through no ops table and no frame of free_block's.
+             */
+#if QUICK_BINS > 0 && ALLOC_FAST_PATHS
+            return tlsf_free_block(h, b, usable);
+#else
+            return free_block(h, b, usable, false); /* not reached: no fast path */
+#endif
         }
         /*
          * ptr is aligned and in range, as free_unchecked relies on. On a heap without runs too, in

@@ -1196,6 +1196,19 @@ static ALWAYS_INLINE void erase_absorbed(const alloc_heap *h, block_t *b, size_t
 #define erase_absorbed blk_erase
 #endif
 
+/*
+ * A merge's accounting of a freed block of `usable` bytes, for tlsf_free_block's merges, which
+ * account it themselves once all their checks have passed (at the end, or, in merge_neighbours,
+ * where nothing after can fail nor call a hook), so that a hook called on a failure sees the
+ * statistics as they were; NO_ACCOUNT (a constant) for the other releases: nothing. The
+ * free's merges tell the compiler their `usable` (a block's) is never NO_ACCOUNT: no test made.
+ */
+#define NO_ACCOUNT SIZE_MAX
+static ALWAYS_INLINE void account_freed(alloc_heap *h, size_t usable) {
+    if (usable != NO_ACCOUNT)
+        account_given(h, usable);
+}
+
 #if RELOCATE_NODES
 /*
  * The end of a merge of b with its FREE successor next, once next is off its list (its links read):
@@ -1221,7 +1234,8 @@ static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, 
  * replace_head).
  */
 static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t s, block_t *next,
-                                              unsigned nfl, unsigned nsl, bool head) {
+                                              unsigned nfl, unsigned nsl, bool head,
+                                              size_t usable) {
     unsigned fl, sl;
     mapping_insert(s, &fl, &sl);
     if (fl == nfl && sl == nsl) {
@@ -1240,6 +1254,7 @@ static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t 
         link_free(h, b, fl, sl);
     }
     blk_set_prev_size(h, blk_at((uintptr_t)b + s), s);
+    account_freed(h, usable);
     return true;
 }
 
@@ -1256,10 +1271,12 @@ static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t 
  * calls them from release_merge_poisoning, which poisons after): they call nothing (the report of a
  * corrupted successor is a tail call, report_free_list) and have fewer values to keep, so they
  * need no stack frame, and release_next_listed saves one register (x86-64, clang -O2) where
- * release_both saves six; release_next_top, with no list work, none.
+ * release_both saves six; release_next_top, with no list work, none. Their bodies here (the
+ * inlined next_listed_body, next_top_body) are shared with tlsf_free_block's copies, which account
+ * the block (`usable`, as merge_neighbours'; NO_ACCOUNT here).
  */
-static __attribute__((noinline)) bool release_next_listed(alloc_heap *h, block_t *b, size_t s,
-                                                          block_t *next) {
+static ALWAYS_INLINE bool next_listed_body(alloc_heap *h, block_t *b, size_t s, block_t *next,
+                                           size_t usable) {
     unsigned nfl, nsl;
     /* check_unlink_next, with its report reached by a tail call. */
     if (!free_header_ok(h, next))
@@ -1283,17 +1300,22 @@ static __attribute__((noinline)) bool release_next_listed(alloc_heap *h, block_t
          * saves one register, not two.
          */
         __asm__("" ::: "memory");
-        return release_next_relink(h, b, s, next, nfl, nsl, true);
+        return release_next_relink(h, b, s, next, nfl, nsl, true, usable);
     }
     if (ALLOC_CHECK_LINKS && !links_ok(h, next, nfl, nsl))
         return report_free_list(h, next);
     __asm__("" ::: "memory");
-    return release_next_relink(h, b, s, next, nfl, nsl, false);
+    return release_next_relink(h, b, s, next, nfl, nsl, false, usable);
+}
+
+static __attribute__((noinline)) bool release_next_listed(alloc_heap *h, block_t *b, size_t s,
+                                                          block_t *next) {
+    return next_listed_body(h, b, s, next, NO_ACCOUNT);
 }
 
 /* release_next_listed's merge for a successor that is the top block: b becomes it. */
-static __attribute__((noinline)) bool release_next_top(alloc_heap *h, block_t *b, size_t s,
-                                                       block_t *next) {
+static ALWAYS_INLINE bool next_top_body(alloc_heap *h, block_t *b, size_t s, block_t *next,
+                                        size_t usable) {
     if (!free_header_ok(h, next))
         return report_free_list(h, next);
     s += blk_size(next);
@@ -1301,7 +1323,12 @@ static __attribute__((noinline)) bool release_next_top(alloc_heap *h, block_t *b
     tlsf_of(h)->top = b;
     absorb_free_next(h, b, s, next);
     blk_set_prev_size(h, blk_at((uintptr_t)b + s), s);
+    account_freed(h, usable);
     return true;
+}
+static __attribute__((noinline)) bool release_next_top(alloc_heap *h, block_t *b, size_t s,
+                                                       block_t *next) {
+    return next_top_body(h, b, s, next, NO_ACCOUNT);
 }
 
 /* The merge of b with its FREE successor next alone, by one of the two above. */
@@ -1446,10 +1473,11 @@ static ALWAYS_INLINE void unfile_prev(alloc_heap *h, block_t *p, unsigned pfl, u
  * it (a new run handed back, a shrink's tail): so the predecessor's header is not checked again,
  * only its links. The successor and its links are checked here before use. With RELOCATE_NODES it
  * poisons nothing (release_merge_poisoning does, after it) and calls nothing: its reports are tail
- * calls (report_free_list), so it needs no stack frame.
+ * calls (report_free_list), so it needs no stack frame. `usable`: NO_ACCOUNT, or for
+ * tlsf_free_block's merges (RELOCATE_NODES) the freed block's usable bytes, accounted once checked.
  */
 static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, block_t *next,
-                                           unsigned next_known) {
+                                           unsigned next_known, size_t usable) {
     bool merge_next = next_known == NEXT_TESTED
                           ? blk_state(next) == ST_FREE
                           : next_known == NEXT_LISTED || next_known == NEXT_TOP;
@@ -1506,6 +1534,11 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
     if (merge_prev && !check_unlink(h, blk_prev(b), &pfl, &psl))
         return false;
 #endif
+    /*
+     * Checked: accounted now (nothing after can fail nor call a hook), so that `usable` is not
+     * kept across the merge.
+     */
+    account_freed(h, usable);
 #if !RELOCATE_NODES
     poison_payload(h, b);
 #endif
@@ -1599,21 +1632,21 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
  */
 static __attribute__((noinline)) bool release_prev(alloc_heap *h, block_t *b, size_t s,
                                                    block_t *next) {
-    return merge_neighbours(h, b, s, next, NEXT_USED);
+    return merge_neighbours(h, b, s, next, NEXT_USED, NO_ACCOUNT);
 }
 static __attribute__((noinline)) bool release_both(alloc_heap *h, block_t *b, size_t s,
                                                    block_t *next) {
-    return merge_neighbours(h, b, s, next, NEXT_LISTED);
+    return merge_neighbours(h, b, s, next, NEXT_LISTED, NO_ACCOUNT);
 }
 static __attribute__((noinline)) bool release_both_top(alloc_heap *h, block_t *b, size_t s,
                                                        block_t *next) {
-    return merge_neighbours(h, b, s, next, NEXT_TOP);
+    return merge_neighbours(h, b, s, next, NEXT_TOP, NO_ACCOUNT);
 }
 #else
 /* Every merge, in one copy. */
 static bool release_merge(alloc_heap *h, block_t *b) {
     size_t s = blk_size(b);
-    return merge_neighbours(h, b, s, blk_at((uintptr_t)b + s), NEXT_TESTED);
+    return merge_neighbours(h, b, s, blk_at((uintptr_t)b + s), NEXT_TESTED, NO_ACCOUNT);
 }
 #endif
 
@@ -2099,6 +2132,74 @@ static QUICK_APART bool release_cached(alloc_heap *h, block_t *b) {
 static bool tlsf_release_op(alloc_heap *h, block_t *b, bool try_cache) {
     return try_cache && QUICK_BINS > 0 ? release_cached(h, b) : release_block(h, b);
 }
+
+#if QUICK_BINS > 0 && ALLOC_FAST_PATHS
+/* release_next_listed and release_next_top, accounting the freed block's `usable` bytes. */
+static __attribute__((noinline)) enum alloc_error
+free_next_listed(alloc_heap *h, block_t *b, size_t s, block_t *next, size_t usable) {
+    if (usable == NO_ACCOUNT)
+        __builtin_unreachable();
+    return next_listed_body(h, b, s, next, usable) ? ALLOC_OK : ALLOC_ERR_CORRUPTED_FREE_LIST;
+}
+static __attribute__((noinline)) enum alloc_error free_next_top(alloc_heap *h, block_t *b, size_t s,
+                                                                block_t *next, size_t usable) {
+    if (usable == NO_ACCOUNT)
+        __builtin_unreachable();
+    return next_top_body(h, b, s, next, usable) ? ALLOC_OK : ALLOC_ERR_CORRUPTED_FREE_LIST;
+}
+
+/* release_prev, release_both and release_both_top, accounting the freed block's `usable` bytes. */
+static __attribute__((noinline)) enum alloc_error free_prev(alloc_heap *h, block_t *b, size_t s,
+                                                            block_t *next, size_t usable) {
+    if (usable == NO_ACCOUNT)
+        __builtin_unreachable();
+    return merge_neighbours(h, b, s, next, NEXT_USED, usable) ? ALLOC_OK
+                                                              : ALLOC_ERR_CORRUPTED_FREE_LIST;
+}
+static __attribute__((noinline)) enum alloc_error free_both(alloc_heap *h, block_t *b, size_t s,
+                                                            block_t *next, size_t usable) {
+    if (usable == NO_ACCOUNT)
+        __builtin_unreachable();
+    return merge_neighbours(h, b, s, next, NEXT_LISTED, usable) ? ALLOC_OK
+                                                                : ALLOC_ERR_CORRUPTED_FREE_LIST;
+}
+static __attribute__((noinline)) enum alloc_error free_both_top(alloc_heap *h, block_t *b, size_t s,
+                                                                block_t *next, size_t usable) {
+    if (usable == NO_ACCOUNT)
+        __builtin_unreachable();
+    return merge_neighbours(h, b, s, next, NEXT_TOP, usable) ? ALLOC_OK
+                                                             : ALLOC_ERR_CORRUPTED_FREE_LIST;
+}
+
+/*
+ * release_block's dispatch for alloc_free's fast path (tlsf.h), with no test of the poisoning (its
+ * heap does not poison on free) and b's size from the caller's `usable`, not read again: a block
+ * that merges with nothing filed here as release_block files it, each merge reached by a tail call
+ * to a copy of its own that accounts the block where it succeeds (after all its checks: a failure
+ * is reported with the statistics as they were, and nothing accounted), so that the release needs
+ * no frame to account after it.
+ */
+enum alloc_error tlsf_free_block(alloc_heap *h, block_t *b, size_t usable) {
+    size_t s = usable + HDR;
+    block_t *next = blk_at((uintptr_t)b + s);
+    if (!blk_prev_free(b)) {
+        if (blk_state(next) != ST_FREE) {
+            /* As release_block files it (b's word checked by free's pointer validation). */
+            b->size ^= flip_low_bits(ST_USED ^ ST_FREE);
+            file_free(h, b, s, next);
+            set_prev_free(next);
+            account_given(h, usable);
+            return ALLOC_OK;
+        }
+        return next == tlsf_of(h)->top ? free_next_top(h, b, s, next, usable)
+                                       : free_next_listed(h, b, s, next, usable);
+    }
+    if (blk_state(next) != ST_FREE)
+        return free_prev(h, b, s, next, usable);
+    return next == tlsf_of(h)->top ? free_both_top(h, b, s, next, usable)
+                                   : free_both(h, b, s, next, usable);
+}
+#endif
 
 #if QUICK_BINS > 0
 /*

@@ -268,4 +268,14 @@ static ALWAYS_INLINE bool tlsf_grow_top(alloc_heap *h, void *ptr, size_t size) {
     return true;
 }
 
+#if QUICK_BINS > 0 && ALLOC_FAST_PATHS
+/*
+ * Frees b, a USED block of usable + HDR bytes (its size word checked by the caller), on a TLSF heap
+ * that does not poison on free, into the lists (merged with its FREE neighbours), and accounts it:
+ * ALLOC_OK, or ALLOC_ERR_CORRUPTED_FREE_LIST where a neighbour's check failed (reported, nothing
+ * accounted). alloc_free's fast path calls it for a block its quick list has no room for.
+ */
+enum alloc_error tlsf_free_block(alloc_heap *h, block_t *b, size_t usable);
+#endif
+
 #endif /* ALLOC_TLSF_H */
