@@ -1360,10 +1360,11 @@ static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, blo
 
 /*
  * The merge of b with its FREE neighbours and its filing, on a heap that does not poison on free
- * (or before release_merge_poisoning poisons): a free predecessor's merge by release_both (the
- * successor FREE too) or release_prev, the successor's alone by release_next, each a tail call;
- * a block that merges with neither filed here (as file_alone files it: on a heap that poisons,
- * the others file such blocks in release_block).
+ * (or before release_merge_poisoning poisons): a free predecessor's merge by release_prev,
+ * release_both or release_both_top (release_with_prev), the successor's alone by release_next,
+ * each a tail call; a block that merges with neither filed here by file_alone, for
+ * release_coalesce's callers (a shrink's tail, a quick-list flush) and release_merge_poisoning
+ * (release_block and tlsf_free_block file such a block themselves).
  */
 static ALWAYS_INLINE bool merge_dispatch(alloc_heap *h, block_t *b) {
     size_t s = blk_size(b);
@@ -1384,14 +1385,14 @@ static __attribute__((noinline)) bool release_merge(alloc_heap *h, block_t *b) {
 
 /*
  * release_coalesce on a heap that poisons on free: the merge (by release_next for the successor
- * alone, else by release_merge (release_prev, release_both, or b filed alone), each of which checks
- * the neighbours first and changes nothing if a
- * check fails), then b's payload poisoned, but for b's links where b is filed on a list, with
- * b's header where a free predecessor absorbed it, and the absorbed successor's header and links
- * (the merges zero those headers only): the bytes that poisoning first, before the merge, and
- * erase_absorbed left, as the merge writes nothing else there (a predecessor's links lie in its
- * own payload). Apart, so that the merges (release_next_top, release_next_listed, release_prev,
- * release_both, release_both_top) call nothing and need no stack frame.
+ * alone, else by release_merge (release_prev, release_both, release_both_top, or b filed alone),
+ * each of which checks the neighbours first and changes nothing if a check fails), then b's payload
+ * poisoned, but for b's links where b is filed on a list, with b's header where a free predecessor
+ * absorbed it, and the absorbed successor's header and links (the merges zero those headers only):
+ * the bytes that poisoning first, before the merge, and erase_absorbed left, as the merge writes
+ * nothing else there (a predecessor's links lie in its own payload). Apart, so that the merges
+ * (release_next_top, release_next_listed, release_prev, release_both, release_both_top) call
+ * nothing and need no stack frame.
  */
 static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, block_t *b) {
     size_t s = blk_size(b);
@@ -1418,8 +1419,9 @@ static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, blo
 /*
  * Called by the rarer releases (release_block, for free and realloc, makes the same dispatch
  * itself, see there). A release on a heap that poisons is release_merge_poisoning's; else
- * merge_dispatch's, whose merges are reached at once by tail calls. Apart, so that release_next
- * and release_prev save none of the registers that release_both saves.
+ * merge_dispatch's, whose merges are reached at once by tail calls. Apart, so that each merge
+ * saves only the registers its own work needs (release_next_listed one, release_prev three), not
+ * those of another.
  */
 static __attribute__((noinline)) bool release_coalesce(alloc_heap *h, block_t *b) {
     if (poison_free(h))
@@ -1580,8 +1582,9 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
         return true;
     }
     /*
-     * With RELOCATE_NODES a free predecessor always merges here (release_prev, release_both): a
-     * block with none is filed by release_block or merge_dispatch, or merged by release_next.
+     * With RELOCATE_NODES a free predecessor always merges here (release_prev, release_both,
+     * release_both_top): a block with none is filed by release_block or merge_dispatch, or merged
+     * by release_next.
      */
     bool last = (uintptr_t)next == h->end; /* the merged block ends the heap: the top block */
     s += (uintptr_t)b - (uintptr_t)p;      /* p's size, as the caller has checked */
@@ -1652,14 +1655,14 @@ static bool release_merge(alloc_heap *h, block_t *b) {
 
 /*
  * Releases b as release_coalesce does, with its dispatch (each way a tail call: a heap that poisons
- * to release_merge_poisoning, a free predecessor to release_both or release_prev, the successor
- * alone to release_next); a block that merges with nothing, on a heap that does not poison on free,
- * the short way: no check to make and no call, so inlined into its caller it needs none of the six
- * registers that release_both saves; one that merges with its successor alone, there, by a tail
- * call from release_next, to release_next_listed, which saves one, or release_next_top, which
- * saves none. For the releases of free and realloc (tlsf_release_op,
- * release_cached); the rarer ones (a shrink's tail, a quick list's flush) call release_coalesce,
- * which files such blocks too (in merge_dispatch), for less code.
+ * to release_merge_poisoning, a free predecessor to release_prev, release_both or
+ * release_both_top, the successor alone to release_next); a block that merges with nothing, on a
+ * heap that does not poison on free, the short way: no check to make and no call, so inlined into
+ * its caller it needs none of the six registers that release_both saves; one that merges with its
+ * successor alone, there, by a tail call from release_next, to release_next_listed, which saves
+ * one, or release_next_top, which saves none. For the releases of free and realloc
+ * (tlsf_release_op, release_cached); the rarer ones (a shrink's tail, a quick list's flush) call
+ * release_coalesce, which files such blocks too (in merge_dispatch), for less code.
  */
 static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
 #if RELOCATE_NODES
