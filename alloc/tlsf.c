@@ -2137,41 +2137,48 @@ static bool tlsf_release_op(alloc_heap *h, block_t *b, bool try_cache) {
 }
 
 #if QUICK_BINS > 0 && ALLOC_FAST_PATHS
-/* release_next_listed and release_next_top, accounting the freed block's `usable` bytes. */
-static __attribute__((noinline)) enum alloc_error
-free_next_listed(alloc_heap *h, block_t *b, size_t s, block_t *next, size_t usable) {
+/*
+ * A free's `usable` bytes, told to the compiler to be a block's (never NO_ACCOUNT), so that a
+ * merge inlined with it makes no test of it.
+ */
+static ALWAYS_INLINE size_t freed_block_usable(size_t usable) {
     if (usable == NO_ACCOUNT)
         __builtin_unreachable();
-    return next_listed_body(h, b, s, next, usable) ? ALLOC_OK : ALLOC_ERR_CORRUPTED_FREE_LIST;
+    return usable;
+}
+
+/*
+ * A free's merge's result as free's error. Not release_error's opaque arithmetic (internal.h): in
+ * these leaves clang's choice between the two constants is cheaper (with it clang 81.334 and git
+ * 170.831 instructions per operation, against 81.173 and 170.501).
+ */
+static ALWAYS_INLINE enum alloc_error freed_error(bool ok) {
+    return ok ? ALLOC_OK : ALLOC_ERR_CORRUPTED_FREE_LIST;
+}
+
+/*
+ * release_next_listed, release_next_top, release_prev, release_both and release_both_top, each
+ * accounting the freed block's `usable` bytes.
+ */
+static __attribute__((noinline)) enum alloc_error
+free_next_listed(alloc_heap *h, block_t *b, size_t s, block_t *next, size_t usable) {
+    return freed_error(next_listed_body(h, b, s, next, freed_block_usable(usable)));
 }
 static __attribute__((noinline)) enum alloc_error free_next_top(alloc_heap *h, block_t *b, size_t s,
                                                                 block_t *next, size_t usable) {
-    if (usable == NO_ACCOUNT)
-        __builtin_unreachable();
-    return next_top_body(h, b, s, next, usable) ? ALLOC_OK : ALLOC_ERR_CORRUPTED_FREE_LIST;
+    return freed_error(next_top_body(h, b, s, next, freed_block_usable(usable)));
 }
-
-/* release_prev, release_both and release_both_top, accounting the freed block's `usable` bytes. */
 static __attribute__((noinline)) enum alloc_error free_prev(alloc_heap *h, block_t *b, size_t s,
                                                             block_t *next, size_t usable) {
-    if (usable == NO_ACCOUNT)
-        __builtin_unreachable();
-    return merge_neighbours(h, b, s, next, NEXT_USED, usable) ? ALLOC_OK
-                                                              : ALLOC_ERR_CORRUPTED_FREE_LIST;
+    return freed_error(merge_neighbours(h, b, s, next, NEXT_USED, freed_block_usable(usable)));
 }
 static __attribute__((noinline)) enum alloc_error free_both(alloc_heap *h, block_t *b, size_t s,
                                                             block_t *next, size_t usable) {
-    if (usable == NO_ACCOUNT)
-        __builtin_unreachable();
-    return merge_neighbours(h, b, s, next, NEXT_LISTED, usable) ? ALLOC_OK
-                                                                : ALLOC_ERR_CORRUPTED_FREE_LIST;
+    return freed_error(merge_neighbours(h, b, s, next, NEXT_LISTED, freed_block_usable(usable)));
 }
 static __attribute__((noinline)) enum alloc_error free_both_top(alloc_heap *h, block_t *b, size_t s,
                                                                 block_t *next, size_t usable) {
-    if (usable == NO_ACCOUNT)
-        __builtin_unreachable();
-    return merge_neighbours(h, b, s, next, NEXT_TOP, usable) ? ALLOC_OK
-                                                             : ALLOC_ERR_CORRUPTED_FREE_LIST;
+    return freed_error(merge_neighbours(h, b, s, next, NEXT_TOP, freed_block_usable(usable)));
 }
 
 /*
