@@ -826,42 +826,23 @@ static SLOW_PATH void *calloc_slow(alloc_heap *h, size_t n) {
 }
 
 /*
- * hand_out_as for alloc_calloc's block b, just taken from the strategy: accounted, poisoned if the
- * heap asks for it (no_poison as for hand_out_as), then cleared by calloc_clear, which marks its
- * end handed out (hand_out_as's mark, made there once). h->clean is read here, after the
- * strategy's call, where calloc_slow reads it before alloc_malloc: with TOP_BLOCK the strategy
- * never moves it (it writes only headers above it, the top block carrying no links; only a build
- * without TOP_BLOCK marks the links it files there), so it is the value from before the request,
- * and no register keeps it across the call.
+ * hand_out_as for alloc_calloc's block b, just taken from the strategy: accounted (the count's
+ * operand opaque, as in hand_out_as where no memset follows), then cleared by calloc_clear, which
+ * marks its end handed out (hand_out_as's mark, made there once). Never poisoned: calloc's
+ * payloads are not (alloc/heap.h), and on a heap that poisons on alloc, which tracks no zeroed
+ * memory, calloc_clear clears every byte, so a poison would be written only to be overwritten.
+ * h->clean is read here, after the strategy's call, where calloc_slow reads it before
+ * alloc_malloc: with TOP_BLOCK the strategy never moves it (it writes only headers above it, the
+ * top block carrying no links; only a build without TOP_BLOCK marks the links it files there), so
+ * it is the value from before the request, and no register keeps it across the call.
  */
-static __attribute__((noinline)) void *calloc_hand_out_poisoned(alloc_heap *h, block_t *b);
-/*
- * calloc_hand_out's work, written once for both of its ways: `poison` (a constant) as the heap
- * asks; the count's operand opaque where no memset follows, as in hand_out_as.
- */
-static ALWAYS_INLINE void *calloc_hand_out_as(alloc_heap *h, block_t *b, bool poison) {
-    size_t s = blk_size(b);
-    uintptr_t clean = h->clean;
-    account_taken(h, poison ? s - HDR : opaque_size(s - HDR));
-    void *p = blk_payload(b);
-    if (poison)
-        __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, s - HDR);
-    return calloc_clear(h, p, s - HDR, clean);
-}
-static ALWAYS_INLINE void *calloc_hand_out(alloc_heap *h, block_t *b, bool no_poison) {
+static ALWAYS_INLINE void *calloc_hand_out(alloc_heap *h, block_t *b) {
     _Static_assert(!ALLOC_FAST_PATHS || TOP_BLOCK, "alloc: calloc_hand_out reads clean after the "
                                                    "strategy's call, which needs TOP_BLOCK");
-    /*
-     * A heap that poisons on alloc, apart by a tail call: its memset would otherwise make the path
-     * keep its values across a call, and save the registers for them.
-     */
-    if (!no_poison && (h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
-        return calloc_hand_out_poisoned(h, b);
-    return calloc_hand_out_as(h, b, false);
-}
-/* calloc_hand_out on a heap that poisons on alloc: poisoned (as hand_out does), then cleared. */
-static __attribute__((noinline)) void *calloc_hand_out_poisoned(alloc_heap *h, block_t *b) {
-    return calloc_hand_out_as(h, b, true);
+    size_t s = blk_size(b);
+    uintptr_t clean = h->clean;
+    account_taken(h, opaque_size(s - HDR));
+    return calloc_clear(h, blk_payload(b), s - HDR, clean);
 }
 
 /*
@@ -880,14 +861,14 @@ static __attribute__((noinline)) void *calloc_retry(alloc_heap *h, size_t bs, bo
  * hand out for the request, cleared as calloc_slow clears it, with no second dispatch through
  * alloc_malloc, no usable_of and no frame of calloc_slow's around the allocation.
  */
-static ALWAYS_INLINE void *calloc_bs(alloc_heap *h, size_t bs, bool try_quick, bool no_poison) {
+static ALWAYS_INLINE void *calloc_bs(alloc_heap *h, size_t bs, bool try_quick) {
     size_t retry = opaque_size(bs | try_quick); /* as allocate_bs */
     block_t *b = h->ops->alloc(h, bs, GRANULE, try_quick);
     if (b == NULL)
         return RUN_CLASSES > 0 && h->runs != 0
                    ? calloc_retry(h, retry & ~(size_t)1, (retry & 1) != 0)
                    : NULL;
-    return calloc_hand_out(h, b, no_poison);
+    return calloc_hand_out(h, b);
 }
 
 /*
@@ -895,14 +876,14 @@ static ALWAYS_INLINE void *calloc_bs(alloc_heap *h, size_t bs, bool try_quick, b
  * malloc_block.
  */
 static __attribute__((noinline)) void *calloc_block(alloc_heap *h, size_t bs, bool try_quick) {
-    return calloc_bs(h, bs, try_quick, true);
+    return calloc_bs(h, bs, try_quick);
 }
 
 /* calloc_slow for what alloc_malloc gives malloc_large: above the runs' and quick lists' sizes. */
 static __attribute__((noinline)) void *calloc_large(alloc_heap *h, size_t n) {
     if (request_too_large(n, GRANULE))
         return NULL;
-    return calloc_bs(h, header_and_payload(n), true, false); /* see malloc_large */
+    return calloc_bs(h, header_and_payload(n), true); /* see malloc_large */
 }
 
 void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
