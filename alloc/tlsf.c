@@ -1197,17 +1197,27 @@ static ALWAYS_INLINE void erase_absorbed(const alloc_heap *h, block_t *b, size_t
 #endif
 
 /*
- * A merge's accounting of a freed block of `usable` bytes, for tlsf_free_block's merges, which
- * account it themselves once all their checks have passed (at the end, or, in merge_neighbours,
- * where nothing after can fail nor call a hook), so that a hook called on a failure sees the
- * statistics as they were; NO_ACCOUNT (a constant) for the other releases: nothing. The
- * free's merges tell the compiler their `usable` (a block's) is never NO_ACCOUNT: no test made.
+ * The merges' `usable`: NO_ACCOUNT (a constant, or passed by a release) for a release that
+ * accounts nothing; else the freed block's usable bytes, which tlsf_free_block has accounted before
+ * the merge, as given back (its one copy of the accounting, before every way; the merges are then
+ * shared with the releases, which pass NO_ACCOUNT). A merge whose check fails gives that back
+ * first (merge_failed), so that the hook called by the report sees the statistics as they were,
+ * and nothing stays accounted.
  */
 #define NO_ACCOUNT SIZE_MAX
-static ALWAYS_INLINE void account_freed(alloc_heap *h, size_t usable) {
+#if RELOCATE_NODES
+/*
+ * A merge's report of a corrupted neighbour b, as report_free_list, with tlsf_free_block's
+ * accounting of the freed block given back first where `usable` is not NO_ACCOUNT. Out of line and
+ * cold, reached by a tail call, as report_free_list: its test of usable is made only on a failure.
+ */
+static __attribute__((noinline, cold)) bool merge_failed(alloc_heap *h, const block_t *b,
+                                                         size_t usable) {
     if (usable != NO_ACCOUNT)
-        account_given(h, usable);
+        account_taken(h, usable);
+    return report_free_list(h, b);
 }
+#endif
 
 #if RELOCATE_NODES
 /*
@@ -1216,10 +1226,9 @@ static ALWAYS_INLINE void account_freed(alloc_heap *h, size_t usable) {
  * caller there, then poisons it over with next's links: erase_absorbed's bytes, and no test of
  * the heap's poisoning here), b's size word written as the merged FREE block of s bytes. b's
  * PREV_FREE is clear (release_next's blocks have no free predecessor). Inlined into each of
- * release_next's ways (release_next_top, and each list case of release_next_listed): written once
- * after their list work, it
- * cost 2 instructions a call (clang's code for the joined tail reloads the key, and each way then
- * jumps to it).
+ * the ways of a merge with the successor alone (free_next_top, and each list case of
+ * free_next_listed): written once after their list work, it cost 2 instructions a call (clang's
+ * code for the joined tail reloads the key, and each way then jumps to it).
  */
 static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, block_t *next) {
     __builtin_memset(next, 0, HDR);
@@ -1227,15 +1236,14 @@ static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, 
 }
 
 /*
- * The end of release_next_listed for a successor next on list (nfl, nsl), checked: the merged block
+ * The end of free_next_listed for a successor next on list (nfl, nsl), checked: the merged block
  * of s bytes takes next's place when it stays in that list, else next leaves it and the merged
  * block is filed on its own. `head`: next heads its list with a prev link checked to be NULL (a
  * constant), so that it leaves the list without that link read and tested again (unlink_head,
  * replace_head).
  */
 static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t s, block_t *next,
-                                              unsigned nfl, unsigned nsl, bool head,
-                                              size_t usable) {
+                                              unsigned nfl, unsigned nsl, bool head) {
     unsigned fl, sl;
     mapping_insert(s, &fl, &sl);
     if (fl == nfl && sl == nsl) {
@@ -1254,33 +1262,29 @@ static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t 
         link_free(h, b, fl, sl);
     }
     blk_set_prev_size(h, blk_at((uintptr_t)b + s), s);
-    account_freed(h, usable);
     return true;
 }
 
 /*
  * release_coalesce for the most common merge: b, a block of s bytes whose predecessor is not FREE,
- * with its FREE successor next, which is checked here, on a list (release_next_listed) or the top
- * block (release_next_top), as release_next, which its callers reach, has compared it with the top
- * block (neither compares it again: the same values, nothing written since). The merged block's
- * size word is written as s | ST_FREE, not through blk_set_size_state: b's PREV_FREE is clear. Its
- * list is mapped once; it takes next's place when it stays in next's list, and absorbs the top
- * block, on no list, by becoming it. A successor that heads its list (most) leaves it as a head, in
- * a copy of its own of the list work (release_next_relink). Out of line and reached by tail calls
- * (from release_block and merge_dispatch, which keep no copy of their own; a heap that poisons
- * calls them from release_merge_poisoning, which poisons after): they call nothing (the report of a
- * corrupted successor is a tail call, report_free_list) and have fewer values to keep, so they
- * need no stack frame, and release_next_listed saves one register (x86-64, clang -O2) where
- * release_both saves six; release_next_top, with no list work, none. Their bodies here (the
- * inlined next_listed_body, next_top_body) are shared with tlsf_free_block's copies, which account
- * the block (`usable`, as merge_neighbours'; NO_ACCOUNT here).
+ * with its FREE successor next, which is checked here, on a list (next_listed_body) or the top
+ * block (next_top_body), as the caller (release_next, tlsf_free_block) has compared it with the
+ * top block (neither compares it again: the same values, nothing written since). The merged
+ * block's size word is written as s | ST_FREE, not through blk_set_size_state: b's PREV_FREE is
+ * clear. Its list is mapped once; it takes next's place when it stays in next's list, and absorbs
+ * the top block, on no list, by becoming it. A successor that heads its list (most) leaves it as a
+ * head, in a copy of its own of the list work (release_next_relink). Inlined into free_next_listed
+ * and free_next_top (below, with the other merges), which call nothing (the report of a corrupted
+ * successor is a tail call, merge_failed) and have fewer values to keep, so they need no stack
+ * frame, and free_next_listed saves one register (x86-64, clang -O2) where free_both saves six;
+ * free_next_top, with no list work, none. `usable` as merge_neighbours'.
  */
 static ALWAYS_INLINE bool next_listed_body(alloc_heap *h, block_t *b, size_t s, block_t *next,
                                            size_t usable) {
     unsigned nfl, nsl;
     /* check_unlink_next, with its report reached by a tail call. */
     if (!free_header_ok(h, next))
-        return report_free_list(h, next);
+        return merge_failed(h, next, usable);
     /*
      * The merged block's successor is found at the end as b + s (next is b's, at b + s before the
      * sum), not kept from next + its size: one register fewer to keep across the list work.
@@ -1293,43 +1297,39 @@ static ALWAYS_INLINE bool next_listed_body(alloc_heap *h, block_t *b, size_t s, 
     block_list(next, &nfl, &nsl);
     if (ALLOC_CHECK_LINKS && blk_links(next)->prev == NULL) {
         if (!links_ok(h, next, nfl, nsl))
-            return report_free_list(h, next);
+            return merge_failed(h, next, usable);
         /*
          * Memory forgotten (an empty asm), here and below: the list work reads next's links
-         * afresh rather than keeping the ones the check read across it, and release_next_listed
+         * afresh rather than keeping the ones the check read across it, and free_next_listed
          * saves one register, not two.
          */
         __asm__("" ::: "memory");
-        return release_next_relink(h, b, s, next, nfl, nsl, true, usable);
+        return release_next_relink(h, b, s, next, nfl, nsl, true);
     }
     if (ALLOC_CHECK_LINKS && !links_ok(h, next, nfl, nsl))
-        return report_free_list(h, next);
+        return merge_failed(h, next, usable);
     __asm__("" ::: "memory");
-    return release_next_relink(h, b, s, next, nfl, nsl, false, usable);
+    return release_next_relink(h, b, s, next, nfl, nsl, false);
 }
 
-static __attribute__((noinline)) bool release_next_listed(alloc_heap *h, block_t *b, size_t s,
-                                                          block_t *next) {
-    return next_listed_body(h, b, s, next, NO_ACCOUNT);
-}
-
-/* release_next_listed's merge for a successor that is the top block: b becomes it. */
+/* next_listed_body's merge for a successor that is the top block: b becomes it. */
 static ALWAYS_INLINE bool next_top_body(alloc_heap *h, block_t *b, size_t s, block_t *next,
                                         size_t usable) {
     if (!free_header_ok(h, next))
-        return report_free_list(h, next);
+        return merge_failed(h, next, usable);
     s += blk_size(next);
     /* No list to look up (nor links to check). */
     tlsf_of(h)->top = b;
     absorb_free_next(h, b, s, next);
     blk_set_prev_size(h, blk_at((uintptr_t)b + s), s);
-    account_freed(h, usable);
     return true;
 }
+
+/* The releases' merges of b with its FREE successor next alone (below, with the other merges). */
+static __attribute__((noinline)) bool release_next_listed(alloc_heap *h, block_t *b, size_t s,
+                                                          block_t *next);
 static __attribute__((noinline)) bool release_next_top(alloc_heap *h, block_t *b, size_t s,
-                                                       block_t *next) {
-    return next_top_body(h, b, s, next, NO_ACCOUNT);
-}
+                                                       block_t *next);
 
 /* The merge of b with its FREE successor next alone, by one of the two above. */
 static ALWAYS_INLINE bool release_next(alloc_heap *h, block_t *b, size_t s, block_t *next) {
@@ -1391,8 +1391,8 @@ static __attribute__((noinline)) bool release_merge(alloc_heap *h, block_t *b) {
  * absorbed it, and the absorbed successor's header and links (the merges zero those headers only):
  * the bytes that poisoning first, before the merge, and erase_absorbed left, as the merge writes
  * nothing else there (a predecessor's links lie in its own payload). Apart, so that the merges
- * (release_next_top, release_next_listed, release_prev, release_both, release_both_top) call
- * nothing and need no stack frame.
+ * (free_next_top, free_next_listed, free_both, free_both_top, release_prev) call nothing and need
+ * no stack frame.
  */
 static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, block_t *b) {
     size_t s = blk_size(b);
@@ -1420,7 +1420,7 @@ static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, blo
  * Called by the rarer releases (release_block, for free and realloc, makes the same dispatch
  * itself, see there). A release on a heap that poisons is release_merge_poisoning's; else
  * merge_dispatch's, whose merges are reached at once by tail calls. Apart, so that each merge
- * saves only the registers its own work needs (release_next_listed one, release_prev three), not
+ * saves only the registers its own work needs (free_next_listed one, release_prev three), not
  * those of another.
  */
 static __attribute__((noinline)) bool release_coalesce(alloc_heap *h, block_t *b) {
@@ -1475,8 +1475,8 @@ static ALWAYS_INLINE void unfile_prev(alloc_heap *h, block_t *p, unsigned pfl, u
  * it (a new run handed back, a shrink's tail): so the predecessor's header is not checked again,
  * only its links. The successor and its links are checked here before use. With RELOCATE_NODES it
  * poisons nothing (release_merge_poisoning does, after it) and calls nothing: its reports are tail
- * calls (report_free_list), so it needs no stack frame. `usable`: NO_ACCOUNT, or for
- * tlsf_free_block's merges (RELOCATE_NODES) the freed block's usable bytes, accounted once checked.
+ * calls (merge_failed), so it needs no stack frame. `usable`: NO_ACCOUNT, or the usable bytes of
+ * the block freed by tlsf_free_block, accounted already (see NO_ACCOUNT).
  */
 static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, block_t *next,
                                            unsigned next_known, size_t usable) {
@@ -1515,7 +1515,7 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
             !merge_next || (free_header_ok(h, next) && unlink_links_sound(h, next, &nfl, &nsl));
     }
     if (!next_ok)
-        return report_free_list(h, next);
+        return merge_failed(h, next, usable);
     /*
      * p is not the top block where next is (NEXT_TOP): unlink_links_sound's comparison with it, a
      * choice between no links and p's, is not made; p's links are checked.
@@ -1528,19 +1528,18 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
         prev_ok = !merge_prev || unlink_links_sound(h, p, &pfl, &psl);
     }
     if (!prev_ok)
-        return report_free_list(h, p);
+        return merge_failed(h, p, usable);
 #else
-    /* A build for size checks the predecessor in full again, through the one copy it has. */
+    /*
+     * A build for size checks the predecessor in full again, through the one copy it has, which
+     * reports; its one release accounts nothing (usable is NO_ACCOUNT).
+     */
+    (void)usable;
     if (merge_next && !check_unlink_next(h, next, &nfl, &nsl))
         return false;
     if (merge_prev && !check_unlink(h, blk_prev(b), &pfl, &psl))
         return false;
 #endif
-    /*
-     * Checked: accounted now (nothing after can fail nor call a hook), so that `usable` is not
-     * kept across the merge.
-     */
-    account_freed(h, usable);
 #if !RELOCATE_NODES
     poison_payload(h, b);
 #endif
@@ -1626,24 +1625,76 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
 
 #if RELOCATE_NODES
 /*
- * The merges of a block whose predecessor its caller (release_with_prev) has found FREE, and its
- * successor not FREE (release_prev), FREE on a list (release_both) or FREE and the top block
- * (release_both_top): none tests PREV_FREE, the successor's state or whether it is the top block
- * again (the same words, read just before with nothing written since). Apart, so that
- * release_prev, with one neighbour to check and merge, and release_both_top, with no list work for
- * the successor, save three registers (x86-64, clang -O2) where release_both saves six.
+ * A merge's result as free's error. Not release_error's opaque arithmetic (internal.h): in these
+ * leaves clang's choice between the two constants is cheaper (with it clang 81.334 and git 170.831
+ * instructions per operation, against 81.173 and 170.501).
  */
+static ALWAYS_INLINE enum alloc_error freed_error(bool ok) {
+    return ok ? ALLOC_OK : ALLOC_ERR_CORRUPTED_FREE_LIST;
+}
+
+/*
+ * The merges, one copy each, out of line: b (of s bytes) with its FREE successor next alone, on a
+ * list (free_next_listed) or the top block (free_next_top); or with its FREE predecessor, its
+ * successor not FREE (free_prev), FREE on a list (free_both) or FREE and the top block
+ * (free_both_top). Their callers have made those tests (release_next and release_with_prev, or
+ * tlsf_free_block): none is made again (the same words, read just before with nothing written
+ * since). Apart, so that each saves only the registers its own work needs (x86-64, clang -O2):
+ * free_next_listed one, free_prev and free_both_top three, free_both six; free_next_top none.
+ * Each returns free's error (freed_error) by a tail call from tlsf_free_block, which passes the
+ * freed block's `usable` bytes, accounted already (merge_failed gives them back); the releases
+ * reach them through release_next_listed, release_next_top, release_both and release_both_top,
+ * which pass NO_ACCOUNT and make the error their bool. Not release_prev, the worst case's emptied
+ * run given back, which keeps its own copy: through free_prev that path was 15 instructions longer
+ * at -O1, 9 at -O2; free_prev is then tlsf_free_block's alone (with quick lists).
+ */
+static __attribute__((noinline)) enum alloc_error
+free_next_listed(alloc_heap *h, block_t *b, size_t s, block_t *next, size_t usable) {
+    return freed_error(next_listed_body(h, b, s, next, usable));
+}
+static __attribute__((noinline)) enum alloc_error free_next_top(alloc_heap *h, block_t *b, size_t s,
+                                                                block_t *next, size_t usable) {
+    return freed_error(next_top_body(h, b, s, next, usable));
+}
+#if QUICK_BINS > 0
+static __attribute__((noinline)) enum alloc_error free_prev(alloc_heap *h, block_t *b, size_t s,
+                                                            block_t *next, size_t usable) {
+    return freed_error(merge_neighbours(h, b, s, next, NEXT_USED, usable));
+}
+#endif
+static __attribute__((noinline)) enum alloc_error free_both(alloc_heap *h, block_t *b, size_t s,
+                                                            block_t *next, size_t usable) {
+    return freed_error(merge_neighbours(h, b, s, next, NEXT_LISTED, usable));
+}
+static __attribute__((noinline)) enum alloc_error free_both_top(alloc_heap *h, block_t *b, size_t s,
+                                                                block_t *next, size_t usable) {
+    return freed_error(merge_neighbours(h, b, s, next, NEXT_TOP, usable));
+}
+
+/*
+ * The merges for the releases, which account nothing: out of line, so that release_block,
+ * merge_dispatch and release_with_prev reach them by tail calls and need no stack frame (the
+ * callers of free_* have one, on these rarer paths).
+ */
+static __attribute__((noinline)) bool release_next_listed(alloc_heap *h, block_t *b, size_t s,
+                                                          block_t *next) {
+    return free_next_listed(h, b, s, next, NO_ACCOUNT) == ALLOC_OK;
+}
+static __attribute__((noinline)) bool release_next_top(alloc_heap *h, block_t *b, size_t s,
+                                                       block_t *next) {
+    return free_next_top(h, b, s, next, NO_ACCOUNT) == ALLOC_OK;
+}
 static __attribute__((noinline)) bool release_prev(alloc_heap *h, block_t *b, size_t s,
                                                    block_t *next) {
     return merge_neighbours(h, b, s, next, NEXT_USED, NO_ACCOUNT);
 }
 static __attribute__((noinline)) bool release_both(alloc_heap *h, block_t *b, size_t s,
                                                    block_t *next) {
-    return merge_neighbours(h, b, s, next, NEXT_LISTED, NO_ACCOUNT);
+    return free_both(h, b, s, next, NO_ACCOUNT) == ALLOC_OK;
 }
 static __attribute__((noinline)) bool release_both_top(alloc_heap *h, block_t *b, size_t s,
                                                        block_t *next) {
-    return merge_neighbours(h, b, s, next, NEXT_TOP, NO_ACCOUNT);
+    return free_both_top(h, b, s, next, NO_ACCOUNT) == ALLOC_OK;
 }
 #else
 /* Every merge, in one copy. */
@@ -1658,9 +1709,10 @@ static bool release_merge(alloc_heap *h, block_t *b) {
  * to release_merge_poisoning, a free predecessor to release_prev, release_both or
  * release_both_top, the successor alone to release_next); a block that merges with nothing, on a
  * heap that does not poison on free, the short way: no check to make and no call, so inlined into
- * its caller it needs none of the six registers that release_both saves; one that merges with its
- * successor alone, there, by a tail call from release_next, to release_next_listed, which saves
- * one, or release_next_top, which saves none. For the releases of free and realloc
+ * its caller it needs none of the six registers that free_both saves; one that merges with its
+ * successor alone, there, by a tail call from release_next, to release_next_listed or
+ * release_next_top (which call free_next_listed, saving one, or free_next_top, saving none). For
+ * the releases of free and realloc
  * (tlsf_release_op, release_cached); the rarer ones (a shrink's tail, a quick list's flush) call
  * release_coalesce, which files such blocks too (in merge_dispatch), for less code.
  */
@@ -2138,67 +2190,24 @@ static bool tlsf_release_op(alloc_heap *h, block_t *b, bool try_cache) {
 
 #if QUICK_BINS > 0 && ALLOC_FAST_PATHS
 /*
- * A free's `usable` bytes, told to the compiler to be a block's (never NO_ACCOUNT), so that a
- * merge inlined with it makes no test of it.
- */
-static ALWAYS_INLINE size_t freed_block_usable(size_t usable) {
-    if (usable == NO_ACCOUNT)
-        __builtin_unreachable();
-    return usable;
-}
-
-/*
- * A free's merge's result as free's error. Not release_error's opaque arithmetic (internal.h): in
- * these leaves clang's choice between the two constants is cheaper (with it clang 81.334 and git
- * 170.831 instructions per operation, against 81.173 and 170.501).
- */
-static ALWAYS_INLINE enum alloc_error freed_error(bool ok) {
-    return ok ? ALLOC_OK : ALLOC_ERR_CORRUPTED_FREE_LIST;
-}
-
-/*
- * release_next_listed, release_next_top, release_prev, release_both and release_both_top, each
- * accounting the freed block's `usable` bytes.
- */
-static __attribute__((noinline)) enum alloc_error
-free_next_listed(alloc_heap *h, block_t *b, size_t s, block_t *next, size_t usable) {
-    return freed_error(next_listed_body(h, b, s, next, freed_block_usable(usable)));
-}
-static __attribute__((noinline)) enum alloc_error free_next_top(alloc_heap *h, block_t *b, size_t s,
-                                                                block_t *next, size_t usable) {
-    return freed_error(next_top_body(h, b, s, next, freed_block_usable(usable)));
-}
-static __attribute__((noinline)) enum alloc_error free_prev(alloc_heap *h, block_t *b, size_t s,
-                                                            block_t *next, size_t usable) {
-    return freed_error(merge_neighbours(h, b, s, next, NEXT_USED, freed_block_usable(usable)));
-}
-static __attribute__((noinline)) enum alloc_error free_both(alloc_heap *h, block_t *b, size_t s,
-                                                            block_t *next, size_t usable) {
-    return freed_error(merge_neighbours(h, b, s, next, NEXT_LISTED, freed_block_usable(usable)));
-}
-static __attribute__((noinline)) enum alloc_error free_both_top(alloc_heap *h, block_t *b, size_t s,
-                                                                block_t *next, size_t usable) {
-    return freed_error(merge_neighbours(h, b, s, next, NEXT_TOP, freed_block_usable(usable)));
-}
-
-/*
  * release_block's dispatch for alloc_free's fast path (tlsf.h), with no test of the poisoning (its
  * heap does not poison on free) and b's size from the caller's `usable`, not read again: a block
  * that merges with nothing filed here as release_block files it, each merge reached by a tail call
- * to a copy of its own that accounts the block where it succeeds (after all its checks: a failure
- * is reported with the statistics as they were, and nothing accounted), so that the release needs
- * no frame to account after it.
+ * (free_next_listed, free_next_top, free_prev, free_both, free_both_top). The block is accounted
+ * first, for every way, and a merge whose check fails gives it back before it reports
+ * (merge_failed: the hook sees the statistics as they were, and nothing stays accounted), so that
+ * the release needs no frame to account after the merge, and the merges account nothing.
  */
 enum alloc_error tlsf_free_block(alloc_heap *h, block_t *b, size_t usable) {
     size_t s = usable + HDR;
     block_t *next = blk_at((uintptr_t)b + s);
+    account_given(h, usable); /* given back by merge_failed where a merge's check fails */
     if (!blk_prev_free(b)) {
         if (blk_state(next) != ST_FREE) {
             /* As release_block files it (b's word checked by free's pointer validation). */
             b->size ^= flip_low_bits(ST_USED ^ ST_FREE);
             file_free(h, b, s, next);
             set_prev_free(next);
-            account_given(h, usable);
             return ALLOC_OK;
         }
         return next == tlsf_of(h)->top ? free_next_top(h, b, s, next, usable)
