@@ -433,6 +433,24 @@ static void remove_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
 _Static_assert(CARRY_LIST || !TOP_BLOCK, "alloc: remove_free maps the list before the top test");
 
 /*
+ * unlink_links_sound for a block known not to be the top block (on a list): its list, and its
+ * links checked with ALLOC_CHECK_LINKS. For merge_neighbours too, whose caller has compared the
+ * neighbour with the top block.
+ */
+static ALWAYS_INLINE bool listed_links_sound(alloc_heap *h, const block_t *b, unsigned *fl,
+                                             unsigned *sl) {
+    unsigned bfl, bsl;
+    block_list(b, &bfl, &bsl);
+    if (CARRY_LIST) {
+        *fl = bfl;
+        *sl = bsl;
+    }
+    /* b's size has been checked to lie in the heap, so its list is below FL_COUNT (asserted below).
+     */
+    return !ALLOC_CHECK_LINKS || links_ok(h, b, bfl, bsl);
+}
+
+/*
  * The links part of check_unlink, for a FREE block whose header and boundary tag have been checked
  * (by check_unlink, or by the caller: the predecessor of a block being released, see
  * release_coalesce): with ALLOC_CHECK_LINKS, its list neighbours point back at it (the top block,
@@ -447,15 +465,7 @@ static ALWAYS_INLINE bool unlink_links_sound(alloc_heap *h, const block_t *b, un
             *fl = *sl = 0; /* unused: the list helpers know the top block */
         return true;
     }
-    unsigned bfl, bsl;
-    block_list(b, &bfl, &bsl);
-    if (CARRY_LIST) {
-        *fl = bfl;
-        *sl = bsl;
-    }
-    /* b's size has been checked to lie in the heap, so its list is below FL_COUNT (asserted below).
-     */
-    return !ALLOC_CHECK_LINKS || links_ok(h, b, bfl, bsl);
+    return listed_links_sound(h, b, fl, sl);
 }
 _Static_assert(MAX_HEAP_SIZE <= (size_t)1 << (FL_COUNT + FL_SHIFT - 1),
                "alloc: every size in a heap maps to a first level below FL_COUNT");
@@ -1506,10 +1516,8 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
         next_ok = free_header_ok(h, next);
     } else if (next_known == NEXT_LISTED) {
         next_ok = free_header_ok(h, next);
-        if (next_ok) {
-            block_list(next, &nfl, &nsl);
-            next_ok = !ALLOC_CHECK_LINKS || links_ok(h, next, nfl, nsl);
-        }
+        if (next_ok)
+            next_ok = listed_links_sound(h, next, &nfl, &nsl);
     } else {
         next_ok =
             !merge_next || (free_header_ok(h, next) && unlink_links_sound(h, next, &nfl, &nsl));
@@ -1522,8 +1530,7 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
      */
     bool prev_ok;
     if (next_known == NEXT_TOP) {
-        block_list(p, &pfl, &psl);
-        prev_ok = !ALLOC_CHECK_LINKS || links_ok(h, p, pfl, psl);
+        prev_ok = listed_links_sound(h, p, &pfl, &psl);
     } else {
         prev_ok = !merge_prev || unlink_links_sound(h, p, &pfl, &psl);
     }
