@@ -1923,6 +1923,24 @@ static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size,
 }
 
 /*
+ * A resize's FREE successor next checked (check_unlink_next, its report in a build for speed
+ * reached by a tail call), then resize_with_next: for a growth (alloc_tlsf_resize) and a shrink
+ * on a heap that does not poison (resize_shrink).
+ */
+static ALWAYS_INLINE int resize_next_checked(alloc_heap *h, block_t *b, size_t size,
+                                             block_t *next) {
+    unsigned nfl, nsl; /* neither set nor used without CARRY_LIST */
+#if ALLOC_FAST_PATHS
+    if (!free_header_ok(h, next) || !unlink_links_sound(h, next, &nfl, &nsl))
+        return report_resize_next(h, next);
+#else
+    if (!check_unlink_next(h, next, &nfl, &nsl))
+        return -1;
+#endif
+    return resize_with_next(h, b, size, next, nfl, nsl);
+}
+
+/*
  * resize_shrink's shrink on a heap that poisons on free (on every heap in a build for size): the
  * tail cut off as a USED block and released, merging with a FREE successor next (whose size word
  * is nw), checked first. Apart with RELOCATE_NODES, reached by a tail call: its calls would give
@@ -1953,7 +1971,6 @@ static SHRINK_APART int resize_shrink(alloc_heap *h, block_t *b, size_t size) {
     hword_t nw = next->size;
 #if RELOCATE_NODES
     if (!poison_free(h)) {
-        unsigned nfl, nsl;
         if ((nw & STATE_MASK) != ST_FREE) {
             size_t rest = cur - size;
             block_t *tail = blk_at((uintptr_t)b + size);
@@ -1966,10 +1983,7 @@ static SHRINK_APART int resize_shrink(alloc_heap *h, block_t *b, size_t size) {
             file_free(h, tail, rest, next);
             return 1;
         }
-        /* check_unlink_next, with its report reached by a tail call. */
-        if (!free_header_ok(h, next) || !unlink_links_sound(h, next, &nfl, &nsl))
-            return report_resize_next(h, next);
-        return resize_with_next(h, b, size, next, nfl, nsl);
+        return resize_next_checked(h, b, size, next);
     }
 #endif
     return resize_shrink_released(h, b, size, next, nw);
@@ -1980,7 +1994,6 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
     if (size <= cur)
         return cur - size < MIN_BLOCK ? 1 : resize_shrink(h, b, size);
     block_t *next = blk_at((uintptr_t)b + cur);
-    unsigned nfl, nsl; /* neither set nor used without CARRY_LIST */
     hword_t nw = next->size;
     size_t ns = (size_t)(nw & SIZE_MASK);
 #if QUICK_BINS > 0
@@ -1990,15 +2003,7 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
 #endif
     if ((nw & STATE_MASK) != ST_FREE || cur + ns < size)
         return 0;
-#if ALLOC_FAST_PATHS
-    /* check_unlink_next, with its report reached by a tail call. */
-    if (!free_header_ok(h, next) || !unlink_links_sound(h, next, &nfl, &nsl))
-        return report_resize_next(h, next);
-#else
-    if (!check_unlink_next(h, next, &nfl, &nsl))
-        return -1;
-#endif
-    return resize_with_next(h, b, size, next, nfl, nsl);
+    return resize_next_checked(h, b, size, next);
 }
 
 /*
