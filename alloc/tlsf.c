@@ -1289,9 +1289,9 @@ static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t 
  * the top block, on no list, by becoming it. A successor that heads its list (most) leaves it as a
  * head, in a copy of its own of the list work (release_next_relink). Inlined into free_next_listed
  * and free_next_top (below, with the other merges), which call nothing (the report of a corrupted
- * successor is a tail call, merge_failed) and have fewer values to keep, so they need no stack
- * frame, and free_next_listed saves one register (x86-64, clang -O2) where free_both saves six;
- * free_next_top, with no list work, none. `usable` as merge_neighbours'.
+ * successor is a tail call, merge_failed) and have fewer values to keep: free_next_listed saves
+ * three registers (x86-64, clang -O2) where free_both saves six; free_next_top, with no list
+ * work, none. `usable` as merge_neighbours'.
  */
 static ALWAYS_INLINE bool next_listed_body(alloc_heap *h, block_t *b, size_t s, block_t *next,
                                            size_t usable) {
@@ -1314,8 +1314,8 @@ static ALWAYS_INLINE bool next_listed_body(alloc_heap *h, block_t *b, size_t s, 
             return merge_failed(h, next, usable);
         /*
          * Memory forgotten (an empty asm), here and below: the list work reads next's links
-         * afresh rather than keeping the ones the check read across it, and free_next_listed
-         * saves one register, not two.
+         * afresh rather than keeping the ones the check read across it (measured when the
+         * release had a copy of its own of this merge: it saved one register, not two).
          */
         __asm__("" ::: "memory");
         return release_next_relink(h, b, s, next, nfl, nsl, true);
@@ -1434,7 +1434,7 @@ static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, blo
  * Called by the rarer releases (release_block, for free and realloc, makes the same dispatch
  * itself, see there). A release on a heap that poisons is release_merge_poisoning's; else
  * merge_dispatch's, whose merges are reached at once by tail calls. Apart, so that each merge
- * saves only the registers its own work needs (free_next_listed one, release_prev three), not
+ * saves only the registers its own work needs (free_next_listed three, free_both six), not
  * those of another.
  */
 static __attribute__((noinline)) bool release_coalesce(alloc_heap *h, block_t *b) {
@@ -1651,7 +1651,7 @@ static ALWAYS_INLINE enum alloc_error freed_error(bool ok) {
  * (free_both_top). Their callers have made those tests (release_next and release_with_prev, or
  * tlsf_free_block): none is made again (the same words, read just before with nothing written
  * since). Apart, so that each saves only the registers its own work needs (x86-64, clang -O2):
- * free_next_listed one, free_prev and free_both_top three, free_both six; free_next_top none.
+ * free_next_listed and free_prev three, free_both_top five, free_both six; free_next_top none.
  * Each returns free's error (freed_error) by a tail call from tlsf_free_block, which passes the
  * freed block's `usable` bytes, accounted already (merge_failed gives them back); the releases
  * reach them through release_next_listed, release_next_top, release_both and release_both_top,
@@ -1722,10 +1722,10 @@ static bool release_merge(alloc_heap *h, block_t *b) {
  * heap that does not poison on free, the short way: no check to make and no call, so inlined into
  * its caller it needs none of the six registers that free_both saves; one that merges with its
  * successor alone, there, by a tail call from release_next, to release_next_listed or
- * release_next_top (which call free_next_listed, saving one, or free_next_top, saving none). For
- * the releases of free and realloc
- * (tlsf_release_op, release_cached); the rarer ones (a shrink's tail, a quick list's flush) call
- * release_coalesce, which files such blocks too (in merge_dispatch), for less code.
+ * release_next_top (which call free_next_listed, saving three, or free_next_top, saving none).
+ * For the releases of free and realloc (tlsf_release_op, release_cached); the rarer ones (a
+ * shrink's tail, a quick list's flush) call release_coalesce, which files such blocks too (in
+ * merge_dispatch), for less code.
  */
 static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
 #if RELOCATE_NODES
