@@ -1723,9 +1723,9 @@ static bool release_merge(alloc_heap *h, block_t *b) {
  * its caller it needs none of the six registers that free_both saves; one that merges with its
  * successor alone, there, by a tail call from release_next, to release_next_listed or
  * release_next_top (which call free_next_listed, saving three, or free_next_top, saving none).
- * For the releases of free and realloc (tlsf_release_op, release_cached); the rarer ones (a
- * shrink's tail, a quick list's flush) call release_coalesce, which files such blocks too (in
- * merge_dispatch), for less code.
+ * For the releases of free and realloc (tlsf_release_op, which release_cached calls for a block
+ * no quick list takes); the rarer ones (a shrink's tail, a quick list's flush) call
+ * release_coalesce, which files such blocks too (in merge_dispatch), for less code.
  */
 static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
 #if RELOCATE_NODES
@@ -2195,12 +2195,19 @@ static block_t *tlsf_alloc_op(alloc_heap *h, size_t size, size_t align, bool try
 }
 #endif
 
-/* A release that may go on a quick list. */
+static __attribute__((noinline)) bool tlsf_release_op(alloc_heap *h, block_t *b, bool try_cache);
+
+/*
+ * A release that may go on a quick list; else tlsf_release_op's without one, by a tail call: one
+ * copy of release_block's dispatch (it had one of its own here, inlined, 522 bytes of x86-64
+ * code at -O2, for a path that free's fast path leaves to heap.c's quick_push and no trace takes).
+ */
 static QUICK_APART bool release_cached(alloc_heap *h, block_t *b) {
-    return (h->quick_enabled && quick_push(h, b, poison_free(h))) || release_block(h, b);
+    return (h->quick_enabled && quick_push(h, b, poison_free(h))) || tlsf_release_op(h, b, false);
 }
 
-static bool tlsf_release_op(alloc_heap *h, block_t *b, bool try_cache) {
+/* Out of line (release_cached calls it too): the strategy's release. */
+static __attribute__((noinline)) bool tlsf_release_op(alloc_heap *h, block_t *b, bool try_cache) {
     return try_cache && QUICK_BINS > 0 ? release_cached(h, b) : release_block(h, b);
 }
 
