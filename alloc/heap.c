@@ -559,6 +559,10 @@ static FAST_INLINE void *hand_out(alloc_heap *h, block_t *b) {
     return hand_out_as(h, b, false);
 }
 
+/* alloc_calloc's retry and hand-out (after calloc_clear, below), for allocate_bs_as. */
+static __attribute__((noinline)) void *calloc_retry(alloc_heap *h, size_t bs, bool try_quick);
+static ALWAYS_INLINE void *calloc_hand_out(alloc_heap *h, block_t *b);
+
 /*
  * Runs with no slot in use are free space too: allocate_block's second try, after the strategy has
  * found no block of bs bytes, releases them and asks once more. Out of line, so that allocate_block
@@ -575,10 +579,13 @@ static __attribute__((noinline)) void *allocate_retry(alloc_heap *h, size_t bs, 
 /*
  * allocate's block of bs bytes (a block size): from the strategy, once more after releasing empty
  * runs, handed out. no_poison: the caller knows the heap does not poison on alloc
- * (fast_quick_end), a constant that drops the test.
+ * (fast_quick_end), a constant that drops the test. `zeroed`, a constant: alloc_calloc's block
+ * (calloc_bs), retried by calloc_retry and handed out by calloc_hand_out, which clear it (malloc's
+ * way named first in each choice: the order clang then emits the two retries in is as before
+ * calloc_bs shared this code, every object the same).
  */
-static FAST_INLINE void *allocate_bs(alloc_heap *h, size_t bs, size_t align, bool try_quick,
-                                     bool no_poison) {
+static FAST_INLINE void *allocate_bs_as(alloc_heap *h, size_t bs, size_t align, bool try_quick,
+                                        bool no_poison, bool zeroed) {
     /*
      * What the retry needs across the first call: bs with try_quick in its low bit (bs is a
      * multiple of GRANULE), kept opaque so that the compiler keeps this one word rather than both,
@@ -586,11 +593,18 @@ static FAST_INLINE void *allocate_bs(alloc_heap *h, size_t bs, size_t align, boo
      */
     size_t retry = opaque_size(bs | try_quick);
     block_t *b = h->ops->alloc(h, bs, align, try_quick);
-    if (b == NULL)
-        return RUN_CLASSES > 0 && h->runs != 0
-                   ? allocate_retry(h, retry & ~(size_t)1, align, (retry & 1) != 0)
-                   : NULL;
-    return hand_out_as(h, b, no_poison);
+    if (b == NULL) {
+        if (RUN_CLASSES == 0 || h->runs == 0)
+            return NULL;
+        bs = retry & ~(size_t)1;
+        try_quick = (retry & 1) != 0;
+        return !zeroed ? allocate_retry(h, bs, align, try_quick) : calloc_retry(h, bs, try_quick);
+    }
+    return !zeroed ? hand_out_as(h, b, no_poison) : calloc_hand_out(h, b);
+}
+static FAST_INLINE void *allocate_bs(alloc_heap *h, size_t bs, size_t align, bool try_quick,
+                                     bool no_poison) {
+    return allocate_bs_as(h, bs, align, try_quick, no_poison, false);
 }
 /* allocate_bs for a request of size bytes. */
 static FAST_INLINE void *allocate_block(alloc_heap *h, size_t size, size_t align, bool try_quick) {
@@ -857,18 +871,12 @@ static __attribute__((noinline)) void *calloc_retry(alloc_heap *h, size_t bs, bo
 }
 
 /*
- * allocate_bs for alloc_calloc's block of bs bytes: the block malloc_block or malloc_large would
+ * allocate_bs_as for alloc_calloc's block of bs bytes: the block malloc_block or malloc_large would
  * hand out for the request, cleared as calloc_slow clears it, with no second dispatch through
  * alloc_malloc, no usable_of and no frame of calloc_slow's around the allocation.
  */
 static ALWAYS_INLINE void *calloc_bs(alloc_heap *h, size_t bs, bool try_quick) {
-    size_t retry = opaque_size(bs | try_quick); /* as allocate_bs */
-    block_t *b = h->ops->alloc(h, bs, GRANULE, try_quick);
-    if (b == NULL)
-        return RUN_CLASSES > 0 && h->runs != 0
-                   ? calloc_retry(h, retry & ~(size_t)1, (retry & 1) != 0)
-                   : NULL;
-    return calloc_hand_out(h, b);
+    return allocate_bs_as(h, bs, GRANULE, try_quick, true, true);
 }
 
 /*
