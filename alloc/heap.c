@@ -621,20 +621,27 @@ static inline bool request_too_large(size_t size, size_t align) {
 
 /*
  * Allocation once align is known to be a power of two in [GRANULE, ALLOC_MAX_REQUEST]. Skips
- * the quick list if try_quick is false (the caller found it empty).
+ * the quick list if try_quick is false (the caller found it empty). `run_known`, a constant: the
+ * caller has found a heap with fast_run_end set (runs, no poison on alloc) and a size below it,
+ * for align GRANULE (malloc_run): the tests of the request's bound, of runs_on, of the size, of
+ * align and of the poison flag are then not made.
  */
-static FAST_INLINE void *allocate(alloc_heap *h, size_t size, size_t align, bool try_quick) {
-    if (request_too_large(size, align))
+static FAST_INLINE void *allocate_as(alloc_heap *h, size_t size, size_t align, bool try_quick,
+                                     bool run_known) {
+    if (!run_known && request_too_large(size, align))
         return NULL;
-    if (runs_on(h) && size <= ALLOC_RUN_MAX_SIZE && align == GRANULE) {
+    if (run_known || (runs_on(h) && size <= ALLOC_RUN_MAX_SIZE && align == GRANULE)) {
         void *p = alloc_run_take(h, run_class_of(size));
         if (p != NULL) {
-            if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
+            if (!run_known && (h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
                 __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, run_slot_size(run_class_for(size)));
             return p;
         }
     }
     return allocate_block(h, size, align, try_quick);
+}
+static FAST_INLINE void *allocate(alloc_heap *h, size_t size, size_t align, bool try_quick) {
+    return allocate_as(h, size, align, try_quick, false);
 }
 
 void *alloc_allocate(alloc_heap *h, size_t size, size_t align) {
@@ -738,8 +745,7 @@ static __attribute__((noinline)) void *malloc_large(alloc_heap *h, size_t size) 
  * none of allocate's tests of the request's bound, of runs_on, of the size and of the poison flag.
  */
 static __attribute__((noinline)) void *malloc_run(alloc_heap *h, size_t size) {
-    void *p = alloc_run_take(h, run_class_of(size));
-    return p != NULL ? p : allocate_block(h, size, GRANULE, true);
+    return allocate_as(h, size, GRANULE, true, true);
 }
 
 void *alloc_malloc(alloc_heap *h, size_t size) {
