@@ -285,10 +285,12 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     /*
      * Zero tracking: the TLSF top block carries no links, so nothing but headers is ever written
      * above the highest payload handed out (a build without it, TOP_BLOCK 0, marks the links
-     * it writes there as handed out); first fit writes links into its last free block. Nor with
-     * poison on alloc: a calloc's block is poisoned as it is handed out (hand_out), so its bytes
-     * above the mark would no longer be zero when calloc, which clears only those below, returns
-     * it.
+     * it writes there as handed out); first fit writes links into its last free block. Not with
+     * poison on free, which fills the first block, the whole region, as it is released below. Nor
+     * with poison on alloc: malloc raises the mark before it poisons, but calloc_slow's slot or
+     * block (alloc_malloc's, from allocate's run path or hand_out) and calloc_retry's block
+     * (allocate_retry's hand_out) are poisoned as they are handed out, above the clean that calloc
+     * read before, below which alone calloc_clear clears (calloc_hand_out poisons nothing).
      */
     bool zeroed = (config->flags & ALLOC_FLAG_ZEROED_REGION) != 0 &&
                   (TLSF_ALONE || config->strategy == ALLOC_STRATEGY_TLSF) &&
