@@ -285,10 +285,12 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     /*
      * Zero tracking: the TLSF top block carries no links, so nothing but headers is ever written
      * above the highest payload handed out (a build without it, TOP_BLOCK 0, marks the links
-     * it writes there as handed out); first fit writes links into its last free block. Nor with
-     * poison on alloc: a calloc's block is poisoned as it is handed out (hand_out), so its bytes
-     * above the mark would no longer be zero when calloc, which clears only those below, returns
-     * it.
+     * it writes there as handed out); first fit writes links into its last free block. Not with
+     * poison on free, which fills the first block, the whole region, as it is released below. Nor
+     * with poison on alloc: malloc raises the mark before it poisons, but calloc_slow's slot or
+     * block (alloc_malloc's, from allocate's run path or hand_out) and calloc_retry's block
+     * (allocate_retry's hand_out) are poisoned as they are handed out, above the clean that calloc
+     * read before, below which alone calloc_clear clears (calloc_hand_out poisons nothing).
      */
     bool zeroed = (config->flags & ALLOC_FLAG_ZEROED_REGION) != 0 &&
                   (TLSF_ALONE || config->strategy == ALLOC_STRATEGY_TLSF) &&
@@ -559,6 +561,10 @@ static FAST_INLINE void *hand_out(alloc_heap *h, block_t *b) {
     return hand_out_as(h, b, false);
 }
 
+/* alloc_calloc's retry and hand-out (after calloc_clear, below), for allocate_bs_as. */
+static __attribute__((noinline)) void *calloc_retry(alloc_heap *h, size_t bs, bool try_quick);
+static ALWAYS_INLINE void *calloc_hand_out(alloc_heap *h, block_t *b);
+
 /*
  * Runs with no slot in use are free space too: allocate_block's second try, after the strategy has
  * found no block of bs bytes, releases them and asks once more. Out of line, so that allocate_block
@@ -575,10 +581,13 @@ static __attribute__((noinline)) void *allocate_retry(alloc_heap *h, size_t bs, 
 /*
  * allocate's block of bs bytes (a block size): from the strategy, once more after releasing empty
  * runs, handed out. no_poison: the caller knows the heap does not poison on alloc
- * (fast_quick_end), a constant that drops the test.
+ * (fast_quick_end), a constant that drops the test. `zeroed`, a constant: alloc_calloc's block
+ * (calloc_bs), retried by calloc_retry and handed out by calloc_hand_out, which clear it (malloc's
+ * way named first in each choice: the order clang then emits the two retries in is as before
+ * calloc_bs shared this code, every object the same).
  */
-static FAST_INLINE void *allocate_bs(alloc_heap *h, size_t bs, size_t align, bool try_quick,
-                                     bool no_poison) {
+static FAST_INLINE void *allocate_bs_as(alloc_heap *h, size_t bs, size_t align, bool try_quick,
+                                        bool no_poison, bool zeroed) {
     /*
      * What the retry needs across the first call: bs with try_quick in its low bit (bs is a
      * multiple of GRANULE), kept opaque so that the compiler keeps this one word rather than both,
@@ -586,11 +595,18 @@ static FAST_INLINE void *allocate_bs(alloc_heap *h, size_t bs, size_t align, boo
      */
     size_t retry = opaque_size(bs | try_quick);
     block_t *b = h->ops->alloc(h, bs, align, try_quick);
-    if (b == NULL)
-        return RUN_CLASSES > 0 && h->runs != 0
-                   ? allocate_retry(h, retry & ~(size_t)1, align, (retry & 1) != 0)
-                   : NULL;
-    return hand_out_as(h, b, no_poison);
+    if (b == NULL) {
+        if (RUN_CLASSES == 0 || h->runs == 0)
+            return NULL;
+        bs = retry & ~(size_t)1;
+        try_quick = (retry & 1) != 0;
+        return !zeroed ? allocate_retry(h, bs, align, try_quick) : calloc_retry(h, bs, try_quick);
+    }
+    return !zeroed ? hand_out_as(h, b, no_poison) : calloc_hand_out(h, b);
+}
+static FAST_INLINE void *allocate_bs(alloc_heap *h, size_t bs, size_t align, bool try_quick,
+                                     bool no_poison) {
+    return allocate_bs_as(h, bs, align, try_quick, no_poison, false);
 }
 /* allocate_bs for a request of size bytes. */
 static FAST_INLINE void *allocate_block(alloc_heap *h, size_t size, size_t align, bool try_quick) {
@@ -607,20 +623,27 @@ static inline bool request_too_large(size_t size, size_t align) {
 
 /*
  * Allocation once align is known to be a power of two in [GRANULE, ALLOC_MAX_REQUEST]. Skips
- * the quick list if try_quick is false (the caller found it empty).
+ * the quick list if try_quick is false (the caller found it empty). `run_known`, a constant: the
+ * caller has found a heap with fast_run_end set (runs, no poison on alloc) and a size below it,
+ * for align GRANULE (malloc_run): the tests of the request's bound, of runs_on, of the size, of
+ * align and of the poison flag are then not made.
  */
-static FAST_INLINE void *allocate(alloc_heap *h, size_t size, size_t align, bool try_quick) {
-    if (request_too_large(size, align))
+static FAST_INLINE void *allocate_as(alloc_heap *h, size_t size, size_t align, bool try_quick,
+                                     bool run_known) {
+    if (!run_known && request_too_large(size, align))
         return NULL;
-    if (runs_on(h) && size <= ALLOC_RUN_MAX_SIZE && align == GRANULE) {
+    if (run_known || (runs_on(h) && size <= ALLOC_RUN_MAX_SIZE && align == GRANULE)) {
         void *p = alloc_run_take(h, run_class_of(size));
         if (p != NULL) {
-            if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
+            if (!run_known && (h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
                 __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, run_slot_size(run_class_for(size)));
             return p;
         }
     }
     return allocate_block(h, size, align, try_quick);
+}
+static FAST_INLINE void *allocate(alloc_heap *h, size_t size, size_t align, bool try_quick) {
+    return allocate_as(h, size, align, try_quick, false);
 }
 
 void *alloc_allocate(alloc_heap *h, size_t size, size_t align) {
@@ -724,8 +747,7 @@ static __attribute__((noinline)) void *malloc_large(alloc_heap *h, size_t size) 
  * none of allocate's tests of the request's bound, of runs_on, of the size and of the poison flag.
  */
 static __attribute__((noinline)) void *malloc_run(alloc_heap *h, size_t size) {
-    void *p = alloc_run_take(h, run_class_of(size));
-    return p != NULL ? p : allocate_block(h, size, GRANULE, true);
+    return allocate_as(h, size, GRANULE, true, true);
 }
 
 void *alloc_malloc(alloc_heap *h, size_t size) {
@@ -857,18 +879,12 @@ static __attribute__((noinline)) void *calloc_retry(alloc_heap *h, size_t bs, bo
 }
 
 /*
- * allocate_bs for alloc_calloc's block of bs bytes: the block malloc_block or malloc_large would
+ * allocate_bs_as for alloc_calloc's block of bs bytes: the block malloc_block or malloc_large would
  * hand out for the request, cleared as calloc_slow clears it, with no second dispatch through
  * alloc_malloc, no usable_of and no frame of calloc_slow's around the allocation.
  */
 static ALWAYS_INLINE void *calloc_bs(alloc_heap *h, size_t bs, bool try_quick) {
-    size_t retry = opaque_size(bs | try_quick); /* as allocate_bs */
-    block_t *b = h->ops->alloc(h, bs, GRANULE, try_quick);
-    if (b == NULL)
-        return RUN_CLASSES > 0 && h->runs != 0
-                   ? calloc_retry(h, retry & ~(size_t)1, (retry & 1) != 0)
-                   : NULL;
-    return calloc_hand_out(h, b);
+    return allocate_bs_as(h, bs, GRANULE, try_quick, true, true);
 }
 
 /*

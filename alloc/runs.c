@@ -82,20 +82,19 @@ static __attribute__((noinline)) enum alloc_error run_report(alloc_heap *h, enum
     return e;
 }
 
+static enum alloc_error run_destroy(alloc_heap *h, uintptr_t r);
+
 /*
- * run_give_slot_bit on a heap that poisons on free, for a caller passed the slot's bit alone
- * (run_gave_poisoned, run_give_destroy_poisoned): the slot's address found again from the bit.
+ * run_gave_as's case that calls: a heap that poisons on free. The slot given back as
+ * run_give_slot_bit gives it, poisoned, its address found again from the bit; then r released if
+ * `destroy` (run_give_release's case), else ALLOC_OK.
  */
-static ALWAYS_INLINE void run_give_bit_poisoned(alloc_heap *h, uintptr_t r, unsigned c,
-                                                uint64_t bit) {
+static __attribute__((noinline)) enum alloc_error
+run_gave_poisoned(alloc_heap *h, uintptr_t r, unsigned c, uint64_t bit, bool destroy) {
     uintptr_t p = r + RUN_META + (unsigned)__builtin_ctzll(bit) * run_slot_size(c);
     run_give_slot_bit(h, r, p, c, bit, true);
-}
-
-/* run_gave's case that calls: a heap that poisons on free. */
-static __attribute__((noinline)) enum alloc_error run_gave_poisoned(alloc_heap *h, uintptr_t r,
-                                                                    unsigned c, uint64_t bit) {
-    run_give_bit_poisoned(h, r, c, bit);
+    if (destroy)
+        return run_destroy(h, r);
     enum alloc_error e = ALLOC_OK;
     __asm__("" : "+r"(e)); /* opaque, as in run_report */
     return e;
@@ -105,15 +104,21 @@ static __attribute__((noinline)) enum alloc_error run_gave_poisoned(alloc_heap *
  * The slot of run r (class c) whose bit of the state word is `bit` given back as the fast path
  * gives it: its bit set in the state and in the check word (run_slot has checked the one against
  * the other; run_push and run_unlink write only link words), poisoned on a heap that poisons (by a
- * tail call: the caller then keeps nothing across the memset), accounted. Returns ALLOC_OK. The bit
- * rather than the slot's address and index: one value fewer for run_push to keep across its checks.
+ * tail call: the caller then keeps nothing across the memset), accounted. Then, if `destroy` (a
+ * constant: run_give_release's), r released to the strategy (run_destroy's result returned); else
+ * ALLOC_OK. The bit rather than the slot's address and index: one value fewer for run_push to keep
+ * across its checks.
  */
+static ALWAYS_INLINE enum alloc_error run_gave_as(alloc_heap *h, uintptr_t r, unsigned c,
+                                                  uint64_t bit, bool destroy) {
+    if (poison_free(h))
+        return run_gave_poisoned(h, r, c, bit, destroy);
+    run_give_slot_bit(h, r, 0, c, bit, false); /* the address is only poisoning's */
+    return destroy ? run_destroy(h, r) : ALLOC_OK;
+}
 static ALWAYS_INLINE enum alloc_error run_gave(alloc_heap *h, uintptr_t r, unsigned c,
                                                uint64_t bit) {
-    if (poison_free(h))
-        return run_gave_poisoned(h, r, c, bit);
-    run_give_slot_bit(h, r, 0, c, bit, false); /* the address is only poisoning's */
-    return ALLOC_OK;
+    return run_gave_as(h, r, c, bit, false);
 }
 
 /*
@@ -349,13 +354,6 @@ static enum alloc_error run_slot(const alloc_heap *h, uintptr_t r, uintptr_t p, 
     return run_slot_as(h, r, p, class, index, false);
 }
 
-/* run_give_release's end on a heap that poisons on free: the slot given back, poisoned, then r. */
-static __attribute__((noinline)) enum alloc_error
-run_give_destroy_poisoned(alloc_heap *h, uintptr_t r, unsigned c, uint64_t bit) {
-    run_give_bit_poisoned(h, r, c, bit);
-    return run_destroy(h, r);
-}
-
 /*
  * run_give's release of run r, emptied by the give of its slot of state bit `bit` (class c): off
  * its list if `listed` (the unlink inlined: no call to keep values across), the slot given back,
@@ -366,14 +364,8 @@ static __attribute__((noinline)) enum alloc_error
 run_give_release(alloc_heap *h, uintptr_t r, unsigned c, uint64_t bit, bool listed) {
     if (listed && !run_unlink_as(h, r, c, false))
         return run_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, r);
-    /*
-     * As run_gave gives it, before the release (run_unlink writes only link words); a heap that
-     * poisons by a tail call, so that nothing here is kept across the memset.
-     */
-    if (poison_free(h))
-        return run_give_destroy_poisoned(h, r, c, bit);
-    run_give_slot_bit(h, r, 0, c, bit, false); /* the address is only poisoning's */
-    return run_destroy(h, r);
+    /* As run_gave gives it, before the release (run_unlink writes only link words). */
+    return run_gave_as(h, r, c, bit, true);
 }
 
 /*
