@@ -29,6 +29,21 @@ static inline bool node_ok(const alloc_heap *h, const block_t *b, const block_t 
 }
 
 /*
+ * b's link, for a caller that takes b off the list and files the link elsewhere: checked as a walk
+ * checks a node (NULL ends the list), so that a bent link is reported before anything is written,
+ * not copied where only a later walk would find it. False, after reporting, if it is not plausible.
+ */
+static bool ff_next_checked(alloc_heap *h, const block_t *b, block_t **out) {
+    block_t *next = ff_next(b);
+    if (next != NULL && !node_ok(h, next, b)) {
+        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
+        return false;
+    }
+    *out = next;
+    return true;
+}
+
+/*
  * Splits @b (@total bytes, already out of the list) into a USED block of @size bytes and a free
  * tail of the rest (at least MIN_BLOCK), filed at *link where @b was; @after follows @b.
  */
@@ -70,6 +85,9 @@ static block_t *alloc_ff_alloc(alloc_heap *h, size_t size, size_t align, bool tr
         return NULL;
     }
 
+    block_t *rest; /* b's link: the front's, or the tail's, or *link's */
+    if (!ff_next_checked(h, b, &rest))
+        return NULL;
     size_t bs = blk_size(b);
     if (gap != 0) {
         /* The front stays in the list as a smaller free block; the rest follows it. */
@@ -81,7 +99,7 @@ static block_t *alloc_ff_alloc(alloc_heap *h, size_t size, size_t align, bool tr
         b = u;
         bs -= gap;
     } else {
-        *link = ff_next(b);
+        *link = rest;
         h->free_blocks--;
     }
     block_t *next = blk_at((uintptr_t)b + bs);
@@ -139,11 +157,12 @@ static bool ff_release(alloc_heap *h, block_t *b) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
         return false;
     }
+    block_t *rest = cur; /* the merged block's link */
+    if (merge_next && !ff_next_checked(h, next, &rest))
+        return false;
     if (poison_free(h))
         __builtin_memset(blk_payload(b), ALLOC_POISON_FREE_BYTE, s - HDR);
-    block_t *rest = cur;
     if (merge_next) {
-        rest = ff_next(next);
         s += blk_size(next);
         blk_erase(h, next, HDR + sizeof(struct free_links));
         h->free_blocks--;
@@ -192,8 +211,11 @@ static int alloc_ff_resize(alloc_heap *h, block_t *b, size_t size) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, next);
         return -1;
     }
+    block_t *rest;
+    if (!ff_next_checked(h, next, &rest))
+        return -1;
     size_t total = cur_size + blk_size(next);
-    *link = ff_next(next);
+    *link = rest;
     h->free_blocks--;
     blk_erase(h, next, HDR + sizeof(struct free_links));
     block_t *after = blk_at((uintptr_t)b + total);

@@ -1703,6 +1703,61 @@ static int stats_bent_link_check(void) {
 }
 
 /*
+ * A free whose merge finds its free neighbour's links bent:
+ *   | A | B | C | D | (top) |   blocks too large for a quick list or a run
+ * with A free (B merges with its predecessor), C free (with its successor on a list) or both, and
+ * the free neighbour's next link (its payload's first word) pointing outside the heap. Expect
+ * each free of B to report CORRUPTED_FREE_LIST once and change nothing: B still live, the
+ * statistics as they were (a free that accounts B before its merge gives that back); with the
+ * link restored, B's free succeeds and the heap is intact. The same of a realloc of B that would
+ * grow into C: NULL, B's contents kept.
+ */
+static int free_merge_bent_link_check(void) {
+    static const bool free_prev[] = {true, false, true}, free_next[] = {false, true, true};
+    for (size_t way = 0; way < sizeof(free_prev) / sizeof(free_prev[0]); way++) {
+        fixture_reset(HEAP_SIZE, 0);
+        unsigned char *a = alloc_malloc(fx.heap, BIG), *b = alloc_malloc(fx.heap, BIG);
+        unsigned char *c = alloc_malloc(fx.heap, BIG), *d = alloc_malloc(fx.heap, BIG);
+        ASSERT_TRUE(a != NULL && b != NULL && c != NULL && d != NULL);
+        if (free_prev[way])
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+        if (free_next[way])
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
+        ASSERT_HEAP_OK(fx.heap);
+        unsigned char *bent_block = free_prev[way] ? a : c;
+        /* The statistics before the link is bent: first fit's largest_free walks the list. */
+        struct alloc_stats before = stats();
+        uintptr_t link, bent = 0x70;
+        memcpy(&link, bent_block, sizeof(link));
+        memcpy(bent_block, &bent, sizeof(bent));
+        size_t reports = fx.reports;
+        ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_free(fx.heap, b));
+        ASSERT_EQ(reports + 1, fx.reports);
+        ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
+        memcpy(bent_block, &link, sizeof(link));
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_TRUE(stats_unchanged(&before));
+        ASSERT_EQ(usable_for(BIG), alloc_usable_size(fx.heap, b));
+        if (bent_block == c) {
+            /* C's link bent again, under a realloc of B that would grow into C. */
+            memcpy(bent_block, &bent, sizeof(bent));
+            fixture_fill(b, BIG, 6);
+            ASSERT_TRUE(alloc_realloc(fx.heap, b, BIG + BIG / 2) == NULL);
+            ASSERT_EQ(reports + 2, fx.reports);
+            ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
+            memcpy(bent_block, &link, sizeof(link));
+            ASSERT_HEAP_OK(fx.heap);
+            ASSERT_TRUE(stats_unchanged(&before));
+            ASSERT_TRUE(fixture_pattern_ok(b, BIG, 6));
+        }
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_EQ(before.live_allocations - 1, stats().live_allocations);
+    }
+    return 0;
+}
+
+/*
  * Runs: small requests are slots of a run, packed without headers; every misuse of a slot is
  * named exactly and changes nothing.
  */
@@ -2019,6 +2074,7 @@ int main(void) {
         RUN_VARIANT_CHECK(nested_heap_pointer_check);
         RUN_VARIANT_CHECK(null_heap_check);
         RUN_VARIANT_CHECK(stats_bent_link_check);
+        RUN_VARIANT_CHECK(free_merge_bent_link_check);
         RUN_VARIANT_CHECK(build_config_check);
         RUN_VARIANT_CHECK(calloc_zeroed_region_check);
         RUN_VARIANT_CHECK(runs_slots_check);
