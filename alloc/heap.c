@@ -1109,7 +1109,15 @@ static SLOW_PATH void *realloc_general(alloc_heap *h, void *ptr, size_t size) {
     if (q == NULL)
         return NULL;
     __builtin_memcpy(q, ptr, old < size ? old : size);
-    (void)alloc_free(h, ptr);
+    if (alloc_free(h, ptr) != ALLOC_OK) {
+        /*
+         * ptr was checked above, so a free neighbour it would merge with is damaged (reported,
+         * nothing changed): ptr stays the caller's, unchanged, and q goes back, as when no block
+         * can be had.
+         */
+        (void)alloc_free(h, q);
+        return NULL;
+    }
     return q;
 }
 

@@ -269,7 +269,8 @@ enum alloc_error alloc_free(alloc_heap *heap, void *ptr);
  * alloc_malloc(); size 0 shrinks to the minimum block. The result is aligned to ALLOC_ALIGNMENT
  * (not to a larger alignment ptr may have been allocated with).
  * Returns the new pointer, or NULL if no block of that size can be had (ptr stays valid and
- * unchanged) or ptr is bad (reported through the hook as alloc_free() does; nothing changes).
+ * unchanged), or ptr is bad or a free neighbour it would grow into or merge with is damaged
+ * (reported through the hook as alloc_free() does; nothing changes, ptr stays valid).
  */
 void *alloc_realloc(alloc_heap *heap, void *ptr, size_t size);
 
