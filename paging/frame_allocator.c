@@ -57,8 +57,16 @@ static bool usable_span(const struct frame_allocator_usable_region *usable, size
     return lo < hi;
 }
 
-static size_t words_for(uint64_t frames) {
-    return (size_t)((frames + BITS_PER_WORD - 1) / BITS_PER_WORD);
+/* Words in each bitmap for a span of @frames. Counted in 64 bits: a span reaches 2^40 frames,
+ * 2^34 words, more than a 32-bit size_t holds. */
+static uint64_t words_for(uint64_t frames) {
+    return (frames + BITS_PER_WORD - 1) / BITS_PER_WORD;
+}
+
+/* Whether both bitmaps of @words words each fit in the address space: their size in bytes is a
+ * size_t. Always true on a 64-bit host; false on a 32-bit one for a span of 2^34 frames or more. */
+static bool bitmaps_addressable(uint64_t words) {
+    return words <= SIZE_MAX / (2 * sizeof(uint64_t));
 }
 
 size_t frame_allocator_storage_words(const struct frame_allocator_usable_region *usable,
@@ -76,7 +84,8 @@ size_t frame_allocator_storage_words(const struct frame_allocator_usable_region 
     if (!usable_span(usable, count, &first, &end)) {
         return 0;
     }
-    return 2 * words_for(end - first);
+    uint64_t words = words_for(end - first);
+    return bitmaps_addressable(words) ? (size_t)(2 * words) : SIZE_MAX;
 }
 
 /* Sets (value true) or clears bits [from, to) of a bitmap. */
@@ -181,7 +190,13 @@ enum frame_allocator_error frame_allocator_init(struct frame_allocator *fa,
     if (!usable_span(cfg->usable, cfg->usable_count, &span_first, &span_end)) {
         return FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY;
     }
-    size_t words = words_for(span_end - span_first);
+    uint64_t span_words = words_for(span_end - span_first);
+    if (!bitmaps_addressable(span_words)) {
+        /* No storage this size can exist here, given or carved (32-bit hosts only). */
+        return cfg->storage != NULL ? FRAME_ALLOCATOR_ERR_STORAGE_TOO_SMALL
+                                    : FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE;
+    }
+    size_t words = (size_t)span_words;
 
     uint64_t *storage = cfg->storage;
     if (storage != NULL) {

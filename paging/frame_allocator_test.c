@@ -320,6 +320,26 @@ static int storage_size_check(void) {
 }
 
 /*
+ * A huge usable region: [1 MiB, 1 MiB + (2^38 + 64) frames), a span of 2^38 + 64 frames (1 PiB and
+ * a bit), 2^32 + 1 bitmap words each: more words than a 32-bit size_t counts.
+ * Expect frame_allocator_storage_words to give the true 2 * (2^32 + 1) words where size_t holds
+ * their size in bytes and SIZE_MAX where it does not (no storage that size can exist), and init
+ * with the test's storage to be FRAME_ALLOCATOR_ERR_STORAGE_TOO_SMALL on every host, with no
+ * bitmap word written.
+ */
+static int huge_span_storage_check(void) {
+    const uint64_t frames = (UINT64_C(1) << 38) + 64;
+    struct frame_allocator_usable_region huge[] = {{MiB, frames * FRAME}};
+    const uint64_t need = 2 * ((frames + 63) / 64);
+    ASSERT_EQ(need <= SIZE_MAX / sizeof(uint64_t) ? (size_t)need : SIZE_MAX,
+              frame_allocator_storage_words(huge, 1));
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_STORAGE_TOO_SMALL, init_with(huge, 1, NULL, 0));
+    ASSERT_EQ(UINT64_C(0xA5A5A5A5A5A5A5A5), storage[0]);
+    ASSERT_EQ(UINT64_C(0xA5A5A5A5A5A5A5A5), storage[STORAGE_WORDS - 1]);
+    return 0;
+}
+
+/*
  * No storage given: the bitmaps are carved from memory. The span is [1 MiB, 260 MiB), so the
  * two bitmaps take 2 bits x 66304 frames = 16.2 KiB = 5 frames:
  *
@@ -575,6 +595,7 @@ int main(void) {
     RUN_CHECK(failures, double_free_detected_check);
     RUN_CHECK(failures, foreign_frame_detected_check);
     RUN_CHECK(failures, storage_size_check);
+    RUN_CHECK(failures, huge_span_storage_check);
     RUN_CHECK(failures, carve_storage_check);
     RUN_CHECK(failures, carve_without_room_fails_check);
     RUN_CHECK(failures, poison_on_free_check);

@@ -68,10 +68,10 @@ enum frame_allocator_error {
     /* "no usable memory": no whole usable, unreserved frame at or above 1 MiB. */
     FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY,
     /* "storage too small": the caller's storage has fewer words than
-     * frame_allocator_storage_words(). */
+     * frame_allocator_storage_words(), or the bitmaps are too large for the address space. */
     FRAME_ALLOCATOR_ERR_STORAGE_TOO_SMALL,
-    /* "no room for storage": carving: no usable, unreserved run of frames holds the bitmaps, or
-     * phys_to_virt gave NULL. */
+    /* "no room for storage": carving: no usable, unreserved run of frames holds the bitmaps, the
+     * bitmaps are too large for the address space, or phys_to_virt gave NULL. */
     FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE,
     /* "misaligned frame": free: the address is not 4 KiB-aligned. */
     FRAME_ALLOCATOR_ERR_MISALIGNED,
@@ -128,7 +128,9 @@ struct frame_allocator_stats {
 /*
  * frame_allocator_storage_words - number of uint64_t words of storage frame_allocator_init()
  * needs for these usable regions (both bitmaps).
- * Returns 0 when no region holds a whole frame at or above 1 MiB, or a region wraps past 2^64.
+ * Returns 0 when no region holds a whole frame at or above 1 MiB, or a region wraps past 2^64;
+ * SIZE_MAX when the bitmaps' size in bytes does not fit in a size_t (a span of 2^34 frames or
+ * more on a 32-bit host: no storage can hold them, and frame_allocator_init() refuses the map).
  */
 size_t frame_allocator_storage_words(const struct frame_allocator_usable_region *usable,
                                      size_t count);
