@@ -158,19 +158,9 @@ static void add_cpu(struct acpi_madt *out, uint32_t apic_id, uint32_t uid, uint3
     out->cpus_listed++;
 }
 
-enum acpi_error acpi_parse_madt(const uint8_t *madt, size_t length, struct acpi_madt *out) {
-    if (madt == NULL || out == NULL) {
-        return ACPI_ERR_NULL;
-    }
-    enum acpi_error error = acpi_validate_table(madt, length, "APIC");
-    if (error != ACPI_OK) {
-        return error;
-    }
-    uint32_t table_length = read_u32(madt + 4);
-    if (table_length < ACPI_MADT_FIXED_SIZE) {
-        return ACPI_ERR_TABLE_BAD_LENGTH;
-    }
-    *out = (struct acpi_madt){0};
+/* Reads the entries of a validated MADT of table_length bytes into *out (zeroed by the caller). */
+static enum acpi_error read_madt(const uint8_t *madt, uint32_t table_length,
+                                 struct acpi_madt *out) {
     out->local_apic_phys = read_u32(madt + 36);
     out->flags = read_u32(madt + 40);
     for (uint32_t offset = ACPI_MADT_FIXED_SIZE; offset < table_length;) {
@@ -214,6 +204,26 @@ enum acpi_error acpi_parse_madt(const uint8_t *madt, size_t length, struct acpi_
         offset += entry_length;
     }
     return ACPI_OK;
+}
+
+enum acpi_error acpi_parse_madt(const uint8_t *madt, size_t length, struct acpi_madt *out) {
+    if (madt == NULL || out == NULL) {
+        return ACPI_ERR_NULL;
+    }
+    *out = (struct acpi_madt){0};
+    enum acpi_error error = acpi_validate_table(madt, length, "APIC");
+    if (error != ACPI_OK) {
+        return error;
+    }
+    uint32_t table_length = read_u32(madt + 4);
+    if (table_length < ACPI_MADT_FIXED_SIZE) {
+        return ACPI_ERR_TABLE_BAD_LENGTH;
+    }
+    error = read_madt(madt, table_length, out);
+    if (error != ACPI_OK) {
+        *out = (struct acpi_madt){0}; /* nothing from a refused table, not the entries before */
+    }
+    return error;
 }
 
 const char *acpi_error_name(enum acpi_error error) {

@@ -228,6 +228,35 @@ static int bad_entries_check(void) {
     return 0;
 }
 
+/* A MADT refused part-way: its first entry, CPU 0, is whole, and the last one runs past the table;
+ * then a MADT refused by its checksum, parsed into the result of a good one.
+ * Expect ACPI_ERR_MADT_BAD_ENTRY and ACPI_ERR_TABLE_BAD_CHECKSUM, with nothing of either table in
+ * the result (no CPU, no I/O APIC, no local APIC address): a refused table is not used, and a
+ * caller that reads the result anyway finds it empty rather than half-filled or stale. */
+static int refused_madt_leaves_nothing_check(void) {
+    struct acpi_madt madt;
+    build_tables(0);
+    uint8_t *t = memory + MADT_PHYS;
+    uint32_t length = build_madt();
+    t[length - 15] = 200; /* last entry runs past the table */
+    seal(t);
+    memset(&madt, 0xA5, sizeof madt);
+    ASSERT_EQ(ACPI_ERR_MADT_BAD_ENTRY, acpi_parse_madt(t, length, &madt));
+    ASSERT_EQ(0, madt.cpus_listed);
+    ASSERT_EQ(0, madt.cpus_stored);
+    ASSERT_EQ(0, madt.io_apics);
+    ASSERT_EQ(0, madt.local_apic_phys);
+
+    build_madt();
+    ASSERT_EQ(ACPI_OK, acpi_parse_madt(t, length, &madt));
+    t[ACPI_MADT_FIXED_SIZE + 3] ^= 0x40; /* one APIC id */
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_CHECKSUM, acpi_parse_madt(t, length, &madt));
+    ASSERT_EQ(0, madt.cpus_listed);
+    ASSERT_EQ(0, madt.cpus_stored);
+    ASSERT_EQ(0, madt.local_apic_phys);
+    return 0;
+}
+
 static int missing_table_check(void) {
     build_tables(0);
     struct acpi_table table;
@@ -256,6 +285,7 @@ int main(void) {
     RUN_CHECK(failures, bad_madt_checksum_check);
     RUN_CHECK(failures, bad_lengths_check);
     RUN_CHECK(failures, bad_entries_check);
+    RUN_CHECK(failures, refused_madt_leaves_nothing_check);
     RUN_CHECK(failures, missing_table_check);
     RUN_CHECK(failures, error_names_check);
     return failures != 0;

@@ -80,7 +80,8 @@ struct acpi_madt {
 
 /* Validates the MADT (as acpi_validate_table with "APIC") and reads its entries. An entry shorter
  * than 2 bytes, running past the table, or shorter than its type requires is
- * ACPI_ERR_MADT_BAD_ENTRY. Unknown entry types are skipped. */
+ * ACPI_ERR_MADT_BAD_ENTRY. Unknown entry types are skipped. On any error *out is all zero (when
+ * out is not NULL): nothing of a refused table, not even the entries before the bad one. */
 enum acpi_error acpi_parse_madt(const uint8_t *madt, size_t length, struct acpi_madt *out);
 
 /* The name of an error, quoted beside each value of enum acpi_error ("ok" for ACPI_OK); "unknown
