@@ -146,8 +146,20 @@ enum acpi_error acpi_find_table(const uint8_t *rsdp, size_t rsdp_size,
     return ACPI_ERR_NOT_FOUND;
 }
 
+/* Whether an enabled CPU already stored has this APIC id. */
+static bool enabled_apic_id_stored(const struct acpi_madt *out, uint32_t apic_id) {
+    for (uint32_t i = 0; i < out->cpus_stored; i++) {
+        if (out->cpus[i].enabled && out->cpus[i].apic_id == apic_id) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void add_cpu(struct acpi_madt *out, uint32_t apic_id, uint32_t uid, uint32_t flags) {
-    if (out->cpus_stored < ACPI_MADT_MAX_CPUS) {
+    if ((flags & MADT_CPU_ENABLED) != 0 && enabled_apic_id_stored(out, apic_id)) {
+        out->cpus_duplicate++; /* firmware's error: one CPU, started once */
+    } else if (out->cpus_stored < ACPI_MADT_MAX_CPUS) {
         out->cpus[out->cpus_stored++] = (struct acpi_madt_cpu){
             .apic_id = apic_id,
             .processor_uid = uid,

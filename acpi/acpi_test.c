@@ -257,6 +257,39 @@ static int refused_madt_leaves_nothing_check(void) {
     return 0;
 }
 
+/* The 4-CPU MADT with CPU 3 (enabled) naming APIC id 2, which CPU 1 (enabled) has, and the
+ * disabled CPU 2 naming it too; the x2APIC entry naming 6 (enabled CPU 3's former id, now free)
+ * stays unique.
+ * Expect ACPI_OK with every CPU counted as listed (5), but no two enabled CPUs stored with the same
+ * APIC id: the kernel starts each stored enabled CPU with INIT, and a second INIT to an APIC id
+ * resets the CPU that already runs there. The disabled duplicate is harmless and stays stored;
+ * the enabled one is counted in cpus_duplicate instead. */
+static int duplicate_apic_id_check(void) {
+    struct acpi_madt madt;
+    build_tables(0);
+    uint8_t *t = memory + MADT_PHYS;
+    uint32_t length = build_madt();
+    t[ACPI_MADT_FIXED_SIZE + 2 * 8 + 3] = 2; /* CPU 2, disabled */
+    t[ACPI_MADT_FIXED_SIZE + 3 * 8 + 3] = 2; /* CPU 3, enabled */
+    put_u32(t + length - 12, 6);             /* the x2APIC entry */
+    seal(t);
+    ASSERT_EQ(ACPI_OK, acpi_parse_madt(t, length, &madt));
+    ASSERT_EQ(5, madt.cpus_listed);
+    for (uint32_t i = 0; i < madt.cpus_stored; i++) {
+        for (uint32_t j = 0; j < i; j++) {
+            ASSERT_FALSE(madt.cpus[i].enabled && madt.cpus[j].enabled &&
+                         madt.cpus[i].apic_id == madt.cpus[j].apic_id);
+        }
+    }
+    ASSERT_EQ(1, madt.cpus_duplicate);
+    ASSERT_EQ(4, madt.cpus_stored);
+    ASSERT_EQ(2, madt.cpus[2].apic_id);
+    ASSERT_FALSE(madt.cpus[2].enabled);
+    ASSERT_EQ(6, madt.cpus[3].apic_id);
+    ASSERT_EQ(77, madt.cpus[3].processor_uid);
+    return 0;
+}
+
 static int missing_table_check(void) {
     build_tables(0);
     struct acpi_table table;
@@ -286,6 +319,7 @@ int main(void) {
     RUN_CHECK(failures, bad_lengths_check);
     RUN_CHECK(failures, bad_entries_check);
     RUN_CHECK(failures, refused_madt_leaves_nothing_check);
+    RUN_CHECK(failures, duplicate_apic_id_check);
     RUN_CHECK(failures, missing_table_check);
     RUN_CHECK(failures, error_names_check);
     return failures != 0;

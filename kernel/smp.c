@@ -153,6 +153,10 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
              "id %u",
              (void *)table.phys, boot_info->acpi.extended ? "2.0+" : "1.0", madt.cpus_listed,
              (void *)madt.local_apic_phys, boot_cpu->apic_id);
+    if (madt.cpus_duplicate > 0) {
+        log_warn("smp: MADT: %u enabled CPUs repeat an earlier APIC id; each id starts once",
+                 madt.cpus_duplicate);
+    }
 
     memcpy(phys_to_virt(TRAMPOLINE_PHYS), trampoline_start,
            (size_t)(trampoline_end - trampoline_start));

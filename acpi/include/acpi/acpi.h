@@ -73,7 +73,12 @@ struct acpi_madt {
     uint64_t local_apic_phys; /* the 64-bit override entry if present, else the header's field */
     uint32_t flags;
     uint32_t cpus_listed; /* local APIC and x2APIC entries in the table */
-    uint32_t cpus_stored; /* min(cpus_listed, ACPI_MADT_MAX_CPUS) */
+    /* Enabled entries naming the APIC id of an enabled CPU already stored: not stored again (an
+     * APIC id names one CPU, and starting it twice would reset it). */
+    uint32_t cpus_duplicate;
+    /* The other entries, in table order, up to ACPI_MADT_MAX_CPUS; no two enabled ones share an
+     * APIC id. */
+    uint32_t cpus_stored;
     struct acpi_madt_cpu cpus[ACPI_MADT_MAX_CPUS];
     uint32_t io_apics;
 };
