@@ -6,6 +6,7 @@
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/layout.h"
+#include "kernel/lib/usable_region.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 
@@ -34,21 +35,21 @@ static size_t collect_usable_regions(const struct multiboot2_info *boot_info,
     size_t count = 0;
     struct multiboot2_mmap_entry entry;
     for (uint32_t i = 0; multiboot2_mmap_get(boot_info, i, &entry); i++) {
-        if (entry.type != MULTIBOOT2_MEMORY_AVAILABLE || entry.base >= PHYS_MAP_SIZE) {
+        struct frame_allocator_usable_region region;
+        enum usable_region_kind kind = usable_region_of(&entry, PHYS_MAP_SIZE, &region);
+        if (kind == USABLE_REGION_NONE) {
             continue;
         }
-        uint64_t end = entry.base + entry.length;
-        if (end > PHYS_MAP_SIZE) {
-            log_warn("memory: ignoring [%p, %p): beyond the physical map", (void *)PHYS_MAP_SIZE,
-                     (void *)end);
-            end = PHYS_MAP_SIZE;
+        if (kind == USABLE_REGION_CLIPPED) {
+            log_warn("memory: entry at %p (%p bytes) cut at %p, the physical map's end",
+                     (void *)entry.base, (void *)entry.length, (void *)PHYS_MAP_SIZE);
         }
         if (count == MAX_USABLE_REGIONS) {
             log_warn("memory: more than %d usable regions; ignoring [%p, %p)", MAX_USABLE_REGIONS,
-                     (void *)entry.base, (void *)end);
+                     (void *)region.base, (void *)(region.base + region.length));
             continue;
         }
-        regions[count++] = (struct frame_allocator_usable_region){entry.base, end - entry.base};
+        regions[count++] = region;
     }
     return count;
 }
