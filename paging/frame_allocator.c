@@ -272,6 +272,14 @@ uint64_t frame_allocator_allocate(struct frame_allocator *fa) {
     return FRAME_ALLOCATOR_NO_FRAME;
 }
 
+/* Calls the configured panic hook (which must not return), or traps. */
+_Noreturn static void fail(const struct frame_allocator *fa, const char *message) {
+    if (fa->panic != NULL) {
+        fa->panic(fa->ctx, message);
+    }
+    __builtin_trap();
+}
+
 /* Bit index of the frame holding @phys, or false when it lies outside the span. */
 static bool bit_of(const struct frame_allocator *fa, uint64_t phys, uint64_t *bit) {
     if (phys < fa->span_start || phys >= fa->span_end) {
@@ -297,8 +305,11 @@ enum frame_allocator_error frame_allocator_free(struct frame_allocator *fa, uint
         return FRAME_ALLOCATOR_ERR_DOUBLE_FREE;
     }
     if (fa->poison_on_free) {
-        __builtin_memset(fa->phys_to_virt(fa->ctx, phys), FRAME_ALLOCATOR_POISON_BYTE,
-                         PAGING_PAGE_SIZE);
+        void *frame = fa->phys_to_virt(fa->ctx, phys);
+        if (frame == NULL) {
+            fail(fa, "frame_allocator_free: phys_to_virt returned NULL for the frame to poison");
+        }
+        __builtin_memset(frame, FRAME_ALLOCATOR_POISON_BYTE, PAGING_PAGE_SIZE);
     }
     size_t w = (size_t)(bit / BITS_PER_WORD);
     fa->free_bits[w] |= UINT64_C(1) << (bit % BITS_PER_WORD);
@@ -360,10 +371,7 @@ static bool source_allocate(void *ctx, uint64_t *phys_out) {
 static void source_free(void *ctx, uint64_t phys) {
     struct frame_allocator *fa = ctx;
     if (frame_allocator_free(fa, phys) != FRAME_ALLOCATOR_OK) {
-        if (fa->panic != NULL) {
-            fa->panic(fa->ctx, "frame_allocator_frame_source: free of a frame not allocated");
-        }
-        __builtin_trap();
+        fail(fa, "frame_allocator_frame_source: free of a frame not allocated");
     }
 }
 

@@ -568,6 +568,44 @@ static int frame_source_adapter_check(void) {
     return 0;
 }
 
+static void *unmapped_phys_to_virt(void *ctx, uint64_t phys) {
+    (void)ctx;
+    (void)phys;
+    return NULL;
+}
+
+/*
+ * Poisoning on free with a phys_to_virt that reaches no frame (returns NULL), over 2 frames in
+ * caller storage.
+ * Expect the free of an allocated frame to call the panic hook with a message naming phys_to_virt
+ * rather than write through NULL, the frame still allocated and the allocator consistent.
+ */
+static int poison_without_mapping_panics_check(void) {
+    struct frame_allocator_usable_region usable[] = {{MiB, 2 * FRAME}};
+    struct frame_allocator_config cfg = {
+        .usable = usable,
+        .usable_count = 1,
+        .storage = storage,
+        .storage_words = STORAGE_WORDS,
+        .phys_to_virt = unmapped_phys_to_virt,
+        .poison_on_free = true,
+        .panic = jump_panic,
+    };
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_init(&fa, &cfg));
+    uint64_t f = frame_allocator_allocate(&fa);
+    ASSERT_EQ(MiB, f);
+    panic_message = NULL;
+    if (setjmp(panic_jump) == 0) {
+        frame_allocator_free(&fa, f);
+        ASSERT_TRUE(!"a free with nothing to poison through did not panic");
+    }
+    ASSERT_TRUE(panic_message != NULL && strstr(panic_message, "phys_to_virt") != NULL);
+    ASSERT_TRUE(frame_allocator_is_allocated(&fa, f));
+    ASSERT_EQ(1, frame_allocator_stats(&fa).allocated_frames);
+    ASSERT_TRUE(frame_allocator_check(&fa));
+    return 0;
+}
+
 /*
  * Every error value.
  * Expect the documented names, the project's naming rule (ASSERT_ERROR_NAMES), and "unknown
@@ -605,6 +643,7 @@ int main(void) {
     RUN_CHECK(failures, invalid_arguments_check);
     RUN_CHECK(failures, check_detects_corruption_check);
     RUN_CHECK(failures, frame_source_adapter_check);
+    RUN_CHECK(failures, poison_without_mapping_panics_check);
     RUN_CHECK(failures, error_names_check);
     printf("%d failure(s)\n", failures);
     return failures == 0 ? 0 : 1;

@@ -97,7 +97,8 @@ struct frame_allocator_config {
     /* Fill every freed frame with FRAME_ALLOCATOR_POISON_BYTE (needs phys_to_virt). */
     bool poison_on_free;
     /* Called with "function: reason" when an invariant breaks (the frame source adapter is
-     * handed a frame it cannot free). Must not return; NULL means __builtin_trap(). */
+     * handed a frame it cannot free; phys_to_virt gives NULL for a frame to poison). Must not
+     * return; NULL means __builtin_trap(). */
     void (*panic)(void *ctx, const char *message);
 };
 
@@ -153,7 +154,8 @@ uint64_t frame_allocator_allocate(struct frame_allocator *fa);
 /*
  * frame_allocator_free - give back a frame that frame_allocator_allocate() returned.
  * Returns FRAME_ALLOCATOR_OK; FRAME_ALLOCATOR_ERR_MISALIGNED, _FOREIGN_FRAME or _DOUBLE_FREE leave
- * the allocator unchanged.
+ * the allocator unchanged. With poison_on_free, a frame phys_to_virt cannot reach (NULL) is an
+ * invariant broken: cfg.panic is called (or it traps), the frame still allocated.
  */
 enum frame_allocator_error frame_allocator_free(struct frame_allocator *fa, uint64_t phys);
 
