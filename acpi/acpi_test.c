@@ -290,6 +290,41 @@ static int duplicate_apic_id_check(void) {
     return 0;
 }
 
+/* A MADT of ACPI_MADT_MAX_CPUS + 6 enabled local APIC entries (APIC ids 0, 1, ...) and an I/O
+ * APIC after them.
+ * Expect ACPI_OK with every CPU counted (cpus_listed = ACPI_MADT_MAX_CPUS + 6), the first
+ * ACPI_MADT_MAX_CPUS stored in table order, nothing written past the array (the I/O APIC, read
+ * after the overflow, still counted once), and cpus_duplicate 0. */
+static int more_cpus_than_stored_check(void) {
+    struct acpi_madt madt;
+    build_tables(0);
+    const uint32_t cpus = ACPI_MADT_MAX_CPUS + 6;
+    uint32_t length = ACPI_MADT_FIXED_SIZE + cpus * 8 + 12;
+    uint8_t *t = header(MADT_PHYS, "APIC", length);
+    put_u32(t + 36, 0xfee00000u);
+    uint8_t *e = t + ACPI_MADT_FIXED_SIZE;
+    for (uint32_t cpu = 0; cpu < cpus; cpu++, e += 8) {
+        e[0] = 0;
+        e[1] = 8;
+        e[2] = (uint8_t)cpu;
+        e[3] = (uint8_t)cpu;
+        put_u32(e + 4, 1);
+    }
+    e[0] = 1;
+    e[1] = 12;
+    seal(t);
+    ASSERT_EQ(ACPI_OK, acpi_parse_madt(t, length, &madt));
+    ASSERT_EQ(cpus, madt.cpus_listed);
+    ASSERT_EQ(ACPI_MADT_MAX_CPUS, madt.cpus_stored);
+    ASSERT_EQ(0, madt.cpus_duplicate);
+    ASSERT_EQ(1, madt.io_apics);
+    for (uint32_t i = 0; i < ACPI_MADT_MAX_CPUS; i++) {
+        ASSERT_EQ(i, madt.cpus[i].apic_id);
+        ASSERT_TRUE(madt.cpus[i].enabled);
+    }
+    return 0;
+}
+
 static int missing_table_check(void) {
     build_tables(0);
     struct acpi_table table;
@@ -320,6 +355,7 @@ int main(void) {
     RUN_CHECK(failures, bad_entries_check);
     RUN_CHECK(failures, refused_madt_leaves_nothing_check);
     RUN_CHECK(failures, duplicate_apic_id_check);
+    RUN_CHECK(failures, more_cpus_than_stored_check);
     RUN_CHECK(failures, missing_table_check);
     RUN_CHECK(failures, error_names_check);
     return failures != 0;
