@@ -10,6 +10,7 @@
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/cpu_local.h"
 #include "kernel/kmalloc.h"
+#include "kernel/lib/cpu_start.h"
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
@@ -61,14 +62,23 @@ static void write_parameter(const char *symbol, uint64_t value) {
     memcpy(copy + (symbol - trampoline_start), &value, sizeof value);
 }
 
-static bool wait_started(uint64_t microseconds) {
-    uint64_t step = 10;
-    for (uint64_t waited = 0; waited < microseconds; waited += step) {
-        if (__atomic_load_n(&ap_started, __ATOMIC_ACQUIRE)) {
-            return true;
-        }
-        apic_delay_us(step);
-    }
+static void send_init(void *ctx, uint32_t target_apic_id) {
+    (void)ctx;
+    apic_send_init(target_apic_id);
+}
+
+static void send_startup(void *ctx, uint32_t target_apic_id) {
+    (void)ctx;
+    apic_send_startup(target_apic_id, TRAMPOLINE_PHYS >> 12);
+}
+
+static void delay_us(void *ctx, uint64_t microseconds) {
+    (void)ctx;
+    apic_delay_us(microseconds);
+}
+
+static bool ap_has_started(void *ctx) {
+    (void)ctx;
     return __atomic_load_n(&ap_started, __ATOMIC_ACQUIRE);
 }
 
@@ -96,21 +106,11 @@ static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup) {
     write_parameter(trampoline_argument, (uint64_t)(uintptr_t)cpu);
     __atomic_store_n(&ap_started, false, __ATOMIC_RELEASE);
 
-    /* The start-up sequence of the Intel SDM (vol. 3, 8.4.4.1): INIT, 10 ms, SIPI, 200 us, SIPI. */
-    apic_send_init(apic_id_of_cpu);
-    apic_delay_us(10000);
-    if (!withhold_startup) {
-        apic_send_startup(apic_id_of_cpu, TRAMPOLINE_PHYS >> 12);
-    }
-    if (!wait_started(200)) {
-        if (!withhold_startup) {
-            apic_send_startup(apic_id_of_cpu, TRAMPOLINE_PHYS >> 12);
-        }
-        if (!wait_started(SMP_START_TIMEOUT_MS * 1000ull)) {
-            log_warn("smp: CPU with APIC id %u did not come up within %u ms; going on without it",
-                     apic_id_of_cpu, SMP_START_TIMEOUT_MS);
-            return false; /* its blocks stay allocated: the CPU may still wake up and use them */
-        }
+    const struct cpu_start_ops ops = {send_init, send_startup, delay_us, ap_has_started, NULL};
+    if (!cpu_start_sequence(&ops, apic_id_of_cpu, withhold_startup, SMP_START_TIMEOUT_MS)) {
+        log_warn("smp: CPU with APIC id %u did not come up within %u ms; going on without it",
+                 apic_id_of_cpu, SMP_START_TIMEOUT_MS);
+        return false; /* held in INIT now; its blocks stay allocated all the same */
     }
     cpu->online = true;
     cpu_register(cpu);

@@ -1,0 +1,120 @@
+/* Host tests of the application processor start-up sequence (cpu_start.h) against a simulated CPU
+ * that takes a set time from its start-up IPI to its C code. */
+#include "kernel/lib/cpu_start.h"
+
+#include "tests/support/check.h"
+
+#define TIMEOUT_MS 500
+#define NEVER      UINT64_MAX
+
+/* One CPU and a clock in microseconds. INIT resets the CPU into waiting for a start-up IPI; the
+ * first start-up IPI it gets then starts it booting, and it runs boot_us later. */
+struct sim_cpu {
+    uint32_t apic_id;
+    uint64_t now;
+    uint64_t boot_us;
+    bool waiting_for_startup;
+    bool booting;
+    uint64_t up_at;
+    unsigned inits;
+    unsigned startups;
+    unsigned wrong_target; /* IPIs sent to another APIC id */
+};
+
+static void sim_init(void *ctx, uint32_t apic_id) {
+    struct sim_cpu *cpu = ctx;
+    if (apic_id != cpu->apic_id) {
+        cpu->wrong_target++;
+        return;
+    }
+    cpu->inits++;
+    cpu->waiting_for_startup = true;
+    cpu->booting = false;
+}
+
+static void sim_startup(void *ctx, uint32_t apic_id) {
+    struct sim_cpu *cpu = ctx;
+    if (apic_id != cpu->apic_id) {
+        cpu->wrong_target++;
+        return;
+    }
+    cpu->startups++;
+    if (cpu->waiting_for_startup) {
+        cpu->waiting_for_startup = false;
+        cpu->booting = cpu->boot_us != NEVER;
+        cpu->up_at = cpu->now + cpu->boot_us;
+    }
+}
+
+static void sim_delay(void *ctx, uint64_t microseconds) {
+    struct sim_cpu *cpu = ctx;
+    cpu->now += microseconds;
+}
+
+static bool sim_started(void *ctx) {
+    const struct sim_cpu *cpu = ctx;
+    return cpu->booting && cpu->now >= cpu->up_at;
+}
+
+static bool start(struct sim_cpu *cpu, bool withhold) {
+    const struct cpu_start_ops ops = {sim_init, sim_startup, sim_delay, sim_started, cpu};
+    return cpu_start_sequence(&ops, cpu->apic_id, withhold, TIMEOUT_MS);
+}
+
+/* A CPU that runs 50 us after its start-up IPI.
+ * Expect it started after INIT, 10 ms and one start-up IPI, all to its APIC id. */
+static int quick_cpu_check(void) {
+    struct sim_cpu cpu = {.apic_id = 3, .boot_us = 50};
+    ASSERT_TRUE(start(&cpu, false));
+    ASSERT_EQ(1, cpu.inits);
+    ASSERT_EQ(1, cpu.startups);
+    ASSERT_EQ(0, cpu.wrong_target);
+    ASSERT_TRUE(cpu.now >= 10000 + 50);
+    return 0;
+}
+
+/* A CPU that runs 100 ms after its start-up IPI: past the 200 us before the second IPI, which it
+ * ignores (it no longer waits for one), well inside the timeout.
+ * Expect it started, with two start-up IPIs sent. */
+static int slower_cpu_check(void) {
+    struct sim_cpu cpu = {.apic_id = 1, .boot_us = 100000};
+    ASSERT_TRUE(start(&cpu, false));
+    ASSERT_EQ(1, cpu.inits);
+    ASSERT_EQ(2, cpu.startups);
+    return 0;
+}
+
+/* A CPU that would run 600 ms after its start-up IPI, past the 500 ms timeout; then 10 s pass.
+ * Expect false, and the CPU still not running 10 s later: the caller has given up on it and
+ * rewrites the trampoline's stack and argument for the next CPU, so a CPU that came up late would
+ * run on another CPU's stack and per-CPU block. Giving up must leave it held in INIT. */
+static int late_cpu_stays_down_check(void) {
+    struct sim_cpu cpu = {.apic_id = 2, .boot_us = 600000};
+    ASSERT_FALSE(start(&cpu, false));
+    ASSERT_FALSE(sim_started(&cpu));
+    cpu.now += 10 * 1000 * 1000;
+    ASSERT_FALSE(sim_started(&cpu));
+    ASSERT_EQ(0, cpu.wrong_target);
+    return 0;
+}
+
+/* The start-up IPI withheld (the kernel's smp_test=withhold_startup), a CPU that would run 50 us
+ * after one.
+ * Expect false after the timeout, no start-up IPI sent, and the CPU not running. */
+static int withheld_startup_check(void) {
+    struct sim_cpu cpu = {.apic_id = 1, .boot_us = 50};
+    ASSERT_FALSE(start(&cpu, true));
+    ASSERT_EQ(0, cpu.startups);
+    ASSERT_TRUE(cpu.now >= 10000 + (uint64_t)TIMEOUT_MS * 1000);
+    ASSERT_FALSE(sim_started(&cpu));
+    return 0;
+}
+
+int main(void) {
+    int failures = 0;
+    RUN_CHECK(failures, quick_cpu_check);
+    RUN_CHECK(failures, slower_cpu_check);
+    RUN_CHECK(failures, late_cpu_stays_down_check);
+    RUN_CHECK(failures, withheld_startup_check);
+    return failures == 0 ? 0 : 1;
+}
