@@ -132,18 +132,20 @@ enum acpi_error acpi_find_table(const uint8_t *rsdp, size_t rsdp_size,
     if ((root.length - ACPI_HEADER_SIZE) % entry_size != 0) {
         return ACPI_ERR_TABLE_BAD_LENGTH;
     }
+    bool unreachable = false;
     for (size_t offset = ACPI_HEADER_SIZE; offset < root.length; offset += entry_size) {
         const uint8_t *entry = root.data + offset;
         uint64_t phys = use_xsdt ? read_u64(entry) : read_u32(entry);
         const uint8_t *header = memory->map(memory->ctx, phys, ACPI_HEADER_SIZE);
         if (header == NULL) {
-            return ACPI_ERR_TABLE_UNREACHABLE;
+            unreachable = true; /* perhaps the table searched for: said if no other entry is */
+            continue;
         }
         if (same_bytes(header, signature, 4)) {
             return load_table(memory, phys, signature, out);
         }
     }
-    return ACPI_ERR_NOT_FOUND;
+    return unreachable ? ACPI_ERR_TABLE_UNREACHABLE : ACPI_ERR_NOT_FOUND;
 }
 
 /* Whether an enabled CPU already stored has this APIC id. */

@@ -336,6 +336,31 @@ static int missing_table_check(void) {
     return 0;
 }
 
+/* An RSDT of three entries: one pointing past the memory the map function reaches (a table the
+ * kernel's physical map does not cover), the FACP, then the MADT; then an RSDT of the unreachable
+ * entry and the FACP only.
+ * Expect the MADT found through the first: the entry nothing can be read of is passed over, as an
+ * entry with another signature is, rather than the search refused for a table it does not need.
+ * Expect ACPI_ERR_TABLE_UNREACHABLE from the second: the table searched for may be the one that
+ * cannot be read, so "not found" would claim more than is known. */
+static int unreachable_entry_passed_over_check(void) {
+    build_tables(0);
+    uint8_t *rsdt = header(RSDT_PHYS, "RSDT", ACPI_HEADER_SIZE + 12);
+    put_u32(rsdt + ACPI_HEADER_SIZE, MEMORY_SIZE + 0x1000);
+    put_u32(rsdt + ACPI_HEADER_SIZE + 4, FACP_PHYS);
+    put_u32(rsdt + ACPI_HEADER_SIZE + 8, MADT_PHYS);
+    seal(rsdt);
+    struct acpi_table table = {0};
+    ASSERT_EQ(ACPI_OK, acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    ASSERT_EQ(MADT_PHYS, table.phys);
+
+    put_u32(rsdt + 4, ACPI_HEADER_SIZE + 8);
+    seal(rsdt);
+    ASSERT_EQ(ACPI_ERR_TABLE_UNREACHABLE,
+              acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    return 0;
+}
+
 static int error_names_check(void) {
     ASSERT_STREQ("table bad checksum", acpi_error_name(ACPI_ERR_TABLE_BAD_CHECKSUM));
     ASSERT_ERROR_NAMES(acpi_error_name, enum acpi_error, ACPI_OK, ACPI_ERR_MADT_BAD_ENTRY);
@@ -357,6 +382,7 @@ int main(void) {
     RUN_CHECK(failures, duplicate_apic_id_check);
     RUN_CHECK(failures, more_cpus_than_stored_check);
     RUN_CHECK(failures, missing_table_check);
+    RUN_CHECK(failures, unreachable_entry_passed_over_check);
     RUN_CHECK(failures, error_names_check);
     return failures != 0;
 }
