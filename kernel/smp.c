@@ -54,6 +54,11 @@ static __attribute__((noreturn)) void ap_main(struct cpu_local *cpu) {
     cpu->current = cpu->idle;
     apic_timer_start(thread_timer_tick);
     __atomic_store_n(&ap_started, true, __ATOMIC_RELEASE);
+    /* Threads only once the boot CPU has seen the start and registered this CPU: if it gave up
+     * first, its INIT (cpu_start_sequence) finds this CPU here, holding no thread and no lock. */
+    while (!__atomic_load_n(&cpu->online, __ATOMIC_ACQUIRE)) {
+        cpu_pause();
+    }
     thread_idle_loop();
 }
 
@@ -112,8 +117,8 @@ static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup) {
                  apic_id_of_cpu, SMP_START_TIMEOUT_MS);
         return false; /* held in INIT now; its blocks stay allocated all the same */
     }
-    cpu->online = true;
     cpu_register(cpu);
+    __atomic_store_n(&cpu->online, true, __ATOMIC_RELEASE); /* lets it into the scheduler */
     return true;
 }
 
