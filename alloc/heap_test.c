@@ -2004,6 +2004,62 @@ static int runs_release_prev_check(void) {
     return 0;
 }
 
+/*
+ * The last slot of a run freed when the run, going back to the strategy, would merge with a
+ * damaged free block before it:
+ *   | (free F) | run A: a[0] live, every other slot free | run B |
+ * with F's header flipped (as runs_release_prev_check) or F's next link bent outside the heap.
+ * Expect the free of a[0] to report CORRUPTED_HEADER or CORRUPTED_FREE_LIST once and change
+ * nothing: with F repaired, the heap is intact, the statistics as before, a[0] still a live 64-byte
+ * slot with its contents, and its free then succeeds. Also with poisoning on free.
+ */
+static int runs_release_damaged_neighbour_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    for (unsigned way = 0; way < 4; way++) {
+        bool bend_link = (way & 1) != 0;
+        fixture_reset(HEAP_SIZE, (way & 2) != 0 ? ALLOC_FLAG_POISON_ON_FREE : 0);
+        enum { SLOTS = 15 }; /* 64-byte slots in a run */
+        unsigned char *a[SLOTS];
+        for (int i = 0; i < SLOTS; i++) {
+            a[i] = alloc_malloc(fx.heap, 64);
+            ASSERT_TRUE(a[i] != NULL && run_of_slot(a[i]) == run_of_slot(a[0]));
+        }
+        unsigned char *b = alloc_malloc(fx.heap, 64); /* run A is full: a second run B */
+        ASSERT_TRUE(b != NULL && run_of_slot(b) != run_of_slot(a[0]));
+        for (int i = 1; i < SLOTS; i++)
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[i]));
+        fixture_fill(a[0], 64, 9);
+        ASSERT_HEAP_OK(fx.heap);
+        block_t *run_block = blk_from_payload((const void *)run_of_slot(a[0]));
+        ASSERT_TRUE(blk_prev_free(run_block));
+        block_t *f = blk_prev(run_block);
+        struct alloc_stats before = stats();
+        hword_t saved_size = f->size;
+        uintptr_t link, bent = 0x70;
+        memcpy(&link, blk_payload(f), sizeof(link));
+        if (bend_link)
+            memcpy(blk_payload(f), &bent, sizeof(bent));
+        else
+            f->size ^= (hword_t)1 << 9;
+        size_t reports = fx.reports;
+        ASSERT_EQ(bend_link ? ALLOC_ERR_CORRUPTED_FREE_LIST : ALLOC_ERR_CORRUPTED_HEADER,
+                  alloc_free(fx.heap, a[0]));
+        ASSERT_EQ(reports + 1, fx.reports);
+        f->size = saved_size;
+        memcpy(blk_payload(f), &link, sizeof(link));
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_TRUE(stats_unchanged(&before));
+        ASSERT_EQ(64, alloc_usable_size(fx.heap, a[0]));
+        ASSERT_TRUE(fixture_pattern_ok(a[0], 64, 9));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[0]));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_EQ(0, stats().live_allocations);
+    }
+    return 0;
+}
+
 /* With poisoning, a write to a freed slot is found by the check. */
 static int runs_poison_check(void) {
     if (!fixture_runs())
@@ -2092,6 +2148,7 @@ int main(void) {
         RUN_VARIANT_CHECK(runs_list_cycle_check);
         RUN_VARIANT_CHECK(runs_full_head_check);
         RUN_VARIANT_CHECK(runs_release_prev_check);
+        RUN_VARIANT_CHECK(runs_release_damaged_neighbour_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;
