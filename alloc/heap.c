@@ -1374,12 +1374,19 @@ enum alloc_error alloc_heap_extend(alloc_heap *h, size_t size) {
         return ALLOC_ERR_CORRUPTED_HEADER;
     }
     size_t ns = end - h->end;
+    block_t old = *nb;
+    uintptr_t old_end = h->end, old_raw_end = h->raw_end;
     blk_set_size_state(h, nb, ns, ST_USED);
     blk_set(h, blk_at(end), ns, 0, ST_END, false);
     h->end = end;
     h->raw_end = raw_end;
-    if (!h->ops->release(h, nb, false))
-        return ALLOC_ERR_CORRUPTED_FREE_LIST; /* the strategy reported it */
+    if (!h->ops->release(h, nb, false)) {
+        /* The strategy reported it and changed nothing: the old end marker and end come back. */
+        *nb = old;
+        h->end = old_end;
+        h->raw_end = old_raw_end;
+        return ALLOC_ERR_CORRUPTED_FREE_LIST;
+    }
     return ALLOC_OK;
 }
 

@@ -2060,6 +2060,45 @@ static int runs_release_damaged_neighbour_check(void) {
     return 0;
 }
 
+/*
+ * An extension whose new space would merge with the heap's last block, free, whose next link
+ * is bent outside the heap:  | ctrl | A | (free F, link bent) | END | + extension.
+ * Expect ALLOC_ERR_CORRUPTED_FREE_LIST, reported once, and nothing changed: with the link
+ * restored, the heap is intact with its statistics and size as before, and the same extension
+ * then succeeds and merges with F.
+ */
+static int extend_bent_link_check(void) {
+    size_t half = HEAP_SIZE / 2;
+    fixture_reset(half, 0);
+    ASSERT_TRUE(alloc_malloc(fx.heap, 100) != NULL);
+    ASSERT_HEAP_OK(fx.heap);
+    /* The free tail: the block in front of the end marker. */
+    block_t *end = blk_at(fx.heap->end);
+    ASSERT_TRUE(blk_prev_free(end));
+    block_t *f = blk_prev(end);
+    struct alloc_stats before = stats();
+    uintptr_t link, bent = 0x70;
+    memcpy(&link, blk_payload(f), sizeof(link));
+    memcpy(blk_payload(f), &bent, sizeof(bent));
+    size_t reports = fx.reports;
+    enum alloc_error e = alloc_heap_extend(fx.heap, 4096);
+    memcpy(blk_payload(f), &link, sizeof(link));
+    if (e == ALLOC_OK) {
+        /* The strategy keeps the last free block apart, without links (the TLSF top block). */
+        ASSERT_EQ(reports, fx.reports);
+        ASSERT_HEAP_OK(fx.heap);
+        return 0;
+    }
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, e);
+    ASSERT_EQ(reports + 1, fx.reports);
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_EQ(ALLOC_OK, alloc_heap_extend(fx.heap, 4096));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(before.largest_free + 4096, stats().largest_free);
+    return 0;
+}
+
 /* With poisoning, a write to a freed slot is found by the check. */
 static int runs_poison_check(void) {
     if (!fixture_runs())
@@ -2149,6 +2188,7 @@ int main(void) {
         RUN_VARIANT_CHECK(runs_full_head_check);
         RUN_VARIANT_CHECK(runs_release_prev_check);
         RUN_VARIANT_CHECK(runs_release_damaged_neighbour_check);
+        RUN_VARIANT_CHECK(extend_bent_link_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;

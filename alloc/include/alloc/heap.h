@@ -218,9 +218,9 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
  * Returns ALLOC_OK, ALLOC_ERR_NULL_HEAP for a NULL heap, ALLOC_ERR_REGION_TOO_SMALL if the
  * extension cannot hold a minimum block, or ALLOC_ERR_REGION_TOO_LARGE if the heap would exceed
  * ALLOC_MAX_HEAP bytes; on those errors nothing changes. ALLOC_ERR_CORRUPTED_HEADER (the end
- * marker or the last block is damaged; nothing changes) or ALLOC_ERR_CORRUPTED_FREE_LIST (a free
- * list is; the extension is then unusable), both also reported through the hook, mean the heap was
- * already corrupted.
+ * marker or the last block is damaged) or ALLOC_ERR_CORRUPTED_FREE_LIST (the free block the
+ * extension would merge with is), both also reported through the hook (nothing changes), mean the
+ * heap was already corrupted.
  */
 enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
 
