@@ -2061,6 +2061,64 @@ static int runs_release_damaged_neighbour_check(void) {
 }
 
 /*
+ * A realloc that moves the last slot in use of a run, which, emptied by the move, would go back to
+ * the strategy and merge with a damaged free block before it:
+ *   | (free F, next link bent) | run A: a[0] live, every other slot free | run B |
+ * moved to a block (200 bytes) and to a slot of another class (16 bytes), each new block to be had
+ * without a search that meets F (a 200-byte block freed onto its quick list, a run of 16-byte
+ * slots made before). Expect NULL, reported once, and nothing changed: with F repaired, a[0] live
+ * with its contents, the heap intact, the statistics as before (but the peak, which the moment the
+ * new block was live may raise).
+ */
+static int runs_realloc_damaged_neighbour_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    static const size_t sizes[] = {200, 16};
+    for (size_t way = 0; way < sizeof(sizes) / sizeof(sizes[0]); way++) {
+        fixture_reset(HEAP_SIZE, 0);
+        enum { SLOTS = 15 }; /* 64-byte slots in a run */
+        unsigned char *a[SLOTS];
+        for (int i = 0; i < SLOTS; i++) {
+            a[i] = alloc_malloc(fx.heap, 64);
+            ASSERT_TRUE(a[i] != NULL && run_of_slot(a[i]) == run_of_slot(a[0]));
+        }
+        unsigned char *b = alloc_malloc(fx.heap, 64);     /* run A is full: a second run B */
+        unsigned char *small = alloc_malloc(fx.heap, 16); /* a run of 16-byte slots */
+        ASSERT_TRUE(small != NULL && b != NULL && run_of_slot(b) != run_of_slot(a[0]));
+        for (int i = 1; i < SLOTS; i++)
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[i]));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, alloc_malloc(fx.heap, 200)));
+        fixture_fill(a[0], 64, 9);
+        ASSERT_HEAP_OK(fx.heap);
+        block_t *run_block = blk_from_payload((const void *)run_of_slot(a[0]));
+        ASSERT_TRUE(blk_prev_free(run_block));
+        block_t *f = blk_prev(run_block);
+        struct alloc_stats before = stats();
+        uintptr_t link, bent = 0x70;
+        memcpy(&link, blk_payload(f), sizeof(link));
+        memcpy(blk_payload(f), &bent, sizeof(bent));
+        size_t reports = fx.reports;
+        ASSERT_TRUE(alloc_realloc(fx.heap, a[0], sizes[way]) == NULL);
+        ASSERT_EQ(reports + 1, fx.reports);
+        ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
+        memcpy(blk_payload(f), &link, sizeof(link));
+        ASSERT_HEAP_OK(fx.heap);
+        struct alloc_stats now = stats();
+        ASSERT_TRUE(now.peak_in_use >= before.peak_in_use);
+        before.peak_in_use = now.peak_in_use;
+        ASSERT_TRUE(stats_unchanged(&before));
+        ASSERT_EQ(64, alloc_usable_size(fx.heap, a[0]));
+        ASSERT_TRUE(fixture_pattern_ok(a[0], 64, 9));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[0]));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, small));
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_EQ(0, stats().live_allocations);
+    }
+    return 0;
+}
+
+/*
  * An extension whose new space would merge with the heap's last block, free, whose next link
  * is bent outside the heap:  | ctrl | A | (free F, link bent) | END | + extension.
  * Expect ALLOC_ERR_CORRUPTED_FREE_LIST, reported once, and nothing changed: with the link
@@ -2189,6 +2247,7 @@ int main(void) {
         RUN_VARIANT_CHECK(runs_release_prev_check);
         RUN_VARIANT_CHECK(runs_release_damaged_neighbour_check);
         RUN_VARIANT_CHECK(extend_bent_link_check);
+        RUN_VARIANT_CHECK(runs_realloc_damaged_neighbour_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;
