@@ -2119,6 +2119,39 @@ static int runs_realloc_damaged_neighbour_check(void) {
 }
 
 /*
+ * A request the heap cannot serve, made when a run with no slot in use is kept (the only run of
+ * its class; variants with runs) and no block is quick-listed (elsewhere the 64-byte block may be):
+ *   | ctrl | (gap) | run A: every slot free | (free) | END |
+ * Expect NULL with the live blocks and the statistics as they were, but for what heap.h allows:
+ * the empty run released (bytes_free and largest_free may rise, free_blocks change, overhead_bytes
+ * fall by what bytes_free gains). A request that fails its bounds first changes nothing.
+ */
+static int failed_request_stats_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    void *p = alloc_malloc(fx.heap, 64);
+    ASSERT_TRUE(p != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, p));
+    ASSERT_HEAP_OK(fx.heap);
+    struct alloc_stats before = stats();
+    ASSERT_TRUE(alloc_malloc(fx.heap, ALLOC_MAX_REQUEST + 1) == NULL);
+    ASSERT_TRUE(alloc_allocate(fx.heap, 64, 3) == NULL);
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_TRUE(alloc_malloc(fx.heap, HEAP_SIZE) == NULL);
+    ASSERT_HEAP_OK(fx.heap);
+    struct alloc_stats now = stats();
+    ASSERT_EQ(before.region_size, now.region_size);
+    ASSERT_EQ(before.bytes_in_use, now.bytes_in_use);
+    ASSERT_EQ(before.live_allocations, now.live_allocations);
+    ASSERT_EQ(before.peak_in_use, now.peak_in_use);
+    ASSERT_TRUE(now.bytes_free >= before.bytes_free && now.largest_free >= before.largest_free);
+    ASSERT_EQ(before.overhead_bytes - (now.bytes_free - before.bytes_free), now.overhead_bytes);
+    /* With runs, the empty run went back: its meta and header are free bytes now. */
+    if (fixture_runs())
+        ASSERT_TRUE(now.bytes_free > before.bytes_free);
+    return 0;
+}
+
+/*
  * An extension whose new space would merge with the heap's last block, free, whose next link
  * is bent outside the heap:  | ctrl | A | (free F, link bent) | END | + extension.
  * Expect ALLOC_ERR_CORRUPTED_FREE_LIST, reported once, and nothing changed: with the link
@@ -2248,6 +2281,7 @@ int main(void) {
         RUN_VARIANT_CHECK(runs_release_damaged_neighbour_check);
         RUN_VARIANT_CHECK(extend_bent_link_check);
         RUN_VARIANT_CHECK(runs_realloc_damaged_neighbour_check);
+        RUN_VARIANT_CHECK(failed_request_stats_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;

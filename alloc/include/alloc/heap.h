@@ -42,8 +42,9 @@
  * as an enum alloc_error; the heap is left as it was. A request whose size plus alignment
  * overflows, an alignment that is not a power of two, and a request the heap cannot satisfy
  * return NULL and leave the live blocks and the statistics as they were, with one exception:
- * before failing, the TLSF strategy returns its quick-listed blocks to the free lists (merging
- * them with free neighbours), which can only raise bytes_free and largest_free and change
+ * before failing, the TLSF strategy returns its quick-listed blocks and its runs with no slot in
+ * use (ALLOC_FLAG_NO_SMALL_RUNS) to the free lists (merging them with free neighbours), which can
+ * only raise bytes_free and largest_free, lower overhead_bytes by what bytes_free gains, and change
  * free_blocks.
  *
  * Not thread-safe: wrap a shared heap in struct alloc_locked_heap (below).
