@@ -260,7 +260,13 @@ static void drain_all(struct alloc_cached_heap *c) {
 /* One block for a request the caches do not serve (or after a drain), with its prefix. */
 static void *alloc_direct(struct alloc_cached_heap *c, size_t size, size_t align, unsigned klass) {
     size_t offset = align > PREFIX ? align : PREFIX;
-    if (size > SIZE_MAX - offset || offset > UINT32_MAX)
+    /*
+     * What the heap refuses by its bounds alone (size + offset above ALLOC_MAX_REQUEST - align) is
+     * refused before the heap is asked: no drain would help it. offset >= align, so offset + align
+     * does not wrap once offset fits in 32 bits.
+     */
+    if (offset > UINT32_MAX || offset + align > ALLOC_MAX_REQUEST ||
+        size > ALLOC_MAX_REQUEST - offset - align)
         return NULL;
     for (int attempt = 0; attempt < 2; attempt++) {
         heap_lock(c);
@@ -557,7 +563,7 @@ void *alloc_cached_realloc(struct alloc_cached_heap *cached, void *ptr, size_t s
         return alloc_locked_realloc(c->heap, ptr, size); /* the heap reports a bad pointer */
     if (p->klass != DIRECT && size <= class_size[p->klass])
         return ptr;
-    if (p->klass == DIRECT && p->offset == PREFIX && size <= SIZE_MAX - PREFIX) {
+    if (p->klass == DIRECT && p->offset == PREFIX && size <= ALLOC_MAX_REQUEST - PREFIX) {
         /* The heap resizes in place when it can; the prefix travels with the contents. */
         for (int attempt = 0; attempt < 2; attempt++) {
             heap_lock(c);

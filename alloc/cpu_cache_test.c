@@ -1031,6 +1031,33 @@ static int flush_refused_check(void) {
 }
 
 /*
+ * Requests the heap refuses by their bounds alone (alloc/heap.h: size or size + alignment above
+ * ALLOC_MAX_REQUEST), with blocks in cache[0]: malloc, an aligned allocate and a realloc of a
+ * heap-sized block, each of ALLOC_MAX_REQUEST bytes.
+ * Expect NULL and nothing changed: no drain (the caches keep their blocks), no report, the block
+ * kept.
+ */
+static int oversized_no_drain_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, alloc_cached_malloc(&ch, 100)));
+    unsigned char *big = alloc_cached_malloc(&ch, 5000);
+    ASSERT_TRUE(big != NULL);
+    struct alloc_cached_stats before = cstats();
+    ASSERT_TRUE(before.cached_blocks > 0);
+    ASSERT_TRUE(alloc_cached_malloc(&ch, ALLOC_MAX_REQUEST) == NULL);
+    ASSERT_TRUE(alloc_cached_allocate(&ch, ALLOC_MAX_REQUEST / 2, ALLOC_MAX_REQUEST / 2) == NULL);
+    ASSERT_TRUE(alloc_cached_realloc(&ch, big, ALLOC_MAX_REQUEST) == NULL);
+    struct alloc_cached_stats now = cstats();
+    ASSERT_EQ(0, now.drains);
+    ASSERT_EQ(before.cached_blocks, now.cached_blocks);
+    ASSERT_EQ(0, env.reports);
+    ASSERT_TRUE(alloc_cached_usable_size(&ch, big) >= 5000);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, big));
+    return reconciled(0);
+}
+
+/*
  * realloc through every path: within a class (in place), to a larger class, from a class to a
  * heap-sized block, a heap-sized block grown and shrunk, and over-aligned blocks; calloc.
  * Expect contents kept to the smaller size, the promised alignment, zeroed calloc memory even
@@ -1312,6 +1339,7 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, corrupted_cached_check);
         RUN_COUNTED_CHECK(passed, failed, free_damaged_neighbour_check);
         RUN_COUNTED_CHECK(passed, failed, flush_refused_check);
+        RUN_COUNTED_CHECK(passed, failed, oversized_no_drain_check);
         RUN_COUNTED_CHECK(passed, failed, realloc_calloc_check);
         RUN_COUNTED_CHECK(passed, failed, uncached_cpu_check);
         RUN_COUNTED_CHECK(passed, failed, stress_per_cpu_check);
