@@ -2152,6 +2152,42 @@ static int failed_request_stats_check(void) {
 }
 
 /*
+ * A request the heap cannot serve, which releases the runs with no slot in use before it fails,
+ * when the strategy refuses the one run kept (the only run of its class with free slots) for the
+ * damaged free block before it:
+ *   | (free F, next link bent) | run A: every slot free | (free) | END |
+ * Expect NULL, the damage reported once, and nothing changed: with F repaired, the heap intact,
+ * its statistics as before (A kept, listed) and A's slots served again.
+ */
+static int runs_release_empty_refused_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *p = alloc_malloc(fx.heap, 64);
+    ASSERT_TRUE(p != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, p));
+    ASSERT_HEAP_OK(fx.heap);
+    block_t *run_block = blk_from_payload((const void *)run_of_slot(p));
+    ASSERT_TRUE(blk_prev_free(run_block));
+    block_t *f = blk_prev(run_block);
+    struct alloc_stats before = stats();
+    uintptr_t link, bent = 0x70;
+    memcpy(&link, blk_payload(f), sizeof(link));
+    memcpy(blk_payload(f), &bent, sizeof(bent));
+    size_t reports = fx.reports;
+    ASSERT_TRUE(alloc_malloc(fx.heap, HEAP_SIZE) == NULL);
+    ASSERT_EQ(reports + 1, fx.reports);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
+    memcpy(blk_payload(f), &link, sizeof(link));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_TRUE(alloc_malloc(fx.heap, 64) == p);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, p));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
  * An extension whose new space would merge with the heap's last block, free, whose next link
  * is bent outside the heap:  | ctrl | A | (free F, link bent) | END | + extension.
  * Expect ALLOC_ERR_CORRUPTED_FREE_LIST, reported once, and nothing changed: with the link
@@ -2282,6 +2318,7 @@ int main(void) {
         RUN_VARIANT_CHECK(extend_bent_link_check);
         RUN_VARIANT_CHECK(runs_realloc_damaged_neighbour_check);
         RUN_VARIANT_CHECK(failed_request_stats_check);
+        RUN_VARIANT_CHECK(runs_release_empty_refused_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;
