@@ -164,14 +164,38 @@ static struct prefix *user_prefix(struct alloc_cached_heap *c, const void *ptr) 
     return prefix_ok(c, (void *)a, p) ? p : NULL;
 }
 
-/* Frees a block of this layer to the heap; the caller holds the heap's lock. */
-static void give_back(const struct alloc_cached_heap *c, void *user) {
+/*
+ * Frees a block of this layer to the heap; the caller holds the heap's lock. Returns what the
+ * heap's free returns: blocks come from this heap and were checked on their way in, so an error is
+ * a damaged free neighbour of the block's, reported through the heap's hook, the heap unchanged;
+ * the block is then still live to the heap and keeps the prefix it had, for the caller to keep.
+ */
+static enum alloc_error give_back(const struct alloc_cached_heap *c, void *user) {
     struct prefix *p = prefix_of(user);
+    struct prefix was = *p;
     size_t offset = p->offset;
     set_prefix(c, user, ST_RETURNED, p->klass, 0, offset);
-    /* Blocks come from this heap and were checked on their way in: a failure here was reported
-     * through the heap's hook. */
-    (void)alloc_free(c->heap->heap, (void *)((uintptr_t)user - offset));
+    enum alloc_error e = alloc_free(c->heap->heap, (void *)((uintptr_t)user - offset));
+    if (e != ALLOC_OK)
+        *p = was;
+    return e;
+}
+
+/*
+ * Gives the first n blocks of class k of a locked cache back to the heap (the caller holds the
+ * heap's lock); those the heap refuses (give_back) stay cached, ahead of the rest.
+ */
+static void give_back_first(const struct alloc_cached_heap *c, struct alloc_cpu_cache *cc,
+                            unsigned k, unsigned n) {
+    unsigned kept = 0;
+    for (unsigned i = 0; i < n; i++) {
+        void *u = cc->slot[k][i];
+        if (give_back(c, u) != ALLOC_OK)
+            cc->slot[k][kept++] = u;
+    }
+    for (unsigned i = n; i < cc->count[k]; i++)
+        cc->slot[k][kept + i - n] = cc->slot[k][i];
+    cc->count[k] = (uint8_t)(cc->count[k] - (n - kept));
 }
 
 /*
@@ -216,9 +240,9 @@ static void flush_one(struct alloc_cached_heap *c, unsigned cpu, enum warm_mode 
                 (void)report_bad_cached(c, u);
                 set_prefix(c, u, ST_CACHED, k, cpu, PREFIX);
             }
-            give_back(c, u);
         }
-        cc->count[k] = 0;
+        /* A block the heap refuses (reported) stays cached rather than be lost. */
+        give_back_first(c, cc, k, cc->count[k]);
     }
     heap_unlock(c);
     cache_unlock(c, cpu);
@@ -236,7 +260,13 @@ static void drain_all(struct alloc_cached_heap *c) {
 /* One block for a request the caches do not serve (or after a drain), with its prefix. */
 static void *alloc_direct(struct alloc_cached_heap *c, size_t size, size_t align, unsigned klass) {
     size_t offset = align > PREFIX ? align : PREFIX;
-    if (size > SIZE_MAX - offset || offset > UINT32_MAX)
+    /*
+     * What the heap refuses by its bounds alone (size + offset above ALLOC_MAX_REQUEST - align) is
+     * refused before the heap is asked: no drain would help it. offset >= align, so offset + align
+     * does not wrap once offset fits in 32 bits.
+     */
+    if (offset > UINT32_MAX || offset + align > ALLOC_MAX_REQUEST ||
+        size > ALLOC_MAX_REQUEST - offset - align)
         return NULL;
     for (int attempt = 0; attempt < 2; attempt++) {
         heap_lock(c);
@@ -267,7 +297,8 @@ static void *pop(const struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, 
         heap_lock(c);
         (void)report_bad_cached(c, u);
         set_prefix(c, u, ST_CACHED, k, cpu, PREFIX);
-        give_back(c, u);
+        /* Refused too (reported): it stays live to the heap, in no cache. */
+        (void)give_back(c, u);
         heap_unlock(c);
     }
     return NULL;
@@ -448,9 +479,18 @@ static enum alloc_error double_free_cached(struct alloc_cached_heap *c, void *pt
     if (!found) /* not where its prefix says: let the heap judge the pointer itself */
         return alloc_locked_free(c->heap, ptr);
     heap_lock(c);
-    give_back(c, ptr);
-    enum alloc_error e = alloc_free(c->heap->heap, (void *)((uintptr_t)ptr - PREFIX));
+    enum alloc_error refused = give_back(c, ptr), e = refused;
+    if (refused == ALLOC_OK)
+        e = alloc_free(c->heap->heap, (void *)((uintptr_t)ptr - PREFIX));
     heap_unlock(c);
+    if (refused != ALLOC_OK) {
+        /* The heap refused to take it back (reported): it goes back to its cache if it can. */
+        struct alloc_cpu_cache *cc = &c->caches[cpu];
+        cache_lock(c, cpu);
+        if (cc->count[k] < class_depth[k])
+            cc->slot[k][cc->count[k]++] = ptr;
+        cache_unlock(c, cpu);
+    }
     return e;
 }
 
@@ -472,24 +512,30 @@ enum alloc_error alloc_cached_free(struct alloc_cached_heap *cached, void *ptr) 
     unsigned cpu = k == DIRECT ? c->ncpus : c->ops.cpu_id(c->ops.ctx);
     if (cpu >= c->ncpus) {
         heap_lock(c);
-        c->direct_frees++;
-        give_back(c, ptr);
+        enum alloc_error e = give_back(c, ptr);
+        c->direct_frees += e == ALLOC_OK;
         heap_unlock(c);
-        return ALLOC_OK;
+        return e;
     }
     struct alloc_cpu_cache *cc = &c->caches[cpu];
     cache_lock(c, cpu);
     if (cc->count[k] == class_depth[k]) {
-        /* Full: the oldest half goes back to the heap under one lock acquisition. */
-        unsigned batch = class_batch(k);
+        /*
+         * Full: the oldest half goes back to the heap under one lock acquisition (but those it
+         * refuses). Still full if it refused them all: ptr goes to the heap itself.
+         */
         heap_lock(c);
         cc->returns++;
-        for (unsigned i = 0; i < batch; i++)
-            give_back(c, cc->slot[k][i]);
+        give_back_first(c, cc, k, class_batch(k));
+        enum alloc_error e = ALLOC_OK;
+        if (cc->count[k] == class_depth[k])
+            e = give_back(c, ptr);
         heap_unlock(c);
-        for (unsigned i = batch; i < class_depth[k]; i++)
-            cc->slot[k][i - batch] = cc->slot[k][i];
-        cc->count[k] = (uint8_t)(class_depth[k] - batch);
+        if (cc->count[k] == class_depth[k]) {
+            cc->frees += e == ALLOC_OK;
+            cache_unlock(c, cpu);
+            return e;
+        }
     }
     set_prefix(c, ptr, ST_CACHED, k, cpu, PREFIX);
     cc->slot[k][cc->count[k]++] = ptr;
@@ -517,7 +563,7 @@ void *alloc_cached_realloc(struct alloc_cached_heap *cached, void *ptr, size_t s
         return alloc_locked_realloc(c->heap, ptr, size); /* the heap reports a bad pointer */
     if (p->klass != DIRECT && size <= class_size[p->klass])
         return ptr;
-    if (p->klass == DIRECT && p->offset == PREFIX && size <= SIZE_MAX - PREFIX) {
+    if (p->klass == DIRECT && p->offset == PREFIX && size <= ALLOC_MAX_REQUEST - PREFIX) {
         /* The heap resizes in place when it can; the prefix travels with the contents. */
         for (int attempt = 0; attempt < 2; attempt++) {
             heap_lock(c);
@@ -538,7 +584,11 @@ void *alloc_cached_realloc(struct alloc_cached_heap *cached, void *ptr, size_t s
     if (q == NULL)
         return NULL;
     __builtin_memcpy(q, ptr, old < size ? old : size);
-    (void)alloc_cached_free(c, ptr);
+    if (alloc_cached_free(c, ptr) != ALLOC_OK) {
+        /* The heap refused ptr (reported): it stays the caller's, unchanged, and q goes back. */
+        (void)alloc_cached_free(c, q);
+        return NULL;
+    }
     return q;
 }
 

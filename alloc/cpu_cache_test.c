@@ -928,6 +928,136 @@ static int corrupted_cached_check(void) {
 }
 
 /*
+ * Frees and a realloc of blocks too large to cache (plain, and over-aligned: 64 bytes) whose
+ * heap block has a free neighbour with its next link bent outside the heap:
+ *   heap: | Z | (free A, link bent) | B | C |    each 2992 bytes from alloc_cached_allocate
+ * Expect the free of B to return ALLOC_ERR_CORRUPTED_FREE_LIST, reported once, and change
+ * nothing: with A's link restored, the heap intact, B still live with its contents and counted as
+ * before, and freed then. The same of a realloc of the over-aligned B to a cached size, which
+ * moves it (copy, then free of B): NULL, reported once, B kept, nothing else live.
+ */
+static int free_damaged_neighbour_check(void) {
+    /* Heap blocks of whole 64-byte lines, so that B's lies right after A's at either alignment. */
+    enum { SIZE = 48 * 64 - ALLOC_BLOCK_OVERHEAD - 64 };
+    for (size_t align = ALLOC_ALIGNMENT; align <= 64; align *= 4) {
+        if (setup(SMALL_HEAP, 2) != 0)
+            return 1;
+        /* Z first: the gap an alignment may leave in front of the first block lies before it. */
+        unsigned char *z = alloc_cached_allocate(&ch, SIZE, align);
+        unsigned char *a = alloc_cached_allocate(&ch, SIZE, align);
+        unsigned char *b = alloc_cached_allocate(&ch, SIZE, align);
+        unsigned char *c = alloc_cached_allocate(&ch, SIZE, align);
+        ASSERT_TRUE(z != NULL && a != NULL && b != NULL && c != NULL);
+        fixture_fill(b, SIZE, 5);
+        /* The realloc's new block from cache[0], warmed up now: no allocation meets A's link. */
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, alloc_cached_malloc(&ch, 100)));
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+        if (reconciled(3) != 0)
+            return 1;
+        /* A's heap payload starts at its block's front; its first word is its next link. */
+        uintptr_t *link = (uintptr_t *)(a - (align > ALLOC_CPU_CACHE_PREFIX ? align : 16));
+        uintptr_t saved = *link;
+        struct alloc_cached_stats cbefore = cstats();
+        struct alloc_stats hbefore = hstats();
+        unsigned long reports = env.reports;
+        *link = 0x70;
+        ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_cached_free(&ch, b));
+        ASSERT_EQ(reports + 1, env.reports);
+        ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, env.last_error);
+        if (align > ALLOC_ALIGNMENT) {
+            /* Moved to a cached class: the copy made, the free of B refused, the copy dropped. */
+            ASSERT_TRUE(alloc_cached_realloc(&ch, b, 100) == NULL);
+            ASSERT_EQ(reports + 2, env.reports);
+            ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, env.last_error);
+        }
+        *link = saved;
+        struct alloc_cached_stats cnow = cstats();
+        /* The move's copy was allocated and freed again: counted so, nothing else changed. */
+        ASSERT_EQ(cbefore.live_blocks, cnow.live_blocks);
+        ASSERT_EQ(cbefore.cached_blocks, cnow.cached_blocks);
+        ASSERT_EQ(hbefore.live_allocations, hstats().live_allocations);
+        ASSERT_TRUE(alloc_cached_usable_size(&ch, b) >= SIZE);
+        ASSERT_TRUE(fixture_pattern_ok(b, SIZE, 5));
+        if (reconciled(3) != 0)
+            return 1;
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, c));
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, z));
+        if (reconciled(0) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * A flush whose blocks the heap refuses: cache[0] holds b0, b1, b2 of one 2048-byte batch
+ * (b3, the last, is the user's), b3 is freed straight to the heap from a CPU without a cache and
+ * its next link bent outside the heap:
+ *   heap: | b0 | b1 | b2 | (free b3, link bent) | the warm-up's other batches ...
+ * Expect the flush to give back what the heap takes and keep the rest cached (b2, whose free
+ * would merge with b3, and any other the heap refuses), each refusal reported once and every
+ * block accounted for; with the link restored, the next flush gives them back.
+ */
+static int flush_refused_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    unsigned char *b3 = alloc_cached_malloc(&ch, 2048);
+    ASSERT_TRUE(b3 != NULL);
+    ASSERT_EQ(3, class_depth[ALLOC_CPU_CACHE_CLASSES - 1] / 2 - 1);
+    env.current = 7; /* no cache: straight to the heap */
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b3));
+    env.current = 0;
+    if (reconciled(0) != 0)
+        return 1;
+    size_t cached = cstats().cached_blocks;
+    uintptr_t *link = (uintptr_t *)(b3 - ALLOC_CPU_CACHE_PREFIX);
+    uintptr_t saved = *link;
+    *link = 0x70;
+    unsigned long reports = env.reports;
+    alloc_cached_flush(&ch, 0);
+    /* Each block refused once, reported once: b2, b3's successor, and with first fit every block
+     * whose free walks the address-ordered list past b3. */
+    size_t refused = cstats().cached_blocks;
+    ASSERT_TRUE(refused >= 1 && refused < cached);
+    ASSERT_EQ(reports + refused, env.reports);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, env.last_error);
+    *link = saved;
+    if (reconciled(0) != 0)
+        return 1;
+    alloc_cached_flush(&ch, 0);
+    ASSERT_EQ(0, cstats().cached_blocks);
+    ASSERT_EQ(0, hstats().live_allocations);
+    return reconciled(0);
+}
+
+/*
+ * Requests the heap refuses by their bounds alone (alloc/heap.h: size or size + alignment above
+ * ALLOC_MAX_REQUEST), with blocks in cache[0]: malloc, an aligned allocate and a realloc of a
+ * heap-sized block, each of ALLOC_MAX_REQUEST bytes.
+ * Expect NULL and nothing changed: no drain (the caches keep their blocks), no report, the block
+ * kept.
+ */
+static int oversized_no_drain_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, alloc_cached_malloc(&ch, 100)));
+    unsigned char *big = alloc_cached_malloc(&ch, 5000);
+    ASSERT_TRUE(big != NULL);
+    struct alloc_cached_stats before = cstats();
+    ASSERT_TRUE(before.cached_blocks > 0);
+    ASSERT_TRUE(alloc_cached_malloc(&ch, ALLOC_MAX_REQUEST) == NULL);
+    ASSERT_TRUE(alloc_cached_allocate(&ch, ALLOC_MAX_REQUEST / 2, ALLOC_MAX_REQUEST / 2) == NULL);
+    ASSERT_TRUE(alloc_cached_realloc(&ch, big, ALLOC_MAX_REQUEST) == NULL);
+    struct alloc_cached_stats now = cstats();
+    ASSERT_EQ(0, now.drains);
+    ASSERT_EQ(before.cached_blocks, now.cached_blocks);
+    ASSERT_EQ(0, env.reports);
+    ASSERT_TRUE(alloc_cached_usable_size(&ch, big) >= 5000);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, big));
+    return reconciled(0);
+}
+
+/*
  * realloc through every path: within a class (in place), to a larger class, from a class to a
  * heap-sized block, a heap-sized block grown and shrunk, and over-aligned blocks; calloc.
  * Expect contents kept to the smaller size, the promised alignment, zeroed calloc memory even
@@ -1207,6 +1337,9 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, double_free_check);
         RUN_COUNTED_CHECK(passed, failed, bad_pointer_check);
         RUN_COUNTED_CHECK(passed, failed, corrupted_cached_check);
+        RUN_COUNTED_CHECK(passed, failed, free_damaged_neighbour_check);
+        RUN_COUNTED_CHECK(passed, failed, flush_refused_check);
+        RUN_COUNTED_CHECK(passed, failed, oversized_no_drain_check);
         RUN_COUNTED_CHECK(passed, failed, realloc_calloc_check);
         RUN_COUNTED_CHECK(passed, failed, uncached_cpu_check);
         RUN_COUNTED_CHECK(passed, failed, stress_per_cpu_check);

@@ -1157,18 +1157,29 @@ static ALWAYS_INLINE void slot_copy(void *q, const void *ptr, size_t size, unsig
 }
 
 /*
- * Frees slot ptr of run r, validated by realloc_slot, once its contents are in q; returns q. The
- * allocation of q took no slot of r (another class) nor released r (it has a slot in use): the
- * slot is freed without finding and checking it again. Only r's state is read again, which the
- * allocation may have changed for all the compiler knows.
+ * slot_moved's case where the old slot's free fails: r, emptied by it, would go back to the
+ * strategy, which refuses it (a damaged free neighbour, reported; nothing changed). ptr stays the
+ * caller's, unchanged, and q goes back, as in realloc_general: NULL.
+ */
+static __attribute__((noinline, cold)) void *slot_move_refused(alloc_heap *h, void *q) {
+    (void)alloc_free(h, q);
+    return NULL;
+}
+
+/*
+ * Frees slot ptr of run r, validated by realloc_slot, once its contents are in q; returns q, or
+ * NULL if the free fails (slot_move_refused). The allocation of q took no slot of r (another
+ * class) nor released r (it has a slot in use): the slot is freed without finding and checking it
+ * again. Only r's state is read again, which the allocation may have changed for all the compiler
+ * knows.
  */
 static ALWAYS_INLINE void *slot_moved(alloc_heap *h, uintptr_t r, void *ptr, unsigned c, unsigned i,
                                       void *q) {
     uint64_t state = run_meta(r)[RUN_STATE];
     if (run_give_fast_ok(h, r, state, c, i))
         run_give_slot(h, r, (uintptr_t)ptr, c, i, poison_free(h));
-    else
-        (void)alloc_run_give(h, r, (uintptr_t)ptr);
+    else if (alloc_run_give(h, r, (uintptr_t)ptr) != ALLOC_OK)
+        return slot_move_refused(h, q);
     return q;
 }
 
@@ -1374,12 +1385,19 @@ enum alloc_error alloc_heap_extend(alloc_heap *h, size_t size) {
         return ALLOC_ERR_CORRUPTED_HEADER;
     }
     size_t ns = end - h->end;
+    block_t old = *nb;
+    uintptr_t old_end = h->end, old_raw_end = h->raw_end;
     blk_set_size_state(h, nb, ns, ST_USED);
     blk_set(h, blk_at(end), ns, 0, ST_END, false);
     h->end = end;
     h->raw_end = raw_end;
-    if (!h->ops->release(h, nb, false))
-        return ALLOC_ERR_CORRUPTED_FREE_LIST; /* the strategy reported it */
+    if (!h->ops->release(h, nb, false)) {
+        /* The strategy reported it and changed nothing: the old end marker and end come back. */
+        *nb = old;
+        h->end = old_end;
+        h->raw_end = old_raw_end;
+        return ALLOC_ERR_CORRUPTED_FREE_LIST;
+    }
     return ALLOC_OK;
 }
 

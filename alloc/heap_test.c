@@ -2004,6 +2004,228 @@ static int runs_release_prev_check(void) {
     return 0;
 }
 
+/*
+ * The last slot of a run freed when the run, going back to the strategy, would merge with a
+ * damaged free block before it:
+ *   | (free F) | run A: a[0] live, every other slot free | run B |
+ * with F's header flipped (as runs_release_prev_check) or F's next link bent outside the heap.
+ * Expect the free of a[0] to report CORRUPTED_HEADER or CORRUPTED_FREE_LIST once and change
+ * nothing: with F repaired, the heap is intact, the statistics as before, a[0] still a live 64-byte
+ * slot with its contents, and its free then succeeds. Also with poisoning on free.
+ */
+static int runs_release_damaged_neighbour_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    for (unsigned way = 0; way < 4; way++) {
+        bool bend_link = (way & 1) != 0;
+        fixture_reset(HEAP_SIZE, (way & 2) != 0 ? ALLOC_FLAG_POISON_ON_FREE : 0);
+        enum { SLOTS = 15 }; /* 64-byte slots in a run */
+        unsigned char *a[SLOTS];
+        for (int i = 0; i < SLOTS; i++) {
+            a[i] = alloc_malloc(fx.heap, 64);
+            ASSERT_TRUE(a[i] != NULL && run_of_slot(a[i]) == run_of_slot(a[0]));
+        }
+        unsigned char *b = alloc_malloc(fx.heap, 64); /* run A is full: a second run B */
+        ASSERT_TRUE(b != NULL && run_of_slot(b) != run_of_slot(a[0]));
+        for (int i = 1; i < SLOTS; i++)
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[i]));
+        fixture_fill(a[0], 64, 9);
+        ASSERT_HEAP_OK(fx.heap);
+        block_t *run_block = blk_from_payload((const void *)run_of_slot(a[0]));
+        ASSERT_TRUE(blk_prev_free(run_block));
+        block_t *f = blk_prev(run_block);
+        struct alloc_stats before = stats();
+        hword_t saved_size = f->size;
+        uintptr_t link, bent = 0x70;
+        memcpy(&link, blk_payload(f), sizeof(link));
+        if (bend_link)
+            memcpy(blk_payload(f), &bent, sizeof(bent));
+        else
+            f->size ^= (hword_t)1 << 9;
+        size_t reports = fx.reports;
+        ASSERT_EQ(bend_link ? ALLOC_ERR_CORRUPTED_FREE_LIST : ALLOC_ERR_CORRUPTED_HEADER,
+                  alloc_free(fx.heap, a[0]));
+        ASSERT_EQ(reports + 1, fx.reports);
+        f->size = saved_size;
+        memcpy(blk_payload(f), &link, sizeof(link));
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_TRUE(stats_unchanged(&before));
+        ASSERT_EQ(64, alloc_usable_size(fx.heap, a[0]));
+        ASSERT_TRUE(fixture_pattern_ok(a[0], 64, 9));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[0]));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_EQ(0, stats().live_allocations);
+    }
+    return 0;
+}
+
+/*
+ * A realloc that moves the last slot in use of a run, which, emptied by the move, would go back to
+ * the strategy and merge with a damaged free block before it:
+ *   | (free F, next link bent) | run A: a[0] live, every other slot free | run B |
+ * moved to a block (200 bytes) and to a slot of another class (16 bytes), each new block to be had
+ * without a search that meets F (a 200-byte block freed onto its quick list, a run of 16-byte
+ * slots made before). Expect NULL, reported once, and nothing changed: with F repaired, a[0] live
+ * with its contents, the heap intact, the statistics as before (but the peak, which the moment the
+ * new block was live may raise).
+ */
+static int runs_realloc_damaged_neighbour_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    static const size_t sizes[] = {200, 16};
+    for (size_t way = 0; way < sizeof(sizes) / sizeof(sizes[0]); way++) {
+        fixture_reset(HEAP_SIZE, 0);
+        enum { SLOTS = 15 }; /* 64-byte slots in a run */
+        unsigned char *a[SLOTS];
+        for (int i = 0; i < SLOTS; i++) {
+            a[i] = alloc_malloc(fx.heap, 64);
+            ASSERT_TRUE(a[i] != NULL && run_of_slot(a[i]) == run_of_slot(a[0]));
+        }
+        unsigned char *b = alloc_malloc(fx.heap, 64);     /* run A is full: a second run B */
+        unsigned char *small = alloc_malloc(fx.heap, 16); /* a run of 16-byte slots */
+        ASSERT_TRUE(small != NULL && b != NULL && run_of_slot(b) != run_of_slot(a[0]));
+        for (int i = 1; i < SLOTS; i++)
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[i]));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, alloc_malloc(fx.heap, 200)));
+        fixture_fill(a[0], 64, 9);
+        ASSERT_HEAP_OK(fx.heap);
+        block_t *run_block = blk_from_payload((const void *)run_of_slot(a[0]));
+        ASSERT_TRUE(blk_prev_free(run_block));
+        block_t *f = blk_prev(run_block);
+        struct alloc_stats before = stats();
+        uintptr_t link, bent = 0x70;
+        memcpy(&link, blk_payload(f), sizeof(link));
+        memcpy(blk_payload(f), &bent, sizeof(bent));
+        size_t reports = fx.reports;
+        ASSERT_TRUE(alloc_realloc(fx.heap, a[0], sizes[way]) == NULL);
+        ASSERT_EQ(reports + 1, fx.reports);
+        ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
+        memcpy(blk_payload(f), &link, sizeof(link));
+        ASSERT_HEAP_OK(fx.heap);
+        struct alloc_stats now = stats();
+        ASSERT_TRUE(now.peak_in_use >= before.peak_in_use);
+        before.peak_in_use = now.peak_in_use;
+        ASSERT_TRUE(stats_unchanged(&before));
+        ASSERT_EQ(64, alloc_usable_size(fx.heap, a[0]));
+        ASSERT_TRUE(fixture_pattern_ok(a[0], 64, 9));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[0]));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, small));
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_EQ(0, stats().live_allocations);
+    }
+    return 0;
+}
+
+/*
+ * A request the heap cannot serve, made when a run with no slot in use is kept (the only run of
+ * its class; variants with runs) and no block is quick-listed (elsewhere the 64-byte block may be):
+ *   | ctrl | (gap) | run A: every slot free | (free) | END |
+ * Expect NULL with the live blocks and the statistics as they were, but for what heap.h allows:
+ * the empty run released (bytes_free and largest_free may rise, free_blocks change, overhead_bytes
+ * fall by what bytes_free gains). A request that fails its bounds first changes nothing.
+ */
+static int failed_request_stats_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    void *p = alloc_malloc(fx.heap, 64);
+    ASSERT_TRUE(p != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, p));
+    ASSERT_HEAP_OK(fx.heap);
+    struct alloc_stats before = stats();
+    ASSERT_TRUE(alloc_malloc(fx.heap, ALLOC_MAX_REQUEST + 1) == NULL);
+    ASSERT_TRUE(alloc_allocate(fx.heap, 64, 3) == NULL);
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_TRUE(alloc_malloc(fx.heap, HEAP_SIZE) == NULL);
+    ASSERT_HEAP_OK(fx.heap);
+    struct alloc_stats now = stats();
+    ASSERT_EQ(before.region_size, now.region_size);
+    ASSERT_EQ(before.bytes_in_use, now.bytes_in_use);
+    ASSERT_EQ(before.live_allocations, now.live_allocations);
+    ASSERT_EQ(before.peak_in_use, now.peak_in_use);
+    ASSERT_TRUE(now.bytes_free >= before.bytes_free && now.largest_free >= before.largest_free);
+    ASSERT_EQ(before.overhead_bytes - (now.bytes_free - before.bytes_free), now.overhead_bytes);
+    /* With runs, the empty run went back: its meta and header are free bytes now. */
+    if (fixture_runs())
+        ASSERT_TRUE(now.bytes_free > before.bytes_free);
+    return 0;
+}
+
+/*
+ * A request the heap cannot serve, which releases the runs with no slot in use before it fails,
+ * when the strategy refuses the one run kept (the only run of its class with free slots) for the
+ * damaged free block before it:
+ *   | (free F, next link bent) | run A: every slot free | (free) | END |
+ * Expect NULL, the damage reported once, and nothing changed: with F repaired, the heap intact,
+ * its statistics as before (A kept, listed) and A's slots served again.
+ */
+static int runs_release_empty_refused_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *p = alloc_malloc(fx.heap, 64);
+    ASSERT_TRUE(p != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, p));
+    ASSERT_HEAP_OK(fx.heap);
+    block_t *run_block = blk_from_payload((const void *)run_of_slot(p));
+    ASSERT_TRUE(blk_prev_free(run_block));
+    block_t *f = blk_prev(run_block);
+    struct alloc_stats before = stats();
+    uintptr_t link, bent = 0x70;
+    memcpy(&link, blk_payload(f), sizeof(link));
+    memcpy(blk_payload(f), &bent, sizeof(bent));
+    size_t reports = fx.reports;
+    ASSERT_TRUE(alloc_malloc(fx.heap, HEAP_SIZE) == NULL);
+    ASSERT_EQ(reports + 1, fx.reports);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
+    memcpy(blk_payload(f), &link, sizeof(link));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_TRUE(alloc_malloc(fx.heap, 64) == p);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, p));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * An extension whose new space would merge with the heap's last block, free, whose next link
+ * is bent outside the heap:  | ctrl | A | (free F, link bent) | END | + extension.
+ * Expect ALLOC_ERR_CORRUPTED_FREE_LIST, reported once, and nothing changed: with the link
+ * restored, the heap is intact with its statistics and size as before, and the same extension
+ * then succeeds and merges with F.
+ */
+static int extend_bent_link_check(void) {
+    size_t half = HEAP_SIZE / 2;
+    fixture_reset(half, 0);
+    ASSERT_TRUE(alloc_malloc(fx.heap, 100) != NULL);
+    ASSERT_HEAP_OK(fx.heap);
+    /* The free tail: the block in front of the end marker. */
+    block_t *end = blk_at(fx.heap->end);
+    ASSERT_TRUE(blk_prev_free(end));
+    block_t *f = blk_prev(end);
+    struct alloc_stats before = stats();
+    uintptr_t link, bent = 0x70;
+    memcpy(&link, blk_payload(f), sizeof(link));
+    memcpy(blk_payload(f), &bent, sizeof(bent));
+    size_t reports = fx.reports;
+    enum alloc_error e = alloc_heap_extend(fx.heap, 4096);
+    memcpy(blk_payload(f), &link, sizeof(link));
+    if (e == ALLOC_OK) {
+        /* The strategy keeps the last free block apart, without links (the TLSF top block). */
+        ASSERT_EQ(reports, fx.reports);
+        ASSERT_HEAP_OK(fx.heap);
+        return 0;
+    }
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, e);
+    ASSERT_EQ(reports + 1, fx.reports);
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_EQ(ALLOC_OK, alloc_heap_extend(fx.heap, 4096));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(before.largest_free + 4096, stats().largest_free);
+    return 0;
+}
+
 /* With poisoning, a write to a freed slot is found by the check. */
 static int runs_poison_check(void) {
     if (!fixture_runs())
@@ -2092,6 +2314,11 @@ int main(void) {
         RUN_VARIANT_CHECK(runs_list_cycle_check);
         RUN_VARIANT_CHECK(runs_full_head_check);
         RUN_VARIANT_CHECK(runs_release_prev_check);
+        RUN_VARIANT_CHECK(runs_release_damaged_neighbour_check);
+        RUN_VARIANT_CHECK(extend_bent_link_check);
+        RUN_VARIANT_CHECK(runs_realloc_damaged_neighbour_check);
+        RUN_VARIANT_CHECK(failed_request_stats_check);
+        RUN_VARIANT_CHECK(runs_release_empty_refused_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;

@@ -82,19 +82,14 @@ static __attribute__((noinline)) enum alloc_error run_report(alloc_heap *h, enum
     return e;
 }
 
-static enum alloc_error run_destroy(alloc_heap *h, uintptr_t r);
-
 /*
- * run_gave_as's case that calls: a heap that poisons on free. The slot given back as
- * run_give_slot_bit gives it, poisoned, its address found again from the bit; then r released if
- * `destroy` (run_give_release's case), else ALLOC_OK.
+ * run_gave's case that calls: a heap that poisons on free. The slot given back as
+ * run_give_slot_bit gives it, poisoned, its address found again from the bit; ALLOC_OK.
  */
-static __attribute__((noinline)) enum alloc_error
-run_gave_poisoned(alloc_heap *h, uintptr_t r, unsigned c, uint64_t bit, bool destroy) {
+static __attribute__((noinline)) enum alloc_error run_gave_poisoned(alloc_heap *h, uintptr_t r,
+                                                                    unsigned c, uint64_t bit) {
     uintptr_t p = r + RUN_META + (unsigned)__builtin_ctzll(bit) * run_slot_size(c);
     run_give_slot_bit(h, r, p, c, bit, true);
-    if (destroy)
-        return run_destroy(h, r);
     enum alloc_error e = ALLOC_OK;
     __asm__("" : "+r"(e)); /* opaque, as in run_report */
     return e;
@@ -104,21 +99,15 @@ run_gave_poisoned(alloc_heap *h, uintptr_t r, unsigned c, uint64_t bit, bool des
  * The slot of run r (class c) whose bit of the state word is `bit` given back as the fast path
  * gives it: its bit set in the state and in the check word (run_slot has checked the one against
  * the other; run_push and run_unlink write only link words), poisoned on a heap that poisons (by a
- * tail call: the caller then keeps nothing across the memset), accounted. Then, if `destroy` (a
- * constant: run_give_release's), r released to the strategy (run_destroy's result returned); else
- * ALLOC_OK. The bit rather than the slot's address and index: one value fewer for run_push to keep
- * across its checks.
+ * tail call: the caller then keeps nothing across the memset), accounted; ALLOC_OK. The bit rather
+ * than the slot's address and index: one value fewer for run_push to keep across its checks.
  */
-static ALWAYS_INLINE enum alloc_error run_gave_as(alloc_heap *h, uintptr_t r, unsigned c,
-                                                  uint64_t bit, bool destroy) {
-    if (poison_free(h))
-        return run_gave_poisoned(h, r, c, bit, destroy);
-    run_give_slot_bit(h, r, 0, c, bit, false); /* the address is only poisoning's */
-    return destroy ? run_destroy(h, r) : ALLOC_OK;
-}
 static ALWAYS_INLINE enum alloc_error run_gave(alloc_heap *h, uintptr_t r, unsigned c,
                                                uint64_t bit) {
-    return run_gave_as(h, r, c, bit, false);
+    if (poison_free(h))
+        return run_gave_poisoned(h, r, c, bit);
+    run_give_slot_bit(h, r, 0, c, bit, false); /* the address is only poisoning's */
+    return ALLOC_OK;
 }
 
 /*
@@ -269,23 +258,80 @@ static __attribute__((noinline)) void *run_take_new(alloc_heap *h, unsigned c) {
 }
 
 /*
- * Returns run r (sound, off every list, no slot in use) to the strategy: ALLOC_OK, or the error
- * found, reported. A free predecessor's header must match the run's prev word first: the strategy
- * relies on the checks free makes of a block's predecessor having been made.
+ * Puts run r (rc as run_destroy's), which run_release has taken off its list and the strategy
+ * refused (e ALLOC_ERR_CORRUPTED_FREE_LIST, reported by it) or run_destroy would not hand to it
+ * (e ALLOC_ERR_CORRUPTED_HEADER, its free predecessor's header damaged, reported here), back as it
+ * was: the check word and header that run_destroy erased written again from its state word (which
+ * it keeps), listed behind the head as run_push lists it (or at the head of an empty list); nothing
+ * accounted. Returns e. Out of line, reached by tail calls: rare.
  */
-static enum alloc_error run_destroy(alloc_heap *h, uintptr_t r) {
+static __attribute__((noinline, cold)) enum alloc_error run_refused(alloc_heap *h, uintptr_t rc,
+                                                                    enum alloc_error e) {
+    uintptr_t r = rc & ~(RUN_ALIGN - 1);
+    block_t *b = blk_at(r - HDR);
+    uint64_t *m = run_meta(r);
+    unsigned c = run_class(m[RUN_STATE]);
+    if (e == ALLOC_ERR_CORRUPTED_HEADER) {
+        alloc_report(h, e, b);
+    } else {
+        word_set(h, &b->size, RUN_SIZE_WORD | (b->size & PREV_FREE));
+        m[RUN_CHECK] = run_check_of(h, r, m[RUN_STATE]);
+    }
+    m[RUN_NEXT] = 0;
+    m[RUN_PREV] = 0;
+    uintptr_t head = h->run_head[c];
+    /* A head as run_push checks it: else r stays off the list (the damage has been reported). */
+    if (head == 0 || (run_sound(h, head, c) && run_meta(head)[RUN_PREV] == 0))
+        (void)run_link(h, r, c, head != 0, head);
+    /*
+     * Opaque (an empty asm), as in run_report: a caller that knew the result is e would keep e
+     * across its calls rather than make this a tail call.
+     */
+    __asm__("" : "+r"(e));
+    return e;
+}
+
+/*
+ * Returns run r (sound, off every list, at most one slot in use: `rc` is r | c where c is the
+ * class of that slot, which is accounted as given once the run is released, or r | 0 for none)
+ * to the strategy: ALLOC_OK, or the error found, reported, with r relisted and nothing else
+ * changed (run_refused). A free predecessor's header must match the run's prev word first: the
+ * strategy relies on the checks free makes of a block's predecessor having been made. r and its
+ * class in one word: one register fewer kept across the strategy's call.
+ */
+static __attribute__((noinline)) enum alloc_error run_destroy(alloc_heap *h, uintptr_t rc) {
+    uintptr_t r = rc & ~(RUN_ALIGN - 1);
     block_t *b = blk_at(r - HDR);
     if (blk_prev_free(b) && !free_prev_ok(h, b))
-        return run_report(h, ALLOC_ERR_CORRUPTED_HEADER, (uintptr_t)b);
-    /* Erase the meta first, so that a stale slot pointer can never find this run again. */
-    __builtin_memset((void *)r, poison_free(h) ? ALLOC_POISON_FREE_BYTE : 0, RUN_META);
-    run_block_unmark(h, b);
-    h->runs--;
+        return run_refused(h, rc, ALLOC_ERR_CORRUPTED_HEADER);
     /*
-     * The strategy reports what it finds. Its result by release_error: no register is then kept
-     * across the call for the two constants.
+     * Erase the check word and links first, so that a stale slot pointer can never find this run
+     * again; the state word stays for run_refused (a state whose check word is gone finds nothing).
+     * Zeroes on every heap: on one that poisons, the strategy's release poisons them over, as it
+     * poisons the payload of every block it releases (but the links it files there).
      */
-    return (enum alloc_error)release_error(h->ops->release(h, b, false));
+    __builtin_memset((void *)(r + sizeof(uint64_t)), 0, RUN_META - sizeof(uint64_t));
+    run_block_unmark(h, b);
+    /* The strategy reports what it finds, and then changes nothing. */
+    if (!h->ops->release(h, b, false))
+        return run_refused(h, rc, ALLOC_ERR_CORRUPTED_FREE_LIST);
+    h->runs--;
+    unsigned c = (unsigned)(rc & (RUN_ALIGN - 1));
+    if (c != 0)
+        run_slot_given(h, 0, run_slot_size(c), false);
+    return ALLOC_OK;
+}
+
+/*
+ * Takes run r (of class c, sound) off its list if `listed` and returns it to the strategy
+ * (run_destroy, `given` its rc's class part): ALLOC_OK, or the error found, reported, with nothing
+ * changed.
+ */
+static ALWAYS_INLINE enum alloc_error run_release(alloc_heap *h, uintptr_t r, unsigned c,
+                                                  bool listed, unsigned given) {
+    if (listed && !run_unlink_as(h, r, c, false))
+        return run_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, r);
+    return run_destroy(h, r | given);
 }
 
 /*
@@ -355,17 +401,15 @@ static enum alloc_error run_slot(const alloc_heap *h, uintptr_t r, uintptr_t p, 
 }
 
 /*
- * run_give's release of run r, emptied by the give of its slot of state bit `bit` (class c): off
- * its list if `listed` (the unlink inlined: no call to keep values across), the slot given back,
- * then the run to the strategy. Out of line, reached by a tail call, so that run_give saves no
- * register for its calls.
+ * run_give's release of run r, which the give of its slot (class c) empties: off its list if
+ * `listed`, to the strategy, and only then the slot accounted as given (run_destroy; its bit need
+ * not be set, the meta being gone, nor its bytes poisoned: the strategy poisons the block on a heap
+ * that poisons). A release refused changes nothing, the slot still in use. Out of line, reached by
+ * a tail call, so that run_give saves no register for its calls.
  */
-static __attribute__((noinline)) enum alloc_error
-run_give_release(alloc_heap *h, uintptr_t r, unsigned c, uint64_t bit, bool listed) {
-    if (listed && !run_unlink_as(h, r, c, false))
-        return run_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, r);
-    /* As run_gave gives it, before the release (run_unlink writes only link words). */
-    return run_gave_as(h, r, c, bit, true);
+static __attribute__((noinline)) enum alloc_error run_give_release(alloc_heap *h, uintptr_t r,
+                                                                   unsigned c, bool listed) {
+    return run_release(h, r, c, listed, c);
 }
 
 /*
@@ -398,7 +442,7 @@ static ALWAYS_INLINE enum alloc_error run_give(alloc_heap *h, uintptr_t r, uintp
                     (head != r && ((uintptr_t)run_meta(r)[RUN_PREV] != head ||
                                    !run_in_heap(h, head) || run_free_mask(head) != 0)));
     if (release)
-        return run_give_release(h, r, c, (uint64_t)1 << i, listed);
+        return run_give_release(h, r, c, listed);
     if (!listed)
         return run_push(h, r, c, (uint64_t)1 << i);
     return run_gave(h, r, c, (uint64_t)1 << i);
@@ -445,10 +489,8 @@ bool alloc_run_release_empty(alloc_heap *h) {
             uintptr_t next = (uintptr_t)run_meta(r)[RUN_NEXT];
             if (run_free_mask(r) != run_full_mask(c))
                 prev = r;
-            else if (!run_unlink(h, r, c) || run_destroy(h, r) != ALLOC_OK) {
-                alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
-                return false;
-            }
+            else if (run_release(h, r, c, true, 0) != ALLOC_OK)
+                return false; /* reported, r listed again (run_refused) */
             r = next;
         }
     }

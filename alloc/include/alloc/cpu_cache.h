@@ -178,15 +178,18 @@ void *alloc_cached_calloc(struct alloc_cached_heap *cached, size_t count, size_t
 
 /*
  * Frees ptr. Returns ALLOC_OK (also for NULL), the error the heap detected and reported
- * through its hook for a bad pointer or a double free (see above; nothing else changes), or
- * ALLOC_ERR_NULL_HEAP for an uninitialised layer.
+ * through its hook for a bad pointer or a double free (see above; nothing else changes), or for a
+ * block it would merge with a damaged free neighbour when the block goes to the heap
+ * (ALLOC_ERR_CORRUPTED_FREE_LIST; ptr stays live, nothing changes), or ALLOC_ERR_NULL_HEAP for an
+ * uninitialised layer.
  */
 enum alloc_error alloc_cached_free(struct alloc_cached_heap *cached, void *ptr);
 
 /*
  * As alloc_realloc(): the block at ptr resized to at least size bytes (in place when it still
- * fits), or NULL with ptr untouched if no memory (after draining the caches) or ptr is bad
- * (reported as alloc_cached_free reports). The result is aligned to ALLOC_ALIGNMENT.
+ * fits), or NULL with ptr untouched if no memory (after draining the caches), ptr is bad, or the
+ * heap refuses to take ptr back after a move (reported as alloc_cached_free reports). The result
+ * is aligned to ALLOC_ALIGNMENT.
  */
 void *alloc_cached_realloc(struct alloc_cached_heap *cached, void *ptr, size_t size);
 
@@ -194,9 +197,10 @@ void *alloc_cached_realloc(struct alloc_cached_heap *cached, void *ptr, size_t s
 size_t alloc_cached_usable_size(struct alloc_cached_heap *cached, const void *ptr);
 
 /*
- * Returns every block in cache `cpu` to the heap, and lets its next refill (or alloc_cached_warm)
- * warm it up again; a cache flushed by alloc_cached_flush_idle stays as that left it. No-op for cpu
- * >= ncpus. An empty cache takes no lock but its own.
+ * Returns every block in cache `cpu` to the heap (but those the heap refuses, a damaged free
+ * neighbour reported through its hook, which stay cached), and lets its next refill (or
+ * alloc_cached_warm) warm it up again; a cache flushed by alloc_cached_flush_idle stays as that
+ * left it. No-op for cpu >= ncpus. An empty cache takes no lock but its own.
  */
 void alloc_cached_flush(struct alloc_cached_heap *cached, unsigned cpu);
 

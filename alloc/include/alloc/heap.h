@@ -42,8 +42,9 @@
  * as an enum alloc_error; the heap is left as it was. A request whose size plus alignment
  * overflows, an alignment that is not a power of two, and a request the heap cannot satisfy
  * return NULL and leave the live blocks and the statistics as they were, with one exception:
- * before failing, the TLSF strategy returns its quick-listed blocks to the free lists (merging
- * them with free neighbours), which can only raise bytes_free and largest_free and change
+ * before failing, the TLSF strategy returns its quick-listed blocks and its runs with no slot in
+ * use (ALLOC_FLAG_NO_SMALL_RUNS) to the free lists (merging them with free neighbours), which can
+ * only raise bytes_free and largest_free, lower overhead_bytes by what bytes_free gains, and change
  * free_blocks.
  *
  * Not thread-safe: wrap a shared heap in struct alloc_locked_heap (below).
@@ -218,9 +219,9 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
  * Returns ALLOC_OK, ALLOC_ERR_NULL_HEAP for a NULL heap, ALLOC_ERR_REGION_TOO_SMALL if the
  * extension cannot hold a minimum block, or ALLOC_ERR_REGION_TOO_LARGE if the heap would exceed
  * ALLOC_MAX_HEAP bytes; on those errors nothing changes. ALLOC_ERR_CORRUPTED_HEADER (the end
- * marker or the last block is damaged; nothing changes) or ALLOC_ERR_CORRUPTED_FREE_LIST (a free
- * list is; the extension is then unusable), both also reported through the hook, mean the heap was
- * already corrupted.
+ * marker or the last block is damaged) or ALLOC_ERR_CORRUPTED_FREE_LIST (the free block the
+ * extension would merge with is), both also reported through the hook (nothing changes), mean the
+ * heap was already corrupted.
  */
 enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
 
