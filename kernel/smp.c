@@ -11,15 +11,19 @@
 #include "kernel/cpu_local.h"
 #include "kernel/kmalloc.h"
 #include "kernel/lib/cpu_start.h"
+#include "kernel/lib/phys_range.h"
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/thread.h"
 
-/* The trampoline's page: below 1 MiB (a start-up IPI names a real-mode page), inside the frame
- * allocator's reserved [0, 1 MiB) so nothing else is ever put there, and identity-mapped by the
- * boot page tables so the code goes on running at the same address once paging is on. Its value
- * is also TRAMPOLINE_PHYS in smp.asm. */
+/* The trampoline's page: below 1 MiB (a start-up IPI names a real-mode page) and identity-mapped
+ * by the boot page tables so the code goes on running at the same address once paging is on. The
+ * frame allocator reserves [0, 1 MiB), so the kernel allocates nothing there; but the boot loader
+ * may have put things there before the kernel ran (GRUB places the boot information as low as
+ * 0x1000), so before the copy smp_start checks that the boot information, still read afterwards
+ * (the command line), is clear of the trampoline's bytes. Its value is also TRAMPOLINE_PHYS in
+ * smp.asm. */
 #define TRAMPOLINE_PHYS 0x8000u
 
 /* smp.asm */
@@ -163,8 +167,17 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
                  madt.cpus_duplicate);
     }
 
-    memcpy(phys_to_virt(TRAMPOLINE_PHYS), trampoline_start,
-           (size_t)(trampoline_end - trampoline_start));
+    size_t trampoline_size = (size_t)(trampoline_end - trampoline_start);
+    if (phys_ranges_overlap(TRAMPOLINE_PHYS, trampoline_size, boot_info->phys_start,
+                            boot_info->phys_end - boot_info->phys_start)) {
+        log_warn("smp: the boot information at [%p, %p) overlaps the trampoline's [%p, %p); "
+                 "running on the boot CPU only",
+                 (void *)boot_info->phys_start, (void *)boot_info->phys_end,
+                 (void *)(uintptr_t)TRAMPOLINE_PHYS,
+                 (void *)(uintptr_t)(TRAMPOLINE_PHYS + trampoline_size));
+        return 1;
+    }
+    memcpy(phys_to_virt(TRAMPOLINE_PHYS), trampoline_start, trampoline_size);
     write_parameter(trampoline_cr3, cpu_read_cr3());
     write_parameter(trampoline_efer, cpu_read_msr(CPU_MSR_EFER));
 
