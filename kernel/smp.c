@@ -10,6 +10,7 @@
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/cpu_local.h"
 #include "kernel/kmalloc.h"
+#include "kernel/lib/cpu_blocks.h"
 #include "kernel/lib/cpu_start.h"
 #include "kernel/lib/phys_range.h"
 #include "kernel/lib/string.h"
@@ -91,19 +92,43 @@ static bool ap_has_started(void *ctx) {
     return __atomic_load_n(&ap_started, __ATOMIC_ACQUIRE);
 }
 
+/* The blocks of start_cpu, for cpu_blocks_alloc. */
+static void *alloc_local(void *ctx) {
+    (void)ctx;
+    return kcalloc(1, sizeof(struct cpu_local));
+}
+
+/* The descriptor tables with the double-fault stack right after them, one heap block. */
+static void *alloc_tables(void *ctx) {
+    (void)ctx;
+    return kmalloc_aligned(
+        sizeof(struct cpu_descriptor_tables) + INTERRUPTS_DOUBLE_FAULT_STACK_SIZE, 16);
+}
+
+static void *create_idle(void *ctx) {
+    const uint32_t *index = ctx;
+    return thread_create_idle(*index);
+}
+
+static void free_block(void *ctx, void *block) {
+    (void)ctx;
+    kfree(block);
+}
+
 /* Starts one CPU; false (after a WARN line) if it does not come up in time. withhold_startup
  * sends INIT but no start-up IPI, so the CPU never comes up (for the test of that report). */
 static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup) {
     uint32_t index = cpu_count();
-    /* The descriptor tables with the double-fault stack right after them, one heap block. */
-    struct cpu_local *cpu = kcalloc(1, sizeof *cpu);
-    struct cpu_descriptor_tables *tables =
-        kmalloc_aligned(sizeof *tables + INTERRUPTS_DOUBLE_FAULT_STACK_SIZE, 16);
-    struct thread *idle = thread_create_idle(index);
-    if (cpu == NULL || tables == NULL || idle == NULL) {
+    const struct cpu_blocks_ops alloc_ops = {alloc_local, alloc_tables, create_idle, free_block,
+                                             &index};
+    struct cpu_blocks blocks;
+    if (!cpu_blocks_alloc(&alloc_ops, &blocks)) { /* frees what it got before a failure */
         log_warn("smp: no memory to start CPU with APIC id %u", apic_id_of_cpu);
         return false;
     }
+    struct cpu_local *cpu = blocks.local;
+    struct cpu_descriptor_tables *tables = blocks.tables;
+    struct thread *idle = blocks.idle;
     memset(tables, 0, sizeof *tables);
     cpu->index = index;
     cpu->apic_id = apic_id_of_cpu;
