@@ -191,6 +191,10 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
         log_warn("smp: MADT: %u enabled CPUs repeat an earlier APIC id; each id starts once",
                  madt.cpus_duplicate);
     }
+    if (madt.cpus_enabled_unstored > 0) {
+        log_warn("smp: MADT: %u enabled CPUs past the %u entries stored; they stay halted",
+                 madt.cpus_enabled_unstored, (unsigned)ACPI_MADT_MAX_CPUS);
+    }
 
     size_t trampoline_size = (size_t)(trampoline_end - trampoline_start);
     if (phys_ranges_overlap(TRAMPOLINE_PHYS, trampoline_size, boot_info->phys_start,
