@@ -158,18 +158,44 @@ static bool enabled_apic_id_stored(const struct acpi_madt *out, uint32_t apic_id
     return false;
 }
 
-static void add_cpu(struct acpi_madt *out, uint32_t apic_id, uint32_t uid, uint32_t flags) {
-    if ((flags & MADT_CPU_ENABLED) != 0 && enabled_apic_id_stored(out, apic_id)) {
-        out->cpus_duplicate++; /* firmware's error: one CPU, started once */
-    } else if (out->cpus_stored < ACPI_MADT_MAX_CPUS) {
-        out->cpus[out->cpus_stored++] = (struct acpi_madt_cpu){
-            .apic_id = apic_id,
-            .processor_uid = uid,
-            .enabled = (flags & MADT_CPU_ENABLED) != 0,
-            .online_capable = (flags & MADT_CPU_ONLINE_CAPABLE) != 0,
-        };
+/* Makes room at the end of a full array by removing its first disabled entry (the later ones move
+ * down one, keeping table order); false when every stored entry is enabled. */
+static bool drop_first_disabled(struct acpi_madt *out) {
+    for (uint32_t i = 0; i < out->cpus_stored; i++) {
+        if (!out->cpus[i].enabled) {
+            for (uint32_t j = i + 1; j < out->cpus_stored; j++) {
+                out->cpus[j - 1] = out->cpus[j];
+            }
+            out->cpus_stored--;
+            return true;
+        }
     }
+    return false;
+}
+
+static void add_cpu(struct acpi_madt *out, uint32_t apic_id, uint32_t uid, uint32_t flags) {
+    bool enabled = (flags & MADT_CPU_ENABLED) != 0;
     out->cpus_listed++;
+    if (enabled && enabled_apic_id_stored(out, apic_id)) {
+        out->cpus_duplicate++; /* firmware's error: one CPU, started once */
+        return;
+    }
+    if (out->cpus_stored == ACPI_MADT_MAX_CPUS) {
+        /* Full: an enabled CPU, which the kernel would start, goes before a disabled one. */
+        if (!enabled) {
+            return;
+        }
+        if (!drop_first_disabled(out)) {
+            out->cpus_enabled_unstored++;
+            return;
+        }
+    }
+    out->cpus[out->cpus_stored++] = (struct acpi_madt_cpu){
+        .apic_id = apic_id,
+        .processor_uid = uid,
+        .enabled = enabled,
+        .online_capable = (flags & MADT_CPU_ONLINE_CAPABLE) != 0,
+    };
 }
 
 /* Reads the entries of a validated MADT of table_length bytes into *out (zeroed by the caller). */

@@ -290,15 +290,11 @@ static int duplicate_apic_id_check(void) {
     return 0;
 }
 
-/* A MADT of ACPI_MADT_MAX_CPUS + 6 enabled local APIC entries (APIC ids 0, 1, ...) and an I/O
- * APIC after them.
- * Expect ACPI_OK with every CPU counted (cpus_listed = ACPI_MADT_MAX_CPUS + 6), the first
- * ACPI_MADT_MAX_CPUS stored in table order, nothing written past the array (the I/O APIC, read
- * after the overflow, still counted once), and cpus_duplicate 0. */
-static int more_cpus_than_stored_check(void) {
-    struct acpi_madt madt;
+/* Builds at MADT_PHYS a MADT of cpus local APIC entries (APIC id and processor UID i for entry i),
+ * the first `disabled` of them disabled and the rest enabled, then an I/O APIC; returns its
+ * length. */
+static uint32_t build_madt_of_cpus(uint32_t cpus, uint32_t disabled) {
     build_tables(0);
-    const uint32_t cpus = ACPI_MADT_MAX_CPUS + 6;
     uint32_t length = ACPI_MADT_FIXED_SIZE + cpus * 8 + 12;
     uint8_t *t = header(MADT_PHYS, "APIC", length);
     put_u32(t + 36, 0xfee00000u);
@@ -308,19 +304,64 @@ static int more_cpus_than_stored_check(void) {
         e[1] = 8;
         e[2] = (uint8_t)cpu;
         e[3] = (uint8_t)cpu;
-        put_u32(e + 4, 1);
+        put_u32(e + 4, cpu < disabled ? 0 : 1);
     }
     e[0] = 1;
     e[1] = 12;
     seal(t);
-    ASSERT_EQ(ACPI_OK, acpi_parse_madt(t, length, &madt));
+    return length;
+}
+
+/* A MADT of ACPI_MADT_MAX_CPUS + 6 enabled local APIC entries (APIC ids 0, 1, ...) and an I/O
+ * APIC after them.
+ * Expect ACPI_OK with every CPU counted (cpus_listed = ACPI_MADT_MAX_CPUS + 6), the first
+ * ACPI_MADT_MAX_CPUS stored in table order, the 6 others counted in cpus_enabled_unstored,
+ * nothing written past the array (the I/O APIC, read after the overflow, still counted once),
+ * and cpus_duplicate 0. */
+static int more_cpus_than_stored_check(void) {
+    struct acpi_madt madt;
+    const uint32_t cpus = ACPI_MADT_MAX_CPUS + 6;
+    uint32_t length = build_madt_of_cpus(cpus, 0);
+    ASSERT_EQ(ACPI_OK, acpi_parse_madt(memory + MADT_PHYS, length, &madt));
     ASSERT_EQ(cpus, madt.cpus_listed);
     ASSERT_EQ(ACPI_MADT_MAX_CPUS, madt.cpus_stored);
+    ASSERT_EQ(6, madt.cpus_enabled_unstored);
     ASSERT_EQ(0, madt.cpus_duplicate);
     ASSERT_EQ(1, madt.io_apics);
     for (uint32_t i = 0; i < ACPI_MADT_MAX_CPUS; i++) {
         ASSERT_EQ(i, madt.cpus[i].apic_id);
         ASSERT_TRUE(madt.cpus[i].enabled);
+    }
+    return 0;
+}
+
+/* A MADT of ACPI_MADT_MAX_CPUS - 1 disabled local APIC entries, then 4 enabled ones (a firmware
+ * that lists every possible socket first).
+ * Expect all 4 enabled CPUs stored, in table order, at the end of the array, each in the place of
+ * one of the first 3 disabled entries, the disabled rest kept in table order, and none counted in
+ * cpus_enabled_unstored. */
+static int enabled_cpus_stored_in_preference_check(void) {
+    struct acpi_madt madt;
+    const uint32_t disabled = ACPI_MADT_MAX_CPUS - 1;
+    uint32_t length = build_madt_of_cpus(disabled + 4, disabled);
+    ASSERT_EQ(ACPI_OK, acpi_parse_madt(memory + MADT_PHYS, length, &madt));
+    ASSERT_EQ(disabled + 4, madt.cpus_listed);
+    ASSERT_EQ(ACPI_MADT_MAX_CPUS, madt.cpus_stored);
+    ASSERT_EQ(0, madt.cpus_enabled_unstored);
+    uint32_t enabled = 0;
+    for (uint32_t i = 0; i < madt.cpus_stored; i++) {
+        enabled += madt.cpus[i].enabled;
+    }
+    ASSERT_EQ(4, enabled);
+    for (uint32_t i = 0; i < ACPI_MADT_MAX_CPUS - 4; i++) {
+        ASSERT_EQ(i + 3, madt.cpus[i].apic_id); /* disabled ids 3 ... */
+        ASSERT_FALSE(madt.cpus[i].enabled);
+    }
+    for (uint32_t i = 0; i < 4; i++) {
+        const struct acpi_madt_cpu *cpu = &madt.cpus[ACPI_MADT_MAX_CPUS - 4 + i];
+        ASSERT_EQ(disabled + i, cpu->apic_id);
+        ASSERT_EQ(disabled + i, cpu->processor_uid);
+        ASSERT_TRUE(cpu->enabled);
     }
     return 0;
 }
@@ -381,6 +422,7 @@ int main(void) {
     RUN_CHECK(failures, refused_madt_leaves_nothing_check);
     RUN_CHECK(failures, duplicate_apic_id_check);
     RUN_CHECK(failures, more_cpus_than_stored_check);
+    RUN_CHECK(failures, enabled_cpus_stored_in_preference_check);
     RUN_CHECK(failures, missing_table_check);
     RUN_CHECK(failures, unreachable_entry_passed_over_check);
     RUN_CHECK(failures, error_names_check);

@@ -12,6 +12,7 @@
 #include "kernel/heap.h"
 #include "kernel/heap_checks.h"
 #include "kernel/kmalloc.h"
+#include "kernel/lib/memory_report.h"
 #include "kernel/log.h"
 #include "kernel/memory.h"
 #include "kernel/qemu_exit.h"
@@ -46,18 +47,28 @@ static const char *memory_type_name(uint32_t type) {
     }
 }
 
+/* Each entry, then the available total. An entry reaching 2^64 or past it (a corrupt map) is shown
+ * with its length, its end having no 64-bit value; a total past 2^64 KiB is shown as at least
+ * that. */
 static void report_memory_map(const struct multiboot2_info *info) {
-    uint64_t available = 0;
+    struct memory_total available = {0};
     struct multiboot2_mmap_entry entry;
     for (uint32_t i = 0; multiboot2_mmap_get(info, i, &entry); i++) {
-        log_info("memory map: [%p, %p) %s", (void *)entry.base, (void *)(entry.base + entry.length),
-                 memory_type_name(entry.type));
+        uint64_t end;
+        if (memory_range_end(entry.base, entry.length, &end)) {
+            log_info("memory map: [%p, %p) %s", (void *)entry.base, (void *)end,
+                     memory_type_name(entry.type));
+        } else {
+            log_info("memory map: [%p, +0x%llx bytes) %s, reaching 2^64 or past it",
+                     (void *)entry.base, (unsigned long long)entry.length,
+                     memory_type_name(entry.type));
+        }
         if (entry.type == MULTIBOOT2_MEMORY_AVAILABLE) {
-            available += entry.length;
+            memory_total_add(&available, entry.length);
         }
     }
-    log_info("memory map: %u entries, %llu KiB available", info->mmap.count,
-             (unsigned long long)(available >> 10));
+    log_info("memory map: %u entries, %s%llu KiB available", info->mmap.count,
+             available.saturated ? "at least " : "", (unsigned long long)available.kib);
 }
 
 /* Checks and reads the boot information GRUB left at boot_info_phys. */

@@ -10,16 +10,21 @@
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/cpu_local.h"
 #include "kernel/kmalloc.h"
+#include "kernel/lib/cpu_blocks.h"
 #include "kernel/lib/cpu_start.h"
+#include "kernel/lib/phys_range.h"
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/thread.h"
 
-/* The trampoline's page: below 1 MiB (a start-up IPI names a real-mode page), inside the frame
- * allocator's reserved [0, 1 MiB) so nothing else is ever put there, and identity-mapped by the
- * boot page tables so the code goes on running at the same address once paging is on. Its value
- * is also TRAMPOLINE_PHYS in smp.asm. */
+/* The trampoline's page: below 1 MiB (a start-up IPI names a real-mode page) and identity-mapped
+ * by the boot page tables so the code goes on running at the same address once paging is on. The
+ * frame allocator reserves [0, 1 MiB), so the kernel allocates nothing there; but the boot loader
+ * may have put things there before the kernel ran (GRUB places the boot information as low as
+ * 0x1000), so before the copy smp_start checks that the boot information, still read afterwards
+ * (the command line), is clear of the trampoline's bytes. Its value is also TRAMPOLINE_PHYS in
+ * smp.asm. */
 #define TRAMPOLINE_PHYS 0x8000u
 
 /* smp.asm */
@@ -87,19 +92,43 @@ static bool ap_has_started(void *ctx) {
     return __atomic_load_n(&ap_started, __ATOMIC_ACQUIRE);
 }
 
+/* The blocks of start_cpu, for cpu_blocks_alloc. */
+static void *alloc_local(void *ctx) {
+    (void)ctx;
+    return kcalloc(1, sizeof(struct cpu_local));
+}
+
+/* The descriptor tables with the double-fault stack right after them, one heap block. */
+static void *alloc_tables(void *ctx) {
+    (void)ctx;
+    return kmalloc_aligned(
+        sizeof(struct cpu_descriptor_tables) + INTERRUPTS_DOUBLE_FAULT_STACK_SIZE, 16);
+}
+
+static void *create_idle(void *ctx) {
+    const uint32_t *index = ctx;
+    return thread_create_idle(*index);
+}
+
+static void free_block(void *ctx, void *block) {
+    (void)ctx;
+    kfree(block);
+}
+
 /* Starts one CPU; false (after a WARN line) if it does not come up in time. withhold_startup
  * sends INIT but no start-up IPI, so the CPU never comes up (for the test of that report). */
 static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup) {
     uint32_t index = cpu_count();
-    /* The descriptor tables with the double-fault stack right after them, one heap block. */
-    struct cpu_local *cpu = kcalloc(1, sizeof *cpu);
-    struct cpu_descriptor_tables *tables =
-        kmalloc_aligned(sizeof *tables + INTERRUPTS_DOUBLE_FAULT_STACK_SIZE, 16);
-    struct thread *idle = thread_create_idle(index);
-    if (cpu == NULL || tables == NULL || idle == NULL) {
+    const struct cpu_blocks_ops alloc_ops = {alloc_local, alloc_tables, create_idle, free_block,
+                                             &index};
+    struct cpu_blocks blocks;
+    if (!cpu_blocks_alloc(&alloc_ops, &blocks)) { /* frees what it got before a failure */
         log_warn("smp: no memory to start CPU with APIC id %u", apic_id_of_cpu);
         return false;
     }
+    struct cpu_local *cpu = blocks.local;
+    struct cpu_descriptor_tables *tables = blocks.tables;
+    struct thread *idle = blocks.idle;
     memset(tables, 0, sizeof *tables);
     cpu->index = index;
     cpu->apic_id = apic_id_of_cpu;
@@ -162,9 +191,22 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
         log_warn("smp: MADT: %u enabled CPUs repeat an earlier APIC id; each id starts once",
                  madt.cpus_duplicate);
     }
+    if (madt.cpus_enabled_unstored > 0) {
+        log_warn("smp: MADT: %u enabled CPUs past the %u entries stored; they stay halted",
+                 madt.cpus_enabled_unstored, (unsigned)ACPI_MADT_MAX_CPUS);
+    }
 
-    memcpy(phys_to_virt(TRAMPOLINE_PHYS), trampoline_start,
-           (size_t)(trampoline_end - trampoline_start));
+    size_t trampoline_size = (size_t)(trampoline_end - trampoline_start);
+    if (phys_ranges_overlap(TRAMPOLINE_PHYS, trampoline_size, boot_info->phys_start,
+                            boot_info->phys_end - boot_info->phys_start)) {
+        log_warn("smp: the boot information at [%p, %p) overlaps the trampoline's [%p, %p); "
+                 "running on the boot CPU only",
+                 (void *)boot_info->phys_start, (void *)boot_info->phys_end,
+                 (void *)(uintptr_t)TRAMPOLINE_PHYS,
+                 (void *)(uintptr_t)(TRAMPOLINE_PHYS + trampoline_size));
+        return 1;
+    }
+    memcpy(phys_to_virt(TRAMPOLINE_PHYS), trampoline_start, trampoline_size);
     write_parameter(trampoline_cr3, cpu_read_cr3());
     write_parameter(trampoline_efer, cpu_read_msr(CPU_MSR_EFER));
 

@@ -19,7 +19,8 @@
 #define ACPI_MADT_FIXED_SIZE 44u /* header, local APIC address, flags */
 /* Larger than any table the kernel reads; a length above it is refused as corrupt. */
 #define ACPI_TABLE_MAX_SIZE (1u << 20)
-/* CPUs stored from the MADT; more are counted and reported but not stored. */
+/* CPUs stored from the MADT; more are counted (cpus_listed, cpus_enabled_unstored) but not
+ * stored. */
 #define ACPI_MADT_MAX_CPUS 64
 
 enum acpi_error {
@@ -78,9 +79,13 @@ struct acpi_madt {
      * APIC id names one CPU, and starting it twice would reset it). */
     uint32_t cpus_duplicate;
     /* The other entries, in table order, up to ACPI_MADT_MAX_CPUS; no two enabled ones share an
-     * APIC id. */
+     * APIC id. When more are listed, enabled entries are kept in preference: a later enabled entry
+     * takes the place of the first disabled one stored (the others move down one). */
     uint32_t cpus_stored;
     struct acpi_madt_cpu cpus[ACPI_MADT_MAX_CPUS];
+    /* Enabled entries (not duplicates) that found every stored entry enabled: usable CPUs left
+     * out, which the kernel cannot start. */
+    uint32_t cpus_enabled_unstored;
     uint32_t io_apics;
 };
 
