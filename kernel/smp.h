@@ -3,7 +3,8 @@
  * through a trampoline below 1 MiB into long mode on the kernel's page tables, with its own stack
  * (its idle thread's), GDT, TSS, double-fault stack and per-CPU block, then runs threads from the
  * scheduler. A refused table leaves the kernel on the boot CPU; a CPU that does not come up within
- * SMP_START_TIMEOUT_MS is reported, held in INIT (kernel/lib/cpu_start.h), and the others go on. */
+ * SMP_START_TIMEOUT_MS is reported, held in INIT (kernel/lib/cpu_start.h) and its blocks given back
+ * (kernel/lib/cpu_blocks.h); the others go on. */
 #ifndef KERNEL_SMP_H
 #define KERNEL_SMP_H
 

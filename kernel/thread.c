@@ -299,6 +299,15 @@ struct thread *thread_create_idle(uint32_t cpu_index) {
     return t;
 }
 
+void thread_destroy_unstarted_idle(struct thread *t) {
+    if (!t->idle || t->state != THREAD_RUNNABLE || t->slot < 0) {
+        panic("thread_destroy_unstarted_idle: \"%s\" is not an idle thread that never ran",
+              t->name);
+    }
+    slot_give_back(t->slot);
+    kfree(t);
+}
+
 /* Timer ticks a CPU stays idle before its cached heap blocks go back (10 ms each): a CPU that idles
  * only between two threads keeps its cache warm, and a flush never comes in the middle of work. */
 #define IDLE_TICKS_BEFORE_CACHE_FLUSH 2

@@ -53,6 +53,10 @@ void thread_set_tick_hook(void (*hook)(void));
 
 /* For the start of another CPU: its idle thread, with a stack whose top the CPU starts on. */
 struct thread *thread_create_idle(uint32_t cpu_index);
+/* Frees an idle thread made by thread_create_idle that never ran and never will (its CPU did not
+ * start): its control block goes back to the heap, its stack slot (the pages stay mapped, as for
+ * a joined thread) serves the next thread created. */
+void thread_destroy_unstarted_idle(struct thread *t);
 uint64_t thread_stack_top(const struct thread *t);
 /* The calling CPU becomes its idle thread (cpu->idle, already current): never returns. */
 __attribute__((noreturn)) void thread_idle_loop(void);

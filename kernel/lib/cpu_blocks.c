@@ -23,3 +23,10 @@ bool cpu_blocks_alloc(const struct cpu_blocks_ops *ops, struct cpu_blocks *out) 
     *out = (struct cpu_blocks){local, tables, idle};
     return true;
 }
+
+void cpu_blocks_release(const struct cpu_blocks_ops *ops, struct cpu_blocks *blocks) {
+    ops->destroy_idle(ops->ctx, blocks->idle);
+    ops->free(ops->ctx, blocks->tables);
+    ops->free(ops->ctx, blocks->local);
+    *blocks = (struct cpu_blocks){NULL, NULL, NULL};
+}

@@ -1,5 +1,5 @@
-/* Host tests of the allocation of an application processor's blocks (cpu_blocks.h) over a fake
- * allocator that counts its live blocks and can be told which allocation fails. */
+/* Host tests of the allocation and release of an application processor's blocks (cpu_blocks.h)
+ * over a fake allocator that counts its live blocks and can be told which allocation fails. */
 #include "kernel/lib/cpu_blocks.h"
 
 #include <stdint.h>
@@ -17,7 +17,7 @@ struct fake {
     int asked;
     int freed_order[KINDS];
     int freed;
-    int bad_frees; /* of an idle thread or of a block not live */
+    int bad_frees; /* free of an idle thread or destroy of a non-idle one, or of a block not live */
     void *blocks[KINDS];
 };
 
@@ -56,9 +56,27 @@ static void fake_free(void *ctx, void *block) {
     f->bad_frees++;
 }
 
+static void fake_destroy_idle(void *ctx, void *idle) {
+    struct fake *f = ctx;
+    if (idle != NULL && idle == f->blocks[IDLE] && f->live[IDLE] > 0) {
+        f->live[IDLE]--;
+        f->freed_order[f->freed++ % KINDS] = IDLE;
+        f->blocks[IDLE] = NULL;
+        free(idle);
+        return;
+    }
+    f->bad_frees++;
+}
+
+static const struct cpu_blocks_ops *ops_for(struct fake *f, struct cpu_blocks_ops *ops) {
+    *ops = (struct cpu_blocks_ops){fake_local, fake_tables,       fake_idle,
+                                   fake_free,  fake_destroy_idle, f};
+    return ops;
+}
+
 static bool alloc_with(struct fake *f, struct cpu_blocks *out) {
-    const struct cpu_blocks_ops ops = {fake_local, fake_tables, fake_idle, fake_free, f};
-    return cpu_blocks_alloc(&ops, out);
+    struct cpu_blocks_ops ops;
+    return cpu_blocks_alloc(ops_for(f, &ops), out);
 }
 
 static void release(struct fake *f) {
@@ -108,9 +126,32 @@ static int each_failure_leaves_nothing_check(void) {
     return 0;
 }
 
+/* The three blocks allocated, then released (a CPU that did not start).
+ * Expect nothing left live, the idle thread destroyed first, then the tables, then the per-CPU
+ * block (the reverse of their allocation), each exactly once and no bad free, *blocks all NULL. */
+static int release_gives_back_all_in_reverse_check(void) {
+    struct fake f = {.fail = -1};
+    struct cpu_blocks blocks;
+    ASSERT_TRUE(alloc_with(&f, &blocks));
+    struct cpu_blocks_ops ops;
+    cpu_blocks_release(ops_for(&f, &ops), &blocks);
+    for (int kind = LOCAL; kind < KINDS; kind++) {
+        ASSERT_EQ(0, f.live[kind]);
+    }
+    ASSERT_EQ(3, f.freed);
+    ASSERT_EQ(IDLE, f.freed_order[0]);
+    ASSERT_EQ(TABLES, f.freed_order[1]);
+    ASSERT_EQ(LOCAL, f.freed_order[2]);
+    ASSERT_EQ(0, f.bad_frees);
+    ASSERT_TRUE(blocks.local == NULL && blocks.tables == NULL && blocks.idle == NULL);
+    release(&f);
+    return 0;
+}
+
 int main(void) {
     int failures = 0;
     RUN_CHECK(failures, all_succeed_check);
     RUN_CHECK(failures, each_failure_leaves_nothing_check);
+    RUN_CHECK(failures, release_gives_back_all_in_reverse_check);
     return failures == 0 ? 0 : 1;
 }
