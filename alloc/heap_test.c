@@ -2211,7 +2211,12 @@ static int extend_bent_link_check(void) {
     enum alloc_error e = alloc_heap_extend(fx.heap, 4096);
     memcpy(blk_payload(f), &link, sizeof(link));
     if (e == ALLOC_OK) {
-        /* The strategy keeps the last free block apart, without links (the TLSF top block). */
+        /*
+         * Only where the strategy keeps the last free block apart, without links (the TLSF top
+         * block): first fit and a TLSF without TOP_BLOCK must refuse, or this check tests nothing.
+         */
+        ASSERT_TRUE(fx.variant->strategy == ALLOC_STRATEGY_TLSF && TOP_BLOCK);
+        ASSERT_TRUE(tlsf_of(fx.heap)->top != NULL);
         ASSERT_EQ(reports, fx.reports);
         ASSERT_HEAP_OK(fx.heap);
         return 0;
