@@ -247,10 +247,13 @@ static enum acpi_error read_madt(const uint8_t *madt, uint32_t table_length,
 }
 
 enum acpi_error acpi_parse_madt(const uint8_t *madt, size_t length, struct acpi_madt *out) {
-    if (madt == NULL || out == NULL) {
+    if (out == NULL) {
         return ACPI_ERR_NULL;
     }
-    *out = (struct acpi_madt){0};
+    *out = (struct acpi_madt){0}; /* before any error, a NULL table's too */
+    if (madt == NULL) {
+        return ACPI_ERR_NULL;
+    }
     enum acpi_error error = acpi_validate_table(madt, length, "APIC");
     if (error != ACPI_OK) {
         return error;

@@ -257,6 +257,22 @@ static int refused_madt_leaves_nothing_check(void) {
     return 0;
 }
 
+/* No table (NULL), parsed into the result of a good one.
+ * Expect ACPI_ERR_NULL and the result all zero, as acpi.h says of any error with out not NULL. */
+static int null_madt_leaves_nothing_check(void) {
+    struct acpi_madt madt;
+    build_tables(0);
+    uint32_t length = build_madt();
+    ASSERT_EQ(ACPI_OK, acpi_parse_madt(memory + MADT_PHYS, length, &madt));
+    ASSERT_TRUE(madt.cpus_listed > 0);
+    ASSERT_EQ(ACPI_ERR_NULL, acpi_parse_madt(NULL, length, &madt));
+    ASSERT_EQ(0, madt.cpus_listed);
+    ASSERT_EQ(0, madt.cpus_stored);
+    ASSERT_EQ(0, madt.io_apics);
+    ASSERT_EQ(0, madt.local_apic_phys);
+    return 0;
+}
+
 /* The 4-CPU MADT with CPU 3 (enabled) naming APIC id 2, which CPU 1 (enabled) has, and the
  * disabled CPU 2 naming it too; the x2APIC entry naming 6 (enabled CPU 3's former id, now free)
  * stays unique.
@@ -420,6 +436,7 @@ int main(void) {
     RUN_CHECK(failures, bad_lengths_check);
     RUN_CHECK(failures, bad_entries_check);
     RUN_CHECK(failures, refused_madt_leaves_nothing_check);
+    RUN_CHECK(failures, null_madt_leaves_nothing_check);
     RUN_CHECK(failures, duplicate_apic_id_check);
     RUN_CHECK(failures, more_cpus_than_stored_check);
     RUN_CHECK(failures, enabled_cpus_stored_in_preference_check);

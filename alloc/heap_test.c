@@ -1914,6 +1914,35 @@ static uintptr_t run_of_slot(const void *p) {
     return (uintptr_t)p & ~(uintptr_t)1023;
 }
 
+enum { RUN_SLOTS_64 = 15 }; /* 64-byte slots in a run */
+
+/*
+ * On a fresh heap with runs, the first two steps of
+ *   | (free F) | run A: a[0] live, every other slot free | run B: *b live |
+ * run A of 64-byte slots filled and *b taken from the run B that follows once A is full
+ * (full_run_then_next); then A's other slots freed, and F, the free block the run's alignment left
+ * before A, in *f (free_all_but_first).
+ */
+static int full_run_then_next(unsigned char *a[RUN_SLOTS_64], unsigned char **b) {
+    for (int i = 0; i < RUN_SLOTS_64; i++) {
+        a[i] = alloc_malloc(fx.heap, 64);
+        ASSERT_TRUE(a[i] != NULL && run_of_slot(a[i]) == run_of_slot(a[0]));
+    }
+    *b = alloc_malloc(fx.heap, 64); /* run A is full: a second run B */
+    ASSERT_TRUE(*b != NULL && run_of_slot(*b) != run_of_slot(a[0]));
+    return 0;
+}
+static int free_all_but_first(unsigned char *a[RUN_SLOTS_64], block_t **f) {
+    for (int i = 1; i < RUN_SLOTS_64; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[i]));
+    ASSERT_HEAP_OK(fx.heap);
+    /* A's block starts a header before its meta; the run's alignment left a free block before. */
+    block_t *run_block = blk_from_payload((const void *)run_of_slot(a[0]));
+    ASSERT_TRUE(blk_prev_free(run_block));
+    *f = blk_prev(run_block);
+    return 0;
+}
+
 /*
  * The take that fills a run leaves it at the head of its list: a slot freed into it is handed out
  * next, with no list change. A run that gets a slot back while off the list goes behind the head,
@@ -1924,9 +1953,8 @@ static int runs_full_head_check(void) {
     if (!fixture_runs())
         SKIP_CHECK("this variant has no runs");
     fixture_reset(HEAP_SIZE, 0);
-    enum { SLOTS = 15 }; /* 64-byte slots in a run */
-    unsigned char *a[SLOTS], *b[SLOTS];
-    for (int i = 0; i < SLOTS; i++) {
+    unsigned char *a[RUN_SLOTS_64], *b[RUN_SLOTS_64];
+    for (int i = 0; i < RUN_SLOTS_64; i++) {
         a[i] = alloc_malloc(fx.heap, 64);
         ASSERT_TRUE(a[i] != NULL && run_of_slot(a[i]) == run_of_slot(a[0]));
         ASSERT_HEAP_OK(fx.heap);
@@ -1937,7 +1965,7 @@ static int runs_full_head_check(void) {
     ASSERT_TRUE(alloc_malloc(fx.heap, 64) == a[7]);
     ASSERT_HEAP_OK(fx.heap);
     /* The next request finds A full: A leaves the list and a new run B serves it. */
-    for (int i = 0; i < SLOTS; i++) {
+    for (int i = 0; i < RUN_SLOTS_64; i++) {
         b[i] = alloc_malloc(fx.heap, 64);
         ASSERT_TRUE(b[i] != NULL && run_of_slot(b[i]) == run_of_slot(b[0]));
         ASSERT_HEAP_OK(fx.heap);
@@ -1962,7 +1990,7 @@ static int runs_full_head_check(void) {
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_TRUE(alloc_malloc(fx.heap, 64) == a[0]);
     ASSERT_HEAP_OK(fx.heap);
-    for (int i = 0; i < SLOTS; i++) {
+    for (int i = 0; i < RUN_SLOTS_64; i++) {
         ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[i]));
         ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b[i]));
         ASSERT_HEAP_OK(fx.heap);
@@ -1980,21 +2008,10 @@ static int runs_release_prev_check(void) {
     if (!fixture_runs())
         SKIP_CHECK("this variant has no runs");
     fixture_reset(HEAP_SIZE, 0);
-    enum { SLOTS = 15 }; /* 64-byte slots in a run */
-    unsigned char *a[SLOTS];
-    for (int i = 0; i < SLOTS; i++) {
-        a[i] = alloc_malloc(fx.heap, 64);
-        ASSERT_TRUE(a[i] != NULL && run_of_slot(a[i]) == run_of_slot(a[0]));
-    }
-    unsigned char *b = alloc_malloc(fx.heap, 64); /* run A is full: a second run B */
-    ASSERT_TRUE(b != NULL && run_of_slot(b) != run_of_slot(a[0]));
-    for (int i = 1; i < SLOTS; i++)
-        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[i]));
-    ASSERT_HEAP_OK(fx.heap);
-    /* A's block starts a header before its meta; the run's alignment left a free block before. */
-    block_t *run_block = blk_from_payload((const void *)run_of_slot(a[0]));
-    ASSERT_TRUE(blk_prev_free(run_block));
-    block_t *before = blk_prev(run_block);
+    unsigned char *a[RUN_SLOTS_64], *b;
+    block_t *before;
+    if (full_run_then_next(a, &b) != 0 || free_all_but_first(a, &before) != 0)
+        return 1;
     before->size ^= (hword_t)1 << 9;
     /* A's last slot: A would go back to the strategy and merge with the damaged block. */
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, a[0]));
@@ -2019,21 +2036,11 @@ static int runs_release_damaged_neighbour_check(void) {
     for (unsigned way = 0; way < 4; way++) {
         bool bend_link = (way & 1) != 0;
         fixture_reset(HEAP_SIZE, (way & 2) != 0 ? ALLOC_FLAG_POISON_ON_FREE : 0);
-        enum { SLOTS = 15 }; /* 64-byte slots in a run */
-        unsigned char *a[SLOTS];
-        for (int i = 0; i < SLOTS; i++) {
-            a[i] = alloc_malloc(fx.heap, 64);
-            ASSERT_TRUE(a[i] != NULL && run_of_slot(a[i]) == run_of_slot(a[0]));
-        }
-        unsigned char *b = alloc_malloc(fx.heap, 64); /* run A is full: a second run B */
-        ASSERT_TRUE(b != NULL && run_of_slot(b) != run_of_slot(a[0]));
-        for (int i = 1; i < SLOTS; i++)
-            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[i]));
+        unsigned char *a[RUN_SLOTS_64], *b;
+        block_t *f;
+        if (full_run_then_next(a, &b) != 0 || free_all_but_first(a, &f) != 0)
+            return 1;
         fixture_fill(a[0], 64, 9);
-        ASSERT_HEAP_OK(fx.heap);
-        block_t *run_block = blk_from_payload((const void *)run_of_slot(a[0]));
-        ASSERT_TRUE(blk_prev_free(run_block));
-        block_t *f = blk_prev(run_block);
         struct alloc_stats before = stats();
         hword_t saved_size = f->size;
         uintptr_t link, bent = 0x70;
@@ -2076,23 +2083,21 @@ static int runs_realloc_damaged_neighbour_check(void) {
     static const size_t sizes[] = {200, 16};
     for (size_t way = 0; way < sizeof(sizes) / sizeof(sizes[0]); way++) {
         fixture_reset(HEAP_SIZE, 0);
-        enum { SLOTS = 15 }; /* 64-byte slots in a run */
-        unsigned char *a[SLOTS];
-        for (int i = 0; i < SLOTS; i++) {
-            a[i] = alloc_malloc(fx.heap, 64);
-            ASSERT_TRUE(a[i] != NULL && run_of_slot(a[i]) == run_of_slot(a[0]));
-        }
-        unsigned char *b = alloc_malloc(fx.heap, 64);     /* run A is full: a second run B */
+        unsigned char *a[RUN_SLOTS_64], *b;
+        block_t *f;
+        if (full_run_then_next(a, &b) != 0)
+            return 1;
         unsigned char *small = alloc_malloc(fx.heap, 16); /* a run of 16-byte slots */
-        ASSERT_TRUE(small != NULL && b != NULL && run_of_slot(b) != run_of_slot(a[0]));
-        for (int i = 1; i < SLOTS; i++)
-            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[i]));
+        ASSERT_TRUE(small != NULL);
+        if (free_all_but_first(a, &f) != 0)
+            return 1;
         ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, alloc_malloc(fx.heap, 200)));
         fixture_fill(a[0], 64, 9);
         ASSERT_HEAP_OK(fx.heap);
+        /* F as the 200-byte block's take and free have left it. */
         block_t *run_block = blk_from_payload((const void *)run_of_slot(a[0]));
         ASSERT_TRUE(blk_prev_free(run_block));
-        block_t *f = blk_prev(run_block);
+        f = blk_prev(run_block);
         struct alloc_stats before = stats();
         uintptr_t link, bent = 0x70;
         memcpy(&link, blk_payload(f), sizeof(link));
@@ -2211,7 +2216,12 @@ static int extend_bent_link_check(void) {
     enum alloc_error e = alloc_heap_extend(fx.heap, 4096);
     memcpy(blk_payload(f), &link, sizeof(link));
     if (e == ALLOC_OK) {
-        /* The strategy keeps the last free block apart, without links (the TLSF top block). */
+        /*
+         * Only where the strategy keeps the last free block apart, without links (the TLSF top
+         * block): first fit and a TLSF without TOP_BLOCK must refuse, or this check tests nothing.
+         */
+        ASSERT_TRUE(fx.variant->strategy == ALLOC_STRATEGY_TLSF && TOP_BLOCK);
+        ASSERT_TRUE(tlsf_of(fx.heap)->top != NULL);
         ASSERT_EQ(reports, fx.reports);
         ASSERT_HEAP_OK(fx.heap);
         return 0;

@@ -490,7 +490,7 @@ bool alloc_run_release_empty(alloc_heap *h) {
             if (run_free_mask(r) != run_full_mask(c))
                 prev = r;
             else if (run_release(h, r, c, true, 0) != ALLOC_OK)
-                return false; /* reported, r listed again (run_refused) */
+                return false; /* reported, r kept: its unlink refused, or run_refused */
             r = next;
         }
     }

@@ -462,7 +462,10 @@ enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p);
 enum alloc_error alloc_run_give_checked(alloc_heap *h, uintptr_t r, uintptr_t p);
 /* Usable bytes of slot p of run r, or 0 (reported) if p is not a slot in use. */
 size_t alloc_run_usable(alloc_heap *h, uintptr_t r, uintptr_t p);
-/* Releases every run with no slot in use back to the strategy; false if a list is damaged. */
+/*
+ * Releases every run with no slot in use back to the strategy; false, reported, if a list is
+ * damaged or a run's release is refused (a damaged free neighbour; the run is kept).
+ */
 bool alloc_run_release_empty(alloc_heap *h);
 /*
  * heap_check's part: run r's meta is sound; adds its slots in use and their bytes to *used and

@@ -529,6 +529,18 @@ static void jump_panic(void *ctx, const char *message) {
     longjmp(panic_jump, 1);
 }
 
+/* A config over one usable region in the test's storage, whose panic hook is jump_panic. */
+static struct frame_allocator_config
+panicking_config(const struct frame_allocator_usable_region *usable) {
+    return (struct frame_allocator_config){
+        .usable = usable,
+        .usable_count = 1,
+        .storage = storage,
+        .storage_words = STORAGE_WORDS,
+        .panic = jump_panic,
+    };
+}
+
 /*
  * The paging_frame_source adapter over 2 frames.
  * Expect allocate to give both frames then report failure, free to return a frame for reuse,
@@ -536,13 +548,7 @@ static void jump_panic(void *ctx, const char *message) {
  */
 static int frame_source_adapter_check(void) {
     struct frame_allocator_usable_region usable[] = {{MiB, 2 * FRAME}};
-    struct frame_allocator_config cfg = {
-        .usable = usable,
-        .usable_count = 1,
-        .storage = storage,
-        .storage_words = STORAGE_WORDS,
-        .panic = jump_panic,
-    };
+    struct frame_allocator_config cfg = panicking_config(usable);
     ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_init(&fa, &cfg));
     struct paging_frame_source source = frame_allocator_frame_source(&fa);
     uint64_t a = 0;
@@ -582,15 +588,9 @@ static void *unmapped_phys_to_virt(void *ctx, uint64_t phys) {
  */
 static int poison_without_mapping_panics_check(void) {
     struct frame_allocator_usable_region usable[] = {{MiB, 2 * FRAME}};
-    struct frame_allocator_config cfg = {
-        .usable = usable,
-        .usable_count = 1,
-        .storage = storage,
-        .storage_words = STORAGE_WORDS,
-        .phys_to_virt = unmapped_phys_to_virt,
-        .poison_on_free = true,
-        .panic = jump_panic,
-    };
+    struct frame_allocator_config cfg = panicking_config(usable);
+    cfg.phys_to_virt = unmapped_phys_to_virt;
+    cfg.poison_on_free = true;
     ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_init(&fa, &cfg));
     uint64_t f = frame_allocator_allocate(&fa);
     ASSERT_EQ(MiB, f);

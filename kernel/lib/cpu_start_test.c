@@ -21,10 +21,18 @@ struct sim_cpu {
     unsigned wrong_target; /* IPIs sent to another APIC id */
 };
 
-static void sim_init(void *ctx, uint32_t apic_id) {
-    struct sim_cpu *cpu = ctx;
+/* Whether an IPI to apic_id reaches the simulated CPU; one aimed elsewhere is counted. */
+static bool sim_targeted(struct sim_cpu *cpu, uint32_t apic_id) {
     if (apic_id != cpu->apic_id) {
         cpu->wrong_target++;
+        return false;
+    }
+    return true;
+}
+
+static void sim_init(void *ctx, uint32_t apic_id) {
+    struct sim_cpu *cpu = ctx;
+    if (!sim_targeted(cpu, apic_id)) {
         return;
     }
     cpu->inits++;
@@ -34,8 +42,7 @@ static void sim_init(void *ctx, uint32_t apic_id) {
 
 static void sim_startup(void *ctx, uint32_t apic_id) {
     struct sim_cpu *cpu = ctx;
-    if (apic_id != cpu->apic_id) {
-        cpu->wrong_target++;
+    if (!sim_targeted(cpu, apic_id)) {
         return;
     }
     cpu->startups++;
