@@ -120,8 +120,9 @@ static void destroy_idle(void *ctx, void *idle) {
     thread_destroy_unstarted_idle(idle);
 }
 
-/* Starts one CPU; false (after a WARN line) if it does not come up in time. withhold_startup
- * sends INIT but no start-up IPI, so the CPU never comes up (for the test of that report). */
+/* Starts one CPU; false (after a WARN line) if its blocks cannot be allocated or it does not come
+ * up in time, with nothing kept either way. withhold_startup sends INIT but no start-up IPI, so
+ * the CPU never comes up (for the test of that report). */
 static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup) {
     uint32_t index = cpu_count();
     const struct cpu_blocks_ops alloc_ops = {alloc_local, alloc_tables, create_idle,
