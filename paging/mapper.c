@@ -148,12 +148,15 @@ enum paging_error paging_map_page(struct paging_mapper *m, uint64_t virt, uint64
         __builtin_memset((void *)table_at(m, new_tables[i]), 0, PAGING_PAGE_SIZE);
     }
 
-    /* 3. Widen existing intermediate entries that lack W or U the leaf needs. */
+    /* 3. Widen existing intermediate entries that lack W or U the leaf needs, or that carry NX
+     *    an executable leaf does not: rights combine along the walk, so an intermediate that
+     *    forbids what the leaf asks for would overrule it. */
+    uint64_t table_forbids = (flags & PAGING_FLAG_NO_EXECUTE) != 0 ? 0 : PAGING_FLAG_NO_EXECUTE;
     bool widened = false;
     for (int level = LEVEL_PML4; level > missing_level; level--) {
         uint64_t e = *path[level];
-        if ((e & table_flags) != table_flags) {
-            *path[level] = e | table_flags;
+        if ((e & table_flags) != table_flags || (e & table_forbids) != 0) {
+            *path[level] = (e | table_flags) & ~table_forbids;
             widened = true;
         }
     }

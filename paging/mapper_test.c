@@ -5,7 +5,7 @@
  *
  *   phys 0x000000 +--------------------------+
  *                 | 0x001000  root PML4      |  zeroed
- *                 | 0x002000+ tables a check |  crafts by hand (huge-page entries)
+ *                 | 0x002000+ tables a check |  crafts by hand (huge-page entries, NX tables)
  *   phys 0x100000 +--------------------------+
  *                 | frame source pool        |  256 frames for new tables, handed out full of
  *                 |                          |  SIM_GARBAGE, counted, optionally failing
@@ -499,6 +499,61 @@ static int widen_intermediates_for_user_check(void) {
     return 0;
 }
 
+/* True when a walk for @virt forbids execution: the CPU does when NX is set at any level. */
+static bool walk_forbids_execution(uint64_t virt) {
+    for (int level = 4; level >= 1; level--) {
+        uint64_t *e = raw_entry(virt, level);
+        if (e == NULL || (*e & PAGING_FLAG_PRESENT) == 0) {
+            abort();
+        }
+        if ((*e & PAGING_FLAG_NO_EXECUTE) != 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * A non-executable page at 0x400000, then executable pages beside it: 0x40000000 (same PML4
+ * entry, a new PD and PT), 0x600000 (same PDPT entry, a new PT) and 0x401000 (same PD entry).
+ * First through the mapper's own tables, then under a PML4, PDPT and PD entry that were built
+ * with NX by someone else (as a loader or an earlier kernel may leave them).
+ * Expect the walk to forbid execution of 0x400000 and allow it for every executable page: the
+ * leaf decides. In the second round each executable page clears the NX of one more level and
+ * is flushed once; a later executable page under the same entries needs no flush.
+ */
+static int leaf_decides_execution_check(void) {
+    const uint64_t data = 0x400000;
+    const uint64_t code[3] = {0x40000000, 0x600000, 0x401000};
+    for (int prebuilt = 0; prebuilt < 2; prebuilt++) {
+        setup();
+        if (prebuilt) {
+            uint64_t *pdpt = sim_zero_table(&sim, 0x2000);
+            uint64_t *pd = sim_zero_table(&sim, 0x3000);
+            uint64_t *pt = sim_zero_table(&sim, 0x4000);
+            const uint64_t nx_table = PAGING_TABLE_FLAGS | PAGING_FLAG_NO_EXECUTE;
+            table(ROOT)[0] = 0x2000 | nx_table;
+            pdpt[0] = 0x3000 | nx_table;
+            pd[2] = 0x4000 | nx_table;
+            pt[0] = FRAME_A | PAGING_FLAG_PRESENT | PAGING_FLAG_NO_EXECUTE;
+        } else {
+            ASSERT_EQ(PAGING_OK, paging_map_page(&m, data, FRAME_A, PAGING_FLAG_NO_EXECUTE));
+        }
+        ASSERT_TRUE(walk_forbids_execution(data));
+        for (int i = 0; i < 3; i++) {
+            ASSERT_EQ(PAGING_OK, paging_map_page(&m, code[i], FRAME_B, 0));
+            ASSERT_FALSE(walk_forbids_execution(code[i]));
+            ASSERT_TRUE(walk_forbids_execution(data));
+        }
+        for (int i = 0; i < 3; i++) {
+            ASSERT_EQ(prebuilt ? 1 : 0, sim_flush_count_of(&sim, code[i]));
+        }
+        ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x402000, FRAME_B, 0));
+        ASSERT_EQ(prebuilt ? 3 : 0, sim.flush_count);
+    }
+    return 0;
+}
+
 /*
  * Identity-map [1 MiB, 1.5 MiB): 128 pages.
  * Expect each page to translate to itself, 3 tables besides the root, and 128 leaves.
@@ -852,6 +907,7 @@ int main(void) {
     RUN_CHECK(failures, phys_out_of_range_check);
     RUN_CHECK(failures, invalid_flags_rejected_check);
     RUN_CHECK(failures, widen_intermediates_for_user_check);
+    RUN_CHECK(failures, leaf_decides_execution_check);
     RUN_CHECK(failures, identity_map_range_check);
     RUN_CHECK(failures, map_range_rolls_back_check);
     RUN_CHECK(failures, map_range_arguments_check);

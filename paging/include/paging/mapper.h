@@ -32,7 +32,8 @@
  *
  * Access rights along a walk combine: a page is writable (user-accessible) only when W (U) is
  * set at every level, and non-executable when NX is set at any level. So the mapper creates
- * intermediate entries as P|W (plus U when the leaf asks for U) and lets the leaf restrict.
+ * intermediate entries as P|W (plus U when the leaf asks for U), widens an existing one that
+ * lacks W or U or carries NX against what a new leaf asks for, and lets the leaf restrict.
  *
  * Hardware access is injected (struct paging_hw): the mapper reads and writes tables through
  * phys_to_virt and never executes invlpg or reads CR3 itself. Page-table frames come from a
@@ -163,8 +164,8 @@ enum paging_error paging_mapper_init(struct paging_mapper *m, uint64_t cr3,
  * implied), creating missing PDPT/PD/PT tables with frames from the frame source, zeroed before
  * they are linked. All frames are taken before anything is written: on any error the tables are
  * exactly as before and no frame is kept. If an existing intermediate entry lacks W or U that
- * @flags need, it is widened and the TLB entry of @virt flushed; otherwise there is no flush
- * (a not-present entry is never cached).
+ * @flags need, or has NX when @flags do not, it is widened (NX cleared) and the TLB entry of
+ * @virt flushed; otherwise there is no flush (a not-present entry is never cached).
  * Returns PAGING_OK, or PAGING_ERR_NON_CANONICAL, _MISALIGNED, _PHYS_OUT_OF_RANGE,
  * _INVALID_FLAGS, _ALREADY_MAPPED, _PARENT_HUGE_PAGE, _FRAME_ALLOCATION_FAILED.
  */
