@@ -374,9 +374,37 @@ static void deadlock_ba(void *arg) {
     take_in_order(&deadlock_b, &deadlock_a);
 }
 
+/* fault=join_twice and fault=join_idle */
+
+static void return_at_once(void *arg) {
+    (void)arg;
+}
+
+/* Joins a thread that has exited, then joins it again: the second join must be refused with a
+ * panic, not read the control block the first one freed. */
+static __attribute__((noreturn)) void join_twice(void) {
+    struct thread *t = thread_create("joined-twice", return_at_once, NULL);
+    if (t == NULL) {
+        panic("fault: cannot create the thread");
+    }
+    thread_join(t);
+    log_info("fault: joined thread %p once; joining it again", (void *)t);
+    thread_join(t);
+    panic("fault: the second join of thread %p returned", (void *)t);
+}
+
+/* Joins this CPU's idle thread, which never exits: refused, not a wait without end. */
+static __attribute__((noreturn)) void join_idle(void) {
+    struct thread *idle = cpu_this()->idle;
+    log_info("fault: joining \"%s\", which never exits", thread_name(idle));
+    thread_join(idle);
+    panic("fault: the join of an idle thread returned");
+}
+
 bool stress_requested(const char *cmdline) {
     return cmdline_has(cmdline, "stress") || cmdline_has(cmdline, "fault=thread_overflow") ||
-           cmdline_has(cmdline, "fault=deadlock");
+           cmdline_has(cmdline, "fault=deadlock") || cmdline_has(cmdline, "fault=join_twice") ||
+           cmdline_has(cmdline, "fault=join_idle");
 }
 
 void stress_run(const char *cmdline) {
@@ -399,6 +427,12 @@ void stress_run(const char *cmdline) {
         }
         thread_join(ab);
         panic("fault: the deadlocking thread exited");
+    }
+    if (cmdline_has(cmdline, "fault=join_twice")) {
+        join_twice();
+    }
+    if (cmdline_has(cmdline, "fault=join_idle")) {
+        join_idle();
     }
     if (cmdline_has(cmdline, "stress")) {
         check_try_acquire();

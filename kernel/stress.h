@@ -1,12 +1,16 @@
 /* The heap under real concurrency, and the concurrency faults, chosen on the kernel command line
  * (see tests/BUILD.bazel):
+ *
  *   stress                 STRESS_THREADS_PER_CPU threads per online CPU do STRESS_OPS_TOTAL
  *                          random allocate/free/realloc operations in all, checking every block's
  *                          contents, while every CPU's timer interrupt allocates and frees a small
- *                          block on each tick; then one line
- *                          "stress: cpus=N threads=T ops=O irq_ops=I acquires=A contended=C
- * verdict=ok" fault=thread_overflow  a thread recurses until it runs into its stack's guard page
- *   fault=deadlock         two threads on two CPUs take two locks in opposite order */
+ *                          block on each tick; then one line "stress: cpus=N threads=T ops=O
+ *                          irq_ops=I acquires=A contended=C verdict=ok"
+ *   fault=thread_overflow  a thread recurses until it runs into its stack's guard page
+ *   fault=deadlock         two threads on two CPUs take two locks in opposite order
+ *   fault=join_twice       a thread that has exited is joined, then joined again
+ *   fault=join_idle        the main thread joins its CPU's idle thread, which never exits
+ */
 #ifndef KERNEL_STRESS_H
 #define KERNEL_STRESS_H
 

@@ -373,14 +373,38 @@ void thread_exit(void) {
     panic("thread_exit: \"%s\" ran again after exiting", self->name);
 }
 
+/* Refuses a join that would wait for ever or touch freed memory, and takes t for the caller: from
+ * here on no other join may have it. Called with sched_lock held. t is looked up among the slot
+ * owners, comparing pointers, before it is read: a joined thread's control block is freed, and
+ * its slot given back (under stacks_lock, held here) before that, so a thread found there is
+ * still allocated. A handle whose block the heap has since given to a new thread is that thread's
+ * now: a pointer cannot tell them apart. */
+static void claim_for_join(struct thread *self, struct thread *t) {
+    spinlock_acquire(&stacks_lock);
+    bool owner = false;
+    for (int slot = 0; slot < THREAD_SLOTS && !owner; slot++) {
+        owner = t != NULL && slot_owner[slot] == t;
+    }
+    if (!owner) {
+        panic("thread_join: %p is not a thread that thread_create made and no join has taken",
+              (void *)t);
+    }
+    if (t == self || t->idle) {
+        panic("thread_join: \"%s\" cannot join \"%s\", which never exits", self->name, t->name);
+    }
+    if (t->joiner != NULL) {
+        panic("thread_join: \"%s\" cannot join \"%s\", which \"%s\" joins", self->name, t->name,
+              t->joiner->name);
+    }
+    t->joiner = self;
+    spinlock_release(&stacks_lock);
+}
+
 void thread_join(struct thread *t) {
     spinlock_acquire(&sched_lock);
     struct thread *self = cpu_this()->current;
-    if (t == self || (t->joiner != NULL && t->joiner != self)) {
-        panic("thread_join: \"%s\" cannot join \"%s\"", self->name, t->name);
-    }
+    claim_for_join(self, t);
     while (t->state != THREAD_EXITED) {
-        t->joiner = self;
         self->state = THREAD_BLOCKED;
         schedule();
     }
