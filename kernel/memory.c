@@ -10,10 +10,6 @@
 #include "kernel/log.h"
 #include "kernel/panic.h"
 
-/* Enough for any memory map seen from BIOS or UEFI firmware under QEMU; extra entries are
- * reported and ignored rather than overflowing. */
-#define MAX_USABLE_REGIONS 128
-
 static void *kernel_phys_to_virt(void *ctx, uint64_t phys) {
     (void)ctx;
     return phys < PHYS_MAP_SIZE ? phys_to_virt(phys) : NULL;
@@ -29,45 +25,57 @@ static void kernel_paging_panic(void *ctx, const char *message) {
     panic("%s", message);
 }
 
-/* Collects the available entries of the memory map that the physical map can reach. */
-static size_t collect_usable_regions(const struct multiboot2_info *boot_info,
-                                     struct frame_allocator_usable_region *regions) {
-    size_t count = 0;
+/* [0, 1 MiB), the kernel image and the boot information, reserved before the map's entries. */
+#define MEMORY_FIXED_RESERVED 3
+
+/* Gathers the frame allocator's regions from the memory map, after the ranges it must never hand
+ * out whatever the map says: the first MiB, the kernel image and the boot information. False, after
+ * an ERROR line, when a range to reserve finds no room: the frame allocator would hand it out. */
+static bool collect_regions(const struct multiboot2_info *boot_info,
+                            struct memory_regions *regions) {
+    *regions = (struct memory_regions){.usable_count = 0};
+    bool fixed = memory_regions_reserve(regions, 0, FRAME_ALLOCATOR_LOW_LIMIT) &&
+                 memory_regions_reserve(regions, (uint64_t)(uintptr_t)kernel_image_start,
+                                        (uint64_t)(uintptr_t)kernel_image_end) &&
+                 memory_regions_reserve(regions, boot_info->phys_start, boot_info->phys_end);
+    if (!fixed) {
+        panic("memory: no room for the %d fixed reserved ranges", MEMORY_FIXED_RESERVED);
+    }
     struct multiboot2_mmap_entry entry;
     for (uint32_t i = 0; multiboot2_mmap_get(boot_info, i, &entry); i++) {
-        struct frame_allocator_usable_region region;
-        enum usable_region_kind kind = usable_region_of(&entry, PHYS_MAP_SIZE, &region);
-        if (kind == USABLE_REGION_NONE) {
-            continue;
-        }
-        if (kind == USABLE_REGION_CLIPPED) {
+        switch (memory_regions_add(regions, &entry, PHYS_MAP_SIZE)) {
+        case MEMORY_REGIONS_NOTHING:
+        case MEMORY_REGIONS_USABLE:
+        case MEMORY_REGIONS_RESERVED:
+            break;
+        case MEMORY_REGIONS_USABLE_CLIPPED:
             log_warn("memory: entry at %p (%p bytes) cut at %p, the physical map's end",
                      (void *)entry.base, (void *)entry.length, (void *)PHYS_MAP_SIZE);
+            break;
+        case MEMORY_REGIONS_USABLE_NO_ROOM:
+            log_warn("memory: more than %d usable regions; ignoring the entry at %p (%p bytes)",
+                     MEMORY_REGIONS_MAX_USABLE, (void *)entry.base, (void *)entry.length);
+            break;
+        case MEMORY_REGIONS_RESERVED_NO_ROOM:
+            log_error("memory: more than %d reserved ranges; no room for the entry at %p (%p "
+                      "bytes), which the frame allocator must not hand out",
+                      MEMORY_REGIONS_MAX_RESERVED, (void *)entry.base, (void *)entry.length);
+            return false;
         }
-        if (count == MAX_USABLE_REGIONS) {
-            log_warn("memory: more than %d usable regions; ignoring [%p, %p)", MAX_USABLE_REGIONS,
-                     (void *)region.base, (void *)(region.base + region.length));
-            continue;
-        }
-        regions[count++] = region;
     }
-    return count;
+    return true;
 }
 
 bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boot_info) {
-    static struct frame_allocator_usable_region usable[MAX_USABLE_REGIONS];
-    size_t usable_count = collect_usable_regions(boot_info, usable);
-
-    const struct frame_allocator_reserved_range reserved[] = {
-        {0, FRAME_ALLOCATOR_LOW_LIMIT},
-        {(uint64_t)(uintptr_t)kernel_image_start, (uint64_t)(uintptr_t)kernel_image_end},
-        {boot_info->phys_start, boot_info->phys_end},
-    };
+    static struct memory_regions regions;
+    if (!collect_regions(boot_info, &regions)) {
+        return false;
+    }
     struct frame_allocator_config config = {
-        .usable = usable,
-        .usable_count = usable_count,
-        .reserved = reserved,
-        .reserved_count = sizeof reserved / sizeof reserved[0],
+        .usable = regions.usable,
+        .usable_count = regions.usable_count,
+        .reserved = regions.reserved,
+        .reserved_count = regions.reserved_count,
         .storage = NULL, /* carved from usable memory */
         .phys_to_virt = kernel_phys_to_virt,
         .poison_on_free = true,
@@ -82,11 +90,12 @@ bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boo
     log_info("memory: frame allocator: %llu usable frames (%llu KiB) in %zu regions, "
              "bitmaps at [%p, %p)",
              (unsigned long long)stats.usable_frames,
-             (unsigned long long)(stats.usable_frames * PAGE_SIZE / 1024), usable_count,
+             (unsigned long long)(stats.usable_frames * PAGE_SIZE / 1024), regions.usable_count,
              (void *)memory->frames.storage_start, (void *)memory->frames.storage_end);
-    log_info("memory: reserved [0, 1 MiB), kernel [%p, %p), boot information [%p, %p)",
+    log_info("memory: reserved [0, 1 MiB), kernel [%p, %p), boot information [%p, %p), and %zu "
+             "ranges the memory map does not call available",
              (void *)kernel_image_start, (void *)kernel_image_end, (void *)boot_info->phys_start,
-             (void *)boot_info->phys_end);
+             (void *)boot_info->phys_end, regions.reserved_count - MEMORY_FIXED_RESERVED);
 
     const struct paging_hw hw = {
         .phys_to_virt = kernel_phys_to_virt,
