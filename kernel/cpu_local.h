@@ -38,6 +38,7 @@ struct cpu_local {
     const volatile void *waiting_lock;
     volatile uint32_t waiting_ticket;
     volatile bool online;
+    volatile uint64_t wakeups; /* wake-up interrupts taken (apic.c), for the check of IPIs */
 };
 
 static inline struct cpu_local *cpu_this(void) {

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/arch/x86_64/apic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/cpu_local.h"
 #include "kernel/kmalloc.h"
@@ -401,10 +402,44 @@ static __attribute__((noreturn)) void join_idle(void) {
     panic("fault: the join of an idle thread returned");
 }
 
+/* apic_test=icr_gap */
+
+static volatile bool icr_gap_armed;
+
+/* Once, on the boot CPU's tick: an interrupt handler that sends an IPI of its own (to itself, as a
+ * releaser wakes a halted waiter), arriving between the two writes of the IPI it interrupted. */
+static void icr_gap_tick(void) {
+    if (cpu_this()->index == 0 && __atomic_exchange_n(&icr_gap_armed, false, __ATOMIC_ACQ_REL)) {
+        apic_send_wakeup(cpu_this()->apic_id);
+    }
+}
+
+/* A wake-up IPI to CPU 1 whose two writes are 30 ms apart, so that at least one timer tick of
+ * the sender (10 ms) falls between them, and that tick sends an IPI itself. CPU 1 must still get
+ * its wake-up: the tick's IPI may not overwrite the destination of the one it interrupted. */
+static void check_icr_gap(void) {
+    if (cpu_count() < 2) {
+        panic("apic_test=icr_gap: needs two CPUs; %u online", cpu_count());
+    }
+    struct cpu_local *target = cpu_by_index(1);
+    uint64_t before = __atomic_load_n(&target->wakeups, __ATOMIC_RELAXED);
+    __atomic_store_n(&icr_gap_armed, true, __ATOMIC_RELEASE);
+    thread_set_tick_hook(icr_gap_tick);
+    apic_send_wakeup_with_gap(target->apic_id, 30000);
+    apic_delay_us(50000); /* the tick's own IPI has been sent and both have arrived */
+    thread_set_tick_hook(NULL);
+    uint64_t taken = __atomic_load_n(&target->wakeups, __ATOMIC_RELAXED) - before;
+    bool ticked = !__atomic_load_n(&icr_gap_armed, __ATOMIC_ACQUIRE);
+    log_check(taken > 0 && ticked, "ipi-icr",
+              "a wake-up IPI to CPU 1 with a timer tick sending an IPI between its two writes: CPU "
+              "1 took %llu wake-ups, the tick's IPI %s",
+              (unsigned long long)taken, ticked ? "sent" : "NOT sent");
+}
+
 bool stress_requested(const char *cmdline) {
     return cmdline_has(cmdline, "stress") || cmdline_has(cmdline, "fault=thread_overflow") ||
            cmdline_has(cmdline, "fault=deadlock") || cmdline_has(cmdline, "fault=join_twice") ||
-           cmdline_has(cmdline, "fault=join_idle");
+           cmdline_has(cmdline, "fault=join_idle") || cmdline_has(cmdline, "apic_test=icr_gap");
 }
 
 void stress_run(const char *cmdline) {
@@ -433,6 +468,9 @@ void stress_run(const char *cmdline) {
     }
     if (cmdline_has(cmdline, "fault=join_idle")) {
         join_idle();
+    }
+    if (cmdline_has(cmdline, "apic_test=icr_gap")) {
+        check_icr_gap();
     }
     if (cmdline_has(cmdline, "stress")) {
         check_try_acquire();

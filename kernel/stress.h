@@ -10,6 +10,8 @@
  *   fault=deadlock         two threads on two CPUs take two locks in opposite order
  *   fault=join_twice       a thread that has exited is joined, then joined again
  *   fault=join_idle        the main thread joins its CPU's idle thread, which never exits
+ *   apic_test=icr_gap      check: a timer tick that sends an IPI between the two writes of
+ *                          another IPI does not send that one elsewhere (two CPUs)
  */
 #ifndef KERNEL_STRESS_H
 #define KERNEL_STRESS_H

@@ -5,6 +5,7 @@
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/interrupts.h"
+#include "kernel/cpu_local.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 
@@ -135,6 +136,7 @@ static void handle_error(struct interrupt_frame *frame) {
 
 static void handle_wakeup(struct interrupt_frame *frame) {
     (void)frame; /* the wake-up is the point: the halted CPU looks at its lock again */
+    __atomic_fetch_add(&cpu_this()->wakeups, 1, __ATOMIC_RELAXED);
     apic_eoi();
 }
 
@@ -216,22 +218,36 @@ void apic_delay_us(uint64_t microseconds) {
     }
 }
 
-static void send_ipi(uint32_t target_apic_id, uint32_t command) {
+/* An IPI is two writes, the destination then the command that sends it, and interrupt handlers
+ * send IPIs too (a lock released in one wakes a halted waiter): with interrupts on, one arriving
+ * between the writes would overwrite the destination and the command would go to its target, an
+ * INIT to a running CPU. So interrupts are off from the first write until the IPI has gone.
+ * gap_us: a wait between the two writes, for the check of just that (0 for every real use). */
+static void send_ipi(uint32_t target_apic_id, uint32_t command, uint64_t gap_us) {
+    irq_save();
     apic_write(APIC_REG_ICR_HIGH, target_apic_id << 24);
+    if (gap_us > 0) {
+        apic_delay_us(gap_us);
+    }
     apic_write(APIC_REG_ICR_LOW, command);
     while (apic_read(APIC_REG_ICR_LOW) & APIC_ICR_PENDING) {
         cpu_pause();
     }
+    irq_restore();
 }
 
 void apic_send_wakeup(uint32_t target_apic_id) {
-    send_ipi(target_apic_id, APIC_WAKEUP_VECTOR);
+    send_ipi(target_apic_id, APIC_WAKEUP_VECTOR, 0);
+}
+
+void apic_send_wakeup_with_gap(uint32_t target_apic_id, uint64_t gap_us) {
+    send_ipi(target_apic_id, APIC_WAKEUP_VECTOR, gap_us);
 }
 
 void apic_send_init(uint32_t target_apic_id) {
-    send_ipi(target_apic_id, APIC_ICR_INIT | APIC_ICR_LEVEL_ASSERT);
+    send_ipi(target_apic_id, APIC_ICR_INIT | APIC_ICR_LEVEL_ASSERT, 0);
 }
 
 void apic_send_startup(uint32_t target_apic_id, uint8_t vector_page) {
-    send_ipi(target_apic_id, APIC_ICR_STARTUP | APIC_ICR_LEVEL_ASSERT | vector_page);
+    send_ipi(target_apic_id, APIC_ICR_STARTUP | APIC_ICR_LEVEL_ASSERT | vector_page, 0);
 }

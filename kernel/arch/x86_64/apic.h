@@ -47,6 +47,9 @@ void apic_delay_us(uint64_t microseconds);
 
 /* A fixed interrupt at APIC_WAKEUP_VECTOR to the CPU with that APIC id. */
 void apic_send_wakeup(uint32_t target_apic_id);
+/* The same with a wait of gap_us between the two writes an IPI takes, for the check that an
+ * interrupt arriving between them cannot send it elsewhere (apic_test=icr_gap). */
+void apic_send_wakeup_with_gap(uint32_t target_apic_id, uint64_t gap_us);
 
 /* INIT, then start-up IPI with the page number of the real-mode entry point. */
 void apic_send_init(uint32_t target_apic_id);
