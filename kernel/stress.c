@@ -436,10 +436,37 @@ static void check_icr_gap(void) {
               (unsigned long long)taken, ticked ? "sent" : "NOT sent");
 }
 
+/* thread_test=long_sleep */
+
+static volatile bool long_sleeper_woke;
+
+static void sleep_nearly_for_ever(void *arg) {
+    (void)arg;
+    thread_sleep(UINT64_MAX);
+    __atomic_store_n(&long_sleeper_woke, true, __ATOMIC_RELEASE);
+}
+
+/* A sleep of 2^64 - 1 ticks, longer than the machine will run, started after tick 1 so that the
+ * tick it would wake at lies past 2^64 (now + count wraps to the past): it must not end while the
+ * main thread sleeps 20 ticks. The sleeper is left asleep. */
+static void check_long_sleep(void) {
+    thread_sleep(2);
+    if (thread_create("long-sleeper", sleep_nearly_for_ever, NULL) == NULL) {
+        panic("thread_test=long_sleep: cannot create the thread");
+    }
+    uint64_t start = thread_ticks();
+    thread_sleep(20);
+    bool woke = __atomic_load_n(&long_sleeper_woke, __ATOMIC_ACQUIRE);
+    log_check(!woke, "long-sleep",
+              "a thread sleeping 2^64 - 1 ticks from tick %llu %s within 20 ticks",
+              (unsigned long long)start, woke ? "WOKE" : "still sleeps");
+}
+
 bool stress_requested(const char *cmdline) {
     return cmdline_has(cmdline, "stress") || cmdline_has(cmdline, "fault=thread_overflow") ||
            cmdline_has(cmdline, "fault=deadlock") || cmdline_has(cmdline, "fault=join_twice") ||
-           cmdline_has(cmdline, "fault=join_idle") || cmdline_has(cmdline, "apic_test=icr_gap");
+           cmdline_has(cmdline, "fault=join_idle") || cmdline_has(cmdline, "apic_test=icr_gap") ||
+           cmdline_has(cmdline, "thread_test=long_sleep");
 }
 
 void stress_run(const char *cmdline) {
@@ -471,6 +498,9 @@ void stress_run(const char *cmdline) {
     }
     if (cmdline_has(cmdline, "apic_test=icr_gap")) {
         check_icr_gap();
+    }
+    if (cmdline_has(cmdline, "thread_test=long_sleep")) {
+        check_long_sleep();
     }
     if (cmdline_has(cmdline, "stress")) {
         check_try_acquire();

@@ -12,6 +12,7 @@
  *   fault=join_idle        the main thread joins its CPU's idle thread, which never exits
  *   apic_test=icr_gap      check: a timer tick that sends an IPI between the two writes of
  *                          another IPI does not send that one elsewhere (two CPUs)
+ *   thread_test=long_sleep check: a sleep of 2^64 - 1 ticks does not end at once
  */
 #ifndef KERNEL_STRESS_H
 #define KERNEL_STRESS_H

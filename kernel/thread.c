@@ -429,7 +429,10 @@ void thread_yield(void) {
 void thread_sleep(uint64_t count) {
     spinlock_acquire(&sched_lock);
     struct thread *self = cpu_this()->current;
-    self->wake_tick = thread_ticks() + count;
+    uint64_t now = thread_ticks();
+    /* A wake tick past 2^64 would wrap into the past and wake at once: the last tick is as good as
+     * never. */
+    self->wake_tick = count > UINT64_MAX - now ? UINT64_MAX : now + count;
     self->state = THREAD_SLEEPING;
     self->next = sleepers;
     sleepers = self;

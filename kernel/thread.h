@@ -39,7 +39,8 @@ __attribute__((noreturn)) void thread_exit(void);
 /* Gives the CPU to the next runnable thread, if any. */
 void thread_yield(void);
 
-/* Sleeps for at least ticks timer ticks (1 / APIC_TIMER_HZ s each). */
+/* Sleeps for at least ticks timer ticks (1 / APIC_TIMER_HZ s each); one that would end past tick
+ * 2^64 - 1 ends there, which is never. */
 void thread_sleep(uint64_t ticks);
 
 struct thread *thread_current(void);
