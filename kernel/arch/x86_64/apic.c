@@ -49,6 +49,10 @@
 #define PIT_HZ       1193182u
 /* Calibration window: long enough that TCG's jitter of a few PIT reads stays under 1%. */
 #define CALIBRATION_PIT_TICKS (PIT_HZ / 50) /* 20 ms */
+/* How long calibration waits for the PIT to count CALIBRATION_PIT_TICKS, in TSC ticks: a PIT that
+ * is absent or stopped never gets there. 2^32 is over 1 s at 3 GHz, 200 times the 20 ms that
+ * counting takes with a 1 GHz TSC; the unit is the TSC because no other clock is known yet. */
+#define CALIBRATION_TSC_BOUND_LOG2 32u
 
 static struct apic_calibration calibration;
 static void (*timer_tick)(void);
@@ -89,8 +93,9 @@ static uint16_t pit_read_channel0(void) {
 }
 
 /* Lets PIT channel 0 count down from 65536 over and over (mode 2; its IRQ is masked) and counts
- * the APIC timer and TSC ticks that pass while it counts CALIBRATION_PIT_TICKS. */
-static void calibrate(void) {
+ * the APIC timer and TSC ticks that pass while it counts CALIBRATION_PIT_TICKS. False, with no
+ * calibration, when it has not counted them within the TSC bound. */
+static bool calibrate(void) {
     cpu_outb(PIT_COMMAND, 0x34); /* channel 0, low then high byte, mode 2, binary */
     cpu_outb(PIT_CHANNEL0, 0);
     cpu_outb(PIT_CHANNEL0, 0);
@@ -102,6 +107,10 @@ static void calibrate(void) {
     uint64_t tsc_start = cpu_rdtsc();
     uint32_t elapsed = 0;
     while (elapsed < CALIBRATION_PIT_TICKS) {
+        if (cpu_rdtsc() - tsc_start > (1ull << CALIBRATION_TSC_BOUND_LOG2)) {
+            apic_write(APIC_REG_TIMER_INITIAL, 0);
+            return false;
+        }
         uint16_t now = pit_read_channel0();
         elapsed += (uint16_t)(previous - now); /* counts down, wrapping at 65536 */
         previous = now;
@@ -112,6 +121,7 @@ static void calibrate(void) {
 
     calibration.apic_ticks_per_second = (uint64_t)apic_elapsed * PIT_HZ / elapsed;
     calibration.tsc_ticks_per_second = tsc_elapsed * PIT_HZ / elapsed;
+    return true;
 }
 
 static void handle_timer(struct interrupt_frame *frame) {
@@ -177,7 +187,12 @@ bool apic_init_boot(struct paging_mapper *mapper) {
         return false;
     }
     enable_local_apic();
-    calibrate();
+    if (!calibrate()) {
+        log_error("apic: PIT channel 0 did not count %u ticks within 2^%u TSC ticks; no clock to "
+                  "calibrate the timer against",
+                  CALIBRATION_PIT_TICKS, CALIBRATION_TSC_BOUND_LOG2);
+        return false;
+    }
     log_info("apic: PICs remapped to %x and masked; local APIC %u at %p (mapped at %p), timer "
              "%llu Hz (divide 16), TSC %llu kHz, calibrated against the PIT",
              PIC_VECTOR_BASE, apic_id(), (void *)phys, (void *)APIC_MMIO_VIRT,

@@ -28,7 +28,8 @@ struct apic_calibration {
 /* Boot CPU: remaps and masks the PICs, maps the local APIC's registers (physical base from the
  * APIC base MSR) through mapper, enables it with its spurious and error vectors, and calibrates
  * its timer and the TSC against PIT channel 0. Returns false, after an ERROR line, when the
- * registers cannot be mapped. Interrupts stay off. */
+ * registers cannot be mapped or the PIT does not count (no timer can be started). Interrupts stay
+ * off. */
 bool apic_init_boot(struct paging_mapper *mapper);
 
 /* Any other CPU: enables its local APIC (the registers are at the same address on every CPU). */
