@@ -18,6 +18,9 @@ void box_drop(void *boxed) {
 }
 
 bool vec_push(struct vec *vec, const void *item) {
+    if (vec->item_size == 0) {
+        return false; /* the capacity check below would divide by it */
+    }
     if (vec->len == vec->capacity) {
         size_t capacity = vec->capacity == 0 ? 4 : vec->capacity * 2;
         if (capacity < vec->capacity || capacity > SIZE_MAX / vec->item_size) {

@@ -94,6 +94,19 @@ static int vec_overflow_check(void) {
     return 0;
 }
 
+/* A vector of zero-sized items (GNU C's empty struct has sizeof 0), pushed to twice.
+ * Expect each push refused, the vector unchanged and nothing allocated: there is no capacity to
+ * compute for items of no size. */
+static int vec_zero_item_size_check(void) {
+    struct vec empty = {.items = NULL, .len = 0, .capacity = 0, .item_size = 0};
+    char item = 0;
+    ASSERT_FALSE(vec_push(&empty, &item));
+    ASSERT_FALSE(vec_push(&empty, &item));
+    ASSERT_TRUE(empty.items == NULL && empty.len == 0 && empty.capacity == 0);
+    ASSERT_TRUE(fake_heap_live_blocks() == 0);
+    return 0;
+}
+
 int main(void) {
     int failures = 0;
     RUN_CHECK(failures, box_copies_value_check);
@@ -102,5 +115,6 @@ int main(void) {
     RUN_CHECK(failures, vec_out_of_range_check);
     RUN_CHECK(failures, vec_out_of_memory_check);
     RUN_CHECK(failures, vec_overflow_check);
+    RUN_CHECK(failures, vec_zero_item_size_check);
     return failures == 0 ? 0 : 1;
 }
