@@ -77,8 +77,10 @@ static enum acpi_error load_table(const struct acpi_memory *memory, uint64_t phy
     return error;
 }
 
-static enum acpi_error validate_rsdp(const uint8_t *rsdp, size_t rsdp_size, bool *use_xsdt,
-                                     uint64_t *root_phys) {
+/* Checks the RSDP and returns the RSDT's address and the XSDT's (0 when there is none: ACPI 1.0,
+ * or a 2.0 RSDP that names none). */
+static enum acpi_error validate_rsdp(const uint8_t *rsdp, size_t rsdp_size, uint64_t *rsdt_phys,
+                                     uint64_t *xsdt_phys) {
     if (rsdp_size < ACPI_RSDP_V1_SIZE) {
         return ACPI_ERR_RSDP_TOO_SHORT;
     }
@@ -89,8 +91,8 @@ static enum acpi_error validate_rsdp(const uint8_t *rsdp, size_t rsdp_size, bool
         return ACPI_ERR_RSDP_BAD_CHECKSUM;
     }
     uint8_t revision = rsdp[15];
-    *use_xsdt = false;
-    *root_phys = read_u32(rsdp + 16);
+    *rsdt_phys = read_u32(rsdp + 16);
+    *xsdt_phys = 0;
     if (revision >= 2) {
         if (rsdp_size < ACPI_RSDP_V2_SIZE) {
             return ACPI_ERR_XSDP_BAD_LENGTH;
@@ -102,13 +104,19 @@ static enum acpi_error validate_rsdp(const uint8_t *rsdp, size_t rsdp_size, bool
         if (sum_bytes(rsdp, length) != 0) {
             return ACPI_ERR_XSDP_BAD_CHECKSUM;
         }
-        uint64_t xsdt = read_u64(rsdp + 24);
-        if (xsdt != 0) {
-            *use_xsdt = true;
-            *root_phys = xsdt;
-        }
+        *xsdt_phys = read_u64(rsdp + 24);
     }
     return ACPI_OK;
+}
+
+/* Loads and validates a root table (RSDT or XSDT) whose entries are entry_size bytes each. */
+static enum acpi_error load_root(const struct acpi_memory *memory, uint64_t phys,
+                                 const char *signature, size_t entry_size, struct acpi_table *out) {
+    enum acpi_error error = load_table(memory, phys, signature, out);
+    if (error == ACPI_OK && (out->length - ACPI_HEADER_SIZE) % entry_size != 0) {
+        error = ACPI_ERR_TABLE_BAD_LENGTH;
+    }
+    return error;
 }
 
 enum acpi_error acpi_find_table(const uint8_t *rsdp, size_t rsdp_size,
@@ -117,25 +125,31 @@ enum acpi_error acpi_find_table(const uint8_t *rsdp, size_t rsdp_size,
     if (rsdp == NULL || memory == NULL || memory->map == NULL || signature == NULL || out == NULL) {
         return ACPI_ERR_NULL;
     }
-    bool use_xsdt;
-    uint64_t root_phys;
-    enum acpi_error error = validate_rsdp(rsdp, rsdp_size, &use_xsdt, &root_phys);
+    uint64_t rsdt_phys;
+    uint64_t xsdt_phys;
+    enum acpi_error error = validate_rsdp(rsdp, rsdp_size, &rsdt_phys, &xsdt_phys);
     if (error != ACPI_OK) {
         return error;
     }
     struct acpi_table root;
-    error = load_table(memory, root_phys, use_xsdt ? "XSDT" : "RSDT", &root);
+    size_t entry_size = 8;
+    error = xsdt_phys != 0 ? load_root(memory, xsdt_phys, "XSDT", entry_size, &root)
+                           : ACPI_ERR_NOT_FOUND;
+    if (error != ACPI_OK && (xsdt_phys == 0 || rsdt_phys != 0)) {
+        /* No XSDT, or a refused one: the RSDT lists the same tables with 32-bit addresses, and a
+         * bad XSDT is no reason to do without them. A refused XSDT's error stands when the RSDT
+         * is refused too. */
+        entry_size = 4;
+        enum acpi_error rsdt_error = load_root(memory, rsdt_phys, "RSDT", entry_size, &root);
+        error = xsdt_phys == 0 || rsdt_error == ACPI_OK ? rsdt_error : error;
+    }
     if (error != ACPI_OK) {
         return error;
-    }
-    size_t entry_size = use_xsdt ? 8 : 4;
-    if ((root.length - ACPI_HEADER_SIZE) % entry_size != 0) {
-        return ACPI_ERR_TABLE_BAD_LENGTH;
     }
     bool unreachable = false;
     for (size_t offset = ACPI_HEADER_SIZE; offset < root.length; offset += entry_size) {
         const uint8_t *entry = root.data + offset;
-        uint64_t phys = use_xsdt ? read_u64(entry) : read_u32(entry);
+        uint64_t phys = entry_size == 8 ? read_u64(entry) : read_u32(entry);
         const uint8_t *header = memory->map(memory->ctx, phys, ACPI_HEADER_SIZE);
         if (header == NULL) {
             unreachable = true; /* perhaps the table searched for: said if no other entry is */

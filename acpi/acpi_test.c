@@ -418,6 +418,53 @@ static int unreachable_entry_passed_over_check(void) {
     return 0;
 }
 
+/* A 2.0 RSDP whose XSDT is refused while its RSDT is good: the XSDT's checksum broken, its address
+ * past the memory the map function reaches, its length not whole 8-byte entries. Then the XSDT
+ * broken with the RSDT broken too, and with an RSDT address of 0.
+ * Expect the MADT found through the RSDT each time the RSDT is good (a bad XSDT is no reason to
+ * run without the CPUs the RSDT lists), and the XSDT's own refusal when there is no good RSDT to
+ * fall back on. */
+static int bad_xsdt_falls_back_to_rsdt_check(void) {
+    struct acpi_table table = {0};
+    build_tables(2);
+    memory[XSDT_PHYS + ACPI_HEADER_SIZE] ^= 1;
+    ASSERT_EQ(ACPI_OK, acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
+    ASSERT_EQ(MADT_PHYS, table.phys);
+    if (check_madt_contents(&table) != 0) {
+        return 1;
+    }
+
+    build_tables(2);
+    put_u64(rsdp + 24, MEMORY_SIZE + 0x1000);
+    rsdp[32] = 0;
+    rsdp[32] = checksum_of(rsdp, ACPI_RSDP_V2_SIZE);
+    ASSERT_EQ(ACPI_OK, acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
+    ASSERT_EQ(MADT_PHYS, table.phys);
+
+    build_tables(2);
+    put_u32(memory + XSDT_PHYS + 4, ACPI_HEADER_SIZE + 12);
+    seal(memory + XSDT_PHYS);
+    ASSERT_EQ(ACPI_OK, acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
+    ASSERT_EQ(MADT_PHYS, table.phys);
+
+    build_tables(2);
+    memory[XSDT_PHYS + ACPI_HEADER_SIZE] ^= 1;
+    memory[RSDT_PHYS] = 'X';
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_CHECKSUM,
+              acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
+
+    build_tables(2);
+    memory[XSDT_PHYS + ACPI_HEADER_SIZE] ^= 1;
+    put_u32(rsdp + 16, 0);
+    rsdp[8] = 0;
+    rsdp[8] = checksum_of(rsdp, ACPI_RSDP_V1_SIZE);
+    rsdp[32] = 0;
+    rsdp[32] = checksum_of(rsdp, ACPI_RSDP_V2_SIZE);
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_CHECKSUM,
+              acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
+    return 0;
+}
+
 static int error_names_check(void) {
     ASSERT_STREQ("table bad checksum", acpi_error_name(ACPI_ERR_TABLE_BAD_CHECKSUM));
     ASSERT_ERROR_NAMES(acpi_error_name, enum acpi_error, ACPI_OK, ACPI_ERR_MADT_BAD_ENTRY);
@@ -442,6 +489,7 @@ int main(void) {
     RUN_CHECK(failures, enabled_cpus_stored_in_preference_check);
     RUN_CHECK(failures, missing_table_check);
     RUN_CHECK(failures, unreachable_entry_passed_over_check);
+    RUN_CHECK(failures, bad_xsdt_falls_back_to_rsdt_check);
     RUN_CHECK(failures, error_names_check);
     return failures != 0;
 }

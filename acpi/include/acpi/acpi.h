@@ -56,10 +56,12 @@ struct acpi_table {
 enum acpi_error acpi_validate_table(const uint8_t *table, size_t available, const char *signature);
 
 /* Validates the RSDP (rsdp_size bytes: 20 for ACPI 1.0, 36 or more for 2.0+), then its root table
- * (the XSDT when the RSDP is 2.0+ and names one, else the RSDT), then finds the table with the
- * given signature among the root's entries and validates it. A bad entry table is refused even when
- * another entry would match. An entry the map function cannot reach is passed over; when no other
- * entry matches, the result is ACPI_ERR_TABLE_UNREACHABLE rather than ACPI_ERR_NOT_FOUND. */
+ * (the XSDT when the RSDP is 2.0+ and names one, else the RSDT; the RSDT too when the XSDT is
+ * refused, and then the XSDT's error stands if the RSDT is refused as well or its address is 0),
+ * then finds the table with the given signature among the root's entries and validates it. A bad
+ * entry table is refused even when another entry would match. An entry the map function cannot
+ * reach is passed over; when no other entry matches, the result is ACPI_ERR_TABLE_UNREACHABLE
+ * rather than ACPI_ERR_NOT_FOUND. */
 enum acpi_error acpi_find_table(const uint8_t *rsdp, size_t rsdp_size,
                                 const struct acpi_memory *memory, const char *signature,
                                 struct acpi_table *out);
