@@ -6,6 +6,7 @@
 #include "kernel/kmalloc.h"
 #include "kernel/lib/format.h"
 #include "kernel/log.h"
+#include "kernel/memory.h"
 #include "kernel/panic.h"
 #include "kernel/spinlock.h"
 
@@ -71,6 +72,7 @@ bool heap_init(struct paging_mapper *mapper, struct frame_allocator *frames,
     const uint64_t pages = range.pages;
     kernel_heap_range = range;
     uint64_t frames_before = frame_allocator_stats(frames).allocated_frames;
+    const uint64_t flags = memory_data_page_flags();
     for (uint64_t page = 0; page < pages; page++) {
         uint64_t virt = start + page * PAGE_SIZE;
         uint64_t phys = frame_allocator_allocate(frames);
@@ -79,8 +81,7 @@ bool heap_init(struct paging_mapper *mapper, struct frame_allocator *frames,
                       (unsigned long long)pages, (void *)virt);
             return false;
         }
-        enum paging_error result =
-            paging_map_page(mapper, virt, phys, PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE);
+        enum paging_error result = paging_map_page(mapper, virt, phys, flags);
         if (result != PAGING_OK) {
             log_error("heap: mapping page %p to frame %p: %s", (void *)virt, (void *)phys,
                       paging_error_name(result));

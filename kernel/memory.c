@@ -66,6 +66,16 @@ static bool collect_regions(const struct multiboot2_info *boot_info,
     return true;
 }
 
+#define EFER_NXE (UINT64_C(1) << 11)
+
+uint64_t memory_data_page_flags(void) {
+    uint64_t flags = PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE;
+    if ((cpu_read_msr(CPU_MSR_EFER) & EFER_NXE) != 0) {
+        flags |= PAGING_FLAG_NO_EXECUTE;
+    }
+    return flags;
+}
+
 bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boot_info) {
     static struct memory_regions regions;
     if (!collect_regions(boot_info, &regions)) {

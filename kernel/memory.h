@@ -20,4 +20,9 @@ struct kernel_memory {
  * Returns false, after logging an ERROR line with the reason, when any step fails. */
 bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boot_info);
 
+/* The leaf flags of a page of kernel data (heap, thread stacks, device registers): present,
+ * writable and, when boot.asm could turn on EFER.NXE (the CPU has NX), no-execute, so that a jump
+ * into data faults. Without NXE the NX bit is reserved and would fault every access: left out. */
+uint64_t memory_data_page_flags(void);
+
 #endif

@@ -38,6 +38,20 @@ static void overflow_stack(void) {
     scenario_recurse_until_overflow();
 }
 
+/* Writes a lone `ret` into a heap block and calls it: data pages are mapped no-execute, so the
+ * call is a page fault on the instruction fetch, not a return. */
+static void execute_heap(void) {
+    uint8_t *block = kmalloc(16);
+    if (block == NULL) {
+        panic("execute_heap: no heap block");
+    }
+    block[0] = 0xc3; /* ret */
+    log_info("scenario: calling the code written into heap block %p", (void *)block);
+    void (*code)(void) = (void (*)(void))(uintptr_t)block;
+    code();
+    log_error("scenario: heap block %p ran as code: the heap is executable", (void *)block);
+}
+
 static void free_twice(void) {
     void *block = kmalloc(64);
     log_info("scenario: freeing block %p twice", block);
@@ -105,6 +119,7 @@ static const struct {
 } scenarios[] = {
     {"page_fault_past_heap", touch_past_heap_end},
     {"stack_overflow", overflow_stack},
+    {"execute_heap", execute_heap},
     {"double_free", free_twice},
     {"foreign_free", free_foreign_pointer},
     {"corrupt_header", corrupt_block_header},

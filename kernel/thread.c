@@ -14,6 +14,7 @@
 #include "kernel/lib/format.h"
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
+#include "kernel/memory.h"
 #include "kernel/panic.h"
 #include "kernel/spinlock.h"
 
@@ -82,7 +83,7 @@ static bool map_slot(int slot) {
             return false; /* pages mapped so far stay; the next use of the slot maps them again */
         }
         enum paging_error result =
-            paging_map_page(stack_mapper, virt, phys, PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE);
+            paging_map_page(stack_mapper, virt, phys, memory_data_page_flags());
         if (result == PAGING_ERR_ALREADY_MAPPED) {
             frame_allocator_free(stack_frames, phys);
             continue;

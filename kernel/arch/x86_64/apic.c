@@ -7,6 +7,7 @@
 #include "kernel/arch/x86_64/interrupts.h"
 #include "kernel/cpu_local.h"
 #include "kernel/log.h"
+#include "kernel/memory.h"
 #include "kernel/panic.h"
 
 /* Where the local APIC's 4 KiB of registers are mapped, uncached, on every CPU: a virtual page of
@@ -177,10 +178,9 @@ bool apic_init_boot(struct paging_mapper *mapper) {
     interrupts_set_handler(APIC_SPURIOUS_VECTOR, handle_spurious);
 
     uint64_t phys = cpu_read_msr(CPU_MSR_APIC_BASE) & ~0xfffull & ((1ull << 52) - 1);
-    enum paging_error result =
-        paging_map_page(mapper, APIC_MMIO_VIRT, phys,
-                        PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE | PAGING_FLAG_CACHE_DISABLE |
-                            PAGING_FLAG_WRITE_THROUGH);
+    enum paging_error result = paging_map_page(
+        mapper, APIC_MMIO_VIRT, phys,
+        memory_data_page_flags() | PAGING_FLAG_CACHE_DISABLE | PAGING_FLAG_WRITE_THROUGH);
     if (result != PAGING_OK) {
         log_error("apic: mapping the local APIC registers at %p to %p: %s", (void *)APIC_MMIO_VIRT,
                   (void *)phys, paging_error_name(result));
