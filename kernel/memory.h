@@ -15,9 +15,10 @@ struct kernel_memory {
 };
 
 /* Builds the frame allocator from the available memory map entries (never the first 1 MiB, the
- * kernel image with its stacks and boot page tables, or the boot information), attaches the mapper
- * to the live page tables and unmaps the guard page below the kernel stack. Logs each step.
- * Returns false, after logging an ERROR line with the reason, when any step fails. */
+ * kernel image with its stacks and boot page tables, the boot information, or what any other entry
+ * of the map covers), attaches the mapper to the live page tables and unmaps the guard page below
+ * the kernel stack. Logs each step. Returns false, after logging an ERROR line with the reason,
+ * when any step fails. */
 bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boot_info);
 
 /* The leaf flags of a page of kernel data (heap, thread stacks, device registers): present,
