@@ -183,10 +183,11 @@ static enum alloc_error give_back(const struct alloc_cached_heap *c, void *user)
 
 /*
  * Gives the first n blocks of class k of a locked cache back to the heap (the caller holds the
- * heap's lock); those the heap refuses (give_back) stay cached, ahead of the rest.
+ * heap's lock); those the heap refuses (give_back) stay cached, ahead of the rest. Returns how
+ * many the heap took.
  */
-static void give_back_first(const struct alloc_cached_heap *c, struct alloc_cpu_cache *cc,
-                            unsigned k, unsigned n) {
+static unsigned give_back_first(const struct alloc_cached_heap *c, struct alloc_cpu_cache *cc,
+                                unsigned k, unsigned n) {
     unsigned kept = 0;
     for (unsigned i = 0; i < n; i++) {
         void *u = cc->slot[k][i];
@@ -196,6 +197,7 @@ static void give_back_first(const struct alloc_cached_heap *c, struct alloc_cpu_
     for (unsigned i = n; i < cc->count[k]; i++)
         cc->slot[k][kept + i - n] = cc->slot[k][i];
     cc->count[k] = (uint8_t)(cc->count[k] - (n - kept));
+    return n - kept;
 }
 
 /*
@@ -525,8 +527,7 @@ enum alloc_error alloc_cached_free(struct alloc_cached_heap *cached, void *ptr) 
          * refuses). Still full if it refused them all: ptr goes to the heap itself.
          */
         heap_lock(c);
-        cc->returns++;
-        give_back_first(c, cc, k, class_batch(k));
+        cc->returns += give_back_first(c, cc, k, class_batch(k)) != 0;
         enum alloc_error e = ALLOC_OK;
         if (cc->count[k] == class_depth[k])
             e = give_back(c, ptr);

@@ -1031,6 +1031,39 @@ static int flush_refused_check(void) {
 }
 
 /*
+ * A full class whose oldest half the heap refuses whole: cache[0]'s 2048-byte class (8 deep)
+ * filled with p[0..7], the heap headers of p[0..3] damaged, then p[8] freed.
+ * Expect p[8] to go to the heap itself, each refusal reported once, the class still full, and no
+ * batch counted as returned; with the headers restored, every block accounted for.
+ */
+static int returns_refused_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    ASSERT_EQ(8, class_depth[ALLOC_CPU_CACHE_CLASSES - 1]);
+    unsigned char *p[9];
+    for (unsigned i = 0; i < 9; i++) {
+        p[i] = alloc_cached_malloc(&ch, 2048);
+        ASSERT_TRUE(p[i] != NULL);
+    }
+    alloc_cached_flush(&ch, 0);
+    for (unsigned i = 0; i < 8; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p[i]));
+    /* The heap header's own word (size and state) is the one just below the heap's payload. */
+    for (unsigned i = 0; i < 4; i++)
+        ((uintptr_t *)(p[i] - ALLOC_CPU_CACHE_PREFIX))[-1] ^= 0x100;
+    uint64_t returns = cstats().returns;
+    unsigned long reports = env.reports;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p[8]));
+    ASSERT_EQ(reports + 4, env.reports);
+    struct alloc_cached_stats s = cstats();
+    ASSERT_EQ(8, s.cached_blocks);
+    ASSERT_EQ(returns, s.returns);
+    for (unsigned i = 0; i < 4; i++)
+        ((uintptr_t *)(p[i] - ALLOC_CPU_CACHE_PREFIX))[-1] ^= 0x100;
+    return reconciled(0);
+}
+
+/*
  * Requests the heap refuses by their bounds alone (alloc/heap.h: size or size + alignment above
  * ALLOC_MAX_REQUEST), with blocks in cache[0]: malloc, an aligned allocate and a realloc of a
  * heap-sized block, each of ALLOC_MAX_REQUEST bytes.
@@ -1339,6 +1372,7 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, corrupted_cached_check);
         RUN_COUNTED_CHECK(passed, failed, free_damaged_neighbour_check);
         RUN_COUNTED_CHECK(passed, failed, flush_refused_check);
+        RUN_COUNTED_CHECK(passed, failed, returns_refused_check);
         RUN_COUNTED_CHECK(passed, failed, oversized_no_drain_check);
         RUN_COUNTED_CHECK(passed, failed, realloc_calloc_check);
         RUN_COUNTED_CHECK(passed, failed, uncached_cpu_check);

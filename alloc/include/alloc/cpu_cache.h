@@ -124,7 +124,7 @@ struct alloc_cpu_cache {
     uint64_t hits;        /* allocations served from this cache */
     void *slot[ALLOC_CPU_CACHE_CLASSES][ALLOC_CPU_CACHE_MAX_DEPTH];
     uint64_t refills; /* refills and direct allocations: heap lock taken to allocate */
-    uint64_t returns; /* batches returned to the heap because a class was full */
+    uint64_t returns; /* batches returned to the heap from a full class (not refused whole) */
     uint64_t flushes; /* times alloc_cached_flush/_flush_all emptied this cache */
 };
 
@@ -152,7 +152,7 @@ struct alloc_cached_stats {
     uint64_t frees;       /* successful user frees */
     uint64_t hits;        /* allocations served from a cache without the heap's lock */
     uint64_t refills;     /* times an allocation took the heap's lock */
-    uint64_t returns;     /* batches returned to the heap from a full class */
+    uint64_t returns;     /* batches returned to the heap from a full class, not refused whole */
     uint64_t drains;      /* drains of every cache after a failed allocation */
     uint64_t flushes;     /* caches emptied by alloc_cached_flush/_flush_all */
 };
