@@ -3,8 +3,9 @@
  * alloc/cpu_cache.h for the design). Uses only the public interface of alloc/heap.h.
  *
  * Locking: a cache's lock may be held while the heap's lock is taken (refill, returning a full
- * class, flush), never the other way round, and no cache's lock is held while another cache's
- * is taken (a drain releases the caller's cache first): no cycle, so no deadlock.
+ * class, flush, a cached block freed twice), never the other way round, and no cache's lock is held
+ * while another cache's is taken (a drain releases the caller's cache first): no cycle, so no
+ * deadlock.
  */
 #include "alloc/cpu_cache.h"
 
@@ -461,38 +462,34 @@ void *alloc_cached_calloc(struct alloc_cached_heap *cached, size_t count, size_t
     return p;
 }
 
-/* A second free of a block sitting in a cache: out of the cache, then the heap reports it. */
+/*
+ * A second free of a block sitting in a cache: out of the cache, then the heap reports it. The
+ * cache's lock is held throughout, so that a block the heap refuses to take back (reported) keeps
+ * its slot: no other free can fill the class meanwhile and leave it nowhere.
+ */
 static enum alloc_error double_free_cached(struct alloc_cached_heap *c, void *ptr,
                                            const struct prefix *p) {
     unsigned cpu = p->cpu;
     unsigned k = p->klass;
-    bool found = false;
-    if (cpu < c->ncpus && k < CLASSES) {
-        struct alloc_cpu_cache *cc = &c->caches[cpu];
-        cache_lock(c, cpu);
-        for (uint32_t i = 0; i < cc->count[k] && !found; i++) {
-            if (cc->slot[k][i] == ptr) {
-                cc->slot[k][i] = cc->slot[k][--cc->count[k]];
-                found = true;
-            }
-        }
-        cache_unlock(c, cpu);
-    }
-    if (!found) /* not where its prefix says: let the heap judge the pointer itself */
+    if (cpu >= c->ncpus || k >= CLASSES) /* not where its prefix says: the heap judges it */
         return alloc_locked_free(c->heap, ptr);
-    heap_lock(c);
-    enum alloc_error refused = give_back(c, ptr), e = refused;
-    if (refused == ALLOC_OK)
-        e = alloc_free(c->heap->heap, (void *)((uintptr_t)ptr - PREFIX));
-    heap_unlock(c);
-    if (refused != ALLOC_OK) {
-        /* The heap refused to take it back (reported): it goes back to its cache if it can. */
-        struct alloc_cpu_cache *cc = &c->caches[cpu];
-        cache_lock(c, cpu);
-        if (cc->count[k] < class_depth[k])
-            cc->slot[k][cc->count[k]++] = ptr;
+    struct alloc_cpu_cache *cc = &c->caches[cpu];
+    cache_lock(c, cpu);
+    uint32_t i = 0;
+    while (i < cc->count[k] && cc->slot[k][i] != ptr)
+        i++;
+    if (i == cc->count[k]) {
         cache_unlock(c, cpu);
+        return alloc_locked_free(c->heap, ptr);
     }
+    heap_lock(c);
+    enum alloc_error e = give_back(c, ptr);
+    if (e == ALLOC_OK) {
+        cc->slot[k][i] = cc->slot[k][--cc->count[k]];
+        e = alloc_free(c->heap->heap, (void *)((uintptr_t)ptr - PREFIX));
+    }
+    heap_unlock(c);
+    cache_unlock(c, cpu);
     return e;
 }
 

@@ -55,6 +55,8 @@ static struct {
     unsigned long reports;
     enum alloc_error last_error;
     const void *last_ptr;
+    /* Called once, on the next acquisition of the heap's lock, before it is taken. */
+    void (*on_heap_acquire)(void);
 } env = {
     .cache_mutex = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
                     PTHREAD_MUTEX_INITIALIZER},
@@ -87,6 +89,10 @@ static void fake_release(void *ctx, unsigned cpu) {
 
 static void heap_acquire(void *ctx) {
     (void)ctx;
+    void (*meanwhile)(void) = env.on_heap_acquire;
+    env.on_heap_acquire = NULL;
+    if (meanwhile != NULL)
+        meanwhile();
     pthread_mutex_lock(&env.heap_mutex);
     atomic_fetch_add(&env.heap_acquired, 1);
 }
@@ -133,6 +139,7 @@ static int setup(size_t size, unsigned ncpus) {
     env.current = 0;
     env.reports = 0;
     env.last_error = ALLOC_OK;
+    env.on_heap_acquire = NULL;
     atomic_store(&env.bad_index, 0);
     return 0;
 }
@@ -1030,6 +1037,64 @@ static int flush_refused_check(void) {
     return reconciled(0);
 }
 
+/* double_free_race_check's other CPU: fills cache[0]'s class while the heap's lock is awaited. */
+static struct {
+    void *fill[8];
+    bool filled;
+} race;
+
+static void fill_class_meanwhile(void) {
+    /* The layer holds cache[0]'s lock meanwhile: nothing can slip in. */
+    if (pthread_mutex_trylock(&env.cache_mutex[0]) != 0)
+        return;
+    pthread_mutex_unlock(&env.cache_mutex[0]);
+    for (unsigned i = 0; i < 8; i++)
+        (void)alloc_cached_free(&ch, race.fill[i]);
+    race.filled = true;
+}
+
+/*
+ * A block freed twice while it sits in cache[0], whose heap block the heap refuses (b2 of
+ * bent_after_top's layout), while another CPU fills its class (2048 bytes, 8 deep) in the
+ * meantime, at the moment the layer takes the heap's lock.
+ * Expect the refusal returned and reported once, and the block kept in its cache (never lost):
+ * once the link is restored every block is accounted for.
+ */
+static int double_free_race_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    ASSERT_EQ(8, class_depth[ALLOC_CPU_CACHE_CLASSES - 1]);
+    uintptr_t saved;
+    unsigned char *b3 = alloc_cached_malloc(&ch, 2048);
+    ASSERT_TRUE(b3 != NULL);
+    unsigned char *b2 = alloc_cached_malloc(&ch, 2048);
+    ASSERT_TRUE(b2 != NULL && b2 < b3);
+    for (unsigned i = 0; i < 8; i++) {
+        race.fill[i] = alloc_cached_malloc(&ch, 2048);
+        ASSERT_TRUE(race.fill[i] != NULL);
+    }
+    race.filled = false;
+    alloc_cached_flush(&ch, 0); /* the class empty */
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b2));
+    env.current = 7;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b3));
+    env.current = 0;
+    uintptr_t *link = (uintptr_t *)(b3 - ALLOC_CPU_CACHE_PREFIX);
+    saved = *link;
+    *link = 0x70;
+    unsigned long reports = env.reports;
+    env.on_heap_acquire = fill_class_meanwhile;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_cached_free(&ch, b2));
+    env.on_heap_acquire = NULL;
+    ASSERT_EQ(reports + 1, env.reports);
+    *link = saved;
+    if (!race.filled) {
+        for (unsigned i = 0; i < 8; i++)
+            ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, race.fill[i]));
+    }
+    return reconciled(0);
+}
+
 /*
  * A full class whose oldest half the heap refuses whole: cache[0]'s 2048-byte class (8 deep)
  * filled with p[0..7], the heap headers of p[0..3] damaged, then p[8] freed.
@@ -1372,6 +1437,7 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, corrupted_cached_check);
         RUN_COUNTED_CHECK(passed, failed, free_damaged_neighbour_check);
         RUN_COUNTED_CHECK(passed, failed, flush_refused_check);
+        RUN_COUNTED_CHECK(passed, failed, double_free_race_check);
         RUN_COUNTED_CHECK(passed, failed, returns_refused_check);
         RUN_COUNTED_CHECK(passed, failed, oversized_no_drain_check);
         RUN_COUNTED_CHECK(passed, failed, realloc_calloc_check);
