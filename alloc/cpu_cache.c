@@ -290,7 +290,15 @@ static void *alloc_direct(struct alloc_cached_heap *c, size_t size, size_t align
     return NULL;
 }
 
-/* Takes the newest valid block of class k from a locked cache, or NULL if it is empty. */
+/*
+ * Takes the newest valid block of class k from a locked cache, or NULL if it is empty. A block
+ * whose prefix was overwritten is reported and given back to the heap; if the heap refuses it too
+ * (a damaged free neighbour, which the heap reports), it is kept out of every cache on purpose and
+ * counted (cc->quarantined): kept cached, it would be met again by this very call's drain (the
+ * class run empty, the heap short of memory) and reported again. Its prefix is cleared, so that no
+ * later call takes it for one of the layer's blocks: a stale free of it goes to the heap, which
+ * reports it.
+ */
 static void *pop(const struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, unsigned k,
                  unsigned cpu) {
     while (cc->count[k] > 0) {
@@ -300,8 +308,10 @@ static void *pop(const struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, 
         heap_lock(c);
         (void)report_bad_cached(c, u);
         set_prefix(c, u, ST_CACHED, k, cpu, PREFIX);
-        /* Refused too (reported): it stays live to the heap, in no cache. */
-        (void)give_back(c, u);
+        if (give_back(c, u) != ALLOC_OK) {
+            __builtin_memset(prefix_of(u), 0, PREFIX);
+            cc->quarantined++;
+        }
         heap_unlock(c);
     }
     return NULL;
@@ -637,6 +647,7 @@ void alloc_cached_stats(struct alloc_cached_heap *cached, struct alloc_cached_st
         out->refills += cc->refills;
         out->returns += cc->returns;
         out->flushes += cc->flushes;
+        out->quarantined_blocks += (size_t)cc->quarantined;
         cache_unlock(c, cpu);
     }
     heap_lock(c);

@@ -29,6 +29,8 @@
 #define SMALL_HEAP  (256u * 1024u)
 
 static unsigned variant;
+/* Blocks the check at hand expects the layer to have kept out of its caches (reconciled). */
+static size_t quarantined_expected;
 
 /* The layer's classes, from its list: usable size and depth (the most blocks a cache keeps). */
 #define TEST_CLASS_SIZE(size, depth)  size,
@@ -55,6 +57,8 @@ static struct {
     unsigned long reports;
     enum alloc_error last_error;
     const void *last_ptr;
+    enum alloc_error error_at[16]; /* the first reports since setup, in order */
+    const void *ptr_at[16];
     /* Called once, on the next acquisition of the heap's lock, before it is taken. */
     void (*on_heap_acquire)(void);
 } env = {
@@ -112,6 +116,10 @@ static bool heap_try_acquire(void *ctx) {
 
 static void hook(void *ctx, enum alloc_error error, const void *ptr) {
     (void)ctx;
+    if (env.reports < 16) {
+        env.error_at[env.reports] = error;
+        env.ptr_at[env.reports] = ptr;
+    }
     env.reports++;
     env.last_error = error;
     env.last_ptr = ptr;
@@ -141,6 +149,7 @@ static int setup(size_t size, unsigned ncpus) {
     env.last_error = ALLOC_OK;
     env.on_heap_acquire = NULL;
     atomic_store(&env.bad_index, 0);
+    quarantined_expected = 0;
     return 0;
 }
 
@@ -156,13 +165,17 @@ static struct alloc_stats hstats(void) {
     return s;
 }
 
-/* Every block is accounted for: the heap's live blocks are the users' plus the cached ones. */
+/*
+ * Every block is accounted for: the heap's live blocks are the users' plus the cached ones plus
+ * those kept out (none, unless the check expects them).
+ */
 static int reconciled(size_t user_live) {
     struct alloc_cached_stats c = cstats();
     struct alloc_stats h = hstats();
     ASSERT_EQ(user_live, c.live_blocks);
     ASSERT_EQ(c.allocations - c.frees, c.live_blocks);
-    ASSERT_EQ(h.live_allocations, c.live_blocks + c.cached_blocks);
+    ASSERT_EQ(quarantined_expected, c.quarantined_blocks);
+    ASSERT_EQ(h.live_allocations, c.live_blocks + c.cached_blocks + c.quarantined_blocks);
     ASSERT_EQ(ALLOC_OK, alloc_cached_check(&ch));
     ASSERT_EQ(0, atomic_load(&env.bad_index));
     return 0;
@@ -1037,6 +1050,72 @@ static int flush_refused_check(void) {
     return reconciled(0);
 }
 
+/*
+ * The first blocks of a 2048-byte batch with the successor of the one an allocation takes next
+ * freed straight to the heap and its next link bent outside the heap (flush_refused_check's
+ * layout): cache[0] holds b0, b1, b2 (b2 at the top), b3 is free in the heap.
+ *   heap: | b0 | b1 | b2 | (free b3, link bent) | ...
+ * Returns b3 and, in *saved, its link's value.
+ */
+static unsigned char *bent_after_top(uintptr_t *saved) {
+    unsigned char *b3 = alloc_cached_malloc(&ch, 2048);
+    if (b3 == NULL)
+        return NULL;
+    env.current = 7; /* no cache: straight to the heap */
+    if (alloc_cached_free(&ch, b3) != ALLOC_OK)
+        return NULL;
+    env.current = 0;
+    uintptr_t *link = (uintptr_t *)(b3 - ALLOC_CPU_CACHE_PREFIX);
+    *saved = *link;
+    *link = 0x70;
+    return b3;
+}
+
+static void unbend(unsigned char *b3, uintptr_t saved) {
+    *(uintptr_t *)(b3 - ALLOC_CPU_CACHE_PREFIX) = saved;
+}
+
+/*
+ * An allocation meets a cached block whose prefix was overwritten (a write below it after its
+ * free) and whose heap block the heap refuses to take back too (its free successor's link is
+ * bent): b2 in bent_after_top's layout, its prefix damaged.
+ * Expect the allocation to succeed with another block, the damaged prefix reported once (with
+ * b2's user pointer), the heap's refusal reported once, and b2 kept out of every cache on purpose:
+ * counted in quarantined_blocks, live to the heap, its prefix no longer taken for one of the
+ * layer's (a stale free of it is reported and changes nothing), and every block accounted for.
+ */
+static int pop_refused_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    uintptr_t saved;
+    unsigned char *b3 = bent_after_top(&saved);
+    ASSERT_TRUE(b3 != NULL);
+    /* b2's address: taken from the top of the class and put back, the heap untouched. */
+    unsigned char *b2 = alloc_cached_malloc(&ch, 2048);
+    ASSERT_TRUE(b2 != NULL && b2 < b3);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b2));
+    b2[-9] ^= 1;
+    unsigned long reports = env.reports;
+    void *got = alloc_cached_malloc(&ch, 2048);
+    ASSERT_TRUE(got != NULL && got != b2);
+    ASSERT_EQ(reports + 2, env.reports);
+    ASSERT_TRUE(env.ptr_at[reports] == b2); /* its prefix, once */
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, env.last_error);
+    ASSERT_EQ(1, cstats().quarantined_blocks);
+    quarantined_expected = 1;
+    unbend(b3, saved);
+    if (reconciled(1) != 0)
+        return 1;
+    ASSERT_NE(ALLOC_OK, alloc_cached_free(&ch, b2));
+    ASSERT_EQ(reports + 3, env.reports);
+    if (reconciled(1) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, got));
+    alloc_cached_flush_all(&ch);
+    ASSERT_EQ(1, hstats().live_allocations); /* b2, kept out */
+    return reconciled(0);
+}
+
 /* double_free_race_check's other CPU: fills cache[0]'s class while the heap's lock is awaited. */
 static struct {
     void *fill[8];
@@ -1437,6 +1516,7 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, corrupted_cached_check);
         RUN_COUNTED_CHECK(passed, failed, free_damaged_neighbour_check);
         RUN_COUNTED_CHECK(passed, failed, flush_refused_check);
+        RUN_COUNTED_CHECK(passed, failed, pop_refused_check);
         RUN_COUNTED_CHECK(passed, failed, double_free_race_check);
         RUN_COUNTED_CHECK(passed, failed, returns_refused_check);
         RUN_COUNTED_CHECK(passed, failed, oversized_no_drain_check);

@@ -45,9 +45,15 @@
  * sits in a cache is taken out of the cache and freed to the heap twice, so the heap reports the
  * double free (with the heap block's address, 16 bytes below the user's pointer); a free of a
  * block the layer already gave back to the heap is passed on and reported the same way.
+ * A cached block whose prefix was overwritten is reported (its user pointer passed to the heap's
+ * free, as above) by the allocation or flush that meets it, then given back to the heap. If the
+ * heap refuses it too (a damaged free neighbour, which the heap reports), a flush keeps it cached;
+ * an allocation keeps it out of every cache for good, live to the heap, counted in
+ * quarantined_blocks, its prefix cleared (a later free of it is a foreign pointer to the heap).
  *
  * Accounting. Cached blocks are live blocks to the heap. When nothing else allocates from the
- * heap directly: heap live_allocations == alloc_cached_stats().live_blocks + cached_blocks.
+ * heap directly: heap live_allocations == alloc_cached_stats().live_blocks + cached_blocks +
+ * quarantined_blocks.
  */
 #ifndef ALLOC_CPU_CACHE_H
 #define ALLOC_CPU_CACHE_H
@@ -126,6 +132,8 @@ struct alloc_cpu_cache {
     uint64_t refills; /* refills and direct allocations: heap lock taken to allocate */
     uint64_t returns; /* batches returned to the heap from a full class (not refused whole) */
     uint64_t flushes; /* times alloc_cached_flush/_flush_all emptied this cache */
+    /* Blocks kept out of every cache: prefix overwritten, and refused by the heap. */
+    uint64_t quarantined;
 };
 
 /* The layer: a locked heap, the caches and the environment. Members are private. */
@@ -155,6 +163,8 @@ struct alloc_cached_stats {
     uint64_t returns;     /* batches returned to the heap from a full class, not refused whole */
     uint64_t drains;      /* drains of every cache after a failed allocation */
     uint64_t flushes;     /* caches emptied by alloc_cached_flush/_flush_all */
+    /* Blocks an allocation kept out of the caches for good (see above), live to the heap. */
+    size_t quarantined_blocks;
 };
 
 /*
