@@ -260,6 +260,48 @@ static void drain_all(struct alloc_cached_heap *c) {
     heap_unlock(c);
 }
 
+/*
+ * The payload bytes of the heap's largest free block; the caller holds the heap's lock. Asked only
+ * after the heap failed a request, to tell why: the heap serves any plain request of at most that
+ * many bytes (alloc_heap_stats puts that block where the request's search finds it), so a request
+ * it failed with such a block free was refused for damage it found and reported, not for want of
+ * memory.
+ */
+static size_t heap_largest_free(const struct alloc_cached_heap *c) {
+    struct alloc_stats s;
+    alloc_heap_stats(c->heap->heap, &s);
+    return s.largest_free;
+}
+
+/*
+ * Whether the heap may serve a request of n bytes (the caller holds its lock). First fit: its
+ * largest free block, counted as far as its list is sound, which is as far as its search goes.
+ * TLSF: its free bytes, as quick-listed blocks merge when a request needs them.
+ */
+static bool heap_may_serve(const struct alloc_cached_heap *c, size_t n) {
+    struct alloc_stats s;
+    alloc_heap_stats(c->heap->heap, &s);
+    if (alloc_heap_strategy(c->heap->heap) == ALLOC_STRATEGY_FIRST_FIT)
+        return s.largest_free >= n;
+    return s.bytes_free >= n;
+}
+
+/*
+ * Drains every cache after the heap failed a request, unless the failure was not for want of
+ * memory (a free block of `sure` bytes or more) but a refusal the heap reported: asking again
+ * would report it again. Returns whether to ask again: drained, and the heap may serve `enough`
+ * bytes now (else it would fail the same way, and report again what it found). The caller holds
+ * the heap's lock, and so it does on return.
+ */
+static bool drained_for(struct alloc_cached_heap *c, size_t sure, size_t enough) {
+    if (heap_largest_free(c) >= sure)
+        return false;
+    heap_unlock(c);
+    drain_all(c);
+    heap_lock(c);
+    return heap_may_serve(c, enough);
+}
+
 /* One block for a request the caches do not serve (or after a drain), with its prefix. */
 static void *alloc_direct(struct alloc_cached_heap *c, size_t size, size_t align, unsigned klass) {
     size_t offset = align > PREFIX ? align : PREFIX;
@@ -271,23 +313,49 @@ static void *alloc_direct(struct alloc_cached_heap *c, size_t size, size_t align
     if (offset > UINT32_MAX || offset + align > ALLOC_MAX_REQUEST ||
         size > ALLOC_MAX_REQUEST - offset - align)
         return NULL;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        heap_lock(c);
-        unsigned char *base = alloc_allocate(c->heap->heap, size + offset, align);
-        if (base != NULL)
-            c->direct_allocations++;
-        heap_unlock(c);
-        if (base != NULL) {
-            /* A stale prefix of an earlier block at base must not pass for a live one. */
-            if (offset > PREFIX)
-                __builtin_memset(base, 0, PREFIX);
-            set_prefix(c, base + offset, ST_LIVE, klass, 0, offset);
-            return base + offset;
-        }
-        if (attempt == 0)
-            drain_all(c);
-    }
-    return NULL;
+    size_t need = size + offset;
+    /* A free block this large holds the request wherever its alignment falls. */
+    size_t sure = align > ALLOC_ALIGNMENT ? need + align + ALLOC_MIN_BLOCK : need;
+    heap_lock(c);
+    unsigned char *base = alloc_allocate(c->heap->heap, need, align);
+    if (base == NULL && drained_for(c, sure, need))
+        base = alloc_allocate(c->heap->heap, need, align);
+    if (base != NULL)
+        c->direct_allocations++;
+    heap_unlock(c);
+    if (base == NULL)
+        return NULL;
+    /* A stale prefix of an earlier block at base must not pass for a live one. */
+    if (offset > PREFIX)
+        __builtin_memset(base, 0, PREFIX);
+    set_prefix(c, base + offset, ST_LIVE, klass, 0, offset);
+    return base + offset;
+}
+
+/*
+ * realloc of a heap-sized block with the plain prefix, size within the heap's bounds: the heap
+ * resizes it in place when it can, and the prefix travels with the contents.
+ */
+static void *realloc_direct(struct alloc_cached_heap *c, void *ptr, size_t size) {
+    unsigned char *block = (unsigned char *)ptr - PREFIX;
+    size_t need = size + PREFIX;
+    heap_lock(c);
+    /* Checked here, as the heap's realloc would check it: a bad block is reported once. */
+    size_t had = alloc_usable_size(c->heap->heap, block);
+    unsigned char *base = had != 0 ? alloc_realloc(c->heap->heap, block, need) : NULL;
+    /*
+     * A shrink fails only where the heap found damage (reported), as a move does with a free block
+     * that holds it. After a drain it is asked again only if it may serve the move: growing in
+     * place needs the successor it could not take before, damaged (reported) or too small, unless
+     * the drain freed it; that case alone is given up (alloc/cpu_cache.h).
+     */
+    if (base == NULL && had != 0 && need > had && drained_for(c, need, need))
+        base = alloc_realloc(c->heap->heap, block, need);
+    heap_unlock(c);
+    if (base == NULL)
+        return NULL;
+    set_prefix(c, base + PREFIX, ST_LIVE, DIRECT, 0, PREFIX);
+    return base + PREFIX;
 }
 
 /*
@@ -571,23 +639,15 @@ void *alloc_cached_realloc(struct alloc_cached_heap *cached, void *ptr, size_t s
         return alloc_locked_realloc(c->heap, ptr, size); /* the heap reports a bad pointer */
     if (p->klass != DIRECT && size <= class_size[p->klass])
         return ptr;
-    if (p->klass == DIRECT && p->offset == PREFIX && size <= ALLOC_MAX_REQUEST - PREFIX) {
-        /* The heap resizes in place when it can; the prefix travels with the contents. */
-        for (int attempt = 0; attempt < 2; attempt++) {
-            heap_lock(c);
-            unsigned char *base =
-                alloc_realloc(c->heap->heap, (unsigned char *)ptr - PREFIX, size + PREFIX);
-            heap_unlock(c);
-            if (base != NULL) {
-                set_prefix(c, base + PREFIX, ST_LIVE, DIRECT, 0, PREFIX);
-                return base + PREFIX;
-            }
-            if (attempt == 0)
-                drain_all(c);
-        }
-        return NULL;
+    if (p->klass == DIRECT && p->offset == PREFIX && size <= ALLOC_MAX_REQUEST - PREFIX)
+        return realloc_direct(c, ptr, size);
+    size_t old = class_size[p->klass == DIRECT ? 0 : p->klass];
+    if (p->klass == DIRECT) {
+        size_t n = alloc_locked_usable_size(c->heap, (void *)((uintptr_t)ptr - p->offset));
+        if (n == 0) /* its heap block does not check out (reported): its free would be refused */
+            return NULL;
+        old = n > p->offset ? n - p->offset : 0;
     }
-    size_t old = live_usable(c, ptr, p);
     void *q = alloc_cached_malloc(c, size);
     if (q == NULL)
         return NULL;

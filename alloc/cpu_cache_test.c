@@ -1208,6 +1208,84 @@ static int returns_refused_check(void) {
 }
 
 /*
+ * A heap-sized block grown where its successor is a free block with its next link bent outside
+ * the heap, with blocks in cache[0] and plenty of memory (free_damaged_neighbour_check's layout):
+ *   heap: | cached ... | Z | B | (free A, link bent) | C | free ...
+ * Expect NULL, B kept with its contents, and the damaged successor reported once: the heap
+ * refused the request for what it found, not for want of memory, so no drain and no second
+ * request. Not so on a first-fit heap, whose statistics stop at A's bent link and so show no free
+ * block that could take B: the layer takes the refusal for memory running short and drains, after
+ * which the blocks the drain freed ahead of A could take B, and the second request meets A again
+ * (reported twice; the layer cannot tell the two apart through alloc/heap.h). With A's link
+ * restored, every block accounted for.
+ */
+static int realloc_refused_once_check(void) {
+    enum { SIZE = 48 * 64 - ALLOC_BLOCK_OVERHEAD - 64 };
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, alloc_cached_malloc(&ch, 100)));
+    unsigned char *z = alloc_cached_malloc(&ch, SIZE);
+    unsigned char *b = alloc_cached_malloc(&ch, SIZE);
+    unsigned char *a = alloc_cached_malloc(&ch, SIZE);
+    unsigned char *c = alloc_cached_malloc(&ch, SIZE);
+    ASSERT_TRUE(z != NULL && b != NULL && a != NULL && c != NULL);
+    fixture_fill(b, SIZE, 8);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    uintptr_t *link = (uintptr_t *)(a - ALLOC_CPU_CACHE_PREFIX);
+    uintptr_t saved = *link;
+    *link = 0x70;
+    unsigned long reports = env.reports;
+    uint64_t drains = cstats().drains;
+    ASSERT_TRUE(alloc_cached_realloc(&ch, b, 2 * SIZE) == NULL);
+    bool first_fit = fixture_variants[variant].strategy == ALLOC_STRATEGY_FIRST_FIT;
+    ASSERT_EQ(reports + (first_fit ? 2 : 1), env.reports);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, env.last_error);
+    ASSERT_EQ(drains + (first_fit ? 1 : 0), cstats().drains);
+    *link = saved;
+    ASSERT_TRUE(fixture_pattern_ok(b, SIZE, 8));
+    if (reconciled(3) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, c));
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, z));
+    return reconciled(0);
+}
+
+/*
+ * realloc of heap-sized blocks whose heap header was overwritten (a bit of its size word): one
+ * with the plain prefix, grown (the heap's own realloc path), and one over-aligned (64 bytes),
+ * moved to a cached class (copied, then freed).
+ * Expect NULL, the damaged header reported once for each, and nothing changed: with the header
+ * restored, the block is intact and frees normally.
+ */
+static int realloc_bad_header_check(void) {
+    enum { SIZE = 3000 };
+    for (size_t align = ALLOC_ALIGNMENT; align <= 64; align *= 4) {
+        if (setup(SMALL_HEAP, 2) != 0)
+            return 1;
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, alloc_cached_malloc(&ch, 100)));
+        unsigned char *b = alloc_cached_allocate(&ch, SIZE, align);
+        ASSERT_TRUE(b != NULL);
+        fixture_fill(b, SIZE, 4);
+        size_t offset = align > ALLOC_CPU_CACHE_PREFIX ? align : ALLOC_CPU_CACHE_PREFIX;
+        /* The heap header's own word (size and state) is the one just below the heap's payload. */
+        uintptr_t *word = (uintptr_t *)(b - offset) - 1;
+        *word ^= 0x100;
+        unsigned long reports = env.reports;
+        ASSERT_TRUE(alloc_cached_realloc(&ch, b, align > ALLOC_ALIGNMENT ? 100 : 2 * SIZE) == NULL);
+        ASSERT_EQ(reports + 1, env.reports);
+        *word ^= 0x100;
+        ASSERT_TRUE(fixture_pattern_ok(b, SIZE, 4));
+        if (reconciled(1) != 0)
+            return 1;
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
+        if (reconciled(0) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+/*
  * Requests the heap refuses by their bounds alone (alloc/heap.h: size or size + alignment above
  * ALLOC_MAX_REQUEST), with blocks in cache[0]: malloc, an aligned allocate and a realloc of a
  * heap-sized block, each of ALLOC_MAX_REQUEST bytes.
@@ -1519,6 +1597,8 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, pop_refused_check);
         RUN_COUNTED_CHECK(passed, failed, double_free_race_check);
         RUN_COUNTED_CHECK(passed, failed, returns_refused_check);
+        RUN_COUNTED_CHECK(passed, failed, realloc_refused_once_check);
+        RUN_COUNTED_CHECK(passed, failed, realloc_bad_header_check);
         RUN_COUNTED_CHECK(passed, failed, oversized_no_drain_check);
         RUN_COUNTED_CHECK(passed, failed, realloc_calloc_check);
         RUN_COUNTED_CHECK(passed, failed, uncached_cpu_check);

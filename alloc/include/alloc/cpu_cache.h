@@ -37,7 +37,11 @@
  *     goes idle (an empty cache costs only its own lock, not the heap's), alloc_cached_flush_all();
  *   - memory runs short: an allocation the heap cannot serve drains every cache (each under its
  *     own lock) and retries once, so a request the whole heap could serve never fails because
- *     another CPU's cache holds the space (unless other CPUs take that space in between).
+ *     another CPU's cache holds the space (unless other CPUs take that space in between). Not a
+ *     request the heap refused with a free block that could hold it (damage it found and
+ *     reported): asking again would report it again. Nor is the heap asked again when, drained,
+ *     it still could not serve the request (a realloc: could not move the block, so one that only
+ *     growing into a block the drain freed would serve fails).
  *
  * Bad pointers reach the heap's error reporting. A pointer outside the heap, misaligned, or
  * whose prefix does not check out is passed to the heap's free as it is: the heap diagnoses it
@@ -179,7 +183,8 @@ enum alloc_error alloc_cached_init(struct alloc_cached_heap *cached, struct allo
 
 /*
  * As alloc_allocate(): a pointer to at least size bytes aligned to align, or NULL (align not a
- * power of two, size too large, or no memory even after draining every cache).
+ * power of two, size too large, no memory even after draining every cache, or damage the heap
+ * found in its free lists and reported through its hook, once).
  */
 void *alloc_cached_allocate(struct alloc_cached_heap *cached, size_t size, size_t align);
 void *alloc_cached_malloc(struct alloc_cached_heap *cached, size_t size);
@@ -197,9 +202,9 @@ enum alloc_error alloc_cached_free(struct alloc_cached_heap *cached, void *ptr);
 
 /*
  * As alloc_realloc(): the block at ptr resized to at least size bytes (in place when it still
- * fits), or NULL with ptr untouched if no memory (after draining the caches), ptr is bad, or the
- * heap refuses to take ptr back after a move (reported as alloc_cached_free reports). The result
- * is aligned to ALLOC_ALIGNMENT.
+ * fits), or NULL with ptr untouched if no memory (after draining the caches, see above), ptr is
+ * bad, or the heap refuses to resize ptr or take it back after a move (damage it found, reported
+ * once as alloc_cached_free reports). The result is aligned to ALLOC_ALIGNMENT.
  */
 void *alloc_cached_realloc(struct alloc_cached_heap *cached, void *ptr, size_t size);
 
