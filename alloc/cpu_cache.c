@@ -302,7 +302,11 @@ static bool drained_for(struct alloc_cached_heap *c, size_t sure, size_t enough)
     return heap_may_serve(c, enough);
 }
 
-/* One block for a request the caches do not serve (or after a drain), with its prefix. */
+/*
+ * One block for a request the caches do not serve (or after a drain), with its prefix. align is
+ * the alignment the heap applies (at least ALLOC_ALIGNMENT, as the callers make it), so the bound
+ * below is the heap's own (direct_bound_check).
+ */
 static void *alloc_direct(struct alloc_cached_heap *c, size_t size, size_t align, unsigned klass) {
     size_t offset = align > PREFIX ? align : PREFIX;
     /*

@@ -1208,6 +1208,35 @@ static int returns_refused_check(void) {
 }
 
 /*
+ * Requests too large by their bounds alone, at every alignment from 1 to the largest the layer's
+ * prefix can record: the heap refuses size + offset above ALLOC_MAX_REQUEST - align' for the
+ * alignment it applies (align' = max(align, ALLOC_ALIGNMENT)), and the layer asks it for
+ * size + offset at align', offset = max(align', ALLOC_CPU_CACHE_PREFIX).
+ * Expect one byte over that bound refused at once (no drain: the caches keep their blocks) and the
+ * bound itself handed to the heap (which has not the memory: one drain): the layer's bound is the
+ * heap's, for the alignment the heap applies, not the one asked for.
+ */
+static int direct_bound_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    for (size_t align = 1; align <= ((size_t)1 << 31) && align <= ALLOC_MAX_REQUEST / 2;
+         align *= 2) {
+        size_t applied = align < ALLOC_ALIGNMENT ? ALLOC_ALIGNMENT : align;
+        size_t offset = applied < ALLOC_CPU_CACHE_PREFIX ? ALLOC_CPU_CACHE_PREFIX : applied;
+        size_t bound = ALLOC_MAX_REQUEST - applied - offset;
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, alloc_cached_malloc(&ch, 100)));
+        uint64_t drains = cstats().drains;
+        ASSERT_TRUE(alloc_cached_allocate(&ch, bound + 1, align) == NULL);
+        ASSERT_EQ(drains, cstats().drains);
+        ASSERT_TRUE(cstats().cached_blocks > 0);
+        ASSERT_TRUE(alloc_cached_allocate(&ch, bound, align) == NULL);
+        ASSERT_EQ(drains + 1, cstats().drains);
+    }
+    ASSERT_EQ(0, env.reports);
+    return reconciled(0);
+}
+
+/*
  * A heap-sized block grown where its successor is a free block with its next link bent outside
  * the heap, with blocks in cache[0] and plenty of memory (free_damaged_neighbour_check's layout):
  *   heap: | cached ... | Z | B | (free A, link bent) | C | free ...
@@ -1597,6 +1626,7 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, pop_refused_check);
         RUN_COUNTED_CHECK(passed, failed, double_free_race_check);
         RUN_COUNTED_CHECK(passed, failed, returns_refused_check);
+        RUN_COUNTED_CHECK(passed, failed, direct_bound_check);
         RUN_COUNTED_CHECK(passed, failed, realloc_refused_once_check);
         RUN_COUNTED_CHECK(passed, failed, realloc_bad_header_check);
         RUN_COUNTED_CHECK(passed, failed, oversized_no_drain_check);
