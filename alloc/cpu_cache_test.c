@@ -94,9 +94,10 @@ static void fake_release(void *ctx, unsigned cpu) {
 static void heap_acquire(void *ctx) {
     (void)ctx;
     void (*meanwhile)(void) = env.on_heap_acquire;
-    env.on_heap_acquire = NULL;
-    if (meanwhile != NULL)
+    if (meanwhile != NULL) { /* only single-threaded checks set it: the threads only read it */
+        env.on_heap_acquire = NULL;
         meanwhile();
+    }
     pthread_mutex_lock(&env.heap_mutex);
     atomic_fetch_add(&env.heap_acquired, 1);
 }
