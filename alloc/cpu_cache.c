@@ -590,12 +590,24 @@ enum alloc_error alloc_cached_free(struct alloc_cached_heap *cached, void *ptr) 
         return alloc_locked_free(c->heap, (void *)((uintptr_t)ptr - p->offset));
 
     unsigned k = p->klass;
+    /*
+     * A cached class's block is claimed (its state from live to cached) in one atomic step before
+     * anything else: of two frees of it on two CPUs at once, one wins and the other sees a double
+     * free, where both would have cached it (each under its own cache's lock) and both CPUs would
+     * have handed it out. The heap's lock orders the frees of a heap-sized one.
+     */
+    uint8_t live = ST_LIVE;
+    if (k != DIRECT && !__atomic_compare_exchange_n(&p->state, &live, (uint8_t)ST_CACHED, false,
+                                                    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return double_free_cached(c, ptr, p);
     unsigned cpu = k == DIRECT ? c->ncpus : c->ops.cpu_id(c->ops.ctx);
     if (cpu >= c->ncpus) {
         heap_lock(c);
         enum alloc_error e = give_back(c, ptr);
         c->direct_frees += e == ALLOC_OK;
         heap_unlock(c);
+        if (e != ALLOC_OK && k != DIRECT) /* refused (reported): the user's again, unchanged */
+            set_prefix(c, ptr, ST_LIVE, k, 0, PREFIX);
         return e;
     }
     struct alloc_cpu_cache *cc = &c->caches[cpu];
@@ -613,6 +625,8 @@ enum alloc_error alloc_cached_free(struct alloc_cached_heap *cached, void *ptr) 
         heap_unlock(c);
         if (cc->count[k] == class_depth[k]) {
             cc->frees += e == ALLOC_OK;
+            if (e != ALLOC_OK) /* refused (reported): the user's again, unchanged */
+                set_prefix(c, ptr, ST_LIVE, k, 0, PREFIX);
             cache_unlock(c, cpu);
             return e;
         }

@@ -61,6 +61,8 @@ static struct {
     const void *ptr_at[16];
     /* Called once, on the next acquisition of the heap's lock, before it is taken. */
     void (*on_heap_acquire)(void);
+    /* The same, on the next acquisition of a cache's lock. */
+    void (*on_cache_acquire)(void);
 } env = {
     .cache_mutex = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
                     PTHREAD_MUTEX_INITIALIZER},
@@ -77,6 +79,11 @@ static unsigned fake_cpu_id(void *ctx) {
 
 static void fake_acquire(void *ctx, unsigned cpu) {
     (void)ctx;
+    void (*meanwhile)(void) = env.on_cache_acquire;
+    if (meanwhile != NULL) { /* only single-threaded checks set it: the threads only read it */
+        env.on_cache_acquire = NULL;
+        meanwhile();
+    }
     if (cpu >= MAX_CPUS) {
         atomic_store(&env.bad_index, 1);
         return;
@@ -149,6 +156,7 @@ static int setup(size_t size, unsigned ncpus) {
     env.reports = 0;
     env.last_error = ALLOC_OK;
     env.on_heap_acquire = NULL;
+    env.on_cache_acquire = NULL;
     atomic_store(&env.bad_index, 0);
     quarantined_expected = 0;
     return 0;
@@ -1175,6 +1183,47 @@ static int double_free_race_check(void) {
     return reconciled(0);
 }
 
+/* concurrent_double_free_check's other CPU: frees the same block on CPU 1, all of it. */
+static void *freed_twice;
+static enum alloc_error other_cpu_result;
+
+static void free_on_cpu_1(void) {
+    unsigned was = env.current;
+    env.current = 1;
+    other_cpu_result = alloc_cached_free(&ch, freed_twice);
+    env.current = was;
+}
+
+/*
+ * One block freed on two CPUs at once: CPU 0's free has read the block's prefix (live) and is
+ * about to take cache[0]'s lock when CPU 1's free of the same block runs from start to end.
+ * Expect one of the two frees to succeed and the other to be reported (through the heap's hook)
+ * and returned as an error, the block in one cache only: the next allocation on each CPU does not
+ * hand out the same block twice, no block is reported damaged, and every block is accounted for.
+ */
+static int concurrent_double_free_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    freed_twice = alloc_cached_malloc(&ch, 64);
+    ASSERT_TRUE(freed_twice != NULL);
+    size_t cached = cstats().cached_blocks;
+    env.on_cache_acquire = free_on_cpu_1;
+    enum alloc_error e = alloc_cached_free(&ch, freed_twice);
+    env.on_cache_acquire = NULL;
+    size_t cached_now = cstats().cached_blocks;
+    void *a = alloc_cached_malloc(&ch, 64);
+    env.current = 1;
+    void *b = alloc_cached_malloc(&ch, 64);
+    ASSERT_TRUE(a != NULL && b != NULL && a != b);
+    ASSERT_TRUE((e == ALLOC_OK) != (other_cpu_result == ALLOC_OK));
+    ASSERT_EQ(1, env.reports);
+    ASSERT_EQ(cached + 1, cached_now);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
+    env.current = 0;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    return reconciled(0);
+}
+
 /*
  * A full class whose oldest half the heap refuses whole: cache[0]'s 2048-byte class (8 deep)
  * filled with p[0..7], the heap headers of p[0..3] damaged, then p[8] freed.
@@ -1626,6 +1675,7 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, flush_refused_check);
         RUN_COUNTED_CHECK(passed, failed, pop_refused_check);
         RUN_COUNTED_CHECK(passed, failed, double_free_race_check);
+        RUN_COUNTED_CHECK(passed, failed, concurrent_double_free_check);
         RUN_COUNTED_CHECK(passed, failed, returns_refused_check);
         RUN_COUNTED_CHECK(passed, failed, direct_bound_check);
         RUN_COUNTED_CHECK(passed, failed, realloc_refused_once_check);

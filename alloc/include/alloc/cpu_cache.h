@@ -48,7 +48,9 @@
  * (foreign pointer, misaligned pointer) and reports it through its hook. A free of a block that
  * sits in a cache is taken out of the cache and freed to the heap twice, so the heap reports the
  * double free (with the heap block's address, 16 bytes below the user's pointer); a free of a
- * block the layer already gave back to the heap is passed on and reported the same way.
+ * block the layer already gave back to the heap is passed on and reported the same way. Of two
+ * frees of one cached-size block on two CPUs at once, one wins and the other is reported (as a
+ * double free, or a foreign pointer if it meets the prefix mid-change): it is cached once.
  * A cached block whose prefix was overwritten is reported (its user pointer passed to the heap's
  * free, as above) by the allocation or flush that meets it, then given back to the heap. If the
  * heap refuses it too (a damaged free neighbour, which the heap reports), a flush keeps it cached;
