@@ -261,45 +261,18 @@ static void drain_all(struct alloc_cached_heap *c) {
 }
 
 /*
- * The payload bytes of the heap's largest free block; the caller holds the heap's lock. Asked only
- * after the heap failed a request, to tell why: the heap serves any plain request of at most that
- * many bytes (alloc_heap_stats puts that block where the request's search finds it), so a request
- * it failed with such a block free was refused for damage it found and reported, not for want of
- * memory.
+ * After the heap failed a request with no report since `reports` (the caller holds its lock, and
+ * does on return): the heap was short of memory, so every cache is drained and the heap is to be
+ * asked again. A failure the heap reported (damage it found) is not asked again: it would meet the
+ * same damage and report it a second time. Returns whether to ask again.
  */
-static size_t heap_largest_free(const struct alloc_cached_heap *c) {
-    struct alloc_stats s;
-    alloc_heap_stats(c->heap->heap, &s);
-    return s.largest_free;
-}
-
-/*
- * Whether the heap may serve a request of n bytes (the caller holds its lock). First fit: its
- * largest free block, counted as far as its list is sound, which is as far as its search goes.
- * TLSF: its free bytes, as quick-listed blocks merge when a request needs them.
- */
-static bool heap_may_serve(const struct alloc_cached_heap *c, size_t n) {
-    struct alloc_stats s;
-    alloc_heap_stats(c->heap->heap, &s);
-    if (alloc_heap_strategy(c->heap->heap) == ALLOC_STRATEGY_FIRST_FIT)
-        return s.largest_free >= n;
-    return s.bytes_free >= n;
-}
-
-/*
- * Drains every cache after the heap failed a request, unless the failure was not for want of
- * memory (a free block of `sure` bytes or more) but a refusal the heap reported: asking again
- * would report it again. Returns whether to ask again: drained, and the heap may serve `enough`
- * bytes now (else it would fail the same way, and report again what it found). The caller holds
- * the heap's lock, and so it does on return.
- */
-static bool drained_for(struct alloc_cached_heap *c, size_t sure, size_t enough) {
-    if (heap_largest_free(c) >= sure)
+static bool drained_after_shortage(struct alloc_cached_heap *c, uint64_t reports) {
+    if (c->heap->reports != reports)
         return false;
     heap_unlock(c);
     drain_all(c);
     heap_lock(c);
-    return heap_may_serve(c, enough);
+    return true;
 }
 
 /*
@@ -318,11 +291,10 @@ static void *alloc_direct(struct alloc_cached_heap *c, size_t size, size_t align
         size > ALLOC_MAX_REQUEST - offset - align)
         return NULL;
     size_t need = size + offset;
-    /* A free block this large holds the request wherever its alignment falls. */
-    size_t sure = align > ALLOC_ALIGNMENT ? need + align + ALLOC_MIN_BLOCK : need;
     heap_lock(c);
+    uint64_t reports = c->heap->reports;
     unsigned char *base = alloc_allocate(c->heap->heap, need, align);
-    if (base == NULL && drained_for(c, sure, need))
+    if (base == NULL && drained_after_shortage(c, reports))
         base = alloc_allocate(c->heap->heap, need, align);
     if (base != NULL)
         c->direct_allocations++;
@@ -344,16 +316,9 @@ static void *realloc_direct(struct alloc_cached_heap *c, void *ptr, size_t size)
     unsigned char *block = (unsigned char *)ptr - PREFIX;
     size_t need = size + PREFIX;
     heap_lock(c);
-    /* Checked here, as the heap's realloc would check it: a bad block is reported once. */
-    size_t had = alloc_usable_size(c->heap->heap, block);
-    unsigned char *base = had != 0 ? alloc_realloc(c->heap->heap, block, need) : NULL;
-    /*
-     * A shrink fails only where the heap found damage (reported), as a move does with a free block
-     * that holds it. After a drain it is asked again only if it may serve the move: growing in
-     * place needs the successor it could not take before, damaged (reported) or too small, unless
-     * the drain freed it; that case alone is given up (alloc/cpu_cache.h).
-     */
-    if (base == NULL && had != 0 && need > had && drained_for(c, need, need))
+    uint64_t reports = c->heap->reports;
+    unsigned char *base = alloc_realloc(c->heap->heap, block, need);
+    if (base == NULL && drained_after_shortage(c, reports))
         base = alloc_realloc(c->heap->heap, block, need);
     heap_unlock(c);
     if (base == NULL)

@@ -38,10 +38,8 @@
  *   - memory runs short: an allocation the heap cannot serve drains every cache (each under its
  *     own lock) and retries once, so a request the whole heap could serve never fails because
  *     another CPU's cache holds the space (unless other CPUs take that space in between). Not a
- *     request the heap refused with a free block that could hold it (damage it found and
- *     reported): asking again would report it again. Nor is the heap asked again when, drained,
- *     it still could not serve the request (a realloc: could not move the block, so one that only
- *     growing into a block the drain freed would serve fails).
+ *     request the heap refused for damage it found and reported (the locked heap counts its
+ *     reports): asking again would report it again.
  *
  * Bad pointers reach the heap's error reporting. A pointer outside the heap, misaligned, or
  * whose prefix does not check out is passed to the heap's free as it is: the heap diagnoses it
