@@ -3,8 +3,9 @@
  * alloc/cpu_cache.h for the design). Uses only the public interface of alloc/heap.h.
  *
  * Locking: a cache's lock may be held while the heap's lock is taken (refill, returning a full
- * class, flush), never the other way round, and no cache's lock is held while another cache's
- * is taken (a drain releases the caller's cache first): no cycle, so no deadlock.
+ * class, flush, a cached block freed twice), never the other way round, and no cache's lock is held
+ * while another cache's is taken (a drain releases the caller's cache first): no cycle, so no
+ * deadlock.
  */
 #include "alloc/cpu_cache.h"
 
@@ -183,10 +184,11 @@ static enum alloc_error give_back(const struct alloc_cached_heap *c, void *user)
 
 /*
  * Gives the first n blocks of class k of a locked cache back to the heap (the caller holds the
- * heap's lock); those the heap refuses (give_back) stay cached, ahead of the rest.
+ * heap's lock); those the heap refuses (give_back) stay cached, ahead of the rest. Returns how
+ * many the heap took.
  */
-static void give_back_first(const struct alloc_cached_heap *c, struct alloc_cpu_cache *cc,
-                            unsigned k, unsigned n) {
+static unsigned give_back_first(const struct alloc_cached_heap *c, struct alloc_cpu_cache *cc,
+                                unsigned k, unsigned n) {
     unsigned kept = 0;
     for (unsigned i = 0; i < n; i++) {
         void *u = cc->slot[k][i];
@@ -196,6 +198,7 @@ static void give_back_first(const struct alloc_cached_heap *c, struct alloc_cpu_
     for (unsigned i = n; i < cc->count[k]; i++)
         cc->slot[k][kept + i - n] = cc->slot[k][i];
     cc->count[k] = (uint8_t)(cc->count[k] - (n - kept));
+    return n - kept;
 }
 
 /*
@@ -257,7 +260,26 @@ static void drain_all(struct alloc_cached_heap *c) {
     heap_unlock(c);
 }
 
-/* One block for a request the caches do not serve (or after a drain), with its prefix. */
+/*
+ * After the heap failed a request with no report since `reports` (the caller holds its lock, and
+ * does on return): the heap was short of memory, so every cache is drained and the heap is to be
+ * asked again. A failure the heap reported (damage it found) is not asked again: it would meet the
+ * same damage and report it a second time. Returns whether to ask again.
+ */
+static bool drained_after_shortage(struct alloc_cached_heap *c, uint64_t reports) {
+    if (c->heap->reports != reports)
+        return false;
+    heap_unlock(c);
+    drain_all(c);
+    heap_lock(c);
+    return true;
+}
+
+/*
+ * One block for a request the caches do not serve (or after a drain), with its prefix. align is
+ * the alignment the heap applies (at least ALLOC_ALIGNMENT, as the callers make it), so the bound
+ * below is the heap's own (direct_bound_check).
+ */
 static void *alloc_direct(struct alloc_cached_heap *c, size_t size, size_t align, unsigned klass) {
     size_t offset = align > PREFIX ? align : PREFIX;
     /*
@@ -268,26 +290,52 @@ static void *alloc_direct(struct alloc_cached_heap *c, size_t size, size_t align
     if (offset > UINT32_MAX || offset + align > ALLOC_MAX_REQUEST ||
         size > ALLOC_MAX_REQUEST - offset - align)
         return NULL;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        heap_lock(c);
-        unsigned char *base = alloc_allocate(c->heap->heap, size + offset, align);
-        if (base != NULL)
-            c->direct_allocations++;
-        heap_unlock(c);
-        if (base != NULL) {
-            /* A stale prefix of an earlier block at base must not pass for a live one. */
-            if (offset > PREFIX)
-                __builtin_memset(base, 0, PREFIX);
-            set_prefix(c, base + offset, ST_LIVE, klass, 0, offset);
-            return base + offset;
-        }
-        if (attempt == 0)
-            drain_all(c);
-    }
-    return NULL;
+    size_t need = size + offset;
+    heap_lock(c);
+    uint64_t reports = c->heap->reports;
+    unsigned char *base = alloc_allocate(c->heap->heap, need, align);
+    if (base == NULL && drained_after_shortage(c, reports))
+        base = alloc_allocate(c->heap->heap, need, align);
+    if (base != NULL)
+        c->direct_allocations++;
+    heap_unlock(c);
+    if (base == NULL)
+        return NULL;
+    /* A stale prefix of an earlier block at base must not pass for a live one. */
+    if (offset > PREFIX)
+        __builtin_memset(base, 0, PREFIX);
+    set_prefix(c, base + offset, ST_LIVE, klass, 0, offset);
+    return base + offset;
 }
 
-/* Takes the newest valid block of class k from a locked cache, or NULL if it is empty. */
+/*
+ * realloc of a heap-sized block with the plain prefix, size within the heap's bounds: the heap
+ * resizes it in place when it can, and the prefix travels with the contents.
+ */
+static void *realloc_direct(struct alloc_cached_heap *c, void *ptr, size_t size) {
+    unsigned char *block = (unsigned char *)ptr - PREFIX;
+    size_t need = size + PREFIX;
+    heap_lock(c);
+    uint64_t reports = c->heap->reports;
+    unsigned char *base = alloc_realloc(c->heap->heap, block, need);
+    if (base == NULL && drained_after_shortage(c, reports))
+        base = alloc_realloc(c->heap->heap, block, need);
+    heap_unlock(c);
+    if (base == NULL)
+        return NULL;
+    set_prefix(c, base + PREFIX, ST_LIVE, DIRECT, 0, PREFIX);
+    return base + PREFIX;
+}
+
+/*
+ * Takes the newest valid block of class k from a locked cache, or NULL if it is empty. A block
+ * whose prefix was overwritten is reported and given back to the heap; if the heap refuses it too
+ * (a damaged free neighbour, which the heap reports), it is kept out of every cache on purpose and
+ * counted (cc->quarantined): kept cached, it would be met again by this very call's drain (the
+ * class run empty, the heap short of memory) and reported again. Its prefix is cleared, so that no
+ * later call takes it for one of the layer's blocks: a stale free of it goes to the heap, which
+ * reports it.
+ */
 static void *pop(const struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, unsigned k,
                  unsigned cpu) {
     while (cc->count[k] > 0) {
@@ -297,8 +345,10 @@ static void *pop(const struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, 
         heap_lock(c);
         (void)report_bad_cached(c, u);
         set_prefix(c, u, ST_CACHED, k, cpu, PREFIX);
-        /* Refused too (reported): it stays live to the heap, in no cache. */
-        (void)give_back(c, u);
+        if (give_back(c, u) != ALLOC_OK) {
+            __builtin_memset(prefix_of(u), 0, PREFIX);
+            cc->quarantined++;
+        }
         heap_unlock(c);
     }
     return NULL;
@@ -459,38 +509,34 @@ void *alloc_cached_calloc(struct alloc_cached_heap *cached, size_t count, size_t
     return p;
 }
 
-/* A second free of a block sitting in a cache: out of the cache, then the heap reports it. */
+/*
+ * A second free of a block sitting in a cache: out of the cache, then the heap reports it. The
+ * cache's lock is held throughout, so that a block the heap refuses to take back (reported) keeps
+ * its slot: no other free can fill the class meanwhile and leave it nowhere.
+ */
 static enum alloc_error double_free_cached(struct alloc_cached_heap *c, void *ptr,
                                            const struct prefix *p) {
     unsigned cpu = p->cpu;
     unsigned k = p->klass;
-    bool found = false;
-    if (cpu < c->ncpus && k < CLASSES) {
-        struct alloc_cpu_cache *cc = &c->caches[cpu];
-        cache_lock(c, cpu);
-        for (uint32_t i = 0; i < cc->count[k] && !found; i++) {
-            if (cc->slot[k][i] == ptr) {
-                cc->slot[k][i] = cc->slot[k][--cc->count[k]];
-                found = true;
-            }
-        }
-        cache_unlock(c, cpu);
-    }
-    if (!found) /* not where its prefix says: let the heap judge the pointer itself */
+    if (cpu >= c->ncpus || k >= CLASSES) /* not where its prefix says: the heap judges it */
         return alloc_locked_free(c->heap, ptr);
-    heap_lock(c);
-    enum alloc_error refused = give_back(c, ptr), e = refused;
-    if (refused == ALLOC_OK)
-        e = alloc_free(c->heap->heap, (void *)((uintptr_t)ptr - PREFIX));
-    heap_unlock(c);
-    if (refused != ALLOC_OK) {
-        /* The heap refused to take it back (reported): it goes back to its cache if it can. */
-        struct alloc_cpu_cache *cc = &c->caches[cpu];
-        cache_lock(c, cpu);
-        if (cc->count[k] < class_depth[k])
-            cc->slot[k][cc->count[k]++] = ptr;
+    struct alloc_cpu_cache *cc = &c->caches[cpu];
+    cache_lock(c, cpu);
+    uint32_t i = 0;
+    while (i < cc->count[k] && cc->slot[k][i] != ptr)
+        i++;
+    if (i == cc->count[k]) {
         cache_unlock(c, cpu);
+        return alloc_locked_free(c->heap, ptr);
     }
+    heap_lock(c);
+    enum alloc_error e = give_back(c, ptr);
+    if (e == ALLOC_OK) {
+        cc->slot[k][i] = cc->slot[k][--cc->count[k]];
+        e = alloc_free(c->heap->heap, (void *)((uintptr_t)ptr - PREFIX));
+    }
+    heap_unlock(c);
+    cache_unlock(c, cpu);
     return e;
 }
 
@@ -509,12 +555,24 @@ enum alloc_error alloc_cached_free(struct alloc_cached_heap *cached, void *ptr) 
         return alloc_locked_free(c->heap, (void *)((uintptr_t)ptr - p->offset));
 
     unsigned k = p->klass;
+    /*
+     * A cached class's block is claimed (its state from live to cached) in one atomic step before
+     * anything else: of two frees of it on two CPUs at once, one wins and the other sees a double
+     * free, where both would have cached it (each under its own cache's lock) and both CPUs would
+     * have handed it out. The heap's lock orders the frees of a heap-sized one.
+     */
+    uint8_t live = ST_LIVE;
+    if (k != DIRECT && !__atomic_compare_exchange_n(&p->state, &live, (uint8_t)ST_CACHED, false,
+                                                    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return double_free_cached(c, ptr, p);
     unsigned cpu = k == DIRECT ? c->ncpus : c->ops.cpu_id(c->ops.ctx);
     if (cpu >= c->ncpus) {
         heap_lock(c);
         enum alloc_error e = give_back(c, ptr);
         c->direct_frees += e == ALLOC_OK;
         heap_unlock(c);
+        if (e != ALLOC_OK && k != DIRECT) /* refused (reported): the user's again, unchanged */
+            set_prefix(c, ptr, ST_LIVE, k, 0, PREFIX);
         return e;
     }
     struct alloc_cpu_cache *cc = &c->caches[cpu];
@@ -525,14 +583,15 @@ enum alloc_error alloc_cached_free(struct alloc_cached_heap *cached, void *ptr) 
          * refuses). Still full if it refused them all: ptr goes to the heap itself.
          */
         heap_lock(c);
-        cc->returns++;
-        give_back_first(c, cc, k, class_batch(k));
+        cc->returns += give_back_first(c, cc, k, class_batch(k)) != 0;
         enum alloc_error e = ALLOC_OK;
         if (cc->count[k] == class_depth[k])
             e = give_back(c, ptr);
         heap_unlock(c);
         if (cc->count[k] == class_depth[k]) {
             cc->frees += e == ALLOC_OK;
+            if (e != ALLOC_OK) /* refused (reported): the user's again, unchanged */
+                set_prefix(c, ptr, ST_LIVE, k, 0, PREFIX);
             cache_unlock(c, cpu);
             return e;
         }
@@ -563,23 +622,15 @@ void *alloc_cached_realloc(struct alloc_cached_heap *cached, void *ptr, size_t s
         return alloc_locked_realloc(c->heap, ptr, size); /* the heap reports a bad pointer */
     if (p->klass != DIRECT && size <= class_size[p->klass])
         return ptr;
-    if (p->klass == DIRECT && p->offset == PREFIX && size <= ALLOC_MAX_REQUEST - PREFIX) {
-        /* The heap resizes in place when it can; the prefix travels with the contents. */
-        for (int attempt = 0; attempt < 2; attempt++) {
-            heap_lock(c);
-            unsigned char *base =
-                alloc_realloc(c->heap->heap, (unsigned char *)ptr - PREFIX, size + PREFIX);
-            heap_unlock(c);
-            if (base != NULL) {
-                set_prefix(c, base + PREFIX, ST_LIVE, DIRECT, 0, PREFIX);
-                return base + PREFIX;
-            }
-            if (attempt == 0)
-                drain_all(c);
-        }
-        return NULL;
+    if (p->klass == DIRECT && p->offset == PREFIX && size <= ALLOC_MAX_REQUEST - PREFIX)
+        return realloc_direct(c, ptr, size);
+    size_t old = class_size[p->klass == DIRECT ? 0 : p->klass];
+    if (p->klass == DIRECT) {
+        size_t n = alloc_locked_usable_size(c->heap, (void *)((uintptr_t)ptr - p->offset));
+        if (n == 0) /* its heap block does not check out (reported): its free would be refused */
+            return NULL;
+        old = n > p->offset ? n - p->offset : 0;
     }
-    size_t old = live_usable(c, ptr, p);
     void *q = alloc_cached_malloc(c, size);
     if (q == NULL)
         return NULL;
@@ -639,6 +690,7 @@ void alloc_cached_stats(struct alloc_cached_heap *cached, struct alloc_cached_st
         out->refills += cc->refills;
         out->returns += cc->returns;
         out->flushes += cc->flushes;
+        out->quarantined_blocks += (size_t)cc->quarantined;
         cache_unlock(c, cpu);
     }
     heap_lock(c);

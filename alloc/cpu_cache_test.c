@@ -29,6 +29,8 @@
 #define SMALL_HEAP  (256u * 1024u)
 
 static unsigned variant;
+/* Blocks the check at hand expects the layer to have kept out of its caches (reconciled). */
+static size_t quarantined_expected;
 
 /* The layer's classes, from its list: usable size and depth (the most blocks a cache keeps). */
 #define TEST_CLASS_SIZE(size, depth)  size,
@@ -55,6 +57,12 @@ static struct {
     unsigned long reports;
     enum alloc_error last_error;
     const void *last_ptr;
+    enum alloc_error error_at[16]; /* the first reports since setup, in order */
+    const void *ptr_at[16];
+    /* Called once, on the next acquisition of the heap's lock, before it is taken. */
+    void (*on_heap_acquire)(void);
+    /* The same, on the next acquisition of a cache's lock. */
+    void (*on_cache_acquire)(void);
 } env = {
     .cache_mutex = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
                     PTHREAD_MUTEX_INITIALIZER},
@@ -71,6 +79,11 @@ static unsigned fake_cpu_id(void *ctx) {
 
 static void fake_acquire(void *ctx, unsigned cpu) {
     (void)ctx;
+    void (*meanwhile)(void) = env.on_cache_acquire;
+    if (meanwhile != NULL) { /* only single-threaded checks set it: the threads only read it */
+        env.on_cache_acquire = NULL;
+        meanwhile();
+    }
     if (cpu >= MAX_CPUS) {
         atomic_store(&env.bad_index, 1);
         return;
@@ -87,6 +100,11 @@ static void fake_release(void *ctx, unsigned cpu) {
 
 static void heap_acquire(void *ctx) {
     (void)ctx;
+    void (*meanwhile)(void) = env.on_heap_acquire;
+    if (meanwhile != NULL) { /* only single-threaded checks set it: the threads only read it */
+        env.on_heap_acquire = NULL;
+        meanwhile();
+    }
     pthread_mutex_lock(&env.heap_mutex);
     atomic_fetch_add(&env.heap_acquired, 1);
 }
@@ -106,6 +124,10 @@ static bool heap_try_acquire(void *ctx) {
 
 static void hook(void *ctx, enum alloc_error error, const void *ptr) {
     (void)ctx;
+    if (env.reports < 16) {
+        env.error_at[env.reports] = error;
+        env.ptr_at[env.reports] = ptr;
+    }
     env.reports++;
     env.last_error = error;
     env.last_ptr = ptr;
@@ -133,7 +155,10 @@ static int setup(size_t size, unsigned ncpus) {
     env.current = 0;
     env.reports = 0;
     env.last_error = ALLOC_OK;
+    env.on_heap_acquire = NULL;
+    env.on_cache_acquire = NULL;
     atomic_store(&env.bad_index, 0);
+    quarantined_expected = 0;
     return 0;
 }
 
@@ -149,13 +174,17 @@ static struct alloc_stats hstats(void) {
     return s;
 }
 
-/* Every block is accounted for: the heap's live blocks are the users' plus the cached ones. */
+/*
+ * Every block is accounted for: the heap's live blocks are the users' plus the cached ones plus
+ * those kept out (none, unless the check expects them).
+ */
 static int reconciled(size_t user_live) {
     struct alloc_cached_stats c = cstats();
     struct alloc_stats h = hstats();
     ASSERT_EQ(user_live, c.live_blocks);
     ASSERT_EQ(c.allocations - c.frees, c.live_blocks);
-    ASSERT_EQ(h.live_allocations, c.live_blocks + c.cached_blocks);
+    ASSERT_EQ(quarantined_expected, c.quarantined_blocks);
+    ASSERT_EQ(h.live_allocations, c.live_blocks + c.cached_blocks + c.quarantined_blocks);
     ASSERT_EQ(ALLOC_OK, alloc_cached_check(&ch));
     ASSERT_EQ(0, atomic_load(&env.bad_index));
     return 0;
@@ -1031,6 +1060,307 @@ static int flush_refused_check(void) {
 }
 
 /*
+ * The first blocks of a 2048-byte batch with the successor of the one an allocation takes next
+ * freed straight to the heap and its next link bent outside the heap (flush_refused_check's
+ * layout): cache[0] holds b0, b1, b2 (b2 at the top), b3 is free in the heap.
+ *   heap: | b0 | b1 | b2 | (free b3, link bent) | ...
+ * Returns b3 and, in *saved, its link's value.
+ */
+static unsigned char *bent_after_top(uintptr_t *saved) {
+    unsigned char *b3 = alloc_cached_malloc(&ch, 2048);
+    if (b3 == NULL)
+        return NULL;
+    env.current = 7; /* no cache: straight to the heap */
+    if (alloc_cached_free(&ch, b3) != ALLOC_OK)
+        return NULL;
+    env.current = 0;
+    uintptr_t *link = (uintptr_t *)(b3 - ALLOC_CPU_CACHE_PREFIX);
+    *saved = *link;
+    *link = 0x70;
+    return b3;
+}
+
+static void unbend(unsigned char *b3, uintptr_t saved) {
+    *(uintptr_t *)(b3 - ALLOC_CPU_CACHE_PREFIX) = saved;
+}
+
+/*
+ * An allocation meets a cached block whose prefix was overwritten (a write below it after its
+ * free) and whose heap block the heap refuses to take back too (its free successor's link is
+ * bent): b2 in bent_after_top's layout, its prefix damaged.
+ * Expect the allocation to succeed with another block, the damaged prefix reported once (with
+ * b2's user pointer), the heap's refusal reported once, and b2 kept out of every cache on purpose:
+ * counted in quarantined_blocks, live to the heap, its prefix no longer taken for one of the
+ * layer's (a stale free of it is reported and changes nothing), and every block accounted for.
+ */
+static int pop_refused_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    uintptr_t saved;
+    unsigned char *b3 = bent_after_top(&saved);
+    ASSERT_TRUE(b3 != NULL);
+    /* b2's address: taken from the top of the class and put back, the heap untouched. */
+    unsigned char *b2 = alloc_cached_malloc(&ch, 2048);
+    ASSERT_TRUE(b2 != NULL && b2 < b3);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b2));
+    b2[-9] ^= 1;
+    unsigned long reports = env.reports;
+    void *got = alloc_cached_malloc(&ch, 2048);
+    ASSERT_TRUE(got != NULL && got != b2);
+    ASSERT_EQ(reports + 2, env.reports);
+    ASSERT_TRUE(env.ptr_at[reports] == b2); /* its prefix, once */
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, env.last_error);
+    ASSERT_EQ(1, cstats().quarantined_blocks);
+    quarantined_expected = 1;
+    unbend(b3, saved);
+    if (reconciled(1) != 0)
+        return 1;
+    ASSERT_NE(ALLOC_OK, alloc_cached_free(&ch, b2));
+    ASSERT_EQ(reports + 3, env.reports);
+    if (reconciled(1) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, got));
+    alloc_cached_flush_all(&ch);
+    ASSERT_EQ(1, hstats().live_allocations); /* b2, kept out */
+    return reconciled(0);
+}
+
+/* double_free_race_check's other CPU: fills cache[0]'s class while the heap's lock is awaited. */
+static struct {
+    void *fill[8];
+    bool filled;
+} race;
+
+static void fill_class_meanwhile(void) {
+    /* The layer holds cache[0]'s lock meanwhile: nothing can slip in. */
+    if (pthread_mutex_trylock(&env.cache_mutex[0]) != 0)
+        return;
+    pthread_mutex_unlock(&env.cache_mutex[0]);
+    for (unsigned i = 0; i < 8; i++)
+        (void)alloc_cached_free(&ch, race.fill[i]);
+    race.filled = true;
+}
+
+/*
+ * A block freed twice while it sits in cache[0], whose heap block the heap refuses (b2 of
+ * bent_after_top's layout), while another CPU fills its class (2048 bytes, 8 deep) in the
+ * meantime, at the moment the layer takes the heap's lock.
+ * Expect the refusal returned and reported once, and the block kept in its cache (never lost):
+ * once the link is restored every block is accounted for.
+ */
+static int double_free_race_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    ASSERT_EQ(8, class_depth[ALLOC_CPU_CACHE_CLASSES - 1]);
+    uintptr_t saved;
+    unsigned char *b3 = alloc_cached_malloc(&ch, 2048);
+    ASSERT_TRUE(b3 != NULL);
+    unsigned char *b2 = alloc_cached_malloc(&ch, 2048);
+    ASSERT_TRUE(b2 != NULL && b2 < b3);
+    for (unsigned i = 0; i < 8; i++) {
+        race.fill[i] = alloc_cached_malloc(&ch, 2048);
+        ASSERT_TRUE(race.fill[i] != NULL);
+    }
+    race.filled = false;
+    alloc_cached_flush(&ch, 0); /* the class empty */
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b2));
+    env.current = 7;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b3));
+    env.current = 0;
+    uintptr_t *link = (uintptr_t *)(b3 - ALLOC_CPU_CACHE_PREFIX);
+    saved = *link;
+    *link = 0x70;
+    unsigned long reports = env.reports;
+    env.on_heap_acquire = fill_class_meanwhile;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_cached_free(&ch, b2));
+    env.on_heap_acquire = NULL;
+    ASSERT_EQ(reports + 1, env.reports);
+    *link = saved;
+    if (!race.filled) {
+        for (unsigned i = 0; i < 8; i++)
+            ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, race.fill[i]));
+    }
+    return reconciled(0);
+}
+
+/* concurrent_double_free_check's other CPU: frees the same block on CPU 1, all of it. */
+static void *freed_twice;
+static enum alloc_error other_cpu_result;
+
+static void free_on_cpu_1(void) {
+    unsigned was = env.current;
+    env.current = 1;
+    other_cpu_result = alloc_cached_free(&ch, freed_twice);
+    env.current = was;
+}
+
+/*
+ * One block freed on two CPUs at once: CPU 0's free has read the block's prefix (live) and is
+ * about to take cache[0]'s lock when CPU 1's free of the same block runs from start to end.
+ * Expect one of the two frees to succeed and the other to be reported (through the heap's hook)
+ * and returned as an error, the block in one cache only: the next allocation on each CPU does not
+ * hand out the same block twice, no block is reported damaged, and every block is accounted for.
+ */
+static int concurrent_double_free_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    freed_twice = alloc_cached_malloc(&ch, 64);
+    ASSERT_TRUE(freed_twice != NULL);
+    size_t cached = cstats().cached_blocks;
+    env.on_cache_acquire = free_on_cpu_1;
+    enum alloc_error e = alloc_cached_free(&ch, freed_twice);
+    env.on_cache_acquire = NULL;
+    size_t cached_now = cstats().cached_blocks;
+    void *a = alloc_cached_malloc(&ch, 64);
+    env.current = 1;
+    void *b = alloc_cached_malloc(&ch, 64);
+    ASSERT_TRUE(a != NULL && b != NULL && a != b);
+    ASSERT_TRUE((e == ALLOC_OK) != (other_cpu_result == ALLOC_OK));
+    ASSERT_EQ(1, env.reports);
+    ASSERT_EQ(cached + 1, cached_now);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
+    env.current = 0;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    return reconciled(0);
+}
+
+/*
+ * A full class whose oldest half the heap refuses whole: cache[0]'s 2048-byte class (8 deep)
+ * filled with p[0..7], the heap headers of p[0..3] damaged, then p[8] freed.
+ * Expect p[8] to go to the heap itself, each refusal reported once, the class still full, and no
+ * batch counted as returned; with the headers restored, every block accounted for.
+ */
+static int returns_refused_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    ASSERT_EQ(8, class_depth[ALLOC_CPU_CACHE_CLASSES - 1]);
+    unsigned char *p[9];
+    for (unsigned i = 0; i < 9; i++) {
+        p[i] = alloc_cached_malloc(&ch, 2048);
+        ASSERT_TRUE(p[i] != NULL);
+    }
+    alloc_cached_flush(&ch, 0);
+    for (unsigned i = 0; i < 8; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p[i]));
+    /* The heap header's own word (size and state) is the one just below the heap's payload. */
+    for (unsigned i = 0; i < 4; i++)
+        ((uintptr_t *)(p[i] - ALLOC_CPU_CACHE_PREFIX))[-1] ^= 0x100;
+    uint64_t returns = cstats().returns;
+    unsigned long reports = env.reports;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p[8]));
+    ASSERT_EQ(reports + 4, env.reports);
+    struct alloc_cached_stats s = cstats();
+    ASSERT_EQ(8, s.cached_blocks);
+    ASSERT_EQ(returns, s.returns);
+    for (unsigned i = 0; i < 4; i++)
+        ((uintptr_t *)(p[i] - ALLOC_CPU_CACHE_PREFIX))[-1] ^= 0x100;
+    return reconciled(0);
+}
+
+/*
+ * Requests too large by their bounds alone, at every alignment from 1 to the largest the layer's
+ * prefix can record: the heap refuses size + offset above ALLOC_MAX_REQUEST - align' for the
+ * alignment it applies (align' = max(align, ALLOC_ALIGNMENT)), and the layer asks it for
+ * size + offset at align', offset = max(align', ALLOC_CPU_CACHE_PREFIX).
+ * Expect one byte over that bound refused at once (no drain: the caches keep their blocks) and the
+ * bound itself handed to the heap (which has not the memory: one drain): the layer's bound is the
+ * heap's, for the alignment the heap applies, not the one asked for.
+ */
+static int direct_bound_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    for (size_t align = 1; align <= ((size_t)1 << 31) && align <= ALLOC_MAX_REQUEST / 2;
+         align *= 2) {
+        size_t applied = align < ALLOC_ALIGNMENT ? ALLOC_ALIGNMENT : align;
+        size_t offset = applied < ALLOC_CPU_CACHE_PREFIX ? ALLOC_CPU_CACHE_PREFIX : applied;
+        size_t bound = ALLOC_MAX_REQUEST - applied - offset;
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, alloc_cached_malloc(&ch, 100)));
+        uint64_t drains = cstats().drains;
+        ASSERT_TRUE(alloc_cached_allocate(&ch, bound + 1, align) == NULL);
+        ASSERT_EQ(drains, cstats().drains);
+        ASSERT_TRUE(cstats().cached_blocks > 0);
+        ASSERT_TRUE(alloc_cached_allocate(&ch, bound, align) == NULL);
+        ASSERT_EQ(drains + 1, cstats().drains);
+    }
+    ASSERT_EQ(0, env.reports);
+    return reconciled(0);
+}
+
+/*
+ * A heap-sized block grown where its successor is a free block with its next link bent outside
+ * the heap, with blocks in cache[0] and plenty of memory (free_damaged_neighbour_check's layout):
+ *   heap: | cached ... | Z | B | (free A, link bent) | C | free ...
+ * Expect NULL, B kept with its contents, and the damaged successor reported once: the heap
+ * refused the request for what it found (the locked heap counted the report), not for want of
+ * memory, so no drain and no second request, which would meet A again. With A's link restored,
+ * every block accounted for.
+ */
+static int realloc_refused_once_check(void) {
+    enum { SIZE = 48 * 64 - ALLOC_BLOCK_OVERHEAD - 64 };
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, alloc_cached_malloc(&ch, 100)));
+    unsigned char *z = alloc_cached_malloc(&ch, SIZE);
+    unsigned char *b = alloc_cached_malloc(&ch, SIZE);
+    unsigned char *a = alloc_cached_malloc(&ch, SIZE);
+    unsigned char *c = alloc_cached_malloc(&ch, SIZE);
+    ASSERT_TRUE(z != NULL && b != NULL && a != NULL && c != NULL);
+    fixture_fill(b, SIZE, 8);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    uintptr_t *link = (uintptr_t *)(a - ALLOC_CPU_CACHE_PREFIX);
+    uintptr_t saved = *link;
+    *link = 0x70;
+    unsigned long reports = env.reports;
+    uint64_t drains = cstats().drains;
+    ASSERT_TRUE(alloc_cached_realloc(&ch, b, 2 * SIZE) == NULL);
+    ASSERT_EQ(reports + 1, env.reports);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, env.last_error);
+    ASSERT_EQ(drains, cstats().drains);
+    *link = saved;
+    ASSERT_TRUE(fixture_pattern_ok(b, SIZE, 8));
+    if (reconciled(3) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, c));
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, z));
+    return reconciled(0);
+}
+
+/*
+ * realloc of heap-sized blocks whose heap header was overwritten (a bit of its size word): one
+ * with the plain prefix, grown (the heap's own realloc path), and one over-aligned (64 bytes),
+ * moved to a cached class (copied, then freed).
+ * Expect NULL, the damaged header reported once for each, and nothing changed: with the header
+ * restored, the block is intact and frees normally.
+ */
+static int realloc_bad_header_check(void) {
+    enum { SIZE = 3000 };
+    for (size_t align = ALLOC_ALIGNMENT; align <= 64; align *= 4) {
+        if (setup(SMALL_HEAP, 2) != 0)
+            return 1;
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, alloc_cached_malloc(&ch, 100)));
+        unsigned char *b = alloc_cached_allocate(&ch, SIZE, align);
+        ASSERT_TRUE(b != NULL);
+        fixture_fill(b, SIZE, 4);
+        size_t offset = align > ALLOC_CPU_CACHE_PREFIX ? align : ALLOC_CPU_CACHE_PREFIX;
+        /* The heap header's own word (size and state) is the one just below the heap's payload. */
+        uintptr_t *word = (uintptr_t *)(b - offset) - 1;
+        *word ^= 0x100;
+        unsigned long reports = env.reports;
+        ASSERT_TRUE(alloc_cached_realloc(&ch, b, align > ALLOC_ALIGNMENT ? 100 : 2 * SIZE) == NULL);
+        ASSERT_EQ(reports + 1, env.reports);
+        *word ^= 0x100;
+        ASSERT_TRUE(fixture_pattern_ok(b, SIZE, 4));
+        if (reconciled(1) != 0)
+            return 1;
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
+        if (reconciled(0) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+/*
  * Requests the heap refuses by their bounds alone (alloc/heap.h: size or size + alignment above
  * ALLOC_MAX_REQUEST), with blocks in cache[0]: malloc, an aligned allocate and a realloc of a
  * heap-sized block, each of ALLOC_MAX_REQUEST bytes.
@@ -1339,6 +1669,13 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, corrupted_cached_check);
         RUN_COUNTED_CHECK(passed, failed, free_damaged_neighbour_check);
         RUN_COUNTED_CHECK(passed, failed, flush_refused_check);
+        RUN_COUNTED_CHECK(passed, failed, pop_refused_check);
+        RUN_COUNTED_CHECK(passed, failed, double_free_race_check);
+        RUN_COUNTED_CHECK(passed, failed, concurrent_double_free_check);
+        RUN_COUNTED_CHECK(passed, failed, returns_refused_check);
+        RUN_COUNTED_CHECK(passed, failed, direct_bound_check);
+        RUN_COUNTED_CHECK(passed, failed, realloc_refused_once_check);
+        RUN_COUNTED_CHECK(passed, failed, realloc_bad_header_check);
         RUN_COUNTED_CHECK(passed, failed, oversized_no_drain_check);
         RUN_COUNTED_CHECK(passed, failed, realloc_calloc_check);
         RUN_COUNTED_CHECK(passed, failed, uncached_cpu_check);

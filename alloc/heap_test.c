@@ -1321,16 +1321,17 @@ static int quick_lists_check(void) {
 /*
  * The locked heap with a counting lock.
  * Expect every operation (a batch allocation too) but free(NULL) to take and release the lock
- * exactly once, never nested; an
- * empty (zeroed) locked heap to return NULL / ALLOC_ERR_NULL_HEAP without touching a lock; init
- * with an incomplete lock to fail with ALLOC_ERR_BAD_CONFIG.
+ * exactly once, never nested; a report to be counted in reports and passed to the caller's hook;
+ * an empty (zeroed) locked heap to return NULL / ALLOC_ERR_NULL_HEAP without touching a lock;
+ * init with an incomplete lock to fail with ALLOC_ERR_BAD_CONFIG.
  */
 static int locked_check(void) {
     fixture_reset(HEAP_SIZE, 0);
     struct counting_lock cl = {0};
     struct alloc_lock lock = {
         .acquire = counting_lock_acquire, .release = counting_lock_release, .ctx = &cl};
-    struct alloc_config cfg = {.strategy = fx.variant->strategy, .flags = fx.variant->flags};
+    struct alloc_config cfg = {
+        .strategy = fx.variant->strategy, .flags = fx.variant->flags, .error_hook = fixture_hook};
     struct alloc_locked_heap lh;
 
     struct alloc_lock half = {.acquire = counting_lock_acquire, .release = NULL, .ctx = &cl};
@@ -1360,9 +1361,15 @@ static int locked_check(void) {
     ASSERT_EQ(ALLOC_OK, alloc_locked_free(&lh, q));
     ASSERT_EQ(ALLOC_OK, alloc_locked_free(&lh, z));
     ASSERT_EQ(ALLOC_OK, alloc_locked_free(&lh, NULL));
+    /* A report is counted by the locked heap and reaches the caller's hook. */
+    ASSERT_EQ(0, lh.reports);
+    size_t reports = fx.reports;
+    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_locked_free(&lh, z));
+    ASSERT_EQ(1, lh.reports);
+    ASSERT_EQ(reports + 1, fx.reports);
     ASSERT_EQ(ALLOC_ERR_REGION_TOO_SMALL, alloc_locked_extend(&lh, 8));
-    ASSERT_EQ(15, cl.acquired); /* 15 operations: free(NULL) returns before locking */
-    ASSERT_EQ(15, cl.released);
+    ASSERT_EQ(16, cl.acquired); /* 16 operations: free(NULL) returns before locking */
+    ASSERT_EQ(16, cl.released);
     ASSERT_FALSE(cl.misuse);
     ASSERT_FALSE(cl.held);
 

@@ -5,6 +5,14 @@
  */
 #include "internal.h"
 
+/* The heap's hook: counts the report (the heap's lock is held), then passes it on. */
+static void count_report(void *ctx, enum alloc_error error, const void *ptr) {
+    struct alloc_locked_heap *locked = ctx;
+    locked->reports++;
+    if (locked->error_hook != NULL)
+        locked->error_hook(locked->error_ctx, error, ptr);
+}
+
 enum alloc_error alloc_locked_init(struct alloc_locked_heap *locked, void *region, size_t size,
                                    const struct alloc_config *config,
                                    const struct alloc_lock *lock) {
@@ -14,8 +22,16 @@ enum alloc_error alloc_locked_init(struct alloc_locked_heap *locked, void *regio
     if (lock == NULL || lock->acquire == NULL || lock->release == NULL)
         return ALLOC_ERR_BAD_CONFIG;
     locked->lock = *lock;
+    struct alloc_config counted = {.strategy = ALLOC_STRATEGY_TLSF, .flags = ALLOC_DEFAULT_FLAGS};
+    if (config != NULL)
+        counted = *config;
+    locked->error_hook = counted.error_hook;
+    locked->error_ctx = counted.error_ctx;
+    locked->reports = 0;
+    counted.error_hook = count_report;
+    counted.error_ctx = locked;
     alloc_heap *h;
-    enum alloc_error e = alloc_heap_init(&h, region, size, config);
+    enum alloc_error e = alloc_heap_init(&h, region, size, &counted);
     if (e == ALLOC_OK)
         locked->heap = h;
     return e;

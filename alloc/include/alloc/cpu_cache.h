@@ -37,17 +37,27 @@
  *     goes idle (an empty cache costs only its own lock, not the heap's), alloc_cached_flush_all();
  *   - memory runs short: an allocation the heap cannot serve drains every cache (each under its
  *     own lock) and retries once, so a request the whole heap could serve never fails because
- *     another CPU's cache holds the space (unless other CPUs take that space in between).
+ *     another CPU's cache holds the space (unless other CPUs take that space in between). Not a
+ *     request the heap refused for damage it found and reported (the locked heap counts its
+ *     reports): asking again would report it again.
  *
  * Bad pointers reach the heap's error reporting. A pointer outside the heap, misaligned, or
  * whose prefix does not check out is passed to the heap's free as it is: the heap diagnoses it
  * (foreign pointer, misaligned pointer) and reports it through its hook. A free of a block that
  * sits in a cache is taken out of the cache and freed to the heap twice, so the heap reports the
  * double free (with the heap block's address, 16 bytes below the user's pointer); a free of a
- * block the layer already gave back to the heap is passed on and reported the same way.
+ * block the layer already gave back to the heap is passed on and reported the same way. Of two
+ * frees of one cached-size block on two CPUs at once, one wins and the other is reported (as a
+ * double free, or a foreign pointer if it meets the prefix mid-change): it is cached once.
+ * A cached block whose prefix was overwritten is reported (its user pointer passed to the heap's
+ * free, as above) by the allocation or flush that meets it, then given back to the heap. If the
+ * heap refuses it too (a damaged free neighbour, which the heap reports), a flush keeps it cached;
+ * an allocation keeps it out of every cache for good, live to the heap, counted in
+ * quarantined_blocks, its prefix cleared (a later free of it is a foreign pointer to the heap).
  *
  * Accounting. Cached blocks are live blocks to the heap. When nothing else allocates from the
- * heap directly: heap live_allocations == alloc_cached_stats().live_blocks + cached_blocks.
+ * heap directly: heap live_allocations == alloc_cached_stats().live_blocks + cached_blocks +
+ * quarantined_blocks.
  */
 #ifndef ALLOC_CPU_CACHE_H
 #define ALLOC_CPU_CACHE_H
@@ -124,8 +134,10 @@ struct alloc_cpu_cache {
     uint64_t hits;        /* allocations served from this cache */
     void *slot[ALLOC_CPU_CACHE_CLASSES][ALLOC_CPU_CACHE_MAX_DEPTH];
     uint64_t refills; /* refills and direct allocations: heap lock taken to allocate */
-    uint64_t returns; /* batches returned to the heap because a class was full */
+    uint64_t returns; /* batches returned to the heap from a full class (not refused whole) */
     uint64_t flushes; /* times alloc_cached_flush/_flush_all emptied this cache */
+    /* Blocks kept out of every cache: prefix overwritten, and refused by the heap. */
+    uint64_t quarantined;
 };
 
 /* The layer: a locked heap, the caches and the environment. Members are private. */
@@ -152,9 +164,11 @@ struct alloc_cached_stats {
     uint64_t frees;       /* successful user frees */
     uint64_t hits;        /* allocations served from a cache without the heap's lock */
     uint64_t refills;     /* times an allocation took the heap's lock */
-    uint64_t returns;     /* batches returned to the heap from a full class */
+    uint64_t returns;     /* batches returned to the heap from a full class, not refused whole */
     uint64_t drains;      /* drains of every cache after a failed allocation */
     uint64_t flushes;     /* caches emptied by alloc_cached_flush/_flush_all */
+    /* Blocks an allocation kept out of the caches for good (see above), live to the heap. */
+    size_t quarantined_blocks;
 };
 
 /*
@@ -169,7 +183,8 @@ enum alloc_error alloc_cached_init(struct alloc_cached_heap *cached, struct allo
 
 /*
  * As alloc_allocate(): a pointer to at least size bytes aligned to align, or NULL (align not a
- * power of two, size too large, or no memory even after draining every cache).
+ * power of two, size too large, no memory even after draining every cache, or damage the heap
+ * found in its free lists and reported through its hook, once).
  */
 void *alloc_cached_allocate(struct alloc_cached_heap *cached, size_t size, size_t align);
 void *alloc_cached_malloc(struct alloc_cached_heap *cached, size_t size);
@@ -187,9 +202,9 @@ enum alloc_error alloc_cached_free(struct alloc_cached_heap *cached, void *ptr);
 
 /*
  * As alloc_realloc(): the block at ptr resized to at least size bytes (in place when it still
- * fits), or NULL with ptr untouched if no memory (after draining the caches), ptr is bad, or the
- * heap refuses to take ptr back after a move (reported as alloc_cached_free reports). The result
- * is aligned to ALLOC_ALIGNMENT.
+ * fits), or NULL with ptr untouched if no memory (after draining the caches, see above), ptr is
+ * bad, or the heap refuses to resize ptr or take it back after a move (damage it found, reported
+ * once as alloc_cached_free reports). The result is aligned to ALLOC_ALIGNMENT.
  */
 void *alloc_cached_realloc(struct alloc_cached_heap *cached, void *ptr, size_t size);
 

@@ -333,12 +333,23 @@ struct alloc_lock {
 struct alloc_locked_heap {
     alloc_heap *heap; /* NULL until alloc_locked_init() succeeds */
     struct alloc_lock lock;
+    /* The caller's hook, which the heap's reports reach through this structure (counted first). */
+    alloc_error_hook error_hook;
+    void *error_ctx;
+    /*
+     * How many errors the heap has reported, counted under the lock: a layer above (the per-CPU
+     * cache) tells by it a request the heap refused for damage it reported from one it could not
+     * serve for want of memory, which a drain of the caches may help.
+     */
+    uint64_t reports;
 };
 
 /*
  * Initialises the heap as alloc_heap_init() does and stores it with the lock (whose functions
- * must not be NULL). Returns what alloc_heap_init() returns, or ALLOC_ERR_BAD_CONFIG for a NULL
- * or incomplete lock; on error locked->heap is NULL.
+ * must not be NULL). The heap reports through locked, which counts each report in
+ * locked->reports and passes it to config's hook, so locked must stay where it is while the heap
+ * is in use. Returns what alloc_heap_init() returns, or ALLOC_ERR_BAD_CONFIG for a NULL or
+ * incomplete lock; on error locked->heap is NULL.
  */
 enum alloc_error alloc_locked_init(struct alloc_locked_heap *locked, void *region, size_t size,
                                    const struct alloc_config *config,
