@@ -562,25 +562,29 @@ static FAST_INLINE void *hand_out(alloc_heap *h, block_t *b) {
 }
 
 /* alloc_calloc's retry and hand-out (after calloc_clear, below), for allocate_bs_as. */
-static __attribute__((noinline)) void *calloc_retry(alloc_heap *h, size_t bs, bool try_quick);
+static __attribute__((noinline)) void *calloc_retry(alloc_heap *h, size_t bs, bool try_quick,
+                                                    const block_t *first);
 static ALWAYS_INLINE void *calloc_hand_out(alloc_heap *h, block_t *b);
 
 /*
  * Runs with no slot in use are free space too: allocate_block's second try, after the strategy has
- * found no block of bs bytes, releases them and asks once more. Out of line, so that allocate_block
- * keeps nothing across its first call but what hand_out needs.
+ * found no block of bs bytes (`first`, the first try's NULL), releases them, if there are runs, and
+ * asks once more; not after a refusal (`first` REFUSED), whose damage the second try would meet and
+ * report again. Out of line, so that allocate_block keeps nothing across its first call but what
+ * hand_out needs; its tests made here, where the first try's result is passed on as it is: made
+ * there, clang laid the hit out behind a jump, one instruction more a call.
  */
 static __attribute__((noinline)) void *allocate_retry(alloc_heap *h, size_t bs, size_t align,
-                                                      bool try_quick) {
-    if (!alloc_run_release_empty(h))
+                                                      bool try_quick, const block_t *first) {
+    if (first != NULL || h->runs == 0 || !alloc_run_release_empty(h))
         return NULL;
     block_t *b = h->ops->alloc(h, bs, align, try_quick);
-    return b != NULL ? hand_out(h, b) : NULL;
+    return got_block(b) ? hand_out(h, b) : NULL;
 }
 
 /*
  * allocate's block of bs bytes (a block size): from the strategy, once more after releasing empty
- * runs, handed out. no_poison: the caller knows the heap does not poison on alloc
+ * runs (allocate_retry), handed out. no_poison: the caller knows the heap does not poison on alloc
  * (fast_quick_end), a constant that drops the test. `zeroed`, a constant: alloc_calloc's block
  * (calloc_bs), retried by calloc_retry and handed out by calloc_hand_out, which clear it (malloc's
  * way named first in each choice: the order clang then emits the two retries in is as before
@@ -595,12 +599,13 @@ static FAST_INLINE void *allocate_bs_as(alloc_heap *h, size_t bs, size_t align, 
      */
     size_t retry = opaque_size(bs | try_quick);
     block_t *b = h->ops->alloc(h, bs, align, try_quick);
-    if (b == NULL) {
-        if (RUN_CLASSES == 0 || h->runs == 0)
+    if (!got_block(b)) {
+        if (RUN_CLASSES == 0)
             return NULL;
         bs = retry & ~(size_t)1;
         try_quick = (retry & 1) != 0;
-        return !zeroed ? allocate_retry(h, bs, align, try_quick) : calloc_retry(h, bs, try_quick);
+        return !zeroed ? allocate_retry(h, bs, align, try_quick, b)
+                       : calloc_retry(h, bs, try_quick, b);
     }
     return !zeroed ? hand_out_as(h, b, no_poison) : calloc_hand_out(h, b);
 }
@@ -696,10 +701,13 @@ size_t alloc_allocate_batch(alloc_heap *h, size_t size, void **out, size_t n) {
         /* Whole cache lines from the first payload on: no other batch writes into them. */
         size_t lines = (n * bs + ALLOC_BATCH_ALIGN - 1) & ~(size_t)(ALLOC_BATCH_ALIGN - 1);
         block_t *b = h->ops->alloc(h, lines, ALLOC_BATCH_ALIGN, true);
-        if (b != NULL) {
+        if (got_block(b)) {
             carve(h, b, bs, n, out);
             return n;
         }
+        /* Refused: the damage met is reported, and the blocks one by one would meet it again. */
+        if (b != NULL)
+            return 0;
     }
     /* No free block holds them all: one at a time, wherever each fits. */
     size_t got = 0;
@@ -872,9 +880,10 @@ static ALWAYS_INLINE void *calloc_hand_out(alloc_heap *h, block_t *b) {
  * as calloc_slow clears: clean read before, as there (a rare path: allocate_retry's code, not a
  * copy of its own).
  */
-static __attribute__((noinline)) void *calloc_retry(alloc_heap *h, size_t bs, bool try_quick) {
+static __attribute__((noinline)) void *calloc_retry(alloc_heap *h, size_t bs, bool try_quick,
+                                                    const block_t *first) {
     uintptr_t clean = h->clean;
-    void *p = allocate_retry(h, bs, GRANULE, try_quick);
+    void *p = allocate_retry(h, bs, GRANULE, try_quick, first);
     return p != NULL ? calloc_clear(h, p, blk_size(blk_from_payload(p)) - HDR, clean) : NULL;
 }
 
@@ -1367,6 +1376,19 @@ size_t alloc_usable_size(alloc_heap *h, const void *ptr) {
     return b != NULL ? blk_size(b) - HDR : 0;
 }
 
+/* A report held back by alloc_heap_extend until the heap is as it was (held_report). */
+struct held_report {
+    enum alloc_error error;
+    const void *ptr;
+};
+
+/* The hook alloc_heap_extend gives the heap for its release: keeps the (last) report. */
+static void hold_report(void *ctx, enum alloc_error error, const void *ptr) {
+    struct held_report *held = ctx;
+    held->error = error;
+    held->ptr = ptr;
+}
+
 enum alloc_error alloc_heap_extend(alloc_heap *h, size_t size) {
     if (h == NULL)
         return ALLOC_ERR_NULL_HEAP;
@@ -1391,11 +1413,24 @@ enum alloc_error alloc_heap_extend(alloc_heap *h, size_t size) {
     blk_set(h, blk_at(end), ns, 0, ST_END, false);
     h->end = end;
     h->raw_end = raw_end;
-    if (!h->ops->release(h, nb, false)) {
-        /* The strategy reported it and changed nothing: the old end marker and end come back. */
+    /*
+     * The strategy reports what its release refuses with the heap half extended (a new block and
+     * end marker, neither accounted): its report is held back and made once the heap is as it was.
+     */
+    alloc_error_hook hook = h->hook;
+    void *hook_ctx = h->hook_ctx;
+    struct held_report held = {ALLOC_OK, NULL};
+    h->hook = hold_report;
+    h->hook_ctx = &held;
+    bool ok = h->ops->release(h, nb, false);
+    h->hook = hook;
+    h->hook_ctx = hook_ctx;
+    if (!ok) {
+        /* The strategy changed nothing: the old end marker and end come back, then the report. */
         *nb = old;
         h->end = old_end;
         h->raw_end = old_raw_end;
+        alloc_report(h, held.error, held.ptr);
         return ALLOC_ERR_CORRUPTED_FREE_LIST;
     }
     return ALLOC_OK;
