@@ -1376,17 +1376,24 @@ size_t alloc_usable_size(alloc_heap *h, const void *ptr) {
     return b != NULL ? blk_size(b) - HDR : 0;
 }
 
-/* A report held back by alloc_heap_extend until the heap is as it was (held_report). */
-struct held_report {
-    enum alloc_error error;
-    const void *ptr;
-};
-
-/* The hook alloc_heap_extend gives the heap for its release: keeps the (last) report. */
+/* The hook alloc_release_held gives the heap for the release: keeps the (last) report. */
 static void hold_report(void *ctx, enum alloc_error error, const void *ptr) {
     struct held_report *held = ctx;
     held->error = error;
     held->ptr = ptr;
+}
+
+bool alloc_release_held(alloc_heap *h, block_t *b, struct held_report *held) {
+    alloc_error_hook hook = h->hook;
+    void *hook_ctx = h->hook_ctx;
+    held->error = ALLOC_OK;
+    held->ptr = NULL;
+    h->hook = hold_report;
+    h->hook_ctx = held;
+    bool ok = h->ops->release(h, b, false);
+    h->hook = hook;
+    h->hook_ctx = hook_ctx;
+    return ok;
 }
 
 enum alloc_error alloc_heap_extend(alloc_heap *h, size_t size) {
@@ -1417,15 +1424,8 @@ enum alloc_error alloc_heap_extend(alloc_heap *h, size_t size) {
      * The strategy reports what its release refuses with the heap half extended (a new block and
      * end marker, neither accounted): its report is held back and made once the heap is as it was.
      */
-    alloc_error_hook hook = h->hook;
-    void *hook_ctx = h->hook_ctx;
-    struct held_report held = {ALLOC_OK, NULL};
-    h->hook = hold_report;
-    h->hook_ctx = &held;
-    bool ok = h->ops->release(h, nb, false);
-    h->hook = hook;
-    h->hook_ctx = hook_ctx;
-    if (!ok) {
+    struct held_report held;
+    if (!alloc_release_held(h, nb, &held)) {
         /* The strategy changed nothing: the old end marker and end come back, then the report. */
         *nb = old;
         h->end = old_end;

@@ -2381,6 +2381,53 @@ static int alloc_refused_hook_check(void) {
     return 0;
 }
 
+/*
+ * A new run whose block the strategy hands out 16 bytes longer than a run (the rest too small to
+ * split), which goes back to the strategy, whose release refuses it for a damaged successor:
+ *   | X | (free, 48) | (top: a run's block at a RUN_ALIGN payload, and 16 bytes) | END, its size
+ *   word reading FREE |
+ * Expect the small request to be served, the damage reported once, with the heap consistent when
+ * the hook looks (the request's block handed out, not a block taken and not accounted): its
+ * statistics those after the call, one allocation more than before; and, with the END marker
+ * repaired, the heap intact and the block freed.
+ */
+static int run_block_refused_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    if (!TOP_BLOCK)
+        SKIP_CHECK("the run's block is carved from the top block here");
+    if (ALLOC_BLOCK_OVERHEAD != 16)
+        SKIP_CHECK("every rest of a run's block splits where MIN_BLOCK is 16: none is handed out "
+                   "longer");
+    /* The END marker 1024-aligned: a run's payload can then end the heap 16 bytes before it. */
+    fixture_reset(HEAP_SIZE + ALLOC_BLOCK_OVERHEAD, 0);
+    uintptr_t end = fx.heap->end;
+    ASSERT_EQ(0, end % 1024);
+    uintptr_t payload =
+        end - 1024; /* a run's payload (a run is 1024 bytes, so aligned), 1040 to end */
+    /* X leaves a top block of 64 bytes in front of it: a gap of 48, the first aligned payload. */
+    size_t x = payload - 64 - fx.heap->first - ALLOC_BLOCK_OVERHEAD;
+    ASSERT_TRUE(alloc_malloc(fx.heap, x) != NULL);
+    ASSERT_HEAP_OK(fx.heap);
+    block_t *end_marker = blk_at(end);
+    end_marker->size ^= ST_FREE; /* reads FREE, its check bits no longer match */
+    struct alloc_stats before = stats();
+    look_at_reports();
+    void *p = alloc_malloc(fx.heap, 16);
+    end_marker->size ^= ST_FREE;
+    struct alloc_stats after = stats();
+    ASSERT_EQ(1, seen.reports);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[0]);
+    ASSERT_TRUE(memcmp(&after, &seen.stats, sizeof(after)) == 0);
+    ASSERT_TRUE(seen.check != ALLOC_OK && seen.check != ALLOC_ERR_STATS_MISMATCH);
+    ASSERT_TRUE(p != NULL);
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(before.live_allocations + 1, after.live_allocations);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, p));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
 /* With poisoning, a write to a freed slot is found by the check. */
 static int runs_poison_check(void) {
     if (!fixture_runs())
@@ -2477,6 +2524,7 @@ int main(void) {
         RUN_VARIANT_CHECK(refused_request_reports_once_check);
         RUN_VARIANT_CHECK(extend_refused_hook_check);
         RUN_VARIANT_CHECK(alloc_refused_hook_check);
+        RUN_VARIANT_CHECK(run_block_refused_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;

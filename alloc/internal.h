@@ -564,6 +564,20 @@ extern const struct alloc_strategy_inspect alloc_ff_inspect;
 /* Sends an error to the heap's hook, if it has one (heap.c). */
 void alloc_report(const alloc_heap *h, enum alloc_error e, const void *ptr);
 
+/* A report held back (alloc_release_held). */
+struct held_report {
+    enum alloc_error error;
+    const void *ptr;
+};
+
+/*
+ * The strategy's release of USED block b (no cache), its report, where it refuses, held in *held
+ * rather than made: for a caller whose heap is half changed during the release (a block not
+ * accounted), which puts it right and then reports (alloc_report(h, held->error, held->ptr)), so
+ * that the hook finds a consistent heap. Returns the release's result (heap.c).
+ */
+bool alloc_release_held(alloc_heap *h, block_t *b, struct held_report *held);
+
 /* Size of the control structure for a strategy, rounded up to 16. */
 size_t alloc_control_size(enum alloc_strategy s);
 

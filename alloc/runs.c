@@ -231,15 +231,21 @@ static ALWAYS_INLINE void *run_made(alloc_heap *h, unsigned c, block_t *b) {
 }
 
 /*
- * run_take_new's rarer case: the strategy handed out a little more than asked (the rest too small
- * to split), which is cut back to RUN_BLOCK, or given back and NULL returned.
+ * run_take_new's rarer case: the strategy handed out a little more than asked, its rest less than
+ * MIN_BLOCK, too small to split (so a resize to RUN_BLOCK would change nothing): given back, and
+ * NULL returned. Where the release refuses it (a damaged neighbour, which it reports), b is the
+ * request's block, handed out as allocate hands out a block: accounted, then the report made,
+ * which finds the heap consistent.
  */
-static __attribute__((noinline)) void *run_take_cut(alloc_heap *h, unsigned c, block_t *b) {
-    if (h->ops->resize(h, b, RUN_BLOCK) <= 0 || blk_size(b) != RUN_BLOCK) {
-        (void)h->ops->release(h, b, false);
+static __attribute__((noinline)) void *run_take_cut(alloc_heap *h, block_t *b) {
+    struct held_report held;
+    if (alloc_release_held(h, b, &held))
         return NULL;
-    }
-    return run_made(h, c, b);
+    size_t s = blk_size(b);
+    mark_handed_out(h, (uintptr_t)b + s);
+    account_taken(h, s - HDR);
+    alloc_report(h, held.error, held.ptr);
+    return blk_payload(b);
 }
 
 /*
@@ -254,7 +260,7 @@ static __attribute__((noinline)) void *run_take_new(alloc_heap *h, unsigned c) {
     if (!got_block(b))
         return NULL;
     if (blk_size(b) != RUN_BLOCK)
-        return run_take_cut(h, c, b);
+        return run_take_cut(h, b);
     return run_made(h, c, b);
 }
 

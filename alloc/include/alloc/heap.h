@@ -145,8 +145,9 @@ enum alloc_error {
 /*
  * The error hook: called with the hook context given at init, the error and the offending
  * pointer (the user pointer for a bad free, the block header for a check failure) every time
- * the heap detects bad input or a broken invariant. The heap is unchanged when it is called. It
- * may panic; it must not call back into the same heap.
+ * the heap detects bad input or a broken invariant. The heap is consistent when it is called:
+ * unchanged, or, where the call goes on past the damage, with what it has done by then complete
+ * (a request's block handed out). It may panic; it must not call back into the same heap.
  */
 typedef void (*alloc_error_hook)(void *ctx, enum alloc_error error, const void *ptr);
 
