@@ -2428,6 +2428,56 @@ static int run_block_refused_check(void) {
     return 0;
 }
 
+/*
+ * A quick-listed block Q merged into the lists, whose free neighbour A (a block too large for a
+ * quick list, its next link bent) the merge refuses:
+ *   | A (free, link bent) | [Q] | B |     (the flush of a request that fails)
+ *   | B | [Q] | A (free, link bent) | G | (a realloc of B that would grow into Q)
+ * under a hook that looks at the heap. Expect one report, the hook finding the heap as it was
+ * (Q still a quick block on its list: the statistics of before, alloc_heap_check naming the bent
+ * link, ALLOC_ERR_CORRUPTED_FREE_LIST, not a statistics mismatch), and with the link restored the
+ * heap intact and Q still quick-listed; the failed request NULL, the realloc a move.
+ */
+static int quick_merge_refused_hook_check(void) {
+    if (!fixture_quick())
+        SKIP_CHECK("this variant has no quick lists");
+    for (int way = 0; way < 2; way++) {
+        fixture_reset(HEAP_SIZE, 0);
+        unsigned char *first = alloc_malloc(fx.heap, BIG);
+        unsigned char *q = alloc_malloc(fx.heap, 100);
+        unsigned char *last = alloc_malloc(fx.heap, BIG);
+        unsigned char *g = alloc_malloc(fx.heap, BIG);
+        ASSERT_TRUE(first != NULL && q != NULL && last != NULL && g != NULL);
+        unsigned char *a = way == 0 ? first : last, *b = way == 0 ? last : first;
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, q));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_EQ(ST_QUICK, blk_state(blk_from_payload(q)));
+        struct alloc_stats before = stats();
+        uintptr_t link, bent = 0x70;
+        memcpy(&link, a, sizeof(link));
+        memcpy(a, &bent, sizeof(bent));
+        look_at_reports();
+        void *p = way == 0 ? alloc_malloc(fx.heap, HEAP_SIZE) : alloc_realloc(fx.heap, b, BIG + 64);
+        memcpy(a, &link, sizeof(link));
+        ASSERT_EQ(1, seen.reports);
+        ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, seen.check);
+        ASSERT_TRUE(memcmp(&before, &seen.stats, sizeof(before)) == 0);
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_EQ(ST_QUICK, blk_state(blk_from_payload(q)));
+        if (way == 0) {
+            ASSERT_TRUE(p == NULL);
+            ASSERT_TRUE(stats_unchanged(&before));
+        } else {
+            /* Not grown in place: moved, as a realloc whose successor is in use. */
+            ASSERT_TRUE(p != NULL && p != b);
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, p));
+            ASSERT_HEAP_OK(fx.heap);
+        }
+    }
+    return 0;
+}
+
 /* With poisoning, a write to a freed slot is found by the check. */
 static int runs_poison_check(void) {
     if (!fixture_runs())
@@ -2525,6 +2575,7 @@ int main(void) {
         RUN_VARIANT_CHECK(extend_refused_hook_check);
         RUN_VARIANT_CHECK(alloc_refused_hook_check);
         RUN_VARIANT_CHECK(run_block_refused_check);
+        RUN_VARIANT_CHECK(quick_merge_refused_hook_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;

@@ -1782,11 +1782,9 @@ static bool alloc_tlsf_unquick(alloc_heap *h, block_t *b) {
             block_t *rest = blk_links(b)->next;
             if (!quick_block_sound(h, b))
                 return false;
-            blk_set_state(h, b, ST_USED);
-            if (!release_coalesce(h, b)) {
-                blk_set_state(h, b, ST_QUICK);
+            /* Still QUICK: a refusal's report then finds it as it was (see the flush). */
+            if (!release_coalesce(h, b))
                 return false;
-            }
             *link = rest;
             t->quick_count[i]--;
             h->quick_blocks--;
@@ -1813,11 +1811,13 @@ static bool alloc_tlsf_flush_quick(alloc_heap *h) {
             block_t *rest = blk_links(b)->next;
             if (!quick_block_sound(h, b))
                 return any;
-            blk_set_state(h, b, ST_USED);
-            if (!release_coalesce(h, b)) {
-                blk_set_state(h, b, ST_QUICK);
+            /*
+             * Released as it is, QUICK (release_coalesce writes the merged block's word afresh,
+             * whatever b's state): where a neighbour's check refuses it, the report then finds b
+             * on its quick list as it was, not a USED block that no count holds.
+             */
+            if (!release_coalesce(h, b))
                 return any;
-            }
             t->quick[i] = rest;
             t->quick_count[i]--;
             h->quick_blocks--;
