@@ -2478,6 +2478,56 @@ static int quick_merge_refused_hook_check(void) {
     return 0;
 }
 
+/*
+ * A run emptied by a free, given back to the strategy, which refuses it (the free block before it
+ * damaged), while the head of its class's list is damaged too:
+ *   | (free F, next link bent) | run A: a[0] live | run B: b[0] live | run C: c live |
+ * with the list C -> B -> A and C's prev link not 0. A, refused, can go behind no damaged head.
+ * Expect the free of a[0] to fail with CORRUPTED_FREE_LIST, both faults reported (F by the
+ * strategy, C here), and A kept on its list, in front of C (whose links are not written): its
+ * slots are served again, the next 64-byte request from A; alloc_heap_check names the list.
+ */
+static int runs_refused_damaged_head_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a[RUN_SLOTS_64], *b[RUN_SLOTS_64], *c;
+    for (int i = 0; i < RUN_SLOTS_64; i++) {
+        a[i] = alloc_malloc(fx.heap, 64);
+        ASSERT_TRUE(a[i] != NULL && run_of_slot(a[i]) == run_of_slot(a[0]));
+    }
+    for (int i = 0; i < RUN_SLOTS_64; i++) {
+        b[i] = alloc_malloc(fx.heap, 64);
+        ASSERT_TRUE(b[i] != NULL && run_of_slot(b[i]) == run_of_slot(b[0]));
+    }
+    c = alloc_malloc(fx.heap, 64);
+    ASSERT_TRUE(c != NULL && run_of_slot(c) != run_of_slot(b[0]));
+    /* A, then B, get slots back: each goes behind the head C. */
+    for (int i = 1; i < RUN_SLOTS_64; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[i]));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b[1]));
+    ASSERT_HEAP_OK(fx.heap);
+    block_t *run_block = blk_from_payload((const void *)run_of_slot(a[0]));
+    ASSERT_TRUE(blk_prev_free(run_block));
+    block_t *f = blk_prev(run_block);
+    uintptr_t link, bent = 0x70;
+    memcpy(&link, blk_payload(f), sizeof(link));
+    memcpy(blk_payload(f), &bent, sizeof(bent));
+    /* The meta words of a run: state, check, next, prev. C's prev link, as a stray write. */
+    uint64_t *c_meta = (uint64_t *)run_of_slot(c);
+    c_meta[3] = run_of_slot(b[0]);
+    size_t reports = fx.reports;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_free(fx.heap, a[0]));
+    memcpy(blk_payload(f), &link, sizeof(link));
+    ASSERT_EQ(reports + 2, fx.reports);
+    ASSERT_TRUE(fx.report_error[fx.reports - 1] == ALLOC_ERR_CORRUPTED_FREE_LIST &&
+                fx.report_ptr[fx.reports - 1] == (const void *)run_of_slot(c));
+    unsigned char *again = alloc_malloc(fx.heap, 64);
+    ASSERT_TRUE(again != NULL && run_of_slot(again) == run_of_slot(a[0]));
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_heap_check(fx.heap));
+    return 0;
+}
+
 /* With poisoning, a write to a freed slot is found by the check. */
 static int runs_poison_check(void) {
     if (!fixture_runs())
@@ -2576,6 +2626,7 @@ int main(void) {
         RUN_VARIANT_CHECK(alloc_refused_hook_check);
         RUN_VARIANT_CHECK(run_block_refused_check);
         RUN_VARIANT_CHECK(quick_merge_refused_hook_check);
+        RUN_VARIANT_CHECK(runs_refused_damaged_head_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;

@@ -270,7 +270,10 @@ static __attribute__((noinline)) void *run_take_new(alloc_heap *h, unsigned c) {
  * (e ALLOC_ERR_CORRUPTED_HEADER, its free predecessor's header damaged, reported here), back as it
  * was: the check word and header that run_destroy erased written again from its state word (which
  * it keeps), listed behind the head as run_push lists it (or at the head of an empty list); nothing
- * accounted. Returns e. Out of line, reached by tail calls: rare.
+ * accounted. Where the head, or the run after it, fails run_push's checks, that is reported too and
+ * r goes in front of the head, whose links are not written: r stays on a list, its slots served,
+ * and the damage is met again (and reported) where the list is walked past r. Returns e. Out of
+ * line, reached by tail calls: rare.
  */
 static __attribute__((noinline, cold)) enum alloc_error run_refused(alloc_heap *h, uintptr_t rc,
                                                                     enum alloc_error e) {
@@ -287,9 +290,15 @@ static __attribute__((noinline, cold)) enum alloc_error run_refused(alloc_heap *
     m[RUN_NEXT] = 0;
     m[RUN_PREV] = 0;
     uintptr_t head = h->run_head[c];
-    /* A head as run_push checks it: else r stays off the list (the damage has been reported). */
-    if (head == 0 || (run_sound(h, head, c) && run_meta(head)[RUN_PREV] == 0))
-        (void)run_link(h, r, c, head != 0, head);
+    if (head == 0) {
+        (void)run_link(h, r, c, false, 0);
+    } else if (!run_sound(h, head, c) || run_meta(head)[RUN_PREV] != 0 ||
+               !run_link(h, r, c, true, head)) {
+        /* The head as run_push checks it, the run after it as run_link does (false: no change). */
+        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)head);
+        m[RUN_NEXT] = head;
+        h->run_head[c] = r;
+    }
     /*
      * Opaque (an empty asm), as in run_report: a caller that knew the result is e would keep e
      * across its calls rather than make this a tail call.
