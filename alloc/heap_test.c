@@ -2528,6 +2528,36 @@ static int runs_refused_damaged_head_check(void) {
     return 0;
 }
 
+/*
+ * A small request that a new run would serve, on a heap whose one listed free block, which good
+ * fit finds for the run's block and for a block of the request alike, has its next link bent:
+ *   | (free A, link bent) | G | (top) |     no run made yet, so no free block a run's alignment
+ *                                         left, which would serve the block
+ * Expect NULL and the damage reported once: not again by the block asked for after the run's.
+ * With A's link restored, the heap is intact and the request served.
+ */
+static int run_block_then_block_reports_once_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 4000), *g = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(a != NULL && g != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    uintptr_t link, bent = 0x70;
+    memcpy(&link, a, sizeof(link));
+    memcpy(a, &bent, sizeof(bent));
+    size_t reports = fx.reports;
+    ASSERT_TRUE(alloc_malloc(fx.heap, 16) == NULL);
+    ASSERT_EQ(reports + 1, fx.reports);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
+    memcpy(a, &link, sizeof(link));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(alloc_malloc(fx.heap, 16) != NULL);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
 /* With poisoning, a write to a freed slot is found by the check. */
 static int runs_poison_check(void) {
     if (!fixture_runs())
@@ -2627,6 +2657,7 @@ int main(void) {
         RUN_VARIANT_CHECK(run_block_refused_check);
         RUN_VARIANT_CHECK(quick_merge_refused_hook_check);
         RUN_VARIANT_CHECK(runs_refused_damaged_head_check);
+        RUN_VARIANT_CHECK(run_block_then_block_reports_once_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;

@@ -250,7 +250,7 @@ static __attribute__((noinline)) void *run_take_cut(alloc_heap *h, block_t *b) {
 
 /*
  * alloc_run_take's slot from a new run of class c (its list is empty), or NULL if the strategy has
- * no room for one or has refused (REFUSED: a damaged block met, reported); nothing changed. Out of
+ * no room for one, or REFUSED if it met a damaged block (reported); nothing changed. Out of
  * line, reached by a tail call, so that a take from a listed run keeps nothing across the
  * strategy's calls; its rare case apart (run_take_cut), so that it keeps only h and c across the
  * strategy's allocation.
@@ -258,7 +258,7 @@ static __attribute__((noinline)) void *run_take_cut(alloc_heap *h, block_t *b) {
 static __attribute__((noinline)) void *run_take_new(alloc_heap *h, unsigned c) {
     block_t *b = h->ops->alloc(h, RUN_BLOCK, RUN_ALIGN, true);
     if (!got_block(b))
-        return NULL;
+        return b;
     if (blk_size(b) != RUN_BLOCK)
         return run_take_cut(h, b);
     return run_made(h, c, b);
