@@ -568,15 +568,14 @@ static ALWAYS_INLINE void *calloc_hand_out(alloc_heap *h, block_t *b);
 
 /*
  * Runs with no slot in use are free space too: allocate_block's second try, after the strategy has
- * found no block of bs bytes (`first`, the first try's NULL), releases them, if there are runs, and
- * asks once more; not after a refusal (`first` REFUSED), whose damage the second try would meet and
- * report again. Out of line, so that allocate_block keeps nothing across its first call but what
- * hand_out needs; its tests made here, where the first try's result is passed on as it is: made
- * there, clang laid the hit out behind a jump, one instruction more a call.
+ * found no block of bs bytes (`first`, the first try's NULL), releases them and asks once more; not
+ * after a refusal (`first` REFUSED), whose damage the second try would meet and report again. Out
+ * of line, so that allocate_block keeps nothing across its first call but what hand_out needs; the
+ * refusal tested here, on the first try's result passed on as it is.
  */
 static __attribute__((noinline)) void *allocate_retry(alloc_heap *h, size_t bs, size_t align,
                                                       bool try_quick, const block_t *first) {
-    if (first != NULL || h->runs == 0 || !alloc_run_release_empty(h))
+    if (first != NULL || !alloc_run_release_empty(h))
         return NULL;
     block_t *b = h->ops->alloc(h, bs, align, try_quick);
     return got_block(b) ? hand_out(h, b) : NULL;
@@ -599,8 +598,12 @@ static FAST_INLINE void *allocate_bs_as(alloc_heap *h, size_t bs, size_t align, 
      */
     size_t retry = opaque_size(bs | try_quick);
     block_t *b = h->ops->alloc(h, bs, align, try_quick);
-    if (!got_block(b)) {
-        if (RUN_CLASSES == 0)
+    /*
+     * Expected to be a block, as a pointer is expected not to be NULL: else clang laid the hit out
+     * behind a jump, one instruction more a call.
+     */
+    if (__builtin_expect(!got_block(b), 0)) {
+        if (RUN_CLASSES == 0 || h->runs == 0)
             return NULL;
         bs = retry & ~(size_t)1;
         try_quick = (retry & 1) != 0;
