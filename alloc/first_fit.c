@@ -68,7 +68,7 @@ static block_t *alloc_ff_alloc(alloc_heap *h, size_t size, size_t align, bool tr
     for (b = *link; b != NULL; link = &blk_links(b)->next, after = b, b = *link) {
         if (!node_ok(h, b, after) || ++n > h->free_blocks) {
             alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, b);
-            return NULL;
+            return REFUSED;
         }
         uintptr_t payload = (uintptr_t)b + HDR;
         uintptr_t aligned = (payload + align - 1) & ~(uintptr_t)(align - 1);
@@ -80,14 +80,16 @@ static block_t *alloc_ff_alloc(alloc_heap *h, size_t size, size_t align, bool tr
     }
     if (b == NULL) {
         /* A link overwritten with NULL or with a later node would hide free blocks. */
-        if (n != h->free_blocks)
+        if (n != h->free_blocks) {
             alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, h);
+            return REFUSED;
+        }
         return NULL;
     }
 
     block_t *rest; /* b's link: the front's, or the tail's, or *link's */
     if (!ff_next_checked(h, b, &rest))
-        return NULL;
+        return REFUSED;
     size_t bs = blk_size(b);
     if (gap != 0) {
         /* The front stays in the list as a smaller free block; the rest follows it. */

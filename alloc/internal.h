@@ -514,7 +514,8 @@ struct alloc_strategy_ops {
     enum alloc_strategy strategy;
     size_t state_size; /* bytes of strategy state after the common control structure */
     /*
-     * Returns a USED block of at least `size` bytes (block size) aligned as asked, or NULL.
+     * Returns a USED block of at least `size` bytes (block size) aligned as asked, NULL if none
+     * fits, or REFUSED after reporting a damaged block it met (nothing changed).
      * try_cache is false when the caller already found the strategy's cache empty.
      */
     block_t *(*alloc)(alloc_heap *h, size_t size, size_t align, bool try_cache);
@@ -529,6 +530,19 @@ struct alloc_strategy_ops {
      */
     int (*resize)(alloc_heap *h, block_t *b, size_t size);
 };
+
+/*
+ * What a strategy's alloc returns, never a block, when it has met a damaged block and reported it
+ * (and alloc_run_take, when that happened to a new run's block): no block, and no second try
+ * either, which would meet the damage again and report it a second time (a retry after a flush or
+ * after releasing empty runs, a batch's blocks one by one, a plain block after a run's). The
+ * build for size's TLSF never returns it (its checks report inside locate_free). got_block tells a
+ * block from both NULL and REFUSED in one comparison, as a test of NULL alone takes.
+ */
+#define REFUSED ((block_t *)(uintptr_t)1)
+static inline bool got_block(const void *b) {
+    return (uintptr_t)b > (uintptr_t)REFUSED;
+}
 
 /*
  * The operations of a strategy that only statistics and the integrity check use. A table apart
@@ -550,6 +564,20 @@ extern const struct alloc_strategy_inspect alloc_ff_inspect;
 
 /* Sends an error to the heap's hook, if it has one (heap.c). */
 void alloc_report(const alloc_heap *h, enum alloc_error e, const void *ptr);
+
+/* A report held back (alloc_release_held). */
+struct held_report {
+    enum alloc_error error;
+    const void *ptr;
+};
+
+/*
+ * The strategy's release of USED block b (no cache), its report, where it refuses, held in *held
+ * rather than made: for a caller whose heap is half changed during the release (a block not
+ * accounted), which puts it right and then reports (alloc_report(h, held->error, held->ptr)), so
+ * that the hook finds a consistent heap. Returns the release's result (heap.c).
+ */
+bool alloc_release_held(alloc_heap *h, block_t *b, struct held_report *held);
 
 /* Size of the control structure for a strategy, rounded up to 16. */
 size_t alloc_control_size(enum alloc_strategy s);

@@ -231,29 +231,36 @@ static ALWAYS_INLINE void *run_made(alloc_heap *h, unsigned c, block_t *b) {
 }
 
 /*
- * run_take_new's rarer case: the strategy handed out a little more than asked (the rest too small
- * to split), which is cut back to RUN_BLOCK, or given back and NULL returned.
+ * run_take_new's rarer case: the strategy handed out a little more than asked, its rest less than
+ * MIN_BLOCK, too small to split (so a resize to RUN_BLOCK would change nothing): given back, and
+ * NULL returned. Where the release refuses it (a damaged neighbour, which it reports), b is the
+ * request's block, handed out as allocate hands out a block: accounted, then the report made,
+ * which finds the heap consistent.
  */
-static __attribute__((noinline)) void *run_take_cut(alloc_heap *h, unsigned c, block_t *b) {
-    if (h->ops->resize(h, b, RUN_BLOCK) <= 0 || blk_size(b) != RUN_BLOCK) {
-        (void)h->ops->release(h, b, false);
+static __attribute__((noinline)) void *run_take_cut(alloc_heap *h, block_t *b) {
+    struct held_report held;
+    if (alloc_release_held(h, b, &held))
         return NULL;
-    }
-    return run_made(h, c, b);
+    size_t s = blk_size(b);
+    mark_handed_out(h, (uintptr_t)b + s);
+    account_taken(h, s - HDR);
+    alloc_report(h, held.error, held.ptr);
+    return blk_payload(b);
 }
 
 /*
  * alloc_run_take's slot from a new run of class c (its list is empty), or NULL if the strategy has
- * no room for one (nothing changed). Out of line, reached by a tail call, so that a take from a
- * listed run keeps nothing across the strategy's calls; its rare case apart (run_take_cut), so
- * that it keeps only h and c across the strategy's allocation.
+ * no room for one, or REFUSED if it met a damaged block (reported); nothing changed. Out of
+ * line, reached by a tail call, so that a take from a listed run keeps nothing across the
+ * strategy's calls; its rare case apart (run_take_cut), so that it keeps only h and c across the
+ * strategy's allocation.
  */
 static __attribute__((noinline)) void *run_take_new(alloc_heap *h, unsigned c) {
     block_t *b = h->ops->alloc(h, RUN_BLOCK, RUN_ALIGN, true);
-    if (b == NULL)
-        return NULL;
+    if (!got_block(b))
+        return b;
     if (blk_size(b) != RUN_BLOCK)
-        return run_take_cut(h, c, b);
+        return run_take_cut(h, b);
     return run_made(h, c, b);
 }
 
@@ -263,7 +270,10 @@ static __attribute__((noinline)) void *run_take_new(alloc_heap *h, unsigned c) {
  * (e ALLOC_ERR_CORRUPTED_HEADER, its free predecessor's header damaged, reported here), back as it
  * was: the check word and header that run_destroy erased written again from its state word (which
  * it keeps), listed behind the head as run_push lists it (or at the head of an empty list); nothing
- * accounted. Returns e. Out of line, reached by tail calls: rare.
+ * accounted. Where the head, or the run after it, fails run_push's checks, that is reported too and
+ * r goes in front of the head, whose links are not written: r stays on a list, its slots served,
+ * and the damage is met again (and reported) where the list is walked past r. Returns e. Out of
+ * line, reached by tail calls: rare.
  */
 static __attribute__((noinline, cold)) enum alloc_error run_refused(alloc_heap *h, uintptr_t rc,
                                                                     enum alloc_error e) {
@@ -280,9 +290,15 @@ static __attribute__((noinline, cold)) enum alloc_error run_refused(alloc_heap *
     m[RUN_NEXT] = 0;
     m[RUN_PREV] = 0;
     uintptr_t head = h->run_head[c];
-    /* A head as run_push checks it: else r stays off the list (the damage has been reported). */
-    if (head == 0 || (run_sound(h, head, c) && run_meta(head)[RUN_PREV] == 0))
-        (void)run_link(h, r, c, head != 0, head);
+    if (head == 0) {
+        (void)run_link(h, r, c, false, 0);
+    } else if (!run_sound(h, head, c) || run_meta(head)[RUN_PREV] != 0 ||
+               !run_link(h, r, c, true, head)) {
+        /* The head as run_push checks it, the run after it as run_link does (false: no change). */
+        alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)head);
+        m[RUN_NEXT] = head;
+        h->run_head[c] = r;
+    }
     /*
      * Opaque (an empty asm), as in run_report: a caller that knew the result is e would keep e
      * across its calls rather than make this a tail call.

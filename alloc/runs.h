@@ -450,7 +450,10 @@ static inline bool runs_on(const alloc_heap *h) {
 #if RUN_CLASSES > 0
 /* Slow paths (runs.c). */
 
-/* A slot of class c, from a new run if needed; NULL if no run can be had (nothing changed). */
+/*
+ * A slot of class c, from a new run if needed; NULL if no run can be had, REFUSED (internal.h) if
+ * the strategy met a damaged block for a new one (reported); nothing changed either way.
+ */
 void *alloc_run_take(alloc_heap *h, unsigned c);
 /* Frees slot p of run r (from run_of): ALLOC_OK or the error found, reported, nothing changed. */
 enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p);

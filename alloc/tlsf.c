@@ -801,14 +801,17 @@ static ALWAYS_INLINE void take(alloc_heap *h, block_t *b, unsigned fl, unsigned 
 
 /*
  * What an allocation does when locate_free finds no block: reports the corrupted node it met, if
- * any (`bad`), then, if `may_flush`, merges the quick-listed blocks into the lists and tries once
- * more. Out of line and reached by a tail call, so that alloc_tlsf_alloc calls nothing and keeps
- * nothing across a call: it needs fewer saved registers.
+ * any (`bad`), and refuses (REFUSED: a try after a flush would meet it again and report it again);
+ * else, if `may_flush`, merges the quick-listed blocks into the lists and tries once more. Out of
+ * line and reached by a tail call, so that alloc_tlsf_alloc calls nothing and keeps nothing across
+ * a call: it needs fewer saved registers.
  */
 static __attribute__((noinline)) block_t *
 tlsf_alloc_none(alloc_heap *h, const block_t *bad, size_t size, size_t align, bool may_flush) {
-    if (bad != NULL)
+    if (bad != NULL) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, bad);
+        return REFUSED;
+    }
     return may_flush && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
 }
 
@@ -1779,11 +1782,9 @@ static bool alloc_tlsf_unquick(alloc_heap *h, block_t *b) {
             block_t *rest = blk_links(b)->next;
             if (!quick_block_sound(h, b))
                 return false;
-            blk_set_state(h, b, ST_USED);
-            if (!release_coalesce(h, b)) {
-                blk_set_state(h, b, ST_QUICK);
+            /* Still QUICK: a refusal's report then finds it as it was (see the flush). */
+            if (!release_coalesce(h, b))
                 return false;
-            }
             *link = rest;
             t->quick_count[i]--;
             h->quick_blocks--;
@@ -1810,11 +1811,13 @@ static bool alloc_tlsf_flush_quick(alloc_heap *h) {
             block_t *rest = blk_links(b)->next;
             if (!quick_block_sound(h, b))
                 return any;
-            blk_set_state(h, b, ST_USED);
-            if (!release_coalesce(h, b)) {
-                blk_set_state(h, b, ST_QUICK);
+            /*
+             * Released as it is, QUICK (release_coalesce writes the merged block's word afresh,
+             * whatever b's state): where a neighbour's check refuses it, the report then finds b
+             * on its quick list as it was, not a USED block that no count holds.
+             */
+            if (!release_coalesce(h, b))
                 return any;
-            }
             t->quick[i] = rest;
             t->quick_count[i]--;
             h->quick_blocks--;
@@ -2129,11 +2132,14 @@ static enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nqu
 
 /*
  * The TLSF lists again once the quick lists are flushed into them: out of line, so that the
- * flush's loop does not make every call of alloc_tlsf_alloc save the registers it needs.
+ * flush's loop does not make every call of alloc_tlsf_alloc save the registers it needs. A flush
+ * that leaves quick blocks has stopped at a damaged one, reported: no block then is REFUSED, so
+ * that no retry of the caller's meets it and reports it again.
  */
 static __attribute__((noinline)) block_t *tlsf_alloc_flushed(alloc_heap *h, size_t size,
                                                              size_t align) {
-    return alloc_tlsf_flush_quick(h) ? alloc_tlsf_alloc(h, size, align, false) : NULL;
+    block_t *b = alloc_tlsf_flush_quick(h) ? alloc_tlsf_alloc(h, size, align, false) : NULL;
+    return QUICK_BINS > 0 && b == NULL && h->quick_blocks != 0 ? REFUSED : b;
 }
 
 #if ALLOC_FAST_PATHS
@@ -2142,12 +2148,15 @@ static __attribute__((noinline)) block_t *tlsf_alloc_flushed(alloc_heap *h, size
  * tlsf_alloc_op's report of the corrupted head of quick list i, which quick_pop_silent has refused
  * (changing nothing), then the request's TLSF lists, as quick_pop's report and the lists after it
  * do in the build for size's tlsf_alloc_op: out of line and reached by a tail call, so that this
- * tlsf_alloc_op calls nothing of its own and needs no stack frame.
+ * tlsf_alloc_op calls nothing of its own and needs no stack frame. No flush (it would meet the
+ * damaged list and report it again), and no block is REFUSED, so that no retry of the caller's
+ * meets it either.
  */
 static __attribute__((noinline, cold)) block_t *quick_report_plain(alloc_heap *h, size_t size,
                                                                    size_t i) {
     alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, tlsf_of(h)->quick[i]);
-    return tlsf_alloc_plain(h, size, GRANULE);
+    block_t *b = tlsf_alloc_plain(h, size, 0);
+    return b != NULL ? b : REFUSED;
 }
 #endif
 

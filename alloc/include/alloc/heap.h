@@ -145,8 +145,9 @@ enum alloc_error {
 /*
  * The error hook: called with the hook context given at init, the error and the offending
  * pointer (the user pointer for a bad free, the block header for a check failure) every time
- * the heap detects bad input or a broken invariant. The heap is unchanged when it is called. It
- * may panic; it must not call back into the same heap.
+ * the heap detects bad input or a broken invariant. The heap is consistent when it is called:
+ * unchanged, or, where the call goes on past the damage, with what it has done by then complete
+ * (a request's block handed out). It may panic; it must not call back into the same heap.
  */
 typedef void (*alloc_error_hook)(void *ctx, enum alloc_error error, const void *ptr);
 
@@ -228,7 +229,8 @@ enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
 /*
  * Returns a pointer to at least size bytes aligned to align (and always to ALLOC_ALIGNMENT), or
  * NULL if align is not a power of two, size or size + align exceeds ALLOC_MAX_REQUEST, heap is
- * NULL, or the heap has no free block that fits. Size 0 is served as size 1.
+ * NULL, the heap has no free block that fits, or the search meets a damaged free block (reported
+ * through the hook, once). Size 0 is served as size 1.
  */
 void *alloc_allocate(alloc_heap *heap, size_t size, size_t align);
 
@@ -240,8 +242,10 @@ void *alloc_allocate(alloc_heap *heap, size_t size, size_t align);
  * out[0..n): when one free block can hold them all, side by side in whole cache lines of their
  * own (the first payload on an ALLOC_BATCH_ALIGN boundary, the last block rounded up to the end
  * of its line), else one by one wherever each fits. Each is an ordinary allocation, freed on its
- * own. Returns how many it allocated: n, fewer when memory runs short, and 0 for a NULL heap or
- * out, n == 0, or size above ALLOC_MAX_REQUEST - ALLOC_ALIGNMENT. A per-CPU cache that refills
+ * own. Returns how many it allocated: n, fewer when memory runs short or a request meets a damaged
+ * free block (reported once through the hook), and 0 for a NULL heap or out, n == 0, size above
+ * ALLOC_MAX_REQUEST - ALLOC_ALIGNMENT, or when the search for the one free block meets a damaged
+ * one (reported once; none is then allocated one by one). A per-CPU cache that refills
  * in batches thus gets blocks whose payloads share no cache line with another CPU's batch.
  */
 size_t alloc_allocate_batch(alloc_heap *heap, size_t size, void **out, size_t n);
