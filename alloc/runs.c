@@ -208,10 +208,19 @@ static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c) {
     return run_unlink_as(h, r, c, false);
 }
 
-/* Turns run block b back into a plain USED block (RUN flag off), to hand it to the strategy. */
-static void run_block_unmark(const alloc_heap *h, block_t *b) {
-    word_set(h, &b->size, (hword_t)RUN_BLOCK | ST_USED | (b->size & PREV_FREE));
+/*
+ * The RUN flag of block b's size word flipped, with its check bit (as blk_set_state flips a state,
+ * internal.h): the word of a USED block of RUN_BLOCK bytes, validly sealed, becomes the run's, and
+ * the run's the plain block's, with PREV_FREE kept; one xor where sealing the word afresh reads the
+ * key, multiplies and folds. Every caller has the word as one of those two, sealed: written by the
+ * strategy that has just handed the block out (run_made), or checked by run_sound (run_destroy,
+ * run_refused).
+ */
+static inline void run_flag_flip(block_t *b) {
+    b->size ^= flip_low_bits(RUN_FLAG);
 }
+_Static_assert(RUN_FLAG < (hword_t)1 << (8 * sizeof(tag_t)),
+               "alloc: RUN_FLAG must lie in the lowest quarter of a word to flip its check bit");
 
 /*
  * Makes USED block b, of RUN_BLOCK bytes, just taken from the strategy, a new run of class c, the
@@ -221,7 +230,7 @@ static void run_block_unmark(const alloc_heap *h, block_t *b) {
 static ALWAYS_INLINE void *run_made(alloc_heap *h, unsigned c, block_t *b) {
     uintptr_t r = (uintptr_t)blk_payload(b);
     mark_handed_out(h, r + RUN_BLOCK - HDR);
-    word_set(h, &b->size, RUN_SIZE_WORD | (b->size & PREV_FREE));
+    run_flag_flip(b); /* the strategy's word, RUN_BLOCK | ST_USED: the RUN flag set */
     run_set_state(h, r, c, run_full_mask(c));
     /* run_push's link at an empty list's head, with no head to check: both links 0. */
     (void)run_link(h, r, c, false, 0);
@@ -311,7 +320,7 @@ static __attribute__((noinline)) enum alloc_error run_destroy(alloc_heap *h, uin
      * poisons the payload of every block it releases (but the links it files there).
      */
     __builtin_memset((void *)(r + sizeof(uint64_t)), 0, RUN_META - sizeof(uint64_t));
-    run_block_unmark(h, b);
+    run_flag_flip(b); /* a plain USED block again (RUN flag off), for the strategy */
     /* The strategy reports what it finds, and then changes nothing. */
     if (!h->ops->release(h, b, false))
         return run_refused(h, rc, ALLOC_ERR_CORRUPTED_FREE_LIST);
