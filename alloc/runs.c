@@ -1,11 +1,12 @@
 /*
  * alloc/runs.c - small-block runs (see runs.h): the slow paths that create, list, release, check
- * and walk runs. Runs are ordinary blocks obtained from and returned to the heap's strategy, so
- * they work in front of either strategy.
+ * and walk runs. Runs are ordinary blocks obtained from and returned to the heap's strategy: TLSF,
+ * the one heap.c enables them on, whose entries for them are called directly (run_strategy_alloc).
  */
 /* runs.h defines alloc_run_tables here, its one copy. */
 #define RUN_DEFINE_TABLES
 #include "runs.h"
+#include "tlsf.h"
 
 /* A build without runs (ALLOC_RUN_MAX_SIZE 0) compiles none of this: runs.h stands in. */
 #if RUN_CLASSES > 0
@@ -60,6 +61,27 @@ static ALWAYS_INLINE bool run_sound_as(const alloc_heap *h, uintptr_t r, unsigne
 
 static bool run_sound(const alloc_heap *h, uintptr_t r, unsigned c) {
     return run_sound_as(h, r, c, false);
+}
+
+/*
+ * The strategy's allocation of a new run's block and release of an emptied run's: runs are a TLSF
+ * heap's alone (heap.c's runs_enabled), so where TLSF's entries for them are compiled (tlsf.h) they
+ * are called directly, with no load of h->ops, indirect call and dispatch on the alignment or
+ * try_cache (tlsf_alloc_op, tlsf_release_op); else through h->ops.
+ */
+static ALWAYS_INLINE block_t *run_strategy_alloc(alloc_heap *h) {
+#if TLSF_COMPILED_IN && ALLOC_FAST_PATHS
+    return tlsf_alloc_aligned(h, RUN_BLOCK, RUN_ALIGN, true);
+#else
+    return h->ops->alloc(h, RUN_BLOCK, RUN_ALIGN, true);
+#endif
+}
+static ALWAYS_INLINE bool run_strategy_release(alloc_heap *h, block_t *b) {
+#if TLSF_COMPILED_IN && ALLOC_FAST_PATHS
+    return tlsf_release_run(h, b);
+#else
+    return h->ops->release(h, b, false);
+#endif
 }
 
 static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c);
@@ -258,7 +280,7 @@ static __attribute__((noinline)) void *run_take_cut(alloc_heap *h, unsigned c, b
  * that it keeps only h and c across the strategy's allocation.
  */
 static __attribute__((noinline)) void *run_take_new(alloc_heap *h, unsigned c) {
-    block_t *b = h->ops->alloc(h, RUN_BLOCK, RUN_ALIGN, true);
+    block_t *b = run_strategy_alloc(h);
     if (b == NULL)
         return NULL;
     if (blk_size(b) != RUN_BLOCK)
@@ -322,7 +344,7 @@ static __attribute__((noinline)) enum alloc_error run_destroy(alloc_heap *h, uin
     __builtin_memset((void *)(r + sizeof(uint64_t)), 0, RUN_META - sizeof(uint64_t));
     run_flag_flip(b); /* a plain USED block again (RUN flag off), for the strategy */
     /* The strategy reports what it finds, and then changes nothing. */
-    if (!h->ops->release(h, b, false))
+    if (!run_strategy_release(h, b))
         return run_refused(h, rc, ALLOC_ERR_CORRUPTED_FREE_LIST);
     h->runs--;
     unsigned c = (unsigned)(rc & (RUN_ALIGN - 1));

@@ -1103,9 +1103,9 @@ static __attribute__((noinline)) block_t *tlsf_alloc_plain(alloc_heap *h, size_t
     return plain_take_head(h, b, size, fl * SL_COUNT + sl, flush);
 }
 
-/* tlsf_alloc_at for an aligned request (align > GRANULE). */
-static __attribute__((noinline)) block_t *tlsf_alloc_aligned(alloc_heap *h, size_t size,
-                                                             size_t align, bool may_flush) {
+/* tlsf_alloc_at for an aligned request (align > GRANULE); runs.c calls it too (tlsf.h). */
+__attribute__((noinline)) block_t *tlsf_alloc_aligned(alloc_heap *h, size_t size, size_t align,
+                                                      bool may_flush) {
     return tlsf_alloc_at(h, size, align, false, may_flush);
 }
 
@@ -1723,9 +1723,10 @@ static bool release_merge(alloc_heap *h, block_t *b) {
  * its caller it needs none of the six registers that free_both saves; one that merges with its
  * successor alone, there, by a tail call from release_next, to release_next_listed or
  * release_next_top (which call free_next_listed, saving three, or free_next_top, saving none).
- * For the releases of free and realloc (tlsf_release_op, which release_cached calls for a block
- * no quick list takes); the rarer ones (a shrink's tail, a quick list's flush) call
- * release_coalesce, which files such blocks too (in merge_dispatch), for less code.
+ * For the releases of free and realloc (tlsf_release_op, and release_cached for a block no quick
+ * list takes) and of a run's block, in one copy (tlsf_release_run, with RELOCATE_NODES); the rarer
+ * ones (a shrink's tail, a quick list's flush) call release_coalesce, which files such blocks too
+ * (in merge_dispatch), for less code.
  */
 static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
 #if RELOCATE_NODES
@@ -2195,20 +2196,31 @@ static block_t *tlsf_alloc_op(alloc_heap *h, size_t size, size_t align, bool try
 }
 #endif
 
-static __attribute__((noinline)) bool tlsf_release_op(alloc_heap *h, block_t *b, bool try_cache);
+#if RELOCATE_NODES
+/*
+ * release_block's one copy, out of line: the release of tlsf_release_op and release_cached without
+ * a quick list, and of a run's block given back (tlsf.h), which calls it directly.
+ */
+__attribute__((noinline)) bool tlsf_release_run(alloc_heap *h, block_t *b) {
+    return release_block(h, b);
+}
+#define release_uncached tlsf_release_run
+#else
+#define release_uncached release_block
+#endif
 
 /*
- * A release that may go on a quick list; else tlsf_release_op's without one, by a tail call: one
- * copy of release_block's dispatch (it had one of its own here, inlined, 522 bytes of x86-64
- * code at -O2, for a path that free's fast path leaves to heap.c's quick_push and no trace takes).
+ * A release that may go on a quick list; else release_block's, by a tail call: one copy of its
+ * dispatch (it had one of its own here, inlined, 522 bytes of x86-64 code at -O2, for a path that
+ * free's fast path leaves to heap.c's quick_push and no trace takes).
  */
 static QUICK_APART bool release_cached(alloc_heap *h, block_t *b) {
-    return (h->quick_enabled && quick_push(h, b, poison_free(h))) || tlsf_release_op(h, b, false);
+    return (h->quick_enabled && quick_push(h, b, poison_free(h))) || release_uncached(h, b);
 }
 
-/* Out of line (release_cached calls it too): the strategy's release. */
+/* The strategy's release. */
 static __attribute__((noinline)) bool tlsf_release_op(alloc_heap *h, block_t *b, bool try_cache) {
-    return try_cache && QUICK_BINS > 0 ? release_cached(h, b) : release_block(h, b);
+    return try_cache && QUICK_BINS > 0 ? release_cached(h, b) : release_uncached(h, b);
 }
 
 #if QUICK_BINS > 0 && ALLOC_FAST_PATHS

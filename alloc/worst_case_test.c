@@ -59,7 +59,7 @@
 #define BOUND_QUICK_PUSH 70     /* free onto a quick list */
 #define BOUND_SLOT_TAKE  60     /* malloc, run slot taken */
 #define BOUND_SLOT_GIVE  50     /* free, run slot given back: after the header check slots fail */
-#define BOUND_NEW_RUN    440    /* malloc, a full head leaves, a new run from an aligned request */
+#define BOUND_NEW_RUN    430    /* malloc, a full head leaves, a new run from an aligned request */
 #define BOUND_SLOT_PUSH  340    /* free, a full run back on its list behind the head */
 #define BOUND_RUN_RETURN 460    /* free, an emptied run given back (a merging free) */
 #define BOUND_SPLIT      300    /* TLSF split, remainder re-filed */
