@@ -344,24 +344,19 @@ static inline void link_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl
 /*
  * Files FREE block b of s bytes, whose size word the caller has written, and counts it: as the top
  * block if it ends the heap (with TOP_BLOCK: next, its successor, is the END marker), else on its
- * list, mapped from s (the word just written is not read back), by link_free_maps (maps_apart as
- * there). The one way every path files a block.
+ * list, mapped from s (the word just written is not read back), by link_free. The one way every
+ * path files a block, but the aligned path's leading fragment, which never ends the heap and is
+ * not counted again (carve_aligned).
  */
-static ALWAYS_INLINE void file_free_maps(alloc_heap *h, block_t *b, size_t s, const block_t *next,
-                                         bool maps_apart) {
+static ALWAYS_INLINE void file_free(alloc_heap *h, block_t *b, size_t s, const block_t *next) {
     h->free_blocks++;
     if (TOP_BLOCK && (uintptr_t)next == h->end) {
         tlsf_of(h)->top = b;
     } else {
         unsigned fl, sl;
         mapping_insert(s, &fl, &sl);
-        link_free_maps(h, b, fl, sl, maps_apart);
+        link_free(h, b, fl, sl);
     }
-}
-
-/* file_free_maps, its bits set as link_free sets them. */
-static ALWAYS_INLINE void file_free(alloc_heap *h, block_t *b, size_t s, const block_t *next) {
-    file_free_maps(h, b, s, next, true);
 }
 
 /* file_free for a block whose size is read from its size word: out of line, for rarer paths. */
@@ -800,6 +795,21 @@ static ALWAYS_INLINE void take(alloc_heap *h, block_t *b, unsigned fl, unsigned 
 }
 
 /*
+ * unlink_free for b, the head of list (fl, sl) whose prev link has been checked to be NULL
+ * (head_links_ok): the same stores, without reading and testing that link.
+ */
+static inline void unlink_head(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
+    struct tlsf_state *t = tlsf_of(h);
+    block_t *next = blk_links(b)->next;
+    LIST_HEAD(t, fl, sl) = next;
+    if (next != NULL) {
+        blk_links(next)->prev = NULL;
+        return;
+    }
+    list_emptied(t, fl, sl);
+}
+
+/*
  * What an allocation does when locate_free finds no block: reports the corrupted node it met, if
  * any (`bad`), then, if `may_flush`, merges the quick-listed blocks into the lists and tries once
  * more. Out of line and reached by a tail call, so that alloc_tlsf_alloc calls nothing and keeps
@@ -810,6 +820,48 @@ tlsf_alloc_none(alloc_heap *h, const block_t *bad, size_t size, size_t align, bo
     if (bad != NULL)
         alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, bad);
     return may_flush && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
+}
+
+/*
+ * tlsf_alloc_at's carving of an aligned block of `size` bytes with a leading gap of `gap` bytes
+ * (not 0) from FREE block b, found by locate_free and taken off its list (or the top block) by the
+ * caller: as a head of its list (unlink_head, without reading its prev link nor comparing it with
+ * the top block) where good fit found it, with its prev link checked to be NULL (head_links_ok,
+ * with ALLOC_CHECK_LINKS), else by unfile_free. Returns the aligned block.
+ */
+static ALWAYS_INLINE block_t *carve_aligned(alloc_heap *h, block_t *b, size_t size, size_t gap) {
+    /*
+     * The leading fragment stays free; the aligned block u starts after it and is carved here
+     * without being filed first: its rest, if it can hold a block, is filed as file_free
+     * files any block (at its list's head, or as the top block if it ends the heap), which is
+     * where filing u and taking it again (take) left it, with the same headers and count.
+     * The fragment and the rest are filed inline, from the sizes and successors known here
+     * (insert_free, a call, read the size words just written back: measured longer); the
+     * fragment's list bits set in memory (see link_free_maps). The fragment, followed by u, not by
+     * the END marker, goes on its list (link_free_maps, with no test of the END marker, which
+     * file_free makes): the count of free blocks stays as it is (b's unfiling by remove_free and
+     * the fragment's filing by file_free would count one less and one more).
+     */
+    size_t bs = blk_size(b), us = bs - gap;
+    block_t *u = blk_at((uintptr_t)b + gap);
+    block_t *next = blk_at((uintptr_t)u + us);
+    /* blk_set_size_state's word, b's PREV_FREE not read back: locate_free checked it clear. */
+    word_set(h, &b->size, (hword_t)gap | ST_FREE);
+    unsigned gfl, gsl;
+    mapping_insert(gap, &gfl, &gsl);
+    link_free_maps(h, b, gfl, gsl, false);
+    if (us - size >= MIN_BLOCK) {
+        block_t *r = blk_at((uintptr_t)u + size);
+        blk_set(h, u, gap, size, ST_USED, true);
+        blk_set(h, r, size, us - size, ST_FREE, false);
+        blk_set_prev_size(h, next, us - size);
+        file_free(h, r, us - size, next);
+    } else {
+        blk_set(h, u, gap, us, ST_USED, true);
+        blk_set_prev_size(h, next, us);
+        blk_set_prev_free(h, next, false);
+    }
+    return u;
 }
 
 /*
@@ -830,38 +882,20 @@ static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t a
     block_t *b = locate_free(h, size, align, plain, &fl, &sl, &gap, &bad);
     if (b == NULL)
         return tlsf_alloc_none(h, bad, size, align, may_flush);
-    if (!plain && gap == SIZE_MAX)
+    /* The unfiling of b apart for good fit's head: written in carve_aligned, it cost a flag. */
+    if (!plain && gap == SIZE_MAX) {
         gap = align_gap(b, align);
-    if (gap != 0) {
-        /*
-         * The leading fragment stays free; the aligned block u starts after it and is carved here
-         * without being filed first: its rest, if it can hold a block, is filed as file_free
-         * files any block (at its list's head, or as the top block if it ends the heap), which is
-         * where filing u and taking it again (take) left it, with the same headers and count.
-         * The fragment and the rest are filed by file_free inline, from the sizes and successors
-         * known here (insert_free, a call, read the size words just written back: measured
-         * longer); the fragment's list bits set in memory (file_free_maps, see link_free_maps).
-         */
-        remove_free(h, b, fl, sl);
-        size_t bs = blk_size(b), us = bs - gap;
-        block_t *u = blk_at((uintptr_t)b + gap);
-        block_t *next = blk_at((uintptr_t)u + us);
-        /* blk_set_size_state's word, b's PREV_FREE not read back: locate_free checked it clear. */
-        word_set(h, &b->size, (hword_t)gap | ST_FREE);
-        file_free_maps(h, b, gap, u, false);
-        if (us - size >= MIN_BLOCK) {
-            block_t *r = blk_at((uintptr_t)u + size);
-            blk_set(h, u, gap, size, ST_USED, true);
-            blk_set(h, r, size, us - size, ST_FREE, false);
-            blk_set_prev_size(h, next, us - size);
-            file_free(h, r, us - size, next);
-        } else {
-            blk_set(h, u, gap, us, ST_USED, true);
-            blk_set_prev_size(h, next, us);
-            blk_set_prev_free(h, next, false);
+        if (gap != 0) {
+            if (ALLOC_CHECK_LINKS)
+                unlink_head(h, b, fl, sl);
+            else
+                unfile_free(h, b, fl, sl);
         }
-        return u;
+    } else if (gap != 0) {
+        unfile_free(h, b, fl, sl);
     }
+    if (gap != 0)
+        return carve_aligned(h, b, size, gap);
     take(h, b, fl, sl, size);
     return b;
 }
@@ -875,21 +909,6 @@ static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t a
  * take the block, the size and the list in the same registers, so that the tail call from one to
  * the other moves one argument (the tail's size, passed for the block's: one subtraction fewer).
  */
-
-/*
- * unlink_free for b, the head of list (fl, sl) whose prev link has been checked to be NULL
- * (head_links_ok): the same stores, without reading and testing that link.
- */
-static inline void unlink_head(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
-    struct tlsf_state *t = tlsf_of(h);
-    block_t *next = blk_links(b)->next;
-    LIST_HEAD(t, fl, sl) = next;
-    if (next != NULL) {
-        blk_links(next)->prev = NULL;
-        return;
-    }
-    list_emptied(t, fl, sl);
-}
 
 /* unlink_head, for a head known (alone) to have no next node: the list empties. */
 static inline void unlink_head_as(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, bool alone) {

@@ -63,7 +63,7 @@
 #define BOUND_SLOT_PUSH  340    /* free, a full run back on its list behind the head */
 #define BOUND_RUN_RETURN 460    /* free, an emptied run given back (a merging free) */
 #define BOUND_SPLIT      300    /* TLSF split, remainder re-filed */
-#define BOUND_ALIGNED    460    /* aligned, leading gap left free */
+#define BOUND_ALIGNED    440    /* aligned, leading gap left free */
 #define BOUND_FALLBACK   270    /* scan of TLSF_FALLBACK_SCAN blocks of the request's list */
 #define BOUND_MERGE      390    /* free merging both neighbours */
 #define BOUND_FLUSH      160620 /* allocation failing after flushing 60 x 16 quick blocks */
