@@ -894,10 +894,11 @@ static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t a
     } else if (gap != 0) {
         unfile_free(h, b, fl, sl);
     }
-    if (gap != 0)
-        return carve_aligned(h, b, size, gap);
-    take(h, b, fl, sl, size);
-    return b;
+    if (gap == 0) {
+        take(h, b, fl, sl, size);
+        return b;
+    }
+    return carve_aligned(h, b, size, gap);
 }
 
 /*
