@@ -408,13 +408,13 @@ void *alloc_run_take(alloc_heap *h, unsigned c) {
 
 /*
  * Finds slot p of run r (from run_of) in use: its class and index. Returns ALLOC_OK or the
- * error: a damaged run, a pointer inside a slot, a slot already free. `check_made` as run_sound_as.
+ * error: a damaged run, a pointer inside a slot, a slot already free. (run_give makes the same
+ * checks, each failure reported by a tail call of its own.)
  */
-static ALWAYS_INLINE enum alloc_error run_slot_as(const alloc_heap *h, uintptr_t r, uintptr_t p,
-                                                  unsigned *class, unsigned *index,
-                                                  bool check_made) {
+static enum alloc_error run_slot(const alloc_heap *h, uintptr_t r, uintptr_t p, unsigned *class,
+                                 unsigned *index) {
     unsigned c = run_class(run_meta(r)[RUN_STATE]);
-    if (c - 1 >= RUN_CLASSES || !run_sound_as(h, r, c, check_made))
+    if (c - 1 >= RUN_CLASSES || !run_sound(h, r, c))
         return ALLOC_ERR_CORRUPTED_HEADER;
     int i = run_slot_index(c, p - r - RUN_META);
     if (i < 0)
@@ -424,11 +424,6 @@ static ALWAYS_INLINE enum alloc_error run_slot_as(const alloc_heap *h, uintptr_t
     *class = c;
     *index = (unsigned)i;
     return ALLOC_OK;
-}
-
-static enum alloc_error run_slot(const alloc_heap *h, uintptr_t r, uintptr_t p, unsigned *class,
-                                 unsigned *index) {
-    return run_slot_as(h, r, p, class, index, false);
 }
 
 /*
@@ -450,13 +445,23 @@ static __attribute__((noinline)) enum alloc_error run_give_release(alloc_heap *h
  */
 static ALWAYS_INLINE enum alloc_error run_give(alloc_heap *h, uintptr_t r, uintptr_t p,
                                                bool check_made) {
-    unsigned c, i;
-    enum alloc_error e = run_slot_as(h, r, p, &c, &i, check_made);
-    if (e != ALLOC_OK)
-        return run_report(h, e, p);
+    /*
+     * run_slot's checks (the run's, with check_made as run_sound_as), each failure reported at once
+     * by a tail call of its own (run_report) rather than through an error code tested again
+     * (measured: -O1 13 instructions fewer, -O2 3, on the worst case's slow gives).
+     */
+    unsigned c = run_class(run_meta(r)[RUN_STATE]);
+    if (c - 1 >= RUN_CLASSES || !run_sound_as(h, r, c, check_made))
+        return run_report(h, ALLOC_ERR_CORRUPTED_HEADER, p);
+    int slot = run_slot_index(c, p - r - RUN_META);
+    if (slot < 0)
+        return run_report(h, ALLOC_ERR_FOREIGN_POINTER, p);
+    unsigned i = (unsigned)slot;
+    if ((run_free_mask(r) >> i) & 1)
+        return run_report(h, ALLOC_ERR_DOUBLE_FREE, p);
     /*
      * h made opaque (an empty asm): what follows reads h's fields again rather than keeping them in
-     * registers from run_slot_as's checks (alloc_run_give_checked saves one register fewer).
+     * registers from those checks (alloc_run_give_checked saves one register fewer).
      */
     __asm__("" : "+r"(h));
     uint64_t mask = run_free_mask(r), now = mask | ((uint64_t)1 << i);
