@@ -427,14 +427,21 @@ static enum alloc_error run_slot(const alloc_heap *h, uintptr_t r, uintptr_t p, 
 }
 
 /*
- * run_give's release of run r, which the give of its slot (class c) empties: off its list if
- * `listed`, to the strategy, and only then the slot accounted as given (run_destroy; its bit need
- * not be set, the meta being gone, nor its bytes poisoned: the strategy poisons the block on a heap
- * that poisons). A release refused changes nothing, the slot still in use. Out of line, reached by
- * a tail call, so that run_give saves no register for its calls.
+ * run_give's release of run r, which the give of its slot (class c) empties: off its list if it is
+ * on it (it has a free slot, or heads the list), to the strategy, and only then the slot accounted
+ * as given (run_destroy; its bit need not be set, the meta being gone, nor its bytes poisoned: the
+ * strategy poisons the block on a heap that poisons). A release refused changes nothing, the slot
+ * still in use. Out of line, reached by a tail call, so that run_give saves no register for its
+ * calls.
  */
 static __attribute__((noinline)) enum alloc_error run_give_release(alloc_heap *h, uintptr_t r,
-                                                                   unsigned c, bool listed) {
+                                                                   unsigned c) {
+    /*
+     * Listed as run_give finds it, from r's state (not changed since: the slot's bit is not set)
+     * and the list's head: found here, so that run_give keeps no flag for it (measured: fewer
+     * instructions, and at -O2 no saved register).
+     */
+    bool listed = run_free_mask(r) != 0 || h->run_head[c] == r;
     return run_release(h, r, c, listed, c);
 }
 
@@ -466,7 +473,6 @@ static ALWAYS_INLINE enum alloc_error run_give(alloc_heap *h, uintptr_t r, uintp
     __asm__("" : "+r"(h));
     uint64_t mask = run_free_mask(r), now = mask | ((uint64_t)1 << i);
     uintptr_t head = h->run_head[c];
-    bool listed = mask != 0 || head == r;
     /*
      * An emptied run goes back to the strategy unless it is the only run with a free slot: the
      * head, or second behind a full head, with no successor. Whether the head is full is only read
@@ -478,8 +484,8 @@ static ALWAYS_INLINE enum alloc_error run_give(alloc_heap *h, uintptr_t r, uintp
                     (head != r && ((uintptr_t)run_meta(r)[RUN_PREV] != head ||
                                    !run_in_heap(h, head) || run_free_mask(head) != 0)));
     if (release)
-        return run_give_release(h, r, c, listed);
-    if (!listed)
+        return run_give_release(h, r, c);
+    if (mask == 0 && head != r) /* not listed: a full run off the list */
         return run_push(h, r, c, (uint64_t)1 << i);
     return run_gave(h, r, c, (uint64_t)1 << i);
 }

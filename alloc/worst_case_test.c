@@ -60,8 +60,8 @@
 #define BOUND_SLOT_TAKE  60     /* malloc, run slot taken */
 #define BOUND_SLOT_GIVE  50     /* free, run slot given back: after the header check slots fail */
 #define BOUND_NEW_RUN    430    /* malloc, a full head leaves, a new run from an aligned request */
-#define BOUND_SLOT_PUSH  330    /* free, a full run back on its list behind the head */
-#define BOUND_RUN_RETURN 450    /* free, an emptied run given back (a merging free) */
+#define BOUND_SLOT_PUSH  320    /* free, a full run back on its list behind the head */
+#define BOUND_RUN_RETURN 440    /* free, an emptied run given back (a merging free) */
 #define BOUND_SPLIT      300    /* TLSF split, remainder re-filed */
 #define BOUND_ALIGNED    440    /* aligned, leading gap left free */
 #define BOUND_FALLBACK   270    /* scan of TLSF_FALLBACK_SCAN blocks of the request's list */
