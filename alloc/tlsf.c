@@ -281,14 +281,13 @@ static inline unsigned mapping_request(size_t size, unsigned *fit) {
 
 /*
  * Links FREE block b at the head of list (fl, sl), its own, which the caller has mapped (from a
- * size it holds, so that b's size word, just written, is not read again). Counts nothing.
- * maps_apart (a constant): the bits of an empty list are set in registers (see below), as
- * link_free sets them; else in memory, as the aligned path's leading fragment sets them (set in
- * registers there, the worst case's new run, whose aligned request leaves such a fragment, was
- * one instruction longer at -O1).
+ * size it holds, so that b's size word, just written, is not read again). Counts nothing. The
+ * bits of an empty list are set in registers (see below): also for the aligned path's leading
+ * fragment, which set them in memory while the new run's aligned request went through the same
+ * filing (in registers, that path was one instruction longer at -O1); since carve_aligned files
+ * the fragment, in registers the aligned path is 1 instruction shorter at -O1, 2 at -O2.
  */
-static FAST_INLINE void link_free_maps(alloc_heap *h, block_t *b, unsigned fl, unsigned sl,
-                                       bool maps_apart) {
+static FAST_INLINE void link_free_body(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
     struct tlsf_state *t = tlsf_of(h);
     block_t *head = LIST_HEAD(t, fl, sl);
     struct free_links *l = blk_links(b);
@@ -316,17 +315,11 @@ static FAST_INLINE void link_free_maps(alloc_heap *h, block_t *b, unsigned fl, u
      * opaque (an empty asm), else clang sets each bit in memory with a shift of a 1 in cl (two
      * moves to cl and two constants), where set in a register it is one bts: 7 instructions, not 9.
      */
-    if (maps_apart) {
-        fl_map_t fm = (fl_map_t)opaque_size(t->fl_map);
-        t->fl_map = fm | (fl_map_t)1 << fl;
-        uint32_t sm = (uint32_t)opaque_size(t->sl_map[fl]);
-        t->sl_map[fl] = sm | 1u << sl;
-        return;
-    }
-    t->fl_map |= (fl_map_t)1 << fl;
-    t->sl_map[fl] |= 1u << sl;
+    fl_map_t fm = (fl_map_t)opaque_size(t->fl_map);
+    t->fl_map = fm | (fl_map_t)1 << fl;
+    uint32_t sm = (uint32_t)opaque_size(t->sl_map[fl]);
+    t->sl_map[fl] = sm | 1u << sl;
 #else
-    (void)maps_apart;
     /* A build for size sets the bits always, in less code. */
     if (head != NULL)
         blk_links(head)->prev = b;
@@ -336,9 +329,9 @@ static FAST_INLINE void link_free_maps(alloc_heap *h, block_t *b, unsigned fl, u
 #endif
 }
 
-/* link_free_maps with the bits set in registers: every other filing. */
+/* link_free_body, inlined where the compiler chooses: every filing. */
 static inline void link_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
-    link_free_maps(h, b, fl, sl, true);
+    link_free_body(h, b, fl, sl);
 }
 
 /*
@@ -837,8 +830,8 @@ static ALWAYS_INLINE block_t *carve_aligned(alloc_heap *h, block_t *b, size_t si
      * where filing u and taking it again (take) left it, with the same headers and count.
      * The fragment and the rest are filed inline, from the sizes and successors known here
      * (insert_free, a call, read the size words just written back: measured longer); the
-     * fragment's list bits set in memory (see link_free_maps). The fragment, followed by u, not by
-     * the END marker, goes on its list (link_free_maps, with no test of the END marker, which
+     * fragment's list bits set in registers (see link_free_body). The fragment, followed by u, not
+     * by the END marker, goes on its list (link_free, with no test of the END marker, which
      * file_free makes): the count of free blocks stays as it is (b's unfiling by remove_free and
      * the fragment's filing by file_free would count one less and one more).
      */
@@ -849,7 +842,7 @@ static ALWAYS_INLINE block_t *carve_aligned(alloc_heap *h, block_t *b, size_t si
     word_set(h, &b->size, (hword_t)gap | ST_FREE);
     unsigned gfl, gsl;
     mapping_insert(gap, &gfl, &gsl);
-    link_free_maps(h, b, gfl, gsl, false);
+    link_free(h, b, gfl, gsl);
     if (us - size >= MIN_BLOCK) {
         block_t *r = blk_at((uintptr_t)u + size);
         blk_set(h, u, gap, size, ST_USED, true);
