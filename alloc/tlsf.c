@@ -281,14 +281,13 @@ static inline unsigned mapping_request(size_t size, unsigned *fit) {
 
 /*
  * Links FREE block b at the head of list (fl, sl), its own, which the caller has mapped (from a
- * size it holds, so that b's size word, just written, is not read again). Counts nothing.
- * maps_apart (a constant): the bits of an empty list are set in registers (see below), as
- * link_free sets them; else in memory, as the aligned path's leading fragment sets them (set in
- * registers there, the worst case's new run, whose aligned request leaves such a fragment, was
- * one instruction longer at -O1).
+ * size it holds, so that b's size word, just written, is not read again). Counts nothing. The
+ * bits of an empty list are set in registers (see below): also for the aligned path's leading
+ * fragment, which set them in memory while the new run's aligned request went through the same
+ * filing (in registers, that path was one instruction longer at -O1); since carve_aligned files
+ * the fragment, in registers the aligned path is 1 instruction shorter at -O1, 2 at -O2.
  */
-static FAST_INLINE void link_free_maps(alloc_heap *h, block_t *b, unsigned fl, unsigned sl,
-                                       bool maps_apart) {
+static FAST_INLINE void link_free_body(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
     struct tlsf_state *t = tlsf_of(h);
     block_t *head = LIST_HEAD(t, fl, sl);
     struct free_links *l = blk_links(b);
@@ -316,17 +315,11 @@ static FAST_INLINE void link_free_maps(alloc_heap *h, block_t *b, unsigned fl, u
      * opaque (an empty asm), else clang sets each bit in memory with a shift of a 1 in cl (two
      * moves to cl and two constants), where set in a register it is one bts: 7 instructions, not 9.
      */
-    if (maps_apart) {
-        fl_map_t fm = (fl_map_t)opaque_size(t->fl_map);
-        t->fl_map = fm | (fl_map_t)1 << fl;
-        uint32_t sm = (uint32_t)opaque_size(t->sl_map[fl]);
-        t->sl_map[fl] = sm | 1u << sl;
-        return;
-    }
-    t->fl_map |= (fl_map_t)1 << fl;
-    t->sl_map[fl] |= 1u << sl;
+    fl_map_t fm = (fl_map_t)opaque_size(t->fl_map);
+    t->fl_map = fm | (fl_map_t)1 << fl;
+    uint32_t sm = (uint32_t)opaque_size(t->sl_map[fl]);
+    t->sl_map[fl] = sm | 1u << sl;
 #else
-    (void)maps_apart;
     /* A build for size sets the bits always, in less code. */
     if (head != NULL)
         blk_links(head)->prev = b;
@@ -336,32 +329,27 @@ static FAST_INLINE void link_free_maps(alloc_heap *h, block_t *b, unsigned fl, u
 #endif
 }
 
-/* link_free_maps with the bits set in registers: every other filing. */
+/* link_free_body, inlined where the compiler chooses: every filing. */
 static inline void link_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
-    link_free_maps(h, b, fl, sl, true);
+    link_free_body(h, b, fl, sl);
 }
 
 /*
  * Files FREE block b of s bytes, whose size word the caller has written, and counts it: as the top
  * block if it ends the heap (with TOP_BLOCK: next, its successor, is the END marker), else on its
- * list, mapped from s (the word just written is not read back), by link_free_maps (maps_apart as
- * there). The one way every path files a block.
+ * list, mapped from s (the word just written is not read back), by link_free. The one way every
+ * path files a block, but the aligned path's leading fragment, which never ends the heap and is
+ * not counted again (carve_aligned).
  */
-static ALWAYS_INLINE void file_free_maps(alloc_heap *h, block_t *b, size_t s, const block_t *next,
-                                         bool maps_apart) {
+static ALWAYS_INLINE void file_free(alloc_heap *h, block_t *b, size_t s, const block_t *next) {
     h->free_blocks++;
     if (TOP_BLOCK && (uintptr_t)next == h->end) {
         tlsf_of(h)->top = b;
     } else {
         unsigned fl, sl;
         mapping_insert(s, &fl, &sl);
-        link_free_maps(h, b, fl, sl, maps_apart);
+        link_free(h, b, fl, sl);
     }
-}
-
-/* file_free_maps, its bits set as link_free sets them. */
-static ALWAYS_INLINE void file_free(alloc_heap *h, block_t *b, size_t s, const block_t *next) {
-    file_free_maps(h, b, s, next, true);
 }
 
 /* file_free for a block whose size is read from its size word: out of line, for rarer paths. */
@@ -800,6 +788,21 @@ static ALWAYS_INLINE void take(alloc_heap *h, block_t *b, unsigned fl, unsigned 
 }
 
 /*
+ * unlink_free for b, the head of list (fl, sl) whose prev link has been checked to be NULL
+ * (head_links_ok): the same stores, without reading and testing that link.
+ */
+static inline void unlink_head(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
+    struct tlsf_state *t = tlsf_of(h);
+    block_t *next = blk_links(b)->next;
+    LIST_HEAD(t, fl, sl) = next;
+    if (next != NULL) {
+        blk_links(next)->prev = NULL;
+        return;
+    }
+    list_emptied(t, fl, sl);
+}
+
+/*
  * What an allocation does when locate_free finds no block: reports the corrupted node it met, if
  * any (`bad`), and refuses (REFUSED: a try after a flush would meet it again and report it again);
  * else, if `may_flush`, merges the quick-listed blocks into the lists and tries once more. Out of
@@ -813,6 +816,48 @@ tlsf_alloc_none(alloc_heap *h, const block_t *bad, size_t size, size_t align, bo
         return REFUSED;
     }
     return may_flush && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
+}
+
+/*
+ * tlsf_alloc_at's carving of an aligned block of `size` bytes with a leading gap of `gap` bytes
+ * (not 0) from FREE block b, found by locate_free and taken off its list (or the top block) by the
+ * caller: as a head of its list (unlink_head, without reading its prev link nor comparing it with
+ * the top block) where good fit found it, with its prev link checked to be NULL (head_links_ok,
+ * with ALLOC_CHECK_LINKS), else by unfile_free. Returns the aligned block.
+ */
+static ALWAYS_INLINE block_t *carve_aligned(alloc_heap *h, block_t *b, size_t size, size_t gap) {
+    /*
+     * The leading fragment stays free; the aligned block u starts after it and is carved here
+     * without being filed first: its rest, if it can hold a block, is filed as file_free
+     * files any block (at its list's head, or as the top block if it ends the heap), which is
+     * where filing u and taking it again (take) left it, with the same headers and count.
+     * The fragment and the rest are filed inline, from the sizes and successors known here
+     * (insert_free, a call, read the size words just written back: measured longer); the
+     * fragment's list bits set in registers (see link_free_body). The fragment, followed by u, not
+     * by the END marker, goes on its list (link_free, with no test of the END marker, which
+     * file_free makes): the count of free blocks stays as it is (b's unfiling by remove_free and
+     * the fragment's filing by file_free would count one less and one more).
+     */
+    size_t bs = blk_size(b), us = bs - gap;
+    block_t *u = blk_at((uintptr_t)b + gap);
+    block_t *next = blk_at((uintptr_t)u + us);
+    /* blk_set_size_state's word, b's PREV_FREE not read back: locate_free checked it clear. */
+    word_set(h, &b->size, (hword_t)gap | ST_FREE);
+    unsigned gfl, gsl;
+    mapping_insert(gap, &gfl, &gsl);
+    link_free(h, b, gfl, gsl);
+    if (us - size >= MIN_BLOCK) {
+        block_t *r = blk_at((uintptr_t)u + size);
+        blk_set(h, u, gap, size, ST_USED, true);
+        blk_set(h, r, size, us - size, ST_FREE, false);
+        blk_set_prev_size(h, next, us - size);
+        file_free(h, r, us - size, next);
+    } else {
+        blk_set(h, u, gap, us, ST_USED, true);
+        blk_set_prev_size(h, next, us);
+        blk_set_prev_free(h, next, false);
+    }
+    return u;
 }
 
 /*
@@ -833,40 +878,23 @@ static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t a
     block_t *b = locate_free(h, size, align, plain, &fl, &sl, &gap, &bad);
     if (b == NULL)
         return tlsf_alloc_none(h, bad, size, align, may_flush);
-    if (!plain && gap == SIZE_MAX)
+    /* The unfiling of b apart for good fit's head: written in carve_aligned, it cost a flag. */
+    if (!plain && gap == SIZE_MAX) {
         gap = align_gap(b, align);
-    if (gap != 0) {
-        /*
-         * The leading fragment stays free; the aligned block u starts after it and is carved here
-         * without being filed first: its rest, if it can hold a block, is filed as file_free
-         * files any block (at its list's head, or as the top block if it ends the heap), which is
-         * where filing u and taking it again (take) left it, with the same headers and count.
-         * The fragment and the rest are filed by file_free inline, from the sizes and successors
-         * known here (insert_free, a call, read the size words just written back: measured
-         * longer); the fragment's list bits set in memory (file_free_maps, see link_free_maps).
-         */
-        remove_free(h, b, fl, sl);
-        size_t bs = blk_size(b), us = bs - gap;
-        block_t *u = blk_at((uintptr_t)b + gap);
-        block_t *next = blk_at((uintptr_t)u + us);
-        /* blk_set_size_state's word, b's PREV_FREE not read back: locate_free checked it clear. */
-        word_set(h, &b->size, (hword_t)gap | ST_FREE);
-        file_free_maps(h, b, gap, u, false);
-        if (us - size >= MIN_BLOCK) {
-            block_t *r = blk_at((uintptr_t)u + size);
-            blk_set(h, u, gap, size, ST_USED, true);
-            blk_set(h, r, size, us - size, ST_FREE, false);
-            blk_set_prev_size(h, next, us - size);
-            file_free(h, r, us - size, next);
-        } else {
-            blk_set(h, u, gap, us, ST_USED, true);
-            blk_set_prev_size(h, next, us);
-            blk_set_prev_free(h, next, false);
+        if (gap != 0) {
+            if (ALLOC_CHECK_LINKS)
+                unlink_head(h, b, fl, sl);
+            else
+                unfile_free(h, b, fl, sl);
         }
-        return u;
+    } else if (gap != 0) {
+        unfile_free(h, b, fl, sl);
     }
-    take(h, b, fl, sl, size);
-    return b;
+    if (gap == 0) {
+        take(h, b, fl, sl, size);
+        return b;
+    }
+    return carve_aligned(h, b, size, gap);
 }
 
 /*
@@ -878,21 +906,6 @@ static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t a
  * take the block, the size and the list in the same registers, so that the tail call from one to
  * the other moves one argument (the tail's size, passed for the block's: one subtraction fewer).
  */
-
-/*
- * unlink_free for b, the head of list (fl, sl) whose prev link has been checked to be NULL
- * (head_links_ok): the same stores, without reading and testing that link.
- */
-static inline void unlink_head(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
-    struct tlsf_state *t = tlsf_of(h);
-    block_t *next = blk_links(b)->next;
-    LIST_HEAD(t, fl, sl) = next;
-    if (next != NULL) {
-        blk_links(next)->prev = NULL;
-        return;
-    }
-    list_emptied(t, fl, sl);
-}
 
 /* unlink_head, for a head known (alone) to have no next node: the list empties. */
 static inline void unlink_head_as(alloc_heap *h, block_t *b, unsigned fl, unsigned sl, bool alone) {
@@ -1106,9 +1119,9 @@ static __attribute__((noinline)) block_t *tlsf_alloc_plain(alloc_heap *h, size_t
     return plain_take_head(h, b, size, fl * SL_COUNT + sl, flush);
 }
 
-/* tlsf_alloc_at for an aligned request (align > GRANULE). */
-static __attribute__((noinline)) block_t *tlsf_alloc_aligned(alloc_heap *h, size_t size,
-                                                             size_t align, bool may_flush) {
+/* tlsf_alloc_at for an aligned request (align > GRANULE); runs.c calls it too (tlsf.h). */
+__attribute__((noinline)) block_t *tlsf_alloc_aligned(alloc_heap *h, size_t size, size_t align,
+                                                      bool may_flush) {
     return tlsf_alloc_at(h, size, align, false, may_flush);
 }
 
@@ -1726,9 +1739,10 @@ static bool release_merge(alloc_heap *h, block_t *b) {
  * its caller it needs none of the six registers that free_both saves; one that merges with its
  * successor alone, there, by a tail call from release_next, to release_next_listed or
  * release_next_top (which call free_next_listed, saving three, or free_next_top, saving none).
- * For the releases of free and realloc (tlsf_release_op, which release_cached calls for a block
- * no quick list takes); the rarer ones (a shrink's tail, a quick list's flush) call
- * release_coalesce, which files such blocks too (in merge_dispatch), for less code.
+ * For the releases of free and realloc (tlsf_release_op, and release_cached for a block no quick
+ * list takes) and of a run's block, in one copy (tlsf_release_run, with RELOCATE_NODES); the rarer
+ * ones (a shrink's tail, a quick list's flush) call release_coalesce, which files such blocks too
+ * (in merge_dispatch), for less code.
  */
 static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
 #if RELOCATE_NODES
@@ -2204,20 +2218,31 @@ static block_t *tlsf_alloc_op(alloc_heap *h, size_t size, size_t align, bool try
 }
 #endif
 
-static __attribute__((noinline)) bool tlsf_release_op(alloc_heap *h, block_t *b, bool try_cache);
+#if RELOCATE_NODES
+/*
+ * release_block's one copy, out of line: the release of tlsf_release_op and release_cached without
+ * a quick list, and of a run's block given back (tlsf.h), which calls it directly.
+ */
+__attribute__((noinline)) bool tlsf_release_run(alloc_heap *h, block_t *b) {
+    return release_block(h, b);
+}
+#define release_uncached tlsf_release_run
+#else
+#define release_uncached release_block
+#endif
 
 /*
- * A release that may go on a quick list; else tlsf_release_op's without one, by a tail call: one
- * copy of release_block's dispatch (it had one of its own here, inlined, 522 bytes of x86-64
- * code at -O2, for a path that free's fast path leaves to heap.c's quick_push and no trace takes).
+ * A release that may go on a quick list; else release_block's, by a tail call: one copy of its
+ * dispatch (it had one of its own here, inlined, 522 bytes of x86-64 code at -O2, for a path that
+ * free's fast path leaves to heap.c's quick_push and no trace takes).
  */
 static QUICK_APART bool release_cached(alloc_heap *h, block_t *b) {
-    return (h->quick_enabled && quick_push(h, b, poison_free(h))) || tlsf_release_op(h, b, false);
+    return (h->quick_enabled && quick_push(h, b, poison_free(h))) || release_uncached(h, b);
 }
 
-/* Out of line (release_cached calls it too): the strategy's release. */
+/* The strategy's release. */
 static __attribute__((noinline)) bool tlsf_release_op(alloc_heap *h, block_t *b, bool try_cache) {
-    return try_cache && QUICK_BINS > 0 ? release_cached(h, b) : release_block(h, b);
+    return try_cache && QUICK_BINS > 0 ? release_cached(h, b) : release_uncached(h, b);
 }
 
 #if QUICK_BINS > 0 && ALLOC_FAST_PATHS

@@ -268,6 +268,18 @@ static ALWAYS_INLINE bool tlsf_grow_top(alloc_heap *h, void *ptr, size_t size) {
     return true;
 }
 
+#if TLSF_COMPILED_IN && ALLOC_FAST_PATHS
+/*
+ * The strategy's calls of a run (runs.c), made directly: runs are a TLSF heap's alone (heap.c's
+ * runs_enabled), whose ops would only pass them on. A USED block of `size` bytes aligned to `align`
+ * (above GRANULE), the quick lists flushed and the lists tried again if none fits (as
+ * alloc_tlsf_ops' alloc with try_cache), or NULL; and the release of a USED block (as its release
+ * without try_cache): false, after reporting, where a neighbour or a list is corrupted.
+ */
+block_t *tlsf_alloc_aligned(alloc_heap *h, size_t size, size_t align, bool may_flush);
+bool tlsf_release_run(alloc_heap *h, block_t *b);
+#endif
+
 #if QUICK_BINS > 0 && ALLOC_FAST_PATHS
 /*
  * Frees b, a USED block of usable + HDR bytes (its size word checked by the caller), on a TLSF heap
