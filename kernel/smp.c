@@ -22,9 +22,10 @@
  * by the boot page tables so the code goes on running at the same address once paging is on. The
  * frame allocator reserves [0, 1 MiB), so the kernel allocates nothing there; but the boot loader
  * may have put things there before the kernel ran (GRUB places the boot information as low as
- * 0x1000), so before the copy smp_start checks that the boot information, still read afterwards
- * (the command line), is clear of the trampoline's bytes. Its value is also TRAMPOLINE_PHYS in
- * smp.asm. */
+ * 0x1000), and firmware may keep memory there that the map does not call available; so before the
+ * copy smp_start checks that the boot information, still read afterwards (the command line), is
+ * clear of the trampoline's bytes and that the memory map calls them available. Its value is also
+ * TRAMPOLINE_PHYS in smp.asm. */
 #define TRAMPOLINE_PHYS 0x8000u
 
 /* smp.asm */
@@ -214,6 +215,19 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
         log_warn("smp: the boot information at [%p, %p) overlaps the trampoline's [%p, %p); "
                  "running on the boot CPU only",
                  (void *)boot_info->phys_start, (void *)boot_info->phys_end,
+                 (void *)(uintptr_t)TRAMPOLINE_PHYS,
+                 (void *)(uintptr_t)(TRAMPOLINE_PHYS + trampoline_size));
+        return 1;
+    }
+    struct phys_range_in_map in_map = phys_range_in_map_start(TRAMPOLINE_PHYS, trampoline_size);
+    struct multiboot2_mmap_entry entry;
+    for (uint32_t i = 0; multiboot2_mmap_get(boot_info, i, &entry); i++) {
+        phys_range_in_map_add(&in_map, entry.base, entry.length,
+                              entry.type == MULTIBOOT2_MEMORY_AVAILABLE);
+    }
+    if (!phys_range_in_map_available(&in_map)) {
+        log_warn("smp: the memory map does not call the trampoline's [%p, %p) available memory "
+                 "(firmware or the boot loader may hold it); running on the boot CPU only",
                  (void *)(uintptr_t)TRAMPOLINE_PHYS,
                  (void *)(uintptr_t)(TRAMPOLINE_PHYS + trampoline_size));
         return 1;

@@ -17,8 +17,9 @@
 /* Starts every other enabled CPU the MADT lists. For the fault tests, the command line switch
  * "acpi_test=corrupt_madt" makes the kernel validate a copy of the MADT with one byte changed (a
  * bad checksum), and "smp_test=withhold_startup" sends the first other CPU no start-up IPI.
- * When the boot information lies over the trampoline's bytes, which the copy would overwrite, it
- * starts none (a WARN line says why). Returns the number of CPUs online (at least 1). */
+ * When the boot information lies over the trampoline's bytes, which the copy would overwrite, or
+ * the memory map does not call them available, it starts none (a WARN line says why). Returns the
+ * number of CPUs online (at least 1). */
 uint32_t smp_start(const struct multiboot2_info *boot_info);
 
 /* Whether the word appears as a whole word in the command line (NULL reads as empty). */

@@ -53,7 +53,8 @@ def _grub_iso_impl(ctx):
         executable = ctx.executable._make_iso,
         inputs = [ctx.file.kernel],
         outputs = [output],
-        arguments = [output.path, ctx.file.kernel.path, ctx.attr.cmdline],
+        arguments = [output.path, ctx.file.kernel.path, ctx.attr.cmdline] +
+                    (["\n".join(ctx.attr.grub_commands)] if ctx.attr.grub_commands else []),
         env = {name: tool_path(name) for name in _MAKE_ISO_TOOLS},
         mnemonic = "GrubIso",
         progress_message = "Making GRUB image %s" % output.short_path,
@@ -65,6 +66,10 @@ grub_iso = rule(
     attrs = {
         "kernel": attr.label(allow_single_file = True, mandatory = True),
         "cmdline": attr.string(doc = "Kernel command line, passed by GRUB in the boot information."),
+        "grub_commands": attr.string_list(
+            doc = "GRUB commands run before the kernel is loaded (for tests: `cutmem` to take a " +
+                  "range out of the memory map GRUB passes on).",
+        ),
         "_make_iso": attr.label(
             default = "//tools:make_iso",
             executable = True,

@@ -1,7 +1,10 @@
 #!/bin/bash
 # Builds a GRUB 2 rescue ISO that boots one multiboot2 kernel immediately, bit-identical for the
 # same inputs: every file date and the volume dates are pinned.
-#   GRUB_MKRESCUE=... XORRISO=... MFORMAT=... make_iso.sh OUTPUT.iso KERNEL.elf [KERNEL_COMMAND_LINE]
+#   GRUB_MKRESCUE=... XORRISO=... MFORMAT=... make_iso.sh OUTPUT.iso KERNEL.elf [KERNEL_COMMAND_LINE
+#     [GRUB_COMMANDS]]
+# GRUB_COMMANDS: GRUB commands, one a line, run before the kernel is loaded (a test's changes to
+# the memory map GRUB passes on, say).
 # The grub_iso rule (tools/kernel.bzl) sets the three tool paths from //platforms:host_tools.bzl,
 # whose check has found them (and GRUB's BIOS and EFI images) installed.
 set -euo pipefail
@@ -16,6 +19,7 @@ FIXED_EPOCH=946684800
 output=$1
 kernel=$2
 cmdline=${3:-}
+grub_commands=${4:-}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/make_iso.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -25,6 +29,7 @@ cat > "$work/root/boot/grub/grub.cfg" <<CFG
 set timeout=0
 set default=0
 menuentry "heapkernel" {
+$grub_commands
     multiboot2 /boot/kernel.elf $cmdline
     boot
 }
