@@ -402,6 +402,18 @@ static __attribute__((noreturn)) void join_idle(void) {
     panic("fault: the join of an idle thread returned");
 }
 
+/* fault=ipi_stuck */
+
+/* A wake-up IPI to this CPU with the local APIC's delivery status held at "pending": the send must
+ * end in a panic naming it once the delivery bound has passed, not spin for ever. */
+static __attribute__((noreturn)) void ipi_stuck(void) {
+    log_info("fault: every IPI now reads as pending; sending a wake-up to APIC id %u",
+             cpu_this()->apic_id);
+    apic_hold_ipis_pending_for_test();
+    apic_send_wakeup(cpu_this()->apic_id);
+    panic("fault: an IPI that stayed pending was taken as sent");
+}
+
 /* apic_test=icr_gap */
 
 static volatile bool icr_gap_armed;
@@ -465,7 +477,8 @@ static void check_long_sleep(void) {
 bool stress_requested(const char *cmdline) {
     return cmdline_has(cmdline, "stress") || cmdline_has(cmdline, "fault=thread_overflow") ||
            cmdline_has(cmdline, "fault=deadlock") || cmdline_has(cmdline, "fault=join_twice") ||
-           cmdline_has(cmdline, "fault=join_idle") || cmdline_has(cmdline, "apic_test=icr_gap") ||
+           cmdline_has(cmdline, "fault=join_idle") || cmdline_has(cmdline, "fault=ipi_stuck") ||
+           cmdline_has(cmdline, "apic_test=icr_gap") ||
            cmdline_has(cmdline, "thread_test=long_sleep");
 }
 
@@ -495,6 +508,9 @@ void stress_run(const char *cmdline) {
     }
     if (cmdline_has(cmdline, "fault=join_idle")) {
         join_idle();
+    }
+    if (cmdline_has(cmdline, "fault=ipi_stuck")) {
+        ipi_stuck();
     }
     if (cmdline_has(cmdline, "apic_test=icr_gap")) {
         check_icr_gap();

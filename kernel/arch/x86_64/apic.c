@@ -57,6 +57,8 @@
 
 static struct apic_calibration calibration;
 static void (*timer_tick)(void);
+/* APIC_ICR_PENDING once apic_hold_ipis_pending_for_test has run: read into every ICR poll. */
+static volatile uint32_t held_pending_for_test;
 
 static volatile uint32_t *apic_register(uint32_t offset) {
     return (volatile uint32_t *)(uintptr_t)(APIC_MMIO_VIRT + offset);
@@ -245,10 +247,24 @@ static void send_ipi(uint32_t target_apic_id, uint32_t command, uint64_t gap_us)
         apic_delay_us(gap_us);
     }
     apic_write(APIC_REG_ICR_LOW, command);
-    while (apic_read(APIC_REG_ICR_LOW) & APIC_ICR_PENDING) {
+    /* Until the local APIC has taken the IPI, the ICR may not be written again. One that never
+     * takes it cannot send the wake-ups the locks rely on: the kernel stops with the reason
+     * rather than spin for ever (or go on sending IPIs the APIC drops). */
+    uint64_t start = cpu_rdtsc();
+    uint64_t bound = calibration.tsc_ticks_per_second / 1000000 * APIC_IPI_DELIVERY_TIMEOUT_US;
+    while ((apic_read(APIC_REG_ICR_LOW) | held_pending_for_test) & APIC_ICR_PENDING) {
+        if (cpu_rdtsc() - start >= bound) {
+            panic("apic: IPI 0x%x to APIC id %u still pending after %u us: the local APIC does "
+                  "not deliver",
+                  command, target_apic_id, (unsigned)APIC_IPI_DELIVERY_TIMEOUT_US);
+        }
         cpu_pause();
     }
     irq_restore();
+}
+
+void apic_hold_ipis_pending_for_test(void) {
+    held_pending_for_test = APIC_ICR_PENDING;
 }
 
 void apic_send_wakeup(uint32_t target_apic_id) {

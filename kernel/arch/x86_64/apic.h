@@ -56,4 +56,11 @@ void apic_send_wakeup_with_gap(uint32_t target_apic_id, uint64_t gap_us);
 void apic_send_init(uint32_t target_apic_id);
 void apic_send_startup(uint32_t target_apic_id, uint8_t vector_page);
 
+/* How long each of the above waits for the local APIC to take its IPI (the ICR's delivery status
+ * to leave "pending"; microseconds on hardware) before it panics with the reason. */
+#define APIC_IPI_DELIVERY_TIMEOUT_US 100000
+
+/* From now on every IPI reads as still pending (for the test of that bound: fault=ipi_stuck). */
+void apic_hold_ipis_pending_for_test(void);
+
 #endif
