@@ -2652,6 +2652,67 @@ static int damaged_run_list_after(const struct damaged_run_list *d) {
     return 0;
 }
 
+enum { TAKE_MALLOC, TAKE_CALLOC, TAKE_ALLOCATE, TAKE_REALLOC, TAKE_BATCH, TAKE_OPS };
+static const char *const take_op_name[TAKE_OPS] = {"malloc", "calloc", "allocate", "realloc",
+                                                   "batch"};
+
+/* One case of runs_damaged_list_take_reports_once_check. */
+static int damaged_run_list_take(unsigned damage, bool room, unsigned op) {
+    struct damaged_run_list d;
+    if (damage_run_list(damage, room, &d) != 0)
+        return 1;
+    void *out[2];
+    switch (op) {
+    case TAKE_MALLOC:
+        ASSERT_TRUE(alloc_malloc(fx.heap, 64) == NULL);
+        break;
+    case TAKE_CALLOC:
+        ASSERT_TRUE(alloc_calloc(fx.heap, 4, 16) == NULL);
+        break;
+    case TAKE_ALLOCATE:
+        ASSERT_TRUE(alloc_allocate(fx.heap, 64, 16) == NULL);
+        break;
+    case TAKE_REALLOC: /* S, a 16-byte slot, grown to another class */
+        ASSERT_TRUE(alloc_realloc(fx.heap, d.s, 64) == NULL);
+        break;
+    default:
+        ASSERT_EQ(0, alloc_allocate_batch(fx.heap, 64, out, 2));
+        break;
+    }
+    return damaged_run_list_after(&d);
+}
+
+/*
+ * A 64-byte request on a damaged list of runs of 64-byte slots (damage_run_list's three ways),
+ * made by alloc_malloc, alloc_calloc, alloc_allocate at 16, alloc_realloc of a 16-byte slot and
+ * alloc_allocate_batch of two (with no room only: with room its one block of whole lines is had
+ * without the list), each with room for a 64-byte block and without.
+ * Expect each to be refused (NULL, or 0 from the batch) with the damage reported once: not again
+ * by the block that serves the request when no run does, nor by the release of empty runs that
+ * follows when no block can be had either; and nothing changed (damaged_run_list_after).
+ * Every case runs; each that fails is named.
+ */
+static int runs_damaged_list_take_reports_once_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    int failures = 0;
+    for (unsigned damage = 0; damage < RUN_LIST_DAMAGES; damage++) {
+        for (unsigned room = 0; room < 2; room++) {
+            for (unsigned op = 0; op < TAKE_OPS; op++) {
+                if (op == TAKE_BATCH && room)
+                    continue;
+                if (damaged_run_list_take(damage, room, op) != 0) {
+                    fprintf(stderr, "  ^ %s, damage %u, %s\n", take_op_name[op], damage,
+                            room ? "room for a block" : "no room");
+                    failures++;
+                }
+            }
+        }
+    }
+    ASSERT_EQ(0, failures);
+    return 0;
+}
+
 /*
  * The free of a slot of W, a full run off the list, on a damaged list of runs of 64-byte slots
  * (damage_run_list's three ways, room or not): W, getting its first free slot back, would join the
@@ -2781,6 +2842,7 @@ int main(void) {
         RUN_VARIANT_CHECK(quick_merge_refused_hook_check);
         RUN_VARIANT_CHECK(runs_refused_damaged_head_check);
         RUN_VARIANT_CHECK(run_block_then_block_reports_once_check);
+        RUN_VARIANT_CHECK(runs_damaged_list_take_reports_once_check);
         RUN_VARIANT_CHECK(runs_damaged_list_free_reports_once_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
