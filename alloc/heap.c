@@ -631,9 +631,10 @@ static inline bool request_too_large(size_t size, size_t align) {
 
 /*
  * allocate's block after its run path found no slot: `missed` NULL (no run to be had), or REFUSED
- * (the strategy met a damaged block for a new run, reported), where NULL is returned at once, as a
- * block would meet the same damage and report it again. Out of line: tested inline, the refusal
- * gave the take's hit 2 instructions more at -O1 (a flag clang kept for the two ways).
+ * (a damaged list of runs, or a damaged block the strategy met for a new run, reported), where NULL
+ * is returned at once: the request is refused, and a block, or the release of empty runs where
+ * none can be had, would meet the same damage and report it again. Out of line: tested inline, the
+ * refusal gave the take's hit 2 instructions more at -O1 (a flag clang kept for the two ways).
  */
 static __attribute__((noinline)) void *allocate_missed(alloc_heap *h, size_t size, size_t align,
                                                        bool try_quick, const void *missed);

@@ -2565,6 +2565,183 @@ static int run_block_then_block_reports_once_check(void) {
     return 0;
 }
 
+/*
+ * A heap filled with 64-byte requests after a BIG block P and a 16-byte slot S: runs X, Y, W, ...
+ * of 64-byte slots, every slot in use, then 64-byte blocks once no run's block can be had, until
+ * not even a block can (class 4's list then empty: the take that found its last run full took it
+ * off). P is then freed where `room` asks for it: room for a 64-byte block, none for a run.
+ *   | P (free if room) | S's run | X | Y | W | ... | 64-byte blocks | END |
+ * Then class 4's list is damaged one of RUN_LIST_DAMAGES ways, with X given a slot back:
+ *   0  X alone on the list, the class bits of its state word flipped (4 -> 5);
+ *   1  X alone on the list, a bit of its check word flipped;
+ *   2  X full at the head (its slot taken again) and Y behind it with a slot free, Y's prev link
+ *      bent to W.
+ * *d gets S, a slot of W (a full run off the list), the damaged word and its value, and the
+ * statistics and report count from just before the damage.
+ */
+enum { RUN_LIST_DAMAGES = 3 };
+enum { META_STATE, META_CHECK, META_NEXT, META_PREV }; /* the words of run meta */
+
+struct damaged_run_list {
+    unsigned char *s, *in_w;
+    uint64_t *word, saved;
+    struct alloc_stats before;
+    size_t reports;
+};
+
+static void *filled[HEAP_SIZE / 64];
+
+static int damage_run_list(unsigned damage, bool room, struct damaged_run_list *d) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *p = alloc_malloc(fx.heap, BIG);
+    d->s = alloc_malloc(fx.heap, 16);
+    ASSERT_TRUE(p != NULL && d->s != NULL);
+    fixture_fill(d->s, 16, 5);
+    size_t n = 0;
+    for (void *q; (q = alloc_malloc(fx.heap, 64)) != NULL;) {
+        ASSERT_TRUE(n < sizeof(filled) / sizeof(filled[0]));
+        filled[n++] = q;
+    }
+    ASSERT_EQ(0, fx.reports);
+    ASSERT_TRUE(n > 3 * RUN_SLOTS_64);
+    uintptr_t x = run_of_slot(filled[0]), y = run_of_slot(filled[RUN_SLOTS_64]);
+    uintptr_t w = run_of_slot(filled[2 * RUN_SLOTS_64]);
+    ASSERT_TRUE(x != y && y != w && w == run_of_slot(filled[3 * RUN_SLOTS_64 - 1]));
+    d->in_w = filled[2 * RUN_SLOTS_64];
+    ASSERT_EQ(0, fx.heap->run_head[4]);
+    if (room)
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, p));
+    uint64_t *meta_x = (uint64_t *)x, *meta_y = (uint64_t *)y;
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, filled[0]));
+    ASSERT_EQ(x, fx.heap->run_head[4]);
+    ASSERT_EQ(0, meta_x[META_NEXT]);
+    if (damage == 2) {
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, filled[RUN_SLOTS_64]));
+        ASSERT_TRUE(alloc_malloc(fx.heap, 64) == filled[0]);
+        ASSERT_EQ(y, meta_x[META_NEXT]);
+        ASSERT_EQ(x, meta_y[META_PREV]);
+    }
+    ASSERT_HEAP_OK(fx.heap);
+    d->before = stats();
+    d->reports = fx.reports;
+    d->word = damage == 0   ? &meta_x[META_STATE]
+              : damage == 1 ? &meta_x[META_CHECK]
+                            : &meta_y[META_PREV];
+    d->saved = *d->word;
+    *d->word = damage == 0   ? d->saved ^ (uint64_t)1 << 61
+               : damage == 1 ? d->saved ^ (uint64_t)1 << 7
+                             : (uint64_t)w;
+    return 0;
+}
+
+/*
+ * After the one operation on a damaged run list: one report, CORRUPTED_FREE_LIST; with the word
+ * repaired, the heap intact, its statistics as before the damage, S live with its contents, and a
+ * 64-byte request served again from the list.
+ */
+static int damaged_run_list_after(const struct damaged_run_list *d) {
+    ASSERT_EQ(d->reports + 1, fx.reports);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
+    *d->word = d->saved;
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(stats_unchanged(&d->before));
+    ASSERT_EQ(16, alloc_usable_size(fx.heap, d->s));
+    ASSERT_TRUE(fixture_pattern_ok(d->s, 16, 5));
+    ASSERT_TRUE(alloc_malloc(fx.heap, 64) != NULL);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+enum { TAKE_MALLOC, TAKE_CALLOC, TAKE_ALLOCATE, TAKE_REALLOC, TAKE_BATCH, TAKE_OPS };
+static const char *const take_op_name[TAKE_OPS] = {"malloc", "calloc", "allocate", "realloc",
+                                                   "batch"};
+
+/* One case of runs_damaged_list_take_reports_once_check. */
+static int damaged_run_list_take(unsigned damage, bool room, unsigned op) {
+    struct damaged_run_list d;
+    if (damage_run_list(damage, room, &d) != 0)
+        return 1;
+    void *out[2];
+    switch (op) {
+    case TAKE_MALLOC:
+        ASSERT_TRUE(alloc_malloc(fx.heap, 64) == NULL);
+        break;
+    case TAKE_CALLOC:
+        ASSERT_TRUE(alloc_calloc(fx.heap, 4, 16) == NULL);
+        break;
+    case TAKE_ALLOCATE:
+        ASSERT_TRUE(alloc_allocate(fx.heap, 64, 16) == NULL);
+        break;
+    case TAKE_REALLOC: /* S, a 16-byte slot, grown to another class */
+        ASSERT_TRUE(alloc_realloc(fx.heap, d.s, 64) == NULL);
+        break;
+    default:
+        ASSERT_EQ(0, alloc_allocate_batch(fx.heap, 64, out, 2));
+        break;
+    }
+    return damaged_run_list_after(&d);
+}
+
+/*
+ * A 64-byte request on a damaged list of runs of 64-byte slots (damage_run_list's three ways),
+ * made by alloc_malloc, alloc_calloc, alloc_allocate at 16, alloc_realloc of a 16-byte slot and
+ * alloc_allocate_batch of two (with no room only: with room its one block of whole lines is had
+ * without the list), each with room for a 64-byte block and without.
+ * Expect each to be refused (NULL, or 0 from the batch) with the damage reported once: not again
+ * by the block that serves the request when no run does, nor by the release of empty runs that
+ * follows when no block can be had either; and nothing changed (damaged_run_list_after).
+ * Every case runs; each that fails is named.
+ */
+static int runs_damaged_list_take_reports_once_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    int failures = 0;
+    for (unsigned damage = 0; damage < RUN_LIST_DAMAGES; damage++) {
+        for (unsigned room = 0; room < 2; room++) {
+            for (unsigned op = 0; op < TAKE_OPS; op++) {
+                if (op == TAKE_BATCH && room)
+                    continue;
+                if (damaged_run_list_take(damage, room, op) != 0) {
+                    fprintf(stderr, "  ^ %s, damage %u, %s\n", take_op_name[op], damage,
+                            room ? "room for a block" : "no room");
+                    failures++;
+                }
+            }
+        }
+    }
+    ASSERT_EQ(0, failures);
+    return 0;
+}
+
+/*
+ * The free of a slot of W, a full run off the list, on a damaged list of runs of 64-byte slots
+ * (damage_run_list's three ways, room or not): W, getting its first free slot back, would join the
+ * list behind its head (X), which is damaged (0, 1) or, full, would leave the list first but for
+ * Y's bent prev link (2).
+ * Expect ALLOC_ERR_CORRUPTED_FREE_LIST, reported once, and nothing changed: the slot still live
+ * (64 usable bytes, its free then succeeds) and damaged_run_list_after's checks.
+ */
+static int runs_damaged_list_free_reports_once_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    for (unsigned damage = 0; damage < RUN_LIST_DAMAGES; damage++) {
+        for (unsigned room = 0; room < 2; room++) {
+            struct damaged_run_list d;
+            if (damage_run_list(damage, room, &d) != 0)
+                return 1;
+            fixture_fill(d.in_w, 64, 6);
+            ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_free(fx.heap, d.in_w));
+            if (damaged_run_list_after(&d) != 0)
+                return 1;
+            ASSERT_EQ(64, alloc_usable_size(fx.heap, d.in_w));
+            ASSERT_TRUE(fixture_pattern_ok(d.in_w, 64, 6));
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, d.in_w));
+            ASSERT_HEAP_OK(fx.heap);
+        }
+    }
+    return 0;
+}
+
 /* With poisoning, a write to a freed slot is found by the check. */
 static int runs_poison_check(void) {
     if (!fixture_runs())
@@ -2665,6 +2842,8 @@ int main(void) {
         RUN_VARIANT_CHECK(quick_merge_refused_hook_check);
         RUN_VARIANT_CHECK(runs_refused_damaged_head_check);
         RUN_VARIANT_CHECK(run_block_then_block_reports_once_check);
+        RUN_VARIANT_CHECK(runs_damaged_list_take_reports_once_check);
+        RUN_VARIANT_CHECK(runs_damaged_list_free_reports_once_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;

@@ -382,12 +382,15 @@ static ALWAYS_INLINE enum alloc_error run_release(alloc_heap *h, uintptr_t r, un
 }
 
 /*
- * alloc_run_take's report of a damaged list at r: NULL. Out of line, reached by tail calls, so that
- * alloc_run_take saves no register for the call (the result opaque, as run_report's).
+ * alloc_run_take's report of a damaged list at r: REFUSED, not NULL, so that the request is not
+ * served by a block instead (a request refused for damage it reported is refused), nor, where no
+ * block can be had, retried after the release of empty runs, whose walk of the list would meet the
+ * damage and report it again. Out of line, reached by tail calls, so that alloc_run_take saves no
+ * register for the call (the result opaque, as run_report's).
  */
 static __attribute__((noinline)) void *run_take_report(alloc_heap *h, uintptr_t r) {
     alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
-    void *p = NULL;
+    void *p = REFUSED;
     __asm__("" : "+r"(p));
     return p;
 }

@@ -452,7 +452,8 @@ static inline bool runs_on(const alloc_heap *h) {
 
 /*
  * A slot of class c, from a new run if needed; NULL if no run can be had, REFUSED (internal.h) if
- * the strategy met a damaged block for a new one (reported); nothing changed either way.
+ * the list was found damaged or the strategy met a damaged block for a new run (reported); nothing
+ * changed either way.
  */
 void *alloc_run_take(alloc_heap *h, unsigned c);
 /* Frees slot p of run r (from run_of): ALLOC_OK or the error found, reported, nothing changed. */
