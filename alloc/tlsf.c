@@ -65,7 +65,7 @@ static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl) {
  * request's size, below ALLOC_MAX_HEAP and a multiple of GRANULE, has no other bits).
  */
 static __attribute__((noinline)) unsigned list_index(size_t size) {
-    size &= SIZE_MASK;
+    size = word_size_shifts(size);
     if (size < ((size_t)1 << FL_SHIFT))
         return (unsigned)(size >> 4);
     unsigned m = msb(size);
@@ -699,7 +699,7 @@ static block_t *tlsf_alloc_flushed(alloc_heap *h, size_t size, size_t align);
  * tail or, in a build for size, an alignment's leading fragment (b itself).
  */
 static INLINE_FOR_SPEED block_t *cut_used(alloc_heap *h, block_t *b, size_t at) {
-    size_t cur = blk_size(b);
+    size_t cur = blk_size_shifts(b);
     block_t *tail = blk_at((uintptr_t)b + at);
     blk_set(h, tail, at, cur - at, ST_USED, false);
     blk_set_prev_size(h, blk_at((uintptr_t)b + cur), cur - at);
@@ -1145,7 +1145,7 @@ static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool 
     block_t *b = locate_free(h, size, align, align <= GRANULE, &fl, &sl, &unused_gap, &bad);
     if (b == NULL)
         return may_flush && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
-    size_t bs = blk_size(b);
+    size_t bs = blk_size_shifts(b);
     /* The successor first, so that its address is not kept across the calls below. */
     blk_set_prev_free(h, blk_at((uintptr_t)b + bs), false);
     remove_free(h, b, fl, sl);
