@@ -2253,9 +2253,6 @@ static int extend_bent_link_check(void) {
  * meet A too: 0, one report. With A's link restored, the heap is intact.
  */
 static int refused_request_reports_once_check(void) {
-    if (!ALLOC_FAST_PATHS)
-        SKIP_CHECK("not fixed in the build for size: its TLSF reports inside locate_free, and a "
-                   "batch's blocks one by one meet the damage again (2,560-byte budget)");
     fixture_reset(HEAP_SIZE, 0);
     unsigned char *s = alloc_malloc(fx.heap, 16);
     unsigned char *a = alloc_malloc(fx.heap, 4000), *g = alloc_malloc(fx.heap, BIG);

@@ -560,9 +560,9 @@ struct alloc_strategy_ops {
  * What a strategy's alloc returns, never a block, when it has met a damaged block and reported it
  * (and alloc_run_take, when that happened to a new run's block): no block, and no second try
  * either, which would meet the damage again and report it a second time (a retry after a flush or
- * after releasing empty runs, a batch's blocks one by one, a plain block after a run's). The
- * build for size's TLSF never returns it (its checks report inside locate_free). got_block tells a
- * block from both NULL and REFUSED in one comparison, as a test of NULL alone takes.
+ * after releasing empty runs, a batch's blocks one by one, a plain block after a run's); the
+ * build for size's TLSF too (alloc_tlsf_alloc). got_block tells a block from both NULL and REFUSED
+ * in one comparison, as a test of NULL alone takes.
  */
 #define REFUSED ((block_t *)(uintptr_t)1)
 static inline bool got_block(const void *b) {

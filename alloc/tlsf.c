@@ -484,10 +484,11 @@ static __attribute__((noinline, cold)) bool report_free_list(const alloc_heap *h
 }
 #endif
 
+#if !ALLOC_FAST_PATHS
 /*
- * Checks that the FREE neighbour b can be unlinked: its header and boundary tag, then its links
- * (check_unlink_links). Returns its list in *fl, *sl (with CARRY_LIST); reports and returns false
- * if not.
+ * Checks that FREE block b, a neighbour or the block an allocation found, can be unlinked: its
+ * header and boundary tag, then its links (check_unlink_links). Reports and returns false if not.
+ * The build for size's one copy of these checks; the default makes them in its paths' own forms.
  */
 static FAST_INLINE bool check_unlink(alloc_heap *h, const block_t *b, unsigned *fl, unsigned *sl) {
     if (!free_node_ok(h, b)) {
@@ -496,6 +497,7 @@ static FAST_INLINE bool check_unlink(alloc_heap *h, const block_t *b, unsigned *
     }
     return check_unlink_links(h, b, fl, sl);
 }
+#endif
 
 /*
  * check_unlink for the successor of a block whose size the caller has checked to stay within the
@@ -544,10 +546,11 @@ static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
  * of the request's own list are tried as well. (A request for exactly the largest free block finds
  * it at the head of its list, where alloc_tlsf_largest_free puts it.) Returns NULL if none of these
  * finds a block, or if a list or the top block is corrupted: the default then leaves the corrupted
- * node in *bad for its caller to report (tlsf_alloc_none); a build for size reports it in
- * check_unlink. In a build for speed a plain request is served by tlsf_alloc_plain, which makes
- * this search for it, in the same order, in pieces reached by tail calls (with the look at the
- * head of the request's own list first); locate_free serves the aligned ones there.
+ * node in *bad for its caller to report (tlsf_alloc_none). A build for size returns the block it
+ * found unchecked, for alloc_tlsf_alloc to check (check_unlink) and refuse. In a build for speed a
+ * plain request is served by tlsf_alloc_plain, which makes this search for it, in the same order,
+ * in pieces reached by tail calls (with the look at the head of the request's own list first);
+ * locate_free serves the aligned ones there.
  *
  * A build for size (ALLOC_FAST_PATHS 0) looks at the request's own list once, first: the first
  * of its first TLSF_FALLBACK_SCAN blocks that fits, else good fit. That is less code; it may take
@@ -633,9 +636,9 @@ static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align
     if (b == NULL)
         b = good_fit_head(t, &fl, &sl);
     if (!ALLOC_FAST_PATHS) {
-        /* Nothing else to try; the checks of a block about to be unlinked, in the one copy. */
+        /* Nothing else to try; alloc_tlsf_alloc checks b (check_unlink, the one copy). */
         *gap_out = 0; /* unused: alloc_tlsf_alloc computes it */
-        return b != NULL && check_unlink(h, b, fl_out, sl_out) ? b : NULL;
+        return b;
     }
 #if ALLOC_FAST_PATHS
     if (b != NULL) {
@@ -1145,6 +1148,13 @@ static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool 
     block_t *b = locate_free(h, size, align, align <= GRANULE, &fl, &sl, &unused_gap, &bad);
     if (b == NULL)
         return may_flush && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
+    /*
+     * Damage met is reported here, and the request REFUSED: a caller's second try (a batch's
+     * blocks one by one) would meet it and report it again. Checked here rather than in
+     * locate_free, whose caller would then test its result for REFUSED as well (4 bytes more).
+     */
+    if (!check_unlink(h, b, &fl, &sl))
+        return REFUSED;
     size_t bs = blk_size_shifts(b);
     /* The successor first, so that its address is not kept across the calls below. */
     blk_set_prev_free(h, blk_at((uintptr_t)b + bs), false);
