@@ -293,11 +293,12 @@ static inline size_t blk_size(const block_t *b) {
  * folds them back into the and with SIZE_MASK, which Thumb-2 cannot encode as an immediate: a
  * movw/movt pair and the and, 10 to 12 bytes. Used where that mask would be built for one read;
  * where a function keeps it in a register for several, blk_size's and is shorter (each use
- * measured: 2,550 -> 2,512 bytes of core text on the Cortex-M4 in all). The default build and the
- * 64-bit layout (whose mask is a 64-bit constant either way) keep the and, as macros: the same
- * code at every optimisation level.
+ * measured: 2,550 -> 2,512 bytes of core text on the Cortex-M4 in all). Only on ARM: x86 encodes
+ * the mask in its and (there the shifts made the minimal build on i386 92 bytes longer). The
+ * default build, the 64-bit layout and other targets keep the and, as macros: the same code at
+ * every optimisation level.
  */
-#if ALLOC_FAST_PATHS || ALLOC_BLOCK_OVERHEAD != 8
+#if ALLOC_FAST_PATHS || ALLOC_BLOCK_OVERHEAD != 8 || !defined(__arm__)
 #define word_size_shifts(w) ((size_t)((w) & SIZE_MASK))
 #define blk_size_shifts     blk_size
 #else
