@@ -142,7 +142,7 @@ __attribute__((noinline)) size_t alloc_block_sound(const alloc_heap *h, const bl
     if (!in_heap(h, b))
         return 0;
     hword_t w = b->size;
-    size_t s = (size_t)(w & SIZE_MASK);
+    size_t s = word_size_shifts(w);
     const block_t *next = blk_at((uintptr_t)b + s);
     if ((w & mask) != want || s < MIN_BLOCK || s > h->end - (uintptr_t)b || !hdr_ok(h, b) ||
         !prev_word_is(h, next, s) || !word_ok(h, &next->size))
@@ -337,7 +337,7 @@ static enum alloc_error diagnose(const alloc_heap *h, uintptr_t p) {
         const block_t *b = blk_at(a);
         if (!hdr_ok(h, b) || blk_prev_size(b) != prev)
             return ALLOC_ERR_CORRUPTED_HEADER;
-        size_t s = blk_size(b);
+        size_t s = blk_size_shifts(b);
         if (blk_state(b) == ST_END || s < MIN_BLOCK || s > h->end - a)
             return ALLOC_ERR_CORRUPTED_HEADER;
         if (p >= a && p < a + s) {
@@ -533,7 +533,7 @@ static size_t usable_of(const alloc_heap *h, const void *p, size_t n) {
     uintptr_t r = runs_on(h) && n <= ALLOC_RUN_MAX_SIZE ? run_of(h, (uintptr_t)p) : 0;
     if (r != 0)
         return run_slot_size(run_class(run_meta(r)[RUN_STATE]));
-    return blk_size(blk_from_payload(p)) - HDR;
+    return blk_size_shifts(blk_from_payload(p)) - HDR;
 }
 
 /*
@@ -543,7 +543,7 @@ static size_t usable_of(const alloc_heap *h, const void *p, size_t n) {
  * read and mask again.
  */
 static FAST_INLINE void *hand_out_as(alloc_heap *h, block_t *b, bool no_poison) {
-    size_t s = blk_size(b);
+    size_t s = blk_size_shifts(b);
     mark_handed_out(h, (uintptr_t)b + s);
     /*
      * Opaque where no memset follows: else the compiler adds s to the count and subtracts HDR from
@@ -1007,7 +1007,7 @@ static SLOW_PATH enum alloc_error free_no_slot(alloc_heap *h, void *ptr) {
      * block, which is above first, never NULL (the analyzer does not see it).
      */
     /* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.UndefReturn) */
-    return b != NULL ? free_block(h, b, blk_size(b) - HDR, true) : e;
+    return b != NULL ? free_block(h, b, blk_size_shifts(b) - HDR, true) : e;
 }
 
 /* The general case of alloc_free, kept out of line so that the fast path calls nothing. */

@@ -2253,9 +2253,6 @@ static int extend_bent_link_check(void) {
  * meet A too: 0, one report. With A's link restored, the heap is intact.
  */
 static int refused_request_reports_once_check(void) {
-    if (!ALLOC_FAST_PATHS)
-        SKIP_CHECK("not fixed in the build for size: its TLSF reports inside locate_free, and a "
-                   "batch's blocks one by one meet the damage again (2,560-byte budget)");
     fixture_reset(HEAP_SIZE, 0);
     unsigned char *s = alloc_malloc(fx.heap, 16);
     unsigned char *a = alloc_malloc(fx.heap, 4000), *g = alloc_malloc(fx.heap, BIG);
@@ -2350,16 +2347,14 @@ static int extend_refused_hook_check(void) {
  * which no sound heap has) and fails the checks of a free-list node (its PREV_FREE set, its links
  * payload bytes):  | (free A) | U, sealed FREE | (free) | END |, a request A serves with room to
  * spare. A build that looks at A's successor (the build for size, whose shrink of A would merge the
- * spare room into U) reports U; expect the hook, where it is called, to find the heap as it was:
+ * spare room into U, and which therefore checks that a free block's successor is not FREE before
+ * taking it) reports the damage; expect the hook, where it is called, to find the heap as it was:
  * the statistics of before the call and alloc_heap_check naming the damage (not a statistics
  * mismatch of a block half handed out). With U restored, the heap is intact.
  */
 static int alloc_refused_hook_check(void) {
     if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
         SKIP_CHECK("first fit looks at no successor of the block it takes");
-    if (!ALLOC_FAST_PATHS)
-        SKIP_CHECK("not fixed in the build for size: its shrink reports with the block taken and "
-                   "not yet handed out (2,560-byte budget)");
     fixture_reset(HEAP_SIZE, 0);
     unsigned char *a = alloc_malloc(fx.heap, BIG), *u = alloc_malloc(fx.heap, BIG);
     ASSERT_TRUE(a != NULL && u != NULL);
