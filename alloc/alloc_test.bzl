@@ -18,6 +18,7 @@ load("@rules_cc//cc:defs.bzl", "cc_test")
 _BUILDS = {
     ":alloc": "",
     ":alloc_minimal": "_minimal",
+    ":alloc_general_paths": "_general_paths",
 }
 
 def alloc_test(name, build = ":alloc", internal = False, deps = [], **kwargs):
@@ -25,7 +26,7 @@ def alloc_test(name, build = ":alloc", internal = False, deps = [], **kwargs):
 
     Args:
       name: the test's name.
-      build: the allocator build under test, ":alloc" or ":alloc_minimal".
+      build: the allocator build under test: ":alloc", ":alloc_minimal" or ":alloc_general_paths".
       internal: whether the test includes the internal headers (it breaks the heap on purpose).
       deps: other libraries the test uses.
       **kwargs: the other cc_test attributes (size, srcs, args, linkopts, ...).
