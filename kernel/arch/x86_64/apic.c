@@ -227,9 +227,14 @@ void apic_eoi(void) {
     apic_write(APIC_REG_EOI, 0);
 }
 
+/* TSC ticks in the given time, by the calibration. */
+static uint64_t tsc_ticks_for_us(uint64_t microseconds) {
+    return calibration.tsc_ticks_per_second / 1000000 * microseconds;
+}
+
 void apic_delay_us(uint64_t microseconds) {
     uint64_t start = cpu_rdtsc();
-    uint64_t ticks = calibration.tsc_ticks_per_second / 1000000 * microseconds;
+    uint64_t ticks = tsc_ticks_for_us(microseconds);
     while (cpu_rdtsc() - start < ticks) {
         cpu_pause();
     }
@@ -251,9 +256,8 @@ static void send_ipi(uint32_t target_apic_id, uint32_t command, uint64_t gap_us)
      * takes it cannot send the wake-ups the locks rely on: the kernel stops with the reason
      * rather than spin for ever (or go on sending IPIs the APIC drops). */
     uint64_t start = cpu_rdtsc();
-    uint64_t bound = calibration.tsc_ticks_per_second / 1000000 * APIC_IPI_DELIVERY_TIMEOUT_US;
     while ((apic_read(APIC_REG_ICR_LOW) | held_pending_for_test) & APIC_ICR_PENDING) {
-        if (cpu_rdtsc() - start >= bound) {
+        if (cpu_rdtsc() - start >= tsc_ticks_for_us(APIC_IPI_DELIVERY_TIMEOUT_US)) {
             panic("apic: IPI 0x%x to APIC id %u still pending after %u us: the local APIC does "
                   "not deliver",
                   command, target_apic_id, (unsigned)APIC_IPI_DELIVERY_TIMEOUT_US);
