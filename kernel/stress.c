@@ -343,6 +343,15 @@ static void overflow_main(void *arg) {
     scenario_recurse_until_overflow();
 }
 
+static __attribute__((noreturn)) void thread_overflow(void) {
+    struct thread *t = thread_create("overflower", overflow_main, NULL);
+    if (t == NULL) {
+        panic("fault: cannot create the thread");
+    }
+    thread_join(t);
+    panic("fault: the overflowing thread exited");
+}
+
 /* fault=deadlock */
 
 static struct spinlock deadlock_a = SPINLOCK_INIT("deadlock A");
@@ -373,6 +382,19 @@ static void deadlock_ab(void *arg) {
 static void deadlock_ba(void *arg) {
     (void)arg;
     take_in_order(&deadlock_b, &deadlock_a);
+}
+
+static __attribute__((noreturn)) void deadlock(void) {
+    if (cpu_count() < 2) {
+        panic("fault: a deadlock across CPUs needs two CPUs; %u online", cpu_count());
+    }
+    struct thread *ab = thread_create("deadlock-ab", deadlock_ab, NULL);
+    struct thread *ba = thread_create("deadlock-ba", deadlock_ba, NULL);
+    if (ab == NULL || ba == NULL) {
+        panic("fault: cannot create the threads");
+    }
+    thread_join(ab);
+    panic("fault: the deadlocking thread exited");
 }
 
 /* fault=join_twice and fault=join_idle */
@@ -474,52 +496,42 @@ static void check_long_sleep(void) {
               (unsigned long long)start, woke ? "WOKE" : "still sleeps");
 }
 
+/* stress */
+
+static void stress(void) {
+    check_try_acquire();
+    run_heap_stress();
+}
+
+/* Each word of the command line this file answers, and what it runs, in the order stress_run
+ * runs them (the faults do not return). */
+static const struct {
+    const char *word;
+    void (*run)(void);
+} choices[] = {
+    {"fault=thread_overflow", thread_overflow},
+    {"fault=deadlock", deadlock},
+    {"fault=join_twice", join_twice},
+    {"fault=join_idle", join_idle},
+    {"fault=ipi_stuck", ipi_stuck},
+    {"apic_test=icr_gap", check_icr_gap},
+    {"thread_test=long_sleep", check_long_sleep},
+    {"stress", stress},
+};
+
 bool stress_requested(const char *cmdline) {
-    return cmdline_has(cmdline, "stress") || cmdline_has(cmdline, "fault=thread_overflow") ||
-           cmdline_has(cmdline, "fault=deadlock") || cmdline_has(cmdline, "fault=join_twice") ||
-           cmdline_has(cmdline, "fault=join_idle") || cmdline_has(cmdline, "fault=ipi_stuck") ||
-           cmdline_has(cmdline, "apic_test=icr_gap") ||
-           cmdline_has(cmdline, "thread_test=long_sleep");
+    for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+        if (cmdline_has(cmdline, choices[i].word)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 void stress_run(const char *cmdline) {
-    if (cmdline_has(cmdline, "fault=thread_overflow")) {
-        struct thread *t = thread_create("overflower", overflow_main, NULL);
-        if (t == NULL) {
-            panic("fault: cannot create the thread");
+    for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+        if (cmdline_has(cmdline, choices[i].word)) {
+            choices[i].run();
         }
-        thread_join(t);
-        panic("fault: the overflowing thread exited");
-    }
-    if (cmdline_has(cmdline, "fault=deadlock")) {
-        if (cpu_count() < 2) {
-            panic("fault: a deadlock across CPUs needs two CPUs; %u online", cpu_count());
-        }
-        struct thread *ab = thread_create("deadlock-ab", deadlock_ab, NULL);
-        struct thread *ba = thread_create("deadlock-ba", deadlock_ba, NULL);
-        if (ab == NULL || ba == NULL) {
-            panic("fault: cannot create the threads");
-        }
-        thread_join(ab);
-        panic("fault: the deadlocking thread exited");
-    }
-    if (cmdline_has(cmdline, "fault=join_twice")) {
-        join_twice();
-    }
-    if (cmdline_has(cmdline, "fault=join_idle")) {
-        join_idle();
-    }
-    if (cmdline_has(cmdline, "fault=ipi_stuck")) {
-        ipi_stuck();
-    }
-    if (cmdline_has(cmdline, "apic_test=icr_gap")) {
-        check_icr_gap();
-    }
-    if (cmdline_has(cmdline, "thread_test=long_sleep")) {
-        check_long_sleep();
-    }
-    if (cmdline_has(cmdline, "stress")) {
-        check_try_acquire();
-        run_heap_stress();
     }
 }
