@@ -12,6 +12,7 @@
 #include "alloc/testing/check.h"
 #include "alloc/testing/fixture.h"
 #include "internal.h"
+#include "runs.h"
 #include "tlsf.h"
 
 #include <stdint.h>
@@ -1772,6 +1773,11 @@ static int free_merge_bent_link_check(void) {
     return 0;
 }
 
+/* The run slot p is in (its meta words, enum run_word, at the start). */
+static uintptr_t run_of_slot(const void *p) {
+    return (uintptr_t)p & ~(uintptr_t)(RUN_ALIGN - 1);
+}
+
 /*
  * Runs: small requests are slots of a run, packed without headers; every misuse of a slot is
  * named exactly and changes nothing.
@@ -1799,8 +1805,7 @@ static int runs_slots_check(void) {
     ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, alloc_free(fx.heap, c + 16)); /* inside a 48-byte slot */
     ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, alloc_free(fx.heap, b + 8));
     /* The run's own start (its meta) is no allocation. */
-    ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER,
-              alloc_free(fx.heap, (void *)((uintptr_t)b & ~(uintptr_t)1023)));
+    ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, alloc_free(fx.heap, (void *)run_of_slot(b)));
     ASSERT_TRUE(alloc_realloc(fx.heap, a, 8) == NULL);
     ASSERT_EQ(0, alloc_usable_size(fx.heap, a));
     ASSERT_HEAP_OK(fx.heap);
@@ -1825,12 +1830,12 @@ static int runs_slots_check(void) {
 static int runs_corrupted_check(void) {
     if (!fixture_runs())
         SKIP_CHECK("this variant has no runs");
-    for (unsigned word = 0; word < 2; word++) {
+    for (unsigned word = RUN_STATE; word <= RUN_CHECK; word++) {
         for (unsigned bit = 0; bit < 64; bit += 7) {
             fixture_reset(HEAP_SIZE, 0);
             unsigned char *a = alloc_malloc(fx.heap, 32), *b = alloc_malloc(fx.heap, 32);
             ASSERT_TRUE(a != NULL && b != NULL);
-            uint64_t *meta = (uint64_t *)((uintptr_t)a & ~(uintptr_t)1023);
+            uint64_t *meta = (uint64_t *)run_of_slot(a);
             meta[word] ^= (uint64_t)1 << bit;
             ASSERT_TRUE(alloc_heap_check(fx.heap) != ALLOC_OK);
             /* The run is no longer recognised: its slots are refused, never re-issued. */
@@ -1893,32 +1898,26 @@ static int runs_list_cycle_check(void) {
      * takes it off the list. */
     unsigned char *first = alloc_malloc(fx.heap, 16);
     ASSERT_TRUE(first != NULL);
-    uintptr_t run_a = (uintptr_t)first & ~(uintptr_t)1023, run_b = run_a;
+    uintptr_t run_a = run_of_slot(first), run_b = run_a;
     while (run_b == run_a) {
         unsigned char *p = alloc_malloc(fx.heap, 16);
         ASSERT_TRUE(p != NULL);
-        run_b = (uintptr_t)p & ~(uintptr_t)1023;
+        run_b = run_of_slot(p);
     }
     /* A gets a free slot back and goes behind the head: B -> A, both partly used. */
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, first));
     ASSERT_HEAP_OK(fx.heap);
     uint64_t *meta_a = (uint64_t *)run_a, *meta_b = (uint64_t *)run_b;
-    enum { NEXT = 2 }; /* the words of run meta: state, check, next, prev */
-    ASSERT_EQ(run_a, meta_b[NEXT]);
-    ASSERT_EQ(0, meta_a[NEXT]);
+    ASSERT_EQ(run_a, meta_b[RUN_NEXT]);
+    ASSERT_EQ(0, meta_a[RUN_NEXT]);
     size_t too_big = stats().largest_free + 16;
-    meta_a[NEXT] = run_b;
+    meta_a[RUN_NEXT] = run_b;
     /* Nothing fits this request, so the heap releases empty runs before failing it. */
     ASSERT_TRUE(alloc_malloc(fx.heap, too_big) == NULL);
     ASSERT_EQ(1, fx.reports);
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[0]);
     ASSERT_TRUE(alloc_heap_check(fx.heap) != ALLOC_OK);
     return 0;
-}
-
-/* The run of 64-byte slots p is in. */
-static uintptr_t run_of_slot(const void *p) {
-    return (uintptr_t)p & ~(uintptr_t)1023;
 }
 
 enum { RUN_SLOTS_64 = 15 }; /* 64-byte slots in a run */
@@ -2515,9 +2514,9 @@ static int runs_refused_damaged_head_check(void) {
     uintptr_t link, bent = 0x70;
     memcpy(&link, blk_payload(f), sizeof(link));
     memcpy(blk_payload(f), &bent, sizeof(bent));
-    /* The meta words of a run: state, check, next, prev. C's prev link, as a stray write. */
+    /* C's prev link, as a stray write. */
     uint64_t *c_meta = (uint64_t *)run_of_slot(c);
-    c_meta[3] = run_of_slot(b[0]);
+    c_meta[RUN_PREV] = run_of_slot(b[0]);
     size_t reports = fx.reports;
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_free(fx.heap, a[0]));
     memcpy(blk_payload(f), &link, sizeof(link));
@@ -2575,7 +2574,6 @@ static int run_block_then_block_reports_once_check(void) {
  * statistics and report count from just before the damage.
  */
 enum { RUN_LIST_DAMAGES = 3 };
-enum { META_STATE, META_CHECK, META_NEXT, META_PREV }; /* the words of run meta */
 
 struct damaged_run_list {
     unsigned char *s, *in_w;
@@ -2609,19 +2607,19 @@ static int damage_run_list(unsigned damage, bool room, struct damaged_run_list *
     uint64_t *meta_x = (uint64_t *)x, *meta_y = (uint64_t *)y;
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, filled[0]));
     ASSERT_EQ(x, fx.heap->run_head[4]);
-    ASSERT_EQ(0, meta_x[META_NEXT]);
+    ASSERT_EQ(0, meta_x[RUN_NEXT]);
     if (damage == 2) {
         ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, filled[RUN_SLOTS_64]));
         ASSERT_TRUE(alloc_malloc(fx.heap, 64) == filled[0]);
-        ASSERT_EQ(y, meta_x[META_NEXT]);
-        ASSERT_EQ(x, meta_y[META_PREV]);
+        ASSERT_EQ(y, meta_x[RUN_NEXT]);
+        ASSERT_EQ(x, meta_y[RUN_PREV]);
     }
     ASSERT_HEAP_OK(fx.heap);
     d->before = stats();
     d->reports = fx.reports;
-    d->word = damage == 0   ? &meta_x[META_STATE]
-              : damage == 1 ? &meta_x[META_CHECK]
-                            : &meta_y[META_PREV];
+    d->word = damage == 0   ? &meta_x[RUN_STATE]
+              : damage == 1 ? &meta_x[RUN_CHECK]
+                            : &meta_y[RUN_PREV];
     d->saved = *d->word;
     *d->word = damage == 0   ? d->saved ^ (uint64_t)1 << 61
                : damage == 1 ? d->saved ^ (uint64_t)1 << 7
