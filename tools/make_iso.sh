@@ -25,15 +25,12 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/make_iso.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/root/boot/grub"
 cp "$kernel" "$work/root/boot/kernel.elf"
-cat > "$work/root/boot/grub/grub.cfg" <<CFG
-set timeout=0
-set default=0
-menuentry "heapkernel" {
-$grub_commands
-    multiboot2 /boot/kernel.elf $cmdline
-    boot
-}
-CFG
+{
+  printf 'set timeout=0\nset default=0\nmenuentry "heapkernel" {\n'
+  # No line at all without commands: the menu entry reads as it did before they could be given.
+  [ -z "$grub_commands" ] || printf '%s\n' "$grub_commands"
+  printf '    multiboot2 /boot/kernel.elf %s\n    boot\n}\n' "$cmdline"
+} >"$work/root/boot/grub/grub.cfg"
 
 # grub-mkrescue formats the EFI system partition image with mformat, found on PATH, which picks a
 # random FAT volume serial number; this wrapper pins it (the only byte difference between builds).
