@@ -109,6 +109,9 @@ enum paging_error paging_map_page(struct paging_mapper *m, uint64_t virt, uint64
     }
     flags |= PAGING_FLAG_PRESENT;
     uint64_t table_flags = PAGING_TABLE_FLAGS | (flags & PAGING_FLAG_USER);
+    /* What an existing intermediate must allow: only the rights the leaf asks for, so that a
+     * read-only leaf never lifts the write protection an old entry puts on its neighbours. */
+    uint64_t table_needs = flags & (PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE | PAGING_FLAG_USER);
 
     /* 1. Read-only walk: find the first missing entry, refuse huge parents and a mapped leaf.
      *    path[level] points at the entry for virt in the table of that level. */
@@ -155,8 +158,8 @@ enum paging_error paging_map_page(struct paging_mapper *m, uint64_t virt, uint64
     bool widened = false;
     for (int level = LEVEL_PML4; level > missing_level; level--) {
         uint64_t e = *path[level];
-        if ((e & table_flags) != table_flags || (e & table_forbids) != 0) {
-            *path[level] = (e | table_flags) & ~table_forbids;
+        if ((e & table_needs) != table_needs || (e & table_forbids) != 0) {
+            *path[level] = (e | table_needs) & ~table_forbids;
             widened = true;
         }
     }

@@ -554,6 +554,57 @@ static int leaf_decides_execution_check(void) {
     return 0;
 }
 
+/* True when a walk for @virt allows writes: the CPU does only when W is set at every level. */
+static bool walk_allows_writes(uint64_t virt) {
+    for (int level = 4; level >= 1; level--) {
+        uint64_t *e = raw_entry(virt, level);
+        if (e == NULL || (*e & PAGING_FLAG_PRESENT) == 0) {
+            abort();
+        }
+        if ((*e & PAGING_FLAG_WRITABLE) == 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * A PML4, PDPT and PD entry built read-only by someone else, write-protecting everything under
+ * them, among it a leaf at 0x400000 that carries W itself:
+ *
+ *   PML4[0] P -> PDPT@0x2000 [0] P -> PD@0x3000 [2] P -> PT@0x4000 [0] = FRAME_A | P | W
+ *
+ * Map read-only pages beside it: 0x401000 (same PT), 0x600000 (new PT), 0x40000000 (new PD, PT).
+ * Expect the old entries untouched (a read-only leaf needs no W above it), so 0x400000 stays
+ * write-protected, no TLB flush, and each new page read-only; then a writable page at 0x402000
+ * widens the three entries (its W is what it asks for) and is flushed once.
+ */
+static int read_only_leaf_keeps_tables_read_only_check(void) {
+    const uint64_t read_only[3] = {0x401000, 0x600000, 0x40000000};
+    setup();
+    table(ROOT)[0] = 0x2000 | PAGING_FLAG_PRESENT;
+    sim_zero_table(&sim, 0x2000)[0] = 0x3000 | PAGING_FLAG_PRESENT;
+    sim_zero_table(&sim, 0x3000)[2] = 0x4000 | PAGING_FLAG_PRESENT;
+    sim_zero_table(&sim, 0x4000)[0] = FRAME_A | PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE;
+    ASSERT_FALSE(walk_allows_writes(0x400000));
+
+    for (int i = 0; i < 3; i++) {
+        ASSERT_EQ(PAGING_OK, paging_map_page(&m, read_only[i], FRAME_B, 0));
+        ASSERT_FALSE(walk_allows_writes(read_only[i]));
+        ASSERT_FALSE(walk_allows_writes(0x400000));
+    }
+    ASSERT_EQ(0x2000 | PAGING_FLAG_PRESENT, table(ROOT)[0]);
+    ASSERT_EQ(0x3000 | PAGING_FLAG_PRESENT, table(0x2000)[0]);
+    ASSERT_EQ(0x4000 | PAGING_FLAG_PRESENT, table(0x3000)[2]);
+    ASSERT_EQ(0, sim.flush_count);
+
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x402000, FRAME_B, PAGING_FLAG_WRITABLE));
+    ASSERT_TRUE(walk_allows_writes(0x402000));
+    ASSERT_EQ(1, sim.flush_count);
+    ASSERT_EQ(1, sim_flush_count_of(&sim, 0x402000));
+    return 0;
+}
+
 /*
  * Identity-map [1 MiB, 1.5 MiB): 128 pages.
  * Expect each page to translate to itself, 3 tables besides the root, and 128 leaves.
@@ -908,6 +959,7 @@ int main(void) {
     RUN_CHECK(failures, invalid_flags_rejected_check);
     RUN_CHECK(failures, widen_intermediates_for_user_check);
     RUN_CHECK(failures, leaf_decides_execution_check);
+    RUN_CHECK(failures, read_only_leaf_keeps_tables_read_only_check);
     RUN_CHECK(failures, identity_map_range_check);
     RUN_CHECK(failures, map_range_rolls_back_check);
     RUN_CHECK(failures, map_range_arguments_check);
