@@ -652,6 +652,61 @@ static int map_range_rolls_back_check(void) {
 }
 
 /*
+ * A PML4, PDPT and PD entry built with NX by someone else, so that nothing under them runs, over
+ * a PT holding a leaf without NX of its own (0x402000) and a mapped page (0x401000):
+ *
+ *   PML4[0] P|W|NX -> PDPT@0x2000 [0] P|W|NX -> PD@0x3000 [2] P|W|NX -> PT@0x4000
+ *     PT[1] = FRAME_B | P | NX       PT[2] = FRAME_A | P       (virt 0x401000, 0x402000)
+ *
+ * An executable map_range of [0x400000, 0x402000): its first page would need the NX above it
+ * cleared, its second is already mapped, so the call fails. Then the same with the frame source
+ * empty, over [0x5ff000, 0x601000): the first page under the old PD entry, the second needing a
+ * new PT under PD[3].
+ * Expect PAGING_ERR_ALREADY_MAPPED with the tables byte for byte as before, then
+ * PAGING_ERR_FRAME_ALLOCATION_FAILED with the three old entries as before; 0x402000 still not
+ * executable after each failure. With frames again the second range maps, both its pages
+ * executable, the first flushed once for the entries it widened, the second (whose path has
+ * been widened already) not at all.
+ */
+static int map_range_failure_keeps_rights_check(void) {
+    static struct snapshot before_storage;
+    static struct snapshot after_storage;
+    const uint64_t nx_table = PAGING_TABLE_FLAGS | PAGING_FLAG_NO_EXECUTE;
+    setup();
+    table(ROOT)[0] = 0x2000 | nx_table;
+    sim_zero_table(&sim, 0x2000)[0] = 0x3000 | nx_table;
+    sim_zero_table(&sim, 0x3000)[2] = 0x4000 | nx_table;
+    uint64_t *pt = sim_zero_table(&sim, 0x4000);
+    pt[1] = FRAME_B | PAGING_FLAG_PRESENT | PAGING_FLAG_NO_EXECUTE;
+    pt[2] = FRAME_A | PAGING_FLAG_PRESENT;
+    ASSERT_TRUE(walk_forbids_execution(0x402000));
+    take_snapshot(&before_storage);
+
+    ASSERT_EQ(PAGING_ERR_ALREADY_MAPPED, paging_map_range(&m, 0x400000, FRAME_A, 0x2000, 0));
+    take_snapshot(&after_storage);
+    ASSERT_TRUE(same_snapshot(&before_storage, &after_storage));
+    ASSERT_TRUE(walk_forbids_execution(0x402000));
+
+    frames.budget = 0;
+    ASSERT_EQ(PAGING_ERR_FRAME_ALLOCATION_FAILED,
+              paging_map_range(&m, 0x5ff000, FRAME_A, 0x2000, 0));
+    ASSERT_EQ(0x2000 | nx_table, table(ROOT)[0]);
+    ASSERT_EQ(0x3000 | nx_table, table(0x2000)[0]);
+    ASSERT_EQ(0x4000 | nx_table, table(0x3000)[2]);
+    ASSERT_TRUE(walk_forbids_execution(0x402000));
+    ASSERT_EQ(0, frames.outstanding);
+
+    frames.budget = SIM_UNLIMITED;
+    size_t flushed = sim_flush_count_of(&sim, 0x5ff000);
+    ASSERT_EQ(PAGING_OK, paging_map_range(&m, 0x5ff000, FRAME_A, 0x2000, 0));
+    ASSERT_FALSE(walk_forbids_execution(0x5ff000));
+    ASSERT_FALSE(walk_forbids_execution(0x600000));
+    ASSERT_EQ(flushed + 1, sim_flush_count_of(&sim, 0x5ff000));
+    ASSERT_EQ(0, sim_flush_count_of(&sim, 0x600000));
+    return 0;
+}
+
+/*
  * Range arguments: size not a multiple of 4 KiB, a range wrapping past 2^64, size 0, and a
  * range running from the last lower-half page into the non-canonical hole.
  * Expect PAGING_ERR_MISALIGNED, PAGING_ERR_INVALID_ARGUMENT, PAGING_OK with nothing mapped, and
@@ -962,6 +1017,7 @@ int main(void) {
     RUN_CHECK(failures, read_only_leaf_keeps_tables_read_only_check);
     RUN_CHECK(failures, identity_map_range_check);
     RUN_CHECK(failures, map_range_rolls_back_check);
+    RUN_CHECK(failures, map_range_failure_keeps_rights_check);
     RUN_CHECK(failures, map_range_arguments_check);
     RUN_CHECK(failures, walk_reports_leaves_check);
     RUN_CHECK(failures, random_operations_match_model_check);
