@@ -154,6 +154,26 @@ static uint64_t find_storage_run(const struct frame_allocator_config *cfg, uint6
     return best;
 }
 
+/* A pointer through which the @needed frames from frame number @run can all be written, or NULL.
+ * The bitmaps are written as one array, so every frame of the run must be reached, at the address
+ * the first one's pointer implies: a direct map that ends (or jumps) inside the run would
+ * otherwise have the bitmaps written past it. */
+static uint64_t *reach_run(const struct frame_allocator_config *cfg, uint64_t run,
+                           uint64_t needed) {
+    void *base = cfg->phys_to_virt(cfg->ctx, run << PAGING_PAGE_SHIFT);
+    if (base == NULL) {
+        return NULL;
+    }
+    for (uint64_t i = 1; i < needed; i++) {
+        void *frame = cfg->phys_to_virt(cfg->ctx, (run + i) << PAGING_PAGE_SHIFT);
+        /* Compared as integers: base + i frames need not lie inside any object. */
+        if (frame == NULL || (uintptr_t)frame != (uintptr_t)base + i * PAGING_PAGE_SIZE) {
+            return NULL;
+        }
+    }
+    return base;
+}
+
 static enum frame_allocator_error validate_config(const struct frame_allocator_config *cfg) {
     if ((cfg->usable == NULL && cfg->usable_count > 0) ||
         (cfg->reserved == NULL && cfg->reserved_count > 0)) {
@@ -210,7 +230,7 @@ enum frame_allocator_error frame_allocator_init(struct frame_allocator *fa,
         if (run == 0) {
             return FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE;
         }
-        storage = cfg->phys_to_virt(cfg->ctx, run << PAGING_PAGE_SHIFT);
+        storage = reach_run(cfg, run, needed);
         if (storage == NULL) {
             return FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE;
         }

@@ -392,6 +392,44 @@ static int carve_without_room_fails_check(void) {
     return 0;
 }
 
+/* The simulated memory, reached only below short_map_end (a direct map that ends there). */
+static uint64_t short_map_end;
+
+static void *short_phys_to_virt(void *ctx, uint64_t phys) {
+    return phys < short_map_end ? sim_phys_to_virt(ctx, phys) : NULL;
+}
+
+/*
+ * No storage given, over usable [1 MiB, 1 MiB + 2 GiB): the bitmaps take 2 x 64 KiB, 32 frames
+ * from 1 MiB. phys_to_virt reaches only [0, 1 MiB + 8 KiB): the first 2 frames of that run.
+ *
+ *   1 MiB   +8 KiB                          +128 KiB
+ *   |reached|....... not reached ...........|
+ *
+ * Expect FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE and no byte written past the reach; with the
+ * reach widened to the whole run, init succeeds.
+ */
+static int carve_beyond_phys_to_virt_fails_check(void) {
+    struct sim sim;
+    sim_init(&sim, 2 * MiB);
+    struct frame_allocator_usable_region usable[] = {{MiB, 2 * GiB}};
+    struct frame_allocator_config cfg = sim_carving_config(&sim, usable, 1, NULL, 0);
+    cfg.phys_to_virt = short_phys_to_virt;
+    ASSERT_EQ(32, (frame_allocator_storage_words(usable, 1) * 8 + FRAME - 1) / FRAME);
+    short_map_end = MiB + 2 * FRAME;
+
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE, frame_allocator_init(&fa, &cfg));
+    for (uint64_t a = short_map_end; a < MiB + 32 * FRAME; a++) {
+        ASSERT_EQ(SIM_GARBAGE, sim.mem[a]);
+    }
+    short_map_end = MiB + 32 * FRAME;
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_init(&fa, &cfg));
+    ASSERT_EQ(MiB, fa.storage_start);
+    ASSERT_TRUE(frame_allocator_check(&fa));
+    sim_destroy(&sim);
+    return 0;
+}
+
 /*
  * poison_on_free with simulated memory: allocate a frame, zero it, free it.
  * Expect every byte of the freed frame to read FRAME_ALLOCATOR_POISON_BYTE and its neighbour to
@@ -636,6 +674,7 @@ int main(void) {
     RUN_CHECK(failures, huge_span_storage_check);
     RUN_CHECK(failures, carve_storage_check);
     RUN_CHECK(failures, carve_without_room_fails_check);
+    RUN_CHECK(failures, carve_beyond_phys_to_virt_fails_check);
     RUN_CHECK(failures, poison_on_free_check);
     RUN_CHECK(failures, bad_ranges_rejected_check);
     RUN_CHECK(failures, physical_limit_clamped_check);
