@@ -27,11 +27,13 @@ static bool usable_frames(const struct frame_allocator_usable_region *r, uint64_
     return f < e;
 }
 
-/* Frame numbers [first, end) touched by a reserved range (grown outward). */
-static void reserved_frames(const struct frame_allocator_reserved_range *r, uint64_t *first,
+/* Frame numbers [first, end) touched by a reserved range (grown outward). Returns false when
+ * the range is empty: grown outward, its one point inside a frame would take that frame. */
+static bool reserved_frames(const struct frame_allocator_reserved_range *r, uint64_t *first,
                             uint64_t *end) {
     *first = r->start >> PAGING_PAGE_SHIFT;
     *end = (r->end >> PAGING_PAGE_SHIFT) + ((r->end & (PAGING_PAGE_SIZE - 1)) != 0);
+    return r->start < r->end;
 }
 
 static bool region_wraps(const struct frame_allocator_usable_region *r) {
@@ -133,8 +135,8 @@ static uint64_t find_storage_run(const struct frame_allocator_config *cfg, uint6
             for (size_t j = 0; j < cfg->reserved_count; j++) {
                 uint64_t rf;
                 uint64_t re;
-                reserved_frames(&cfg->reserved[j], &rf, &re);
-                if (rf < cand + needed && cand < re) {
+                if (reserved_frames(&cfg->reserved[j], &rf, &re) && rf < cand + needed &&
+                    cand < re) {
                     cand = re; /* skip past the reserved range and try again */
                     moved = true;
                     break;
@@ -259,8 +261,9 @@ enum frame_allocator_error frame_allocator_init(struct frame_allocator *fa,
     for (size_t i = 0; i < cfg->reserved_count; i++) {
         uint64_t f;
         uint64_t e;
-        reserved_frames(&cfg->reserved[i], &f, &e);
-        exclude_frames(fa, f, e);
+        if (reserved_frames(&cfg->reserved[i], &f, &e)) {
+            exclude_frames(fa, f, e);
+        }
     }
     if (fa->storage_end != 0) {
         exclude_frames(fa, fa->storage_start >> PAGING_PAGE_SHIFT,

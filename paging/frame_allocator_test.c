@@ -105,6 +105,31 @@ static int reserved_ranges_never_returned_check(void) {
 }
 
 /*
+ * Empty reserved ranges [x, x) over usable [1 MiB, 1 MiB + 4 frames): one inside a frame
+ * (0x101800), one on a frame boundary (0x102000); then, carving, an empty range at the start of
+ * the only run that holds the bitmaps.
+ * Expect all 4 frames usable (an empty range reserves nothing, though grown outward its one
+ * point lies in a frame), and the bitmaps carved at 1 MiB.
+ */
+static int empty_reserved_ranges_reserve_nothing_check(void) {
+    struct frame_allocator_usable_region usable[] = {{MiB, 4 * FRAME}};
+    struct frame_allocator_reserved_range empty[] = {{0x101800, 0x101800}, {0x102000, 0x102000}};
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, init_with(usable, 1, empty, 2));
+    ASSERT_EQ(4, frame_allocator_stats(&fa).usable_frames);
+    ASSERT_TRUE(frame_allocator_check(&fa));
+
+    struct sim sim;
+    sim_init(&sim, 2 * MiB);
+    struct frame_allocator_reserved_range at_run[] = {{MiB + 0x10, MiB + 0x10}};
+    struct frame_allocator_config cfg = sim_carving_config(&sim, usable, 1, at_run, 1);
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_init(&fa, &cfg));
+    ASSERT_EQ(MiB, fa.storage_start);
+    ASSERT_EQ(3, frame_allocator_stats(&fa).usable_frames);
+    sim_destroy(&sim);
+    return 0;
+}
+
+/*
  * A usable region [0x100800, 0x105800) that starts and ends inside frames:
  *
  *   0x100000  0x101000  0x102000  0x103000  0x104000  0x105000  0x106000
@@ -663,6 +688,7 @@ int main(void) {
     int failures = 0;
     RUN_CHECK(failures, low_memory_never_returned_check);
     RUN_CHECK(failures, reserved_ranges_never_returned_check);
+    RUN_CHECK(failures, empty_reserved_ranges_reserve_nothing_check);
     RUN_CHECK(failures, regions_aligned_inward_check);
     RUN_CHECK(failures, unsorted_overlapping_regions_check);
     RUN_CHECK(failures, exhaustion_returns_failure_check);

@@ -2,8 +2,9 @@
  * frame_allocator.h - physical frame allocator over the usable regions of a memory map.
  *
  * Hands out 4 KiB frames, lowest address first, from usable regions (shrunk inward to frame
- * boundaries) minus reserved ranges (grown outward to frame boundaries) minus the first 1 MiB,
- * which is never handed out whatever the caller passes. Frames can be freed and counted.
+ * boundaries) minus reserved ranges (grown outward to frame boundaries; an empty one, start ==
+ * end, reserves nothing) minus the first 1 MiB, which is never handed out whatever the caller
+ * passes. Frames can be freed and counted.
  *
  * Design: two bitmaps over the span [lowest usable frame, highest usable frame end):
  *
