@@ -729,6 +729,37 @@ static int map_range_arguments_check(void) {
 }
 
 /*
+ * The last two pages of the address space, [2^64 - 8 KiB, 2^64): PML4, PDPT, PD and PT entry 511
+ * each, a range that ends exactly at 2^64 (virt + size wraps to 0), then one page further.
+ * Expect the range to map (its end is not a wrap), the last byte to translate, the walk to report
+ * the last page at 0xfffffffffffff000, unmap to give its frame back, and a range of 2 pages from
+ * the last page to be PAGING_ERR_INVALID_ARGUMENT with nothing mapped.
+ */
+static int map_range_to_top_of_address_space_check(void) {
+    const uint64_t last = 0xfffffffffffff000;
+    struct paging_translation t;
+    uint64_t phys = 0;
+    setup();
+
+    ASSERT_EQ(PAGING_OK, paging_map_range(&m, last - 0x1000, FRAME_A, 0x2000, 0));
+    ASSERT_EQ(PAGING_OK, paging_translate(&m, UINT64_MAX, &t));
+    ASSERT_EQ(FRAME_B + 0xfff, t.phys);
+    for (int level = 4; level >= 1; level--) {
+        ASSERT_EQ(511, idx(last, level));
+        ASSERT_TRUE((*raw_entry(last, level) & PAGING_FLAG_PRESENT) != 0);
+    }
+    struct census c = take_census();
+    ASSERT_EQ(2, c.leaves);
+    ASSERT_EQ(last, c.leaf[1].virt);
+    ASSERT_EQ(PAGING_OK, paging_unmap_page(&m, last, &phys));
+    ASSERT_EQ(FRAME_B, phys);
+
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_map_range(&m, last, FRAME_A, 0x2000, 0));
+    ASSERT_EQ(1, take_census().leaves);
+    return 0;
+}
+
+/*
  * Tables holding a 4 KiB page, a hand-made 2 MiB page, a hand-made 1 GiB page and a higher-half
  * page.
  * Expect paging_walk to report the four leaves in address order with their virtual address,
@@ -1019,6 +1050,7 @@ int main(void) {
     RUN_CHECK(failures, map_range_rolls_back_check);
     RUN_CHECK(failures, map_range_failure_keeps_rights_check);
     RUN_CHECK(failures, map_range_arguments_check);
+    RUN_CHECK(failures, map_range_to_top_of_address_space_check);
     RUN_CHECK(failures, walk_reports_leaves_check);
     RUN_CHECK(failures, random_operations_match_model_check);
     RUN_CHECK(failures, cr3_flag_bits_ignored_check);
