@@ -191,8 +191,8 @@ enum paging_error paging_translate(const struct paging_mapper *m, uint64_t virt,
 
 /*
  * paging_map_range - map [virt, virt + size) to [phys, phys + size) page by page, as
- * paging_map_page() does, except that existing intermediate entries are widened (and the pages
- * under them flushed) only once every page is mapped.
+ * paging_map_page() does, except that existing intermediate entries are widened (each page whose
+ * walk widened one flushed) only once every page is mapped.
  * On failure the pages this call mapped are unmapped again (with TLB flushes) and no existing
  * entry has been widened; page tables it created stay linked, empty, and are reused by later
  * maps (they are not leaked: the next map in that range takes no new frame).
