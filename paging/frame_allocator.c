@@ -27,11 +27,13 @@ static bool usable_frames(const struct frame_allocator_usable_region *r, uint64_
     return f < e;
 }
 
-/* Frame numbers [first, end) touched by a reserved range (grown outward). */
-static void reserved_frames(const struct frame_allocator_reserved_range *r, uint64_t *first,
+/* Frame numbers [first, end) touched by a reserved range (grown outward). Returns false when
+ * the range is empty: grown outward, its one point inside a frame would take that frame. */
+static bool reserved_frames(const struct frame_allocator_reserved_range *r, uint64_t *first,
                             uint64_t *end) {
     *first = r->start >> PAGING_PAGE_SHIFT;
     *end = (r->end >> PAGING_PAGE_SHIFT) + ((r->end & (PAGING_PAGE_SIZE - 1)) != 0);
+    return r->start < r->end;
 }
 
 static bool region_wraps(const struct frame_allocator_usable_region *r) {
@@ -133,8 +135,8 @@ static uint64_t find_storage_run(const struct frame_allocator_config *cfg, uint6
             for (size_t j = 0; j < cfg->reserved_count; j++) {
                 uint64_t rf;
                 uint64_t re;
-                reserved_frames(&cfg->reserved[j], &rf, &re);
-                if (rf < cand + needed && cand < re) {
+                if (reserved_frames(&cfg->reserved[j], &rf, &re) && rf < cand + needed &&
+                    cand < re) {
                     cand = re; /* skip past the reserved range and try again */
                     moved = true;
                     break;
@@ -152,6 +154,26 @@ static uint64_t find_storage_run(const struct frame_allocator_config *cfg, uint6
         }
     }
     return best;
+}
+
+/* A pointer through which the @needed frames from frame number @run can all be written, or NULL.
+ * The bitmaps are written as one array, so every frame of the run must be reached, at the address
+ * the first one's pointer implies: a direct map that ends (or jumps) inside the run would
+ * otherwise have the bitmaps written past it. */
+static uint64_t *reach_run(const struct frame_allocator_config *cfg, uint64_t run,
+                           uint64_t needed) {
+    void *base = cfg->phys_to_virt(cfg->ctx, run << PAGING_PAGE_SHIFT);
+    if (base == NULL) {
+        return NULL;
+    }
+    for (uint64_t i = 1; i < needed; i++) {
+        void *frame = cfg->phys_to_virt(cfg->ctx, (run + i) << PAGING_PAGE_SHIFT);
+        /* Compared as integers: base + i frames need not lie inside any object. */
+        if (frame == NULL || (uintptr_t)frame != (uintptr_t)base + i * PAGING_PAGE_SIZE) {
+            return NULL;
+        }
+    }
+    return base;
 }
 
 static enum frame_allocator_error validate_config(const struct frame_allocator_config *cfg) {
@@ -210,7 +232,7 @@ enum frame_allocator_error frame_allocator_init(struct frame_allocator *fa,
         if (run == 0) {
             return FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE;
         }
-        storage = cfg->phys_to_virt(cfg->ctx, run << PAGING_PAGE_SHIFT);
+        storage = reach_run(cfg, run, needed);
         if (storage == NULL) {
             return FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE;
         }
@@ -239,8 +261,9 @@ enum frame_allocator_error frame_allocator_init(struct frame_allocator *fa,
     for (size_t i = 0; i < cfg->reserved_count; i++) {
         uint64_t f;
         uint64_t e;
-        reserved_frames(&cfg->reserved[i], &f, &e);
-        exclude_frames(fa, f, e);
+        if (reserved_frames(&cfg->reserved[i], &f, &e)) {
+            exclude_frames(fa, f, e);
+        }
     }
     if (fa->storage_end != 0) {
         exclude_frames(fa, fa->storage_start >> PAGING_PAGE_SHIFT,

@@ -105,6 +105,31 @@ static int reserved_ranges_never_returned_check(void) {
 }
 
 /*
+ * Empty reserved ranges [x, x) over usable [1 MiB, 1 MiB + 4 frames): one inside a frame
+ * (0x101800), one on a frame boundary (0x102000); then, carving, an empty range at the start of
+ * the only run that holds the bitmaps.
+ * Expect all 4 frames usable (an empty range reserves nothing, though grown outward its one
+ * point lies in a frame), and the bitmaps carved at 1 MiB.
+ */
+static int empty_reserved_ranges_reserve_nothing_check(void) {
+    struct frame_allocator_usable_region usable[] = {{MiB, 4 * FRAME}};
+    struct frame_allocator_reserved_range empty[] = {{0x101800, 0x101800}, {0x102000, 0x102000}};
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, init_with(usable, 1, empty, 2));
+    ASSERT_EQ(4, frame_allocator_stats(&fa).usable_frames);
+    ASSERT_TRUE(frame_allocator_check(&fa));
+
+    struct sim sim;
+    sim_init(&sim, 2 * MiB);
+    struct frame_allocator_reserved_range at_run[] = {{MiB + 0x10, MiB + 0x10}};
+    struct frame_allocator_config cfg = sim_carving_config(&sim, usable, 1, at_run, 1);
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_init(&fa, &cfg));
+    ASSERT_EQ(MiB, fa.storage_start);
+    ASSERT_EQ(3, frame_allocator_stats(&fa).usable_frames);
+    sim_destroy(&sim);
+    return 0;
+}
+
+/*
  * A usable region [0x100800, 0x105800) that starts and ends inside frames:
  *
  *   0x100000  0x101000  0x102000  0x103000  0x104000  0x105000  0x106000
@@ -392,6 +417,44 @@ static int carve_without_room_fails_check(void) {
     return 0;
 }
 
+/* The simulated memory, reached only below short_map_end (a direct map that ends there). */
+static uint64_t short_map_end;
+
+static void *short_phys_to_virt(void *ctx, uint64_t phys) {
+    return phys < short_map_end ? sim_phys_to_virt(ctx, phys) : NULL;
+}
+
+/*
+ * No storage given, over usable [1 MiB, 1 MiB + 2 GiB): the bitmaps take 2 x 64 KiB, 32 frames
+ * from 1 MiB. phys_to_virt reaches only [0, 1 MiB + 8 KiB): the first 2 frames of that run.
+ *
+ *   1 MiB   +8 KiB                          +128 KiB
+ *   |reached|....... not reached ...........|
+ *
+ * Expect FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE and no byte written past the reach; with the
+ * reach widened to the whole run, init succeeds.
+ */
+static int carve_beyond_phys_to_virt_fails_check(void) {
+    struct sim sim;
+    sim_init(&sim, 2 * MiB);
+    struct frame_allocator_usable_region usable[] = {{MiB, 2 * GiB}};
+    struct frame_allocator_config cfg = sim_carving_config(&sim, usable, 1, NULL, 0);
+    cfg.phys_to_virt = short_phys_to_virt;
+    ASSERT_EQ(32, (frame_allocator_storage_words(usable, 1) * 8 + FRAME - 1) / FRAME);
+    short_map_end = MiB + 2 * FRAME;
+
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE, frame_allocator_init(&fa, &cfg));
+    for (uint64_t a = short_map_end; a < MiB + 32 * FRAME; a++) {
+        ASSERT_EQ(SIM_GARBAGE, sim.mem[a]);
+    }
+    short_map_end = MiB + 32 * FRAME;
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_init(&fa, &cfg));
+    ASSERT_EQ(MiB, fa.storage_start);
+    ASSERT_TRUE(frame_allocator_check(&fa));
+    sim_destroy(&sim);
+    return 0;
+}
+
 /*
  * poison_on_free with simulated memory: allocate a frame, zero it, free it.
  * Expect every byte of the freed frame to read FRAME_ALLOCATOR_POISON_BYTE and its neighbour to
@@ -625,6 +688,7 @@ int main(void) {
     int failures = 0;
     RUN_CHECK(failures, low_memory_never_returned_check);
     RUN_CHECK(failures, reserved_ranges_never_returned_check);
+    RUN_CHECK(failures, empty_reserved_ranges_reserve_nothing_check);
     RUN_CHECK(failures, regions_aligned_inward_check);
     RUN_CHECK(failures, unsorted_overlapping_regions_check);
     RUN_CHECK(failures, exhaustion_returns_failure_check);
@@ -636,6 +700,7 @@ int main(void) {
     RUN_CHECK(failures, huge_span_storage_check);
     RUN_CHECK(failures, carve_storage_check);
     RUN_CHECK(failures, carve_without_room_fails_check);
+    RUN_CHECK(failures, carve_beyond_phys_to_virt_fails_check);
     RUN_CHECK(failures, poison_on_free_check);
     RUN_CHECK(failures, bad_ranges_rejected_check);
     RUN_CHECK(failures, physical_limit_clamped_check);

@@ -101,8 +101,30 @@ static enum paging_error check_page_args(uint64_t virt, uint64_t phys, uint64_t 
     return PAGING_OK;
 }
 
-enum paging_error paging_map_page(struct paging_mapper *m, uint64_t virt, uint64_t phys,
-                                  uint64_t flags) {
+/* Widens the existing intermediate entries path[LEVEL_PML4] down to path[lowest] that lack W or
+ * U the leaf's @flags need, or that carry NX an executable leaf does not: rights combine along
+ * the walk, so an intermediate that forbids what the leaf asks for would overrule it. Only the
+ * rights the leaf asks for, so that a read-only leaf never lifts the write protection an old
+ * entry puts on its neighbours. Returns whether an entry changed (its TLB entry is then stale). */
+static bool widen_path(volatile uint64_t *const *path, int lowest, uint64_t flags) {
+    uint64_t needs = PAGING_FLAG_PRESENT | (flags & (PAGING_FLAG_WRITABLE | PAGING_FLAG_USER));
+    uint64_t forbids = (flags & PAGING_FLAG_NO_EXECUTE) != 0 ? 0 : PAGING_FLAG_NO_EXECUTE;
+    bool widened = false;
+    for (int level = LEVEL_PML4; level >= lowest; level--) {
+        uint64_t e = *path[level];
+        if ((e & needs) != needs || (e & forbids) != 0) {
+            *path[level] = (e | needs) & ~forbids;
+            widened = true;
+        }
+    }
+    return widened;
+}
+
+/* paging_map_page(), which widens the existing intermediate entries only when @widen is set:
+ * paging_map_range() widens after all its pages are mapped, so that a failure changes no
+ * entry it does not take back. */
+static enum paging_error map_page(struct paging_mapper *m, uint64_t virt, uint64_t phys,
+                                  uint64_t flags, bool widen) {
     enum paging_error r = check_page_args(virt, phys, flags);
     if (r != PAGING_OK) {
         return r;
@@ -148,18 +170,8 @@ enum paging_error paging_map_page(struct paging_mapper *m, uint64_t virt, uint64
         __builtin_memset((void *)table_at(m, new_tables[i]), 0, PAGING_PAGE_SIZE);
     }
 
-    /* 3. Widen existing intermediate entries that lack W or U the leaf needs, or that carry NX
-     *    an executable leaf does not: rights combine along the walk, so an intermediate that
-     *    forbids what the leaf asks for would overrule it. */
-    uint64_t table_forbids = (flags & PAGING_FLAG_NO_EXECUTE) != 0 ? 0 : PAGING_FLAG_NO_EXECUTE;
-    bool widened = false;
-    for (int level = LEVEL_PML4; level > missing_level; level--) {
-        uint64_t e = *path[level];
-        if ((e & table_flags) != table_flags || (e & table_forbids) != 0) {
-            *path[level] = (e | table_flags) & ~table_forbids;
-            widened = true;
-        }
-    }
+    /* 3. Widen the existing intermediate entries (those above missing_level). */
+    bool widened = widen && widen_path(path, missing_level + 1, flags);
 
     /* 4. Fill the new tables bottom-up, then publish them with one store into the existing
      *    table, so the walker never sees a half-built path. */
@@ -180,6 +192,29 @@ enum paging_error paging_map_page(struct paging_mapper *m, uint64_t virt, uint64
         m->hw.flush_tlb_page(m->hw.ctx, virt);
     }
     return PAGING_OK;
+}
+
+enum paging_error paging_map_page(struct paging_mapper *m, uint64_t virt, uint64_t phys,
+                                  uint64_t flags) {
+    return map_page(m, virt, phys, flags, true);
+}
+
+/* Widens the intermediate entries above the page at @virt, which this paging_map_range() call
+ * has just mapped, for @flags, and flushes @virt when one changed. */
+static void widen_mapped(const struct paging_mapper *m, uint64_t virt, uint64_t flags) {
+    volatile uint64_t *path[LEVEL_PML4 + 1];
+    uint64_t table = m->root_phys;
+    for (int level = LEVEL_PML4; level > LEVEL_PT; level--) {
+        path[level] = &table_at(m, table)[index_at(virt, level)];
+        uint64_t e = *path[level];
+        if ((e & PAGING_FLAG_PRESENT) == 0 || is_leaf(e, level)) {
+            fail(m, "paging_map_range: the path to a page mapped by this call vanished");
+        }
+        table = e & PAGING_ADDRESS_MASK;
+    }
+    if (widen_path(path, LEVEL_PT + 1, flags)) {
+        m->hw.flush_tlb_page(m->hw.ctx, virt);
+    }
 }
 
 enum paging_error paging_unmap_page(struct paging_mapper *m, uint64_t virt, uint64_t *phys_out) {
@@ -238,7 +273,7 @@ enum paging_error paging_map_range(struct paging_mapper *m, uint64_t virt, uint6
         return PAGING_ERR_INVALID_ARGUMENT;
     }
     for (uint64_t offset = 0; offset < size; offset += PAGING_PAGE_SIZE) {
-        enum paging_error r = paging_map_page(m, virt + offset, phys + offset, flags);
+        enum paging_error r = map_page(m, virt + offset, phys + offset, flags, false);
         if (r != PAGING_OK) {
             for (uint64_t back = 0; back < offset; back += PAGING_PAGE_SIZE) {
                 if (paging_unmap_page(m, virt + back, NULL) != PAGING_OK) {
@@ -247,6 +282,9 @@ enum paging_error paging_map_range(struct paging_mapper *m, uint64_t virt, uint6
             }
             return r;
         }
+    }
+    for (uint64_t offset = 0; offset < size; offset += PAGING_PAGE_SIZE) {
+        widen_mapped(m, virt + offset, flags);
     }
     return PAGING_OK;
 }

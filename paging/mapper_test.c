@@ -554,6 +554,57 @@ static int leaf_decides_execution_check(void) {
     return 0;
 }
 
+/* True when a walk for @virt allows writes: the CPU does only when W is set at every level. */
+static bool walk_allows_writes(uint64_t virt) {
+    for (int level = 4; level >= 1; level--) {
+        uint64_t *e = raw_entry(virt, level);
+        if (e == NULL || (*e & PAGING_FLAG_PRESENT) == 0) {
+            abort();
+        }
+        if ((*e & PAGING_FLAG_WRITABLE) == 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * A PML4, PDPT and PD entry built read-only by someone else, write-protecting everything under
+ * them, among it a leaf at 0x400000 that carries W itself:
+ *
+ *   PML4[0] P -> PDPT@0x2000 [0] P -> PD@0x3000 [2] P -> PT@0x4000 [0] = FRAME_A | P | W
+ *
+ * Map read-only pages beside it: 0x401000 (same PT), 0x600000 (new PT), 0x40000000 (new PD, PT).
+ * Expect the old entries untouched (a read-only leaf needs no W above it), so 0x400000 stays
+ * write-protected, no TLB flush, and each new page read-only; then a writable page at 0x402000
+ * widens the three entries (its W is what it asks for) and is flushed once.
+ */
+static int read_only_leaf_keeps_tables_read_only_check(void) {
+    const uint64_t read_only[3] = {0x401000, 0x600000, 0x40000000};
+    setup();
+    table(ROOT)[0] = 0x2000 | PAGING_FLAG_PRESENT;
+    sim_zero_table(&sim, 0x2000)[0] = 0x3000 | PAGING_FLAG_PRESENT;
+    sim_zero_table(&sim, 0x3000)[2] = 0x4000 | PAGING_FLAG_PRESENT;
+    sim_zero_table(&sim, 0x4000)[0] = FRAME_A | PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE;
+    ASSERT_FALSE(walk_allows_writes(0x400000));
+
+    for (int i = 0; i < 3; i++) {
+        ASSERT_EQ(PAGING_OK, paging_map_page(&m, read_only[i], FRAME_B, 0));
+        ASSERT_FALSE(walk_allows_writes(read_only[i]));
+        ASSERT_FALSE(walk_allows_writes(0x400000));
+    }
+    ASSERT_EQ(0x2000 | PAGING_FLAG_PRESENT, table(ROOT)[0]);
+    ASSERT_EQ(0x3000 | PAGING_FLAG_PRESENT, table(0x2000)[0]);
+    ASSERT_EQ(0x4000 | PAGING_FLAG_PRESENT, table(0x3000)[2]);
+    ASSERT_EQ(0, sim.flush_count);
+
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x402000, FRAME_B, PAGING_FLAG_WRITABLE));
+    ASSERT_TRUE(walk_allows_writes(0x402000));
+    ASSERT_EQ(1, sim.flush_count);
+    ASSERT_EQ(1, sim_flush_count_of(&sim, 0x402000));
+    return 0;
+}
+
 /*
  * Identity-map [1 MiB, 1.5 MiB): 128 pages.
  * Expect each page to translate to itself, 3 tables besides the root, and 128 leaves.
@@ -601,6 +652,61 @@ static int map_range_rolls_back_check(void) {
 }
 
 /*
+ * A PML4, PDPT and PD entry built with NX by someone else, so that nothing under them runs, over
+ * a PT holding a leaf without NX of its own (0x402000) and a mapped page (0x401000):
+ *
+ *   PML4[0] P|W|NX -> PDPT@0x2000 [0] P|W|NX -> PD@0x3000 [2] P|W|NX -> PT@0x4000
+ *     PT[1] = FRAME_B | P | NX       PT[2] = FRAME_A | P       (virt 0x401000, 0x402000)
+ *
+ * An executable map_range of [0x400000, 0x402000): its first page would need the NX above it
+ * cleared, its second is already mapped, so the call fails. Then the same with the frame source
+ * empty, over [0x5ff000, 0x601000): the first page under the old PD entry, the second needing a
+ * new PT under PD[3].
+ * Expect PAGING_ERR_ALREADY_MAPPED with the tables byte for byte as before, then
+ * PAGING_ERR_FRAME_ALLOCATION_FAILED with the three old entries as before; 0x402000 still not
+ * executable after each failure. With frames again the second range maps, both its pages
+ * executable, the first flushed once for the entries it widened, the second (whose path has
+ * been widened already) not at all.
+ */
+static int map_range_failure_keeps_rights_check(void) {
+    static struct snapshot before_storage;
+    static struct snapshot after_storage;
+    const uint64_t nx_table = PAGING_TABLE_FLAGS | PAGING_FLAG_NO_EXECUTE;
+    setup();
+    table(ROOT)[0] = 0x2000 | nx_table;
+    sim_zero_table(&sim, 0x2000)[0] = 0x3000 | nx_table;
+    sim_zero_table(&sim, 0x3000)[2] = 0x4000 | nx_table;
+    uint64_t *pt = sim_zero_table(&sim, 0x4000);
+    pt[1] = FRAME_B | PAGING_FLAG_PRESENT | PAGING_FLAG_NO_EXECUTE;
+    pt[2] = FRAME_A | PAGING_FLAG_PRESENT;
+    ASSERT_TRUE(walk_forbids_execution(0x402000));
+    take_snapshot(&before_storage);
+
+    ASSERT_EQ(PAGING_ERR_ALREADY_MAPPED, paging_map_range(&m, 0x400000, FRAME_A, 0x2000, 0));
+    take_snapshot(&after_storage);
+    ASSERT_TRUE(same_snapshot(&before_storage, &after_storage));
+    ASSERT_TRUE(walk_forbids_execution(0x402000));
+
+    frames.budget = 0;
+    ASSERT_EQ(PAGING_ERR_FRAME_ALLOCATION_FAILED,
+              paging_map_range(&m, 0x5ff000, FRAME_A, 0x2000, 0));
+    ASSERT_EQ(0x2000 | nx_table, table(ROOT)[0]);
+    ASSERT_EQ(0x3000 | nx_table, table(0x2000)[0]);
+    ASSERT_EQ(0x4000 | nx_table, table(0x3000)[2]);
+    ASSERT_TRUE(walk_forbids_execution(0x402000));
+    ASSERT_EQ(0, frames.outstanding);
+
+    frames.budget = SIM_UNLIMITED;
+    size_t flushed = sim_flush_count_of(&sim, 0x5ff000);
+    ASSERT_EQ(PAGING_OK, paging_map_range(&m, 0x5ff000, FRAME_A, 0x2000, 0));
+    ASSERT_FALSE(walk_forbids_execution(0x5ff000));
+    ASSERT_FALSE(walk_forbids_execution(0x600000));
+    ASSERT_EQ(flushed + 1, sim_flush_count_of(&sim, 0x5ff000));
+    ASSERT_EQ(0, sim_flush_count_of(&sim, 0x600000));
+    return 0;
+}
+
+/*
  * Range arguments: size not a multiple of 4 KiB, a range wrapping past 2^64, size 0, and a
  * range running from the last lower-half page into the non-canonical hole.
  * Expect PAGING_ERR_MISALIGNED, PAGING_ERR_INVALID_ARGUMENT, PAGING_OK with nothing mapped, and
@@ -619,6 +725,37 @@ static int map_range_arguments_check(void) {
     ASSERT_EQ(PAGING_ERR_NON_CANONICAL,
               paging_map_range(&m, 0x00007ffffffff000, FRAME_A, 0x2000, 0));
     ASSERT_EQ(0, take_census().leaves);
+    return 0;
+}
+
+/*
+ * The last two pages of the address space, [2^64 - 8 KiB, 2^64): PML4, PDPT, PD and PT entry 511
+ * each, a range that ends exactly at 2^64 (virt + size wraps to 0), then one page further.
+ * Expect the range to map (its end is not a wrap), the last byte to translate, the walk to report
+ * the last page at 0xfffffffffffff000, unmap to give its frame back, and a range of 2 pages from
+ * the last page to be PAGING_ERR_INVALID_ARGUMENT with nothing mapped.
+ */
+static int map_range_to_top_of_address_space_check(void) {
+    const uint64_t last = 0xfffffffffffff000;
+    struct paging_translation t;
+    uint64_t phys = 0;
+    setup();
+
+    ASSERT_EQ(PAGING_OK, paging_map_range(&m, last - 0x1000, FRAME_A, 0x2000, 0));
+    ASSERT_EQ(PAGING_OK, paging_translate(&m, UINT64_MAX, &t));
+    ASSERT_EQ(FRAME_B + 0xfff, t.phys);
+    for (int level = 4; level >= 1; level--) {
+        ASSERT_EQ(511, idx(last, level));
+        ASSERT_TRUE((*raw_entry(last, level) & PAGING_FLAG_PRESENT) != 0);
+    }
+    struct census c = take_census();
+    ASSERT_EQ(2, c.leaves);
+    ASSERT_EQ(last, c.leaf[1].virt);
+    ASSERT_EQ(PAGING_OK, paging_unmap_page(&m, last, &phys));
+    ASSERT_EQ(FRAME_B, phys);
+
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_map_range(&m, last, FRAME_A, 0x2000, 0));
+    ASSERT_EQ(1, take_census().leaves);
     return 0;
 }
 
@@ -908,9 +1045,12 @@ int main(void) {
     RUN_CHECK(failures, invalid_flags_rejected_check);
     RUN_CHECK(failures, widen_intermediates_for_user_check);
     RUN_CHECK(failures, leaf_decides_execution_check);
+    RUN_CHECK(failures, read_only_leaf_keeps_tables_read_only_check);
     RUN_CHECK(failures, identity_map_range_check);
     RUN_CHECK(failures, map_range_rolls_back_check);
+    RUN_CHECK(failures, map_range_failure_keeps_rights_check);
     RUN_CHECK(failures, map_range_arguments_check);
+    RUN_CHECK(failures, map_range_to_top_of_address_space_check);
     RUN_CHECK(failures, walk_reports_leaves_check);
     RUN_CHECK(failures, random_operations_match_model_check);
     RUN_CHECK(failures, cr3_flag_bits_ignored_check);

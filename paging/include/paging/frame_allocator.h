@@ -2,8 +2,9 @@
  * frame_allocator.h - physical frame allocator over the usable regions of a memory map.
  *
  * Hands out 4 KiB frames, lowest address first, from usable regions (shrunk inward to frame
- * boundaries) minus reserved ranges (grown outward to frame boundaries) minus the first 1 MiB,
- * which is never handed out whatever the caller passes. Frames can be freed and counted.
+ * boundaries) minus reserved ranges (grown outward to frame boundaries; an empty one, start ==
+ * end, reserves nothing) minus the first 1 MiB, which is never handed out whatever the caller
+ * passes. Frames can be freed and counted.
  *
  * Design: two bitmaps over the span [lowest usable frame, highest usable frame end):
  *
@@ -71,7 +72,8 @@ enum frame_allocator_error {
      * frame_allocator_storage_words(), or the bitmaps are too large for the address space. */
     FRAME_ALLOCATOR_ERR_STORAGE_TOO_SMALL,
     /* "no room for storage": carving: no usable, unreserved run of frames holds the bitmaps, the
-     * bitmaps are too large for the address space, or phys_to_virt gave NULL. */
+     * bitmaps are too large for the address space, or phys_to_virt does not reach every frame
+     * of the run (NULL, or not at consecutive addresses). */
     FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE,
     /* "misaligned frame": free: the address is not 4 KiB-aligned. */
     FRAME_ALLOCATOR_ERR_MISALIGNED,
@@ -90,8 +92,9 @@ struct frame_allocator_config {
     /* Bitmap storage, or NULL to carve it from usable memory through phys_to_virt. */
     uint64_t *storage;
     size_t storage_words;
-    /* Turns a physical address into a pointer the allocator can write (carving, poisoning).
-     * May be NULL when storage is given and poison_on_free is false. */
+    /* Turns a physical address into a pointer the allocator can write (carving, poisoning);
+     * the frames of a carved run must come out at consecutive addresses, as the bitmaps are one
+     * array. May be NULL when storage is given and poison_on_free is false. */
     void *(*phys_to_virt)(void *ctx, uint64_t phys);
     void *ctx;
     /* Fill every freed frame with FRAME_ALLOCATOR_POISON_BYTE (needs phys_to_virt). */

@@ -190,10 +190,12 @@ enum paging_error paging_translate(const struct paging_mapper *m, uint64_t virt,
                                    struct paging_translation *out);
 
 /*
- * paging_map_range - map [virt, virt + size) to [phys, phys + size) page by page.
- * On failure the pages this call mapped are unmapped again (with TLB flushes); page tables it
- * created stay linked, empty, and are reused by later maps (they are not leaked: the next map
- * in that range takes no new frame).
+ * paging_map_range - map [virt, virt + size) to [phys, phys + size) page by page, as
+ * paging_map_page() does, except that existing intermediate entries are widened (each page whose
+ * walk widened one flushed) only once every page is mapped.
+ * On failure the pages this call mapped are unmapped again (with TLB flushes) and no existing
+ * entry has been widened; page tables it created stay linked, empty, and are reused by later
+ * maps (they are not leaked: the next map in that range takes no new frame).
  * Returns PAGING_OK or the first error of paging_map_page(); PAGING_ERR_MISALIGNED when size is
  * not a multiple of 4 KiB; PAGING_ERR_INVALID_ARGUMENT when a range wraps past 2^64.
  */
