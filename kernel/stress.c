@@ -4,8 +4,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/address_name.h"
 #include "kernel/arch/x86_64/apic.h"
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/layout.h"
 #include "kernel/cpu_local.h"
 #include "kernel/kmalloc.h"
 #include "kernel/lib/format.h"
@@ -496,6 +498,88 @@ static void check_long_sleep(void) {
               (unsigned long long)start, woke ? "WOKE" : "still sleeps");
 }
 
+/* thread_test=fault_names */
+
+/* Descriptions each thread asks for: enough that two CPUs asking at once overlap many times. */
+#define FAULT_NAME_ROUNDS 100000
+
+struct describer {
+    struct thread *thread; /* set by the creator, perhaps after the thread has started */
+    uint32_t cpu;          /* where it made its descriptions */
+    uint64_t wrong;        /* descriptions that were not of its own guard page */
+    char expected[96];
+};
+
+static volatile uint32_t describers_ready;
+
+/* The guard page below this thread's stack: the highest page under the stack's top that fault
+ * reports call a guard page. */
+static uint64_t own_guard_page(void) {
+    uint64_t top = thread_stack_top(thread_current());
+    for (uint64_t page = top - PAGE_SIZE; page > top - 64 * PAGE_SIZE; page -= PAGE_SIZE) {
+        char description[THREAD_DESCRIPTION_MAX];
+        if (thread_describe_address(page, description, sizeof description) &&
+            strncmp(description, "guard page", 10) == 0) {
+            return page;
+        }
+    }
+    panic("thread_test=fault_names: no guard page below the stack of \"%s\"",
+          thread_name(thread_current()));
+}
+
+/* Describes its own guard page over and over, as a fault report on its CPU would, while the other
+ * describer does the same on another CPU; counts the descriptions that are not its own. */
+static void describe_own_guard(void *arg) {
+    struct describer *d = arg;
+    uint64_t guard = own_guard_page();
+    format_string(d->expected, sizeof d->expected,
+                  "guard page of thread \"%s\": thread stack overflow",
+                  thread_name(thread_current()));
+    __atomic_fetch_add(&describers_ready, 1, __ATOMIC_SEQ_CST);
+    uint64_t start = cpu_rdtsc();
+    while (__atomic_load_n(&describers_ready, __ATOMIC_SEQ_CST) < 2) {
+        cpu_pause();
+        if (cpu_rdtsc() - start > SPINLOCK_SPIN_BOUND_TSC_TICKS) {
+            panic("thread_test=fault_names: the other describer never started");
+        }
+    }
+    irq_save();
+    d->cpu = cpu_this()->index;
+    irq_restore();
+    for (uint32_t i = 0; i < FAULT_NAME_ROUNDS; i++) {
+        char name[KERNEL_ADDRESS_NAME_MAX];
+        if (strcmp(kernel_address_name(guard, name, sizeof name), d->expected) != 0) {
+            d->wrong++;
+        }
+    }
+}
+
+/* Two threads on two CPUs describe their own guard pages at the same time, as two CPUs reporting
+ * stack overflows at once do: every description must name the thread asking. */
+static void check_fault_names(void) {
+    if (cpu_count() < 2) {
+        panic("thread_test=fault_names: needs two CPUs; %u online", cpu_count());
+    }
+    static struct describer describers[2];
+    const char *names[2] = {"describer-a", "describer-b"};
+    for (int i = 0; i < 2; i++) {
+        describers[i].thread = thread_create(names[i], describe_own_guard, &describers[i]);
+        if (describers[i].thread == NULL) {
+            panic("thread_test=fault_names: cannot create the threads");
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        thread_join(describers[i].thread);
+    }
+    bool ok = describers[0].wrong == 0 && describers[1].wrong == 0 &&
+              describers[0].cpu != describers[1].cpu;
+    log_check(ok, "fault-names",
+              "two threads on CPUs %u and %u each described their own guard page %u times: %llu "
+              "and %llu descriptions named another thread",
+              describers[0].cpu, describers[1].cpu, FAULT_NAME_ROUNDS,
+              (unsigned long long)describers[0].wrong, (unsigned long long)describers[1].wrong);
+}
+
 /* stress */
 
 static void stress(void) {
@@ -516,6 +600,7 @@ static const struct {
     {"fault=ipi_stuck", ipi_stuck},
     {"apic_test=icr_gap", check_icr_gap},
     {"thread_test=long_sleep", check_long_sleep},
+    {"thread_test=fault_names", check_fault_names},
     {"stress", stress},
 };
 

@@ -126,26 +126,23 @@ static void slot_give_back(int slot) {
     spinlock_release(&stacks_lock);
 }
 
-const char *thread_describe_address(uint64_t address) {
+bool thread_describe_address(uint64_t address, char *out, size_t size) {
     if (address < THREAD_STACKS_VIRT ||
         address >= THREAD_STACKS_VIRT + THREAD_SLOTS * THREAD_SLOT_SIZE) {
-        return NULL;
+        return false;
     }
-    static char description[96];
     uint64_t slot = (address - THREAD_STACKS_VIRT) / THREAD_SLOT_SIZE;
     uint64_t offset = (address - THREAD_STACKS_VIRT) % THREAD_SLOT_SIZE;
     const struct thread *owner = slot_owner[slot];
     const char *name = owner != NULL ? owner->name : "(none)";
     if (offset < PAGE_SIZE) {
-        format_string(description, sizeof description,
-                      "guard page of thread \"%s\": thread stack overflow", name);
+        format_string(out, size, "guard page of thread \"%s\": thread stack overflow", name);
     } else if (offset < PAGE_SIZE * (1 + STACK_PAGES)) {
-        format_string(description, sizeof description, "stack of thread \"%s\"", name);
+        format_string(out, size, "stack of thread \"%s\"", name);
     } else {
-        format_string(description, sizeof description, "unmapped gap above the stack of \"%s\"",
-                      name);
+        format_string(out, size, "unmapped gap above the stack of \"%s\"", name);
     }
-    return description;
+    return true;
 }
 
 /* Run queue and scheduling; all under sched_lock. */

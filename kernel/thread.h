@@ -8,6 +8,7 @@
 #define KERNEL_THREAD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kernel/cpu_local.h"
@@ -63,8 +64,13 @@ uint64_t thread_stack_top(const struct thread *t);
 /* The calling CPU becomes its idle thread (cpu->idle, already current): never returns. */
 __attribute__((noreturn)) void thread_idle_loop(void);
 
-/* "guard page of thread \"name\": stack overflow" and the like for an address in a thread's stack
- * slot, or NULL. For fault reports. */
-const char *thread_describe_address(uint64_t address);
+/* Longest description thread_describe_address writes, with its terminating NUL. */
+#define THREAD_DESCRIPTION_MAX 96
+
+/* For fault reports: writes "guard page of thread \"name\": thread stack overflow" or the like for
+ * an address in a thread's stack slot into out (size bytes, cut to fit) and returns true; false,
+ * writing nothing, for any other address. The caller's buffer, not a shared one, because two CPUs
+ * may report faults at once. */
+bool thread_describe_address(uint64_t address, char *out, size_t size);
 
 #endif
