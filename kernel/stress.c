@@ -426,6 +426,37 @@ static __attribute__((noreturn)) void join_idle(void) {
     panic("fault: the join of an idle thread returned");
 }
 
+/* fault=join_cycle */
+
+static struct thread *volatile cycle_threads[2];
+
+/* Waits until both handles are known, then joins the other thread of the pair. */
+static void join_partner(void *arg) {
+    uintptr_t me = (uintptr_t)arg;
+    while (__atomic_load_n(&cycle_threads[0], __ATOMIC_ACQUIRE) == NULL ||
+           __atomic_load_n(&cycle_threads[1], __ATOMIC_ACQUIRE) == NULL) {
+        thread_yield();
+    }
+    thread_join(cycle_threads[1 - me]);
+}
+
+/* Two threads join each other: neither can ever exit. The second join must be refused with the
+ * reason, not leave both blocked for ever. The main thread joins neither (a third joiner would be
+ * refused for another reason); it waits 200 ticks and reports a cycle that was let through. */
+static __attribute__((noreturn)) void join_cycle(void) {
+    const char *names[2] = {"cycle-a", "cycle-b"};
+    for (uintptr_t i = 0; i < 2; i++) {
+        struct thread *t = thread_create(names[i], join_partner, (void *)i);
+        if (t == NULL) {
+            panic("fault: cannot create the threads");
+        }
+        __atomic_store_n(&cycle_threads[i], t, __ATOMIC_RELEASE);
+    }
+    log_info("fault: \"cycle-a\" and \"cycle-b\" join each other");
+    thread_sleep(200);
+    panic("fault: two threads joining each other were both let wait: a deadlock without a report");
+}
+
 /* fault=ipi_stuck */
 
 /* A wake-up IPI to this CPU with the local APIC's delivery status held at "pending": the send must
@@ -597,6 +628,7 @@ static const struct {
     {"fault=deadlock", deadlock},
     {"fault=join_twice", join_twice},
     {"fault=join_idle", join_idle},
+    {"fault=join_cycle", join_cycle},
     {"fault=ipi_stuck", ipi_stuck},
     {"apic_test=icr_gap", check_icr_gap},
     {"thread_test=long_sleep", check_long_sleep},

@@ -10,6 +10,7 @@
  *   fault=deadlock         two threads on two CPUs take two locks in opposite order
  *   fault=join_twice       a thread that has exited is joined, then joined again
  *   fault=join_idle        the main thread joins its CPU's idle thread, which never exits
+ *   fault=join_cycle       two threads join each other
  *   fault=ipi_stuck        an IPI the local APIC never takes (its delivery status held pending)
  *   apic_test=icr_gap      check: a timer tick that sends an IPI between the two writes of
  *                          another IPI does not send that one elsewhere (two CPUs)

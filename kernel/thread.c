@@ -45,6 +45,7 @@ struct thread {
     void *arg;
     struct thread *next; /* run queue or sleepers */
     struct thread *joiner;
+    struct thread *joining; /* the thread this one waits for in thread_join, or NULL */
     uint64_t wake_tick;
     char name[THREAD_NAME_MAX];
 };
@@ -394,6 +395,17 @@ static void claim_for_join(struct thread *self, struct thread *t) {
         panic("thread_join: \"%s\" cannot join \"%s\", which \"%s\" joins", self->name, t->name,
               t->joiner->name);
     }
+    /* t may itself wait in a join, and that thread in another: if the chain leads back to the
+     * caller, no thread in it can ever exit. Each join is checked here, so the chains never hold
+     * a cycle and the walk ends; each thread in one is blocked or still allocated (a joined
+     * thread is freed only once its joiner has stopped waiting). */
+    for (const struct thread *waiter = t; waiter->joining != NULL; waiter = waiter->joining) {
+        if (waiter->joining == self) {
+            panic("thread_join: \"%s\" cannot join \"%s\", which waits for \"%s\" to exit: a "
+                  "deadlock",
+                  self->name, t->name, self->name);
+        }
+    }
     t->joiner = self;
     spinlock_release(&stacks_lock);
 }
@@ -402,10 +414,12 @@ void thread_join(struct thread *t) {
     spinlock_acquire(&sched_lock);
     struct thread *self = cpu_this()->current;
     claim_for_join(self, t);
+    self->joining = t;
     while (t->state != THREAD_EXITED) {
         self->state = THREAD_BLOCKED;
         schedule();
     }
+    self->joining = NULL;
     spinlock_release(&sched_lock);
     running_again();
     slot_give_back(t->slot);

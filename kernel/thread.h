@@ -31,7 +31,8 @@ struct thread *thread_create(const char *name, thread_fn fn, void *arg);
 
 /* Waits until t has exited, then frees its control block and stack slot. Each thread is joined
  * once, by one other thread: a second join (at the same time or after the first), a join of the
- * caller itself, of an idle thread or of "main" (which never exit) panics with its reason. */
+ * caller itself, of an idle thread or of "main" (which never exit), or of a thread that waits
+ * (directly or through a chain of joins) for the caller (a deadlock) panics with its reason. */
 void thread_join(struct thread *t);
 
 /* Ends the calling thread (returning from its function does the same). */
