@@ -399,6 +399,18 @@ static __attribute__((noreturn)) void deadlock(void) {
     panic("fault: the deadlocking thread exited");
 }
 
+/* fault=lock_recursion */
+
+/* Takes a lock its CPU already holds: a ticket lock would wait for itself for ever (until the spin
+ * bound); the re-entry must be refused at once, naming the lock and the CPU. */
+static __attribute__((noreturn)) void lock_recursion(void) {
+    static struct spinlock probe = SPINLOCK_INIT("recursion probe");
+    spinlock_acquire(&probe);
+    log_info("fault: CPU %u holds \"%s\"; taking it again", cpu_this()->index, probe.name);
+    spinlock_acquire(&probe);
+    panic("fault: \"%s\" was taken twice by one CPU", probe.name);
+}
+
 /* fault=join_twice and fault=join_idle */
 
 static void return_at_once(void *arg) {
@@ -626,6 +638,7 @@ static const struct {
 } choices[] = {
     {"fault=thread_overflow", thread_overflow},
     {"fault=deadlock", deadlock},
+    {"fault=lock_recursion", lock_recursion},
     {"fault=join_twice", join_twice},
     {"fault=join_idle", join_idle},
     {"fault=join_cycle", join_cycle},

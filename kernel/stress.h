@@ -8,6 +8,7 @@
  *                          irq_ops=I acquires=A contended=C verdict=ok"
  *   fault=thread_overflow  a thread recurses until it runs into its stack's guard page
  *   fault=deadlock         two threads on two CPUs take two locks in opposite order
+ *   fault=lock_recursion   the main thread takes a spinlock it already holds
  *   fault=join_twice       a thread that has exited is joined, then joined again
  *   fault=join_idle        the main thread joins its CPU's idle thread, which never exits
  *   fault=join_cycle       two threads join each other
