@@ -623,6 +623,60 @@ static void check_fault_names(void) {
               (unsigned long long)describers[0].wrong, (unsigned long long)describers[1].wrong);
 }
 
+/* thread_test=current */
+
+/* Ticks the threads of the check ask "who am I?" for: 300 preemptions on each CPU. */
+#define CURRENT_CHECK_TICKS 300
+
+struct asker {
+    struct thread *volatile thread; /* set by the creator, perhaps after the thread has started */
+    uint64_t asked;
+    uint64_t wrong; /* answers of thread_current that were another thread */
+};
+
+static void ask_who_am_i(void *arg) {
+    struct asker *a = arg;
+    while (a->thread == NULL) {
+        thread_yield();
+    }
+    uint64_t start = thread_ticks();
+    while (thread_ticks() - start < CURRENT_CHECK_TICKS) {
+        if (thread_current() != a->thread) {
+            a->wrong++;
+        }
+        a->asked++;
+    }
+}
+
+/* Twice as many threads as CPUs, so that every tick preempts one and it may resume on another CPU,
+ * each asking thread_current over and over: every answer must be the thread asking, wherever it
+ * was preempted. */
+static void check_thread_current(void) {
+    static struct asker askers[2 * CPU_MAX];
+    uint32_t count = 2 * cpu_count();
+    for (uint32_t i = 0; i < count; i++) {
+        char name[THREAD_NAME_MAX];
+        format_string(name, sizeof name, "asker-%u", i);
+        struct thread *t = thread_create(name, ask_who_am_i, &askers[i]);
+        if (t == NULL) {
+            panic("thread_test=current: cannot create thread %u", i);
+        }
+        askers[i].thread = t;
+    }
+    uint64_t asked = 0;
+    uint64_t wrong = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        thread_join(askers[i].thread);
+        asked += askers[i].asked;
+        wrong += askers[i].wrong;
+    }
+    log_check(wrong == 0 && asked > 0, "thread-current",
+              "%u threads on %u CPUs asked thread_current %llu times over %u ticks each: %llu "
+              "answers were another thread",
+              count, cpu_count(), (unsigned long long)asked, CURRENT_CHECK_TICKS,
+              (unsigned long long)wrong);
+}
+
 /* stress */
 
 static void stress(void) {
@@ -646,6 +700,7 @@ static const struct {
     {"apic_test=icr_gap", check_icr_gap},
     {"thread_test=long_sleep", check_long_sleep},
     {"thread_test=fault_names", check_fault_names},
+    {"thread_test=current", check_thread_current},
     {"stress", stress},
 };
 

@@ -16,6 +16,8 @@
  *   apic_test=icr_gap      check: a timer tick that sends an IPI between the two writes of
  *                          another IPI does not send that one elsewhere (two CPUs)
  *   thread_test=long_sleep check: a sleep of 2^64 - 1 ticks does not end at once
+ *   thread_test=current    check: thread_current names the caller in threads preempted and moved
+ *                          between CPUs (twice as many threads as CPUs)
  *   thread_test=fault_names check: two CPUs describing thread guard pages at once (as two
  *                          overflow reports do) each get their own thread's name (two CPUs)
  */

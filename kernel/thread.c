@@ -454,7 +454,13 @@ void thread_sleep(uint64_t count) {
 }
 
 struct thread *thread_current(void) {
-    return cpu_this()->current;
+    /* Finding this CPU and reading its thread are two loads: a preemption between them can move
+     * the caller to another CPU, and the second load would then read the thread now running on the
+     * CPU it left. With interrupts off the caller stays where it is. */
+    irq_save();
+    struct thread *self = cpu_this()->current;
+    irq_restore();
+    return self;
 }
 
 const char *thread_name(const struct thread *t) {
