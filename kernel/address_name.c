@@ -5,13 +5,12 @@
 #include "kernel/heap.h"
 #include "kernel/thread.h"
 
-const char *kernel_address_name(uint64_t address) {
+const char *kernel_address_name(uint64_t address, char *buffer, size_t size) {
     uint64_t guard = (uint64_t)(uintptr_t)kernel_stack_guard;
     struct heap_range heap = heap_range();
     uint64_t heap_end = heap_range_end(heap);
-    const char *thread_region = thread_describe_address(address);
-    if (thread_region != NULL) {
-        return thread_region;
+    if (thread_describe_address(address, buffer, size)) {
+        return buffer;
     }
     if (address >= guard && address < guard + PAGE_SIZE) {
         return "kernel stack guard page: kernel stack overflow";

@@ -4,8 +4,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/address_name.h"
 #include "kernel/arch/x86_64/apic.h"
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/layout.h"
 #include "kernel/cpu_local.h"
 #include "kernel/kmalloc.h"
 #include "kernel/lib/format.h"
@@ -397,6 +399,18 @@ static __attribute__((noreturn)) void deadlock(void) {
     panic("fault: the deadlocking thread exited");
 }
 
+/* fault=lock_recursion */
+
+/* Takes a lock its CPU already holds: a ticket lock would wait for itself for ever (until the spin
+ * bound); the re-entry must be refused at once, naming the lock and the CPU. */
+static __attribute__((noreturn)) void lock_recursion(void) {
+    static struct spinlock probe = SPINLOCK_INIT("recursion probe");
+    spinlock_acquire(&probe);
+    log_info("fault: CPU %u holds \"%s\"; taking it again", cpu_this()->index, probe.name);
+    spinlock_acquire(&probe);
+    panic("fault: \"%s\" was taken twice by one CPU", probe.name);
+}
+
 /* fault=join_twice and fault=join_idle */
 
 static void return_at_once(void *arg) {
@@ -422,6 +436,37 @@ static __attribute__((noreturn)) void join_idle(void) {
     log_info("fault: joining \"%s\", which never exits", thread_name(idle));
     thread_join(idle);
     panic("fault: the join of an idle thread returned");
+}
+
+/* fault=join_cycle */
+
+static struct thread *volatile cycle_threads[2];
+
+/* Waits until both handles are known, then joins the other thread of the pair. */
+static void join_partner(void *arg) {
+    uintptr_t me = (uintptr_t)arg;
+    while (__atomic_load_n(&cycle_threads[0], __ATOMIC_ACQUIRE) == NULL ||
+           __atomic_load_n(&cycle_threads[1], __ATOMIC_ACQUIRE) == NULL) {
+        thread_yield();
+    }
+    thread_join(cycle_threads[1 - me]);
+}
+
+/* Two threads join each other: neither can ever exit. The second join must be refused with the
+ * reason, not leave both blocked for ever. The main thread joins neither (a third joiner would be
+ * refused for another reason); it waits 200 ticks and reports a cycle that was let through. */
+static __attribute__((noreturn)) void join_cycle(void) {
+    const char *names[2] = {"cycle-a", "cycle-b"};
+    for (uintptr_t i = 0; i < 2; i++) {
+        struct thread *t = thread_create(names[i], join_partner, (void *)i);
+        if (t == NULL) {
+            panic("fault: cannot create the threads");
+        }
+        __atomic_store_n(&cycle_threads[i], t, __ATOMIC_RELEASE);
+    }
+    log_info("fault: \"cycle-a\" and \"cycle-b\" join each other");
+    thread_sleep(200);
+    panic("fault: two threads joining each other were both let wait: a deadlock without a report");
 }
 
 /* fault=ipi_stuck */
@@ -496,6 +541,142 @@ static void check_long_sleep(void) {
               (unsigned long long)start, woke ? "WOKE" : "still sleeps");
 }
 
+/* thread_test=fault_names */
+
+/* Descriptions each thread asks for: enough that two CPUs asking at once overlap many times. */
+#define FAULT_NAME_ROUNDS 100000
+
+struct describer {
+    struct thread *thread; /* set by the creator, perhaps after the thread has started */
+    uint32_t cpu;          /* where it made its descriptions */
+    uint64_t wrong;        /* descriptions that were not of its own guard page */
+    char expected[96];
+};
+
+static volatile uint32_t describers_ready;
+
+/* The guard page below this thread's stack: the highest page under the stack's top that fault
+ * reports call a guard page. */
+static uint64_t own_guard_page(void) {
+    uint64_t top = thread_stack_top(thread_current());
+    for (uint64_t page = top - PAGE_SIZE; page > top - 64 * PAGE_SIZE; page -= PAGE_SIZE) {
+        char description[THREAD_DESCRIPTION_MAX];
+        if (thread_describe_address(page, description, sizeof description) &&
+            strncmp(description, "guard page", 10) == 0) {
+            return page;
+        }
+    }
+    panic("thread_test=fault_names: no guard page below the stack of \"%s\"",
+          thread_name(thread_current()));
+}
+
+/* Describes its own guard page over and over, as a fault report on its CPU would, while the other
+ * describer does the same on another CPU; counts the descriptions that are not its own. */
+static void describe_own_guard(void *arg) {
+    struct describer *d = arg;
+    uint64_t guard = own_guard_page();
+    format_string(d->expected, sizeof d->expected,
+                  "guard page of thread \"%s\": thread stack overflow",
+                  thread_name(thread_current()));
+    __atomic_fetch_add(&describers_ready, 1, __ATOMIC_SEQ_CST);
+    uint64_t start = cpu_rdtsc();
+    while (__atomic_load_n(&describers_ready, __ATOMIC_SEQ_CST) < 2) {
+        cpu_pause();
+        if (cpu_rdtsc() - start > SPINLOCK_SPIN_BOUND_TSC_TICKS) {
+            panic("thread_test=fault_names: the other describer never started");
+        }
+    }
+    irq_save();
+    d->cpu = cpu_this()->index;
+    irq_restore();
+    for (uint32_t i = 0; i < FAULT_NAME_ROUNDS; i++) {
+        char name[KERNEL_ADDRESS_NAME_MAX];
+        if (strcmp(kernel_address_name(guard, name, sizeof name), d->expected) != 0) {
+            d->wrong++;
+        }
+    }
+}
+
+/* Two threads on two CPUs describe their own guard pages at the same time, as two CPUs reporting
+ * stack overflows at once do: every description must name the thread asking. */
+static void check_fault_names(void) {
+    if (cpu_count() < 2) {
+        panic("thread_test=fault_names: needs two CPUs; %u online", cpu_count());
+    }
+    static struct describer describers[2];
+    const char *names[2] = {"describer-a", "describer-b"};
+    for (int i = 0; i < 2; i++) {
+        describers[i].thread = thread_create(names[i], describe_own_guard, &describers[i]);
+        if (describers[i].thread == NULL) {
+            panic("thread_test=fault_names: cannot create the threads");
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        thread_join(describers[i].thread);
+    }
+    bool ok = describers[0].wrong == 0 && describers[1].wrong == 0 &&
+              describers[0].cpu != describers[1].cpu;
+    log_check(ok, "fault-names",
+              "two threads on CPUs %u and %u each described their own guard page %u times: %llu "
+              "and %llu descriptions named another thread",
+              describers[0].cpu, describers[1].cpu, FAULT_NAME_ROUNDS,
+              (unsigned long long)describers[0].wrong, (unsigned long long)describers[1].wrong);
+}
+
+/* thread_test=current */
+
+/* Ticks the threads of the check ask "who am I?" for: 300 preemptions on each CPU. */
+#define CURRENT_CHECK_TICKS 300
+
+struct asker {
+    struct thread *volatile thread; /* set by the creator, perhaps after the thread has started */
+    uint64_t asked;
+    uint64_t wrong; /* answers of thread_current that were another thread */
+};
+
+static void ask_who_am_i(void *arg) {
+    struct asker *a = arg;
+    while (a->thread == NULL) {
+        thread_yield();
+    }
+    uint64_t start = thread_ticks();
+    while (thread_ticks() - start < CURRENT_CHECK_TICKS) {
+        if (thread_current() != a->thread) {
+            a->wrong++;
+        }
+        a->asked++;
+    }
+}
+
+/* Twice as many threads as CPUs, so that every tick preempts one and it may resume on another CPU,
+ * each asking thread_current over and over: every answer must be the thread asking, wherever it
+ * was preempted. */
+static void check_thread_current(void) {
+    static struct asker askers[2 * CPU_MAX];
+    uint32_t count = 2 * cpu_count();
+    for (uint32_t i = 0; i < count; i++) {
+        char name[THREAD_NAME_MAX];
+        format_string(name, sizeof name, "asker-%u", i);
+        struct thread *t = thread_create(name, ask_who_am_i, &askers[i]);
+        if (t == NULL) {
+            panic("thread_test=current: cannot create thread %u", i);
+        }
+        askers[i].thread = t;
+    }
+    uint64_t asked = 0;
+    uint64_t wrong = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        thread_join(askers[i].thread);
+        asked += askers[i].asked;
+        wrong += askers[i].wrong;
+    }
+    log_check(wrong == 0 && asked > 0, "thread-current",
+              "%u threads on %u CPUs asked thread_current %llu times over %u ticks each: %llu "
+              "answers were another thread",
+              count, cpu_count(), (unsigned long long)asked, CURRENT_CHECK_TICKS,
+              (unsigned long long)wrong);
+}
+
 /* stress */
 
 static void stress(void) {
@@ -511,11 +692,15 @@ static const struct {
 } choices[] = {
     {"fault=thread_overflow", thread_overflow},
     {"fault=deadlock", deadlock},
+    {"fault=lock_recursion", lock_recursion},
     {"fault=join_twice", join_twice},
     {"fault=join_idle", join_idle},
+    {"fault=join_cycle", join_cycle},
     {"fault=ipi_stuck", ipi_stuck},
     {"apic_test=icr_gap", check_icr_gap},
     {"thread_test=long_sleep", check_long_sleep},
+    {"thread_test=fault_names", check_fault_names},
+    {"thread_test=current", check_thread_current},
     {"stress", stress},
 };
 

@@ -8,12 +8,18 @@
  *                          irq_ops=I acquires=A contended=C verdict=ok"
  *   fault=thread_overflow  a thread recurses until it runs into its stack's guard page
  *   fault=deadlock         two threads on two CPUs take two locks in opposite order
+ *   fault=lock_recursion   the main thread takes a spinlock it already holds
  *   fault=join_twice       a thread that has exited is joined, then joined again
  *   fault=join_idle        the main thread joins its CPU's idle thread, which never exits
+ *   fault=join_cycle       two threads join each other
  *   fault=ipi_stuck        an IPI the local APIC never takes (its delivery status held pending)
  *   apic_test=icr_gap      check: a timer tick that sends an IPI between the two writes of
  *                          another IPI does not send that one elsewhere (two CPUs)
  *   thread_test=long_sleep check: a sleep of 2^64 - 1 ticks does not end at once
+ *   thread_test=current    check: thread_current names the caller in threads preempted and moved
+ *                          between CPUs (twice as many threads as CPUs)
+ *   thread_test=fault_names check: two CPUs describing thread guard pages at once (as two
+ *                          overflow reports do) each get their own thread's name (two CPUs)
  */
 #ifndef KERNEL_STRESS_H
 #define KERNEL_STRESS_H

@@ -45,6 +45,7 @@ struct thread {
     void *arg;
     struct thread *next; /* run queue or sleepers */
     struct thread *joiner;
+    struct thread *joining; /* the thread this one waits for in thread_join, or NULL */
     uint64_t wake_tick;
     char name[THREAD_NAME_MAX];
 };
@@ -126,26 +127,23 @@ static void slot_give_back(int slot) {
     spinlock_release(&stacks_lock);
 }
 
-const char *thread_describe_address(uint64_t address) {
+bool thread_describe_address(uint64_t address, char *out, size_t size) {
     if (address < THREAD_STACKS_VIRT ||
         address >= THREAD_STACKS_VIRT + THREAD_SLOTS * THREAD_SLOT_SIZE) {
-        return NULL;
+        return false;
     }
-    static char description[96];
     uint64_t slot = (address - THREAD_STACKS_VIRT) / THREAD_SLOT_SIZE;
     uint64_t offset = (address - THREAD_STACKS_VIRT) % THREAD_SLOT_SIZE;
     const struct thread *owner = slot_owner[slot];
     const char *name = owner != NULL ? owner->name : "(none)";
     if (offset < PAGE_SIZE) {
-        format_string(description, sizeof description,
-                      "guard page of thread \"%s\": thread stack overflow", name);
+        format_string(out, size, "guard page of thread \"%s\": thread stack overflow", name);
     } else if (offset < PAGE_SIZE * (1 + STACK_PAGES)) {
-        format_string(description, sizeof description, "stack of thread \"%s\"", name);
+        format_string(out, size, "stack of thread \"%s\"", name);
     } else {
-        format_string(description, sizeof description, "unmapped gap above the stack of \"%s\"",
-                      name);
+        format_string(out, size, "unmapped gap above the stack of \"%s\"", name);
     }
-    return description;
+    return true;
 }
 
 /* Run queue and scheduling; all under sched_lock. */
@@ -397,6 +395,17 @@ static void claim_for_join(struct thread *self, struct thread *t) {
         panic("thread_join: \"%s\" cannot join \"%s\", which \"%s\" joins", self->name, t->name,
               t->joiner->name);
     }
+    /* t may itself wait in a join, and that thread in another: if the chain leads back to the
+     * caller, no thread in it can ever exit. Each join is checked here, so the chains never hold
+     * a cycle and the walk ends; each thread in one is blocked or still allocated (a joined
+     * thread is freed only once its joiner has stopped waiting). */
+    for (const struct thread *waiter = t; waiter->joining != NULL; waiter = waiter->joining) {
+        if (waiter->joining == self) {
+            panic("thread_join: \"%s\" cannot join \"%s\", which waits for \"%s\" to exit: a "
+                  "deadlock",
+                  self->name, t->name, self->name);
+        }
+    }
     t->joiner = self;
     spinlock_release(&stacks_lock);
 }
@@ -405,10 +414,12 @@ void thread_join(struct thread *t) {
     spinlock_acquire(&sched_lock);
     struct thread *self = cpu_this()->current;
     claim_for_join(self, t);
+    self->joining = t;
     while (t->state != THREAD_EXITED) {
         self->state = THREAD_BLOCKED;
         schedule();
     }
+    self->joining = NULL;
     spinlock_release(&sched_lock);
     running_again();
     slot_give_back(t->slot);
@@ -443,7 +454,13 @@ void thread_sleep(uint64_t count) {
 }
 
 struct thread *thread_current(void) {
-    return cpu_this()->current;
+    /* Finding this CPU and reading its thread are two loads: a preemption between them can move
+     * the caller to another CPU, and the second load would then read the thread now running on the
+     * CPU it left. With interrupts off the caller stays where it is. */
+    irq_save();
+    struct thread *self = cpu_this()->current;
+    irq_restore();
+    return self;
 }
 
 const char *thread_name(const struct thread *t) {

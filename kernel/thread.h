@@ -8,6 +8,7 @@
 #define KERNEL_THREAD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kernel/cpu_local.h"
@@ -30,7 +31,8 @@ struct thread *thread_create(const char *name, thread_fn fn, void *arg);
 
 /* Waits until t has exited, then frees its control block and stack slot. Each thread is joined
  * once, by one other thread: a second join (at the same time or after the first), a join of the
- * caller itself, of an idle thread or of "main" (which never exit) panics with its reason. */
+ * caller itself, of an idle thread or of "main" (which never exit), or of a thread that waits
+ * (directly or through a chain of joins) for the caller (a deadlock) panics with its reason. */
 void thread_join(struct thread *t);
 
 /* Ends the calling thread (returning from its function does the same). */
@@ -63,8 +65,13 @@ uint64_t thread_stack_top(const struct thread *t);
 /* The calling CPU becomes its idle thread (cpu->idle, already current): never returns. */
 __attribute__((noreturn)) void thread_idle_loop(void);
 
-/* "guard page of thread \"name\": stack overflow" and the like for an address in a thread's stack
- * slot, or NULL. For fault reports. */
-const char *thread_describe_address(uint64_t address);
+/* Longest description thread_describe_address writes, with its terminating NUL. */
+#define THREAD_DESCRIPTION_MAX 96
+
+/* For fault reports: writes "guard page of thread \"name\": thread stack overflow" or the like for
+ * an address in a thread's stack slot into out (size bytes, cut to fit) and returns true; false,
+ * writing nothing, for any other address. The caller's buffer, not a shared one, because two CPUs
+ * may report faults at once. */
+bool thread_describe_address(uint64_t address, char *out, size_t size);
 
 #endif

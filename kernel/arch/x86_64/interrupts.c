@@ -9,7 +9,6 @@
 #include "kernel/arch/x86_64/machine.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
-#include "kernel/thread.h"
 
 struct __attribute__((packed)) idt_entry {
     uint16_t offset_low;
@@ -146,8 +145,9 @@ static void log_registers(const struct interrupt_frame *frame) {
 static void handle_page_fault(const struct interrupt_frame *frame) {
     uint64_t address = cpu_read_cr2();
     uint64_t code = frame->error_code;
+    char name[KERNEL_ADDRESS_NAME_MAX];
     log_error("exception: page fault at address %p (%s)", (void *)address,
-              kernel_address_name(address));
+              kernel_address_name(address, name, sizeof name));
     log_error("exception: error code %x: %s, %s, %s mode, %s%s", (unsigned)code,
               (code & PAGE_FAULT_PROTECTION) ? "protection violation" : "page not present",
               (code & PAGE_FAULT_WRITE) ? "write" : "read",
@@ -160,14 +160,15 @@ static void handle_page_fault(const struct interrupt_frame *frame) {
 
 static void handle_double_fault(const struct interrupt_frame *frame) {
     uint64_t address = cpu_read_cr2();
-    if (thread_describe_address(address) != NULL) {
-        /* The page fault on a thread's guard page could not push its frame there: report it as
-         * the page fault it was. */
-        log_error("exception: page fault at address %p (%s)", (void *)address,
-                  kernel_address_name(address));
+    char name[KERNEL_ADDRESS_NAME_MAX];
+    const char *region = kernel_address_name(address, name, sizeof name);
+    if (region == name) {
+        /* A thread's stack slot: the page fault on its guard page could not push its frame
+         * there. Report it as the page fault it was. */
+        log_error("exception: page fault at address %p (%s)", (void *)address, region);
     }
     log_error("exception: double fault (on its own stack, IST %d); last page fault address %p (%s)",
-              DOUBLE_FAULT_IST, (void *)address, kernel_address_name(address));
+              DOUBLE_FAULT_IST, (void *)address, region);
     log_registers(frame);
     panic("interrupt_dispatch: double fault, rsp %p", (void *)frame->rsp);
 }
