@@ -8,10 +8,8 @@
 #include <stdint.h>
 
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/machine.h" /* CPU_MAX */
 
-/* QEMU's -smp 4 is the largest machine the tests boot; the MADT may list more, which are
- * reported and left halted. */
-#define CPU_MAX 16
 /* Locks one CPU can hold at once, remembered to name them in a deadlock report. */
 #define CPU_HELD_LOCKS_MAX 8
 
