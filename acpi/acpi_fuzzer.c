@@ -125,12 +125,16 @@ static void repair_all(uint8_t control, uint8_t *rsdp, size_t rsdp_size, uint8_t
 
 /* What acpi.h promises of an accepted MADT. */
 static void check_madt(const struct acpi_madt *madt) {
-    if (madt->cpus_stored > ACPI_MADT_MAX_CPUS ||
-        (uint64_t)madt->cpus_stored + madt->cpus_duplicate + madt->cpus_enabled_unstored >
-            madt->cpus_listed) {
+    if (madt->cpus_stored > ACPI_MADT_MAX_CPUS || (uint64_t)madt->cpus_stored +
+                                                          madt->cpus_duplicate + madt->cpus_bad_id +
+                                                          madt->cpus_enabled_unstored >
+                                                      madt->cpus_listed) {
         abort();
     }
     for (uint32_t i = 0; i < madt->cpus_stored; i++) {
+        if (madt->cpus[i].apic_id == 0xffffffffu) { /* 0xff may be an x2APIC entry's */
+            abort();
+        }
         for (uint32_t j = 0; j < i; j++) {
             if (madt->cpus[i].enabled && madt->cpus[j].enabled &&
                 madt->cpus[i].apic_id == madt->cpus[j].apic_id) {

@@ -306,6 +306,34 @@ static int duplicate_apic_id_check(void) {
     return 0;
 }
 
+/* The 4-CPU MADT with enabled CPU 1 naming APIC id 0xff and the enabled x2APIC entry naming
+ * 0xffffffff: the broadcast destinations of xAPIC and x2APIC, which no one CPU has.
+ * Expect ACPI_OK with both counted as listed (5) and in cpus_bad_id (2), neither stored, and the
+ * other three CPUs stored as before: the kernel sends INIT to every stored enabled CPU, and an
+ * INIT to the broadcast destination resets every CPU already running. */
+static int broadcast_apic_id_check(void) {
+    struct acpi_madt madt;
+    build_tables(0);
+    uint8_t *t = memory + MADT_PHYS;
+    uint32_t length = build_madt();
+    t[ACPI_MADT_FIXED_SIZE + 1 * 8 + 3] = 0xff; /* CPU 1, enabled */
+    put_u32(t + length - 12, 0xffffffffu);      /* the x2APIC entry, enabled */
+    seal(t);
+    ASSERT_EQ(ACPI_OK, acpi_parse_madt(t, length, &madt));
+    ASSERT_EQ(5, madt.cpus_listed);
+    for (uint32_t i = 0; i < madt.cpus_stored; i++) {
+        ASSERT_TRUE(madt.cpus[i].apic_id != 0xff && madt.cpus[i].apic_id != 0xffffffffu);
+    }
+    ASSERT_EQ(3, madt.cpus_stored);
+    ASSERT_EQ(2, madt.cpus_bad_id);
+    ASSERT_EQ(0, madt.cpus[0].apic_id);
+    ASSERT_EQ(4, madt.cpus[1].apic_id);
+    ASSERT_FALSE(madt.cpus[1].enabled);
+    ASSERT_EQ(6, madt.cpus[2].apic_id);
+    ASSERT_TRUE(madt.cpus[2].enabled);
+    return 0;
+}
+
 /* Builds at MADT_PHYS a MADT of cpus local APIC entries (APIC id and processor UID i for entry i),
  * the first `disabled` of them disabled and the rest enabled, then an I/O APIC; returns its
  * length. */
@@ -485,6 +513,7 @@ int main(void) {
     RUN_CHECK(failures, refused_madt_leaves_nothing_check);
     RUN_CHECK(failures, null_madt_leaves_nothing_check);
     RUN_CHECK(failures, duplicate_apic_id_check);
+    RUN_CHECK(failures, broadcast_apic_id_check);
     RUN_CHECK(failures, more_cpus_than_stored_check);
     RUN_CHECK(failures, enabled_cpus_stored_in_preference_check);
     RUN_CHECK(failures, missing_table_check);

@@ -204,6 +204,10 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
         log_warn("smp: MADT: %u enabled CPUs repeat an earlier APIC id; each id starts once",
                  madt.cpus_duplicate);
     }
+    if (madt.cpus_bad_id > 0) {
+        log_warn("smp: MADT: %u CPU entries name the broadcast APIC id; left out",
+                 madt.cpus_bad_id);
+    }
     if (madt.cpus_enabled_unstored > 0) {
         log_warn("smp: MADT: %u enabled CPUs past the %u entries stored; they stay halted",
                  madt.cpus_enabled_unstored, (unsigned)ACPI_MADT_MAX_CPUS);

@@ -80,13 +80,18 @@ struct acpi_madt {
     /* Enabled entries naming the APIC id of an enabled CPU already stored: not stored again (an
      * APIC id names one CPU, and starting it twice would reset it). */
     uint32_t cpus_duplicate;
+    /* Entries naming an APIC id that is the broadcast destination rather than one CPU's (0xff in
+     * a local APIC entry, 0xffffffff in an x2APIC one): not stored, since an INIT sent there
+     * would reset every other CPU. */
+    uint32_t cpus_bad_id;
     /* The other entries, in table order, up to ACPI_MADT_MAX_CPUS; no two enabled ones share an
-     * APIC id. When more are listed, enabled entries are kept in preference: a later enabled entry
-     * takes the place of the first disabled one stored (the others move down one). */
+     * APIC id, and none has a broadcast one. When more are listed, enabled entries are kept in
+     * preference: a later enabled entry takes the place of the first disabled one stored (the
+     * others move down one). */
     uint32_t cpus_stored;
     struct acpi_madt_cpu cpus[ACPI_MADT_MAX_CPUS];
-    /* Enabled entries (not duplicates) that found every stored entry enabled: usable CPUs left
-     * out, which the kernel cannot start. */
+    /* Enabled entries (not duplicates, not broadcast ids) that found every stored entry enabled:
+     * usable CPUs left out, which the kernel cannot start. */
     uint32_t cpus_enabled_unstored;
     uint32_t io_apics;
 };
