@@ -254,7 +254,10 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
                      entry->apic_id);
             break;
         }
-        if (entry->apic_id > 0xff) {
+        /* The local APIC runs in xAPIC mode, whose 8-bit destination 0xff is the broadcast: an
+         * x2APIC entry's id 255 (//acpi leaves out only a local APIC entry's) would reach every
+         * CPU. */
+        if (entry->apic_id >= 0xff) {
             log_warn("smp: APIC id %u needs x2APIC mode; left halted", entry->apic_id);
             continue;
         }
