@@ -151,7 +151,13 @@ enum acpi_error acpi_find_table(const uint8_t *rsdp, size_t rsdp_size,
     }
     bool unreachable = false;
     for (size_t offset = ACPI_HEADER_SIZE; offset < root.length; offset += entry_size) {
-        const uint8_t *entry = root.data + offset;
+        /* Mapped again for each entry, since the last entry's header may have taken the root's
+         * place (acpi.h); the root was mapped whole before, so this can fail only with a map
+         * function that changed its mind. */
+        const uint8_t *entry = memory->map(memory->ctx, root.phys + offset, entry_size);
+        if (entry == NULL) {
+            return ACPI_ERR_TABLE_UNREACHABLE;
+        }
         uint64_t phys = entry_size == 8 ? read_u64(entry) : read_u32(entry);
         const uint8_t *header = memory->map(memory->ctx, phys, ACPI_HEADER_SIZE);
         if (header == NULL) {

@@ -39,7 +39,9 @@ enum acpi_error {
     ACPI_ERR_MADT_BAD_ENTRY,      /* "MADT bad entry" */
 };
 
-/* Returns a pointer through which size bytes at physical address phys can be read, or NULL. */
+/* Returns a pointer through which size bytes at physical address phys can be read, or NULL. The
+ * bytes need stay readable only until the next call (one mapping window will do): the parser
+ * keeps no pointer from one call across the next. */
 struct acpi_memory {
     const void *(*map)(void *ctx, uint64_t phys, uint64_t size);
     void *ctx;
@@ -47,7 +49,7 @@ struct acpi_memory {
 
 struct acpi_table {
     uint64_t phys;
-    const uint8_t *data; /* length bytes, validated */
+    const uint8_t *data; /* length bytes, validated; from the search's last map call */
     uint32_t length;
 };
 
