@@ -3,8 +3,9 @@
  *
  * Input: a control byte, the RSDP's size (one byte, 0 to 255), the RSDP, then the physical memory
  * the map function serves from address 0. The RSDP and the memory are each copied into a heap
- * buffer of their exact size, so AddressSanitizer reports any read past what the parser was
- * given or what map() handed out. Signatures, lengths and checksums are what a fuzzer almost
+ * buffer of their exact size, and map() hands out a fresh exact copy per call (see map), so
+ * AddressSanitizer reports any read past what the parser was given or mapped, or through a
+ * pointer mapped before. Signatures, lengths and checksums are what a fuzzer almost
  * never gets right by mutation, so when bit 0 of the control byte is set the harness repairs them
  * first (the RSDP, the root tables it names, the tables those list: see repair_all; bit 1 makes
  * the first listed table and the table at address 0 a MADT, bit 2 sets the XSDP's length) and the
@@ -22,14 +23,29 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The simulated physical memory, and the copy the last map call handed out. */
 struct memory {
     const uint8_t *bytes;
     size_t size;
+    uint8_t *window;
 };
 
+/* Each call hands out a fresh heap copy of exactly the bytes asked for and frees the one before,
+ * as acpi.h allows (the bytes need stay readable only until the next call): a read past the size
+ * asked for, or through a pointer from an earlier call, is then one AddressSanitizer reports. */
 static const void *map(void *ctx, uint64_t phys, uint64_t size) {
-    const struct memory *memory = ctx;
-    return phys <= memory->size && size <= memory->size - phys ? memory->bytes + phys : NULL;
+    struct memory *memory = ctx;
+    free(memory->window);
+    memory->window = NULL;
+    if (phys > memory->size || size > memory->size - phys) {
+        return NULL;
+    }
+    memory->window = malloc((size_t)size);
+    if (memory->window == NULL) {
+        abort(); /* at most the input's size */
+    }
+    memcpy(memory->window, memory->bytes + phys, (size_t)size);
+    return memory->window;
 }
 
 static uint32_t get_u32(const uint8_t *p) {
@@ -165,14 +181,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         repair_all(data[0], rsdp, rsdp_size, memory, memory_size);
     }
 
-    struct memory context = {memory, memory_size};
+    struct memory context = {memory, memory_size, NULL};
     const struct acpi_memory simulated = {map, &context};
     struct acpi_table table;
     struct acpi_madt madt;
     if (acpi_find_table(rsdp, rsdp_size, &simulated, "APIC", &table) == ACPI_OK) {
-        if (table.data < memory || table.length > memory_size ||
-            (size_t)(table.data - memory) > memory_size - table.length ||
-            (uint64_t)(table.data - memory) != table.phys) {
+        if (table.phys > memory_size || table.length > memory_size - table.phys ||
+            memcmp(table.data, memory + table.phys, table.length) != 0) {
             abort();
         }
         if (acpi_parse_madt(table.data, table.length, &madt) == ACPI_OK) {
@@ -185,6 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (acpi_parse_madt(memory, memory_size, &madt) == ACPI_OK) {
         check_madt(&madt);
     }
+    free(context.window);
     free(rsdp);
     free(memory);
     return 0;
