@@ -8,6 +8,9 @@
 #define MADT_ENTRY_LOCAL_X2APIC        9
 #define MADT_CPU_ENABLED               1u
 #define MADT_CPU_ONLINE_CAPABLE        2u
+/* The destinations that address every CPU at once: an entry naming one names no CPU. */
+#define XAPIC_BROADCAST_ID  0xffu
+#define X2APIC_BROADCAST_ID 0xffffffffu
 
 static uint32_t read_u32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -148,7 +151,13 @@ enum acpi_error acpi_find_table(const uint8_t *rsdp, size_t rsdp_size,
     }
     bool unreachable = false;
     for (size_t offset = ACPI_HEADER_SIZE; offset < root.length; offset += entry_size) {
-        const uint8_t *entry = root.data + offset;
+        /* Mapped again for each entry, since the last entry's header may have taken the root's
+         * place (acpi.h); the root was mapped whole before, so this can fail only with a map
+         * function that changed its mind. */
+        const uint8_t *entry = memory->map(memory->ctx, root.phys + offset, entry_size);
+        if (entry == NULL) {
+            return ACPI_ERR_TABLE_UNREACHABLE;
+        }
         uint64_t phys = entry_size == 8 ? read_u64(entry) : read_u32(entry);
         const uint8_t *header = memory->map(memory->ctx, phys, ACPI_HEADER_SIZE);
         if (header == NULL) {
@@ -187,9 +196,14 @@ static bool drop_first_disabled(struct acpi_madt *out) {
     return false;
 }
 
-static void add_cpu(struct acpi_madt *out, uint32_t apic_id, uint32_t uid, uint32_t flags) {
+static void add_cpu(struct acpi_madt *out, uint32_t apic_id, uint32_t broadcast_id, uint32_t uid,
+                    uint32_t flags) {
     bool enabled = (flags & MADT_CPU_ENABLED) != 0;
     out->cpus_listed++;
+    if (apic_id == broadcast_id) {
+        out->cpus_bad_id++; /* an INIT there would reset every CPU, the running ones too */
+        return;
+    }
     if (enabled && enabled_apic_id_stored(out, apic_id)) {
         out->cpus_duplicate++; /* firmware's error: one CPU, started once */
         return;
@@ -232,13 +246,14 @@ static enum acpi_error read_madt(const uint8_t *madt, uint32_t table_length,
             if (entry_length < 8) {
                 return ACPI_ERR_MADT_BAD_ENTRY;
             }
-            add_cpu(out, entry[3], entry[2], read_u32(entry + 4));
+            add_cpu(out, entry[3], XAPIC_BROADCAST_ID, entry[2], read_u32(entry + 4));
             break;
         case MADT_ENTRY_LOCAL_X2APIC:
             if (entry_length < 16) {
                 return ACPI_ERR_MADT_BAD_ENTRY;
             }
-            add_cpu(out, read_u32(entry + 4), read_u32(entry + 12), read_u32(entry + 8));
+            add_cpu(out, read_u32(entry + 4), X2APIC_BROADCAST_ID, read_u32(entry + 12),
+                    read_u32(entry + 8));
             break;
         case MADT_ENTRY_IO_APIC:
             if (entry_length < 12) {

@@ -306,6 +306,34 @@ static int duplicate_apic_id_check(void) {
     return 0;
 }
 
+/* The 4-CPU MADT with enabled CPU 1 naming APIC id 0xff and the enabled x2APIC entry naming
+ * 0xffffffff: the broadcast destinations of xAPIC and x2APIC, which no one CPU has.
+ * Expect ACPI_OK with both counted as listed (5) and in cpus_bad_id (2), neither stored, and the
+ * other three CPUs stored as before: the kernel sends INIT to every stored enabled CPU, and an
+ * INIT to the broadcast destination resets every CPU already running. */
+static int broadcast_apic_id_check(void) {
+    struct acpi_madt madt;
+    build_tables(0);
+    uint8_t *t = memory + MADT_PHYS;
+    uint32_t length = build_madt();
+    t[ACPI_MADT_FIXED_SIZE + 1 * 8 + 3] = 0xff; /* CPU 1, enabled */
+    put_u32(t + length - 12, 0xffffffffu);      /* the x2APIC entry, enabled */
+    seal(t);
+    ASSERT_EQ(ACPI_OK, acpi_parse_madt(t, length, &madt));
+    ASSERT_EQ(5, madt.cpus_listed);
+    for (uint32_t i = 0; i < madt.cpus_stored; i++) {
+        ASSERT_TRUE(madt.cpus[i].apic_id != 0xff && madt.cpus[i].apic_id != 0xffffffffu);
+    }
+    ASSERT_EQ(3, madt.cpus_stored);
+    ASSERT_EQ(2, madt.cpus_bad_id);
+    ASSERT_EQ(0, madt.cpus[0].apic_id);
+    ASSERT_EQ(4, madt.cpus[1].apic_id);
+    ASSERT_FALSE(madt.cpus[1].enabled);
+    ASSERT_EQ(6, madt.cpus[2].apic_id);
+    ASSERT_TRUE(madt.cpus[2].enabled);
+    return 0;
+}
+
 /* Builds at MADT_PHYS a MADT of cpus local APIC entries (APIC id and processor UID i for entry i),
  * the first `disabled` of them disabled and the rest enabled, then an I/O APIC; returns its
  * length. */
@@ -465,6 +493,41 @@ static int bad_xsdt_falls_back_to_rsdt_check(void) {
     return 0;
 }
 
+/* A map function with one window, as a kernel without a map of all physical memory has: each call
+ * copies the bytes asked for into the same buffer, so a pointer it returned reads other bytes
+ * once it is called again. */
+static uint8_t window[MEMORY_SIZE];
+
+static const void *map_through_window(void *ctx, uint64_t phys, uint64_t size) {
+    (void)ctx;
+    if (map(NULL, phys, size) == NULL) {
+        return NULL;
+    }
+    memset(window, 0, sizeof window);
+    memcpy(window, memory + phys, (size_t)size);
+    return window;
+}
+
+/* The ACPI 1.0 and 2.0 chains read through a one-window map function.
+ * Expect the MADT found and its contents as through the map of all memory: acpi.h promises the
+ * bytes a map call returns for as long as nothing else is mapped, not for the whole search, so
+ * the search may not read the root table's entries through a pointer it mapped before the entry
+ * tables' headers. */
+static int one_window_map_check(void) {
+    const struct acpi_memory windowed = {map_through_window, NULL};
+    struct acpi_table table = {0};
+    build_tables(0);
+    ASSERT_EQ(ACPI_OK, acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &windowed, "APIC", &table));
+    ASSERT_EQ(MADT_PHYS, table.phys);
+    if (check_madt_contents(&table) != 0) {
+        return 1;
+    }
+    build_tables(2);
+    ASSERT_EQ(ACPI_OK, acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &windowed, "APIC", &table));
+    ASSERT_EQ(MADT_PHYS, table.phys);
+    return check_madt_contents(&table);
+}
+
 static int error_names_check(void) {
     ASSERT_STREQ("table bad checksum", acpi_error_name(ACPI_ERR_TABLE_BAD_CHECKSUM));
     ASSERT_ERROR_NAMES(acpi_error_name, enum acpi_error, ACPI_OK, ACPI_ERR_MADT_BAD_ENTRY);
@@ -485,11 +548,13 @@ int main(void) {
     RUN_CHECK(failures, refused_madt_leaves_nothing_check);
     RUN_CHECK(failures, null_madt_leaves_nothing_check);
     RUN_CHECK(failures, duplicate_apic_id_check);
+    RUN_CHECK(failures, broadcast_apic_id_check);
     RUN_CHECK(failures, more_cpus_than_stored_check);
     RUN_CHECK(failures, enabled_cpus_stored_in_preference_check);
     RUN_CHECK(failures, missing_table_check);
     RUN_CHECK(failures, unreachable_entry_passed_over_check);
     RUN_CHECK(failures, bad_xsdt_falls_back_to_rsdt_check);
+    RUN_CHECK(failures, one_window_map_check);
     RUN_CHECK(failures, error_names_check);
     return failures != 0;
 }

@@ -204,6 +204,10 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
         log_warn("smp: MADT: %u enabled CPUs repeat an earlier APIC id; each id starts once",
                  madt.cpus_duplicate);
     }
+    if (madt.cpus_bad_id > 0) {
+        log_warn("smp: MADT: %u CPU entries name the broadcast APIC id; left out",
+                 madt.cpus_bad_id);
+    }
     if (madt.cpus_enabled_unstored > 0) {
         log_warn("smp: MADT: %u enabled CPUs past the %u entries stored; they stay halted",
                  madt.cpus_enabled_unstored, (unsigned)ACPI_MADT_MAX_CPUS);
@@ -250,7 +254,10 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
                      entry->apic_id);
             break;
         }
-        if (entry->apic_id > 0xff) {
+        /* The local APIC runs in xAPIC mode, whose 8-bit destination 0xff is the broadcast: an
+         * x2APIC entry's id 255 (//acpi leaves out only a local APIC entry's) would reach every
+         * CPU. */
+        if (entry->apic_id >= 0xff) {
             log_warn("smp: APIC id %u needs x2APIC mode; left halted", entry->apic_id);
             continue;
         }

@@ -39,7 +39,9 @@ enum acpi_error {
     ACPI_ERR_MADT_BAD_ENTRY,      /* "MADT bad entry" */
 };
 
-/* Returns a pointer through which size bytes at physical address phys can be read, or NULL. */
+/* Returns a pointer through which size bytes at physical address phys can be read, or NULL. The
+ * bytes need stay readable only until the next call (one mapping window will do): the parser
+ * keeps no pointer from one call across the next. */
 struct acpi_memory {
     const void *(*map)(void *ctx, uint64_t phys, uint64_t size);
     void *ctx;
@@ -47,7 +49,7 @@ struct acpi_memory {
 
 struct acpi_table {
     uint64_t phys;
-    const uint8_t *data; /* length bytes, validated */
+    const uint8_t *data; /* length bytes, validated; from the search's last map call */
     uint32_t length;
 };
 
@@ -80,13 +82,18 @@ struct acpi_madt {
     /* Enabled entries naming the APIC id of an enabled CPU already stored: not stored again (an
      * APIC id names one CPU, and starting it twice would reset it). */
     uint32_t cpus_duplicate;
+    /* Entries naming an APIC id that is the broadcast destination rather than one CPU's (0xff in
+     * a local APIC entry, 0xffffffff in an x2APIC one): not stored, since an INIT sent there
+     * would reset every other CPU. */
+    uint32_t cpus_bad_id;
     /* The other entries, in table order, up to ACPI_MADT_MAX_CPUS; no two enabled ones share an
-     * APIC id. When more are listed, enabled entries are kept in preference: a later enabled entry
-     * takes the place of the first disabled one stored (the others move down one). */
+     * APIC id, and none has a broadcast one. When more are listed, enabled entries are kept in
+     * preference: a later enabled entry takes the place of the first disabled one stored (the
+     * others move down one). */
     uint32_t cpus_stored;
     struct acpi_madt_cpu cpus[ACPI_MADT_MAX_CPUS];
-    /* Enabled entries (not duplicates) that found every stored entry enabled: usable CPUs left
-     * out, which the kernel cannot start. */
+    /* Enabled entries (not duplicates, not broadcast ids) that found every stored entry enabled:
+     * usable CPUs left out, which the kernel cannot start. */
     uint32_t cpus_enabled_unstored;
     uint32_t io_apics;
 };
