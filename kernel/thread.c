@@ -311,6 +311,13 @@ void thread_destroy_unstarted_idle(struct thread *t) {
  * only between two threads keeps its cache warm, and a flush never comes in the middle of work. */
 #define IDLE_TICKS_BEFORE_CACHE_FLUSH 2
 
+/* thread_widen_idle_window_for_test's gap; 0 outside that check. */
+static volatile uint64_t idle_window_us;
+
+void thread_widen_idle_window_for_test(uint64_t microseconds) {
+    idle_window_us = microseconds;
+}
+
 void thread_idle_loop(void) {
     struct cpu_local *cpu = cpu_this();
     uint64_t idle_since = __atomic_load_n(&cpu->ticks, __ATOMIC_RELAXED);
@@ -327,6 +334,20 @@ void thread_idle_loop(void) {
                             IDLE_TICKS_BEFORE_CACHE_FLUSH) {
             kheap_cpu_cache_flush();
             flushed = true;
+        }
+        /*
+         * The last look at the run queue, with interrupts off until the halt (STI's shadow makes
+         * enabling them and halting one step): a wake-up sent after this look stays pending and
+         * ends the halt, where with interrupts on it would be taken before the halt, and the CPU
+         * would sleep until its next tick with a thread waiting.
+         */
+        cpu_disable_interrupts();
+        if (__atomic_load_n(&run_head, __ATOMIC_RELAXED) != NULL) {
+            cpu_enable_interrupts();
+            continue;
+        }
+        if (idle_window_us != 0) {
+            apic_delay_us(idle_window_us);
         }
         cpu_enable_interrupts_and_halt();
     }

@@ -62,6 +62,10 @@ struct thread *thread_create_idle(uint32_t cpu_index);
  * a joined thread) serves the next thread created. */
 void thread_destroy_unstarted_idle(struct thread *t);
 uint64_t thread_stack_top(const struct thread *t);
+/* Makes every idle loop wait this long between its last look at the run queue and its halt, the
+ * window a wake-up for a new thread must not be lost in (thread_test=idle_wake); 0 to stop. */
+void thread_widen_idle_window_for_test(uint64_t microseconds);
+
 /* The calling CPU becomes its idle thread (cpu->idle, already current): never returns. */
 __attribute__((noreturn)) void thread_idle_loop(void);
 
