@@ -32,7 +32,7 @@ struct block {
 };
 
 struct worker {
-    struct thread *thread;
+    struct thread *thread; /* for the joins: the creator sets it, perhaps after the worker starts */
     uint64_t seed;
     uint64_t ops;
     uint64_t failures; /* a block whose contents changed, or a NULL from a heap with room */
@@ -96,7 +96,7 @@ static void one_operation(struct worker *w) {
     } else if (!intact(b->data, b->size, b->tag)) {
         w->failures++;
         log_error("stress: thread \"%s\": block %p of %zu bytes changed under it",
-                  thread_name(w->thread), (void *)b->data, b->size);
+                  thread_name(thread_current()), (void *)b->data, b->size);
         b->data = NULL; /* leaked on purpose: it cannot be trusted */
         return;
     } else if (choice & 0x100) {
