@@ -107,6 +107,8 @@ static bool boot_info_init(uint32_t multiboot2_magic, uint32_t boot_info_phys,
 /* Refuses a command line with a word that no part of the kernel reads, or a key given twice: a
  * misspelt word would otherwise boot the defaults, and of two values one would be ignored. */
 static bool cmdline_init(const char *cmdline) {
+    /* Code that reads a new word names it in its header and adds it here (stress.c's choices come
+     * from stress_cmdline_word): the boot refuses a word this list does not have. */
     static const char *const fixed[] = {
         HEAP_RANGE_START_KEY, HEAP_RANGE_PAGES_KEY,  SCENARIO_KEY,
         HEAP_CACHE_OFF_WORD,  SMP_CORRUPT_MADT_WORD, SMP_WITHHOLD_STARTUP_WORD,
