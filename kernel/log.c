@@ -57,9 +57,24 @@ static void log_unlock(void) {
     irq_restore();
 }
 
-static void serial_sink(void *ctx, const char *bytes, size_t len) {
+/* A message's text, which may carry strings from outside (the boot loader's command line, firmware
+ * tables): a control byte in it is written as \xNN, so that a newline cannot end the line early
+ * and print a next one that reads as the kernel's own. */
+static void message_sink(void *ctx, const char *bytes, size_t len) {
     (void)ctx;
-    serial_write(bytes, len);
+    static const char hex[] = "0123456789abcdef";
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char byte = (unsigned char)bytes[i];
+        if (byte >= 0x20 && byte != 0x7f) {
+            continue;
+        }
+        serial_write(bytes + run, i - run);
+        const char escaped[4] = {'\\', 'x', hex[byte >> 4], hex[byte & 0xf]};
+        serial_write(escaped, sizeof escaped);
+        run = i + 1;
+    }
+    serial_write(bytes + run, len - run);
 }
 
 static void log_prefix(enum log_level level) {
@@ -77,7 +92,7 @@ static void log_prefix(enum log_level level) {
 void log_message_va(enum log_level level, const char *format, va_list args) {
     log_lock(level);
     log_prefix(level);
-    format_va(serial_sink, NULL, format, args);
+    format_va(message_sink, NULL, format, args);
     serial_write("\n", 1);
     log_unlock();
 }
@@ -101,7 +116,7 @@ bool log_check(bool passed, const char *name, const char *format, ...) {
     serial_write(head, len < sizeof head ? len : sizeof head - 1);
     va_list args;
     va_start(args, format);
-    format_va(serial_sink, NULL, format, args);
+    format_va(message_sink, NULL, format, args);
     va_end(args);
     serial_write("\n", 1);
     log_unlock();

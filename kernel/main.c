@@ -12,9 +12,12 @@
 #include "kernel/heap.h"
 #include "kernel/heap_checks.h"
 #include "kernel/kmalloc.h"
+#include "kernel/lib/cmdline.h"
 #include "kernel/lib/memory_report.h"
+#include "kernel/lib/string.h"
 #include "kernel/log.h"
 #include "kernel/memory.h"
+#include "kernel/panic.h"
 #include "kernel/qemu_exit.h"
 #include "kernel/scenarios.h"
 #include "kernel/serial.h"
@@ -94,20 +97,63 @@ static bool boot_info_init(uint32_t multiboot2_magic, uint32_t boot_info_phys,
     return true;
 }
 
+/* The command line's switch that leaves the per-CPU heap caches off (start_concurrency). */
+#define HEAP_CACHE_OFF_WORD "heap_cache=off"
+
+/* Room for every word the kernel reads from the command line; each is named by the code that
+ * reads it. */
+#define CMDLINE_KNOWN_MAX 32
+
+/* Refuses a command line with a word that no part of the kernel reads, or a key given twice: a
+ * misspelt word would otherwise boot the defaults, and of two values one would be ignored. */
+static bool cmdline_init(const char *cmdline) {
+    /* Code that reads a new word names it in its header and adds it here (stress.c's choices come
+     * from stress_cmdline_word): the boot refuses a word this list does not have. */
+    static const char *const fixed[] = {
+        HEAP_RANGE_START_KEY, HEAP_RANGE_PAGES_KEY,  SCENARIO_KEY,
+        HEAP_CACHE_OFF_WORD,  SMP_CORRUPT_MADT_WORD, SMP_WITHHOLD_STARTUP_WORD,
+    };
+    _Static_assert(sizeof fixed / sizeof fixed[0] <= CMDLINE_KNOWN_MAX, "no room for the words");
+    const char *known[CMDLINE_KNOWN_MAX];
+    size_t count = 0;
+    for (; count < sizeof fixed / sizeof fixed[0]; count++) {
+        known[count] = fixed[count];
+    }
+    for (size_t i = 0; stress_cmdline_word(i) != NULL; i++) {
+        if (count == CMDLINE_KNOWN_MAX) {
+            panic("boot: more than %d known command line words", CMDLINE_KNOWN_MAX);
+        }
+        known[count++] = stress_cmdline_word(i);
+    }
+    struct cmdline_word bad;
+    enum cmdline_error error = cmdline_check(cmdline, known, count, &bad);
+    if (error != CMDLINE_OK) {
+        char word[64];
+        size_t len = bad.len < sizeof word - 1 ? bad.len : sizeof word - 1;
+        memcpy(word, bad.start, len);
+        word[len] = '\0';
+        log_error("boot: command line word \"%s%s\" refused: %s", word, len < bad.len ? "..." : "",
+                  cmdline_error_name(error));
+        return false;
+    }
+    return true;
+}
+
 /* Each step logs one ERROR line with its reason and returns false when it fails; the first
  * failure ends the bring-up. */
 static bool bring_up(uint32_t multiboot2_magic, uint32_t boot_info_phys,
                      struct multiboot2_info *boot_info, struct kernel_memory *memory) {
     struct heap_range heap;
     return boot_info_init(multiboot2_magic, boot_info_phys, boot_info) &&
-           memory_init(memory, boot_info) && heap_range_from_boot(boot_info->cmdline, &heap) &&
+           cmdline_init(boot_info->cmdline) && memory_init(memory, boot_info) &&
+           heap_range_from_boot(boot_info->cmdline, &heap) &&
            heap_init(&memory->mapper, &memory->frames, heap);
 }
 
 /* The per-CPU heap caches unless the command line says heap_cache=off, then interrupts on: the
  * local APIC and its timer, threads, then the other CPUs. */
 static bool start_concurrency(struct kernel_memory *memory, const struct multiboot2_info *info) {
-    if (cmdline_has(info->cmdline, "heap_cache=off")) {
+    if (cmdline_has(info->cmdline, HEAP_CACHE_OFF_WORD)) {
         log_info("heap: per-CPU caches off (heap_cache=off): every request takes the heap's lock");
     } else if (!kheap_cpu_caches_enable()) {
         return false;

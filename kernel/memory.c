@@ -29,8 +29,9 @@ static void kernel_paging_panic(void *ctx, const char *message) {
 #define MEMORY_FIXED_RESERVED 3
 
 /* Gathers the frame allocator's regions from the memory map, after the ranges it must never hand
- * out whatever the map says: the first MiB, the kernel image and the boot information. False, after
- * an ERROR line, when a range to reserve finds no room: the frame allocator would hand it out. */
+ * out whatever the map says: the first MiB, the kernel image and the boot information (the first
+ * slots of an empty list: no room for them is a broken invariant, a panic). False, after an ERROR
+ * line, when an entry to reserve finds no room: the frame allocator would hand it out. */
 static bool collect_regions(const struct multiboot2_info *boot_info,
                             struct memory_regions *regions) {
     *regions = (struct memory_regions){.usable_count = 0};

@@ -129,7 +129,7 @@ static const struct {
 };
 
 enum scenario_result scenario_run(const char *cmdline) {
-    static const char key[] = "scenario=";
+    static const char key[] = SCENARIO_KEY;
     const char *found = NULL;
     for (const char *p = cmdline; p != NULL && *p != '\0'; p++) {
         if ((p == cmdline || p[-1] == ' ') && strncmp(p, key, sizeof key - 1) == 0) {

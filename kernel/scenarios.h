@@ -4,6 +4,9 @@
 #ifndef KERNEL_SCENARIOS_H
 #define KERNEL_SCENARIOS_H
 
+/* The command line's key that names a scenario. */
+#define SCENARIO_KEY "scenario="
+
 /* What scenario_run did, when it returns at all (a scenario that runs never returns). */
 enum scenario_result {
     SCENARIO_NONE,    /* the command line names no scenario: run the normal checks */

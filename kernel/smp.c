@@ -176,7 +176,7 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
     enum acpi_error error =
         acpi_find_table(boot_info->acpi.rsdp, boot_info->acpi.size, &memory, "APIC", &table);
     uint8_t *corrupt_copy = NULL;
-    if (error == ACPI_OK && cmdline_has(boot_info->cmdline, "acpi_test=corrupt_madt")) {
+    if (error == ACPI_OK && cmdline_has(boot_info->cmdline, SMP_CORRUPT_MADT_WORD)) {
         corrupt_copy = kmalloc(table.length);
         if (corrupt_copy == NULL) {
             panic("smp_start: no memory for the corrupted MADT copy");
@@ -240,7 +240,7 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
     write_parameter(trampoline_cr3, cpu_read_cr3());
     write_parameter(trampoline_efer, cpu_read_msr(CPU_MSR_EFER));
 
-    bool withhold = cmdline_has(boot_info->cmdline, "smp_test=withhold_startup");
+    bool withhold = cmdline_has(boot_info->cmdline, SMP_WITHHOLD_STARTUP_WORD);
     if (withhold) {
         log_info("smp: smp_test=withhold_startup: the first other CPU gets no start-up IPI");
     }

@@ -14,9 +14,13 @@
 
 #define SMP_START_TIMEOUT_MS 500
 
+/* The command line's switches for the fault tests (see smp_start). */
+#define SMP_CORRUPT_MADT_WORD     "acpi_test=corrupt_madt"
+#define SMP_WITHHOLD_STARTUP_WORD "smp_test=withhold_startup"
+
 /* Starts every other enabled CPU the MADT lists. For the fault tests, the command line switch
- * "acpi_test=corrupt_madt" makes the kernel validate a copy of the MADT with one byte changed (a
- * bad checksum), and "smp_test=withhold_startup" sends the first other CPU no start-up IPI.
+ * SMP_CORRUPT_MADT_WORD makes the kernel validate a copy of the MADT with one byte changed (a bad
+ * checksum), and SMP_WITHHOLD_STARTUP_WORD sends the first other CPU no start-up IPI.
  * When the boot information lies over the trampoline's bytes, which the copy would overwrite, or
  * the memory map does not call them available, it starts none (a WARN line says why). Returns the
  * number of CPUs online (at least 1). */

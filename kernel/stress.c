@@ -797,6 +797,10 @@ bool stress_requested(const char *cmdline) {
     return false;
 }
 
+const char *stress_cmdline_word(size_t index) {
+    return index < sizeof choices / sizeof choices[0] ? choices[index].word : NULL;
+}
+
 void stress_run(const char *cmdline) {
     for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
         if (cmdline_has(cmdline, choices[i].word)) {

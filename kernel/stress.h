@@ -25,12 +25,16 @@
 #define KERNEL_STRESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define STRESS_THREADS_PER_CPU 4
 #define STRESS_OPS_TOTAL       16000
 
 /* Whether the command line asks for one of the above. */
 bool stress_requested(const char *cmdline);
+
+/* The command line word of each choice above, by index from 0; NULL past the last. */
+const char *stress_cmdline_word(size_t index);
 
 /* Runs what the command line asks for (the faults do not return). Logs a check, so the summary's
  * verdict follows the stress verdict. */

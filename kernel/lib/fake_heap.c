@@ -1,7 +1,9 @@
 /* Host stand-in for the kernel heap (see fake_heap.h). */
 #include "kernel/lib/fake_heap.h"
 
+#include <malloc.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kernel/kmalloc.h"
 
@@ -48,8 +50,18 @@ void *krealloc(void *ptr, size_t size) {
     if (!may_allocate()) {
         return NULL;
     }
-    void *p = realloc(ptr, size);
-    live_blocks += (ptr == NULL && p != NULL);
+    void *p = malloc(size);
+    if (p == NULL) {
+        return NULL;
+    }
+    if (ptr == NULL) {
+        live_blocks++;
+        return p;
+    }
+    size_t old_size = malloc_usable_size(ptr);
+    memcpy(p, ptr, old_size < size ? old_size : size);
+    memset(ptr, 0xa5, old_size);
+    free(ptr);
     return p;
 }
 

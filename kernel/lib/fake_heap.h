@@ -1,5 +1,7 @@
 /* Host stand-in for the kernel allocation API (kernel/kmalloc.h) in unit tests: kmalloc and friends
- * over the C library, counting live blocks, with a switch that makes allocation fail. */
+ * over the C library, counting live blocks, with a switch that makes allocation fail. krealloc
+ * always moves a block it grows or shrinks and fills the old one with 0xa5 before freeing it, as
+ * the kernel heap may move it: a caller still reading the old block reads that. */
 #ifndef KERNEL_LIB_FAKE_HEAP_H
 #define KERNEL_LIB_FAKE_HEAP_H
 

@@ -163,11 +163,19 @@ size_t format_va(format_sink sink, void *ctx, const char *format, va_list args_i
             sink(ctx, "%", 1);
             produced += 1;
             break;
-        default:
-            /* Unknown directive: show it as written. */
-            sink(ctx, directive, (size_t)(cursor - directive));
-            produced += (size_t)(cursor - directive);
+        default: {
+            /* A directive not implemented here may still be C's (%-5d, %.*s, %o), which the
+             * compiler's format check lets through with its argument, of a type unknown here: no
+             * later directive could tell which argument is its own, so none reads any. */
+            const char *end = directive;
+            while (*end != '\0') {
+                end++;
+            }
+            sink(ctx, directive, (size_t)(end - directive));
+            produced += (size_t)(end - directive);
+            cursor = end;
             break;
+        }
         }
     }
     va_end(args);

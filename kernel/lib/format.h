@@ -3,8 +3,10 @@
  *
  * Conversions: %d %i %u %x %X %p %s %c %%, with an optional '0' flag, a field width, and the
  * length modifiers l, ll, z. Strings are left-justified in their width (log columns line up);
- * numbers are right-justified. Anything else is copied through as written so a bad format string
- * shows in the output instead of reading a wrong argument. */
+ * numbers are right-justified. Any other directive is copied through as written with the rest of
+ * the format, and no argument is read for them: the compiler accepts C directives this file does
+ * not implement (%-5d, %.*s, %o) with arguments of types unknown here, and reading on would hand
+ * later directives the wrong ones. */
 #ifndef KERNEL_LIB_FORMAT_H
 #define KERNEL_LIB_FORMAT_H
 

@@ -81,11 +81,11 @@ enum heap_range_error heap_range_from_cmdline(const char *cmdline,
             end++;
         }
         const char *value;
-        if (word_has_key(word, end, "heap_start=", &value)) {
+        if (word_has_key(word, end, HEAP_RANGE_START_KEY, &value)) {
             if (!parse_number(value, end, &wanted.start)) {
                 return HEAP_RANGE_ERR_BAD_NUMBER;
             }
-        } else if (word_has_key(word, end, "heap_pages=", &value)) {
+        } else if (word_has_key(word, end, HEAP_RANGE_PAGES_KEY, &value)) {
             if (!parse_number(value, end, &wanted.pages)) {
                 return HEAP_RANGE_ERR_BAD_NUMBER;
             }

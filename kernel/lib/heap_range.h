@@ -7,6 +7,10 @@
 
 #include <stdint.h>
 
+/* The command line's keys for the range's start and its number of pages. */
+#define HEAP_RANGE_START_KEY "heap_start="
+#define HEAP_RANGE_PAGES_KEY "heap_pages="
+
 /* [start, start + pages * page_size) */
 struct heap_range {
     uint64_t start;

@@ -28,10 +28,13 @@ bool memory_regions_reserve(struct memory_regions *regions, uint64_t start, uint
 enum memory_regions_added memory_regions_add(struct memory_regions *regions,
                                              const struct multiboot2_mmap_entry *entry,
                                              uint64_t limit) {
+    if (entry->length == 0) {
+        return MEMORY_REGIONS_NOTHING; /* no frame in it, and no slot taken from real entries */
+    }
     if (entry->type != MULTIBOOT2_MEMORY_AVAILABLE) {
         /* Firmware maps may overlap: memory the map calls anything but available (ACPI tables,
          * MMIO, bad RAM) is reserved even where an available entry also covers it. */
-        if (entry->base >= limit || entry->length == 0) {
+        if (entry->base >= limit) {
             return MEMORY_REGIONS_NOTHING;
         }
         uint64_t end = entry->length > limit - entry->base ? limit : entry->base + entry->length;

@@ -113,6 +113,24 @@ static int overlapping_entries_not_handed_out_check(void) {
     return 0;
 }
 
+/* A map whose every usable slot's worth of empty available entries (zero length, as some firmware
+ * lists) comes before available [1 MiB, 1 GiB). Expect each empty entry to add nothing and take no
+ * slot, and the real entry to be stored: empty entries must not push memory out of the map. */
+static int empty_entries_take_no_slot_check(void) {
+    static struct memory_regions regions;
+    regions = (struct memory_regions){.usable_count = 0};
+    const struct multiboot2_mmap_entry empty = {2 * GiB, 0, MULTIBOOT2_MEMORY_AVAILABLE};
+    for (size_t i = 0; i < MEMORY_REGIONS_MAX_USABLE; i++) {
+        ASSERT_EQ(MEMORY_REGIONS_NOTHING, memory_regions_add(&regions, &empty, LIMIT));
+    }
+    const struct multiboot2_mmap_entry low = {MiB, GiB - MiB, MULTIBOOT2_MEMORY_AVAILABLE};
+    ASSERT_EQ(MEMORY_REGIONS_USABLE, memory_regions_add(&regions, &low, LIMIT));
+    ASSERT_EQ(1, regions.usable_count);
+    ASSERT_EQ(MiB, regions.usable[0].base);
+    ASSERT_EQ(GiB - MiB, regions.usable[0].length);
+    return 0;
+}
+
 /* Entries that are not available: one wholly below the limit, one across it, one above it, one
  * whose end wraps past 2^64; then reserved entries until the slots run out.
  * Expect the first kept whole, the second and the fourth cut at the limit (the frame allocator has
@@ -154,6 +172,7 @@ int main(void) {
     RUN_CHECK(failures, entries_at_the_limit_check);
     RUN_CHECK(failures, entries_wrapping_past_2_64_check);
     RUN_CHECK(failures, overlapping_entries_not_handed_out_check);
+    RUN_CHECK(failures, empty_entries_take_no_slot_check);
     RUN_CHECK(failures, reserved_ranges_check);
     return failures == 0 ? 0 : 1;
 }

@@ -26,9 +26,16 @@ bool vec_push(struct vec *vec, const void *item) {
         if (capacity < vec->capacity || capacity > SIZE_MAX / vec->item_size) {
             return false;
         }
+        /* item may be one of the vector's own items, which krealloc may move and free. */
+        uintptr_t offset = (uintptr_t)item - (uintptr_t)vec->items;
+        bool own_item = vec->items != NULL && (uintptr_t)item >= (uintptr_t)vec->items &&
+                        offset < vec->len * vec->item_size;
         void *items = krealloc(vec->items, capacity * vec->item_size);
         if (items == NULL) {
             return false;
+        }
+        if (own_item) {
+            item = (const char *)items + offset;
         }
         vec->items = items;
         vec->capacity = capacity;

@@ -24,9 +24,9 @@ struct vec {
 
 #define VEC_INIT(type) {.items = NULL, .len = 0, .capacity = 0, .item_size = sizeof(type)}
 
-/* Appends a copy of *item, doubling the capacity when full. Returns false, the vector unchanged,
- * if the heap could not grow the vector, the new size would overflow, or items have size 0 (GNU
- * C's empty struct). */
+/* Appends a copy of *item, which may be one of the vector's own items, doubling the capacity when
+ * full. Returns false, the vector unchanged, if the heap could not grow the vector, the new size
+ * would overflow, or items have size 0 (GNU C's empty struct). */
 bool vec_push(struct vec *vec, const void *item);
 
 /* Returns a pointer to item index, or NULL when index >= len. */

@@ -53,6 +53,24 @@ static int vec_grows_check(void) {
     return 0;
 }
 
+/* A full vector pushed one of its own items: growing moves the items (the fake heap's krealloc
+ * always does). Expect the copy to be the item's value, not what its old place holds after the
+ * move. */
+static int vec_push_own_item_check(void) {
+    struct vec numbers = VEC_INIT(uint64_t);
+    for (uint64_t i = 0; i < 4; i++) {
+        uint64_t value = 100 + i;
+        ASSERT_TRUE(vec_push(&numbers, &value));
+    }
+    ASSERT_EQ(numbers.capacity, numbers.len);
+    ASSERT_TRUE(vec_push(&numbers, vec_at(&numbers, 1)));
+    ASSERT_EQ(5, numbers.len);
+    ASSERT_EQ(101, VEC_AT(&numbers, uint64_t, 4));
+    ASSERT_EQ(101, VEC_AT(&numbers, uint64_t, 1));
+    vec_drop(&numbers);
+    return 0;
+}
+
 /* Expect NULL for an index at or past len, even within capacity. */
 static int vec_out_of_range_check(void) {
     struct vec letters = VEC_INIT(char);
@@ -112,6 +130,7 @@ int main(void) {
     RUN_CHECK(failures, box_copies_value_check);
     RUN_CHECK(failures, box_out_of_memory_check);
     RUN_CHECK(failures, vec_grows_check);
+    RUN_CHECK(failures, vec_push_own_item_check);
     RUN_CHECK(failures, vec_out_of_range_check);
     RUN_CHECK(failures, vec_out_of_memory_check);
     RUN_CHECK(failures, vec_overflow_check);
