@@ -679,85 +679,52 @@ static void check_thread_current(void) {
 
 /* thread_test=idle_wake */
 
-/* Threads made for the check, one after the other; at least nine in ten must test the window. */
+/* Threads made for the check, one after the other; at least one in ten must send its wake-up into
+ * the window, or the check proves nothing. */
 #define IDLE_WAKE_ROUNDS 100
 
 /* The idle loops' window between their last look at the run queue and their halt, widened: a
- * tenth of a tick, much longer than a thread takes to make. */
-#define IDLE_WAKE_WINDOW_US (1000000 / APIC_TIMER_HZ / 10)
-
-/* Where and when a round's thread ran; started is 0 until it has. */
-struct idle_wake_start {
-    uint32_t cpu;
-    uint64_t cpu_ticks; /* that CPU's timer ticks when the thread ran */
-    uint64_t tsc;
-    uint32_t started;
-};
-static struct idle_wake_start idle_wake_start;
-
-static void note_start(void *arg) {
-    (void)arg;
-    irq_save();
-    const struct cpu_local *cpu = cpu_this();
-    idle_wake_start.cpu = cpu->index;
-    idle_wake_start.cpu_ticks = __atomic_load_n(&cpu->ticks, __ATOMIC_RELAXED);
-    idle_wake_start.tsc = cpu_rdtsc();
-    __atomic_store_n(&idle_wake_start.started, 1, __ATOMIC_RELEASE);
-    irq_restore();
-}
+ * quarter of a tick, longer than a thread takes to make. */
+#define IDLE_WAKE_WINDOW_US (1000000 / APIC_TIMER_HZ / 4)
 
 /*
- * A thread made while another CPU idles starts at once: the idle CPU is sent a wake-up, which must
- * end its halt even when it arrives between the idle loop's last look at the run queue and the
- * halt, or the thread waits for that CPU's next tick. The window is widened, and each thread made
+ * A wake-up sent to an idle CPU for a new thread must end its halt, even when it arrives between
+ * the idle loop's last look at the run queue and the halt: taken there, it is spent, and the CPU
+ * halts until its next tick with the thread queued. The window is widened, and each thread made
  * just after the other CPU's tick, which that CPU's idle loop answers with its look and its
- * window, so that the wake-up lands in it. Late: the thread ran there only after another of its
- * ticks. A round whose thread ran on the maker's CPU (its own tick preempted it after the thread
- * was queued) tests nothing and is not counted; the maker spins with interrupts off to make that
- * rare.
+ * window, so that the wake-up lands in it. Counted there, not timed: a loaded host delays the
+ * virtual CPUs by more than a tick, whatever the kernel does.
  */
 static void check_idle_wake(void) {
     if (cpu_count() != 2) {
         panic("thread_test=idle_wake: needs two CPUs; %u online", cpu_count());
     }
-    uint32_t tested = 0;
-    uint32_t late = 0;
-    uint64_t slowest = 0;
     thread_widen_idle_window_for_test(IDLE_WAKE_WINDOW_US);
     for (uint32_t round = 0; round < IDLE_WAKE_ROUNDS; round++) {
-        __atomic_store_n(&idle_wake_start.started, 0, __ATOMIC_RELAXED);
+        /* This CPU's index read with interrupts off, so that no preemption moves the maker away
+         * from it in between. */
         irq_save();
-        uint32_t maker = cpu_this()->index;
-        const struct cpu_local *other = cpu_by_index(1 - maker);
+        const struct cpu_local *other = cpu_by_index(1 - cpu_this()->index);
+        irq_restore();
         uint64_t ticks = __atomic_load_n(&other->ticks, __ATOMIC_RELAXED);
         while (__atomic_load_n(&other->ticks, __ATOMIC_RELAXED) == ticks) {
             cpu_pause();
         }
-        irq_restore();
-        uint64_t made = cpu_rdtsc();
-        struct thread *t = thread_create("idle-waker", note_start, NULL);
+        struct thread *t = thread_create("idle-waker", return_at_once, NULL);
         if (t == NULL) {
             panic("thread_test=idle_wake: cannot create thread %u", round);
         }
-        irq_save();
-        while (__atomic_load_n(&idle_wake_start.started, __ATOMIC_ACQUIRE) == 0) {
-            cpu_pause();
-        }
-        irq_restore();
-        if (idle_wake_start.cpu != maker) {
-            tested++;
-            late += idle_wake_start.cpu_ticks != ticks + 1;
-            uint64_t waited = idle_wake_start.tsc - made;
-            slowest = waited > slowest ? waited : slowest;
-        }
         thread_join(t);
     }
+    uint32_t taken;
+    uint32_t kept;
+    thread_idle_window_wakeups_for_test(&taken, &kept);
     thread_widen_idle_window_for_test(0);
-    log_check(late == 0 && tested >= IDLE_WAKE_ROUNDS / 10 * 9, "idle-wake",
-              "%u of %u threads made just after the idle CPU's tick ran there: %u only after its "
-              "next tick (slowest after %llu us)",
-              tested, IDLE_WAKE_ROUNDS, late,
-              (unsigned long long)(slowest * 1000000 / apic_calibration().tsc_ticks_per_second));
+    log_check(taken == 0 && taken + kept >= IDLE_WAKE_ROUNDS / 10, "idle-wake",
+              "%u threads made just after the idle CPU's tick; %u wake-ups came between the idle "
+              "loop's last look at the run queue and its halt: %u taken there (the halt then waits "
+              "for a tick), %u kept to end the halt",
+              IDLE_WAKE_ROUNDS, taken + kept, taken, kept);
 }
 
 /* stress */

@@ -311,11 +311,31 @@ void thread_destroy_unstarted_idle(struct thread *t) {
  * only between two threads keeps its cache warm, and a flush never comes in the middle of work. */
 #define IDLE_TICKS_BEFORE_CACHE_FLUSH 2
 
-/* thread_widen_idle_window_for_test's gap; 0 outside that check. */
+/* thread_widen_idle_window_for_test's window (0 outside that check), and the wake-ups that came
+ * in it: taken there (the halt after it then waits for a tick), or kept pending to end the halt. */
 static volatile uint64_t idle_window_us;
+static uint32_t idle_window_wakeups_taken;
+static uint32_t idle_window_wakeups_kept;
 
 void thread_widen_idle_window_for_test(uint64_t microseconds) {
+    __atomic_store_n(&idle_window_wakeups_taken, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&idle_window_wakeups_kept, 0, __ATOMIC_RELAXED);
     idle_window_us = microseconds;
+}
+
+void thread_idle_window_wakeups_for_test(uint32_t *taken, uint32_t *kept) {
+    *taken = __atomic_load_n(&idle_window_wakeups_taken, __ATOMIC_RELAXED);
+    *kept = __atomic_load_n(&idle_window_wakeups_kept, __ATOMIC_RELAXED);
+}
+
+static void idle_window_for_test(const struct cpu_local *cpu) {
+    uint64_t wakeups = __atomic_load_n(&cpu->wakeups, __ATOMIC_RELAXED);
+    apic_delay_us(idle_window_us);
+    if (__atomic_load_n(&cpu->wakeups, __ATOMIC_RELAXED) != wakeups) {
+        __atomic_fetch_add(&idle_window_wakeups_taken, 1, __ATOMIC_RELAXED);
+    } else if (apic_wakeup_pending()) {
+        __atomic_fetch_add(&idle_window_wakeups_kept, 1, __ATOMIC_RELAXED);
+    }
 }
 
 void thread_idle_loop(void) {
@@ -347,7 +367,7 @@ void thread_idle_loop(void) {
             continue;
         }
         if (idle_window_us != 0) {
-            apic_delay_us(idle_window_us);
+            idle_window_for_test(cpu);
         }
         cpu_enable_interrupts_and_halt();
     }

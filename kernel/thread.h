@@ -63,8 +63,12 @@ struct thread *thread_create_idle(uint32_t cpu_index);
 void thread_destroy_unstarted_idle(struct thread *t);
 uint64_t thread_stack_top(const struct thread *t);
 /* Makes every idle loop wait this long between its last look at the run queue and its halt, the
- * window a wake-up for a new thread must not be lost in (thread_test=idle_wake); 0 to stop. */
+ * window a wake-up for a new thread must not be spent in (thread_test=idle_wake); 0 to stop. Sets
+ * the counts below to zero. */
 void thread_widen_idle_window_for_test(uint64_t microseconds);
+/* The wake-ups that came in those windows: taken there (the halt after it then waits for the next
+ * tick with a thread queued), or kept pending until the halt, which they end. */
+void thread_idle_window_wakeups_for_test(uint32_t *taken, uint32_t *kept);
 
 /* The calling CPU becomes its idle thread (cpu->idle, already current): never returns. */
 __attribute__((noreturn)) void thread_idle_loop(void);

@@ -20,6 +20,7 @@
 #define APIC_REG_EOI           0x0b0
 #define APIC_REG_SPURIOUS      0x0f0
 #define APIC_REG_ERROR_STATUS  0x280
+#define APIC_REG_IRR           0x200 /* eight registers 0x10 apart, 32 vectors each */
 #define APIC_REG_ICR_LOW       0x300
 #define APIC_REG_ICR_HIGH      0x310
 #define APIC_REG_LVT_TIMER     0x320
@@ -277,6 +278,11 @@ void apic_send_wakeup(uint32_t target_apic_id) {
 
 void apic_send_wakeup_with_gap(uint32_t target_apic_id, uint64_t gap_us) {
     send_ipi(target_apic_id, APIC_WAKEUP_VECTOR, gap_us);
+}
+
+bool apic_wakeup_pending(void) {
+    uint32_t irr = apic_read(APIC_REG_IRR + 0x10 * (APIC_WAKEUP_VECTOR / 32));
+    return ((irr >> (APIC_WAKEUP_VECTOR % 32)) & 1) != 0;
 }
 
 void apic_send_init(uint32_t target_apic_id) {

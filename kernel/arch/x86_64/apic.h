@@ -52,6 +52,9 @@ void apic_send_wakeup(uint32_t target_apic_id);
  * interrupt arriving between them cannot send it elsewhere (apic_test=icr_gap). */
 void apic_send_wakeup_with_gap(uint32_t target_apic_id, uint64_t gap_us);
 
+/* A wake-up has reached this CPU's local APIC and waits to be taken (interrupts are off). */
+bool apic_wakeup_pending(void);
+
 /* INIT, then start-up IPI with the page number of the real-mode entry point. */
 void apic_send_init(uint32_t target_apic_id);
 void apic_send_startup(uint32_t target_apic_id, uint8_t vector_page);
