@@ -230,7 +230,9 @@ enum frame_allocator_error frame_allocator_init(struct frame_allocator *fa,
         uint64_t needed = (bytes + PAGING_PAGE_SIZE - 1) / PAGING_PAGE_SIZE;
         uint64_t run = find_storage_run(cfg, needed);
         if (run == 0) {
-            return FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE;
+            /* Not a single frame is what is missing when no run of one exists either. */
+            return find_storage_run(cfg, 1) == 0 ? FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY
+                                                 : FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE;
         }
         storage = reach_run(cfg, run, needed);
         if (storage == NULL) {

@@ -519,8 +519,9 @@ static int physical_limit_clamped_check(void) {
 }
 
 /*
- * Maps with nothing to hand out: empty; only low memory; usable frames all reserved; a region
- * too small to hold a whole frame.
+ * Maps with nothing to hand out: empty; only low memory; usable frames all reserved (with storage
+ * given, and carving it: no frame at all, not too few for the bitmaps); a region too small to hold
+ * a whole frame.
  * Expect FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY each time.
  */
 static int no_usable_memory_check(void) {
@@ -533,6 +534,11 @@ static int no_usable_memory_check(void) {
     ASSERT_EQ(FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY, init_with(low, 1, NULL, 0));
     ASSERT_EQ(FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY, init_with(some, 1, all, 1));
     ASSERT_EQ(FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY, init_with(sliver, 1, NULL, 0));
+    struct sim sim;
+    sim_init(&sim, 2 * MiB);
+    struct frame_allocator_config carving = sim_carving_config(&sim, some, 1, all, 1);
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY, frame_allocator_init(&fa, &carving));
+    sim_destroy(&sim);
     return 0;
 }
 
