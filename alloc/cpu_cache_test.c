@@ -1363,7 +1363,8 @@ static int realloc_bad_header_check(void) {
 /*
  * Requests the heap refuses by their bounds alone (alloc/heap.h: size or size + alignment above
  * ALLOC_MAX_REQUEST), with blocks in cache[0]: malloc, an aligned allocate and a realloc of a
- * heap-sized block, each of ALLOC_MAX_REQUEST bytes.
+ * heap-sized block, each of ALLOC_MAX_REQUEST bytes, and a small request at the largest power of
+ * two, an alignment whose prefix offset plus itself wraps a 32-bit size_t.
  * Expect NULL and nothing changed: no drain (the caches keep their blocks), no report, the block
  * kept.
  */
@@ -1378,6 +1379,7 @@ static int oversized_no_drain_check(void) {
     ASSERT_TRUE(alloc_cached_malloc(&ch, ALLOC_MAX_REQUEST) == NULL);
     ASSERT_TRUE(alloc_cached_allocate(&ch, ALLOC_MAX_REQUEST / 2, ALLOC_MAX_REQUEST / 2) == NULL);
     ASSERT_TRUE(alloc_cached_realloc(&ch, big, ALLOC_MAX_REQUEST) == NULL);
+    ASSERT_TRUE(alloc_cached_allocate(&ch, 16, ~(SIZE_MAX >> 1)) == NULL);
     struct alloc_cached_stats now = cstats();
     ASSERT_EQ(0, now.drains);
     ASSERT_EQ(before.cached_blocks, now.cached_blocks);
