@@ -468,6 +468,30 @@ static int alloc_batch_check(void) {
 }
 
 /*
+ * Batches of 0 to 300 bytes, of 2 to 6 blocks, each on a fresh heap (one free block holds them).
+ * Expect every block but the last within alloc_usable_size()'s bound for any block, at most 16
+ * bytes above its request rounded up to 16, and the last, which the batch rounds up to the end of
+ * its cache line, at most ALLOC_BATCH_ALIGN above it.
+ */
+static int batch_usable_check(void) {
+    void *b[6];
+    for (size_t n = 2; n <= 6; n++) {
+        for (size_t size = 0; size <= 300; size += 13) {
+            fixture_reset(HEAP_SIZE, 0);
+            ASSERT_EQ(n, alloc_allocate_batch(fx.heap, size, b, n));
+            size_t want = size == 0 ? 1 : size;
+            for (size_t i = 0; i < n; i++) {
+                size_t u = alloc_usable_size(fx.heap, b[i]);
+                ASSERT_TRUE(u >= want);
+                ASSERT_TRUE(u <= round16(want) + (i + 1 < n ? 16 : ALLOC_BATCH_ALIGN));
+            }
+            ASSERT_HEAP_OK(fx.heap);
+        }
+    }
+    return 0;
+}
+
+/*
  * calloc over dirty memory: A filled with 0xab, freed, then calloc of the same size.
  * Expect all usable bytes zero; calloc(0, n) to give a minimum block; count * size overflow to
  * give NULL with the statistics unchanged.
@@ -997,6 +1021,50 @@ static int extend_errors_check(void) {
     ASSERT_EQ(half + ALLOC_MIN_BLOCK, stats().region_size);
     ASSERT_EQ(before.largest_free + ALLOC_MIN_BLOCK, stats().largest_free);
     ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * A heap whose size is not a multiple of 16, extended by sizes that are not either:
+ *   | ctrl | A | (free) | END | tail |  + ext  ->  | ctrl | A | (free, grown)        | END | tail'
+ * | The extension starts at the end of the tail, which the heap had left unused and takes in now.
+ * Expect region_size to count every byte handed over; the free block to grow by the whole
+ * granules the tail and the extension make together (an extension that makes a minimum block only
+ * with the tail accepted, one byte less refused with nothing changed); and the largest free block,
+ * requested and filled, to end within the bytes handed over: the byte after them is never written.
+ */
+static int extend_unaligned_tail_check(void) {
+    const size_t half = HEAP_SIZE / 2;
+    for (size_t tail = 1; tail < 16; tail += 7) {
+        for (size_t ext = ALLOC_MIN_BLOCK - tail - 1; ext < 100;
+             ext += ext < ALLOC_MIN_BLOCK ? 1 : 23) {
+            fixture_reset(half + tail, 0);
+            ASSERT_TRUE(alloc_malloc(fx.heap, 100) != NULL);
+            size_t total = half + tail + ext;
+            memset(fx.region + total, 0xa5, 64);
+            struct alloc_stats before = stats();
+            size_t grown = ((half + tail + ext) & ~(size_t)15) - half;
+            if (grown < ALLOC_MIN_BLOCK) {
+                ASSERT_EQ(ALLOC_ERR_REGION_TOO_SMALL, alloc_heap_extend(fx.heap, ext));
+                ASSERT_TRUE(stats_unchanged(&before));
+                continue;
+            }
+            ASSERT_EQ(ALLOC_OK, alloc_heap_extend(fx.heap, ext));
+            ASSERT_HEAP_OK(fx.heap);
+            struct alloc_stats s = stats();
+            ASSERT_EQ(total, s.region_size);
+            ASSERT_EQ(before.largest_free + grown, s.largest_free);
+            ASSERT_EQ(s.region_size, s.overhead_bytes + s.bytes_in_use + s.bytes_free);
+            unsigned char *p = alloc_malloc(fx.heap, s.largest_free);
+            ASSERT_TRUE(p != NULL);
+            size_t usable = alloc_usable_size(fx.heap, p);
+            ASSERT_TRUE(p + usable <= fx.region + total);
+            memset(p, 0xee, usable);
+            for (size_t i = 0; i < 64; i++)
+                ASSERT_EQ(0xa5, fx.region[total + i]);
+            ASSERT_HEAP_OK(fx.heap);
+        }
+    }
     return 0;
 }
 
@@ -2776,6 +2844,7 @@ int main(void) {
         RUN_VARIANT_CHECK(alloc_overflow_check);
         RUN_VARIANT_CHECK(alloc_exhaust_check);
         RUN_VARIANT_CHECK(alloc_batch_check);
+        RUN_VARIANT_CHECK(batch_usable_check);
         RUN_VARIANT_CHECK(calloc_check);
         RUN_VARIANT_CHECK(usable_size_check);
         RUN_VARIANT_CHECK(free_null_check);
@@ -2797,6 +2866,7 @@ int main(void) {
         RUN_VARIANT_CHECK(extend_after_used_check);
         RUN_VARIANT_CHECK(extend_merges_check);
         RUN_VARIANT_CHECK(extend_errors_check);
+        RUN_VARIANT_CHECK(extend_unaligned_tail_check);
         RUN_VARIANT_CHECK(stats_identity_check);
         RUN_VARIANT_CHECK(check_detects_check);
         RUN_VARIANT_CHECK(poison_check);

@@ -216,9 +216,12 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
 /*
  * Adds [end, end + size) to the heap, where end is the current end of the heap (region + size
  * given to init plus earlier extensions): the memory must immediately follow the heap.
- * The new space merges with a free block at the old end.
+ * The new space merges with a free block at the old end. size need not be a multiple of
+ * ALLOC_ALIGNMENT: the bytes past the heap's last whole granule (the tail init or an extension
+ * left unused) go to the next extension.
  * Returns ALLOC_OK, ALLOC_ERR_NULL_HEAP for a NULL heap, ALLOC_ERR_REGION_TOO_SMALL if the
- * extension cannot hold a minimum block, or ALLOC_ERR_REGION_TOO_LARGE if the heap would exceed
+ * extension, with that unused tail, cannot hold a minimum block (so an extension of
+ * ALLOC_MIN_BLOCK bytes always can), or ALLOC_ERR_REGION_TOO_LARGE if the heap would exceed
  * ALLOC_MAX_HEAP bytes; on those errors nothing changes. ALLOC_ERR_CORRUPTED_HEADER (the end
  * marker or the last block is damaged) or ALLOC_ERR_CORRUPTED_FREE_LIST (the free block the
  * extension would merge with is), both also reported through the hook (nothing changes), mean the
@@ -281,7 +284,9 @@ void *alloc_realloc(alloc_heap *heap, void *ptr, size_t size);
 
 /*
  * Returns the number of bytes usable at ptr (at least the size requested, at most 16 more than
- * it rounded up to 16), or 0 for ptr == NULL or a bad pointer (reported through the hook).
+ * it rounded up to 16; the last block of an alloc_allocate_batch(), rounded up to the end of its
+ * cache line, at most ALLOC_BATCH_ALIGN more), or 0 for ptr == NULL or a bad pointer (reported
+ * through the hook).
  */
 size_t alloc_usable_size(alloc_heap *heap, const void *ptr);
 
