@@ -124,19 +124,27 @@ static int init_too_small_check(void) {
 /*
  * An unknown strategy or flag.
  * Expect ALLOC_ERR_BAD_CONFIG; a region larger than ALLOC_MAX_HEAP bytes gives
- * ALLOC_ERR_REGION_TOO_LARGE.
+ * ALLOC_ERR_REGION_TOO_LARGE; each with *out set to NULL and not a byte of the region written.
  */
 static int init_bad_config_check(void) {
-    alloc_heap *h;
+    alloc_heap *h = (alloc_heap *)fx.region;
+    memset(fx.region, 0x5a, HEAP_SIZE);
     /* NOLINTNEXTLINE(clang-analyzer-optin.core.EnumCastOutOfRange): out of range on purpose */
     struct alloc_config bad_strategy = {.strategy = (enum alloc_strategy)not_a_strategy};
     struct alloc_config bad_flags = {.strategy = fx.variant->strategy, .flags = 1u << 20};
     ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_heap_init(&h, fx.region, HEAP_SIZE, &bad_strategy));
+    ASSERT_TRUE(h == NULL);
+    h = (alloc_heap *)fx.region;
     ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_heap_init(&h, fx.region, HEAP_SIZE, &bad_flags));
+    ASSERT_TRUE(h == NULL);
     /* The variant's strategy: a zeroed config's, TLSF, is refused where it is not compiled in. */
     struct alloc_config good = {.strategy = fx.variant->strategy};
+    h = (alloc_heap *)fx.region;
     ASSERT_EQ(ALLOC_ERR_REGION_TOO_LARGE,
               alloc_heap_init(&h, fx.region, ALLOC_MAX_HEAP + 4096, &good));
+    ASSERT_TRUE(h == NULL);
+    for (size_t i = 0; i < HEAP_SIZE; i++)
+        ASSERT_EQ(0x5a, fx.region[i]);
     /* NOLINTNEXTLINE(clang-analyzer-optin.core.EnumCastOutOfRange): out of range on purpose */
     ASSERT_EQ(0, alloc_min_region_size((enum alloc_strategy)not_a_strategy));
     /* NOLINTNEXTLINE(clang-analyzer-optin.core.EnumCastOutOfRange): out of range on purpose */
@@ -902,6 +910,43 @@ static int realloc_fail_check(void) {
 }
 
 /*
+ * realloc and usable_size of blocks already freed:
+ *   | A | B | C | (free) |   free B, then C (the heap's last block, which a realloc may grow)
+ * B and C quick-listed, or C merged with B and the free tail and B the start of that free block.
+ * Expect NULL from realloc to a smaller, the same, a larger and no size, and 0 from usable_size,
+ * each reported as a double free at the pointer, with nothing changed.
+ */
+static int realloc_freed_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 100), *b = alloc_malloc(fx.heap, 100);
+    unsigned char *c = alloc_malloc(fx.heap, 100);
+    ASSERT_TRUE(a != NULL && b != NULL && c != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
+    ASSERT_HEAP_OK(fx.heap);
+    struct alloc_stats before = stats();
+    unsigned char *freed[] = {c, b};
+    const size_t sizes[] = {50, 100, 3000, 0};
+    for (size_t i = 0; i < sizeof(freed) / sizeof(freed[0]); i++) {
+        for (size_t j = 0; j <= sizeof(sizes) / sizeof(sizes[0]); j++) {
+            size_t reports = fx.reports;
+            if (j < sizeof(sizes) / sizeof(sizes[0]))
+                ASSERT_TRUE(alloc_realloc(fx.heap, freed[i], sizes[j]) == NULL);
+            else
+                ASSERT_EQ(0, alloc_usable_size(fx.heap, freed[i]));
+            ASSERT_EQ(reports + 1, fx.reports);
+            ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, fx.report_error[fx.reports - 1]);
+            ASSERT_TRUE(fx.report_ptr[fx.reports - 1] == freed[i]);
+            ASSERT_TRUE(stats_unchanged(&before));
+            ASSERT_HEAP_OK(fx.heap);
+        }
+    }
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
  *   | A 2000: ... [forged USED header, size reaching the free block] ... | (free) | END |
  * realloc, to grow, of the payload of a header forged inside the last block A, so that the
  * forged block seems to end where the free block begins.
@@ -1235,6 +1280,41 @@ static int walk_check(void) {
     return 0;
 }
 
+/* Counts the blocks alloc_heap_walk() calls it for, in the size_t at ctx. */
+static void count_walked(void *ctx, void *payload, size_t usable_size,
+                         enum alloc_block_state state) {
+    (void)payload;
+    (void)usable_size;
+    (void)state;
+    (*(size_t *)ctx)++;
+}
+
+/*
+ *   | A | B (check bits of its size word flipped) | C | (free) |
+ * Expect the walk to call fn for A alone, then stop with ALLOC_ERR_CORRUPTED_HEADER and report
+ * nothing, where alloc_heap_check reports it through the hook; restored, the walk sees all four.
+ */
+static int walk_corrupted_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, BIG), *b = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(a != NULL && b != NULL && alloc_malloc(fx.heap, BIG) != NULL);
+    hword_t *b_hdr = (hword_t *)(b - HDR);
+    hword_t b_size = b_hdr[1];
+    b_hdr[1] ^= TAG_MASK;
+    size_t seen = 0;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_walk(fx.heap, count_walked, &seen));
+    ASSERT_EQ(1, seen);
+    ASSERT_EQ(0, fx.reports);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_check(fx.heap));
+    ASSERT_EQ(1, fx.reports);
+    b_hdr[1] = b_size;
+    ASSERT_HEAP_OK(fx.heap);
+    struct walked_block w[8];
+    ASSERT_EQ(4, fixture_walk(w, 8));
+    ASSERT_TRUE(w[0].payload == a && w[1].payload == b);
+    return 0;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* strategy-specific */
 
@@ -1391,8 +1471,9 @@ static int quick_lists_check(void) {
  * The locked heap with a counting lock.
  * Expect every operation (a batch allocation too) but free(NULL) to take and release the lock
  * exactly once, never nested; a report to be counted in reports and passed to the caller's hook;
- * an empty (zeroed) locked heap to return NULL / ALLOC_ERR_NULL_HEAP without touching a lock;
- * init with an incomplete lock to fail with ALLOC_ERR_BAD_CONFIG.
+ * an empty (zeroed) locked heap to return NULL / 0 / ALLOC_ERR_NULL_HEAP from every call without
+ * touching a lock; init with a missing or incomplete lock to fail with ALLOC_ERR_BAD_CONFIG, and
+ * an init that fails to leave the heap empty.
  */
 static int locked_check(void) {
     fixture_reset(HEAP_SIZE, 0);
@@ -1444,11 +1525,28 @@ static int locked_check(void) {
 
     struct alloc_locked_heap empty = {0};
     ASSERT_TRUE(alloc_locked_malloc(&empty, 8) == NULL);
+    ASSERT_TRUE(alloc_locked_allocate(&empty, 8, 64) == NULL);
+    ASSERT_TRUE(alloc_locked_calloc(&empty, 2, 8) == NULL);
+    ASSERT_TRUE(alloc_locked_realloc(&empty, NULL, 8) == NULL);
+    ASSERT_TRUE(alloc_locked_realloc(&empty, p, 8) == NULL);
+    ASSERT_EQ(0, alloc_locked_usable_size(&empty, p));
     ASSERT_EQ(0, alloc_locked_allocate_batch(&empty, 8, batch, 3));
+    ASSERT_EQ(ALLOC_OK, alloc_locked_free(&empty, NULL));
     ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_locked_free(&empty, p));
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_locked_extend(&empty, 4096));
     ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_locked_check(&empty));
     alloc_locked_stats(&empty, &s);
     ASSERT_EQ(0, s.region_size);
+
+    /* A failed init, for want of a lock or of a good region, leaves a heap empty too. */
+    ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_locked_init(&lh, fx.region, HEAP_SIZE, &cfg, NULL));
+    ASSERT_TRUE(lh.heap == NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_locked_init(&lh, fx.region, HEAP_SIZE, &cfg, &lock));
+    ASSERT_EQ(ALLOC_ERR_MISALIGNED_REGION,
+              alloc_locked_init(&lh, fx.region + 8, HEAP_SIZE, &cfg, &lock));
+    ASSERT_TRUE(lh.heap == NULL);
+    ASSERT_TRUE(alloc_locked_malloc(&lh, 8) == NULL);
+    ASSERT_EQ(16, cl.acquired);
     return 0;
 }
 
@@ -1635,7 +1733,7 @@ static int nested_heap_pointer_check(void) {
 /*
  * Every call on a NULL heap.
  * Expect ALLOC_ERR_NULL_HEAP from those that return an error, NULL / 0 / zeroed stats from the
- * others.
+ * others, and TLSF as its strategy.
  */
 static int null_heap_check(void) {
     int dummy;
@@ -1648,6 +1746,11 @@ static int null_heap_check(void) {
     ASSERT_TRUE(alloc_calloc(NULL, 2, 8) == NULL);
     ASSERT_TRUE(alloc_realloc(NULL, &dummy, 8) == NULL);
     ASSERT_EQ(0, alloc_usable_size(NULL, &dummy));
+    ASSERT_EQ(ALLOC_STRATEGY_TLSF, alloc_heap_strategy(NULL));
+    struct alloc_stats s, zero = {0};
+    memset(&s, 0xff, sizeof(s));
+    alloc_heap_stats(NULL, &s);
+    ASSERT_TRUE(memcmp(&s, &zero, sizeof(s)) == 0);
     ASSERT_STREQ("null heap", alloc_error_name(ALLOC_ERR_NULL_HEAP));
     return 0;
 }
@@ -2861,6 +2964,7 @@ int main(void) {
         RUN_VARIANT_CHECK(realloc_grow_in_place_check);
         RUN_VARIANT_CHECK(realloc_move_check);
         RUN_VARIANT_CHECK(realloc_fail_check);
+        RUN_VARIANT_CHECK(realloc_freed_check);
         RUN_VARIANT_CHECK(realloc_forged_header_check);
         RUN_VARIANT_CHECK(realloc_zero_check);
         RUN_VARIANT_CHECK(extend_after_used_check);
@@ -2871,6 +2975,7 @@ int main(void) {
         RUN_VARIANT_CHECK(check_detects_check);
         RUN_VARIANT_CHECK(poison_check);
         RUN_VARIANT_CHECK(walk_check);
+        RUN_VARIANT_CHECK(walk_corrupted_check);
         RUN_VARIANT_CHECK(fit_policy_check);
         RUN_VARIANT_CHECK(top_block_check);
         RUN_VARIANT_CHECK(quick_lists_check);
