@@ -204,7 +204,8 @@ static size_t warm_up_blocks(void) {
  * alloc_cached_init() with missing pieces.
  * Expect ALLOC_ERR_NULL_HEAP for a NULL layer or heap and for a locked heap that was never
  * initialised; ALLOC_ERR_BAD_CONFIG for no cache array, missing functions or a bad CPU count; and a
- * failed layer that allocates nothing and refuses frees.
+ * failed layer (or a NULL one) that allocates nothing, refuses frees, has zeroes for statistics,
+ * nothing to warm or flush and no check to pass, and reports nothing.
  */
 static int init_check(void) {
     if (setup(SMALL_HEAP, 2) != 0)
@@ -223,13 +224,27 @@ static int init_check(void) {
     ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_cached_init(&c, &locked, caches, 2, &no_id));
     ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_cached_init(&c, &locked, caches, 2, &no_release));
     ASSERT_TRUE(alloc_cached_malloc(&c, 16) == NULL);
+    ASSERT_TRUE(alloc_cached_calloc(&c, 2, 8) == NULL);
     int x = 0;
+    ASSERT_TRUE(alloc_cached_realloc(&c, NULL, 16) == NULL);
+    ASSERT_TRUE(alloc_cached_realloc(&c, &x, 16) == NULL);
+    ASSERT_EQ(0, alloc_cached_usable_size(&c, &x));
     ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_cached_free(&c, &x));
     ASSERT_EQ(ALLOC_OK, alloc_cached_free(&c, NULL));
-    struct alloc_cached_stats s;
+    ASSERT_FALSE(alloc_cached_warm(&c, 0));
+    alloc_cached_flush(&c, 0);
+    alloc_cached_flush_idle(&c, 0);
+    alloc_cached_flush_all(&c);
+    struct alloc_cached_stats s, zero = {0};
+    memset(&s, 0xff, sizeof(s));
     alloc_cached_stats(&c, &s);
-    ASSERT_EQ(0, s.allocations);
+    ASSERT_TRUE(memcmp(&s, &zero, sizeof(s)) == 0);
+    memset(&s, 0xff, sizeof(s));
+    alloc_cached_stats(NULL, &s);
+    ASSERT_TRUE(memcmp(&s, &zero, sizeof(s)) == 0);
     ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_cached_check(&c));
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_cached_check(NULL));
+    ASSERT_EQ(0, env.reports);
     return 0;
 }
 
@@ -957,6 +972,25 @@ static int corrupted_cached_check(void) {
 }
 
 /*
+ * A cache whose block count of a class was overwritten past the class's depth: the caller's
+ * memory, not the heap's.
+ * Expect alloc_cached_check to return ALLOC_ERR_CORRUPTED_HEAP and report nothing, and the layer
+ * sound again once the count is restored.
+ */
+static int cache_count_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, alloc_cached_malloc(&ch, 100)));
+    uint8_t count = caches[0].count[FILL_CLASS];
+    ASSERT_TRUE(count > 0);
+    caches[0].count[FILL_CLASS] = (uint8_t)(class_depth[FILL_CLASS] + 1);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEAP, alloc_cached_check(&ch));
+    ASSERT_EQ(0, env.reports);
+    caches[0].count[FILL_CLASS] = count;
+    return reconciled(0);
+}
+
+/*
  * Frees and a realloc of blocks too large to cache (plain, and over-aligned: 64 bytes) whose
  * heap block has a free neighbour with its next link bent outside the heap:
  *   heap: | Z | (free A, link bent) | B | C |    each 2992 bytes from alloc_cached_allocate
@@ -1669,6 +1703,7 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, double_free_check);
         RUN_COUNTED_CHECK(passed, failed, bad_pointer_check);
         RUN_COUNTED_CHECK(passed, failed, corrupted_cached_check);
+        RUN_COUNTED_CHECK(passed, failed, cache_count_check);
         RUN_COUNTED_CHECK(passed, failed, free_damaged_neighbour_check);
         RUN_COUNTED_CHECK(passed, failed, flush_refused_check);
         RUN_COUNTED_CHECK(passed, failed, pop_refused_check);
