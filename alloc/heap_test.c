@@ -996,6 +996,47 @@ static int realloc_zero_check(void) {
     return 0;
 }
 
+/*
+ * realloc(p, 0) of a 64-byte run slot: the minimum is the smallest slot, another class.
+ *   run of 64-byte slots: | S | ...      run of 16-byte slots: | T | ...
+ * Expect a 16-byte slot T (none of S's bytes kept: min(64, 0)), S's slot freed (a second free of it
+ * is a double free), one live allocation still; and, with no slot or block left to move to, S
+ * itself returned for 0 and for 40 bytes, contents and statistics unchanged, where growing T to 200
+ * bytes gives NULL, T unchanged.
+ */
+static int realloc_slot_zero_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *s = alloc_malloc(fx.heap, 64);
+    ASSERT_TRUE(s != NULL);
+    unsigned char *t = alloc_realloc(fx.heap, s, 0);
+    ASSERT_TRUE(t != NULL && t != s);
+    ASSERT_EQ(16, alloc_usable_size(fx.heap, t));
+    fixture_fill(t, 16, 4);
+    ASSERT_EQ(1, stats().live_allocations);
+    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_free(fx.heap, s));
+    ASSERT_HEAP_OK(fx.heap);
+
+    s = alloc_malloc(fx.heap, 64);
+    ASSERT_TRUE(s != NULL);
+    while (alloc_malloc(fx.heap, 16) != NULL)
+        continue;
+    while (alloc_malloc(fx.heap, 0) != NULL) /* a minimum block of 8 bytes on a 32-bit target */
+        continue;
+    fixture_fill(s, 64, 5);
+    struct alloc_stats before = stats();
+    ASSERT_TRUE(alloc_realloc(fx.heap, s, 0) == s);
+    ASSERT_TRUE(alloc_realloc(fx.heap, s, 40) == s);
+    ASSERT_TRUE(alloc_realloc(fx.heap, t, 200) == NULL);
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_TRUE(fixture_pattern_ok(s, 64, 5));
+    ASSERT_TRUE(fixture_pattern_ok(t, 16, 4));
+    ASSERT_EQ(64, alloc_usable_size(fx.heap, s));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* extend */
 
@@ -2967,6 +3008,7 @@ int main(void) {
         RUN_VARIANT_CHECK(realloc_freed_check);
         RUN_VARIANT_CHECK(realloc_forged_header_check);
         RUN_VARIANT_CHECK(realloc_zero_check);
+        RUN_VARIANT_CHECK(realloc_slot_zero_check);
         RUN_VARIANT_CHECK(extend_after_used_check);
         RUN_VARIANT_CHECK(extend_merges_check);
         RUN_VARIANT_CHECK(extend_errors_check);
