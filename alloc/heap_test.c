@@ -54,10 +54,16 @@ static struct alloc_stats stats(void) {
     return s;
 }
 
-/* Whether the heap's statistics are still those of @before: what ran since changed nothing. */
-static bool stats_unchanged(const struct alloc_stats *before) {
-    struct alloc_stats now = stats();
+/* Whether the statistics of heap h are still those of @before: what ran since changed nothing. */
+static bool stats_unchanged_of(alloc_heap *h, const struct alloc_stats *before) {
+    struct alloc_stats now;
+    alloc_heap_stats(h, &now);
     return memcmp(before, &now, sizeof(now)) == 0;
+}
+
+/* stats_unchanged_of(fx.heap, before). */
+static bool stats_unchanged(const struct alloc_stats *before) {
+    return stats_unchanged_of(fx.heap, before);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -368,6 +374,63 @@ static int alloc_overflow_check(void) {
     ASSERT_TRUE(stats_unchanged(&before));
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(0, fx.reports);
+    return 0;
+}
+
+/*
+ * A heap of ALLOC_MAX_HEAP bytes, the largest there is, which only a 32-bit target can have (16
+ * MiB; 2^47 bytes on a 64-bit one).
+ * Expect init to take it; its largest free block, above ALLOC_MAX_REQUEST, refused as a request;
+ * the largest request, ALLOC_MAX_REQUEST - ALLOC_ALIGNMENT bytes at any alignment up to
+ * ALLOC_ALIGNMENT, served and one byte more refused (an alignment of 1 is raised to
+ * ALLOC_ALIGNMENT first), by allocate and by batches; a heap of half the size extended to
+ * exactly ALLOC_MAX_HEAP and no further; no report.
+ */
+static int max_heap_check(void) {
+    if (sizeof(void *) > 4)
+        SKIP_CHECK("a heap of ALLOC_MAX_HEAP bytes is 2^47 bytes on a 64-bit target");
+    unsigned char *r = aligned_alloc(4096, ALLOC_MAX_HEAP);
+    if (r == NULL)
+        SKIP_CHECK("no ALLOC_MAX_HEAP bytes to be had for the region");
+    fixture_reset(HEAP_SIZE, 0);
+    struct alloc_config cfg = {.strategy = fx.variant->strategy,
+                               .flags = fx.variant->flags & ~(unsigned)ALLOC_FLAG_ZEROED_REGION,
+                               .error_hook = fixture_hook};
+    alloc_heap *h;
+    ASSERT_EQ(ALLOC_OK, alloc_heap_init(&h, r, ALLOC_MAX_HEAP, &cfg));
+    struct alloc_stats s;
+    alloc_heap_stats(h, &s);
+    ASSERT_TRUE(s.largest_free > ALLOC_MAX_REQUEST);
+    ASSERT_TRUE(alloc_malloc(h, s.largest_free) == NULL);
+    const size_t largest = ALLOC_MAX_REQUEST - ALLOC_ALIGNMENT;
+    ASSERT_TRUE(alloc_malloc(h, largest + 1) == NULL);
+    ASSERT_TRUE(alloc_allocate(h, largest + 8, 1) == NULL);
+    void *b[2];
+    ASSERT_EQ(0, alloc_allocate_batch(h, largest + 1, b, 1));
+    ASSERT_TRUE(stats_unchanged_of(h, &s));
+    for (size_t align = 1; align <= ALLOC_ALIGNMENT; align *= 2) {
+        void *p = alloc_allocate(h, largest, align);
+        ASSERT_TRUE(p != NULL);
+        ASSERT_EQ(ALLOC_OK, alloc_heap_check(h));
+        ASSERT_EQ(ALLOC_OK, alloc_free(h, p));
+    }
+    ASSERT_EQ(1, alloc_allocate_batch(h, largest, b, 1));
+    ASSERT_EQ(ALLOC_OK, alloc_free(h, b[0]));
+    ASSERT_EQ(2, alloc_allocate_batch(h, ALLOC_MAX_REQUEST / 2, b, 2));
+    ASSERT_EQ(ALLOC_OK, alloc_free(h, b[0]));
+    ASSERT_EQ(ALLOC_OK, alloc_free(h, b[1]));
+    ASSERT_EQ(ALLOC_OK, alloc_heap_check(h));
+
+    ASSERT_EQ(ALLOC_OK, alloc_heap_init(&h, r, ALLOC_MAX_HEAP / 2, &cfg));
+    ASSERT_EQ(ALLOC_ERR_REGION_TOO_LARGE,
+              alloc_heap_extend(h, ALLOC_MAX_HEAP / 2 + ALLOC_MIN_BLOCK));
+    ASSERT_EQ(ALLOC_OK, alloc_heap_extend(h, ALLOC_MAX_HEAP / 2));
+    ASSERT_EQ(ALLOC_ERR_REGION_TOO_LARGE, alloc_heap_extend(h, ALLOC_MIN_BLOCK));
+    alloc_heap_stats(h, &s);
+    ASSERT_EQ(ALLOC_MAX_HEAP, s.region_size);
+    ASSERT_EQ(ALLOC_OK, alloc_heap_check(h));
+    ASSERT_EQ(0, fx.reports);
+    free(r);
     return 0;
 }
 
@@ -2987,6 +3050,7 @@ int main(void) {
         RUN_VARIANT_CHECK(alloc_bad_alignment_check);
         RUN_VARIANT_CHECK(alloc_overflow_check);
         RUN_VARIANT_CHECK(alloc_exhaust_check);
+        RUN_VARIANT_CHECK(max_heap_check);
         RUN_VARIANT_CHECK(alloc_batch_check);
         RUN_VARIANT_CHECK(batch_usable_check);
         RUN_VARIANT_CHECK(calloc_check);

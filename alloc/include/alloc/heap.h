@@ -18,7 +18,8 @@
  *                             every block is big enough, else from the first of at most 4 blocks
  *                             of its own class that fits. alloc_heap_stats() moves the largest
  *                             free block to the head of its class, so the largest free block it
- *                             reports can always be requested exactly.
+ *                             reports can always be requested exactly (when it is no larger than
+ *                             the largest request, ALLOC_MAX_REQUEST - ALLOC_ALIGNMENT).
  *                             Recently freed small blocks are kept in bounded per-size quick
  *                             lists (ALLOC_QUICK_MAX_SIZE, ALLOC_QUICK_BIN_LIMIT in
  *                             alloc/config.h), merged back when a request needs the space.
@@ -233,9 +234,9 @@ enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
 
 /*
  * Returns a pointer to at least size bytes aligned to align (and always to ALLOC_ALIGNMENT), or
- * NULL if align is not a power of two, size or size + align exceeds ALLOC_MAX_REQUEST, heap is
- * NULL, the heap has no free block that fits, or the search meets a damaged free block (reported
- * through the hook, once). Size 0 is served as size 1.
+ * NULL if align is not a power of two, size or size + align (an align below ALLOC_ALIGNMENT raised
+ * to it) exceeds ALLOC_MAX_REQUEST, heap is NULL, the heap has no free block that fits, or the
+ * search meets a damaged free block (reported through the hook, once). Size 0 is served as size 1.
  */
 void *alloc_allocate(alloc_heap *heap, size_t size, size_t align);
 
