@@ -202,6 +202,33 @@ static int init_unaligned_size_check(void) {
 }
 
 /*
+ * The config given to init lying at the start of the region it describes, built there by a
+ * caller before handing the memory over:  | cfg ... | -> | ctrl | (free) | END |
+ * Expect the heap to have the config's strategy, its flags (poison on free: a write after a free
+ * is found) and its hook (a double free is reported).
+ */
+static int init_config_in_region_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    struct alloc_config *cfg = (struct alloc_config *)(void *)fx.region;
+    *cfg = (struct alloc_config){.strategy = fx.variant->strategy,
+                                 .flags = fx.variant->flags | ALLOC_FLAG_POISON_ON_FREE,
+                                 .error_hook = fixture_hook};
+    alloc_heap *h;
+    ASSERT_EQ(ALLOC_OK, alloc_heap_init(&h, fx.region, HEAP_SIZE, cfg));
+    ASSERT_EQ(fx.variant->strategy, alloc_heap_strategy(h));
+    ASSERT_HEAP_OK(h);
+    unsigned char *a = alloc_malloc(h, BIG);
+    ASSERT_TRUE(a != NULL && alloc_malloc(h, BIG) != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(h, a));
+    ASSERT_HEAP_OK(h);
+    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_free(h, a));
+    ASSERT_EQ(1, fx.reports);
+    a[BIG - 1] ^= 1;
+    ASSERT_EQ(ALLOC_ERR_WRITE_AFTER_FREE, alloc_heap_check(h));
+    return 0;
+}
+
+/*
  * Two heaps side by side in two buffers: | heap 1 |   | heap 2 |.
  * Expect both to work independently, and a pointer of heap 1 freed into heap 2 to be reported
  * as a foreign pointer by heap 2 with both heaps unchanged.
@@ -3042,6 +3069,7 @@ int main(void) {
         RUN_VARIANT_CHECK(init_bad_config_check);
         RUN_VARIANT_CHECK(init_layout_check);
         RUN_VARIANT_CHECK(init_unaligned_size_check);
+        RUN_VARIANT_CHECK(init_config_in_region_check);
         RUN_VARIANT_CHECK(many_heaps_check);
         RUN_VARIANT_CHECK(layout_check);
         RUN_VARIANT_CHECK(alloc_split_check);

@@ -206,7 +206,8 @@ size_t alloc_min_region_size(enum alloc_strategy strategy);
 
 /*
  * Initialises a heap over [region, region + size) and stores its handle in *out. config may be
- * NULL for the defaults (TLSF, ALLOC_DEFAULT_FLAGS, no hook). region must be aligned to
+ * NULL for the defaults (TLSF, ALLOC_DEFAULT_FLAGS, no hook); it is read before the region is
+ * written, so it may lie in the region. region must be aligned to
  * ALLOC_ALIGNMENT; size need not be a multiple of it (the tail is unused).
  * Returns ALLOC_OK, or ALLOC_ERR_NULL_HEAP (out NULL), ALLOC_ERR_NULL_REGION (region NULL),
  * ALLOC_ERR_MISALIGNED_REGION,
