@@ -778,20 +778,36 @@ static int free_foreign_check(void) {
 }
 
 /*
- * Pointers that are not 16-byte aligned: A + 1, A + 8.
- * Expect ALLOC_ERR_MISALIGNED_POINTER, reported, nothing changed.
+ * Pointers that are not 16-byte aligned: A + 1, A + 8, and S + 8 for a 16-byte request S (a run
+ * slot where there are runs).
+ * Expect ALLOC_ERR_MISALIGNED_POINTER from free, NULL from realloc and 0 from usable_size, each
+ * reported at the pointer, nothing changed.
  */
 static int free_misaligned_check(void) {
     fixture_reset(HEAP_SIZE, 0);
-    unsigned char *a = alloc_malloc(fx.heap, 100);
+    unsigned char *a = alloc_malloc(fx.heap, 100), *s = alloc_malloc(fx.heap, 16);
+    ASSERT_TRUE(a != NULL && s != NULL);
     struct alloc_stats before = stats();
     ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, alloc_free(fx.heap, a + 1));
     ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, alloc_free(fx.heap, a + 8));
     ASSERT_EQ(2, fx.reports);
     ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, fx.report_error[1]);
+    unsigned char *bad[] = {a + 1, a + 8, s + 8};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        size_t reports = fx.reports;
+        ASSERT_TRUE(alloc_realloc(fx.heap, bad[i], 50) == NULL);
+        ASSERT_EQ(0, alloc_usable_size(fx.heap, bad[i]));
+        ASSERT_EQ(reports + 2, fx.reports);
+        for (size_t r = reports; r < fx.reports; r++) {
+            ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, fx.report_error[r]);
+            ASSERT_TRUE(fx.report_ptr[r] == bad[i]);
+        }
+    }
+    ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, alloc_free(fx.heap, s + 8));
     ASSERT_TRUE(stats_unchanged(&before));
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, s));
     return 0;
 }
 
