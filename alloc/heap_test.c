@@ -1967,7 +1967,8 @@ static int calloc_zeroed_region_check(void) {
 
 /*
  * What this build compiles in (alloc/config.h), seen through the interface: a strategy left out
- * of ALLOC_STRATEGIES is refused at init with ALLOC_ERR_BAD_CONFIG and has no minimum region;
+ * of ALLOC_STRATEGIES is refused at init with ALLOC_ERR_BAD_CONFIG and has no minimum region (a
+ * NULL config asks for TLSF, without a hook: a double free is returned, and reported to no one);
  * with ALLOC_QUICK_MAX_SIZE 0 a freed 64-byte TLSF block is coalesced at once, never QUICK; with
  * ALLOC_RUN_MAX_SIZE 0, a default TLSF heap serves two 16-byte requests with ordinary 32-byte
  * blocks instead of neighbouring 16-byte slots.
@@ -1981,6 +1982,20 @@ static int build_config_check(void) {
         ASSERT_EQ(compiled ? ALLOC_OK : ALLOC_ERR_BAD_CONFIG,
                   alloc_heap_init(&fx.heap, fx.region, HEAP_SIZE, &cfg));
         ASSERT_EQ(compiled, alloc_min_region_size(strategies[i]) != 0);
+    }
+    /* No config: TLSF with ALLOC_DEFAULT_FLAGS and no hook, where TLSF is compiled in. */
+    bool tlsf = (ALLOC_STRATEGIES & ALLOC_STRATEGY_BIT_TLSF) != 0;
+    ASSERT_EQ(tlsf ? ALLOC_OK : ALLOC_ERR_BAD_CONFIG,
+              alloc_heap_init(&fx.heap, fx.region, HEAP_SIZE, NULL));
+    if (tlsf) {
+        ASSERT_EQ(ALLOC_STRATEGY_TLSF, alloc_heap_strategy(fx.heap));
+        void *p = alloc_malloc(fx.heap, 100);
+        ASSERT_TRUE(p != NULL);
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, p));
+        size_t reports = fx.reports;
+        ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_free(fx.heap, p));
+        ASSERT_EQ(reports, fx.reports);
+        ASSERT_HEAP_OK(fx.heap);
     }
     if ((ALLOC_STRATEGIES & ALLOC_STRATEGY_BIT_TLSF) != 0) {
         ASSERT_TRUE(fixture_reset(HEAP_SIZE, 0) != NULL);
