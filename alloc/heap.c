@@ -305,8 +305,9 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
         h->fast_run_end = ALLOC_RUN_MAX_SIZE + 1;
 #endif
 #if ALLOC_FAST_PATHS
-    h->fast_grow =
-        cfg.strategy == ALLOC_STRATEGY_TLSF && (cfg.flags & ALLOC_FLAG_POISON_ON_FREE) == 0;
+    /* Not with poison on alloc either: realloc_general poisons what a block grows by. */
+    h->fast_grow = cfg.strategy == ALLOC_STRATEGY_TLSF &&
+                   (cfg.flags & (ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC)) == 0;
 #endif
 
     block_t *first = blk_at(h->first);
@@ -1124,6 +1125,9 @@ static SLOW_PATH void *realloc_general(alloc_heap *h, void *ptr, size_t size) {
     if (resized > 0) {
         size_t s = blk_size(b); /* b's new size, read once as hand_out does */
         mark_handed_out(h, (uintptr_t)b + s);
+        /* The bytes it grew by are new to the caller, as a new block's are. */
+        if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0 && s - HDR > old)
+            __builtin_memset((unsigned char *)ptr + old, ALLOC_POISON_ALLOC_BYTE, s - HDR - old);
         h->in_use = h->in_use - old + (s - HDR);
         if (h->in_use > h->peak)
             h->peak = h->in_use;

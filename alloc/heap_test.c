@@ -1397,6 +1397,46 @@ static int poison_check(void) {
     return 0;
 }
 
+/* Bytes [from, to) of p all read `byte`. */
+static bool all_bytes(const unsigned char *p, size_t from, size_t to, unsigned char byte) {
+    for (size_t i = from; i < to; i++) {
+        if (p[i] != byte)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * Poison on alloc through a realloc that grows in place: B into its freed neighbour C (C's bytes
+ * 0x07, and its free-list links), and A, the heap's last block, into the free space after it.
+ *   | B | (C) | E | A | (free) |  ->  | B ............ | E | A .............. | (free) |
+ * Expect the same pointers, their old bytes kept, and every byte past the old usable size reading
+ * ALLOC_POISON_ALLOC_BYTE, as in a block just allocated or a realloc that moves: not what the
+ * space held before.
+ */
+static int realloc_poison_check(void) {
+    fixture_reset(HEAP_SIZE, ALLOC_FLAG_POISON_ON_ALLOC);
+    unsigned char *b = alloc_malloc(fx.heap, BIG), *c = alloc_malloc(fx.heap, BIG);
+    unsigned char *e = alloc_malloc(fx.heap, 100), *a = alloc_malloc(fx.heap, 100);
+    ASSERT_TRUE(b != NULL && c != NULL && e != NULL && a != NULL);
+    memset(c, 7, BIG);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
+    unsigned char *grown[] = {b, a};
+    const size_t sizes[] = {BIG + BIG / 2, 3000};
+    for (size_t i = 0; i < sizeof(grown) / sizeof(grown[0]); i++) {
+        size_t old = alloc_usable_size(fx.heap, grown[i]);
+        memset(grown[i], 1, old);
+        unsigned char *q = alloc_realloc(fx.heap, grown[i], sizes[i]);
+        ASSERT_TRUE(q == grown[i]);
+        ASSERT_HEAP_OK(fx.heap);
+        size_t now = alloc_usable_size(fx.heap, q);
+        ASSERT_TRUE(now >= sizes[i]);
+        ASSERT_TRUE(all_bytes(q, 0, old, 1));
+        ASSERT_TRUE(all_bytes(q, old, now, ALLOC_POISON_ALLOC_BYTE));
+    }
+    return 0;
+}
+
 /*
  *   | A 112 | B 2000 | C 112 | (tail) |   then free B, then free A   (32-bit: 104, 2008, 104)
  * Expect the walk to list the blocks in address order with their usable sizes and states: B
@@ -3139,6 +3179,7 @@ int main(void) {
         RUN_VARIANT_CHECK(stats_identity_check);
         RUN_VARIANT_CHECK(check_detects_check);
         RUN_VARIANT_CHECK(poison_check);
+        RUN_VARIANT_CHECK(realloc_poison_check);
         RUN_VARIANT_CHECK(walk_check);
         RUN_VARIANT_CHECK(walk_corrupted_check);
         RUN_VARIANT_CHECK(fit_policy_check);

@@ -101,7 +101,7 @@ enum alloc_strategy {
 /* Flags for struct alloc_config.flags. */
 enum alloc_flags {
     ALLOC_FLAG_POISON_ON_FREE = 1u << 0,  /* fill freed payloads; alloc_heap_check verifies */
-    ALLOC_FLAG_POISON_ON_ALLOC = 1u << 1, /* fill new payloads (not calloc's) */
+    ALLOC_FLAG_POISON_ON_ALLOC = 1u << 1, /* fill new payloads, realloc's growth (not calloc's) */
     ALLOC_FLAG_NO_QUICK_CACHE = 1u << 2,  /* TLSF: free blocks go straight to the TLSF lists */
     /*
      * TLSF: no small-block runs. By default, requests of at most ALLOC_RUN_MAX_SIZE bytes are
