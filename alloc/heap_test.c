@@ -1725,6 +1725,12 @@ static int locked_check(void) {
     alloc_locked_stats(&empty, &s);
     ASSERT_EQ(0, s.region_size);
 
+    /* No locked heap at all is empty as well. */
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_locked_init(NULL, fx.region, HEAP_SIZE, &cfg, &lock));
+    ASSERT_TRUE(alloc_locked_malloc(NULL, 8) == NULL);
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_locked_free(NULL, p));
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_locked_check(NULL));
+
     /* A failed init, for want of a lock or of a good region, leaves a heap empty too. */
     ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_locked_init(&lh, fx.region, HEAP_SIZE, &cfg, NULL));
     ASSERT_TRUE(lh.heap == NULL);

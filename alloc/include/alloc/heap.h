@@ -331,8 +331,8 @@ const char *alloc_strategy_name(enum alloc_strategy strategy);
 /*
  * The locked heap (the tutorial's LockedHeap): the same operations, each under an injected lock.
  * The kernel gives it a spinlock that disables interrupts; host tests give it a mutex. A locked
- * heap that is zero-initialised (or whose init failed) is empty: allocation returns NULL, free
- * of a non-NULL pointer returns ALLOC_ERR_NULL_HEAP.
+ * heap that is zero-initialised (or whose init failed), or NULL, is empty: allocation returns NULL,
+ * free of a non-NULL pointer returns ALLOC_ERR_NULL_HEAP.
  */
 struct alloc_lock {
     void (*acquire)(void *ctx);
@@ -361,8 +361,9 @@ struct alloc_locked_heap {
  * Initialises the heap as alloc_heap_init() does and stores it with the lock (whose functions
  * must not be NULL). The heap reports through locked, which counts each report in
  * locked->reports and passes it to config's hook, so locked must stay where it is while the heap
- * is in use. Returns what alloc_heap_init() returns, or ALLOC_ERR_BAD_CONFIG for a NULL or
- * incomplete lock; on error locked->heap is NULL.
+ * is in use. Returns what alloc_heap_init() returns (ALLOC_ERR_NULL_HEAP for a NULL locked, as for
+ * its NULL out), or ALLOC_ERR_BAD_CONFIG for a NULL or incomplete lock; on error locked->heap (if
+ * locked is not NULL) is NULL.
  */
 enum alloc_error alloc_locked_init(struct alloc_locked_heap *locked, void *region, size_t size,
                                    const struct alloc_config *config,
