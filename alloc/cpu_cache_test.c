@@ -972,6 +972,57 @@ static int corrupted_cached_check(void) {
 }
 
 /*
+ * A heap extended after the layer was set up, once it is full of 16 KiB blocks:
+ *   | heap: 16 KiB blocks ... | extension: X (16 KiB), small blocks ... |
+ * X and small blocks then come from the extension, beyond the heap's end the layer noted at init.
+ * Expect them measured, resized and freed as any other, with no report (the layer looks at the
+ * heap's end again before it takes a pointer for one outside the heap), and every block accounted
+ * for.
+ */
+static int extended_heap_check(void) {
+    enum { BIG = 16 * 1024, SMALL = 100, MAX_BIG = SMALL_HEAP / BIG, MAX_SMALL = 256 };
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    static void *big[MAX_BIG + 2], *small[MAX_SMALL];
+    size_t nbig = 0, nsmall = 0;
+    while (nbig < MAX_BIG && (big[nbig] = alloc_cached_malloc(&ch, BIG)) != NULL)
+        nbig++;
+    ASSERT_TRUE(nbig < MAX_BIG);
+    ASSERT_EQ(ALLOC_OK, alloc_locked_extend(&locked, SMALL_HEAP));
+    const unsigned char *old_end = region + SMALL_HEAP;
+    unsigned char *x = NULL; /* the first may straddle the old end, with the free space before it */
+    while (x == NULL || x < old_end) {
+        ASSERT_TRUE(nbig <= MAX_BIG);
+        x = alloc_cached_malloc(&ch, BIG);
+        ASSERT_TRUE(x != NULL);
+        big[nbig++] = x;
+    }
+    unsigned char *beyond = NULL;
+    while (beyond == NULL && nsmall < MAX_SMALL) {
+        unsigned char *p = alloc_cached_malloc(&ch, SMALL);
+        ASSERT_TRUE(p != NULL);
+        small[nsmall++] = p;
+        if (p >= old_end)
+            beyond = p;
+    }
+    ASSERT_TRUE(beyond != NULL);
+    size_t klass = 0; /* the class that serves SMALL bytes: the first that holds them */
+    while (class_size[klass] < SMALL)
+        klass++;
+    ASSERT_EQ(class_size[klass], alloc_cached_usable_size(&ch, beyond));
+    ASSERT_TRUE(alloc_cached_usable_size(&ch, x) >= BIG);
+    fixture_fill(x, BIG, 3);
+    unsigned char *y = alloc_cached_realloc(&ch, x, BIG / 2);
+    ASSERT_TRUE(y == x && fixture_pattern_ok(y, BIG / 2, 3));
+    for (size_t i = 0; i < nsmall; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, small[i]));
+    for (size_t i = 0; i < nbig; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, big[i]));
+    ASSERT_EQ(0, env.reports);
+    return reconciled(0);
+}
+
+/*
  * A cache whose block count of a class was overwritten past the class's depth: the caller's
  * memory, not the heap's.
  * Expect alloc_cached_check to return ALLOC_ERR_CORRUPTED_HEAP and report nothing, and the layer
@@ -1704,6 +1755,7 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, bad_pointer_check);
         RUN_COUNTED_CHECK(passed, failed, corrupted_cached_check);
         RUN_COUNTED_CHECK(passed, failed, cache_count_check);
+        RUN_COUNTED_CHECK(passed, failed, extended_heap_check);
         RUN_COUNTED_CHECK(passed, failed, free_damaged_neighbour_check);
         RUN_COUNTED_CHECK(passed, failed, flush_refused_check);
         RUN_COUNTED_CHECK(passed, failed, pop_refused_check);
