@@ -35,9 +35,10 @@
  *
  * Size 0: alloc_allocate(heap, 0, align) behaves like a request for 1 byte: it returns a unique
  * minimum-size block that must be freed. alloc_realloc(heap, p, 0) likewise shrinks p to the
- * minimum block and returns it; it does not free it. A run slot (ALLOC_FLAG_NO_SMALL_RUNS) above
- * the smallest size is not shrunk in place: it moves to a smallest slot, which is returned (p's
- * slot freed, none of its bytes kept: min(old, 0)), or stays p if none can be had.
+ * minimum block and returns it; it does not free it. A run slot (see ALLOC_FLAG_NO_SMALL_RUNS)
+ * above the smallest size is not shrunk in place: it moves to a smallest slot, which is returned
+ * (p's slot freed; min(old, 0) bytes are kept, so its contents need not be), or stays p if none
+ * can be had.
  *
  * Bad input never corrupts the heap silently. free(NULL) does nothing. A double free, a pointer
  * that is not from this heap or not at the start of a block, a misaligned pointer and a corrupted
