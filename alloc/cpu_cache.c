@@ -284,10 +284,11 @@ static void *alloc_direct(struct alloc_cached_heap *c, size_t size, size_t align
     size_t offset = align > PREFIX ? align : PREFIX;
     /*
      * What the heap refuses by its bounds alone (size + offset above ALLOC_MAX_REQUEST - align) is
-     * refused before the heap is asked: no drain would help it. offset >= align, so offset + align
-     * does not wrap once offset fits in 32 bits.
+     * refused before the heap is asked: no drain would help it. offset is align or, below
+     * PREFIX, PREFIX, so offset + align <= ALLOC_MAX_REQUEST exactly when offset is at most half
+     * of it: tested so, as offset + align wraps a 32-bit size_t at align 2^31.
      */
-    if (offset > UINT32_MAX || offset + align > ALLOC_MAX_REQUEST ||
+    if (offset > UINT32_MAX || offset > ALLOC_MAX_REQUEST / 2 ||
         size > ALLOC_MAX_REQUEST - offset - align)
         return NULL;
     size_t need = size + offset;

@@ -204,7 +204,8 @@ static size_t warm_up_blocks(void) {
  * alloc_cached_init() with missing pieces.
  * Expect ALLOC_ERR_NULL_HEAP for a NULL layer or heap and for a locked heap that was never
  * initialised; ALLOC_ERR_BAD_CONFIG for no cache array, missing functions or a bad CPU count; and a
- * failed layer that allocates nothing and refuses frees.
+ * failed layer (or a NULL one) that allocates nothing, refuses frees, has zeroes for statistics,
+ * nothing to warm or flush and no check to pass, and reports nothing.
  */
 static int init_check(void) {
     if (setup(SMALL_HEAP, 2) != 0)
@@ -223,13 +224,27 @@ static int init_check(void) {
     ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_cached_init(&c, &locked, caches, 2, &no_id));
     ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_cached_init(&c, &locked, caches, 2, &no_release));
     ASSERT_TRUE(alloc_cached_malloc(&c, 16) == NULL);
+    ASSERT_TRUE(alloc_cached_calloc(&c, 2, 8) == NULL);
     int x = 0;
+    ASSERT_TRUE(alloc_cached_realloc(&c, NULL, 16) == NULL);
+    ASSERT_TRUE(alloc_cached_realloc(&c, &x, 16) == NULL);
+    ASSERT_EQ(0, alloc_cached_usable_size(&c, &x));
     ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_cached_free(&c, &x));
     ASSERT_EQ(ALLOC_OK, alloc_cached_free(&c, NULL));
-    struct alloc_cached_stats s;
+    ASSERT_FALSE(alloc_cached_warm(&c, 0));
+    alloc_cached_flush(&c, 0);
+    alloc_cached_flush_idle(&c, 0);
+    alloc_cached_flush_all(&c);
+    struct alloc_cached_stats s, zero = {0};
+    memset(&s, 0xff, sizeof(s));
     alloc_cached_stats(&c, &s);
-    ASSERT_EQ(0, s.allocations);
+    ASSERT_TRUE(memcmp(&s, &zero, sizeof(s)) == 0);
+    memset(&s, 0xff, sizeof(s));
+    alloc_cached_stats(NULL, &s);
+    ASSERT_TRUE(memcmp(&s, &zero, sizeof(s)) == 0);
     ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_cached_check(&c));
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_cached_check(NULL));
+    ASSERT_EQ(0, env.reports);
     return 0;
 }
 
@@ -957,6 +972,76 @@ static int corrupted_cached_check(void) {
 }
 
 /*
+ * A heap extended after the layer was set up, once it is full of 16 KiB blocks:
+ *   | heap: 16 KiB blocks ... | extension: X (16 KiB), small blocks ... |
+ * X and small blocks then come from the extension, beyond the heap's end the layer noted at init.
+ * Expect them measured, resized and freed as any other, with no report (the layer looks at the
+ * heap's end again before it takes a pointer for one outside the heap), and every block accounted
+ * for.
+ */
+static int extended_heap_check(void) {
+    enum { BIG = 16 * 1024, SMALL = 100, MAX_BIG = SMALL_HEAP / BIG, MAX_SMALL = 256 };
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    static void *big[MAX_BIG + 2], *small[MAX_SMALL];
+    size_t nbig = 0, nsmall = 0;
+    while (nbig < MAX_BIG && (big[nbig] = alloc_cached_malloc(&ch, BIG)) != NULL)
+        nbig++;
+    ASSERT_TRUE(nbig < MAX_BIG);
+    ASSERT_EQ(ALLOC_OK, alloc_locked_extend(&locked, SMALL_HEAP));
+    const unsigned char *old_end = region + SMALL_HEAP;
+    unsigned char *x = NULL; /* the first may straddle the old end, with the free space before it */
+    while (x == NULL || x < old_end) {
+        ASSERT_TRUE(nbig <= MAX_BIG);
+        x = alloc_cached_malloc(&ch, BIG);
+        ASSERT_TRUE(x != NULL);
+        big[nbig++] = x;
+    }
+    unsigned char *beyond = NULL;
+    while (beyond == NULL && nsmall < MAX_SMALL) {
+        unsigned char *p = alloc_cached_malloc(&ch, SMALL);
+        ASSERT_TRUE(p != NULL);
+        small[nsmall++] = p;
+        if (p >= old_end)
+            beyond = p;
+    }
+    ASSERT_TRUE(beyond != NULL);
+    size_t klass = 0; /* the class that serves SMALL bytes: the first that holds them */
+    while (class_size[klass] < SMALL)
+        klass++;
+    ASSERT_EQ(class_size[klass], alloc_cached_usable_size(&ch, beyond));
+    ASSERT_TRUE(alloc_cached_usable_size(&ch, x) >= BIG);
+    fixture_fill(x, BIG, 3);
+    unsigned char *y = alloc_cached_realloc(&ch, x, BIG / 2);
+    ASSERT_TRUE(y == x && fixture_pattern_ok(y, BIG / 2, 3));
+    for (size_t i = 0; i < nsmall; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, small[i]));
+    for (size_t i = 0; i < nbig; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, big[i]));
+    ASSERT_EQ(0, env.reports);
+    return reconciled(0);
+}
+
+/*
+ * A cache whose block count of a class was overwritten past the class's depth: the caller's
+ * memory, not the heap's.
+ * Expect alloc_cached_check to return ALLOC_ERR_CORRUPTED_HEAP and report nothing, and the layer
+ * sound again once the count is restored.
+ */
+static int cache_count_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, alloc_cached_malloc(&ch, 100)));
+    uint8_t count = caches[0].count[FILL_CLASS];
+    ASSERT_TRUE(count > 0);
+    caches[0].count[FILL_CLASS] = (uint8_t)(class_depth[FILL_CLASS] + 1);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEAP, alloc_cached_check(&ch));
+    ASSERT_EQ(0, env.reports);
+    caches[0].count[FILL_CLASS] = count;
+    return reconciled(0);
+}
+
+/*
  * Frees and a realloc of blocks too large to cache (plain, and over-aligned: 64 bytes) whose
  * heap block has a free neighbour with its next link bent outside the heap:
  *   heap: | Z | (free A, link bent) | B | C |    each 2992 bytes from alloc_cached_allocate
@@ -1363,7 +1448,8 @@ static int realloc_bad_header_check(void) {
 /*
  * Requests the heap refuses by their bounds alone (alloc/heap.h: size or size + alignment above
  * ALLOC_MAX_REQUEST), with blocks in cache[0]: malloc, an aligned allocate and a realloc of a
- * heap-sized block, each of ALLOC_MAX_REQUEST bytes.
+ * heap-sized block, each of ALLOC_MAX_REQUEST bytes, and a small request at the largest power of
+ * two, an alignment whose prefix offset plus itself wraps a 32-bit size_t.
  * Expect NULL and nothing changed: no drain (the caches keep their blocks), no report, the block
  * kept.
  */
@@ -1378,6 +1464,7 @@ static int oversized_no_drain_check(void) {
     ASSERT_TRUE(alloc_cached_malloc(&ch, ALLOC_MAX_REQUEST) == NULL);
     ASSERT_TRUE(alloc_cached_allocate(&ch, ALLOC_MAX_REQUEST / 2, ALLOC_MAX_REQUEST / 2) == NULL);
     ASSERT_TRUE(alloc_cached_realloc(&ch, big, ALLOC_MAX_REQUEST) == NULL);
+    ASSERT_TRUE(alloc_cached_allocate(&ch, 16, ~(SIZE_MAX >> 1)) == NULL);
     struct alloc_cached_stats now = cstats();
     ASSERT_EQ(0, now.drains);
     ASSERT_EQ(before.cached_blocks, now.cached_blocks);
@@ -1667,6 +1754,8 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, double_free_check);
         RUN_COUNTED_CHECK(passed, failed, bad_pointer_check);
         RUN_COUNTED_CHECK(passed, failed, corrupted_cached_check);
+        RUN_COUNTED_CHECK(passed, failed, cache_count_check);
+        RUN_COUNTED_CHECK(passed, failed, extended_heap_check);
         RUN_COUNTED_CHECK(passed, failed, free_damaged_neighbour_check);
         RUN_COUNTED_CHECK(passed, failed, flush_refused_check);
         RUN_COUNTED_CHECK(passed, failed, pop_refused_check);

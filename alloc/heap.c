@@ -252,20 +252,22 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     if (size > MAX_HEAP_SIZE || base + size < base)
         return ALLOC_ERR_REGION_TOO_LARGE;
 
+    /*
+     * Read before the region is written: a caller may have built its config in the memory it
+     * hands over, which the control structure then overwrites.
+     */
+    const struct alloc_config cfg = *config;
     alloc_heap *h = (alloc_heap *)region;
     uintptr_t key = make_key(h, base);
     __builtin_memset(h, 0, ctrl);
     h->magic = HEAP_MAGIC ^ base;
-    /*
-     * With TLSF alone, the checks above have left one strategy: TLSF, 0, as the memset left it,
-     * and the zero tracking below needs no second look at the config (which may alias the region).
-     */
+    /* With TLSF alone, the checks above have left one strategy: TLSF, 0, as the memset left it. */
     _Static_assert(ALLOC_STRATEGY_TLSF == 0, "alloc: a zeroed control structure says TLSF");
     if (!TLSF_ALONE)
-        h->strategy = (uint8_t)config->strategy;
-    h->flags = config->flags;
-    h->hook = config->error_hook;
-    h->hook_ctx = config->error_ctx;
+        h->strategy = (uint8_t)cfg.strategy;
+    h->flags = cfg.flags;
+    h->hook = cfg.error_hook;
+    h->hook_ctx = cfg.error_ctx;
     h->key = key;
     h->ops = ops;
     h->first = base + ctrl + BLOCK_PHASE;
@@ -276,9 +278,9 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
      * memset left them: stores of a constant false cost a small board's flash for nothing.
      */
 #if QUICK_BINS > 0
-    h->quick_enabled = config->strategy == ALLOC_STRATEGY_TLSF && QUICK_BINS > 0 &&
-                       (config->flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0;
-    if (h->quick_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0)
+    h->quick_enabled = cfg.strategy == ALLOC_STRATEGY_TLSF && QUICK_BINS > 0 &&
+                       (cfg.flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0;
+    if (h->quick_enabled && (cfg.flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0)
         h->fast_quick_end = ALLOC_QUICK_MAX_SIZE;
 #endif
     h->fast_free_lo = fast_free_lo_for(h);
@@ -292,19 +294,20 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
      * (allocate_retry's hand_out) are poisoned as they are handed out, above the clean that calloc
      * read before, below which alone calloc_clear clears (calloc_hand_out poisons nothing).
      */
-    bool zeroed = (config->flags & ALLOC_FLAG_ZEROED_REGION) != 0 &&
-                  (TLSF_ALONE || config->strategy == ALLOC_STRATEGY_TLSF) &&
-                  (config->flags & (ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC)) == 0;
+    bool zeroed = (cfg.flags & ALLOC_FLAG_ZEROED_REGION) != 0 &&
+                  (TLSF_ALONE || cfg.strategy == ALLOC_STRATEGY_TLSF) &&
+                  (cfg.flags & (ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC)) == 0;
     h->clean = zeroed ? h->first + HDR : UINTPTR_MAX;
 #if RUN_CLASSES > 0
-    h->runs_enabled = RUN_CLASSES > 0 && config->strategy == ALLOC_STRATEGY_TLSF &&
-                      (config->flags & ALLOC_FLAG_NO_SMALL_RUNS) == 0;
-    if (h->runs_enabled && (config->flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0)
+    h->runs_enabled = RUN_CLASSES > 0 && cfg.strategy == ALLOC_STRATEGY_TLSF &&
+                      (cfg.flags & ALLOC_FLAG_NO_SMALL_RUNS) == 0;
+    if (h->runs_enabled && (cfg.flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0)
         h->fast_run_end = ALLOC_RUN_MAX_SIZE + 1;
 #endif
 #if ALLOC_FAST_PATHS
-    h->fast_grow =
-        config->strategy == ALLOC_STRATEGY_TLSF && (config->flags & ALLOC_FLAG_POISON_ON_FREE) == 0;
+    /* Not with poison on alloc either: realloc_general poisons what a block grows by. */
+    h->fast_grow = cfg.strategy == ALLOC_STRATEGY_TLSF &&
+                   (cfg.flags & (ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC)) == 0;
 #endif
 
     block_t *first = blk_at(h->first);
@@ -1122,6 +1125,9 @@ static SLOW_PATH void *realloc_general(alloc_heap *h, void *ptr, size_t size) {
     if (resized > 0) {
         size_t s = blk_size(b); /* b's new size, read once as hand_out does */
         mark_handed_out(h, (uintptr_t)b + s);
+        /* The bytes it grew by are new to the caller, as a new block's are. */
+        if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0 && s - HDR > old)
+            __builtin_memset((unsigned char *)ptr + old, ALLOC_POISON_ALLOC_BYTE, s - HDR - old);
         h->in_use = h->in_use - old + (s - HDR);
         if (h->in_use > h->peak)
             h->peak = h->in_use;

@@ -54,10 +54,16 @@ static struct alloc_stats stats(void) {
     return s;
 }
 
-/* Whether the heap's statistics are still those of @before: what ran since changed nothing. */
-static bool stats_unchanged(const struct alloc_stats *before) {
-    struct alloc_stats now = stats();
+/* Whether the statistics of heap h are still those of @before: what ran since changed nothing. */
+static bool stats_unchanged_of(alloc_heap *h, const struct alloc_stats *before) {
+    struct alloc_stats now;
+    alloc_heap_stats(h, &now);
     return memcmp(before, &now, sizeof(now)) == 0;
+}
+
+/* stats_unchanged_of(fx.heap, before). */
+static bool stats_unchanged(const struct alloc_stats *before) {
+    return stats_unchanged_of(fx.heap, before);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -124,19 +130,27 @@ static int init_too_small_check(void) {
 /*
  * An unknown strategy or flag.
  * Expect ALLOC_ERR_BAD_CONFIG; a region larger than ALLOC_MAX_HEAP bytes gives
- * ALLOC_ERR_REGION_TOO_LARGE.
+ * ALLOC_ERR_REGION_TOO_LARGE; each with *out set to NULL and not a byte of the region written.
  */
 static int init_bad_config_check(void) {
-    alloc_heap *h;
+    alloc_heap *h = (alloc_heap *)fx.region;
+    memset(fx.region, 0x5a, HEAP_SIZE);
     /* NOLINTNEXTLINE(clang-analyzer-optin.core.EnumCastOutOfRange): out of range on purpose */
     struct alloc_config bad_strategy = {.strategy = (enum alloc_strategy)not_a_strategy};
     struct alloc_config bad_flags = {.strategy = fx.variant->strategy, .flags = 1u << 20};
     ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_heap_init(&h, fx.region, HEAP_SIZE, &bad_strategy));
+    ASSERT_TRUE(h == NULL);
+    h = (alloc_heap *)fx.region;
     ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_heap_init(&h, fx.region, HEAP_SIZE, &bad_flags));
+    ASSERT_TRUE(h == NULL);
     /* The variant's strategy: a zeroed config's, TLSF, is refused where it is not compiled in. */
     struct alloc_config good = {.strategy = fx.variant->strategy};
+    h = (alloc_heap *)fx.region;
     ASSERT_EQ(ALLOC_ERR_REGION_TOO_LARGE,
               alloc_heap_init(&h, fx.region, ALLOC_MAX_HEAP + 4096, &good));
+    ASSERT_TRUE(h == NULL);
+    for (size_t i = 0; i < HEAP_SIZE; i++)
+        ASSERT_EQ(0x5a, fx.region[i]);
     /* NOLINTNEXTLINE(clang-analyzer-optin.core.EnumCastOutOfRange): out of range on purpose */
     ASSERT_EQ(0, alloc_min_region_size((enum alloc_strategy)not_a_strategy));
     /* NOLINTNEXTLINE(clang-analyzer-optin.core.EnumCastOutOfRange): out of range on purpose */
@@ -184,6 +198,33 @@ static int init_unaligned_size_check(void) {
     ASSERT_EQ(HEAP_SIZE + 7, s.region_size);
     ASSERT_EQ(fresh_free(HEAP_SIZE), s.bytes_free);
     ASSERT_EQ(s.region_size, s.overhead_bytes + s.bytes_in_use + s.bytes_free);
+    return 0;
+}
+
+/*
+ * The config given to init lying at the start of the region it describes, built there by a
+ * caller before handing the memory over:  | cfg ... | -> | ctrl | (free) | END |
+ * Expect the heap to have the config's strategy, its flags (poison on free: a write after a free
+ * is found) and its hook (a double free is reported).
+ */
+static int init_config_in_region_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    struct alloc_config *cfg = (struct alloc_config *)(void *)fx.region;
+    *cfg = (struct alloc_config){.strategy = fx.variant->strategy,
+                                 .flags = fx.variant->flags | ALLOC_FLAG_POISON_ON_FREE,
+                                 .error_hook = fixture_hook};
+    alloc_heap *h;
+    ASSERT_EQ(ALLOC_OK, alloc_heap_init(&h, fx.region, HEAP_SIZE, cfg));
+    ASSERT_EQ(fx.variant->strategy, alloc_heap_strategy(h));
+    ASSERT_HEAP_OK(h);
+    unsigned char *a = alloc_malloc(h, BIG);
+    ASSERT_TRUE(a != NULL && alloc_malloc(h, BIG) != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(h, a));
+    ASSERT_HEAP_OK(h);
+    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_free(h, a));
+    ASSERT_EQ(1, fx.reports);
+    a[BIG - 1] ^= 1;
+    ASSERT_EQ(ALLOC_ERR_WRITE_AFTER_FREE, alloc_heap_check(h));
     return 0;
 }
 
@@ -364,6 +405,63 @@ static int alloc_overflow_check(void) {
 }
 
 /*
+ * A heap of ALLOC_MAX_HEAP bytes, the largest there is, which only a 32-bit target can have (16
+ * MiB; 2^47 bytes on a 64-bit one).
+ * Expect init to take it; its largest free block, above ALLOC_MAX_REQUEST, refused as a request;
+ * the largest request, ALLOC_MAX_REQUEST - ALLOC_ALIGNMENT bytes at any alignment up to
+ * ALLOC_ALIGNMENT, served and one byte more refused (an alignment of 1 is raised to
+ * ALLOC_ALIGNMENT first), by allocate and by batches; a heap of half the size extended to
+ * exactly ALLOC_MAX_HEAP and no further; no report.
+ */
+static int max_heap_check(void) {
+    if (sizeof(void *) > 4)
+        SKIP_CHECK("a heap of ALLOC_MAX_HEAP bytes is 2^47 bytes on a 64-bit target");
+    unsigned char *r = aligned_alloc(4096, ALLOC_MAX_HEAP);
+    if (r == NULL)
+        SKIP_CHECK("no ALLOC_MAX_HEAP bytes to be had for the region");
+    fixture_reset(HEAP_SIZE, 0);
+    struct alloc_config cfg = {.strategy = fx.variant->strategy,
+                               .flags = fx.variant->flags & ~(unsigned)ALLOC_FLAG_ZEROED_REGION,
+                               .error_hook = fixture_hook};
+    alloc_heap *h;
+    ASSERT_EQ(ALLOC_OK, alloc_heap_init(&h, r, ALLOC_MAX_HEAP, &cfg));
+    struct alloc_stats s;
+    alloc_heap_stats(h, &s);
+    ASSERT_TRUE(s.largest_free > ALLOC_MAX_REQUEST);
+    ASSERT_TRUE(alloc_malloc(h, s.largest_free) == NULL);
+    const size_t largest = ALLOC_MAX_REQUEST - ALLOC_ALIGNMENT;
+    ASSERT_TRUE(alloc_malloc(h, largest + 1) == NULL);
+    ASSERT_TRUE(alloc_allocate(h, largest + 8, 1) == NULL);
+    void *b[2];
+    ASSERT_EQ(0, alloc_allocate_batch(h, largest + 1, b, 1));
+    ASSERT_TRUE(stats_unchanged_of(h, &s));
+    for (size_t align = 1; align <= ALLOC_ALIGNMENT; align *= 2) {
+        void *p = alloc_allocate(h, largest, align);
+        ASSERT_TRUE(p != NULL);
+        ASSERT_EQ(ALLOC_OK, alloc_heap_check(h));
+        ASSERT_EQ(ALLOC_OK, alloc_free(h, p));
+    }
+    ASSERT_EQ(1, alloc_allocate_batch(h, largest, b, 1));
+    ASSERT_EQ(ALLOC_OK, alloc_free(h, b[0]));
+    ASSERT_EQ(2, alloc_allocate_batch(h, ALLOC_MAX_REQUEST / 2, b, 2));
+    ASSERT_EQ(ALLOC_OK, alloc_free(h, b[0]));
+    ASSERT_EQ(ALLOC_OK, alloc_free(h, b[1]));
+    ASSERT_EQ(ALLOC_OK, alloc_heap_check(h));
+
+    ASSERT_EQ(ALLOC_OK, alloc_heap_init(&h, r, ALLOC_MAX_HEAP / 2, &cfg));
+    ASSERT_EQ(ALLOC_ERR_REGION_TOO_LARGE,
+              alloc_heap_extend(h, ALLOC_MAX_HEAP / 2 + ALLOC_MIN_BLOCK));
+    ASSERT_EQ(ALLOC_OK, alloc_heap_extend(h, ALLOC_MAX_HEAP / 2));
+    ASSERT_EQ(ALLOC_ERR_REGION_TOO_LARGE, alloc_heap_extend(h, ALLOC_MIN_BLOCK));
+    alloc_heap_stats(h, &s);
+    ASSERT_EQ(ALLOC_MAX_HEAP, s.region_size);
+    ASSERT_EQ(ALLOC_OK, alloc_heap_check(h));
+    ASSERT_EQ(0, fx.reports);
+    free(r);
+    return 0;
+}
+
+/*
  * Allocate 64-byte blocks until the heap says no:
  *   | ctrl | A | A | A | ... | A | (free < 80) | END |
  * Expect the count to be what the free space allows, the failing call to leave the statistics
@@ -464,6 +562,30 @@ static int alloc_batch_check(void) {
     ASSERT_EQ(0, alloc_allocate_batch(fx.heap, 70, b, 0));
     ASSERT_EQ(0, alloc_allocate_batch(fx.heap, ALLOC_MAX_REQUEST, b, 2));
     ASSERT_TRUE(stats_unchanged(&before));
+    return 0;
+}
+
+/*
+ * Batches of 0 to 300 bytes, of 2 to 6 blocks, each on a fresh heap (one free block holds them).
+ * Expect every block but the last within alloc_usable_size()'s bound for any block, at most 16
+ * bytes above its request rounded up to 16, and the last, which the batch rounds up to the end of
+ * its cache line, at most ALLOC_BATCH_ALIGN above it.
+ */
+static int batch_usable_check(void) {
+    void *b[6];
+    for (size_t n = 2; n <= 6; n++) {
+        for (size_t size = 0; size <= 300; size += 13) {
+            fixture_reset(HEAP_SIZE, 0);
+            ASSERT_EQ(n, alloc_allocate_batch(fx.heap, size, b, n));
+            size_t want = size == 0 ? 1 : size;
+            for (size_t i = 0; i < n; i++) {
+                size_t u = alloc_usable_size(fx.heap, b[i]);
+                ASSERT_TRUE(u >= want);
+                ASSERT_TRUE(u <= round16(want) + (i + 1 < n ? 16 : ALLOC_BATCH_ALIGN));
+            }
+            ASSERT_HEAP_OK(fx.heap);
+        }
+    }
     return 0;
 }
 
@@ -656,20 +778,36 @@ static int free_foreign_check(void) {
 }
 
 /*
- * Pointers that are not 16-byte aligned: A + 1, A + 8.
- * Expect ALLOC_ERR_MISALIGNED_POINTER, reported, nothing changed.
+ * Pointers that are not 16-byte aligned: A + 1, A + 8, and S + 8 for a 16-byte request S (a run
+ * slot where there are runs).
+ * Expect ALLOC_ERR_MISALIGNED_POINTER from free, NULL from realloc and 0 from usable_size, each
+ * reported at the pointer, nothing changed.
  */
 static int free_misaligned_check(void) {
     fixture_reset(HEAP_SIZE, 0);
-    unsigned char *a = alloc_malloc(fx.heap, 100);
+    unsigned char *a = alloc_malloc(fx.heap, 100), *s = alloc_malloc(fx.heap, 16);
+    ASSERT_TRUE(a != NULL && s != NULL);
     struct alloc_stats before = stats();
     ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, alloc_free(fx.heap, a + 1));
     ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, alloc_free(fx.heap, a + 8));
     ASSERT_EQ(2, fx.reports);
     ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, fx.report_error[1]);
+    unsigned char *bad[] = {a + 1, a + 8, s + 8};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        size_t reports = fx.reports;
+        ASSERT_TRUE(alloc_realloc(fx.heap, bad[i], 50) == NULL);
+        ASSERT_EQ(0, alloc_usable_size(fx.heap, bad[i]));
+        ASSERT_EQ(reports + 2, fx.reports);
+        for (size_t r = reports; r < fx.reports; r++) {
+            ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, fx.report_error[r]);
+            ASSERT_TRUE(fx.report_ptr[r] == bad[i]);
+        }
+    }
+    ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, alloc_free(fx.heap, s + 8));
     ASSERT_TRUE(stats_unchanged(&before));
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, s));
     return 0;
 }
 
@@ -878,6 +1016,43 @@ static int realloc_fail_check(void) {
 }
 
 /*
+ * realloc and usable_size of blocks already freed:
+ *   | A | B | C | (free) |   free B, then C (the heap's last block, which a realloc may grow)
+ * B and C quick-listed, or C merged with B and the free tail and B the start of that free block.
+ * Expect NULL from realloc to a smaller, the same, a larger and no size, and 0 from usable_size,
+ * each reported as a double free at the pointer, with nothing changed.
+ */
+static int realloc_freed_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 100), *b = alloc_malloc(fx.heap, 100);
+    unsigned char *c = alloc_malloc(fx.heap, 100);
+    ASSERT_TRUE(a != NULL && b != NULL && c != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
+    ASSERT_HEAP_OK(fx.heap);
+    struct alloc_stats before = stats();
+    unsigned char *freed[] = {c, b};
+    const size_t sizes[] = {50, 100, 3000, 0};
+    for (size_t i = 0; i < sizeof(freed) / sizeof(freed[0]); i++) {
+        for (size_t j = 0; j <= sizeof(sizes) / sizeof(sizes[0]); j++) {
+            size_t reports = fx.reports;
+            if (j < sizeof(sizes) / sizeof(sizes[0]))
+                ASSERT_TRUE(alloc_realloc(fx.heap, freed[i], sizes[j]) == NULL);
+            else
+                ASSERT_EQ(0, alloc_usable_size(fx.heap, freed[i]));
+            ASSERT_EQ(reports + 1, fx.reports);
+            ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, fx.report_error[fx.reports - 1]);
+            ASSERT_TRUE(fx.report_ptr[fx.reports - 1] == freed[i]);
+            ASSERT_TRUE(stats_unchanged(&before));
+            ASSERT_HEAP_OK(fx.heap);
+        }
+    }
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
  *   | A 2000: ... [forged USED header, size reaching the free block] ... | (free) | END |
  * realloc, to grow, of the payload of a header forged inside the last block A, so that the
  * forged block seems to end where the free block begins.
@@ -923,6 +1098,47 @@ static int realloc_zero_check(void) {
     ASSERT_EQ(MIN_USABLE, alloc_usable_size(fx.heap, q));
     ASSERT_TRUE(fixture_pattern_ok(q, MIN_USABLE, 1));
     ASSERT_EQ(1, stats().live_allocations);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * realloc(p, 0) of a 64-byte run slot: the minimum is the smallest slot, another class.
+ *   run of 64-byte slots: | S | ...      run of 16-byte slots: | T | ...
+ * Expect a 16-byte slot T (none of S's bytes kept: min(64, 0)), S's slot freed (a second free of it
+ * is a double free), one live allocation still; and, with no slot or block left to move to, S
+ * itself returned for 0 and for 40 bytes, contents and statistics unchanged, where growing T to 200
+ * bytes gives NULL, T unchanged.
+ */
+static int realloc_slot_zero_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *s = alloc_malloc(fx.heap, 64);
+    ASSERT_TRUE(s != NULL);
+    unsigned char *t = alloc_realloc(fx.heap, s, 0);
+    ASSERT_TRUE(t != NULL && t != s);
+    ASSERT_EQ(16, alloc_usable_size(fx.heap, t));
+    fixture_fill(t, 16, 4);
+    ASSERT_EQ(1, stats().live_allocations);
+    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_free(fx.heap, s));
+    ASSERT_HEAP_OK(fx.heap);
+
+    s = alloc_malloc(fx.heap, 64);
+    ASSERT_TRUE(s != NULL);
+    while (alloc_malloc(fx.heap, 16) != NULL)
+        continue;
+    while (alloc_malloc(fx.heap, 0) != NULL) /* a minimum block of 8 bytes on a 32-bit target */
+        continue;
+    fixture_fill(s, 64, 5);
+    struct alloc_stats before = stats();
+    ASSERT_TRUE(alloc_realloc(fx.heap, s, 0) == s);
+    ASSERT_TRUE(alloc_realloc(fx.heap, s, 40) == s);
+    ASSERT_TRUE(alloc_realloc(fx.heap, t, 200) == NULL);
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_TRUE(fixture_pattern_ok(s, 64, 5));
+    ASSERT_TRUE(fixture_pattern_ok(t, 16, 4));
+    ASSERT_EQ(64, alloc_usable_size(fx.heap, s));
     ASSERT_HEAP_OK(fx.heap);
     return 0;
 }
@@ -997,6 +1213,50 @@ static int extend_errors_check(void) {
     ASSERT_EQ(half + ALLOC_MIN_BLOCK, stats().region_size);
     ASSERT_EQ(before.largest_free + ALLOC_MIN_BLOCK, stats().largest_free);
     ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * A heap whose size is not a multiple of 16, extended by sizes that are not either:
+ *   | ctrl | A | (free) | END | tail |  + ext  ->  | ctrl | A | (free, grown)        | END | tail'
+ * | The extension starts at the end of the tail, which the heap had left unused and takes in now.
+ * Expect region_size to count every byte handed over; the free block to grow by the whole
+ * granules the tail and the extension make together (an extension that makes a minimum block only
+ * with the tail accepted, one byte less refused with nothing changed); and the largest free block,
+ * requested and filled, to end within the bytes handed over: the byte after them is never written.
+ */
+static int extend_unaligned_tail_check(void) {
+    const size_t half = HEAP_SIZE / 2;
+    for (size_t tail = 1; tail < 16; tail += 7) {
+        for (size_t ext = ALLOC_MIN_BLOCK - tail - 1; ext < 100;
+             ext += ext < ALLOC_MIN_BLOCK ? 1 : 23) {
+            fixture_reset(half + tail, 0);
+            ASSERT_TRUE(alloc_malloc(fx.heap, 100) != NULL);
+            size_t total = half + tail + ext;
+            memset(fx.region + total, 0xa5, 64);
+            struct alloc_stats before = stats();
+            size_t grown = ((half + tail + ext) & ~(size_t)15) - half;
+            if (grown < ALLOC_MIN_BLOCK) {
+                ASSERT_EQ(ALLOC_ERR_REGION_TOO_SMALL, alloc_heap_extend(fx.heap, ext));
+                ASSERT_TRUE(stats_unchanged(&before));
+                continue;
+            }
+            ASSERT_EQ(ALLOC_OK, alloc_heap_extend(fx.heap, ext));
+            ASSERT_HEAP_OK(fx.heap);
+            struct alloc_stats s = stats();
+            ASSERT_EQ(total, s.region_size);
+            ASSERT_EQ(before.largest_free + grown, s.largest_free);
+            ASSERT_EQ(s.region_size, s.overhead_bytes + s.bytes_in_use + s.bytes_free);
+            unsigned char *p = alloc_malloc(fx.heap, s.largest_free);
+            ASSERT_TRUE(p != NULL);
+            size_t usable = alloc_usable_size(fx.heap, p);
+            ASSERT_TRUE(p + usable <= fx.region + total);
+            memset(p, 0xee, usable);
+            for (size_t i = 0; i < 64; i++)
+                ASSERT_EQ(0xa5, fx.region[total + i]);
+            ASSERT_HEAP_OK(fx.heap);
+        }
+    }
     return 0;
 }
 
@@ -1137,6 +1397,46 @@ static int poison_check(void) {
     return 0;
 }
 
+/* Bytes [from, to) of p all read `byte`. */
+static bool all_bytes(const unsigned char *p, size_t from, size_t to, unsigned char byte) {
+    for (size_t i = from; i < to; i++) {
+        if (p[i] != byte)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * Poison on alloc through a realloc that grows in place: B into its freed neighbour C (C's bytes
+ * 0x07, and its free-list links), and A, the heap's last block, into the free space after it.
+ *   | B | (C) | E | A | (free) |  ->  | B ............ | E | A .............. | (free) |
+ * Expect the same pointers, their old bytes kept, and every byte past the old usable size reading
+ * ALLOC_POISON_ALLOC_BYTE, as in a block just allocated or a realloc that moves: not what the
+ * space held before.
+ */
+static int realloc_poison_check(void) {
+    fixture_reset(HEAP_SIZE, ALLOC_FLAG_POISON_ON_ALLOC);
+    unsigned char *b = alloc_malloc(fx.heap, BIG), *c = alloc_malloc(fx.heap, BIG);
+    unsigned char *e = alloc_malloc(fx.heap, 100), *a = alloc_malloc(fx.heap, 100);
+    ASSERT_TRUE(b != NULL && c != NULL && e != NULL && a != NULL);
+    memset(c, 7, BIG);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
+    unsigned char *grown[] = {b, a};
+    const size_t sizes[] = {BIG + BIG / 2, 3000};
+    for (size_t i = 0; i < sizeof(grown) / sizeof(grown[0]); i++) {
+        size_t old = alloc_usable_size(fx.heap, grown[i]);
+        memset(grown[i], 1, old);
+        unsigned char *q = alloc_realloc(fx.heap, grown[i], sizes[i]);
+        ASSERT_TRUE(q == grown[i]);
+        ASSERT_HEAP_OK(fx.heap);
+        size_t now = alloc_usable_size(fx.heap, q);
+        ASSERT_TRUE(now >= sizes[i]);
+        ASSERT_TRUE(all_bytes(q, 0, old, 1));
+        ASSERT_TRUE(all_bytes(q, old, now, ALLOC_POISON_ALLOC_BYTE));
+    }
+    return 0;
+}
+
 /*
  *   | A 112 | B 2000 | C 112 | (tail) |   then free B, then free A   (32-bit: 104, 2008, 104)
  * Expect the walk to list the blocks in address order with their usable sizes and states: B
@@ -1164,6 +1464,41 @@ static int walk_check(void) {
         ASSERT_TRUE(w[0].payload == a && w[0].size == small + ALLOC_BLOCK_OVERHEAD + big);
         ASSERT_EQ(ALLOC_BLOCK_FREE, w[0].state);
     }
+    return 0;
+}
+
+/* Counts the blocks alloc_heap_walk() calls it for, in the size_t at ctx. */
+static void count_walked(void *ctx, void *payload, size_t usable_size,
+                         enum alloc_block_state state) {
+    (void)payload;
+    (void)usable_size;
+    (void)state;
+    (*(size_t *)ctx)++;
+}
+
+/*
+ *   | A | B (check bits of its size word flipped) | C | (free) |
+ * Expect the walk to call fn for A alone, then stop with ALLOC_ERR_CORRUPTED_HEADER and report
+ * nothing, where alloc_heap_check reports it through the hook; restored, the walk sees all four.
+ */
+static int walk_corrupted_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, BIG), *b = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(a != NULL && b != NULL && alloc_malloc(fx.heap, BIG) != NULL);
+    hword_t *b_hdr = (hword_t *)(b - HDR);
+    hword_t b_size = b_hdr[1];
+    b_hdr[1] ^= TAG_MASK;
+    size_t seen = 0;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_walk(fx.heap, count_walked, &seen));
+    ASSERT_EQ(1, seen);
+    ASSERT_EQ(0, fx.reports);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_check(fx.heap));
+    ASSERT_EQ(1, fx.reports);
+    b_hdr[1] = b_size;
+    ASSERT_HEAP_OK(fx.heap);
+    struct walked_block w[8];
+    ASSERT_EQ(4, fixture_walk(w, 8));
+    ASSERT_TRUE(w[0].payload == a && w[1].payload == b);
     return 0;
 }
 
@@ -1323,8 +1658,9 @@ static int quick_lists_check(void) {
  * The locked heap with a counting lock.
  * Expect every operation (a batch allocation too) but free(NULL) to take and release the lock
  * exactly once, never nested; a report to be counted in reports and passed to the caller's hook;
- * an empty (zeroed) locked heap to return NULL / ALLOC_ERR_NULL_HEAP without touching a lock;
- * init with an incomplete lock to fail with ALLOC_ERR_BAD_CONFIG.
+ * an empty (zeroed) locked heap to return NULL / 0 / ALLOC_ERR_NULL_HEAP from every call without
+ * touching a lock; init with a missing or incomplete lock to fail with ALLOC_ERR_BAD_CONFIG, and
+ * an init that fails to leave the heap empty.
  */
 static int locked_check(void) {
     fixture_reset(HEAP_SIZE, 0);
@@ -1376,11 +1712,34 @@ static int locked_check(void) {
 
     struct alloc_locked_heap empty = {0};
     ASSERT_TRUE(alloc_locked_malloc(&empty, 8) == NULL);
+    ASSERT_TRUE(alloc_locked_allocate(&empty, 8, 64) == NULL);
+    ASSERT_TRUE(alloc_locked_calloc(&empty, 2, 8) == NULL);
+    ASSERT_TRUE(alloc_locked_realloc(&empty, NULL, 8) == NULL);
+    ASSERT_TRUE(alloc_locked_realloc(&empty, p, 8) == NULL);
+    ASSERT_EQ(0, alloc_locked_usable_size(&empty, p));
     ASSERT_EQ(0, alloc_locked_allocate_batch(&empty, 8, batch, 3));
+    ASSERT_EQ(ALLOC_OK, alloc_locked_free(&empty, NULL));
     ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_locked_free(&empty, p));
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_locked_extend(&empty, 4096));
     ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_locked_check(&empty));
     alloc_locked_stats(&empty, &s);
     ASSERT_EQ(0, s.region_size);
+
+    /* No locked heap at all is empty as well. */
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_locked_init(NULL, fx.region, HEAP_SIZE, &cfg, &lock));
+    ASSERT_TRUE(alloc_locked_malloc(NULL, 8) == NULL);
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_locked_free(NULL, p));
+    ASSERT_EQ(ALLOC_ERR_NULL_HEAP, alloc_locked_check(NULL));
+
+    /* A failed init, for want of a lock or of a good region, leaves a heap empty too. */
+    ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_locked_init(&lh, fx.region, HEAP_SIZE, &cfg, NULL));
+    ASSERT_TRUE(lh.heap == NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_locked_init(&lh, fx.region, HEAP_SIZE, &cfg, &lock));
+    ASSERT_EQ(ALLOC_ERR_MISALIGNED_REGION,
+              alloc_locked_init(&lh, fx.region + 8, HEAP_SIZE, &cfg, &lock));
+    ASSERT_TRUE(lh.heap == NULL);
+    ASSERT_TRUE(alloc_locked_malloc(&lh, 8) == NULL);
+    ASSERT_EQ(16, cl.acquired);
     return 0;
 }
 
@@ -1567,7 +1926,7 @@ static int nested_heap_pointer_check(void) {
 /*
  * Every call on a NULL heap.
  * Expect ALLOC_ERR_NULL_HEAP from those that return an error, NULL / 0 / zeroed stats from the
- * others.
+ * others, and TLSF as its strategy.
  */
 static int null_heap_check(void) {
     int dummy;
@@ -1580,6 +1939,11 @@ static int null_heap_check(void) {
     ASSERT_TRUE(alloc_calloc(NULL, 2, 8) == NULL);
     ASSERT_TRUE(alloc_realloc(NULL, &dummy, 8) == NULL);
     ASSERT_EQ(0, alloc_usable_size(NULL, &dummy));
+    ASSERT_EQ(ALLOC_STRATEGY_TLSF, alloc_heap_strategy(NULL));
+    struct alloc_stats s, zero = {0};
+    memset(&s, 0xff, sizeof(s));
+    alloc_heap_stats(NULL, &s);
+    ASSERT_TRUE(memcmp(&s, &zero, sizeof(s)) == 0);
     ASSERT_STREQ("null heap", alloc_error_name(ALLOC_ERR_NULL_HEAP));
     return 0;
 }
@@ -1649,7 +2013,8 @@ static int calloc_zeroed_region_check(void) {
 
 /*
  * What this build compiles in (alloc/config.h), seen through the interface: a strategy left out
- * of ALLOC_STRATEGIES is refused at init with ALLOC_ERR_BAD_CONFIG and has no minimum region;
+ * of ALLOC_STRATEGIES is refused at init with ALLOC_ERR_BAD_CONFIG and has no minimum region (a
+ * NULL config asks for TLSF, without a hook: a double free is returned, and reported to no one);
  * with ALLOC_QUICK_MAX_SIZE 0 a freed 64-byte TLSF block is coalesced at once, never QUICK; with
  * ALLOC_RUN_MAX_SIZE 0, a default TLSF heap serves two 16-byte requests with ordinary 32-byte
  * blocks instead of neighbouring 16-byte slots.
@@ -1663,6 +2028,20 @@ static int build_config_check(void) {
         ASSERT_EQ(compiled ? ALLOC_OK : ALLOC_ERR_BAD_CONFIG,
                   alloc_heap_init(&fx.heap, fx.region, HEAP_SIZE, &cfg));
         ASSERT_EQ(compiled, alloc_min_region_size(strategies[i]) != 0);
+    }
+    /* No config: TLSF with ALLOC_DEFAULT_FLAGS and no hook, where TLSF is compiled in. */
+    bool tlsf = (ALLOC_STRATEGIES & ALLOC_STRATEGY_BIT_TLSF) != 0;
+    ASSERT_EQ(tlsf ? ALLOC_OK : ALLOC_ERR_BAD_CONFIG,
+              alloc_heap_init(&fx.heap, fx.region, HEAP_SIZE, NULL));
+    if (tlsf) {
+        ASSERT_EQ(ALLOC_STRATEGY_TLSF, alloc_heap_strategy(fx.heap));
+        void *p = alloc_malloc(fx.heap, 100);
+        ASSERT_TRUE(p != NULL);
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, p));
+        size_t reports = fx.reports;
+        ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_free(fx.heap, p));
+        ASSERT_EQ(reports, fx.reports);
+        ASSERT_HEAP_OK(fx.heap);
     }
     if ((ALLOC_STRATEGIES & ALLOC_STRATEGY_BIT_TLSF) != 0) {
         ASSERT_TRUE(fixture_reset(HEAP_SIZE, 0) != NULL);
@@ -2767,6 +3146,7 @@ int main(void) {
         RUN_VARIANT_CHECK(init_bad_config_check);
         RUN_VARIANT_CHECK(init_layout_check);
         RUN_VARIANT_CHECK(init_unaligned_size_check);
+        RUN_VARIANT_CHECK(init_config_in_region_check);
         RUN_VARIANT_CHECK(many_heaps_check);
         RUN_VARIANT_CHECK(layout_check);
         RUN_VARIANT_CHECK(alloc_split_check);
@@ -2775,7 +3155,9 @@ int main(void) {
         RUN_VARIANT_CHECK(alloc_bad_alignment_check);
         RUN_VARIANT_CHECK(alloc_overflow_check);
         RUN_VARIANT_CHECK(alloc_exhaust_check);
+        RUN_VARIANT_CHECK(max_heap_check);
         RUN_VARIANT_CHECK(alloc_batch_check);
+        RUN_VARIANT_CHECK(batch_usable_check);
         RUN_VARIANT_CHECK(calloc_check);
         RUN_VARIANT_CHECK(usable_size_check);
         RUN_VARIANT_CHECK(free_null_check);
@@ -2792,15 +3174,20 @@ int main(void) {
         RUN_VARIANT_CHECK(realloc_grow_in_place_check);
         RUN_VARIANT_CHECK(realloc_move_check);
         RUN_VARIANT_CHECK(realloc_fail_check);
+        RUN_VARIANT_CHECK(realloc_freed_check);
         RUN_VARIANT_CHECK(realloc_forged_header_check);
         RUN_VARIANT_CHECK(realloc_zero_check);
+        RUN_VARIANT_CHECK(realloc_slot_zero_check);
         RUN_VARIANT_CHECK(extend_after_used_check);
         RUN_VARIANT_CHECK(extend_merges_check);
         RUN_VARIANT_CHECK(extend_errors_check);
+        RUN_VARIANT_CHECK(extend_unaligned_tail_check);
         RUN_VARIANT_CHECK(stats_identity_check);
         RUN_VARIANT_CHECK(check_detects_check);
         RUN_VARIANT_CHECK(poison_check);
+        RUN_VARIANT_CHECK(realloc_poison_check);
         RUN_VARIANT_CHECK(walk_check);
+        RUN_VARIANT_CHECK(walk_corrupted_check);
         RUN_VARIANT_CHECK(fit_policy_check);
         RUN_VARIANT_CHECK(top_block_check);
         RUN_VARIANT_CHECK(quick_lists_check);

@@ -173,7 +173,7 @@ struct alloc_strategy_ops;
 struct alloc_heap {
     uintptr_t magic; /* HEAP_MAGIC ^ (uintptr_t)heap */
     bool quick_enabled;
-    bool fast_grow; /* TLSF, no poison on free, ALLOC_FAST_PATHS: alloc_realloc's fast path */
+    bool fast_grow; /* TLSF, no poisoning, ALLOC_FAST_PATHS: alloc_realloc's fast path */
     bool
         runs_enabled; /* TLSF without ALLOC_FLAG_NO_SMALL_RUNS: small requests from runs (runs.h) */
     uint8_t strategy; /* enum alloc_strategy, a byte: the bools above, it and flags fill a word */

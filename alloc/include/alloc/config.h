@@ -24,8 +24,8 @@
 
 /*
  * ALLOC_POISON_ALLOC_BYTE: the byte written over a freshly allocated payload on a heap
- * initialised with ALLOC_FLAG_POISON_ON_ALLOC (never for alloc_calloc(), which zeroes), so a read
- * of uninitialised memory shows.
+ * initialised with ALLOC_FLAG_POISON_ON_ALLOC (never for alloc_calloc(), which zeroes), and over
+ * the bytes a realloc adds to a block, in place or moved, so a read of uninitialised memory shows.
  */
 #ifndef ALLOC_POISON_ALLOC_BYTE
 #define ALLOC_POISON_ALLOC_BYTE 0xcd

@@ -18,7 +18,8 @@
  *                             every block is big enough, else from the first of at most 4 blocks
  *                             of its own class that fits. alloc_heap_stats() moves the largest
  *                             free block to the head of its class, so the largest free block it
- *                             reports can always be requested exactly.
+ *                             reports can always be requested exactly (when it is no larger than
+ *                             the largest request, ALLOC_MAX_REQUEST - ALLOC_ALIGNMENT).
  *                             Recently freed small blocks are kept in bounded per-size quick
  *                             lists (ALLOC_QUICK_MAX_SIZE, ALLOC_QUICK_BIN_LIMIT in
  *                             alloc/config.h), merged back when a request needs the space.
@@ -34,7 +35,10 @@
  *
  * Size 0: alloc_allocate(heap, 0, align) behaves like a request for 1 byte: it returns a unique
  * minimum-size block that must be freed. alloc_realloc(heap, p, 0) likewise shrinks p to the
- * minimum block and returns it; it does not free it.
+ * minimum block and returns it; it does not free it. A run slot (see ALLOC_FLAG_NO_SMALL_RUNS)
+ * above the smallest size is not shrunk in place: it moves to a smallest slot, which is returned
+ * (p's slot freed; min(old, 0) bytes are kept, so its contents need not be), or stays p if none
+ * can be had.
  *
  * Bad input never corrupts the heap silently. free(NULL) does nothing. A double free, a pointer
  * that is not from this heap or not at the start of a block, a misaligned pointer and a corrupted
@@ -98,7 +102,7 @@ enum alloc_strategy {
 /* Flags for struct alloc_config.flags. */
 enum alloc_flags {
     ALLOC_FLAG_POISON_ON_FREE = 1u << 0,  /* fill freed payloads; alloc_heap_check verifies */
-    ALLOC_FLAG_POISON_ON_ALLOC = 1u << 1, /* fill new payloads (not calloc's) */
+    ALLOC_FLAG_POISON_ON_ALLOC = 1u << 1, /* fill new payloads, realloc's growth (not calloc's) */
     ALLOC_FLAG_NO_QUICK_CACHE = 1u << 2,  /* TLSF: free blocks go straight to the TLSF lists */
     /*
      * TLSF: no small-block runs. By default, requests of at most ALLOC_RUN_MAX_SIZE bytes are
@@ -203,7 +207,8 @@ size_t alloc_min_region_size(enum alloc_strategy strategy);
 
 /*
  * Initialises a heap over [region, region + size) and stores its handle in *out. config may be
- * NULL for the defaults (TLSF, ALLOC_DEFAULT_FLAGS, no hook). region must be aligned to
+ * NULL for the defaults (TLSF, ALLOC_DEFAULT_FLAGS, no hook); it is read before the region is
+ * written, so it may lie in the region. region must be aligned to
  * ALLOC_ALIGNMENT; size need not be a multiple of it (the tail is unused).
  * Returns ALLOC_OK, or ALLOC_ERR_NULL_HEAP (out NULL), ALLOC_ERR_NULL_REGION (region NULL),
  * ALLOC_ERR_MISALIGNED_REGION,
@@ -216,9 +221,12 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
 /*
  * Adds [end, end + size) to the heap, where end is the current end of the heap (region + size
  * given to init plus earlier extensions): the memory must immediately follow the heap.
- * The new space merges with a free block at the old end.
+ * The new space merges with a free block at the old end. size need not be a multiple of
+ * ALLOC_ALIGNMENT: the bytes past the heap's last whole granule (the tail init or an extension
+ * left unused) go to the next extension.
  * Returns ALLOC_OK, ALLOC_ERR_NULL_HEAP for a NULL heap, ALLOC_ERR_REGION_TOO_SMALL if the
- * extension cannot hold a minimum block, or ALLOC_ERR_REGION_TOO_LARGE if the heap would exceed
+ * extension, with that unused tail, cannot hold a minimum block (so an extension of
+ * ALLOC_MIN_BLOCK bytes always can), or ALLOC_ERR_REGION_TOO_LARGE if the heap would exceed
  * ALLOC_MAX_HEAP bytes; on those errors nothing changes. ALLOC_ERR_CORRUPTED_HEADER (the end
  * marker or the last block is damaged) or ALLOC_ERR_CORRUPTED_FREE_LIST (the free block the
  * extension would merge with is), both also reported through the hook (nothing changes), mean the
@@ -228,9 +236,9 @@ enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
 
 /*
  * Returns a pointer to at least size bytes aligned to align (and always to ALLOC_ALIGNMENT), or
- * NULL if align is not a power of two, size or size + align exceeds ALLOC_MAX_REQUEST, heap is
- * NULL, the heap has no free block that fits, or the search meets a damaged free block (reported
- * through the hook, once). Size 0 is served as size 1.
+ * NULL if align is not a power of two, size or size + align (an align below ALLOC_ALIGNMENT raised
+ * to it) exceeds ALLOC_MAX_REQUEST, heap is NULL, the heap has no free block that fits, or the
+ * search meets a damaged free block (reported through the hook, once). Size 0 is served as size 1.
  */
 void *alloc_allocate(alloc_heap *heap, size_t size, size_t align);
 
@@ -281,7 +289,9 @@ void *alloc_realloc(alloc_heap *heap, void *ptr, size_t size);
 
 /*
  * Returns the number of bytes usable at ptr (at least the size requested, at most 16 more than
- * it rounded up to 16), or 0 for ptr == NULL or a bad pointer (reported through the hook).
+ * it rounded up to 16; the last block of an alloc_allocate_batch(), rounded up to the end of its
+ * cache line, at most ALLOC_BATCH_ALIGN more), or 0 for ptr == NULL or a bad pointer (reported
+ * through the hook).
  */
 size_t alloc_usable_size(alloc_heap *heap, const void *ptr);
 
@@ -322,8 +332,8 @@ const char *alloc_strategy_name(enum alloc_strategy strategy);
 /*
  * The locked heap (the tutorial's LockedHeap): the same operations, each under an injected lock.
  * The kernel gives it a spinlock that disables interrupts; host tests give it a mutex. A locked
- * heap that is zero-initialised (or whose init failed) is empty: allocation returns NULL, free
- * of a non-NULL pointer returns ALLOC_ERR_NULL_HEAP.
+ * heap that is zero-initialised (or whose init failed), or NULL, is empty: allocation returns NULL,
+ * free of a non-NULL pointer returns ALLOC_ERR_NULL_HEAP.
  */
 struct alloc_lock {
     void (*acquire)(void *ctx);
@@ -352,8 +362,9 @@ struct alloc_locked_heap {
  * Initialises the heap as alloc_heap_init() does and stores it with the lock (whose functions
  * must not be NULL). The heap reports through locked, which counts each report in
  * locked->reports and passes it to config's hook, so locked must stay where it is while the heap
- * is in use. Returns what alloc_heap_init() returns, or ALLOC_ERR_BAD_CONFIG for a NULL or
- * incomplete lock; on error locked->heap is NULL.
+ * is in use. Returns what alloc_heap_init() returns (ALLOC_ERR_NULL_HEAP for a NULL locked, as for
+ * its NULL out), or ALLOC_ERR_BAD_CONFIG for a NULL or incomplete lock; on error locked->heap (if
+ * locked is not NULL) is NULL.
  */
 enum alloc_error alloc_locked_init(struct alloc_locked_heap *locked, void *region, size_t size,
                                    const struct alloc_config *config,
