@@ -8,8 +8,11 @@
 #   2. tool_path("NAME"), tool_dir("NAME") or linux_sysroot("TARGET") in a .bzl or BUILD file, or
 #      require_tools NAME in a shell script, for a NAME the list does not have;
 #   3. a shell script that runs a listed program by its bare name (bazel, git, python3, ...)
-#      instead of "$NAME" after require_tools NAME: PATH would choose what runs. coreutils'
-#      programs (cat, timeout, ...) are exempt: every script stands on them.
+#      instead of "$NAME" after require_tools NAME, or a .bzl or BUILD file whose command string
+#      (a genrule's cmd, an action's command or executable, a script a rule writes) starts one
+#      by its bare name instead of tool_path("NAME"): PATH would choose what runs. The name
+#      without its version (clang for clang-19) counts too. coreutils' programs (cat, timeout,
+#      ...) are exempt: every script stands on them.
 # Prints every finding, then one summary line with the counts; exits 1 on any finding.
 #
 #   tools/check_tool_paths.sh [ROOT]
@@ -51,12 +54,16 @@ while IFS=$'\t' read -r name path _; do
   # coreutils (cat, timeout, ...) is the base every script stands on: its programs may run by name.
   if [[ $path =~ /s?bin/ ]] && [ "${_tool_paths_package[$name]}" != coreutils ]; then
     program[${path##*/}]=$name
+    if [[ ${path##*/} =~ ^(.+)-[0-9]+$ ]]; then
+      program[${BASH_REMATCH[1]}]=$name
+    fi
   fi
 done < <(pinned_tools_tsv)
 
 # 1. Absolute paths outside the list. A path starts after a character that cannot end a word or a
-# variable (so $dir/usr/... and a/usr/b are not one), nor after #! (an interpreter).
-path_pattern='(^|[^A-Za-z0-9_.$}/!-])/(usr|opt|bin|sbin|lib|lib32|lib64)/[A-Za-z0-9_.+@/-]*'
+# variable (so $dir/usr/... and a/usr/b are not one), nor after #! (an interpreter), or right
+# after an option glued to it (-I, -L, -B, -isystem followed by the path without a blank).
+path_pattern='(^|[^A-Za-z0-9_.$}/!-])(-{1,2}[A-Za-z][A-Za-z0-9_]*)?/(usr|opt|bin|sbin|lib|lib32|lib64)/[A-Za-z0-9_.+@/-]*'
 files_read=0
 for file in "${files[@]}"; do
   [ -f "$file" ] || continue
@@ -68,7 +75,7 @@ for file in "${files[@]}"; do
   files_read=$((files_read + 1))
   while IFS=: read -r line text; do
     while [[ $text =~ $path_pattern ]]; do
-      match=${BASH_REMATCH[0]#"${BASH_REMATCH[1]}"}
+      match=${BASH_REMATCH[0]#"${BASH_REMATCH[1]}${BASH_REMATCH[2]}"}
       match=${match%.} # a full stop ends the sentence, not the path
       where=${listed[$match]:+ (the list has it as ${listed[$match]})}
       finding "$file:$line: $match written outside $definition${where}"
@@ -116,7 +123,7 @@ done
 # ; | & $( or a keyword that runs a command), outside comments. A bare "(" is left out: in a
 # string it is prose ("(nginx stopped)"), and a subshell's first command is rarely a tool.
 programs=$(printf '%s\n' "${!program[@]}" | sed 's/[.+]/\\&/g' | paste -sd'|' -)
-command_pattern="(^|[;|&]|\\\$\\(|(^|[[:space:]])(then|do|else|exec|if|while|until|!|time|xargs)[[:space:]])[[:space:]]*($programs)([[:space:]]|\$|[;)])"
+command_pattern="(^|[;|&]|\\\$\\(|(^|[[:space:]\"'])(then|do|else|exec|if|while|until|!|time|xargs)[[:space:]])[[:space:]]*($programs)([[:space:]]|\$|[;)])"
 for file in "${scripts[@]}"; do
   while IFS=: read -r line text; do
     # Drop a comment: from a # that starts the line or follows a blank.
@@ -127,10 +134,31 @@ for file in "${scripts[@]}"; do
     fi
   done < <(grep -nE "$command_pattern" "$file" || true)
 done
+# In Starlark a command is a string: its opening quote is a command position too, but not the
+# start of a line (prose of a docstring), a docstring's opening quotes or a doc = "..." line. A
+# string that is the name alone (compiler = "clang") names a program without running it.
+starlark_pattern="((^|[^\"'])[\"']|[;|&]|\\\$\\(|(^|[[:space:]\"'])(then|do|else|exec|if|while|until|!|time|xargs)[[:space:]])[[:space:]]*($programs)([[:space:]]|\$|[;)])"
+starlark_count=0
+for file in "${files[@]}"; do
+  [ -f "$file" ] && [ "$file" != "$definition" ] || continue
+  case $file in
+    *.bzl | BUILD | BUILD.bazel | */BUILD | */BUILD.bazel) ;;
+    *) continue ;;
+  esac
+  starlark_count=$((starlark_count + 1))
+  while IFS=: read -r line text; do
+    code=$(sed -E -e 's/(^|[[:space:]])#.*$//' -e 's/^[[:space:]]*doc[[:space:]]*=.*//' <<<"$text")
+    if [[ $code =~ $starlark_pattern ]]; then
+      bare=${BASH_REMATCH[5]}
+      finding "$file:$line: a command runs $bare by its bare name: use tool_path(\"${program[$bare]}\")"
+    fi
+  done < <(grep -nE "$starlark_pattern" "$file" || true)
+done
 
 if [ "$findings" -gt 0 ]; then
   echo "check_tool_paths: FAIL: $findings findings" >&2
   exit 1
 fi
 echo "check_tool_paths: ok: ${#listed[@]} paths, each written once, in $definition;" \
-  "${#files[@]} files (${files_read} text), ${#scripts[@]} shell scripts checked"
+  "${#files[@]} files (${files_read} text), ${#scripts[@]} shell scripts and" \
+  "$starlark_count Starlark files checked"
