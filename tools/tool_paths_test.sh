@@ -5,7 +5,7 @@
 #   2. tools/check_tool_paths.sh passes a small tree that follows the rules, and fails, with the
 #      finding named, on each planted mistake: a listed path written again, an unlisted path, a
 #      path listed twice, a rule or a script asking for a name the list does not have, a
-#      script running a listed tool by its bare name, a path glued to an option (-L/usr/...), and
+#      script running a listed tool by its bare name, a path glued to an option (-L and a path), and
 #      a rule's command running a listed tool by its bare name or without its version.
 #
 #   tool_paths_test.sh HOST_TOOLS.bzl TOOLS.tsv TOOL_PATHS.sh CHECK_TOOL_PATHS.sh
@@ -114,7 +114,8 @@ expect_check "a path glued to an option fails" 1 \
   "tools/rule.bzl:5: $usr/lib/x86_64-linux-gnu written outside platforms/host_tools.bzl"
 
 plant_clean_tree "$tree"
-echo "ASSEMBLE_BY_NAME = 'exec nasm -f elf64 \"\$@\"'" >>"$tree/tools/rule.bzl"
+bare=nasm
+echo "ASSEMBLE_BY_NAME = 'exec $bare -f elf64 \"\$@\"'" >>"$tree/tools/rule.bzl"
 expect_check "a rule's command running a listed tool by its bare name fails" 1 \
   "tools/rule.bzl:5: a command runs nasm by its bare name: use tool_path(\"NASM\")"
 
