@@ -152,7 +152,7 @@ cross_test = rule(
     attrs = with_transition_allowlist({
         "test": attr.label(mandatory = True, executable = True, cfg = _cross_transition),
         "target": attr.string(mandatory = True, values = CROSS_TARGETS.keys()),
-        "_elf_target": attr.label(default = "//tools:elf_target.sh", allow_single_file = True),
+        "_elf_target": attr.label(default = Label("//tools:elf_target.sh"), allow_single_file = True),
     }),
     doc = "Builds `test` for CROSS_TARGETS[target].platform and runs it under its emulator.",
 )
