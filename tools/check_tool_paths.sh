@@ -2,9 +2,11 @@
 # Checks that every absolute path of a tool, header directory or library is written once, in
 # platforms/host_tools.bzl (the one list), and that what asks for a tool by name asks for a listed
 # one. Fails, naming file and line, on:
-#   1. an absolute path under /usr, /opt, /bin, /sbin, /lib, /lib32 or /lib64 in any file of the
-#      tree but the list (a #! interpreter aside, in a script or in one a rule writes: the kernel
-#      reads it before a script can look anything up), or a path the list itself names twice;
+#   1. an absolute path under /usr, /opt, /bin, /sbin, /lib, /lib32, /lib64, or where a tool
+#      installed by hand or by another package manager lives (/home, /root, /snap, /nix), in any
+#      file of the tree but the list (a #! interpreter aside, in a script or in one a rule
+#      writes: the kernel reads it before a script can look anything up), or a path the list
+#      itself names twice;
 #   2. tool_path("NAME"), tool_dir("NAME") or linux_sysroot("TARGET") in a .bzl or BUILD file, or
 #      require_tools NAME in a shell script, for a NAME the list does not have;
 #   3. a shell script that runs a listed program by its bare name (bazel, git, python3, ...)
@@ -63,7 +65,7 @@ done < <(pinned_tools_tsv)
 # 1. Absolute paths outside the list. A path starts after a character that cannot end a word or a
 # variable (so $dir/usr/... and a/usr/b are not one), nor after #! (an interpreter), or right
 # after an option glued to it (-I, -L, -B, -isystem followed by the path without a blank).
-path_pattern='(^|[^A-Za-z0-9_.$}/!-])(-{1,2}[A-Za-z][A-Za-z0-9_]*)?/(usr|opt|bin|sbin|lib|lib32|lib64)/[A-Za-z0-9_.+@/-]*'
+path_pattern='(^|[^A-Za-z0-9_.$}/!-])(-{1,2}[A-Za-z][A-Za-z0-9_]*)?/(usr|opt|bin|sbin|lib|lib32|lib64|home|root|snap|nix)/[A-Za-z0-9_.+@/-]*'
 files_read=0
 for file in "${files[@]}"; do
   [ -f "$file" ] || continue

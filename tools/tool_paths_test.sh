@@ -5,8 +5,9 @@
 #   2. tools/check_tool_paths.sh passes a small tree that follows the rules, and fails, with the
 #      finding named, on each planted mistake: a listed path written again, an unlisted path, a
 #      path listed twice, a rule or a script asking for a name the list does not have, a
-#      script running a listed tool by its bare name, a path glued to an option (-L and a path), and
-#      a rule's command running a listed tool by its bare name or without its version.
+#      script running a listed tool by its bare name, a path under /home, a path glued to an
+#      option (-L and a path), and a rule's command running a listed tool by its bare name or
+#      without its version.
 #
 #   tool_paths_test.sh HOST_TOOLS.bzl TOOLS.tsv TOOL_PATHS.sh CHECK_TOOL_PATHS.sh
 set -euo pipefail
@@ -34,7 +35,7 @@ cp "$checker" "$TEST_TMPDIR/bin/check_tool_paths.sh"
 cp "$tool_paths" "$TEST_TMPDIR/bin/tool_paths.sh"
 
 # The planted paths are put together here, so that this file writes no absolute path itself.
-usr=/usr opt=/opt
+usr=/usr opt=/opt home=/home
 nasm=$usr/bin/nasm git=$usr/bin/git clang=$usr/bin/clang-19
 
 # A tree that follows the rules; each case below changes one file of a fresh copy.
@@ -89,6 +90,11 @@ expect_check "a listed path written again fails" 1 \
 plant_clean_tree "$tree"
 echo "The formatter is $opt/formatter/bin/format." >"$tree/NOTES.md"
 expect_check "an unlisted path fails" 1 "NOTES.md:1: $opt/formatter/bin/format written outside"
+
+plant_clean_tree "$tree"
+echo "cmd = \"$home/dev/llvm/bin/clang-19 --version\"" >>"$tree/tools/rule.bzl"
+expect_check "a path to a tool installed by hand fails" 1 \
+  "tools/rule.bzl:5: $home/dev/llvm/bin/clang-19 written outside"
 
 plant_clean_tree "$tree"
 sed -i "s|^}\$|    \"ASSEMBLER\": (\"$nasm\", \"nasm\"),\n}|" "$tree/platforms/host_tools.bzl"
