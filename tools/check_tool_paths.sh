@@ -122,16 +122,18 @@ for file in "${scripts[@]}"; do
 done
 
 # 3. Listed programs run by their bare name: a word in command position (start of a line, after
-# ; | & $( or a keyword that runs a command), outside comments. A bare "(" is left out: in a
+# ; | & $( or a keyword that runs a command, and after any VAR=value assignments for it), outside
+# comments. A bare "(" is left out: in a
 # string it is prose ("(nginx stopped)"), and a subshell's first command is rarely a tool.
+assignments='([A-Za-z_][A-Za-z0-9_]*=[^[:space:]]*[[:space:]]+)*'
 programs=$(printf '%s\n' "${!program[@]}" | sed 's/[.+]/\\&/g' | paste -sd'|' -)
-command_pattern="(^|[;|&]|\\\$\\(|(^|[[:space:]\"'])(then|do|else|exec|if|while|until|!|time|xargs)[[:space:]])[[:space:]]*($programs)([[:space:]]|\$|[;)])"
+command_pattern="(^|[;|&]|\\\$\\(|(^|[[:space:]\"'])(then|do|else|exec|if|while|until|!|time|xargs)[[:space:]])[[:space:]]*$assignments($programs)([[:space:]]|\$|[;)])"
 for file in "${scripts[@]}"; do
   while IFS=: read -r line text; do
     # Drop a comment: from a # that starts the line or follows a blank.
     code=$(sed -E 's/(^|[[:space:]])#.*$//' <<<"$text")
     if [[ $code =~ $command_pattern ]]; then
-      bare=${BASH_REMATCH[4]}
+      bare=${BASH_REMATCH[5]}
       finding "$file:$line: runs $bare by its bare name: require_tools ${program[$bare]}, then run \"\$${program[$bare]}\""
     fi
   done < <(grep -nE "$command_pattern" "$file" || true)
@@ -139,7 +141,7 @@ done
 # In Starlark a command is a string: its opening quote is a command position too, but not the
 # start of a line (prose of a docstring), a docstring's opening quotes or a doc = "..." line. A
 # string that is the name alone (compiler = "clang") names a program without running it.
-starlark_pattern="((^|[^\"'])[\"']|[;|&]|\\\$\\(|(^|[[:space:]\"'])(then|do|else|exec|if|while|until|!|time|xargs)[[:space:]])[[:space:]]*($programs)([[:space:]]|\$|[;)])"
+starlark_pattern="((^|[^\"'])[\"']|[;|&]|\\\$\\(|(^|[[:space:]\"'])(then|do|else|exec|if|while|until|!|time|xargs)[[:space:]])[[:space:]]*$assignments($programs)([[:space:]]|\$|[;)])"
 starlark_count=0
 for file in "${files[@]}"; do
   [ -f "$file" ] && [ "$file" != "$definition" ] || continue
@@ -151,7 +153,7 @@ for file in "${files[@]}"; do
   while IFS=: read -r line text; do
     code=$(sed -E -e 's/(^|[[:space:]])#.*$//' -e 's/^[[:space:]]*doc[[:space:]]*=.*//' <<<"$text")
     if [[ $code =~ $starlark_pattern ]]; then
-      bare=${BASH_REMATCH[5]}
+      bare=${BASH_REMATCH[6]}
       finding "$file:$line: a command runs $bare by its bare name: use tool_path(\"${program[$bare]}\")"
     fi
   done < <(grep -nE "$starlark_pattern" "$file" || true)

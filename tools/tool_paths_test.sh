@@ -5,9 +5,9 @@
 #   2. tools/check_tool_paths.sh passes a small tree that follows the rules, and fails, with the
 #      finding named, on each planted mistake: a listed path written again, an unlisted path, a
 #      path listed twice, a rule or a script asking for a name the list does not have, a
-#      script running a listed tool by its bare name, a path under /home, a path glued to an
-#      option (-L and a path), and a rule's command running a listed tool by its bare name or
-#      without its version.
+#      script running a listed tool by its bare name (also after VAR=value), a path under /home,
+#      a path glued to an option (-L and a path), and a rule's command running a listed tool by
+#      its bare name or without its version.
 #
 #   tool_paths_test.sh HOST_TOOLS.bzl TOOLS.tsv TOOL_PATHS.sh CHECK_TOOL_PATHS.sh
 set -euo pipefail
@@ -90,6 +90,12 @@ expect_check "a listed path written again fails" 1 \
 plant_clean_tree "$tree"
 echo "The formatter is $opt/formatter/bin/format." >"$tree/NOTES.md"
 expect_check "an unlisted path fails" 1 "NOTES.md:1: $opt/formatter/bin/format written outside"
+
+plant_clean_tree "$tree"
+bare=git
+echo "LC_ALL=C $bare status" >>"$tree/tools/script.sh"
+expect_check "a script running a listed tool by its bare name after an assignment fails" 1 \
+  "tools/script.sh:5: runs git by its bare name"
 
 plant_clean_tree "$tree"
 echo "cmd = \"$home/dev/llvm/bin/clang-19 --version\"" >>"$tree/tools/rule.bzl"
