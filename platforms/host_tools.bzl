@@ -46,6 +46,7 @@ PINNED_TOOLS = {
     "GRUB_MKRESCUE": ("/usr/bin/grub-mkrescue", "grub-common"),
     "XORRISO": ("/usr/bin/xorriso", "xorriso"),
     "MFORMAT": ("/usr/bin/mformat", "mtools"),
+    "MCOPY": ("/usr/bin/mcopy", "mtools"),
     "GRUB_BIOS_BOOT_IMG": ("/usr/lib/grub/i386-pc/boot.img", "grub-pc-bin"),
     "GRUB_EFI_KERNEL_IMG": ("/usr/lib/grub/x86_64-efi/kernel.img", "grub-efi-amd64-bin"),
     # Boot tests (tools/qemu.bzl, tools/qemu_runner.py, tests/gdb_attach_test.sh).
