@@ -3,6 +3,11 @@
 The toolchains, rules and scripts call tools by absolute, version-pinned paths. A missing one would
 otherwise surface as an obscure "No such file or directory" from deep inside an action; this
 repository rule fails first, naming the tool and the command that installs it.
+
+Bazel 4.2.3 cannot watch a file outside the workspace, so the rule (local = True) runs when a
+Bazel server first needs the repository: a tool removed while that server runs shows up as the
+obscure error from the action that runs it, until `bazel shutdown` (tools/check_missing_tool.sh
+checks a fresh output base).
 """
 
 # Every absolute path the project uses, by name: the path and the Debian package that provides it.
@@ -41,6 +46,7 @@ PINNED_TOOLS = {
     "GRUB_MKRESCUE": ("/usr/bin/grub-mkrescue", "grub-common"),
     "XORRISO": ("/usr/bin/xorriso", "xorriso"),
     "MFORMAT": ("/usr/bin/mformat", "mtools"),
+    "MCOPY": ("/usr/bin/mcopy", "mtools"),
     "GRUB_BIOS_BOOT_IMG": ("/usr/lib/grub/i386-pc/boot.img", "grub-pc-bin"),
     "GRUB_EFI_KERNEL_IMG": ("/usr/lib/grub/x86_64-efi/kernel.img", "grub-efi-amd64-bin"),
     # Boot tests (tools/qemu.bzl, tools/qemu_runner.py, tests/gdb_attach_test.sh).

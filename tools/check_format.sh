@@ -1,7 +1,7 @@
 #!/bin/bash
-# Checks that every tracked C source and header is clang-format clean (the repository's
-# .clang-format) and that every tracked BUILD.bazel, *.bzl and WORKSPACE file passes buildifier's
-# formatting and lint checks. Prints each offending file with what is wrong and exits 1; exits 0
+# Checks that every C source and header is clang-format clean (the repository's .clang-format) and
+# that every BUILD.bazel, *.bzl and WORKSPACE file passes buildifier's formatting and lint checks:
+# the files git tracks, and new ones it does not ignore (so a check before a commit sees them). Prints each offending file with what is wrong and exits 1; exits 0
 # when everything is clean. Run from anywhere inside the checkout.
 #
 #   tools/check_format.sh          check only (CI)
@@ -71,18 +71,27 @@ buildifier_lint=(-lint=warn "-warnings=$warnings")
 # A .buildifier.json somewhere must not change what CI checks: the flags here are the whole rule.
 buildifier_common=(-config=off)
 
-mapfile -d '' c_files < <("$GIT" ls-files -z -- '*.c' '*.h')
-mapfile -d '' starlark_files < <("$GIT" ls-files -z | grep -zE '(^|/)(BUILD|BUILD\.bazel|WORKSPACE|WORKSPACE\.bazel)$|\.bzl$' || true)
+# A file deleted but not yet staged is still listed: only existing ones are checked.
+existing() {
+  while IFS= read -r -d '' file; do
+    if [ -f "$file" ]; then printf '%s\0' "$file"; fi
+  done
+}
+mapfile -d '' c_files < <("$GIT" ls-files -z --cached --others --exclude-standard -- '*.c' '*.h' |
+  existing)
+mapfile -d '' starlark_files < <("$GIT" ls-files -z --cached --others --exclude-standard |
+  existing | grep -zE '(^|/)(BUILD|BUILD\.bazel|WORKSPACE|WORKSPACE\.bazel)$|\.bzl$' || true)
+# The checkout has both kinds: none found means the listing went wrong, not that all is clean.
+if [ ${#c_files[@]} -eq 0 ] || [ ${#starlark_files[@]} -eq 0 ]; then
+  echo "check_format: FAIL: found ${#c_files[@]} C and ${#starlark_files[@]} Starlark files in $root" >&2
+  exit 1
+fi
 
 if $fix; then
-  if [ ${#c_files[@]} -gt 0 ]; then
-    "$CLANG_FORMAT" -i --style=file -- "${c_files[@]}"
-  fi
-  if [ ${#starlark_files[@]} -gt 0 ]; then
-    # Lint findings without an automatic fix are reported by the check below.
-    "$BUILDIFIER" "${buildifier_common[@]}" -mode=fix -lint=fix "-warnings=$warnings" \
-      -- "${starlark_files[@]}" >/dev/null 2>&1 || true
-  fi
+  "$CLANG_FORMAT" -i --style=file -- "${c_files[@]}"
+  # Lint findings without an automatic fix are reported by the check below.
+  "$BUILDIFIER" "${buildifier_common[@]}" -mode=fix -lint=fix "-warnings=$warnings" \
+    -- "${starlark_files[@]}" >/dev/null 2>&1 || true
   echo "check_format: formatted ${#c_files[@]} C files and ${#starlark_files[@]} Starlark files; checking again"
 fi
 

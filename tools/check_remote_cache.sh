@@ -123,7 +123,9 @@ PROBE
 fi
 rm -rf "$work/cache/probe"
 
-# Runs one clean build in a new output base; sets build_summary to Bazel's processes line.
+# Runs one clean build in a new output base; sets build_summary to Bazel's processes line. A disk
+# cache from a user's or the system's bazelrc is switched off: Bazel counts its hits as remote
+# cache hits, which would then not show that the HTTP cache works.
 build_summary=
 clean_build() {
   local name=$1
@@ -133,7 +135,7 @@ clean_build() {
   local start=$SECONDS
   local status=0
   (cd "$work/src" && "$BAZEL" --output_base="$output_base" --max_idle_secs=600 build \
-    --symlink_prefix=/ --noshow_progress --config=cache --remote_cache="$cache_url" \
+    --symlink_prefix=/ --noshow_progress --config=cache --remote_cache="$cache_url" --disk_cache= \
     -- "${targets[@]}") >"$log" 2>&1 || status=$?
   (cd "$work/src" && "$BAZEL" --output_base="$output_base" shutdown) >/dev/null 2>&1 || true
   if [ $status -ne 0 ]; then

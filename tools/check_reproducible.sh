@@ -1,46 +1,86 @@
 #!/bin/bash
-# Checks that the kernel ELF and the ISO are bit-identical when built from two copies of the
-# sources at different paths, in two fresh Bazel output bases. Prints each file's sha256 and
-# exits 1 naming every file that differs. Run from anywhere inside the checkout.
+# Checks that the kernel ELF (default and -c opt) and the ISO are bit-identical when built from two
+# copies of the sources at different paths, in two fresh Bazel output bases, and that none of them
+# holds today's date or a path of the build. Prints each file's sha256 and exits 1 naming every
+# file that differs or holds one. Run from anywhere inside the checkout.
 set -euo pipefail
 source "$(dirname "$0")/tool_paths.sh" # from platforms/host_tools.bzl
 require_tools BAZEL GIT
 
-TARGETS=(//kernel:kernel //kernel:iso)
-OUTPUTS=(kernel/kernel.elf kernel/iso.iso)
+# Each build: a name, its flags, its targets and the outputs compared (below bazel-bin).
+BUILD_NAMES=(default opt)
+BUILD_FLAGS_default=()
+BUILD_TARGETS_default=(//kernel:kernel //kernel:iso)
+BUILD_OUTPUTS_default=(kernel/kernel.elf kernel/iso.iso)
+BUILD_FLAGS_opt=(--compilation_mode=opt)
+BUILD_TARGETS_opt=(//kernel:kernel)
+BUILD_OUTPUTS_opt=(kernel/kernel.elf)
+# A disk or remote cache in a user's or the system's bazelrc would hand the second build the first
+# one's outputs, and the check would compare a file with itself: both builds run every action.
+NO_CACHE_FLAGS=(--disk_cache= --remote_cache=)
 
 source_root=$("$GIT" -C "$(dirname "$0")" rev-parse --show-toplevel)
 work=$(mktemp -d /tmp/heapkernel-repro.XXXXXX)
 trap 'for ob in "$work"/output_base_*; do "$BAZEL" --output_base="$ob" shutdown 2>/dev/null || true; done; rm -rf "$work"' EXIT
+
+# Today's date as a build would write it (ISO 8601, compact, and __DATE__'s "Dec  5 2026"), in UTC
+# and local time: the two builds run the same day, so a date in both would compare equal.
+dates() {
+  local zone
+  for zone in UTC ""; do
+    TZ=$zone date '+%Y-%m-%d'
+    TZ=$zone date '+%Y%m%d'
+    TZ=$zone date '+%b %e %Y'
+  done
+}
+dates_before=$(dates)
 
 # Two different depths and names, so no path can hide in an output by coincidence.
 checkouts=("$work/a/heapkernel" "$work/bb/other/place/kernel-src")
 for index in 0 1; do
   checkout=${checkouts[$index]}
   "$source_root/tools/copy_worktree.sh" "$checkout"
-  echo "reproducible: building in $checkout"
-  (cd "$checkout" && "$BAZEL" --output_base="$work/output_base_$index" build --noshow_progress \
-    "${TARGETS[@]}" >"$work/build_$index.log" 2>&1) || {
-    cat "$work/build_$index.log" >&2
-    exit 1
-  }
-  bin=$(cd "$checkout" && "$BAZEL" --output_base="$work/output_base_$index" info bazel-bin 2>/dev/null)
-  for output in "${OUTPUTS[@]}"; do
-    mkdir -p "$work/out_$index/$(dirname "$output")"
-    cp "$bin/$output" "$work/out_$index/$output"
+  for name in "${BUILD_NAMES[@]}"; do
+    flags=BUILD_FLAGS_$name[@] targets=BUILD_TARGETS_$name[@] outputs=BUILD_OUTPUTS_$name[@]
+    echo "reproducible: building $name in $checkout"
+    (cd "$checkout" && "$BAZEL" --output_base="$work/output_base_$index" build --noshow_progress \
+      "${NO_CACHE_FLAGS[@]}" "${!flags}" "${!targets}" >"$work/build_$index.log" 2>&1) || {
+      cat "$work/build_$index.log" >&2
+      exit 1
+    }
+    bin=$(cd "$checkout" && "$BAZEL" --output_base="$work/output_base_$index" info "${!flags}" \
+      bazel-bin 2>/dev/null)
+    for output in "${!outputs}"; do
+      mkdir -p "$work/out_$index/$name/$(dirname "$output")"
+      cp "$bin/$output" "$work/out_$index/$name/$output"
+    done
   done
 done
+# Before and after the builds, in case midnight passed meanwhile.
+mapfile -t date_texts < <({ printf '%s\n' "$dates_before"; dates; } | sort -u)
 
 status=0
-for output in "${OUTPUTS[@]}"; do
-  first=$(sha256sum "$work/out_0/$output" | cut -d' ' -f1)
-  second=$(sha256sum "$work/out_1/$output" | cut -d' ' -f1)
-  if [ "$first" = "$second" ]; then
-    echo "reproducible: $output $first (identical)"
-  else
-    echo "reproducible: DIFFERS: $output $first vs $second" >&2
-    cmp -l "$work/out_0/$output" "$work/out_1/$output" | head -5 >&2 || true
-    status=1
-  fi
+for name in "${BUILD_NAMES[@]}"; do
+  outputs=BUILD_OUTPUTS_$name[@]
+  for output in "${!outputs}"; do
+    what="$output ($name)"
+    first=$(sha256sum "$work/out_0/$name/$output" | cut -d' ' -f1)
+    second=$(sha256sum "$work/out_1/$name/$output" | cut -d' ' -f1)
+    if [ "$first" = "$second" ]; then
+      echo "reproducible: $what $first (identical)"
+    else
+      echo "reproducible: DIFFERS: $what $first vs $second" >&2
+      cmp -l "$work/out_0/$name/$output" "$work/out_1/$name/$output" | head -5 >&2 || true
+      status=1
+    fi
+    for index in 0 1; do
+      for text in "${date_texts[@]}" "$work"; do
+        if grep -q -a -F -- "$text" "$work/out_$index/$name/$output"; then
+          echo "reproducible: $what built in ${checkouts[$index]} holds \"$text\"" >&2
+          status=1
+        fi
+      done
+    done
+  done
 done
 exit $status

@@ -2,14 +2,19 @@
 # Checks that every absolute path of a tool, header directory or library is written once, in
 # platforms/host_tools.bzl (the one list), and that what asks for a tool by name asks for a listed
 # one. Fails, naming file and line, on:
-#   1. an absolute path under /usr, /opt, /bin, /sbin, /lib, /lib32 or /lib64 in any file of the
-#      tree but the list (a #! interpreter aside, in a script or in one a rule writes: the kernel
-#      reads it before a script can look anything up), or a path the list itself names twice;
+#   1. an absolute path under /usr, /opt, /bin, /sbin, /lib, /lib32, /lib64, or where a tool
+#      installed by hand or by another package manager lives (/home, /root, /snap, /nix), in any
+#      file of the tree but the list (a #! interpreter aside, in a script or in one a rule
+#      writes: the kernel reads it before a script can look anything up), or a path the list
+#      itself names twice;
 #   2. tool_path("NAME"), tool_dir("NAME") or linux_sysroot("TARGET") in a .bzl or BUILD file, or
 #      require_tools NAME in a shell script, for a NAME the list does not have;
 #   3. a shell script that runs a listed program by its bare name (bazel, git, python3, ...)
-#      instead of "$NAME" after require_tools NAME: PATH would choose what runs. coreutils'
-#      programs (cat, timeout, ...) are exempt: every script stands on them.
+#      instead of "$NAME" after require_tools NAME, or a .bzl or BUILD file whose command string
+#      (a genrule's cmd, an action's command or executable, a script a rule writes) starts one
+#      by its bare name instead of tool_path("NAME"): PATH would choose what runs. The name
+#      without its version (clang for clang-19) counts too. coreutils' programs (cat, timeout,
+#      ...) are exempt: every script stands on them.
 # Prints every finding, then one summary line with the counts; exits 1 on any finding.
 #
 #   tools/check_tool_paths.sh [ROOT]
@@ -51,12 +56,16 @@ while IFS=$'\t' read -r name path _; do
   # coreutils (cat, timeout, ...) is the base every script stands on: its programs may run by name.
   if [[ $path =~ /s?bin/ ]] && [ "${_tool_paths_package[$name]}" != coreutils ]; then
     program[${path##*/}]=$name
+    if [[ ${path##*/} =~ ^(.+)-[0-9]+$ ]]; then
+      program[${BASH_REMATCH[1]}]=$name
+    fi
   fi
 done < <(pinned_tools_tsv)
 
 # 1. Absolute paths outside the list. A path starts after a character that cannot end a word or a
-# variable (so $dir/usr/... and a/usr/b are not one), nor after #! (an interpreter).
-path_pattern='(^|[^A-Za-z0-9_.$}/!-])/(usr|opt|bin|sbin|lib|lib32|lib64)/[A-Za-z0-9_.+@/-]*'
+# variable (so $dir/usr/... and a/usr/b are not one), nor after #! (an interpreter), or right
+# after an option glued to it (-I, -L, -B, -isystem followed by the path without a blank).
+path_pattern='(^|[^A-Za-z0-9_.$}/!-])(-{1,2}[A-Za-z][A-Za-z0-9_]*)?/(usr|opt|bin|sbin|lib|lib32|lib64|home|root|snap|nix)/[A-Za-z0-9_.+@/-]*'
 files_read=0
 for file in "${files[@]}"; do
   [ -f "$file" ] || continue
@@ -68,7 +77,7 @@ for file in "${files[@]}"; do
   files_read=$((files_read + 1))
   while IFS=: read -r line text; do
     while [[ $text =~ $path_pattern ]]; do
-      match=${BASH_REMATCH[0]#"${BASH_REMATCH[1]}"}
+      match=${BASH_REMATCH[0]#"${BASH_REMATCH[1]}${BASH_REMATCH[2]}"}
       match=${match%.} # a full stop ends the sentence, not the path
       where=${listed[$match]:+ (the list has it as ${listed[$match]})}
       finding "$file:$line: $match written outside $definition${where}"
@@ -113,19 +122,41 @@ for file in "${scripts[@]}"; do
 done
 
 # 3. Listed programs run by their bare name: a word in command position (start of a line, after
-# ; | & $( or a keyword that runs a command), outside comments. A bare "(" is left out: in a
+# ; | & $( or a keyword that runs a command, and after any VAR=value assignments for it), outside
+# comments. A bare "(" is left out: in a
 # string it is prose ("(nginx stopped)"), and a subshell's first command is rarely a tool.
+assignments='([A-Za-z_][A-Za-z0-9_]*=[^[:space:]]*[[:space:]]+)*'
 programs=$(printf '%s\n' "${!program[@]}" | sed 's/[.+]/\\&/g' | paste -sd'|' -)
-command_pattern="(^|[;|&]|\\\$\\(|(^|[[:space:]])(then|do|else|exec|if|while|until|!|time|xargs)[[:space:]])[[:space:]]*($programs)([[:space:]]|\$|[;)])"
+command_pattern="(^|[;|&]|\\\$\\(|(^|[[:space:]\"'])(then|do|else|exec|if|while|until|!|time|xargs)[[:space:]])[[:space:]]*$assignments($programs)([[:space:]]|\$|[;)])"
 for file in "${scripts[@]}"; do
   while IFS=: read -r line text; do
     # Drop a comment: from a # that starts the line or follows a blank.
     code=$(sed -E 's/(^|[[:space:]])#.*$//' <<<"$text")
     if [[ $code =~ $command_pattern ]]; then
-      bare=${BASH_REMATCH[4]}
+      bare=${BASH_REMATCH[5]}
       finding "$file:$line: runs $bare by its bare name: require_tools ${program[$bare]}, then run \"\$${program[$bare]}\""
     fi
   done < <(grep -nE "$command_pattern" "$file" || true)
+done
+# In Starlark a command is a string: its opening quote is a command position too, but not the
+# start of a line (prose of a docstring), a docstring's opening quotes or a doc = "..." line. A
+# string that is the name alone (compiler = "clang") names a program without running it.
+starlark_pattern="((^|[^\"'])[\"']|[;|&]|\\\$\\(|(^|[[:space:]\"'])(then|do|else|exec|if|while|until|!|time|xargs)[[:space:]])[[:space:]]*$assignments($programs)([[:space:]]|\$|[;)])"
+starlark_count=0
+for file in "${files[@]}"; do
+  [ -f "$file" ] && [ "$file" != "$definition" ] || continue
+  case $file in
+    *.bzl | BUILD | BUILD.bazel | */BUILD | */BUILD.bazel) ;;
+    *) continue ;;
+  esac
+  starlark_count=$((starlark_count + 1))
+  while IFS=: read -r line text; do
+    code=$(sed -E -e 's/(^|[[:space:]])#.*$//' -e 's/^[[:space:]]*doc[[:space:]]*=.*//' <<<"$text")
+    if [[ $code =~ $starlark_pattern ]]; then
+      bare=${BASH_REMATCH[6]}
+      finding "$file:$line: a command runs $bare by its bare name: use tool_path(\"${program[$bare]}\")"
+    fi
+  done < <(grep -nE "$starlark_pattern" "$file" || true)
 done
 
 if [ "$findings" -gt 0 ]; then
@@ -133,4 +164,5 @@ if [ "$findings" -gt 0 ]; then
   exit 1
 fi
 echo "check_tool_paths: ok: ${#listed[@]} paths, each written once, in $definition;" \
-  "${#files[@]} files (${files_read} text), ${#scripts[@]} shell scripts checked"
+  "${#files[@]} files (${files_read} text), ${#scripts[@]} shell scripts and" \
+  "$starlark_count Starlark files checked"

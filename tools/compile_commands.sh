@@ -78,6 +78,13 @@ bazel_quiet() {
   fi
 }
 
+# Wildcards leave out targets tagged manual, such as the fuzzers (built only on request): name
+# those C targets explicitly, or their sources would be missing from the file (and from
+# tools/check_tidy.sh).
+bazel_quiet query "kind(\"cc_.* rule\", attr(tags, \"\\bmanual\\b\", set(${patterns[*]})))"
+mapfile -t manual <"$work/stdout"
+patterns+=("${manual[@]}")
+
 universe="set(${patterns[*]})"
 echo "compile_commands: querying the compile actions of ${patterns[*]}"
 bazel_quiet aquery --symlink_prefix=/ --output=jsonproto --include_artifacts=false \

@@ -5,41 +5,64 @@ Linux targets) or on an emulated board (the bare-metal Cortex-M4, QEMU's mps2-an
   cross_tests  a macro: one cross_test per target, named <test>_<suffix> (multiboot2_test_i386)
 
 The emulators and cross libcs are pinned in //platforms:host_tools.bzl, so a missing one stops
-the build with the Debian package to install.
+the build with the Debian package to install. Before a test runs, tools/elf_target.sh checks that
+its binary is an ELF for the target (class, byte order, machine): one built for the host by
+mistake would otherwise run natively where the emulator is the host CPU (i386), and pass.
 """
 
 load("//platforms:host_tools.bzl", "linux_sysroot", "tool_path")
 load(":platform_transition.bzl", "PLATFORM_TRANSITION_OUTPUTS", "to_platform", "with_transition_allowlist")
 
-# Per target: the platform the test is built for and the command line that runs its binary
-# (empty: the host CPU runs it). qemu-user finds the target's dynamic loader and libc under -L.
+def _hex_byte(value):
+    digits = "0123456789abcdef"
+    return digits[value // 16] + digits[value % 16]
+
+# The ELF identity of a binary built for a target, as tools/elf_target.sh takes it: EI_CLASS,
+# EI_DATA, and e_machine's two bytes in the file's byte order.
+def _elf(bits, big_endian, machine):
+    low, high = _hex_byte(machine % 256), _hex_byte(machine // 256)
+    return struct(
+        ei_class = "01" if bits == 32 else "02",
+        ei_data = "02" if big_endian else "01",
+        machine = high + low if big_endian else low + high,
+    )
+
+# Per target: the platform the test is built for, its binaries' ELF identity (e_machine from the
+# ELF specification's EM_* list) and the command line that runs its binary (empty: the host CPU
+# runs it). qemu-user finds the target's dynamic loader and libc under -L.
 # A board target (semihosting = True) boots the binary as its firmware instead: see _board_runner.
 CROSS_TARGETS = {
     "i386": struct(
         platform = "//platforms:i386_linux",
+        elf = _elf(32, False, 3),  # EM_386
         emulator = [],
     ),
     "aarch64": struct(
         platform = "//platforms:aarch64_linux",
+        elf = _elf(64, False, 183),  # EM_AARCH64
         emulator = [tool_path("QEMU_AARCH64"), "-L", linux_sysroot("AARCH64")],
     ),
     "armhf": struct(
         platform = "//platforms:armhf_linux",
+        elf = _elf(32, False, 40),  # EM_ARM
         emulator = [tool_path("QEMU_ARM"), "-L", linux_sysroot("ARMHF")],
     ),
     "riscv64": struct(
         platform = "//platforms:riscv64_linux",
+        elf = _elf(64, False, 243),  # EM_RISCV
         emulator = [tool_path("QEMU_RISCV64"), "-L", linux_sysroot("RISCV64")],
     ),
     # Big-endian: proves the libraries read their little-endian data explicitly.
     "s390x": struct(
         platform = "//platforms:s390x_linux",
+        elf = _elf(64, True, 22),  # EM_S390
         emulator = [tool_path("QEMU_S390X"), "-L", linux_sysroot("S390X")],
     ),
     # Bare metal: the test is the board's whole firmware. The board's UART and QEMU's monitor
     # are switched off, so only the test's own output reaches the test log.
     "cortex_m4": struct(
         platform = "//platforms:cortex_m4",
+        elf = _elf(32, False, 40),  # EM_ARM
         emulator = [
             tool_path("QEMU_SYSTEM_ARM"),
             "-machine",
@@ -98,6 +121,13 @@ def _cross_test_impl(ctx):
         fail("cross_test: %s is not an executable test" % test.label)
     runner = ctx.actions.declare_file(ctx.label.name + ".sh")
     target = CROSS_TARGETS[ctx.attr.target]
+    check = "%s %s %s %s %s || exit 1" % (
+        _shell_quote("./" + ctx.file._elf_target.short_path),
+        _shell_quote("./" + binary.short_path),
+        target.elf.ei_class,
+        target.elf.ei_data,
+        target.elf.machine,
+    )
     if getattr(target, "semihosting", False):
         body = _board_runner(target.emulator, "./" + binary.short_path)
     else:
@@ -109,9 +139,11 @@ def _cross_test_impl(ctx):
         content = "\n".join([
             "#!/bin/sh",
             "# Runs %s built for %s." % (test.label, target.platform),
+            check,
         ] + body + [""]),
     )
-    runfiles = ctx.runfiles(files = [binary]).merge(test[DefaultInfo].default_runfiles)
+    runfiles = ctx.runfiles(files = [binary, ctx.file._elf_target])
+    runfiles = runfiles.merge(test[DefaultInfo].default_runfiles)
     return [DefaultInfo(executable = runner, runfiles = runfiles)]
 
 cross_test = rule(
@@ -120,6 +152,7 @@ cross_test = rule(
     attrs = with_transition_allowlist({
         "test": attr.label(mandatory = True, executable = True, cfg = _cross_transition),
         "target": attr.string(mandatory = True, values = CROSS_TARGETS.keys()),
+        "_elf_target": attr.label(default = Label("//tools:elf_target.sh"), allow_single_file = True),
     }),
     doc = "Builds `test` for CROSS_TARGETS[target].platform and runs it under its emulator.",
 )

@@ -8,7 +8,7 @@ load("//platforms:host_tools.bzl", "tool_path")
 load(":platform_transition.bzl", "PLATFORM_TRANSITION_OUTPUTS", "to_platform", "with_transition_allowlist")
 
 # The tools make_iso.sh runs, handed to it in its environment.
-_MAKE_ISO_TOOLS = ["GRUB_MKRESCUE", "XORRISO", "MFORMAT"]
+_MAKE_ISO_TOOLS = ["GRUB_MKRESCUE", "XORRISO", "MFORMAT", "MCOPY"]
 
 def _freestanding_transition_impl(
         settings,  # @unused

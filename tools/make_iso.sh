@@ -1,17 +1,18 @@
 #!/bin/bash
 # Builds a GRUB 2 rescue ISO that boots one multiboot2 kernel immediately, bit-identical for the
 # same inputs: every file date and the volume dates are pinned.
-#   GRUB_MKRESCUE=... XORRISO=... MFORMAT=... make_iso.sh OUTPUT.iso KERNEL.elf [KERNEL_COMMAND_LINE
-#     [GRUB_COMMANDS]]
+#   GRUB_MKRESCUE=... XORRISO=... MFORMAT=... MCOPY=... make_iso.sh OUTPUT.iso KERNEL.elf
+#     [KERNEL_COMMAND_LINE [GRUB_COMMANDS]]
 # GRUB_COMMANDS: GRUB commands, one a line, run before the kernel is loaded (a test's changes to
 # the memory map GRUB passes on, say).
-# The grub_iso rule (tools/kernel.bzl) sets the three tool paths from //platforms:host_tools.bzl,
+# The grub_iso rule (tools/kernel.bzl) sets the four tool paths from //platforms:host_tools.bzl,
 # whose check has found them (and GRUB's BIOS and EFI images) installed.
 set -euo pipefail
 
 : "${GRUB_MKRESCUE:?not set: make_iso.sh runs from the grub_iso rule}"
 : "${XORRISO:?not set: make_iso.sh runs from the grub_iso rule}"
 : "${MFORMAT:?not set: make_iso.sh runs from the grub_iso rule}"
+: "${MCOPY:?not set: make_iso.sh runs from the grub_iso rule}"
 # 2000-01-01 00:00:00 UTC: any fixed date does; this one reads as "not a real date".
 FIXED_DATE=2000010100000000
 FIXED_EPOCH=946684800
@@ -32,17 +33,23 @@ cp "$kernel" "$work/root/boot/kernel.elf"
   printf '    multiboot2 /boot/kernel.elf %s\n    boot\n}\n' "$cmdline"
 } >"$work/root/boot/grub/grub.cfg"
 
-# grub-mkrescue formats the EFI system partition image with mformat, found on PATH, which picks a
-# random FAT volume serial number; this wrapper pins it (the only byte difference between builds).
+# grub-mkrescue makes the EFI system partition image with mformat and mcopy, which it looks up on
+# PATH. PATH holds only these two wrappers, so each runs its pinned path and any other program
+# grub-mkrescue would look up is an error, not whatever the action's PATH holds. mformat would pick
+# a random FAT volume serial number; its wrapper pins it (the only byte difference between builds).
 mkdir "$work/bin"
 cat > "$work/bin/mformat" <<SHIM
 #!/bin/sh
 exec $MFORMAT -N 484b524e "\$@"
 SHIM
-chmod +x "$work/bin/mformat"
+cat > "$work/bin/mcopy" <<SHIM
+#!/bin/sh
+exec $MCOPY "\$@"
+SHIM
+chmod +x "$work/bin/mformat" "$work/bin/mcopy"
 
 export SOURCE_DATE_EPOCH=$FIXED_EPOCH
-if ! PATH="$work/bin:$PATH" "$GRUB_MKRESCUE" --xorriso="$XORRISO" -o "$output" "$work/root" -- \
+if ! PATH="$work/bin" "$GRUB_MKRESCUE" --xorriso="$XORRISO" -o "$output" "$work/root" -- \
   -volume_date all_file_dates "=$FIXED_EPOCH" \
   -volume_date uuid "$FIXED_DATE" \
   -volume_date c "=$FIXED_EPOCH" -volume_date m "=$FIXED_EPOCH" \

@@ -35,6 +35,20 @@ if [ ${#wanted[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # A package can install and still not provide the path the list names (another version's
+  # directory, a typo in the list): the build would stop on it, so setup must not say "done".
+  still_missing=()
+  while IFS=$'\t' read -r name path package; do
+    case $package in
+      npm:*) ;;
+      *) [ -e "$path" ] || still_missing+=("$path (package $package)") ;;
+    esac
+  done < <(pinned_tools_tsv)
+  if [ ${#still_missing[@]} -gt 0 ]; then
+    echo "setup: FAIL: installed, but these paths of platforms/host_tools.bzl are still missing:" >&2
+    printf 'setup:   %s\n' "${still_missing[@]}" >&2
+    exit 1
+  fi
 else
   echo "setup: every Debian-packaged entry of the $entries in platforms/host_tools.bzl is present"
 fi

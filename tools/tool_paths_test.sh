@@ -4,8 +4,10 @@
 #      (@host_tools//:tools.tsv, written by the host_tools repository rule);
 #   2. tools/check_tool_paths.sh passes a small tree that follows the rules, and fails, with the
 #      finding named, on each planted mistake: a listed path written again, an unlisted path, a
-#      path listed twice, a rule or a script asking for a name the list does not have, and a
-#      script running a listed tool by its bare name.
+#      path listed twice, a rule or a script asking for a name the list does not have, a
+#      script running a listed tool by its bare name (also after VAR=value), a path under /home,
+#      a path glued to an option (-L and a path), and a rule's command running a listed tool by
+#      its bare name or without its version.
 #
 #   tool_paths_test.sh HOST_TOOLS.bzl TOOLS.tsv TOOL_PATHS.sh CHECK_TOOL_PATHS.sh
 set -euo pipefail
@@ -33,8 +35,8 @@ cp "$checker" "$TEST_TMPDIR/bin/check_tool_paths.sh"
 cp "$tool_paths" "$TEST_TMPDIR/bin/tool_paths.sh"
 
 # The planted paths are put together here, so that this file writes no absolute path itself.
-usr=/usr opt=/opt
-nasm=$usr/bin/nasm git=$usr/bin/git
+usr=/usr opt=/opt home=/home
+nasm=$usr/bin/nasm git=$usr/bin/git clang=$usr/bin/clang-19
 
 # A tree that follows the rules; each case below changes one file of a fresh copy.
 plant_clean_tree() {
@@ -43,13 +45,18 @@ plant_clean_tree() {
   cat >"$1/platforms/host_tools.bzl" <<BZL
 PINNED_TOOLS = {
     "NASM": ("$nasm", "nasm"),
+    "CLANG": ("$clang", "clang-19"),
 }
 SCRIPT_TOOLS = {
     "GIT": ("$git", "git"),
 }
 BZL
+  # A string that only names a program, and a doc line, are not commands.
   cat >"$1/tools/rule.bzl" <<'BZL'
 NASM = tool_path("NASM")
+COMPILER = "clang"
+ASSEMBLE = "exec %s -f elf64" % NASM
+doc = "git status: what the rule does not run"
 BZL
   cat >"$1/tools/script.sh" <<'SH'
 #!/bin/bash
@@ -73,16 +80,27 @@ expect_check() {
 
 tree=$TEST_TMPDIR/tree
 plant_clean_tree "$tree"
-expect_check "a tree that follows the rules passes" 0 "check_tool_paths: ok: 2 paths, each written once"
+expect_check "a tree that follows the rules passes" 0 "check_tool_paths: ok: 3 paths, each written once"
 
 plant_clean_tree "$tree"
 echo "ASSEMBLER = \"$nasm\"" >>"$tree/tools/rule.bzl"
 expect_check "a listed path written again fails" 1 \
-  "tools/rule.bzl:2: $nasm written outside platforms/host_tools.bzl (the list has it as NASM)"
+  "tools/rule.bzl:5: $nasm written outside platforms/host_tools.bzl (the list has it as NASM)"
 
 plant_clean_tree "$tree"
 echo "The formatter is $opt/formatter/bin/format." >"$tree/NOTES.md"
 expect_check "an unlisted path fails" 1 "NOTES.md:1: $opt/formatter/bin/format written outside"
+
+plant_clean_tree "$tree"
+bare=git
+echo "LC_ALL=C $bare status" >>"$tree/tools/script.sh"
+expect_check "a script running a listed tool by its bare name after an assignment fails" 1 \
+  "tools/script.sh:5: runs git by its bare name"
+
+plant_clean_tree "$tree"
+echo "cmd = \"$home/dev/llvm/bin/clang-19 --version\"" >>"$tree/tools/rule.bzl"
+expect_check "a path to a tool installed by hand fails" 1 \
+  "tools/rule.bzl:5: $home/dev/llvm/bin/clang-19 written outside"
 
 plant_clean_tree "$tree"
 sed -i "s|^}\$|    \"ASSEMBLER\": (\"$nasm\", \"nasm\"),\n}|" "$tree/platforms/host_tools.bzl"
@@ -101,6 +119,22 @@ bare=git
 echo "log=\$($bare log -1)" >>"$tree/tools/script.sh"
 expect_check "a script running a listed tool by its bare name fails" 1 \
   "tools/script.sh:5: runs git by its bare name"
+
+plant_clean_tree "$tree"
+echo "LINK_FLAGS = [\"-L$usr/lib/x86_64-linux-gnu\"]" >>"$tree/tools/rule.bzl"
+expect_check "a path glued to an option fails" 1 \
+  "tools/rule.bzl:5: $usr/lib/x86_64-linux-gnu written outside platforms/host_tools.bzl"
+
+plant_clean_tree "$tree"
+bare=nasm
+echo "ASSEMBLE_BY_NAME = 'exec $bare -f elf64 \"\$@\"'" >>"$tree/tools/rule.bzl"
+expect_check "a rule's command running a listed tool by its bare name fails" 1 \
+  "tools/rule.bzl:5: a command runs nasm by its bare name: use tool_path(\"NASM\")"
+
+plant_clean_tree "$tree"
+printf 'genrule(\n    cmd = "clang --version >$@",\n)\n' >"$tree/tools/BUILD.bazel"
+expect_check "a rule's command running a listed tool without its version fails" 1 \
+  "tools/BUILD.bazel:2: a command runs clang by its bare name: use tool_path(\"CLANG\")"
 
 if [ "$failures" -gt 0 ]; then
   echo "tool_paths_test: $failures failed"
