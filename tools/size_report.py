@@ -22,8 +22,9 @@ symbols the core calls outside the library (memset, memcpy, ...).
 
 Usage:
   size_report.py --ld LD --size SIZE --nm NM --out FILE --roots a,b --library LABEL \
-      [--detail TARGET]... [--goal TARGET=BYTES:TEXT]... TARGET=ARCHIVE...
-Exit status: 0 with the report written, 1 if a tool failed (its output is printed), 2 on a
+      [--detail TARGET]... [--goal TARGET=BYTES:TEXT]... [--must-meet-goals] TARGET=ARCHIVE...
+Exit status: 0 with the report written, 1 if a tool failed (its output is printed) or, with
+--must-meet-goals, a goal is not met (the report is written, the goal's line printed), 2 on a
 command-line error.
 """
 
@@ -148,6 +149,17 @@ def parse_goal(text):
     return name, int(limit), what
 
 
+def goal_verdicts(goals, cores):
+    """A report line per goal, and whether the target's core text is within it."""
+    verdicts = []
+    for name, limit, what in goals:
+        text = cores[name]["text"]
+        verdict = "met" if text <= limit else "NOT met, %d bytes over" % (text - limit)
+        verdicts.append(("goal on %s: core text %d bytes, at most %d (%s): %s" % (
+            name, text, limit, what, verdict), text <= limit))
+    return verdicts
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ld", required=True)
@@ -158,6 +170,8 @@ def main():
     parser.add_argument("--roots", required=True, type=lambda s: [r for r in s.split(",") if r])
     parser.add_argument("--detail", action="append", default=[])
     parser.add_argument("--goal", action="append", default=[], type=parse_goal)
+    parser.add_argument("--must-meet-goals", action="store_true",
+                        help="a goal not met fails the run (the report is written all the same)")
     parser.add_argument("targets", nargs="+", type=parse_target)
     args = parser.parse_args()
     if not args.roots:
@@ -187,13 +201,17 @@ def main():
             if name in args.detail:
                 details += detail(args, name, core, archive)
     lines += details
-    for name, limit, what in args.goal:
-        text = cores[name]["text"]
-        verdict = "met" if text <= limit else "NOT met, %d bytes over" % (text - limit)
-        lines += ["", "goal on %s: core text %d bytes, at most %d (%s): %s" % (
-            name, text, limit, what, verdict)]
+    missed = []
+    for line, met in goal_verdicts(args.goal, cores):
+        lines += ["", line]
+        if not met:
+            missed.append(line)
     with open(args.out, "w") as out:
         out.write("\n".join(lines) + "\n")
+    if args.must_meet_goals and missed:
+        for line in missed:
+            print("size_report: %s: %s" % (args.library, line), file=sys.stderr)
+        return 1
     return 0
 
 

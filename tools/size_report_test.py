@@ -79,5 +79,17 @@ class ParseTest(unittest.TestCase):
                 size_report.parse_goal(bad)
 
 
+class GoalTest(unittest.TestCase):
+    def test_verdicts(self):
+        cores = {"cortex_m4": {"text": 2560}, "host": {"text": 4000}}
+        verdicts = size_report.goal_verdicts(
+            [("cortex_m4", 2560, "TLSF"), ("host", 3999, "small")], cores)
+        self.assertEqual([
+            ("goal on cortex_m4: core text 2560 bytes, at most 2560 (TLSF): met", True),
+            ("goal on host: core text 4000 bytes, at most 3999 (small): NOT met, 1 bytes over",
+             False),
+        ], verdicts)
+
+
 if __name__ == "__main__":
     unittest.main()
