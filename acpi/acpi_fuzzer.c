@@ -127,7 +127,9 @@ static void repair_all(uint8_t control, uint8_t *rsdp, size_t rsdp_size, uint8_t
     }
     if (rsdp_size >= ACPI_RSDP_V1_SIZE) {
         repair_root(memory, memory_size, get_u32(rsdp + 16), "RSDT", 4, madt);
-        memcpy(rsdp, "RSD PTR ", 8);
+        /* Bytes, not a string: the signature has no terminating NUL in the table. */
+        static const uint8_t rsdp_signature[8] = {'R', 'S', 'D', ' ', 'P', 'T', 'R', ' '};
+        memcpy(rsdp, rsdp_signature, sizeof rsdp_signature);
         seal(rsdp, ACPI_RSDP_V1_SIZE, 8);
     }
     if (rsdp_size >= ACPI_RSDP_V2_SIZE) {

@@ -209,7 +209,7 @@ static int init_unaligned_size_check(void) {
  */
 static int init_config_in_region_check(void) {
     fixture_reset(HEAP_SIZE, 0);
-    struct alloc_config *cfg = (struct alloc_config *)(void *)fx.region;
+    struct alloc_config *cfg = __builtin_assume_aligned(fx.region, _Alignof(struct alloc_config));
     *cfg = (struct alloc_config){.strategy = fx.variant->strategy,
                                  .flags = fx.variant->flags | ALLOC_FLAG_POISON_ON_FREE,
                                  .error_hook = fixture_hook};
