@@ -9,6 +9,8 @@
  */
 #include "alloc/cpu_cache.h"
 
+#include "alloc/config.h" /* the poison bytes */
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -210,6 +212,29 @@ static enum alloc_error report_bad_cached(const struct alloc_cached_heap *c, voi
     return alloc_free(c->heap->heap, user);
 }
 
+/*
+ * A block entering a cache is free to its user: on a heap that poisons on free, every byte of it
+ * is poisoned as the heap would poison it (the cache keeps nothing inside a block), and
+ * alloc_cached_check verifies the poison (cached_poison_intact). The caller holds the cache's
+ * lock, or the block is in no cache yet.
+ */
+static void poison_cached(const struct alloc_cached_heap *c, void *u, unsigned k) {
+    if ((c->poison & ALLOC_FLAG_POISON_ON_FREE) != 0)
+        __builtin_memset(u, ALLOC_POISON_FREE_BYTE, class_size[k]);
+}
+
+/* Whether a cached block still reads its free poison everywhere (true without the flag). */
+static bool cached_poison_intact(const struct alloc_cached_heap *c, const void *u, unsigned k) {
+    if ((c->poison & ALLOC_FLAG_POISON_ON_FREE) == 0)
+        return true;
+    const unsigned char *b = u;
+    for (size_t i = 0; i < class_size[k]; i++) {
+        if (b[i] != ALLOC_POISON_FREE_BYTE)
+            return false;
+    }
+    return true;
+}
+
 /* How a cache warms up next (its warm_mode). */
 enum warm_mode {
     WARM_DONE,      /* warmed since its last flush, or drained: refills fetch their class only */
@@ -398,8 +423,10 @@ static void write_prefixes(struct alloc_cached_heap *c, struct alloc_cpu_cache *
                            uint32_t refilled) {
     for (unsigned j = 0; j < CLASSES; j++) {
         if ((refilled >> j & 1u) != 0) {
-            for (unsigned i = 0; i < cc->count[j]; i++)
+            for (unsigned i = 0; i < cc->count[j]; i++) {
                 set_prefix(c, cc->slot[j][i], ST_CACHED, j, cpu, PREFIX);
+                poison_cached(c, cc->slot[j][i], j);
+            }
         }
     }
 }
@@ -458,6 +485,9 @@ static void *alloc_small(struct alloc_cached_heap *c, unsigned k) {
         set_prefix(c, u, ST_LIVE, k, 0, PREFIX);
     }
     cache_unlock(c, cpu);
+    /* A new block to its user, as a heap that poisons on alloc hands one out (calloc clears it). */
+    if (u != NULL && (c->poison & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
+        __builtin_memset(u, ALLOC_POISON_ALLOC_BYTE, class_size[k]);
     /* The heap has no block of this class: take one from wherever the caches hold space. */
     return u != NULL ? u : alloc_direct(c, class_size[k], ALLOC_ALIGNMENT, k);
 }
@@ -485,6 +515,8 @@ enum alloc_error alloc_cached_init(struct alloc_cached_heap *cached, struct allo
     cached->cookie = (uintptr_t)cached ^ (uintptr_t)0x5bd1e9955bd1e995ull;
     cached->base = (uintptr_t)heap->heap; /* the control structure starts the region */
     cached->end = cached->base + s.region_size;
+    cached->poison =
+        alloc_heap_flags(heap->heap) & (ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC);
     cached->heap = heap;
     return ALLOC_OK;
 }
@@ -598,6 +630,7 @@ enum alloc_error alloc_cached_free(struct alloc_cached_heap *cached, void *ptr) 
         }
     }
     set_prefix(c, ptr, ST_CACHED, k, cpu, PREFIX);
+    poison_cached(c, ptr, k);
     cc->slot[k][cc->count[k]++] = ptr;
     cc->frees++;
     cache_unlock(c, cpu);
@@ -723,6 +756,8 @@ enum alloc_error alloc_cached_check(struct alloc_cached_heap *cached) {
                     (void)report_bad_cached(c, u);
                     heap_unlock(c);
                     found = ALLOC_ERR_CORRUPTED_HEADER;
+                } else if (!cached_poison_intact(c, u, k)) {
+                    found = ALLOC_ERR_WRITE_AFTER_FREE;
                 }
             }
         }

@@ -11,6 +11,7 @@
  * Notation: cache[c] is the cache of CPU c; "live to the heap" counts cached blocks, which the
  * heap sees as allocated.
  */
+#include "alloc/config.h"
 #include "alloc/cpu_cache.h"
 #include "alloc/heap.h"
 #include "alloc/testing/check.h"
@@ -31,6 +32,8 @@
 static unsigned variant;
 /* Blocks the check at hand expects the layer to have kept out of its caches (reconciled). */
 static size_t quarantined_expected;
+/* Flags setup adds to the variant's, for the check at hand (poison_check). */
+static unsigned extra_flags;
 
 /* The layer's classes, from its list: usable size and depth (the most blocks a cache keeps). */
 #define TEST_CLASS_SIZE(size, depth)  size,
@@ -145,7 +148,7 @@ static int setup(size_t size, unsigned ncpus) {
     memset(region, 0x5a, size);
     struct alloc_config cfg = {
         .strategy = fixture_variants[variant].strategy,
-        .flags = fixture_variants[variant].flags,
+        .flags = fixture_variants[variant].flags | extra_flags,
         .error_hook = hook,
     };
     struct alloc_lock lock = {
@@ -972,6 +975,44 @@ static int corrupted_cached_check(void) {
 }
 
 /*
+ * A heap that poisons on free and on alloc, behind the layer: a 48-byte block freed into a cache
+ * (a class of 48 bytes, the cache keeping nothing inside it) and the blocks the refill stocked it
+ * with. Expect every byte of the freed block to read ALLOC_POISON_FREE_BYTE and the check to pass;
+ * a byte written into it afterwards found by the check as a write after free, with no report;
+ * the block handed out again to read ALLOC_POISON_ALLOC_BYTE in every byte and calloc's to read
+ * zero; nothing reported and every block accounted for.
+ */
+static int poison_check(void) {
+    extra_flags = ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC;
+    int set_up = setup(SMALL_HEAP, 1);
+    extra_flags = 0;
+    if (set_up != 0)
+        return 1;
+    unsigned char *a = alloc_cached_malloc(&ch, 48);
+    ASSERT_TRUE(a != NULL);
+    memset(a, 0x11, 48);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    for (size_t i = 0; i < 48; i++)
+        ASSERT_EQ(ALLOC_POISON_FREE_BYTE, a[i]);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_check(&ch));
+    a[47] = 0x11;
+    ASSERT_EQ(ALLOC_ERR_WRITE_AFTER_FREE, alloc_cached_check(&ch));
+    unsigned char *b = alloc_cached_malloc(&ch, 48);
+    ASSERT_TRUE(b == a);
+    for (size_t i = 0; i < 48; i++)
+        ASSERT_EQ(ALLOC_POISON_ALLOC_BYTE, b[i]);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_check(&ch));
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
+    unsigned char *z = alloc_cached_calloc(&ch, 3, 16);
+    ASSERT_TRUE(z == a);
+    for (size_t i = 0; i < 48; i++)
+        ASSERT_EQ(0, z[i]);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, z));
+    ASSERT_EQ(0, env.reports);
+    return reconciled(0);
+}
+
+/*
  * A heap extended after the layer was set up, once it is full of 16 KiB blocks:
  *   | heap: 16 KiB blocks ... | extension: X (16 KiB), small blocks ... |
  * X and small blocks then come from the extension, beyond the heap's end the layer noted at init.
@@ -1766,6 +1807,7 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, realloc_refused_once_check);
         RUN_COUNTED_CHECK(passed, failed, realloc_bad_header_check);
         RUN_COUNTED_CHECK(passed, failed, oversized_no_drain_check);
+        RUN_COUNTED_CHECK(passed, failed, poison_check);
         RUN_COUNTED_CHECK(passed, failed, realloc_calloc_check);
         RUN_COUNTED_CHECK(passed, failed, uncached_cpu_check);
         RUN_COUNTED_CHECK(passed, failed, stress_per_cpu_check);

@@ -1484,6 +1484,10 @@ enum alloc_strategy alloc_heap_strategy(const alloc_heap *h) {
     return h == NULL ? ALLOC_STRATEGY_TLSF : (enum alloc_strategy)h->strategy;
 }
 
+unsigned alloc_heap_flags(const alloc_heap *h) {
+    return h == NULL ? 0 : h->flags;
+}
+
 /* The control structure is plausible, so that a walk stays inside the region. */
 static bool control_ok(const alloc_heap *h) {
     if (h->magic != (HEAP_MAGIC ^ (uintptr_t)h))

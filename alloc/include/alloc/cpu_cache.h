@@ -55,6 +55,12 @@
  * an allocation keeps it out of every cache for good, live to the heap, counted in
  * quarantined_blocks, its prefix cleared (a later free of it is a foreign pointer to the heap).
  *
+ * Poison. A cached block is free to its user, though live to the heap: on a heap initialised with
+ * ALLOC_FLAG_POISON_ON_FREE every byte of it is filled with ALLOC_POISON_FREE_BYTE as it enters a
+ * cache (freed, or fetched by a refill), and alloc_cached_check verifies that it still reads so; on
+ * one with ALLOC_FLAG_POISON_ON_ALLOC every byte of a block a cache hands out is filled with
+ * ALLOC_POISON_ALLOC_BYTE (alloc_cached_calloc then clears it), as the heap does with its own.
+ *
  * Accounting. Cached blocks are live blocks to the heap. When nothing else allocates from the
  * heap directly: heap live_allocations == alloc_cached_stats().live_blocks + cached_blocks +
  * quarantined_blocks.
@@ -149,6 +155,7 @@ struct alloc_cached_heap {
     uintptr_t cookie; /* mixed into every prefix's check value */
     uintptr_t base;   /* the heap's range [base, end), for checking pointers before reading */
     uintptr_t end;    /* refreshed from the heap's statistics when a pointer lies beyond it */
+    unsigned poison;  /* the heap's ALLOC_FLAG_POISON_ON_FREE and _ON_ALLOC, kept by the caches */
     /* Counted under the heap's lock: */
     uint64_t direct_allocations; /* user allocations served by the heap, not a cache */
     uint64_t direct_frees;       /* user frees passed to the heap, not a cache */
@@ -252,7 +259,9 @@ void alloc_cached_stats(struct alloc_cached_heap *cached, struct alloc_cached_st
  * for a bad cached block (also reported through the heap's hook, by passing the block's pointer
  * to the heap's free, which reports it as a foreign pointer and changes nothing),
  * ALLOC_ERR_CORRUPTED_HEAP for a cache whose block count is out of range (not reported: the
- * cache is the caller's memory, not the heap's), what the heap's check returns, or
+ * cache is the caller's memory, not the heap's), ALLOC_ERR_WRITE_AFTER_FREE for a cached block
+ * whose free poison was overwritten on a heap that poisons on free (not reported: the block is
+ * the cache's until it is handed out again), what the heap's check returns, or
  * ALLOC_ERR_NULL_HEAP for an uninitialised layer.
  */
 enum alloc_error alloc_cached_check(struct alloc_cached_heap *cached);

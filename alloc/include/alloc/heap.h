@@ -326,6 +326,9 @@ enum alloc_error alloc_heap_walk(const alloc_heap *heap, alloc_walk_fn fn, void 
 /* Returns the strategy the heap was initialised with (ALLOC_STRATEGY_TLSF for a NULL heap). */
 enum alloc_strategy alloc_heap_strategy(const alloc_heap *heap);
 
+/* Returns the enum alloc_flags the heap was initialised with (0 for a NULL heap). */
+unsigned alloc_heap_flags(const alloc_heap *heap);
+
 /* Returns the name of a strategy: "tlsf", "first_fit", or "unknown". */
 const char *alloc_strategy_name(enum alloc_strategy strategy);
 
