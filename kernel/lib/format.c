@@ -96,7 +96,10 @@ size_t format_va(format_sink sink, void *ctx, const char *format, va_list args_i
             cursor++;
         }
         while (*cursor >= '0' && *cursor <= '9') {
-            conversion.width = conversion.width * 10 + (unsigned)(*cursor++ - '0');
+            /* Held at FORMAT_WIDTH_MAX + 1 on the way: a longer run of digits must not wrap. */
+            unsigned digit = (unsigned)(*cursor++ - '0');
+            conversion.width = conversion.width > FORMAT_WIDTH_MAX ? conversion.width
+                                                                   : conversion.width * 10 + digit;
         }
         if (*cursor == 'l') {
             cursor++;
@@ -112,6 +115,9 @@ size_t format_va(format_sink sink, void *ctx, const char *format, va_list args_i
         char kind = *cursor;
         if (kind != '\0') {
             cursor++;
+        }
+        if (conversion.width > FORMAT_WIDTH_MAX) {
+            kind = '\0'; /* not a directive of this file's: copied through, as below */
         }
         switch (kind) {
         case 'd':
@@ -154,9 +160,12 @@ size_t format_va(format_sink sink, void *ctx, const char *format, va_list args_i
             break;
         }
         case 'c': {
+            /* Left-justified in its width, as a string of one character. */
             char character = (char)va_arg(args, int);
             sink(ctx, &character, 1);
             produced += 1;
+            emit_padding(sink, ctx, ' ', conversion.width > 1 ? conversion.width - 1 : 0,
+                         &produced);
             break;
         }
         case '%':

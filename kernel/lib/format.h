@@ -1,17 +1,22 @@
 /* printf-style formatting for the kernel, without libc: the kernel's log and panic messages are
  * built here. Pure code, tested on the host (kernel/lib/format_test.c).
  *
- * Conversions: %d %i %u %x %X %p %s %c %%, with an optional '0' flag, a field width, and the
- * length modifiers l, ll, z. Strings are left-justified in their width (log columns line up);
- * numbers are right-justified. Any other directive is copied through as written with the rest of
- * the format, and no argument is read for them: the compiler accepts C directives this file does
- * not implement (%-5d, %.*s, %o) with arguments of types unknown here, and reading on would hand
- * later directives the wrong ones. */
+ * Conversions: %d %i %u %x %X %p %s %c %%, with an optional '0' flag, a field width of at most
+ * FORMAT_WIDTH_MAX, and the length modifiers l, ll, z. Strings and characters are left-justified
+ * in their width (log columns line up); numbers are right-justified. Any other directive (a wider
+ * width among them) is copied through as written with the rest of the format, and no argument is
+ * read for them: the compiler accepts C directives this file does not implement (%-5d, %.*s, %o)
+ * with arguments of types unknown here, and reading on would hand later directives the wrong
+ * ones. */
 #ifndef KERNEL_LIB_FORMAT_H
 #define KERNEL_LIB_FORMAT_H
 
 #include <stdarg.h>
 #include <stddef.h>
+
+/* The widest field a directive may ask for: more is no log column, only a typo or a number that
+ * would wrap (and a serial console padded for minutes). */
+#define FORMAT_WIDTH_MAX 1024u
 
 /* Receives formatted output in pieces. */
 typedef void (*format_sink)(void *ctx, const char *bytes, size_t len);

@@ -40,6 +40,21 @@ static int width_and_padding_check(void) {
     EXPECT_FORMAT("[-07]", "[%03d]", -7);
     EXPECT_FORMAT("[ab   ]", "[%5s]", "ab");
     EXPECT_FORMAT("12345", "%3u", 12345u);
+    EXPECT_FORMAT("[x  |y]", "[%3c|%c]", 'x', 'y');
+    return 0;
+}
+
+/* A width above FORMAT_WIDTH_MAX, up to one that wraps 32 bits (4294967297 is 2^32 + 1), is no
+ * directive of format.c's: copied through with the rest, no argument read, nothing padded. */
+static int width_too_large_check(void) {
+    char buffer[2048];
+    size_t len = format_string(buffer, sizeof buffer, "[%1024u]", 7u);
+    ASSERT_EQ(1026, len);
+    ASSERT_EQ(']', buffer[1025]);
+    ASSERT_EQ('7', buffer[1024]);
+    EXPECT_FORMAT("[%1025u] %d", "[%1025u] %d", 7u, 8);
+    EXPECT_FORMAT("[%4294967297u]", "[%4294967297u]", 7u);
+    EXPECT_FORMAT("[%99999999999999999999s]", "[%99999999999999999999s]", "s");
     return 0;
 }
 
@@ -89,6 +104,7 @@ int main(void) {
     RUN_CHECK(failures, integers_check);
     RUN_CHECK(failures, hex_and_pointer_check);
     RUN_CHECK(failures, width_and_padding_check);
+    RUN_CHECK(failures, width_too_large_check);
     RUN_CHECK(failures, strings_and_characters_check);
     RUN_CHECK(failures, unknown_directive_check);
     RUN_CHECK(failures, unimplemented_directive_check);
