@@ -101,21 +101,25 @@ static void check_long_lived_block(void) {
     for (size_t i = 0; i < LONG_LIVED_SIZE; i++) {
         long_lived[i] = (uint8_t)(i * 7 + 3);
     }
-    bool ok = true;
-    for (uint64_t round = 0; round < ROUNDS && ok; round++) {
-        size_t size = 16 + (size_t)((round * 2654435761u) % 1024);
+    /* The rounds made: fewer than ROUNDS when an allocation failed, which the line then says. */
+    unsigned rounds = 0;
+    for (; rounds < ROUNDS; rounds++) {
+        size_t size = 16 + (size_t)((rounds * 2654435761u) % 1024);
         uint8_t *short_lived = kmalloc(size);
-        ok = short_lived != NULL;
-        if (ok) {
-            memset(short_lived, 0xa5, size);
-            kfree(short_lived);
+        if (short_lived == NULL) {
+            break;
         }
+        memset(short_lived, 0xa5, size);
+        kfree(short_lived);
     }
-    for (size_t i = 0; i < LONG_LIVED_SIZE && ok; i++) {
-        ok = long_lived[i] == (uint8_t)(i * 7 + 3);
+    bool intact = true;
+    for (size_t i = 0; i < LONG_LIVED_SIZE && intact; i++) {
+        intact = long_lived[i] == (uint8_t)(i * 7 + 3);
     }
-    log_check(ok, "long-lived", "block at %p intact after %d short-lived allocations",
-              (void *)long_lived, ROUNDS);
+    log_check(intact && rounds == ROUNDS, "long-lived",
+              "block at %p %s after %u short-lived allocations%s", (void *)long_lived,
+              intact ? "intact" : "changed", rounds,
+              rounds == ROUNDS ? "" : ", the next of them refused");
     kfree(long_lived);
 }
 
