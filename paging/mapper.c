@@ -59,17 +59,25 @@ struct stop {
     volatile uint64_t *entry;
 };
 
-static struct stop walk_to(const struct paging_mapper *m, uint64_t virt) {
+/* The one walk of the tables for @virt: path[level] points at the entry for @virt in the table of
+ * each level visited, down to the level returned, where the walk stopped (see struct stop). */
+static int walk_path(const struct paging_mapper *m, uint64_t virt, volatile uint64_t **path) {
     uint64_t table = m->root_phys;
     for (int level = LEVEL_PML4;; level--) {
-        volatile uint64_t *entry = &table_at(m, table)[index_at(virt, level)];
-        uint64_t e = *entry;
+        path[level] = &table_at(m, table)[index_at(virt, level)];
+        uint64_t e = *path[level];
         if ((e & PAGING_FLAG_PRESENT) == 0 || is_leaf(e, level)) {
-            struct stop s = {level, entry};
-            return s;
+            return level;
         }
         table = e & PAGING_ADDRESS_MASK;
     }
+}
+
+static struct stop walk_to(const struct paging_mapper *m, uint64_t virt) {
+    volatile uint64_t *path[LEVEL_PML4 + 1];
+    int level = walk_path(m, virt, path);
+    struct stop s = {level, path[level]};
+    return s;
 }
 
 enum paging_error paging_mapper_init(struct paging_mapper *m, uint64_t cr3,
@@ -135,22 +143,9 @@ static enum paging_error map_page(struct paging_mapper *m, uint64_t virt, uint64
     /* 1. Read-only walk: find the first missing entry, refuse huge parents and a mapped leaf.
      *    path[level] points at the entry for virt in the table of that level. */
     volatile uint64_t *path[LEVEL_PML4 + 1];
-    uint64_t table = m->root_phys;
-    int missing_level = LEVEL_PML4;
-    for (;; missing_level--) {
-        volatile uint64_t *entry = &table_at(m, table)[index_at(virt, missing_level)];
-        uint64_t e = *entry;
-        path[missing_level] = entry;
-        if ((e & PAGING_FLAG_PRESENT) == 0) {
-            break;
-        }
-        if (missing_level == LEVEL_PT) {
-            return PAGING_ERR_ALREADY_MAPPED;
-        }
-        if (is_leaf(e, missing_level)) {
-            return PAGING_ERR_PARENT_HUGE_PAGE;
-        }
-        table = e & PAGING_ADDRESS_MASK;
+    int missing_level = walk_path(m, virt, path);
+    if ((*path[missing_level] & PAGING_FLAG_PRESENT) != 0) {
+        return missing_level == LEVEL_PT ? PAGING_ERR_ALREADY_MAPPED : PAGING_ERR_PARENT_HUGE_PAGE;
     }
 
     /* 2. Take every frame the new tables need before writing anything. new_tables[i] becomes
@@ -203,14 +198,8 @@ enum paging_error paging_map_page(struct paging_mapper *m, uint64_t virt, uint64
  * has just mapped, for @flags, and flushes @virt when one changed. */
 static void widen_mapped(const struct paging_mapper *m, uint64_t virt, uint64_t flags) {
     volatile uint64_t *path[LEVEL_PML4 + 1];
-    uint64_t table = m->root_phys;
-    for (int level = LEVEL_PML4; level > LEVEL_PT; level--) {
-        path[level] = &table_at(m, table)[index_at(virt, level)];
-        uint64_t e = *path[level];
-        if ((e & PAGING_FLAG_PRESENT) == 0 || is_leaf(e, level)) {
-            fail(m, "paging_map_range: the path to a page mapped by this call vanished");
-        }
-        table = e & PAGING_ADDRESS_MASK;
+    if (walk_path(m, virt, path) != LEVEL_PT) {
+        fail(m, "paging_map_range: the path to a page mapped by this call vanished");
     }
     if (widen_path(path, LEVEL_PT + 1, flags)) {
         m->hw.flush_tlb_page(m->hw.ctx, virt);
