@@ -550,7 +550,7 @@ struct describer {
     struct thread *thread; /* set by the creator, perhaps after the thread has started */
     uint32_t cpu;          /* where it made its descriptions */
     uint64_t wrong;        /* descriptions that were not of its own guard page */
-    char expected[96];
+    char expected[THREAD_DESCRIPTION_MAX];
 };
 
 static volatile uint32_t describers_ready;

@@ -20,6 +20,8 @@
  *                          between CPUs (twice as many threads as CPUs)
  *   thread_test=fault_names check: two CPUs describing thread guard pages at once (as two
  *                          overflow reports do) each get their own thread's name (two CPUs)
+ *   thread_test=idle_wake  check: a wake-up for a new thread that comes between the idle loop's
+ *                          last look at the run queue and its halt ends the halt (two CPUs)
  */
 #ifndef KERNEL_STRESS_H
 #define KERNEL_STRESS_H

@@ -36,8 +36,7 @@ static bool word_is_known(struct cmdline_word word, const char *const *known, si
     for (size_t i = 0; i < known_count; i++) {
         size_t len = string_length(known[i]);
         bool is_key = len > 0 && known[i][len - 1] == '=';
-        if (is_key ? word.len >= len && same_bytes(word.start, known[i], len)
-                   : word.len == len && same_bytes(word.start, known[i], len)) {
+        if ((is_key ? word.len >= len : word.len == len) && same_bytes(word.start, known[i], len)) {
             return true;
         }
     }
