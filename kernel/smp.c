@@ -10,6 +10,7 @@
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/cpu_local.h"
 #include "kernel/kmalloc.h"
+#include "kernel/lib/cmdline.h"
 #include "kernel/lib/cpu_blocks.h"
 #include "kernel/lib/cpu_start.h"
 #include "kernel/lib/phys_range.h"
@@ -34,17 +35,6 @@ extern const char trampoline_cr3[], trampoline_efer[], trampoline_stack[], tramp
     trampoline_argument[];
 
 static volatile bool ap_started;
-
-bool cmdline_has(const char *cmdline, const char *word) {
-    size_t len = strlen(word);
-    for (const char *p = cmdline; p != NULL && *p != '\0'; p++) {
-        if ((p == cmdline || p[-1] == ' ') && strncmp(p, word, len) == 0 &&
-            (p[len] == '\0' || p[len] == ' ')) {
-            return true;
-        }
-    }
-    return false;
-}
 
 static const void *acpi_map(void *ctx, uint64_t phys, uint64_t size) {
     (void)ctx;

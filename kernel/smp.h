@@ -26,7 +26,4 @@
  * number of CPUs online (at least 1). */
 uint32_t smp_start(const struct multiboot2_info *boot_info);
 
-/* Whether the word appears as a whole word in the command line (NULL reads as empty). */
-_Bool cmdline_has(const char *cmdline, const char *word);
-
 #endif

@@ -10,6 +10,7 @@
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/cpu_local.h"
 #include "kernel/kmalloc.h"
+#include "kernel/lib/cmdline.h"
 #include "kernel/lib/format.h"
 #include "kernel/lib/string.h"
 #include "kernel/log.h"

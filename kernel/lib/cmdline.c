@@ -1,4 +1,5 @@
-/* The boot command line checked against the words the kernel knows (see cmdline.h). */
+/* The boot command line: its switches found, and its words checked against those the kernel knows
+ * (see cmdline.h). */
 #include "kernel/lib/cmdline.h"
 
 #include <stdbool.h>
@@ -66,6 +67,20 @@ static bool next_word(const char **cursor, struct cmdline_word *word) {
     *cursor = end;
     *word = (struct cmdline_word){start, (size_t)(end - start)};
     return end != start;
+}
+
+bool cmdline_has(const char *cmdline, const char *word) {
+    if (cmdline == NULL) {
+        return false;
+    }
+    size_t len = string_length(word);
+    struct cmdline_word found;
+    for (const char *cursor = cmdline; next_word(&cursor, &found);) {
+        if (found.len == len && same_bytes(found.start, word, len)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 enum cmdline_error cmdline_check(const char *cmdline, const char *const *known, size_t known_count,

@@ -1,11 +1,13 @@
-/* The boot command line checked word by word against the words the kernel knows, so that a
- * misspelt word or a key given twice is refused with its reason instead of booting the defaults:
+/* The boot command line read word by word: whether it has a switch, and a check against the words
+ * the kernel knows, so that a misspelt word or a key given twice is refused with its reason instead
+ * of booting the defaults:
  *     heap_start=0x80000000 heap_pages=3000 stress
  * Words are separated by spaces. Pure C, tested on the host; the known words come from the caller,
  * each from the code that reads it. */
 #ifndef KERNEL_LIB_CMDLINE_H
 #define KERNEL_LIB_CMDLINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* CMDLINE_OK is 0. cmdline_error_name() gives each a short English name. */
@@ -24,6 +26,10 @@ struct cmdline_word {
     const char *start;
     size_t len;
 };
+
+/* Whether word appears as a whole word in cmdline (NULL reads as empty): the switches a reader
+ * looks for, such as "stress". */
+bool cmdline_has(const char *cmdline, const char *word);
 
 /* Checks every word of cmdline (NULL has none) against known[0, known_count). A known word ending
  * in

@@ -70,6 +70,19 @@ static int repeated_keys_refused_check(void) {
     return 0;
 }
 
+/* Whole words only, among any spaces; no command line has none. */
+static int cmdline_has_check(void) {
+    ASSERT_TRUE(cmdline_has("stress", "stress"));
+    ASSERT_TRUE(cmdline_has("  heap_cache=off   stress ", "stress"));
+    ASSERT_TRUE(cmdline_has("stress heap_cache=off", "heap_cache=off"));
+    ASSERT_FALSE(cmdline_has("stresses", "stress"));
+    ASSERT_FALSE(cmdline_has("no_stress", "stress"));
+    ASSERT_FALSE(cmdline_has("fault=deadlock", "fault="));
+    ASSERT_FALSE(cmdline_has("", "stress"));
+    ASSERT_FALSE(cmdline_has(NULL, "stress"));
+    return 0;
+}
+
 static int error_names_check(void) {
     ASSERT_ERROR_NAMES(cmdline_error_name, enum cmdline_error, CMDLINE_OK,
                        CMDLINE_ERR_REPEATED_KEY);
@@ -81,6 +94,7 @@ int main(void) {
     RUN_CHECK(failures, known_words_accepted_check);
     RUN_CHECK(failures, unknown_words_refused_check);
     RUN_CHECK(failures, repeated_keys_refused_check);
+    RUN_CHECK(failures, cmdline_has_check);
     RUN_CHECK(failures, error_names_check);
     return failures == 0 ? 0 : 1;
 }
