@@ -1,8 +1,9 @@
 #!/bin/bash
 # Checks that every C source and header is clang-format clean (the repository's .clang-format) and
 # that every BUILD.bazel, *.bzl and WORKSPACE file passes buildifier's formatting and lint checks:
-# the files git tracks, and new ones it does not ignore (so a check before a commit sees them). Prints each offending file with what is wrong and exits 1; exits 0
-# when everything is clean. Run from anywhere inside the checkout.
+# the files git tracks, and new ones it does not ignore (so a check before a commit sees them).
+# Prints each offending file with what is wrong and exits 1; exits 0 when everything is clean. Run
+# from anywhere inside the checkout.
 #
 #   tools/check_format.sh          check only (CI)
 #   tools/check_format.sh --fix    format the files in place (clang-format -i, buildifier

@@ -14,8 +14,23 @@ fi
 
 source "$(dirname "$0")/tool_paths.sh" # from platforms/host_tools.bzl
 
+# Each Debian-packaged entry of the list whose path does not exist, as PATH<tab>PACKAGE: what to
+# install, and, once installed, what is still missing.
+missing_debian_entries() {
+  local path package
+  while IFS=$'\t' read -r _ path package; do
+    case $package in
+      npm:*) ;;
+      *) [ -e "$path" ] || printf '%s\t%s\n' "$path" "$package" ;;
+    esac
+  done < <(pinned_tools_tsv)
+}
+
 declare -A wanted=() # Debian package -> 1
-npm_entries=()       # NAME of each npm entry whose path is missing
+while IFS=$'\t' read -r path package; do
+  wanted[$package]=1
+done < <(missing_debian_entries)
+npm_entries=() # NAME of each npm entry whose path is missing
 while IFS=$'\t' read -r name path package; do
   case $package in
     npm:*)
@@ -24,7 +39,6 @@ while IFS=$'\t' read -r name path package; do
         npm_entries+=("$name")
       fi
       ;;
-    *) [ -e "$path" ] || wanted[$package]=1 ;;
   esac
 done < <(pinned_tools_tsv)
 
@@ -38,12 +52,9 @@ if [ ${#wanted[@]} -gt 0 ]; then
   # A package can install and still not provide the path the list names (another version's
   # directory, a typo in the list): the build would stop on it, so setup must not say "done".
   still_missing=()
-  while IFS=$'\t' read -r name path package; do
-    case $package in
-      npm:*) ;;
-      *) [ -e "$path" ] || still_missing+=("$path (package $package)") ;;
-    esac
-  done < <(pinned_tools_tsv)
+  while IFS=$'\t' read -r path package; do
+    still_missing+=("$path (package $package)")
+  done < <(missing_debian_entries)
   if [ ${#still_missing[@]} -gt 0 ]; then
     echo "setup: FAIL: installed, but these paths of platforms/host_tools.bzl are still missing:" >&2
     printf 'setup:   %s\n' "${still_missing[@]}" >&2
