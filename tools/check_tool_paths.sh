@@ -123,11 +123,14 @@ done
 
 # 3. Listed programs run by their bare name: a word in command position (start of a line, after
 # ; | & $( or a keyword that runs a command, and after any VAR=value assignments for it), outside
-# comments. A bare "(" is left out: in a
-# string it is prose ("(nginx stopped)"), and a subshell's first command is rarely a tool.
+# comments. A bare "(" is left out: in a string it is prose ("(nginx stopped)"), and a subshell's
+# first command is rarely a tool. The positions after the start of a line or an opening quote (the
+# part the shell and Starlark patterns differ in), then the program, the same in both:
 assignments='([A-Za-z_][A-Za-z0-9_]*=[^[:space:]]*[[:space:]]+)*'
 programs=$(printf '%s\n' "${!program[@]}" | sed 's/[.+]/\\&/g' | paste -sd'|' -)
-command_pattern="(^|[;|&]|\\\$\\(|(^|[[:space:]\"'])(then|do|else|exec|if|while|until|!|time|xargs)[[:space:]])[[:space:]]*$assignments($programs)([[:space:]]|\$|[;)])"
+after_command="[;|&]|\\\$\\(|(^|[[:space:]\"'])(then|do|else|exec|if|while|until|!|time|xargs)[[:space:]]"
+program_run="[[:space:]]*$assignments($programs)([[:space:]]|\$|[;)])"
+command_pattern="(^|$after_command)$program_run"
 for file in "${scripts[@]}"; do
   while IFS=: read -r line text; do
     # Drop a comment: from a # that starts the line or follows a blank.
@@ -141,7 +144,7 @@ done
 # In Starlark a command is a string: its opening quote is a command position too, but not the
 # start of a line (prose of a docstring), a docstring's opening quotes or a doc = "..." line. A
 # string that is the name alone (compiler = "clang") names a program without running it.
-starlark_pattern="((^|[^\"'])[\"']|[;|&]|\\\$\\(|(^|[[:space:]\"'])(then|do|else|exec|if|while|until|!|time|xargs)[[:space:]])[[:space:]]*$assignments($programs)([[:space:]]|\$|[;)])"
+starlark_pattern="((^|[^\"'])[\"']|$after_command)$program_run"
 starlark_count=0
 for file in "${files[@]}"; do
   [ -f "$file" ] && [ "$file" != "$definition" ] || continue
