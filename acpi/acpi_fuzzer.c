@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "acpi/acpi.h"
+#include "acpi/testing/table_bytes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -48,30 +49,6 @@ static const void *map(void *ctx, uint64_t phys, uint64_t size) {
     return memory->window;
 }
 
-static uint32_t get_u32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const uint8_t *p) {
-    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
-static void put_u32(uint8_t *p, uint32_t value) {
-    for (int i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(value >> (8 * i));
-    }
-}
-
-/* Sets the byte at checksum so that the size bytes at p sum to zero. */
-static void seal(uint8_t *p, size_t size, size_t checksum) {
-    p[checksum] = 0;
-    uint8_t sum = 0;
-    for (size_t i = 0; i < size; i++) {
-        sum = (uint8_t)(sum + p[i]);
-    }
-    p[checksum] = (uint8_t)-sum;
-}
-
 /* Gives the table at phys the signature (when not NULL), a length no longer than the memory left
  * and, in whole entries when entry_size is not 0, and the right checksum; returns its length, 0
  * when not even its header lies in memory. A length below the header is left for the parser to
@@ -83,9 +60,9 @@ static size_t repair_table(uint8_t *memory, size_t memory_size, uint64_t phys,
     }
     uint8_t *table = memory + phys;
     if (signature != NULL) {
-        memcpy(table, signature, 4);
+        table_put_text(table, signature, 4);
     }
-    size_t length = get_u32(table + 4);
+    size_t length = table_get_u32(table + 4);
     if (length > memory_size - phys) {
         length = memory_size - phys;
     }
@@ -93,9 +70,9 @@ static size_t repair_table(uint8_t *memory, size_t memory_size, uint64_t phys,
         length -= (length - ACPI_HEADER_SIZE) % entry_size;
     }
     if (length >= ACPI_HEADER_SIZE) {
-        put_u32(table + 4, (uint32_t)length);
+        table_put_u32(table + 4, (uint32_t)length);
     }
-    seal(table, length < ACPI_HEADER_SIZE ? ACPI_HEADER_SIZE : length, 9);
+    table_seal(table, length < ACPI_HEADER_SIZE ? ACPI_HEADER_SIZE : length, 9);
     return length;
 }
 
@@ -107,12 +84,12 @@ static void repair_root(uint8_t *memory, size_t memory_size, uint64_t phys, cons
     size_t length = repair_table(memory, memory_size, phys, signature, entry_size);
     for (size_t offset = ACPI_HEADER_SIZE; offset + entry_size <= length; offset += entry_size) {
         const uint8_t *entry = memory + phys + offset;
-        uint64_t table = entry_size == 8 ? get_u64(entry) : get_u32(entry);
+        uint64_t table = entry_size == 8 ? table_get_u64(entry) : table_get_u32(entry);
         const char *listed = madt && offset == ACPI_HEADER_SIZE ? "APIC" : NULL;
         repair_table(memory, memory_size, table, listed, 0);
     }
     if (length != 0) {
-        seal(memory + phys, length < ACPI_HEADER_SIZE ? ACPI_HEADER_SIZE : length, 9);
+        table_seal(memory + phys, length < ACPI_HEADER_SIZE ? ACPI_HEADER_SIZE : length, 9);
     }
 }
 
@@ -123,21 +100,19 @@ static void repair_all(uint8_t control, uint8_t *rsdp, size_t rsdp_size, uint8_t
                        size_t memory_size) {
     bool madt = (control & 2) != 0;
     if (rsdp_size >= ACPI_RSDP_V2_SIZE) {
-        repair_root(memory, memory_size, get_u64(rsdp + 24), "XSDT", 8, madt);
+        repair_root(memory, memory_size, table_get_u64(rsdp + 24), "XSDT", 8, madt);
     }
     if (rsdp_size >= ACPI_RSDP_V1_SIZE) {
-        repair_root(memory, memory_size, get_u32(rsdp + 16), "RSDT", 4, madt);
-        /* Bytes, not a string: the signature has no terminating NUL in the table. */
-        static const uint8_t rsdp_signature[8] = {'R', 'S', 'D', ' ', 'P', 'T', 'R', ' '};
-        memcpy(rsdp, rsdp_signature, sizeof rsdp_signature);
-        seal(rsdp, ACPI_RSDP_V1_SIZE, 8);
+        repair_root(memory, memory_size, table_get_u32(rsdp + 16), "RSDT", 4, madt);
+        table_put_text(rsdp, "RSD PTR ", 8);
+        table_seal(rsdp, ACPI_RSDP_V1_SIZE, 8);
     }
     if (rsdp_size >= ACPI_RSDP_V2_SIZE) {
         if ((control & 4) != 0) {
-            put_u32(rsdp + 20, (uint32_t)rsdp_size);
+            table_put_u32(rsdp + 20, (uint32_t)rsdp_size);
         }
-        size_t length = get_u32(rsdp + 20);
-        seal(rsdp, length < ACPI_RSDP_V2_SIZE || length > rsdp_size ? rsdp_size : length, 32);
+        size_t length = table_get_u32(rsdp + 20);
+        table_seal(rsdp, length < ACPI_RSDP_V2_SIZE || length > rsdp_size ? rsdp_size : length, 32);
     }
 }
 

@@ -1,6 +1,7 @@
 /* Host tests of //acpi over forged tables in a simulated physical memory: good ACPI 1.0 (RSDT)
  * and 2.0 (XSDT) chains, and every refusal with its named reason. */
 #include "acpi/acpi.h"
+#include "acpi/testing/table_bytes.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,70 +24,43 @@ static const void *map(void *ctx, uint64_t phys, uint64_t size) {
 
 static const struct acpi_memory simulated = {map, NULL};
 
-static void put_u32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
-}
-
-static void put_u64(uint8_t *p, uint64_t v) {
-    put_u32(p, (uint32_t)v);
-    put_u32(p + 4, (uint32_t)(v >> 32));
-}
-
-/* Signatures and OEM ids are fixed-width byte fields, not strings: no terminator is copied. */
-static void put_text(uint8_t *p, const char *text, size_t size) {
-    for (size_t i = 0; i < size; i++) {
-        p[i] = (uint8_t)text[i];
-    }
-}
-
-static uint8_t checksum_of(const uint8_t *p, size_t size) {
-    uint8_t sum = 0;
-    for (size_t i = 0; i < size; i++) {
-        sum = (uint8_t)(sum + p[i]);
-    }
-    return (uint8_t)-sum;
-}
-
 /* A table header at phys with the given body length; the checksum is fixed by seal(). */
 static uint8_t *header(uint64_t phys, const char *signature, uint32_t length) {
     uint8_t *t = memory + phys;
-    put_text(t, signature, 4);
-    put_u32(t + 4, length);
+    table_put_text(t, signature, 4);
+    table_put_u32(t + 4, length);
     t[8] = 1;
-    put_text(t + 10, "FORGED", 6);
+    table_put_text(t + 10, "FORGED", 6);
     return t;
 }
 
+/* The checksum of the table at table over its length field's bytes. */
 static void seal(uint8_t *table) {
-    uint32_t length = (uint32_t)table[4] | (uint32_t)table[5] << 8;
-    table[9] = 0;
-    table[9] = checksum_of(table, length);
+    table_seal(table, table_get_u32(table + 4), 9);
 }
 
 /* The MADT of a 4-CPU machine, CPU 2 disabled, plus an I/O APIC and an x2APIC entry. */
 static uint32_t build_madt(void) {
     uint32_t length = ACPI_MADT_FIXED_SIZE + 4 * 8 + 12 + 16;
     uint8_t *t = header(MADT_PHYS, "APIC", length);
-    put_u32(t + 36, 0xfee00000u);
-    put_u32(t + 40, 1);
+    table_put_u32(t + 36, 0xfee00000u);
+    table_put_u32(t + 40, 1);
     uint8_t *e = t + ACPI_MADT_FIXED_SIZE;
     for (int cpu = 0; cpu < 4; cpu++, e += 8) {
         e[0] = 0;
         e[1] = 8;
         e[2] = (uint8_t)cpu;
         e[3] = (uint8_t)(cpu * 2);
-        put_u32(e + 4, cpu == 2 ? 0 : 1);
+        table_put_u32(e + 4, cpu == 2 ? 0 : 1);
     }
     e[0] = 1;
     e[1] = 12;
     e += 12;
     e[0] = 9;
     e[1] = 16;
-    put_u32(e + 4, 300);
-    put_u32(e + 8, 1);
-    put_u32(e + 12, 77);
+    table_put_u32(e + 4, 300);
+    table_put_u32(e + 8, 1);
+    table_put_u32(e + 12, 77);
     seal(t);
     return length;
 }
@@ -97,25 +71,25 @@ static void build_tables(int revision) {
     seal(header(FACP_PHYS, "FACP", ACPI_HEADER_SIZE + 8));
     build_madt();
     uint8_t *rsdt = header(RSDT_PHYS, "RSDT", ACPI_HEADER_SIZE + 8);
-    put_u32(rsdt + ACPI_HEADER_SIZE, FACP_PHYS);
-    put_u32(rsdt + ACPI_HEADER_SIZE + 4, MADT_PHYS);
+    table_put_u32(rsdt + ACPI_HEADER_SIZE, FACP_PHYS);
+    table_put_u32(rsdt + ACPI_HEADER_SIZE + 4, MADT_PHYS);
     seal(rsdt);
     uint8_t *xsdt = header(XSDT_PHYS, "XSDT", ACPI_HEADER_SIZE + 16);
-    put_u64(xsdt + ACPI_HEADER_SIZE, FACP_PHYS);
-    put_u64(xsdt + ACPI_HEADER_SIZE + 8, MADT_PHYS);
+    table_put_u64(xsdt + ACPI_HEADER_SIZE, FACP_PHYS);
+    table_put_u64(xsdt + ACPI_HEADER_SIZE + 8, MADT_PHYS);
     seal(xsdt);
 
-    put_text(rsdp, "RSD PTR ", 8);
-    put_text(rsdp + 9, "FORGED", 6);
+    table_put_text(rsdp, "RSD PTR ", 8);
+    table_put_text(rsdp + 9, "FORGED", 6);
     rsdp[15] = (uint8_t)revision;
-    put_u32(rsdp + 16, RSDT_PHYS);
+    table_put_u32(rsdp + 16, RSDT_PHYS);
     if (revision >= 2) {
-        put_u32(rsdp + 20, ACPI_RSDP_V2_SIZE);
-        put_u64(rsdp + 24, XSDT_PHYS);
+        table_put_u32(rsdp + 20, ACPI_RSDP_V2_SIZE);
+        table_put_u64(rsdp + 24, XSDT_PHYS);
     }
-    rsdp[8] = checksum_of(rsdp, ACPI_RSDP_V1_SIZE);
+    table_seal(rsdp, ACPI_RSDP_V1_SIZE, 8);
     if (revision >= 2) {
-        rsdp[32] = checksum_of(rsdp, ACPI_RSDP_V2_SIZE);
+        table_seal(rsdp, ACPI_RSDP_V2_SIZE, 32);
     }
 }
 
@@ -190,11 +164,11 @@ static int bad_lengths_check(void) {
     struct acpi_madt madt;
     build_tables(0);
     /* A length past the memory the map function can reach. */
-    put_u32(memory + MADT_PHYS + 4, MEMORY_SIZE);
+    table_put_u32(memory + MADT_PHYS + 4, MEMORY_SIZE);
     ASSERT_EQ(ACPI_ERR_TABLE_UNREACHABLE,
               acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
     /* A length below the header. */
-    put_u32(memory + MADT_PHYS + 4, 10);
+    table_put_u32(memory + MADT_PHYS + 4, 10);
     ASSERT_EQ(ACPI_ERR_TABLE_BAD_LENGTH,
               acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
     /* A table longer than the bytes given to the parser. */
@@ -202,7 +176,7 @@ static int bad_lengths_check(void) {
     ASSERT_EQ(ACPI_ERR_TABLE_BAD_LENGTH, acpi_parse_madt(memory + MADT_PHYS, length - 1, &madt));
     /* An RSDT whose entries are not whole. */
     uint8_t *rsdt = memory + RSDT_PHYS;
-    put_u32(rsdt + 4, ACPI_HEADER_SIZE + 6);
+    table_put_u32(rsdt + 4, ACPI_HEADER_SIZE + 6);
     seal(rsdt);
     ASSERT_EQ(ACPI_ERR_TABLE_BAD_LENGTH,
               acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
@@ -287,7 +261,7 @@ static int duplicate_apic_id_check(void) {
     uint32_t length = build_madt();
     t[ACPI_MADT_FIXED_SIZE + 2 * 8 + 3] = 2; /* CPU 2, disabled */
     t[ACPI_MADT_FIXED_SIZE + 3 * 8 + 3] = 2; /* CPU 3, enabled */
-    put_u32(t + length - 12, 6);             /* the x2APIC entry */
+    table_put_u32(t + length - 12, 6);       /* the x2APIC entry */
     seal(t);
     ASSERT_EQ(ACPI_OK, acpi_parse_madt(t, length, &madt));
     ASSERT_EQ(5, madt.cpus_listed);
@@ -316,8 +290,8 @@ static int broadcast_apic_id_check(void) {
     build_tables(0);
     uint8_t *t = memory + MADT_PHYS;
     uint32_t length = build_madt();
-    t[ACPI_MADT_FIXED_SIZE + 1 * 8 + 3] = 0xff; /* CPU 1, enabled */
-    put_u32(t + length - 12, 0xffffffffu);      /* the x2APIC entry, enabled */
+    t[ACPI_MADT_FIXED_SIZE + 1 * 8 + 3] = 0xff;  /* CPU 1, enabled */
+    table_put_u32(t + length - 12, 0xffffffffu); /* the x2APIC entry, enabled */
     seal(t);
     ASSERT_EQ(ACPI_OK, acpi_parse_madt(t, length, &madt));
     ASSERT_EQ(5, madt.cpus_listed);
@@ -341,14 +315,14 @@ static uint32_t build_madt_of_cpus(uint32_t cpus, uint32_t disabled) {
     build_tables(0);
     uint32_t length = ACPI_MADT_FIXED_SIZE + cpus * 8 + 12;
     uint8_t *t = header(MADT_PHYS, "APIC", length);
-    put_u32(t + 36, 0xfee00000u);
+    table_put_u32(t + 36, 0xfee00000u);
     uint8_t *e = t + ACPI_MADT_FIXED_SIZE;
     for (uint32_t cpu = 0; cpu < cpus; cpu++, e += 8) {
         e[0] = 0;
         e[1] = 8;
         e[2] = (uint8_t)cpu;
         e[3] = (uint8_t)cpu;
-        put_u32(e + 4, cpu < disabled ? 0 : 1);
+        table_put_u32(e + 4, cpu < disabled ? 0 : 1);
     }
     e[0] = 1;
     e[1] = 12;
@@ -431,15 +405,15 @@ static int missing_table_check(void) {
 static int unreachable_entry_passed_over_check(void) {
     build_tables(0);
     uint8_t *rsdt = header(RSDT_PHYS, "RSDT", ACPI_HEADER_SIZE + 12);
-    put_u32(rsdt + ACPI_HEADER_SIZE, MEMORY_SIZE + 0x1000);
-    put_u32(rsdt + ACPI_HEADER_SIZE + 4, FACP_PHYS);
-    put_u32(rsdt + ACPI_HEADER_SIZE + 8, MADT_PHYS);
+    table_put_u32(rsdt + ACPI_HEADER_SIZE, MEMORY_SIZE + 0x1000);
+    table_put_u32(rsdt + ACPI_HEADER_SIZE + 4, FACP_PHYS);
+    table_put_u32(rsdt + ACPI_HEADER_SIZE + 8, MADT_PHYS);
     seal(rsdt);
     struct acpi_table table = {0};
     ASSERT_EQ(ACPI_OK, acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
     ASSERT_EQ(MADT_PHYS, table.phys);
 
-    put_u32(rsdt + 4, ACPI_HEADER_SIZE + 8);
+    table_put_u32(rsdt + 4, ACPI_HEADER_SIZE + 8);
     seal(rsdt);
     ASSERT_EQ(ACPI_ERR_TABLE_UNREACHABLE,
               acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
@@ -463,14 +437,13 @@ static int bad_xsdt_falls_back_to_rsdt_check(void) {
     }
 
     build_tables(2);
-    put_u64(rsdp + 24, MEMORY_SIZE + 0x1000);
-    rsdp[32] = 0;
-    rsdp[32] = checksum_of(rsdp, ACPI_RSDP_V2_SIZE);
+    table_put_u64(rsdp + 24, MEMORY_SIZE + 0x1000);
+    table_seal(rsdp, ACPI_RSDP_V2_SIZE, 32);
     ASSERT_EQ(ACPI_OK, acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
     ASSERT_EQ(MADT_PHYS, table.phys);
 
     build_tables(2);
-    put_u32(memory + XSDT_PHYS + 4, ACPI_HEADER_SIZE + 12);
+    table_put_u32(memory + XSDT_PHYS + 4, ACPI_HEADER_SIZE + 12);
     seal(memory + XSDT_PHYS);
     ASSERT_EQ(ACPI_OK, acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
     ASSERT_EQ(MADT_PHYS, table.phys);
@@ -483,11 +456,9 @@ static int bad_xsdt_falls_back_to_rsdt_check(void) {
 
     build_tables(2);
     memory[XSDT_PHYS + ACPI_HEADER_SIZE] ^= 1;
-    put_u32(rsdp + 16, 0);
-    rsdp[8] = 0;
-    rsdp[8] = checksum_of(rsdp, ACPI_RSDP_V1_SIZE);
-    rsdp[32] = 0;
-    rsdp[32] = checksum_of(rsdp, ACPI_RSDP_V2_SIZE);
+    table_put_u32(rsdp + 16, 0);
+    table_seal(rsdp, ACPI_RSDP_V1_SIZE, 8);
+    table_seal(rsdp, ACPI_RSDP_V2_SIZE, 32);
     ASSERT_EQ(ACPI_ERR_TABLE_BAD_CHECKSUM,
               acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
     return 0;
