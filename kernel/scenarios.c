@@ -7,6 +7,7 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/heap.h"
 #include "kernel/kmalloc.h"
+#include "kernel/lib/cmdline.h"
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
@@ -129,22 +130,13 @@ static const struct {
 };
 
 enum scenario_result scenario_run(const char *cmdline) {
-    static const char key[] = SCENARIO_KEY;
-    const char *found = NULL;
-    for (const char *p = cmdline; p != NULL && *p != '\0'; p++) {
-        if ((p == cmdline || p[-1] == ' ') && strncmp(p, key, sizeof key - 1) == 0) {
-            found = p + sizeof key - 1;
-        }
-    }
-    if (found == NULL) {
+    struct cmdline_word wanted;
+    if (!cmdline_value(cmdline, SCENARIO_KEY, &wanted)) {
         return SCENARIO_NONE;
     }
-    size_t len = 0;
-    while (found[len] != '\0' && found[len] != ' ') {
-        len++;
-    }
     for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
-        if (strlen(scenarios[i].name) == len && strncmp(scenarios[i].name, found, len) == 0) {
+        if (strlen(scenarios[i].name) == wanted.len &&
+            strncmp(scenarios[i].name, wanted.start, wanted.len) == 0) {
             log_info("scenario: %s", scenarios[i].name);
             scenarios[i].run();
             panic("scenario_run: %s returned instead of faulting", scenarios[i].name);

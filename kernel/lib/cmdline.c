@@ -1,5 +1,5 @@
-/* The boot command line: its switches found, and its words checked against those the kernel knows
- * (see cmdline.h). */
+/* The boot command line: its switches and values found, and its words checked against those the
+ * kernel knows (see cmdline.h). */
 #include "kernel/lib/cmdline.h"
 
 #include <stdbool.h>
@@ -77,6 +77,21 @@ bool cmdline_has(const char *cmdline, const char *word) {
     struct cmdline_word found;
     for (const char *cursor = cmdline; next_word(&cursor, &found);) {
         if (found.len == len && same_bytes(found.start, word, len)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool cmdline_value(const char *cmdline, const char *key, struct cmdline_word *value) {
+    if (cmdline == NULL) {
+        return false;
+    }
+    size_t len = string_length(key);
+    struct cmdline_word found;
+    for (const char *cursor = cmdline; next_word(&cursor, &found);) {
+        if (found.len >= len && same_bytes(found.start, key, len)) {
+            *value = (struct cmdline_word){found.start + len, found.len - len};
             return true;
         }
     }

@@ -1,6 +1,6 @@
-/* The boot command line read word by word: whether it has a switch, and a check against the words
- * the kernel knows, so that a misspelt word or a key given twice is refused with its reason instead
- * of booting the defaults:
+/* The boot command line read word by word: whether it has a switch, the value of a key, and a
+ * check against the words the kernel knows, so that a misspelt word or a key given twice is refused
+ * with its reason instead of booting the defaults:
  *     heap_start=0x80000000 heap_pages=3000 stress
  * Words are separated by spaces. Pure C, tested on the host; the known words come from the caller,
  * each from the code that reads it. */
@@ -30,6 +30,11 @@ struct cmdline_word {
 /* Whether word appears as a whole word in cmdline (NULL reads as empty): the switches a reader
  * looks for, such as "stress". */
 bool cmdline_has(const char *cmdline, const char *word);
+
+/* Whether cmdline (NULL reads as empty) has a word starting with key, a key ending in '=' such as
+ * "heap_pages=": then *value is the rest of that word, possibly empty, for its reader to check.
+ * The first such word is taken; cmdline_check refuses a line that gives a key twice. */
+bool cmdline_value(const char *cmdline, const char *key, struct cmdline_word *value);
 
 /* Checks every word of cmdline (NULL has none) against known[0, known_count). A known word ending
  * in

@@ -2,6 +2,7 @@
  * misspelt words, prefixes of known words, keys given twice, and the word each error names. */
 #include "kernel/lib/cmdline.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "tests/support/check.h"
@@ -83,6 +84,35 @@ static int cmdline_has_check(void) {
     return 0;
 }
 
+/* Expect cmdline_value(cmdline, key) to find a word whose value is expected (NULL: no such word).
+ */
+static int expect_value(const char *cmdline, const char *key, const char *expected) {
+    struct cmdline_word value = {NULL, 0};
+    bool found = cmdline_value(cmdline, key, &value);
+    ASSERT_EQ(expected != NULL, found);
+    if (expected != NULL) {
+        ASSERT_EQ(strlen(expected), value.len);
+        ASSERT_TRUE(strncmp(value.start, expected, value.len) == 0);
+        ASSERT_TRUE(value.start >= cmdline && value.start + value.len <= cmdline + strlen(cmdline));
+    }
+    return 0;
+}
+
+/* A key's value is the rest of its word, empty too; the key must start a word; the first of two
+ * is taken (cmdline_check refuses such a line before any reader runs). */
+static int cmdline_value_check(void) {
+    ASSERT_EQ(0, expect_value("heap_pages=20", "heap_pages=", "20"));
+    ASSERT_EQ(0, expect_value("  stress heap_pages=0x10  scenario=hang ", "heap_pages=", "0x10"));
+    ASSERT_EQ(0, expect_value("stress scenario=hang", "scenario=", "hang"));
+    ASSERT_EQ(0, expect_value("scenario= stress", "scenario=", ""));
+    ASSERT_EQ(0, expect_value("heap_pages=1 heap_pages=2", "heap_pages=", "1"));
+    ASSERT_EQ(0, expect_value("xheap_pages=5 heap_pagesize=1", "heap_pages=", NULL));
+    ASSERT_EQ(0, expect_value("heap_pages", "heap_pages=", NULL));
+    ASSERT_EQ(0, expect_value("", "heap_pages=", NULL));
+    ASSERT_EQ(0, expect_value(NULL, "heap_pages=", NULL));
+    return 0;
+}
+
 static int error_names_check(void) {
     ASSERT_ERROR_NAMES(cmdline_error_name, enum cmdline_error, CMDLINE_OK,
                        CMDLINE_ERR_REPEATED_KEY);
@@ -95,6 +125,7 @@ int main(void) {
     RUN_CHECK(failures, unknown_words_refused_check);
     RUN_CHECK(failures, repeated_keys_refused_check);
     RUN_CHECK(failures, cmdline_has_check);
+    RUN_CHECK(failures, cmdline_value_check);
     RUN_CHECK(failures, error_names_check);
     return failures == 0 ? 0 : 1;
 }

@@ -1,6 +1,8 @@
 /* The heap range from the boot command line (see heap_range.h). */
 #include "kernel/lib/heap_range.h"
 
+#include "kernel/lib/cmdline.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -59,38 +61,20 @@ static bool parse_number(const char *text, const char *end, uint64_t *out) {
     return true;
 }
 
-/* True when [word, end) starts with key; *value then points past it. */
-static bool word_has_key(const char *word, const char *end, const char *key, const char **value) {
-    size_t i = 0;
-    for (; key[i] != '\0'; i++) {
-        if (word + i == end || word[i] != key[i]) {
-            return false;
-        }
-    }
-    *value = word + i;
-    return true;
+/* Reads key's value from cmdline into *number when the key is there; false on a bad number. */
+static bool read_number(const char *cmdline, const char *key, uint64_t *number) {
+    struct cmdline_word value;
+    return !cmdline_value(cmdline, key, &value) ||
+           parse_number(value.start, value.start + value.len, number);
 }
 
 enum heap_range_error heap_range_from_cmdline(const char *cmdline,
                                               const struct heap_range_limits *limits,
                                               struct heap_range *range) {
     struct heap_range wanted = *range;
-    for (const char *word = cmdline; word != NULL && *word != '\0';) {
-        const char *end = word;
-        while (*end != '\0' && *end != ' ') {
-            end++;
-        }
-        const char *value;
-        if (word_has_key(word, end, HEAP_RANGE_START_KEY, &value)) {
-            if (!parse_number(value, end, &wanted.start)) {
-                return HEAP_RANGE_ERR_BAD_NUMBER;
-            }
-        } else if (word_has_key(word, end, HEAP_RANGE_PAGES_KEY, &value)) {
-            if (!parse_number(value, end, &wanted.pages)) {
-                return HEAP_RANGE_ERR_BAD_NUMBER;
-            }
-        }
-        word = *end == ' ' ? end + 1 : end;
+    if (!read_number(cmdline, HEAP_RANGE_START_KEY, &wanted.start) ||
+        !read_number(cmdline, HEAP_RANGE_PAGES_KEY, &wanted.pages)) {
+        return HEAP_RANGE_ERR_BAD_NUMBER;
     }
 
     if (wanted.start % limits->page_size != 0) {

@@ -40,8 +40,9 @@ enum heap_range_error {
 const char *heap_range_error_name(enum heap_range_error error);
 
 /* Starts from *range (the defaults), takes start and pages from the command line's heap_start= and
- * heap_pages= words when present (the last of each wins; other words are ignored; a NULL command
- * line has none) and checks the result against limits. On error *range is left as it was. */
+ * heap_pages= words when present (the first of each: the boot refuses a key given twice, see
+ * cmdline.h; other words are ignored; a NULL command line has none) and checks the result against
+ * limits. On error *range is left as it was. */
 enum heap_range_error heap_range_from_cmdline(const char *cmdline,
                                               const struct heap_range_limits *limits,
                                               struct heap_range *range);
