@@ -199,7 +199,8 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
                  madt.cpus_bad_id);
     }
     if (madt.cpus_enabled_unstored > 0) {
-        log_warn("smp: MADT: %u enabled CPUs past the %u entries stored; they stay halted",
+        /* Entries, not CPUs: an APIC id repeated among them counts each time (acpi.h). */
+        log_warn("smp: MADT: %u enabled CPU entries past the %u stored; their CPUs stay halted",
                  madt.cpus_enabled_unstored, (unsigned)ACPI_MADT_MAX_CPUS);
     }
 
