@@ -43,6 +43,14 @@ static inline struct cpu_local *cpu_this(void) {
     return (struct cpu_local *)(uintptr_t)cpu_read_gs_word0();
 }
 
+/* The index of the CPU the caller runs on. Needs no interrupts off, unlike reading a field that
+ * changes (thread_current): a preemption between finding the block and reading its index can move
+ * the caller to another CPU, but the index read is then still that of the block found, which never
+ * changes. The caller may move right after, as it may once interrupts are back on. */
+static inline uint32_t cpu_this_index(void) {
+    return cpu_this()->index;
+}
+
 /* Points this CPU's GS base at cpu and fills in its self pointer and index. */
 void cpu_local_init(struct cpu_local *cpu, uint32_t index);
 

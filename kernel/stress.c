@@ -587,9 +587,7 @@ static void describe_own_guard(void *arg) {
             panic("thread_test=fault_names: the other describer never started");
         }
     }
-    irq_save();
-    d->cpu = cpu_this()->index;
-    irq_restore();
+    d->cpu = cpu_this_index();
     for (uint32_t i = 0; i < FAULT_NAME_ROUNDS; i++) {
         char name[KERNEL_ADDRESS_NAME_MAX];
         if (strcmp(kernel_address_name(guard, name, sizeof name), d->expected) != 0) {
@@ -702,11 +700,7 @@ static void check_idle_wake(void) {
     }
     thread_widen_idle_window_for_test(IDLE_WAKE_WINDOW_US);
     for (uint32_t round = 0; round < IDLE_WAKE_ROUNDS; round++) {
-        /* This CPU's index read with interrupts off, so that no preemption moves the maker away
-         * from it in between. */
-        irq_save();
-        const struct cpu_local *other = cpu_by_index(1 - cpu_this()->index);
-        irq_restore();
+        const struct cpu_local *other = cpu_by_index(1 - cpu_this_index());
         uint64_t ticks = __atomic_load_n(&other->ticks, __ATOMIC_RELAXED);
         while (__atomic_load_n(&other->ticks, __ATOMIC_RELAXED) == ticks) {
             cpu_pause();
