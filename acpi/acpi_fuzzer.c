@@ -124,8 +124,15 @@ static void check_madt(const struct acpi_madt *madt) {
                                                       madt->cpus_listed) {
         abort();
     }
+    /* Entries are left out unstored only when the array is full of enabled ones. */
+    if (madt->cpus_enabled_unstored > 0 && madt->cpus_stored != ACPI_MADT_MAX_CPUS) {
+        abort();
+    }
     for (uint32_t i = 0; i < madt->cpus_stored; i++) {
         if (madt->cpus[i].apic_id == 0xffffffffu) { /* 0xff may be an x2APIC entry's */
+            abort();
+        }
+        if (madt->cpus_enabled_unstored > 0 && !madt->cpus[i].enabled) {
             abort();
         }
         for (uint32_t j = 0; j < i; j++) {

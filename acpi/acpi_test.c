@@ -384,6 +384,29 @@ static int enabled_cpus_stored_in_preference_check(void) {
     return 0;
 }
 
+/* A MADT of ACPI_MADT_MAX_CPUS enabled local APIC entries (APIC ids 0, 1, ...), then four more
+ * enabled ones past the array: APIC id 200 twice, 201, and 5 (a stored CPU's).
+ * Expect the four counted as listed, the last in cpus_duplicate (its id is stored), and 3 in
+ * cpus_enabled_unstored: it counts entries, and 200 is looked for among the stored entries only
+ * (acpi.h), so it counts twice though it names one CPU. Nonzero all the same, as 2 CPUs are left
+ * out. */
+static int unstored_entries_counted_per_entry_check(void) {
+    struct acpi_madt madt;
+    uint32_t length = build_madt_of_cpus(ACPI_MADT_MAX_CPUS + 4, 0);
+    uint8_t *past = memory + MADT_PHYS + ACPI_MADT_FIXED_SIZE + ACPI_MADT_MAX_CPUS * 8;
+    const uint8_t ids[4] = {200, 200, 201, 5};
+    for (uint32_t i = 0; i < 4; i++) {
+        past[i * 8 + 3] = ids[i];
+    }
+    seal(memory + MADT_PHYS);
+    ASSERT_EQ(ACPI_OK, acpi_parse_madt(memory + MADT_PHYS, length, &madt));
+    ASSERT_EQ(ACPI_MADT_MAX_CPUS + 4, madt.cpus_listed);
+    ASSERT_EQ(ACPI_MADT_MAX_CPUS, madt.cpus_stored);
+    ASSERT_EQ(1, madt.cpus_duplicate);
+    ASSERT_EQ(3, madt.cpus_enabled_unstored);
+    return 0;
+}
+
 static int missing_table_check(void) {
     build_tables(0);
     struct acpi_table table;
@@ -522,6 +545,7 @@ int main(void) {
     RUN_CHECK(failures, broadcast_apic_id_check);
     RUN_CHECK(failures, more_cpus_than_stored_check);
     RUN_CHECK(failures, enabled_cpus_stored_in_preference_check);
+    RUN_CHECK(failures, unstored_entries_counted_per_entry_check);
     RUN_CHECK(failures, missing_table_check);
     RUN_CHECK(failures, unreachable_entry_passed_over_check);
     RUN_CHECK(failures, bad_xsdt_falls_back_to_rsdt_check);

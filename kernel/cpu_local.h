@@ -1,5 +1,6 @@
 /* Per-CPU data: one block per CPU, found through the GS base register, which each CPU points at
- * its own block before anything else runs (cpu_local_init). The first field points at the block
+ * its own block before anything else runs (cpu_local_init on the boot CPU, the trampoline in
+ * smp.asm on the others). The first field points at the block
  * itself so that one GS-relative load yields a plain pointer. */
 #ifndef KERNEL_CPU_LOCAL_H
 #define KERNEL_CPU_LOCAL_H
@@ -41,6 +42,14 @@ struct cpu_local {
 
 static inline struct cpu_local *cpu_this(void) {
     return (struct cpu_local *)(uintptr_t)cpu_read_gs_word0();
+}
+
+/* The index of the CPU the caller runs on. Needs no interrupts off, unlike reading a field that
+ * changes (thread_current): a preemption between finding the block and reading its index can move
+ * the caller to another CPU, but the index read is then still that of the block found, which never
+ * changes. The caller may move right after, as it may once interrupts are back on. */
+static inline uint32_t cpu_this_index(void) {
+    return cpu_this()->index;
 }
 
 /* Points this CPU's GS base at cpu and fills in its self pointer and index. */

@@ -32,7 +32,7 @@
 /* smp.asm */
 extern const char trampoline_start[], trampoline_end[];
 extern const char trampoline_cr3[], trampoline_efer[], trampoline_stack[], trampoline_entry[],
-    trampoline_argument[];
+    trampoline_argument[], trampoline_idt[], trampoline_fault[];
 
 static volatile bool ap_started;
 
@@ -41,9 +41,9 @@ static const void *acpi_map(void *ctx, uint64_t phys, uint64_t size) {
     return phys < PHYS_MAP_SIZE && size <= PHYS_MAP_SIZE - phys ? phys_to_virt(phys) : NULL;
 }
 
-/* First C code of an application processor, on its idle thread's stack. */
+/* First C code of an application processor, on its idle thread's stack, with the shared IDT loaded
+ * and its GS base at cpu (the trampoline did both, so that a fault before here is reported). */
 static __attribute__((noreturn)) void ap_main(struct cpu_local *cpu) {
-    cpu_local_init(cpu, cpu->index);
     interrupts_init_cpu(cpu->tables, (uint64_t)(uintptr_t)cpu->tables + sizeof *cpu->tables +
                                          INTERRUPTS_DOUBLE_FAULT_STACK_SIZE);
     apic_init_cpu();
@@ -113,8 +113,9 @@ static void destroy_idle(void *ctx, void *idle) {
 
 /* Starts one CPU; false (after a WARN line) if its blocks cannot be allocated or it does not come
  * up in time, with nothing kept either way. withhold_startup sends INIT but no start-up IPI, so
- * the CPU never comes up (for the test of that report). */
-static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup) {
+ * the CPU never comes up (for the test of that report); early_fault has it meet an invalid opcode
+ * in the trampoline (for the test of an early fault's report). */
+static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup, bool early_fault) {
     uint32_t index = cpu_count();
     const struct cpu_blocks_ops alloc_ops = {alloc_local, alloc_tables, create_idle,
                                              free_block,  destroy_idle, &index};
@@ -127,6 +128,7 @@ static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup) {
     struct cpu_descriptor_tables *tables = blocks.tables;
     struct thread *idle = blocks.idle;
     memset(tables, 0, sizeof *tables);
+    cpu->self = cpu; /* what cpu_local_init does, but for the trampoline's GS base */
     cpu->index = index;
     cpu->apic_id = apic_id_of_cpu;
     cpu->tables = tables;
@@ -135,6 +137,7 @@ static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup) {
     write_parameter(trampoline_stack, thread_stack_top(idle));
     write_parameter(trampoline_entry, (uint64_t)(uintptr_t)ap_main);
     write_parameter(trampoline_argument, (uint64_t)(uintptr_t)cpu);
+    write_parameter(trampoline_fault, early_fault);
     __atomic_store_n(&ap_started, false, __ATOMIC_RELEASE);
 
     const struct cpu_start_ops ops = {send_init, send_startup, delay_us, ap_has_started, NULL};
@@ -199,7 +202,8 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
                  madt.cpus_bad_id);
     }
     if (madt.cpus_enabled_unstored > 0) {
-        log_warn("smp: MADT: %u enabled CPUs past the %u entries stored; they stay halted",
+        /* Entries, not CPUs: an APIC id repeated among them counts each time (acpi.h). */
+        log_warn("smp: MADT: %u enabled CPU entries past the %u stored; their CPUs stay halted",
                  madt.cpus_enabled_unstored, (unsigned)ACPI_MADT_MAX_CPUS);
     }
 
@@ -229,10 +233,16 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
     memcpy(phys_to_virt(TRAMPOLINE_PHYS), trampoline_start, trampoline_size);
     write_parameter(trampoline_cr3, cpu_read_cr3());
     write_parameter(trampoline_efer, cpu_read_msr(CPU_MSR_EFER));
+    write_parameter(trampoline_idt, (uint64_t)(uintptr_t)interrupts_idt_pointer());
 
     bool withhold = cmdline_has(boot_info->cmdline, SMP_WITHHOLD_STARTUP_WORD);
     if (withhold) {
         log_info("smp: smp_test=withhold_startup: the first other CPU gets no start-up IPI");
+    }
+    bool fault = cmdline_has(boot_info->cmdline, SMP_AP_EARLY_FAULT_WORD);
+    if (fault) {
+        log_info("smp: smp_test=ap_early_fault: the first other CPU meets an invalid opcode in the "
+                 "trampoline's 64-bit code");
     }
     for (uint32_t i = 0; i < madt.cpus_stored; i++) {
         const struct acpi_madt_cpu *entry = &madt.cpus[i];
@@ -253,11 +263,13 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
         }
         bool withheld = withhold;
         withhold = false;
+        bool faulting = fault;
+        fault = false;
         struct alloc_stats before;
         if (withheld) {
             kheap_stats(&before);
         }
-        if (start_cpu(entry->apic_id, withheld)) {
+        if (start_cpu(entry->apic_id, withheld, faulting)) {
             log_info("smp: CPU %u (APIC id %u) online", cpu_count() - 1, entry->apic_id);
         }
         if (withheld) { /* for the test that a CPU which does not start keeps no heap block */

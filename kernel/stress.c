@@ -587,9 +587,7 @@ static void describe_own_guard(void *arg) {
             panic("thread_test=fault_names: the other describer never started");
         }
     }
-    irq_save();
-    d->cpu = cpu_this()->index;
-    irq_restore();
+    d->cpu = cpu_this_index();
     for (uint32_t i = 0; i < FAULT_NAME_ROUNDS; i++) {
         char name[KERNEL_ADDRESS_NAME_MAX];
         if (strcmp(kernel_address_name(guard, name, sizeof name), d->expected) != 0) {
@@ -702,11 +700,7 @@ static void check_idle_wake(void) {
     }
     thread_widen_idle_window_for_test(IDLE_WAKE_WINDOW_US);
     for (uint32_t round = 0; round < IDLE_WAKE_ROUNDS; round++) {
-        /* This CPU's index read with interrupts off, so that no preemption moves the maker away
-         * from it in between. */
-        irq_save();
-        const struct cpu_local *other = cpu_by_index(1 - cpu_this()->index);
-        irq_restore();
+        const struct cpu_local *other = cpu_by_index(1 - cpu_this_index());
         uint64_t ticks = __atomic_load_n(&other->ticks, __ATOMIC_RELAXED);
         while (__atomic_load_n(&other->ticks, __ATOMIC_RELAXED) == ticks) {
             cpu_pause();
@@ -726,6 +720,72 @@ static void check_idle_wake(void) {
               "loop's last look at the run queue and its halt: %u taken there (the halt then waits "
               "for a tick), %u kept to end the halt",
               IDLE_WAKE_ROUNDS, taken + kept, taken, kept);
+}
+
+/* thread_test=halted_ticks */
+
+/* How long the other CPU holds the lock CPU 0 waits for, in timer ticks. */
+#define HALTED_TICKS_HOLD 20
+
+static struct spinlock tick_probe = SPINLOCK_INIT("tick probe");
+static volatile bool tick_probe_held;
+
+static void hold_tick_probe(void *arg) {
+    (void)arg;
+    spinlock_acquire(&tick_probe);
+    __atomic_store_n(&tick_probe_held, true, __ATOMIC_RELEASE);
+    apic_delay_us((uint64_t)HALTED_TICKS_HOLD * 1000000 / APIC_TIMER_HZ);
+    spinlock_release(&tick_probe);
+}
+
+/* Rounds of a tick's sleep the main thread may take to land on CPU 0. */
+#define HALTED_TICKS_MOVES 100
+
+/*
+ * CPU 0, which counts the ticks (thread_ticks), waits for a lock the other CPU holds for
+ * HALTED_TICKS_HOLD ticks, halted in the lock's queue once it has spun a little. Its interrupts are
+ * off but for the halts, so each tick it takes in between, counted in its own cpu->ticks, comes in
+ * a halt: the tick count must go up by as many, or every wait the count bounds (thread_sleep, the
+ * stress's STRESS_WAIT_TICKS) lasts longer than it says whenever CPU 0 waits for a lock.
+ */
+static void check_halted_ticks(void) {
+    if (cpu_count() != 2) {
+        panic("thread_test=halted_ticks: needs two CPUs; %u online", cpu_count());
+    }
+    /* On CPU 0 with interrupts off, so that no preemption moves the waiter away. */
+    irq_save();
+    for (uint32_t round = 0; cpu_this_index() != 0; round++) {
+        if (round == HALTED_TICKS_MOVES) {
+            panic("thread_test=halted_ticks: not on CPU 0 after %u sleeps", HALTED_TICKS_MOVES);
+        }
+        irq_restore();
+        thread_sleep(1);
+        irq_save();
+    }
+    struct thread *holder = thread_create("tick-probe-holder", hold_tick_probe, NULL);
+    if (holder == NULL) {
+        panic("thread_test=halted_ticks: cannot create the holder");
+    }
+    uint64_t start = cpu_rdtsc();
+    while (!__atomic_load_n(&tick_probe_held, __ATOMIC_ACQUIRE)) {
+        cpu_pause();
+        if (cpu_rdtsc() - start > SPINLOCK_SPIN_BOUND_TSC_TICKS) {
+            panic("thread_test=halted_ticks: the holder never took the lock");
+        }
+    }
+    const struct cpu_local *cpu0 = cpu_this();
+    uint64_t counted = thread_ticks();
+    uint64_t taken = cpu0->ticks;
+    spinlock_acquire(&tick_probe);
+    counted = thread_ticks() - counted;
+    taken = cpu0->ticks - taken;
+    spinlock_release(&tick_probe);
+    irq_restore();
+    thread_join(holder);
+    log_check(counted == taken && taken > 0, "halted-ticks",
+              "CPU 0 took %llu timer ticks halted for a lock CPU 1 held for %u ticks; the tick "
+              "count went up %llu",
+              (unsigned long long)taken, HALTED_TICKS_HOLD, (unsigned long long)counted);
 }
 
 /* stress */
@@ -753,6 +813,7 @@ static const struct {
     {"thread_test=fault_names", check_fault_names},
     {"thread_test=current", check_thread_current},
     {"thread_test=idle_wake", check_idle_wake},
+    {"thread_test=halted_ticks", check_halted_ticks},
     {"stress", stress},
 };
 

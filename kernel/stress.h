@@ -22,6 +22,8 @@
  *                          overflow reports do) each get their own thread's name (two CPUs)
  *   thread_test=idle_wake  check: a wake-up for a new thread that comes between the idle loop's
  *                          last look at the run queue and its halt ends the halt (two CPUs)
+ *   thread_test=halted_ticks check: the tick count goes on while CPU 0 halts waiting for a
+ *                          lock another CPU holds (two CPUs)
  */
 #ifndef KERNEL_STRESS_H
 #define KERNEL_STRESS_H

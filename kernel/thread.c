@@ -536,16 +536,19 @@ static void wake_sleepers(void) {
 void thread_timer_tick(void) {
     struct cpu_local *cpu = cpu_this();
     cpu->ticks++;
+    if (cpu->index == 0) {
+        /* Counted even while halted in a lock's queue (below): the count is the clock of every
+         * wait bounded in ticks, and adding to it takes no lock. */
+        __atomic_fetch_add(&ticks, 1, __ATOMIC_RELAXED);
+    }
     if (cpu->waiting_lock != NULL) {
         /* The tick came while this CPU halts in a lock's queue, perhaps a lock this handler would
-         * take: only the spin bound's clock check runs (in spinlock_acquire). */
+         * take: only the spin bound's clock check runs (in spinlock_acquire). Sleepers due now
+         * wake at CPU 0's next tick outside a lock's queue. */
         return;
     }
-    if (cpu->index == 0) {
-        __atomic_fetch_add(&ticks, 1, __ATOMIC_RELAXED);
-        if (__atomic_load_n(&sleepers, __ATOMIC_RELAXED) != NULL) {
-            wake_sleepers();
-        }
+    if (cpu->index == 0 && __atomic_load_n(&sleepers, __ATOMIC_RELAXED) != NULL) {
+        wake_sleepers();
     }
     void (*hook)(void) = __atomic_load_n(&tick_hook, __ATOMIC_ACQUIRE);
     if (hook != NULL) {

@@ -47,7 +47,8 @@ void thread_sleep(uint64_t ticks);
 
 struct thread *thread_current(void);
 const char *thread_name(const struct thread *t);
-/* Timer ticks counted by the boot CPU since its timer started. */
+/* Timer ticks counted by the boot CPU since its timer started: every tick it takes, those that come
+ * while it halts waiting for a lock too. */
 uint64_t thread_ticks(void);
 
 /* The timer interrupt of every CPU: wakes sleepers, runs the tick hook, preempts. */

@@ -19,7 +19,7 @@
 #define ACPI_MADT_FIXED_SIZE 44u /* header, local APIC address, flags */
 /* Larger than any table the kernel reads; a length above it is refused as corrupt. */
 #define ACPI_TABLE_MAX_SIZE (1u << 20)
-/* CPUs stored from the MADT; more are counted (cpus_listed, cpus_enabled_unstored) but not
+/* CPU entries stored from the MADT; more are counted (cpus_listed, cpus_enabled_unstored) but not
  * stored. */
 #define ACPI_MADT_MAX_CPUS 64
 
@@ -93,7 +93,11 @@ struct acpi_madt {
     uint32_t cpus_stored;
     struct acpi_madt_cpu cpus[ACPI_MADT_MAX_CPUS];
     /* Enabled entries (not duplicates, not broadcast ids) that found every stored entry enabled:
-     * usable CPUs left out, which the kernel cannot start. */
+     * entries, not CPUs. Each names a usable CPU left out, which the kernel cannot start, but an
+     * APIC id listed more than once among them counts once per entry: duplicates are looked for
+     * among the stored entries only, since looking among these would mean reading the table again
+     * for each, a cost quadratic in a table that may list a hundred thousand entries. So it is 0
+     * exactly when no usable CPU is left out, and otherwise at least the number of those CPUs. */
     uint32_t cpus_enabled_unstored;
     uint32_t io_apics;
 };

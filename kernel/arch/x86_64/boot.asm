@@ -80,7 +80,7 @@ _start:
     or eax, 1 << 5                      ; PAE
     mov cr4, eax
 
-    mov ecx, 0xc0000080                 ; EFER
+    mov ecx, CPU_MSR_EFER
     rdmsr
     or eax, 1 << 8                      ; LME: long mode
     test ebp, 1 << 20                   ; NX supported?

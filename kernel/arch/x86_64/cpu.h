@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/arch/x86_64/machine.h"
+
 static inline void cpu_outb(uint16_t port, uint8_t value) {
     __asm__ volatile("outb %0, %1" : : "a"(value), "Nd"(port));
 }
@@ -135,9 +137,8 @@ static inline void cpu_enable_interrupts_and_halt(void) {
     __asm__ volatile("sti; hlt" : : : "memory");
 }
 
+/* CPU_MSR_EFER and CPU_MSR_GS_BASE come from machine.h, shared with the assembly. */
 #define CPU_MSR_APIC_BASE 0x1bu
-#define CPU_MSR_EFER      0xc0000080u
-#define CPU_MSR_GS_BASE   0xc0000101u
 
 #define CPU_RFLAGS_INTERRUPT_ENABLE (1u << 9)
 

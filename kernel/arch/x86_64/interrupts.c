@@ -7,6 +7,7 @@
 #include "kernel/address_name.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/machine.h"
+#include "kernel/cpu_local.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 
@@ -39,6 +40,7 @@ struct __attribute__((packed)) idt_entry {
 static struct cpu_descriptor_tables boot_tables;
 static _Alignas(16) uint8_t boot_double_fault_stack[INTERRUPTS_DOUBLE_FAULT_STACK_SIZE];
 static struct idt_entry idt[INTERRUPTS_VECTORS]; /* one IDT, shared by every CPU */
+static struct cpu_descriptor_pointer idt_pointer;
 static interrupt_handler interrupt_handlers[INTERRUPTS_VECTORS];
 
 extern const uint64_t exception_stubs[INTERRUPTS_VECTORS];
@@ -117,20 +119,20 @@ static void build_idt(void) {
     }
 }
 
-static void load_idt(void) {
-    const struct cpu_descriptor_pointer pointer = {sizeof idt - 1, (uint64_t)(uintptr_t)idt};
-    cpu_load_idt(&pointer);
-}
-
 void interrupts_init(void) {
     build_idt();
+    idt_pointer = (struct cpu_descriptor_pointer){sizeof idt - 1, (uint64_t)(uintptr_t)idt};
     interrupts_init_cpu(&boot_tables, (uint64_t)(uintptr_t)(boot_double_fault_stack +
                                                             sizeof boot_double_fault_stack));
+    cpu_load_idt(&idt_pointer);
 }
 
 void interrupts_init_cpu(struct cpu_descriptor_tables *tables, uint64_t double_fault_stack_top) {
     load_gdt_and_tss(tables, double_fault_stack_top);
-    load_idt();
+}
+
+const struct cpu_descriptor_pointer *interrupts_idt_pointer(void) {
+    return &idt_pointer;
 }
 
 void interrupts_set_handler(uint8_t vector, interrupt_handler handler) {
@@ -138,8 +140,8 @@ void interrupts_set_handler(uint8_t vector, interrupt_handler handler) {
 }
 
 static void log_registers(const struct interrupt_frame *frame) {
-    log_error("exception: rip %p rsp %p rflags %p cs %x", (void *)frame->rip, (void *)frame->rsp,
-              (void *)frame->rflags, (unsigned)frame->cs);
+    log_error("exception: rip %p rsp %p rflags %p cs %x on CPU %u", (void *)frame->rip,
+              (void *)frame->rsp, (void *)frame->rflags, (unsigned)frame->cs, cpu_this_index());
 }
 
 static void handle_page_fault(const struct interrupt_frame *frame) {

@@ -46,9 +46,14 @@ struct interrupt_frame {
  * can fault. */
 void interrupts_init(void);
 
-/* Loads tables (filled in here) and the IDT on the calling CPU; double faults switch to
- * double_fault_stack_top. For the application processors. */
+/* Loads tables (filled in here) on the calling CPU; double faults switch to
+ * double_fault_stack_top. For the application processors, which have loaded the IDT already: the
+ * trampoline does that first thing in long mode (smp.asm), from interrupts_idt_pointer. */
 void interrupts_init_cpu(struct cpu_descriptor_tables *tables, uint64_t double_fault_stack_top);
+
+/* The shared IDT's limit and base, for LIDT; valid once interrupts_init has run. */
+struct cpu_descriptor_pointer;
+const struct cpu_descriptor_pointer *interrupts_idt_pointer(void);
 
 /* Handlers for vectors 32..255, called with interrupts off on the interrupted stack. A vector
  * without one panics. */

@@ -28,6 +28,9 @@ MACHINE_CONSTANTS = [
     ("GDT_KERNEL_DATA_SELECTOR", "0x10", "GDT entry 2"),
     ("GDT_KERNEL_CODE_DESCRIPTOR", "0x0020980000000000", "bits 43 code, 44 non-system, 47 present, 53 64-bit"),
     ("GDT_KERNEL_DATA_DESCRIPTOR", "0x0000920000000000", "bits 41 writable, 44 non-system, 47 present"),
+    # Model-specific registers written by boot.asm, the trampoline (smp.asm) and the C kernel.
+    ("CPU_MSR_EFER", "0xc0000080", "extended features: long mode (LME) and no-execute (NXE)"),
+    ("CPU_MSR_GS_BASE", "0xc0000101", "GS base: each CPU's per-CPU block (kernel/cpu_local.h)"),
     # SMP: the per-CPU arrays' size, which a boot test exceeds by one CPU.
     ("CPU_MAX", "0x10", "CPUs the kernel runs on at most; the MADT may list more, which are reported and left halted"),
 ]

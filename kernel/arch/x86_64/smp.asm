@@ -52,6 +52,7 @@ section .rodata
 align 16
 global trampoline_start, trampoline_end
 global trampoline_cr3, trampoline_efer, trampoline_stack, trampoline_entry, trampoline_argument
+global trampoline_idt, trampoline_fault
 bits 16
 trampoline_start:
     cli
@@ -75,7 +76,7 @@ trampoline_protected:
     mov cr4, eax
     mov eax, [TRAMPOLINE(trampoline_cr3)]
     mov cr3, eax
-    mov ecx, 0xc0000080                 ; EFER, as the boot CPU has it (LME, NXE)
+    mov ecx, CPU_MSR_EFER               ; as the boot CPU has it (LME, NXE)
     mov eax, [TRAMPOLINE(trampoline_efer)]
     mov edx, [TRAMPOLINE(trampoline_efer) + 4]
     wrmsr
@@ -84,16 +85,31 @@ trampoline_protected:
     mov cr0, eax
     jmp TRAMPOLINE_CODE64:TRAMPOLINE(trampoline_long)
 
+; Long mode. Until the IDT is loaded, the IDTR holds what INIT left (base 0): a fault would be
+; delivered through garbage and end in a triple fault, which ends the whole machine. So the shared
+; IDT comes first, then the stack the handler pushes on, then the per-CPU block the handler's log
+; finds its CPU by (cpu_this); from there a fault is reported by the kernel's handler, naming this
+; CPU. Only a double fault still has no stack of its own until ap_main loads this CPU's TSS.
 bits 64
 trampoline_long:
+    mov rax, [TRAMPOLINE(trampoline_idt)]
+    lidt [rax]
+    mov rsp, [TRAMPOLINE(trampoline_stack)]
     mov ax, TRAMPOLINE_DATA64
     mov ds, ax
     mov es, ax
     mov ss, ax
     xor eax, eax
     mov fs, ax
-    mov gs, ax
-    mov rsp, [TRAMPOLINE(trampoline_stack)]
+    mov gs, ax                          ; before the GS base: a null selector may clear it
+    mov ecx, CPU_MSR_GS_BASE
+    mov eax, [TRAMPOLINE(trampoline_argument)]
+    mov edx, [TRAMPOLINE(trampoline_argument) + 4]
+    wrmsr
+    cmp qword [TRAMPOLINE(trampoline_fault)], 0
+    je .no_fault
+    ud2                                 ; smp_test=ap_early_fault (smp.c)
+.no_fault:
     mov rdi, [TRAMPOLINE(trampoline_argument)]
     mov rax, [TRAMPOLINE(trampoline_entry)]
     xor ebp, ebp
@@ -121,5 +137,7 @@ trampoline_cr3:      dq 0
 trampoline_efer:     dq 0
 trampoline_stack:    dq 0
 trampoline_entry:    dq 0
-trampoline_argument: dq 0
+trampoline_argument: dq 0               ; the CPU's per-CPU block, GS base and ap_main's argument
+trampoline_idt:      dq 0               ; address of the IDT's pointer (interrupts_idt_pointer)
+trampoline_fault:    dq 0               ; nonzero: an invalid opcode, for the test of early faults
 trampoline_end:
