@@ -1,7 +1,7 @@
 /* Per-CPU data: one block per CPU, found through the GS base register, which each CPU points at
  * its own block before anything else runs (cpu_local_init on the boot CPU, the trampoline in
- * smp.asm on the others). The first field points at the block
- * itself so that one GS-relative load yields a plain pointer. */
+ * smp.asm on the others). The first field points at the block itself so that one GS-relative load
+ * yields a plain pointer. */
 #ifndef KERNEL_CPU_LOCAL_H
 #define KERNEL_CPU_LOCAL_H
 
