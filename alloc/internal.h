@@ -412,6 +412,14 @@ static INLINE_FOR_SPEED void blk_set_size_state(const alloc_heap *h, block_t *b,
 static inline hword_t flip_low_bits(hword_t d) {
     return d | (d << TAG_SHIFT);
 }
+/*
+ * The header word at w, whose data the caller has checked, changed by the same linearity to that
+ * data xor d (no check bits in d): one xor of d and its fold, no key to read and multiply (a word
+ * that was damaged would stay damaged).
+ */
+static inline void word_flip(hword_t *w, hword_t d) {
+    *w ^= d | (hword_t)(tag_fold(d) << TAG_SHIFT);
+}
 static inline void blk_set_state(const alloc_heap *h, block_t *b, unsigned state) {
     (void)h;
     b->size ^= flip_low_bits((b->size ^ state) & STATE_MASK);

@@ -972,12 +972,17 @@ static ALWAYS_INLINE block_t *carve_block(alloc_heap *h, block_t *b, size_t size
             unlink_head_as(h, b, list / SL_COUNT, list % SL_COUNT, alone);
         return b;
     }
-    word_set(h, &b->size, (hword_t)size | ST_USED); /* b's PREV_FREE is clear, as checked */
+    /*
+     * b's size word and its successor's prev word, checked just before as (size + rest) | ST_FREE
+     * (PREV_FREE clear) and size + rest, changed by flips (word_flip) rather than sealed afresh:
+     * no key to read and multiply.
+     */
+    word_flip(&b->size, (hword_t)((size + rest) ^ size) ^ (ST_FREE ^ ST_USED));
     /* Opaque (an empty asm): clang otherwise adds b and size again for r's size word. */
     block_t *r = blk_at(opaque_size((uintptr_t)b + size));
     word_set(h, &r->prev, (hword_t)size);
     word_set(h, &r->size, (hword_t)rest | ST_FREE);
-    word_set(h, &blk_at((uintptr_t)r + rest)->prev, (hword_t)rest);
+    word_flip(&blk_at((uintptr_t)r + rest)->prev, (hword_t)((size + rest) ^ rest));
     if (top) {
         tlsf_of(h)->top = r; /* the rest still ends the heap: no list to look up */
         return b;
