@@ -763,13 +763,16 @@ static ALWAYS_INLINE void take(alloc_heap *h, block_t *b, unsigned fl, unsigned 
         /* Opaque (an empty asm): clang otherwise adds b and size again for r's size word. */
         block_t *r = blk_at(opaque_size((uintptr_t)b + size));
         blk_set(h, r, size, rest, ST_FREE, false);
-        blk_set_prev_size(h, next, rest);
+        /* next's boundary tag, checked by locate_free to say bs, flipped to say rest. */
+        word_flip(&next->prev, (hword_t)(bs ^ rest));
         /*
-         * blk_set_size_state's word, without reading b's PREV_FREE (clear) back. Written with the
-         * other headers, before the list work, which reads no size word: clang keeps fewer
-         * values across that work (measured: fewer instructions than writing it after).
+         * blk_set_size_state's word, without reading b's PREV_FREE (clear) back: b's word, checked
+         * to be bs | ST_FREE, flipped to size | ST_USED (word_flip: no key to read and multiply).
+         * Written with the other headers, before the list work, which reads no size word: clang
+         * keeps fewer values across that work (measured: fewer instructions than writing it
+         * after).
          */
-        word_set(h, &b->size, (hword_t)size | ST_USED);
+        word_flip(&b->size, (hword_t)(bs ^ size) ^ (ST_FREE ^ ST_USED));
         if (b == tlsf_of(h)->top) {
             tlsf_of(h)->top = r; /* the rest still ends the heap: no list to look up */
         } else {
@@ -855,8 +858,11 @@ static ALWAYS_INLINE block_t *carve_aligned(alloc_heap *h, block_t *b, size_t si
     size_t bs = blk_size(b), us = bs - gap;
     block_t *u = blk_at((uintptr_t)b + gap);
     block_t *next = blk_at((uintptr_t)u + us);
-    /* blk_set_size_state's word, b's PREV_FREE not read back: locate_free checked it clear. */
-    word_set(h, &b->size, (hword_t)gap | ST_FREE);
+    /*
+     * blk_set_size_state's word, b's PREV_FREE not read back: locate_free checked the word to be
+     * bs | ST_FREE, flipped to gap | ST_FREE (word_flip).
+     */
+    word_flip(&b->size, (hword_t)(bs ^ gap));
     unsigned gfl, gsl;
     mapping_insert(gap, &gfl, &gsl);
     link_free(h, b, gfl, gsl);
@@ -864,11 +870,12 @@ static ALWAYS_INLINE block_t *carve_aligned(alloc_heap *h, block_t *b, size_t si
         block_t *r = blk_at((uintptr_t)u + size);
         blk_set(h, u, gap, size, ST_USED, true);
         blk_set(h, r, size, us - size, ST_FREE, false);
-        blk_set_prev_size(h, next, us - size);
+        /* next's boundary tag, checked by locate_free to say bs: flipped (word_flip). */
+        word_flip(&next->prev, (hword_t)(bs ^ (us - size)));
         file_free(h, r, us - size, next);
     } else {
         blk_set(h, u, gap, us, ST_USED, true);
-        blk_set_prev_size(h, next, us);
+        word_flip(&next->prev, (hword_t)(bs ^ us));
         blk_set_prev_free(h, next, false);
     }
     return u;
