@@ -584,6 +584,19 @@ static __attribute__((noinline)) void *allocate_retry(alloc_heap *h, size_t bs, 
     return got_block(b) ? hand_out(h, b) : NULL;
 }
 
+#if TLSF_COMPILED_IN && ALLOC_FAST_PATHS
+/*
+ * What allocate_bs does where the strategy found no block of bs bytes (first, NULL or REFUSED),
+ * for tlsf_malloc_block (tlsf.h), which has handed out what it found itself: no quick list to try
+ * again (alloc_malloc sends it no size whose list holds a block).
+ */
+void *alloc_malloc_missed(alloc_heap *h, size_t bs, const block_t *first) {
+    if (RUN_CLASSES == 0 || h->runs == 0)
+        return NULL;
+    return allocate_retry(h, bs, GRANULE, false, first);
+}
+#endif
+
 /*
  * allocate's block of bs bytes (a block size): from the strategy, once more after releasing empty
  * runs (allocate_retry), handed out. no_poison: the caller knows the heap does not poison on alloc
@@ -752,11 +765,12 @@ static __attribute__((noinline)) void *malloc_slow(alloc_heap *h, size_t size, b
 
 /*
  * malloc_slow for a request that a run cannot serve (h not NULL, size at most ALLOC_QUICK_MAX_SIZE
- * and above the runs' sizes, or on a heap without runs): alloc_malloc's quick-list miss, the
- * commonest slow case, saves no register for the run path's call. Called only where fast_quick_end
- * is set, so on a heap that does not poison on alloc: no test of the flag. bs is the block size of
- * the quick list that missed, quick_block_size(quick_index_for(size)), which alloc_malloc has
- * computed: block_size_for(size) for a size of 1 or more (no size is rounded again here).
+ * and above the runs' sizes, or on a heap without runs): alloc_malloc's quick-list miss where the
+ * list's head was refused (quick_pop_silent), which the strategy's quick list reports, or on a heap
+ * whose allocation does not go to tlsf_malloc_block. Called only where fast_quick_end is set, so on
+ * a heap that does not poison on alloc: no test of the flag. bs is the block size of the quick
+ * list that missed, quick_block_size(quick_index_for(size)), which alloc_malloc has computed:
+ * block_size_for(size) for a size of 1 or more (no size is rounded again here).
  */
 static __attribute__((noinline)) void *malloc_block(alloc_heap *h, size_t bs, bool try_quick) {
     return allocate_bs(h, bs, GRANULE, try_quick, true);
@@ -817,15 +831,41 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
             return blk_payload(b);
         }
         /*
-         * Empty (rather than a corrupted head, which the slow path reports): skip it there. A
-         * block: fast_quick_end and no fast_run_end leave no runs (a size the quick lists serve,
-         * above the runs' sizes or on a heap without runs).
+         * A block: fast_quick_end and no fast_run_end leave no runs (a size the quick lists serve,
+         * above the runs' sizes or on a heap without runs). The list empty: straight from TLSF's
+         * lists, handed out there (fast_quick_end says TLSF, and no poison on alloc), with no
+         * frame, no call through the ops and no quick list to try (tlsf_malloc_block); a
+         * corrupted head, which the slow path reports: malloc_block.
          */
+#if QUICK_BINS > 0 && ALLOC_FAST_PATHS
+        /*
+         * The list's head read again (memory forgotten, an empty asm): else clang jumps to
+         * malloc_block from each failed test of a head it knows is there, and computes bs for it
+         * before them all, on the hit's way too.
+         */
+        __asm__("" ::: "memory");
+        if (quick_empty(h, i))
+            return tlsf_malloc_block(h, bs);
+#endif
         return malloc_block(h, bs, !quick_empty(h, i));
     }
-    /* Above the runs' sizes: a block, which malloc_large finds with no run path's frame. */
-    if (size > ALLOC_RUN_MAX_SIZE)
+    if (size > ALLOC_RUN_MAX_SIZE) {
+        /*
+         * Above the runs' sizes (and so the quick lists', where fast_quick_end is set: a TLSF heap
+         * that does not poison on alloc): straight from TLSF's lists, as above. Else a block,
+         * which malloc_large finds with no run path's frame.
+         */
+#if QUICK_BINS > 0 && ALLOC_FAST_PATHS
+        /*
+         * fast_quick_end read again (memory forgotten, an empty asm): else clang keeps it in a
+         * register from the quick test, an instruction more on the quick-list hit.
+         */
+        __asm__("" ::: "memory");
+        if (h->fast_quick_end != 0 && !request_too_large(size, GRANULE))
+            return tlsf_malloc_block(h, header_and_payload(size));
+#endif
         return malloc_large(h, size);
+    }
     return malloc_slow(h, size, true);
 }
 

@@ -938,6 +938,19 @@ static inline void unlink_head_as(alloc_heap *h, block_t *b, unsigned fl, unsign
     list_emptied(tlsf_of(h), fl, sl);
 }
 
+/*
+ * What carve_block returns: b, or with `out` (a constant, tlsf_malloc_block's pieces) b handed out
+ * as heap.c's hand_out hands out a block on a heap that does not poison on alloc (its bytes marked
+ * handed out, its usable size accounted), its payload; s is b's size, known to the caller.
+ */
+static ALWAYS_INLINE void *carved_out(alloc_heap *h, block_t *b, size_t s, bool out) {
+    if (!out)
+        return b;
+    mark_handed_out(h, (uintptr_t)b + s);
+    account_taken(h, opaque_size(s - HDR));
+    return blk_payload(b);
+}
+
 /* replace_free for such a head `from`, not the top block: the same stores, as unlink_head. */
 static inline void replace_head(alloc_heap *h, block_t *from, block_t *to, unsigned fl,
                                 unsigned sl) {
@@ -961,10 +974,11 @@ static inline void replace_head(alloc_heap *h, block_t *from, block_t *to, unsig
  * from a list (its head, or one the fallback scan met), which is not the top block, as the top
  * block is on no list (alloc_tlsf_check reports a top block met on a list): b is not compared with
  * the top block. `alone` (a constant, with head): head_links_ok has read b's next link NULL, b is
- * the one block of its list, whose list work then reads and updates no next node. Returns b.
+ * the one block of its list, whose list work then reads and updates no next node. Returns b, or
+ * with `out` (a constant) b handed out (carved_out).
  */
-static ALWAYS_INLINE block_t *carve_block(alloc_heap *h, block_t *b, size_t size, unsigned list,
-                                          size_t rest, bool head, bool top, bool alone) {
+static ALWAYS_INLINE void *carve_block(alloc_heap *h, block_t *b, size_t size, unsigned list,
+                                       size_t rest, bool head, bool top, bool alone, bool out) {
     if (rest < MIN_BLOCK) {
         /* As take: the successor's PREV_FREE cleared, b's state flipped, b unfiled. */
         clear_prev_free(blk_at((uintptr_t)b + size + rest));
@@ -977,7 +991,7 @@ static ALWAYS_INLINE block_t *carve_block(alloc_heap *h, block_t *b, size_t size
             unlink_free(h, b, list / SL_COUNT, list % SL_COUNT);
         else
             unlink_head_as(h, b, list / SL_COUNT, list % SL_COUNT, alone);
-        return b;
+        return carved_out(h, b, size + rest, out);
     }
     /*
      * b's size word and its successor's prev word, checked just before as (size + rest) | ST_FREE
@@ -992,7 +1006,7 @@ static ALWAYS_INLINE block_t *carve_block(alloc_heap *h, block_t *b, size_t size
     word_flip(&blk_at((uintptr_t)r + rest)->prev, (hword_t)((size + rest) ^ rest));
     if (top) {
         tlsf_of(h)->top = r; /* the rest still ends the heap: no list to look up */
-        return b;
+        return carved_out(h, b, size, out);
     }
     unsigned rfl, rsl;
     mapping_insert(rest, &rfl, &rsl);
@@ -1016,19 +1030,34 @@ static ALWAYS_INLINE block_t *carve_block(alloc_heap *h, block_t *b, size_t size
         else
             unlink_free(h, b, list / SL_COUNT, list % SL_COUNT);
     }
-    return b;
+    return carved_out(h, b, size, out);
 }
+
+/*
+ * The pieces below come in two copies, from one inline body each (named _as) with `out` a
+ * constant: the strategy's (out false), which return the block, and tlsf_malloc_block's (out
+ * true, named _out), which hand it out themselves (carved_out) and return its payload, a failure
+ * going to tlsf_malloc_none.
+ */
 
 /* carve_block out of line for a block the fallback scan found on list number `list`. */
 static __attribute__((noinline)) block_t *take_block(alloc_heap *h, block_t *b, size_t size,
                                                      unsigned list, size_t rest) {
-    return carve_block(h, b, size, list, rest, false, false, false);
+    return carve_block(h, b, size, list, rest, false, false, false, false);
 }
 
 /* carve_block out of line for the top block: no list work. */
+static ALWAYS_INLINE void *take_top_block_as(alloc_heap *h, block_t *b, size_t size, size_t rest,
+                                             bool out) {
+    return carve_block(h, b, size, 0, rest, false, true, false, out);
+}
 static __attribute__((noinline)) block_t *take_top_block(alloc_heap *h, block_t *b, size_t size,
                                                          size_t rest) {
-    return carve_block(h, b, size, 0, rest, false, true, false);
+    return take_top_block_as(h, b, size, rest, false);
+}
+static __attribute__((noinline)) void *take_top_block_out(alloc_heap *h, block_t *b, size_t size,
+                                                          size_t rest) {
+    return take_top_block_as(h, b, size, rest, true);
 }
 
 /*
@@ -1036,9 +1065,17 @@ static __attribute__((noinline)) block_t *take_top_block(alloc_heap *h, block_t 
  * ALLOC_CHECK_LINKS; else as take_block): unlinked without reading its prev link, 3 instructions
  * fewer where the block leaves its list.
  */
+static ALWAYS_INLINE void *take_head_block_as(alloc_heap *h, block_t *b, size_t size, unsigned list,
+                                              size_t rest, bool out) {
+    return carve_block(h, b, size, list, rest, ALLOC_CHECK_LINKS, false, false, out);
+}
 static __attribute__((noinline)) block_t *take_head_block(alloc_heap *h, block_t *b, size_t size,
                                                           unsigned list, size_t rest) {
-    return carve_block(h, b, size, list, rest, ALLOC_CHECK_LINKS, false, false);
+    return take_head_block_as(h, b, size, list, rest, false);
+}
+static __attribute__((noinline)) void *take_head_block_out(alloc_heap *h, block_t *b, size_t size,
+                                                           unsigned list, size_t rest) {
+    return take_head_block_as(h, b, size, list, rest, true);
 }
 
 /*
@@ -1053,7 +1090,22 @@ static __attribute__((noinline)) block_t *take_head_alone(alloc_heap *h, block_t
      * from plain_take_head and returns b itself, with a stack frame, rather than jumping to them.
      */
     return (block_t *)opaque_size(
-        (uintptr_t)carve_block(h, b, size, list, rest, true, false, true));
+        (uintptr_t)carve_block(h, b, size, list, rest, true, false, true, false));
+}
+static __attribute__((noinline)) void *take_head_alone_out(alloc_heap *h, block_t *b, size_t size,
+                                                           unsigned list, size_t rest) {
+    return carve_block(h, b, size, list, rest, true, false, true, true);
+}
+
+/*
+ * tlsf_alloc_none for a plain request of `size` bytes that may flush, or for tlsf_malloc_none
+ * (out).
+ */
+static __attribute__((noinline)) void *tlsf_malloc_none(alloc_heap *h, const block_t *bad,
+                                                        size_t size);
+static ALWAYS_INLINE void *plain_none(alloc_heap *h, const block_t *bad, size_t size,
+                                      bool may_flush, bool out) {
+    return out ? tlsf_malloc_none(h, bad, size) : tlsf_alloc_none(h, bad, size, GRANULE, may_flush);
 }
 
 /*
@@ -1061,14 +1113,24 @@ static __attribute__((noinline)) block_t *take_head_alone(alloc_heap *h, block_t
  * rest of free_node_ok's checks and head_links_ok (locate_free's), then take_head_block, or
  * take_head_alone for the one block of its list; a corrupted node is left to tlsf_alloc_none.
  */
-static __attribute__((noinline)) block_t *plain_take_head(alloc_heap *h, block_t *b, size_t size,
-                                                          unsigned list, size_t flush) {
+static ALWAYS_INLINE void *plain_take_head_as(alloc_heap *h, block_t *b, size_t size, unsigned list,
+                                              size_t flush, bool out) {
     if (!free_header_ok(h, b) || (ALLOC_CHECK_LINKS && !head_links_ok(h, b)))
-        return tlsf_alloc_none(h, b, size, GRANULE, flush != 0);
+        return plain_none(h, b, size, flush != 0, out);
     /* The one block of its list (head_links_ok has read its next link NULL): take_head_alone. */
     if (ALLOC_CHECK_LINKS && blk_links(b)->next == NULL)
-        return take_head_alone(h, b, size, list, blk_size(b) - size);
-    return take_head_block(h, b, size, list, blk_size(b) - size);
+        return out ? take_head_alone_out(h, b, size, list, blk_size(b) - size)
+                   : take_head_alone(h, b, size, list, blk_size(b) - size);
+    return out ? take_head_block_out(h, b, size, list, blk_size(b) - size)
+               : take_head_block(h, b, size, list, blk_size(b) - size);
+}
+static __attribute__((noinline)) block_t *plain_take_head(alloc_heap *h, block_t *b, size_t size,
+                                                          unsigned list, size_t flush) {
+    return plain_take_head_as(h, b, size, list, flush, false);
+}
+static __attribute__((noinline)) void *plain_take_head_out(alloc_heap *h, block_t *b, size_t size,
+                                                           unsigned list, size_t flush) {
+    return plain_take_head_as(h, b, size, list, flush, true);
 }
 
 /*
@@ -1101,19 +1163,46 @@ static __attribute__((noinline)) block_t *plain_scan(alloc_heap *h, unsigned own
 }
 
 /*
+ * tlsf_malloc_block's result from what the strategy's pieces found, b: handed out, or what a
+ * malloc returns where they found none (alloc_malloc_missed, heap.c). For the rarer ways, which
+ * have no copy of their own that hands out (the fallback scan, a failed search): less code, for a
+ * frame.
+ */
+static __attribute__((noinline)) void *plain_hand_out(alloc_heap *h, block_t *b, size_t size) {
+    if (got_block(b))
+        return carved_out(h, b, blk_size(b), true);
+    return alloc_malloc_missed(h, size, b);
+}
+
+/* plain_scan for tlsf_malloc_block: the block it finds handed out. */
+static __attribute__((noinline)) void *plain_scan_out(alloc_heap *h, unsigned own_flush,
+                                                      size_t size) {
+    return plain_hand_out(h, plain_scan(h, own_flush, size), size);
+}
+
+/*
  * No list above a plain request's own holds a block: the top block (top_block_ok), then the
  * fallback scan of its own list (own_flush as plain_scan's), as locate_free tries them.
  */
-static __attribute__((noinline)) block_t *plain_from_top(alloc_heap *h, unsigned own_flush,
-                                                         size_t size) {
+static ALWAYS_INLINE void *plain_from_top_as(alloc_heap *h, unsigned own_flush, size_t size,
+                                             bool out) {
     block_t *top = tlsf_of(h)->top;
     if (TOP_BLOCK && top != NULL) {
         if (!top_block_ok(h, top))
-            return tlsf_alloc_none(h, top, size, GRANULE, (own_flush & GRANULE) != 0);
+            return plain_none(h, top, size, (own_flush & GRANULE) != 0, out);
         if (blk_size(top) >= size)
-            return take_top_block(h, top, size, blk_size(top) - size);
+            return out ? take_top_block_out(h, top, size, blk_size(top) - size)
+                       : take_top_block(h, top, size, blk_size(top) - size);
     }
-    return plain_scan(h, own_flush, size);
+    return out ? plain_scan_out(h, own_flush, size) : plain_scan(h, own_flush, size);
+}
+static __attribute__((noinline)) block_t *plain_from_top(alloc_heap *h, unsigned own_flush,
+                                                         size_t size) {
+    return plain_from_top_as(h, own_flush, size, false);
+}
+static __attribute__((noinline)) void *plain_from_top_out(alloc_heap *h, unsigned own_flush,
+                                                          size_t size) {
+    return plain_from_top_as(h, own_flush, size, true);
 }
 
 /*
@@ -1126,23 +1215,44 @@ static __attribute__((noinline)) block_t *plain_from_top(alloc_heap *h, unsigned
  * plain request's align, GRANULE, as it is, with no constant to load (one instruction fewer a
  * call), and the pieces take it on as it is.
  */
-static __attribute__((noinline)) block_t *tlsf_alloc_plain(alloc_heap *h, size_t size,
-                                                           size_t flush) {
+static ALWAYS_INLINE void *tlsf_alloc_plain_as(alloc_heap *h, size_t size, size_t flush, bool out) {
     struct tlsf_state *t = tlsf_of(h);
     unsigned fit, own = mapping_request(size, &fit);
     /* The head of the request's own list, when it fits: the closest fit at O(1) cost. */
     block_t *b = LIST_AT(t, own); /* it exists, as the list after it does (see locate_free) */
     if (b != NULL && in_heap(h, b) && blk_size(b) >= size)
-        return plain_take_head(h, b, size, own, flush);
+        return out ? plain_take_head_out(h, b, size, own, flush)
+                   : plain_take_head(h, b, size, own, flush);
     /* Good fit, as locate_free's: a bit map that says a list has a block is not trusted to. */
     unsigned fl = fit / SL_COUNT, sl = fit % SL_COUNT;
     b = good_fit_head(t, &fl, &sl);
     /* One call, not one a test: clang at -O1 made one of three an ordinary call. */
     if (b == NULL)
-        return plain_from_top(h, own * (2 * GRANULE) + (unsigned)flush, size);
+        return out ? plain_from_top_out(h, own * (2 * GRANULE) + (unsigned)flush, size)
+                   : plain_from_top(h, own * (2 * GRANULE) + (unsigned)flush, size);
     if (!in_heap(h, b))
-        return tlsf_alloc_none(h, b, size, GRANULE, flush != 0);
-    return plain_take_head(h, b, size, fl * SL_COUNT + sl, flush);
+        return plain_none(h, b, size, flush != 0, out);
+    return out ? plain_take_head_out(h, b, size, fl * SL_COUNT + sl, flush)
+               : plain_take_head(h, b, size, fl * SL_COUNT + sl, flush);
+}
+static __attribute__((noinline)) block_t *tlsf_alloc_plain(alloc_heap *h, size_t size,
+                                                           size_t flush) {
+    return tlsf_alloc_plain_as(h, size, flush, false);
+}
+
+void *tlsf_malloc_block(alloc_heap *h, size_t bs) {
+    return tlsf_alloc_plain_as(h, bs, GRANULE, true);
+}
+
+/*
+ * tlsf_malloc_block's way when the lists hold no block for it: tlsf_alloc_none's (the damage met
+ * reported, else the quick lists flushed and the lists tried again), the block found then handed
+ * out here, else heap.c's retry after releasing empty runs (alloc_malloc_missed), which refuses at
+ * once where tlsf_alloc_none has (REFUSED), as allocate_bs's does.
+ */
+static __attribute__((noinline)) void *tlsf_malloc_none(alloc_heap *h, const block_t *bad,
+                                                        size_t size) {
+    return plain_hand_out(h, tlsf_alloc_none(h, bad, size, GRANULE, true), size);
 }
 
 /* tlsf_alloc_at for an aligned request (align > GRANULE); runs.c calls it too (tlsf.h). */

@@ -278,6 +278,18 @@ static ALWAYS_INLINE bool tlsf_grow_top(alloc_heap *h, void *ptr, size_t size) {
  */
 block_t *tlsf_alloc_aligned(alloc_heap *h, size_t size, size_t align, bool may_flush);
 bool tlsf_release_run(alloc_heap *h, block_t *b);
+
+/*
+ * A block of bs bytes (a block size, at least MIN_BLOCK) for a plain malloc that no run serves
+ * on a TLSF heap that does not poison on alloc (heap.c calls it where fast_quick_end is set, which
+ * says both), from the lists as the strategy's alloc finds it without a quick list, and handed out
+ * (its bytes marked handed out, its usable size accounted): its payload. Where the lists hold none,
+ * after the flush of the quick lists, heap.c's alloc_malloc_missed has the last word: what a
+ * malloc that got no block from the strategy returns (NULL, or a block found after releasing
+ * empty runs), given the strategy's result, NULL or REFUSED.
+ */
+void *tlsf_malloc_block(alloc_heap *h, size_t bs);
+void *alloc_malloc_missed(alloc_heap *h, size_t bs, const block_t *first);
 #endif
 
 #if QUICK_BINS > 0 && ALLOC_FAST_PATHS
