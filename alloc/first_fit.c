@@ -23,9 +23,8 @@ static inline bool node_ok(const alloc_heap *h, const block_t *b, const block_t 
         return false;
     hword_t w = b->size;
     size_t s = (size_t)(w & SIZE_MASK);
-    return (w & (PREV_FREE | STATE_MASK)) == ST_FREE && s >= MIN_BLOCK &&
-           s <= h->end - (uintptr_t)b && word_ok(h, &b->size) &&
-           prev_word_is(h, blk_at((uintptr_t)b + s), s);
+    return (w & FREE_WORD_MASK) == ST_FREE && s >= MIN_BLOCK && s <= h->end - (uintptr_t)b &&
+           word_ok(h, &b->size) && prev_word_is(h, blk_at((uintptr_t)b + s), s);
 }
 
 /*

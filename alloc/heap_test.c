@@ -2762,6 +2762,37 @@ static int alloc_refused_hook_check(void) {
 }
 
 /*
+ *   | (free A, on its list) | U | (top) | END |, A's size word sealed with RUN_FLAG set besides its
+ * FREE state: a forged word, which a carving's flip of the state to USED (word_flip, blk_set_state)
+ * would carry over, making A a run to the next free. A request A alone would serve.
+ * Expect the damage reported as ALLOC_ERR_CORRUPTED_FREE_LIST and A not handed out; with A's word
+ * restored, the heap intact.
+ */
+static int free_word_run_flag_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, BIG), *u = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(a != NULL && u != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    block_t *ab = blk_from_payload(a);
+    hword_t word = ab->size;
+    ASSERT_EQ(ST_FREE, word & STATE_MASK);
+    word_set(fx.heap, &ab->size, (word & ~TAG_MASK) | RUN_FLAG);
+    size_t reports = fx.reports;
+    void *p = alloc_malloc(fx.heap, BIG);
+    ab->size = word;
+    ASSERT_TRUE(p != a);
+    ASSERT_EQ(reports + 1, fx.reports);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
+    ASSERT_HEAP_OK(fx.heap);
+    if (p != NULL)
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, p));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, u));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
  * A new run whose block the strategy hands out 16 bytes longer than a run (the rest too small to
  * split), which goes back to the strategy, whose release refuses it for a damaged successor:
  *   | X | (free, 48) | (top: a run's block at a RUN_ALIGN payload, and 16 bytes) | END, its size
@@ -3218,6 +3249,7 @@ int main(void) {
         RUN_VARIANT_CHECK(refused_request_reports_once_check);
         RUN_VARIANT_CHECK(extend_refused_hook_check);
         RUN_VARIANT_CHECK(alloc_refused_hook_check);
+        RUN_VARIANT_CHECK(free_word_run_flag_check);
         RUN_VARIANT_CHECK(run_block_refused_check);
         RUN_VARIANT_CHECK(quick_merge_refused_hook_check);
         RUN_VARIANT_CHECK(runs_refused_damaged_head_check);

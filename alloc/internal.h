@@ -73,16 +73,23 @@ _Static_assert(2 * sizeof(void *) <= MIN_BLOCK - HDR,
 _Static_assert(ALLOC_MAX_HEAP <= (size_t)1 << TAG_SHIFT,
                "alloc: every size in a heap must fit below the check bits");
 
-#define ST_END        0u
-#define ST_USED       1u
-#define ST_FREE       2u
-#define ST_QUICK      3u
-#define STATE_MASK    ((hword_t)3)
-#define PREV_FREE     ((hword_t)4)
-#define TAG_MASK      ((hword_t) ~(hword_t)0 << TAG_SHIFT)
-#define PREV_MASK     ((hword_t)~TAG_MASK)
-#define SIZE_MASK     ((hword_t)(PREV_MASK & ~(hword_t)(GRANULE - 1)))
-#define MAX_HEAP_SIZE ALLOC_MAX_HEAP
+#define ST_END     0u
+#define ST_USED    1u
+#define ST_FREE    2u
+#define ST_QUICK   3u
+#define STATE_MASK ((hword_t)3)
+#define PREV_FREE  ((hword_t)4)
+#define RUN_FLAG   ((hword_t)8) /* a USED block that holds small-block slots (runs.h) */
+/*
+ * The low bits of a sound FREE block's size word, which must read ST_FREE: its state, PREV_FREE
+ * (no two free neighbours) and RUN_FLAG too, because taking a checked free block flips its state to
+ * USED (word_flip, blk_set_state), which would carry a stray RUN_FLAG over and make it a run.
+ */
+#define FREE_WORD_MASK (PREV_FREE | STATE_MASK | RUN_FLAG)
+#define TAG_MASK       ((hword_t) ~(hword_t)0 << TAG_SHIFT)
+#define PREV_MASK      ((hword_t)~TAG_MASK)
+#define SIZE_MASK      ((hword_t)(PREV_MASK & ~(hword_t)(GRANULE - 1)))
+#define MAX_HEAP_SIZE  ALLOC_MAX_HEAP
 
 /* The strategies compiled in (ALLOC_STRATEGIES), for #if and for conditions that must fold away. */
 #define TLSF_COMPILED_IN      ((ALLOC_STRATEGIES & ALLOC_STRATEGY_BIT_TLSF) != 0)

@@ -37,7 +37,6 @@
 #define RUN_META        ((size_t)32)
 #define RUN_SLOTS       (RUN_BLOCK - HDR - RUN_META) /* 976 bytes of slots (984 on 32 bits) */
 #define RUN_CLASSES     (ALLOC_RUN_MAX_SIZE / 16)
-#define RUN_FLAG        ((hword_t)8) /* bit 3 of a USED block's size word */
 #define RUN_SIZE_WORD   ((hword_t)RUN_BLOCK | RUN_FLAG | ST_USED)
 #define RUN_CLASS_SHIFT 61 /* the state word: class << 61 | free-slot mask */
 

@@ -84,14 +84,15 @@ static inline void block_list(const block_t *b, unsigned *fl, unsigned *sl) {
 }
 
 /*
- * A size word's state bits FREE and no PREV_FREE, (w & (PREV_FREE | STATE_MASK)) == ST_FREE, tested
- * as ((w - ST_FREE) & that mask) == 0 (w - ST_FREE has its low three bits clear exactly where w's
- * are ST_FREE): a lea and a test, not a copy of w, a mask and a comparison. The difference is
- * opaque (an empty asm), else clang folds the test back into the mask and comparison.
+ * A size word's low bits those of a FREE block, (w & FREE_WORD_MASK) == ST_FREE, tested as
+ * ((w - ST_FREE) & that mask) == 0 (w - ST_FREE has its low four bits clear exactly where w's are
+ * ST_FREE): a lea and a test, not a copy of w, a mask and a comparison. The difference is opaque
+ * (an empty asm), else clang folds the test back into the mask and comparison.
  */
 static inline bool state_free_ok(hword_t w) {
-    _Static_assert((PREV_FREE | STATE_MASK) == 7, "alloc: state_free_ok needs the low three bits");
-    return (opaque_u64(w - ST_FREE) & (PREV_FREE | STATE_MASK)) == 0;
+    _Static_assert(FREE_WORD_MASK == 15 && FREE_WORD_MASK < GRANULE,
+                   "alloc: state_free_ok needs the low four bits, below every size");
+    return (opaque_u64(w - ST_FREE) & FREE_WORD_MASK) == 0;
 }
 
 #if ALLOC_FAST_PATHS
@@ -153,7 +154,7 @@ static inline bool free_node_ok(const alloc_heap *h, const block_t *b) {
      * state shares FREE's bit (a quick block counts as used for coalescing): the whole state is
      * compared then; without them, the one bit.
      */
-    size_t s = alloc_block_sound(h, b, PREV_FREE | STATE_MASK, ST_FREE);
+    size_t s = alloc_block_sound(h, b, FREE_WORD_MASK, ST_FREE);
     const block_t *next = blk_at((uintptr_t)b + s);
     return s != 0 && (QUICK_BINS > 0 ? blk_state(next) != ST_FREE : (next->size & ST_FREE) == 0);
 #endif
