@@ -1413,14 +1413,15 @@ static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, 
 }
 
 /*
- * The end of free_next_listed for a successor next on list (nfl, nsl), checked: the merged block
- * of s bytes takes next's place when it stays in that list, else next leaves it and the merged
- * block is filed on its own. `head`: next heads its list with a prev link checked to be NULL (a
- * constant), so that it leaves the list without that link read and tested again (unlink_head,
- * replace_head).
+ * The end of free_next_listed for a successor next of ns bytes on list (nfl, nsl), checked (with
+ * the boundary tag after it, which says ns): the merged block of s bytes takes next's place when it
+ * stays in that list, else next leaves it and the merged block is filed on its own. `head`: next
+ * heads its list with a prev link checked to be NULL (a constant), so that it leaves the list
+ * without that link read and tested again (unlink_head, replace_head).
  */
-static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t s, block_t *next,
-                                              unsigned nfl, unsigned nsl, bool head) {
+static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t s, size_t ns,
+                                              block_t *next, unsigned nfl, unsigned nsl,
+                                              bool head) {
     unsigned fl, sl;
     mapping_insert(s, &fl, &sl);
     if (fl == nfl && sl == nsl) {
@@ -1438,7 +1439,8 @@ static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t 
         absorb_free_next(h, b, s, next);
         link_free(h, b, fl, sl);
     }
-    blk_set_prev_size(h, blk_at((uintptr_t)b + s), s);
+    /* The merged block's successor's boundary tag, checked to say ns, flipped to say s. */
+    word_flip(&blk_at((uintptr_t)b + s)->prev, (hword_t)(ns ^ s));
     return true;
 }
 
@@ -1466,7 +1468,8 @@ static ALWAYS_INLINE bool next_listed_body(alloc_heap *h, block_t *b, size_t s, 
      * The merged block's successor is found at the end as b + s (next is b's, at b + s before the
      * sum), not kept from next + its size: one register fewer to keep across the list work.
      */
-    s += blk_size(next);
+    size_t ns = blk_size(next);
+    s += ns; /* ns kept for the flip of the boundary tag after next (release_next_relink) */
     /*
      * unlink_links_sound's check (but its comparison with the top block), its two cases apart: a
      * head of its list (the common case) then leaves it as a head does.
@@ -1481,12 +1484,12 @@ static ALWAYS_INLINE bool next_listed_body(alloc_heap *h, block_t *b, size_t s, 
          * release had a copy of its own of this merge: it saved one register, not two).
          */
         __asm__("" ::: "memory");
-        return release_next_relink(h, b, s, next, nfl, nsl, true);
+        return release_next_relink(h, b, s, ns, next, nfl, nsl, true);
     }
     if (ALLOC_CHECK_LINKS && !links_ok(h, next, nfl, nsl))
         return merge_failed(h, next, usable);
     __asm__("" ::: "memory");
-    return release_next_relink(h, b, s, next, nfl, nsl, false);
+    return release_next_relink(h, b, s, ns, next, nfl, nsl, false);
 }
 
 /* next_listed_body's merge for a successor that is the top block: b becomes it. */
@@ -1494,11 +1497,12 @@ static ALWAYS_INLINE bool next_top_body(alloc_heap *h, block_t *b, size_t s, blo
                                         size_t usable) {
     if (!free_header_ok(h, next))
         return merge_failed(h, next, usable);
-    s += blk_size(next);
+    size_t ns = blk_size(next);
+    s += ns;
     /* No list to look up (nor links to check). */
     tlsf_of(h)->top = b;
     absorb_free_next(h, b, s, next);
-    blk_set_prev_size(h, blk_at((uintptr_t)b + s), s);
+    word_flip(&blk_at((uintptr_t)b + s)->prev, (hword_t)(ns ^ s)); /* as release_next_relink's */
     return true;
 }
 
@@ -1667,6 +1671,12 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
      */
     unsigned nfl, nsl, pfl, psl, fl, sl;
     /*
+     * What the merged block's successor's boundary tag says, as checked: b's size, or the absorbed
+     * successor's (its successor's tag, checked by free_header_ok); flipped to the merged size at
+     * the end (word_flip, no key to read and multiply), with RELOCATE_NODES.
+     */
+    size_t tag = s;
+    /*
      * The predecessor, used only where merge_prev: with RELOCATE_NODES its address computed once,
      * for its check and its merge (its prev word read again after the successor's unlink cost 5
      * instructions); a build for size reads it where it uses it, for less code.
@@ -1718,10 +1728,10 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
     poison_payload(h, b);
 #endif
     /*
-     * With RELOCATE_NODES the merged block's size word is written as s | ST_FREE, not through
-     * blk_set_size_state: its start, a free predecessor, has no PREV_FREE (its size word is exactly
-     * its size and FREE, as the caller has checked). Its list is mapped once, from s, and the
-     * filing does not read back the word just written.
+     * With RELOCATE_NODES the merged block's size word becomes s | ST_FREE by a flip of its start's
+     * (word_flip), not through blk_set_size_state: that start, a free predecessor, has no
+     * PREV_FREE (its size word is exactly its size and FREE, as the caller has checked). Its list
+     * is mapped once, from s, and the filing does not read back the word just written.
      */
     if (merge_next) {
         /* remove_free, without its comparison with the top block where the caller has made it. */
@@ -1734,7 +1744,8 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
         } else {
             remove_free(h, next, nfl, nsl);
         }
-        s += blk_size(next);
+        tag = blk_size(next);
+        s += tag;
         erase_merged(h, next, HDR + sizeof(struct free_links));
         next = blk_at((uintptr_t)b + s);
     }
@@ -1760,7 +1771,9 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
      * by release_next.
      */
     bool last = (uintptr_t)next == h->end; /* the merged block ends the heap: the top block */
-    s += (uintptr_t)b - (uintptr_t)p;      /* p's size, as the caller has checked */
+    /* p's size, as the caller has checked: its word, ps | ST_FREE, flipped to s | ST_FREE. */
+    size_t ps = (uintptr_t)b - (uintptr_t)p;
+    s += ps;
     erase_merged(h, b, HDR);
     b = p;
     /*
@@ -1773,26 +1786,29 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
      * list: remove_free would otherwise map it from the size word written here), and the merged
      * block is filed as the top block, or with the list mapped here (file_free maps it again: clang
      * does not reuse this mapping, a branch, and the path was 12 instructions longer). Its size
-     * word first: the unlink reads only its links.
+     * word first: the unlink reads only its links. It is p's word, checked by the caller, changed
+     * by a flip of the sizes' difference (word_flip, whose fold costs less than the key's
+     * multiply): worst case -O1, merging both neighbours 333 -> 329.
      */
     if (TOP_BLOCK && last) {
-        word_set(h, &b->size, (hword_t)s | ST_FREE);
+        word_flip(&b->size, (hword_t)(ps ^ s));
         unfile_prev(h, p, pfl, psl, next_known);
         tlsf_of(h)->top = b;
     } else if (mapping_insert(s, &fl, &sl), fl != pfl || sl != psl) {
-        word_set(h, &b->size, (hword_t)s | ST_FREE);
+        word_flip(&b->size, (hword_t)(ps ^ s));
         unfile_prev(h, p, pfl, psl, next_known);
         link_free(h, b, fl, sl);
     } else {
-        word_set(h, &b->size, (hword_t)s | ST_FREE);
+        word_flip(&b->size, (hword_t)(ps ^ s));
     }
     /*
      * set_prev_free: a test and a constant flip, two instructions fewer than blk_set_prev_free's
      * flip computed from the word (measured on this merge, whose values no longer live across a
      * call: worst case -O1, merging free 369 -> 364; it had cost the emptied run given back 558 ->
-     * 562 when clang kept b in memory across the function).
+     * 562 when clang kept b in memory across the function). The boundary tag, checked to say
+     * `tag`, flipped to say s.
      */
-    blk_set_prev_size(h, next, s);
+    word_flip(&next->prev, (hword_t)(tag ^ s));
     set_prev_free(next);
     return true;
 }
