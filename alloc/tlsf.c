@@ -2049,11 +2049,11 @@ static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size,
                                          unsigned nfl, unsigned nsl) {
     size_t cur = (uintptr_t)next - (uintptr_t)b, ns = blk_size(next);
     /*
-     * Block stores may alias *h as far as the compiler knows: read what is needed once. b's size
-     * word is read where it is written, at the end: no store before touches it (the list work
-     * writes links and headers of FREE blocks, tail lies MIN_BLOCK or more past b), and it is then
-     * not kept across the list work (one register fewer; the size build's copy reads
-     * it in blk_set_size_state, as it did).
+     * Block stores may alias *h as far as the compiler knows: read what is needed once. With
+     * RELOCATE_NODES b's size word is not read again: realloc's validation has checked it to be
+     * cur | ST_USED with b's PREV_FREE, and it is flipped to its new size at the end (word_flip,
+     * as after's boundary tag, checked to say ns); the size build's copy reads it in
+     * blk_set_size_state, as it did.
      */
     size_t total = cur + ns;
     block_t *after = blk_at((uintptr_t)b + total);
@@ -2064,12 +2064,20 @@ static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size,
     if (!RELOCATE_NODES || total - size < MIN_BLOCK) {
         remove_free(h, next, nfl, nsl);
         erase_absorbed(h, next, HDR + sizeof(struct free_links));
-        word_set(h, &after->prev, (hword_t)total);
-        blk_set_prev_free(h, after, false);
-        if (RELOCATE_NODES)
-            word_set(h, &b->size, (hword_t)total | (b->size & PREV_FREE) | ST_USED);
-        else /* b's word as read above, through the called copy a build for size has */
+        if (RELOCATE_NODES) {
+            /*
+             * Flips (word_flip), not fresh seals: after's boundary tag, checked to say ns
+             * (free_header_ok), says total; b's word, checked by realloc's validation to be
+             * cur | ST_USED with b's PREV_FREE, says total the same way (its PREV_FREE not read).
+             */
+            word_flip(&after->prev, (hword_t)(ns ^ total));
+            blk_set_prev_free(h, after, false);
+            word_flip(&b->size, (hword_t)(cur ^ total));
+        } else { /* b's word as read above, through the called copy a build for size has */
+            word_set(h, &after->prev, (hword_t)total);
+            blk_set_prev_free(h, after, false);
             blk_set_size_state(h, b, total, ST_USED);
+        }
         return RELOCATE_NODES ? RESIZED : alloc_tlsf_resize(h, b, size);
     }
     /*
@@ -2095,10 +2103,13 @@ static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size,
     }
     /*
      * after found again as tail + rest, tail opaque (an empty asm) so that clang does not keep
-     * after from the start: one register fewer across the list work (three saved, not four).
+     * after from the start: one register fewer across the list work (measured when b's word was
+     * sealed afresh here: three saved, not four; with the flips, which keep cur and ns across that
+     * work, clang -O2 saves four and the frame pointer).
      */
-    word_set(h, &blk_at(opaque_size((uintptr_t)tail) + rest)->prev, (hword_t)rest);
-    word_set(h, &b->size, (hword_t)size | (b->size & PREV_FREE) | ST_USED);
+    word_flip(&blk_at(opaque_size((uintptr_t)tail) + rest)->prev, (hword_t)(ns ^ rest));
+    /* b's word and after's boundary tag, both checked (see above), flipped to their new sizes. */
+    word_flip(&b->size, (hword_t)(cur ^ size));
     return RESIZED;
 }
 
@@ -2156,10 +2167,13 @@ static SHRINK_APART int resize_shrink(alloc_heap *h, block_t *b, size_t size) {
             block_t *tail = blk_at((uintptr_t)b + size);
             word_set(h, &tail->prev, (hword_t)size);
             word_set(h, &tail->size, (hword_t)rest | ST_FREE); /* no PREV_FREE: b is USED */
-            word_set(h, &next->prev, (hword_t)rest);
+            /*
+             * next's boundary tag and b's word, checked by realloc's validation to say cur,
+             * flipped (word_flip) to say rest and size.
+             */
+            word_flip(&next->prev, (hword_t)(cur ^ rest));
             set_prev_free(next); /* clear, b being USED */
-            /* b's word read where it is written: the stores above do not touch it. */
-            word_set(h, &b->size, (hword_t)size | (b->size & PREV_FREE) | ST_USED);
+            word_flip(&b->size, (hword_t)(cur ^ size));
             file_free(h, tail, rest, next);
             return 1;
         }
