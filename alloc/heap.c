@@ -547,16 +547,16 @@ static size_t usable_of(const alloc_heap *h, const void *p, size_t n) {
  */
 static FAST_INLINE void *hand_out_as(alloc_heap *h, block_t *b, bool no_poison) {
     size_t s = blk_size_shifts(b);
-    mark_handed_out(h, (uintptr_t)b + s);
+    if (no_poison)
+        return hand_out_unpoisoned(h, b, s);
     /*
-     * Opaque where no memset follows: else the compiler adds s to the count and subtracts HDR from
-     * the sum, which it then stores, not the one add in memory that account_bytes_taken asks for.
-     * Where the poison's memset may follow, it keeps s - HDR for its length, and adds that (an
-     * opaque copy would take a move more).
+     * Where the poison's memset may follow, the compiler keeps s - HDR for its length, and adds
+     * that (an opaque copy, as hand_out_unpoisoned's, would take a move more).
      */
-    account_taken(h, no_poison ? opaque_size(s - HDR) : s - HDR);
+    mark_handed_out(h, (uintptr_t)b + s);
+    account_taken(h, s - HDR);
     void *p = blk_payload(b);
-    if (!no_poison && (h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
+    if ((h->flags & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
         __builtin_memset(p, ALLOC_POISON_ALLOC_BYTE, s - HDR);
     return p;
 }

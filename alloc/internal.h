@@ -507,6 +507,19 @@ static inline void account_given(alloc_heap *h, size_t usable) {
 }
 
 /*
+ * A USED block b of s bytes handed out on a heap that does not poison on alloc: its bytes marked
+ * handed out, its usable size accounted, its payload returned (heap.c's hand_out, tlsf.c's
+ * carvings that hand out themselves). s - HDR opaque: else the compiler adds s to the count and
+ * subtracts HDR from the sum, which it then stores, not the one add in memory that
+ * account_bytes_taken asks for.
+ */
+static ALWAYS_INLINE void *hand_out_unpoisoned(alloc_heap *h, block_t *b, size_t s) {
+    mark_handed_out(h, (uintptr_t)b + s);
+    account_taken(h, opaque_size(s - HDR));
+    return blk_payload(b);
+}
+
+/*
  * Header and payload of a request of n bytes (n <= ALLOC_MAX_REQUEST) rounded up to a granule.
  * With a header of whole granules (64-bit), the payload rounded up plus the header: the form the
  * fast paths' index arithmetic folds best.

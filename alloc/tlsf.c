@@ -941,15 +941,11 @@ static inline void unlink_head_as(alloc_heap *h, block_t *b, unsigned fl, unsign
 
 /*
  * What carve_block returns: b, or with `out` (a constant, tlsf_malloc_block's pieces) b handed out
- * as heap.c's hand_out hands out a block on a heap that does not poison on alloc (its bytes marked
- * handed out, its usable size accounted), its payload; s is b's size, known to the caller.
+ * (hand_out_unpoisoned: tlsf_malloc_block serves only heaps that do not poison on alloc), its
+ * payload; s is b's size, known to the caller.
  */
 static ALWAYS_INLINE void *carved_out(alloc_heap *h, block_t *b, size_t s, bool out) {
-    if (!out)
-        return b;
-    mark_handed_out(h, (uintptr_t)b + s);
-    account_taken(h, opaque_size(s - HDR));
-    return blk_payload(b);
+    return out ? hand_out_unpoisoned(h, b, s) : b;
 }
 
 /* replace_free for such a head `from`, not the top block: the same stores, as unlink_head. */
