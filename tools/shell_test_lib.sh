@@ -1,10 +1,11 @@
 # What the shell self-tests of tools/ share (tool_paths_test.sh, elf_target_test.sh,
-# check_format_test.sh, check_tidy_test.sh): a count of failed cases ($failures), fail to record
-# one, expect_output to run the script under test and compare its exit status and a line of its
-# output, and exit_with_summary to end the test. One copy, so every test reports a failed case the
-# same way and none can finish with status 0 after a case failed; //tools:shell_test_lib_test
-# checks that. Sourced by a test that runs under set -euo pipefail; the test's name in the summary
-# is its script's ($0, without .sh).
+# check_format_test.sh, check_tidy_test.sh, check_reproducible_test.sh,
+# check_remote_cache_test.sh): a count of failed cases ($failures), fail to record one,
+# expect_output to run a command and compare its exit status and a line of its output, and
+# exit_with_summary to end the test. One copy, so every test reports a failed case the same way
+# and none can finish with status 0 after a case failed; //tools:shell_test_lib_test checks that.
+# Sourced by a test that runs under set -euo pipefail; the test's name in the summary is its
+# script's ($0, without .sh).
 
 failures=0
 test_name=${0##*/}

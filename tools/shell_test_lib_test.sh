@@ -18,8 +18,9 @@ expect_test() {
   output=$(bash -c "set -euo pipefail; source \"\$1\"; $body" example_test "$lib" 2>&1) || status=$?
   if [ "$status" -ne "$expected" ] || [ "$(tail -1 <<<"$output")" != "$last" ] ||
     { [ -n "$line" ] && ! grep -qxF -- "$line" <<<"$output"; }; then
-    echo "FAIL: $name: expected exit $expected, the last line \"$last\"${line:+ and the line \"$line\"};" \
-      "got exit $status:"
+    local wanted="the last line \"$last\""
+    [ -z "$line" ] || wanted+=" and the line \"$line\""
+    echo "FAIL: $name: expected exit $expected, $wanted; got exit $status:"
     printf '%s\n' "$output" | sed 's/^/    /'
     problems=$((problems + 1))
   else
@@ -38,7 +39,8 @@ expect_test "each failed case is counted" 1 "example_test: 2 failed" \
   "fail first; fail second; exit_with_summary"
 expect_test "a command exiting with another status fails its case, and later cases run" 1 \
   "example_test: 1 failed" \
-  "$noisy; expect_output 'noisy' 0 'wanted' noisy; expect_output 'true' 0 '' true; exit_with_summary" \
+  "$noisy; expect_output 'noisy' 0 'wanted' noisy; expect_output 'true' 0 '' true
+   exit_with_summary" \
   'FAIL: noisy: expected exit 0 and "wanted"; got exit 3:'
 expect_test "output without the text fails its case" 1 "example_test: 1 failed" \
   "expect_output 'echo' 0 'wanted' echo other; exit_with_summary" "    other"
