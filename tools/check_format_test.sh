@@ -6,10 +6,13 @@
 # or without Starlark files (a listing gone wrong must not pass as "all clean"). A misformatted
 # file that .gitignore ignores is left alone, and --fix rewrites a misformatted file and passes.
 #
-#   check_format_test.sh CHECK_FORMAT.sh TOOL_PATHS.sh HOST_TOOLS.bzl CLANG_FORMAT_CONFIG
+#   check_format_test.sh SHELL_TEST_LIB.sh CHECK_FORMAT.sh TOOL_PATHS.sh HOST_TOOLS.bzl
+#     CLANG_FORMAT_CONFIG
 set -euo pipefail
 
-checker=$1 tool_paths=$2 definition=$3 clang_format_config=$4
+# shellcheck source=tools/shell_test_lib.sh
+source "$1"
+checker=$2 tool_paths=$3 definition=$4 clang_format_config=$5
 # The script reads its tool paths (platforms/host_tools.bzl) through tools/tool_paths.sh beside
 # it; the throwaway checkout has no platforms/, so the list is named here.
 export TOOL_PATHS_DEFINITION=$definition
@@ -18,12 +21,6 @@ source "$tool_paths"
 require_tools GIT
 # The checkouts are git's only input: no user or system configuration.
 export HOME=$TEST_TMPDIR GIT_CONFIG_NOSYSTEM=1
-
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
 
 # The same function, as .clang-format wants it and on one line, which .clang-format does not allow.
 clean_c='// The answer.
@@ -53,71 +50,59 @@ plant_clean_tree() {
   "$GIT" -C "$tree" -c user.name=test -c user.email=test@localhost commit -q -m "clean tree"
 }
 
-# expect_check NAME STATUS TEXT [--fix]: the script, run in the tree as planted, exits with STATUS
-# and prints the line TEXT.
-expect_check() {
-  local name=$1 expected=$2 text=$3 status=0 output
-  shift 3
-  output=$("$tree/tools/check_format.sh" "$@" 2>&1) || status=$?
-  if [ "$status" -ne "$expected" ] || ! grep -qxF -- "$text" <<<"$output"; then
-    fail "$name: expected exit $expected and the line \"$text\"; got exit $status:"
-    printf '%s\n' "$output" | sed 's/^/    /'
-    return 1
-  fi
-  echo "ok   $name"
-}
+# Each case: the script, run in the tree as planted, exits with a status and prints a line.
+check=$tree/tools/check_format.sh
 
 plant_clean_tree
-expect_check "a clean tree passes" 0 \
-  "check_format: OK: 1 C files clang-format clean, 1 Starlark files buildifier clean" || true
+expect_output -x "a clean tree passes" 0 \
+  "check_format: OK: 1 C files clang-format clean, 1 Starlark files buildifier clean" "$check"
 
 plant_clean_tree
 printf '%s\n' "$misformatted_c" >"$tree/lib.c"
-expect_check "a misformatted tracked C file fails" 1 \
-  "check_format: lib.c: not clang-format clean (lines 2)" || true
+expect_output -x "a misformatted tracked C file fails" 1 \
+  "check_format: lib.c: not clang-format clean (lines 2)" "$check"
 
 plant_clean_tree
 printf '%s\n' "$misformatted_c" >"$tree/new.c"
-expect_check "a misformatted C file git does not track yet fails" 1 \
-  "check_format: new.c: not clang-format clean (lines 2)" || true
+expect_output -x "a misformatted C file git does not track yet fails" 1 \
+  "check_format: new.c: not clang-format clean (lines 2)" "$check"
 
 plant_clean_tree
 printf '%s\n' "$misformatted_c" >"$tree/generated.c"
 echo "generated.c" >"$tree/.gitignore"
-expect_check "a misformatted C file .gitignore ignores is not checked" 0 \
-  "check_format: OK: 1 C files clang-format clean, 1 Starlark files buildifier clean" || true
+expect_output -x "a misformatted C file .gitignore ignores is not checked" 0 \
+  "check_format: OK: 1 C files clang-format clean, 1 Starlark files buildifier clean" "$check"
 
 plant_clean_tree
 echo 'cc_library(name="lib",srcs=["lib.c"])' >"$tree/BUILD.bazel"
-expect_check "a BUILD.bazel buildifier would reformat fails" 1 "    BUILD.bazel # reformat" || true
+expect_output -x "a BUILD.bazel buildifier would reformat fails" 1 "    BUILD.bazel # reformat" \
+  "$check"
 
 plant_clean_tree
 printf '%s\n\n%s\n' 'load(":defs.bzl", "unused")' "$clean_build" >"$tree/BUILD.bazel"
-expect_check "a BUILD.bazel with a lint finding fails" 1 \
-  '    BUILD.bazel:1: load: Loaded symbol "unused" is unused. Please remove it.' || true
+expect_output -x "a BUILD.bazel with a lint finding fails" 1 \
+  '    BUILD.bazel:1: load: Loaded symbol "unused" is unused. Please remove it.' "$check"
 
 plant_clean_tree
 printf '%s\n' "$misformatted_c" >"$tree/lib.c"
-if expect_check "--fix formats a misformatted C file and passes" 0 \
-  "check_format: OK: 1 C files clang-format clean, 1 Starlark files buildifier clean" --fix; then
-  if [ "$(cat "$tree/lib.c")" != "$clean_c" ]; then
-    fail "--fix left lib.c as:"
-    sed 's/^/    /' "$tree/lib.c"
-  fi
+failures_before=$failures
+expect_output -x "--fix formats a misformatted C file and passes" 0 \
+  "check_format: OK: 1 C files clang-format clean, 1 Starlark files buildifier clean" \
+  "$check" --fix
+# lib.c is read only after a run that passed: a run that failed has been reported already.
+if [ "$failures" -eq "$failures_before" ] && [ "$(cat "$tree/lib.c")" != "$clean_c" ]; then
+  fail "--fix left lib.c as:"
+  sed 's/^/    /' "$tree/lib.c"
 fi
 
 plant_clean_tree
 "$GIT" -C "$tree" rm -q lib.c
-expect_check "a tree without C files fails" 1 \
-  "check_format: FAIL: found 0 C and 1 Starlark files in $tree" || true
+expect_output -x "a tree without C files fails" 1 \
+  "check_format: FAIL: found 0 C and 1 Starlark files in $tree" "$check"
 
 plant_clean_tree
 "$GIT" -C "$tree" rm -q BUILD.bazel
-expect_check "a tree without Starlark files fails" 1 \
-  "check_format: FAIL: found 1 C and 0 Starlark files in $tree" || true
+expect_output -x "a tree without Starlark files fails" 1 \
+  "check_format: FAIL: found 1 C and 0 Starlark files in $tree" "$check"
 
-if [ "$failures" -gt 0 ]; then
-  echo "check_format_test: $failures failed"
-  exit 1
-fi
-echo "check_format_test: all passed"
+exit_with_summary

@@ -16,6 +16,8 @@ set -euo pipefail
 
 source "$(dirname "$0")/tool_paths.sh" # from platforms/host_tools.bzl
 require_tools BAZEL NGINX GIT PYTHON
+# What the script decides from its builds, tested by //tools:check_remote_cache_test.
+source "$(dirname "$0")/check_remote_cache_lib.sh"
 DEFAULT_TARGETS=(
   //kernel:kernel
   //kernel:iso
@@ -138,19 +140,9 @@ clean_build() {
     --symlink_prefix=/ --noshow_progress --config=cache --remote_cache="$cache_url" --disk_cache= \
     -- "${targets[@]}") >"$log" 2>&1 || status=$?
   (cd "$work/src" && "$BAZEL" --output_base="$output_base" shutdown) >/dev/null 2>&1 || true
-  if [ $status -ne 0 ]; then
-    echo "check_remote_cache: FAIL: build $name failed (status $status); the end of its log:" >&2
-    tail -30 "$log" >&2
-    exit 1
-  fi
-  build_summary=$(grep -E '^INFO: [0-9]+ process(es)?: ' "$log" | tail -1 || true)
+  check_build "$name" "$status" "$log" || exit 1
+  build_summary=$(processes_line "$log")
   echo "check_remote_cache: build $name succeeded in $((SECONDS - start)) s: ${build_summary:-(no processes line)}"
-}
-
-# The number before "<kind>" in a processes line, 0 if the kind is not there.
-count_of() {
-  local kind=$1 line=$2
-  sed -nE "s/.*[ :,]([0-9]+) ${kind}[,.].*/\1/p" <<<"$line" | head -1 | grep . || echo 0
 }
 
 step "build 1: clean build of ${targets[*]}, filling the cache"
@@ -163,17 +155,8 @@ echo "check_remote_cache: the cache now holds $objects objects," \
 
 step "build 2: clean build in another fresh output base, reading from the cache"
 clean_build from_cache
+check_hits "$build_summary" "$populate_summary" || exit 1
 hits=$(count_of "remote cache hit" "$build_summary")
-total=$(sed -nE 's/^INFO: ([0-9]+) process.*/\1/p' <<<"$build_summary")
-internal=$(count_of internal "$build_summary")
-echo "check_remote_cache: remote cache hits: $hits of ${total:-?} processes" \
-  "($((${total:-0} - internal)) not internal to Bazel)"
-if [ "$hits" -eq 0 ]; then
-  echo "check_remote_cache: FAIL: the second clean build got nothing from the cache" >&2
-  echo "check_remote_cache: first build:  $populate_summary" >&2
-  echo "check_remote_cache: second build: $build_summary" >&2
-  exit 1
-fi
 
 step "build 3: clean build with the cache down (nginx stopped)"
 kill -TERM "$nginx_pid"
@@ -185,10 +168,7 @@ if "$PYTHON" -c "import socket,sys; socket.create_connection(('127.0.0.1', $port
 fi
 clean_build cache_down
 down_hits=$(count_of "remote cache hit" "$build_summary")
-# Bazel reports each failed cache transfer as "WARNING: Reading from Remote Cache:" (or Writing)
-# with the reason on the next line.
-cache_warnings=$(awk '/^WARNING: .*Remote Cache:$/ { getline reason; print $0 " " reason }' \
-  "$work/build_cache_down.log")
+cache_warnings=$(cache_warnings "$work/build_cache_down.log")
 echo "check_remote_cache: with the cache down: $down_hits remote cache hits," \
   "$(grep -c . <<<"$cache_warnings" || true) warnings about the cache, the first ones:"
 head -3 <<<"$cache_warnings" | cut -c1-160 | sed 's/^/    /'

@@ -6,6 +6,8 @@
 set -euo pipefail
 source "$(dirname "$0")/tool_paths.sh" # from platforms/host_tools.bzl
 require_tools BAZEL GIT
+# dates and check_copies: what the script decides, tested by //tools:check_reproducible_test.
+source "$(dirname "$0")/check_reproducible_lib.sh"
 
 # Each build: a name, its flags, its targets and the outputs compared (below bazel-bin).
 BUILD_NAMES=(default opt)
@@ -23,16 +25,6 @@ source_root=$("$GIT" -C "$(dirname "$0")" rev-parse --show-toplevel)
 work=$(mktemp -d /tmp/heapkernel-repro.XXXXXX)
 trap 'for ob in "$work"/output_base_*; do "$BAZEL" --output_base="$ob" shutdown 2>/dev/null || true; done; rm -rf "$work"' EXIT
 
-# Today's date as a build would write it (ISO 8601, compact, and __DATE__'s "Dec  5 2026"), in UTC
-# and local time: the two builds run the same day, so a date in both would compare equal.
-dates() {
-  local zone
-  for zone in UTC ""; do
-    TZ=$zone date '+%Y-%m-%d'
-    TZ=$zone date '+%Y%m%d'
-    TZ=$zone date '+%b %e %Y'
-  done
-}
 dates_before=$(dates)
 
 # Two different depths and names, so no path can hide in an output by coincidence.
@@ -63,24 +55,8 @@ status=0
 for name in "${BUILD_NAMES[@]}"; do
   outputs=BUILD_OUTPUTS_$name[@]
   for output in "${!outputs}"; do
-    what="$output ($name)"
-    first=$(sha256sum "$work/out_0/$name/$output" | cut -d' ' -f1)
-    second=$(sha256sum "$work/out_1/$name/$output" | cut -d' ' -f1)
-    if [ "$first" = "$second" ]; then
-      echo "reproducible: $what $first (identical)"
-    else
-      echo "reproducible: DIFFERS: $what $first vs $second" >&2
-      cmp -l "$work/out_0/$name/$output" "$work/out_1/$name/$output" | head -5 >&2 || true
-      status=1
-    fi
-    for index in 0 1; do
-      for text in "${date_texts[@]}" "$work"; do
-        if grep -q -a -F -- "$text" "$work/out_$index/$name/$output"; then
-          echo "reproducible: $what built in ${checkouts[$index]} holds \"$text\"" >&2
-          status=1
-        fi
-      done
-    done
+    check_copies "$output ($name)" "$work/out_0/$name/$output" "$work/out_1/$name/$output" \
+      "${checkouts[@]}" "${date_texts[@]}" "$work" || status=1
   done
 done
 exit $status

@@ -7,10 +7,13 @@
 # that writes compile_commands.json as it does: the sources named relative to an execution root
 # outside the checkout (where .clang-tidy is not found by itself), linked to the checkout's files.
 #
-#   check_tidy_test.sh CHECK_TIDY.sh TOOL_PATHS.sh HOST_TOOLS.bzl CLANG_TIDY_CONFIG
+#   check_tidy_test.sh SHELL_TEST_LIB.sh CHECK_TIDY.sh TOOL_PATHS.sh HOST_TOOLS.bzl
+#     CLANG_TIDY_CONFIG
 set -euo pipefail
 
-checker=$1 tool_paths=$2 definition=$3 clang_tidy_config=$4
+# shellcheck source=tools/shell_test_lib.sh
+source "$1"
+checker=$2 tool_paths=$3 definition=$4 clang_tidy_config=$5
 # The script reads its tool paths (platforms/host_tools.bzl) through tools/tool_paths.sh beside
 # it; the throwaway checkout has no platforms/, so the list is named here.
 export TOOL_PATHS_DEFINITION=$definition
@@ -19,12 +22,6 @@ source "$tool_paths"
 require_tools CLANG GIT PYTHON
 # The checkout is git's only input: no user or system configuration.
 export HOME=$TEST_TMPDIR GIT_CONFIG_NOSYSTEM=1
-
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
 
 clean_c='// A sum: nothing for clang-tidy to find.
 int sum(int first, int second) {
@@ -77,42 +74,31 @@ SH
   "$GIT" -C "$tree" -c user.name=test -c user.email=test@localhost commit -q -m "clean tree"
 }
 
-# expect_check NAME STATUS TEXT: the script, run in the tree as planted, exits with STATUS and
-# prints TEXT (within a line).
-expect_check() {
-  local name=$1 expected=$2 text=$3 status=0 output
-  output=$("$tree/tools/check_tidy.sh" 2>&1) || status=$?
-  if [ "$status" -ne "$expected" ] || ! grep -qF -- "$text" <<<"$output"; then
-    fail "$name: expected exit $expected and \"$text\"; got exit $status:"
-    printf '%s\n' "$output" | sed 's/^/    /'
-  else
-    echo "ok   $name"
-  fi
-}
+# Each case: the script, run in the tree as planted, exits with a status and prints a text
+# (within a line).
+check=$tree/tools/check_tidy.sh
 
 plant_clean_tree
-expect_check "clean sources pass" 0 "check_tidy: ok: no findings"
+expect_output "clean sources pass" 0 "check_tidy: ok: no findings" "$check"
 
 plant_clean_tree
 printf '%s\n' "$endless_loop_c" >"$tree/src/loop.c"
-expect_check "a bug-prone pattern .clang-tidy enables fails" 1 \
-  "src/loop.c:4:5: error: this loop is infinite; none of its condition variables (counted, limit) are updated in the loop body [bugprone-infinite-loop,-warnings-as-errors]"
+expect_output "a bug-prone pattern .clang-tidy enables fails" 1 \
+  "src/loop.c:4:5: error: this loop is infinite; none of its condition variables (counted, limit) are updated in the loop body [bugprone-infinite-loop,-warnings-as-errors]" \
+  "$check"
 
 plant_clean_tree
 printf '%s\n' "$divide_by_zero_c" >"$tree/src/divide.c"
-expect_check "a static analyzer finding fails" 1 \
-  "src/divide.c:4:21: error: Division by zero [clang-analyzer-core.DivideZero,-warnings-as-errors]"
+expect_output "a static analyzer finding fails" 1 \
+  "src/divide.c:4:21: error: Division by zero [clang-analyzer-core.DivideZero,-warnings-as-errors]" \
+  "$check"
 
 plant_clean_tree
 # A compile_commands.json left by an earlier run, and a stand-in that now fails as Bazel would.
 "$tree/tools/compile_commands.sh"
 printf '#!/bin/bash\necho "compile_commands: bazel aquery failed" >&2\nexit 1\n' \
   >"$tree/tools/compile_commands.sh"
-expect_check "a compile_commands.json that cannot be written fails" 1 \
-  "compile_commands: bazel aquery failed"
+expect_output "a compile_commands.json that cannot be written fails" 1 \
+  "compile_commands: bazel aquery failed" "$check"
 
-if [ "$failures" -gt 0 ]; then
-  echo "check_tidy_test: $failures failed"
-  exit 1
-fi
-echo "check_tidy_test: all passed"
+exit_with_summary

@@ -9,15 +9,12 @@
 #      a path glued to an option (-L and a path), and a rule's command running a listed tool by
 #      its bare name or without its version.
 #
-#   tool_paths_test.sh HOST_TOOLS.bzl TOOLS.tsv TOOL_PATHS.sh CHECK_TOOL_PATHS.sh
+#   tool_paths_test.sh SHELL_TEST_LIB.sh HOST_TOOLS.bzl TOOLS.tsv TOOL_PATHS.sh CHECK_TOOL_PATHS.sh
 set -euo pipefail
 
-definition=$1 bazel_table=$2 tool_paths=$3 checker=$4
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
+# shellcheck source=tools/shell_test_lib.sh
+source "$1"
+definition=$2 bazel_table=$3 tool_paths=$4 checker=$5
 
 # 1. The shell reader and Bazel agree.
 shell_table=$(TOOL_PATHS_DEFINITION="$definition" bash -c 'source "$1"; pinned_tools_tsv' _ "$tool_paths")
@@ -66,78 +63,72 @@ require_tools GIT # the checkout's history
 SH
 }
 
-# expect_check NAME STATUS TEXT: the checker, over the tree as planted, exits with STATUS and says TEXT.
-expect_check() {
-  local status=0 output
-  output=$("$TEST_TMPDIR/bin/check_tool_paths.sh" "$tree" 2>&1) || status=$?
-  if [ "$status" -ne "$2" ] || ! grep -qF -- "$3" <<<"$output"; then
-    fail "$1: expected exit $2 and \"$3\"; got exit $status:"
-    printf '%s\n' "$output" | sed 's/^/    /'
-  else
-    echo "ok   $1"
-  fi
-}
-
+# Each case: the checker, over the tree as planted, exits with a status and says a text.
+check=$TEST_TMPDIR/bin/check_tool_paths.sh
 tree=$TEST_TMPDIR/tree
 plant_clean_tree "$tree"
-expect_check "a tree that follows the rules passes" 0 "check_tool_paths: ok: 3 paths, each written once"
+expect_output "a tree that follows the rules passes" 0 \
+  "check_tool_paths: ok: 3 paths, each written once" "$check" "$tree"
 
 plant_clean_tree "$tree"
 echo "ASSEMBLER = \"$nasm\"" >>"$tree/tools/rule.bzl"
-expect_check "a listed path written again fails" 1 \
-  "tools/rule.bzl:5: $nasm written outside platforms/host_tools.bzl (the list has it as NASM)"
+expect_output "a listed path written again fails" 1 \
+  "tools/rule.bzl:5: $nasm written outside platforms/host_tools.bzl (the list has it as NASM)" \
+  "$check" "$tree"
 
 plant_clean_tree "$tree"
 echo "The formatter is $opt/formatter/bin/format." >"$tree/NOTES.md"
-expect_check "an unlisted path fails" 1 "NOTES.md:1: $opt/formatter/bin/format written outside"
+expect_output "an unlisted path fails" 1 "NOTES.md:1: $opt/formatter/bin/format written outside" \
+  "$check" "$tree"
 
 plant_clean_tree "$tree"
 bare=git
 echo "LC_ALL=C $bare status" >>"$tree/tools/script.sh"
-expect_check "a script running a listed tool by its bare name after an assignment fails" 1 \
-  "tools/script.sh:5: runs git by its bare name"
+expect_output "a script running a listed tool by its bare name after an assignment fails" 1 \
+  "tools/script.sh:5: runs git by its bare name" "$check" "$tree"
 
 plant_clean_tree "$tree"
 echo "cmd = \"$home/dev/llvm/bin/clang-19 --version\"" >>"$tree/tools/rule.bzl"
-expect_check "a path to a tool installed by hand fails" 1 \
-  "tools/rule.bzl:5: $home/dev/llvm/bin/clang-19 written outside"
+expect_output "a path to a tool installed by hand fails" 1 \
+  "tools/rule.bzl:5: $home/dev/llvm/bin/clang-19 written outside" "$check" "$tree"
 
 plant_clean_tree "$tree"
 sed -i "s|^}\$|    \"ASSEMBLER\": (\"$nasm\", \"nasm\"),\n}|" "$tree/platforms/host_tools.bzl"
-expect_check "a path listed twice fails" 1 "$nasm is listed twice"
+expect_output "a path listed twice fails" 1 "$nasm is listed twice" "$check" "$tree"
 
 plant_clean_tree "$tree"
 echo 'LINKER = tool_path("LINKER")' >>"$tree/tools/rule.bzl"
-expect_check "a rule asking for an unlisted name fails" 1 'tool_path("LINKER": no entry LINKER'
+expect_output "a rule asking for an unlisted name fails" 1 'tool_path("LINKER": no entry LINKER' \
+  "$check" "$tree"
 
 plant_clean_tree "$tree"
 echo 'require_tools GIT LINKER' >>"$tree/tools/script.sh"
-expect_check "a script requiring an unlisted name fails" 1 "require_tools LINKER: no entry LINKER"
+expect_output "a script requiring an unlisted name fails" 1 "require_tools LINKER: no entry LINKER" \
+  "$check" "$tree"
 
 plant_clean_tree "$tree"
 bare=git
 echo "log=\$($bare log -1)" >>"$tree/tools/script.sh"
-expect_check "a script running a listed tool by its bare name fails" 1 \
-  "tools/script.sh:5: runs git by its bare name"
+expect_output "a script running a listed tool by its bare name fails" 1 \
+  "tools/script.sh:5: runs git by its bare name" "$check" "$tree"
 
 plant_clean_tree "$tree"
 echo "LINK_FLAGS = [\"-L$usr/lib/x86_64-linux-gnu\"]" >>"$tree/tools/rule.bzl"
-expect_check "a path glued to an option fails" 1 \
-  "tools/rule.bzl:5: $usr/lib/x86_64-linux-gnu written outside platforms/host_tools.bzl"
+expect_output "a path glued to an option fails" 1 \
+  "tools/rule.bzl:5: $usr/lib/x86_64-linux-gnu written outside platforms/host_tools.bzl" \
+  "$check" "$tree"
 
 plant_clean_tree "$tree"
 bare=nasm
 echo "ASSEMBLE_BY_NAME = 'exec $bare -f elf64 \"\$@\"'" >>"$tree/tools/rule.bzl"
-expect_check "a rule's command running a listed tool by its bare name fails" 1 \
-  "tools/rule.bzl:5: a command runs nasm by its bare name: use tool_path(\"NASM\")"
+expect_output "a rule's command running a listed tool by its bare name fails" 1 \
+  "tools/rule.bzl:5: a command runs nasm by its bare name: use tool_path(\"NASM\")" \
+  "$check" "$tree"
 
 plant_clean_tree "$tree"
 printf 'genrule(\n    cmd = "clang --version >$@",\n)\n' >"$tree/tools/BUILD.bazel"
-expect_check "a rule's command running a listed tool without its version fails" 1 \
-  "tools/BUILD.bazel:2: a command runs clang by its bare name: use tool_path(\"CLANG\")"
+expect_output "a rule's command running a listed tool without its version fails" 1 \
+  "tools/BUILD.bazel:2: a command runs clang by its bare name: use tool_path(\"CLANG\")" \
+  "$check" "$tree"
 
-if [ "$failures" -gt 0 ]; then
-  echo "tool_paths_test: $failures failed"
-  exit 1
-fi
-echo "tool_paths_test: all passed"
+exit_with_summary
