@@ -136,8 +136,7 @@ static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup,
     struct thread *idle = blocks.idle;
     interrupts_prepare_cpu(tables, (uint64_t)(uintptr_t)tables + sizeof *tables +
                                        INTERRUPTS_DOUBLE_FAULT_STACK_SIZE);
-    cpu->self = cpu; /* what cpu_local_init does, but for the trampoline's GS base */
-    cpu->index = index;
+    cpu_local_prepare(cpu, index); /* the trampoline points the CPU's GS base at it */
     cpu->apic_id = apic_id_of_cpu;
     cpu->tables = tables;
     cpu->idle = idle;
