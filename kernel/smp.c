@@ -263,18 +263,17 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
     }
     for (uint32_t i = 0; i < madt.cpus_stored; i++) {
         const struct acpi_madt_cpu *entry = &madt.cpus[i];
-        if (!entry->enabled || entry->apic_id == boot_cpu->apic_id) {
+        enum cpu_start_choice choice = cpu_start_choose(entry->enabled, entry->apic_id,
+                                                        boot_cpu->apic_id, cpu_count(), CPU_MAX);
+        if (choice == CPU_START_SKIP) {
             continue;
         }
-        if (cpu_count() == CPU_MAX) {
+        if (choice == CPU_START_FULL) {
             log_warn("smp: more than %u CPUs; APIC id %u and later stay halted", CPU_MAX,
                      entry->apic_id);
             break;
         }
-        /* The local APIC runs in xAPIC mode, whose 8-bit destination 0xff is the broadcast: an
-         * x2APIC entry's id 255 (//acpi leaves out only a local APIC entry's) would reach every
-         * CPU. */
-        if (entry->apic_id >= 0xff) {
+        if (choice == CPU_START_NEEDS_X2APIC) {
             log_warn("smp: APIC id %u needs x2APIC mode; left halted", entry->apic_id);
             continue;
         }
