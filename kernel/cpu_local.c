@@ -9,14 +9,14 @@ static struct cpu_local boot_cpu;
 static struct cpu_local *cpus[CPU_MAX];
 static uint32_t cpus_online;
 
-void cpu_local_init(struct cpu_local *cpu, uint32_t index) {
+void cpu_local_prepare(struct cpu_local *cpu, uint32_t index) {
     cpu->self = cpu;
     cpu->index = index;
-    cpu_write_msr(CPU_MSR_GS_BASE, (uint64_t)(uintptr_t)cpu);
 }
 
 void cpu_local_init_boot(void) {
-    cpu_local_init(&boot_cpu, 0);
+    cpu_local_prepare(&boot_cpu, 0);
+    cpu_write_msr(CPU_MSR_GS_BASE, (uint64_t)(uintptr_t)&boot_cpu);
     cpus[0] = &boot_cpu;
     cpus_online = 1;
     boot_cpu.online = true;

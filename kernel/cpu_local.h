@@ -1,7 +1,7 @@
 /* Per-CPU data: one block per CPU, found through the GS base register, which each CPU points at
- * its own block before anything else runs (cpu_local_init on the boot CPU, the trampoline in
+ * its own block before anything else runs (cpu_local_init_boot on the boot CPU, the trampoline in
  * smp.asm on the others). The first field points at the block itself so that one GS-relative load
- * yields a plain pointer. */
+ * yields a plain pointer; cpu_local_prepare alone sets it, for every block. */
 #ifndef KERNEL_CPU_LOCAL_H
 #define KERNEL_CPU_LOCAL_H
 
@@ -52,10 +52,12 @@ static inline uint32_t cpu_this_index(void) {
     return cpu_this()->index;
 }
 
-/* Points this CPU's GS base at cpu and fills in its self pointer and index. */
-void cpu_local_init(struct cpu_local *cpu, uint32_t index);
+/* Fills in cpu's self pointer and index, which a GS base pointing at it needs: for the boot CPU's
+ * block (cpu_local_init_boot) and, by the boot CPU, for another CPU's before its start, whose
+ * trampoline points its GS base there (smp.c, smp.asm). Writes no register. */
+void cpu_local_prepare(struct cpu_local *cpu, uint32_t index);
 
-/* The boot CPU's block, set up first thing in kernel_main. */
+/* The boot CPU's block, prepared and its GS base pointed at it, first thing in kernel_main. */
 void cpu_local_init_boot(void);
 
 /* Every CPU that came online, by index; cpu_count() of them. */

@@ -20,6 +20,11 @@ static void kernel_flush_tlb_page(void *ctx, uint64_t virt) {
     cpu_invlpg(virt);
 }
 
+static void kernel_flush_tlb_all(void *ctx) {
+    (void)ctx;
+    cpu_flush_tlb_all();
+}
+
 static void kernel_paging_panic(void *ctx, const char *message) {
     (void)ctx;
     panic("%s", message);
@@ -111,6 +116,7 @@ bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boo
     const struct paging_hw hw = {
         .phys_to_virt = kernel_phys_to_virt,
         .flush_tlb_page = kernel_flush_tlb_page,
+        .flush_tlb_all = kernel_flush_tlb_all,
         .panic = kernel_paging_panic,
     };
     const struct paging_frame_source frame_source = frame_allocator_frame_source(&memory->frames);

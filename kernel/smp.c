@@ -32,20 +32,26 @@
 /* smp.asm */
 extern const char trampoline_start[], trampoline_end[];
 extern const char trampoline_cr3[], trampoline_efer[], trampoline_stack[], trampoline_entry[],
-    trampoline_argument[], trampoline_idt[], trampoline_fault[];
+    trampoline_argument[], trampoline_idt[], trampoline_cpu_gdt[], trampoline_fault_stack[];
 
 static volatile bool ap_started;
+
+/* What the first other CPU meets in the trampoline for the tests of early faults (smp.h). */
+enum early_fault {
+    EARLY_FAULT_NONE,
+    EARLY_FAULT_INVALID_OPCODE, /* SMP_AP_EARLY_FAULT_WORD */
+    EARLY_FAULT_DOUBLE,         /* SMP_AP_EARLY_DOUBLE_FAULT_WORD */
+};
 
 static const void *acpi_map(void *ctx, uint64_t phys, uint64_t size) {
     (void)ctx;
     return phys < PHYS_MAP_SIZE && size <= PHYS_MAP_SIZE - phys ? phys_to_virt(phys) : NULL;
 }
 
-/* First C code of an application processor, on its idle thread's stack, with the shared IDT loaded
- * and its GS base at cpu (the trampoline did both, so that a fault before here is reported). */
+/* First C code of an application processor, on its idle thread's stack, with the shared IDT, its
+ * own GDT and TSS (cpu->tables) loaded and its GS base at cpu: the trampoline did all that, so that
+ * a fault before here, even a double fault, is reported. */
 static __attribute__((noreturn)) void ap_main(struct cpu_local *cpu) {
-    interrupts_init_cpu(cpu->tables, (uint64_t)(uintptr_t)cpu->tables + sizeof *cpu->tables +
-                                         INTERRUPTS_DOUBLE_FAULT_STACK_SIZE);
     apic_init_cpu();
     cpu->current = cpu->idle;
     apic_timer_start(thread_timer_tick);
@@ -114,8 +120,9 @@ static void destroy_idle(void *ctx, void *idle) {
 /* Starts one CPU; false (after a WARN line) if its blocks cannot be allocated or it does not come
  * up in time, with nothing kept either way. withhold_startup sends INIT but no start-up IPI, so
  * the CPU never comes up (for the test of that report); early_fault has it meet an invalid opcode
- * in the trampoline (for the test of an early fault's report). */
-static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup, bool early_fault) {
+ * in the trampoline, on its stack or at its stack's bottom (for the tests of early faults). */
+static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup,
+                      enum early_fault early_fault) {
     uint32_t index = cpu_count();
     const struct cpu_blocks_ops alloc_ops = {alloc_local, alloc_tables, create_idle,
                                              free_block,  destroy_idle, &index};
@@ -127,9 +134,9 @@ static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup, bool early
     struct cpu_local *cpu = blocks.local;
     struct cpu_descriptor_tables *tables = blocks.tables;
     struct thread *idle = blocks.idle;
-    memset(tables, 0, sizeof *tables);
-    cpu->self = cpu; /* what cpu_local_init does, but for the trampoline's GS base */
-    cpu->index = index;
+    interrupts_prepare_cpu(tables, (uint64_t)(uintptr_t)tables + sizeof *tables +
+                                       INTERRUPTS_DOUBLE_FAULT_STACK_SIZE);
+    cpu_local_prepare(cpu, index); /* the trampoline points the CPU's GS base at it */
     cpu->apic_id = apic_id_of_cpu;
     cpu->tables = tables;
     cpu->idle = idle;
@@ -137,7 +144,12 @@ static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup, bool early
     write_parameter(trampoline_stack, thread_stack_top(idle));
     write_parameter(trampoline_entry, (uint64_t)(uintptr_t)ap_main);
     write_parameter(trampoline_argument, (uint64_t)(uintptr_t)cpu);
-    write_parameter(trampoline_fault, early_fault);
+    write_parameter(trampoline_cpu_gdt, (uint64_t)(uintptr_t)&tables->gdt_pointer);
+    /* At the bottom, the invalid opcode's frame falls on the guard page below: a page fault. */
+    write_parameter(trampoline_fault_stack,
+                    early_fault == EARLY_FAULT_INVALID_OPCODE ? thread_stack_top(idle)
+                    : early_fault == EARLY_FAULT_DOUBLE       ? thread_stack_bottom(idle)
+                                                              : 0);
     __atomic_store_n(&ap_started, false, __ATOMIC_RELEASE);
 
     const struct cpu_start_ops ops = {send_init, send_startup, delay_us, ap_has_started, NULL};
@@ -239,32 +251,36 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
     if (withhold) {
         log_info("smp: smp_test=withhold_startup: the first other CPU gets no start-up IPI");
     }
-    bool fault = cmdline_has(boot_info->cmdline, SMP_AP_EARLY_FAULT_WORD);
-    if (fault) {
+    enum early_fault fault = EARLY_FAULT_NONE;
+    if (cmdline_has(boot_info->cmdline, SMP_AP_EARLY_FAULT_WORD)) {
+        fault = EARLY_FAULT_INVALID_OPCODE;
         log_info("smp: smp_test=ap_early_fault: the first other CPU meets an invalid opcode in the "
                  "trampoline's 64-bit code");
+    } else if (cmdline_has(boot_info->cmdline, SMP_AP_EARLY_DOUBLE_FAULT_WORD)) {
+        fault = EARLY_FAULT_DOUBLE;
+        log_info("smp: smp_test=ap_early_double_fault: the first other CPU meets an invalid opcode "
+                 "in the trampoline's 64-bit code with its stack pointer at its stack's bottom");
     }
     for (uint32_t i = 0; i < madt.cpus_stored; i++) {
         const struct acpi_madt_cpu *entry = &madt.cpus[i];
-        if (!entry->enabled || entry->apic_id == boot_cpu->apic_id) {
+        enum cpu_start_choice choice = cpu_start_choose(entry->enabled, entry->apic_id,
+                                                        boot_cpu->apic_id, cpu_count(), CPU_MAX);
+        if (choice == CPU_START_SKIP) {
             continue;
         }
-        if (cpu_count() == CPU_MAX) {
+        if (choice == CPU_START_FULL) {
             log_warn("smp: more than %u CPUs; APIC id %u and later stay halted", CPU_MAX,
                      entry->apic_id);
             break;
         }
-        /* The local APIC runs in xAPIC mode, whose 8-bit destination 0xff is the broadcast: an
-         * x2APIC entry's id 255 (//acpi leaves out only a local APIC entry's) would reach every
-         * CPU. */
-        if (entry->apic_id >= 0xff) {
+        if (choice == CPU_START_NEEDS_X2APIC) {
             log_warn("smp: APIC id %u needs x2APIC mode; left halted", entry->apic_id);
             continue;
         }
         bool withheld = withhold;
         withhold = false;
-        bool faulting = fault;
-        fault = false;
+        enum early_fault faulting = fault;
+        fault = EARLY_FAULT_NONE;
         struct alloc_stats before;
         if (withheld) {
             kheap_stats(&before);

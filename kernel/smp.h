@@ -15,15 +15,19 @@
 #define SMP_START_TIMEOUT_MS 500
 
 /* The command line's switches for the fault tests (see smp_start). */
-#define SMP_CORRUPT_MADT_WORD     "acpi_test=corrupt_madt"
-#define SMP_WITHHOLD_STARTUP_WORD "smp_test=withhold_startup"
-#define SMP_AP_EARLY_FAULT_WORD   "smp_test=ap_early_fault"
+#define SMP_CORRUPT_MADT_WORD          "acpi_test=corrupt_madt"
+#define SMP_WITHHOLD_STARTUP_WORD      "smp_test=withhold_startup"
+#define SMP_AP_EARLY_FAULT_WORD        "smp_test=ap_early_fault"
+#define SMP_AP_EARLY_DOUBLE_FAULT_WORD "smp_test=ap_early_double_fault"
 
 /* Starts every other enabled CPU the MADT lists. For the fault tests, the command line switch
  * SMP_CORRUPT_MADT_WORD makes the kernel validate a copy of the MADT with one byte changed (a bad
  * checksum), SMP_WITHHOLD_STARTUP_WORD sends the first other CPU no start-up IPI, and
  * SMP_AP_EARLY_FAULT_WORD has the first other CPU meet an invalid opcode in the trampoline's
- * 64-bit code, before any C code (the report names that CPU, and the run ends in its panic).
+ * 64-bit code, before any C code (the report names that CPU, and the run ends in its panic);
+ * SMP_AP_EARLY_DOUBLE_FAULT_WORD has it meet that invalid opcode with its stack pointer at the
+ * bottom of its stack, so that the exception's frame falls on the guard page: a page fault, whose
+ * own frame faults again, a double fault (reported from this CPU's IST stack, then a panic).
  * When the boot information lies over the trampoline's bytes, which the copy would overwrite, or
  * the memory map does not call them available, it starts none (a WARN line says why). Returns the
  * number of CPUs online (at least 1). */

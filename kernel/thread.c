@@ -72,7 +72,11 @@ static uint64_t slot_base(int slot) {
 }
 
 uint64_t thread_stack_top(const struct thread *t) {
-    return slot_base(t->slot) + PAGE_SIZE + STACK_PAGES * PAGE_SIZE;
+    return thread_stack_bottom(t) + STACK_PAGES * PAGE_SIZE;
+}
+
+uint64_t thread_stack_bottom(const struct thread *t) {
+    return slot_base(t->slot) + PAGE_SIZE;
 }
 
 static bool map_slot(int slot) {

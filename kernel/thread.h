@@ -63,6 +63,8 @@ struct thread *thread_create_idle(uint32_t cpu_index);
  * a joined thread) serves the next thread created. */
 void thread_destroy_unstarted_idle(struct thread *t);
 uint64_t thread_stack_top(const struct thread *t);
+/* The lowest address of t's stack: the guard page ends here (smp_test=ap_early_double_fault). */
+uint64_t thread_stack_bottom(const struct thread *t);
 /* Makes every idle loop wait this long between its last look at the run queue and its halt, the
  * window a wake-up for a new thread must not be spent in (thread_test=idle_wake); 0 to stop. Sets
  * the counts below to zero. */

@@ -84,7 +84,8 @@ enum paging_error paging_mapper_init(struct paging_mapper *m, uint64_t cr3,
                                      const struct paging_hw *hw,
                                      const struct paging_frame_source *frames) {
     if (m == NULL || hw == NULL || frames == NULL || hw->phys_to_virt == NULL ||
-        hw->flush_tlb_page == NULL || frames->allocate == NULL || frames->free == NULL) {
+        hw->flush_tlb_page == NULL || hw->flush_tlb_all == NULL || frames->allocate == NULL ||
+        frames->free == NULL) {
         return PAGING_ERR_INVALID_ARGUMENT;
     }
     m->root_phys = cr3 & PAGING_ADDRESS_MASK;
@@ -113,7 +114,15 @@ static enum paging_error check_page_args(uint64_t virt, uint64_t phys, uint64_t 
  * U the leaf's @flags need, or that carry NX an executable leaf does not: rights combine along
  * the walk, so an intermediate that forbids what the leaf asks for would overrule it. Only the
  * rights the leaf asks for, so that a read-only leaf never lifts the write protection an old
- * entry puts on its neighbours. Returns whether an entry changed (its TLB entry is then stale). */
+ * entry puts on its neighbours. Returns whether an entry changed; the caller must then flush the
+ * whole TLB (flush_tlb_all). A widened entry is a PD, PDPT or PML4 entry: it controls every page
+ * of the 2 MiB, 1 GiB or 512 GiB under it, not only the one being mapped, and the TLB may hold
+ * any of them with the narrower rights, which would raise a spurious page fault (Intel SDM vol.
+ * 3A, 4.10.4.3: R/W or U/S changed from 0 to 1, XD from 1 to 0), fatal in the kernel. For an
+ * entry that references another paging structure, 4.10.4.2 recommends INVLPG of every page
+ * number under it, or MOV to CR3 (no global pages), or MOV to CR4 toggling PGE: INVLPG would be
+ * 512 instructions at the least, so one whole flush it is. Widening is rare (entries the mapper
+ * creates are P|W and carry no NX), so the cost of refilling the TLB is too. */
 static bool widen_path(volatile uint64_t *const *path, int lowest, uint64_t flags) {
     uint64_t needs = PAGING_FLAG_PRESENT | (flags & (PAGING_FLAG_WRITABLE | PAGING_FLAG_USER));
     uint64_t forbids = (flags & PAGING_FLAG_NO_EXECUTE) != 0 ? 0 : PAGING_FLAG_NO_EXECUTE;
@@ -184,7 +193,7 @@ static enum paging_error map_page(struct paging_mapper *m, uint64_t virt, uint64
     }
 
     if (widened) {
-        m->hw.flush_tlb_page(m->hw.ctx, virt);
+        m->hw.flush_tlb_all(m->hw.ctx);
     }
     return PAGING_OK;
 }
@@ -195,15 +204,13 @@ enum paging_error paging_map_page(struct paging_mapper *m, uint64_t virt, uint64
 }
 
 /* Widens the intermediate entries above the page at @virt, which this paging_map_range() call
- * has just mapped, for @flags, and flushes @virt when one changed. */
-static void widen_mapped(const struct paging_mapper *m, uint64_t virt, uint64_t flags) {
+ * has just mapped, for @flags; returns whether one changed (see widen_path). */
+static bool widen_mapped(const struct paging_mapper *m, uint64_t virt, uint64_t flags) {
     volatile uint64_t *path[LEVEL_PML4 + 1];
     if (walk_path(m, virt, path) != LEVEL_PT) {
         fail(m, "paging_map_range: the path to a page mapped by this call vanished");
     }
-    if (widen_path(path, LEVEL_PT + 1, flags)) {
-        m->hw.flush_tlb_page(m->hw.ctx, virt);
-    }
+    return widen_path(path, LEVEL_PT + 1, flags);
 }
 
 enum paging_error paging_unmap_page(struct paging_mapper *m, uint64_t virt, uint64_t *phys_out) {
@@ -272,8 +279,12 @@ enum paging_error paging_map_range(struct paging_mapper *m, uint64_t virt, uint6
             return r;
         }
     }
+    bool widened = false;
     for (uint64_t offset = 0; offset < size; offset += PAGING_PAGE_SIZE) {
-        widen_mapped(m, virt + offset, flags);
+        widened |= widen_mapped(m, virt + offset, flags);
+    }
+    if (widened) {
+        m->hw.flush_tlb_all(m->hw.ctx);
     }
     return PAGING_OK;
 }

@@ -477,8 +477,9 @@ static int invalid_flags_rejected_check(void) {
 /*
  * A kernel page at 0x400000 creates P|W intermediates; a user page at 0x401000 then needs U on
  * them.
- * Expect the user map to set U on the PML4, PDPT and PD entries, flush 0x401000 once, and leave
- * the kernel leaf without U. A second user page under the same entries needs no flush.
+ * Expect the user map to set U on the PML4, PDPT and PD entries, flush the whole TLB once (no
+ * single page), and leave the kernel leaf without U. A second user page under the same entries
+ * needs no flush.
  */
 static int widen_intermediates_for_user_check(void) {
     struct paging_translation t;
@@ -490,12 +491,13 @@ static int widen_intermediates_for_user_check(void) {
     for (int level = 4; level >= 2; level--) {
         ASSERT_TRUE((*raw_entry(0x401000, level) & PAGING_FLAG_USER) != 0);
     }
-    ASSERT_EQ(1, sim.flush_count);
-    ASSERT_EQ(1, sim_flush_count_of(&sim, 0x401000));
+    ASSERT_EQ(1, sim.flush_all_count);
+    ASSERT_EQ(0, sim.flush_count);
     ASSERT_EQ(PAGING_OK, paging_translate(&m, 0x400000, &t));
     ASSERT_EQ(0, t.flags & PAGING_FLAG_USER);
     ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x402000, FRAME_B, PAGING_FLAG_USER));
-    ASSERT_EQ(1, sim.flush_count);
+    ASSERT_EQ(1, sim.flush_all_count);
+    ASSERT_EQ(0, sim.flush_count);
     return 0;
 }
 
@@ -519,8 +521,8 @@ static bool walk_forbids_execution(uint64_t virt) {
  * First through the mapper's own tables, then under a PML4, PDPT and PD entry that were built
  * with NX by someone else (as a loader or an earlier kernel may leave them).
  * Expect the walk to forbid execution of 0x400000 and allow it for every executable page: the
- * leaf decides. In the second round each executable page clears the NX of one more level and
- * is flushed once; a later executable page under the same entries needs no flush.
+ * leaf decides. In the second round each executable page clears the NX of one more level, each
+ * time with a whole-TLB flush; a later executable page under the same entries needs no flush.
  */
 static int leaf_decides_execution_check(void) {
     const uint64_t data = 0x400000;
@@ -544,12 +546,11 @@ static int leaf_decides_execution_check(void) {
             ASSERT_EQ(PAGING_OK, paging_map_page(&m, code[i], FRAME_B, 0));
             ASSERT_FALSE(walk_forbids_execution(code[i]));
             ASSERT_TRUE(walk_forbids_execution(data));
-        }
-        for (int i = 0; i < 3; i++) {
-            ASSERT_EQ(prebuilt ? 1 : 0, sim_flush_count_of(&sim, code[i]));
+            ASSERT_EQ(prebuilt ? (size_t)i + 1 : 0, sim.flush_all_count);
         }
         ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x402000, FRAME_B, 0));
-        ASSERT_EQ(prebuilt ? 3 : 0, sim.flush_count);
+        ASSERT_EQ(prebuilt ? 3 : 0, sim.flush_all_count);
+        ASSERT_EQ(0, sim.flush_count);
     }
     return 0;
 }
@@ -577,7 +578,7 @@ static bool walk_allows_writes(uint64_t virt) {
  * Map read-only pages beside it: 0x401000 (same PT), 0x600000 (new PT), 0x40000000 (new PD, PT).
  * Expect the old entries untouched (a read-only leaf needs no W above it), so 0x400000 stays
  * write-protected, no TLB flush, and each new page read-only; then a writable page at 0x402000
- * widens the three entries (its W is what it asks for) and is flushed once.
+ * widens the three entries (its W is what it asks for), with one whole-TLB flush.
  */
 static int read_only_leaf_keeps_tables_read_only_check(void) {
     const uint64_t read_only[3] = {0x401000, 0x600000, 0x40000000};
@@ -597,11 +598,71 @@ static int read_only_leaf_keeps_tables_read_only_check(void) {
     ASSERT_EQ(0x3000 | PAGING_FLAG_PRESENT, table(0x2000)[0]);
     ASSERT_EQ(0x4000 | PAGING_FLAG_PRESENT, table(0x3000)[2]);
     ASSERT_EQ(0, sim.flush_count);
+    ASSERT_EQ(0, sim.flush_all_count);
 
     ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x402000, FRAME_B, PAGING_FLAG_WRITABLE));
     ASSERT_TRUE(walk_allows_writes(0x402000));
-    ASSERT_EQ(1, sim.flush_count);
-    ASSERT_EQ(1, sim_flush_count_of(&sim, 0x402000));
+    ASSERT_EQ(1, sim.flush_all_count);
+    ASSERT_EQ(0, sim.flush_count);
+    return 0;
+}
+
+/*
+ * Read-only entries built by someone else at each level, over writable leaves that they
+ * write-protect; the CPU may have cached those leaves' translations read-only:
+ *
+ *   PML4[0] P -> PDPT@0x2000
+ *     PDPT[0] P -> PD@0x3000
+ *       PD[2] P   -> PT@0x4000 [0] = FRAME_A | P | W   0x400000    under PML4[0], PDPT[0], PD[2]
+ *       PD[3] P|W -> PT@0x5000 [0] = FRAME_A | P | W   0x600000    under PML4[0], PDPT[0]
+ *     PDPT[1] P|W -> PD@0x6000 [0] P|W -> PT@0x7000
+ *                                [0] = FRAME_A | P | W   0x40000000  under PML4[0]
+ *
+ * A writable page at 0x402000 widens PML4[0], PDPT[0] and PD[2]: each of the three old pages
+ * becomes writable, though none was mapped by this call. A write to one through a stale
+ * read-only translation would be a spurious page fault (Intel SDM vol. 3A, 4.10.4.3), which the
+ * kernel takes as fatal.
+ * Expect every old page writable now and its cached translation invalidated (a whole-TLB flush,
+ * or a flush of that page); then a range of two writable pages whose walk widens PD[3]: one
+ * whole-TLB flush for the range; a writable page under entries already wide: no flush at all.
+ */
+static int widening_invalidates_pages_under_the_entry_check(void) {
+    const uint64_t old_pages[3] = {0x400000, 0x600000, 0x40000000};
+    const uint64_t writable_leaf = FRAME_A | PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE;
+    setup();
+    table(ROOT)[0] = 0x2000 | PAGING_FLAG_PRESENT;
+    uint64_t *pdpt = sim_zero_table(&sim, 0x2000);
+    uint64_t *pd = sim_zero_table(&sim, 0x3000);
+    pdpt[0] = 0x3000 | PAGING_FLAG_PRESENT;
+    pd[2] = 0x4000 | PAGING_FLAG_PRESENT;
+    sim_zero_table(&sim, 0x4000)[0] = writable_leaf;
+    pd[3] = 0x5000 | PAGING_TABLE_FLAGS;
+    sim_zero_table(&sim, 0x5000)[0] = writable_leaf;
+    pdpt[1] = 0x6000 | PAGING_TABLE_FLAGS;
+    sim_zero_table(&sim, 0x6000)[0] = 0x7000 | PAGING_TABLE_FLAGS;
+    sim_zero_table(&sim, 0x7000)[0] = writable_leaf;
+    for (int i = 0; i < 3; i++) {
+        ASSERT_FALSE(walk_allows_writes(old_pages[i]));
+    }
+
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x402000, FRAME_B, PAGING_FLAG_WRITABLE));
+    for (int i = 0; i < 3; i++) {
+        ASSERT_TRUE(walk_allows_writes(old_pages[i]));
+        ASSERT_TRUE(sim_tlb_invalidated(&sim, old_pages[i]));
+    }
+
+    pd[3] = 0x5000 | PAGING_FLAG_PRESENT; /* read-only again, as if built so */
+    sim.flush_count = 0;
+    sim.flush_all_count = 0;
+    ASSERT_EQ(PAGING_OK, paging_map_range(&m, 0x601000, FRAME_B, 0x2000, PAGING_FLAG_WRITABLE));
+    ASSERT_TRUE(walk_allows_writes(0x600000));
+    ASSERT_TRUE(sim_tlb_invalidated(&sim, 0x600000));
+    ASSERT_EQ(1, sim.flush_all_count);
+    ASSERT_EQ(0, sim.flush_count);
+
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x403000, FRAME_B, PAGING_FLAG_WRITABLE));
+    ASSERT_EQ(1, sim.flush_all_count);
+    ASSERT_EQ(0, sim.flush_count);
     return 0;
 }
 
@@ -665,8 +726,8 @@ static int map_range_rolls_back_check(void) {
  * Expect PAGING_ERR_ALREADY_MAPPED with the tables byte for byte as before, then
  * PAGING_ERR_FRAME_ALLOCATION_FAILED with the three old entries as before; 0x402000 still not
  * executable after each failure. With frames again the second range maps, both its pages
- * executable, the first flushed once for the entries it widened, the second (whose path has
- * been widened already) not at all.
+ * executable, with one whole-TLB flush for the entries the first page's walk widened (the second
+ * page's path, under a new PT, widened nothing).
  */
 static int map_range_failure_keeps_rights_check(void) {
     static struct snapshot before_storage;
@@ -697,12 +758,13 @@ static int map_range_failure_keeps_rights_check(void) {
     ASSERT_EQ(0, frames.outstanding);
 
     frames.budget = SIM_UNLIMITED;
-    size_t flushed = sim_flush_count_of(&sim, 0x5ff000);
+    size_t flushed = sim.flush_count;
+    ASSERT_EQ(0, sim.flush_all_count);
     ASSERT_EQ(PAGING_OK, paging_map_range(&m, 0x5ff000, FRAME_A, 0x2000, 0));
     ASSERT_FALSE(walk_forbids_execution(0x5ff000));
     ASSERT_FALSE(walk_forbids_execution(0x600000));
-    ASSERT_EQ(flushed + 1, sim_flush_count_of(&sim, 0x5ff000));
-    ASSERT_EQ(0, sim_flush_count_of(&sim, 0x600000));
+    ASSERT_EQ(1, sim.flush_all_count);
+    ASSERT_EQ(flushed, sim.flush_count);
     return 0;
 }
 
@@ -902,6 +964,9 @@ static int init_rejects_missing_callbacks_check(void) {
     hw.flush_tlb_page = NULL;
     ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_mapper_init(&other, ROOT, &hw, &source));
     hw = sim_hw(&sim);
+    hw.flush_tlb_all = NULL;
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_mapper_init(&other, ROOT, &hw, &source));
+    hw = sim_hw(&sim);
     hw.phys_to_virt = NULL;
     ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_mapper_init(&other, ROOT, &hw, &source));
     hw = sim_hw(&sim);
@@ -1046,6 +1111,7 @@ int main(void) {
     RUN_CHECK(failures, widen_intermediates_for_user_check);
     RUN_CHECK(failures, leaf_decides_execution_check);
     RUN_CHECK(failures, read_only_leaf_keeps_tables_read_only_check);
+    RUN_CHECK(failures, widening_invalidates_pages_under_the_entry_check);
     RUN_CHECK(failures, identity_map_range_check);
     RUN_CHECK(failures, map_range_rolls_back_check);
     RUN_CHECK(failures, map_range_failure_keeps_rights_check);

@@ -1,9 +1,24 @@
-/* The start-up sequence of one application processor (see cpu_start.h). */
+/* Which CPUs to start, and the start-up sequence of one application processor (see
+ * cpu_start.h). */
 #include "kernel/lib/cpu_start.h"
 
 #define INIT_DELAY_US    10000 /* INIT to the first start-up IPI */
 #define STARTUP_DELAY_US 200   /* first start-up IPI to the second */
 #define POLL_US          10
+
+enum cpu_start_choice cpu_start_choose(bool enabled, uint32_t apic_id, uint32_t boot_apic_id,
+                                       uint32_t cpus_online, uint32_t cpus_max) {
+    if (!enabled || apic_id == boot_apic_id) {
+        return CPU_START_SKIP;
+    }
+    if (cpus_online >= cpus_max) {
+        return CPU_START_FULL;
+    }
+    if (apic_id >= CPU_START_XAPIC_BROADCAST_ID) {
+        return CPU_START_NEEDS_X2APIC;
+    }
+    return CPU_START_GO;
+}
 
 static bool wait_started(const struct cpu_start_ops *ops, uint64_t microseconds) {
     for (uint64_t waited = 0; waited < microseconds; waited += POLL_US) {

@@ -1,5 +1,6 @@
-/* Host tests of the application processor start-up sequence (cpu_start.h) against a simulated CPU
- * that takes a set time from its start-up IPI to its C code. */
+/* Host tests of the application processors' start-up (cpu_start.h): the choice of which MADT
+ * entries to start, and the start-up sequence against a simulated CPU that takes a set time from
+ * its start-up IPI to its C code. */
 #include "kernel/lib/cpu_start.h"
 
 #include "tests/support/check.h"
@@ -117,8 +118,37 @@ static int withheld_startup_check(void) {
     return 0;
 }
 
+/* MADT CPU entries with the boot CPU at APIC id 0, one CPU of at most 4 online:
+ *
+ *   enabled  id          expect
+ *   yes      1, 0xfe     start (0xfe: the highest xAPIC mode can name alone)
+ *   no       1           skip
+ *   yes      0           skip (the boot CPU)
+ *   yes      0xff        needs x2APIC: the xAPIC broadcast, an INIT there would reset every CPU
+ *   yes      0x100, 0xffffffff (the x2APIC broadcast)   needs x2APIC
+ *
+ * then with 4 of 4 online: full for an enabled other CPU, even one needing x2APIC; still skip for
+ * a disabled entry or the boot CPU (they would not have started anyway).
+ * Expect each choice as listed. */
+static int choose_check(void) {
+    ASSERT_EQ(CPU_START_GO, cpu_start_choose(true, 1, 0, 1, 4));
+    ASSERT_EQ(CPU_START_GO, cpu_start_choose(true, 0xfe, 0, 1, 4));
+    ASSERT_EQ(CPU_START_SKIP, cpu_start_choose(false, 1, 0, 1, 4));
+    ASSERT_EQ(CPU_START_SKIP, cpu_start_choose(true, 0, 0, 1, 4));
+    ASSERT_EQ(CPU_START_NEEDS_X2APIC,
+              cpu_start_choose(true, CPU_START_XAPIC_BROADCAST_ID, 0, 1, 4));
+    ASSERT_EQ(CPU_START_NEEDS_X2APIC, cpu_start_choose(true, 0x100, 0, 1, 4));
+    ASSERT_EQ(CPU_START_NEEDS_X2APIC, cpu_start_choose(true, 0xffffffffu, 0, 1, 4));
+    ASSERT_EQ(CPU_START_FULL, cpu_start_choose(true, 1, 0, 4, 4));
+    ASSERT_EQ(CPU_START_FULL, cpu_start_choose(true, 0xff, 0, 4, 4));
+    ASSERT_EQ(CPU_START_SKIP, cpu_start_choose(false, 1, 0, 4, 4));
+    ASSERT_EQ(CPU_START_SKIP, cpu_start_choose(true, 0, 0, 4, 4));
+    return 0;
+}
+
 int main(void) {
     int failures = 0;
+    RUN_CHECK(failures, choose_check);
     RUN_CHECK(failures, quick_cpu_check);
     RUN_CHECK(failures, slower_cpu_check);
     RUN_CHECK(failures, late_cpu_stays_down_check);

@@ -42,6 +42,11 @@ static void sim_flush(void *ctx, uint64_t virt) {
     s->flush_count++;
 }
 
+static void sim_flush_all(void *ctx) {
+    struct sim *s = ctx;
+    s->flush_all_count++;
+}
+
 static void sim_panic(void *ctx, const char *message) {
     struct sim *s = ctx;
     s->panic_message = message;
@@ -56,6 +61,7 @@ struct paging_hw sim_hw(struct sim *s) {
     struct paging_hw hw = {
         .phys_to_virt = sim_phys_to_virt,
         .flush_tlb_page = sim_flush,
+        .flush_tlb_all = sim_flush_all,
         .panic = sim_panic,
         .ctx = s,
     };
@@ -68,6 +74,10 @@ size_t sim_flush_count_of(const struct sim *s, uint64_t virt) {
         n += s->flushes[i] == virt;
     }
     return n;
+}
+
+bool sim_tlb_invalidated(const struct sim *s, uint64_t virt) {
+    return s->flush_all_count > 0 || sim_flush_count_of(s, virt) > 0;
 }
 
 uint64_t *sim_zero_table(struct sim *s, uint64_t phys) {

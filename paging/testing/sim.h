@@ -3,7 +3,8 @@
  *
  *   struct sim          "physical memory": a 4 KiB-aligned malloc'd buffer, phys_to_virt =
  *                       base + phys (aborting outside it), a TLB that records every flushed
- *                       address, and a panic hook that can longjmp back into the test.
+ *                       address and counts whole flushes, and a panic hook that can longjmp
+ *                       back into the test.
  *   struct sim_frames   a fake frame source handing out frames of [start, end) inside the
  *                       simulated memory, filled with garbage (SIM_GARBAGE) so that a mapper
  *                       that forgets to zero a table is caught; it can be told to fail after N
@@ -33,7 +34,8 @@ struct sim {
     uint8_t *mem;
     uint64_t mem_size;
     uint64_t flushes[SIM_MAX_FLUSHES];
-    size_t flush_count;
+    size_t flush_count;        /* flush_tlb_page calls (flushes[] holds the first ones) */
+    size_t flush_all_count;    /* flush_tlb_all calls */
     const char *panic_message; /* last message given to the panic hook */
     jmp_buf *panic_jump;       /* if set, the panic hook longjmps here */
 };
@@ -65,6 +67,11 @@ struct paging_hw sim_hw(struct sim *s);
 
 /* Number of recorded flushes of @virt. */
 size_t sim_flush_count_of(const struct sim *s, uint64_t virt);
+
+/* Whether a translation of the page at @virt cached before the recorded flushes is gone: @virt was
+ * flushed or the whole TLB was. Reset flush_count and flush_all_count to look from a later point.
+ */
+bool sim_tlb_invalidated(const struct sim *s, uint64_t virt);
 
 /* Zeroes the 4 KiB frame at @phys and returns a pointer to its 512 entries. */
 uint64_t *sim_zero_table(struct sim *s, uint64_t phys);

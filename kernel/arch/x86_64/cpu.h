@@ -48,6 +48,31 @@ static inline void cpu_invlpg(uint64_t virtual_address) {
     __asm__ volatile("invlpg (%0)" : : "r"(virtual_address) : "memory");
 }
 
+static inline uint64_t cpu_read_cr4(void) {
+    uint64_t value;
+    __asm__ volatile("mov %%cr4, %0" : "=r"(value));
+    return value;
+}
+
+static inline void cpu_write_cr4(uint64_t value) {
+    __asm__ volatile("mov %0, %%cr4" : : "r"(value) : "memory");
+}
+
+#define CPU_CR4_PGE (1u << 7) /* global pages: their TLB entries survive a CR3 load */
+
+/* Drops every TLB entry of this CPU, global ones included, and its paging-structure caches: a
+ * write of CR4 that changes PGE does (Intel SDM vol. 3A, 4.10.4.1), so with PGE on it is turned
+ * off and on again; with PGE off there are no global entries and a CR3 load does it. */
+static inline void cpu_flush_tlb_all(void) {
+    uint64_t cr4 = cpu_read_cr4();
+    if ((cr4 & CPU_CR4_PGE) != 0) {
+        cpu_write_cr4(cr4 & ~(uint64_t)CPU_CR4_PGE);
+        cpu_write_cr4(cr4);
+    } else {
+        cpu_write_cr3(cpu_read_cr3());
+    }
+}
+
 static inline uint64_t cpu_read_rflags(void) {
     uint64_t rflags;
     __asm__ volatile("pushfq; popq %0" : "=r"(rflags));

@@ -23,7 +23,7 @@ struct __attribute__((packed)) idt_entry {
 
 #define GDT_KERNEL_CODE GDT_KERNEL_CODE_SELECTOR /* the same entries as boot.asm's GDT */
 #define GDT_KERNEL_DATA GDT_KERNEL_DATA_SELECTOR
-#define GDT_TSS         0x18
+#define GDT_TSS         GDT_TSS_SELECTOR /* also loaded by the trampoline (smp.asm) */
 /* A selector's index bits (3 and up) count 8-byte descriptors; the low 3 bits are RPL and TI. */
 #define GDT_INDEX(selector) ((selector) >> 3)
 
@@ -80,8 +80,8 @@ static const char *const exception_names[32] = {
     "reserved",
 };
 
-static void load_gdt_and_tss(struct cpu_descriptor_tables *tables,
-                             uint64_t double_fault_stack_top) {
+void interrupts_prepare_cpu(struct cpu_descriptor_tables *tables, uint64_t double_fault_stack_top) {
+    *tables = (struct cpu_descriptor_tables){0};
     struct task_state_segment *tss = &tables->tss;
     uint64_t *gdt = tables->gdt;
     uint64_t tss_base = (uint64_t)(uintptr_t)tss;
@@ -98,10 +98,8 @@ static void load_gdt_and_tss(struct cpu_descriptor_tables *tables,
                               (((tss_base >> 24) & 0xff) << 56);
     gdt[GDT_INDEX(GDT_TSS) + 1] = tss_base >> 32;
 
-    const struct cpu_descriptor_pointer pointer = {sizeof tables->gdt - 1,
-                                                   (uint64_t)(uintptr_t)gdt};
-    cpu_load_gdt(&pointer, GDT_KERNEL_CODE, GDT_KERNEL_DATA);
-    cpu_load_task_register(GDT_TSS);
+    tables->gdt_pointer =
+        (struct cpu_descriptor_pointer){sizeof tables->gdt - 1, (uint64_t)(uintptr_t)gdt};
 }
 
 static void build_idt(void) {
@@ -122,13 +120,11 @@ static void build_idt(void) {
 void interrupts_init(void) {
     build_idt();
     idt_pointer = (struct cpu_descriptor_pointer){sizeof idt - 1, (uint64_t)(uintptr_t)idt};
-    interrupts_init_cpu(&boot_tables, (uint64_t)(uintptr_t)(boot_double_fault_stack +
-                                                            sizeof boot_double_fault_stack));
+    interrupts_prepare_cpu(&boot_tables, (uint64_t)(uintptr_t)(boot_double_fault_stack +
+                                                               sizeof boot_double_fault_stack));
+    cpu_load_gdt(&boot_tables.gdt_pointer, GDT_KERNEL_CODE, GDT_KERNEL_DATA);
+    cpu_load_task_register(GDT_TSS);
     cpu_load_idt(&idt_pointer);
-}
-
-void interrupts_init_cpu(struct cpu_descriptor_tables *tables, uint64_t double_fault_stack_top) {
-    load_gdt_and_tss(tables, double_fault_stack_top);
 }
 
 const struct cpu_descriptor_pointer *interrupts_idt_pointer(void) {

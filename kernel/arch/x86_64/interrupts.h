@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "kernel/arch/x86_64/cpu.h"
+
 #define INTERRUPTS_VECTORS                 256
 #define INTERRUPTS_FIRST_IRQ_VECTOR        32
 #define INTERRUPTS_DOUBLE_FAULT_STACK_SIZE (16 * 1024)
@@ -23,10 +25,13 @@ struct __attribute__((packed)) task_state_segment {
     uint16_t iomap_base;
 };
 
-/* Each CPU's own GDT (null, kernel code, kernel data, its 16-byte TSS descriptor) and TSS. */
+/* Each CPU's own GDT (null, kernel code, kernel data, its 16-byte TSS descriptor), TSS, and the
+ * GDT's pointer for LGDT (read by the trampoline, smp.asm, which loads them on an application
+ * processor). */
 struct cpu_descriptor_tables {
     uint64_t gdt[5];
     struct task_state_segment tss;
+    struct cpu_descriptor_pointer gdt_pointer;
 };
 
 /* What interrupt_stubs.asm pushes, lowest address first, followed by the CPU's own frame. */
@@ -46,10 +51,12 @@ struct interrupt_frame {
  * can fault. */
 void interrupts_init(void);
 
-/* Loads tables (filled in here) on the calling CPU; double faults switch to
- * double_fault_stack_top. For the application processors, which have loaded the IDT already: the
- * trampoline does that first thing in long mode (smp.asm), from interrupts_idt_pointer. */
-void interrupts_init_cpu(struct cpu_descriptor_tables *tables, uint64_t double_fault_stack_top);
+/* Fills in tables (every byte): a GDT whose TSS descriptor (GDT_TSS_SELECTOR) names a TSS whose
+ * double faults switch to double_fault_stack_top, and the GDT's pointer. Loads nothing: the boot
+ * CPU's are loaded by interrupts_init; an application processor's are filled in by the boot CPU
+ * before its start-up IPI and loaded by the trampoline first thing in long mode (smp.asm), with the
+ * IDT from interrupts_idt_pointer, so that even a double fault there has its stack. */
+void interrupts_prepare_cpu(struct cpu_descriptor_tables *tables, uint64_t double_fault_stack_top);
 
 /* The shared IDT's limit and base, for LIDT; valid once interrupts_init has run. */
 struct cpu_descriptor_pointer;

@@ -26,6 +26,7 @@ MACHINE_CONSTANTS = [
     # GDT: selectors and the flat 64-bit descriptors used by boot.asm and interrupts.c.
     ("GDT_KERNEL_CODE_SELECTOR", "0x08", "GDT entry 1"),
     ("GDT_KERNEL_DATA_SELECTOR", "0x10", "GDT entry 2"),
+    ("GDT_TSS_SELECTOR", "0x18", "GDT entries 3 and 4: each CPU's 16-byte TSS descriptor (interrupts.c), loaded by LTR"),
     ("GDT_KERNEL_CODE_DESCRIPTOR", "0x0020980000000000", "bits 43 code, 44 non-system, 47 present, 53 64-bit"),
     ("GDT_KERNEL_DATA_DESCRIPTOR", "0x0000920000000000", "bits 41 writable, 44 non-system, 47 present"),
     # Model-specific registers written by boot.asm, the trampoline (smp.asm) and the C kernel.

@@ -43,8 +43,10 @@ thread_bootstrap:
 TRAMPOLINE_PHYS equ 0x8000
 %define TRAMPOLINE(label) (TRAMPOLINE_PHYS + (label) - trampoline_start)
 
-TRAMPOLINE_CODE64 equ 0x08
-TRAMPOLINE_DATA64 equ 0x10
+; Entries 1 and 2 are those of every GDT of the kernel: the selectors mean the same once the
+; trampoline has loaded the CPU's own GDT, so CS need not be reloaded then.
+TRAMPOLINE_CODE64 equ GDT_KERNEL_CODE_SELECTOR
+TRAMPOLINE_DATA64 equ GDT_KERNEL_DATA_SELECTOR
 TRAMPOLINE_CODE32 equ 0x18
 TRAMPOLINE_DATA32 equ 0x20
 
@@ -52,7 +54,7 @@ section .rodata
 align 16
 global trampoline_start, trampoline_end
 global trampoline_cr3, trampoline_efer, trampoline_stack, trampoline_entry, trampoline_argument
-global trampoline_idt, trampoline_fault
+global trampoline_idt, trampoline_cpu_gdt, trampoline_fault_stack
 bits 16
 trampoline_start:
     cli
@@ -87,13 +89,18 @@ trampoline_protected:
 
 ; Long mode. Until the IDT is loaded, the IDTR holds what INIT left (base 0): a fault would be
 ; delivered through garbage and end in a triple fault, which ends the whole machine. So the shared
-; IDT comes first, then the stack the handler pushes on, then the per-CPU block the handler's log
-; finds its CPU by (cpu_this); from there a fault is reported by the kernel's handler, naming this
-; CPU. Only a double fault still has no stack of its own until ap_main loads this CPU's TSS.
+; IDT comes first; then this CPU's own GDT and TSS, which the boot CPU filled in before the start-up
+; IPI (interrupts_prepare_cpu), so that a double fault, delivered on the TSS's IST stack, has one;
+; then the stack the handler pushes on, then the per-CPU block the handler's log finds its CPU by
+; (cpu_this). From there any fault is reported by the kernel's handler, naming this CPU.
 bits 64
 trampoline_long:
     mov rax, [TRAMPOLINE(trampoline_idt)]
     lidt [rax]
+    mov rax, [TRAMPOLINE(trampoline_cpu_gdt)]
+    lgdt [rax]
+    mov ax, GDT_TSS_SELECTOR
+    ltr ax
     mov rsp, [TRAMPOLINE(trampoline_stack)]
     mov ax, TRAMPOLINE_DATA64
     mov ds, ax
@@ -106,9 +113,11 @@ trampoline_long:
     mov eax, [TRAMPOLINE(trampoline_argument)]
     mov edx, [TRAMPOLINE(trampoline_argument) + 4]
     wrmsr
-    cmp qword [TRAMPOLINE(trampoline_fault)], 0
-    je .no_fault
-    ud2                                 ; smp_test=ap_early_fault (smp.c)
+    mov rax, [TRAMPOLINE(trampoline_fault_stack)]
+    test rax, rax
+    jz .no_fault
+    mov rsp, rax                        ; smp_test=ap_early_fault and ap_early_double_fault (smp.c)
+    ud2
 .no_fault:
     mov rdi, [TRAMPOLINE(trampoline_argument)]
     mov rax, [TRAMPOLINE(trampoline_entry)]
@@ -133,11 +142,12 @@ trampoline_gdt_pointer:
 
 ; Parameters, written by smp.c into the copy before each start-up IPI.
 align 8
-trampoline_cr3:      dq 0
-trampoline_efer:     dq 0
-trampoline_stack:    dq 0
-trampoline_entry:    dq 0
-trampoline_argument: dq 0               ; the CPU's per-CPU block, GS base and ap_main's argument
-trampoline_idt:      dq 0               ; address of the IDT's pointer (interrupts_idt_pointer)
-trampoline_fault:    dq 0               ; nonzero: an invalid opcode, for the test of early faults
+trampoline_cr3:         dq 0
+trampoline_efer:        dq 0
+trampoline_stack:       dq 0
+trampoline_entry:       dq 0
+trampoline_argument:    dq 0            ; the CPU's per-CPU block, GS base and ap_main's argument
+trampoline_idt:         dq 0            ; address of the IDT's pointer (interrupts_idt_pointer)
+trampoline_cpu_gdt:     dq 0            ; address of this CPU's GDT pointer (its tables' gdt_pointer)
+trampoline_fault_stack: dq 0            ; nonzero: meet an invalid opcode on this stack (tests)
 trampoline_end:

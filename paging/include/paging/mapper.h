@@ -34,6 +34,9 @@
  * set at every level, and non-executable when NX is set at any level. So the mapper creates
  * intermediate entries as P|W (plus U when the leaf asks for U), widens an existing one that
  * lacks W or U or carries NX against what a new leaf asks for, and lets the leaf restrict.
+ * A widened entry controls every page under it (2 MiB for a PD entry, up to 512 GiB for a PML4
+ * entry), whose cached translations may still hold the narrower rights: the mapper then flushes
+ * the whole TLB (flush_tlb_all), not only the page it mapped (see widen_path in mapper.c).
  *
  * Hardware access is injected (struct paging_hw): the mapper reads and writes tables through
  * phys_to_virt and never executes invlpg or reads CR3 itself. Page-table frames come from a
@@ -113,6 +116,11 @@ struct paging_hw {
     void *(*phys_to_virt)(void *ctx, uint64_t phys);
     /* Invalidate the TLB entry (and paging-structure caches) of @virt: invlpg. */
     void (*flush_tlb_page)(void *ctx, uint64_t virt);
+    /* Invalidate every TLB entry, global ones included, and the paging-structure caches: MOV to
+     * CR4 toggling PGE when it is set, else MOV to CR3 (Intel SDM vol. 3A, 4.10.4.1). Both this
+     * and flush_tlb_page reach the calling CPU only; other CPUs on the same tables are the
+     * caller's to flush. */
+    void (*flush_tlb_all)(void *ctx);
     /* Called with "function: reason" when an invariant breaks (phys_to_virt returned NULL, the
      * frame source returned a misaligned frame). Must not return; NULL means __builtin_trap(). */
     void (*panic)(void *ctx, const char *message);
@@ -153,7 +161,7 @@ struct paging_walk_visitor {
  * paging_mapper_init - attach a mapper to the PML4 whose physical address is in @cr3 (flag and
  * PCID bits 0..11 and bits above 51 are ignored). Nothing is read or written yet.
  * Returns PAGING_OK, or PAGING_ERR_INVALID_ARGUMENT when a pointer or a required callback
- * (phys_to_virt, flush_tlb_page, allocate, free) is NULL.
+ * (phys_to_virt, flush_tlb_page, flush_tlb_all, allocate, free) is NULL.
  */
 enum paging_error paging_mapper_init(struct paging_mapper *m, uint64_t cr3,
                                      const struct paging_hw *hw,
@@ -164,8 +172,9 @@ enum paging_error paging_mapper_init(struct paging_mapper *m, uint64_t cr3,
  * implied), creating missing PDPT/PD/PT tables with frames from the frame source, zeroed before
  * they are linked. All frames are taken before anything is written: on any error the tables are
  * exactly as before and no frame is kept. If an existing intermediate entry lacks W or U that
- * @flags need, or has NX when @flags do not, it is widened (NX cleared) and the TLB entry of
- * @virt flushed; otherwise there is no flush (a not-present entry is never cached).
+ * @flags need, or has NX when @flags do not, it is widened (NX cleared) and the whole TLB
+ * flushed (flush_tlb_all: the entry covers other pages too); otherwise there is no flush (a
+ * not-present entry is never cached).
  * Returns PAGING_OK, or PAGING_ERR_NON_CANONICAL, _MISALIGNED, _PHYS_OUT_OF_RANGE,
  * _INVALID_FLAGS, _ALREADY_MAPPED, _PARENT_HUGE_PAGE, _FRAME_ALLOCATION_FAILED.
  */
@@ -191,8 +200,8 @@ enum paging_error paging_translate(const struct paging_mapper *m, uint64_t virt,
 
 /*
  * paging_map_range - map [virt, virt + size) to [phys, phys + size) page by page, as
- * paging_map_page() does, except that existing intermediate entries are widened (each page whose
- * walk widened one flushed) only once every page is mapped.
+ * paging_map_page() does, except that existing intermediate entries are widened only once every
+ * page is mapped, followed by one whole-TLB flush if any entry was.
  * On failure the pages this call mapped are unmapped again (with TLB flushes) and no existing
  * entry has been widened; page tables it created stay linked, empty, and are reused by later
  * maps (they are not leaked: the next map in that range takes no new frame).
