@@ -8,8 +8,8 @@
 #define MADT_ENTRY_LOCAL_X2APIC        9
 #define MADT_CPU_ENABLED               1u
 #define MADT_CPU_ONLINE_CAPABLE        2u
-/* The destinations that address every CPU at once: an entry naming one names no CPU. */
-#define XAPIC_BROADCAST_ID  0xffu
+/* The x2APIC destination that addresses every CPU at once (ACPI_XAPIC_BROADCAST_ID is xAPIC's):
+ * an entry naming it names no CPU. */
 #define X2APIC_BROADCAST_ID 0xffffffffu
 
 static uint32_t read_u32(const uint8_t *p) {
@@ -246,7 +246,7 @@ static enum acpi_error read_madt(const uint8_t *madt, uint32_t table_length,
             if (entry_length < 8) {
                 return ACPI_ERR_MADT_BAD_ENTRY;
             }
-            add_cpu(out, entry[3], XAPIC_BROADCAST_ID, entry[2], read_u32(entry + 4));
+            add_cpu(out, entry[3], ACPI_XAPIC_BROADCAST_ID, entry[2], read_u32(entry + 4));
             break;
         case MADT_ENTRY_LOCAL_X2APIC:
             if (entry_length < 16) {

@@ -14,7 +14,7 @@ enum cpu_start_choice cpu_start_choose(bool enabled, uint32_t apic_id, uint32_t 
     if (cpus_online >= cpus_max) {
         return CPU_START_FULL;
     }
-    if (apic_id >= CPU_START_XAPIC_BROADCAST_ID) {
+    if (apic_id >= ACPI_XAPIC_BROADCAST_ID) {
         return CPU_START_NEEDS_X2APIC;
     }
     return CPU_START_GO;

@@ -9,16 +9,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* The local APIC runs in xAPIC mode, whose 8-bit destination this is the broadcast: an IPI to it
- * reaches every CPU, and an INIT there would reset the running ones too. //acpi leaves out a local
- * APIC entry naming it, but an x2APIC entry's 32-bit id may be it or above. */
-#define CPU_START_XAPIC_BROADCAST_ID 0xffu
+#include "acpi/acpi.h"
 
-/* What to do with one CPU entry of the MADT, checked in this order. */
+/* The local APIC runs in xAPIC mode, whose broadcast destination is ACPI_XAPIC_BROADCAST_ID: an
+ * IPI to it reaches every CPU, and an INIT there would reset the running ones too. //acpi leaves
+ * out a local APIC entry naming it, but an x2APIC entry's 32-bit id may be it or above. So: what to
+ * do with one CPU entry of the MADT, checked in this order. */
 enum cpu_start_choice {
     CPU_START_SKIP,         /* disabled, or the boot CPU itself: nothing to report */
     CPU_START_FULL,         /* cpus_max online already: this and every later entry stay halted */
-    CPU_START_NEEDS_X2APIC, /* id CPU_START_XAPIC_BROADCAST_ID or above: xAPIC mode cannot name
+    CPU_START_NEEDS_X2APIC, /* id ACPI_XAPIC_BROADCAST_ID or above: xAPIC mode cannot name
                                it alone, so it is left halted */
     CPU_START_GO,           /* start it */
 };

@@ -135,8 +135,7 @@ static int choose_check(void) {
     ASSERT_EQ(CPU_START_GO, cpu_start_choose(true, 0xfe, 0, 1, 4));
     ASSERT_EQ(CPU_START_SKIP, cpu_start_choose(false, 1, 0, 1, 4));
     ASSERT_EQ(CPU_START_SKIP, cpu_start_choose(true, 0, 0, 1, 4));
-    ASSERT_EQ(CPU_START_NEEDS_X2APIC,
-              cpu_start_choose(true, CPU_START_XAPIC_BROADCAST_ID, 0, 1, 4));
+    ASSERT_EQ(CPU_START_NEEDS_X2APIC, cpu_start_choose(true, ACPI_XAPIC_BROADCAST_ID, 0, 1, 4));
     ASSERT_EQ(CPU_START_NEEDS_X2APIC, cpu_start_choose(true, 0x100, 0, 1, 4));
     ASSERT_EQ(CPU_START_NEEDS_X2APIC, cpu_start_choose(true, 0xffffffffu, 0, 1, 4));
     ASSERT_EQ(CPU_START_FULL, cpu_start_choose(true, 1, 0, 4, 4));

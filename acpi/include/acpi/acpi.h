@@ -75,6 +75,11 @@ struct acpi_madt_cpu {
     bool online_capable; /* may be enabled later; not started by the kernel */
 };
 
+/* The 8-bit destination that addresses every CPU at once in xAPIC mode: a local APIC entry naming
+ * it names no CPU (and is not stored), and an x2APIC entry's 32-bit id at or above it is one xAPIC
+ * mode cannot name alone. */
+#define ACPI_XAPIC_BROADCAST_ID 0xffu
+
 struct acpi_madt {
     uint64_t local_apic_phys; /* the 64-bit override entry if present, else the header's field */
     uint32_t flags;
