@@ -1,5 +1,5 @@
 /*
- * alloc/worst_case_test.c - the worst-case instruction counts of allocate and free of the
+ * alloc/worst_case_test.c - the worst-case instruction counts of allocate, free and realloc of the
  * default strategy (TLSF with quick lists), measured exactly: each scenario builds the heap state
  * that drives one of the longest paths, then a forked child performs the one call while the
  * parent single-steps it with ptrace and counts the instructions executed (minus the count of an
@@ -12,7 +12,9 @@
  * fragment; the fallback scan of TLSF_FALLBACK_SCAN blocks of the request's own list; free
  * merging with a free block on each side, each in another list; and, separately, the failing
  * allocation that first flushes every quick list, whose cost grows with the quick-listed blocks
- * (at most ALLOC_QUICK_MAX_SIZE / 16 x ALLOC_QUICK_BIN_LIMIT of them).
+ * (at most ALLOC_QUICK_MAX_SIZE / 16 x ALLOC_QUICK_BIN_LIMIT of them); and realloc's longest way
+ * in place, a growth into a successor at the far end of a full quick list (ALLOC_QUICK_BIN_LIMIT
+ * blocks walked to unlink it).
  *
  * x86_64 Linux only (ptrace single-step); on anything else the test reports that it cannot run
  * and fails, so it is declared for the host only.
