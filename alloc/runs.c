@@ -286,14 +286,23 @@ static __attribute__((noinline)) void *run_take_cut(alloc_heap *h, block_t *b, s
  * (a constant: alloc_run_take_or_block's copy), the NULL is alloc_run_missed's result for the
  * request of `size` bytes instead, and the REFUSED its NULL. Out of line, reached by a tail call,
  * so that a take from a listed run keeps nothing across the strategy's calls; its rare case apart
- * (run_take_cut), so that it keeps only h and c (and size) across the strategy's allocation.
+ * (run_take_cut), so that it keeps only h and c (and, 32-bit, size) across the strategy's
+ * allocation.
  */
+/*
+ * The size alloc_run_missed asks a block for: where HDR is a multiple of GRANULE (64-bit), the
+ * class's slot size, as block_size_for serves every size of a class (and 0, of class 1, as 16:
+ * MIN_BLOCK) with the block it serves that slot size, so that the request's size is not kept
+ * across the strategy's call (nor passed: a dead argument); else (an 8-byte header, 32-bit) the
+ * request's own, as a class's sizes then take two block sizes (1 to 8 bytes 16, 9 to 16 32).
+ */
+#define RUN_MISS_SIZE(c, size) (HDR % GRANULE == 0 ? run_slot_size(c) : (size))
 static ALWAYS_INLINE void *run_take_new_as(alloc_heap *h, unsigned c, size_t size, bool block) {
     block_t *b = run_strategy_alloc(h);
     if (!got_block(b))
-        return block ? alloc_run_missed(h, size, b) : b;
+        return block ? alloc_run_missed(h, RUN_MISS_SIZE(c, size), b) : b;
     if (blk_size(b) != RUN_BLOCK)
-        return run_take_cut(h, b, size, block);
+        return run_take_cut(h, b, RUN_MISS_SIZE(c, size), block);
     return run_made(h, c, b);
 }
 static __attribute__((noinline)) void *run_take_new(alloc_heap *h, unsigned c) {
