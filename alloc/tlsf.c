@@ -1395,7 +1395,8 @@ static __attribute__((noinline, cold)) bool merge_failed(alloc_heap *h, const bl
  * merge_failed for the merges that return free's error (free_next_listed, free_next_top, free_prev,
  * free_both, free_both_top): ALLOC_ERR_CORRUPTED_FREE_LIST, opaque (an empty asm) as
  * report_free_list's false, so that they reach it by a tail call. With merge_failed's bool, each
- * made it an error after the call (freed_error), and so needed a stack frame on every call.
+ * made it an error after the call (freed_error), and so needed a stack frame (on every call but
+ * free_next_top's, which clang set up only on its failure path).
  */
 static __attribute__((noinline, cold)) enum alloc_error
 merge_failed_error(alloc_heap *h, const block_t *b, size_t usable) {
