@@ -686,6 +686,10 @@ static __attribute__((noinline)) void *allocate_missed(alloc_heap *h, size_t siz
     return missed == NULL ? allocate_block(h, size, align, try_quick) : NULL;
 }
 
+void *alloc_run_missed(alloc_heap *h, size_t size, const void *missed) {
+    return allocate_missed(h, size, GRANULE, true, missed);
+}
+
 void *alloc_allocate(alloc_heap *h, size_t size, size_t align) {
     if (h == NULL)
         return NULL;
@@ -795,7 +799,7 @@ static __attribute__((noinline)) void *malloc_large(alloc_heap *h, size_t size) 
  * none of allocate's tests of the request's bound, of runs_on, of the size and of the poison flag.
  */
 static __attribute__((noinline)) void *malloc_run(alloc_heap *h, size_t size) {
-    return allocate_as(h, size, GRANULE, true, true);
+    return alloc_run_take_or_block(h, run_class_of(size), size);
 }
 
 void *alloc_malloc(alloc_heap *h, size_t size) {

@@ -268,10 +268,11 @@ static ALWAYS_INLINE void *run_made(alloc_heap *h, unsigned c, block_t *b) {
  * request's block, handed out as allocate hands out a block: accounted, then the report made,
  * which finds the heap consistent.
  */
-static __attribute__((noinline)) void *run_take_cut(alloc_heap *h, block_t *b) {
+static __attribute__((noinline)) void *run_take_cut(alloc_heap *h, block_t *b, size_t size,
+                                                    bool block) {
     struct held_report held;
     if (alloc_release_held(h, b, &held))
-        return NULL;
+        return block ? alloc_run_missed(h, size, NULL) : NULL;
     size_t s = blk_size(b);
     mark_handed_out(h, (uintptr_t)b + s);
     account_taken(h, s - HDR);
@@ -281,18 +282,34 @@ static __attribute__((noinline)) void *run_take_cut(alloc_heap *h, block_t *b) {
 
 /*
  * alloc_run_take's slot from a new run of class c (its list is empty), or NULL if the strategy has
- * no room for one, or REFUSED if it met a damaged block (reported); nothing changed. Out of
- * line, reached by a tail call, so that a take from a listed run keeps nothing across the
- * strategy's calls; its rare case apart (run_take_cut), so that it keeps only h and c across the
- * strategy's allocation.
+ * no room for one, or REFUSED if it met a damaged block (reported); nothing changed. Where `block`
+ * (a constant: alloc_run_take_or_block's copy), the NULL is alloc_run_missed's result for the
+ * request of `size` bytes instead, and the REFUSED its NULL. Out of line, reached by a tail call,
+ * so that a take from a listed run keeps nothing across the strategy's calls; its rare case apart
+ * (run_take_cut), so that it keeps only h and c (and, 32-bit, size) across the strategy's
+ * allocation.
  */
-static __attribute__((noinline)) void *run_take_new(alloc_heap *h, unsigned c) {
+/*
+ * The size alloc_run_missed asks a block for: where HDR is a multiple of GRANULE (64-bit), the
+ * class's slot size, as block_size_for serves every size of a class (and 0, of class 1, as 16:
+ * MIN_BLOCK) with the block it serves that slot size, so that the request's size is not kept
+ * across the strategy's call (nor passed: a dead argument); else (an 8-byte header, 32-bit) the
+ * request's own, as a class's sizes then take two block sizes (1 to 8 bytes 16, 9 to 16 32).
+ */
+#define RUN_MISS_SIZE(c, size) (HDR % GRANULE == 0 ? run_slot_size(c) : (size))
+static ALWAYS_INLINE void *run_take_new_as(alloc_heap *h, unsigned c, size_t size, bool block) {
     block_t *b = run_strategy_alloc(h);
     if (!got_block(b))
-        return b;
+        return block ? alloc_run_missed(h, RUN_MISS_SIZE(c, size), b) : b;
     if (blk_size(b) != RUN_BLOCK)
-        return run_take_cut(h, b);
+        return run_take_cut(h, b, RUN_MISS_SIZE(c, size), block);
     return run_made(h, c, b);
+}
+static __attribute__((noinline)) void *run_take_new(alloc_heap *h, unsigned c) {
+    return run_take_new_as(h, c, 0, false);
+}
+static __attribute__((noinline)) void *run_take_new_block(alloc_heap *h, unsigned c, size_t size) {
+    return run_take_new_as(h, c, size, true);
 }
 
 /*
@@ -395,12 +412,27 @@ static __attribute__((noinline)) void *run_take_report(alloc_heap *h, uintptr_t 
     return p;
 }
 
-void *alloc_run_take(alloc_heap *h, unsigned c) {
+/* run_take_report for alloc_run_take_or_block: the same report, and NULL, malloc's refusal. */
+static __attribute__((noinline)) void *run_take_report_null(alloc_heap *h, uintptr_t r) {
+    alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
+    void *p = NULL;
+    __asm__("" : "+r"(p));
+    return p;
+}
+
+/*
+ * alloc_run_take, and alloc_run_take_or_block where `block` (a constant): its misses by the tail
+ * calls of run_take_new_block and run_take_report_null.
+ */
+#define RUN_TAKE_NEW(h, c, size, block)                                                            \
+    ((block) ? run_take_new_block(h, c, size) : run_take_new(h, c))
+#define RUN_TAKE_REPORT(h, r, block) ((block) ? run_take_report_null(h, r) : run_take_report(h, r))
+static ALWAYS_INLINE void *run_take_as(alloc_heap *h, unsigned c, size_t size, bool block) {
     uintptr_t r = h->run_head[c];
     if (r == 0)
-        return run_take_new(h, c);
+        return RUN_TAKE_NEW(h, c, size, block);
     if (!run_sound(h, r, c))
-        return run_take_report(h, r);
+        return RUN_TAKE_REPORT(h, r, block);
     if (run_free_mask(r) == 0) {
         /*
          * Filled by earlier takes and left at the head: it leaves the list now, inlined here (no
@@ -411,18 +443,26 @@ void *alloc_run_take(alloc_heap *h, unsigned c) {
          */
         __asm__("" : "+r"(h));
         if (!run_unlink_as(h, r, c, true))
-            return run_take_report(h, r);
+            return RUN_TAKE_REPORT(h, r, block);
         r = h->run_head[c]; /* sound: run_unlink checked it */
         if (r == 0)
-            return run_take_new(h, c);
+            return RUN_TAKE_NEW(h, c, size, block);
         if (run_free_mask(r) == 0)
-            return run_take_report(h, r); /* only the head may be full */
+            return RUN_TAKE_REPORT(h, r, block); /* only the head may be full */
     }
     /*
      * r's state has been checked with its check word (run_sound, of the head or of the new head as
      * run_unlink's successor) and has a free slot. If taking it fills r, r stays at the head.
      */
     return run_take_lowest(h, r, c, run_meta(r)[RUN_STATE]);
+}
+
+void *alloc_run_take(alloc_heap *h, unsigned c) {
+    return run_take_as(h, c, 0, false);
+}
+
+void *alloc_run_take_or_block(alloc_heap *h, unsigned c, size_t size) {
+    return run_take_as(h, c, size, true);
 }
 
 /*

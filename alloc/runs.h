@@ -446,6 +446,13 @@ static inline bool runs_on(const alloc_heap *h) {
     return RUN_CLASSES > 0 && h->runs_enabled;
 }
 
+/*
+ * The block of a request of `size` bytes (a run size, no alignment above GRANULE) for which
+ * alloc_run_take_or_block found no slot (heap.c): a block where `missed` is NULL (no run to be
+ * had), NULL where it is REFUSED (damage reported: the request is refused).
+ */
+void *alloc_run_missed(alloc_heap *h, size_t size, const void *missed);
+
 #if RUN_CLASSES > 0
 /* Slow paths (runs.c). */
 
@@ -455,6 +462,12 @@ static inline bool runs_on(const alloc_heap *h) {
  * changed either way.
  */
 void *alloc_run_take(alloc_heap *h, unsigned c);
+/*
+ * malloc's take of a slot of class c for a request of `size` bytes (heap.c's malloc_run): a slot
+ * as alloc_run_take's, else alloc_run_missed's result (a block, or NULL), by a tail call, so that
+ * malloc_run makes a tail call too and needs no stack frame.
+ */
+void *alloc_run_take_or_block(alloc_heap *h, unsigned c, size_t size);
 /* Frees slot p of run r (from run_of): ALLOC_OK or the error found, reported, nothing changed. */
 enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p);
 /*
@@ -489,6 +502,10 @@ static inline void *alloc_run_take(alloc_heap *h, unsigned c) {
     (void)h;
     (void)c;
     return NULL;
+}
+static inline void *alloc_run_take_or_block(alloc_heap *h, unsigned c, size_t size) {
+    (void)c;
+    return alloc_run_missed(h, size, NULL);
 }
 static inline enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
     (void)h;

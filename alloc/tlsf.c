@@ -1390,7 +1390,31 @@ static __attribute__((noinline, cold)) bool merge_failed(alloc_heap *h, const bl
         account_taken(h, usable);
     return report_free_list(h, b);
 }
+
+/*
+ * merge_failed for the merges that return free's error (free_next_listed, free_next_top, free_prev,
+ * free_both, free_both_top): ALLOC_ERR_CORRUPTED_FREE_LIST, opaque (an empty asm) as
+ * report_free_list's false, so that they reach it by a tail call. With merge_failed's bool, each
+ * made it an error after the call (freed_error), and so needed a stack frame (on every call but
+ * free_next_top's, which clang set up only on its failure path).
+ */
+static __attribute__((noinline, cold)) enum alloc_error
+merge_failed_error(alloc_heap *h, const block_t *b, size_t usable) {
+    (void)merge_failed(h, b, usable);
+    return (enum alloc_error)opaque_size(ALLOC_ERR_CORRUPTED_FREE_LIST);
+}
+
+/* merge_neighbours' report of a corrupted neighbour, as its result (MERGED). */
+#define MERGE_FAILED(h, b, usable, as_error)                                                       \
+    ((as_error) ? (int)merge_failed_error(h, b, usable) : (int)merge_failed(h, b, usable))
 #endif
+
+/*
+ * merge_neighbours' result: free's error where `as_error` (a constant at every call), ALLOC_OK or
+ * ALLOC_ERR_CORRUPTED_FREE_LIST; else the releases' bool (true, false).
+ */
+#define MERGED(as_error, ok)                                                                       \
+    ((as_error) ? (int)((ok) ? ALLOC_OK : ALLOC_ERR_CORRUPTED_FREE_LIST) : (int)(ok))
 
 #if RELOCATE_NODES
 /*
@@ -1415,9 +1439,9 @@ static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, 
  * heads its list with a prev link checked to be NULL (a constant), so that it leaves the list
  * without that link read and tested again (unlink_head, replace_head).
  */
-static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t s, size_t ns,
-                                              block_t *next, unsigned nfl, unsigned nsl,
-                                              bool head) {
+static ALWAYS_INLINE enum alloc_error release_next_relink(alloc_heap *h, block_t *b, size_t s,
+                                                          size_t ns, block_t *next, unsigned nfl,
+                                                          unsigned nsl, bool head) {
     unsigned fl, sl;
     mapping_insert(s, &fl, &sl);
     if (fl == nfl && sl == nsl) {
@@ -1437,7 +1461,7 @@ static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t 
     }
     /* The merged block's successor's boundary tag, checked to say ns, flipped to say s. */
     word_flip(&blk_at((uintptr_t)b + s)->prev, (hword_t)(ns ^ s));
-    return true;
+    return ALLOC_OK;
 }
 
 /*
@@ -1450,16 +1474,16 @@ static ALWAYS_INLINE bool release_next_relink(alloc_heap *h, block_t *b, size_t 
  * the top block, on no list, by becoming it. A successor that heads its list (most) leaves it as a
  * head, in a copy of its own of the list work (release_next_relink). Inlined into free_next_listed
  * and free_next_top (below, with the other merges), which call nothing (the report of a corrupted
- * successor is a tail call, merge_failed) and have fewer values to keep: free_next_listed saves
- * three registers (x86-64, clang -O2) where free_both saves six; free_next_top, with no list
+ * successor is a tail call, merge_failed_error) and have fewer values to keep: free_next_listed
+ * saves three registers (x86-64, clang -O2) where free_both saves six; free_next_top, with no list
  * work, none. `usable` as merge_neighbours'.
  */
-static ALWAYS_INLINE bool next_listed_body(alloc_heap *h, block_t *b, size_t s, block_t *next,
-                                           size_t usable) {
+static ALWAYS_INLINE enum alloc_error next_listed_body(alloc_heap *h, block_t *b, size_t s,
+                                                       block_t *next, size_t usable) {
     unsigned nfl, nsl;
     /* check_unlink_next, with its report reached by a tail call. */
     if (!free_header_ok(h, next))
-        return merge_failed(h, next, usable);
+        return merge_failed_error(h, next, usable);
     /*
      * The merged block's successor is found at the end as b + s (next is b's, at b + s before the
      * sum), not kept from next + its size: one register fewer to keep across the list work.
@@ -1473,7 +1497,7 @@ static ALWAYS_INLINE bool next_listed_body(alloc_heap *h, block_t *b, size_t s, 
     block_list(next, &nfl, &nsl);
     if (ALLOC_CHECK_LINKS && blk_links(next)->prev == NULL) {
         if (!links_ok(h, next, nfl, nsl))
-            return merge_failed(h, next, usable);
+            return merge_failed_error(h, next, usable);
         /*
          * Memory forgotten (an empty asm), here and below: the list work reads next's links
          * afresh rather than keeping the ones the check read across it (measured when the
@@ -1483,23 +1507,23 @@ static ALWAYS_INLINE bool next_listed_body(alloc_heap *h, block_t *b, size_t s, 
         return release_next_relink(h, b, s, ns, next, nfl, nsl, true);
     }
     if (ALLOC_CHECK_LINKS && !links_ok(h, next, nfl, nsl))
-        return merge_failed(h, next, usable);
+        return merge_failed_error(h, next, usable);
     __asm__("" ::: "memory");
     return release_next_relink(h, b, s, ns, next, nfl, nsl, false);
 }
 
 /* next_listed_body's merge for a successor that is the top block: b becomes it. */
-static ALWAYS_INLINE bool next_top_body(alloc_heap *h, block_t *b, size_t s, block_t *next,
-                                        size_t usable) {
+static ALWAYS_INLINE enum alloc_error next_top_body(alloc_heap *h, block_t *b, size_t s,
+                                                    block_t *next, size_t usable) {
     if (!free_header_ok(h, next))
-        return merge_failed(h, next, usable);
+        return merge_failed_error(h, next, usable);
     size_t ns = blk_size(next);
     s += ns;
     /* No list to look up (nor links to check). */
     tlsf_of(h)->top = b;
     absorb_free_next(h, b, s, next);
     word_flip(&blk_at((uintptr_t)b + s)->prev, (hword_t)(ns ^ s)); /* as release_next_relink's */
-    return true;
+    return ALLOC_OK;
 }
 
 /* The releases' merges of b with its FREE successor next alone (below, with the other merges). */
@@ -1652,11 +1676,13 @@ static ALWAYS_INLINE void unfile_prev(alloc_heap *h, block_t *p, unsigned pfl, u
  * it (a new run handed back, a shrink's tail): so the predecessor's header is not checked again,
  * only its links. The successor and its links are checked here before use. With RELOCATE_NODES it
  * poisons nothing (release_merge_poisoning does, after it) and calls nothing: its reports are tail
- * calls (merge_failed), so it needs no stack frame. `usable`: NO_ACCOUNT, or the usable bytes of
- * the block freed by tlsf_free_block, accounted already (see NO_ACCOUNT).
+ * calls (merge_failed, or merge_failed_error where `as_error`), so it needs no stack frame.
+ * `as_error` (a constant): the result is free's error, for free_prev, free_both and free_both_top
+ * (MERGED). `usable`: NO_ACCOUNT, or the usable bytes of the block freed by tlsf_free_block,
+ * accounted already (see NO_ACCOUNT).
  */
-static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, block_t *next,
-                                           unsigned next_known, size_t usable) {
+static ALWAYS_INLINE int merge_neighbours(alloc_heap *h, block_t *b, size_t s, block_t *next,
+                                          unsigned next_known, size_t usable, bool as_error) {
     bool merge_next = next_known == NEXT_TESTED
                           ? blk_state(next) == ST_FREE
                           : next_known == NEXT_LISTED || next_known == NEXT_TOP;
@@ -1696,7 +1722,7 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
             !merge_next || (free_header_ok(h, next) && unlink_links_sound(h, next, &nfl, &nsl));
     }
     if (!next_ok)
-        return merge_failed(h, next, usable);
+        return MERGE_FAILED(h, next, usable, as_error);
     /*
      * p is not the top block where next is (NEXT_TOP): unlink_links_sound's comparison with it, a
      * choice between no links and p's, is not made; p's links are checked.
@@ -1708,7 +1734,7 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
         prev_ok = !merge_prev || unlink_links_sound(h, p, &pfl, &psl);
     }
     if (!prev_ok)
-        return merge_failed(h, p, usable);
+        return MERGE_FAILED(h, p, usable, as_error);
 #else
     /*
      * A build for size checks the predecessor in full again, through the one copy it has, which
@@ -1716,9 +1742,9 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
      */
     (void)usable;
     if (merge_next && !check_unlink_next(h, next, &nfl, &nsl))
-        return false;
+        return MERGED(as_error, false);
     if (merge_prev && !check_unlink(h, blk_prev(b), &pfl, &psl))
-        return false;
+        return MERGED(as_error, false);
 #endif
 #if !RELOCATE_NODES
     poison_payload(h, b);
@@ -1759,7 +1785,7 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
         insert_free(h, b);
         blk_set_prev_size(h, next, s);
         blk_set_prev_free(h, next, true);
-        return true;
+        return MERGED(as_error, true);
     }
     /*
      * With RELOCATE_NODES a free predecessor always merges here (release_prev, release_both,
@@ -1806,19 +1832,10 @@ static ALWAYS_INLINE bool merge_neighbours(alloc_heap *h, block_t *b, size_t s, 
      */
     word_flip(&next->prev, (hword_t)(tag ^ s));
     set_prev_free(next);
-    return true;
+    return MERGED(as_error, true);
 }
 
 #if RELOCATE_NODES
-/*
- * A merge's result as free's error. Not release_error's opaque arithmetic (internal.h): in these
- * leaves clang's choice between the two constants is cheaper (with it clang 81.334 and git 170.831
- * instructions per operation, against 81.173 and 170.501).
- */
-static ALWAYS_INLINE enum alloc_error freed_error(bool ok) {
-    return ok ? ALLOC_OK : ALLOC_ERR_CORRUPTED_FREE_LIST;
-}
-
 /*
  * The merges, one copy each, out of line: b (of s bytes) with its FREE successor next alone, on a
  * list (free_next_listed) or the top block (free_next_top); or with its FREE predecessor, its
@@ -1826,9 +1843,10 @@ static ALWAYS_INLINE enum alloc_error freed_error(bool ok) {
  * (free_both_top). Their callers have made those tests (release_next and release_with_prev, or
  * tlsf_free_block): none is made again (the same words, read just before with nothing written
  * since). Apart, so that each saves only the registers its own work needs (x86-64, clang -O2):
- * free_next_listed and free_prev three, free_both_top five, free_both six; free_next_top none.
- * Each returns free's error (freed_error) by a tail call from tlsf_free_block, which passes the
- * freed block's `usable` bytes, accounted already (merge_failed gives them back); the releases
+ * free_next_listed three, free_prev four, free_both_top five, free_both six; free_next_top none.
+ * Each returns free's error (ALLOC_OK, or merge_failed_error's, reached by a tail call: no stack
+ * frame) by a tail call from tlsf_free_block, which passes the freed block's `usable` bytes,
+ * accounted already (merge_failed_error gives them back); the releases
  * reach them through release_next_listed, release_next_top, release_both and release_both_top,
  * which pass NO_ACCOUNT and make the error their bool. Not release_prev, the worst case's emptied
  * run given back, which keeps its own copy: through free_prev that path was 15 instructions longer
@@ -1836,25 +1854,25 @@ static ALWAYS_INLINE enum alloc_error freed_error(bool ok) {
  */
 static __attribute__((noinline)) enum alloc_error
 free_next_listed(alloc_heap *h, block_t *b, size_t s, block_t *next, size_t usable) {
-    return freed_error(next_listed_body(h, b, s, next, usable));
+    return next_listed_body(h, b, s, next, usable);
 }
 static __attribute__((noinline)) enum alloc_error free_next_top(alloc_heap *h, block_t *b, size_t s,
                                                                 block_t *next, size_t usable) {
-    return freed_error(next_top_body(h, b, s, next, usable));
+    return next_top_body(h, b, s, next, usable);
 }
 #if QUICK_BINS > 0
 static __attribute__((noinline)) enum alloc_error free_prev(alloc_heap *h, block_t *b, size_t s,
                                                             block_t *next, size_t usable) {
-    return freed_error(merge_neighbours(h, b, s, next, NEXT_USED, usable));
+    return (enum alloc_error)merge_neighbours(h, b, s, next, NEXT_USED, usable, true);
 }
 #endif
 static __attribute__((noinline)) enum alloc_error free_both(alloc_heap *h, block_t *b, size_t s,
                                                             block_t *next, size_t usable) {
-    return freed_error(merge_neighbours(h, b, s, next, NEXT_LISTED, usable));
+    return (enum alloc_error)merge_neighbours(h, b, s, next, NEXT_LISTED, usable, true);
 }
 static __attribute__((noinline)) enum alloc_error free_both_top(alloc_heap *h, block_t *b, size_t s,
                                                                 block_t *next, size_t usable) {
-    return freed_error(merge_neighbours(h, b, s, next, NEXT_TOP, usable));
+    return (enum alloc_error)merge_neighbours(h, b, s, next, NEXT_TOP, usable, true);
 }
 
 /*
@@ -1872,7 +1890,7 @@ static __attribute__((noinline)) bool release_next_top(alloc_heap *h, block_t *b
 }
 static __attribute__((noinline)) bool release_prev(alloc_heap *h, block_t *b, size_t s,
                                                    block_t *next) {
-    return merge_neighbours(h, b, s, next, NEXT_USED, NO_ACCOUNT);
+    return merge_neighbours(h, b, s, next, NEXT_USED, NO_ACCOUNT, false) != 0;
 }
 static __attribute__((noinline)) bool release_both(alloc_heap *h, block_t *b, size_t s,
                                                    block_t *next) {
@@ -1886,7 +1904,7 @@ static __attribute__((noinline)) bool release_both_top(alloc_heap *h, block_t *b
 /* Every merge, in one copy. */
 static bool release_merge(alloc_heap *h, block_t *b) {
     size_t s = blk_size(b);
-    return merge_neighbours(h, b, s, blk_at((uintptr_t)b + s), NEXT_TESTED, NO_ACCOUNT);
+    return merge_neighbours(h, b, s, blk_at((uintptr_t)b + s), NEXT_TESTED, NO_ACCOUNT, false) != 0;
 }
 #endif
 
@@ -2425,13 +2443,13 @@ static __attribute__((noinline)) bool tlsf_release_op(alloc_heap *h, block_t *b,
  * that merges with nothing filed here as release_block files it, each merge reached by a tail call
  * (free_next_listed, free_next_top, free_prev, free_both, free_both_top). The block is accounted
  * first, for every way, and a merge whose check fails gives it back before it reports
- * (merge_failed: the hook sees the statistics as they were, and nothing stays accounted), so that
- * the release needs no frame to account after the merge, and the merges account nothing.
+ * (merge_failed_error: the hook sees the statistics as they were, and nothing stays accounted), so
+ * that the release needs no frame to account after the merge, and the merges account nothing.
  */
 enum alloc_error tlsf_free_block(alloc_heap *h, block_t *b, size_t usable) {
     size_t s = usable + HDR;
     block_t *next = blk_at((uintptr_t)b + s);
-    account_given(h, usable); /* given back by merge_failed where a merge's check fails */
+    account_given(h, usable); /* given back by merge_failed_error where a merge's check fails */
     if (!blk_prev_free(b)) {
         if (blk_state(next) != ST_FREE) {
             /* As release_block files it (b's word checked by free's pointer validation). */
