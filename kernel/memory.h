@@ -9,6 +9,18 @@
 #include "paging/frame_allocator.h"
 #include "paging/mapper.h"
 
+/* The mapper's TLB flushes (flush_tlb_page, flush_tlb_all) reach every online CPU: the calling
+ * CPU flushes, then each other one flushes in the handler of an IPI at APIC_TLB_SHOOTDOWN_VECTOR,
+ * and the caller waits for all (kernel/lib/tlb_shootdown.h). The rule that keeps this free of
+ * deadlocks: the mapper's callers may hold spinlocks (a CPU waiting for one halts with interrupts
+ * on, where it takes the IPI; two CPUs shooting down at once answer each other while they wait),
+ * but no CPU keeps its interrupts off for MEMORY_TLB_SHOOTDOWN_TIMEOUT_MS without waiting for a
+ * lock: a CPU that does not answer within it ends the run in a panic naming it. The bound is far
+ * above the longest interrupts-off stretch the kernel has (a few ms; the tests' deliberate holds
+ * are 20 to 200 ms), and below the spinlocks' spin bound (about 3 s), so a CPU that waits for the
+ * initiator's lock is not the one reported. */
+#define MEMORY_TLB_SHOOTDOWN_TIMEOUT_MS 1000
+
 struct kernel_memory {
     struct frame_allocator frames;
     struct paging_mapper mapper;
