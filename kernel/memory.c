@@ -1,4 +1,4 @@
-/* Memory bring-up (see memory.h). */
+/* Memory bring-up and the TLB shootdown (see memory.h). */
 #include "kernel/memory.h"
 
 #include <stddef.h>

@@ -1,5 +1,6 @@
 /* Physical and virtual memory bring-up: the frame allocator over the boot memory map and the
- * page-table mapper over the boot page tables, with the kernel's hardware access plugged in. */
+ * page-table mapper over the boot page tables, with the kernel's hardware access plugged in: its
+ * TLB flushes shot down on every CPU (below). */
 #ifndef KERNEL_MEMORY_H
 #define KERNEL_MEMORY_H
 
@@ -16,9 +17,10 @@
  * on, where it takes the IPI; two CPUs shooting down at once answer each other while they wait),
  * but no CPU keeps its interrupts off for MEMORY_TLB_SHOOTDOWN_TIMEOUT_MS without waiting for a
  * lock: a CPU that does not answer within it ends the run in a panic naming it. The bound is far
- * above the longest interrupts-off stretch the kernel has (a few ms; the tests' deliberate holds
- * are 20 to 200 ms), and below the spinlocks' spin bound (about 3 s), so a CPU that waits for the
- * initiator's lock is not the one reported. */
+ * above an honest interrupts-off stretch (a heap operation, a thread switch; the longest deliberate
+ * one, thread_test=halted_ticks's lock held for 20 ticks, is 200 ms) and below the spinlocks' spin
+ * bound (about 3 s), so the report names the CPU that does not answer, not one waiting behind it.
+ */
 #define MEMORY_TLB_SHOOTDOWN_TIMEOUT_MS 1000
 
 struct kernel_memory {
