@@ -189,7 +189,7 @@ void kernel_main(uint32_t multiboot2_magic, uint32_t boot_info_phys) {
             heap_checks_run();
         }
         if (scenario == SCENARIO_NONE && start_concurrency(&memory, &boot_info) && stress) {
-            stress_run(boot_info.cmdline);
+            stress_run(boot_info.cmdline, &memory.mapper);
         }
     }
     /* The one way out: the summary's verdict, from the checks and the ERROR lines, picks the code.

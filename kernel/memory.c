@@ -1,11 +1,16 @@
-/* Memory bring-up (see memory.h). */
+/* Memory bring-up and the TLB shootdown (see memory.h). */
 #include "kernel/memory.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/arch/x86_64/apic.h"
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/interrupts.h"
 #include "kernel/arch/x86_64/layout.h"
+#include "kernel/cpu_local.h"
+#include "kernel/lib/format.h"
+#include "kernel/lib/tlb_shootdown.h"
 #include "kernel/lib/usable_region.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
@@ -15,14 +20,81 @@ static void *kernel_phys_to_virt(void *ctx, uint64_t phys) {
     return phys < PHYS_MAP_SIZE ? phys_to_virt(phys) : NULL;
 }
 
+/* The TLB shootdown (kernel/lib/tlb_shootdown.h): every CPU's request, one bit per CPU index. */
+_Static_assert(CPU_MAX <= TLB_SHOOTDOWN_CPUS_MAX, "a shootdown request names at most 64 CPUs");
+static struct tlb_shootdown shootdown;
+
+static void flush_this_cpu(void *ctx, enum tlb_flush kind, uint64_t virt) {
+    (void)ctx;
+    if (kind == TLB_FLUSH_PAGE) {
+        cpu_invlpg(virt);
+    } else {
+        cpu_flush_tlb_all();
+    }
+}
+
+static void send_shootdown_ipi(void *ctx, uint32_t cpu_index) {
+    (void)ctx;
+    apic_send_tlb_shootdown(cpu_by_index(cpu_index)->apic_id);
+}
+
+static uint64_t tsc_now(void *ctx) {
+    (void)ctx;
+    return cpu_rdtsc();
+}
+
+static void pause_once(void *ctx) {
+    (void)ctx;
+    cpu_pause();
+}
+
+static const struct tlb_shootdown_ops shootdown_ops = {flush_this_cpu, send_shootdown_ipi, tsc_now,
+                                                       pause_once, NULL};
+
+/* A CPU asked to flush: it does, and says so. */
+static void handle_tlb_shootdown(struct interrupt_frame *frame) {
+    (void)frame;
+    tlb_shootdown_answer(&shootdown, &shootdown_ops, cpu_this_index());
+    apic_eoi();
+}
+
+/* Flushes on this CPU and, once other CPUs run, on each of them, waiting up to
+ * MEMORY_TLB_SHOOTDOWN_TIMEOUT_MS for all; a CPU that does not answer by then is a deadlock (see
+ * memory.h): a panic naming it. Interrupts off throughout, so the caller stays on one CPU. With one
+ * CPU online nothing is sent: the APIC, and its calibrated TSC, may not be up yet. */
+static void shoot_down(enum tlb_flush kind, uint64_t virt) {
+    irq_save();
+    uint64_t bound =
+        apic_calibration().tsc_ticks_per_second / 1000 * MEMORY_TLB_SHOOTDOWN_TIMEOUT_MS;
+    uint32_t unanswered = 0;
+    enum tlb_shootdown_result result = tlb_shootdown_run(
+        &shootdown, &shootdown_ops, cpu_this_index(), cpu_count(), kind, virt, bound, &unanswered);
+    if (result == TLB_SHOOTDOWN_UNANSWERED) {
+        char what[40];
+        if (kind == TLB_FLUSH_PAGE) {
+            format_string(what, sizeof what, "page %p", (void *)virt);
+        } else {
+            format_string(what, sizeof what, "the whole TLB");
+        }
+        panic("memory: CPU %u did not answer the TLB shootdown of %s from CPU %u within %u ms: "
+              "its interrupts were off that long",
+              unanswered, what, cpu_this_index(), (unsigned)MEMORY_TLB_SHOOTDOWN_TIMEOUT_MS);
+    }
+    if (result != TLB_SHOOTDOWN_OK) {
+        panic("memory: TLB shootdown from CPU %u of %u online: %s", cpu_this_index(), cpu_count(),
+              tlb_shootdown_result_name(result));
+    }
+    irq_restore();
+}
+
 static void kernel_flush_tlb_page(void *ctx, uint64_t virt) {
     (void)ctx;
-    cpu_invlpg(virt);
+    shoot_down(TLB_FLUSH_PAGE, virt);
 }
 
 static void kernel_flush_tlb_all(void *ctx) {
     (void)ctx;
-    cpu_flush_tlb_all();
+    shoot_down(TLB_FLUSH_ALL, 0);
 }
 
 static void kernel_paging_panic(void *ctx, const char *message) {
@@ -113,6 +185,7 @@ bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boo
              (void *)kernel_image_start, (void *)kernel_image_end, (void *)boot_info->phys_start,
              (void *)boot_info->phys_end, regions.reserved_count - MEMORY_FIXED_RESERVED);
 
+    interrupts_set_handler(APIC_TLB_SHOOTDOWN_VECTOR, handle_tlb_shootdown);
     const struct paging_hw hw = {
         .phys_to_virt = kernel_phys_to_virt,
         .flush_tlb_page = kernel_flush_tlb_page,

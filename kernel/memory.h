@@ -1,5 +1,6 @@
 /* Physical and virtual memory bring-up: the frame allocator over the boot memory map and the
- * page-table mapper over the boot page tables, with the kernel's hardware access plugged in. */
+ * page-table mapper over the boot page tables, with the kernel's hardware access plugged in: its
+ * TLB flushes shot down on every CPU (below). */
 #ifndef KERNEL_MEMORY_H
 #define KERNEL_MEMORY_H
 
@@ -8,6 +9,19 @@
 #include "multiboot2/multiboot2.h"
 #include "paging/frame_allocator.h"
 #include "paging/mapper.h"
+
+/* The mapper's TLB flushes (flush_tlb_page, flush_tlb_all) reach every online CPU: the calling
+ * CPU flushes, then each other one flushes in the handler of an IPI at APIC_TLB_SHOOTDOWN_VECTOR,
+ * and the caller waits for all (kernel/lib/tlb_shootdown.h). The rule that keeps this free of
+ * deadlocks: the mapper's callers may hold spinlocks (a CPU waiting for one halts with interrupts
+ * on, where it takes the IPI; two CPUs shooting down at once answer each other while they wait),
+ * but no CPU keeps its interrupts off for MEMORY_TLB_SHOOTDOWN_TIMEOUT_MS without waiting for a
+ * lock: a CPU that does not answer within it ends the run in a panic naming it. The bound is far
+ * above an honest interrupts-off stretch (a heap operation, a thread switch; the longest deliberate
+ * one, thread_test=halted_ticks's lock held for 20 ticks, is 200 ms) and below the spinlocks' spin
+ * bound (about 3 s), so the report names the CPU that does not answer, not one waiting behind it.
+ */
+#define MEMORY_TLB_SHOOTDOWN_TIMEOUT_MS 1000
 
 struct kernel_memory {
     struct frame_allocator frames;

@@ -61,6 +61,9 @@ static __attribute__((noreturn)) void ap_main(struct cpu_local *cpu) {
     while (!__atomic_load_n(&cpu->online, __ATOMIC_ACQUIRE)) {
         cpu_pause();
     }
+    /* TLB shootdowns name this CPU from its registration on (cpu_register, before online); one
+     * made before may have missed what it cached since its CR3 load in the trampoline. */
+    cpu_flush_tlb_all();
     thread_idle_loop();
 }
 

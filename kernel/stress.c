@@ -14,11 +14,13 @@
 #include "kernel/lib/format.h"
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
+#include "kernel/memory.h"
 #include "kernel/panic.h"
 #include "kernel/scenarios.h"
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
 #include "kernel/thread.h"
+#include "paging/mapper.h"
 
 #define SLOTS_PER_THREAD 16
 #define MAX_BLOCK        2048
@@ -788,6 +790,127 @@ static void check_halted_ticks(void) {
               (unsigned long long)taken, HALTED_TICKS_HOLD, (unsigned long long)counted);
 }
 
+/* tlb_test=shootdown and tlb_test=unanswered */
+
+/* The test page's address: a PML4 slot of the kernel's own (the APIC registers' and the thread
+ * stacks' one), 2 GiB from either, where nothing else maps. */
+#define TLB_TEST_VIRT 0xffffc00080000000ull
+#define TLB_TEST_MARK 0x7eadbeef5eedf00dull
+
+static struct paging_mapper *stress_mapper; /* the kernel's, from stress_run */
+static volatile uint32_t tlb_reader_cpu;    /* its CPU once the reader has read the page */
+static volatile bool tlb_unmapped;
+static bool tlb_reader_answers; /* false: the reader keeps its interrupts off, answering nothing */
+
+/* Loads the test page into this CPU's TLB by reading it, waits until another CPU has unmapped it,
+ * then reads it again on the same CPU: with every TLB shot down that is a page fault; a value read
+ * is a stale TLB entry. Interrupts stay off but for the wait (no preemption moves it to another
+ * CPU, whose TLB never held the page); tlb_test=unanswered keeps them off in the wait too. */
+static void tlb_reader(void *arg) {
+    (void)arg;
+    volatile const uint64_t *page = (volatile const uint64_t *)(uintptr_t)TLB_TEST_VIRT;
+    irq_save();
+    uint32_t cpu = cpu_this_index();
+    uint64_t first = *page;
+    if (first != TLB_TEST_MARK) {
+        panic("tlb_test: CPU %u read %llx at %p, not the mark written there", cpu,
+              (unsigned long long)first, (void *)page);
+    }
+    __atomic_store_n(&tlb_reader_cpu, cpu, __ATOMIC_RELEASE);
+    if (tlb_reader_answers) {
+        irq_restore();
+    }
+    uint64_t start = cpu_rdtsc();
+    while (!__atomic_load_n(&tlb_unmapped, __ATOMIC_ACQUIRE)) {
+        cpu_pause();
+        if (cpu_rdtsc() - start > SPINLOCK_SPIN_BOUND_TSC_TICKS) {
+            panic("tlb_test: CPU %u waited %llu TSC ticks for the unmap (interrupts %s): the "
+                  "shootdown neither ended nor gave up",
+                  cpu, SPINLOCK_SPIN_BOUND_TSC_TICKS, tlb_reader_answers ? "on" : "off");
+        }
+    }
+    if (tlb_reader_answers) {
+        irq_save();
+    }
+    if (cpu_this_index() != cpu) {
+        log_error("tlb_test: the reader moved from CPU %u to CPU %u while it waited: no test of "
+                  "CPU %u's TLB",
+                  cpu, cpu_this_index(), cpu);
+        irq_restore();
+        return;
+    }
+    log_info("tlb_test: CPU %u reading %p again, now unmapped", cpu, (void *)page);
+    uint64_t again = *page;
+    log_error("tlb_test: CPU %u read %llx at %p after its unmap: a stale TLB entry", cpu,
+              (unsigned long long)again, (void *)page);
+    irq_restore();
+}
+
+/*
+ * One CPU (the reader) reads a page, so that its TLB holds it; another unmaps it. With the
+ * shootdown the reader's next read is a page fault (the run ends in its report); without, it reads
+ * the stale page (an ERROR line and a failed check). With the reader's interrupts off, the unmap's
+ * shootdown gets no answer and ends, after its bound, in a panic naming the reader's CPU.
+ * The page aliases a heap block's frame, which stays the block's throughout. The mapper's one
+ * other user now, thread.c's stack mapping, runs only in thread_create, here before the unmap.
+ */
+static void check_tlb_shootdown(bool answers) {
+    if (cpu_count() < 2) {
+        panic("tlb_test: needs two CPUs; %u online", cpu_count());
+    }
+    uint64_t *block = kmalloc_aligned(PAGE_SIZE, PAGE_SIZE);
+    struct paging_translation where;
+    if (block == NULL ||
+        paging_translate(stress_mapper, (uint64_t)(uintptr_t)block, &where) != PAGING_OK) {
+        panic("tlb_test: no heap page to alias");
+    }
+    *block = TLB_TEST_MARK;
+    enum paging_error result =
+        paging_map_page(stress_mapper, TLB_TEST_VIRT, where.phys, memory_data_page_flags());
+    if (result != PAGING_OK) {
+        panic("tlb_test: mapping %p: %s", (void *)TLB_TEST_VIRT, paging_error_name(result));
+    }
+    tlb_reader_answers = answers;
+    __atomic_store_n(&tlb_reader_cpu, UINT32_MAX, __ATOMIC_RELEASE);
+    struct thread *reader = thread_create("tlb-reader", tlb_reader, NULL);
+    if (reader == NULL) {
+        panic("tlb_test: cannot create the reader");
+    }
+    uint64_t start = cpu_rdtsc();
+    while (__atomic_load_n(&tlb_reader_cpu, __ATOMIC_ACQUIRE) == UINT32_MAX) {
+        cpu_pause(); /* interrupts on: the reader may take this CPU, this thread another */
+        if (cpu_rdtsc() - start > SPINLOCK_SPIN_BOUND_TSC_TICKS) {
+            panic("tlb_test: the reader never read the page");
+        }
+    }
+    irq_save(); /* on one CPU from here to the unmap's end */
+    uint32_t reader_cpu = tlb_reader_cpu;
+    if (cpu_this_index() == reader_cpu) {
+        panic("tlb_test: the reader's CPU %u is the unmapping one", reader_cpu);
+    }
+    log_info("tlb_test: CPU %u read the page at %p (interrupts %s); CPU %u unmapping it",
+             reader_cpu, (void *)TLB_TEST_VIRT, answers ? "on" : "off", cpu_this_index());
+    result = paging_unmap_page(stress_mapper, TLB_TEST_VIRT, NULL);
+    irq_restore();
+    if (result != PAGING_OK) {
+        panic("tlb_test: unmapping %p: %s", (void *)TLB_TEST_VIRT, paging_error_name(result));
+    }
+    __atomic_store_n(&tlb_unmapped, true, __ATOMIC_RELEASE);
+    thread_join(reader);
+    kfree(block);
+    log_check(false, "tlb-shootdown",
+              "CPU %u went on after the unmap of %p on another CPU: no page fault", reader_cpu,
+              (void *)TLB_TEST_VIRT);
+}
+
+static void check_tlb_shootdown_answered(void) {
+    check_tlb_shootdown(true);
+}
+
+static void check_tlb_shootdown_unanswered(void) {
+    check_tlb_shootdown(false);
+}
+
 /* stress */
 
 static void stress(void) {
@@ -814,6 +937,8 @@ static const struct {
     {"thread_test=current", check_thread_current},
     {"thread_test=idle_wake", check_idle_wake},
     {"thread_test=halted_ticks", check_halted_ticks},
+    {"tlb_test=shootdown", check_tlb_shootdown_answered},
+    {"tlb_test=unanswered", check_tlb_shootdown_unanswered},
     {"stress", stress},
 };
 
@@ -830,7 +955,8 @@ const char *stress_cmdline_word(size_t index) {
     return index < sizeof choices / sizeof choices[0] ? choices[index].word : NULL;
 }
 
-void stress_run(const char *cmdline) {
+void stress_run(const char *cmdline, struct paging_mapper *mapper) {
+    stress_mapper = mapper;
     for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
         if (cmdline_has(cmdline, choices[i].word)) {
             choices[i].run();

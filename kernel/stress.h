@@ -24,12 +24,19 @@
  *                          last look at the run queue and its halt ends the halt (two CPUs)
  *   thread_test=halted_ticks check: the tick count goes on while CPU 0 halts waiting for a
  *                          lock another CPU holds (two CPUs)
+ *   tlb_test=shootdown     a thread reads a page on one CPU, another CPU unmaps it, the thread
+ *                          reads it again: a page fault (its report ends the run), not a stale
+ *                          read (an ERROR line and a failed check) (two CPUs)
+ *   tlb_test=unanswered    the same with the reader's interrupts off while it waits: the unmap's
+ *                          TLB shootdown gets no answer and panics naming the reader's CPU
  */
 #ifndef KERNEL_STRESS_H
 #define KERNEL_STRESS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "paging/mapper.h"
 
 #define STRESS_THREADS_PER_CPU 4
 #define STRESS_OPS_TOTAL       16000
@@ -40,8 +47,8 @@ bool stress_requested(const char *cmdline);
 /* The command line word of each choice above, by index from 0; NULL past the last. */
 const char *stress_cmdline_word(size_t index);
 
-/* Runs what the command line asks for (the faults do not return). Logs a check, so the summary's
- * verdict follows the stress verdict. */
-void stress_run(const char *cmdline);
+/* Runs what the command line asks for (the faults do not return), the TLB tests on the kernel's
+ * mapper. Logs a check, so the summary's verdict follows the stress verdict. */
+void stress_run(const char *cmdline, struct paging_mapper *mapper);
 
 #endif

@@ -281,6 +281,10 @@ void apic_send_wakeup_with_gap(uint32_t target_apic_id, uint64_t gap_us) {
     send_ipi(target_apic_id, APIC_WAKEUP_VECTOR, gap_us);
 }
 
+void apic_send_tlb_shootdown(uint32_t target_apic_id) {
+    send_ipi(target_apic_id, APIC_TLB_SHOOTDOWN_VECTOR, 0);
+}
+
 bool apic_wakeup_pending(void) {
     uint32_t irr = apic_read(APIC_REG_IRR + 0x10 * (APIC_WAKEUP_VECTOR / 32));
     return ((irr >> (APIC_WAKEUP_VECTOR % 32)) & 1) != 0;

@@ -1,7 +1,7 @@
 /* Interrupt hardware: the legacy 8259 PICs (remapped out of the way and masked), each CPU's local
  * APIC (xAPIC, its registers mapped through //paging), its timer calibrated against the PIT and
- * ticking periodically, the spurious and error vectors, end of interrupt, and the INIT and
- * start-up IPIs that wake the other CPUs. */
+ * ticking periodically, the spurious and error vectors, end of interrupt, the INIT and start-up
+ * IPIs that wake the other CPUs, and the IPIs of the lock wake-up and the TLB shootdown. */
 #ifndef KERNEL_ARCH_X86_64_APIC_H
 #define KERNEL_ARCH_X86_64_APIC_H
 
@@ -10,10 +10,11 @@
 
 #include "paging/mapper.h"
 
-#define APIC_TIMER_VECTOR    0x20
-#define APIC_WAKEUP_VECTOR   0xf0 /* wakes a CPU halted on a spinlock; nothing else to do */
-#define APIC_ERROR_VECTOR    0xfe
-#define APIC_SPURIOUS_VECTOR 0xff
+#define APIC_TIMER_VECTOR         0x20
+#define APIC_WAKEUP_VECTOR        0xf0 /* wakes a CPU halted on a spinlock; nothing else to do */
+#define APIC_TLB_SHOOTDOWN_VECTOR 0xf1 /* flush as another CPU asks (kernel/memory.c) */
+#define APIC_ERROR_VECTOR         0xfe
+#define APIC_SPURIOUS_VECTOR      0xff
 /* The masked PICs can still raise their spurious IRQ 7 and 15: at PIC_VECTOR_BASE + 7 and + 15. */
 #define PIC_VECTOR_BASE 0xe0
 
@@ -51,6 +52,9 @@ void apic_send_wakeup(uint32_t target_apic_id);
 /* The same with a wait of gap_us between the two writes an IPI takes, for the check that an
  * interrupt arriving between them cannot send it elsewhere (apic_test=icr_gap). */
 void apic_send_wakeup_with_gap(uint32_t target_apic_id, uint64_t gap_us);
+
+/* A fixed interrupt at APIC_TLB_SHOOTDOWN_VECTOR to the CPU with that APIC id. */
+void apic_send_tlb_shootdown(uint32_t target_apic_id);
 
 /* A wake-up has reached this CPU's local APIC and waits to be taken (interrupts are off). */
 bool apic_wakeup_pending(void);

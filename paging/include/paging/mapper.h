@@ -118,8 +118,9 @@ struct paging_hw {
     void (*flush_tlb_page)(void *ctx, uint64_t virt);
     /* Invalidate every TLB entry, global ones included, and the paging-structure caches: MOV to
      * CR4 toggling PGE when it is set, else MOV to CR3 (Intel SDM vol. 3A, 4.10.4.1). Both this
-     * and flush_tlb_page reach the calling CPU only; other CPUs on the same tables are the
-     * caller's to flush. */
+     * and flush_tlb_page must leave no stale entry on any CPU that uses the tables: the mapper
+     * calls them once, on one CPU (the kernel's shoot the entry down on the others as well,
+     * kernel/memory.c). */
     void (*flush_tlb_all)(void *ctx);
     /* Called with "function: reason" when an invariant breaks (phys_to_virt returned NULL, the
      * frame source returned a misaligned frame). Must not return; NULL means __builtin_trap(). */
