@@ -851,8 +851,8 @@ static void tlb_reader(void *arg) {
  * shootdown the reader's next read is a page fault (the run ends in its report); without, it reads
  * the stale page (an ERROR line and a failed check). With the reader's interrupts off, the unmap's
  * shootdown gets no answer and ends, after its bound, in a panic naming the reader's CPU.
- * The page aliases a heap block's frame, which stays the block's throughout. The mapper's one
- * other user now, thread.c's stack mapping, runs only in thread_create, here before the unmap.
+ * The page aliases a heap block's frame, which stays the block's throughout. The map and unmap
+ * may run while another CPU maps a thread's stack: the mapper's lock serialises them (memory.c).
  */
 static void check_tlb_shootdown(bool answers) {
     if (cpu_count() < 2) {
