@@ -159,7 +159,7 @@ static bool start_concurrency(struct kernel_memory *memory, const struct multibo
     } else if (!kheap_cpu_caches_enable()) {
         return false;
     }
-    if (!apic_init_boot(&memory->mapper) || !threads_init(&memory->mapper, &memory->frames)) {
+    if (!apic_init_boot(&memory->mapper) || !threads_init(memory)) {
         return false;
     }
     apic_timer_start(thread_timer_tick);

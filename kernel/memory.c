@@ -14,6 +14,43 @@
 #include "kernel/lib/usable_region.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "kernel/spinlock.h"
+
+/*
+ * The one lock of the page tables and of the frame allocator, which the mapper takes frames from:
+ * the mapper takes it around each of its calls (its struct paging_lock), and memory_frame_allocate
+ * and memory_frame_free around theirs, so every kernel caller is serialised whichever it uses.
+ * The mapper's flushes run under it, and they shoot the TLB down on every other CPU, waiting for
+ * each to answer an IPI. That stays free of deadlocks: a CPU waiting for this lock (a spinlock)
+ * halts with interrupts on once halting is allowed (spinlock.c, wait_halted; main.c allows it
+ * before the other CPUs start), so it takes the IPI and answers while it waits; before that only
+ * the boot CPU runs and nothing is sent. Under the lock nothing takes another lock (the frame
+ * allocator, the tables and the shootdown take none): it is the innermost, so no lock order
+ * involving it can close a cycle.
+ */
+static struct spinlock memory_lock = SPINLOCK_INIT("page tables and frames");
+
+static void memory_lock_acquire(void *ctx) {
+    spinlock_acquire(ctx);
+}
+
+static void memory_lock_release(void *ctx) {
+    spinlock_release(ctx);
+}
+
+uint64_t memory_frame_allocate(struct kernel_memory *memory) {
+    spinlock_acquire(&memory_lock);
+    uint64_t phys = frame_allocator_allocate(&memory->frames);
+    spinlock_release(&memory_lock);
+    return phys;
+}
+
+enum frame_allocator_error memory_frame_free(struct kernel_memory *memory, uint64_t phys) {
+    spinlock_acquire(&memory_lock);
+    enum frame_allocator_error result = frame_allocator_free(&memory->frames, phys);
+    spinlock_release(&memory_lock);
+    return result;
+}
 
 static void *kernel_phys_to_virt(void *ctx, uint64_t phys) {
     (void)ctx;
@@ -191,7 +228,9 @@ bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boo
         .flush_tlb_page = kernel_flush_tlb_page,
         .flush_tlb_all = kernel_flush_tlb_all,
         .panic = kernel_paging_panic,
+        .lock = {.lock = memory_lock_acquire, .unlock = memory_lock_release, .ctx = &memory_lock},
     };
+    /* The allocator itself: the mapper calls it under memory_lock already. */
     const struct paging_frame_source frame_source = frame_allocator_frame_source(&memory->frames);
     enum paging_error paging_result =
         paging_mapper_init(&memory->mapper, cpu_read_cr3(), &hw, &frame_source);

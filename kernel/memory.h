@@ -1,6 +1,7 @@
 /* Physical and virtual memory bring-up: the frame allocator over the boot memory map and the
  * page-table mapper over the boot page tables, with the kernel's hardware access plugged in: its
- * TLB flushes shot down on every CPU (below). */
+ * TLB flushes shot down on every CPU (below), and one lock serialising the mapper's calls and
+ * the frame allocator's (memory.c, memory_lock). */
 #ifndef KERNEL_MEMORY_H
 #define KERNEL_MEMORY_H
 
@@ -23,10 +24,20 @@
  */
 #define MEMORY_TLB_SHOOTDOWN_TIMEOUT_MS 1000
 
+/* Once other CPUs run, call the mapper freely (it takes the memory lock itself), but reach the
+ * frame allocator only through memory_frame_allocate and memory_frame_free, never frames
+ * directly: the mapper takes its page tables from it under that lock. */
 struct kernel_memory {
     struct frame_allocator frames;
     struct paging_mapper mapper;
 };
+
+/* frame_allocator_allocate under the memory lock: a frame's physical address, or
+ * FRAME_ALLOCATOR_NO_FRAME when none is left. */
+uint64_t memory_frame_allocate(struct kernel_memory *memory);
+
+/* frame_allocator_free under the memory lock; returns what it returns. */
+enum frame_allocator_error memory_frame_free(struct kernel_memory *memory, uint64_t phys);
 
 /* Builds the frame allocator from the available memory map entries (never the first 1 MiB, the
  * kernel image with its stacks and boot page tables, the boot information, or what any other entry

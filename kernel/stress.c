@@ -851,8 +851,8 @@ static void tlb_reader(void *arg) {
  * shootdown the reader's next read is a page fault (the run ends in its report); without, it reads
  * the stale page (an ERROR line and a failed check). With the reader's interrupts off, the unmap's
  * shootdown gets no answer and ends, after its bound, in a panic naming the reader's CPU.
- * The page aliases a heap block's frame, which stays the block's throughout. The mapper's one
- * other user now, thread.c's stack mapping, runs only in thread_create, here before the unmap.
+ * The page aliases a heap block's frame, which stays the block's throughout. The map and unmap
+ * may run while another CPU maps a thread's stack: the mapper's lock serialises them (memory.c).
  */
 static void check_tlb_shootdown(bool answers) {
     if (cpu_count() < 2) {
@@ -911,6 +911,102 @@ static void check_tlb_shootdown_unanswered(void) {
     check_tlb_shootdown(false);
 }
 
+/* paging_test=concurrent */
+
+/* A PML4 slot of its own, after the APIC's, thread stacks' and tlb_test's one, where nothing else
+ * maps: the workers' first maps race to create its PDPT. */
+#define MAPPER_TEST_VIRT       0xffffc08000000000ull
+#define MAPPER_TEST_CHUNK      (2 * 1024 * 1024ull) /* what one PT maps */
+#define MAPPER_TEST_CHUNKS     64                   /* per round: 64 PTs made */
+#define MAPPER_TEST_ROUNDS     8                    /* 512 chunks in all: one PD */
+#define MAPPER_TEST_PER_CPU    2
+#define MAPPER_TEST_PHYS_LIMIT (1024 * 1024ull) /* frames [0, 1 MiB): mapped, never touched */
+
+struct mapper_worker {
+    uint32_t index;
+    uint64_t maps;
+    uint64_t failures; /* a map or unmap that failed, or a translation to another frame */
+};
+
+static volatile bool mapper_test_go;
+
+/* Page @index of chunk @chunk, and the frame it maps: a different one for each (index, chunk). */
+static uint64_t mapper_test_virt(uint32_t chunk, uint32_t index) {
+    return MAPPER_TEST_VIRT + chunk * MAPPER_TEST_CHUNK + index * PAGE_SIZE;
+}
+
+static uint64_t mapper_test_phys(uint32_t chunk, uint32_t index) {
+    return (chunk * 64ull + index) * PAGE_SIZE % MAPPER_TEST_PHYS_LIMIT;
+}
+
+/* Each round maps this worker's page of every chunk of the round (each chunk's first map makes
+ * its PT: the workers race for it), checks every page translates to its frame, and unmaps them
+ * (each unmap a TLB shootdown under the mapper's lock, while other CPUs wait for it). */
+static void mapper_worker_main(void *arg) {
+    struct mapper_worker *w = arg;
+    while (!__atomic_load_n(&mapper_test_go, __ATOMIC_ACQUIRE)) {
+        cpu_pause();
+    }
+    const uint64_t flags =
+        PAGING_FLAG_PRESENT | (memory_data_page_flags() & PAGING_FLAG_NO_EXECUTE);
+    for (uint32_t round = 0; round < MAPPER_TEST_ROUNDS; round++) {
+        uint32_t first = round * MAPPER_TEST_CHUNKS;
+        for (uint32_t chunk = first; chunk < first + MAPPER_TEST_CHUNKS; chunk++) {
+            w->maps++;
+            w->failures += paging_map_page(stress_mapper, mapper_test_virt(chunk, w->index),
+                                           mapper_test_phys(chunk, w->index), flags) != PAGING_OK;
+        }
+        for (uint32_t chunk = first; chunk < first + MAPPER_TEST_CHUNKS; chunk++) {
+            struct paging_translation where;
+            w->failures += paging_translate(stress_mapper, mapper_test_virt(chunk, w->index),
+                                            &where) != PAGING_OK ||
+                           where.phys != mapper_test_phys(chunk, w->index);
+        }
+        for (uint32_t chunk = first; chunk < first + MAPPER_TEST_CHUNKS; chunk++) {
+            w->failures += paging_unmap_page(stress_mapper, mapper_test_virt(chunk, w->index),
+                                             NULL) != PAGING_OK;
+        }
+    }
+}
+
+/*
+ * Two workers per CPU map, translate and unmap pages at once through the kernel's mapper, so
+ * that calls from several CPUs meet in the same tables: without the mapper's lock two of them
+ * make the same missing table, and the one linked last loses the other's page (or the frame
+ * allocator hands both the same frame).
+ */
+static void check_mapper_concurrent(void) {
+    if (cpu_count() < 2) {
+        panic("paging_test=concurrent: needs two CPUs; %u online", cpu_count());
+    }
+    static struct mapper_worker workers[MAPPER_TEST_PER_CPU * CPU_MAX];
+    static struct thread *threads[MAPPER_TEST_PER_CPU * CPU_MAX];
+    uint32_t count = MAPPER_TEST_PER_CPU * cpu_count();
+    for (uint32_t i = 0; i < count; i++) {
+        char name[THREAD_NAME_MAX];
+        format_string(name, sizeof name, "mapper-%u", i);
+        workers[i] = (struct mapper_worker){.index = i};
+        threads[i] = thread_create(name, mapper_worker_main, &workers[i]);
+        if (threads[i] == NULL) {
+            panic("paging_test=concurrent: cannot create worker %u", i);
+        }
+    }
+    __atomic_store_n(&mapper_test_go, true, __ATOMIC_RELEASE);
+    uint64_t maps = 0;
+    uint64_t failures = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        thread_join(threads[i]);
+        maps += workers[i].maps;
+        failures += workers[i].failures;
+    }
+    log_check(failures == 0 && maps == (uint64_t)count * MAPPER_TEST_ROUNDS * MAPPER_TEST_CHUNKS,
+              "paging-concurrent",
+              "%u threads on %u CPUs mapped, translated and unmapped %llu pages in %u fresh 2 MiB "
+              "ranges at once: %llu failed",
+              count, cpu_count(), (unsigned long long)maps, MAPPER_TEST_ROUNDS * MAPPER_TEST_CHUNKS,
+              (unsigned long long)failures);
+}
+
 /* stress */
 
 static void stress(void) {
@@ -939,6 +1035,7 @@ static const struct {
     {"thread_test=halted_ticks", check_halted_ticks},
     {"tlb_test=shootdown", check_tlb_shootdown_answered},
     {"tlb_test=unanswered", check_tlb_shootdown_unanswered},
+    {"paging_test=concurrent", check_mapper_concurrent},
     {"stress", stress},
 };
 

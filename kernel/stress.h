@@ -29,6 +29,9 @@
  *                          read (an ERROR line and a failed check) (two CPUs)
  *   tlb_test=unanswered    the same with the reader's interrupts off while it waits: the unmap's
  *                          TLB shootdown gets no answer and panics naming the reader's CPU
+ *   paging_test=concurrent check: two threads per CPU map, translate and unmap pages through the
+ *                          kernel's mapper at once, racing to make the same page tables; every
+ *                          call succeeds and every page translates to its own frame (two CPUs)
  */
 #ifndef KERNEL_STRESS_H
 #define KERNEL_STRESS_H
@@ -47,8 +50,8 @@ bool stress_requested(const char *cmdline);
 /* The command line word of each choice above, by index from 0; NULL past the last. */
 const char *stress_cmdline_word(size_t index);
 
-/* Runs what the command line asks for (the faults do not return), the TLB tests on the kernel's
- * mapper. Logs a check, so the summary's verdict follows the stress verdict. */
+/* Runs what the command line asks for (the faults do not return), the TLB and paging tests on
+ * the kernel's mapper. Logs a check, so the summary's verdict follows the stress verdict. */
 void stress_run(const char *cmdline, struct paging_mapper *mapper);
 
 #endif

@@ -61,9 +61,11 @@ static uint64_t ticks;
 static uint32_t next_id;
 static void (*tick_hook)(void);
 
+/* The stack slots: who owns each, and whether its pages are mapped. The mappings themselves are
+ * serialised by the memory lock the mapper and memory_frame_allocate take (memory.h); a slot is
+ * mapped by its owner only, outside stacks_lock. */
 static struct spinlock stacks_lock = SPINLOCK_INIT("thread stacks");
-static struct paging_mapper *stack_mapper;
-static struct frame_allocator *stack_frames;
+static struct kernel_memory *stack_memory;
 static struct thread *slot_owner[THREAD_SLOTS];
 static bool slot_mapped[THREAD_SLOTS];
 
@@ -82,19 +84,19 @@ uint64_t thread_stack_bottom(const struct thread *t) {
 static bool map_slot(int slot) {
     for (uint64_t page = 0; page < STACK_PAGES; page++) {
         uint64_t virt = slot_base(slot) + PAGE_SIZE * (1 + page);
-        uint64_t phys = frame_allocator_allocate(stack_frames);
+        uint64_t phys = memory_frame_allocate(stack_memory);
         if (phys == FRAME_ALLOCATOR_NO_FRAME) {
             log_warn("thread: no frame left for a stack page at %p", (void *)virt);
             return false; /* pages mapped so far stay; the next use of the slot maps them again */
         }
         enum paging_error result =
-            paging_map_page(stack_mapper, virt, phys, memory_data_page_flags());
+            paging_map_page(&stack_memory->mapper, virt, phys, memory_data_page_flags());
         if (result == PAGING_ERR_ALREADY_MAPPED) {
-            frame_allocator_free(stack_frames, phys);
+            memory_frame_free(stack_memory, phys);
             continue;
         }
         if (result != PAGING_OK) {
-            frame_allocator_free(stack_frames, phys);
+            memory_frame_free(stack_memory, phys);
             log_warn("thread: mapping stack page %p: %s", (void *)virt, paging_error_name(result));
             return false;
         }
@@ -102,7 +104,8 @@ static bool map_slot(int slot) {
     return true;
 }
 
-/* Takes a free slot for t, mapping its stack on first use; -1 when none is left. */
+/* Takes a free slot for t, mapping its stack on first use; -1 when none is left or its stack
+ * cannot be mapped. The slot is t's while it is mapped, so no other creator maps it at once. */
 static int slot_take(struct thread *t) {
     spinlock_acquire(&stacks_lock);
     int found = -1;
@@ -112,17 +115,22 @@ static int slot_take(struct thread *t) {
             break;
         }
     }
-    if (found >= 0 && !slot_mapped[found]) {
-        slot_mapped[found] = map_slot(found);
-        if (!slot_mapped[found]) {
-            found = -1;
-        }
-    }
+    bool needs_map = found >= 0 && !slot_mapped[found];
     if (found >= 0) {
         slot_owner[found] = t;
     }
     spinlock_release(&stacks_lock);
-    return found;
+    if (!needs_map) {
+        return found;
+    }
+    bool mapped = map_slot(found);
+    spinlock_acquire(&stacks_lock);
+    slot_mapped[found] = mapped;
+    if (!mapped) {
+        slot_owner[found] = NULL;
+    }
+    spinlock_release(&stacks_lock);
+    return mapped ? found : -1;
 }
 
 static void slot_give_back(int slot) {
@@ -377,9 +385,8 @@ void thread_idle_loop(void) {
     }
 }
 
-bool threads_init(struct paging_mapper *mapper, struct frame_allocator *frames) {
-    stack_mapper = mapper;
-    stack_frames = frames;
+bool threads_init(struct kernel_memory *memory) {
+    stack_memory = memory;
     struct thread *main_thread = kcalloc(1, sizeof *main_thread);
     if (main_thread == NULL) {
         log_error("thread: no heap memory for the main thread");

@@ -12,8 +12,7 @@
 #include <stdint.h>
 
 #include "kernel/cpu_local.h"
-#include "paging/frame_allocator.h"
-#include "paging/mapper.h"
+#include "kernel/memory.h"
 
 #define THREAD_NAME_MAX 24
 
@@ -21,9 +20,10 @@ struct thread;
 typedef void (*thread_fn)(void *arg);
 
 /* Adopts the running boot flow as thread "main" on the boot CPU and makes the boot CPU's idle
- * thread. Stacks are mapped through mapper onto frames from frames, which thread creation then
- * uses under its own lock. Returns false, after an ERROR line, when memory runs out. */
-bool threads_init(struct paging_mapper *mapper, struct frame_allocator *frames);
+ * thread. Stacks are mapped through memory's mapper onto frames from memory_frame_allocate, both
+ * serialised by the memory lock (memory.h). Returns false, after an ERROR line, when memory runs
+ * out. */
+bool threads_init(struct kernel_memory *memory);
 
 /* A new runnable thread running fn(arg), named name (cut to THREAD_NAME_MAX - 1 characters).
  * Returns NULL, after a WARN line, when no stack slot, frame or heap block is left. */

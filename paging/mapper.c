@@ -9,6 +9,10 @@
  * Table entries are read and written through volatile pointers: the CPU's page walker reads
  * them (and sets A/D bits) behind the compiler's back, and each update must be a single
  * aligned 64-bit store.
+ *
+ * Locking: each public function that takes a mapper takes hw.lock once around its body, which
+ * is static code that never locks (map_page, map_range, unmap_page, translate, walk_table); the
+ * public functions never call one another, so one call never takes the lock twice.
  */
 #include "paging/mapper.h"
 
@@ -38,6 +42,18 @@ _Noreturn static void fail(const struct paging_mapper *m, const char *message) {
         m->hw.panic(m->hw.ctx, message);
     }
     __builtin_trap();
+}
+
+static void lock(const struct paging_mapper *m) {
+    if (m->hw.lock.lock != NULL) {
+        m->hw.lock.lock(m->hw.lock.ctx);
+    }
+}
+
+static void unlock(const struct paging_mapper *m) {
+    if (m->hw.lock.unlock != NULL) {
+        m->hw.lock.unlock(m->hw.lock.ctx);
+    }
 }
 
 static volatile uint64_t *table_at(const struct paging_mapper *m, uint64_t phys) {
@@ -85,7 +101,7 @@ enum paging_error paging_mapper_init(struct paging_mapper *m, uint64_t cr3,
                                      const struct paging_frame_source *frames) {
     if (m == NULL || hw == NULL || frames == NULL || hw->phys_to_virt == NULL ||
         hw->flush_tlb_page == NULL || hw->flush_tlb_all == NULL || frames->allocate == NULL ||
-        frames->free == NULL) {
+        frames->free == NULL || (hw->lock.lock == NULL) != (hw->lock.unlock == NULL)) {
         return PAGING_ERR_INVALID_ARGUMENT;
     }
     m->root_phys = cr3 & PAGING_ADDRESS_MASK;
@@ -200,7 +216,10 @@ static enum paging_error map_page(struct paging_mapper *m, uint64_t virt, uint64
 
 enum paging_error paging_map_page(struct paging_mapper *m, uint64_t virt, uint64_t phys,
                                   uint64_t flags) {
-    return map_page(m, virt, phys, flags, true);
+    lock(m);
+    enum paging_error r = map_page(m, virt, phys, flags, true);
+    unlock(m);
+    return r;
 }
 
 /* Widens the intermediate entries above the page at @virt, which this paging_map_range() call
@@ -213,7 +232,7 @@ static bool widen_mapped(const struct paging_mapper *m, uint64_t virt, uint64_t 
     return widen_path(path, LEVEL_PT + 1, flags);
 }
 
-enum paging_error paging_unmap_page(struct paging_mapper *m, uint64_t virt, uint64_t *phys_out) {
+static enum paging_error unmap_page(struct paging_mapper *m, uint64_t virt, uint64_t *phys_out) {
     if (!paging_is_canonical(virt)) {
         return PAGING_ERR_NON_CANONICAL;
     }
@@ -236,7 +255,14 @@ enum paging_error paging_unmap_page(struct paging_mapper *m, uint64_t virt, uint
     return PAGING_OK;
 }
 
-enum paging_error paging_translate(const struct paging_mapper *m, uint64_t virt,
+enum paging_error paging_unmap_page(struct paging_mapper *m, uint64_t virt, uint64_t *phys_out) {
+    lock(m);
+    enum paging_error r = unmap_page(m, virt, phys_out);
+    unlock(m);
+    return r;
+}
+
+static enum paging_error translate(const struct paging_mapper *m, uint64_t virt,
                                    struct paging_translation *out) {
     if (out == NULL) {
         return PAGING_ERR_INVALID_ARGUMENT;
@@ -257,7 +283,15 @@ enum paging_error paging_translate(const struct paging_mapper *m, uint64_t virt,
     return PAGING_OK;
 }
 
-enum paging_error paging_map_range(struct paging_mapper *m, uint64_t virt, uint64_t phys,
+enum paging_error paging_translate(const struct paging_mapper *m, uint64_t virt,
+                                   struct paging_translation *out) {
+    lock(m);
+    enum paging_error r = translate(m, virt, out);
+    unlock(m);
+    return r;
+}
+
+static enum paging_error map_range(struct paging_mapper *m, uint64_t virt, uint64_t phys,
                                    uint64_t size, uint64_t flags) {
     if ((virt | phys | size) % PAGING_PAGE_SIZE != 0) {
         return PAGING_ERR_MISALIGNED;
@@ -272,7 +306,7 @@ enum paging_error paging_map_range(struct paging_mapper *m, uint64_t virt, uint6
         enum paging_error r = map_page(m, virt + offset, phys + offset, flags, false);
         if (r != PAGING_OK) {
             for (uint64_t back = 0; back < offset; back += PAGING_PAGE_SIZE) {
-                if (paging_unmap_page(m, virt + back, NULL) != PAGING_OK) {
+                if (unmap_page(m, virt + back, NULL) != PAGING_OK) {
                     fail(m, "paging_map_range: a page mapped by this call vanished");
                 }
             }
@@ -289,9 +323,20 @@ enum paging_error paging_map_range(struct paging_mapper *m, uint64_t virt, uint6
     return PAGING_OK;
 }
 
+enum paging_error paging_map_range(struct paging_mapper *m, uint64_t virt, uint64_t phys,
+                                   uint64_t size, uint64_t flags) {
+    lock(m);
+    enum paging_error r = map_range(m, virt, phys, size, flags);
+    unlock(m);
+    return r;
+}
+
 enum paging_error paging_identity_map_range(struct paging_mapper *m, uint64_t phys, uint64_t size,
                                             uint64_t flags) {
-    return paging_map_range(m, phys, phys, size, flags);
+    lock(m);
+    enum paging_error r = map_range(m, phys, phys, size, flags);
+    unlock(m);
+    return r;
 }
 
 /* Visits the table at @table_phys of @level, which maps virtual addresses from @virt_base. */
@@ -329,7 +374,9 @@ enum paging_error paging_walk(const struct paging_mapper *m,
     if (m == NULL || visitor == NULL) {
         return PAGING_ERR_INVALID_ARGUMENT;
     }
+    lock(m);
     walk_table(m, visitor, m->root_phys, LEVEL_PML4, 0);
+    unlock(m);
     return PAGING_OK;
 }
 

@@ -1092,6 +1092,121 @@ static int error_names_check(void) {
     return 0;
 }
 
+/* Reinitialises the mapper of setup() with sim_hw_locked's counting lock. */
+static void setup_locked(void) {
+    setup();
+    struct paging_hw hw = sim_hw_locked(&sim);
+    struct paging_frame_source source = sim_frames_source(&frames);
+    if (paging_mapper_init(&m, ROOT, &hw, &source) != PAGING_OK) {
+        abort();
+    }
+}
+
+/* Asserts that @call returned @expected having taken the lock exactly once, released it, and
+ * called no hook (phys_to_virt, flush, frame allocate or free) outside it. */
+#define ASSERT_LOCKED_ONCE(expected, call)                                                         \
+    do {                                                                                           \
+        size_t locks_ = sim.locks;                                                                 \
+        ASSERT_EQ((expected), (call));                                                             \
+        if (sim.unlocked_calls != 0) {                                                             \
+            fprintf(stderr, "%s:%d: %s called without the lock\n", __FILE__, __LINE__,             \
+                    sim.first_unlocked_call);                                                      \
+        }                                                                                          \
+        ASSERT_EQ(0, sim.unlocked_calls);                                                          \
+        ASSERT_EQ(locks_ + 1, sim.locks);                                                          \
+        ASSERT_EQ(sim.locks, sim.unlocks);                                                         \
+        ASSERT_TRUE(!sim.lock_held);                                                               \
+        ASSERT_EQ(0, sim.lock_misuses);                                                            \
+    } while (0)
+
+/*
+ * A mapper with a lock (sim_hw_locked). Every public operation, on its success and its error
+ * paths, in an order that makes each path reach the hooks it can: new tables (frame allocate),
+ * a frame shortage after one frame (allocate, then free of that frame), a widening (flush_tlb_all),
+ * an unmap (flush_tlb_page), a map_range rolled back (unmap flushes), a walk and translations.
+ * Expect each call to take the lock once and release it, every hook call to come while it is held,
+ * and the hooks really reached (allocations, frees, both flushes counted). A frame source call
+ * made by the test itself, outside the mapper, is seen as unlocked: the watch works.
+ */
+static int lock_held_around_each_operation_check(void) {
+    struct paging_translation t;
+    setup_locked();
+
+    ASSERT_LOCKED_ONCE(PAGING_OK, paging_map_page(&m, 0x400000, FRAME_A, PAGING_FLAG_WRITABLE));
+    ASSERT_EQ(3, frames.allocations);
+    ASSERT_LOCKED_ONCE(PAGING_ERR_ALREADY_MAPPED, paging_map_page(&m, 0x400000, FRAME_B, 0));
+    ASSERT_LOCKED_ONCE(PAGING_ERR_MISALIGNED, paging_map_page(&m, 0x400800, FRAME_B, 0));
+    frames.budget = 1; /* a new PD and PT under the existing PDPT: the second frame fails */
+    ASSERT_LOCKED_ONCE(PAGING_ERR_FRAME_ALLOCATION_FAILED,
+                       paging_map_page(&m, 0x40000000, FRAME_B, 0));
+    ASSERT_EQ(0, frames.outstanding - 3);
+    frames.budget = SIM_UNLIMITED;
+    ASSERT_LOCKED_ONCE(PAGING_OK, paging_map_page(&m, 0x401000, FRAME_B, PAGING_FLAG_USER));
+    ASSERT_EQ(1, sim.flush_all_count); /* the widening */
+
+    ASSERT_LOCKED_ONCE(PAGING_OK, paging_translate(&m, 0x401234, &t));
+    ASSERT_LOCKED_ONCE(PAGING_ERR_NOT_MAPPED, paging_translate(&m, 0x402000, &t));
+    ASSERT_LOCKED_ONCE(PAGING_ERR_INVALID_ARGUMENT, paging_translate(&m, 0x401000, NULL));
+
+    ASSERT_LOCKED_ONCE(PAGING_OK, paging_unmap_page(&m, 0x401000, NULL));
+    ASSERT_EQ(1, sim_flush_count_of(&sim, 0x401000));
+    ASSERT_LOCKED_ONCE(PAGING_ERR_NOT_MAPPED, paging_unmap_page(&m, 0x401000, NULL));
+    ASSERT_LOCKED_ONCE(PAGING_ERR_NON_CANONICAL,
+                       paging_unmap_page(&m, UINT64_C(0x0000800000000000), NULL));
+
+    /* [0x5ff000, 0x601000): the second page needs a new PT, which the empty source refuses; the
+     * first page is unmapped again, with its flush. */
+    frames.budget = 0;
+    ASSERT_LOCKED_ONCE(PAGING_ERR_FRAME_ALLOCATION_FAILED,
+                       paging_map_range(&m, 0x5ff000, FRAME_A, 0x2000, 0));
+    ASSERT_EQ(1, sim_flush_count_of(&sim, 0x5ff000));
+    frames.budget = SIM_UNLIMITED;
+    ASSERT_LOCKED_ONCE(PAGING_OK, paging_map_range(&m, 0x5ff000, FRAME_A, 0x2000, 0));
+    ASSERT_LOCKED_ONCE(PAGING_ERR_MISALIGNED, paging_map_range(&m, 0x700000, FRAME_A, 0x800, 0));
+    ASSERT_LOCKED_ONCE(PAGING_OK,
+                       paging_map_range(&m, 0x600000 + 0x2000, FRAME_A, 0x1000, PAGING_FLAG_USER));
+    ASSERT_EQ(2, sim.flush_all_count); /* the range's widening */
+    ASSERT_LOCKED_ONCE(PAGING_OK, paging_identity_map_range(&m, 0x800000, 0x2000, 0));
+    ASSERT_LOCKED_ONCE(PAGING_ERR_ALREADY_MAPPED,
+                       paging_identity_map_range(&m, 0x800000, 0x1000, 0));
+
+    struct census c;
+    memset(&c, 0, sizeof c);
+    struct paging_walk_visitor v = {count_table, count_leaf, &c};
+    ASSERT_LOCKED_ONCE(PAGING_OK, paging_walk(&m, &v));
+    ASSERT_EQ(6, c.leaves);
+
+    struct paging_frame_source source = sim_frames_source(&frames);
+    uint64_t frame;
+    ASSERT_TRUE(source.allocate(source.ctx, &frame));
+    ASSERT_EQ(1, sim.unlocked_calls);
+    return 0;
+}
+
+static void dummy_lock(void *ctx) {
+    (void)ctx;
+}
+
+/*
+ * A lock with only one of its two hooks.
+ * Expect paging_mapper_init to refuse it with PAGING_ERR_INVALID_ARGUMENT, and to accept both
+ * hooks or neither.
+ */
+static int init_rejects_half_lock_check(void) {
+    setup();
+    struct paging_frame_source source = sim_frames_source(&frames);
+    struct paging_hw hw = sim_hw(&sim);
+    hw.lock.lock = dummy_lock;
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_mapper_init(&m, ROOT, &hw, &source));
+    hw.lock = (struct paging_lock){.unlock = dummy_lock};
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_mapper_init(&m, ROOT, &hw, &source));
+    hw.lock = (struct paging_lock){.lock = dummy_lock, .unlock = dummy_lock};
+    ASSERT_EQ(PAGING_OK, paging_mapper_init(&m, ROOT, &hw, &source));
+    hw.lock = (struct paging_lock){0};
+    ASSERT_EQ(PAGING_OK, paging_mapper_init(&m, ROOT, &hw, &source));
+    return 0;
+}
+
 int main(void) {
     int failures = 0;
     RUN_CHECK(failures, map_then_translate_check);
@@ -1121,6 +1236,8 @@ int main(void) {
     RUN_CHECK(failures, random_operations_match_model_check);
     RUN_CHECK(failures, cr3_flag_bits_ignored_check);
     RUN_CHECK(failures, init_rejects_missing_callbacks_check);
+    RUN_CHECK(failures, init_rejects_half_lock_check);
+    RUN_CHECK(failures, lock_held_around_each_operation_check);
     RUN_CHECK(failures, misaligned_table_frame_panics_check);
     RUN_CHECK(failures, null_phys_to_virt_panics_check);
     RUN_CHECK(failures, heap_over_frame_allocator_check);

@@ -34,8 +34,25 @@ void *sim_phys_to_virt(void *ctx, uint64_t phys) {
     return s->mem + phys;
 }
 
+/* Counts a hook called without sim_hw_locked's lock held (when that lock is in use). */
+static void note_call(struct sim *s, const char *hook) {
+    if (s->lock_watched && !s->lock_held) {
+        if (s->unlocked_calls == 0) {
+            s->first_unlocked_call = hook;
+        }
+        s->unlocked_calls++;
+    }
+}
+
+/* phys_to_virt as the mapper's hw: noted; tests reading the tables call sim_phys_to_virt. */
+static void *sim_hw_phys_to_virt(void *ctx, uint64_t phys) {
+    note_call(ctx, "phys_to_virt");
+    return sim_phys_to_virt(ctx, phys);
+}
+
 static void sim_flush(void *ctx, uint64_t virt) {
     struct sim *s = ctx;
+    note_call(s, "flush_tlb_page");
     if (s->flush_count < SIM_MAX_FLUSHES) {
         s->flushes[s->flush_count] = virt;
     }
@@ -44,6 +61,7 @@ static void sim_flush(void *ctx, uint64_t virt) {
 
 static void sim_flush_all(void *ctx) {
     struct sim *s = ctx;
+    note_call(s, "flush_tlb_all");
     s->flush_all_count++;
 }
 
@@ -59,12 +77,33 @@ static void sim_panic(void *ctx, const char *message) {
 
 struct paging_hw sim_hw(struct sim *s) {
     struct paging_hw hw = {
-        .phys_to_virt = sim_phys_to_virt,
+        .phys_to_virt = sim_hw_phys_to_virt,
         .flush_tlb_page = sim_flush,
         .flush_tlb_all = sim_flush_all,
         .panic = sim_panic,
         .ctx = s,
     };
+    return hw;
+}
+
+static void sim_lock(void *ctx) {
+    struct sim *s = ctx;
+    s->lock_misuses += s->lock_held;
+    s->lock_held = true;
+    s->locks++;
+}
+
+static void sim_unlock(void *ctx) {
+    struct sim *s = ctx;
+    s->lock_misuses += !s->lock_held;
+    s->lock_held = false;
+    s->unlocks++;
+}
+
+struct paging_hw sim_hw_locked(struct sim *s) {
+    struct paging_hw hw = sim_hw(s);
+    hw.lock = (struct paging_lock){.lock = sim_lock, .unlock = sim_unlock, .ctx = s};
+    s->lock_watched = true;
     return hw;
 }
 
@@ -107,6 +146,7 @@ void sim_frames_destroy(struct sim_frames *f) {
 
 static bool sim_frames_allocate(void *ctx, uint64_t *phys_out) {
     struct sim_frames *f = ctx;
+    note_call(f->sim, "allocate");
     if (f->budget == 0) {
         return false;
     }
@@ -133,6 +173,7 @@ static bool sim_frames_allocate(void *ctx, uint64_t *phys_out) {
 
 static void sim_frames_free(void *ctx, uint64_t phys) {
     struct sim_frames *f = ctx;
+    note_call(f->sim, "free");
     if (phys < f->start || phys >= f->end || phys % PAGING_PAGE_SIZE != 0 ||
         !f->is_out[(phys - f->start) / PAGING_PAGE_SIZE]) {
         f->bad_frees++;

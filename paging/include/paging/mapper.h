@@ -40,7 +40,10 @@
  *
  * Hardware access is injected (struct paging_hw): the mapper reads and writes tables through
  * phys_to_virt and never executes invlpg or reads CR3 itself. Page-table frames come from a
- * struct paging_frame_source. Not thread-safe: the caller serialises calls on one mapper.
+ * struct paging_frame_source. Calls on one mapper are serialised by the lock given in struct
+ * paging_hw (struct paging_lock): every public call that takes @m takes it once, for its whole
+ * run, so the frame source and the flushes are called under it. Without a lock the caller
+ * serialises calls itself.
  */
 #ifndef PAGING_MAPPER_H
 #define PAGING_MAPPER_H
@@ -110,6 +113,14 @@ enum paging_error {
     PAGING_ERR_INVALID_ARGUMENT,
 };
 
+/* The lock that serialises calls on one mapper; both hooks or neither (no lock). It must not be
+ * one the mapper's other hooks take: they are called with it held. */
+struct paging_lock {
+    void (*lock)(void *ctx);
+    void (*unlock)(void *ctx);
+    void *ctx;
+};
+
 struct paging_hw {
     /* Pointer through which the 4 KiB page-table frame at @phys can be read and written. Must
      * not fail for frames of the tables or of the frame source. */
@@ -126,6 +137,10 @@ struct paging_hw {
      * frame source returned a misaligned frame). Must not return; NULL means __builtin_trap(). */
     void (*panic)(void *ctx, const char *message);
     void *ctx;
+    /* Taken around each public call on the mapper (paging_map_page, paging_map_range,
+     * paging_identity_map_range, paging_unmap_page, paging_translate, paging_walk), error paths
+     * included; not around a panic, which does not return. Optional: all zero means no lock. */
+    struct paging_lock lock;
 };
 
 /* All fields are read-only after paging_mapper_init(). */
@@ -162,7 +177,8 @@ struct paging_walk_visitor {
  * paging_mapper_init - attach a mapper to the PML4 whose physical address is in @cr3 (flag and
  * PCID bits 0..11 and bits above 51 are ignored). Nothing is read or written yet.
  * Returns PAGING_OK, or PAGING_ERR_INVALID_ARGUMENT when a pointer or a required callback
- * (phys_to_virt, flush_tlb_page, flush_tlb_all, allocate, free) is NULL.
+ * (phys_to_virt, flush_tlb_page, flush_tlb_all, allocate, free) is NULL, or when only one of
+ * hw->lock.lock and hw->lock.unlock is given.
  */
 enum paging_error paging_mapper_init(struct paging_mapper *m, uint64_t cr3,
                                      const struct paging_hw *hw,
@@ -218,7 +234,8 @@ enum paging_error paging_identity_map_range(struct paging_mapper *m, uint64_t ph
 
 /*
  * paging_walk - visit every table and every present leaf reachable from the root, in address
- * order (a table is visited before what it maps).
+ * order (a table is visited before what it maps). The callbacks run under the mapper's lock:
+ * they must not call the mapper.
  * Returns PAGING_OK (also when a callback stopped the walk), PAGING_ERR_INVALID_ARGUMENT when
  * @visitor is NULL.
  */
