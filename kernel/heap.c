@@ -66,30 +66,29 @@ struct heap_range heap_range(void) {
     return kernel_heap_range;
 }
 
-bool heap_init(struct paging_mapper *mapper, struct frame_allocator *frames,
-               struct heap_range range) {
+bool heap_init(struct kernel_memory *memory, struct heap_range range) {
     const uint64_t start = range.start;
     const uint64_t pages = range.pages;
     kernel_heap_range = range;
-    uint64_t frames_before = frame_allocator_stats(frames).allocated_frames;
+    uint64_t frames_before = memory_frame_stats(memory).allocated_frames;
     const uint64_t flags = memory_data_page_flags();
     for (uint64_t page = 0; page < pages; page++) {
         uint64_t virt = start + page * PAGE_SIZE;
-        uint64_t phys = frame_allocator_allocate(frames);
+        uint64_t phys = memory_frame_allocate(memory);
         if (phys == FRAME_ALLOCATOR_NO_FRAME) {
             log_error("heap: no frame left for page %llu of %llu at %p", (unsigned long long)page,
                       (unsigned long long)pages, (void *)virt);
             return false;
         }
-        enum paging_error result = paging_map_page(mapper, virt, phys, flags);
+        enum paging_error result = paging_map_page(&memory->mapper, virt, phys, flags);
         if (result != PAGING_OK) {
             log_error("heap: mapping page %p to frame %p: %s", (void *)virt, (void *)phys,
                       paging_error_name(result));
-            frame_allocator_free(frames, phys);
+            memory_frame_free(memory, phys);
             return false;
         }
     }
-    uint64_t frames_used = frame_allocator_stats(frames).allocated_frames - frames_before;
+    uint64_t frames_used = memory_frame_stats(memory).allocated_frames - frames_before;
 
     const struct alloc_config config = {
         .strategy = ALLOC_STRATEGY_TLSF,

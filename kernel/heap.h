@@ -9,8 +9,7 @@
 
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/lib/heap_range.h"
-#include "paging/frame_allocator.h"
-#include "paging/mapper.h"
+#include "kernel/memory.h"
 
 /* Picks the heap range: [0x8000000, + 1000 pages) unless the boot command line's heap_start= and
  * heap_pages= say otherwise (kernel/lib/heap_range.h). Returns false, after logging an ERROR line
@@ -21,8 +20,7 @@ bool heap_range_from_boot(const char *cmdline, struct heap_range *range);
  * it. Returns false, after logging an ERROR line with the page and the reason, when a frame cannot
  * be had or a page cannot be mapped (frames already taken for the failed page are given back;
  * pages mapped before it stay mapped). */
-bool heap_init(struct paging_mapper *mapper, struct frame_allocator *frames,
-               struct heap_range range);
+bool heap_init(struct kernel_memory *memory, struct heap_range range);
 
 /* The range heap_init was given; {0, 0} before it was called. */
 struct heap_range heap_range(void);

@@ -147,8 +147,7 @@ static bool bring_up(uint32_t multiboot2_magic, uint32_t boot_info_phys,
     struct heap_range heap;
     return boot_info_init(multiboot2_magic, boot_info_phys, boot_info) &&
            cmdline_init(boot_info->cmdline) && memory_init(memory, boot_info) &&
-           heap_range_from_boot(boot_info->cmdline, &heap) &&
-           heap_init(&memory->mapper, &memory->frames, heap);
+           heap_range_from_boot(boot_info->cmdline, &heap) && heap_init(memory, heap);
 }
 
 /* The per-CPU heap caches unless the command line says heap_cache=off, then interrupts on: the

@@ -52,6 +52,13 @@ enum frame_allocator_error memory_frame_free(struct kernel_memory *memory, uint6
     return result;
 }
 
+struct frame_allocator_stats memory_frame_stats(struct kernel_memory *memory) {
+    spinlock_acquire(&memory_lock);
+    struct frame_allocator_stats stats = frame_allocator_stats(&memory->frames);
+    spinlock_release(&memory_lock);
+    return stats;
+}
+
 static void *kernel_phys_to_virt(void *ctx, uint64_t phys) {
     (void)ctx;
     return phys < PHYS_MAP_SIZE ? phys_to_virt(phys) : NULL;

@@ -24,9 +24,10 @@
  */
 #define MEMORY_TLB_SHOOTDOWN_TIMEOUT_MS 1000
 
-/* Once other CPUs run, call the mapper freely (it takes the memory lock itself), but reach the
- * frame allocator only through memory_frame_allocate and memory_frame_free, never frames
- * directly: the mapper takes its page tables from it under that lock. */
+/* Outside memory.c, call the mapper freely (it takes the memory lock itself), but reach the frame
+ * allocator only through memory_frame_allocate, memory_frame_free and memory_frame_stats, never
+ * frames directly: the mapper takes its page tables from it under that lock, and a caller that
+ * runs before the other CPUs today (heap_init) may not tomorrow. */
 struct kernel_memory {
     struct frame_allocator frames;
     struct paging_mapper mapper;
@@ -38,6 +39,9 @@ uint64_t memory_frame_allocate(struct kernel_memory *memory);
 
 /* frame_allocator_free under the memory lock; returns what it returns. */
 enum frame_allocator_error memory_frame_free(struct kernel_memory *memory, uint64_t phys);
+
+/* frame_allocator_stats under the memory lock. */
+struct frame_allocator_stats memory_frame_stats(struct kernel_memory *memory);
 
 /* Builds the frame allocator from the available memory map entries (never the first 1 MiB, the
  * kernel image with its stacks and boot page tables, the boot information, or what any other entry
