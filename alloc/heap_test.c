@@ -2,8 +2,9 @@
  * alloc/heap_test.c - unit tests of the heap allocator, one *_check per behaviour, in the style
  * of Linux tools/testing/memblock. Every check starts from a fresh heap (fixture_reset), draws
  * the memory it expects, states what it expects, and runs alloc_heap_check() after every
- * operation. main() runs every check for each variant: TLSF with quick lists, TLSF without,
- * and first fit.
+ * operation. main() runs every check for each variant of alloc/testing/fixture.c: TLSF (with
+ * runs, quick lists and a zeroed region), TLSF without runs, TLSF without runs or quick lists, and
+ * first fit; a check that does not apply to a variant or a target is reported skipped, with why.
  *
  * Notation in the diagrams: | ctrl | is the control structure, A, B... live blocks, (free) a
  * free block, [q] a block in a quick list, | END | the end marker.

@@ -1,6 +1,7 @@
 /* Per-CPU data: one block per CPU, found through the GS base register, which each CPU points at
- * its own block before anything else runs (cpu_local_init_boot on the boot CPU, the trampoline in
- * smp.asm on the others). The first field points at the block itself so that one GS-relative load
+ * its own block before any C code runs (cpu_local_init_boot, first in kernel_main, on the boot CPU;
+ * on the others the trampoline in smp.asm, after it has loaded the IDT, its GDT and TSS and its
+ * stack). The first field points at the block itself so that one GS-relative load
  * yields a plain pointer; cpu_local_prepare alone sets it, for every block. */
 #ifndef KERNEL_CPU_LOCAL_H
 #define KERNEL_CPU_LOCAL_H

@@ -16,10 +16,11 @@
  * with the command line and the reason, when the range they give is unusable. */
 bool heap_range_from_boot(const char *cmdline, struct heap_range *range);
 
-/* Maps the range present+writable, each page onto a fresh frame, and puts the global allocator on
- * it. Returns false, after logging an ERROR line with the page and the reason, when a frame cannot
- * be had or a page cannot be mapped (frames already taken for the failed page are given back;
- * pages mapped before it stay mapped). */
+/* Maps the range with memory_data_page_flags (present, writable, no-execute when the CPU has NX),
+ * each page onto a fresh frame from memory_frame_allocate, and puts the global allocator on it.
+ * Returns false, after logging an ERROR line with the page and the reason, when a frame cannot be
+ * had or a page cannot be mapped (frames already taken for the failed page are given back; pages
+ * mapped before it stay mapped). */
 bool heap_init(struct kernel_memory *memory, struct heap_range range);
 
 /* The range heap_init was given; {0, 0} before it was called. */

@@ -18,8 +18,9 @@
 
 /*
  * The one lock of the page tables and of the frame allocator, which the mapper takes frames from:
- * the mapper takes it around each of its calls (its struct paging_lock), and memory_frame_allocate
- * and memory_frame_free around theirs, so every kernel caller is serialised whichever it uses.
+ * the mapper takes it around each of its calls (its struct paging_lock), and memory_frame_allocate,
+ * memory_frame_free and memory_frame_stats around theirs, so every kernel caller is serialised
+ * whichever it uses.
  * The mapper's flushes run under it, and they shoot the TLB down on every other CPU, waiting for
  * each to answer an IPI. That stays free of deadlocks: a CPU waiting for this lock (a spinlock)
  * halts with interrupts on once halting is allowed (spinlock.c, wait_halted; main.c allows it

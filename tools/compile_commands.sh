@@ -3,7 +3,8 @@
 # source, with the exact flags Bazel compiles it with. Host code (libraries, tests, fuzzers) gets
 # the host toolchain's flags; kernel-only sources get the freestanding flags (-ffreestanding,
 # -mno-red-zone, ...) of the configuration //kernel:kernel reaches through its transition. A source
-# built both ways (//alloc, //paging, //multiboot2, //kernel:format) gets its host entry.
+# built both ways (//alloc, //paging, //multiboot2, //acpi, and the kernel's pure parts in
+# kernel/lib, which have host tests) gets its host entry.
 #
 #   tools/compile_commands.sh [--output_base=DIR] [TARGET_PATTERN...]
 #

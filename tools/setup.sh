@@ -1,6 +1,6 @@
 #!/bin/bash
 # Installs what building and testing this project needs, and only what is missing: a second run
-# changes nothing and takes seconds. Run as root (or with sudo) from anywhere.
+# changes nothing and takes well under a second. Run as root (or with sudo) from anywhere.
 #
 # What to install is the one list, platforms/host_tools.bzl: every entry whose path does not exist
 # has its package installed, from Debian's apt, or from npm for a package npm:NAME@VERSION (into

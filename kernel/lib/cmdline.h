@@ -37,11 +37,10 @@ bool cmdline_has(const char *cmdline, const char *word);
 bool cmdline_value(const char *cmdline, const char *key, struct cmdline_word *value);
 
 /* Checks every word of cmdline (NULL has none) against known[0, known_count). A known word ending
- * in
- * '=' is a key: every word starting with it is known, whatever its value (its reader checks that).
- * Any other known word is known only as written. A word's key is what it has up to its first '='
- * and that '=' (fault=deadlock and fault=join_idle share fault=), or the whole word without one;
- * no key may come twice. On error *bad is the first offending word. */
+ * in '=' is a key: every word starting with it is known, whatever its value (its reader checks
+ * that). Any other known word is known only as written. A word's key is what it has up to its first
+ * '=' and that '=' (fault=deadlock and fault=join_idle share fault=), or the whole word without
+ * one; no key may come twice. On error *bad is the first offending word. */
 enum cmdline_error cmdline_check(const char *cmdline, const char *const *known, size_t known_count,
                                  struct cmdline_word *bad);
 

@@ -1,6 +1,7 @@
 /* ACPI tables, as far as the kernel needs them to find its CPUs: the RSDP (ACPI 1.0, 20 bytes,
  * or 2.0+, 36 bytes, as the multiboot2 ACPI tags carry it), the root table it points to (RSDT with
- * 32-bit entries or XSDT with 64-bit ones), and the MADT ("APIC") with its local APIC entries.
+ * 32-bit entries or XSDT with 64-bit ones), and the MADT ("APIC") with its local APIC and x2APIC
+ * entries.
  *
  * Pure C: table memory is reached through an injected map function, so the host tests hand it
  * forged tables. Every table is checked before use: signature, a length that covers its header and

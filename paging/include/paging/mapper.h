@@ -130,7 +130,7 @@ struct paging_hw {
     /* Invalidate every TLB entry, global ones included, and the paging-structure caches: MOV to
      * CR4 toggling PGE when it is set, else MOV to CR3 (Intel SDM vol. 3A, 4.10.4.1). Both this
      * and flush_tlb_page must leave no stale entry on any CPU that uses the tables: the mapper
-     * calls them once, on one CPU (the kernel's shoot the entry down on the others as well,
+     * calls them once, on one CPU (the kernel's hooks shoot the entry down on the others as well,
      * kernel/memory.c). */
     void (*flush_tlb_all)(void *ctx);
     /* Called with "function: reason" when an invariant breaks (phys_to_virt returned NULL, the
