@@ -19,15 +19,16 @@
 #include "kernel/panic.h"
 #include "kernel/thread.h"
 
-/* The trampoline's page: below 1 MiB (a start-up IPI names a real-mode page) and identity-mapped
- * by the boot page tables so the code goes on running at the same address once paging is on. The
- * frame allocator reserves [0, 1 MiB), so the kernel allocates nothing there; but the boot loader
- * may have put things there before the kernel ran (GRUB places the boot information as low as
- * 0x1000), and firmware may keep memory there that the map does not call available; so before the
- * copy smp_start checks that the boot information, still read afterwards (the command line), is
- * clear of the trampoline's bytes and that the memory map calls them available. Its value is also
- * TRAMPOLINE_PHYS in smp.asm. */
-#define TRAMPOLINE_PHYS 0x8000u
+/* The trampoline's page, TRAMPOLINE_PHYS (a machine constant, machine.bzl, shared with smp.asm):
+ * below 1 MiB (a start-up IPI names a real-mode page) and identity-mapped by the boot page tables
+ * so the code goes on running at the same address once paging is on. The frame allocator reserves
+ * [0, 1 MiB), so the kernel allocates nothing there; but the boot loader may have put things there
+ * before the kernel ran (GRUB places the boot information as low as 0x1000), and firmware may keep
+ * memory there that the map does not call available; so before the copy smp_start checks that the
+ * boot information, still read afterwards (the command line), is clear of the trampoline's bytes
+ * and that the memory map calls them available. */
+_Static_assert(TRAMPOLINE_PHYS % PAGE_SIZE == 0 && TRAMPOLINE_PHYS < 0x100000,
+               "a start-up IPI's vector names a page below 1 MiB");
 
 /* smp.asm */
 extern const char trampoline_start[], trampoline_end[];

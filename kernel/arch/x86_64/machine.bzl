@@ -33,6 +33,7 @@ MACHINE_CONSTANTS = [
     ("CPU_MSR_EFER", "0xc0000080", "extended features: long mode (LME) and no-execute (NXE)"),
     ("CPU_MSR_GS_BASE", "0xc0000101", "GS base: each CPU's per-CPU block (kernel/cpu_local.h)"),
     # SMP: the per-CPU arrays' size, which a boot test exceeds by one CPU.
+    ("TRAMPOLINE_PHYS", "0x8000", "where smp.c copies the start-up trampoline (smp.asm): page-aligned, below 1 MiB, its start-up IPI vector 0x08"),
     ("CPU_MAX", "0x10", "CPUs the kernel runs on at most; the MADT may list more, which are reported and left halted"),
 ]
 

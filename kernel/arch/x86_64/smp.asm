@@ -40,7 +40,6 @@ thread_bootstrap:
 ; below 1 MiB, identity-mapped by the kernel's page tables) and fills in the parameters at the
 ; end. A start-up IPI starts the CPU in real mode at TRAMPOLINE_PHYS with CS = TRAMPOLINE_PHYS >>
 ; 4 and IP = 0; the code below is written for that and only runs from the copy.
-TRAMPOLINE_PHYS equ 0x8000
 %define TRAMPOLINE(label) (TRAMPOLINE_PHYS + (label) - trampoline_start)
 
 ; Entries 1 and 2 are those of every GDT of the kernel: the selectors mean the same once the
