@@ -427,6 +427,35 @@ static __attribute__((noinline)) void *run_take_report_null(alloc_heap *h, uintp
 #define RUN_TAKE_NEW(h, c, size, block)                                                            \
     ((block) ? run_take_new_block(h, c, size) : run_take_new(h, c))
 #define RUN_TAKE_REPORT(h, r, block) ((block) ? run_take_report_null(h, r) : run_take_report(h, r))
+
+/*
+ * run_take_as's full head r with a neighbour on its list: it leaves it (run_unlink's checks), and
+ * the take goes on from the new head. r was read from run_head[c], and run_sound writes nothing:
+ * run_unlink's comparison of a first run with run_head[c] is not made again. h made opaque (an
+ * empty asm): the unlink's checks read h's fields again rather than keeping them in registers from
+ * the head's check.
+ */
+static ALWAYS_INLINE void *run_take_full_head_as(alloc_heap *h, uintptr_t r, unsigned c,
+                                                 size_t size, bool block) {
+    __asm__("" : "+r"(h));
+    if (!run_unlink_as(h, r, c, true))
+        return RUN_TAKE_REPORT(h, r, block);
+    r = h->run_head[c]; /* sound: run_unlink checked it */
+    if (r == 0)
+        return RUN_TAKE_NEW(h, c, size, block);
+    if (run_free_mask(r) == 0)
+        return RUN_TAKE_REPORT(h, r, block); /* only the head may be full */
+    return run_take_lowest(h, r, c, run_meta(r)[RUN_STATE]);
+}
+static __attribute__((noinline)) void *run_take_full_head(alloc_heap *h, uintptr_t r, unsigned c) {
+    return run_take_full_head_as(h, r, c, 0, false);
+}
+static __attribute__((noinline)) void *run_take_full_head_block(alloc_heap *h, uintptr_t r,
+                                                                unsigned c, size_t size) {
+    return run_take_full_head_as(h, r, c, size, true);
+}
+#define RUN_TAKE_FULL_HEAD(h, r, c, size, block)                                                   \
+    ((block) ? run_take_full_head_block(h, r, c, size) : run_take_full_head(h, r, c))
 static ALWAYS_INLINE void *run_take_as(alloc_heap *h, unsigned c, size_t size, bool block) {
     uintptr_t r = h->run_head[c];
     if (r == 0)
@@ -435,20 +464,19 @@ static ALWAYS_INLINE void *run_take_as(alloc_heap *h, unsigned c, size_t size, b
         return RUN_TAKE_REPORT(h, r, block);
     if (run_free_mask(r) == 0) {
         /*
-         * Filled by earlier takes and left at the head: it leaves the list now, inlined here (no
-         * call on the take's usual slow path). r was read from run_head[c] above, and run_sound
-         * writes nothing: run_unlink's comparison of a first run with run_head[c] is not made
-         * again. h made opaque (an empty asm): the unlink's checks read h's fields again rather
-         * than keeping them in registers from the head's check.
+         * Filled by earlier takes and left at the head: it leaves the list now. Alone on it (no
+         * link either way), inlined here, it needs no check: run_unlink's writes reduce to the
+         * empty list's head (its links are 0 already), and the list is then empty, so the take
+         * goes to a new run without reading the head again. With a neighbour, by a tail call
+         * (RUN_TAKE_FULL_HEAD): the neighbour's checks need registers that every take through
+         * here saved and restored, and the head read again (measured: the new run's worst case,
+         * a full head alone, -O1 358 -> 338 instructions, -O2 337 -> 314).
          */
-        __asm__("" : "+r"(h));
-        if (!run_unlink_as(h, r, c, true))
-            return RUN_TAKE_REPORT(h, r, block);
-        r = h->run_head[c]; /* sound: run_unlink checked it */
-        if (r == 0)
-            return RUN_TAKE_NEW(h, c, size, block);
-        if (run_free_mask(r) == 0)
-            return RUN_TAKE_REPORT(h, r, block); /* only the head may be full */
+        uint64_t *m = run_meta(r);
+        if ((m[RUN_NEXT] | m[RUN_PREV]) != 0)
+            return RUN_TAKE_FULL_HEAD(h, r, c, size, block);
+        h->run_head[c] = 0;
+        return RUN_TAKE_NEW(h, c, size, block);
     }
     /*
      * r's state has been checked with its check word (run_sound, of the head or of the new head as
