@@ -363,7 +363,7 @@ static __attribute__((noinline, cold)) enum alloc_error run_refused(alloc_heap *
  * strategy relies on the checks free makes of a block's predecessor having been made. r and its
  * class in one word: one register fewer kept across the strategy's call.
  */
-static __attribute__((noinline)) enum alloc_error run_destroy(alloc_heap *h, uintptr_t rc) {
+static ALWAYS_INLINE enum alloc_error run_destroy_as(alloc_heap *h, uintptr_t rc) {
     uintptr_t r = rc & ~(RUN_ALIGN - 1);
     block_t *b = blk_at(r - HDR);
     if (blk_prev_free(b) && !free_prev_ok(h, b))
@@ -385,17 +385,22 @@ static __attribute__((noinline)) enum alloc_error run_destroy(alloc_heap *h, uin
         run_slot_given(h, 0, run_slot_size(c), false);
     return ALLOC_OK;
 }
+static __attribute__((noinline)) enum alloc_error run_destroy(alloc_heap *h, uintptr_t rc) {
+    return run_destroy_as(h, rc);
+}
 
 /*
  * Takes run r (of class c, sound) off its list if `listed` and returns it to the strategy
  * (run_destroy, `given` its rc's class part): ALLOC_OK, or the error found, reported, with nothing
- * changed.
+ * changed. `inlined` (a constant): run_destroy's body inlined, for run_give_release, the free's
+ * worst case (measured: -O1 371 -> 369 instructions, -O2 366 -> 364: no jump, no rc made and taken
+ * apart again); the release of empty runs calls its one copy.
  */
 static ALWAYS_INLINE enum alloc_error run_release(alloc_heap *h, uintptr_t r, unsigned c,
-                                                  bool listed, unsigned given) {
+                                                  bool listed, unsigned given, bool inlined) {
     if (listed && !run_unlink_as(h, r, c, false))
         return run_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, r);
-    return run_destroy(h, r | given);
+    return inlined ? run_destroy_as(h, r | given) : run_destroy(h, r | given);
 }
 
 /*
@@ -529,7 +534,7 @@ static __attribute__((noinline)) enum alloc_error run_give_release(alloc_heap *h
      * instructions, and at -O2 no saved register).
      */
     bool listed = run_free_mask(r) != 0 || h->run_head[c] == r;
-    return run_release(h, r, c, listed, c);
+    return run_release(h, r, c, listed, c, true);
 }
 
 /*
@@ -618,7 +623,7 @@ bool alloc_run_release_empty(alloc_heap *h) {
             uintptr_t next = (uintptr_t)run_meta(r)[RUN_NEXT];
             if (run_free_mask(r) != run_full_mask(c))
                 prev = r;
-            else if (run_release(h, r, c, true, 0) != ALLOC_OK)
+            else if (run_release(h, r, c, true, 0, false) != ALLOC_OK)
                 return false; /* reported, r kept: its unlink refused, or run_refused */
             r = next;
         }
