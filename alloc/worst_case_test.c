@@ -62,9 +62,9 @@
 #define BOUND_QUICK_PUSH 70     /* free onto a quick list */
 #define BOUND_SLOT_TAKE  60     /* malloc, run slot taken */
 #define BOUND_SLOT_GIVE  50     /* free, run slot given back: after the header check slots fail */
-#define BOUND_NEW_RUN    420    /* malloc, a full head leaves, a new run from an aligned request */
+#define BOUND_NEW_RUN    390    /* malloc, a full head leaves, a new run from an aligned request */
 #define BOUND_SLOT_PUSH  320    /* free, a full run back on its list behind the head */
-#define BOUND_RUN_RETURN 440    /* free, an emptied run given back (a merging free) */
+#define BOUND_RUN_RETURN 430    /* free, an emptied run given back (a merging free) */
 #define BOUND_SPLIT      300    /* TLSF split, remainder re-filed */
 #define BOUND_ALIGNED    440    /* aligned, leading gap left free */
 #define BOUND_FALLBACK   270    /* scan of TLSF_FALLBACK_SCAN blocks of the request's list */
