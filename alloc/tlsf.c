@@ -569,11 +569,8 @@ static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
  * a block of the request's own list where the default takes one of a larger list, and it pays for
  * the scan whenever that list cannot serve the request.
  *
- * The scan is the allocation's longest path (about 45 instructions a block): 4 blocks and not
- * more, as the smallest regions of every trace in alloc/README.md are the same to the byte with a
- * scan of 16, 4, 2 or none, and 16 made it the worst case (811 instructions, now 323).
+ * TLSF_FALLBACK_SCAN (tlsf.h) says why the scan stops at 4 blocks.
  */
-#define TLSF_FALLBACK_SCAN 4
 #if !ALLOC_FAST_PATHS
 /*
  * locate_free's first look in a build for size: the first TLSF_FALLBACK_SCAN blocks of list number

@@ -22,8 +22,10 @@
 #include "alloc/config.h"
 #include "alloc/heap.h"
 #include "tests/support/check.h"
+#include "tlsf.h"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +69,7 @@
 #define BOUND_RUN_RETURN 430    /* free, an emptied run given back (a merging free) */
 #define BOUND_SPLIT      300    /* TLSF split, remainder re-filed */
 #define BOUND_ALIGNED    440    /* aligned, leading gap left free */
-#define BOUND_FALLBACK   270    /* scan of TLSF_FALLBACK_SCAN blocks of the request's list */
+#define BOUND_FALLBACK   330    /* scan of TLSF_FALLBACK_SCAN blocks of the request's list */
 #define BOUND_MERGE      370    /* free merging both neighbours */
 #define BOUND_FLUSH      160620 /* allocation failing after flushing 60 x 16 quick blocks */
 #define BOUND_REALLOC    1380   /* realloc growing into a successor at a full quick list's end */
@@ -80,6 +82,8 @@ enum op_kind { OP_NONE, OP_MALLOC, OP_ALLOCATE, OP_FREE };
 static volatile enum op_kind op_kind;
 static volatile size_t op_size, op_align;
 static void *volatile op_ptr;
+/* The one path whose call must fail (the allocation after the flush): every other must succeed. */
+static volatile bool op_must_fail;
 
 static __attribute__((noinline)) void run_op(void) {
     switch (op_kind) {
@@ -106,8 +110,41 @@ static __attribute__((noinline)) void run_realloc(void) {
 }
 
 /*
+ * Whether the call the child just made did what its path is there to measure: a count of a call
+ * that failed, or that left the heap unsound, measures some other path. A malloc, allocate or
+ * realloc returns a live block unless op_must_fail; after a free its pointer is no longer one (the
+ * result of free is not kept by run_op: that would be a store in the counted call). Judged by
+ * alloc_usable_size (0 for a pointer that is not a live block) and alloc_heap_check, after the
+ * count; not by alloc_heap_stats before it, which moves the largest free block of the highest
+ * list to its head and so would change the path measured.
+ */
+static bool op_did_its_path(void (*op)(void)) {
+    if (alloc_heap_check(heap) != ALLOC_OK)
+        return false;
+    if (op != run_op)
+        return op_ptr != NULL && alloc_usable_size(heap, op_ptr) >= op_size;
+    switch (op_kind) {
+    case OP_NONE:
+        return true;
+    case OP_MALLOC:
+    case OP_ALLOCATE:
+        if (op_must_fail)
+            return op_ptr == NULL;
+        return op_ptr != NULL && alloc_usable_size(heap, op_ptr) >= op_size;
+    case OP_FREE:
+        return alloc_usable_size(heap, op_ptr) == 0;
+    }
+    return false;
+}
+
+/* The child's exit status when op_did_its_path says no. */
+#define CHILD_WRONG_PATH 4
+
+/*
  * Forks; the child stops itself, performs op() and stops again; the parent single-steps it in
- * between. Returns the number of instructions between the two stops, or -1.
+ * between. Returns the number of instructions between the two stops, or -1 (after a line saying
+ * why when the call did not do what its path expects: op_did_its_path, checked by the child after
+ * the second stop, outside the count).
  */
 static long count_op(void (*op)(void)) {
     pid_t pid = fork();
@@ -119,7 +156,7 @@ static long count_op(void (*op)(void)) {
         raise(SIGSTOP);
         op();
         raise(SIGSTOP);
-        _exit(0);
+        _exit(op_did_its_path(op) ? 0 : CHILD_WRONG_PATH);
     }
     int status;
     if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
@@ -135,7 +172,13 @@ static long count_op(void (*op)(void)) {
         steps++;
     }
     ptrace(PTRACE_CONT, pid, NULL, NULL);
-    waitpid(pid, &status, 0);
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    if (WEXITSTATUS(status) != 0) {
+        printf("worst_case: the measured call did not do what its path expects (child exit %d)\n",
+               WEXITSTATUS(status));
+        return -1;
+    }
     return steps;
 }
 
@@ -308,13 +351,16 @@ static int aligned_gap(void) {
 }
 
 /*
- * The fallback scan: 20 free blocks of one list (2208 bytes), the only one that fits the
- * request (2272 bytes) freed first so it is the last, the top block too small:
- *   | F0 | s | ... | F19 | s | rest (used) | ... then allocate its exact size.
+ * The fallback scan: TLSF_FALLBACK_SCAN free blocks of one list (2208 bytes), the only one that
+ * fits the request (2272 bytes) freed first so it is the last one the scan tries, the top block
+ * too small:
+ *   | F0 | s | F1 | s | F2 | s | F3 | s | rest (used) | ... then allocate its exact size.
+ * (With more blocks than the scan tries, the request fails: until 2026-12-06 this scenario had 20,
+ * from when the scan tried 16, and counted a failing malloc; op_did_its_path now refuses that.)
  */
 static int fallback_scan(void) {
     ASSERT_EQ(0, fresh_heap());
-    enum { N = 20 };
+    enum { N = TLSF_FALLBACK_SCAN };
     void *big[N];
     for (unsigned i = 0; i < N; i++) {
         big[i] = alloc_malloc(heap, i + 1 < N ? 2180 : 2256);
@@ -372,8 +418,10 @@ static int flush_then_fail(void) {
             ASSERT_EQ(ALLOC_OK, alloc_free(heap, q[i][j]));
     }
     op_size = 100000;
-    return report("malloc failing after flushing 960 quick blocks", measure(OP_MALLOC),
-                  (SCALE * BOUND_FLUSH), NULL);
+    op_must_fail = true;
+    long n = measure(OP_MALLOC);
+    op_must_fail = false;
+    return report("malloc failing after flushing 960 quick blocks", n, (SCALE * BOUND_FLUSH), NULL);
 }
 
 /*
