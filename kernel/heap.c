@@ -26,18 +26,6 @@ static bool caches_on;
 #define HEAP_DEFAULT_START 0x8000000ull
 #define HEAP_DEFAULT_PAGES 1000ull
 
-static void heap_lock_acquire(void *ctx) {
-    spinlock_acquire(ctx);
-}
-
-static void heap_lock_release(void *ctx) {
-    spinlock_release(ctx);
-}
-
-static bool heap_lock_try_acquire(void *ctx) {
-    return spinlock_try_acquire(ctx);
-}
-
 /* Misuse found by the allocator is a kernel bug: stop with what and where. The heap lock is still
  * held here, so this must not allocate. */
 static void heap_misuse(void *ctx, enum alloc_error error, const void *ptr) {
@@ -95,10 +83,10 @@ bool heap_init(struct kernel_memory *memory, struct heap_range range) {
         .flags = ALLOC_FLAG_POISON_ON_FREE,
         .error_hook = heap_misuse,
     };
-    const struct alloc_lock lock = {.acquire = heap_lock_acquire,
-                                    .release = heap_lock_release,
+    const struct alloc_lock lock = {.acquire = spinlock_acquire_ctx,
+                                    .release = spinlock_release_ctx,
                                     .ctx = &heap_lock,
-                                    .try_acquire = heap_lock_try_acquire};
+                                    .try_acquire = spinlock_try_acquire_ctx};
     enum alloc_error error = alloc_locked_init(&kernel_heap, (void *)(uintptr_t)start,
                                                pages * PAGE_SIZE, &config, &lock);
     if (error != ALLOC_OK) {

@@ -31,14 +31,6 @@
  */
 static struct spinlock memory_lock = SPINLOCK_INIT("page tables and frames");
 
-static void memory_lock_acquire(void *ctx) {
-    spinlock_acquire(ctx);
-}
-
-static void memory_lock_release(void *ctx) {
-    spinlock_release(ctx);
-}
-
 uint64_t memory_frame_allocate(struct kernel_memory *memory) {
     spinlock_acquire(&memory_lock);
     uint64_t phys = frame_allocator_allocate(&memory->frames);
@@ -236,7 +228,7 @@ bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boo
         .flush_tlb_page = kernel_flush_tlb_page,
         .flush_tlb_all = kernel_flush_tlb_all,
         .panic = kernel_paging_panic,
-        .lock = {.lock = memory_lock_acquire, .unlock = memory_lock_release, .ctx = &memory_lock},
+        .lock = {.lock = spinlock_acquire_ctx, .unlock = spinlock_release_ctx, .ctx = &memory_lock},
     };
     /* The allocator itself: the mapper calls it under memory_lock already. */
     const struct paging_frame_source frame_source = frame_allocator_frame_source(&memory->frames);

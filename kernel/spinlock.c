@@ -192,3 +192,15 @@ void spinlock_reset_stats(struct spinlock *lock) {
     lock->contended = 0;
     spinlock_release(lock);
 }
+
+void spinlock_acquire_ctx(void *ctx) {
+    spinlock_acquire(ctx);
+}
+
+bool spinlock_try_acquire_ctx(void *ctx) {
+    return spinlock_try_acquire(ctx);
+}
+
+void spinlock_release_ctx(void *ctx) {
+    spinlock_release(ctx);
+}
