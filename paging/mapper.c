@@ -11,8 +11,9 @@
  * aligned 64-bit store.
  *
  * Locking: each public function that takes a mapper takes hw.lock once around its body, which
- * is static code that never locks (map_page, map_range, unmap_page, translate, walk_table); the
- * public functions never call one another, so one call never takes the lock twice.
+ * is static code that never locks (map_page, map_range, unmap_page, translate, walk_table); none
+ * calls another while it holds the lock (paging_identity_map_range is paging_map_range, called
+ * without it), so one call never takes the lock twice.
  */
 #include "paging/mapper.h"
 
@@ -333,10 +334,7 @@ enum paging_error paging_map_range(struct paging_mapper *m, uint64_t virt, uint6
 
 enum paging_error paging_identity_map_range(struct paging_mapper *m, uint64_t phys, uint64_t size,
                                             uint64_t flags) {
-    lock(m);
-    enum paging_error r = map_range(m, phys, phys, size, flags);
-    unlock(m);
-    return r;
+    return paging_map_range(m, phys, phys, size, flags);
 }
 
 /* Visits the table at @table_phys of @level, which maps virtual addresses from @virt_base. */
