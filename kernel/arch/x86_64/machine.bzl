@@ -51,6 +51,24 @@ def machine_constant(name):
             return int(entry[1], 16)
     fail("no machine constant named " + name)
 
+def machine_constant_as_pointer(name):
+    """One constant as the kernel's log prints an address (format.c's %p), for expected lines.
+
+    Args:
+      name: a name in MACHINE_CONSTANTS.
+
+    Returns:
+      "0x" and 16 lower-case hexadecimal digits (Bazel 4's Starlark has no %x).
+    """
+    value = machine_constant(name)
+    digits = ""
+    for _ in range(16):
+        digits = "0123456789abcdef"[value % 16] + digits
+        value //= 16
+    if value:
+        fail("machine constant %s does not fit in 64 bits" % name)
+    return "0x" + digits
+
 def qemu_exit_status(name):
     """QEMU's exit status when the kernel writes a constant to isa-debug-exit.
 
