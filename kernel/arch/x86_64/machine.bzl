@@ -35,6 +35,11 @@ MACHINE_CONSTANTS = [
     # SMP: the per-CPU arrays' size, which a boot test exceeds by one CPU.
     ("TRAMPOLINE_PHYS", "0x8000", "where smp.c copies the start-up trampoline (smp.asm): page-aligned, below 1 MiB, its start-up IPI vector 0x08"),
     ("CPU_MAX", "0x10", "CPUs the kernel runs on at most; the MADT may list more, which are reported and left halted"),
+    # The trampoline's fault report (smp.asm writes it, smp.c reads it): the code a CPU faulted in
+    # before long mode, also the value of the test switch that makes it fault there. The values are
+    # the code's width, so a memory dump reads them too.
+    ("TRAMPOLINE_FAULT_16BIT", "0x10", "the trampoline's fault report and test switch: its 16-bit (real-mode) code"),
+    ("TRAMPOLINE_FAULT_32BIT", "0x20", "the trampoline's fault report and test switch: its 32-bit (protected-mode) code"),
 ]
 
 def machine_constant(name):
