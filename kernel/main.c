@@ -120,6 +120,7 @@ static bool cmdline_init(const char *cmdline) {
         SMP_AP_EARLY_DOUBLE_FAULT_WORD,
         SMP_AP_REAL_MODE_FAULT_WORD,
         SMP_AP_PROTECTED_MODE_FAULT_WORD,
+        SMP_AP_FAULT_THEN_WITHHOLD_WORD,
     };
     _Static_assert(sizeof fixed / sizeof fixed[0] <= CMDLINE_KNOWN_MAX, "no room for the words");
     const char *known[CMDLINE_KNOWN_MAX];

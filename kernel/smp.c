@@ -299,6 +299,7 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
     if (withhold) {
         log_info("smp: smp_test=withhold_startup: the first other CPU gets no start-up IPI");
     }
+    bool withhold_next = false; /* the second other CPU's, after the first's fault */
     enum early_fault fault = EARLY_FAULT_NONE;
     if (cmdline_has(boot_info->cmdline, SMP_AP_EARLY_FAULT_WORD)) {
         fault = EARLY_FAULT_INVALID_OPCODE;
@@ -316,6 +317,12 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
         fault = EARLY_FAULT_PROTECTED_MODE;
         log_info("smp: smp_test=ap_protected_mode_fault: the first other CPU meets an invalid "
                  "opcode in the trampoline's 32-bit code");
+    } else if (cmdline_has(boot_info->cmdline, SMP_AP_FAULT_THEN_WITHHOLD_WORD)) {
+        fault = EARLY_FAULT_REAL_MODE;
+        withhold_next = true;
+        log_info(
+            "smp: smp_test=ap_fault_then_withhold: the first other CPU meets an invalid opcode "
+            "in the trampoline's 16-bit code, the second gets no start-up IPI");
     }
     for (uint32_t i = 0; i < madt.cpus_stored; i++) {
         const struct acpi_madt_cpu *entry = &madt.cpus[i];
@@ -334,7 +341,8 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
             continue;
         }
         bool withheld = withhold;
-        withhold = false;
+        withhold = withhold_next;
+        withhold_next = false;
         enum early_fault faulting = fault;
         fault = EARLY_FAULT_NONE;
         struct alloc_stats before;

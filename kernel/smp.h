@@ -22,6 +22,7 @@
 #define SMP_AP_EARLY_DOUBLE_FAULT_WORD   "smp_test=ap_early_double_fault"
 #define SMP_AP_REAL_MODE_FAULT_WORD      "smp_test=ap_real_mode_fault"
 #define SMP_AP_PROTECTED_MODE_FAULT_WORD "smp_test=ap_protected_mode_fault"
+#define SMP_AP_FAULT_THEN_WITHHOLD_WORD  "smp_test=ap_fault_then_withhold"
 
 /* Starts every other enabled CPU the MADT lists. For the fault tests, the command line switch
  * SMP_CORRUPT_MADT_WORD makes the kernel validate a copy of the MADT with one byte changed (a bad
@@ -34,7 +35,9 @@
  * SMP_AP_REAL_MODE_FAULT_WORD and SMP_AP_PROTECTED_MODE_FAULT_WORD have it meet an invalid opcode
  * in the trampoline's 16-bit resp. 32-bit code, where the trampoline's own tables catch it: the CPU
  * halts there, and when it does not come up, an ERROR names it, the mode and the exception, and
- * the others start as for a CPU that does not come up.
+ * the others start as for a CPU that does not come up; SMP_AP_FAULT_THEN_WITHHOLD_WORD has the
+ * first other CPU fault in its 16-bit code and sends the second no start-up IPI, whose report must
+ * not be the first one's fault.
  * When the boot information lies over the trampoline's bytes, which the copy would overwrite, or
  * the memory map does not call them available, it starts none (a WARN line says why). Returns the
  * number of CPUs online (at least 1). */
