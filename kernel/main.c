@@ -110,9 +110,17 @@ static bool cmdline_init(const char *cmdline) {
     /* Code that reads a new word names it in its header and adds it here (stress.c's choices come
      * from stress_cmdline_word): the boot refuses a word this list does not have. */
     static const char *const fixed[] = {
-        HEAP_RANGE_START_KEY,    HEAP_RANGE_PAGES_KEY,           SCENARIO_KEY,
-        HEAP_CACHE_OFF_WORD,     SMP_CORRUPT_MADT_WORD,          SMP_WITHHOLD_STARTUP_WORD,
-        SMP_AP_EARLY_FAULT_WORD, SMP_AP_EARLY_DOUBLE_FAULT_WORD,
+        HEAP_RANGE_START_KEY,
+        HEAP_RANGE_PAGES_KEY,
+        SCENARIO_KEY,
+        HEAP_CACHE_OFF_WORD,
+        SMP_CORRUPT_MADT_WORD,
+        SMP_WITHHOLD_STARTUP_WORD,
+        SMP_AP_EARLY_FAULT_WORD,
+        SMP_AP_EARLY_DOUBLE_FAULT_WORD,
+        SMP_AP_REAL_MODE_FAULT_WORD,
+        SMP_AP_PROTECTED_MODE_FAULT_WORD,
+        SMP_AP_FAULT_THEN_WITHHOLD_WORD,
     };
     _Static_assert(sizeof fixed / sizeof fixed[0] <= CMDLINE_KNOWN_MAX, "no room for the words");
     const char *known[CMDLINE_KNOWN_MAX];

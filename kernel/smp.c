@@ -33,7 +33,12 @@ _Static_assert(TRAMPOLINE_PHYS % PAGE_SIZE == 0 && TRAMPOLINE_PHYS < 0x100000,
 /* smp.asm */
 extern const char trampoline_start[], trampoline_end[];
 extern const char trampoline_cr3[], trampoline_efer[], trampoline_stack[], trampoline_entry[],
-    trampoline_argument[], trampoline_idt[], trampoline_cpu_gdt[], trampoline_fault_stack[];
+    trampoline_argument[], trampoline_idt[], trampoline_cpu_gdt[], trampoline_fault_stack[],
+    trampoline_test_fault[];
+/* The fault report a CPU writes when it faults in the trampoline's 16- or 32-bit code, then halts
+ * there (smp.asm): the mode (TRAMPOLINE_FAULT_16BIT or _32BIT, machine.bzl), written last, the
+ * vector and the error code. */
+extern const char trampoline_fault_mode[], trampoline_fault_vector[], trampoline_fault_error_code[];
 
 static volatile bool ap_started;
 
@@ -42,6 +47,8 @@ enum early_fault {
     EARLY_FAULT_NONE,
     EARLY_FAULT_INVALID_OPCODE, /* SMP_AP_EARLY_FAULT_WORD */
     EARLY_FAULT_DOUBLE,         /* SMP_AP_EARLY_DOUBLE_FAULT_WORD */
+    EARLY_FAULT_REAL_MODE,      /* SMP_AP_REAL_MODE_FAULT_WORD */
+    EARLY_FAULT_PROTECTED_MODE, /* SMP_AP_PROTECTED_MODE_FAULT_WORD */
 };
 
 static const void *acpi_map(void *ctx, uint64_t phys, uint64_t size) {
@@ -71,6 +78,34 @@ static __attribute__((noreturn)) void ap_main(struct cpu_local *cpu) {
 static void write_parameter(const char *symbol, uint64_t value) {
     uint8_t *copy = phys_to_virt(TRAMPOLINE_PHYS);
     memcpy(copy + (symbol - trampoline_start), &value, sizeof value);
+}
+
+/* A field of the copy that an application processor writes (each 8-byte aligned, smp.asm). The
+ * acquire orders the reads after it behind it: the CPU writes the report's mode last. */
+static uint64_t read_parameter(const char *symbol) {
+    const uint64_t *field = phys_to_virt(TRAMPOLINE_PHYS + (uint64_t)(symbol - trampoline_start));
+    return __atomic_load_n(field, __ATOMIC_ACQUIRE);
+}
+
+/* Tells why the CPU with apic_id_of_cpu did not come up: an ERROR naming the mode and the
+ * exception when the trampoline's fault report (cleared before its start) says it faulted in
+ * the 16- or 32-bit code, else a WARN that it did not arrive in time. */
+static void report_not_started(uint32_t apic_id_of_cpu) {
+    uint64_t mode = read_parameter(trampoline_fault_mode);
+    uint32_t vector = (uint32_t)read_parameter(trampoline_fault_vector);
+    if (mode == TRAMPOLINE_FAULT_16BIT) {
+        log_error("smp: CPU with APIC id %u faulted in the trampoline's 16-bit code: %s (vector "
+                  "%u); going on without it",
+                  apic_id_of_cpu, interrupts_exception_name(vector), vector);
+    } else if (mode == TRAMPOLINE_FAULT_32BIT) {
+        log_error("smp: CPU with APIC id %u faulted in the trampoline's 32-bit code: %s (vector "
+                  "%u), error code %x; going on without it",
+                  apic_id_of_cpu, interrupts_exception_name(vector), vector,
+                  (uint32_t)read_parameter(trampoline_fault_error_code));
+    } else {
+        log_warn("smp: CPU with APIC id %u did not come up within %u ms; going on without it",
+                 apic_id_of_cpu, SMP_START_TIMEOUT_MS);
+    }
 }
 
 static void send_init(void *ctx, uint32_t target_apic_id) {
@@ -121,10 +156,12 @@ static void destroy_idle(void *ctx, void *idle) {
     thread_destroy_unstarted_idle(idle);
 }
 
-/* Starts one CPU; false (after a WARN line) if its blocks cannot be allocated or it does not come
- * up in time, with nothing kept either way. withhold_startup sends INIT but no start-up IPI, so
- * the CPU never comes up (for the test of that report); early_fault has it meet an invalid opcode
- * in the trampoline, on its stack or at its stack's bottom (for the tests of early faults). */
+/* Starts one CPU; false (after a WARN line, or an ERROR one if it faulted in the trampoline's 16-
+ * or 32-bit code) if its blocks cannot be allocated or it does not come up in time, with nothing
+ * kept either way. withhold_startup sends INIT but no start-up IPI, so the CPU never comes up (for
+ * the test of that report); early_fault has it meet an invalid opcode in the trampoline, in its
+ * 16-bit or 32-bit code, or in its 64-bit code on its stack or at its stack's bottom (for the
+ * tests of early faults). */
 static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup,
                       enum early_fault early_fault) {
     uint32_t index = cpu_count();
@@ -154,12 +191,19 @@ static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup,
                     early_fault == EARLY_FAULT_INVALID_OPCODE ? thread_stack_top(idle)
                     : early_fault == EARLY_FAULT_DOUBLE       ? thread_stack_bottom(idle)
                                                               : 0);
+    write_parameter(trampoline_test_fault,
+                    early_fault == EARLY_FAULT_REAL_MODE        ? TRAMPOLINE_FAULT_16BIT
+                    : early_fault == EARLY_FAULT_PROTECTED_MODE ? TRAMPOLINE_FAULT_32BIT
+                                                                : 0);
+    /* A report left by a CPU started before must not be read as this one's. */
+    write_parameter(trampoline_fault_mode, 0);
+    write_parameter(trampoline_fault_vector, 0);
+    write_parameter(trampoline_fault_error_code, 0);
     __atomic_store_n(&ap_started, false, __ATOMIC_RELEASE);
 
     const struct cpu_start_ops ops = {send_init, send_startup, delay_us, ap_has_started, NULL};
     if (!cpu_start_sequence(&ops, apic_id_of_cpu, withhold_startup, SMP_START_TIMEOUT_MS)) {
-        log_warn("smp: CPU with APIC id %u did not come up within %u ms; going on without it",
-                 apic_id_of_cpu, SMP_START_TIMEOUT_MS);
+        report_not_started(apic_id_of_cpu);
         /* The sequence's last INIT, delivered when send_ipi returns, holds the CPU in wait for a
          * start-up IPI wherever it was. A CPU that came up late went no further than ap_main's
          * wait for cpu->online (set only below), interrupts off since the trampoline's cli: it
@@ -255,6 +299,7 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
     if (withhold) {
         log_info("smp: smp_test=withhold_startup: the first other CPU gets no start-up IPI");
     }
+    bool withhold_next = false; /* the second other CPU's, after the first's fault */
     enum early_fault fault = EARLY_FAULT_NONE;
     if (cmdline_has(boot_info->cmdline, SMP_AP_EARLY_FAULT_WORD)) {
         fault = EARLY_FAULT_INVALID_OPCODE;
@@ -264,6 +309,20 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
         fault = EARLY_FAULT_DOUBLE;
         log_info("smp: smp_test=ap_early_double_fault: the first other CPU meets an invalid opcode "
                  "in the trampoline's 64-bit code with its stack pointer at its stack's bottom");
+    } else if (cmdline_has(boot_info->cmdline, SMP_AP_REAL_MODE_FAULT_WORD)) {
+        fault = EARLY_FAULT_REAL_MODE;
+        log_info("smp: smp_test=ap_real_mode_fault: the first other CPU meets an invalid opcode in "
+                 "the trampoline's 16-bit code");
+    } else if (cmdline_has(boot_info->cmdline, SMP_AP_PROTECTED_MODE_FAULT_WORD)) {
+        fault = EARLY_FAULT_PROTECTED_MODE;
+        log_info("smp: smp_test=ap_protected_mode_fault: the first other CPU meets an invalid "
+                 "opcode in the trampoline's 32-bit code");
+    } else if (cmdline_has(boot_info->cmdline, SMP_AP_FAULT_THEN_WITHHOLD_WORD)) {
+        fault = EARLY_FAULT_REAL_MODE;
+        withhold_next = true;
+        log_info(
+            "smp: smp_test=ap_fault_then_withhold: the first other CPU meets an invalid opcode "
+            "in the trampoline's 16-bit code, the second gets no start-up IPI");
     }
     for (uint32_t i = 0; i < madt.cpus_stored; i++) {
         const struct acpi_madt_cpu *entry = &madt.cpus[i];
@@ -282,7 +341,8 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
             continue;
         }
         bool withheld = withhold;
-        withhold = false;
+        withhold = withhold_next;
+        withhold_next = false;
         enum early_fault faulting = fault;
         fault = EARLY_FAULT_NONE;
         struct alloc_stats before;

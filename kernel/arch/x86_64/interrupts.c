@@ -80,6 +80,11 @@ static const char *const exception_names[32] = {
     "reserved",
 };
 
+const char *interrupts_exception_name(uint32_t vector) {
+    return vector < sizeof exception_names / sizeof exception_names[0] ? exception_names[vector]
+                                                                       : "not an exception";
+}
+
 void interrupts_prepare_cpu(struct cpu_descriptor_tables *tables, uint64_t double_fault_stack_top) {
     *tables = (struct cpu_descriptor_tables){0};
     struct task_state_segment *tss = &tables->tss;

@@ -62,6 +62,10 @@ void interrupts_prepare_cpu(struct cpu_descriptor_tables *tables, uint64_t doubl
 struct cpu_descriptor_pointer;
 const struct cpu_descriptor_pointer *interrupts_idt_pointer(void);
 
+/* The name of CPU exception vector (0..31), as the handler's reports give it ("invalid opcode");
+ * "not an exception" for any other vector. */
+const char *interrupts_exception_name(uint32_t vector);
+
 /* Handlers for vectors 32..255, called with interrupts off on the interrupted stack. A vector
  * without one panics. */
 typedef void (*interrupt_handler)(struct interrupt_frame *frame);

@@ -35,6 +35,11 @@ MACHINE_CONSTANTS = [
     # SMP: the per-CPU arrays' size, which a boot test exceeds by one CPU.
     ("TRAMPOLINE_PHYS", "0x8000", "where smp.c copies the start-up trampoline (smp.asm): page-aligned, below 1 MiB, its start-up IPI vector 0x08"),
     ("CPU_MAX", "0x10", "CPUs the kernel runs on at most; the MADT may list more, which are reported and left halted"),
+    # The trampoline's fault report (smp.asm writes it, smp.c reads it): the code a CPU faulted in
+    # before long mode, also the value of the test switch that makes it fault there. The values are
+    # the code's width, so a memory dump reads them too.
+    ("TRAMPOLINE_FAULT_16BIT", "0x10", "the trampoline's fault report and test switch: its 16-bit (real-mode) code"),
+    ("TRAMPOLINE_FAULT_32BIT", "0x20", "the trampoline's fault report and test switch: its 32-bit (protected-mode) code"),
 ]
 
 def machine_constant(name):
@@ -50,6 +55,24 @@ def machine_constant(name):
         if entry[0] == name:
             return int(entry[1], 16)
     fail("no machine constant named " + name)
+
+def machine_constant_as_pointer(name):
+    """One constant as the kernel's log prints an address (format.c's %p), for expected lines.
+
+    Args:
+      name: a name in MACHINE_CONSTANTS.
+
+    Returns:
+      "0x" and 16 lower-case hexadecimal digits (Bazel 4's Starlark has no %x).
+    """
+    value = machine_constant(name)
+    digits = ""
+    for _ in range(16):
+        digits = "0123456789abcdef"[value % 16] + digits
+        value //= 16
+    if value:
+        fail("machine constant %s does not fit in 64 bits" % name)
+    return "0x" + digits
 
 def qemu_exit_status(name):
     """QEMU's exit status when the kernel writes a constant to isa-debug-exit.

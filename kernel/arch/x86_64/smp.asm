@@ -40,7 +40,19 @@ thread_bootstrap:
 ; below 1 MiB, identity-mapped by the kernel's page tables) and fills in the parameters at the
 ; end. A start-up IPI starts the CPU in real mode at TRAMPOLINE_PHYS with CS = TRAMPOLINE_PHYS >>
 ; 4 and IP = 0; the code below is written for that and only runs from the copy.
+;
+; Each mode loads a table for its faults before any of its instructions that can fault, so that no
+; fault here ends in a triple fault (under QEMU, a reset of the whole machine) or goes through
+; whatever vector table lies at address 0: the real-mode code its own interrupt vector table, the
+; 32-bit code its own IDT, whose stubs write the report at the end (the mode, the vector, the error
+; code) and halt the CPU, for smp.c to read when the CPU does not come up; the 64-bit code the
+; kernel's IDT. Only the few instructions between a mode switch and the new mode's table (the far
+; jump after each switch, and in long mode the read of the IDT's address) run under the previous
+; mode's table, which the new mode reads as garbage; they fault only if the GDT or the page tables
+; the boot CPU handed over are wrong.
 %define TRAMPOLINE(label) (TRAMPOLINE_PHYS + (label) - trampoline_start)
+; The same address as an offset in the real-mode segment (CS = DS = SS = TRAMPOLINE_PHYS >> 4).
+%define TRAMPOLINE16(label) ((label) - trampoline_start)
 
 ; Entries 1 and 2 are those of every GDT of the kernel: the selectors mean the same once the
 ; trampoline has loaded the CPU's own GDT, so CS need not be reloaded then.
@@ -49,29 +61,74 @@ TRAMPOLINE_DATA64 equ GDT_KERNEL_DATA_SELECTOR
 TRAMPOLINE_CODE32 equ 0x18
 TRAMPOLINE_DATA32 equ 0x20
 
+; The CPU exceptions (vectors 0..31) each table covers; the rest cannot come with interrupts off.
+TRAMPOLINE_EXCEPTIONS equ 32
+
+; Whether the CPU pushes an error code for a protected-mode exception (the SDM's table 6-1).
+%define EXCEPTION_HAS_ERROR_CODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
+
 section .rodata
 align 16
 global trampoline_start, trampoline_end
 global trampoline_cr3, trampoline_efer, trampoline_stack, trampoline_entry, trampoline_argument
-global trampoline_idt, trampoline_cpu_gdt, trampoline_fault_stack
+global trampoline_idt, trampoline_cpu_gdt, trampoline_fault_stack, trampoline_test_fault
+global trampoline_fault_mode, trampoline_fault_vector, trampoline_fault_error_code
 bits 16
 trampoline_start:
     cli
     cld
     mov ax, cs
     mov ds, ax
-    o32 lgdt [trampoline_gdt_pointer - trampoline_start]
+    mov ss, ax                          ; a fault's frame goes on the trampoline's own stack
+    mov sp, TRAMPOLINE16(trampoline_early_stack_top)
+    o32 lidt [TRAMPOLINE16(trampoline_ivt_pointer)]
+    cmp dword [TRAMPOLINE16(trampoline_test_fault)], TRAMPOLINE_FAULT_16BIT
+    jne .no_fault
+    ud2                                 ; smp_test=ap_real_mode_fault (smp.c)
+.no_fault:
+    o32 lgdt [TRAMPOLINE16(trampoline_gdt_pointer)]
     mov eax, cr0
     or eax, 1                           ; PE: protected mode
     mov cr0, eax
     jmp dword TRAMPOLINE_CODE32:TRAMPOLINE(trampoline_protected)
 
+; Real-mode exception stubs: entry N of the interrupt vector table reaches stub N, which hands its
+; vector on in AL. The report goes through CS, the one segment a fault cannot have left changed.
+%assign vector 0
+%rep TRAMPOLINE_EXCEPTIONS
+trampoline_real_stub_%[vector]:
+    mov al, vector
+    jmp trampoline_real_fault
+%assign vector vector + 1
+%endrep
+
+; Writes the report (the first fault only: an NMI may still wake the halted CPU) and halts.
+trampoline_real_fault:
+    movzx eax, al
+    cmp dword [cs:TRAMPOLINE16(trampoline_fault_mode)], 0
+    jne .halt
+    mov [cs:TRAMPOLINE16(trampoline_fault_vector)], eax
+    mov dword [cs:TRAMPOLINE16(trampoline_fault_mode)], TRAMPOLINE_FAULT_16BIT ; last: smp.c reads it first
+.halt:
+    cli
+    hlt
+    jmp .halt
+
+; Protected mode. The IDT first, read through CS (flat) since DS and SS still hold their real-mode
+; segments: a fault pushes its frame on SS:SP, the trampoline's stack, until SS and ESP name it
+; anew.
 bits 32
 trampoline_protected:
+    lidt [cs:TRAMPOLINE(trampoline_idt32_pointer)]
     mov ax, TRAMPOLINE_DATA32
     mov ds, ax
     mov es, ax
     mov ss, ax
+    mov esp, TRAMPOLINE(trampoline_early_stack_top)
+    cmp dword [TRAMPOLINE(trampoline_test_fault)], TRAMPOLINE_FAULT_32BIT
+    jne .no_fault
+    ud2                                 ; smp_test=ap_protected_mode_fault (smp.c)
+.no_fault:
     mov eax, cr4
     or eax, 1 << 5                      ; PAE
     mov cr4, eax
@@ -86,8 +143,38 @@ trampoline_protected:
     mov cr0, eax
     jmp TRAMPOLINE_CODE64:TRAMPOLINE(trampoline_long)
 
-; Long mode. Until the IDT is loaded, the IDTR holds what INIT left (base 0): a fault would be
-; delivered through garbage and end in a triple fault, which ends the whole machine. So the shared
+; Protected-mode exception stubs: gate N of the 32-bit IDT reaches stub N, which hands its vector on
+; in AL and the error code in EDX (0 for the exceptions that push none).
+%assign vector 0
+%rep TRAMPOLINE_EXCEPTIONS
+trampoline_protected_stub_%[vector]:
+%if EXCEPTION_HAS_ERROR_CODE(vector)
+    pop edx
+%else
+    xor edx, edx
+%endif
+    mov al, vector
+    jmp trampoline_protected_fault
+%assign vector vector + 1
+%endrep
+
+; Writes the report (the first fault only) and halts. DS may still hold its real-mode segment.
+trampoline_protected_fault:
+    mov cx, TRAMPOLINE_DATA32
+    mov ds, cx
+    movzx eax, al
+    cmp dword [TRAMPOLINE(trampoline_fault_mode)], 0
+    jne .halt
+    mov [TRAMPOLINE(trampoline_fault_vector)], eax
+    mov [TRAMPOLINE(trampoline_fault_error_code)], edx
+    mov dword [TRAMPOLINE(trampoline_fault_mode)], TRAMPOLINE_FAULT_32BIT ; last: smp.c reads it first
+.halt:
+    cli
+    hlt
+    jmp .halt
+
+; Long mode. Until the kernel's IDT is loaded, the IDTR holds the 32-bit IDT, whose gates long mode
+; reads as garbage: a fault would end in a triple fault, which ends the whole machine. So the shared
 ; IDT comes first; then this CPU's own GDT and TSS, which the boot CPU filled in before the start-up
 ; IPI (interrupts_prepare_cpu), so that a double fault, delivered on the TSS's IST stack, has one;
 ; then the stack the handler pushes on, then the per-CPU block the handler's log finds its CPU by
@@ -139,6 +226,43 @@ trampoline_gdt_pointer:
     dw trampoline_gdt_end - trampoline_gdt - 1
     dd TRAMPOLINE(trampoline_gdt)
 
+; Real mode's interrupt vector table: a far pointer (offset, segment) per vector.
+align 4
+trampoline_ivt:
+%assign vector 0
+%rep TRAMPOLINE_EXCEPTIONS
+    dw TRAMPOLINE16(trampoline_real_stub_%[vector])
+    dw TRAMPOLINE_PHYS >> 4
+%assign vector vector + 1
+%endrep
+trampoline_ivt_end:
+trampoline_ivt_pointer:
+    dw trampoline_ivt_end - trampoline_ivt - 1
+    dd TRAMPOLINE(trampoline_ivt)
+
+; The 32-bit IDT: a present ring-0 32-bit interrupt gate (0x8e) per vector, in the flat code segment.
+align 8
+trampoline_idt32:
+%assign vector 0
+%rep TRAMPOLINE_EXCEPTIONS
+    dw TRAMPOLINE(trampoline_protected_stub_%[vector]) & 0xffff
+    dw TRAMPOLINE_CODE32
+    db 0, 0x8e
+    dw TRAMPOLINE(trampoline_protected_stub_%[vector]) >> 16
+%assign vector vector + 1
+%endrep
+trampoline_idt32_end:
+trampoline_idt32_pointer:
+    dw trampoline_idt32_end - trampoline_idt32 - 1
+    dd TRAMPOLINE(trampoline_idt32)
+
+; The stack a fault in the 16- or 32-bit code pushes its frame on: at most 16 bytes, and room for
+; an NMI's on top of it while the CPU halts.
+align 16
+trampoline_early_stack:
+    times 64 db 0
+trampoline_early_stack_top:
+
 ; Parameters, written by smp.c into the copy before each start-up IPI.
 align 8
 trampoline_cr3:         dq 0
@@ -149,4 +273,10 @@ trampoline_argument:    dq 0            ; the CPU's per-CPU block, GS base and a
 trampoline_idt:         dq 0            ; address of the IDT's pointer (interrupts_idt_pointer)
 trampoline_cpu_gdt:     dq 0            ; address of this CPU's GDT pointer (its tables' gdt_pointer)
 trampoline_fault_stack: dq 0            ; nonzero: meet an invalid opcode on this stack (tests)
+trampoline_test_fault:  dq 0            ; TRAMPOLINE_FAULT_16BIT or _32BIT: an invalid opcode there (tests)
+; The fault report, cleared by smp.c before each start-up IPI; written by the stubs above, the mode
+; last, when the CPU faults in its 16- or 32-bit code.
+trampoline_fault_mode:       dq 0       ; 0, TRAMPOLINE_FAULT_16BIT or TRAMPOLINE_FAULT_32BIT
+trampoline_fault_vector:     dq 0       ; the exception's vector, 0..31
+trampoline_fault_error_code: dq 0       ; the CPU's error code in 32-bit code; 0 if it pushes none
 trampoline_end:
