@@ -88,21 +88,36 @@ struct paging_hw sim_hw(struct sim *s) {
 
 static void sim_lock(void *ctx) {
     struct sim *s = ctx;
+    if (s->lock_held && s->lock_holder != s->cpu) {
+        s->lock_waits++;
+        if (s->lock_wait_jump != NULL) {
+            longjmp(*s->lock_wait_jump, 1);
+        }
+        fprintf(stderr, "sim_lock: CPU %u would wait for CPU %u forever\n", s->cpu, s->lock_holder);
+        abort();
+    }
     s->lock_misuses += s->lock_held;
     s->lock_held = true;
+    s->lock_holder = s->cpu;
     s->locks++;
 }
 
 static void sim_unlock(void *ctx) {
     struct sim *s = ctx;
-    s->lock_misuses += !s->lock_held;
+    s->lock_misuses += !s->lock_held || s->lock_holder != s->cpu;
     s->lock_held = false;
     s->unlocks++;
 }
 
+static bool sim_lock_held(void *ctx) {
+    const struct sim *s = ctx;
+    return s->lock_held && s->lock_holder == s->cpu;
+}
+
 struct paging_hw sim_hw_locked(struct sim *s) {
     struct paging_hw hw = sim_hw(s);
-    hw.lock = (struct paging_lock){.lock = sim_lock, .unlock = sim_unlock, .ctx = s};
+    hw.lock = (struct paging_lock){
+        .lock = sim_lock, .unlock = sim_unlock, .held = sim_lock_held, .ctx = s};
     s->lock_watched = true;
     return hw;
 }
