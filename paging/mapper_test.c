@@ -997,12 +997,6 @@ static int misaligned_table_frame_panics_check(void) {
     return 0;
 }
 
-static void *null_phys_to_virt(void *ctx, uint64_t phys) {
-    (void)ctx;
-    (void)phys;
-    return NULL;
-}
-
 /*
  * phys_to_virt returns NULL for the root table.
  * Expect the panic hook to be called rather than a NULL dereference.
@@ -1012,7 +1006,7 @@ static int null_phys_to_virt_panics_check(void) {
     struct paging_translation t;
     setup();
     struct paging_hw hw = sim_hw(&sim);
-    hw.phys_to_virt = null_phys_to_virt;
+    hw.phys_to_virt = sim_null_phys_to_virt;
     struct paging_frame_source source = sim_frames_source(&frames);
     ASSERT_EQ(PAGING_OK, paging_mapper_init(&m, ROOT, &hw, &source));
     sim.panic_jump = &jump;

@@ -34,6 +34,12 @@ void *sim_phys_to_virt(void *ctx, uint64_t phys) {
     return s->mem + phys;
 }
 
+void *sim_null_phys_to_virt(void *ctx, uint64_t phys) {
+    (void)ctx;
+    (void)phys;
+    return NULL;
+}
+
 /* Counts a hook called without sim_hw_locked's lock held (when that lock is in use). */
 static void note_call(struct sim *s, const char *hook) {
     if (s->lock_watched && !s->lock_held) {
@@ -211,16 +217,24 @@ struct paging_frame_source sim_frames_source(struct sim_frames *f) {
 }
 
 struct frame_allocator_config
-sim_carving_config(struct sim *s, const struct frame_allocator_usable_region *usable,
-                   size_t usable_count, const struct frame_allocator_reserved_range *reserved,
-                   size_t reserved_count) {
+sim_regions_config(const struct frame_allocator_usable_region *usable, size_t usable_count,
+                   const struct frame_allocator_reserved_range *reserved, size_t reserved_count) {
     struct frame_allocator_config cfg = {
         .usable = usable,
         .usable_count = usable_count,
         .reserved = reserved,
         .reserved_count = reserved_count,
-        .phys_to_virt = sim_phys_to_virt,
-        .ctx = s,
     };
+    return cfg;
+}
+
+struct frame_allocator_config
+sim_carving_config(struct sim *s, const struct frame_allocator_usable_region *usable,
+                   size_t usable_count, const struct frame_allocator_reserved_range *reserved,
+                   size_t reserved_count) {
+    struct frame_allocator_config cfg =
+        sim_regions_config(usable, usable_count, reserved, reserved_count);
+    cfg.phys_to_virt = sim_phys_to_virt;
+    cfg.ctx = s;
     return cfg;
 }

@@ -11,8 +11,10 @@
  *                       simulated memory, filled with garbage (SIM_GARBAGE) so that a mapper
  *                       that forgets to zero a table is caught; it can be told to fail after N
  *                       frames and counts outstanding frames so leaks show.
- *   sim_carving_config  a frame allocator configuration that carves its bitmaps from the
- *                       simulated memory.
+ *   sim_regions_config  a frame allocator configuration of regions only, which the tests
+ *                       complete with their storage, and sim_carving_config, one that carves its
+ *                       bitmaps from the simulated memory.
+ *   sim_null_phys_to_virt  a phys_to_virt that reaches no frame, for the panic checks.
  *
  * Test-only: never linked into the kernel.
  */
@@ -76,6 +78,10 @@ void sim_destroy(struct sim *s);
 /* Pointer to simulated physical address @phys; aborts when phys is outside the memory. */
 void *sim_phys_to_virt(void *sim, uint64_t phys);
 
+/* A phys_to_virt (of the mapper's hw or a frame allocator configuration) that reaches no frame:
+ * always NULL, which the library must take for a broken invariant, not a pointer. */
+void *sim_null_phys_to_virt(void *ctx, uint64_t phys);
+
 /* The struct paging_hw of the simulated machine (phys_to_virt, recording TLB, panic hook). */
 struct paging_hw sim_hw(struct sim *s);
 
@@ -102,8 +108,14 @@ void sim_frames_init(struct sim_frames *f, struct sim *s, uint64_t start, uint64
 void sim_frames_destroy(struct sim_frames *f);
 struct paging_frame_source sim_frames_source(struct sim_frames *f);
 
-/* A frame allocator configuration over @usable and @reserved with no storage given: the allocator
- * carves its bitmaps from the simulated memory of @s, reached through sim_phys_to_virt. */
+/* A frame allocator configuration over @usable and @reserved and nothing else: no storage, no
+ * phys_to_virt, no poisoning, no panic hook, for the caller to add what its check needs. */
+struct frame_allocator_config
+sim_regions_config(const struct frame_allocator_usable_region *usable, size_t usable_count,
+                   const struct frame_allocator_reserved_range *reserved, size_t reserved_count);
+
+/* sim_regions_config with no storage given: the allocator carves its bitmaps from the simulated
+ * memory of @s, reached through sim_phys_to_virt. */
 struct frame_allocator_config
 sim_carving_config(struct sim *s, const struct frame_allocator_usable_region *usable,
                    size_t usable_count, const struct frame_allocator_reserved_range *reserved,
