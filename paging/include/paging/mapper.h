@@ -50,10 +50,10 @@
  * on the same mapper made from inside them would deadlock on the lock, or, without one, change
  * the tables under a walk or a half-done map (which holds pointers into them across the frame
  * source's allocate). So such a call returns PAGING_ERR_REENTERED before it touches anything,
- * the lock included. Which call is re-entry only the caller's own context can tell, as a call
- * from another CPU while a callback runs must wait for the lock and then go ahead: with a lock,
- * its held hook answers (the caller already holds the lock); without one, no other context may
- * call at the same time, so the mapper's own mark of a call in progress does (in_call).
+ * the lock included. A call from another CPU that comes while a callback runs is no re-entry: it
+ * must wait for the lock and then go ahead. So the test asks about the calling context: with a
+ * lock, its held hook (does the caller hold it already?); without one, where no other context
+ * may call meanwhile, the mapper's own mark of a call in progress (in_call).
  */
 #ifndef PAGING_MAPPER_H
 #define PAGING_MAPPER_H
@@ -131,9 +131,8 @@ enum paging_error {
 struct paging_lock {
     void (*lock)(void *ctx);
     void (*unlock)(void *ctx);
-    /* Whether the calling context (the CPU, in the kernel, whose spinlock keeps the holder from
-     * being preempted) holds the lock now: only then is a call re-entry; any other caller waits
-     * in lock. */
+    /* Whether the calling context holds the lock now (in the kernel the CPU: a spinlock holder
+     * is not preempted). Only then is a call re-entry; any other caller waits in lock. */
     bool (*held)(void *ctx);
     void *ctx;
 };
@@ -167,7 +166,7 @@ struct paging_mapper {
     struct paging_hw hw;
     struct paging_frame_source frames;
     /* Set by each public call for its whole run, under the lock; read to refuse re-entry only
-     * when there is no lock (with one, another CPU's call is under way when this one waits). */
+     * when there is no lock (with one, it may be another CPU's call that set it). */
     bool in_call;
 };
 
