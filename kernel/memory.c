@@ -134,6 +134,13 @@ static void kernel_flush_tlb_all(void *ctx) {
     shoot_down(TLB_FLUSH_ALL, 0);
 }
 
+/* The held hook of the mapper's struct paging_lock, by which the mapper refuses a call made from
+ * inside one of its calls on this CPU (PAGING_ERR_REENTERED) instead of spinning on memory_lock;
+ * ctx is memory_lock. */
+static bool memory_lock_held(void *ctx) {
+    return spinlock_held_by_this_cpu(ctx);
+}
+
 static void kernel_paging_panic(void *ctx, const char *message) {
     (void)ctx;
     panic("%s", message);
@@ -228,7 +235,10 @@ bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boo
         .flush_tlb_page = kernel_flush_tlb_page,
         .flush_tlb_all = kernel_flush_tlb_all,
         .panic = kernel_paging_panic,
-        .lock = {.lock = spinlock_acquire_ctx, .unlock = spinlock_release_ctx, .ctx = &memory_lock},
+        .lock = {.lock = spinlock_acquire_ctx,
+                 .unlock = spinlock_release_ctx,
+                 .held = memory_lock_held,
+                 .ctx = &memory_lock},
     };
     /* The allocator itself: the mapper calls it under memory_lock already. */
     const struct paging_frame_source frame_source = frame_allocator_frame_source(&memory->frames);

@@ -24,19 +24,24 @@
 static uint64_t storage[STORAGE_WORDS];
 static struct frame_allocator fa;
 
+/* A configuration over @usable and @reserved with its bitmaps in the test's storage. */
+static struct frame_allocator_config
+storage_config(const struct frame_allocator_usable_region *usable, size_t usable_count,
+               const struct frame_allocator_reserved_range *reserved, size_t reserved_count) {
+    struct frame_allocator_config cfg =
+        sim_regions_config(usable, usable_count, reserved, reserved_count);
+    cfg.storage = storage;
+    cfg.storage_words = STORAGE_WORDS;
+    return cfg;
+}
+
 static enum frame_allocator_error init_with(const struct frame_allocator_usable_region *usable,
                                             size_t usable_count,
                                             const struct frame_allocator_reserved_range *reserved,
                                             size_t reserved_count) {
     memset(storage, 0xA5, sizeof storage); /* garbage: init must not trust the storage */
-    struct frame_allocator_config cfg = {
-        .usable = usable,
-        .usable_count = usable_count,
-        .reserved = reserved,
-        .reserved_count = reserved_count,
-        .storage = storage,
-        .storage_words = STORAGE_WORDS,
-    };
+    struct frame_allocator_config cfg =
+        storage_config(usable, usable_count, reserved, reserved_count);
     return frame_allocator_init(&fa, &cfg);
 }
 
@@ -464,15 +469,10 @@ static int poison_on_free_check(void) {
     struct sim sim;
     sim_init(&sim, 2 * MiB);
     struct frame_allocator_usable_region usable[] = {{MiB, 16 * FRAME}};
-    struct frame_allocator_config cfg = {
-        .usable = usable,
-        .usable_count = 1,
-        .storage = storage,
-        .storage_words = STORAGE_WORDS,
-        .phys_to_virt = sim_phys_to_virt,
-        .ctx = &sim,
-        .poison_on_free = true,
-    };
+    struct frame_allocator_config cfg = storage_config(usable, 1, NULL, 0);
+    cfg.phys_to_virt = sim_phys_to_virt;
+    cfg.ctx = &sim;
+    cfg.poison_on_free = true;
     ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_init(&fa, &cfg));
     uint64_t f = frame_allocator_allocate(&fa);
     uint64_t g = frame_allocator_allocate(&fa);
@@ -601,13 +601,9 @@ static void jump_panic(void *ctx, const char *message) {
 /* A config over one usable region in the test's storage, whose panic hook is jump_panic. */
 static struct frame_allocator_config
 panicking_config(const struct frame_allocator_usable_region *usable) {
-    return (struct frame_allocator_config){
-        .usable = usable,
-        .usable_count = 1,
-        .storage = storage,
-        .storage_words = STORAGE_WORDS,
-        .panic = jump_panic,
-    };
+    struct frame_allocator_config cfg = storage_config(usable, 1, NULL, 0);
+    cfg.panic = jump_panic;
+    return cfg;
 }
 
 /*
@@ -643,12 +639,6 @@ static int frame_source_adapter_check(void) {
     return 0;
 }
 
-static void *unmapped_phys_to_virt(void *ctx, uint64_t phys) {
-    (void)ctx;
-    (void)phys;
-    return NULL;
-}
-
 /*
  * Poisoning on free with a phys_to_virt that reaches no frame (returns NULL), over 2 frames in
  * caller storage.
@@ -658,7 +648,7 @@ static void *unmapped_phys_to_virt(void *ctx, uint64_t phys) {
 static int poison_without_mapping_panics_check(void) {
     struct frame_allocator_usable_region usable[] = {{MiB, 2 * FRAME}};
     struct frame_allocator_config cfg = panicking_config(usable);
-    cfg.phys_to_virt = unmapped_phys_to_virt;
+    cfg.phys_to_virt = sim_null_phys_to_virt;
     cfg.poison_on_free = true;
     ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_init(&fa, &cfg));
     uint64_t f = frame_allocator_allocate(&fa);

@@ -10,10 +10,12 @@
  * them (and sets A/D bits) behind the compiler's back, and each update must be a single
  * aligned 64-bit store.
  *
- * Locking: each public function that takes a mapper takes hw.lock once around its body, which
- * is static code that never locks (map_page, map_range, unmap_page, translate, walk_table); none
- * calls another while it holds the lock (paging_identity_map_range is paging_map_range, called
- * without it), so one call never takes the lock twice.
+ * Locking: each public function that takes a mapper runs its body between enter() and leave(),
+ * which take hw.lock once; the body is static code that never locks (map_page, map_range,
+ * unmap_page, translate, walk_table), and none calls another public function while it holds the
+ * lock (paging_identity_map_range is paging_map_range, called without it), so one call never
+ * takes the lock twice. Only the caller's code can call back in (mapper.h, Re-entry), and enter()
+ * refuses that before it locks.
  */
 #include "paging/mapper.h"
 
@@ -45,13 +47,24 @@ _Noreturn static void fail(const struct paging_mapper *m, const char *message) {
     __builtin_trap();
 }
 
-static void lock(const struct paging_mapper *m) {
-    if (m->hw.lock.lock != NULL) {
-        m->hw.lock.lock(m->hw.lock.ctx);
+/* Starts a public call on @m: PAGING_ERR_REENTERED, having touched nothing, when the caller is
+ * already inside one (mapper.h, Re-entry): with a lock its held hook knows, as another CPU's call
+ * may be in progress too; without one in_call does. Else takes the lock and marks the call. */
+static enum paging_error enter(struct paging_mapper *m) {
+    const struct paging_lock *l = &m->hw.lock;
+    if (l->held != NULL ? l->held(l->ctx) : m->in_call) {
+        return PAGING_ERR_REENTERED;
     }
+    if (l->lock != NULL) {
+        l->lock(l->ctx);
+    }
+    m->in_call = true;
+    return PAGING_OK;
 }
 
-static void unlock(const struct paging_mapper *m) {
+/* Ends a public call that enter() started. */
+static void leave(struct paging_mapper *m) {
+    m->in_call = false;
     if (m->hw.lock.unlock != NULL) {
         m->hw.lock.unlock(m->hw.lock.ctx);
     }
@@ -102,12 +115,14 @@ enum paging_error paging_mapper_init(struct paging_mapper *m, uint64_t cr3,
                                      const struct paging_frame_source *frames) {
     if (m == NULL || hw == NULL || frames == NULL || hw->phys_to_virt == NULL ||
         hw->flush_tlb_page == NULL || hw->flush_tlb_all == NULL || frames->allocate == NULL ||
-        frames->free == NULL || (hw->lock.lock == NULL) != (hw->lock.unlock == NULL)) {
+        frames->free == NULL || (hw->lock.lock == NULL) != (hw->lock.unlock == NULL) ||
+        (hw->lock.lock == NULL) != (hw->lock.held == NULL)) {
         return PAGING_ERR_INVALID_ARGUMENT;
     }
     m->root_phys = cr3 & PAGING_ADDRESS_MASK;
     m->hw = *hw;
     m->frames = *frames;
+    m->in_call = false;
     return PAGING_OK;
 }
 
@@ -217,9 +232,11 @@ static enum paging_error map_page(struct paging_mapper *m, uint64_t virt, uint64
 
 enum paging_error paging_map_page(struct paging_mapper *m, uint64_t virt, uint64_t phys,
                                   uint64_t flags) {
-    lock(m);
-    enum paging_error r = map_page(m, virt, phys, flags, true);
-    unlock(m);
+    enum paging_error r = enter(m);
+    if (r == PAGING_OK) {
+        r = map_page(m, virt, phys, flags, true);
+        leave(m);
+    }
     return r;
 }
 
@@ -257,9 +274,11 @@ static enum paging_error unmap_page(struct paging_mapper *m, uint64_t virt, uint
 }
 
 enum paging_error paging_unmap_page(struct paging_mapper *m, uint64_t virt, uint64_t *phys_out) {
-    lock(m);
-    enum paging_error r = unmap_page(m, virt, phys_out);
-    unlock(m);
+    enum paging_error r = enter(m);
+    if (r == PAGING_OK) {
+        r = unmap_page(m, virt, phys_out);
+        leave(m);
+    }
     return r;
 }
 
@@ -284,11 +303,13 @@ static enum paging_error translate(const struct paging_mapper *m, uint64_t virt,
     return PAGING_OK;
 }
 
-enum paging_error paging_translate(const struct paging_mapper *m, uint64_t virt,
+enum paging_error paging_translate(struct paging_mapper *m, uint64_t virt,
                                    struct paging_translation *out) {
-    lock(m);
-    enum paging_error r = translate(m, virt, out);
-    unlock(m);
+    enum paging_error r = enter(m);
+    if (r == PAGING_OK) {
+        r = translate(m, virt, out);
+        leave(m);
+    }
     return r;
 }
 
@@ -326,9 +347,11 @@ static enum paging_error map_range(struct paging_mapper *m, uint64_t virt, uint6
 
 enum paging_error paging_map_range(struct paging_mapper *m, uint64_t virt, uint64_t phys,
                                    uint64_t size, uint64_t flags) {
-    lock(m);
-    enum paging_error r = map_range(m, virt, phys, size, flags);
-    unlock(m);
+    enum paging_error r = enter(m);
+    if (r == PAGING_OK) {
+        r = map_range(m, virt, phys, size, flags);
+        leave(m);
+    }
     return r;
 }
 
@@ -367,15 +390,16 @@ static bool walk_table(const struct paging_mapper *m, const struct paging_walk_v
     return true;
 }
 
-enum paging_error paging_walk(const struct paging_mapper *m,
-                              const struct paging_walk_visitor *visitor) {
+enum paging_error paging_walk(struct paging_mapper *m, const struct paging_walk_visitor *visitor) {
     if (m == NULL || visitor == NULL) {
         return PAGING_ERR_INVALID_ARGUMENT;
     }
-    lock(m);
-    walk_table(m, visitor, m->root_phys, LEVEL_PML4, 0);
-    unlock(m);
-    return PAGING_OK;
+    enum paging_error r = enter(m);
+    if (r == PAGING_OK) {
+        walk_table(m, visitor, m->root_phys, LEVEL_PML4, 0);
+        leave(m);
+    }
+    return r;
 }
 
 const char *paging_error_name(enum paging_error error) {
@@ -400,6 +424,8 @@ const char *paging_error_name(enum paging_error error) {
         return "invalid flags";
     case PAGING_ERR_INVALID_ARGUMENT:
         return "invalid argument";
+    case PAGING_ERR_REENTERED:
+        return "re-entered";
     }
     return "unknown error";
 }

@@ -997,12 +997,6 @@ static int misaligned_table_frame_panics_check(void) {
     return 0;
 }
 
-static void *null_phys_to_virt(void *ctx, uint64_t phys) {
-    (void)ctx;
-    (void)phys;
-    return NULL;
-}
-
 /*
  * phys_to_virt returns NULL for the root table.
  * Expect the panic hook to be called rather than a NULL dereference.
@@ -1012,7 +1006,7 @@ static int null_phys_to_virt_panics_check(void) {
     struct paging_translation t;
     setup();
     struct paging_hw hw = sim_hw(&sim);
-    hw.phys_to_virt = null_phys_to_virt;
+    hw.phys_to_virt = sim_null_phys_to_virt;
     struct paging_frame_source source = sim_frames_source(&frames);
     ASSERT_EQ(PAGING_OK, paging_mapper_init(&m, ROOT, &hw, &source));
     sim.panic_jump = &jump;
@@ -1084,11 +1078,11 @@ static int heap_over_frame_allocator_check(void) {
  */
 static int error_names_check(void) {
     ASSERT_STREQ("huge page on the way", paging_error_name(PAGING_ERR_PARENT_HUGE_PAGE));
+    ASSERT_STREQ("re-entered", paging_error_name(PAGING_ERR_REENTERED));
     /* A value outside the enum, on purpose. */
     // NOLINTNEXTLINE(clang-analyzer-optin.core.EnumCastOutOfRange)
     ASSERT_STREQ("unknown error", paging_error_name((enum paging_error)77));
-    ASSERT_ERROR_NAMES(paging_error_name, enum paging_error, PAGING_OK,
-                       PAGING_ERR_INVALID_ARGUMENT);
+    ASSERT_ERROR_NAMES(paging_error_name, enum paging_error, PAGING_OK, PAGING_ERR_REENTERED);
     return 0;
 }
 
@@ -1187,23 +1181,278 @@ static void dummy_lock(void *ctx) {
     (void)ctx;
 }
 
+static bool dummy_held(void *ctx) {
+    (void)ctx;
+    return false;
+}
+
 /*
- * A lock with only one of its two hooks.
- * Expect paging_mapper_init to refuse it with PAGING_ERR_INVALID_ARGUMENT, and to accept both
- * hooks or neither.
+ * Every choice of the lock's three hooks (lock, unlock, held), each given or not.
+ * Expect paging_mapper_init to refuse with PAGING_ERR_INVALID_ARGUMENT each choice of one or two
+ * of them, and to accept all three or none.
  */
 static int init_rejects_half_lock_check(void) {
     setup();
     struct paging_frame_source source = sim_frames_source(&frames);
     struct paging_hw hw = sim_hw(&sim);
-    hw.lock.lock = dummy_lock;
-    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_mapper_init(&m, ROOT, &hw, &source));
-    hw.lock = (struct paging_lock){.unlock = dummy_lock};
-    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_mapper_init(&m, ROOT, &hw, &source));
-    hw.lock = (struct paging_lock){.lock = dummy_lock, .unlock = dummy_lock};
-    ASSERT_EQ(PAGING_OK, paging_mapper_init(&m, ROOT, &hw, &source));
-    hw.lock = (struct paging_lock){0};
-    ASSERT_EQ(PAGING_OK, paging_mapper_init(&m, ROOT, &hw, &source));
+    for (unsigned given = 0; given < 8; given++) {
+        hw.lock = (struct paging_lock){
+            .lock = (given & 1) != 0 ? dummy_lock : NULL,
+            .unlock = (given & 2) != 0 ? dummy_lock : NULL,
+            .held = (given & 4) != 0 ? dummy_held : NULL,
+        };
+        enum paging_error expected =
+            given == 0 || given == 7 ? PAGING_OK : PAGING_ERR_INVALID_ARGUMENT;
+        ASSERT_EQ(expected, paging_mapper_init(&m, ROOT, &hw, &source));
+    }
+    return 0;
+}
+
+/* What the callbacks of a walk that re-enters the mapper did and got (reentry_walk_check). */
+struct reentry {
+    size_t tables;     /* table callbacks */
+    size_t leaves;     /* leaf callbacks */
+    size_t stop_after; /* the leaf callback stops the walk after this many leaves (0: never) */
+    size_t calls;      /* public calls the callbacks made on the mapper */
+    size_t refused;    /* those of them that returned PAGING_ERR_REENTERED */
+    enum paging_error first_other; /* the first other result, for the report */
+    size_t nested_visits;          /* callbacks of the walks the callbacks started */
+    uint64_t phys;                 /* unmap's *phys_out */
+    struct paging_translation t;   /* translate's *out */
+};
+
+#define UNTOUCHED UINT64_C(0x5a5a5a5a5a5a5a5a) /* in r.phys and r.t: no call wrote them */
+
+static bool count_nested_visit(void *ctx, const struct paging_leaf *leaf) {
+    (void)leaf;
+    ((struct reentry *)ctx)->nested_visits++;
+    return true;
+}
+
+static void note_reentry(struct reentry *r, enum paging_error got) {
+    if (got == PAGING_ERR_REENTERED) {
+        r->refused++;
+    } else if (r->refused == r->calls) {
+        r->first_other = got;
+    }
+    r->calls++;
+}
+
+/* Calls every public function on the mapper, each with arguments that would change or read the
+ * tables of reentry_walk_check: a page needing a new PD and PT, a range, an identity range, the
+ * unmap and the translation of a mapped page, a walk. */
+static void call_every_function(struct reentry *r) {
+    struct paging_walk_visitor nested = {NULL, count_nested_visit, r};
+    note_reentry(r, paging_map_page(&m, 0x40000000, FRAME_B, PAGING_FLAG_WRITABLE));
+    note_reentry(r, paging_map_range(&m, 0x600000, FRAME_B, 0x2000, 0));
+    note_reentry(r, paging_identity_map_range(&m, 0x800000, 0x1000, 0));
+    note_reentry(r, paging_unmap_page(&m, 0x400000, &r->phys));
+    note_reentry(r, paging_translate(&m, 0x401000, &r->t));
+    note_reentry(r, paging_walk(&m, &nested));
+}
+
+#define REENTRY_FUNCTIONS 6 /* the calls of call_every_function */
+
+static bool reenter_from_table(void *ctx, int level, uint64_t phys) {
+    (void)level;
+    (void)phys;
+    struct reentry *r = ctx;
+    r->tables++;
+    call_every_function(r);
+    return true;
+}
+
+static bool reenter_from_leaf(void *ctx, const struct paging_leaf *leaf) {
+    (void)leaf;
+    struct reentry *r = ctx;
+    r->leaves++;
+    call_every_function(r);
+    return r->stop_after == 0 || r->leaves < r->stop_after;
+}
+
+/* The body of the two re-entry checks below: the walk they describe, once to the end and once
+ * stopped after the first leaf, each on a fresh machine (with sim_hw_locked's lock if @locked). */
+static int reentry_walk_check(bool locked) {
+    static struct snapshot before;
+    static struct snapshot after;
+    for (size_t stop_after = 0; stop_after < 2; stop_after++) {
+        if (locked) {
+            setup_locked();
+        } else {
+            setup();
+        }
+        ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x400000, FRAME_A, 0));
+        ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x401000, FRAME_B, 0));
+        take_snapshot(&before);
+        size_t allocations = frames.allocations;
+        size_t flushes = sim.flush_count;
+        size_t locks = sim.locks;
+        struct reentry r;
+        memset(&r, 0, sizeof r);
+        memset(&r.t, 0x5a, sizeof r.t);
+        r.phys = UNTOUCHED;
+        r.stop_after = stop_after;
+
+        struct paging_walk_visitor v = {reenter_from_table, reenter_from_leaf, &r};
+        ASSERT_EQ(PAGING_OK, paging_walk(&m, &v));
+        if (r.refused != r.calls) {
+            fprintf(stderr, "%s: a re-entering call returned \"%s\"\n", __func__,
+                    paging_error_name(r.first_other));
+        }
+        ASSERT_EQ(4, r.tables);
+        ASSERT_EQ(stop_after == 0 ? 2 : stop_after, r.leaves);
+        ASSERT_EQ(REENTRY_FUNCTIONS * (r.tables + r.leaves), r.calls);
+        ASSERT_EQ(r.calls, r.refused);
+        ASSERT_EQ(0, r.nested_visits);
+        ASSERT_EQ(UNTOUCHED, r.phys);
+        ASSERT_EQ(UNTOUCHED, r.t.phys);
+        ASSERT_EQ(UNTOUCHED, r.t.page_size);
+        ASSERT_EQ(UNTOUCHED, r.t.flags);
+        ASSERT_EQ(allocations, frames.allocations);
+        ASSERT_EQ(flushes, sim.flush_count);
+        ASSERT_EQ(0, sim.flush_all_count);
+        if (locked) {
+            ASSERT_EQ(locks + 1, sim.locks); /* the walk's own: no nested acquire */
+            ASSERT_EQ(sim.locks, sim.unlocks);
+            ASSERT_EQ(0, sim.lock_misuses);
+            ASSERT_EQ(0, sim.lock_waits);
+            ASSERT_FALSE(sim.lock_held);
+        }
+        take_snapshot(&after);
+        ASSERT_TRUE(same_snapshot(&before, &after));
+
+        /* The call over, the mapper takes calls again. */
+        ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x40000000, FRAME_B, PAGING_FLAG_WRITABLE));
+        ASSERT_EQ(PAGING_OK, paging_unmap_page(&m, 0x400000, NULL));
+    }
+    return 0;
+}
+
+/*
+ * No lock. Two mapped pages, 0x400000 and 0x401000 under one PML4, PDPT, PD and PT, and a walk
+ * whose table and leaf callbacks each call every public function on the mapper: map a page
+ * needing new tables, map a range, identity-map a range, unmap and translate a mapped page, walk.
+ * Expect every such call to return PAGING_ERR_REENTERED having done nothing: no frame taken, no
+ * flush, the tables byte for byte as before, unmap's and translate's outputs unwritten, the
+ * nested walk's callback never called; the walk itself to visit the 4 tables and both leaves, or
+ * to stop after the first leaf when its callback says so; afterwards the mapper maps and unmaps.
+ */
+static int walk_callback_reentry_refused_check(void) {
+    return reentry_walk_check(false);
+}
+
+/*
+ * The same with a lock (sim_hw_locked), whose held hook says the walking CPU holds it.
+ * Expect the same, and the lock taken once, by the walk: the refused calls never asked for it (a
+ * spinlock would deadlock), so it saw no nested acquire, no wait, and is free afterwards.
+ */
+static int walk_callback_reentry_refused_locked_check(void) {
+    return reentry_walk_check(true);
+}
+
+/* What the leaf callback of other_cpu_call_waits_for_lock_check saw. */
+struct other_cpu {
+    size_t leaves;
+    enum paging_error own;   /* the walking CPU's call */
+    bool other_returned;     /* whether CPU 1's call returned rather than wait */
+    enum paging_error other; /* what it returned, then */
+    struct paging_translation t;
+};
+
+static bool call_from_other_cpu(void *ctx, const struct paging_leaf *leaf) {
+    struct other_cpu *o = ctx;
+    jmp_buf wait;
+    o->leaves++;
+    o->own = paging_translate(&m, leaf->virt, &o->t);
+    sim.cpu = 1;
+    sim.lock_wait_jump = &wait;
+    if (setjmp(wait) == 0) {
+        o->other = paging_translate(&m, leaf->virt, &o->t);
+        o->other_returned = true;
+    }
+    sim.lock_wait_jump = NULL; /* wait dies with this frame */
+    sim.cpu = 0;
+    return true;
+}
+
+/*
+ * With a lock: while the leaf callback of a walk on CPU 0, which holds the lock, runs, CPU 1 (the
+ * sim's cpu switched for the call) translates the same page: a concurrent call, not re-entry,
+ * though the mapper is in the middle of a call.
+ * Expect CPU 1's call to go for the lock and wait there (the sim lock counts the wait and
+ * longjmps back, as one thread cannot wait), not to return PAGING_ERR_REENTERED; CPU 0's own call
+ * from the same callback to be refused; the walk to finish, having taken the lock once.
+ */
+static int other_cpu_call_waits_for_lock_check(void) {
+    setup_locked();
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x400000, FRAME_A, 0));
+    size_t locks = sim.locks;
+    struct other_cpu o;
+    memset(&o, 0, sizeof o);
+
+    struct paging_walk_visitor v = {NULL, call_from_other_cpu, &o};
+    ASSERT_EQ(PAGING_OK, paging_walk(&m, &v));
+    ASSERT_EQ(1, o.leaves);
+    ASSERT_EQ(PAGING_ERR_REENTERED, o.own);
+    if (o.other_returned) {
+        fprintf(stderr, "%s: CPU 1's call returned \"%s\"\n", __func__, paging_error_name(o.other));
+    }
+    ASSERT_FALSE(o.other_returned);
+    ASSERT_EQ(1, sim.lock_waits);
+    ASSERT_EQ(locks + 1, sim.locks);
+    ASSERT_EQ(sim.locks, sim.unlocks);
+    ASSERT_EQ(0, sim.lock_misuses);
+    return 0;
+}
+
+/* The hooks of hook_reentry_refused_check: the sim's, each calling the mapper first. */
+static struct paging_hw plain_hw;
+static struct paging_frame_source plain_source;
+static enum paging_error from_allocate;
+static enum paging_error from_flush;
+
+static bool reentering_allocate(void *ctx, uint64_t *phys_out) {
+    struct paging_translation t;
+    from_allocate = paging_translate(&m, 0x400000, &t);
+    return plain_source.allocate(ctx, phys_out);
+}
+
+static void reentering_flush(void *ctx, uint64_t virt) {
+    from_flush = paging_map_page(&m, 0x800000, FRAME_B, 0);
+    plain_hw.flush_tlb_page(ctx, virt);
+}
+
+/*
+ * Without a lock, then with one: a frame source whose allocate translates a page, and a
+ * flush_tlb_page that maps one, both through the mapper they serve. A map at 0x400000 (3 new
+ * tables) calls allocate mid-way, holding pointers into the tables; its unmap calls the flush.
+ * Expect both nested calls refused with PAGING_ERR_REENTERED, the outer map and unmap to succeed,
+ * 0x800000 not mapped, and the lock (when there is one) to see no nested acquire.
+ */
+static int hook_reentry_refused_check(void) {
+    struct paging_translation t;
+    for (int locked = 0; locked < 2; locked++) {
+        setup();
+        plain_hw = locked ? sim_hw_locked(&sim) : sim_hw(&sim);
+        plain_source = sim_frames_source(&frames);
+        struct paging_hw hw = plain_hw;
+        hw.flush_tlb_page = reentering_flush;
+        struct paging_frame_source source = plain_source;
+        source.allocate = reentering_allocate;
+        ASSERT_EQ(PAGING_OK, paging_mapper_init(&m, ROOT, &hw, &source));
+        from_allocate = PAGING_OK;
+        from_flush = PAGING_OK;
+
+        ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x400000, FRAME_A, 0));
+        ASSERT_EQ(3, frames.allocations);
+        ASSERT_EQ(PAGING_ERR_REENTERED, from_allocate);
+        ASSERT_EQ(PAGING_OK, paging_unmap_page(&m, 0x400000, NULL));
+        ASSERT_EQ(1, sim.flush_count);
+        ASSERT_EQ(PAGING_ERR_REENTERED, from_flush);
+        ASSERT_EQ(PAGING_ERR_NOT_MAPPED, paging_translate(&m, 0x800000, &t));
+        ASSERT_EQ(0, sim.lock_misuses);
+        ASSERT_EQ(locked ? 3 : 0, sim.locks);
+    }
     return 0;
 }
 
@@ -1238,6 +1487,10 @@ int main(void) {
     RUN_CHECK(failures, init_rejects_missing_callbacks_check);
     RUN_CHECK(failures, init_rejects_half_lock_check);
     RUN_CHECK(failures, lock_held_around_each_operation_check);
+    RUN_CHECK(failures, walk_callback_reentry_refused_check);
+    RUN_CHECK(failures, walk_callback_reentry_refused_locked_check);
+    RUN_CHECK(failures, other_cpu_call_waits_for_lock_check);
+    RUN_CHECK(failures, hook_reentry_refused_check);
     RUN_CHECK(failures, misaligned_table_frame_panics_check);
     RUN_CHECK(failures, null_phys_to_virt_panics_check);
     RUN_CHECK(failures, heap_over_frame_allocator_check);

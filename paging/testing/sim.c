@@ -34,6 +34,12 @@ void *sim_phys_to_virt(void *ctx, uint64_t phys) {
     return s->mem + phys;
 }
 
+void *sim_null_phys_to_virt(void *ctx, uint64_t phys) {
+    (void)ctx;
+    (void)phys;
+    return NULL;
+}
+
 /* Counts a hook called without sim_hw_locked's lock held (when that lock is in use). */
 static void note_call(struct sim *s, const char *hook) {
     if (s->lock_watched && !s->lock_held) {
@@ -88,21 +94,36 @@ struct paging_hw sim_hw(struct sim *s) {
 
 static void sim_lock(void *ctx) {
     struct sim *s = ctx;
+    if (s->lock_held && s->lock_holder != s->cpu) {
+        s->lock_waits++;
+        if (s->lock_wait_jump != NULL) {
+            longjmp(*s->lock_wait_jump, 1);
+        }
+        fprintf(stderr, "sim_lock: CPU %u would wait for CPU %u forever\n", s->cpu, s->lock_holder);
+        abort();
+    }
     s->lock_misuses += s->lock_held;
     s->lock_held = true;
+    s->lock_holder = s->cpu;
     s->locks++;
 }
 
 static void sim_unlock(void *ctx) {
     struct sim *s = ctx;
-    s->lock_misuses += !s->lock_held;
+    s->lock_misuses += !s->lock_held || s->lock_holder != s->cpu;
     s->lock_held = false;
     s->unlocks++;
 }
 
+static bool sim_lock_held(void *ctx) {
+    const struct sim *s = ctx;
+    return s->lock_held && s->lock_holder == s->cpu;
+}
+
 struct paging_hw sim_hw_locked(struct sim *s) {
     struct paging_hw hw = sim_hw(s);
-    hw.lock = (struct paging_lock){.lock = sim_lock, .unlock = sim_unlock, .ctx = s};
+    hw.lock = (struct paging_lock){
+        .lock = sim_lock, .unlock = sim_unlock, .held = sim_lock_held, .ctx = s};
     s->lock_watched = true;
     return hw;
 }
@@ -196,16 +217,24 @@ struct paging_frame_source sim_frames_source(struct sim_frames *f) {
 }
 
 struct frame_allocator_config
-sim_carving_config(struct sim *s, const struct frame_allocator_usable_region *usable,
-                   size_t usable_count, const struct frame_allocator_reserved_range *reserved,
-                   size_t reserved_count) {
+sim_regions_config(const struct frame_allocator_usable_region *usable, size_t usable_count,
+                   const struct frame_allocator_reserved_range *reserved, size_t reserved_count) {
     struct frame_allocator_config cfg = {
         .usable = usable,
         .usable_count = usable_count,
         .reserved = reserved,
         .reserved_count = reserved_count,
-        .phys_to_virt = sim_phys_to_virt,
-        .ctx = s,
     };
+    return cfg;
+}
+
+struct frame_allocator_config
+sim_carving_config(struct sim *s, const struct frame_allocator_usable_region *usable,
+                   size_t usable_count, const struct frame_allocator_reserved_range *reserved,
+                   size_t reserved_count) {
+    struct frame_allocator_config cfg =
+        sim_regions_config(usable, usable_count, reserved, reserved_count);
+    cfg.phys_to_virt = sim_phys_to_virt;
+    cfg.ctx = s;
     return cfg;
 }

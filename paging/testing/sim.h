@@ -5,13 +5,16 @@
  *                       base + phys (aborting outside it), a TLB that records every flushed
  *                       address and counts whole flushes, and a panic hook that can longjmp
  *                       back into the test; with sim_hw_locked, a lock that counts and notes
- *                       every hook call made while it is not held.
+ *                       every hook call made while it is not held, and knows which simulated
+ *                       CPU holds it (a test may switch CPUs to make a call from another).
  *   struct sim_frames   a fake frame source handing out frames of [start, end) inside the
  *                       simulated memory, filled with garbage (SIM_GARBAGE) so that a mapper
  *                       that forgets to zero a table is caught; it can be told to fail after N
  *                       frames and counts outstanding frames so leaks show.
- *   sim_carving_config  a frame allocator configuration that carves its bitmaps from the
- *                       simulated memory.
+ *   sim_regions_config  a frame allocator configuration of regions only, which the tests
+ *                       complete with their storage, and sim_carving_config, one that carves its
+ *                       bitmaps from the simulated memory.
+ *   sim_null_phys_to_virt  a phys_to_virt that reaches no frame, for the panic checks.
  *
  * Test-only: never linked into the kernel.
  */
@@ -40,12 +43,16 @@ struct sim {
     const char *panic_message; /* last message given to the panic hook */
     jmp_buf *panic_jump;       /* if set, the panic hook longjmps here */
     /* The lock of sim_hw_locked, and what it saw. */
-    bool lock_watched;     /* set by sim_hw_locked: the hooks below note unlocked calls */
-    bool lock_held;        /* between a lock and its unlock */
-    size_t locks;          /* lock calls */
-    size_t unlocks;        /* unlock calls */
-    size_t lock_misuses;   /* lock while held, unlock while not held */
-    size_t unlocked_calls; /* phys_to_virt, flush, frame allocate or free while not held */
+    bool lock_watched;       /* set by sim_hw_locked: the hooks below note unlocked calls */
+    bool lock_held;          /* between a lock and its unlock */
+    unsigned cpu;            /* the simulated CPU calling now: 0 unless a test switches it */
+    unsigned lock_holder;    /* the CPU that took the lock, while lock_held */
+    size_t locks;            /* lock calls that took the lock */
+    size_t unlocks;          /* unlock calls */
+    size_t lock_misuses;     /* lock while this CPU holds it (a deadlock), unlock while not held */
+    size_t lock_waits;       /* lock calls while another CPU held it */
+    jmp_buf *lock_wait_jump; /* such a call, which would wait, longjmps here (else aborts) */
+    size_t unlocked_calls;   /* phys_to_virt, flush, frame allocate or free while not held */
     const char *first_unlocked_call; /* the hook of the first of them, for the report */
 };
 
@@ -71,12 +78,18 @@ void sim_destroy(struct sim *s);
 /* Pointer to simulated physical address @phys; aborts when phys is outside the memory. */
 void *sim_phys_to_virt(void *sim, uint64_t phys);
 
+/* A phys_to_virt (of the mapper's hw or a frame allocator configuration) that reaches no frame:
+ * always NULL, which the library must take for a broken invariant, not a pointer. */
+void *sim_null_phys_to_virt(void *ctx, uint64_t phys);
+
 /* The struct paging_hw of the simulated machine (phys_to_virt, recording TLB, panic hook). */
 struct paging_hw sim_hw(struct sim *s);
 
-/* sim_hw with a lock: lock and unlock count themselves and flag misuse, and from then on each
- * call of the hw's phys_to_virt and flushes, and of the frame source's allocate and free (a
- * struct sim_frames over @s), made without the lock is counted in unlocked_calls. */
+/* sim_hw with a lock: lock and unlock count themselves and flag misuse, held answers whether
+ * s->cpu holds the lock, and from then on each call of the hw's phys_to_virt and flushes, and of
+ * the frame source's allocate and free (a struct sim_frames over @s), made without the lock is
+ * counted in unlocked_calls. A lock call while another CPU holds the lock is counted in
+ * lock_waits and, as a single-threaded test cannot wait, longjmps to lock_wait_jump. */
 struct paging_hw sim_hw_locked(struct sim *s);
 
 /* Number of recorded flushes of @virt. */
@@ -95,8 +108,14 @@ void sim_frames_init(struct sim_frames *f, struct sim *s, uint64_t start, uint64
 void sim_frames_destroy(struct sim_frames *f);
 struct paging_frame_source sim_frames_source(struct sim_frames *f);
 
-/* A frame allocator configuration over @usable and @reserved with no storage given: the allocator
- * carves its bitmaps from the simulated memory of @s, reached through sim_phys_to_virt. */
+/* A frame allocator configuration over @usable and @reserved and nothing else: no storage, no
+ * phys_to_virt, no poisoning, no panic hook, for the caller to add what its check needs. */
+struct frame_allocator_config
+sim_regions_config(const struct frame_allocator_usable_region *usable, size_t usable_count,
+                   const struct frame_allocator_reserved_range *reserved, size_t reserved_count);
+
+/* sim_regions_config with no storage given: the allocator carves its bitmaps from the simulated
+ * memory of @s, reached through sim_phys_to_virt. */
 struct frame_allocator_config
 sim_carving_config(struct sim *s, const struct frame_allocator_usable_region *usable,
                    size_t usable_count, const struct frame_allocator_reserved_range *reserved,

@@ -44,6 +44,16 @@
  * paging_hw (struct paging_lock): every public call that takes @m takes it once, for its whole
  * run, so the frame source and the flushes are called under it. Without a lock the caller
  * serialises calls itself.
+ *
+ * Re-entry: the hooks (struct paging_hw's and the frame source's) and paging_walk()'s visitor
+ * callbacks are the caller's code, run in the middle of a call, with the lock held. A public call
+ * on the same mapper made from inside them would deadlock on the lock, or, without one, change
+ * the tables under a walk or a half-done map (which holds pointers into them across the frame
+ * source's allocate). So such a call returns PAGING_ERR_REENTERED before it touches anything,
+ * the lock included. A call from another CPU that comes while a callback runs is no re-entry: it
+ * must wait for the lock and then go ahead. So the test asks about the calling context: with a
+ * lock, its held hook (does the caller hold it already?); without one, where no other context
+ * may call meanwhile, the mapper's own mark of a call in progress (in_call).
  */
 #ifndef PAGING_MAPPER_H
 #define PAGING_MAPPER_H
@@ -111,13 +121,19 @@ enum paging_error {
     PAGING_ERR_INVALID_FLAGS,
     /* "invalid argument": NULL pointer, missing callback, or a range that wraps past 2^64. */
     PAGING_ERR_INVALID_ARGUMENT,
+    /* "re-entered": called from a hook or a walk callback of a call in progress on the same
+     * mapper (see Re-entry above). Nothing was read or changed, and the lock was not taken. */
+    PAGING_ERR_REENTERED,
 };
 
-/* The lock that serialises calls on one mapper; both hooks or neither (no lock). It must not be
+/* The lock that serialises calls on one mapper; all three hooks or none (no lock). It must not be
  * one the mapper's other hooks take: they are called with it held. */
 struct paging_lock {
     void (*lock)(void *ctx);
     void (*unlock)(void *ctx);
+    /* Whether the calling context holds the lock now (in the kernel the CPU: a spinlock holder
+     * is not preempted). Only then is a call re-entry; any other caller waits in lock. */
+    bool (*held)(void *ctx);
     void *ctx;
 };
 
@@ -139,15 +155,19 @@ struct paging_hw {
     void *ctx;
     /* Taken around each public call on the mapper (paging_map_page, paging_map_range,
      * paging_identity_map_range, paging_unmap_page, paging_translate, paging_walk), error paths
-     * included; not around a panic, which does not return. Optional: all zero means no lock. */
+     * included, once its held hook has said the call is not re-entry; not around a panic, which
+     * does not return. Optional: all zero means no lock. */
     struct paging_lock lock;
 };
 
-/* All fields are read-only after paging_mapper_init(). */
+/* All fields but in_call are read-only after paging_mapper_init(). */
 struct paging_mapper {
     uint64_t root_phys; /* PML4 physical address (CR3 without its flag bits) */
     struct paging_hw hw;
     struct paging_frame_source frames;
+    /* Set by each public call for its whole run, under the lock; read to refuse re-entry only
+     * when there is no lock (with one, it may be another CPU's call that set it). */
+    bool in_call;
 };
 
 /* What paging_translate() found. */
@@ -177,8 +197,8 @@ struct paging_walk_visitor {
  * paging_mapper_init - attach a mapper to the PML4 whose physical address is in @cr3 (flag and
  * PCID bits 0..11 and bits above 51 are ignored). Nothing is read or written yet.
  * Returns PAGING_OK, or PAGING_ERR_INVALID_ARGUMENT when a pointer or a required callback
- * (phys_to_virt, flush_tlb_page, flush_tlb_all, allocate, free) is NULL, or when only one of
- * hw->lock.lock and hw->lock.unlock is given.
+ * (phys_to_virt, flush_tlb_page, flush_tlb_all, allocate, free) is NULL, or when some but not all
+ * of hw->lock.lock, hw->lock.unlock and hw->lock.held are given. Not for a mapper in use.
  */
 enum paging_error paging_mapper_init(struct paging_mapper *m, uint64_t cr3,
                                      const struct paging_hw *hw,
@@ -193,7 +213,8 @@ enum paging_error paging_mapper_init(struct paging_mapper *m, uint64_t cr3,
  * flushed (flush_tlb_all: the entry covers other pages too); otherwise there is no flush (a
  * not-present entry is never cached).
  * Returns PAGING_OK, or PAGING_ERR_NON_CANONICAL, _MISALIGNED, _PHYS_OUT_OF_RANGE,
- * _INVALID_FLAGS, _ALREADY_MAPPED, _PARENT_HUGE_PAGE, _FRAME_ALLOCATION_FAILED.
+ * _INVALID_FLAGS, _ALREADY_MAPPED, _PARENT_HUGE_PAGE, _FRAME_ALLOCATION_FAILED, _REENTERED
+ * (called from a hook or walk callback of a call on @m: see Re-entry above).
  */
 enum paging_error paging_map_page(struct paging_mapper *m, uint64_t virt, uint64_t phys,
                                   uint64_t flags);
@@ -203,16 +224,18 @@ enum paging_error paging_map_page(struct paging_mapper *m, uint64_t virt, uint64
  * not freed: it is returned in *phys_out (if not NULL) for the caller to free. Page tables that
  * become empty stay in place.
  * Returns PAGING_OK, or PAGING_ERR_NON_CANONICAL, _MISALIGNED, _NOT_MAPPED, _PARENT_HUGE_PAGE
- * (the address lies in a 2 MiB / 1 GiB page, which is left alone).
+ * (the address lies in a 2 MiB / 1 GiB page, which is left alone), _REENTERED (as for
+ * paging_map_page()).
  */
 enum paging_error paging_unmap_page(struct paging_mapper *m, uint64_t virt, uint64_t *phys_out);
 
 /*
  * paging_translate - walk the tables for @virt (any alignment), through 4 KiB, 2 MiB and 1 GiB
- * pages alike, and fill *out.
- * Returns PAGING_OK, or PAGING_ERR_NON_CANONICAL, _NOT_MAPPED, _INVALID_ARGUMENT (out NULL).
+ * pages alike, and fill *out. @m is not const: the call marks itself in progress (in_call).
+ * Returns PAGING_OK, or PAGING_ERR_NON_CANONICAL, _NOT_MAPPED, _INVALID_ARGUMENT (out NULL),
+ * _REENTERED (as for paging_map_page()).
  */
-enum paging_error paging_translate(const struct paging_mapper *m, uint64_t virt,
+enum paging_error paging_translate(struct paging_mapper *m, uint64_t virt,
                                    struct paging_translation *out);
 
 /*
@@ -223,7 +246,8 @@ enum paging_error paging_translate(const struct paging_mapper *m, uint64_t virt,
  * entry has been widened; page tables it created stay linked, empty, and are reused by later
  * maps (they are not leaked: the next map in that range takes no new frame).
  * Returns PAGING_OK or the first error of paging_map_page(); PAGING_ERR_MISALIGNED when size is
- * not a multiple of 4 KiB; PAGING_ERR_INVALID_ARGUMENT when a range wraps past 2^64.
+ * not a multiple of 4 KiB; PAGING_ERR_INVALID_ARGUMENT when a range wraps past 2^64;
+ * PAGING_ERR_REENTERED (as for paging_map_page()) with no page mapped.
  */
 enum paging_error paging_map_range(struct paging_mapper *m, uint64_t virt, uint64_t phys,
                                    uint64_t size, uint64_t flags);
@@ -234,13 +258,13 @@ enum paging_error paging_identity_map_range(struct paging_mapper *m, uint64_t ph
 
 /*
  * paging_walk - visit every table and every present leaf reachable from the root, in address
- * order (a table is visited before what it maps). The callbacks run under the mapper's lock:
- * they must not call the mapper.
+ * order (a table is visited before what it maps). The callbacks run under the mapper's lock;
+ * a call they make on @m returns PAGING_ERR_REENTERED (see Re-entry above) and the walk goes on
+ * as the callback's answer says. @m is not const: the call marks itself in progress (in_call).
  * Returns PAGING_OK (also when a callback stopped the walk), PAGING_ERR_INVALID_ARGUMENT when
- * @visitor is NULL.
+ * @visitor is NULL, PAGING_ERR_REENTERED (as for paging_map_page()) with no callback called.
  */
-enum paging_error paging_walk(const struct paging_mapper *m,
-                              const struct paging_walk_visitor *visitor);
+enum paging_error paging_walk(struct paging_mapper *m, const struct paging_walk_visitor *visitor);
 
 /* paging_is_canonical - returns true when bits 63..47 of @virt are all equal. */
 bool paging_is_canonical(uint64_t virt);
