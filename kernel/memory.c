@@ -134,13 +134,6 @@ static void kernel_flush_tlb_all(void *ctx) {
     shoot_down(TLB_FLUSH_ALL, 0);
 }
 
-/* The held hook of the mapper's struct paging_lock, by which the mapper refuses a call made from
- * inside one of its calls on this CPU (PAGING_ERR_REENTERED) instead of spinning on memory_lock;
- * ctx is memory_lock. */
-static bool memory_lock_held(void *ctx) {
-    return spinlock_held_by_this_cpu(ctx);
-}
-
 static void kernel_paging_panic(void *ctx, const char *message) {
     (void)ctx;
     panic("%s", message);
@@ -237,7 +230,7 @@ bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boo
         .panic = kernel_paging_panic,
         .lock = {.lock = spinlock_acquire_ctx,
                  .unlock = spinlock_release_ctx,
-                 .held = memory_lock_held,
+                 .held = spinlock_held_by_this_cpu_ctx,
                  .ctx = &memory_lock},
     };
     /* The allocator itself: the mapper calls it under memory_lock already. */

@@ -204,3 +204,7 @@ bool spinlock_try_acquire_ctx(void *ctx) {
 void spinlock_release_ctx(void *ctx) {
     spinlock_release(ctx);
 }
+
+bool spinlock_held_by_this_cpu_ctx(void *ctx) {
+    return spinlock_held_by_this_cpu(ctx);
+}

@@ -59,11 +59,13 @@ void spinlock_release(struct spinlock *lock);
 
 bool spinlock_held_by_this_cpu(const struct spinlock *lock);
 
-/* The three above for a lock handed to a library as a function and a void *ctx (the heap's
- * struct alloc_lock, the mapper's struct paging_lock): ctx is the struct spinlock. */
+/* The four above for a lock handed to a library as a function and a void *ctx (the heap's
+ * struct alloc_lock, the mapper's struct paging_lock, whose held hook is
+ * spinlock_held_by_this_cpu_ctx): ctx is the struct spinlock. */
 void spinlock_acquire_ctx(void *ctx);
 bool spinlock_try_acquire_ctx(void *ctx);
 void spinlock_release_ctx(void *ctx);
+bool spinlock_held_by_this_cpu_ctx(void *ctx);
 
 struct spinlock_stats {
     uint64_t acquires;

@@ -1007,6 +1007,53 @@ static void check_mapper_concurrent(void) {
               (unsigned long long)failures);
 }
 
+/* paging_test=reentry */
+
+struct reentry_probe {
+    uint32_t tables;               /* tables the walk reached */
+    enum paging_error from_nested; /* what the callback's own mapper call returned */
+    enum paging_error after_walk;  /* the same call once the walk is over */
+    uint64_t virt;                 /* a mapped address to translate: the check's own code */
+};
+
+/* The walk's table callback: a translate on the mapper the walk holds. In the kernel the mapper's
+ * lock is memory_lock, a spinlock this CPU already holds: the call must be refused before it
+ * spins on it, not end the boot with the spinlock's recursion panic. */
+static bool reentry_table(void *ctx, int level, uint64_t table_phys) {
+    (void)level;
+    (void)table_phys;
+    struct reentry_probe *probe = ctx;
+    struct paging_translation where;
+    probe->tables++;
+    probe->from_nested = paging_translate(stress_mapper, probe->virt, &where);
+    return false; /* one table is enough */
+}
+
+/*
+ * A walk callback that calls the kernel's mapper again gets PAGING_ERR_REENTERED from the
+ * library (its held hook asks memory_lock whether this CPU holds it) and the walk stops as the
+ * callback says; the same call after the walk succeeds, so the lock was released and nothing is
+ * left marked in progress.
+ */
+static void check_mapper_reentry(void) {
+    struct reentry_probe probe = {
+        .from_nested = PAGING_OK,
+        .after_walk = PAGING_ERR_NOT_MAPPED,
+        .virt = (uint64_t)(uintptr_t)check_mapper_reentry,
+    };
+    const struct paging_walk_visitor visitor = {.table = reentry_table, .ctx = &probe};
+    enum paging_error walked = paging_walk(stress_mapper, &visitor);
+    struct paging_translation where;
+    probe.after_walk = paging_translate(stress_mapper, probe.virt, &where);
+    log_check(walked == PAGING_OK && probe.tables == 1 &&
+                  probe.from_nested == PAGING_ERR_REENTERED && probe.after_walk == PAGING_OK,
+              "paging-reentry",
+              "a walk callback's translate on the walk's own mapper: \"%s\"; the walk: \"%s\" "
+              "after %u table; the same translate after the walk: \"%s\"",
+              paging_error_name(probe.from_nested), paging_error_name(walked), probe.tables,
+              paging_error_name(probe.after_walk));
+}
+
 /* stress */
 
 static void stress(void) {
@@ -1036,6 +1083,7 @@ static const struct {
     {"tlb_test=shootdown", check_tlb_shootdown_answered},
     {"tlb_test=unanswered", check_tlb_shootdown_unanswered},
     {"paging_test=concurrent", check_mapper_concurrent},
+    {"paging_test=reentry", check_mapper_reentry},
     {"stress", stress},
 };
 

@@ -32,6 +32,9 @@
  *   paging_test=concurrent check: two threads per CPU map, translate and unmap pages through the
  *                          kernel's mapper at once, racing to make the same page tables; every
  *                          call succeeds and every page translates to its own frame (two CPUs)
+ *   paging_test=reentry    check: a walk callback's translate on the walk's own mapper is refused
+ *                          (PAGING_ERR_REENTERED), not the spinlock's recursion panic, and the
+ *                          same translate after the walk succeeds
  */
 #ifndef KERNEL_STRESS_H
 #define KERNEL_STRESS_H
