@@ -144,7 +144,8 @@ static int free_then_used(size_t a_size, size_t u_size, unsigned char **a, unsig
 }
 
 /*
- * A fresh heap over half the region whose last block F is free, after one live block:
+ * A fresh heap of HEAP_SIZE / 2 bytes (the region has room to extend it) whose last block F is
+ * free, after one live block:
  *   | ctrl | A 100 | (free F) | END |
  * Returns 0 with *f set, or 1 after printing the assertion that failed.
  */
