@@ -578,6 +578,14 @@ static void corrupt_word(uintptr_t lo, size_t words) {
              v);
 }
 
+/* One bit of the `words` words at lo (a K_*_BIT kind), or one of those words (K_*_WORD). */
+static void corrupt_bit_or_word(bool bit, uintptr_t lo, size_t words) {
+    if (bit)
+        corrupt_bit(lo, words * WORD);
+    else
+        corrupt_word(lo, words);
+}
+
 /* A client's write of 1 to 16 bytes just past its live block (or slot) p. */
 static void overrun(unsigned char *p) {
     size_t usable = alloc_usable_size(t.heap, p);
@@ -610,33 +618,22 @@ static size_t corrupt(enum kind kind) {
     case K_HDR_BIT:
     case K_HDR_WORD:
         i = pick_block(T_HEADER);
-        if (kind == K_HDR_BIT)
-            corrupt_bit(header_of(i), ALLOC_BLOCK_OVERHEAD);
-        else
-            corrupt_word(header_of(i), ALLOC_BLOCK_OVERHEAD / WORD);
+        corrupt_bit_or_word(kind == K_HDR_BIT, header_of(i), ALLOC_BLOCK_OVERHEAD / WORD);
         return i;
     case K_LINK_BIT:
     case K_LINK_WORD:
         i = pick_block(T_FREE);
         if (i == SIZE_MAX)
             break;
-        if (kind == K_LINK_BIT)
-            corrupt_bit((uintptr_t)t.walk[i].payload, 2 * WORD);
-        else
-            corrupt_word((uintptr_t)t.walk[i].payload, 2);
+        corrupt_bit_or_word(kind == K_LINK_BIT, (uintptr_t)t.walk[i].payload, 2);
         return i;
     case K_TAG_BIT:
-    case K_TAG_WORD: {
+    case K_TAG_WORD:
         i = pick_block(T_FREE_NEXT);
         if (i == SIZE_MAX)
             break;
-        uintptr_t end = header_of(i + 1);
-        if (kind == K_TAG_BIT)
-            corrupt_bit(end - WORD, WORD);
-        else
-            corrupt_word(end - WORD, 1);
+        corrupt_bit_or_word(kind == K_TAG_BIT, header_of(i + 1) - WORD, 1);
         return i;
-    }
     case K_OVERRUN:
         i = pick_block(T_USED);
         if (i == SIZE_MAX)
@@ -644,17 +641,13 @@ static size_t corrupt(enum kind kind) {
         overrun(t.walk[i].payload);
         return i;
     case K_META_BIT:
-    case K_META_WORD: {
+    case K_META_WORD:
         i = pick_block(T_SLOT);
         if (i == SIZE_MAX)
             break;
-        uintptr_t r = run_of_slot((uintptr_t)t.walk[i].payload);
-        if (kind == K_META_BIT)
-            corrupt_bit(r, RUN_META_WORDS * WORD);
-        else
-            corrupt_word(r, RUN_META_WORDS);
+        corrupt_bit_or_word(kind == K_META_BIT, run_of_slot((uintptr_t)t.walk[i].payload),
+                            RUN_META_WORDS);
         return i;
-    }
     case K_SLOT_OVERRUN:
         /* Half past a run's last slot (into the next block's header), half past any slot. */
         i = rnd(2) ? pick_last_slot() : pick_block(T_SLOT);

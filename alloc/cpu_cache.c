@@ -301,6 +301,24 @@ static bool drained_after_shortage(struct alloc_cached_heap *c, uint64_t reports
 }
 
 /*
+ * A direct request of the heap (the caller holds its lock, and does on return): `block` resized to
+ * `need` bytes if it is not NULL, else a new block of need bytes at align; asked once more if the
+ * heap was short of memory (drained_after_shortage). The heap's block, or NULL. Always inlined:
+ * each caller then compiles to what it did with the request written out in it (-O2: the same
+ * object code), so alloc_direct stays a call of its own, off alloc_small's fast path.
+ */
+static inline __attribute__((always_inline)) unsigned char *
+heap_direct(struct alloc_cached_heap *c, void *block, size_t need, size_t align) {
+    uint64_t reports = c->heap->reports;
+    for (bool drained = false;; drained = true) {
+        unsigned char *base = block != NULL ? alloc_realloc(c->heap->heap, block, need)
+                                            : alloc_allocate(c->heap->heap, need, align);
+        if (base != NULL || drained || !drained_after_shortage(c, reports))
+            return base;
+    }
+}
+
+/*
  * One block for a request the caches do not serve (or after a drain), with its prefix. align is
  * the alignment the heap applies (at least ALLOC_ALIGNMENT, as the callers make it), so the bound
  * below is the heap's own (direct_bound_check).
@@ -318,10 +336,7 @@ static void *alloc_direct(struct alloc_cached_heap *c, size_t size, size_t align
         return NULL;
     size_t need = size + offset;
     heap_lock(c);
-    uint64_t reports = c->heap->reports;
-    unsigned char *base = alloc_allocate(c->heap->heap, need, align);
-    if (base == NULL && drained_after_shortage(c, reports))
-        base = alloc_allocate(c->heap->heap, need, align);
+    unsigned char *base = heap_direct(c, NULL, need, align);
     if (base != NULL)
         c->direct_allocations++;
     heap_unlock(c);
@@ -342,10 +357,7 @@ static void *realloc_direct(struct alloc_cached_heap *c, void *ptr, size_t size)
     unsigned char *block = (unsigned char *)ptr - PREFIX;
     size_t need = size + PREFIX;
     heap_lock(c);
-    uint64_t reports = c->heap->reports;
-    unsigned char *base = alloc_realloc(c->heap->heap, block, need);
-    if (base == NULL && drained_after_shortage(c, reports))
-        base = alloc_realloc(c->heap->heap, block, need);
+    unsigned char *base = heap_direct(c, block, need, ALLOC_ALIGNMENT);
     heap_unlock(c);
     if (base == NULL)
         return NULL;

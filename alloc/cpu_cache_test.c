@@ -1083,27 +1083,48 @@ static int cache_count_check(void) {
 }
 
 /*
+ * The blocks of the checks of a refused neighbour, Z, A, B and C: heap blocks of whole 64-byte
+ * lines, so that at either alignment (16 or 64) each lies right after the one before.
+ */
+enum { NEIGHBOUR_SIZE = 48 * 64 - ALLOC_BLOCK_OVERHEAD - 64 };
+
+/*
+ * The end of those checks, with A's link restored: B, refused, still holding NEIGHBOUR_SIZE bytes
+ * of pattern `seed`; Z, B and C the layer's three live blocks, every block accounted for
+ * (reconciled); then the three freed, none left live. Returns 0, or 1 after printing the
+ * assertion that failed.
+ */
+static int neighbours_kept_then_freed(void *z, void *b, void *c, unsigned seed) {
+    ASSERT_TRUE(fixture_pattern_ok(b, NEIGHBOUR_SIZE, seed));
+    if (reconciled(3) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, c));
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, z));
+    return reconciled(0);
+}
+
+/*
  * Frees and a realloc of blocks too large to cache (plain, and over-aligned: 64 bytes) whose
  * heap block has a free neighbour with its next link bent outside the heap:
- *   heap: | Z | (free A, link bent) | B | C |    each 2992 bytes from alloc_cached_allocate
+ *   heap: | Z | (free A, link bent) | B | C |
+ * each NEIGHBOUR_SIZE bytes from alloc_cached_allocate.
  * Expect the free of B to return ALLOC_ERR_CORRUPTED_FREE_LIST, reported once, and change
  * nothing: with A's link restored, the heap intact, B still live with its contents and counted as
  * before, and freed then. The same of a realloc of the over-aligned B to a cached size, which
  * moves it (copy, then free of B): NULL, reported once, B kept, nothing else live.
  */
 static int free_damaged_neighbour_check(void) {
-    /* Heap blocks of whole 64-byte lines, so that B's lies right after A's at either alignment. */
-    enum { SIZE = 48 * 64 - ALLOC_BLOCK_OVERHEAD - 64 };
     for (size_t align = ALLOC_ALIGNMENT; align <= 64; align *= 4) {
         if (setup(SMALL_HEAP, 2) != 0)
             return 1;
         /* Z first: the gap an alignment may leave in front of the first block lies before it. */
-        unsigned char *z = alloc_cached_allocate(&ch, SIZE, align);
-        unsigned char *a = alloc_cached_allocate(&ch, SIZE, align);
-        unsigned char *b = alloc_cached_allocate(&ch, SIZE, align);
-        unsigned char *c = alloc_cached_allocate(&ch, SIZE, align);
+        unsigned char *z = alloc_cached_allocate(&ch, NEIGHBOUR_SIZE, align);
+        unsigned char *a = alloc_cached_allocate(&ch, NEIGHBOUR_SIZE, align);
+        unsigned char *b = alloc_cached_allocate(&ch, NEIGHBOUR_SIZE, align);
+        unsigned char *c = alloc_cached_allocate(&ch, NEIGHBOUR_SIZE, align);
         ASSERT_TRUE(z != NULL && a != NULL && b != NULL && c != NULL);
-        fixture_fill(b, SIZE, 5);
+        fixture_fill(b, NEIGHBOUR_SIZE, 5);
         /* The realloc's new block from cache[0], warmed up now: no allocation meets A's link. */
         ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, alloc_cached_malloc(&ch, 100)));
         ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
@@ -1131,14 +1152,8 @@ static int free_damaged_neighbour_check(void) {
         ASSERT_EQ(cbefore.live_blocks, cnow.live_blocks);
         ASSERT_EQ(cbefore.cached_blocks, cnow.cached_blocks);
         ASSERT_EQ(hbefore.live_allocations, hstats().live_allocations);
-        ASSERT_TRUE(alloc_cached_usable_size(&ch, b) >= SIZE);
-        ASSERT_TRUE(fixture_pattern_ok(b, SIZE, 5));
-        if (reconciled(3) != 0)
-            return 1;
-        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
-        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, c));
-        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, z));
-        if (reconciled(0) != 0)
+        ASSERT_TRUE(alloc_cached_usable_size(&ch, b) >= NEIGHBOUR_SIZE);
+        if (neighbours_kept_then_freed(z, b, c, 5) != 0)
             return 1;
     }
     return 0;
@@ -1422,34 +1437,27 @@ static int direct_bound_check(void) {
  * every block accounted for.
  */
 static int realloc_refused_once_check(void) {
-    enum { SIZE = 48 * 64 - ALLOC_BLOCK_OVERHEAD - 64 };
     if (setup(SMALL_HEAP, 2) != 0)
         return 1;
     ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, alloc_cached_malloc(&ch, 100)));
-    unsigned char *z = alloc_cached_malloc(&ch, SIZE);
-    unsigned char *b = alloc_cached_malloc(&ch, SIZE);
-    unsigned char *a = alloc_cached_malloc(&ch, SIZE);
-    unsigned char *c = alloc_cached_malloc(&ch, SIZE);
+    unsigned char *z = alloc_cached_malloc(&ch, NEIGHBOUR_SIZE);
+    unsigned char *b = alloc_cached_malloc(&ch, NEIGHBOUR_SIZE);
+    unsigned char *a = alloc_cached_malloc(&ch, NEIGHBOUR_SIZE);
+    unsigned char *c = alloc_cached_malloc(&ch, NEIGHBOUR_SIZE);
     ASSERT_TRUE(z != NULL && b != NULL && a != NULL && c != NULL);
-    fixture_fill(b, SIZE, 8);
+    fixture_fill(b, NEIGHBOUR_SIZE, 8);
     ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
     uintptr_t *link = (uintptr_t *)(a - ALLOC_CPU_CACHE_PREFIX);
     uintptr_t saved = *link;
     *link = 0x70;
     unsigned long reports = env.reports;
     uint64_t drains = cstats().drains;
-    ASSERT_TRUE(alloc_cached_realloc(&ch, b, 2 * SIZE) == NULL);
+    ASSERT_TRUE(alloc_cached_realloc(&ch, b, 2 * NEIGHBOUR_SIZE) == NULL);
     ASSERT_EQ(reports + 1, env.reports);
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, env.last_error);
     ASSERT_EQ(drains, cstats().drains);
     *link = saved;
-    ASSERT_TRUE(fixture_pattern_ok(b, SIZE, 8));
-    if (reconciled(3) != 0)
-        return 1;
-    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
-    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, c));
-    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, z));
-    return reconciled(0);
+    return neighbours_kept_then_freed(z, b, c, 8);
 }
 
 /*

@@ -67,6 +67,99 @@ static bool stats_unchanged(const struct alloc_stats *before) {
     return stats_unchanged_of(fx.heap, before);
 }
 
+/*
+ * Exactly one report since fx.reports was `reports`, and of `error`. Returns 0, or 1 after
+ * printing the assertion that failed (the caller returns 1 in turn).
+ */
+static int reported_once(size_t reports, enum alloc_error error) {
+    ASSERT_EQ(reports + 1, fx.reports);
+    ASSERT_EQ(error, fx.report_error[fx.reports - 1]);
+    return 0;
+}
+
+/* reported_once(reports, error), the report naming ptr. */
+static int reported_once_at(size_t reports, enum alloc_error error, const void *ptr) {
+    if (reported_once(reports, error) != 0)
+        return 1;
+    ASSERT_TRUE(fx.report_ptr[fx.reports - 1] == ptr);
+    return 0;
+}
+
+/*
+ * A call refused: reported_once_at(reports, error, ptr), and nothing changed since `before` (the
+ * statistics, the heap intact).
+ */
+static int refused_at(size_t reports, enum alloc_error error, const void *ptr,
+                      const struct alloc_stats *before) {
+    if (reported_once_at(reports, error, ptr) != 0)
+        return 1;
+    ASSERT_TRUE(stats_unchanged(before));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * Nothing changed since `before` (the statistics, the heap intact), and a and b, live, then freed,
+ * the heap intact. Returns 0, or 1 after printing the assertion that failed.
+ */
+static int unchanged_then_freed(const struct alloc_stats *before, void *a, void *b) {
+    ASSERT_TRUE(stats_unchanged(before));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * Bends the next link of a free block, the first word of its payload at p, to a small number
+ * outside every heap; returns the link it held, for unbend_link.
+ */
+static uintptr_t bend_link(void *p) {
+    uintptr_t link, bent = 0x70;
+    memcpy(&link, p, sizeof(link));
+    memcpy(p, &bent, sizeof(bent));
+    return link;
+}
+
+/* Puts back the link that bend_link(p) returned. */
+static void unbend_link(void *p, uintptr_t link) {
+    memcpy(p, &link, sizeof(link));
+}
+
+/*
+ * A fresh heap whose first block A (a_size bytes) is free and followed by a live U (u_size):
+ *   | ctrl | (free A) or [A] | U | (free) | END |
+ * A is on its free list unless a_size is small enough for a quick list or a run. Returns 0 with
+ * *a and *u set, or 1 after printing the assertion that failed.
+ */
+static int free_then_used(size_t a_size, size_t u_size, unsigned char **a, unsigned char **u) {
+    fixture_reset(HEAP_SIZE, 0);
+    *a = alloc_malloc(fx.heap, a_size);
+    *u = alloc_malloc(fx.heap, u_size);
+    ASSERT_TRUE(*a != NULL && *u != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, *a));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * A fresh heap of HEAP_SIZE / 2 bytes (the region has room to extend it) whose last block F is
+ * free, after one live block:
+ *   | ctrl | A 100 | (free F) | END |
+ * Returns 0 with *f set, or 1 after printing the assertion that failed.
+ */
+static int free_tail(block_t **f) {
+    fixture_reset(HEAP_SIZE / 2, 0);
+    ASSERT_TRUE(alloc_malloc(fx.heap, 100) != NULL);
+    ASSERT_HEAP_OK(fx.heap);
+    /* The free tail: the block in front of the end marker. */
+    block_t *end = blk_at(fx.heap->end);
+    ASSERT_TRUE(blk_prev_free(end));
+    *f = blk_prev(end);
+    return 0;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* init */
 
@@ -702,6 +795,21 @@ static int free_coalesce_check(void) {
 }
 
 /*
+ * p, freed, freed again on a heap that has reported nothing yet: expect ALLOC_ERR_DOUBLE_FREE,
+ * the heap's one report, naming p, and nothing changed; then `keep`, live, freed. Returns 0, or 1
+ * after printing the assertion that failed.
+ */
+static int double_free_refused(void *p, void *keep) {
+    struct alloc_stats before = stats();
+    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_free(fx.heap, p));
+    if (refused_at(0, ALLOC_ERR_DOUBLE_FREE, p, &before) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, keep));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
  * Double free of a block that is still a block of its own (quick-listed, or free):
  *   | A | (free) |  free A, free A
  * Expect the second free to return and report ALLOC_ERR_DOUBLE_FREE with A, and nothing to
@@ -712,16 +820,7 @@ static int free_double_check(void) {
     void *a = alloc_malloc(fx.heap, 64);
     void *keep = alloc_malloc(fx.heap, 64);
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
-    struct alloc_stats before = stats();
-    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_free(fx.heap, a));
-    ASSERT_EQ(1, fx.reports);
-    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, fx.report_error[0]);
-    ASSERT_TRUE(fx.report_ptr[0] == a);
-    ASSERT_TRUE(stats_unchanged(&before));
-    ASSERT_HEAP_OK(fx.heap);
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, keep));
-    ASSERT_HEAP_OK(fx.heap);
-    return 0;
+    return double_free_refused(a, keep);
 }
 
 /*
@@ -736,15 +835,7 @@ static int free_double_merged_check(void) {
     void *c = alloc_malloc(fx.heap, BIG);
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
-    struct alloc_stats before = stats();
-    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_free(fx.heap, b));
-    ASSERT_EQ(1, fx.reports);
-    ASSERT_TRUE(fx.report_ptr[0] == b);
-    ASSERT_TRUE(stats_unchanged(&before));
-    ASSERT_HEAP_OK(fx.heap);
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
-    ASSERT_HEAP_OK(fx.heap);
-    return 0;
+    return double_free_refused(b, c);
 }
 
 /*
@@ -805,11 +896,7 @@ static int free_misaligned_check(void) {
         }
     }
     ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, alloc_free(fx.heap, s + 8));
-    ASSERT_TRUE(stats_unchanged(&before));
-    ASSERT_HEAP_OK(fx.heap);
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, s));
-    return 0;
+    return unchanged_then_freed(&before, a, s);
 }
 
 /*
@@ -850,12 +937,7 @@ static int free_corrupted_header_check(void) {
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, a));
     ASSERT_TRUE(alloc_realloc(fx.heap, a, 10) == NULL);
     a_hdr[1] = a_size;
-    ASSERT_TRUE(stats_unchanged(&before));
-    ASSERT_HEAP_OK(fx.heap);
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
-    ASSERT_HEAP_OK(fx.heap);
-    return 0;
+    return unchanged_then_freed(&before, a, b);
 }
 
 /*
@@ -880,9 +962,8 @@ static int free_prev_size_zero_check(void) {
     ASSERT_NE(ALLOC_OK, checked);
     size_t reports = fx.reports;
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, b));
-    ASSERT_EQ(reports + 1, fx.reports);
-    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, fx.report_error[fx.reports - 1]);
-    ASSERT_TRUE(fx.report_ptr[fx.reports - 1] == b);
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEADER, b) != 0)
+        return 1;
     ASSERT_TRUE(alloc_realloc(fx.heap, b, 2 * BIG) == NULL);
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, fx.report_error[fx.reports - 1]);
     ASSERT_EQ(0, alloc_usable_size(fx.heap, b));
@@ -892,12 +973,7 @@ static int free_prev_size_zero_check(void) {
 
     b_hdr[0] = b_prev;
     b_hdr[1] = b_size;
-    ASSERT_TRUE(stats_unchanged(&before));
-    ASSERT_HEAP_OK(fx.heap);
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
-    ASSERT_HEAP_OK(fx.heap);
-    return 0;
+    return unchanged_then_freed(&before, b, a);
 }
 
 /*
@@ -935,23 +1011,36 @@ static int realloc_null_check(void) {
 }
 
 /*
+ * On a fresh heap, its first block A of `from` bytes, filled with a pattern, realloc'd to `to`:
+ *   | A from (pattern) | (free) |  ->  | A to | (free) |
+ * Expect the same pointer, its first min(from, to) bytes preserved, the usable size and in_use of a
+ * `to`-byte block, and one free block after A. Returns 0, or 1 after printing the assertion that
+ * failed.
+ */
+static int realloc_in_place(size_t from, size_t to, unsigned seed) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, from);
+    fixture_fill(a, from, seed);
+    unsigned char *q = alloc_realloc(fx.heap, a, to);
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(q == a);
+    ASSERT_TRUE(fixture_pattern_ok(q, from < to ? from : to, seed));
+    ASSERT_EQ(usable_for(to), alloc_usable_size(fx.heap, q));
+    ASSERT_EQ(usable_for(to), stats().bytes_in_use);
+    ASSERT_EQ(1, stats().free_blocks);
+    return 0;
+}
+
+/*
  *   before: | A 3008 (pattern)          | (free) |
  *   after:  | A 112 | (free, merged)            |   (32-bit: 3000 and 104)
  * Expect the same pointer, the first 100 bytes preserved, in_use down to 112 (104) and the cut
  * tail merged into the following free block.
  */
 static int realloc_shrink_check(void) {
-    fixture_reset(HEAP_SIZE, 0);
-    unsigned char *a = alloc_malloc(fx.heap, 3000);
-    fixture_fill(a, 3000, 7);
-    unsigned char *q = alloc_realloc(fx.heap, a, 100);
-    ASSERT_HEAP_OK(fx.heap);
-    ASSERT_TRUE(q == a);
-    ASSERT_TRUE(fixture_pattern_ok(q, 100, 7));
-    ASSERT_EQ(usable_for(100), alloc_usable_size(fx.heap, q));
-    ASSERT_EQ(usable_for(100), stats().bytes_in_use);
+    if (realloc_in_place(3000, 100, 7) != 0)
+        return 1;
     ASSERT_EQ(usable_for(3000), stats().peak_in_use);
-    ASSERT_EQ(1, stats().free_blocks);
     ASSERT_EQ(fresh_free(HEAP_SIZE) - block_size_for(100), stats().largest_free);
     return 0;
 }
@@ -962,17 +1051,7 @@ static int realloc_shrink_check(void) {
  * Expect growth in place into the following free block: same pointer, contents preserved.
  */
 static int realloc_grow_in_place_check(void) {
-    fixture_reset(HEAP_SIZE, 0);
-    unsigned char *a = alloc_malloc(fx.heap, 100);
-    fixture_fill(a, 100, 3);
-    unsigned char *q = alloc_realloc(fx.heap, a, 500);
-    ASSERT_HEAP_OK(fx.heap);
-    ASSERT_TRUE(q == a);
-    ASSERT_TRUE(fixture_pattern_ok(q, 100, 3));
-    ASSERT_EQ(usable_for(500), alloc_usable_size(fx.heap, q));
-    ASSERT_EQ(usable_for(500), stats().bytes_in_use);
-    ASSERT_EQ(1, stats().free_blocks);
-    return 0;
+    return realloc_in_place(100, 500, 3);
 }
 
 /*
@@ -1041,11 +1120,8 @@ static int realloc_freed_check(void) {
                 ASSERT_TRUE(alloc_realloc(fx.heap, freed[i], sizes[j]) == NULL);
             else
                 ASSERT_EQ(0, alloc_usable_size(fx.heap, freed[i]));
-            ASSERT_EQ(reports + 1, fx.reports);
-            ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, fx.report_error[fx.reports - 1]);
-            ASSERT_TRUE(fx.report_ptr[fx.reports - 1] == freed[i]);
-            ASSERT_TRUE(stats_unchanged(&before));
-            ASSERT_HEAP_OK(fx.heap);
+            if (refused_at(reports, ALLOC_ERR_DOUBLE_FREE, freed[i], &before) != 0)
+                return 1;
         }
     }
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
@@ -1073,12 +1149,9 @@ static int realloc_forged_header_check(void) {
     struct alloc_stats before = stats();
     size_t reports = fx.reports;
     ASSERT_TRUE(alloc_realloc(fx.heap, a + 272, 3 * BIG) == NULL);
-    ASSERT_EQ(reports + 1, fx.reports);
-    ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, fx.report_error[fx.reports - 1]);
-    ASSERT_TRUE(fx.report_ptr[fx.reports - 1] == a + 272);
-    ASSERT_TRUE(stats_unchanged(&before));
+    if (refused_at(reports, ALLOC_ERR_FOREIGN_POINTER, a + 272, &before) != 0)
+        return 1;
     ASSERT_EQ(usable_for(BIG), alloc_usable_size(fx.heap, a));
-    ASSERT_HEAP_OK(fx.heap);
     fixture_fill(a, BIG, 6);
     unsigned char *q = alloc_realloc(fx.heap, a, 3 * BIG);
     ASSERT_TRUE(q != NULL && fixture_pattern_ok(q, BIG, 6));
@@ -1347,9 +1420,8 @@ static int check_detects_check(void) {
     c_hdr[0] ^= TAG_MASK; /* cleared, they might match by chance: 1 in 256 on 32 bits */
     size_t before = fx.reports;
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_check(h));
-    ASSERT_EQ(before + 1, fx.reports);
-    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, fx.report_error[fx.reports - 1]);
-    ASSERT_TRUE(fx.report_ptr[fx.reports - 1] == c_hdr);
+    if (reported_once_at(before, ALLOC_ERR_CORRUPTED_HEADER, c_hdr) != 0)
+        return 1;
     c_hdr[0] = c_prev;
     ASSERT_HEAP_OK(h);
     ASSERT_EQ(5, fx.reports);
@@ -1598,9 +1670,8 @@ static int top_block_check(void) {
     if (TOP_BLOCK) {
         size_t reports = fx.reports;
         ASSERT_TRUE(alloc_malloc(fx.heap, 8 * BIG) == NULL);
-        ASSERT_EQ(reports + 1, fx.reports);
-        ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
-        ASSERT_TRUE(fx.report_ptr[fx.reports - 1] == blk_from_payload(d));
+        if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, blk_from_payload(d)) != 0)
+            return 1;
     }
     t->top = top;
     ASSERT_HEAP_OK(fx.heap);
@@ -2076,14 +2147,11 @@ static int build_config_check(void) {
  * overwritten with a small number leaves alloc_heap_stats sound (the check reports the damage).
  */
 static int stats_bent_link_check(void) {
-    fixture_reset(HEAP_SIZE, 0);
     /* Blocks too large for a quick list or a run: a is freed onto the free list proper. */
-    unsigned char *a = alloc_malloc(fx.heap, 512), *b = alloc_malloc(fx.heap, 512);
-    ASSERT_TRUE(a != NULL && b != NULL);
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
-    ASSERT_HEAP_OK(fx.heap);
-    uintptr_t bent = 0x70;
-    memcpy(a, &bent, sizeof(bent)); /* a free block's next link is its payload's first word */
+    unsigned char *a, *b;
+    if (free_then_used(512, 512, &a, &b) != 0)
+        return 1;
+    (void)bend_link(a);
     struct alloc_stats s = stats();
     ASSERT_TRUE(s.largest_free <= s.bytes_free);
     ASSERT_TRUE(alloc_heap_check(fx.heap) != ALLOC_OK);
@@ -2115,14 +2183,12 @@ static int free_merge_bent_link_check(void) {
         unsigned char *bent_block = free_prev[way] ? a : c;
         /* The statistics before the link is bent: first fit's largest_free walks the list. */
         struct alloc_stats before = stats();
-        uintptr_t link, bent = 0x70;
-        memcpy(&link, bent_block, sizeof(link));
-        memcpy(bent_block, &bent, sizeof(bent));
+        uintptr_t link = bend_link(bent_block);
         size_t reports = fx.reports;
         ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_free(fx.heap, b));
-        ASSERT_EQ(reports + 1, fx.reports);
-        ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
-        memcpy(bent_block, &link, sizeof(link));
+        if (reported_once(reports, ALLOC_ERR_CORRUPTED_FREE_LIST) != 0)
+            return 1;
+        unbend_link(bent_block, link);
         ASSERT_HEAP_OK(fx.heap);
         ASSERT_TRUE(stats_unchanged(&before));
         ASSERT_EQ(usable_for(BIG), alloc_usable_size(fx.heap, b));
@@ -2131,13 +2197,13 @@ static int free_merge_bent_link_check(void) {
              * The link bent again, under a realloc of B that would grow into C (bent), or move,
              * C being used, and then free B, which would merge with A (bent).
              */
-            memcpy(bent_block, &bent, sizeof(bent));
+            (void)bend_link(bent_block);
             fixture_fill(b, BIG, 6);
             ASSERT_TRUE(alloc_realloc(fx.heap, b, free_next[way] ? BIG + BIG / 2 : 3 * BIG) ==
                         NULL);
-            ASSERT_EQ(reports + 2, fx.reports);
-            ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
-            memcpy(bent_block, &link, sizeof(link));
+            if (reported_once(reports + 1, ALLOC_ERR_CORRUPTED_FREE_LIST) != 0)
+                return 1;
+            unbend_link(bent_block, link);
             ASSERT_HEAP_OK(fx.heap);
             /* A move had its new block in use for a moment: the peak may rise, nothing else. */
             struct alloc_stats now = stats();
@@ -2156,6 +2222,19 @@ static int free_merge_bent_link_check(void) {
 /* The run slot p is in (its meta words, enum run_word, at the start). */
 static uintptr_t run_of_slot(const void *p) {
     return (uintptr_t)p & ~(uintptr_t)(RUN_ALIGN - 1);
+}
+
+/*
+ * The free block F that the alignment of the run of slot p left before it:
+ *   | (free F) | run: p ... |
+ * (the run's block starts a header before its meta). Returns 0 with *f set, or 1 after printing
+ * the assertion that failed.
+ */
+static int free_before_run(const void *p, block_t **f) {
+    block_t *run_block = blk_from_payload((const void *)run_of_slot(p));
+    ASSERT_TRUE(blk_prev_free(run_block));
+    *f = blk_prev(run_block);
+    return 0;
 }
 
 /*
@@ -2322,11 +2401,7 @@ static int free_all_but_first(unsigned char *a[RUN_SLOTS_64], block_t **f) {
     for (int i = 1; i < RUN_SLOTS_64; i++)
         ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[i]));
     ASSERT_HEAP_OK(fx.heap);
-    /* A's block starts a header before its meta; the run's alignment left a free block before. */
-    block_t *run_block = blk_from_payload((const void *)run_of_slot(a[0]));
-    ASSERT_TRUE(blk_prev_free(run_block));
-    *f = blk_prev(run_block);
-    return 0;
+    return free_before_run(a[0], f);
 }
 
 /*
@@ -2420,7 +2495,7 @@ static int runs_release_damaged_neighbour_check(void) {
     if (!fixture_runs())
         SKIP_CHECK("this variant has no runs");
     for (unsigned way = 0; way < 4; way++) {
-        bool bend_link = (way & 1) != 0;
+        bool bent = (way & 1) != 0;
         fixture_reset(HEAP_SIZE, (way & 2) != 0 ? ALLOC_FLAG_POISON_ON_FREE : 0);
         unsigned char *a[RUN_SLOTS_64], *b;
         block_t *f;
@@ -2429,18 +2504,18 @@ static int runs_release_damaged_neighbour_check(void) {
         fixture_fill(a[0], 64, 9);
         struct alloc_stats before = stats();
         hword_t saved_size = f->size;
-        uintptr_t link, bent = 0x70;
-        memcpy(&link, blk_payload(f), sizeof(link));
-        if (bend_link)
-            memcpy(blk_payload(f), &bent, sizeof(bent));
+        uintptr_t link = 0;
+        if (bent)
+            link = bend_link(blk_payload(f));
         else
             f->size ^= (hword_t)1 << 9;
         size_t reports = fx.reports;
-        ASSERT_EQ(bend_link ? ALLOC_ERR_CORRUPTED_FREE_LIST : ALLOC_ERR_CORRUPTED_HEADER,
+        ASSERT_EQ(bent ? ALLOC_ERR_CORRUPTED_FREE_LIST : ALLOC_ERR_CORRUPTED_HEADER,
                   alloc_free(fx.heap, a[0]));
         ASSERT_EQ(reports + 1, fx.reports);
         f->size = saved_size;
-        memcpy(blk_payload(f), &link, sizeof(link));
+        if (bent)
+            unbend_link(blk_payload(f), link);
         ASSERT_HEAP_OK(fx.heap);
         ASSERT_TRUE(stats_unchanged(&before));
         ASSERT_EQ(64, alloc_usable_size(fx.heap, a[0]));
@@ -2481,18 +2556,15 @@ static int runs_realloc_damaged_neighbour_check(void) {
         fixture_fill(a[0], 64, 9);
         ASSERT_HEAP_OK(fx.heap);
         /* F as the 200-byte block's take and free have left it. */
-        block_t *run_block = blk_from_payload((const void *)run_of_slot(a[0]));
-        ASSERT_TRUE(blk_prev_free(run_block));
-        f = blk_prev(run_block);
+        if (free_before_run(a[0], &f) != 0)
+            return 1;
         struct alloc_stats before = stats();
-        uintptr_t link, bent = 0x70;
-        memcpy(&link, blk_payload(f), sizeof(link));
-        memcpy(blk_payload(f), &bent, sizeof(bent));
+        uintptr_t link = bend_link(blk_payload(f));
         size_t reports = fx.reports;
         ASSERT_TRUE(alloc_realloc(fx.heap, a[0], sizes[way]) == NULL);
-        ASSERT_EQ(reports + 1, fx.reports);
-        ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
-        memcpy(blk_payload(f), &link, sizeof(link));
+        if (reported_once(reports, ALLOC_ERR_CORRUPTED_FREE_LIST) != 0)
+            return 1;
+        unbend_link(blk_payload(f), link);
         ASSERT_HEAP_OK(fx.heap);
         struct alloc_stats now = stats();
         ASSERT_TRUE(now.peak_in_use >= before.peak_in_use);
@@ -2558,18 +2630,16 @@ static int runs_release_empty_refused_check(void) {
     ASSERT_TRUE(p != NULL);
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, p));
     ASSERT_HEAP_OK(fx.heap);
-    block_t *run_block = blk_from_payload((const void *)run_of_slot(p));
-    ASSERT_TRUE(blk_prev_free(run_block));
-    block_t *f = blk_prev(run_block);
+    block_t *f;
+    if (free_before_run(p, &f) != 0)
+        return 1;
     struct alloc_stats before = stats();
-    uintptr_t link, bent = 0x70;
-    memcpy(&link, blk_payload(f), sizeof(link));
-    memcpy(blk_payload(f), &bent, sizeof(bent));
+    uintptr_t link = bend_link(blk_payload(f));
     size_t reports = fx.reports;
     ASSERT_TRUE(alloc_malloc(fx.heap, HEAP_SIZE) == NULL);
-    ASSERT_EQ(reports + 1, fx.reports);
-    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
-    memcpy(blk_payload(f), &link, sizeof(link));
+    if (reported_once(reports, ALLOC_ERR_CORRUPTED_FREE_LIST) != 0)
+        return 1;
+    unbend_link(blk_payload(f), link);
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_TRUE(stats_unchanged(&before));
     ASSERT_TRUE(alloc_malloc(fx.heap, 64) == p);
@@ -2586,21 +2656,14 @@ static int runs_release_empty_refused_check(void) {
  * then succeeds and merges with F.
  */
 static int extend_bent_link_check(void) {
-    size_t half = HEAP_SIZE / 2;
-    fixture_reset(half, 0);
-    ASSERT_TRUE(alloc_malloc(fx.heap, 100) != NULL);
-    ASSERT_HEAP_OK(fx.heap);
-    /* The free tail: the block in front of the end marker. */
-    block_t *end = blk_at(fx.heap->end);
-    ASSERT_TRUE(blk_prev_free(end));
-    block_t *f = blk_prev(end);
+    block_t *f;
+    if (free_tail(&f) != 0)
+        return 1;
     struct alloc_stats before = stats();
-    uintptr_t link, bent = 0x70;
-    memcpy(&link, blk_payload(f), sizeof(link));
-    memcpy(blk_payload(f), &bent, sizeof(bent));
+    uintptr_t link = bend_link(blk_payload(f));
     size_t reports = fx.reports;
     enum alloc_error e = alloc_heap_extend(fx.heap, 4096);
-    memcpy(blk_payload(f), &link, sizeof(link));
+    unbend_link(blk_payload(f), link);
     if (e == ALLOC_OK) {
         /*
          * Only where the strategy keeps the last free block apart, without links (the TLSF top
@@ -2640,18 +2703,16 @@ static int refused_request_reports_once_check(void) {
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, q));
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
     ASSERT_HEAP_OK(fx.heap);
-    uintptr_t link, bent = 0x70;
-    memcpy(&link, a, sizeof(link));
-    memcpy(a, &bent, sizeof(bent));
+    uintptr_t link = bend_link(a);
     size_t reports = fx.reports;
     ASSERT_TRUE(alloc_malloc(fx.heap, 3000) == NULL);
-    ASSERT_EQ(reports + 1, fx.reports);
-    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
+    if (reported_once(reports, ALLOC_ERR_CORRUPTED_FREE_LIST) != 0)
+        return 1;
     void *out[4];
     ASSERT_EQ(0, alloc_allocate_batch(fx.heap, 700, out, 4));
-    ASSERT_EQ(reports + 2, fx.reports);
-    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
-    memcpy(a, &link, sizeof(link));
+    if (reported_once(reports + 1, ALLOC_ERR_CORRUPTED_FREE_LIST) != 0)
+        return 1;
+    unbend_link(a, link);
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_TRUE(alloc_malloc(fx.heap, 3000) != NULL);
     ASSERT_HEAP_OK(fx.heap);
@@ -2693,19 +2754,14 @@ static void look_at_reports(void) {
  * naming the bent link, ALLOC_ERR_CORRUPTED_FREE_LIST.
  */
 static int extend_refused_hook_check(void) {
-    fixture_reset(HEAP_SIZE / 2, 0);
-    ASSERT_TRUE(alloc_malloc(fx.heap, 100) != NULL);
-    ASSERT_HEAP_OK(fx.heap);
-    block_t *end = blk_at(fx.heap->end);
-    ASSERT_TRUE(blk_prev_free(end));
-    block_t *f = blk_prev(end);
+    block_t *f;
+    if (free_tail(&f) != 0)
+        return 1;
     struct alloc_stats before = stats();
-    uintptr_t link, bent = 0x70;
-    memcpy(&link, blk_payload(f), sizeof(link));
-    memcpy(blk_payload(f), &bent, sizeof(bent));
+    uintptr_t link = bend_link(blk_payload(f));
     look_at_reports();
     enum alloc_error e = alloc_heap_extend(fx.heap, 4096);
-    memcpy(blk_payload(f), &link, sizeof(link));
+    unbend_link(blk_payload(f), link);
     if (e == ALLOC_OK) {
         /* The TLSF top block has no links: nothing to refuse (see extend_bent_link_check). */
         ASSERT_EQ(0, seen.reports);
@@ -2734,11 +2790,9 @@ static int extend_refused_hook_check(void) {
 static int alloc_refused_hook_check(void) {
     if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
         SKIP_CHECK("first fit looks at no successor of the block it takes");
-    fixture_reset(HEAP_SIZE, 0);
-    unsigned char *a = alloc_malloc(fx.heap, BIG), *u = alloc_malloc(fx.heap, BIG);
-    ASSERT_TRUE(a != NULL && u != NULL);
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
-    ASSERT_HEAP_OK(fx.heap);
+    unsigned char *a, *u;
+    if (free_then_used(BIG, BIG, &a, &u) != 0)
+        return 1;
     block_t *ub = blk_from_payload(u);
     ASSERT_TRUE(blk_prev_free(ub));
     hword_t word = ub->size;
@@ -2770,11 +2824,9 @@ static int alloc_refused_hook_check(void) {
  * restored, the heap intact.
  */
 static int free_word_run_flag_check(void) {
-    fixture_reset(HEAP_SIZE, 0);
-    unsigned char *a = alloc_malloc(fx.heap, BIG), *u = alloc_malloc(fx.heap, BIG);
-    ASSERT_TRUE(a != NULL && u != NULL);
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
-    ASSERT_HEAP_OK(fx.heap);
+    unsigned char *a, *u;
+    if (free_then_used(BIG, BIG, &a, &u) != 0)
+        return 1;
     block_t *ab = blk_from_payload(a);
     hword_t word = ab->size;
     ASSERT_EQ(ST_FREE, word & STATE_MASK);
@@ -2783,8 +2835,8 @@ static int free_word_run_flag_check(void) {
     void *p = alloc_malloc(fx.heap, BIG);
     ab->size = word;
     ASSERT_TRUE(p != a);
-    ASSERT_EQ(reports + 1, fx.reports);
-    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
+    if (reported_once(reports, ALLOC_ERR_CORRUPTED_FREE_LIST) != 0)
+        return 1;
     ASSERT_HEAP_OK(fx.heap);
     if (p != NULL)
         ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, p));
@@ -2866,12 +2918,10 @@ static int quick_merge_refused_hook_check(void) {
         ASSERT_HEAP_OK(fx.heap);
         ASSERT_EQ(ST_QUICK, blk_state(blk_from_payload(q)));
         struct alloc_stats before = stats();
-        uintptr_t link, bent = 0x70;
-        memcpy(&link, a, sizeof(link));
-        memcpy(a, &bent, sizeof(bent));
+        uintptr_t link = bend_link(a);
         look_at_reports();
         void *p = way == 0 ? alloc_malloc(fx.heap, HEAP_SIZE) : alloc_realloc(fx.heap, b, BIG + 64);
-        memcpy(a, &link, sizeof(link));
+        unbend_link(a, link);
         ASSERT_EQ(1, seen.reports);
         ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, seen.check);
         ASSERT_TRUE(memcmp(&before, &seen.stats, sizeof(before)) == 0);
@@ -2919,18 +2969,16 @@ static int runs_refused_damaged_head_check(void) {
         ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[i]));
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b[1]));
     ASSERT_HEAP_OK(fx.heap);
-    block_t *run_block = blk_from_payload((const void *)run_of_slot(a[0]));
-    ASSERT_TRUE(blk_prev_free(run_block));
-    block_t *f = blk_prev(run_block);
-    uintptr_t link, bent = 0x70;
-    memcpy(&link, blk_payload(f), sizeof(link));
-    memcpy(blk_payload(f), &bent, sizeof(bent));
+    block_t *f;
+    if (free_before_run(a[0], &f) != 0)
+        return 1;
+    uintptr_t link = bend_link(blk_payload(f));
     /* C's prev link, as a stray write. */
     uint64_t *c_meta = (uint64_t *)run_of_slot(c);
     c_meta[RUN_PREV] = run_of_slot(b[0]);
     size_t reports = fx.reports;
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_free(fx.heap, a[0]));
-    memcpy(blk_payload(f), &link, sizeof(link));
+    unbend_link(blk_payload(f), link);
     ASSERT_EQ(reports + 2, fx.reports);
     ASSERT_TRUE(fx.report_error[fx.reports - 1] == ALLOC_ERR_CORRUPTED_FREE_LIST &&
                 fx.report_ptr[fx.reports - 1] == (const void *)run_of_slot(c));
@@ -2951,19 +2999,15 @@ static int runs_refused_damaged_head_check(void) {
 static int run_block_then_block_reports_once_check(void) {
     if (!fixture_runs())
         SKIP_CHECK("this variant has no runs");
-    fixture_reset(HEAP_SIZE, 0);
-    unsigned char *a = alloc_malloc(fx.heap, 4000), *g = alloc_malloc(fx.heap, BIG);
-    ASSERT_TRUE(a != NULL && g != NULL);
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
-    ASSERT_HEAP_OK(fx.heap);
-    uintptr_t link, bent = 0x70;
-    memcpy(&link, a, sizeof(link));
-    memcpy(a, &bent, sizeof(bent));
+    unsigned char *a, *g;
+    if (free_then_used(4000, BIG, &a, &g) != 0)
+        return 1;
+    uintptr_t link = bend_link(a);
     size_t reports = fx.reports;
     ASSERT_TRUE(alloc_malloc(fx.heap, 16) == NULL);
-    ASSERT_EQ(reports + 1, fx.reports);
-    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
-    memcpy(a, &link, sizeof(link));
+    if (reported_once(reports, ALLOC_ERR_CORRUPTED_FREE_LIST) != 0)
+        return 1;
+    unbend_link(a, link);
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_TRUE(alloc_malloc(fx.heap, 16) != NULL);
     ASSERT_HEAP_OK(fx.heap);
@@ -3044,8 +3088,8 @@ static int damage_run_list(unsigned damage, bool room, struct damaged_run_list *
  * 64-byte request served again from the list.
  */
 static int damaged_run_list_after(const struct damaged_run_list *d) {
-    ASSERT_EQ(d->reports + 1, fx.reports);
-    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[fx.reports - 1]);
+    if (reported_once(d->reports, ALLOC_ERR_CORRUPTED_FREE_LIST) != 0)
+        return 1;
     *d->word = d->saved;
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_TRUE(stats_unchanged(&d->before));

@@ -322,28 +322,32 @@ static int run_slow_paths(void) {
                   &worst_free);
 }
 
+/* A fresh heap with a free block of `size` bytes between live ones:  | A | (free) | B | top | */
+static int free_between(size_t size) {
+    ASSERT_EQ(0, fresh_heap());
+    void *a = alloc_malloc(heap, 100), *f = alloc_malloc(heap, size), *b = alloc_malloc(heap, 100);
+    ASSERT_TRUE(a != NULL && f != NULL && b != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(heap, f));
+    return 0;
+}
+
 /*
  * A request the quick lists cannot serve, from a free block of another list whose remainder is
  * re-filed in a third:  | A | (free 8000) | B | top |  then malloc(3000).
  */
 static int split_refile(void) {
-    ASSERT_EQ(0, fresh_heap());
-    void *a = alloc_malloc(heap, 100), *f = alloc_malloc(heap, 8000), *b = alloc_malloc(heap, 100);
-    (void)a;
-    (void)b;
-    ASSERT_EQ(ALLOC_OK, alloc_free(heap, f));
+    ASSERT_EQ(0, free_between(8000));
     op_size = 3000;
     return report("malloc, TLSF split, remainder re-filed", measure(OP_MALLOC),
                   (SCALE * BOUND_SPLIT), &worst_alloc);
 }
 
-/* An aligned request whose leading gap stays free:  allocate(3000, 4096) from a free block. */
+/*
+ * An aligned request whose leading gap stays free:  | A | (free 20000) | B | top |  then
+ * allocate(3000, 4096).
+ */
 static int aligned_gap(void) {
-    ASSERT_EQ(0, fresh_heap());
-    void *a = alloc_malloc(heap, 100), *f = alloc_malloc(heap, 20000), *b = alloc_malloc(heap, 100);
-    (void)a;
-    (void)b;
-    ASSERT_EQ(ALLOC_OK, alloc_free(heap, f));
+    ASSERT_EQ(0, free_between(20000));
     op_size = 3000;
     op_align = 4096;
     return report("allocate, aligned with a leading free gap", measure(OP_ALLOCATE),
