@@ -104,7 +104,7 @@ halffit *halffit_create(void *mem, size_t bytes) {
     halffit *h = mem;
     memset(h, 0, sizeof(*h));
     h->capacity = (bytes - instance_bytes()) / FRAGMENT_MIN * FRAGMENT_MIN;
-    struct fragment *f = (struct fragment *)(void *)((char *)mem + instance_bytes());
+    struct fragment *f = (struct fragment *)((uintptr_t)mem + instance_bytes());
     f->next = NULL;
     f->prev = NULL;
     f->size = h->capacity;
@@ -128,7 +128,7 @@ void *halffit_allocate(halffit *h, size_t amount) {
     size_t leftover = f->size - fragment_size;
     f->size = fragment_size;
     if (leftover >= FRAGMENT_MIN) {
-        struct fragment *rest = (struct fragment *)(void *)((char *)f + fragment_size);
+        struct fragment *rest = (struct fragment *)((uintptr_t)f + fragment_size);
         rest->size = leftover;
         rest->used = false;
         interlink(rest, f->next);
@@ -144,7 +144,7 @@ void *halffit_allocate(halffit *h, size_t amount) {
 void halffit_free(halffit *h, void *ptr) {
     if (ptr == NULL)
         return;
-    struct fragment *f = (struct fragment *)(void *)((char *)ptr - HALFFIT_ALIGNMENT);
+    struct fragment *f = (struct fragment *)((uintptr_t)ptr - HALFFIT_ALIGNMENT);
     f->used = false;
     struct fragment *prev = f->prev, *next = f->next;
     bool join_left = prev != NULL && !prev->used;
@@ -182,8 +182,7 @@ void *halffit_realloc(halffit *h, void *ptr, size_t amount) {
 }
 
 size_t halffit_usable_size(const void *ptr) {
-    const struct fragment *f =
-        (const struct fragment *)(const void *)((const char *)ptr - HALFFIT_ALIGNMENT);
+    const struct fragment *f = (const struct fragment *)((uintptr_t)ptr - HALFFIT_ALIGNMENT);
     return f->size - HALFFIT_ALIGNMENT;
 }
 

@@ -79,7 +79,7 @@ static inline char *to_ptr(const struct block *b) {
 }
 
 static inline struct block *block_at(char *p) {
-    return (struct block *)(void *)p;
+    return (struct block *)(uintptr_t)p;
 }
 
 static inline struct block *from_ptr(const void *p) {

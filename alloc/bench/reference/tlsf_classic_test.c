@@ -95,30 +95,37 @@ static int good_fit_check(void) {
     return 0;
 }
 
-/* Expect memalign to honour 32 to 4096, a leading gap going back as a free block that the next
- * request can use, and every block to come back. */
+/*
+ * A filler block of 24 + 16k bytes moves the free block after it through every 16-byte offset
+ * from each alignment boundary, so that the gap before the aligned block is each size, the ones
+ * too small for a free block (16) included. Expect memalign to honour 32 to 4096 from each, the
+ * heap sound, and every block to come back.
+ */
 static int alignment_check(void) {
-    tlsf_classic *t = tlsf_classic_create(region, REGION_BYTES);
-    ASSERT_TRUE(t != NULL);
-    struct tlsf_classic_stats whole = stats_of(t);
-    void *blocks[16];
-    int n = 0;
     for (size_t align = 32; align <= 4096; align *= 2) {
-        char *p = tlsf_classic_memalign(t, align, 72);
-        ASSERT_TRUE(p != NULL);
-        ASSERT_EQ(0, (uintptr_t)p % align);
-        ASSERT_TRUE(tlsf_classic_usable_size(p) >= 72);
-        memset(p, 0x5a, 72);
-        blocks[n++] = p;
-        blocks[n++] = tlsf_classic_malloc(t, 40); /* may land in the gap */
-        ASSERT_TRUE(stats_of(t).free_blocks != SIZE_MAX);
+        for (size_t k = 0; k < align / 16; k++) {
+            tlsf_classic *t = tlsf_classic_create(region, REGION_BYTES);
+            ASSERT_TRUE(t != NULL);
+            struct tlsf_classic_stats whole = stats_of(t);
+            char *filler = tlsf_classic_malloc(t, 24 + 16 * k);
+            char *p = tlsf_classic_memalign(t, align, 72);
+            ASSERT_TRUE(filler != NULL && p != NULL);
+            ASSERT_EQ(0, (uintptr_t)p % align);
+            ASSERT_TRUE(tlsf_classic_usable_size(p) >= 72);
+            memset(p, 0x5a, 72);
+            char *q = tlsf_classic_malloc(t, 40); /* may land in the gap */
+            ASSERT_TRUE(q != NULL);
+            ASSERT_TRUE(stats_of(t).free_blocks != SIZE_MAX);
+            tlsf_classic_free(t, p);
+            tlsf_classic_free(t, filler);
+            tlsf_classic_free(t, q);
+            struct tlsf_classic_stats s = stats_of(t);
+            ASSERT_EQ(1, s.free_blocks);
+            ASSERT_EQ(whole.largest_free, s.largest_free);
+        }
     }
+    tlsf_classic *t = tlsf_classic_create(region, REGION_BYTES);
     ASSERT_TRUE(tlsf_classic_memalign(t, 48, 16) == NULL); /* not a power of two */
-    for (int i = 0; i < n; i++)
-        tlsf_classic_free(t, blocks[i]);
-    struct tlsf_classic_stats s = stats_of(t);
-    ASSERT_EQ(1, s.free_blocks);
-    ASSERT_EQ(whole.largest_free, s.largest_free);
     return 0;
 }
 
