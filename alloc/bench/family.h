@@ -4,6 +4,8 @@
  * variant of this library a worker runs. Included by the workers (bench_worker.c,
  * replay_worker.c), each built once per family with one of:
  *   BENCH_OURS      this library (the worker sets up its own heaps)
+ *   BENCH_REFERENCE this project's renditions of the classic TLSF and of o1heap's half-fit
+ *                   (alloc/bench/reference), for comparison only (the worker sets up their heaps)
  *   BENCH_GLIBC     glibc malloc
  *   BENCH_JEMALLOC  jemalloc, linked with -ljemalloc so that it replaces malloc process-wide
  *   BENCH_MIMALLOC  mimalloc, linked with -lmimalloc so that it replaces malloc process-wide
@@ -20,6 +22,9 @@
 
 #if defined(BENCH_OURS)
 #include "alloc/heap.h"
+#elif defined(BENCH_REFERENCE)
+#include "alloc/bench/reference/halffit.h"
+#include "alloc/bench/reference/tlsf_classic.h"
 #elif defined(BENCH_JEMALLOC)
 #include <jemalloc/jemalloc.h>
 #elif defined(BENCH_MIMALLOC)
@@ -30,7 +35,8 @@
 #elif defined(BENCH_GLIBC)
 #include <gnu/libc-version.h>
 #elif !defined(BENCH_BROKEN)
-#error "define one of BENCH_OURS, BENCH_GLIBC, BENCH_JEMALLOC, BENCH_MIMALLOC, BENCH_TCMALLOC"
+#error                                                                                             \
+    "define one of BENCH_OURS, BENCH_REFERENCE, BENCH_GLIBC, BENCH_JEMALLOC, BENCH_MIMALLOC, BENCH_TCMALLOC"
 #endif
 
 #if defined(BENCH_OURS)
@@ -54,7 +60,30 @@ static bool family_ours_config(const char *name, struct alloc_config *cfg) {
 }
 #endif
 
-#if !defined(BENCH_OURS) && !defined(BENCH_BROKEN)
+#if defined(BENCH_REFERENCE)
+/* The reference allocators a worker runs, by the names the drivers pass. */
+#define FAMILY_REFERENCE_VARIANTS "tlsf_classic, halffit"
+
+enum family_reference { REFERENCE_TLSF_CLASSIC, REFERENCE_HALFFIT };
+
+/* Sets *out to the variant @name and *impl to what it is, as the replay's table names it; false
+ * for a name not among FAMILY_REFERENCE_VARIANTS. */
+static bool family_reference_variant(const char *name, enum family_reference *out,
+                                     const char **impl) {
+    if (strcmp(name, "tlsf_classic") == 0) {
+        *out = REFERENCE_TLSF_CLASSIC;
+        *impl = "our_rendition_of_tlsf_3.1";
+    } else if (strcmp(name, "halffit") == 0) {
+        *out = REFERENCE_HALFFIT;
+        *impl = "our_rendition_of_o1heap_2";
+    } else {
+        return false;
+    }
+    return true;
+}
+#endif
+
+#if !defined(BENCH_OURS) && !defined(BENCH_REFERENCE) && !defined(BENCH_BROKEN)
 /*
  * Checks that name is the allocator this worker was built with and that malloc really is that
  * allocator; returns its name and version ("jemalloc_5.3.0-0-g..."), or NULL with a reason in

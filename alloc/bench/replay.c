@@ -4,12 +4,15 @@
  *
  * Replays real programs' malloc traces (trace.h) through every allocator, each run in a fresh
  * process of the matching worker (replay_worker.c): this library's strategies over one region,
- * glibc, jemalloc, mimalloc and tcmalloc. Each trace is parsed once, here, into a binary file the
- * workers map. Per trace and allocator it measures:
+ * this project's renditions of the classic TLSF and of o1heap's half-fit (alloc/bench/reference,
+ * for comparison: Debian packages neither) over one region likewise, glibc, jemalloc, mimalloc
+ * and tcmalloc. Each trace is parsed once, here, into a binary file the workers map. Per trace
+ * and allocator it measures:
  *   - instructions per operation inside the allocator calls, from callgrind (valgrind): the
  *     figure to judge speed by, repeatable on a noisy machine;
  *   - the smallest region the trace replays in without a NULL (binary search), as a ratio to the
- *     trace's peak live requested bytes (our allocators only: the others take memory from the OS);
+ *     trace's peak live requested bytes (the region-based allocators only: the others take
+ *     memory from the OS);
  *   - median ns per operation over interleaved rounds (round 1: every trace on every allocator in
  *     a rotating order, then round 2 ...), so noise hits all allocators alike;
  *   - p50, p99.9, p99.99 and max cycles per call, per operation type, from a run that fills every
@@ -64,14 +67,15 @@
 struct allocator {
     const char *name;   /* as printed and passed to the worker */
     const char *worker; /* replay_worker_<worker> */
-    bool region;        /* ours: replays over one region */
+    bool region;        /* ours and reference: replays over one region */
 };
 
 static const struct allocator allocators[] = {
-    {"default", "ours", true},       {"first_fit", "ours", true},
-    {"tlsf_no_quick", "ours", true}, {"tlsf_no_runs", "ours", true},
-    {"glibc", "glibc", false},       {"jemalloc", "jemalloc", false},
-    {"mimalloc", "mimalloc", false}, {"tcmalloc", "tcmalloc", false},
+    {"default", "ours", true},           {"first_fit", "ours", true},
+    {"tlsf_no_quick", "ours", true},     {"tlsf_no_runs", "ours", true},
+    {"tlsf_classic", "reference", true}, {"halffit", "reference", true},
+    {"glibc", "glibc", false},           {"jemalloc", "jemalloc", false},
+    {"mimalloc", "mimalloc", false},     {"tcmalloc", "tcmalloc", false},
 };
 #define NALLOC     (sizeof(allocators) / sizeof(allocators[0]))
 #define MAX_TRACES 32
@@ -92,6 +96,7 @@ struct cell {
     double instr_per_op;   /* < 0: not measured */
     double region_vs_peak; /* < 0: not measured or n/a */
     unsigned long long min_region;
+    unsigned long long overaligned; /* halffit: requests beyond its alignment (verify run) */
     struct tail tail[4];
 };
 
@@ -534,6 +539,7 @@ int main(int argc, char **argv) {
             const char *impl = strstr(line, "impl=");
             if (impl != NULL)
                 sscanf(impl + 5, "%95s", c->impl);
+            c->overaligned = field_ull(line, "overaligned=");
             for (int k = 0; k < 4; k++) {
                 char key[32];
                 const char *kn = trace_kind_name((enum trace_kind)k);
@@ -642,7 +648,24 @@ int main(int argc, char **argv) {
                 region_max = cells[t][def].region_vs_peak;
         }
     }
-    printf("\nclassic TLSF (mattconte/tlsf) and o1heap: not packaged in Debian, not measured.\n");
+    size_t hf = allocator_index("halffit");
+    if (enabled[allocator_index("tlsf_classic")] || enabled[hf]) {
+        unsigned long long overaligned = 0;
+        for (size_t t = 0; t < ntraces; t++)
+            overaligned += cells[t][hf].overaligned;
+        printf("\ntlsf_classic and halffit are this project's own renditions of the classic "
+               "TLSF's algorithm (mattconte/tlsf 3.1) and of o1heap 2's half-fit, written from "
+               "their published descriptions (alloc/bench/reference; Debian packages neither "
+               "library), not those libraries' code; neither has a calloc (malloc and a memset "
+               "of every byte here). halffit has one alignment, 32 bytes: a request for more is "
+               "served from a block over-allocated by the alignment, %s.\n",
+               !enabled[hf] || !do_verify ? "counted in the verify run (skipped here)"
+               : overaligned == 0         ? "which none of these traces asks for"
+                                          : "and these traces asked for it");
+        if (enabled[hf] && do_verify && overaligned != 0)
+            printf("halffit: %llu requests aligned beyond 32 bytes, served over-allocated.\n",
+                   overaligned);
+    }
     printf(
         "ops: the operations replayed (first_fit: the first %llu only, as its cost grows with "
         "the fragments; --first-fit-ops). counted: the prefix callgrind counted "

@@ -5,20 +5,24 @@
  * Built once per allocator family (family.h), so every allocator call is a direct call in a
  * process of its own. Usage:
  *   replay_worker_<family> <allocator> <mode> <binary trace> [region bytes]
- * allocator: default, first_fit, tlsf_no_quick, tlsf_no_runs (family ours; over one mmap'd region)
- * or glibc, jemalloc, mimalloc, tcmalloc. Modes: verify     fills every block with a pattern
- * derived from its allocation and checks it before each free and realloc (and the preserved prefix
- * after a realloc, and calloc's zeroes); times every call alone with the cycle counter, outside the
- * filling; prints p99.9, p99.99 and max cycles per operation type. time       replays without
- * touching the blocks and prints ns per operation of the loop. count      replays without touching
- * the blocks: run under callgrind with
+ * allocator: default, first_fit, tlsf_no_quick, tlsf_no_runs (family ours; over one mmap'd
+ * region), tlsf_classic, halffit (family reference: this project's renditions of the classic TLSF
+ * and of o1heap's half-fit, over one mmap'd region likewise) or glibc, jemalloc, mimalloc,
+ * tcmalloc. Modes:
+ *   verify     fills every block with a pattern derived from its allocation and checks it before
+ *              each free and realloc (and the preserved prefix after a realloc, and calloc's
+ *              zeroes); times every call alone with the cycle counter, outside the filling;
+ *              prints p99.9, p99.99 and max cycles per operation type.
+ *   time       replays without touching the blocks and prints ns per operation of the loop.
+ *   count      replays without touching the blocks: run under callgrind with
  *              --toggle-collect='measured_*', which counts the calls of the measured_*
  *              functions below, i.e. the allocator calls (the driver subtracts the wrappers' own
  *              instructions).
- *   minregion  (ours) binary search for the smallest region the trace replays in without a
- *              NULL; prints it and its ratio to the trace's peak live bytes.
+ *   minregion  (ours, reference) binary search for the smallest region the trace replays in
+ *              without a NULL; prints it and its ratio to the trace's peak live bytes.
  * Any NULL (except during minregion) or failed verification exits non-zero with the operation's
- * index and what went wrong. Blocks still live at the end are freed, untimed.
+ * index and what went wrong. Blocks still live at the end are freed, untimed; then family ours
+ * checks its heap, and family reference walks its heap and requires one free block of it all.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,6 +36,10 @@
 
 #include "alloc/bench/family.h"
 #include "alloc/bench/trace.h"
+
+#if defined(BENCH_OURS) || defined(BENCH_REFERENCE)
+#define BENCH_REGION 1 /* the allocator serves one region that the worker maps */
+#endif
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -78,6 +86,125 @@ static bool heap_over(size_t size) {
         die("madvise: %s", strerror(errno));
     config.flags |= ALLOC_FLAG_ZEROED_REGION;
     return alloc_heap_init(&heap, region, size, &config) == ALLOC_OK;
+}
+#elif defined(BENCH_REFERENCE)
+static enum family_reference reference;
+static tlsf_classic *tlsf;
+static halffit *hf;
+static unsigned char *region;
+static size_t region_cap;
+
+/*
+ * halffit has one alignment (HALFFIT_ALIGNMENT, as o1heap, which offers no other). A request for
+ * more is served from a block over-allocated by the alignment, the pointer moved up to the
+ * boundary within it; the pair is kept here, so that free and realloc find the block, and
+ * counted (the result line's overaligned=N, which the driver prints). None of the traces in use
+ * asks for more than 16.
+ */
+struct overaligned {
+    void *aligned, *block;
+};
+static struct overaligned *overaligned_live;
+static size_t overaligned_n, overaligned_cap;
+static unsigned long long overaligned_served;
+
+static void *halffit_overaligned(size_t size, size_t align) {
+    overaligned_served++;
+    if (size > SIZE_MAX - align)
+        return NULL;
+    char *block = halffit_allocate(hf, size + align);
+    if (block == NULL)
+        return NULL;
+    uintptr_t aligned = ((uintptr_t)block + align - 1) & ~(uintptr_t)(align - 1);
+    if (aligned == (uintptr_t)block)
+        return block;
+    if (overaligned_n == overaligned_cap) {
+        size_t cap = overaligned_cap ? overaligned_cap * 2 : 16;
+        struct overaligned *grown = realloc(overaligned_live, cap * sizeof(*grown));
+        if (grown == NULL) {
+            halffit_free(hf, block);
+            return NULL;
+        }
+        overaligned_live = grown;
+        overaligned_cap = cap;
+    }
+    overaligned_live[overaligned_n++] = (struct overaligned){(void *)aligned, block};
+    return (void *)aligned;
+}
+
+/* The entry for p among the over-aligned blocks, or NULL (always, while there are none). */
+static struct overaligned *overaligned_find(const void *p) {
+    for (size_t i = 0; i < overaligned_n; i++) {
+        if (overaligned_live[i].aligned == p)
+            return &overaligned_live[i];
+    }
+    return NULL;
+}
+
+static inline void *a_alloc(size_t size, size_t align) {
+    if (reference == REFERENCE_TLSF_CLASSIC)
+        return align <= TLSF_CLASSIC_ALIGNMENT ? tlsf_classic_malloc(tlsf, size)
+                                               : tlsf_classic_memalign(tlsf, align, size);
+    return align <= HALFFIT_ALIGNMENT ? halffit_allocate(hf, size)
+                                      : halffit_overaligned(size, align);
+}
+/* Neither library has a calloc: a malloc and a memset of every byte, as their callers do. */
+static inline void *a_calloc(size_t count, size_t size) {
+    size_t bytes;
+    if (__builtin_mul_overflow(count, size, &bytes))
+        return NULL;
+    void *p = a_alloc(bytes, 16);
+    if (p != NULL)
+        memset(p, 0, bytes);
+    return p;
+}
+static inline void a_free(void *p) {
+    if (reference == REFERENCE_TLSF_CLASSIC) {
+        tlsf_classic_free(tlsf, p);
+        return;
+    }
+    struct overaligned *o = overaligned_find(p);
+    if (o != NULL) {
+        p = o->block;
+        *o = overaligned_live[--overaligned_n];
+    }
+    halffit_free(hf, p);
+}
+static inline void *a_realloc(void *p, size_t size) {
+    if (reference == REFERENCE_TLSF_CLASSIC)
+        return tlsf_classic_realloc(tlsf, p, size);
+    struct overaligned *o = overaligned_find(p);
+    if (o == NULL)
+        return halffit_realloc(hf, p, size);
+    /* An over-aligned block moves to a plain one (realloc keeps malloc's alignment only). */
+    size_t usable = halffit_usable_size(o->block) - (size_t)((char *)p - (char *)o->block);
+    void *q = halffit_allocate(hf, size);
+    if (q != NULL) {
+        memcpy(q, p, usable < size ? usable : size);
+        a_free(p);
+    }
+    return q;
+}
+
+/* (Re)initialises the heap over the first size bytes of the region, handed over zeroed as for
+ * family ours (the pages of an earlier replay dropped); false if the allocator refuses it. */
+static bool heap_over(size_t size) {
+    if (madvise(region, size, MADV_DONTNEED) != 0)
+        die("madvise: %s", strerror(errno));
+    overaligned_n = 0;
+    if (reference == REFERENCE_TLSF_CLASSIC)
+        return (tlsf = tlsf_classic_create(region, size)) != NULL;
+    return (hf = halffit_create(region, size)) != NULL;
+}
+
+/* Whether the heap is sound and, with everything freed, one free block of the whole pool. */
+static bool reference_all_free(void) {
+    if (reference == REFERENCE_TLSF_CLASSIC) {
+        struct tlsf_classic_stats st;
+        return tlsf_classic_check(tlsf, &st) && st.used_blocks == 0 && st.free_blocks == 1;
+    }
+    struct halffit_stats st;
+    return halffit_check(hf, &st) && st.used_fragments == 0 && st.free_fragments == 1;
 }
 #elif defined(BENCH_BROKEN)
 /*
@@ -419,6 +546,20 @@ int main(int argc, char **argv) {
     impl = desc;
     if (strcmp(mode, "minregion") != 0 && !heap_over(region_cap))
         die("cannot set up the heap over %zu bytes", region_cap);
+#elif defined(BENCH_REFERENCE)
+    if (!family_reference_variant(name, &reference, &impl))
+        die("unknown allocator %s (" FAMILY_REFERENCE_VARIANTS ")", name);
+    region_cap = (size_t)trace.peak_live * 64 + ((size_t)64 << 20);
+    if (argc > 4)
+        region_cap = strtoull(argv[4], NULL, 0);
+    if (reference == REFERENCE_TLSF_CLASSIC && region_cap > tlsf_classic_max_region())
+        region_cap = tlsf_classic_max_region() & ~(size_t)4095;
+    region = mmap(NULL, region_cap, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (region == MAP_FAILED)
+        die("cannot map a region of %zu bytes", region_cap);
+    if (strcmp(mode, "minregion") != 0 && !heap_over(region_cap))
+        die("cannot set up the heap over %zu bytes", region_cap);
 #elif defined(BENCH_BROKEN)
     if (strcmp(name, "broken_realloc") == 0)
         broken = BROKEN_REALLOC;
@@ -457,7 +598,7 @@ int main(int argc, char **argv) {
                    op_count[k] ? op_cycles[k][op_count[k] - 1] : 0);
         }
     } else if (strcmp(mode, "minregion") == 0) {
-#if defined(BENCH_OURS)
+#if defined(BENCH_REGION)
         /* f(size): the trace replays without a NULL in a region of size bytes. Invariant: f(hi)
          * holds and f(lo) does not (lo = 0 is no region at all). */
         size_t lo = 0, hi = (size_t)trace.peak_live * 2 + ((size_t)1 << 20);
@@ -502,6 +643,11 @@ int main(int argc, char **argv) {
 #if defined(BENCH_OURS)
     if (alloc_heap_check(heap) != ALLOC_OK)
         die("heap check failed after the replay");
+#elif defined(BENCH_REFERENCE)
+    if (!reference_all_free())
+        die("after the replay, with every block freed, the heap is not one free block");
+    if (reference == REFERENCE_HALFFIT)
+        printf(" overaligned=%llu", overaligned_served);
 #endif
     printf("\n");
     return 0;
