@@ -7,20 +7,23 @@
  * and checks every result and the whole state against its model after each one. Every EPOCH_OPS
  * operations the machine starts again empty: the clusters need at most 21 tables, all made within
  * the first few hundred operations, and making them (and running dry while making them) should
- * recur. The runs differ in
- * seed and in the frame allocator's pool: 64 frames (room for every table the clusters need), and
- * 14 and 8 (the pool itself runs out, for good). A failure prints the seed, pool and operation
- * number: `model_test <ops> <seed> <pool>` replays that run alone.
+ * recur. The runs differ in seed and in the frame allocator's pool: 64 frames (room for every
+ * table the clusters need), and 14 and 8 (the pool itself runs out, for good). A failure prints
+ * the seed, pool and operation number, and the command that replays that run alone.
  *
  * At the end it checks that the runs together met every return code the model predicts (ok,
  * already mapped, not mapped, misaligned, non-canonical, physical address out of range, invalid
  * flags, invalid argument, frame allocation failed), a map_range rolled back, a map widened an
  * entry, and a map given back frames it had taken when the source ran dry: a generator that
- * drifted away from a case would make the test fail rather than silently stop testing it.
+ * drifted away from a case would make the test fail rather than silently stop testing it (as
+ * would a run of a few dozen operations: 100 per seed meet them all).
  *
- * Usage: model_test [ops per run (default 4000)] [seed pool]
+ * Usage: model_test [ops per run, default DEFAULT_OPS] [seed pool]: with a seed and a pool (2 to
+ * MAPPER_MODEL_MAX_POOL_FRAMES frames), that one run alone and no coverage check.
  */
 #include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,21 +135,28 @@ static int check_coverage(void) {
     return missing;
 }
 
+/* Parses @text, a whole number (decimal, or hex with 0x) in [min, max], into *out. */
+static bool parse_number(const char *text, unsigned long long min, unsigned long long max,
+                         unsigned long long *out) {
+    char *end;
+    *out = strtoull(text, &end, 0);
+    return end != text && *end == '\0' && text[0] != '-' && *out >= min && *out <= max;
+}
+
 int main(int argc, char **argv) {
-    long ops = argc > 1 ? strtol(argv[1], NULL, 0) : DEFAULT_OPS;
-    if (ops <= 0) {
-        fprintf(stderr, "model_test: the operation count must be positive, not '%s'\n", argv[1]);
+    unsigned long long ops = DEFAULT_OPS, seed = 0, pool = 0;
+    if (argc == 3 || argc > 4 || (argc > 1 && !parse_number(argv[1], 1, LONG_MAX, &ops)) ||
+        (argc == 4 && (!parse_number(argv[2], 0, UINT64_MAX, &seed) ||
+                       !parse_number(argv[3], 2, MAPPER_MODEL_MAX_POOL_FRAMES, &pool)))) {
+        fprintf(stderr, "usage: model_test [ops >= 1] [seed pool (2..%u frames)]\n",
+                MAPPER_MODEL_MAX_POOL_FRAMES);
         return 2;
     }
-    if (argc > 2) {
-        if (argc != 4) {
-            fprintf(stderr, "usage: model_test [ops] [seed pool]\n");
-            return 2;
-        }
-        return run(strtoull(argv[2], NULL, 0), (unsigned)strtoul(argv[3], NULL, 0), ops) ? 0 : 1;
+    if (argc == 4) {
+        return run(seed, (unsigned)pool, (long)ops) ? 0 : 1;
     }
     for (size_t i = 0; i < sizeof fixed_runs / sizeof fixed_runs[0]; i++) {
-        if (!run(fixed_runs[i].seed, fixed_runs[i].pool_frames, ops)) {
+        if (!run(fixed_runs[i].seed, fixed_runs[i].pool_frames, (long)ops)) {
             return 1;
         }
     }

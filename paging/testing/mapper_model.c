@@ -64,7 +64,7 @@ static bool fail(struct mapper_model *mm, int line, const char *cond, const char
         }                                                                                          \
     } while (0)
 
-/* --- addresses ------------------------------------------------------------------------------ */
+/* --- addresses -------------------------------------------------------------------------------- */
 
 static uint64_t page_virt(long index) {
     for (size_t c = 0; c < CLUSTERS; c++) {
@@ -185,8 +185,7 @@ static bool is_mapped(const struct mapper_model *mm, long index) {
     return index != NO_PAGE && mm->page[index].flags != 0;
 }
 
-/* --- the frame source ---------------------------------------------------------------------------
- */
+/* --- the frame source ------------------------------------------------------------------------- */
 
 static bool frames_allocate(void *ctx, uint64_t *phys_out) {
     struct mapper_model_frames *f = ctx;
@@ -255,9 +254,8 @@ void mapper_model_init(struct mapper_model *mm, unsigned pool_frames) {
     sim_init(&mm->sim, POOL_START + pool_frames * PAGE);
     sim_zero_table(&mm->sim, ROOT);
 
-    static const struct frame_allocator_reserved_range none[1];
     struct frame_allocator_usable_region pool = {POOL_START, pool_frames * PAGE};
-    struct frame_allocator_config cfg = sim_carving_config(&mm->sim, &pool, 1, none, 0);
+    struct frame_allocator_config cfg = sim_carving_config(&mm->sim, &pool, 1, NULL, 0);
     cfg.poison_on_free = true; /* a table frame given back comes again full of poison */
     cfg.panic = allocator_panic;
     mm->frames.allocator = &mm->allocator;
@@ -277,8 +275,7 @@ void mapper_model_destroy(struct mapper_model *mm) {
     sim_destroy(&mm->sim);
 }
 
-/* --- the operations' parameters ------------------------------------------------------------------
- */
+/* --- the operations' parameters --------------------------------------------------------------- */
 
 static unsigned byte(struct mapper_model_bytes *in) {
     return in->next(in->ctx) & 0xffu;
@@ -342,7 +339,7 @@ static long draw_budget(struct mapper_model_bytes *in) {
     return b < 40 ? (long)(b % 4) : UNLIMITED;
 }
 
-/* --- one operation --------------------------------------------------------------------------- */
+/* --- one operation ---------------------------------------------------------------------------- */
 
 /* What an operation should do, beyond its return code. */
 struct expect {
@@ -614,7 +611,8 @@ static bool op_unmap_page(struct mapper_model *mm, struct mapper_model_bytes *in
     return true;
 }
 
-/* Translates @virt and compares with the model; @allowed as the model predicts. */
+/* Translates @virt (any alignment; with a NULL out when @null_out) and compares the code and
+ * the translation with the model; *result (if not NULL) gets the code. */
 static bool check_translate(struct mapper_model *mm, uint64_t virt, bool null_out,
                             enum paging_error *result) {
     long index = page_index(virt & ~(PAGE - 1));
@@ -677,10 +675,18 @@ static long next_mapped(const struct mapper_model *mm, long from) {
     return from;
 }
 
+/* Counts the tables; the root is the one table of level 4, every other one a frame of the source.
+ */
 static bool walk_table(void *ctx, int level, uint64_t phys) {
-    (void)level;
-    (void)phys;
-    ((struct walk_check *)ctx)->tables++;
+    struct walk_check *w = ctx;
+    if ((level == 4) != (phys == ROOT) || (level != 4 && frame_slot(&w->mm->frames, phys) < 0)) {
+        snprintf(w->why, sizeof w->why,
+                 "table of level %d at 0x%" PRIx64 ": not the root or a frame of the source", level,
+                 phys);
+        w->bad = true;
+        return false;
+    }
+    w->tables++;
     return true;
 }
 
@@ -732,8 +738,7 @@ static bool op_walk(struct mapper_model *mm, struct mapper_model_bytes *in, stru
     return true;
 }
 
-/* --- the checks after each operation ------------------------------------------------------------
- */
+/* --- the checks after each operation ---------------------------------------------------------- */
 
 static bool check_flushes(struct mapper_model *mm, const struct expect *e) {
     const struct sim *s = &mm->sim;

@@ -15,6 +15,12 @@
  *                 |                       |  SIM_GARBAGE at first, poisoned when freed
  *                 +-----------------------+
  *
+ * The real allocator rather than sim_frames: it is the kernel's pairing, it refuses a double or
+ * foreign free (its panic hook ends the step), and it poisons what it takes back, so a table frame
+ * the mapper gives back on a failed map comes again full of poison, as its first use came full of
+ * SIM_GARBAGE, for a mapper that forgot to zero a table to link. The wrapper adds what sim_frames
+ * would have given: the budget, the frames outstanding, and a check that each call holds the lock.
+ *
  * Virtual addresses are drawn from a few clusters of pages, each straddling a boundary of the
  * tables (a PT, a PD, a PDPT, the lower half's end at the canonical hole, the higher half's start,
  * the top of the address space), so tables are shared, created on both sides, and some pages are
@@ -114,8 +120,8 @@ struct mapper_model {
     char failure[512];   /* why mapper_model_step returned false */
 };
 
-/* Sets up the machine with a pool of @pool_frames frames (clamped to [2, MAPPER_MODEL_MAX_POOL_
- * FRAMES]) and an empty model; aborts if the set-up itself fails. */
+/* Sets up the machine with a pool of @pool_frames frames, clamped to [2,
+ * MAPPER_MODEL_MAX_POOL_FRAMES], and an empty model; aborts if the set-up itself fails. */
 void mapper_model_init(struct mapper_model *mm, unsigned pool_frames);
 void mapper_model_destroy(struct mapper_model *mm);
 
@@ -125,10 +131,11 @@ void mapper_model_destroy(struct mapper_model *mm);
  * the return code is one the model allows; the flushes are the ones predicted (each unmapped page
  * once, a map_range's rolled-back pages once each, one whole-TLB flush when an entry was widened,
  * nothing else); the pages the operation touched translate as the model says; a full walk visits
- * exactly the model's leaves, in order, and its tables; the tables, read directly, are exactly the
- * model's, their entries P|W (|U as the model says), each in a frame the source handed out;
- * frames outstanding at the source and at the allocator equal the tables; the allocator's check
- * passes; the lock was taken and released around every call and every hook ran under it.
+ * exactly the model's leaves, in order, and its tables (the root, then frames the source handed
+ * out); the tables, read directly, are exactly the model's, their entries P|W (|U as the model
+ * says), each in a frame the source handed out and linked once; frames outstanding at the source
+ * and at the allocator equal the tables (none is freed); the allocator's check passes; the lock
+ * was taken and released around every call and every hook ran under it.
  * Returns false, with mm->failure saying why, at the first disagreement (a panic included).
  */
 bool mapper_model_step(struct mapper_model *mm, struct mapper_model_bytes *in);
