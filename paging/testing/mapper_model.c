@@ -1,0 +1,888 @@
+/*
+ * mapper_model.c - test support: random mapper operations checked against a reference model (see
+ * mapper_model.h). The predictions come from mapper.h's contract, not from mapper.c: where the
+ * contract leaves open which of several applicable errors a call returns (a misaligned address in a
+ * range that also wraps), any of them is accepted, with the same outcome required (nothing
+ * changed).
+ */
+#include "paging/testing/mapper_model.h"
+
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE          PAGING_PAGE_SIZE
+#define ROOT          UINT64_C(0x1000)
+#define POOL_START    UINT64_C(0x100000)
+#define NO_PAGE       (-1L)
+#define UNLIMITED     (-1L)
+#define TABLE_ENTRIES PAGING_ENTRIES_PER_TABLE
+
+/* The clusters, in address order (the walk's), each straddling the boundary in its comment. */
+static const struct cluster {
+    uint64_t base;
+    unsigned pages;
+} clusters[] = {
+    {UINT64_C(0x0000000000300000), 512}, /* 0x400000: PD entries 1 | 2, two PTs */
+    {UINT64_C(0x000000003ff00000), 512}, /* 1 GiB: PDPT entries 0 | 1, two PDs */
+    {UINT64_C(0x0000007ffff00000), 512}, /* 512 GiB: PML4 entries 0 | 1, two PDPTs */
+    {UINT64_C(0x00007ffffff00000), 512}, /* end of the lower half; the upper 256 non-canonical */
+    {UINT64_C(0xffff7ffffff00000), 512}, /* start of the higher half; the lower 256 non-canonical */
+    {UINT64_C(0xfffffffffff00000), 256}, /* the last 1 MiB: ranges from here may wrap past 2^64 */
+};
+#define CLUSTERS (sizeof clusters / sizeof clusters[0])
+
+_Static_assert(5 * 512 + 256 == MAPPER_MODEL_PAGES, "MAPPER_MODEL_PAGES is the clusters' sum");
+_Static_assert(MAPPER_MODEL_PAGES <= UINT16_MAX, "page indices are uint16_t");
+
+/* 1 << error, to say which return codes a prediction allows. */
+#define ALLOW(error) (1u << (unsigned)(error))
+
+static const char *const op_names[MAPPER_MODEL_OPS] = {"map_page", "map_range", "unmap_page",
+                                                       "translate", "walk"};
+
+static bool fail(struct mapper_model *mm, int line, const char *cond, const char *fmt, ...) {
+    int n = snprintf(mm->failure, sizeof mm->failure,
+                     "%s: line %d: %s: ", mm->op_name != NULL ? mm->op_name : "set-up", line, cond);
+    if (n >= 0 && (size_t)n < sizeof mm->failure) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(mm->failure + n, sizeof mm->failure - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return false;
+}
+
+/* Fails the step unless @cond holds; the message gives the condition and fmt's details. */
+#define EXPECT(cond, ...)                                                                          \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            return fail(mm, __LINE__, #cond, __VA_ARGS__);                                         \
+        }                                                                                          \
+    } while (0)
+
+/* --- addresses -------------------------------------------------------------------------------- */
+
+static uint64_t page_virt(long index) {
+    for (size_t c = 0; c < CLUSTERS; c++) {
+        if (index < (long)clusters[c].pages) {
+            return clusters[c].base + (uint64_t)index * PAGE;
+        }
+        index -= (long)clusters[c].pages;
+    }
+    abort(); /* unreachable: indices are below MAPPER_MODEL_PAGES */
+}
+
+/* The index of the cluster page at @virt (4 KiB-aligned), or NO_PAGE. */
+static long page_index(uint64_t virt) {
+    long first = 0;
+    for (size_t c = 0; c < CLUSTERS; c++) {
+        if (virt >= clusters[c].base && (virt - clusters[c].base) / PAGE < clusters[c].pages) {
+            return first + (long)((virt - clusters[c].base) / PAGE);
+        }
+        first += (long)clusters[c].pages;
+    }
+    return NO_PAGE;
+}
+
+/* Canonical as mapper.h defines it, written independently of paging_is_canonical: bit 47
+ * sign-extended gives the address back. */
+static bool canonical(uint64_t virt) {
+    return (uint64_t)((int64_t)(virt << 16) >> 16) == virt;
+}
+
+/* The errors paging_map_page's arguments alone call for. */
+static unsigned argument_errors(uint64_t virt, uint64_t phys, uint64_t flags) {
+    unsigned errors = 0;
+    if (!canonical(virt)) {
+        errors |= ALLOW(PAGING_ERR_NON_CANONICAL);
+    }
+    if ((virt | phys) % PAGE != 0) {
+        errors |= ALLOW(PAGING_ERR_MISALIGNED);
+    }
+    if (phys >= PAGING_PHYS_LIMIT) {
+        errors |= ALLOW(PAGING_ERR_PHYS_OUT_OF_RANGE);
+    }
+    if ((flags & ~PAGING_LEAF_FLAGS) != 0) {
+        errors |= ALLOW(PAGING_ERR_INVALID_FLAGS);
+    }
+    return errors;
+}
+
+/* Whether [start, start + size) runs past 2^64 (size > 0). */
+static bool wraps(uint64_t start, uint64_t size) {
+    return start + (size - 1) < start;
+}
+
+/* --- the model's tables and pages ------------------------------------------------------------- */
+
+static uint64_t table_key(int level, uint64_t virt) {
+    return virt >> (12u + 9u * (unsigned)level);
+}
+
+static struct mapper_model_table *find_table(struct mapper_model *mm, int level, uint64_t virt) {
+    uint64_t key = table_key(level, virt);
+    for (size_t i = 0; i < mm->table_count; i++) {
+        if (mm->table[i].level == level && mm->table[i].key == key) {
+            return &mm->table[i];
+        }
+    }
+    return NULL;
+}
+
+/* Tables (PDPT, PD, PT) a 4 KiB map of @virt must create. */
+static unsigned missing_tables(struct mapper_model *mm, uint64_t virt) {
+    unsigned missing = 0;
+    for (int level = 3; level >= 1; level--) {
+        missing += find_table(mm, level, virt) == NULL;
+    }
+    return missing;
+}
+
+/* Creates the missing tables on @virt's path, their entries U when @user. */
+static void create_tables(struct mapper_model *mm, uint64_t virt, bool user) {
+    for (int level = 3; level >= 1; level--) {
+        if (find_table(mm, level, virt) == NULL) {
+            struct mapper_model_table t = {level, table_key(level, virt), user};
+            mm->table[mm->table_count++] = t;
+            mm->free_frames--;
+        }
+    }
+}
+
+/* Widens the entries on @virt's path for a leaf with @flags: U when it asks for U (entries are
+ * always created P|W without NX, so W and NX never need it). Returns whether one changed. */
+static bool widen_tables(struct mapper_model *mm, uint64_t virt, uint64_t flags) {
+    bool widened = false;
+    for (int level = 3; level >= 1; level--) {
+        struct mapper_model_table *t = find_table(mm, level, virt);
+        if (t != NULL && !t->user && (flags & PAGING_FLAG_USER) != 0) {
+            t->user = true;
+            widened = true;
+        }
+    }
+    return widened;
+}
+
+static void model_map(struct mapper_model *mm, long index, uint64_t phys, uint64_t flags) {
+    mm->page[index].phys = phys;
+    mm->page[index].flags = flags | PAGING_FLAG_PRESENT;
+    mm->mapped_pos[index] = (uint16_t)mm->mapped_count;
+    mm->mapped[mm->mapped_count++] = (uint16_t)index;
+}
+
+static void model_unmap(struct mapper_model *mm, long index) {
+    mm->page[index].flags = 0;
+    uint16_t last = mm->mapped[--mm->mapped_count];
+    mm->mapped[mm->mapped_pos[index]] = last;
+    mm->mapped_pos[last] = mm->mapped_pos[index];
+}
+
+static bool is_mapped(const struct mapper_model *mm, long index) {
+    return index != NO_PAGE && mm->page[index].flags != 0;
+}
+
+/* --- the frame source ------------------------------------------------------------------------- */
+
+static bool frames_allocate(void *ctx, uint64_t *phys_out) {
+    struct mapper_model_frames *f = ctx;
+    f->unlocked_calls += !f->sim->lock_held;
+    if (f->budget == 0) {
+        return false;
+    }
+    uint64_t phys = frame_allocator_allocate(f->allocator);
+    if (phys == FRAME_ALLOCATOR_NO_FRAME) {
+        return false;
+    }
+    if (f->budget > 0) {
+        f->budget--;
+    }
+    if (f->outstanding < MAPPER_MODEL_MAX_POOL_FRAMES) {
+        f->out[f->outstanding++] = phys;
+    }
+    *phys_out = phys;
+    return true;
+}
+
+static void frames_free(void *ctx, uint64_t phys) {
+    struct mapper_model_frames *f = ctx;
+    f->unlocked_calls += !f->sim->lock_held;
+    for (size_t i = 0; i < f->outstanding; i++) {
+        if (f->out[i] == phys) {
+            f->out[i] = f->out[--f->outstanding];
+            f->frees++;
+            /* A frame the allocator refuses is an invariant broken: its panic hook. */
+            frame_allocator_free(f->allocator, phys);
+            return;
+        }
+    }
+    f->bad_frees++;
+}
+
+static long frame_slot(const struct mapper_model_frames *f, uint64_t phys) {
+    for (size_t i = 0; i < f->outstanding; i++) {
+        if (f->out[i] == phys) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+/* The allocator's panic hook (its ctx is the sim, as for its phys_to_virt): back to the step. */
+static void allocator_panic(void *ctx, const char *message) {
+    struct sim *s = ctx;
+    s->panic_message = message;
+    if (s->panic_jump != NULL) {
+        longjmp(*s->panic_jump, 1);
+    }
+    fprintf(stderr, "panic: %s\n", message);
+    abort();
+}
+
+void mapper_model_init(struct mapper_model *mm, unsigned pool_frames) {
+    memset(mm, 0, sizeof *mm);
+    if (pool_frames < 2) {
+        pool_frames = 2;
+    }
+    if (pool_frames > MAPPER_MODEL_MAX_POOL_FRAMES) {
+        pool_frames = MAPPER_MODEL_MAX_POOL_FRAMES;
+    }
+    mm->pool_frames = pool_frames;
+    sim_init(&mm->sim, POOL_START + pool_frames * PAGE);
+    sim_zero_table(&mm->sim, ROOT);
+
+    struct frame_allocator_usable_region pool = {POOL_START, pool_frames * PAGE};
+    struct frame_allocator_config cfg = sim_carving_config(&mm->sim, &pool, 1, NULL, 0);
+    cfg.poison_on_free = true; /* a table frame given back comes again full of poison */
+    cfg.panic = allocator_panic;
+    mm->frames.allocator = &mm->allocator;
+    mm->frames.sim = &mm->sim;
+    mm->frames.budget = UNLIMITED;
+    struct paging_hw hw = sim_hw_locked(&mm->sim);
+    struct paging_frame_source source = {frames_allocate, frames_free, &mm->frames};
+    if (frame_allocator_init(&mm->allocator, &cfg) != FRAME_ALLOCATOR_OK ||
+        paging_mapper_init(&mm->mapper, ROOT, &hw, &source) != PAGING_OK) {
+        fprintf(stderr, "mapper_model_init: set-up failed\n");
+        abort();
+    }
+    mm->free_frames = frame_allocator_stats(&mm->allocator).free_frames;
+}
+
+void mapper_model_destroy(struct mapper_model *mm) {
+    sim_destroy(&mm->sim);
+}
+
+/* --- the operations' parameters --------------------------------------------------------------- */
+
+static unsigned byte(struct mapper_model_bytes *in) {
+    return in->next(in->ctx) & 0xffu;
+}
+
+static unsigned u16(struct mapper_model_bytes *in) {
+    unsigned low = byte(in);
+    return low | byte(in) << 8;
+}
+
+/* A cluster page: often a mapped one or a neighbour of one (shared tables, already-mapped cases),
+ * else any. */
+static long draw_page(struct mapper_model *mm, struct mapper_model_bytes *in) {
+    unsigned how = byte(in) % 8;
+    unsigned pick = u16(in);
+    if (mm->mapped_count > 0 && how < 4) {
+        long index = mm->mapped[pick % mm->mapped_count];
+        if (how >= 2) {
+            index += (long)(pick >> 12) - 8;
+            index = index < 0                           ? 0
+                    : index >= (long)MAPPER_MODEL_PAGES ? MAPPER_MODEL_PAGES - 1
+                                                        : index;
+        }
+        return index;
+    }
+    return (long)(pick % MAPPER_MODEL_PAGES);
+}
+
+static uint64_t draw_phys(struct mapper_model_bytes *in) {
+    uint64_t frame = u16(in);
+    frame |= (uint64_t)byte(in) << 16;
+    return frame * PAGE;
+}
+
+/* Any leaf flags but PS/PAT (PRESENT too, which is implied). */
+static uint64_t draw_flags(struct mapper_model_bytes *in) {
+    unsigned r = u16(in);
+    uint64_t flags = r & 0xf7fu;
+    return (r & 0x1000u) != 0 ? flags | PAGING_FLAG_NO_EXECUTE : flags;
+}
+
+/* A bit outside PAGING_LEAF_FLAGS: PS/PAT or an address bit. */
+static uint64_t draw_bad_flag(struct mapper_model_bytes *in) {
+    unsigned b = byte(in);
+    return (b & 1) != 0 ? PAGING_FLAG_HUGE_PAGE : UINT64_C(1) << (12 + (b >> 1) % 51);
+}
+
+/* A non-canonical address far from the clusters: bits 63..47 neither all 0 nor all 1. */
+static uint64_t draw_non_canonical(struct mapper_model_bytes *in) {
+    uint64_t top = 1 + u16(in) % 0x1fffe;
+    return top << 47 | (uint64_t)u16(in) * PAGE;
+}
+
+static uint64_t draw_misalignment(struct mapper_model_bytes *in) {
+    return 1 + u16(in) % (PAGE - 1);
+}
+
+/* Frames the source gives this operation: mostly all it has, sometimes 0..3. */
+static long draw_budget(struct mapper_model_bytes *in) {
+    unsigned b = byte(in);
+    return b < 40 ? (long)(b % 4) : UNLIMITED;
+}
+
+/* --- one operation ---------------------------------------------------------------------------- */
+
+/* What an operation should do, beyond its return code. */
+struct expect {
+    unsigned allowed; /* ALLOW() bits of the return codes the model accepts */
+    long flushed[MAPPER_MODEL_MAX_RANGE + 1];
+    size_t flush_count;
+    bool flush_all;
+    long touched[MAPPER_MODEL_MAX_RANGE + 1]; /* cluster pages to translate afterwards */
+    size_t touched_count;
+};
+
+static void touch(struct expect *e, long index) {
+    if (index != NO_PAGE && e->touched_count < MAPPER_MODEL_MAX_RANGE + 1) {
+        e->touched[e->touched_count++] = index;
+    }
+}
+
+/* The names of the codes in @allowed, quoted and separated by " or ", into @buf. */
+static const char *allowed_names(unsigned allowed, char *buf, size_t size) {
+    size_t n = 0;
+    buf[0] = '\0';
+    for (unsigned r = 0; r <= PAGING_ERR_REENTERED && n < size; r++) {
+        if ((allowed & ALLOW(r)) != 0) {
+            int k = snprintf(buf + n, size - n, "%s\"%s\"", n > 0 ? " or " : "",
+                             paging_error_name((enum paging_error)r));
+            n += k > 0 ? (size_t)k : 0;
+        }
+    }
+    return buf;
+}
+
+/* Fails unless @r is in @allowed. */
+static bool check_result(struct mapper_model *mm, unsigned allowed, enum paging_error r,
+                         const char *call) {
+    char names[160];
+    EXPECT((unsigned)r <= PAGING_ERR_REENTERED, "%s returned %d, outside the enum", call, (int)r);
+    EXPECT((allowed & ALLOW(r)) != 0, "%s returned \"%s\"; the model expects %s", call,
+           paging_error_name(r), allowed_names(allowed, names, sizeof names));
+    return true;
+}
+
+static bool check_code(struct mapper_model *mm, const struct expect *e, enum paging_error r,
+                       const char *call) {
+    return check_result(mm, e->allowed, r, call);
+}
+
+/* Frames a map can take now: @budget's (UNLIMITED: no limit), and the allocator's as the model
+ * counts them. */
+static uint64_t available(const struct mapper_model *mm, long budget) {
+    return budget >= 0 && (uint64_t)budget < mm->free_frames ? (uint64_t)budget : mm->free_frames;
+}
+
+/* The model's part of mapping the page @index at @virt: the code it allows, given @errors from the
+ * arguments and @budget frames at most; on success the tables and page are made, and *budget is
+ * what is left of it. Returns whether the page was mapped. */
+static bool model_map_page(struct mapper_model *mm, long index, uint64_t virt, uint64_t phys,
+                           uint64_t flags, long *budget, unsigned *allowed) {
+    unsigned errors = argument_errors(virt, phys, flags);
+    if (errors != 0) {
+        *allowed = errors;
+        return false;
+    }
+    if (is_mapped(mm, index)) {
+        *allowed = ALLOW(PAGING_ERR_ALREADY_MAPPED);
+        return false;
+    }
+    unsigned missing = missing_tables(mm, virt);
+    if (missing > available(mm, *budget)) {
+        *allowed = ALLOW(PAGING_ERR_FRAME_ALLOCATION_FAILED);
+        return false;
+    }
+    create_tables(mm, virt, (flags & PAGING_FLAG_USER) != 0);
+    if (*budget != UNLIMITED) {
+        *budget -= (long)missing;
+    }
+    model_map(mm, index, phys, flags);
+    *allowed = ALLOW(PAGING_OK);
+    return true;
+}
+
+static bool op_map_page(struct mapper_model *mm, struct mapper_model_bytes *in, struct expect *e,
+                        enum paging_error *result) {
+    uint64_t virt = page_virt(draw_page(mm, in));
+    uint64_t phys = draw_phys(in);
+    uint64_t flags = draw_flags(in);
+    long budget = draw_budget(in);
+    switch (byte(in) % 24) {
+    case 0:
+        virt += draw_misalignment(in);
+        break;
+    case 1:
+        phys += draw_misalignment(in);
+        break;
+    case 2:
+        phys += PAGING_PHYS_LIMIT;
+        break;
+    case 3:
+        flags |= draw_bad_flag(in);
+        break;
+    case 4:
+        virt = draw_non_canonical(in);
+        break;
+    default:
+        break;
+    }
+    long index = page_index(virt);
+    touch(e, index);
+    char call[160];
+    snprintf(call, sizeof call, "paging_map_page(0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ")",
+             virt, phys, flags);
+
+    long model_budget = budget;
+    if (model_map_page(mm, index, virt, phys, flags, &model_budget, &e->allowed)) {
+        /* The tables it made carry U as the leaf does: only older entries can need widening. */
+        e->flush_all = widen_tables(mm, virt, flags);
+    }
+
+    mm->frames.budget = budget;
+    *result = paging_map_page(&mm->mapper, virt, phys, flags);
+    mm->frames.budget = UNLIMITED;
+    return check_code(mm, e, *result, call);
+}
+
+static bool op_map_range(struct mapper_model *mm, struct mapper_model_bytes *in, struct expect *e,
+                         enum paging_error *result) {
+    long index = draw_page(mm, in);
+    unsigned pages = byte(in) % (MAPPER_MODEL_MAX_RANGE + 1);
+    uint64_t virt = page_virt(index);
+    /* Keep the range inside its cluster, but for the last, whose ranges may wrap past 2^64. */
+    long cluster_end = 0;
+    for (size_t c = 0; c < CLUSTERS; c++) {
+        cluster_end += (long)clusters[c].pages;
+        if (index < cluster_end) {
+            if (c + 1 < CLUSTERS && index + (long)pages > cluster_end) {
+                virt -= (uint64_t)(index + (long)pages - cluster_end) * PAGE;
+            }
+            break;
+        }
+    }
+    uint64_t phys = draw_phys(in);
+    uint64_t size = (uint64_t)pages * PAGE;
+    uint64_t flags = draw_flags(in);
+    long budget = draw_budget(in);
+    switch (byte(in) % 24) {
+    case 0:
+        virt += draw_misalignment(in);
+        break;
+    case 1:
+        phys += draw_misalignment(in);
+        break;
+    case 2:
+        size += draw_misalignment(in);
+        break;
+    case 3: /* the range crosses PAGING_PHYS_LIMIT: its later pages are out of range */
+        phys = PAGING_PHYS_LIMIT - (1 + byte(in) % (pages > 0 ? pages : 1)) * PAGE;
+        break;
+    case 4: /* the physical range wraps past 2^64 */
+        phys = 0 - (1 + byte(in) % MAPPER_MODEL_MAX_RANGE) * PAGE;
+        break;
+    case 5:
+        flags |= draw_bad_flag(in);
+        break;
+    case 6:
+        virt = draw_non_canonical(in);
+        break;
+    default:
+        break;
+    }
+    char call[192];
+    snprintf(call, sizeof call,
+             "paging_map_range(0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ")", virt,
+             phys, size, flags);
+    for (uint64_t offset = 0; offset < size && offset < MAPPER_MODEL_MAX_RANGE * PAGE;
+         offset += PAGE) {
+        touch(e, page_index(virt + offset));
+    }
+
+    /* Whole-range refusals, nothing mapped; where several apply, any of them or an argument error
+     * of the first page. */
+    unsigned upfront = 0;
+    if ((virt | phys | size) % PAGE != 0) {
+        upfront |= ALLOW(PAGING_ERR_MISALIGNED);
+    }
+    if (size > 0 && (wraps(virt, size) || wraps(phys, size))) {
+        upfront |= ALLOW(PAGING_ERR_INVALID_ARGUMENT);
+    }
+    if (upfront != 0) {
+        e->allowed = upfront | (size >= PAGE ? argument_errors(virt, phys, flags) : 0);
+    } else if (size == 0) {
+        e->allowed = ALLOW(PAGING_OK);
+    } else {
+        /* Page by page, as paging_map_page() would, until the first error. */
+        long done[MAPPER_MODEL_MAX_RANGE];
+        size_t done_count = 0;
+        long model_budget = budget;
+        for (uint64_t offset = 0; offset < size; offset += PAGE) {
+            uint64_t v = virt + offset;
+            long i = page_index(v);
+            if (canonical(v) && i == NO_PAGE) {
+                return fail(mm, __LINE__, "page_index(v) != NO_PAGE",
+                            "%s: page 0x%" PRIx64 " outside the model", call, v);
+            }
+            if (!model_map_page(mm, i, v, phys + offset, flags, &model_budget, &e->allowed)) {
+                break;
+            }
+            done[done_count++] = i;
+        }
+        if (e->allowed != ALLOW(PAGING_OK)) {
+            /* Rolled back, each page flushed; the tables made stay. */
+            for (size_t k = 0; k < done_count; k++) {
+                model_unmap(mm, done[k]);
+                e->flushed[e->flush_count++] = done[k];
+            }
+            mm->rollbacks += done_count > 0;
+        } else {
+            for (size_t k = 0; k < done_count; k++) {
+                e->flush_all |= widen_tables(mm, page_virt(done[k]), flags);
+            }
+        }
+    }
+
+    mm->frames.budget = budget;
+    *result = paging_map_range(&mm->mapper, virt, phys, size, flags);
+    mm->frames.budget = UNLIMITED;
+    return check_code(mm, e, *result, call);
+}
+
+static bool op_unmap_page(struct mapper_model *mm, struct mapper_model_bytes *in, struct expect *e,
+                          enum paging_error *result) {
+    uint64_t virt = page_virt(draw_page(mm, in));
+    unsigned how = byte(in);
+    switch (how % 16) {
+    case 0:
+        virt += draw_misalignment(in);
+        break;
+    case 1:
+        virt = draw_non_canonical(in);
+        break;
+    default:
+        break;
+    }
+    bool want_phys = (how & 0x80) != 0; /* else phys_out is NULL */
+    long index = page_index(virt);
+    touch(e, index);
+    char call[96];
+    snprintf(call, sizeof call, "paging_unmap_page(0x%" PRIx64 ", %s)", virt,
+             want_phys ? "&phys" : "NULL");
+
+    unsigned errors = argument_errors(virt, 0, 0);
+    uint64_t expected_phys = 0;
+    if (errors != 0) {
+        e->allowed = errors;
+    } else if (!is_mapped(mm, index)) {
+        e->allowed = ALLOW(PAGING_ERR_NOT_MAPPED);
+    } else {
+        e->allowed = ALLOW(PAGING_OK);
+        expected_phys = mm->page[index].phys;
+        model_unmap(mm, index);
+        e->flushed[e->flush_count++] = index;
+    }
+
+    uint64_t phys = ~UINT64_C(0);
+    *result = paging_unmap_page(&mm->mapper, virt, want_phys ? &phys : NULL);
+    if (!check_code(mm, e, *result, call)) {
+        return false;
+    }
+    EXPECT(*result != PAGING_OK || !want_phys || phys == expected_phys,
+           "%s gave frame 0x%" PRIx64 ", the model 0x%" PRIx64, call, phys, expected_phys);
+    return true;
+}
+
+/* Translates @virt (any alignment; with a NULL out when @null_out) and compares the code and
+ * the translation with the model; *result (if not NULL) gets the code. */
+static bool check_translate(struct mapper_model *mm, uint64_t virt, bool null_out,
+                            enum paging_error *result) {
+    long index = page_index(virt & ~(PAGE - 1));
+    unsigned allowed = canonical(virt) ? 0 : ALLOW(PAGING_ERR_NON_CANONICAL);
+    if (null_out) {
+        allowed |= ALLOW(PAGING_ERR_INVALID_ARGUMENT);
+    } else if (allowed == 0) {
+        allowed = is_mapped(mm, index) ? ALLOW(PAGING_OK) : ALLOW(PAGING_ERR_NOT_MAPPED);
+    }
+    struct paging_translation t;
+    memset(&t, 0, sizeof t);
+    enum paging_error r = paging_translate(&mm->mapper, virt, null_out ? NULL : &t);
+    if (result != NULL) {
+        *result = r;
+    }
+    char call[64];
+    snprintf(call, sizeof call, "paging_translate(0x%" PRIx64 ", %s)", virt,
+             null_out ? "NULL" : "&t");
+    if (!check_result(mm, allowed, r, call)) {
+        return false;
+    }
+    if (r == PAGING_OK) {
+        const struct mapper_model_page *p = &mm->page[index];
+        EXPECT(t.phys == p->phys + virt % PAGE && t.page_size == PAGE && t.flags == p->flags,
+               "paging_translate(0x%" PRIx64 ") gave phys 0x%" PRIx64 " size 0x%" PRIx64
+               " flags 0x%" PRIx64 "; the model 0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64,
+               virt, t.phys, t.page_size, t.flags, p->phys + virt % PAGE, PAGE, p->flags);
+    }
+    return true;
+}
+
+static bool op_translate(struct mapper_model *mm, struct mapper_model_bytes *in, struct expect *e,
+                         enum paging_error *result) {
+    uint64_t virt = page_virt(draw_page(mm, in)) + u16(in) % PAGE;
+    unsigned how = byte(in) % 16;
+    if (how == 0) {
+        virt = draw_non_canonical(in) + u16(in) % PAGE;
+    }
+    e->allowed = ~0u; /* check_translate checks the code */
+    return check_translate(mm, virt, how == 1, result);
+}
+
+/* --- walks ------------------------------------------------------------------------------------ */
+
+/* A walk compared leaf by leaf with the model's pages, in address order. */
+struct walk_check {
+    struct mapper_model *mm;
+    long next; /* the model's page to look from for the next leaf */
+    size_t leaves;
+    size_t tables;
+    size_t stop_after; /* leaf returns false after this many (0: never) */
+    bool bad;
+    char why[256];
+};
+
+static long next_mapped(const struct mapper_model *mm, long from) {
+    while (from < (long)MAPPER_MODEL_PAGES && mm->page[from].flags == 0) {
+        from++;
+    }
+    return from;
+}
+
+/* Counts the tables; the root is the one table of level 4, every other one a frame of the source.
+ */
+static bool walk_table(void *ctx, int level, uint64_t phys) {
+    struct walk_check *w = ctx;
+    if ((level == 4) != (phys == ROOT) || (level != 4 && frame_slot(&w->mm->frames, phys) < 0)) {
+        snprintf(w->why, sizeof w->why,
+                 "table of level %d at 0x%" PRIx64 ": not the root or a frame of the source", level,
+                 phys);
+        w->bad = true;
+        return false;
+    }
+    w->tables++;
+    return true;
+}
+
+static bool walk_leaf(void *ctx, const struct paging_leaf *leaf) {
+    struct walk_check *w = ctx;
+    long index = next_mapped(w->mm, w->next);
+    if (index >= (long)MAPPER_MODEL_PAGES) {
+        snprintf(w->why, sizeof w->why, "leaf 0x%" PRIx64 " -> 0x%" PRIx64 " beyond the model's",
+                 leaf->virt, leaf->phys);
+        w->bad = true;
+        return false;
+    }
+    const struct mapper_model_page *p = &w->mm->page[index];
+    uint64_t virt = page_virt(index);
+    if (leaf->virt != virt || leaf->phys != p->phys || leaf->size != PAGE ||
+        leaf->flags != p->flags) {
+        snprintf(w->why, sizeof w->why,
+                 "leaf %zu is 0x%" PRIx64 " -> 0x%" PRIx64 " size 0x%" PRIx64 " flags 0x%" PRIx64
+                 "; the model's 0x%" PRIx64 " -> 0x%" PRIx64 " flags 0x%" PRIx64,
+                 w->leaves, leaf->virt, leaf->phys, leaf->size, leaf->flags, virt, p->phys,
+                 p->flags);
+        w->bad = true;
+        return false;
+    }
+    w->next = index + 1;
+    w->leaves++;
+    return w->stop_after == 0 || w->leaves < w->stop_after;
+}
+
+static bool op_walk(struct mapper_model *mm, struct mapper_model_bytes *in, struct expect *e,
+                    enum paging_error *result) {
+    unsigned how = byte(in);
+    e->allowed = ALLOW(PAGING_OK);
+    if (how % 16 == 0) {
+        e->allowed = ALLOW(PAGING_ERR_INVALID_ARGUMENT);
+        *result = paging_walk(&mm->mapper, NULL);
+        return check_code(mm, e, *result, "paging_walk(NULL)");
+    }
+    struct walk_check w = {.mm = mm, .stop_after = 1 + how % 8};
+    struct paging_walk_visitor v = {NULL, walk_leaf, &w};
+    *result = paging_walk(&mm->mapper, &v);
+    if (!check_code(mm, e, *result, "paging_walk(stopping)")) {
+        return false;
+    }
+    EXPECT(!w.bad, "%s", w.why);
+    size_t want = mm->mapped_count < w.stop_after ? mm->mapped_count : w.stop_after;
+    EXPECT(w.leaves == want, "a walk stopped after %zu leaves saw %zu (%zu mapped)", w.stop_after,
+           w.leaves, mm->mapped_count);
+    return true;
+}
+
+/* --- the checks after each operation ---------------------------------------------------------- */
+
+static bool check_flushes(struct mapper_model *mm, const struct expect *e) {
+    const struct sim *s = &mm->sim;
+    EXPECT(s->flush_count == e->flush_count, "%zu page flushes, the model expects %zu",
+           s->flush_count, e->flush_count);
+    for (size_t k = 0; k < e->flush_count; k++) {
+        uint64_t virt = page_virt(e->flushed[k]);
+        EXPECT(sim_flush_count_of(s, virt) == 1, "page 0x%" PRIx64 " flushed %zu times, not once",
+               virt, sim_flush_count_of(s, virt));
+    }
+    EXPECT(s->flush_all_count == (e->flush_all ? 1u : 0u),
+           "%zu whole-TLB flushes; the model expects %d (an entry widened)", s->flush_all_count,
+           e->flush_all ? 1 : 0);
+    return true;
+}
+
+/* Reads the tables directly (not through the mapper): every present non-leaf entry leads to one of
+ * the model's tables, with P|W (and U as the model says) and nothing else, in a frame the source
+ * handed out and no other entry uses. Counts the tables in *count. */
+static bool check_raw_table(struct mapper_model *mm, uint64_t table_phys, int level,
+                            uint64_t virt_base, bool *frame_used, size_t *count) {
+    const uint64_t *table = sim_phys_to_virt(&mm->sim, table_phys);
+    for (unsigned i = 0; i < TABLE_ENTRIES; i++) {
+        uint64_t entry = table[i];
+        if ((entry & PAGING_FLAG_PRESENT) == 0) {
+            continue;
+        }
+        uint64_t virt = virt_base | (uint64_t)i << (12u + 9u * (unsigned)(level - 1));
+        if (level == 4 && i >= TABLE_ENTRIES / 2) {
+            virt |= UINT64_C(0xffff000000000000);
+        }
+        if (level == 1) {
+            continue; /* a leaf: the walk compares those */
+        }
+        const struct mapper_model_table *t = find_table(mm, level - 1, virt);
+        EXPECT(t != NULL,
+               "level %d entry %u (0x%" PRIx64 ") = 0x%" PRIx64 ": no such table in the model",
+               level, i, virt, entry);
+        uint64_t want = PAGING_TABLE_FLAGS | (t->user ? PAGING_FLAG_USER : 0);
+        EXPECT((entry & ~PAGING_ADDRESS_MASK) == want,
+               "level %d entry %u (0x%" PRIx64 ") = 0x%" PRIx64 ": flags should be 0x%" PRIx64,
+               level, i, virt, entry, want);
+        uint64_t child = entry & PAGING_ADDRESS_MASK;
+        long slot = frame_slot(&mm->frames, child);
+        EXPECT(slot >= 0 && !frame_used[slot],
+               "level %d entry %u (0x%" PRIx64 ") -> table 0x%" PRIx64
+               " is not a frame the source handed out, or another entry's",
+               level, i, virt, child);
+        frame_used[slot] = true;
+        (*count)++;
+        if (!check_raw_table(mm, child, level - 1, virt, frame_used, count)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool check_state(struct mapper_model *mm, const struct expect *e) {
+    if (!check_flushes(mm, e)) {
+        return false;
+    }
+    for (size_t k = 0; k < e->touched_count; k++) {
+        uint64_t virt = page_virt(e->touched[k]) + (uint64_t)(e->touched[k] * 0x9e5) % PAGE;
+        if (!check_translate(mm, virt, false, NULL)) {
+            return false;
+        }
+    }
+
+    struct walk_check w = {.mm = mm};
+    struct paging_walk_visitor v = {walk_table, walk_leaf, &w};
+    enum paging_error r = paging_walk(&mm->mapper, &v);
+    EXPECT(r == PAGING_OK, "paging_walk returned \"%s\"", paging_error_name(r));
+    EXPECT(!w.bad, "%s", w.why);
+    EXPECT(w.leaves == mm->mapped_count, "the walk saw %zu leaves, the model has %zu", w.leaves,
+           mm->mapped_count);
+    EXPECT(w.tables == mm->table_count + 1,
+           "the walk saw %zu tables, the model has %zu and the root", w.tables, mm->table_count);
+
+    bool frame_used[MAPPER_MODEL_MAX_POOL_FRAMES] = {false};
+    size_t raw_tables = 0;
+    if (!check_raw_table(mm, ROOT, 4, 0, frame_used, &raw_tables)) {
+        return false;
+    }
+    EXPECT(raw_tables == mm->table_count, "%zu tables linked, the model has %zu", raw_tables,
+           mm->table_count);
+
+    /* Tables are never freed (mapper.h): every frame taken is a table. */
+    struct frame_allocator_stats st = frame_allocator_stats(&mm->allocator);
+    EXPECT(mm->frames.outstanding == mm->table_count,
+           "%zu frames outstanding at the source, %zu tables", mm->frames.outstanding,
+           mm->table_count);
+    EXPECT(st.allocated_frames == mm->table_count && st.free_frames == mm->free_frames,
+           "allocator: %" PRIu64 " allocated, %" PRIu64 " free; the model: %zu tables, %" PRIu64
+           " free",
+           st.allocated_frames, st.free_frames, mm->table_count, mm->free_frames);
+    EXPECT(frame_allocator_check(&mm->allocator), "frame_allocator_check failed");
+    EXPECT(mm->frames.bad_frees == 0, "%zu frees of frames not handed out", mm->frames.bad_frees);
+
+    const struct sim *s = &mm->sim;
+    EXPECT(!s->lock_held && s->locks == s->unlocks && s->lock_misuses == 0,
+           "lock: held %d, %zu locks, %zu unlocks, %zu misuses", s->lock_held, s->locks, s->unlocks,
+           s->lock_misuses);
+    EXPECT(s->unlocked_calls == 0 && mm->frames.unlocked_calls == 0,
+           "%zu hw hook calls (first: %s) and %zu frame source calls without the lock",
+           s->unlocked_calls, s->first_unlocked_call != NULL ? s->first_unlocked_call : "-",
+           mm->frames.unlocked_calls);
+    return true;
+}
+
+/* Runs one decoded operation; split from mapper_model_step so that the setjmp there holds no
+ * state the operation changes. */
+static bool run_op(struct mapper_model *mm, struct mapper_model_bytes *in) {
+    static bool (*const ops[MAPPER_MODEL_OPS])(struct mapper_model *, struct mapper_model_bytes *,
+                                               struct expect *, enum paging_error *) = {
+        op_map_page, op_map_range, op_unmap_page, op_translate, op_walk};
+    /* Weights out of 16: map_page 6, map_range 2, unmap_page 4, translate 3, walk 1. */
+    static const uint8_t op_of[16] = {0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 2, 2, 3, 3, 3, 4};
+    unsigned op = op_of[byte(in) % 16];
+    mm->op_name = op_names[op];
+
+    struct expect e;
+    memset(&e, 0, sizeof e);
+    mm->sim.flush_count = 0;
+    mm->sim.flush_all_count = 0;
+    size_t frees_before = mm->frames.frees;
+    enum paging_error r = PAGING_OK;
+    if (!ops[op](mm, in, &e, &r)) {
+        return false;
+    }
+    mm->ops++;
+    mm->results[op][r]++; /* r is in the enum: the op checked it against the model */
+    mm->dry_refusals += r == PAGING_ERR_FRAME_ALLOCATION_FAILED && mm->frames.frees > frees_before;
+    mm->widenings += e.flush_all;
+    return check_state(mm, &e);
+}
+
+bool mapper_model_step(struct mapper_model *mm, struct mapper_model_bytes *in) {
+    jmp_buf jump;
+    mm->sim.panic_jump = &jump;
+    if (setjmp(jump) != 0) {
+        mm->sim.panic_jump = NULL;
+        return fail(mm, __LINE__, "no panic", "panic: %s", mm->sim.panic_message);
+    }
+    bool ok = run_op(mm, in);
+    mm->sim.panic_jump = NULL;
+    return ok;
+}

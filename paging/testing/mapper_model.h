@@ -1,0 +1,143 @@
+/*
+ * mapper_model.h - test support: random operations on the real mapper, each checked against a
+ * reference model, shared by paging/model_test.c (seeded pseudo-random bytes) and
+ * paging/mapper_fuzzer.c (libFuzzer's bytes).
+ *
+ * The machine: the simulated memory of sim.h with sim_hw_locked's lock, the root PML4 below
+ * 1 MiB, and the real frame allocator over a small pool above it (its bitmaps carved from the
+ * pool, poison on free), reached through a frame source that can be told to run dry after a given
+ * number of frames:
+ *
+ *   phys 0x000000 +-----------------------+
+ *                 | 0x001000  root PML4   |  zeroed; not the allocator's
+ *   phys 0x100000 +-----------------------+
+ *                 | frame allocator pool  |  pool_frames frames (one holds its bitmaps), full of
+ *                 |                       |  SIM_GARBAGE at first, poisoned when freed
+ *                 +-----------------------+
+ *
+ * The real allocator rather than sim_frames: it is the kernel's pairing, it refuses a double or
+ * foreign free (its panic hook ends the step), and it poisons what it takes back, so a table frame
+ * the mapper gives back on a failed map comes again full of poison, as its first use came full of
+ * SIM_GARBAGE, for a mapper that forgot to zero a table to link. The wrapper adds what sim_frames
+ * would have given: the budget, the frames outstanding, and a check that each call holds the lock.
+ *
+ * Virtual addresses are drawn from a few clusters of pages, each straddling a boundary of the
+ * tables (a PT, a PD, a PDPT, the lower half's end at the canonical hole, the higher half's start,
+ * the top of the address space), so tables are shared, created on both sides, and some pages are
+ * non-canonical; plus misaligned and far non-canonical addresses, misaligned, out-of-range and
+ * wrapping physical addresses, invalid flags and ranges that wrap past 2^64.
+ *
+ * The model: virt -> (phys, flags) for every page of the clusters, and the set of page tables
+ * (level, the virtual bits above what the table maps, and whether its entry carries U). Each
+ * operation's return code, flushes and table changes are predicted from mapper.h's contract alone;
+ * after every operation the whole state is compared (see mapper_model_step).
+ *
+ * Test-only: never linked into the kernel.
+ */
+#ifndef PAGING_TESTING_MAPPER_MODEL_H
+#define PAGING_TESTING_MAPPER_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "paging/frame_allocator.h"
+#include "paging/mapper.h"
+#include "paging/testing/sim.h"
+
+/* Frames of the allocator's pool, at most; one of them holds its bitmaps. */
+#define MAPPER_MODEL_MAX_POOL_FRAMES 64u
+/* Pages of all clusters together (see mapper_model.c, clusters[]). */
+#define MAPPER_MODEL_PAGES 2816u
+/* Pages a map_range operation covers, at most. */
+#define MAPPER_MODEL_MAX_RANGE 16u
+
+/* The operations, for the counts in struct mapper_model. */
+enum mapper_model_op {
+    MAPPER_MODEL_MAP_PAGE,
+    MAPPER_MODEL_MAP_RANGE,
+    MAPPER_MODEL_UNMAP_PAGE,
+    MAPPER_MODEL_TRANSLATE,
+    MAPPER_MODEL_WALK,
+    MAPPER_MODEL_OPS,
+};
+
+/* Where the operations' parameters come from: a byte (0..255) per call. */
+struct mapper_model_bytes {
+    unsigned (*next)(void *ctx);
+    void *ctx;
+};
+
+struct mapper_model_page {
+    uint64_t phys;
+    uint64_t flags; /* as the leaf holds them, PRESENT included; 0 when not mapped */
+};
+
+/* A page table the mapper made: the table of @level (3 PDPT, 2 PD, 1 PT) mapping the virtual
+ * addresses whose bits above 12 + 9 * level equal @key; @user: its entry carries U. */
+struct mapper_model_table {
+    int level;
+    uint64_t key;
+    bool user;
+};
+
+/* The frame source the mapper is given: the allocator's, failing once @budget frames are taken in
+ * one operation (-1: never), with the frames handed out and not given back. */
+struct mapper_model_frames {
+    struct frame_allocator *allocator;
+    struct sim *sim;
+    long budget;
+    uint64_t out[MAPPER_MODEL_MAX_POOL_FRAMES];
+    size_t outstanding;
+    size_t unlocked_calls; /* allocate or free called without the mapper's lock held */
+    size_t frees;          /* frames given back */
+    size_t bad_frees;      /* free of a frame not outstanding */
+};
+
+struct mapper_model {
+    struct sim sim;
+    struct frame_allocator allocator;
+    struct mapper_model_frames frames;
+    struct paging_mapper mapper;
+    unsigned pool_frames;
+    uint64_t free_frames; /* frames the allocator has left, as the model counts them */
+
+    struct mapper_model_page page[MAPPER_MODEL_PAGES];
+    uint16_t mapped[MAPPER_MODEL_PAGES];     /* indices of the mapped pages, in no order */
+    uint16_t mapped_pos[MAPPER_MODEL_PAGES]; /* page i is mapped[mapped_pos[i]] when mapped */
+    size_t mapped_count;
+    struct mapper_model_table table[MAPPER_MODEL_MAX_POOL_FRAMES];
+    size_t table_count;
+
+    /* What the runs saw: operations, and results per operation (index: enum paging_error). */
+    size_t ops;
+    size_t results[MAPPER_MODEL_OPS][PAGING_ERR_REENTERED + 1];
+    size_t rollbacks;    /* map_range failures that unmapped pages of their own again */
+    size_t widenings;    /* operations that widened an entry (a whole-TLB flush expected) */
+    size_t dry_refusals; /* FRAME_ALLOCATION_FAILED with frames given back to the source */
+
+    const char *op_name; /* the operation running or last run, for the failure report */
+    char failure[512];   /* why mapper_model_step returned false */
+};
+
+/* Sets up the machine with a pool of @pool_frames frames, clamped to [2,
+ * MAPPER_MODEL_MAX_POOL_FRAMES], and an empty model; aborts if the set-up itself fails. */
+void mapper_model_init(struct mapper_model *mm, unsigned pool_frames);
+void mapper_model_destroy(struct mapper_model *mm);
+
+/*
+ * mapper_model_step - decodes one operation from @in (map_page, map_range, unmap_page, translate,
+ * or a walk stopped after a few leaves), runs it on the mapper and on the model, then checks:
+ * the return code is one the model allows; the flushes are the ones predicted (each unmapped page
+ * once, a map_range's rolled-back pages once each, one whole-TLB flush when an entry was widened,
+ * nothing else); the pages the operation touched translate as the model says; a full walk visits
+ * exactly the model's leaves, in order, and its tables (the root, then frames the source handed
+ * out); the tables, read directly, are exactly the model's, their entries P|W (|U as the model
+ * says), each in a frame the source handed out and linked once; frames outstanding at the source
+ * and at the allocator equal the tables (none is freed); the allocator's check passes; the lock
+ * was taken and released around every call and every hook ran under it.
+ * Returns false, with mm->failure saying why, at the first disagreement (a panic included).
+ */
+bool mapper_model_step(struct mapper_model *mm, struct mapper_model_bytes *in);
+
+#endif /* PAGING_TESTING_MAPPER_MODEL_H */
