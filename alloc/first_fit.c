@@ -245,7 +245,7 @@ static size_t alloc_ff_largest_free(alloc_heap *h) {
 
 static enum alloc_error alloc_ff_check(alloc_heap *h, size_t nfree, size_t nquick,
                                        const void **bad) {
-    if (nquick != 0 || h->quick_blocks != 0) {
+    if (nquick != 0) {
         *bad = h;
         return ALLOC_ERR_CORRUPTED_FREE_LIST; /* first fit has no quick lists */
     }

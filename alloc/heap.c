@@ -1514,7 +1514,8 @@ void alloc_heap_stats(const alloc_heap *h, struct alloc_stats *out) {
         __builtin_memset(out, 0, sizeof(*out));
         return;
     }
-    size_t blocks = h->live_blocks + h->runs + h->free_blocks + h->quick_blocks;
+    size_t quick = quick_held(h);
+    size_t blocks = h->live_blocks + h->runs + h->free_blocks + quick;
     out->region_size = h->raw_end - (uintptr_t)h;
     out->bytes_in_use = h->in_use;
     out->bytes_free = (h->end - h->first) - h->in_use - HDR * blocks - RUN_META * h->runs;
@@ -1524,7 +1525,7 @@ void alloc_heap_stats(const alloc_heap *h, struct alloc_stats *out) {
     out->largest_free = inspect != NULL ? inspect->largest_free((alloc_heap *)(uintptr_t)h) : 0;
     out->live_allocations = h->live_blocks + h->live_slots;
     out->peak_in_use = h->peak;
-    out->free_blocks = h->free_blocks + h->quick_blocks;
+    out->free_blocks = h->free_blocks + quick;
     out->overhead_bytes = out->region_size - out->bytes_in_use - out->bytes_free;
 }
 
@@ -1629,7 +1630,7 @@ enum alloc_error alloc_heap_check(alloc_heap *h) {
         bad = h;
         if (nused != h->live_blocks || nslots != h->live_slots || nruns != h->runs ||
             used_bytes != h->in_use || h->peak < h->in_use || nfree != h->free_blocks ||
-            nquick != h->quick_blocks)
+            nquick != quick_held(h))
             e = ALLOC_ERR_STATS_MISMATCH;
     }
     if (e == ALLOC_OK)

@@ -207,7 +207,6 @@ struct alloc_heap {
     size_t peak;            /* high-water mark of in_use */
     size_t live_blocks;     /* live allocations that are blocks (USED blocks other than runs) */
     size_t free_blocks;     /* number of FREE blocks */
-    size_t quick_blocks;    /* number of QUICK blocks */
     size_t fast_quick_end;  /* ALLOC_QUICK_MAX_SIZE on a heap with quick lists and no poison on
                                alloc, whose requests of 1 to that many bytes take alloc_malloc's
                                leaf fast path, else 0: the fast path's size test (size - 1 below

@@ -830,7 +830,7 @@ tlsf_alloc_none(alloc_heap *h, const block_t *bad, size_t size, size_t align, bo
         alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, bad);
         return REFUSED;
     }
-    return may_flush && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
+    return may_flush && quick_held(h) != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
 }
 
 /*
@@ -1274,7 +1274,7 @@ static block_t *alloc_tlsf_alloc(alloc_heap *h, size_t size, size_t align, bool 
     size_t unused_gap;
     block_t *b = locate_free(h, size, align, align <= GRANULE, &fl, &sl, &unused_gap, &bad);
     if (b == NULL)
-        return may_flush && h->quick_blocks != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
+        return may_flush && quick_held(h) != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
     /*
      * Damage met is reported here, and the request REFUSED: a caller's second try (a batch's
      * blocks one by one) would meet it and report it again. Checked here rather than in
@@ -1975,7 +1975,6 @@ static bool alloc_tlsf_unquick(alloc_heap *h, block_t *b) {
                 return false;
             *link = rest;
             t->quick_count[i]--;
-            h->quick_blocks--;
             return true;
         }
         link = &blk_links(q)->next;
@@ -2008,7 +2007,6 @@ static bool alloc_tlsf_flush_quick(alloc_heap *h) {
                 return any;
             t->quick[i] = rest;
             t->quick_count[i]--;
-            h->quick_blocks--;
             any = true;
         }
     }
@@ -2341,7 +2339,7 @@ static enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nqu
 static __attribute__((noinline)) block_t *tlsf_alloc_flushed(alloc_heap *h, size_t size,
                                                              size_t align) {
     block_t *b = alloc_tlsf_flush_quick(h) ? alloc_tlsf_alloc(h, size, align, false) : NULL;
-    return QUICK_BINS > 0 && b == NULL && h->quick_blocks != 0 ? REFUSED : b;
+    return QUICK_BINS > 0 && b == NULL && quick_held(h) != 0 ? REFUSED : b;
 }
 
 #if ALLOC_FAST_PATHS

@@ -148,7 +148,6 @@ static inline block_t *quick_take(alloc_heap *h, size_t i, bool report) {
     b->size ^= flip_low_bits(ST_QUICK ^ ST_USED);
     t->quick[i] = blk_links(b)->next;
     t->quick_count[i]--;
-    h->quick_blocks--;
     return b;
 #else
     (void)h;
@@ -211,13 +210,32 @@ static inline bool quick_push(alloc_heap *h, block_t *b, bool poison) {
     blk_links(b)->next = t->quick[i];
     t->quick[i] = b;
     t->quick_count[i]++;
-    h->quick_blocks++;
     return true;
 #else
     (void)h;
     (void)b;
     (void)poison;
     return false;
+#endif
+}
+
+/*
+ * The QUICK blocks of heap h, its quick lists' counts summed: kept by no counter of its own, which
+ * every quick push and pop would update, for the rare paths that ask (a failing request's flush,
+ * the statistics, the heap check). 0 on a heap of another strategy, which has no quick lists.
+ */
+static inline size_t quick_held(const alloc_heap *h) {
+#if QUICK_BINS > 0
+    if (h->strategy != ALLOC_STRATEGY_TLSF)
+        return 0;
+    const struct tlsf_state *t = tlsf_of(h);
+    size_t n = 0;
+    for (unsigned i = 0; i < QUICK_BINS; i++)
+        n += t->quick_count[i];
+    return n;
+#else
+    (void)h;
+    return 0;
 #endif
 }
 
