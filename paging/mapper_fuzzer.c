@@ -1,9 +1,10 @@
 /*
  * mapper_fuzzer.c - libFuzzer target: the input's bytes, decoded by the model test's own
- * mapper_model_step (paging/testing/mapper_model.h), choose the frame allocator's pool (the first
- * byte) and a sequence of map_page, map_range, unmap_page, translate and walk calls; after each one
- * the model's checks run, and a disagreement traps with the operation number and what differed.
- * Bytes past the end read as 0.
+ * mapper_model_step (paging/testing/mapper_model.h), choose the frame allocator's pool and whether
+ * the tables start with hand-built big pages (the first byte: bits 0..5, bit 7) and a sequence of
+ * map_page, map_range, unmap_page, translate and walk calls; after each one the model's checks run,
+ * and a disagreement traps with the operation number and what differed. Bytes past the end read as
+ * 0.
  *
  *   bazel run --config=fuzz //paging:mapper_fuzzer -- -max_total_time=60
  *
@@ -33,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static struct mapper_model mm;
     struct input in = {data, size, 0};
     struct mapper_model_bytes bytes = {input_byte, &in};
-    mapper_model_init(&mm, input_byte(&in) % MAPPER_MODEL_MAX_POOL_FRAMES + 1);
+    unsigned first = input_byte(&in);
+    mapper_model_init(&mm, first % MAPPER_MODEL_MAX_POOL_FRAMES + 1, (first & 0x80) != 0);
     while (in.pos < in.size) {
         if (!mapper_model_step(&mm, &bytes)) {
             fprintf(stderr, "mapper_fuzzer: pool=%u op=%zu: %s\n", mm.pool_frames, mm.ops,
