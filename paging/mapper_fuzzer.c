@@ -6,10 +6,15 @@
  * and a disagreement traps with the operation number and what differed. Bytes past the end read as
  * 0.
  *
- *   bazel run --config=fuzz //paging:mapper_fuzzer -- -max_total_time=60
+ *   bazel run --config=fuzz //paging:mapper_fuzzer -- -max_total_time=60 "$(mktemp -d)" \
+ *       "$PWD/paging/mapper_fuzzer_seeds"
+ *
+ * The seed corpus (written by paging/testing/mapper_fuzzer_seeds.c) holds inputs of a hundred
+ * operations; new inputs go to the first directory, not into the tree.
  *
  * Built with -DPAGING_FUZZ_STANDALONE it has its own main() that runs the inputs named on the
- * command line, or else a fixed set of pseudo-random inputs (the mapper_fuzz_smoke_test).
+ * command line (the mapper_fuzz_seeds_test: the seed corpus, paging/mapper_fuzzer_seeds/), or else
+ * a fixed set of pseudo-random inputs (the mapper_fuzz_smoke_test).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -30,8 +35,10 @@ static unsigned input_byte(void *ctx) {
     return in->pos < in->size ? in->data[in->pos++] : 0;
 }
 
+/* The machine of the input running or last run (its operation count is kept until the next). */
+static struct mapper_model mm;
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static struct mapper_model mm;
     struct input in = {data, size, 0};
     struct mapper_model_bytes bytes = {input_byte, &in};
     unsigned first = input_byte(&in);
@@ -65,6 +72,7 @@ int main(int argc, char **argv) {
             size_t n = fread(buf, 1, sizeof buf, f);
             fclose(f);
             LLVMFuzzerTestOneInput(buf, n);
+            printf("mapper_fuzzer: %s: %zu bytes, %zu operations ok\n", argv[i], n, mm.ops);
         }
         printf("mapper_fuzzer: %d inputs ok\n", argc - 1);
         return 0;
