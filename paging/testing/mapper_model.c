@@ -265,25 +265,25 @@ static bool is_mapped(const struct mapper_model *mm, long index) {
 
 /* --- the frame source ------------------------------------------------------------------------- */
 
-/* The nested call of a frame source told to re-enter (f->reenter): a translate of an address
- * the tables may map, which must be refused with nothing written. */
-static void frames_reenter(struct mapper_model_frames *f) {
+/* The nested call of a hook told to re-enter: a translate of an address the tables may map,
+ * which must be refused with nothing written and no lock taken; counted in *refused or faults. */
+static void hook_reenter(struct mapper_model_reentry *re, size_t *refused) {
     struct paging_translation t;
     memset(&t, 0x5a, sizeof t);
     struct paging_translation untouched = t;
-    size_t locks = f->sim->locks;
-    enum paging_error r = paging_translate(f->mapper, UINT64_C(0x400000), &t);
-    bool refused = r == PAGING_ERR_REENTERED && memcmp(&t, &untouched, sizeof t) == 0 &&
-                   f->sim->locks == locks;
-    f->reentries += refused;
-    f->reentry_faults += !refused;
+    size_t locks = re->sim->locks;
+    enum paging_error r = paging_translate(re->mapper, UINT64_C(0x400000), &t);
+    bool ok = r == PAGING_ERR_REENTERED && memcmp(&t, &untouched, sizeof t) == 0 &&
+              re->sim->locks == locks;
+    *refused += ok;
+    re->faults += !ok;
 }
 
 static bool frames_allocate(void *ctx, uint64_t *phys_out) {
     struct mapper_model_frames *f = ctx;
     f->unlocked_calls += !f->sim->lock_held;
-    if (f->reenter) {
-        frames_reenter(f);
+    if (f->reentry->on) {
+        hook_reenter(f->reentry, &f->reentry->from_allocate);
     }
     if (f->budget == 0) {
         return false;
@@ -324,6 +324,28 @@ static long frame_slot(const struct mapper_model_frames *f, uint64_t phys) {
         }
     }
     return -1;
+}
+
+/* The mapper's flush hooks: the simulated machine's (the hw's ctx is the sim, the first member of
+ * struct mapper_model), then a nested call when told to re-enter. */
+static struct mapper_model *model_of_sim(void *sim) {
+    return (struct mapper_model *)((char *)sim - offsetof(struct mapper_model, sim));
+}
+
+static void model_flush_page(void *ctx, uint64_t virt) {
+    struct mapper_model *mm = model_of_sim(ctx);
+    mm->sim_hw.flush_tlb_page(ctx, virt);
+    if (mm->reentry.on) {
+        hook_reenter(&mm->reentry, &mm->reentry.from_flush);
+    }
+}
+
+static void model_flush_all(void *ctx) {
+    struct mapper_model *mm = model_of_sim(ctx);
+    mm->sim_hw.flush_tlb_all(ctx);
+    if (mm->reentry.on) {
+        hook_reenter(&mm->reentry, &mm->reentry.from_flush);
+    }
 }
 
 /* The allocator's panic hook (its ctx is the sim, as for its phys_to_virt): back to the step. */
@@ -387,8 +409,13 @@ void mapper_model_init(struct mapper_model *mm, unsigned pool_frames, bool huge)
     mm->frames.allocator = &mm->allocator;
     mm->frames.sim = &mm->sim;
     mm->frames.budget = UNLIMITED;
-    mm->frames.mapper = &mm->mapper;
-    struct paging_hw hw = sim_hw_locked(&mm->sim);
+    mm->frames.reentry = &mm->reentry;
+    mm->reentry.mapper = &mm->mapper;
+    mm->reentry.sim = &mm->sim;
+    mm->sim_hw = sim_hw_locked(&mm->sim);
+    struct paging_hw hw = mm->sim_hw;
+    hw.flush_tlb_page = model_flush_page;
+    hw.flush_tlb_all = model_flush_all;
     struct paging_frame_source source = {frames_allocate, frames_free, &mm->frames};
     if (frame_allocator_init(&mm->allocator, &cfg) != FRAME_ALLOCATOR_OK ||
         paging_mapper_init(&mm->mapper, ROOT, &hw, &source) != PAGING_OK) {
@@ -560,7 +587,7 @@ static bool op_map_page(struct mapper_model *mm, struct mapper_model_bytes *in, 
     uint64_t flags = draw_flags(in);
     long budget = draw_budget(in);
     unsigned how = byte(in);
-    bool reenter = how >= 240; /* the frame source, if called, calls translate */
+    bool reenter = how >= 240; /* the frame source and the flushes, if called, call translate */
     switch (how % 24) {
     case 0:
         virt += draw_misalignment(in);
@@ -593,9 +620,9 @@ static bool op_map_page(struct mapper_model *mm, struct mapper_model_bytes *in, 
     }
 
     mm->frames.budget = budget;
-    mm->frames.reenter = reenter;
+    mm->reentry.on = reenter;
     *result = paging_map_page(&mm->mapper, virt, phys, flags);
-    mm->frames.reenter = false;
+    mm->reentry.on = false;
     mm->frames.budget = UNLIMITED;
     return check_code(mm, e, *result, call);
 }
@@ -620,7 +647,9 @@ static bool op_map_range(struct mapper_model *mm, struct mapper_model_bytes *in,
     uint64_t size = (uint64_t)pages * PAGE;
     uint64_t flags = draw_flags(in);
     long budget = draw_budget(in);
-    switch (byte(in) % 24) {
+    unsigned how = byte(in);
+    bool reenter = how >= 240; /* as for map_page: the rollback's and widening's flushes too */
+    switch (how % 24) {
     case 0:
         virt += draw_misalignment(in);
         break;
@@ -700,7 +729,9 @@ static bool op_map_range(struct mapper_model *mm, struct mapper_model_bytes *in,
     }
 
     mm->frames.budget = budget;
+    mm->reentry.on = reenter;
     *result = paging_map_range(&mm->mapper, virt, phys, size, flags);
+    mm->reentry.on = false;
     mm->frames.budget = UNLIMITED;
     return check_code(mm, e, *result, call);
 }
@@ -719,7 +750,8 @@ static bool op_unmap_page(struct mapper_model *mm, struct mapper_model_bytes *in
     default:
         break;
     }
-    bool want_phys = (how & 0x80) != 0; /* else phys_out is NULL */
+    bool want_phys = (how & 0x80) != 0;  /* else phys_out is NULL */
+    bool reenter = (how & 0x70) == 0x70; /* the flush calls translate */
     long index = page_index(virt);
     touch(e, index);
     char call[96];
@@ -742,7 +774,9 @@ static bool op_unmap_page(struct mapper_model *mm, struct mapper_model_bytes *in
     }
 
     uint64_t phys = ~UINT64_C(0);
+    mm->reentry.on = reenter;
     *result = paging_unmap_page(&mm->mapper, virt, want_phys ? &phys : NULL);
+    mm->reentry.on = false;
     if (!check_code(mm, e, *result, call)) {
         return false;
     }
@@ -1159,8 +1193,9 @@ static bool check_state(struct mapper_model *mm, const struct expect *e) {
            "allocator: %" PRIu64 " allocated, %" PRIu64
            " free; the model: %zu tables made, %" PRIu64 " free",
            st.allocated_frames, st.free_frames, made, mm->free_frames);
-    EXPECT(mm->frames.reentry_faults == 0,
-           "the frame source's translate was not refused as re-entry (or wrote its output)");
+    EXPECT(mm->reentry.faults == 0,
+           "a translate from the frame source or a flush was not refused as re-entry (or wrote its "
+           "output, or took the lock)");
     EXPECT(frame_allocator_check(&mm->allocator), "frame_allocator_check failed");
     EXPECT(mm->frames.bad_frees == 0, "%zu frees of frames not handed out", mm->frames.bad_frees);
 

@@ -42,9 +42,9 @@
  *
  * Now and then a walk's callback calls the mapper again (map_page, map_range,
  * identity_map_range, unmap_page, translate or walk, with arguments that would change or read
- * something), and a map's frame source calls translate: each nested call must return
- * "re-entered", having taken no lock, called no hook and written no output, and the walk must go
- * on or stop as the callback answers.
+ * something), and a map's frame source, or the flush of a map or an unmap, calls translate: each
+ * nested call must return "re-entered", having taken no lock, called no hook and written no output,
+ * and the walk must go on or stop as the callback answers.
  *
  * Test-only: never linked into the kernel.
  */
@@ -120,17 +120,26 @@ struct mapper_model_frames {
     size_t unlocked_calls; /* allocate or free called without the mapper's lock held */
     size_t frees;          /* frames given back */
     size_t bad_frees;      /* free of a frame not outstanding */
-    /* Set for one map: allocate calls translate on @mapper, which must refuse it as re-entry. */
-    bool reenter;
+    struct mapper_model_reentry *reentry; /* allocate re-enters when told to */
+};
+
+/* Hooks told to call the mapper again: while @on (for one map, map_range or unmap), the frame
+ * source's allocate and the hw's flushes each call translate on @mapper, which must refuse it. */
+struct mapper_model_reentry {
+    bool on;
     struct paging_mapper *mapper;
-    size_t reentries;      /* such calls refused with "re-entered" and nothing written */
-    size_t reentry_faults; /* such calls that returned anything else or wrote their output */
+    const struct sim *sim;
+    size_t from_allocate; /* calls refused with "re-entered", nothing written, no lock taken */
+    size_t from_flush;
+    size_t faults; /* calls that returned anything else, wrote their output or took the lock */
 };
 
 struct mapper_model {
     struct sim sim;
     struct frame_allocator allocator;
     struct mapper_model_frames frames;
+    struct mapper_model_reentry reentry;
+    struct paging_hw sim_hw; /* the simulated machine's hooks, which the mapper's wrap */
     struct paging_mapper mapper;
     unsigned pool_frames;
     uint64_t free_frames; /* frames the allocator has left, as the model counts them */
