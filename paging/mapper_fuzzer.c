@@ -1,14 +1,20 @@
 /*
  * mapper_fuzzer.c - libFuzzer target: the input's bytes, decoded by the model test's own
- * mapper_model_step (paging/testing/mapper_model.h), choose the frame allocator's pool (the first
- * byte) and a sequence of map_page, map_range, unmap_page, translate and walk calls; after each one
- * the model's checks run, and a disagreement traps with the operation number and what differed.
- * Bytes past the end read as 0.
+ * mapper_model_step (paging/testing/mapper_model.h), choose the frame allocator's pool and whether
+ * the tables start with hand-built big pages (the first byte: bits 0..5, bit 7) and a sequence of
+ * map_page, map_range, unmap_page, translate and walk calls; after each one the model's checks run,
+ * and a disagreement traps with the operation number and what differed. Bytes past the end read as
+ * 0.
  *
- *   bazel run --config=fuzz //paging:mapper_fuzzer -- -max_total_time=60
+ *   bazel run --config=fuzz //paging:mapper_fuzzer -- -max_total_time=60 "$(mktemp -d)" \
+ *       "$PWD/paging/mapper_fuzzer_seeds"
+ *
+ * The seed corpus (written by paging/testing/mapper_fuzzer_seeds.c) holds inputs of a hundred
+ * operations; new inputs go to the first directory, not into the tree.
  *
  * Built with -DPAGING_FUZZ_STANDALONE it has its own main() that runs the inputs named on the
- * command line, or else a fixed set of pseudo-random inputs (the mapper_fuzz_smoke_test).
+ * command line (the mapper_fuzz_seeds_test: the seed corpus, paging/mapper_fuzzer_seeds/), or else
+ * a fixed set of pseudo-random inputs (the mapper_fuzz_smoke_test).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -29,11 +35,14 @@ static unsigned input_byte(void *ctx) {
     return in->pos < in->size ? in->data[in->pos++] : 0;
 }
 
+/* The machine of the input running or last run (its operation count is kept until the next). */
+static struct mapper_model mm;
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static struct mapper_model mm;
     struct input in = {data, size, 0};
     struct mapper_model_bytes bytes = {input_byte, &in};
-    mapper_model_init(&mm, input_byte(&in) % MAPPER_MODEL_MAX_POOL_FRAMES + 1);
+    unsigned first = input_byte(&in);
+    mapper_model_init(&mm, first % MAPPER_MODEL_MAX_POOL_FRAMES + 1, (first & 0x80) != 0);
     while (in.pos < in.size) {
         if (!mapper_model_step(&mm, &bytes)) {
             fprintf(stderr, "mapper_fuzzer: pool=%u op=%zu: %s\n", mm.pool_frames, mm.ops,
@@ -63,6 +72,7 @@ int main(int argc, char **argv) {
             size_t n = fread(buf, 1, sizeof buf, f);
             fclose(f);
             LLVMFuzzerTestOneInput(buf, n);
+            printf("mapper_fuzzer: %s: %zu bytes, %zu operations ok\n", argv[i], n, mm.ops);
         }
         printf("mapper_fuzzer: %d inputs ok\n", argc - 1);
         return 0;

@@ -5,16 +5,21 @@
  * mapper_model.h), which decodes them into map_page, map_range, unmap_page, translate and walk
  * calls on clustered addresses, with bad arguments and a frame source told to run dry now and then,
  * and checks every result and the whole state against its model after each one. Every EPOCH_OPS
- * operations the machine starts again empty: the clusters need at most 21 tables, all made within
- * the first few hundred operations, and making them (and running dry while making them) should
- * recur. The runs differ in seed and in the frame allocator's pool: 64 frames (room for every
- * table the clusters need), and 14 and 8 (the pool itself runs out, for good). A failure prints
- * the seed, pool and operation number, and the command that replays that run alone.
+ * operations the machine starts again, empty or (every other epoch) from hand-built tables with
+ * 2 MiB and 1 GiB leaves and entries the maps must widen (mapper_model.h): the clusters need at
+ * most 21 tables, all made within the first few hundred operations, and making them (and running
+ * dry while making them) should recur. The runs differ in seed and in the frame allocator's pool:
+ * 64 frames (room for every table the clusters need), and 14 and 8 (the pool itself runs out, for
+ * good). A failure prints the seed, pool and operation number, and the command that replays that
+ * run alone.
  *
  * At the end it checks that the runs together met every return code the model predicts (ok,
  * already mapped, not mapped, misaligned, non-canonical, physical address out of range, invalid
- * flags, invalid argument, frame allocation failed), a map_range rolled back, a map widened an
- * entry, and a map given back frames it had taken when the source ran dry: a generator that
+ * flags, invalid argument, frame allocation failed, huge page on the way), a map_range rolled back,
+ * a map widened an entry (and one added W, one cleared NX), a map given back frames it had taken
+ * when the source ran dry, translations through and walks over 2 MiB and 1 GiB leaves, and each
+ * kind of call refused as re-entry from a walk's callback, and translate from the frame source's
+ * allocate and from a flush: a generator that
  * drifted away from a case would make the test fail rather than silently stop testing it (as
  * would a run of a few dozen operations: 100 per seed meet them all).
  *
@@ -54,6 +59,8 @@ static unsigned next_byte(void *ctx) {
 static struct mapper_model mm;
 static size_t results[MAPPER_MODEL_OPS][PAGING_ERR_REENTERED + 1];
 static size_t rollbacks, widenings, dry_refusals, peak_tables;
+static size_t widened_w, widened_nx, huge_translated[2], huge_walked[2];
+static size_t reentries[MAPPER_MODEL_OPS], from_allocate, from_flush;
 
 /* Adds what the epoch that ends saw to the totals. */
 static void collect(void) {
@@ -65,6 +72,17 @@ static void collect(void) {
     rollbacks += mm.rollbacks;
     widenings += mm.widenings;
     dry_refusals += mm.dry_refusals;
+    widened_w += mm.widened_w;
+    widened_nx += mm.widened_nx;
+    for (int big = 0; big < 2; big++) {
+        huge_translated[big] += mm.huge_translated[big];
+        huge_walked[big] += mm.huge_walked[big];
+    }
+    for (int o = 0; o < MAPPER_MODEL_OPS; o++) {
+        reentries[o] += mm.reentries[o];
+    }
+    from_allocate += mm.reentry.from_allocate;
+    from_flush += mm.reentry.from_flush;
     peak_tables = mm.table_count > peak_tables ? mm.table_count : peak_tables;
 }
 
@@ -77,7 +95,7 @@ static bool run(uint64_t seed, unsigned pool_frames, long ops) {
                 collect();
                 mapper_model_destroy(&mm);
             }
-            mapper_model_init(&mm, pool_frames);
+            mapper_model_init(&mm, pool_frames, (op / EPOCH_OPS) % 2 == 1);
         }
         if (!mapper_model_step(&mm, &in)) {
             fprintf(stderr,
@@ -107,6 +125,7 @@ static int check_coverage(void) {
         PAGING_ERR_INVALID_FLAGS,
         PAGING_ERR_INVALID_ARGUMENT,
         PAGING_ERR_FRAME_ALLOCATION_FAILED,
+        PAGING_ERR_PARENT_HUGE_PAGE,
     };
     static const char *const op_names[MAPPER_MODEL_OPS] = {"map_page", "map_range", "unmap_page",
                                                            "translate", "walk"};
@@ -130,6 +149,28 @@ static int check_coverage(void) {
            rollbacks, widenings, dry_refusals, peak_tables);
     if (rollbacks == 0 || widenings == 0 || dry_refusals == 0) {
         fprintf(stderr, "model_test: FAILED: a rollback, a widening and a dry refusal expected\n");
+        missing++;
+    }
+    printf("model_test: widenings that added W %zu, that cleared NX %zu; translations through "
+           "2 MiB leaves %zu, 1 GiB leaves %zu; walked 2 MiB leaves %zu, 1 GiB leaves %zu\n",
+           widened_w, widened_nx, huge_translated[0], huge_translated[1], huge_walked[0],
+           huge_walked[1]);
+    if (widened_w == 0 || widened_nx == 0 || huge_translated[0] == 0 || huge_translated[1] == 0 ||
+        huge_walked[0] == 0 || huge_walked[1] == 0) {
+        fprintf(stderr, "model_test: FAILED: widenings of W and NX, and translations and walks "
+                        "through 2 MiB and 1 GiB leaves expected\n");
+        missing++;
+    }
+    bool reentry_missing = from_allocate == 0 || from_flush == 0;
+    printf("model_test: calls refused as re-entry:");
+    for (int o = 0; o < MAPPER_MODEL_OPS; o++) {
+        printf(" %s %zu", op_names[o], reentries[o]);
+        reentry_missing |= reentries[o] == 0;
+    }
+    printf(" (from a walk's callback); translate %zu from the frame source, %zu from a flush\n",
+           from_allocate, from_flush);
+    if (reentry_missing) {
+        fprintf(stderr, "model_test: FAILED: each kind of call refused as re-entry expected\n");
         missing++;
     }
     return missing;

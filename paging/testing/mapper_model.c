@@ -38,6 +38,60 @@ static const struct cluster {
 _Static_assert(5 * 512 + 256 == MAPPER_MODEL_PAGES, "MAPPER_MODEL_PAGES is the clusters' sum");
 _Static_assert(MAPPER_MODEL_PAGES <= UINT16_MAX, "page indices are uint16_t");
 
+/* The hand-built tables of a machine started with @huge, parents first, each in a frame below
+ * 1 MiB beside the root, and the rights of the entry that links it: none the mapper would give
+ * (it makes P|W, |U), so that maps below them must widen them.
+ *
+ *   PML4[0]   -> A  P|U|NX  A[0]   -> B  P|W|NX   cluster 0's upper half, cluster 1's lower
+ *                           A[511] -> H  P|W|U    only H[511], a 2 MiB leaf, is in a cluster
+ *   PML4[255] -> C  P|NX    C[511] -> D  P|U      cluster 3's canonical half, below D[511]
+ *   PML4[256] -> E  P|W|NX                        only E[0], a 1 GiB leaf, is in a cluster */
+static const struct prebuilt {
+    uint64_t phys;
+    int level;
+    uint64_t virt; /* an address the table maps */
+    uint64_t entry_flags;
+} prebuilt[] = {
+    {UINT64_C(0x2000), 3, UINT64_C(0),
+     PAGING_FLAG_PRESENT | PAGING_FLAG_USER | PAGING_FLAG_NO_EXECUTE},
+    {UINT64_C(0x3000), 2, UINT64_C(0),
+     PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE | PAGING_FLAG_NO_EXECUTE},
+    {UINT64_C(0x4000), 2, UINT64_C(0x7fc0000000),
+     PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE | PAGING_FLAG_USER},
+    {UINT64_C(0x5000), 3, UINT64_C(0x7f8000000000), PAGING_FLAG_PRESENT | PAGING_FLAG_NO_EXECUTE},
+    {UINT64_C(0x6000), 2, UINT64_C(0x7fffc0000000), PAGING_FLAG_PRESENT | PAGING_FLAG_USER},
+    {UINT64_C(0x7000), 3, UINT64_C(0xffff800000000000),
+     PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE | PAGING_FLAG_NO_EXECUTE},
+};
+_Static_assert(sizeof prebuilt / sizeof prebuilt[0] == MAPPER_MODEL_PREBUILT_TABLES,
+               "MAPPER_MODEL_PREBUILT_TABLES counts prebuilt[]");
+
+#define PS PAGING_FLAG_HUGE_PAGE
+/* Bit 12 of a 2 MiB or 1 GiB leaf: PAT, a flag, not an address bit. */
+#define BIG_PAT (UINT64_C(1) << 12)
+
+/* The big leaves, in address order, each covering half of a cluster (translate and walk report
+ * the flags without the address bits: PAT at bit 12 among them). */
+static const struct mapper_model_huge huge_leaves[] = {
+    /* B[1]: cluster 0's lower half */
+    {UINT64_C(0x200000), PAGING_LARGE_PAGE_SIZE, UINT64_C(0x80000000),
+     PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE | PAGING_FLAG_ACCESSED | PS | PAGING_FLAG_GLOBAL |
+         BIG_PAT},
+    /* A[1]: cluster 1's upper half */
+    {UINT64_C(0x40000000), PAGING_HUGE_PAGE_SIZE, UINT64_C(0xc0000000),
+     PAGING_FLAG_PRESENT | PAGING_FLAG_USER | PAGING_FLAG_ACCESSED | PAGING_FLAG_DIRTY | PS |
+         PAGING_FLAG_NO_EXECUTE},
+    /* H[511]: cluster 2's lower half */
+    {UINT64_C(0x7fffe00000), PAGING_LARGE_PAGE_SIZE, UINT64_C(0x600000),
+     PAGING_FLAG_PRESENT | PAGING_FLAG_USER | PS},
+    /* E[0]: cluster 4's canonical half */
+    {UINT64_C(0xffff800000000000), PAGING_HUGE_PAGE_SIZE, UINT64_C(0x40000000),
+     PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE | PAGING_FLAG_DIRTY | PS | PAGING_FLAG_AVAILABLE_0 |
+         PAGING_FLAG_NO_EXECUTE},
+};
+_Static_assert(sizeof huge_leaves / sizeof huge_leaves[0] == MAPPER_MODEL_HUGE_LEAVES,
+               "MAPPER_MODEL_HUGE_LEAVES counts huge_leaves[]");
+
 /* 1 << error, to say which return codes a prediction allows. */
 #define ALLOW(error) (1u << (unsigned)(error))
 
@@ -133,6 +187,16 @@ static struct mapper_model_table *find_table(struct mapper_model *mm, int level,
     return NULL;
 }
 
+/* The big leaf that covers @virt (any alignment), or NULL. */
+static const struct mapper_model_huge *huge_at(const struct mapper_model *mm, uint64_t virt) {
+    for (size_t i = 0; i < mm->huge_count; i++) {
+        if (virt - mm->huge[i].virt < mm->huge[i].size) {
+            return &mm->huge[i];
+        }
+    }
+    return NULL;
+}
+
 /* Tables (PDPT, PD, PT) a 4 KiB map of @virt must create. */
 static unsigned missing_tables(struct mapper_model *mm, uint64_t virt) {
     unsigned missing = 0;
@@ -146,21 +210,35 @@ static unsigned missing_tables(struct mapper_model *mm, uint64_t virt) {
 static void create_tables(struct mapper_model *mm, uint64_t virt, bool user) {
     for (int level = 3; level >= 1; level--) {
         if (find_table(mm, level, virt) == NULL) {
-            struct mapper_model_table t = {level, table_key(level, virt), user};
+            struct mapper_model_table t = {level, table_key(level, virt),
+                                           PAGING_TABLE_FLAGS | (user ? PAGING_FLAG_USER : 0), 0};
             mm->table[mm->table_count++] = t;
             mm->free_frames--;
         }
     }
 }
 
-/* Widens the entries on @virt's path for a leaf with @flags: U when it asks for U (entries are
- * always created P|W without NX, so W and NX never need it). Returns whether one changed. */
-static bool widen_tables(struct mapper_model *mm, uint64_t virt, uint64_t flags) {
+/* Widens the entries on @virt's path for a leaf with @flags (mapper.h): each gets the W and U the
+ * leaf asks for, and loses NX unless the leaf is NX too. The mapper makes its entries P|W without
+ * NX, so only U can be missing there; a hand-built entry can lack W or carry NX as well. Counts in
+ * *w and *nx whether W was added, NX cleared; returns whether an entry changed. */
+static bool widen_tables(struct mapper_model *mm, uint64_t virt, uint64_t flags, bool *w,
+                         bool *nx) {
+    uint64_t needs = PAGING_FLAG_PRESENT | (flags & (PAGING_FLAG_WRITABLE | PAGING_FLAG_USER));
+    uint64_t forbids = (flags & PAGING_FLAG_NO_EXECUTE) != 0 ? 0 : PAGING_FLAG_NO_EXECUTE;
     bool widened = false;
     for (int level = 3; level >= 1; level--) {
         struct mapper_model_table *t = find_table(mm, level, virt);
-        if (t != NULL && !t->user && (flags & PAGING_FLAG_USER) != 0) {
-            t->user = true;
+        if (t == NULL) {
+            continue;
+        }
+        uint64_t wide = (t->entry_flags | needs) & ~forbids;
+        if (wide != t->entry_flags) {
+            *w |=
+                (t->entry_flags & PAGING_FLAG_WRITABLE) == 0 && (wide & PAGING_FLAG_WRITABLE) != 0;
+            *nx |= (t->entry_flags & PAGING_FLAG_NO_EXECUTE) != 0 &&
+                   (wide & PAGING_FLAG_NO_EXECUTE) == 0;
+            t->entry_flags = wide;
             widened = true;
         }
     }
@@ -187,9 +265,26 @@ static bool is_mapped(const struct mapper_model *mm, long index) {
 
 /* --- the frame source ------------------------------------------------------------------------- */
 
+/* The nested call of a hook told to re-enter: a translate of an address the tables may map,
+ * which must be refused with nothing written and no lock taken; counted in *refused or faults. */
+static void hook_reenter(struct mapper_model_reentry *re, size_t *refused) {
+    struct paging_translation t;
+    memset(&t, 0x5a, sizeof t);
+    struct paging_translation untouched = t;
+    size_t locks = re->sim->locks;
+    enum paging_error r = paging_translate(re->mapper, UINT64_C(0x400000), &t);
+    bool ok = r == PAGING_ERR_REENTERED && memcmp(&t, &untouched, sizeof t) == 0 &&
+              re->sim->locks == locks;
+    *refused += ok;
+    re->faults += !ok;
+}
+
 static bool frames_allocate(void *ctx, uint64_t *phys_out) {
     struct mapper_model_frames *f = ctx;
     f->unlocked_calls += !f->sim->lock_held;
+    if (f->reentry->on) {
+        hook_reenter(f->reentry, &f->reentry->from_allocate);
+    }
     if (f->budget == 0) {
         return false;
     }
@@ -231,6 +326,28 @@ static long frame_slot(const struct mapper_model_frames *f, uint64_t phys) {
     return -1;
 }
 
+/* The mapper's flush hooks: the simulated machine's (the hw's ctx is the sim, the first member of
+ * struct mapper_model), then a nested call when told to re-enter. */
+static struct mapper_model *model_of_sim(void *sim) {
+    return (struct mapper_model *)((char *)sim - offsetof(struct mapper_model, sim));
+}
+
+static void model_flush_page(void *ctx, uint64_t virt) {
+    struct mapper_model *mm = model_of_sim(ctx);
+    mm->sim_hw.flush_tlb_page(ctx, virt);
+    if (mm->reentry.on) {
+        hook_reenter(&mm->reentry, &mm->reentry.from_flush);
+    }
+}
+
+static void model_flush_all(void *ctx) {
+    struct mapper_model *mm = model_of_sim(ctx);
+    mm->sim_hw.flush_tlb_all(ctx);
+    if (mm->reentry.on) {
+        hook_reenter(&mm->reentry, &mm->reentry.from_flush);
+    }
+}
+
 /* The allocator's panic hook (its ctx is the sim, as for its phys_to_virt): back to the step. */
 static void allocator_panic(void *ctx, const char *message) {
     struct sim *s = ctx;
@@ -242,7 +359,35 @@ static void allocator_panic(void *ctx, const char *message) {
     abort();
 }
 
-void mapper_model_init(struct mapper_model *mm, unsigned pool_frames) {
+/* Builds the hand-built tables and big leaves (prebuilt[], huge_leaves[]) under the zeroed root,
+ * and enters them in the model. */
+static void build_huge_layout(struct mapper_model *mm) {
+    for (size_t i = 0; i < MAPPER_MODEL_PREBUILT_TABLES; i++) {
+        const struct prebuilt *p = &prebuilt[i];
+        uint64_t parent = ROOT;
+        if (p->level < 3) {
+            parent = find_table(mm, p->level + 1, p->virt)->phys; /* parents come first */
+        }
+        sim_zero_table(&mm->sim, p->phys);
+        uint64_t *entries = sim_phys_to_virt(&mm->sim, parent);
+        entries[(p->virt >> (12u + 9u * (unsigned)p->level)) % TABLE_ENTRIES] =
+            p->phys | p->entry_flags;
+        struct mapper_model_table t = {p->level, table_key(p->level, p->virt), p->entry_flags,
+                                       p->phys};
+        mm->table[mm->table_count++] = t;
+    }
+    mm->prebuilt_count = mm->table_count;
+    for (size_t i = 0; i < MAPPER_MODEL_HUGE_LEAVES; i++) {
+        const struct mapper_model_huge *h = &huge_leaves[i];
+        int level = h->size == PAGING_HUGE_PAGE_SIZE ? 3 : 2; /* the table holding the leaf */
+        uint64_t *entries = sim_phys_to_virt(&mm->sim, find_table(mm, level, h->virt)->phys);
+        entries[(h->virt >> (12u + 9u * (unsigned)(level - 1))) % TABLE_ENTRIES] =
+            h->phys | h->flags;
+        mm->huge[mm->huge_count++] = *h;
+    }
+}
+
+void mapper_model_init(struct mapper_model *mm, unsigned pool_frames, bool huge) {
     memset(mm, 0, sizeof *mm);
     if (pool_frames < 2) {
         pool_frames = 2;
@@ -253,6 +398,9 @@ void mapper_model_init(struct mapper_model *mm, unsigned pool_frames) {
     mm->pool_frames = pool_frames;
     sim_init(&mm->sim, POOL_START + pool_frames * PAGE);
     sim_zero_table(&mm->sim, ROOT);
+    if (huge) {
+        build_huge_layout(mm);
+    }
 
     struct frame_allocator_usable_region pool = {POOL_START, pool_frames * PAGE};
     struct frame_allocator_config cfg = sim_carving_config(&mm->sim, &pool, 1, NULL, 0);
@@ -261,7 +409,13 @@ void mapper_model_init(struct mapper_model *mm, unsigned pool_frames) {
     mm->frames.allocator = &mm->allocator;
     mm->frames.sim = &mm->sim;
     mm->frames.budget = UNLIMITED;
-    struct paging_hw hw = sim_hw_locked(&mm->sim);
+    mm->frames.reentry = &mm->reentry;
+    mm->reentry.mapper = &mm->mapper;
+    mm->reentry.sim = &mm->sim;
+    mm->sim_hw = sim_hw_locked(&mm->sim);
+    struct paging_hw hw = mm->sim_hw;
+    hw.flush_tlb_page = model_flush_page;
+    hw.flush_tlb_all = model_flush_all;
     struct paging_frame_source source = {frames_allocate, frames_free, &mm->frames};
     if (frame_allocator_init(&mm->allocator, &cfg) != FRAME_ALLOCATOR_OK ||
         paging_mapper_init(&mm->mapper, ROOT, &hw, &source) != PAGING_OK) {
@@ -347,6 +501,8 @@ struct expect {
     long flushed[MAPPER_MODEL_MAX_RANGE + 1];
     size_t flush_count;
     bool flush_all;
+    bool widened_w;                           /* an entry got W (flush_all too) */
+    bool widened_nx;                          /* an entry lost NX (flush_all too) */
     long touched[MAPPER_MODEL_MAX_RANGE + 1]; /* cluster pages to translate afterwards */
     size_t touched_count;
 };
@@ -402,6 +558,10 @@ static bool model_map_page(struct mapper_model *mm, long index, uint64_t virt, u
         *allowed = errors;
         return false;
     }
+    if (huge_at(mm, virt) != NULL) {
+        *allowed = ALLOW(PAGING_ERR_PARENT_HUGE_PAGE);
+        return false;
+    }
     if (is_mapped(mm, index)) {
         *allowed = ALLOW(PAGING_ERR_ALREADY_MAPPED);
         return false;
@@ -426,7 +586,9 @@ static bool op_map_page(struct mapper_model *mm, struct mapper_model_bytes *in, 
     uint64_t phys = draw_phys(in);
     uint64_t flags = draw_flags(in);
     long budget = draw_budget(in);
-    switch (byte(in) % 24) {
+    unsigned how = byte(in);
+    bool reenter = how >= 240; /* the frame source and the flushes, if called, call translate */
+    switch (how % 24) {
     case 0:
         virt += draw_misalignment(in);
         break;
@@ -454,11 +616,13 @@ static bool op_map_page(struct mapper_model *mm, struct mapper_model_bytes *in, 
     long model_budget = budget;
     if (model_map_page(mm, index, virt, phys, flags, &model_budget, &e->allowed)) {
         /* The tables it made carry U as the leaf does: only older entries can need widening. */
-        e->flush_all = widen_tables(mm, virt, flags);
+        e->flush_all = widen_tables(mm, virt, flags, &e->widened_w, &e->widened_nx);
     }
 
     mm->frames.budget = budget;
+    mm->reentry.on = reenter;
     *result = paging_map_page(&mm->mapper, virt, phys, flags);
+    mm->reentry.on = false;
     mm->frames.budget = UNLIMITED;
     return check_code(mm, e, *result, call);
 }
@@ -483,7 +647,9 @@ static bool op_map_range(struct mapper_model *mm, struct mapper_model_bytes *in,
     uint64_t size = (uint64_t)pages * PAGE;
     uint64_t flags = draw_flags(in);
     long budget = draw_budget(in);
-    switch (byte(in) % 24) {
+    unsigned how = byte(in);
+    bool reenter = how >= 240; /* as for map_page: the rollback's and widening's flushes too */
+    switch (how % 24) {
     case 0:
         virt += draw_misalignment(in);
         break;
@@ -556,13 +722,16 @@ static bool op_map_range(struct mapper_model *mm, struct mapper_model_bytes *in,
             mm->rollbacks += done_count > 0;
         } else {
             for (size_t k = 0; k < done_count; k++) {
-                e->flush_all |= widen_tables(mm, page_virt(done[k]), flags);
+                e->flush_all |=
+                    widen_tables(mm, page_virt(done[k]), flags, &e->widened_w, &e->widened_nx);
             }
         }
     }
 
     mm->frames.budget = budget;
+    mm->reentry.on = reenter;
     *result = paging_map_range(&mm->mapper, virt, phys, size, flags);
+    mm->reentry.on = false;
     mm->frames.budget = UNLIMITED;
     return check_code(mm, e, *result, call);
 }
@@ -581,7 +750,8 @@ static bool op_unmap_page(struct mapper_model *mm, struct mapper_model_bytes *in
     default:
         break;
     }
-    bool want_phys = (how & 0x80) != 0; /* else phys_out is NULL */
+    bool want_phys = (how & 0x80) != 0;  /* else phys_out is NULL */
+    bool reenter = (how & 0x70) == 0x70; /* the flush calls translate */
     long index = page_index(virt);
     touch(e, index);
     char call[96];
@@ -592,6 +762,8 @@ static bool op_unmap_page(struct mapper_model *mm, struct mapper_model_bytes *in
     uint64_t expected_phys = 0;
     if (errors != 0) {
         e->allowed = errors;
+    } else if (huge_at(mm, virt) != NULL) {
+        e->allowed = ALLOW(PAGING_ERR_PARENT_HUGE_PAGE);
     } else if (!is_mapped(mm, index)) {
         e->allowed = ALLOW(PAGING_ERR_NOT_MAPPED);
     } else {
@@ -602,7 +774,9 @@ static bool op_unmap_page(struct mapper_model *mm, struct mapper_model_bytes *in
     }
 
     uint64_t phys = ~UINT64_C(0);
+    mm->reentry.on = reenter;
     *result = paging_unmap_page(&mm->mapper, virt, want_phys ? &phys : NULL);
+    mm->reentry.on = false;
     if (!check_code(mm, e, *result, call)) {
         return false;
     }
@@ -616,11 +790,13 @@ static bool op_unmap_page(struct mapper_model *mm, struct mapper_model_bytes *in
 static bool check_translate(struct mapper_model *mm, uint64_t virt, bool null_out,
                             enum paging_error *result) {
     long index = page_index(virt & ~(PAGE - 1));
+    const struct mapper_model_huge *h = huge_at(mm, virt);
     unsigned allowed = canonical(virt) ? 0 : ALLOW(PAGING_ERR_NON_CANONICAL);
     if (null_out) {
         allowed |= ALLOW(PAGING_ERR_INVALID_ARGUMENT);
     } else if (allowed == 0) {
-        allowed = is_mapped(mm, index) ? ALLOW(PAGING_OK) : ALLOW(PAGING_ERR_NOT_MAPPED);
+        allowed =
+            h != NULL || is_mapped(mm, index) ? ALLOW(PAGING_OK) : ALLOW(PAGING_ERR_NOT_MAPPED);
     }
     struct paging_translation t;
     memset(&t, 0, sizeof t);
@@ -634,7 +810,14 @@ static bool check_translate(struct mapper_model *mm, uint64_t virt, bool null_ou
     if (!check_result(mm, allowed, r, call)) {
         return false;
     }
-    if (r == PAGING_OK) {
+    if (r == PAGING_OK && h != NULL) {
+        EXPECT(
+            t.phys == h->phys + (virt - h->virt) && t.page_size == h->size && t.flags == h->flags,
+            "paging_translate(0x%" PRIx64 ") gave phys 0x%" PRIx64 " size 0x%" PRIx64
+            " flags 0x%" PRIx64 "; the model's big leaf 0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64,
+            virt, t.phys, t.page_size, t.flags, h->phys + (virt - h->virt), h->size, h->flags);
+        mm->huge_translated[h->size == PAGING_HUGE_PAGE_SIZE]++;
+    } else if (r == PAGING_OK) {
         const struct mapper_model_page *p = &mm->page[index];
         EXPECT(t.phys == p->phys + virt % PAGE && t.page_size == PAGE && t.flags == p->flags,
                "paging_translate(0x%" PRIx64 ") gave phys 0x%" PRIx64 " size 0x%" PRIx64
@@ -650,6 +833,11 @@ static bool op_translate(struct mapper_model *mm, struct mapper_model_bytes *in,
     unsigned how = byte(in) % 16;
     if (how == 0) {
         virt = draw_non_canonical(in) + u16(in) % PAGE;
+    } else if (how == 2 && mm->huge_count > 0) {
+        /* Anywhere in a big leaf, far beyond the clusters: the offset's high bits count too. */
+        const struct mapper_model_huge *h = &mm->huge[byte(in) % mm->huge_count];
+        uint64_t high = u16(in);
+        virt = h->virt + (high << 16 | u16(in)) % h->size;
     }
     e->allowed = ~0u; /* check_translate checks the code */
     return check_translate(mm, virt, how == 1, result);
@@ -657,13 +845,31 @@ static bool op_translate(struct mapper_model *mm, struct mapper_model_bytes *in,
 
 /* --- walks ------------------------------------------------------------------------------------ */
 
-/* A walk compared leaf by leaf with the model's pages, in address order. */
+/* A call a walk's callback makes on the mapper it walks, with arguments that would change or
+ * read something were it not refused (drawn before the walk). */
+struct nested_call {
+    enum mapper_model_op op;
+    bool identity; /* map_range as paging_identity_map_range */
+    uint64_t virt;
+    uint64_t phys;
+    uint64_t pages;
+    uint64_t flags;
+};
+
+/* A walk compared leaf by leaf with the model's pages and big leaves, in address order. */
 struct walk_check {
     struct mapper_model *mm;
-    long next; /* the model's page to look from for the next leaf */
+    long next;        /* the model's page to look from for the next leaf */
+    size_t next_huge; /* the model's big leaf to look from */
     size_t leaves;
     size_t tables;
     size_t stop_after; /* leaf returns false after this many (0: never) */
+    /* Re-entry: the callback makes @nested at the root table (@at_leaf 0) or at leaf @at_leaf,
+     * then answers @answer (and'ed with stop_after's); @reentered counts the calls made. */
+    const struct nested_call *nested;
+    size_t at_leaf;
+    bool answer;
+    size_t reentered;
     bool bad;
     char why[256];
 };
@@ -675,45 +881,160 @@ static long next_mapped(const struct mapper_model *mm, long from) {
     return from;
 }
 
-/* Counts the tables; the root is the one table of level 4, every other one a frame of the source.
- */
+/* Whether @phys is a hand-built table of @level. */
+static bool prebuilt_at(const struct mapper_model *mm, int level, uint64_t phys) {
+    for (size_t i = 0; i < mm->prebuilt_count; i++) {
+        if (mm->table[i].phys == phys && mm->table[i].level == level) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A visitor callback of a nested walk, which must never run: it notes that it did. */
+static bool nested_walk_table(void *ctx, int level, uint64_t phys) {
+    (void)level;
+    (void)phys;
+    *(bool *)ctx = true;
+    return false;
+}
+
+/* Makes w->nested from inside a callback of a walk in progress: it must return "re-entered",
+ * having taken no lock, called no hook (no flush, no frame) and written no output. */
+static void reenter(struct walk_check *w) {
+    struct mapper_model *mm = w->mm;
+    const struct nested_call *n = w->nested;
+    struct paging_mapper *m = &mm->mapper;
+    const struct sim *s = &mm->sim;
+    size_t locks = s->locks, flushes = s->flush_count + s->flush_all_count;
+    size_t frames = mm->frames.outstanding + mm->frames.frees;
+    bool wrote = false;
+    enum paging_error r = PAGING_OK;
+    switch (n->op) {
+    case MAPPER_MODEL_MAP_PAGE:
+        r = paging_map_page(m, n->virt, n->phys, n->flags);
+        break;
+    case MAPPER_MODEL_MAP_RANGE:
+        r = n->identity ? paging_identity_map_range(m, n->virt, n->pages * PAGE, n->flags)
+                        : paging_map_range(m, n->virt, n->phys, n->pages * PAGE, n->flags);
+        break;
+    case MAPPER_MODEL_UNMAP_PAGE: {
+        uint64_t phys = ~UINT64_C(0);
+        r = paging_unmap_page(m, n->virt, &phys);
+        wrote = phys != ~UINT64_C(0);
+        break;
+    }
+    case MAPPER_MODEL_TRANSLATE: {
+        struct paging_translation t, untouched;
+        memset(&t, 0x5a, sizeof t);
+        untouched = t;
+        r = paging_translate(m, n->virt, &t);
+        wrote = memcmp(&t, &untouched, sizeof t) != 0;
+        break;
+    }
+    default: {
+        struct paging_walk_visitor v = {nested_walk_table, NULL, &wrote};
+        r = paging_walk(m, &v);
+        break;
+    }
+    }
+    w->reentered++;
+    if (r != PAGING_ERR_REENTERED || wrote || s->locks != locks ||
+        s->flush_count + s->flush_all_count != flushes ||
+        mm->frames.outstanding + mm->frames.frees != frames) {
+        snprintf(w->why, sizeof w->why,
+                 "%s(0x%" PRIx64 ") from a walk's callback returned \"%s\"%s%s%s%s; the model "
+                 "expects \"re-entered\" and nothing done",
+                 op_names[n->op], n->virt, paging_error_name(r),
+                 wrote ? ", wrote its output (or ran the visitor)" : "",
+                 s->locks != locks ? ", took the lock" : "",
+                 s->flush_count + s->flush_all_count != flushes ? ", flushed" : "",
+                 mm->frames.outstanding + mm->frames.frees != frames ? ", moved frames" : "");
+        w->bad = true;
+    }
+    mm->reentries[n->op]++;
+}
+
+/* Counts the tables; the root is the one table of level 4, every other one a hand-built table or
+ * a frame of the source. */
 static bool walk_table(void *ctx, int level, uint64_t phys) {
     struct walk_check *w = ctx;
-    if ((level == 4) != (phys == ROOT) || (level != 4 && frame_slot(&w->mm->frames, phys) < 0)) {
+    if ((level == 4) != (phys == ROOT) ||
+        (level != 4 && frame_slot(&w->mm->frames, phys) < 0 && !prebuilt_at(w->mm, level, phys))) {
         snprintf(w->why, sizeof w->why,
-                 "table of level %d at 0x%" PRIx64 ": not the root or a frame of the source", level,
-                 phys);
+                 "table of level %d at 0x%" PRIx64
+                 ": not the root, a hand-built table or a frame of the source",
+                 level, phys);
         w->bad = true;
         return false;
     }
     w->tables++;
+    if (w->nested != NULL && w->at_leaf == 0 && level == 4) {
+        reenter(w);
+        return w->answer && !w->bad;
+    }
     return true;
 }
 
 static bool walk_leaf(void *ctx, const struct paging_leaf *leaf) {
     struct walk_check *w = ctx;
-    long index = next_mapped(w->mm, w->next);
-    if (index >= (long)MAPPER_MODEL_PAGES) {
+    struct mapper_model *mm = w->mm;
+    long index = next_mapped(mm, w->next);
+    const struct mapper_model_huge *h =
+        w->next_huge < mm->huge_count ? &mm->huge[w->next_huge] : NULL;
+    if (h != NULL && index < (long)MAPPER_MODEL_PAGES && page_virt(index) < h->virt) {
+        h = NULL; /* the 4 KiB page comes first */
+    }
+    if (h == NULL && index >= (long)MAPPER_MODEL_PAGES) {
         snprintf(w->why, sizeof w->why, "leaf 0x%" PRIx64 " -> 0x%" PRIx64 " beyond the model's",
                  leaf->virt, leaf->phys);
         w->bad = true;
         return false;
     }
-    const struct mapper_model_page *p = &w->mm->page[index];
-    uint64_t virt = page_virt(index);
-    if (leaf->virt != virt || leaf->phys != p->phys || leaf->size != PAGE ||
-        leaf->flags != p->flags) {
+    struct mapper_model_huge want = {0, PAGE, 0, 0};
+    if (h != NULL) {
+        want = *h;
+    } else {
+        want.virt = page_virt(index);
+        want.phys = mm->page[index].phys;
+        want.flags = mm->page[index].flags;
+    }
+    if (leaf->virt != want.virt || leaf->phys != want.phys || leaf->size != want.size ||
+        leaf->flags != want.flags) {
         snprintf(w->why, sizeof w->why,
                  "leaf %zu is 0x%" PRIx64 " -> 0x%" PRIx64 " size 0x%" PRIx64 " flags 0x%" PRIx64
-                 "; the model's 0x%" PRIx64 " -> 0x%" PRIx64 " flags 0x%" PRIx64,
-                 w->leaves, leaf->virt, leaf->phys, leaf->size, leaf->flags, virt, p->phys,
-                 p->flags);
+                 "; the model's 0x%" PRIx64 " -> 0x%" PRIx64 " size 0x%" PRIx64 " flags 0x%" PRIx64,
+                 w->leaves, leaf->virt, leaf->phys, leaf->size, leaf->flags, want.virt, want.phys,
+                 want.size, want.flags);
         w->bad = true;
         return false;
     }
-    w->next = index + 1;
+    if (h != NULL) {
+        w->next_huge++;
+        mm->huge_walked[h->size == PAGING_HUGE_PAGE_SIZE]++;
+    } else {
+        w->next = index + 1;
+    }
     w->leaves++;
-    return w->stop_after == 0 || w->leaves < w->stop_after;
+    bool go_on = w->stop_after == 0 || w->leaves < w->stop_after;
+    if (w->nested != NULL && w->at_leaf == w->leaves) {
+        reenter(w);
+        go_on = go_on && w->answer && !w->bad;
+    }
+    return go_on;
+}
+
+/* Draws the nested call of a re-entering walk: any operation (a walk too), on a cluster page, often
+ * one the call would change were it not refused (draw_page: a mapped page, or a neighbour). */
+static void draw_nested(struct mapper_model *mm, struct mapper_model_bytes *in,
+                        struct nested_call *n) {
+    unsigned how = byte(in);
+    n->op = (enum mapper_model_op)(how % MAPPER_MODEL_OPS);
+    n->identity = (how & 0x80) != 0;
+    n->virt = page_virt(draw_page(mm, in));
+    n->phys = n->identity ? n->virt : draw_phys(in);
+    n->pages = 1 + byte(in) % MAPPER_MODEL_MAX_RANGE;
+    n->flags = draw_flags(in);
 }
 
 static bool op_walk(struct mapper_model *mm, struct mapper_model_bytes *in, struct expect *e,
@@ -727,14 +1048,35 @@ static bool op_walk(struct mapper_model *mm, struct mapper_model_bytes *in, stru
     }
     struct walk_check w = {.mm = mm, .stop_after = 1 + how % 8};
     struct paging_walk_visitor v = {NULL, walk_leaf, &w};
+    struct nested_call nested;
+    size_t leaves = mm->mapped_count + mm->huge_count;
+    size_t want = leaves < w.stop_after ? leaves : w.stop_after;
+    bool reentering = how % 4 == 1;
+    if (reentering) {
+        draw_nested(mm, in, &nested);
+        unsigned where = byte(in);
+        w.nested = &nested;
+        w.answer = (where & 0x80) != 0;
+        /* At the root (its table callback) now and then, else at one of the leaves it will see. */
+        w.at_leaf = where % 8 == 0 || want == 0 ? 0 : 1 + (where >> 3) % want;
+        v.table = walk_table;
+        if (!w.answer) {
+            want = w.at_leaf; /* the walk stops where the callback said so */
+        }
+    }
     *result = paging_walk(&mm->mapper, &v);
-    if (!check_code(mm, e, *result, "paging_walk(stopping)")) {
+    if (!check_code(mm, e, *result,
+                    reentering ? "paging_walk(re-entering)" : "paging_walk(stopping)")) {
         return false;
     }
     EXPECT(!w.bad, "%s", w.why);
-    size_t want = mm->mapped_count < w.stop_after ? mm->mapped_count : w.stop_after;
-    EXPECT(w.leaves == want, "a walk stopped after %zu leaves saw %zu (%zu mapped)", w.stop_after,
-           w.leaves, mm->mapped_count);
+    EXPECT(w.leaves == want, "a walk stopped after %zu leaves saw %zu (%zu mapped, %zu big)%s",
+           w.stop_after, w.leaves, mm->mapped_count, mm->huge_count,
+           reentering ? (w.answer ? ", its callback re-entering and going on"
+                                  : ", its callback re-entering and stopping")
+                      : "");
+    EXPECT(w.reentered == (reentering ? 1u : 0u), "the walk's callback re-entered %zu times",
+           w.reentered);
     return true;
 }
 
@@ -755,9 +1097,10 @@ static bool check_flushes(struct mapper_model *mm, const struct expect *e) {
     return true;
 }
 
-/* Reads the tables directly (not through the mapper): every present non-leaf entry leads to one of
- * the model's tables, with P|W (and U as the model says) and nothing else, in a frame the source
- * handed out and no other entry uses. Counts the tables in *count. */
+/* Reads the tables directly (not through the mapper): every present PDPT or PD entry with PS is one
+ * of the model's big leaves, unchanged; every other present non-leaf entry leads to one of the
+ * model's tables, with the model's flags and nothing else, in its hand-built frame or in a frame
+ * the source handed out and no other entry uses. Counts the tables in *count. */
 static bool check_raw_table(struct mapper_model *mm, uint64_t table_phys, int level,
                             uint64_t virt_base, bool *frame_used, size_t *count) {
     const uint64_t *table = sim_phys_to_virt(&mm->sim, table_phys);
@@ -773,21 +1116,36 @@ static bool check_raw_table(struct mapper_model *mm, uint64_t table_phys, int le
         if (level == 1) {
             continue; /* a leaf: the walk compares those */
         }
+        if (level <= 3 && (entry & PAGING_FLAG_HUGE_PAGE) != 0) {
+            const struct mapper_model_huge *h = huge_at(mm, virt);
+            EXPECT(h != NULL && h->virt == virt && entry == (h->phys | h->flags) &&
+                       h->size == UINT64_C(1) << (12u + 9u * (unsigned)(level - 1)),
+                   "level %d entry %u (0x%" PRIx64 ") = 0x%" PRIx64
+                   ": not one of the model's big leaves as built",
+                   level, i, virt, entry);
+            continue;
+        }
         const struct mapper_model_table *t = find_table(mm, level - 1, virt);
         EXPECT(t != NULL,
                "level %d entry %u (0x%" PRIx64 ") = 0x%" PRIx64 ": no such table in the model",
                level, i, virt, entry);
-        uint64_t want = PAGING_TABLE_FLAGS | (t->user ? PAGING_FLAG_USER : 0);
-        EXPECT((entry & ~PAGING_ADDRESS_MASK) == want,
+        EXPECT((entry & ~PAGING_ADDRESS_MASK) == t->entry_flags,
                "level %d entry %u (0x%" PRIx64 ") = 0x%" PRIx64 ": flags should be 0x%" PRIx64,
-               level, i, virt, entry, want);
+               level, i, virt, entry, t->entry_flags);
         uint64_t child = entry & PAGING_ADDRESS_MASK;
-        long slot = frame_slot(&mm->frames, child);
-        EXPECT(slot >= 0 && !frame_used[slot],
-               "level %d entry %u (0x%" PRIx64 ") -> table 0x%" PRIx64
-               " is not a frame the source handed out, or another entry's",
-               level, i, virt, child);
-        frame_used[slot] = true;
+        if (t->phys != 0) {
+            EXPECT(child == t->phys,
+                   "level %d entry %u (0x%" PRIx64 ") -> table 0x%" PRIx64
+                   ", not the hand-built 0x%" PRIx64,
+                   level, i, virt, child, t->phys);
+        } else {
+            long slot = frame_slot(&mm->frames, child);
+            EXPECT(slot >= 0 && !frame_used[slot],
+                   "level %d entry %u (0x%" PRIx64 ") -> table 0x%" PRIx64
+                   " is not a frame the source handed out, or another entry's",
+                   level, i, virt, child);
+            frame_used[slot] = true;
+        }
         (*count)++;
         if (!check_raw_table(mm, child, level - 1, virt, frame_used, count)) {
             return false;
@@ -812,8 +1170,9 @@ static bool check_state(struct mapper_model *mm, const struct expect *e) {
     enum paging_error r = paging_walk(&mm->mapper, &v);
     EXPECT(r == PAGING_OK, "paging_walk returned \"%s\"", paging_error_name(r));
     EXPECT(!w.bad, "%s", w.why);
-    EXPECT(w.leaves == mm->mapped_count, "the walk saw %zu leaves, the model has %zu", w.leaves,
-           mm->mapped_count);
+    EXPECT(w.leaves == mm->mapped_count + mm->huge_count,
+           "the walk saw %zu leaves, the model has %zu and %zu big ones", w.leaves,
+           mm->mapped_count, mm->huge_count);
     EXPECT(w.tables == mm->table_count + 1,
            "the walk saw %zu tables, the model has %zu and the root", w.tables, mm->table_count);
 
@@ -825,15 +1184,18 @@ static bool check_state(struct mapper_model *mm, const struct expect *e) {
     EXPECT(raw_tables == mm->table_count, "%zu tables linked, the model has %zu", raw_tables,
            mm->table_count);
 
-    /* Tables are never freed (mapper.h): every frame taken is a table. */
+    /* Tables are never freed (mapper.h): every frame taken is a table the mapper made. */
+    size_t made = mm->table_count - mm->prebuilt_count;
     struct frame_allocator_stats st = frame_allocator_stats(&mm->allocator);
-    EXPECT(mm->frames.outstanding == mm->table_count,
-           "%zu frames outstanding at the source, %zu tables", mm->frames.outstanding,
-           mm->table_count);
-    EXPECT(st.allocated_frames == mm->table_count && st.free_frames == mm->free_frames,
-           "allocator: %" PRIu64 " allocated, %" PRIu64 " free; the model: %zu tables, %" PRIu64
-           " free",
-           st.allocated_frames, st.free_frames, mm->table_count, mm->free_frames);
+    EXPECT(mm->frames.outstanding == made, "%zu frames outstanding at the source, %zu tables made",
+           mm->frames.outstanding, made);
+    EXPECT(st.allocated_frames == made && st.free_frames == mm->free_frames,
+           "allocator: %" PRIu64 " allocated, %" PRIu64
+           " free; the model: %zu tables made, %" PRIu64 " free",
+           st.allocated_frames, st.free_frames, made, mm->free_frames);
+    EXPECT(mm->reentry.faults == 0,
+           "a translate from the frame source or a flush was not refused as re-entry (or wrote its "
+           "output, or took the lock)");
     EXPECT(frame_allocator_check(&mm->allocator), "frame_allocator_check failed");
     EXPECT(mm->frames.bad_frees == 0, "%zu frees of frames not handed out", mm->frames.bad_frees);
 
@@ -872,6 +1234,8 @@ static bool run_op(struct mapper_model *mm, struct mapper_model_bytes *in) {
     mm->results[op][r]++; /* r is in the enum: the op checked it against the model */
     mm->dry_refusals += r == PAGING_ERR_FRAME_ALLOCATION_FAILED && mm->frames.frees > frees_before;
     mm->widenings += e.flush_all;
+    mm->widened_w += e.widened_w;
+    mm->widened_nx += e.widened_nx;
     return check_state(mm, &e);
 }
 
