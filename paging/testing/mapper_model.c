@@ -348,17 +348,6 @@ static void model_flush_all(void *ctx) {
     }
 }
 
-/* The allocator's panic hook (its ctx is the sim, as for its phys_to_virt): back to the step. */
-static void allocator_panic(void *ctx, const char *message) {
-    struct sim *s = ctx;
-    s->panic_message = message;
-    if (s->panic_jump != NULL) {
-        longjmp(*s->panic_jump, 1);
-    }
-    fprintf(stderr, "panic: %s\n", message);
-    abort();
-}
-
 /* Builds the hand-built tables and big leaves (prebuilt[], huge_leaves[]) under the zeroed root,
  * and enters them in the model. */
 static void build_huge_layout(struct mapper_model *mm) {
@@ -405,7 +394,7 @@ void mapper_model_init(struct mapper_model *mm, unsigned pool_frames, bool huge)
     struct frame_allocator_usable_region pool = {POOL_START, pool_frames * PAGE};
     struct frame_allocator_config cfg = sim_carving_config(&mm->sim, &pool, 1, NULL, 0);
     cfg.poison_on_free = true; /* a table frame given back comes again full of poison */
-    cfg.panic = allocator_panic;
+    cfg.panic = sim_panic;     /* its ctx is the sim, as for its phys_to_virt */
     mm->frames.allocator = &mm->allocator;
     mm->frames.sim = &mm->sim;
     mm->frames.budget = UNLIMITED;
@@ -580,6 +569,18 @@ static bool model_map_page(struct mapper_model *mm, long index, uint64_t virt, u
     return true;
 }
 
+/* Around a mapper call that may take frames: the frame source gives at most @budget of them
+ * (UNLIMITED: no limit), and its hooks call the mapper back when @reenter; disarm_hooks after. */
+static void arm_hooks(struct mapper_model *mm, long budget, bool reenter) {
+    mm->frames.budget = budget;
+    mm->reentry.on = reenter;
+}
+
+static void disarm_hooks(struct mapper_model *mm) {
+    mm->reentry.on = false;
+    mm->frames.budget = UNLIMITED;
+}
+
 static bool op_map_page(struct mapper_model *mm, struct mapper_model_bytes *in, struct expect *e,
                         enum paging_error *result) {
     uint64_t virt = page_virt(draw_page(mm, in));
@@ -619,11 +620,9 @@ static bool op_map_page(struct mapper_model *mm, struct mapper_model_bytes *in, 
         e->flush_all = widen_tables(mm, virt, flags, &e->widened_w, &e->widened_nx);
     }
 
-    mm->frames.budget = budget;
-    mm->reentry.on = reenter;
+    arm_hooks(mm, budget, reenter);
     *result = paging_map_page(&mm->mapper, virt, phys, flags);
-    mm->reentry.on = false;
-    mm->frames.budget = UNLIMITED;
+    disarm_hooks(mm);
     return check_code(mm, e, *result, call);
 }
 
@@ -728,11 +727,9 @@ static bool op_map_range(struct mapper_model *mm, struct mapper_model_bytes *in,
         }
     }
 
-    mm->frames.budget = budget;
-    mm->reentry.on = reenter;
+    arm_hooks(mm, budget, reenter);
     *result = paging_map_range(&mm->mapper, virt, phys, size, flags);
-    mm->reentry.on = false;
-    mm->frames.budget = UNLIMITED;
+    disarm_hooks(mm);
     return check_code(mm, e, *result, call);
 }
 

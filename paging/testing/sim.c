@@ -71,7 +71,7 @@ static void sim_flush_all(void *ctx) {
     s->flush_all_count++;
 }
 
-static void sim_panic(void *ctx, const char *message) {
+void sim_panic(void *ctx, const char *message) {
     struct sim *s = ctx;
     s->panic_message = message;
     if (s->panic_jump != NULL) {

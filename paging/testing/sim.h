@@ -82,6 +82,10 @@ void *sim_phys_to_virt(void *sim, uint64_t phys);
  * always NULL, which the library must take for a broken invariant, not a pointer. */
 void *sim_null_phys_to_virt(void *ctx, uint64_t phys);
 
+/* The panic hook of sim_hw (ctx: the struct sim): notes the message and longjmps to panic_jump
+ * when it is set, else prints it and aborts. Also a frame allocator configuration's panic hook. */
+void sim_panic(void *ctx, const char *message);
+
 /* The struct paging_hw of the simulated machine (phys_to_virt, recording TLB, panic hook). */
 struct paging_hw sim_hw(struct sim *s);
 
