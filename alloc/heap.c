@@ -829,9 +829,10 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
         if (b != NULL) {
             /*
              * A quick list holds blocks of exactly its size. Opaque: else the compiler folds the
-             * - HDR into the count's update, an add more than the lea that makes it.
+             * - HDR into the count's update, an add more than the lea that makes it. Its bytes
+             * alone: a QUICK block is in taken_blocks already.
              */
-            account_taken(h, opaque_size(bs - HDR));
+            account_bytes_taken(h, opaque_size(bs - HDR));
             return blk_payload(b);
         }
         /*
@@ -1012,7 +1013,7 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
         block_t *b = quick_pop_silent(h, i);
         if (b != NULL) {
             size_t usable = quick_block_size(i) - HDR;
-            account_taken(h, usable);
+            account_bytes_taken(h, usable); /* as alloc_malloc's hit: the bytes alone */
             return calloc_clear(h, blk_payload(b), usable, h->clean);
         }
         /* As alloc_malloc's miss: a block, try_quick telling an empty list from a damaged head. */
@@ -1128,7 +1129,7 @@ enum alloc_error alloc_free(alloc_heap *h, void *ptr) {
              */
             size_t usable = opaque_size(blk_size(b) - HDR);
             if (quick_push(h, b, false)) {
-                account_given(h, usable);
+                account_bytes_given(h, usable); /* still in taken_blocks, as QUICK */
                 return ALLOC_OK;
             }
             /*
@@ -1515,7 +1516,7 @@ void alloc_heap_stats(const alloc_heap *h, struct alloc_stats *out) {
         return;
     }
     size_t quick = quick_held(h);
-    size_t blocks = h->live_blocks + h->runs + h->free_blocks + quick;
+    size_t blocks = h->taken_blocks + h->runs + h->free_blocks;
     out->region_size = h->raw_end - (uintptr_t)h;
     out->bytes_in_use = h->in_use;
     out->bytes_free = (h->end - h->first) - h->in_use - HDR * blocks - RUN_META * h->runs;
@@ -1523,7 +1524,7 @@ void alloc_heap_stats(const alloc_heap *h, struct alloc_stats *out) {
     const struct alloc_strategy_inspect *inspect =
         strategy_inspect((enum alloc_strategy)h->strategy);
     out->largest_free = inspect != NULL ? inspect->largest_free((alloc_heap *)(uintptr_t)h) : 0;
-    out->live_allocations = h->live_blocks + h->live_slots;
+    out->live_allocations = h->taken_blocks - quick + h->live_slots;
     out->peak_in_use = h->peak;
     out->free_blocks = h->free_blocks + quick;
     out->overhead_bytes = out->region_size - out->bytes_in_use - out->bytes_free;
@@ -1628,7 +1629,7 @@ enum alloc_error alloc_heap_check(alloc_heap *h) {
     }
     if (e == ALLOC_OK) {
         bad = h;
-        if (nused != h->live_blocks || nslots != h->live_slots || nruns != h->runs ||
+        if (nused + nquick != h->taken_blocks || nslots != h->live_slots || nruns != h->runs ||
             used_bytes != h->in_use || h->peak < h->in_use || nfree != h->free_blocks ||
             nquick != quick_held(h))
             e = ALLOC_ERR_STATS_MISMATCH;

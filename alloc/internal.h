@@ -205,7 +205,10 @@ struct alloc_heap {
                                ALLOC_FLAG_ZEROED_REGION they are zero; else UINTPTR_MAX */
     size_t in_use;          /* sum of usable sizes of USED blocks */
     size_t peak;            /* high-water mark of in_use */
-    size_t live_blocks;     /* live allocations that are blocks (USED blocks other than runs) */
+    size_t taken_blocks;    /* blocks taken off the strategy's lists and not given back to them:
+                               live allocations that are blocks (USED blocks other than runs)
+                               and QUICK blocks, so that a quick push or pop changes no count of
+                               blocks (the live ones are this less quick_held, tlsf.h) */
     size_t free_blocks;     /* number of FREE blocks */
     size_t fast_quick_end;  /* ALLOC_QUICK_MAX_SIZE on a heap with quick lists and no poison on
                                alloc, whose requests of 1 to that many bytes take alloc_malloc's
@@ -478,7 +481,8 @@ static inline size_t release_error(bool ok) {
 
 /*
  * The bytes in use (and their peak) as an allocation of `usable` bytes is handed out or given
- * back; the caller counts it in live_blocks or live_slots, so that each path updates one count.
+ * back; the caller counts it in taken_blocks or live_slots, so that each path updates one count
+ * (none, a quick list's push or pop: the block stays in taken_blocks).
  */
 static inline void account_bytes_taken(alloc_heap *h, size_t usable) {
     h->in_use += usable;
@@ -495,14 +499,17 @@ static inline void account_bytes_taken(alloc_heap *h, size_t usable) {
 static inline void account_bytes_given(alloc_heap *h, size_t usable) {
     h->in_use -= usable;
 }
-/* The statistics of a live block of `usable` bytes: one handed out, one given back. */
+/*
+ * The statistics of a block of `usable` bytes taken off the strategy's lists and handed out, or
+ * given back to them (a quick list's push or pop: account_bytes_taken and _given alone).
+ */
 static inline void account_taken(alloc_heap *h, size_t usable) {
     account_bytes_taken(h, usable);
-    h->live_blocks++;
+    h->taken_blocks++;
 }
 static inline void account_given(alloc_heap *h, size_t usable) {
     account_bytes_given(h, usable);
-    h->live_blocks--;
+    h->taken_blocks--;
 }
 
 /*

@@ -1975,6 +1975,7 @@ static bool alloc_tlsf_unquick(alloc_heap *h, block_t *b) {
                 return false;
             *link = rest;
             t->quick_count[i]--;
+            h->taken_blocks--; /* given back to the lists: no longer QUICK */
             return true;
         }
         link = &blk_links(q)->next;
@@ -2007,6 +2008,7 @@ static bool alloc_tlsf_flush_quick(alloc_heap *h) {
                 return any;
             t->quick[i] = rest;
             t->quick_count[i]--;
+            h->taken_blocks--; /* given back to the lists: no longer QUICK */
             any = true;
         }
     }
@@ -2342,6 +2344,16 @@ static __attribute__((noinline)) block_t *tlsf_alloc_flushed(alloc_heap *h, size
     return QUICK_BINS > 0 && b == NULL && quick_held(h) != 0 ? REFUSED : b;
 }
 
+/*
+ * A quick list's block b, taken by tlsf_alloc_op for a caller that hands it out as any block of the
+ * lists (account_taken): taken off taken_blocks, where a QUICK block is counted already, so that
+ * the hand-out's count leaves it as it was. Returns b.
+ */
+static inline block_t *quick_handed(alloc_heap *h, block_t *b) {
+    h->taken_blocks--;
+    return b;
+}
+
 #if ALLOC_FAST_PATHS
 #if QUICK_BINS > 0
 /*
@@ -2381,7 +2393,7 @@ static block_t *tlsf_alloc_op(alloc_heap *h, size_t size, size_t align, bool try
             size_t i = quick_index(size);
             block_t *b = quick_pop_silent(h, i);
             if (b != NULL)
-                return b;
+                return quick_handed(h, b);
             if (!quick_empty(h, i))
                 return quick_report_plain(h, size, i);
         }
@@ -2400,7 +2412,7 @@ static QUICK_APART block_t *tlsf_alloc_lists(alloc_heap *h, size_t size, size_t 
 /* The allocation slow path: quick list, then the TLSF lists. */
 static block_t *tlsf_alloc_op(alloc_heap *h, size_t size, size_t align, bool try_cache) {
     block_t *b = align == GRANULE && try_cache ? quick_pop(h, size) : NULL;
-    return b != NULL ? b : tlsf_alloc_lists(h, size, align);
+    return b != NULL ? quick_handed(h, b) : tlsf_alloc_lists(h, size, align);
 }
 #endif
 
@@ -2423,7 +2435,12 @@ __attribute__((noinline)) bool tlsf_release_run(alloc_heap *h, block_t *b) {
  * free's fast path leaves to heap.c's quick_push and no trace takes).
  */
 static QUICK_APART bool release_cached(alloc_heap *h, block_t *b) {
-    return (h->quick_enabled && quick_push(h, b, poison_free(h))) || release_uncached(h, b);
+    if (h->quick_enabled && quick_push(h, b, poison_free(h))) {
+        /* Still taken, as QUICK: the count the caller's account_given takes it off again. */
+        h->taken_blocks++;
+        return true;
+    }
+    return release_uncached(h, b);
 }
 
 /* The strategy's release. */
