@@ -37,7 +37,7 @@
  * The last line is machine-readable:
  *   replay summary: replay_instr_per_op_max=X replay_region_vs_peak_max=Y
  * the worst over all traces of the default strategy's instructions per operation and smallest
- * region / peak live bytes.
+ * region / peak live bytes (n/a where that figure was not measured).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -677,7 +677,14 @@ int main(int argc, char **argv) {
         "filled and verified.\n",
         first_fit_ops);
     write_chart();
-    printf("replay summary: replay_instr_per_op_max=%.1f replay_region_vs_peak_max=%.4f\n",
-           instr_max, region_max);
+    /* A figure that was not measured (default not replayed, --no-callgrind, --no-region) reads
+     * n/a: a 0.0 there would read as a measurement. */
+    char instr_text[32] = "n/a", region_text[32] = "n/a";
+    if (enabled[def] && do_count)
+        snprintf(instr_text, sizeof(instr_text), "%.1f", instr_max);
+    if (enabled[def] && do_region)
+        snprintf(region_text, sizeof(region_text), "%.4f", region_max);
+    printf("replay summary: replay_instr_per_op_max=%s replay_region_vs_peak_max=%s\n", instr_text,
+           region_text);
     return 0;
 }

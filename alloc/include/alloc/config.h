@@ -98,7 +98,7 @@
  * allocation tries the first 4 blocks of its own list before good fit, where the default tries
  * that list's head before and those 4 blocks after. Those two cost memory on some programs (the
  * smallest region of a Perl trace 1.2155 -> 1.2437 x peak, of a gcc trace 1.0550 -> 1.0641:
- * alloc/README.md, "Size"). The heap's secret is derived with one mix instead of two, with the
+ * alloc/HISTORY.md, "Size"). The heap's secret is derived with one mix instead of two, with the
  * same properties (make_key, alloc/heap.c).
  */
 #ifndef ALLOC_FAST_PATHS
