@@ -26,7 +26,7 @@ static bool caches_on;
  * held here, so this must not allocate. */
 static void heap_misuse(void *ctx, enum alloc_error error, const void *ptr) {
     (void)ctx;
-    panic("heap: %s at %p", alloc_error_name(error), ptr);
+    panic("heap_misuse: %s at %p", alloc_error_name(error), ptr);
 }
 
 bool heap_range_from_boot(const char *cmdline, struct heap_range *range) {
