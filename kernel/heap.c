@@ -22,15 +22,11 @@ static struct spinlock heap_cache_locks[CPU_MAX];
 static struct alloc_cached_heap cached_heap;
 static bool caches_on;
 
-/* The classic hobby-kernel tutorial's heap, where no command line moves it. */
-#define HEAP_DEFAULT_START 0x8000000ull
-#define HEAP_DEFAULT_PAGES 1000ull
-
 /* Misuse found by the allocator is a kernel bug: stop with what and where. The heap lock is still
  * held here, so this must not allocate. */
 static void heap_misuse(void *ctx, enum alloc_error error, const void *ptr) {
     (void)ctx;
-    panic("heap: %s at %p", alloc_error_name(error), ptr);
+    panic("heap_misuse: %s at %p", alloc_error_name(error), ptr);
 }
 
 bool heap_range_from_boot(const char *cmdline, struct heap_range *range) {
@@ -40,6 +36,7 @@ bool heap_range_from_boot(const char *cmdline, struct heap_range *range) {
         .highest_end = LOWER_HALF_END,
         .max_pages = 1ull << 20, /* 4 GiB */
     };
+    /* Where no command line moves it: HEAP_DEFAULT_START and HEAP_DEFAULT_PAGES (machine.bzl). */
     *range = (struct heap_range){HEAP_DEFAULT_START, HEAP_DEFAULT_PAGES};
     enum heap_range_error error = heap_range_from_cmdline(cmdline, &limits, range);
     if (error != HEAP_RANGE_OK) {

@@ -11,9 +11,10 @@
 #include "kernel/lib/heap_range.h"
 #include "kernel/memory.h"
 
-/* Picks the heap range: [0x8000000, + 1000 pages) unless the boot command line's heap_start= and
- * heap_pages= say otherwise (kernel/lib/heap_range.h). Returns false, after logging an ERROR line
- * with the command line and the reason, when the range they give is unusable. */
+/* Picks the heap range: HEAP_DEFAULT_PAGES pages from HEAP_DEFAULT_START (machine.bzl) unless the
+ * boot command line's heap_start= and heap_pages= say otherwise (kernel/lib/heap_range.h). Returns
+ * false, after logging an ERROR line with the command line and the reason, when the range they give
+ * is unusable. */
 bool heap_range_from_boot(const char *cmdline, struct heap_range *range);
 
 /* Maps the range with memory_data_page_flags (present, writable, no-execute when the CPU has NX),

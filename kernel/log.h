@@ -1,5 +1,5 @@
 /* The kernel's serial log. Every line reads
- *     [0042] INFO  heap: initialised [0x8000000, 0x83e8000)
+ *     [0042] INFO  smp: 2 CPUs online
  * a sequence number (the order is the only clock that means the same under TCG and on hardware),
  * a level, then the message, whose control bytes are written as \xNN (one message, one line). The
  * last line of a run is a summary (log_summary) that a test or a human reads at a glance. */

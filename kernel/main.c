@@ -130,7 +130,7 @@ static bool cmdline_init(const char *cmdline) {
     }
     for (size_t i = 0; stress_cmdline_word(i) != NULL; i++) {
         if (count == CMDLINE_KNOWN_MAX) {
-            panic("boot: more than %d known command line words", CMDLINE_KNOWN_MAX);
+            panic("cmdline_init: more than %d known command line words", CMDLINE_KNOWN_MAX);
         }
         known[count++] = stress_cmdline_word(i);
     }

@@ -113,13 +113,13 @@ static void shoot_down(enum tlb_flush kind, uint64_t virt) {
         } else {
             format_string(what, sizeof what, "the whole TLB");
         }
-        panic("memory: CPU %u did not answer the TLB shootdown of %s from CPU %u within %u ms: "
+        panic("shoot_down: CPU %u did not answer the TLB shootdown of %s from CPU %u within %u ms: "
               "its interrupts were off that long",
               unanswered, what, cpu_this_index(), (unsigned)MEMORY_TLB_SHOOTDOWN_TIMEOUT_MS);
     }
     if (result != TLB_SHOOTDOWN_OK) {
-        panic("memory: TLB shootdown from CPU %u of %u online: %s", cpu_this_index(), cpu_count(),
-              tlb_shootdown_result_name(result));
+        panic("shoot_down: TLB shootdown from CPU %u of %u online: %s", cpu_this_index(),
+              cpu_count(), tlb_shootdown_result_name(result));
     }
     irq_restore();
 }
@@ -154,7 +154,7 @@ static bool collect_regions(const struct multiboot2_info *boot_info,
                                         (uint64_t)(uintptr_t)kernel_image_end) &&
                  memory_regions_reserve(regions, boot_info->phys_start, boot_info->phys_end);
     if (!fixed) {
-        panic("memory: no room for the %d fixed reserved ranges", MEMORY_FIXED_RESERVED);
+        panic("collect_regions: no room for the %d fixed reserved ranges", MEMORY_FIXED_RESERVED);
     }
     struct multiboot2_mmap_entry entry;
     for (uint32_t i = 0; multiboot2_mmap_get(boot_info, i, &entry); i++) {

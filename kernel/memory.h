@@ -20,7 +20,8 @@
  * lock: a CPU that does not answer within it ends the run in a panic naming it. The bound is far
  * above an honest interrupts-off stretch (a heap operation, a thread switch; the longest deliberate
  * one, thread_test=halted_ticks's lock held for 20 ticks, is 200 ms) and below the spinlocks' spin
- * bound (about 3 s), so the report names the CPU that does not answer, not one waiting behind it.
+ * bound (SPINLOCK_SPIN_BOUND_TSC_TICKS, kernel/spinlock.h), so the report names the CPU that does
+ * not answer, not one waiting behind it.
  */
 #define MEMORY_TLB_SHOOTDOWN_TIMEOUT_MS 1000
 

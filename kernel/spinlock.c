@@ -46,8 +46,8 @@ static __attribute__((noreturn)) void spin_bound_exceeded(struct spinlock *lock,
     describe_held(holder >= 0 ? cpu_by_index((uint32_t)holder) : NULL, holder_locks,
                   sizeof holder_locks);
     describe_held(me, waiter_locks, sizeof waiter_locks);
-    panic("spinlock: \"%s\" spun on for more than %llu TSC ticks: held by CPU %d (holding %s), "
-          "waited for by CPU %u (holding %s)",
+    panic("spinlock_acquire: \"%s\" spun on for more than %llu TSC ticks: held by CPU %d "
+          "(holding %s), waited for by CPU %u (holding %s)",
           lock->name, SPINLOCK_SPIN_BOUND_TSC_TICKS, (int)holder, holder_locks, me->index,
           waiter_locks);
 }

@@ -792,9 +792,7 @@ static void check_halted_ticks(void) {
 
 /* tlb_test=shootdown and tlb_test=unanswered */
 
-/* The test page's address: a PML4 slot of the kernel's own (the APIC registers' and the thread
- * stacks' one), 2 GiB from either, where nothing else maps. */
-#define TLB_TEST_VIRT 0xffffc00080000000ull
+/* The test page is at TLB_TEST_VIRT (machine.bzl, where the boot tests read it too). */
 #define TLB_TEST_MARK 0x7eadbeef5eedf00dull
 
 static struct paging_mapper *stress_mapper; /* the kernel's, from stress_run */

@@ -73,7 +73,7 @@ static void leave(struct paging_mapper *m) {
 static volatile uint64_t *table_at(const struct paging_mapper *m, uint64_t phys) {
     void *table = m->hw.phys_to_virt(m->hw.ctx, phys);
     if (table == NULL) {
-        fail(m, "paging: phys_to_virt returned NULL for a page table");
+        fail(m, "table_at: phys_to_virt returned NULL for a page table");
     }
     return table;
 }

@@ -1016,7 +1016,9 @@ static int null_phys_to_virt_panics_check(void) {
         ASSERT_TRUE(!"paging_translate returned instead of panicking");
     }
     sim.panic_jump = NULL; /* jump dies with this frame */
-    ASSERT_TRUE(strstr(sim.panic_message, "phys_to_virt") != NULL);
+    ASSERT_TRUE(sim.panic_message != NULL);
+    ASSERT_TRUE(strstr(sim.panic_message, "table_at: phys_to_virt returned NULL") ==
+                sim.panic_message);
     return 0;
 }
 

@@ -260,7 +260,7 @@ static void send_ipi(uint32_t target_apic_id, uint32_t command, uint64_t gap_us)
     uint64_t bound = tsc_ticks_for_us(APIC_IPI_DELIVERY_TIMEOUT_US);
     while ((apic_read(APIC_REG_ICR_LOW) | held_pending_for_test) & APIC_ICR_PENDING) {
         if (cpu_rdtsc() - start >= bound) {
-            panic("apic: IPI 0x%x to APIC id %u still pending after %u us: the local APIC does "
+            panic("send_ipi: IPI 0x%x to APIC id %u still pending after %u us: the local APIC does "
                   "not deliver",
                   command, target_apic_id, (unsigned)APIC_IPI_DELIVERY_TIMEOUT_US);
         }

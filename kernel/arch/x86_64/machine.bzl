@@ -1,14 +1,17 @@
-"""The numbers that boot.asm, the C kernel, the linker script and the QEMU runner must agree on.
+"""The numbers that boot.asm, the C kernel, the linker script, the QEMU runner and the boot tests
+must agree on.
 
 This list is their one definition. //kernel:machine_constants writes it out as a C header
 (kernel/arch/x86_64/machine.h), a NASM include (machine.inc) and linker-script symbols
-(machine.ld); tools/qemu.bzl hands the debug-exit port and codes to tools/qemu_runner.py. Values are
-hexadecimal literals, written the same way in all three languages; change one here and every
-copy follows, or the build stops at the check that ties it (multiboot2.h, linker.ld, boot.asm).
+(machine.ld); tools/qemu.bzl hands the debug-exit port and codes to tools/qemu_runner.py, and
+tests/BUILD.bazel builds its expected lines from it (machine_constant, log_pointer). Values are
+hexadecimal literals, or decimal where they count things; the files get every value in
+hexadecimal, written the same way in all three languages. Change one here and every copy follows,
+or the build stops at the check that ties it (multiboot2.h, linker.ld, boot.asm).
 """
 
 # (name, value, what it is). Names are the same in C, NASM and the linker script.
-MACHINE_CONSTANTS = [
+_CONSTANTS = [
     # Boot address space, built by boot.asm (see the diagram there).
     ("IDENTITY_MAP_END", "0x2000000", "[0, 32 MiB) is identity-mapped for the kernel image, its stacks and boot tables"),
     ("IDENTITY_SMALL_PAGES_END", "0x200000", "[0, 2 MiB) of it in 4 KiB pages (one page table), so single pages there can be unmapped"),
@@ -40,6 +43,33 @@ MACHINE_CONSTANTS = [
     # the code's width, so a memory dump reads them too.
     ("TRAMPOLINE_FAULT_16BIT", "0x10", "the trampoline's fault report and test switch: its 16-bit (real-mode) code"),
     ("TRAMPOLINE_FAULT_32BIT", "0x20", "the trampoline's fault report and test switch: its 32-bit (protected-mode) code"),
+    # The kernel heap's range when the command line does not move it (heap_start=, heap_pages=):
+    # the boot tests' addresses in and just past the heap follow from it.
+    ("HEAP_DEFAULT_START", "0x8000000", "where the heap starts by default: the classic hobby-kernel tutorial's heap, above the identity map"),
+    ("HEAP_DEFAULT_PAGES", "1000", "the heap's pages by default"),
+    # The page the TLB shootdown tests map, read and unmap (kernel/stress.c): their reports name it.
+    ("TLB_TEST_VIRT", "0xffffc00080000000", "the page of the tlb_test= checks: a PML4 slot of the kernel's own (the APIC registers' and the thread stacks' one), 2 GiB from either, where nothing else maps"),
+]
+
+def _hex_digits(value, width):
+    """value in lower-case hexadecimal, at least width digits (Bazel 4's Starlark has no %x)."""
+    if value < 0 or value >= 1 << 64:
+        fail("%d is not a 64-bit address or count" % value)
+    digits = ""
+    for _ in range(16):
+        if not value and len(digits) >= width:
+            break
+        digits = "0123456789abcdef"[value % 16] + digits
+        value //= 16
+    return digits
+
+def _value(text):
+    return int(text, 16) if text.startswith("0x") else int(text)
+
+# The list as //kernel:machine_constants takes it: decimal values written in hexadecimal.
+MACHINE_CONSTANTS = [
+    (name, value if value.startswith("0x") else "0x" + _hex_digits(int(value), 1), doc)
+    for name, value, doc in _CONSTANTS
 ]
 
 def machine_constant(name):
@@ -51,28 +81,58 @@ def machine_constant(name):
     Returns:
       its value as an int; fails for an unknown name.
     """
-    for entry in MACHINE_CONSTANTS:
+    for entry in _CONSTANTS:
         if entry[0] == name:
-            return int(entry[1], 16)
+            return _value(entry[1])
     fail("no machine constant named " + name)
 
+def log_pointer(value):
+    """A number as the kernel's log prints an address (format.c's %p), for expected lines.
+
+    Args:
+      value: an int below 2^64.
+
+    Returns:
+      "0x" and 16 lower-case hexadecimal digits.
+    """
+    return "0x" + _hex_digits(value, 16)
+
 def machine_constant_as_pointer(name):
-    """One constant as the kernel's log prints an address (format.c's %p), for expected lines.
+    """One constant as the kernel's log prints an address, for expected lines.
 
     Args:
       name: a name in MACHINE_CONSTANTS.
 
     Returns:
-      "0x" and 16 lower-case hexadecimal digits (Bazel 4's Starlark has no %x).
+      log_pointer of its value.
     """
-    value = machine_constant(name)
-    digits = ""
-    for _ in range(16):
-        digits = "0123456789abcdef"[value % 16] + digits
-        value //= 16
-    if value:
-        fail("machine constant %s does not fit in 64 bits" % name)
-    return "0x" + digits
+    return log_pointer(machine_constant(name))
+
+def log_pointer_pattern(start, end):
+    """A pattern of any address in [start, end) as the kernel's log prints it.
+
+    The pattern is the digits the range's first and last addresses share, then as many of any digit
+    as they do not: it may match addresses past the range, never one of its own missed.
+
+    Args:
+      start: the range's first address.
+      end: the first address past it, above start.
+
+    Returns:
+      a regular expression such as "0x0000000000001[0-9a-f]{3}" for [0x1000, 0x1800).
+    """
+    if end <= start:
+        fail("empty range [%d, %d)" % (start, end))
+    first = log_pointer(start)
+    last = log_pointer(end - 1)
+    shared = 0
+    for i in range(len(first)):
+        if first[i] != last[i]:
+            break
+        shared = i + 1
+    if shared == len(first):
+        return first
+    return "%s[0-9a-f]{%d}" % (first[:shared], len(first) - shared)
 
 def qemu_exit_status(name):
     """QEMU's exit status when the kernel writes a constant to isa-debug-exit.
