@@ -212,7 +212,13 @@ static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup,
         cpu_blocks_release(&alloc_ops, &blocks);
         return false;
     }
-    cpu_register(cpu);
+    /* smp_start starts a CPU only while fewer than CPU_MAX run (cpu_start_choose), and only the
+     * boot CPU registers them: the table has room, and the index is the one the blocks got. */
+    int registered = cpu_register(cpu);
+    if (registered != (int)index) {
+        panic("start_cpu: cpu_register gave the CPU with APIC id %u index %d, not %u (CPU_MAX %u)",
+              apic_id_of_cpu, registered, index, CPU_MAX);
+    }
     __atomic_store_n(&cpu->online, true, __ATOMIC_RELEASE); /* lets it into the scheduler */
     return true;
 }
