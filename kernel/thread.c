@@ -322,8 +322,9 @@ void thread_destroy_unstarted_idle(struct thread *t) {
     kfree(t);
 }
 
-/* Timer ticks a CPU stays idle before its cached heap blocks go back (10 ms each): a CPU that idles
- * only between two threads keeps its cache warm, and a flush never comes in the middle of work. */
+/* Timer ticks (APIC_TIMER_HZ a second) a CPU stays idle before its cached heap blocks go back: a
+ * CPU that idles only between two threads keeps its cache warm, and a flush never comes in the
+ * middle of work. */
 #define IDLE_TICKS_BEFORE_CACHE_FLUSH 2
 
 /* thread_widen_idle_window_for_test's window (0 outside that check), and the wake-ups that came
