@@ -69,7 +69,11 @@ bool heap_init(struct kernel_memory *memory, struct heap_range range) {
         if (result != PAGING_OK) {
             log_error("heap: mapping page %p to frame %p: %s", (void *)virt, (void *)phys,
                       paging_error_name(result));
-            memory_frame_free(memory, phys);
+            enum frame_allocator_error freed = memory_frame_free(memory, phys);
+            if (freed != FRAME_ALLOCATOR_OK) { /* the allocator just handed it out */
+                panic("heap_init: freeing frame %p: %s", (void *)phys,
+                      frame_allocator_error_name(freed));
+            }
             return false;
         }
     }

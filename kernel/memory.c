@@ -139,13 +139,15 @@ static void kernel_paging_panic(void *ctx, const char *message) {
     panic("%s", message);
 }
 
-/* [0, 1 MiB), the kernel image and the boot information, reserved before the map's entries. */
+/* [0, FRAME_ALLOCATOR_LOW_LIMIT), the kernel image and the boot information, reserved before the
+ * map's entries. */
 #define MEMORY_FIXED_RESERVED 3
 
 /* Gathers the frame allocator's regions from the memory map, after the ranges it must never hand
- * out whatever the map says: the first MiB, the kernel image and the boot information (the first
- * slots of an empty list: no room for them is a broken invariant, a panic). False, after an ERROR
- * line, when an entry to reserve finds no room: the frame allocator would hand it out. */
+ * out whatever the map says: [0, FRAME_ALLOCATOR_LOW_LIMIT), the kernel image and the boot
+ * information (the first slots of an empty list: no room for them is a broken invariant, a panic).
+ * False, after an ERROR line, when an entry to reserve finds no room: the frame allocator would
+ * hand it out. */
 static bool collect_regions(const struct multiboot2_info *boot_info,
                             struct memory_regions *regions) {
     *regions = (struct memory_regions){.usable_count = 0};
@@ -217,10 +219,11 @@ bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boo
              (unsigned long long)stats.usable_frames,
              (unsigned long long)(stats.usable_frames * PAGE_SIZE / 1024), regions.usable_count,
              (void *)memory->frames.storage_start, (void *)memory->frames.storage_end);
-    log_info("memory: reserved [0, 1 MiB), kernel [%p, %p), boot information [%p, %p), and %zu "
+    log_info("memory: reserved [0, %p), kernel [%p, %p), boot information [%p, %p), and %zu "
              "ranges the memory map does not call available",
-             (void *)kernel_image_start, (void *)kernel_image_end, (void *)boot_info->phys_start,
-             (void *)boot_info->phys_end, regions.reserved_count - MEMORY_FIXED_RESERVED);
+             (void *)(uintptr_t)FRAME_ALLOCATOR_LOW_LIMIT, (void *)kernel_image_start,
+             (void *)kernel_image_end, (void *)boot_info->phys_start, (void *)boot_info->phys_end,
+             regions.reserved_count - MEMORY_FIXED_RESERVED);
 
     interrupts_set_handler(APIC_TLB_SHOOTDOWN_VECTOR, handle_tlb_shootdown);
     const struct paging_hw hw = {

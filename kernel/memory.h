@@ -44,11 +44,11 @@ enum frame_allocator_error memory_frame_free(struct kernel_memory *memory, uint6
 /* frame_allocator_stats under the memory lock. */
 struct frame_allocator_stats memory_frame_stats(struct kernel_memory *memory);
 
-/* Builds the frame allocator from the available memory map entries (never the first 1 MiB, the
- * kernel image with its stacks and boot page tables, the boot information, or what any other entry
- * of the map covers), attaches the mapper to the live page tables and unmaps the guard page below
- * the kernel stack. Logs each step. Returns false, after logging an ERROR line with the reason,
- * when any step fails. */
+/* Builds the frame allocator from the available memory map entries (never below
+ * FRAME_ALLOCATOR_LOW_LIMIT, the kernel image with its stacks and boot page tables, the boot
+ * information, or what any other entry of the map covers), attaches the mapper to the live page
+ * tables and unmaps the guard page below the kernel stack. Logs each step. Returns false, after
+ * logging an ERROR line with the reason, when any step fails. */
 bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boot_info);
 
 /* The leaf flags of a page of kernel data (heap, thread stacks, device registers): present,

@@ -1,4 +1,7 @@
-/* COM1 serial console driver (16550 UART), polled: the kernel runs with interrupts off. */
+/* COM1 serial console driver (16550 UART), output only and polled. Interrupts are on once the
+ * timers start, but the UART's would reach no CPU (the legacy PICs are masked and the kernel
+ * programs no I/O APIC), and every write comes from the log, which holds its lock with interrupts
+ * off (log.c): a write waits for the UART, a panic's too. */
 #include "kernel/serial.h"
 
 #include "kernel/arch/x86_64/cpu.h"

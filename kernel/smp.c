@@ -18,17 +18,21 @@
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/thread.h"
+#include "paging/frame_allocator.h"
 
 /* The trampoline's page, TRAMPOLINE_PHYS (a machine constant, machine.bzl, shared with smp.asm):
- * below 1 MiB (a start-up IPI names a real-mode page) and identity-mapped by the boot page tables
- * so the code goes on running at the same address once paging is on. The frame allocator reserves
- * [0, 1 MiB), so the kernel allocates nothing there; but the boot loader may have put things there
- * before the kernel ran (GRUB places the boot information as low as 0x1000), and firmware may keep
- * memory there that the map does not call available; so before the copy smp_start checks that the
- * boot information, still read afterwards (the command line), is clear of the trampoline's bytes
- * and that the memory map calls them available. */
-_Static_assert(TRAMPOLINE_PHYS % PAGE_SIZE == 0 && TRAMPOLINE_PHYS < 0x100000,
-               "a start-up IPI's vector names a page below 1 MiB");
+ * one a start-up IPI can name (its 8-bit vector is the page number: a real-mode page) and
+ * identity-mapped by the boot page tables so the code goes on running at the same address once
+ * paging is on. The frame allocator hands out nothing below FRAME_ALLOCATOR_LOW_LIMIT, so the
+ * kernel allocates nothing there; but the boot loader may have put things there before the kernel
+ * ran (GRUB places the boot information as low as 0x1000), and firmware may keep memory there that
+ * the map does not call available; so before the copy smp_start checks that the boot information,
+ * still read afterwards (the command line), is clear of the trampoline's bytes and that the memory
+ * map calls them available. */
+_Static_assert(TRAMPOLINE_PHYS % PAGE_SIZE == 0 && TRAMPOLINE_PHYS / PAGE_SIZE <= UINT8_MAX,
+               "a start-up IPI's 8-bit vector names the trampoline's page");
+_Static_assert(TRAMPOLINE_PHYS < FRAME_ALLOCATOR_LOW_LIMIT,
+               "the frame allocator must never hand out the trampoline's page");
 
 /* smp.asm */
 extern const char trampoline_start[], trampoline_end[];
@@ -115,7 +119,7 @@ static void send_init(void *ctx, uint32_t target_apic_id) {
 
 static void send_startup(void *ctx, uint32_t target_apic_id) {
     (void)ctx;
-    apic_send_startup(target_apic_id, TRAMPOLINE_PHYS >> 12);
+    apic_send_startup(target_apic_id, TRAMPOLINE_PHYS / PAGE_SIZE);
 }
 
 static void delay_us(void *ctx, uint64_t microseconds) {
@@ -212,7 +216,13 @@ static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup,
         cpu_blocks_release(&alloc_ops, &blocks);
         return false;
     }
-    cpu_register(cpu);
+    /* smp_start starts a CPU only while fewer than CPU_MAX run (cpu_start_choose), and only the
+     * boot CPU registers them: the table has room, and the index is the one the blocks got. */
+    int registered = cpu_register(cpu);
+    if (registered != (int)index) {
+        panic("start_cpu: cpu_register gave the CPU with APIC id %u index %d, not %u (CPU_MAX %u)",
+              apic_id_of_cpu, registered, index, CPU_MAX);
+    }
     __atomic_store_n(&cpu->online, true, __ATOMIC_RELEASE); /* lets it into the scheduler */
     return true;
 }

@@ -72,7 +72,9 @@ struct spinlock_stats {
     uint64_t contended;
 };
 
-/* A consistent snapshot of the counters (taken under the lock), and a reset. */
+/* The counters, read without taking the lock (which would count itself): each is read whole, but
+ * the two are not one snapshot, as an acquire may come between the reads. And a reset, under the
+ * lock. */
 struct spinlock_stats spinlock_stats(struct spinlock *lock);
 void spinlock_reset_stats(struct spinlock *lock);
 

@@ -91,12 +91,15 @@ static bool map_slot(int slot) {
         }
         enum paging_error result =
             paging_map_page(&stack_memory->mapper, virt, phys, memory_data_page_flags());
-        if (result == PAGING_ERR_ALREADY_MAPPED) {
-            memory_frame_free(stack_memory, phys);
+        if (result == PAGING_OK) {
             continue;
         }
-        if (result != PAGING_OK) {
-            memory_frame_free(stack_memory, phys);
+        enum frame_allocator_error freed = memory_frame_free(stack_memory, phys);
+        if (freed != FRAME_ALLOCATOR_OK) { /* the allocator just handed it out */
+            panic("map_slot: freeing frame %p: %s", (void *)phys,
+                  frame_allocator_error_name(freed));
+        }
+        if (result != PAGING_ERR_ALREADY_MAPPED) {
             log_warn("thread: mapping stack page %p: %s", (void *)virt, paging_error_name(result));
             return false;
         }
@@ -319,8 +322,9 @@ void thread_destroy_unstarted_idle(struct thread *t) {
     kfree(t);
 }
 
-/* Timer ticks a CPU stays idle before its cached heap blocks go back (10 ms each): a CPU that idles
- * only between two threads keeps its cache warm, and a flush never comes in the middle of work. */
+/* Timer ticks (APIC_TIMER_HZ a second) a CPU stays idle before its cached heap blocks go back: a
+ * CPU that idles only between two threads keeps its cache warm, and a flush never comes in the
+ * middle of work. */
 #define IDLE_TICKS_BEFORE_CACHE_FLUSH 2
 
 /* thread_widen_idle_window_for_test's window (0 outside that check), and the wake-ups that came

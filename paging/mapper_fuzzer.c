@@ -9,8 +9,8 @@
  *   bazel run --config=fuzz //paging:mapper_fuzzer -- -max_total_time=60 "$(mktemp -d)" \
  *       "$PWD/paging/mapper_fuzzer_seeds"
  *
- * The seed corpus (written by paging/testing/mapper_fuzzer_seeds.c) holds inputs of a hundred
- * operations; new inputs go to the first directory, not into the tree.
+ * The seed corpus holds a few long inputs (paging/testing/mapper_fuzzer_seeds.c, which writes them,
+ * says how long); new inputs go to the first directory, not into the tree.
  *
  * Built with -DPAGING_FUZZ_STANDALONE it has its own main() that runs the inputs named on the
  * command line (the mapper_fuzz_seeds_test: the seed corpus, paging/mapper_fuzzer_seeds/), or else

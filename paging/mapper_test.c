@@ -1023,7 +1023,7 @@ static int null_phys_to_virt_panics_check(void) {
 }
 
 /*
- * The kernel's init_heap in miniature: a frame allocator over simulated memory
+ * The kernel's heap_init in miniature: a frame allocator over simulated memory
  *
  *   [0, 1 MiB) low memory   [1 MiB, 1.5 MiB) "kernel" (reserved)   [1.5 MiB, 8 MiB) usable
  *

@@ -11,11 +11,18 @@ require_tools CLANG_TIDY GIT PYTHON
 root=$("$GIT" -C "$(dirname "$0")" rev-parse --show-toplevel)
 cd "$root"
 tools/compile_commands.sh >/dev/null
-mapfile -t sources < <("$PYTHON" -c '
+# The sources, one a line: a failure to list them stops the script here (set -e), and none listed
+# means compile_commands.json went wrong, not that there is nothing to check.
+listing=$("$PYTHON" -c '
 import json
-for entry in json.load(open("compile_commands.json")):
-    print(entry["file"])
-' | sort -u)
+for file in sorted({entry["file"] for entry in json.load(open("compile_commands.json"))}):
+    print(file)
+')
+if [ -z "$listing" ]; then
+  echo "check_tidy: FAIL: compile_commands.json in $root lists no sources" >&2
+  exit 1
+fi
+mapfile -t sources <<<"$listing"
 
 echo "check_tidy: ${#sources[@]} sources"
 log=$(mktemp)

@@ -13,9 +13,10 @@ set -euo pipefail
 : "${XORRISO:?not set: make_iso.sh runs from the grub_iso rule}"
 : "${MFORMAT:?not set: make_iso.sh runs from the grub_iso rule}"
 : "${MCOPY:?not set: make_iso.sh runs from the grub_iso rule}"
-# 2000-01-01 00:00:00 UTC: any fixed date does; this one reads as "not a real date".
-FIXED_DATE=2000010100000000
+# 2000-01-01 00:00:00 UTC: any fixed date does; this one reads as "not a real date". xorriso takes
+# it as seconds since the epoch ("=N") and, for "uuid", as the 16 digits YYYYMMDDhhmmsscc in GMT.
 FIXED_EPOCH=946684800
+TZ=UTC0 printf -v FIXED_DATE '%(%Y%m%d%H%M%S)T00' "$FIXED_EPOCH"
 
 output=$1
 kernel=$2

@@ -5,8 +5,9 @@ This is the backend of the `qemu_test` Bazel rule (and of `bazel run` targets th
 the kernel). The kernel reports through two channels only:
 
   * lines on COM1, which QEMU hands to us on its stdout (`-serial stdio`);
-  * a byte written to the `isa-debug-exit` port 0xf4, which makes QEMU exit with status
-    (value << 1) | 1: 0x10 -> 33 (success), 0x11 -> 35 (failure).
+  * a value written to the port of QEMU's `isa-debug-exit` device (--debug-exit-port),
+    which makes QEMU exit with status (value << 1) | 1; --success-code and --failure-code
+    are those statuses for the kernel's two verdicts.
 
 A test passes when every `--expect` regular expression has matched a console line, in
 order, each on a line after the one that matched the previous, and the kernel then exits
@@ -17,7 +18,7 @@ with the expected code. Everything else ends the run early with one line
 (timeout, a console that went silent, a panic line, a triple fault or reset, a wrong
 exit code, QEMU ending before an expected line appeared); a pass prints
 
-    qemu_test: PASS: N expected lines matched, kernel exited with success code 33 in X.XX s
+    qemu_test: PASS: N expected lines matched, kernel exited with success code C in X.XX s
 
 Exit status of this script: 0 on pass, 1 on fail, 2 on a command-line error. In
 `--interactive` mode (for `bazel run`): 0 if the kernel exited with the success code,
@@ -64,7 +65,8 @@ VERDICT_PREFIX = "qemu_test: "
 INTERACTIVE_PREFIX = "qemu_run: "
 # The runner has no defaults for the machine's facts: tools/qemu.bzl passes the tool paths from
 # //platforms:host_tools.bzl, the debug-exit port and codes from kernel/arch/x86_64/machine.bzl,
-# and the silence limit; the overall deadline comes from Bazel's TEST_TIMEOUT.
+# the machine, CPU and memory (its rule's attributes) and the silence limit; the overall deadline
+# comes from Bazel's TEST_TIMEOUT.
 GDB_PORT = 1234  # QEMU's own default for -s
 # The runner gives its verdict this long before Bazel's test timeout kills it (at most half of it).
 TEST_TIMEOUT_MARGIN_SECONDS = 5.0
@@ -520,9 +522,9 @@ class QemuConfig:
     qemu: str
     iso: str
     debug_exit_port: int
-    memory: str = "128M"
-    machine: str = "q35"
-    cpu: str = "qemu64"
+    memory: str
+    machine: str
+    cpu: str
     firmware: str = "bios"
     ovmf_code: str | None = None
     ovmf_vars: str | None = None
@@ -928,9 +930,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--qemu", required=True, help="QEMU binary")
     parser.add_argument("--iso", required=True, help="bootable ISO (GRUB, multiboot2)")
-    parser.add_argument("--memory", default="128M", help="guest RAM, QEMU -m syntax")
-    parser.add_argument("--machine", default="q35", help="QEMU -machine (default q35)")
-    parser.add_argument("--cpu", default="qemu64", help="QEMU -cpu (default qemu64)")
+    parser.add_argument("--memory", required=True, help="guest RAM, QEMU -m syntax")
+    parser.add_argument("--machine", required=True, help="QEMU -machine")
+    parser.add_argument("--cpu", required=True, help="QEMU -cpu")
     parser.add_argument("--timeout", type=_seconds,
                         help="overall limit in seconds, from QEMU start (0 = none; default: "
                         f"Bazel's TEST_TIMEOUT less {TEST_TIMEOUT_MARGIN_SECONDS:g} s, else none)")

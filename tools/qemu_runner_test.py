@@ -45,10 +45,12 @@ from qemu_runner import (  # noqa: E402
 )
 
 RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "qemu_runner.py")
-# The machine facts tools/qemu.bzl passes in a real run, with the kernel's values.
-CODES = {"success_code": 33, "failure_code": 35}
-MACHINE_ARGS = ["--qemu", "q", "--debug-exit-port", "0xf4", "--success-code", "33",
-                "--failure-code", "35"]
+# The machine facts tools/qemu.bzl passes in a real run, made up here (not the kernel's, nor
+# QEMU's defaults): the runner has none of its own, so what it does with them shows they are used.
+MACHINE = {"debug_exit_port": 0x501, "memory": "96M", "machine": "test-machine", "cpu": "test-cpu"}
+CODES = {"success_code": 41, "failure_code": 43}
+MACHINE_ARGS = ["--qemu", "q", "--debug-exit-port", "0x501", "--memory", "96M", "--machine",
+                "test-machine", "--cpu", "test-cpu", "--success-code", "41", "--failure-code", "43"]
 
 REGISTERS_64 = textwrap.dedent(
     """\
@@ -222,10 +224,10 @@ class ExpectationMatcherTest(unittest.TestCase):
 
 class ExitStatusTest(unittest.TestCase):
     def test_classification(self) -> None:
-        cases = {33: ExitKind.SUCCESS, 35: ExitKind.FAILURE, 0: ExitKind.RESET,
+        cases = {41: ExitKind.SUCCESS, 43: ExitKind.FAILURE, 0: ExitKind.RESET,
                  -9: ExitKind.KILLED, 1: ExitKind.OTHER, 37: ExitKind.OTHER}
         for status, kind in cases.items():
-            self.assertEqual(qemu_runner.classify_exit_status(status, 33, 35), kind, status)
+            self.assertEqual(qemu_runner.classify_exit_status(status, 41, 43), kind, status)
 
     def test_other_status_names_the_debug_exit_value(self) -> None:
         self.assertEqual(qemu_runner.describe_other_status(37),
@@ -235,13 +237,13 @@ class ExitStatusTest(unittest.TestCase):
     def test_interactive_exit_description(self) -> None:
         policy = Policy(**CODES)
         describe = qemu_runner.describe_interactive_exit
-        self.assertEqual(describe(33, policy, None), "kernel exited with success code 33")
+        self.assertEqual(describe(41, policy, None), "kernel exited with success code 41")
         self.assertEqual(describe(0, policy, None, signal.SIGINT),
                          "QEMU stopped by SIGINT (QEMU exit status 0)")
         self.assertTrue(describe(0, policy, None).startswith("triple fault or reset"))
 
     def test_interactive_exit_codes(self) -> None:
-        codes = [qemu_runner.interactive_exit_code(s, 33, 35) for s in (33, 35, 0, 1, -15)]
+        codes = [qemu_runner.interactive_exit_code(s, 41, 43) for s in (41, 43, 0, 1, -15)]
         self.assertEqual(codes, [0, 1, 2, 2, 2])
 
 
@@ -255,19 +257,19 @@ class DecideVerdictTest(unittest.TestCase):
         return RunOutcome(ending=Ending.EXITED, elapsed=1.234, exit_status=status, **fields)
 
     def test_pass_line(self) -> None:
-        verdict = self.decide(self.exited(33), progress_of(["a", "b"], ["a", "b"]))
+        verdict = self.decide(self.exited(41), progress_of(["a", "b"], ["a", "b"]))
         self.assertTrue(verdict.passed)
         self.assertEqual(verdict.line(), "qemu_test: PASS: 2 expected lines matched, "
-                         "kernel exited with success code 33 in 1.23 s")
+                         "kernel exited with success code 41 in 1.23 s")
 
     def test_success_code_with_missing_line(self) -> None:
-        verdict = self.decide(self.exited(33), progress_of(["a"], ["a", "b+"]))
+        verdict = self.decide(self.exited(41), progress_of(["a"], ["a", "b+"]))
         self.assertEqual(verdict.line(), "qemu_test: FAIL: expected line 2 never appeared: /b+/ "
-                         "(kernel exited with success code 33) (QEMU ran 1.23 s)")
+                         "(kernel exited with success code 41) (QEMU ran 1.23 s)")
 
     def test_failure_code(self) -> None:
-        verdict = self.decide(self.exited(35), progress_of(["ERROR: no memory map"], ["x"]))
-        self.assertEqual(verdict.message, "kernel exited with failure code 35 (last line: "
+        verdict = self.decide(self.exited(43), progress_of(["ERROR: no memory map"], ["x"]))
+        self.assertEqual(verdict.message, "kernel exited with failure code 43 (last line: "
                          "'ERROR: no memory map'); expected line 1 never appeared: /x/")
 
     def test_timeout_and_silence(self) -> None:
@@ -289,7 +291,7 @@ class DecideVerdictTest(unittest.TestCase):
 
     def test_panic_wins_over_the_exit_code(self) -> None:
         progress = progress_of(["boot", "PANIC: heap corrupted at 0x1000"], ["boot"])
-        for outcome in (self.exited(35), self.exited(33), RunOutcome(Ending.PANIC, 1.0)):
+        for outcome in (self.exited(43), self.exited(41), RunOutcome(Ending.PANIC, 1.0)):
             verdict = self.decide(outcome, progress)
             self.assertEqual(verdict.message, "kernel panic: PANIC: heap corrupted at 0x1000")
 
@@ -329,16 +331,16 @@ class DecideVerdictTest(unittest.TestCase):
     def test_expected_failure_exit(self) -> None:
         policy = Policy(**CODES, expect_failure_exit=True)
         lines = ["PAGE FAULT at 0xdead", "PANIC: unhandled"]
-        good = self.decide(self.exited(35), progress_of(lines, ["PAGE FAULT", "PANIC"], None),
+        good = self.decide(self.exited(43), progress_of(lines, ["PAGE FAULT", "PANIC"], None),
                            policy)
         self.assertEqual(good.line(), "qemu_test: PASS: 2 expected lines matched, kernel exited "
-                         "with failure code 35 as expected in 1.23 s")
-        missing = self.decide(self.exited(35), progress_of(lines, ["CR2="], None), policy)
+                         "with failure code 43 as expected in 1.23 s")
+        missing = self.decide(self.exited(43), progress_of(lines, ["CR2="], None), policy)
         self.assertEqual(missing.message, "expected line 1 never appeared: /CR2=/ "
-                         "(kernel exited with failure code 35)")
-        wrong = self.decide(self.exited(33), progress_of(lines, ["PAGE"], None), policy)
+                         "(kernel exited with failure code 43)")
+        wrong = self.decide(self.exited(41), progress_of(lines, ["PAGE"], None), policy)
         self.assertEqual(wrong.message,
-                         "kernel exited with success code 33, expected failure code 35")
+                         "kernel exited with success code 41, expected failure code 43")
 
 
 class ExpectedVerdictTest(unittest.TestCase):
@@ -395,13 +397,13 @@ class QmpSessionTest(unittest.TestCase):
 
 class CommandLineTest(unittest.TestCase):
     def test_bios_command(self) -> None:
-        config = QemuConfig(qemu="qemu-under-test", iso="k.iso", memory="64M",
-                            debug_exit_port=0xF4, extra_flags=("-smp", "2"))
+        config = QemuConfig(qemu="qemu-under-test", iso="k.iso", **MACHINE,
+                            extra_flags=("-smp", "2"))
         command = qemu_runner.build_qemu_command(config, qmp_fd=7, reset_log="/t/reset.log")
         text = " ".join(command)
-        for part in ("-machine q35", "-cpu qemu64", "-accel tcg", "-m 64M", "-display none",
-                     "-no-reboot", "-serial stdio",
-                     "-device isa-debug-exit,iobase=0xf4,iosize=0x04", "-boot d -cdrom k.iso",
+        for part in ("-machine test-machine", "-cpu test-cpu", "-accel tcg", "-m 96M",
+                     "-display none", "-no-reboot", "-serial stdio",
+                     "-device isa-debug-exit,iobase=0x501,iosize=0x04", "-boot d -cdrom k.iso",
                      "-chardev socket,id=qmp0,fd=7 -mon chardev=qmp0,mode=control",
                      "-d cpu_reset -D /t/reset.log"):
             self.assertIn(part, text)
@@ -411,14 +413,14 @@ class CommandLineTest(unittest.TestCase):
         self.assertNotIn("-S", command)
 
     def test_extra_accel_replaces_the_default(self) -> None:
-        config = QemuConfig(qemu="q", iso="k.iso", debug_exit_port=0xF4,
+        config = QemuConfig(qemu="q", iso="k.iso", **MACHINE,
                             extra_flags=("-accel", "tcg,thread=multi"))
         command = qemu_runner.build_qemu_command(config)
         self.assertEqual(command.count("-accel"), 1)
         self.assertEqual(command[command.index("-accel") + 1], "tcg,thread=multi")
 
     def test_uefi_uses_the_writable_copy(self) -> None:
-        config = QemuConfig(qemu="q", iso="k.iso", debug_exit_port=0xF4, firmware="uefi",
+        config = QemuConfig(qemu="q", iso="k.iso", **MACHINE, firmware="uefi",
                             ovmf_code="/o/CODE.fd", ovmf_vars="/o/VARS.fd")
         text = " ".join(qemu_runner.build_qemu_command(config, ovmf_vars_copy="/tmp/x/VARS.fd"))
         self.assertIn("-drive if=pflash,format=raw,unit=0,readonly=on,file=/o/CODE.fd", text)
@@ -428,7 +430,7 @@ class CommandLineTest(unittest.TestCase):
             qemu_runner.build_qemu_command(config)
 
     def test_gdb_and_user_logging(self) -> None:
-        config = QemuConfig(qemu="q", iso="k.iso", debug_exit_port=0xF4, gdb=True,
+        config = QemuConfig(qemu="q", iso="k.iso", **MACHINE, gdb=True,
                             extra_flags=("-d", "int"))
         command = qemu_runner.build_qemu_command(config, reset_log="/t/reset.log")
         self.assertIn("-s", command)
@@ -463,7 +465,7 @@ class CommandLineTest(unittest.TestCase):
         self.assertIsNone(qemu_runner.default_timeout({"TEST_TIMEOUT": "soon"}))
 
     def test_gdb_port(self) -> None:
-        config = QemuConfig(qemu="q", iso="k.iso", debug_exit_port=0xF4, gdb=True, gdb_port=4321)
+        config = QemuConfig(qemu="q", iso="k.iso", **MACHINE, gdb=True, gdb_port=4321)
         command = qemu_runner.build_qemu_command(config)
         self.assertEqual(command[-3:], ["-gdb", "tcp:127.0.0.1:4321", "-S"])
         self.assertNotIn("-s", command)
@@ -471,8 +473,9 @@ class CommandLineTest(unittest.TestCase):
     def test_parse_args_rejects_bad_input(self) -> None:
         for argv in ([*MACHINE_ARGS, "--iso", "k", "--expect", "("],
                      [*MACHINE_ARGS, "--iso", "k", "--timeout", "-1"],
-                     [*MACHINE_ARGS, "--iso", "k", "--success-code", "35"],
+                     [*MACHINE_ARGS, "--iso", "k", "--success-code", "43"],
                      [*MACHINE_ARGS, "--iso", "k", "--firmware", "uefi"],
+                     [a for a in MACHINE_ARGS if a not in ("--cpu", "test-cpu")] + ["--iso", "k"],
                      ["--iso", "k"], []):
             with self.assertRaises(SystemExit, msg=argv), open(os.devnull, "w") as devnull:
                 stderr, sys.stderr = sys.stderr, devnull
@@ -544,35 +547,35 @@ class FakeQemuEndToEndTest(unittest.TestCase):
     def test_pass(self) -> None:
         lines = "\x1b[2JBooting kernel\r\nbootloader: GRUB 2.06\nmemory map: 3 entries\n"
         status, out, _ = self.run_runner(
-            [["out", lines], ["exit", 33]],
+            [["out", lines], ["exit", 41]],
             "--expect", "^Booting", "--expect", r"bootloader: GRUB", "--expect", "memory map")
         self.assertEqual(status, 0, out)
         self.assertIn("\nBooting kernel\nbootloader: GRUB 2.06\n", out)  # echoed, cleaned
         self.assertRegex(self.verdict(out), r"^qemu_test: PASS: 3 expected lines matched, "
-                         r"kernel exited with success code 33 in \d+\.\d\d s$")
+                         r"kernel exited with success code 41 in \d+\.\d\d s$")
         with open(os.path.join(self.outputs, "serial.log"), "rb") as log:
             self.assertEqual(log.read(), lines.encode())
 
     def test_expected_line_out_of_order(self) -> None:
-        status, out, _ = self.run_runner([["out", "b\na\n"], ["exit", 33]],
+        status, out, _ = self.run_runner([["out", "b\na\n"], ["exit", 41]],
                                          "--expect", "a", "--expect", "b")
         self.assertEqual(status, 1)
         self.assertRegex(self.verdict(out), r"^qemu_test: FAIL: expected line 2 never appeared: "
-                         r"/b/ \(kernel exited with success code 33\) \(QEMU ran \d+\.\d\d s\)$")
+                         r"/b/ \(kernel exited with success code 41\) \(QEMU ran \d+\.\d\d s\)$")
 
     def test_failure_code(self) -> None:
-        status, out, _ = self.run_runner([["out", "ERROR: bad map\n"], ["exit", 35]])
+        status, out, _ = self.run_runner([["out", "ERROR: bad map\n"], ["exit", 43]])
         self.assertEqual(status, 1)
-        self.assertIn("FAIL: kernel exited with failure code 35 (last line: 'ERROR: bad map')",
+        self.assertIn("FAIL: kernel exited with failure code 43 (last line: 'ERROR: bad map')",
                       self.verdict(out))
 
     def test_deliberate_fault_kernel(self) -> None:
         report = "PAGE FAULT: CR2=0xdead write\nPANIC: unhandled page fault\n"
         status, out, _ = self.run_runner(
-            [["out", report], ["exit", 35]], "--expect-exit", "failure",
+            [["out", report], ["exit", 43]], "--expect-exit", "failure",
             "--expect", r"PAGE FAULT: CR2=0xdead", "--expect", "PANIC: unhandled")
         self.assertEqual(status, 0, out)
-        self.assertIn("kernel exited with failure code 35 as expected", self.verdict(out))
+        self.assertIn("kernel exited with failure code 43 as expected", self.verdict(out))
 
     def test_panic_fails_fast_and_kills_qemu(self) -> None:
         status, out, elapsed = self.run_runner(
@@ -622,7 +625,7 @@ class FakeQemuEndToEndTest(unittest.TestCase):
         self.assertRegex(self.verdict(out), r"^qemu_test: PASS: the run failed as expected")
 
     def test_expect_verdict_fails_when_the_run_passes(self) -> None:
-        status, out, _ = self.run_runner([["exit", 33]], "--expect-verdict", "timeout")
+        status, out, _ = self.run_runner([["exit", 41]], "--expect-verdict", "timeout")
         self.assertEqual(status, 1)
         self.assertIn("FAIL: expected a failure matching /timeout/, but the run passed",
                       self.verdict(out))
@@ -689,7 +692,7 @@ class FakeQemuEndToEndTest(unittest.TestCase):
                 firmware.write(b"\0" * 16)
             os.chmod(path, stat.S_IRUSR)  # read-only, as in Bazel's runfiles
         status, out, _ = self.run_runner(
-            [["check_vars"], ["exit", 33]], "--firmware", "uefi", "--ovmf-code", code,
+            [["check_vars"], ["exit", 41]], "--firmware", "uefi", "--ovmf-code", code,
             "--ovmf-vars", template)
         self.assertEqual(status, 0, out)
         self.assertTrue(self.record()["vars_writable"])
@@ -697,7 +700,7 @@ class FakeQemuEndToEndTest(unittest.TestCase):
 
     def test_gdb_mode_has_no_timeouts(self) -> None:
         status, out, _ = self.run_runner(
-            [["sleep", 1.2], ["out", "late\n"], ["exit", 33]], "--gdb", "--kernel-elf",
+            [["sleep", 1.2], ["out", "late\n"], ["exit", 41]], "--gdb", "--kernel-elf",
             "kernel.elf", "--silence-timeout", "0.3", "--timeout", "0.5")
         self.assertEqual(status, 0, out)
         self.assertIn("kernel.elf -ex 'target remote localhost:1234'", out)
@@ -709,7 +712,7 @@ class FakeQemuEndToEndTest(unittest.TestCase):
         self.assertIn("qemu_test: FAIL: ISO not found:", self.verdict(out))
 
     def test_interactive_exit_codes(self) -> None:
-        for plan_status, expected in ((33, 0), (35, 1), (0, 2)):
+        for plan_status, expected in ((41, 0), (43, 1), (0, 2)):
             result = subprocess.run(
                 self.command("--interactive", "--expect", "ignored"),
                 env=self.environment([["out", "hi\n"], ["exit", plan_status]]),

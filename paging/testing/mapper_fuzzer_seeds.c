@@ -1,15 +1,15 @@
 /*
  * mapper_fuzzer_seeds.c - writes the mapper fuzzer's checked-in seed corpus
- * (paging/mapper_fuzzer_seeds/), a few long inputs, so that a short fuzzing run starts from
- * sequences of hundreds of operations: from an empty corpus libFuzzer grows its inputs a few bytes
- * at a time (48 bytes, some 5 operations, after 60 s), and it takes its length limit from the
- * largest seed.
+ * (paging/mapper_fuzzer_seeds/), a few long inputs, so that a short fuzzing run starts from long
+ * sequences of operations: from an empty corpus libFuzzer grows its inputs a few bytes at a time
+ * (48 bytes, some 5 operations, after 60 s), and it takes its length limit from the largest seed.
  *
  *   bazel run //paging:mapper_fuzzer_seeds -- "$PWD/paging/mapper_fuzzer_seeds"
  *
  * Each seed is what mapper_fuzzer.c reads: a first byte choosing the pool (bits 0..5: frames - 1)
  * and the hand-built big pages (bit 7), then SEED_BYTES - 1 pseudo-random bytes (xorshift64*, as
- * paging/model_test.c draws its operations) decoding into some 115 operations.
+ * paging/model_test.c draws its operations) decoding into some 115 operations (the
+ * mapper_fuzz_seeds_test prints each seed's count).
  */
 #include <stdint.h>
 #include <stdio.h>

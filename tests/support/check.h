@@ -73,11 +73,17 @@
  * The project's rule for error names, checked for an error enum whose values run from `ok` (0) to
  * `last`: name_of gives `ok` the name "ok" and every other value a name of its own (distinct
  * strings), a short English phrase rather than the enumerator's identifier (no '_'), that is
- * neither "ok" nor "unknown error", the name of every value outside the enum.
+ * neither "ok" nor "unknown error", the name of every value outside the enum. `last` is given by
+ * hand, so the value after it must be named "unknown error": a value added after `last` (which
+ * name_of's switch must name, or -Wswitch fails the build) fails here until the test passes the
+ * new last, so its name is checked too.
  */
 #define ASSERT_ERROR_NAMES(name_of, enum_type, ok, last)                                           \
     do {                                                                                           \
         ASSERT_STREQ("ok", name_of(ok));                                                           \
+        /* NOLINTNEXTLINE(clang-analyzer-optin.core.EnumCastOutOfRange): out of range */           \
+        const char *past_last_ = name_of((enum_type)((int)(last) + 1));                            \
+        ASSERT_STREQ("unknown error", past_last_);                                                 \
         for (int i_ = (int)(ok) + 1; i_ <= (int)(last); i_++) {                                    \
             const char *n_ = name_of((enum_type)i_);                                               \
             if (n_ == NULL || n_[0] == '\0' || strchr(n_, '_') != NULL || strcmp(n_, "ok") == 0 || \

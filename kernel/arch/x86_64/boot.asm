@@ -9,7 +9,7 @@
 ;                         identity, 2 MiB pages: the kernel image, its stacks and tables
 ;   [PHYS_MAP_BASE, +PHYS_MAP_SIZE = 8 GiB)
 ;                         all physical memory, 2 MiB pages, for page tables and boot info
-; Nothing else is mapped: in particular not the heap range, which init_heap maps page by page.
+; Nothing else is mapped: in particular not the heap range, which heap_init maps page by page.
 
 %include "machine.inc"                  ; shared numbers, from kernel/arch/x86_64/machine.bzl
 
