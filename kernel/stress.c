@@ -792,7 +792,8 @@ static void check_halted_ticks(void) {
 
 /* tlb_test=shootdown and tlb_test=unanswered */
 
-/* The test page is at TLB_TEST_VIRT (machine.bzl, where the boot tests read it too). */
+/* The test page is at TLB_TEST_VIRT, one of the windows of layout.h (its value from machine.bzl,
+ * where the boot tests read it too). */
 #define TLB_TEST_MARK 0x7eadbeef5eedf00dull
 
 static struct paging_mapper *stress_mapper; /* the kernel's, from stress_run */
@@ -911,14 +912,18 @@ static void check_tlb_shootdown_unanswered(void) {
 
 /* paging_test=concurrent */
 
-/* A PML4 slot of its own, after the APIC's, thread stacks' and tlb_test's one, where nothing else
- * maps: the workers' first maps race to create its PDPT. */
-#define MAPPER_TEST_VIRT       0xffffc08000000000ull
-#define MAPPER_TEST_CHUNK      (2 * 1024 * 1024ull) /* what one PT maps */
-#define MAPPER_TEST_CHUNKS     64                   /* per round: 64 PTs made */
-#define MAPPER_TEST_ROUNDS     8                    /* 512 chunks in all: one PD */
+/* The window [MAPPER_TEST_VIRT, +MAPPER_TEST_SIZE) is one page directory's reach in a PML4 slot
+ * nothing else maps (layout.h): the workers' first maps race to create its PDPT and PD. */
+#define MAPPER_TEST_CHUNK  PAGING_LARGE_PAGE_SIZE /* what one PT maps */
+#define MAPPER_TEST_CHUNKS 64                     /* per round: 64 PTs made */
+#define MAPPER_TEST_ROUNDS                        /* as many as fill the window */                 \
+    ((uint32_t)(MAPPER_TEST_SIZE / (MAPPER_TEST_CHUNK * MAPPER_TEST_CHUNKS)))
 #define MAPPER_TEST_PER_CPU    2
 #define MAPPER_TEST_PHYS_LIMIT (1024 * 1024ull) /* frames [0, 1 MiB): mapped, never touched */
+_Static_assert(MAPPER_TEST_SIZE % (MAPPER_TEST_CHUNK * MAPPER_TEST_CHUNKS) == 0,
+               "the rounds must cover the mapper test window exactly");
+_Static_assert(CPU_MAX <= MAPPER_TEST_CHUNK / PAGE_SIZE / MAPPER_TEST_PER_CPU,
+               "each worker's page must lie in its chunk");
 
 struct mapper_worker {
     uint32_t index;

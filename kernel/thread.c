@@ -18,14 +18,14 @@
 #include "kernel/panic.h"
 #include "kernel/spinlock.h"
 
-/* Thread stacks live in slots of THREAD_SLOT_SIZE bytes from THREAD_STACKS_VIRT: the first page
- * of a slot is the guard page (never mapped), the next STACK_PAGES pages are the stack; the rest
- * of the slot stays unmapped. A slot keeps its pages when its thread is joined and serves the
- * next thread, so no mapping is ever removed and no other CPU's TLB needs flushing. */
-#define THREAD_STACKS_VIRT 0xffffc00100000000ull
-#define THREAD_SLOT_SIZE   (64 * 1024ull)
-#define THREAD_SLOTS       256
-#define STACK_PAGES        4
+/* Thread stacks live in THREAD_SLOTS slots of THREAD_SLOT_SIZE bytes from THREAD_STACKS_VIRT
+ * (layout.h): the first page of a slot is the guard page (never mapped), the next STACK_PAGES pages
+ * are the stack; the rest of the slot stays unmapped. A slot keeps its pages when its thread is
+ * joined and serves the next thread, so no mapping is ever removed and no other CPU's TLB needs
+ * flushing. */
+#define STACK_PAGES 4
+_Static_assert((1 + STACK_PAGES) * PAGE_SIZE <= THREAD_SLOT_SIZE,
+               "a slot must hold the guard page and the stack");
 
 enum thread_state {
     THREAD_RUNNABLE,
@@ -143,8 +143,7 @@ static void slot_give_back(int slot) {
 }
 
 bool thread_describe_address(uint64_t address, char *out, size_t size) {
-    if (address < THREAD_STACKS_VIRT ||
-        address >= THREAD_STACKS_VIRT + THREAD_SLOTS * THREAD_SLOT_SIZE) {
+    if (address < THREAD_STACKS_VIRT || address >= THREAD_STACKS_VIRT + THREAD_STACKS_SIZE) {
         return false;
     }
     uint64_t slot = (address - THREAD_STACKS_VIRT) / THREAD_SLOT_SIZE;

@@ -5,14 +5,11 @@
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/interrupts.h"
+#include "kernel/arch/x86_64/layout.h"
 #include "kernel/cpu_local.h"
 #include "kernel/log.h"
 #include "kernel/memory.h"
 #include "kernel/panic.h"
-
-/* Where the local APIC's 4 KiB of registers are mapped, uncached, on every CPU: a virtual page of
- * its own, far from the identity map, the physical map and any heap range. */
-#define APIC_MMIO_VIRT 0xffffc00000000000ull
 
 /* Local APIC registers (byte offsets). */
 #define APIC_REG_ID            0x020

@@ -48,7 +48,8 @@ _CONSTANTS = [
     ("HEAP_DEFAULT_START", "0x8000000", "where the heap starts by default: the classic hobby-kernel tutorial's heap, above the identity map"),
     ("HEAP_DEFAULT_PAGES", "1000", "the heap's pages by default"),
     # The page the TLB shootdown tests map, read and unmap (kernel/stress.c): their reports name it.
-    ("TLB_TEST_VIRT", "0xffffc00080000000", "the page of the tlb_test= checks: a PML4 slot of the kernel's own (the APIC registers' and the thread stacks' one), 2 GiB from either, where nothing else maps"),
+    # kernel/arch/x86_64/layout.h lists it with the kernel's other windows and keeps them apart.
+    ("TLB_TEST_VIRT", "0xffffc00080000000", "the page of the tlb_test= checks, in the upper half where nothing else maps"),
 ]
 
 def _hex_digits(value, width):
