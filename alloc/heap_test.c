@@ -1472,6 +1472,50 @@ static int poison_check(void) {
     return 0;
 }
 
+/*
+ * With poison on free, every freed byte that holds no link is checked: on a quick-listed block Q
+ * past its one link, on a block on a free list past its two, and on the TLSF top block (on no
+ * list, TOP_BLOCK) from its first byte:
+ *   | ctrl | [Q] or (Q) | U | (top) | END |
+ * Expect a write to the first byte past Q's links, and to the top block's bytes 0 and 3 where
+ * that block has no links (else the first byte past its two), each reported by the check as
+ * ALLOC_ERR_WRITE_AFTER_FREE at the block's header, once, and the heap intact once it is put back.
+ */
+static int poison_unlinked_bytes_check(void) {
+    fixture_reset(HEAP_SIZE, ALLOC_FLAG_POISON_ON_FREE);
+    unsigned char *q = alloc_malloc(fx.heap, 100), *u = alloc_malloc(fx.heap, 100);
+    ASSERT_TRUE(q != NULL && u != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, q));
+    ASSERT_HEAP_OK(fx.heap);
+    struct walked_block w[4];
+    ASSERT_EQ(3, fixture_walk(w, 4));
+    ASSERT_TRUE(w[0].payload == q && w[2].state == ALLOC_BLOCK_FREE);
+    ASSERT_EQ(fixture_quick() ? ALLOC_BLOCK_QUICK : ALLOC_BLOCK_FREE, w[0].state);
+    bool top_unlinked = fx.variant->strategy == ALLOC_STRATEGY_TLSF && TOP_BLOCK;
+    size_t q_links = fixture_quick() ? sizeof(void *) : 2 * sizeof(void *);
+    size_t top_links = top_unlinked ? 0 : 2 * sizeof(void *);
+    unsigned char *top = w[2].payload;
+    struct {
+        unsigned char *byte;
+        const void *block;
+    } writes[] = {
+        {q + q_links, blk_from_payload(q)},
+        {top + top_links, blk_from_payload(top)},
+        {top + top_links + 3, blk_from_payload(top)},
+    };
+    for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+        ASSERT_EQ(ALLOC_POISON_FREE_BYTE, *writes[i].byte);
+        *writes[i].byte = 0;
+        size_t reports = fx.reports;
+        ASSERT_EQ(ALLOC_ERR_WRITE_AFTER_FREE, alloc_heap_check(fx.heap));
+        if (reported_once_at(reports, ALLOC_ERR_WRITE_AFTER_FREE, writes[i].block) != 0)
+            return 1;
+        *writes[i].byte = ALLOC_POISON_FREE_BYTE;
+        ASSERT_HEAP_OK(fx.heap);
+    }
+    return 0;
+}
+
 /* Bytes [from, to) of p all read `byte`. */
 static bool all_bytes(const unsigned char *p, size_t from, size_t to, unsigned char byte) {
     for (size_t i = from; i < to; i++) {
@@ -3497,6 +3541,7 @@ int main(void) {
         RUN_VARIANT_CHECK(stats_identity_check);
         RUN_VARIANT_CHECK(check_detects_check);
         RUN_VARIANT_CHECK(poison_check);
+        RUN_VARIANT_CHECK(poison_unlinked_bytes_check);
         RUN_VARIANT_CHECK(realloc_poison_check);
         RUN_VARIANT_CHECK(walk_check);
         RUN_VARIANT_CHECK(walk_corrupted_check);
