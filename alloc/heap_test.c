@@ -2026,13 +2026,14 @@ static int double_free_state_flip_check(void) {
 }
 
 /*
- * Writes n bytes of `pattern` past block (or slot) a, of au usable bytes, into the header of the
- * free block F that follows, whose payload is f, with B live after F:
+ * Writes n bytes of `pattern` past block (or slot) a, of au usable bytes, into the header of F, a
+ * freed block of BIG bytes at f that follows, with B live after F:
  *   | ... A |xx F (free) | B | rest (free) | END |
  * Expect the check to report F's header after the write and after each allocation that follows
- * (with the heap intact once the header is put back), and no allocation to overlap A, B or an
- * earlier one: each succeeds elsewhere or fails (the damage reported); and, the header put back,
- * every block freed and the heap intact. Returns 0, or 1 after printing the assertion that failed.
+ * (with the heap intact once the damaged bytes are put back), and no allocation to overlap A, B or
+ * an earlier one: each succeeds (F itself where only its prev word, A's boundary tag, is damaged)
+ * or fails with the damage reported; and, the bytes put back, every block freed and the heap
+ * intact. Returns 0, or 1 after printing the assertion that failed.
  */
 static int overrun_into_free(unsigned char *a, size_t au, unsigned char *f, unsigned char *b,
                              unsigned char pattern, size_t n) {

@@ -15,7 +15,7 @@
  * that the build has (all in the default build; TLSF without quick lists in :alloc_minimal), one
  * round of the variants with each poison setting in turn (poison_flags: none, on free, on free
  * and on alloc; with poison on alloc, a block handed out and a realloc's growth must read the
- * poison): 50,000 operations an epoch, 2,500 with poison on free (POISON_EPOCH_OPS). Runs: the
+ * poison): 50,000 operations an epoch, 1,000 with poison on free (POISON_EPOCH_OPS). Runs: the
  * fixed seeds below, then one seed from ALLOC_TEST_SEED (random if unset). A failure prints the
  * seed, variant, poison flags and operation number.
  */
@@ -38,7 +38,7 @@
 #define MAX_LIVE     1024
 #define EPOCH_OPS    50000
 /* An epoch with poison on free is shorter: every check then reads every free byte of the heap. */
-#define POISON_EPOCH_OPS 2500
+#define POISON_EPOCH_OPS 1000
 /*
  * The shadow map's unit: 8 bytes, as every usable size is a multiple of 8 (16-byte granules of
  * payload, plus 8 in a 32-bit block whose header is 8 bytes).
