@@ -4,13 +4,15 @@
  * bytes past a live block, each followed by a fixed sequence of ordinary operations. The heap
  * must either carry on intact or report the corruption; it must never hand out memory that
  * overlaps a live block (payload or header) or the control area, damage a live block the
- * corruption did not touch, loop, or crash.
+ * corruption did not touch, loop, crash, or return or report an error that the call's
+ * documentation in alloc/include/alloc/heap.h does not list (calls[]).
  *
  * The test is black-box on purpose, so it survives a redesign of the block layout: it learns
  * where payloads are and what state each block is in from alloc_heap_walk() before corrupting,
  * and names the bytes it corrupts only through public facts (ALLOC_BLOCK_OVERHEAD bytes of
- * header before a payload; a free block's links in the first two pointer-sized words of its
- * payload; its boundary tag, if any, in its last word; alloc_usable_size() bytes usable).
+ * header before a payload, two address-sized words, the first the size of the previous block: a
+ * block's boundary tag is the first word of the header that follows its payload; a free block's
+ * links in the first two pointer-sized words of its payload; alloc_usable_size() bytes usable).
  *
  * On a heap with runs (TLSF's default), requests of at most ALLOC_RUN_MAX_SIZE bytes are slots
  * of runs: 1 KiB blocks whose payload is 1 KiB-aligned, so a slot's run starts at p & ~1023.
@@ -25,7 +27,8 @@
  *   detected  an error was reported (hook or return value): the trial stops there, as a kernel
  *             whose hook panics would;
  *   missed    nothing reported, nothing damaged, but an allocation that must succeed returned
- *             NULL or the statistics went wrong: the corruption was silently accepted;
+ *             NULL or the statistics went wrong: the corruption was silently accepted, which
+ *             fails the test as the failures below do (the goal is 100% detected);
  * and the failures, which the test asserts never happen:
  *   overlap   a returned block overlaps a live block's header or payload (a slot's payload, or its
  *             run's header and meta);
@@ -33,7 +36,8 @@
  *   contents  a live block the corruption did not touch changed;
  *   loop      the trial ran past its time bound;
  *   crash     any other signal or exit (a wild access, a sanitizer report);
- *   harness   the uncorrupted set-up itself failed (a bug here or in the heap).
+ *   harness   the uncorrupted set-up itself failed (a bug here or in the heap);
+ *   unlisted  a call returned, or reported through the hook, an error outside its documented list.
  * The first trials corrupt nothing: each must be benign, which proves the sequence itself is
  * sound. The detection rate is detected / (trials - benign); the goal is 100%.
  *
@@ -83,7 +87,7 @@ enum kind {
     K_HDR_WORD,  /* one word there */
     K_LINK_BIT,  /* one bit of the first two words of a free (or quick) block's payload */
     K_LINK_WORD, /* one of those words */
-    K_TAG_BIT,   /* one bit of the last word of a free block */
+    K_TAG_BIT,   /* one bit of a free (or quick) block's boundary tag */
     K_TAG_WORD,  /* that word */
     K_OVERRUN,   /* 1 to 16 bytes written just past a live block's usable size */
     /* Runs heaps only, from here on. */
@@ -109,11 +113,57 @@ enum outcome {
     O_LOOP,
     O_CRASH,
     O_HARNESS,
+    O_UNLISTED,
     O_COUNT
 };
 
 static const char *const outcome_names[O_COUNT] = {
-    "benign", "detected", "missed", "overlap", "badblock", "contents", "loop", "crash", "harness",
+    "benign",   "detected", "missed", "overlap", "badblock",
+    "contents", "loop",     "crash",  "harness", "unlisted",
+};
+
+/*
+ * The errors each call the test makes may return and may report through the hook, as
+ * alloc/include/alloc/heap.h lists them (sets of 1 << enum alloc_error).
+ */
+#define E(name) (1u << ALLOC_ERR_##name)
+/* A bad pointer, as alloc_free() finds it (and alloc_realloc() and alloc_usable_size()). */
+#define POINTER_ERRORS                                                                             \
+    (E(DOUBLE_FREE) | E(FOREIGN_POINTER) | E(MISALIGNED_POINTER) | E(CORRUPTED_HEADER))
+/* A damaged free block that a search or a merge meets. */
+#define DAMAGE_ERRORS (E(CORRUPTED_HEADER) | E(CORRUPTED_FREE_LIST))
+#define CHECK_ERRORS                                                                               \
+    (E(CORRUPTED_HEAP) | E(CORRUPTED_HEADER) | E(CORRUPTED_FREE_LIST) | E(UNCOALESCED) |           \
+     E(STATS_MISMATCH) | E(WRITE_AFTER_FREE))
+enum call {
+    C_INIT,
+    C_ALLOCATE,
+    C_FREE,
+    C_REALLOC,
+    C_USABLE_SIZE,
+    C_STATS,
+    C_CHECK,
+    C_WALK,
+    C_COUNT
+};
+static const struct {
+    const char *name;
+    unsigned returns; /* besides ALLOC_OK, for a call that returns an enum alloc_error */
+    unsigned reports;
+} calls[C_COUNT] = {
+    [C_INIT] = {"alloc_heap_init",
+                E(NULL_HEAP) | E(NULL_REGION) | E(MISALIGNED_REGION) | E(REGION_TOO_SMALL) |
+                    E(REGION_TOO_LARGE) | E(BAD_CONFIG),
+                0},
+    [C_ALLOCATE] = {"alloc_allocate", 0, DAMAGE_ERRORS},
+    [C_FREE] = {"alloc_free", POINTER_ERRORS | DAMAGE_ERRORS | E(NULL_HEAP),
+                POINTER_ERRORS | DAMAGE_ERRORS},
+    /* A bad pointer or damaged neighbour, as alloc_free(); a new block's search, as allocate. */
+    [C_REALLOC] = {"alloc_realloc", 0, POINTER_ERRORS | DAMAGE_ERRORS},
+    [C_USABLE_SIZE] = {"alloc_usable_size", 0, POINTER_ERRORS},
+    [C_STATS] = {"alloc_heap_stats", 0, 0},
+    [C_CHECK] = {"alloc_heap_check", CHECK_ERRORS | E(NULL_HEAP), CHECK_ERRORS},
+    [C_WALK] = {"alloc_heap_walk", E(CORRUPTED_HEADER) | E(NULL_HEAP), 0},
 };
 
 /* Outcomes a child reports through its exit status, offset so a sanitizer's exit 1 is a crash. */
@@ -145,7 +195,8 @@ static unsigned char *region;
 /* State of the one trial this process runs. */
 static struct {
     bool verbose;
-    bool runs; /* the heap serves small requests from runs */
+    enum call call; /* the heap call in progress, or the last one */
+    bool runs;      /* the heap serves small requests from runs */
     alloc_heap *heap;
     uint64_t rng;
     uintptr_t lo, hi; /* every payload must lie in [lo, hi) */
@@ -181,17 +232,40 @@ __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...) {
     printf("\n");
 }
 
-static void hook(void *ctx, enum alloc_error error, const void *ptr) {
-    (void)ctx;
-    t.reports++;
-    say("  report: %s at %p", alloc_error_name(error), ptr);
-}
-
 /* Ends the trial with an outcome (a child's exit status). */
 static _Noreturn void finish(enum outcome o, const char *why) {
     say("  outcome: %s (%s)", outcome_names[o], why);
     fflush(stdout);
     _exit(EXIT_BASE + (int)o);
+}
+
+/* An error that call c returned (`how` "returned") or reported: on its list, or the trial fails. */
+static void listed(enum call c, enum alloc_error error, unsigned list, const char *how) {
+    if ((unsigned)error < 32 && ((list >> error) & 1u) != 0)
+        return;
+    char why[160];
+    snprintf(why, sizeof(why), "%s %s %s, not on its list in alloc/heap.h", calls[c].name, how,
+             alloc_error_name(error));
+    finish(O_UNLISTED, why);
+}
+
+static void hook(void *ctx, enum alloc_error error, const void *ptr) {
+    (void)ctx;
+    t.reports++;
+    say("  report: %s at %p", alloc_error_name(error), ptr);
+    listed(t.call, error, calls[t.call].reports, "reported");
+}
+
+/* Before every heap call: the call about to be made, whose lists its errors are checked on. */
+static void calling(enum call c) {
+    t.call = c;
+}
+
+/* What call c returned, other than ALLOC_OK: on its list, or the trial fails. */
+static enum alloc_error returned(enum call c, enum alloc_error e) {
+    if (e != ALLOC_OK)
+        listed(c, e, calls[c].returns, "returned");
+    return e;
 }
 
 /* After every heap call: a report (through the hook or a returned error) ends the trial. */
@@ -283,6 +357,7 @@ static void untrack(size_t i) {
 }
 
 static void op_alloc(size_t n, size_t align) {
+    calling(C_ALLOCATE);
     unsigned char *q = alloc_allocate(t.heap, n, align);
     say("  allocate(%zu, %zu) = %p", n, align, (void *)q);
     after(ALLOC_OK);
@@ -296,7 +371,8 @@ static void op_free(size_t i) {
     if (!intact(&t.live[i], t.live[i].n))
         finish(O_CONTENTS, "a live block changed before its free");
     say("  free(%p) n=%zu", (void *)t.live[i].p, t.live[i].n);
-    enum alloc_error e = alloc_free(t.heap, t.live[i].p);
+    calling(C_FREE);
+    enum alloc_error e = returned(C_FREE, alloc_free(t.heap, t.live[i].p));
     after(e);
     untrack(i);
 }
@@ -309,9 +385,11 @@ static void op_free(size_t i) {
  */
 static void op_alloc_too_big(void) {
     struct alloc_stats s;
+    calling(C_STATS);
     alloc_heap_stats(t.heap, &s);
     after(ALLOC_OK);
     size_t n = s.largest_free + ALLOC_ALIGNMENT;
+    calling(C_ALLOCATE);
     unsigned char *q = alloc_allocate(t.heap, n, ALLOC_ALIGNMENT);
     say("  allocate(%zu, %zu) = %p (more than the largest free block)", n, (size_t)ALLOC_ALIGNMENT,
         (void *)q);
@@ -327,6 +405,7 @@ static void op_realloc(size_t i, size_t n) {
     if (!intact(b, b->n))
         finish(O_CONTENTS, "a live block changed before its realloc");
     say("  realloc(%p, %zu)", (void *)b->p, n);
+    calling(C_REALLOC);
     unsigned char *q = alloc_realloc(t.heap, b->p, n);
     after(ALLOC_OK);
     if (q == NULL)
@@ -348,7 +427,8 @@ static void op_realloc(size_t i, size_t n) {
 
 static void op_check(void) {
     say("  check");
-    after(alloc_heap_check(t.heap));
+    calling(C_CHECK);
+    after(returned(C_CHECK, alloc_heap_check(t.heap)));
 }
 
 static void verify_all(void) {
@@ -376,7 +456,9 @@ static void walk_fn(void *ctx, void *payload, size_t usable, enum alloc_block_st
 /* Walks the (uncorrupted) heap into t.walk, without telling slots from blocks. */
 static void walk_entries(void) {
     t.nwalk = 0;
-    if (alloc_heap_walk(t.heap, walk_fn, NULL) != ALLOC_OK || t.nwalk == 0 || t.nwalk > MAX_WALK)
+    calling(C_WALK);
+    if (returned(C_WALK, alloc_heap_walk(t.heap, walk_fn, NULL)) != ALLOC_OK || t.nwalk == 0 ||
+        t.nwalk > MAX_WALK)
         finish(O_HARNESS, "walk of the uncorrupted heap failed");
 }
 
@@ -448,7 +530,8 @@ static void build_heap(const unsigned variant) {
     };
     t.runs = variant_runs(&fixture_variants[variant]);
     memset(region, 0x5a, REGION_SIZE + REGION_SLACK);
-    if (alloc_heap_init(&t.heap, region, REGION_SIZE, &cfg) != ALLOC_OK)
+    calling(C_INIT);
+    if (returned(C_INIT, alloc_heap_init(&t.heap, region, REGION_SIZE, &cfg)) != ALLOC_OK)
         finish(O_HARNESS, "init failed");
     walk_entries();
     /* Below the first payload lie the control area and the first header. */
@@ -478,7 +561,6 @@ static void build_heap(const unsigned variant) {
 enum target {
     T_HEADER,    /* a block's header: any block, or (through its first slot) a run */
     T_FREE,      /* a free block (not a slot) with room for its links */
-    T_FREE_NEXT, /* such a block with a block after it */
     T_USED,      /* a used block (not a slot) */
     T_SLOT,      /* a used slot */
     T_LAST_SLOT, /* a used slot that is the last of its run */
@@ -491,8 +573,7 @@ static bool is_target(size_t i, enum target want) {
     case T_HEADER:
         return !w->slot || first_slot(w);
     case T_FREE:
-    case T_FREE_NEXT:
-        return !w->slot && is_free && w->usable >= 2 * WORD && (want == T_FREE || i + 1 < t.nwalk);
+        return !w->slot && is_free && w->usable >= 2 * WORD;
     case T_USED:
         return !w->slot && !is_free;
     case T_SLOT:
@@ -588,6 +669,7 @@ static void corrupt_bit_or_word(bool bit, uintptr_t lo, size_t words) {
 
 /* A client's write of 1 to 16 bytes just past its live block (or slot) p. */
 static void overrun(unsigned char *p) {
+    calling(C_USABLE_SIZE);
     size_t usable = alloc_usable_size(t.heap, p);
     after(ALLOC_OK);
     size_t n = 1 + rnd(16);
@@ -629,10 +711,11 @@ static size_t corrupt(enum kind kind) {
         return i;
     case K_TAG_BIT:
     case K_TAG_WORD:
-        i = pick_block(T_FREE_NEXT);
+        i = pick_block(T_FREE);
         if (i == SIZE_MAX)
             break;
-        corrupt_bit_or_word(kind == K_TAG_BIT, header_of(i + 1) - WORD, 1);
+        /* The first word of the header after the payload: the next block's, or the end marker. */
+        corrupt_bit_or_word(kind == K_TAG_BIT, (uintptr_t)t.walk[i].payload + t.walk[i].usable, 1);
         return i;
     case K_OVERRUN:
         i = pick_block(T_USED);
@@ -677,6 +760,7 @@ static void exercise(size_t target) {
     size_t ti = find_live(tp);
 
     if (ti != SIZE_MAX) {
+        calling(C_USABLE_SIZE);
         size_t n = alloc_usable_size(t.heap, tp);
         say("  usable_size(%p) = %zu", (void *)tp, n);
         after(ALLOC_OK);
@@ -718,6 +802,7 @@ static void exercise(size_t target) {
     while (t.nlive > 0)
         op_free(t.nlive - 1);
     struct alloc_stats s;
+    calling(C_STATS);
     alloc_heap_stats(t.heap, &s);
     after(ALLOC_OK);
     if (s.live_allocations != 0 || s.bytes_in_use != 0)
@@ -791,8 +876,14 @@ static enum outcome classify(int status) {
     return O_CRASH;
 }
 
+/* The outcomes the test asserts never happen. */
 static bool is_failure(enum outcome o) {
     return o >= O_OVERLAP;
+}
+
+/* The outcomes that fail the test: the failures, and a corruption missed. */
+static bool fails_test(enum outcome o) {
+    return o == O_MISSED || is_failure(o);
 }
 
 static uint64_t env_u64(const char *name, uint64_t fallback) {
@@ -851,7 +942,7 @@ int main(void) {
             o = O_HARNESS;
         count[kind][o]++;
         by_variant[variant][o]++;
-        if (is_failure(o) && printed++ < MAX_PRINTED)
+        if (fails_test(o) && printed++ < MAX_PRINTED)
             printf("FAIL trial %u: %s (kind %s, variant %s); rerun with ALLOC_INJECT_TRIAL=%u "
                    "ALLOC_INJECT_SEED=%#" PRIx64 "\n",
                    trial, outcome_names[o], kind_names[kind], fixture_variants[variant].name, trial,
@@ -890,12 +981,14 @@ int main(void) {
     unsigned failures = 0;
     for (int o = O_OVERLAP; o < O_COUNT; o++)
         failures += total[o] + count[K_NONE][o];
+    /* A missed corruption fails the test too: the goal is that every one is detected. */
+    bool ok = failures == 0 && total[O_MISSED] == 0;
     unsigned effective = all - total[O_BENIGN];
     unsigned detected = total[O_DETECTED];
     printf("\ncorruption_test: trials=%u corrupted=%u benign=%u detected=%u missed=%u "
            "failures=%u detection_rate=%.2f%% (detected / (corrupted - benign); goal 100%%) "
            "verdict=%s\n",
            trials, all, total[O_BENIGN], detected, total[O_MISSED], failures,
-           effective == 0 ? 100.0 : 100.0 * detected / effective, failures == 0 ? "ok" : "FAIL");
-    return failures == 0 ? 0 : 1;
+           effective == 0 ? 100.0 : 100.0 * detected / effective, ok ? "ok" : "FAIL");
+    return ok ? 0 : 1;
 }

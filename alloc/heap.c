@@ -1555,11 +1555,22 @@ static bool control_ok(const alloc_heap *h) {
     return h->raw_end - (uintptr_t)h <= MAX_HEAP_SIZE;
 }
 
-static bool poison_intact(const block_t *b) {
-    const unsigned char *p = (const unsigned char *)b + HDR + sizeof(struct free_links);
-    const unsigned char *e = (const unsigned char *)b + blk_size(b);
-    for (; p < e; p++) {
-        if (*p != (unsigned char)ALLOC_POISON_FREE_BYTE)
+/*
+ * A FREE or QUICK block b's payload still holds the free poison in every byte but the links kept
+ * there: two on a block on a free list, one on a quick-list block, none on the TLSF top block,
+ * which is on no list (TOP_BLOCK; a build without it files that block on its list). Read a word at
+ * a time (the links end and the block ends on a word boundary), as a check reads every free byte.
+ */
+static bool poison_intact(const alloc_heap *h, const block_t *b) {
+    size_t links = blk_state(b) == ST_QUICK ? sizeof(block_t *) : sizeof(struct free_links);
+    if (h->strategy == ALLOC_STRATEGY_TLSF && tlsf_of(h)->top == b)
+        links = 0;
+    const uintptr_t poison = UINTPTR_MAX / 0xff * (unsigned char)ALLOC_POISON_FREE_BYTE;
+    for (uintptr_t p = (uintptr_t)b + HDR + links, e = (uintptr_t)b + blk_size(b); p < e;
+         p += sizeof(uintptr_t)) {
+        uintptr_t w;
+        __builtin_memcpy(&w, (const void *)p, sizeof(w));
+        if (w != poison)
             return false;
     }
     return true;
@@ -1618,7 +1629,7 @@ enum alloc_error alloc_heap_check(alloc_heap *h) {
                 nfree++;
             else
                 nquick++;
-            if (poison_free(h) && !poison_intact(b)) {
+            if (poison_free(h) && !poison_intact(h, b)) {
                 e = ALLOC_ERR_WRITE_AFTER_FREE;
                 break;
             }

@@ -1,10 +1,12 @@
 /*
  * alloc/heap_test.c - unit tests of the heap allocator, one *_check per behaviour, in the style
  * of Linux tools/testing/memblock. Every check starts from a fresh heap (fixture_reset), draws
- * the memory it expects, states what it expects, and runs alloc_heap_check() after every
- * operation. main() runs every check for each variant of alloc/testing/fixture.c: TLSF (with
- * runs, quick lists and a zeroed region), TLSF without runs, TLSF without runs or quick lists, and
- * first fit; a check that does not apply to a variant or a target is reported skipped, with why.
+ * the memory it expects, states what it expects, and runs alloc_heap_check() after the steps whose
+ * outcome it checks (the hostile cases that damage the heap: that it reports the damage after each
+ * step and, the damaged bytes put back, nothing else, only_damaged). main() runs every check for
+ * each variant of alloc/testing/fixture.c: TLSF (with runs, quick lists and a zeroed region), TLSF
+ * without runs, TLSF without runs or quick lists, and first fit; a check that does not apply to a
+ * variant or a target is reported skipped, with why.
  *
  * Notation in the diagrams: | ctrl | is the control structure, A, B... live blocks, (free) a
  * free block, [q] a block in a quick list, | END | the end marker.
@@ -1470,6 +1472,50 @@ static int poison_check(void) {
     return 0;
 }
 
+/*
+ * With poison on free, every freed byte that holds no link is checked: on a quick-listed block Q
+ * past its one link, on a block on a free list past its two, and on the TLSF top block (on no
+ * list, TOP_BLOCK) from its first byte:
+ *   | ctrl | [Q] or (Q) | U | (top) | END |
+ * Expect a write to the first byte past Q's links, and to the top block's bytes 0 and 3 where
+ * that block has no links (else the first byte past its two), each reported by the check as
+ * ALLOC_ERR_WRITE_AFTER_FREE at the block's header, once, and the heap intact once it is put back.
+ */
+static int poison_unlinked_bytes_check(void) {
+    fixture_reset(HEAP_SIZE, ALLOC_FLAG_POISON_ON_FREE);
+    unsigned char *q = alloc_malloc(fx.heap, 100), *u = alloc_malloc(fx.heap, 100);
+    ASSERT_TRUE(q != NULL && u != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, q));
+    ASSERT_HEAP_OK(fx.heap);
+    struct walked_block w[4];
+    ASSERT_EQ(3, fixture_walk(w, 4));
+    ASSERT_TRUE(w[0].payload == q && w[2].state == ALLOC_BLOCK_FREE);
+    ASSERT_EQ(fixture_quick() ? ALLOC_BLOCK_QUICK : ALLOC_BLOCK_FREE, w[0].state);
+    bool top_unlinked = fx.variant->strategy == ALLOC_STRATEGY_TLSF && TOP_BLOCK;
+    size_t q_links = fixture_quick() ? sizeof(void *) : 2 * sizeof(void *);
+    size_t top_links = top_unlinked ? 0 : 2 * sizeof(void *);
+    unsigned char *top = w[2].payload;
+    struct {
+        unsigned char *byte;
+        const void *block;
+    } writes[] = {
+        {q + q_links, blk_from_payload(q)},
+        {top + top_links, blk_from_payload(top)},
+        {top + top_links + 3, blk_from_payload(top)},
+    };
+    for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+        ASSERT_EQ(ALLOC_POISON_FREE_BYTE, *writes[i].byte);
+        *writes[i].byte = 0;
+        size_t reports = fx.reports;
+        ASSERT_EQ(ALLOC_ERR_WRITE_AFTER_FREE, alloc_heap_check(fx.heap));
+        if (reported_once_at(reports, ALLOC_ERR_WRITE_AFTER_FREE, writes[i].block) != 0)
+            return 1;
+        *writes[i].byte = ALLOC_POISON_FREE_BYTE;
+        ASSERT_HEAP_OK(fx.heap);
+    }
+    return 0;
+}
+
 /* Bytes [from, to) of p all read `byte`. */
 static bool all_bytes(const unsigned char *p, size_t from, size_t to, unsigned char byte) {
     for (size_t i = from; i < to; i++) {
@@ -1825,15 +1871,14 @@ static bool overlaps(const void *a, size_t an, const void *b, size_t bn) {
 }
 
 /*
- * Twenty free blocks of one size class, separated by live 64-byte blocks, the largest (F19)
- * freed first (so it is last in a LIFO list), and the rest of the heap in use:
+ * Twenty free blocks of one size class, separated by live 100-byte blocks (blocks on every
+ * variant: above ALLOC_RUN_MAX_SIZE, so no run slots), the largest (F19) freed first (so it is last
+ * in a LIFO list), and the rest of the heap in use:
  *   | ctrl | F0 | s | F1 | s | ... | F19 | s | rest (used) | END |
  * Expect stats.largest_free to be F19's payload and alloc_allocate(heap, largest_free, 16) to
  * return it: the largest free block can always be requested exactly.
  */
 static int largest_free_exact_check(void) {
-    if (fixture_runs())
-        SKIP_CHECK("the 64-byte separators are run slots, not blocks between the large ones");
     fixture_reset(HEAP_SIZE, 0);
     enum { N = 20 };
     void *big[N], *sep[N];
@@ -1843,15 +1888,21 @@ static int largest_free_exact_check(void) {
          * target), the last 2272 bytes.
          */
         big[i] = alloc_malloc(fx.heap, i + 1 < N ? 2180 : 2256);
-        sep[i] = alloc_malloc(fx.heap, 64);
+        sep[i] = alloc_malloc(fx.heap, 100);
         ASSERT_TRUE(big[i] != NULL && sep[i] != NULL);
+        ASSERT_TRUE((char *)sep[i] ==
+                    (char *)big[i] + usable_for(i + 1 < N ? 2180 : 2256) + ALLOC_BLOCK_OVERHEAD);
+        ASSERT_HEAP_OK(fx.heap);
     }
     void *rest = alloc_malloc(fx.heap, stats().largest_free);
     ASSERT_TRUE(rest != NULL);
-    for (unsigned i = N; i-- > 0;)
-        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, big[i]));
     ASSERT_HEAP_OK(fx.heap);
+    for (unsigned i = N; i-- > 0;) {
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, big[i]));
+        ASSERT_HEAP_OK(fx.heap);
+    }
     struct alloc_stats s = stats();
+    ASSERT_EQ(N, s.free_blocks);
     ASSERT_EQ(usable_for(2256), s.largest_free);
     void *p = alloc_allocate(fx.heap, s.largest_free, ALLOC_ALIGNMENT);
     ASSERT_TRUE(p == big[N - 1]);
@@ -1880,57 +1931,189 @@ static int realloc_into_quick_check(void) {
 }
 
 /*
+ * alloc_heap_check() with the n bytes at p put back to saved[0..n) for the time of the check, the
+ * damage then written again: ALLOC_OK says that nothing but those bytes is wrong with the heap.
+ */
+static enum alloc_error check_without_damage(void *p, const void *saved, size_t n) {
+    unsigned char damage[2 * ALLOC_BLOCK_OVERHEAD];
+    if (n > sizeof(damage))
+        abort();
+    memcpy(damage, p, n);
+    memcpy(p, saved, n);
+    enum alloc_error e = alloc_heap_check(fx.heap);
+    memcpy(p, damage, n);
+    return e;
+}
+
+/*
+ * The heap after damage to the n bytes at p (saved[0..n) their bytes before): the check reports
+ * ALLOC_ERR_CORRUPTED_HEADER at `at`, once, and finds the heap intact with the bytes put back.
+ * Returns 0, or 1 after printing the assertion that failed.
+ */
+static int only_damaged(const void *at, void *p, const void *saved, size_t n) {
+    size_t reports = fx.reports;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_check(fx.heap));
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEADER, at) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, check_without_damage(p, saved, n));
+    return 0;
+}
+
+/* only_damaged for the header hdr, whose bytes were saved. */
+static int only_header_damaged(block_t *hdr, const block_t *saved) {
+    return only_damaged(hdr, hdr, saved, sizeof(*saved));
+}
+
+/*
  * A freed block whose header then has one bit of its state flipped (each bit in turn), freed
- * again:  | ctrl | A (freed, state bit flipped) | B | ...
- * Expect the second free to be refused with an error, and the next two allocations of A's size
- * to return distinct blocks that do not overlap B.
+ * again; A 100 bytes (quick-listed where there are quick lists) and BIG (on a free list), a block
+ * on every variant (runs_double_free_state_flip_check has the run slot's case):
+ *   | ctrl | A (freed, state bit flipped) | B | (free) | END |
+ * Expect the check to report A's header after the flip and after each step that follows, with the
+ * heap intact once the bit is put back; the second free refused with ALLOC_ERR_CORRUPTED_HEADER,
+ * reported once; the next two allocations of A's size distinct blocks that are not A (damaged) and
+ * do not overlap B, or NULL with the damage reported; and, the bit put back, every block freed and
+ * the heap intact.
  */
 static int double_free_state_flip_check(void) {
-    for (unsigned bit = 0; bit < 8 * sizeof(hword_t); bit++) {
-        if (((STATE_MASK >> bit) & 1u) == 0)
-            continue;
-        fixture_reset(HEAP_SIZE, 0);
-        void *a = alloc_malloc(fx.heap, 64), *b = alloc_malloc(fx.heap, 64);
-        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
-        blk_from_payload(a)->size ^= (hword_t)1 << bit;
-        ASSERT_NE(ALLOC_OK, alloc_free(fx.heap, a));
-        ASSERT_TRUE(fx.reports >= 1);
-        void *x = alloc_malloc(fx.heap, 64), *y = alloc_malloc(fx.heap, 64);
-        ASSERT_TRUE(x == NULL || y == NULL || x != y);
-        ASSERT_FALSE(x != NULL && overlaps(x, 64, b, 64));
-        ASSERT_FALSE(y != NULL && overlaps(y, 64, b, 64));
+    static const size_t sizes[] = {100, BIG};
+    for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+        size_t n = sizes[si];
+        for (unsigned bit = 0; bit < 8 * sizeof(hword_t); bit++) {
+            if (((STATE_MASK >> bit) & 1u) == 0)
+                continue;
+            fixture_reset(HEAP_SIZE, 0);
+            unsigned char *a = alloc_malloc(fx.heap, n), *b = alloc_malloc(fx.heap, n);
+            ASSERT_TRUE(a != NULL && b != NULL);
+            ASSERT_HEAP_OK(fx.heap);
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+            ASSERT_HEAP_OK(fx.heap);
+            block_t *ha = blk_from_payload(a);
+            block_t saved = *ha;
+            ha->size ^= (hword_t)1 << bit;
+            if (only_header_damaged(ha, &saved) != 0)
+                return 1;
+            size_t reports = fx.reports;
+            ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, a));
+            if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEADER, a) != 0)
+                return 1;
+            if (only_header_damaged(ha, &saved) != 0)
+                return 1;
+            reports = fx.reports;
+            unsigned char *x = alloc_malloc(fx.heap, n);
+            ASSERT_TRUE(x != NULL || fx.reports > reports); /* a NULL is the damage, reported */
+            if (only_header_damaged(ha, &saved) != 0)
+                return 1;
+            reports = fx.reports;
+            unsigned char *y = alloc_malloc(fx.heap, n);
+            ASSERT_TRUE(y != NULL || fx.reports > reports);
+            if (only_header_damaged(ha, &saved) != 0)
+                return 1;
+            ASSERT_TRUE(x == NULL || y == NULL || x != y);
+            ASSERT_TRUE(x != a && y != a);
+            ASSERT_FALSE(x != NULL && overlaps(x, n, b, n));
+            ASSERT_FALSE(y != NULL && overlaps(y, n, b, n));
+            *ha = saved;
+            ASSERT_HEAP_OK(fx.heap);
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, x));
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, y));
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+            ASSERT_HEAP_OK(fx.heap);
+            ASSERT_EQ(0, stats().live_allocations);
+        }
     }
     return 0;
 }
 
 /*
- * A client writes 1 to 16 bytes (several patterns) past its block A into the header of the free
- * block F that follows:  | ctrl | A |xx F (free) | B | rest (free) | END |
- * Expect no later allocation to overlap A, B or another allocation: each either succeeds
- * elsewhere or fails (the corruption reported).
+ * Writes n bytes of `pattern` past block (or slot) a, of au usable bytes, into the header of F, a
+ * freed block of BIG bytes at f that follows, with B live after F:
+ *   | ... A |xx F (free) | B | rest (free) | END |
+ * Expect the check to report F's header after the write and after each allocation that follows
+ * (with the heap intact once the damaged bytes are put back), and no allocation to overlap A, B or
+ * an earlier one: each succeeds (F itself where only its prev word, A's boundary tag, is damaged)
+ * or fails with the damage reported; and, the bytes put back, every block freed and the heap
+ * intact. Returns 0, or 1 after printing the assertion that failed.
+ */
+static int overrun_into_free(unsigned char *a, size_t au, unsigned char *f, unsigned char *b,
+                             unsigned char pattern, size_t n) {
+    unsigned char *hf = (unsigned char *)blk_from_payload(f);
+    ASSERT_TRUE(a + au == hf && n <= sizeof(block_t));
+    ASSERT_TRUE(b == f + usable_for(BIG) + ALLOC_BLOCK_OVERHEAD); /* F (freed) of BIG bytes */
+    unsigned char saved[sizeof(block_t)];
+    memcpy(saved, hf, n);
+    memset(hf, pattern, n);
+    /*
+     * The damage: the bytes [lo, hi) from the first to the last that the write changed. Only those
+     * are put back for a check (check_without_damage): the allocator may rewrite the header's
+     * words that the write left as they were (handing F out). A write that changed nothing
+     * damages nothing: the heap must then stay intact.
+     */
+    size_t lo = 0, hi = n;
+    while (lo < n && hf[lo] == saved[lo])
+        lo++;
+    while (hi > lo && hf[hi - 1] == saved[hi - 1])
+        hi--;
+    bool damaged = lo < hi;
+    if (damaged && only_damaged(hf, hf + lo, saved + lo, hi - lo) != 0)
+        return 1;
+    if (!damaged)
+        ASSERT_HEAP_OK(fx.heap);
+    static const size_t sizes[] = {BIG, 64, BIG / 2, 4000, BIG};
+    enum { K = sizeof(sizes) / sizeof(sizes[0]) };
+    void *got[K];
+    for (size_t i = 0; i < K; i++) {
+        size_t reports = fx.reports;
+        got[i] = alloc_malloc(fx.heap, sizes[i]);
+        /* A NULL is the damage found: reported. */
+        ASSERT_TRUE(got[i] != NULL || fx.reports > reports);
+        if (damaged && only_damaged(hf, hf + lo, saved + lo, hi - lo) != 0)
+            return 1;
+        if (!damaged)
+            ASSERT_HEAP_OK(fx.heap);
+        if (got[i] == NULL)
+            continue;
+        ASSERT_FALSE(overlaps(got[i], sizes[i], a, au));
+        ASSERT_FALSE(overlaps(got[i], sizes[i], b, alloc_usable_size(fx.heap, b)));
+        for (size_t j = 0; j < i; j++)
+            ASSERT_FALSE(got[j] != NULL && overlaps(got[i], sizes[i], got[j], sizes[j]));
+    }
+    memcpy(hf + lo, saved + lo, hi - lo);
+    ASSERT_HEAP_OK(fx.heap);
+    for (size_t i = 0; i < K; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, got[i]));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/* The write patterns of the overrun checks. */
+static const unsigned char overrun_patterns[] = {0xf2, 0x22, 0x02, 0x41, 0xff, 0x00};
+
+/*
+ * A client writes 1 to 16 bytes (1 to 8 on a 32-bit target: the header's size) in several
+ * patterns past its block A, 100 bytes (a block on every variant), into the header of the free
+ * block F that follows (overrun_into_free; runs_overrun_into_free_check has a run's last slot):
+ *   | ctrl | A |xx F (free) | B | rest (free) | END |
  */
 static int overrun_into_free_check(void) {
-    static const unsigned char patterns[] = {0xf2, 0x22, 0x02, 0x41, 0xff, 0x00};
-    for (size_t pi = 0; pi < sizeof(patterns); pi++) {
-        for (size_t n = 1; n <= 16; n++) {
+    for (size_t pi = 0; pi < sizeof(overrun_patterns); pi++) {
+        for (size_t n = 1; n <= sizeof(block_t); n++) {
             fixture_reset(HEAP_SIZE, 0);
-            unsigned char *a = alloc_malloc(fx.heap, 64), *f = alloc_malloc(fx.heap, BIG);
-            unsigned char *b = alloc_malloc(fx.heap, 64);
+            unsigned char *a = alloc_malloc(fx.heap, 100), *f = alloc_malloc(fx.heap, BIG);
+            unsigned char *b = alloc_malloc(fx.heap, 100);
             ASSERT_TRUE(a != NULL && f != NULL && b != NULL);
+            ASSERT_HEAP_OK(fx.heap);
             ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, f));
-            size_t au = alloc_usable_size(fx.heap, a);
-            memset(a + au, patterns[pi], n);
-            static const size_t sizes[] = {BIG, 64, BIG / 2, 4000, BIG};
-            void *got[5];
-            for (size_t i = 0; i < 5; i++) {
-                got[i] = alloc_malloc(fx.heap, sizes[i]);
-                if (got[i] == NULL)
-                    continue;
-                ASSERT_FALSE(overlaps(got[i], sizes[i], a, au));
-                ASSERT_FALSE(overlaps(got[i], sizes[i], b, 64));
-                for (size_t j = 0; j < i; j++)
-                    ASSERT_FALSE(got[j] != NULL && overlaps(got[i], sizes[i], got[j], sizes[j]));
+            ASSERT_HEAP_OK(fx.heap);
+            if (overrun_into_free(a, alloc_usable_size(fx.heap, a), f, b, overrun_patterns[pi],
+                                  n) != 0) {
+                fprintf(stderr, "  ^ %zu bytes of %#x\n", n, overrun_patterns[pi]);
+                return 1;
             }
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+            ASSERT_HEAP_OK(fx.heap);
+            ASSERT_EQ(0, stats().live_allocations);
         }
     }
     return 0;
@@ -2302,6 +2485,104 @@ static int runs_corrupted_check(void) {
             unsigned char *c = alloc_malloc(fx.heap, 32);
             ASSERT_TRUE(c != a && c != b);
             meta[word] ^= (uint64_t)1 << bit;
+        }
+    }
+    return 0;
+}
+
+/*
+ * The run slot's case of double_free_state_flip_check: a freed slot A whose bit in its run's
+ * state word is then flipped back to "in use", freed again:
+ *   | run: meta (A's bit flipped) | A (freed) | B | ... |
+ * Expect the check to report the run's block after the flip and after each step that follows,
+ * with the heap intact once the bit is put back; the second free refused as a foreign pointer (the
+ * run is no longer recognised), reported once; the next two allocations of A's size neither A nor
+ * B nor one another, or NULL with the damage reported; and, the bit put back, every slot freed and
+ * the heap intact.
+ */
+static int runs_double_free_state_flip_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 32), *b = alloc_malloc(fx.heap, 32);
+    ASSERT_TRUE(a != NULL && b != NULL && run_of_slot(a) == run_of_slot(b));
+    ASSERT_HEAP_OK(fx.heap);
+    uint64_t *meta = (uint64_t *)run_of_slot(a);
+    block_t *run_block = blk_from_payload(meta);
+    uint64_t live = meta[RUN_STATE];
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    uint64_t saved = meta[RUN_STATE], bit = saved ^ live;
+    ASSERT_TRUE(bit != 0 && (bit & (bit - 1)) == 0); /* A's bit alone */
+    meta[RUN_STATE] ^= bit;
+    if (only_damaged(run_block, &meta[RUN_STATE], &saved, sizeof(saved)) != 0)
+        return 1;
+    size_t reports = fx.reports;
+    /* An unrecognised run: A is no block's start. */
+    ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, alloc_free(fx.heap, a));
+    if (reported_once_at(reports, ALLOC_ERR_FOREIGN_POINTER, a) != 0)
+        return 1;
+    if (only_damaged(run_block, &meta[RUN_STATE], &saved, sizeof(saved)) != 0)
+        return 1;
+    reports = fx.reports;
+    unsigned char *x = alloc_malloc(fx.heap, 32);
+    ASSERT_TRUE(x != NULL || fx.reports > reports); /* a NULL is the damage, reported */
+    if (only_damaged(run_block, &meta[RUN_STATE], &saved, sizeof(saved)) != 0)
+        return 1;
+    reports = fx.reports;
+    unsigned char *y = alloc_malloc(fx.heap, 32);
+    ASSERT_TRUE(y != NULL || fx.reports > reports);
+    if (only_damaged(run_block, &meta[RUN_STATE], &saved, sizeof(saved)) != 0)
+        return 1;
+    ASSERT_TRUE(x == NULL || y == NULL || x != y);
+    ASSERT_TRUE(x != a && y != a && x != b && y != b);
+    meta[RUN_STATE] = saved;
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, x));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, y));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(0, stats().live_allocations);
+    return 0;
+}
+
+/*
+ * The run slot's case of overrun_into_free_check: 1 to 16 bytes written past the last slot of a
+ * run of 16-byte slots, which ends where the next block's header starts, into the header of the
+ * free block F that follows (overrun_into_free):
+ *   | run: meta | s0 | ... | A (last slot) |xx F (free) | B | rest (free) | END |
+ */
+static int runs_overrun_into_free_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    if (RUN_SLOT_COUNT(1) * 16 != RUN_SLOTS)
+        SKIP_CHECK("no slot of this layout ends where the next block's header starts");
+    enum { SLOTS = RUN_SLOT_COUNT(1) };
+    for (size_t pi = 0; pi < sizeof(overrun_patterns); pi++) {
+        for (size_t n = 1; n <= sizeof(block_t); n++) {
+            fixture_reset(HEAP_SIZE, 0);
+            unsigned char *s[SLOTS];
+            for (size_t i = 0; i < SLOTS; i++) {
+                s[i] = alloc_malloc(fx.heap, 16);
+                ASSERT_TRUE(s[i] != NULL && run_of_slot(s[i]) == run_of_slot(s[0]));
+            }
+            /* B too large for the free block the run's alignment left before it. */
+            unsigned char *a = s[SLOTS - 1], *f = alloc_malloc(fx.heap, BIG);
+            unsigned char *b = alloc_malloc(fx.heap, BIG);
+            ASSERT_TRUE(f != NULL && b != NULL);
+            ASSERT_TRUE(a == (unsigned char *)run_of_slot(a) + RUN_META + RUN_SLOTS - 16);
+            ASSERT_HEAP_OK(fx.heap);
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, f));
+            ASSERT_HEAP_OK(fx.heap);
+            if (overrun_into_free(a, 16, f, b, overrun_patterns[pi], n) != 0) {
+                fprintf(stderr, "  ^ %zu bytes of %#x\n", n, overrun_patterns[pi]);
+                return 1;
+            }
+            for (size_t i = 0; i < SLOTS; i++)
+                ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, s[i]));
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+            ASSERT_HEAP_OK(fx.heap);
+            ASSERT_EQ(0, stats().live_allocations);
         }
     }
     return 0;
@@ -3261,6 +3542,7 @@ int main(void) {
         RUN_VARIANT_CHECK(stats_identity_check);
         RUN_VARIANT_CHECK(check_detects_check);
         RUN_VARIANT_CHECK(poison_check);
+        RUN_VARIANT_CHECK(poison_unlinked_bytes_check);
         RUN_VARIANT_CHECK(realloc_poison_check);
         RUN_VARIANT_CHECK(walk_check);
         RUN_VARIANT_CHECK(walk_corrupted_check);
@@ -3281,6 +3563,8 @@ int main(void) {
         RUN_VARIANT_CHECK(calloc_zeroed_region_check);
         RUN_VARIANT_CHECK(runs_slots_check);
         RUN_VARIANT_CHECK(runs_corrupted_check);
+        RUN_VARIANT_CHECK(runs_double_free_state_flip_check);
+        RUN_VARIANT_CHECK(runs_overrun_into_free_check);
         RUN_VARIANT_CHECK(runs_exhaust_check);
         RUN_VARIANT_CHECK(runs_poison_check);
         RUN_VARIANT_CHECK(runs_list_cycle_check);

@@ -10,11 +10,14 @@
  * model, and alloc_heap_check() passes. Failed allocations must leave the statistics as they
  * were and be justified by the largest free block.
  *
- * Each run is 1,000,000 operations (ALLOC_TEST_OPS or argv[1] to change), split into epochs of
- * 50,000 that cycle through the strategy variants of the test fixture (alloc/testing) that the
- * build has (all in the default build; TLSF without quick lists in :alloc_minimal) on a fresh
- * heap. Runs: the fixed seeds below, then one seed from ALLOC_TEST_SEED (random if unset). A
- * failure prints the seed, variant and operation number.
+ * Each run is 1,000,000 operations (ALLOC_TEST_OPS or argv[1] to change), split into epochs, each
+ * on a fresh heap, that cycle through the strategy variants of the test fixture (alloc/testing)
+ * that the build has (all in the default build; TLSF without quick lists in :alloc_minimal), one
+ * round of the variants with each poison setting in turn (poison_flags: none, on free, on free
+ * and on alloc; with poison on alloc, a block handed out and a realloc's growth must read the
+ * poison): 50,000 operations an epoch, 1,000 with poison on free (POISON_EPOCH_OPS). Runs: the
+ * fixed seeds below, then one seed from ALLOC_TEST_SEED (random if unset). A failure prints the
+ * seed, variant, poison flags and operation number.
  */
 #include "alloc/config.h"
 #include "alloc/heap.h"
@@ -34,6 +37,8 @@
 #define INITIAL_SIZE (256u * 1024u)
 #define MAX_LIVE     1024
 #define EPOCH_OPS    50000
+/* An epoch with poison on free is shorter: every check then reads every free byte of the heap. */
+#define POISON_EPOCH_OPS 1000
 /*
  * The shadow map's unit: 8 bytes, as every usable size is a multiple of 8 (16-byte granules of
  * payload, plus 8 in a 32-bit block whose header is 8 bytes).
@@ -57,7 +62,8 @@ static struct {
     const char *variant;
     bool quick;
     bool first_fit;
-    bool runs; /* small requests are run slots, which have no header */
+    bool runs;       /* small requests are run slots, which have no header */
+    unsigned poison; /* the epoch's ALLOC_FLAG_POISON_ON_FREE and _ON_ALLOC (poison_flags) */
     unsigned char *region;
     size_t region_size;
     alloc_heap *heap;
@@ -75,8 +81,8 @@ static struct {
 
 static void fail(const char *fmt, ...) {
     va_list ap;
-    fprintf(stderr, "model_test: FAILED seed=%" PRIu64 " variant=%s op=%zu: ", m.seed, m.variant,
-            m.op);
+    fprintf(stderr, "model_test: FAILED seed=%" PRIu64 " variant=%s poison=%#x op=%zu: ", m.seed,
+            m.variant, m.poison, m.op);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -232,6 +238,16 @@ static void check_failure(const struct alloc_stats *before, size_t size, size_t 
              after.largest_free);
 }
 
+/* With poison on alloc, bytes [from, to) of a block just handed out read its poison. */
+static void check_alloc_poison(const unsigned char *p, size_t from, size_t to) {
+    if ((m.poison & ALLOC_FLAG_POISON_ON_ALLOC) == 0)
+        return;
+    for (size_t i = from; i < to; i++) {
+        if (p[i] != ALLOC_POISON_ALLOC_BYTE)
+            fail("block %p handed out without the poison at byte %zu", (void *)p, i);
+    }
+}
+
 static void add_live(unsigned char *p, size_t requested, bool zeroed, size_t slack) {
     struct live *l = &m.live[m.nlive];
     l->p = p;
@@ -244,6 +260,8 @@ static void add_live(unsigned char *p, size_t requested, bool zeroed, size_t sla
             if (p[i] != 0)
                 fail("calloc block %p not zero at %zu", (void *)p, i);
         }
+    } else {
+        check_alloc_poison(p, 0, l->usable);
     }
     claim(m.nlive);
     fill(l, 0, requested);
@@ -348,6 +366,8 @@ static void op_realloc(void) {
     l->requested = size;
     l->usable = alloc_usable_size(m.heap, q);
     check_usable(size, l->usable, 0);
+    /* What a realloc gives beyond the old usable size is new, in place or moved. */
+    check_alloc_poison(q, old_usable, l->usable);
     if ((uintptr_t)q % 16 != 0)
         fail("realloc result %p misaligned", (void *)q);
     claim(idx);
@@ -418,8 +438,22 @@ static void op_bad(void) {
     }
 }
 
-/* The variant of an epoch: the fixture's variants that this build has, in turn. */
-static const struct variant *epoch_variant(size_t epoch) {
+/*
+ * The poison flags the epochs take in turn, a round of the variants each: none, poison on free
+ * (every check then reads every freed byte that holds no link), and poison on free and on alloc.
+ */
+static const unsigned poison_flags[] = {
+    0,
+    ALLOC_FLAG_POISON_ON_FREE,
+    ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC,
+};
+#define POISON_SETTINGS (sizeof(poison_flags) / sizeof(poison_flags[0]))
+
+/*
+ * The variant of an epoch, the fixture's variants that this build has in turn, and its poison
+ * flags (*poison), one setting of poison_flags per round of the variants.
+ */
+static const struct variant *epoch_variant(size_t epoch, unsigned *poison) {
     const struct variant *present[FIXTURE_VARIANT_COUNT];
     size_t n = 0;
     for (size_t i = 0; i < FIXTURE_VARIANT_COUNT; i++) {
@@ -428,12 +462,15 @@ static const struct variant *epoch_variant(size_t epoch) {
     }
     if (n == 0)
         fail("this build has none of the fixture's variants");
+    *poison = poison_flags[epoch / n % POISON_SETTINGS];
     return present[epoch % n];
 }
 
 static void start_epoch(size_t epoch) {
-    const struct variant *v = epoch_variant(epoch);
+    unsigned poison;
+    const struct variant *v = epoch_variant(epoch, &poison);
     m.variant = v->name;
+    m.poison = poison;
     m.quick = variant_quick(v);
     m.first_fit = v->strategy == ALLOC_STRATEGY_FIRST_FIT;
     m.runs = variant_runs(v);
@@ -446,7 +483,8 @@ static void start_epoch(size_t epoch) {
     m.reports = 0;
     m.last_freed = NULL;
     m.region_size = INITIAL_SIZE + 16 * below(64) + below(16);
-    struct alloc_config cfg = {.strategy = v->strategy, .flags = v->flags, .error_hook = hook};
+    struct alloc_config cfg = {
+        .strategy = v->strategy, .flags = v->flags | poison, .error_hook = hook};
     enum alloc_error e = alloc_heap_init(&m.heap, m.region, m.region_size, &cfg);
     if (e != ALLOC_OK)
         fail("init: %s", alloc_error_name(e));
@@ -466,13 +504,14 @@ static void end_epoch(void) {
 static void run(uint64_t seed, size_t ops) {
     m.seed = seed;
     m.rng = seed;
-    size_t epoch = 0;
+    size_t epoch = 0, epoch_end = 0;
     m.variant = "-";
     for (m.op = 0; m.op < ops; m.op++) {
-        if (m.op % EPOCH_OPS == 0) {
+        if (m.op == epoch_end) {
             if (m.op != 0)
                 end_epoch();
             start_epoch(epoch++);
+            epoch_end = m.op + (m.poison != 0 ? POISON_EPOCH_OPS : EPOCH_OPS);
         }
         unsigned r = (unsigned)below(1000);
         if (r < 420)

@@ -1604,8 +1604,19 @@ static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, blo
      */
     bool linked = !prev_free && (merge_next ? next != tlsf_of(h)->top : (uintptr_t)next != h->end);
     size_t keep = linked ? sizeof(struct free_links) : 0;
+    /*
+     * A free predecessor that the merge makes the top block (on no list) has no links any more:
+     * they are poisoned too, so that every byte of the top block holds the poison.
+     */
+    block_t *unlinked_prev =
+        prev_free && (merge_next ? next == tlsf_of(h)->top : (uintptr_t)next == h->end)
+            ? blk_prev(b)
+            : NULL;
     if (!(next_alone ? release_next(h, b, s, next) : release_merge(h, b)))
         return false;
+    if (unlinked_prev != NULL)
+        __builtin_memset(blk_payload(unlinked_prev), ALLOC_POISON_FREE_BYTE,
+                         sizeof(struct free_links));
     /* Absorbed by a free predecessor, b's header too (erase_merged zeroed it). */
     char *from = prev_free ? (char *)b : (char *)blk_payload(b) + keep;
     __builtin_memset(from, ALLOC_POISON_FREE_BYTE, (size_t)((char *)next - from));

@@ -69,6 +69,9 @@ const char *variant_absent(const struct variant *v) {
     if (v->strategy == ALLOC_STRATEGY_TLSF && (v->flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0 &&
         ALLOC_QUICK_MAX_SIZE == 0)
         return "quick lists are not compiled in (ALLOC_QUICK_MAX_SIZE 0)";
+    if (v->strategy == ALLOC_STRATEGY_TLSF && (v->flags & ALLOC_FLAG_NO_SMALL_RUNS) == 0 &&
+        ALLOC_RUN_MAX_SIZE == 0)
+        return "runs are not compiled in (ALLOC_RUN_MAX_SIZE 0)";
     return NULL;
 }
 

@@ -2,9 +2,11 @@
  * alloc/testing/fixture.h - the heap under test, reset between cases, and fakes for the
  * injected interfaces (an error hook that records reports, a counting lock).
  *
- * Every unit check runs once per variant: TLSF with quick lists (the default), TLSF without
- * quick lists, and first fit. fixture_reset() gives a fresh heap of the current variant over a
- * fresh, dirty region, so no state leaks from one check into the next.
+ * Every unit check runs once per variant (fixture_variants): TLSF with runs, quick lists and a
+ * zeroed region (the default), TLSF without runs, TLSF without runs or quick lists, and first fit.
+ * fixture_reset() gives a fresh heap of the current variant over a region filled anew (all zero
+ * where the heap is told it is, ALLOC_FLAG_ZEROED_REGION, else a pattern), so no state leaks from
+ * one check into the next.
  */
 #ifndef ALLOC_TESTING_FIXTURE_H
 #define ALLOC_TESTING_FIXTURE_H
@@ -55,9 +57,10 @@ extern struct fixture fx;
 void fixture_select(const struct variant *v);
 
 /*
- * Re-initialises fx.heap over the first `size` bytes of the region (filled with 0x5a first) with
- * the current variant, the recording hook and `extra_flags`. Returns the heap, or NULL if
- * alloc_heap_init failed.
+ * Re-initialises fx.heap over the first `size` bytes of the region with the current variant, the
+ * recording hook and `extra_flags`, the whole region filled first: with zeroes where the flags
+ * include ALLOC_FLAG_ZEROED_REGION, else with 0x5a. Returns the heap, or NULL if alloc_heap_init
+ * failed.
  */
 alloc_heap *fixture_reset(size_t size, unsigned extra_flags);
 

@@ -123,9 +123,13 @@ enum alloc_flags {
 };
 
 /*
- * Errors. ALLOC_OK is 0. The first group is returned by init/extend, the second is detected on a
- * pointer passed to free/realloc/usable_size and reported through the hook, the third is found
- * by alloc_heap_check(). alloc_error_name() gives each a short English name.
+ * Errors. ALLOC_OK is 0. The first group is returned by init (extend returns its two size errors);
+ * the second is detected on a pointer passed to free/realloc/usable_size, its last two also on a
+ * damaged block that an allocation, a merge or an extension meets, and reported through the hook
+ * (free and extend return them too); the third is found by alloc_heap_check(). ALLOC_ERR_NULL_HEAP
+ * is returned for a NULL heap by every call that returns an enum alloc_error, and by init for a
+ * NULL out. Each call below lists the errors it returns and reports; alloc_error_name() gives each
+ * a short English name.
  */
 enum alloc_error {
     ALLOC_OK = 0,
@@ -238,7 +242,8 @@ enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
  * Returns a pointer to at least size bytes aligned to align (and always to ALLOC_ALIGNMENT), or
  * NULL if align is not a power of two, size or size + align (an align below ALLOC_ALIGNMENT raised
  * to it) exceeds ALLOC_MAX_REQUEST, heap is NULL, the heap has no free block that fits, or the
- * search meets a damaged free block (reported through the hook, once). Size 0 is served as size 1.
+ * search meets a damaged free block (reported through the hook, once, as
+ * ALLOC_ERR_CORRUPTED_FREE_LIST or ALLOC_ERR_CORRUPTED_HEADER). Size 0 is served as size 1.
  */
 void *alloc_allocate(alloc_heap *heap, size_t size, size_t align);
 
@@ -283,22 +288,25 @@ enum alloc_error alloc_free(alloc_heap *heap, void *ptr);
  * (not to a larger alignment ptr may have been allocated with).
  * Returns the new pointer, or NULL if no block of that size can be had (ptr stays valid and
  * unchanged), or ptr is bad or a free neighbour it would grow into or merge with is damaged
- * (reported through the hook as alloc_free() does; nothing changes, ptr stays valid).
+ * (reported through the hook as alloc_free() does; nothing changes, ptr stays valid), or the search
+ * for a new block meets a damaged free block (reported as alloc_allocate() does).
  */
 void *alloc_realloc(alloc_heap *heap, void *ptr, size_t size);
 
 /*
  * Returns the number of bytes usable at ptr (at least the size requested, at most 16 more than
  * it rounded up to 16; the last block of an alloc_allocate_batch(), rounded up to the end of its
- * cache line, at most ALLOC_BATCH_ALIGN more), or 0 for ptr == NULL or a bad pointer (reported
- * through the hook).
+ * cache line, at most ALLOC_BATCH_ALIGN more), or 0 for ptr == NULL, a NULL heap, or a bad pointer
+ * (reported through the hook as alloc_free() reports it: ALLOC_ERR_DOUBLE_FREE,
+ * ALLOC_ERR_FOREIGN_POINTER, ALLOC_ERR_MISALIGNED_POINTER or ALLOC_ERR_CORRUPTED_HEADER).
  */
 size_t alloc_usable_size(alloc_heap *heap, const void *ptr);
 
 /*
  * Fills *out with the heap's statistics. O(1) except largest_free, which costs O(free blocks)
  * for the first-fit strategy and O(blocks in the largest TLSF class) for TLSF. A NULL heap gives
- * all zeroes.
+ * all zeroes. Reports nothing: a damaged free block that largest_free's search meets ends the
+ * search, and is left to alloc_heap_check().
  */
 void alloc_heap_stats(const alloc_heap *heap, struct alloc_stats *out);
 
