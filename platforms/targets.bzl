@@ -6,8 +6,9 @@ its Clang/LLD 19 toolchain needs beyond its flavour.
                            prefix of its toolchain's targets (<name>_clang, <name>_clang_toolchain)
   platform_and_toolchain   the macro //platforms:BUILD.bazel calls once per target
 
-No two targets share their constraint values (platform_and_toolchain checks it), so exactly one
-toolchain matches each platform and the order they are registered in does not matter.
+WORKSPACE registers every toolchain of //platforms at once: no two targets share their constraint
+values (platform_and_toolchain checks it), so exactly one toolchain matches each platform and the
+order they are registered in does not matter.
 """
 
 load(":clang_toolchain_config.bzl", "clang_toolchain")
