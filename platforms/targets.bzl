@@ -178,9 +178,9 @@ def platform_and_toolchain(name):
     target = TARGETS[name]
     for other, entry in TARGETS.items():
         if other != name and sorted(entry.constraint_values) == sorted(target.constraint_values):
-            fail("platforms %s and %s have the same constraint values %s: toolchain resolution " %
+            fail("platforms %s and %s have the same constraint values %s: both their toolchains " %
                  (name, other, target.constraint_values) +
-                 "could not tell them apart")
+                 "would match either platform, and the first registered would build for both")
     native.platform(
         name = name,
         constraint_values = target.constraint_values,
