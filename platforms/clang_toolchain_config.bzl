@@ -338,7 +338,7 @@ clang_toolchain_config = rule(
     provides = [CcToolchainConfigInfo],
 )
 
-def clang_toolchain(name, flavour, target_compatible_with, linker_script = None):
+def clang_toolchain(name, flavour, exec_compatible_with, target_compatible_with, linker_script = None):
     """Declares one Clang/LLD 19 toolchain for the platforms matching target_compatible_with.
 
     That is its configuration, the cc_toolchain, and the toolchain() that resolution picks.
@@ -346,8 +346,9 @@ def clang_toolchain(name, flavour, target_compatible_with, linker_script = None)
     Args:
       name: the cc_toolchain's name; the configuration is name + "_config", the toolchain()
         (what WORKSPACE registers) name + "_toolchain".
-      flavour: a key of _FLAVOURS: "host", "freestanding", "i386_linux", "aarch64_linux",
-        "armhf_linux", "riscv64_linux", "s390x_linux" or "cortex_m4" (see the top of this file).
+      flavour: a key of _FLAVOURS (see the top of this file), the name of a target in
+        //platforms:targets.bzl.
+      exec_compatible_with: the constraints of the platforms this toolchain runs on.
       target_compatible_with: the constraints of the platforms this toolchain builds for.
       linker_script: a label of the script every link of this toolchain uses, if any.
     """
@@ -379,10 +380,7 @@ def clang_toolchain(name, flavour, target_compatible_with, linker_script = None)
     )
     native.toolchain(
         name = name + "_toolchain",
-        exec_compatible_with = [
-            "@platforms//cpu:x86_64",
-            "@platforms//os:linux",
-        ],
+        exec_compatible_with = exec_compatible_with,
         target_compatible_with = target_compatible_with,
         toolchain = ":" + name,
         toolchain_type = "@bazel_tools//tools/cpp:toolchain_type",

@@ -4,82 +4,33 @@ Linux targets) or on an emulated board (the bare-metal Cortex-M4, QEMU's mps2-an
   cross_test   one test target: `test` built for one target of CROSS_TARGETS, then run
   cross_tests  a macro: one cross_test per target, named <test>_<suffix> (multiboot2_test_i386)
 
-The emulators and cross libcs are pinned in //platforms:host_tools.bzl, so a missing one stops
-the build with the Debian package to install. Before a test runs, tools/elf_target.sh checks that
+The targets, each one's emulator and its binaries' ELF identity are written in
+//platforms:targets.bzl; the emulators and cross libcs are pinned in //platforms:host_tools.bzl,
+so a missing one stops the build with the Debian package to install. Before a test runs, tools/elf_target.sh checks that
 its binary is an ELF for the target (class, byte order, machine): one built for the host by
 mistake would otherwise run natively where the emulator is the host CPU (i386), and pass.
 """
 
-load("//platforms:host_tools.bzl", "linux_sysroot", "tool_path")
+load("//platforms:targets.bzl", "TARGETS")
 load(":platform_transition.bzl", "PLATFORM_TRANSITION_OUTPUTS", "to_platform", "with_transition_allowlist")
 
-def _hex_byte(value):
-    digits = "0123456789abcdef"
-    return digits[value // 16] + digits[value % 16]
-
-# The ELF identity of a binary built for a target, as tools/elf_target.sh takes it: EI_CLASS,
-# EI_DATA, and e_machine's two bytes in the file's byte order.
-def _elf(bits, big_endian, machine):
-    low, high = _hex_byte(machine % 256), _hex_byte(machine // 256)
-    return struct(
-        ei_class = "01" if bits == 32 else "02",
-        ei_data = "02" if big_endian else "01",
-        machine = high + low if big_endian else low + high,
-    )
-
-# Per target: the platform the test is built for, its binaries' ELF identity (e_machine from the
-# ELF specification's EM_* list) and the command line that runs its binary (empty: the host CPU
-# runs it). qemu-user finds the target's dynamic loader and libc under -L.
-# A board target (semihosting = True) boots the binary as its firmware instead: see _board_runner.
+# Per target of //platforms:targets.bzl that has a cross_test entry, by its suffix there: the
+# platform the test is built for, its binaries' ELF identity, the command line that runs its binary
+# (empty: the host CPU runs it) and whether it boots it on a board instead (see _board_runner).
 CROSS_TARGETS = {
-    "i386": struct(
-        platform = "//platforms:i386_linux",
-        elf = _elf(32, False, 3),  # EM_386
-        emulator = [],
-    ),
-    "aarch64": struct(
-        platform = "//platforms:aarch64_linux",
-        elf = _elf(64, False, 183),  # EM_AARCH64
-        emulator = [tool_path("QEMU_AARCH64"), "-L", linux_sysroot("AARCH64")],
-    ),
-    "armhf": struct(
-        platform = "//platforms:armhf_linux",
-        elf = _elf(32, False, 40),  # EM_ARM
-        emulator = [tool_path("QEMU_ARM"), "-L", linux_sysroot("ARMHF")],
-    ),
-    "riscv64": struct(
-        platform = "//platforms:riscv64_linux",
-        elf = _elf(64, False, 243),  # EM_RISCV
-        emulator = [tool_path("QEMU_RISCV64"), "-L", linux_sysroot("RISCV64")],
-    ),
-    # Big-endian: proves the libraries read their little-endian data explicitly.
-    "s390x": struct(
-        platform = "//platforms:s390x_linux",
-        elf = _elf(64, True, 22),  # EM_S390
-        emulator = [tool_path("QEMU_S390X"), "-L", linux_sysroot("S390X")],
-    ),
-    # Bare metal: the test is the board's whole firmware. The board's UART and QEMU's monitor
-    # are switched off, so only the test's own output reaches the test log.
-    "cortex_m4": struct(
-        platform = "//platforms:cortex_m4",
-        elf = _elf(32, False, 40),  # EM_ARM
-        emulator = [
-            tool_path("QEMU_SYSTEM_ARM"),
-            "-machine",
-            "mps2-an386",
-            "-nographic",
-            "-monitor",
-            "none",
-            "-serial",
-            "none",
-        ],
-        semihosting = True,
-    ),
+    target.cross_test.suffix: struct(
+        platform = "//platforms:" + name,
+        elf = target.cross_test.elf,
+        emulator = target.cross_test.emulator,
+        semihosting = target.cross_test.semihosting,
+    )
+    for name, target in TARGETS.items()
+    if target.cross_test
 }
 
 # The targets with an operating system underneath (threads, files, environment): a test that needs
 # one runs on these, and not on a bare-metal board.
-LINUX_TARGETS = [name for name, target in CROSS_TARGETS.items() if not getattr(target, "semihosting", False)]
+LINUX_TARGETS = [name for name, target in CROSS_TARGETS.items() if not target.semihosting]
 
 def _cross_transition_impl(
         settings,  # @unused
@@ -128,7 +79,7 @@ def _cross_test_impl(ctx):
         target.elf.ei_data,
         target.elf.machine,
     )
-    if getattr(target, "semihosting", False):
+    if target.semihosting:
         body = _board_runner(target.emulator, "./" + binary.short_path)
     else:
         command = target.emulator + ["./" + binary.short_path]
