@@ -77,7 +77,7 @@
 #define BOUND_ALIGNED_SCAN 610 /* aligned, from the fallback scan, leading gap left free */
 #define BOUND_NEW_RUN_SCAN 700 /* malloc, a new run from the fallback scan */
 #define BOUND_FLUSH        399950 /* allocation failing after flushing 64 x 16 quick blocks */
-#define BOUND_SPARE_RUNS   48030  /* allocation failing after giving back a spare run a class */
+#define BOUND_SPARE_RUNS   3000   /* allocation failing after giving back a spare run a class */
 #define BOUND_REALLOC      1380   /* realloc growing into a successor at a full quick list's end */
 
 static unsigned char *region;
