@@ -68,10 +68,18 @@ static bool run_sound(const alloc_heap *h, uintptr_t r, unsigned c) {
  * heap's alone (heap.c's runs_enabled), so where TLSF's entries for them are compiled (tlsf.h) they
  * are called directly, with no load of h->ops, indirect call and dispatch on the alignment or
  * try_cache (tlsf_alloc_op, tlsf_release_op); else through h->ops.
+ *
+ * The direct call does not flush the quick lists where the lists and the top block hold no room
+ * for a run (through h->ops, a build for size's request flushes them as any does): the request is
+ * then served by a block (alloc_run_missed), whose own search flushes them only if it finds none
+ * either. A flush first made a small request that a block could serve give every quick-listed
+ * block back to the lists (up to 1,024 of them), and sum the lists' counts where they held none;
+ * the smallest regions of every trace are the same to the byte either way (alloc/HISTORY.md,
+ * "Worst case").
  */
 static ALWAYS_INLINE block_t *run_strategy_alloc(alloc_heap *h) {
 #if TLSF_COMPILED_IN && ALLOC_FAST_PATHS
-    return tlsf_alloc_aligned(h, RUN_BLOCK, RUN_ALIGN, true);
+    return tlsf_alloc_aligned(h, RUN_BLOCK, RUN_ALIGN, false);
 #else
     return h->ops->alloc(h, RUN_BLOCK, RUN_ALIGN, true);
 #endif

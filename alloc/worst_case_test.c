@@ -7,16 +7,17 @@
  * stated in alloc/README.md, so a change that lengthens a path fails here.
  *
  * The paths (see tlsf.c, runs.c): malloc and free fast paths (quick-list hit and push, run slot
- * taken and given back); a new run, and a run emptied and given back; the TLSF slow
- * path with a split whose remainder changes list; the aligned path that leaves a leading free
- * fragment; the fallback scan of TLSF_FALLBACK_SCAN blocks of the request's own list, for a plain
- * request, for an aligned one (an alignment gap computed for each block) and for a new run's
- * aligned request; free merging with a free block on each side, each in another list; and,
- * separately, the failing allocations: the one that first flushes every quick list, whose cost
- * grows with the quick-listed blocks (at most ALLOC_QUICK_MAX_SIZE / 16 x ALLOC_QUICK_BIN_LIMIT
- * of them, each merged with both neighbours), and the one that gives back the runs with no slot
- * in use before its second try; and realloc's longest way in place, a growth into a successor at
- * the far end of a full quick list (ALLOC_QUICK_BIN_LIMIT blocks walked to unlink it).
+ * taken and given back); a new run, and a run emptied and given back; the TLSF slow path with a
+ * split whose remainder changes list; the aligned path that leaves a leading free fragment, from
+ * good fit, from the top block and from the head of the search's own list (a new run's request from
+ * there too); the fallback scan of TLSF_FALLBACK_SCAN blocks of a plain request's own list; a
+ * request of a run's size that gets no run, served by a block; free merging with a free block on
+ * each side, each in another list; and, separately, the failing allocations: the one that first
+ * flushes every quick list, whose cost grows with the quick-listed blocks (at most
+ * ALLOC_QUICK_MAX_SIZE / 16 x ALLOC_QUICK_BIN_LIMIT of them, each merged with both neighbours), and
+ * the one that gives back the runs with no slot in use before its second try; and realloc's longest
+ * way in place, a growth into a successor at the far end of a full quick list
+ * (ALLOC_QUICK_BIN_LIMIT blocks walked to unlink it).
  *
  * x86_64 Linux only (ptrace single-step); on anything else the test reports that it cannot run
  * and fails, so it is declared for the host only.
@@ -71,12 +72,14 @@
 #define BOUND_SLOT_PUSH    320 /* free, a full run back on its list behind the head */
 #define BOUND_RUN_RETURN   430 /* free, an emptied run given back (a merging free) */
 #define BOUND_SPLIT        300 /* TLSF split, remainder re-filed */
-#define BOUND_ALIGNED      440 /* aligned, leading gap left free */
+#define BOUND_ALIGNED      410 /* aligned, good fit, leading gap left free */
 #define BOUND_FALLBACK     330 /* scan of TLSF_FALLBACK_SCAN blocks of the request's list */
 #define BOUND_MERGE        370 /* free merging both neighbours */
-#define BOUND_ALIGNED_SCAN 610 /* aligned, from the fallback scan, leading gap left free */
-#define BOUND_NEW_RUN_SCAN 700 /* malloc, a new run from the fallback scan */
 #define BOUND_FLUSH        399950 /* allocation failing after flushing 64 x 16 quick blocks */
+#define BOUND_ALIGNED_TOP  370    /* aligned, from the top block, leading gap left free */
+#define BOUND_ALIGNED_HEAD 540    /* aligned, its own list's head, leading gap left free */
+#define BOUND_NEW_RUN_HEAD 620    /* malloc, a new run from its own list's head */
+#define BOUND_RUN_MISSED   640    /* malloc, no run to be had (no flush), a block instead */
 #define BOUND_SPARE_RUNS   3000   /* allocation failing after giving back a spare run a class */
 #define BOUND_REALLOC      1380   /* realloc growing into a successor at a full quick list's end */
 
@@ -424,79 +427,119 @@ static int take_rest(void) {
 
 /* What a call must return where op_after is returned_expected. */
 static uintptr_t expect_ptr;
+/* The runs the heap must have after the call, where op_after compares them. */
+static size_t runs_expected;
 static bool returned_expected(void) {
     return (uintptr_t)op_ptr == expect_ptr;
 }
 
 /*
- * TLSF_FALLBACK_SCAN free blocks of `block` bytes on the list that an aligned request's search
- * (its block size + align + MIN_BLOCK) maps to, the last one scanned the only one that holds the
- * request at `align`: the others' payloads lie `bad_phase` past an `align` boundary, the fitting
- * one's a leading gap of `gap` bytes before one. Good fit finds no list above that one holding a
- * block and the top block is used up, so the request goes to the fallback scan:
- *   | s | filler | F0 | s | filler | F1 | ... | F3 | s | rest (used) |  F3 freed first (deepest).
- * The fitting block's payload in *fit.
+ * An aligned request served by the top block, the only free block, with a leading gap of 4080
+ * bytes (its payload 16 bytes past a 4096 boundary) left free:  | s | filler | top |  then
+ * allocate(3000, 4096).
  */
-static int aligned_scan_list(size_t block, uintptr_t align, uintptr_t bad_phase, size_t gap,
-                             uintptr_t *fit) {
-    enum { N = TLSF_FALLBACK_SCAN };
-    void *f[N];
-    for (unsigned i = 0; i < N; i++) {
-        uintptr_t phase = i + 1 < N ? bad_phase : align - gap;
-        ASSERT_EQ(0, place_top(align, phase, 96, NULL));
-        f[i] = alloc_malloc(heap, block - HDR);
-        ASSERT_TRUE(f[i] != NULL && ((uintptr_t)f[i] & (align - 1)) == phase);
-    }
-    ASSERT_TRUE(alloc_malloc(heap, 100) != NULL);
-    ASSERT_EQ(0, take_rest());
-    ASSERT_EQ(ALLOC_OK, alloc_free(heap, f[N - 1]));
-    for (unsigned i = 0; i + 1 < N; i++)
-        ASSERT_EQ(ALLOC_OK, alloc_free(heap, f[i]));
-    *fit = (uintptr_t)f[N - 1];
-    return 0;
-}
-
-/*
- * The fallback scan for an aligned request, align_gap computed for each block: allocate(3984, 4096)
- * (a block of 4000 bytes, its search 8128) over four free blocks of 8000 bytes, three with their
- * payload 16 bytes past a 4096 boundary (a gap of 4080: 8080 bytes needed), the last 64 bytes
- * before one, which serves it with a leading gap of 64 left free and the rest re-filed.
- */
-static int aligned_fallback_scan(void) {
+static int aligned_from_top(void) {
     ASSERT_EQ(0, fresh_heap());
-    uintptr_t fit;
-    ASSERT_EQ(0, aligned_scan_list(8000, 4096, 16, 64, &fit));
-    op_size = 3984;
+    ASSERT_EQ(0, place_top(4096, 16, 96, NULL));
+    ASSERT_TRUE(tlsf_of(heap)->top != NULL);
+    expect_ptr = ((uintptr_t)tlsf_of(heap)->top + HDR + 4095) & ~(uintptr_t)4095;
+    op_size = 3000;
     op_align = 4096;
-    expect_ptr = fit + 64;
     op_after = returned_expected;
     long n = measure(OP_ALLOCATE);
     op_after = NULL;
-    return report("allocate, aligned, from the fallback scan", n, (SCALE * BOUND_ALIGNED_SCAN),
+    return report("allocate, aligned, top block, leading gap", n, (SCALE * BOUND_ALIGNED_TOP),
                   &worst_alloc);
 }
 
 /*
- * A new run whose aligned request goes to the fallback scan: a full run of 64-byte slots alone on
- * its list (it leaves, then a new run is made), four free blocks of 2048 bytes on the list of a
- * run's search (1024 + 1024 + 32), three with their payload 16 bytes before a 1024 boundary (a gap
- * of 16 is too small for a block: 1040, and 2064 bytes needed), the last 64 before one, which
- * holds the new run behind a leading gap of 64; then malloc(64).
+ * The state of an aligned request's longest way to a block: one free block F of `block` bytes
+ * whose payload lies at `phase` modulo `align`, on the list that the search of a request of its
+ * size maps to (its block size + align + MIN_BLOCK), no block on a list above that, and a top
+ * block of 512 bytes, too small:
+ *   | s | filler | F (free) | s | used | top 512 |
+ * F's payload in *f.
  */
-static int new_run_fallback_scan(void) {
+static int own_list_head(size_t block, uintptr_t align, uintptr_t phase, uintptr_t *f) {
+    ASSERT_EQ(0, place_top(align, phase, 96, NULL));
+    void *p = alloc_malloc(heap, block - HDR);
+    ASSERT_TRUE(p != NULL && ((uintptr_t)p & (align - 1)) == phase);
+    ASSERT_TRUE(alloc_malloc(heap, 100) != NULL);
+    block_t *top = tlsf_of(heap)->top;
+    ASSERT_TRUE(top != NULL && alloc_malloc(heap, blk_size(top) - HDR - 512) != NULL);
+    ASSERT_TRUE(tlsf_of(heap)->top != NULL && blk_size(tlsf_of(heap)->top) == 512);
+    ASSERT_EQ(ALLOC_OK, alloc_free(heap, p));
+    *f = (uintptr_t)p;
+    return 0;
+}
+
+/*
+ * An aligned request that good fit and the top block cannot serve, served by the head of its
+ * search's own list with a leading gap of 64 bytes left free and the rest re-filed:
+ * allocate(3984, 4096) (a block of 4000 bytes, its search 8128) over a free block of 8000 whose
+ * payload lies 64 bytes before a 4096 boundary.
+ */
+static int aligned_own_head(void) {
     ASSERT_EQ(0, fresh_heap());
-    /* The run's block carved with no leading fragment, which would serve the blocks below. */
+    uintptr_t f;
+    ASSERT_EQ(0, own_list_head(8000, 4096, 4096 - 64, &f));
+    op_size = 3984;
+    op_align = 4096;
+    expect_ptr = f + 64;
+    op_after = returned_expected;
+    long n = measure(OP_ALLOCATE);
+    op_after = NULL;
+    return report("allocate, aligned, own list's head, leading gap", n,
+                  (SCALE * BOUND_ALIGNED_HEAD), &worst_alloc);
+}
+
+/*
+ * A new run from the head of its search's own list (1024 + 1024 + 32): a full run of 64-byte slots
+ * alone on its list (it leaves), then the run's aligned request served by a free block of 2048
+ * bytes whose payload lies 64 bytes before a 1024 boundary (the run behind a leading gap of 64);
+ * then malloc(64).
+ */
+static int new_run_own_head(void) {
+    ASSERT_EQ(0, fresh_heap());
     ASSERT_EQ(0, place_top(RUN_ALIGN, 0, 96, NULL));
     void *a[RUN64_SLOTS];
     ASSERT_EQ(0, fill_run64(a));
-    uintptr_t fit;
-    ASSERT_EQ(0, aligned_scan_list(2048, RUN_ALIGN, RUN_ALIGN - 16, 64, &fit));
+    uintptr_t f;
+    ASSERT_EQ(0, own_list_head(2048, RUN_ALIGN, RUN_ALIGN - 64, &f));
     op_size = 64;
-    expect_ptr = fit + 64 + RUN_META; /* the new run's first slot */
+    expect_ptr = f + 64 + RUN_META; /* the new run's first slot */
     op_after = returned_expected;
     long n = measure(OP_MALLOC);
     op_after = NULL;
-    return report("malloc, new run from the fallback scan", n, (SCALE * BOUND_NEW_RUN_SCAN),
+    return report("malloc, new run from its own list's head", n, (SCALE * BOUND_NEW_RUN_HEAD),
+                  &worst_alloc);
+}
+
+/*
+ * A request of a run's size for which no run can be had, served by a block instead: a full run of
+ * 64-byte slots alone on its list (it leaves), then the new run's aligned request, which good fit,
+ * the top block and the head of its search's own list cannot serve (a block of 2048 bytes whose
+ * payload lies 16 bytes before a 1024 boundary: 2064 bytes needed); then a block of 80 bytes, good
+ * fit's, cut from that one, the rest re-filed in another list; malloc(64). (The new run's request
+ * does not flush the quick lists: runs.c says why.)
+ */
+static bool returned_a_block(void) {
+    return heap->runs == runs_expected && alloc_usable_size(heap, op_ptr) == 64;
+}
+
+static int run_missed_block(void) {
+    ASSERT_EQ(0, fresh_heap());
+    ASSERT_EQ(0, place_top(RUN_ALIGN, 0, 96, NULL));
+    void *a[RUN64_SLOTS];
+    ASSERT_EQ(0, fill_run64(a));
+    uintptr_t f;
+    ASSERT_EQ(0, own_list_head(2048, RUN_ALIGN, RUN_ALIGN - 16, &f));
+    runs_expected = heap->runs; /* no new run */
+    op_size = 64;
+    op_after = returned_a_block;
+    long n = measure(OP_MALLOC);
+    op_after = NULL;
+    return report("malloc, no run to be had, a block instead", n, (SCALE * BOUND_RUN_MISSED),
                   &worst_alloc);
 }
 
@@ -585,7 +628,6 @@ static int flush_then_fail(void) {
  * each then given one slot back (it joins the list behind S). Then a request larger than any block.
  */
 enum { RUNS_LISTED = 150 };
-static size_t runs_expected;
 static bool runs_released(void) {
     return heap->runs == runs_expected;
 }
@@ -712,14 +754,16 @@ int main(void) {
     failed += aligned_gap();
     failed += fallback_scan();
     failed += free_merge_both();
-    failed += aligned_fallback_scan();
-    failed += new_run_fallback_scan();
+    failed += aligned_from_top();
+    failed += aligned_own_head();
+    failed += new_run_own_head();
+    failed += run_missed_block();
     failed += flush_then_fail();
     failed += release_spare_runs();
     failed += realloc_into_quick();
     printf("worst_case: allocate %ld, free %ld instructions at most (flush excluded)\n",
            worst_alloc, worst_free);
-    printf("%d passed, %d failed\n", 13 - failed, failed);
+    printf("%d passed, %d failed\n", 15 - failed, failed);
     return failed == 0 ? 0 : 1;
 #endif
 }
