@@ -2626,30 +2626,45 @@ static int runs_exhaust_check(void) {
 }
 
 /*
- * A run's next link bent back to an earlier run of the same list (B -> A -> B) is refused when
- * the emptied runs are released for a request that does not fit: that walk checks each step's
- * back link, so it neither loops nor follows the damaged link.
+ * A run's next link bent back to an earlier run of the same list (B -> A -> B), A the run kept with
+ * every slot free, is refused when the empty runs are released for a request that does not fit:
+ * A's unlink checks that its neighbours point back at it, so the release neither loops nor follows
+ * the damaged link.
  */
 static int runs_list_cycle_check(void) {
     if (!fixture_runs())
         SKIP_CHECK("this variant has no runs");
     fixture_reset(HEAP_SIZE, 0);
-    /* Fill one run of 16-byte slots and start a second: the request that finds the first full
-     * takes it off the list. */
-    unsigned char *first = alloc_malloc(fx.heap, 16);
-    ASSERT_TRUE(first != NULL);
-    uintptr_t run_a = run_of_slot(first), run_b = run_a;
-    while (run_b == run_a) {
+    /* Fill one run A of 16-byte slots and start a second, B: the request that finds A full takes
+     * it off the list. */
+    static unsigned char *slot_a[64];
+    unsigned na = 0;
+    slot_a[na++] = alloc_malloc(fx.heap, 16);
+    ASSERT_TRUE(slot_a[0] != NULL);
+    uintptr_t run_a = run_of_slot(slot_a[0]), run_b;
+    for (;;) {
         unsigned char *p = alloc_malloc(fx.heap, 16);
-        ASSERT_TRUE(p != NULL);
+        ASSERT_TRUE(p != NULL && na < 64);
         run_b = run_of_slot(p);
+        if (run_b != run_a)
+            break;
+        slot_a[na++] = p;
     }
-    /* A gets a free slot back and goes behind the head: B -> A, both partly used. */
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, first));
+    ASSERT_EQ(run_slot_count(1), na);
+    /* A gets a free slot back and goes behind the head: B -> A; then B fills and stays the head. */
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, slot_a[--na]));
+    for (unsigned i = 1; i < run_slot_count(1); i++)
+        ASSERT_EQ(run_b, run_of_slot(alloc_malloc(fx.heap, 16)));
+    /* A empties behind its full head: it is kept, the one run of its class with free slots. */
+    while (na > 0)
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, slot_a[--na]));
     ASSERT_HEAP_OK(fx.heap);
     uint64_t *meta_a = (uint64_t *)run_a, *meta_b = (uint64_t *)run_b;
     ASSERT_EQ(run_a, meta_b[RUN_NEXT]);
     ASSERT_EQ(0, meta_a[RUN_NEXT]);
+#if ALLOC_RUN_MAX_SIZE > 0
+    ASSERT_EQ(run_a, fx.heap->run_spare[1]); /* what the release looks at */
+#endif
     size_t too_big = stats().largest_free + 16;
     meta_a[RUN_NEXT] = run_b;
     /* Nothing fits this request, so the heap releases empty runs before failing it. */

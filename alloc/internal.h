@@ -217,7 +217,16 @@ struct alloc_heap {
     size_t runs;            /* number of runs */
     size_t live_slots;      /* live allocations that are run slots */
     uintptr_t run_head[ALLOC_RUN_MAX_SIZE / 16 + 1]; /* [c]: runs of class c with a free slot */
-    const struct alloc_strategy_ops *ops;            /* the strategy's slow paths, chosen at init */
+#if ALLOC_RUN_MAX_SIZE > 0
+    /*
+     * [c]: the run of class c that a free emptied and kept (runs.c, run_give), or 0: the one run
+     * of its class that may have every slot free, so that a request's release of empty runs finds
+     * each class's in one look rather than by a walk of every listed run. It may have taken slots
+     * since; a run given back to the strategy is no longer named here.
+     */
+    uintptr_t run_spare[ALLOC_RUN_MAX_SIZE / 16 + 1];
+#endif
+    const struct alloc_strategy_ops *ops; /* the strategy's slow paths, chosen at init */
     /* The strategy's own state (struct tlsf_state, struct ff_state): ops->state_size bytes. */
     uint64_t state[];
 };

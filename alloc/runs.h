@@ -479,17 +479,22 @@ enum alloc_error alloc_run_give_checked(alloc_heap *h, uintptr_t r, uintptr_t p)
 /* Usable bytes of slot p of run r, or 0 (reported) if p is not a slot in use. */
 size_t alloc_run_usable(alloc_heap *h, uintptr_t r, uintptr_t p);
 /*
- * Releases every run with no slot in use back to the strategy; false, reported, if a list is
- * damaged or a run's release is refused (a damaged free neighbour; the run is kept).
+ * Releases every run with no slot in use back to the strategy, at most one a class (run_spare);
+ * false, reported, if such a run or its list is damaged or its release is refused (a damaged free
+ * neighbour; the run is kept).
  */
 bool alloc_run_release_empty(alloc_heap *h);
 /*
- * heap_check's part: run r's meta is sound; adds its slots in use and their bytes to *used and
- * *used_bytes, and its free slots to *free_slots; sets *listed when it has a free slot.
+ * heap_check's part: run r's meta is sound, and r, if every slot is free, is its class's run_spare;
+ * adds its slots in use and their bytes to *used and *used_bytes; sets *listed when it is on its
+ * list (it has a free slot, or heads the list).
  */
 enum alloc_error alloc_run_check_one(const alloc_heap *h, uintptr_t r, size_t *used,
                                      size_t *used_bytes, bool *listed);
-/* heap_check's part: the lists hold exactly the `listed` runs with a free slot, linked soundly. */
+/*
+ * heap_check's part: the lists hold exactly the `listed` runs with a free slot, linked soundly, and
+ * each class's run_spare is 0 or a run of that class.
+ */
 enum alloc_error alloc_run_check_lists(const alloc_heap *h, size_t listed, const void **bad);
 /* heap_walk's part: reports every slot of run r; false (nothing reported) if r is damaged. */
 bool alloc_run_walk(const alloc_heap *h, uintptr_t r, alloc_walk_fn fn, void *ctx);

@@ -548,21 +548,31 @@ static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
  * Finds a free block that holds `size` bytes at alignment `align` (plain: align <= GRANULE) and
  * returns it with its list in *fl_out, *sl_out (with CARRY_LIST), still on that list, and in
  * *gap_out its alignment gap (align_gap): 0 for a plain request, SIZE_MAX where the caller is to
- * compute it (good fit), else as computed here for the size test or the scan (the top block, the
- * fallback scan), which the caller then does not compute again. First the
- * head of the request's own list, if it is big enough: the closest fit there is at O(1) cost, which
- * keeps large blocks whole (on the gcc trace it took the smallest region from 1.40 to 1.13 x peak).
+ * compute it (good fit, and an aligned request's own list's head), else as computed here for the
+ * size test (the top block), which the caller then does not compute again. First the head of the
+ * request's own list, if it is big enough: the closest fit there is at O(1) cost, which keeps
+ * large blocks whole (on the gcc trace it took the smallest region from 1.40 to 1.13 x peak).
  * Else good fit: the head of the first non-empty list at or above the request rounded up to its
  * list's upper bound, found with two bit scans, fits whatever its address. If there is none, the
- * top block (with TOP_BLOCK) serves it if it can; failing that, the first TLSF_FALLBACK_SCAN blocks
- * of the request's own list are tried as well. (A request for exactly the largest free block finds
- * it at the head of its list, where alloc_tlsf_largest_free puts it.) Returns NULL if none of these
- * finds a block, or if a list or the top block is corrupted: the default then leaves the corrupted
- * node in *bad for its caller to report (tlsf_alloc_none). A build for size returns the block it
- * found unchecked, for alloc_tlsf_alloc to check (check_unlink) and refuse. In a build for speed a
- * plain request is served by tlsf_alloc_plain, which makes this search for it, in the same order,
- * in pieces reached by tail calls (with the look at the head of the request's own list first);
- * locate_free serves the aligned ones there.
+ * top block (with TOP_BLOCK) serves it if it can; failing that, a plain request tries the first
+ * TLSF_FALLBACK_SCAN blocks of its own list as well, an aligned one the head of its search's own
+ * list. (A request for exactly the largest free block finds it at the head of its list, where
+ * alloc_tlsf_largest_free puts it.) Returns NULL if none of these finds a block, or if a list or
+ * the top block is corrupted: the default then leaves the corrupted node in *bad for its caller to
+ * report (tlsf_alloc_none). A build for size returns the block it found unchecked, for
+ * alloc_tlsf_alloc to check (check_unlink) and refuse. In a build for speed a plain request is
+ * served by tlsf_alloc_plain, which makes this search for it, in the same order, in pieces reached
+ * by tail calls (with the look at the head of the request's own list first); locate_free serves
+ * the aligned ones there.
+ *
+ * An aligned request in a build for speed tries only the head of its search's own list, not its
+ * first TLSF_FALLBACK_SCAN blocks: a block deeper in that list that happens to hold it at its
+ * alignment serves it only once the flush has merged that block into a larger one, or not at all.
+ * The scan (an alignment gap computed for each block) was allocate's longest way: 528
+ * instructions at -O1 to the fourth block, 603 for a new run's request, where good fit's with a
+ * leading gap took 355; the smallest regions of every trace are the same to the byte with a scan
+ * of 4, 2, 1 or no blocks (alloc/HISTORY.md, "Worst case"). Without the head, an aligned request
+ * failed where the largest free block held it (model_test's bound).
  *
  * A build for size (ALLOC_FAST_PATHS 0) looks at the request's own list once, first: the first
  * of its first TLSF_FALLBACK_SCAN blocks that fits, else good fit. That is less code; it may take
@@ -663,7 +673,7 @@ static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align
         return b;
     }
 #endif
-    /* No list above the request's holds a block: the top block, then the request's own list. */
+    /* No list above the request's holds a block: the top block, then its own list's head. */
     if (TOP_BLOCK && t->top != NULL) {
         block_t *top = t->top;
         if (!top_block_ok(h, top)) {
@@ -677,30 +687,29 @@ static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align
             return top;
         }
     }
+    /*
+     * The head of the search's own list, where it holds the request at its alignment (a block of
+     * at least the search's size does at any address, and alloc_tlsf_largest_free puts the
+     * largest free block at its list's head), taken as good fit's head is; no deeper block of that
+     * list is tried (see above). Only where a node is may be trusted before reading its size: it
+     * is checked in full before it is taken.
+     */
+#if ALLOC_FAST_PATHS
     mapping_insert(search, &fl, &sl);
-    unsigned n = 0;
-    for (b = LIST_HEAD(t, fl, sl); b != NULL && n < TLSF_FALLBACK_SCAN; b = blk_links(b)->next) {
-        /*
-         * Only where a node is may be trusted before reading it: its size picks the block, which
-         * is then checked in full below before anything is done with it.
-         */
-        if (!in_heap(h, b))
-            break; /* reported below */
-        /* A plain request needs no gap: in_heap has found b at a GRANULE boundary. */
-        if (blk_size(b) >= size + (plain ? 0 : align_gap(b, align)))
-            break;
-        n++;
-    }
-    if (b == NULL || n == TLSF_FALLBACK_SCAN)
+    b = LIST_HEAD(t, fl, sl);
+    if (b == NULL || (in_heap(h, b) && blk_size(b) < size + (plain ? 0 : align_gap(b, align))))
         return NULL;
-    if (!free_node_ok(h, b) || (ALLOC_CHECK_LINKS && !links_ok(h, b, fl, sl))) {
+    if (!free_node_ok(h, b) || (ALLOC_CHECK_LINKS && !head_links_ok(h, b))) {
         *bad = b;
         return NULL;
     }
     *fl_out = fl;
     *sl_out = sl;
-    *gap_out = plain ? 0 : align_gap(b, align);
+    *gap_out = plain ? 0 : SIZE_MAX; /* computed by the caller, as for good fit */
     return b;
+#else
+    return NULL; /* not reached: a build for size has returned above */
+#endif
 }
 
 static block_t *tlsf_alloc_flushed(alloc_heap *h, size_t size, size_t align);

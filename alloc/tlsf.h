@@ -68,12 +68,14 @@ static inline size_t quick_index_for(size_t n) {
 #define TOP_BLOCK ALLOC_FAST_PATHS
 
 /*
- * The blocks of a request's own list that locate_free's fallback scan tries (tlsf.c), when
- * neither the list's head, good fit nor the top block serves it. The scan is a long path (about
- * 45 instructions a block): 4 blocks and not more, as the smallest regions of every trace in
- * alloc/README.md are the same to the byte with a scan of 16, 4, 2 or none, and 16 made it the
- * worst case (811 instructions). Here, not in tlsf.c, for worst_case_test, which builds a list
- * whose only fitting block is the last one scanned.
+ * The blocks of a plain request's own list that the fallback scan tries (plain_scan, tlsf.c), when
+ * neither the list's head, good fit nor the top block serves it; a build for size (scan_list)
+ * tries them first, for aligned requests too. The scan is a long path (about 45 instructions a
+ * block): 4 blocks and not more, as the smallest regions of every trace in alloc/README.md are the
+ * same to the byte with a scan of 16, 4, 2 or none, and 16 made it the worst case (811
+ * instructions). An aligned request in a build for speed tries only the head of its search's own
+ * list (locate_free says why). Here, not in tlsf.c, for worst_case_test, which builds a list whose
+ * only fitting block is the last one scanned.
  */
 #define TLSF_FALLBACK_SCAN 4
 

@@ -7,20 +7,24 @@
  * stated in alloc/README.md, so a change that lengthens a path fails here.
  *
  * The paths (see tlsf.c, runs.c): malloc and free fast paths (quick-list hit and push, run slot
- * taken and given back); a new run, and a run emptied and given back; the TLSF slow
- * path with a split whose remainder changes list; the aligned path that leaves a leading free
- * fragment; the fallback scan of TLSF_FALLBACK_SCAN blocks of the request's own list; free
- * merging with a free block on each side, each in another list; and, separately, the failing
- * allocation that first flushes every quick list, whose cost grows with the quick-listed blocks
- * (at most ALLOC_QUICK_MAX_SIZE / 16 x ALLOC_QUICK_BIN_LIMIT of them); and realloc's longest way
- * in place, a growth into a successor at the far end of a full quick list (ALLOC_QUICK_BIN_LIMIT
- * blocks walked to unlink it).
+ * taken and given back); a new run, and a run emptied and given back; the TLSF slow path with a
+ * split whose remainder changes list; the aligned path that leaves a leading free fragment, from
+ * good fit, from the top block and from the head of the search's own list (a new run's request from
+ * there too); the fallback scan of TLSF_FALLBACK_SCAN blocks of a plain request's own list; a
+ * request of a run's size that gets no run, served by a block; free merging with a free block on
+ * each side, each in another list; and, separately, the failing allocations: the one that first
+ * flushes every quick list, whose cost grows with the quick-listed blocks (at most
+ * ALLOC_QUICK_MAX_SIZE / 16 x ALLOC_QUICK_BIN_LIMIT of them, each merged with both neighbours), and
+ * the one that gives back the runs with no slot in use before its second try; and realloc's longest
+ * way in place, a growth into a successor at the far end of a full quick list
+ * (ALLOC_QUICK_BIN_LIMIT blocks walked to unlink it).
  *
  * x86_64 Linux only (ptrace single-step); on anything else the test reports that it cannot run
  * and fails, so it is declared for the host only.
  */
 #include "alloc/config.h"
 #include "alloc/heap.h"
+#include "runs.h"
 #include "tests/support/check.h"
 #include "tlsf.h"
 
@@ -60,19 +64,24 @@
  * larger of the counts measured at -O1 and -O2 on x86_64 plus 15%, rounded up to ten, so that a
  * change that lengthens a path by more than that fails here (the README's table has the counts).
  */
-#define BOUND_QUICK_HIT  70     /* malloc, quick-list hit */
-#define BOUND_QUICK_PUSH 70     /* free onto a quick list */
-#define BOUND_SLOT_TAKE  60     /* malloc, run slot taken */
-#define BOUND_SLOT_GIVE  50     /* free, run slot given back: after the header check slots fail */
-#define BOUND_NEW_RUN    390    /* malloc, a full head leaves, a new run from an aligned request */
-#define BOUND_SLOT_PUSH  320    /* free, a full run back on its list behind the head */
-#define BOUND_RUN_RETURN 430    /* free, an emptied run given back (a merging free) */
-#define BOUND_SPLIT      300    /* TLSF split, remainder re-filed */
-#define BOUND_ALIGNED    440    /* aligned, leading gap left free */
-#define BOUND_FALLBACK   330    /* scan of TLSF_FALLBACK_SCAN blocks of the request's list */
-#define BOUND_MERGE      370    /* free merging both neighbours */
-#define BOUND_FLUSH      160620 /* allocation failing after flushing 60 x 16 quick blocks */
-#define BOUND_REALLOC    1380   /* realloc growing into a successor at a full quick list's end */
+#define BOUND_QUICK_HIT    70  /* malloc, quick-list hit */
+#define BOUND_QUICK_PUSH   70  /* free onto a quick list */
+#define BOUND_SLOT_TAKE    60  /* malloc, run slot taken */
+#define BOUND_SLOT_GIVE    50  /* free, run slot given back: after the header check slots fail */
+#define BOUND_NEW_RUN      390 /* malloc, a full head leaves, a new run from an aligned request */
+#define BOUND_SLOT_PUSH    320 /* free, a full run back on its list behind the head */
+#define BOUND_RUN_RETURN   430 /* free, an emptied run given back (a merging free) */
+#define BOUND_SPLIT        300 /* TLSF split, remainder re-filed */
+#define BOUND_ALIGNED      410 /* aligned, good fit, leading gap left free */
+#define BOUND_FALLBACK     330 /* scan of TLSF_FALLBACK_SCAN blocks of the request's list */
+#define BOUND_MERGE        370 /* free merging both neighbours */
+#define BOUND_FLUSH        399950 /* allocation failing after flushing 64 x 16 quick blocks */
+#define BOUND_ALIGNED_TOP  370    /* aligned, from the top block, leading gap left free */
+#define BOUND_ALIGNED_HEAD 540    /* aligned, its own list's head, leading gap left free */
+#define BOUND_NEW_RUN_HEAD 620    /* malloc, a new run from its own list's head */
+#define BOUND_RUN_MISSED   640    /* malloc, no run to be had (no flush), a block instead */
+#define BOUND_SPARE_RUNS   3000   /* allocation failing after giving back a spare run a class */
+#define BOUND_REALLOC      1380   /* realloc growing into a successor at a full quick list's end */
 
 static unsigned char *region;
 static alloc_heap *heap;
@@ -84,6 +93,11 @@ static volatile size_t op_size, op_align;
 static void *volatile op_ptr;
 /* The one path whose call must fail (the allocation after the flush): every other must succeed. */
 static volatile bool op_must_fail;
+/*
+ * Where a path is told apart by what the call leaves (the block it returns, the runs it gives
+ * back), the scenario's test of that, made by op_did_its_path after the others; NULL where none.
+ */
+static bool (*volatile op_after)(void);
 
 static __attribute__((noinline)) void run_op(void) {
     switch (op_kind) {
@@ -115,11 +129,12 @@ static __attribute__((noinline)) void run_realloc(void) {
  * realloc returns a live block unless op_must_fail; after a free its pointer is no longer one (the
  * result of free is not kept by run_op: that would be a store in the counted call). Judged by
  * alloc_usable_size (0 for a pointer that is not a live block) and alloc_heap_check, after the
- * count; not by alloc_heap_stats before it, which moves the largest free block of the highest
- * list to its head and so would change the path measured.
+ * count, and by the scenario's op_after where it has one; not by alloc_heap_stats before it, which
+ * moves the largest free block of the highest list to its head and so would change the path
+ * measured.
  */
 static bool op_did_its_path(void (*op)(void)) {
-    if (alloc_heap_check(heap) != ALLOC_OK)
+    if (alloc_heap_check(heap) != ALLOC_OK || (op_after != NULL && !op_after()))
         return false;
     if (op != run_op)
         return op_ptr != NULL && alloc_usable_size(heap, op_ptr) >= op_size;
@@ -383,6 +398,152 @@ static int fallback_scan(void) {
 }
 
 /*
+ * The blocks below are carved in order from the top of a fresh heap, which has no other free
+ * block: a live separator, then a live filler of at least `min` block bytes (above the runs' sizes,
+ * so a block and not a slot), sized so that the next block carved from the top has its payload at
+ * `phase` modulo `align` (a power of two); the filler's payload in *filler if filler is not NULL.
+ */
+static int place_top(uintptr_t align, uintptr_t phase, size_t min, void **filler) {
+    void *s = alloc_malloc(heap, 100);
+    ASSERT_TRUE(s != NULL);
+    uintptr_t next = (uintptr_t)s + alloc_usable_size(heap, s) + HDR; /* the top's payload */
+    size_t d = (phase - next) & (align - 1);
+    while (d < min)
+        d += align;
+    void *f = alloc_malloc(heap, d - HDR);
+    ASSERT_TRUE(f != NULL && (uintptr_t)f == next && alloc_usable_size(heap, f) == d - HDR);
+    if (filler != NULL)
+        *filler = f;
+    return 0;
+}
+
+/* Takes what is left of the top block, so that no request is served from it. */
+static int take_rest(void) {
+    struct alloc_stats s;
+    alloc_heap_stats(heap, &s);
+    ASSERT_TRUE(alloc_malloc(heap, s.largest_free) != NULL);
+    return 0;
+}
+
+/* What a call must return where op_after is returned_expected. */
+static uintptr_t expect_ptr;
+/* The runs the heap must have after the call, where op_after compares them. */
+static size_t runs_expected;
+static bool returned_expected(void) {
+    return (uintptr_t)op_ptr == expect_ptr;
+}
+
+/*
+ * An aligned request served by the top block, the only free block, with a leading gap of 4080
+ * bytes (its payload 16 bytes past a 4096 boundary) left free:  | s | filler | top |  then
+ * allocate(3000, 4096).
+ */
+static int aligned_from_top(void) {
+    ASSERT_EQ(0, fresh_heap());
+    ASSERT_EQ(0, place_top(4096, 16, 96, NULL));
+    ASSERT_TRUE(tlsf_of(heap)->top != NULL);
+    expect_ptr = ((uintptr_t)tlsf_of(heap)->top + HDR + 4095) & ~(uintptr_t)4095;
+    op_size = 3000;
+    op_align = 4096;
+    op_after = returned_expected;
+    long n = measure(OP_ALLOCATE);
+    op_after = NULL;
+    return report("allocate, aligned, top block, leading gap", n, (SCALE * BOUND_ALIGNED_TOP),
+                  &worst_alloc);
+}
+
+/*
+ * The state of an aligned request's longest way to a block: one free block F of `block` bytes
+ * whose payload lies at `phase` modulo `align`, on the list that the search of a request of its
+ * size maps to (its block size + align + MIN_BLOCK), no block on a list above that, and a top
+ * block of 512 bytes, too small:
+ *   | s | filler | F (free) | s | used | top 512 |
+ * F's payload in *f.
+ */
+static int own_list_head(size_t block, uintptr_t align, uintptr_t phase, uintptr_t *f) {
+    ASSERT_EQ(0, place_top(align, phase, 96, NULL));
+    void *p = alloc_malloc(heap, block - HDR);
+    ASSERT_TRUE(p != NULL && ((uintptr_t)p & (align - 1)) == phase);
+    ASSERT_TRUE(alloc_malloc(heap, 100) != NULL);
+    block_t *top = tlsf_of(heap)->top;
+    ASSERT_TRUE(top != NULL && alloc_malloc(heap, blk_size(top) - HDR - 512) != NULL);
+    ASSERT_TRUE(tlsf_of(heap)->top != NULL && blk_size(tlsf_of(heap)->top) == 512);
+    ASSERT_EQ(ALLOC_OK, alloc_free(heap, p));
+    *f = (uintptr_t)p;
+    return 0;
+}
+
+/*
+ * An aligned request that good fit and the top block cannot serve, served by the head of its
+ * search's own list with a leading gap of 64 bytes left free and the rest re-filed:
+ * allocate(3984, 4096) (a block of 4000 bytes, its search 8128) over a free block of 8000 whose
+ * payload lies 64 bytes before a 4096 boundary.
+ */
+static int aligned_own_head(void) {
+    ASSERT_EQ(0, fresh_heap());
+    uintptr_t f;
+    ASSERT_EQ(0, own_list_head(8000, 4096, 4096 - 64, &f));
+    op_size = 3984;
+    op_align = 4096;
+    expect_ptr = f + 64;
+    op_after = returned_expected;
+    long n = measure(OP_ALLOCATE);
+    op_after = NULL;
+    return report("allocate, aligned, own list's head, leading gap", n,
+                  (SCALE * BOUND_ALIGNED_HEAD), &worst_alloc);
+}
+
+/*
+ * A new run from the head of its search's own list (1024 + 1024 + 32): a full run of 64-byte slots
+ * alone on its list (it leaves), then the run's aligned request served by a free block of 2048
+ * bytes whose payload lies 64 bytes before a 1024 boundary (the run behind a leading gap of 64);
+ * then malloc(64).
+ */
+static int new_run_own_head(void) {
+    ASSERT_EQ(0, fresh_heap());
+    ASSERT_EQ(0, place_top(RUN_ALIGN, 0, 96, NULL));
+    void *a[RUN64_SLOTS];
+    ASSERT_EQ(0, fill_run64(a));
+    uintptr_t f;
+    ASSERT_EQ(0, own_list_head(2048, RUN_ALIGN, RUN_ALIGN - 64, &f));
+    op_size = 64;
+    expect_ptr = f + 64 + RUN_META; /* the new run's first slot */
+    op_after = returned_expected;
+    long n = measure(OP_MALLOC);
+    op_after = NULL;
+    return report("malloc, new run from its own list's head", n, (SCALE * BOUND_NEW_RUN_HEAD),
+                  &worst_alloc);
+}
+
+/*
+ * A request of a run's size for which no run can be had, served by a block instead: a full run of
+ * 64-byte slots alone on its list (it leaves), then the new run's aligned request, which good fit,
+ * the top block and the head of its search's own list cannot serve (a block of 2048 bytes whose
+ * payload lies 16 bytes before a 1024 boundary: 2064 bytes needed); then a block of 80 bytes, good
+ * fit's, cut from that one, the rest re-filed in another list; malloc(64). (The new run's request
+ * does not flush the quick lists: runs.c says why.)
+ */
+static bool returned_a_block(void) {
+    return heap->runs == runs_expected && alloc_usable_size(heap, op_ptr) == 64;
+}
+
+static int run_missed_block(void) {
+    ASSERT_EQ(0, fresh_heap());
+    ASSERT_EQ(0, place_top(RUN_ALIGN, 0, 96, NULL));
+    void *a[RUN64_SLOTS];
+    ASSERT_EQ(0, fill_run64(a));
+    uintptr_t f;
+    ASSERT_EQ(0, own_list_head(2048, RUN_ALIGN, RUN_ALIGN - 16, &f));
+    runs_expected = heap->runs; /* no new run */
+    op_size = 64;
+    op_after = returned_a_block;
+    long n = measure(OP_MALLOC);
+    op_after = NULL;
+    return report("malloc, no run to be had, a block instead", n, (SCALE * BOUND_RUN_MISSED),
+                  &worst_alloc);
+}
+
+/*
  * Free merging both neighbours, each in a list of its own, the sum in a third:
  *   | s | (free 3000) | A 5000 | (free 9000) | s | top |  then free(A).
  */
@@ -400,32 +561,122 @@ static int free_merge_both(void) {
                   (SCALE * BOUND_MERGE), &worst_free);
 }
 
+/* The quick-listed blocks of the heap, by a walk (the realloc's scenario and the flush's). */
+static size_t quick_blocks(void);
+static bool no_quick_blocks(void) {
+    return quick_blocks() == 0;
+}
+
+enum { QUICK_LISTS = ALLOC_QUICK_MAX_SIZE / 16 };
+
 /*
- * A request that fails until every quick list is flushed: the quick-listed sizes above the runs'
- * (80 to 1024 bytes) x 16 blocks, each between live blocks, the rest of the heap in use, then a
- * request larger than any block.
+ * A request that fails until every quick list is flushed: every quick-listed size (16 to 1024
+ * bytes) x ALLOC_QUICK_BIN_LIMIT blocks, each between two free blocks (of 80 bytes and more,
+ * freed once the quick lists are full: filed on the TLSF lists), so that each block the flush
+ * gives back merges with both neighbours, the rest of the heap in use, then a request larger than
+ * any block:  | F | Q | F | Q | ... | Q | F | rest (used) |. The sizes of the runs (16 to 64 bytes)
+ * are quick-listed blocks too where an aligned request made them (allocate(16, 32)): the free
+ * block before each such one sized so that its payload is aligned already (no leading fragment).
  */
 static int flush_then_fail(void) {
     ASSERT_EQ(0, fresh_heap());
-    static void *q[64][16];
-    for (unsigned i = 4; i < 64; i++) {
-        for (unsigned j = 0; j < 16; j++) {
-            q[i][j] = alloc_malloc(heap, (i + 1) * 16);
-            ASSERT_TRUE(q[i][j] != NULL && alloc_malloc(heap, 80) != NULL);
+    static void *q[QUICK_LISTS][ALLOC_QUICK_BIN_LIMIT], *f[QUICK_LISTS][ALLOC_QUICK_BIN_LIMIT];
+    for (unsigned i = 0; i < QUICK_LISTS; i++) {
+        for (unsigned j = 0; j < ALLOC_QUICK_BIN_LIMIT; j++) {
+            size_t size = (i + 1) * 16;
+            if (size <= ALLOC_RUN_MAX_SIZE) {
+                ASSERT_EQ(0, place_top(32, 0, 96, &f[i][j]));
+                q[i][j] = alloc_allocate(heap, size, 32);
+            } else {
+                f[i][j] = alloc_malloc(heap, 80);
+                q[i][j] = alloc_malloc(heap, size);
+            }
+            ASSERT_TRUE(f[i][j] != NULL && q[i][j] != NULL &&
+                        alloc_usable_size(heap, q[i][j]) == size);
         }
     }
-    struct alloc_stats s;
-    alloc_heap_stats(heap, &s);
-    ASSERT_TRUE(alloc_malloc(heap, s.largest_free) != NULL);
-    for (unsigned i = 4; i < 64; i++) {
-        for (unsigned j = 0; j < 16; j++)
+    void *last = alloc_malloc(heap, 80);
+    ASSERT_TRUE(last != NULL);
+    ASSERT_EQ(0, take_rest());
+    for (unsigned i = 0; i < QUICK_LISTS; i++) {
+        for (unsigned j = 0; j < ALLOC_QUICK_BIN_LIMIT; j++)
             ASSERT_EQ(ALLOC_OK, alloc_free(heap, q[i][j]));
     }
-    op_size = 100000;
+    ASSERT_EQ((size_t)QUICK_LISTS * ALLOC_QUICK_BIN_LIMIT, quick_blocks());
+    for (unsigned i = 0; i < QUICK_LISTS; i++) {
+        for (unsigned j = 0; j < ALLOC_QUICK_BIN_LIMIT; j++)
+            ASSERT_EQ(ALLOC_OK, alloc_free(heap, f[i][j]));
+    }
+    ASSERT_EQ(ALLOC_OK, alloc_free(heap, last));
+    ASSERT_EQ((size_t)QUICK_LISTS * ALLOC_QUICK_BIN_LIMIT, quick_blocks());
+    op_size = REGION_SIZE; /* more than the flush merges them all into */
     op_must_fail = true;
+    op_after = no_quick_blocks;
     long n = measure(OP_MALLOC);
     op_must_fail = false;
-    return report("malloc failing after flushing 960 quick blocks", n, (SCALE * BOUND_FLUSH), NULL);
+    op_after = NULL;
+    return report("malloc failing after flushing 1,024 quick blocks", n, (SCALE * BOUND_FLUSH),
+                  NULL);
+}
+
+/*
+ * A request that fails after the runs with no slot in use are given back: in each run class, the
+ * one run kept with every slot free (the spare), between free blocks of two lists, which it merges
+ * with as it goes back, and behind it on its list RUNS_LISTED runs with one free slot each; no
+ * quick-listed block. Per class:
+ *   | s | X (free 2000) | S (spare run) | Y (free 3000) | s |   and full runs R0 .. R(k-1),
+ * each then given one slot back (it joins the list behind S). Then a request larger than any block.
+ */
+enum { RUNS_LISTED = 150 };
+static bool runs_released(void) {
+    return heap->runs == runs_expected;
+}
+
+static int release_spare_runs(void) {
+    ASSERT_EQ(0, fresh_heap());
+    enum { CLASSES = ALLOC_RUN_MAX_SIZE / 16 };
+    static void *one[CLASSES][RUNS_LISTED];
+    void *x[CLASSES], *y[CLASSES];
+    for (unsigned c = 1; c <= CLASSES; c++) {
+        size_t size = c * 16, slots = RUN_SLOTS / size;
+        /* The runs tile from a run's alignment: no leading fragment to serve the blocks below. */
+        ASSERT_EQ(0, place_top(RUN_ALIGN, 0, 96, NULL));
+        for (unsigned k = 0; k < RUNS_LISTED; k++) {
+            for (size_t j = 0; j < slots; j++) {
+                void *p = alloc_malloc(heap, size);
+                ASSERT_TRUE(p != NULL);
+                if (j == 0)
+                    one[c - 1][k] = p;
+                ASSERT_EQ((uintptr_t)one[c - 1][k] & ~(RUN_ALIGN - 1),
+                          (uintptr_t)p & ~(RUN_ALIGN - 1));
+            }
+        }
+        /* X ends where the next run's block begins, at a run's alignment: no leading gap. */
+        ASSERT_EQ(0, place_top(RUN_ALIGN, 0, 2000, &x[c - 1]));
+        void *spare = alloc_malloc(heap, size);
+        ASSERT_TRUE(spare != NULL && ((uintptr_t)spare & (RUN_ALIGN - 1)) == RUN_META);
+        y[c - 1] = alloc_malloc(heap, 3000);
+        ASSERT_TRUE(y[c - 1] != NULL && alloc_malloc(heap, 100) != NULL);
+        ASSERT_EQ(ALLOC_OK, alloc_free(heap, spare)); /* kept: the only run with a free slot */
+        for (unsigned k = 0; k < RUNS_LISTED; k++)
+            ASSERT_EQ(ALLOC_OK, alloc_free(heap, one[c - 1][k]));
+    }
+    ASSERT_EQ(0, take_rest());
+    for (unsigned c = 0; c < CLASSES; c++) {
+        ASSERT_EQ(ALLOC_OK, alloc_free(heap, x[c]));
+        ASSERT_EQ(ALLOC_OK, alloc_free(heap, y[c]));
+    }
+    ASSERT_EQ((size_t)CLASSES * (RUNS_LISTED + 1), heap->runs);
+    ASSERT_EQ(0, quick_blocks());
+    runs_expected = heap->runs - CLASSES;
+    op_size = 100000;
+    op_must_fail = true;
+    op_after = runs_released;
+    long n = measure(OP_MALLOC);
+    op_must_fail = false;
+    op_after = NULL;
+    return report("malloc failing after giving back 4 spare runs", n, (SCALE * BOUND_SPARE_RUNS),
+                  NULL);
 }
 
 /*
@@ -447,7 +698,6 @@ static void count_quick(void *ctx, void *payload, size_t usable_size,
     quick_seen += state == ALLOC_BLOCK_QUICK;
 }
 
-/* The quick-listed blocks of the heap, by a walk. */
 static size_t quick_blocks(void) {
     quick_seen = 0;
     (void)alloc_heap_walk(heap, count_quick, NULL);
@@ -504,11 +754,16 @@ int main(void) {
     failed += aligned_gap();
     failed += fallback_scan();
     failed += free_merge_both();
+    failed += aligned_from_top();
+    failed += aligned_own_head();
+    failed += new_run_own_head();
+    failed += run_missed_block();
     failed += flush_then_fail();
+    failed += release_spare_runs();
     failed += realloc_into_quick();
     printf("worst_case: allocate %ld, free %ld instructions at most (flush excluded)\n",
            worst_alloc, worst_free);
-    printf("%d passed, %d failed\n", 9 - failed, failed);
+    printf("%d passed, %d failed\n", 15 - failed, failed);
     return failed == 0 ? 0 : 1;
 #endif
 }
