@@ -1965,6 +1965,47 @@ static int only_header_damaged(block_t *hdr, const block_t *saved) {
 }
 
 /*
+ * The steps after a freed A's state was flipped back to "in use" (the n damaged bytes at p, saved[]
+ * their bytes before; the check reports the damage at `at`), shared by the block's and the run
+ * slot's case: A freed again, refused with `error` reported once at A; two allocations of A's
+ * size, each a block or NULL with the damage reported, neither A nor one another, neither
+ * overlapping B; the damage still alone after each step. Then the bytes put back, x, y and B freed,
+ * the heap intact and empty. Returns 0, or 1 after printing the assertion that failed.
+ */
+static int second_free_refused(unsigned char *a, unsigned char *b, size_t size,
+                               enum alloc_error error, const void *at, void *p, const void *saved,
+                               size_t n) {
+    size_t reports = fx.reports;
+    ASSERT_EQ(error, alloc_free(fx.heap, a));
+    if (reported_once_at(reports, error, a) != 0)
+        return 1;
+    if (only_damaged(at, p, saved, n) != 0)
+        return 1;
+    reports = fx.reports;
+    unsigned char *x = alloc_malloc(fx.heap, size);
+    ASSERT_TRUE(x != NULL || fx.reports > reports); /* a NULL is the damage, reported */
+    if (only_damaged(at, p, saved, n) != 0)
+        return 1;
+    reports = fx.reports;
+    unsigned char *y = alloc_malloc(fx.heap, size);
+    ASSERT_TRUE(y != NULL || fx.reports > reports);
+    if (only_damaged(at, p, saved, n) != 0)
+        return 1;
+    ASSERT_TRUE(x == NULL || y == NULL || x != y);
+    ASSERT_TRUE(x != a && y != a);
+    ASSERT_FALSE(x != NULL && overlaps(x, size, b, size));
+    ASSERT_FALSE(y != NULL && overlaps(y, size, b, size));
+    memcpy(p, saved, n);
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, x));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, y));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(0, stats().live_allocations);
+    return 0;
+}
+
+/*
  * A freed block whose header then has one bit of its state flipped (each bit in turn), freed
  * again; A 100 bytes (quick-listed where there are quick lists) and BIG (on a free list), a block
  * on every variant (runs_double_free_state_flip_check has the run slot's case):
@@ -1993,33 +2034,9 @@ static int double_free_state_flip_check(void) {
             ha->size ^= (hword_t)1 << bit;
             if (only_header_damaged(ha, &saved) != 0)
                 return 1;
-            size_t reports = fx.reports;
-            ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, a));
-            if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEADER, a) != 0)
+            if (second_free_refused(a, b, n, ALLOC_ERR_CORRUPTED_HEADER, ha, ha, &saved,
+                                    sizeof(saved)) != 0)
                 return 1;
-            if (only_header_damaged(ha, &saved) != 0)
-                return 1;
-            reports = fx.reports;
-            unsigned char *x = alloc_malloc(fx.heap, n);
-            ASSERT_TRUE(x != NULL || fx.reports > reports); /* a NULL is the damage, reported */
-            if (only_header_damaged(ha, &saved) != 0)
-                return 1;
-            reports = fx.reports;
-            unsigned char *y = alloc_malloc(fx.heap, n);
-            ASSERT_TRUE(y != NULL || fx.reports > reports);
-            if (only_header_damaged(ha, &saved) != 0)
-                return 1;
-            ASSERT_TRUE(x == NULL || y == NULL || x != y);
-            ASSERT_TRUE(x != a && y != a);
-            ASSERT_FALSE(x != NULL && overlaps(x, n, b, n));
-            ASSERT_FALSE(y != NULL && overlaps(y, n, b, n));
-            *ha = saved;
-            ASSERT_HEAP_OK(fx.heap);
-            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, x));
-            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, y));
-            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
-            ASSERT_HEAP_OK(fx.heap);
-            ASSERT_EQ(0, stats().live_allocations);
         }
     }
     return 0;
@@ -2517,33 +2534,9 @@ static int runs_double_free_state_flip_check(void) {
     meta[RUN_STATE] ^= bit;
     if (only_damaged(run_block, &meta[RUN_STATE], &saved, sizeof(saved)) != 0)
         return 1;
-    size_t reports = fx.reports;
     /* An unrecognised run: A is no block's start. */
-    ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, alloc_free(fx.heap, a));
-    if (reported_once_at(reports, ALLOC_ERR_FOREIGN_POINTER, a) != 0)
-        return 1;
-    if (only_damaged(run_block, &meta[RUN_STATE], &saved, sizeof(saved)) != 0)
-        return 1;
-    reports = fx.reports;
-    unsigned char *x = alloc_malloc(fx.heap, 32);
-    ASSERT_TRUE(x != NULL || fx.reports > reports); /* a NULL is the damage, reported */
-    if (only_damaged(run_block, &meta[RUN_STATE], &saved, sizeof(saved)) != 0)
-        return 1;
-    reports = fx.reports;
-    unsigned char *y = alloc_malloc(fx.heap, 32);
-    ASSERT_TRUE(y != NULL || fx.reports > reports);
-    if (only_damaged(run_block, &meta[RUN_STATE], &saved, sizeof(saved)) != 0)
-        return 1;
-    ASSERT_TRUE(x == NULL || y == NULL || x != y);
-    ASSERT_TRUE(x != a && y != a && x != b && y != b);
-    meta[RUN_STATE] = saved;
-    ASSERT_HEAP_OK(fx.heap);
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, x));
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, y));
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
-    ASSERT_HEAP_OK(fx.heap);
-    ASSERT_EQ(0, stats().live_allocations);
-    return 0;
+    return second_free_refused(a, b, 32, ALLOC_ERR_FOREIGN_POINTER, run_block, &meta[RUN_STATE],
+                               &saved, sizeof(saved));
 }
 
 /*

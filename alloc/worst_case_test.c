@@ -494,18 +494,27 @@ static int aligned_own_head(void) {
 }
 
 /*
+ * On a fresh heap, a full run of 64-byte slots alone on its list (the next 64-byte request makes it
+ * leave and asks for a new run), then own_list_head's state for that run's aligned request: a free
+ * block of 2048 bytes whose payload lies `gap` bytes before a 1024 boundary, its payload in *f.
+ */
+static int full_run64_then_own_head(uintptr_t gap, uintptr_t *f) {
+    ASSERT_EQ(0, fresh_heap());
+    ASSERT_EQ(0, place_top(RUN_ALIGN, 0, 96, NULL));
+    void *a[RUN64_SLOTS];
+    ASSERT_EQ(0, fill_run64(a));
+    return own_list_head(2048, RUN_ALIGN, RUN_ALIGN - gap, f);
+}
+
+/*
  * A new run from the head of its search's own list (1024 + 1024 + 32): a full run of 64-byte slots
  * alone on its list (it leaves), then the run's aligned request served by a free block of 2048
  * bytes whose payload lies 64 bytes before a 1024 boundary (the run behind a leading gap of 64);
  * then malloc(64).
  */
 static int new_run_own_head(void) {
-    ASSERT_EQ(0, fresh_heap());
-    ASSERT_EQ(0, place_top(RUN_ALIGN, 0, 96, NULL));
-    void *a[RUN64_SLOTS];
-    ASSERT_EQ(0, fill_run64(a));
     uintptr_t f;
-    ASSERT_EQ(0, own_list_head(2048, RUN_ALIGN, RUN_ALIGN - 64, &f));
+    ASSERT_EQ(0, full_run64_then_own_head(64, &f));
     op_size = 64;
     expect_ptr = f + 64 + RUN_META; /* the new run's first slot */
     op_after = returned_expected;
@@ -528,12 +537,8 @@ static bool returned_a_block(void) {
 }
 
 static int run_missed_block(void) {
-    ASSERT_EQ(0, fresh_heap());
-    ASSERT_EQ(0, place_top(RUN_ALIGN, 0, 96, NULL));
-    void *a[RUN64_SLOTS];
-    ASSERT_EQ(0, fill_run64(a));
     uintptr_t f;
-    ASSERT_EQ(0, own_list_head(2048, RUN_ALIGN, RUN_ALIGN - 16, &f));
+    ASSERT_EQ(0, full_run64_then_own_head(16, &f));
     runs_expected = heap->runs; /* no new run */
     op_size = 64;
     op_after = returned_a_block;
