@@ -29,6 +29,11 @@ def _elf(bits, big_endian, machine):
         machine = high + low if big_endian else low + high,
     )
 
+# The command line that runs a Linux binary of another CPU: qemu-user (the pinned tool qemu) finds
+# the target's dynamic loader and libc under -L, in the pinned sysroot of that name.
+def _qemu_user(qemu, sysroot):
+    return [tool_path(qemu), "-L", linux_sysroot(sysroot)]
+
 def _cross_test(suffix, elf, emulator, semihosting = False):
     """What //tools:cross_test.bzl needs to run a test built for a target.
 
@@ -36,8 +41,8 @@ def _cross_test(suffix, elf, emulator, semihosting = False):
       suffix: the target's name in cross_test (its key of CROSS_TARGETS, the suffix of each test's
         name: multiboot2_test_i386).
       elf: its binaries' ELF identity, from _elf (e_machine from the ELF specification's EM_*).
-      emulator: the command line that runs its binary; empty: the host CPU runs it. qemu-user
-        finds the target's dynamic loader and libc under -L.
+      emulator: the command line that runs its binary (_qemu_user's for a Linux CPU); empty: the
+        host CPU runs it.
       semihosting: True for a board: the binary is booted as its firmware (see cross_test.bzl's
         _board_runner) instead of run as a program.
     """
@@ -98,7 +103,7 @@ TARGETS = {
         cross_test = _cross_test(
             suffix = "aarch64",
             elf = _elf(64, False, 183),  # EM_AARCH64
-            emulator = [tool_path("QEMU_AARCH64"), "-L", linux_sysroot("AARCH64")],
+            emulator = _qemu_user("QEMU_AARCH64", "AARCH64"),
         ),
     ),
     "armhf_linux": _target(
@@ -110,7 +115,7 @@ TARGETS = {
         cross_test = _cross_test(
             suffix = "armhf",
             elf = _elf(32, False, 40),  # EM_ARM
-            emulator = [tool_path("QEMU_ARM"), "-L", linux_sysroot("ARMHF")],
+            emulator = _qemu_user("QEMU_ARM", "ARMHF"),
         ),
     ),
     "riscv64_linux": _target(
@@ -121,7 +126,7 @@ TARGETS = {
         cross_test = _cross_test(
             suffix = "riscv64",
             elf = _elf(64, False, 243),  # EM_RISCV
-            emulator = [tool_path("QEMU_RISCV64"), "-L", linux_sysroot("RISCV64")],
+            emulator = _qemu_user("QEMU_RISCV64", "RISCV64"),
         ),
     ),
     # Big-endian: proves the libraries read their little-endian data explicitly.
@@ -134,7 +139,7 @@ TARGETS = {
         cross_test = _cross_test(
             suffix = "s390x",
             elf = _elf(64, True, 22),  # EM_S390
-            emulator = [tool_path("QEMU_S390X"), "-L", linux_sysroot("S390X")],
+            emulator = _qemu_user("QEMU_S390X", "S390X"),
         ),
     ),
 
