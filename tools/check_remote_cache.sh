@@ -18,13 +18,16 @@ source "$(dirname "$0")/tool_paths.sh" # from platforms/host_tools.bzl
 require_tools BAZEL NGINX GIT PYTHON
 # What the script decides from its builds, tested by //tools:check_remote_cache_test.
 source "$(dirname "$0")/check_remote_cache_lib.sh"
+# One of each kind of action: the kernel through its platform transition (NASM, Clang, LLD), the
+# ISO (GRUB), host libraries and a host test. Whole packages would add cross builds for every
+# target and three minutes to CI without testing anything more of the cache.
 DEFAULT_TARGETS=(
   //kernel:kernel
   //kernel:iso
-  //kernel:format_test
-  //alloc/...
-  //paging/...
-  //multiboot2/...
+  //alloc:alloc
+  //alloc:heap_test
+  //paging:paging
+  //multiboot2:multiboot2
 )
 
 targets=("$@")
