@@ -15,9 +15,12 @@
  * that the build has (all in the default build; TLSF without quick lists in :alloc_minimal), one
  * round of the variants with each poison setting in turn (poison_flags: none, on free, on free
  * and on alloc; with poison on alloc, a block handed out and a realloc's growth must read the
- * poison): 50,000 operations an epoch, 1,000 with poison on free (POISON_EPOCH_OPS). Runs: the
- * fixed seeds below, then one seed from ALLOC_TEST_SEED (random if unset). A failure prints the
- * seed, variant, poison flags and operation number.
+ * poison): 50,000 operations an epoch, 1,000 with poison on free (POISON_EPOCH_OPS). A run
+ * shorter than one such cycle (the cross targets' 20,000 and 5,000) scales both lengths down
+ * alike, so every run covers every variant with every poison setting, and the test fails if one
+ * did not. Runs: the fixed seeds below, then one seed from ALLOC_TEST_SEED (random if unset), one
+ * shard of them each when Bazel shards the test (shard_of). A
+ * failure prints the seed, variant, poison flags and operation number.
  */
 #include "alloc/config.h"
 #include "alloc/heap.h"
@@ -64,6 +67,9 @@ static struct {
     bool first_fit;
     bool runs;       /* small requests are run slots, which have no header */
     unsigned poison; /* the epoch's ALLOC_FLAG_POISON_ON_FREE and _ON_ALLOC (poison_flags) */
+    /* Operations run per variant (fixture_variants index) and poison_flags index, this run. */
+    size_t covered[FIXTURE_VARIANT_COUNT][3];
+    size_t *covered_now; /* the count of the epoch running */
     unsigned char *region;
     size_t region_size;
     alloc_heap *heap;
@@ -82,7 +88,7 @@ static struct {
 static void fail(const char *fmt, ...) {
     va_list ap;
     fprintf(stderr, "model_test: FAILED seed=%" PRIu64 " variant=%s poison=%#x op=%zu: ", m.seed,
-            m.variant, m.poison, m.op);
+            m.variant != NULL ? m.variant : "-", m.poison, m.op);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -449,28 +455,74 @@ static const unsigned poison_flags[] = {
 };
 #define POISON_SETTINGS (sizeof(poison_flags) / sizeof(poison_flags[0]))
 
-/*
- * The variant of an epoch, the fixture's variants that this build has in turn, and its poison
- * flags (*poison), one setting of poison_flags per round of the variants.
- */
-static const struct variant *epoch_variant(size_t epoch, unsigned *poison) {
-    const struct variant *present[FIXTURE_VARIANT_COUNT];
+_Static_assert(POISON_SETTINGS == sizeof(m.covered[0]) / sizeof(m.covered[0][0]),
+               "one coverage count per poison setting");
+
+/* The fixture's variants that this build has, in order, into present; returns how many. */
+static size_t present_variants(size_t present[FIXTURE_VARIANT_COUNT]) {
     size_t n = 0;
     for (size_t i = 0; i < FIXTURE_VARIANT_COUNT; i++) {
         if (variant_absent(&fixture_variants[i]) == NULL)
-            present[n++] = &fixture_variants[i];
+            present[n++] = i;
     }
     if (n == 0)
         fail("this build has none of the fixture's variants");
-    *poison = poison_flags[epoch / n % POISON_SETTINGS];
+    return n;
+}
+
+/*
+ * The variant of an epoch (its fixture_variants index), the fixture's variants that this build
+ * has in turn, and its poison setting (*poison, an index into poison_flags), one setting per
+ * round of the variants.
+ */
+static size_t epoch_variant(size_t epoch, size_t *poison) {
+    size_t present[FIXTURE_VARIANT_COUNT];
+    size_t n = present_variants(present);
+    *poison = epoch / n % POISON_SETTINGS;
     return present[epoch % n];
 }
 
+/*
+ * The operations of an epoch without poison (*plain) and with it (*poisoned) in a run of ops:
+ * EPOCH_OPS and POISON_EPOCH_OPS, or both scaled down alike (at least 1) when the run is shorter
+ * than one cycle through every variant with every poison setting, so that it still makes the
+ * whole cycle.
+ */
+static void epoch_lengths(size_t ops, size_t *plain, size_t *poisoned) {
+    size_t present[FIXTURE_VARIANT_COUNT];
+    uint64_t cycle = (uint64_t)present_variants(present) *
+                     (EPOCH_OPS + (POISON_SETTINGS - 1) * (uint64_t)POISON_EPOCH_OPS);
+    *plain = EPOCH_OPS;
+    *poisoned = POISON_EPOCH_OPS;
+    if (ops < cycle) {
+        *plain = (size_t)((uint64_t)EPOCH_OPS * ops / cycle);
+        *poisoned = (size_t)((uint64_t)POISON_EPOCH_OPS * ops / cycle);
+        *plain += *plain == 0;
+        *poisoned += *poisoned == 0;
+    }
+}
+
+/* Fails unless every variant this build has ran at least one operation with every poison setting.
+ */
+static void check_coverage(size_t ops) {
+    size_t present[FIXTURE_VARIANT_COUNT];
+    size_t n = present_variants(present);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < POISON_SETTINGS; j++) {
+            if (m.covered[present[i]][j] == 0)
+                fail("%zu operations left variant %s with poison flags %#x untested", ops,
+                     fixture_variants[present[i]].name, poison_flags[j]);
+        }
+    }
+}
+
 static void start_epoch(size_t epoch) {
-    unsigned poison;
-    const struct variant *v = epoch_variant(epoch, &poison);
+    size_t setting;
+    size_t index = epoch_variant(epoch, &setting);
+    const struct variant *v = &fixture_variants[index];
     m.variant = v->name;
-    m.poison = poison;
+    m.poison = poison_flags[setting];
+    m.covered_now = &m.covered[index][setting];
     m.quick = variant_quick(v);
     m.first_fit = v->strategy == ALLOC_STRATEGY_FIRST_FIT;
     m.runs = variant_runs(v);
@@ -484,7 +536,7 @@ static void start_epoch(size_t epoch) {
     m.last_freed = NULL;
     m.region_size = INITIAL_SIZE + 16 * below(64) + below(16);
     struct alloc_config cfg = {
-        .strategy = v->strategy, .flags = v->flags | poison, .error_hook = hook};
+        .strategy = v->strategy, .flags = v->flags | m.poison, .error_hook = hook};
     enum alloc_error e = alloc_heap_init(&m.heap, m.region, m.region_size, &cfg);
     if (e != ALLOC_OK)
         fail("init: %s", alloc_error_name(e));
@@ -504,15 +556,18 @@ static void end_epoch(void) {
 static void run(uint64_t seed, size_t ops) {
     m.seed = seed;
     m.rng = seed;
-    size_t epoch = 0, epoch_end = 0;
+    size_t epoch = 0, epoch_end = 0, plain, poisoned;
+    epoch_lengths(ops, &plain, &poisoned);
+    memset(m.covered, 0, sizeof(m.covered));
     m.variant = "-";
     for (m.op = 0; m.op < ops; m.op++) {
         if (m.op == epoch_end) {
             if (m.op != 0)
                 end_epoch();
             start_epoch(epoch++);
-            epoch_end = m.op + (m.poison != 0 ? POISON_EPOCH_OPS : EPOCH_OPS);
+            epoch_end = m.op + (m.poison != 0 ? poisoned : plain);
         }
+        ++*m.covered_now;
         unsigned r = (unsigned)below(1000);
         if (r < 420)
             op_alloc();
@@ -527,7 +582,33 @@ static void run(uint64_t seed, size_t ops) {
         check_state();
     }
     end_epoch();
-    printf("model_test: seed %" PRIu64 ": %zu operations ok\n", seed, ops);
+    check_coverage(ops);
+    printf("model_test: seed %" PRIu64 ": %zu operations ok (epochs of %zu, %zu with poison)\n",
+           seed, ops, plain, poisoned);
+}
+
+/*
+ * Bazel's test sharding (shard_count in BUILD.bazel): shard i of n makes the runs whose number
+ * (the fixed seeds in order, then the last one) is i modulo n, so the seeds run side by side.
+ * Without sharding, one shard makes them all. *shard and *shards are set from the environment;
+ * a shard that would make no run fails, as it would pass without testing anything.
+ */
+static void shard_of(size_t runs, size_t *shard, size_t *shards) {
+    const char *total = getenv("TEST_TOTAL_SHARDS"), *index = getenv("TEST_SHARD_INDEX");
+    const char *status = getenv("TEST_SHARD_STATUS_FILE");
+    *shard = 0;
+    *shards = 1;
+    if (total == NULL || *total == '\0')
+        return;
+    *shards = strtoull(total, NULL, 10);
+    *shard = index != NULL ? strtoull(index, NULL, 10) : 0;
+    if (*shards == 0 || *shard >= *shards || *shard >= runs)
+        fail("shard %zu of %zu makes none of the %zu runs", *shard, *shards, runs);
+    if (status != NULL && *status != '\0') {
+        FILE *f = fopen(status, "w"); /* tells Bazel that the test shards */
+        if (f == NULL || fclose(f) != 0)
+            fail("cannot write %s", status);
+    }
 }
 
 int main(int argc, char **argv) {
@@ -551,13 +632,15 @@ int main(int argc, char **argv) {
     printf("model_test: %zu operations per seed; seed from %s: %" PRIu64 "\n", ops,
            env != NULL && *env != '\0' ? "ALLOC_TEST_SEED" : "the clock", env_seed);
 
+    size_t nfixed = sizeof(fixed_seeds) / sizeof(fixed_seeds[0]), shard, shards;
+    shard_of(nfixed + 1, &shard, &shards);
+    if (shards > 1)
+        printf("model_test: shard %zu of %zu\n", shard, shards);
     int passed = 0;
-    for (size_t i = 0; i < sizeof(fixed_seeds) / sizeof(fixed_seeds[0]); i++) {
-        run(fixed_seeds[i], ops);
+    for (size_t i = shard; i <= nfixed; i += shards) {
+        run(i < nfixed ? fixed_seeds[i] : env_seed, ops);
         passed++;
     }
-    run(env_seed, ops);
-    passed++;
     printf("%d passed, 0 failed\n", passed);
     return 0;
 }

@@ -116,13 +116,17 @@ def cross_tests(test, targets = CROSS_TARGETS.keys(), args = None, args_on = {},
       targets: keys of CROSS_TARGETS; all of them unless a test cannot run on some.
       args: the test's arguments on every target, unless args_on names the target.
       args_on: per target, arguments that replace `args` (fewer operations on a slow board).
-      **kwargs: common test attributes (size, tags, ...) for every cross_test.
+      **kwargs: common test attributes (size, tags, ...) for every cross_test. Each is also
+        tagged `cross`: a sanitizer run leaves them out (--test_tag_filters=-cross), as the
+        transition drops its flags and they would only run again unchanged.
     """
+    tags = kwargs.pop("tags", []) + ["cross"]
     for target in targets:
         cross_test(
             name = "%s_%s" % (test, target),
             test = ":" + test,
             target = target,
             args = args_on.get(target, args),
+            tags = tags,
             **kwargs
         )
