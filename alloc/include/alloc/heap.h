@@ -241,8 +241,9 @@ enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
 /*
  * Returns a pointer to at least size bytes aligned to align (and always to ALLOC_ALIGNMENT), or
  * NULL if align is not a power of two, size or size + align (an align below ALLOC_ALIGNMENT raised
- * to it) exceeds ALLOC_MAX_REQUEST, heap is NULL, the heap has no free block that fits, or the
- * search meets a damaged free block (reported through the hook, once, as
+ * to it) exceeds ALLOC_MAX_REQUEST, heap is NULL, the search finds no free block that fits (a
+ * TLSF heap's looks at no more than the first 4 blocks of the request's own class, see above), or
+ * it meets a damaged free block (reported through the hook, once, as
  * ALLOC_ERR_CORRUPTED_FREE_LIST or ALLOC_ERR_CORRUPTED_HEADER). Size 0 is served as size 1.
  */
 void *alloc_allocate(alloc_heap *heap, size_t size, size_t align);
