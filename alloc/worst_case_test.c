@@ -213,6 +213,19 @@ static long measure(enum op_kind kind) {
     return n < 0 ? -1 : n - baseline;
 }
 
+/*
+ * measure for a path told apart by what the call leaves: op_after set to `after` (NULL: none) and
+ * op_must_fail to must_fail for this call alone.
+ */
+static long measure_path(enum op_kind kind, bool must_fail, bool (*after)(void)) {
+    op_must_fail = must_fail;
+    op_after = after;
+    long n = measure(kind);
+    op_must_fail = false;
+    op_after = NULL;
+    return n;
+}
+
 /* The same for the realloc set up in op_ptr and op_size. */
 static long measure_realloc(void) {
     long n = count_op(run_realloc);
@@ -452,9 +465,7 @@ static int aligned_from_top(void) {
     expect_ptr = ((uintptr_t)tlsf_of(heap)->top + HDR + 4095) & ~(uintptr_t)4095;
     op_size = 3000;
     op_align = 4096;
-    op_after = returned_expected;
-    long n = measure(OP_ALLOCATE);
-    op_after = NULL;
+    long n = measure_path(OP_ALLOCATE, false, returned_expected);
     return report("allocate, aligned, top block, leading gap", n, (SCALE * BOUND_ALIGNED_TOP),
                   &worst_alloc);
 }
@@ -493,9 +504,7 @@ static int aligned_own_head(void) {
     op_size = 3984;
     op_align = 4096;
     expect_ptr = f + 64;
-    op_after = returned_expected;
-    long n = measure(OP_ALLOCATE);
-    op_after = NULL;
+    long n = measure_path(OP_ALLOCATE, false, returned_expected);
     return report("allocate, aligned, own list's head, leading gap", n,
                   (SCALE * BOUND_ALIGNED_HEAD), &worst_alloc);
 }
@@ -524,9 +533,7 @@ static int new_run_own_head(void) {
     ASSERT_EQ(0, full_run64_then_own_head(64, &f));
     op_size = 64;
     expect_ptr = f + 64 + RUN_META; /* the new run's first slot */
-    op_after = returned_expected;
-    long n = measure(OP_MALLOC);
-    op_after = NULL;
+    long n = measure_path(OP_MALLOC, false, returned_expected);
     return report("malloc, new run from its own list's head", n, (SCALE * BOUND_NEW_RUN_HEAD),
                   &worst_alloc);
 }
@@ -548,9 +555,7 @@ static int run_missed_block(void) {
     ASSERT_EQ(0, full_run64_then_own_head(16, &f));
     runs_expected = heap->runs; /* no new run */
     op_size = 64;
-    op_after = returned_a_block;
-    long n = measure(OP_MALLOC);
-    op_after = NULL;
+    long n = measure_path(OP_MALLOC, false, returned_a_block);
     return report("malloc, no run to be had, a block instead", n, (SCALE * BOUND_RUN_MISSED),
                   &worst_alloc);
 }
@@ -622,11 +627,7 @@ static int flush_then_fail(void) {
     ASSERT_EQ(ALLOC_OK, alloc_free(heap, last));
     ASSERT_EQ((size_t)QUICK_LISTS * ALLOC_QUICK_BIN_LIMIT, quick_blocks());
     op_size = REGION_SIZE; /* more than the flush merges them all into */
-    op_must_fail = true;
-    op_after = no_quick_blocks;
-    long n = measure(OP_MALLOC);
-    op_must_fail = false;
-    op_after = NULL;
+    long n = measure_path(OP_MALLOC, true, no_quick_blocks);
     return report("malloc failing after flushing 1,024 quick blocks", n, (SCALE * BOUND_FLUSH),
                   NULL);
 }
@@ -682,11 +683,7 @@ static int release_spare_runs(void) {
     ASSERT_EQ(0, quick_blocks());
     runs_expected = heap->runs - CLASSES;
     op_size = 100000;
-    op_must_fail = true;
-    op_after = runs_released;
-    long n = measure(OP_MALLOC);
-    op_must_fail = false;
-    op_after = NULL;
+    long n = measure_path(OP_MALLOC, true, runs_released);
     return report("malloc failing after giving back 4 spare runs", n, (SCALE * BOUND_SPARE_RUNS),
                   NULL);
 }
