@@ -19,8 +19,8 @@
  * shorter than one such cycle (the cross targets' 20,000 and 5,000) scales both lengths down
  * alike, so every run covers every variant with every poison setting, and the test fails if one
  * did not. Runs: the fixed seeds below, then one seed from ALLOC_TEST_SEED (random if unset), one
- * shard of them each when Bazel shards the test (shard_of). A
- * failure prints the seed, variant, poison flags and operation number.
+ * shard of them each when Bazel shards the test (shard_of). A failure prints the seed, variant,
+ * poison flags and operation number.
  */
 #include "alloc/config.h"
 #include "alloc/heap.h"
@@ -51,6 +51,17 @@
 
 static const uint64_t fixed_seeds[] = {0x5eed0001, 0xa110c8ed};
 
+/*
+ * The poison flags the epochs take in turn, a round of the variants each: none, poison on free
+ * (every check then reads every freed byte that holds no link), and poison on free and on alloc.
+ */
+static const unsigned poison_flags[] = {
+    0,
+    ALLOC_FLAG_POISON_ON_FREE,
+    ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC,
+};
+#define POISON_SETTINGS (sizeof(poison_flags) / sizeof(poison_flags[0]))
+
 struct live {
     unsigned char *p;
     size_t requested;
@@ -68,7 +79,7 @@ static struct {
     bool runs;       /* small requests are run slots, which have no header */
     unsigned poison; /* the epoch's ALLOC_FLAG_POISON_ON_FREE and _ON_ALLOC (poison_flags) */
     /* Operations run per variant (fixture_variants index) and poison_flags index, this run. */
-    size_t covered[FIXTURE_VARIANT_COUNT][3];
+    size_t covered[FIXTURE_VARIANT_COUNT][POISON_SETTINGS];
     size_t *covered_now; /* the count of the epoch running */
     unsigned char *region;
     size_t region_size;
@@ -230,7 +241,6 @@ static bool same_counts(const struct alloc_stats *a, const struct alloc_stats *b
            b->bytes_free >= a->bytes_free && b->largest_free >= a->largest_free;
 }
 
-/* A failed allocation: nothing changed, and the heap really had no block big enough. */
 /*
  * A request of size at align that failed with the heap's statistics at `now` was justified: no free
  * block holds it, up to what the strategy's search promises. First fit finds any block that holds
@@ -457,20 +467,6 @@ static void op_bad(void) {
     }
 }
 
-/*
- * The poison flags the epochs take in turn, a round of the variants each: none, poison on free
- * (every check then reads every freed byte that holds no link), and poison on free and on alloc.
- */
-static const unsigned poison_flags[] = {
-    0,
-    ALLOC_FLAG_POISON_ON_FREE,
-    ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC,
-};
-#define POISON_SETTINGS (sizeof(poison_flags) / sizeof(poison_flags[0]))
-
-_Static_assert(POISON_SETTINGS == sizeof(m.covered[0]) / sizeof(m.covered[0][0]),
-               "one coverage count per poison setting");
-
 /* The fixture's variants that this build has, in order, into present; returns how many. */
 static size_t present_variants(size_t present[FIXTURE_VARIANT_COUNT]) {
     size_t n = 0;
@@ -515,8 +511,7 @@ static void epoch_lengths(size_t ops, size_t *plain, size_t *poisoned) {
     }
 }
 
-/* Fails unless every variant this build has ran at least one operation with every poison setting.
- */
+/* Fails unless each variant this build has ran an operation with every poison setting. */
 static void check_coverage(size_t ops) {
     size_t present[FIXTURE_VARIANT_COUNT];
     size_t n = present_variants(present);
