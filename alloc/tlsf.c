@@ -1607,20 +1607,17 @@ static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, blo
     bool prev_free = blk_prev_free(b), merge_next = blk_state(next) == ST_FREE;
     bool next_alone = merge_next && !prev_free;
     /*
-     * Without a free predecessor b heads the merged block, filed on a list with its links unless it
-     * ends the heap, where it becomes the top block: merged with a successor that is the top block,
-     * or alone and followed by the END marker.
+     * The merged block ends the heap, where it becomes the top block (on no list): merged with a
+     * successor that is the top block, or followed by the END marker.
      */
-    bool linked = !prev_free && (merge_next ? next != tlsf_of(h)->top : (uintptr_t)next != h->end);
-    size_t keep = linked ? sizeof(struct free_links) : 0;
+    bool ends_heap = merge_next ? next == tlsf_of(h)->top : (uintptr_t)next == h->end;
+    /* Without a free predecessor b heads the merged block, filed on a list with its links. */
+    size_t keep = !prev_free && !ends_heap ? sizeof(struct free_links) : 0;
     /*
-     * A free predecessor that the merge makes the top block (on no list) has no links any more:
-     * they are poisoned too, so that every byte of the top block holds the poison.
+     * A free predecessor that the merge makes the top block has no links any more: they are
+     * poisoned too, so that every byte of the top block holds the poison.
      */
-    block_t *unlinked_prev =
-        prev_free && (merge_next ? next == tlsf_of(h)->top : (uintptr_t)next == h->end)
-            ? blk_prev(b)
-            : NULL;
+    block_t *unlinked_prev = prev_free && ends_heap ? blk_prev(b) : NULL;
     if (!(next_alone ? release_next(h, b, s, next) : release_merge(h, b)))
         return false;
     if (unlinked_prev != NULL)
