@@ -1948,9 +1948,14 @@ static enum alloc_error check_without_damage(void *p, const void *saved, size_t 
 /*
  * The heap after damage to the n bytes at p (saved[0..n) their bytes before): the check reports
  * ALLOC_ERR_CORRUPTED_HEADER at `at`, once, and finds the heap intact with the bytes put back.
- * Returns 0, or 1 after printing the assertion that failed.
+ * With n 0 (a write that changed nothing) nothing is damaged: the heap is intact. Returns 0, or 1
+ * after printing the assertion that failed.
  */
 static int only_damaged(const void *at, void *p, const void *saved, size_t n) {
+    if (n == 0) {
+        ASSERT_HEAP_OK(fx.heap);
+        return 0;
+    }
     size_t reports = fx.reports;
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_check(fx.heap));
     if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEADER, at) != 0)
@@ -2064,18 +2069,15 @@ static int overrun_into_free(unsigned char *a, size_t au, unsigned char *f, unsi
      * The damage: the bytes [lo, hi) from the first to the last that the write changed. Only those
      * are put back for a check (check_without_damage): the allocator may rewrite the header's
      * words that the write left as they were (handing F out). A write that changed nothing
-     * damages nothing: the heap must then stay intact.
+     * damages nothing: the heap must then stay intact (only_damaged of no bytes).
      */
     size_t lo = 0, hi = n;
     while (lo < n && hf[lo] == saved[lo])
         lo++;
     while (hi > lo && hf[hi - 1] == saved[hi - 1])
         hi--;
-    bool damaged = lo < hi;
-    if (damaged && only_damaged(hf, hf + lo, saved + lo, hi - lo) != 0)
+    if (only_damaged(hf, hf + lo, saved + lo, hi - lo) != 0)
         return 1;
-    if (!damaged)
-        ASSERT_HEAP_OK(fx.heap);
     static const size_t sizes[] = {BIG, 64, BIG / 2, 4000, BIG};
     enum { K = sizeof(sizes) / sizeof(sizes[0]) };
     void *got[K];
@@ -2084,10 +2086,8 @@ static int overrun_into_free(unsigned char *a, size_t au, unsigned char *f, unsi
         got[i] = alloc_malloc(fx.heap, sizes[i]);
         /* A NULL is the damage found: reported. */
         ASSERT_TRUE(got[i] != NULL || fx.reports > reports);
-        if (damaged && only_damaged(hf, hf + lo, saved + lo, hi - lo) != 0)
+        if (only_damaged(hf, hf + lo, saved + lo, hi - lo) != 0)
             return 1;
-        if (!damaged)
-            ASSERT_HEAP_OK(fx.heap);
         if (got[i] == NULL)
             continue;
         ASSERT_FALSE(overlaps(got[i], sizes[i], a, au));
