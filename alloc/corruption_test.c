@@ -1,7 +1,9 @@
 /*
  * alloc/corruption_test.c - corruption injection: random single-bit flips and single-word
  * overwrites of block headers, free-list links and boundary tags, and client writes of 1 to 16
- * bytes past a live block, each followed by a fixed sequence of ordinary operations. The heap
+ * bytes past a live block, each followed by a fixed sequence of ordinary operations; in a build
+ * with ALLOC_FAST_PATHS, flips and overwrites of the control area too (the region's bytes below
+ * the first block's header: list heads, bit maps, counters, the strategy's table). The heap
  * must either carry on intact or report the corruption; it must never hand out memory that
  * overlaps a live block (payload or header) or the control area, damage a live block the
  * corruption did not touch, loop, crash, or return or report an error that the call's
@@ -47,6 +49,7 @@
  *                           one variant, TLSF without quick lists, which takes all 12,000)
  *   ALLOC_INJECT_SEED=s     base seed (default fixed, so runs are reproducible)
  *   ALLOC_INJECT_TRIAL=i    run only trial i, in this process, printing every step
+ *   ALLOC_INJECT_KIND=name  every corrupted trial of that kind (kind_names), every variant
  */
 #include "alloc/config.h"
 #include "alloc/heap.h"
@@ -90,17 +93,19 @@ enum kind {
     K_TAG_BIT,   /* one bit of a free (or quick) block's boundary tag */
     K_TAG_WORD,  /* that word */
     K_OVERRUN,   /* 1 to 16 bytes written just past a live block's usable size */
-    /* Runs heaps only, from here on. */
+    /* Runs heaps only. */
     K_META_BIT,     /* one bit of the meta of a run with a live slot */
     K_META_WORD,    /* one word of it */
     K_SLOT_OVERRUN, /* 1 to 16 bytes past a live slot: the next slot, or the next block's header */
+    /* Builds with ALLOC_FAST_PATHS only: a build for size trusts its control structure. */
+    K_CTRL_BIT,  /* one bit of the control area: the region's bytes before the first header */
+    K_CTRL_WORD, /* one word there */
     K_COUNT
 };
-#define K_HEADER_KINDS K_META_BIT /* the kinds every heap has: K_NONE .. K_OVERRUN */
 
 static const char *const kind_names[K_COUNT] = {
-    "none",     "hdr_bit", "hdr_word", "link_bit",  "link_word",    "tag_bit",
-    "tag_word", "overrun", "meta_bit", "meta_word", "slot_overrun",
+    "none",    "hdr_bit",  "hdr_word",  "link_bit",     "link_word", "tag_bit",   "tag_word",
+    "overrun", "meta_bit", "meta_word", "slot_overrun", "ctrl_bit",  "ctrl_word",
 };
 
 enum outcome {
@@ -130,8 +135,9 @@ static const char *const outcome_names[O_COUNT] = {
 /* A bad pointer, as alloc_free() finds it (and alloc_realloc() and alloc_usable_size()). */
 #define POINTER_ERRORS                                                                             \
     (E(DOUBLE_FREE) | E(FOREIGN_POINTER) | E(MISALIGNED_POINTER) | E(CORRUPTED_HEADER))
-/* A damaged free block that a search or a merge meets. */
-#define DAMAGE_ERRORS (E(CORRUPTED_HEADER) | E(CORRUPTED_FREE_LIST))
+/* A damaged free block that a search or a merge meets, or a damaged control structure: a list
+ * head that a filing would write through, the strategy's table of operations. */
+#define DAMAGE_ERRORS (E(CORRUPTED_HEADER) | E(CORRUPTED_FREE_LIST) | E(CORRUPTED_HEAP))
 #define CHECK_ERRORS                                                                               \
     (E(CORRUPTED_HEAP) | E(CORRUPTED_HEADER) | E(CORRUPTED_FREE_LIST) | E(UNCOALESCED) |           \
      E(STATS_MISMATCH) | E(WRITE_AFTER_FREE))
@@ -723,6 +729,11 @@ static size_t corrupt(enum kind kind) {
             break;
         overrun(t.walk[i].payload);
         return i;
+    case K_CTRL_BIT:
+    case K_CTRL_WORD:
+        corrupt_bit_or_word(kind == K_CTRL_BIT, (uintptr_t)region,
+                            (t.lo - ALLOC_BLOCK_OVERHEAD - (uintptr_t)region) / WORD);
+        return SIZE_MAX;
     case K_META_BIT:
     case K_META_WORD:
         i = pick_block(T_SLOT);
@@ -854,13 +865,31 @@ static unsigned variant_of(unsigned trial) {
     return present[trial % present_count];
 }
 
-/* Each variant cycles through the kinds its heap has (a runs heap has the run kinds too). */
+/* ALLOC_INJECT_KIND: the one kind every corrupted trial takes, or K_NONE for all of them. */
+static enum kind only_kind;
+
+/*
+ * Each variant cycles through the kinds its heap has: the header kinds; the run kinds on a runs
+ * heap; the control kinds in a build with fast paths.
+ */
 static enum kind kind_of(unsigned trial) {
     if (trial < BASELINE_TRIALS)
         return K_NONE;
-    unsigned kinds =
-        variant_runs(&fixture_variants[variant_of(trial)]) ? K_COUNT - 1 : K_HEADER_KINDS - 1;
-    return (enum kind)(1 + (trial - BASELINE_TRIALS) / present_count % kinds);
+    if (only_kind != K_NONE)
+        return only_kind;
+    enum kind kinds[K_COUNT];
+    unsigned n = 0;
+    for (enum kind k = K_HDR_BIT; k <= K_OVERRUN; k++)
+        kinds[n++] = k;
+    if (variant_runs(&fixture_variants[variant_of(trial)])) {
+        for (enum kind k = K_META_BIT; k <= K_SLOT_OVERRUN; k++)
+            kinds[n++] = k;
+    }
+    if (ALLOC_FAST_PATHS) {
+        kinds[n++] = K_CTRL_BIT;
+        kinds[n++] = K_CTRL_WORD;
+    }
+    return kinds[(trial - BASELINE_TRIALS) / present_count % n];
 }
 
 static enum outcome classify(int status) {
@@ -904,6 +933,15 @@ int main(void) {
         return 1;
     }
     uint64_t seed = env_u64("ALLOC_INJECT_SEED", DEFAULT_SEED);
+    const char *kind = getenv("ALLOC_INJECT_KIND");
+    if (kind != NULL && *kind != '\0') {
+        while (only_kind + 1 < K_COUNT && strcmp(kind_names[only_kind], kind) != 0)
+            only_kind++;
+        if (strcmp(kind_names[only_kind], kind) != 0 || only_kind == K_NONE) {
+            printf("corruption_test: ALLOC_INJECT_KIND=%s is no kind of corruption\n", kind);
+            return 1;
+        }
+    }
     unsigned trials = (unsigned)env_u64("ALLOC_INJECT_TRIALS", DEFAULT_TRIALS);
     const char *one = getenv("ALLOC_INJECT_TRIAL");
     if (one != NULL && *one != '\0') {

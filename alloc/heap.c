@@ -119,6 +119,33 @@ void alloc_report(const alloc_heap *h, enum alloc_error e, const void *ptr) {
         h->hook(h->hook_ctx, e, ptr);
 }
 
+#if ALLOC_FAST_PATHS && !TLSF_ALONE
+/* The operations of a damaged table (heap_ops): each has nothing to do, but to have reported. */
+static block_t *damaged_alloc(alloc_heap *h, size_t size, size_t align, bool try_cache) {
+    (void)h, (void)size, (void)align, (void)try_cache;
+    return REFUSED;
+}
+static bool damaged_release(alloc_heap *h, block_t *b, bool try_cache) {
+    (void)h, (void)b, (void)try_cache;
+    return false;
+}
+static int damaged_resize(alloc_heap *h, block_t *b, size_t size) {
+    (void)h, (void)b, (void)size;
+    return -1;
+}
+static const struct alloc_strategy_ops damaged_ops = {
+    .alloc = damaged_alloc,
+    .release = damaged_release,
+    .resize = damaged_resize,
+};
+
+__attribute__((cold, noinline)) const struct alloc_strategy_ops *
+alloc_damaged_ops(const alloc_heap *h) {
+    alloc_report(h, ALLOC_ERR_CORRUPTED_HEAP, &h->ops);
+    return &damaged_ops;
+}
+#endif
+
 #if !ALLOC_FAST_PATHS
 /*
  * The check-bit helpers of a build for size (internal.h): one copy for the whole library, which
@@ -224,6 +251,21 @@ static uintptr_t fast_free_lo_for(const alloc_heap *h) {
     return UINTPTR_MAX;
 }
 
+/*
+ * fast_free_hi's value on heap h (as fast_free_lo_for's, and its end set). Stored only where a
+ * build has the fast path: elsewhere it is the 0 that init's memset left.
+ */
+static uintptr_t fast_free_hi_for(const alloc_heap *h) {
+    return fast_free_lo_for(h) == UINTPTR_MAX ? 0 : h->end;
+}
+static void set_fast_free_hi(alloc_heap *h) {
+#if QUICK_BINS > 0 && ALLOC_FAST_PATHS
+    h->fast_free_hi = fast_free_hi_for(h);
+#else
+    (void)h;
+#endif
+}
+
 enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
                                  const struct alloc_config *config) {
     static const struct alloc_config defaults = {.strategy = ALLOC_STRATEGY_TLSF,
@@ -284,6 +326,7 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
         h->fast_quick_end = ALLOC_QUICK_MAX_SIZE;
 #endif
     h->fast_free_lo = fast_free_lo_for(h);
+    set_fast_free_hi(h);
     /*
      * Zero tracking: the TLSF top block carries no links, so nothing but headers is ever written
      * above the highest payload handed out (a build without it, TOP_BLOCK 0, marks the links
@@ -441,10 +484,10 @@ static ALWAYS_INLINE bool fast_range_ok(const alloc_heap *h, uintptr_t p) {
 
 /*
  * alloc_free's first test: fast_range_ok on a heap whose frees take its fast path, false on any
- * other (fast_free_lo is then UINTPTR_MAX, above every pointer).
+ * other (fast_free_lo is then UINTPTR_MAX, above every pointer, and fast_free_hi 0).
  */
 static ALWAYS_INLINE bool free_range_ok(const alloc_heap *h, uintptr_t p) {
-    return (p & (GRANULE - 1)) == 0 && p >= h->fast_free_lo && p < h->end;
+    return (p & (GRANULE - 1)) == 0 && p >= h->fast_free_lo && p < h->fast_free_hi;
 }
 
 /*
@@ -580,7 +623,7 @@ static __attribute__((noinline)) void *allocate_retry(alloc_heap *h, size_t bs, 
                                                       bool try_quick, const block_t *first) {
     if (first != NULL || !alloc_run_release_empty(h))
         return NULL;
-    block_t *b = h->ops->alloc(h, bs, align, try_quick);
+    block_t *b = heap_ops(h)->alloc(h, bs, align, try_quick);
     return got_block(b) ? hand_out(h, b) : NULL;
 }
 
@@ -613,7 +656,7 @@ static FAST_INLINE void *allocate_bs_as(alloc_heap *h, size_t bs, size_t align, 
      * one saved register fewer.
      */
     size_t retry = opaque_size(bs | try_quick);
-    block_t *b = h->ops->alloc(h, bs, align, try_quick);
+    block_t *b = heap_ops(h)->alloc(h, bs, align, try_quick);
     /*
      * Expected to be a block, as a pointer is expected not to be NULL: else clang laid the hit out
      * behind a jump, one instruction more a call.
@@ -743,7 +786,7 @@ size_t alloc_allocate_batch(alloc_heap *h, size_t size, void **out, size_t n) {
     if (n > 1 && bs <= (ALLOC_MAX_REQUEST - 2 * ALLOC_BATCH_ALIGN) / n) {
         /* Whole cache lines from the first payload on: no other batch writes into them. */
         size_t lines = (n * bs + ALLOC_BATCH_ALIGN - 1) & ~(size_t)(ALLOC_BATCH_ALIGN - 1);
-        block_t *b = h->ops->alloc(h, lines, ALLOC_BATCH_ALIGN, true);
+        block_t *b = heap_ops(h)->alloc(h, lines, ALLOC_BATCH_ALIGN, true);
         if (got_block(b)) {
             carve(h, b, bs, n, out);
             return n;
@@ -1032,7 +1075,7 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
  */
 static SLOW_PATH enum alloc_error free_block(alloc_heap *h, block_t *b, size_t usable,
                                              bool try_quick) {
-    bool ok = h->ops->release(h, b, try_quick); /* false: the strategy reported it */
+    bool ok = heap_ops(h)->release(h, b, try_quick); /* false: the strategy reported it */
     if (!ALLOC_FAST_PATHS) { /* a build for size: the branches are 2 bytes less on a Cortex-M4 */
         if (!ok)
             return ALLOC_ERR_CORRUPTED_FREE_LIST;
@@ -1168,7 +1211,7 @@ static SLOW_PATH void *realloc_general(alloc_heap *h, void *ptr, size_t size) {
         return NULL;
     size_t old = blk_size(b) - HDR;
     size_t need = block_size_for(size);
-    int resized = h->ops->resize(h, b, need);
+    int resized = heap_ops(h)->resize(h, b, need);
     if (resized < 0)
         return NULL; /* the strategy reported it */
     if (resized > 0) {
@@ -1464,7 +1507,7 @@ bool alloc_release_held(alloc_heap *h, block_t *b, struct held_report *held) {
     held->ptr = NULL;
     h->hook = hold_report;
     h->hook_ctx = held;
-    bool ok = h->ops->release(h, b, false);
+    bool ok = heap_ops(h)->release(h, b, false);
     h->hook = hook;
     h->hook_ctx = hook_ctx;
     return ok;
@@ -1493,6 +1536,7 @@ enum alloc_error alloc_heap_extend(alloc_heap *h, size_t size) {
     blk_set_size_state(h, nb, ns, ST_USED);
     blk_set(h, blk_at(end), ns, 0, ST_END, false);
     h->end = end;
+    set_fast_free_hi(h);
     h->raw_end = raw_end;
     /*
      * The strategy reports what its release refuses with the heap half extended (a new block and
@@ -1503,6 +1547,7 @@ enum alloc_error alloc_heap_extend(alloc_heap *h, size_t size) {
         /* The strategy changed nothing: the old end marker and end come back, then the report. */
         *nb = old;
         h->end = old_end;
+        set_fast_free_hi(h);
         h->raw_end = old_raw_end;
         alloc_report(h, held.error, held.ptr);
         return ALLOC_ERR_CORRUPTED_FREE_LIST;
@@ -1547,7 +1592,7 @@ static bool control_ok(const alloc_heap *h) {
         return false;
     if (h->first !=
             (uintptr_t)h + alloc_control_size((enum alloc_strategy)h->strategy) + BLOCK_PHASE ||
-        h->fast_free_lo != fast_free_lo_for(h))
+        h->fast_free_lo != fast_free_lo_for(h) || h->fast_free_hi != fast_free_hi_for(h))
         return false;
     if (h->end < h->first + MIN_BLOCK || h->end + HDR > h->raw_end ||
         (h->end & (GRANULE - 1)) != BLOCK_PHASE)

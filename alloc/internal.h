@@ -198,6 +198,9 @@ struct alloc_heap {
                                else UINTPTR_MAX: the fast path's range test compares a pointer
                                with it in memory and so refuses every pointer where there is no
                                fast path, with no test of a flag of its own */
+    uintptr_t fast_free_hi; /* the range's other end: end on such a heap, else 0, so that a
+                               stray write into one of the two words cannot open the path
+                               (a TLSF quick list's push) on a heap that has none */
     uintptr_t first;        /* first block */
     uintptr_t end;          /* the END marker */
     uintptr_t raw_end;      /* region end as given: its start (the heap) + size + extensions */
@@ -630,6 +633,41 @@ extern const struct alloc_strategy_ops alloc_tlsf_ops;
 extern const struct alloc_strategy_ops alloc_ff_ops;
 extern const struct alloc_strategy_inspect alloc_tlsf_inspect;
 extern const struct alloc_strategy_inspect alloc_ff_inspect;
+
+/*
+ * Reports ALLOC_ERR_CORRUPTED_HEAP at h->ops, a table of operations that is none of the
+ * strategies', and returns a table whose operations do what a strategy's do after reporting a
+ * damaged block: nothing (heap.c).
+ */
+const struct alloc_strategy_ops *alloc_damaged_ops(const alloc_heap *h);
+
+/*
+ * The strategy's operations, from the table init stored in the control structure: compared with
+ * the tables there are before a call through it, since a stray write into the control area must
+ * not send the call anywhere; a table that is neither is reported, and the call changes nothing
+ * (alloc_damaged_ops). A build with TLSF alone has one table, and reads none. A build for size
+ * trusts its control structure (as its list heads, tlsf.c): the minimal build's calls through
+ * the one table took 24 bytes more on a Cortex-M4 than through the heap's pointer.
+ */
+static inline const struct alloc_strategy_ops *heap_ops(const alloc_heap *h) {
+#if !ALLOC_FAST_PATHS
+    return h->ops;
+#elif TLSF_ALONE
+    (void)h;
+    return &alloc_tlsf_ops;
+#else
+    const struct alloc_strategy_ops *ops = h->ops;
+#if TLSF_COMPILED_IN
+    if (ops == &alloc_tlsf_ops)
+        return ops;
+#endif
+#if FIRST_FIT_COMPILED_IN
+    if (ops == &alloc_ff_ops)
+        return ops;
+#endif
+    return alloc_damaged_ops(h);
+#endif
+}
 
 /* Sends an error to the heap's hook, if it has one (heap.c). */
 void alloc_report(const alloc_heap *h, enum alloc_error e, const void *ptr);

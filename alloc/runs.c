@@ -81,14 +81,14 @@ static ALWAYS_INLINE block_t *run_strategy_alloc(alloc_heap *h) {
 #if TLSF_COMPILED_IN && ALLOC_FAST_PATHS
     return tlsf_alloc_aligned(h, RUN_BLOCK, RUN_ALIGN, false);
 #else
-    return h->ops->alloc(h, RUN_BLOCK, RUN_ALIGN, true);
+    return heap_ops(h)->alloc(h, RUN_BLOCK, RUN_ALIGN, true);
 #endif
 }
 static ALWAYS_INLINE bool run_strategy_release(alloc_heap *h, block_t *b) {
 #if TLSF_COMPILED_IN && ALLOC_FAST_PATHS
     return tlsf_release_run(h, b);
 #else
-    return h->ops->release(h, b, false);
+    return heap_ops(h)->release(h, b, false);
 #endif
 }
 
