@@ -1552,6 +1552,9 @@ enum alloc_error alloc_heap_extend(alloc_heap *h, size_t size) {
         alloc_report(h, held.error, held.ptr);
         return ALLOC_ERR_CORRUPTED_FREE_LIST;
     }
+    /* A damaged list head that the filing went past (tlsf.c): reported now, the heap whole. */
+    if (ALLOC_FAST_PATHS && held.error != ALLOC_OK)
+        alloc_report(h, held.error, held.ptr);
     return ALLOC_OK;
 }
 

@@ -2196,6 +2196,78 @@ static int nested_heap_pointer_check(void) {
 }
 
 /*
+ * A stray write into the control structure over the strategy's table of operations (first fit,
+ * whose every allocation and free outside the fast paths goes through it).
+ * Expect an allocation to return NULL and a free to return CORRUPTED_FREE_LIST, each after one
+ * report of CORRUPTED_HEAP at the table's word, and nothing changed: with the table put back, the
+ * heap intact, the block freed.
+ */
+static int damaged_ops_check(void) {
+    if (!ALLOC_FAST_PATHS)
+        SKIP_CHECK("a build for size trusts its control structure");
+    if (fx.variant->strategy != ALLOC_STRATEGY_FIRST_FIT)
+        SKIP_CHECK("TLSF's allocations and frees mostly call TLSF directly, not through the table");
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(a != NULL);
+    const struct alloc_strategy_ops *ops = fx.heap->ops;
+    fx.heap->ops = (const struct alloc_strategy_ops *)(uintptr_t)0x70;
+    struct alloc_stats before = stats();
+    size_t reports = fx.reports;
+    ASSERT_TRUE(alloc_malloc(fx.heap, BIG) == NULL);
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEAP, &fx.heap->ops) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_free(fx.heap, a));
+    if (reported_once_at(reports + 1, ALLOC_ERR_CORRUPTED_HEAP, &fx.heap->ops) != 0)
+        return 1;
+    ASSERT_TRUE(stats_unchanged(&before));
+    fx.heap->ops = ops;
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * A stray write into the control structure over the head of a TLSF free list that holds one
+ * block, A: a small number outside every heap, then the payload of a live block (in the heap, at
+ * a node's alignment, but no free block's header). C, of A's size, is then freed onto that list.
+ * Expect the free to succeed with one report of CORRUPTED_HEAP at the head's word, C to head the
+ * list alone, C's block and the live block intact, and the integrity check to find A lost.
+ */
+static int damaged_list_head_check(void) {
+    if (!ALLOC_FAST_PATHS)
+        SKIP_CHECK("a build for size trusts its control structure");
+    if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
+        SKIP_CHECK("only TLSF keeps lists headed in the control structure");
+    for (int bad = 0; bad < 2; bad++) {
+        fixture_reset(HEAP_SIZE, 0);
+        unsigned char *a = alloc_malloc(fx.heap, BIG), *b = alloc_malloc(fx.heap, BIG);
+        unsigned char *c = alloc_malloc(fx.heap, BIG), *d = alloc_malloc(fx.heap, BIG);
+        ASSERT_TRUE(d != NULL);
+        fixture_fill(b, BIG, 1);
+        fixture_fill(d, BIG, 2);
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+        struct tlsf_state *t = tlsf_of(fx.heap);
+        size_t list = 0, lists = sizeof(t->heads) / sizeof(t->heads[0]);
+        while (list < lists && t->heads[list] != blk_from_payload(a))
+            list++;
+        ASSERT_TRUE(list < lists);
+        t->heads[list] = bad == 0 ? (block_t *)(uintptr_t)0x70 : (block_t *)(void *)d;
+        size_t reports = fx.reports;
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
+        if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEAP, &t->heads[list]) != 0)
+            return 1;
+        ASSERT_TRUE(t->heads[list] == blk_from_payload(c));
+        ASSERT_TRUE(blk_links(blk_from_payload(c))->next == NULL);
+        ASSERT_TRUE(fixture_pattern_ok(b, BIG, 1));
+        ASSERT_TRUE(fixture_pattern_ok(d, BIG, 2));
+        ASSERT_NE(ALLOC_OK, alloc_heap_check(fx.heap));
+    }
+    return 0;
+}
+
+/*
  * Every call on a NULL heap.
  * Expect ALLOC_ERR_NULL_HEAP from those that return an error, NULL / 0 / zeroed stats from the
  * others, and TLSF as its strategy.
@@ -3565,6 +3637,8 @@ int main(void) {
         RUN_VARIANT_CHECK(stale_pointer_after_reinit_check);
         RUN_VARIANT_CHECK(nested_heap_pointer_check);
         RUN_VARIANT_CHECK(null_heap_check);
+        RUN_VARIANT_CHECK(damaged_ops_check);
+        RUN_VARIANT_CHECK(damaged_list_head_check);
         RUN_VARIANT_CHECK(stats_bent_link_check);
         RUN_VARIANT_CHECK(free_merge_bent_link_check);
         RUN_VARIANT_CHECK(build_config_check);

@@ -51,6 +51,17 @@
  * only raise bytes_free and largest_free, lower overhead_bytes by what bytes_free gains, and change
  * free_blocks.
  *
+ * The control structure at the start of the region is checked where a stray write into it would
+ * otherwise send the heap astray (in a build with ALLOC_FAST_PATHS, the default; a build for size
+ * trusts it): a free list's head before a block is filed in front of it, the strategy's table
+ * of operations before a call through it. Either found damaged is reported through the hook as
+ * ALLOC_ERR_CORRUPTED_HEAP (ptr: the damaged word), at once, from inside the call that found it.
+ * A damaged table is met before anything changes, and the call fails as on a damaged block
+ * (below). A damaged head is met while a block is being filed: the call goes on with that
+ * block as its list's only one, and the list's old blocks are left on no list, lost to
+ * allocation, where alloc_heap_check() finds them. alloc_heap_check() also compares the control
+ * structure's fixed fields with what init set.
+ *
  * Not thread-safe: wrap a shared heap in struct alloc_locked_heap (below).
  */
 #ifndef ALLOC_HEAP_H
@@ -234,7 +245,8 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
  * ALLOC_MAX_HEAP bytes; on those errors nothing changes. ALLOC_ERR_CORRUPTED_HEADER (the end
  * marker or the last block is damaged) or ALLOC_ERR_CORRUPTED_FREE_LIST (the free block the
  * extension would merge with is), both also reported through the hook (nothing changes), mean the
- * heap was already corrupted.
+ * heap was already corrupted; so does ALLOC_ERR_CORRUPTED_HEAP, reported (the extension made,
+ * ALLOC_OK returned) where the new space's free list has a damaged head (see above).
  */
 enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
 
@@ -244,7 +256,9 @@ enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
  * to it) exceeds ALLOC_MAX_REQUEST, heap is NULL, the search finds no free block that fits (a
  * TLSF heap's looks at no more than the first 4 blocks of the request's own class, see above), or
  * it meets a damaged free block (reported through the hook, once, as
- * ALLOC_ERR_CORRUPTED_FREE_LIST or ALLOC_ERR_CORRUPTED_HEADER). Size 0 is served as size 1.
+ * ALLOC_ERR_CORRUPTED_FREE_LIST or ALLOC_ERR_CORRUPTED_HEADER) or a damaged strategy table
+ * (ALLOC_ERR_CORRUPTED_HEAP, see above). A damaged list head met filing a remainder is reported as
+ * ALLOC_ERR_CORRUPTED_HEAP too, and the block is still returned. Size 0 is served as size 1.
  */
 void *alloc_allocate(alloc_heap *heap, size_t size, size_t align);
 
@@ -278,7 +292,10 @@ void *alloc_calloc(alloc_heap *heap, size_t count, size_t size);
  * on ptr: ALLOC_ERR_DOUBLE_FREE, ALLOC_ERR_FOREIGN_POINTER, ALLOC_ERR_MISALIGNED_POINTER,
  * ALLOC_ERR_CORRUPTED_HEADER, or ALLOC_ERR_CORRUPTED_FREE_LIST when a free neighbour it would
  * merge with is damaged (each also reported through the hook; the heap is not changed), or
- * ALLOC_ERR_NULL_HEAP for a NULL heap.
+ * ALLOC_ERR_NULL_HEAP for a NULL heap. A damaged strategy table is reported as
+ * ALLOC_ERR_CORRUPTED_HEAP and returned as ALLOC_ERR_CORRUPTED_FREE_LIST (nothing changed); a
+ * damaged list head met filing the block is reported as ALLOC_ERR_CORRUPTED_HEAP, and the free
+ * done (see above).
  */
 enum alloc_error alloc_free(alloc_heap *heap, void *ptr);
 
@@ -290,7 +307,8 @@ enum alloc_error alloc_free(alloc_heap *heap, void *ptr);
  * Returns the new pointer, or NULL if no block of that size can be had (ptr stays valid and
  * unchanged), or ptr is bad or a free neighbour it would grow into or merge with is damaged
  * (reported through the hook as alloc_free() does; nothing changes, ptr stays valid), or the search
- * for a new block meets a damaged free block (reported as alloc_allocate() does).
+ * for a new block meets a damaged free block (reported as alloc_allocate() does). A damaged
+ * control structure is reported as alloc_allocate() and alloc_free() report it.
  */
 void *alloc_realloc(alloc_heap *heap, void *ptr, size_t size);
 
