@@ -2253,7 +2253,7 @@ static int damaged_list_head_check(void) {
         while (list < lists && t->heads[list] != blk_from_payload(a))
             list++;
         ASSERT_TRUE(list < lists);
-        t->heads[list] = bad == 0 ? (block_t *)(uintptr_t)0x70 : (block_t *)(void *)d;
+        t->heads[list] = bad == 0 ? (block_t *)(uintptr_t)0x70 : (block_t *)(uintptr_t)d;
         size_t reports = fx.reports;
         ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
         if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEAP, &t->heads[list]) != 0)

@@ -2273,8 +2273,10 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
  */
 static size_t alloc_tlsf_largest_free(alloc_heap *h) {
     struct tlsf_state *t = tlsf_of(h);
-    size_t best = t->top != NULL ? blk_size(t->top) : 0;
-    if (t->fl_map != 0) {
+    /* The top block as the allocation takes it: checked first (alloc_heap_check reports it). */
+    size_t best = t->top != NULL && top_block_ok(h, t->top) ? blk_size(t->top) : 0;
+    /* A bit map with a bit past the lists, or a level's bit without its lists' bits: the same. */
+    if (t->fl_map != 0 && (t->fl_map >> FL_COUNT) == 0 && t->sl_map[msb(t->fl_map)] != 0) {
         unsigned fl = msb(t->fl_map);
         unsigned sl = 31u - (unsigned)__builtin_clz(t->sl_map[fl]);
         size_t n = 0;
