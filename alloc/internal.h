@@ -179,11 +179,15 @@ struct alloc_strategy_ops;
 
 struct alloc_heap {
     uintptr_t magic; /* HEAP_MAGIC ^ (uintptr_t)heap */
-    bool quick_enabled;
-    bool fast_grow; /* TLSF, no poisoning, ALLOC_FAST_PATHS: alloc_realloc's fast path */
-    bool
-        runs_enabled; /* TLSF without ALLOC_FLAG_NO_SMALL_RUNS: small requests from runs (runs.h) */
-    uint8_t strategy; /* enum alloc_strategy, a byte: the bools above, it and flags fill a word */
+    /*
+     * The three switches below are 0 or 1, kept in bytes rather than bools and tested against 0:
+     * a stray write may leave any value in them, and a bool holding another is undefined (the
+     * compiler may take its low bit alone; UndefinedBehaviorSanitizer reports the load).
+     */
+    uint8_t quick_enabled;
+    uint8_t fast_grow;    /* TLSF, no poisoning, ALLOC_FAST_PATHS: alloc_realloc's fast path */
+    uint8_t runs_enabled; /* TLSF without ALLOC_FLAG_NO_SMALL_RUNS: small requests from runs */
+    uint8_t strategy;     /* enum alloc_strategy, a byte: the switches, it and flags fill a word */
     uint32_t flags;
     size_t fast_run_end; /* ALLOC_RUN_MAX_SIZE + 1 on a heap with runs and no poison on alloc,
                             whose requests of at most ALLOC_RUN_MAX_SIZE bytes take
