@@ -227,7 +227,12 @@ static inline void *run_take_lowest(alloc_heap *h, uintptr_t r, size_t c, uint64
  */
 static inline void *run_take_fast(alloc_heap *h, size_t c) {
     uintptr_t r = h->run_head[c];
-    if (r == 0)
+    /*
+     * No run (0), or a place outside (h, end): read from the control structure, a stray write may
+     * have left any value there, whose meta is not to be read (the slow path reports it). The
+     * heap's own address, in a register, is the lower bound, below every run and above 0.
+     */
+    if (r <= (uintptr_t)h || r >= h->end)
         return NULL;
     uint64_t *m = run_meta(r);
     uint64_t state = m[RUN_STATE];

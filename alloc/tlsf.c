@@ -645,15 +645,21 @@ _Static_assert(ALLOC_MAX_REQUEST + MIN_BLOCK < (size_t)1 << (FL_COUNT + FL_SHIFT
  * (a bit map that says a list has a block is not trusted to): the caller checks it. The list
  * after a request's own exists (see locate_free), so no test of *fl against FL_COUNT.
  */
+#define GOOD_FIT_FL_BITS (ALLOC_FAST_PATHS ? FL_MAP_BITS : ~(fl_map_t)0)
+#define GOOD_FIT_SL_BITS (ALLOC_FAST_PATHS ? SL_MAP_BITS : ~0u)
 static ALWAYS_INLINE block_t *good_fit_head(const struct tlsf_state *t, unsigned *fl,
                                             unsigned *sl) {
-    uint32_t sl_map = t->sl_map[*fl] & (~0u << *sl);
+    /*
+     * Only the maps' bits of lists there are: a stray write may set others, which would index
+     * past the maps and the heads (a build for size trusts its control structure: all bits).
+     */
+    uint32_t sl_map = t->sl_map[*fl] & (~0u << *sl) & GOOD_FIT_SL_BITS;
     if (sl_map == 0) {
-        fl_map_t fl_map = t->fl_map & (~(fl_map_t)0 << (*fl + 1));
+        fl_map_t fl_map = t->fl_map & (~(fl_map_t)0 << (*fl + 1)) & GOOD_FIT_FL_BITS;
         if (fl_map == 0)
             return NULL;
         *fl = (unsigned)__builtin_ctzl(fl_map);
-        sl_map = t->sl_map[*fl];
+        sl_map = t->sl_map[*fl] & GOOD_FIT_SL_BITS;
     }
     if (sl_map == 0)
         return NULL;
@@ -700,8 +706,9 @@ static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align
     if (b != NULL) {
         /* Good fit: b heads its list. h opaque (an empty asm), as in take: measured shorter. */
         __asm__("" : "+r"(h));
-        if (!free_node_ok(h, b) || (ALLOC_CHECK_LINKS && !head_links_ok(h, b))) {
-            *bad = b;
+        if (!free_node_ok(h, b) || blk_size(b) < search ||
+            (ALLOC_CHECK_LINKS && !head_links_ok(h, b))) {
+            *bad = b; /* a head too small for its list: see tlsf_alloc_plain_as */
             return NULL;
         }
         *fl_out = fl;
@@ -870,13 +877,39 @@ static inline void unlink_head(alloc_heap *h, block_t *b, unsigned fl, unsigned 
  * line and reached by a tail call, so that alloc_tlsf_alloc calls nothing and keeps nothing across
  * a call: it needs fewer saved registers.
  */
+#if TOP_BLOCK
+/*
+ * No block for a request, after every try: NULL, unless the top block is missing, its pointer
+ * NULL while the END marker says the block before it is FREE. A stray write into the control
+ * structure that cleared the pointer would otherwise fail, silently, every request the lists
+ * cannot serve: reported, as the pointer's damage (REFUSED). A rare path, so the check costs the
+ * others nothing.
+ */
+static __attribute__((noinline)) block_t *no_block(alloc_heap *h) {
+    uintptr_t e = h->end;
+    if (tlsf_of(h)->top != NULL || e <= (uintptr_t)h || e >= h->raw_end)
+        return NULL;
+    const block_t *m = blk_at(e);
+    if (!hdr_ok(h, m) || blk_state(m) != ST_END || !blk_prev_free(m))
+        return NULL;
+    alloc_report(h, ALLOC_ERR_CORRUPTED_HEAP, &tlsf_of(h)->top);
+    return REFUSED;
+}
+#else
+static block_t *no_block(alloc_heap *h) {
+    (void)h;
+    return NULL;
+}
+#endif
+
 static __attribute__((noinline)) block_t *
 tlsf_alloc_none(alloc_heap *h, const block_t *bad, size_t size, size_t align, bool may_flush) {
     if (bad != NULL) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, bad);
         return REFUSED;
     }
-    return may_flush && quick_held(h) != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
+    block_t *b = may_flush && quick_held(h) != 0 ? tlsf_alloc_flushed(h, size, align) : NULL;
+    return b != NULL ? b : no_block(h);
 }
 
 /*
@@ -1270,7 +1303,12 @@ static ALWAYS_INLINE void *tlsf_alloc_plain_as(alloc_heap *h, size_t size, size_
     if (b == NULL)
         return out ? plain_from_top_out(h, own * (2 * GRANULE) + (unsigned)flush, size)
                    : plain_from_top(h, own * (2 * GRANULE) + (unsigned)flush, size);
-    if (!in_heap(h, b))
+    /*
+     * Every block of a list good fit finds holds the request, as the lists are filed; its head,
+     * read from the control structure, is checked to: a stray write may have made it another
+     * list's block, smaller.
+     */
+    if (!in_heap(h, b) || blk_size(b) < size)
         return plain_none(h, b, size, flush != 0, out);
     return out ? plain_take_head_out(h, b, size, fl * SL_COUNT + sl, flush)
                : plain_take_head(h, b, size, fl * SL_COUNT + sl, flush);

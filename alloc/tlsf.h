@@ -104,7 +104,12 @@ struct tlsf_state {
  * bytes on the Cortex-M4); the default's allocation maps a request to it (mapping_request, tlsf.c).
  */
 #define LIST_HEAD(t, fl, sl) ((t)->heads[(fl) * SL_COUNT + (sl)])
-#define LIST_AT(t, n)        ((t)->heads[n])
+
+/* The bits of the maps that stand for lists there are (fl_map's FL_COUNT, each sl_map's SL_COUNT).
+ */
+#define FL_MAP_BITS   (~(fl_map_t)0 >> (8 * sizeof(fl_map_t) - FL_COUNT))
+#define SL_MAP_BITS   (~(uint32_t)0 >> (32 - SL_COUNT))
+#define LIST_AT(t, n) ((t)->heads[n])
 
 /* The TLSF state of a heap whose ops are alloc_tlsf_ops. */
 static inline struct tlsf_state *tlsf_of(const alloc_heap *h) {
@@ -112,8 +117,16 @@ static inline struct tlsf_state *tlsf_of(const alloc_heap *h) {
 }
 
 #if QUICK_BINS > 0
+/*
+ * A quick list's node: a sealed QUICK header of its list's size, at a block's place between the
+ * heap's own address and its end. The lower bound is the heap's address, in a register, rather
+ * than first: that is read from the control structure, where a stray write that zeroed it let an
+ * empty list's NULL through to be read; a node in the control area fails the header's check.
+ */
 static inline bool quick_node_ok(const alloc_heap *h, const block_t *b, size_t size) {
-    return in_heap(h, b) && (b->size & ~(TAG_MASK | PREV_FREE)) == ((hword_t)size | ST_QUICK) &&
+    uintptr_t a = (uintptr_t)b;
+    return a > (uintptr_t)h && a < h->end && (a & (GRANULE - 1)) == BLOCK_PHASE &&
+           (b->size & ~(TAG_MASK | PREV_FREE)) == ((hword_t)size | ST_QUICK) &&
            word_ok(h, &b->size);
 }
 #endif
@@ -131,7 +144,8 @@ static inline block_t *quick_take(alloc_heap *h, size_t i, bool report) {
     block_t *b = t->quick[i];
     /*
      * An empty list, NULL: the reporting variant returns before the checks; the silent one lets
-     * in_heap's first test refuse it (first is above 0), one test and branch fewer on its hit.
+     * quick_node_ok's first test refuse it (the heap is above 0), one test and branch fewer on
+     * its hit.
      */
     if (report && b == NULL)
         return NULL;
