@@ -181,6 +181,13 @@ struct live {
     uint32_t seed; /* pattern seed */
     bool touched;  /* the corruption wrote into [p, p + n): its contents are not checked */
     bool slot;     /* a run slot: no header before p, its run's header and meta at p & ~1023 */
+    /*
+     * The walk of the uncorrupted heap showed it a slot. A slot allocated after the corruption is
+     * one by its request alone (slot_request), which a corruption may have changed (a switch of
+     * the heap's cleared, the request served by a block): its run's header and meta are not
+     * counted as its bytes, which would make a block at that run's place an overlap that is not.
+     */
+    bool run_known;
 };
 
 struct walked {
@@ -319,6 +326,8 @@ static bool overlaps_live(uintptr_t a, uintptr_t a_end, const struct live *b) {
     uintptr_t p = (uintptr_t)b->p;
     if (!b->slot)
         return intersects(a, a_end, p - ALLOC_BLOCK_OVERHEAD, p + b->n);
+    if (!b->run_known)
+        return intersects(a, a_end, p, p + b->n);
     uintptr_t r = run_of_slot(p);
     return intersects(a, a_end, p, p + b->n) ||
            intersects(a, a_end, r - ALLOC_BLOCK_OVERHEAD, r + RUN_META_WORDS * WORD);
@@ -354,6 +363,7 @@ static size_t track(unsigned char *q, size_t n, bool slot) {
     b->seed = t.next_seed++;
     b->touched = false;
     b->slot = slot;
+    b->run_known = false;
     fill(b);
     return t.nlive++;
 }
@@ -423,8 +433,10 @@ static void op_realloc(size_t i, size_t n) {
     if (!intact(&moved, keep))
         finish(O_CONTENTS, "realloc lost the contents");
     /* Resized in place, a block stays what it was; moved, it is what a new request gets. */
-    if (q != b->p)
+    if (q != b->p) {
         b->slot = slot_request(n, ALLOC_ALIGNMENT);
+        b->run_known = false;
+    }
     b->p = q;
     b->n = n;
     b->touched = false;
@@ -507,12 +519,17 @@ static bool last_slot(size_t i) {
                        t.walk[i + 1].payload != w->payload + w->usable);
 }
 
-/* Checks that every live block's slot flag (from its request) matches what the walk shows. */
+/*
+ * Checks that every live block's slot flag (from its request) matches what the walk shows, and
+ * marks the slots it shows as known to be slots (run_known).
+ */
 static void check_slot_flags(void) {
     for (size_t i = 0; i < t.nwalk; i++) {
         size_t j = find_live(t.walk[i].payload);
         if (j != SIZE_MAX && t.live[j].slot != t.walk[i].slot)
             finish(O_HARNESS, "a live block is not the kind (slot or block) its request implies");
+        if (j != SIZE_MAX)
+            t.live[j].run_known = t.walk[i].slot;
     }
 }
 
@@ -618,6 +635,7 @@ static size_t pick_last_slot(void) {
             break;
     }
     walk();
+    check_slot_flags();
     return pick_block(T_LAST_SLOT);
 }
 

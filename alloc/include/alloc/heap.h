@@ -53,14 +53,21 @@
  *
  * The control structure at the start of the region is checked where a stray write into it would
  * otherwise send the heap astray (in a build with ALLOC_FAST_PATHS, the default; a build for size
- * trusts it): a free list's head before a block is filed in front of it, the strategy's table
- * of operations before a call through it. Either found damaged is reported through the hook as
- * ALLOC_ERR_CORRUPTED_HEAP (ptr: the damaged word), at once, from inside the call that found it.
- * A damaged table is met before anything changes, and the call fails as on a damaged block
- * (below). A damaged head is met while a block is being filed: the call goes on with that
- * block as its list's only one, and the list's old blocks are left on no list, lost to
- * allocation, where alloc_heap_check() finds them. alloc_heap_check() also compares the control
- * structure's fixed fields with what init set.
+ * trusts it): a list head is checked as a node before it is used (as a block, before it is
+ * written through, and against the size its list promises), the bit maps are read only where
+ * they stand for lists (other bits are ignored; alloc_heap_check() reports them), the strategy's
+ * table is compared with the strategies' before a call through it, and a request that finds no
+ * block checks that the top block has not been lost. A list head found damaged is reported as
+ * damage of the list's node (ALLOC_ERR_CORRUPTED_FREE_LIST, below); a damaged table, a lost top
+ * block, and a head found damaged while
+ * a block is being filed in front of it, as ALLOC_ERR_CORRUPTED_HEAP (ptr: the damaged word), at
+ * once, from inside the call. The first two are met before anything changes, and the call fails
+ * as on a damaged block (below). The third: the call goes on with that block as its list's only
+ * one, and the list's old blocks are left on no list, lost to allocation, where
+ * alloc_heap_check() finds them. alloc_heap_check() also compares the control structure's fixed
+ * fields with what init set, and its counts with the blocks. Not checked: the watermark of bytes
+ * never handed out (ALLOC_FLAG_ZEROED_REGION), which a stray write that raises it makes
+ * alloc_calloc() trust to be zero.
  *
  * Not thread-safe: wrap a shared heap in struct alloc_locked_heap (below).
  */
@@ -256,9 +263,10 @@ enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
  * to it) exceeds ALLOC_MAX_REQUEST, heap is NULL, the search finds no free block that fits (a
  * TLSF heap's looks at no more than the first 4 blocks of the request's own class, see above), or
  * it meets a damaged free block (reported through the hook, once, as
- * ALLOC_ERR_CORRUPTED_FREE_LIST or ALLOC_ERR_CORRUPTED_HEADER) or a damaged strategy table
- * (ALLOC_ERR_CORRUPTED_HEAP, see above). A damaged list head met filing a remainder is reported as
- * ALLOC_ERR_CORRUPTED_HEAP too, and the block is still returned. Size 0 is served as size 1.
+ * ALLOC_ERR_CORRUPTED_FREE_LIST or ALLOC_ERR_CORRUPTED_HEADER), a damaged strategy table or a
+ * lost top block (ALLOC_ERR_CORRUPTED_HEAP, see above). A damaged list head met filing a
+ * remainder is reported as ALLOC_ERR_CORRUPTED_HEAP too, and the block is still returned. Size 0
+ * is served as size 1.
  */
 void *alloc_allocate(alloc_heap *heap, size_t size, size_t align);
 
