@@ -65,9 +65,10 @@
  * as on a damaged block (below). The third: the call goes on with that block as its list's only
  * one, and the list's old blocks are left on no list, lost to allocation, where
  * alloc_heap_check() finds them. alloc_heap_check() also compares the control structure's fixed
- * fields with what init set, and its counts with the blocks. Not checked: the watermark of bytes
- * never handed out (ALLOC_FLAG_ZEROED_REGION), which a stray write that raises it makes
- * alloc_calloc() trust to be zero.
+ * fields with what init set, and its counts with the blocks. Not checked: the watermark above
+ * which no byte was ever handed out (so alloc_calloc() need not clear it, with
+ * ALLOC_FLAG_ZEROED_REGION): a stray write that lowers it, on any heap, has alloc_calloc() return
+ * bytes handed out before without clearing them.
  *
  * Not thread-safe: wrap a shared heap in struct alloc_locked_heap (below).
  */
