@@ -639,14 +639,16 @@ static inline block_t *scan_list(alloc_heap *h, unsigned list, size_t size, size
 _Static_assert(ALLOC_MAX_REQUEST + MIN_BLOCK < (size_t)1 << (FL_COUNT + FL_SHIFT - 2),
                "alloc: a request's search maps to a first level below FL_COUNT - 1");
 
+/* The map bits good fit reads: all of them in a build for size, which trusts its maps. */
+#define GOOD_FIT_FL_BITS (ALLOC_FAST_PATHS ? FL_MAP_BITS : ~(fl_map_t)0)
+#define GOOD_FIT_SL_BITS (ALLOC_FAST_PATHS ? SL_MAP_BITS : ~0u)
+
 /*
  * Good fit: the head of the first non-empty list at or after list (*fl, *sl), found with two bit
  * scans, its list left in *fl and *sl; NULL if every such list is empty. The head is not checked
  * (a bit map that says a list has a block is not trusted to): the caller checks it. The list
  * after a request's own exists (see locate_free), so no test of *fl against FL_COUNT.
  */
-#define GOOD_FIT_FL_BITS (ALLOC_FAST_PATHS ? FL_MAP_BITS : ~(fl_map_t)0)
-#define GOOD_FIT_SL_BITS (ALLOC_FAST_PATHS ? SL_MAP_BITS : ~0u)
 static ALWAYS_INLINE block_t *good_fit_head(const struct tlsf_state *t, unsigned *fl,
                                             unsigned *sl) {
     /*
@@ -706,9 +708,10 @@ static FAST_INLINE block_t *locate_free(alloc_heap *h, size_t size, size_t align
     if (b != NULL) {
         /* Good fit: b heads its list. h opaque (an empty asm), as in take: measured shorter. */
         __asm__("" : "+r"(h));
+        /* Smaller than the search: another list's block (see tlsf_alloc_plain_as). */
         if (!free_node_ok(h, b) || blk_size(b) < search ||
             (ALLOC_CHECK_LINKS && !head_links_ok(h, b))) {
-            *bad = b; /* a head too small for its list: see tlsf_alloc_plain_as */
+            *bad = b;
             return NULL;
         }
         *fl_out = fl;
@@ -2313,10 +2316,15 @@ static size_t alloc_tlsf_largest_free(alloc_heap *h) {
     struct tlsf_state *t = tlsf_of(h);
     /* The top block as the allocation takes it: checked first (alloc_heap_check reports it). */
     size_t best = t->top != NULL && top_block_ok(h, t->top) ? blk_size(t->top) : 0;
-    /* A bit map with a bit past the lists, or a level's bit without its lists' bits: the same. */
-    if (t->fl_map != 0 && (t->fl_map >> FL_COUNT) == 0 && t->sl_map[msb(t->fl_map)] != 0) {
-        unsigned fl = msb(t->fl_map);
-        unsigned sl = 31u - (unsigned)__builtin_clz(t->sl_map[fl]);
+    /*
+     * Bit maps with a bit past the lists, or a level's bit without its lists' bits: not read
+     * further (alloc_heap_check reports them).
+     */
+    fl_map_t fl_map = t->fl_map;
+    unsigned fl = fl_map != 0 && (fl_map & ~FL_MAP_BITS) == 0 ? msb(fl_map) : FL_COUNT;
+    uint32_t sl_map = fl < FL_COUNT ? t->sl_map[fl] : 0;
+    if (sl_map != 0 && (sl_map & ~SL_MAP_BITS) == 0) {
+        unsigned sl = 31u - (unsigned)__builtin_clz(sl_map);
         size_t n = 0;
         block_t *max = NULL;
         for (block_t *b = LIST_HEAD(t, fl, sl); b != NULL && n <= h->free_blocks;
@@ -2352,7 +2360,7 @@ static enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nqu
     const struct tlsf_state *t = tlsf_of(h);
     size_t seen = 0;
     *bad = h;
-    if ((t->fl_map >> FL_COUNT) != 0)
+    if ((t->fl_map & ~FL_MAP_BITS) != 0)
         return ALLOC_ERR_CORRUPTED_FREE_LIST;
     /*
      * The walk has checked that the END marker's prev word is the last block's size and its
@@ -2369,7 +2377,7 @@ static enum alloc_error alloc_tlsf_check(alloc_heap *h, size_t nfree, size_t nqu
         seen++;
     for (unsigned fl = 0; fl < FL_COUNT; fl++) {
         bool fl_bit = (t->fl_map >> fl) & 1u;
-        if (fl_bit != (t->sl_map[fl] != 0))
+        if (fl_bit != (t->sl_map[fl] != 0) || (t->sl_map[fl] & ~SL_MAP_BITS) != 0)
             return ALLOC_ERR_CORRUPTED_FREE_LIST;
         for (unsigned sl = 0; sl < SL_COUNT; sl++) {
             bool sl_bit = (t->sl_map[fl] >> sl) & 1u;

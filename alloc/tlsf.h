@@ -104,12 +104,11 @@ struct tlsf_state {
  * bytes on the Cortex-M4); the default's allocation maps a request to it (mapping_request, tlsf.c).
  */
 #define LIST_HEAD(t, fl, sl) ((t)->heads[(fl) * SL_COUNT + (sl)])
+#define LIST_AT(t, n)        ((t)->heads[n])
 
-/* The bits of the maps that stand for lists there are (fl_map's FL_COUNT, each sl_map's SL_COUNT).
- */
-#define FL_MAP_BITS   (~(fl_map_t)0 >> (8 * sizeof(fl_map_t) - FL_COUNT))
-#define SL_MAP_BITS   (~(uint32_t)0 >> (32 - SL_COUNT))
-#define LIST_AT(t, n) ((t)->heads[n])
+/* The bits of fl_map and of each sl_map that stand for lists there are. */
+#define FL_MAP_BITS (~(fl_map_t)0 >> (8 * sizeof(fl_map_t) - FL_COUNT))
+#define SL_MAP_BITS (~(uint32_t)0 >> (32 - SL_COUNT))
 
 /* The TLSF state of a heap whose ops are alloc_tlsf_ops. */
 static inline struct tlsf_state *tlsf_of(const alloc_heap *h) {
