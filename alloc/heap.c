@@ -1510,6 +1510,9 @@ bool alloc_release_held(alloc_heap *h, block_t *b, struct held_report *held) {
     bool ok = heap_ops(h)->release(h, b, false);
     h->hook = hook;
     h->hook_ctx = hook_ctx;
+    /* A damaged list head that a release filed past (tlsf.c): reported now, the heap whole. */
+    if (ALLOC_FAST_PATHS && ok && held->error != ALLOC_OK)
+        alloc_report(h, held->error, held->ptr);
     return ok;
 }
 
@@ -1552,9 +1555,6 @@ enum alloc_error alloc_heap_extend(alloc_heap *h, size_t size) {
         alloc_report(h, held.error, held.ptr);
         return ALLOC_ERR_CORRUPTED_FREE_LIST;
     }
-    /* A damaged list head that the filing went past (tlsf.c): reported now, the heap whole. */
-    if (ALLOC_FAST_PATHS && held.error != ALLOC_OK)
-        alloc_report(h, held.error, held.ptr);
     return ALLOC_OK;
 }
 

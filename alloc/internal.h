@@ -687,8 +687,8 @@ struct held_report {
  * rather than made: for a caller whose heap is half changed during the release (a block not
  * accounted), which puts it right and then reports (alloc_report(h, held->error, held->ptr)), so
  * that the hook finds a consistent heap. Returns the release's result (heap.c). A release that
- * succeeds may have held a report too (a damaged list head it filed past, tlsf.c): held->error is
- * ALLOC_OK unless it did, and the caller makes that one as well.
+ * succeeds leaves the heap whole: what it held (a damaged list head it filed past, tlsf.c) is
+ * reported before the return.
  */
 bool alloc_release_held(alloc_heap *h, block_t *b, struct held_report *held);
 

@@ -279,12 +279,8 @@ static ALWAYS_INLINE void *run_made(alloc_heap *h, unsigned c, block_t *b) {
 static __attribute__((noinline)) void *run_take_cut(alloc_heap *h, block_t *b, size_t size,
                                                     bool block) {
     struct held_report held;
-    if (alloc_release_held(h, b, &held)) {
-        /* A damaged list head that the filing went past (tlsf.c): reported, the heap whole. */
-        if (ALLOC_FAST_PATHS && held.error != ALLOC_OK)
-            alloc_report(h, held.error, held.ptr);
+    if (alloc_release_held(h, b, &held))
         return block ? alloc_run_missed(h, size, NULL) : NULL;
-    }
     size_t s = blk_size(b);
     mark_handed_out(h, (uintptr_t)b + s);
     account_taken(h, s - HDR);
