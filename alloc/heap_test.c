@@ -711,6 +711,34 @@ static int calloc_check(void) {
 }
 
 /*
+ * calloc's clearing, at every size from 1 to 2,400 bytes in steps of 8 (every count of words,
+ * modulo the clearing loop's sixteen, on either layout) and a few of more than 4 KiB: A and its
+ * neighbour B filled, A freed, then a calloc of A's size. Expect every usable byte of what calloc
+ * returns zero, B's bytes unchanged (no store past the end) and the heap sound.
+ */
+static int calloc_clear_sizes_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    for (size_t n = 1; n <= 9000; n += n < 2400 ? 8 : 1531) {
+        unsigned char *a = alloc_malloc(fx.heap, n);
+        unsigned char *b = alloc_malloc(fx.heap, 48);
+        ASSERT_TRUE(a != NULL && b != NULL);
+        memset(a, 0xab, alloc_usable_size(fx.heap, a));
+        memset(b, 0x5c, 48);
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+        unsigned char *z = alloc_calloc(fx.heap, 1, n);
+        ASSERT_TRUE(z != NULL);
+        for (size_t i = 0; i < alloc_usable_size(fx.heap, z); i++)
+            ASSERT_EQ(0, z[i]);
+        for (size_t i = 0; i < 48; i++)
+            ASSERT_EQ(0x5c, b[i]);
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, z));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    }
+    return 0;
+}
+
+/*
  * Usable size for every request from 0 to 2100 bytes.
  * Expect at least the request (1 for 0), at most 16 more than it rounded up to 16, and 0 with
  * no report for NULL.
@@ -3596,6 +3624,7 @@ int main(void) {
         RUN_VARIANT_CHECK(alloc_batch_check);
         RUN_VARIANT_CHECK(batch_usable_check);
         RUN_VARIANT_CHECK(calloc_check);
+        RUN_VARIANT_CHECK(calloc_clear_sizes_check);
         RUN_VARIANT_CHECK(usable_size_check);
         RUN_VARIANT_CHECK(free_null_check);
         RUN_VARIANT_CHECK(free_coalesce_check);
