@@ -35,7 +35,8 @@
  *   overlap   a returned block overlaps a live block's header or payload (a slot's payload, or its
  *             run's header and meta);
  *   bad block a returned block lies outside the heap, over its control area, or is misaligned;
- *   contents  a live block the corruption did not touch changed;
+ *   contents  a live block the corruption did not touch changed, or a calloc returned a byte
+ *             that is not zero;
  *   loop      the trial ran past its time bound;
  *   crash     any other signal or exit (a wild access, a sanitizer report);
  *   harness   the uncorrupted set-up itself failed (a bug here or in the heap);
@@ -144,6 +145,8 @@ static const char *const outcome_names[O_COUNT] = {
 enum call {
     C_INIT,
     C_ALLOCATE,
+    C_MALLOC,
+    C_CALLOC,
     C_FREE,
     C_REALLOC,
     C_USABLE_SIZE,
@@ -162,6 +165,8 @@ static const struct {
                     E(REGION_TOO_LARGE) | E(BAD_CONFIG),
                 0},
     [C_ALLOCATE] = {"alloc_allocate", 0, DAMAGE_ERRORS},
+    [C_MALLOC] = {"alloc_malloc", 0, DAMAGE_ERRORS}, /* alloc_allocate's */
+    [C_CALLOC] = {"alloc_calloc", 0, DAMAGE_ERRORS}, /* alloc_allocate's */
     [C_FREE] = {"alloc_free", POINTER_ERRORS | DAMAGE_ERRORS | E(NULL_HEAP),
                 POINTER_ERRORS | DAMAGE_ERRORS},
     /* A bad pointer or damaged neighbour, as alloc_free(); a new block's search, as allocate. */
@@ -216,6 +221,7 @@ static struct {
     struct live live[MAX_LIVE];
     size_t nlive;
     uint32_t next_seed;
+    unsigned allocations; /* made so far: every other one of ALLOC_ALIGNMENT goes by malloc */
     size_t reports;
     uintptr_t bad_lo, bad_hi; /* the bytes the corruption wrote */
     struct walked walk[MAX_WALK];
@@ -372,15 +378,42 @@ static void untrack(size_t i) {
     t.live[i] = t.live[--t.nlive];
 }
 
+/*
+ * An allocation of n bytes at align: every other one of ALLOC_ALIGNMENT by alloc_malloc, whose
+ * fast paths test the control structure's words themselves, the rest by alloc_allocate.
+ */
 static void op_alloc(size_t n, size_t align) {
-    calling(C_ALLOCATE);
-    unsigned char *q = alloc_allocate(t.heap, n, align);
-    say("  allocate(%zu, %zu) = %p", n, align, (void *)q);
+    unsigned char *q;
+    if (align == ALLOC_ALIGNMENT && t.allocations++ % 2 != 0) {
+        calling(C_MALLOC);
+        q = alloc_malloc(t.heap, n);
+        say("  malloc(%zu) = %p", n, (void *)q);
+    } else {
+        calling(C_ALLOCATE);
+        q = alloc_allocate(t.heap, n, align);
+        say("  allocate(%zu, %zu) = %p", n, align, (void *)q);
+    }
     after(ALLOC_OK);
     if (q == NULL)
         finish(O_MISSED, "an allocation that fits returned NULL");
     check_new(q, n, align, SIZE_MAX);
     track(q, n, slot_request(n, align));
+}
+
+/* A calloc, whose every byte must read zero: on any heap, bytes handed out before are cleared. */
+static void op_calloc(size_t n) {
+    calling(C_CALLOC);
+    unsigned char *q = alloc_calloc(t.heap, 1, n);
+    say("  calloc(1, %zu) = %p", n, (void *)q);
+    after(ALLOC_OK);
+    if (q == NULL)
+        finish(O_MISSED, "a calloc that fits returned NULL");
+    check_new(q, n, ALLOC_ALIGNMENT, SIZE_MAX);
+    for (size_t k = 0; k < n; k++) {
+        if (q[k] != 0)
+            finish(O_CONTENTS, "calloc returned a byte that is not zero");
+    }
+    track(q, n, slot_request(n, ALLOC_ALIGNMENT));
 }
 
 static void op_free(size_t i) {
@@ -552,7 +585,10 @@ static void build_heap(const unsigned variant) {
         .error_hook = hook,
     };
     t.runs = variant_runs(&fixture_variants[variant]);
+    /* A region promised zeroed (ALLOC_FLAG_ZEROED_REGION) is; any other is filled, as if used. */
     memset(region, 0x5a, REGION_SIZE + REGION_SLACK);
+    if ((cfg.flags & ALLOC_FLAG_ZEROED_REGION) != 0)
+        memset(region, 0, REGION_SIZE);
     calling(C_INIT);
     if (returned(C_INIT, alloc_heap_init(&t.heap, region, REGION_SIZE, &cfg)) != ALLOC_OK)
         finish(O_HARNESS, "init failed");
@@ -822,9 +858,14 @@ static void exercise(size_t target) {
     for (size_t k = first_at; k < t.nlive; k += 2)
         op_free(k);
 
+    /* Half of them by calloc, over bytes the frees above handed back. */
     static const size_t second[] = {24, 48, 96, 192, 384, 768, 1536, 3072};
-    for (size_t k = 0; k < sizeof(second) / sizeof(second[0]); k++)
-        op_alloc(second[k], ALLOC_ALIGNMENT);
+    for (size_t k = 0; k < sizeof(second) / sizeof(second[0]); k++) {
+        if (k % 2 != 0)
+            op_calloc(second[k]);
+        else
+            op_alloc(second[k], ALLOC_ALIGNMENT);
+    }
     op_check();
     verify_all();
 
@@ -848,6 +889,7 @@ static enum outcome run_trial(uint64_t base_seed, unsigned trial, enum kind kind
     uint64_t s = base_seed ^ ((uint64_t)trial * 0xd1b54a32d192ed03ull);
     t.rng = splitmix(&s);
     t.next_seed = (uint32_t)trial * 1000u;
+    t.allocations = 0;
     build_heap(variant);
     walk();
     check_slot_flags();
