@@ -323,7 +323,7 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     h->quick_enabled = cfg.strategy == ALLOC_STRATEGY_TLSF && QUICK_BINS > 0 &&
                        (cfg.flags & ALLOC_FLAG_NO_QUICK_CACHE) == 0;
     if (h->quick_enabled && (cfg.flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0)
-        h->fast_quick_end = ALLOC_QUICK_MAX_SIZE;
+        h->fast_quick_end = h->fast_quick_mask = ALLOC_QUICK_MAX_SIZE;
 #endif
     h->fast_free_lo = fast_free_lo_for(h);
     set_fast_free_hi(h);
@@ -341,6 +341,9 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
                   (TLSF_ALONE || cfg.strategy == ALLOC_STRATEGY_TLSF) &&
                   (cfg.flags & (ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC)) == 0;
     h->clean = zeroed ? h->first + HDR : UINTPTR_MAX;
+#if ALLOC_FAST_PATHS
+    h->clean_check = ~h->clean;
+#endif
 #if RUN_CLASSES > 0
     h->runs_enabled = RUN_CLASSES > 0 && cfg.strategy == ALLOC_STRATEGY_TLSF &&
                       (cfg.flags & ALLOC_FLAG_NO_SMALL_RUNS) == 0;
@@ -841,7 +844,31 @@ static __attribute__((noinline)) void *malloc_large(alloc_heap *h, size_t size) 
  * take of allocate's run path, from the class table, then allocate's block if no run serves it;
  * none of allocate's tests of the request's bound, of runs_on, of the size and of the poison flag.
  */
+/*
+ * Reports a word of the control structure that a fast path found it could not be holding (a
+ * stray write), as ALLOC_ERR_CORRUPTED_HEAP at that word; returns NULL, the call's failure, having
+ * changed nothing.
+ */
+static __attribute__((noinline)) void *fast_word_damaged(alloc_heap *h, const void *word) {
+    alloc_report(h, ALLOC_ERR_CORRUPTED_HEAP, word);
+    return NULL;
+}
+
+uintptr_t alloc_clean_damaged(alloc_heap *h) {
+    alloc_report(h, ALLOC_ERR_CORRUPTED_HEAP, &h->clean);
+    h->clean = UINTPTR_MAX;
+    h->clean_check = 0;
+    return UINTPTR_MAX;
+}
+
+/*
+ * The run path's miss. fast_run_end (masked, fast_run_bound) sent the request here: on a heap
+ * without runs, where a stray write set it, no run is made (a slot there would be taken for a
+ * block by every path that tests runs_on).
+ */
 static __attribute__((noinline)) void *malloc_run(alloc_heap *h, size_t size) {
+    if (!runs_on(h) || h->fast_run_end != ALLOC_RUN_MAX_SIZE + 1)
+        return fast_word_damaged(h, &h->fast_run_end);
     return alloc_run_take_or_block(h, run_class_of(size), size);
 }
 
@@ -852,7 +879,7 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
     /* Fast paths: a run slot or a quick-list hit. They make no call, so need no stack frame. */
     if (h == NULL)
         return NULL;
-    if (RUN_CLASSES > 0 && size < h->fast_run_end) {
+    if (RUN_CLASSES > 0 && size < fast_run_bound(h)) {
         /*
          * The class as a size_t (no zero extension for the list's index), kept opaque: else the
          * compiler keeps size + 15 for the slot's bytes, a copy more than the class's shift back.
@@ -861,7 +888,7 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
         void *p = ALLOC_FAST_PATHS ? run_take_fast(h, c) : NULL;
         return p != NULL ? p : malloc_run(h, size);
     }
-    if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && size - 1 < h->fast_quick_end) {
+    if (QUICK_BINS > 0 && ALLOC_FAST_PATHS && size - 1 < fast_quick_bound(h)) {
         /*
          * Opaque: else the compiler keeps a copy of size - 1 for the block's size, an instruction
          * more on the way to a miss.
@@ -909,7 +936,7 @@ void *alloc_malloc(alloc_heap *h, size_t size) {
          * register from the quick test, an instruction more on the quick-list hit.
          */
         __asm__("" ::: "memory");
-        if (h->fast_quick_end != 0 && !request_too_large(size, GRANULE))
+        if (fast_quick_bound(h) != 0 && !request_too_large(size, GRANULE))
             return tlsf_malloc_block(h, header_and_payload(size));
 #endif
         return malloc_large(h, size);
@@ -997,7 +1024,7 @@ static ALWAYS_INLINE void *calloc_clear(alloc_heap *h, void *p, size_t usable, u
  */
 static SLOW_PATH void *calloc_slow(alloc_heap *h, size_t n) {
     /* Read before alloc_malloc, whose hand_out may raise it. */
-    uintptr_t clean = h->clean;
+    uintptr_t clean = calloc_clean(h);
     void *p = alloc_malloc(h, n);
     if (p == NULL)
         return NULL;
@@ -1019,7 +1046,7 @@ static ALWAYS_INLINE void *calloc_hand_out(alloc_heap *h, block_t *b) {
     _Static_assert(!ALLOC_FAST_PATHS || TOP_BLOCK, "alloc: calloc_hand_out reads clean after the "
                                                    "strategy's call, which needs TOP_BLOCK");
     size_t s = blk_size(b);
-    uintptr_t clean = h->clean;
+    uintptr_t clean = calloc_clean(h);
     account_taken(h, opaque_size(s - HDR));
     return calloc_clear(h, blk_payload(b), s - HDR, clean);
 }
@@ -1031,7 +1058,7 @@ static ALWAYS_INLINE void *calloc_hand_out(alloc_heap *h, block_t *b) {
  */
 static __attribute__((noinline)) void *calloc_retry(alloc_heap *h, size_t bs, bool try_quick,
                                                     const block_t *first) {
-    uintptr_t clean = h->clean;
+    uintptr_t clean = calloc_clean(h);
     void *p = allocate_retry(h, bs, GRANULE, try_quick, first);
     return p != NULL ? calloc_clear(h, p, blk_size(blk_from_payload(p)) - HDR, clean) : NULL;
 }
@@ -1077,7 +1104,7 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
      * quick-list hit, whose usable size its list gives (no header to read back, as usable_of
      * would). They call nothing but memset, by a tail call where it returns p.
      */
-    if (RUN_CLASSES > 0 && n < h->fast_run_end) {
+    if (RUN_CLASSES > 0 && n < fast_run_bound(h)) {
         /* 0 bytes: the slow path, as in alloc_malloc; opaque, as there. */
         size_t c = opaque_size(run_class_fast(n));
         void *p = run_take_fast(h, c);
@@ -1086,13 +1113,13 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
         slot_clear(p, (unsigned)c);
         return p;
     }
-    if (QUICK_BINS > 0 && n - 1 < h->fast_quick_end) {
+    if (QUICK_BINS > 0 && n - 1 < fast_quick_bound(h)) {
         size_t i = quick_index_for(n);
         block_t *b = quick_pop_silent(h, i);
         if (b != NULL) {
             size_t usable = quick_block_size(i) - HDR;
             account_bytes_taken(h, usable); /* as alloc_malloc's hit: the bytes alone */
-            return calloc_clear(h, blk_payload(b), usable, h->clean);
+            return calloc_clear(h, blk_payload(b), usable, calloc_clean(h));
         }
         /* As alloc_malloc's miss: a block, try_quick telling an empty list from a damaged head. */
         return calloc_block(h, quick_block_size(i), !quick_empty(h, i));
@@ -1421,6 +1448,9 @@ static SLOW_PATH void *realloc_slow(alloc_heap *h, void *ptr, size_t size) {
  * into the top block and calls nothing, else the general path.
  */
 static __attribute__((noinline)) void *realloc_grow(alloc_heap *h, void *ptr, size_t size) {
+    /* fast_grow, one byte, set on a first-fit heap by a stray write: its state has no top block. */
+    if (!TLSF_ALONE && h->strategy != ALLOC_STRATEGY_TLSF)
+        return fast_word_damaged(h, &h->fast_grow);
     if (tlsf_grow_top(h, ptr, size))
         return ptr;
     return realloc_slow(h, ptr, size);
@@ -1634,6 +1664,13 @@ static bool control_ok(const alloc_heap *h) {
         return false;
     if (h->end < h->first + MIN_BLOCK || h->end + HDR > h->raw_end ||
         (h->end & (GRANULE - 1)) != BLOCK_PHASE)
+        return false;
+    /* The fast paths' words: each 0 or the one value init gives it, the quick pair equal. */
+    if ((h->fast_run_end != 0 && h->fast_run_end != ALLOC_RUN_MAX_SIZE + 1) ||
+        h->fast_quick_end != h->fast_quick_mask ||
+        (h->fast_quick_end != 0 && h->fast_quick_end != ALLOC_QUICK_MAX_SIZE))
+        return false;
+    if (ALLOC_FAST_PATHS && h->clean_check != ~h->clean)
         return false;
     return h->raw_end - (uintptr_t)h <= MAX_HEAP_SIZE;
 }

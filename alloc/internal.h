@@ -210,6 +210,9 @@ struct alloc_heap {
     uintptr_t raw_end;      /* region end as given: its start (the heap) + size + extensions */
     uintptr_t clean;        /* payload bytes at or above this address were never handed out: with
                                ALLOC_FLAG_ZEROED_REGION they are zero; else UINTPTR_MAX */
+    uintptr_t clean_check;  /* ~clean, compared before calloc trusts clean and before it is raised:
+                               a stray write that lowered clean would have calloc return bytes
+                               handed out before without clearing them */
     size_t in_use;          /* sum of usable sizes of USED blocks */
     size_t peak;            /* high-water mark of in_use */
     size_t taken_blocks;    /* blocks taken off the strategy's lists and not given back to them:
@@ -221,6 +224,11 @@ struct alloc_heap {
                                alloc, whose requests of 1 to that many bytes take alloc_malloc's
                                leaf fast path, else 0: the fast path's size test (size - 1 below
                                it) is then its test of the heap too */
+    size_t fast_quick_mask; /* ALLOC_QUICK_MAX_SIZE where fast_quick_end is set, else 0: the fast
+                               paths test against the two and-ed (fast_quick_bound), so that one
+                               stray word can neither open them on a heap without quick lists
+                               (first fit's state has none) nor let a larger size index past the
+                               lists */
     size_t runs;            /* number of runs */
     size_t live_slots;      /* live allocations that are run slots */
     uintptr_t run_head[ALLOC_RUN_MAX_SIZE / 16 + 1]; /* [c]: runs of class c with a free slot */
@@ -461,9 +469,49 @@ static inline void blk_set_prev_size(const alloc_heap *h, block_t *b, size_t pre
  * Records that [.., end) has been handed out (the caller may write it): alloc_calloc must zero
  * bytes below h->clean and may skip those above.
  */
+/*
+ * Reports a clean that does not match its check word (a stray write into the control structure)
+ * and gives up the zero tracking: from then on calloc clears every byte. Returns the new clean,
+ * UINTPTR_MAX (heap.c).
+ */
+uintptr_t alloc_clean_damaged(alloc_heap *h);
+
 static inline void mark_handed_out(alloc_heap *h, uintptr_t end) {
-    if (end > h->clean)
+    uintptr_t clean = h->clean;
+    if (end > clean) {
+        if (ALLOC_FAST_PATHS && h->clean_check != ~clean) {
+            (void)alloc_clean_damaged(h);
+            return;
+        }
         h->clean = end;
+        h->clean_check = ~end;
+    }
+}
+
+/*
+ * h->clean for calloc, checked against its check word first. A build for size trusts its control
+ * structure (heap.h), and checks neither here nor in mark_handed_out.
+ */
+static inline uintptr_t calloc_clean(alloc_heap *h) {
+    uintptr_t clean = h->clean;
+    if (ALLOC_FAST_PATHS && h->clean_check != ~clean)
+        return alloc_clean_damaged(h);
+    return clean;
+}
+
+/*
+ * The bounds the fast paths test a size against, read from the control structure where a stray
+ * write may leave any value. Each is and-ed with what bounds it (fast_run_end with its only value
+ * but 0, fast_quick_end with fast_quick_mask, which is that value or 0), so that no larger size
+ * takes a path, where its class or list would index past the heads; a heap without quick lists
+ * keeps both quick words 0, so one of them written cannot open the quick lists' path there.
+ * Legitimate values pass unchanged.
+ */
+static inline size_t fast_run_bound(const alloc_heap *h) {
+    return h->fast_run_end & (ALLOC_RUN_MAX_SIZE + 1);
+}
+static inline size_t fast_quick_bound(const alloc_heap *h) {
+    return h->fast_quick_end & h->fast_quick_mask;
 }
 
 /*
@@ -640,18 +688,19 @@ extern const struct alloc_strategy_inspect alloc_ff_inspect;
 
 /*
  * Reports ALLOC_ERR_CORRUPTED_HEAP at h->ops, a table of operations that is none of the
- * strategies', and returns a table whose operations do what a strategy's do after reporting a
- * damaged block: nothing (heap.c).
+ * strategies' or not the heap's strategy's, and returns a table whose operations do what a
+ * strategy's do after reporting a damaged block: nothing (heap.c).
  */
 const struct alloc_strategy_ops *alloc_damaged_ops(const alloc_heap *h);
 
 /*
  * The strategy's operations, from the table init stored in the control structure: compared with
  * the tables there are before a call through it, since a stray write into the control area must
- * not send the call anywhere; a table that is neither is reported, and the call changes nothing
- * (alloc_damaged_ops). A build with TLSF alone has one table, and reads none. A build for size
- * trusts its control structure (as its list heads, tlsf.c): the minimal build's calls through
- * the one table took 24 bytes more on a Cortex-M4 than through the heap's pointer.
+ * not send the call anywhere; a table that is neither, or the other strategy's than the strategy
+ * byte names (the two tables lie close together, a near value away), is reported, and the call
+ * changes nothing (alloc_damaged_ops). A build with TLSF alone has one table, and reads none. A
+ * build for size trusts its control structure (as its list heads, tlsf.c): the minimal build's
+ * calls through the one table took 24 bytes more on a Cortex-M4 than through the heap's pointer.
  */
 static inline const struct alloc_strategy_ops *heap_ops(const alloc_heap *h) {
 #if !ALLOC_FAST_PATHS
@@ -662,11 +711,11 @@ static inline const struct alloc_strategy_ops *heap_ops(const alloc_heap *h) {
 #else
     const struct alloc_strategy_ops *ops = h->ops;
 #if TLSF_COMPILED_IN
-    if (ops == &alloc_tlsf_ops)
+    if (ops == &alloc_tlsf_ops && h->strategy == ALLOC_STRATEGY_TLSF)
         return ops;
 #endif
 #if FIRST_FIT_COMPILED_IN
-    if (ops == &alloc_ff_ops)
+    if (ops == &alloc_ff_ops && h->strategy == ALLOC_STRATEGY_FIRST_FIT)
         return ops;
 #endif
     return alloc_damaged_ops(h);
