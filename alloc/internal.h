@@ -479,12 +479,14 @@ uintptr_t alloc_clean_damaged(alloc_heap *h);
 static inline void mark_handed_out(alloc_heap *h, uintptr_t end) {
     uintptr_t clean = h->clean;
     if (end > clean) {
-        if (ALLOC_FAST_PATHS && h->clean_check != ~clean) {
+#if ALLOC_FAST_PATHS
+        if (h->clean_check != ~clean) {
             (void)alloc_clean_damaged(h);
             return;
         }
-        h->clean = end;
         h->clean_check = ~end;
+#endif
+        h->clean = end;
     }
 }
 
