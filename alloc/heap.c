@@ -854,7 +854,8 @@ static __attribute__((noinline)) void *fast_word_damaged(alloc_heap *h, const vo
     return NULL;
 }
 
-uintptr_t alloc_clean_damaged(alloc_heap *h) {
+/* Out of line: inlined, its call of the hook gave every calloc a frame and four saves. */
+__attribute__((noinline)) uintptr_t alloc_clean_damaged(alloc_heap *h) {
     alloc_report(h, ALLOC_ERR_CORRUPTED_HEAP, &h->clean);
     h->clean = UINTPTR_MAX;
     h->clean_check = 0;
@@ -992,6 +993,11 @@ static __attribute__((noinline, no_builtin("memset"))) void *clear_words(void *p
     }
     if (words & 1)
         w[0] = 0;
+    /*
+     * p, opaque (an empty asm): else clang, seeing that p comes back, has each caller keep p for
+     * itself across the call, which then cannot be a tail call (a frame and three saves more).
+     */
+    __asm__("" : "+r"(p));
     return p;
 }
 
@@ -1007,7 +1013,7 @@ static ALWAYS_INLINE void *calloc_clear(alloc_heap *h, void *p, size_t usable, u
     uintptr_t start = (uintptr_t)p, end = start + usable;
     if (end > clean) { /* never, without a zeroed region: every byte was handed out before */
         if (ALLOC_FAST_PATHS)
-            mark_handed_out(h, end);
+            mark_handed_out_checked(h, end);
         if (clean <= start)
             return p;
         usable = clean - start;
@@ -1015,6 +1021,24 @@ static ALWAYS_INLINE void *calloc_clear(alloc_heap *h, void *p, size_t usable, u
     if (ALLOC_FAST_PATHS)
         return clear_words(p, usable);
     return __builtin_memset(p, 0, usable);
+}
+
+/*
+ * calloc_clear for the fast path's block, which found clean not matching its check word: reported
+ * (alloc_clean_damaged), then every byte cleared. Out of line, reached by a tail call, so that the
+ * fast path makes no call of its own and keeps no frame.
+ */
+static __attribute__((noinline)) void *calloc_clear_damaged(alloc_heap *h, void *p, size_t usable) {
+    (void)alloc_clean_damaged(h);
+    return clear_words(p, usable);
+}
+
+/* calloc_clear for the fast path: clean read and checked here. */
+static ALWAYS_INLINE void *calloc_clear_fast(alloc_heap *h, void *p, size_t usable) {
+    uintptr_t clean = h->clean;
+    if (h->clean_check != ~clean)
+        return calloc_clear_damaged(h, p, usable);
+    return calloc_clear(h, p, usable, clean);
 }
 
 /*
@@ -1119,7 +1143,7 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
         if (b != NULL) {
             size_t usable = quick_block_size(i) - HDR;
             account_bytes_taken(h, usable); /* as alloc_malloc's hit: the bytes alone */
-            return calloc_clear(h, blk_payload(b), usable, calloc_clean(h));
+            return calloc_clear_fast(h, blk_payload(b), usable);
         }
         /* As alloc_malloc's miss: a block, try_quick telling an empty list from a damaged head. */
         return calloc_block(h, quick_block_size(i), !quick_empty(h, i));

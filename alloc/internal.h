@@ -491,6 +491,19 @@ static inline void mark_handed_out(alloc_heap *h, uintptr_t end) {
 }
 
 /*
+ * mark_handed_out where this call has checked clean already (calloc_clean, calloc_clear_fast):
+ * calloc's own mark, which a call to the report would otherwise give a frame.
+ */
+static inline void mark_handed_out_checked(alloc_heap *h, uintptr_t end) {
+    if (end > h->clean) {
+#if ALLOC_FAST_PATHS
+        h->clean_check = ~end;
+#endif
+        h->clean = end;
+    }
+}
+
+/*
  * h->clean for calloc, checked against its check word first. A build for size trusts its control
  * structure (heap.h), and checks neither here nor in mark_handed_out.
  */
