@@ -2257,6 +2257,100 @@ static int damaged_ops_check(void) {
 }
 
 /*
+ * Stray writes into the words the fast paths trust (heap.h, "The control structure"), each put
+ * back before the heap is checked:
+ * - clean lowered to the first block (on a heap that tracks no zeroed memory, from UINTPTR_MAX):
+ *   a calloc over a freed block filled with 0xab. Expect every byte zero and one report of
+ *   CORRUPTED_HEAP at clean, which then holds UINTPTR_MAX (every byte cleared from then on) and
+ *   passes the integrity check as it is;
+ * - fast_run_end set on a heap without runs: expect malloc(48) NULL, one report of CORRUPTED_HEAP
+ *   at that word, nothing changed; on a heap with runs, all ones: malloc(500) served as a block,
+ *   with no report (the bound is masked);
+ * - fast_quick_end set on a heap without quick lists: malloc(100) served, no report;
+ * - first fit: its table word pointing at TLSF's (a near value away), expect malloc(BIG) NULL
+ *   with one report at the table's word; fast_grow set, a realloc growing the block that ends at
+ *   the lowest free block (where TLSF's top block would lie) NULL, one report at fast_grow.
+ */
+static int damaged_fast_words_check(void) {
+    if (!ALLOC_FAST_PATHS)
+        SKIP_CHECK("a build for size trusts its control structure");
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *x = alloc_malloc(fx.heap, 200);
+    ASSERT_TRUE(x != NULL);
+    memset(x, 0xab, alloc_usable_size(fx.heap, x));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, x));
+    size_t reports = fx.reports;
+    fx.heap->clean = fx.heap->first;
+    unsigned char *z = alloc_calloc(fx.heap, 1, 200);
+    ASSERT_TRUE(z != NULL);
+    for (size_t i = 0; i < 200; i++)
+        ASSERT_EQ(0, z[i]);
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEAP, &fx.heap->clean) != 0)
+        return 1;
+    ASSERT_TRUE(fx.heap->clean == UINTPTR_MAX);
+    ASSERT_HEAP_OK(fx.heap);
+
+    struct alloc_stats before = stats();
+    reports = fx.reports;
+    size_t saved = fx.heap->fast_run_end;
+    if (!fixture_runs()) {
+        fx.heap->fast_run_end = ALLOC_RUN_MAX_SIZE + 1;
+        ASSERT_TRUE(alloc_malloc(fx.heap, 48) == NULL);
+        if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEAP, &fx.heap->fast_run_end) != 0)
+            return 1;
+        ASSERT_TRUE(stats_unchanged(&before));
+    } else {
+        fx.heap->fast_run_end = SIZE_MAX;
+        unsigned char *b = alloc_malloc(fx.heap, 500);
+        ASSERT_TRUE(b != NULL && fx.reports == reports);
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    }
+    fx.heap->fast_run_end = saved;
+    ASSERT_HEAP_OK(fx.heap);
+
+    reports = fx.reports;
+    if (!variant_quick(fx.variant)) {
+        saved = fx.heap->fast_quick_end;
+        fx.heap->fast_quick_end = ALLOC_QUICK_MAX_SIZE;
+        unsigned char *b = alloc_malloc(fx.heap, 100);
+        ASSERT_TRUE(b != NULL && fx.reports == reports);
+        fx.heap->fast_quick_end = saved;
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+        ASSERT_HEAP_OK(fx.heap);
+    }
+
+    if (fx.variant->strategy != ALLOC_STRATEGY_FIRST_FIT || !TLSF_COMPILED_IN)
+        return 0;
+    const struct alloc_strategy_ops *ops = fx.heap->ops;
+    fx.heap->ops = &alloc_tlsf_ops;
+    before = stats();
+    ASSERT_TRUE(alloc_malloc(fx.heap, BIG) == NULL);
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEAP, &fx.heap->ops) != 0)
+        return 1;
+    ASSERT_TRUE(stats_unchanged(&before));
+    fx.heap->ops = ops;
+    ASSERT_HEAP_OK(fx.heap);
+
+    /* Fresh, so that the block after a is the lowest free one, first fit's head. */
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(a != NULL);
+    memset(a, 0x3c, BIG);
+    reports = fx.reports;
+    before = stats();
+    fx.heap->fast_grow = 1;
+    ASSERT_TRUE(alloc_realloc(fx.heap, a, 2 * BIG) == NULL);
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEAP, &fx.heap->fast_grow) != 0)
+        return 1;
+    ASSERT_TRUE(stats_unchanged(&before));
+    fx.heap->fast_grow = 0;
+    for (size_t i = 0; i < BIG; i++)
+        ASSERT_EQ(0x3c, a[i]);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
  * A stray write into the control structure over the head of a TLSF free list that holds one
  * block, A: a small number outside every heap, then the payload of a live block (in the heap, at
  * a node's alignment, but no free block's header). C, of A's size, is then freed onto that list.
@@ -3668,6 +3762,7 @@ int main(void) {
         RUN_VARIANT_CHECK(null_heap_check);
         RUN_VARIANT_CHECK(damaged_ops_check);
         RUN_VARIANT_CHECK(damaged_list_head_check);
+        RUN_VARIANT_CHECK(damaged_fast_words_check);
         RUN_VARIANT_CHECK(stats_bent_link_check);
         RUN_VARIANT_CHECK(free_merge_bent_link_check);
         RUN_VARIANT_CHECK(build_config_check);
