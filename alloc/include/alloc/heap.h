@@ -56,19 +56,25 @@
  * trusts it): a list head is checked as a node before it is used (as a block, before it is
  * written through, and against the size its list promises), the bit maps are read only where
  * they stand for lists (other bits are ignored; alloc_heap_check() reports them), the strategy's
- * table is compared with the strategies' before a call through it, and a request that finds no
- * block checks that the top block has not been lost. A list head found damaged is reported as
- * damage of the list's node (ALLOC_ERR_CORRUPTED_FREE_LIST, below); a damaged table, a lost top
- * block, and a head found damaged while
- * a block is being filed in front of it, as ALLOC_ERR_CORRUPTED_HEAP (ptr: the damaged word), at
- * once, from inside the call. The first two are met before anything changes, and the call fails
- * as on a damaged block (below). The third: the call goes on with that block as its list's only
- * one, and the list's old blocks are left on no list, lost to allocation, where
- * alloc_heap_check() finds them. alloc_heap_check() also compares the control structure's fixed
- * fields with what init set, and its counts with the blocks. Not checked: the watermark above
- * which no byte was ever handed out (so alloc_calloc() need not clear it, with
- * ALLOC_FLAG_ZEROED_REGION): a stray write that lowers it, on any heap, has alloc_calloc() return
- * bytes handed out before without clearing them.
+ * table is compared with the strategies' (and with the strategy the heap was made with) before a
+ * call through it, and a request that finds no block checks that the top block has not been lost.
+ * The words the fast paths test a request against are bounded, so that no value sends a request
+ * past the lists, and a path they open on a heap that lacks it (runs, quick lists, realloc's
+ * growth into TLSF's top block on a first-fit heap) is refused where it would act. The watermark
+ * above which no byte was ever handed out (so alloc_calloc() need not clear it, with
+ * ALLOC_FLAG_ZEROED_REGION) is compared with a copy of its complement before calloc trusts it and
+ * before it is raised.
+ *
+ * Each of these is reported as ALLOC_ERR_CORRUPTED_HEAP (ptr: the damaged word), at once, from
+ * inside the call, except a list head found damaged before use, which is damage of the list's
+ * node (ALLOC_ERR_CORRUPTED_FREE_LIST, below). A damaged table, a lost top block, a fast path's
+ * word opening a path the heap lacks: met before anything changes, and the call fails as on a
+ * damaged block (below). A head found damaged while a block is being filed in front of it: the
+ * call goes on with that block as its list's only one, and the list's old blocks are left on no
+ * list, lost to allocation, where alloc_heap_check() finds them. A damaged watermark: the call
+ * goes on and succeeds, and calloc clears every byte from then on. alloc_heap_check() also
+ * compares the control structure's fixed fields with what init set (the fast paths' words and the
+ * watermark's copy among them), and its counts with the blocks.
  *
  * Not thread-safe: wrap a shared heap in struct alloc_locked_heap (below).
  */
@@ -266,8 +272,8 @@ enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
  * it meets a damaged free block (reported through the hook, once, as
  * ALLOC_ERR_CORRUPTED_FREE_LIST or ALLOC_ERR_CORRUPTED_HEADER), a damaged strategy table or a
  * lost top block (ALLOC_ERR_CORRUPTED_HEAP, see above). A damaged list head met filing a
- * remainder is reported as ALLOC_ERR_CORRUPTED_HEAP too, and the block is still returned. Size 0
- * is served as size 1.
+ * remainder, and a damaged watermark, are reported as ALLOC_ERR_CORRUPTED_HEAP too, and the block
+ * is still returned. Size 0 is served as size 1.
  */
 void *alloc_allocate(alloc_heap *heap, size_t size, size_t align);
 
@@ -287,12 +293,16 @@ void *alloc_allocate(alloc_heap *heap, size_t size, size_t align);
  */
 size_t alloc_allocate_batch(alloc_heap *heap, size_t size, void **out, size_t n);
 
-/* Returns alloc_allocate(heap, size, ALLOC_ALIGNMENT): NULL on the same failures. */
+/*
+ * Returns alloc_allocate(heap, size, ALLOC_ALIGNMENT): NULL on the same failures, and when a fast
+ * path's word has opened a path the heap lacks (ALLOC_ERR_CORRUPTED_HEAP, see above).
+ */
 void *alloc_malloc(alloc_heap *heap, size_t size);
 
 /*
  * Returns a zero-filled block of count * size bytes aligned to ALLOC_ALIGNMENT, or NULL if
- * count * size overflows or on the failures of alloc_allocate().
+ * count * size overflows or on the failures of alloc_malloc(). A damaged watermark is reported
+ * (ALLOC_ERR_CORRUPTED_HEAP, see above), and the block returned cleared whole.
  */
 void *alloc_calloc(alloc_heap *heap, size_t count, size_t size);
 
@@ -317,7 +327,9 @@ enum alloc_error alloc_free(alloc_heap *heap, void *ptr);
  * unchanged), or ptr is bad or a free neighbour it would grow into or merge with is damaged
  * (reported through the hook as alloc_free() does; nothing changes, ptr stays valid), or the search
  * for a new block meets a damaged free block (reported as alloc_allocate() does). A damaged
- * control structure is reported as alloc_allocate() and alloc_free() report it.
+ * control structure is reported as alloc_malloc() and alloc_free() report it; a fast path's word
+ * opening growth into a top block on a first-fit heap, as ALLOC_ERR_CORRUPTED_HEAP with NULL
+ * returned (nothing changes, ptr stays valid).
  */
 void *alloc_realloc(alloc_heap *heap, void *ptr, size_t size);
 
