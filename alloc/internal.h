@@ -220,17 +220,21 @@ struct alloc_heap {
                                and QUICK blocks, so that a quick push or pop changes no count of
                                blocks (the live ones are this less quick_held, tlsf.h) */
     size_t free_blocks;     /* number of FREE blocks */
-    size_t fast_quick_end;  /* ALLOC_QUICK_MAX_SIZE on a heap with quick lists and no poison on
-                               alloc, whose requests of 1 to that many bytes take alloc_malloc's
-                               leaf fast path, else 0: the fast path's size test (size - 1 below
-                               it) is then its test of the heap too */
-    size_t fast_quick_mask; /* ALLOC_QUICK_MAX_SIZE where fast_quick_end is set, else 0: the fast
-                               paths test against the two and-ed (fast_quick_bound), so that one
-                               stray word can neither open them on a heap without quick lists
-                               (first fit's state has none) nor let a larger size index past the
-                               lists */
-    size_t runs;            /* number of runs */
-    size_t live_slots;      /* live allocations that are run slots */
+    /*
+     * The two words of the quick lists' fast paths, half a word each so that the pair takes the
+     * place of one (a word more in the control structure moved every block, and the perl
+     * trace's smallest region past its goal). fast_quick_end: ALLOC_QUICK_MAX_SIZE on a heap with
+     * quick lists and no poison on alloc, whose requests of 1 to that many bytes take
+     * alloc_malloc's leaf fast path, else 0: the fast path's size test (size - 1 below it) is
+     * then its test of the heap too. fast_quick_mask: the same value, or 0: the fast paths test
+     * against the two and-ed (fast_quick_bound), so that one stray write can neither open them
+     * on a heap without quick lists (first fit's state has none) nor let a larger size index
+     * past the lists.
+     */
+    uint32_t fast_quick_end;
+    uint32_t fast_quick_mask;
+    size_t runs;                                     /* number of runs */
+    size_t live_slots;                               /* live allocations that are run slots */
     uintptr_t run_head[ALLOC_RUN_MAX_SIZE / 16 + 1]; /* [c]: runs of class c with a free slot */
 #if ALLOC_RUN_MAX_SIZE > 0
     /*

@@ -9,6 +9,8 @@
 #include "internal.h"
 
 _Static_assert(ALLOC_QUICK_MAX_SIZE % 16 == 0, "alloc: ALLOC_QUICK_MAX_SIZE % 16 != 0");
+_Static_assert(ALLOC_QUICK_MAX_SIZE <= 0xffffffffu,
+               "alloc: ALLOC_QUICK_MAX_SIZE must fit the control structure's 32-bit words");
 
 /*
  * TLSF geometry: 16 second-level lists per power of two; sizes below 256 map linearly. The first
