@@ -2292,7 +2292,7 @@ static int damaged_fast_words_check(void) {
 
     struct alloc_stats before = stats();
     reports = fx.reports;
-    size_t saved = fx.heap->fast_run_end;
+    uint32_t saved_run_end = fx.heap->fast_run_end;
     if (!fixture_runs()) {
         fx.heap->fast_run_end = ALLOC_RUN_MAX_SIZE + 1;
         ASSERT_TRUE(alloc_malloc(fx.heap, 48) == NULL);
@@ -2300,17 +2300,17 @@ static int damaged_fast_words_check(void) {
             return 1;
         ASSERT_TRUE(stats_unchanged(&before));
     } else {
-        fx.heap->fast_run_end = SIZE_MAX;
+        fx.heap->fast_run_end = UINT32_MAX;
         unsigned char *b = alloc_malloc(fx.heap, 500);
         ASSERT_TRUE(b != NULL && fx.reports == reports);
         ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
     }
-    fx.heap->fast_run_end = saved;
+    fx.heap->fast_run_end = saved_run_end;
     ASSERT_HEAP_OK(fx.heap);
 
     reports = fx.reports;
     if (!variant_quick(fx.variant)) {
-        saved = fx.heap->fast_quick_end;
+        size_t saved = fx.heap->fast_quick_end;
         fx.heap->fast_quick_end = ALLOC_QUICK_MAX_SIZE;
         unsigned char *b = alloc_malloc(fx.heap, 100);
         ASSERT_TRUE(b != NULL && fx.reports == reports);

@@ -189,10 +189,17 @@ struct alloc_heap {
     uint8_t runs_enabled; /* TLSF without ALLOC_FLAG_NO_SMALL_RUNS: small requests from runs */
     uint8_t strategy;     /* enum alloc_strategy, a byte: the switches, it and flags fill a word */
     uint32_t flags;
-    size_t fast_run_end; /* ALLOC_RUN_MAX_SIZE + 1 on a heap with runs and no poison on alloc,
-                            whose requests of at most ALLOC_RUN_MAX_SIZE bytes take
-                            alloc_malloc's run fast path, else 0: the fast path's size test
-                            (size below it) is then its test of the heap too */
+    /*
+     * Half a word each, sharing one: fast_run_end is ALLOC_RUN_MAX_SIZE + 1 on a heap with runs
+     * and no poison on alloc, whose requests of at most ALLOC_RUN_MAX_SIZE bytes take
+     * alloc_malloc's run fast path, else 0: the fast path's size test (size below it) is then its
+     * test of the heap too. fast_quick_mask is the quick lists' second word (see fast_quick_end),
+     * kept in another word than fast_quick_end so that one stray word cannot write both; beside
+     * fast_run_end, so that the pair takes the place of one word (a word more in the control
+     * structure moved every block, and the perl trace's smallest region past its goal).
+     */
+    uint32_t fast_run_end;
+    uint32_t fast_quick_mask;
     alloc_error_hook hook;
     void *hook_ctx;
     uintptr_t key;          /* the secret of the check bits, a multiplier of addresses: odd, new on
@@ -220,21 +227,16 @@ struct alloc_heap {
                                and QUICK blocks, so that a quick push or pop changes no count of
                                blocks (the live ones are this less quick_held, tlsf.h) */
     size_t free_blocks;     /* number of FREE blocks */
-    /*
-     * The two words of the quick lists' fast paths, half a word each so that the pair takes the
-     * place of one (a word more in the control structure moved every block, and the perl
-     * trace's smallest region past its goal). fast_quick_end: ALLOC_QUICK_MAX_SIZE on a heap with
-     * quick lists and no poison on alloc, whose requests of 1 to that many bytes take
-     * alloc_malloc's leaf fast path, else 0: the fast path's size test (size - 1 below it) is
-     * then its test of the heap too. fast_quick_mask: the same value, or 0: the fast paths test
-     * against the two and-ed (fast_quick_bound), so that one stray write can neither open them
-     * on a heap without quick lists (first fit's state has none) nor let a larger size index
-     * past the lists.
-     */
-    uint32_t fast_quick_end;
-    uint32_t fast_quick_mask;
-    size_t runs;                                     /* number of runs */
-    size_t live_slots;                               /* live allocations that are run slots */
+    size_t fast_quick_end;  /* ALLOC_QUICK_MAX_SIZE on a heap with quick lists and no poison on
+                               alloc, whose requests of 1 to that many bytes take alloc_malloc's
+                               leaf fast path, else 0: the fast path's size test (size - 1 below
+                               it) is then its test of the heap too. fast_quick_mask holds the
+                               same value, or 0: the fast paths test against the two and-ed
+                               (fast_quick_bound), so that a stray word can neither open them on
+                               a heap without quick lists (first fit's state has none) nor let a
+                               larger size index past the lists */
+    size_t runs;            /* number of runs */
+    size_t live_slots;      /* live allocations that are run slots */
     uintptr_t run_head[ALLOC_RUN_MAX_SIZE / 16 + 1]; /* [c]: runs of class c with a free slot */
 #if ALLOC_RUN_MAX_SIZE > 0
     /*
