@@ -142,9 +142,9 @@ enum alloc_flags {
      * .bss is. TLSF: alloc_calloc() then zeroes only bytes that were handed out before; memory
      * never handed out is trusted to be zero, not read: a stray write into it (into the free
      * block that ends the heap, say) reaches a later calloc's caller. Ignored by first fit and
-     * with ALLOC_FLAG_POISON_ON_FREE
-     * (both write into free memory), and with ALLOC_FLAG_POISON_ON_ALLOC (which fills a block as it
-     * is handed out, before calloc clears it).
+     * with ALLOC_FLAG_POISON_ON_FREE (both write into free memory), and with
+     * ALLOC_FLAG_POISON_ON_ALLOC (which fills a block as it is handed out, before calloc clears
+     * it).
      */
     ALLOC_FLAG_ZEROED_REGION = 1u << 4,
 };
