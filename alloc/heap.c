@@ -1007,7 +1007,7 @@ static __attribute__((noinline, no_builtin("memset"))) void *clear_words(void *p
  * are zero). Marks p's end handed out, as the fast paths hand out quick-listed blocks and slots
  * without a mark of their own; without them, what alloc_malloc returns is marked already (a block
  * by hand_out, a slot with its whole run when the run was made). Returns p, by a tail call to
- * memset where it clears.
+ * clear_words (memset in a build for size) where it clears.
  */
 static ALWAYS_INLINE void *calloc_clear(alloc_heap *h, void *p, size_t usable, uintptr_t clean) {
     uintptr_t start = (uintptr_t)p, end = start + usable;
@@ -1044,7 +1044,7 @@ static ALWAYS_INLINE void *calloc_clear_fast(alloc_heap *h, void *p, size_t usab
 /*
  * The general case of alloc_calloc, for n bytes (h not NULL): alloc_malloc's block or slot, cleared
  * where it may have been handed out before. Out of line, so that the fast paths call nothing but
- * memset.
+ * clear_words.
  */
 static SLOW_PATH void *calloc_slow(alloc_heap *h, size_t n) {
     /* Read before alloc_malloc, whose hand_out may raise it. */
@@ -1126,7 +1126,8 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
     /*
      * Fast paths, alloc_malloc's: a slot of a run with free slots, cleared in place, or a
      * quick-list hit, whose usable size its list gives (no header to read back, as usable_of
-     * would). They call nothing but memset, by a tail call where it returns p.
+     * would). They call nothing but clear_words (or, on a damaged watermark,
+     * calloc_clear_damaged), by a tail call where it returns p.
      */
     if (RUN_CLASSES > 0 && n < fast_run_bound(h)) {
         /* 0 bytes: the slow path, as in alloc_malloc; opaque, as there. */
