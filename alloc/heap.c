@@ -441,7 +441,12 @@ static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, bloc
     if ((w & PREV_FREE) != 0) {
         size_t ps = blk_prev_size(b);
 #if ALLOC_FAST_PATHS
-        if (ps < MIN_BLOCK || ps > (uintptr_t)b - h->first)
+        /*
+         * A multiple of a granule too: two flipped bits in matching places of two quarters of the
+         * word keep its check bits (the fold is linear), and a predecessor's header read at a
+         * place that is not a block's is a misaligned read.
+         */
+        if (ps < MIN_BLOCK || ps > (uintptr_t)b - h->first || (ps & (GRANULE - 1)) != 0)
             return diagnose(h, p);
         const block_t *pb = blk_at((uintptr_t)b - ps);
         if (!size_word_is(h, pb, (hword_t)ps | ST_FREE))
@@ -1619,6 +1624,7 @@ enum alloc_error alloc_heap_extend(alloc_heap *h, size_t size) {
     block_t *nb = blk_at(h->end);
     size_t ps = blk_prev_size(nb);
     if (!hdr_ok(h, nb) || blk_state(nb) != ST_END || ps < MIN_BLOCK || ps > h->end - h->first ||
+        (ps & (GRANULE - 1)) != 0 ||
         (blk_prev_free(nb) && !size_word_is(h, blk_prev(nb), (hword_t)ps | ST_FREE))) {
         alloc_report(h, ALLOC_ERR_CORRUPTED_HEADER, nb);
         return ALLOC_ERR_CORRUPTED_HEADER;

@@ -390,12 +390,15 @@ static inline bool prev_word_is(const alloc_heap *h, const block_t *b, size_t pr
 }
 
 /*
- * For a block b whose PREV_FREE is set: its prev word is sealed, in range, and names a FREE
- * predecessor whose size word says so. Free relies on this before it merges b with it.
+ * For a block b whose PREV_FREE is set: its prev word is sealed, in range, a multiple of a granule
+ * (two bits flipped in matching places of two quarters of the word keep its check bits), and
+ * names a FREE predecessor whose size word says so. Free relies on this before it merges b with
+ * it.
  */
 static FAST_INLINE bool free_prev_ok(const alloc_heap *h, const block_t *b) {
     size_t ps = blk_prev_size(b);
     return word_ok(h, &b->prev) && ps >= MIN_BLOCK && ps <= (uintptr_t)b - h->first &&
+           (ps & (GRANULE - 1)) == 0 &&
            size_word_is(h, blk_at((uintptr_t)b - ps), (hword_t)ps | ST_FREE);
 }
 
