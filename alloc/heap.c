@@ -538,11 +538,13 @@ static ALWAYS_INLINE bool block_fast_ok(const alloc_heap *h, uintptr_t p) {
          */
         __asm__("" : "+r"(h));
         /*
-         * free_prev_ok's range test, made first in a branch of its own (free_prev_ok makes it
-         * again, folded away): merged with its other tests into flag arithmetic, it would take one
-         * more saved register in alloc_free, whose every call would push and pop it.
+         * free_prev_ok's range and granule tests, made first in a branch of their own
+         * (free_prev_ok makes them again, folded away): merged with its other tests into flag
+         * arithmetic, they would take one more saved register in alloc_free, whose every call
+         * would push and pop it.
          */
-        if (blk_prev_size(b) > (uintptr_t)b - h->first)
+        size_t ps = blk_prev_size(b);
+        if (ps > (uintptr_t)b - h->first || (ps & (GRANULE - 1)) != 0)
             return false;
         if (!free_prev_ok(h, b))
             return false;
