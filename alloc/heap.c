@@ -340,10 +340,7 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     bool zeroed = (cfg.flags & ALLOC_FLAG_ZEROED_REGION) != 0 &&
                   (TLSF_ALONE || cfg.strategy == ALLOC_STRATEGY_TLSF) &&
                   (cfg.flags & (ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC)) == 0;
-    h->clean = zeroed ? h->first + HDR : UINTPTR_MAX;
-#if ALLOC_FAST_PATHS
-    h->clean_check = ~h->clean;
-#endif
+    clean_set(h, zeroed ? h->first + HDR : UINTPTR_MAX);
 #if RUN_CLASSES > 0
     h->runs_enabled = RUN_CLASSES > 0 && cfg.strategy == ALLOC_STRATEGY_TLSF &&
                       (cfg.flags & ALLOC_FLAG_NO_SMALL_RUNS) == 0;
@@ -864,8 +861,7 @@ static __attribute__((noinline)) void *fast_word_damaged(alloc_heap *h, const vo
 /* Out of line: inlined, its call of the hook gave every calloc a frame and four saves. */
 __attribute__((noinline)) uintptr_t alloc_clean_damaged(alloc_heap *h) {
     alloc_report(h, ALLOC_ERR_CORRUPTED_HEAP, &h->clean);
-    h->clean = UINTPTR_MAX;
-    h->clean_check = 0;
+    clean_set(h, UINTPTR_MAX);
     return UINTPTR_MAX;
 }
 
@@ -1043,7 +1039,7 @@ static __attribute__((noinline)) void *calloc_clear_damaged(alloc_heap *h, void 
 /* calloc_clear for the fast path: clean read and checked here. */
 static ALWAYS_INLINE void *calloc_clear_fast(alloc_heap *h, void *p, size_t usable) {
     uintptr_t clean = h->clean;
-    if (h->clean_check != ~clean)
+    if (!clean_intact(h, clean))
         return calloc_clear_damaged(h, p, usable);
     return calloc_clear(h, p, usable, clean);
 }
@@ -1703,7 +1699,7 @@ static bool control_ok(const alloc_heap *h) {
         h->fast_quick_end != h->fast_quick_mask ||
         (h->fast_quick_end != 0 && h->fast_quick_end != ALLOC_QUICK_MAX_SIZE))
         return false;
-    if (ALLOC_FAST_PATHS && h->clean_check != ~h->clean)
+    if (!clean_intact(h, h->clean))
         return false;
     return h->raw_end - (uintptr_t)h <= MAX_HEAP_SIZE;
 }

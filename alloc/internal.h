@@ -475,27 +475,41 @@ static inline void blk_set_prev_size(const alloc_heap *h, block_t *b, size_t pre
 }
 
 /*
- * Records that [.., end) has been handed out (the caller may write it): alloc_calloc must zero
- * bytes below h->clean and may skip those above.
- */
-/*
  * Reports a clean that does not match its check word (a stray write into the control structure)
  * and gives up the zero tracking: from then on calloc clears every byte. Returns the new clean,
  * UINTPTR_MAX (heap.c).
  */
 uintptr_t alloc_clean_damaged(alloc_heap *h);
 
+/*
+ * clean and its check word, ~clean, written together: the one place that keeps the pair. A build
+ * for size trusts its control structure (heap.h) and keeps clean alone.
+ */
+static inline void clean_set(alloc_heap *h, uintptr_t clean) {
+#if ALLOC_FAST_PATHS
+    h->clean_check = ~clean;
+#endif
+    h->clean = clean;
+}
+
+/* clean, read from h, matches its check word (always, in a build for size). */
+static inline bool clean_intact(const alloc_heap *h, uintptr_t clean) {
+    return !ALLOC_FAST_PATHS || h->clean_check == ~clean;
+}
+
+/*
+ * Records that [.., end) has been handed out (the caller may write it): alloc_calloc must zero
+ * bytes below h->clean and may skip those above. clean is checked before it is raised: a raise
+ * would otherwise launder a value a stray write had lowered.
+ */
 static inline void mark_handed_out(alloc_heap *h, uintptr_t end) {
     uintptr_t clean = h->clean;
     if (end > clean) {
-#if ALLOC_FAST_PATHS
-        if (h->clean_check != ~clean) {
+        if (!clean_intact(h, clean)) {
             (void)alloc_clean_damaged(h);
             return;
         }
-        h->clean_check = ~end;
-#endif
-        h->clean = end;
+        clean_set(h, end);
     }
 }
 
@@ -504,12 +518,8 @@ static inline void mark_handed_out(alloc_heap *h, uintptr_t end) {
  * calloc's own mark, which a call to the report would otherwise give a frame.
  */
 static inline void mark_handed_out_checked(alloc_heap *h, uintptr_t end) {
-    if (end > h->clean) {
-#if ALLOC_FAST_PATHS
-        h->clean_check = ~end;
-#endif
-        h->clean = end;
-    }
+    if (end > h->clean)
+        clean_set(h, end);
 }
 
 /*
@@ -518,7 +528,7 @@ static inline void mark_handed_out_checked(alloc_heap *h, uintptr_t end) {
  */
 static inline uintptr_t calloc_clean(alloc_heap *h) {
     uintptr_t clean = h->clean;
-    if (ALLOC_FAST_PATHS && h->clean_check != ~clean)
+    if (!clean_intact(h, clean))
         return alloc_clean_damaged(h);
     return clean;
 }
