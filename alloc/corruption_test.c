@@ -386,6 +386,17 @@ static void untrack(size_t i) {
 }
 
 /*
+ * What every allocation the test makes must meet: q, the new block of n bytes at align
+ * just returned, came with no report, is not NULL (`null_why` otherwise) and is sound (check_new).
+ */
+static void returned_new(const unsigned char *q, size_t n, size_t align, const char *null_why) {
+    after(ALLOC_OK);
+    if (q == NULL)
+        finish(O_MISSED, null_why);
+    check_new(q, n, align, SIZE_MAX);
+}
+
+/*
  * An allocation of n bytes at align: every other one of ALLOC_ALIGNMENT by alloc_malloc, whose
  * fast paths test the control structure's words themselves, the rest by alloc_allocate.
  */
@@ -400,10 +411,7 @@ static void op_alloc(size_t n, size_t align) {
         q = alloc_allocate(t.heap, n, align);
         say("  allocate(%zu, %zu) = %p", n, align, (void *)q);
     }
-    after(ALLOC_OK);
-    if (q == NULL)
-        finish(O_MISSED, "an allocation that fits returned NULL");
-    check_new(q, n, align, SIZE_MAX);
+    returned_new(q, n, align, "an allocation that fits returned NULL");
     track(q, n, slot_request(n, align));
 }
 
@@ -412,10 +420,7 @@ static void op_calloc(size_t n) {
     calling(C_CALLOC);
     unsigned char *q = alloc_calloc(t.heap, 1, n);
     say("  calloc(1, %zu) = %p", n, (void *)q);
-    after(ALLOC_OK);
-    if (q == NULL)
-        finish(O_MISSED, "a calloc that fits returned NULL");
-    check_new(q, n, ALLOC_ALIGNMENT, SIZE_MAX);
+    returned_new(q, n, ALLOC_ALIGNMENT, "a calloc that fits returned NULL");
     for (size_t k = 0; k < n; k++) {
         if (q[k] == 0)
             continue;
