@@ -115,7 +115,7 @@ size_t alloc_min_region_size(enum alloc_strategy strategy) {
 __attribute__((noinline))
 #endif
 void alloc_report(const alloc_heap *h, enum alloc_error e, const void *ptr) {
-    if (h->hook != NULL)
+    if (h->hook != NULL && (!ALLOC_FAST_PATHS || magic_intact(h)))
         h->hook(h->hook_ctx, e, ptr);
 }
 
@@ -220,7 +220,7 @@ static MIX_KEY_INLINE uint32_t mix_key(uint32_t x) {
 static uintptr_t make_key(const alloc_heap *old, uintptr_t base) {
 #if ALLOC_FAST_PATHS
     uintptr_t k = mix_key(base ^ (uintptr_t)0x616c6c6f636b6579ull);
-    if (old->magic == (HEAP_MAGIC ^ base))
+    if (old->magic == heap_magic(base, old->hook, old->hook_ctx))
         k = mix_key(old->key + k);
 #else
     /*
@@ -302,14 +302,12 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     alloc_heap *h = (alloc_heap *)region;
     uintptr_t key = make_key(h, base);
     __builtin_memset(h, 0, ctrl);
-    h->magic = HEAP_MAGIC ^ base;
     /* With TLSF alone, the checks above have left one strategy: TLSF, 0, as the memset left it. */
     _Static_assert(ALLOC_STRATEGY_TLSF == 0, "alloc: a zeroed control structure says TLSF");
     if (!TLSF_ALONE)
         h->strategy = (uint8_t)cfg.strategy;
     h->flags = cfg.flags;
-    h->hook = cfg.error_hook;
-    h->hook_ctx = cfg.error_ctx;
+    hook_set(h, cfg.error_hook, cfg.error_ctx);
     h->key = key;
     h->ops = ops;
     h->first = base + ctrl + BLOCK_PHASE;
@@ -1594,15 +1592,17 @@ static void hold_report(void *ctx, enum alloc_error error, const void *ptr) {
 }
 
 bool alloc_release_held(alloc_heap *h, block_t *b, struct held_report *held) {
+    /* The caller's hook put back as it was, magic word and all: a damaged one is not resealed. */
     alloc_error_hook hook = h->hook;
     void *hook_ctx = h->hook_ctx;
+    uintptr_t magic = h->magic;
     held->error = ALLOC_OK;
     held->ptr = NULL;
-    h->hook = hold_report;
-    h->hook_ctx = held;
+    hook_set(h, hold_report, held);
     bool ok = heap_ops(h)->release(h, b, false);
     h->hook = hook;
     h->hook_ctx = hook_ctx;
+    h->magic = magic;
     /* A damaged list head that a release filed past (tlsf.c): reported now, the heap whole. */
     if (ALLOC_FAST_PATHS && ok && held->error != ALLOC_OK)
         alloc_report(h, held->error, held->ptr);
@@ -1682,7 +1682,7 @@ unsigned alloc_heap_flags(const alloc_heap *h) {
 
 /* The control structure is plausible, so that a walk stays inside the region. */
 static bool control_ok(const alloc_heap *h) {
-    if (h->magic != (HEAP_MAGIC ^ (uintptr_t)h))
+    if (!magic_intact(h))
         return false;
     const struct alloc_strategy_ops *ops = strategy_ops((enum alloc_strategy)h->strategy);
     if (ops == NULL || h->ops != ops)

@@ -178,7 +178,15 @@ struct alloc_strategy_ops;
 #define HEAP_MAGIC ((uintptr_t)0x616c6c6f63686561ull)
 
 struct alloc_heap {
-    uintptr_t magic; /* HEAP_MAGIC ^ (uintptr_t)heap */
+    /*
+     * heap_magic(heap, hook, hook_ctx): marks the region as a heap (alloc_heap_check, and init's
+     * look for an earlier heap) and, in a build with ALLOC_FAST_PATHS, seals the error hook and its
+     * context, so that a stray write into either is never called through (alloc_report). In this
+     * word rather than one of its own: a word more moved every block, and the perl trace's smallest
+     * region past its goal; and a seal in a word with other checked fields, damaged with them,
+     * would silence the report of their damage.
+     */
+    uintptr_t magic;
     /*
      * The three switches below are 0 or 1, kept in bytes rather than bools and tested against 0:
      * a stray write may leave any value in them, and a bool holding another is undefined (the
@@ -251,6 +259,34 @@ struct alloc_heap {
     /* The strategy's own state (struct tlsf_state, struct ff_state): ops->state_size bytes. */
     uint64_t state[];
 };
+
+/*
+ * The magic word of a heap at base with that hook and context: HEAP_MAGIC ^ base, and in a build
+ * with ALLOC_FAST_PATHS a product of the hook and its context with an odd constant folded in, so
+ * that a stray word in any of the three matches with probability 2^-64 (2^-32 on a 32-bit target).
+ * Not keyed: a damaged key, which every header check then refuses, must not silence the hook.
+ */
+static inline uintptr_t heap_magic(uintptr_t base, alloc_error_hook hook, const void *ctx) {
+#if ALLOC_FAST_PATHS
+    const uintptr_t odd = (uintptr_t)0x9e3779b97f4a7c15ull;
+    base ^= ((uintptr_t)hook * odd ^ (uintptr_t)ctx) * odd;
+#else
+    (void)hook, (void)ctx;
+#endif
+    return HEAP_MAGIC ^ base;
+}
+
+/* h's magic word matches h, its hook and its context. */
+static inline bool magic_intact(const alloc_heap *h) {
+    return h->magic == heap_magic((uintptr_t)h, h->hook, h->hook_ctx);
+}
+
+/* The hook and its context, and the magic word that seals them, written together. */
+static inline void hook_set(alloc_heap *h, alloc_error_hook hook, void *ctx) {
+    h->hook = hook;
+    h->hook_ctx = ctx;
+    h->magic = heap_magic((uintptr_t)h, hook, ctx);
+}
 
 /* ---- header accessors ---- */
 
@@ -756,7 +792,10 @@ static inline const struct alloc_strategy_ops *heap_ops(const alloc_heap *h) {
 #endif
 }
 
-/* Sends an error to the heap's hook, if it has one (heap.c). */
+/*
+ * Sends an error to the heap's hook, if it has one and (with ALLOC_FAST_PATHS) the magic word
+ * still seals it; else the report is dropped, and the call returns its error as ever (heap.c).
+ */
 void alloc_report(const alloc_heap *h, enum alloc_error e, const void *ptr);
 
 /* A report held back (alloc_release_held). */
