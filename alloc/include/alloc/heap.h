@@ -63,7 +63,8 @@
  * growth into TLSF's top block on a first-fit heap) is refused where it would act. The watermark
  * above which no byte was ever handed out (so alloc_calloc() need not clear it, with
  * ALLOC_FLAG_ZEROED_REGION) is compared with a copy of its complement before calloc trusts it and
- * before it is raised.
+ * before it is raised. The error hook and its context are sealed by the control structure's
+ * magic word, compared before every call of the hook: a damaged hook is not called.
  *
  * Each of these is reported as ALLOC_ERR_CORRUPTED_HEAP (ptr: the damaged word), at once, from
  * inside the call, except a list head found damaged before use, which is damage of the list's
@@ -72,9 +73,10 @@
  * damaged block (below). A head found damaged while a block is being filed in front of it: the
  * call goes on with that block as its list's only one, and the list's old blocks are left on no
  * list, lost to allocation, where alloc_heap_check() finds them. A damaged watermark: the call
- * goes on and succeeds, and calloc clears every byte from then on. alloc_heap_check() also
- * compares the control structure's fixed fields with what init set (the fast paths' words and the
- * watermark's copy among them), and its counts with the blocks.
+ * goes on and succeeds, and calloc clears every byte from then on. A damaged hook, context or
+ * magic word: the report is dropped, and the call returns its error as ever. alloc_heap_check()
+ * also compares the control structure's fixed fields with what init set (the fast paths' words,
+ * the watermark's copy and the magic word among them), and its counts with the blocks.
  *
  * Not thread-safe: wrap a shared heap in struct alloc_locked_heap (below).
  */
