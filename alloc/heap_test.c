@@ -3665,6 +3665,56 @@ static int damaged_run_list_take(unsigned damage, bool room, unsigned op) {
 }
 
 /*
+ * The head of a class's run list with a low bit set by a stray write (the run's address + 4, then
+ * + 1): malloc's and calloc's fast paths must read the run's meta from the run the word was (masked
+ * to RUN_ALIGN), never from the misaligned place, a read that UndefinedBehaviorSanitizer reports
+ * and a strict-alignment target (the Cortex-M4's 64-bit loads) faults on. Expect each to be
+ * served a slot of that run (a calloc's bytes zero), alloc_heap_check to report
+ * ALLOC_ERR_CORRUPTED_FREE_LIST, and the heap whole once the word is put back; in a build without
+ * fast paths, each refused (NULL) with that error reported.
+ */
+static int runs_misaligned_head_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned c = run_class_of(48);
+    unsigned char *a = alloc_malloc(fx.heap, 48);
+    ASSERT_TRUE(a != NULL);
+    uintptr_t run = fx.heap->run_head[c];
+    ASSERT_TRUE(run != 0 && ((uintptr_t)a & ~(uintptr_t)(RUN_ALIGN - 1)) == run);
+    static const uintptr_t low_bits[] = {4, 1};
+    for (size_t i = 0; i < sizeof(low_bits) / sizeof(low_bits[0]); i++) {
+        fx.heap->run_head[c] = run + low_bits[i];
+        size_t reports = fx.reports;
+        unsigned char *p = alloc_malloc(fx.heap, 48);
+        unsigned char *q = alloc_calloc(fx.heap, 1, 48);
+        if (!ALLOC_FAST_PATHS) {
+            /* No fast path: the slow path's check of the head refuses both, reported. */
+            ASSERT_TRUE(p == NULL && q == NULL);
+            ASSERT_EQ(reports + 2, fx.reports);
+            ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[reports]);
+            ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, fx.report_error[reports + 1]);
+            fx.heap->run_head[c] = run;
+            ASSERT_HEAP_OK(fx.heap);
+            continue;
+        }
+        ASSERT_TRUE(p != NULL && q != NULL);
+        ASSERT_TRUE(((uintptr_t)p & ~(uintptr_t)(RUN_ALIGN - 1)) == run);
+        ASSERT_TRUE(((uintptr_t)q & ~(uintptr_t)(RUN_ALIGN - 1)) == run);
+        for (size_t j = 0; j < 48; j++)
+            ASSERT_EQ(0, q[j]);
+        ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_heap_check(fx.heap));
+        fx.heap->run_head[c] = run;
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, p));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, q));
+        ASSERT_HEAP_OK(fx.heap);
+    }
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    return 0;
+}
+
+/*
  * A 64-byte request on a damaged list of runs of 64-byte slots (damage_run_list's three ways),
  * made by alloc_malloc, alloc_calloc, alloc_allocate at 16, alloc_realloc of a 16-byte slot and
  * alloc_allocate_batch of two (with no room only: with room its one block of whole lines is had
@@ -3842,6 +3892,7 @@ int main(void) {
         RUN_VARIANT_CHECK(runs_refused_damaged_head_check);
         RUN_VARIANT_CHECK(run_block_then_block_reports_once_check);
         RUN_VARIANT_CHECK(runs_damaged_list_take_reports_once_check);
+        RUN_VARIANT_CHECK(runs_misaligned_head_check);
         RUN_VARIANT_CHECK(runs_damaged_list_free_reports_once_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);

@@ -226,11 +226,17 @@ static inline void *run_take_lowest(alloc_heap *h, uintptr_t r, size_t c, uint64
  * class 0's always is), the run is damaged or full: the slow path (runs.c) handles those.
  */
 static inline void *run_take_fast(alloc_heap *h, size_t c) {
-    uintptr_t r = h->run_head[c];
     /*
-     * No run (0), or a place outside (h, end): read from the control structure, a stray write may
-     * have left any value there, whose meta is not to be read (the slow path reports it). The
-     * heap's own address, in a register, is the lower bound, below every run and above 0.
+     * Read from the control structure, where a stray write may have left any value: masked to the
+     * RUN_ALIGN boundary every run starts on, so that its meta is read from an aligned place (a
+     * misaligned 64-bit load faults on a strict-alignment target, and is undefined in C). A value
+     * the mask takes to the run it was is served from that run; the damaged word stays, and the
+     * slow path and alloc_heap_check report it where they compare it.
+     */
+    uintptr_t r = h->run_head[c] & ~(uintptr_t)(RUN_ALIGN - 1);
+    /*
+     * No run (0), or a place outside (h, end), whose meta is not to be read (the slow path reports
+     * it). The heap's own address, in a register, is the lower bound, below every run and above 0.
      */
     if (r <= (uintptr_t)h || r >= h->end)
         return NULL;
