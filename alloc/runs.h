@@ -99,6 +99,15 @@ static inline uint64_t run_full_mask(unsigned c) {
 static inline uint64_t *run_meta(uintptr_t r) {
     return (uint64_t *)r;
 }
+/*
+ * The 64-bit word at address a, which a damaged pointer may have misaligned: read as bytes, from an
+ * address as an integer (through a uint64_t pointer the compiler may take it to be aligned).
+ */
+static inline uint64_t load_u64(uintptr_t a) {
+    uint64_t v;
+    __builtin_memcpy(&v, (const void *)a, sizeof(v));
+    return v;
+}
 /* The check word of a run at r whose state word is `state`. */
 static inline uint64_t run_check_of(const alloc_heap *h, uintptr_t r, uint64_t state) {
     return state ^ ((uint64_t)r * h->key);
@@ -226,22 +235,21 @@ static inline void *run_take_lowest(alloc_heap *h, uintptr_t r, size_t c, uint64
  * class 0's always is), the run is damaged or full: the slow path (runs.c) handles those.
  */
 static inline void *run_take_fast(alloc_heap *h, size_t c) {
+    uintptr_t r = h->run_head[c];
     /*
-     * Read from the control structure, where a stray write may have left any value: masked to the
-     * RUN_ALIGN boundary every run starts on, so that its meta is read from an aligned place (a
-     * misaligned 64-bit load faults on a strict-alignment target, and is undefined in C). A value
-     * the mask takes to the run it was is served from that run; the damaged word stays, and the
-     * slow path and alloc_heap_check report it where they compare it.
-     */
-    uintptr_t r = h->run_head[c] & ~(uintptr_t)(RUN_ALIGN - 1);
-    /*
-     * No run (0), or a place outside (h, end), whose meta is not to be read (the slow path reports
-     * it). The heap's own address, in a register, is the lower bound, below every run and above 0.
+     * No run (0), or a place outside (h, end): read from the control structure, a stray write may
+     * have left any value there, whose meta is not to be read (the slow path reports it). The
+     * heap's own address, in a register, is the lower bound, below every run and above 0.
      */
     if (r <= (uintptr_t)h || r >= h->end)
         return NULL;
+    /*
+     * A place inside may still be misaligned: its state and check word are read as bytes (one
+     * load each on x86_64, where an aligned test would cost an instruction a take; two on a
+     * strict-alignment target, where a misaligned 64-bit load faults), and the check refuses it.
+     */
     uint64_t *m = run_meta(r);
-    uint64_t state = m[RUN_STATE];
+    uint64_t state = load_u64((uintptr_t)&m[RUN_STATE]);
     /*
      * Of class c with a free slot: state's class bits are c and its slot bits m are not all clear,
      * 1 <= m <= run_full_mask(c), which is state - (c << RUN_CLASS_SHIFT | 1) < run_full_mask(c)
@@ -249,7 +257,8 @@ static inline void *run_take_fast(alloc_heap *h, size_t c) {
      * state with a bit between its slots' and its class's, which no run has, is refused too).
      */
     const struct run_tables *t = run_tables();
-    if (m[RUN_CHECK] != run_check_of(h, r, state) || state - t->lowest[c] >= t->full[c])
+    if (load_u64((uintptr_t)&m[RUN_CHECK]) != run_check_of(h, r, state) ||
+        state - t->lowest[c] >= t->full[c])
         return NULL; /* damaged (the slow path reports it), or full */
     /*
      * Forget what memory held (an empty asm): the check word is then updated in memory rather
