@@ -100,13 +100,22 @@ static inline uint64_t *run_meta(uintptr_t r) {
     return (uint64_t *)r;
 }
 /*
- * The 64-bit word at address a, which a damaged pointer may have misaligned: read as bytes, from an
- * address as an integer (through a uint64_t pointer the compiler may take it to be aligned).
+ * A word of the meta of the run a list head names, at address a, which a stray write into the head
+ * may have misaligned: a misaligned 64-bit load is undefined, and faults on a strict-alignment
+ * target (the Cortex-M4's LDRD). Read as bytes, from the address as an integer (through a uint64_t
+ * pointer the compiler may take it to be aligned): one load where the target loads a misaligned
+ * word as it loads an aligned one (x86, Arm). Where it avoids them (RISC-V, whose bytes would be
+ * eight loads and seven merges), from a's 8-byte boundary instead: the run's check word, keyed by
+ * the address the head names, then refuses the place all the same.
  */
-static inline uint64_t load_u64(uintptr_t a) {
+static inline uint64_t run_meta_load(uintptr_t a) {
+#if defined(__riscv_misaligned_avoid) || defined(__riscv_misaligned_slow)
+    return *(const uint64_t *)(a & ~(uintptr_t)7);
+#else
     uint64_t v;
     __builtin_memcpy(&v, (const void *)a, sizeof(v));
     return v;
+#endif
 }
 /* The check word of a run at r whose state word is `state`. */
 static inline uint64_t run_check_of(const alloc_heap *h, uintptr_t r, uint64_t state) {
@@ -244,12 +253,12 @@ static inline void *run_take_fast(alloc_heap *h, size_t c) {
     if (r <= (uintptr_t)h || r >= h->end)
         return NULL;
     /*
-     * A place inside may still be misaligned: its state and check word are read as bytes (one
-     * load each on x86_64, where an aligned test would cost an instruction a take; two on a
-     * strict-alignment target, where a misaligned 64-bit load faults), and the check refuses it.
+     * A place inside may still be misaligned: its state and check word are read by run_meta_load
+     * (one load each on x86_64, where a test of the alignment would cost an instruction a take),
+     * and the check refuses it.
      */
     uint64_t *m = run_meta(r);
-    uint64_t state = load_u64((uintptr_t)&m[RUN_STATE]);
+    uint64_t state = run_meta_load((uintptr_t)&m[RUN_STATE]);
     /*
      * Of class c with a free slot: state's class bits are c and its slot bits m are not all clear,
      * 1 <= m <= run_full_mask(c), which is state - (c << RUN_CLASS_SHIFT | 1) < run_full_mask(c)
@@ -257,7 +266,7 @@ static inline void *run_take_fast(alloc_heap *h, size_t c) {
      * state with a bit between its slots' and its class's, which no run has, is refused too).
      */
     const struct run_tables *t = run_tables();
-    if (load_u64((uintptr_t)&m[RUN_CHECK]) != run_check_of(h, r, state) ||
+    if (run_meta_load((uintptr_t)&m[RUN_CHECK]) != run_check_of(h, r, state) ||
         state - t->lowest[c] >= t->full[c])
         return NULL; /* damaged (the slow path reports it), or full */
     /*
