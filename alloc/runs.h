@@ -253,12 +253,12 @@ static inline void *run_take_fast(alloc_heap *h, size_t c) {
     if (r <= (uintptr_t)h || r >= h->end)
         return NULL;
     /*
-     * A place inside may still be misaligned: its state and check word are read by run_meta_load
-     * (one load each on x86_64, where a test of the alignment would cost an instruction a take),
-     * and the check refuses it.
+     * A place inside may still be misaligned: its state and check word are read by run_meta_load,
+     * from addresses kept as integers (a misaligned uint64_t pointer is undefined even unread),
+     * one load each on x86_64, where a test of the alignment would cost an instruction a take;
+     * the check refuses the place.
      */
-    uint64_t *m = run_meta(r);
-    uint64_t state = run_meta_load((uintptr_t)&m[RUN_STATE]);
+    uint64_t state = run_meta_load(r + RUN_STATE * sizeof(uint64_t));
     /*
      * Of class c with a free slot: state's class bits are c and its slot bits m are not all clear,
      * 1 <= m <= run_full_mask(c), which is state - (c << RUN_CLASS_SHIFT | 1) < run_full_mask(c)
@@ -266,7 +266,7 @@ static inline void *run_take_fast(alloc_heap *h, size_t c) {
      * state with a bit between its slots' and its class's, which no run has, is refused too).
      */
     const struct run_tables *t = run_tables();
-    if (run_meta_load((uintptr_t)&m[RUN_CHECK]) != run_check_of(h, r, state) ||
+    if (run_meta_load(r + RUN_CHECK * sizeof(uint64_t)) != run_check_of(h, r, state) ||
         state - t->lowest[c] >= t->full[c])
         return NULL; /* damaged (the slow path reports it), or full */
     /*
