@@ -3680,7 +3680,7 @@ static int runs_misaligned_head_check(void) {
     unsigned char *a = alloc_malloc(fx.heap, 48);
     ASSERT_TRUE(a != NULL);
     uintptr_t run = fx.heap->run_head[c];
-    ASSERT_TRUE(run != 0 && ((uintptr_t)a & ~(uintptr_t)(RUN_ALIGN - 1)) == run);
+    ASSERT_TRUE(run != 0 && run_of_slot(a) == run);
     static const uintptr_t low_bits[] = {4, 1};
     for (size_t i = 0; i < sizeof(low_bits) / sizeof(low_bits[0]); i++) {
         fx.heap->run_head[c] = run + low_bits[i];
@@ -3694,7 +3694,7 @@ static int runs_misaligned_head_check(void) {
         fx.heap->run_head[c] = run;
         ASSERT_HEAP_OK(fx.heap);
         unsigned char *p = alloc_malloc(fx.heap, 48);
-        ASSERT_TRUE(p != NULL && ((uintptr_t)p & ~(uintptr_t)(RUN_ALIGN - 1)) == run);
+        ASSERT_TRUE(p != NULL && run_of_slot(p) == run);
         ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, p));
     }
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
