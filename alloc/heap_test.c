@@ -1942,6 +1942,50 @@ static int largest_free_exact_check(void) {
 }
 
 /*
+ * The list of largest_free_exact_check, its head F0 damaged as a stray write into a free payload
+ * would: F0's prev link (the second word of its payload) made to point at F5.
+ * Expect alloc_heap_stats to report nothing and to leave the list as it is (it moves the largest
+ * block to the head only behind a head that a block may be filed before; a build for size trusts
+ * its heads and moves it, writing F0's link); once the link is put back, the heap to check whole
+ * with 20 free blocks, and the largest, found again by a second stats, to be requested exactly.
+ */
+static int largest_free_damaged_head_check(void) {
+    if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
+        SKIP_CHECK("only TLSF moves the largest block to its list's head");
+    fixture_reset(HEAP_SIZE, 0);
+    enum { N = 20 };
+    void *big[N];
+    for (unsigned i = 0; i < N; i++) {
+        big[i] = alloc_malloc(fx.heap, i + 1 < N ? 2180 : 2256);
+        ASSERT_TRUE(big[i] != NULL && alloc_malloc(fx.heap, 100) != NULL);
+    }
+    ASSERT_TRUE(alloc_malloc(fx.heap, stats().largest_free) != NULL);
+    for (unsigned i = N; i-- > 0;)
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, big[i]));
+    ASSERT_HEAP_OK(fx.heap);
+    void **f0_links = big[0];
+    ASSERT_TRUE(f0_links[1] == NULL); /* F0 heads its list: no predecessor */
+    f0_links[1] = big[5];
+    size_t reports = fx.reports;
+    struct alloc_stats s = stats();
+    ASSERT_EQ(reports, fx.reports);
+    ASSERT_EQ(usable_for(2256), s.largest_free);
+    if (ALLOC_FAST_PATHS) {
+        ASSERT_TRUE(f0_links[1] == big[5]); /* the list as it was */
+        f0_links[1] = NULL;
+    } else {
+        /* A build for size trusts its heads: the largest block moved in front of F0. */
+        ASSERT_TRUE(f0_links[1] == (char *)big[N - 1] - ALLOC_BLOCK_OVERHEAD);
+    }
+    ASSERT_HEAP_OK(fx.heap);
+    s = stats();
+    ASSERT_EQ(N, s.free_blocks);
+    ASSERT_TRUE(alloc_allocate(fx.heap, s.largest_free, ALLOC_ALIGNMENT) == big[N - 1]);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
  * A grows by realloc into B, freed a moment before (onto a quick list where there is one), with
  * the rest of the heap in use:  | ctrl | A | [B] | rest (used) | END |
  * Expect realloc(A, 200) to succeed in place at the first call.
@@ -3843,6 +3887,7 @@ int main(void) {
         RUN_VARIANT_CHECK(quick_lists_check);
         RUN_VARIANT_CHECK(locked_check);
         RUN_VARIANT_CHECK(largest_free_exact_check);
+        RUN_VARIANT_CHECK(largest_free_damaged_head_check);
         RUN_VARIANT_CHECK(realloc_into_quick_check);
         RUN_VARIANT_CHECK(double_free_state_flip_check);
         RUN_VARIANT_CHECK(overrun_into_free_check);

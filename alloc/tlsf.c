@@ -323,6 +323,17 @@ static __attribute__((cold, noinline)) void link_past_damaged_head(alloc_heap *h
 }
 #endif
 
+/* head_linkable where the filing checks it; a build for size trusts its heads (see above). */
+static inline bool head_may_be_filed_before(const alloc_heap *h, const block_t *head) {
+#if ALLOC_FAST_PATHS
+    return head_linkable(h, head);
+#else
+    (void)h;
+    (void)head;
+    return true;
+#endif
+}
+
 /*
  * Links FREE block b at the head of list (fl, sl), its own, which the caller has mapped (from a
  * size it holds, so that b's size word, just written, is not read again). Counts nothing. The
@@ -2308,9 +2319,12 @@ static int alloc_tlsf_resize(alloc_heap *h, block_t *b, size_t size) {
 
 /*
  * Also moves the largest block of the highest list to the head of that list, so that a request
- * of exactly the size reported is found by locate_free's scan of the request's own list however
+ * of exactly the size reported is found by the look at the head of the request's own list however
  * many blocks that list holds. (The order of a list is not observable; the heap is const to the
- * caller of alloc_heap_stats in every other respect.)
+ * caller of alloc_heap_stats in every other respect.) A head that could not be filed before
+ * (head_linkable) leaves the list as it is: the move would report the head and lose the list's
+ * other blocks (link_past_damaged_head), where alloc_heap_stats reports nothing and changes
+ * nothing a caller can see.
  */
 static size_t alloc_tlsf_largest_free(alloc_heap *h) {
     struct tlsf_state *t = tlsf_of(h);
@@ -2336,7 +2350,9 @@ static size_t alloc_tlsf_largest_free(alloc_heap *h) {
         }
         if (max != NULL && blk_size(max) > best) {
             best = blk_size(max);
-            if (max != LIST_HEAD(t, fl, sl) && (!ALLOC_CHECK_LINKS || links_ok(h, max, fl, sl))) {
+            block_t *head = LIST_HEAD(t, fl, sl);
+            if (max != head && head_may_be_filed_before(h, head) &&
+                (!ALLOC_CHECK_LINKS || links_ok(h, max, fl, sl))) {
                 remove_free(h, max, fl, sl);
                 insert_free(h, max);
             }
