@@ -2362,6 +2362,8 @@ static int damaged_hook_check(void) {
  *   at that word, nothing changed; on a heap with runs, all ones: malloc(500) served as a block,
  *   with no report (the bound is masked);
  * - fast_quick_end set on a heap without quick lists: malloc(100) served, no report;
+ * - fast_grow flipped (opening or closing realloc's growth into the top block): expect the
+ *   integrity check to return CORRUPTED_HEAP, with one report naming the heap;
  * - first fit: its table word pointing at TLSF's (a near value away), expect malloc(BIG) NULL
  *   with one report at the table's word; fast_grow set, a realloc growing the block that ends at
  *   the lowest free block (where TLSF's top block would lie) NULL, one report at fast_grow.
@@ -2414,10 +2416,19 @@ static int damaged_fast_words_check(void) {
         ASSERT_HEAP_OK(fx.heap);
     }
 
+    reports = fx.reports;
+    fx.heap->fast_grow ^= 1;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEAP, alloc_heap_check(fx.heap));
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEAP, fx.heap) != 0)
+        return 1;
+    fx.heap->fast_grow ^= 1;
+    ASSERT_HEAP_OK(fx.heap);
+
     if (fx.variant->strategy != ALLOC_STRATEGY_FIRST_FIT || !TLSF_COMPILED_IN)
         return 0;
     const struct alloc_strategy_ops *ops = fx.heap->ops;
     fx.heap->ops = &alloc_tlsf_ops;
+    reports = fx.reports;
     before = stats();
     ASSERT_TRUE(alloc_malloc(fx.heap, BIG) == NULL);
     if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEAP, &fx.heap->ops) != 0)
