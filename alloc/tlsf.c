@@ -9,14 +9,17 @@
  *           \_____/                  sl = 0b0110 = 6
  *
  * fl_map has bit fl set when any list of level fl is non-empty, sl_map[fl] has bit sl set when
- * list (fl, sl) is non-empty. A request is rounded up to the next list boundary and served from
- * the first non-empty list at or above it (two find-first-set instructions), so any block found
- * fits: good fit in O(1). Free coalesces with both neighbours through the boundary tags in O(1).
+ * list (fl, sl) is non-empty. A plain request takes the head of its own list, not rounded up,
+ * where that holds it: the closest fit at O(1) cost. Else the request is rounded up to the next
+ * list boundary and served from the first non-empty list at or above it (two find-first-set
+ * instructions), so any block found fits: good fit in O(1). (locate_free gives the order for each
+ * request and build.) Free coalesces with both neighbours through the boundary tags in O(1).
  *
  * The free block that ends the heap, the top block, is kept off the lists and serves a request
- * only when no list can: the untouched rest of the region is used last, and the last block (a
- * buffer growing by realloc, say) grows into it without any list work. A build for size files it
- * on its list instead (TOP_BLOCK, tlsf.h).
+ * only when no list above the request's own can, before the last look at that own list: the
+ * untouched rest of the region is used after every list that surely holds the request, and the
+ * last block (a buffer growing by realloc, say) grows into it without any list work. A build for
+ * size files it on its list instead (TOP_BLOCK, tlsf.h).
  *
  * In front of that sit QUICK_BINS quick lists: a freed block of payload <= ALLOC_QUICK_MAX_SIZE
  * is pushed, unmerged, on the LIFO list of its exact size (at most ALLOC_QUICK_BIN_LIMIT deep)
@@ -219,15 +222,16 @@ static inline bool top_block_ok(const alloc_heap *h, const block_t *b) {
 #define RELOCATE_NODES ALLOC_FAST_PATHS
 
 /*
- * Whether the checks before an unlink (check_unlink) hand the block's list (fl, sl) on to the
- * unlink (remove_free), or remove_free finds it again from the block's size: the first saves the
- * mapping, the second the code of carrying it through every caller, which a build for size
- * prefers. Without CARRY_LIST the (fl, sl) a caller passes to remove_free are not used, and the
- * compiler drops them and the code that would compute them.
+ * Whether the checks of a block's links before an unlink (check_unlink_links, unlink_links_sound,
+ * listed_links_sound) hand the block's list (fl, sl) on to the unlink (remove_free, unfile_free),
+ * or remove_free finds it again from the block's size: the first saves the mapping, the second the
+ * code of carrying it through every caller, which a build for size prefers. Without CARRY_LIST the
+ * (fl, sl) a caller passes to remove_free are not used, and the compiler drops them and the code
+ * that would compute them.
  */
 #define CARRY_LIST ALLOC_FAST_PATHS
 _Static_assert(!RELOCATE_NODES || CARRY_LIST,
-               "alloc: release_merge's re-file needs the list carried");
+               "alloc: merge_neighbours' re-file needs the list carried");
 
 /*
  * Moves the list node of FREE block `from` (in list fl, sl) to `to`, which takes its place in
@@ -397,9 +401,10 @@ static inline void link_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl
 /*
  * Files FREE block b of s bytes, whose size word the caller has written, and counts it: as the top
  * block if it ends the heap (with TOP_BLOCK: next, its successor, is the END marker), else on its
- * list, mapped from s (the word just written is not read back), by link_free. The one way every
- * path files a block, but the aligned path's leading fragment, which never ends the heap and is
- * not counted again (carve_aligned).
+ * list, mapped from s (the word just written is not read back), by link_free. A block that takes
+ * the place of one that left a list, and so neither ends the heap nor changes the count (a split's
+ * rest, a merged block, the aligned path's leading fragment: take, carve_block, carve_aligned,
+ * release_next_relink, merge_neighbours), is filed by link_free directly.
  */
 static ALWAYS_INLINE void file_free(alloc_heap *h, block_t *b, size_t s, const block_t *next) {
     h->free_blocks++;
@@ -579,7 +584,10 @@ static FAST_INLINE bool check_unlink_next(alloc_heap *h, const block_t *b, unsig
 #endif
 }
 
-/* Bytes in front of b's payload to skip for a payload aligned to align (0 or >= MIN_BLOCK). */
+/*
+ * Bytes in front of b's payload to skip for a payload aligned to align (a power of two, at least
+ * GRANULE: a plain request's, GRANULE in a build for size, gives 0).
+ */
 static INLINE_FOR_SPEED size_t align_gap(const block_t *b, size_t align) {
     uintptr_t payload = (uintptr_t)b + HDR;
     uintptr_t aligned = (payload + align - 1) & ~(uintptr_t)(align - 1);
@@ -884,13 +892,6 @@ static inline void unlink_head(alloc_heap *h, block_t *b, unsigned fl, unsigned 
     list_emptied(t, fl, sl);
 }
 
-/*
- * What an allocation does when locate_free finds no block: reports the corrupted node it met, if
- * any (`bad`), and refuses (REFUSED: a try after a flush would meet it again and report it again);
- * else, if `may_flush`, merges the quick-listed blocks into the lists and tries once more. Out of
- * line and reached by a tail call, so that alloc_tlsf_alloc calls nothing and keeps nothing across
- * a call: it needs fewer saved registers.
- */
 #if TOP_BLOCK
 /*
  * No block for a request, after every try: NULL, unless the top block is missing, its pointer
@@ -916,6 +917,15 @@ static block_t *no_block(alloc_heap *h) {
 }
 #endif
 
+/*
+ * What an allocation does when its search finds no block (tlsf_alloc_at's, or the plain pieces'
+ * below, directly or through tlsf_malloc_none): reports the corrupted node it met, if any (`bad`),
+ * and refuses (REFUSED: a try after a flush would meet it again and report it again); else, if
+ * `may_flush`, merges the quick-listed blocks into the lists and tries once more
+ * (tlsf_alloc_flushed), and failing that returns no_block's answer. Out of line and reached by a
+ * tail call, so that the searches call nothing and keep nothing across a call: they need fewer
+ * saved registers.
+ */
 static __attribute__((noinline)) block_t *
 tlsf_alloc_none(alloc_heap *h, const block_t *bad, size_t size, size_t align, bool may_flush) {
     if (bad != NULL) {
@@ -930,8 +940,9 @@ tlsf_alloc_none(alloc_heap *h, const block_t *bad, size_t size, size_t align, bo
  * tlsf_alloc_at's carving of an aligned block of `size` bytes with a leading gap of `gap` bytes
  * (not 0) from FREE block b, found by locate_free and taken off its list (or the top block) by the
  * caller: as a head of its list (unlink_head, without reading its prev link nor comparing it with
- * the top block) where good fit found it, with its prev link checked to be NULL (head_links_ok,
- * with ALLOC_CHECK_LINKS), else by unfile_free. Returns the aligned block.
+ * the top block) where good fit or the look at the search's own list found it, with its prev link
+ * checked to be NULL (head_links_ok, with ALLOC_CHECK_LINKS), else by unfile_free. Returns the
+ * aligned block.
  */
 static ALWAYS_INLINE block_t *carve_aligned(alloc_heap *h, block_t *b, size_t size, size_t gap) {
     /*
@@ -974,13 +985,14 @@ static ALWAYS_INLINE block_t *carve_aligned(alloc_heap *h, block_t *b, size_t si
 
 /*
  * A USED block of `size` bytes at alignment `align` from the TLSF lists (or the top block), or
- * NULL. If none fits and `may_flush`, the quick-listed blocks are merged into the lists and the
- * lists tried once more: the retry is a tail call, so the first try is a call level of its own.
- * Inlined into the copy for aligned requests (tlsf_alloc_aligned; a plain request takes
- * tlsf_alloc_plain, which makes the same search and the same carving in pieces); `plain` is a
- * constant false there (align <= GRANULE, which clang did not fold though the copy's only caller
- * tests it: the copy computed the plain request's search size and own list and tested align for
- * them).
+ * NULL, or REFUSED where damage was met and reported (tlsf_alloc_none). If none fits and
+ * `may_flush`, the quick-listed blocks are merged into the lists and the lists tried once more:
+ * the retry is a tail call, so the first try is a call level of its own. Inlined into the copy for
+ * aligned requests (tlsf_alloc_aligned; a plain request takes tlsf_alloc_plain, which makes the
+ * same search and the same carving in pieces); `plain` is a constant false there (align <=
+ * GRANULE, which clang did not fold though every caller of the copy tests align or passes a
+ * constant above GRANULE: the copy computed the plain request's search size and own list and
+ * tested align for them).
  */
 static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t align, bool plain,
                                             bool may_flush) {
@@ -990,7 +1002,7 @@ static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t a
     block_t *b = locate_free(h, size, align, plain, &fl, &sl, &gap, &bad);
     if (b == NULL)
         return tlsf_alloc_none(h, bad, size, align, may_flush);
-    /* The unfiling of b apart for good fit's head: written in carve_aligned, it cost a flag. */
+    /* The unfiling of b apart for a list's head: written in carve_aligned, it cost a flag. */
     if (!plain && gap == SIZE_MAX) {
         gap = align_gap(b, align);
         if (gap != 0) {
@@ -1012,11 +1024,13 @@ static ALWAYS_INLINE block_t *tlsf_alloc_at(alloc_heap *h, size_t size, size_t a
 /*
  * The plain request's path (tlsf_alloc_plain, below) in pieces, each reached by a tail call: the
  * search, the checks of the block it found (plain_take_head, plain_from_top, plain_scan) and the
- * carving (take_block). Each piece keeps few values, so that none of the common ones saves a
- * register: as one function it saved six (12 instructions a call), where the checks of one node
- * and the four header words of a split never needed them together. plain_take_head and take_block
- * take the block, the size and the list in the same registers, so that the tail call from one to
- * the other moves one argument (the tail's size, passed for the block's: one subtraction fewer).
+ * carving (take_head_block, take_head_alone, take_top_block, take_block). Each piece keeps few
+ * values, so that none of the common ones saves a register: as one function it saved six (12
+ * instructions a call), where the checks of one node and the four header words of a split never
+ * needed them together. plain_take_head and the carvings it reaches (take_head_block,
+ * take_head_alone) take the block, the size and the list in the same registers, so that the tail
+ * call from one to the other moves one argument (the tail's size, passed for the block's: one
+ * subtraction fewer).
  */
 
 /* unlink_head, for a head known (alone) to have no next node: the list empties. */
@@ -1121,10 +1135,12 @@ static ALWAYS_INLINE void *carve_block(alloc_heap *h, block_t *b, size_t size, u
 }
 
 /*
- * The pieces below come in two copies, from one inline body each (named _as) with `out` a
- * constant: the strategy's (out false), which return the block, and tlsf_malloc_block's (out
- * true, named _out), which hand it out themselves (carved_out) and return its payload, a failure
- * going to tlsf_malloc_none.
+ * Most of the pieces below come in two copies with `out` a constant, from one inline body (named
+ * _as) or from carve_block itself (take_head_alone): the strategy's (out false), which return the
+ * block, and tlsf_malloc_block's (out true, named _out, and tlsf_malloc_block itself), which hand
+ * it out themselves (carved_out) and return its payload, a failure going to tlsf_malloc_none. The
+ * fallback scan, rarer, has one copy (plain_scan, carving by take_block), whose result
+ * plain_scan_out hands on through plain_hand_out.
  */
 
 /* carve_block out of line for a block the fallback scan found on list number `list`. */
@@ -1490,8 +1506,8 @@ static __attribute__((noinline, cold)) bool merge_failed(alloc_heap *h, const bl
  * merge_failed for the merges that return free's error (free_next_listed, free_next_top, free_prev,
  * free_both, free_both_top): ALLOC_ERR_CORRUPTED_FREE_LIST, opaque (an empty asm) as
  * report_free_list's false, so that they reach it by a tail call. With merge_failed's bool, each
- * made it an error after the call (freed_error), and so needed a stack frame (on every call but
- * free_next_top's, which clang set up only on its failure path).
+ * made it an error after the call, and so needed a stack frame (on every call but free_next_top's,
+ * which clang set up only on its failure path).
  */
 static __attribute__((noinline, cold)) enum alloc_error
 merge_failed_error(alloc_heap *h, const block_t *b, size_t usable) {
@@ -1659,8 +1675,9 @@ static __attribute__((noinline)) bool release_merge_poisoning(alloc_heap *h, blo
  * (or before release_merge_poisoning poisons): a free predecessor's merge by release_prev,
  * release_both or release_both_top (release_with_prev), the successor's alone by release_next,
  * each a tail call; a block that merges with neither filed here by file_alone, for
- * release_coalesce's callers (a shrink's tail, a quick-list flush) and release_merge_poisoning
- * (release_block and tlsf_free_block file such a block themselves).
+ * release_coalesce's callers (a shrink's tail, a quick-list flush, a quick-listed successor a
+ * realloc grows into: alloc_tlsf_unquick) and release_merge_poisoning (release_block and
+ * tlsf_free_block file such a block themselves).
  */
 static ALWAYS_INLINE bool merge_dispatch(alloc_heap *h, block_t *b) {
     size_t s = blk_size(b);
@@ -2021,8 +2038,9 @@ static bool release_merge(alloc_heap *h, block_t *b) {
  * release_next_top (which call free_next_listed, saving three, or free_next_top, saving none).
  * For the releases of free and realloc (tlsf_release_op, and release_cached for a block no quick
  * list takes) and of a run's block, in one copy (tlsf_release_run, with RELOCATE_NODES); the rarer
- * ones (a shrink's tail, a quick list's flush) call release_coalesce, which files such blocks too
- * (in merge_dispatch), for less code.
+ * ones (a shrink's tail, a quick list's flush, a quick-listed successor a realloc grows into:
+ * alloc_tlsf_unquick) call release_coalesce, which files such blocks too (in merge_dispatch), for
+ * less code.
  */
 static FAST_INLINE bool release_block(alloc_heap *h, block_t *b) {
 #if RELOCATE_NODES

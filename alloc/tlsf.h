@@ -1,7 +1,8 @@
 /*
- * alloc/tlsf.h - the private header of the TLSF strategy (tlsf.c): its state, and the quick-list
- * fast paths that heap.c inlines into alloc_malloc, alloc_free and alloc_realloc so that they
- * call nothing. Not part of the public interface.
+ * alloc/tlsf.h - the private header of the TLSF strategy (tlsf.c): its state, and the fast paths
+ * that heap.c inlines so that they call nothing: the quick lists' into alloc_malloc, alloc_calloc
+ * and alloc_free, realloc's growth into the top block (tlsf_grow_top) into realloc_grow. Not part
+ * of the public interface.
  */
 #ifndef ALLOC_TLSF_H
 #define ALLOC_TLSF_H
@@ -84,7 +85,8 @@ static inline size_t quick_index_for(size_t n) {
 struct tlsf_state {
     /*
      * The FREE block that ends at the END marker, or NULL: kept off the lists and used only when
-     * no list block fits (as dlmalloc's top chunk), so that growing the last block and carving
+     * no list above a request's own holds a block (as dlmalloc's top chunk; before the deeper look
+     * at the request's own list, tlsf.c's locate_free), so that growing the last block and carving
      * from the untouched rest of the region touch no list. Always NULL without TOP_BLOCK, where
      * that block is on its list.
      */
@@ -317,9 +319,11 @@ static ALWAYS_INLINE bool tlsf_grow_top(alloc_heap *h, void *ptr, size_t size) {
 /*
  * The strategy's calls of a run (runs.c), made directly: runs are a TLSF heap's alone (heap.c's
  * runs_enabled), whose ops would only pass them on. A USED block of `size` bytes aligned to `align`
- * (above GRANULE), the quick lists flushed and the lists tried again if none fits (as
- * alloc_tlsf_ops' alloc with try_cache), or NULL; and the release of a USED block (as its release
- * without try_cache): false, after reporting, where a neighbour or a list is corrupted.
+ * (above GRANULE), or where none fits NULL, after the quick lists are flushed and the lists tried
+ * again if may_flush (alloc_tlsf_ops' alloc sets it whatever try_cache; runs.c does not), or
+ * REFUSED where it met damage and reported it (got_block tells a block from both); and the release
+ * of a USED block (as its release without try_cache): false, after reporting, where a neighbour or
+ * a list is corrupted.
  */
 block_t *tlsf_alloc_aligned(alloc_heap *h, size_t size, size_t align, bool may_flush);
 bool tlsf_release_run(alloc_heap *h, block_t *b);
