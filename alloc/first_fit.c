@@ -44,7 +44,9 @@ static bool ff_next_checked(alloc_heap *h, const block_t *b, block_t **out) {
 
 /*
  * Splits @b (@total bytes, already out of the list) into a USED block of @size bytes and a free
- * tail of the rest (at least MIN_BLOCK), filed at *link where @b was; @after follows @b.
+ * tail of the rest (at least MIN_BLOCK), filed at *link, which points at the first free block
+ * above @b: the link that held @b or the neighbour it absorbed, or its free front's; @after follows
+ * @b.
  */
 static inline void split_tail(alloc_heap *h, block_t *b, size_t total, size_t size, block_t *after,
                               block_t **link) {
@@ -115,7 +117,7 @@ static block_t *alloc_ff_alloc(alloc_heap *h, size_t size, size_t align, bool tr
 
 /*
  * Finds where a block at address b belongs in the list: *link_out is the link that points at
- * the first free block above b (*cur_out, or NULL), *prev_out the free block below it (or
+ * the first free block at or above b (*cur_out, or NULL), *prev_out the free block below it (or
  * NULL). Returns false, after reporting, if the list is broken on the way.
  */
 static bool ff_find(alloc_heap *h, const block_t *b, block_t ***link_out, block_t **prev_out,

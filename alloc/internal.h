@@ -245,7 +245,8 @@ struct alloc_heap {
                                larger size index past the lists */
     size_t runs;            /* number of runs */
     size_t live_slots;      /* live allocations that are run slots */
-    uintptr_t run_head[ALLOC_RUN_MAX_SIZE / 16 + 1]; /* [c]: runs of class c with a free slot */
+    uintptr_t run_head[ALLOC_RUN_MAX_SIZE / 16 + 1]; /* [c]: runs of class c with a free slot
+                                                        (the head may be full) */
 #if ALLOC_RUN_MAX_SIZE > 0
     /*
      * [c]: the run of class c that a free emptied and kept (runs.c, run_give), or 0: the one run
@@ -606,7 +607,7 @@ static inline uint64_t opaque_u64(uint64_t x) {
  * The error of a strategy's release that returned ok (false: it has reported the damage):
  * ALLOC_OK (0) or ALLOC_ERR_CORRUPTED_FREE_LIST, as arithmetic on ok kept opaque (else the
  * compiler makes it a branch to each constant again, and a caller keeps both constants across the
- * release), for free_block (heap.c) and run_destroy (runs.c).
+ * release), for free_block (heap.c).
  */
 static inline size_t release_error(bool ok) {
     _Static_assert(ALLOC_OK == 0, "alloc: ALLOC_OK is 0");
@@ -635,7 +636,8 @@ static inline void account_bytes_given(alloc_heap *h, size_t usable) {
 }
 /*
  * The statistics of a block of `usable` bytes taken off the strategy's lists and handed out, or
- * given back to them (a quick list's push or pop: account_bytes_taken and _given alone).
+ * given back to them (a quick list's push or pop: account_bytes_taken and account_bytes_given
+ * alone).
  */
 static inline void account_taken(alloc_heap *h, size_t usable) {
     account_bytes_taken(h, usable);
@@ -727,11 +729,11 @@ struct alloc_strategy_ops {
 
 /*
  * What a strategy's alloc returns, never a block, when it has met a damaged block and reported it
- * (and alloc_run_take, when that happened to a new run's block): no block, and no second try
- * either, which would meet the damage again and report it a second time (a retry after a flush or
- * after releasing empty runs, a batch's blocks one by one, a plain block after a run's); the
- * build for size's TLSF too (alloc_tlsf_alloc). got_block tells a block from both NULL and REFUSED
- * in one comparison, as a test of NULL alone takes.
+ * (and alloc_run_take, when that happened to a new run's block, or when it found its list of runs
+ * damaged): no block, and no second try either, which would meet the damage again and report it a
+ * second time (a retry after a flush or after releasing empty runs, a batch's blocks one by one, a
+ * plain block after a run's); the build for size's TLSF too (alloc_tlsf_alloc). got_block tells a
+ * block from both NULL and REFUSED in one comparison, as a test of NULL alone takes.
  */
 #define REFUSED ((block_t *)(uintptr_t)1)
 static inline bool got_block(const void *b) {

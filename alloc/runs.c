@@ -51,7 +51,8 @@ static ALWAYS_INLINE bool run_sound_as(const alloc_heap *h, uintptr_t r, unsigne
      * The state is of class c with no bit outside c's slots': (state & ~full[c]) == c << 61, which
      * is state in [c << 61, emptied[c]] (emptied[c] = c << 61 | full[c], full[c] = 2^k - 1), one
      * subtraction and one comparison with rows of run_tables, not a mask's complement, a shift and
-     * a comparison. For a c that is no class (0, 5 .. 7, full[c] 0), both ask state == c << 61.
+     * a comparison. For c = 0 or 5 .. 7 (full[c] 0), both ask state == c << 61; a c up to 4
+     * above RUN_CLASSES keeps its rows (the tables are the same in every build).
      */
     const struct run_tables *t = run_tables();
     return (w & ~(TAG_MASK | PREV_FREE)) == RUN_SIZE_WORD && seal_ok(h, &b->size, w) &&
@@ -127,7 +128,7 @@ static __attribute__((noinline)) enum alloc_error run_gave_poisoned(alloc_heap *
 
 /*
  * The slot of run r (class c) whose bit of the state word is `bit` given back as the fast path
- * gives it: its bit set in the state and in the check word (run_slot has checked the one against
+ * gives it: its bit set in the state and in the check word (run_give has checked the one against
  * the other; run_push and run_unlink write only link words), poisoned on a heap that poisons (by a
  * tail call: the caller then keeps nothing across the memset), accounted; ALLOC_OK. The bit rather
  * than the slot's address and index: one value fewer for run_push to keep across its checks.
@@ -144,8 +145,9 @@ static ALWAYS_INLINE enum alloc_error run_gave(alloc_heap *h, uintptr_t r, unsig
  * Lists run r (of class c, sound, full, off the list), which gets back the slot of state bit `bit`,
  * behind its list's head, or at the head of an empty list; a full head (left there by the take
  * that filled it) leaves the list first, as only the head may be full. Then gives the slot back
- * (run_gave). ALLOC_OK, or ALLOC_ERR_CORRUPTED_FREE_LIST, reported, with nothing changed, if the
- * head or the run after r's place is damaged.
+ * (run_gave). ALLOC_OK, or ALLOC_ERR_CORRUPTED_FREE_LIST, reported, if the head or the run after
+ * r's place is damaged: nothing changed, but where a full head has left the list before the damage
+ * is met (run_push_full_head), it stays off it, as a full run may.
  *
  * A run that has got back its first free slot goes behind the head. Put first, it would fill at
  * the next take and leave the list at the one after: two list changes per slot, over and over.
@@ -181,7 +183,12 @@ static __attribute__((noinline)) enum alloc_error run_push_full_head(alloc_heap 
     return run_gave(h, r, c, bit);
 }
 
-/* The rest of run_push: links r, head being the list's head (checked, not full) or 0. */
+/*
+ * Links r (off the list) behind head where `behind` and head is not 0, else at the list's head:
+ * head is 0 or the list's head, which the caller has found sound; it may be full where run_refused
+ * links r behind it (run_push's full head leaves first). False, changing nothing, if the run after
+ * head is damaged.
+ */
 static ALWAYS_INLINE bool run_link(alloc_heap *h, uintptr_t r, unsigned c, bool behind,
                                    uintptr_t head) {
     uint64_t *m = run_meta(r);
@@ -243,8 +250,8 @@ static bool run_unlink(alloc_heap *h, uintptr_t r, unsigned c) {
  * internal.h): the word of a USED block of RUN_BLOCK bytes, validly sealed, becomes the run's, and
  * the run's the plain block's, with PREV_FREE kept; one xor where sealing the word afresh reads the
  * key, multiplies and folds. Every caller has the word as one of those two, sealed: written by the
- * strategy that has just handed the block out (run_made), or checked by run_sound (run_destroy,
- * run_refused).
+ * strategy that has just handed the block out (run_made), or checked by run_sound before the run's
+ * release (run_destroy).
  */
 static inline void run_flag_flip(block_t *b) {
     b->size ^= flip_low_bits(RUN_FLAG);
@@ -414,9 +421,10 @@ static ALWAYS_INLINE enum alloc_error run_release(alloc_heap *h, uintptr_t r, un
 /*
  * alloc_run_take's report of a damaged list at r: REFUSED, not NULL, so that the request is not
  * served by a block instead (a request refused for damage it reported is refused), nor, where no
- * block can be had, retried after the release of empty runs, whose walk of the list would meet the
- * damage and report it again. Out of line, reached by tail calls, so that alloc_run_take saves no
- * register for the call (the result opaque, as run_report's).
+ * block can be had, retried after the release of empty runs, whose checks of a kept run and its
+ * neighbours on the list may meet the damage and report it again. Out of line, reached by tail
+ * calls, so that alloc_run_take saves no register for the call (the result opaque, as
+ * run_report's).
  */
 static __attribute__((noinline)) void *run_take_report(alloc_heap *h, uintptr_t r) {
     alloc_report(h, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r);
@@ -507,9 +515,9 @@ void *alloc_run_take_or_block(alloc_heap *h, unsigned c, size_t size) {
 }
 
 /*
- * Finds slot p of run r (from run_of) in use: its class and index. Returns ALLOC_OK or the
- * error: a damaged run, a pointer inside a slot, a slot already free. (run_give makes the same
- * checks, each failure reported by a tail call of its own.)
+ * Finds slot p of run r (run_of's, or alloc_realloc's) in use: its class and index. Returns
+ * ALLOC_OK or the error: a damaged run, a pointer inside a slot, a slot already free. (run_give
+ * makes the same checks, each failure reported by a tail call of its own.)
  */
 static enum alloc_error run_slot(const alloc_heap *h, uintptr_t r, uintptr_t p, unsigned *class,
                                  unsigned *index) {
@@ -603,10 +611,9 @@ enum alloc_error alloc_run_give_checked(alloc_heap *h, uintptr_t r, uintptr_t p)
 }
 
 /*
- * r's place above first and its check word compared first (r, from run_of or run_find, is a
- * pointer masked to RUN_ALIGN where run meta may be: its words can be read), then the rest: a run
- * that fails them is named ALLOC_ERR_CORRUPTED_HEADER at p, as run_slot names every other fault of
- * the run's meta.
+ * r's place above first and its check word compared first (r, slot_moved's, is a pointer masked to
+ * RUN_ALIGN where run meta may be: its words can be read), then the rest: a run that fails them is
+ * named ALLOC_ERR_CORRUPTED_HEADER at p, as run_give names every other fault of the run's meta.
  */
 enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p) {
     if (r <= h->first || !run_check_ok(h, r)) {

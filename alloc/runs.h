@@ -20,9 +20,10 @@
  *          only this heap's key makes a check that matches at r;
  *   next, prev   the run's neighbours on its class's list of runs with a free slot (0: none);
  *          the take that fills a run leaves it at the head, the one place a full run may be, and
- *          it leaves the list when a take finds it full or another run joins the list (a new run
- *          goes first, a run getting back its first free slot behind the head), so that a run that
- *          fills and gets a slot back, over and over, never changes lists.
+ *          it leaves the list when a take finds it full (the take goes on from the next run, or
+ *          from a new run if there is none) or a run getting back its first free slot joins the
+ *          list (behind the next run, the new head, or alone), so that a run that fills and gets a
+ *          slot back, over and over, never changes lists.
  * A slot pointer finds its run by masking (p & ~(RUN_ALIGN - 1)); the run is trusted only when its
  * check word matches, so a pointer into any other block is never taken for a slot. A free of a slot
  * whose bit is already set is a double free, detected exactly.
@@ -59,9 +60,9 @@ static inline unsigned run_slot_count(unsigned c) {
 }
 /*
  * The tables of the runs' fast paths, run_full_mask's, run_slot_bit's, the states that
- * run_take_fast, run_give_fast_ok and run_sound compare with and run_class_of's classes (filled in
- * by RUN_TABLES_INIT, below), in one object:
- * a path that looks up several (free_unchecked: the slot's index, then two states) then computes
+ * run_take_fast, run_give_fast_ok and run_sound compare with, run_slot_mask's bits and
+ * run_class_of's classes (filled in by RUN_TABLES_INIT, below), in one object:
+ * a path that looks up several (free_unchecked: the slot's bit, then two states) then computes
  * one address of them, not one each (a lea fewer each).
  */
 struct run_tables {
@@ -89,8 +90,9 @@ static inline const struct run_tables *run_tables(void);
 extern __attribute__((visibility("hidden"))) const struct run_tables alloc_run_tables;
 #endif
 /*
- * The mask with one bit per slot of class c (1 .. RUN_CLASSES, 0 for any other value of a state's
- * class bits, 0 .. 7), from a table: no division.
+ * The mask with one bit per slot of class c (1 .. RUN_CLASSES), from a table: no division. Of the
+ * other values of a state's class bits (0 .. 7), 0 and 5 .. 7 give 0, but a value up to 4 above
+ * RUN_CLASSES gives its mask (the table is the same in every build).
  */
 static inline uint64_t run_full_mask(unsigned c) {
     return run_tables()->full[c];
@@ -185,8 +187,8 @@ static inline uintptr_t run_find(const alloc_heap *h, uintptr_t p) {
 
 /*
  * If p lies in the slot area of a run of this heap, returns that run's meta address; else 0:
- * run_find, with the slot area's bounds and the class's existence tested here for the callers that
- * use no slot-index table.
+ * run_find, with the slot area's bounds and the class's existence tested here (usable_of takes the
+ * class's slot size from the state with no other test).
  */
 static inline uintptr_t run_of(const alloc_heap *h, uintptr_t p) {
     if ((p & (RUN_ALIGN - 1)) - RUN_META >= RUN_SLOTS)
@@ -285,12 +287,13 @@ static inline void *run_take_fast(alloc_heap *h, size_t c) {
  * (as run_of found it) it is one of 64 granules at most; else, the payload-aligned places of the
  * window that are no slot (p - r of 0, 16 or RUN_BLOCK - 16, in the run's header and meta or in
  * the next block's header) wrap to granules 62, 63 and 61, which no class has a slot at. One
- * look-up in a table of 64 x 8 bytes, no division and no check after.
+ * look-up in a table of 64 rows of 16 bytes (8 used), no division and no check after.
  *
  * Where there is no slot, the table holds RUN_NO_SLOT(c), 61 .. 63, above every slot's index (class
  * 1's last is 60): the bit of a state word of class bits c that those bits set, so that the test of
  * a slot in use (its bit clear) refuses the place by itself (run_slot_bit); for c = 0, bit 63 is
- * clear, but run_full_mask(0), no slot, refuses it.
+ * clear, but run_slot_index gives -1 for it as for any RUN_NO_SLOT, and run_give_fast_ok_bit
+ * refuses it by its last test (no state is at least lowest[0], and run_head[0] is always empty).
  */
 #define RUN_NO_SLOT(c)    ((c) == 0 || (c) == 4 ? 63 : (c) == 2 || (c) == 6 ? 62 : 61)
 #define RUN_NO_SLOT_FIRST 61
@@ -319,10 +322,11 @@ _Static_assert(RUN_SLOTS / 16 == 61 && RUN_META == 32 && RUN_BLOCK == 1024,
 _Static_assert(RUN_SLOT_COUNT(1) <= RUN_NO_SLOT_FIRST && RUN_CLASS_SHIFT == RUN_NO_SLOT_FIRST,
                "alloc: every slot's index must be below RUN_NO_SLOT(c), a bit of the class");
 /*
- * The contents of struct run_tables: run_full_mask's masks, the slot-index table above and the
- * states of each class that the fast paths compare with. Defined here, where its macros are, for
- * runs.c alone (which defines RUN_DEFINE_TABLES); a build without runs reads no table once its dead
- * paths fold away, and keeps a static copy for an unoptimised build's calls.
+ * The contents of struct run_tables: run_full_mask's masks, the slot-index table above, the states
+ * of each class that the fast paths compare with, run_slot_mask's bits and run_class_of's classes.
+ * Defined here, where its macros are, for runs.c alone (which defines RUN_DEFINE_TABLES); a build
+ * without runs reads no table once its dead paths fold away, and keeps a static copy for an
+ * unoptimised build's calls.
  */
 #define RUN_FULL(c)    ((((uint64_t)1) << RUN_SLOT_COUNT(c)) - 1)
 #define RUN_LOWEST(c)  ((c) == 0 ? UINT64_MAX : (uint64_t)(c) << RUN_CLASS_SHIFT | 1)
@@ -330,9 +334,10 @@ _Static_assert(RUN_SLOT_COUNT(1) <= RUN_NO_SLOT_FIRST && RUN_CLASS_SHIFT == RUN_
 /* Class c sixteen times: run_class_for's of the sixteen sizes 16 * c - 15 .. 16 * c. */
 #define RUN_REP16(c) c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c
 /*
- * Its rows: full, eight, one per value of a state's class bits (none for a class that does not
- * exist); index, by granule, then class (a row's offset is off masked, no shift of the class);
- * lowest and emptied, one per value of the class bits; class_of, by size (0 served from class 1).
+ * Its rows: full, eight, one per value of a state's class bits (0 for 0 and 5 .. 7; classes 1 .. 4
+ * have theirs whatever RUN_CLASSES is); index, by granule, then class (a row's offset is off
+ * masked, no shift of the class); lowest and emptied, one per value of the class bits; bit, as
+ * index, each entry as its bit of a state word; class_of, by size (0 served from class 1).
  */
 #define RUN_TABLES_INIT                                                                            \
     {                                                                                              \
@@ -426,7 +431,7 @@ static inline bool run_give_fast_ok(const alloc_heap *h, uintptr_t r, uint64_t s
 
 /*
  * Frees slot p (its bit of the state word `bit`, class c) of run r, whose state word the caller
- * has just read and checked (run_give_fast_ok, or alloc_run_give's run_slot with the check word).
+ * has just read and checked (run_give_fast_ok, or run_give's checks with the check word).
  */
 static inline void run_give_slot_bit(alloc_heap *h, uintptr_t r, uintptr_t p, unsigned c,
                                      uint64_t bit, bool poison) {
@@ -497,7 +502,11 @@ void *alloc_run_take(alloc_heap *h, unsigned c);
  * malloc_run makes a tail call too and needs no stack frame.
  */
 void *alloc_run_take_or_block(alloc_heap *h, unsigned c, size_t size);
-/* Frees slot p of run r (from run_of): ALLOC_OK or the error found, reported, nothing changed. */
+/*
+ * Frees slot p of run r (slot_moved's, heap.c: r found by alloc_realloc's run_place_refused and
+ * run_check_ok, or by masking in realloc_slot_malloc): ALLOC_OK or the error found, reported,
+ * nothing changed.
+ */
 enum alloc_error alloc_run_give(alloc_heap *h, uintptr_t r, uintptr_t p);
 /*
  * alloc_run_give for a caller that has found r as run_find does (p masked to RUN_ALIGN, r above
@@ -514,18 +523,21 @@ size_t alloc_run_usable(alloc_heap *h, uintptr_t r, uintptr_t p);
  */
 bool alloc_run_release_empty(alloc_heap *h);
 /*
- * heap_check's part: run r's meta is sound, and r, if every slot is free, is its class's run_spare;
- * adds its slots in use and their bytes to *used and *used_bytes; sets *listed when it is on its
- * list (it has a free slot, or heads the list).
+ * alloc_heap_check's part: run r's meta is sound, and r, if every slot is free, is its class's
+ * run_spare; adds its slots in use and their bytes to *used and *used_bytes; sets *listed when it
+ * is on its list (it has a free slot, or heads the list).
  */
 enum alloc_error alloc_run_check_one(const alloc_heap *h, uintptr_t r, size_t *used,
                                      size_t *used_bytes, bool *listed);
 /*
- * heap_check's part: the lists hold exactly the `listed` runs with a free slot, linked soundly, and
- * each class's run_spare is 0 or a run of that class.
+ * alloc_heap_check's part: the lists hold exactly the `listed` runs (those with a free slot, and a
+ * full one only at a list's head), linked soundly, and each class's run_spare is 0 or a run of
+ * that class.
  */
 enum alloc_error alloc_run_check_lists(const alloc_heap *h, size_t listed, const void **bad);
-/* heap_walk's part: reports every slot of run r; false (nothing reported) if r is damaged. */
+/*
+ * alloc_heap_walk's part: reports every slot of run r; false (nothing reported) if r is damaged.
+ */
 bool alloc_run_walk(const alloc_heap *h, uintptr_t r, alloc_walk_fn fn, void *ctx);
 #else
 /*
