@@ -420,10 +420,13 @@ static enum alloc_error diagnose(const alloc_heap *h, uintptr_t p) {
 
 /*
  * Checks that ptr is the payload of a USED block of this heap with a sound header and sound
- * neighbour boundary tags. O(1) when it is; anything else is named by the walk (diagnose), not
- * by what the word in front of ptr says: that word may be a stale or zeroed header, or payload,
- * whose check bits pass by chance (1 in 2^16 for a header on a 32-bit target), and the walk
- * still tells a double free and a foreign pointer from a corrupted header.
+ * neighbour boundary tags. O(1) when it is. A ptr misaligned or out of range is named from its
+ * address, and a header that passes the checks of itself and its successor names its own error (a
+ * double free where it is not USED, a foreign pointer where it starts a run). A header that fails
+ * them, or a predecessor's tag that fails, is named by the walk (diagnose), not by what the word
+ * in front of ptr says: that word may be a stale or zeroed header, or payload, whose check bits
+ * pass by chance (1 in 2^16 for a header on a 32-bit target), and the walk still tells a double
+ * free and a foreign pointer from a corrupted header.
  */
 static enum alloc_error validate_used(const alloc_heap *h, const void *ptr, block_t **out) {
     uintptr_t p = (uintptr_t)ptr;
@@ -710,7 +713,8 @@ static FAST_INLINE void *allocate_block(alloc_heap *h, size_t size, size_t align
 
 /*
  * A request of size bytes aligned to align (a power of two in [GRANULE, ALLOC_MAX_REQUEST]) is
- * refused as too large: the one definition of that bound, for allocate and for malloc_large.
+ * refused as too large: the one definition of that bound, for allocate, alloc_allocate_batch,
+ * alloc_malloc, malloc_large and calloc_large.
  */
 static inline bool request_too_large(size_t size, size_t align) {
     return size > ALLOC_MAX_REQUEST - align;
@@ -728,10 +732,11 @@ static __attribute__((noinline)) void *allocate_missed(alloc_heap *h, size_t siz
 
 /*
  * Allocation once align is known to be a power of two in [GRANULE, ALLOC_MAX_REQUEST]. Skips
- * the quick list if try_quick is false (the caller found it empty). `run_known`, a constant: the
- * caller has found a heap with fast_run_end set (runs, no poison on alloc) and a size below it,
- * for align GRANULE (malloc_run): the tests of the request's bound, of runs_on, of the size, of
- * align and of the poison flag are then not made.
+ * the quick list if try_quick is false (for a caller that found it empty). `run_known`, a
+ * constant: the caller has found a heap with fast_run_end set (runs, no poison on alloc) and a
+ * size below it, for align GRANULE: the tests of the request's bound, of runs_on, of the size, of
+ * align and of the poison flag are then not made. No caller passes try_quick false or run_known
+ * true now: malloc_run, which passed run_known, takes its slot through alloc_run_take_or_block.
  */
 static FAST_INLINE void *allocate_as(alloc_heap *h, size_t size, size_t align, bool try_quick,
                                      bool run_known) {
@@ -831,8 +836,8 @@ size_t alloc_allocate_batch(alloc_heap *h, size_t size, void **out, size_t n) {
 }
 
 /*
- * The general case of alloc_malloc, kept out of line so that the fast path calls nothing.
- * try_quick is false when the fast path found the quick list of this size empty.
+ * The general case of alloc_malloc, kept out of line so that the fast path calls nothing. Its one
+ * caller passes try_quick true: no fast path has tried the quick list of a size it sends here.
  */
 static __attribute__((noinline)) void *malloc_slow(alloc_heap *h, size_t size, bool try_quick) {
     return h == NULL ? NULL : allocate(h, size, GRANULE, try_quick);
@@ -841,17 +846,24 @@ static __attribute__((noinline)) void *malloc_slow(alloc_heap *h, size_t size, b
 /*
  * malloc_slow for a request that a run cannot serve (h not NULL, size at most ALLOC_QUICK_MAX_SIZE
  * and above the runs' sizes, or on a heap without runs): alloc_malloc's quick-list miss where the
- * list's head was refused (quick_pop_silent), which the strategy's quick list reports, or on a heap
- * whose allocation does not go to tlsf_malloc_block. Called only where fast_quick_end is set, so on
- * a heap that does not poison on alloc: no test of the flag. bs is the block size of the quick
- * list that missed, quick_block_size(quick_index_for(size)), which alloc_malloc has computed:
- * block_size_for(size) for a size of 1 or more (no size is rounded again here).
+ * list is not empty, its head refused (quick_pop_silent; an empty list's miss goes to
+ * tlsf_malloc_block). try_quick is then true, so that the strategy's alloc meets that head again,
+ * reports it and goes on to its lists (tlsf.c, quick_report_plain). Called only where
+ * fast_quick_end is set, so on a heap that does not poison on alloc: no test of the flag. bs is the
+ * block size of the quick list that missed, quick_block_size(quick_index_for(size)), which
+ * alloc_malloc has computed: block_size_for(size) for a size of 1 or more (no size is rounded
+ * again here).
  */
 static __attribute__((noinline)) void *malloc_block(alloc_heap *h, size_t bs, bool try_quick) {
     return allocate_bs(h, bs, GRANULE, try_quick, true);
 }
 
-/* malloc_slow for a request above the runs' sizes (h not NULL) that no quick list serves. */
+/*
+ * malloc_slow for a request above the runs' sizes (h not NULL) that alloc_malloc does not send to
+ * tlsf_malloc_block: any such size on a heap whose fast_quick_end is 0 (first fit, no quick lists,
+ * or poison on alloc, where the strategy may still serve a quick size from its quick list), and one
+ * too large on any heap.
+ */
 static __attribute__((noinline)) void *malloc_large(alloc_heap *h, size_t size) {
     if (request_too_large(size, GRANULE))
         return NULL;
@@ -864,11 +876,6 @@ static __attribute__((noinline)) void *malloc_large(alloc_heap *h, size_t size) 
     return allocate_bs(h, header_and_payload(size), GRANULE, true, false);
 }
 
-/*
- * malloc_slow for a run size on a heap with fast_run_end set (runs, and no poison on alloc): the
- * take of allocate's run path, from the class table, then allocate's block if no run serves it;
- * none of allocate's tests of the request's bound, of runs_on, of the size and of the poison flag.
- */
 /*
  * Reports a word of the control structure that a fast path found it could not be holding (a
  * stray write), as ALLOC_ERR_CORRUPTED_HEAP at that word; returns NULL, the call's failure, having
@@ -887,9 +894,12 @@ __attribute__((noinline)) uintptr_t alloc_clean_damaged(alloc_heap *h) {
 }
 
 /*
- * The run path's miss. fast_run_end (masked, fast_run_bound) sent the request here: on a heap
- * without runs, where a stray write set it, no run is made (a slot there would be taken for a
- * block by every path that tests runs_on).
+ * malloc_slow for a run size whose fast take found no slot, sent here by fast_run_end (masked,
+ * fast_run_bound), which says runs and no poison on alloc: alloc_run_take_or_block's take, from
+ * the class table, with none of allocate's tests of the request's bound, of the size and of the
+ * poison flag, then alloc_run_missed's block if no run serves it. runs_on and fast_run_end's one
+ * value are tested first: on a heap without runs, where a stray write set it, no run is made (a
+ * slot there would be taken for a block by every path that tests runs_on).
  */
 static __attribute__((noinline)) void *malloc_run(alloc_heap *h, size_t size) {
     if (!runs_on(h) || h->fast_run_end != ALLOC_RUN_MAX_SIZE + 1)
@@ -1121,14 +1131,21 @@ static ALWAYS_INLINE void *calloc_bs(alloc_heap *h, size_t bs, bool try_quick) {
 }
 
 /*
- * calloc_slow for what alloc_malloc gives malloc_block: a quick size, its list missed; bs as for
- * malloc_block.
+ * calloc_slow for a quick size whose list missed, empty or its head refused (alloc_malloc sends
+ * the first to tlsf_malloc_block, which does not clear, and the second alone to malloc_block):
+ * try_quick false for an empty list, which the strategy then skips, true for a refused head, which
+ * it meets again and reports. bs as for malloc_block.
  */
 static __attribute__((noinline)) void *calloc_block(alloc_heap *h, size_t bs, bool try_quick) {
     return calloc_bs(h, bs, try_quick);
 }
 
-/* calloc_slow for what alloc_malloc gives malloc_large: above the runs' and quick lists' sizes. */
+/*
+ * calloc_slow for a request above the runs' sizes that the quick lists' fast path did not take:
+ * where fast_quick_end is set, one above the quick sizes (which alloc_malloc sends to
+ * tlsf_malloc_block, which does not clear); where it is 0, any, a quick size among them (which
+ * alloc_malloc sends to malloc_large).
+ */
 static __attribute__((noinline)) void *calloc_large(alloc_heap *h, size_t n) {
     if (request_too_large(n, GRANULE))
         return NULL;
@@ -1170,7 +1187,7 @@ void *alloc_calloc(alloc_heap *h, size_t count, size_t size) {
             account_bytes_taken(h, usable); /* as alloc_malloc's hit: the bytes alone */
             return calloc_clear_fast(h, blk_payload(b), usable);
         }
-        /* As alloc_malloc's miss: a block, try_quick telling an empty list from a damaged head. */
+        /* A block for an empty list and a refused head alike, try_quick telling them apart. */
         return calloc_block(h, quick_block_size(i), !quick_empty(h, i));
     }
     /* As alloc_malloc: above the runs' sizes, malloc_large's block. */
@@ -1236,11 +1253,12 @@ static SLOW_PATH enum alloc_error free_slow(alloc_heap *h, void *ptr) {
  * Frees ptr, which alloc_free's fast path found granule-aligned and in [first + HDR, end) and
  * whose block checks it refused: most often a run slot; anything else goes on to free_no_slot.
  * run_find's checks, less those already made: ptr's alignment and its range (which leaves r < end);
- * as for alloc_realloc, which makes run_find's tests itself, run_slot_bit's table and
- * run_give_fast_ok test the slot area's bounds and the class's existence (a run found here whose
- * slot they refuse is named by alloc_run_give_checked). Out of line, so that the quick-list path
- * keeps its small frame. Reached only on a heap whose frees take alloc_free's fast path, which does
- * not poison on free: the slot's path calls nothing, so needs no saved registers.
+ * as for alloc_realloc, which makes run_find's tests itself, a table look-up tests the slot area's
+ * bounds and the class's existence: here run_slot_mask's bit table with run_give_fast_ok_bit (a
+ * run found here whose slot they refuse is named by alloc_run_give_checked). Out of line, so that
+ * the quick-list path keeps its small frame. Reached only on a heap whose frees take alloc_free's
+ * fast path, which does not poison on free: the slot's path calls nothing, so needs no saved
+ * registers.
  *
  * Also reached on a heap without runs (ALLOC_FLAG_NO_SMALL_RUNS): its key, new at its init, has
  * sealed no run meta (only a heap with runs writes any), so the check word fails at every r as it
@@ -1394,9 +1412,11 @@ static ALWAYS_INLINE void slot_copy(void *q, const void *ptr, size_t size, unsig
 }
 
 /*
- * slot_moved's case where the old slot's free fails: r, emptied by it, would go back to the
- * strategy, which refuses it (a damaged free neighbour, reported; nothing changed). ptr stays the
- * caller's, unchanged, and q goes back, as in realloc_general: NULL.
+ * slot_moved's case where the old slot's free fails (reported; nothing changed): r, emptied by it,
+ * would leave its list and go back to the strategy, which a damaged list neighbour or free
+ * neighbour refuses, or r, full, would join its list, which a damaged head of the list, or run
+ * after r's place, refuses. ptr stays the caller's, unchanged, and q goes back, as in
+ * realloc_general: NULL.
  */
 static __attribute__((noinline, cold)) void *slot_move_refused(alloc_heap *h, void *q) {
     (void)alloc_free(h, q);
@@ -1524,7 +1544,8 @@ static ALWAYS_INLINE bool grow_top_may(const alloc_heap *h, const void *ptr) {
  * realloc of a block (or of anything but a run slot): realloc_grow where the block may grow into
  * the top block, else the general path. Apart from alloc_realloc, so that a slot's realloc does
  * not pay for the registers these paths save; and a block that is not the top's predecessor, most
- * of them, goes to realloc_slow with no frame made for tlsf_grow_top's registers.
+ * of them, goes to realloc_general with no frame made for tlsf_grow_top's registers. realloc_slow
+ * takes what those tests refuse, a NULL h or ptr among it.
  */
 static ALWAYS_INLINE void *realloc_block_as(alloc_heap *h, void *ptr, size_t size,
                                             bool aligned_in_heap) {

@@ -54,11 +54,12 @@
 #endif
 
 /*
- * ALLOC_QUICK_MAX_SIZE: the default (TLSF) strategy keeps recently freed blocks whose payload is
- * at most this many bytes in small per-size LIFO caches ("quick lists") and hands them out again
- * without splitting or coalescing. Must be a multiple of 16; 0 disables the caches at compile
- * time (their code too: a build that never wants them saves it). A heap can also disable them at
- * runtime with ALLOC_FLAG_NO_QUICK_CACHE.
+ * ALLOC_QUICK_MAX_SIZE: the default (TLSF) strategy keeps recently freed blocks up to the size of
+ * the block a request of this many bytes takes (a payload of at most this many bytes on a 64-bit
+ * target, 8 more on a 32-bit one) in small per-size LIFO caches ("quick lists") and hands them
+ * out again without splitting or coalescing. Must be a multiple of 16; 0 disables the caches at
+ * compile time (their code too: a build that never wants them saves it). A heap can also disable
+ * them at runtime with ALLOC_FLAG_NO_QUICK_CACHE.
  */
 #ifndef ALLOC_QUICK_MAX_SIZE
 #define ALLOC_QUICK_MAX_SIZE 1024
@@ -77,9 +78,10 @@
 
 /*
  * ALLOC_QUICK_BIN_LIMIT: the most blocks one quick list holds; a free beyond that goes straight
- * to the TLSF lists. The caches are bounded (at most ALLOC_QUICK_MAX_SIZE / 16 lists of this
- * many blocks) and are flushed back into the coalesced free lists whenever an allocation cannot
- * otherwise be satisfied, so they cost no memory that a request could need.
+ * to the TLSF lists. The caches are bounded (ALLOC_QUICK_MAX_SIZE / 16 lists of this many blocks
+ * on a 64-bit target, one list more on a 32-bit one) and are flushed back into the coalesced free
+ * lists whenever an allocation cannot otherwise be satisfied, so they cost no memory that a
+ * request could need.
  */
 #ifndef ALLOC_QUICK_BIN_LIMIT
 #define ALLOC_QUICK_BIN_LIMIT 16

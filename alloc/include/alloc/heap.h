@@ -75,8 +75,10 @@
  * list, lost to allocation, where alloc_heap_check() finds them. A damaged watermark: the call
  * goes on and succeeds, and calloc clears every byte from then on. A damaged hook, context or
  * magic word: the report is dropped, and the call returns its error as ever. alloc_heap_check()
- * also compares the control structure's fixed fields with what init set (the fast paths' words,
- * the watermark's copy and the magic word among them), and its counts with the blocks.
+ * also checks these of the control structure's fields: the magic word, the strategy's table, the
+ * first block's address and the fast paths' words against what init and extensions set (the run
+ * and quick-list bounds 0 or init's one value), the heap's end and size within their bounds, and
+ * the watermark against its copy; and it compares its counts with the blocks.
  *
  * Not thread-safe: wrap a shared heap in struct alloc_locked_heap (below).
  */
@@ -156,9 +158,10 @@ enum alloc_flags {
  * the second is detected on a pointer passed to free/realloc/usable_size, its last two also on a
  * damaged block that an allocation, a merge or an extension meets, and reported through the hook
  * (free and extend return them too); the third is found by alloc_heap_check(). ALLOC_ERR_NULL_HEAP
- * is returned for a NULL heap by every call that returns an enum alloc_error, and by init for a
- * NULL out. Each call below lists the errors it returns and reports; alloc_error_name() gives each
- * a short English name.
+ * is returned for a NULL heap by every call that returns an enum alloc_error, except a free of a
+ * NULL ptr, which does nothing whatever the heap (ALLOC_OK), and by init for a NULL out. Each
+ * call below lists the errors it returns and reports; alloc_error_name() gives each a short English
+ * name.
  */
 enum alloc_error {
     ALLOC_OK = 0,
@@ -234,7 +237,8 @@ const char *alloc_error_name(enum alloc_error error);
 
 /*
  * Returns the smallest region alloc_heap_init() accepts for the given strategy (control
- * structure, one minimum block and the end marker), or 0 for an unknown strategy.
+ * structure, the 8 bytes a 32-bit target leaves before the first block so that its payload is
+ * ALLOC_ALIGNMENT aligned, one minimum block and the end marker), or 0 for an unknown strategy.
  */
 size_t alloc_min_region_size(enum alloc_strategy strategy);
 
@@ -264,7 +268,9 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
  * marker or the last block is damaged) or ALLOC_ERR_CORRUPTED_FREE_LIST (the free block the
  * extension would merge with is), both also reported through the hook (nothing changes), mean the
  * heap was already corrupted; so does ALLOC_ERR_CORRUPTED_HEAP, reported (the extension made,
- * ALLOC_OK returned) where the new space's free list has a damaged head (see above).
+ * ALLOC_OK returned) where the new space's free list has a damaged head (see above). A damaged
+ * strategy table is reported as ALLOC_ERR_CORRUPTED_HEAP and returned as
+ * ALLOC_ERR_CORRUPTED_FREE_LIST (nothing changes).
  */
 enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
 
@@ -275,9 +281,11 @@ enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
  * TLSF heap's looks at no more than the first 4 blocks of the request's own class, see above), or
  * it meets a damaged free block (reported through the hook, once, as
  * ALLOC_ERR_CORRUPTED_FREE_LIST or ALLOC_ERR_CORRUPTED_HEADER), a damaged strategy table or a
- * lost top block (ALLOC_ERR_CORRUPTED_HEAP, see above). A damaged list head met filing a
- * remainder, and a damaged watermark, are reported as ALLOC_ERR_CORRUPTED_HEAP too, and the block
- * is still returned. Size 0 is served as size 1.
+ * lost top block (ALLOC_ERR_CORRUPTED_HEAP, see above). A damaged quick-list head (TLSF, align at
+ * most ALLOC_ALIGNMENT) is reported as ALLOC_ERR_CORRUPTED_FREE_LIST too, but the request then goes
+ * on to the free lists and returns a block if they hold one that fits. A damaged list head met
+ * filing a remainder, and a damaged watermark, are reported as ALLOC_ERR_CORRUPTED_HEAP, and the
+ * block is still returned. Size 0 is served as size 1.
  */
 void *alloc_allocate(alloc_heap *heap, size_t size, size_t align);
 
@@ -360,10 +368,12 @@ void alloc_heap_stats(const alloc_heap *heap, struct alloc_stats *out);
  * (TLSF bitmaps and size classes, first-fit address order) hold exactly the free blocks, that
  * the quick lists hold exactly the quick blocks, that the statistics agree with the blocks and,
  * with ALLOC_FLAG_POISON_ON_FREE, that free payloads still hold the poison.
- * Returns ALLOC_OK, or the first violation found (also reported through the hook with the
- * offending block): ALLOC_ERR_CORRUPTED_HEAP, ALLOC_ERR_CORRUPTED_HEADER,
- * ALLOC_ERR_CORRUPTED_FREE_LIST, ALLOC_ERR_UNCOALESCED, ALLOC_ERR_STATS_MISMATCH,
- * ALLOC_ERR_WRITE_AFTER_FREE; ALLOC_ERR_NULL_HEAP for a NULL heap. O(heap blocks), plus
+ * Returns ALLOC_OK, or the first violation found: ALLOC_ERR_CORRUPTED_HEAP,
+ * ALLOC_ERR_CORRUPTED_HEADER, ALLOC_ERR_CORRUPTED_FREE_LIST, ALLOC_ERR_UNCOALESCED,
+ * ALLOC_ERR_STATS_MISMATCH, ALLOC_ERR_WRITE_AFTER_FREE; ALLOC_ERR_NULL_HEAP for a NULL heap. Each
+ * is also reported through the hook: with the heap for a damaged control structure, for
+ * ALLOC_ERR_STATS_MISMATCH and for a list wrong as a whole (a bit map, a count), with a run's meta
+ * for a damaged list of runs, else with the offending block. O(heap blocks), plus
  * O(free bytes) with poisoning.
  */
 enum alloc_error alloc_heap_check(alloc_heap *heap);
