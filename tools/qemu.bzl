@@ -3,7 +3,8 @@
 qemu_test passes only when the kernel exits through isa-debug-exit with the expected code and
 every `expect` regular expression matched a serial line, in order. It fails fast, naming the
 cause, on a timeout, a silent console, a triple fault or reset, a panic line, or an expected line
-that never came. See tools/qemu_runner.py for the exact verdicts.
+that never came; with expect_exit = "failure" a panic line is not fatal, and `expect` matches it
+like any other line. See tools/qemu_runner.py for the exact verdicts.
 """
 
 load("//kernel:arch/x86_64/machine.bzl", "machine_constant", "qemu_exit_status")
