@@ -21,8 +21,8 @@ checks a fresh output base).
 # Keep one entry a line, `"NAME": ("path", "package"),`: tools/tool_paths.sh reads them so, and
 # //tools:tool_paths_test checks that it reads what Bazel reads.
 #
-# PINNED_TOOLS: what a build or test runs or reads; the host_tools repository checks them all
-# before anything builds.
+# PINNED_TOOLS: what a build or test runs or reads (a test of a check script may also run
+# SCRIPT_TOOLS); the host_tools repository checks them all before anything builds.
 PINNED_TOOLS = {
     # The C toolchains (platforms/clang_toolchain_config.bzl): compiler, headers, binutils.
     "CLANG": ("/usr/bin/clang-19", "clang-19"),
@@ -91,10 +91,11 @@ PINNED_TOOLS = {
     "QEMU_S390X": ("/usr/bin/qemu-s390x-static", "qemu-user-static"),
 }
 
-# SCRIPT_TOOLS: what only the check scripts, CI and developers run, outside any build. A build does
-# not need them, so they are not checked at load time: each script checks the ones it runs
-# (require_tools), and tools/setup.sh installs them. A package of the form npm:NAME@VERSION is
-# installed from npm under the part of the path before /node_modules/.
+# SCRIPT_TOOLS: what the check scripts, CI and developers run, and the tests of those scripts
+# (some in `bazel test //...`). They are not checked when Bazel loads: each script, and each such
+# test, checks the ones it runs (require_tools), and tools/setup.sh installs them. A package of
+# the form npm:NAME@VERSION is installed from npm under the part of the path before
+# /node_modules/.
 SCRIPT_TOOLS = {
     "BAZEL": ("/usr/bin/bazel", "bazel-bootstrap"),
     "GIT": ("/usr/bin/git", "git"),

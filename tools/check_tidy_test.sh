@@ -19,7 +19,9 @@ checker=$2 tool_paths=$3 definition=$4 clang_tidy_config=$5
 export TOOL_PATHS_DEFINITION=$definition
 # shellcheck source=tools/tool_paths.sh
 source "$tool_paths"
-require_tools CLANG GIT PYTHON
+# CLANG_TIDY and GIT are SCRIPT_TOOLS, which Bazel does not check when it loads: a missing one
+# fails here, once, naming it and tools/setup.sh, rather than in every case below.
+require_tools CLANG CLANG_TIDY GIT PYTHON
 # The checkout is git's only input: no user or system configuration.
 export HOME=$TEST_TMPDIR GIT_CONFIG_NOSYSTEM=1
 
