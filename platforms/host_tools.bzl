@@ -39,7 +39,8 @@ PINNED_TOOLS = {
     "LLVM_SIZE": ("/usr/bin/llvm-size-19", "llvm-19"),
     # What the toolchain names for the tools it has no use for (gcov, dwp).
     "FALSE": ("/bin/false", "coreutils"),
-    # The script //tools:size_report.bzl writes for `bazel run`, to print the report.
+    # The size report (//tools:size_report.bzl): the action that joins its tables, and the script
+    # it writes for `bazel run` to print it.
     "CAT": ("/bin/cat", "coreutils"),
     # The kernel image (tools/nasm.bzl, tools/make_iso.sh).
     "NASM": ("/usr/bin/nasm", "nasm"),
