@@ -7,7 +7,7 @@ source "$(dirname "$0")/tool_paths.sh" # from platforms/host_tools.bzl
 require_tools BAZEL GIT
 
 source_root=$("$GIT" -C "$(dirname "$0")" rev-parse --show-toplevel)
-work=$(mktemp -d /tmp/heapkernel-missing-tool.XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}/heapkernel-missing-tool.XXXXXX")
 trap '"$BAZEL" --output_base="$work/output_base" shutdown 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # The assembler's entry, pointed at a file that does not exist.

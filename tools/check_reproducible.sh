@@ -22,7 +22,7 @@ BUILD_OUTPUTS_opt=(kernel/kernel.elf)
 NO_CACHE_FLAGS=(--disk_cache= --remote_cache=)
 
 source_root=$("$GIT" -C "$(dirname "$0")" rev-parse --show-toplevel)
-work=$(mktemp -d /tmp/heapkernel-repro.XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}/heapkernel-repro.XXXXXX")
 trap 'for ob in "$work"/output_base_*; do "$BAZEL" --output_base="$ob" shutdown 2>/dev/null || true; done; rm -rf "$work"' EXIT
 
 dates_before=$(dates)
