@@ -2,7 +2,8 @@
 # Tests tools/check_tidy.sh, the static analysis CI runs, on a throwaway git checkout holding the
 # script and the project's .clang-tidy: it passes clean sources, and fails, naming file, line and
 # check, on a bug-prone pattern and on a static analyzer finding that .clang-tidy enables; it
-# fails when compile_commands.json cannot be written rather than reading a stale one.
+# fails showing clang-tidy's error when clang-tidy fails without a finding (a configuration it
+# cannot read), and when compile_commands.json cannot be written rather than reading a stale one.
 # tools/compile_commands.sh needs a Bazel build of the workspace, so the checkout has a stand-in
 # that writes compile_commands.json as it does: the sources named relative to an execution root
 # outside the checkout (where .clang-tidy is not found by itself), linked to the checkout's files.
@@ -94,6 +95,12 @@ printf '%s\n' "$divide_by_zero_c" >"$tree/src/divide.c"
 expect_output "a static analyzer finding fails" 1 \
   "src/divide.c:4:21: error: Division by zero [clang-analyzer-core.DivideZero,-warnings-as-errors]" \
   "$check"
+
+plant_clean_tree
+# A configuration clang-tidy cannot read: it fails without a finding, and says why on stderr.
+printf 'Checks: [\n' >"$tree/.clang-tidy"
+expect_output "a clang-tidy failure without a finding shows clang-tidy's error" 1 \
+  "Error: invalid configuration specified." "$check"
 
 plant_clean_tree
 # A compile_commands.json left by an earlier run, and a stand-in that now fails as Bazel would.
