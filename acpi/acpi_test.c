@@ -24,7 +24,8 @@ static const void *map(void *ctx, uint64_t phys, uint64_t size) {
 
 static const struct acpi_memory simulated = {map, NULL};
 
-/* A table header at phys with the given body length; the checksum is fixed by seal(). */
+/* A table header at phys with the given length (the whole table's, header included); the checksum
+ * is fixed by seal(). */
 static uint8_t *header(uint64_t phys, const char *signature, uint32_t length) {
     uint8_t *t = memory + phys;
     table_put_text(t, signature, 4);
@@ -355,9 +356,9 @@ static int more_cpus_than_stored_check(void) {
 
 /* A MADT of ACPI_MADT_MAX_CPUS - 1 disabled local APIC entries, then 4 enabled ones (a firmware
  * that lists every possible socket first).
- * Expect all 4 enabled CPUs stored, in table order, at the end of the array, each in the place of
- * one of the first 3 disabled entries, the disabled rest kept in table order, and none counted in
- * cpus_enabled_unstored. */
+ * Expect all 4 enabled CPUs stored, in table order, at the end of the array: the first in the last
+ * place, still free, and each of the other 3 in the place of one of the first 3 disabled entries
+ * (dropped); the disabled rest kept in table order, and none counted in cpus_enabled_unstored. */
 static int enabled_cpus_stored_in_preference_check(void) {
     struct acpi_madt madt;
     const uint32_t disabled = ACPI_MADT_MAX_CPUS - 1;

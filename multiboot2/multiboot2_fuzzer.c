@@ -1,10 +1,11 @@
 /*
  * multiboot2_fuzzer.c - libFuzzer target: multiboot2_parse() on arbitrary bytes.
  *
- * The input (at least 8 bytes, its first u32 forced to the input length so the tag walk is
- * exercised rather than rejected up front) is copied into an exact-size heap buffer, so
- * AddressSanitizer reports any read outside [info, info + total_size). Accepted results are
- * walked completely. Run: bazel run --config=fuzz //multiboot2:multiboot2_fuzzer
+ * The input (at least 8 bytes; when bit 0 of its byte 4 is clear, its first u32 is forced to the
+ * input length so the tag walk is exercised rather than rejected up front) is copied into an
+ * exact-size heap buffer, so AddressSanitizer reports any read outside [info, info + total_size).
+ * Accepted results are walked completely.
+ * Run: bazel run --config=fuzz //multiboot2:multiboot2_fuzzer
  */
 #include <stddef.h>
 #include <stdint.h>

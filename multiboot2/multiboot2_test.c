@@ -1,8 +1,11 @@
 /*
  * multiboot2_test.c - host tests of the multiboot2 boot information parser.
  *
- * Each check but one builds a blob with the builder, corrupts at most one field, and expects one
- * exact result. The reference blob ("good blob") is:
+ * The checks build blobs with the builder (little_endian_bytes_check writes its own byte by byte),
+ * corrupt at most one field of each (two in end_tag_wrong_size_check and
+ * mmap_bad_entry_size_check, which adjust an enclosing size too so that the one field stays the
+ * only fault; 1 to 4 random bytes in random_corruption_check), and expect exact results. The
+ * reference blob ("good blob") is:
  *
  *   +0    fixed part    total_size, reserved
  *   +8    cmdline       "console=ttyS0 heap=4M"

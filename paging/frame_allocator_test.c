@@ -3,8 +3,9 @@
  *
  * Most checks give the allocator caller-provided storage and memory maps whose addresses are
  * never dereferenced; the carving and poisoning checks use simulated physical memory (sim.h).
- * Expected counts are computed from the layout drawn above each check, and
- * frame_allocator_check() runs after every operation that changes state.
+ * Expected counts are computed from the layout drawn above each check. frame_allocator_check()
+ * runs after each step of counts_agree_with_shadow_check and at the end of most other checks that
+ * change an allocator's state; check_detects_corruption_check also expects it to fail.
  */
 #include <setjmp.h>
 #include <stdint.h>

@@ -1,7 +1,9 @@
 /*
  * mapper_test.c - host tests of the 4-level page-table mapper over simulated physical memory.
  *
- * Every check starts from the same machine (setup()):
+ * Every check starts from the same machine (setup()) but heap_over_frame_allocator_check, which
+ * builds its own (8 MiB, a frame allocator for frame source), and error_names_check, which needs
+ * none. setup()'s machine:
  *
  *   phys 0x000000 +--------------------------+
  *                 | 0x001000  root PML4      |  zeroed
@@ -11,8 +13,10 @@
  *                 |                          |  SIM_GARBAGE, counted, optionally failing
  *   phys 0x200000 +--------------------------+
  *
- * Mapped physical addresses (0x40000000 and up) are never dereferenced by the mapper, so they
- * lie outside the simulated memory on purpose: touching one would abort the test.
+ * Mapped physical addresses are never dereferenced by the mapper, so most (FRAME_A, 0x40000000,
+ * and up) lie outside the simulated memory on purpose: touching one would abort the test.
+ * identity_map_range_check maps [1 MiB, 1.5 MiB), inside it (the pool), and
+ * heap_over_frame_allocator_check maps frames of its own machine.
  * raw_entry() reads the tables independently of the mapper's own walk.
  */
 #include <setjmp.h>

@@ -21,7 +21,8 @@
  * kind of call refused as re-entry from a walk's callback, and translate from the frame source's
  * allocate and from a flush: a generator that
  * drifted away from a case would make the test fail rather than silently stop testing it (as
- * would a run of a few dozen operations: 100 per seed meet them all).
+ * would runs too short: the first epoch from hand-built tables starts at operation EPOCH_OPS, so
+ * runs of EPOCH_OPS operations or fewer never meet its cases; DEFAULT_OPS per seed meet them all).
  *
  * Usage: model_test [ops per run, default DEFAULT_OPS] [seed pool]: with a seed and a pool (2 to
  * MAPPER_MODEL_MAX_POOL_FRAMES frames), that one run alone and no coverage check.

@@ -39,8 +39,9 @@ _Static_assert(5 * 512 + 256 == MAPPER_MODEL_PAGES, "MAPPER_MODEL_PAGES is the c
 _Static_assert(MAPPER_MODEL_PAGES <= UINT16_MAX, "page indices are uint16_t");
 
 /* The hand-built tables of a machine started with @huge, parents first, each in a frame below
- * 1 MiB beside the root, and the rights of the entry that links it: none the mapper would give
- * (it makes P|W, |U), so that maps below them must widen them.
+ * 1 MiB beside the root, and the rights of the entry that links it: all but H's (P|W|U, what the
+ * mapper gives a user table) are rights the mapper never gives (it makes P|W, |U), so that maps
+ * below them must widen them.
  *
  *   PML4[0]   -> A  P|U|NX  A[0]   -> B  P|W|NX   cluster 0's upper half, cluster 1's lower
  *                           A[511] -> H  P|W|U    only H[511], a 2 MiB leaf, is in a cluster
@@ -460,7 +461,7 @@ static uint64_t draw_flags(struct mapper_model_bytes *in) {
     return (r & 0x1000u) != 0 ? flags | PAGING_FLAG_NO_EXECUTE : flags;
 }
 
-/* A bit outside PAGING_LEAF_FLAGS: PS/PAT or an address bit. */
+/* A bit outside PAGING_LEAF_FLAGS: PS/PAT, an address bit (12..51) or one of bits 52..62. */
 static uint64_t draw_bad_flag(struct mapper_model_bytes *in) {
     unsigned b = byte(in);
     return (b & 1) != 0 ? PAGING_FLAG_HUGE_PAGE : UINT64_C(1) << (12 + (b >> 1) % 51);

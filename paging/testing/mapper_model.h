@@ -34,11 +34,12 @@
  *
  * A machine may start from hand-built tables, as the kernel's mapper starts from the boot tables
  * that map memory with 2 MiB pages (mapper_model_init's @huge): frames below 1 MiB, beside the
- * root, hold a few PDPTs and PDs whose entries carry rights the mapper never gives (read-only,
- * NX, supervisor), and 2 MiB and 1 GiB leaves that cover part of four clusters (mapper_model.c,
- * prebuilt[] and huge_leaves[]). Maps and unmaps there must be refused with "huge page on the
- * way", translate and walk must report the big pages, and maps below the hand-built entries must
- * widen them (W added, NX cleared, U added) with one whole-TLB flush.
+ * root, hold a few PDPTs and PDs linked, all but one (P|W|U, as the mapper links a user table),
+ * by entries with rights the mapper never gives (read-only or NX, some supervisor as well), and
+ * 2 MiB and 1 GiB leaves that cover part of four clusters (mapper_model.c, prebuilt[] and
+ * huge_leaves[]). Maps and unmaps there must be refused with "huge page on the way", translate
+ * and walk must report the big pages, and maps below the hand-built entries must widen them (W
+ * added, NX cleared, U added) with one whole-TLB flush.
  *
  * Now and then a walk's callback calls the mapper again (map_page, map_range,
  * identity_map_range, unmap_page, translate or walk, with arguments that would change or read

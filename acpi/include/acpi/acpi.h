@@ -55,7 +55,8 @@ struct acpi_table {
 };
 
 /* Checks a table of at most available bytes: signature (4 characters), length (at least the header,
- * at most available and ACPI_TABLE_MAX_SIZE) and checksum. */
+ * at most available and ACPI_TABLE_MAX_SIZE) and checksum. ACPI_ERR_NULL when table or signature
+ * is NULL. */
 enum acpi_error acpi_validate_table(const uint8_t *table, size_t available, const char *signature);
 
 /* Validates the RSDP (rsdp_size bytes: 20 for ACPI 1.0, 36 or more for 2.0+), then its root table
@@ -64,7 +65,8 @@ enum acpi_error acpi_validate_table(const uint8_t *table, size_t available, cons
  * then finds the table with the given signature among the root's entries and validates it. A bad
  * entry table is refused even when another entry would match. An entry the map function cannot
  * reach is passed over; when no other entry matches, the result is ACPI_ERR_TABLE_UNREACHABLE
- * rather than ACPI_ERR_NOT_FOUND. */
+ * rather than ACPI_ERR_NOT_FOUND. ACPI_ERR_NULL when rsdp, memory, memory->map, signature or out
+ * is NULL. */
 enum acpi_error acpi_find_table(const uint8_t *rsdp, size_t rsdp_size,
                                 const struct acpi_memory *memory, const char *signature,
                                 struct acpi_table *out);
@@ -108,10 +110,12 @@ struct acpi_madt {
     uint32_t io_apics;
 };
 
-/* Validates the MADT (as acpi_validate_table with "APIC") and reads its entries. An entry shorter
- * than 2 bytes, running past the table, or shorter than its type requires is
- * ACPI_ERR_MADT_BAD_ENTRY. Unknown entry types are skipped. On any error *out is all zero (when
- * out is not NULL): nothing of a refused table, not even the entries before the bad one. */
+/* Validates the MADT (as acpi_validate_table with "APIC"; a valid table shorter than
+ * ACPI_MADT_FIXED_SIZE is ACPI_ERR_TABLE_BAD_LENGTH) and reads its entries. An entry shorter than
+ * 2 bytes, running past the table, or shorter than its type requires is ACPI_ERR_MADT_BAD_ENTRY.
+ * Unknown entry types are skipped. ACPI_ERR_NULL when madt or out is NULL. On any error *out is
+ * all zero (when out is not NULL): nothing of a refused table, not even the entries before the
+ * bad one. */
 enum acpi_error acpi_parse_madt(const uint8_t *madt, size_t length, struct acpi_madt *out);
 
 /* The name of an error, quoted beside each value of enum acpi_error ("ok" for ACPI_OK); "unknown

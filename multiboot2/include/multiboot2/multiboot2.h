@@ -233,8 +233,8 @@ bool multiboot2_elf_section_get(const struct multiboot2_info *info, uint32_t ind
 
 /*
  * multiboot2_elf_loaded_range - [*start, *end) spanning every section that occupies memory
- * (SHF_ALLOC set, size > 0). Addresses are the link addresses (sh_addr) as the ELF file states
- * them: physical for an identity-linked kernel, virtual for a higher-half one.
+ * (type not SHT_NULL, SHF_ALLOC set, size > 0). Addresses are the link addresses (sh_addr) as
+ * the ELF file states them: physical for an identity-linked kernel, virtual for a higher-half one.
  * Returns true on success; false when the ELF tag is absent, no section is loaded, or a
  * section's addr + size overflows (then *start and *end are left unchanged).
  */

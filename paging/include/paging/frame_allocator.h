@@ -61,12 +61,14 @@ struct frame_allocator_reserved_range {
 enum frame_allocator_error {
     FRAME_ALLOCATOR_OK = 0,
     /* "invalid argument": NULL allocator or config, NULL array with a non-zero count, or no
-     * storage and no phys_to_virt to carve it with. */
+     * phys_to_virt when there is no storage (nothing to carve it with) or poison_on_free is set
+     * (nothing to poison with). */
     FRAME_ALLOCATOR_ERR_INVALID_ARGUMENT,
     /* "bad range": a usable region's base + length, or a reserved range's end, wraps past 2^64,
      * or a reserved range has start > end. */
     FRAME_ALLOCATOR_ERR_BAD_RANGE,
-    /* "no usable memory": no whole usable, unreserved frame at or above 1 MiB. */
+    /* "no usable memory": no whole usable, unreserved frame at or above 1 MiB, or, carving, none
+     * left once the bitmaps' frames are taken. */
     FRAME_ALLOCATOR_ERR_NO_USABLE_MEMORY,
     /* "storage too small": the caller's storage has fewer words than
      * frame_allocator_storage_words(), or the bitmaps are too large for the address space. */

@@ -117,7 +117,8 @@ enum paging_error {
     /* "physical address out of range": the physical address is not below PAGING_PHYS_LIMIT
      * (2^52). */
     PAGING_ERR_PHYS_OUT_OF_RANGE,
-    /* "invalid flags": flags outside PAGING_LEAF_FLAGS (an address bit or PS/PAT). */
+    /* "invalid flags": flags outside PAGING_LEAF_FLAGS (PS/PAT, an address bit 12..51 or one of
+     * bits 52..62). */
     PAGING_ERR_INVALID_FLAGS,
     /* "invalid argument": NULL pointer, missing callback, or a range that wraps past 2^64. */
     PAGING_ERR_INVALID_ARGUMENT,
@@ -155,8 +156,9 @@ struct paging_hw {
     void *ctx;
     /* Taken around each public call on the mapper (paging_map_page, paging_map_range,
      * paging_identity_map_range, paging_unmap_page, paging_translate, paging_walk), error paths
-     * included, once its held hook has said the call is not re-entry; not around a panic, which
-     * does not return. Optional: all zero means no lock. */
+     * included, once its held hook has said the call is not re-entry; not around paging_walk's
+     * PAGING_ERR_INVALID_ARGUMENT, returned before the lock, nor around a panic, which does not
+     * return. Optional: all zero means no lock. */
     struct paging_lock lock;
 };
 
@@ -262,7 +264,8 @@ enum paging_error paging_identity_map_range(struct paging_mapper *m, uint64_t ph
  * a call they make on @m returns PAGING_ERR_REENTERED (see Re-entry above) and the walk goes on
  * as the callback's answer says. @m is not const: the call marks itself in progress (in_call).
  * Returns PAGING_OK (also when a callback stopped the walk), PAGING_ERR_INVALID_ARGUMENT when
- * @visitor is NULL, PAGING_ERR_REENTERED (as for paging_map_page()) with no callback called.
+ * @m or @visitor is NULL (before the lock is taken), PAGING_ERR_REENTERED (as for
+ * paging_map_page()) with no callback called.
  */
 enum paging_error paging_walk(struct paging_mapper *m, const struct paging_walk_visitor *visitor);
 
