@@ -175,12 +175,54 @@ static int bad_lengths_check(void) {
     /* A table longer than the bytes given to the parser. */
     uint32_t length = build_madt();
     ASSERT_EQ(ACPI_ERR_TABLE_BAD_LENGTH, acpi_parse_madt(memory + MADT_PHYS, length - 1, &madt));
+    /* A MADT valid as a table but shorter than the MADT's fixed part. */
+    uint8_t *short_madt = header(MADT_PHYS, "APIC", ACPI_MADT_FIXED_SIZE - 4);
+    seal(short_madt);
+    ASSERT_EQ(ACPI_OK, acpi_validate_table(short_madt, ACPI_MADT_FIXED_SIZE - 4, "APIC"));
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_LENGTH,
+              acpi_parse_madt(short_madt, ACPI_MADT_FIXED_SIZE - 4, &madt));
     /* An RSDT whose entries are not whole. */
     uint8_t *rsdt = memory + RSDT_PHYS;
     table_put_u32(rsdt + 4, ACPI_HEADER_SIZE + 6);
     seal(rsdt);
     ASSERT_EQ(ACPI_ERR_TABLE_BAD_LENGTH,
               acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    return 0;
+}
+
+/* Tables under another name (those renamed sealed again, so that only the signature is wrong): the
+ * FACP checked as "APIC", an RSDT signed "XSDT" behind an ACPI 1.0 RSDP, the same RSDT with a
+ * length below the header as well, and the MADT signed "APIX".
+ * Expect ACPI_ERR_TABLE_BAD_SIGNATURE each time, no table found and nothing of the MADT in the
+ * result: a table is used only under the signature asked for, and a wrong one is named even when
+ * the length is wrong too. */
+static int bad_signature_check(void) {
+    struct acpi_table table = {0};
+    struct acpi_madt madt;
+    build_tables(0);
+    ASSERT_EQ(ACPI_OK, acpi_validate_table(memory + FACP_PHYS, ACPI_HEADER_SIZE + 8, "FACP"));
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_SIGNATURE,
+              acpi_validate_table(memory + FACP_PHYS, ACPI_HEADER_SIZE + 8, "APIC"));
+
+    uint8_t *rsdt = memory + RSDT_PHYS;
+    table_put_text(rsdt, "XSDT", 4);
+    seal(rsdt);
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_SIGNATURE,
+              acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    ASSERT_TRUE(table.data == NULL);
+    table_put_u32(rsdt + 4, 10);
+    seal(rsdt);
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_SIGNATURE,
+              acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    ASSERT_TRUE(table.data == NULL);
+
+    uint32_t length = build_madt();
+    uint8_t *t = memory + MADT_PHYS;
+    t[3] = 'X';
+    seal(t);
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_SIGNATURE, acpi_parse_madt(t, length, &madt));
+    ASSERT_EQ(0, madt.cpus_listed);
+    ASSERT_EQ(0, madt.local_apic_phys);
     return 0;
 }
 
@@ -539,6 +581,7 @@ int main(void) {
     RUN_CHECK(failures, rsdp_refusals_check);
     RUN_CHECK(failures, bad_madt_checksum_check);
     RUN_CHECK(failures, bad_lengths_check);
+    RUN_CHECK(failures, bad_signature_check);
     RUN_CHECK(failures, bad_entries_check);
     RUN_CHECK(failures, refused_madt_leaves_nothing_check);
     RUN_CHECK(failures, null_madt_leaves_nothing_check);
