@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "multiboot2/multiboot2.h"
+#include "multiboot2/testing/builder.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,8 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memcpy(copy, data, size);
     /* Half the inputs keep their own total_size to exercise the size checks too. */
     if ((data[4] & 1) == 0) {
-        uint32_t total = (uint32_t)size;
-        memcpy(copy, &total, sizeof total);
+        mb2_write_le32(copy, (uint32_t)size); /* little-endian, as the parser reads it */
     }
     struct multiboot2_info info;
     if (multiboot2_parse(MULTIBOOT2_BOOTLOADER_MAGIC, 0x10000, copy, (uint32_t)size, &info) ==

@@ -17,6 +17,7 @@
  *
  * (offsets are not hard-coded below: the builder returns them.)
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -669,11 +670,18 @@ static int every_truncation_rejected_check(void) {
     return 0;
 }
 
+/* Whether @s is NULL or a string that lies in [lo, hi), its NUL included. */
+static bool string_inside(const char *s, const uint8_t *lo, const uint8_t *hi) {
+    const uint8_t *p = (const uint8_t *)s;
+    return s == NULL || (p >= lo && p < hi && memchr(p, 0, (size_t)(hi - p)) != NULL);
+}
+
 /*
  * 20000 copies of the good blob with 1-4 random bytes changed, parsed from an exact-size heap
  * buffer (AddressSanitizer watches the reads).
  * Expect no crash and no read outside [info, info + total_size); every accepted result's
- * strings and memory map lie inside the blob.
+ * strings (cmdline, bootloader name, each with its NUL) lie inside the blob and its memory map
+ * ends inside it.
  */
 static int random_corruption_check(void) {
     struct multiboot2_info info;
@@ -698,8 +706,8 @@ static int random_corruption_check(void) {
             const uint8_t *lo = copy;
             const uint8_t *hi = copy + good.total;
             struct multiboot2_mmap_entry e;
-            ASSERT_TRUE(info.cmdline == NULL || ((const uint8_t *)info.cmdline >= lo &&
-                                                 (const uint8_t *)info.cmdline < hi));
+            ASSERT_TRUE(string_inside(info.cmdline, lo, hi));
+            ASSERT_TRUE(string_inside(info.bootloader_name, lo, hi));
             ASSERT_TRUE(!info.mmap.present ||
                         info.mmap.entries + (size_t)info.mmap.count * info.mmap.entry_size <= hi);
             for (uint32_t i = 0; multiboot2_mmap_get(&info, i, &e); i++) {
