@@ -469,7 +469,8 @@ static uint64_t draw_bad_flag(struct mapper_model_bytes *in) {
 
 /* A non-canonical address far from the clusters: bits 63..47 neither all 0 nor all 1. */
 static uint64_t draw_non_canonical(struct mapper_model_bytes *in) {
-    uint64_t top = 1 + u16(in) % 0x1fffe;
+    uint64_t bits17 = u16(in) | (uint64_t)(byte(in) & 1) << 16;
+    uint64_t top = 1 + bits17 % 0x1fffe;
     return top << 47 | (uint64_t)u16(in) * PAGE;
 }
 
