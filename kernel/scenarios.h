@@ -1,6 +1,7 @@
 /* Deliberate failures for the fault tests, chosen on the kernel command line with
- * "scenario=<name>" (see tests/BUILD.bazel). Each must end in a report and the failure exit;
- * none returns. Also the stack overflow's recursion, which stress.c's thread overflow shares. */
+ * "scenario=<name>" (see tests/BUILD.bazel). Each ends in a report and the failure exit, except
+ * hang (goes silent, never exits) and triple_fault (resets the machine without a word); none
+ * returns. Also the stack overflow's recursion, which stress.c's thread overflow shares. */
 #ifndef KERNEL_SCENARIOS_H
 #define KERNEL_SCENARIOS_H
 

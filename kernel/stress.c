@@ -933,7 +933,9 @@ struct mapper_worker {
 
 static volatile bool mapper_test_go;
 
-/* Page @index of chunk @chunk, and the frame it maps: a different one for each (index, chunk). */
+/* Page @index of chunk @chunk, and the frame it maps: one of the 256 below MAPPER_TEST_PHYS_LIMIT,
+ * shared by many (index, chunk) and never touched; the translation check compares with this
+ * function. */
 static uint64_t mapper_test_virt(uint32_t chunk, uint32_t index) {
     return MAPPER_TEST_VIRT + chunk * MAPPER_TEST_CHUNK + index * PAGE_SIZE;
 }

@@ -2,7 +2,7 @@
  *
  * The scheduler lock is held across every context switch and released by the thread switched
  * to, so no other CPU can pick a thread up before its registers are saved. A new thread starts
- * in thread_bootstrap (smp.asm), which releases that lock for it. */
+ * in thread_bootstrap (smp.asm), whose call to thread_start releases that lock for it. */
 #include "kernel/thread.h"
 
 #include <stddef.h>
@@ -257,8 +257,8 @@ static struct thread *thread_alloc(const char *name, thread_fn fn, void *arg, bo
         kfree(t);
         return NULL;
     }
-    /* The frame context_switch pops: rbp, rbx, r12 (the thread), r13, r14, r15, then returns to
-     * thread_bootstrap with the stack 16-byte aligned. */
+    /* The frame context_switch pops (r15 first, rbp last; r12 holds the thread), then returns to
+     * thread_bootstrap with the stack 8 mod 16, as after a call; thread_bootstrap aligns it. */
     uint64_t *sp = (uint64_t *)(uintptr_t)thread_stack_top(t);
     *--sp = 0; /* keeps the bootstrap's stack aligned as a call would */
     *--sp = (uint64_t)(uintptr_t)thread_bootstrap;

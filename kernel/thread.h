@@ -1,9 +1,10 @@
 /* Kernel threads and the scheduler. A thread runs a function with one argument on its own stack
  * (STACK_PAGES pages mapped through //paging, with an unmapped guard page below, so an overflow is
  * a page fault on that thread's guard page, reported with the thread's name); its control block
- * is on the heap. One run queue serves every CPU, first in first out; the timer preempts the
- * running thread on every tick; a CPU with nothing to run halts in its idle thread until the
- * next interrupt. Threads can yield, sleep for a number of ticks, exit and be joined. */
+ * is on the heap. One run queue serves every CPU, first in first out; a timer tick preempts the
+ * running thread when another is runnable (not while its CPU waits in a lock's queue); a CPU with
+ * nothing to run halts in its idle thread until the next interrupt. Threads can yield, sleep for
+ * a number of ticks, exit and be joined. */
 #ifndef KERNEL_THREAD_H
 #define KERNEL_THREAD_H
 
@@ -53,7 +54,8 @@ uint64_t thread_ticks(void);
 
 /* The timer interrupt of every CPU: wakes sleepers, runs the tick hook, preempts. */
 void thread_timer_tick(void);
-/* Runs on every timer tick of every CPU, in the interrupt handler, before preemption. */
+/* Runs on every timer tick of every CPU, in the interrupt handler, before preemption; skipped on
+ * ticks that come while the CPU waits in a lock's queue. */
 void thread_set_tick_hook(void (*hook)(void));
 
 /* For the start of another CPU: its idle thread, with a stack whose top the CPU starts on. */

@@ -96,7 +96,8 @@ size_t format_va(format_sink sink, void *ctx, const char *format, va_list args_i
             cursor++;
         }
         while (*cursor >= '0' && *cursor <= '9') {
-            /* Held at FORMAT_WIDTH_MAX + 1 on the way: a longer run of digits must not wrap. */
+            /* Stops growing once above FORMAT_WIDTH_MAX (at most 10 * FORMAT_WIDTH_MAX + 9): a
+             * longer run of digits must not wrap. */
             unsigned digit = (unsigned)(*cursor++ - '0');
             conversion.width = conversion.width > FORMAT_WIDTH_MAX ? conversion.width
                                                                    : conversion.width * 10 + digit;

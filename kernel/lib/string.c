@@ -1,4 +1,5 @@
-/* The four memory functions the C compiler may emit calls to in freestanding code, plus strlen.
+/* The four memory functions the C compiler may emit calls to in freestanding code, plus strlen,
+ * strcmp and strncmp.
  * Deliberately simple: the kernel's hot paths do not live here. */
 #include "kernel/lib/string.h"
 

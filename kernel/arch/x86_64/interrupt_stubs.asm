@@ -56,7 +56,8 @@ exception_common:
     push r15
     mov rdi, rsp
     cld
-    ; The frame is 8 mod 16 here after an odd number of pushes; align for the C ABI.
+    ; Already 16-aligned: the CPU aligns RSP before its 5-qword frame, and 22 qwords are pushed in
+    ; all (with the error code and the vector). The AND only guards the C ABI.
     mov rbx, rsp
     and rsp, -16
     call interrupt_dispatch

@@ -71,7 +71,8 @@ const char *interrupts_exception_name(uint32_t vector);
 typedef void (*interrupt_handler)(struct interrupt_frame *frame);
 void interrupts_set_handler(uint8_t vector, interrupt_handler handler);
 
-/* Called by the stubs; returns only for exceptions the kernel recovers from (breakpoint). */
+/* Called by the stubs; returns after each handled interrupt (vectors 32..255) and the one
+ * exception the kernel recovers from (breakpoint); the other exceptions panic. */
 void interrupt_dispatch(struct interrupt_frame *frame);
 
 #endif
