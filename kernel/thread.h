@@ -52,7 +52,8 @@ const char *thread_name(const struct thread *t);
  * while it halts waiting for a lock too. */
 uint64_t thread_ticks(void);
 
-/* The timer interrupt of every CPU: wakes sleepers, runs the tick hook, preempts. */
+/* The timer interrupt of every CPU: counts the tick; unless the CPU waits in a lock's queue, wakes
+ * due sleepers (CPU 0), runs the tick hook and preempts when another thread is runnable. */
 void thread_timer_tick(void);
 /* Runs on every timer tick of every CPU, in the interrupt handler, before preemption; skipped on
  * ticks that come while the CPU waits in a lock's queue. */
