@@ -351,34 +351,64 @@ static void w_realloc(size_t vectors) {
     }
 }
 
+/*
+ * Its inputs (every size, the long-lived block each round replaces, the order of its frees) are
+ * drawn before the workload starts, in the order the workload uses them, so that the timed
+ * operations are the allocator's calls alone, as in w_random.
+ */
 static void w_churn(size_t rounds) {
-    enum { LONG = 5000, SHORT = 16 };
+    enum { LONG = 5000, SHORT = 16, FIRST = LONG + (LONG + 3) / 4 };
     void **long_lived = calloc(LONG, sizeof(void *));
+    uint16_t *first = malloc(FIRST * sizeof(*first)); /* the long-lived and in-between sizes */
+    struct churn_round {
+        uint16_t size[SHORT]; /* the short-lived blocks' sizes */
+        uint16_t victim;      /* the long-lived block replaced */
+        uint16_t long_size;   /* its replacement's size */
+        uint8_t order[SHORT]; /* which short-lived block the i-th free frees */
+    } *in = malloc((rounds + 1) * sizeof(*in));
     void *tmp[SHORT];
-    if (long_lived == NULL)
+    if (long_lived == NULL || first == NULL || in == NULL)
         die("out of memory for inputs");
-    for (size_t i = 0; i < LONG; i++) {
-        long_lived[i] = t_malloc(log_uniform(32, 512));
-        if (i % 4 == 0) /* a short-lived block in between, freed later: leaves holes */
-            tmp[i / 4 % SHORT] = t_malloc(log_uniform(16, 1024)), t_free(tmp[i / 4 % SHORT]);
+    for (size_t i = 0, k = 0; i < LONG; i++) {
+        first[k++] = (uint16_t)log_uniform(32, 512);
+        if (i % 4 == 0)
+            first[k++] = (uint16_t)log_uniform(16, 1024);
     }
     for (size_t r = 0; r < rounds; r++) {
+        struct churn_round *c = &in[r];
         for (unsigned i = 0; i < SHORT; i++) {
-            tmp[i] = t_malloc(log_uniform(16, 2048));
-            ((unsigned char *)tmp[i])[0] = 1;
+            c->size[i] = (uint16_t)log_uniform(16, 2048);
+            c->order[i] = (uint8_t)i;
         }
-        size_t k = rnd() % LONG;
-        t_free(long_lived[k]);
-        long_lived[k] = t_malloc(log_uniform(32, 512));
+        c->victim = (uint16_t)(rnd() % LONG);
+        c->long_size = (uint16_t)log_uniform(32, 512);
         for (unsigned i = SHORT; i > 1; i--) { /* shuffle the order of the frees */
             unsigned j = (unsigned)(rnd() % i);
-            void *t = tmp[i - 1];
-            tmp[i - 1] = tmp[j];
-            tmp[j] = t;
+            uint8_t t = c->order[i - 1];
+            c->order[i - 1] = c->order[j];
+            c->order[j] = t;
         }
-        for (unsigned i = 0; i < SHORT; i++)
-            t_free(tmp[i]);
     }
+    for (size_t i = 0, k = 0; i < LONG; i++) {
+        long_lived[i] = t_malloc(first[k++]);
+        if (i % 4 == 0) { /* a short-lived block in between, freed at once */
+            tmp[0] = t_malloc(first[k++]);
+            t_free(tmp[0]);
+        }
+    }
+    for (size_t r = 0; r < rounds; r++) {
+        const struct churn_round *c = &in[r];
+        for (unsigned i = 0; i < SHORT; i++) {
+            tmp[i] = t_malloc(c->size[i]);
+            ((unsigned char *)tmp[i])[0] = 1;
+        }
+        t_free(long_lived[c->victim]);
+        long_lived[c->victim] = t_malloc(c->long_size);
+        for (unsigned i = 0; i < SHORT; i++)
+            t_free(tmp[c->order[i]]);
+    }
+    free(first);
+    free(in);
     left = long_lived;
     nleft = LONG;
 }
