@@ -263,10 +263,12 @@ int main(int argc, char **argv) {
                    median_of(w, a, rounds), max_of(w, a, rounds), last->ops, fp, lf, lh, rss);
         }
     }
-    printf("\npeak footprint: highest byte of the 1 GiB region ever handed out (bytes from its "
-           "start). At the end of the workload, its long-lived blocks still live: largest free = "
-           "the largest free block (the untouched rest of the region); largest hole = the "
-           "largest free block below the topmost live block (fragmentation).\n");
+    printf("\npeak footprint: highest byte of the 1 GiB region handed out in the worker's second "
+           "pass (the one that times each operation alone: a quarter of the steps, on the heap "
+           "the first pass used and freed), in bytes from the region's start. At the end of that "
+           "pass, the workload's long-lived blocks still live: largest free = the largest free "
+           "block (the untouched rest of the region); largest hole = the largest free block "
+           "below the topmost live block (fragmentation).\n");
 
     size_t def = index_of("default", 0), glibc = index_of("glibc", 0);
     size_t ff = index_of("first_fit", 0);
