@@ -107,7 +107,7 @@ static inline uint64_t now_ns(void) {
 
 /*
  * One pass collects either batch times (ns per op of each batch of ops) or single-op times. In
- * single-op mode T_BEGIN/T_END around each call time it alone; in batch mode they only count
+ * single-op mode op_begin/op_end around each call time it alone; in batch mode they only count
  * operations and close a batch every BATCH ops.
  */
 #define BATCH 512
