@@ -33,6 +33,7 @@
  */
 #define _GNU_SOURCE
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,17 @@
 #include <time.h>
 
 #include "alloc/bench/family.h"
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "bench_worker: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    exit(1);
+}
 
 /* ---- the allocator under test ---- */
 
@@ -53,7 +65,9 @@ static inline void *b_malloc(size_t n) {
     return alloc_malloc(heap, n);
 }
 static inline void b_free(void *p) {
-    alloc_free(heap, p);
+    enum alloc_error e = alloc_free(heap, p);
+    if (e != ALLOC_OK)
+        die("free(%p) refused: %s", p, alloc_error_name(e));
 }
 static inline void *b_realloc(void *p, size_t n) {
     return alloc_realloc(heap, p, n);
@@ -69,11 +83,6 @@ static inline void *b_realloc(void *p, size_t n) {
     return realloc(p, n);
 }
 #endif
-
-static void die(const char *msg) {
-    fprintf(stderr, "bench_worker: %s\n", msg);
-    exit(1);
-}
 
 /* Sets up the allocator named on the command line; returns a description of it. */
 static const char *setup(const char *name) {
@@ -92,7 +101,7 @@ static const char *setup(const char *name) {
     const char *why = NULL;
     const char *desc = family_setup(name, &why);
     if (desc == NULL)
-        die(why);
+        die("%s", why);
     return desc;
 #endif
 }
