@@ -539,11 +539,13 @@ static int warm_ahead_check(void) {
  *   flush, free depth blocks: the class fills up without the heap lock; the next free returns
  *   the oldest half under one acquisition
  *
- * Expect exactly those acquisitions, for the smallest, a middle, an odd-depth and the largest
- * class.
+ * Expect exactly those acquisitions, for the smallest, a middle, an odd-depth (320 bytes, 25
+ * deep: its half rounds down) and the largest class.
  */
 static int batch_check(void) {
-    static const unsigned tried[] = {0, FILL_CLASS, 9, ALLOC_CPU_CACHE_CLASSES - 1};
+    enum { ODD_CLASS = 12 };
+    ASSERT_EQ(1, class_depth[ODD_CLASS] % 2);
+    static const unsigned tried[] = {0, FILL_CLASS, ODD_CLASS, ALLOC_CPU_CACHE_CLASSES - 1};
     for (unsigned t = 0; t < sizeof tried / sizeof tried[0]; t++) {
         if (setup(REGION_SIZE, 2) != 0)
             return 1;
