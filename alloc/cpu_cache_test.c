@@ -1588,6 +1588,9 @@ static int uncached_cpu_check(void) {
     if (setup(SMALL_HEAP, 2) != 0)
         return 1;
     env.current = 2;
+    unsigned long cache_locks[MAX_CPUS];
+    for (unsigned c = 0; c < MAX_CPUS; c++)
+        cache_locks[c] = atomic_load(&env.cache_acquired[c]);
     void *p[10];
     for (int i = 0; i < 10; i++) {
         p[i] = alloc_cached_malloc(&ch, 16 * (size_t)(i + 1));
@@ -1598,6 +1601,8 @@ static int uncached_cpu_check(void) {
         ASSERT_TRUE(fixture_pattern_ok(p[i], 16 * (size_t)(i + 1), (unsigned)i));
         ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p[i]));
     }
+    for (unsigned c = 0; c < MAX_CPUS; c++) /* before cstats, which takes every cache's lock */
+        ASSERT_EQ(cache_locks[c], atomic_load(&env.cache_acquired[c]));
     struct alloc_cached_stats s = cstats();
     ASSERT_EQ(0, s.cached_blocks);
     ASSERT_EQ(10, s.allocations);
