@@ -284,7 +284,8 @@ static int reuse_check(void) {
  * Expect at least the size requested, 16-byte alignment, and cached sizes rounded up to the
  * smallest class that holds them: the usable size stays the same while the request still fits the
  * previous one and is a class of the list otherwise, ALLOC_CPU_CACHE_CLASSES in all, summing to
- * ALLOC_CPU_CACHE_CLASS_BYTES. Larger requests are served from the heap.
+ * ALLOC_CPU_CACHE_CLASS_BYTES. Larger requests are served from the heap and freed to it: no hit,
+ * no block in or out of a cache, the heap's lock taken for each (counted in refills).
  */
 static int classes_check(void) {
     if (setup(SMALL_HEAP, 1) != 0)
@@ -294,8 +295,15 @@ static int classes_check(void) {
     size_t previous = 0;
     ASSERT_EQ(FILL_SIZE, class_size[FILL_CLASS]);
     for (size_t n = 0; n <= ALLOC_CPU_CACHE_MAX_SIZE + 100; n++) {
+        struct alloc_cached_stats before = cstats();
         void *p = alloc_cached_malloc(&ch, n);
         ASSERT_TRUE(p != NULL);
+        if (n > ALLOC_CPU_CACHE_MAX_SIZE) {
+            struct alloc_cached_stats after = cstats();
+            ASSERT_EQ(before.hits, after.hits);
+            ASSERT_EQ(before.cached_blocks, after.cached_blocks);
+            ASSERT_EQ(before.refills + 1, after.refills);
+        }
         ASSERT_EQ(0, (uintptr_t)p % ALLOC_ALIGNMENT);
         size_t u = alloc_cached_usable_size(&ch, p);
         ASSERT_TRUE(u >= n && u >= 1);
@@ -312,6 +320,8 @@ static int classes_check(void) {
         }
         fixture_fill(p, n, (unsigned)n);
         ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p));
+        if (n > ALLOC_CPU_CACHE_MAX_SIZE)
+            ASSERT_EQ(before.cached_blocks, cstats().cached_blocks);
     }
     ASSERT_EQ(ALLOC_CPU_CACHE_CLASSES, classes);
     ASSERT_EQ(ALLOC_CPU_CACHE_CLASS_BYTES, sum);
