@@ -170,8 +170,9 @@ static struct prefix *user_prefix(struct alloc_cached_heap *c, const void *ptr) 
 /*
  * Frees a block of this layer to the heap; the caller holds the heap's lock. Returns what the
  * heap's free returns: blocks come from this heap and were checked on their way in, so an error is
- * a damaged free neighbour of the block's, reported through the heap's hook, the heap unchanged;
- * the block is then still live to the heap and keeps the prefix it had, for the caller to keep.
+ * damage the heap finds at the block or a neighbour, reported through the heap's hook, the heap
+ * unchanged; the block is then still live to the heap and keeps the prefix it had, for the caller
+ * to keep.
  */
 static enum alloc_error give_back(const struct alloc_cached_heap *c, void *user) {
     struct prefix *p = prefix_of(user);
@@ -368,11 +369,11 @@ static void *realloc_direct(struct alloc_cached_heap *c, void *ptr, size_t size)
 /*
  * Takes the newest valid block of class k from a locked cache, or NULL if it is empty. A block
  * whose prefix was overwritten is reported and given back to the heap; if the heap refuses it too
- * (a damaged free neighbour, which the heap reports), it is kept out of every cache on purpose and
- * counted (cc->quarantined): kept cached, it would be met again by this very call's drain (the
- * class run empty, the heap short of memory) and reported again. Its prefix is cleared, so that no
- * later call takes it for one of the layer's blocks: a stale free of it goes to the heap, which
- * reports it.
+ * (damage it finds at the block or a neighbour, which it reports), it is kept out of every cache on
+ * purpose and counted (cc->quarantined): kept cached, it would be met again by this very call's
+ * drain (the class run empty, the heap short of memory) and reported again. Its prefix is cleared,
+ * so that no later call takes it for one of the layer's blocks: a stale free of it goes to the
+ * heap, which reports it.
  */
 static void *pop(const struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, unsigned k,
                  unsigned cpu) {

@@ -51,9 +51,9 @@
  * double free, or a foreign pointer if it meets the prefix mid-change): it is cached once.
  * A cached block whose prefix was overwritten is reported (its user pointer passed to the heap's
  * free, as above) by the allocation or flush that meets it, then given back to the heap. If the
- * heap refuses it too (a damaged free neighbour, which the heap reports), a flush keeps it cached;
- * an allocation keeps it out of every cache for good, live to the heap, counted in
- * quarantined_blocks, its prefix cleared (a later free of it is a foreign pointer to the heap).
+ * heap refuses it too (damage it finds at the block or a neighbour, which it reports), a flush
+ * keeps it cached; an allocation keeps it out of every cache for good, live to the heap, counted
+ * in quarantined_blocks, its prefix cleared (a later free of it is a foreign pointer to the heap).
  *
  * Poison. A cached block is free to its user, though live to the heap: on a heap initialised with
  * ALLOC_FLAG_POISON_ON_FREE every byte of it is filled with ALLOC_POISON_FREE_BYTE as it enters a
@@ -219,10 +219,10 @@ void *alloc_cached_realloc(struct alloc_cached_heap *cached, void *ptr, size_t s
 size_t alloc_cached_usable_size(struct alloc_cached_heap *cached, const void *ptr);
 
 /*
- * Returns every block in cache `cpu` to the heap (but those the heap refuses, a damaged free
- * neighbour reported through its hook, which stay cached), and lets its next refill (or
- * alloc_cached_warm) warm it up again; a cache flushed by alloc_cached_flush_idle stays as that
- * left it. No-op for cpu >= ncpus. An empty cache takes no lock but its own.
+ * Returns every block in cache `cpu` to the heap (but those the heap refuses for damage it finds
+ * at the block or a neighbour, reported through its hook, which stay cached), and lets its next
+ * refill (or alloc_cached_warm) warm it up again; a cache flushed by alloc_cached_flush_idle stays
+ * as that left it. No-op for cpu >= ncpus. An empty cache takes no lock but its own.
  */
 void alloc_cached_flush(struct alloc_cached_heap *cached, unsigned cpu);
 
