@@ -463,8 +463,9 @@ static void heap_released_elsewhere(void) {
  * alloc_cached_warm stocks a cold cache ahead of need, but never waits for the heap's lock.
  *
  *   a CPU index out of range: false; the heap's lock held elsewhere: false, nothing fetched
- *   lock free: true, one acquisition, every class stocked with half its depth; then one malloc
- *   of every class: no heap lock; warm again: true, no lock; flush, warm: one acquisition again
+ *   lock free: true, one acquisition (counted in refills), every class stocked with half its
+ *   depth; then one malloc of every class: no heap lock; warm again: true, no lock; flush, warm:
+ *   one acquisition again
  *   flush_idle (then flush), malloc(48): one acquisition fetches that class only; warm: one more,
  *   every other class; flush_idle, warm with the lock busy: false, and the first refill warms up
  *   a heap lock without try_acquire: false, nothing fetched
@@ -481,10 +482,12 @@ static int warm_ahead_check(void) {
     ASSERT_TRUE(!warmed);
     ASSERT_EQ(before, atomic_load(&env.heap_acquired));
     ASSERT_EQ(0, cstats().cached_blocks); /* reading the statistics takes the heap's lock */
+    ASSERT_EQ(0, cstats().refills);
     before = atomic_load(&env.heap_acquired);
     ASSERT_TRUE(alloc_cached_warm(&ch, 0));
     ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
     ASSERT_EQ(halves, cstats().cached_blocks);
+    ASSERT_EQ(1, cstats().refills); /* a warm-up takes the heap's lock to allocate */
     void *p[ALLOC_CPU_CACHE_CLASSES];
     before = atomic_load(&env.heap_acquired);
     for (unsigned k = 0; k < ALLOC_CPU_CACHE_CLASSES; k++) {

@@ -139,7 +139,7 @@ struct alloc_cpu_cache {
     uint64_t frees;       /* user frees made on this CPU */
     uint64_t hits;        /* allocations served from this cache */
     void *slot[ALLOC_CPU_CACHE_CLASSES][ALLOC_CPU_CACHE_MAX_DEPTH];
-    uint64_t refills; /* refills and direct allocations: heap lock taken to allocate */
+    uint64_t refills; /* refills and alloc_cached_warm's warm-ups: heap lock taken to stock it */
     uint64_t returns; /* batches returned to the heap from a full class (not refused whole) */
     uint64_t flushes; /* times alloc_cached_flush/_flush_all emptied this cache */
     /* Blocks kept out of every cache: prefix overwritten, and refused by the heap. */
@@ -170,10 +170,12 @@ struct alloc_cached_stats {
     uint64_t allocations; /* successful user allocations */
     uint64_t frees;       /* successful user frees */
     uint64_t hits;        /* allocations served from a cache without the heap's lock */
-    uint64_t refills;     /* times an allocation took the heap's lock */
-    uint64_t returns;     /* batches returned to the heap from a full class, not refused whole */
-    uint64_t drains;      /* drains of every cache after a failed allocation */
-    uint64_t flushes;     /* caches emptied by alloc_cached_flush/_flush_all */
+    /* Refills, alloc_cached_warm's warm-ups and allocations the heap served directly: each took
+     * the heap's lock once. */
+    uint64_t refills;
+    uint64_t returns; /* batches returned to the heap from a full class, not refused whole */
+    uint64_t drains;  /* drains of every cache after a failed allocation */
+    uint64_t flushes; /* caches emptied by alloc_cached_flush/_flush_all */
     /* Blocks an allocation kept out of the caches for good (see above), live to the heap. */
     size_t quarantined_blocks;
 };
