@@ -1,7 +1,7 @@
 /*
  * alloc/cpu_cache_test.c - tests of the per-CPU cache layer (alloc/cpu_cache.h), one *_check per
- * behaviour, each run over a fresh locked heap of every strategy variant (TLSF with and without
- * quick lists, first fit).
+ * behaviour, each run over a fresh locked heap of every heap variant of alloc/testing/fixture.c
+ * (fixture_variants).
  *
  * The injected environment is a fake: "the calling CPU" is a variable the checks set (or, in the
  * threaded checks, a per-thread index), each cache's lock is a pthread mutex that counts its
