@@ -75,10 +75,13 @@ int process_run_capture(const char *who, char *const argv[], char *buf, size_t c
     size_t len = 0;
     char chunk[4096];
     ssize_t got;
+    bool read_failed = false;
     while ((got = read(fd[0], chunk, sizeof(chunk))) != 0) {
         if (got < 0) {
             if (errno == EINTR)
                 continue;
+            fprintf(stderr, "%s: reading the output of %s: %s\n", who, argv[0], strerror(errno));
+            read_failed = true; /* closing the pipe below ends a child still writing (SIGPIPE) */
             break;
         }
         if (echo != NULL)
@@ -92,8 +95,10 @@ int process_run_capture(const char *who, char *const argv[], char *buf, size_t c
     close(fd[0]);
     int status;
     while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR)
+        if (errno != EINTR) {
+            fprintf(stderr, "%s: waiting for %s: %s\n", who, argv[0], strerror(errno));
             return -1;
+        }
     }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return WIFEXITED(status) && !read_failed ? WEXITSTATUS(status) : -1;
 }

@@ -21,8 +21,10 @@ bool process_find_workers(const char *argv0, const char *probe, char *dir, size_
 /*
  * Runs argv[0] with argv and waits for it. Its stdout is collected into buf (cap bytes, always
  * NUL-terminated; what does not fit is read and dropped) and, when echo is not NULL, copied to
- * echo as it arrives; its stderr passes through. Returns its exit status, or -1 when it could not
- * be started (the reason is printed, prefixed with `who`) or died of a signal.
+ * echo as it arrives; its stderr passes through. Returns its exit status: 127 when the forked
+ * child could not execute argv[0] (the shell's code); -1 when no child could be forked (no pipe,
+ * no fork), its output could not be read or its status collected, or it died of a signal. Each
+ * failure of its own (exec, pipe, fork, read, wait) is printed, prefixed with `who`.
  */
 int process_run_capture(const char *who, char *const argv[], char *buf, size_t cap, FILE *echo);
 
