@@ -164,7 +164,8 @@ static void *worker(void *arg) {
         if (p[k] != NULL) {
             if (!intact(p[k], n[k], tag[k]))
                 fail("block changed before final free", id);
-            alloc_locked_free(&heap, p[k]);
+            if (alloc_locked_free(&heap, p[k]) != ALLOC_OK)
+                fail("final free failed", id);
             ops++;
         }
     }
@@ -177,6 +178,8 @@ static int run(enum alloc_strategy strategy) {
     struct alloc_config cfg = {.strategy = strategy, .error_hook = hook};
     struct alloc_lock l = {.acquire = mutex_acquire, .release = mutex_release, .ctx = &lock};
     atomic_store(&operations, 0);
+    atomic_store(&failures, 0);
+    atomic_store(&reports, 0);
     lock.acquisitions = 0;
     mailbox.count = 0;
     if (alloc_locked_init(&heap, region, sizeof(region), &cfg, &l) != ALLOC_OK) {
@@ -188,8 +191,13 @@ static int run(enum alloc_strategy strategy) {
         pthread_create(&threads[t], NULL, worker, (void *)(uintptr_t)t);
     for (unsigned t = 0; t < THREADS; t++)
         pthread_join(threads[t], NULL);
-    while (mailbox.count > 0)
-        alloc_locked_free(&heap, mailbox.p[--mailbox.count]), atomic_fetch_add(&operations, 1);
+    while (mailbox.count > 0) {
+        if (alloc_locked_free(&heap, mailbox.p[--mailbox.count]) != ALLOC_OK) {
+            fprintf(stderr, "locked_thread_test: free of a block left in the mailbox failed\n");
+            atomic_fetch_add(&failures, 1);
+        }
+        atomic_fetch_add(&operations, 1);
+    }
 
     struct alloc_stats s;
     alloc_locked_stats(&heap, &s);
