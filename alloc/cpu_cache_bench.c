@@ -5,19 +5,19 @@
  *
  * Each thread runs the same workload on its own slots: OPS operations, each a malloc of 16 to 256
  * bytes into an empty slot (touching the block's first and last byte) or a free of a full one.
- * Both configurations use the same lock, a test-and-test-and-set spinlock as a kernel would, for
- * the heap and for each cache. The four configurations (layer or locked heap, 1 or 2 threads) run
- * interleaved, on a fresh heap each time, for --rounds rounds; the figures are medians.
+ * The layer and the locked heap use the same lock, a test-and-test-and-set spinlock as a kernel
+ * would, for the heap and for each cache. A third way, the machine's own ceiling, gives each
+ * thread a heap of its own (no lock, no memory shared between the threads): its ratio is what two
+ * threads of the same allocator work get from this machine's cores (two virtual CPUs may share a
+ * physical core, and other work may share them), the most the layer can reach here. The six
+ * configurations (each of the three with 1 and with 2 threads) run interleaved, on a fresh heap
+ * each time, for --rounds rounds; the figures are medians.
  *
  * Two views per configuration: throughput, operations of all threads per wall-clock second (the
  * figure the ratio is about); and operations per CPU-second of the threads, which shows whether
  * a slow-down comes from the lock (it drops) or from the machine not giving the threads two
  * whole cores (it does not); 2 x its ratio is what the throughput ratio would be with a core
- * per thread. A third configuration, the machine's own ceiling, gives each thread a heap of its
- * own (no lock, no memory shared between the threads): its ratio is what two threads of the same
- * allocator work get from this machine's cores (two virtual CPUs may share a physical core, and
- * other work may share them), the most the layer can reach here. The last line is a one-line
- * summary:
+ * per thread. The last line is a one-line summary:
  *   summary: cached_ratio=X locked_ratio=Y cached_cpu_ratio=Z locked_cpu_ratio=W ...
  *   ... machine_ratio=M cached_vs_machine=X/M
  *
@@ -114,7 +114,7 @@ static enum source source;
 static alloc_heap *own_heap[MAX_THREADS];
 /* About a quarter of a second per thread and round through the layer: long enough that thread
  * start-up and the scheduler's ticks, which the 2-thread runs suffer and the 1-thread runs hardly,
- * do not set the ratio (alloc/README.md has the figures of both lengths). */
+ * do not set the ratio (the top-level README.md has the figures of both lengths). */
 static unsigned long ops_per_thread = 10000000;
 static atomic_int start_flag;
 static atomic_int ready_count;
