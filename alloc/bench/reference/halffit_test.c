@@ -1,7 +1,8 @@
 /*
  * alloc/bench/reference/halffit_test.c - the reference half-fit's own behaviour: fragment sizes,
  * coalescing with both neighbours, bins never giving a fragment too small, alignment, realloc,
- * exhaustion. The heap is walked (halffit_check) after every step.
+ * exhaustion. The heap is walked (halffit_check) after every call of the allocator: the checks
+ * make them through the macros below.
  */
 #include <stdint.h>
 #include <string.h>
@@ -12,6 +13,30 @@
 #define REGION_BYTES (64 * 1024)
 #define A            HALFFIT_ALIGNMENT
 static _Alignas(4096) unsigned char region[REGION_BYTES];
+
+/* Each allocator call, then a walk of the heap that fails the check there if it is unsound. */
+#define WALKED(h)                                                                                  \
+    do {                                                                                           \
+        struct halffit_stats walk_;                                                                \
+        ASSERT_TRUE(halffit_check((h), &walk_));                                                   \
+    } while (0)
+#define ALLOCATE(h, n)                                                                             \
+    ({                                                                                             \
+        void *allocated_ = halffit_allocate((h), (n));                                             \
+        WALKED(h);                                                                                 \
+        allocated_;                                                                                \
+    })
+#define REALLOC(h, p, n)                                                                           \
+    ({                                                                                             \
+        void *moved_ = halffit_realloc((h), (p), (n));                                             \
+        WALKED(h);                                                                                 \
+        moved_;                                                                                    \
+    })
+#define FREE(h, p)                                                                                 \
+    do {                                                                                           \
+        halffit_free((h), (p));                                                                    \
+        WALKED(h);                                                                                 \
+    } while (0)
 
 static struct halffit_stats stats_of(const halffit *h) {
     struct halffit_stats s = {0, 0, 0, 0};
@@ -30,10 +55,10 @@ static int fragment_size_check(void) {
         {1000, 2048 - A},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        void *p = halffit_allocate(h, cases[i][0]);
+        void *p = ALLOCATE(h, cases[i][0]);
         ASSERT_TRUE(p != NULL);
         ASSERT_EQ(cases[i][1], halffit_usable_size(p));
-        halffit_free(h, p);
+        FREE(h, p);
     }
     ASSERT_EQ(1, stats_of(h).free_fragments);
     return 0;
@@ -51,20 +76,20 @@ static int coalesce_both_check(void) {
     ASSERT_TRUE(h != NULL);
     struct halffit_stats whole = stats_of(h);
     ASSERT_EQ(1, whole.free_fragments);
-    char *a = halffit_allocate(h, 100), *b = halffit_allocate(h, 200);
-    char *c = halffit_allocate(h, 300), *d = halffit_allocate(h, 400);
+    char *a = ALLOCATE(h, 100), *b = ALLOCATE(h, 200);
+    char *c = ALLOCATE(h, 300), *d = ALLOCATE(h, 400);
     ASSERT_TRUE(a && b && c && d);
     ASSERT_TRUE(a < b && b < c && c < d);
-    halffit_free(h, a);
-    halffit_free(h, c);
+    FREE(h, a);
+    FREE(h, c);
     ASSERT_EQ(3, stats_of(h).free_fragments);
-    halffit_free(h, b);
+    FREE(h, b);
     struct halffit_stats s = stats_of(h);
     ASSERT_EQ(2, s.free_fragments);
     ASSERT_EQ(1, s.used_fragments);
     /* The free fragment at a spans all three: 256 + 256 + 512 bytes, the header included. */
     ASSERT_EQ(256 + 256 + 512 - A, halffit_usable_size(a));
-    halffit_free(h, d);
+    FREE(h, d);
     s = stats_of(h);
     ASSERT_EQ(1, s.free_fragments);
     ASSERT_EQ(0, s.used_fragments);
@@ -80,30 +105,30 @@ static int coalesce_both_check(void) {
 static int bins_fit_check(void) {
     halffit *h = halffit_create(region, REGION_BYTES);
     ASSERT_TRUE(h != NULL);
-    char *x = halffit_allocate(h, A), *y = halffit_allocate(h, 3 * A);
-    char *guard = halffit_allocate(h, 1);
+    char *x = ALLOCATE(h, A), *y = ALLOCATE(h, 3 * A);
+    char *guard = ALLOCATE(h, 1);
     ASSERT_TRUE(x && y && guard);
-    halffit_free(h, x);
-    halffit_free(h, y);
+    FREE(h, x);
+    FREE(h, y);
     ASSERT_EQ(6 * A - A, halffit_usable_size(x)); /* merged: 2A + 4A */
-    char *p = halffit_allocate(h, 6 * A);         /* needs 7A: a fragment of 8A */
+    char *p = ALLOCATE(h, 6 * A);                 /* needs 7A: a fragment of 8A */
     ASSERT_TRUE(p != NULL && p != x);
     ASSERT_TRUE(halffit_usable_size(p) >= 6 * A);
-    halffit_free(h, p);
+    FREE(h, p);
     char *held[32];
     for (int i = 0; i < 32; i++) {
-        held[i] = halffit_allocate(h, 8 + 24 * (size_t)i);
+        held[i] = ALLOCATE(h, 8 + 24 * (size_t)i);
         ASSERT_TRUE(held[i] != NULL);
     }
     for (int i = 0; i < 32; i += 2)
-        halffit_free(h, held[i]);
+        FREE(h, held[i]);
     for (size_t n = 1; n <= 5000; n++) {
-        char *q = halffit_allocate(h, n);
+        char *q = ALLOCATE(h, n);
         ASSERT_TRUE(q != NULL);
         ASSERT_TRUE(halffit_usable_size(q) >= n);
         ASSERT_EQ(0, (uintptr_t)q % A);
         memset(q, 0xab, n);
-        halffit_free(h, q);
+        FREE(h, q);
     }
     ASSERT_TRUE(stats_of(h).free_fragments != SIZE_MAX);
     return 0;
@@ -114,17 +139,17 @@ static int bins_fit_check(void) {
 static int realloc_check(void) {
     halffit *h = halffit_create(region, REGION_BYTES);
     ASSERT_TRUE(h != NULL);
-    unsigned char *a = halffit_allocate(h, 100);
+    unsigned char *a = ALLOCATE(h, 100);
     ASSERT_TRUE(a != NULL);
     for (int i = 0; i < 100; i++)
         a[i] = (unsigned char)i;
-    ASSERT_TRUE(halffit_realloc(h, a, 256 - A) == a); /* 100 + A took a fragment of 256 */
-    ASSERT_TRUE(halffit_realloc(h, a, 10) == a);
-    unsigned char *m = halffit_realloc(h, a, 256 - A + 1);
+    ASSERT_TRUE(REALLOC(h, a, 256 - A) == a); /* 100 + A took a fragment of 256 */
+    ASSERT_TRUE(REALLOC(h, a, 10) == a);
+    unsigned char *m = REALLOC(h, a, 256 - A + 1);
     ASSERT_TRUE(m != NULL && m != a);
     for (int i = 0; i < 100; i++)
         ASSERT_EQ(i, m[i]);
-    halffit_free(h, m);
+    FREE(h, m);
     ASSERT_EQ(1, stats_of(h).free_fragments);
     return 0;
 }
@@ -134,23 +159,23 @@ static int exhaustion_check(void) {
     halffit *h = halffit_create(region, REGION_BYTES);
     ASSERT_TRUE(h != NULL);
     struct halffit_stats whole = stats_of(h);
-    ASSERT_TRUE(halffit_allocate(h, REGION_BYTES) == NULL);
-    ASSERT_TRUE(halffit_allocate(h, SIZE_MAX) == NULL);
+    ASSERT_TRUE(ALLOCATE(h, REGION_BYTES) == NULL);
+    ASSERT_TRUE(ALLOCATE(h, SIZE_MAX) == NULL);
     static void *blocks[REGION_BYTES / 64];
     size_t n = 0;
     void *p;
-    while ((p = halffit_allocate(h, 500)) != NULL)
+    while ((p = ALLOCATE(h, 500)) != NULL)
         blocks[n++] = p;
     ASSERT_TRUE(n > 50);
     struct halffit_stats full = stats_of(h);
-    ASSERT_TRUE(halffit_realloc(h, blocks[0], 5000) == NULL);
+    ASSERT_TRUE(REALLOC(h, blocks[0], 5000) == NULL);
     struct halffit_stats after = stats_of(h);
     ASSERT_EQ(full.used_fragments, after.used_fragments);
     ASSERT_EQ(full.free_bytes, after.free_bytes);
     for (size_t i = 0; i < n; i += 2) /* every other block first: merges on both sides next */
-        halffit_free(h, blocks[i]);
+        FREE(h, blocks[i]);
     for (size_t i = 1; i < n; i += 2)
-        halffit_free(h, blocks[i]);
+        FREE(h, blocks[i]);
     struct halffit_stats s = stats_of(h);
     ASSERT_EQ(1, s.free_fragments);
     ASSERT_EQ(whole.largest_free, s.largest_free);
@@ -164,10 +189,10 @@ static int create_refuses_check(void) {
     ASSERT_TRUE(halffit_create(NULL, REGION_BYTES) == NULL);
     halffit *h = halffit_create(region, halffit_min_region());
     ASSERT_TRUE(h != NULL);
-    ASSERT_TRUE(halffit_allocate(h, A + 1) == NULL);
-    void *p = halffit_allocate(h, A);
+    ASSERT_TRUE(ALLOCATE(h, A + 1) == NULL);
+    void *p = ALLOCATE(h, A);
     ASSERT_TRUE(p != NULL);
-    ASSERT_TRUE(halffit_allocate(h, 1) == NULL);
+    ASSERT_TRUE(ALLOCATE(h, 1) == NULL);
     return 0;
 }
 

@@ -1,7 +1,8 @@
 /*
  * alloc/bench/reference/tlsf_classic_test.c - the reference TLSF's own behaviour: coalescing with
  * both neighbours, good fit, alignment, realloc, exhaustion. The heap is walked
- * (tlsf_classic_check) after every step.
+ * (tlsf_classic_check) after every call of the allocator: the checks make them through the macros
+ * below.
  */
 #include <stdint.h>
 #include <string.h>
@@ -11,6 +12,36 @@
 
 #define REGION_BYTES (64 * 1024)
 static _Alignas(4096) unsigned char region[REGION_BYTES];
+
+/* Each allocator call, then a walk of the heap that fails the check there if it is unsound. */
+#define WALKED(t)                                                                                  \
+    do {                                                                                           \
+        struct tlsf_classic_stats walk_;                                                           \
+        ASSERT_TRUE(tlsf_classic_check((t), &walk_));                                              \
+    } while (0)
+#define MALLOC(t, n)                                                                               \
+    ({                                                                                             \
+        void *allocated_ = tlsf_classic_malloc((t), (n));                                          \
+        WALKED(t);                                                                                 \
+        allocated_;                                                                                \
+    })
+#define MEMALIGN(t, align, n)                                                                      \
+    ({                                                                                             \
+        void *allocated_ = tlsf_classic_memalign((t), (align), (n));                               \
+        WALKED(t);                                                                                 \
+        allocated_;                                                                                \
+    })
+#define REALLOC(t, p, n)                                                                           \
+    ({                                                                                             \
+        void *moved_ = tlsf_classic_realloc((t), (p), (n));                                        \
+        WALKED(t);                                                                                 \
+        moved_;                                                                                    \
+    })
+#define FREE(t, p)                                                                                 \
+    do {                                                                                           \
+        tlsf_classic_free((t), (p));                                                               \
+        WALKED(t);                                                                                 \
+    } while (0)
 
 static struct tlsf_classic_stats stats_of(const tlsf_classic *t) {
     struct tlsf_classic_stats s = {0, 0, 0, 0};
@@ -31,24 +62,24 @@ static int coalesce_both_check(void) {
     struct tlsf_classic_stats whole = stats_of(t);
     ASSERT_EQ(1, whole.free_blocks);
     ASSERT_EQ(0, whole.used_blocks);
-    char *a = tlsf_classic_malloc(t, 100), *b = tlsf_classic_malloc(t, 200);
-    char *c = tlsf_classic_malloc(t, 300), *d = tlsf_classic_malloc(t, 400);
+    char *a = MALLOC(t, 100), *b = MALLOC(t, 200);
+    char *c = MALLOC(t, 300), *d = MALLOC(t, 400);
     ASSERT_TRUE(a && b && c && d);
     /* Sizes are 8 modulo 16 (16-byte aligned payloads after one size word). */
     ASSERT_EQ(104, tlsf_classic_usable_size(a));
     ASSERT_EQ(200, tlsf_classic_usable_size(b));
     ASSERT_EQ(312, tlsf_classic_usable_size(c));
     ASSERT_TRUE(a < b && b < c && c < d); /* carved in address order from the one block */
-    tlsf_classic_free(t, a);
-    tlsf_classic_free(t, c);
+    FREE(t, a);
+    FREE(t, c);
     ASSERT_EQ(3, stats_of(t).free_blocks); /* a, c, the rest */
-    tlsf_classic_free(t, b);
+    FREE(t, b);
     struct tlsf_classic_stats s = stats_of(t);
     ASSERT_EQ(2, s.free_blocks); /* a+b+c, the rest */
     ASSERT_EQ(1, s.used_blocks);
     /* The free block at a spans all three: their payloads and b's and c's size words. */
     ASSERT_EQ(104 + 200 + 312 + 2 * sizeof(size_t), tlsf_classic_usable_size(a));
-    tlsf_classic_free(t, d);
+    FREE(t, d);
     s = stats_of(t);
     ASSERT_EQ(1, s.free_blocks);
     ASSERT_EQ(0, s.used_blocks);
@@ -64,32 +95,32 @@ static int coalesce_both_check(void) {
 static int good_fit_check(void) {
     tlsf_classic *t = tlsf_classic_create(region, REGION_BYTES);
     ASSERT_TRUE(t != NULL);
-    char *x = tlsf_classic_malloc(t, 1048), *sep1 = tlsf_classic_malloc(t, 16);
-    char *y = tlsf_classic_malloc(t, 1032), *sep2 = tlsf_classic_malloc(t, 16);
+    char *x = MALLOC(t, 1048), *sep1 = MALLOC(t, 16);
+    char *y = MALLOC(t, 1032), *sep2 = MALLOC(t, 16);
     ASSERT_TRUE(x && sep1 && y && sep2);
     ASSERT_EQ(1048, tlsf_classic_usable_size(x));
     ASSERT_EQ(1032, tlsf_classic_usable_size(y));
-    tlsf_classic_free(t, x);
-    tlsf_classic_free(t, y); /* the head of the list [1024, 1056) */
-    char *p = tlsf_classic_malloc(t, 1040);
+    FREE(t, x);
+    FREE(t, y); /* the head of the list [1024, 1056) */
+    char *p = MALLOC(t, 1040);
     ASSERT_TRUE(p != NULL && p != y);
     ASSERT_TRUE(tlsf_classic_usable_size(p) >= 1040);
-    tlsf_classic_free(t, p);
+    FREE(t, p);
     /* Free blocks of many sizes, then every size. */
     char *held[64];
     for (int i = 0; i < 64; i++) {
-        held[i] = tlsf_classic_malloc(t, 24 + 24 * (size_t)i);
+        held[i] = MALLOC(t, 24 + 24 * (size_t)i);
         ASSERT_TRUE(held[i] != NULL);
     }
     for (int i = 0; i < 64; i += 2)
-        tlsf_classic_free(t, held[i]);
+        FREE(t, held[i]);
     for (size_t n = 1; n <= 5000; n++) {
-        char *q = tlsf_classic_malloc(t, n);
+        char *q = MALLOC(t, n);
         ASSERT_TRUE(q != NULL);
         ASSERT_TRUE(tlsf_classic_usable_size(q) >= n);
         ASSERT_EQ(0, (uintptr_t)q % TLSF_CLASSIC_ALIGNMENT);
         memset(q, 0xab, n);
-        tlsf_classic_free(t, q);
+        FREE(t, q);
     }
     ASSERT_TRUE(stats_of(t).free_blocks != SIZE_MAX);
     return 0;
@@ -107,25 +138,25 @@ static int alignment_check(void) {
             tlsf_classic *t = tlsf_classic_create(region, REGION_BYTES);
             ASSERT_TRUE(t != NULL);
             struct tlsf_classic_stats whole = stats_of(t);
-            char *filler = tlsf_classic_malloc(t, 24 + 16 * k);
-            char *p = tlsf_classic_memalign(t, align, 72);
+            char *filler = MALLOC(t, 24 + 16 * k);
+            char *p = MEMALIGN(t, align, 72);
             ASSERT_TRUE(filler != NULL && p != NULL);
             ASSERT_EQ(0, (uintptr_t)p % align);
             ASSERT_TRUE(tlsf_classic_usable_size(p) >= 72);
             memset(p, 0x5a, 72);
-            char *q = tlsf_classic_malloc(t, 40); /* may land in the gap */
+            char *q = MALLOC(t, 40); /* may land in the gap */
             ASSERT_TRUE(q != NULL);
             ASSERT_TRUE(stats_of(t).free_blocks != SIZE_MAX);
-            tlsf_classic_free(t, p);
-            tlsf_classic_free(t, filler);
-            tlsf_classic_free(t, q);
+            FREE(t, p);
+            FREE(t, filler);
+            FREE(t, q);
             struct tlsf_classic_stats s = stats_of(t);
             ASSERT_EQ(1, s.free_blocks);
             ASSERT_EQ(whole.largest_free, s.largest_free);
         }
     }
     tlsf_classic *t = tlsf_classic_create(region, REGION_BYTES);
-    ASSERT_TRUE(tlsf_classic_memalign(t, 48, 16) == NULL); /* not a power of two */
+    ASSERT_TRUE(MEMALIGN(t, 48, 16) == NULL); /* not a power of two */
     return 0;
 }
 
@@ -134,19 +165,19 @@ static int alignment_check(void) {
 static int realloc_check(void) {
     tlsf_classic *t = tlsf_classic_create(region, REGION_BYTES);
     ASSERT_TRUE(t != NULL);
-    unsigned char *a = tlsf_classic_malloc(t, 100), *b = tlsf_classic_malloc(t, 100);
-    unsigned char *guard = tlsf_classic_malloc(t, 100);
+    unsigned char *a = MALLOC(t, 100), *b = MALLOC(t, 100);
+    unsigned char *guard = MALLOC(t, 100);
     for (int i = 0; i < 100; i++)
         a[i] = (unsigned char)i;
-    tlsf_classic_free(t, b);
-    ASSERT_TRUE(tlsf_classic_realloc(t, a, 200) == a); /* into b */
-    ASSERT_TRUE(tlsf_classic_realloc(t, a, 40) == a);
-    unsigned char *m = tlsf_classic_realloc(t, a, 2000); /* past the guard: moves */
+    FREE(t, b);
+    ASSERT_TRUE(REALLOC(t, a, 200) == a); /* into b */
+    ASSERT_TRUE(REALLOC(t, a, 40) == a);
+    unsigned char *m = REALLOC(t, a, 2000); /* past the guard: moves */
     ASSERT_TRUE(m != NULL && m != a);
     for (int i = 0; i < 40; i++)
         ASSERT_EQ(i, m[i]);
-    tlsf_classic_free(t, m);
-    tlsf_classic_free(t, guard);
+    FREE(t, m);
+    FREE(t, guard);
     ASSERT_EQ(1, stats_of(t).free_blocks);
     return 0;
 }
@@ -156,22 +187,22 @@ static int exhaustion_check(void) {
     tlsf_classic *t = tlsf_classic_create(region, REGION_BYTES);
     ASSERT_TRUE(t != NULL);
     struct tlsf_classic_stats whole = stats_of(t);
-    ASSERT_TRUE(tlsf_classic_malloc(t, REGION_BYTES) == NULL);
-    ASSERT_TRUE(tlsf_classic_malloc(t, SIZE_MAX) == NULL);
+    ASSERT_TRUE(MALLOC(t, REGION_BYTES) == NULL);
+    ASSERT_TRUE(MALLOC(t, SIZE_MAX) == NULL);
     static void *blocks[REGION_BYTES / 32];
     size_t n = 0;
     void *p;
-    while ((p = tlsf_classic_malloc(t, 500)) != NULL)
+    while ((p = MALLOC(t, 500)) != NULL)
         blocks[n++] = p;
     ASSERT_TRUE(n > 100);
     struct tlsf_classic_stats full = stats_of(t);
-    ASSERT_TRUE(tlsf_classic_malloc(t, 500) == NULL);
-    ASSERT_TRUE(tlsf_classic_realloc(t, blocks[0], 5000) == NULL);
+    ASSERT_TRUE(MALLOC(t, 500) == NULL);
+    ASSERT_TRUE(REALLOC(t, blocks[0], 5000) == NULL);
     struct tlsf_classic_stats after = stats_of(t);
     ASSERT_EQ(full.used_blocks, after.used_blocks);
     ASSERT_EQ(full.free_bytes, after.free_bytes);
     for (size_t i = 0; i < n; i++)
-        tlsf_classic_free(t, blocks[n - 1 - i]);
+        FREE(t, blocks[n - 1 - i]);
     struct tlsf_classic_stats s = stats_of(t);
     ASSERT_EQ(1, s.free_blocks);
     ASSERT_EQ(whole.largest_free, s.largest_free);
@@ -185,9 +216,9 @@ static int create_refuses_check(void) {
     ASSERT_TRUE(tlsf_classic_create(NULL, REGION_BYTES) == NULL);
     tlsf_classic *t = tlsf_classic_create(region, tlsf_classic_min_region());
     ASSERT_TRUE(t != NULL);
-    void *p = tlsf_classic_malloc(t, 1);
+    void *p = MALLOC(t, 1);
     ASSERT_TRUE(p != NULL);
-    ASSERT_TRUE(tlsf_classic_malloc(t, 1) == NULL);
+    ASSERT_TRUE(MALLOC(t, 1) == NULL);
     return 0;
 }
 
