@@ -1,9 +1,10 @@
 /*
  * alloc/heap_fuzz.c - libFuzzer target: the input bytes choose a strategy, a region size and a
  * sequence of heap operations (allocate, aligned allocate, batch, calloc, free, realloc, extend,
- * and bad frees: misaligned, interior, double, foreign). After every operation it traps if
- * alloc_heap_check fails, two live blocks overlap, a block is misaligned, a block's contents
- * changed, the statistics disagree with the live blocks, or a bad free was not reported.
+ * and bad frees: misaligned, interior (aligned, inside a live block), double, foreign). After
+ * every operation it traps if alloc_heap_check fails, two live blocks overlap, a block is
+ * misaligned, a block's contents changed, the statistics disagree with the live blocks, or a bad
+ * free was not reported (as the error expected, once, the statistics unchanged).
  *
  *   bazel run --config=fuzz //alloc:heap_fuzzer -- -max_total_time=60
  *
@@ -234,7 +235,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             break;
         }
         case 6:
-            if (s->p != NULL) {
+            if (s->p != NULL && (op & 0x80) != 0 && alloc_usable_size(heap, s->p) > 16) {
+                /* Interior: an aligned pointer inside the live block, whose would-be header (the
+                 * 16 bytes before it, payload) is zeroed, as a fresh block's contents may be. */
+                size_t granules = (alloc_usable_size(heap, s->p) - 1) / 16;
+                unsigned char *interior = s->p + 16 * (1 + byte(&in) % granules);
+                unsigned char saved[16];
+                memcpy(saved, interior - 16, 16);
+                memset(interior - 16, 0, 16);
+                expect_report(interior, ALLOC_ERR_FOREIGN_POINTER);
+                memcpy(interior - 16, saved, 16);
+            } else if (s->p != NULL) {
                 expect_report(s->p + 1 + byte(&in) % 15, ALLOC_ERR_MISALIGNED_POINTER);
             } else {
                 _Alignas(16) unsigned char local[32];
