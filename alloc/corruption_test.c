@@ -19,9 +19,11 @@
  * On a heap with runs (TLSF's default), requests of at most ALLOC_RUN_MAX_SIZE bytes are slots
  * of runs: 1 KiB blocks whose payload is 1 KiB-aligned, so a slot's run starts at p & ~1023.
  * Slots have no header (the walk reports them back to back, where blocks have a header between
- * them), so a slot is corrupted through its run instead: the run's meta (its first RUN_META_WORDS
- * words: state, check, next and prev), the run's own block header, and writes past a slot, into
- * the next slot or past the run's last slot into the next block's header.
+ * them), so a slot is corrupted through its run instead: the run's meta (its first RUN_META bytes:
+ * four 64-bit words on every target, state, check, next and prev), the run's own block header, and
+ * writes past a slot, into the next slot or past the run's last slot into the next block's header.
+ * The run's geometry is the one fact taken from the library's private header (runs.h), so that the
+ * test follows it: RUN_META, and the span checked against RUN_BLOCK and RUN_ALIGN.
  *
  * Each trial runs in a forked child, bounded by alarm() so a loop is caught, and ends with one
  * outcome (the child's exit status, or the signal that killed it):
@@ -60,6 +62,7 @@
 #include "alloc/config.h"
 #include "alloc/heap.h"
 #include "alloc/testing/fixture.h"
+#include "runs.h" /* RUN_META, RUN_BLOCK, RUN_ALIGN: a run's geometry */
 
 #include <inttypes.h>
 #include <signal.h>
@@ -85,10 +88,13 @@
 #define MAX_PRINTED     20
 #define WORD            sizeof(void *)
 /* A run (runs heap only): a RUN_SPAN-byte block, its payload RUN_SPAN-aligned, the payload
- * starting with RUN_META_WORDS words of run meta; its slots end where the next block's header
- * starts, ALLOC_BLOCK_OVERHEAD bytes before the next RUN_SPAN boundary. */
-#define RUN_SPAN       1024u
-#define RUN_META_WORDS 4u
+ * starting with RUN_META bytes of run meta (runs.h: 32, four uint64_t, also where a pointer is 4
+ * bytes); its slots end where the next block's header starts, ALLOC_BLOCK_OVERHEAD bytes before
+ * the next RUN_SPAN boundary. */
+#define RUN_SPAN 1024u
+_Static_assert(RUN_SPAN == RUN_BLOCK && RUN_SPAN == RUN_ALIGN,
+               "corruption_test: a run is a RUN_SPAN-byte block with a RUN_SPAN-aligned payload");
+_Static_assert(RUN_META % WORD == 0, "corruption_test: a run's meta is a whole number of words");
 
 enum kind {
     K_NONE,
@@ -101,7 +107,7 @@ enum kind {
     K_OVERRUN,   /* 1 to 16 bytes written just past a live block's usable size */
     /* Runs heaps only. */
     K_META_BIT,     /* one bit of the meta of a run with a live slot */
-    K_META_WORD,    /* one word of it */
+    K_META_WORD,    /* one address-sized word of it, as every *_WORD kind */
     K_SLOT_OVERRUN, /* 1 to 16 bytes past a live slot: the next slot, or the next block's header */
     /* Builds with ALLOC_FAST_PATHS only: a build for size trusts its control structure. */
     K_CTRL_BIT,  /* one bit of the control area: the region's bytes before the first header */
@@ -343,7 +349,7 @@ static bool overlaps_live(uintptr_t a, uintptr_t a_end, const struct live *b) {
         return intersects(a, a_end, p, p + b->n);
     uintptr_t r = run_of_slot(p);
     return intersects(a, a_end, p, p + b->n) ||
-           intersects(a, a_end, r - ALLOC_BLOCK_OVERHEAD, r + RUN_META_WORDS * WORD);
+           intersects(a, a_end, r - ALLOC_BLOCK_OVERHEAD, r + RUN_META);
 }
 
 /*
@@ -556,8 +562,7 @@ static void walk(void) {
 
 /* The first slot of a run (the walk reports every slot of a run, free or used, in order). */
 static bool first_slot(const struct walked *w) {
-    return w->slot &&
-           (uintptr_t)w->payload == run_of_slot((uintptr_t)w->payload) + RUN_META_WORDS * WORD;
+    return w->slot && (uintptr_t)w->payload == run_of_slot((uintptr_t)w->payload) + RUN_META;
 }
 
 /* The header of walked entry i's block: before its payload, or before its run's meta. */
@@ -816,7 +821,7 @@ static size_t corrupt(enum kind kind) {
         if (i == SIZE_MAX)
             break;
         corrupt_bit_or_word(kind == K_META_BIT, run_of_slot((uintptr_t)t.walk[i].payload),
-                            RUN_META_WORDS);
+                            RUN_META / WORD);
         return i;
     case K_SLOT_OVERRUN:
         /* Half past a run's last slot (into the next block's header), half past any slot. */
