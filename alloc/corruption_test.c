@@ -34,16 +34,18 @@
  *             NULL or the statistics went wrong: the corruption was silently accepted, which
  *             fails the test as the failures below do (the goal is 100% detected);
  *   zero_trusted  a calloc returned bytes that the corruption itself wrote into memory never
- *             handed out, on a heap given a zeroed region, whose calloc trusts that memory to be
- *             zero without reading it (alloc/include/alloc/heap.h, ALLOC_FLAG_ZEROED_REGION):
- *             the documented limit of that flag, counted and printed apart, not a failure and
- *             not in the detection rate;
+ *             handed out (at or above the end of the highest payload the heap has handed out in
+ *             the trial, which the test tracks: handed_out), on a heap given a zeroed region,
+ *             whose calloc trusts that memory to be zero without reading it
+ *             (alloc/include/alloc/heap.h, ALLOC_FLAG_ZEROED_REGION): the documented limit of
+ *             that flag, counted and printed apart, not a failure and not in the detection rate;
  * and the failures, which the test asserts never happen:
  *   overlap   a returned block overlaps a live block's header or payload (a slot's payload, or its
  *             run's header and meta);
  *   bad block a returned block lies outside the heap, over its control area, or is misaligned;
  *   contents  a live block the corruption did not touch changed, or a calloc returned a byte
- *             that is not zero;
+ *             that is not zero (but for zero_trusted: below the highest payload end handed out,
+ *             calloc must clear whatever wrote the byte);
  *   loop      the trial ran past its time bound;
  *   crash     any other signal or exit (a wild access, a sanitizer report);
  *   harness   the uncorrupted set-up itself failed (a bug here or in the heap);
@@ -237,6 +239,7 @@ static struct {
     unsigned allocations; /* made so far: every other one of ALLOC_ALIGNMENT goes by malloc */
     size_t reports;
     uintptr_t bad_lo, bad_hi; /* the bytes the corruption wrote */
+    uintptr_t handed_hi;      /* on a zeroed heap, the end of the highest payload handed out */
     struct walked walk[MAX_WALK];
     size_t nwalk;
     char what[160]; /* the corruption, for the failure message */
@@ -373,6 +376,29 @@ static void check_new(const unsigned char *q, size_t n, size_t align, size_t ski
     }
 }
 
+/*
+ * Records that the payload at q, just returned for n bytes, has been handed out: its usable bytes
+ * and every byte below them may hold anything now, which a later calloc must clear (on a zeroed
+ * heap it trusts only the bytes above all of them to be zero). Only on a zeroed heap, where it
+ * matters. The usable size is the harness's own look, not one of the trial's operations: a report
+ * it draws is not counted (the trial goes on as it would without the look), and if it draws one
+ * the n bytes requested stand for the payload.
+ */
+static void handed_out(const unsigned char *q, size_t n) {
+    if (!t.zeroed)
+        return;
+    enum call call = t.call;
+    size_t reports = t.reports;
+    calling(C_USABLE_SIZE);
+    size_t usable = alloc_usable_size(t.heap, q);
+    if (t.reports != reports || usable < n)
+        usable = n;
+    t.reports = reports;
+    t.call = call;
+    if ((uintptr_t)q + usable > t.handed_hi)
+        t.handed_hi = (uintptr_t)q + usable;
+}
+
 static size_t track(unsigned char *q, size_t n, bool slot) {
     if (t.nlive == MAX_LIVE)
         finish(O_HARNESS, "too many live blocks");
@@ -383,6 +409,7 @@ static size_t track(unsigned char *q, size_t n, bool slot) {
     b->touched = false;
     b->slot = slot;
     b->run_known = false;
+    handed_out(q, n);
     fill(b);
     return t.nlive++;
 }
@@ -431,11 +458,12 @@ static void op_calloc(size_t n) {
         if (q[k] == 0)
             continue;
         /*
-         * A byte the corruption itself wrote, into memory never handed out that a zeroed
-         * region's calloc trusts to be zero (heap.h, ALLOC_FLAG_ZEROED_REGION): counted apart.
+         * A byte the corruption itself wrote, into memory never handed out (at or above every
+         * payload handed out so far) that a zeroed region's calloc trusts to be zero (heap.h,
+         * ALLOC_FLAG_ZEROED_REGION): counted apart. Below that, calloc must clear it.
          */
         uintptr_t a = (uintptr_t)&q[k];
-        if (t.zeroed && a >= t.bad_lo && a < t.bad_hi)
+        if (t.zeroed && a >= t.bad_lo && a < t.bad_hi && a >= t.handed_hi)
             finish(O_ZERO_TRUSTED, "calloc returned a byte the corruption wrote into memory "
                                    "never handed out");
         finish(O_CONTENTS, "calloc returned a byte that is not zero");
@@ -500,6 +528,7 @@ static void op_realloc(size_t i, size_t n) {
     b->p = q;
     b->n = n;
     b->touched = false;
+    handed_out(q, n);
     fill(b);
 }
 
@@ -614,6 +643,7 @@ static void build_heap(const unsigned variant) {
     /* A region promised zeroed (ALLOC_FLAG_ZEROED_REGION) is; any other is filled, as if used. */
     memset(region, 0x5a, REGION_SIZE + REGION_SLACK);
     t.zeroed = (cfg.flags & ALLOC_FLAG_ZEROED_REGION) != 0;
+    t.handed_hi = 0;
     if (t.zeroed)
         memset(region, 0, REGION_SIZE);
     calling(C_INIT);
