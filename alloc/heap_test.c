@@ -24,6 +24,10 @@
 
 #define HEAP_SIZE (64u * 1024u)
 
+/* The run geometry fixture_walk_stats counts a run's unused end by is the library's. */
+_Static_assert(FIXTURE_RUN_SPAN == RUN_BLOCK && FIXTURE_RUN_SPAN == RUN_ALIGN,
+               "heap_test: the fixture's run span is not the library's");
+
 /* Values outside the enums, for the checks that they are refused. */
 static int not_a_strategy = 7;
 static int not_an_error = 999;
@@ -258,7 +262,7 @@ static int init_bad_config_check(void) {
  *   | ctrl | (free)                                                           | END |
  *   base   base + ctrl                                              base + size - HDR
  * Expect one free block holding everything but the control structure and two headers, the
- * stats identity region == overhead + in_use + free, and the strategy and its name reported.
+ * statistics as the walk counts them, and the strategy and its name reported.
  */
 static int init_layout_check(void) {
     ASSERT_TRUE(fixture_reset(HEAP_SIZE, 0) != NULL);
@@ -272,7 +276,7 @@ static int init_layout_check(void) {
     ASSERT_EQ(fresh_free(HEAP_SIZE), s.bytes_free);
     ASSERT_EQ(fresh_free(HEAP_SIZE), s.largest_free);
     ASSERT_EQ(ctrl_size() + 2 * ALLOC_BLOCK_OVERHEAD, s.overhead_bytes);
-    ASSERT_EQ(s.region_size, s.overhead_bytes + s.bytes_in_use + s.bytes_free);
+    ASSERT_STATS_MATCH_WALK(fx.heap);
     struct walked_block w[4];
     ASSERT_EQ(1, fixture_walk(w, 4));
     ASSERT_TRUE((unsigned char *)w[0].payload == fx.region + ctrl_size() + ALLOC_BLOCK_OVERHEAD);
@@ -293,7 +297,7 @@ static int init_unaligned_size_check(void) {
     struct alloc_stats s = stats();
     ASSERT_EQ(HEAP_SIZE + 7, s.region_size);
     ASSERT_EQ(fresh_free(HEAP_SIZE), s.bytes_free);
-    ASSERT_EQ(s.region_size, s.overhead_bytes + s.bytes_in_use + s.bytes_free);
+    ASSERT_STATS_MATCH_WALK(fx.heap);
     return 0;
 }
 
@@ -1350,7 +1354,7 @@ static int extend_unaligned_tail_check(void) {
             struct alloc_stats s = stats();
             ASSERT_EQ(total, s.region_size);
             ASSERT_EQ(before.largest_free + grown, s.largest_free);
-            ASSERT_EQ(s.region_size, s.overhead_bytes + s.bytes_in_use + s.bytes_free);
+            ASSERT_STATS_MATCH_WALK(fx.heap);
             unsigned char *p = alloc_malloc(fx.heap, s.largest_free);
             ASSERT_TRUE(p != NULL);
             size_t usable = alloc_usable_size(fx.heap, p);
@@ -1369,8 +1373,11 @@ static int extend_unaligned_tail_check(void) {
 
 /*
  * A sequence of allocations, frees and reallocs.
- * Expect region == overhead + in_use + free after each, peak never below in_use and never
- * falling, live counting the live blocks.
+ * Expect after each: live_allocations and bytes_in_use those of the blocks the check holds (their
+ * count, their usable sizes); the statistics as the heap's walk counts them (bytes_in_use and
+ * live_allocations over its USED entries, bytes_free over its FREE and QUICK ones and the runs'
+ * unused ends, free_blocks its FREE and QUICK blocks: fixture_stats_mismatch); peak never below
+ * in_use and never falling; largest_free within bytes_free.
  */
 static int stats_identity_check(void) {
     fixture_reset(HEAP_SIZE, 0);
@@ -1398,7 +1405,7 @@ static int stats_identity_check(void) {
         }
         ASSERT_EQ(live, s.live_allocations);
         ASSERT_EQ(in_use, s.bytes_in_use);
-        ASSERT_EQ(s.region_size, s.overhead_bytes + s.bytes_in_use + s.bytes_free);
+        ASSERT_STATS_MATCH_WALK(fx.heap);
         ASSERT_TRUE(s.peak_in_use >= peak && s.peak_in_use >= s.bytes_in_use);
         ASSERT_TRUE(s.largest_free <= s.bytes_free);
         peak = s.peak_in_use;
@@ -3176,7 +3183,9 @@ static int runs_realloc_damaged_neighbour_check(void) {
  *   | ctrl | (gap) | run A: every slot free | (free) | END |
  * Expect NULL with the live blocks and the statistics as they were, but for what heap.h allows:
  * the empty run released (bytes_free and largest_free may rise, free_blocks change, overhead_bytes
- * fall by what bytes_free gains). A request that fails its bounds first changes nothing.
+ * fall by what bytes_free gains: the rest of an unchanged region_size and bytes_in_use), and the
+ * statistics as the walk counts them before and after. A request that fails its bounds first
+ * changes nothing.
  */
 static int failed_request_stats_check(void) {
     fixture_reset(HEAP_SIZE, 0);
@@ -3184,6 +3193,7 @@ static int failed_request_stats_check(void) {
     ASSERT_TRUE(p != NULL);
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, p));
     ASSERT_HEAP_OK(fx.heap);
+    ASSERT_STATS_MATCH_WALK(fx.heap);
     struct alloc_stats before = stats();
     ASSERT_TRUE(alloc_malloc(fx.heap, ALLOC_MAX_REQUEST + 1) == NULL);
     ASSERT_TRUE(alloc_allocate(fx.heap, 64, 3) == NULL);
@@ -3196,7 +3206,7 @@ static int failed_request_stats_check(void) {
     ASSERT_EQ(before.live_allocations, now.live_allocations);
     ASSERT_EQ(before.peak_in_use, now.peak_in_use);
     ASSERT_TRUE(now.bytes_free >= before.bytes_free && now.largest_free >= before.largest_free);
-    ASSERT_EQ(before.overhead_bytes - (now.bytes_free - before.bytes_free), now.overhead_bytes);
+    ASSERT_STATS_MATCH_WALK(fx.heap);
     /* With runs, the empty run went back: its meta and header are free bytes now. */
     if (fixture_runs())
         ASSERT_TRUE(now.bytes_free > before.bytes_free);

@@ -1,18 +1,33 @@
 /*
  * alloc/testing/check.h - the allocator tests' additions to the shared ASSERT_* macros
- * (tests/support/check.h): a heap integrity assertion, and RUN_COUNTED_CHECK(), which counts
- * passes as well as failures, and PRINT_COUNTED_SUMMARY(), the "N passed, N failed, N skipped" line
- * every such test binary ends with. A skipped check (SKIP_CHECK) counts as neither pass nor
- * failure: it prints "skip" and adds to checks_skipped, which the summary line reports.
+ * (tests/support/check.h): a heap integrity assertion, an assertion that the statistics agree with
+ * the heap's walk, and RUN_COUNTED_CHECK(), which counts passes as well as failures, and
+ * PRINT_COUNTED_SUMMARY(), the "N passed, N failed, N skipped" line every such test binary ends
+ * with. A skipped check (SKIP_CHECK) counts as neither pass nor failure: it prints "skip" and adds
+ * to checks_skipped, which the summary line reports.
  */
 #ifndef ALLOC_TESTING_CHECK_H
 #define ALLOC_TESTING_CHECK_H
 
 #include "alloc/heap.h"
+#include "alloc/testing/fixture.h"
 #include "tests/support/check.h"
 
 /* The heap passes alloc_heap_check(); the tests call it after every operation. */
 #define ASSERT_HEAP_OK(heap) ASSERT_EQ(ALLOC_OK, alloc_heap_check(heap))
+
+/*
+ * alloc_heap_stats(heap) agrees with the heap's walk: bytes in use, live allocations, free bytes
+ * and free blocks counted from alloc_heap_walk (fixture_stats_mismatch).
+ */
+#define ASSERT_STATS_MATCH_WALK(heap)                                                              \
+    do {                                                                                           \
+        char why_[320];                                                                            \
+        if (fixture_stats_mismatch((heap), why_, sizeof(why_)) != NULL) {                          \
+            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, __func__, why_);                \
+            return 1;                                                                              \
+        }                                                                                          \
+    } while (0)
 
 /* Checks that did not apply to the variant they ran in (SKIP_CHECK), in this test binary. */
 static int checks_skipped;

@@ -6,6 +6,8 @@
 
 #include "alloc/config.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +111,85 @@ size_t fixture_walk(struct walked_block *out, size_t cap) {
     if (alloc_heap_walk(fx.heap, walk_one, &w) != ALLOC_OK)
         return (size_t)-1;
     return w.n;
+}
+
+/*
+ * fixture_walk_stats' walk. An entry is known to be a slot or a block only once the entry after it
+ * is seen (a slot may be the first of its run, back to back with the next entry only), so each
+ * entry waits as `pending` until then.
+ */
+struct stats_walk {
+    struct walk_stats *out;
+    bool any;            /* an entry is pending */
+    uintptr_t payload;   /* the pending entry */
+    size_t usable;       /* its usable size */
+    bool used;           /* its state is USED (else FREE or QUICK) */
+    bool after_adjacent; /* it follows the entry before it back to back */
+    uintptr_t run_first; /* the first slot of the run it belongs to, if it is a slot */
+};
+
+/* Counts the pending entry, now that whether the next one follows it back to back is known. */
+static void stats_settle(struct stats_walk *w, bool before_adjacent) {
+    struct walk_stats *o = w->out;
+    bool slot = w->after_adjacent || before_adjacent;
+    if (w->used) {
+        o->bytes_in_use += w->usable;
+        o->live_allocations++;
+    } else {
+        o->bytes_free += w->usable;
+        o->free_blocks += !slot;
+    }
+    if (slot && !w->after_adjacent)
+        o->runs++;
+    if (slot && !before_adjacent) {
+        /* The run's last slot: the bytes from its end to the run's end are free too. */
+        uintptr_t run = w->run_first & ~(uintptr_t)(FIXTURE_RUN_SPAN - 1);
+        o->bytes_free += run + FIXTURE_RUN_SPAN - ALLOC_BLOCK_OVERHEAD - (w->payload + w->usable);
+    }
+}
+
+static void stats_one(void *ctx, void *payload, size_t usable, enum alloc_block_state state) {
+    struct stats_walk *w = ctx;
+    uintptr_t p = (uintptr_t)payload;
+    bool adjacent = w->any && w->payload + w->usable == p;
+    if (w->any)
+        stats_settle(w, adjacent);
+    w->run_first = adjacent ? w->run_first : p;
+    w->any = true;
+    w->payload = p;
+    w->usable = usable;
+    w->used = state == ALLOC_BLOCK_USED;
+    w->after_adjacent = adjacent;
+}
+
+bool fixture_walk_stats(const alloc_heap *heap, struct walk_stats *out) {
+    memset(out, 0, sizeof(*out));
+    struct stats_walk w = {.out = out};
+    if (alloc_heap_walk(heap, stats_one, &w) != ALLOC_OK)
+        return false;
+    if (w.any)
+        stats_settle(&w, false);
+    return true;
+}
+
+const char *fixture_stats_mismatch(const alloc_heap *heap, char *why, size_t n) {
+    struct walk_stats want;
+    if (!fixture_walk_stats(heap, &want)) {
+        snprintf(why, n, "alloc_heap_walk failed");
+        return why;
+    }
+    struct alloc_stats s;
+    alloc_heap_stats(heap, &s);
+    if (s.bytes_in_use == want.bytes_in_use && s.live_allocations == want.live_allocations &&
+        s.bytes_free == want.bytes_free && s.free_blocks == want.free_blocks)
+        return NULL;
+    snprintf(why, n,
+             "alloc_heap_stats disagrees with the walk (%zu runs): bytes_in_use %zu (walk %zu), "
+             "live_allocations %zu (walk %zu), bytes_free %zu (walk %zu), free_blocks %zu (walk "
+             "%zu)",
+             want.runs, s.bytes_in_use, want.bytes_in_use, s.live_allocations,
+             want.live_allocations, s.bytes_free, want.bytes_free, s.free_blocks, want.free_blocks);
+    return why;
 }
 
 static unsigned char pattern_byte(size_t i, unsigned seed) {

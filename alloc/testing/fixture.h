@@ -86,6 +86,43 @@ struct walked_block {
 /* Walks fx.heap into out[0..cap); returns the number of blocks (may exceed cap). */
 size_t fixture_walk(struct walked_block *out, size_t cap);
 
+/*
+ * A run's span (alloc/heap.h, ALLOC_FLAG_NO_SMALL_RUNS: runs are 1 KiB blocks cut into slots): a
+ * run's payload is FIXTURE_RUN_SPAN-aligned, and its slots end where the next block's header
+ * starts, ALLOC_BLOCK_OVERHEAD bytes before the next FIXTURE_RUN_SPAN boundary. heap_test ties it
+ * to the library's RUN_BLOCK and RUN_ALIGN.
+ */
+#define FIXTURE_RUN_SPAN 1024u
+
+/*
+ * What alloc_heap_stats() must say of a heap, counted from its walk (alloc_heap_walk) rather than
+ * from the heap's own counters. The walk reports each block, and each slot of each run (free or
+ * used: a run itself is not reported); a slot lies back to back with another slot of its run (every
+ * run has more than one), where a block has a header between it and the entry before and after it.
+ */
+struct walk_stats {
+    size_t bytes_in_use;     /* usable bytes of the USED entries: live blocks and live slots */
+    size_t live_allocations; /* USED entries */
+    /*
+     * Usable bytes of the FREE and QUICK entries (free and quick-listed blocks, free slots), plus
+     * each run's bytes that no slot covers (after its last slot: RUN_SLOTS % the slot size).
+     */
+    size_t bytes_free;
+    size_t free_blocks; /* FREE and QUICK entries that are blocks, not slots */
+    size_t runs;        /* runs: maximal sequences of back-to-back entries */
+};
+
+/* Counts heap's walk into *out; false if the walk failed (a damaged header). */
+bool fixture_walk_stats(const alloc_heap *heap, struct walk_stats *out);
+
+/*
+ * Whether alloc_heap_stats(heap) agrees with fixture_walk_stats(heap) on bytes_in_use,
+ * live_allocations, bytes_free and free_blocks: NULL if it does, else what differs (or that the
+ * walk failed), written into why[0..n). overhead_bytes is what region_size leaves of the others,
+ * by definition, and is not compared.
+ */
+const char *fixture_stats_mismatch(const alloc_heap *heap, char *why, size_t n);
+
 /* Fills [p, p + n) with a pattern derived from seed; fixture_pattern_ok checks it. */
 void fixture_fill(void *p, size_t n, unsigned seed);
 bool fixture_pattern_ok(const void *p, size_t n, unsigned seed);
