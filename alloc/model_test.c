@@ -4,13 +4,13 @@
  * A random sequence of allocate (plain, aligned, zeroed), free, realloc, extend and bad
  * operations (double free, interior and misaligned pointers) runs against the heap and against
  * a model: the live blocks with their requested sizes, alignments, fill patterns and usable
- * sizes, a shadow map of which live block owns each 8-byte unit of the region, and the
- * expected statistics. After every step it checks that no two live blocks overlap (nor a header
- * a live payload), alignment holds, contents survive realloc, the statistics agree with the
- * model and (every fourth step) with the heap's walk (bytes in use, live allocations, free bytes
- * and free blocks counted from alloc_heap_walk: fixture_stats_mismatch), and alloc_heap_check()
- * passes. Failed allocations must leave the statistics as they were and be justified by the
- * largest free block.
+ * sizes, a shadow map of which live block owns each 8-byte unit of the region (its payload, or its
+ * header: slots have none), and the expected statistics. After every step it checks that no two
+ * live blocks overlap (nor a live block's header another's payload), alignment holds, contents
+ * survive realloc, the statistics agree with the model and (every fourth step) with the heap's walk
+ * (bytes in use, live allocations, free bytes and free blocks counted from alloc_heap_walk:
+ * fixture_stats_mismatch), and alloc_heap_check() passes. Failed allocations must leave the
+ * statistics as they were and be justified by the largest free block.
  *
  * Each run is 1,000,000 operations (ALLOC_TEST_OPS or argv[1] to change), split into epochs, each
  * on a fresh heap, that cycle through the strategy variants of the test fixture (alloc/testing)
@@ -88,7 +88,7 @@ static struct {
     alloc_heap *heap;
     struct live live[MAX_LIVE];
     size_t nlive;
-    uint16_t owner[UNITS]; /* 0: no live payload; else index + 1 into live[] */
+    uint16_t owner[UNITS]; /* 0: nothing live; else index + 1 into live[], | HEADER_MARK */
     size_t in_use;
     size_t peak;
     size_t checks; /* check_state calls so far */
@@ -161,7 +161,32 @@ static size_t unit(const void *p) {
     return (size_t)((const unsigned char *)p - m.region) / UNIT;
 }
 
-/* Claims the granules of a live block in the shadow map; fails on any overlap. */
+/*
+ * The shadow map's mark of a unit of a live block's header (the ALLOC_BLOCK_OVERHEAD bytes before
+ * its payload: 2 units on a 64-bit layout, 1 on a 32-bit one), or-ed with the block's index + 1; a
+ * unit of its payload holds the index + 1 alone.
+ */
+#define HEADER_MARK 0x8000u
+_Static_assert(MAX_LIVE < HEADER_MARK, "model_test: a live index must leave HEADER_MARK clear");
+
+/* The live block whose payload or header holds unit g (which is marked). */
+static const unsigned char *owner_of(size_t g) {
+    return m.live[(m.owner[g] & ~HEADER_MARK) - 1].p;
+}
+
+/*
+ * Whether live block l has a header of its own: every block but a run slot (a request of at most
+ * ALLOC_RUN_MAX_SIZE bytes on a heap with runs; a block that small, from an aligned request, is
+ * taken for a slot too, and its header left unmarked).
+ */
+static bool has_header(const struct live *l) {
+    return !(m.runs && l->usable <= ALLOC_RUN_MAX_SIZE);
+}
+
+/*
+ * Claims the units of a live block in the shadow map, its header's too (has_header); fails if any
+ * of them is already a live block's payload or header.
+ */
 static void claim(size_t idx) {
     const struct live *l = &m.live[idx];
     if (l->p < m.region + 16 || l->p + l->usable > m.region + m.region_size)
@@ -169,20 +194,27 @@ static void claim(size_t idx) {
     if (l->usable % UNIT != 0)
         fail("block %p has a usable size of %zu, not a multiple of %d", (void *)l->p, l->usable,
              UNIT);
-    for (size_t g = unit(l->p - ALLOC_BLOCK_OVERHEAD); g < unit(l->p); g++) {
-        if (!(m.runs && l->usable <= ALLOC_RUN_MAX_SIZE) && m.owner[g] != 0)
-            fail("header of %p lies inside live block %u", (void *)l->p, m.owner[g] - 1);
+    if (has_header(l)) {
+        for (size_t g = unit(l->p - ALLOC_BLOCK_OVERHEAD); g < unit(l->p); g++) {
+            if (m.owner[g] != 0)
+                fail("header of %p lies inside live block %p%s", (void *)l->p,
+                     (const void *)owner_of(g), (m.owner[g] & HEADER_MARK) ? "'s header" : "");
+            m.owner[g] = (uint16_t)(HEADER_MARK | (idx + 1));
+        }
     }
     for (size_t g = unit(l->p); g < unit(l->p + l->usable); g++) {
         if (m.owner[g] != 0)
-            fail("block %p overlaps live block %p", (void *)l->p, (void *)m.live[m.owner[g] - 1].p);
+            fail((m.owner[g] & HEADER_MARK) ? "block %p covers the header of live block %p"
+                                            : "block %p overlaps live block %p",
+                 (void *)l->p, (const void *)owner_of(g));
         m.owner[g] = (uint16_t)(idx + 1);
     }
 }
 
 static void release(size_t idx) {
     const struct live *l = &m.live[idx];
-    for (size_t g = unit(l->p); g < unit(l->p + l->usable); g++)
+    size_t from = unit(has_header(l) ? l->p - ALLOC_BLOCK_OVERHEAD : l->p);
+    for (size_t g = from; g < unit(l->p + l->usable); g++)
         m.owner[g] = 0;
 }
 
