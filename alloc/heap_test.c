@@ -877,7 +877,7 @@ static int free_double_merged_check(void) {
  *   a stack object; the control structure; one past the end; inside A's payload (A zeroed);
  *   the last 16-aligned pointer of the same heap's region before the first payload.
  * Expect ALLOC_ERR_FOREIGN_POINTER for each, reported with the pointer, and nothing changed;
- * realloc and usable_size report the same and return NULL / 0.
+ * realloc and usable_size report the same (one report each, with the pointer) and return NULL / 0.
  */
 static int free_foreign_check(void) {
     fixture_reset(HEAP_SIZE, 0);
@@ -894,8 +894,13 @@ static int free_foreign_check(void) {
         ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, fx.report_error[0]);
         ASSERT_TRUE(fx.report_ptr[0] == bad[i]);
         ASSERT_TRUE(alloc_realloc(fx.heap, bad[i], 10) == NULL);
+        ASSERT_EQ(2, fx.reports);
         ASSERT_EQ(0, alloc_usable_size(fx.heap, bad[i]));
         ASSERT_EQ(3, fx.reports);
+        for (size_t r = 1; r < 3; r++) {
+            ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, fx.report_error[r]);
+            ASSERT_TRUE(fx.report_ptr[r] == bad[i]);
+        }
         ASSERT_TRUE(stats_unchanged(&before));
         ASSERT_HEAP_OK(fx.heap);
     }
@@ -907,29 +912,26 @@ static int free_foreign_check(void) {
  * Pointers that are not 16-byte aligned: A + 1, A + 8, and S + 8 for a 16-byte request S (a run
  * slot where there are runs).
  * Expect ALLOC_ERR_MISALIGNED_POINTER from free, NULL from realloc and 0 from usable_size, each
- * reported at the pointer, nothing changed.
+ * call reporting it once at the pointer, nothing changed.
  */
 static int free_misaligned_check(void) {
     fixture_reset(HEAP_SIZE, 0);
     unsigned char *a = alloc_malloc(fx.heap, 100), *s = alloc_malloc(fx.heap, 16);
     ASSERT_TRUE(a != NULL && s != NULL);
     struct alloc_stats before = stats();
-    ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, alloc_free(fx.heap, a + 1));
-    ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, alloc_free(fx.heap, a + 8));
-    ASSERT_EQ(2, fx.reports);
-    ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, fx.report_error[1]);
     unsigned char *bad[] = {a + 1, a + 8, s + 8};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         size_t reports = fx.reports;
+        ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, alloc_free(fx.heap, bad[i]));
+        if (reported_once_at(reports, ALLOC_ERR_MISALIGNED_POINTER, bad[i]) != 0)
+            return 1;
         ASSERT_TRUE(alloc_realloc(fx.heap, bad[i], 50) == NULL);
+        if (reported_once_at(reports + 1, ALLOC_ERR_MISALIGNED_POINTER, bad[i]) != 0)
+            return 1;
         ASSERT_EQ(0, alloc_usable_size(fx.heap, bad[i]));
-        ASSERT_EQ(reports + 2, fx.reports);
-        for (size_t r = reports; r < fx.reports; r++) {
-            ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, fx.report_error[r]);
-            ASSERT_TRUE(fx.report_ptr[r] == bad[i]);
-        }
+        if (reported_once_at(reports + 2, ALLOC_ERR_MISALIGNED_POINTER, bad[i]) != 0)
+            return 1;
     }
-    ASSERT_EQ(ALLOC_ERR_MISALIGNED_POINTER, alloc_free(fx.heap, s + 8));
     return unchanged_then_freed(&before, a, s);
 }
 
@@ -939,8 +941,9 @@ static int free_misaligned_check(void) {
  *   (2) A overflows into B's prev word: | A ......|xx B | ...
  *   (3) A's size grown by 16 (tag intact)
  * Expect ALLOC_ERR_CORRUPTED_HEADER from free of the damaged block (for (2), of A, whose boundary
- * tag it is), from alloc_heap_check, with nothing changed; once the header is restored everything
- * works.
+ * tag it is) and from realloc of it ((2) and (3)), each reported once at A, and from
+ * alloc_heap_check, reported once at the damaged header (A's; for (2), B's), with nothing
+ * changed; once the header is restored everything works.
  */
 static int free_corrupted_header_check(void) {
     if (fixture_runs())
@@ -952,24 +955,43 @@ static int free_corrupted_header_check(void) {
     hword_t a_size = a_hdr[1], b_prev = b_hdr[0];
     struct alloc_stats before = stats();
 
+    size_t reports = fx.reports;
     a_hdr[1] = 0;
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, a));
-    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, fx.report_error[0]);
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEADER, a) != 0)
+        return 1;
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_check(fx.heap));
+    if (reported_once_at(reports + 1, ALLOC_ERR_CORRUPTED_HEADER, a_hdr) != 0)
+        return 1;
     a_hdr[1] = a_size;
     ASSERT_HEAP_OK(fx.heap);
 
+    reports = fx.reports;
     memset(a + alloc_usable_size(fx.heap, a), 0x41, sizeof(hword_t)); /* into B's header */
     /* B's prev word is A's boundary tag: checked when A is freed (B's free does not use it). */
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, a));
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEADER, a) != 0)
+        return 1;
     ASSERT_TRUE(alloc_realloc(fx.heap, a, 4000) == NULL);
+    if (reported_once_at(reports + 1, ALLOC_ERR_CORRUPTED_HEADER, a) != 0)
+        return 1;
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_check(fx.heap));
+    if (reported_once_at(reports + 2, ALLOC_ERR_CORRUPTED_HEADER, b_hdr) != 0)
+        return 1;
     b_hdr[0] = b_prev;
     ASSERT_HEAP_OK(fx.heap);
 
+    reports = fx.reports;
     a_hdr[1] = a_size + 16;
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, a));
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEADER, a) != 0)
+        return 1;
     ASSERT_TRUE(alloc_realloc(fx.heap, a, 10) == NULL);
+    if (reported_once_at(reports + 1, ALLOC_ERR_CORRUPTED_HEADER, a) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_check(fx.heap));
+    if (reported_once_at(reports + 2, ALLOC_ERR_CORRUPTED_HEADER, a_hdr) != 0)
+        return 1;
     a_hdr[1] = a_size;
     return unchanged_then_freed(&before, a, b);
 }
