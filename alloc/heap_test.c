@@ -1726,8 +1726,11 @@ static bool ends_heap_free(const block_t *b) {
  * top without touching a list; the block carved from C to grow in place into the rest of C (a
  * list block); freeing D to merge it, with the rest of C before it, into the top. A top pointer
  * that is NULL, or that points at a live block, is reported as CORRUPTED_FREE_LIST by the integrity
- * check and by an allocation that needs the top (which then returns NULL and changes nothing).
- * Freeing everything leaves one free block, the top.
+ * check; an allocation that needs the top then returns NULL, reports once and changes nothing: a
+ * NULL top (a lost top block, heap.h: the END marker says the block before it is free) is damage
+ * of the control structure, ALLOC_ERR_CORRUPTED_HEAP at the pointer (tlsf.c, no_block); a top at a
+ * live block is CORRUPTED_FREE_LIST at that block. Freeing everything leaves one free block, the
+ * top.
  */
 static int top_block_check(void) {
     if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
@@ -1770,6 +1773,10 @@ static int top_block_check(void) {
     if (TOP_BLOCK) {
         t->top = NULL;
         ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_heap_check(fx.heap));
+        size_t reports = fx.reports;
+        ASSERT_TRUE(alloc_malloc(fx.heap, 8 * BIG) == NULL);
+        if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEAP, &t->top) != 0)
+            return 1;
     }
     t->top = blk_from_payload(d);
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_heap_check(fx.heap));
