@@ -1807,10 +1807,11 @@ static int top_block_check(void) {
 /*
  * TLSF quick lists: free two 64-byte neighbours; a request of the same size reuses the last
  * freed (LIFO) without merging; when a large request cannot be met otherwise, the quick blocks
- * are merged back.
- *   | A | B | C (2000) | (tail, small) |  free A, free B  ->  | [A] | [B] | C | (tail) |
- * Expect malloc(64) == B; after C is allocated to the tail, a request of the whole A + B span
- * succeeds at A.
+ * are merged back. R takes the whole rest of the heap (its largest free block):
+ *   | A | B | R | END |  free A, free B  ->  | [A] | [B] | R | END |
+ * Expect the two quick blocks to be the heap's only free blocks (free_blocks 2, their bytes
+ * bytes_free and one of them largest_free); malloc(64) == B; with B freed again, a request of the
+ * whole A + B span (both payloads and B's header) to succeed at A, leaving no free block.
  */
 static int quick_lists_check(void) {
     if (!fixture_quick() || fixture_runs())
