@@ -2535,7 +2535,7 @@ static int damaged_list_head_check(void) {
 /*
  * Every call on a NULL heap.
  * Expect ALLOC_ERR_NULL_HEAP from those that return an error, NULL / 0 / zeroed stats from the
- * others, and TLSF as its strategy.
+ * others, TLSF as its strategy and 0 as its flags.
  */
 static int null_heap_check(void) {
     int dummy;
@@ -2549,6 +2549,7 @@ static int null_heap_check(void) {
     ASSERT_TRUE(alloc_realloc(NULL, &dummy, 8) == NULL);
     ASSERT_EQ(0, alloc_usable_size(NULL, &dummy));
     ASSERT_EQ(ALLOC_STRATEGY_TLSF, alloc_heap_strategy(NULL));
+    ASSERT_EQ(0, alloc_heap_flags(NULL));
     struct alloc_stats s, zero = {0};
     memset(&s, 0xff, sizeof(s));
     alloc_heap_stats(NULL, &s);
