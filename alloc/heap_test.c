@@ -3091,6 +3091,11 @@ static int runs_full_head_check(void) {
  * A run given back with a free block before it: that block's header is checked against the run's
  * prev word before the run is merged with it, as free checks a block's free predecessor. A flipped
  * bit there is reported as a corrupted header and the run stays where it is.
+ * Expect the free of the run's last slot to report CORRUPTED_HEADER once, at the run's block (the
+ * block being given back, whose prev word the damaged header no longer matches), and
+ * alloc_heap_check to report it at the damaged block; with the bit restored, the heap intact with
+ * its statistics as before, the slot still a live 64-byte slot of its run, whose free then
+ * succeeds.
  */
 static int runs_release_prev_check(void) {
     if (!fixture_runs())
@@ -3100,12 +3105,26 @@ static int runs_release_prev_check(void) {
     block_t *before;
     if (full_run_then_next(a, &b) != 0 || free_all_but_first(a, &before) != 0)
         return 1;
+    struct alloc_stats was = stats();
+    size_t reports = fx.reports;
     before->size ^= (hword_t)1 << 9;
     /* A's last slot: A would go back to the strategy and merge with the damaged block. */
     ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, a[0]));
-    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, fx.report_error[0]);
-    ASSERT_TRUE(alloc_heap_check(fx.heap) != ALLOC_OK);
+    const block_t *run_block = blk_from_payload((const void *)run_of_slot(a[0]));
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEADER, run_block) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_check(fx.heap));
+    if (reported_once_at(reports + 1, ALLOC_ERR_CORRUPTED_HEADER, before) != 0)
+        return 1;
     before->size ^= (hword_t)1 << 9;
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(stats_unchanged(&was));
+    ASSERT_EQ(64, alloc_usable_size(fx.heap, a[0]));
+    ASSERT_EQ(reports + 2, fx.reports);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[0]));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(0, stats().live_allocations);
     return 0;
 }
 
