@@ -93,9 +93,7 @@
  * starting with RUN_META bytes of run meta (runs.h: 32, four uint64_t, also where a pointer is 4
  * bytes); its slots end where the next block's header starts, ALLOC_BLOCK_OVERHEAD bytes before
  * the next RUN_SPAN boundary. */
-#define RUN_SPAN 1024u
-_Static_assert(RUN_SPAN == RUN_BLOCK && RUN_SPAN == RUN_ALIGN,
-               "corruption_test: a run is a RUN_SPAN-byte block with a RUN_SPAN-aligned payload");
+#define RUN_SPAN RUN_BLOCK /* runs.h: RUN_ALIGN, a run's block and its payload's alignment */
 _Static_assert(RUN_META % WORD == 0, "corruption_test: a run's meta is a whole number of words");
 
 enum kind {
