@@ -42,6 +42,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alloc/bench/die.h"
 #include "alloc/bench/process.h"
 
 struct allocator {
@@ -83,13 +84,6 @@ struct result {
 static struct result results[NWORK][NALLOC][MAX_ROUNDS];
 static char worker_dir[PATH_MAX];
 
-static void die(const char *fmt, const char *arg) {
-    fprintf(stderr, "bench: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n");
-    exit(1);
-}
-
 /*
  * Runs the replay driver with the given extra arguments, passing its output through, and returns
  * the text after "replay summary: " of its last such line (static buffer); dies if it fails.
@@ -122,7 +116,7 @@ static const char *run_replay(char **extra, int nextra) {
             line++;
     }
     if (status != 0 || found == NULL)
-        die("the trace replay failed%s", "");
+        die("the trace replay failed");
     snprintf(summary, sizeof(summary), "%.*s", (int)strcspn(found, "\n"), found);
     return summary;
 }
@@ -221,10 +215,10 @@ int main(int argc, char **argv) {
                 argv[i]);
     }
     if (rounds < 1 || rounds > MAX_ROUNDS || !(scale > 0))
-        die("bad --rounds or --scale%s", "");
+        die("bad --rounds or --scale");
     if (worker_dir[0] == '\0' &&
         !process_find_workers(argv[0], "bench_worker_ours", worker_dir, sizeof(worker_dir)))
-        die("cannot find bench_worker_ours (use --workers DIR)%s", "");
+        die("cannot find bench_worker_ours (use --workers DIR)");
 
     printf("alloc benchmark: %d interleaved rounds, scale %g, workers in %s\n", rounds, scale,
            worker_dir);

@@ -42,18 +42,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "alloc/bench/die.h"
 #include "alloc/bench/family.h"
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "bench_worker: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
-    va_end(ap);
-    exit(1);
-}
 
 /* ---- the allocator under test ---- */
 

@@ -54,6 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc/bench/die.h"
 #include "alloc/bench/process.h"
 #include "alloc/bench/trace.h"
 
@@ -114,17 +115,6 @@ static struct cell cells[MAX_TRACES][NALLOC];
 static bool enabled[NALLOC];
 static char worker_dir[PATH_MAX];
 static char out_dir[PATH_MAX];
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "replay: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
-    va_end(ap);
-    exit(1);
-}
 
 static unsigned long long field_ull(const char *line, const char *key) {
     const char *p = strstr(line, key);

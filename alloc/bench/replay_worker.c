@@ -34,25 +34,13 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "alloc/bench/die.h"
 #include "alloc/bench/family.h"
 #include "alloc/bench/trace.h"
 
 #if defined(BENCH_OURS) || defined(BENCH_REFERENCE)
 #define BENCH_REGION 1 /* the allocator serves one region that the worker maps */
 #endif
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-#include <stdarg.h>
-static void die(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "replay_worker: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
-    va_end(ap);
-    exit(1);
-}
 
 /* ---- the allocator under test ---- */
 
