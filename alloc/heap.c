@@ -269,13 +269,14 @@ static uintptr_t fast_free_lo_for(const alloc_heap *h) {
 }
 
 /*
- * fast_grow's value on heap h (its strategy and flags set): 1 where alloc_realloc may grow a block
- * into TLSF's top block by its fast path, else 0. Not with poison on alloc either:
- * realloc_general poisons what a block grows by.
+ * fast_grow's value on a heap of that strategy and those flags: 1 where alloc_realloc may grow a
+ * block into TLSF's top block by its fast path, else 0. Not with poison on alloc either:
+ * realloc_general poisons what a block grows by. Init passes its configuration's, the heap check
+ * the control structure's (the values init copied there).
  */
-static uint8_t fast_grow_for(const alloc_heap *h) {
-    return ALLOC_FAST_PATHS && h->strategy == ALLOC_STRATEGY_TLSF &&
-           (h->flags & (ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC)) == 0;
+static uint8_t fast_grow_for(unsigned strategy, unsigned flags) {
+    return ALLOC_FAST_PATHS && strategy == ALLOC_STRATEGY_TLSF &&
+           (flags & (ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC)) == 0;
 }
 
 /*
@@ -372,7 +373,7 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
     if (h->runs_enabled && (cfg.flags & ALLOC_FLAG_POISON_ON_ALLOC) == 0)
         h->fast_run_end = ALLOC_RUN_MAX_SIZE + 1;
 #endif
-    h->fast_grow = fast_grow_for(h);
+    h->fast_grow = fast_grow_for(cfg.strategy, cfg.flags);
 
     block_t *first = blk_at(h->first);
     size_t fs = h->end - h->first;
@@ -1734,7 +1735,7 @@ static bool control_ok(const alloc_heap *h) {
     if (h->first !=
             (uintptr_t)h + alloc_control_size((enum alloc_strategy)h->strategy) + BLOCK_PHASE ||
         h->fast_free_lo != fast_free_lo_for(h) || h->fast_free_hi != fast_free_hi_for(h) ||
-        h->fast_grow != fast_grow_for(h))
+        h->fast_grow != fast_grow_for(h->strategy, h->flags))
         return false;
     if (h->end < h->first + MIN_BLOCK || h->end + HDR > h->raw_end ||
         (h->end & (GRANULE - 1)) != BLOCK_PHASE)
