@@ -19,6 +19,35 @@ static void touch_past_heap_end(void) {
     *past_end = 1;
 }
 
+/*
+ * The lowest non-canonical address: bits 63..47 not all equal. A read through it is a general
+ * protection fault with error code 0, not a page fault: no page table is walked.
+ */
+#define NON_CANONICAL_ADDRESS 0x0000800000000000ull
+
+static void read_non_canonical(void) {
+    log_info("scenario: reading %p, a non-canonical address", (void *)NON_CANONICAL_ADDRESS);
+    uint64_t value = cpu_read_u64(NON_CANONICAL_ADDRESS);
+    log_error("scenario: read %p from a non-canonical address", (void *)value);
+}
+
+static void divide_by_zero(void) {
+    log_info("scenario: dividing by zero");
+    uint64_t quotient = cpu_divide(1, 0);
+    log_error("scenario: 1 / 0 gave %p", (void *)quotient);
+}
+
+/*
+ * Scenarios run before the APIC and threads register any handler (kernel/main.c): no vector from
+ * INTERRUPTS_FIRST_IRQ_VECTOR up has one yet.
+ */
+#define UNHANDLED_VECTOR 0x21
+
+static void raise_unhandled_interrupt(void) {
+    log_info("scenario: raising interrupt vector %u, which has no handler", UNHANDLED_VECTOR);
+    CPU_RAISE_INTERRUPT(UNHANDLED_VECTOR);
+}
+
 /* Recurses until the stack runs into its guard page. The volatile buffer and the use after the
  * call keep the compiler from turning this into a loop. */
 __attribute__((noinline)) static uint64_t recurse(uint64_t depth) {
@@ -77,6 +106,12 @@ static void corrupt_block_header(void) {
     kfree(block);
 }
 
+/*
+ * No memory left: a request larger than the free bytes is refused with the heap unchanged; then
+ * 64 KiB blocks until the heap says no, as a caller that cannot go on would. The blocks are
+ * chained through their first word and given back, and the heap must be as it was (statistics
+ * and its check), so that exhaustion is shown to lose nothing, before the caller's panic.
+ */
 static void exhaust_heap(void) {
     struct alloc_stats before, after;
     kheap_stats(&before);
@@ -88,14 +123,27 @@ static void exhaust_heap(void) {
               "oversized-request", "kmalloc(%zu) with %zu bytes free returned %p, heap unchanged",
               too_large, before.bytes_free, refused);
 
-    /* A caller that cannot go on: keep allocating 64 KiB until the heap says no. */
     size_t blocks = 0;
     const size_t block = 64 * 1024;
-    while (kmalloc(block) != NULL) {
+    void **chain = NULL;
+    for (void **next; (next = kmalloc(block)) != NULL; chain = next) {
+        *next = chain;
         blocks++;
     }
     log_error("out of memory: request of %zu bytes failed after %zu blocks", block, blocks);
     kheap_log_stats("out of memory");
+
+    while (chain != NULL) {
+        void **older = *chain;
+        kfree(chain);
+        chain = older;
+    }
+    kheap_stats(&after);
+    enum alloc_error check = kheap_check();
+    log_check(check == ALLOC_OK && after.bytes_free == before.bytes_free &&
+                  after.live_allocations == before.live_allocations,
+              "exhaustion-undone", "%zu blocks given back: %zu bytes free (%zu before), heap %s",
+              blocks, after.bytes_free, before.bytes_free, alloc_error_name(check));
     panic("exhaust_heap: out of memory");
 }
 
@@ -121,6 +169,9 @@ static const struct {
     {"page_fault_past_heap", touch_past_heap_end},
     {"stack_overflow", overflow_stack},
     {"execute_heap", execute_heap},
+    {"general_protection", read_non_canonical},
+    {"divide_error", divide_by_zero},
+    {"unhandled_interrupt", raise_unhandled_interrupt},
     {"double_free", free_twice},
     {"foreign_free", free_foreign_pointer},
     {"corrupt_header", corrupt_block_header},

@@ -95,6 +95,23 @@ static inline void cpu_breakpoint(void) {
     __asm__ volatile("int3");
 }
 
+/* Raises interrupt `vector` (a constant) by software, as the fault tests need. */
+#define CPU_RAISE_INTERRUPT(vector) __asm__ volatile("int %0" : : "i"(vector))
+
+/* Reads the 8 bytes at `address` (a fault test's deliberate bad read). */
+static inline uint64_t cpu_read_u64(uint64_t address) {
+    uint64_t value;
+    __asm__ volatile("mov (%1), %0" : "=r"(value) : "r"(address) : "memory");
+    return value;
+}
+
+/* Divides rdx:rax = `dividend` by `divisor` with div: a divide error (#DE) when divisor is 0. */
+static inline uint64_t cpu_divide(uint64_t dividend, uint64_t divisor) {
+    uint64_t high = 0;
+    __asm__ volatile("div %2" : "+a"(dividend), "+d"(high) : "r"(divisor));
+    return dividend;
+}
+
 static inline uint64_t cpu_read_rsp(void) {
     uint64_t rsp;
     __asm__ volatile("mov %%rsp, %0" : "=r"(rsp));
