@@ -102,7 +102,7 @@ static bool boot_info_init(uint32_t multiboot2_magic, uint32_t boot_info_phys,
 
 /* Room for every word the kernel reads from the command line; each is named by the code that
  * reads it. */
-#define CMDLINE_KNOWN_MAX 32
+#define CMDLINE_KNOWN_MAX 48
 
 /* Refuses a command line with a word that no part of the kernel reads, or a key given twice: a
  * misspelt word would otherwise boot the defaults, and of two values one would be ignored. */

@@ -414,6 +414,49 @@ static __attribute__((noreturn)) void lock_recursion(void) {
     panic("fault: \"%s\" was taken twice by one CPU", probe.name);
 }
 
+/* fault=release_unheld */
+
+/* Releases a lock no CPU holds: refused, naming the lock, rather than serving the next ticket,
+ * which would let a waiter in beside whoever takes the lock next. */
+static __attribute__((noreturn)) void release_unheld(void) {
+    static struct spinlock probe = SPINLOCK_INIT("release probe");
+    log_info("fault: CPU %u releasing \"%s\", which no CPU holds", cpu_this()->index, probe.name);
+    spinlock_release(&probe);
+    panic("fault: \"%s\" was released by a CPU that did not hold it", probe.name);
+}
+
+/* fault=irq_restore_unpaired and fault=irq_restore_enabled */
+
+/* An irq_restore with no irq_save before it: refused, not a depth that wraps below zero and leaves
+ * interrupts off for ever. */
+static __attribute__((noreturn)) void irq_restore_unpaired(void) {
+    cpu_disable_interrupts();
+    log_info("fault: CPU %u calling irq_restore with no irq_save", cpu_this()->index);
+    irq_restore();
+    panic("fault: an irq_restore without irq_save returned");
+}
+
+/* Interrupts turned on inside an irq_save section: refused at its irq_restore, which would
+ * otherwise count on interrupts being off. */
+static __attribute__((noreturn)) void irq_restore_enabled(void) {
+    /* Said first: the log's own lock, taken inside the section, would turn interrupts off again. */
+    log_info("fault: CPU %u turning interrupts on inside irq_save, then calling irq_restore",
+             cpu_this()->index);
+    irq_save();
+    cpu_enable_interrupts();
+    irq_restore();
+    panic("fault: irq_restore with interrupts on returned");
+}
+
+/* fault=main_exit */
+
+/* The main thread exits: refused, as for an idle thread, since nothing would run the rest of the
+ * boot (and nothing may free the boot stack it runs on). */
+static __attribute__((noreturn)) void main_exit(void) {
+    log_info("fault: \"%s\" calling thread_exit", thread_name(thread_current()));
+    thread_exit();
+}
+
 /* fault=join_twice and fault=join_idle */
 
 static void return_at_once(void *arg) {
@@ -1075,6 +1118,10 @@ static const struct {
     {"fault=thread_overflow", thread_overflow},
     {"fault=deadlock", deadlock},
     {"fault=lock_recursion", lock_recursion},
+    {"fault=release_unheld", release_unheld},
+    {"fault=irq_restore_unpaired", irq_restore_unpaired},
+    {"fault=irq_restore_enabled", irq_restore_enabled},
+    {"fault=main_exit", main_exit},
     {"fault=join_twice", join_twice},
     {"fault=join_idle", join_idle},
     {"fault=join_cycle", join_cycle},

@@ -9,6 +9,10 @@
  *   fault=thread_overflow  a thread recurses until it runs into its stack's guard page
  *   fault=deadlock         two threads on two CPUs take two locks in opposite order
  *   fault=lock_recursion   the main thread takes a spinlock it already holds
+ *   fault=release_unheld   the main thread releases a spinlock no CPU holds
+ *   fault=irq_restore_unpaired  irq_restore with no irq_save before it (interrupts off)
+ *   fault=irq_restore_enabled   irq_restore after interrupts were turned on inside irq_save
+ *   fault=main_exit        the main thread calls thread_exit
  *   fault=join_twice       a thread that has exited is joined, then joined again
  *   fault=join_idle        the main thread joins its CPU's idle thread, which never exits
  *   fault=join_cycle       two threads join each other
