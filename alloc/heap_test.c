@@ -1390,6 +1390,45 @@ static int extend_unaligned_tail_check(void) {
     return 0;
 }
 
+/*
+ * Extensions of a heap whose end marker or last block a stray write has damaged, one word at a
+ * time (a bit flipped, put back before the next):
+ *   | ctrl | A ... (fills the heap) | END |   and   | ctrl | A | (free F) | END |
+ * the end marker's size word, its prev word (the last block's boundary tag), and on the second
+ * heap F's size word (a used last block is not read: the extension merges with no used block).
+ * Expect ALLOC_ERR_CORRUPTED_HEADER, reported once at the end marker, and nothing changed: with the
+ * word put back, the statistics (region_size among them) as before, the heap intact, and the same
+ * extension then made.
+ */
+static int extend_damaged_end_check(void) {
+    const size_t half = HEAP_SIZE / 2;
+    for (unsigned way = 0; way < 5; way++) {
+        block_t *f = NULL;
+        if (way < 2) {
+            fixture_reset(half, 0);
+            ASSERT_TRUE(alloc_malloc(fx.heap, fresh_free(half)) != NULL);
+        } else if (free_tail(&f) != 0) {
+            return 1;
+        }
+        struct alloc_stats before = stats();
+        block_t *end = blk_at(fx.heap->end);
+        hword_t *word = way == 4 ? &f->size : (way & 1) == 0 ? &end->size : &end->prev;
+        hword_t saved = *word;
+        *word ^= (hword_t)1 << 9;
+        size_t reports = fx.reports;
+        ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_extend(fx.heap, 4096));
+        if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEADER, end) != 0)
+            return 1;
+        *word = saved;
+        ASSERT_TRUE(stats_unchanged(&before));
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_EQ(ALLOC_OK, alloc_heap_extend(fx.heap, 4096));
+        ASSERT_EQ(half + 4096, stats().region_size);
+        ASSERT_HEAP_OK(fx.heap);
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* statistics, check, walk, poison */
 
@@ -2336,6 +2375,49 @@ static int damaged_ops_check(void) {
     fx.heap->ops = ops;
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * damaged_ops_check's stray write over the strategy's table, met by an extension and by a realloc
+ * of a block A that a live B follows (not the top block's neighbour, so that realloc's fast path
+ * leaves it to the strategy's resize), on either strategy: both call the strategy through the
+ * table.
+ *   | ctrl | A | B | (free) | END |
+ * Expect alloc_heap_extend to return ALLOC_ERR_CORRUPTED_FREE_LIST and alloc_realloc NULL, each
+ * after one report of CORRUPTED_HEAP at the table's word, and nothing changed: the statistics
+ * (region_size among them) as before; with the table put back, the heap intact, A's contents kept,
+ * and the same extension and realloc made.
+ */
+static int damaged_ops_extend_realloc_check(void) {
+    if (!ALLOC_FAST_PATHS)
+        SKIP_CHECK("a build for size trusts its control structure");
+    if (TLSF_ALONE)
+        SKIP_CHECK("a build of TLSF alone calls TLSF directly, not through the table");
+    const size_t half = HEAP_SIZE / 2;
+    fixture_reset(half, 0);
+    unsigned char *a = alloc_malloc(fx.heap, BIG), *b = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(a != NULL && b != NULL);
+    fixture_fill(a, BIG, 3);
+    struct alloc_stats before = stats();
+    const struct alloc_strategy_ops *ops = fx.heap->ops;
+    fx.heap->ops = (const struct alloc_strategy_ops *)(uintptr_t)0x70;
+    size_t reports = fx.reports;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_heap_extend(fx.heap, 4096));
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEAP, &fx.heap->ops) != 0)
+        return 1;
+    ASSERT_TRUE(alloc_realloc(fx.heap, a, 2 * BIG) == NULL);
+    if (reported_once_at(reports + 1, ALLOC_ERR_CORRUPTED_HEAP, &fx.heap->ops) != 0)
+        return 1;
+    ASSERT_TRUE(stats_unchanged(&before));
+    fx.heap->ops = ops;
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(fixture_pattern_ok(a, BIG, 3));
+    ASSERT_EQ(ALLOC_OK, alloc_heap_extend(fx.heap, 4096));
+    ASSERT_EQ(half + 4096, stats().region_size);
+    unsigned char *moved = alloc_realloc(fx.heap, a, 2 * BIG);
+    ASSERT_TRUE(moved != NULL && fixture_pattern_ok(moved, BIG, 3));
     ASSERT_HEAP_OK(fx.heap);
     return 0;
 }
@@ -3952,6 +4034,7 @@ int main(void) {
         RUN_VARIANT_CHECK(extend_merges_check);
         RUN_VARIANT_CHECK(extend_errors_check);
         RUN_VARIANT_CHECK(extend_unaligned_tail_check);
+        RUN_VARIANT_CHECK(extend_damaged_end_check);
         RUN_VARIANT_CHECK(stats_identity_check);
         RUN_VARIANT_CHECK(check_detects_check);
         RUN_VARIANT_CHECK(poison_check);
@@ -3972,6 +4055,7 @@ int main(void) {
         RUN_VARIANT_CHECK(nested_heap_pointer_check);
         RUN_VARIANT_CHECK(null_heap_check);
         RUN_VARIANT_CHECK(damaged_ops_check);
+        RUN_VARIANT_CHECK(damaged_ops_extend_realloc_check);
         RUN_VARIANT_CHECK(damaged_list_head_check);
         RUN_VARIANT_CHECK(damaged_fast_words_check);
         RUN_VARIANT_CHECK(damaged_hook_check);
