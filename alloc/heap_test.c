@@ -2615,6 +2615,107 @@ static int damaged_list_head_check(void) {
 }
 
 /*
+ * damaged_list_head_check's stray write over the head of a TLSF free list L that holds one block,
+ * G, met by a request that a larger free block F serves, F's remainder belonging to L. L lies below
+ * the request's own list, so that the search does not look at it; every block is above
+ * ALLOC_QUICK_MAX_SIZE, so that none is quick-listed:
+ *   | ctrl | (free F) | U1 | (free G, on L) | U2 | (top) | END |
+ * made by alloc_malloc and by alloc_allocate at ALLOC_ALIGNMENT, the head a small number outside
+ * every heap, then U2's payload.
+ * Expect F's payload returned, with one report of CORRUPTED_HEAP at L's head word; F's remainder
+ * heading L alone; U1 and U2 intact; and the integrity check to find G lost to its list,
+ * ALLOC_ERR_CORRUPTED_FREE_LIST (list membership).
+ */
+static int damaged_head_remainder_check(void) {
+    if (!ALLOC_FAST_PATHS)
+        SKIP_CHECK("a build for size trusts its control structure");
+    if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
+        SKIP_CHECK("only TLSF keeps lists headed in the control structure");
+    const size_t request = 3000, f_size = 4500;
+    const size_t rest = block_size_for(f_size) - block_size_for(request);
+    for (int op = 0; op < 2; op++) {
+        for (int bad = 0; bad < 2; bad++) {
+            fixture_reset(HEAP_SIZE, 0);
+            unsigned char *f = alloc_malloc(fx.heap, f_size), *u1 = alloc_malloc(fx.heap, BIG);
+            unsigned char *g = alloc_malloc(fx.heap, rest - ALLOC_BLOCK_OVERHEAD);
+            unsigned char *u2 = alloc_malloc(fx.heap, BIG);
+            ASSERT_TRUE(f != NULL && u1 != NULL && g != NULL && u2 != NULL);
+            fixture_fill(u1, BIG, 1);
+            fixture_fill(u2, BIG, 2);
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, f));
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, g));
+            ASSERT_HEAP_OK(fx.heap);
+            struct tlsf_state *t = tlsf_of(fx.heap);
+            size_t list = 0, lists = sizeof(t->heads) / sizeof(t->heads[0]);
+            while (list < lists && t->heads[list] != blk_from_payload(g))
+                list++;
+            ASSERT_TRUE(list < lists);
+            t->heads[list] = bad == 0 ? (block_t *)(uintptr_t)0x70 : (block_t *)(uintptr_t)u2;
+            size_t reports = fx.reports;
+            unsigned char *p = op == 0 ? alloc_malloc(fx.heap, request)
+                                       : alloc_allocate(fx.heap, request, ALLOC_ALIGNMENT);
+            ASSERT_TRUE(p == f);
+            if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEAP, &t->heads[list]) != 0)
+                return 1;
+            ASSERT_TRUE(alloc_usable_size(fx.heap, p) >= request);
+            block_t *remainder = blk_at((uintptr_t)blk_from_payload(f) + block_size_for(request));
+            ASSERT_TRUE(t->heads[list] == remainder);
+            ASSERT_TRUE(blk_links(remainder)->next == NULL);
+            ASSERT_TRUE(fixture_pattern_ok(u1, BIG, 1));
+            ASSERT_TRUE(fixture_pattern_ok(u2, BIG, 2));
+            ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_heap_check(fx.heap));
+        }
+    }
+    return 0;
+}
+
+/*
+ * A stray write over the head of the quick list that holds Q, a freed 100-byte block: a small
+ * number outside every heap, then the header of the live block B (sound, but no quick one):
+ *   | ctrl | [Q] | B | (free) | END |
+ * Expect alloc_malloc(100), which that list serves, to report CORRUPTED_FREE_LIST once, at the
+ * damaged head, and to be served still, from the free lists (a block that is not Q), the head left
+ * as it was; the integrity check then to return CORRUPTED_FREE_LIST (the quick lists do not hold
+ * exactly the quick blocks), reported at the damaged head too. With the head put back, the heap
+ * intact and Q served by the next malloc(100).
+ */
+static int damaged_quick_head_check(void) {
+#if QUICK_BINS > 0
+    if (!fixture_quick())
+        SKIP_CHECK("this variant has no quick lists");
+    for (int bad = 0; bad < 2; bad++) {
+        fixture_reset(HEAP_SIZE, 0);
+        unsigned char *q = alloc_malloc(fx.heap, 100), *b = alloc_malloc(fx.heap, BIG);
+        ASSERT_TRUE(q != NULL && b != NULL);
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, q));
+        ASSERT_HEAP_OK(fx.heap);
+        struct tlsf_state *t = tlsf_of(fx.heap);
+        size_t i = quick_index_for(100);
+        ASSERT_TRUE(t->quick[i] == blk_from_payload(q));
+        block_t *damaged = bad == 0 ? (block_t *)(uintptr_t)0x70 : blk_from_payload(b);
+        t->quick[i] = damaged;
+        size_t reports = fx.reports;
+        unsigned char *p = alloc_malloc(fx.heap, 100);
+        if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, damaged) != 0)
+            return 1;
+        ASSERT_TRUE(p != NULL && p != q);
+        ASSERT_TRUE(alloc_usable_size(fx.heap, p) >= 100);
+        ASSERT_TRUE(t->quick[i] == damaged);
+        ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_heap_check(fx.heap));
+        if (reported_once_at(reports + 1, ALLOC_ERR_CORRUPTED_FREE_LIST, damaged) != 0)
+            return 1;
+        t->quick[i] = blk_from_payload(q);
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_TRUE(alloc_malloc(fx.heap, 100) == q);
+        ASSERT_HEAP_OK(fx.heap);
+    }
+    return 0;
+#else
+    SKIP_CHECK("quick lists are not compiled in (ALLOC_QUICK_MAX_SIZE 0)");
+#endif
+}
+
+/*
  * Every call on a NULL heap.
  * Expect ALLOC_ERR_NULL_HEAP from those that return an error, NULL / 0 / zeroed stats from the
  * others, TLSF as its strategy and 0 as its flags.
@@ -4057,6 +4158,8 @@ int main(void) {
         RUN_VARIANT_CHECK(damaged_ops_check);
         RUN_VARIANT_CHECK(damaged_ops_extend_realloc_check);
         RUN_VARIANT_CHECK(damaged_list_head_check);
+        RUN_VARIANT_CHECK(damaged_head_remainder_check);
+        RUN_VARIANT_CHECK(damaged_quick_head_check);
         RUN_VARIANT_CHECK(damaged_fast_words_check);
         RUN_VARIANT_CHECK(damaged_hook_check);
         RUN_VARIANT_CHECK(stats_bent_link_check);
