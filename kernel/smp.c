@@ -356,19 +356,21 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
         enum early_fault faulting = fault;
         fault = EARLY_FAULT_NONE;
         struct alloc_stats before;
+        size_t slots_before = 0;
         if (withheld) {
             kheap_stats(&before);
+            slots_before = thread_slots_in_use();
         }
         if (start_cpu(entry->apic_id, withheld, faulting)) {
             log_info("smp: CPU %u (APIC id %u) online", cpu_count() - 1, entry->apic_id);
         }
-        if (withheld) { /* for the test that a CPU which does not start keeps no heap block */
+        if (withheld) { /* for the test that a CPU which does not start keeps no block or slot */
             struct alloc_stats after;
             kheap_stats(&after);
             log_info("smp: heap across the withheld CPU's start: live %zu -> %zu blocks, in use "
-                     "%zu -> %zu bytes",
+                     "%zu -> %zu bytes; thread stack slots in use %zu -> %zu",
                      before.live_allocations, after.live_allocations, before.bytes_in_use,
-                     after.bytes_in_use);
+                     after.bytes_in_use, slots_before, thread_slots_in_use());
         }
     }
     log_info("smp: %u CPUs online", cpu_count());

@@ -142,6 +142,16 @@ static void slot_give_back(int slot) {
     spinlock_release(&stacks_lock);
 }
 
+size_t thread_slots_in_use(void) {
+    spinlock_acquire(&stacks_lock);
+    size_t in_use = 0;
+    for (int slot = 0; slot < THREAD_SLOTS; slot++) {
+        in_use += slot_owner[slot] != NULL;
+    }
+    spinlock_release(&stacks_lock);
+    return in_use;
+}
+
 bool thread_describe_address(uint64_t address, char *out, size_t size) {
     if (address < THREAD_STACKS_VIRT || address >= THREAD_STACKS_VIRT + THREAD_STACKS_SIZE) {
         return false;

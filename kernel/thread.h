@@ -36,7 +36,8 @@ struct thread *thread_create(const char *name, thread_fn fn, void *arg);
  * (directly or through a chain of joins) for the caller (a deadlock) panics with its reason. */
 void thread_join(struct thread *t);
 
-/* Ends the calling thread (returning from its function does the same). */
+/* Ends the calling thread (returning from its function does the same). An idle thread or "main"
+ * may not exit: that panics with its name. */
 __attribute__((noreturn)) void thread_exit(void);
 
 /* Gives the CPU to the next runnable thread, if any. */
@@ -65,6 +66,9 @@ struct thread *thread_create_idle(uint32_t cpu_index);
  * start): its control block goes back to the heap, its stack slot (the pages stay mapped, as for
  * a joined thread) serves the next thread created. */
 void thread_destroy_unstarted_idle(struct thread *t);
+/* Stack slots taken by a thread and not yet given back: for the test that a CPU which does not
+ * start keeps none (smp_test=withhold_startup). */
+size_t thread_slots_in_use(void);
 uint64_t thread_stack_top(const struct thread *t);
 /* The lowest address of t's stack: the guard page ends here (smp_test=ap_early_double_fault). */
 uint64_t thread_stack_bottom(const struct thread *t);
