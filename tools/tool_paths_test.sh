@@ -7,7 +7,9 @@
 #      path listed twice, a rule or a script asking for a name the list does not have, a
 #      script running a listed tool by its bare name (also after VAR=value), a path under /home,
 #      a path glued to an option (-L and a path), and a rule's command running a listed tool by
-#      its bare name or without its version.
+#      its bare name or without its version;
+#   3. require_tools passes a listed tool whose path exists and stops, naming the path, its package
+#      and tools/setup.sh, at one whose path is missing.
 #
 #   tool_paths_test.sh SHELL_TEST_LIB.sh HOST_TOOLS.bzl TOOLS.tsv TOOL_PATHS.sh CHECK_TOOL_PATHS.sh
 set -euo pipefail
@@ -130,5 +132,24 @@ printf 'genrule(\n    cmd = "clang --version >$@",\n)\n' >"$tree/tools/BUILD.baz
 expect_output "a rule's command running a listed tool without its version fails" 1 \
   "tools/BUILD.bazel:2: a command runs clang by its bare name: use tool_path(\"CLANG\")" \
   "$check" "$tree"
+
+
+# 3. require_tools, over a list with one path that exists and one that does not: the missing one
+# stops the script, naming its path, its package and tools/setup.sh; the present one passes.
+cat >"$TEST_TMPDIR/host_tools_missing.bzl" <<BZL
+SCRIPT_TOOLS = {
+    "PRESENT": ("$BASH", "bash"),
+    "ABSENT": ("$TEST_TMPDIR/absent/bin/tool-1", "absent-tool"),
+}
+BZL
+require_with_list() {
+  TOOL_PATHS_DEFINITION="$TEST_TMPDIR/host_tools_missing.bzl" \
+    bash -c 'source "$1"; shift; require_tools "$@"; echo "required: $*"' _ "$tool_paths" "$@"
+}
+expect_output "require_tools passes a listed tool whose path exists" 0 "required: PRESENT" \
+  require_with_list PRESENT
+expect_output "require_tools stops at a listed tool whose path is missing" 1 \
+  "tool_paths: $TEST_TMPDIR/absent/bin/tool-1 is missing (package absent-tool): run tools/setup.sh (as root)" \
+  require_with_list PRESENT ABSENT
 
 exit_with_summary
