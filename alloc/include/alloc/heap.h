@@ -319,14 +319,21 @@ void *alloc_malloc(alloc_heap *heap, size_t size);
 void *alloc_calloc(alloc_heap *heap, size_t count, size_t size);
 
 /*
- * Frees ptr. Returns ALLOC_OK (also for ptr == NULL, which does nothing), or the error detected
- * on ptr: ALLOC_ERR_DOUBLE_FREE, ALLOC_ERR_FOREIGN_POINTER, ALLOC_ERR_MISALIGNED_POINTER,
- * ALLOC_ERR_CORRUPTED_HEADER, or ALLOC_ERR_CORRUPTED_FREE_LIST when a free neighbour it would
- * merge with is damaged (each also reported through the hook; the heap is not changed), or
- * ALLOC_ERR_NULL_HEAP for a NULL heap. A damaged strategy table is reported as
- * ALLOC_ERR_CORRUPTED_HEAP and returned as ALLOC_ERR_CORRUPTED_FREE_LIST (nothing changed); a
- * damaged list head met filing the block is reported as ALLOC_ERR_CORRUPTED_HEAP, and the free
- * done (see above).
+ * Frees ptr. Returns ALLOC_OK (also for ptr == NULL, which does nothing), ALLOC_ERR_NULL_HEAP for
+ * a NULL heap, or one of these errors, each also reported through the hook, with ptr still
+ * allocated and the heap as it was (but for a damaged list of runs, whose runs may be left in
+ * another order, a full one off it):
+ *   ALLOC_ERR_DOUBLE_FREE, ALLOC_ERR_FOREIGN_POINTER, ALLOC_ERR_MISALIGNED_POINTER or
+ *   ALLOC_ERR_CORRUPTED_HEADER: detected on ptr (its block's header and boundary tags, or the meta
+ *   of the run whose slot it is);
+ *   ALLOC_ERR_CORRUPTED_HEADER also when ptr is the last slot in use of a run that goes back to the
+ *   strategy (see ALLOC_FLAG_NO_SMALL_RUNS) and the free block before the run has a damaged header;
+ *   ALLOC_ERR_CORRUPTED_FREE_LIST when a free neighbour it would merge with is damaged (the run's,
+ *   where its run goes back), or the list of runs that its run is on or would join.
+ * A damaged strategy table is reported as ALLOC_ERR_CORRUPTED_HEAP and returned as
+ * ALLOC_ERR_CORRUPTED_FREE_LIST (nothing changed); a damaged list head met filing the block is
+ * reported as ALLOC_ERR_CORRUPTED_HEAP, and the free done (see above). ALLOC_ERR_CORRUPTED_HEAP is
+ * never returned.
  */
 enum alloc_error alloc_free(alloc_heap *heap, void *ptr);
 
