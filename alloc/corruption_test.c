@@ -179,7 +179,11 @@ static const struct {
     [C_ALLOCATE] = {"alloc_allocate", 0, DAMAGE_ERRORS},
     [C_MALLOC] = {"alloc_malloc", 0, DAMAGE_ERRORS}, /* alloc_allocate's */
     [C_CALLOC] = {"alloc_calloc", 0, DAMAGE_ERRORS}, /* alloc_allocate's */
-    [C_FREE] = {"alloc_free", POINTER_ERRORS | DAMAGE_ERRORS | E(NULL_HEAP),
+    /*
+     * Returns a damaged neighbour or list as CORRUPTED_FREE_LIST; a damaged control structure is
+     * only reported as CORRUPTED_HEAP (a damaged table returned as CORRUPTED_FREE_LIST).
+     */
+    [C_FREE] = {"alloc_free", POINTER_ERRORS | E(CORRUPTED_FREE_LIST) | E(NULL_HEAP),
                 POINTER_ERRORS | DAMAGE_ERRORS},
     /* A bad pointer or damaged neighbour, as alloc_free(); a new block's search, as allocate. */
     [C_REALLOC] = {"alloc_realloc", 0, POINTER_ERRORS | DAMAGE_ERRORS},
