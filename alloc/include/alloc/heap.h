@@ -267,9 +267,9 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
  * ALLOC_MAX_HEAP bytes; on those errors nothing changes. ALLOC_ERR_CORRUPTED_HEADER (the end
  * marker or the last block is damaged) or ALLOC_ERR_CORRUPTED_FREE_LIST (the free block the
  * extension would merge with is), both also reported through the hook (nothing changes), mean the
- * heap was already corrupted; so does ALLOC_ERR_CORRUPTED_HEAP, reported (the extension made,
- * ALLOC_OK returned) where the new space's free list has a damaged head (see above). A damaged
- * strategy table is reported as ALLOC_ERR_CORRUPTED_HEAP and returned as
+ * heap was already corrupted. The new space files no block on a list where list heads are checked
+ * (it becomes, or grows, TLSF's top block, which is on none), so no damaged head is met there. A
+ * damaged strategy table is reported as ALLOC_ERR_CORRUPTED_HEAP and returned as
  * ALLOC_ERR_CORRUPTED_FREE_LIST (nothing changes).
  */
 enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
