@@ -123,6 +123,14 @@ bool log_check(bool passed, const char *name, const char *format, ...) {
     return passed;
 }
 
+void log_hold_forever(volatile bool *held) {
+    log_lock(LOG_INFO);
+    *held = true;
+    for (;;) {
+        cpu_pause();
+    }
+}
+
 bool log_summary(void) {
     bool passed = log_state.failed_checks == 0 && log_state.errors == 0;
     log_message(passed ? LOG_INFO : LOG_ERROR,

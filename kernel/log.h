@@ -23,6 +23,10 @@ void log_message_va(enum log_level level, const char *format, va_list args);
 _Bool log_check(_Bool passed, const char *name, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* For the test that a PANIC line still comes while another CPU is stuck holding the log
+ * (fault=log_stuck): takes the log, sets *held, and never gives it back, interrupts off. */
+__attribute__((noreturn)) void log_hold_forever(volatile _Bool *held);
+
 /* Logs the final line: "summary: checks=N failed=M warnings=W errors=E verdict=PASS|FAIL".
  * Returns true when no check failed and no error was logged. */
 _Bool log_summary(void);

@@ -457,6 +457,34 @@ static __attribute__((noreturn)) void main_exit(void) {
     thread_exit();
 }
 
+/* fault=log_stuck */
+
+static volatile bool log_held;
+static volatile int32_t log_holder = SPINLOCK_NO_HOLDER;
+
+static void hold_log(void *arg) {
+    (void)arg;
+    log_info("fault: CPU %u taking the log for good", cpu_this()->index);
+    log_holder = (int32_t)cpu_this()->index;
+    log_hold_forever(&log_held);
+}
+
+/* A CPU stuck while it holds the log (here on purpose, interrupts off): a panic on another CPU
+ * must still write its line, after the spin bound, and end the run, rather than wait for ever. */
+static __attribute__((noreturn)) void log_stuck(void) {
+    if (cpu_count() < 2) {
+        panic("fault: a CPU stuck holding the log needs another CPU; %u online", cpu_count());
+    }
+    if (thread_create("log-holder", hold_log, NULL) == NULL) {
+        panic("fault: cannot create the thread");
+    }
+    /* Yielding: if the holder takes this CPU, the main thread goes on on the other one. */
+    while (!log_held) {
+        thread_yield();
+    }
+    panic("fault: CPU %u panics while CPU %d holds the log", cpu_this()->index, (int)log_holder);
+}
+
 /* fault=join_twice and fault=join_idle */
 
 static void return_at_once(void *arg) {
@@ -1122,6 +1150,7 @@ static const struct {
     {"fault=irq_restore_unpaired", irq_restore_unpaired},
     {"fault=irq_restore_enabled", irq_restore_enabled},
     {"fault=main_exit", main_exit},
+    {"fault=log_stuck", log_stuck},
     {"fault=join_twice", join_twice},
     {"fault=join_idle", join_idle},
     {"fault=join_cycle", join_cycle},

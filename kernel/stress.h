@@ -13,6 +13,8 @@
  *   fault=irq_restore_unpaired  irq_restore with no irq_save before it (interrupts off)
  *   fault=irq_restore_enabled   irq_restore after interrupts were turned on inside irq_save
  *   fault=main_exit        the main thread calls thread_exit
+ *   fault=log_stuck        a thread takes the log and never gives it back, then the main thread
+ *                          panics on another CPU (two CPUs)
  *   fault=join_twice       a thread that has exited is joined, then joined again
  *   fault=join_idle        the main thread joins its CPU's idle thread, which never exits
  *   fault=join_cycle       two threads join each other
