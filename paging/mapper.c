@@ -47,10 +47,15 @@ _Noreturn static void fail(const struct paging_mapper *m, const char *message) {
     __builtin_trap();
 }
 
-/* Starts a public call on @m: PAGING_ERR_REENTERED, having touched nothing, when the caller is
- * already inside one (mapper.h, Re-entry): with a lock its held hook knows, as another CPU's call
- * may be in progress too; without one in_call does. Else takes the lock and marks the call. */
+/* Starts a public call on @m. PAGING_ERR_INVALID_ARGUMENT when @m is NULL: every public call on a
+ * mapper starts here, so this one check refuses it for all of them before anything reads it.
+ * PAGING_ERR_REENTERED, having touched nothing, when the caller is already inside one (mapper.h,
+ * Re-entry): with a lock its held hook knows, as another CPU's call may be in progress too;
+ * without one in_call does. Else takes the lock and marks the call. */
 static enum paging_error enter(struct paging_mapper *m) {
+    if (m == NULL) {
+        return PAGING_ERR_INVALID_ARGUMENT;
+    }
     const struct paging_lock *l = &m->hw.lock;
     if (l->held != NULL ? l->held(l->ctx) : m->in_call) {
         return PAGING_ERR_REENTERED;
@@ -391,10 +396,10 @@ static bool walk_table(const struct paging_mapper *m, const struct paging_walk_v
 }
 
 enum paging_error paging_walk(struct paging_mapper *m, const struct paging_walk_visitor *visitor) {
-    if (m == NULL || visitor == NULL) {
+    if (visitor == NULL) {
         return PAGING_ERR_INVALID_ARGUMENT;
     }
-    enum paging_error r = enter(m);
+    enum paging_error r = enter(m); /* refuses a NULL @m */
     if (r == PAGING_OK) {
         walk_table(m, visitor, m->root_phys, LEVEL_PML4, 0);
         leave(m);

@@ -982,6 +982,27 @@ static int init_rejects_missing_callbacks_check(void) {
 }
 
 /*
+ * Each public call on a mapper given a NULL mapper and otherwise valid arguments: an aligned,
+ * canonical page and frame, a translation to fill, a visitor.
+ * Expect PAGING_ERR_INVALID_ARGUMENT from each (mapper.h), not a NULL dereference.
+ */
+static int null_mapper_rejected_check(void) {
+    struct paging_translation t;
+    struct census c;
+    memset(&c, 0, sizeof c);
+    struct paging_walk_visitor v = {count_table, count_leaf, &c};
+    uint64_t phys = 0;
+
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_map_page(NULL, 0x400000, FRAME_A, 0));
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_unmap_page(NULL, 0x400000, &phys));
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_translate(NULL, 0x400000, &t));
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_map_range(NULL, 0x400000, FRAME_A, 0x2000, 0));
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_identity_map_range(NULL, MiB, 0x2000, 0));
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_walk(NULL, &v));
+    return 0;
+}
+
+/*
  * The frame source returns a frame 8 bytes off alignment (a broken source).
  * Expect the panic hook to be called with a message naming paging_map_page.
  */
@@ -1491,6 +1512,7 @@ int main(void) {
     RUN_CHECK(failures, random_operations_match_model_check);
     RUN_CHECK(failures, cr3_flag_bits_ignored_check);
     RUN_CHECK(failures, init_rejects_missing_callbacks_check);
+    RUN_CHECK(failures, null_mapper_rejected_check);
     RUN_CHECK(failures, init_rejects_half_lock_check);
     RUN_CHECK(failures, lock_held_around_each_operation_check);
     RUN_CHECK(failures, walk_callback_reentry_refused_check);

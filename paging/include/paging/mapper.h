@@ -156,9 +156,10 @@ struct paging_hw {
     void *ctx;
     /* Taken around each public call on the mapper (paging_map_page, paging_map_range,
      * paging_identity_map_range, paging_unmap_page, paging_translate, paging_walk), error paths
-     * included, once its held hook has said the call is not re-entry; not around paging_walk's
-     * PAGING_ERR_INVALID_ARGUMENT, returned before the lock, nor around a panic, which does not
-     * return. Optional: all zero means no lock. */
+     * included, once its held hook has said the call is not re-entry; not around the
+     * PAGING_ERR_INVALID_ARGUMENT of a NULL mapper (any of them) or of paging_walk's NULL
+     * visitor, returned before the lock, nor around a panic, which does not return. Optional:
+     * all zero means no lock. */
     struct paging_lock lock;
 };
 
@@ -215,8 +216,9 @@ enum paging_error paging_mapper_init(struct paging_mapper *m, uint64_t cr3,
  * flushed (flush_tlb_all: the entry covers other pages too); otherwise there is no flush (a
  * not-present entry is never cached).
  * Returns PAGING_OK, or PAGING_ERR_NON_CANONICAL, _MISALIGNED, _PHYS_OUT_OF_RANGE,
- * _INVALID_FLAGS, _ALREADY_MAPPED, _PARENT_HUGE_PAGE, _FRAME_ALLOCATION_FAILED, _REENTERED
- * (called from a hook or walk callback of a call on @m: see Re-entry above).
+ * _INVALID_FLAGS, _ALREADY_MAPPED, _PARENT_HUGE_PAGE, _FRAME_ALLOCATION_FAILED, _INVALID_ARGUMENT
+ * (@m NULL), _REENTERED (called from a hook or walk callback of a call on @m: see Re-entry
+ * above).
  */
 enum paging_error paging_map_page(struct paging_mapper *m, uint64_t virt, uint64_t phys,
                                   uint64_t flags);
@@ -226,15 +228,15 @@ enum paging_error paging_map_page(struct paging_mapper *m, uint64_t virt, uint64
  * not freed: it is returned in *phys_out (if not NULL) for the caller to free. Page tables that
  * become empty stay in place.
  * Returns PAGING_OK, or PAGING_ERR_NON_CANONICAL, _MISALIGNED, _NOT_MAPPED, _PARENT_HUGE_PAGE
- * (the address lies in a 2 MiB / 1 GiB page, which is left alone), _REENTERED (as for
- * paging_map_page()).
+ * (the address lies in a 2 MiB / 1 GiB page, which is left alone), _INVALID_ARGUMENT (@m NULL),
+ * _REENTERED (as for paging_map_page()).
  */
 enum paging_error paging_unmap_page(struct paging_mapper *m, uint64_t virt, uint64_t *phys_out);
 
 /*
  * paging_translate - walk the tables for @virt (any alignment), through 4 KiB, 2 MiB and 1 GiB
  * pages alike, and fill *out. @m is not const: the call marks itself in progress (in_call).
- * Returns PAGING_OK, or PAGING_ERR_NON_CANONICAL, _NOT_MAPPED, _INVALID_ARGUMENT (out NULL),
+ * Returns PAGING_OK, or PAGING_ERR_NON_CANONICAL, _NOT_MAPPED, _INVALID_ARGUMENT (@m or out NULL),
  * _REENTERED (as for paging_map_page()).
  */
 enum paging_error paging_translate(struct paging_mapper *m, uint64_t virt,
@@ -248,7 +250,7 @@ enum paging_error paging_translate(struct paging_mapper *m, uint64_t virt,
  * entry has been widened; page tables it created stay linked, empty, and are reused by later
  * maps (they are not leaked: the next map in that range takes no new frame).
  * Returns PAGING_OK or the first error of paging_map_page(); PAGING_ERR_MISALIGNED when size is
- * not a multiple of 4 KiB; PAGING_ERR_INVALID_ARGUMENT when a range wraps past 2^64;
+ * not a multiple of 4 KiB; PAGING_ERR_INVALID_ARGUMENT when @m is NULL or a range wraps past 2^64;
  * PAGING_ERR_REENTERED (as for paging_map_page()) with no page mapped.
  */
 enum paging_error paging_map_range(struct paging_mapper *m, uint64_t virt, uint64_t phys,
