@@ -773,6 +773,67 @@ static int map_range_failure_keeps_rights_check(void) {
 }
 
 /*
+ * A range of two pages whose first frame is the last below PAGING_PHYS_LIMIT (2^52) and whose
+ * second is PAGING_PHYS_LIMIT itself: the first page maps, the second is out of range.
+ * Expect PAGING_ERR_PHYS_OUT_OF_RANGE, as paging_map_page() gives for the second page, and the
+ * first page unmapped again, with a flush of its TLB entry (mapper.h: the pages this call mapped
+ * are unmapped again).
+ */
+static int map_range_phys_out_of_range_check(void) {
+    struct paging_translation t;
+    setup();
+
+    ASSERT_EQ(PAGING_ERR_PHYS_OUT_OF_RANGE,
+              paging_map_range(&m, 0x400000, PAGING_PHYS_LIMIT - 0x1000, 0x2000, 0));
+    ASSERT_EQ(PAGING_ERR_NOT_MAPPED, paging_translate(&m, 0x400000, &t));
+    ASSERT_EQ(1, sim_flush_count_of(&sim, 0x400000));
+    return 0;
+}
+
+/*
+ * A range of two pages with the PS/PAT bit in its flags, which no 4 KiB leaf takes. The flags
+ * are the same for every page, so the first page already fails.
+ * Expect PAGING_ERR_INVALID_FLAGS, as paging_map_page() gives, before any page is mapped: no
+ * frame taken for a table.
+ */
+static int map_range_invalid_flags_check(void) {
+    setup();
+
+    ASSERT_EQ(PAGING_ERR_INVALID_FLAGS,
+              paging_map_range(&m, 0x400000, FRAME_A, 0x2000, PAGING_FLAG_HUGE_PAGE));
+    ASSERT_EQ(0, frames.allocations);
+    return 0;
+}
+
+/*
+ * A hand-made 2 MiB page at PD[1] under read-only PML4 and PDPT entries:
+ *
+ *   PML4[0] P -> PDPT@0x2000 [0] P -> PD@0x3000 [1] = 0x80000000 | P | W | PS
+ *                                               (virt [0x200000, 0x400000) -> 2 MiB page)
+ *
+ * A writable range [0x1ff000, 0x201000): its first page maps under PD[0] (a new PT), its second
+ * lies in the 2 MiB page.
+ * Expect PAGING_ERR_PARENT_HUGE_PAGE, as paging_map_page() gives for the second page; the first
+ * page unmapped again, with a flush of its TLB entry; the read-only PML4 and PDPT entries not
+ * widened (mapper.h: on failure no existing entry has been widened).
+ */
+static int map_range_parent_huge_page_check(void) {
+    struct paging_translation t;
+    setup();
+    table(ROOT)[0] = 0x2000 | PAGING_FLAG_PRESENT;
+    sim_zero_table(&sim, 0x2000)[0] = 0x3000 | PAGING_FLAG_PRESENT;
+    sim_zero_table(&sim, 0x3000)[1] = 0x80000000 | PAGING_TABLE_FLAGS | PAGING_FLAG_HUGE_PAGE;
+
+    ASSERT_EQ(PAGING_ERR_PARENT_HUGE_PAGE,
+              paging_map_range(&m, 0x1ff000, FRAME_A, 0x2000, PAGING_FLAG_WRITABLE));
+    ASSERT_EQ(PAGING_ERR_NOT_MAPPED, paging_translate(&m, 0x1ff000, &t));
+    ASSERT_EQ(1, sim_flush_count_of(&sim, 0x1ff000));
+    ASSERT_EQ(0x2000 | PAGING_FLAG_PRESENT, table(ROOT)[0]);
+    ASSERT_EQ(0x3000 | PAGING_FLAG_PRESENT, table(0x2000)[0]);
+    return 0;
+}
+
+/*
  * Range arguments: size not a multiple of 4 KiB, a range wrapping past 2^64, size 0, and a
  * range running from the last lower-half page into the non-canonical hole.
  * Expect PAGING_ERR_MISALIGNED, PAGING_ERR_INVALID_ARGUMENT, PAGING_OK with nothing mapped, and
@@ -1506,6 +1567,9 @@ int main(void) {
     RUN_CHECK(failures, identity_map_range_check);
     RUN_CHECK(failures, map_range_rolls_back_check);
     RUN_CHECK(failures, map_range_failure_keeps_rights_check);
+    RUN_CHECK(failures, map_range_phys_out_of_range_check);
+    RUN_CHECK(failures, map_range_invalid_flags_check);
+    RUN_CHECK(failures, map_range_parent_huge_page_check);
     RUN_CHECK(failures, map_range_arguments_check);
     RUN_CHECK(failures, map_range_to_top_of_address_space_check);
     RUN_CHECK(failures, walk_reports_leaves_check);
