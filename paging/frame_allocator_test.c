@@ -570,9 +570,12 @@ static int invalid_arguments_check(void) {
 }
 
 /*
- * Corrupt the bitmaps behind the allocator's back: mark a reserved frame free; then make the
- * allocated counter disagree with the bits.
- * Expect frame_allocator_check() to fail both times (and pass before).
+ * Corrupt the allocator behind its back, one invariant at a time, each undone before the next:
+ * mark a reserved frame free; raise the hint above word 0, which still holds free frames (the
+ * counters still agree); mark a usable, allocated frame past the span (bit 104 of a 100-frame span,
+ * in the last word), with both counters raised to match; then make the allocated counter disagree
+ * with the bits.
+ * Expect frame_allocator_check() to pass before and to fail each time, each corruption alone.
  */
 static int check_detects_corruption_check(void) {
     struct frame_allocator_usable_region usable[] = {{MiB, 100 * FRAME}};
@@ -585,6 +588,19 @@ static int check_detects_corruption_check(void) {
     ASSERT_FALSE(frame_allocator_check(&fa));
     fa.free_bits[0] &= ~(UINT64_C(1) << 10);
     ASSERT_TRUE(frame_allocator_check(&fa));
+
+    fa.hint = 1;
+    ASSERT_FALSE(frame_allocator_check(&fa));
+    fa.hint = 0;
+
+    fa.usable_bits[1] |= UINT64_C(1) << (104 - 64);
+    fa.usable_frames++;
+    fa.allocated_frames++;
+    ASSERT_FALSE(frame_allocator_check(&fa));
+    fa.usable_bits[1] &= ~(UINT64_C(1) << (104 - 64));
+    fa.usable_frames--;
+    fa.allocated_frames--;
+
     fa.allocated_frames++;
     ASSERT_FALSE(frame_allocator_check(&fa));
     return 0;
