@@ -226,6 +226,53 @@ static int bad_signature_check(void) {
     return 0;
 }
 
+/* acpi_validate_table called directly on the FACP (44 bytes, sealed): with no table or no
+ * signature; with 3 bytes available, asked for as "FACE", whose first three bytes match and whose
+ * fourth, past the bytes given, does not; with one byte fewer available than its length; with a
+ * byte of its body changed; and with its length field 10, below the header, sealed over those 10
+ * bytes so that only the length is wrong.
+ * Expect ACPI_ERR_NULL twice; ACPI_ERR_TABLE_BAD_LENGTH for the 3 bytes, as for any count below the
+ * header, whatever the bytes past them hold; ACPI_ERR_TABLE_BAD_LENGTH;
+ * ACPI_ERR_TABLE_BAD_CHECKSUM; ACPI_ERR_TABLE_BAD_LENGTH. */
+static int validate_table_refusals_check(void) {
+    build_tables(0);
+    uint8_t *facp = memory + FACP_PHYS;
+    const size_t facp_length = ACPI_HEADER_SIZE + 8;
+    ASSERT_EQ(ACPI_ERR_NULL, acpi_validate_table(NULL, facp_length, "FACP"));
+    ASSERT_EQ(ACPI_ERR_NULL, acpi_validate_table(facp, facp_length, NULL));
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_LENGTH, acpi_validate_table(facp, 3, "FACE"));
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_LENGTH, acpi_validate_table(facp, facp_length - 1, "FACP"));
+    facp[ACPI_HEADER_SIZE] ^= 1;
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_CHECKSUM, acpi_validate_table(facp, facp_length, "FACP"));
+    facp[ACPI_HEADER_SIZE] ^= 1;
+    table_put_u32(facp + 4, 10);
+    seal(facp);
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_LENGTH, acpi_validate_table(facp, facp_length, "FACP"));
+    return 0;
+}
+
+/* A 2.0 RSDP of 36 bytes whose own length field (bytes 20..23) is out of range: 20, the 1.0 size,
+ * whose 20 bytes pass the 1.0 checksum; then 37, one byte more than the caller gave, in a buffer
+ * whose 37th byte makes those 37 bytes sum to zero.
+ * Expect ACPI_ERR_XSDP_BAD_LENGTH both times: the extended checksum covers at least the 36 bytes
+ * that hold the XSDT's address, and no byte past the rsdp_size the caller gave. */
+static int xsdp_bad_length_field_check(void) {
+    struct acpi_table table;
+    uint8_t longer[ACPI_RSDP_V2_SIZE + 1];
+    build_tables(2);
+    table_put_u32(rsdp + 20, ACPI_RSDP_V1_SIZE);
+    ASSERT_EQ(ACPI_ERR_XSDP_BAD_LENGTH,
+              acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
+
+    build_tables(2);
+    memcpy(longer, rsdp, ACPI_RSDP_V2_SIZE);
+    table_put_u32(longer + 20, ACPI_RSDP_V2_SIZE + 1);
+    table_seal(longer, ACPI_RSDP_V2_SIZE + 1, ACPI_RSDP_V2_SIZE);
+    ASSERT_EQ(ACPI_ERR_XSDP_BAD_LENGTH,
+              acpi_find_table(longer, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
+    return 0;
+}
+
 static int bad_entries_check(void) {
     struct acpi_madt madt;
     build_tables(0);
@@ -582,6 +629,8 @@ int main(void) {
     RUN_CHECK(failures, bad_madt_checksum_check);
     RUN_CHECK(failures, bad_lengths_check);
     RUN_CHECK(failures, bad_signature_check);
+    RUN_CHECK(failures, validate_table_refusals_check);
+    RUN_CHECK(failures, xsdp_bad_length_field_check);
     RUN_CHECK(failures, bad_entries_check);
     RUN_CHECK(failures, refused_madt_leaves_nothing_check);
     RUN_CHECK(failures, null_madt_leaves_nothing_check);

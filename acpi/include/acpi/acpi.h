@@ -56,7 +56,7 @@ struct acpi_table {
 
 /* Checks a table of at most available bytes: signature (4 characters), length (at least the header,
  * at most available and ACPI_TABLE_MAX_SIZE) and checksum. ACPI_ERR_NULL when table or signature
- * is NULL. */
+ * is NULL; ACPI_ERR_TABLE_BAD_LENGTH, with no byte read, when available is below the header. */
 enum acpi_error acpi_validate_table(const uint8_t *table, size_t available, const char *signature);
 
 /* Validates the RSDP (rsdp_size bytes: 20 for ACPI 1.0, 36 or more for 2.0+), then its root table
