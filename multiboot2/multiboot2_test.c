@@ -257,6 +257,31 @@ static int elf_nothing_loaded_check(void) {
 }
 
 /*
+ * ELF64 sections: .text at KERNEL_START, then an allocated section at 2^64 - 4 KiB of 8 KiB,
+ * whose addr + size wraps past 2^64 (to 4 KiB).
+ * Expect no loaded range and the output untouched (multiboot2.h): the section's end has no
+ * 64-bit value, and a range without the section would leave it out.
+ */
+static int elf_section_end_overflow_check(void) {
+    struct multiboot2_info info;
+    struct multiboot2_elf_section sections[2] = {
+        good_sections[1],
+        {5, 1, 0x2 /* ALLOC */, UINT64_C(0xfffffffffffff000), 0x2000},
+    };
+    uint64_t start = 7;
+    uint64_t end = 9;
+    mb2_builder_init(&b, blob, sizeof blob);
+    mb2_builder_add_elf(&b, 64, sections, 2, 0);
+    mb2_builder_finish(&b);
+
+    ASSERT_EQ(MULTIBOOT2_OK, parse_blob(&info));
+    ASSERT_FALSE(multiboot2_elf_loaded_range(&info, &start, &end));
+    ASSERT_EQ(7, start);
+    ASSERT_EQ(9, end);
+    return 0;
+}
+
+/*
  * The smallest valid blob: fixed part + end tag (16 bytes).
  * Expect success with every optional part absent.
  */
@@ -747,6 +772,7 @@ int main(void) {
     RUN_CHECK(failures, elf64_loaded_range_check);
     RUN_CHECK(failures, elf32_loaded_range_check);
     RUN_CHECK(failures, elf_nothing_loaded_check);
+    RUN_CHECK(failures, elf_section_end_overflow_check);
     RUN_CHECK(failures, only_end_tag_check);
     RUN_CHECK(failures, unknown_tags_skipped_check);
     RUN_CHECK(failures, tags_after_end_ignored_check);
