@@ -237,16 +237,16 @@ static int elf32_loaded_range_check(void) {
 }
 
 /*
- * ELF sections tag with only the null section and .comment.
- * Expect no loaded range and the output untouched.
+ * An ELF64 sections tag of `count` sections (section names in section `names`), then
+ * multiboot2_elf_loaded_range: expects no loaded range and its outputs untouched.
  */
-static int elf_nothing_loaded_check(void) {
+static int expect_no_loaded_range(const struct multiboot2_elf_section *sections, uint32_t count,
+                                  uint32_t names) {
     struct multiboot2_info info;
-    struct multiboot2_elf_section unloaded[2] = {good_sections[0], good_sections[3]};
     uint64_t start = 7;
     uint64_t end = 9;
     mb2_builder_init(&b, blob, sizeof blob);
-    mb2_builder_add_elf(&b, 64, unloaded, 2, 1);
+    mb2_builder_add_elf(&b, 64, sections, count, names);
     mb2_builder_finish(&b);
 
     ASSERT_EQ(MULTIBOOT2_OK, parse_blob(&info));
@@ -257,28 +257,26 @@ static int elf_nothing_loaded_check(void) {
 }
 
 /*
+ * ELF sections tag with only the null section and .comment.
+ * Expect no loaded range and the output untouched.
+ */
+static int elf_nothing_loaded_check(void) {
+    struct multiboot2_elf_section unloaded[2] = {good_sections[0], good_sections[3]};
+    return expect_no_loaded_range(unloaded, 2, 1);
+}
+
+/*
  * ELF64 sections: .text at KERNEL_START, then an allocated section at 2^64 - 4 KiB of 8 KiB,
  * whose addr + size wraps past 2^64 (to 4 KiB).
  * Expect no loaded range and the output untouched (multiboot2.h): the section's end has no
  * 64-bit value, and a range without the section would leave it out.
  */
 static int elf_section_end_overflow_check(void) {
-    struct multiboot2_info info;
     struct multiboot2_elf_section sections[2] = {
         good_sections[1],
         {5, 1, 0x2 /* ALLOC */, UINT64_C(0xfffffffffffff000), 0x2000},
     };
-    uint64_t start = 7;
-    uint64_t end = 9;
-    mb2_builder_init(&b, blob, sizeof blob);
-    mb2_builder_add_elf(&b, 64, sections, 2, 0);
-    mb2_builder_finish(&b);
-
-    ASSERT_EQ(MULTIBOOT2_OK, parse_blob(&info));
-    ASSERT_FALSE(multiboot2_elf_loaded_range(&info, &start, &end));
-    ASSERT_EQ(7, start);
-    ASSERT_EQ(9, end);
-    return 0;
+    return expect_no_loaded_range(sections, 2, 0);
 }
 
 /*
