@@ -414,6 +414,19 @@ static __attribute__((noreturn)) void lock_recursion(void) {
     panic("fault: \"%s\" was taken twice by one CPU", probe.name);
 }
 
+/* fault=try_recursion */
+
+/* spinlock_try_acquire of a lock its CPU already holds: refused at once too, not answered "busy"
+ * (a caller would then wait for itself) nor taken a second time. */
+static __attribute__((noreturn)) void try_recursion(void) {
+    static struct spinlock probe = SPINLOCK_INIT("try probe");
+    spinlock_acquire(&probe);
+    log_info("fault: CPU %u holds \"%s\"; trying to take it again", cpu_this()->index, probe.name);
+    bool taken = spinlock_try_acquire(&probe);
+    panic("fault: spinlock_try_acquire of \"%s\", held by its CPU, returned %s", probe.name,
+          taken ? "true" : "false");
+}
+
 /* fault=release_unheld */
 
 /* Releases a lock no CPU holds: refused, naming the lock, rather than serving the next ticket,
@@ -1146,6 +1159,7 @@ static const struct {
     {"fault=thread_overflow", thread_overflow},
     {"fault=deadlock", deadlock},
     {"fault=lock_recursion", lock_recursion},
+    {"fault=try_recursion", try_recursion},
     {"fault=release_unheld", release_unheld},
     {"fault=irq_restore_unpaired", irq_restore_unpaired},
     {"fault=irq_restore_enabled", irq_restore_enabled},

@@ -9,6 +9,7 @@
  *   fault=thread_overflow  a thread recurses until it runs into its stack's guard page
  *   fault=deadlock         two threads on two CPUs take two locks in opposite order
  *   fault=lock_recursion   the main thread takes a spinlock it already holds
+ *   fault=try_recursion    the main thread tries to take a spinlock it already holds
  *   fault=release_unheld   the main thread releases a spinlock no CPU holds
  *   fault=irq_restore_unpaired  irq_restore with no irq_save before it (interrupts off)
  *   fault=irq_restore_enabled   irq_restore after interrupts were turned on inside irq_save
