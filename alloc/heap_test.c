@@ -888,19 +888,16 @@ static int free_foreign_check(void) {
                    a + 32, a + 128,        fx.region + ctrl_size() + ALLOC_BLOCK_OVERHEAD - 16};
     struct alloc_stats before = stats();
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        fx.reports = 0;
+        fx.reports = 0; /* three reports a pointer, six pointers: more than the fixture keeps */
         ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, alloc_free(fx.heap, bad[i]));
-        ASSERT_EQ(1, fx.reports);
-        ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, fx.report_error[0]);
-        ASSERT_TRUE(fx.report_ptr[0] == bad[i]);
+        if (reported_once_at(0, ALLOC_ERR_FOREIGN_POINTER, bad[i]) != 0)
+            return 1;
         ASSERT_TRUE(alloc_realloc(fx.heap, bad[i], 10) == NULL);
-        ASSERT_EQ(2, fx.reports);
+        if (reported_once_at(1, ALLOC_ERR_FOREIGN_POINTER, bad[i]) != 0)
+            return 1;
         ASSERT_EQ(0, alloc_usable_size(fx.heap, bad[i]));
-        ASSERT_EQ(3, fx.reports);
-        for (size_t r = 1; r < 3; r++) {
-            ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, fx.report_error[r]);
-            ASSERT_TRUE(fx.report_ptr[r] == bad[i]);
-        }
+        if (reported_once_at(2, ALLOC_ERR_FOREIGN_POINTER, bad[i]) != 0)
+            return 1;
         ASSERT_TRUE(stats_unchanged(&before));
         ASSERT_HEAP_OK(fx.heap);
     }
