@@ -123,9 +123,9 @@ bool log_check(bool passed, const char *name, const char *format, ...) {
     return passed;
 }
 
-void log_hold_forever(volatile bool *held) {
+void log_hold_forever(volatile int32_t *holder) {
     log_lock(LOG_INFO);
-    *held = true;
+    *holder = log_owner;
     for (;;) {
         cpu_pause();
     }

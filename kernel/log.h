@@ -7,6 +7,7 @@
 #define KERNEL_LOG_H
 
 #include <stdarg.h>
+#include <stdint.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_PANIC };
 
@@ -24,8 +25,9 @@ _Bool log_check(_Bool passed, const char *name, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* For the test that a PANIC line still comes while another CPU is stuck holding the log
- * (fault=log_stuck): takes the log, sets *held, and never gives it back, interrupts off. */
-__attribute__((noreturn)) void log_hold_forever(volatile _Bool *held);
+ * (fault=log_stuck): takes the log, writes the calling CPU's index to *holder, and never gives it
+ * back, interrupts off. */
+__attribute__((noreturn)) void log_hold_forever(volatile int32_t *holder);
 
 /* Logs the final line: "summary: checks=N failed=M warnings=W errors=E verdict=PASS|FAIL".
  * Returns true when no check failed and no error was logged. */

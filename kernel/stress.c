@@ -472,14 +472,13 @@ static __attribute__((noreturn)) void main_exit(void) {
 
 /* fault=log_stuck */
 
-static volatile bool log_held;
+/* The CPU that holds the log for good, once it does. */
 static volatile int32_t log_holder = SPINLOCK_NO_HOLDER;
 
 static void hold_log(void *arg) {
     (void)arg;
     log_info("fault: CPU %u taking the log for good", cpu_this()->index);
-    log_holder = (int32_t)cpu_this()->index;
-    log_hold_forever(&log_held);
+    log_hold_forever(&log_holder);
 }
 
 /* A CPU stuck while it holds the log (here on purpose, interrupts off): a panic on another CPU
@@ -492,7 +491,7 @@ static __attribute__((noreturn)) void log_stuck(void) {
         panic("fault: cannot create the thread");
     }
     /* Yielding: if the holder takes this CPU, the main thread goes on on the other one. */
-    while (!log_held) {
+    while (log_holder == SPINLOCK_NO_HOLDER) {
         thread_yield();
     }
     panic("fault: CPU %u panics while CPU %d holds the log", cpu_this()->index, (int)log_holder);
