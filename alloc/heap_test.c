@@ -2573,6 +2573,19 @@ static int damaged_fast_words_check(void) {
 }
 
 /*
+ * The word of the TLSF control structure that heads the free list whose head is the block of
+ * `payload` (the word a stray write then damages), or NULL if no list is headed by it.
+ */
+static block_t **list_head_word_of(alloc_heap *heap, const void *payload) {
+    struct tlsf_state *t = tlsf_of(heap);
+    for (size_t list = 0; list < sizeof(t->heads) / sizeof(t->heads[0]); list++) {
+        if (t->heads[list] == blk_from_payload(payload))
+            return &t->heads[list];
+    }
+    return NULL;
+}
+
+/*
  * A stray write into the control structure over the head of a TLSF free list that holds one
  * block, A: a small number outside every heap, then the payload of a live block (in the heap, at
  * a node's alignment, but no free block's header). C, of A's size, is then freed onto that list.
@@ -2592,17 +2605,14 @@ static int damaged_list_head_check(void) {
         fixture_fill(b, BIG, 1);
         fixture_fill(d, BIG, 2);
         ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
-        struct tlsf_state *t = tlsf_of(fx.heap);
-        size_t list = 0, lists = sizeof(t->heads) / sizeof(t->heads[0]);
-        while (list < lists && t->heads[list] != blk_from_payload(a))
-            list++;
-        ASSERT_TRUE(list < lists);
-        t->heads[list] = bad == 0 ? (block_t *)(uintptr_t)0x70 : (block_t *)(uintptr_t)d;
+        block_t **head = list_head_word_of(fx.heap, a);
+        ASSERT_TRUE(head != NULL);
+        *head = bad == 0 ? (block_t *)(uintptr_t)0x70 : (block_t *)(uintptr_t)d;
         size_t reports = fx.reports;
         ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
-        if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEAP, &t->heads[list]) != 0)
+        if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEAP, head) != 0)
             return 1;
-        ASSERT_TRUE(t->heads[list] == blk_from_payload(c));
+        ASSERT_TRUE(*head == blk_from_payload(c));
         ASSERT_TRUE(blk_links(blk_from_payload(c))->next == NULL);
         ASSERT_TRUE(fixture_pattern_ok(b, BIG, 1));
         ASSERT_TRUE(fixture_pattern_ok(d, BIG, 2));
@@ -2642,21 +2652,18 @@ static int damaged_head_remainder_check(void) {
             ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, f));
             ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, g));
             ASSERT_HEAP_OK(fx.heap);
-            struct tlsf_state *t = tlsf_of(fx.heap);
-            size_t list = 0, lists = sizeof(t->heads) / sizeof(t->heads[0]);
-            while (list < lists && t->heads[list] != blk_from_payload(g))
-                list++;
-            ASSERT_TRUE(list < lists);
-            t->heads[list] = bad == 0 ? (block_t *)(uintptr_t)0x70 : (block_t *)(uintptr_t)u2;
+            block_t **head = list_head_word_of(fx.heap, g);
+            ASSERT_TRUE(head != NULL);
+            *head = bad == 0 ? (block_t *)(uintptr_t)0x70 : (block_t *)(uintptr_t)u2;
             size_t reports = fx.reports;
             unsigned char *p = op == 0 ? alloc_malloc(fx.heap, request)
                                        : alloc_allocate(fx.heap, request, ALLOC_ALIGNMENT);
             ASSERT_TRUE(p == f);
-            if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEAP, &t->heads[list]) != 0)
+            if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEAP, head) != 0)
                 return 1;
             ASSERT_TRUE(alloc_usable_size(fx.heap, p) >= request);
             block_t *remainder = blk_at((uintptr_t)blk_from_payload(f) + block_size_for(request));
-            ASSERT_TRUE(t->heads[list] == remainder);
+            ASSERT_TRUE(*head == remainder);
             ASSERT_TRUE(blk_links(remainder)->next == NULL);
             ASSERT_TRUE(fixture_pattern_ok(u1, BIG, 1));
             ASSERT_TRUE(fixture_pattern_ok(u2, BIG, 2));
