@@ -56,7 +56,9 @@
  *   ALLOC_INJECT_TRIALS=n   trials (default 12300: 300 uncorrupted, then 12,000 corrupted, the
  *                           variants the build has taking turns, 3,000 each in the default build,
  *                           each cycling through the kinds its heap has; the minimal build has
- *                           one variant, TLSF without quick lists, which takes all 12,000)
+ *                           one variant, TLSF without quick lists, which takes all 12,000),
+ *                           divided by ALLOC_TEST_SCALE (fixture_scaled; the AddressSanitizer
+ *                           configuration sets it), the first 300 uncorrupted all the same
  *   ALLOC_INJECT_SEED=s     base seed (default fixed, so runs are reproducible)
  *   ALLOC_INJECT_TRIAL=i    run only trial i, in this process, printing every step
  *   ALLOC_INJECT_KIND=name  every corrupted trial of that kind (kind_names), every variant
@@ -1061,7 +1063,7 @@ int main(void) {
             return 1;
         }
     }
-    unsigned trials = (unsigned)env_u64("ALLOC_INJECT_TRIALS", DEFAULT_TRIALS);
+    unsigned trials = (unsigned)fixture_scaled(env_u64("ALLOC_INJECT_TRIALS", DEFAULT_TRIALS));
     const char *one = getenv("ALLOC_INJECT_TRIAL");
     if (one != NULL && *one != '\0') {
         unsigned trial = (unsigned)strtoul(one, NULL, 0);

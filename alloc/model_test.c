@@ -12,17 +12,18 @@
  * fixture_stats_mismatch), and alloc_heap_check() passes. Failed allocations must leave the
  * statistics as they were and be justified by the largest free block.
  *
- * Each run is 1,000,000 operations (ALLOC_TEST_OPS or argv[1] to change), split into epochs, each
- * on a fresh heap, that cycle through the strategy variants of the test fixture (alloc/testing)
- * that the build has (all in the default build; TLSF without quick lists in :alloc_minimal), one
- * round of the variants with each poison setting in turn (poison_flags: none, on free, on free
- * and on alloc; with poison on alloc, a block handed out and a realloc's growth must read the
- * poison): 50,000 operations an epoch, 1,000 with poison on free (POISON_EPOCH_OPS). A run
- * shorter than one such cycle (the cross targets' 20,000 and 5,000) scales both lengths down
- * alike, so every run covers every variant with every poison setting, and the test fails if one
- * did not. Runs: the fixed seeds below, then one seed from ALLOC_TEST_SEED (random if unset), one
- * shard of them each when Bazel shards the test (shard_of). A failure prints the seed, variant,
- * poison flags and operation number.
+ * Each run is 1,000,000 operations (ALLOC_TEST_OPS or argv[1] to change; divided by
+ * ALLOC_TEST_SCALE, fixture_scaled, which the AddressSanitizer configuration sets), split into
+ * epochs, each on a fresh heap, that cycle through the strategy variants of the test fixture
+ * (alloc/testing) that the build has (all in the default build; TLSF without quick lists in
+ * :alloc_minimal), one round of the variants with each poison setting in turn (poison_flags: none,
+ * on free, on free and on alloc; with poison on alloc, a block handed out and a realloc's growth
+ * must read the poison): 50,000 operations an epoch, 1,000 with poison on free (POISON_EPOCH_OPS).
+ * A run shorter than one such cycle (the cross targets' 20,000 and 5,000) scales both lengths down
+ * alike, so every run covers every variant with every poison setting, and the test fails if one did
+ * not. Runs: the fixed seeds below, then one seed from ALLOC_TEST_SEED (random if unset), one shard
+ * of them each when Bazel shards the test (shard_of). A failure prints the seed, variant, poison
+ * flags and operation number.
  */
 #include "alloc/config.h"
 #include "alloc/heap.h"
@@ -665,6 +666,8 @@ int main(int argc, char **argv) {
         ops = strtoull(argv[1], NULL, 0);
     else if (env_ops != NULL && *env_ops != '\0')
         ops = strtoull(env_ops, NULL, 0);
+    size_t given = ops;
+    ops = fixture_scaled(ops);
     setvbuf(stdout, NULL, _IOLBF, 0);
     m.region = aligned_alloc(4096, REGION_CAP);
     if (m.region == NULL)
@@ -676,8 +679,9 @@ int main(int argc, char **argv) {
         env_seed = strtoull(env, NULL, 0);
     else
         env_seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-    printf("model_test: %zu operations per seed; seed from %s: %" PRIu64 "\n", ops,
-           env != NULL && *env != '\0' ? "ALLOC_TEST_SEED" : "the clock", env_seed);
+    printf("model_test: %zu operations per seed (of %zu: ALLOC_TEST_SCALE); seed from %s: %" PRIu64
+           "\n",
+           ops, given, env != NULL && *env != '\0' ? "ALLOC_TEST_SEED" : "the clock", env_seed);
 
     size_t nfixed = sizeof(fixed_seeds) / sizeof(fixed_seeds[0]), shard, shards;
     shard_of(nfixed + 1, &shard, &shards);

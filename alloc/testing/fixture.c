@@ -196,6 +196,14 @@ static unsigned char pattern_byte(size_t i, unsigned seed) {
     return (unsigned char)((i * 131u + seed * 7u + (i >> 8)) ^ (seed >> 3));
 }
 
+size_t fixture_scaled(size_t count) {
+    const char *v = getenv("ALLOC_TEST_SCALE");
+    unsigned long long scale = v != NULL && *v != '\0' ? strtoull(v, NULL, 0) : 1;
+    if (scale <= 1)
+        return count;
+    return count / scale > 0 ? (size_t)(count / scale) : 1;
+}
+
 void fixture_fill(void *p, size_t n, unsigned seed) {
     unsigned char *c = p;
     for (size_t i = 0; i < n; i++)
