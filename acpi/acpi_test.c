@@ -168,6 +168,16 @@ static int bad_lengths_check(void) {
     table_put_u32(memory + MADT_PHYS + 4, MEMORY_SIZE);
     ASSERT_EQ(ACPI_ERR_TABLE_UNREACHABLE,
               acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    /*
+     * A length above ACPI_TABLE_MAX_SIZE is refused before the table is mapped (the map would
+     * fail, ACPI_ERR_TABLE_UNREACHABLE); one of exactly that size is mapped.
+     */
+    table_put_u32(memory + MADT_PHYS + 4, ACPI_TABLE_MAX_SIZE + 1);
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_LENGTH,
+              acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    table_put_u32(memory + MADT_PHYS + 4, ACPI_TABLE_MAX_SIZE);
+    ASSERT_EQ(ACPI_ERR_TABLE_UNREACHABLE,
+              acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
     /* A length below the header. */
     table_put_u32(memory + MADT_PHYS + 4, 10);
     ASSERT_EQ(ACPI_ERR_TABLE_BAD_LENGTH,
