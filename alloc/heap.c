@@ -1654,9 +1654,31 @@ bool alloc_release_held(alloc_heap *h, block_t *b, struct held_report *held) {
     return ok;
 }
 
+/*
+ * h's bounds as init and the extensions set them: first just past the control structure, end (the
+ * END marker) the last whole granule below raw_end less a header, and the heap within
+ * MAX_HEAP_SIZE. alloc_heap_extend writes a block and an END marker from them, so a stray write
+ * into one must be refused, not followed out of the region.
+ */
+static bool bounds_ok(const alloc_heap *h) {
+    /* The strategy first: a byte no strategy has names no control size. */
+    if (strategy_ops((enum alloc_strategy)h->strategy) == NULL)
+        return false;
+    return h->first ==
+               (uintptr_t)h + alloc_control_size((enum alloc_strategy)h->strategy) + BLOCK_PHASE &&
+           h->end >= h->first + MIN_BLOCK &&
+           h->end == (h->raw_end & ~(uintptr_t)(GRANULE - 1)) - HDR &&
+           h->raw_end - (uintptr_t)h <= MAX_HEAP_SIZE;
+}
+
 enum alloc_error alloc_heap_extend(alloc_heap *h, size_t size) {
     if (h == NULL)
         return ALLOC_ERR_NULL_HEAP;
+    if (!bounds_ok(h)) {
+        /* As a damaged strategy table: reported as the control structure's, nothing changed. */
+        alloc_report(h, ALLOC_ERR_CORRUPTED_HEAP, h);
+        return ALLOC_ERR_CORRUPTED_FREE_LIST;
+    }
     if (size > MAX_HEAP_SIZE || h->raw_end + size - (uintptr_t)h > MAX_HEAP_SIZE)
         return ALLOC_ERR_REGION_TOO_LARGE;
     uintptr_t raw_end = h->raw_end + size;
@@ -1732,22 +1754,16 @@ static bool control_ok(const alloc_heap *h) {
     const struct alloc_strategy_ops *ops = strategy_ops((enum alloc_strategy)h->strategy);
     if (ops == NULL || h->ops != ops)
         return false;
-    if (h->first !=
-            (uintptr_t)h + alloc_control_size((enum alloc_strategy)h->strategy) + BLOCK_PHASE ||
-        h->fast_free_lo != fast_free_lo_for(h) || h->fast_free_hi != fast_free_hi_for(h) ||
+    if (!bounds_ok(h) || h->fast_free_lo != fast_free_lo_for(h) ||
+        h->fast_free_hi != fast_free_hi_for(h) ||
         h->fast_grow != fast_grow_for(h->strategy, h->flags))
-        return false;
-    if (h->end < h->first + MIN_BLOCK || h->end + HDR > h->raw_end ||
-        (h->end & (GRANULE - 1)) != BLOCK_PHASE)
         return false;
     /* The fast paths' words: each 0 or the one value init gives it, the quick pair equal. */
     if ((h->fast_run_end != 0 && h->fast_run_end != ALLOC_RUN_MAX_SIZE + 1) ||
         h->fast_quick_end != h->fast_quick_mask ||
         (h->fast_quick_end != 0 && h->fast_quick_end != ALLOC_QUICK_MAX_SIZE))
         return false;
-    if (!clean_intact(h, h->clean))
-        return false;
-    return h->raw_end - (uintptr_t)h <= MAX_HEAP_SIZE;
+    return clean_intact(h, h->clean);
 }
 
 /*

@@ -2419,6 +2419,41 @@ static int damaged_ops_extend_realloc_check(void) {
     return 0;
 }
 
+/*
+ * Stray writes into the words that name the heap's bounds, which alloc_heap_extend writes its new
+ * block and END marker from: end raised by a granule, raw_end raised by 8 KiB (the extension would
+ * then reach past the region), first lowered by a granule. Expect each time
+ * ALLOC_ERR_CORRUPTED_FREE_LIST from the extension, one ALLOC_ERR_CORRUPTED_HEAP report at the
+ * heap, the statistics unchanged, and ALLOC_ERR_CORRUPTED_HEAP from alloc_heap_check(); put back,
+ * the heap checks whole and the same extension succeeds.
+ */
+static int damaged_bounds_extend_check(void) {
+    const size_t half = HEAP_SIZE / 2;
+    const uintptr_t changes[] = {GRANULE, 8192, (uintptr_t)0 - GRANULE};
+    for (size_t k = 0; k < sizeof(changes) / sizeof(changes[0]); k++) {
+        fixture_reset(half, 0);
+        uintptr_t *words[] = {&fx.heap->end, &fx.heap->raw_end, &fx.heap->first};
+        unsigned char *a = alloc_malloc(fx.heap, BIG);
+        ASSERT_TRUE(a != NULL);
+        fixture_fill(a, BIG, 5);
+        struct alloc_stats before = stats();
+        *words[k] += changes[k];
+        size_t reports = fx.reports;
+        ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_heap_extend(fx.heap, 4096));
+        if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEAP, fx.heap) != 0)
+            return 1;
+        ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEAP, alloc_heap_check(fx.heap));
+        *words[k] -= changes[k];
+        ASSERT_TRUE(stats_unchanged(&before));
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_TRUE(fixture_pattern_ok(a, BIG, 5));
+        ASSERT_EQ(ALLOC_OK, alloc_heap_extend(fx.heap, 4096));
+        ASSERT_EQ(half + 4096, stats().region_size);
+        ASSERT_HEAP_OK(fx.heap);
+    }
+    return 0;
+}
+
 /* A hook a stray write put in the control structure: must never be called. */
 static size_t stray_hook_calls;
 static void stray_hook(void *ctx, enum alloc_error error, const void *ptr) {
@@ -4161,6 +4196,7 @@ int main(void) {
         RUN_VARIANT_CHECK(null_heap_check);
         RUN_VARIANT_CHECK(damaged_ops_check);
         RUN_VARIANT_CHECK(damaged_ops_extend_realloc_check);
+        RUN_VARIANT_CHECK(damaged_bounds_extend_check);
         RUN_VARIANT_CHECK(damaged_list_head_check);
         RUN_VARIANT_CHECK(damaged_head_remainder_check);
         RUN_VARIANT_CHECK(damaged_quick_head_check);

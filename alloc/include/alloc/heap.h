@@ -269,8 +269,9 @@ enum alloc_error alloc_heap_init(alloc_heap **out, void *region, size_t size,
  * extension would merge with is), both also reported through the hook (nothing changes), mean the
  * heap was already corrupted. The new space files no block on a list where list heads are checked
  * (it becomes, or grows, TLSF's top block, which is on none), so no damaged head is met there. A
- * damaged strategy table is reported as ALLOC_ERR_CORRUPTED_HEAP and returned as
- * ALLOC_ERR_CORRUPTED_FREE_LIST (nothing changes).
+ * damaged strategy table, and bounds a stray write changed (the words naming the heap's first
+ * block, its end marker and its end, which the extension writes from), are reported as
+ * ALLOC_ERR_CORRUPTED_HEAP and returned as ALLOC_ERR_CORRUPTED_FREE_LIST (nothing changes).
  */
 enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
 
