@@ -80,11 +80,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define REGION_SIZE     (128u * 1024u)
-#define REGION_SLACK    64u /* an overrun past the last block stays inside the buffer */
-#define SETUP_BLOCKS    48
-#define MAX_LIVE        512
-#define MAX_WALK        2048
+#define REGION_SIZE  (128u * 1024u)
+#define REGION_SLACK 64u /* an overrun past the last block stays inside the buffer */
+#define SETUP_BLOCKS 48
+#define MAX_LIVE     512
+#define MAX_WALK     2048
+/*
+ * The heap is given the region less EXTEND_SIZE at init, and grows by alloc_heap_extend into the
+ * rest after the corruption, as the first step of each trial's sequence.
+ */
+#define EXTEND_SIZE (8u * 1024u)
+/* alloc_allocate_batch's blocks in the sequence: above the runs' sizes, blocks and never slots. */
+#define BATCH_SIZE      (ALLOC_RUN_MAX_SIZE + 72u)
+#define BATCH_COUNT     4u
 #define DEFAULT_TRIALS  12300u
 #define BASELINE_TRIALS 300u
 #define DEFAULT_SEED    0xc0ffee5eedull
@@ -167,6 +175,8 @@ enum call {
     C_STATS,
     C_CHECK,
     C_WALK,
+    C_EXTEND,
+    C_BATCH,
     C_COUNT
 };
 static const struct {
@@ -193,6 +203,15 @@ static const struct {
     [C_STATS] = {"alloc_heap_stats", 0, 0},
     [C_CHECK] = {"alloc_heap_check", CHECK_ERRORS | E(NULL_HEAP), CHECK_ERRORS},
     [C_WALK] = {"alloc_heap_walk", E(CORRUPTED_HEADER) | E(NULL_HEAP), 0},
+    /*
+     * A damaged end marker or last block, or a damaged free block at the old end; a damaged
+     * strategy table reported as CORRUPTED_HEAP and returned as CORRUPTED_FREE_LIST.
+     */
+    [C_EXTEND] = {"alloc_heap_extend",
+                  E(NULL_HEAP) | E(REGION_TOO_SMALL) | E(REGION_TOO_LARGE) | E(CORRUPTED_HEADER) |
+                      E(CORRUPTED_FREE_LIST),
+                  DAMAGE_ERRORS},
+    [C_BATCH] = {"alloc_allocate_batch", 0, DAMAGE_ERRORS}, /* a count; alloc_allocate's reports */
 };
 
 /* Outcomes a child reports through its exit status, offset so a sanitizer's exit 1 is a crash. */
@@ -452,6 +471,33 @@ static void op_alloc(size_t n, size_t align) {
     track(q, n, slot_request(n, align));
 }
 
+/*
+ * The heap grown into the EXTEND_SIZE bytes of the region past its end: a damaged end marker, last
+ * block or free block there must be reported, and a heap that grew serves blocks up to the new end.
+ */
+static void op_extend(void) {
+    calling(C_EXTEND);
+    enum alloc_error e = alloc_heap_extend(t.heap, EXTEND_SIZE);
+    say("  extend(%u) = %s", EXTEND_SIZE, alloc_error_name(e));
+    after(returned(C_EXTEND, e));
+    t.hi += EXTEND_SIZE;
+}
+
+/* BATCH_COUNT blocks of BATCH_SIZE bytes in one call, each checked as an allocation's block. */
+static void op_batch(void) {
+    void *out[BATCH_COUNT];
+    calling(C_BATCH);
+    size_t got = alloc_allocate_batch(t.heap, BATCH_SIZE, out, BATCH_COUNT);
+    say("  allocate_batch(%u, %u) = %zu", BATCH_SIZE, BATCH_COUNT, got);
+    after(ALLOC_OK);
+    if (got != BATCH_COUNT)
+        finish(O_MISSED, "a batch that fits returned fewer blocks");
+    for (size_t k = 0; k < BATCH_COUNT; k++) {
+        check_new(out[k], BATCH_SIZE, ALLOC_ALIGNMENT, SIZE_MAX);
+        track(out[k], BATCH_SIZE, false);
+    }
+}
+
 /* A calloc, whose every byte must read zero: on any heap, bytes handed out before are cleared. */
 static void op_calloc(size_t n) {
     calling(C_CALLOC);
@@ -651,12 +697,13 @@ static void build_heap(const unsigned variant) {
     if (t.zeroed)
         memset(region, 0, REGION_SIZE);
     calling(C_INIT);
-    if (returned(C_INIT, alloc_heap_init(&t.heap, region, REGION_SIZE, &cfg)) != ALLOC_OK)
+    if (returned(C_INIT, alloc_heap_init(&t.heap, region, REGION_SIZE - EXTEND_SIZE, &cfg)) !=
+        ALLOC_OK)
         finish(O_HARNESS, "init failed");
     walk_entries();
     /* Below the first payload lie the control area and the first header. */
     t.lo = (uintptr_t)t.walk[0].payload;
-    t.hi = (uintptr_t)region + REGION_SIZE;
+    t.hi = (uintptr_t)region + REGION_SIZE - EXTEND_SIZE;
     for (int i = 0; i < SETUP_BLOCKS; i++)
         op_alloc(setup_size(), rnd(10) == 0 ? (size_t)64 << rnd(3) : ALLOC_ALIGNMENT);
     for (int burst = 0; t.runs && burst < 2; burst++) {
@@ -885,6 +932,7 @@ static void exercise(size_t target) {
         target == SIZE_MAX || target + 1 >= t.nwalk ? NULL : t.walk[target + 1].payload;
     size_t ti = find_live(tp);
 
+    op_extend();
     if (ti != SIZE_MAX) {
         calling(C_USABLE_SIZE);
         size_t n = alloc_usable_size(t.heap, tp);
@@ -906,6 +954,7 @@ static void exercise(size_t target) {
         op_alloc(first[k], k == 3 ? 64 : k == 8 ? 256 : ALLOC_ALIGNMENT);
 
     op_alloc_too_big();
+    op_batch();
 
     ti = find_live(tp);
     if (ti != SIZE_MAX)
