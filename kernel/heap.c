@@ -149,6 +149,14 @@ void kheap_cpu_cache_flush(void) {
     }
 }
 
+void kheap_cpu_cache_stats(struct alloc_cached_stats *out) {
+    if (caches_on) {
+        alloc_cached_stats(&cached_heap, out);
+    } else {
+        *out = (struct alloc_cached_stats){0};
+    }
+}
+
 void kheap_cpu_cache_warm(void) {
     if (caches_on) {
         alloc_cached_warm(&cached_heap, cpu_this()->index);

@@ -34,6 +34,10 @@ void kheap_cpu_cache_flush(void);
  * once: the scheduler calls it when a CPU starts running a thread, so CPUs starting work together
  * do not all take the heap's lock at their first allocation. */
 void kheap_cpu_cache_warm(void);
+/* The caches' figures as they stand, none given back first (unlike kheap_stats); all zero while
+ * the caches are off. (alloc/cpu_cache.h defines the struct.) */
+struct alloc_cached_stats;
+void kheap_cpu_cache_stats(struct alloc_cached_stats *out);
 /* Acquisitions of the heap lock, and the contended ones, since boot or the last reset. */
 void kheap_lock_counts(uint64_t *acquires, uint64_t *contended);
 void kheap_lock_reset_counts(void);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloc/cpu_cache.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/heap.h"
 #include "kernel/kmalloc.h"
@@ -106,11 +107,36 @@ static void corrupt_block_header(void) {
     kfree(block);
 }
 
+/* The blocks exhaust_heap takes until the heap says no: 64 KiB, each a request no cache serves. */
+#define EXHAUSTION_BLOCK (64 * 1024)
+
+/*
+ * Takes EXHAUSTION_BLOCK-byte blocks until the heap refuses one, chained through their first word;
+ * returns the chain (newest first) and sets *count.
+ */
+static void **take_until_refused(size_t *count) {
+    void **chain = NULL;
+    *count = 0;
+    for (void **next; (next = kmalloc(EXHAUSTION_BLOCK)) != NULL; chain = next) {
+        *next = chain;
+        (*count)++;
+    }
+    return chain;
+}
+
+static void give_back(void **chain) {
+    while (chain != NULL) {
+        void **older = *chain;
+        kfree(chain);
+        chain = older;
+    }
+}
+
 /*
  * No memory left: a request larger than the free bytes is refused with the heap unchanged; then
- * 64 KiB blocks until the heap says no, as a caller that cannot go on would. The blocks are
- * chained through their first word and given back, and the heap must be as it was (statistics
- * and its check), so that exhaustion is shown to lose nothing, before the caller's panic.
+ * EXHAUSTION_BLOCK blocks until the heap says no, as a caller that cannot go on would. The blocks
+ * are given back, and the heap must be as it was (statistics and its check), so that exhaustion is
+ * shown to lose nothing, before the caller's panic.
  */
 static void exhaust_heap(void) {
     struct alloc_stats before, after;
@@ -123,21 +149,13 @@ static void exhaust_heap(void) {
               "oversized-request", "kmalloc(%zu) with %zu bytes free returned %p, heap unchanged",
               too_large, before.bytes_free, refused);
 
-    size_t blocks = 0;
-    const size_t block = 64 * 1024;
-    void **chain = NULL;
-    for (void **next; (next = kmalloc(block)) != NULL; chain = next) {
-        *next = chain;
-        blocks++;
-    }
-    log_error("out of memory: request of %zu bytes failed after %zu blocks", block, blocks);
+    size_t blocks;
+    void **chain = take_until_refused(&blocks);
+    log_error("out of memory: request of %zu bytes failed after %zu blocks",
+              (size_t)EXHAUSTION_BLOCK, blocks);
     kheap_log_stats("out of memory");
 
-    while (chain != NULL) {
-        void **older = *chain;
-        kfree(chain);
-        chain = older;
-    }
+    give_back(chain);
     kheap_stats(&after);
     enum alloc_error check = kheap_check();
     log_check(check == ALLOC_OK && after.bytes_free == before.bytes_free &&
@@ -145,6 +163,50 @@ static void exhaust_heap(void) {
               "exhaustion-undone", "%zu blocks given back: %zu bytes free (%zu before), heap %s",
               blocks, after.bytes_free, before.bytes_free, alloc_error_name(check));
     panic("exhaust_heap: out of memory");
+}
+
+/* The small blocks exhaust_heap_cached leaves in this CPU's cache: a class the caches serve. */
+#define CACHED_BLOCKS     64
+#define CACHED_BLOCK_SIZE 64
+
+/*
+ * No memory left with the per-CPU caches on and holding blocks: a request the heap cannot serve
+ * drains every cache and is tried again (alloc/cpu_cache.h), so that memory a cache holds is not
+ * lost to it. EXHAUSTION_BLOCK blocks are counted until the heap says no, first with the caches
+ * empty, then with CACHED_BLOCKS small blocks freed into this CPU's cache: the second count must
+ * equal the first, the failure must have drained the caches (none cached after it), and the heap
+ * must check whole once everything is given back.
+ */
+static void exhaust_heap_cached(void) {
+    if (!kheap_cpu_caches_enable()) {
+        panic("exhaust_heap_cached: the per-CPU caches did not start");
+    }
+    size_t empty_count;
+    give_back(take_until_refused(&empty_count));
+
+    void *small[CACHED_BLOCKS];
+    for (size_t i = 0; i < CACHED_BLOCKS; i++) {
+        small[i] = kmalloc(CACHED_BLOCK_SIZE);
+    }
+    for (size_t i = 0; i < CACHED_BLOCKS; i++) {
+        kfree(small[i]);
+    }
+    struct alloc_cached_stats before, after;
+    kheap_cpu_cache_stats(&before);
+    size_t held_count;
+    void **chain = take_until_refused(&held_count);
+    kheap_cpu_cache_stats(&after);
+    give_back(chain);
+    enum alloc_error check = kheap_check();
+    log_check(before.cached_blocks > 0 && after.cached_blocks == 0 &&
+                  after.drains > before.drains && held_count == empty_count && check == ALLOC_OK,
+              "exhaustion-drains-caches",
+              "%zu blocks cached (%zu bytes), drains %llu -> %llu, %zu left cached; %zu blocks of "
+              "%zu bytes with them held, %zu with the caches empty; heap %s",
+              before.cached_blocks, before.cached_bytes, (unsigned long long)before.drains,
+              (unsigned long long)after.drains, after.cached_blocks, held_count,
+              (size_t)EXHAUSTION_BLOCK, empty_count, alloc_error_name(check));
+    panic("exhaust_heap_cached: out of memory");
 }
 
 /* For the test rule's own tests: a kernel that goes silent and never exits. */
@@ -176,6 +238,7 @@ static const struct {
     {"foreign_free", free_foreign_pointer},
     {"corrupt_header", corrupt_block_header},
     {"heap_exhaustion", exhaust_heap},
+    {"heap_exhaustion_cached", exhaust_heap_cached},
     {"hang", hang},
     {"triple_fault", triple_fault},
 };
