@@ -91,7 +91,8 @@ _qemu_test = rule(
     implementation = _qemu_test_impl,
     test = True,
     attrs = dict(_COMMON_ATTRS, **{
-        "expect": attr.string_list(doc = "Regular expressions that serial lines must match, in order."),
+        "expect": attr.string_list(doc = "Regular expressions that serial lines must match, in order; " +
+                                         "(?P=name) refers to the text an earlier one captured as (?P<name>...)."),
         "expect_exit": attr.string(default = "success", values = ["success", "failure"]),
         "expect_verdict": attr.string(
             doc = "Test the runner itself: pass only if the run FAILS with a verdict matching this.",

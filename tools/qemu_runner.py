@@ -11,7 +11,9 @@ the kernel). The kernel reports through two channels only:
 
 A test passes when every `--expect` regular expression has matched a console line, in
 order, each on a line after the one that matched the previous, and the kernel then exits
-with the expected code. Everything else ends the run early with one line
+with the expected code. A group an expected line captures by name, `(?P<cpu>...)`, may be
+referred to by a later one as `(?P=cpu)`: that line must hold the same text. Everything
+else ends the run early with one line
 
     qemu_test: FAIL: <what went wrong> (QEMU ran X.XX s)
 
@@ -59,7 +61,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import BinaryIO, Callable, Sequence
+from typing import BinaryIO, Callable, Mapping, Sequence
 
 VERDICT_PREFIX = "qemu_test: "
 INTERACTIVE_PREFIX = "qemu_run: "
@@ -133,9 +135,45 @@ class LineSplitter:
 # --------------------------------------------------------------------------------------
 
 
+# A named group that an expected line captures, `(?P<name>...)`, may be referred to by a later
+# expected line as `(?P=name)`: that line must then hold the very text the earlier one captured.
+# Python's re refers to groups within one pattern only, so the matcher puts the captured text,
+# escaped, in place of the reference before the later line is searched for (bind_references).
+_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>")
+_GROUP_REFERENCE = re.compile(r"\(\?P=(\w+)\)")
+
+
+def bind_references(text: str, captured: Mapping[str, str]) -> str:
+    """Returns `text` with each `(?P=name)` of a group it does not define itself replaced by the
+    escaped text that an earlier expected line captured as `name` (left as it is if none did)."""
+    own = set(_NAMED_GROUP.findall(text))
+
+    def replace(reference: re.Match[str]) -> str:
+        name = reference.group(1)
+        if name in own or name not in captured:
+            return reference.group(0)
+        return re.escape(captured[name])
+
+    return _GROUP_REFERENCE.sub(replace, text)
+
+
+def expectations_problem(texts: Sequence[str]) -> str | None:
+    """Returns why the expected lines cannot be used (one that is no regular expression, or
+    that refers to a group neither it nor an earlier line names), or None."""
+    names: set[str] = set()
+    for number, text in enumerate(texts, 1):
+        try:
+            re.compile(bind_references(text, {name: "" for name in names}))
+        except re.error as error:
+            return f"expected line {number}: bad regular expression /{text}/: {error}"
+        names.update(_NAMED_GROUP.findall(text))
+    return None
+
+
 @dataclasses.dataclass(frozen=True)
 class Expectation:
-    """One `--expect` regular expression and its 1-based position."""
+    """One `--expect` regular expression (references to earlier lines' groups bound) and its
+    1-based position."""
 
     number: int
     pattern: re.Pattern[str]
@@ -169,19 +207,29 @@ class MatchProgress:
 class ExpectationMatcher:
     """Matches console lines against ordered expectations and a panic regex.
 
-    Each line can satisfy at most one expectation: the next pending one (re.search).
+    Each line can satisfy at most one expectation: the next pending one (re.search), with
+    the groups earlier expectations captured by name bound into it (bind_references).
     A line matching `panic_regex` (None disables it) is recorded as the panic line and
     does not advance the expectations.
     """
 
     def __init__(self, expectations: Sequence[str], panic_regex: str | None) -> None:
-        self._expectations = [
-            Expectation(number, re.compile(text)) for number, text in enumerate(expectations, 1)
-        ]
+        problem = expectations_problem(expectations)
+        if problem is not None:
+            raise ValueError(problem)
+        self._texts = list(expectations)
+        self._captured: dict[str, str] = {}
         self._panic = re.compile(panic_regex) if panic_regex else None
         self._matched = 0
+        self._pending = self._expectation(0)
         self._panic_line: str | None = None
         self._last_line: str | None = None
+
+    def _expectation(self, index: int) -> Expectation | None:
+        if index >= len(self._texts):
+            return None
+        bound = bind_references(self._texts[index], self._captured)
+        return Expectation(index + 1, re.compile(bound))
 
     def feed(self, line: str) -> LineKind:
         """Consumes one console line; returns what it meant."""
@@ -191,23 +239,23 @@ class ExpectationMatcher:
             if self._panic_line is None:
                 self._panic_line = line
             return LineKind.PANIC
-        if self._matched < len(self._expectations):
-            if self._expectations[self._matched].pattern.search(line):
+        if self._pending is not None:
+            match = self._pending.pattern.search(line)
+            if match:
+                self._captured.update(
+                    (name, value) for name, value in match.groupdict().items() if value is not None
+                )
                 self._matched += 1
+                self._pending = self._expectation(self._matched)
                 return LineKind.MATCHED
         return LineKind.OTHER
 
     def progress(self) -> MatchProgress:
         """Returns a snapshot of the current state."""
-        pending = (
-            self._expectations[self._matched]
-            if self._matched < len(self._expectations)
-            else None
-        )
         return MatchProgress(
             matched=self._matched,
-            total=len(self._expectations),
-            pending=pending,
+            total=len(self._texts),
+            pending=self._pending,
             panic_line=self._panic_line,
             last_line=self._last_line,
         )
@@ -938,8 +986,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         f"Bazel's TEST_TIMEOUT less {TEST_TIMEOUT_MARGIN_SECONDS:g} s, else none)")
     parser.add_argument("--silence-timeout", type=_seconds, default=0.0,
                         help="fail when the console prints nothing for this long (0 = never)")
-    parser.add_argument("--expect", type=_regex, action="append", default=[], metavar="REGEX",
-                        help="a console line must match (re.search); repeat, in order")
+    parser.add_argument("--expect", action="append", default=[], metavar="REGEX",
+                        help="a console line must match (re.search); repeat, in order; "
+                        "(?P=name) in one refers to the text an earlier one captured as "
+                        "(?P<name>...)")
     parser.add_argument("--qemu-flag", action="append", default=[], metavar="FLAG",
                         help="extra QEMU argument; repeat")
     parser.add_argument("--firmware", choices=("bios", "uefi"), default="bios")
@@ -971,6 +1021,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="for bazel run: serial on the terminal, no timeouts or "
                         "expectations; exit 0/1/2 for success code/failure code/other")
     args = parser.parse_args(argv)
+    problem = expectations_problem(args.expect)
+    if problem is not None:
+        parser.error(problem)
     if args.success_code == args.failure_code:
         parser.error("--success-code and --failure-code must differ")
     if args.firmware == "uefi" and not (args.ovmf_code and args.ovmf_vars):

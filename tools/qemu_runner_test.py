@@ -221,6 +221,39 @@ class ExpectationMatcherTest(unittest.TestCase):
     def test_last_line_skips_blank_lines(self) -> None:
         self.assertEqual(progress_of(["a", "b", "  "], []).last_line, "b")
 
+    def test_a_later_line_must_repeat_what_an_earlier_one_captured(self) -> None:
+        expectations = [r"CPU (?P<reader>\d) read", r"CPU (?P=reader) faulted"]
+        # The same CPU: both match. Another CPU first: the second waits for the right one.
+        self.assertTrue(progress_of(["CPU 2 read", "CPU 2 faulted"], expectations).all_matched)
+        matcher = ExpectationMatcher(expectations, None)
+        for line in ("CPU 2 read", "CPU 3 faulted", "CPU 22 faulted"):
+            matcher.feed(line)
+        progress = matcher.progress()
+        self.assertEqual(progress.matched, 1)
+        # What is awaited names the captured text, escaped, not the reference.
+        self.assertEqual(progress.pending.describe(), "expected line 2: /CPU 2 faulted/")
+        self.assertEqual(matcher.feed("CPU 2 faulted"), LineKind.MATCHED)
+
+    def test_captured_text_is_matched_literally(self) -> None:
+        expectations = [r"at (?P<where>\S+)$", r"again at (?P=where)$"]
+        self.assertFalse(progress_of(["at a.c", "again at abc"], expectations).all_matched)
+        self.assertTrue(progress_of(["at a.c", "again at a.c"], expectations).all_matched)
+
+    def test_a_line_may_still_refer_to_its_own_groups(self) -> None:
+        expectations = [r"CPU (?P<cpu>\d) waits for CPU (?!(?P=cpu))\d"]
+        self.assertFalse(progress_of(["CPU 1 waits for CPU 1"], expectations).all_matched)
+        self.assertTrue(progress_of(["CPU 1 waits for CPU 0"], expectations).all_matched)
+
+    def test_a_reference_no_earlier_line_names_is_refused(self) -> None:
+        for expectations in ([r"CPU (?P=reader) faulted"],
+                             [r"CPU (?P=reader) faulted", r"CPU (?P<reader>\d) read"], ["("]):
+            problem = qemu_runner.expectations_problem(expectations)
+            self.assertIsNotNone(problem, expectations)
+            self.assertIn("expected line 1: bad regular expression", problem)
+            with self.assertRaises(ValueError):
+                ExpectationMatcher(expectations, None)
+        self.assertIsNone(qemu_runner.expectations_problem([r"(?P<a>\d)", r"(?P=a)"]))
+
 
 class ExitStatusTest(unittest.TestCase):
     def test_classification(self) -> None:
@@ -472,6 +505,7 @@ class CommandLineTest(unittest.TestCase):
 
     def test_parse_args_rejects_bad_input(self) -> None:
         for argv in ([*MACHINE_ARGS, "--iso", "k", "--expect", "("],
+                     [*MACHINE_ARGS, "--iso", "k", "--expect", "(?P=cpu)"],
                      [*MACHINE_ARGS, "--iso", "k", "--timeout", "-1"],
                      [*MACHINE_ARGS, "--iso", "k", "--success-code", "43"],
                      [*MACHINE_ARGS, "--iso", "k", "--firmware", "uefi"],
