@@ -65,6 +65,10 @@
  * ALLOC_FLAG_ZEROED_REGION) is compared with a copy of its complement before calloc trusts it and
  * before it is raised. The error hook and its context are sealed by the control structure's
  * magic word, compared before every call of the hook: a damaged hook is not called.
+ * alloc_heap_extend() compares the words that name the heap's bounds (its strategy, first block,
+ * end marker and end) with one another before it writes from them; a mismatch is reported at the
+ * heap's address, as alloc_heap_check() reports it, since either of two words that disagree may
+ * be the damaged one.
  *
  * Each of these is reported as ALLOC_ERR_CORRUPTED_HEAP (ptr: the damaged word), at once, from
  * inside the call, except a list head found damaged before use, which is damage of the list's
@@ -77,8 +81,9 @@
  * magic word: the report is dropped, and the call returns its error as ever. alloc_heap_check()
  * also checks these of the control structure's fields: the magic word, the strategy's table, the
  * first block's address and the fast paths' words against what init and extensions set (the run
- * and quick-list bounds 0 or init's one value), the heap's end and size within their bounds, and
- * the watermark against its copy; and it compares its counts with the blocks.
+ * and quick-list bounds 0 or init's one value), the heap's end marker exactly where its end puts
+ * it and its size within ALLOC_MAX_HEAP, and the watermark against its copy; and it compares its
+ * counts with the blocks.
  *
  * Not thread-safe: wrap a shared heap in struct alloc_locked_heap (below).
  */
