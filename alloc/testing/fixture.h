@@ -123,7 +123,6 @@ bool fixture_walk_stats(const alloc_heap *heap, struct walk_stats *out);
  */
 const char *fixture_stats_mismatch(const alloc_heap *heap, char *why, size_t n);
 
-/* Fills [p, p + n) with a pattern derived from seed; fixture_pattern_ok checks it. */
 /*
  * count divided by ALLOC_TEST_SCALE from the environment (count itself where it is unset or 1; at
  * least 1): the randomized tests' operations and trials, however they were given. The
@@ -132,6 +131,7 @@ const char *fixture_stats_mismatch(const alloc_heap *heap, char *why, size_t n);
  */
 size_t fixture_scaled(size_t count);
 
+/* Fills [p, p + n) with a pattern derived from seed; fixture_pattern_ok checks it. */
 void fixture_fill(void *p, size_t n, unsigned seed);
 bool fixture_pattern_ok(const void *p, size_t n, unsigned seed);
 
