@@ -205,7 +205,7 @@ static const struct {
     [C_WALK] = {"alloc_heap_walk", E(CORRUPTED_HEADER) | E(NULL_HEAP), 0},
     /*
      * A damaged end marker or last block, or a damaged free block at the old end; a damaged
-     * strategy table reported as CORRUPTED_HEAP and returned as CORRUPTED_FREE_LIST.
+     * strategy table or bounds reported as CORRUPTED_HEAP and returned as CORRUPTED_FREE_LIST.
      */
     [C_EXTEND] = {"alloc_heap_extend",
                   E(NULL_HEAP) | E(REGION_TOO_SMALL) | E(REGION_TOO_LARGE) | E(CORRUPTED_HEADER) |
@@ -473,7 +473,8 @@ static void op_alloc(size_t n, size_t align) {
 
 /*
  * The heap grown into the EXTEND_SIZE bytes of the region past its end: a damaged end marker, last
- * block or free block there must be reported, and a heap that grew serves blocks up to the new end.
+ * block or free block there, or damaged words naming the heap's bounds, must be reported, and a
+ * heap that grew serves blocks up to the new end.
  */
 static void op_extend(void) {
     calling(C_EXTEND);
