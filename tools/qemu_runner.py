@@ -143,16 +143,19 @@ _NAMED_GROUP = re.compile(r"\(\?P<(\w+)>")
 _GROUP_REFERENCE = re.compile(r"\(\?P=(\w+)\)")
 
 
-def bind_references(text: str, captured: Mapping[str, str]) -> str:
+def bind_references(text: str, captured: Mapping[str, str | None]) -> str:
     """Returns `text` with each `(?P=name)` of a group it does not define itself replaced by the
-    escaped text that an earlier expected line captured as `name` (left as it is if none did)."""
+    escaped text that an earlier expected line captured as `name`, or by a pattern that matches
+    nothing where that line's group took no part in its match (None); left as it is if no
+    earlier line has `name`."""
     own = set(_NAMED_GROUP.findall(text))
 
     def replace(reference: re.Match[str]) -> str:
         name = reference.group(1)
         if name in own or name not in captured:
             return reference.group(0)
-        return re.escape(captured[name])
+        value = captured[name]
+        return "(?!)" if value is None else re.escape(value)
 
     return _GROUP_REFERENCE.sub(replace, text)
 
@@ -218,7 +221,7 @@ class ExpectationMatcher:
         if problem is not None:
             raise ValueError(problem)
         self._texts = list(expectations)
-        self._captured: dict[str, str] = {}
+        self._captured: dict[str, str | None] = {}
         self._panic = re.compile(panic_regex) if panic_regex else None
         self._matched = 0
         self._pending = self._expectation(0)
@@ -242,9 +245,7 @@ class ExpectationMatcher:
         if self._pending is not None:
             match = self._pending.pattern.search(line)
             if match:
-                self._captured.update(
-                    (name, value) for name, value in match.groupdict().items() if value is not None
-                )
+                self._captured.update(match.groupdict())
                 self._matched += 1
                 self._pending = self._expectation(self._matched)
                 return LineKind.MATCHED

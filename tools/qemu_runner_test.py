@@ -239,6 +239,16 @@ class ExpectationMatcherTest(unittest.TestCase):
         self.assertFalse(progress_of(["at a.c", "again at abc"], expectations).all_matched)
         self.assertTrue(progress_of(["at a.c", "again at a.c"], expectations).all_matched)
 
+    def test_a_group_that_took_no_part_matches_nothing_later(self) -> None:
+        # The optional group captured nothing: the later line can never match, and says so.
+        matcher = ExpectationMatcher([r"start(?: on CPU (?P<cpu>\d))?$", r"done on CPU (?P=cpu)"],
+                                     None)
+        for line in ("start", "done on CPU ", "done on CPU 1"):
+            matcher.feed(line)
+        progress = matcher.progress()
+        self.assertEqual(progress.matched, 1)
+        self.assertEqual(progress.pending.describe(), "expected line 2: /done on CPU (?!)/")
+
     def test_a_line_may_still_refer_to_its_own_groups(self) -> None:
         expectations = [r"CPU (?P<cpu>\d) waits for CPU (?!(?P=cpu))\d"]
         self.assertFalse(progress_of(["CPU 1 waits for CPU 1"], expectations).all_matched)
