@@ -108,7 +108,7 @@ static void corrupt_block_header(void) {
 }
 
 /* The blocks exhaust_heap takes until the heap says no: 64 KiB, each a request no cache serves. */
-#define EXHAUSTION_BLOCK (64 * 1024)
+#define EXHAUSTION_BLOCK ((size_t)64 * 1024)
 
 /*
  * Takes EXHAUSTION_BLOCK-byte blocks until the heap refuses one, chained through their first word;
@@ -151,8 +151,8 @@ static void exhaust_heap(void) {
 
     size_t blocks;
     void **chain = take_until_refused(&blocks);
-    log_error("out of memory: request of %zu bytes failed after %zu blocks",
-              (size_t)EXHAUSTION_BLOCK, blocks);
+    log_error("out of memory: request of %zu bytes failed after %zu blocks", EXHAUSTION_BLOCK,
+              blocks);
     kheap_log_stats("out of memory");
 
     give_back(chain);
@@ -204,8 +204,8 @@ static void exhaust_heap_cached(void) {
               "%zu blocks cached (%zu bytes), drains %llu -> %llu, %zu left cached; %zu blocks of "
               "%zu bytes with them held, %zu with the caches empty; heap %s",
               before.cached_blocks, before.cached_bytes, (unsigned long long)before.drains,
-              (unsigned long long)after.drains, after.cached_blocks, held_count,
-              (size_t)EXHAUSTION_BLOCK, empty_count, alloc_error_name(check));
+              (unsigned long long)after.drains, after.cached_blocks, held_count, EXHAUSTION_BLOCK,
+              empty_count, alloc_error_name(check));
     panic("exhaust_heap_cached: out of memory");
 }
 
