@@ -72,7 +72,8 @@ static size_t repair_table(uint8_t *memory, size_t memory_size, uint64_t phys,
     if (length >= ACPI_HEADER_SIZE) {
         table_put_u32(table + 4, (uint32_t)length);
     }
-    table_seal(table, length < ACPI_HEADER_SIZE ? ACPI_HEADER_SIZE : length, 9);
+    table_seal(table, length < ACPI_HEADER_SIZE ? ACPI_HEADER_SIZE : length,
+               ACPI_HEADER_CHECKSUM_OFFSET);
     return length;
 }
 
@@ -89,7 +90,8 @@ static void repair_root(uint8_t *memory, size_t memory_size, uint64_t phys, cons
         repair_table(memory, memory_size, table, listed, 0);
     }
     if (length != 0) {
-        table_seal(memory + phys, length < ACPI_HEADER_SIZE ? ACPI_HEADER_SIZE : length, 9);
+        table_seal(memory + phys, length < ACPI_HEADER_SIZE ? ACPI_HEADER_SIZE : length,
+                   ACPI_HEADER_CHECKSUM_OFFSET);
     }
 }
 

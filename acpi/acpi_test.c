@@ -37,7 +37,7 @@ static uint8_t *header(uint64_t phys, const char *signature, uint32_t length) {
 
 /* The checksum of the table at table over its length field's bytes. */
 static void seal(uint8_t *table) {
-    table_seal(table, table_get_u32(table + 4), 9);
+    table_seal(table, table_get_u32(table + 4), ACPI_HEADER_CHECKSUM_OFFSET);
 }
 
 /* The MADT of a 4-CPU machine, CPU 2 disabled, plus an I/O APIC and an x2APIC entry. */

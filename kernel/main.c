@@ -115,6 +115,7 @@ static bool cmdline_init(const char *cmdline) {
         SCENARIO_KEY,
         HEAP_CACHE_OFF_WORD,
         SMP_CORRUPT_MADT_WORD,
+        SMP_MADT_BAD_ENTRY_WORD,
         SMP_WITHHOLD_STARTUP_WORD,
         SMP_AP_EARLY_FAULT_WORD,
         SMP_AP_EARLY_DOUBLE_FAULT_WORD,

@@ -227,6 +227,42 @@ static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup,
     return true;
 }
 
+/*
+ * For the ACPI refusal tests (SMP_CORRUPT_MADT_WORD, SMP_MADT_BAD_ENTRY_WORD): a corrupted copy of
+ * the MADT *table, which *table then names, for the caller to free after parsing; NULL, *table
+ * left alone, where the command line asks for neither. The firmware's own table is never written.
+ */
+static uint8_t *madt_test_copy(const char *cmdline, struct acpi_table *table) {
+    bool bad_checksum = cmdline_has(cmdline, SMP_CORRUPT_MADT_WORD);
+    bool bad_entry = cmdline_has(cmdline, SMP_MADT_BAD_ENTRY_WORD);
+    if (!bad_checksum && !bad_entry) {
+        return NULL;
+    }
+    if (bad_entry && table->length < ACPI_MADT_FIXED_SIZE + 2) {
+        panic("madt_test_copy: the MADT (%u bytes) has no entry to corrupt", table->length);
+    }
+    uint8_t *copy = kmalloc(table->length);
+    if (copy == NULL) {
+        panic("madt_test_copy: no memory for the corrupted MADT copy");
+    }
+    memcpy(copy, table->data, table->length);
+    if (bad_checksum) {
+        copy[table->length - 1] ^= 0x5a; /* the last entry byte: only the checksum sees it */
+        log_info("smp: acpi_test=corrupt_madt: validating a copy of the MADT with its last byte "
+                 "changed");
+    } else {
+        /* The first entry's length byte to 0; the checksum byte takes up the difference so that
+         * the bytes still sum to zero. */
+        uint8_t *entry_length = &copy[ACPI_MADT_FIXED_SIZE + 1];
+        copy[ACPI_HEADER_CHECKSUM_OFFSET] += *entry_length;
+        *entry_length = 0;
+        log_info("smp: acpi_test=madt_bad_entry: validating a copy of the MADT whose first entry "
+                 "claims 0 bytes, its checksum made good");
+    }
+    table->data = copy;
+    return copy;
+}
+
 uint32_t smp_start(const struct multiboot2_info *boot_info) {
     struct cpu_local *boot_cpu = cpu_this();
     boot_cpu->apic_id = apic_id();
@@ -239,16 +275,8 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
     enum acpi_error error =
         acpi_find_table(boot_info->acpi.rsdp, boot_info->acpi.size, &memory, "APIC", &table);
     uint8_t *corrupt_copy = NULL;
-    if (error == ACPI_OK && cmdline_has(boot_info->cmdline, SMP_CORRUPT_MADT_WORD)) {
-        corrupt_copy = kmalloc(table.length);
-        if (corrupt_copy == NULL) {
-            panic("smp_start: no memory for the corrupted MADT copy");
-        }
-        memcpy(corrupt_copy, table.data, table.length);
-        corrupt_copy[table.length - 1] ^= 0x5a; /* the last entry byte: only the checksum sees it */
-        log_info("smp: acpi_test=corrupt_madt: validating a copy of the MADT with its last byte "
-                 "changed");
-        table.data = corrupt_copy;
+    if (error == ACPI_OK) {
+        corrupt_copy = madt_test_copy(boot_info->cmdline, &table);
     }
     static struct acpi_madt madt;
     if (error == ACPI_OK) {

@@ -14,10 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ACPI_RSDP_V1_SIZE    20u
-#define ACPI_RSDP_V2_SIZE    36u
-#define ACPI_HEADER_SIZE     36u
-#define ACPI_MADT_FIXED_SIZE 44u /* header, local APIC address, flags */
+#define ACPI_RSDP_V1_SIZE 20u
+#define ACPI_RSDP_V2_SIZE 36u
+#define ACPI_HEADER_SIZE  36u
+/* The header's checksum byte: the one a writer sets so that the table's bytes sum to zero. */
+#define ACPI_HEADER_CHECKSUM_OFFSET 9u
+#define ACPI_MADT_FIXED_SIZE        44u /* header, local APIC address, flags */
 /* Larger than any table the kernel reads; a length above it is refused as corrupt. */
 #define ACPI_TABLE_MAX_SIZE (1u << 20)
 /* CPU entries stored from the MADT; more are counted (cpus_listed, cpus_enabled_unstored) but not
