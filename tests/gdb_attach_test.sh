@@ -1,12 +1,20 @@
 #!/bin/bash
-# Proves that Debian's gdb can debug the kernel in QEMU: boots the ISO halted with QEMU's gdb
-# stub on a free loopback port, attaches `gdb -batch` with the kernel ELF's symbols, stops first
-# in the NASM boot code at long_mode_entry, which must resolve to its line in boot.asm (the
-# assembly's DWARF line table), then at the C entry point kernel_main, and reads the parameter
-# multiboot2_magic by name; it must be the multiboot2 loader magic that boot.asm passes in edi
-# (BOOT_MULTIBOOT2_LOADER_MAGIC of kernel/arch/x86_64/machine.bzl, given as MAGIC in decimal).
+# Proves that Debian's gdb can debug the kernel in QEMU, and through it what no boot loader here
+# can do: boots the ISO halted with QEMU's gdb stub on a free loopback port and attaches
+# `gdb -batch` with the kernel ELF's symbols. MODE says what gdb then does:
+#   read_magic   stops first in the NASM boot code at long_mode_entry, which must resolve to its
+#                line in boot.asm (the assembly's DWARF line table), then at the C entry point
+#                kernel_main, and reads the parameter multiboot2_magic by name; it must be the
+#                multiboot2 loader magic that boot.asm passes in edi.
+#   other_loader stops at _start, where eax must hold that magic, and puts a multiboot (version 1)
+#                loader's magic there instead, as a loader other than multiboot2's would hand over:
+#                boot.asm must say so on COM1 before any C code runs ("boot: not loaded by a
+#                multiboot2 boot loader"), print nothing of the C kernel, and exit with the
+#                failure code. GRUB's multiboot2 command always passes the right magic, and QEMU's
+#                -kernel loads multiboot 1 images only, so gdb is the one way to reach that path.
+# MAGIC is BOOT_MULTIBOOT2_LOADER_MAGIC of kernel/arch/x86_64/machine.bzl, in decimal.
 #
-#   gdb_attach_test.sh TOOL_PATHS.sh QEMU_RUN KERNEL.elf MAGIC
+#   gdb_attach_test.sh TOOL_PATHS.sh QEMU_RUN KERNEL.elf MAGIC MODE
 #
 # QEMU_RUN is a qemu_run launcher (tools/qemu.bzl) for the ISO holding KERNEL.elf: the runner
 # starts QEMU as every boot test does, here in its gdb mode (--gdb --gdb-port), and this script
@@ -18,20 +26,29 @@
 #     that GRUB later overwrites. `hbreak` works as well.
 #   * No `set architecture i386:x86-64` is needed: gdb takes it from the ELF, and QEMU 7.2's stub
 #     for qemu-system-x86_64 always sends the 64-bit register set, also in real and protected
-#     mode, so the switch to long mode does not upset the packet sizes.
+#     mode, so the switch to long mode does not upset the packet sizes; `set $eax` writes the low
+#     half of rax in 32-bit code.
 #   * Source lines print as "./kernel/main.c" (built with -fdebug-compilation-dir=.): run gdb from
 #     the workspace root to see the source.
 set -euo pipefail
 
-# gdb's whole session (connect, boot through GRUB to kernel_main, read, kill) must fit in this.
+# gdb's whole session (connect, boot through GRUB to kernel_main, read, kill) must fit in this,
+# and QEMU must have exited this long after gdb let the kernel go on with another loader's magic.
 GDB_SECONDS=20
+EXIT_SECONDS=10
 
-if [ $# -ne 4 ]; then
-  echo "usage: $0 TOOL_PATHS.sh QEMU_RUN KERNEL.elf MAGIC" >&2
+# The magic a multiboot (version 1) loader leaves in eax: a loader the kernel does not accept.
+OTHER_LOADER_MAGIC=0x2badb002
+# The interactive runner's exit status for the kernel's failure code (qemu_runner.py).
+RUNNER_FAILURE_CODE_STATUS=1
+
+if [ $# -ne 5 ] || { [ "$5" != read_magic ] && [ "$5" != other_loader ]; }; then
+  echo "usage: $0 TOOL_PATHS.sh QEMU_RUN KERNEL.elf MAGIC read_magic|other_loader" >&2
   exit 2
 fi
 MAGIC_DECIMAL=$4
 MAGIC_HEX=$(printf '0x%x' "$MAGIC_DECIMAL")
+mode=$5
 # shellcheck source=/dev/null
 source "$1"
 qemu_run=$2
@@ -105,41 +122,87 @@ gdb_command=(
   -ex 'set pagination off'
   -ex 'set confirm off'
   -ex "target remote 127.0.0.1:$port"
-  -ex 'break long_mode_entry'
-  -ex 'break kernel_main'
-  -ex 'continue'
-  -ex 'continue'
-  -ex 'info registers rip'
-  -ex 'print multiboot2_magic'
-  -ex 'print/x multiboot2_magic'
-  -ex 'kill'
-  "$elf"
 )
+if [ "$mode" = read_magic ]; then
+  gdb_command+=(
+    -ex 'break long_mode_entry'
+    -ex 'break kernel_main'
+    -ex 'continue'
+    -ex 'continue'
+    -ex 'info registers rip'
+    -ex 'print multiboot2_magic'
+    -ex 'print/x multiboot2_magic'
+    -ex 'kill'
+  )
+else
+  gdb_command+=(
+    -ex 'break _start'
+    -ex 'continue'
+    -ex "print/x \$eax"
+    -ex "set \$eax = $OTHER_LOADER_MAGIC"
+    -ex "print/x \$eax"
+    -ex 'continue'
+  )
+fi
+gdb_command+=("$elf")
 echo "gdb_attach_test: running: ${gdb_command[*]}"
 status=0
 # gdb wants a cache directory, and a Bazel test has no HOME.
 XDG_CACHE_HOME=$work "$TIMEOUT" --kill-after=2 "$GDB_SECONDS" "${gdb_command[@]}" >"$work/gdb.log" 2>&1 || status=$?
 sed 's/^/    gdb| /' "$work/gdb.log"
-elapsed=$((SECONDS - start))
 
 failures=()
 if [ $status -eq 124 ] || [ $status -eq 137 ]; then
-  failures+=("gdb did not finish within $GDB_SECONDS s (kernel_main never reached?)")
+  failures+=("gdb did not finish within $GDB_SECONDS s (its breakpoint never reached?)")
 fi
 # gdb -batch keeps going after a failed command, so the output is what counts.
-grep -qE '^Breakpoint 1, long_mode_entry \(\) at [^ ]*kernel/arch/x86_64/boot\.asm:[0-9]+' "$work/gdb.log" ||
-  failures+=("gdb did not stop at long_mode_entry with its line in boot.asm (no DWARF from NASM?)")
-grep -qE '^Breakpoint 2, (0x[0-9a-f]+ in )?kernel_main \(' "$work/gdb.log" ||
-  failures+=("gdb did not stop at the breakpoint in kernel_main")
-grep -qE '^rip +0x[0-9a-f]+ +0x[0-9a-f]+ <kernel_main(\+[0-9]+)?>' "$work/gdb.log" ||
-  failures+=("rip is not inside kernel_main")
-grep -qxF "\$1 = $MAGIC_DECIMAL" "$work/gdb.log" ||
-  failures+=("multiboot2_magic did not read back as $MAGIC_DECIMAL")
-grep -qxF "\$2 = $MAGIC_HEX" "$work/gdb.log" ||
-  failures+=("print/x multiboot2_magic did not read back as $MAGIC_HEX")
 if grep -qE 'No symbol (table is loaded|"multiboot2_magic")' "$work/gdb.log"; then
-  failures+=("$elf has no debug information for kernel_main: build it with -c dbg")
+  failures+=("$elf has no debug information: build it with -c dbg")
 fi
+if [ "$mode" = read_magic ]; then
+  grep -qE '^Breakpoint 1, long_mode_entry \(\) at [^ ]*kernel/arch/x86_64/boot\.asm:[0-9]+' "$work/gdb.log" ||
+    failures+=("gdb did not stop at long_mode_entry with its line in boot.asm (no DWARF from NASM?)")
+  grep -qE '^Breakpoint 2, (0x[0-9a-f]+ in )?kernel_main \(' "$work/gdb.log" ||
+    failures+=("gdb did not stop at the breakpoint in kernel_main")
+  grep -qE '^rip +0x[0-9a-f]+ +0x[0-9a-f]+ <kernel_main(\+[0-9]+)?>' "$work/gdb.log" ||
+    failures+=("rip is not inside kernel_main")
+  grep -qxF "\$1 = $MAGIC_DECIMAL" "$work/gdb.log" ||
+    failures+=("multiboot2_magic did not read back as $MAGIC_DECIMAL")
+  grep -qxF "\$2 = $MAGIC_HEX" "$work/gdb.log" ||
+    failures+=("print/x multiboot2_magic did not read back as $MAGIC_HEX")
+  summary="gdb stopped at long_mode_entry in boot.asm, then at kernel_main, and read multiboot2_magic = $MAGIC_HEX ($MAGIC_DECIMAL)"
+else
+  grep -qE '^Breakpoint 1, _start \(\) at [^ ]*kernel/arch/x86_64/boot\.asm:[0-9]+' "$work/gdb.log" ||
+    failures+=("gdb did not stop at _start with its line in boot.asm")
+  grep -qxF "\$1 = $MAGIC_HEX" "$work/gdb.log" ||
+    failures+=("eax at _start was not the multiboot2 loader magic $MAGIC_HEX")
+  grep -qxF "\$2 = $OTHER_LOADER_MAGIC" "$work/gdb.log" ||
+    failures+=("gdb did not put $OTHER_LOADER_MAGIC in eax")
+  # QEMU exits by itself once the kernel writes the exit port; the runner then ends.
+  waited=0
+  while kill -0 "$runner_pid" 2>/dev/null && [ $waited -lt $((EXIT_SECONDS * 10)) ]; do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  runner_status=none
+  if kill -0 "$runner_pid" 2>/dev/null; then
+    failures+=("QEMU still ran $EXIT_SECONDS s after the kernel went on with $OTHER_LOADER_MAGIC")
+  else
+    runner_status=0
+    wait "$runner_pid" || runner_status=$?
+    runner_pid=
+  fi
+  if [ "$runner_status" != none ] && [ "$runner_status" != $RUNNER_FAILURE_CODE_STATUS ]; then
+    failures+=("the runner ended with status $runner_status, not $RUNNER_FAILURE_CODE_STATUS (the kernel's failure code)")
+  fi
+  grep -qF "boot: not loaded by a multiboot2 boot loader" "$work/serial.log" ||
+    failures+=("COM1 did not say 'boot: not loaded by a multiboot2 boot loader'")
+  if grep -qF "heapkernel: booting" "$work/serial.log"; then
+    failures+=("the C kernel ran with another loader's magic")
+  fi
+  summary="with $OTHER_LOADER_MAGIC in eax at _start, boot.asm said so on COM1 and the kernel exited with the failure code"
+fi
+elapsed=$((SECONDS - start))
 
 if [ ${#failures[@]} -gt 0 ]; then
   for failure in "${failures[@]}"; do
@@ -151,4 +214,4 @@ if [ ${#failures[@]} -gt 0 ]; then
   cat "$work/serial.log" >&2 || true
   exit 1
 fi
-echo "gdb_attach_test: PASS: gdb stopped at long_mode_entry in boot.asm, then at kernel_main, and read multiboot2_magic = $MAGIC_HEX ($MAGIC_DECIMAL) in $elapsed s"
+echo "gdb_attach_test: PASS ($mode): $summary in $elapsed s"
