@@ -120,37 +120,62 @@ static void exclude_frames(struct frame_allocator *fa, uint64_t first, uint64_t 
     }
 }
 
-/* Finds the lowest run of @needed frames inside one usable region that touches no reserved
- * range. Returns its first frame number, or 0 when there is none (frame 0 is never usable). */
+/* The end of the frames usable from frame @from on without a gap, at least @from: the usable
+ * regions (whole frames, as the bitmaps take them) may touch or overlap, so one run of frames can
+ * cross from one into the next, in whatever order the map lists them. Stops once past @goal. */
+static uint64_t usable_run_end(const struct frame_allocator_config *cfg, uint64_t from,
+                               uint64_t goal) {
+    uint64_t end = from;
+    bool extended = true;
+    while (extended && end < goal) {
+        extended = false;
+        for (size_t i = 0; i < cfg->usable_count; i++) {
+            uint64_t f;
+            uint64_t e;
+            if (usable_frames(&cfg->usable[i], &f, &e) && f <= end && end < e) {
+                end = e;
+                extended = true;
+            }
+        }
+    }
+    return end;
+}
+
+/* Whether frames [first, first + needed) are all usable and touch no reserved range. */
+static bool storage_run_fits(const struct frame_allocator_config *cfg, uint64_t first,
+                             uint64_t needed) {
+    if (usable_run_end(cfg, first, first + needed) < first + needed) {
+        return false;
+    }
+    for (size_t j = 0; j < cfg->reserved_count; j++) {
+        uint64_t rf;
+        uint64_t re;
+        if (reserved_frames(&cfg->reserved[j], &rf, &re) && rf < first + needed && first < re) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Finds the lowest run of @needed usable frames that touches no reserved range, within one usable
+ * region or across touching or overlapping ones. The lowest such run starts where the frame before
+ * it is not usable (at the first frame of some region) or is reserved (at the end of a reserved
+ * range), so only those frames are tried. Returns its first frame number, or 0 when there is none
+ * (frame 0 is never usable). */
 static uint64_t find_storage_run(const struct frame_allocator_config *cfg, uint64_t needed) {
     uint64_t best = 0;
-    for (size_t i = 0; i < cfg->usable_count; i++) {
-        uint64_t cand;
-        uint64_t end;
-        if (!usable_frames(&cfg->usable[i], &cand, &end)) {
+    for (size_t i = 0; i < cfg->usable_count + cfg->reserved_count; i++) {
+        uint64_t first;
+        uint64_t unused;
+        if (i < cfg->usable_count) {
+            if (!usable_frames(&cfg->usable[i], &first, &unused)) {
+                continue;
+            }
+        } else if (!reserved_frames(&cfg->reserved[i - cfg->usable_count], &unused, &first)) {
             continue;
         }
-        while (end - cand >= needed) {
-            bool moved = false;
-            for (size_t j = 0; j < cfg->reserved_count; j++) {
-                uint64_t rf;
-                uint64_t re;
-                if (reserved_frames(&cfg->reserved[j], &rf, &re) && rf < cand + needed &&
-                    cand < re) {
-                    cand = re; /* skip past the reserved range and try again */
-                    moved = true;
-                    break;
-                }
-            }
-            if (!moved) {
-                if (best == 0 || cand < best) {
-                    best = cand;
-                }
-                break;
-            }
-            if (cand >= end) {
-                break;
-            }
+        if ((best == 0 || first < best) && storage_run_fits(cfg, first, needed)) {
+            best = first;
         }
     }
     return best;

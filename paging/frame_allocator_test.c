@@ -423,6 +423,48 @@ static int carve_without_room_fails_check(void) {
     return 0;
 }
 
+/*
+ * No storage given, one stretch of usable memory, [1 MiB, 1 MiB + 136 KiB) or 34 frames, listed as
+ * several regions, as a fragmented map lists it: out of order, touching and overlapping. With one
+ * frame more at 1 GiB, the bitmaps need 16 frames (2 x 32 KiB); no single region holds 16.
+ *
+ *   regions listed:  A [+24K, +64K)   B [+64K, +136K)   C [1 MiB, +40K)   D: 1 frame at 1 GiB
+ *
+ * Expect the storage at the lowest run, 1 MiB; with frame 2 (1 MiB + 8 KiB) reserved, at frame 3,
+ * the run still crossing from C into A and B; with frame 18 (+72 KiB) reserved too, no room: the
+ * runs left are frames [3, 18) and [19, 34), 15 frames each.
+ */
+static int carve_across_regions_check(void) {
+    struct sim sim;
+    sim_init(&sim, 2 * MiB);
+    struct frame_allocator_usable_region usable[] = {{MiB + 24 * KiB, 40 * KiB},
+                                                     {MiB + 64 * KiB, 72 * KiB},
+                                                     {MiB, 40 * KiB},
+                                                     {1024 * MiB, FRAME}};
+    ASSERT_EQ(16, (frame_allocator_storage_words(usable, 4) * 8 + FRAME - 1) / FRAME);
+    struct frame_allocator_config cfg = sim_carving_config(&sim, usable, 4, NULL, 0);
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_init(&fa, &cfg));
+    ASSERT_EQ(MiB, fa.storage_start);
+    ASSERT_EQ(MiB + 16 * FRAME, fa.storage_end);
+    ASSERT_EQ(MiB + 16 * FRAME, frame_allocator_allocate(&fa));
+    ASSERT_TRUE(frame_allocator_check(&fa));
+
+    struct frame_allocator_reserved_range reserved[] = {{MiB + 2 * FRAME, MiB + 3 * FRAME},
+                                                        {MiB + 72 * KiB, MiB + 73 * KiB}};
+    cfg = sim_carving_config(&sim, usable, 4, reserved, 1);
+    ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_init(&fa, &cfg));
+    ASSERT_EQ(MiB + 3 * FRAME, fa.storage_start);
+    ASSERT_EQ(MiB, frame_allocator_allocate(&fa));
+    ASSERT_EQ(MiB + FRAME, frame_allocator_allocate(&fa));
+    ASSERT_EQ(MiB + 19 * FRAME, frame_allocator_allocate(&fa));
+    ASSERT_TRUE(frame_allocator_check(&fa));
+
+    cfg = sim_carving_config(&sim, usable, 4, reserved, 2);
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE, frame_allocator_init(&fa, &cfg));
+    sim_destroy(&sim);
+    return 0;
+}
+
 /* The simulated memory, reached only below short_map_end (a direct map that ends there). */
 static uint64_t short_map_end;
 
@@ -713,6 +755,7 @@ int main(void) {
     RUN_CHECK(failures, huge_span_storage_check);
     RUN_CHECK(failures, carve_storage_check);
     RUN_CHECK(failures, carve_without_room_fails_check);
+    RUN_CHECK(failures, carve_across_regions_check);
     RUN_CHECK(failures, carve_beyond_phys_to_virt_fails_check);
     RUN_CHECK(failures, poison_on_free_check);
     RUN_CHECK(failures, bad_ranges_rejected_check);

@@ -22,7 +22,9 @@
  *
  * Storage: the caller passes `storage` (frame_allocator_storage_words() words), or leaves it
  * NULL and passes phys_to_virt; the allocator then carves the bitmaps from the lowest usable,
- * unreserved run of frames big enough, and never hands those frames out.
+ * unreserved run of frames big enough, and never hands those frames out. A run may cross from one
+ * usable region into another that touches or overlaps it, in whatever order the map lists them
+ * (firmware maps split one stretch of memory into several entries).
  *
  * Not thread-safe: the caller serialises calls. No global state: everything is in the struct.
  */
