@@ -229,28 +229,25 @@ static MIX_KEY_INLINE uint32_t mix_key(uint32_t x) {
 #endif
 
 /*
- * The secret of a new heap's header check bits: from the region's address and, when the region
- * holds a heap already (a re-init), from that heap's secret, so that every init at one address
- * gets a new one and the headers (and pointers) of the earlier heap fail the checks. Odd, so
- * that multiplying an address by it loses no address bit.
+ * The secret of a new heap's header check bits: from the region's address and the word where a
+ * heap at that address keeps its secret, so that every init at one address gets a new one and the
+ * headers (and pointers) of the earlier heap fail the checks. That word is mixed in whether or not
+ * the control structure's magic still names a heap: a heap nested in another heap's block has its
+ * magic overwritten by the outer heap's free, which leaves the secret's word as it was, and the
+ * inner heap's next init must not get its first secret back. Odd, so that multiplying an address
+ * by it loses no address bit.
  */
 static uintptr_t make_key(const alloc_heap *old, uintptr_t base) {
 #if ALLOC_FAST_PATHS
     uintptr_t k = mix_key(base ^ (uintptr_t)0x616c6c6f636b6579ull);
-    if (old->magic == heap_magic(base, old->hook, old->hook_ctx))
-        k = mix_key(old->key + k);
+    k = mix_key(old->key + k);
 #else
     /*
      * A build for size mixes once, the address and the earlier secret together: mix_key is a
-     * bijection, so at one address distinct earlier secrets give distinct mixes, as the two mixes
-     * do, and a re-init's mix is never the first init's (the earlier secret is odd, never 0).
-     * It starts from the magic word the check compares (the constant the mix starts from only
-     * has to be fixed, mix_key spreads any): one constant to load rather than two.
+     * bijection, so at one address distinct earlier secret words give distinct mixes, and a
+     * re-init's mix is never that of an init over a 0 word (the earlier secret is odd, never 0).
      */
-    uintptr_t k = HEAP_MAGIC ^ base;
-    if (old->magic == k)
-        k ^= old->key;
-    k = mix_key(k);
+    uintptr_t k = mix_key((HEAP_MAGIC ^ base) ^ old->key);
 #endif
     return k | 1u;
 }

@@ -2314,6 +2314,41 @@ static int stale_pointer_after_reinit_check(void) {
 }
 
 /*
+ * A heap nested in a block A of another, A freed (the outer heap's free writes its links over the
+ * inner heap's magic, but not over the word of its secret), had again at the same address and a
+ * heap initialised there again:
+ *   | ctrl | A: [ inner ctrl | X | Y | (free) ] |  ->  free A, A' = malloc: A' == A, re-init inner
+ * Expect Y, a block of the earlier inner heap whose header is still there, intact, to be refused
+ * by the new inner heap, and two blocks of it not to overlap. (With the secret derived from the
+ * address alone where the magic was gone, Y was freed without a report, and the next two blocks
+ * overlapped.)
+ */
+static int stale_pointer_after_nested_reinit_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    enum { INNER = 16384 };
+    unsigned char *a = alloc_malloc(fx.heap, INNER);
+    ASSERT_TRUE(a != NULL && alloc_malloc(fx.heap, 100) != NULL); /* A merges with nothing */
+    alloc_heap *inner;
+    struct alloc_config config = {.strategy = fx.variant->strategy, .error_hook = fixture_hook};
+    ASSERT_EQ(ALLOC_OK, alloc_heap_init(&inner, a, INNER, &config));
+    ASSERT_TRUE(alloc_malloc(inner, 300) != NULL);
+    void *y = alloc_malloc(inner, 300);
+    ASSERT_TRUE(y != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_TRUE(alloc_malloc(fx.heap, INNER) == a);
+    ASSERT_EQ(ALLOC_OK, alloc_heap_init(&inner, a, INNER, &config));
+    size_t reports = fx.reports;
+    ASSERT_NE(ALLOC_OK, alloc_free(inner, y));
+    ASSERT_EQ(reports + 1, fx.reports);
+    unsigned char *p = alloc_malloc(inner, 300), *q = alloc_malloc(inner, 2000);
+    ASSERT_TRUE(p != NULL && q != NULL);
+    ASSERT_TRUE(p + alloc_usable_size(inner, p) <= q || q + alloc_usable_size(inner, q) <= p);
+    ASSERT_EQ(ALLOC_OK, alloc_heap_check(inner));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
  * A heap nested inside a block of another:  | ctrl | A: [ inner ctrl | X | (free) ] | (free) |
  * Expect the outer heap to refuse X (a real block, but of the inner heap) without changing
  * anything, and the inner heap to refuse A.
@@ -4192,6 +4227,7 @@ int main(void) {
         RUN_VARIANT_CHECK(double_free_state_flip_check);
         RUN_VARIANT_CHECK(overrun_into_free_check);
         RUN_VARIANT_CHECK(stale_pointer_after_reinit_check);
+        RUN_VARIANT_CHECK(stale_pointer_after_nested_reinit_check);
         RUN_VARIANT_CHECK(nested_heap_pointer_check);
         RUN_VARIANT_CHECK(null_heap_check);
         RUN_VARIANT_CHECK(damaged_ops_check);

@@ -179,12 +179,12 @@ struct alloc_strategy_ops;
 
 struct alloc_heap {
     /*
-     * heap_magic(heap, hook, hook_ctx): marks the region as a heap (alloc_heap_check, and init's
-     * look for an earlier heap) and, in a build with ALLOC_FAST_PATHS, seals the error hook and its
-     * context, so that a stray write into either is never called through (alloc_report). In this
-     * word rather than one of its own: a word more moved every block, and the perl trace's smallest
-     * region past its goal; and a seal in a word with other checked fields, damaged with them,
-     * would silence the report of their damage.
+     * heap_magic(heap, hook, hook_ctx): marks the region as a heap (alloc_heap_check) and, in a
+     * build with ALLOC_FAST_PATHS, seals the error hook and its context, so that a stray write into
+     * either is never called through (alloc_report). In this word rather than one of its own: a
+     * word more moved every block, and the perl trace's smallest region past its goal; and a seal
+     * in a word with other checked fields, damaged with them, would silence the report of their
+     * damage.
      */
     uintptr_t magic;
     /*
@@ -211,7 +211,7 @@ struct alloc_heap {
     alloc_error_hook hook;
     void *hook_ctx;
     uintptr_t key;          /* the secret of the check bits, a multiplier of addresses: odd, new on
-                               every init */
+                               every init (the next init mixes this word in: make_key) */
     uintptr_t fast_free_lo; /* first + HDR, the lowest payload, on a heap whose frees take
                                alloc_free's leaf fast path (quick lists on, no poison on free);
                                else UINTPTR_MAX: the fast path's range test compares a pointer

@@ -28,7 +28,8 @@
  *                             O(free fragments) per allocate and free.
  *
  * Blocks: every block has a header of two address-sized words (size of the previous block, own
- * size and state, with check bits keyed by a per-heap secret that changes on every init) followed
+ * size and state, with check bits keyed by a per-heap secret that changes on every init, the
+ * earlier secret's word mixed into the next: see alloc/README.md, "Hardening") followed
  * by its payload; payloads are 16-byte aligned and block sizes a multiple of 16 bytes. Per-block
  * overhead is ALLOC_BLOCK_OVERHEAD bytes: 16 on a 64-bit target (smallest block 32 bytes, usable
  * 16), 8 on a 32-bit one (smallest block 16 bytes, usable 8), see the limits below.
