@@ -168,6 +168,35 @@ static struct prefix *user_prefix(struct alloc_cached_heap *c, const void *ptr) 
 }
 
 /*
+ * Whether ptr, whose own prefix does not check out, is the start of the heap block of one of this
+ * layer's blocks (a pointer the layer never hands out: its users' pointers are offset past the
+ * prefix): the 16 bytes at ptr then hold a prefix (of a block with offset PREFIX, or the copy an
+ * aligned one keeps there, alloc_direct) that checks out for ptr + its offset. The heap would take
+ * such a pointer for one of its own blocks and free (or resize) a block the layer's user still
+ * holds, so the layer reports it instead of passing it on.
+ */
+static bool heap_block_of_ours(struct alloc_cached_heap *c, const void *ptr) {
+    uintptr_t a = (uintptr_t)ptr;
+    uintptr_t end = __atomic_load_n(&c->end, __ATOMIC_RELAXED);
+    if (a % ALLOC_ALIGNMENT != 0 || a < c->base || a >= end || end - a < PREFIX)
+        return false;
+    const struct prefix *p = (const struct prefix *)a;
+    return p->offset <= end - a && prefix_ok(c, (void *)(a + p->offset), p);
+}
+
+/*
+ * For a pointer whose prefix does not check out: reports a heap block of the layer's own as a
+ * foreign pointer (heap_block_of_ours), which the caller then leaves alone, and returns true; any
+ * other pointer the caller passes to the heap, which diagnoses and reports it.
+ */
+static bool reported_heap_block(struct alloc_cached_heap *c, const void *ptr) {
+    if (!heap_block_of_ours(c, ptr))
+        return false;
+    alloc_locked_report(c->heap, ALLOC_ERR_FOREIGN_POINTER, ptr);
+    return true;
+}
+
+/*
  * Frees a block of this layer to the heap; the caller holds the heap's lock. Returns what the
  * heap's free returns: blocks come from this heap and were checked on their way in, so an error is
  * damage the heap finds at the block or a neighbour, reported through the heap's hook, the heap
@@ -343,10 +372,16 @@ static void *alloc_direct(struct alloc_cached_heap *c, size_t size, size_t align
     heap_unlock(c);
     if (base == NULL)
         return NULL;
-    /* A stale prefix of an earlier block at base must not pass for a live one. */
-    if (offset > PREFIX)
-        __builtin_memset(base, 0, PREFIX);
     set_prefix(c, base + offset, ST_LIVE, klass, 0, offset);
+    /*
+     * A copy of the prefix at the heap block's start, where every other block of the layer has its
+     * prefix: so that the block's own address, passed back as if it were one of the layer's
+     * pointers, is recognised as the heap's (heap_block_of_ours), and a stale prefix of an earlier
+     * block at base cannot pass for a live one. Its state is not kept up: the copy only has to
+     * name this block.
+     */
+    if (offset > PREFIX)
+        *(struct prefix *)base = *prefix_of(base + offset);
     return base + offset;
 }
 
@@ -594,7 +629,8 @@ enum alloc_error alloc_cached_free(struct alloc_cached_heap *cached, void *ptr) 
     struct alloc_cached_heap *c = cached;
     struct prefix *p = user_prefix(c, ptr);
     if (p == NULL)
-        return alloc_locked_free(c->heap, ptr);
+        return reported_heap_block(c, ptr) ? ALLOC_ERR_FOREIGN_POINTER
+                                           : alloc_locked_free(c->heap, ptr);
     if (p->state == ST_CACHED)
         return double_free_cached(c, ptr, p);
     if (p->state == ST_RETURNED)
@@ -665,6 +701,8 @@ void *alloc_cached_realloc(struct alloc_cached_heap *cached, void *ptr, size_t s
         return NULL;
     struct alloc_cached_heap *c = cached;
     struct prefix *p = user_prefix(c, ptr);
+    if (p == NULL && reported_heap_block(c, ptr))
+        return NULL;
     if (p == NULL || p->state != ST_LIVE)
         return alloc_locked_realloc(c->heap, ptr, size); /* the heap reports a bad pointer */
     if (p->klass != DIRECT && size <= class_size[p->klass])
@@ -694,6 +732,8 @@ size_t alloc_cached_usable_size(struct alloc_cached_heap *cached, const void *pt
     if (ptr == NULL || !ready(cached))
         return 0;
     struct prefix *p = user_prefix(cached, ptr);
+    if (p == NULL && reported_heap_block(cached, ptr))
+        return 0;
     if (p == NULL || p->state != ST_LIVE)
         return alloc_locked_usable_size(cached->heap, ptr); /* the heap reports a bad pointer */
     return live_usable(cached, (void *)(uintptr_t)ptr, p);

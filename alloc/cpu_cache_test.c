@@ -968,6 +968,55 @@ static int bad_pointer_check(void) {
 }
 
 /*
+ * The heap block's own address of a block the layer handed out (16 bytes below a cached-size
+ * block's pointer, or a heap-sized one's; an aligned one's alignment below its pointer), passed to
+ * free, realloc and usable_size as if the layer had handed it out. The heap would take each for
+ * one of its blocks: freed, the block would go to a second owner while its user still holds it.
+ * Expect each refused as a foreign pointer and reported once, the blocks still live and intact,
+ * then freed normally. With the layer passing them to the heap as they are, free returned ALLOC_OK
+ * with no report.
+ */
+static int heap_block_address_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    enum { ALIGN = 256 };
+    unsigned char *blocks[] = {alloc_cached_malloc(&ch, 100), alloc_cached_malloc(&ch, 10000),
+                               alloc_cached_allocate(&ch, 3000, ALIGN)};
+    size_t below[] = {16, 16, ALIGN};
+    size_t sizes[] = {100, 10000, 3000};
+    for (int i = 0; i < 3; i++) {
+        ASSERT_TRUE(blocks[i] != NULL);
+        fixture_fill(blocks[i], sizes[i], (unsigned)i + 20);
+    }
+    unsigned long r = env.reports;
+    for (int i = 0; i < 3; i++) {
+        unsigned char *heap_block = blocks[i] - below[i];
+        ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, alloc_cached_free(&ch, heap_block));
+        ASSERT_EQ(++r, env.reports);
+        ASSERT_TRUE(alloc_cached_realloc(&ch, heap_block, 50) == NULL);
+        ASSERT_EQ(++r, env.reports);
+        ASSERT_EQ(0, alloc_cached_usable_size(&ch, heap_block));
+        ASSERT_EQ(++r, env.reports);
+        ASSERT_TRUE(alloc_cached_usable_size(&ch, blocks[i]) >= sizes[i]);
+    }
+    /* Nothing was freed: a new block of each size is none of those held. */
+    for (int i = 0; i < 3; i++) {
+        unsigned char *other = alloc_cached_malloc(&ch, sizes[i]);
+        ASSERT_TRUE(other != NULL);
+        for (int j = 0; j < 3; j++)
+            ASSERT_TRUE(other + sizes[i] <= blocks[j] || blocks[j] + sizes[j] <= other);
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, other));
+    }
+    for (int i = 0; i < 3; i++) {
+        ASSERT_TRUE(fixture_pattern_ok(blocks[i], sizes[i], (unsigned)i + 20));
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, blocks[i]));
+    }
+    ASSERT_EQ(r, env.reports);
+    ASSERT_EQ(ALLOC_OK, alloc_locked_check(&locked));
+    return reconciled(0);
+}
+
+/*
  * A cached block's prefix overwritten while it sits in cache[0] (a write after free below it).
  * Expect alloc_cached_check() to report it, the next allocation of that class to report it and
  * still return a good block, and the block to be given back to the heap.
@@ -1822,6 +1871,7 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, exhaust_check);
         RUN_COUNTED_CHECK(passed, failed, double_free_check);
         RUN_COUNTED_CHECK(passed, failed, bad_pointer_check);
+        RUN_COUNTED_CHECK(passed, failed, heap_block_address_check);
         RUN_COUNTED_CHECK(passed, failed, corrupted_cached_check);
         RUN_COUNTED_CHECK(passed, failed, cache_count_check);
         RUN_COUNTED_CHECK(passed, failed, extended_heap_check);

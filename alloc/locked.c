@@ -127,3 +127,10 @@ enum alloc_error alloc_locked_check(struct alloc_locked_heap *l) {
     unlock(l);
     return e;
 }
+
+void alloc_locked_report(struct alloc_locked_heap *l, enum alloc_error error, const void *ptr) {
+    if (!lock(l))
+        return;
+    count_report(l, error, ptr);
+    unlock(l);
+}

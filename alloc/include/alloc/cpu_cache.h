@@ -43,13 +43,16 @@
  *
  * Bad pointers reach the heap's error reporting. A pointer outside the heap, misaligned, or
  * whose prefix does not check out is passed to the heap's free as it is: the heap diagnoses it
- * (foreign pointer, misaligned pointer) and reports it through its hook. A free of a block that
- * sits in a cache is taken out of the cache and freed to the heap twice, so the heap reports the
- * double free (with the heap block's address, 16 bytes below the user's pointer); a free of a
- * block the layer already gave back to the heap is passed on and reported the same way. Of two
- * frees of one cached-size block on two CPUs at once, one wins and the other is reported (as a
- * double free, or a foreign pointer if it meets the prefix mid-change): it is cached once.
- * A cached block whose prefix was overwritten is reported (its user pointer passed to the heap's
+ * (foreign pointer, misaligned pointer) and reports it through its hook. But for the heap block's
+ * own address of one of the layer's blocks (16 bytes below its pointer, or an aligned block's
+ * alignment below): the heap would take it for one of its blocks, so the layer reports it itself
+ * as a foreign pointer, through the same hook (alloc_locked_report), and changes nothing. A free of
+ * a block that sits in a cache is taken out of the cache and freed to the heap twice, so the heap
+ * reports the double free (with the heap block's address, 16 bytes below the user's pointer); a
+ * free of a block the layer already gave back to the heap is passed on and reported the same way.
+ * Of two frees of one cached-size block on two CPUs at once, one wins and the other is reported (as
+ * a double free, or a foreign pointer if it meets the prefix mid-change): it is cached once. A
+ * cached block whose prefix was overwritten is reported (its user pointer passed to the heap's
  * free, as above) by the allocation or flush that meets it, then given back to the heap. If the
  * heap refuses it too (damage it finds at the block or a neighbour, which it reports), a flush
  * keeps it cached; an allocation keeps it out of every cache for good, live to the heap, counted

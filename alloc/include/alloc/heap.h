@@ -462,6 +462,14 @@ enum alloc_error alloc_locked_extend(struct alloc_locked_heap *locked, size_t si
 void alloc_locked_stats(struct alloc_locked_heap *locked, struct alloc_stats *out);
 enum alloc_error alloc_locked_check(struct alloc_locked_heap *locked);
 
+/*
+ * Reports, under the lock, a misuse that a layer above the heap finds and the heap cannot see
+ * (the per-CPU cache layer: a heap block's own address, which the layer never hands out, passed
+ * back as if it were one of its pointers): counted in locked->reports and passed to the hook, as
+ * the heap's own reports are. Does nothing for a NULL or uninitialised locked.
+ */
+void alloc_locked_report(struct alloc_locked_heap *locked, enum alloc_error error, const void *ptr);
+
 #ifdef __cplusplus
 }
 #endif
