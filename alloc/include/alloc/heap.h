@@ -347,7 +347,9 @@ enum alloc_error alloc_free(alloc_heap *heap, void *ptr);
 /*
  * Resizes the block at ptr to at least size bytes, in place when it can, else by allocating a
  * new block, copying min(old, new) bytes and freeing the old one. ptr == NULL behaves as
- * alloc_malloc(); size 0 shrinks to the minimum block. The result is aligned to ALLOC_ALIGNMENT
+ * alloc_malloc(); size 0 shrinks to the minimum block. A run slot (see ALLOC_FLAG_NO_SMALL_RUNS)
+ * shrinks by moving to a smaller slot; where none can be had, the call returns ptr, its slot and
+ * usable size as they were (a shrink never fails). The result is aligned to ALLOC_ALIGNMENT
  * (not to a larger alignment ptr may have been allocated with).
  * Returns the new pointer, or NULL if no block of that size can be had (ptr stays valid and
  * unchanged), or ptr is bad or a free neighbour it would grow into or merge with is damaged
@@ -362,9 +364,11 @@ void *alloc_realloc(alloc_heap *heap, void *ptr, size_t size);
 /*
  * Returns the number of bytes usable at ptr (at least the size requested, at most 16 more than
  * it rounded up to 16; the last block of an alloc_allocate_batch(), rounded up to the end of its
- * cache line, at most ALLOC_BATCH_ALIGN more), or 0 for ptr == NULL, a NULL heap, or a bad pointer
- * (reported through the hook as alloc_free() reports it: ALLOC_ERR_DOUBLE_FREE,
- * ALLOC_ERR_FOREIGN_POINTER, ALLOC_ERR_MISALIGNED_POINTER or ALLOC_ERR_CORRUPTED_HEADER).
+ * cache line, at most ALLOC_BATCH_ALIGN more; a run slot that alloc_realloc() shrank but could not
+ * move to a smaller slot, no smaller one to be had, its old size), or 0 for ptr == NULL, a NULL
+ * heap, or a bad pointer (reported through the hook as alloc_free() reports it:
+ * ALLOC_ERR_DOUBLE_FREE, ALLOC_ERR_FOREIGN_POINTER, ALLOC_ERR_MISALIGNED_POINTER or
+ * ALLOC_ERR_CORRUPTED_HEADER).
  */
 size_t alloc_usable_size(alloc_heap *heap, const void *ptr);
 
