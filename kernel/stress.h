@@ -2,7 +2,8 @@
  * (see tests/BUILD.bazel):
  *
  *   stress                 STRESS_THREADS_PER_CPU threads per online CPU do STRESS_OPS_TOTAL
- *                          random allocate/free/realloc operations in all, checking every block's
+ *                          random allocate/free/realloc operations in all (more while a CPU the
+ *                          host holds off has done none yet), checking every block's
  *                          contents, while every CPU's timer interrupt allocates and frees a small
  *                          block on each tick; then one line "stress: cpus=N threads=T ops=O
  *                          irq_ops=I acquires=A contended=C verdict=ok"
