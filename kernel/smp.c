@@ -274,15 +274,12 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
     struct acpi_table table;
     enum acpi_error error =
         acpi_find_table(boot_info->acpi.rsdp, boot_info->acpi.size, &memory, "APIC", &table);
-    uint8_t *corrupt_copy = NULL;
-    if (error == ACPI_OK) {
-        corrupt_copy = madt_test_copy(boot_info->cmdline, &table);
-    }
     static struct acpi_madt madt;
     if (error == ACPI_OK) {
+        uint8_t *corrupt_copy = madt_test_copy(boot_info->cmdline, &table);
         error = acpi_parse_madt(table.data, table.length, &madt);
+        kfree(corrupt_copy);
     }
-    kfree(corrupt_copy);
     if (error != ACPI_OK) {
         log_warn("smp: MADT refused: %s; running on the boot CPU only", acpi_error_name(error));
         return 1;
