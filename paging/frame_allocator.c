@@ -157,6 +157,15 @@ static bool storage_run_fits(const struct frame_allocator_config *cfg, uint64_t 
     return true;
 }
 
+/* Takes frame @first as the lowest start found so far (*best, 0 for none yet) if it is lower and
+ * a run of @needed frames from it fits. */
+static void try_storage_start(const struct frame_allocator_config *cfg, uint64_t first,
+                              uint64_t needed, uint64_t *best) {
+    if ((*best == 0 || first < *best) && storage_run_fits(cfg, first, needed)) {
+        *best = first;
+    }
+}
+
 /* Finds the lowest run of @needed usable frames that touches no reserved range, within one usable
  * region or across touching or overlapping ones. The lowest such run starts where the frame before
  * it is not usable (at the first frame of some region) or is reserved (at the end of a reserved
@@ -164,18 +173,18 @@ static bool storage_run_fits(const struct frame_allocator_config *cfg, uint64_t 
  * (frame 0 is never usable). */
 static uint64_t find_storage_run(const struct frame_allocator_config *cfg, uint64_t needed) {
     uint64_t best = 0;
-    for (size_t i = 0; i < cfg->usable_count + cfg->reserved_count; i++) {
+    for (size_t i = 0; i < cfg->usable_count; i++) {
         uint64_t first;
-        uint64_t unused;
-        if (i < cfg->usable_count) {
-            if (!usable_frames(&cfg->usable[i], &first, &unused)) {
-                continue;
-            }
-        } else if (!reserved_frames(&cfg->reserved[i - cfg->usable_count], &unused, &first)) {
-            continue;
+        uint64_t end;
+        if (usable_frames(&cfg->usable[i], &first, &end)) {
+            try_storage_start(cfg, first, needed, &best);
         }
-        if ((best == 0 || first < best) && storage_run_fits(cfg, first, needed)) {
-            best = first;
+    }
+    for (size_t j = 0; j < cfg->reserved_count; j++) {
+        uint64_t first;
+        uint64_t end;
+        if (reserved_frames(&cfg->reserved[j], &first, &end)) {
+            try_storage_start(cfg, end, needed, &best);
         }
     }
     return best;
