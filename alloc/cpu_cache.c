@@ -77,9 +77,9 @@ static unsigned class_of(size_t size) {
 
 /*
  * The check value of a prefix: one multiply by an odd constant of the pointer, the layer's
- * cookie and the fields, high half kept, so any change of a field or of the pointer changes it.
- * It guards against stray writes and stale pointers, not against an attacker who knows the
- * cookie.
+ * cookie (its address and the heap's instance) and the fields, high half kept, so any change of a
+ * field or of the pointer changes it. It guards against stray writes and stale pointers, not
+ * against an attacker who knows the cookie.
  */
 static uint32_t check_value(const struct alloc_cached_heap *c, uintptr_t user, unsigned state,
                             unsigned klass, unsigned cpu, uint32_t offset) {
@@ -560,7 +560,8 @@ enum alloc_error alloc_cached_init(struct alloc_cached_heap *cached, struct allo
     cached->caches = caches;
     cached->ncpus = ncpus;
     cached->ops = *ops;
-    cached->cookie = (uintptr_t)cached ^ (uintptr_t)0x5bd1e9955bd1e995ull;
+    /* The heap's instance makes a re-init of both at the same addresses refuse earlier pointers. */
+    cached->cookie = (uintptr_t)cached ^ alloc_heap_instance(heap->heap);
     cached->base = (uintptr_t)heap->heap; /* the control structure starts the region */
     cached->end = cached->base + s.region_size;
     cached->poison =

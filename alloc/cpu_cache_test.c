@@ -143,9 +143,8 @@ static struct alloc_locked_heap locked;
 static struct alloc_cpu_cache caches[MAX_CPUS];
 static struct alloc_cached_heap ch;
 
-/* A fresh locked heap of the current variant over `size` bytes, and the layer with ncpus. */
-static int setup(size_t size, unsigned ncpus) {
-    memset(region, 0x5a, size);
+/* A locked heap of the current variant over the region's first `size` bytes, and the layer. */
+static int init_heap_and_layer(size_t size, unsigned ncpus) {
     struct alloc_config cfg = {
         .strategy = fixture_variants[variant].strategy,
         .flags = fixture_variants[variant].flags | extra_flags,
@@ -155,6 +154,14 @@ static int setup(size_t size, unsigned ncpus) {
         .acquire = heap_acquire, .release = heap_release, .try_acquire = heap_try_acquire};
     ASSERT_EQ(ALLOC_OK, alloc_locked_init(&locked, region, size, &cfg, &lock));
     ASSERT_EQ(ALLOC_OK, alloc_cached_init(&ch, &locked, caches, ncpus, &ops));
+    return 0;
+}
+
+/* A fresh locked heap of the current variant over `size` bytes, and the layer with ncpus. */
+static int setup(size_t size, unsigned ncpus) {
+    memset(region, 0x5a, size);
+    if (init_heap_and_layer(size, ncpus) != 0)
+        return 1;
     env.current = 0;
     env.reports = 0;
     env.last_error = ALLOC_OK;
@@ -1017,6 +1024,44 @@ static int heap_block_address_check(void) {
 }
 
 /*
+ * A cached-size block's pointer from before a plain re-init of the heap and the layer at the same
+ * addresses (the region not cleared in between, so its prefix is still there), inside a block of
+ * the new heap: freed, reallocated and sized.
+ * Expect each refused and reported, the new heap's block still live and the next allocation of the
+ * stale block's class none of its bytes. With the prefix's check keyed by the layer's address
+ * only, the stale prefix checked out: free cached the block (ALLOC_OK, no report) and the next
+ * allocation of its class handed out memory inside the live block.
+ */
+static int stale_pointer_after_reinit_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    unsigned char *stale = alloc_cached_malloc(&ch, 100);
+    ASSERT_TRUE(stale != NULL);
+    if (init_heap_and_layer(SMALL_HEAP, 2) != 0)
+        return 1;
+    size_t cover = (size_t)(stale - region) + 256;
+    unsigned char *live = alloc_cached_malloc(&ch, cover);
+    ASSERT_TRUE(live != NULL);
+    ASSERT_TRUE(live <= stale - ALLOC_CPU_CACHE_PREFIX && stale + 128 <= live + cover);
+
+    unsigned long r = env.reports;
+    ASSERT_NE(ALLOC_OK, alloc_cached_free(&ch, stale));
+    ASSERT_EQ(++r, env.reports);
+    ASSERT_TRUE(alloc_cached_realloc(&ch, stale, 50) == NULL);
+    ASSERT_EQ(++r, env.reports);
+    ASSERT_EQ(0, alloc_cached_usable_size(&ch, stale));
+    ASSERT_EQ(++r, env.reports);
+    unsigned char *next = alloc_cached_malloc(&ch, 100);
+    ASSERT_TRUE(next != NULL);
+    ASSERT_TRUE(next + 100 <= live || live + cover <= next);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, next));
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, live));
+    ASSERT_EQ(r, env.reports);
+    ASSERT_EQ(ALLOC_OK, alloc_locked_check(&locked));
+    return reconciled(0);
+}
+
+/*
  * A cached block's prefix overwritten while it sits in cache[0] (a write after free below it).
  * Expect alloc_cached_check() to report it, the next allocation of that class to report it and
  * still return a good block, and the block to be given back to the heap.
@@ -1872,6 +1917,7 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, double_free_check);
         RUN_COUNTED_CHECK(passed, failed, bad_pointer_check);
         RUN_COUNTED_CHECK(passed, failed, heap_block_address_check);
+        RUN_COUNTED_CHECK(passed, failed, stale_pointer_after_reinit_check);
         RUN_COUNTED_CHECK(passed, failed, corrupted_cached_check);
         RUN_COUNTED_CHECK(passed, failed, cache_count_check);
         RUN_COUNTED_CHECK(passed, failed, extended_heap_check);

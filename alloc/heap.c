@@ -1744,6 +1744,10 @@ unsigned alloc_heap_flags(const alloc_heap *h) {
     return h == NULL ? 0 : h->flags;
 }
 
+uintptr_t alloc_heap_instance(const alloc_heap *h) {
+    return h == NULL ? 0 : mix_key(h->key ^ (uintptr_t)0x696e7374616e6365ull);
+}
+
 /* The control structure is plausible, so that a walk stays inside the region. */
 static bool control_ok(const alloc_heap *h) {
     if (!magic_intact(h))

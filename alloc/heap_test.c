@@ -2289,16 +2289,20 @@ static int overrun_into_free_check(void) {
  * heap:  before: | ctrl | A | B | (free) |      after re-init: | ctrl | A' | (free ...) |
  * A stale A is indistinguishable from the live A' at the same address, so the check is on B,
  * which the new heap has not handed out although B's old header is still there, intact.
- * Expect B to be refused by free, usable_size and realloc, and the new heap intact.
+ * Expect B to be refused by free, usable_size and realloc, the new heap intact, and the heap's
+ * instance (alloc_heap_instance) changed by the re-init.
  */
 static int stale_pointer_after_reinit_check(void) {
     fixture_reset(HEAP_SIZE, 0);
     void *a = alloc_malloc(fx.heap, 200), *b = alloc_malloc(fx.heap, 300);
     ASSERT_TRUE(a != NULL && b != NULL);
+    uintptr_t instance = alloc_heap_instance(fx.heap);
+    ASSERT_EQ(instance, alloc_heap_instance(fx.heap)); /* constant between inits */
     alloc_heap *h;
     struct alloc_config config = {.strategy = fx.variant->strategy, .error_hook = fixture_hook};
     ASSERT_EQ(ALLOC_OK, alloc_heap_init(&h, fx.region, fx.size, &config));
     ASSERT_TRUE(h == fx.heap);
+    ASSERT_NE(instance, alloc_heap_instance(h)); /* what layers on the heap key their checks by */
     void *a2 = alloc_malloc(h, 100); /* smaller: B's old header stays inside a free block */
     ASSERT_TRUE(a2 == a);
     /* B's old header is still in the region, intact, but sealed with the earlier secret. */
@@ -2807,6 +2811,7 @@ static int null_heap_check(void) {
     ASSERT_EQ(0, alloc_usable_size(NULL, &dummy));
     ASSERT_EQ(ALLOC_STRATEGY_TLSF, alloc_heap_strategy(NULL));
     ASSERT_EQ(0, alloc_heap_flags(NULL));
+    ASSERT_EQ(0, alloc_heap_instance(NULL));
     struct alloc_stats s, zero = {0};
     memset(&s, 0xff, sizeof(s));
     alloc_heap_stats(NULL, &s);

@@ -9,24 +9,25 @@
  *
  * How it works. Every block the layer hands out is a heap block with a 16-byte prefix in front
  * of the user's pointer: the block's size class, its state (live, cached, returned) and a check
- * value derived from the pointer and the layer's address, which a stray write is unlikely to fix
- * up. A request of at most ALLOC_CPU_CACHE_MAX_SIZE bytes (alignment at most ALLOC_ALIGNMENT) is
- * rounded up to one of ALLOC_CPU_CACHE_CLASSES size classes and served from the calling CPU's
- * cache for that class; an empty class is refilled with half its depth of blocks under one
- * acquisition of the heap's lock, as one batch (alloc_allocate_batch): side by side, in cache
- * lines no other CPU's batch writes to, so CPUs working on their own blocks do not slow each
- * other down by false sharing. The first refill after the cache was set up or flushed (a CPU
- * starting, or back from idle) also stocks every other empty class with half its depth, under the
- * same acquisition, until an allocation fails: a CPU warms up with one acquisition instead of one
- * per class it touches, which, with every CPU warming up at once, is where they would collide.
- * A kernel can do better still: it flushes an idle CPU with alloc_cached_flush_idle, after which
- * refills (the idle CPU's interrupt handlers) fetch only the classes they use, and calls
- * alloc_cached_warm when a CPU starts running a thread, which warms a cold cache if the heap's
- * lock is free at once and otherwise leaves it to warm up at its first refill.
- * A free of such a block goes to the calling CPU's cache
- * (whichever CPU allocated it); a full class first returns its oldest half to the heap under one
- * acquisition. A realloc within the block's class keeps it; one to another cached class moves it
- * through the caches only. Larger or more aligned requests go to the heap directly.
+ * value derived from the pointer, the layer's address and the heap's instance (new on every init
+ * of the heap, alloc_heap_instance), which a stray write is unlikely to fix up and a pointer from
+ * before a re-init of the heap and the layer does not carry. A request of at most
+ * ALLOC_CPU_CACHE_MAX_SIZE bytes (alignment at most ALLOC_ALIGNMENT) is rounded up to one of
+ * ALLOC_CPU_CACHE_CLASSES size classes and served from the calling CPU's cache for that class; an
+ * empty class is refilled with half its depth of blocks under one acquisition of the heap's lock,
+ * as one batch (alloc_allocate_batch): side by side, in cache lines no other CPU's batch writes to,
+ * so CPUs working on their own blocks do not slow each other down by false sharing. The first
+ * refill after the cache was set up or flushed (a CPU starting, or back from idle) also stocks
+ * every other empty class with half its depth, under the same acquisition, until an allocation
+ * fails: a CPU warms up with one acquisition instead of one per class it touches, which, with every
+ * CPU warming up at once, is where they would collide. A kernel can do better still: it flushes an
+ * idle CPU with alloc_cached_flush_idle, after which refills (the idle CPU's interrupt handlers)
+ * fetch only the classes they use, and calls alloc_cached_warm when a CPU starts running a thread,
+ * which warms a cold cache if the heap's lock is free at once and otherwise leaves it to warm up at
+ * its first refill. A free of such a block goes to the calling CPU's cache (whichever CPU allocated
+ * it); a full class first returns its oldest half to the heap under one acquisition. A realloc
+ * within the block's class keeps it; one to another cached class moves it through the caches only.
+ * Larger or more aligned requests go to the heap directly.
  *
  * Bound. A cache holds at most a class's depth of blocks per class (ALLOC_CPU_CACHE_CLASS_LIST),
  * so at most ALLOC_CPU_CACHE_MAX_BYTES bytes of heap (payloads, prefixes, the heap's block
@@ -155,7 +156,7 @@ struct alloc_cached_heap {
     struct alloc_cpu_cache *caches;
     unsigned ncpus;
     struct alloc_cpu_ops ops;
-    uintptr_t cookie; /* mixed into every prefix's check value */
+    uintptr_t cookie; /* mixed into every prefix's check value: address, heap's instance */
     uintptr_t base;   /* the heap's range [base, end), for checking pointers before reading */
     uintptr_t end;    /* refreshed from the heap's statistics when a pointer lies beyond it */
     unsigned poison;  /* the heap's ALLOC_FLAG_POISON_ON_FREE and _ON_ALLOC, kept by the caches */

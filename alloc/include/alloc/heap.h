@@ -409,6 +409,14 @@ enum alloc_strategy alloc_heap_strategy(const alloc_heap *heap);
 /* Returns the enum alloc_flags the heap was initialised with (0 for a NULL heap). */
 unsigned alloc_heap_flags(const alloc_heap *heap);
 
+/*
+ * Returns a value new on every init of a heap at its address, as the heap's secret is (derived
+ * from it by a one-to-one mix, so that the secret itself is not handed out), for a layer built on
+ * the heap that keys its own checks per init, so that its pointers from before a re-init are
+ * refused (alloc/cpu_cache.h); 0 for a NULL heap. Constant between inits.
+ */
+uintptr_t alloc_heap_instance(const alloc_heap *heap);
+
 /* Returns the name of a strategy: "tlsf", "first_fit", or "unknown". */
 const char *alloc_strategy_name(enum alloc_strategy strategy);
 
