@@ -174,29 +174,26 @@ static bool widen_path(volatile uint64_t *const *path, int lowest, uint64_t flag
     return widened;
 }
 
-/* paging_map_page(), which widens the existing intermediate entries only when @widen is set:
- * paging_map_range() widens after all its pages are mapped, so that a failure changes no
- * entry it does not take back. */
-static enum paging_error map_page(struct paging_mapper *m, uint64_t virt, uint64_t phys,
-                                  uint64_t flags, bool widen) {
-    enum paging_error r = check_page_args(virt, phys, flags);
-    if (r != PAGING_OK) {
-        return r;
+/* Refuses the 4 KiB page at @virt when it is mapped or lies in a 2 MiB or 1 GiB page. Reads only.
+ */
+static enum paging_error check_unmapped(const struct paging_mapper *m, uint64_t virt) {
+    struct stop s = walk_to(m, virt);
+    if ((*s.entry & PAGING_FLAG_PRESENT) == 0) {
+        return PAGING_OK;
     }
-    flags |= PAGING_FLAG_PRESENT;
-    uint64_t table_flags = PAGING_TABLE_FLAGS | (flags & PAGING_FLAG_USER);
+    return s.level == LEVEL_PT ? PAGING_ERR_ALREADY_MAPPED : PAGING_ERR_PARENT_HUGE_PAGE;
+}
 
-    /* 1. Read-only walk: find the first missing entry, refuse huge parents and a mapped leaf.
-     *    path[level] points at the entry for virt in the table of that level. */
+/* Links the PDPT, PD and PT missing on the way to the PT entry of @virt, which check_unmapped()
+ * passed. Every frame is taken and zeroed before anything is written, so that on
+ * PAGING_ERR_FRAME_ALLOCATION_FAILED no frame is kept and no entry changed; the new tables are
+ * linked bottom-up and published with one store into the existing table, so the walker never
+ * sees a half-built path. */
+static enum paging_error link_tables(struct paging_mapper *m, uint64_t virt, uint64_t table_flags) {
     volatile uint64_t *path[LEVEL_PML4 + 1];
     int missing_level = walk_path(m, virt, path);
-    if ((*path[missing_level] & PAGING_FLAG_PRESENT) != 0) {
-        return missing_level == LEVEL_PT ? PAGING_ERR_ALREADY_MAPPED : PAGING_ERR_PARENT_HUGE_PAGE;
-    }
-
-    /* 2. Take every frame the new tables need before writing anything. new_tables[i] becomes
-     *    the table of level missing_level - 1 - i; the last one is the PT. */
-    int missing = missing_level - 1;
+    /* new_tables[i] becomes the table of level missing_level - 1 - i; the last one is the PT. */
+    int missing = missing_level - LEVEL_PT;
     uint64_t new_tables[LEVEL_PML4 - 1];
     for (int i = 0; i < missing; i++) {
         if (!m->frames.allocate(m->frames.ctx, &new_tables[i])) {
@@ -206,53 +203,59 @@ static enum paging_error map_page(struct paging_mapper *m, uint64_t virt, uint64
             return PAGING_ERR_FRAME_ALLOCATION_FAILED;
         }
         if (new_tables[i] % PAGING_PAGE_SIZE != 0 || new_tables[i] >= PAGING_PHYS_LIMIT) {
-            fail(m, "paging_map_page: frame source returned a misaligned or out-of-range frame");
+            fail(m, "paging_map_page, paging_map_range: the frame source returned a misaligned or "
+                    "out-of-range frame");
         }
         __builtin_memset((void *)table_at(m, new_tables[i]), 0, PAGING_PAGE_SIZE);
     }
-
-    /* 3. Widen the existing intermediate entries (those above missing_level). */
-    bool widened = widen && widen_path(path, missing_level + 1, flags);
-
-    /* 4. Fill the new tables bottom-up, then publish them with one store into the existing
-     *    table, so the walker never sees a half-built path. */
-    uint64_t leaf = phys | flags;
-    if (missing == 0) {
-        *path[LEVEL_PT] = leaf;
-    } else {
-        table_at(m, new_tables[missing - 1])[index_at(virt, LEVEL_PT)] = leaf;
-        for (int i = missing - 1; i > 0; i--) {
-            int parent_level = missing_level - i;
-            table_at(m, new_tables[i - 1])[index_at(virt, parent_level)] =
-                new_tables[i] | table_flags;
-        }
+    for (int i = missing - 1; i > 0; i--) {
+        int parent_level = missing_level - i;
+        table_at(m, new_tables[i - 1])[index_at(virt, parent_level)] = new_tables[i] | table_flags;
+    }
+    if (missing > 0) {
         *path[missing_level] = new_tables[0] | table_flags;
     }
+    return PAGING_OK;
+}
 
-    if (widened) {
+/* Writes @leaf into the PT entry of @virt, whose tables link_tables() linked, after widening the
+ * intermediate entries above it for @flags. Returns whether one was widened: the caller must
+ * then flush the whole TLB. (The tables the mapper creates need no widening: they are P|W, with
+ * U for a user leaf, and carry no NX.) */
+static bool set_leaf(const struct paging_mapper *m, uint64_t virt, uint64_t leaf, uint64_t flags) {
+    volatile uint64_t *path[LEVEL_PML4 + 1];
+    if (walk_path(m, virt, path) != LEVEL_PT || (*path[LEVEL_PT] & PAGING_FLAG_PRESENT) != 0) {
+        fail(m, "paging_map_page, paging_map_range: the tables linked for a page vanished");
+    }
+    bool widened = widen_path(path, LEVEL_PT + 1, flags);
+    *path[LEVEL_PT] = leaf;
+    return widened;
+}
+
+static enum paging_error map_page(struct paging_mapper *m, uint64_t virt, uint64_t phys,
+                                  uint64_t flags) {
+    enum paging_error r = check_page_args(virt, phys, flags);
+    if (r == PAGING_OK) {
+        r = check_unmapped(m, virt);
+    }
+    flags |= PAGING_FLAG_PRESENT;
+    if (r == PAGING_OK) {
+        r = link_tables(m, virt, PAGING_TABLE_FLAGS | (flags & PAGING_FLAG_USER));
+    }
+    if (r == PAGING_OK && set_leaf(m, virt, phys | flags, flags)) {
         m->hw.flush_tlb_all(m->hw.ctx);
     }
-    return PAGING_OK;
+    return r;
 }
 
 enum paging_error paging_map_page(struct paging_mapper *m, uint64_t virt, uint64_t phys,
                                   uint64_t flags) {
     enum paging_error r = enter(m);
     if (r == PAGING_OK) {
-        r = map_page(m, virt, phys, flags, true);
+        r = map_page(m, virt, phys, flags);
         leave(m);
     }
     return r;
-}
-
-/* Widens the intermediate entries above the page at @virt, which this paging_map_range() call
- * has just mapped, for @flags; returns whether one changed (see widen_path). */
-static bool widen_mapped(const struct paging_mapper *m, uint64_t virt, uint64_t flags) {
-    volatile uint64_t *path[LEVEL_PML4 + 1];
-    if (walk_path(m, virt, path) != LEVEL_PT) {
-        fail(m, "paging_map_range: the path to a page mapped by this call vanished");
-    }
-    return widen_path(path, LEVEL_PT + 1, flags);
 }
 
 static enum paging_error unmap_page(struct paging_mapper *m, uint64_t virt, uint64_t *phys_out) {
@@ -318,10 +321,14 @@ enum paging_error paging_translate(struct paging_mapper *m, uint64_t virt,
     return r;
 }
 
-static enum paging_error map_range(struct paging_mapper *m, uint64_t virt, uint64_t phys,
-                                   uint64_t size, uint64_t flags) {
-    if ((virt | phys | size) % PAGING_PAGE_SIZE != 0) {
-        return PAGING_ERR_MISALIGNED;
+/* The arguments of paging_map_range(): its first page's as paging_map_page() checks them, then
+ * the size, then the range's end (wrap, canonical hole, PAGING_PHYS_LIMIT), so that every page's
+ * arguments are good before anything is done. */
+static enum paging_error check_range_args(uint64_t virt, uint64_t phys, uint64_t size,
+                                          uint64_t flags) {
+    enum paging_error r = check_page_args(virt, phys, flags);
+    if (r != PAGING_OK || size % PAGING_PAGE_SIZE != 0) {
+        return r != PAGING_OK ? r : PAGING_ERR_MISALIGNED;
     }
     if (size == 0) {
         return PAGING_OK;
@@ -329,20 +336,37 @@ static enum paging_error map_range(struct paging_mapper *m, uint64_t virt, uint6
     if (size - 1 > UINT64_MAX - virt || size - 1 > UINT64_MAX - phys) {
         return PAGING_ERR_INVALID_ARGUMENT;
     }
-    for (uint64_t offset = 0; offset < size; offset += PAGING_PAGE_SIZE) {
-        enum paging_error r = map_page(m, virt + offset, phys + offset, flags, false);
-        if (r != PAGING_OK) {
-            for (uint64_t back = 0; back < offset; back += PAGING_PAGE_SIZE) {
-                if (unmap_page(m, virt + back, NULL) != PAGING_OK) {
-                    fail(m, "paging_map_range: a page mapped by this call vanished");
-                }
-            }
-            return r;
-        }
+    uint64_t last_byte = virt + size - 1;
+    /* From the lower half, the range reaches the upper one only through the hole. */
+    if (!paging_is_canonical(last_byte) || ((virt ^ last_byte) >> 63) != 0) {
+        return PAGING_ERR_NON_CANONICAL;
+    }
+    if (phys + size - 1 >= PAGING_PHYS_LIMIT) {
+        return PAGING_ERR_PHYS_OUT_OF_RANGE;
+    }
+    return PAGING_OK;
+}
+
+/* In three passes, so that an error leaves every leaf entry as it was: arguments and every
+ * page's entry checked (nothing written), every page's tables linked (the only pass that can
+ * run out of frames: the tables linked before stay), every leaf written. */
+static enum paging_error map_range(struct paging_mapper *m, uint64_t virt, uint64_t phys,
+                                   uint64_t size, uint64_t flags) {
+    enum paging_error r = check_range_args(virt, phys, size, flags);
+    for (uint64_t offset = 0; r == PAGING_OK && offset < size; offset += PAGING_PAGE_SIZE) {
+        r = check_unmapped(m, virt + offset);
+    }
+    flags |= PAGING_FLAG_PRESENT;
+    uint64_t table_flags = PAGING_TABLE_FLAGS | (flags & PAGING_FLAG_USER);
+    for (uint64_t offset = 0; r == PAGING_OK && offset < size; offset += PAGING_PAGE_SIZE) {
+        r = link_tables(m, virt + offset, table_flags);
+    }
+    if (r != PAGING_OK) {
+        return r;
     }
     bool widened = false;
     for (uint64_t offset = 0; offset < size; offset += PAGING_PAGE_SIZE) {
-        widened |= widen_mapped(m, virt + offset, flags);
+        widened |= set_leaf(m, virt + offset, (phys + offset) | flags, flags);
     }
     if (widened) {
         m->hw.flush_tlb_all(m->hw.ctx);

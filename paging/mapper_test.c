@@ -692,15 +692,16 @@ static int identity_map_range_check(void) {
 
 /*
  * Map [0x1ff000, 0x201000): two pages on either side of a 2 MiB boundary, with a frame budget
- * of 3. The first page takes PDPT, PD and PT; the second needs a new PT and fails:
+ * of 3. The first page's tables take PDPT, PD and PT; the second needs a new PT and fails:
  *
- *   0x1ff000  PD[0] -> PT#1  mapped, then rolled back
+ *   0x1ff000  PD[0] -> PT#1  linked, the page never mapped
  *   0x200000  PD[1] -> (no frame left)
  *
- * Expect PAGING_ERR_FRAME_ALLOCATION_FAILED, the first page unmapped again (and flushed), and
- * the three tables kept (documented): mapping the first page again takes no frame.
+ * Expect PAGING_ERR_FRAME_ALLOCATION_FAILED, no page mapped and none flushed (the leaves are
+ * written only once every page's tables are linked), and the three tables kept (documented):
+ * mapping the first page again takes no frame.
  */
-static int map_range_rolls_back_check(void) {
+static int map_range_frames_run_out_check(void) {
     struct paging_translation t;
     setup();
     frames.budget = 3;
@@ -708,7 +709,7 @@ static int map_range_rolls_back_check(void) {
     ASSERT_EQ(PAGING_ERR_FRAME_ALLOCATION_FAILED,
               paging_map_range(&m, 0x1ff000, FRAME_A, 0x2000, PAGING_FLAG_WRITABLE));
     ASSERT_EQ(PAGING_ERR_NOT_MAPPED, paging_translate(&m, 0x1ff000, &t));
-    ASSERT_EQ(1, sim_flush_count_of(&sim, 0x1ff000));
+    ASSERT_EQ(0, sim.flush_count);
     ASSERT_EQ(3, frames.outstanding);
     ASSERT_EQ(0, take_census().leaves);
     frames.budget = 0;
@@ -773,11 +774,44 @@ static int map_range_failure_keeps_rights_check(void) {
 }
 
 /*
+ * A not-present PT entry holding the kernel's own bits (P clear, the rest free for software: a
+ * swap slot, say) at 0x5ff000, the first page of two ranges that fail on their second page:
+ *
+ *   PT[511] of PD[2] = 0x12345e00 (P = 0)     0x5ff000
+ *   [0x600000, ...) mapped (0x600000), or under PD[3] with no PT yet and no frame to make one
+ *
+ * Expect PAGING_ERR_ALREADY_MAPPED, then PAGING_ERR_FRAME_ALLOCATION_FAILED, the entry holding
+ * 0x12345e00 after each (the leaves are written only once nothing can fail), as after the same
+ * refusal by paging_map_page().
+ */
+static int map_range_failure_keeps_not_present_entries_check(void) {
+    const uint64_t kept = UINT64_C(0x12345e00);
+    setup();
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x5fe000, FRAME_A, 0));
+    *raw_entry(0x5ff000, 1) = kept;
+    ASSERT_EQ(PAGING_OK, paging_map_page(&m, 0x600000, FRAME_B, 0));
+
+    ASSERT_EQ(PAGING_ERR_ALREADY_MAPPED, paging_map_range(&m, 0x5ff000, FRAME_A, 0x2000, 0));
+    ASSERT_EQ(kept, *raw_entry(0x5ff000, 1));
+    ASSERT_EQ(PAGING_OK, paging_unmap_page(&m, 0x600000, NULL));
+
+    /* Now 0x600000's PT exists but 0x800000's does not: a range over both runs out of frames. */
+    frames.budget = 0;
+    size_t flushed = sim.flush_count;
+    ASSERT_EQ(PAGING_ERR_FRAME_ALLOCATION_FAILED,
+              paging_map_range(&m, 0x5ff000, FRAME_A, 0x202000, 0));
+    ASSERT_EQ(kept, *raw_entry(0x5ff000, 1));
+    ASSERT_EQ(flushed, sim.flush_count);
+    ASSERT_EQ(PAGING_ERR_ALREADY_MAPPED, paging_map_page(&m, 0x5fe000, FRAME_A, 0));
+    ASSERT_EQ(kept, *raw_entry(0x5ff000, 1));
+    return 0;
+}
+
+/*
  * A range of two pages whose first frame is the last below PAGING_PHYS_LIMIT (2^52) and whose
  * second is PAGING_PHYS_LIMIT itself: the first page maps, the second is out of range.
- * Expect PAGING_ERR_PHYS_OUT_OF_RANGE, as paging_map_page() gives for the second page, and the
- * first page unmapped again, with a flush of its TLB entry (mapper.h: the pages this call mapped
- * are unmapped again).
+ * Expect PAGING_ERR_PHYS_OUT_OF_RANGE, as paging_map_page() gives for the second page, before
+ * anything is done: no frame taken, no page mapped, nothing flushed.
  */
 static int map_range_phys_out_of_range_check(void) {
     struct paging_translation t;
@@ -786,7 +820,8 @@ static int map_range_phys_out_of_range_check(void) {
     ASSERT_EQ(PAGING_ERR_PHYS_OUT_OF_RANGE,
               paging_map_range(&m, 0x400000, PAGING_PHYS_LIMIT - 0x1000, 0x2000, 0));
     ASSERT_EQ(PAGING_ERR_NOT_MAPPED, paging_translate(&m, 0x400000, &t));
-    ASSERT_EQ(1, sim_flush_count_of(&sim, 0x400000));
+    ASSERT_EQ(0, frames.allocations);
+    ASSERT_EQ(0, sim.flush_count);
     return 0;
 }
 
@@ -813,9 +848,9 @@ static int map_range_invalid_flags_check(void) {
  *
  * A writable range [0x1ff000, 0x201000): its first page maps under PD[0] (a new PT), its second
  * lies in the 2 MiB page.
- * Expect PAGING_ERR_PARENT_HUGE_PAGE, as paging_map_page() gives for the second page; the first
- * page unmapped again, with a flush of its TLB entry; the read-only PML4 and PDPT entries not
- * widened (mapper.h: on failure no existing entry has been widened).
+ * Expect PAGING_ERR_PARENT_HUGE_PAGE, as paging_map_page() gives for the second page, before
+ * anything is done: no frame taken for the first page's PT, no page mapped, nothing flushed, the
+ * read-only PML4 and PDPT entries not widened.
  */
 static int map_range_parent_huge_page_check(void) {
     struct paging_translation t;
@@ -827,17 +862,22 @@ static int map_range_parent_huge_page_check(void) {
     ASSERT_EQ(PAGING_ERR_PARENT_HUGE_PAGE,
               paging_map_range(&m, 0x1ff000, FRAME_A, 0x2000, PAGING_FLAG_WRITABLE));
     ASSERT_EQ(PAGING_ERR_NOT_MAPPED, paging_translate(&m, 0x1ff000, &t));
-    ASSERT_EQ(1, sim_flush_count_of(&sim, 0x1ff000));
+    ASSERT_EQ(0, frames.allocations);
+    ASSERT_EQ(0, sim.flush_count);
     ASSERT_EQ(0x2000 | PAGING_FLAG_PRESENT, table(ROOT)[0]);
     ASSERT_EQ(0x3000 | PAGING_FLAG_PRESENT, table(0x2000)[0]);
     return 0;
 }
 
 /*
- * Range arguments: size not a multiple of 4 KiB, a range wrapping past 2^64, size 0, and a
- * range running from the last lower-half page into the non-canonical hole.
- * Expect PAGING_ERR_MISALIGNED, PAGING_ERR_INVALID_ARGUMENT, PAGING_OK with nothing mapped, and
- * PAGING_ERR_NON_CANONICAL with the first page rolled back.
+ * Range arguments: size not a multiple of 4 KiB, a virtual and a physical range wrapping past 2^64
+ * (the latter by its size, as a frame that high is out of range first), size 0, a range
+ * running from the last lower-half page into the non-canonical hole, and arguments with more
+ * than one error (a non-canonical address and a misaligned frame; size 0 with a non-canonical
+ * address; a wrapping range whose frame is out of range).
+ * Expect PAGING_ERR_MISALIGNED, PAGING_ERR_INVALID_ARGUMENT, PAGING_OK with nothing mapped,
+ * PAGING_ERR_NON_CANONICAL with no frame taken, and for the others the error paging_map_page()
+ * gives for the first page's arguments (its order: canonical, alignment, frame, flags).
  */
 static int map_range_arguments_check(void) {
     setup();
@@ -845,13 +885,23 @@ static int map_range_arguments_check(void) {
     ASSERT_EQ(PAGING_ERR_MISALIGNED, paging_map_range(&m, 0x400000, FRAME_A, 0x1800, 0));
     ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT,
               paging_map_range(&m, 0xfffffffffffff000, FRAME_A, 0x2000, 0));
-    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT,
-              paging_map_range(&m, 0x400000, 0xfffffffffffff000, 0x2000, 0));
+    ASSERT_EQ(PAGING_ERR_INVALID_ARGUMENT, paging_map_range(&m, 0, 0x2000, 0 - 0x1000, 0));
     ASSERT_EQ(PAGING_OK, paging_map_range(&m, 0x400000, FRAME_A, 0, 0));
     ASSERT_EQ(0, frames.allocations);
     ASSERT_EQ(PAGING_ERR_NON_CANONICAL,
               paging_map_range(&m, 0x00007ffffffff000, FRAME_A, 0x2000, 0));
     ASSERT_EQ(0, take_census().leaves);
+    ASSERT_EQ(0, frames.allocations);
+
+    const uint64_t hole = UINT64_C(0x0000800000000000);
+    ASSERT_EQ(PAGING_ERR_NON_CANONICAL, paging_map_page(&m, hole, FRAME_A + 1, 0));
+    ASSERT_EQ(PAGING_ERR_NON_CANONICAL, paging_map_range(&m, hole, FRAME_A + 1, 0x1000, 0));
+    ASSERT_EQ(PAGING_ERR_NON_CANONICAL, paging_map_range(&m, hole, FRAME_A, 0, 0));
+    ASSERT_EQ(PAGING_ERR_PHYS_OUT_OF_RANGE,
+              paging_map_page(&m, 0xfffffffffffff000, PAGING_PHYS_LIMIT, 0));
+    ASSERT_EQ(PAGING_ERR_PHYS_OUT_OF_RANGE,
+              paging_map_range(&m, 0xfffffffffffff000, PAGING_PHYS_LIMIT, 0x2000, 0));
+    ASSERT_EQ(0, frames.allocations);
     return 0;
 }
 
@@ -1205,7 +1255,7 @@ static void setup_locked(void) {
  * A mapper with a lock (sim_hw_locked). Every public operation, on its success and its error
  * paths, in an order that makes each path reach the hooks it can: new tables (frame allocate),
  * a frame shortage after one frame (allocate, then free of that frame), a widening (flush_tlb_all),
- * an unmap (flush_tlb_page), a map_range rolled back (unmap flushes), a walk and translations.
+ * an unmap (flush_tlb_page), a map_range that runs out of frames, a walk and translations.
  * Expect each call to take the lock once and release it, every hook call to come while it is held,
  * and the hooks really reached (allocations, frees, both flushes counted). A frame source call
  * made by the test itself, outside the mapper, is seen as unlocked: the watch works.
@@ -1237,11 +1287,11 @@ static int lock_held_around_each_operation_check(void) {
                        paging_unmap_page(&m, UINT64_C(0x0000800000000000), NULL));
 
     /* [0x5ff000, 0x601000): the second page needs a new PT, which the empty source refuses; the
-     * first page is unmapped again, with its flush. */
+     * first page was never mapped, so nothing is flushed. */
     frames.budget = 0;
     ASSERT_LOCKED_ONCE(PAGING_ERR_FRAME_ALLOCATION_FAILED,
                        paging_map_range(&m, 0x5ff000, FRAME_A, 0x2000, 0));
-    ASSERT_EQ(1, sim_flush_count_of(&sim, 0x5ff000));
+    ASSERT_EQ(0, sim_flush_count_of(&sim, 0x5ff000));
     frames.budget = SIM_UNLIMITED;
     ASSERT_LOCKED_ONCE(PAGING_OK, paging_map_range(&m, 0x5ff000, FRAME_A, 0x2000, 0));
     ASSERT_LOCKED_ONCE(PAGING_ERR_MISALIGNED, paging_map_range(&m, 0x700000, FRAME_A, 0x800, 0));
@@ -1565,7 +1615,8 @@ int main(void) {
     RUN_CHECK(failures, read_only_leaf_keeps_tables_read_only_check);
     RUN_CHECK(failures, widening_invalidates_pages_under_the_entry_check);
     RUN_CHECK(failures, identity_map_range_check);
-    RUN_CHECK(failures, map_range_rolls_back_check);
+    RUN_CHECK(failures, map_range_frames_run_out_check);
+    RUN_CHECK(failures, map_range_failure_keeps_not_present_entries_check);
     RUN_CHECK(failures, map_range_failure_keeps_rights_check);
     RUN_CHECK(failures, map_range_phys_out_of_range_check);
     RUN_CHECK(failures, map_range_invalid_flags_check);

@@ -649,7 +649,7 @@ static bool op_map_range(struct mapper_model *mm, struct mapper_model_bytes *in,
     uint64_t flags = draw_flags(in);
     long budget = draw_budget(in);
     unsigned how = byte(in);
-    bool reenter = how >= 240; /* as for map_page: the rollback's and widening's flushes too */
+    bool reenter = how >= 240; /* as for map_page: the widening's flush too */
     switch (how % 24) {
     case 0:
         virt += draw_misalignment(in);
@@ -672,6 +672,18 @@ static bool op_map_range(struct mapper_model *mm, struct mapper_model_bytes *in,
     case 6:
         virt = draw_non_canonical(in);
         break;
+    case 7:
+    case 8:
+    case 9:
+    case 10: /* across its cluster's middle, where its tables change: frames may run out there */
+        for (size_t c = 0; c < CLUSTERS && pages >= 2; c++) {
+            uint64_t middle = clusters[c].base + (uint64_t)(clusters[c].pages / 2) * PAGE;
+            if (clusters[c].pages == 512 && virt >= clusters[c].base &&
+                virt < middle + middle - clusters[c].base) {
+                virt = middle - (1 + byte(in) % (pages - 1)) * PAGE;
+            }
+        }
+        break;
     default:
         break;
     }
@@ -684,49 +696,52 @@ static bool op_map_range(struct mapper_model *mm, struct mapper_model_bytes *in,
         touch(e, page_index(virt + offset));
     }
 
-    /* Whole-range refusals, nothing mapped; where several apply, any of them or an argument error
-     * of the first page. */
-    unsigned upfront = 0;
-    if ((virt | phys | size) % PAGE != 0) {
-        upfront |= ALLOW(PAGING_ERR_MISALIGNED);
+    /* Argument errors, nothing done: those of any page (so of the whole range: the first page's,
+     * the size's, the wrap's, the end's); where several apply, any of them. */
+    unsigned errors = argument_errors(virt, phys, flags);
+    if (size % PAGE != 0) {
+        errors |= ALLOW(PAGING_ERR_MISALIGNED);
     }
     if (size > 0 && (wraps(virt, size) || wraps(phys, size))) {
-        upfront |= ALLOW(PAGING_ERR_INVALID_ARGUMENT);
+        errors |= ALLOW(PAGING_ERR_INVALID_ARGUMENT);
     }
-    if (upfront != 0) {
-        e->allowed = upfront | (size >= PAGE ? argument_errors(virt, phys, flags) : 0);
-    } else if (size == 0) {
-        e->allowed = ALLOW(PAGING_OK);
-    } else {
-        /* Page by page, as paging_map_page() would, until the first error. */
-        long done[MAPPER_MODEL_MAX_RANGE];
-        size_t done_count = 0;
-        long model_budget = budget;
-        for (uint64_t offset = 0; offset < size; offset += PAGE) {
-            uint64_t v = virt + offset;
-            long i = page_index(v);
-            if (canonical(v) && i == NO_PAGE) {
-                return fail(mm, __LINE__, "page_index(v) != NO_PAGE",
-                            "%s: page 0x%" PRIx64 " outside the model", call, v);
-            }
-            if (!model_map_page(mm, i, v, phys + offset, flags, &model_budget, &e->allowed)) {
-                break;
-            }
-            done[done_count++] = i;
+    for (uint64_t offset = PAGE; errors == 0 && offset < size; offset += PAGE) {
+        errors |= argument_errors(virt + offset, phys + offset, flags);
+    }
+    e->allowed = errors != 0 ? errors : ALLOW(PAGING_OK);
+    /* Then every page's entry, in order, nothing done: the first mapped (or huge) page refuses. */
+    for (uint64_t offset = 0; e->allowed == ALLOW(PAGING_OK) && offset < size; offset += PAGE) {
+        uint64_t v = virt + offset;
+        long i = page_index(v);
+        if (i == NO_PAGE) {
+            return fail(mm, __LINE__, "page_index(v) != NO_PAGE",
+                        "%s: page 0x%" PRIx64 " outside the model", call, v);
         }
-        if (e->allowed != ALLOW(PAGING_OK)) {
-            /* Rolled back, each page flushed; the tables made stay. */
-            for (size_t k = 0; k < done_count; k++) {
-                model_unmap(mm, done[k]);
-                e->flushed[e->flush_count++] = done[k];
-            }
-            mm->rollbacks += done_count > 0;
+        if (huge_at(mm, v) != NULL) {
+            e->allowed = ALLOW(PAGING_ERR_PARENT_HUGE_PAGE);
+        } else if (is_mapped(mm, i)) {
+            e->allowed = ALLOW(PAGING_ERR_ALREADY_MAPPED);
+        }
+    }
+    /* Then every page's tables, in order, each page's frames all or none: the tables linked for
+     * the pages before one that runs out of frames stay. */
+    long model_budget = budget;
+    bool user = (flags & PAGING_FLAG_USER) != 0;
+    for (uint64_t offset = 0; e->allowed == ALLOW(PAGING_OK) && offset < size; offset += PAGE) {
+        unsigned missing = missing_tables(mm, virt + offset);
+        if (missing > available(mm, model_budget)) {
+            e->allowed = ALLOW(PAGING_ERR_FRAME_ALLOCATION_FAILED);
+            mm->tables_kept += offset > 0; /* past the first page, which had its tables */
         } else {
-            for (size_t k = 0; k < done_count; k++) {
-                e->flush_all |=
-                    widen_tables(mm, page_virt(done[k]), flags, &e->widened_w, &e->widened_nx);
-            }
+            create_tables(mm, virt + offset, user);
+            model_budget -= model_budget != UNLIMITED ? (long)missing : 0;
         }
+    }
+    /* Then every leaf, and the widening. */
+    for (uint64_t offset = 0; e->allowed == ALLOW(PAGING_OK) && offset < size; offset += PAGE) {
+        long i = page_index(virt + offset);
+        model_map(mm, i, phys + offset, flags);
+        e->flush_all |= widen_tables(mm, virt + offset, flags, &e->widened_w, &e->widened_nx);
     }
 
     arm_hooks(mm, budget, reenter);

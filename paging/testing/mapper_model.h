@@ -158,7 +158,7 @@ struct mapper_model {
     /* What the runs saw: operations, and results per operation (index: enum paging_error). */
     size_t ops;
     size_t results[MAPPER_MODEL_OPS][PAGING_ERR_REENTERED + 1];
-    size_t rollbacks;          /* map_range failures that unmapped pages of their own again */
+    size_t tables_kept;        /* map_range out of frames past its first page (tables kept) */
     size_t widenings;          /* operations that widened an entry (a whole-TLB flush expected) */
     size_t dry_refusals;       /* FRAME_ALLOCATION_FAILED with frames given back to the source */
     size_t widened_w;          /* operations that added W to a (hand-built) entry */
@@ -182,7 +182,7 @@ void mapper_model_destroy(struct mapper_model *mm);
  * or a walk stopped after a few leaves, whose callback may call the mapper again), runs it on the
  * mapper and on the model, then checks:
  * the return code is one the model allows; the flushes are the ones predicted (each unmapped page
- * once, a map_range's rolled-back pages once each, one whole-TLB flush when an entry was widened,
+ * once, one whole-TLB flush when an entry was widened (a failed map_range maps no page),
  * nothing else); the pages the operation touched translate as the model says; a full walk visits
  * exactly the model's leaves, big ones included, in order, and its tables (the root, the
  * hand-built ones, frames the source handed out); the tables, read directly, are exactly the

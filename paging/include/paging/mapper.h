@@ -100,7 +100,7 @@
 enum paging_error {
     PAGING_OK = 0,
     /* "frame allocation failed": the frame source had no frame for a new page table. Nothing was
-     * changed. */
+     * changed by paging_map_page(); paging_map_range() keeps the tables it linked (see there). */
     PAGING_ERR_FRAME_ALLOCATION_FAILED,
     /* "already mapped": map: the 4 KiB page is already mapped. Nothing was changed. */
     PAGING_ERR_ALREADY_MAPPED,
@@ -244,14 +244,23 @@ enum paging_error paging_translate(struct paging_mapper *m, uint64_t virt,
 
 /*
  * paging_map_range - map [virt, virt + size) to [phys, phys + size) page by page, as
- * paging_map_page() does, except that existing intermediate entries are widened only once every
- * page is mapped, followed by one whole-TLB flush if any entry was.
- * On failure the pages this call mapped are unmapped again (with TLB flushes) and no existing
- * entry has been widened; page tables it created stay linked, empty, and are reused by later
- * maps (they are not leaked: the next map in that range takes no new frame).
- * Returns PAGING_OK or the first error of paging_map_page(); PAGING_ERR_MISALIGNED when size is
- * not a multiple of 4 KiB; PAGING_ERR_INVALID_ARGUMENT when @m is NULL or a range wraps past 2^64;
- * PAGING_ERR_REENTERED (as for paging_map_page()) with no page mapped.
+ * paging_map_page() does, but in three passes, so that a failure writes no leaf entry: first
+ * the arguments (those of the first page as paging_map_page() checks them, even for size 0,
+ * then size, then the range's end) and every page's entry are checked, and any error returned
+ * with nothing changed and no frame taken; then the tables every page needs are linked, page by
+ * page, each page's frames taken before its tables are written; then every leaf is written, and
+ * existing intermediate entries widened, with one whole-TLB flush if any entry was. So a page
+ * already mapped (or in a 2 MiB or 1 GiB page) anywhere in the range is refused before any
+ * frame is taken, a not-present entry keeps whatever the kernel keeps in it, and no page is
+ * mapped and unmapped again. Only PAGING_ERR_FRAME_ALLOCATION_FAILED comes after a change: the
+ * tables linked for the pages before the one that ran out of frames stay, empty, and are reused
+ * by later maps (not leaked: mapping those pages takes no frame for them).
+ * Returns PAGING_OK or one of paging_map_page()'s errors: PAGING_ERR_NON_CANONICAL when the
+ * range runs into the non-canonical hole, _PHYS_OUT_OF_RANGE when it ends beyond
+ * PAGING_PHYS_LIMIT, _MISALIGNED when size is not a multiple of 4 KiB, _ALREADY_MAPPED or
+ * _PARENT_HUGE_PAGE for the first page in the range that is, _INVALID_ARGUMENT when @m is NULL
+ * or a range wraps past 2^64; PAGING_ERR_REENTERED (as for paging_map_page()) with no page
+ * mapped.
  */
 enum paging_error paging_map_range(struct paging_mapper *m, uint64_t virt, uint64_t phys,
                                    uint64_t size, uint64_t flags);
