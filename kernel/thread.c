@@ -152,14 +152,30 @@ size_t thread_slots_in_use(void) {
     return in_use;
 }
 
+/* How often thread_describe_address tries stacks_lock: it is held for a few hundred instructions
+ * (never across a stack mapping, slot_take), so this is many holds' worth. */
+#define DESCRIBE_LOCK_TRIES 100000
+
 bool thread_describe_address(uint64_t address, char *out, size_t size) {
     if (address < THREAD_STACKS_VIRT || address >= THREAD_STACKS_VIRT + THREAD_STACKS_SIZE) {
         return false;
     }
     uint64_t slot = (address - THREAD_STACKS_VIRT) / THREAD_SLOT_SIZE;
     uint64_t offset = (address - THREAD_STACKS_VIRT) % THREAD_SLOT_SIZE;
-    const struct thread *owner = slot_owner[slot];
-    const char *name = owner != NULL ? owner->name : "(none)";
+    /* The owner's name is copied under stacks_lock: a joiner on another CPU frees the owner as
+     * soon as it has given the slot back (thread_join). A fault report must not wait for ever, as
+     * this CPU or a stuck one may hold the lock: it tries for a while, then names no owner. */
+    char name[THREAD_NAME_MAX] = "(unknown: lock busy)";
+    for (int tries = 0; tries < DESCRIBE_LOCK_TRIES && !spinlock_held_by_this_cpu(&stacks_lock);
+         tries++) {
+        if (spinlock_try_acquire(&stacks_lock)) {
+            const struct thread *owner = slot_owner[slot];
+            format_string(name, sizeof name, "%s", owner != NULL ? owner->name : "(none)");
+            spinlock_release(&stacks_lock);
+            break;
+        }
+        cpu_pause();
+    }
     if (offset < PAGE_SIZE) {
         format_string(out, size, "guard page of thread \"%s\": thread stack overflow", name);
     } else if (offset < PAGE_SIZE * (1 + STACK_PAGES)) {
@@ -284,6 +300,9 @@ static struct thread *thread_alloc(const char *name, thread_fn fn, void *arg, bo
 
 /* An idle CPU halts until its next timer tick; a new thread should not wait that long. */
 static void wake_idle_cpus(void) {
+    /* Interrupts off, so that the caller stays on the CPU it skips as its own (as thread_current):
+     * preempted and moved, it would skip the CPU it left, which may then idle, and not wake it. */
+    irq_save();
     uint32_t count = cpu_count();
     struct cpu_local *me = cpu_this();
     for (uint32_t i = 0; i < count; i++) {
@@ -292,6 +311,7 @@ static void wake_idle_cpus(void) {
             apic_send_wakeup(cpu->apic_id);
         }
     }
+    irq_restore();
 }
 
 struct thread *thread_create(const char *name, thread_fn fn, void *arg) {
