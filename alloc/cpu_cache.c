@@ -582,12 +582,20 @@ void *alloc_cached_malloc(struct alloc_cached_heap *cached, size_t size) {
     return alloc_cached_allocate(cached, size, ALLOC_ALIGNMENT);
 }
 
+/* Usable bytes of a live block (the heap's lock is taken for a DIRECT one). */
+static size_t live_usable(struct alloc_cached_heap *c, void *ptr, const struct prefix *p) {
+    if (p->klass != DIRECT)
+        return class_size[p->klass];
+    size_t n = alloc_locked_usable_size(c->heap, (void *)((uintptr_t)ptr - p->offset));
+    return n > p->offset ? n - p->offset : 0;
+}
+
 void *alloc_cached_calloc(struct alloc_cached_heap *cached, size_t count, size_t size) {
     if (size != 0 && count > SIZE_MAX / size)
         return NULL;
     void *p = alloc_cached_allocate(cached, count * size, ALLOC_ALIGNMENT);
-    if (p != NULL)
-        __builtin_memset(p, 0, count * size);
+    if (p != NULL) /* every usable byte, as the heap's calloc clears its blocks */
+        __builtin_memset(p, 0, live_usable(cached, p, prefix_of(p)));
     return p;
 }
 
@@ -685,14 +693,6 @@ enum alloc_error alloc_cached_free(struct alloc_cached_heap *cached, void *ptr) 
     cc->frees++;
     cache_unlock(c, cpu);
     return ALLOC_OK;
-}
-
-/* Usable bytes of a live block (the heap's lock is taken for a DIRECT one). */
-static size_t live_usable(struct alloc_cached_heap *c, void *ptr, const struct prefix *p) {
-    if (p->klass != DIRECT)
-        return class_size[p->klass];
-    size_t n = alloc_locked_usable_size(c->heap, (void *)((uintptr_t)ptr - p->offset));
-    return n > p->offset ? n - p->offset : 0;
 }
 
 void *alloc_cached_realloc(struct alloc_cached_heap *cached, void *ptr, size_t size) {

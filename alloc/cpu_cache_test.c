@@ -1635,8 +1635,9 @@ static int oversized_no_drain_check(void) {
 /*
  * realloc through every path: within a class (in place), to a larger class, from a class to a
  * heap-sized block, a heap-sized block grown and shrunk, and over-aligned blocks; calloc.
- * Expect contents kept to the smaller size, the promised alignment, zeroed calloc memory even
- * from a dirty cached block, and NULL for overflowing sizes.
+ * Expect contents kept to the smaller size, the promised alignment, calloc memory zeroed to its
+ * usable size (as the heap's calloc) even from a dirty cached block, and NULL for overflowing
+ * sizes.
  */
 static int realloc_calloc_check(void) {
     if (setup(SMALL_HEAP, 2) != 0)
@@ -1673,11 +1674,15 @@ static int realloc_calloc_check(void) {
     ASSERT_TRUE(alloc_cached_malloc(&ch, SIZE_MAX - 8) == NULL);
 
     unsigned char *d = alloc_cached_malloc(&ch, 100);
-    memset(d, 0xff, 100);
+    size_t usable = alloc_cached_usable_size(&ch, d);
+    ASSERT_TRUE(usable >
+                100); /* the class's size: calloc must clear what it does not ask for too */
+    memset(d, 0xff, usable);
     ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, d));
     unsigned char *z = alloc_cached_calloc(&ch, 10, 10);
     ASSERT_TRUE(z == d);
-    for (int i = 0; i < 100; i++)
+    ASSERT_EQ(usable, alloc_cached_usable_size(&ch, z));
+    for (size_t i = 0; i < usable; i++)
         ASSERT_EQ(0, z[i]);
     ASSERT_TRUE(alloc_cached_calloc(&ch, SIZE_MAX / 2, 3) == NULL);
     ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, z));

@@ -201,7 +201,8 @@ enum alloc_error alloc_cached_init(struct alloc_cached_heap *cached, struct allo
  */
 void *alloc_cached_allocate(struct alloc_cached_heap *cached, size_t size, size_t align);
 void *alloc_cached_malloc(struct alloc_cached_heap *cached, size_t size);
-/* Zero-filled count * size bytes, or NULL (overflow, or the failures of the above). */
+/* A block of at least count * size bytes with every usable byte (alloc_cached_usable_size) zero,
+ * as alloc_calloc() clears its blocks, or NULL (overflow, or the failures of the above). */
 void *alloc_cached_calloc(struct alloc_cached_heap *cached, size_t count, size_t size);
 
 /*

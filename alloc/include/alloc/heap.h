@@ -319,8 +319,9 @@ size_t alloc_allocate_batch(alloc_heap *heap, size_t size, void **out, size_t n)
 void *alloc_malloc(alloc_heap *heap, size_t size);
 
 /*
- * Returns a zero-filled block of count * size bytes aligned to ALLOC_ALIGNMENT, or NULL if
- * count * size overflows or on the failures of alloc_malloc(). A damaged watermark is reported
+ * Returns a block of count * size bytes aligned to ALLOC_ALIGNMENT with every usable byte
+ * (alloc_usable_size) zero, or NULL if count * size overflows or on the failures of
+ * alloc_malloc(). A damaged watermark is reported
  * (ALLOC_ERR_CORRUPTED_HEAP, see above), and the block returned cleared whole.
  */
 void *alloc_calloc(alloc_heap *heap, size_t count, size_t size);
