@@ -216,12 +216,15 @@ typedef struct alloc_heap alloc_heap;
 struct alloc_stats {
     size_t region_size;      /* bytes managed: the init region plus every extension */
     size_t bytes_in_use;     /* sum of alloc_usable_size() over live allocations */
-    size_t bytes_free;       /* sum of the payload sizes of free (and quick-listed) blocks */
+    size_t bytes_free;       /* payloads of free (and quick-listed) blocks, free slots of runs
+                                and the bytes at a run's end that no slot covers (under 64) */
     size_t largest_free;     /* payload size of the largest free block */
     size_t live_allocations; /* number of live allocations */
-    size_t peak_in_use;      /* highest bytes_in_use since init */
+    size_t peak_in_use;      /* highest bytes_in_use since init (a realloc that moves counts
+                                its old and new blocks together: both are live at that moment) */
     size_t free_blocks;      /* number of free (and quick-listed) blocks: fragments */
-    size_t overhead_bytes;   /* control structure, block headers and unusable tail bytes */
+    size_t overhead_bytes;   /* the rest: control structure, block headers, runs' meta, and
+                                the region's end beyond its last whole granule */
 };
 
 /* The state of a block reported by alloc_heap_walk(). */
