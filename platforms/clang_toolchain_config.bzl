@@ -29,6 +29,7 @@ load("//platforms:host_tools.bzl", "linux_sysroot", "tool_dir", pinned_tool = "t
 
 CLANG_BUILTIN_INCLUDE = pinned_tool("CLANG_BUILTIN_INCLUDE")
 HOST_INCLUDES = [pinned_tool("HOST_ARCH_INCLUDE"), pinned_tool("HOST_INCLUDE")]
+_HOST_LIB_DIRS = [tool_dir("HOST_CRTBEGIN"), tool_dir("HOST_CRT1")]
 
 _COMPILE_ACTIONS = [
     ACTION_NAMES.assemble,
@@ -82,6 +83,8 @@ _HOST_LINK_FLAGS = [
     "--target=x86_64-linux-gnu",
     "-fuse-ld=lld",
     "--ld-path=" + pinned_tool("LLD"),
+    "--sysroot=/",
+] + ["-B" + d for d in _HOST_LIB_DIRS] + ["-L" + d for d in _HOST_LIB_DIRS] + [
     "-Wl,--build-id=none",
     "-lpthread",
     "-lm",

@@ -29,6 +29,10 @@ PINNED_TOOLS = {
     "CLANG_BUILTIN_INCLUDE": ("/usr/lib/llvm-19/lib/clang/19/include", "libclang-common-19-dev"),
     "HOST_INCLUDE": ("/usr/include", "libc6-dev"),
     "HOST_ARCH_INCLUDE": ("/usr/include/x86_64-linux-gnu", "libc6-dev"),
+    # The host's start files and libraries, named so that the link of a host program does not
+    # depend on which gcc installation clang would find (a newer libgcc-dev would win otherwise).
+    "HOST_CRT1": ("/usr/lib/x86_64-linux-gnu/crt1.o", "libc6-dev"),
+    "HOST_CRTBEGIN": ("/usr/lib/gcc/x86_64-linux-gnu/12/crtbeginS.o", "libgcc-12-dev"),
     "CLANG_CPP": ("/usr/bin/clang-cpp-19", "clang-19"),
     "LLD": ("/usr/bin/ld.lld-19", "lld-19"),
     "LLVM_AR": ("/usr/bin/llvm-ar-19", "llvm-19"),
