@@ -3,11 +3,13 @@
 #   1. starts nginx (WebDAV PUT) on a free loopback port, serving an empty temporary directory;
 #   2. builds the targets with --config=cache in a fresh output base: every action runs locally
 #      and its result is uploaded;
-#   3. builds them again in another fresh output base: actions must come from the cache, and the
-#      number of remote cache hits (from Bazel's "INFO: N processes: ..." line) must be above 0;
+#   3. builds them again in another fresh output base: actions must come from the cache, every
+#      process not internal to Bazel a remote cache hit (from Bazel's "INFO: N processes: ..."
+#      line), and at least one;
 #   4. stops nginx and builds in a third fresh output base: the build must still succeed, with
 #      the cache down, by running the actions locally.
-# Prints the figures of each step; exits 1 if a build fails or the second build gets no hits.
+# Prints the figures of each step; exits 1 if a build fails or the second build runs a process
+# itself.
 # Builds a snapshot of the working tree (tracked and new files), so edits made meanwhile do not
 # change the result. Run from anywhere inside the checkout, as root in CI or as any user.
 #

@@ -27,17 +27,25 @@ count_of() {
 }
 
 # check_hits LINE FIRST_LINE: prints the remote cache hits in LINE, the processes line of the
-# build that read from the cache, and returns 0 if there are any; otherwise prints that build's
-# and the first build's (FIRST_LINE) lines on stderr and returns 1.
+# build that read from the cache, and returns 0 if every process not internal to Bazel was one
+# (at least one); otherwise prints that build's and the first build's (FIRST_LINE) lines on
+# stderr and returns 1. A cache key that changes with the output base would still let some
+# actions hit (those whose inputs do not show it): all of them must.
 check_hits() {
   local line=$1 first_line=$2 hits total internal
   hits=$(count_of "remote cache hit" "$line")
   total=$(sed -nE 's/^INFO: ([0-9]+) process.*/\1/p' <<<"$line")
   internal=$(count_of internal "$line")
+  local external=$((${total:-0} - internal))
   echo "check_remote_cache: remote cache hits: $hits of ${total:-?} processes" \
-    "($((${total:-0} - internal)) not internal to Bazel)"
-  if [ "$hits" -eq 0 ]; then
-    echo "check_remote_cache: FAIL: the second clean build got nothing from the cache" >&2
+    "($external not internal to Bazel)"
+  if [ "$hits" -eq 0 ] || [ "$hits" -lt "$external" ]; then
+    if [ "$hits" -eq 0 ]; then
+      echo "check_remote_cache: FAIL: the second clean build got nothing from the cache" >&2
+    else
+      echo "check_remote_cache: FAIL: the second clean build ran $((external - hits))" \
+        "processes instead of taking them from the cache" >&2
+    fi
     echo "check_remote_cache: first build:  $first_line" >&2
     echo "check_remote_cache: second build: $line" >&2
     return 1

@@ -76,6 +76,9 @@ expect_output -x "a build reading from the cache with hits passes" 0 \
 expect_output -x "a build of one process, a hit, passes" 0 \
   "check_remote_cache: remote cache hits: 1 of 1 processes (1 not internal to Bazel)" \
   check_hits "INFO: 1 process: 1 remote cache hit." "INFO: 1 process: 1 linux-sandbox."
+expect_output -x "a build that ran some processes itself fails" 1 \
+  "check_remote_cache: FAIL: the second clean build ran 28 processes instead of taking them from the cache" \
+  check_hits "INFO: 61 processes: 1 remote cache hit, 32 internal, 28 linux-sandbox." "$first"
 expect_output -x "a build reading from the cache without hits fails" 1 \
   "check_remote_cache: FAIL: the second clean build got nothing from the cache" \
   check_hits "$first" "$first"
