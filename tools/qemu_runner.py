@@ -479,8 +479,9 @@ def decide_verdict(outcome: RunOutcome, progress: MatchProgress, policy: Policy)
 def apply_expected_verdict(verdict: Verdict, expected_regex: str) -> Verdict:
     """Inverts a verdict for tests of the rule itself.
 
-    Returns a pass when `verdict` is a failure whose line matches `expected_regex`
-    (re.search), and a failure otherwise."""
+    Returns a pass when `verdict` is a failure whose message starts with a match of
+    `expected_regex` (re.match: text the message quotes from the kernel's console, such as its
+    last line, cannot match), and a failure otherwise."""
     if verdict.passed:
         return Verdict(
             False,
@@ -488,7 +489,7 @@ def apply_expected_verdict(verdict: Verdict, expected_regex: str) -> Verdict:
             f"{verdict.message}",
             verdict.elapsed,
         )
-    if re.search(expected_regex, verdict.line()):
+    if re.match(expected_regex, verdict.message):
         return Verdict(
             True,
             f"the run failed as expected (/{expected_regex}/ matched its verdict)",

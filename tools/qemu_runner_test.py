@@ -398,6 +398,16 @@ class ExpectedVerdictTest(unittest.TestCase):
         self.assertIn("does not match its verdict: console silent", other.message)
         self.assertFalse(qemu_runner.apply_expected_verdict(passed, "anything").passed)
 
+    def test_quoted_console_text_does_not_match(self) -> None:
+        # A failure exit whose last console line happens to hold the expected text: the text is
+        # the kernel's, not the verdict's, so the run did not fail the expected way.
+        quoting = Verdict(
+            False,
+            "kernel exited with failure code 35 (last line: 'triple fault or reset')",
+            0.4,
+        )
+        self.assertFalse(qemu_runner.apply_expected_verdict(quoting, "triple fault or reset").passed)
+
 
 class QmpSessionTest(unittest.TestCase):
     def test_triple_fault_conversation(self) -> None:
