@@ -10,9 +10,10 @@
 #   2. tool_path("NAME"), tool_dir("NAME") or linux_sysroot("TARGET") in a .bzl or BUILD file, or
 #      require_tools NAME in a shell script, for a NAME the list does not have;
 #   3. a shell script that runs a listed program by its bare name (bazel, git, python3, ...)
-#      instead of "$NAME" after require_tools NAME, or a .bzl or BUILD file whose command string
+#      instead of "$NAME" after require_tools NAME, a .bzl or BUILD file whose command string
 #      (a genrule's cmd, an action's command or executable, a script a rule writes) starts one
-#      by its bare name instead of tool_path("NAME"): PATH would choose what runs. The name
+#      by its bare name instead of tool_path("NAME"), or a Python file whose command list starts
+#      with one (["git", ...]): PATH would choose what runs. The name
 #      without its version (clang for clang-19) counts too. coreutils' programs (cat, timeout,
 #      ...) are exempt: every script stands on them.
 # Prints every finding, then one summary line with the counts; exits 1 on any finding.
@@ -122,15 +123,17 @@ for file in "${scripts[@]}"; do
 done
 
 # 3. Listed programs run by their bare name: a word in command position (start of a line, after
-# ; | & $( or a keyword that runs a command, and after any VAR=value assignments for it), outside
-# comments. A bare "(" is left out: in a string it is prose ("(nginx stopped)"), and a subshell's
+# ; | & $( { or a keyword or program that runs a command: command, env, exec, time, xargs, ...,
+# and after any VAR=value assignments for it), outside comments. A bare "(" is left out: in a string it is prose ("(nginx stopped)"), and a subshell's
 # first command is rarely a tool. The positions after the start of a line or an opening quote (the
 # part the shell and Starlark patterns differ in), then the program, the same in both:
 assignments='([A-Za-z_][A-Za-z0-9_]*=[^[:space:]]*[[:space:]]+)*'
 programs=$(printf '%s\n' "${!program[@]}" | sed 's/[.+]/\\&/g' | paste -sd'|' -)
-after_command="[;|&]|\\\$\\(|(^|[[:space:]\"'])(then|do|else|exec|if|while|until|!|time|xargs)[[:space:]]"
+after_command="[;|&]|\\\$\\(|(^|[[:space:]\"'])(then|do|else|exec|if|while|until|!|time|xargs|command|env|\\{)[[:space:]]"
 program_run="[[:space:]]*$assignments($programs)([[:space:]]|\$|[;)])"
-command_pattern="(^|$after_command)$program_run"
+# A backquote counts where it opens a substitution assigned to a variable (x=`git ...`): in prose
+# (a docstring, a message) it is a code span.
+command_pattern="(^|$after_command|=\`)$program_run"
 for file in "${scripts[@]}"; do
   while IFS=: read -r line text; do
     # Drop a comment: from a # that starts the line or follows a blank.
@@ -143,8 +146,9 @@ for file in "${scripts[@]}"; do
 done
 # In Starlark a command is a string: its opening quote is a command position too, but not the
 # start of a line (prose of a docstring), a docstring's opening quotes or a doc = "..." line. A
-# string that is the name alone (compiler = "clang") names a program without running it.
-starlark_pattern="((^|[^\"'])[\"']|$after_command)$program_run"
+# string that is the name alone (compiler = "clang") names a program without running it, but for
+# an action's executable = "nasm", which PATH resolves.
+starlark_pattern="((^|[^\"'])[\"']|$after_command)$program_run|executable[[:space:]]*=[[:space:]]*[\"']($programs)[\"']"
 starlark_count=0
 for file in "${files[@]}"; do
   [ -f "$file" ] && [ "$file" != "$definition" ] || continue
@@ -156,10 +160,29 @@ for file in "${files[@]}"; do
   while IFS=: read -r line text; do
     code=$(sed -E -e 's/(^|[[:space:]])#.*$//' -e 's/^[[:space:]]*doc[[:space:]]*=.*//' <<<"$text")
     if [[ $code =~ $starlark_pattern ]]; then
-      bare=${BASH_REMATCH[6]}
+      bare=${BASH_REMATCH[6]:-${BASH_REMATCH[8]}}
       finding "$file:$line: a command runs $bare by its bare name: use tool_path(\"${program[$bare]}\")"
     fi
   done < <(grep -nE "$starlark_pattern" "$file" || true)
+done
+
+# In Python a command is a list whose first string is the program (subprocess.run(["git", ...])).
+python_pattern="\\[[[:space:]]*[\"']($programs)[\"' ]"
+python_count=0
+for file in "${files[@]}"; do
+  [ -f "$file" ] || continue
+  case $file in
+    *.py) ;;
+    *) continue ;;
+  esac
+  python_count=$((python_count + 1))
+  while IFS=: read -r line text; do
+    code=$(sed -E 's/(^|[[:space:]])#.*$//' <<<"$text")
+    if [[ $code =~ $python_pattern ]]; then
+      bare=${BASH_REMATCH[1]}
+      finding "$file:$line: a command runs $bare by its bare name: take its path from the list"
+    fi
+  done < <(grep -nE "$python_pattern" "$file" || true)
 done
 
 if [ "$findings" -gt 0 ]; then
@@ -167,5 +190,5 @@ if [ "$findings" -gt 0 ]; then
   exit 1
 fi
 echo "check_tool_paths: ok: ${#listed[@]} paths, each written once, in $definition;" \
-  "${#files[@]} files (${files_read} text), ${#scripts[@]} shell scripts and" \
-  "$starlark_count Starlark files checked"
+  "${#files[@]} files (${files_read} text), ${#scripts[@]} shell scripts, $starlark_count Starlark" \
+  "and $python_count Python files checked"

@@ -6,8 +6,9 @@
 #      finding named, on each planted mistake: a listed path written again, an unlisted path, a
 #      path listed twice, a rule or a script asking for a name the list does not have, a
 #      script running a listed tool by its bare name (also after VAR=value), a path under /home,
-#      a path glued to an option (-L and a path), and a rule's command running a listed tool by
-#      its bare name or without its version;
+#      a path glued to an option (-L and a path), a rule's command running a listed tool by its
+#      bare name or without its version, other command positions (backquotes, a brace group,
+#      command, env), a Python command list and an action's executable naming one;
 #   3. require_tools passes a listed tool whose path exists and stops, naming the path, its package
 #      and tools/setup.sh, at one whose path is missing.
 #
@@ -133,6 +134,35 @@ expect_output "a rule's command running a listed tool without its version fails"
   "tools/BUILD.bazel:2: a command runs clang by its bare name: use tool_path(\"CLANG\")" \
   "$check" "$tree"
 
+# Other command positions: a substitution in backquotes, a brace group, after command and after
+# env with an assignment; a Python command list; an action's executable named by a string.
+# shellcheck disable=SC2016 # the lines are written as they are, BARE replaced
+for run in 'head=`BARE rev-parse HEAD`' '{ BARE status; }' 'command BARE log -1' \
+  'env LC_ALL=C BARE diff'; do
+  plant_clean_tree "$tree"
+  bare=git
+  printf '%s\n' "${run//BARE/$bare}" >>"$tree/tools/script.sh"
+  expect_output "a script running a listed tool by its bare name ($run) fails" 1 \
+    "tools/script.sh:5: runs git by its bare name" "$check" "$tree"
+done
+
+plant_clean_tree "$tree"
+bare=nasm
+printf 'import subprocess\nsubprocess.run(["%s", "-v"], check=True)\n' "$bare" >"$tree/tools/run.py"
+expect_output "a Python command list running a listed tool by its bare name fails" 1 \
+  "tools/run.py:2: a command runs nasm by its bare name" "$check" "$tree"
+
+plant_clean_tree "$tree"
+bare=nasm
+echo "ACTION = dict(executable = \"$bare\", arguments = [])" >>"$tree/tools/rule.bzl"
+expect_output "an action's executable named by its bare name fails" 1 \
+  "tools/rule.bzl:5: a command runs nasm by its bare name: use tool_path(\"NASM\")" \
+  "$check" "$tree"
+
+plant_clean_tree "$tree"
+printf '"""Runs `git status` for the report."""\nNAME = "git"\n' >"$tree/tools/doc.py"
+expect_output "a Python docstring and a string naming a tool pass" 0 "check_tool_paths: ok" \
+  "$check" "$tree"
 
 # 3. require_tools, over a list with one path that exists and one that does not: the missing one
 # stops the script, naming its path, its package and tools/setup.sh; the present one passes.
