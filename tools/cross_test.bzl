@@ -93,7 +93,7 @@ def _cross_test_impl(ctx):
             check,
         ] + body + [""]),
     )
-    runfiles = ctx.runfiles(files = [binary, ctx.file._elf_target])
+    runfiles = ctx.runfiles(files = [binary, ctx.file._elf_target] + ctx.files._pinned_tools)
     runfiles = runfiles.merge(test[DefaultInfo].default_runfiles)
     return [DefaultInfo(executable = runner, runfiles = runfiles)]
 
@@ -104,6 +104,8 @@ cross_test = rule(
         "test": attr.label(mandatory = True, executable = True, cfg = _cross_transition),
         "target": attr.string(mandatory = True, values = CROSS_TARGETS.keys()),
         "_elf_target": attr.label(default = Label("//tools:elf_target.sh"), allow_single_file = True),
+        # The pinned tools' package versions: a new emulator or cross libc runs the test again.
+        "_pinned_tools": attr.label(default = Label("//platforms:toolchain_files")),
     }),
     doc = "Builds `test` for CROSS_TARGETS[target].platform and runs it under its emulator.",
 )

@@ -51,7 +51,7 @@ def _grub_iso_impl(ctx):
     output = ctx.actions.declare_file(ctx.label.name + ".iso")
     ctx.actions.run(
         executable = ctx.executable._make_iso,
-        inputs = [ctx.file.kernel],
+        inputs = [ctx.file.kernel] + ctx.files._pinned_tools,
         outputs = [output],
         arguments = [output.path, ctx.file.kernel.path, ctx.attr.cmdline] +
                     (["\n".join(ctx.attr.grub_commands)] if ctx.attr.grub_commands else []),
@@ -75,6 +75,9 @@ grub_iso = rule(
             executable = True,
             cfg = "exec",
         ),
+        # The pinned tools' package versions (//platforms:host_tools.bzl): a new version of one is a
+        # new input, so the action runs again rather than coming from a cache.
+        "_pinned_tools": attr.label(default = Label("//platforms:toolchain_files")),
     },
     doc = "A GRUB 2 ISO (BIOS and UEFI) whose menu boots `kernel` via multiboot2 at once.",
 )

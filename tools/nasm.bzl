@@ -19,7 +19,7 @@ def _nasm_object_impl(ctx):
     for directory in include_dirs:
         search += ["-I", directory]
     ctx.actions.run_shell(
-        inputs = [ctx.file.src] + ctx.files.includes,
+        inputs = [ctx.file.src] + ctx.files.includes + ctx.files._pinned_tools,
         outputs = [output],
         # //platforms:host_tools.bzl has checked that NASM is installed.
         command = 'exec {nasm} -f elf64 -Werror "$@"'.format(nasm = NASM),
@@ -37,6 +37,9 @@ nasm_object = rule(
             allow_files = [".inc", ".asm"],
             doc = "Files src %includes by base name; their directories go on the search path.",
         ),
+        # The pinned tools' package versions (//platforms:host_tools.bzl): a new version of one is a
+        # new input, so the action runs again rather than coming from a cache.
+        "_pinned_tools": attr.label(default = Label("//platforms:toolchain_files")),
     },
     doc = "Assembles src with " + NASM + " (-f elf64) into <name>.o.",
 )

@@ -74,7 +74,7 @@ def _qemu_test_impl(ctx):
     if ctx.attr.expect_verdict:
         arguments += ["--expect-verdict", ctx.attr.expect_verdict]
     launcher = _write_launcher(ctx, arguments)
-    runfiles = ctx.runfiles(files = [ctx.file.iso, ctx.file._runner])
+    runfiles = ctx.runfiles(files = [ctx.file.iso, ctx.file._runner] + ctx.files._pinned_tools)
     return [DefaultInfo(executable = launcher, runfiles = runfiles)]
 
 _COMMON_ATTRS = {
@@ -85,6 +85,9 @@ _COMMON_ATTRS = {
     "firmware": attr.string(default = "bios", values = ["bios", "uefi"]),
     "qemu_flags": attr.string_list(doc = "Extra QEMU command-line flags."),
     "_runner": attr.label(default = "//tools:qemu_runner.py", allow_single_file = True),
+    # The pinned tools' package versions: a new QEMU (or OVMF) runs the test again, its result not
+    # taken from a cache.
+    "_pinned_tools": attr.label(default = Label("//platforms:toolchain_files")),
 }
 
 _qemu_test = rule(

@@ -10,14 +10,17 @@
 #      bare name or without its version, other command positions (backquotes, a brace group,
 #      command, env), a Python command list and an action's executable naming one;
 #   3. require_tools passes a listed tool whose path exists and stops, naming the path, its package
-#      and tools/setup.sh, at one whose path is missing.
+#      and tools/setup.sh, at one whose path is missing;
+#   4. the versions file every action running a pinned tool takes as an input names, with a
+#      version, the package of each tool those actions run (the compiler, NASM, GRUB, QEMU).
 #
 #   tool_paths_test.sh SHELL_TEST_LIB.sh HOST_TOOLS.bzl TOOLS.tsv TOOL_PATHS.sh CHECK_TOOL_PATHS.sh
+#     PACKAGE_VERSIONS.txt
 set -euo pipefail
 
 # shellcheck source=tools/shell_test_lib.sh
 source "$1"
-definition=$2 bazel_table=$3 tool_paths=$4 checker=$5
+definition=$2 bazel_table=$3 tool_paths=$4 checker=$5 package_versions=$6
 
 # 1. The shell reader and Bazel agree.
 shell_table=$(TOOL_PATHS_DEFINITION="$definition" bash -c 'source "$1"; pinned_tools_tsv' _ "$tool_paths")
@@ -181,5 +184,19 @@ expect_output "require_tools passes a listed tool whose path exists" 0 "required
 expect_output "require_tools stops at a listed tool whose path is missing" 1 \
   "tool_paths: $TEST_TMPDIR/absent/bin/tool-1 is missing (package absent-tool): run tools/setup.sh (as root)" \
   require_with_list PRESENT ABSENT
+
+# 4. The package versions: "package version" a line, each tool the rules run among them.
+for name in CLANG LLD NASM GRUB_MKRESCUE XORRISO QEMU QEMU_SYSTEM_ARM; do
+  package=
+  while IFS=$'\t' read -r entry _ entry_package; do
+    [ "$entry" != "$name" ] || package=$entry_package
+  done <"$bazel_table"
+  if grep -qE "^$package [^ ]+\$" "$package_versions"; then
+    echo "ok   the package versions name $package ($name) with its version"
+  else
+    fail "the package versions do not name $package ($name) with a version:"
+    sed 's/^/    /' "$package_versions"
+  fi
+done
 
 exit_with_summary
