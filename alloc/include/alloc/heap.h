@@ -295,7 +295,9 @@ enum alloc_error alloc_heap_extend(alloc_heap *heap, size_t size);
  * most ALLOC_ALIGNMENT) is reported as ALLOC_ERR_CORRUPTED_FREE_LIST too, but the request then goes
  * on to the free lists and returns a block if they hold one that fits. A damaged list head met
  * filing a remainder, and a damaged watermark, are reported as ALLOC_ERR_CORRUPTED_HEAP, and the
- * block is still returned. Size 0 is served as size 1.
+ * block is still returned. Size 0 is served as size 1 (but counts as 0 in the test of size + align
+ * against ALLOC_MAX_REQUEST: alloc_allocate(heap, 0, ALLOC_MAX_REQUEST) may return a block where a
+ * request of 1 byte at that alignment returns NULL).
  */
 void *alloc_allocate(alloc_heap *heap, size_t size, size_t align);
 
