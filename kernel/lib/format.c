@@ -117,8 +117,11 @@ size_t format_va(format_sink sink, void *ctx, const char *format, va_list args_i
         if (kind != '\0') {
             cursor++;
         }
-        if (conversion.width > FORMAT_WIDTH_MAX) {
-            kind = '\0'; /* not a directive of this file's: copied through, as below */
+        if (conversion.width > FORMAT_WIDTH_MAX ||
+            (conversion.length != LENGTH_INT && (kind == 's' || kind == 'c' || kind == 'p'))) {
+            /* Not a directive of this file's: copied through, as below. %ls and %lc are C's wide
+             * string and character, whose arguments are no char's. */
+            kind = '\0';
         }
         switch (kind) {
         case 'd':
@@ -138,6 +141,10 @@ size_t format_va(format_sink sink, void *ctx, const char *format, va_list args_i
                         conversion, &produced);
             break;
         case 'p': {
+            /* Right-justified in its width, as numbers are: "0x" and 16 digits. */
+            unsigned digits = 2 + 16;
+            emit_padding(sink, ctx, ' ', conversion.width > digits ? conversion.width - digits : 0,
+                         &produced);
             sink(ctx, "0x", 2);
             produced += 2;
             struct conversion pointer = {true, 16, LENGTH_LONG};

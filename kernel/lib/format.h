@@ -2,12 +2,12 @@
  * built here. Pure code, tested on the host (kernel/lib/format_test.c).
  *
  * Conversions: %d %i %u %x %X %p %s %c %%, with an optional '0' flag, a field width of at most
- * FORMAT_WIDTH_MAX, and the length modifiers l, ll, z. Strings and characters are left-justified
- * in their width (log columns line up); numbers are right-justified. Any other directive (a wider
- * width among them) is copied through as written with the rest of the format, and no argument is
- * read for them: the compiler accepts C directives this file does not implement (%-5d, %.*s, %o)
- * with arguments of types unknown here, and reading on would hand later directives the wrong
- * ones. */
+ * FORMAT_WIDTH_MAX, and the length modifiers l, ll, z on the integer conversions. Strings and
+ * characters are left-justified in their width (log columns line up); numbers and pointers are
+ * right-justified. Any other directive (a wider width among them, and %ls, %lc, %lp) is copied
+ * through as written with the rest of the format, and no argument is read for them: the compiler
+ * accepts C directives this file does not implement (%-5d, %.*s, %o) with arguments of types
+ * unknown here, and reading on would hand later directives the wrong ones. */
 #ifndef KERNEL_LIB_FORMAT_H
 #define KERNEL_LIB_FORMAT_H
 

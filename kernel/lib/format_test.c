@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "tests/support/check.h"
 
@@ -41,6 +42,8 @@ static int width_and_padding_check(void) {
     EXPECT_FORMAT("[ab   ]", "[%5s]", "ab");
     EXPECT_FORMAT("12345", "%3u", 12345u);
     EXPECT_FORMAT("[x  |y]", "[%3c|%c]", 'x', 'y');
+    EXPECT_FORMAT("[      0x0000000008000000|]", "[%24p|]", (void *)0x8000000);
+    EXPECT_FORMAT("[0x0000000008000000]", "[%4p]", (void *)0x8000000);
     return 0;
 }
 
@@ -78,13 +81,17 @@ static int unknown_directive_check(void) {
 }
 
 /* Directives of C's printf that format.c does not implement: the '-' flag, a precision, %o, the h
- * modifier. The compiler's format check accepts each with its argument, so the directives after one
- * must not read that argument as their own: the rest of the format is copied as written. */
+ * modifier, %ls and %lc. The compiler's format check accepts each with its argument, so the
+ * directives after one must not read that argument as their own: the rest of the format is copied
+ * as written. */
 static int unimplemented_directive_check(void) {
     EXPECT_FORMAT("[%-4d|%d]", "[%-4d|%d]", 1, 2);
     EXPECT_FORMAT("%o then %u", "%o then %u", 8u, 9u);
     EXPECT_FORMAT("%hu then %u", "%hu then %u", (unsigned short)8, 9u);
     EXPECT_FORMAT("x=7 %.3s then %s", "x=%d %.3s then %s", 7, "abcdef", "gh");
+    /* C's wide string and character: their arguments are no char's, so they are not %s and %c. */
+    EXPECT_FORMAT("%ls|%d", "%ls|%d", L"hi", 5);
+    EXPECT_FORMAT("%lc|%d", "%lc|%d", (wint_t)L'e', 5);
     return 0;
 }
 

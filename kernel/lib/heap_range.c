@@ -89,9 +89,10 @@ enum heap_range_error heap_range_from_cmdline(const char *cmdline,
     if (wanted.start < limits->lowest_start) {
         return HEAP_RANGE_ERR_BELOW_START;
     }
-    /* pages <= max_pages keeps the size small; compare without overflowing start + size. */
-    uint64_t size = wanted.pages * limits->page_size;
-    if (wanted.start > limits->highest_end || size > limits->highest_end - wanted.start) {
+    /* In pages, so that neither start + size nor pages * page_size can overflow, whatever
+     * max_pages allows. */
+    if (wanted.start > limits->highest_end ||
+        wanted.pages > (limits->highest_end - wanted.start) / limits->page_size) {
         return HEAP_RANGE_ERR_ABOVE_END;
     }
     *range = wanted;

@@ -19,7 +19,7 @@ struct heap_range {
 
 /* What a range must respect. */
 struct heap_range_limits {
-    uint64_t page_size;    /* start is a multiple of it */
+    uint64_t page_size;    /* start is a multiple of it; not 0 */
     uint64_t lowest_start; /* below it lies what boot mapped (the identity map) */
     uint64_t highest_end;  /* the end of the lower canonical half */
     uint64_t max_pages;

@@ -101,6 +101,29 @@ static int limits_check(void) {
     return 0;
 }
 
+/*
+ * Limits whose max_pages allows a page count that, times the page size, wraps 2^64: 2^52 pages
+ * (a size of 0 once wrapped) and 2^52 + 1 (4 KiB), from high in the lower half.
+ * Expect each refused as beyond the end, the range left as it was.
+ */
+static int wrapping_size_check(void) {
+    struct heap_range_limits unbounded = limits;
+    unbounded.max_pages = UINT64_MAX;
+    struct heap_range range = defaults;
+    ASSERT_EQ(HEAP_RANGE_ERR_ABOVE_END,
+              heap_range_from_cmdline("heap_start=0x7fff00000000 heap_pages=0x10000000000000",
+                                      &unbounded, &range));
+    ASSERT_EQ(HEAP_RANGE_ERR_ABOVE_END,
+              heap_range_from_cmdline("heap_start=0x7fff00000000 heap_pages=0x10000000000001",
+                                      &unbounded, &range));
+    ASSERT_EQ(defaults.start, range.start);
+    ASSERT_EQ(defaults.pages, range.pages);
+    ASSERT_EQ(HEAP_RANGE_OK,
+              heap_range_from_cmdline("heap_start=0x7fff00000000 heap_pages=0x100000", &unbounded,
+                                      &range));
+    return 0;
+}
+
 static int edges_accepted_check(void) {
     struct heap_range range;
     ASSERT_EQ(HEAP_RANGE_OK, parse("heap_start=0x2000000 heap_pages=1", &range));
@@ -125,6 +148,7 @@ int main(void) {
     RUN_CHECK(failures, words_among_others_and_first_taken_check);
     RUN_CHECK(failures, bad_numbers_check);
     RUN_CHECK(failures, limits_check);
+    RUN_CHECK(failures, wrapping_size_check);
     RUN_CHECK(failures, edges_accepted_check);
     RUN_CHECK(failures, error_names_check);
     return failures == 0 ? 0 : 1;
