@@ -10,6 +10,7 @@
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/cpu_local.h"
 #include "kernel/lib/format.h"
+#include "kernel/lib/image_protection.h"
 #include "kernel/lib/tlb_shootdown.h"
 #include "kernel/lib/usable_region.h"
 #include "kernel/log.h"
@@ -193,6 +194,43 @@ uint64_t memory_data_page_flags(void) {
     return flags;
 }
 
+/* boot.asm's tables: the identity map's PT (its first 2 MiB) and PD, the physical map's PDs. */
+extern volatile uint64_t boot_pt_low[], boot_pd_low[], boot_pd_phys_map[];
+
+/*
+ * W^X over the boot mappings (image_protection.h): the kernel's code read-only, its read-only data
+ * read-only and no-execute, every other page of the identity map but the start-up trampoline's, and
+ * the whole physical map (through which every frame, heap and stacks included, has an alias),
+ * no-execute. Runs on the boot CPU alone, before any other starts, so one local flush suffices.
+ */
+static void protect_boot_mappings(void) {
+    const struct image_layout layout = {
+        .code_start = (uint64_t)(uintptr_t)kernel_image_start,
+        .code_end = (uint64_t)(uintptr_t)kernel_code_end,
+        .rodata_end = (uint64_t)(uintptr_t)kernel_rodata_end,
+        .executable_page = TRAMPOLINE_PHYS,
+        .no_execute = memory_data_page_flags() & PAGING_FLAG_NO_EXECUTE,
+    };
+    for (uint64_t i = 0; i < IDENTITY_SMALL_PAGES_END / PAGE_SIZE; i++) {
+        boot_pt_low[i] = image_protection_small_page(&layout, i * PAGE_SIZE, boot_pt_low[i]);
+    }
+    /* boot_pd_low[0] links the PT above: not a leaf, and no NX there, which would rule its pages.
+     */
+    for (uint64_t i = IDENTITY_SMALL_PAGES_END / PAGING_LARGE_PAGE_SIZE;
+         i < IDENTITY_MAP_END / PAGING_LARGE_PAGE_SIZE; i++) {
+        boot_pd_low[i] = image_protection_data_page(&layout, boot_pd_low[i]);
+    }
+    for (uint64_t i = 0; i < PHYS_MAP_SIZE / PAGING_LARGE_PAGE_SIZE; i++) {
+        boot_pd_phys_map[i] = image_protection_data_page(&layout, boot_pd_phys_map[i]);
+    }
+    cpu_flush_tlb_all();
+    log_info("memory: code [%p, %p) read-only and executable, read-only data [%p, %p); the rest "
+             "of the identity map but the trampoline page %p, and the physical map, %s",
+             (void *)kernel_image_start, (void *)kernel_code_end, (void *)kernel_code_end,
+             (void *)kernel_rodata_end, (void *)(uintptr_t)TRAMPOLINE_PHYS,
+             layout.no_execute != 0 ? "no-execute" : "executable: this CPU has no NX");
+}
+
 bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boot_info) {
     static struct memory_regions regions;
     if (!collect_regions(boot_info, &regions)) {
@@ -255,5 +293,6 @@ bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boo
     }
     log_info("memory: kernel stack [%p, %p), guard page %p unmapped", (void *)kernel_stack_bottom,
              (void *)kernel_stack_top, (void *)guard);
+    protect_boot_mappings();
     return true;
 }

@@ -6,6 +6,7 @@
 
 #include "alloc/cpu_cache.h"
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/layout.h"
 #include "kernel/heap.h"
 #include "kernel/kmalloc.h"
 #include "kernel/lib/cmdline.h"
@@ -81,6 +82,38 @@ static void execute_heap(void) {
     void (*code)(void) = (void (*)(void))(uintptr_t)block;
     code();
     log_error("scenario: heap block %p ran as code: the heap is executable", (void *)block);
+}
+
+/* A `ret` in the kernel's data (.bss, identity-mapped: its address is its physical one), for the
+ * two scenarios below. */
+static uint8_t code_in_data[16];
+
+/* Calls a `ret` written into the kernel's data: memory_init maps data no-execute (W^X). */
+static void execute_data(void) {
+    code_in_data[0] = 0xc3; /* ret */
+    log_info("scenario: calling the code written into kernel data at %p", (void *)code_in_data);
+    ((void (*)(void))(uintptr_t)code_in_data)();
+    log_error("scenario: kernel data at %p ran as code", (void *)code_in_data);
+}
+
+/* The same `ret` through its alias in the physical map, which maps every frame (heap and stacks
+ * too): no-execute as well, or W^X would be a matter of which address one uses. */
+static void execute_physical_map(void) {
+    code_in_data[0] = 0xc3; /* ret */
+    uint8_t *alias = phys_to_virt((uint64_t)(uintptr_t)code_in_data);
+    log_info("scenario: calling the code at %p, the physical map's alias of kernel data %p",
+             (void *)alias, (void *)code_in_data);
+    ((void (*)(void))(uintptr_t)alias)();
+    log_error("scenario: the physical map at %p ran as code", (void *)alias);
+}
+
+/* Writes into the kernel's code: memory_init maps it read-only (and CR0.WP holds the kernel to
+ * it). */
+static void write_code(void) {
+    volatile uint8_t *code = (volatile uint8_t *)(uintptr_t)scenario_run;
+    log_info("scenario: writing into the kernel's code at %p", (void *)(uintptr_t)code);
+    code[0] = code[0];
+    log_error("scenario: the kernel's code at %p was written", (void *)(uintptr_t)code);
 }
 
 static void free_twice(void) {
@@ -231,6 +264,9 @@ static const struct {
     {"page_fault_past_heap", touch_past_heap_end},
     {"stack_overflow", overflow_stack},
     {"execute_heap", execute_heap},
+    {"execute_data", execute_data},
+    {"execute_physical_map", execute_physical_map},
+    {"write_code", write_code},
     {"general_protection", read_non_canonical},
     {"divide_error", divide_by_zero},
     {"unhandled_interrupt", raise_unhandled_interrupt},

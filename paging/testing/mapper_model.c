@@ -705,7 +705,7 @@ static bool op_map_range(struct mapper_model *mm, struct mapper_model_bytes *in,
     if (size > 0 && (wraps(virt, size) || wraps(phys, size))) {
         errors |= ALLOW(PAGING_ERR_INVALID_ARGUMENT);
     }
-    for (uint64_t offset = PAGE; errors == 0 && offset < size; offset += PAGE) {
+    for (uint64_t offset = PAGE; offset < size; offset += PAGE) {
         errors |= argument_errors(virt + offset, phys + offset, flags);
     }
     e->allowed = errors != 0 ? errors : ALLOW(PAGING_OK);

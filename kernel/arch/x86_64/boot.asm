@@ -10,6 +10,8 @@
 ;   [PHYS_MAP_BASE, +PHYS_MAP_SIZE = 8 GiB)
 ;                         all physical memory, 2 MiB pages, for page tables and boot info
 ; Nothing else is mapped: in particular not the heap range, which heap_init maps page by page.
+; Every page is present, writable and executable here: memory_init then takes W from the code and
+; read-only data and gives NX to everything else (W^X, kernel/lib/image_protection.h).
 
 %include "machine.inc"                  ; shared numbers, from kernel/arch/x86_64/machine.bzl
 
@@ -231,10 +233,12 @@ boot_page_tables_start:
 global boot_pml4
 boot_pml4:          resb PAGE_SIZE
 boot_pdpt_low:      resb PAGE_SIZE
+global boot_pd_low
 boot_pd_low:        resb PAGE_SIZE
 global boot_pt_low
 boot_pt_low:        resb PAGE_SIZE
 boot_pdpt_phys_map: resb PAGE_SIZE
+global boot_pd_phys_map
 boot_pd_phys_map:   resb PAGE_SIZE * PHYS_MAP_PD_COUNT
 boot_page_tables_end:
 

@@ -110,7 +110,7 @@ _Static_assert(LAYOUT_OUTSIDE_MAPPER_TEST_SLOT(THREAD_STACKS),
                "the thread stacks are in the mapper test's PML4 slot");
 
 /* Linker-script and boot.asm symbols; only their addresses mean anything. */
-extern char kernel_image_start[], kernel_image_end[];
+extern char kernel_image_start[], kernel_image_end[], kernel_code_end[], kernel_rodata_end[];
 extern char boot_page_tables_start[], boot_page_tables_end[];
 extern char kernel_stack_guard[], kernel_stack_bottom[], kernel_stack_top[];
 

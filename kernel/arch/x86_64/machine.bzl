@@ -14,7 +14,7 @@ or the build stops at the check that ties it (multiboot2.h, linker.ld, boot.asm)
 _CONSTANTS = [
     # Boot address space, built by boot.asm (see the diagram there).
     ("IDENTITY_MAP_END", "0x2000000", "[0, 32 MiB) is identity-mapped for the kernel image, its stacks and boot tables"),
-    ("IDENTITY_SMALL_PAGES_END", "0x200000", "[0, 2 MiB) of it in 4 KiB pages (one page table), so single pages there can be unmapped"),
+    ("IDENTITY_SMALL_PAGES_END", "0x200000", "[0, 2 MiB) of it in 4 KiB pages (one page table), so single pages there can be unmapped or protected (the kernel's code and read-only data lie there)"),
     ("PHYS_MAP_BASE", "0xffff800000000000", "all physical memory below PHYS_MAP_SIZE is mapped at [PHYS_MAP_BASE, +PHYS_MAP_SIZE)"),
     ("PHYS_MAP_SIZE", "0x200000000", "8 GiB"),
     ("PAGE_SIZE", "0x1000", "4 KiB, the page the boot tables, the linker script and the kernel's mappings use"),
