@@ -24,8 +24,9 @@ static const char *const level_names[] = {
 };
 
 /* One line at a time from any CPU. Not a struct spinlock, whose misuse panics (and a panic logs):
- * a CPU may re-enter (a fault while logging), and a PANIC line waits at most the spin bound for a
- * CPU that holds the log and is stuck, then writes anyway. */
+ * a CPU may re-enter (a fault while logging), and an ERROR or PANIC line waits at most the spin
+ * bound for a CPU that holds the log and is stuck, then writes anyway: a fault's report is ERROR
+ * lines before its PANIC line, and it must reach that line rather than wait for ever. */
 static volatile int32_t log_owner = SPINLOCK_NO_HOLDER;
 static uint32_t log_depth;
 
@@ -42,7 +43,7 @@ static void log_lock(enum log_level level) {
                                         __ATOMIC_RELAXED)) {
         expected = SPINLOCK_NO_HOLDER;
         cpu_pause();
-        if (level == LOG_PANIC && cpu_rdtsc() - start > SPINLOCK_SPIN_BOUND_TSC_TICKS) {
+        if (level >= LOG_ERROR && cpu_rdtsc() - start > SPINLOCK_SPIN_BOUND_TSC_TICKS) {
             __atomic_store_n(&log_owner, me, __ATOMIC_SEQ_CST);
             break;
         }

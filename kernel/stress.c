@@ -508,9 +508,8 @@ static void hold_log(void *arg) {
     log_hold_forever(&log_holder);
 }
 
-/* A CPU stuck while it holds the log (here on purpose, interrupts off): a panic on another CPU
- * must still write its line, after the spin bound, and end the run, rather than wait for ever. */
-static __attribute__((noreturn)) void log_stuck(void) {
+/* Returns once a thread on another CPU holds the log for good. */
+static void wait_for_stuck_log_holder(void) {
     if (cpu_count() < 2) {
         panic("fault: a CPU stuck holding the log needs another CPU; %u online", cpu_count());
     }
@@ -521,7 +520,21 @@ static __attribute__((noreturn)) void log_stuck(void) {
     while (log_holder == SPINLOCK_NO_HOLDER) {
         thread_yield();
     }
+}
+
+/* A CPU stuck while it holds the log (here on purpose, interrupts off): a panic on another CPU
+ * must still write its line, after the spin bound, and end the run, rather than wait for ever. */
+static __attribute__((noreturn)) void log_stuck(void) {
+    wait_for_stuck_log_holder();
     panic("fault: CPU %u panics while CPU %d holds the log", cpu_this()->index, (int)log_holder);
+}
+
+/* fault=log_stuck_fault: the same, with a page fault (a read of page 0, never mapped) where the
+ * panic was: its report's ERROR lines come first, and each must get past the stuck holder too. */
+static __attribute__((noreturn)) void log_stuck_fault(void) {
+    wait_for_stuck_log_holder();
+    (void)cpu_read_u64(0);
+    panic("fault: reading page 0 did not fault");
 }
 
 /* fault=join_twice and fault=join_idle */
@@ -1194,6 +1207,7 @@ static const struct {
     {"fault=irq_restore_enabled", irq_restore_enabled},
     {"fault=main_exit", main_exit},
     {"fault=log_stuck", log_stuck},
+    {"fault=log_stuck_fault", log_stuck_fault},
     {"fault=join_twice", join_twice},
     {"fault=join_idle", join_idle},
     {"fault=join_cycle", join_cycle},

@@ -17,6 +17,8 @@
  *   fault=main_exit        the main thread calls thread_exit
  *   fault=log_stuck        a thread takes the log and never gives it back, then the main thread
  *                          panics on another CPU (two CPUs)
+ *   fault=log_stuck_fault  the same, but the main thread reads page 0: a page fault, reported
+ *                          in ERROR lines and a PANIC line (two CPUs)
  *   fault=join_twice       a thread that has exited is joined, then joined again
  *   fault=join_idle        the main thread joins its CPU's idle thread, which never exits
  *   fault=join_cycle       two threads join each other
