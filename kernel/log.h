@@ -15,6 +15,12 @@ void log_message(enum log_level level, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 void log_message_va(enum log_level level, const char *format, va_list args);
 
+/* The run's last line (a panic's, the summary): written as log_message_va writes one, then the log
+ * is kept for good by the calling CPU, which leaves the run next, so that no other CPU's line comes
+ * after it (but an ERROR or PANIC line after the spin bound, which takes a stuck log: the run's
+ * exit is then overdue). The calling CPU may still log: it holds the log. */
+void log_last_line_va(enum log_level level, const char *format, va_list args);
+
 #define log_debug(...) log_message(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_message(LOG_INFO, __VA_ARGS__)
 #define log_warn(...)  log_message(LOG_WARN, __VA_ARGS__)
@@ -29,8 +35,9 @@ _Bool log_check(_Bool passed, const char *name, const char *format, ...)
  * back, interrupts off. */
 __attribute__((noreturn)) void log_hold_forever(volatile int32_t *holder);
 
-/* Logs the final line: "summary: checks=N failed=M warnings=W errors=E verdict=PASS|FAIL".
- * Returns true when no check failed and no error was logged. */
+/* Logs the final line, as log_last_line_va does (the log kept): "summary: checks=N failed=M
+ * warnings=W errors=E verdict=PASS|FAIL". Returns true when no check failed and no error was
+ * logged. */
 _Bool log_summary(void);
 
 #endif

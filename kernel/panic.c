@@ -11,7 +11,7 @@ void panic(const char *format, ...) {
     cpu_disable_interrupts();
     va_list args;
     va_start(args, format);
-    log_message_va(LOG_PANIC, format, args);
+    log_last_line_va(LOG_PANIC, format, args);
     va_end(args);
     qemu_exit(QEMU_EXIT_FAILURE);
 }

@@ -537,6 +537,35 @@ static __attribute__((noreturn)) void log_stuck_fault(void) {
     panic("fault: reading page 0 did not fault");
 }
 
+/* fault=panic_while_logging */
+
+/* Lines the chatter has logged: the panic waits for some, so that it comes while they flow. */
+static volatile uint32_t chatter_lines;
+
+static __attribute__((noreturn)) void chatter(void *arg) {
+    (void)arg;
+    for (;;) {
+        log_info("fault: chatter line %u from CPU %u", chatter_lines, cpu_this()->index);
+        __atomic_fetch_add(&chatter_lines, 1, __ATOMIC_SEQ_CST);
+    }
+}
+
+/* A panic on one CPU while another logs without a pause: the PANIC line must stay the run's last
+ * (the panicking CPU keeps the log), not be followed by the other CPU's next line. */
+static __attribute__((noreturn)) void panic_while_logging(void) {
+    if (cpu_count() < 2) {
+        panic("fault: logging on another CPU during a panic needs two CPUs; %u online",
+              cpu_count());
+    }
+    if (thread_create("chatter", chatter, NULL) == NULL) {
+        panic("fault: cannot create the thread");
+    }
+    while (chatter_lines < 20) {
+        thread_yield();
+    }
+    panic("fault: CPU %u panics while another CPU logs", cpu_this()->index);
+}
+
 /* fault=join_twice and fault=join_idle */
 
 static void return_at_once(void *arg) {
@@ -1208,6 +1237,7 @@ static const struct {
     {"fault=main_exit", main_exit},
     {"fault=log_stuck", log_stuck},
     {"fault=log_stuck_fault", log_stuck_fault},
+    {"fault=panic_while_logging", panic_while_logging},
     {"fault=join_twice", join_twice},
     {"fault=join_idle", join_idle},
     {"fault=join_cycle", join_cycle},

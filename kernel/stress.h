@@ -19,6 +19,8 @@
  *                          panics on another CPU (two CPUs)
  *   fault=log_stuck_fault  the same, but the main thread reads page 0: a page fault, reported
  *                          in ERROR lines and a PANIC line (two CPUs)
+ *   fault=panic_while_logging  a thread logs without a pause while the main thread panics on
+ *                          another CPU: the PANIC line must stay the last (two CPUs)
  *   fault=join_twice       a thread that has exited is joined, then joined again
  *   fault=join_idle        the main thread joins its CPU's idle thread, which never exits
  *   fault=join_cycle       two threads join each other

@@ -413,6 +413,23 @@ def _reset_message(stop: GuestStop) -> str:
     return text
 
 
+# The kernel's log lines start with their sequence number, "[0042] INFO  ...". The last of a run
+# that exits is its summary or a PANIC line (README): the kernel keeps the log after either, so a
+# line of another CPU's after it, even a part of one, is a defect of the kernel's. Lines without the
+# prefix (boot.asm's refusals, written before the log exists) are not the log's.
+KERNEL_LOG_LINE = re.compile(r"^\[\d")
+KERNEL_LAST_LINE = re.compile(r"^\[\d+\] (?:PANIC \S|\S+\s+summary: )")
+
+
+def last_line_problem(last_line: str | None) -> str | None:
+    """Returns why `last_line`, a run's last console line, cannot end it, or None."""
+    if last_line is None or not KERNEL_LOG_LINE.match(last_line):
+        return None
+    if KERNEL_LAST_LINE.match(last_line):
+        return None
+    return f"the kernel's last line is neither its summary nor a PANIC line: {last_line.strip()!r}"
+
+
 def decide_verdict(outcome: RunOutcome, progress: MatchProgress, policy: Policy) -> Verdict:
     """Returns the verdict for a finished run. Pure: no I/O."""
 
@@ -443,6 +460,9 @@ def decide_verdict(outcome: RunOutcome, progress: MatchProgress, policy: Policy)
     missing = "" if progress.all_matched else f"; {_never_appeared(progress)}"
     expected_kind = ExitKind.FAILURE if policy.expect_failure_exit else ExitKind.SUCCESS
     if kind == expected_kind:
+        last_problem = last_line_problem(progress.last_line)
+        if progress.all_matched and last_problem is not None:
+            return fail(f"{last_problem} (kernel exited with code {status})")
         if progress.all_matched:
             code_text = (
                 f"failure code {status} as expected"

@@ -305,6 +305,24 @@ class DecideVerdictTest(unittest.TestCase):
         self.assertEqual(verdict.line(), "qemu_test: PASS: 2 expected lines matched, "
                          "kernel exited with success code 41 in 1.23 s")
 
+    def test_the_kernels_last_line_must_end_the_run(self) -> None:
+        summary = "[0035] INFO  summary: checks=7 failed=0 warnings=0 errors=0 verdict=PASS"
+        panic = "[0033] PANIC interrupt_dispatch: page fault at 0x0000000000000000"
+        for last in (summary, "boot: this CPU has no long mode (x86_64)"):
+            verdict = self.decide(self.exited(41), progress_of(["a", last], ["a"]))
+            self.assertTrue(verdict.passed, last)
+        failing = Policy(**CODES, expect_failure_exit=True)
+        self.assertTrue(self.decide(self.exited(43), progress_of(["a", panic], ["a"]), failing).passed)
+        after_panic = progress_of(["a", panic, "[0034] INFO  chatter"], ["a"])
+        self.assertFalse(self.decide(self.exited(43), after_panic, failing).passed)
+        for after in ("[0036] INFO  chatter 5 from CPU 1", "[00"):
+            verdict = self.decide(self.exited(41), progress_of(["a", summary, after], ["a"]))
+            self.assertFalse(verdict.passed)
+            self.assertEqual(
+                verdict.message,
+                f"the kernel's last line is neither its summary nor a PANIC line: {after!r} "
+                "(kernel exited with code 41)")
+
     def test_success_code_with_missing_line(self) -> None:
         verdict = self.decide(self.exited(41), progress_of(["a"], ["a", "b+"]))
         self.assertEqual(verdict.line(), "qemu_test: FAIL: expected line 2 never appeared: /b+/ "
