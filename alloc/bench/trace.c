@@ -289,11 +289,14 @@ int trace_parse_file(const char *path, uint64_t max_ops, struct trace *out, char
     int status = 0;
     while (max_ops == 0 || out->nops < max_ops) {
         if (gzgets(in, line, sizeof(line)) == NULL) {
+            /* zlib's Z_BUF_ERROR here is "unexpected end of file": a stream cut short (a copy
+             * that stopped, say), whose lines so far would pass for a shorter trace. */
             int code;
             const char *msg = gzerror(in, &code);
-            if (code != Z_OK && code != Z_BUF_ERROR) {
-                set_error(err, errlen, "%s: read error after line %llu: %s", path,
-                          (unsigned long long)lineno, msg);
+            if (code != Z_OK) {
+                set_error(err, errlen, "%s: read error after line %llu: %s%s", path,
+                          (unsigned long long)lineno, msg,
+                          code == Z_BUF_ERROR ? " (the compressed file is cut short)" : "");
                 status = -1;
             }
             break;
@@ -303,6 +306,15 @@ int trace_parse_file(const char *path, uint64_t max_ops, struct trace *out, char
         if (len == sizeof(line) - 1 && line[len - 1] != '\n' && !gzeof(in)) {
             set_error(err, errlen, "%s:%llu: line longer than %d bytes", path,
                       (unsigned long long)lineno, LINE_BYTES - 2);
+            status = -1;
+            break;
+        }
+        int code = Z_OK;
+        if (len > 0 && line[len - 1] != '\n')
+            (void)gzerror(in, &code); /* a last line without its newline: whole, or cut short? */
+        if (code == Z_BUF_ERROR) {
+            set_error(err, errlen, "%s:%llu: the compressed file is cut short by here", path,
+                      (unsigned long long)lineno);
             status = -1;
             break;
         }

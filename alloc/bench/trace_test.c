@@ -107,6 +107,36 @@ static int prefix_check(void) {
     return 0;
 }
 
+/*
+ * The tiny trace gzip'ed, then cut short: by its last 10 bytes (gzip's trailer, a CRC and the
+ * length), and in the middle of its compressed data.
+ * Expect each refused as cut short, not read as a shorter trace; the whole file still parses.
+ */
+static int truncated_gzip_check(void) {
+    const char *path = write_file("cut.ops.gz", tiny, 1);
+    ASSERT_TRUE(path != NULL);
+    FILE *f = fopen(path, "rb");
+    ASSERT_TRUE(f != NULL);
+    unsigned char bytes[4096];
+    size_t size = fread(bytes, 1, sizeof(bytes), f);
+    fclose(f);
+    ASSERT_TRUE(size > 20 && size < sizeof(bytes));
+    struct trace t;
+    char err[256] = "";
+    ASSERT_EQ(0, trace_parse_file(path, 0, &t, err, sizeof(err)));
+    trace_free(&t);
+    size_t cuts[] = {size - 10, size / 2};
+    for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+        f = fopen(path, "wb");
+        ASSERT_TRUE(f != NULL && fwrite(bytes, 1, cuts[i], f) == cuts[i] && fclose(f) == 0);
+        err[0] = '\0';
+        ASSERT_EQ(-1, trace_parse_file(path, 0, &t, err, sizeof(err)));
+        ASSERT_TRUE(strstr(err, "cut short") != NULL);
+        ASSERT_TRUE(t.ops == NULL && t.nops == 0);
+    }
+    return 0;
+}
+
 /* Each bad line is rejected with the file, its line number and the reason. */
 static int bad_lines_check(void) {
     static const struct {
@@ -284,6 +314,7 @@ int main(int argc, char **argv) {
     RUN_CHECK(failures, parse_tiny_check);
     RUN_CHECK(failures, prefix_check);
     RUN_CHECK(failures, bad_lines_check);
+    RUN_CHECK(failures, truncated_gzip_check);
     RUN_CHECK(failures, binary_round_trip_check);
     RUN_CHECK(failures, worker_verifies_check);
     RUN_CHECK(failures, min_region_check);
