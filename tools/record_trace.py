@@ -122,6 +122,13 @@ class Converter:
         parts = args.split(",") if args.strip() else []
         if IGNORED_CALL.match(call):
             return
+        glued = CALL.match("--0-- " + rest.strip())
+        if glued is not None and call != "realloc":
+            # A call valgrind printed no result for (a calloc whose size overflows fails before
+            # it allocates), with the program's next call on the same line.
+            self.failed += 1
+            self.feed("--0-- " + rest.strip(), lineno)
+            return
         if ALLOC_CALL.match(call):
             size, align = _size_and_align(args, lineno)
             self._new(_result(rest, lineno), "a {id} " + f"{size} {align}")
@@ -136,9 +143,17 @@ class Converter:
             old, size = _address(parts[0], lineno), _number(parts[1], lineno)
             if old == 0:
                 # realloc(NULL, n): valgrind prints the malloc it becomes on the same line.
-                inner = CALL.match("--0-- " + rest.strip())
-                address = _result(inner.group("rest"), lineno) if inner else _result(rest, lineno)
+                address = _result(glued.group("rest"), lineno) if glued else _result(rest, lineno)
                 self._new(address, "a {id} " + f"{size} 16")
+                return
+            if glued is not None and glued.group("call") == "free":
+                # realloc(p, 0): valgrind prints the free it becomes on the same line, and its
+                # " = 0" on a line of its own, which names no call and is skipped.
+                block = self.live.pop(old, None)
+                if block is None:
+                    self.unknown_frees += 1
+                else:
+                    self.ops.append(f"f {block}")
                 return
             address = _result(rest, lineno)
             block = self.live.get(old)

@@ -38,11 +38,26 @@ class ConvertTest(unittest.TestCase):
         self.assertEqual(sorted(c.live.values()), [3, 5])
 
     def test_realloc_of_null_is_an_allocation_and_realloc_to_zero_a_free(self):
+        # As valgrind 3.19 prints them: realloc(p, 0) with the free it becomes, its result on a
+        # line of its own.
         c = convert("""
 --7-- realloc(0x0,1600)malloc(1600) = 0x4A442F0
---7-- realloc(0x4A442F0,0) = 0x0
+--7-- realloc(0x4A442F0,0)free(0x4A442F0)
+--7--  = 0
+--7-- malloc(8) = 0x4A442F0
 """)
-        self.assertEqual(c.ops, ["a 1 1600 16", "f 1"])
+        self.assertEqual(c.ops, ["a 1 1600 16", "f 1", "a 2 8 16"])
+        self.assertEqual(c.failed, 0)
+
+    def test_a_call_without_result_is_failed_and_the_glued_call_read(self):
+        # A calloc whose size overflows prints no result; the program's next call follows it on
+        # the same line (valgrind 3.19).
+        c = convert("""
+--7-- calloc(9223372036854775807,4)malloc(24) = 0x4A430F0
+--7-- free(0x4A430F0)
+""")
+        self.assertEqual(c.ops, ["a 1 24 16", "f 1"])
+        self.assertEqual(c.failed, 1)
 
     def test_failed_and_unknown_calls_are_dropped_and_counted(self):
         c = convert("""
