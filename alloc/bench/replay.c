@@ -361,7 +361,18 @@ static void write_chart(void) {
     for (size_t a = 0; a < NALLOC; a++) {
         if (!enabled[a])
             continue;
-        fprintf(f, "%s", allocators[a].name);
+        /* An allocator that replayed only a prefix of some trace (first_fit) says so in its name,
+         * which the chart shows too: its figures are not the whole traces'. */
+        unsigned long long prefix = 0;
+        for (size_t t = 0; t < ntraces; t++) {
+            const struct cell *c = &cells[t][a];
+            if (c->ops < traces[t].nops && c->ops > prefix)
+                prefix = c->ops;
+        }
+        if (prefix != 0)
+            fprintf(f, "%s (first %llu ops)", allocators[a].name, prefix);
+        else
+            fprintf(f, "%s", allocators[a].name);
         for (size_t t = 0; t < ntraces; t++) {
             const struct cell *c = &cells[t][a];
             if (c->instr_per_op >= 0)
