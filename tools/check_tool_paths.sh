@@ -134,15 +134,28 @@ program_run="[[:space:]]*$assignments($programs)([[:space:]]|\$|[;)])"
 # A backquote counts where it opens a substitution assigned to a variable (x=`git ...`): in prose
 # (a docstring, a message) it is a code span.
 command_pattern="(^|$after_command|=\`)$program_run"
-for file in "${scripts[@]}"; do
+
+# find_runs FILE PATTERN GROUPS HOW [SED_EXPRESSION...]: a finding for each line of FILE that, its
+# comment dropped and the expressions applied, matches PATTERN, whose group among GROUPS (the first
+# that took part) names the program; HOW says what it does (RUNS) and what to do instead (NAME: the
+# program's entry in the list).
+find_runs() {
+  local file=$1 pattern=$2 groups=$3 how=$4 line text code group bare
+  shift 4
   while IFS=: read -r line text; do
-    # Drop a comment: from a # that starts the line or follows a blank.
-    code=$(sed -E 's/(^|[[:space:]])#.*$//' <<<"$text")
-    if [[ $code =~ $command_pattern ]]; then
-      bare=${BASH_REMATCH[5]}
-      finding "$file:$line: runs $bare by its bare name: require_tools ${program[$bare]}, then run \"\$${program[$bare]}\""
-    fi
-  done < <(grep -nE "$command_pattern" "$file" || true)
+    code=$(sed -E -e 's/(^|[[:space:]])#.*$//' "$@" <<<"$text")
+    [[ $code =~ $pattern ]] || continue
+    bare=
+    for group in $groups; do
+      bare=${bare:-${BASH_REMATCH[$group]}}
+    done
+    text=${how//NAME/${program[$bare]}}
+    finding "$file:$line: ${text//RUNS/runs $bare by its bare name}"
+  done < <(grep -nE "$pattern" "$file" || true)
+}
+
+for file in "${scripts[@]}"; do
+  find_runs "$file" "$command_pattern" 5 'RUNS: require_tools NAME, then run "$NAME"'
 done
 # In Starlark a command is a string: its opening quote is a command position too, but not the
 # start of a line (prose of a docstring), a docstring's opening quotes or a doc = "..." line. A
@@ -150,39 +163,22 @@ done
 # an action's executable = "nasm", which PATH resolves.
 starlark_pattern="((^|[^\"'])[\"']|$after_command)$program_run|executable[[:space:]]*=[[:space:]]*[\"']($programs)[\"']"
 starlark_count=0
-for file in "${files[@]}"; do
-  [ -f "$file" ] && [ "$file" != "$definition" ] || continue
-  case $file in
-    *.bzl | BUILD | BUILD.bazel | */BUILD | */BUILD.bazel) ;;
-    *) continue ;;
-  esac
-  starlark_count=$((starlark_count + 1))
-  while IFS=: read -r line text; do
-    code=$(sed -E -e 's/(^|[[:space:]])#.*$//' -e 's/^[[:space:]]*doc[[:space:]]*=.*//' <<<"$text")
-    if [[ $code =~ $starlark_pattern ]]; then
-      bare=${BASH_REMATCH[6]:-${BASH_REMATCH[8]}}
-      finding "$file:$line: a command runs $bare by its bare name: use tool_path(\"${program[$bare]}\")"
-    fi
-  done < <(grep -nE "$starlark_pattern" "$file" || true)
-done
-
 # In Python a command is a list whose first string is the program (subprocess.run(["git", ...])).
 python_pattern="\\[[[:space:]]*[\"']($programs)[\"' ]"
 python_count=0
 for file in "${files[@]}"; do
-  [ -f "$file" ] || continue
+  [ -f "$file" ] && [ "$file" != "$definition" ] || continue
   case $file in
-    *.py) ;;
-    *) continue ;;
+    *.bzl | BUILD | BUILD.bazel | */BUILD | */BUILD.bazel)
+      starlark_count=$((starlark_count + 1))
+      find_runs "$file" "$starlark_pattern" "6 8" 'a command RUNS: use tool_path("NAME")' \
+        -e 's/^[[:space:]]*doc[[:space:]]*=.*//'
+      ;;
+    *.py)
+      python_count=$((python_count + 1))
+      find_runs "$file" "$python_pattern" 1 'a command RUNS: take its path from the list'
+      ;;
   esac
-  python_count=$((python_count + 1))
-  while IFS=: read -r line text; do
-    code=$(sed -E 's/(^|[[:space:]])#.*$//' <<<"$text")
-    if [[ $code =~ $python_pattern ]]; then
-      bare=${BASH_REMATCH[1]}
-      finding "$file:$line: a command runs $bare by its bare name: take its path from the list"
-    fi
-  done < <(grep -nE "$python_pattern" "$file" || true)
 done
 
 if [ "$findings" -gt 0 ]; then
