@@ -103,7 +103,7 @@ void log_message_va(enum log_level level, const char *format, va_list args) {
     log_unlock();
 }
 
-void log_last_line_va(enum log_level level, const char *format, va_list args) {
+static void log_last_line_va(enum log_level level, const char *format, va_list args) {
     log_lock(level);
     write_line(level, format, args);
     /* Kept: another CPU's line after this one would take its place as the run's last. */
@@ -135,6 +135,15 @@ bool log_check(bool passed, const char *name, const char *format, ...) {
     return passed;
 }
 
+void log_abandon_line(void) {
+    if (log_owner != (int32_t)cpu_this()->index) {
+        return;
+    }
+    serial_write("\n", 1); /* whatever the line held so far stays a line of its own */
+    log_depth = 0;
+    __atomic_store_n(&log_owner, SPINLOCK_NO_HOLDER, __ATOMIC_RELEASE);
+}
+
 void log_hold_forever(volatile int32_t *holder) {
     log_lock(LOG_INFO);
     *holder = log_owner;
@@ -143,9 +152,7 @@ void log_hold_forever(volatile int32_t *holder) {
     }
 }
 
-static void log_last_line(enum log_level level, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-static void log_last_line(enum log_level level, const char *format, ...) {
+void log_last_line(enum log_level level, const char *format, ...) {
     va_list args;
     va_start(args, format);
     log_last_line_va(level, format, args);

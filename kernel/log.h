@@ -15,11 +15,16 @@ void log_message(enum log_level level, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 void log_message_va(enum log_level level, const char *format, va_list args);
 
-/* The run's last line (a panic's, the summary): written as log_message_va writes one, then the log
- * is kept for good by the calling CPU, which leaves the run next, so that no other CPU's line comes
+/* The run's last line (a panic's, the summary): written as log_message writes one, then the log is
+ * kept for good by the calling CPU, which leaves the run next, so that no other CPU's line comes
  * after it (but an ERROR or PANIC line after the spin bound, which takes a stuck log: the run's
  * exit is then overdue). The calling CPU may still log: it holds the log. */
-void log_last_line_va(enum log_level level, const char *format, va_list args);
+void log_last_line(enum log_level level, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* For a CPU a panic elsewhere stops (panic.h): if it holds the log, mid-line, ends the line and
+ * gives the log up, so that the panic's line starts a line of its own and need not wait. */
+void log_abandon_line(void);
 
 #define log_debug(...) log_message(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_message(LOG_INFO, __VA_ARGS__)

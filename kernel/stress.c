@@ -523,7 +523,8 @@ static void wait_for_stuck_log_holder(void) {
 }
 
 /* A CPU stuck while it holds the log (here on purpose, interrupts off): a panic on another CPU
- * must still write its line, after the spin bound, and end the run, rather than wait for ever. */
+ * must still write its line and end the run, rather than wait for ever (the panic's NMI stops the
+ * holder, which gives the log up; were it not stopped, the line would wait the spin bound). */
 static __attribute__((noreturn)) void log_stuck(void) {
     wait_for_stuck_log_holder();
     panic("fault: CPU %u panics while CPU %d holds the log", cpu_this()->index, (int)log_holder);
@@ -564,6 +565,36 @@ static __attribute__((noreturn)) void panic_while_logging(void) {
         thread_yield();
     }
     panic("fault: CPU %u panics while another CPU logs", cpu_this()->index);
+}
+
+/* fault=panic_stops_cpus */
+
+static volatile bool spinner_running;
+
+/* Spins with interrupts off for good: only an NMI reaches this CPU. */
+static __attribute__((noreturn)) void spin_interrupts_off(void *arg) {
+    (void)arg;
+    irq_save();
+    log_info("fault: CPU %u spinning with interrupts off", cpu_this()->index);
+    __atomic_store_n(&spinner_running, true, __ATOMIC_SEQ_CST);
+    for (;;) {
+        cpu_pause();
+    }
+}
+
+/* A panic while another CPU spins with interrupts off (and any others idle): the panic stops every
+ * other CPU, which its line counts, "(N of N other CPUs stopped)". */
+static __attribute__((noreturn)) void panic_stops_cpus(void) {
+    if (cpu_count() < 2) {
+        panic("fault: stopping other CPUs needs another CPU; %u online", cpu_count());
+    }
+    if (thread_create("spinner", spin_interrupts_off, NULL) == NULL) {
+        panic("fault: cannot create the thread");
+    }
+    while (!spinner_running) {
+        thread_yield();
+    }
+    panic("fault: CPU %u panics while another spins with interrupts off", cpu_this()->index);
 }
 
 /* fault=join_twice and fault=join_idle */
@@ -1238,6 +1269,7 @@ static const struct {
     {"fault=log_stuck", log_stuck},
     {"fault=log_stuck_fault", log_stuck_fault},
     {"fault=panic_while_logging", panic_while_logging},
+    {"fault=panic_stops_cpus", panic_stops_cpus},
     {"fault=join_twice", join_twice},
     {"fault=join_idle", join_idle},
     {"fault=join_cycle", join_cycle},

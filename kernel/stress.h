@@ -21,6 +21,8 @@
  *                          in ERROR lines and a PANIC line (two CPUs)
  *   fault=panic_while_logging  a thread logs without a pause while the main thread panics on
  *                          another CPU: the PANIC line must stay the last (two CPUs)
+ *   fault=panic_stops_cpus a thread spins with interrupts off while the main thread panics on
+ *                          another CPU: the panic stops every other CPU and counts them
  *   fault=join_twice       a thread that has exited is joined, then joined again
  *   fault=join_idle        the main thread joins its CPU's idle thread, which never exits
  *   fault=join_cycle       two threads join each other

@@ -215,14 +215,19 @@ static void string_sink_write(void *ctx, const char *bytes, size_t len) {
     }
 }
 
-size_t format_string(char *buffer, size_t size, const char *format, ...) {
+size_t format_string_va(char *buffer, size_t size, const char *format, va_list args) {
     struct string_sink sink = {buffer, size, 0};
-    va_list args;
-    va_start(args, format);
     size_t produced = format_va(string_sink_write, &sink, format, args);
-    va_end(args);
     if (size > 0) {
         buffer[sink.used < size ? sink.used : size - 1] = '\0';
     }
+    return produced;
+}
+
+size_t format_string(char *buffer, size_t size, const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    size_t produced = format_string_va(buffer, size, format, args);
+    va_end(args);
     return produced;
 }

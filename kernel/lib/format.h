@@ -28,5 +28,6 @@ size_t format_va(format_sink sink, void *ctx, const char *format, va_list args);
  * output would have had (as snprintf), so a return value >= size means it was cut short. */
 size_t format_string(char *buffer, size_t size, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
+size_t format_string_va(char *buffer, size_t size, const char *format, va_list args);
 
 #endif

@@ -33,6 +33,7 @@
 #define APIC_LVT_MASKED         (1u << 16)
 #define APIC_TIMER_PERIODIC     (1u << 17)
 #define APIC_TIMER_DIVIDE_BY_16 0x3
+#define APIC_ICR_NMI            0x00000400u
 #define APIC_ICR_INIT           0x00000500u
 #define APIC_ICR_STARTUP        0x00000600u
 #define APIC_ICR_LEVEL_ASSERT   0x00004000u
@@ -285,6 +286,24 @@ void apic_send_tlb_shootdown(uint32_t target_apic_id) {
 bool apic_wakeup_pending(void) {
     uint32_t irr = apic_read(APIC_REG_IRR + 0x10 * (APIC_WAKEUP_VECTOR / 32));
     return ((irr >> (APIC_WAKEUP_VECTOR % 32)) & 1) != 0;
+}
+
+bool apic_send_nmi(uint32_t target_apic_id) {
+    irq_save(); /* as send_ipi: nothing between the two writes */
+    apic_write(APIC_REG_ICR_HIGH, target_apic_id << 24);
+    apic_write(APIC_REG_ICR_LOW, APIC_ICR_NMI | APIC_ICR_LEVEL_ASSERT);
+    uint64_t start = cpu_rdtsc();
+    uint64_t bound = tsc_ticks_for_us(APIC_NMI_DELIVERY_TIMEOUT_US);
+    bool taken = true;
+    while ((apic_read(APIC_REG_ICR_LOW) | held_pending_for_test) & APIC_ICR_PENDING) {
+        if (cpu_rdtsc() - start >= bound) {
+            taken = false;
+            break;
+        }
+        cpu_pause();
+    }
+    irq_restore();
+    return taken;
 }
 
 void apic_send_init(uint32_t target_apic_id) {

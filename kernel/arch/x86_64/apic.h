@@ -59,6 +59,12 @@ void apic_send_tlb_shootdown(uint32_t target_apic_id);
 /* A wake-up has reached this CPU's local APIC and waits to be taken (interrupts are off). */
 bool apic_wakeup_pending(void);
 
+/* An NMI to the CPU with that APIC id (a panic stops the other CPUs so). Unlike the IPIs above it
+ * never panics: it returns false when the local APIC has not taken it within
+ * APIC_NMI_DELIVERY_TIMEOUT_US, as a panic in progress must not start another. */
+bool apic_send_nmi(uint32_t target_apic_id);
+#define APIC_NMI_DELIVERY_TIMEOUT_US 10000
+
 /* INIT, then start-up IPI with the page number of the real-mode entry point. */
 void apic_send_init(uint32_t target_apic_id);
 void apic_send_startup(uint32_t target_apic_id, uint8_t vector_page);

@@ -186,6 +186,13 @@ void interrupt_dispatch(struct interrupt_frame *frame) {
         return;
     }
     switch (vector) {
+    case EXCEPTION_NMI:
+        if (panic_stops_this_cpu()) {
+            panic_stop_here(); /* another CPU panics: this one stops, its report stands alone */
+        }
+        log_error("exception: NMI on CPU %u, no panic in progress", cpu_this()->index);
+        log_registers(frame);
+        panic("interrupt_dispatch: unexpected NMI at rip %p", (void *)frame->rip);
     case EXCEPTION_BREAKPOINT:
         log_info("exception: breakpoint at rip %p, resuming", (void *)(frame->rip - 1));
         return;

@@ -43,6 +43,7 @@ struct interrupt_frame {
     uint64_t rip, cs, rflags, rsp, ss;
 };
 
+#define EXCEPTION_NMI          2
 #define EXCEPTION_BREAKPOINT   3
 #define EXCEPTION_DOUBLE_FAULT 8
 #define EXCEPTION_PAGE_FAULT   14
