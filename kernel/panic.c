@@ -14,7 +14,9 @@
 
 /* The CPU whose panic is in progress, or -1. */
 static volatile int32_t panicking_cpu = -1;
-/* CPUs that have stopped for it (panic_stop_here). */
+/* CPUs that have stopped for it (panic_stop_here), each counted once: a CPU whose own panic came
+ * second stops before the first one's NMI reaches it, and that NMI enters panic_stop_here again. */
+static volatile bool cpu_stopped[CPU_MAX];
 static volatile uint32_t cpus_stopped;
 
 /* How long a panic waits for the other CPUs to stop, in steps of PANIC_STOP_STEP_US. */
@@ -27,8 +29,11 @@ bool panic_stops_this_cpu(void) {
 }
 
 void panic_stop_here(void) {
-    log_abandon_line();
-    __atomic_fetch_add(&cpus_stopped, 1, __ATOMIC_SEQ_CST);
+    uint32_t me = cpu_this()->index;
+    if (me < CPU_MAX && !__atomic_exchange_n(&cpu_stopped[me], true, __ATOMIC_SEQ_CST)) {
+        log_abandon_line();
+        __atomic_fetch_add(&cpus_stopped, 1, __ATOMIC_SEQ_CST);
+    }
     cpu_halt_forever();
 }
 

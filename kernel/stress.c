@@ -597,6 +597,41 @@ static __attribute__((noreturn)) void panic_stops_cpus(void) {
     panic("fault: CPU %u panics while another spins with interrupts off", cpu_this()->index);
 }
 
+/* fault=panic_twice */
+
+static volatile uint32_t panickers_ready;
+
+/* Meets the other panicker, then panics at the same moment. */
+static __attribute__((noreturn)) void panic_at_once(void) {
+    irq_save();
+    __atomic_fetch_add(&panickers_ready, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&panickers_ready, __ATOMIC_SEQ_CST) < 2) {
+        cpu_pause();
+    }
+    panic("fault: CPU %u panics at once with another", cpu_this()->index);
+}
+
+static __attribute__((noreturn)) void second_panicker(void *arg) {
+    (void)arg;
+    panic_at_once();
+}
+
+/* Two CPUs panic at once: one reports, counting the other, which stops (counted once, though the
+ * first one's NMI reaches it after its own panic has stopped it). */
+static __attribute__((noreturn)) void panic_twice(void) {
+    if (cpu_count() < 2) {
+        panic("fault: two panics at once need two CPUs; %u online", cpu_count());
+    }
+    if (thread_create("second-panicker", second_panicker, NULL) == NULL) {
+        panic("fault: cannot create the thread");
+    }
+    /* Yielding until the other thread runs elsewhere: on this CPU it would spin in the barrier. */
+    while (__atomic_load_n(&panickers_ready, __ATOMIC_SEQ_CST) == 0) {
+        thread_yield();
+    }
+    panic_at_once();
+}
+
 /* fault=join_twice and fault=join_idle */
 
 static void return_at_once(void *arg) {
@@ -1270,6 +1305,7 @@ static const struct {
     {"fault=log_stuck_fault", log_stuck_fault},
     {"fault=panic_while_logging", panic_while_logging},
     {"fault=panic_stops_cpus", panic_stops_cpus},
+    {"fault=panic_twice", panic_twice},
     {"fault=join_twice", join_twice},
     {"fault=join_idle", join_idle},
     {"fault=join_cycle", join_cycle},

@@ -23,6 +23,7 @@
  *                          another CPU: the PANIC line must stay the last (two CPUs)
  *   fault=panic_stops_cpus a thread spins with interrupts off while the main thread panics on
  *                          another CPU: the panic stops every other CPU and counts them
+ *   fault=panic_twice      two CPUs panic at once: one reports, the other stops, counted once
  *   fault=join_twice       a thread that has exited is joined, then joined again
  *   fault=join_idle        the main thread joins its CPU's idle thread, which never exits
  *   fault=join_cycle       two threads join each other
