@@ -117,7 +117,7 @@ void log_message(enum log_level level, const char *format, ...) {
 }
 
 bool log_check(bool passed, const char *name, const char *format, ...) {
-    log_lock(LOG_INFO);
+    log_lock(passed ? LOG_INFO : LOG_ERROR); /* a failed check is an ERROR line, bounded as one */
     log_state.checks++;
     if (!passed) {
         log_state.failed_checks++;

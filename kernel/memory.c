@@ -201,9 +201,12 @@ extern volatile uint64_t boot_pt_low[], boot_pd_low[], boot_pd_phys_map[];
  * W^X over the boot mappings (image_protection.h): the kernel's code read-only, its read-only data
  * read-only and no-execute, every other page of the identity map but the start-up trampoline's, and
  * the whole physical map (through which every frame, heap and stacks included, has an alias),
- * no-execute. Runs on the boot CPU alone, before any other starts, so one local flush suffices.
+ * no-execute. The physical map's first 2 MiB, which hold the image, become 4 KiB pages (a page
+ * table from the frame allocator) so that the code's and read-only data's alias there is read-only
+ * too. Runs on the boot CPU alone, before any other starts, so one local flush suffices. False,
+ * with the reason logged and nothing changed, when no frame is left for that page table.
  */
-static void protect_boot_mappings(void) {
+static bool protect_boot_mappings(struct kernel_memory *memory) {
     const struct image_layout layout = {
         .code_start = (uint64_t)(uintptr_t)kernel_image_start,
         .code_end = (uint64_t)(uintptr_t)kernel_code_end,
@@ -211,6 +214,15 @@ static void protect_boot_mappings(void) {
         .executable_page = TRAMPOLINE_PHYS,
         .no_execute = memory_data_page_flags() & PAGING_FLAG_NO_EXECUTE,
     };
+    uint64_t alias_table = memory_frame_allocate(memory);
+    if (alias_table == 0) {
+        log_error("memory: no frame for the page table of the physical map's first 2 MiB");
+        return false;
+    }
+    uint64_t *alias = phys_to_virt(alias_table);
+    for (uint64_t i = 0; i < PAGING_ENTRIES_PER_TABLE; i++) {
+        alias[i] = image_protection_alias_page(&layout, i * PAGE_SIZE);
+    }
     for (uint64_t i = 0; i < IDENTITY_SMALL_PAGES_END / PAGE_SIZE; i++) {
         boot_pt_low[i] = image_protection_small_page(&layout, i * PAGE_SIZE, boot_pt_low[i]);
     }
@@ -220,15 +232,19 @@ static void protect_boot_mappings(void) {
          i < IDENTITY_MAP_END / PAGING_LARGE_PAGE_SIZE; i++) {
         boot_pd_low[i] = image_protection_data_page(&layout, boot_pd_low[i]);
     }
-    for (uint64_t i = 0; i < PHYS_MAP_SIZE / PAGING_LARGE_PAGE_SIZE; i++) {
+    /* The first 2 MiB of the physical map through the new table, the rest data pages. */
+    boot_pd_phys_map[0] = alias_table | PAGING_TABLE_FLAGS;
+    for (uint64_t i = 1; i < PHYS_MAP_SIZE / PAGING_LARGE_PAGE_SIZE; i++) {
         boot_pd_phys_map[i] = image_protection_data_page(&layout, boot_pd_phys_map[i]);
     }
     cpu_flush_tlb_all();
-    log_info("memory: code [%p, %p) read-only and executable, read-only data [%p, %p); the rest "
-             "of the identity map but the trampoline page %p, and the physical map, %s",
+    log_info("memory: code [%p, %p) read-only and executable, read-only data [%p, %p), both "
+             "read-only at their physical-map alias too; the rest of the identity map but the "
+             "trampoline page %p, and the physical map, %s",
              (void *)kernel_image_start, (void *)kernel_code_end, (void *)kernel_code_end,
              (void *)kernel_rodata_end, (void *)(uintptr_t)TRAMPOLINE_PHYS,
              layout.no_execute != 0 ? "no-execute" : "executable: this CPU has no NX");
+    return true;
 }
 
 bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boot_info) {
@@ -293,6 +309,5 @@ bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boo
     }
     log_info("memory: kernel stack [%p, %p), guard page %p unmapped", (void *)kernel_stack_bottom,
              (void *)kernel_stack_top, (void *)guard);
-    protect_boot_mappings();
-    return true;
+    return protect_boot_mappings(memory);
 }

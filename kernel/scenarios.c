@@ -116,6 +116,14 @@ static void write_code(void) {
     log_error("scenario: the kernel's code at %p was written", (void *)(uintptr_t)code);
 }
 
+/* The same write through the code's alias in the physical map: read-only there too. */
+static void write_code_alias(void) {
+    volatile uint8_t *alias = phys_to_virt((uint64_t)(uintptr_t)scenario_run);
+    log_info("scenario: writing into the kernel's code through its alias %p", (void *)alias);
+    alias[0] = alias[0];
+    log_error("scenario: the kernel's code was written through its alias %p", (void *)alias);
+}
+
 static void free_twice(void) {
     void *block = kmalloc(64);
     log_info("scenario: freeing block %p twice", block);
@@ -267,6 +275,7 @@ static const struct {
     {"execute_data", execute_data},
     {"execute_physical_map", execute_physical_map},
     {"write_code", write_code},
+    {"write_code_alias", write_code_alias},
     {"general_protection", read_non_canonical},
     {"divide_error", divide_by_zero},
     {"unhandled_interrupt", raise_unhandled_interrupt},

@@ -17,6 +17,14 @@ uint64_t image_protection_small_page(const struct image_layout *layout, uint64_t
     return entry | layout->no_execute;
 }
 
+uint64_t image_protection_alias_page(const struct image_layout *layout, uint64_t phys) {
+    uint64_t entry = phys | PAGING_FLAG_PRESENT | PAGING_FLAG_WRITABLE | layout->no_execute;
+    if (phys >= layout->code_start && phys < layout->rodata_end) {
+        entry &= ~PAGING_FLAG_WRITABLE;
+    }
+    return entry;
+}
+
 uint64_t image_protection_data_page(const struct image_layout *layout, uint64_t entry) {
     return (entry & PAGING_FLAG_PRESENT) != 0 ? entry | layout->no_execute : entry;
 }

@@ -26,6 +26,12 @@ struct image_layout {
 uint64_t image_protection_small_page(const struct image_layout *layout, uint64_t phys,
                                      uint64_t entry);
 
+/* The 4 KiB leaf of the physical map's alias of the page at `phys` (its first 2 MiB, where the
+ * image lies, get 4 KiB pages): writable and no-execute, but read-only over the code and the
+ * read-only data, so that no address writes them; the trampoline page's alias too is writable (the
+ * boot CPU writes the copy and its parameters through it) and no-execute. */
+uint64_t image_protection_alias_page(const struct image_layout *layout, uint64_t phys);
+
 /* A 2 MiB leaf of the identity map beyond its 4 KiB part, or of the physical map: data only, so
  * NX set (where the CPU has it). An entry that is not present is returned as it is. */
 uint64_t image_protection_data_page(const struct image_layout *layout, uint64_t entry);

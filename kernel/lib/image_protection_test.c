@@ -63,6 +63,23 @@ static int without_nx_check(void) {
     return 0;
 }
 
+/* Expect the physical map's alias of the code and read-only data read-only, every alias
+ * no-execute, and the others (the trampoline's, data, low memory) writable; without NX none gets
+ * NX. */
+static int alias_pages_check(void) {
+    ASSERT_EQ(CODE | PAGING_FLAG_PRESENT | NX, image_protection_alias_page(&with_nx, CODE));
+    ASSERT_EQ(RODATA | PAGING_FLAG_PRESENT | NX, image_protection_alias_page(&with_nx, RODATA));
+    ASSERT_EQ((DATA - PAGE) | PAGING_FLAG_PRESENT | NX,
+              image_protection_alias_page(&with_nx, DATA - PAGE));
+    ASSERT_EQ(DATA | RW | NX, image_protection_alias_page(&with_nx, DATA));
+    ASSERT_EQ(TRAMPOLINE | RW | NX, image_protection_alias_page(&with_nx, TRAMPOLINE));
+    ASSERT_EQ(0 | RW | NX, image_protection_alias_page(&with_nx, 0));
+    struct image_layout l = with_nx;
+    l.no_execute = 0;
+    ASSERT_EQ(CODE | PAGING_FLAG_PRESENT, image_protection_alias_page(&l, CODE));
+    return 0;
+}
+
 /* Expect a 2 MiB page no-execute and otherwise as it was; one not present unchanged. */
 static int data_pages_check(void) {
     uint64_t big = UINT64_C(0x1c0000000) | RW | PAGING_FLAG_HUGE_PAGE;
@@ -76,5 +93,6 @@ int main(void) {
     RUN_CHECK(failures, small_pages_check);
     RUN_CHECK(failures, without_nx_check);
     RUN_CHECK(failures, data_pages_check);
+    RUN_CHECK(failures, alias_pages_check);
     return failures == 0 ? 0 : 1;
 }
