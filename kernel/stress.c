@@ -497,6 +497,20 @@ static __attribute__((noreturn)) void main_exit(void) {
     thread_exit();
 }
 
+/*
+ * For the faults that need a second CPU: makes the thread `name` running fn, whose own flag the
+ * caller then waits for, yielding (if the thread takes the caller's CPU, the caller goes on on
+ * another). Panics, naming `fault`, with one CPU online or no thread to be had.
+ */
+static void start_second_cpu_thread(const char *fault, const char *name, thread_fn fn) {
+    if (cpu_count() < 2) {
+        panic("fault=%s: needs two CPUs; %u online", fault, cpu_count());
+    }
+    if (thread_create(name, fn, NULL) == NULL) {
+        panic("fault=%s: cannot create the thread \"%s\"", fault, name);
+    }
+}
+
 /* fault=log_stuck */
 
 /* The CPU that holds the log for good, once it does. */
@@ -510,13 +524,7 @@ static void hold_log(void *arg) {
 
 /* Returns once a thread on another CPU holds the log for good. */
 static void wait_for_stuck_log_holder(void) {
-    if (cpu_count() < 2) {
-        panic("fault: a CPU stuck holding the log needs another CPU; %u online", cpu_count());
-    }
-    if (thread_create("log-holder", hold_log, NULL) == NULL) {
-        panic("fault: cannot create the thread");
-    }
-    /* Yielding: if the holder takes this CPU, the main thread goes on on the other one. */
+    start_second_cpu_thread("log_stuck", "log-holder", hold_log);
     while (log_holder == SPINLOCK_NO_HOLDER) {
         thread_yield();
     }
@@ -554,13 +562,7 @@ static __attribute__((noreturn)) void chatter(void *arg) {
 /* A panic on one CPU while another logs without a pause: the PANIC line must stay the run's last
  * (the panicking CPU keeps the log), not be followed by the other CPU's next line. */
 static __attribute__((noreturn)) void panic_while_logging(void) {
-    if (cpu_count() < 2) {
-        panic("fault: logging on another CPU during a panic needs two CPUs; %u online",
-              cpu_count());
-    }
-    if (thread_create("chatter", chatter, NULL) == NULL) {
-        panic("fault: cannot create the thread");
-    }
+    start_second_cpu_thread("panic_while_logging", "chatter", chatter);
     while (chatter_lines < 20) {
         thread_yield();
     }
@@ -585,12 +587,7 @@ static __attribute__((noreturn)) void spin_interrupts_off(void *arg) {
 /* A panic while another CPU spins with interrupts off (and any others idle): the panic stops every
  * other CPU, which its line counts, "(N of N other CPUs stopped)". */
 static __attribute__((noreturn)) void panic_stops_cpus(void) {
-    if (cpu_count() < 2) {
-        panic("fault: stopping other CPUs needs another CPU; %u online", cpu_count());
-    }
-    if (thread_create("spinner", spin_interrupts_off, NULL) == NULL) {
-        panic("fault: cannot create the thread");
-    }
+    start_second_cpu_thread("panic_stops_cpus", "spinner", spin_interrupts_off);
     while (!spinner_running) {
         thread_yield();
     }
@@ -619,13 +616,8 @@ static __attribute__((noreturn)) void second_panicker(void *arg) {
 /* Two CPUs panic at once: one reports, counting the other, which stops (counted once, though the
  * first one's NMI reaches it after its own panic has stopped it). */
 static __attribute__((noreturn)) void panic_twice(void) {
-    if (cpu_count() < 2) {
-        panic("fault: two panics at once need two CPUs; %u online", cpu_count());
-    }
-    if (thread_create("second-panicker", second_panicker, NULL) == NULL) {
-        panic("fault: cannot create the thread");
-    }
-    /* Yielding until the other thread runs elsewhere: on this CPU it would spin in the barrier. */
+    start_second_cpu_thread("panic_twice", "second-panicker", second_panicker);
+    /* Until the other thread runs elsewhere: on this CPU it would spin in the barrier. */
     while (__atomic_load_n(&panickers_ready, __ATOMIC_SEQ_CST) == 0) {
         thread_yield();
     }
