@@ -243,28 +243,39 @@ void apic_delay_us(uint64_t microseconds) {
  * send IPIs too (a lock released in one wakes a halted waiter): with interrupts on, one arriving
  * between the writes would overwrite the destination and the command would go to its target, an
  * INIT to a running CPU. So interrupts are off from the first write until the IPI has gone.
- * gap_us: a wait between the two writes, for the check of just that (0 for every real use). */
-static void send_ipi(uint32_t target_apic_id, uint32_t command, uint64_t gap_us) {
+ * gap_us: a wait between the two writes, for the check of just that (0 for every real use).
+ * Then waits until the local APIC has taken the IPI (the ICR may not be written again before):
+ * returns whether it did within timeout_us. */
+static bool write_icr(uint32_t target_apic_id, uint32_t command, uint64_t gap_us,
+                      uint64_t timeout_us) {
     irq_save();
     apic_write(APIC_REG_ICR_HIGH, target_apic_id << 24);
     if (gap_us > 0) {
         apic_delay_us(gap_us);
     }
     apic_write(APIC_REG_ICR_LOW, command);
-    /* Until the local APIC has taken the IPI, the ICR may not be written again. One that never
-     * takes it cannot send the wake-ups the locks rely on: the kernel stops with the reason
-     * rather than spin for ever (or go on sending IPIs the APIC drops). */
     uint64_t start = cpu_rdtsc();
-    uint64_t bound = tsc_ticks_for_us(APIC_IPI_DELIVERY_TIMEOUT_US);
+    uint64_t bound = tsc_ticks_for_us(timeout_us);
+    bool taken = true;
     while ((apic_read(APIC_REG_ICR_LOW) | held_pending_for_test) & APIC_ICR_PENDING) {
         if (cpu_rdtsc() - start >= bound) {
-            panic("send_ipi: IPI 0x%x to APIC id %u still pending after %u us: the local APIC does "
-                  "not deliver",
-                  command, target_apic_id, (unsigned)APIC_IPI_DELIVERY_TIMEOUT_US);
+            taken = false;
+            break;
         }
         cpu_pause();
     }
     irq_restore();
+    return taken;
+}
+
+/* An IPI the local APIC never takes cannot send the wake-ups the locks rely on: the kernel stops
+ * with the reason rather than spin for ever (or go on sending IPIs the APIC drops). */
+static void send_ipi(uint32_t target_apic_id, uint32_t command, uint64_t gap_us) {
+    if (!write_icr(target_apic_id, command, gap_us, APIC_IPI_DELIVERY_TIMEOUT_US)) {
+        panic("send_ipi: IPI 0x%x to APIC id %u still pending after %u us: the local APIC does "
+              "not deliver",
+              command, target_apic_id, (unsigned)APIC_IPI_DELIVERY_TIMEOUT_US);
+    }
 }
 
 void apic_hold_ipis_pending_for_test(void) {
@@ -289,21 +300,8 @@ bool apic_wakeup_pending(void) {
 }
 
 bool apic_send_nmi(uint32_t target_apic_id) {
-    irq_save(); /* as send_ipi: nothing between the two writes */
-    apic_write(APIC_REG_ICR_HIGH, target_apic_id << 24);
-    apic_write(APIC_REG_ICR_LOW, APIC_ICR_NMI | APIC_ICR_LEVEL_ASSERT);
-    uint64_t start = cpu_rdtsc();
-    uint64_t bound = tsc_ticks_for_us(APIC_NMI_DELIVERY_TIMEOUT_US);
-    bool taken = true;
-    while ((apic_read(APIC_REG_ICR_LOW) | held_pending_for_test) & APIC_ICR_PENDING) {
-        if (cpu_rdtsc() - start >= bound) {
-            taken = false;
-            break;
-        }
-        cpu_pause();
-    }
-    irq_restore();
-    return taken;
+    return write_icr(target_apic_id, APIC_ICR_NMI | APIC_ICR_LEVEL_ASSERT, 0,
+                     APIC_NMI_DELIVERY_TIMEOUT_US);
 }
 
 void apic_send_init(uint32_t target_apic_id) {
