@@ -24,19 +24,16 @@
  */
 #include "alloc/config.h"
 #include "alloc/heap.h"
+#include "alloc/testing/step_count.h"
 #include "runs.h"
 #include "tests/support/check.h"
 #include "tlsf.h"
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ptrace.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #define REGION_SIZE (1u << 20)
 
@@ -159,49 +156,15 @@ static bool op_did_its_path(void (*op)(void)) {
     return false;
 }
 
-/* The child's exit status when op_did_its_path says no. */
-#define CHILD_WRONG_PATH 4
-
 /*
- * Forks; the child stops itself, performs op() and stops again; the parent single-steps it in
- * between. Returns the number of instructions between the two stops, or -1 (after a line saying
- * why when the call did not do what its path expects: op_did_its_path, checked by the child after
- * the second stop, outside the count).
+ * The instructions of op() (step_count, with op_did_its_path asked after it), or -1 after a line
+ * saying why when the call did not do what its path expects.
  */
 static long count_op(void (*op)(void)) {
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
-            _exit(3);
-        raise(SIGSTOP);
-        op();
-        raise(SIGSTOP);
-        _exit(op_did_its_path(op) ? 0 : CHILD_WRONG_PATH);
-    }
-    int status;
-    if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
-        return -1;
-    long steps = 0;
-    for (;;) {
-        if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) != 0)
-            return -1;
-        if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
-            return -1;
-        if (WSTOPSIG(status) == SIGSTOP)
-            break;
-        steps++;
-    }
-    ptrace(PTRACE_CONT, pid, NULL, NULL);
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-        return -1;
-    if (WEXITSTATUS(status) != 0) {
-        printf("worst_case: the measured call did not do what its path expects (child exit %d)\n",
-               WEXITSTATUS(status));
-        return -1;
-    }
-    return steps;
+    long n = step_count(op, op_did_its_path);
+    if (n == STEP_COUNT_WRONG_PATH)
+        printf("worst_case: the measured call did not do what its path expects\n");
+    return n < 0 ? -1 : n;
 }
 
 static long baseline;

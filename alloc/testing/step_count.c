@@ -1,0 +1,57 @@
+/* alloc/testing/step_count.c - see step_count.h. */
+#include "alloc/testing/step_count.h"
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/ptrace.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* The child's exit statuses besides 0. */
+enum { CHILD_NO_TRACE = 3, CHILD_WRONG_PATH = 4 };
+
+/* Waits for pid to stop; false if it exited or the wait failed. */
+static bool stopped(pid_t pid, int *status) {
+    return waitpid(pid, status, 0) == pid && WIFSTOPPED(*status);
+}
+
+long step_count(void (*call)(void), bool (*after)(void (*call)(void))) {
+    pid_t pid = fork();
+    if (pid < 0)
+        return STEP_COUNT_FAILED;
+    if (pid == 0) {
+        if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
+            _exit(CHILD_NO_TRACE);
+        raise(SIGSTOP);
+        call();
+        raise(SIGSTOP);
+        _exit(after == NULL || after(call) ? 0 : CHILD_WRONG_PATH);
+    }
+    int status;
+    if (!stopped(pid, &status))
+        return STEP_COUNT_FAILED;
+    long steps = 0;
+    for (;;) {
+        if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) != 0 || !stopped(pid, &status)) {
+            kill(pid, SIGKILL);
+            (void)waitpid(pid, &status, 0);
+            return STEP_COUNT_FAILED;
+        }
+        if (WSTOPSIG(status) == SIGSTOP)
+            break;
+        if (WSTOPSIG(status) != SIGTRAP) {
+            /* A fault in the call: stepping on would run the faulting instruction for ever. */
+            kill(pid, SIGKILL);
+            (void)waitpid(pid, &status, 0);
+            return STEP_COUNT_FAILED;
+        }
+        steps++;
+    }
+    if (ptrace(PTRACE_CONT, pid, NULL, NULL) != 0 || waitpid(pid, &status, 0) != pid ||
+        !WIFEXITED(status))
+        return STEP_COUNT_FAILED;
+    if (WEXITSTATUS(status) == CHILD_WRONG_PATH)
+        return STEP_COUNT_WRONG_PATH;
+    return WEXITSTATUS(status) == 0 ? steps : STEP_COUNT_FAILED;
+}
