@@ -2,12 +2,8 @@
  * little-endian values ACPI defines, so the tables may sit at any alignment. */
 #include "acpi/acpi.h"
 
-#define MADT_ENTRY_LOCAL_APIC          0
-#define MADT_ENTRY_IO_APIC             1
-#define MADT_ENTRY_LOCAL_APIC_OVERRIDE 5
-#define MADT_ENTRY_LOCAL_X2APIC        9
-#define MADT_CPU_ENABLED               1u
-#define MADT_CPU_ONLINE_CAPABLE        2u
+#define MADT_CPU_ENABLED        1u
+#define MADT_CPU_ONLINE_CAPABLE 2u
 /* The x2APIC destination that addresses every CPU at once (ACPI_XAPIC_BROADCAST_ID is xAPIC's):
  * an entry naming it names no CPU. */
 #define X2APIC_BROADCAST_ID 0xffffffffu
@@ -64,10 +60,14 @@ static enum acpi_error load_table(const struct acpi_memory *memory, uint64_t phy
     if (header == NULL) {
         return ACPI_ERR_TABLE_UNREACHABLE;
     }
+    /* The signature first, on the header alone: a table of the wrong kind is named so whatever
+     * its length says, and whether or not the whole of it can be mapped. */
+    if (!same_bytes(header, signature, 4)) {
+        return ACPI_ERR_TABLE_BAD_SIGNATURE;
+    }
     uint32_t length = read_u32(header + 4);
     if (length < ACPI_HEADER_SIZE || length > ACPI_TABLE_MAX_SIZE) {
-        return same_bytes(header, signature, 4) ? ACPI_ERR_TABLE_BAD_LENGTH
-                                                : ACPI_ERR_TABLE_BAD_SIGNATURE;
+        return ACPI_ERR_TABLE_BAD_LENGTH;
     }
     const uint8_t *table = memory->map(memory->ctx, phys, length);
     if (table == NULL) {
@@ -165,7 +165,11 @@ enum acpi_error acpi_find_table(const uint8_t *rsdp, size_t rsdp_size,
             continue;
         }
         if (same_bytes(header, signature, 4)) {
-            return load_table(memory, phys, signature, out);
+            error = load_table(memory, phys, signature, out);
+            if (error != ACPI_ERR_TABLE_UNREACHABLE) {
+                return error;
+            }
+            unreachable = true; /* its header, not its whole length: passed over as above */
         }
     }
     return unreachable ? ACPI_ERR_TABLE_UNREACHABLE : ACPI_ERR_NOT_FOUND;
@@ -242,26 +246,26 @@ static enum acpi_error read_madt(const uint8_t *madt, uint32_t table_length,
             return ACPI_ERR_MADT_BAD_ENTRY;
         }
         switch (type) {
-        case MADT_ENTRY_LOCAL_APIC:
+        case ACPI_MADT_ENTRY_LOCAL_APIC:
             if (entry_length < 8) {
                 return ACPI_ERR_MADT_BAD_ENTRY;
             }
             add_cpu(out, entry[3], ACPI_XAPIC_BROADCAST_ID, entry[2], read_u32(entry + 4));
             break;
-        case MADT_ENTRY_LOCAL_X2APIC:
+        case ACPI_MADT_ENTRY_LOCAL_X2APIC:
             if (entry_length < 16) {
                 return ACPI_ERR_MADT_BAD_ENTRY;
             }
             add_cpu(out, read_u32(entry + 4), X2APIC_BROADCAST_ID, read_u32(entry + 12),
                     read_u32(entry + 8));
             break;
-        case MADT_ENTRY_IO_APIC:
+        case ACPI_MADT_ENTRY_IO_APIC:
             if (entry_length < 12) {
                 return ACPI_ERR_MADT_BAD_ENTRY;
             }
             out->io_apics++;
             break;
-        case MADT_ENTRY_LOCAL_APIC_OVERRIDE:
+        case ACPI_MADT_ENTRY_LOCAL_APIC_OVERRIDE:
             if (entry_length < 12) {
                 return ACPI_ERR_MADT_BAD_ENTRY;
             }

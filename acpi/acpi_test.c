@@ -4,6 +4,7 @@
 #include "acpi/testing/table_bytes.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tests/support/check.h"
@@ -38,6 +39,17 @@ static uint8_t *header(uint64_t phys, const char *signature, uint32_t length) {
 /* The checksum of the table at table over its length field's bytes. */
 static void seal(uint8_t *table) {
     table_seal(table, table_get_u32(table + 4), ACPI_HEADER_CHECKSUM_OFFSET);
+}
+
+/* Appends an entry of the given type and length (its other bytes zero) to the table of `length`
+ * bytes at table, and seals it; returns the new length. */
+static uint32_t append_entry(uint8_t *table, uint32_t length, uint8_t type, uint8_t entry_length) {
+    memset(table + length, 0, entry_length);
+    table[length] = type;
+    table[length + 1] = entry_length;
+    table_put_u32(table + 4, length + entry_length);
+    seal(table);
+    return length + entry_length;
 }
 
 /* The MADT of a 4-CPU machine, CPU 2 disabled, plus an I/O APIC and an x2APIC entry. */
@@ -202,7 +214,8 @@ static int bad_lengths_check(void) {
 
 /* Tables under another name (those renamed sealed again, so that only the signature is wrong): the
  * FACP checked as "APIC", an RSDT signed "XSDT" behind an ACPI 1.0 RSDP, the same RSDT with a
- * length below the header as well, and the MADT signed "APIX".
+ * length below the header as well, then with a length past what the map function reaches, and
+ * the MADT signed "APIX".
  * Expect ACPI_ERR_TABLE_BAD_SIGNATURE each time, no table found and nothing of the MADT in the
  * result: a table is used only under the signature asked for, and a wrong one is named even when
  * the length is wrong too. */
@@ -222,6 +235,10 @@ static int bad_signature_check(void) {
     ASSERT_TRUE(table.data == NULL);
     table_put_u32(rsdt + 4, 10);
     seal(rsdt);
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_SIGNATURE,
+              acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    ASSERT_TRUE(table.data == NULL);
+    table_put_u32(rsdt + 4, MEMORY_SIZE); /* a length the map function cannot reach, unsealed */
     ASSERT_EQ(ACPI_ERR_TABLE_BAD_SIGNATURE,
               acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
     ASSERT_TRUE(table.data == NULL);
@@ -283,22 +300,76 @@ static int xsdp_bad_length_field_check(void) {
     return 0;
 }
 
+/* The MADT of build_madt with one entry broken at a time: the I/O APIC entry retyped to one the
+ * parser does not know (0x7f) and its length set to 0; CPU 0's entry 6 bytes long, below its 8;
+ * the last entry running past the table; then one entry more at the end, one byte shorter than its
+ * type's fields: an x2APIC entry of 15 bytes, an I/O APIC entry of 11, a local APIC address
+ * override of 11. Then the good table copied into a buffer of exactly its
+ * length plus one byte, that byte counted by the table's length: an entry too short for its own
+ * type and length bytes.
+ * Expect ACPI_ERR_MADT_BAD_ENTRY each time: an entry of a type the parser skips is still checked
+ * for a length that moves past it (0 would loop forever), an entry of a known type for the bytes
+ * the parser reads of it, and no byte past the table is read (AddressSanitizer, with
+ * --config=asan, catches a read of the byte after the copy). */
 static int bad_entries_check(void) {
     struct acpi_madt madt;
     build_tables(0);
     uint8_t *t = memory + MADT_PHYS;
     uint32_t length = build_madt();
-    t[ACPI_MADT_FIXED_SIZE + 1] = 0; /* zero-length entry would loop forever */
+    uint8_t *io_apic = t + ACPI_MADT_FIXED_SIZE + 4 * 8;
+    /* Type and length of an entry one byte shorter than its type's fields. */
+    static const uint8_t short_entries[][2] = {{9, 15}, {1, 11}, {5, 11}};
+    io_apic[0] = 0x7f;
+    io_apic[1] = 0;
     seal(t);
     ASSERT_EQ(ACPI_ERR_MADT_BAD_ENTRY, acpi_parse_madt(t, length, &madt));
     build_madt();
-    t[ACPI_MADT_FIXED_SIZE + 1] = 6; /* local APIC entry shorter than its 8 bytes */
+    t[ACPI_MADT_FIXED_SIZE + 1] = 6;
     seal(t);
     ASSERT_EQ(ACPI_ERR_MADT_BAD_ENTRY, acpi_parse_madt(t, length, &madt));
     build_madt();
-    t[length - 15] = 200; /* last entry runs past the table */
+    t[length - 15] = 200;
     seal(t);
     ASSERT_EQ(ACPI_ERR_MADT_BAD_ENTRY, acpi_parse_madt(t, length, &madt));
+    for (size_t i = 0; i < sizeof short_entries / sizeof short_entries[0]; i++) {
+        build_madt();
+        uint32_t longer = append_entry(t, length, short_entries[i][0], short_entries[i][1]);
+        ASSERT_EQ(ACPI_ERR_MADT_BAD_ENTRY, acpi_parse_madt(t, longer, &madt));
+    }
+    build_madt();
+    table_put_u32(t + 4, length + 1);
+    t[length] = 0;
+    seal(t);
+    uint8_t *exact = malloc(length + 1);
+    ASSERT_TRUE(exact != NULL);
+    memcpy(exact, t, length + 1);
+    enum acpi_error error = acpi_parse_madt(exact, length + 1, &madt);
+    free(exact);
+    ASSERT_EQ(ACPI_ERR_MADT_BAD_ENTRY, error);
+    return 0;
+}
+
+/* The MADT of build_madt with a local APIC address override (type 5, 12 bytes, a 64-bit address)
+ * after its entries, and CPU 2, disabled, marked online-capable (flags bit 1).
+ * Expect the override's address in place of the header's, the header's flags (1, PC-AT
+ * compatible) read from their own field, CPU 2 online-capable and still not enabled, and CPU 1
+ * neither online-capable nor disabled. */
+static int override_and_flags_check(void) {
+    struct acpi_madt madt;
+    build_tables(0);
+    uint8_t *t = memory + MADT_PHYS;
+    uint32_t length = build_madt();
+    table_put_u32(t + ACPI_MADT_FIXED_SIZE + 2 * 8 + 4, 2); /* CPU 2: online-capable, disabled */
+    length = append_entry(t, length, 5, 12);
+    table_put_u64(t + length - 12 + 4, 0x1234567000ull);
+    seal(t);
+    ASSERT_EQ(ACPI_OK, acpi_parse_madt(t, length, &madt));
+    ASSERT_EQ(0x1234567000ull, madt.local_apic_phys);
+    ASSERT_EQ(1, madt.flags);
+    ASSERT_TRUE(madt.cpus[2].online_capable);
+    ASSERT_FALSE(madt.cpus[2].enabled);
+    ASSERT_FALSE(madt.cpus[1].online_capable);
+    ASSERT_TRUE(madt.cpus[1].enabled);
     return 0;
 }
 
@@ -524,7 +595,8 @@ static int missing_table_check(void) {
  * Expect the MADT found through the first: the entry nothing can be read of is passed over, as an
  * entry with another signature is, rather than the search refused for a table it does not need.
  * Expect ACPI_ERR_TABLE_UNREACHABLE from the second: the table searched for may be the one that
- * cannot be read, so "not found" would claim more than is known. */
+ * cannot be read, so "not found" would claim more than is known. The same for an "APIC" entry whose
+ * header can be read but not its whole length, listed before the MADT and then alone. */
 static int unreachable_entry_passed_over_check(void) {
     build_tables(0);
     uint8_t *rsdt = header(RSDT_PHYS, "RSDT", ACPI_HEADER_SIZE + 12);
@@ -537,6 +609,21 @@ static int unreachable_entry_passed_over_check(void) {
     ASSERT_EQ(MADT_PHYS, table.phys);
 
     table_put_u32(rsdt + 4, ACPI_HEADER_SIZE + 8);
+    seal(rsdt);
+    ASSERT_EQ(ACPI_ERR_TABLE_UNREACHABLE,
+              acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+
+    /* An "APIC" whose header the map function reaches and whose length runs past what it does,
+     * listed before the good MADT; then alone. */
+    const uint64_t stale_phys = MEMORY_SIZE - ACPI_HEADER_SIZE;
+    header(stale_phys, "APIC", 4096);
+    rsdt = header(RSDT_PHYS, "RSDT", ACPI_HEADER_SIZE + 8);
+    table_put_u32(rsdt + ACPI_HEADER_SIZE, (uint32_t)stale_phys);
+    table_put_u32(rsdt + ACPI_HEADER_SIZE + 4, MADT_PHYS);
+    seal(rsdt);
+    ASSERT_EQ(ACPI_OK, acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    ASSERT_EQ(MADT_PHYS, table.phys);
+    table_put_u32(rsdt + 4, ACPI_HEADER_SIZE + 4);
     seal(rsdt);
     ASSERT_EQ(ACPI_ERR_TABLE_UNREACHABLE,
               acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
@@ -642,6 +729,7 @@ int main(void) {
     RUN_CHECK(failures, validate_table_refusals_check);
     RUN_CHECK(failures, xsdp_bad_length_field_check);
     RUN_CHECK(failures, bad_entries_check);
+    RUN_CHECK(failures, override_and_flags_check);
     RUN_CHECK(failures, refused_madt_leaves_nothing_check);
     RUN_CHECK(failures, null_madt_leaves_nothing_check);
     RUN_CHECK(failures, duplicate_apic_id_check);

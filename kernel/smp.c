@@ -228,6 +228,28 @@ static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup,
 }
 
 /*
+ * The offset of the firmware MADT's first entry of a type acpi_parse_madt passes over (QEMU lists
+ * interrupt source overrides, type 2), or 0 if it has none: the entry whose length alone keeps the
+ * parser's walk moving, where a type it reads has a minimum length of its own as well. The entries
+ * before it are walked by their own lengths, each checked to stay within the table.
+ */
+static uint32_t skipped_entry(const struct acpi_table *table) {
+    for (uint32_t offset = ACPI_MADT_FIXED_SIZE; offset + 2 <= table->length;) {
+        const uint8_t *entry = table->data + offset;
+        if (entry[1] < 2 || entry[1] > table->length - offset) {
+            return 0;
+        }
+        if (entry[0] != ACPI_MADT_ENTRY_LOCAL_APIC && entry[0] != ACPI_MADT_ENTRY_IO_APIC &&
+            entry[0] != ACPI_MADT_ENTRY_LOCAL_APIC_OVERRIDE &&
+            entry[0] != ACPI_MADT_ENTRY_LOCAL_X2APIC) {
+            return offset;
+        }
+        offset += entry[1];
+    }
+    return 0;
+}
+
+/*
  * For the ACPI refusal tests (SMP_CORRUPT_MADT_WORD, SMP_MADT_BAD_ENTRY_WORD): a corrupted copy of
  * the MADT *table, which *table then names, for the caller to free after parsing; NULL, *table
  * left alone, where the command line asks for neither. The firmware's own table is never written.
@@ -238,8 +260,10 @@ static uint8_t *madt_test_copy(const char *cmdline, struct acpi_table *table) {
     if (!bad_checksum && !bad_entry) {
         return NULL;
     }
-    if (bad_entry && table->length < ACPI_MADT_FIXED_SIZE + 2) {
-        panic("madt_test_copy: the MADT (%u bytes) has no entry to corrupt", table->length);
+    uint32_t skipped = bad_entry ? skipped_entry(table) : 0;
+    if (bad_entry && skipped == 0) {
+        panic("madt_test_copy: the MADT (%u bytes) has no entry of a type the parser passes over",
+              table->length);
     }
     uint8_t *copy = kmalloc(table->length);
     if (copy == NULL) {
@@ -251,13 +275,14 @@ static uint8_t *madt_test_copy(const char *cmdline, struct acpi_table *table) {
         log_info("smp: acpi_test=corrupt_madt: validating a copy of the MADT with its last byte "
                  "changed");
     } else {
-        /* The first entry's length byte to 0; the checksum byte takes up the difference so that
-         * the bytes still sum to zero. */
-        uint8_t *entry_length = &copy[ACPI_MADT_FIXED_SIZE + 1];
+        /* That entry's length byte to 0; the checksum byte takes up the difference so that the
+         * bytes still sum to zero. */
+        uint8_t *entry_length = &copy[skipped + 1];
         copy[ACPI_HEADER_CHECKSUM_OFFSET] += *entry_length;
         *entry_length = 0;
-        log_info("smp: acpi_test=madt_bad_entry: validating a copy of the MADT whose first entry "
-                 "claims 0 bytes, its checksum made good");
+        log_info("smp: acpi_test=madt_bad_entry: validating a copy of the MADT whose entry of type "
+                 "%u at offset %u claims 0 bytes, its checksum made good",
+                 copy[skipped], skipped);
     }
     table->data = copy;
     return copy;

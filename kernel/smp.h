@@ -27,22 +27,22 @@
 
 /* Starts every other enabled CPU the MADT lists. For the fault tests, the command line switch
  * SMP_CORRUPT_MADT_WORD makes the kernel validate a copy of the MADT with one byte changed (a bad
- * checksum), SMP_MADT_BAD_ENTRY_WORD one whose first entry claims a length of 0 (its checksum made
- * good again, so that only the entries' walk can refuse it), SMP_WITHHOLD_STARTUP_WORD sends the
- * first other CPU no start-up IPI, and SMP_AP_EARLY_FAULT_WORD has the first other CPU meet an
- * invalid opcode in the trampoline's 64-bit code, before any C code (the report names that CPU, and
- * the run ends in its panic); SMP_AP_EARLY_DOUBLE_FAULT_WORD has it meet that invalid opcode with
- * its stack pointer at the bottom of its stack, so that the exception's frame falls on the guard
- * page: a page fault, whose own frame faults again, a double fault (reported from this CPU's IST
- * stack, then a panic); SMP_AP_REAL_MODE_FAULT_WORD and SMP_AP_PROTECTED_MODE_FAULT_WORD have it
- * meet an invalid opcode in the trampoline's 16-bit resp. 32-bit code, where the trampoline's own
- * tables catch it: the CPU halts there, and when it does not come up, an ERROR names it, the mode
- * and the exception, and the others start as for a CPU that does not come up;
- * SMP_AP_FAULT_THEN_WITHHOLD_WORD has the first other CPU fault in its 16-bit code and sends the
- * second no start-up IPI, whose report must not be the first one's fault. When the boot information
- * lies over the trampoline's bytes, which the copy would overwrite, or the memory map does not call
- * them available, it starts none (a WARN line says why). Returns the number of CPUs online (at
- * least 1). */
+ * checksum), SMP_MADT_BAD_ENTRY_WORD one whose first entry of a type the parser passes over claims
+ * a length of 0 (its checksum made good again, so that only the entries' walk can refuse it),
+ * SMP_WITHHOLD_STARTUP_WORD sends the first other CPU no start-up IPI, and SMP_AP_EARLY_FAULT_WORD
+ * has the first other CPU meet an invalid opcode in the trampoline's 64-bit code, before any C code
+ * (the report names that CPU, and the run ends in its panic); SMP_AP_EARLY_DOUBLE_FAULT_WORD has it
+ * meet that invalid opcode with its stack pointer at the bottom of its stack, so that the
+ * exception's frame falls on the guard page: a page fault, whose own frame faults again, a double
+ * fault (reported from this CPU's IST stack, then a panic); SMP_AP_REAL_MODE_FAULT_WORD and
+ * SMP_AP_PROTECTED_MODE_FAULT_WORD have it meet an invalid opcode in the trampoline's 16-bit resp.
+ * 32-bit code, where the trampoline's own tables catch it: the CPU halts there, and when it does
+ * not come up, an ERROR names it, the mode and the exception, and the others start as for a CPU
+ * that does not come up; SMP_AP_FAULT_THEN_WITHHOLD_WORD has the first other CPU fault in its
+ * 16-bit code and sends the second no start-up IPI, whose report must not be the first one's fault.
+ * When the boot information lies over the trampoline's bytes, which the copy would overwrite, or
+ * the memory map does not call them available, it starts none (a WARN line says why). Returns the
+ * number of CPUs online (at least 1). */
 uint32_t smp_start(const struct multiboot2_info *boot_info);
 
 #endif

@@ -20,6 +20,12 @@
 /* The header's checksum byte: the one a writer sets so that the table's bytes sum to zero. */
 #define ACPI_HEADER_CHECKSUM_OFFSET 9u
 #define ACPI_MADT_FIXED_SIZE        44u /* header, local APIC address, flags */
+/* The MADT entry types acpi_parse_madt reads (ACPI 6.5, table 5.21); it passes over the others,
+ * checking only that each one's length moves past it and stays within the table. */
+#define ACPI_MADT_ENTRY_LOCAL_APIC          0u
+#define ACPI_MADT_ENTRY_IO_APIC             1u
+#define ACPI_MADT_ENTRY_LOCAL_APIC_OVERRIDE 5u
+#define ACPI_MADT_ENTRY_LOCAL_X2APIC        9u
 /* Larger than any table the kernel reads; a length above it is refused as corrupt. */
 #define ACPI_TABLE_MAX_SIZE (1u << 20)
 /* CPU entries stored from the MADT; more are counted (cpus_listed, cpus_enabled_unstored) but not
@@ -66,9 +72,9 @@ enum acpi_error acpi_validate_table(const uint8_t *table, size_t available, cons
  * refused, and then the XSDT's error stands if the RSDT is refused as well or its address is 0),
  * then finds the table with the given signature among the root's entries and validates it. A bad
  * entry table is refused even when another entry would match. An entry the map function cannot
- * reach is passed over; when no other entry matches, the result is ACPI_ERR_TABLE_UNREACHABLE
- * rather than ACPI_ERR_NOT_FOUND. ACPI_ERR_NULL when rsdp, memory, memory->map, signature or out
- * is NULL. */
+ * reach (its header, or a matching table's whole length) is passed over; when no other entry
+ * matches, the result is ACPI_ERR_TABLE_UNREACHABLE rather than ACPI_ERR_NOT_FOUND. ACPI_ERR_NULL
+ * when rsdp, memory, memory->map, signature or out is NULL. */
 enum acpi_error acpi_find_table(const uint8_t *rsdp, size_t rsdp_size,
                                 const struct acpi_memory *memory, const char *signature,
                                 struct acpi_table *out);
