@@ -177,7 +177,16 @@ void spinlock_release(struct spinlock *lock) {
 }
 
 bool spinlock_held_by_this_cpu(const struct spinlock *lock) {
-    return lock->holder == (int32_t)cpu_this()->index;
+    /*
+     * Interrupts off between the two reads, so that the caller stays on the CPU it compares: with
+     * them on, a thread preempted between reading the holder and its CPU's index, and moved to
+     * the holder's CPU, would be told it holds a lock it does not (the mapper then refuses the
+     * call as re-entered). Held by this CPU, the lock has interrupts off already.
+     */
+    irq_save();
+    bool held = lock->holder == (int32_t)cpu_this()->index;
+    irq_restore();
+    return held;
 }
 
 struct spinlock_stats spinlock_stats(struct spinlock *lock) {

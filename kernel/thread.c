@@ -298,7 +298,8 @@ static struct thread *thread_alloc(const char *name, thread_fn fn, void *arg, bo
     return t;
 }
 
-/* An idle CPU halts until its next timer tick; a new thread should not wait that long. */
+/* An idle CPU halts until its next timer tick; a thread made runnable (new, woken from a sleep,
+ * or a joiner whose thread exited) should not wait that long. */
 static void wake_idle_cpus(void) {
     /* Interrupts off, so that the caller stays on the CPU it skips as its own (as thread_current):
      * preempted and moved, it would skip the CPU it left, which may then idle, and not wake it. */
@@ -452,6 +453,8 @@ void thread_exit(void) {
     if (self->joiner != NULL) {
         self->joiner->state = THREAD_RUNNABLE;
         run_queue_push(self->joiner);
+        /* Under sched_lock: a CPU woken waits for it, then finds the joiner queued. */
+        wake_idle_cpus();
     }
     schedule();
     panic("thread_exit: \"%s\" ran again after exiting", self->name);
@@ -563,6 +566,7 @@ void thread_set_tick_hook(void (*hook)(void)) {
 static void wake_sleepers(void) {
     spinlock_acquire(&sched_lock);
     uint64_t now = thread_ticks();
+    bool woken = false;
     struct thread **link = &sleepers;
     while (*link != NULL) {
         struct thread *t = *link;
@@ -570,11 +574,15 @@ static void wake_sleepers(void) {
             *link = t->next;
             t->state = THREAD_RUNNABLE;
             run_queue_push(t);
+            woken = true;
         } else {
             link = &t->next;
         }
     }
     spinlock_release(&sched_lock);
+    if (woken) {
+        wake_idle_cpus();
+    }
 }
 
 void thread_timer_tick(void) {
