@@ -712,7 +712,7 @@ static FAST_INLINE void *allocate_block(alloc_heap *h, size_t size, size_t align
 /*
  * A request of size bytes aligned to align (a power of two in [GRANULE, ALLOC_MAX_REQUEST]) is
  * refused as too large: the one definition of that bound, for allocate, alloc_allocate_batch,
- * alloc_malloc, malloc_large and calloc_large.
+ * alloc_malloc, malloc_large, calloc_large and realloc (align GRANULE, in place or not).
  */
 static inline bool request_too_large(size_t size, size_t align) {
     return size > ALLOC_MAX_REQUEST - align;
@@ -1334,7 +1334,7 @@ static SLOW_PATH void *realloc_general(alloc_heap *h, void *ptr, size_t size) {
     block_t *b = used_block(h, ptr, &e);
     if (b == NULL)
         return NULL;
-    if (size > ALLOC_MAX_REQUEST)
+    if (request_too_large(size, GRANULE)) /* as alloc_malloc refuses it, in place or not */
         return NULL;
     size_t old = blk_size(b) - HDR;
     size_t need = block_size_for(size);
@@ -1554,7 +1554,7 @@ static ALWAYS_INLINE void *realloc_block_as(alloc_heap *h, void *ptr, size_t siz
      * read a run's words for it), so those two tests are not made again.
      */
     if (TLSF_COMPILED_IN && ALLOC_FAST_PATHS && (aligned_in_heap || h != NULL) && h->fast_grow &&
-        size <= ALLOC_MAX_REQUEST && grow_range_ok(h, ptr, aligned_in_heap))
+        !request_too_large(size, GRANULE) && grow_range_ok(h, ptr, aligned_in_heap))
         return grow_top_may(h, ptr) ? realloc_grow(h, ptr, size) : realloc_general(h, ptr, size);
     return realloc_slow(h, ptr, size);
 }

@@ -510,7 +510,9 @@ static int alloc_overflow_check(void) {
  * Expect init to take it; its largest free block, above ALLOC_MAX_REQUEST, refused as a request;
  * the largest request, ALLOC_MAX_REQUEST - ALLOC_ALIGNMENT bytes at any alignment up to
  * ALLOC_ALIGNMENT, served and one byte more refused (an alignment of 1 is raised to
- * ALLOC_ALIGNMENT first), by allocate and by batches; a heap of half the size extended to
+ * ALLOC_ALIGNMENT first), by allocate, by batches and by a realloc growing a block of 100 bytes
+ * (which could grow in place: the top block follows it; refused, it keeps its size); a heap of
+ * half the size extended to
  * exactly ALLOC_MAX_HEAP and no further; no report.
  */
 static int max_heap_check(void) {
@@ -543,6 +545,15 @@ static int max_heap_check(void) {
     }
     ASSERT_EQ(1, alloc_allocate_batch(h, largest, b, 1));
     ASSERT_EQ(ALLOC_OK, alloc_free(h, b[0]));
+    void *grown = alloc_malloc(h, 100);
+    ASSERT_TRUE(grown != NULL);
+    size_t usable = alloc_usable_size(h, grown);
+    ASSERT_TRUE(alloc_realloc(h, grown, largest + 1) == NULL);
+    ASSERT_TRUE(alloc_realloc(h, grown, ALLOC_MAX_REQUEST) == NULL);
+    ASSERT_EQ(usable, alloc_usable_size(h, grown));
+    grown = alloc_realloc(h, grown, largest);
+    ASSERT_TRUE(grown != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(h, grown));
     ASSERT_EQ(2, alloc_allocate_batch(h, ALLOC_MAX_REQUEST / 2, b, 2));
     ASSERT_EQ(ALLOC_OK, alloc_free(h, b[0]));
     ASSERT_EQ(ALLOC_OK, alloc_free(h, b[1]));

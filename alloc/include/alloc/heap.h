@@ -103,8 +103,8 @@ extern "C" {
  * The block layout, chosen per target by its address width:
  *
  *   target   header (ALLOC_BLOCK_OVERHEAD)   smallest block (usable)   largest request   heap
- *   64-bit   2 x 64-bit words: 16 bytes       32 (16)                   2^46              2^47
- *   32-bit   2 x 32-bit words:  8 bytes       16 (8)                    2^23              2^24
+ *   64-bit   2 x 64-bit words: 16 bytes       32 (16)                   2^46 - 16         2^47
+ *   32-bit   2 x 32-bit words:  8 bytes       16 (8)                    2^23 - 16         2^24
  *
  * Payloads are ALLOC_ALIGNMENT (16) aligned on both, so a 32-bit block starts 8 bytes before a
  * 16-byte boundary. Each header word keeps its top bits as check bits (16 of 64, 8 of 32), which
@@ -122,9 +122,10 @@ extern "C" {
 /* Alignment of every payload, of the region given to alloc_heap_init() and of block sizes. */
 #define ALLOC_ALIGNMENT 16u
 /*
- * ALLOC_MAX_REQUEST is the largest size alloc_allocate() will consider (larger requests return
- * NULL at once) and the largest alignment; ALLOC_MAX_HEAP the largest region a heap manages (init
- * region plus extensions).
+ * ALLOC_MAX_REQUEST bounds every request: a size above ALLOC_MAX_REQUEST - align (align
+ * ALLOC_ALIGNMENT for malloc, calloc, realloc and batches) returns NULL at once, whether or not a
+ * realloc could grow in place; it is also the largest alignment; ALLOC_MAX_HEAP the largest region
+ * a heap manages (init region plus extensions).
  */
 #define ALLOC_MAX_HEAP ((size_t)ALLOC_MAX_REQUEST << 1)
 
@@ -171,13 +172,16 @@ enum alloc_flags {
  */
 enum alloc_error {
     ALLOC_OK = 0,
-    ALLOC_ERR_NULL_REGION,         /* "null region": the region given to init is NULL */
-    ALLOC_ERR_MISALIGNED_REGION,   /* "misaligned region": base not ALLOC_ALIGNMENT aligned */
-    ALLOC_ERR_REGION_TOO_SMALL,    /* "region too small": see alloc_min_region_size() */
-    ALLOC_ERR_REGION_TOO_LARGE,    /* "region too large": more than ALLOC_MAX_HEAP bytes */
-    ALLOC_ERR_BAD_CONFIG,          /* "bad config": unknown strategy or flag */
-    ALLOC_ERR_DOUBLE_FREE,         /* "double free": pointer to a block that is already free */
-    ALLOC_ERR_FOREIGN_POINTER,     /* "foreign pointer": outside the heap or not at a block start */
+    ALLOC_ERR_NULL_REGION,       /* "null region": the region given to init is NULL */
+    ALLOC_ERR_MISALIGNED_REGION, /* "misaligned region": base not ALLOC_ALIGNMENT aligned */
+    ALLOC_ERR_REGION_TOO_SMALL,  /* "region too small": see alloc_min_region_size() */
+    ALLOC_ERR_REGION_TOO_LARGE,  /* "region too large": more than ALLOC_MAX_HEAP bytes */
+    ALLOC_ERR_BAD_CONFIG,        /* "bad config": unknown strategy or flag */
+    /* "double free": pointer into free memory: to a block already freed, or into one (a freed
+     * block merged with a free predecessor starts inside it, so the two are not told apart) */
+    ALLOC_ERR_DOUBLE_FREE,
+    /* "foreign pointer": outside the heap, or into a live block but not at its start */
+    ALLOC_ERR_FOREIGN_POINTER,
     ALLOC_ERR_MISALIGNED_POINTER,  /* "misaligned pointer": not ALLOC_ALIGNMENT aligned */
     ALLOC_ERR_CORRUPTED_HEADER,    /* "corrupted block header": a header fails its checks */
     ALLOC_ERR_CORRUPTED_FREE_LIST, /* "corrupted free list": links, bitmaps or list membership */
@@ -357,8 +361,9 @@ enum alloc_error alloc_free(alloc_heap *heap, void *ptr);
  * shrinks by moving to a smaller slot; where none can be had, the call returns ptr, its slot and
  * usable size as they were (a shrink never fails). The result is aligned to ALLOC_ALIGNMENT
  * (not to a larger alignment ptr may have been allocated with).
- * Returns the new pointer, or NULL if no block of that size can be had (ptr stays valid and
- * unchanged), or ptr is bad or a free neighbour it would grow into or merge with is damaged
+ * Returns the new pointer, or NULL if no block of that size can be had or size is above the
+ * largest request, ALLOC_MAX_REQUEST - ALLOC_ALIGNMENT (ptr stays valid and unchanged), or ptr is
+ * bad or a free neighbour it would grow into or merge with is damaged
  * (reported through the hook as alloc_free() does; nothing changes, ptr stays valid), or the search
  * for a new block meets a damaged free block (reported as alloc_allocate() does). A damaged
  * control structure is reported as alloc_malloc() and alloc_free() report it; a fast path's word
