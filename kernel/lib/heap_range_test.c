@@ -3,7 +3,10 @@
 
 #include "tests/support/check.h"
 
-/* The x86_64 kernel's limits: 4 KiB pages, a 32 MiB identity map, a 47-bit lower half. */
+/* Limits and defaults of the x86_64 kernel's shape (4 KiB pages, a 32 MiB identity map, a 47-bit
+ * lower half), written out as the cases below need them: the parser takes its limits as an
+ * argument, and the kernel's own (kernel/heap.c, from machine.bzl) are checked by the boot tests
+ * that move the heap with heap_start= and heap_pages=. */
 static const struct heap_range_limits limits = {
     .page_size = 4096,
     .lowest_start = 0x2000000,
