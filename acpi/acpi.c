@@ -96,10 +96,9 @@ static enum acpi_error validate_rsdp(const uint8_t *rsdp, size_t rsdp_size, uint
     uint8_t revision = rsdp[15];
     *rsdt_phys = read_u32(rsdp + 16);
     *xsdt_phys = 0;
-    if (revision >= 2) {
-        if (rsdp_size < ACPI_RSDP_V2_SIZE) {
-            return ACPI_ERR_XSDP_BAD_LENGTH;
-        }
+    /* A 2.0 RSDP given in fewer than its 36 bytes (a loader's ACPI 1.0 tag copies the first 20
+     * whatever the revision) is read as 1.0: its RSDT address is under the checksum just passed. */
+    if (revision >= 2 && rsdp_size >= ACPI_RSDP_V2_SIZE) {
         uint32_t length = read_u32(rsdp + 20);
         if (length < ACPI_RSDP_V2_SIZE || length > rsdp_size) {
             return ACPI_ERR_XSDP_BAD_LENGTH;

@@ -139,12 +139,26 @@ static int xsdt_chain_check(void) {
     return check_madt_contents(&table);
 }
 
+/* A 2.0 RSDP: 19 bytes given; its first 20 bytes alone (a loader's ACPI 1.0 tag), with its RSDT
+ * good and then broken, and the whole 36 with the RSDT broken; a reserved byte only the extended
+ * checksum covers changed; a byte of the RSDT address; the signature; no RSDP at all.
+ * Expect ACPI_ERR_RSDP_TOO_SHORT; from 20 bytes the MADT through the RSDT, and the RSDT's refusal
+ * once it is broken (the XSDT, named past those 20 bytes, is not read), where the 36 bytes find the
+ * MADT through the XSDT; ACPI_ERR_XSDP_BAD_CHECKSUM; ACPI_ERR_RSDP_BAD_CHECKSUM;
+ * ACPI_ERR_RSDP_BAD_SIGNATURE; ACPI_ERR_NULL. */
 static int rsdp_refusals_check(void) {
     struct acpi_table table;
     build_tables(2);
     ASSERT_EQ(ACPI_ERR_RSDP_TOO_SHORT, acpi_find_table(rsdp, 19, &simulated, "APIC", &table));
-    ASSERT_EQ(ACPI_ERR_XSDP_BAD_LENGTH,
+    /* Its first 20 bytes alone: read as 1.0, through the RSDT, and the RSDT alone, so that with
+     * the RSDT broken they find nothing where the whole 36 find the MADT through the XSDT. */
+    ASSERT_EQ(ACPI_OK, acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    ASSERT_EQ(MADT_PHYS, table.phys);
+    memory[RSDT_PHYS] = 'X';
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_SIGNATURE,
               acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    ASSERT_EQ(ACPI_OK, acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
+    memory[RSDT_PHYS] = 'R';
     rsdp[33] ^= 1; /* reserved byte: only the extended checksum covers it */
     ASSERT_EQ(ACPI_ERR_XSDP_BAD_CHECKSUM,
               acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));

@@ -89,13 +89,14 @@ static enum multiboot2_error parse_blob(struct multiboot2_info *info) {
 }
 
 /*
- * A blob with every tag the parser reads.
- * Expect success, the strings and counts read back, and the boot information's own physical
- * range [INFO_PHYS, INFO_PHYS + total_size).
+ * A blob with every tag the parser reads, its memory map's entry_version 7.
+ * Expect success, the strings, counts and entry_version read back, and the boot information's own
+ * physical range [INFO_PHYS, INFO_PHYS + total_size).
  */
 static int parse_good_blob_check(void) {
     struct multiboot2_info info;
     build_good_blob();
+    mb2_write_le32(blob + good.mmap + 12, 7); /* entry_version, after type, size and entry_size */
 
     ASSERT_EQ(MULTIBOOT2_OK, parse_blob(&info));
     ASSERT_EQ(good.total, info.total_size);
@@ -107,6 +108,7 @@ static int parse_good_blob_check(void) {
     ASSERT_TRUE((const uint8_t *)info.cmdline == blob + good.cmdline + 8);
     ASSERT_TRUE(info.mmap.present);
     ASSERT_EQ(24, info.mmap.entry_size);
+    ASSERT_EQ(7, info.mmap.entry_version);
     ASSERT_EQ(4, info.mmap.count);
     ASSERT_TRUE(info.elf.present);
     ASSERT_EQ(GOOD_SECTIONS, info.elf.num);
@@ -263,6 +265,28 @@ static int expect_no_loaded_range(const struct multiboot2_elf_section *sections,
 static int elf_nothing_loaded_check(void) {
     struct multiboot2_elf_section unloaded[2] = {good_sections[0], good_sections[3]};
     return expect_no_loaded_range(unloaded, 2, 1);
+}
+
+/*
+ * ELF64 sections: the good ones, and an allocated section of 0 bytes at 4 KiB, below them all.
+ * Expect the good sections' range: an empty section loads nothing, wherever it claims to be.
+ */
+static int elf_empty_section_check(void) {
+    struct multiboot2_info info;
+    uint64_t start = 0;
+    uint64_t end = 0;
+    struct multiboot2_elf_section sections[GOOD_SECTIONS + 1];
+    memcpy(sections, good_sections, sizeof good_sections);
+    sections[GOOD_SECTIONS] = (struct multiboot2_elf_section){5, 1, 0x2 /* ALLOC */, 0x1000, 0};
+    mb2_builder_init(&b, blob, sizeof blob);
+    mb2_builder_add_elf(&b, 64, sections, GOOD_SECTIONS + 1, 0);
+    mb2_builder_finish(&b);
+
+    ASSERT_EQ(MULTIBOOT2_OK, parse_blob(&info));
+    ASSERT_TRUE(multiboot2_elf_loaded_range(&info, &start, &end));
+    ASSERT_EQ(KERNEL_START, start);
+    ASSERT_EQ(KERNEL_START + KERNEL_TEXT + KERNEL_RODATA + KERNEL_BSS, end);
+    return 0;
 }
 
 /*
@@ -488,17 +512,33 @@ static int end_tag_wrong_size_check(void) {
 }
 
 /*
- * A second cmdline tag.
- * Expect MULTIBOOT2_ERR_DUPLICATE_TAG.
+ * A second tag of each type the parser records but ACPI (acpi_tags_check): cmdline, boot loader
+ * name, memory map and ELF sections, each after a first one of its type.
+ * Expect MULTIBOOT2_ERR_DUPLICATE_TAG each time.
  */
 static int duplicate_tag_check(void) {
     struct multiboot2_info info;
-    mb2_builder_init(&b, blob, sizeof blob);
-    mb2_builder_add_string(&b, MULTIBOOT2_TAG_TYPE_CMDLINE, "one");
-    mb2_builder_add_string(&b, MULTIBOOT2_TAG_TYPE_CMDLINE, "two");
-    mb2_builder_finish(&b);
-
-    ASSERT_EQ(MULTIBOOT2_ERR_DUPLICATE_TAG, parse_blob(&info));
+    for (int twice = 0; twice < 4; twice++) {
+        mb2_builder_init(&b, blob, sizeof blob);
+        for (int copy = 0; copy < 2; copy++) {
+            switch (twice) {
+            case 0:
+                mb2_builder_add_string(&b, MULTIBOOT2_TAG_TYPE_CMDLINE, "one");
+                break;
+            case 1:
+                mb2_builder_add_string(&b, MULTIBOOT2_TAG_TYPE_BOOTLOADER_NAME, LOADER_NAME);
+                break;
+            case 2:
+                mb2_builder_add_mmap(&b, 24, good_mmap, 4);
+                break;
+            default:
+                mb2_builder_add_elf(&b, 64, good_sections, GOOD_SECTIONS, 0);
+                break;
+            }
+        }
+        mb2_builder_finish(&b);
+        ASSERT_EQ(MULTIBOOT2_ERR_DUPLICATE_TAG, parse_blob(&info));
+    }
     return 0;
 }
 
@@ -770,6 +810,7 @@ int main(void) {
     RUN_CHECK(failures, elf64_loaded_range_check);
     RUN_CHECK(failures, elf32_loaded_range_check);
     RUN_CHECK(failures, elf_nothing_loaded_check);
+    RUN_CHECK(failures, elf_empty_section_check);
     RUN_CHECK(failures, elf_section_end_overflow_check);
     RUN_CHECK(failures, only_end_tag_check);
     RUN_CHECK(failures, unknown_tags_skipped_check);

@@ -67,8 +67,9 @@ struct acpi_table {
  * is NULL; ACPI_ERR_TABLE_BAD_LENGTH, with no byte read, when available is below the header. */
 enum acpi_error acpi_validate_table(const uint8_t *table, size_t available, const char *signature);
 
-/* Validates the RSDP (rsdp_size bytes: 20 for ACPI 1.0, 36 or more for 2.0+), then its root table
- * (the XSDT when the RSDP is 2.0+ and names one, else the RSDT; the RSDT too when the XSDT is
+/* Validates the RSDP (rsdp_size bytes: 20 for ACPI 1.0, 36 or more for 2.0+; a 2.0+ RSDP given in
+ * fewer than 36 is read as 1.0, its RSDT alone), then its root table (the XSDT when the RSDP is
+ * 2.0+, given whole and naming one, else the RSDT; the RSDT too when the XSDT is
  * refused, and then the XSDT's error stands if the RSDT is refused as well or its address is 0),
  * then finds the table with the given signature among the root's entries and validates it. A bad
  * entry table is refused even when another entry would match. An entry the map function cannot

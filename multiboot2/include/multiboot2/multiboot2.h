@@ -131,8 +131,8 @@ enum multiboot2_error {
     MULTIBOOT2_ERR_BAD_MMAP_LENGTH,
     /* "unterminated string": a string tag has no NUL byte inside the tag. */
     MULTIBOOT2_ERR_UNTERMINATED_STRING,
-    /* "bad ELF sections": ELF sections tag: entsize is neither 40 nor 64, headers overflow the
-     * tag, bad shndx. */
+    /* "bad ELF sections": ELF sections tag with num > 0: entsize is neither 40 nor 64, headers
+     * overflow the tag, or shndx is not below num (a tag of no sections is taken as it is). */
     MULTIBOOT2_ERR_BAD_ELF_SECTIONS,
 };
 
