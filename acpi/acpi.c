@@ -133,6 +133,9 @@ enum acpi_error acpi_find_table(const uint8_t *rsdp, size_t rsdp_size,
     if (error != ACPI_OK) {
         return error;
     }
+    if (xsdt_phys == 0 && rsdt_phys == 0) {
+        return ACPI_ERR_RSDP_NO_ROOT; /* not physical address 0 read as a table */
+    }
     struct acpi_table root;
     size_t entry_size = 8;
     error = xsdt_phys != 0 ? load_root(memory, xsdt_phys, "XSDT", entry_size, &root)
@@ -229,6 +232,18 @@ static void add_cpu(struct acpi_madt *out, uint32_t apic_id, uint32_t broadcast_
     };
 }
 
+bool acpi_madt_reads_entry_type(uint8_t type) {
+    switch (type) {
+    case ACPI_MADT_ENTRY_LOCAL_APIC:
+    case ACPI_MADT_ENTRY_IO_APIC:
+    case ACPI_MADT_ENTRY_LOCAL_APIC_OVERRIDE:
+    case ACPI_MADT_ENTRY_LOCAL_X2APIC:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Reads the entries of a validated MADT of table_length bytes into *out (zeroed by the caller). */
 static enum acpi_error read_madt(const uint8_t *madt, uint32_t table_length,
                                  struct acpi_madt *out) {
@@ -271,7 +286,7 @@ static enum acpi_error read_madt(const uint8_t *madt, uint32_t table_length,
             out->local_apic_phys = read_u64(entry + 4);
             break;
         default:
-            break;
+            break; /* a type acpi_madt_reads_entry_type names not: passed over */
         }
         offset += entry_length;
     }
@@ -317,6 +332,8 @@ const char *acpi_error_name(enum acpi_error error) {
         return "XSDP bad length";
     case ACPI_ERR_XSDP_BAD_CHECKSUM:
         return "XSDP bad extended checksum";
+    case ACPI_ERR_RSDP_NO_ROOT:
+        return "RSDP names no root table";
     case ACPI_ERR_TABLE_UNREACHABLE:
         return "table unreachable";
     case ACPI_ERR_TABLE_BAD_SIGNATURE:

@@ -140,12 +140,14 @@ static int xsdt_chain_check(void) {
 }
 
 /* A 2.0 RSDP: 19 bytes given; its first 20 bytes alone (a loader's ACPI 1.0 tag), with its RSDT
- * good and then broken, and the whole 36 with the RSDT broken; a reserved byte only the extended
+ * good and then broken, and the whole 36 with the RSDT broken, then both with the RSDT's address 0
+ * (sealed); a reserved byte only the extended
  * checksum covers changed; a byte of the RSDT address; the signature; no RSDP at all.
  * Expect ACPI_ERR_RSDP_TOO_SHORT; from 20 bytes the MADT through the RSDT, and the RSDT's refusal
  * once it is broken (the XSDT, named past those 20 bytes, is not read), where the 36 bytes find the
- * MADT through the XSDT; ACPI_ERR_XSDP_BAD_CHECKSUM; ACPI_ERR_RSDP_BAD_CHECKSUM;
- * ACPI_ERR_RSDP_BAD_SIGNATURE; ACPI_ERR_NULL. */
+ * MADT through the XSDT; with the RSDT's address 0, ACPI_ERR_RSDP_NO_ROOT from 20 bytes (address 0
+ * is not read as a table) and the MADT through the XSDT from 36; ACPI_ERR_XSDP_BAD_CHECKSUM;
+ * ACPI_ERR_RSDP_BAD_CHECKSUM; ACPI_ERR_RSDP_BAD_SIGNATURE; ACPI_ERR_NULL. */
 static int rsdp_refusals_check(void) {
     struct acpi_table table;
     build_tables(2);
@@ -159,6 +161,14 @@ static int rsdp_refusals_check(void) {
               acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
     ASSERT_EQ(ACPI_OK, acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
     memory[RSDT_PHYS] = 'R';
+    /* Its RSDT address 0, sealed: from 20 bytes no root at all, from 36 the XSDT. */
+    table_put_u32(rsdp + 16, 0);
+    table_seal(rsdp, ACPI_RSDP_V1_SIZE, 8);
+    table_seal(rsdp, ACPI_RSDP_V2_SIZE, 32);
+    ASSERT_EQ(ACPI_ERR_RSDP_NO_ROOT,
+              acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    ASSERT_EQ(ACPI_OK, acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
+    build_tables(2);
     rsdp[33] ^= 1; /* reserved byte: only the extended checksum covers it */
     ASSERT_EQ(ACPI_ERR_XSDP_BAD_CHECKSUM,
               acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
@@ -316,7 +326,8 @@ static int xsdp_bad_length_field_check(void) {
 
 /* The MADT of build_madt with one entry broken at a time: the I/O APIC entry retyped to one the
  * parser does not know (0x7f) and its length set to 0; CPU 0's entry 6 bytes long, below its 8;
- * the last entry running past the table; then one entry more at the end, one byte shorter than its
+ * the last entry running past the table; an entry of 1 byte at the end, followed by what reads as
+ * an I/O APIC entry if the 1 is taken; then one entry more at the end, one byte shorter than its
  * type's fields: an x2APIC entry of 15 bytes, an I/O APIC entry of 11, a local APIC address
  * override of 11. Then the good table copied into a buffer of exactly its
  * length plus one byte, that byte counted by the table's length: an entry too short for its own
@@ -345,9 +356,17 @@ static int bad_entries_check(void) {
     t[length - 15] = 200;
     seal(t);
     ASSERT_EQ(ACPI_ERR_MADT_BAD_ENTRY, acpi_parse_madt(t, length, &madt));
+    /* An entry of 1 byte, whose length byte then reads as an I/O APIC entry of 12 bytes: a walk
+     * that took the 1 would end cleanly, one I/O APIC more. */
+    build_madt();
+    uint32_t longer = append_entry(t, length, 0x7f, 13);
+    t[length + 1] = 1;
+    t[length + 2] = 12;
+    seal(t);
+    ASSERT_EQ(ACPI_ERR_MADT_BAD_ENTRY, acpi_parse_madt(t, longer, &madt));
     for (size_t i = 0; i < sizeof short_entries / sizeof short_entries[0]; i++) {
         build_madt();
-        uint32_t longer = append_entry(t, length, short_entries[i][0], short_entries[i][1]);
+        longer = append_entry(t, length, short_entries[i][0], short_entries[i][1]);
         ASSERT_EQ(ACPI_ERR_MADT_BAD_ENTRY, acpi_parse_madt(t, longer, &madt));
     }
     build_madt();
@@ -723,6 +742,18 @@ static int one_window_map_check(void) {
     return check_madt_contents(&table);
 }
 
+/* acpi_madt_reads_entry_type over every byte value.
+ * Expect true for exactly the four types acpi_parse_madt reads (0, 1, 5, 9), each of which a
+ * one-byte-short entry of it refuses (bad_entries_check): the kernel's madt_bad_entry test breaks
+ * an entry of a type this says is passed over. */
+static int entry_types_read_check(void) {
+    for (unsigned type = 0; type < 256; type++) {
+        bool read = type == 0 || type == 1 || type == 5 || type == 9;
+        ASSERT_EQ(read, acpi_madt_reads_entry_type((uint8_t)type));
+    }
+    return 0;
+}
+
 static int error_names_check(void) {
     ASSERT_STREQ("table bad checksum", acpi_error_name(ACPI_ERR_TABLE_BAD_CHECKSUM));
     ASSERT_ERROR_NAMES(acpi_error_name, enum acpi_error, ACPI_OK, ACPI_ERR_MADT_BAD_ENTRY);
@@ -755,6 +786,7 @@ int main(void) {
     RUN_CHECK(failures, unreachable_entry_passed_over_check);
     RUN_CHECK(failures, bad_xsdt_falls_back_to_rsdt_check);
     RUN_CHECK(failures, one_window_map_check);
+    RUN_CHECK(failures, entry_types_read_check);
     RUN_CHECK(failures, error_names_check);
     return failures != 0;
 }

@@ -215,7 +215,7 @@ static bool protect_boot_mappings(struct kernel_memory *memory) {
         .no_execute = memory_data_page_flags() & PAGING_FLAG_NO_EXECUTE,
     };
     uint64_t alias_table = memory_frame_allocate(memory);
-    if (alias_table == 0) {
+    if (alias_table == FRAME_ALLOCATOR_NO_FRAME) {
         log_error("memory: no frame for the page table of the physical map's first 2 MiB");
         return false;
     }

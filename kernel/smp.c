@@ -239,9 +239,7 @@ static uint32_t skipped_entry(const struct acpi_table *table) {
         if (entry[1] < 2 || entry[1] > table->length - offset) {
             return 0;
         }
-        if (entry[0] != ACPI_MADT_ENTRY_LOCAL_APIC && entry[0] != ACPI_MADT_ENTRY_IO_APIC &&
-            entry[0] != ACPI_MADT_ENTRY_LOCAL_APIC_OVERRIDE &&
-            entry[0] != ACPI_MADT_ENTRY_LOCAL_X2APIC) {
+        if (!acpi_madt_reads_entry_type(entry[0])) {
             return offset;
         }
         offset += entry[1];

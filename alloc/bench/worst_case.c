@@ -16,7 +16,10 @@
  *   bazel run -c opt //alloc/bench:worst_case        (-O2; without -c opt, -O1 as in bazel test)
  *
  * Exits 1 if a count fails or a call did not do what its state is there for (a NULL, an unsound
- * heap afterwards): such a count would be of some other path. x86_64 Linux only.
+ * heap afterwards, free blocks not changed as its path changes them, a split's block taken from
+ * elsewhere): such a count would be of some other path. A count includes the call through this
+ * program's table of allocators, which the empty call's does not (up to 8 instructions: a table
+ * of functions that do nothing counts malloc +8, memalign +6, free -1). x86_64 Linux only.
  */
 #include "alloc/bench/reference/halffit.h"
 #include "alloc/bench/reference/tlsf_classic.h"
@@ -56,6 +59,7 @@ struct allocator {
     void (*free)(void *heap, void *ptr);
     size_t (*usable)(void *heap, const void *ptr);
     bool (*sound)(void *heap);
+    size_t (*free_blocks)(void *heap); /* free blocks (fragments) in the heap, read-only */
     bool bounded; /* claims paths whose length does not grow with the free blocks listed */
 };
 
@@ -85,6 +89,16 @@ static size_t ours_usable(void *heap, const void *ptr) {
 static bool ours_sound(void *heap) {
     return alloc_heap_check(heap) == ALLOC_OK;
 }
+static void count_free(void *ctx, void *payload, size_t usable_size, enum alloc_block_state state) {
+    (void)payload;
+    (void)usable_size;
+    *(size_t *)ctx += state == ALLOC_BLOCK_FREE;
+}
+/* By the walk, which changes nothing (alloc_heap_stats would move the largest free block). */
+static size_t ours_free_blocks(void *heap) {
+    size_t n = 0;
+    return alloc_heap_walk(heap, count_free, &n) == ALLOC_OK ? n : SIZE_MAX;
+}
 
 static void *tlsf_create(void *region, size_t size) {
     return tlsf_classic_create(region, size);
@@ -106,6 +120,10 @@ static bool tlsf_sound(void *heap) {
     struct tlsf_classic_stats stats;
     return tlsf_classic_check(heap, &stats);
 }
+static size_t tlsf_free_blocks(void *heap) {
+    struct tlsf_classic_stats stats;
+    return tlsf_classic_check(heap, &stats) ? stats.free_blocks : SIZE_MAX;
+}
 
 static void *halffit_create_any(void *region, size_t size) {
     return halffit_create(region, size);
@@ -124,16 +142,20 @@ static bool halffit_sound(void *heap) {
     struct halffit_stats stats;
     return halffit_check(heap, &stats);
 }
+static size_t halffit_free_blocks(void *heap) {
+    struct halffit_stats stats;
+    return halffit_check(heap, &stats) ? stats.free_fragments : SIZE_MAX;
+}
 
 static const struct allocator allocators[] = {
     {"default", default_create, ours_malloc, ours_memalign, ours_free, ours_usable, ours_sound,
-     true},
+     ours_free_blocks, true},
     {"tlsf_classic", tlsf_create, tlsf_malloc, tlsf_memalign, tlsf_free, tlsf_usable, tlsf_sound,
-     true},
+     tlsf_free_blocks, true},
     {"halffit", halffit_create_any, halffit_malloc, NULL, halffit_free_any, halffit_usable,
-     halffit_sound, true},
+     halffit_sound, halffit_free_blocks, true},
     {"first_fit", first_fit_create, ours_malloc, ours_memalign, ours_free, ours_usable, ours_sound,
-     false},
+     ours_free_blocks, false},
 };
 #define ALLOCATOR_COUNT (sizeof allocators / sizeof allocators[0])
 
@@ -144,6 +166,15 @@ static void *op_heap;
 static volatile enum op_kind op_kind;
 static volatile size_t op_size;
 static void *volatile op_ptr;
+/*
+ * What tells the call's path apart, checked after it: the change in free blocks it must make (a
+ * split 0, a leading gap left free +1, a merge with both neighbours -1), counted before it by
+ * measure; and for a split, the block the result must lie in (NULL: any).
+ */
+static long op_free_change;
+static size_t op_free_before;
+static const unsigned char *op_inside;
+static size_t op_inside_size;
 
 static __attribute__((noinline)) void run_op(void) {
     switch (op_kind) {
@@ -161,10 +192,20 @@ static __attribute__((noinline)) void run_op(void) {
     }
 }
 
-/* In the child, after the count: the call gave what was asked (or freed) and the heap is sound. */
+/*
+ * In the child, after the count: the call gave what was asked (or freed), the heap is sound, its
+ * free blocks changed by op_free_change, and a split's result lies in its source block.
+ */
 static bool op_did_its_path(void (*call)(void)) {
     (void)call;
     if (!op_allocator->sound(op_heap))
+        return false;
+    size_t after = op_allocator->free_blocks(op_heap);
+    if (op_free_before == SIZE_MAX || after == SIZE_MAX ||
+        (long)(after - op_free_before) != op_free_change)
+        return false;
+    const unsigned char *p = op_ptr;
+    if (op_inside != NULL && (p < op_inside || p >= op_inside + op_inside_size))
         return false;
     switch (op_kind) {
     case OP_NONE:
@@ -183,10 +224,16 @@ static bool op_did_its_path(void (*call)(void)) {
 static long baseline;
 static bool failed;
 
-/* The instructions of the op set up in op_*, less the empty call's; -1 (with a line) if none. */
-static long measure(enum op_kind kind) {
+/*
+ * The instructions of the op set up in op_*, less the empty call's, the call to change the free
+ * blocks by free_change; -1 (with a line) if none.
+ */
+static long measure(enum op_kind kind, long free_change) {
     op_kind = kind;
+    op_free_change = free_change;
+    op_free_before = op_allocator->free_blocks(op_heap);
     long n = step_count(run_op, op_did_its_path);
+    op_inside = NULL;
     if (n < 0) {
         printf("worst_case: %s: the call %s\n", op_allocator->name,
                n == STEP_COUNT_WRONG_PATH ? "did not do what its state is there for"
@@ -223,7 +270,8 @@ static void *must_malloc(size_t size) {
 
 /*
  * A request cut from a block of a higher list, its rest filed elsewhere: the block of SPLIT_SOURCE
- * bytes, freed between a used block and the rest of the region, is the smallest that holds it.
+ * bytes at the heap's start, freed with a used block between it and the rest of the region, is
+ * the smallest free block that holds it (the result must lie in it, the free blocks as many).
  */
 static long split(unsigned listed) {
     (void)listed;
@@ -233,10 +281,15 @@ static long split(unsigned listed) {
         return -1;
     op_allocator->free(op_heap, source);
     op_size = REQUEST;
-    return measure(OP_MALLOC);
+    op_inside = source;
+    op_inside_size = SPLIT_SOURCE;
+    return measure(OP_MALLOC, 0);
 }
 
-/* An aligned request whose block must leave a leading gap (a used block ends off the boundary). */
+/*
+ * An aligned request whose block must leave a leading gap (a used block of 100 bytes, never freed,
+ * ends off the boundary): one free block more.
+ */
 static long aligned(unsigned listed) {
     (void)listed;
     if (op_allocator->memalign == NULL)
@@ -244,10 +297,10 @@ static long aligned(unsigned listed) {
     if (must_malloc(100) == NULL)
         return -1;
     op_size = REQUEST;
-    return measure(OP_MEMALIGN);
+    return measure(OP_MEMALIGN, 1);
 }
 
-/* A free whose block merges with a free neighbour on each side. */
+/* A free whose block merges with a free neighbour on each side: one free block fewer. */
 static long merge_both(unsigned listed) {
     (void)listed;
     void *before = must_malloc(LISTED + 1000);
@@ -259,7 +312,7 @@ static long merge_both(unsigned listed) {
     op_allocator->free(op_heap, before);
     op_allocator->free(op_heap, after);
     op_ptr = middle;
-    return measure(OP_FREE);
+    return measure(OP_FREE, -1);
 }
 
 /*
@@ -284,7 +337,7 @@ static long list_malloc(unsigned listed) {
     if (list_of(listed) == NULL)
         return -1;
     op_size = 2 * LISTED;
-    return measure(OP_MALLOC);
+    return measure(OP_MALLOC, 0);
 }
 
 /* A free at the far end of the list: first fit's address order has it walk to its place. */
@@ -292,7 +345,7 @@ static long list_free(unsigned listed) {
     op_ptr = list_of(listed);
     if (op_ptr == NULL)
         return -1;
-    return measure(OP_FREE);
+    return measure(OP_FREE, -1);
 }
 
 struct scenario {

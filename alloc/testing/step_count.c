@@ -16,6 +16,19 @@ static bool stopped(pid_t pid, int *status) {
     return waitpid(pid, status, 0) == pid && WIFSTOPPED(*status);
 }
 
+/*
+ * Ends a child that went wrong: killed and reaped if the last wait left it stopped (a child that
+ * exited was reaped by that wait, and its pid may be another process's by now). Returns
+ * STEP_COUNT_FAILED.
+ */
+static long abandon(pid_t pid, int status) {
+    if (WIFSTOPPED(status)) {
+        kill(pid, SIGKILL);
+        (void)waitpid(pid, &status, 0);
+    }
+    return STEP_COUNT_FAILED;
+}
+
 long step_count(void (*call)(void), bool (*after)(void (*call)(void))) {
     pid_t pid = fork();
     if (pid < 0)
@@ -28,29 +41,22 @@ long step_count(void (*call)(void), bool (*after)(void (*call)(void))) {
         raise(SIGSTOP);
         _exit(after == NULL || after(call) ? 0 : CHILD_WRONG_PATH);
     }
-    int status;
+    int status = 0;
     if (!stopped(pid, &status))
-        return STEP_COUNT_FAILED;
+        return abandon(pid, status);
     long steps = 0;
     for (;;) {
-        if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) != 0 || !stopped(pid, &status)) {
-            kill(pid, SIGKILL);
-            (void)waitpid(pid, &status, 0);
-            return STEP_COUNT_FAILED;
-        }
+        if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) != 0 || !stopped(pid, &status))
+            return abandon(pid, status);
         if (WSTOPSIG(status) == SIGSTOP)
             break;
-        if (WSTOPSIG(status) != SIGTRAP) {
-            /* A fault in the call: stepping on would run the faulting instruction for ever. */
-            kill(pid, SIGKILL);
-            (void)waitpid(pid, &status, 0);
-            return STEP_COUNT_FAILED;
-        }
+        if (WSTOPSIG(status) != SIGTRAP) /* a fault in the call: stepping on would rerun it */
+            return abandon(pid, status);
         steps++;
     }
     if (ptrace(PTRACE_CONT, pid, NULL, NULL) != 0 || waitpid(pid, &status, 0) != pid ||
         !WIFEXITED(status))
-        return STEP_COUNT_FAILED;
+        return abandon(pid, status); /* after() faulted, say: the child stopped, not exited */
     if (WEXITSTATUS(status) == CHILD_WRONG_PATH)
         return STEP_COUNT_WRONG_PATH;
     return WEXITSTATUS(status) == 0 ? steps : STEP_COUNT_FAILED;

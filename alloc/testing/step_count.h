@@ -1,7 +1,7 @@
 /*
  * alloc/testing/step_count.h - the exact number of instructions one call executes, counted by
  * single-stepping it with ptrace in a forked child: repeatable to the instruction, unlike a
- * time, and free of callgrind's view of string instructions (a `rep stos` counts once here).
+ * time (a string instruction counts once an iteration, as a step traps on each).
  * Used by the worst-case test, which bounds the allocator's longest paths, and by the benchmark
  * that counts the same kind of paths in the reference allocators. x86_64 Linux only.
  */

@@ -20,8 +20,9 @@
 /* The header's checksum byte: the one a writer sets so that the table's bytes sum to zero. */
 #define ACPI_HEADER_CHECKSUM_OFFSET 9u
 #define ACPI_MADT_FIXED_SIZE        44u /* header, local APIC address, flags */
-/* The MADT entry types acpi_parse_madt reads (ACPI 6.5, table 5.21); it passes over the others,
- * checking only that each one's length moves past it and stays within the table. */
+/* The MADT entry types acpi_parse_madt reads (ACPI 6.5, table 5.21); it passes over the others
+ * (acpi_madt_reads_entry_type), checking only that each one's length moves past it and stays
+ * within the table. */
 #define ACPI_MADT_ENTRY_LOCAL_APIC          0u
 #define ACPI_MADT_ENTRY_IO_APIC             1u
 #define ACPI_MADT_ENTRY_LOCAL_APIC_OVERRIDE 5u
@@ -40,6 +41,7 @@ enum acpi_error {
     ACPI_ERR_RSDP_BAD_CHECKSUM,   /* "RSDP bad checksum" */
     ACPI_ERR_XSDP_BAD_LENGTH,     /* "XSDP bad length" */
     ACPI_ERR_XSDP_BAD_CHECKSUM,   /* "XSDP bad extended checksum" */
+    ACPI_ERR_RSDP_NO_ROOT,        /* "RSDP names no root table": its RSDT and XSDT addresses 0 */
     ACPI_ERR_TABLE_UNREACHABLE,   /* "table unreachable": the map function refused */
     ACPI_ERR_TABLE_BAD_SIGNATURE, /* "table bad signature" */
     ACPI_ERR_TABLE_BAD_LENGTH,    /* "table bad length" */
@@ -71,7 +73,9 @@ enum acpi_error acpi_validate_table(const uint8_t *table, size_t available, cons
  * fewer than 36 is read as 1.0, its RSDT alone), then its root table (the XSDT when the RSDP is
  * 2.0+, given whole and naming one, else the RSDT; the RSDT too when the XSDT is
  * refused, and then the XSDT's error stands if the RSDT is refused as well or its address is 0),
- * then finds the table with the given signature among the root's entries and validates it. A bad
+ * then finds the table with the given signature among the root's entries and validates it. An
+ * RSDP that names neither root (each address it gives, as read, is 0) is ACPI_ERR_RSDP_NO_ROOT, and
+ * nothing is mapped. A bad
  * entry table is refused even when another entry would match. An entry the map function cannot
  * reach (its header, or a matching table's whole length) is passed over; when no other entry
  * matches, the result is ACPI_ERR_TABLE_UNREACHABLE rather than ACPI_ERR_NOT_FOUND. ACPI_ERR_NULL
@@ -118,6 +122,10 @@ struct acpi_madt {
     uint32_t cpus_enabled_unstored;
     uint32_t io_apics;
 };
+
+/* Whether acpi_parse_madt reads entries of this type (the ACPI_MADT_ENTRY_* above) rather than
+ * passing over them. */
+bool acpi_madt_reads_entry_type(uint8_t type);
 
 /* Validates the MADT (as acpi_validate_table with "APIC"; a valid table shorter than
  * ACPI_MADT_FIXED_SIZE is ACPI_ERR_TABLE_BAD_LENGTH) and reads its entries. An entry shorter than
