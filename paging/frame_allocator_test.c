@@ -472,15 +472,26 @@ static void *short_phys_to_virt(void *ctx, uint64_t phys) {
     return phys < short_map_end ? sim_phys_to_virt(ctx, phys) : NULL;
 }
 
+/* The simulated memory with a jump at short_map_end: each frame from there on is reached one frame
+ * further on than the frames before it imply (a direct map with a hole in its virtual range). */
+static void *jumping_phys_to_virt(void *ctx, uint64_t phys) {
+    uint8_t *p = sim_phys_to_virt(ctx, phys);
+    return p != NULL && phys >= short_map_end ? p + FRAME : p;
+}
+
 /*
  * No storage given, over usable [1 MiB, 1 MiB + 2 GiB): the bitmaps take 2 x 64 KiB, 32 frames
- * from 1 MiB. phys_to_virt reaches only [0, 1 MiB + 8 KiB): the first 2 frames of that run.
+ * from 1 MiB. phys_to_virt reaches only [0, 1 MiB + 8 KiB): the first 2 frames of that run; then
+ * it reaches every frame, but those from 1 MiB + 8 KiB on one frame further on than the first
+ * two imply.
  *
  *   1 MiB   +8 KiB                          +128 KiB
  *   |reached|....... not reached ...........|
  *
- * Expect FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE and no byte written past the reach; with the
- * reach widened to the whole run, init succeeds.
+ * Expect FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE and no byte written past the reach; the same,
+ * with no byte of the run written, where it jumps (the bitmaps are one array: written from the
+ * first frame's pointer, they would miss the frames' real places); with the reach widened to the
+ * whole run, init succeeds.
  */
 static int carve_beyond_phys_to_virt_fails_check(void) {
     struct sim sim;
@@ -495,6 +506,12 @@ static int carve_beyond_phys_to_virt_fails_check(void) {
     for (uint64_t a = short_map_end; a < MiB + 32 * FRAME; a++) {
         ASSERT_EQ(SIM_GARBAGE, sim.mem[a]);
     }
+    cfg.phys_to_virt = jumping_phys_to_virt;
+    ASSERT_EQ(FRAME_ALLOCATOR_ERR_NO_ROOM_FOR_STORAGE, frame_allocator_init(&fa, &cfg));
+    for (uint64_t a = MiB; a < MiB + 34 * FRAME; a++) {
+        ASSERT_EQ(SIM_GARBAGE, sim.mem[a]);
+    }
+    cfg.phys_to_virt = short_phys_to_virt;
     short_map_end = MiB + 32 * FRAME;
     ASSERT_EQ(FRAME_ALLOCATOR_OK, frame_allocator_init(&fa, &cfg));
     ASSERT_EQ(MiB, fa.storage_start);

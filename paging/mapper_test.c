@@ -872,7 +872,8 @@ static int map_range_parent_huge_page_check(void) {
 /*
  * Range arguments: size not a multiple of 4 KiB, a virtual and a physical range wrapping past 2^64
  * (the latter by its size, as a frame that high is out of range first), size 0, a range
- * running from the last lower-half page into the non-canonical hole, and arguments with more
+ * running from the last lower-half page into the non-canonical hole and one across the whole hole
+ * (its first and last pages canonical), and arguments with more
  * than one error (a non-canonical address and a misaligned frame; size 0 with a non-canonical
  * address; a wrapping range whose frame is out of range).
  * Expect PAGING_ERR_MISALIGNED, PAGING_ERR_INVALID_ARGUMENT, PAGING_OK with nothing mapped,
@@ -890,6 +891,10 @@ static int map_range_arguments_check(void) {
     ASSERT_EQ(0, frames.allocations);
     ASSERT_EQ(PAGING_ERR_NON_CANONICAL,
               paging_map_range(&m, 0x00007ffffffff000, FRAME_A, 0x2000, 0));
+    /* Across the whole hole, both ends canonical. */
+    ASSERT_EQ(PAGING_ERR_NON_CANONICAL,
+              paging_map_range(&m, 0x00007ffffffff000, FRAME_A,
+                               0xffff800000001000 - 0x00007ffffffff000, 0));
     ASSERT_EQ(0, take_census().leaves);
     ASSERT_EQ(0, frames.allocations);
 
@@ -1114,22 +1119,25 @@ static int null_mapper_rejected_check(void) {
 }
 
 /*
- * The frame source returns a frame 8 bytes off alignment (a broken source).
- * Expect the panic hook to be called with a message naming paging_map_page.
+ * The frame source returns a frame 8 bytes off alignment, then an aligned one PAGING_PHYS_LIMIT
+ * above a good frame (a broken source), each for a fresh mapper.
+ * Expect the panic hook to be called each time with a message naming paging_map_page.
  */
 static int misaligned_table_frame_panics_check(void) {
-    jmp_buf jump;
-    setup();
-    sim.panic_jump = &jump;
-    frames.misalign_next = 8;
-
-    if (setjmp(jump) == 0) {
-        paging_map_page(&m, 0x400000, FRAME_A, 0);
-        ASSERT_TRUE(!"paging_map_page returned instead of panicking");
+    static const uint64_t broken[] = {8, PAGING_PHYS_LIMIT};
+    for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+        jmp_buf jump;
+        setup();
+        sim.panic_jump = &jump;
+        frames.misalign_next = broken[i];
+        if (setjmp(jump) == 0) {
+            paging_map_page(&m, 0x400000, FRAME_A, 0);
+            ASSERT_TRUE(!"paging_map_page returned instead of panicking");
+        }
+        sim.panic_jump = NULL; /* jump dies with this iteration */
+        ASSERT_TRUE(sim.panic_message != NULL);
+        ASSERT_TRUE(strstr(sim.panic_message, "paging_map_page") != NULL);
     }
-    sim.panic_jump = NULL; /* jump dies with this frame */
-    ASSERT_TRUE(sim.panic_message != NULL);
-    ASSERT_TRUE(strstr(sim.panic_message, "paging_map_page") != NULL);
     return 0;
 }
 

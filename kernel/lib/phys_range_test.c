@@ -93,7 +93,8 @@ static int available_map_check(void) {
 /* Maps where the trampoline's page is missing (cut out, as GRUB's cutmem does), where the available
  * entry ends inside the trampoline, where a reserved entry (bad RAM, say) overlaps it by one byte
  * before or after the available entry that holds it, where only two adjacent available entries
- * hold it, and an empty map.
+ * hold it, an empty map, and one whose only available entry, [0, 4 KiB), lies wholly below it
+ * (its start minus the entry's base is past the entry's length).
  * Expect none to call it available. */
 static int unavailable_map_check(void) {
     const struct map_entry cut[] = {{0, 0x8000, true}, {0x9000, 0x96c00, true}};
@@ -107,15 +108,19 @@ static int unavailable_map_check(void) {
     const struct map_entry halves[] = {{0, 0x8080, true}, {0x8080, 0x97b80, true}};
     ASSERT_FALSE(available_in(halves, COUNT(halves), TRAMPOLINE, TRAMPOLINE_SIZE));
     ASSERT_FALSE(available_in(NULL, 0, TRAMPOLINE, TRAMPOLINE_SIZE));
+    const struct map_entry below_only[] = {{0, 0x1000, true}};
+    ASSERT_FALSE(available_in(below_only, COUNT(below_only), TRAMPOLINE, TRAMPOLINE_SIZE));
     return 0;
 }
 
-/* An empty range inside an available entry; a range whose end passes 2^64 inside an entry that
- * does too; a range ending exactly at 2^64 in an entry reaching past it.
- * Expect the first two refused, the third available. */
+/* An empty range inside an available entry; an entry exactly the range; a range whose end passes
+ * 2^64 inside an entry that does too; a range ending exactly at 2^64 in an entry reaching past it.
+ * Expect the first refused, the second available, the third refused, the fourth available. */
 static int edge_ranges_in_map_check(void) {
     const struct map_entry low[] = {{0, 0x9fc00, true}};
     ASSERT_FALSE(available_in(low, COUNT(low), TRAMPOLINE, 0));
+    const struct map_entry exact[] = {{TRAMPOLINE, TRAMPOLINE_SIZE, true}};
+    ASSERT_TRUE(available_in(exact, COUNT(exact), TRAMPOLINE, TRAMPOLINE_SIZE));
     const struct map_entry top[] = {{UINT64_MAX - 0xfff, 0x2000, true}};
     ASSERT_FALSE(available_in(top, COUNT(top), UINT64_MAX - 0xff, 0x200));
     ASSERT_TRUE(available_in(top, COUNT(top), UINT64_MAX - 0xff, 0x100));

@@ -190,9 +190,11 @@ static int two_initiators_check(void) {
     return 0;
 }
 
-/* Bad input: self not below cpus_online, cpus_online 0 or above TLB_SHOOTDOWN_CPUS_MAX.
+/* Bad input: self not below cpus_online, cpus_online 0 or above TLB_SHOOTDOWN_CPUS_MAX; then
+ * answers from CPUs TLB_SHOOTDOWN_CPUS_MAX and one above, while a request names CPU 1.
  * Expect TLB_SHOOTDOWN_BAD_CPU, no flush and no IPI; no targets either. The targets of CPU 63 of
- * all 64: every other CPU. */
+ * all 64: every other CPU. The answers flush nothing and leave the request as it was (a shift by
+ * 65 would wrap to CPU 1's bit on x86_64, and answer for it). */
 static int bad_cpu_check(void) {
     static struct sim sim;
     sim = (struct sim){0};
@@ -211,6 +213,16 @@ static int bad_cpu_check(void) {
     ASSERT_EQ(0, tlb_shootdown_targets(0, TLB_SHOOTDOWN_CPUS_MAX + 1));
     ASSERT_EQ(UINT64_MAX >> 1, tlb_shootdown_targets(63, TLB_SHOOTDOWN_CPUS_MAX));
     ASSERT_EQ(0x6, tlb_shootdown_targets(0, 3));
+
+    /* CPU 0's request names CPU 1; answers from 64 and 65, which no request can name. */
+    sim.shootdown.requests[0] = (struct tlb_shootdown_request){
+        .pending = UINT64_C(1) << 1, .kind = TLB_FLUSH_PAGE, .virt = PAGE};
+    const struct tlb_shootdown_ops ops = sim_ops(&sim);
+    sim.running = 0;
+    tlb_shootdown_answer(&sim.shootdown, &ops, TLB_SHOOTDOWN_CPUS_MAX);
+    tlb_shootdown_answer(&sim.shootdown, &ops, TLB_SHOOTDOWN_CPUS_MAX + 1);
+    ASSERT_EQ(0, sim.cpus[0].flushes);
+    ASSERT_EQ(UINT64_C(1) << 1, sim.shootdown.requests[0].pending);
     return 0;
 }
 

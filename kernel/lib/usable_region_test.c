@@ -166,6 +166,28 @@ static int reserved_ranges_check(void) {
     return 0;
 }
 
+/* Available entries until every usable slot is taken, then one more, and a reserved entry.
+ * Expect MEMORY_REGIONS_USABLE for each that fits, MEMORY_REGIONS_USABLE_NO_ROOM for the one past
+ * them with the count and the last region unchanged (it is left out, for memory_init to say so),
+ * and the reserved entry still stored: the two kinds have slots of their own. */
+static int usable_slots_run_out_check(void) {
+    static struct memory_regions regions;
+    regions = (struct memory_regions){.usable_count = 0};
+    for (size_t i = 0; i < MEMORY_REGIONS_MAX_USABLE; i++) {
+        const struct multiboot2_mmap_entry e = {MiB + 2 * i * MiB, MiB,
+                                                MULTIBOOT2_MEMORY_AVAILABLE};
+        ASSERT_EQ(MEMORY_REGIONS_USABLE, memory_regions_add(&regions, &e, LIMIT));
+    }
+    const struct multiboot2_mmap_entry one_more = {GiB, MiB, MULTIBOOT2_MEMORY_AVAILABLE};
+    ASSERT_EQ(MEMORY_REGIONS_USABLE_NO_ROOM, memory_regions_add(&regions, &one_more, LIMIT));
+    ASSERT_EQ(MEMORY_REGIONS_MAX_USABLE, regions.usable_count);
+    ASSERT_EQ(MiB + 2 * (MEMORY_REGIONS_MAX_USABLE - 1) * MiB,
+              regions.usable[MEMORY_REGIONS_MAX_USABLE - 1].base);
+    const struct multiboot2_mmap_entry reserved = {2 * GiB, MiB, MULTIBOOT2_MEMORY_RESERVED};
+    ASSERT_EQ(MEMORY_REGIONS_RESERVED, memory_regions_add(&regions, &reserved, LIMIT));
+    return 0;
+}
+
 int main(void) {
     int failures = 0;
     RUN_CHECK(failures, entries_below_the_limit_check);
@@ -174,5 +196,6 @@ int main(void) {
     RUN_CHECK(failures, overlapping_entries_not_handed_out_check);
     RUN_CHECK(failures, empty_entries_take_no_slot_check);
     RUN_CHECK(failures, reserved_ranges_check);
+    RUN_CHECK(failures, usable_slots_run_out_check);
     return failures == 0 ? 0 : 1;
 }

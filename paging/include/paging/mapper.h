@@ -151,7 +151,8 @@ struct paging_hw {
      * kernel/memory.c). */
     void (*flush_tlb_all)(void *ctx);
     /* Called with "function: reason" when an invariant breaks (phys_to_virt returned NULL, the
-     * frame source returned a misaligned frame). Must not return; NULL means __builtin_trap(). */
+     * frame source returned a misaligned frame or one at or above PAGING_PHYS_LIMIT). Must not
+     * return; NULL means __builtin_trap(). */
     void (*panic)(void *ctx, const char *message);
     void *ctx;
     /* Taken around each public call on the mapper (paging_map_page, paging_map_range,
