@@ -241,8 +241,9 @@ static bool protect_boot_mappings(struct kernel_memory *memory) {
     log_info("memory: code [%p, %p) read-only and executable, read-only data [%p, %p), both "
              "read-only at their physical-map alias too; the rest of the identity map but the "
              "trampoline page %p, and the physical map, %s",
-             (void *)kernel_image_start, (void *)kernel_code_end, (void *)kernel_code_end,
-             (void *)kernel_rodata_end, (void *)(uintptr_t)TRAMPOLINE_PHYS,
+             (void *)(uintptr_t)layout.code_start, (void *)(uintptr_t)layout.code_end,
+             (void *)(uintptr_t)layout.code_end, (void *)(uintptr_t)layout.rodata_end,
+             (void *)(uintptr_t)TRAMPOLINE_PHYS,
              layout.no_execute != 0 ? "no-execute" : "executable: this CPU has no NX");
     return true;
 }

@@ -96,6 +96,18 @@ static void execute_data(void) {
     log_error("scenario: kernel data at %p ran as code", (void *)code_in_data);
 }
 
+/* A `ret` in the kernel's read-only data (.rodata, past the code's end): no-execute as data is. */
+static const uint8_t code_in_rodata[16] = {0xc3};
+
+/* Calls the `ret` in read-only data: memory_init maps only the code executable. */
+static void execute_rodata(void) {
+    log_info("scenario: calling the code in the kernel's read-only data at %p",
+             (const void *)code_in_rodata);
+    ((void (*)(void))(uintptr_t)code_in_rodata)();
+    log_error("scenario: the kernel's read-only data at %p ran as code",
+              (const void *)code_in_rodata);
+}
+
 /* The same `ret` through its alias in the physical map, which maps every frame (heap and stacks
  * too): no-execute as well, or W^X would be a matter of which address one uses. */
 static void execute_physical_map(void) {
@@ -273,6 +285,7 @@ static const struct {
     {"stack_overflow", overflow_stack},
     {"execute_heap", execute_heap},
     {"execute_data", execute_data},
+    {"execute_rodata", execute_rodata},
     {"execute_physical_map", execute_physical_map},
     {"write_code", write_code},
     {"write_code_alias", write_code_alias},
