@@ -421,6 +421,7 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
                      after.bytes_in_use, slots_before, thread_slots_in_use());
         }
     }
-    log_info("smp: %u CPUs online", cpu_count());
+    log_info("smp: %u CPUs online; start-up IPIs went to %u APIC ids", cpu_count(),
+             apic_startup_targets());
     return cpu_count();
 }
