@@ -143,6 +143,20 @@ static void free_twice(void) {
     kfree(block); // NOLINT(clang-analyzer-unix.Malloc): the double free is the point
 }
 
+/* The same with the per-CPU caches on: the first free caches the block, and the second is the
+ * layer's to catch (alloc/cpu_cache.h), which reports it with the heap block's address, its
+ * prefix below the user's pointer. */
+static void free_twice_cached(void) {
+    if (!kheap_cpu_caches_enable()) {
+        panic("free_twice_cached: the per-CPU caches did not start");
+    }
+    uint8_t *block = kmalloc(64);
+    log_info("scenario: freeing cached block %p (heap block %p) twice", (void *)block,
+             (void *)(block - ALLOC_CPU_CACHE_PREFIX));
+    kfree(block);
+    kfree(block); // NOLINT(clang-analyzer-unix.Malloc): the double free is the point
+}
+
 static void free_foreign_pointer(void) {
     static uint8_t not_from_the_heap[64];
     log_info("scenario: freeing %p, which the heap never handed out", (void *)not_from_the_heap);
@@ -293,6 +307,7 @@ static const struct {
     {"divide_error", divide_by_zero},
     {"unhandled_interrupt", raise_unhandled_interrupt},
     {"double_free", free_twice},
+    {"double_free_cached", free_twice_cached},
     {"foreign_free", free_foreign_pointer},
     {"corrupt_header", corrupt_block_header},
     {"heap_exhaustion", exhaust_heap},
