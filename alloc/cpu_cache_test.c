@@ -743,8 +743,9 @@ static int realloc_local_check(void) {
 
 /*
  * Blocks cached on CPU 0 and CPU 1, then alloc_cached_flush(0), then alloc_cached_flush_all().
- * Expect flush(0) to empty cache[0] only, flush_all the rest, and then a heap with no live
- * block that passes its check: every cached block went back.
+ * Expect flush(0) to empty cache[0] only (a flush of a CPU at or past the layer's count, of 7 or of
+ * 2, does nothing, the cache past the last unchanged), flush_all the rest, and then a heap with no
+ * live block that passes its check: every cached block went back.
  */
 static int flush_check(void) {
     if (setup(SMALL_HEAP, 2) != 0)
@@ -769,6 +770,14 @@ static int flush_check(void) {
     if (reconciled(0) != 0)
         return 1;
     alloc_cached_flush(&ch, 7); /* no such CPU: nothing happens */
+    ASSERT_EQ(one, cstats().cached_blocks);
+    /* Nor to the array's element just past the layer's CPUs (ncpus 2 of MAX_CPUS). */
+    uint64_t past_flushes = caches[2].flushes;
+    uint8_t past_warm_mode = caches[2].warm_mode;
+    alloc_cached_flush(&ch, 2);
+    alloc_cached_flush_idle(&ch, 2);
+    ASSERT_EQ(past_flushes, caches[2].flushes);
+    ASSERT_EQ(past_warm_mode, caches[2].warm_mode);
     ASSERT_EQ(one, cstats().cached_blocks);
     alloc_cached_flush_all(&ch);
     struct alloc_cached_stats s = cstats();
@@ -827,6 +836,7 @@ static int drain_check(void) {
     s = cstats();
     ASSERT_EQ(drains + 1, s.drains);
     ASSERT_EQ(0, s.cached_blocks);
+    ASSERT_EQ(0, s.flushes); /* a drain is no flush: counted apart */
     fixture_fill(big, want, 3);
     if (reconciled(1) != 0)
         return 1;
@@ -1058,6 +1068,72 @@ static int stale_pointer_after_reinit_check(void) {
     ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, live));
     ASSERT_EQ(r, env.reports);
     ASSERT_EQ(ALLOC_OK, alloc_locked_check(&locked));
+    return reconciled(0);
+}
+
+/*
+ * One CPU whose cache was flushed idle (so a refill stocks only the class asked for) asked for 16
+ * bytes.
+ * Expect the blocks the refill cached to count, in cached_bytes, their class size, the layer's
+ * prefix and the heap's block overhead each.
+ */
+static int cached_bytes_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    alloc_cached_flush_idle(&ch, 0);
+    void *a = alloc_cached_malloc(&ch, 16);
+    ASSERT_TRUE(a != NULL);
+    struct alloc_cached_stats s = cstats();
+    ASSERT_TRUE(s.cached_blocks > 0);
+    ASSERT_EQ(s.cached_blocks * (16 + ALLOC_CPU_CACHE_PREFIX + ALLOC_BLOCK_OVERHEAD),
+              s.cached_bytes);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    return reconciled(0);
+}
+
+/*
+ * A 64-byte block freed into the cache, then its 16-byte prefix overwritten; then the cache
+ * flushed.
+ * Expect the flush to report it once, as a foreign pointer at the user's pointer (the heap's free
+ * of that pointer, as alloc/cpu_cache.h says), and to give the block back: nothing cached, nothing
+ * live to the heap.
+ */
+static int flush_meets_overwritten_prefix_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    alloc_cached_flush_idle(&ch, 0);
+    unsigned char *a = alloc_cached_malloc(&ch, 64);
+    ASSERT_TRUE(a != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    memset(a - ALLOC_CPU_CACHE_PREFIX, 0x41, ALLOC_CPU_CACHE_PREFIX);
+    alloc_cached_flush(&ch, 0);
+    ASSERT_EQ(1, env.reports);
+    ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, env.error_at[0]);
+    ASSERT_TRUE(env.ptr_at[0] == a);
+    ASSERT_EQ(0, cstats().cached_blocks);
+    ASSERT_EQ(0, hstats().live_allocations);
+    return reconciled(0);
+}
+
+/*
+ * A block too large for the caches (4096 bytes, given by the heap with the layer's prefix), whose
+ * heap block's header is then overwritten.
+ * Expect its usable size 0 (a bad pointer's), with one report, not the heap's usable size less the
+ * prefix wrapped below zero.
+ */
+static int usable_of_damaged_direct_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    unsigned char *p = alloc_cached_malloc(&ch, 4096);
+    ASSERT_TRUE(p != NULL);
+    unsigned char saved[ALLOC_BLOCK_OVERHEAD];
+    unsigned char *header = p - ALLOC_CPU_CACHE_PREFIX - ALLOC_BLOCK_OVERHEAD;
+    memcpy(saved, header, sizeof saved);
+    memset(header, 0x41, sizeof saved);
+    ASSERT_EQ(0, alloc_cached_usable_size(&ch, p));
+    ASSERT_EQ(1, env.reports);
+    memcpy(header, saved, sizeof saved);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p));
     return reconciled(0);
 }
 
@@ -1924,6 +2000,9 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, heap_block_address_check);
         RUN_COUNTED_CHECK(passed, failed, stale_pointer_after_reinit_check);
         RUN_COUNTED_CHECK(passed, failed, corrupted_cached_check);
+        RUN_COUNTED_CHECK(passed, failed, cached_bytes_check);
+        RUN_COUNTED_CHECK(passed, failed, flush_meets_overwritten_prefix_check);
+        RUN_COUNTED_CHECK(passed, failed, usable_of_damaged_direct_check);
         RUN_COUNTED_CHECK(passed, failed, cache_count_check);
         RUN_COUNTED_CHECK(passed, failed, extended_heap_check);
         RUN_COUNTED_CHECK(passed, failed, free_damaged_neighbour_check);

@@ -1892,8 +1892,9 @@ static int quick_lists_check(void) {
  * Expect every operation (a batch allocation too) but free(NULL) to take and release the lock
  * exactly once, never nested; a report to be counted in reports and passed to the caller's hook;
  * an empty (zeroed) locked heap to return NULL / 0 / ALLOC_ERR_NULL_HEAP from every call without
- * touching a lock; init with a missing or incomplete lock to fail with ALLOC_ERR_BAD_CONFIG, and
- * an init that fails to leave the heap empty.
+ * touching a lock; init with a missing or incomplete lock (no release, no acquire) to fail with
+ * ALLOC_ERR_BAD_CONFIG, and an init that fails to leave the heap empty; init with no config to give
+ * the defaults (TLSF), where a report is counted with no caller's hook to call.
  */
 static int locked_check(void) {
     fixture_reset(HEAP_SIZE, 0);
@@ -1973,6 +1974,21 @@ static int locked_check(void) {
     ASSERT_TRUE(lh.heap == NULL);
     ASSERT_TRUE(alloc_locked_malloc(&lh, 8) == NULL);
     ASSERT_EQ(16, cl.acquired);
+
+    /* A lock missing its acquire is incomplete too. */
+    struct alloc_lock no_acquire = {.acquire = NULL, .release = counting_lock_release, .ctx = &cl};
+    ASSERT_EQ(ALLOC_ERR_BAD_CONFIG,
+              alloc_locked_init(&lh, fx.region, HEAP_SIZE, &cfg, &no_acquire));
+    ASSERT_TRUE(lh.heap == NULL);
+    /* No config: the defaults, with no hook of the caller's; a report is still counted. */
+    size_t reports_before = fx.reports;
+    ASSERT_EQ(ALLOC_OK, alloc_locked_init(&lh, fx.region, HEAP_SIZE, NULL, &lock));
+    ASSERT_EQ(ALLOC_STRATEGY_TLSF, alloc_heap_strategy(lh.heap));
+    void *once = alloc_locked_malloc(&lh, 100);
+    ASSERT_EQ(ALLOC_OK, alloc_locked_free(&lh, once));
+    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_locked_free(&lh, once));
+    ASSERT_EQ(1, lh.reports);
+    ASSERT_EQ(reports_before, fx.reports);
     return 0;
 }
 

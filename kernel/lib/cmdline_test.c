@@ -113,6 +113,26 @@ static int cmdline_value_check(void) {
     return 0;
 }
 
+/* Keys told apart by their '=' and by their length, with a list of their own: "stress" and
+ * "stress=" (a word and a key of the same letters), "stress" and "stress_more" (one a prefix of
+ * the other); and a list with an empty known word.
+ * Expect each pair of words accepted (the key of "stress=1" is "stress=", not "stress"; that of
+ * "stress_more" is all of it), and a word that is not known refused against the empty one, which
+ * matches only an empty word (there is none: spaces separate words) and is read no further. */
+static int keys_told_apart_check(void) {
+    struct cmdline_word bad = {NULL, 0};
+    static const char *const word_and_key[] = {"stress", "stress="};
+    ASSERT_EQ(CMDLINE_OK, cmdline_check("stress stress=1", word_and_key, 2, &bad));
+    ASSERT_EQ(CMDLINE_OK, cmdline_check("stress=1 stress", word_and_key, 2, &bad));
+    static const char *const prefix[] = {"stress", "stress_more"};
+    ASSERT_EQ(CMDLINE_OK, cmdline_check("stress_more stress", prefix, 2, &bad));
+    ASSERT_EQ(CMDLINE_OK, cmdline_check("stress stress_more", prefix, 2, &bad));
+    static const char *const with_empty[] = {"x=", ""};
+    ASSERT_EQ(CMDLINE_ERR_UNKNOWN_WORD, cmdline_check("stress", with_empty, 2, &bad));
+    ASSERT_EQ(6, bad.len);
+    return 0;
+}
+
 static int error_names_check(void) {
     ASSERT_ERROR_NAMES(cmdline_error_name, enum cmdline_error, CMDLINE_OK,
                        CMDLINE_ERR_REPEATED_KEY);
@@ -126,6 +146,7 @@ int main(void) {
     RUN_CHECK(failures, repeated_keys_refused_check);
     RUN_CHECK(failures, cmdline_has_check);
     RUN_CHECK(failures, cmdline_value_check);
+    RUN_CHECK(failures, keys_told_apart_check);
     RUN_CHECK(failures, error_names_check);
     return failures == 0 ? 0 : 1;
 }

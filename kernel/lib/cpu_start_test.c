@@ -92,6 +92,21 @@ static int slower_cpu_check(void) {
     return 0;
 }
 
+/* A CPU that runs 300 us after its first start-up IPI, just past the 200 us before the second;
+ * then one that comes up at the very end of the wait, 200 us + the timeout after it.
+ * Expect the first started with exactly two start-up IPIs sent; the second started too (the wait's
+ * last look counts), with one INIT: no giving up. */
+static int edge_timed_cpus_check(void) {
+    struct sim_cpu after_second = {.apic_id = 1, .boot_us = 300};
+    ASSERT_TRUE(start(&after_second, false));
+    ASSERT_EQ(2, after_second.startups);
+    struct sim_cpu at_the_end = {.apic_id = 1, .boot_us = 200 + (uint64_t)TIMEOUT_MS * 1000};
+    ASSERT_TRUE(start(&at_the_end, false));
+    ASSERT_EQ(1, at_the_end.inits);
+    ASSERT_EQ(2, at_the_end.startups);
+    return 0;
+}
+
 /* A CPU that would run 600 ms after its start-up IPI, past the 500 ms timeout; then 10 s pass.
  * Expect false, and the CPU still not running 10 s later: the caller has given up on it and
  * rewrites the trampoline's stack and argument for the next CPU, so a CPU that came up late would
@@ -108,12 +123,13 @@ static int late_cpu_stays_down_check(void) {
 
 /* The start-up IPI withheld (the kernel's smp_test=withhold_startup), a CPU that would run 50 us
  * after one.
- * Expect false after the timeout, no start-up IPI sent, and the CPU not running. */
+ * Expect false after exactly the INIT delay, the 200 us and the timeout, no start-up IPI sent, and
+ * the CPU not running. */
 static int withheld_startup_check(void) {
     struct sim_cpu cpu = {.apic_id = 1, .boot_us = 50};
     ASSERT_FALSE(start(&cpu, true));
     ASSERT_EQ(0, cpu.startups);
-    ASSERT_TRUE(cpu.now >= 10000 + (uint64_t)TIMEOUT_MS * 1000);
+    ASSERT_EQ(10000 + 200 + (uint64_t)TIMEOUT_MS * 1000, cpu.now); /* INIT, 200 us, timeout */
     ASSERT_FALSE(sim_started(&cpu));
     return 0;
 }
@@ -150,6 +166,7 @@ int main(void) {
     RUN_CHECK(failures, choose_check);
     RUN_CHECK(failures, quick_cpu_check);
     RUN_CHECK(failures, slower_cpu_check);
+    RUN_CHECK(failures, edge_timed_cpus_check);
     RUN_CHECK(failures, late_cpu_stays_down_check);
     RUN_CHECK(failures, withheld_startup_check);
     return failures == 0 ? 0 : 1;

@@ -44,6 +44,8 @@ static int width_and_padding_check(void) {
     EXPECT_FORMAT("[x  |y]", "[%3c|%c]", 'x', 'y');
     EXPECT_FORMAT("[      0x0000000008000000|]", "[%24p|]", (void *)0x8000000);
     EXPECT_FORMAT("[0x0000000008000000]", "[%4p]", (void *)0x8000000);
+    EXPECT_FORMAT("[        7]", "[%9u]", 7u); /* every digit a width may have */
+    EXPECT_FORMAT("[x ]", "[%2c]", 'x');       /* the smallest width that pads a character */
     return 0;
 }
 
@@ -56,6 +58,7 @@ static int width_too_large_check(void) {
     ASSERT_EQ(']', buffer[1025]);
     ASSERT_EQ('7', buffer[1024]);
     EXPECT_FORMAT("[%1025u] %d", "[%1025u] %d", 7u, 8);
+    EXPECT_FORMAT("[%10240u] %d", "[%10240u] %d", 7u, 8); /* ten times the limit: no clamp to it */
     EXPECT_FORMAT("[%4294967297u]", "[%4294967297u]", 7u);
     EXPECT_FORMAT("[%99999999999999999999s]", "[%99999999999999999999s]", "s");
     return 0;
@@ -81,9 +84,9 @@ static int unknown_directive_check(void) {
 }
 
 /* Directives of C's printf that format.c does not implement: the '-' flag, a precision, %o, the h
- * modifier, %ls and %lc. The compiler's format check accepts each with its argument, so the
- * directives after one must not read that argument as their own: the rest of the format is copied
- * as written. */
+ * modifier, %ls and %lc, and %p with a length modifier. The compiler's format check accepts each
+ * with its argument, so the directives after one must not read that argument as their own: the rest
+ * of the format is copied as written. */
 static int unimplemented_directive_check(void) {
     EXPECT_FORMAT("[%-4d|%d]", "[%-4d|%d]", 1, 2);
     EXPECT_FORMAT("%o then %u", "%o then %u", 8u, 9u);
@@ -92,6 +95,12 @@ static int unimplemented_directive_check(void) {
     /* C's wide string and character: their arguments are no char's, so they are not %s and %c. */
     EXPECT_FORMAT("%ls|%d", "%ls|%d", L"hi", 5);
     EXPECT_FORMAT("%lc|%d", "%lc|%d", (wint_t)L'e', 5);
+    /* A pointer with a length modifier is no %p of format.c's either. */
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wformat"
+    EXPECT_FORMAT("%lp|%d", "%lp|%d", (void *)0x1000, 5);
+    EXPECT_FORMAT("%llp|%d", "%llp|%d", (void *)0x1000, 5);
+#pragma clang diagnostic pop
     return 0;
 }
 
@@ -101,6 +110,10 @@ static int truncation_check(void) {
     size_t len = format_string(buffer, sizeof buffer, "%s", "0123456789");
     ASSERT_EQ(10, len);
     ASSERT_STREQ("01234", buffer);
+    /* Output of exactly the buffer's size: its last byte is the NUL, nothing written past it. */
+    char exact[4];
+    ASSERT_EQ(4, format_string(exact, sizeof exact, "abcd"));
+    ASSERT_STREQ("abc", exact);
     /* Size 0 must still count. */
     ASSERT_EQ(3, format_string(NULL, 0, "%d", 123));
     return 0;

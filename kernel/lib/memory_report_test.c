@@ -28,8 +28,8 @@ static int range_past_top_check(void) {
     return 0;
 }
 
-/* Sizes in bytes that are no multiple of a KiB, below 2^64 in total.
- * Expect the total's whole KiB and the bytes left over. */
+/* Sizes in bytes that are no multiple of a KiB, below 2^64 in total; then 1000 and 24 bytes.
+ * Expect the total's whole KiB and the bytes left over; 1 KiB and none left over. */
 static int small_total_check(void) {
     struct memory_total total = {0};
     memory_total_add(&total, 0x9fc00);
@@ -38,6 +38,12 @@ static int small_total_check(void) {
     ASSERT_EQ(0x9fc00 / 1024 + 1, total.kib);
     ASSERT_EQ(1100 - 1024, total.rest);
     ASSERT_FALSE(total.saturated);
+    /* Leftover bytes that make exactly a KiB carry it: 1000 + 24 is 1 KiB and 0 bytes. */
+    struct memory_total exact = {0};
+    memory_total_add(&exact, 1000);
+    memory_total_add(&exact, 24);
+    ASSERT_EQ(1, exact.kib);
+    ASSERT_EQ(0, exact.rest);
     return 0;
 }
 
@@ -54,6 +60,19 @@ static int total_past_2_64_bytes_check(void) {
     }
     ASSERT_EQ((UINT64_C(1) << 54) + 3 * ((UINT64_C(1) << 54) - 1) + 2, total.kib);
     ASSERT_EQ(3 * 1023 - 2 * 1024, total.rest);
+    ASSERT_FALSE(total.saturated);
+    return 0;
+}
+
+/* 1024 entries of UINT64_MAX bytes: exactly 2^64 - 1 KiB, the largest total, and no byte over.
+ * Expect UINT64_MAX KiB, 0 bytes, not saturated: exact up to 2^64 KiB. */
+static int total_at_the_top_check(void) {
+    struct memory_total total = {0};
+    for (int i = 0; i < 1024; i++) {
+        memory_total_add(&total, UINT64_MAX);
+    }
+    ASSERT_EQ(UINT64_MAX, total.kib);
+    ASSERT_EQ(0, total.rest);
     ASSERT_FALSE(total.saturated);
     return 0;
 }
@@ -78,6 +97,7 @@ int main(void) {
     RUN_CHECK(failures, range_ends_check);
     RUN_CHECK(failures, range_past_top_check);
     RUN_CHECK(failures, small_total_check);
+    RUN_CHECK(failures, total_at_the_top_check);
     RUN_CHECK(failures, total_past_2_64_bytes_check);
     RUN_CHECK(failures, total_saturates_check);
     return failures == 0 ? 0 : 1;

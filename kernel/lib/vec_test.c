@@ -35,7 +35,8 @@ static int box_out_of_memory_check(void) {
     return 0;
 }
 
-/* Push 1000 items: capacity doubles from 4, every item reads back, one block is live. */
+/* Push 1000 items: capacity doubles from 4, every item reads back, one block is live; dropped,
+ * nothing is live and the vector takes a push again. */
 static int vec_grows_check(void) {
     struct vec numbers = VEC_INIT(uint64_t);
     for (uint64_t i = 0; i < 1000; i++) {
@@ -48,7 +49,13 @@ static int vec_grows_check(void) {
     }
     ASSERT_TRUE(fake_heap_live_blocks() == 1);
     vec_drop(&numbers);
-    ASSERT_TRUE(numbers.len == 0 && numbers.items == NULL);
+    ASSERT_TRUE(numbers.len == 0 && numbers.items == NULL && numbers.capacity == 0);
+    ASSERT_TRUE(fake_heap_live_blocks() == 0);
+    /* Dropped, it is empty again and may be reused. */
+    uint64_t again = 77;
+    ASSERT_TRUE(vec_push(&numbers, &again));
+    ASSERT_TRUE(VEC_AT(&numbers, uint64_t, 0) == 77 && numbers.len == 1);
+    vec_drop(&numbers);
     ASSERT_TRUE(fake_heap_live_blocks() == 0);
     return 0;
 }
@@ -102,12 +109,19 @@ static int vec_out_of_memory_check(void) {
     return 0;
 }
 
-/* A capacity whose byte size would overflow size_t is refused without allocating. */
+/* A capacity whose byte size would overflow size_t, and one whose doubling would, each refused
+ * without allocating, the vector unchanged. */
 static int vec_overflow_check(void) {
     struct vec huge = {
         .items = NULL, .len = SIZE_MAX / 2, .capacity = SIZE_MAX / 2, .item_size = 4};
     char item[4] = {0};
     ASSERT_TRUE(!vec_push(&huge, item));
+    ASSERT_TRUE(fake_heap_live_blocks() == 0);
+    /* A capacity whose doubling itself wraps: bytes of one byte each, so only the doubling can. */
+    struct vec wrapping = {
+        .items = NULL, .len = SIZE_MAX / 2 + 1, .capacity = SIZE_MAX / 2 + 1, .item_size = 1};
+    ASSERT_TRUE(!vec_push(&wrapping, item));
+    ASSERT_TRUE(wrapping.capacity == SIZE_MAX / 2 + 1 && wrapping.len == SIZE_MAX / 2 + 1);
     ASSERT_TRUE(fake_heap_live_blocks() == 0);
     return 0;
 }
