@@ -50,11 +50,11 @@
  * as a foreign pointer, through the same hook (alloc_locked_report), and changes nothing. A free of
  * a block that sits in a cache is taken out of the cache and freed to the heap twice, so the heap
  * reports the double free (with the heap block's address, 16 bytes below the user's pointer). A
- * free of a block the layer already gave back to the heap is passed on, the user's pointer as it
- * is (the heap's links or poison may have overwritten the prefix since), and the heap reports it
- * at that pointer: as a double free, or as a foreign pointer where the block was a run slot (the
- * layer's request, prefix included, of at most ALLOC_RUN_MAX_SIZE bytes), which the user's pointer
- * does not start.
+ * free of a block the layer already gave back to the heap is passed on: as the heap block's
+ * address while its prefix still says given back, else as the user's pointer (the heap's links or
+ * poison may have overwritten the prefix since); the heap reports it at that address, as a double
+ * free, or as a foreign pointer where the user's pointer falls inside a run slot (the layer's
+ * request, prefix included, of at most ALLOC_RUN_MAX_SIZE bytes) that it does not start.
  * Of two frees of one cached-size block on two CPUs at once, one wins and the other is reported (as
  * a double free, or a foreign pointer if it meets the prefix mid-change): it is cached once. A
  * cached block whose prefix was overwritten is reported (its user pointer passed to the heap's
