@@ -18,8 +18,12 @@
 static uint8_t memory[MEMORY_SIZE];
 static uint8_t rsdp[ACPI_RSDP_V2_SIZE];
 
+/* Calls of map, for the checks that nothing is mapped. */
+static unsigned map_calls;
+
 static const void *map(void *ctx, uint64_t phys, uint64_t size) {
     (void)ctx;
+    map_calls++;
     return phys <= MEMORY_SIZE && size <= MEMORY_SIZE - phys ? memory + phys : NULL;
 }
 
@@ -165,8 +169,10 @@ static int rsdp_refusals_check(void) {
     table_put_u32(rsdp + 16, 0);
     table_seal(rsdp, ACPI_RSDP_V1_SIZE, 8);
     table_seal(rsdp, ACPI_RSDP_V2_SIZE, 32);
+    map_calls = 0;
     ASSERT_EQ(ACPI_ERR_RSDP_NO_ROOT,
               acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    ASSERT_EQ(0, map_calls);
     ASSERT_EQ(ACPI_OK, acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
     build_tables(2);
     rsdp[33] ^= 1; /* reserved byte: only the extended checksum covers it */

@@ -101,6 +101,11 @@ static const uint8_t code_in_rodata[16] = {0xc3};
 
 /* Calls the `ret` in read-only data: memory_init maps only the code executable. */
 static void execute_rodata(void) {
+    if ((uintptr_t)code_in_rodata < (uintptr_t)kernel_code_end ||
+        (uintptr_t)code_in_rodata >= (uintptr_t)kernel_rodata_end) {
+        panic("execute_rodata: %p is not in read-only data [%p, %p)", (const void *)code_in_rodata,
+              (void *)kernel_code_end, (void *)kernel_rodata_end);
+    }
     log_info("scenario: calling the code in the kernel's read-only data at %p",
              (const void *)code_in_rodata);
     ((void (*)(void))(uintptr_t)code_in_rodata)();
@@ -154,6 +159,9 @@ static void free_twice_cached(void) {
     log_info("scenario: freeing cached block %p (heap block %p) twice", (void *)block,
              (void *)(block - ALLOC_CPU_CACHE_PREFIX));
     kfree(block);
+    struct alloc_cached_stats stats;
+    kheap_cpu_cache_stats(&stats);
+    log_info("scenario: after the first free, %zu blocks cached", stats.cached_blocks);
     kfree(block); // NOLINT(clang-analyzer-unix.Malloc): the double free is the point
 }
 

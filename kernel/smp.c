@@ -421,7 +421,7 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
                      after.bytes_in_use, slots_before, thread_slots_in_use());
         }
     }
-    log_info("smp: %u CPUs online; start-up IPIs went to %u APIC ids", cpu_count(),
-             apic_startup_targets());
+    log_info("smp: %u CPUs online; INIT went to %u APIC ids, start-up IPIs to %u", cpu_count(),
+             apic_init_targets(), apic_startup_targets());
     return cpu_count();
 }

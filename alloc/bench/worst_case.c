@@ -18,8 +18,8 @@
  * Exits 1 if a count fails or a call did not do what its state is there for (a NULL, an unsound
  * heap afterwards, free blocks not changed as its path changes them, a split's block taken from
  * elsewhere): such a count would be of some other path. A count includes the call through this
- * program's table of allocators, which the empty call's does not (up to 8 instructions: a table
- * of functions that do nothing counts malloc +8, memalign +6, free -1). x86_64 Linux only.
+ * program's table of allocators, which the empty call's does not: a few instructions, so these
+ * counts are not //alloc:worst_case_test's. x86_64 Linux only.
  */
 #include "alloc/bench/reference/halffit.h"
 #include "alloc/bench/reference/tlsf_classic.h"

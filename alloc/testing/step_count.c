@@ -11,18 +11,21 @@
 /* The child's exit statuses besides 0. */
 enum { CHILD_NO_TRACE = 3, CHILD_WRONG_PATH = 4 };
 
-/* Waits for pid to stop; false if it exited or the wait failed. */
-static bool stopped(pid_t pid, int *status) {
-    return waitpid(pid, status, 0) == pid && WIFSTOPPED(*status);
+/*
+ * Waits for pid; true if it stopped. *gone says whether it is no more: the wait reaped it (it
+ * exited or was killed), so its pid may be another process's by now.
+ */
+static bool stopped(pid_t pid, int *status, bool *gone) {
+    pid_t got = waitpid(pid, status, 0);
+    *gone = got == pid && (WIFEXITED(*status) || WIFSIGNALED(*status));
+    return got == pid && WIFSTOPPED(*status);
 }
 
-/*
- * Ends a child that went wrong: killed and reaped if the last wait left it stopped (a child that
- * exited was reaped by that wait, and its pid may be another process's by now). Returns
- * STEP_COUNT_FAILED.
- */
-static long abandon(pid_t pid, int status) {
-    if (WIFSTOPPED(status)) {
+/* Ends a child that went wrong: killed and reaped unless it is gone already. Returns
+ * STEP_COUNT_FAILED. */
+static long abandon(pid_t pid, bool gone) {
+    if (!gone) {
+        int status;
         kill(pid, SIGKILL);
         (void)waitpid(pid, &status, 0);
     }
@@ -42,21 +45,23 @@ long step_count(void (*call)(void), bool (*after)(void (*call)(void))) {
         _exit(after == NULL || after(call) ? 0 : CHILD_WRONG_PATH);
     }
     int status = 0;
-    if (!stopped(pid, &status))
-        return abandon(pid, status);
+    bool gone = false;
+    if (!stopped(pid, &status, &gone))
+        return abandon(pid, gone);
     long steps = 0;
     for (;;) {
-        if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) != 0 || !stopped(pid, &status))
-            return abandon(pid, status);
+        if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) != 0 || !stopped(pid, &status, &gone))
+            return abandon(pid, gone);
         if (WSTOPSIG(status) == SIGSTOP)
             break;
         if (WSTOPSIG(status) != SIGTRAP) /* a fault in the call: stepping on would rerun it */
-            return abandon(pid, status);
+            return abandon(pid, false);
         steps++;
     }
-    if (ptrace(PTRACE_CONT, pid, NULL, NULL) != 0 || waitpid(pid, &status, 0) != pid ||
-        !WIFEXITED(status))
-        return abandon(pid, status); /* after() faulted, say: the child stopped, not exited */
+    if (ptrace(PTRACE_CONT, pid, NULL, NULL) != 0)
+        return abandon(pid, false);
+    if (stopped(pid, &status, &gone) || !gone || !WIFEXITED(status))
+        return abandon(pid, gone); /* after() faulted, say: the child stopped, not exited */
     if (WEXITSTATUS(status) == CHILD_WRONG_PATH)
         return STEP_COUNT_WRONG_PATH;
     return WEXITSTATUS(status) == 0 ? steps : STEP_COUNT_FAILED;

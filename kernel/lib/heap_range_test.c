@@ -134,12 +134,14 @@ static int edges_accepted_check(void) {
     ASSERT_EQ(HEAP_RANGE_OK, parse("heap_start=0x2000000 heap_pages=1", &range));
     ASSERT_EQ(HEAP_RANGE_OK, parse("heap_start=0x7ffffffff000 heap_pages=1", &range));
     ASSERT_EQ(HEAP_RANGE_OK, parse("heap_pages=1048576", &range));
-    /* Every decimal digit, and upper-case hex digits up to F. */
+    /* The highest decimal digit, and upper-case hex digits from A to F. */
     ASSERT_EQ(HEAP_RANGE_OK, parse("heap_pages=9 heap_start=0x7FFF00000000", &range));
     ASSERT_EQ(9, range.pages);
     ASSERT_EQ(0x7fff00000000ull, range.start);
     ASSERT_EQ(HEAP_RANGE_OK, parse("heap_pages=0x1", &range));
     ASSERT_EQ(1, range.pages);
+    ASSERT_EQ(HEAP_RANGE_OK, parse("heap_pages=0xA", &range));
+    ASSERT_EQ(10, range.pages);
     /* 2^64 - 1, in decimal and hex, is a number: refused as a start for its alignment, not read
      * as an overflow. */
     ASSERT_EQ(HEAP_RANGE_ERR_MISALIGNED_START, parse("heap_start=18446744073709551615", &range));

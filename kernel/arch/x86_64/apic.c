@@ -304,26 +304,41 @@ bool apic_send_nmi(uint32_t target_apic_id) {
                      APIC_NMI_DELIVERY_TIMEOUT_US);
 }
 
-void apic_send_init(uint32_t target_apic_id) {
-    send_ipi(target_apic_id, APIC_ICR_INIT | APIC_ICR_LEVEL_ASSERT, 0);
-}
-
-/* The APIC ids sent a start-up IPI, one bit each; only the boot CPU sends them, one at a time. */
+/* The APIC ids sent an INIT and a start-up IPI, one bit each; only the boot CPU sends them, one at
+ * a time. */
+static uint64_t init_targets[256 / 64];
 static uint64_t startup_targets[256 / 64];
 
-void apic_send_startup(uint32_t target_apic_id, uint8_t vector_page) {
+static void note_target(uint64_t *targets, uint32_t target_apic_id) {
     if (target_apic_id < 256) {
-        startup_targets[target_apic_id / 64] |= UINT64_C(1) << (target_apic_id % 64);
+        targets[target_apic_id / 64] |= UINT64_C(1) << (target_apic_id % 64);
     }
-    send_ipi(target_apic_id, APIC_ICR_STARTUP | APIC_ICR_LEVEL_ASSERT | vector_page, 0);
 }
 
-uint32_t apic_startup_targets(void) {
+static uint32_t count_targets(const uint64_t *targets) {
     uint32_t count = 0;
-    for (size_t i = 0; i < sizeof startup_targets / sizeof startup_targets[0]; i++) {
-        for (uint64_t w = startup_targets[i]; w != 0; w &= w - 1) {
+    for (size_t i = 0; i < 256 / 64; i++) {
+        for (uint64_t w = targets[i]; w != 0; w &= w - 1) {
             count++; /* a bit a turn: no popcnt on every CPU this kernel runs on */
         }
     }
     return count;
+}
+
+void apic_send_init(uint32_t target_apic_id) {
+    note_target(init_targets, target_apic_id);
+    send_ipi(target_apic_id, APIC_ICR_INIT | APIC_ICR_LEVEL_ASSERT, 0);
+}
+
+void apic_send_startup(uint32_t target_apic_id, uint8_t vector_page) {
+    note_target(startup_targets, target_apic_id);
+    send_ipi(target_apic_id, APIC_ICR_STARTUP | APIC_ICR_LEVEL_ASSERT | vector_page, 0);
+}
+
+uint32_t apic_init_targets(void) {
+    return count_targets(init_targets);
+}
+
+uint32_t apic_startup_targets(void) {
+    return count_targets(startup_targets);
 }

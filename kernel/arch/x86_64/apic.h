@@ -69,9 +69,10 @@ bool apic_send_nmi(uint32_t target_apic_id);
 void apic_send_init(uint32_t target_apic_id);
 void apic_send_startup(uint32_t target_apic_id, uint8_t vector_page);
 
-/* How many distinct APIC ids apic_send_startup has sent a start-up IPI to since boot: the CPUs
- * that were let run the start-up code, which the log gives for the tests to check against the CPUs
- * that were meant to (xAPIC ids, below 256). */
+/* How many distinct APIC ids apic_send_init and apic_send_startup have sent an INIT and a start-up
+ * IPI to since boot: the CPUs that were reset and let run the start-up code, which the log gives
+ * for the tests to check against the CPUs that were meant to be (xAPIC ids, below 256). */
+uint32_t apic_init_targets(void);
 uint32_t apic_startup_targets(void);
 
 /* How long each of the above waits for the local APIC to take its IPI (the ICR's delivery status
