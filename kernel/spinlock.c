@@ -176,6 +176,14 @@ void spinlock_release(struct spinlock *lock) {
     irq_restore();
 }
 
+/* spinlock_widen_held_window_for_test's wait between spinlock_held_by_this_cpu's two reads (0
+ * outside that check). */
+static volatile uint64_t held_window_us;
+
+void spinlock_widen_held_window_for_test(uint64_t microseconds) {
+    held_window_us = microseconds;
+}
+
 bool spinlock_held_by_this_cpu(const struct spinlock *lock) {
     /*
      * Interrupts off between the two reads, so that the caller stays on the CPU it compares: with
@@ -184,7 +192,11 @@ bool spinlock_held_by_this_cpu(const struct spinlock *lock) {
      * call as re-entered). Held by this CPU, the lock has interrupts off already.
      */
     irq_save();
-    bool held = lock->holder == (int32_t)cpu_this()->index;
+    int32_t holder = lock->holder;
+    if (held_window_us != 0) {
+        apic_delay_us(held_window_us);
+    }
+    bool held = holder == (int32_t)cpu_this()->index;
     irq_restore();
     return held;
 }

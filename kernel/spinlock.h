@@ -59,6 +59,10 @@ void spinlock_release(struct spinlock *lock);
 
 bool spinlock_held_by_this_cpu(const struct spinlock *lock);
 
+/* For the test of spinlock_held_by_this_cpu: a wait of that many microseconds between its read of
+ * the holder and its read of this CPU's index (0: none), the window a preemption would need. */
+void spinlock_widen_held_window_for_test(uint64_t microseconds);
+
 /* The four above for a lock handed to a library as a function and a void *ctx (the heap's
  * struct alloc_lock, the mapper's struct paging_lock, whose held hook is
  * spinlock_held_by_this_cpu_ctx): ctx is the struct spinlock. */

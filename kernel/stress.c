@@ -937,6 +937,77 @@ static void check_idle_wake(void) {
               rounds, taken + kept, taken, kept);
 }
 
+/* thread_test=held_window */
+
+/* The wait spinlock_held_by_this_cpu makes between its two reads, and how long a holder keeps the
+ * probe: each a fraction of a tick, so that ticks often preempt an asker in its wait. */
+#define HELD_WINDOW_US      (1000000 / APIC_TIMER_HZ / 5)
+#define HELD_WINDOW_HOLD_US (1000000 / APIC_TIMER_HZ / 5)
+#define HELD_WINDOW_ASKS    1000 /* each asker's questions */
+
+static struct spinlock held_probe = SPINLOCK_INIT("held probe");
+static volatile bool held_window_done;
+
+/* Takes the probe in turns with the other holder until the askers are done. */
+static void hold_held_probe(void *arg) {
+    (void)arg;
+    while (!__atomic_load_n(&held_window_done, __ATOMIC_ACQUIRE)) {
+        spinlock_acquire(&held_probe);
+        apic_delay_us(HELD_WINDOW_HOLD_US);
+        spinlock_release(&held_probe);
+        thread_yield();
+    }
+}
+
+/* Asks, interrupts on, whether this CPU holds the probe, which this thread never takes: each yes is
+ * a wrong answer, counted in *arg. */
+static void ask_held_probe(void *arg) {
+    uint32_t *wrong = arg;
+    for (uint32_t i = 0; i < HELD_WINDOW_ASKS; i++) {
+        *wrong += spinlock_held_by_this_cpu(&held_probe);
+    }
+}
+
+/*
+ * spinlock_held_by_this_cpu reads the lock's holder, then its CPU's index. Two threads take turns
+ * holding a probe lock while two others, interrupts on, ask whether their CPU holds it, with the
+ * check waiting between its two reads: an asker preempted there and moved to the CPU that held the
+ * lock at the first read would be told yes (the mapper, asking so through its held hook, would
+ * then refuse a call as re-entered). Every answer must be no.
+ */
+static void check_held_window(void) {
+    if (cpu_count() != 2) {
+        panic("thread_test=held_window: needs two CPUs; %u online", cpu_count());
+    }
+    spinlock_widen_held_window_for_test(HELD_WINDOW_US);
+    __atomic_store_n(&held_window_done, false, __ATOMIC_RELEASE);
+    static uint32_t wrong[2];
+    struct thread *holders[2];
+    struct thread *askers[2];
+    for (int i = 0; i < 2; i++) {
+        wrong[i] = 0;
+        holders[i] = thread_create("probe-holder", hold_held_probe, NULL);
+        askers[i] = thread_create("probe-asker", ask_held_probe, &wrong[i]);
+        if (holders[i] == NULL || askers[i] == NULL) {
+            panic("thread_test=held_window: cannot create threads");
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        thread_join(askers[i]);
+    }
+    __atomic_store_n(&held_window_done, true, __ATOMIC_RELEASE);
+    for (int i = 0; i < 2; i++) {
+        thread_join(holders[i]);
+    }
+    spinlock_widen_held_window_for_test(0);
+    log_check(
+        wrong[0] + wrong[1] == 0, "held-window",
+        "2 threads asked %u times each, interrupts on, whether their CPU held a lock 2 others "
+        "took turns holding, the check waiting %u us between its two reads: %u answers were "
+        "yes",
+        HELD_WINDOW_ASKS, HELD_WINDOW_US, wrong[0] + wrong[1]);
+}
+
 /* thread_test=halted_ticks */
 
 /* How long the other CPU holds the lock CPU 0 waits for, in timer ticks. */
@@ -1308,6 +1379,7 @@ static const struct {
     {"thread_test=current", check_thread_current},
     {"thread_test=idle_wake", check_idle_wake},
     {"thread_test=halted_ticks", check_halted_ticks},
+    {"thread_test=held_window", check_held_window},
     {"tlb_test=shootdown", check_tlb_shootdown_answered},
     {"tlb_test=unanswered", check_tlb_shootdown_unanswered},
     {"paging_test=concurrent", check_mapper_concurrent},

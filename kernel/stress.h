@@ -37,6 +37,9 @@
  *                          overflow reports do) each get their own thread's name (two CPUs)
  *   thread_test=idle_wake  check: a wake-up for a new thread that comes between the idle loop's
  *                          last look at the run queue and its halt ends the halt (two CPUs)
+ *   thread_test=held_window check: threads asking, interrupts on, whether their CPU holds a lock
+ *                          others take turns holding, with spinlock_held_by_this_cpu's two reads
+ *                          kept apart, are never told yes (two CPUs)
  *   thread_test=halted_ticks check: the tick count goes on while CPU 0 halts waiting for a
  *                          lock another CPU holds (two CPUs)
  *   tlb_test=shootdown     a thread reads a page on one CPU, another CPU unmaps it, the thread
