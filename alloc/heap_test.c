@@ -2410,6 +2410,137 @@ static int nested_heap_pointer_check(void) {
 }
 
 /*
+ * Requests refused by their size alone: a batch of SIZE_MAX and of SIZE_MAX - 15 bytes, calloc of
+ * one element of SIZE_MAX bytes (no product to overflow), on every variant.
+ * Expect 0 blocks and NULL, nothing reported, the heap as it was.
+ */
+static int size_alone_refused_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    struct alloc_stats before = stats();
+    void *out[2] = {NULL, NULL};
+    ASSERT_EQ(0, alloc_allocate_batch(fx.heap, SIZE_MAX, out, 2));
+    ASSERT_EQ(0, alloc_allocate_batch(fx.heap, SIZE_MAX - 15, out, 2));
+    ASSERT_TRUE(out[0] == NULL && out[1] == NULL);
+    ASSERT_TRUE(alloc_calloc(fx.heap, 1, SIZE_MAX) == NULL);
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_EQ(0, fx.reports);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * calloc on a heap told its region is zero (ALLOC_FLAG_ZEROED_REGION): a block of BIG bytes from
+ * calloc filled with 0xab and freed, then calloc of the same size again.
+ * Expect every usable byte of the second block zero, wherever it lies: bytes handed out once are
+ * cleared however often they come back (the watermark is raised past them).
+ */
+static int calloc_again_zero_check(void) {
+    fixture_reset(HEAP_SIZE, ALLOC_FLAG_ZEROED_REGION);
+    unsigned char *a = alloc_calloc(fx.heap, 1, BIG);
+    ASSERT_TRUE(a != NULL);
+    memset(a, 0xab, alloc_usable_size(fx.heap, a));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    unsigned char *b = alloc_calloc(fx.heap, 1, BIG);
+    ASSERT_TRUE(b != NULL);
+    size_t usable = alloc_usable_size(fx.heap, b);
+    for (size_t i = 0; i < usable; i++)
+        ASSERT_EQ(0, b[i]);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * Pointers into a block freed before passed to free: its header's address (its payload less
+ * ALLOC_BLOCK_OVERHEAD, on a 64-bit target, where that is aligned) and 16 bytes into its payload;
+ * then a strategy one past the last init knows.
+ * Expect ALLOC_ERR_DOUBLE_FREE for each pointer (a pointer into free memory), reported once with
+ * nothing changed; ALLOC_ERR_BAD_CONFIG for the second, with nothing read past the strategies'
+ * table (AddressSanitizer, with --config=asan).
+ */
+static int freed_header_and_next_strategy_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    void *before_a = alloc_malloc(fx.heap, BIG); /* a is not the first block: its header is a
+                                                    payload address of the heap's range */
+    unsigned char *a = alloc_malloc(fx.heap, BIG);
+    void *fence = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(before_a != NULL && a != NULL && fence != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    struct alloc_stats before = stats();
+    /* Its header's address (aligned on a 64-bit target only), and 16 bytes into its payload. */
+    unsigned char *inside[2] = {ALLOC_BLOCK_OVERHEAD == 16 ? a - ALLOC_BLOCK_OVERHEAD : a + 16,
+                                a + 16};
+    for (int i = 0; i < 2; i++) {
+        size_t reports = fx.reports;
+        ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_free(fx.heap, inside[i]));
+        if (refused_at(reports, ALLOC_ERR_DOUBLE_FREE, inside[i], &before) != 0)
+            return 1;
+    }
+    /* A value outside the enum, on purpose. */
+    // NOLINTNEXTLINE(clang-analyzer-optin.core.EnumCastOutOfRange)
+    struct alloc_config cfg = {.strategy = (enum alloc_strategy)(ALLOC_STRATEGY_FIRST_FIT + 1)};
+    alloc_heap *h;
+    ASSERT_EQ(ALLOC_ERR_BAD_CONFIG, alloc_heap_init(&h, fx.region, HEAP_SIZE, &cfg));
+    return 0;
+}
+
+/*
+ * The control structure's checked words, each damaged in turn as a stray write would leave it, on
+ * the default variant (TLSF with quick lists and runs, a zeroed region), each then put back: the
+ * strategy's table set to first fit's, the fast free range's low end lowered to the first block
+ * and its high end lowered by a KiB, the realloc switch cleared, the runs' word 1, the quick
+ * lists' second word and then both words 512, the calloc watermark's complement changed.
+ * Expect alloc_heap_check to return ALLOC_ERR_CORRUPTED_HEAP for each, reported once with the
+ * heap's address, and the heap whole once the word is put back.
+ */
+static int control_words_checked_check(void) {
+    if (!ALLOC_FAST_PATHS || ALLOC_QUICK_MAX_SIZE == 0 || ALLOC_RUN_MAX_SIZE == 0)
+        SKIP_CHECK("the fast paths' words exist only with fast paths, quick lists and runs");
+    if (fx.variant->strategy != ALLOC_STRATEGY_TLSF || !variant_quick(fx.variant) ||
+        (fx.variant->flags & ALLOC_FLAG_ZEROED_REGION) == 0)
+        SKIP_CHECK("the default variant's words (quick lists, runs, a zeroed region)");
+    fixture_reset(HEAP_SIZE, 0);
+    alloc_heap *h = fx.heap;
+    const alloc_heap saved = *h;
+    for (int kind = 0; kind < 8; kind++) {
+        switch (kind) {
+        case 0:
+            h->ops = &alloc_ff_ops;
+            break;
+        case 1:
+            h->fast_free_lo = h->first;
+            break;
+        case 2:
+            h->fast_free_hi = h->end - 1024;
+            break;
+        case 3:
+            h->fast_grow = 0;
+            break;
+        case 4:
+            h->fast_run_end = 1;
+            break;
+        case 5:
+            h->fast_quick_mask = 512;
+            break;
+        case 6:
+            h->fast_quick_end = 512;
+            h->fast_quick_mask = 512;
+            break;
+        default:
+            h->clean_check ^= 16;
+            break;
+        }
+        size_t reports = fx.reports;
+        ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEAP, alloc_heap_check(h));
+        if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEAP, h) != 0)
+            return 1;
+        *h = saved;
+        ASSERT_HEAP_OK(h);
+    }
+    return 0;
+}
+
+/*
  * A stray write into the control structure over the strategy's table of operations (first fit,
  * whose every allocation and free outside the fast paths goes through it).
  * Expect an allocation to return NULL and a free to return CORRUPTED_FREE_LIST, each after one
@@ -4262,6 +4393,10 @@ int main(void) {
         RUN_VARIANT_CHECK(stale_pointer_after_nested_reinit_check);
         RUN_VARIANT_CHECK(nested_heap_pointer_check);
         RUN_VARIANT_CHECK(null_heap_check);
+        RUN_VARIANT_CHECK(size_alone_refused_check);
+        RUN_VARIANT_CHECK(calloc_again_zero_check);
+        RUN_VARIANT_CHECK(freed_header_and_next_strategy_check);
+        RUN_VARIANT_CHECK(control_words_checked_check);
         RUN_VARIANT_CHECK(damaged_ops_check);
         RUN_VARIANT_CHECK(damaged_ops_extend_realloc_check);
         RUN_VARIANT_CHECK(damaged_bounds_extend_check);

@@ -310,9 +310,10 @@ void *alloc_allocate(alloc_heap *heap, size_t size, size_t align);
 
 /*
  * Allocates up to n blocks of at least size bytes each (aligned to ALLOC_ALIGNMENT) into
- * out[0..n): when one free block can hold them all, side by side in whole cache lines of their
- * own (the first payload on an ALLOC_BATCH_ALIGN boundary, the last block rounded up to the end
- * of its line), else one by one wherever each fits. Each is an ordinary allocation, freed on its
+ * out[0..n): for n > 1, when one free block can hold them all, side by side in whole cache lines
+ * of their own (the first payload on an ALLOC_BATCH_ALIGN boundary, the last block rounded up to
+ * the end of its line), else one by one wherever each fits; a batch of one is an ordinary
+ * allocation. Each is an ordinary allocation, freed on its
  * own. Returns how many it allocated: n, fewer when memory runs short or a request meets a damaged
  * free block (reported once through the hook), and 0 for a NULL heap or out, n == 0, size above
  * ALLOC_MAX_REQUEST - ALLOC_ALIGNMENT, or when the search for the one free block meets a damaged
