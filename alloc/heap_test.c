@@ -3243,6 +3243,80 @@ static int runs_slots_check(void) {
     return 0;
 }
 
+/*
+ * A run's edges, for each class of 32, 48 and 64 bytes: the part-slot past its last slot (too
+ * short for one more) passed to free, and a 32-byte slot's middle to usable_size; then, on a heap
+ * that poisons on free, a write into the last byte of a freed slot 0 and into the last slot of a
+ * full run of 16-byte slots.
+ * Expect ALLOC_ERR_FOREIGN_POINTER from the free and 0 from usable_size, each reported once with
+ * nothing changed; alloc_heap_check to find each write after free (ALLOC_ERR_WRITE_AFTER_FREE),
+ * and the heap whole again once the poison is put back.
+ */
+static int runs_edges_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    static const size_t sizes[] = {32, 48, 64};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        fixture_reset(HEAP_SIZE, 0);
+        unsigned char *slot = alloc_malloc(fx.heap, sizes[k]);
+        ASSERT_TRUE(slot != NULL);
+        uintptr_t r = run_of_slot(slot);
+        unsigned char *past = (unsigned char *)(r + RUN_META + RUN_SLOTS / sizes[k] * sizes[k]);
+        struct alloc_stats before = stats();
+        size_t reports = fx.reports;
+        ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, alloc_free(fx.heap, past));
+        if (refused_at(reports, ALLOC_ERR_FOREIGN_POINTER, past, &before) != 0)
+            return 1;
+        if (sizes[k] == 32) {
+            reports = fx.reports;
+            ASSERT_EQ(0, alloc_usable_size(fx.heap, slot + 16));
+            if (refused_at(reports, ALLOC_ERR_FOREIGN_POINTER, slot + 16, &before) != 0)
+                return 1;
+        }
+    }
+
+    fixture_reset(HEAP_SIZE, ALLOC_FLAG_POISON_ON_FREE);
+    enum { SLOTS16 = RUN_SLOTS / 16 };
+    static unsigned char *slot16[SLOTS16];
+    for (size_t i = 0; i < SLOTS16; i++) {
+        slot16[i] = alloc_malloc(fx.heap, 16);
+        ASSERT_TRUE(slot16[i] != NULL);
+        ASSERT_EQ(run_of_slot(slot16[0]), run_of_slot(slot16[i]));
+    }
+    unsigned char *ends[2] = {slot16[0], slot16[SLOTS16 - 1]};
+    for (int i = 0; i < 2; i++) {
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, ends[i]));
+        ends[i][15] = 0x77;
+        ASSERT_EQ(ALLOC_ERR_WRITE_AFTER_FREE, alloc_heap_check(fx.heap));
+        ends[i][15] = (unsigned char)ALLOC_POISON_FREE_BYTE;
+        ASSERT_HEAP_OK(fx.heap);
+    }
+    return 0;
+}
+
+/*
+ * First fit: a, b and c of 48 bytes, b freed, then a grown by exactly b's block (its usable bytes
+ * and its header).
+ * Expect a grown in place (the same pointer), its contents kept: "in place when it can".
+ */
+static int first_fit_grow_exactly_check(void) {
+    if (fx.variant->strategy != ALLOC_STRATEGY_FIRST_FIT)
+        SKIP_CHECK("first fit's resize");
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 48), *b = alloc_malloc(fx.heap, 48);
+    void *c = alloc_malloc(fx.heap, 48);
+    ASSERT_TRUE(a != NULL && b != NULL && c != NULL);
+    size_t ua = alloc_usable_size(fx.heap, a), ub = alloc_usable_size(fx.heap, b);
+    memset(a, 0x5c, ua);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    unsigned char *grown = alloc_realloc(fx.heap, a, ua + ub + ALLOC_BLOCK_OVERHEAD);
+    ASSERT_TRUE(grown == a);
+    for (size_t i = 0; i < ua; i++)
+        ASSERT_EQ(0x5c, grown[i]);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
 /* A flipped bit in a run's state or check word is reported, and nothing is handed out twice. */
 static int runs_corrupted_check(void) {
     if (!fixture_runs())
@@ -4397,6 +4471,8 @@ int main(void) {
         RUN_VARIANT_CHECK(calloc_again_zero_check);
         RUN_VARIANT_CHECK(freed_header_and_next_strategy_check);
         RUN_VARIANT_CHECK(control_words_checked_check);
+        RUN_VARIANT_CHECK(runs_edges_check);
+        RUN_VARIANT_CHECK(first_fit_grow_exactly_check);
         RUN_VARIANT_CHECK(damaged_ops_check);
         RUN_VARIANT_CHECK(damaged_ops_extend_realloc_check);
         RUN_VARIANT_CHECK(damaged_bounds_extend_check);
