@@ -2541,6 +2541,62 @@ static int control_words_checked_check(void) {
 }
 
 /*
+ * Damage the check bits cannot see, each on a sound heap and then put back: the heap's count of
+ * bytes in use raised by 16, and PREV_FREE set, sealed (a state change made as the heap makes
+ * one), on a used block whose predecessor is used too.
+ * Expect alloc_heap_check to return ALLOC_ERR_STATS_MISMATCH reported with the heap's address,
+ * then ALLOC_ERR_CORRUPTED_HEADER (internal.h: PREV_FREE is set exactly when the previous block
+ * is FREE); the heap whole once each is put back.
+ */
+static int unsealed_damage_checked_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    void *a = alloc_malloc(fx.heap, BIG);
+    void *b = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(a != NULL && b != NULL);
+    size_t reports = fx.reports;
+    fx.heap->in_use += 16;
+    ASSERT_EQ(ALLOC_ERR_STATS_MISMATCH, alloc_heap_check(fx.heap));
+    if (reported_once_at(reports, ALLOC_ERR_STATS_MISMATCH, fx.heap) != 0)
+        return 1;
+    fx.heap->in_use -= 16;
+    ASSERT_HEAP_OK(fx.heap);
+    block_t *bb = blk_from_payload(b);
+    word_flip(&bb->size, PREV_FREE);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_check(fx.heap));
+    word_flip(&bb->size, PREV_FREE);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * TLSF: a free block on its list (BIG bytes, before a used one) whose size word has one check bit
+ * flipped, then a request of its size.
+ * Expect NULL and ALLOC_ERR_CORRUPTED_FREE_LIST reported once (a damaged node ends the request,
+ * the block is not handed out), and nothing else changed.
+ */
+static int flipped_listed_block_refused_check(void) {
+    if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
+        SKIP_CHECK("TLSF's lists");
+    fixture_reset(HEAP_SIZE, 0);
+    void *before_a = alloc_malloc(fx.heap, BIG);
+    unsigned char *a = alloc_malloc(fx.heap, BIG);
+    void *fence = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(before_a != NULL && a != NULL && fence != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    struct alloc_stats before = stats();
+    block_t *ab = blk_from_payload(a);
+    ab->size ^= (hword_t)1 << TAG_SHIFT;
+    size_t reports = fx.reports;
+    ASSERT_TRUE(alloc_malloc(fx.heap, BIG) == NULL);
+    if (reported_once(reports, ALLOC_ERR_CORRUPTED_FREE_LIST) != 0)
+        return 1;
+    ab->size ^= (hword_t)1 << TAG_SHIFT;
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
  * A stray write into the control structure over the strategy's table of operations (first fit,
  * whose every allocation and free outside the fast paths goes through it).
  * Expect an allocation to return NULL and a free to return CORRUPTED_FREE_LIST, each after one
@@ -4473,6 +4529,8 @@ int main(void) {
         RUN_VARIANT_CHECK(control_words_checked_check);
         RUN_VARIANT_CHECK(runs_edges_check);
         RUN_VARIANT_CHECK(first_fit_grow_exactly_check);
+        RUN_VARIANT_CHECK(unsealed_damage_checked_check);
+        RUN_VARIANT_CHECK(flipped_listed_block_refused_check);
         RUN_VARIANT_CHECK(damaged_ops_check);
         RUN_VARIANT_CHECK(damaged_ops_extend_realloc_check);
         RUN_VARIANT_CHECK(damaged_bounds_extend_check);
