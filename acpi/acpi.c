@@ -244,21 +244,42 @@ bool acpi_madt_reads_entry_type(uint8_t type) {
     }
 }
 
+/* The MADT entry at offset (below table_length): its type and length bytes lie within the table,
+ * and its length moves past it without leaving the table; NULL where not. */
+static const uint8_t *entry_at(const uint8_t *madt, uint32_t table_length, uint32_t offset) {
+    if (table_length - offset < 2) {
+        return NULL;
+    }
+    const uint8_t *entry = madt + offset;
+    return entry[1] < 2 || entry[1] > table_length - offset ? NULL : entry;
+}
+
+uint32_t acpi_madt_first_skipped_entry(const uint8_t *madt, uint32_t length) {
+    for (uint32_t offset = ACPI_MADT_FIXED_SIZE; offset < length;) {
+        const uint8_t *entry = entry_at(madt, length, offset);
+        if (entry == NULL) {
+            return 0;
+        }
+        if (!acpi_madt_reads_entry_type(entry[0])) {
+            return offset;
+        }
+        offset += entry[1];
+    }
+    return 0;
+}
+
 /* Reads the entries of a validated MADT of table_length bytes into *out (zeroed by the caller). */
 static enum acpi_error read_madt(const uint8_t *madt, uint32_t table_length,
                                  struct acpi_madt *out) {
     out->local_apic_phys = read_u32(madt + 36);
     out->flags = read_u32(madt + 40);
     for (uint32_t offset = ACPI_MADT_FIXED_SIZE; offset < table_length;) {
-        if (table_length - offset < 2) {
+        const uint8_t *entry = entry_at(madt, table_length, offset);
+        if (entry == NULL) {
             return ACPI_ERR_MADT_BAD_ENTRY;
         }
-        const uint8_t *entry = madt + offset;
         uint8_t type = entry[0];
         uint8_t entry_length = entry[1];
-        if (entry_length < 2 || entry_length > table_length - offset) {
-            return ACPI_ERR_MADT_BAD_ENTRY;
-        }
         switch (type) {
         case ACPI_MADT_ENTRY_LOCAL_APIC:
             if (entry_length < 8) {

@@ -748,15 +748,27 @@ static int one_window_map_check(void) {
     return check_madt_contents(&table);
 }
 
-/* acpi_madt_reads_entry_type over every byte value.
+/* acpi_madt_reads_entry_type over every byte value; then acpi_madt_first_skipped_entry, which the
+ * kernel's madt_bad_entry test uses to find the entry it breaks, over build_madt's table as it is,
+ * with its I/O APIC entry retyped 2, and with an entry of length 0 before that one.
  * Expect true for exactly the four types acpi_parse_madt reads (0, 1, 5, 9), each of which a
- * one-byte-short entry of it refuses (bad_entries_check): the kernel's madt_bad_entry test breaks
- * an entry of a type this says is passed over. */
+ * one-byte-short entry of it refuses (bad_entries_check); offsets 0, the I/O APIC entry's, 0. */
 static int entry_types_read_check(void) {
     for (unsigned type = 0; type < 256; type++) {
         bool read = type == 0 || type == 1 || type == 5 || type == 9;
         ASSERT_EQ(read, acpi_madt_reads_entry_type((uint8_t)type));
     }
+    /* build_madt's entries are all read; its I/O APIC entry retyped 2 is the first passed over,
+     * and with CPU 1's entry given length 0 before it, none is found. */
+    build_tables(0);
+    uint8_t *t = memory + MADT_PHYS;
+    uint32_t length = build_madt();
+    ASSERT_EQ(0, acpi_madt_first_skipped_entry(t, length));
+    const uint32_t io_apic = ACPI_MADT_FIXED_SIZE + 4 * 8;
+    t[io_apic] = 2;
+    ASSERT_EQ(io_apic, acpi_madt_first_skipped_entry(t, length));
+    t[ACPI_MADT_FIXED_SIZE + 8 + 1] = 0;
+    ASSERT_EQ(0, acpi_madt_first_skipped_entry(t, length));
     return 0;
 }
 

@@ -228,26 +228,6 @@ static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup,
 }
 
 /*
- * The offset of the firmware MADT's first entry of a type acpi_parse_madt passes over (QEMU lists
- * interrupt source overrides, type 2), or 0 if it has none: the entry whose length alone keeps the
- * parser's walk moving, where a type it reads has a minimum length of its own as well. The entries
- * before it are walked by their own lengths, each checked to stay within the table.
- */
-static uint32_t skipped_entry(const struct acpi_table *table) {
-    for (uint32_t offset = ACPI_MADT_FIXED_SIZE; offset + 2 <= table->length;) {
-        const uint8_t *entry = table->data + offset;
-        if (entry[1] < 2 || entry[1] > table->length - offset) {
-            return 0;
-        }
-        if (!acpi_madt_reads_entry_type(entry[0])) {
-            return offset;
-        }
-        offset += entry[1];
-    }
-    return 0;
-}
-
-/*
  * For the ACPI refusal tests (SMP_CORRUPT_MADT_WORD, SMP_MADT_BAD_ENTRY_WORD): a corrupted copy of
  * the MADT *table, which *table then names, for the caller to free after parsing; NULL, *table
  * left alone, where the command line asks for neither. The firmware's own table is never written.
@@ -258,7 +238,8 @@ static uint8_t *madt_test_copy(const char *cmdline, struct acpi_table *table) {
     if (!bad_checksum && !bad_entry) {
         return NULL;
     }
-    uint32_t skipped = bad_entry ? skipped_entry(table) : 0;
+    /* QEMU lists interrupt source overrides (type 2), which the parser passes over. */
+    uint32_t skipped = bad_entry ? acpi_madt_first_skipped_entry(table->data, table->length) : 0;
     if (bad_entry && skipped == 0) {
         panic("madt_test_copy: the MADT (%u bytes) has no entry of a type the parser passes over",
               table->length);

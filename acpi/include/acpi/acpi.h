@@ -127,6 +127,12 @@ struct acpi_madt {
  * passing over them. */
 bool acpi_madt_reads_entry_type(uint8_t type);
 
+/* The offset of the first entry of the validated MADT of `length` bytes at madt whose type
+ * acpi_parse_madt passes over, walked as acpi_parse_madt walks its entries; 0 if it has none (a
+ * table shorter than ACPI_MADT_FIXED_SIZE has none), or an entry before it is bad. For tests that
+ * break such an entry, whose length alone keeps the walk moving. */
+uint32_t acpi_madt_first_skipped_entry(const uint8_t *madt, uint32_t length);
+
 /* Validates the MADT (as acpi_validate_table with "APIC"; a valid table shorter than
  * ACPI_MADT_FIXED_SIZE is ACPI_ERR_TABLE_BAD_LENGTH) and reads its entries. An entry shorter than
  * 2 bytes, running past the table, or shorter than its type requires is ACPI_ERR_MADT_BAD_ENTRY.
