@@ -30,6 +30,10 @@
  *   benign    no report, every operation succeeded, alloc_heap_check() passes, contents intact;
  *   detected  an error was reported (hook or return value): the trial stops there, as a kernel
  *             whose hook panics would;
+ *   by_check  detected too, but first by one of the sequence's alloc_heap_check() calls: the
+ *             operations before it neither reported the damage nor were led astray by it (no
+ *             failure below), and the check found it. Counted apart, so that a change that drops
+ *             one of the calls' own checks shows as detections moving here.
  *   missed    nothing reported, nothing damaged, but an allocation that must succeed returned
  *             NULL or the statistics went wrong: the corruption was silently accepted, which
  *             fails the test as the failures below do (the goal is 100% detected);
@@ -133,6 +137,7 @@ static const char *const kind_names[K_COUNT] = {
 enum outcome {
     O_BENIGN,
     O_DETECTED,
+    O_DETECTED_BY_CHECK,
     O_MISSED,
     O_ZERO_TRUSTED,
     O_OVERLAP,
@@ -146,8 +151,8 @@ enum outcome {
 };
 
 static const char *const outcome_names[O_COUNT] = {
-    "benign",   "detected", "missed", "zero_trusted", "overlap",  "badblock",
-    "contents", "loop",     "crash",  "harness",      "unlisted",
+    "benign",   "detected", "by_check", "missed", "zero_trusted", "overlap",
+    "badblock", "contents", "loop",     "crash",  "harness",      "unlisted",
 };
 
 /*
@@ -329,7 +334,7 @@ static enum alloc_error returned(enum call c, enum alloc_error e) {
 /* After every heap call: a report (through the hook or a returned error) ends the trial. */
 static void after(enum alloc_error returned) {
     if (t.reports > 0 || returned != ALLOC_OK)
-        finish(O_DETECTED, alloc_error_name(returned));
+        finish(t.call == C_CHECK ? O_DETECTED_BY_CHECK : O_DETECTED, alloc_error_name(returned));
 }
 
 static unsigned char pattern_byte(uint32_t seed, size_t i) {
@@ -1193,11 +1198,12 @@ int main(void) {
     /* A missed corruption fails the test too: the goal is that every one is detected. */
     bool ok = failures == 0 && total[O_MISSED] == 0;
     unsigned effective = all - total[O_BENIGN] - total[O_ZERO_TRUSTED];
-    unsigned detected = total[O_DETECTED];
-    printf("\ncorruption_test: trials=%u corrupted=%u benign=%u detected=%u missed=%u "
-           "zero_trusted=%u failures=%u detection_rate=%.2f%% (detected / (corrupted - benign - "
-           "zero_trusted); goal 100%%) verdict=%s\n",
-           trials, all, total[O_BENIGN], detected, total[O_MISSED], total[O_ZERO_TRUSTED], failures,
+    unsigned detected = total[O_DETECTED] + total[O_DETECTED_BY_CHECK];
+    printf("\ncorruption_test: trials=%u corrupted=%u benign=%u detected=%u (at the call %u, by "
+           "alloc_heap_check %u) missed=%u zero_trusted=%u failures=%u detection_rate=%.2f%% "
+           "(detected / (corrupted - benign - zero_trusted); goal 100%%) verdict=%s\n",
+           trials, all, total[O_BENIGN], detected, total[O_DETECTED], total[O_DETECTED_BY_CHECK],
+           total[O_MISSED], total[O_ZERO_TRUSTED], failures,
            effective == 0 ? 100.0 : 100.0 * detected / effective, ok ? "ok" : "FAIL");
     return ok ? 0 : 1;
 }
