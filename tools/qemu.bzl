@@ -12,6 +12,9 @@ load("//platforms:host_tools.bzl", "tool_path")
 
 PYTHON = tool_path("PYTHON")
 
+# QEMU's -m for a test or run that names no memory size.
+DEFAULT_MEMORY = "128M"
+
 def _shell_quote(text):
     return "'" + text.replace("'", "'\\''") + "'"
 
@@ -79,7 +82,7 @@ def _qemu_test_impl(ctx):
 
 _COMMON_ATTRS = {
     "iso": attr.label(allow_single_file = [".iso"], mandatory = True),
-    "memory": attr.string(default = "128M", doc = "QEMU -m value."),
+    "memory": attr.string(default = DEFAULT_MEMORY, doc = "QEMU -m value."),
     "machine": attr.string(default = "q35", doc = "QEMU -machine value."),
     "cpu": attr.string(default = "qemu64", doc = "QEMU -cpu value."),
     "firmware": attr.string(default = "bios", values = ["bios", "uefi"]),

@@ -1,0 +1,31 @@
+"""The memory map's total the kernel must report, derived from QEMU's memory size."""
+
+def seabios_available_kib(memory):
+    """The KiB SeaBIOS's memory map of QEMU's q35 machine calls available.
+
+    They are the 639 KiB below the VGA hole, [1 MiB, low memory's end - 132 KiB) (the 132 KiB at
+    its top hold the firmware's tables), and the rest above 4 GiB. q35 keeps RAM below 4 GiB under
+    2816 MiB (0xb0000000, where its PCI hole starts) and, past that, puts 2 GiB of it below 4 GiB
+    and the rest above.
+
+    Args:
+      memory: QEMU's -m value, a number and M or G ("64M", "4G").
+
+    Returns:
+      The total the kernel must report from the entries it lists, in KiB.
+    """
+    units = {"G": 1024, "M": 1}
+    mib = int(memory[:-1]) * units[memory[-1]]
+    low = mib if mib < 2816 else 2048
+    return 639 + (low * 1024 - 1024 - 132) + (mib - low) * 1024
+
+def memory_map_total(memory):
+    """The memory map's last line, with the total for QEMU's -m `memory`.
+
+    Args:
+      memory: QEMU's -m value.
+
+    Returns:
+      The line's regular expression.
+    """
+    return r"memory map: \d+ entries, %d KiB available$" % seabios_available_kib(memory)
