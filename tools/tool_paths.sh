@@ -13,18 +13,24 @@ declare -gA _tool_paths_package=()
 declare -ga _tool_paths_names=()
 # An entry is one line: "NAME": ("path", "package"),
 _tool_paths_entry='^[[:space:]]*"([A-Z0-9_]+)":[[:space:]]*\("([^"]+)",[[:space:]]*"([^"]+)"\),[[:space:]]*$'
+# Anything else that starts as an entry ("NAME":) would be an entry Bazel reads and this does not
+# (a comment after it, a line break inside it): refused, not skipped.
+_tool_paths_start='^[[:space:]]*"[A-Za-z0-9_]+"[[:space:]]*:'
 while IFS= read -r _tool_paths_line; do
   if [[ $_tool_paths_line =~ $_tool_paths_entry ]]; then
     printf -v "${BASH_REMATCH[1]}" '%s' "${BASH_REMATCH[2]}"
     _tool_paths_package[${BASH_REMATCH[1]}]=${BASH_REMATCH[3]}
     _tool_paths_names+=("${BASH_REMATCH[1]}")
+  elif [[ $_tool_paths_line =~ $_tool_paths_start ]]; then
+    echo "tool_paths: $_tool_paths_definition: not one entry a line, \"NAME\": (\"path\", \"package\"), with nothing after it: $_tool_paths_line" >&2
+    exit 1
   fi
 done <"$_tool_paths_definition"
 if [ ${#_tool_paths_names[@]} -eq 0 ]; then
   echo "tool_paths: no entries read from $_tool_paths_definition" >&2
   exit 1
 fi
-unset _tool_paths_line _tool_paths_entry
+unset _tool_paths_line _tool_paths_entry _tool_paths_start
 
 tool_package() {
   if [ -z "${_tool_paths_package[$1]+set}" ]; then

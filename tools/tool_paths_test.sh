@@ -4,7 +4,8 @@
 #      (@host_tools//:tools.tsv, written by the host_tools repository rule);
 #   2. tools/check_tool_paths.sh passes a small tree that follows the rules, and fails, with the
 #      finding named, on each planted mistake: a listed path written again, an unlisted path, a
-#      path listed twice, a rule or a script asking for a name the list does not have, a
+#      path listed twice, an entry the shell's reader cannot read (a comment after it, a line
+#      break inside it), a rule or a script asking for a name the list does not have, a
 #      script running a listed tool by its bare name (also after VAR=value), a path under /home,
 #      a path glued to an option (-L and a path), a rule's command running a listed tool by its
 #      bare name or without its version, other command positions (backquotes, a brace group,
@@ -101,6 +102,16 @@ expect_output "a path to a tool installed by hand fails" 1 \
 plant_clean_tree "$tree"
 sed -i "s|^}\$|    \"ASSEMBLER\": (\"$nasm\", \"nasm\"),\n}|" "$tree/platforms/host_tools.bzl"
 expect_output "a path listed twice fails" 1 "$nasm is listed twice" "$check" "$tree"
+
+# Bazel reads an entry with a comment after it, or broken over two lines; the shell's reader must
+# refuse it, not skip it (setup would not install its package, and the checker would pass).
+plant_clean_tree "$tree"
+sed -i "s|(\"$nasm\", \"nasm\"),|&  # the assembler|" "$tree/platforms/host_tools.bzl"
+expect_output "an entry with a comment after it fails" 1 "not one entry a line" "$check" "$tree"
+
+plant_clean_tree "$tree"
+sed -i "s|(\"$nasm\", \"nasm\"),|(\n        \"$nasm\", \"nasm\"),|" "$tree/platforms/host_tools.bzl"
+expect_output "an entry broken over two lines fails" 1 "not one entry a line" "$check" "$tree"
 
 plant_clean_tree "$tree"
 echo 'LINKER = tool_path("LINKER")' >>"$tree/tools/rule.bzl"
