@@ -11,7 +11,9 @@ PLATFORMS = "//command_line_option:platforms"
 HOST_ONLY_FLAGS = [
     "//command_line_option:copt",
     "//command_line_option:conlyopt",
+    "//command_line_option:cxxopt",
     "//command_line_option:linkopt",
+    "//command_line_option:per_file_copt",
 ]
 
 # The outputs such a transition declares.
