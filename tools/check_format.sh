@@ -102,7 +102,7 @@ for file in "${c_files[@]}"; do
   if ! "$CLANG_FORMAT" --dry-run --Werror --style=file -- "$file" >/dev/null 2>&1; then
     lines=$("$CLANG_FORMAT" --dry-run --style=file -- "$file" 2>&1 |
       sed -nE 's/^[^:]+:([0-9]+):[0-9]+: (error|warning): code should be clang-formatted.*/\1/p' |
-      sort -nu | head -10 | paste -sd, -)
+      sort -nu | sed -n 1,10p | paste -sd, -) # sed, not head: reads all, so no SIGPIPE under pipefail
     echo "check_format: $file: not clang-format clean (lines ${lines:-?})"
     failed+=("$file")
   fi

@@ -1,10 +1,11 @@
 #!/bin/bash
 # Tests tools/check_format.sh, the formatting check CI runs, on a throwaway git checkout holding the
 # script, the project's .clang-format, one C file and one BUILD.bazel: it passes the clean tree,
-# and fails, naming the file, on a misformatted C file (tracked, or new and not yet added), on a
-# BUILD.bazel that buildifier would reformat or that has a lint finding, and on a tree without C
-# or without Starlark files (a listing gone wrong must not pass as "all clean"). A misformatted
-# file that .gitignore ignores is left alone, and --fix rewrites a misformatted file and passes.
+# and fails, naming the file, on a misformatted C file (tracked, or new and not yet added; one
+# misformatted on 20,000 lines too), on a BUILD.bazel that buildifier would reformat or that has a
+# lint finding, and on a tree without C or without Starlark files (a listing gone wrong must not
+# pass as "all clean"). A misformatted file that .gitignore ignores is left alone, and --fix
+# rewrites a misformatted file and passes.
 #
 #   check_format_test.sh SHELL_TEST_LIB.sh CHECK_FORMAT.sh TOOL_PATHS.sh HOST_TOOLS.bzl
 #     CLANG_FORMAT_CONFIG
@@ -61,6 +62,13 @@ plant_clean_tree
 printf '%s\n' "$misformatted_c" >"$tree/lib.c"
 expect_output -x "a misformatted tracked C file fails" 1 \
   "check_format: lib.c: not clang-format clean (lines 2)" "$check"
+
+# Misformatted on 20,000 lines: the first ten are named, and the list's pipe, cut short by what
+# takes the first ten, must not end the script (pipefail) before it says which file.
+plant_clean_tree
+for i in $(seq 20000); do echo "int   x$i ;"; done >"$tree/lib.c"
+expect_output -x "a C file misformatted on many lines fails, its first lines named" 1 \
+  "check_format: lib.c: not clang-format clean (lines 1,2,3,4,5,6,7,8,9,10)" "$check"
 
 plant_clean_tree
 printf '%s\n' "$misformatted_c" >"$tree/new.c"
