@@ -72,13 +72,19 @@ for name in "${npm_entries[@]}"; do
   package=${package#npm:}
   prefix=${path%%/node_modules/*}
   echo "setup: installing $package from npm into $prefix"
-  rm -rf "$prefix"
-  mkdir -p "$prefix"
+  # Into a directory beside it first: an install that fails leaves what was there (an older
+  # version that still works) in place.
+  staging=$prefix.staging
+  rm -rf "$staging"
+  mkdir -p "$staging"
   # No retries: an unreachable registry should cost a second, not a minute, on every run.
-  if "$NPM" install --prefix "$prefix" --no-audit --no-fund --loglevel=error --fetch-retries=0 \
-    "$package" && [ -e "$path" ]; then
-    echo "${package##*@}" >"$prefix/version"
+  if "$NPM" install --prefix "$staging" --no-audit --no-fund --loglevel=error --fetch-retries=0 \
+    "$package" && [ -e "$staging/${path#"$prefix"/}" ]; then
+    echo "${package##*@}" >"$staging/version"
+    rm -rf "$prefix"
+    mv "$staging" "$prefix"
   else
+    rm -rf "$staging"
     echo "setup: WARNING: could not install $package from the npm registry;" \
       "building and testing work without it, the checks that run $name do not" >&2
   fi
