@@ -123,13 +123,13 @@ for file in "${scripts[@]}"; do
 done
 
 # 3. Listed programs run by their bare name: a word in command position (start of a line, after
-# ; | & $( { or a keyword or program that runs a command: command, env, exec, time, xargs, ...,
+# ; | & $( <( { or a keyword or program that runs a command: command, env, exec, time, xargs, ...,
 # and after any VAR=value assignments for it), outside comments. A bare "(" is left out: in a string it is prose ("(nginx stopped)"), and a subshell's
 # first command is rarely a tool. The positions after the start of a line or an opening quote (the
 # part the shell and Starlark patterns differ in), then the program, the same in both:
 assignments='([A-Za-z_][A-Za-z0-9_]*=[^[:space:]]*[[:space:]]+)*'
 programs=$(printf '%s\n' "${!program[@]}" | sed 's/[.+]/\\&/g' | paste -sd'|' -)
-after_command="[;|&]|\\\$\\(|(^|[[:space:]\"'])(then|do|else|exec|if|while|until|!|time|xargs|command|env|\\{)[[:space:]]"
+after_command="[;|&]|\\\$\\(|<\\(|(^|[[:space:]\"'])(then|do|else|exec|if|while|until|!|time|xargs|command|env|\\{)[[:space:]]"
 program_run="[[:space:]]*$assignments($programs)([[:space:]]|\$|[;)])"
 # A backquote counts where it opens a substitution assigned to a variable (x=`git ...`): in prose
 # (a docstring, a message) it is a code span.
