@@ -160,7 +160,45 @@ def linux_sysroot(target):
     """
     return tool_dir(target + "_CRT1", levels = 2)
 
+# The Bazel this project is written for (WORKSPACE mode, the stand-ins in third_party/): Debian's
+# bazel-bootstrap, the BAZEL entry below.
+BAZEL_VERSION = "4.2.3"
+
+def _bazel_version(repository_ctx):
+    """The running Bazel's version.
+
+    Its own stamp, or, where it has none (Debian's bazel-bootstrap says "no_version"), that of the
+    Debian package that installs SCRIPT_TOOLS' BAZEL.
+
+    Args:
+      repository_ctx: the repository rule's context.
+
+    Returns:
+      the version, such as "4.2.3", or what the package manager said.
+    """
+    if native.bazel_version:
+        return native.bazel_version
+    query = repository_ctx.execute([
+        PINNED_TOOLS["DPKG_QUERY"][0],
+        "--show",
+        "--showformat",
+        "${Version}",
+        SCRIPT_TOOLS["BAZEL"][1],
+    ])
+    if query.return_code != 0:
+        return "unknown (%s)" % query.stderr.strip()
+    return query.stdout.split("+")[0]
+
 def _host_tools_impl(repository_ctx):
+    version = _bazel_version(repository_ctx)
+    if version != BAZEL_VERSION:
+        fail("this project is built with Bazel %s (Debian's %s, %s), not %s: run tools/setup.sh (as root)" % (
+            BAZEL_VERSION,
+            SCRIPT_TOOLS["BAZEL"][1],
+            SCRIPT_TOOLS["BAZEL"][0],
+            version,
+        ))
+
     # Each name and each path once: two entries for one path would be two facts to keep in step.
     seen = {}
     for table in (PINNED_TOOLS, SCRIPT_TOOLS):
