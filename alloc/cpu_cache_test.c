@@ -1798,6 +1798,297 @@ static int uncached_cpu_check(void) {
     return reconciled(0);
 }
 
+/* ---- refills the heap cannot serve in full, refused frees, double frees ---- */
+
+/* The class short_refill_check refills: 2048 bytes, 8 deep, so a refill asks for 4 blocks. */
+#define LAST_CLASS (ALLOC_CPU_CACHE_CLASSES - 1u)
+/* The heap bytes one block of that class takes: its class size, the prefix, the heap's header. */
+#define LAST_BLOCK (2048u + ALLOC_CPU_CACHE_PREFIX + ALLOC_BLOCK_OVERHEAD)
+/* Free space left beside the blocks a short refill gets: a batch of the smallest class fits. */
+#define SCRAPS 1024u
+
+/*
+ * A cold cache whose refills of the 2048-byte class (8 deep: a refill asks for 4 blocks) the heap
+ * can serve only in part, its free space cut down by a block taken from the locked heap directly
+ * (a filler, not the layer's):
+ *   | filler  | free: 1 block + SCRAPS |            malloc(2048) -> p1: the refill gets 1 block
+ *   | filler' | free: 2 blocks + SCRAPS | p1 | ... | malloc(2048) -> p2, then p3: it gets 2
+ *   the filler freed:                               malloc(2048) -> p4: the next refill
+ * Expect each short refill to take the heap's lock once and stock nothing else (the warm-up stops
+ * at the first allocation that fails, though SCRAPS would hold a batch of the smallest class):
+ * the first hands out the one block it got (no request of the heap's own, no drain), the second
+ * one of its two, the other cached and handed out next without the heap's lock. Expect the cache
+ * still cold (it has not warmed up), so its next refill, with memory back, fetches the class's
+ * half under one acquisition and warms up every other class too.
+ */
+static int short_refill_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    ASSERT_EQ(2048, class_size[LAST_CLASS]);
+    ASSERT_EQ(8, class_depth[LAST_CLASS]);
+    size_t halves = warm_up_blocks();
+    void *filler = alloc_locked_malloc(&locked, hstats().largest_free - (LAST_BLOCK + SCRAPS));
+    ASSERT_TRUE(filler != NULL);
+    unsigned long before = atomic_load(&env.heap_acquired);
+    void *p1 = alloc_cached_malloc(&ch, 2048);
+    ASSERT_TRUE(p1 != NULL);
+    ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
+    struct alloc_cached_stats s = cstats();
+    ASSERT_EQ(0, s.cached_blocks);
+    ASSERT_EQ(1, s.refills);
+    ASSERT_EQ(0, s.drains);
+
+    ASSERT_EQ(ALLOC_OK, alloc_locked_free(&locked, filler));
+    filler = alloc_locked_malloc(&locked, hstats().largest_free - (2 * LAST_BLOCK + SCRAPS));
+    ASSERT_TRUE(filler != NULL);
+    before = atomic_load(&env.heap_acquired);
+    void *p2 = alloc_cached_malloc(&ch, 2048);
+    ASSERT_TRUE(p2 != NULL);
+    ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
+    s = cstats();
+    ASSERT_EQ(1, s.cached_blocks);
+    ASSERT_EQ(0, s.hits);
+    before = atomic_load(&env.heap_acquired);
+    void *p3 = alloc_cached_malloc(&ch, 2048);
+    ASSERT_TRUE(p3 != NULL && p3 != p2);
+    ASSERT_EQ(before, atomic_load(&env.heap_acquired));
+    s = cstats();
+    ASSERT_EQ(0, s.cached_blocks);
+    ASSERT_EQ(1, s.hits);
+    ASSERT_EQ(2, s.refills);
+    ASSERT_EQ(0, s.drains);
+
+    ASSERT_EQ(ALLOC_OK, alloc_locked_free(&locked, filler));
+    before = atomic_load(&env.heap_acquired);
+    void *p4 = alloc_cached_malloc(&ch, 2048);
+    ASSERT_TRUE(p4 != NULL);
+    ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
+    ASSERT_EQ(class_depth[LAST_CLASS] / 2 - 1, caches[0].count[LAST_CLASS]);
+    ASSERT_EQ(halves - 1, cstats().cached_blocks);
+    void *p[] = {p1, p2, p3, p4};
+    for (unsigned i = 0; i < 4; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p[i]));
+    ASSERT_EQ(0, env.reports);
+    return reconciled(0);
+}
+
+/*
+ * A cold cache's first refill with no block left in the heap: every byte of it taken from the
+ * locked heap directly (fillers, not the layer's), then malloc(48) on CPU 0.
+ * Expect NULL with nothing reported (the heap reports no shortage), every cache drained once and
+ * the counters as they were but for the refill (one acquisition of the heap's lock) and the drain:
+ * no allocation, hit or flush counted, nothing cached or kept out. A drained cache needs no
+ * warm-up: alloc_cached_warm says so without the heap's lock, and with the fillers freed the next
+ * malloc(48) fetches its own class only, under one acquisition.
+ */
+static int first_refill_fails_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    void *fill[8];
+    size_t nfill = 0;
+    for (size_t l; nfill < 8 && (l = hstats().largest_free) > 0; nfill++) {
+        fill[nfill] = alloc_locked_malloc(&locked, l);
+        ASSERT_TRUE(fill[nfill] != NULL);
+    }
+    ASSERT_TRUE(alloc_locked_malloc(&locked, 48 + ALLOC_CPU_CACHE_PREFIX) == NULL);
+    struct alloc_cached_stats was = cstats();
+    ASSERT_EQ(0, was.refills);
+    unsigned long before = atomic_load(&env.heap_acquired);
+    ASSERT_TRUE(alloc_cached_malloc(&ch, 48) == NULL);
+    ASSERT_TRUE(atomic_load(&env.heap_acquired) > before);
+    ASSERT_EQ(0, env.reports);
+    struct alloc_cached_stats s = cstats();
+    ASSERT_EQ(was.allocations, s.allocations);
+    ASSERT_EQ(was.frees, s.frees);
+    ASSERT_EQ(0, s.live_blocks);
+    ASSERT_EQ(0, s.hits);
+    ASSERT_EQ(0, s.cached_blocks);
+    ASSERT_EQ(0, s.cached_bytes);
+    ASSERT_EQ(1, s.refills); /* the failed refill took the heap's lock; nothing served directly */
+    ASSERT_EQ(was.drains + 1, s.drains);
+    ASSERT_EQ(0, s.flushes);
+    ASSERT_EQ(0, s.quarantined_blocks);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_check(&ch));
+    before = atomic_load(&env.heap_acquired);
+    ASSERT_TRUE(alloc_cached_warm(&ch, 0));
+    ASSERT_TRUE(alloc_cached_warm(&ch, 1));
+    ASSERT_EQ(before, atomic_load(&env.heap_acquired));
+    for (size_t i = 0; i < nfill; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_locked_free(&locked, fill[i]));
+    before = atomic_load(&env.heap_acquired);
+    void *a = alloc_cached_malloc(&ch, 48);
+    ASSERT_TRUE(a != NULL);
+    ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
+    ASSERT_EQ(class_depth[2] / 2 - 1, cstats().cached_blocks);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    ASSERT_EQ(0, env.reports);
+    return reconciled(0);
+}
+
+/*
+ * A free the heap refuses from a full class: cache[0]'s 2048-byte class (8 deep) filled with
+ * p[0..7], the heap headers of p[0..3] (the oldest half) and of p[8] damaged, then p[8] freed
+ * (returns_refused_check's layout, p[8] damaged too).
+ * Expect the refusal returned and reported (five reports: the oldest half and p[8]), and no free
+ * counted (alloc_cached_stats counts successful frees): p[8] still live, the user's, unchanged;
+ * with the headers restored it is measured without a report, every block is accounted for, and it
+ * frees normally.
+ */
+static int refused_full_free_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    ASSERT_EQ(8, class_depth[LAST_CLASS]);
+    unsigned char *p[9];
+    for (unsigned i = 0; i < 9; i++) {
+        p[i] = alloc_cached_malloc(&ch, 2048);
+        ASSERT_TRUE(p[i] != NULL);
+    }
+    alloc_cached_flush(&ch, 0);
+    for (unsigned i = 0; i < 8; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p[i]));
+    fixture_fill(p[8], 2048, 11);
+    /* The heap header's own word (size and state) is the one just below the heap's payload. */
+    static const unsigned damaged[] = {0, 1, 2, 3, 8};
+    for (unsigned i = 0; i < 5; i++)
+        ((uintptr_t *)(p[damaged[i]] - ALLOC_CPU_CACHE_PREFIX))[-1] ^= 0x100;
+    struct alloc_cached_stats was = cstats();
+    ASSERT_EQ(1, was.live_blocks);
+    unsigned long reports = env.reports;
+    enum alloc_error e = alloc_cached_free(&ch, p[8]);
+    ASSERT_NE(ALLOC_OK, e);
+    ASSERT_EQ(reports + 5, env.reports);
+    ASSERT_EQ(e, env.last_error);
+    struct alloc_cached_stats s = cstats();
+    ASSERT_EQ(was.frees, s.frees);
+    ASSERT_EQ(1, s.live_blocks);
+    ASSERT_EQ(8, s.cached_blocks);
+    for (unsigned i = 0; i < 5; i++)
+        ((uintptr_t *)(p[damaged[i]] - ALLOC_CPU_CACHE_PREFIX))[-1] ^= 0x100;
+    ASSERT_EQ(2048, alloc_cached_usable_size(&ch, p[8]));
+    ASSERT_EQ(reports + 5, env.reports);
+    ASSERT_TRUE(fixture_pattern_ok(p[8], 2048, 11));
+    if (reconciled(1) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p[8]));
+    ASSERT_EQ(was.frees + 1, cstats().frees);
+    return reconciled(0);
+}
+
+/*
+ * A cached-size block freed on a CPU without a cache (cpu_id >= ncpus: straight to the heap) with
+ * its heap header damaged.
+ * Expect the refusal returned and reported once, no free counted, and the block the user's again,
+ * unchanged: with the header restored it is measured (its class's size) without a report and
+ * frees normally.
+ */
+static int uncached_refused_free_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    env.current = 7;
+    unsigned char *a = alloc_cached_malloc(&ch, 100);
+    ASSERT_TRUE(a != NULL);
+    uintptr_t *word = (uintptr_t *)(a - ALLOC_CPU_CACHE_PREFIX) - 1;
+    *word ^= 0x100;
+    uint64_t frees = cstats().frees;
+    ASSERT_NE(ALLOC_OK, alloc_cached_free(&ch, a));
+    ASSERT_EQ(1, env.reports);
+    ASSERT_EQ(frees, cstats().frees);
+    *word ^= 0x100;
+    ASSERT_EQ(112, alloc_cached_usable_size(&ch, a)); /* the class 100 bytes round up to */
+    ASSERT_EQ(1, env.reports);
+    if (reconciled(1) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    ASSERT_EQ(1, env.reports);
+    return reconciled(0);
+}
+
+/*
+ * A double free of a cached block below the top of its class: a then b (100 bytes) freed into
+ * cache[0], then a freed again.
+ * Expect the double free reported once (at a's heap block, 16 bytes below a), a taken out of the
+ * cache and b kept: the next allocation of the class hands out b, never a, and every block is
+ * accounted for.
+ */
+static int double_free_below_top_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    unsigned char *a = alloc_cached_malloc(&ch, 100);
+    unsigned char *b = alloc_cached_malloc(&ch, 100);
+    ASSERT_TRUE(a != NULL && b != NULL && a != b);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
+    size_t cached = cstats().cached_blocks;
+    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_cached_free(&ch, a));
+    ASSERT_EQ(1, env.reports);
+    ASSERT_TRUE(env.last_ptr == a - ALLOC_CPU_CACHE_PREFIX);
+    ASSERT_EQ(cached - 1, cstats().cached_blocks);
+    if (reconciled(0) != 0)
+        return 1;
+    void *c = alloc_cached_malloc(&ch, 100);
+    ASSERT_TRUE(c == b);
+    ASSERT_EQ(1, env.reports);
+    if (reconciled(1) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, c));
+    return reconciled(0);
+}
+
+/*
+ * An allocation meets a cached block whose whole prefix was overwritten (a 64-byte block freed
+ * into cache[0], its 16 bytes below then written with 0x41).
+ * Expect the allocation to succeed with another block, the block reported once, as a foreign
+ * pointer at its user pointer (the heap's free of that pointer), and given back to the heap: not
+ * kept out (the heap takes it), every block accounted for.
+ */
+static int pop_meets_overwritten_prefix_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    unsigned char *a = alloc_cached_malloc(&ch, 64);
+    ASSERT_TRUE(a != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    size_t cached = cstats().cached_blocks;
+    memset(a - ALLOC_CPU_CACHE_PREFIX, 0x41, ALLOC_CPU_CACHE_PREFIX);
+    void *b = alloc_cached_malloc(&ch, 64);
+    ASSERT_TRUE(b != NULL && b != a);
+    ASSERT_EQ(1, env.reports);
+    ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, env.error_at[0]);
+    ASSERT_TRUE(env.ptr_at[0] == a);
+    struct alloc_cached_stats s = cstats();
+    ASSERT_EQ(cached - 2, s.cached_blocks);
+    ASSERT_EQ(0, s.quarantined_blocks);
+    if (reconciled(1) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
+    return reconciled(0);
+}
+
+/*
+ * A block the layer gave back to the heap, freed again while its prefix still says so: a and b,
+ * blocks of one 2048-byte batch (too large for the heap's quick lists), freed into cache[0] and
+ * flushed with the rest of the batch (b's heap block merges into a free neighbour, so the heap
+ * writes nothing into b), then b freed.
+ * Expect the free refused and reported once, as a double free at b's heap block (16 bytes below
+ * b), as alloc/cpu_cache.h says of a block whose prefix still says given back; nothing else
+ * changes.
+ */
+static int returned_block_freed_again_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    unsigned char *a = alloc_cached_malloc(&ch, 2048);
+    unsigned char *b = alloc_cached_malloc(&ch, 2048);
+    ASSERT_TRUE(a != NULL && b != NULL && a != b);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b));
+    alloc_cached_flush(&ch, 0);
+    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_cached_free(&ch, b));
+    ASSERT_EQ(1, env.reports);
+    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, env.last_error);
+    ASSERT_TRUE(env.last_ptr == b - ALLOC_CPU_CACHE_PREFIX);
+    ASSERT_EQ(0, hstats().live_allocations);
+    return reconciled(0);
+}
+
 /* ---- the threaded stress check ---- */
 
 #define THREADS     4
@@ -2018,6 +2309,13 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, poison_check);
         RUN_COUNTED_CHECK(passed, failed, realloc_calloc_check);
         RUN_COUNTED_CHECK(passed, failed, uncached_cpu_check);
+        RUN_COUNTED_CHECK(passed, failed, short_refill_check);
+        RUN_COUNTED_CHECK(passed, failed, first_refill_fails_check);
+        RUN_COUNTED_CHECK(passed, failed, refused_full_free_check);
+        RUN_COUNTED_CHECK(passed, failed, uncached_refused_free_check);
+        RUN_COUNTED_CHECK(passed, failed, double_free_below_top_check);
+        RUN_COUNTED_CHECK(passed, failed, pop_meets_overwritten_prefix_check);
+        RUN_COUNTED_CHECK(passed, failed, returned_block_freed_again_check);
         RUN_COUNTED_CHECK(passed, failed, stress_per_cpu_check);
         RUN_COUNTED_CHECK(passed, failed, stress_shared_caches_check);
     }
