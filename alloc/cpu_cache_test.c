@@ -2089,6 +2089,41 @@ static int returned_block_freed_again_check(void) {
     return reconciled(0);
 }
 
+/*
+ * A cold cache's first refill meets damage: the one free block the heap has (4,000 bytes, every
+ * other byte taken from the locked heap directly) has its next link bent to 0x70, then
+ * malloc(2048) on CPU 0.
+ * Expect NULL, the damage reported once (alloc/cpu_cache.h: a NULL for damage found in the heap's
+ * free lists is reported through its hook, once), as a corrupted free list, and no drain: the
+ * layer does not ask the heap again for a block it would meet the same damage for. With the link
+ * put back, the same request succeeds.
+ */
+static int damaged_refill_reported_once_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    void *x = alloc_locked_malloc(&locked, 4000);
+    void *guard = alloc_locked_malloc(&locked, 64);
+    void *rest = alloc_locked_malloc(&locked, hstats().largest_free);
+    ASSERT_TRUE(x != NULL && guard != NULL && rest != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_locked_free(&locked, x));
+    uintptr_t *link = x;
+    uintptr_t saved = *link;
+    *link = 0x70;
+    uint64_t drains = cstats().drains;
+    ASSERT_TRUE(alloc_cached_malloc(&ch, 2048) == NULL);
+    ASSERT_EQ(1, env.reports);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, env.last_error);
+    ASSERT_EQ(drains, cstats().drains);
+    *link = saved;
+    void *p = alloc_cached_malloc(&ch, 2048);
+    ASSERT_TRUE(p != NULL);
+    ASSERT_EQ(1, env.reports);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p));
+    ASSERT_EQ(ALLOC_OK, alloc_locked_free(&locked, guard));
+    ASSERT_EQ(ALLOC_OK, alloc_locked_free(&locked, rest));
+    return reconciled(0);
+}
+
 /* ---- the threaded stress check ---- */
 
 #define THREADS     4
@@ -2316,6 +2351,7 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, double_free_below_top_check);
         RUN_COUNTED_CHECK(passed, failed, pop_meets_overwritten_prefix_check);
         RUN_COUNTED_CHECK(passed, failed, returned_block_freed_again_check);
+        RUN_COUNTED_CHECK(passed, failed, damaged_refill_reported_once_check);
         RUN_COUNTED_CHECK(passed, failed, stress_per_cpu_check);
         RUN_COUNTED_CHECK(passed, failed, stress_shared_caches_check);
     }
