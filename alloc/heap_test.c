@@ -4449,6 +4449,433 @@ static int runs_poison_check(void) {
     return 0;
 }
 
+/*
+ * A refused call's heap, its one fault the n bytes at p (saved[0..n) their bytes before): the
+ * integrity check returns `error`, reported once, and finds the heap intact with the bytes put back
+ * (check_without_damage). Returns 0, or 1 after printing the assertion that failed.
+ */
+static int damage_alone(enum alloc_error error, void *p, const void *saved, size_t n) {
+    size_t reports = fx.reports;
+    ASSERT_EQ(error, alloc_heap_check(fx.heap));
+    if (reported_once(reports, error) != 0)
+        return 1;
+    ASSERT_EQ(ALLOC_OK, check_without_damage(p, saved, n));
+    return 0;
+}
+
+/*
+ * The ways damage_free_prev damages the size of a free predecessor P as its successor S finds it:
+ * P's size word sealed afresh a granule smaller (P's list unchanged), or one of its check bits
+ * flipped; S's prev word, P's boundary tag, sealed afresh a granule larger (naming a block that
+ * would start in the block before P), or one of its check bits flipped.
+ */
+#define PREV_DAMAGES 4
+static const char *const prev_damage_name[PREV_DAMAGES] = {
+    "size word resealed smaller", "size word check bit", "boundary tag resealed larger",
+    "boundary tag check bit"};
+
+/* Damages P's size as S finds it, the way `way`; returns the word damaged, its value in *saved. */
+static hword_t *damage_free_prev(block_t *p, block_t *s, unsigned way, hword_t *saved) {
+    hword_t *w = way < 2 ? &p->size : &s->prev;
+    *saved = *w;
+    if (way == 0)
+        word_set(fx.heap, w, (hword_t)(blk_size(p) - GRANULE) | ST_FREE);
+    else if (way == 2)
+        word_set(fx.heap, w, (hword_t)(blk_size(p) + GRANULE));
+    else
+        *w ^= (hword_t)1 << TAG_SHIFT;
+    return w;
+}
+
+/*
+ * free_prev_damaged_refused_check's case `way`: B, whose free predecessor A it would merge with,
+ * freed with A's size damaged as B finds it (damage_free_prev).
+ */
+static int free_prev_damaged_refused(unsigned way) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *x = alloc_malloc(fx.heap, BIG), *a = alloc_malloc(fx.heap, BIG);
+    unsigned char *b = alloc_malloc(fx.heap, BIG), *c = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(x != NULL && a != NULL && b != NULL && c != NULL);
+    fixture_fill(x, BIG, 1);
+    fixture_fill(b, BIG, 2);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    block_t *ab = blk_from_payload(a), *bb = blk_from_payload(b);
+    ASSERT_EQ(ST_FREE, blk_state(ab));
+    ASSERT_TRUE(blk_prev_free(bb));
+    size_t a_size = blk_size(ab), b_size = blk_size(bb);
+    struct alloc_stats before = stats();
+    hword_t saved;
+    hword_t *w = damage_free_prev(ab, bb, way, &saved);
+    const block_t a_damaged = *ab, b_damaged = *bb;
+    size_t reports = fx.reports;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, b));
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEADER, b) != 0)
+        return 1;
+    /* No merge made, on the damaged size or any other: both headers and B's bytes as they were. */
+    ASSERT_TRUE(memcmp(ab, &a_damaged, sizeof(*ab)) == 0);
+    ASSERT_TRUE(memcmp(bb, &b_damaged, sizeof(*bb)) == 0);
+    ASSERT_TRUE(fixture_pattern_ok(x, BIG, 1));
+    ASSERT_TRUE(fixture_pattern_ok(b, BIG, 2));
+    if (damage_alone(ALLOC_ERR_CORRUPTED_HEADER, w, &saved, sizeof(saved)) != 0)
+        return 1;
+    *w = saved;
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    ASSERT_EQ(a_size + b_size, blk_size(ab));
+    ASSERT_EQ(before.live_allocations - 1, stats().live_allocations);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * A free whose block B would merge with its free predecessor A, A's size as B finds it damaged
+ * (damage_free_prev's four ways: A's size word, or B's prev word that names A):
+ *   | ctrl | X | (free A) | B | C | (top) | END |   blocks too large for a quick list or a run
+ * Expect alloc_free(B) to return ALLOC_ERR_CORRUPTED_HEADER, reported once at B, and nothing
+ * changed: no merge on a wrong size (A's and B's headers, X's and B's bytes as they were), the
+ * damaged word the heap's one fault; with it put back, the statistics as before, the heap intact,
+ * and B's free merging it into A. Every way runs; each that fails is named.
+ */
+static int free_prev_damaged_refused_check(void) {
+    int failures = 0;
+    for (unsigned way = 0; way < PREV_DAMAGES; way++) {
+        if (free_prev_damaged_refused(way) != 0) {
+            fprintf(stderr, "  ^ %s\n", prev_damage_name[way]);
+            failures++;
+        }
+    }
+    ASSERT_EQ(0, failures);
+    return 0;
+}
+
+#if QUICK_BINS > 0
+/*
+ * quick_prev_damaged_refused_check's case `way`: Q, quick-listed, whose free predecessor A the
+ * flush would merge it with, A's size damaged as Q finds it (damage_free_prev).
+ */
+static int quick_prev_damaged_refused(unsigned way) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *x = alloc_malloc(fx.heap, BIG), *a = alloc_malloc(fx.heap, BIG);
+    unsigned char *q = alloc_malloc(fx.heap, 100), *u = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(x != NULL && a != NULL && q != NULL && u != NULL);
+    fixture_fill(x, BIG, 1);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, q));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    block_t *ab = blk_from_payload(a), *qb = blk_from_payload(q);
+    struct tlsf_state *t = tlsf_of(fx.heap);
+    size_t i = quick_index_for(100);
+    ASSERT_TRUE(t->quick[i] == qb);
+    ASSERT_EQ(ST_QUICK, blk_state(qb));
+    ASSERT_TRUE(blk_prev_free(qb));
+    struct alloc_stats before = stats();
+    hword_t saved;
+    hword_t *w = damage_free_prev(ab, qb, way, &saved);
+    const block_t a_damaged = *ab, q_damaged = *qb;
+    size_t reports = fx.reports;
+    ASSERT_TRUE(alloc_malloc(fx.heap, HEAP_SIZE) == NULL);
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEADER, qb) != 0)
+        return 1;
+    /* Q not merged: still on its quick list, both headers and X's bytes as they were. */
+    ASSERT_TRUE(t->quick[i] == qb);
+    ASSERT_TRUE(memcmp(ab, &a_damaged, sizeof(*ab)) == 0);
+    ASSERT_TRUE(memcmp(qb, &q_damaged, sizeof(*qb)) == 0);
+    ASSERT_TRUE(fixture_pattern_ok(x, BIG, 1));
+    if (damage_alone(ALLOC_ERR_CORRUPTED_HEADER, w, &saved, sizeof(saved)) != 0)
+        return 1;
+    *w = saved;
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(alloc_malloc(fx.heap, 100) == q);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, q));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+#endif
+
+/*
+ * A quick-listed block Q merged into the lists by the flush of a request that fails, its free
+ * predecessor A's size as Q finds it damaged (damage_free_prev's four ways):
+ *   | ctrl | X | (free A) | [Q] | U | (top) | END |
+ * Expect the request to return NULL with one report of ALLOC_ERR_CORRUPTED_HEADER at Q's header,
+ * and nothing changed: Q still on its quick list, A's and Q's headers and X's bytes as they were,
+ * the damaged word the heap's one fault; with it put back, the statistics as before, the heap
+ * intact and Q served by the next request of its size. Every way runs; each that fails is named.
+ */
+static int quick_prev_damaged_refused_check(void) {
+#if QUICK_BINS > 0
+    if (!fixture_quick())
+        SKIP_CHECK("this variant has no quick lists");
+    int failures = 0;
+    for (unsigned way = 0; way < PREV_DAMAGES; way++) {
+        if (quick_prev_damaged_refused(way) != 0) {
+            fprintf(stderr, "  ^ %s\n", prev_damage_name[way]);
+            failures++;
+        }
+    }
+    ASSERT_EQ(0, failures);
+    return 0;
+#else
+    SKIP_CHECK("quick lists are not compiled in");
+#endif
+}
+
+/*
+ * list_head_smaller_block_refused_check's case: the request made by alloc_malloc (op 0) or by
+ * alloc_allocate at 64 bytes (op 1).
+ */
+static int list_head_smaller_block_refused(int op) {
+    const size_t request = 3000, f_size = 4500;
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *f = alloc_malloc(fx.heap, f_size), *u1 = alloc_malloc(fx.heap, BIG);
+    unsigned char *g = alloc_malloc(fx.heap, BIG), *u2 = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(f != NULL && u1 != NULL && g != NULL && u2 != NULL);
+    fixture_fill(u1, BIG, 1);
+    fixture_fill(u2, BIG, 2);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, f));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, g));
+    ASSERT_HEAP_OK(fx.heap);
+    block_t *gb = blk_from_payload(g);
+    block_t **head = list_head_word_of(fx.heap, f), **g_head = list_head_word_of(fx.heap, g);
+    ASSERT_TRUE(head != NULL && g_head != NULL && g_head < head);
+    ASSERT_TRUE(blk_size(gb) < block_size_for(request));
+    const block_t g_hdr = *gb;
+    struct alloc_stats before = stats();
+    block_t *saved = *head;
+    *head = gb;
+    size_t reports = fx.reports;
+    unsigned char *p =
+        op == 0 ? alloc_malloc(fx.heap, request) : alloc_allocate(fx.heap, request, 64);
+    ASSERT_TRUE(p == NULL);
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, gb) != 0)
+        return 1;
+    ASSERT_TRUE(*g_head == gb && *head == gb);
+    ASSERT_TRUE(memcmp(gb, &g_hdr, sizeof(g_hdr)) == 0);
+    ASSERT_TRUE(fixture_pattern_ok(u1, BIG, 1));
+    ASSERT_TRUE(fixture_pattern_ok(u2, BIG, 2));
+    if (damage_alone(ALLOC_ERR_CORRUPTED_FREE_LIST, head, &saved, sizeof(saved)) != 0)
+        return 1;
+    *head = saved;
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_HEAP_OK(fx.heap);
+    p = op == 0 ? alloc_malloc(fx.heap, request) : alloc_allocate(fx.heap, request, 64);
+    ASSERT_TRUE(p != NULL && p >= f && p + request <= f + usable_for(f_size));
+    ASSERT_EQ(reports + 2, fx.reports);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * A stray write into the control structure over the head of the TLSF free list L that holds F, a
+ * free block of 4500 bytes: the address of G, a genuine free block of BIG bytes that heads its own
+ * list, below L (a sound header, no prev link):
+ *   | ctrl | (free F, on L) | U1 | (free G) | U2 | (top) | END |
+ * then a 3000-byte request, whose own list is empty and which good fit serves from L, made by
+ * alloc_malloc and by alloc_allocate at 64 bytes.
+ * Expect NULL with one report of ALLOC_ERR_CORRUPTED_FREE_LIST at G (too small for any block of L:
+ * taken, it would overlap U2), and nothing changed: U1 and U2 intact, G heading its own list with
+ * its header as it was, the head the heap's one fault; with the head put back, the statistics as
+ * before, the heap intact and the request served from F. Both requests run; each that fails is
+ * named.
+ */
+static int list_head_smaller_block_refused_check(void) {
+    if (!ALLOC_FAST_PATHS)
+        SKIP_CHECK("a build for size trusts its control structure");
+    if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
+        SKIP_CHECK("only TLSF keeps lists headed in the control structure");
+    static const char *const op_name[] = {"malloc", "allocate at 64"};
+    int failures = 0;
+    for (int op = 0; op < 2; op++) {
+        if (list_head_smaller_block_refused(op) != 0) {
+            fprintf(stderr, "  ^ %s\n", op_name[op]);
+            failures++;
+        }
+    }
+    ASSERT_EQ(0, failures);
+    return 0;
+}
+
+/*
+ * free_next_damaged_refused_check's case `way`: B, whose free successor C it would merge with,
+ * freed with C's size damaged as the merge finds it: C's size word (way 0) or D's prev word (1).
+ */
+static int free_next_damaged_refused(int way) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, BIG), *b = alloc_malloc(fx.heap, BIG);
+    unsigned char *c = alloc_malloc(fx.heap, BIG), *d = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(a != NULL && b != NULL && c != NULL && d != NULL);
+    fixture_fill(b, BIG, 2);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
+    ASSERT_HEAP_OK(fx.heap);
+    block_t *bb = blk_from_payload(b), *cb = blk_from_payload(c), *db = blk_from_payload(d);
+    ASSERT_EQ(ST_FREE, blk_state(cb));
+    size_t b_size = blk_size(bb), c_size = blk_size(cb);
+    struct alloc_stats before = stats();
+    hword_t *w = way == 0 ? &cb->size : &db->prev;
+    hword_t saved = *w;
+    if (way == 0)
+        word_set(fx.heap, w, (hword_t)(c_size - GRANULE) | ST_FREE);
+    else
+        *w ^= (hword_t)1 << TAG_SHIFT;
+    const block_t c_damaged = *cb, d_damaged = *db;
+    size_t reports = fx.reports;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_free(fx.heap, b));
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, cb) != 0)
+        return 1;
+    ASSERT_TRUE(memcmp(cb, &c_damaged, sizeof(*cb)) == 0);
+    ASSERT_TRUE(memcmp(db, &d_damaged, sizeof(*db)) == 0);
+    ASSERT_TRUE(fixture_pattern_ok(b, BIG, 2));
+    ASSERT_EQ(usable_for(BIG), alloc_usable_size(fx.heap, b));
+    if (damage_alone(ALLOC_ERR_CORRUPTED_HEADER, w, &saved, sizeof(saved)) != 0)
+        return 1;
+    *w = saved;
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    ASSERT_EQ(b_size + c_size, blk_size(bb));
+    ASSERT_EQ(before.live_allocations - 1, stats().live_allocations);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * A free whose block B would merge with its free successor C, C's size as the merge finds it
+ * damaged: C's size word sealed afresh a granule smaller (C's list unchanged), or a check bit of
+ * the boundary tag after C (D's prev word) flipped:
+ *   | ctrl | A | B | (free C) | D | (top) | END |   blocks too large for a quick list or a run
+ * Expect alloc_free(B) to return ALLOC_ERR_CORRUPTED_FREE_LIST, reported once at C, and nothing
+ * changed: B live, C's and D's headers and B's bytes as they were, the damaged word the heap's one
+ * fault; with it put back, the statistics as before, the heap intact and B's free merging C into
+ * it. Both ways run; each that fails is named.
+ */
+static int free_next_damaged_refused_check(void) {
+    static const char *const way_name[] = {"size word resealed smaller", "boundary tag check bit"};
+    int failures = 0;
+    for (int way = 0; way < 2; way++) {
+        if (free_next_damaged_refused(way) != 0) {
+            fprintf(stderr, "  ^ %s\n", way_name[way]);
+            failures++;
+        }
+    }
+    ASSERT_EQ(0, failures);
+    return 0;
+}
+
+/*
+ * merge_unlink_bent_link_check's case `way`: C's next link bent to U's header (0), its prev link
+ * bent to U's header (1) or to NULL (2), then B freed.
+ */
+static int merge_unlink_bent_link(int way) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, BIG), *b = alloc_malloc(fx.heap, BIG);
+    unsigned char *c = alloc_malloc(fx.heap, BIG), *d = alloc_malloc(fx.heap, BIG);
+    unsigned char *e = alloc_malloc(fx.heap, BIG), *u = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(a != NULL && b != NULL && c != NULL && d != NULL && e != NULL && u != NULL);
+    fixture_fill(b, BIG, 2);
+    fixture_fill(u, BIG, 5);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, e));
+    ASSERT_HEAP_OK(fx.heap);
+    block_t *bb = blk_from_payload(b), *cb = blk_from_payload(c), *eb = blk_from_payload(e);
+    block_t **head = list_head_word_of(fx.heap, e);
+    struct free_links *cl = blk_links(cb);
+    ASSERT_TRUE(head != NULL && cl->prev == eb && cl->next == NULL);
+    ASSERT_TRUE(blk_links(eb)->next == cb);
+    size_t b_size = blk_size(bb), c_size = blk_size(cb);
+    struct alloc_stats before = stats();
+    block_t **link = way == 0 ? &cl->next : &cl->prev;
+    block_t *saved = *link;
+    *link = way == 2 ? NULL : blk_from_payload(u);
+    size_t reports = fx.reports;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_free(fx.heap, b));
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, cb) != 0)
+        return 1;
+    ASSERT_TRUE(fixture_pattern_ok(u, BIG, 5));
+    ASSERT_TRUE(fixture_pattern_ok(b, BIG, 2));
+    ASSERT_TRUE(*head == eb && blk_links(eb)->next == cb && blk_links(eb)->prev == NULL);
+    ASSERT_EQ(ST_FREE, blk_state(cb));
+    if (damage_alone(ALLOC_ERR_CORRUPTED_FREE_LIST, link, &saved, sizeof(saved)) != 0)
+        return 1;
+    *link = saved;
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    ASSERT_EQ(b_size + c_size, blk_size(bb));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * A free whose merge unlinks B's free successor C from its TLSF list, E -> C (both free, BIG
+ * bytes), with a link of C bent to somewhere inside the heap that does not link back: C's next link
+ * (NULL) to the header of the live block U, C's prev link (E) to U's header, or C's prev link to
+ * NULL (C then looks like its list's head, which it is not):
+ *   | ctrl | A | B | (free C) | D | (free E) | U | (top) | END |
+ * Expect alloc_free(B) to return ALLOC_ERR_CORRUPTED_FREE_LIST, reported once at C, and nothing
+ * changed: U's bytes (nothing written through the bent link), E still heading the list with C
+ * after it, B live; with the link put back, the statistics as before, the heap intact and B's free
+ * merging C into it. Every way runs; each that fails is named.
+ */
+static int merge_unlink_bent_link_check(void) {
+    if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
+        SKIP_CHECK("TLSF's doubly linked lists");
+    static const char *const way_name[] = {"next link to a live block", "prev link to a live block",
+                                           "prev link NULL, not the head"};
+    int failures = 0;
+    for (int way = 0; way < 3; way++) {
+        if (merge_unlink_bent_link(way) != 0) {
+            fprintf(stderr, "  ^ %s\n", way_name[way]);
+            failures++;
+        }
+    }
+    ASSERT_EQ(0, failures);
+    return 0;
+}
+
+/*
+ * A request served by the head H of its own TLSF list, H the list's one block (BIG bytes), whose
+ * next link (NULL) is bent to the header of the live block U, which does not link back:
+ *   | ctrl | (free H) | U | (top) | END |
+ * Expect alloc_malloc(BIG) to return NULL with one report of ALLOC_ERR_CORRUPTED_FREE_LIST at H,
+ * and nothing changed: U's bytes (the unlink of H would write through the link), H heading its
+ * list; with the link put back, the statistics as before, the heap intact and the request served
+ * by H.
+ */
+static int head_bent_next_refused_check(void) {
+    if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
+        SKIP_CHECK("TLSF's doubly linked lists");
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *h = alloc_malloc(fx.heap, BIG), *u = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(h != NULL && u != NULL);
+    fixture_fill(u, BIG, 5);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, h));
+    ASSERT_HEAP_OK(fx.heap);
+    block_t *hb = blk_from_payload(h);
+    block_t **head = list_head_word_of(fx.heap, h);
+    ASSERT_TRUE(head != NULL && blk_links(hb)->next == NULL);
+    struct alloc_stats before = stats();
+    block_t **link = &blk_links(hb)->next;
+    block_t *saved = *link;
+    *link = blk_from_payload(u);
+    size_t reports = fx.reports;
+    ASSERT_TRUE(alloc_malloc(fx.heap, BIG) == NULL);
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, hb) != 0)
+        return 1;
+    ASSERT_TRUE(fixture_pattern_ok(u, BIG, 5));
+    ASSERT_TRUE(*head == hb);
+    ASSERT_EQ(ST_FREE, blk_state(hb));
+    if (damage_alone(ALLOC_ERR_CORRUPTED_FREE_LIST, link, &saved, sizeof(saved)) != 0)
+        return 1;
+    *link = saved;
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(alloc_malloc(fx.heap, BIG) == h);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
 /* One check of main's current variant, reported skipped (with why) when this build lacks it. */
 #define RUN_VARIANT_CHECK(check) RUN_COUNTED_CHECK_UNLESS(passed, failed, check, absent)
 
@@ -4568,6 +4995,12 @@ int main(void) {
         RUN_VARIANT_CHECK(runs_damaged_list_take_reports_once_check);
         RUN_VARIANT_CHECK(runs_misaligned_head_check);
         RUN_VARIANT_CHECK(runs_damaged_list_free_reports_once_check);
+        RUN_VARIANT_CHECK(free_prev_damaged_refused_check);
+        RUN_VARIANT_CHECK(quick_prev_damaged_refused_check);
+        RUN_VARIANT_CHECK(list_head_smaller_block_refused_check);
+        RUN_VARIANT_CHECK(free_next_damaged_refused_check);
+        RUN_VARIANT_CHECK(merge_unlink_bent_link_check);
+        RUN_VARIANT_CHECK(head_bent_next_refused_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;
