@@ -4876,6 +4876,452 @@ static int head_bent_next_refused_check(void) {
     return 0;
 }
 
+/*
+ * Safe unlinking of a run from its class's list: the run's neighbours must be sound runs of its
+ * class that point back at it, and a run with no predecessor must be the list's head. On
+ *   class 4's list: X -> Z -> Y,   W full and off the list
+ * (runs of 64-byte slots, made in the order X, Y, Z, W; Z with one slot in use, Z's last), the free
+ * of that slot, which empties Z and unlinks it to give it back, is made with the list damaged one
+ * of RUN_UNLINK_DAMAGES ways:
+ *   0  Z's prev link bent to W, a sound run whose next link does not point back at Z;
+ *   1  X's next link bent to Y, past Z;
+ *   2  Z's prev link bent to 0, as if Z, which is not, headed the list;
+ *   3  Y's prev link bent to X, past Z;
+ *   4  a bit of X's check word flipped: Z's predecessor is no sound run;
+ *   5  a bit of Y's check word flipped: Z's successor is no sound run.
+ * Expect that free to return ALLOC_ERR_CORRUPTED_FREE_LIST, reported once at Z, and to change
+ * nothing: the slot still a live 64-byte slot with its contents; with the word put back, the heap
+ * intact, its statistics as before and Z still between X and Y, and the slot's free then succeeds,
+ * Z given back and the list X -> Y.
+ */
+enum { RUN_UNLINK_DAMAGES = 6 };
+
+static int runs_unlink_refused_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    static unsigned char *s[4 * RUN_SLOTS_64];
+    unsigned c = run_class_of(64);
+    for (unsigned damage = 0; damage < RUN_UNLINK_DAMAGES; damage++) {
+        fixture_reset(HEAP_SIZE, 0);
+        for (int i = 0; i < 4 * RUN_SLOTS_64; i++) {
+            s[i] = alloc_malloc(fx.heap, 64);
+            ASSERT_TRUE(s[i] != NULL);
+            ASSERT_EQ(run_of_slot(s[i - i % RUN_SLOTS_64]), run_of_slot(s[i]));
+        }
+        uintptr_t x = run_of_slot(s[0]), y = run_of_slot(s[RUN_SLOTS_64]);
+        uintptr_t z = run_of_slot(s[2 * RUN_SLOTS_64]), w = run_of_slot(s[3 * RUN_SLOTS_64]);
+        /* X gets a slot back (W, full at the head, leaves the list), then Y and Z go behind it. */
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, s[0]));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, s[RUN_SLOTS_64]));
+        for (int i = 2 * RUN_SLOTS_64; i < 3 * RUN_SLOTS_64 - 1; i++)
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, s[i]));
+        unsigned char *last = s[3 * RUN_SLOTS_64 - 1];
+        uint64_t *mx = (uint64_t *)x, *my = (uint64_t *)y, *mz = (uint64_t *)z;
+        uint64_t *mw = (uint64_t *)w;
+        ASSERT_EQ(x, fx.heap->run_head[c]);
+        ASSERT_TRUE(mx[RUN_PREV] == 0 && mx[RUN_NEXT] == z);
+        ASSERT_TRUE(mz[RUN_PREV] == x && mz[RUN_NEXT] == y);
+        ASSERT_TRUE(my[RUN_PREV] == z && my[RUN_NEXT] == 0);
+        ASSERT_TRUE(mw[RUN_PREV] == 0 && mw[RUN_NEXT] == 0);
+        ASSERT_HEAP_OK(fx.heap);
+        fixture_fill(last, 64, 7);
+        struct alloc_stats before = stats();
+        static const enum run_word word_of[RUN_UNLINK_DAMAGES] = {RUN_PREV, RUN_NEXT,  RUN_PREV,
+                                                                  RUN_PREV, RUN_CHECK, RUN_CHECK};
+        uint64_t *meta_of[RUN_UNLINK_DAMAGES] = {mz, mx, mz, my, mx, my};
+        uint64_t *word = &meta_of[damage][word_of[damage]], saved = *word;
+        uint64_t bent[RUN_UNLINK_DAMAGES] = {
+            w, y, 0, x, saved ^ (uint64_t)1 << 5, saved ^ (uint64_t)1 << 5};
+        *word = bent[damage];
+        size_t reports = fx.reports;
+        enum alloc_error e = alloc_free(fx.heap, last);
+        if (e != ALLOC_ERR_CORRUPTED_FREE_LIST ||
+            reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)z) != 0) {
+            fprintf(stderr, "  ^ damage %u: the free gave %s\n", damage, alloc_error_name(e));
+            return 1;
+        }
+        ASSERT_EQ(64, alloc_usable_size(fx.heap, last));
+        ASSERT_TRUE(fixture_pattern_ok(last, 64, 7));
+        *word = saved;
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_TRUE(stats_unchanged(&before));
+        ASSERT_TRUE(mx[RUN_NEXT] == z && mz[RUN_PREV] == x && mz[RUN_NEXT] == y);
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, last));
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_TRUE(fx.heap->run_head[c] == x && mx[RUN_NEXT] == y && my[RUN_PREV] == x);
+        ASSERT_EQ(reports + 1, fx.reports);
+    }
+    return 0;
+}
+
+/*
+ * A run list's head bent to a place outside the heap, where a run is forged that is sound in every
+ * other way (its header sealed and its check word made with this heap's key, every slot free), so
+ * that only its place refuses it: below the heap (in the region, the heap initialised 2 KiB into
+ * it), past the heap's end (in the region) and in a buffer outside the region. The list's head was
+ * a real run with a slot in use.
+ * Expect each 64-byte request (malloc, calloc, allocate at 16) refused: NULL, with
+ * ALLOC_ERR_CORRUPTED_FREE_LIST reported once at the forged run, no slot of it handed out (its
+ * state word as forged) and the statistics unchanged; alloc_heap_check to report the list; with the
+ * head put back, the heap intact and a 64-byte request served from the real run.
+ */
+static int runs_head_outside_heap_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    static _Alignas(RUN_ALIGN) unsigned char outside[2 * RUN_ALIGN];
+    unsigned c = run_class_of(64);
+    for (unsigned place = 0; place < 3; place++) {
+        fixture_reset(HEAP_SIZE, 0);
+        struct alloc_config cfg = {.strategy = fx.variant->strategy,
+                                   .flags = fx.variant->flags,
+                                   .error_hook = fixture_hook};
+        unsigned char *base = fx.region + 2 * RUN_ALIGN;
+        ASSERT_EQ(ALLOC_OK, alloc_heap_init(&fx.heap, base, HEAP_SIZE, &cfg));
+        alloc_heap *h = fx.heap;
+        unsigned char *live = alloc_malloc(h, 64);
+        ASSERT_TRUE(live != NULL);
+        uintptr_t head = h->run_head[c];
+        ASSERT_EQ(run_of_slot(live), head);
+        uintptr_t r = place == 0   ? (uintptr_t)fx.region + RUN_ALIGN
+                      : place == 1 ? (uintptr_t)base + HEAP_SIZE + RUN_ALIGN
+                                   : (uintptr_t)outside + RUN_ALIGN;
+        ASSERT_TRUE(r < (uintptr_t)h || r - HDR > h->end);
+        block_t *b = blk_at(r - HDR);
+        uint64_t *m = (uint64_t *)r;
+        uint64_t state = (uint64_t)c << RUN_CLASS_SHIFT | run_full_mask(c);
+        word_set(h, &b->prev, 0);
+        word_set(h, &b->size, RUN_SIZE_WORD);
+        m[RUN_STATE] = state;
+        m[RUN_CHECK] = run_check_of(h, r, state);
+        m[RUN_NEXT] = 0;
+        m[RUN_PREV] = 0;
+        ASSERT_TRUE(run_check_ok(h, r));
+        ASSERT_HEAP_OK(h);
+        struct alloc_stats before = stats();
+        h->run_head[c] = r;
+        for (int op = 0; op < 3; op++) {
+            size_t reports = fx.reports;
+            void *p = op == 0   ? alloc_malloc(h, 64)
+                      : op == 1 ? alloc_calloc(h, 1, 64)
+                                : alloc_allocate(h, 64, 16);
+            if (p != NULL ||
+                reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)r) != 0) {
+                fprintf(stderr, "  ^ place %u, op %d: %p\n", place, op, p);
+                return 1;
+            }
+            ASSERT_EQ(state, m[RUN_STATE]);
+            ASSERT_TRUE(stats_unchanged(&before));
+        }
+        size_t reports = fx.reports;
+        ASSERT_EQ(ALLOC_ERR_CORRUPTED_FREE_LIST, alloc_heap_check(h));
+        if (reported_once(reports, ALLOC_ERR_CORRUPTED_FREE_LIST) != 0)
+            return 1;
+        h->run_head[c] = head;
+        ASSERT_HEAP_OK(h);
+        unsigned char *p = alloc_malloc(h, 64);
+        ASSERT_TRUE(p != NULL && run_of_slot(p) == head);
+        ASSERT_EQ(ALLOC_OK, alloc_free(h, p));
+        ASSERT_EQ(ALLOC_OK, alloc_free(h, live));
+        ASSERT_HEAP_OK(h);
+    }
+    return 0;
+}
+
+/*
+ * First fit's count of free blocks, which its list walks compare with the nodes they pass:
+ *   | ctrl | (free A) | U1 | (free C) | U2 | U3 | U4 | (free T) | END |   list A -> C -> T
+ * with the count damaged (lowered to 1: the walk passes more nodes than it says) or A's next link
+ * overwritten with NULL (C and T hidden: the walk ends with fewer). Then a request that only C or T
+ * fits (200 bytes, A holds 100) and the free of U3 (its neighbours live, so that the boundary tags
+ * agree with any list), each walking past A.
+ * Expect each refused with ALLOC_ERR_CORRUPTED_FREE_LIST, reported once: at C, the node past the
+ * count, or at the heap, whose count the list fell short of; NULL from the request, U3 still live
+ * with its contents. With the damage repaired, the heap intact with its statistics as before, and
+ * U3's free then succeeds.
+ */
+static int first_fit_count_refused_check(void) {
+    if (fx.variant->strategy != ALLOC_STRATEGY_FIRST_FIT)
+        SKIP_CHECK("first fit's list and count");
+    for (unsigned way = 0; way < 2; way++) {
+        fixture_reset(HEAP_SIZE, 0);
+        unsigned char *a = alloc_malloc(fx.heap, 100), *u1 = alloc_malloc(fx.heap, 100);
+        unsigned char *c = alloc_malloc(fx.heap, 300), *u2 = alloc_malloc(fx.heap, 100);
+        unsigned char *u3 = alloc_malloc(fx.heap, 100), *u4 = alloc_malloc(fx.heap, 100);
+        ASSERT_TRUE(a != NULL && u1 != NULL && c != NULL && u2 != NULL && u3 != NULL && u4 != NULL);
+        ASSERT_TRUE(a < u1 && u1 < c && c < u2 && u2 < u3 && u3 < u4);
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_EQ(3, fx.heap->free_blocks);
+        struct free_links *links_a = blk_links(blk_from_payload(a));
+        ASSERT_TRUE(links_a->next == blk_from_payload(c));
+        fixture_fill(u3, 100, 8);
+        struct alloc_stats before = stats();
+        block_t *saved_next = links_a->next;
+        if (way == 0)
+            fx.heap->free_blocks = 1;
+        else
+            links_a->next = NULL;
+        const void *at = way == 0 ? (const void *)blk_from_payload(c) : (const void *)fx.heap;
+        size_t reports = fx.reports;
+        void *q = alloc_malloc(fx.heap, 200);
+        if (q != NULL || reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, at) != 0) {
+            fprintf(stderr, "  ^ malloc, way %u: %p\n", way, q);
+            return 1;
+        }
+        enum alloc_error e = alloc_free(fx.heap, u3);
+        if (e != ALLOC_ERR_CORRUPTED_FREE_LIST ||
+            reported_once_at(reports + 1, ALLOC_ERR_CORRUPTED_FREE_LIST, at) != 0) {
+            fprintf(stderr, "  ^ free, way %u: %s\n", way, alloc_error_name(e));
+            return 1;
+        }
+        ASSERT_EQ(usable_for(100), alloc_usable_size(fx.heap, u3));
+        ASSERT_TRUE(fixture_pattern_ok(u3, 100, 8));
+        fx.heap->free_blocks = 3;
+        links_a->next = saved_next;
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_TRUE(stats_unchanged(&before));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, u3));
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_EQ(reports + 2, fx.reports);
+    }
+    return 0;
+}
+
+/*
+ * First fit's free checks that the boundary tags and its list agree on which neighbours are free:
+ *   | ctrl | (free A) | U | (free P) | B | (free N) | V | (free C) | W | (free T) | END |
+ * list A -> P -> N -> C -> T, then one link bent past a free neighbour of B (a link is no sealed
+ * word): A's to N, so that the walk finds A below B where B's tags say P is free (B would merge
+ * with A, over U and P); or P's to C, so that it finds C above B where B's tags say N is free (B
+ * would merge with N, which the list no longer holds). Nothing else is damaged: the walk stops
+ * above B with the count unchecked, and B's predecessor P is a sound free block.
+ * Expect B's free to return ALLOC_ERR_CORRUPTED_FREE_LIST, reported once at B's block, B still
+ * live with its contents; then nothing handed out overlaps U, B or V (a request of as many bytes
+ * as lie from A's payload to V's fails or lies elsewhere). With the link put back and that block
+ * freed, the heap intact with its statistics as before, and B's free merges it with P and N.
+ */
+static int first_fit_tags_refused_check(void) {
+    if (fx.variant->strategy != ALLOC_STRATEGY_FIRST_FIT)
+        SKIP_CHECK("first fit's list and boundary tags");
+    for (unsigned way = 0; way < 2; way++) {
+        fixture_reset(HEAP_SIZE, 0);
+        unsigned char *p[9]; /* A, U, P, B, N, V, C, W, and one past W to keep T apart */
+        for (int i = 0; i < 9; i++) {
+            p[i] = alloc_malloc(fx.heap, 100);
+            ASSERT_TRUE(p[i] != NULL && (i == 0 || p[i - 1] < p[i]));
+        }
+        unsigned char *a = p[0], *u = p[1], *pf = p[2], *b = p[3], *n = p[4], *v = p[5];
+        unsigned char *c = p[6];
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, pf));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, n));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, c));
+        ASSERT_HEAP_OK(fx.heap);
+        block_t *block_b = blk_from_payload(b);
+        ASSERT_TRUE(blk_prev_free(block_b) && blk_state(blk_next(block_b)) == ST_FREE);
+        struct free_links *links = blk_links(blk_from_payload(way == 0 ? a : pf));
+        ASSERT_TRUE(links->next == blk_from_payload(way == 0 ? pf : n));
+        block_t *saved = links->next;
+        links->next = blk_from_payload(way == 0 ? n : c);
+        fixture_fill(b, 100, 9);
+        fixture_fill(u, 100, 10);
+        fixture_fill(v, 100, 11);
+        struct alloc_stats before = stats();
+        size_t reports = fx.reports;
+        enum alloc_error e = alloc_free(fx.heap, b);
+        if (e != ALLOC_ERR_CORRUPTED_FREE_LIST ||
+            reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, block_b) != 0) {
+            fprintf(stderr, "  ^ way %u: the free gave %s\n", way, alloc_error_name(e));
+            return 1;
+        }
+        ASSERT_EQ(usable_for(100), alloc_usable_size(fx.heap, b));
+        /* Every byte from A's payload to V's: no block handed out may hold any of them. */
+        size_t span = (size_t)(v - a);
+        unsigned char *q = alloc_malloc(fx.heap, span);
+        ASSERT_TRUE(q == NULL || q >= v + 100 || q + span <= a);
+        ASSERT_TRUE(fixture_pattern_ok(b, 100, 9) && fixture_pattern_ok(u, 100, 10) &&
+                    fixture_pattern_ok(v, 100, 11));
+        links->next = saved;
+        ASSERT_HEAP_OK(fx.heap);
+        if (q != NULL)
+            ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, q));
+        ASSERT_HEAP_OK(fx.heap);
+        /* The request's block, live for a moment, may have raised the peak: nothing else. */
+        struct alloc_stats now = stats();
+        ASSERT_TRUE(now.peak_in_use >= before.peak_in_use);
+        before.peak_in_use = now.peak_in_use;
+        ASSERT_TRUE(stats_unchanged(&before));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_TRUE(blk_size(blk_from_payload(pf)) == (size_t)(v - pf));
+    }
+    return 0;
+}
+
+/*
+ * The link of a run that gets back its first free slot behind its list's head checks the run it
+ * goes in front of, as an unlink checks a run's neighbours: a sound run of the class whose prev
+ * link points back at the head. On
+ *   class 4's list: X -> Y,   W full and off the list
+ * (runs of 64-byte slots, made in the order X, Y, W), the free of a slot of W, which would link W
+ * between X and Y, is made with Y's prev link bent to W (a sound run, not the head) or a bit of Y's
+ * check word flipped.
+ * Expect that free to return ALLOC_ERR_CORRUPTED_FREE_LIST, reported once at the head X, and to
+ * change nothing: the slot still a live 64-byte slot with its contents, W off the list; with the
+ * word put back, the heap intact with its statistics as before, and the slot's free then links W:
+ * X -> W -> Y.
+ */
+static int runs_link_refused_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    static unsigned char *s[3 * RUN_SLOTS_64];
+    unsigned c = run_class_of(64);
+    for (unsigned damage = 0; damage < 2; damage++) {
+        fixture_reset(HEAP_SIZE, 0);
+        for (int i = 0; i < 3 * RUN_SLOTS_64; i++) {
+            s[i] = alloc_malloc(fx.heap, 64);
+            ASSERT_TRUE(s[i] != NULL);
+            ASSERT_EQ(run_of_slot(s[i - i % RUN_SLOTS_64]), run_of_slot(s[i]));
+        }
+        uintptr_t x = run_of_slot(s[0]), y = run_of_slot(s[RUN_SLOTS_64]);
+        uintptr_t w = run_of_slot(s[2 * RUN_SLOTS_64]);
+        /* X gets a slot back (W, full at the head, leaves the list), then Y goes behind it. */
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, s[0]));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, s[RUN_SLOTS_64]));
+        uint64_t *mx = (uint64_t *)x, *my = (uint64_t *)y, *mw = (uint64_t *)w;
+        ASSERT_EQ(x, fx.heap->run_head[c]);
+        ASSERT_TRUE(mx[RUN_PREV] == 0 && mx[RUN_NEXT] == y);
+        ASSERT_TRUE(my[RUN_PREV] == x && my[RUN_NEXT] == 0);
+        ASSERT_TRUE(mw[RUN_PREV] == 0 && mw[RUN_NEXT] == 0);
+        ASSERT_HEAP_OK(fx.heap);
+        unsigned char *in_w = s[2 * RUN_SLOTS_64 + 3];
+        fixture_fill(in_w, 64, 12);
+        struct alloc_stats before = stats();
+        uint64_t *word = damage == 0 ? &my[RUN_PREV] : &my[RUN_CHECK], saved = *word;
+        *word = damage == 0 ? (uint64_t)w : saved ^ (uint64_t)1 << 5;
+        size_t reports = fx.reports;
+        enum alloc_error e = alloc_free(fx.heap, in_w);
+        if (e != ALLOC_ERR_CORRUPTED_FREE_LIST ||
+            reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)x) != 0) {
+            fprintf(stderr, "  ^ damage %u: the free gave %s\n", damage, alloc_error_name(e));
+            return 1;
+        }
+        ASSERT_EQ(64, alloc_usable_size(fx.heap, in_w));
+        ASSERT_TRUE(fixture_pattern_ok(in_w, 64, 12));
+        ASSERT_TRUE(mx[RUN_NEXT] == y && mw[RUN_PREV] == 0 && mw[RUN_NEXT] == 0);
+        *word = saved;
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_TRUE(stats_unchanged(&before));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, in_w));
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_TRUE(mx[RUN_NEXT] == w && mw[RUN_PREV] == x && mw[RUN_NEXT] == y &&
+                    my[RUN_PREV] == w);
+        ASSERT_EQ(reports + 1, fx.reports);
+    }
+    return 0;
+}
+
+/*
+ * A take that finds its list's head full takes it off the list and goes on from the run after it,
+ * which must have a free slot: only the head may be full. On
+ *   class 4's list: H (full)     F full and off the list
+ * (runs of 64-byte slots, every slot in use, made in the order F, H), H's next link and F's prev
+ * link are bent to make the list H -> F (two link words, neither sealed nor keyed), and a 64-byte
+ * slot asked for, by alloc_malloc or by alloc_allocate at 16.
+ * Expect NULL, with ALLOC_ERR_CORRUPTED_FREE_LIST reported once at F, no slot of F or H handed out
+ * (their state words as they were) and the statistics unchanged; the take has left H off the list
+ * and F, full, at its head, as a full run may be, so the heap is intact as it stands; the next
+ * 64-byte request is served from a new run, neither F nor H.
+ */
+static int runs_full_after_full_head_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    static unsigned char *s[2 * RUN_SLOTS_64];
+    unsigned c = run_class_of(64);
+    for (int op = 0; op < 2; op++) {
+        fixture_reset(HEAP_SIZE, 0);
+        for (int i = 0; i < 2 * RUN_SLOTS_64; i++) {
+            s[i] = alloc_malloc(fx.heap, 64);
+            ASSERT_TRUE(s[i] != NULL);
+            ASSERT_EQ(run_of_slot(s[i - i % RUN_SLOTS_64]), run_of_slot(s[i]));
+        }
+        uintptr_t f = run_of_slot(s[0]), hd = run_of_slot(s[RUN_SLOTS_64]);
+        uint64_t *mf = (uint64_t *)f, *mh = (uint64_t *)hd;
+        ASSERT_EQ(hd, fx.heap->run_head[c]);
+        ASSERT_TRUE((mh[RUN_NEXT] | mh[RUN_PREV] | mf[RUN_NEXT] | mf[RUN_PREV]) == 0);
+        ASSERT_HEAP_OK(fx.heap);
+        struct alloc_stats before = stats();
+        uint64_t state_f = mf[RUN_STATE], state_h = mh[RUN_STATE];
+        mh[RUN_NEXT] = f;
+        mf[RUN_PREV] = hd;
+        size_t reports = fx.reports;
+        void *p = op == 0 ? alloc_malloc(fx.heap, 64) : alloc_allocate(fx.heap, 64, 16);
+        if (p != NULL ||
+            reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)f) != 0) {
+            fprintf(stderr, "  ^ op %d: %p\n", op, p);
+            return 1;
+        }
+        ASSERT_TRUE(mf[RUN_STATE] == state_f && mh[RUN_STATE] == state_h);
+        ASSERT_TRUE(stats_unchanged(&before));
+        ASSERT_EQ(f, fx.heap->run_head[c]);
+        ASSERT_TRUE((mh[RUN_NEXT] | mh[RUN_PREV] | mf[RUN_NEXT] | mf[RUN_PREV]) == 0);
+        ASSERT_HEAP_OK(fx.heap);
+        unsigned char *q = alloc_malloc(fx.heap, 64);
+        ASSERT_TRUE(q != NULL && run_of_slot(q) != f && run_of_slot(q) != hd);
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_EQ(reports + 1, fx.reports);
+    }
+    return 0;
+}
+
+/*
+ * First fit's check of a free list node: its successor's prev word (the boundary tag) must repeat
+ * its size. On
+ *   | ctrl | (free A) | U1 | U2 | U3 | (free T) | END |   list A -> T
+ * a bit of U1's prev word, A's boundary tag, is flipped; then a request A fits (100 bytes) and the
+ * free of U2 (its neighbours live), each of which walks the list from A.
+ * Expect each refused with ALLOC_ERR_CORRUPTED_FREE_LIST, reported once at A's block: NULL from the
+ * request, U2 still live with its contents. With the bit put back, the heap intact with its
+ * statistics as before, and U2's free then succeeds.
+ */
+static int first_fit_node_tag_refused_check(void) {
+    if (fx.variant->strategy != ALLOC_STRATEGY_FIRST_FIT)
+        SKIP_CHECK("first fit's list");
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, 100), *u1 = alloc_malloc(fx.heap, 100);
+    unsigned char *u2 = alloc_malloc(fx.heap, 100), *u3 = alloc_malloc(fx.heap, 100);
+    ASSERT_TRUE(a != NULL && u1 != NULL && u2 != NULL && u3 != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    ASSERT_HEAP_OK(fx.heap);
+    block_t *block_a = blk_from_payload(a), *block_u1 = blk_from_payload(u1);
+    ASSERT_TRUE(blk_next(block_a) == block_u1 && blk_prev_free(block_u1));
+    fixture_fill(u2, 100, 13);
+    struct alloc_stats before = stats();
+    block_u1->prev ^= (hword_t)1 << 4;
+    size_t reports = fx.reports;
+    void *q = alloc_malloc(fx.heap, 100);
+    if (q != NULL || reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, block_a) != 0) {
+        fprintf(stderr, "  ^ malloc: %p\n", q);
+        return 1;
+    }
+    enum alloc_error e = alloc_free(fx.heap, u2);
+    if (e != ALLOC_ERR_CORRUPTED_FREE_LIST ||
+        reported_once_at(reports + 1, ALLOC_ERR_CORRUPTED_FREE_LIST, block_a) != 0) {
+        fprintf(stderr, "  ^ free: %s\n", alloc_error_name(e));
+        return 1;
+    }
+    ASSERT_EQ(usable_for(100), alloc_usable_size(fx.heap, u2));
+    ASSERT_TRUE(fixture_pattern_ok(u2, 100, 13));
+    block_u1->prev ^= (hword_t)1 << 4;
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, u2));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(reports + 2, fx.reports);
+    return 0;
+}
+
 /* One check of main's current variant, reported skipped (with why) when this build lacks it. */
 #define RUN_VARIANT_CHECK(check) RUN_COUNTED_CHECK_UNLESS(passed, failed, check, absent)
 
@@ -5001,6 +5447,13 @@ int main(void) {
         RUN_VARIANT_CHECK(free_next_damaged_refused_check);
         RUN_VARIANT_CHECK(merge_unlink_bent_link_check);
         RUN_VARIANT_CHECK(head_bent_next_refused_check);
+        RUN_VARIANT_CHECK(runs_unlink_refused_check);
+        RUN_VARIANT_CHECK(runs_head_outside_heap_check);
+        RUN_VARIANT_CHECK(first_fit_count_refused_check);
+        RUN_VARIANT_CHECK(first_fit_tags_refused_check);
+        RUN_VARIANT_CHECK(runs_link_refused_check);
+        RUN_VARIANT_CHECK(runs_full_after_full_head_check);
+        RUN_VARIANT_CHECK(first_fit_node_tag_refused_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;
