@@ -4655,7 +4655,7 @@ static int list_head_smaller_block_refused(int op) {
     ASSERT_TRUE(memcmp(gb, &g_hdr, sizeof(g_hdr)) == 0);
     ASSERT_TRUE(fixture_pattern_ok(u1, BIG, 1));
     ASSERT_TRUE(fixture_pattern_ok(u2, BIG, 2));
-    if (damage_alone(ALLOC_ERR_CORRUPTED_FREE_LIST, head, &saved, sizeof(saved)) != 0)
+    if (damage_alone(ALLOC_ERR_CORRUPTED_FREE_LIST, head, &saved, sizeof(block_t *)) != 0)
         return 1;
     *head = saved;
     ASSERT_TRUE(stats_unchanged(&before));
@@ -4796,7 +4796,7 @@ static int merge_unlink_bent_link(int way) {
     ASSERT_TRUE(fixture_pattern_ok(b, BIG, 2));
     ASSERT_TRUE(*head == eb && blk_links(eb)->next == cb && blk_links(eb)->prev == NULL);
     ASSERT_EQ(ST_FREE, blk_state(cb));
-    if (damage_alone(ALLOC_ERR_CORRUPTED_FREE_LIST, link, &saved, sizeof(saved)) != 0)
+    if (damage_alone(ALLOC_ERR_CORRUPTED_FREE_LIST, link, &saved, sizeof(block_t *)) != 0)
         return 1;
     *link = saved;
     ASSERT_TRUE(stats_unchanged(&before));
@@ -4866,7 +4866,7 @@ static int head_bent_next_refused_check(void) {
     ASSERT_TRUE(fixture_pattern_ok(u, BIG, 5));
     ASSERT_TRUE(*head == hb);
     ASSERT_EQ(ST_FREE, blk_state(hb));
-    if (damage_alone(ALLOC_ERR_CORRUPTED_FREE_LIST, link, &saved, sizeof(saved)) != 0)
+    if (damage_alone(ALLOC_ERR_CORRUPTED_FREE_LIST, link, &saved, sizeof(block_t *)) != 0)
         return 1;
     *link = saved;
     ASSERT_TRUE(stats_unchanged(&before));
@@ -5322,6 +5322,510 @@ static int first_fit_node_tag_refused_check(void) {
     return 0;
 }
 
+/*
+ * run_push checks its list's head as an unlink checks a run's predecessor: a sound run of the class
+ * with no predecessor of its own. On
+ *   class 4's list: X -> Y,   W full and off the list
+ * (runs of 64-byte slots, made in the order X, Y, W), X's prev link is bent to W or to Y (sound
+ * runs, X's check word intact), and a slot of W freed, which would link W behind X.
+ * Expect that free to return ALLOC_ERR_CORRUPTED_FREE_LIST, reported once at the head X, and to
+ * change nothing: the slot still a live 64-byte slot with its contents, X -> Y, W off the list;
+ * with X's prev link put back, the heap intact with its statistics as before, and the slot's free
+ * then links W: X -> W -> Y.
+ */
+static int runs_push_head_prev_refused_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    static unsigned char *s[3 * RUN_SLOTS_64];
+    unsigned c = run_class_of(64);
+    for (unsigned way = 0; way < 2; way++) {
+        fixture_reset(HEAP_SIZE, 0);
+        for (int i = 0; i < 3 * RUN_SLOTS_64; i++) {
+            s[i] = alloc_malloc(fx.heap, 64);
+            ASSERT_TRUE(s[i] != NULL);
+            ASSERT_EQ(run_of_slot(s[i - i % RUN_SLOTS_64]), run_of_slot(s[i]));
+        }
+        uintptr_t x = run_of_slot(s[0]), y = run_of_slot(s[RUN_SLOTS_64]);
+        uintptr_t w = run_of_slot(s[2 * RUN_SLOTS_64]);
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, s[0]));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, s[RUN_SLOTS_64]));
+        uint64_t *mx = (uint64_t *)x, *my = (uint64_t *)y, *mw = (uint64_t *)w;
+        ASSERT_EQ(x, fx.heap->run_head[c]);
+        ASSERT_TRUE(mx[RUN_PREV] == 0 && mx[RUN_NEXT] == y && my[RUN_PREV] == x);
+        ASSERT_TRUE(mw[RUN_PREV] == 0 && mw[RUN_NEXT] == 0);
+        ASSERT_HEAP_OK(fx.heap);
+        unsigned char *in_w = s[2 * RUN_SLOTS_64 + 3];
+        fixture_fill(in_w, 64, 14);
+        struct alloc_stats before = stats();
+        mx[RUN_PREV] = way == 0 ? w : y;
+        size_t reports = fx.reports;
+        enum alloc_error e = alloc_free(fx.heap, in_w);
+        if (e != ALLOC_ERR_CORRUPTED_FREE_LIST ||
+            reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)x) != 0) {
+            fprintf(stderr, "  ^ way %u: the free gave %s\n", way, alloc_error_name(e));
+            return 1;
+        }
+        ASSERT_EQ(64, alloc_usable_size(fx.heap, in_w));
+        ASSERT_TRUE(fixture_pattern_ok(in_w, 64, 14));
+        ASSERT_TRUE(fx.heap->run_head[c] == x && mx[RUN_NEXT] == y && my[RUN_PREV] == x);
+        ASSERT_TRUE(mw[RUN_PREV] == 0 && mw[RUN_NEXT] == 0);
+        mx[RUN_PREV] = 0;
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_TRUE(stats_unchanged(&before));
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, in_w));
+        ASSERT_HEAP_OK(fx.heap);
+        ASSERT_TRUE(mx[RUN_NEXT] == w && mw[RUN_PREV] == x && mw[RUN_NEXT] == y &&
+                    my[RUN_PREV] == w);
+        ASSERT_EQ(reports + 1, fx.reports);
+    }
+    return 0;
+}
+
+/*
+ * run_refused, relisting a run whose release the strategy refused, checks the list's head in full,
+ * as run_push does. runs_refused_damaged_head_check's heap:
+ *   class 4's list: C -> B -> A    | (free F) | A | ...   A with one slot in use
+ * F, the free block the alignment of A's run left before it, with its next link bent, and a bit of
+ * C's check word flipped (C's prev link intact; the unlink of A checks B and not C). Then the free
+ * of A's last slot in use, which empties A: A leaves the list and the strategy refuses its block.
+ * Expect ALLOC_ERR_CORRUPTED_FREE_LIST, reported twice: by the strategy, then at C, the damaged
+ * head; A put in front of C (A -> C -> B), C's links not written. With F's link and C's check word
+ * put back and C's prev link pointed at A, the heap intact, and A's slot served again.
+ */
+static int runs_refused_unsound_head_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned k = run_class_of(64);
+    unsigned char *a[RUN_SLOTS_64], *b[RUN_SLOTS_64], *c;
+    for (int i = 0; i < RUN_SLOTS_64; i++) {
+        a[i] = alloc_malloc(fx.heap, 64);
+        ASSERT_TRUE(a[i] != NULL && run_of_slot(a[i]) == run_of_slot(a[0]));
+    }
+    for (int i = 0; i < RUN_SLOTS_64; i++) {
+        b[i] = alloc_malloc(fx.heap, 64);
+        ASSERT_TRUE(b[i] != NULL && run_of_slot(b[i]) == run_of_slot(b[0]));
+    }
+    c = alloc_malloc(fx.heap, 64);
+    ASSERT_TRUE(c != NULL && run_of_slot(c) != run_of_slot(b[0]));
+    for (int i = 1; i < RUN_SLOTS_64; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a[i]));
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b[1]));
+    ASSERT_HEAP_OK(fx.heap);
+    uintptr_t ra = run_of_slot(a[0]), rb = run_of_slot(b[0]), rc = run_of_slot(c);
+    uint64_t *ma = (uint64_t *)ra, *mb = (uint64_t *)rb, *mc = (uint64_t *)rc;
+    ASSERT_EQ(rc, fx.heap->run_head[k]);
+    ASSERT_TRUE(mc[RUN_PREV] == 0 && mc[RUN_NEXT] == rb && mb[RUN_NEXT] == ra);
+    block_t *f;
+    if (free_before_run(a[0], &f) != 0)
+        return 1;
+    uintptr_t link = bend_link(blk_payload(f));
+    mc[RUN_CHECK] ^= (uint64_t)1 << 5;
+    size_t reports = fx.reports;
+    enum alloc_error e = alloc_free(fx.heap, a[0]);
+    if (e != ALLOC_ERR_CORRUPTED_FREE_LIST || fx.reports != reports + 2 ||
+        fx.report_error[fx.reports - 1] != ALLOC_ERR_CORRUPTED_FREE_LIST ||
+        fx.report_ptr[fx.reports - 1] != (const void *)rc) {
+        fprintf(stderr, "  ^ the free gave %s, %zu reports\n", alloc_error_name(e),
+                fx.reports - reports);
+        return 1;
+    }
+    ASSERT_TRUE(fx.heap->run_head[k] == ra && ma[RUN_PREV] == 0 && ma[RUN_NEXT] == rc);
+    ASSERT_TRUE(mc[RUN_PREV] == 0 && mc[RUN_NEXT] == rb && mb[RUN_PREV] == rc);
+    unbend_link(blk_payload(f), link);
+    mc[RUN_CHECK] ^= (uint64_t)1 << 5;
+    mc[RUN_PREV] = ra;
+    ASSERT_HEAP_OK(fx.heap);
+    unsigned char *again = alloc_malloc(fx.heap, 64);
+    ASSERT_TRUE(again != NULL && run_of_slot(again) == ra);
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(reports + 2, fx.reports);
+    return 0;
+}
+
+/*
+ * A run forged in the payload of a live block L that reaches the heap's end, at the last
+ * RUN_ALIGN boundary below the end marker: its header sealed and its check word made with this
+ * heap's key, every slot in use, but its block would run past the end (the heap RUN_ALIGN / 2
+ * bytes short of a multiple of RUN_ALIGN):
+ *   | ctrl | L: ... [hdr | meta | slot 0 ...  | END |  ...]
+ * The free of its slot 0, which free's run lookup finds (its place below the end, its check word
+ * matching) and hands to the slot's checks.
+ * Expect ALLOC_ERR_CORRUPTED_HEADER, reported once at the slot, and nothing changed: the forged
+ * state word as it was, no run listed; with L's bytes put back, the heap intact with its
+ * statistics as before, and L's free then succeeds.
+ */
+static int runs_give_past_end_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    size_t size = HEAP_SIZE - RUN_ALIGN / 2;
+    fixture_reset(size, 0);
+    alloc_heap *h = fx.heap;
+    unsigned c = run_class_of(64);
+    unsigned char *l = alloc_malloc(h, fresh_free(size));
+    ASSERT_TRUE(l != NULL);
+    block_t *lb = blk_from_payload(l);
+    ASSERT_TRUE(blk_next(lb) == blk_at(h->end));
+    uintptr_t r = h->end & ~(uintptr_t)(RUN_ALIGN - 1);
+    ASSERT_TRUE(r - HDR >= (uintptr_t)l && r + RUN_META + 64 <= h->end);
+    ASSERT_TRUE(r + RUN_BLOCK - HDR > h->end);
+    unsigned char saved[2 * HDR + RUN_META];
+    memcpy(saved, (void *)(r - HDR), sizeof(saved));
+    block_t *b = blk_at(r - HDR);
+    uint64_t *m = (uint64_t *)r;
+    uint64_t state = (uint64_t)c << RUN_CLASS_SHIFT;
+    word_set(h, &b->prev, 0);
+    word_set(h, &b->size, RUN_SIZE_WORD);
+    m[RUN_STATE] = state;
+    m[RUN_CHECK] = run_check_of(h, r, state);
+    m[RUN_NEXT] = 0;
+    m[RUN_PREV] = 0;
+    ASSERT_TRUE(run_check_ok(h, r));
+    ASSERT_EQ(0, h->run_head[c]);
+    struct alloc_stats before = stats();
+    void *p = (void *)(r + RUN_META);
+    size_t reports = fx.reports;
+    enum alloc_error e = alloc_free(h, p);
+    if (e != ALLOC_ERR_CORRUPTED_HEADER ||
+        reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEADER, p) != 0) {
+        fprintf(stderr, "  ^ the free gave %s\n", alloc_error_name(e));
+        return 1;
+    }
+    ASSERT_TRUE(m[RUN_STATE] == state && m[RUN_NEXT] == 0 && m[RUN_PREV] == 0);
+    ASSERT_EQ(0, h->run_head[c]);
+    ASSERT_TRUE(stats_unchanged(&before));
+    memcpy((void *)(r - HDR), saved, sizeof(saved));
+    ASSERT_HEAP_OK(h);
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_EQ(ALLOC_OK, alloc_free(h, l));
+    ASSERT_HEAP_OK(h);
+    ASSERT_EQ(reports + 1, fx.reports);
+    return 0;
+}
+
+/*
+ * alloc_heap_check's checks of the run lists and of the runs kept empty, each way from a fresh
+ * heap whose first run X (64-byte slots) has one slot in use:
+ *   0  X, emptied by a free and kept (the class's run_spare), named no longer (run_spare 0);
+ *   1  class 1's run_spare naming X, a run of class 4;
+ *   2  runs X, F, Z made full in that order, then class 4's list X -> Z (a slot of each freed), F
+ *      full and off it, relinked X -> F -> Z (four link words);
+ *   3  a run forged in the payload of a live block of 3 * RUN_ALIGN bytes (sealed header, check
+ *      word made with this heap's key, every slot free) linked behind X, the list's one run.
+ * Expect alloc_heap_check to return ALLOC_ERR_CORRUPTED_FREE_LIST, reported once at the fault: X's
+ * block (0), X (1), F, the full run behind the head (2), the forged run, one run more than the
+ * heap's blocks hold (3). With the words put back, the heap intact.
+ */
+static int runs_lists_checked_check(void) {
+#if ALLOC_RUN_MAX_SIZE > 0 /* a build without runs has no run_spare to damage */
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    static unsigned char *s[3 * RUN_SLOTS_64];
+    unsigned c = run_class_of(64);
+    for (unsigned way = 0; way < 4; way++) {
+        fixture_reset(HEAP_SIZE, 0);
+        alloc_heap *h = fx.heap;
+        int n = way == 2 ? 3 * RUN_SLOTS_64 : 1;
+        for (int i = 0; i < n; i++) {
+            s[i] = alloc_malloc(h, 64);
+            ASSERT_TRUE(s[i] != NULL);
+            ASSERT_EQ(run_of_slot(s[i - i % RUN_SLOTS_64]), run_of_slot(s[i]));
+        }
+        uintptr_t x = run_of_slot(s[0]), f = 0, z = 0;
+        uint64_t *mx = (uint64_t *)x, *mf = NULL, *mz = NULL;
+        const void *at;
+        if (way == 0) {
+            ASSERT_EQ(ALLOC_OK, alloc_free(h, s[0]));
+            ASSERT_EQ(x, h->run_spare[c]);
+            ASSERT_HEAP_OK(h);
+            h->run_spare[c] = 0;
+            at = blk_from_payload((const void *)x);
+        } else if (way == 1) {
+            ASSERT_TRUE(c != 1 && h->run_spare[1] == 0);
+            ASSERT_HEAP_OK(h);
+            h->run_spare[1] = x;
+            at = (const void *)x;
+        } else if (way == 2) {
+            f = run_of_slot(s[RUN_SLOTS_64]);
+            z = run_of_slot(s[2 * RUN_SLOTS_64]);
+            mf = (uint64_t *)f;
+            mz = (uint64_t *)z;
+            ASSERT_EQ(ALLOC_OK, alloc_free(h, s[1]));
+            ASSERT_EQ(ALLOC_OK, alloc_free(h, s[2 * RUN_SLOTS_64 + 1]));
+            ASSERT_TRUE(h->run_head[c] == x && mx[RUN_NEXT] == z && mz[RUN_PREV] == x);
+            ASSERT_TRUE(mf[RUN_NEXT] == 0 && mf[RUN_PREV] == 0);
+            ASSERT_HEAP_OK(h);
+            mx[RUN_NEXT] = f;
+            mf[RUN_PREV] = x;
+            mf[RUN_NEXT] = z;
+            mz[RUN_PREV] = f;
+            at = (const void *)f;
+        } else {
+            unsigned char *big = alloc_malloc(h, 3 * RUN_ALIGN);
+            ASSERT_TRUE(big != NULL);
+            f = ((uintptr_t)big + HDR + RUN_ALIGN - 1) & ~(uintptr_t)(RUN_ALIGN - 1);
+            ASSERT_TRUE(f + RUN_BLOCK - HDR <= (uintptr_t)big + 3 * RUN_ALIGN);
+            ASSERT_TRUE(h->run_head[c] == x && mx[RUN_NEXT] == 0);
+            ASSERT_HEAP_OK(h);
+            block_t *b = blk_at(f - HDR);
+            mf = (uint64_t *)f;
+            uint64_t state = (uint64_t)c << RUN_CLASS_SHIFT | run_full_mask(c);
+            word_set(h, &b->prev, 0);
+            word_set(h, &b->size, RUN_SIZE_WORD);
+            mf[RUN_STATE] = state;
+            mf[RUN_CHECK] = run_check_of(h, f, state);
+            mf[RUN_NEXT] = 0;
+            mf[RUN_PREV] = x;
+            ASSERT_HEAP_OK(h);
+            mx[RUN_NEXT] = f;
+            at = (const void *)f;
+        }
+        size_t reports = fx.reports;
+        enum alloc_error e = alloc_heap_check(h);
+        if (e != ALLOC_ERR_CORRUPTED_FREE_LIST ||
+            reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, at) != 0) {
+            fprintf(stderr, "  ^ way %u: the check gave %s\n", way, alloc_error_name(e));
+            return 1;
+        }
+        if (way == 0)
+            h->run_spare[c] = x;
+        else if (way == 1)
+            h->run_spare[1] = 0;
+        else if (way == 2) {
+            mx[RUN_NEXT] = z;
+            mf[RUN_PREV] = 0;
+            mf[RUN_NEXT] = 0;
+            mz[RUN_PREV] = x;
+        } else
+            mx[RUN_NEXT] = 0;
+        ASSERT_HEAP_OK(h);
+        ASSERT_EQ(reports + 1, fx.reports);
+    }
+    return 0;
+#else
+    SKIP_CHECK("this build has no runs");
+#endif
+}
+
+/*
+ * A run whose state word names no size class, RUN_CLASSES + 1, with no slot free (the one state of
+ * that class the tables let through) and its check word made afresh with this heap's key, so that
+ * the run is sound but for its class: the run of two live 64-byte slots P and Q.
+ * Expect realloc of Q to return NULL and, where free reaches the slot's checks with the run (the
+ * fast paths' builds), free of Q to return ALLOC_ERR_CORRUPTED_HEADER, each reported once at Q;
+ * alloc_heap_walk to refuse the run (ALLOC_ERR_CORRUPTED_HEADER, no report) and alloc_heap_check
+ * to report it at the run's block. Nothing changed: with the state and check words put back, the
+ * heap intact with its statistics as before, and P and Q freed.
+ */
+static int runs_no_class_refused_check(void) {
+    if (!fixture_runs())
+        SKIP_CHECK("this variant has no runs");
+    fixture_reset(HEAP_SIZE, 0);
+    alloc_heap *h = fx.heap;
+    unsigned char *p = alloc_malloc(h, 64), *q = alloc_malloc(h, 64);
+    ASSERT_TRUE(p != NULL && q != NULL && run_of_slot(p) == run_of_slot(q));
+    fixture_fill(p, 64, 15);
+    fixture_fill(q, 64, 16);
+    ASSERT_HEAP_OK(h);
+    uintptr_t r = run_of_slot(q);
+    uint64_t *m = (uint64_t *)r;
+    uint64_t state = m[RUN_STATE], check = m[RUN_CHECK];
+    uint64_t forged = (uint64_t)(RUN_CLASSES + 1) << RUN_CLASS_SHIFT;
+    m[RUN_STATE] = forged;
+    m[RUN_CHECK] = run_check_of(h, r, forged);
+    ASSERT_TRUE(run_check_ok(h, r));
+    struct alloc_stats before = stats();
+    size_t reports = fx.reports;
+    void *n = alloc_realloc(h, q, 32);
+    if (n != NULL || reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEADER, q) != 0) {
+        fprintf(stderr, "  ^ realloc: %p\n", n);
+        return 1;
+    }
+    reports = fx.reports;
+    if (ALLOC_FAST_PATHS) {
+        enum alloc_error e = alloc_free(h, q);
+        if (e != ALLOC_ERR_CORRUPTED_HEADER ||
+            reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEADER, q) != 0) {
+            fprintf(stderr, "  ^ free: %s\n", alloc_error_name(e));
+            return 1;
+        }
+        reports = fx.reports;
+    }
+    size_t walked = 0;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_walk(h, count_walked, &walked));
+    ASSERT_EQ(reports, fx.reports);
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_check(h));
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEADER, blk_from_payload((void *)r)) != 0)
+        return 1;
+    ASSERT_TRUE(m[RUN_STATE] == forged && stats_unchanged(&before));
+    ASSERT_TRUE(fixture_pattern_ok(p, 64, 15) && fixture_pattern_ok(q, 64, 16));
+    m[RUN_STATE] = state;
+    m[RUN_CHECK] = check;
+    ASSERT_HEAP_OK(h);
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_EQ(ALLOC_OK, alloc_free(h, q));
+    ASSERT_EQ(ALLOC_OK, alloc_free(h, p));
+    ASSERT_HEAP_OK(h);
+    return 0;
+}
+
+/*
+ * First fit's check of a free list node's own size word, on
+ *   | ctrl | (free A) | U1 | U2 | U3 | (free T) | END |   list A -> T
+ * A's size word damaged three ways: sealed afresh with size 0 (A is the first block: its own prev
+ * word, 0, is the tag of a 0-byte block), sealed afresh with a size that reaches a RUN_ALIGN past
+ * the heap's end (a matching tag sealed there, in the region), or one of its check bits flipped
+ * (the size and its tag intact). Then a request A fits (100 bytes) and the free of U2, each of
+ * which walks the list from A.
+ * Expect each refused with ALLOC_ERR_CORRUPTED_FREE_LIST, reported once at A's block: NULL from the
+ * request, U2 still live with its contents. With the words put back, the heap intact with its
+ * statistics as before, and U2's free then succeeds.
+ */
+static int first_fit_node_size_refused_check(void) {
+    if (fx.variant->strategy != ALLOC_STRATEGY_FIRST_FIT)
+        SKIP_CHECK("first fit's list");
+    for (unsigned way = 0; way < 3; way++) {
+        fixture_reset(HEAP_SIZE, 0);
+        alloc_heap *h = fx.heap;
+        unsigned char *a = alloc_malloc(h, 100), *u1 = alloc_malloc(h, 100);
+        unsigned char *u2 = alloc_malloc(h, 100), *u3 = alloc_malloc(h, 100);
+        ASSERT_TRUE(a != NULL && u1 != NULL && u2 != NULL && u3 != NULL);
+        ASSERT_EQ(ALLOC_OK, alloc_free(h, a));
+        ASSERT_HEAP_OK(h);
+        block_t *block_a = blk_from_payload(a);
+        ASSERT_TRUE((uintptr_t)block_a == h->first && blk_next(block_a) == blk_from_payload(u1));
+        fixture_fill(u2, 100, 17);
+        struct alloc_stats before = stats();
+        hword_t saved = block_a->size;
+        block_t *past = NULL;
+        hword_t past_saved = 0;
+        if (way == 0) {
+            word_set(h, &block_a->size, ST_FREE);
+        } else if (way == 1) {
+            size_t s = h->end - (uintptr_t)block_a + RUN_ALIGN;
+            past = blk_at((uintptr_t)block_a + s);
+            past_saved = past->prev;
+            word_set(h, &past->prev, (hword_t)s);
+            word_set(h, &block_a->size, (hword_t)s | ST_FREE);
+        } else {
+            block_a->size ^= (hword_t)1 << TAG_SHIFT;
+        }
+        size_t reports = fx.reports;
+        void *q = alloc_malloc(h, 100);
+        if (q != NULL || reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, block_a) != 0) {
+            fprintf(stderr, "  ^ malloc, way %u: %p\n", way, q);
+            return 1;
+        }
+        enum alloc_error e = alloc_free(h, u2);
+        if (e != ALLOC_ERR_CORRUPTED_FREE_LIST ||
+            reported_once_at(reports + 1, ALLOC_ERR_CORRUPTED_FREE_LIST, block_a) != 0) {
+            fprintf(stderr, "  ^ free, way %u: %s\n", way, alloc_error_name(e));
+            return 1;
+        }
+        ASSERT_EQ(usable_for(100), alloc_usable_size(h, u2));
+        ASSERT_TRUE(fixture_pattern_ok(u2, 100, 17));
+        block_a->size = saved;
+        if (past != NULL)
+            past->prev = past_saved;
+        ASSERT_HEAP_OK(h);
+        ASSERT_TRUE(stats_unchanged(&before));
+        ASSERT_EQ(ALLOC_OK, alloc_free(h, u2));
+        ASSERT_HEAP_OK(h);
+        ASSERT_EQ(reports + 2, fx.reports);
+    }
+    return 0;
+}
+
+/*
+ * First fit's growth of a block A in place into its free successor N, N missing from the list:
+ *   | ctrl | (free P) | U | A | (free N) | V | (free T) | END |   list P -> N -> T
+ * P's next link bent to T, past N (the count of free blocks unchanged), then A grown by realloc to
+ * 150 bytes, which A and N together hold.
+ * Expect NULL, with ALLOC_ERR_CORRUPTED_FREE_LIST reported once at N's block, and nothing changed:
+ * A live with its size and contents, N free. With P's link put back, the heap intact with its
+ * statistics as before, and the realloc then grows A in place.
+ */
+static int first_fit_resize_unlisted_next_check(void) {
+    if (fx.variant->strategy != ALLOC_STRATEGY_FIRST_FIT)
+        SKIP_CHECK("first fit's list");
+    fixture_reset(HEAP_SIZE, 0);
+    alloc_heap *h = fx.heap;
+    unsigned char *p[5]; /* P, U, A, N, V */
+    for (int i = 0; i < 5; i++) {
+        p[i] = alloc_malloc(h, 100);
+        ASSERT_TRUE(p[i] != NULL && (i == 0 || p[i - 1] < p[i]));
+    }
+    unsigned char *a = p[2];
+    ASSERT_EQ(ALLOC_OK, alloc_free(h, p[0]));
+    ASSERT_EQ(ALLOC_OK, alloc_free(h, p[3]));
+    ASSERT_HEAP_OK(h);
+    block_t *block_n = blk_from_payload(p[3]);
+    struct free_links *links_p = blk_links(blk_from_payload(p[0]));
+    ASSERT_TRUE(links_p->next == block_n && blk_next(blk_from_payload(a)) == block_n);
+    ASSERT_TRUE(blk_size(blk_from_payload(a)) + blk_size(block_n) >= block_size_for(150));
+    block_t *t = blk_links(block_n)->next;
+    ASSERT_TRUE(t != NULL);
+    fixture_fill(a, 100, 18);
+    struct alloc_stats before = stats();
+    links_p->next = t;
+    size_t reports = fx.reports;
+    void *q = alloc_realloc(h, a, 150);
+    if (q != NULL || reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, block_n) != 0) {
+        fprintf(stderr, "  ^ realloc: %p\n", q);
+        return 1;
+    }
+    ASSERT_EQ(usable_for(100), alloc_usable_size(h, a));
+    ASSERT_TRUE(fixture_pattern_ok(a, 100, 18));
+    ASSERT_TRUE(blk_state(block_n) == ST_FREE && blk_links(block_n)->next == t);
+    links_p->next = block_n;
+    ASSERT_HEAP_OK(h);
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_TRUE(alloc_realloc(h, a, 150) == a);
+    ASSERT_TRUE(fixture_pattern_ok(a, 100, 18));
+    ASSERT_HEAP_OK(h);
+    ASSERT_EQ(reports + 1, fx.reports);
+    return 0;
+}
+
+/*
+ * alloc_heap_check's count of first fit's list against the free blocks the walk of the heap finds:
+ *   | ctrl | (free A) | U1 | (free C) | U2 | (free T) | END |   list A -> C -> T
+ * A's next link overwritten with NULL (C and T hidden) or with T (C hidden), a link being no
+ * sealed word.
+ * Expect ALLOC_ERR_CORRUPTED_FREE_LIST, reported once at the heap, whose count the list falls short
+ * of; with the link put back, the heap intact.
+ */
+static int first_fit_check_count_check(void) {
+    if (fx.variant->strategy != ALLOC_STRATEGY_FIRST_FIT)
+        SKIP_CHECK("first fit's list");
+    for (unsigned way = 0; way < 2; way++) {
+        fixture_reset(HEAP_SIZE, 0);
+        alloc_heap *h = fx.heap;
+        unsigned char *a = alloc_malloc(h, 100), *u1 = alloc_malloc(h, 100);
+        unsigned char *c = alloc_malloc(h, 100), *u2 = alloc_malloc(h, 100);
+        ASSERT_TRUE(a != NULL && u1 != NULL && c != NULL && u2 != NULL);
+        ASSERT_EQ(ALLOC_OK, alloc_free(h, a));
+        ASSERT_EQ(ALLOC_OK, alloc_free(h, c));
+        ASSERT_HEAP_OK(h);
+        ASSERT_EQ(3, h->free_blocks);
+        struct free_links *links_a = blk_links(blk_from_payload(a));
+        block_t *saved = links_a->next;
+        ASSERT_TRUE(saved == blk_from_payload(c) && blk_links(saved)->next != NULL);
+        links_a->next = way == 0 ? NULL : blk_links(saved)->next;
+        size_t reports = fx.reports;
+        enum alloc_error e = alloc_heap_check(h);
+        if (e != ALLOC_ERR_CORRUPTED_FREE_LIST ||
+            reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, h) != 0) {
+            fprintf(stderr, "  ^ way %u: the check gave %s\n", way, alloc_error_name(e));
+            return 1;
+        }
+        links_a->next = saved;
+        ASSERT_HEAP_OK(h);
+        ASSERT_EQ(reports + 1, fx.reports);
+    }
+    return 0;
+}
+
 /* One check of main's current variant, reported skipped (with why) when this build lacks it. */
 #define RUN_VARIANT_CHECK(check) RUN_COUNTED_CHECK_UNLESS(passed, failed, check, absent)
 
@@ -5454,6 +5958,14 @@ int main(void) {
         RUN_VARIANT_CHECK(runs_link_refused_check);
         RUN_VARIANT_CHECK(runs_full_after_full_head_check);
         RUN_VARIANT_CHECK(first_fit_node_tag_refused_check);
+        RUN_VARIANT_CHECK(runs_push_head_prev_refused_check);
+        RUN_VARIANT_CHECK(runs_refused_unsound_head_check);
+        RUN_VARIANT_CHECK(runs_give_past_end_check);
+        RUN_VARIANT_CHECK(runs_lists_checked_check);
+        RUN_VARIANT_CHECK(runs_no_class_refused_check);
+        RUN_VARIANT_CHECK(first_fit_node_size_refused_check);
+        RUN_VARIANT_CHECK(first_fit_resize_unlisted_next_check);
+        RUN_VARIANT_CHECK(first_fit_check_count_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;
