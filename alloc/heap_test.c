@@ -5826,6 +5826,283 @@ static int first_fit_check_count_check(void) {
     return 0;
 }
 
+/*
+ * A request served by the head F of its own TLSF list (BIG bytes, the list's one block), F's size
+ * word sealed afresh to reach 4 KiB past the end marker, and the boundary tag that repeats it
+ * forged where that size ends (in the region, past the heap):
+ *   | ctrl | (free F) | U | (top) | END | ... | forged tag |
+ * Expect alloc_malloc(BIG) to return NULL with one report of ALLOC_ERR_CORRUPTED_FREE_LIST at F,
+ * and nothing changed: U's bytes (a split of F would write a header into U), F heading its list
+ * with its header as damaged, F's size word the heap's one fault; with it and the forged bytes put
+ * back, the statistics as before, the heap intact and the request served by F.
+ */
+static int free_size_past_end_refused_check(void) {
+    if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
+        SKIP_CHECK("TLSF's free lists");
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *f = alloc_malloc(fx.heap, BIG), *u = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(f != NULL && u != NULL);
+    fixture_fill(u, BIG, 5);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, f));
+    ASSERT_HEAP_OK(fx.heap);
+    block_t *fb = blk_from_payload(f);
+    block_t **head = list_head_word_of(fx.heap, f);
+    ASSERT_TRUE(head != NULL && blk_links(fb)->next == NULL);
+    size_t s = fx.heap->end - (uintptr_t)fb + 4096;
+    block_t *past = blk_at((uintptr_t)fb + s);
+    ASSERT_TRUE((unsigned char *)(past + 1) <= fx.region + FIXTURE_REGION_CAP);
+    struct alloc_stats before = stats();
+    const block_t past_saved = *past;
+    hword_t saved = fb->size;
+    word_set(fx.heap, &fb->size, (hword_t)s | (saved & FREE_WORD_MASK));
+    word_set(fx.heap, &past->prev, (hword_t)s);
+    const block_t f_damaged = *fb;
+    size_t reports = fx.reports;
+    ASSERT_TRUE(alloc_malloc(fx.heap, BIG) == NULL);
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, fb) != 0)
+        return 1;
+    ASSERT_TRUE(fixture_pattern_ok(u, BIG, 5));
+    ASSERT_TRUE(*head == fb);
+    ASSERT_TRUE(memcmp(fb, &f_damaged, sizeof(*fb)) == 0);
+    if (damage_alone(ALLOC_ERR_CORRUPTED_HEADER, &fb->size, &saved, sizeof(saved)) != 0)
+        return 1;
+    fb->size = saved;
+    *past = past_saved;
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(alloc_malloc(fx.heap, BIG) == f);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * head_bent_next_refused_check's request with H's prev link (NULL: H heads its list) bent instead,
+ * to the header of the live block U, which does not link back:
+ *   | ctrl | (free H) | U | (top) | END |
+ * Expect alloc_malloc(BIG) to return NULL with one report of ALLOC_ERR_CORRUPTED_FREE_LIST at H,
+ * and nothing changed: U's bytes, H heading its list; with the link put back, the statistics as
+ * before, the heap intact and the request served by H.
+ */
+static int head_bent_prev_refused_check(void) {
+    if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
+        SKIP_CHECK("TLSF's doubly linked lists");
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *h = alloc_malloc(fx.heap, BIG), *u = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(h != NULL && u != NULL);
+    fixture_fill(u, BIG, 5);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, h));
+    ASSERT_HEAP_OK(fx.heap);
+    block_t *hb = blk_from_payload(h);
+    block_t **head = list_head_word_of(fx.heap, h);
+    ASSERT_TRUE(head != NULL && blk_links(hb)->prev == NULL);
+    struct alloc_stats before = stats();
+    block_t **link = &blk_links(hb)->prev;
+    block_t *saved = *link;
+    *link = blk_from_payload(u);
+    size_t reports = fx.reports;
+    ASSERT_TRUE(alloc_malloc(fx.heap, BIG) == NULL);
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, hb) != 0)
+        return 1;
+    ASSERT_TRUE(fixture_pattern_ok(u, BIG, 5));
+    ASSERT_TRUE(*head == hb);
+    ASSERT_EQ(ST_FREE, blk_state(hb));
+    if (damage_alone(ALLOC_ERR_CORRUPTED_FREE_LIST, link, &saved, sizeof(block_t *)) != 0)
+        return 1;
+    *link = saved;
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(alloc_malloc(fx.heap, BIG) == h);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+#if QUICK_BINS > 0
+/*
+ * quick_next_damaged_refused_check's case `way`: Q's boundary tag in U's prev word sealed afresh a
+ * granule larger (0) or smaller (1), or one of its check bits flipped (2).
+ */
+static int quick_next_damaged_refused(int way) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *x = alloc_malloc(fx.heap, BIG), *q = alloc_malloc(fx.heap, 100);
+    unsigned char *u = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(x != NULL && q != NULL && u != NULL);
+    fixture_fill(x, BIG, 1);
+    fixture_fill(u, BIG, 3);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, q));
+    ASSERT_HEAP_OK(fx.heap);
+    block_t *qb = blk_from_payload(q), *ub = blk_from_payload(u);
+    struct tlsf_state *t = tlsf_of(fx.heap);
+    size_t i = quick_index_for(100);
+    ASSERT_TRUE(t->quick[i] == qb);
+    ASSERT_EQ(ST_QUICK, blk_state(qb));
+    ASSERT_TRUE(!blk_prev_free(qb) && !blk_prev_free(ub));
+    struct alloc_stats before = stats();
+    hword_t *w = &ub->prev;
+    hword_t saved = *w;
+    if (way < 2)
+        word_set(fx.heap, w, (hword_t)(way == 0 ? blk_size(qb) + GRANULE : blk_size(qb) - GRANULE));
+    else
+        *w ^= (hword_t)1 << TAG_SHIFT;
+    const block_t q_hdr = *qb, u_damaged = *ub;
+    size_t reports = fx.reports;
+    ASSERT_TRUE(alloc_malloc(fx.heap, HEAP_SIZE) == NULL);
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEADER, qb) != 0)
+        return 1;
+    /* Q not merged: still on its quick list, both headers and X's and U's bytes as they were. */
+    ASSERT_TRUE(t->quick[i] == qb);
+    ASSERT_TRUE(memcmp(qb, &q_hdr, sizeof(*qb)) == 0);
+    ASSERT_TRUE(memcmp(ub, &u_damaged, sizeof(*ub)) == 0);
+    ASSERT_TRUE(fixture_pattern_ok(x, BIG, 1));
+    ASSERT_TRUE(fixture_pattern_ok(u, BIG, 3));
+    if (damage_alone(ALLOC_ERR_CORRUPTED_HEADER, w, &saved, sizeof(saved)) != 0)
+        return 1;
+    *w = saved;
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(alloc_malloc(fx.heap, 100) == q);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, q));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+#endif
+
+/*
+ * A quick-listed block Q merged into the lists by the flush of a request that fails, its
+ * boundary tag (the prev word of its live successor U) damaged: sealed afresh a granule larger or
+ * smaller, or one of its check bits flipped; Q's predecessor X is live, so Q merges with neither:
+ *   | ctrl | X | [Q] | U | (top) | END |
+ * Expect the request to return NULL with one report of ALLOC_ERR_CORRUPTED_HEADER at Q's header,
+ * and nothing changed: Q still on its quick list, Q's and U's headers and X's and U's bytes as they
+ * were, the damaged word the heap's one fault; with it put back, the statistics as before, the heap
+ * intact and Q served by the next request of its size. Every way runs; each that fails is named.
+ */
+static int quick_next_damaged_refused_check(void) {
+#if QUICK_BINS > 0
+    if (!fixture_quick())
+        SKIP_CHECK("this variant has no quick lists");
+    static const char *const way_name[] = {
+        "boundary tag resealed larger", "boundary tag resealed smaller", "boundary tag check bit"};
+    int failures = 0;
+    for (int way = 0; way < 3; way++) {
+        if (quick_next_damaged_refused(way) != 0) {
+            fprintf(stderr, "  ^ %s\n", way_name[way]);
+            failures++;
+        }
+    }
+    ASSERT_EQ(0, failures);
+    return 0;
+#else
+    SKIP_CHECK("quick lists are not compiled in");
+#endif
+}
+
+/*
+ * A second free of B, a free block of its own between live ones, whose successor C's size word has
+ * one of its check bits flipped (B's own header and C's boundary tag are sound):
+ *   | ctrl | A | (free B) | C | (top) | END |   blocks too large for a quick list or a run
+ * Expect alloc_free(B) to return ALLOC_ERR_CORRUPTED_HEADER, not ALLOC_ERR_DOUBLE_FREE (a header
+ * whose successor fails its checks is named by the walk), reported once at B, and nothing changed:
+ * B's and C's headers and A's and C's bytes as they were, C's size word the heap's one fault; with
+ * it put back, the statistics as before, the heap intact and the same free a double free.
+ */
+static int double_free_damaged_next_check(void) {
+    fixture_reset(HEAP_SIZE, 0);
+    unsigned char *a = alloc_malloc(fx.heap, BIG), *b = alloc_malloc(fx.heap, BIG);
+    unsigned char *c = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(a != NULL && b != NULL && c != NULL);
+    fixture_fill(a, BIG, 1);
+    fixture_fill(c, BIG, 3);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, b));
+    ASSERT_HEAP_OK(fx.heap);
+    block_t *bb = blk_from_payload(b), *cb = blk_from_payload(c);
+    ASSERT_EQ(ST_FREE, blk_state(bb));
+    ASSERT_TRUE(blk_prev_free(cb));
+    struct alloc_stats before = stats();
+    hword_t saved = cb->size;
+    cb->size ^= (hword_t)1 << TAG_SHIFT;
+    const block_t b_hdr = *bb, c_damaged = *cb;
+    size_t reports = fx.reports;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_free(fx.heap, b));
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEADER, b) != 0)
+        return 1;
+    ASSERT_TRUE(memcmp(bb, &b_hdr, sizeof(*bb)) == 0);
+    ASSERT_TRUE(memcmp(cb, &c_damaged, sizeof(*cb)) == 0);
+    ASSERT_TRUE(fixture_pattern_ok(a, BIG, 1));
+    ASSERT_TRUE(fixture_pattern_ok(c, BIG, 3));
+    if (damage_alone(ALLOC_ERR_CORRUPTED_HEADER, &cb->size, &saved, sizeof(saved)) != 0)
+        return 1;
+    cb->size = saved;
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_HEAP_OK(fx.heap);
+    reports = fx.reports;
+    ASSERT_EQ(ALLOC_ERR_DOUBLE_FREE, alloc_free(fx.heap, b));
+    if (refused_at(reports, ALLOC_ERR_DOUBLE_FREE, b, &before) != 0)
+        return 1;
+    return 0;
+}
+
+/*
+ * extend_end_tag_off_granule_check's case `way`: the end marker's prev word sealed afresh half a
+ * granule larger (0) or smaller (1).
+ */
+static int extend_end_tag_off_granule(int way) {
+    const size_t half = HEAP_SIZE / 2;
+    fixture_reset(half, 0);
+    unsigned char *x = alloc_malloc(fx.heap, BIG);
+    unsigned char *a = alloc_malloc(fx.heap, fresh_free(half) - block_size_for(BIG));
+    ASSERT_TRUE(x != NULL && a != NULL);
+    fixture_fill(a, BIG, 1);
+    ASSERT_HEAP_OK(fx.heap);
+    block_t *end = blk_at(fx.heap->end);
+    ASSERT_TRUE(blk_prev(end) == blk_from_payload(a) && !blk_prev_free(end));
+    struct alloc_stats before = stats();
+    hword_t saved = end->prev;
+    size_t ps = blk_prev_size(end);
+    word_set(fx.heap, &end->prev, (hword_t)(way == 0 ? ps + GRANULE / 2 : ps - GRANULE / 2));
+    ASSERT_TRUE(blk_prev_size(end) >= MIN_BLOCK &&
+                blk_prev_size(end) <= fx.heap->end - fx.heap->first);
+    const block_t end_damaged = *end;
+    size_t reports = fx.reports;
+    ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_heap_extend(fx.heap, 4096));
+    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_HEADER, end) != 0)
+        return 1;
+    ASSERT_TRUE(end == blk_at(fx.heap->end));
+    ASSERT_TRUE(memcmp(end, &end_damaged, sizeof(*end)) == 0);
+    ASSERT_TRUE(fixture_pattern_ok(a, BIG, 1));
+    if (damage_alone(ALLOC_ERR_CORRUPTED_HEADER, &end->prev, &saved, sizeof(saved)) != 0)
+        return 1;
+    end->prev = saved;
+    ASSERT_TRUE(stats_unchanged(&before));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_EQ(ALLOC_OK, alloc_heap_extend(fx.heap, 4096));
+    ASSERT_EQ(half + 4096, stats().region_size);
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
+ * An extension of a heap whose last block A is live, after another live block X, the end marker's
+ * prev word (A's boundary tag) sealed afresh half a granule larger or smaller: a size in range but
+ * a block's in neither, naming a predecessor at an address that no block has:
+ *   | ctrl | X | A (the rest of the heap) | END |
+ * Expect ALLOC_ERR_CORRUPTED_HEADER, reported once at the end marker, and nothing changed: the end
+ * marker where it was and as damaged, A's bytes, the word the heap's one fault; with it put back,
+ * the statistics (region_size among them) as before, the heap intact, and the same extension then
+ * made. Both ways run; each that fails is named.
+ */
+static int extend_end_tag_off_granule_check(void) {
+    static const char *const way_name[] = {"half a granule larger", "half a granule smaller"};
+    int failures = 0;
+    for (int way = 0; way < 2; way++) {
+        if (extend_end_tag_off_granule(way) != 0) {
+            fprintf(stderr, "  ^ %s\n", way_name[way]);
+            failures++;
+        }
+    }
+    ASSERT_EQ(0, failures);
+    return 0;
+}
+
 /* One check of main's current variant, reported skipped (with why) when this build lacks it. */
 #define RUN_VARIANT_CHECK(check) RUN_COUNTED_CHECK_UNLESS(passed, failed, check, absent)
 
@@ -5966,6 +6243,11 @@ int main(void) {
         RUN_VARIANT_CHECK(first_fit_node_size_refused_check);
         RUN_VARIANT_CHECK(first_fit_resize_unlisted_next_check);
         RUN_VARIANT_CHECK(first_fit_check_count_check);
+        RUN_VARIANT_CHECK(free_size_past_end_refused_check);
+        RUN_VARIANT_CHECK(head_bent_prev_refused_check);
+        RUN_VARIANT_CHECK(quick_next_damaged_refused_check);
+        RUN_VARIANT_CHECK(double_free_damaged_next_check);
+        RUN_VARIANT_CHECK(extend_end_tag_off_granule_check);
     }
     PRINT_COUNTED_SUMMARY(passed, failed);
     return failed == 0 ? 0 : 1;
