@@ -482,19 +482,16 @@ static void write_prefixes(struct alloc_cached_heap *c, struct alloc_cpu_cache *
 /*
  * Refills empty class k of a locked cache with class_batch(k) blocks under one acquisition of the
  * heap's lock, and, on the cache's first refill since it was set up or flushed, every other empty
- * class too (the warm-up). Returns the blocks of class k fetched; *reported says whether the heap
- * reported damage meanwhile (counted under its lock, so no other CPU's report is taken for one).
+ * class too (the warm-up). Returns the blocks of class k fetched.
  */
 static unsigned refill(struct alloc_cached_heap *c, struct alloc_cpu_cache *cc, unsigned k,
-                       unsigned cpu, bool *reported) {
+                       unsigned cpu) {
     uint32_t refilled = 1u << k; /* classes that were empty and got blocks */
     heap_lock(c);
-    uint64_t reports = c->heap->reports;
     cc->refills++;
     unsigned got = fetch(c, cc, k, class_batch(k));
     if (cc->warm_mode == WARM_ON_REFILL && got == class_batch(k))
         refilled |= warm_up(c, cc);
-    *reported = c->heap->reports != reports;
     heap_unlock(c);
     write_prefixes(c, cc, cpu, refilled);
     return got;
@@ -526,10 +523,9 @@ static void *alloc_small(struct alloc_cached_heap *c, unsigned k) {
     struct alloc_cpu_cache *cc = &c->caches[cpu];
     cache_lock(c, cpu);
     void *u = pop(c, cc, k, cpu);
-    bool reported = false;
     if (u != NULL) {
         cc->hits++;
-    } else if (refill(c, cc, k, cpu, &reported) > 0) {
+    } else if (refill(c, cc, k, cpu) > 0) {
         u = pop(c, cc, k, cpu);
     }
     if (u != NULL) {
@@ -540,12 +536,8 @@ static void *alloc_small(struct alloc_cached_heap *c, unsigned k) {
     /* A new block to its user, as a heap that poisons on alloc hands one out (calloc clears it). */
     if (u != NULL && (c->poison & ALLOC_FLAG_POISON_ON_ALLOC) != 0)
         __builtin_memset(u, ALLOC_POISON_ALLOC_BYTE, class_size[k]);
-    /*
-     * The heap has no block of this class: take one from wherever the caches hold space. Not where
-     * the refill met damage the heap reported: asked again, it would meet and report it again
-     * (heap.h: a NULL for damage is reported once).
-     */
-    return u != NULL || reported ? u : alloc_direct(c, class_size[k], ALLOC_ALIGNMENT, k);
+    /* The heap has no block of this class: take one from wherever the caches hold space. */
+    return u != NULL ? u : alloc_direct(c, class_size[k], ALLOC_ALIGNMENT, k);
 }
 
 enum alloc_error alloc_cached_init(struct alloc_cached_heap *cached, struct alloc_locked_heap *heap,

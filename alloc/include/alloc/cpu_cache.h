@@ -201,7 +201,9 @@ enum alloc_error alloc_cached_init(struct alloc_cached_heap *cached, struct allo
 /*
  * As alloc_allocate(): a pointer to at least size bytes aligned to align, or NULL (align not a
  * power of two, size too large, no memory even after draining every cache, or damage the heap
- * found in its free lists and reported through its hook, once).
+ * found in its free lists and reported through its hook: at most twice, as a cold class's refill
+ * asks the heap for a batch and, refused, for the one block directly, and both may meet the same
+ * damage; the direct request is made all the same, as it may be served where the batch was not).
  */
 void *alloc_cached_allocate(struct alloc_cached_heap *cached, size_t size, size_t align);
 void *alloc_cached_malloc(struct alloc_cached_heap *cached, size_t size);
