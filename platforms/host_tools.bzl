@@ -187,12 +187,17 @@ def _bazel_version(repository_ctx):
     ])
     if query.return_code != 0:
         return "unknown (%s)" % query.stderr.strip()
-    return query.stdout.split("+")[0]
+
+    # The upstream version: no epoch ("1:"), nothing from the first +, - or ~ on ("+ds-9").
+    upstream = query.stdout.strip().split(":")[-1]
+    for separator in ("+", "-", "~"):
+        upstream = upstream.split(separator)[0]
+    return upstream
 
 def _host_tools_impl(repository_ctx):
     version = _bazel_version(repository_ctx)
     if version != BAZEL_VERSION:
-        fail("this project is built with Bazel %s (Debian's %s, %s), not %s: run tools/setup.sh (as root)" % (
+        fail("this project is built with Bazel %s (Debian bookworm's %s, at %s), not %s: install that package" % (
             BAZEL_VERSION,
             SCRIPT_TOOLS["BAZEL"][1],
             SCRIPT_TOOLS["BAZEL"][0],

@@ -13,11 +13,19 @@ declare -gA _tool_paths_package=()
 declare -ga _tool_paths_names=()
 # An entry is one line: "NAME": ("path", "package"),
 _tool_paths_entry='^[[:space:]]*"([A-Z0-9_]+)":[[:space:]]*\("([^"]+)",[[:space:]]*"([^"]+)"\),[[:space:]]*$'
-# Anything else that starts as an entry ("NAME":) would be an entry Bazel reads and this does not
-# (a comment after it, a line break inside it): refused, not skipped.
+# Inside the two tables (from "PINNED_TOOLS = {" or "SCRIPT_TOOLS = {" to the "}" that closes
+# it), anything else that starts as an entry ("NAME":) would be an entry Bazel reads and this
+# does not (a comment after it, a line break inside it): refused, not skipped.
 _tool_paths_start='^[[:space:]]*"[A-Za-z0-9_]+"[[:space:]]*:'
+_tool_paths_in_table=false
 while IFS= read -r _tool_paths_line; do
-  if [[ $_tool_paths_line =~ $_tool_paths_entry ]]; then
+  if [[ $_tool_paths_line =~ ^(PINNED_TOOLS|SCRIPT_TOOLS)\ =\ \{ ]]; then
+    _tool_paths_in_table=true
+  elif [[ $_tool_paths_line == "}" ]]; then
+    _tool_paths_in_table=false
+  elif ! $_tool_paths_in_table; then
+    continue
+  elif [[ $_tool_paths_line =~ $_tool_paths_entry ]]; then
     printf -v "${BASH_REMATCH[1]}" '%s' "${BASH_REMATCH[2]}"
     _tool_paths_package[${BASH_REMATCH[1]}]=${BASH_REMATCH[3]}
     _tool_paths_names+=("${BASH_REMATCH[1]}")
@@ -30,7 +38,7 @@ if [ ${#_tool_paths_names[@]} -eq 0 ]; then
   echo "tool_paths: no entries read from $_tool_paths_definition" >&2
   exit 1
 fi
-unset _tool_paths_line _tool_paths_entry _tool_paths_start
+unset _tool_paths_line _tool_paths_entry _tool_paths_start _tool_paths_in_table
 
 tool_package() {
   if [ -z "${_tool_paths_package[$1]+set}" ]; then

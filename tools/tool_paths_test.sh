@@ -113,6 +113,11 @@ plant_clean_tree "$tree"
 sed -i "s|(\"$nasm\", \"nasm\"),|(\n        \"$nasm\", \"nasm\"),|" "$tree/platforms/host_tools.bzl"
 expect_output "an entry broken over two lines fails" 1 "not one entry a line" "$check" "$tree"
 
+# Outside the two tables, a dict of another kind is Starlark like any other, not an entry.
+plant_clean_tree "$tree"
+printf 'ENVIRONMENT = {\n    "LC_ALL": "C",  # any\n}\n' >>"$tree/platforms/host_tools.bzl"
+expect_output "a dict outside the tables passes" 0 "check_tool_paths: ok: 3 paths" "$check" "$tree"
+
 plant_clean_tree "$tree"
 echo 'LINKER = tool_path("LINKER")' >>"$tree/tools/rule.bzl"
 expect_output "a rule asking for an unlisted name fails" 1 'tool_path("LINKER": no entry LINKER' \

@@ -343,7 +343,8 @@ void *alloc_calloc(alloc_heap *heap, size_t count, size_t size);
  * another order, a full one off it):
  *   ALLOC_ERR_DOUBLE_FREE, ALLOC_ERR_FOREIGN_POINTER, ALLOC_ERR_MISALIGNED_POINTER or
  *   ALLOC_ERR_CORRUPTED_HEADER: detected on ptr (its block's header and boundary tags, or the meta
- *   of the run whose slot it is);
+ *   of the run whose slot it is); where the header of the block after ptr's fails its checks, a
+ *   ptr whose header reads freed is ALLOC_ERR_CORRUPTED_HEADER, not ALLOC_ERR_DOUBLE_FREE;
  *   ALLOC_ERR_CORRUPTED_HEADER also when ptr is the last slot in use of a run that goes back to the
  *   strategy (see ALLOC_FLAG_NO_SMALL_RUNS) and the free block before the run has a damaged header;
  *   ALLOC_ERR_CORRUPTED_FREE_LIST when a free neighbour it would merge with is damaged (the run's,
