@@ -4836,14 +4836,15 @@ static int merge_unlink_bent_link_check(void) {
 
 /*
  * A request served by the head H of its own TLSF list, H the list's one block (BIG bytes), whose
- * next link (NULL) is bent to the header of the live block U, which does not link back:
+ * next link (NULL), or prev link (NULL: H heads its list), is bent to the header of the live block
+ * U, which does not link back:
  *   | ctrl | (free H) | U | (top) | END |
  * Expect alloc_malloc(BIG) to return NULL with one report of ALLOC_ERR_CORRUPTED_FREE_LIST at H,
  * and nothing changed: U's bytes (the unlink of H would write through the link), H heading its
  * list; with the link put back, the statistics as before, the heap intact and the request served
  * by H.
  */
-static int head_bent_next_refused_check(void) {
+static int head_bent_link_refused(bool prev) {
     if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
         SKIP_CHECK("TLSF's doubly linked lists");
     fixture_reset(HEAP_SIZE, 0);
@@ -4854,9 +4855,9 @@ static int head_bent_next_refused_check(void) {
     ASSERT_HEAP_OK(fx.heap);
     block_t *hb = blk_from_payload(h);
     block_t **head = list_head_word_of(fx.heap, h);
-    ASSERT_TRUE(head != NULL && blk_links(hb)->next == NULL);
+    block_t **link = prev ? &blk_links(hb)->prev : &blk_links(hb)->next;
+    ASSERT_TRUE(head != NULL && *link == NULL);
     struct alloc_stats before = stats();
-    block_t **link = &blk_links(hb)->next;
     block_t *saved = *link;
     *link = blk_from_payload(u);
     size_t reports = fx.reports;
@@ -4873,6 +4874,27 @@ static int head_bent_next_refused_check(void) {
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_TRUE(alloc_malloc(fx.heap, BIG) == h);
     ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+static int head_bent_next_refused_check(void) {
+    return head_bent_link_refused(false);
+}
+
+static int head_bent_prev_refused_check(void) {
+    return head_bent_link_refused(true);
+}
+
+/*
+ * s[0..n) <- n 64-byte slots from fx.heap, each run's slots in one run (RUN_SLOTS_64 a run, made
+ * one run after another), for the checks that damage run lists.
+ */
+static int slots_64(unsigned char **s, int n) {
+    for (int i = 0; i < n; i++) {
+        s[i] = alloc_malloc(fx.heap, 64);
+        ASSERT_TRUE(s[i] != NULL);
+        ASSERT_EQ(run_of_slot(s[i - i % RUN_SLOTS_64]), run_of_slot(s[i]));
+    }
     return 0;
 }
 
@@ -4903,11 +4925,8 @@ static int runs_unlink_refused_check(void) {
     unsigned c = run_class_of(64);
     for (unsigned damage = 0; damage < RUN_UNLINK_DAMAGES; damage++) {
         fixture_reset(HEAP_SIZE, 0);
-        for (int i = 0; i < 4 * RUN_SLOTS_64; i++) {
-            s[i] = alloc_malloc(fx.heap, 64);
-            ASSERT_TRUE(s[i] != NULL);
-            ASSERT_EQ(run_of_slot(s[i - i % RUN_SLOTS_64]), run_of_slot(s[i]));
-        }
+        if (slots_64(s, 4 * RUN_SLOTS_64) != 0)
+            return 1;
         uintptr_t x = run_of_slot(s[0]), y = run_of_slot(s[RUN_SLOTS_64]);
         uintptr_t z = run_of_slot(s[2 * RUN_SLOTS_64]), w = run_of_slot(s[3 * RUN_SLOTS_64]);
         /* X gets a slot back (W, full at the head, leaves the list), then Y and Z go behind it. */
@@ -5179,11 +5198,8 @@ static int runs_link_refused_check(void) {
     unsigned c = run_class_of(64);
     for (unsigned damage = 0; damage < 2; damage++) {
         fixture_reset(HEAP_SIZE, 0);
-        for (int i = 0; i < 3 * RUN_SLOTS_64; i++) {
-            s[i] = alloc_malloc(fx.heap, 64);
-            ASSERT_TRUE(s[i] != NULL);
-            ASSERT_EQ(run_of_slot(s[i - i % RUN_SLOTS_64]), run_of_slot(s[i]));
-        }
+        if (slots_64(s, 3 * RUN_SLOTS_64) != 0)
+            return 1;
         uintptr_t x = run_of_slot(s[0]), y = run_of_slot(s[RUN_SLOTS_64]);
         uintptr_t w = run_of_slot(s[2 * RUN_SLOTS_64]);
         /* X gets a slot back (W, full at the head, leaves the list), then Y goes behind it. */
@@ -5241,11 +5257,8 @@ static int runs_full_after_full_head_check(void) {
     unsigned c = run_class_of(64);
     for (int op = 0; op < 2; op++) {
         fixture_reset(HEAP_SIZE, 0);
-        for (int i = 0; i < 2 * RUN_SLOTS_64; i++) {
-            s[i] = alloc_malloc(fx.heap, 64);
-            ASSERT_TRUE(s[i] != NULL);
-            ASSERT_EQ(run_of_slot(s[i - i % RUN_SLOTS_64]), run_of_slot(s[i]));
-        }
+        if (slots_64(s, 2 * RUN_SLOTS_64) != 0)
+            return 1;
         uintptr_t f = run_of_slot(s[0]), hd = run_of_slot(s[RUN_SLOTS_64]);
         uint64_t *mf = (uint64_t *)f, *mh = (uint64_t *)hd;
         ASSERT_EQ(hd, fx.heap->run_head[c]);
@@ -5340,11 +5353,8 @@ static int runs_push_head_prev_refused_check(void) {
     unsigned c = run_class_of(64);
     for (unsigned way = 0; way < 2; way++) {
         fixture_reset(HEAP_SIZE, 0);
-        for (int i = 0; i < 3 * RUN_SLOTS_64; i++) {
-            s[i] = alloc_malloc(fx.heap, 64);
-            ASSERT_TRUE(s[i] != NULL);
-            ASSERT_EQ(run_of_slot(s[i - i % RUN_SLOTS_64]), run_of_slot(s[i]));
-        }
+        if (slots_64(s, 3 * RUN_SLOTS_64) != 0)
+            return 1;
         uintptr_t x = run_of_slot(s[0]), y = run_of_slot(s[RUN_SLOTS_64]);
         uintptr_t w = run_of_slot(s[2 * RUN_SLOTS_64]);
         ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, s[0]));
@@ -5526,11 +5536,8 @@ static int runs_lists_checked_check(void) {
         fixture_reset(HEAP_SIZE, 0);
         alloc_heap *h = fx.heap;
         int n = way == 2 ? 3 * RUN_SLOTS_64 : 1;
-        for (int i = 0; i < n; i++) {
-            s[i] = alloc_malloc(h, 64);
-            ASSERT_TRUE(s[i] != NULL);
-            ASSERT_EQ(run_of_slot(s[i - i % RUN_SLOTS_64]), run_of_slot(s[i]));
-        }
+        if (slots_64(s, n) != 0)
+            return 1;
         uintptr_t x = run_of_slot(s[0]), f = 0, z = 0;
         uint64_t *mx = (uint64_t *)x, *mf = NULL, *mz = NULL;
         const void *at;
@@ -5871,47 +5878,6 @@ static int free_size_past_end_refused_check(void) {
     ASSERT_TRUE(stats_unchanged(&before));
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_TRUE(alloc_malloc(fx.heap, BIG) == f);
-    ASSERT_HEAP_OK(fx.heap);
-    return 0;
-}
-
-/*
- * head_bent_next_refused_check's request with H's prev link (NULL: H heads its list) bent instead,
- * to the header of the live block U, which does not link back:
- *   | ctrl | (free H) | U | (top) | END |
- * Expect alloc_malloc(BIG) to return NULL with one report of ALLOC_ERR_CORRUPTED_FREE_LIST at H,
- * and nothing changed: U's bytes, H heading its list; with the link put back, the statistics as
- * before, the heap intact and the request served by H.
- */
-static int head_bent_prev_refused_check(void) {
-    if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
-        SKIP_CHECK("TLSF's doubly linked lists");
-    fixture_reset(HEAP_SIZE, 0);
-    unsigned char *h = alloc_malloc(fx.heap, BIG), *u = alloc_malloc(fx.heap, BIG);
-    ASSERT_TRUE(h != NULL && u != NULL);
-    fixture_fill(u, BIG, 5);
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, h));
-    ASSERT_HEAP_OK(fx.heap);
-    block_t *hb = blk_from_payload(h);
-    block_t **head = list_head_word_of(fx.heap, h);
-    ASSERT_TRUE(head != NULL && blk_links(hb)->prev == NULL);
-    struct alloc_stats before = stats();
-    block_t **link = &blk_links(hb)->prev;
-    block_t *saved = *link;
-    *link = blk_from_payload(u);
-    size_t reports = fx.reports;
-    ASSERT_TRUE(alloc_malloc(fx.heap, BIG) == NULL);
-    if (reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, hb) != 0)
-        return 1;
-    ASSERT_TRUE(fixture_pattern_ok(u, BIG, 5));
-    ASSERT_TRUE(*head == hb);
-    ASSERT_EQ(ST_FREE, blk_state(hb));
-    if (damage_alone(ALLOC_ERR_CORRUPTED_FREE_LIST, link, &saved, sizeof(block_t *)) != 0)
-        return 1;
-    *link = saved;
-    ASSERT_TRUE(stats_unchanged(&before));
-    ASSERT_HEAP_OK(fx.heap);
-    ASSERT_TRUE(alloc_malloc(fx.heap, BIG) == h);
     ASSERT_HEAP_OK(fx.heap);
     return 0;
 }
