@@ -5180,23 +5180,28 @@ static int first_fit_tags_refused_check(void) {
 
 /*
  * The link of a run that gets back its first free slot behind its list's head checks the run it
- * goes in front of, as an unlink checks a run's neighbours: a sound run of the class whose prev
- * link points back at the head. On
+ * goes in front of, as an unlink checks a run's neighbours (a sound run of the class whose prev
+ * link points back at the head), and run_push checks the head as an unlink checks a run's
+ * predecessor (a sound run of the class with no predecessor of its own). On
  *   class 4's list: X -> Y,   W full and off the list
  * (runs of 64-byte slots, made in the order X, Y, W), the free of a slot of W, which would link W
- * between X and Y, is made with Y's prev link bent to W (a sound run, not the head) or a bit of Y's
- * check word flipped.
+ * between X and Y, is made with one of RUN_LINK_DAMAGES words damaged:
+ *   0  Y's prev link bent to W (a sound run, not the head);
+ *   1  a bit of Y's check word flipped;
+ *   2  X's prev link bent to W, 3 to Y (sound runs, X's check word intact).
  * Expect that free to return ALLOC_ERR_CORRUPTED_FREE_LIST, reported once at the head X, and to
- * change nothing: the slot still a live 64-byte slot with its contents, W off the list; with the
- * word put back, the heap intact with its statistics as before, and the slot's free then links W:
- * X -> W -> Y.
+ * change nothing: the slot still a live 64-byte slot with its contents, X -> Y, W off the list;
+ * with the word put back, the heap intact with its statistics as before, and the slot's free then
+ * links W: X -> W -> Y.
  */
+enum { RUN_LINK_DAMAGES = 4 };
+
 static int runs_link_refused_check(void) {
     if (!fixture_runs())
         SKIP_CHECK("this variant has no runs");
     static unsigned char *s[3 * RUN_SLOTS_64];
     unsigned c = run_class_of(64);
-    for (unsigned damage = 0; damage < 2; damage++) {
+    for (unsigned damage = 0; damage < RUN_LINK_DAMAGES; damage++) {
         fixture_reset(HEAP_SIZE, 0);
         if (slots_64(s, 3 * RUN_SLOTS_64) != 0)
             return 1;
@@ -5214,8 +5219,11 @@ static int runs_link_refused_check(void) {
         unsigned char *in_w = s[2 * RUN_SLOTS_64 + 3];
         fixture_fill(in_w, 64, 12);
         struct alloc_stats before = stats();
-        uint64_t *word = damage == 0 ? &my[RUN_PREV] : &my[RUN_CHECK], saved = *word;
-        *word = damage == 0 ? (uint64_t)w : saved ^ (uint64_t)1 << 5;
+        uint64_t *words[RUN_LINK_DAMAGES] = {&my[RUN_PREV], &my[RUN_CHECK], &mx[RUN_PREV],
+                                             &mx[RUN_PREV]};
+        uint64_t *word = words[damage], saved = *word;
+        uint64_t bent[RUN_LINK_DAMAGES] = {w, saved ^ (uint64_t)1 << 5, w, y};
+        *word = bent[damage];
         size_t reports = fx.reports;
         enum alloc_error e = alloc_free(fx.heap, in_w);
         if (e != ALLOC_ERR_CORRUPTED_FREE_LIST ||
@@ -5225,7 +5233,9 @@ static int runs_link_refused_check(void) {
         }
         ASSERT_EQ(64, alloc_usable_size(fx.heap, in_w));
         ASSERT_TRUE(fixture_pattern_ok(in_w, 64, 12));
-        ASSERT_TRUE(mx[RUN_NEXT] == y && mw[RUN_PREV] == 0 && mw[RUN_NEXT] == 0);
+        ASSERT_TRUE(fx.heap->run_head[c] == x && mx[RUN_NEXT] == y);
+        ASSERT_TRUE(word == &my[RUN_PREV] || my[RUN_PREV] == x);
+        ASSERT_TRUE(mw[RUN_PREV] == 0 && mw[RUN_NEXT] == 0);
         *word = saved;
         ASSERT_HEAP_OK(fx.heap);
         ASSERT_TRUE(stats_unchanged(&before));
@@ -5332,62 +5342,6 @@ static int first_fit_node_tag_refused_check(void) {
     ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, u2));
     ASSERT_HEAP_OK(fx.heap);
     ASSERT_EQ(reports + 2, fx.reports);
-    return 0;
-}
-
-/*
- * run_push checks its list's head as an unlink checks a run's predecessor: a sound run of the class
- * with no predecessor of its own. On
- *   class 4's list: X -> Y,   W full and off the list
- * (runs of 64-byte slots, made in the order X, Y, W), X's prev link is bent to W or to Y (sound
- * runs, X's check word intact), and a slot of W freed, which would link W behind X.
- * Expect that free to return ALLOC_ERR_CORRUPTED_FREE_LIST, reported once at the head X, and to
- * change nothing: the slot still a live 64-byte slot with its contents, X -> Y, W off the list;
- * with X's prev link put back, the heap intact with its statistics as before, and the slot's free
- * then links W: X -> W -> Y.
- */
-static int runs_push_head_prev_refused_check(void) {
-    if (!fixture_runs())
-        SKIP_CHECK("this variant has no runs");
-    static unsigned char *s[3 * RUN_SLOTS_64];
-    unsigned c = run_class_of(64);
-    for (unsigned way = 0; way < 2; way++) {
-        fixture_reset(HEAP_SIZE, 0);
-        if (slots_64(s, 3 * RUN_SLOTS_64) != 0)
-            return 1;
-        uintptr_t x = run_of_slot(s[0]), y = run_of_slot(s[RUN_SLOTS_64]);
-        uintptr_t w = run_of_slot(s[2 * RUN_SLOTS_64]);
-        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, s[0]));
-        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, s[RUN_SLOTS_64]));
-        uint64_t *mx = (uint64_t *)x, *my = (uint64_t *)y, *mw = (uint64_t *)w;
-        ASSERT_EQ(x, fx.heap->run_head[c]);
-        ASSERT_TRUE(mx[RUN_PREV] == 0 && mx[RUN_NEXT] == y && my[RUN_PREV] == x);
-        ASSERT_TRUE(mw[RUN_PREV] == 0 && mw[RUN_NEXT] == 0);
-        ASSERT_HEAP_OK(fx.heap);
-        unsigned char *in_w = s[2 * RUN_SLOTS_64 + 3];
-        fixture_fill(in_w, 64, 14);
-        struct alloc_stats before = stats();
-        mx[RUN_PREV] = way == 0 ? w : y;
-        size_t reports = fx.reports;
-        enum alloc_error e = alloc_free(fx.heap, in_w);
-        if (e != ALLOC_ERR_CORRUPTED_FREE_LIST ||
-            reported_once_at(reports, ALLOC_ERR_CORRUPTED_FREE_LIST, (const void *)x) != 0) {
-            fprintf(stderr, "  ^ way %u: the free gave %s\n", way, alloc_error_name(e));
-            return 1;
-        }
-        ASSERT_EQ(64, alloc_usable_size(fx.heap, in_w));
-        ASSERT_TRUE(fixture_pattern_ok(in_w, 64, 14));
-        ASSERT_TRUE(fx.heap->run_head[c] == x && mx[RUN_NEXT] == y && my[RUN_PREV] == x);
-        ASSERT_TRUE(mw[RUN_PREV] == 0 && mw[RUN_NEXT] == 0);
-        mx[RUN_PREV] = 0;
-        ASSERT_HEAP_OK(fx.heap);
-        ASSERT_TRUE(stats_unchanged(&before));
-        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, in_w));
-        ASSERT_HEAP_OK(fx.heap);
-        ASSERT_TRUE(mx[RUN_NEXT] == w && mw[RUN_PREV] == x && mw[RUN_NEXT] == y &&
-                    my[RUN_PREV] == w);
-        ASSERT_EQ(reports + 1, fx.reports);
-    }
     return 0;
 }
 
@@ -6201,7 +6155,6 @@ int main(void) {
         RUN_VARIANT_CHECK(runs_link_refused_check);
         RUN_VARIANT_CHECK(runs_full_after_full_head_check);
         RUN_VARIANT_CHECK(first_fit_node_tag_refused_check);
-        RUN_VARIANT_CHECK(runs_push_head_prev_refused_check);
         RUN_VARIANT_CHECK(runs_refused_unsound_head_check);
         RUN_VARIANT_CHECK(runs_give_past_end_check);
         RUN_VARIANT_CHECK(runs_lists_checked_check);
