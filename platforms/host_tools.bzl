@@ -19,28 +19,37 @@ checks a fresh output base).
 #     checks with require_tools NAME... that what the script runs is installed;
 #   - tools/setup.sh installs the package of every entry whose path is missing.
 # Keep one entry a line, `"NAME": ("path", "package"),`: tools/tool_paths.sh reads them so, and
-# //tools:tool_paths_test checks that it reads what Bazel reads.
+# //tools:tool_paths_test checks that it reads what Bazel reads. A version that several entries
+# name is written once, in VERSIONS; an entry writes it as {NAME}, which both readers replace.
+#
+# VERSIONS: the LLVM and GCC releases whose paths and packages the entries name (one a line,
+# `"NAME": "version",`). Moving to another release is a change of one line here.
+VERSIONS = {
+    "LLVM": "19",
+    "GCC": "12",
+}
+
 #
 # PINNED_TOOLS: what a build or test runs or reads (a test of a check script may also run
 # SCRIPT_TOOLS); the host_tools repository checks them all before anything builds.
 PINNED_TOOLS = {
     # The C toolchains (platforms/clang_toolchain_config.bzl): compiler, headers, binutils.
-    "CLANG": ("/usr/bin/clang-19", "clang-19"),
-    "CLANG_BUILTIN_INCLUDE": ("/usr/lib/llvm-19/lib/clang/19/include", "libclang-common-19-dev"),
+    "CLANG": ("/usr/bin/clang-{LLVM}", "clang-{LLVM}"),
+    "CLANG_BUILTIN_INCLUDE": ("/usr/lib/llvm-{LLVM}/lib/clang/{LLVM}/include", "libclang-common-{LLVM}-dev"),
     "HOST_INCLUDE": ("/usr/include", "libc6-dev"),
     "HOST_ARCH_INCLUDE": ("/usr/include/x86_64-linux-gnu", "libc6-dev"),
     # The host's start files and libraries, named so that the link of a host program does not
     # depend on which gcc installation clang would find (a newer libgcc-dev would win otherwise).
     "HOST_CRT1": ("/usr/lib/x86_64-linux-gnu/crt1.o", "libc6-dev"),
-    "HOST_CRTBEGIN": ("/usr/lib/gcc/x86_64-linux-gnu/12/crtbeginS.o", "libgcc-12-dev"),
-    "CLANG_CPP": ("/usr/bin/clang-cpp-19", "clang-19"),
-    "LLD": ("/usr/bin/ld.lld-19", "lld-19"),
-    "LLVM_AR": ("/usr/bin/llvm-ar-19", "llvm-19"),
-    "LLVM_NM": ("/usr/bin/llvm-nm-19", "llvm-19"),
-    "LLVM_OBJCOPY": ("/usr/bin/llvm-objcopy-19", "llvm-19"),
-    "LLVM_OBJDUMP": ("/usr/bin/llvm-objdump-19", "llvm-19"),
-    "LLVM_STRIP": ("/usr/bin/llvm-strip-19", "llvm-19"),
-    "LLVM_SIZE": ("/usr/bin/llvm-size-19", "llvm-19"),
+    "HOST_CRTBEGIN": ("/usr/lib/gcc/x86_64-linux-gnu/{GCC}/crtbeginS.o", "libgcc-{GCC}-dev"),
+    "CLANG_CPP": ("/usr/bin/clang-cpp-{LLVM}", "clang-{LLVM}"),
+    "LLD": ("/usr/bin/ld.lld-{LLVM}", "lld-{LLVM}"),
+    "LLVM_AR": ("/usr/bin/llvm-ar-{LLVM}", "llvm-{LLVM}"),
+    "LLVM_NM": ("/usr/bin/llvm-nm-{LLVM}", "llvm-{LLVM}"),
+    "LLVM_OBJCOPY": ("/usr/bin/llvm-objcopy-{LLVM}", "llvm-{LLVM}"),
+    "LLVM_OBJDUMP": ("/usr/bin/llvm-objdump-{LLVM}", "llvm-{LLVM}"),
+    "LLVM_STRIP": ("/usr/bin/llvm-strip-{LLVM}", "llvm-{LLVM}"),
+    "LLVM_SIZE": ("/usr/bin/llvm-size-{LLVM}", "llvm-{LLVM}"),
     # What the toolchain names for the tools it has no use for (gcov, dwp).
     "FALSE": ("/bin/false", "coreutils"),
     # The size report (//tools:size_report.bzl): the action that joins its tables, and the script
@@ -82,19 +91,19 @@ PINNED_TOOLS = {
     # libc's and whose grandparent is the target's sysroot: see linux_sysroot), gcc's start files
     # and libgcc (beside crtbeginS.o), and the emulator that runs its tests (i386 runs natively).
     "I386_CRT1": ("/usr/lib32/crt1.o", "libc6-dev-i386"),
-    "I386_CRTBEGIN": ("/usr/lib/gcc/x86_64-linux-gnu/12/32/crtbeginS.o", "lib32gcc-12-dev"),
+    "I386_CRTBEGIN": ("/usr/lib/gcc/x86_64-linux-gnu/{GCC}/32/crtbeginS.o", "lib32gcc-{GCC}-dev"),
     "I386_LOADER": ("/lib/ld-linux.so.2", "libc6-i386"),
     "AARCH64_CRT1": ("/usr/aarch64-linux-gnu/lib/crt1.o", "libc6-dev-arm64-cross"),
-    "AARCH64_CRTBEGIN": ("/usr/lib/gcc-cross/aarch64-linux-gnu/12/crtbeginS.o", "libgcc-12-dev-arm64-cross"),
+    "AARCH64_CRTBEGIN": ("/usr/lib/gcc-cross/aarch64-linux-gnu/{GCC}/crtbeginS.o", "libgcc-{GCC}-dev-arm64-cross"),
     "QEMU_AARCH64": ("/usr/bin/qemu-aarch64-static", "qemu-user-static"),
     "ARMHF_CRT1": ("/usr/arm-linux-gnueabihf/lib/crt1.o", "libc6-dev-armhf-cross"),
-    "ARMHF_CRTBEGIN": ("/usr/lib/gcc-cross/arm-linux-gnueabihf/12/crtbeginS.o", "libgcc-12-dev-armhf-cross"),
+    "ARMHF_CRTBEGIN": ("/usr/lib/gcc-cross/arm-linux-gnueabihf/{GCC}/crtbeginS.o", "libgcc-{GCC}-dev-armhf-cross"),
     "QEMU_ARM": ("/usr/bin/qemu-arm-static", "qemu-user-static"),
     "RISCV64_CRT1": ("/usr/riscv64-linux-gnu/lib/crt1.o", "libc6-dev-riscv64-cross"),
-    "RISCV64_CRTBEGIN": ("/usr/lib/gcc-cross/riscv64-linux-gnu/12/crtbeginS.o", "libgcc-12-dev-riscv64-cross"),
+    "RISCV64_CRTBEGIN": ("/usr/lib/gcc-cross/riscv64-linux-gnu/{GCC}/crtbeginS.o", "libgcc-{GCC}-dev-riscv64-cross"),
     "QEMU_RISCV64": ("/usr/bin/qemu-riscv64-static", "qemu-user-static"),
     "S390X_CRT1": ("/usr/s390x-linux-gnu/lib/crt1.o", "libc6-dev-s390x-cross"),
-    "S390X_CRTBEGIN": ("/usr/lib/gcc-cross/s390x-linux-gnu/12/crtbeginS.o", "libgcc-12-dev-s390x-cross"),
+    "S390X_CRTBEGIN": ("/usr/lib/gcc-cross/s390x-linux-gnu/{GCC}/crtbeginS.o", "libgcc-{GCC}-dev-s390x-cross"),
     "QEMU_S390X": ("/usr/bin/qemu-s390x-static", "qemu-user-static"),
 }
 
@@ -108,18 +117,43 @@ SCRIPT_TOOLS = {
     "GIT": ("/usr/bin/git", "git"),
     # Formatting and static analysis (tools/check_format.sh, tools/check_tidy.sh), and the
     # language server for editors (over tools/compile_commands.sh's compile_commands.json).
-    "CLANG_FORMAT": ("/usr/bin/clang-format-19", "clang-format-19"),
-    "CLANG_TIDY": ("/usr/bin/clang-tidy-19", "clang-tidy-19"),
-    "CLANGD": ("/usr/bin/clangd-19", "clangd-19"),
+    "CLANG_FORMAT": ("/usr/bin/clang-format-{LLVM}", "clang-format-{LLVM}"),
+    "CLANG_TIDY": ("/usr/bin/clang-tidy-{LLVM}", "clang-tidy-{LLVM}"),
+    "CLANGD": ("/usr/bin/clangd-{LLVM}", "clangd-{LLVM}"),
     "BUILDIFIER": ("/opt/buildifier/node_modules/@bazel/buildifier/buildifier-linux_amd64", "npm:@bazel/buildifier@8.2.1"),
     # buildifier's installer, and the certificates its downloads are checked against.
     "NPM": ("/usr/bin/npm", "npm"),
     "CA_CERTIFICATES": ("/etc/ssl/certs/ca-certificates.crt", "ca-certificates"),
     # Sanitizer and libFuzzer runtimes (--config=asan, ubsan, tsan, fuzz).
-    "CLANG_RT_ASAN": ("/usr/lib/llvm-19/lib/clang/19/lib/linux/libclang_rt.asan-x86_64.a", "libclang-rt-19-dev"),
+    "CLANG_RT_ASAN": ("/usr/lib/llvm-{LLVM}/lib/clang/{LLVM}/lib/linux/libclang_rt.asan-x86_64.a", "libclang-rt-{LLVM}-dev"),
     # The HTTP remote cache of tools/check_remote_cache.sh (WebDAV PUT).
     "NGINX": ("/usr/sbin/nginx", "nginx-light"),
 }
+
+def _with_versions(table):
+    """A table with every {NAME} of VERSIONS in its paths and packages replaced by the version.
+
+    Args:
+      table: PINNED_TOOLS or SCRIPT_TOOLS, as written.
+
+    Returns:
+      the table as the tools are installed; fails on a {NAME} that VERSIONS does not have.
+    """
+    expanded = {}
+    for name, entry in table.items():
+        fields = []
+        for field in entry:
+            for version, value in VERSIONS.items():
+                field = field.replace("{%s}" % version, value)
+            if "{" in field or "}" in field:
+                fail("//platforms:host_tools.bzl: %s names a version VERSIONS does not have: %s" % (name, field))
+            fields.append(field)
+        expanded[name] = tuple(fields)
+    return expanded
+
+# The tables as the tools are installed, which everything below reads.
+_PINNED = _with_versions(PINNED_TOOLS)
+_SCRIPT = _with_versions(SCRIPT_TOOLS)
 
 def tool_path(name):
     """The absolute path of a pinned tool.
@@ -130,9 +164,9 @@ def tool_path(name):
     Returns:
       its path; fails for a name that is not pinned.
     """
-    if name not in PINNED_TOOLS:
+    if name not in _PINNED:
         fail("no pinned tool named %s: add it to PINNED_TOOLS in //platforms:host_tools.bzl" % name)
-    return PINNED_TOOLS[name][0]
+    return _PINNED[name][0]
 
 def tool_dir(name, levels = 1):
     """A directory above a pinned file.
@@ -179,11 +213,11 @@ def _bazel_version(repository_ctx):
     if native.bazel_version:
         return native.bazel_version
     query = repository_ctx.execute([
-        PINNED_TOOLS["DPKG_QUERY"][0],
+        _PINNED["DPKG_QUERY"][0],
         "--show",
         "--showformat",
         "${Version}",
-        SCRIPT_TOOLS["BAZEL"][1],
+        _SCRIPT["BAZEL"][1],
     ])
     if query.return_code != 0:
         return "unknown (%s)" % query.stderr.strip()
@@ -199,21 +233,21 @@ def _host_tools_impl(repository_ctx):
     if version != BAZEL_VERSION:
         fail("this project is built with Bazel %s (Debian bookworm's %s, at %s), not %s: install that package" % (
             BAZEL_VERSION,
-            SCRIPT_TOOLS["BAZEL"][1],
-            SCRIPT_TOOLS["BAZEL"][0],
+            _SCRIPT["BAZEL"][1],
+            _SCRIPT["BAZEL"][0],
             version,
         ))
 
     # Each name and each path once: two entries for one path would be two facts to keep in step.
     seen = {}
-    for table in (PINNED_TOOLS, SCRIPT_TOOLS):
+    for table in (_PINNED, _SCRIPT):
         for name, entry in table.items():
             for key in (name, entry[0]):
                 if key in seen:
                     fail("//platforms:host_tools.bzl: %s is listed twice (%s and %s)" % (key, seen[key], name))
                 seen[key] = name
     missing = []
-    for path, package in PINNED_TOOLS.values():
+    for path, package in _PINNED.values():
         if not repository_ctx.path(path).exists:
             missing.append("  %s (Debian package %s)" % (path, package))
     if missing:
@@ -227,19 +261,19 @@ def _host_tools_impl(repository_ctx):
     # reads one (the toolchains' files, nasm_object, grub_iso), so that an upgrade of a package
     # (a clang or GRUB point release) changes their keys, in the local and the remote cache,
     # although the tools live outside the workspace, where Bazel does not look.
-    packages = sorted({entry[1]: None for entry in PINNED_TOOLS.values()}.keys())
+    packages = sorted({entry[1]: None for entry in _PINNED.values()}.keys())
     query = repository_ctx.execute(
-        [PINNED_TOOLS["DPKG_QUERY"][0], "--show", "--showformat", "${Package} ${Version}\\n"] + packages,
+        [_PINNED["DPKG_QUERY"][0], "--show", "--showformat", "${Package} ${Version}\\n"] + packages,
     )
     if query.return_code != 0:
         fail("//platforms:host_tools.bzl: %s could not tell the versions of %s:\n%s" % (
-            PINNED_TOOLS["DPKG_QUERY"][0],
+            _PINNED["DPKG_QUERY"][0],
             " ".join(packages),
             query.stderr,
         ))
     repository_ctx.file("package_versions.txt", query.stdout)
 
-    every = dict(PINNED_TOOLS.items() + SCRIPT_TOOLS.items())
+    every = dict(_PINNED.items() + _SCRIPT.items())
 
     # With the packages' versions in it as comments: every test and action that sources it runs
     # pinned tools, and runs again (its result not taken from a cache) when one is upgraded.

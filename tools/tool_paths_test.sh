@@ -5,7 +5,8 @@
 #   2. tools/check_tool_paths.sh passes a small tree that follows the rules, and fails, with the
 #      finding named, on each planted mistake: a listed path written again, an unlisted path, a
 #      path listed twice, an entry the shell's reader cannot read (a comment after it, a line
-#      break inside it), a rule or a script asking for a name the list does not have, a
+#      break inside it), an entry naming a version VERSIONS does not have (its {LLVM} read as the
+#      version otherwise), a version line with a comment after it, a rule or a script asking for a name the list does not have, a
 #      script running a listed tool by its bare name (also after VAR=value), a path under /home,
 #      a path glued to an option (-L and a path), a rule's command running a listed tool by its
 #      bare name or without its version, other command positions (backquotes, a brace group,
@@ -47,9 +48,12 @@ plant_clean_tree() {
   rm -rf "$1"
   mkdir -p "$1/platforms" "$1/tools"
   cat >"$1/platforms/host_tools.bzl" <<BZL
+VERSIONS = {
+    "LLVM": "19",
+}
 PINNED_TOOLS = {
     "NASM": ("$nasm", "nasm"),
-    "CLANG": ("$clang", "clang-19"),
+    "CLANG": ("$usr/bin/clang-{LLVM}", "clang-{LLVM}"),
 }
 SCRIPT_TOOLS = {
     "GIT": ("$git", "git"),
@@ -100,7 +104,7 @@ expect_output "a path to a tool installed by hand fails" 1 \
   "tools/rule.bzl:5: $home/dev/llvm/bin/clang-19 written outside" "$check" "$tree"
 
 plant_clean_tree "$tree"
-sed -i "s|^}\$|    \"ASSEMBLER\": (\"$nasm\", \"nasm\"),\n}|" "$tree/platforms/host_tools.bzl"
+sed -i "s|(\"$nasm\", \"nasm\"),|&\n    \"ASSEMBLER\": (\"$nasm\", \"nasm\"),|" "$tree/platforms/host_tools.bzl"
 expect_output "a path listed twice fails" 1 "$nasm is listed twice" "$check" "$tree"
 
 # Bazel reads an entry with a comment after it, or broken over two lines; the shell's reader must
@@ -112,6 +116,24 @@ expect_output "an entry with a comment after it fails" 1 "not one entry a line" 
 plant_clean_tree "$tree"
 sed -i "s|(\"$nasm\", \"nasm\"),|(\n        \"$nasm\", \"nasm\"),|" "$tree/platforms/host_tools.bzl"
 expect_output "an entry broken over two lines fails" 1 "not one entry a line" "$check" "$tree"
+
+# A version an entry names is written once, in VERSIONS: the reader puts it in place (the clean
+# tree's CLANG is clang-19 for every case above), and refuses a name VERSIONS does not have, or a
+# version line Bazel reads and it would not.
+plant_clean_tree "$tree"
+echo "cmd = \"exec $clang --version\"" >>"$tree/tools/rule.bzl"
+expect_output "an entry's {LLVM} is read as its version" 1 \
+  "tools/rule.bzl:5: $clang written outside platforms/host_tools.bzl (the list has it as CLANG)" \
+  "$check" "$tree"
+
+plant_clean_tree "$tree"
+sed -i 's|clang-{LLVM}",|clang-{GCC}",|' "$tree/platforms/host_tools.bzl"
+expect_output "an entry naming a version VERSIONS does not have fails" 1 \
+  "a version VERSIONS does not have: $usr/bin/clang-{GCC}" "$check" "$tree"
+
+plant_clean_tree "$tree"
+sed -i 's|"LLVM": "19",|&  # the compiler|' "$tree/platforms/host_tools.bzl"
+expect_output "a version with a comment after it fails" 1 "not one version a line" "$check" "$tree"
 
 # Outside the two tables, a dict of another kind is Starlark like any other, not an entry.
 plant_clean_tree "$tree"
