@@ -37,7 +37,12 @@ for ((run = 1; run <= count; run++)); do
 done
 echo "boot loop: $passed of $count passed"
 if [ "$stress_lines" -gt 0 ]; then
-  echo "boot loop: heap lock over the $stress_lines stress lines: $contended contended of $acquires" \
-    "acquisitions ($(awk -v c="$contended" -v a="$acquires" 'BEGIN { printf "%.2f", a ? 100 * c / a : 0 }') %)"
+  # The share in hundredths of a per cent, rounded: bash has no fractions.
+  hundredths=0
+  if [ "$acquires" -gt 0 ]; then
+    hundredths=$(((20000 * contended / acquires + 1) / 2))
+  fi
+  printf 'boot loop: heap lock over the %d stress lines: %d contended of %d acquisitions (%d.%02d %%)\n' \
+    "$stress_lines" "$contended" "$acquires" $((hundredths / 100)) $((hundredths % 100))
 fi
 [ "$passed" -eq "$count" ]

@@ -55,5 +55,11 @@ check_hits() {
 # cache_warnings LOG: prints each failed cache transfer in LOG on one line. Bazel reports one as
 # "WARNING: Reading from Remote Cache:" (or Writing) with the reason on the next line.
 cache_warnings() {
-  awk '/^WARNING: .*Remote Cache:$/ { getline reason; print $0 " " reason }' "$1"
+  local line reason
+  while IFS= read -r line; do
+    if [[ $line =~ ^WARNING:\ .*Remote\ Cache:$ ]]; then
+      IFS= read -r reason || reason=
+      printf '%s %s\n' "$line" "$reason"
+    fi
+  done <"$1"
 }

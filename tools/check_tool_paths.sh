@@ -15,7 +15,9 @@
 #      by its bare name instead of tool_path("NAME"), or a Python file whose command list starts
 #      with one (["git", ...]): PATH would choose what runs. The name
 #      without its version (clang for clang-19) counts too. coreutils' programs (cat, timeout,
-#      ...) are exempt: every script stands on them.
+#      ...) are exempt: every script stands on them, as on the programs of Debian's other
+#      Essential packages (grep, sed, tar, find, diff, gzip), which every Debian system has and
+#      the list does not name. awk (mawk) is not Essential, and no script runs it.
 # Prints every finding, then one summary line with the counts; exits 1 on any finding.
 #
 #   tools/check_tool_paths.sh [ROOT]
