@@ -128,14 +128,16 @@ done
 # ; | & $( <( { or a keyword or program that runs a command: command, env, exec, time, xargs, ...,
 # and after any VAR=value assignments for it), outside comments. A bare "(" is left out: in a string it is prose ("(nginx stopped)"), and a subshell's
 # first command is rarely a tool. The positions after the start of a line or an opening quote (the
-# part the shell and Starlark patterns differ in), then the program, the same in both:
+# part the shell and Starlark patterns differ in), then the program, the same in both but for
+# the quotes a script may put around it:
 assignments='([A-Za-z_][A-Za-z0-9_]*=[^[:space:]]*[[:space:]]+)*'
 programs=$(printf '%s\n' "${!program[@]}" | sed 's/[.+]/\\&/g' | paste -sd'|' -)
 after_command="[;|&]|\\\$\\(|<\\(|(^|[[:space:]\"'])(then|do|else|exec|if|while|until|!|time|xargs|command|env|\\{)[[:space:]]"
 program_run="[[:space:]]*$assignments($programs)([[:space:]]|\$|[;)])"
 # A backquote counts where it opens a substitution assigned to a variable (x=`git ...`): in prose
 # (a docstring, a message) it is a code span.
-command_pattern="(^|$after_command|=\`)$program_run"
+# In a script, a program name in quotes ("git" status) runs it as the bare name does.
+command_pattern="(^|$after_command|=\`)[[:space:]]*$assignments[\"']?($programs)[\"']?([[:space:]]|\$|[;)])"
 
 # find_runs FILE PATTERN GROUPS HOW [SED_EXPRESSION...]: a finding for each line of FILE that, its
 # comment dropped and the expressions applied, matches PATTERN, whose group among GROUPS (the first

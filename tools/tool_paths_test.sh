@@ -10,7 +10,7 @@
 #      script running a listed tool by its bare name (also after VAR=value), a path under /home,
 #      a path glued to an option (-L and a path), a rule's command running a listed tool by its
 #      bare name or without its version, other command positions (backquotes, a brace group,
-#      command, env, a process substitution), a Python command list and an action's executable naming one;
+#      command, env, a process substitution, the name in quotes), a Python command list and an action's executable naming one;
 #   3. require_tools passes a listed tool whose path exists and stops, naming the path, its package
 #      and tools/setup.sh, at one whose path is missing;
 #   4. the versions file every action running a pinned tool takes as an input names, with a
@@ -176,10 +176,11 @@ expect_output "a rule's command running a listed tool without its version fails"
   "$check" "$tree"
 
 # Other command positions: a substitution in backquotes, a brace group, after command and after
-# env with an assignment, a process substitution; a Python command list; an action's executable named by a string.
+# env with an assignment, a process substitution, the name in quotes; a Python command list; an action's executable named by a string.
 # shellcheck disable=SC2016 # the lines are written as they are, BARE replaced
 for run in 'head=`BARE rev-parse HEAD`' '{ BARE status; }' 'command BARE log -1' \
-  'env LC_ALL=C BARE diff' 'mapfile -t files < <(BARE ls-files)'; do
+  'env LC_ALL=C BARE diff' 'mapfile -t files < <(BARE ls-files)' '"BARE" status' \
+  "LC_ALL=C 'BARE' log"; do
   plant_clean_tree "$tree"
   bare=git
   printf '%s\n' "${run//BARE/$bare}" >>"$tree/tools/script.sh"
