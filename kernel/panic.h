@@ -1,8 +1,9 @@
 /* The kernel's way out when an invariant is broken: the other CPUs stopped (an NMI each, so that
  * none goes on with what broke, interrupts off or not), one "PANIC" line with the reason, then the
  * failure exit. Messages read "function: reason"; on a machine of several CPUs the line ends with
- * how many of the others stopped, "(1 of 1 other CPUs stopped)". Of two CPUs that panic at once
- * the first reports; the second stops as the others do. */
+ * how many of the others stopped, "(1 of 1 other CPUs stopped)", those registered while the panic
+ * stops them included (kernel/lib/cpu_stop.h). Of two CPUs that panic at once the first reports;
+ * the second stops as the others do. */
 #ifndef KERNEL_PANIC_H
 #define KERNEL_PANIC_H
 
