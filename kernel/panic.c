@@ -3,6 +3,7 @@
 #include "kernel/panic.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kernel/arch/x86_64/apic.h"
@@ -72,11 +73,15 @@ void panic(const char *format, ...) {
         expected != me) {
         panic_stop_here(); /* the other CPU's NMI is on its way, or already missed: stop anyway */
     }
-    char reason[256];
+    char reason[PANIC_REASON_SIZE];
     va_list args;
     va_start(args, format);
-    format_string_va(reason, sizeof reason, format, args);
+    size_t length = format_string_va(reason, sizeof reason, format, args);
     va_end(args);
+    char cut[40] = "";
+    if (length >= sizeof reason) {
+        format_string(cut, sizeof cut, "... (cut from %zu bytes)", length);
+    }
     /* Not again in a panic within this one (a fault while stopping or logging). */
     struct cpu_stop_tally tally = {0, 0};
     if (expected != me) {
@@ -84,9 +89,9 @@ void panic(const char *format, ...) {
         tally = cpu_stop_others(&ops, (uint32_t)me, PANIC_STOP_STEPS);
     }
     if (tally.others == 0) {
-        log_last_line(LOG_PANIC, "%s", reason);
+        log_last_line(LOG_PANIC, "%s%s", reason, cut);
     } else {
-        log_last_line(LOG_PANIC, "%s (%u of %u other CPUs stopped)", reason, tally.stopped,
+        log_last_line(LOG_PANIC, "%s%s (%u of %u other CPUs stopped)", reason, cut, tally.stopped,
                       tally.others);
     }
     qemu_exit(QEMU_EXIT_FAILURE);

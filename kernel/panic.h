@@ -9,6 +9,12 @@
 
 #include <stdbool.h>
 
+/* The reason's buffer: a reason of PANIC_REASON_SIZE bytes or more keeps its first
+ * PANIC_REASON_SIZE - 1 and ends in "... (cut from N bytes)", N its whole length, so that a cut
+ * reason is never read as the whole one. On the panicking CPU's stack, which may be a fault's
+ * own small one. */
+#define PANIC_REASON_SIZE 256
+
 __attribute__((noreturn, format(printf, 1, 2))) void panic(const char *format, ...);
 
 /* For the NMI handler: whether another CPU's panic is stopping this one. */
