@@ -299,6 +299,19 @@ static void triple_fault(void) {
     cpu_breakpoint();
 }
 
+/* A panic whose reason is longer than panic keeps (PANIC_REASON_SIZE): its line must say it was
+ * cut, and from how many bytes, which the line before gives. */
+#define LONG_REASON_PREFIX "long_panic_reason: "
+#define LONG_REASON_XS     (2 * PANIC_REASON_SIZE)
+
+static void long_panic_reason(void) {
+    static char xs[LONG_REASON_XS + 1];
+    memset(xs, 'x', LONG_REASON_XS);
+    log_info("scenario: panicking with a reason of %zu bytes",
+             strlen(LONG_REASON_PREFIX) + strlen(xs));
+    panic(LONG_REASON_PREFIX "%s", xs);
+}
+
 static const struct {
     const char *name;
     void (*run)(void);
@@ -320,6 +333,7 @@ static const struct {
     {"corrupt_header", corrupt_block_header},
     {"heap_exhaustion", exhaust_heap},
     {"heap_exhaustion_cached", exhaust_heap_cached},
+    {"long_panic_reason", long_panic_reason},
     {"hang", hang},
     {"triple_fault", triple_fault},
 };

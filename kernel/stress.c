@@ -366,6 +366,25 @@ static void run_heap_stress(void) {
               (unsigned long long)acquires, (unsigned long long)contended, ok ? "ok" : "FAILED");
 }
 
+/* The CPUs a scenario that needs another CPU runs on. */
+enum cpus_needed {
+    CPUS_TWO_OR_MORE,
+    /* For the checks that count what happens between CPU 0 and the one other CPU: a third would
+     * take part unasked (run their threads, take their wake-ups) and blur the count. */
+    CPUS_EXACTLY_TWO,
+};
+
+/* Panics, naming scenario (its command-line word) and the CPUs online, unless they are as many as
+ * needed: on one CPU the scenario would wait for ever for its thread on another, or check
+ * nothing. */
+static void require_two_cpus(const char *scenario, enum cpus_needed needed) {
+    uint32_t online = cpu_count();
+    if (online < 2 || (needed == CPUS_EXACTLY_TWO && online != 2)) {
+        panic("%s: needs %stwo CPUs; %u online", scenario,
+              needed == CPUS_EXACTLY_TWO ? "exactly " : "", online);
+    }
+}
+
 /* fault=thread_overflow */
 
 static void overflow_main(void *arg) {
@@ -417,9 +436,7 @@ static void deadlock_ba(void *arg) {
 }
 
 static __attribute__((noreturn)) void deadlock(void) {
-    if (cpu_count() < 2) {
-        panic("fault: a deadlock across CPUs needs two CPUs; %u online", cpu_count());
-    }
+    require_two_cpus("fault=deadlock", CPUS_TWO_OR_MORE);
     struct thread *ab = thread_create("deadlock-ab", deadlock_ab, NULL);
     struct thread *ba = thread_create("deadlock-ba", deadlock_ba, NULL);
     if (ab == NULL || ba == NULL) {
@@ -500,14 +517,13 @@ static __attribute__((noreturn)) void main_exit(void) {
 /*
  * For the faults that need a second CPU: makes the thread `name` running fn, whose own flag the
  * caller then waits for, yielding (if the thread takes the caller's CPU, the caller goes on on
- * another). Panics, naming `fault`, with one CPU online or no thread to be had.
+ * another). Panics, naming `fault` (its command-line word), with one CPU online or no thread to be
+ * had.
  */
 static void start_second_cpu_thread(const char *fault, const char *name, thread_fn fn) {
-    if (cpu_count() < 2) {
-        panic("fault=%s: needs two CPUs; %u online", fault, cpu_count());
-    }
+    require_two_cpus(fault, CPUS_TWO_OR_MORE);
     if (thread_create(name, fn, NULL) == NULL) {
-        panic("fault=%s: cannot create the thread \"%s\"", fault, name);
+        panic("%s: cannot create the thread \"%s\"", fault, name);
     }
 }
 
@@ -522,9 +538,10 @@ static void hold_log(void *arg) {
     log_hold_forever(&log_holder);
 }
 
-/* Returns once a thread on another CPU holds the log for good. */
-static void wait_for_stuck_log_holder(void) {
-    start_second_cpu_thread("log_stuck", "log-holder", hold_log);
+/* Returns once a thread on another CPU holds the log for good; fault names the caller's scenario.
+ */
+static void wait_for_stuck_log_holder(const char *fault) {
+    start_second_cpu_thread(fault, "log-holder", hold_log);
     while (log_holder == SPINLOCK_NO_HOLDER) {
         thread_yield();
     }
@@ -534,14 +551,14 @@ static void wait_for_stuck_log_holder(void) {
  * must still write its line and end the run, rather than wait for ever (the panic's NMI stops the
  * holder, which gives the log up; were it not stopped, the line would wait the spin bound). */
 static __attribute__((noreturn)) void log_stuck(void) {
-    wait_for_stuck_log_holder();
+    wait_for_stuck_log_holder("fault=log_stuck");
     panic("fault: CPU %u panics while CPU %d holds the log", cpu_this()->index, (int)log_holder);
 }
 
 /* fault=log_stuck_fault: the same, with a page fault (a read of page 0, never mapped) where the
  * panic was: its report's ERROR lines come first, and each must get past the stuck holder too. */
 static __attribute__((noreturn)) void log_stuck_fault(void) {
-    wait_for_stuck_log_holder();
+    wait_for_stuck_log_holder("fault=log_stuck_fault");
     (void)cpu_read_u64(0);
     panic("fault: reading page 0 did not fault");
 }
@@ -562,7 +579,7 @@ static __attribute__((noreturn)) void chatter(void *arg) {
 /* A panic on one CPU while another logs without a pause: the PANIC line must stay the run's last
  * (the panicking CPU keeps the log), not be followed by the other CPU's next line. */
 static __attribute__((noreturn)) void panic_while_logging(void) {
-    start_second_cpu_thread("panic_while_logging", "chatter", chatter);
+    start_second_cpu_thread("fault=panic_while_logging", "chatter", chatter);
     while (chatter_lines < 20) {
         thread_yield();
     }
@@ -587,7 +604,7 @@ static __attribute__((noreturn)) void spin_interrupts_off(void *arg) {
 /* A panic while another CPU spins with interrupts off (and any others idle): the panic stops every
  * other CPU, which its line counts, "(N of N other CPUs stopped)". */
 static __attribute__((noreturn)) void panic_stops_cpus(void) {
-    start_second_cpu_thread("panic_stops_cpus", "spinner", spin_interrupts_off);
+    start_second_cpu_thread("fault=panic_stops_cpus", "spinner", spin_interrupts_off);
     while (!spinner_running) {
         thread_yield();
     }
@@ -616,7 +633,7 @@ static __attribute__((noreturn)) void second_panicker(void *arg) {
 /* Two CPUs panic at once: one reports, counting the other, which stops (counted once, though the
  * first one's NMI reaches it after its own panic has stopped it). */
 static __attribute__((noreturn)) void panic_twice(void) {
-    start_second_cpu_thread("panic_twice", "second-panicker", second_panicker);
+    start_second_cpu_thread("fault=panic_twice", "second-panicker", second_panicker);
     /* Until the other thread runs elsewhere: on this CPU it would spin in the barrier. */
     while (__atomic_load_n(&panickers_ready, __ATOMIC_SEQ_CST) == 0) {
         thread_yield();
@@ -710,9 +727,7 @@ static void icr_gap_tick(void) {
  * the sender (10 ms) falls between them, and that tick sends an IPI itself. CPU 1 must still get
  * its wake-up: the tick's IPI may not overwrite the destination of the one it interrupted. */
 static void check_icr_gap(void) {
-    if (cpu_count() < 2) {
-        panic("apic_test=icr_gap: needs two CPUs; %u online", cpu_count());
-    }
+    require_two_cpus("apic_test=icr_gap", CPUS_TWO_OR_MORE);
     struct cpu_local *target = cpu_by_index(1);
     uint64_t before = __atomic_load_n(&target->wakeups, __ATOMIC_RELAXED);
     __atomic_store_n(&icr_gap_armed, true, __ATOMIC_RELEASE);
@@ -811,9 +826,7 @@ static void describe_own_guard(void *arg) {
 /* Two threads on two CPUs describe their own guard pages at the same time, as two CPUs reporting
  * stack overflows at once do: every description must name the thread asking. */
 static void check_fault_names(void) {
-    if (cpu_count() < 2) {
-        panic("thread_test=fault_names: needs two CPUs; %u online", cpu_count());
-    }
+    require_two_cpus("thread_test=fault_names", CPUS_TWO_OR_MORE);
     static struct describer describers[2];
     const char *names[2] = {"describer-a", "describer-b"};
     for (int i = 0; i < 2; i++) {
@@ -909,9 +922,7 @@ static void check_thread_current(void) {
  * virtual CPUs by more than a tick, whatever the kernel does.
  */
 static void check_idle_wake(void) {
-    if (cpu_count() != 2) {
-        panic("thread_test=idle_wake: needs two CPUs; %u online", cpu_count());
-    }
+    require_two_cpus("thread_test=idle_wake", CPUS_EXACTLY_TWO);
     thread_widen_idle_window_for_test(IDLE_WAKE_WINDOW_US);
     uint32_t taken = 0;
     uint32_t kept = 0;
@@ -976,9 +987,7 @@ static void ask_held_probe(void *arg) {
  * then refuse a call as re-entered). Every answer must be no.
  */
 static void check_held_window(void) {
-    if (cpu_count() != 2) {
-        panic("thread_test=held_window: needs two CPUs; %u online", cpu_count());
-    }
+    require_two_cpus("thread_test=held_window", CPUS_EXACTLY_TWO);
     spinlock_widen_held_window_for_test(HELD_WINDOW_US);
     __atomic_store_n(&held_window_done, false, __ATOMIC_RELEASE);
     static uint32_t wrong[2];
@@ -1035,9 +1044,7 @@ static void hold_tick_probe(void *arg) {
  * stress's STRESS_WAIT_TICKS) lasts longer than it says whenever CPU 0 waits for a lock.
  */
 static void check_halted_ticks(void) {
-    if (cpu_count() != 2) {
-        panic("thread_test=halted_ticks: needs two CPUs; %u online", cpu_count());
-    }
+    require_two_cpus("thread_test=halted_ticks", CPUS_EXACTLY_TWO);
     /* On CPU 0 with interrupts off, so that no preemption moves the waiter away. */
     irq_save();
     for (uint32_t round = 0; cpu_this_index() != 0; round++) {
@@ -1138,9 +1145,7 @@ static void tlb_reader(void *arg) {
  * may run while another CPU maps a thread's stack: the mapper's lock serialises them (memory.c).
  */
 static void check_tlb_shootdown(bool answers) {
-    if (cpu_count() < 2) {
-        panic("tlb_test: needs two CPUs; %u online", cpu_count());
-    }
+    require_two_cpus(answers ? "tlb_test=shootdown" : "tlb_test=unanswered", CPUS_TWO_OR_MORE);
     uint64_t *block = kmalloc_aligned(PAGE_SIZE, PAGE_SIZE);
     struct paging_translation where;
     if (block == NULL ||
@@ -1265,9 +1270,7 @@ static void mapper_worker_main(void *arg) {
  * allocator hands both the same frame).
  */
 static void check_mapper_concurrent(void) {
-    if (cpu_count() < 2) {
-        panic("paging_test=concurrent: needs two CPUs; %u online", cpu_count());
-    }
+    require_two_cpus("paging_test=concurrent", CPUS_TWO_OR_MORE);
     static struct mapper_worker workers[MAPPER_TEST_PER_CPU * CPU_MAX];
     static struct thread *threads[MAPPER_TEST_PER_CPU * CPU_MAX];
     uint32_t count = MAPPER_TEST_PER_CPU * cpu_count();
