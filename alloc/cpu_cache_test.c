@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define MAX_CPUS    4
 #define REGION_SIZE (4u << 20)
@@ -172,6 +174,14 @@ static int setup(size_t size, unsigned ncpus) {
     return 0;
 }
 
+/* setup() of a heap initialised with `flags` besides the variant's (poison_check). */
+static int setup_with(unsigned flags, size_t size, unsigned ncpus) {
+    extra_flags = flags;
+    int set_up = setup(size, ncpus);
+    extra_flags = 0;
+    return set_up;
+}
+
 static struct alloc_cached_stats cstats(void) {
     struct alloc_cached_stats s;
     alloc_cached_stats(&ch, &s);
@@ -197,6 +207,19 @@ static int reconciled(size_t user_live) {
     ASSERT_EQ(h.live_allocations, c.live_blocks + c.cached_blocks + c.quarantined_blocks);
     ASSERT_EQ(ALLOC_OK, alloc_cached_check(&ch));
     ASSERT_EQ(0, atomic_load(&env.bad_index));
+    return 0;
+}
+
+/*
+ * Takes every free byte of the heap from the locked heap directly (fillers, not the layer's), into
+ * fill[0..*n) (8 at most). Returns 0, or 1 after printing the assertion that failed.
+ */
+static int take_free_memory(void *fill[8], size_t *n) {
+    *n = 0;
+    for (size_t l; *n < 8 && (l = hstats().largest_free) > 0; (*n)++) {
+        fill[*n] = alloc_locked_malloc(&locked, l);
+        ASSERT_TRUE(fill[*n] != NULL);
+    }
     return 0;
 }
 
@@ -985,6 +1008,40 @@ static int bad_pointer_check(void) {
 }
 
 /*
+ * Pointers outside the heap where nothing is mapped: 16 bytes past the heap's end, whose page is
+ * made inaccessible (mprotect), then the heap's end itself (after the layer has looked past it),
+ * then one in the lowest page of the address space; each freed, reallocated and sized.
+ * Expect each passed to the heap, which reports it (free returns ALLOC_ERR_FOREIGN_POINTER,
+ * realloc NULL, usable_size 0): the layer reads nothing outside the heap to judge a pointer.
+ */
+static int unmapped_neighbours_check(void) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t size = SMALL_HEAP + (page - (uintptr_t)(region + SMALL_HEAP) % page) % page;
+    ASSERT_TRUE(size + page <= REGION_SIZE);
+    if (setup(size, 2) != 0)
+        return 1;
+    unsigned char *end = region + size;
+    void *bad[] = {end + ALLOC_CPU_CACHE_PREFIX, end, (void *)(uintptr_t)ALLOC_ALIGNMENT};
+    enum alloc_error freed[3];
+    void *moved[3];
+    size_t usable[3];
+    ASSERT_EQ(0, mprotect(end, page, PROT_NONE));
+    for (int i = 0; i < 3; i++) {
+        freed[i] = alloc_cached_free(&ch, bad[i]);
+        moved[i] = alloc_cached_realloc(&ch, bad[i], 10);
+        usable[i] = alloc_cached_usable_size(&ch, bad[i]);
+    }
+    ASSERT_EQ(0, mprotect(end, page, PROT_READ | PROT_WRITE));
+    for (int i = 0; i < 3; i++) {
+        ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, freed[i]);
+        ASSERT_TRUE(moved[i] == NULL);
+        ASSERT_EQ(0, usable[i]);
+    }
+    ASSERT_EQ(9, env.reports);
+    return reconciled(0);
+}
+
+/*
  * The heap block's own address of a block the layer handed out (16 bytes below a cached-size
  * block's pointer, or a heap-sized one's; an aligned one's alignment below its pointer), passed to
  * free, realloc and usable_size as if the layer had handed it out. The heap would take each for
@@ -1160,6 +1217,30 @@ static int corrupted_cached_check(void) {
 }
 
 /*
+ * Each of the 16 bytes of a cached block's prefix overwritten in turn (a bit flipped, then put
+ * back): its check value, state, class, CPU, offset and reserved bytes.
+ * Expect alloc_cached_check() to find each (ALLOC_ERR_CORRUPTED_HEADER, reported once) and to pass
+ * again once the byte is back: every field is held to what the cache expects of it, not only
+ * through the check value (which does not cover the reserved bytes).
+ */
+static int cached_prefix_every_byte_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    unsigned char *a = alloc_cached_malloc(&ch, 48);
+    ASSERT_TRUE(a != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    for (unsigned char *byte = a - ALLOC_CPU_CACHE_PREFIX; byte < a; byte++) {
+        unsigned long reports = env.reports;
+        *byte ^= 0x20;
+        ASSERT_EQ(ALLOC_ERR_CORRUPTED_HEADER, alloc_cached_check(&ch));
+        ASSERT_EQ(reports + 1, env.reports);
+        *byte ^= 0x20;
+        ASSERT_EQ(ALLOC_OK, alloc_cached_check(&ch));
+    }
+    return reconciled(0);
+}
+
+/*
  * A heap that poisons on free and on alloc, behind the layer: a 48-byte block freed into a cache
  * (a class of 48 bytes, the cache keeping nothing inside it) and the blocks the refill stocked it
  * with. Expect every byte of the freed block to read ALLOC_POISON_FREE_BYTE and the check to pass;
@@ -1168,10 +1249,7 @@ static int corrupted_cached_check(void) {
  * zero; nothing reported and every block accounted for.
  */
 static int poison_check(void) {
-    extra_flags = ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC;
-    int set_up = setup(SMALL_HEAP, 1);
-    extra_flags = 0;
-    if (set_up != 0)
+    if (setup_with(ALLOC_FLAG_POISON_ON_FREE | ALLOC_FLAG_POISON_ON_ALLOC, SMALL_HEAP, 1) != 0)
         return 1;
     unsigned char *a = alloc_cached_malloc(&ch, 48);
     ASSERT_TRUE(a != NULL);
@@ -1194,6 +1272,61 @@ static int poison_check(void) {
         ASSERT_EQ(0, z[i]);
     ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, z));
     ASSERT_EQ(0, env.reports);
+    return reconciled(0);
+}
+
+/*
+ * A heap that poisons on alloc only, behind the layer: a 48-byte block written, freed into a cache
+ * and handed out again; then blocks over-aligned to 64 bytes (40 bytes and 0), filled to their
+ * usable size and moved by realloc into a cached class.
+ * Expect the block handed out again to read ALLOC_POISON_ALLOC_BYTE in every byte (only the alloc
+ * poison can have put it there), and each moved block to keep its usable bytes with the rest of the
+ * new block reading ALLOC_POISON_ALLOC_BYTE, as the heap poisons realloc's growth (alloc/heap.h):
+ * realloc copies the old block's usable bytes, not what lies past them.
+ */
+static int poison_on_alloc_check(void) {
+    if (setup_with(ALLOC_FLAG_POISON_ON_ALLOC, SMALL_HEAP, 1) != 0)
+        return 1;
+    unsigned char *a = alloc_cached_malloc(&ch, 48);
+    ASSERT_TRUE(a != NULL);
+    memset(a, 0x11, 48);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    ASSERT_TRUE(alloc_cached_malloc(&ch, 48) == a);
+    for (size_t i = 0; i < 48; i++)
+        ASSERT_EQ(ALLOC_POISON_ALLOC_BYTE, a[i]);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    static const size_t sizes[] = {40, 0};
+    for (int t = 0; t < 2; t++) {
+        unsigned char *b = alloc_cached_allocate(&ch, sizes[t], 64);
+        ASSERT_TRUE(b != NULL);
+        size_t old = alloc_cached_usable_size(&ch, b);
+        fixture_fill(b, old, 12);
+        unsigned char *q = alloc_cached_realloc(&ch, b, old + 16);
+        ASSERT_TRUE(q != NULL && fixture_pattern_ok(q, old, 12));
+        for (size_t i = old; i < alloc_cached_usable_size(&ch, q); i++)
+            ASSERT_EQ(ALLOC_POISON_ALLOC_BYTE, q[i]);
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, q));
+    }
+    ASSERT_EQ(0, env.reports);
+    return reconciled(0);
+}
+
+/*
+ * A heap that poisons on alloc with every byte taken from the locked heap directly, then
+ * malloc(48) on CPU 0.
+ * Expect NULL with nothing reported: no block to hand out, none to poison.
+ */
+static int poison_exhausted_check(void) {
+    if (setup_with(ALLOC_FLAG_POISON_ON_ALLOC, SMALL_HEAP, 1) != 0)
+        return 1;
+    void *fill[8];
+    size_t nfill;
+    if (take_free_memory(fill, &nfill) != 0)
+        return 1;
+    ASSERT_TRUE(alloc_cached_malloc(&ch, 48) == NULL);
+    ASSERT_EQ(0, env.reports);
+    for (size_t i = 0; i < nfill; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_locked_free(&locked, fill[i]));
     return reconciled(0);
 }
 
@@ -1246,6 +1379,51 @@ static int extended_heap_check(void) {
         ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, big[i]));
     ASSERT_EQ(0, env.reports);
     return reconciled(0);
+}
+
+/*
+ * The heap block's address of a block at the old end of an extended heap, freed before the layer
+ * has looked at a pointer past that end (so the end it noted is the old one):
+ *   A: the heap full, extended, then a 5000-byte block: its heap block starts at the old end
+ *   B: 64 bytes left free at the old end, extended, then one refill's batch of 16-byte blocks,
+ *      carved from there on: the second one's user pointer is the old end
+ * Expect each refused as a foreign pointer and reported once, the block still live and intact (as
+ * heap_block_address_check), then freed normally.
+ */
+static int heap_block_at_old_end_check(void) {
+    static const struct {
+        size_t left, size, count; /* bytes left free, then count blocks of size bytes */
+        size_t past;              /* the one whose user pointer lies this far past the old end */
+    } cases[] = {{0, 5000, 1, ALLOC_CPU_CACHE_PREFIX}, {64, 16, ALLOC_CPU_CACHE_MAX_DEPTH / 2, 0}};
+    for (int c = 0; c < 2; c++) {
+        if (setup(SMALL_HEAP, 1) != 0)
+            return 1;
+        void *filler = alloc_locked_malloc(&locked, hstats().largest_free - cases[c].left);
+        ASSERT_TRUE(filler != NULL);
+        ASSERT_EQ(ALLOC_OK, alloc_locked_extend(&locked, SMALL_HEAP));
+        unsigned char *p[ALLOC_CPU_CACHE_MAX_DEPTH / 2], *at = NULL;
+        for (size_t i = 0; i < cases[c].count; i++) {
+            p[i] = alloc_cached_malloc(&ch, cases[c].size);
+            ASSERT_TRUE(p[i] != NULL);
+            if (p[i] == region + SMALL_HEAP + cases[c].past)
+                at = p[i];
+        }
+        ASSERT_TRUE(at != NULL);
+        fixture_fill(at, cases[c].size, 13);
+        unsigned long reports = env.reports;
+        size_t live = hstats().live_allocations;
+        ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, alloc_cached_free(&ch, at - ALLOC_CPU_CACHE_PREFIX));
+        ASSERT_EQ(reports + 1, env.reports);
+        ASSERT_EQ(live, hstats().live_allocations);
+        ASSERT_TRUE(fixture_pattern_ok(at, cases[c].size, 13));
+        for (size_t i = 0; i < cases[c].count; i++)
+            ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, p[i]));
+        ASSERT_EQ(ALLOC_OK, alloc_locked_free(&locked, filler));
+        ASSERT_EQ(reports + 1, env.reports);
+        if (reconciled(0) != 0)
+            return 1;
+    }
+    return 0;
 }
 
 /*
@@ -1448,6 +1626,36 @@ static int pop_refused_check(void) {
     ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, got));
     alloc_cached_flush_all(&ch);
     ASSERT_EQ(1, hstats().live_allocations); /* b2, kept out */
+    return reconciled(0);
+}
+
+/*
+ * The heap block's address of a block an allocation kept out of every cache (pop_refused_check's
+ * b2, quarantined), asked for its usable size once the bent link is put back.
+ * Expect the heap's answer (the heap block is live) with no report: the block's prefix was cleared,
+ * so the layer no longer takes its heap block for one of its own (alloc/cpu_cache.h), where a
+ * prefix left as it was would make it report a foreign pointer.
+ */
+static int quarantined_heap_block_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    uintptr_t saved;
+    unsigned char *b3 = bent_after_top(&saved);
+    unsigned char *b2 = alloc_cached_malloc(&ch, 2048);
+    ASSERT_TRUE(b3 != NULL && b2 != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b2));
+    b2[-9] ^= 1;
+    void *got = alloc_cached_malloc(&ch, 2048);
+    unbend(b3, saved);
+    ASSERT_EQ(1, cstats().quarantined_blocks);
+    quarantined_expected = 1;
+    unsigned long reports = env.reports;
+    unsigned char *block = b2 - ALLOC_CPU_CACHE_PREFIX;
+    size_t heap_usable = alloc_locked_usable_size(&locked, block);
+    ASSERT_TRUE(heap_usable >= 2048 + ALLOC_CPU_CACHE_PREFIX);
+    ASSERT_EQ(heap_usable, alloc_cached_usable_size(&ch, block));
+    ASSERT_EQ(reports, env.reports);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, got));
     return reconciled(0);
 }
 
@@ -1798,6 +2006,35 @@ static int uncached_cpu_check(void) {
     return reconciled(0);
 }
 
+/*
+ * A block freed into cache[1], then the layer set up again over the same heap with one CPU (the
+ * same layer and heap, so the block's prefix still checks out), then the block freed.
+ * Expect the free passed to the heap, which reports it: an error, one report, the heap's live
+ * blocks as they were, and the cache past the layer's one untouched (as flush_check asserts of a
+ * flush).
+ */
+static int reinit_fewer_cpus_check(void) {
+    if (setup(SMALL_HEAP, 2) != 0)
+        return 1;
+    env.current = 1;
+    void *a = alloc_cached_malloc(&ch, 100);
+    ASSERT_TRUE(a != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    env.current = 0;
+    ASSERT_EQ(ALLOC_OK, alloc_cached_init(&ch, &locked, caches, 1, &ops));
+    unsigned k = 0; /* the class that serves 100 bytes */
+    while (class_size[k] < 100)
+        k++;
+    uint8_t count = caches[1].count[k];
+    size_t live = hstats().live_allocations;
+    ASSERT_NE(ALLOC_OK, alloc_cached_free(&ch, a));
+    ASSERT_EQ(1, env.reports);
+    ASSERT_EQ(live, hstats().live_allocations);
+    ASSERT_EQ(count, caches[1].count[k]);
+    ASSERT_EQ(0, atomic_load(&env.bad_index));
+    return 0;
+}
+
 /* ---- refills the heap cannot serve in full, refused frees, double frees ---- */
 
 /* The class short_refill_check refills: 2048 bytes, 8 deep, so a refill asks for 4 blocks. */
@@ -1885,11 +2122,9 @@ static int first_refill_fails_check(void) {
     if (setup(SMALL_HEAP, 2) != 0)
         return 1;
     void *fill[8];
-    size_t nfill = 0;
-    for (size_t l; nfill < 8 && (l = hstats().largest_free) > 0; nfill++) {
-        fill[nfill] = alloc_locked_malloc(&locked, l);
-        ASSERT_TRUE(fill[nfill] != NULL);
-    }
+    size_t nfill;
+    if (take_free_memory(fill, &nfill) != 0)
+        return 1;
     ASSERT_TRUE(alloc_locked_malloc(&locked, 48 + ALLOC_CPU_CACHE_PREFIX) == NULL);
     struct alloc_cached_stats was = cstats();
     ASSERT_EQ(0, was.refills);
@@ -1921,6 +2156,45 @@ static int first_refill_fails_check(void) {
     ASSERT_EQ(before + 1, atomic_load(&env.heap_acquired));
     ASSERT_EQ(class_depth[2] / 2 - 1, cstats().cached_blocks);
     ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, a));
+    ASSERT_EQ(0, env.reports);
+    return reconciled(0);
+}
+
+/*
+ * A warm-up that cannot fill its first class: on a heap with runs, twenty 32-byte blocks taken
+ * from the locked heap directly (one run of 32-byte slots, ten slots left free: 16-byte blocks and
+ * their prefixes fit them), and two of 48 bytes, one freed again (a run of 48-byte slots with
+ * free slots), then every other byte taken too; then alloc_cached_warm on CPU 0.
+ * Expect the warm-up to stop at the first class it could not stock with half its depth: no class
+ * after it gets a block (alloc/cpu_cache.h: "until an allocation fails"), though the 48-byte slots
+ * could stock the next. (Without runs the 32-byte blocks are ordinary ones, and nothing is left.)
+ */
+static int warm_up_stops_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    void *small[20], *fill[8];
+    for (unsigned i = 0; i < 20; i++) {
+        small[i] = alloc_locked_malloc(&locked, 32);
+        ASSERT_TRUE(small[i] != NULL);
+    }
+    void *kept = alloc_locked_malloc(&locked, 48);
+    ASSERT_TRUE(kept != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_locked_free(&locked, alloc_locked_malloc(&locked, 48)));
+    size_t nfill;
+    if (take_free_memory(fill, &nfill) != 0)
+        return 1;
+    ASSERT_TRUE(alloc_cached_warm(&ch, 0));
+    unsigned k = 0;
+    while (k < ALLOC_CPU_CACHE_CLASSES && caches[0].count[k] == class_depth[k] / 2)
+        k++;
+    for (k++; k < ALLOC_CPU_CACHE_CLASSES; k++)
+        ASSERT_EQ(0, caches[0].count[k]);
+    alloc_cached_flush(&ch, 0);
+    for (unsigned i = 0; i < 20; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_locked_free(&locked, small[i]));
+    ASSERT_EQ(ALLOC_OK, alloc_locked_free(&locked, kept));
+    for (size_t i = 0; i < nfill; i++)
+        ASSERT_EQ(ALLOC_OK, alloc_locked_free(&locked, fill[i]));
     ASSERT_EQ(0, env.reports);
     return reconciled(0);
 }
@@ -2359,17 +2633,21 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, exhaust_check);
         RUN_COUNTED_CHECK(passed, failed, double_free_check);
         RUN_COUNTED_CHECK(passed, failed, bad_pointer_check);
+        RUN_COUNTED_CHECK(passed, failed, unmapped_neighbours_check);
         RUN_COUNTED_CHECK(passed, failed, heap_block_address_check);
         RUN_COUNTED_CHECK(passed, failed, stale_pointer_after_reinit_check);
         RUN_COUNTED_CHECK(passed, failed, corrupted_cached_check);
+        RUN_COUNTED_CHECK(passed, failed, cached_prefix_every_byte_check);
         RUN_COUNTED_CHECK(passed, failed, cached_bytes_check);
         RUN_COUNTED_CHECK(passed, failed, flush_meets_overwritten_prefix_check);
         RUN_COUNTED_CHECK(passed, failed, usable_of_damaged_direct_check);
         RUN_COUNTED_CHECK(passed, failed, cache_count_check);
         RUN_COUNTED_CHECK(passed, failed, extended_heap_check);
+        RUN_COUNTED_CHECK(passed, failed, heap_block_at_old_end_check);
         RUN_COUNTED_CHECK(passed, failed, free_damaged_neighbour_check);
         RUN_COUNTED_CHECK(passed, failed, flush_refused_check);
         RUN_COUNTED_CHECK(passed, failed, pop_refused_check);
+        RUN_COUNTED_CHECK(passed, failed, quarantined_heap_block_check);
         RUN_COUNTED_CHECK(passed, failed, double_free_race_check);
         RUN_COUNTED_CHECK(passed, failed, concurrent_double_free_check);
         RUN_COUNTED_CHECK(passed, failed, returns_refused_check);
@@ -2378,10 +2656,14 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, realloc_bad_header_check);
         RUN_COUNTED_CHECK(passed, failed, oversized_no_drain_check);
         RUN_COUNTED_CHECK(passed, failed, poison_check);
+        RUN_COUNTED_CHECK(passed, failed, poison_on_alloc_check);
+        RUN_COUNTED_CHECK(passed, failed, poison_exhausted_check);
         RUN_COUNTED_CHECK(passed, failed, realloc_calloc_check);
         RUN_COUNTED_CHECK(passed, failed, uncached_cpu_check);
+        RUN_COUNTED_CHECK(passed, failed, reinit_fewer_cpus_check);
         RUN_COUNTED_CHECK(passed, failed, short_refill_check);
         RUN_COUNTED_CHECK(passed, failed, first_refill_fails_check);
+        RUN_COUNTED_CHECK(passed, failed, warm_up_stops_check);
         RUN_COUNTED_CHECK(passed, failed, refused_full_free_check);
         RUN_COUNTED_CHECK(passed, failed, uncached_refused_free_check);
         RUN_COUNTED_CHECK(passed, failed, double_free_below_top_check);
