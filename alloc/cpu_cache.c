@@ -76,16 +76,19 @@ static unsigned class_of(size_t size) {
 }
 
 /*
- * The check value of a prefix: one multiply by an odd constant of the pointer, the layer's
- * cookie (its address and the heap's instance) and the fields, high half kept, so any change of a
- * field or of the pointer changes it. It guards against stray writes and stale pointers, not
- * against an attacker who knows the cookie.
+ * The check value of a prefix: the pointer and the layer's cookie (its address and the heap's
+ * instance) multiplied by an odd constant, the fields xored in, the whole multiplied by another,
+ * high half kept, so any change of a field or of the pointer changes it. The pointer is mixed
+ * before the fields join it: in a plain sum of the two, a copy of a prefix 256 bytes further on
+ * with its class one lower checked out (shifted_prefix_copy_check). It guards against stray writes
+ * and stale pointers, not against an attacker who knows the cookie.
  */
 static uint32_t check_value(const struct alloc_cached_heap *c, uintptr_t user, unsigned state,
                             unsigned klass, unsigned cpu, uint32_t offset) {
     uint64_t fields =
         (uint64_t)state | (uint64_t)klass << 8 | (uint64_t)cpu << 16 | (uint64_t)offset << 32;
-    uint64_t x = (((uint64_t)user ^ (uint64_t)c->cookie) + fields) * 0x9e3779b97f4a7c15ull;
+    uint64_t x = ((uint64_t)user ^ (uint64_t)c->cookie) * 0x9e3779b97f4a7c15ull;
+    x = (x ^ fields) * 0xbf58476d1ce4e5b9ull;
     return (uint32_t)(x >> 32);
 }
 
@@ -147,6 +150,19 @@ static bool ready(const struct alloc_cached_heap *c) {
 }
 
 /*
+ * The heap's end as its statistics give it now, noted in c->end: the heap may have been extended
+ * since c->end was noted, so a pointer at or past that end is looked at again before it is
+ * refused.
+ */
+static uintptr_t heap_end_now(struct alloc_cached_heap *c) {
+    struct alloc_stats s;
+    alloc_locked_stats(c->heap, &s);
+    uintptr_t end = c->base + s.region_size;
+    __atomic_store_n(&c->end, end, __ATOMIC_RELAXED);
+    return end;
+}
+
+/*
  * The prefix of a pointer the user hands back, or NULL if the pointer cannot be one of ours
  * (misaligned, outside the heap) or its prefix does not hold together: the caller then passes
  * it to the heap, which diagnoses and reports it.
@@ -155,14 +171,8 @@ static struct prefix *user_prefix(struct alloc_cached_heap *c, const void *ptr) 
     uintptr_t a = (uintptr_t)ptr;
     if (a % ALLOC_ALIGNMENT != 0 || a < c->base + PREFIX)
         return NULL;
-    if (a >= __atomic_load_n(&c->end, __ATOMIC_RELAXED)) {
-        /* The heap may have been extended since: look again before refusing. */
-        struct alloc_stats s;
-        alloc_locked_stats(c->heap, &s);
-        __atomic_store_n(&c->end, c->base + s.region_size, __ATOMIC_RELAXED);
-        if (a >= c->base + s.region_size)
-            return NULL;
-    }
+    if (a >= __atomic_load_n(&c->end, __ATOMIC_RELAXED) && a >= heap_end_now(c))
+        return NULL;
     struct prefix *p = prefix_of((void *)a);
     return prefix_ok(c, (void *)a, p) ? p : NULL;
 }
@@ -177,11 +187,20 @@ static struct prefix *user_prefix(struct alloc_cached_heap *c, const void *ptr) 
  */
 static bool heap_block_of_ours(struct alloc_cached_heap *c, const void *ptr) {
     uintptr_t a = (uintptr_t)ptr;
-    uintptr_t end = __atomic_load_n(&c->end, __ATOMIC_RELAXED);
-    if (a % ALLOC_ALIGNMENT != 0 || a < c->base || a >= end || end - a < PREFIX)
+    if (a % ALLOC_ALIGNMENT != 0 || a < c->base)
         return false;
+    /* As user_prefix: an end noted before an extension is looked at again before refusing. */
+    uintptr_t end = __atomic_load_n(&c->end, __ATOMIC_RELAXED);
+    if (a >= end || end - a < PREFIX) {
+        end = heap_end_now(c);
+        if (a >= end || end - a < PREFIX)
+            return false;
+    }
     const struct prefix *p = (const struct prefix *)a;
-    return p->offset <= end - a && prefix_ok(c, (void *)(a + p->offset), p);
+    /* An aligned block's pointer may lie past an end noted before an extension, its block not. */
+    if (p->offset > end - a && p->offset > heap_end_now(c) - a)
+        return false;
+    return prefix_ok(c, (void *)(a + p->offset), p);
 }
 
 /*

@@ -1241,6 +1241,48 @@ static int cached_prefix_every_byte_check(void) {
 }
 
 /*
+ * Eight live 1,024-byte blocks, each with its prefix copied 256 bytes into its own payload, the
+ * copy's class byte one lower, then one higher (the pointer 256 up, the class, 256 in the check
+ * value's fields, down or up), and that interior pointer freed.
+ * Expect each refused: passed to the heap, which reports it, the block still live and its bytes
+ * outside the copy intact. The check value mixes the pointer and the fields apart, so that a shift
+ * of one does not make up for a shift of the other (a sum of the two, multiplied once, took such a
+ * copy for a live block of the class next to its own and cached its interior pointer).
+ */
+static int shifted_prefix_copy_check(void) {
+    if (setup(SMALL_HEAP, 1) != 0)
+        return 1;
+    enum { BLOCKS = 8, SIZE = 1024, INTO = 256, CLASS_BYTE = 5 }; /* struct prefix: check, state */
+    unsigned char *b[BLOCKS];
+    for (int i = 0; i < BLOCKS; i++) {
+        b[i] = alloc_cached_malloc(&ch, SIZE);
+        ASSERT_TRUE(b[i] != NULL);
+        fixture_fill(b[i], SIZE, 15 + i);
+    }
+    size_t live = hstats().live_allocations;
+    for (int i = 0; i < BLOCKS; i++) {
+        unsigned char *fake = b[i] + INTO, saved[ALLOC_CPU_CACHE_PREFIX];
+        memcpy(saved, fake - ALLOC_CPU_CACHE_PREFIX, sizeof(saved));
+        for (int shift = -1; shift <= 1; shift += 2) {
+            memcpy(fake - ALLOC_CPU_CACHE_PREFIX, b[i] - ALLOC_CPU_CACHE_PREFIX,
+                   ALLOC_CPU_CACHE_PREFIX);
+            fake[CLASS_BYTE - (int)ALLOC_CPU_CACHE_PREFIX] =
+                (unsigned char)(fake[CLASS_BYTE - (int)ALLOC_CPU_CACHE_PREFIX] + shift);
+            unsigned long reports = env.reports;
+            ASSERT_NE(ALLOC_OK, alloc_cached_free(&ch, fake));
+            ASSERT_EQ(reports + 1, env.reports);
+            ASSERT_EQ(live, hstats().live_allocations);
+        }
+        memcpy(fake - ALLOC_CPU_CACHE_PREFIX, saved, sizeof(saved));
+    }
+    for (int i = 0; i < BLOCKS; i++) {
+        ASSERT_TRUE(fixture_pattern_ok(b[i], SIZE, 15 + i));
+        ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, b[i]));
+    }
+    return reconciled(0);
+}
+
+/*
  * A heap that poisons on free and on alloc, behind the layer: a 48-byte block freed into a cache
  * (a class of 48 bytes, the cache keeping nothing inside it) and the blocks the refill stocked it
  * with. Expect every byte of the freed block to read ALLOC_POISON_FREE_BYTE and the check to pass;
@@ -1424,6 +1466,43 @@ static int heap_block_at_old_end_check(void) {
             return 1;
     }
     return 0;
+}
+
+/*
+ * The heap block's address of an over-aligned block that straddles the heap's old end, freed
+ * before the layer has looked at a pointer past that end: the heap's last bytes left free (16 to
+ * 1,024 of them, the first count that gives this layout on the target), the heap extended, then
+ * 3,000 bytes aligned to 256, whose heap block starts below the old end and whose pointer lies past
+ * it (its prefix's offset reaches beyond the end the layer noted).
+ * Expect it refused as a foreign pointer and reported once, the block still live and intact (as
+ * heap_block_address_check), then freed normally.
+ */
+static int aligned_across_old_end_check(void) {
+    unsigned char *old_end = region + SMALL_HEAP - 128, *y = NULL;
+    void *filler = NULL;
+    for (size_t left = 16; y == NULL && left <= 1024; left += 16) {
+        if (setup(SMALL_HEAP - 128, 1) != 0)
+            return 1;
+        filler = alloc_locked_malloc(&locked, hstats().largest_free - left);
+        ASSERT_TRUE(filler != NULL);
+        ASSERT_EQ(ALLOC_OK, alloc_locked_extend(&locked, SMALL_HEAP));
+        y = alloc_cached_allocate(&ch, 3000, 256);
+        ASSERT_TRUE(y != NULL);
+        if (y - 256 >= old_end || y <= old_end)
+            y = NULL; /* not across the old end: try the next count */
+    }
+    ASSERT_TRUE(y != NULL);
+    fixture_fill(y, 3000, 14);
+    unsigned long reports = env.reports;
+    size_t live = hstats().live_allocations;
+    ASSERT_EQ(ALLOC_ERR_FOREIGN_POINTER, alloc_cached_free(&ch, y - 256));
+    ASSERT_EQ(reports + 1, env.reports);
+    ASSERT_EQ(live, hstats().live_allocations);
+    ASSERT_TRUE(fixture_pattern_ok(y, 3000, 14));
+    ASSERT_EQ(ALLOC_OK, alloc_cached_free(&ch, y));
+    ASSERT_EQ(ALLOC_OK, alloc_locked_free(&locked, filler));
+    ASSERT_EQ(reports + 1, env.reports);
+    return reconciled(0);
 }
 
 /*
@@ -2638,12 +2717,14 @@ int main(int argc, char **argv) {
         RUN_COUNTED_CHECK(passed, failed, stale_pointer_after_reinit_check);
         RUN_COUNTED_CHECK(passed, failed, corrupted_cached_check);
         RUN_COUNTED_CHECK(passed, failed, cached_prefix_every_byte_check);
+        RUN_COUNTED_CHECK(passed, failed, shifted_prefix_copy_check);
         RUN_COUNTED_CHECK(passed, failed, cached_bytes_check);
         RUN_COUNTED_CHECK(passed, failed, flush_meets_overwritten_prefix_check);
         RUN_COUNTED_CHECK(passed, failed, usable_of_damaged_direct_check);
         RUN_COUNTED_CHECK(passed, failed, cache_count_check);
         RUN_COUNTED_CHECK(passed, failed, extended_heap_check);
         RUN_COUNTED_CHECK(passed, failed, heap_block_at_old_end_check);
+        RUN_COUNTED_CHECK(passed, failed, aligned_across_old_end_check);
         RUN_COUNTED_CHECK(passed, failed, free_damaged_neighbour_check);
         RUN_COUNTED_CHECK(passed, failed, flush_refused_check);
         RUN_COUNTED_CHECK(passed, failed, pop_refused_check);
