@@ -244,14 +244,31 @@ bool acpi_madt_reads_entry_type(uint8_t type) {
     }
 }
 
+/* The length an entry of this type needs: the bytes read_madt reads of it, or its type and length
+ * bytes alone for a type it passes over. */
+static uint8_t entry_min_length(uint8_t type) {
+    switch (type) {
+    case ACPI_MADT_ENTRY_LOCAL_APIC:
+        return 8;
+    case ACPI_MADT_ENTRY_IO_APIC:
+    case ACPI_MADT_ENTRY_LOCAL_APIC_OVERRIDE:
+        return 12;
+    case ACPI_MADT_ENTRY_LOCAL_X2APIC:
+        return 16;
+    default:
+        return 2;
+    }
+}
+
 /* The MADT entry at offset (below table_length): its type and length bytes lie within the table,
- * and its length moves past it without leaving the table; NULL where not. */
+ * its length is at least what its type needs (so it moves past it), and it does not leave the
+ * table; NULL where not. */
 static const uint8_t *entry_at(const uint8_t *madt, uint32_t table_length, uint32_t offset) {
     if (table_length - offset < 2) {
         return NULL;
     }
     const uint8_t *entry = madt + offset;
-    return entry[1] < 2 || entry[1] > table_length - offset ? NULL : entry;
+    return entry[1] < entry_min_length(entry[0]) || entry[1] > table_length - offset ? NULL : entry;
 }
 
 uint32_t acpi_madt_first_skipped_entry(const uint8_t *madt, uint32_t length) {
@@ -268,7 +285,8 @@ uint32_t acpi_madt_first_skipped_entry(const uint8_t *madt, uint32_t length) {
     return 0;
 }
 
-/* Reads the entries of a validated MADT of table_length bytes into *out (zeroed by the caller). */
+/* Reads the entries of a validated MADT of table_length bytes into *out (zeroed by the caller);
+ * entry_at has checked each entry's length against its type. */
 static enum acpi_error read_madt(const uint8_t *madt, uint32_t table_length,
                                  struct acpi_madt *out) {
     out->local_apic_phys = read_u32(madt + 36);
@@ -282,28 +300,16 @@ static enum acpi_error read_madt(const uint8_t *madt, uint32_t table_length,
         uint8_t entry_length = entry[1];
         switch (type) {
         case ACPI_MADT_ENTRY_LOCAL_APIC:
-            if (entry_length < 8) {
-                return ACPI_ERR_MADT_BAD_ENTRY;
-            }
             add_cpu(out, entry[3], ACPI_XAPIC_BROADCAST_ID, entry[2], read_u32(entry + 4));
             break;
         case ACPI_MADT_ENTRY_LOCAL_X2APIC:
-            if (entry_length < 16) {
-                return ACPI_ERR_MADT_BAD_ENTRY;
-            }
             add_cpu(out, read_u32(entry + 4), X2APIC_BROADCAST_ID, read_u32(entry + 12),
                     read_u32(entry + 8));
             break;
         case ACPI_MADT_ENTRY_IO_APIC:
-            if (entry_length < 12) {
-                return ACPI_ERR_MADT_BAD_ENTRY;
-            }
             out->io_apics++;
             break;
         case ACPI_MADT_ENTRY_LOCAL_APIC_OVERRIDE:
-            if (entry_length < 12) {
-                return ACPI_ERR_MADT_BAD_ENTRY;
-            }
             out->local_apic_phys = read_u64(entry + 4);
             break;
         default:

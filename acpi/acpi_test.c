@@ -772,6 +772,23 @@ static int entry_types_read_check(void) {
     return 0;
 }
 
+/* build_madt's table with two entries appended: an x2APIC entry of 15 bytes, one short of the 16
+ * its type needs, then an entry of a type the parser passes over (0x7f, 8 bytes).
+ * Expect acpi_parse_madt to refuse the table at the short entry (ACPI_ERR_MADT_BAD_ENTRY) and
+ * acpi_madt_first_skipped_entry, which walks the entries as acpi_parse_madt does, to give 0: an
+ * entry before the one passed over is bad (acpi.h), so the walk never reaches it. */
+static int first_skipped_entry_after_short_entry_check(void) {
+    struct acpi_madt madt;
+    build_tables(0);
+    uint8_t *t = memory + MADT_PHYS;
+    uint32_t length = build_madt();
+    length = append_entry(t, length, 9, 15);
+    length = append_entry(t, length, 0x7f, 8);
+    ASSERT_EQ(ACPI_ERR_MADT_BAD_ENTRY, acpi_parse_madt(t, length, &madt));
+    ASSERT_EQ(0, acpi_madt_first_skipped_entry(t, length));
+    return 0;
+}
+
 static int error_names_check(void) {
     ASSERT_STREQ("table bad checksum", acpi_error_name(ACPI_ERR_TABLE_BAD_CHECKSUM));
     ASSERT_ERROR_NAMES(acpi_error_name, enum acpi_error, ACPI_OK, ACPI_ERR_MADT_BAD_ENTRY);
@@ -805,6 +822,7 @@ int main(void) {
     RUN_CHECK(failures, bad_xsdt_falls_back_to_rsdt_check);
     RUN_CHECK(failures, one_window_map_check);
     RUN_CHECK(failures, entry_types_read_check);
+    RUN_CHECK(failures, first_skipped_entry_after_short_entry_check);
     RUN_CHECK(failures, error_names_check);
     return failures != 0;
 }
