@@ -14,6 +14,8 @@
 #define XSDT_PHYS   0x200
 #define FACP_PHYS   0x400
 #define MADT_PHYS   0x800
+/* A second MADT, for the root tables to list different ones. */
+#define MADT_COPY_PHYS 0xc00
 
 static uint8_t memory[MEMORY_SIZE];
 static uint8_t rsdp[ACPI_RSDP_V2_SIZE];
@@ -143,6 +145,25 @@ static int xsdt_chain_check(void) {
     return check_madt_contents(&table);
 }
 
+/* The 2.0 chain with both root tables good but listing different MADTs: the XSDT the one at
+ * MADT_PHYS, the RSDT (its second entry changed, sealed again) a copy at MADT_COPY_PHYS.
+ * Expect the copy from the RSDP's first 20 bytes (read as 1.0: the RSDT alone), and the MADT at
+ * MADT_PHYS from all 36: the XSDT of a 2.0 RSDP is used when it is good, and the RSDT only when
+ * the XSDT is refused (acpi.h), not whenever the RSDT is good too. */
+static int good_xsdt_preferred_to_good_rsdt_check(void) {
+    struct acpi_table table = {0};
+    build_tables(2);
+    memcpy(memory + MADT_COPY_PHYS, memory + MADT_PHYS, table_get_u32(memory + MADT_PHYS + 4));
+    uint8_t *rsdt = memory + RSDT_PHYS;
+    table_put_u32(rsdt + ACPI_HEADER_SIZE + 4, MADT_COPY_PHYS);
+    seal(rsdt);
+    ASSERT_EQ(ACPI_OK, acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    ASSERT_EQ(MADT_COPY_PHYS, table.phys);
+    ASSERT_EQ(ACPI_OK, acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
+    ASSERT_EQ(MADT_PHYS, table.phys);
+    return 0;
+}
+
 /* A 2.0 RSDP: 19 bytes given; its first 20 bytes alone (a loader's ACPI 1.0 tag), with its RSDT
  * good and then broken, and the whole 36 with the RSDT broken, then both with the RSDT's address 0
  * (sealed); a reserved byte only the extended
@@ -187,6 +208,38 @@ static int rsdp_refusals_check(void) {
     ASSERT_EQ(ACPI_ERR_RSDP_BAD_SIGNATURE,
               acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
     ASSERT_EQ(ACPI_ERR_NULL, acpi_find_table(NULL, 20, &simulated, "APIC", &table));
+    return 0;
+}
+
+/* acpi_find_table with each argument but rsdp NULL in turn: memory->map, signature, out, then
+ * memory itself; first behind a sealed 2.0 RSDP whose RSDT and XSDT addresses are both 0 (one the
+ * search refuses with ACPI_ERR_RSDP_NO_ROOT, mapping nothing, so that a NULL let past the check
+ * ends there rather than in a NULL dereference), then behind the good 2.0 chain.
+ * Expect ACPI_ERR_RSDP_NO_ROOT from the first RSDP with every argument given, then ACPI_ERR_NULL
+ * for each NULL argument (acpi.h names all five) behind either RSDP, with no map call. */
+static int find_table_null_arguments_check(void) {
+    const struct acpi_memory no_map = {NULL, NULL};
+    struct acpi_table table;
+    build_tables(2);
+    table_put_u32(rsdp + 16, 0);
+    table_put_u64(rsdp + 24, 0);
+    table_seal(rsdp, ACPI_RSDP_V1_SIZE, 8);
+    table_seal(rsdp, ACPI_RSDP_V2_SIZE, 32);
+    ASSERT_EQ(ACPI_ERR_RSDP_NO_ROOT,
+              acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", &table));
+    for (int chain = 0; chain < 2; chain++) {
+        if (chain == 1) {
+            build_tables(2);
+        }
+        map_calls = 0;
+        ASSERT_EQ(ACPI_ERR_NULL, acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &no_map, "APIC", &table));
+        ASSERT_EQ(ACPI_ERR_NULL,
+                  acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, NULL, &table));
+        ASSERT_EQ(ACPI_ERR_NULL,
+                  acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, &simulated, "APIC", NULL));
+        ASSERT_EQ(ACPI_ERR_NULL, acpi_find_table(rsdp, ACPI_RSDP_V2_SIZE, NULL, "APIC", &table));
+        ASSERT_EQ(0, map_calls);
+    }
     return 0;
 }
 
@@ -308,6 +361,29 @@ static int validate_table_refusals_check(void) {
     return 0;
 }
 
+/* A table of its header alone ("SSDT", length 36, sealed) in a buffer of exactly 36 bytes, checked
+ * with those 36 available; the same header with its length field 35, one below the header, sealed
+ * over those 35 bytes; then an RSDT of its header alone (no entries) behind an ACPI 1.0 RSDP.
+ * Expect ACPI_OK (the header is the least a table may be), ACPI_ERR_TABLE_BAD_LENGTH, and
+ * ACPI_ERR_NOT_FOUND: the empty root table is valid, and lists nothing. */
+static int header_only_table_check(void) {
+    struct acpi_table table;
+    uint8_t ssdt[ACPI_HEADER_SIZE] = {0};
+    table_put_text(ssdt, "SSDT", 4);
+    table_put_u32(ssdt + 4, ACPI_HEADER_SIZE);
+    table_seal(ssdt, ACPI_HEADER_SIZE, ACPI_HEADER_CHECKSUM_OFFSET);
+    ASSERT_EQ(ACPI_OK, acpi_validate_table(ssdt, sizeof ssdt, "SSDT"));
+    table_put_u32(ssdt + 4, ACPI_HEADER_SIZE - 1);
+    table_seal(ssdt, ACPI_HEADER_SIZE - 1, ACPI_HEADER_CHECKSUM_OFFSET);
+    ASSERT_EQ(ACPI_ERR_TABLE_BAD_LENGTH, acpi_validate_table(ssdt, sizeof ssdt, "SSDT"));
+
+    build_tables(0);
+    seal(header(RSDT_PHYS, "RSDT", ACPI_HEADER_SIZE));
+    ASSERT_EQ(ACPI_ERR_NOT_FOUND,
+              acpi_find_table(rsdp, ACPI_RSDP_V1_SIZE, &simulated, "APIC", &table));
+    return 0;
+}
+
 /* A 2.0 RSDP of 36 bytes whose own length field (bytes 20..23) is out of range: 20, the 1.0 size,
  * whose 20 bytes pass the 1.0 checksum; then 37, one byte more than the caller gave, in a buffer
  * whose 37th byte makes those 37 bytes sum to zero.
@@ -385,6 +461,58 @@ static int bad_entries_check(void) {
     enum acpi_error error = acpi_parse_madt(exact, length + 1, &madt);
     free(exact);
     ASSERT_EQ(ACPI_ERR_MADT_BAD_ENTRY, error);
+    return 0;
+}
+
+/* build_madt's table with an entry of a type the parser passes over (0x7f) appended: 2 bytes, its
+ * type and length alone, the last two of the table; parsed from a copy of exactly the table's
+ * length.
+ * Expect ACPI_OK with build_madt's contents (5 CPUs listed, 1 I/O APIC), and
+ * acpi_madt_first_skipped_entry to give the 2-byte entry's offset: an entry as short as its type
+ * allows that ends exactly where the table does is whole. */
+static int two_byte_entry_at_table_end_check(void) {
+    struct acpi_madt madt;
+    build_tables(0);
+    uint8_t *t = memory + MADT_PHYS;
+    uint32_t length = build_madt();
+    uint32_t longer = append_entry(t, length, 0x7f, 2);
+    uint8_t *exact = malloc(longer);
+    ASSERT_TRUE(exact != NULL);
+    memcpy(exact, t, longer);
+    enum acpi_error error = acpi_parse_madt(exact, longer, &madt);
+    uint32_t skipped = acpi_madt_first_skipped_entry(exact, longer);
+    free(exact);
+    ASSERT_EQ(ACPI_OK, error);
+    ASSERT_EQ(5, madt.cpus_listed);
+    ASSERT_EQ(1, madt.io_apics);
+    ASSERT_EQ(length, skipped);
+    return 0;
+}
+
+/* A MADT of its fixed part alone (44 bytes: header, local APIC address 0xfee00000, flags 1) with
+ * no entries, in a buffer of exactly 44 bytes, parsed into a result full of 0xA5 bytes.
+ * Expect ACPI_OK with the header's address and flags, and nothing else: no CPU listed or stored,
+ * no I/O APIC, no duplicate, broadcast or unstored entry; and no entry passed over
+ * (acpi_madt_first_skipped_entry 0). */
+static int madt_without_entries_check(void) {
+    struct acpi_madt madt;
+    uint8_t t[ACPI_MADT_FIXED_SIZE] = {0};
+    table_put_text(t, "APIC", 4);
+    table_put_u32(t + 4, ACPI_MADT_FIXED_SIZE);
+    table_put_u32(t + 36, 0xfee00000u);
+    table_put_u32(t + 40, 1);
+    table_seal(t, ACPI_MADT_FIXED_SIZE, ACPI_HEADER_CHECKSUM_OFFSET);
+    memset(&madt, 0xA5, sizeof madt);
+    ASSERT_EQ(ACPI_OK, acpi_parse_madt(t, sizeof t, &madt));
+    ASSERT_EQ(0xfee00000u, madt.local_apic_phys);
+    ASSERT_EQ(1, madt.flags);
+    ASSERT_EQ(0, madt.cpus_listed);
+    ASSERT_EQ(0, madt.cpus_stored);
+    ASSERT_EQ(0, madt.io_apics);
+    ASSERT_EQ(0, madt.cpus_duplicate);
+    ASSERT_EQ(0, madt.cpus_bad_id);
+    ASSERT_EQ(0, madt.cpus_enabled_unstored);
+    ASSERT_EQ(0, acpi_madt_first_skipped_entry(t, sizeof t));
     return 0;
 }
 
@@ -802,13 +930,18 @@ int main(void) {
     int failures = 0;
     RUN_CHECK(failures, rsdt_chain_check);
     RUN_CHECK(failures, xsdt_chain_check);
+    RUN_CHECK(failures, good_xsdt_preferred_to_good_rsdt_check);
     RUN_CHECK(failures, rsdp_refusals_check);
+    RUN_CHECK(failures, find_table_null_arguments_check);
     RUN_CHECK(failures, bad_madt_checksum_check);
     RUN_CHECK(failures, bad_lengths_check);
     RUN_CHECK(failures, bad_signature_check);
     RUN_CHECK(failures, validate_table_refusals_check);
+    RUN_CHECK(failures, header_only_table_check);
     RUN_CHECK(failures, xsdp_bad_length_field_check);
     RUN_CHECK(failures, bad_entries_check);
+    RUN_CHECK(failures, two_byte_entry_at_table_end_check);
+    RUN_CHECK(failures, madt_without_entries_check);
     RUN_CHECK(failures, override_and_flags_check);
     RUN_CHECK(failures, refused_madt_leaves_nothing_check);
     RUN_CHECK(failures, null_madt_leaves_nothing_check);

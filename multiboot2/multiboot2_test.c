@@ -440,6 +440,33 @@ static int total_size_above_bound_check(void) {
 }
 
 /*
+ * The boot information at the top of the address space: the blob of only the end tag followed by
+ * 7 bytes more inside total_size (23), at physical address UINT64_MAX - 23 (8-aligned), so that
+ * info_phys + total_size is UINT64_MAX; then total_size 24 at the same address, one byte more.
+ * Expect success with phys_start UINT64_MAX - 23 and phys_end UINT64_MAX (the range ends below
+ * 2^64 and does not wrap); then MULTIBOOT2_ERR_TOO_LARGE, as the range would end at 2^64, whose
+ * phys_end wraps to 0 (multiboot2.h: "the range wraps around").
+ */
+static int range_at_top_of_address_space_check(void) {
+    struct multiboot2_info info;
+    const uint64_t phys = UINT64_MAX - 23;
+    mb2_builder_init(&b, blob, sizeof blob);
+    mb2_builder_finish(&b);
+    mb2_builder_put_u32(&b, 0, 23);
+
+    ASSERT_EQ(MULTIBOOT2_OK,
+              multiboot2_parse(MULTIBOOT2_BOOTLOADER_MAGIC, phys, blob, MAX_SIZE, &info));
+    ASSERT_EQ(23, info.total_size);
+    ASSERT_EQ(phys, info.phys_start);
+    ASSERT_EQ(UINT64_MAX, info.phys_end);
+
+    mb2_builder_put_u32(&b, 0, 24);
+    ASSERT_EQ(MULTIBOOT2_ERR_TOO_LARGE,
+              multiboot2_parse(MULTIBOOT2_BOOTLOADER_MAGIC, phys, blob, MAX_SIZE, &info));
+    return 0;
+}
+
+/*
  * total_size cuts the ELF tag in the middle:
  *
  *   ... | ELF tag header | headers ...|... | end |
@@ -479,6 +506,25 @@ static int no_end_tag_check(void) {
     mb2_builder_put_u32(&b, 0, (uint32_t)good.end);
 
     ASSERT_EQ(MULTIBOOT2_ERR_NO_END_TAG, parse_blob(&info));
+    return 0;
+}
+
+/*
+ * total_size 8: the fixed part alone, no tag at all, in a heap buffer of exactly 8 bytes.
+ * Expect MULTIBOOT2_ERR_NO_END_TAG (the list ends at total_size without an end tag), not
+ * MULTIBOOT2_ERR_TRUNCATED: no tag header is cut short, there is none.
+ */
+static int fixed_part_alone_check(void) {
+    struct multiboot2_info info;
+    uint8_t *copy = malloc(MULTIBOOT2_FIXED_PART_SIZE); /* glibc malloc is 16-aligned */
+    ASSERT_TRUE(copy != NULL);
+    memset(copy, 0, MULTIBOOT2_FIXED_PART_SIZE);
+    mb2_write_le32(copy, MULTIBOOT2_FIXED_PART_SIZE);
+    enum multiboot2_error err =
+        multiboot2_parse(MULTIBOOT2_BOOTLOADER_MAGIC, INFO_PHYS, copy, MAX_SIZE, &info);
+    free(copy);
+
+    ASSERT_EQ(MULTIBOOT2_ERR_NO_END_TAG, err);
     return 0;
 }
 
@@ -654,6 +700,35 @@ static int mmap_tag_too_short_check(void) {
 }
 
 /*
+ * An mmap tag of exactly 16 bytes, its fixed part alone (entry_size 24, entry_version 0, no
+ * entry); then one of 15 bytes, one short of that fixed part (entry_size 24 and 3 bytes of
+ * entry_version).
+ * Expect success with an empty memory map (present, entry_size 24, count 0, no entry 0); then
+ * MULTIBOOT2_ERR_BAD_TAG_SIZE.
+ */
+static int mmap_tag_least_size_check(void) {
+    struct multiboot2_info info;
+    struct multiboot2_mmap_entry e;
+    uint8_t fields[8] = {0};
+    mb2_write_le32(fields, 24);
+    mb2_builder_init(&b, blob, sizeof blob);
+    mb2_builder_add_tag(&b, MULTIBOOT2_TAG_TYPE_MMAP, fields, 8);
+    mb2_builder_finish(&b);
+
+    ASSERT_EQ(MULTIBOOT2_OK, parse_blob(&info));
+    ASSERT_TRUE(info.mmap.present);
+    ASSERT_EQ(24, info.mmap.entry_size);
+    ASSERT_EQ(0, info.mmap.count);
+    ASSERT_FALSE(multiboot2_mmap_get(&info, 0, &e));
+
+    mb2_builder_init(&b, blob, sizeof blob);
+    mb2_builder_add_tag(&b, MULTIBOOT2_TAG_TYPE_MMAP, fields, 7);
+    mb2_builder_finish(&b);
+    ASSERT_EQ(MULTIBOOT2_ERR_BAD_TAG_SIZE, parse_blob(&info));
+    return 0;
+}
+
+/*
  * The cmdline's NUL (last byte inside the tag) replaced by 'x'; the padding after the tag is
  * still zero, so a parser that reads past the tag would wrongly accept it.
  * Expect MULTIBOOT2_ERR_UNTERMINATED_STRING.
@@ -704,6 +779,62 @@ static int elf_bad_sections_check(void) {
     build_good_blob();
     mb2_builder_put_u32(&b, good.elf + 4, MULTIBOOT2_ELF_TAG_HEADER_SIZE - 4);
     ASSERT_EQ(MULTIBOOT2_ERR_BAD_TAG_SIZE, parse_blob(&info));
+    return 0;
+}
+
+/*
+ * An ELF sections tag of exactly 20 bytes, its fixed part alone (num 0, entsize 64, shndx 0);
+ * then one of 19 bytes, one short of it (num, entsize and 3 bytes of shndx).
+ * Expect success with the tag present and no section; then MULTIBOOT2_ERR_BAD_TAG_SIZE.
+ */
+static int elf_tag_least_size_check(void) {
+    struct multiboot2_info info;
+    struct multiboot2_elf_section s;
+    uint8_t fields[12] = {0};
+    mb2_write_le32(fields + 4, MULTIBOOT2_ELF64_SHDR_SIZE);
+    mb2_builder_init(&b, blob, sizeof blob);
+    mb2_builder_add_tag(&b, MULTIBOOT2_TAG_TYPE_ELF_SECTIONS, fields, 12);
+    mb2_builder_finish(&b);
+
+    ASSERT_EQ(MULTIBOOT2_OK, parse_blob(&info));
+    ASSERT_TRUE(info.elf.present);
+    ASSERT_EQ(0, info.elf.num);
+    ASSERT_FALSE(multiboot2_elf_section_get(&info, 0, &s));
+
+    mb2_builder_init(&b, blob, sizeof blob);
+    mb2_builder_add_tag(&b, MULTIBOOT2_TAG_TYPE_ELF_SECTIONS, fields, 11);
+    mb2_builder_finish(&b);
+    ASSERT_EQ(MULTIBOOT2_ERR_BAD_TAG_SIZE, parse_blob(&info));
+    return 0;
+}
+
+/*
+ * An ELF sections tag of no sections (num 0) with entsize 48, neither 40 nor 64, and shndx 3, not
+ * below num: fields the parser refuses when there are sections.
+ * Expect success with the tag taken as it is (multiboot2.h): present, num 0, entsize 48 and shndx
+ * 3 as given, no section to read and no loaded range.
+ */
+static int elf_no_sections_taken_as_is_check(void) {
+    struct multiboot2_info info;
+    struct multiboot2_elf_section s;
+    uint64_t start = 7;
+    uint64_t end = 9;
+    uint8_t fields[12] = {0};
+    mb2_write_le32(fields + 4, 48);
+    mb2_write_le32(fields + 8, 3);
+    mb2_builder_init(&b, blob, sizeof blob);
+    mb2_builder_add_tag(&b, MULTIBOOT2_TAG_TYPE_ELF_SECTIONS, fields, sizeof fields);
+    mb2_builder_finish(&b);
+
+    ASSERT_EQ(MULTIBOOT2_OK, parse_blob(&info));
+    ASSERT_TRUE(info.elf.present);
+    ASSERT_EQ(0, info.elf.num);
+    ASSERT_EQ(48, info.elf.entsize);
+    ASSERT_EQ(3, info.elf.shndx);
+    ASSERT_FALSE(multiboot2_elf_section_get(&info, 0, &s));
+    ASSERT_FALSE(multiboot2_elf_loaded_range(&info, &start, &end));
+    ASSERT_EQ(7, start);
+    ASSERT_EQ(9, end);
     return 0;
 }
 
@@ -820,9 +951,11 @@ int main(void) {
     RUN_CHECK(failures, misaligned_check);
     RUN_CHECK(failures, total_size_below_fixed_part_check);
     RUN_CHECK(failures, total_size_above_bound_check);
+    RUN_CHECK(failures, range_at_top_of_address_space_check);
     RUN_CHECK(failures, tag_past_total_size_check);
     RUN_CHECK(failures, partial_tag_header_check);
     RUN_CHECK(failures, no_end_tag_check);
+    RUN_CHECK(failures, fixed_part_alone_check);
     RUN_CHECK(failures, tag_size_below_header_check);
     RUN_CHECK(failures, end_tag_wrong_size_check);
     RUN_CHECK(failures, duplicate_tag_check);
@@ -830,9 +963,12 @@ int main(void) {
     RUN_CHECK(failures, mmap_bad_entry_size_check);
     RUN_CHECK(failures, mmap_entries_overflow_tag_check);
     RUN_CHECK(failures, mmap_tag_too_short_check);
+    RUN_CHECK(failures, mmap_tag_least_size_check);
     RUN_CHECK(failures, cmdline_unterminated_check);
     RUN_CHECK(failures, empty_string_tag_check);
     RUN_CHECK(failures, elf_bad_sections_check);
+    RUN_CHECK(failures, elf_tag_least_size_check);
+    RUN_CHECK(failures, elf_no_sections_taken_as_is_check);
     RUN_CHECK(failures, every_truncation_rejected_check);
     RUN_CHECK(failures, random_corruption_check);
     RUN_CHECK(failures, error_names_check);

@@ -1141,6 +1141,44 @@ static int misaligned_table_frame_panics_check(void) {
     return 0;
 }
 
+/* The simulated memory's phys_to_virt, but NULL outside that memory (where sim_phys_to_virt
+ * aborts): a frame the mapper should have refused then ends in its panic hook, through table_at,
+ * rather than in an abort of the whole test. */
+static void *bounded_phys_to_virt(void *ctx, uint64_t phys) {
+    struct sim *s = ctx;
+    return phys < s->mem_size ? sim_phys_to_virt(s, phys) : NULL;
+}
+
+/*
+ * The frame source returns an aligned frame at exactly PAGING_PHYS_LIMIT (2^52), the first address
+ * past the 52-bit range, for the PDPT of a fresh mapper's first mapping (the source's first frame,
+ * POOL_START, moved there with misalign_next), with phys_to_virt NULL outside the simulated memory.
+ * Expect the panic hook called with a message naming paging_map_page: frame_source.h promises
+ * frames below PAGING_PHYS_LIMIT, so one at it is refused as out of range before the mapper
+ * zeroes it, as one above it is (misaligned_table_frame_panics_check), and not left to fail in
+ * phys_to_virt ("table_at: phys_to_virt returned NULL").
+ */
+static int table_frame_at_phys_limit_panics_check(void) {
+    jmp_buf jump;
+    setup();
+    struct paging_hw hw = sim_hw(&sim);
+    hw.phys_to_virt = bounded_phys_to_virt;
+    struct paging_frame_source source = sim_frames_source(&frames);
+    ASSERT_EQ(PAGING_OK, paging_mapper_init(&m, ROOT, &hw, &source));
+    ASSERT_EQ(POOL_START, frames.next);
+    sim.panic_jump = &jump;
+    frames.misalign_next = PAGING_PHYS_LIMIT - POOL_START;
+
+    if (setjmp(jump) == 0) {
+        paging_map_page(&m, 0x400000, FRAME_A, 0);
+        ASSERT_TRUE(!"paging_map_page returned instead of panicking");
+    }
+    sim.panic_jump = NULL; /* jump dies with this frame */
+    ASSERT_TRUE(sim.panic_message != NULL);
+    ASSERT_TRUE(strstr(sim.panic_message, "paging_map_page") != NULL);
+    return 0;
+}
+
 /*
  * phys_to_virt returns NULL for the root table.
  * Expect the panic hook to be called rather than a NULL dereference.
@@ -1643,6 +1681,7 @@ int main(void) {
     RUN_CHECK(failures, other_cpu_call_waits_for_lock_check);
     RUN_CHECK(failures, hook_reentry_refused_check);
     RUN_CHECK(failures, misaligned_table_frame_panics_check);
+    RUN_CHECK(failures, table_frame_at_phys_limit_panics_check);
     RUN_CHECK(failures, null_phys_to_virt_panics_check);
     RUN_CHECK(failures, heap_over_frame_allocator_check);
     RUN_CHECK(failures, error_names_check);

@@ -114,8 +114,8 @@ enum multiboot2_error {
     MULTIBOOT2_ERR_MISALIGNED,
     /* "truncated": total_size < 8, or a tag (header or payload) runs past total_size. */
     MULTIBOOT2_ERR_TRUNCATED,
-    /* "too large": total_size is larger than the caller's upper bound, or the range wraps
-     * around. */
+    /* "too large": total_size is larger than the caller's upper bound, or the range
+     * [info_phys, info_phys + total_size) would end at or past 2^64 (its phys_end would wrap). */
     MULTIBOOT2_ERR_TOO_LARGE,
     /* "bad tag size": a tag's size is below 8 or below the fixed part of its type, or an end
      * tag's size != 8. */

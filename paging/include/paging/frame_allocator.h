@@ -66,8 +66,9 @@ enum frame_allocator_error {
      * phys_to_virt when there is no storage (nothing to carve it with) or poison_on_free is set
      * (nothing to poison with). */
     FRAME_ALLOCATOR_ERR_INVALID_ARGUMENT,
-    /* "bad range": a usable region's base + length, or a reserved range's end, wraps past 2^64,
-     * or a reserved range has start > end. */
+    /* "bad range": a usable region's base + length is above UINT64_MAX (the region would end at
+     * or past 2^64), or a reserved range has start > end. Nothing else: a reserved range's end is
+     * an address like its start, so it cannot wrap, and any end at or above its start is taken. */
     FRAME_ALLOCATOR_ERR_BAD_RANGE,
     /* "no usable memory": no whole usable, unreserved frame at or above 1 MiB, or, carving, none
      * left once the bitmaps' frames are taken. */
@@ -136,7 +137,8 @@ struct frame_allocator_stats {
 /*
  * frame_allocator_storage_words - number of uint64_t words of storage frame_allocator_init()
  * needs for these usable regions (both bitmaps).
- * Returns 0 when no region holds a whole frame at or above 1 MiB, or a region wraps past 2^64;
+ * Returns 0 when no region holds a whole frame at or above 1 MiB, or a region's base + length is
+ * above UINT64_MAX (as frame_allocator_init()'s FRAME_ALLOCATOR_ERR_BAD_RANGE);
  * SIZE_MAX when the bitmaps' size in bytes does not fit in a size_t (a span of 2^34 frames or
  * more on a 32-bit host: no storage can hold them, and frame_allocator_init() refuses the map).
  */
