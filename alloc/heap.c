@@ -885,10 +885,21 @@ static __attribute__((noinline)) void *fast_word_damaged(alloc_heap *h, const vo
 }
 
 /* Out of line: inlined, its call of the hook gave every calloc a frame and four saves. */
-__attribute__((noinline)) uintptr_t alloc_clean_damaged(alloc_heap *h) {
+COLD_KEEPS_REGS __attribute__((noinline)) uintptr_t alloc_clean_damaged(alloc_heap *h) {
     alloc_report(h, ALLOC_ERR_CORRUPTED_HEAP, &h->clean);
     clean_set(h, UINTPTR_MAX);
     return UINTPTR_MAX;
+}
+
+/*
+ * hand_out_unpoisoned's way where clean is damaged: the report (alloc_clean_damaged), then the
+ * accounting and the payload, as hand_out_unpoisoned's own way. Out of line, reached by a tail
+ * call.
+ */
+__attribute__((noinline)) void *alloc_hand_out_clean_damaged(alloc_heap *h, block_t *b, size_t s) {
+    (void)alloc_clean_damaged(h);
+    account_taken(h, s - HDR);
+    return blk_payload(b);
 }
 
 /*

@@ -316,8 +316,8 @@ static inline bool head_linkable(const alloc_heap *h, const block_t *head) {
  * that files it (which goes on as though the list had been empty). The list's old blocks stay
  * FREE on no list: lost to allocation, and found by alloc_heap_check.
  */
-static __attribute__((cold, noinline)) void link_past_damaged_head(alloc_heap *h, block_t *b,
-                                                                   unsigned fl, unsigned sl) {
+static COLD_KEEPS_REGS __attribute__((cold, noinline)) void
+link_past_damaged_head(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
     struct tlsf_state *t = tlsf_of(h);
     blk_links(b)->next = NULL;
     LIST_HEAD(t, fl, sl) = b;
@@ -345,8 +345,11 @@ static inline bool head_may_be_filed_before(const alloc_heap *h, const block_t *
  * fragment, which set them in memory while the new run's aligned request went through the same
  * filing (in registers, that path was one instruction longer at -O1); since carve_aligned files
  * the fragment, in registers the aligned path is 1 instruction shorter at -O1, 2 at -O2.
+ * Returns true; false where the list's head fails head_linkable, with nothing written but b's
+ * links: the caller then files b past it and reports (link_past_damaged_head), at once (link_free)
+ * or by a tail call to a function that ends its work after that report.
  */
-static FAST_INLINE void link_free_body(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
+static FAST_INLINE bool link_free_sound(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
     struct tlsf_state *t = tlsf_of(h);
     block_t *head = LIST_HEAD(t, fl, sl);
     struct free_links *l = blk_links(b);
@@ -365,13 +368,11 @@ static FAST_INLINE void link_free_body(alloc_heap *h, block_t *b, unsigned fl, u
      * store first: fewer instructions.)
      */
     if (head != NULL) {
-        if (__builtin_expect(!head_linkable(h, head), 0)) {
-            link_past_damaged_head(h, b, fl, sl);
-            return;
-        }
+        if (__builtin_expect(!head_linkable(h, head), 0))
+            return false;
         LIST_HEAD(t, fl, sl) = b;
         blk_links(head)->prev = b;
-        return;
+        return true;
     }
     LIST_HEAD(t, fl, sl) = b;
     /*
@@ -391,11 +392,21 @@ static FAST_INLINE void link_free_body(alloc_heap *h, block_t *b, unsigned fl, u
     t->fl_map |= (fl_map_t)1 << fl;
     t->sl_map[fl] |= 1u << sl;
 #endif
+    return true;
 }
 
-/* link_free_body, inlined where the compiler chooses: every filing. */
+/*
+ * link_free_sound, and where it finds the head damaged link_past_damaged_head's filing and report:
+ * every filing but those that reach that report by a tail call (carve_block, the merges of free,
+ * tlsf_free_block), so that they call nothing.
+ */
 static inline void link_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
-    link_free_body(h, b, fl, sl);
+#if ALLOC_FAST_PATHS
+    if (!link_free_sound(h, b, fl, sl))
+        link_past_damaged_head(h, b, fl, sl);
+#else
+    (void)link_free_sound(h, b, fl, sl);
+#endif
 }
 
 /*
@@ -1065,6 +1076,32 @@ static inline void replace_head(alloc_heap *h, block_t *from, block_t *to, unsig
 }
 
 /*
+ * carve_block's end where the head of the list its rest r (at b + size) goes on fails
+ * head_linkable (link_free_sound): r filed past it and the damage reported
+ * (link_past_damaged_head), then b off its list and the result, as carve_block's own way. mode:
+ * r's list number and carve_block's constants (CARVE_MODE). Cold, out of line, reached by a tail
+ * call, so that the carvings call nothing and save no register for it.
+ */
+#define CARVE_HEAD (1u << 16)
+_Static_assert(FL_COUNT *SL_COUNT <= CARVE_HEAD, "alloc: a list number fits below CARVE_HEAD");
+#define CARVE_ALONE (1u << 17)
+#define CARVE_OUT   (1u << 18)
+#define CARVE_MODE(head, alone, out)                                                               \
+    (((head) ? CARVE_HEAD : 0u) | ((alone) ? CARVE_ALONE : 0u) | ((out) ? CARVE_OUT : 0u))
+static __attribute__((cold, noinline)) void *
+carved_past_damaged_head(alloc_heap *h, block_t *b, size_t size, unsigned list, unsigned mode) {
+    unsigned rlist = mode & (CARVE_HEAD - 1);
+    link_past_damaged_head(h, blk_at((uintptr_t)b + size), rlist / SL_COUNT, rlist % SL_COUNT);
+    if ((mode & CARVE_HEAD) == 0)
+        unlink_free(h, b, list / SL_COUNT, list % SL_COUNT);
+    else if ((mode & CARVE_ALONE) != 0)
+        unlink_head_as(h, b, list / SL_COUNT, list % SL_COUNT, true);
+    else
+        unlink_head_as(h, b, list / SL_COUNT, list % SL_COUNT, false);
+    return carved_out(h, b, size, (mode & CARVE_OUT) != 0);
+}
+
+/*
  * take for a plain request: the FREE block b of size + rest bytes (its size read from its header
  * by the caller's checks, not read again) on list number `list` (fl * SL_COUNT + sl; unused for
  * the top block) becomes a USED block of `size` bytes; its tail of rest bytes, if it can hold a
@@ -1124,8 +1161,13 @@ static ALWAYS_INLINE void *carve_block(alloc_heap *h, block_t *b, size_t size, u
             replace_node(h, b, r, list / SL_COUNT, list % SL_COUNT);
         }
     } else {
-        /* As take: r filed before b leaves, the count of free blocks unchanged. */
-        link_free(h, r, rfl, rsl);
+        /*
+         * As take: r filed before b leaves, the count of free blocks unchanged. A damaged head of
+         * r's list: the filing past it, its report and the rest of this work by a tail call.
+         */
+        if (!link_free_sound(h, r, rfl, rsl))
+            return carved_past_damaged_head(h, b, size, list,
+                                            (rfl * SL_COUNT + rsl) | CARVE_MODE(head, alone, out));
         if (head)
             unlink_head_as(h, b, list / SL_COUNT, list % SL_COUNT, alone);
         else
@@ -1544,6 +1586,25 @@ static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, 
 }
 
 /*
+ * The end of a filing of free's (the merges of free, tlsf_free_block's lone block) where the head
+ * of b's list, number `list`, fails head_linkable (link_free_sound): b filed past it and the damage
+ * reported (link_past_damaged_head), then what the caller does after its filing: next's boundary
+ * tag flipped by d (word_flip; none where d is 0) and, where set_pf, next's PREV_FREE set. Free's
+ * ALLOC_OK, opaque (else clang calls this and returns the constant itself). Cold, out of line,
+ * reached by a tail call, so that those callers call nothing and save no register for it.
+ */
+static __attribute__((cold, noinline)) enum alloc_error
+freed_past_damaged_head(alloc_heap *h, block_t *b, unsigned list, block_t *next, size_t d,
+                        bool set_pf) {
+    link_past_damaged_head(h, b, list / SL_COUNT, list % SL_COUNT);
+    if (d != 0)
+        word_flip(&next->prev, (hword_t)d);
+    if (set_pf)
+        set_prev_free(next);
+    return (enum alloc_error)opaque_size(ALLOC_OK);
+}
+
+/*
  * The end of free_next_listed for a successor next of ns bytes on list (nfl, nsl), checked (with
  * the boundary tag after it, which says ns): the merged block of s bytes takes next's place when it
  * stays in that list, else next leaves it and the merged block is filed on its own. `head`: next
@@ -1568,7 +1629,9 @@ static ALWAYS_INLINE enum alloc_error release_next_relink(alloc_heap *h, block_t
         else
             unlink_free(h, next, nfl, nsl);
         absorb_free_next(h, b, s, next);
-        link_free(h, b, fl, sl);
+        if (!link_free_sound(h, b, fl, sl))
+            return freed_past_damaged_head(h, b, fl * SL_COUNT + sl, blk_at((uintptr_t)b + s),
+                                           ns ^ s, false);
     }
     /* The merged block's successor's boundary tag, checked to say ns, flipped to say s. */
     word_flip(&blk_at((uintptr_t)b + s)->prev, (hword_t)(ns ^ s));
@@ -1939,7 +2002,13 @@ static ALWAYS_INLINE int merge_neighbours(alloc_heap *h, block_t *b, size_t s, b
     } else if (mapping_insert(s, &fl, &sl), fl != pfl || sl != psl) {
         word_flip(&b->size, (hword_t)(ps ^ s));
         unfile_prev(h, p, pfl, psl, next_known);
-        link_free(h, b, fl, sl);
+#if RELOCATE_NODES
+        /* Free's merges end a filing past a damaged head by a tail call; the releases' at once. */
+        if (!as_error)
+            link_free(h, b, fl, sl);
+        else if (!link_free_sound(h, b, fl, sl))
+            return (int)freed_past_damaged_head(h, b, fl * SL_COUNT + sl, next, tag ^ s, true);
+#endif
     } else {
         word_flip(&b->size, (hword_t)(ps ^ s));
     }
@@ -2602,7 +2671,16 @@ enum alloc_error tlsf_free_block(alloc_heap *h, block_t *b, size_t usable) {
         if (blk_state(next) != ST_FREE) {
             /* As release_block files it (b's word checked by free's pointer validation). */
             b->size ^= flip_low_bits(ST_USED ^ ST_FREE);
-            file_free(h, b, s, next);
+            /* file_free, a damaged head's filing ended by a tail call. */
+            h->free_blocks++;
+            if (TOP_BLOCK && (uintptr_t)next == h->end) {
+                tlsf_of(h)->top = b;
+            } else {
+                unsigned fl, sl;
+                mapping_insert(s, &fl, &sl);
+                if (!link_free_sound(h, b, fl, sl))
+                    return freed_past_damaged_head(h, b, fl * SL_COUNT + sl, next, 0, true);
+            }
             set_prev_free(next);
             return ALLOC_OK;
         }
