@@ -669,24 +669,29 @@ static inline void account_given(alloc_heap *h, size_t usable) {
  * account_bytes_taken asks for.
  */
 void *alloc_hand_out_clean_damaged(alloc_heap *h, block_t *b, size_t s);
-static ALWAYS_INLINE void *hand_out_unpoisoned(alloc_heap *h, block_t *b, size_t s) {
+/* hand_out_unpoisoned with b's end, b + s, at hand in the caller (`end`, one register fewer). */
+static ALWAYS_INLINE void *hand_out_unpoisoned_to(alloc_heap *h, block_t *b, size_t s,
+                                                  uintptr_t end) {
 #if ALLOC_FAST_PATHS
     /*
      * mark_handed_out's work, with its report (a damaged clean) and the rest of the hand-out made
      * by a tail call (alloc_hand_out_clean_damaged: the report, then the accounting, as here), so
      * that the carvings that hand out call nothing and need no stack frame.
      */
-    uintptr_t end = (uintptr_t)b + s, clean = h->clean;
+    uintptr_t clean = h->clean;
     if (end > clean) {
         if (!clean_intact(h, clean))
             return alloc_hand_out_clean_damaged(h, b, s);
         clean_set(h, end);
     }
 #else
-    mark_handed_out(h, (uintptr_t)b + s);
+    mark_handed_out(h, end);
 #endif
     account_taken(h, opaque_size(s - HDR));
     return blk_payload(b);
+}
+static ALWAYS_INLINE void *hand_out_unpoisoned(alloc_heap *h, block_t *b, size_t s) {
+    return hand_out_unpoisoned_to(h, b, s, (uintptr_t)b + s);
 }
 
 /*

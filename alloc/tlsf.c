@@ -1062,6 +1062,11 @@ static inline void unlink_head_as(alloc_heap *h, block_t *b, unsigned fl, unsign
 static ALWAYS_INLINE void *carved_out(alloc_heap *h, block_t *b, size_t s, bool out) {
     return out ? hand_out_unpoisoned(h, b, s) : b;
 }
+/* carved_out for a split b, whose rest r (at b + s) the caller holds: b's end. */
+static ALWAYS_INLINE void *carved_out_to(alloc_heap *h, block_t *b, size_t s, const block_t *r,
+                                         bool out) {
+    return out ? hand_out_unpoisoned_to(h, b, s, (uintptr_t)r) : b;
+}
 
 /* replace_free for such a head `from`, not the top block: the same stores, as unlink_head. */
 static inline void replace_head(alloc_heap *h, block_t *from, block_t *to, unsigned fl,
@@ -1139,12 +1144,12 @@ static ALWAYS_INLINE void *carve_block(alloc_heap *h, block_t *b, size_t size, u
     word_flip(&b->size, (hword_t)((size + rest) ^ size) ^ (ST_FREE ^ ST_USED));
     /* Opaque (an empty asm): clang otherwise adds b and size again for r's size word. */
     block_t *r = blk_at(opaque_size((uintptr_t)b + size));
+    word_flip(&blk_at((uintptr_t)r + rest)->prev, (hword_t)((size + rest) ^ rest));
     word_set(h, &r->prev, (hword_t)size);
     word_set(h, &r->size, (hword_t)rest | ST_FREE);
-    word_flip(&blk_at((uintptr_t)r + rest)->prev, (hword_t)((size + rest) ^ rest));
     if (top) {
         tlsf_of(h)->top = r; /* the rest still ends the heap: no list to look up */
-        return carved_out(h, b, size, out);
+        return carved_out_to(h, b, size, r, out);
     }
     unsigned rfl, rsl;
     mapping_insert(rest, &rfl, &rsl);
@@ -1173,7 +1178,7 @@ static ALWAYS_INLINE void *carve_block(alloc_heap *h, block_t *b, size_t size, u
         else
             unlink_free(h, b, list / SL_COUNT, list % SL_COUNT);
     }
-    return carved_out(h, b, size, out);
+    return carved_out_to(h, b, size, r, out);
 }
 
 /*
