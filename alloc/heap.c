@@ -1011,16 +1011,28 @@ static ALWAYS_INLINE void slot_clear(void *p, unsigned c) {
  * part of it below clean: all multiples of 8 bytes on both layouts). The heap's own stores rather
  * than the platform's memset, whose cost the heap cannot bound: the kernel's stores a byte at a
  * time, and glibc's clears more than 2 KiB with `rep stosb`, which callgrind counts as one
- * instruction a byte (the replay's calloc of 4 KiB and more). Sixteen words a turn, which the
- * compiler may widen to vector stores; no_builtin keeps it from turning the loop back into a call
- * to memset. A build for size keeps memset (fewer bytes).
+ * instruction a byte (the replay's calloc of 4 KiB and more). Thirty-two words a turn, to an end
+ * pointer (the loop's own work one add, compare and branch a turn), which the compiler may widen
+ * to vector stores, then the remainder by 16, 8, 4, 2 and 1; below 16 words straight to the
+ * remainder, as the 16-word loop did (measured: git 120.08 -> 118.80 instructions per operation,
+ * no trace worse). no_builtin keeps it from turning the loop back into a call to memset. A build
+ * for size keeps memset (fewer bytes).
  */
 static __attribute__((noinline, no_builtin("memset"))) void *clear_words(void *p, size_t n) {
     uintptr_t *w = p;
     size_t words = n / sizeof(uintptr_t);
-    for (; words >= 16; words -= 16, w += 16) {
-        w[0] = 0, w[1] = 0, w[2] = 0, w[3] = 0, w[4] = 0, w[5] = 0, w[6] = 0, w[7] = 0;
-        w[8] = 0, w[9] = 0, w[10] = 0, w[11] = 0, w[12] = 0, w[13] = 0, w[14] = 0, w[15] = 0;
+    if (words >= 16) {
+        for (uintptr_t *end = w + (words & ~(size_t)31); w != end; w += 32) {
+            w[0] = 0, w[1] = 0, w[2] = 0, w[3] = 0, w[4] = 0, w[5] = 0, w[6] = 0, w[7] = 0;
+            w[8] = 0, w[9] = 0, w[10] = 0, w[11] = 0, w[12] = 0, w[13] = 0, w[14] = 0, w[15] = 0;
+            w[16] = 0, w[17] = 0, w[18] = 0, w[19] = 0, w[20] = 0, w[21] = 0, w[22] = 0, w[23] = 0;
+            w[24] = 0, w[25] = 0, w[26] = 0, w[27] = 0, w[28] = 0, w[29] = 0, w[30] = 0, w[31] = 0;
+        }
+        if (words & 16) {
+            w[0] = 0, w[1] = 0, w[2] = 0, w[3] = 0, w[4] = 0, w[5] = 0, w[6] = 0, w[7] = 0;
+            w[8] = 0, w[9] = 0, w[10] = 0, w[11] = 0, w[12] = 0, w[13] = 0, w[14] = 0, w[15] = 0;
+            w += 16;
+        }
     }
     if (words & 8) {
         w[0] = 0, w[1] = 0, w[2] = 0, w[3] = 0, w[4] = 0, w[5] = 0, w[6] = 0, w[7] = 0;
