@@ -1619,6 +1619,11 @@ freed_past_damaged_head(alloc_heap *h, block_t *b, unsigned list, block_t *next,
 static ALWAYS_INLINE enum alloc_error release_next_relink(alloc_heap *h, block_t *b, size_t s,
                                                           size_t ns, block_t *next, unsigned nfl,
                                                           unsigned nsl, bool head) {
+    /*
+     * The merged block's successor's boundary tag, checked to say ns, flipped to say s: first, so
+     * that ns is not kept across the list work (the stores go to other words).
+     */
+    word_flip(&blk_at((uintptr_t)b + s)->prev, (hword_t)(ns ^ s));
     unsigned fl, sl;
     mapping_insert(s, &fl, &sl);
     if (fl == nfl && sl == nsl) {
@@ -1635,11 +1640,8 @@ static ALWAYS_INLINE enum alloc_error release_next_relink(alloc_heap *h, block_t
             unlink_free(h, next, nfl, nsl);
         absorb_free_next(h, b, s, next);
         if (!link_free_sound(h, b, fl, sl))
-            return freed_past_damaged_head(h, b, fl * SL_COUNT + sl, blk_at((uintptr_t)b + s),
-                                           ns ^ s, false);
+            return freed_past_damaged_head(h, b, fl * SL_COUNT + sl, NULL, 0, false);
     }
-    /* The merged block's successor's boundary tag, checked to say ns, flipped to say s. */
-    word_flip(&blk_at((uintptr_t)b + s)->prev, (hword_t)(ns ^ s));
     return ALLOC_OK;
 }
 
@@ -1987,6 +1989,16 @@ static ALWAYS_INLINE int merge_neighbours(alloc_heap *h, block_t *b, size_t s, b
     erase_merged(h, b, HDR);
     b = p;
     /*
+     * The boundary tag, checked to say `tag`, flipped to say s, and next's PREV_FREE set
+     * (set_prev_free: a test and a constant flip, two instructions fewer than blk_set_prev_free's
+     * flip computed from the word; measured on this merge, whose values no longer live across a
+     * call: worst case -O1, merging free 369 -> 364; it had cost the emptied run given back 558 ->
+     * 562 when clang kept b in memory across the function): before the list work, which writes
+     * other words, so that `tag` and next are not kept across it.
+     */
+    word_flip(&next->prev, (hword_t)(tag ^ s));
+    set_prev_free(next);
+    /*
      * Re-filed, unless it stays in its list and is not the top block (on no list). The top block
      * first: it needs no list, so its size is not mapped (on git most merges with a free
      * predecessor end the heap; written as one test of a flag, the mapping's or the top block's, it
@@ -2012,20 +2024,11 @@ static ALWAYS_INLINE int merge_neighbours(alloc_heap *h, block_t *b, size_t s, b
         if (!as_error)
             link_free(h, b, fl, sl);
         else if (!link_free_sound(h, b, fl, sl))
-            return (int)freed_past_damaged_head(h, b, fl * SL_COUNT + sl, next, tag ^ s, true);
+            return (int)freed_past_damaged_head(h, b, fl * SL_COUNT + sl, NULL, 0, false);
 #endif
     } else {
         word_flip(&b->size, (hword_t)(ps ^ s));
     }
-    /*
-     * set_prev_free: a test and a constant flip, two instructions fewer than blk_set_prev_free's
-     * flip computed from the word (measured on this merge, whose values no longer live across a
-     * call: worst case -O1, merging free 369 -> 364; it had cost the emptied run given back 558 ->
-     * 562 when clang kept b in memory across the function). The boundary tag, checked to say
-     * `tag`, flipped to say s.
-     */
-    word_flip(&next->prev, (hword_t)(tag ^ s));
-    set_prev_free(next);
     return MERGED(as_error, true);
 }
 
