@@ -2251,6 +2251,20 @@ static __attribute__((noinline, cold)) int report_resize_next(const alloc_heap *
 }
 #endif
 
+#if RELOCATE_NODES
+/*
+ * resize_with_next's filing of b on list number `list` where that list's head fails
+ * head_linkable (link_free_sound): b filed past it and the damage reported
+ * (link_past_damaged_head), then the resize's result (RESIZED, opaque). Cold, out of line, reached
+ * by a tail call.
+ */
+static __attribute__((cold, noinline)) int resized_past_damaged_head(alloc_heap *h, block_t *b,
+                                                                     unsigned list) {
+    link_past_damaged_head(h, b, list / SL_COUNT, list % SL_COUNT);
+    return RESIZED;
+}
+#endif
+
 /*
  * The end of a resize of USED block b to `size` bytes with its FREE successor next (on list nfl,
  * nsl), checked (check_unlink_next), when the two hold size: b takes what it needs of the
@@ -2301,6 +2315,13 @@ static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size,
      */
     block_t *tail = blk_at((uintptr_t)b + size);
     size_t rest = total - size;
+    /*
+     * b's word and after's boundary tag, both checked (see above), flipped to their new sizes
+     * first, so that cur, ns and after are not kept across the list work, which writes other words
+     * (next's links, read before tail's header may overwrite them, and tail's header).
+     */
+    word_flip(&after->prev, (hword_t)(ns ^ rest));
+    word_flip(&b->size, (hword_t)(cur ^ size));
     if (RELOCATE_NODES && same_list(ns, rest)) {
         replace_free(h, next, tail, nfl, nsl);
         erase_absorbed(h, next, HDR); /* next's header is now inside b's payload, or tail's */
@@ -2311,17 +2332,24 @@ static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size,
         erase_absorbed(h, next, HDR);
         word_set(h, &tail->prev, (hword_t)size);
         word_set(h, &tail->size, (hword_t)rest | ST_FREE);
+#if RELOCATE_NODES
+        /*
+         * insert_free's filing, inline, from the size and successor known here, with a damaged
+         * head's filing and report by a tail call: resize_with_next then calls nothing.
+         */
+        h->free_blocks++;
+        if (TOP_BLOCK && (uintptr_t)after == h->end) {
+            tlsf_of(h)->top = tail;
+        } else {
+            unsigned fl, sl;
+            mapping_insert(rest, &fl, &sl);
+            if (!link_free_sound(h, tail, fl, sl))
+                return resized_past_damaged_head(h, tail, fl * SL_COUNT + sl);
+        }
+#else
         insert_free(h, tail);
+#endif
     }
-    /*
-     * after found again as tail + rest, tail opaque (an empty asm) so that clang does not keep
-     * after from the start: one register fewer across the list work (measured when b's word was
-     * sealed afresh here: three saved, not four; with the flips, which keep cur and ns across that
-     * work, clang -O2 saves four and the frame pointer).
-     */
-    word_flip(&blk_at(opaque_size((uintptr_t)tail) + rest)->prev, (hword_t)(ns ^ rest));
-    /* b's word and after's boundary tag, both checked (see above), flipped to their new sizes. */
-    word_flip(&b->size, (hword_t)(cur ^ size));
     return RESIZED;
 }
 
