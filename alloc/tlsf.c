@@ -1060,12 +1060,19 @@ static inline void unlink_head_as(alloc_heap *h, block_t *b, unsigned fl, unsign
  * payload; s is b's size, known to the caller.
  */
 static ALWAYS_INLINE void *carved_out(alloc_heap *h, block_t *b, size_t s, bool out) {
-    return out ? hand_out_unpoisoned(h, b, s) : b;
+    /*
+     * b opaque (an empty asm) where not handed out: else clang, seeing take_head_block and
+     * take_head_alone return b, calls them from plain_take_head and returns b itself, with a stack
+     * frame, rather than jumping to them (an opaque result around the whole carving, as
+     * take_head_alone had, made its own tail call to carved_past_damaged_head a call, and gave it a
+     * frame).
+     */
+    return out ? hand_out_unpoisoned(h, b, s) : (void *)opaque_size((uintptr_t)b);
 }
 /* carved_out for a split b, whose rest r (at b + s) the caller holds: b's end. */
 static ALWAYS_INLINE void *carved_out_to(alloc_heap *h, block_t *b, size_t s, const block_t *r,
                                          bool out) {
-    return out ? hand_out_unpoisoned_to(h, b, s, (uintptr_t)r) : b;
+    return out ? hand_out_unpoisoned_to(h, b, s, (uintptr_t)r) : (void *)opaque_size((uintptr_t)b);
 }
 
 /* replace_free for such a head `from`, not the top block: the same stores, as unlink_head. */
@@ -1235,12 +1242,7 @@ static __attribute__((noinline)) void *take_head_block_out(alloc_heap *h, block_
  */
 static __attribute__((noinline)) block_t *take_head_alone(alloc_heap *h, block_t *b, size_t size,
                                                           unsigned list, size_t rest) {
-    /*
-     * Opaque (an empty asm): else clang, seeing both take_head_block and this return b, calls them
-     * from plain_take_head and returns b itself, with a stack frame, rather than jumping to them.
-     */
-    return (block_t *)opaque_size(
-        (uintptr_t)carve_block(h, b, size, list, rest, true, false, true, false));
+    return carve_block(h, b, size, list, rest, true, false, true, false); /* b opaque: carved_out */
 }
 static __attribute__((noinline)) void *take_head_alone_out(alloc_heap *h, block_t *b, size_t size,
                                                            unsigned list, size_t rest) {
