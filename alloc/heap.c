@@ -1233,6 +1233,24 @@ static ALWAYS_INLINE void *calloc_bs(alloc_heap *h, size_t bs, bool try_quick) {
     return allocate_bs_as(h, bs, GRANULE, try_quick, true, true);
 }
 
+#if QUICK_BINS > 0 && ALLOC_FAST_PATHS
+/*
+ * A block of bs bytes for calloc where alloc_malloc would take it from tlsf_malloc_block (a heap
+ * whose fast_quick_end is set: TLSF, no poison on alloc; a size above the quick lists', or a quick
+ * size whose list is empty): from tlsf_malloc_block, with no call through the ops, which hands the
+ * block out (its end marked handed out, its bytes accounted) or retries after the release of empty
+ * runs (alloc_malloc_missed); cleared as calloc_slow clears alloc_malloc's block, clean read
+ * before.
+ */
+static ALWAYS_INLINE void *calloc_tlsf(alloc_heap *h, size_t bs) {
+    uintptr_t clean = calloc_clean(h);
+    void *p = tlsf_malloc_block(h, bs);
+    if (p == NULL)
+        return NULL;
+    return calloc_clear(h, p, blk_size(blk_from_payload(p)) - HDR, clean);
+}
+#endif
+
 /*
  * calloc_slow for a quick size whose list missed, empty or its head refused (alloc_malloc sends
  * the first to tlsf_malloc_block, which does not clear, and the second alone to malloc_block):
@@ -1240,6 +1258,11 @@ static ALWAYS_INLINE void *calloc_bs(alloc_heap *h, size_t bs, bool try_quick) {
  * it meets again and reports. bs as for malloc_block.
  */
 static __attribute__((noinline)) void *calloc_block(alloc_heap *h, size_t bs, bool try_quick) {
+#if QUICK_BINS > 0 && ALLOC_FAST_PATHS
+    /* An empty list: malloc's way, tlsf_malloc_block, cleared as calloc_large clears its block. */
+    if (!try_quick)
+        return calloc_tlsf(h, bs);
+#endif
     return calloc_bs(h, bs, try_quick);
 }
 
@@ -1252,6 +1275,11 @@ static __attribute__((noinline)) void *calloc_block(alloc_heap *h, size_t bs, bo
 static __attribute__((noinline)) void *calloc_large(alloc_heap *h, size_t n) {
     if (request_too_large(n, GRANULE))
         return NULL;
+#if QUICK_BINS > 0 && ALLOC_FAST_PATHS
+    /* Where fast_quick_end is set, malloc's own way for such a size (calloc_tlsf). */
+    if (fast_quick_bound(h) != 0)
+        return calloc_tlsf(h, header_and_payload(n));
+#endif
     return calloc_bs(h, header_and_payload(n), true); /* see malloc_large */
 }
 
