@@ -552,7 +552,7 @@ static inline bool clean_intact(const alloc_heap *h, uintptr_t clean) {
  * bytes below h->clean and may skip those above. clean is checked before it is raised: a raise
  * would otherwise launder a value a stray write had lowered.
  */
-static inline void mark_handed_out(alloc_heap *h, uintptr_t end) {
+static FAST_INLINE void mark_handed_out(alloc_heap *h, uintptr_t end) {
     uintptr_t clean = h->clean;
     if (end > clean) {
         if (!clean_intact(h, clean)) {

@@ -1611,6 +1611,13 @@ freed_past_damaged_head(alloc_heap *h, block_t *b, unsigned list, block_t *next,
     return (enum alloc_error)opaque_size(ALLOC_OK);
 }
 
+/* freed_past_damaged_head for the releases' merges (release_prev), which return true. */
+static __attribute__((cold, noinline)) bool released_past_damaged_head(alloc_heap *h, block_t *b,
+                                                                       unsigned list) {
+    link_past_damaged_head(h, b, list / SL_COUNT, list % SL_COUNT);
+    return opaque_size(1) != 0;
+}
+
 /*
  * The end of free_next_listed for a successor next of ns bytes on list (nfl, nsl), checked (with
  * the boundary tag after it, which says ns): the merged block of s bytes takes next's place when it
@@ -2022,11 +2029,10 @@ static ALWAYS_INLINE int merge_neighbours(alloc_heap *h, block_t *b, size_t s, b
         word_flip(&b->size, (hword_t)(ps ^ s));
         unfile_prev(h, p, pfl, psl, next_known);
 #if RELOCATE_NODES
-        /* Free's merges end a filing past a damaged head by a tail call; the releases' at once. */
-        if (!as_error)
-            link_free(h, b, fl, sl);
-        else if (!link_free_sound(h, b, fl, sl))
-            return (int)freed_past_damaged_head(h, b, fl * SL_COUNT + sl, NULL, 0, false);
+        /* A filing past a damaged head, and its report, by a tail call. */
+        if (!link_free_sound(h, b, fl, sl))
+            return as_error ? (int)freed_past_damaged_head(h, b, fl * SL_COUNT + sl, NULL, 0, false)
+                            : (int)released_past_damaged_head(h, b, fl * SL_COUNT + sl);
 #endif
     } else {
         word_flip(&b->size, (hword_t)(ps ^ s));
@@ -2416,7 +2422,16 @@ static SHRINK_APART int resize_shrink(alloc_heap *h, block_t *b, size_t size) {
             word_flip(&next->prev, (hword_t)(cur ^ rest));
             set_prev_free(next); /* clear, b being USED */
             word_flip(&b->size, (hword_t)(cur ^ size));
-            file_free(h, tail, rest, next);
+            /* file_free, a damaged head's filing and report reached by a tail call. */
+            h->free_blocks++;
+            if (TOP_BLOCK && (uintptr_t)next == h->end) {
+                tlsf_of(h)->top = tail;
+            } else {
+                unsigned fl, sl;
+                mapping_insert(rest, &fl, &sl);
+                if (!link_free_sound(h, tail, fl, sl))
+                    return resized_past_damaged_head(h, tail, fl * SL_COUNT + sl);
+            }
             return 1;
         }
         return resize_next_checked(h, b, size, next);
