@@ -115,6 +115,19 @@ _Static_assert(ALLOC_STRATEGY_BIT_TLSF == 1u << ALLOC_STRATEGY_TLSF &&
 #endif
 
 /*
+ * For a rare report called from the middle of a hot path (a damaged list head met by a filing, a
+ * damaged clean met by a hand-out): the callee saves every register it uses (clang's preserve_most
+ * convention, x86_64), so that the hot path keeps its values in the caller-saved registers across
+ * the call and saves none itself for a call it almost never makes. Elsewhere, the ordinary
+ * convention.
+ */
+#if defined(__clang__) && defined(__x86_64__) && ALLOC_FAST_PATHS
+#define COLD_KEEPS_REGS __attribute__((preserve_most))
+#else
+#define COLD_KEEPS_REGS
+#endif
+
+/*
  * A helper used at several places: inlined for the fast paths, or one copy per file called
  * everywhere in a build without them (ALLOC_FAST_PATHS 0), for size.
  */
@@ -516,7 +529,7 @@ static inline void blk_set_prev_size(const alloc_heap *h, block_t *b, size_t pre
  * and gives up the zero tracking: from then on calloc clears every byte. Returns the new clean,
  * UINTPTR_MAX (heap.c).
  */
-uintptr_t alloc_clean_damaged(alloc_heap *h);
+COLD_KEEPS_REGS uintptr_t alloc_clean_damaged(alloc_heap *h);
 
 /*
  * clean and its check word, ~clean, written together: the one place that keeps the pair. A build
@@ -539,7 +552,7 @@ static inline bool clean_intact(const alloc_heap *h, uintptr_t clean) {
  * bytes below h->clean and may skip those above. clean is checked before it is raised: a raise
  * would otherwise launder a value a stray write had lowered.
  */
-static inline void mark_handed_out(alloc_heap *h, uintptr_t end) {
+static FAST_INLINE void mark_handed_out(alloc_heap *h, uintptr_t end) {
     uintptr_t clean = h->clean;
     if (end > clean) {
         if (!clean_intact(h, clean)) {
@@ -655,10 +668,30 @@ static inline void account_given(alloc_heap *h, size_t usable) {
  * subtracts HDR from the sum, which it then stores, not the one add in memory that
  * account_bytes_taken asks for.
  */
-static ALWAYS_INLINE void *hand_out_unpoisoned(alloc_heap *h, block_t *b, size_t s) {
-    mark_handed_out(h, (uintptr_t)b + s);
+void *alloc_hand_out_clean_damaged(alloc_heap *h, block_t *b, size_t s);
+/* hand_out_unpoisoned with b's end, b + s, at hand in the caller (`end`, one register fewer). */
+static ALWAYS_INLINE void *hand_out_unpoisoned_to(alloc_heap *h, block_t *b, size_t s,
+                                                  uintptr_t end) {
+#if ALLOC_FAST_PATHS
+    /*
+     * mark_handed_out's work, with its report (a damaged clean) and the rest of the hand-out made
+     * by a tail call (alloc_hand_out_clean_damaged: the report, then the accounting, as here), so
+     * that the carvings that hand out call nothing and need no stack frame.
+     */
+    uintptr_t clean = h->clean;
+    if (end > clean) {
+        if (!clean_intact(h, clean))
+            return alloc_hand_out_clean_damaged(h, b, s);
+        clean_set(h, end);
+    }
+#else
+    mark_handed_out(h, end);
+#endif
     account_taken(h, opaque_size(s - HDR));
     return blk_payload(b);
+}
+static ALWAYS_INLINE void *hand_out_unpoisoned(alloc_heap *h, block_t *b, size_t s) {
+    return hand_out_unpoisoned_to(h, b, s, (uintptr_t)b + s);
 }
 
 /*

@@ -316,8 +316,8 @@ static inline bool head_linkable(const alloc_heap *h, const block_t *head) {
  * that files it (which goes on as though the list had been empty). The list's old blocks stay
  * FREE on no list: lost to allocation, and found by alloc_heap_check.
  */
-static __attribute__((cold, noinline)) void link_past_damaged_head(alloc_heap *h, block_t *b,
-                                                                   unsigned fl, unsigned sl) {
+static COLD_KEEPS_REGS __attribute__((cold, noinline)) void
+link_past_damaged_head(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
     struct tlsf_state *t = tlsf_of(h);
     blk_links(b)->next = NULL;
     LIST_HEAD(t, fl, sl) = b;
@@ -345,8 +345,11 @@ static inline bool head_may_be_filed_before(const alloc_heap *h, const block_t *
  * fragment, which set them in memory while the new run's aligned request went through the same
  * filing (in registers, that path was one instruction longer at -O1); since carve_aligned files
  * the fragment, in registers the aligned path is 1 instruction shorter at -O1, 2 at -O2.
+ * Returns true; false where the list's head fails head_linkable, with nothing written but b's
+ * links: the caller then files b past it and reports (link_past_damaged_head), at once (link_free)
+ * or by a tail call to a function that ends its work after that report.
  */
-static FAST_INLINE void link_free_body(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
+static FAST_INLINE bool link_free_sound(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
     struct tlsf_state *t = tlsf_of(h);
     block_t *head = LIST_HEAD(t, fl, sl);
     struct free_links *l = blk_links(b);
@@ -365,13 +368,11 @@ static FAST_INLINE void link_free_body(alloc_heap *h, block_t *b, unsigned fl, u
      * store first: fewer instructions.)
      */
     if (head != NULL) {
-        if (__builtin_expect(!head_linkable(h, head), 0)) {
-            link_past_damaged_head(h, b, fl, sl);
-            return;
-        }
+        if (__builtin_expect(!head_linkable(h, head), 0))
+            return false;
         LIST_HEAD(t, fl, sl) = b;
         blk_links(head)->prev = b;
-        return;
+        return true;
     }
     LIST_HEAD(t, fl, sl) = b;
     /*
@@ -391,11 +392,21 @@ static FAST_INLINE void link_free_body(alloc_heap *h, block_t *b, unsigned fl, u
     t->fl_map |= (fl_map_t)1 << fl;
     t->sl_map[fl] |= 1u << sl;
 #endif
+    return true;
 }
 
-/* link_free_body, inlined where the compiler chooses: every filing. */
+/*
+ * link_free_sound, and where it finds the head damaged link_past_damaged_head's filing and report:
+ * every filing but those that reach that report by a tail call (carve_block, the merges of free,
+ * tlsf_free_block), so that they call nothing.
+ */
 static inline void link_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
-    link_free_body(h, b, fl, sl);
+#if ALLOC_FAST_PATHS
+    if (!link_free_sound(h, b, fl, sl))
+        link_past_damaged_head(h, b, fl, sl);
+#else
+    (void)link_free_sound(h, b, fl, sl);
+#endif
 }
 
 /*
@@ -1049,7 +1060,19 @@ static inline void unlink_head_as(alloc_heap *h, block_t *b, unsigned fl, unsign
  * payload; s is b's size, known to the caller.
  */
 static ALWAYS_INLINE void *carved_out(alloc_heap *h, block_t *b, size_t s, bool out) {
-    return out ? hand_out_unpoisoned(h, b, s) : b;
+    /*
+     * b opaque (an empty asm) where not handed out: else clang, seeing take_head_block and
+     * take_head_alone return b, calls them from plain_take_head and returns b itself, with a stack
+     * frame, rather than jumping to them (an opaque result around the whole carving, as
+     * take_head_alone had, made its own tail call to carved_past_damaged_head a call, and gave it a
+     * frame).
+     */
+    return out ? hand_out_unpoisoned(h, b, s) : (void *)opaque_size((uintptr_t)b);
+}
+/* carved_out for a split b, whose rest r (at b + s) the caller holds: b's end. */
+static ALWAYS_INLINE void *carved_out_to(alloc_heap *h, block_t *b, size_t s, const block_t *r,
+                                         bool out) {
+    return out ? hand_out_unpoisoned_to(h, b, s, (uintptr_t)r) : (void *)opaque_size((uintptr_t)b);
 }
 
 /* replace_free for such a head `from`, not the top block: the same stores, as unlink_head. */
@@ -1062,6 +1085,32 @@ static inline void replace_head(alloc_heap *h, block_t *from, block_t *to, unsig
     if (next != NULL)
         blk_links(next)->prev = to;
     LIST_HEAD(tlsf_of(h), fl, sl) = to;
+}
+
+/*
+ * carve_block's end where the head of the list its rest r (at b + size) goes on fails
+ * head_linkable (link_free_sound): r filed past it and the damage reported
+ * (link_past_damaged_head), then b off its list and the result, as carve_block's own way. mode:
+ * r's list number and carve_block's constants (CARVE_MODE). Cold, out of line, reached by a tail
+ * call, so that the carvings call nothing and save no register for it.
+ */
+#define CARVE_HEAD (1u << 16)
+_Static_assert(FL_COUNT *SL_COUNT <= CARVE_HEAD, "alloc: a list number fits below CARVE_HEAD");
+#define CARVE_ALONE (1u << 17)
+#define CARVE_OUT   (1u << 18)
+#define CARVE_MODE(head, alone, out)                                                               \
+    (((head) ? CARVE_HEAD : 0u) | ((alone) ? CARVE_ALONE : 0u) | ((out) ? CARVE_OUT : 0u))
+static __attribute__((cold, noinline)) void *
+carved_past_damaged_head(alloc_heap *h, block_t *b, size_t size, unsigned list, unsigned mode) {
+    unsigned rlist = mode & (CARVE_HEAD - 1);
+    link_past_damaged_head(h, blk_at((uintptr_t)b + size), rlist / SL_COUNT, rlist % SL_COUNT);
+    if ((mode & CARVE_HEAD) == 0)
+        unlink_free(h, b, list / SL_COUNT, list % SL_COUNT);
+    else if ((mode & CARVE_ALONE) != 0)
+        unlink_head_as(h, b, list / SL_COUNT, list % SL_COUNT, true);
+    else
+        unlink_head_as(h, b, list / SL_COUNT, list % SL_COUNT, false);
+    return carved_out(h, b, size, (mode & CARVE_OUT) != 0);
 }
 
 /*
@@ -1102,12 +1151,12 @@ static ALWAYS_INLINE void *carve_block(alloc_heap *h, block_t *b, size_t size, u
     word_flip(&b->size, (hword_t)((size + rest) ^ size) ^ (ST_FREE ^ ST_USED));
     /* Opaque (an empty asm): clang otherwise adds b and size again for r's size word. */
     block_t *r = blk_at(opaque_size((uintptr_t)b + size));
+    word_flip(&blk_at((uintptr_t)r + rest)->prev, (hword_t)((size + rest) ^ rest));
     word_set(h, &r->prev, (hword_t)size);
     word_set(h, &r->size, (hword_t)rest | ST_FREE);
-    word_flip(&blk_at((uintptr_t)r + rest)->prev, (hword_t)((size + rest) ^ rest));
     if (top) {
         tlsf_of(h)->top = r; /* the rest still ends the heap: no list to look up */
-        return carved_out(h, b, size, out);
+        return carved_out_to(h, b, size, r, out);
     }
     unsigned rfl, rsl;
     mapping_insert(rest, &rfl, &rsl);
@@ -1124,14 +1173,19 @@ static ALWAYS_INLINE void *carve_block(alloc_heap *h, block_t *b, size_t size, u
             replace_node(h, b, r, list / SL_COUNT, list % SL_COUNT);
         }
     } else {
-        /* As take: r filed before b leaves, the count of free blocks unchanged. */
-        link_free(h, r, rfl, rsl);
+        /*
+         * As take: r filed before b leaves, the count of free blocks unchanged. A damaged head of
+         * r's list: the filing past it, its report and the rest of this work by a tail call.
+         */
+        if (!link_free_sound(h, r, rfl, rsl))
+            return carved_past_damaged_head(h, b, size, list,
+                                            (rfl * SL_COUNT + rsl) | CARVE_MODE(head, alone, out));
         if (head)
             unlink_head_as(h, b, list / SL_COUNT, list % SL_COUNT, alone);
         else
             unlink_free(h, b, list / SL_COUNT, list % SL_COUNT);
     }
-    return carved_out(h, b, size, out);
+    return carved_out_to(h, b, size, r, out);
 }
 
 /*
@@ -1188,12 +1242,7 @@ static __attribute__((noinline)) void *take_head_block_out(alloc_heap *h, block_
  */
 static __attribute__((noinline)) block_t *take_head_alone(alloc_heap *h, block_t *b, size_t size,
                                                           unsigned list, size_t rest) {
-    /*
-     * Opaque (an empty asm): else clang, seeing both take_head_block and this return b, calls them
-     * from plain_take_head and returns b itself, with a stack frame, rather than jumping to them.
-     */
-    return (block_t *)opaque_size(
-        (uintptr_t)carve_block(h, b, size, list, rest, true, false, true, false));
+    return carve_block(h, b, size, list, rest, true, false, true, false); /* b opaque: carved_out */
 }
 static __attribute__((noinline)) void *take_head_alone_out(alloc_heap *h, block_t *b, size_t size,
                                                            unsigned list, size_t rest) {
@@ -1544,6 +1593,32 @@ static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, 
 }
 
 /*
+ * The end of a filing of free's (the merges of free, tlsf_free_block's lone block) where the head
+ * of b's list, number `list`, fails head_linkable (link_free_sound): b filed past it and the damage
+ * reported (link_past_damaged_head), then what the caller does after its filing: next's boundary
+ * tag flipped by d (word_flip; none where d is 0) and, where set_pf, next's PREV_FREE set. Free's
+ * ALLOC_OK, opaque (else clang calls this and returns the constant itself). Cold, out of line,
+ * reached by a tail call, so that those callers call nothing and save no register for it.
+ */
+static __attribute__((cold, noinline)) enum alloc_error
+freed_past_damaged_head(alloc_heap *h, block_t *b, unsigned list, block_t *next, size_t d,
+                        bool set_pf) {
+    link_past_damaged_head(h, b, list / SL_COUNT, list % SL_COUNT);
+    if (d != 0)
+        word_flip(&next->prev, (hword_t)d);
+    if (set_pf)
+        set_prev_free(next);
+    return (enum alloc_error)opaque_size(ALLOC_OK);
+}
+
+/* freed_past_damaged_head for the releases' merges (release_prev), which return true. */
+static __attribute__((cold, noinline)) bool released_past_damaged_head(alloc_heap *h, block_t *b,
+                                                                       unsigned list) {
+    link_past_damaged_head(h, b, list / SL_COUNT, list % SL_COUNT);
+    return opaque_size(1) != 0;
+}
+
+/*
  * The end of free_next_listed for a successor next of ns bytes on list (nfl, nsl), checked (with
  * the boundary tag after it, which says ns): the merged block of s bytes takes next's place when it
  * stays in that list, else next leaves it and the merged block is filed on its own. `head`: next
@@ -1553,6 +1628,11 @@ static ALWAYS_INLINE void absorb_free_next(alloc_heap *h, block_t *b, size_t s, 
 static ALWAYS_INLINE enum alloc_error release_next_relink(alloc_heap *h, block_t *b, size_t s,
                                                           size_t ns, block_t *next, unsigned nfl,
                                                           unsigned nsl, bool head) {
+    /*
+     * The merged block's successor's boundary tag, checked to say ns, flipped to say s: first, so
+     * that ns is not kept across the list work (the stores go to other words).
+     */
+    word_flip(&blk_at((uintptr_t)b + s)->prev, (hword_t)(ns ^ s));
     unsigned fl, sl;
     mapping_insert(s, &fl, &sl);
     if (fl == nfl && sl == nsl) {
@@ -1568,10 +1648,9 @@ static ALWAYS_INLINE enum alloc_error release_next_relink(alloc_heap *h, block_t
         else
             unlink_free(h, next, nfl, nsl);
         absorb_free_next(h, b, s, next);
-        link_free(h, b, fl, sl);
+        if (!link_free_sound(h, b, fl, sl))
+            return freed_past_damaged_head(h, b, fl * SL_COUNT + sl, NULL, 0, false);
     }
-    /* The merged block's successor's boundary tag, checked to say ns, flipped to say s. */
-    word_flip(&blk_at((uintptr_t)b + s)->prev, (hword_t)(ns ^ s));
     return ALLOC_OK;
 }
 
@@ -1919,6 +1998,16 @@ static ALWAYS_INLINE int merge_neighbours(alloc_heap *h, block_t *b, size_t s, b
     erase_merged(h, b, HDR);
     b = p;
     /*
+     * The boundary tag, checked to say `tag`, flipped to say s, and next's PREV_FREE set
+     * (set_prev_free: a test and a constant flip, two instructions fewer than blk_set_prev_free's
+     * flip computed from the word; measured on this merge, whose values no longer live across a
+     * call: worst case -O1, merging free 369 -> 364; it had cost the emptied run given back 558 ->
+     * 562 when clang kept b in memory across the function): before the list work, which writes
+     * other words, so that `tag` and next are not kept across it.
+     */
+    word_flip(&next->prev, (hword_t)(tag ^ s));
+    set_prev_free(next);
+    /*
      * Re-filed, unless it stays in its list and is not the top block (on no list). The top block
      * first: it needs no list, so its size is not mapped (on git most merges with a free
      * predecessor end the heap; written as one test of a flag, the mapping's or the top block's, it
@@ -1939,19 +2028,15 @@ static ALWAYS_INLINE int merge_neighbours(alloc_heap *h, block_t *b, size_t s, b
     } else if (mapping_insert(s, &fl, &sl), fl != pfl || sl != psl) {
         word_flip(&b->size, (hword_t)(ps ^ s));
         unfile_prev(h, p, pfl, psl, next_known);
-        link_free(h, b, fl, sl);
+#if RELOCATE_NODES
+        /* A filing past a damaged head, and its report, by a tail call. */
+        if (!link_free_sound(h, b, fl, sl))
+            return as_error ? (int)freed_past_damaged_head(h, b, fl * SL_COUNT + sl, NULL, 0, false)
+                            : (int)released_past_damaged_head(h, b, fl * SL_COUNT + sl);
+#endif
     } else {
         word_flip(&b->size, (hword_t)(ps ^ s));
     }
-    /*
-     * set_prev_free: a test and a constant flip, two instructions fewer than blk_set_prev_free's
-     * flip computed from the word (measured on this merge, whose values no longer live across a
-     * call: worst case -O1, merging free 369 -> 364; it had cost the emptied run given back 558 ->
-     * 562 when clang kept b in memory across the function). The boundary tag, checked to say
-     * `tag`, flipped to say s.
-     */
-    word_flip(&next->prev, (hword_t)(tag ^ s));
-    set_prev_free(next);
     return MERGED(as_error, true);
 }
 
@@ -2174,6 +2259,20 @@ static __attribute__((noinline, cold)) int report_resize_next(const alloc_heap *
 }
 #endif
 
+#if RELOCATE_NODES
+/*
+ * resize_with_next's filing of b on list number `list` where that list's head fails
+ * head_linkable (link_free_sound): b filed past it and the damage reported
+ * (link_past_damaged_head), then the resize's result (RESIZED, opaque). Cold, out of line, reached
+ * by a tail call.
+ */
+static __attribute__((cold, noinline)) int resized_past_damaged_head(alloc_heap *h, block_t *b,
+                                                                     unsigned list) {
+    link_past_damaged_head(h, b, list / SL_COUNT, list % SL_COUNT);
+    return RESIZED;
+}
+#endif
+
 /*
  * The end of a resize of USED block b to `size` bytes with its FREE successor next (on list nfl,
  * nsl), checked (check_unlink_next), when the two hold size: b takes what it needs of the
@@ -2224,6 +2323,13 @@ static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size,
      */
     block_t *tail = blk_at((uintptr_t)b + size);
     size_t rest = total - size;
+    /*
+     * b's word and after's boundary tag, both checked (see above), flipped to their new sizes
+     * first, so that cur, ns and after are not kept across the list work, which writes other words
+     * (next's links, read before tail's header may overwrite them, and tail's header).
+     */
+    word_flip(&after->prev, (hword_t)(ns ^ rest));
+    word_flip(&b->size, (hword_t)(cur ^ size));
     if (RELOCATE_NODES && same_list(ns, rest)) {
         replace_free(h, next, tail, nfl, nsl);
         erase_absorbed(h, next, HDR); /* next's header is now inside b's payload, or tail's */
@@ -2234,17 +2340,24 @@ static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size,
         erase_absorbed(h, next, HDR);
         word_set(h, &tail->prev, (hword_t)size);
         word_set(h, &tail->size, (hword_t)rest | ST_FREE);
+#if RELOCATE_NODES
+        /*
+         * insert_free's filing, inline, from the size and successor known here, with a damaged
+         * head's filing and report by a tail call: resize_with_next then calls nothing.
+         */
+        h->free_blocks++;
+        if (TOP_BLOCK && (uintptr_t)after == h->end) {
+            tlsf_of(h)->top = tail;
+        } else {
+            unsigned fl, sl;
+            mapping_insert(rest, &fl, &sl);
+            if (!link_free_sound(h, tail, fl, sl))
+                return resized_past_damaged_head(h, tail, fl * SL_COUNT + sl);
+        }
+#else
         insert_free(h, tail);
+#endif
     }
-    /*
-     * after found again as tail + rest, tail opaque (an empty asm) so that clang does not keep
-     * after from the start: one register fewer across the list work (measured when b's word was
-     * sealed afresh here: three saved, not four; with the flips, which keep cur and ns across that
-     * work, clang -O2 saves four and the frame pointer).
-     */
-    word_flip(&blk_at(opaque_size((uintptr_t)tail) + rest)->prev, (hword_t)(ns ^ rest));
-    /* b's word and after's boundary tag, both checked (see above), flipped to their new sizes. */
-    word_flip(&b->size, (hword_t)(cur ^ size));
     return RESIZED;
 }
 
@@ -2309,7 +2422,16 @@ static SHRINK_APART int resize_shrink(alloc_heap *h, block_t *b, size_t size) {
             word_flip(&next->prev, (hword_t)(cur ^ rest));
             set_prev_free(next); /* clear, b being USED */
             word_flip(&b->size, (hword_t)(cur ^ size));
-            file_free(h, tail, rest, next);
+            /* file_free, a damaged head's filing and report reached by a tail call. */
+            h->free_blocks++;
+            if (TOP_BLOCK && (uintptr_t)next == h->end) {
+                tlsf_of(h)->top = tail;
+            } else {
+                unsigned fl, sl;
+                mapping_insert(rest, &fl, &sl);
+                if (!link_free_sound(h, tail, fl, sl))
+                    return resized_past_damaged_head(h, tail, fl * SL_COUNT + sl);
+            }
             return 1;
         }
         return resize_next_checked(h, b, size, next);
@@ -2602,7 +2724,16 @@ enum alloc_error tlsf_free_block(alloc_heap *h, block_t *b, size_t usable) {
         if (blk_state(next) != ST_FREE) {
             /* As release_block files it (b's word checked by free's pointer validation). */
             b->size ^= flip_low_bits(ST_USED ^ ST_FREE);
-            file_free(h, b, s, next);
+            /* file_free, a damaged head's filing ended by a tail call. */
+            h->free_blocks++;
+            if (TOP_BLOCK && (uintptr_t)next == h->end) {
+                tlsf_of(h)->top = b;
+            } else {
+                unsigned fl, sl;
+                mapping_insert(s, &fl, &sl);
+                if (!link_free_sound(h, b, fl, sl))
+                    return freed_past_damaged_head(h, b, fl * SL_COUNT + sl, next, 0, true);
+            }
             set_prev_free(next);
             return ALLOC_OK;
         }
