@@ -1056,88 +1056,6 @@ static __attribute__((noinline, no_builtin("memset"))) void *clear_words(void *p
     return p;
 }
 
-#if ALLOC_FAST_PATHS
-/*
- * Two words, moved as one (a vector type: one 16-byte move on x86_64 with SSE, two word moves
- * where the target has no vector registers), that may alias any object (the payloads copied below
- * hold the caller's data), at a word's alignment; and a word likewise.
- */
-typedef uintptr_t any_pair
-    __attribute__((vector_size(2 * sizeof(uintptr_t)), aligned(sizeof(uintptr_t)), may_alias));
-typedef uintptr_t __attribute__((may_alias)) any_word;
-
-/*
- * Above this many bytes realloc's move copies with copy_words; at or below it with the platform's
- * memcpy, whose vector paths take fewer instructions than word moves on the host (glibc's AVX2
- * copy: 882 callgrind instructions for 8,192 bytes, where copy_words, at 35 a 256 bytes, takes
- * about 1,120) and which glibc leaves for `rep movsb` only above 8,192 bytes (8,200 bytes: 8,269
- * instructions; copy_words, about 1,130).
- */
-#define COPY_WORDS_ABOVE 8192
-
-/*
- * memcpy(q, p, n) for realloc's move of more than COPY_WORDS_ABOVE bytes, q and p payloads
- * (word-aligned, not overlapping: p is still allocated when q is taken), n any byte count up to
- * both payloads' usable sizes. The heap's own loads and stores rather than the platform's memcpy,
- * as clear_words is for memset: glibc's copies more than 8 KiB with `rep movsb`, which callgrind
- * counts as one instruction a byte (perl's and python3's realloc of large buffers: 17,606 and 2,490
- * instructions a move on their first 100,000 operations), the kernel's a byte at a time. Sixteen
- * pairs of words a turn, then 8, 4, 2 and 1 pairs, then a word and the last bytes, those as one
- * word ending at n where n has a whole word (it copies again bytes just copied, the same values),
- * else byte by byte: exactly the n bytes, nothing past them in q (where a heap that poisons on
- * alloc left its poison). no_builtin keeps the loops from becoming a call to memcpy. Returns q.
- */
-static __attribute__((noinline, no_builtin("memcpy"))) void *copy_words(void *q, const void *p,
-                                                                        size_t n) {
-    any_pair *d = q;
-    const any_pair *w = p;
-    size_t pairs = n / sizeof(any_pair);
-    if (pairs >= 8) {
-        for (const any_pair *end = w + (pairs & ~(size_t)15); w != end; w += 16, d += 16) {
-            for (unsigned i = 0; i < 16; i++)
-                d[i] = w[i];
-        }
-        if (pairs & 8) {
-            for (unsigned i = 0; i < 8; i++)
-                d[i] = w[i];
-            w += 8, d += 8;
-        }
-    }
-    if (pairs & 4) {
-        d[0] = w[0], d[1] = w[1], d[2] = w[2], d[3] = w[3];
-        w += 4, d += 4;
-    }
-    if (pairs & 2) {
-        d[0] = w[0], d[1] = w[1];
-        w += 2, d += 2;
-    }
-    if (pairs & 1) {
-        d[0] = w[0];
-        w += 1, d += 1;
-    }
-    const unsigned char *bs = (const unsigned char *)w;
-    unsigned char *bd = (unsigned char *)d;
-    size_t left = n % sizeof(any_pair);
-    if (left >= sizeof(uintptr_t)) {
-        *(any_word *)(void *)bd = *(const any_word *)(const void *)bs;
-        bs += sizeof(uintptr_t), bd += sizeof(uintptr_t), left -= sizeof(uintptr_t);
-    }
-    if (left != 0) {
-        if (n >= sizeof(uintptr_t)) {
-            /* The last word's bytes, ending at n: `left` bytes new, the others copied again. */
-            *(any_word *)(void *)(bd + left - sizeof(uintptr_t)) =
-                *(const any_word *)(const void *)(bs + left - sizeof(uintptr_t));
-        } else {
-            for (size_t i = 0; i < left; i++)
-                bd[i] = bs[i];
-        }
-    }
-    /* q, opaque (an empty asm), as clear_words' p: its callers then need not keep it. */
-    __asm__("" : "+r"(q));
-    return q;
-}
-#endif
-
 /*
  * Clears p, `usable` bytes just handed out, where they may have been handed out before: below
  * clean, h->clean as it was before p was handed out (bytes at or above it had never been, so they
@@ -1494,15 +1412,7 @@ static SLOW_PATH void *realloc_general(alloc_heap *h, void *ptr, size_t size) {
     void *q = alloc_malloc(h, size);
     if (q == NULL)
         return NULL;
-#if ALLOC_FAST_PATHS
-    size_t n = old < size ? old : size;
-    if (__builtin_expect(n > COPY_WORDS_ABOVE, 0))
-        (void)copy_words(q, ptr, n);
-    else
-        __builtin_memcpy(q, ptr, n);
-#else
     __builtin_memcpy(q, ptr, old < size ? old : size);
-#endif
     if (alloc_free(h, ptr) != ALLOC_OK) {
         /*
          * ptr was checked above, so a free neighbour it would merge with is damaged (reported,

@@ -1664,34 +1664,6 @@ static int realloc_poison_check(void) {
 }
 
 /*
- * realloc's move of blocks below, at and above 8 KiB (above it the heap copies with its own loop,
- * copy_words, at and below it with memcpy), on a heap that poisons on alloc:
- *   | A n | G 100 | (tail) |   then A grown by 3000 bytes: G keeps it from growing in place
- * Expect A's usable bytes copied to the new block exactly, the new block's bytes past them still
- * the poison, and the heap sound.
- */
-static int realloc_move_copy_check(void) {
-    const size_t sizes[] = {100, 4000, 8176, 8192, 8200, 9000, 12345, 20000};
-    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-        fixture_reset(HEAP_SIZE, ALLOC_FLAG_POISON_ON_ALLOC);
-        unsigned char *a = alloc_malloc(fx.heap, sizes[i]), *g = alloc_malloc(fx.heap, 100);
-        ASSERT_TRUE(a != NULL && g != NULL);
-        size_t old = alloc_usable_size(fx.heap, a);
-        for (size_t j = 0; j < old; j++)
-            a[j] = (unsigned char)(j * 7 + 3);
-        unsigned char *q = alloc_realloc(fx.heap, a, old + 3000);
-        ASSERT_TRUE(q != NULL && q != a);
-        for (size_t j = 0; j < old; j++)
-            ASSERT_EQ((unsigned char)(j * 7 + 3), q[j]);
-        ASSERT_TRUE(all_bytes(q, old, alloc_usable_size(fx.heap, q), ALLOC_POISON_ALLOC_BYTE));
-        ASSERT_HEAP_OK(fx.heap);
-        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, q));
-        ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, g));
-    }
-    return 0;
-}
-
-/*
  *   | A 112 | B 2000 | C 112 | (tail) |   then free B, then free A   (32-bit: 104, 2008, 104)
  * Expect the walk to list the blocks in address order with their usable sizes and states: B
  * free; A then quick-listed (TLSF with quick lists) or merged with B into one free block.
@@ -6110,7 +6082,6 @@ int main(void) {
         RUN_VARIANT_CHECK(poison_check);
         RUN_VARIANT_CHECK(poison_unlinked_bytes_check);
         RUN_VARIANT_CHECK(realloc_poison_check);
-        RUN_VARIANT_CHECK(realloc_move_copy_check);
         RUN_VARIANT_CHECK(walk_check);
         RUN_VARIANT_CHECK(walk_corrupted_check);
         RUN_VARIANT_CHECK(fit_policy_check);
