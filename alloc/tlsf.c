@@ -2273,6 +2273,27 @@ static __attribute__((cold, noinline)) int resized_past_damaged_head(alloc_heap 
 }
 #endif
 
+#if RELOCATE_NODES
+/*
+ * insert_free's filing of a resize's tail (rest bytes, its successor at after), inline from the
+ * size and successor known at the call, a damaged head's filing and report reached by a tail call:
+ * the resize then calls nothing. Returns RESIZED, or resized_past_damaged_head's result.
+ */
+static ALWAYS_INLINE int file_resized_tail(alloc_heap *h, block_t *tail, size_t rest,
+                                           uintptr_t after) {
+    h->free_blocks++;
+    if (TOP_BLOCK && after == h->end) {
+        tlsf_of(h)->top = tail;
+        return RESIZED;
+    }
+    unsigned fl, sl;
+    mapping_insert(rest, &fl, &sl);
+    if (!link_free_sound(h, tail, fl, sl))
+        return resized_past_damaged_head(h, tail, fl * SL_COUNT + sl);
+    return RESIZED;
+}
+#endif
+
 /*
  * The end of a resize of USED block b to `size` bytes with its FREE successor next (on list nfl,
  * nsl), checked (check_unlink_next), when the two hold size: b takes what it needs of the
@@ -2341,19 +2362,7 @@ static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size,
         word_set(h, &tail->prev, (hword_t)size);
         word_set(h, &tail->size, (hword_t)rest | ST_FREE);
 #if RELOCATE_NODES
-        /*
-         * insert_free's filing, inline, from the size and successor known here, with a damaged
-         * head's filing and report by a tail call: resize_with_next then calls nothing.
-         */
-        h->free_blocks++;
-        if (TOP_BLOCK && (uintptr_t)after == h->end) {
-            tlsf_of(h)->top = tail;
-        } else {
-            unsigned fl, sl;
-            mapping_insert(rest, &fl, &sl);
-            if (!link_free_sound(h, tail, fl, sl))
-                return resized_past_damaged_head(h, tail, fl * SL_COUNT + sl);
-        }
+        return file_resized_tail(h, tail, rest, (uintptr_t)after);
 #else
         insert_free(h, tail);
 #endif
@@ -2423,16 +2432,7 @@ static SHRINK_APART int resize_shrink(alloc_heap *h, block_t *b, size_t size) {
             set_prev_free(next); /* clear, b being USED */
             word_flip(&b->size, (hword_t)(cur ^ size));
             /* file_free, a damaged head's filing and report reached by a tail call. */
-            h->free_blocks++;
-            if (TOP_BLOCK && (uintptr_t)next == h->end) {
-                tlsf_of(h)->top = tail;
-            } else {
-                unsigned fl, sl;
-                mapping_insert(rest, &fl, &sl);
-                if (!link_free_sound(h, tail, fl, sl))
-                    return resized_past_damaged_head(h, tail, fl * SL_COUNT + sl);
-            }
-            return 1;
+            return file_resized_tail(h, tail, rest, (uintptr_t)next);
         }
         return resize_next_checked(h, b, size, next);
     }
