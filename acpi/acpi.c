@@ -232,17 +232,8 @@ static void add_cpu(struct acpi_madt *out, uint32_t apic_id, uint32_t broadcast_
     };
 }
 
-bool acpi_madt_reads_entry_type(uint8_t type) {
-    switch (type) {
-    case ACPI_MADT_ENTRY_LOCAL_APIC:
-    case ACPI_MADT_ENTRY_IO_APIC:
-    case ACPI_MADT_ENTRY_LOCAL_APIC_OVERRIDE:
-    case ACPI_MADT_ENTRY_LOCAL_X2APIC:
-        return true;
-    default:
-        return false;
-    }
-}
+/* Every MADT entry's first two bytes: its type and its length. */
+#define MADT_ENTRY_HEADER 2u
 
 /* The length an entry of this type needs: the bytes read_madt reads of it, or its type and length
  * bytes alone for a type it passes over. */
@@ -256,15 +247,19 @@ static uint8_t entry_min_length(uint8_t type) {
     case ACPI_MADT_ENTRY_LOCAL_X2APIC:
         return 16;
     default:
-        return 2;
+        return MADT_ENTRY_HEADER;
     }
+}
+
+bool acpi_madt_reads_entry_type(uint8_t type) {
+    return entry_min_length(type) > MADT_ENTRY_HEADER;
 }
 
 /* The MADT entry at offset (below table_length): its type and length bytes lie within the table,
  * its length is at least what its type needs (so it moves past it), and it does not leave the
  * table; NULL where not. */
 static const uint8_t *entry_at(const uint8_t *madt, uint32_t table_length, uint32_t offset) {
-    if (table_length - offset < 2) {
+    if (table_length - offset < MADT_ENTRY_HEADER) {
         return NULL;
     }
     const uint8_t *entry = madt + offset;

@@ -189,7 +189,11 @@ static bool heap_block_of_ours(struct alloc_cached_heap *c, const void *ptr) {
     uintptr_t a = (uintptr_t)ptr;
     if (a % ALLOC_ALIGNMENT != 0 || a < c->base)
         return false;
-    /* As user_prefix: an end noted before an extension is looked at again before refusing. */
+    /*
+     * Every caller has just called user_prefix, which looks again at an end a is at or past; this
+     * looks again only for an extension between the two calls, or an older end that another
+     * thread's heap_end_now stored over a newer one (its store is unordered).
+     */
     uintptr_t end = __atomic_load_n(&c->end, __ATOMIC_RELAXED);
     if (a >= end || end - a < PREFIX) {
         end = heap_end_now(c);

@@ -78,7 +78,7 @@ void panic(const char *format, ...) {
     va_start(args, format);
     size_t length = format_string_va(reason, sizeof reason, format, args);
     va_end(args);
-    char cut[40] = "";
+    char cut[48] = ""; /* "... (cut from N bytes)", N up to 20 digits */
     if (length >= sizeof reason) {
         format_string(cut, sizeof cut, "... (cut from %zu bytes)", length);
     }

@@ -19,6 +19,17 @@ def seabios_available_kib(memory):
     low = mib if mib < 2816 else 2048
     return 639 + (low * 1024 - 1024 - 132) + (mib - low) * 1024
 
+def _total_line(kib):
+    """The memory map's last line, as kernel/main.c prints it, with `kib` KiB available.
+
+    Args:
+      kib: the total.
+
+    Returns:
+      The line's regular expression.
+    """
+    return r"memory map: \d+ entries, %d KiB available$" % kib
+
 def memory_map_total(memory):
     """The memory map's last line, with the total for QEMU's -m `memory`.
 
@@ -28,7 +39,7 @@ def memory_map_total(memory):
     Returns:
       The line's regular expression.
     """
-    return r"memory map: \d+ entries, %d KiB available$" % seabios_available_kib(memory)
+    return _total_line(seabios_available_kib(memory))
 
 # The KiB OVMF's memory map of q35 calls available once GRUB has handed it over, by QEMU's -m.
 # No formula gives it: the firmware keeps memory of its own at run time. Measured with OVMF
@@ -50,4 +61,4 @@ def ovmf_memory_map_total(memory):
     """
     if memory not in OVMF_AVAILABLE_KIB:
         fail("no OVMF memory map total measured for -m %s: add it to OVMF_AVAILABLE_KIB" % memory)
-    return r"memory map: \d+ entries, %d KiB available$" % OVMF_AVAILABLE_KIB[memory]
+    return _total_line(OVMF_AVAILABLE_KIB[memory])

@@ -56,7 +56,7 @@ check_hits() {
 # "WARNING: Reading from Remote Cache:" (or Writing) with the reason on the next line.
 cache_warnings() {
   local line reason
-  while IFS= read -r line; do
+  while IFS= read -r line || [ -n "$line" ]; do
     if [[ $line =~ ^WARNING:\ .*Remote\ Cache:$ ]]; then
       IFS= read -r reason || reason=
       printf '%s %s\n' "$line" "$reason"

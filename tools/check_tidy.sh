@@ -1,6 +1,6 @@
 #!/bin/bash
-# Static analysis: runs clang-tidy-19 (clang's static analyzer and the bug-prone checks chosen in
-# .clang-tidy) over every C source Bazel compiles, host and kernel, with the exact flags Bazel uses
+# Static analysis: runs clang-tidy (CLANG_TIDY: clang's static analyzer and the bug-prone checks
+# chosen in .clang-tidy) over every C source Bazel compiles, host and kernel, with the exact flags Bazel uses
 # (compile_commands.json from tools/compile_commands.sh). Any finding fails, printed once; so does
 # clang-tidy failing without one (a configuration it cannot read, a crash), printing what it said.
 # Run from anywhere in the checkout.

@@ -136,8 +136,9 @@ after_command="[;|&]|\\\$\\(|<\\(|(^|[[:space:]\"'])(then|do|else|exec|if|while|
 program_run="[[:space:]]*$assignments($programs)([[:space:]]|\$|[;)])"
 # A backquote counts where it opens a substitution assigned to a variable (x=`git ...`): in prose
 # (a docstring, a message) it is a code span.
-# In a script, a program name in quotes ("git" status) runs it as the bare name does.
-command_pattern="(^|$after_command|=\`)[[:space:]]*$assignments[\"']?($programs)[\"']?([[:space:]]|\$|[;)])"
+# In a script, a program name in quotes ("git" status) runs it as the bare name does; one followed
+# by ")" is a case pattern ("git") ...), not a command.
+command_pattern="(^|$after_command|=\`)[[:space:]]*$assignments(($programs)([[:space:]]|\$|[;)])|[\"']($programs)[\"']([[:space:]]|\$|;))"
 
 # find_runs FILE PATTERN GROUPS HOW [SED_EXPRESSION...]: a finding for each line of FILE that, its
 # comment dropped and the expressions applied, matches PATTERN, whose group among GROUPS (the first
@@ -159,7 +160,7 @@ find_runs() {
 }
 
 for file in "${scripts[@]}"; do
-  find_runs "$file" "$command_pattern" 5 'RUNS: require_tools NAME, then run "$NAME"'
+  find_runs "$file" "$command_pattern" "6 8" 'RUNS: require_tools NAME, then run "$NAME"'
 done
 # In Starlark a command is a string: its opening quote is a command position too, but not the
 # start of a line (prose of a docstring), a docstring's opening quotes or a doc = "..." line. A

@@ -201,6 +201,13 @@ expect_output "an action's executable named by its bare name fails" 1 \
   "tools/rule.bzl:5: a command runs nasm by its bare name: use tool_path(\"NASM\")" \
   "$check" "$tree"
 
+# A case pattern naming a listed tool in quotes runs nothing.
+plant_clean_tree "$tree"
+# shellcheck disable=SC2016 # the line is written as it is
+printf 'case $1 in\n  "git") echo "asked about git" ;;\nesac\n' >>"$tree/tools/script.sh"
+expect_output "a case pattern naming a listed tool in quotes passes" 0 "check_tool_paths: ok" \
+  "$check" "$tree"
+
 plant_clean_tree "$tree"
 printf '"""Runs `git status` for the report."""\nNAME = "git"\n' >"$tree/tools/doc.py"
 expect_output "a Python docstring and a string naming a tool pass" 0 "check_tool_paths: ok" \

@@ -4,7 +4,7 @@
 # pointing at this checkout, builds and runs its host program with Bazel, and checks that it
 # printed "consumer: ok". Exits 0 on success.
 #
-# The consumer uses Bazel's auto-configured C toolchain (clang-19 via CC), as an unrelated
+# The consumer uses Bazel's auto-configured C toolchain (the pinned clang via CC), as an unrelated
 # project would, not heapkernel's platforms. Its output base is its own
 # (CONSUMER_OUTPUT_BASE, default ~/.cache/bazel_consumer_alloc), so it never waits on another
 # Bazel server.

@@ -115,7 +115,8 @@ enum multiboot2_error {
     /* "truncated": total_size < 8, or a tag (header or payload) runs past total_size. */
     MULTIBOOT2_ERR_TRUNCATED,
     /* "too large": total_size is larger than the caller's upper bound, or the range
-     * [info_phys, info_phys + total_size) would end at or past 2^64 (its phys_end would wrap). */
+     * [info_phys, info_phys + total_size) would end at or past 2^64 (its phys_end would wrap), or
+     * the buffer [info, info + total_size) would run past the end of the address space. */
     MULTIBOOT2_ERR_TOO_LARGE,
     /* "bad tag size": a tag's size is below 8 or below the fixed part of its type, or an end
      * tag's size != 8. */
