@@ -1157,15 +1157,25 @@ static ALWAYS_INLINE void *calloc_bs(alloc_heap *h, size_t bs, bool try_quick) {
  * whose fast_quick_end is set: TLSF, no poison on alloc; a size above the quick lists', or a quick
  * size whose list is empty): from tlsf_malloc_block, with no call through the ops, which hands the
  * block out (its end marked handed out, its bytes accounted) or retries after the release of empty
- * runs (alloc_malloc_missed); cleared as calloc_slow clears alloc_malloc's block, clean read
- * before.
+ * runs (alloc_malloc_missed); cleared as calloc_slow clears alloc_malloc's block.
  */
 static ALWAYS_INLINE void *calloc_tlsf(alloc_heap *h, size_t bs) {
-    uintptr_t clean = calloc_clean(h);
+    /*
+     * clean and its check word read before the hand-out raises clean, judged after it: a refused
+     * or failed request leaves a damaged watermark unreported and unchanged, as calloc_bs did.
+     */
+    uintptr_t clean = h->clean, check = h->clean_check;
     void *p = tlsf_malloc_block(h, bs);
     if (p == NULL)
         return NULL;
-    return calloc_clear(h, p, blk_size(blk_from_payload(p)) - HDR, clean);
+    size_t usable = blk_size(blk_from_payload(p)) - HDR;
+    if (__builtin_expect(check != ~clean, 0)) {
+        /* Damaged before the request: reported here unless the hand-out met it and reported. */
+        if (!clean_intact(h, h->clean))
+            (void)alloc_clean_damaged(h);
+        return clear_words(p, usable);
+    }
+    return calloc_clear(h, p, usable, clean);
 }
 #endif
 

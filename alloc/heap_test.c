@@ -2597,6 +2597,37 @@ static int flipped_listed_block_refused_check(void) {
 }
 
 /*
+ * flipped_listed_block_refused_check's damaged free block, with calloc's watermark damaged too
+ * (its check word's complement changed), then a calloc of the block's size.
+ * Expect NULL with one report, ALLOC_ERR_CORRUPTED_FREE_LIST, and the watermark left as it was: a
+ * refused request changes nothing (alloc/heap.h), the damaged watermark included, which a calloc
+ * that gets a block reports and resets.
+ */
+static int refused_calloc_keeps_watermark_check(void) {
+    if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
+        SKIP_CHECK("TLSF's lists");
+    fixture_reset(HEAP_SIZE, 0);
+    void *before_a = alloc_malloc(fx.heap, BIG);
+    unsigned char *a = alloc_malloc(fx.heap, BIG);
+    void *fence = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(before_a != NULL && a != NULL && fence != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    block_t *ab = blk_from_payload(a);
+    ab->size ^= (hword_t)1 << TAG_SHIFT;
+    fx.heap->clean_check ^= 16;
+    const uintptr_t clean = fx.heap->clean, check = fx.heap->clean_check;
+    size_t reports = fx.reports;
+    ASSERT_TRUE(alloc_calloc(fx.heap, 1, BIG) == NULL);
+    if (reported_once(reports, ALLOC_ERR_CORRUPTED_FREE_LIST) != 0)
+        return 1;
+    ASSERT_TRUE(fx.heap->clean == clean && fx.heap->clean_check == check);
+    ab->size ^= (hword_t)1 << TAG_SHIFT;
+    fx.heap->clean_check ^= 16;
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
+/*
  * A stray write into the control structure over the strategy's table of operations (first fit,
  * whose every allocation and free outside the fast paths goes through it).
  * Expect an allocation to return NULL and a free to return CORRUPTED_FREE_LIST, each after one
@@ -6105,6 +6136,7 @@ int main(void) {
         RUN_VARIANT_CHECK(first_fit_grow_exactly_check);
         RUN_VARIANT_CHECK(unsealed_damage_checked_check);
         RUN_VARIANT_CHECK(flipped_listed_block_refused_check);
+        RUN_VARIANT_CHECK(refused_calloc_keeps_watermark_check);
         RUN_VARIANT_CHECK(damaged_ops_check);
         RUN_VARIANT_CHECK(damaged_ops_extend_realloc_check);
         RUN_VARIANT_CHECK(damaged_bounds_extend_check);
