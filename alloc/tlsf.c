@@ -398,7 +398,7 @@ static FAST_INLINE bool link_free_sound(alloc_heap *h, block_t *b, unsigned fl, 
 /*
  * link_free_sound, and where it finds the head damaged link_past_damaged_head's filing and report:
  * every filing but those that reach that report by a tail call (carve_block, the merges of free,
- * tlsf_free_block), so that they call nothing.
+ * tlsf_free_block, file_resized_tail), so that they call nothing.
  */
 static inline void link_free(alloc_heap *h, block_t *b, unsigned fl, unsigned sl) {
 #if ALLOC_FAST_PATHS
@@ -427,6 +427,26 @@ static ALWAYS_INLINE void file_free(alloc_heap *h, block_t *b, size_t s, const b
         link_free(h, b, fl, sl);
     }
 }
+
+#if ALLOC_FAST_PATHS
+/*
+ * file_free by link_free_sound, for a filing whose damaged head is reported by a tail call to a
+ * function that ends the caller's work after that report (tlsf_free_block, file_resized_tail), so
+ * that the caller calls nothing. Returns true; false where the head of b's list, (*fl, *sl), fails
+ * head_linkable, b not linked yet. (file_free itself does not call this: at -O1 the aligned
+ * paths that file through it grew by 2 or 3 instructions when it did.)
+ */
+static ALWAYS_INLINE bool file_free_sound(alloc_heap *h, block_t *b, size_t s, const block_t *next,
+                                          unsigned *fl, unsigned *sl) {
+    h->free_blocks++;
+    if (TOP_BLOCK && (uintptr_t)next == h->end) {
+        tlsf_of(h)->top = b;
+        return true;
+    }
+    mapping_insert(s, fl, sl);
+    return link_free_sound(h, b, *fl, *sl);
+}
+#endif
 
 /* file_free for a block whose size is read from its size word: out of line, for rarer paths. */
 static void insert_free(alloc_heap *h, block_t *b) {
@@ -2275,20 +2295,14 @@ static __attribute__((cold, noinline)) int resized_past_damaged_head(alloc_heap 
 
 #if RELOCATE_NODES
 /*
- * insert_free's filing of a resize's tail (rest bytes, its successor at after), inline from the
- * size and successor known at the call, a damaged head's filing and report reached by a tail call:
- * the resize then calls nothing. Returns RESIZED, or resized_past_damaged_head's result.
+ * file_free_sound of a resize's tail (rest bytes, its successor at after), a damaged head's filing
+ * and report reached by a tail call: the resize then calls nothing. Returns RESIZED, or
+ * resized_past_damaged_head's result.
  */
 static ALWAYS_INLINE int file_resized_tail(alloc_heap *h, block_t *tail, size_t rest,
-                                           uintptr_t after) {
-    h->free_blocks++;
-    if (TOP_BLOCK && after == h->end) {
-        tlsf_of(h)->top = tail;
-        return RESIZED;
-    }
+                                           const block_t *after) {
     unsigned fl, sl;
-    mapping_insert(rest, &fl, &sl);
-    if (!link_free_sound(h, tail, fl, sl))
+    if (!file_free_sound(h, tail, rest, after, &fl, &sl))
         return resized_past_damaged_head(h, tail, fl * SL_COUNT + sl);
     return RESIZED;
 }
@@ -2362,7 +2376,7 @@ static SHRINK_APART int resize_with_next(alloc_heap *h, block_t *b, size_t size,
         word_set(h, &tail->prev, (hword_t)size);
         word_set(h, &tail->size, (hword_t)rest | ST_FREE);
 #if RELOCATE_NODES
-        return file_resized_tail(h, tail, rest, (uintptr_t)after);
+        return file_resized_tail(h, tail, rest, after);
 #else
         insert_free(h, tail);
 #endif
@@ -2432,7 +2446,7 @@ static SHRINK_APART int resize_shrink(alloc_heap *h, block_t *b, size_t size) {
             set_prev_free(next); /* clear, b being USED */
             word_flip(&b->size, (hword_t)(cur ^ size));
             /* file_free, a damaged head's filing and report reached by a tail call. */
-            return file_resized_tail(h, tail, rest, (uintptr_t)next);
+            return file_resized_tail(h, tail, rest, next);
         }
         return resize_next_checked(h, b, size, next);
     }
@@ -2724,16 +2738,10 @@ enum alloc_error tlsf_free_block(alloc_heap *h, block_t *b, size_t usable) {
         if (blk_state(next) != ST_FREE) {
             /* As release_block files it (b's word checked by free's pointer validation). */
             b->size ^= flip_low_bits(ST_USED ^ ST_FREE);
-            /* file_free, a damaged head's filing ended by a tail call. */
-            h->free_blocks++;
-            if (TOP_BLOCK && (uintptr_t)next == h->end) {
-                tlsf_of(h)->top = b;
-            } else {
-                unsigned fl, sl;
-                mapping_insert(s, &fl, &sl);
-                if (!link_free_sound(h, b, fl, sl))
-                    return freed_past_damaged_head(h, b, fl * SL_COUNT + sl, next, 0, true);
-            }
+            /* A damaged head's filing ended by a tail call. */
+            unsigned fl, sl;
+            if (!file_free_sound(h, b, s, next, &fl, &sl))
+                return freed_past_damaged_head(h, b, fl * SL_COUNT + sl, next, 0, true);
             set_prev_free(next);
             return ALLOC_OK;
         }
