@@ -117,19 +117,25 @@ static int all_stop_check(void) {
     return 0;
 }
 
+/* The end of a stop by CPU 1 of the two CPUs first registered, during which CPU 0 registered
+ * CPU 2: CPU 2 had an NMI of its own and stopped, and the tally is {2, 2}. Returns 0, or 1 after
+ * printing the assertion that failed. */
+static int registered_meanwhile_stopped(const struct sim *sim, struct cpu_stop_tally tally) {
+    ASSERT_EQ(3, sim->count);
+    ASSERT_EQ(1, sim->nmis[2]);
+    ASSERT_TRUE(sim->stopped[2]);
+    ASSERT_EQ(2, tally.others);
+    ASSERT_EQ(2, tally.stopped);
+    return 0;
+}
+
 /* CPU 1 panics with two CPUs registered; CPU 0 registers CPU 2 as its NMI is on its way, after
  * the count was read. Expect CPU 2 to get an NMI of its own and {2, 2}: a count read once gives
  * {1, 1} and leaves CPU 2 running. */
 static int registered_during_send_check(void) {
     struct sim sim = {.count = 2, .register_at_send = true};
     const struct cpu_stop_ops ops = sim_ops(&sim);
-    struct cpu_stop_tally tally = cpu_stop_others(&ops, 1, ROUNDS);
-    ASSERT_EQ(3, sim.count);
-    ASSERT_EQ(1, sim.nmis[2]);
-    ASSERT_TRUE(sim.stopped[2]);
-    ASSERT_EQ(2, tally.others);
-    ASSERT_EQ(2, tally.stopped);
-    return 0;
+    return registered_meanwhile_stopped(&sim, cpu_stop_others(&ops, 1, ROUNDS));
 }
 
 /* The same, with CPU 0 taking its NMI late (at the third round) and registering CPU 2 at the
@@ -137,13 +143,7 @@ static int registered_during_send_check(void) {
 static int registered_during_wait_check(void) {
     struct sim sim = {.count = 2, .late = 2, .register_at_wait = 2};
     const struct cpu_stop_ops ops = sim_ops(&sim);
-    struct cpu_stop_tally tally = cpu_stop_others(&ops, 1, ROUNDS);
-    ASSERT_EQ(3, sim.count);
-    ASSERT_EQ(1, sim.nmis[2]);
-    ASSERT_TRUE(sim.stopped[2]);
-    ASSERT_EQ(2, tally.others);
-    ASSERT_EQ(2, tally.stopped);
-    return 0;
+    return registered_meanwhile_stopped(&sim, cpu_stop_others(&ops, 1, ROUNDS));
 }
 
 /* CPU 0 registers CPU 2 and stops between the panicking CPU's read of the count and its read of
@@ -152,13 +152,7 @@ static int registered_during_wait_check(void) {
 static int registered_as_registrar_stops_check(void) {
     struct sim sim = {.count = 2, .register_at_flag_read = 1};
     const struct cpu_stop_ops ops = sim_ops(&sim);
-    struct cpu_stop_tally tally = cpu_stop_others(&ops, 1, ROUNDS);
-    ASSERT_EQ(3, sim.count);
-    ASSERT_EQ(1, sim.nmis[2]);
-    ASSERT_TRUE(sim.stopped[2]);
-    ASSERT_EQ(2, tally.others);
-    ASSERT_EQ(2, tally.stopped);
-    return 0;
+    return registered_meanwhile_stopped(&sim, cpu_stop_others(&ops, 1, ROUNDS));
 }
 
 /* CPU 2 of three takes no NMI. Expect the wait to end at the bound, ROUNDS rounds, with {2, 1}. */
