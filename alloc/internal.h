@@ -550,17 +550,24 @@ static inline bool clean_intact(const alloc_heap *h, uintptr_t clean) {
 /*
  * Records that [.., end) has been handed out (the caller may write it): alloc_calloc must zero
  * bytes below h->clean and may skip those above. clean is checked before it is raised: a raise
- * would otherwise launder a value a stray write had lowered.
+ * would otherwise launder a value a stray write had lowered. Returns true; false, with nothing
+ * written, where clean is damaged: the caller reports it (alloc_clean_damaged), at once
+ * (mark_handed_out) or by a tail call (hand_out_unpoisoned_to).
  */
-static FAST_INLINE void mark_handed_out(alloc_heap *h, uintptr_t end) {
+static ALWAYS_INLINE bool clean_raised(alloc_heap *h, uintptr_t end) {
     uintptr_t clean = h->clean;
     if (end > clean) {
-        if (!clean_intact(h, clean)) {
-            (void)alloc_clean_damaged(h);
-            return;
-        }
+        if (!clean_intact(h, clean))
+            return false;
         clean_set(h, end);
     }
+    return true;
+}
+
+/* clean_raised, a damaged clean reported at once. */
+static FAST_INLINE void mark_handed_out(alloc_heap *h, uintptr_t end) {
+    if (!clean_raised(h, end))
+        (void)alloc_clean_damaged(h);
 }
 
 /*
@@ -678,12 +685,8 @@ static ALWAYS_INLINE void *hand_out_unpoisoned_to(alloc_heap *h, block_t *b, siz
      * by a tail call (alloc_hand_out_clean_damaged: the report, then the accounting, as here), so
      * that the carvings that hand out call nothing and need no stack frame.
      */
-    uintptr_t clean = h->clean;
-    if (end > clean) {
-        if (!clean_intact(h, clean))
-            return alloc_hand_out_clean_damaged(h, b, s);
-        clean_set(h, end);
-    }
+    if (!clean_raised(h, end))
+        return alloc_hand_out_clean_damaged(h, b, s);
 #else
     mark_handed_out(h, end);
 #endif
