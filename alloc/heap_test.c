@@ -4495,6 +4495,23 @@ static int damage_alone(enum alloc_error error, void *p, const void *saved, size
 }
 
 /*
+ * Runs a check's case for each of its `ways` ways, every one even after one fails, naming on
+ * stderr each that fails (way_name[way]), so that one failure does not hide another. Returns 0,
+ * or 1 after printing the assertion that failed.
+ */
+static int every_way(int (*run)(unsigned way), const char *const way_name[], unsigned ways) {
+    int failures = 0;
+    for (unsigned way = 0; way < ways; way++) {
+        if (run(way) != 0) {
+            fprintf(stderr, "  ^ %s\n", way_name[way]);
+            failures++;
+        }
+    }
+    ASSERT_EQ(0, failures);
+    return 0;
+}
+
+/*
  * The ways damage_free_prev damages the size of a free predecessor P as its successor S finds it:
  * P's size word sealed afresh a granule smaller (P's list unchanged), or one of its check bits
  * flipped; S's prev word, P's boundary tag, sealed afresh a granule larger (naming a block that
@@ -4570,18 +4587,29 @@ static int free_prev_damaged_refused(unsigned way) {
  * and B's free merging it into A. Every way runs; each that fails is named.
  */
 static int free_prev_damaged_refused_check(void) {
-    int failures = 0;
-    for (unsigned way = 0; way < PREV_DAMAGES; way++) {
-        if (free_prev_damaged_refused(way) != 0) {
-            fprintf(stderr, "  ^ %s\n", prev_damage_name[way]);
-            failures++;
-        }
-    }
-    ASSERT_EQ(0, failures);
-    return 0;
+    return every_way(free_prev_damaged_refused, prev_damage_name, PREV_DAMAGES);
 }
 
 #if QUICK_BINS > 0
+/*
+ * The end of quick_prev_damaged_refused and quick_next_damaged_refused, once the flush has refused
+ * Q: w, the damaged word, the heap's one fault (damage_alone), put back (saved); then the
+ * statistics as before, the heap intact, and q, Q's payload, served by the next request of its
+ * size and freed. Returns 0, or 1 after printing the assertion that failed.
+ */
+static int quick_damage_put_back(hword_t *w, hword_t saved, const struct alloc_stats *before,
+                                 void *q) {
+    if (damage_alone(ALLOC_ERR_CORRUPTED_HEADER, w, &saved, sizeof(saved)) != 0)
+        return 1;
+    *w = saved;
+    ASSERT_TRUE(stats_unchanged(before));
+    ASSERT_HEAP_OK(fx.heap);
+    ASSERT_TRUE(alloc_malloc(fx.heap, 100) == q);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, q));
+    ASSERT_HEAP_OK(fx.heap);
+    return 0;
+}
+
 /*
  * quick_prev_damaged_refused_check's case `way`: Q, quick-listed, whose free predecessor A the
  * flush would merge it with, A's size damaged as Q finds it (damage_free_prev).
@@ -4614,15 +4642,7 @@ static int quick_prev_damaged_refused(unsigned way) {
     ASSERT_TRUE(memcmp(ab, &a_damaged, sizeof(*ab)) == 0);
     ASSERT_TRUE(memcmp(qb, &q_damaged, sizeof(*qb)) == 0);
     ASSERT_TRUE(fixture_pattern_ok(x, BIG, 1));
-    if (damage_alone(ALLOC_ERR_CORRUPTED_HEADER, w, &saved, sizeof(saved)) != 0)
-        return 1;
-    *w = saved;
-    ASSERT_TRUE(stats_unchanged(&before));
-    ASSERT_HEAP_OK(fx.heap);
-    ASSERT_TRUE(alloc_malloc(fx.heap, 100) == q);
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, q));
-    ASSERT_HEAP_OK(fx.heap);
-    return 0;
+    return quick_damage_put_back(w, saved, &before, q);
 }
 #endif
 
@@ -4639,15 +4659,7 @@ static int quick_prev_damaged_refused_check(void) {
 #if QUICK_BINS > 0
     if (!fixture_quick())
         SKIP_CHECK("this variant has no quick lists");
-    int failures = 0;
-    for (unsigned way = 0; way < PREV_DAMAGES; way++) {
-        if (quick_prev_damaged_refused(way) != 0) {
-            fprintf(stderr, "  ^ %s\n", prev_damage_name[way]);
-            failures++;
-        }
-    }
-    ASSERT_EQ(0, failures);
-    return 0;
+    return every_way(quick_prev_damaged_refused, prev_damage_name, PREV_DAMAGES);
 #else
     SKIP_CHECK("quick lists are not compiled in");
 #endif
@@ -4657,7 +4669,7 @@ static int quick_prev_damaged_refused_check(void) {
  * list_head_smaller_block_refused_check's case: the request made by alloc_malloc (op 0) or by
  * alloc_allocate at 64 bytes (op 1).
  */
-static int list_head_smaller_block_refused(int op) {
+static int list_head_smaller_block_refused(unsigned op) {
     const size_t request = 3000, f_size = 4500;
     fixture_reset(HEAP_SIZE, 0);
     unsigned char *f = alloc_malloc(fx.heap, f_size), *u1 = alloc_malloc(fx.heap, BIG);
@@ -4717,22 +4729,14 @@ static int list_head_smaller_block_refused_check(void) {
     if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
         SKIP_CHECK("only TLSF keeps lists headed in the control structure");
     static const char *const op_name[] = {"malloc", "allocate at 64"};
-    int failures = 0;
-    for (int op = 0; op < 2; op++) {
-        if (list_head_smaller_block_refused(op) != 0) {
-            fprintf(stderr, "  ^ %s\n", op_name[op]);
-            failures++;
-        }
-    }
-    ASSERT_EQ(0, failures);
-    return 0;
+    return every_way(list_head_smaller_block_refused, op_name, 2);
 }
 
 /*
  * free_next_damaged_refused_check's case `way`: B, whose free successor C it would merge with,
  * freed with C's size damaged as the merge finds it: C's size word (way 0) or D's prev word (1).
  */
-static int free_next_damaged_refused(int way) {
+static int free_next_damaged_refused(unsigned way) {
     fixture_reset(HEAP_SIZE, 0);
     unsigned char *a = alloc_malloc(fx.heap, BIG), *b = alloc_malloc(fx.heap, BIG);
     unsigned char *c = alloc_malloc(fx.heap, BIG), *d = alloc_malloc(fx.heap, BIG);
@@ -4783,22 +4787,14 @@ static int free_next_damaged_refused(int way) {
  */
 static int free_next_damaged_refused_check(void) {
     static const char *const way_name[] = {"size word resealed smaller", "boundary tag check bit"};
-    int failures = 0;
-    for (int way = 0; way < 2; way++) {
-        if (free_next_damaged_refused(way) != 0) {
-            fprintf(stderr, "  ^ %s\n", way_name[way]);
-            failures++;
-        }
-    }
-    ASSERT_EQ(0, failures);
-    return 0;
+    return every_way(free_next_damaged_refused, way_name, 2);
 }
 
 /*
  * merge_unlink_bent_link_check's case `way`: C's next link bent to U's header (0), its prev link
  * bent to U's header (1) or to NULL (2), then B freed.
  */
-static int merge_unlink_bent_link(int way) {
+static int merge_unlink_bent_link(unsigned way) {
     fixture_reset(HEAP_SIZE, 0);
     unsigned char *a = alloc_malloc(fx.heap, BIG), *b = alloc_malloc(fx.heap, BIG);
     unsigned char *c = alloc_malloc(fx.heap, BIG), *d = alloc_malloc(fx.heap, BIG);
@@ -4854,15 +4850,7 @@ static int merge_unlink_bent_link_check(void) {
         SKIP_CHECK("TLSF's doubly linked lists");
     static const char *const way_name[] = {"next link to a live block", "prev link to a live block",
                                            "prev link NULL, not the head"};
-    int failures = 0;
-    for (int way = 0; way < 3; way++) {
-        if (merge_unlink_bent_link(way) != 0) {
-            fprintf(stderr, "  ^ %s\n", way_name[way]);
-            failures++;
-        }
-    }
-    ASSERT_EQ(0, failures);
-    return 0;
+    return every_way(merge_unlink_bent_link, way_name, 3);
 }
 
 /*
@@ -5872,7 +5860,7 @@ static int free_size_past_end_refused_check(void) {
  * quick_next_damaged_refused_check's case `way`: Q's boundary tag in U's prev word sealed afresh a
  * granule larger (0) or smaller (1), or one of its check bits flipped (2).
  */
-static int quick_next_damaged_refused(int way) {
+static int quick_next_damaged_refused(unsigned way) {
     fixture_reset(HEAP_SIZE, 0);
     unsigned char *x = alloc_malloc(fx.heap, BIG), *q = alloc_malloc(fx.heap, 100);
     unsigned char *u = alloc_malloc(fx.heap, BIG);
@@ -5905,15 +5893,7 @@ static int quick_next_damaged_refused(int way) {
     ASSERT_TRUE(memcmp(ub, &u_damaged, sizeof(*ub)) == 0);
     ASSERT_TRUE(fixture_pattern_ok(x, BIG, 1));
     ASSERT_TRUE(fixture_pattern_ok(u, BIG, 3));
-    if (damage_alone(ALLOC_ERR_CORRUPTED_HEADER, w, &saved, sizeof(saved)) != 0)
-        return 1;
-    *w = saved;
-    ASSERT_TRUE(stats_unchanged(&before));
-    ASSERT_HEAP_OK(fx.heap);
-    ASSERT_TRUE(alloc_malloc(fx.heap, 100) == q);
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, q));
-    ASSERT_HEAP_OK(fx.heap);
-    return 0;
+    return quick_damage_put_back(w, saved, &before, q);
 }
 #endif
 
@@ -5933,15 +5913,7 @@ static int quick_next_damaged_refused_check(void) {
         SKIP_CHECK("this variant has no quick lists");
     static const char *const way_name[] = {
         "boundary tag resealed larger", "boundary tag resealed smaller", "boundary tag check bit"};
-    int failures = 0;
-    for (int way = 0; way < 3; way++) {
-        if (quick_next_damaged_refused(way) != 0) {
-            fprintf(stderr, "  ^ %s\n", way_name[way]);
-            failures++;
-        }
-    }
-    ASSERT_EQ(0, failures);
-    return 0;
+    return every_way(quick_next_damaged_refused, way_name, 3);
 #else
     SKIP_CHECK("quick lists are not compiled in");
 #endif
@@ -5996,7 +5968,7 @@ static int double_free_damaged_next_check(void) {
  * extend_end_tag_off_granule_check's case `way`: the end marker's prev word sealed afresh half a
  * granule larger (0) or smaller (1).
  */
-static int extend_end_tag_off_granule(int way) {
+static int extend_end_tag_off_granule(unsigned way) {
     const size_t half = HEAP_SIZE / 2;
     fixture_reset(half, 0);
     unsigned char *x = alloc_malloc(fx.heap, BIG);
@@ -6043,15 +6015,7 @@ static int extend_end_tag_off_granule(int way) {
  */
 static int extend_end_tag_off_granule_check(void) {
     static const char *const way_name[] = {"half a granule larger", "half a granule smaller"};
-    int failures = 0;
-    for (int way = 0; way < 2; way++) {
-        if (extend_end_tag_off_granule(way) != 0) {
-            fprintf(stderr, "  ^ %s\n", way_name[way]);
-            failures++;
-        }
-    }
-    ASSERT_EQ(0, failures);
-    return 0;
+    return every_way(extend_end_tag_off_granule, way_name, 2);
 }
 
 /* One check of main's current variant, reported skipped (with why) when this build lacks it. */
