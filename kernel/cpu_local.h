@@ -26,6 +26,7 @@ struct cpu_local {
      * were on before the outermost level. */
     uint32_t irq_off_depth;
     bool irq_were_enabled;
+    uint32_t log_depth; /* this CPU's nesting of the log's lock (kernel/lib/log_lock.h) */
     const char *held_locks[CPU_HELD_LOCKS_MAX];
     uint32_t held_count;
     struct thread *current;

@@ -7,6 +7,7 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/cpu_local.h"
 #include "kernel/lib/format.h"
+#include "kernel/lib/log_lock.h"
 #include "kernel/serial.h"
 #include "kernel/spinlock.h"
 
@@ -23,38 +24,36 @@ static const char *const level_names[] = {
     [LOG_ERROR] = "ERROR", [LOG_PANIC] = "PANIC",
 };
 
-/* One line at a time from any CPU. Not a struct spinlock, whose misuse panics (and a panic logs):
- * a CPU may re-enter (a fault while logging), and an ERROR or PANIC line waits at most the spin
- * bound for a CPU that holds the log and is stuck, then writes anyway: a fault's report is ERROR
- * lines before its PANIC line, and it must reach that line rather than wait for ever. */
-static volatile int32_t log_owner = SPINLOCK_NO_HOLDER;
-static uint32_t log_depth;
+/* One line at a time from any CPU (kernel/lib/log_lock.h: a hold nests, and an ERROR or PANIC
+ * line waits at most the spin bound for a CPU that holds the log and is stuck, then writes
+ * anyway). Each CPU's nesting count is in its block. */
+static struct log_lock log_lock_state = LOG_LOCK_INIT;
 
+static uint64_t tsc_now(void *ctx) {
+    (void)ctx;
+    return cpu_rdtsc();
+}
+
+static void spin_pause(void *ctx) {
+    (void)ctx;
+    cpu_pause();
+}
+
+static const struct log_lock_wait log_wait = {
+    .now = tsc_now, .pause = spin_pause, .ctx = NULL, .bound = SPINLOCK_SPIN_BOUND_TSC_TICKS};
+
+/* Interrupts stay off while the log is held: the holder cannot be moved to another CPU, whose
+ * count its give would then change. */
 static void log_lock(enum log_level level) {
     irq_save();
-    int32_t me = (int32_t)cpu_this()->index;
-    if (log_owner == me) {
-        log_depth++;
-        return;
-    }
-    uint64_t start = cpu_rdtsc();
-    int32_t expected = SPINLOCK_NO_HOLDER;
-    while (!__atomic_compare_exchange_n(&log_owner, &expected, me, false, __ATOMIC_ACQUIRE,
-                                        __ATOMIC_RELAXED)) {
-        expected = SPINLOCK_NO_HOLDER;
-        cpu_pause();
-        if (level >= LOG_ERROR && cpu_rdtsc() - start > SPINLOCK_SPIN_BOUND_TSC_TICKS) {
-            __atomic_store_n(&log_owner, me, __ATOMIC_SEQ_CST);
-            break;
-        }
-    }
-    log_depth = 1;
+    struct cpu_local *cpu = cpu_this();
+    (void)log_lock_take(&log_lock_state, (int32_t)cpu->index, &cpu->log_depth, level >= LOG_ERROR,
+                        &log_wait);
 }
 
 static void log_unlock(void) {
-    if (--log_depth == 0) {
-        __atomic_store_n(&log_owner, SPINLOCK_NO_HOLDER, __ATOMIC_RELEASE);
-    }
+    struct cpu_local *cpu = cpu_this();
+    log_lock_give(&log_lock_state, (int32_t)cpu->index, &cpu->log_depth);
     irq_restore();
 }
 
@@ -136,17 +135,16 @@ bool log_check(bool passed, const char *name, const char *format, ...) {
 }
 
 void log_abandon_line(void) {
-    if (log_owner != (int32_t)cpu_this()->index) {
-        return;
+    struct cpu_local *cpu = cpu_this();
+    if (log_lock_held_by(&log_lock_state, (int32_t)cpu->index)) {
+        serial_write("\n", 1); /* whatever the line held so far stays a line of its own */
     }
-    serial_write("\n", 1); /* whatever the line held so far stays a line of its own */
-    log_depth = 0;
-    __atomic_store_n(&log_owner, SPINLOCK_NO_HOLDER, __ATOMIC_RELEASE);
+    (void)log_lock_abandon(&log_lock_state, (int32_t)cpu->index, &cpu->log_depth);
 }
 
 void log_hold_forever(volatile int32_t *holder) {
     log_lock(LOG_INFO);
-    *holder = log_owner;
+    *holder = log_lock_state.holder;
     for (;;) {
         cpu_pause();
     }
