@@ -198,6 +198,7 @@ static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup,
     write_parameter(trampoline_test_fault,
                     early_fault == EARLY_FAULT_REAL_MODE        ? TRAMPOLINE_FAULT_16BIT
                     : early_fault == EARLY_FAULT_PROTECTED_MODE ? TRAMPOLINE_FAULT_32BIT
+                    : early_fault == EARLY_FAULT_INVALID_OPCODE ? TRAMPOLINE_FAULT_64BIT
                                                                 : 0);
     /* A report left by a CPU started before must not be read as this one's. */
     write_parameter(trampoline_fault_mode, 0);
@@ -343,7 +344,7 @@ uint32_t smp_start(const struct multiboot2_info *boot_info) {
     if (cmdline_has(boot_info->cmdline, SMP_AP_EARLY_FAULT_WORD)) {
         fault = EARLY_FAULT_INVALID_OPCODE;
         log_info("smp: smp_test=ap_early_fault: the first other CPU meets an invalid opcode in the "
-                 "trampoline's 64-bit code");
+                 "trampoline's 64-bit code, right after it loads the kernel's IDT");
     } else if (cmdline_has(boot_info->cmdline, SMP_AP_EARLY_DOUBLE_FAULT_WORD)) {
         fault = EARLY_FAULT_DOUBLE;
         log_info("smp: smp_test=ap_early_double_fault: the first other CPU meets an invalid opcode "

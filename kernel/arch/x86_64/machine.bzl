@@ -43,6 +43,7 @@ _CONSTANTS = [
     # the code's width, so a memory dump reads them too.
     ("TRAMPOLINE_FAULT_16BIT", "0x10", "the trampoline's fault report and test switch: its 16-bit (real-mode) code"),
     ("TRAMPOLINE_FAULT_32BIT", "0x20", "the trampoline's fault report and test switch: its 32-bit (protected-mode) code"),
+    ("TRAMPOLINE_FAULT_64BIT", "0x40", "the trampoline's test switch: its 64-bit code, at the first instruction the kernel's IDT covers (reported by the kernel's handler, not the trampoline)"),
     # The kernel heap's range when the command line does not move it (heap_start=, heap_pages=):
     # the boot tests' addresses in and just past the heap follow from it.
     ("HEAP_DEFAULT_START", "0x8000000", "where the heap starts by default: the classic hobby-kernel tutorial's heap, above the identity map"),

@@ -174,15 +174,30 @@ trampoline_protected_fault:
     jmp .halt
 
 ; Long mode. Until the kernel's IDT is loaded, the IDTR holds the 32-bit IDT, whose gates long mode
-; reads as garbage: a fault would end in a triple fault, which ends the whole machine. So the shared
-; IDT comes first; then this CPU's own GDT and TSS, which the boot CPU filled in before the start-up
-; IPI (interrupts_prepare_cpu), so that a double fault, delivered on the TSS's IST stack, has one;
-; then the stack the handler pushes on, then the per-CPU block the handler's log finds its CPU by
-; (cpu_this). From there any fault is reported by the kernel's handler, naming this CPU.
+; reads as garbage: a fault would end in a triple fault, which ends the whole machine. Before that
+; IDT, the per-CPU block the kernel's handler finds its CPU by (cpu_this, at GS:0): a wrmsr and a
+; null selector's load, which do not fault, so that the handler, from the first instruction its
+; IDT covers, names this CPU rather than read the block at address 0 (a page fault in the handler,
+; then another, each pushed below the last). Then the shared IDT; then this CPU's own GDT and TSS,
+; which the boot CPU filled in before the start-up IPI (interrupts_prepare_cpu), so that a double
+; fault, delivered on the TSS's IST stack, has one; then the stack the handler pushes on. From the
+; IDT on any fault is reported by the kernel's handler, naming this CPU.
 bits 64
 trampoline_long:
+    xor eax, eax
+    mov fs, ax
+    mov gs, ax                          ; before the GS base: a null selector may clear it
+    mov ecx, CPU_MSR_GS_BASE
+    mov eax, [TRAMPOLINE(trampoline_argument)]
+    mov edx, [TRAMPOLINE(trampoline_argument) + 4]
+    wrmsr
     mov rax, [TRAMPOLINE(trampoline_idt)]
     lidt [rax]
+    cmp dword [TRAMPOLINE(trampoline_test_fault)], TRAMPOLINE_FAULT_64BIT
+    jne .no_early_fault
+    mov rsp, [TRAMPOLINE(trampoline_fault_stack)] ; smp_test=ap_early_fault (smp.c): no TSS yet
+    ud2
+.no_early_fault:
     mov rax, [TRAMPOLINE(trampoline_cpu_gdt)]
     lgdt [rax]
     mov ax, GDT_TSS_SELECTOR
@@ -192,17 +207,10 @@ trampoline_long:
     mov ds, ax
     mov es, ax
     mov ss, ax
-    xor eax, eax
-    mov fs, ax
-    mov gs, ax                          ; before the GS base: a null selector may clear it
-    mov ecx, CPU_MSR_GS_BASE
-    mov eax, [TRAMPOLINE(trampoline_argument)]
-    mov edx, [TRAMPOLINE(trampoline_argument) + 4]
-    wrmsr
     mov rax, [TRAMPOLINE(trampoline_fault_stack)]
     test rax, rax
     jz .no_fault
-    mov rsp, rax                        ; smp_test=ap_early_fault and ap_early_double_fault (smp.c)
+    mov rsp, rax                        ; smp_test=ap_early_double_fault (smp.c)
     ud2
 .no_fault:
     mov rdi, [TRAMPOLINE(trampoline_argument)]
