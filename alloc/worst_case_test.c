@@ -72,20 +72,20 @@
 #define BOUND_QUICK_PUSH   70  /* free onto a quick list */
 #define BOUND_SLOT_TAKE    60  /* malloc, run slot taken */
 #define BOUND_SLOT_GIVE    50  /* free, run slot given back: after the header check slots fail */
-#define BOUND_NEW_RUN      410 /* malloc, a full head leaves, a new run from an aligned request */
+#define BOUND_NEW_RUN      400 /* malloc, a full head leaves, a new run from an aligned request */
 #define BOUND_SLOT_PUSH    320 /* free, a full run back on its list behind the head */
-#define BOUND_RUN_RETURN   450 /* free, an emptied run given back (a merging free) */
-#define BOUND_SPLIT        300 /* TLSF split, remainder re-filed */
+#define BOUND_RUN_RETURN   440 /* free, an emptied run given back (a merging free) */
+#define BOUND_SPLIT        280 /* TLSF split, remainder re-filed */
 #define BOUND_ALIGNED      440 /* aligned, good fit, leading gap left free */
-#define BOUND_FALLBACK     370 /* scan of TLSF_FALLBACK_SCAN blocks of the request's list */
-#define BOUND_MERGE        380 /* free merging both neighbours */
-#define BOUND_FLUSH        410150 /* allocation failing after flushing 64 x 16 quick blocks */
-#define BOUND_ALIGNED_TOP  400    /* aligned, from the top block, leading gap left free */
-#define BOUND_ALIGNED_HEAD 570    /* aligned, its own list's head, leading gap left free */
-#define BOUND_NEW_RUN_HEAD 660    /* malloc, a new run from its own list's head */
-#define BOUND_RUN_MISSED   720    /* malloc, no run to be had (no flush), a block instead */
-#define BOUND_SPARE_RUNS   3250   /* allocation failing after giving back a spare run a class */
-#define BOUND_REALLOC      1410   /* realloc growing into a successor at a full quick list's end */
+#define BOUND_FALLBACK     340 /* scan of TLSF_FALLBACK_SCAN blocks of the request's list */
+#define BOUND_MERGE        370 /* free merging both neighbours */
+#define BOUND_FLUSH        406040 /* allocation failing after flushing 64 x 16 quick blocks */
+#define BOUND_ALIGNED_TOP  390    /* aligned, from the top block, leading gap left free */
+#define BOUND_ALIGNED_HEAD 560    /* aligned, its own list's head, leading gap left free */
+#define BOUND_NEW_RUN_HEAD 650    /* malloc, a new run from its own list's head */
+#define BOUND_RUN_MISSED   700    /* malloc, no run to be had (no flush), a block instead */
+#define BOUND_SPARE_RUNS   3210   /* allocation failing after giving back a spare run a class */
+#define BOUND_REALLOC      1390   /* realloc growing into a successor at a full quick list's end */
 
 static unsigned char *region;
 static alloc_heap *heap;
