@@ -948,6 +948,107 @@ static void check_idle_wake(void) {
               rounds, taken + kept, taken, kept);
 }
 
+/* thread_test=sleeper_wake */
+
+/* Rounds in which a sleeper must resume on CPU 1, or the check proves nothing, and the most rounds
+ * made to get them (a sleeper runs on CPU 0 when CPU 0 gets to it first). */
+#define SLEEPER_WAKE_NEEDED     10
+#define SLEEPER_WAKE_MAX_ROUNDS 100
+/* Ticks from a round's start to its sleepers' tick: time to make both and see them asleep. */
+#define SLEEPER_WAKE_LEAD_TICKS 5
+/* How long a woken sleeper keeps its CPU at most, waiting for the other to resume: two ticks, so
+ * that CPU 0, which takes one of them at its tick, is still busy when the other is there to be
+ * taken by CPU 1, and no sleeper exits (an exit wakes the joiner, and with it an idle CPU) before
+ * both have resumed. */
+#define SLEEPER_WAKE_WAIT_STEPS 200
+#define SLEEPER_WAKE_STEP_US    (2 * 1000000 / APIC_TIMER_HZ / SLEEPER_WAKE_WAIT_STEPS)
+
+/* One round: the tick both sleepers wake at; how many are asleep; CPU 1's wake-ups counted at the
+ * tick before, on CPU 0 (SLEEPER_WAKE_UNSET until then); what a sleeper that resumed on CPU 1
+ * read of them. */
+#define SLEEPER_WAKE_UNSET UINT64_MAX
+static volatile uint64_t sleeper_wake_tick;
+static volatile uint32_t sleepers_asleep;
+static volatile uint32_t sleepers_resumed;
+static volatile uint64_t sleeper_wakeups_before;
+static volatile uint64_t sleeper_wakeups_on_cpu1;
+static volatile bool sleeper_resumed_on_cpu1;
+
+/* At CPU 0's tick before the sleepers', once both sleep: CPU 1's wake-ups so far. */
+static void sleeper_wake_tick_hook(void) {
+    if (cpu_this_index() == 0 && thread_ticks() + 1 == sleeper_wake_tick &&
+        __atomic_load_n(&sleepers_asleep, __ATOMIC_ACQUIRE) == 2 &&
+        sleeper_wakeups_before == SLEEPER_WAKE_UNSET) {
+        sleeper_wakeups_before = __atomic_load_n(&cpu_by_index(1)->wakeups, __ATOMIC_RELAXED);
+    }
+}
+
+static void sleep_to_round_tick(void *arg) {
+    (void)arg;
+    irq_save(); /* counted asleep only once nothing but the sleep is left */
+    __atomic_fetch_add(&sleepers_asleep, 1, __ATOMIC_RELEASE);
+    uint64_t now = thread_ticks();
+    irq_restore();
+    if (now < sleeper_wake_tick) {
+        thread_sleep(sleeper_wake_tick - now);
+    }
+    irq_save();
+    if (cpu_this_index() == 1) {
+        sleeper_wakeups_on_cpu1 = __atomic_load_n(&cpu_this()->wakeups, __ATOMIC_RELAXED);
+        __atomic_store_n(&sleeper_resumed_on_cpu1, true, __ATOMIC_RELEASE);
+    }
+    __atomic_fetch_add(&sleepers_resumed, 1, __ATOMIC_RELEASE);
+    irq_restore();
+    for (unsigned step = 0;
+         step < SLEEPER_WAKE_WAIT_STEPS && __atomic_load_n(&sleepers_resumed, __ATOMIC_ACQUIRE) < 2;
+         step++) {
+        apic_delay_us(SLEEPER_WAKE_STEP_US);
+    }
+}
+
+/*
+ * Two threads that sleep to the same tick, with both CPUs idle: CPU 0's tick wakes them and takes
+ * one, and the other must not wait for CPU 1's next tick to run: CPU 1, halted, is sent a wake-up.
+ * Counted, not timed (a loaded host delays the virtual CPUs by more than a tick, whatever the
+ * kernel does): in each round where a sleeper resumed on CPU 1, CPU 1 must have taken a wake-up
+ * between the tick before the sleepers' and that resumption (no other thread runs then, and
+ * neither sleeper exits before both have resumed). Without one, it resumed at its own tick. Rounds
+ * where both ran on CPU 0, or the sleepers were not both asleep a tick early, prove nothing and are
+ * made again.
+ */
+static void check_sleeper_wake(void) {
+    require_two_cpus("thread_test=sleeper_wake", CPUS_EXACTLY_TWO);
+    thread_set_tick_hook(sleeper_wake_tick_hook);
+    uint32_t counted = 0, woken = 0, rounds = 0;
+    for (; rounds < SLEEPER_WAKE_MAX_ROUNDS && counted < SLEEPER_WAKE_NEEDED; rounds++) {
+        sleeper_wakeups_before = SLEEPER_WAKE_UNSET;
+        sleeper_resumed_on_cpu1 = false;
+        __atomic_store_n(&sleepers_asleep, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&sleepers_resumed, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&sleeper_wake_tick, thread_ticks() + SLEEPER_WAKE_LEAD_TICKS,
+                         __ATOMIC_RELEASE);
+        struct thread *first = thread_create("sleeper-a", sleep_to_round_tick, NULL);
+        struct thread *second = thread_create("sleeper-b", sleep_to_round_tick, NULL);
+        if (first == NULL || second == NULL) {
+            panic("thread_test=sleeper_wake: cannot create the sleepers of round %u", rounds);
+        }
+        thread_join(first);
+        thread_join(second);
+        uint64_t before = sleeper_wakeups_before;
+        if (before == SLEEPER_WAKE_UNSET ||
+            !__atomic_load_n(&sleeper_resumed_on_cpu1, __ATOMIC_ACQUIRE)) {
+            continue;
+        }
+        counted++;
+        woken += sleeper_wakeups_on_cpu1 > before;
+    }
+    thread_set_tick_hook(NULL);
+    log_check(counted >= SLEEPER_WAKE_NEEDED && woken == counted, "sleeper-wake",
+              "%u rounds of two sleepers woken by CPU 0's tick; in %u one resumed on CPU 1, which "
+              "had taken a wake-up in %u of them (else it waited for its own tick)",
+              rounds, counted, woken);
+}
+
 /* thread_test=held_window */
 
 /* The wait spinlock_held_by_this_cpu makes between its two reads, and how long a holder keeps the
@@ -1381,6 +1482,7 @@ static const struct {
     {"thread_test=fault_names", check_fault_names},
     {"thread_test=current", check_thread_current},
     {"thread_test=idle_wake", check_idle_wake},
+    {"thread_test=sleeper_wake", check_sleeper_wake},
     {"thread_test=halted_ticks", check_halted_ticks},
     {"thread_test=held_window", check_held_window},
     {"tlb_test=shootdown", check_tlb_shootdown_answered},

@@ -37,6 +37,9 @@
  *                          overflow reports do) each get their own thread's name (two CPUs)
  *   thread_test=idle_wake  check: a wake-up for a new thread that comes between the idle loop's
  *                          last look at the run queue and its halt ends the halt (two CPUs)
+ *   thread_test=sleeper_wake check: of two sleepers woken by one tick of CPU 0, the one CPU 1
+ *                          runs is handed over by a wake-up, not left for CPU 1's own tick (two
+ *                          CPUs)
  *   thread_test=held_window check: threads asking, interrupts on, whether their CPU holds a lock
  *                          others take turns holding, with spinlock_held_by_this_cpu's two reads
  *                          kept apart, are never told yes (two CPUs)
