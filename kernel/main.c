@@ -114,6 +114,7 @@ static bool cmdline_init(const char *cmdline) {
         HEAP_RANGE_PAGES_KEY,
         SCENARIO_KEY,
         HEAP_CACHE_OFF_WORD,
+        MEMORY_NO_FRAMES_WORD,
         SMP_CORRUPT_MADT_WORD,
         SMP_MADT_BAD_ENTRY_WORD,
         SMP_WITHHOLD_STARTUP_WORD,

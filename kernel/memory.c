@@ -9,6 +9,7 @@
 #include "kernel/arch/x86_64/interrupts.h"
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/cpu_local.h"
+#include "kernel/lib/cmdline.h"
 #include "kernel/lib/format.h"
 #include "kernel/lib/image_protection.h"
 #include "kernel/lib/tlb_shootdown.h"
@@ -310,5 +311,13 @@ bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boo
     }
     log_info("memory: kernel stack [%p, %p), guard page %p unmapped", (void *)kernel_stack_bottom,
              (void *)kernel_stack_top, (void *)guard);
+    if (cmdline_has(boot_info->cmdline, MEMORY_NO_FRAMES_WORD)) {
+        uint64_t taken = 0;
+        while (memory_frame_allocate(memory) != FRAME_ALLOCATOR_NO_FRAME) {
+            taken++;
+        }
+        log_info("memory: memory_test=no_frames: %llu frames taken, none left",
+                 (unsigned long long)taken);
+    }
     return protect_boot_mappings(memory);
 }

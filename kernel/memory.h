@@ -51,6 +51,11 @@ struct frame_allocator_stats memory_frame_stats(struct kernel_memory *memory);
  * logging an ERROR line with the reason, when any step fails. */
 bool memory_init(struct kernel_memory *memory, const struct multiboot2_info *boot_info);
 
+/* The command line's switch for the test of a bring-up that runs out of frames: memory_init takes
+ * every frame left before it makes the physical map's first page table, which must then fail with
+ * its reason rather than use "no frame" as a frame's address. */
+#define MEMORY_NO_FRAMES_WORD "memory_test=no_frames"
+
 /* The leaf flags of a page of kernel data (heap, thread stacks, device registers): present,
  * writable and, when boot.asm could turn on EFER.NXE (the CPU has NX), no-execute, so that a jump
  * into data faults. Without NXE the NX bit is reserved and would fault every access: left out. */
