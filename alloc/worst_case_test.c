@@ -39,8 +39,8 @@
 
 /*
  * A sanitizer build (--config=asan, ubsan) runs its instrumentation inside every call: the
- * counts are 1.6 to 3.3 times the plain build's there (AddressSanitizer's slot free 130 against
- * 39), so the bounds are three times as large; with both sanitizers in one build (as CI runs
+ * counts are 1.6 to 3.4 times the plain build's there (AddressSanitizer's slot free 130 against
+ * 38), so the bounds are three times as large; with both sanitizers in one build (as CI runs
  * them) up to 4.1 times (the slot free 154 against 38), so five times. The paths are still
  * driven and bounded.
  */

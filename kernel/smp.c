@@ -192,9 +192,7 @@ static bool start_cpu(uint32_t apic_id_of_cpu, bool withhold_startup,
     write_parameter(trampoline_cpu_gdt, (uint64_t)(uintptr_t)&tables->gdt_pointer);
     /* At the bottom, the invalid opcode's frame falls on the guard page below: a page fault. */
     write_parameter(trampoline_fault_stack,
-                    early_fault == EARLY_FAULT_INVALID_OPCODE ? thread_stack_top(idle)
-                    : early_fault == EARLY_FAULT_DOUBLE       ? thread_stack_bottom(idle)
-                                                              : 0);
+                    early_fault == EARLY_FAULT_DOUBLE ? thread_stack_bottom(idle) : 0);
     write_parameter(trampoline_test_fault,
                     early_fault == EARLY_FAULT_REAL_MODE        ? TRAMPOLINE_FAULT_16BIT
                     : early_fault == EARLY_FAULT_PROTECTED_MODE ? TRAMPOLINE_FAULT_32BIT

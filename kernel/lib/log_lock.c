@@ -19,15 +19,27 @@ enum log_lock_taken log_lock_take(struct log_lock *lock, int32_t me, uint32_t *d
         ++*depth;
         return LOG_LOCK_NESTED;
     }
-    uint64_t start = wait->now(wait->ctx);
+    /* The bound runs from when the holder now seen was first seen: a lock that changes hands
+     * while the caller waits is not stuck, and its new holder gets the whole bound. */
     enum log_lock_taken how = LOG_LOCK_TAKEN;
-    int32_t expected = LOG_LOCK_NO_HOLDER;
-    while (!__atomic_compare_exchange_n(&lock->holder, &expected, me, false, __ATOMIC_ACQUIRE,
+    int32_t seen = LOG_LOCK_NO_HOLDER;
+    uint64_t seen_since = 0;
+    for (;;) {
+        int32_t expected = LOG_LOCK_NO_HOLDER;
+        if (__atomic_compare_exchange_n(&lock->holder, &expected, me, false, __ATOMIC_ACQUIRE,
                                         __ATOMIC_RELAXED)) {
-        expected = LOG_LOCK_NO_HOLDER;
+            break;
+        }
+        if (expected != seen) {
+            seen = expected;
+            seen_since = wait->now(wait->ctx);
+        }
         wait->pause(wait->ctx);
-        if (may_take_over && wait->now(wait->ctx) - start > wait->bound) {
-            __atomic_store_n(&lock->holder, me, __ATOMIC_SEQ_CST);
+        /* Taken from the holder seen only: one that gave the lock up meanwhile is not robbed. */
+        int32_t stuck = seen;
+        if (may_take_over && wait->now(wait->ctx) - seen_since > wait->bound &&
+            __atomic_compare_exchange_n(&lock->holder, &stuck, me, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED)) {
             how = LOG_LOCK_TAKEN_OVER;
             break;
         }

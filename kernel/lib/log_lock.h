@@ -4,7 +4,8 @@
  * One line at a time from any CPU. Not a struct spinlock, whose misuse panics (and a panic logs):
  * a CPU may re-enter the log (a fault while it logs), so a hold nests; and a line that must get out
  * (an ERROR or PANIC line: a fault's report is ERROR lines before its PANIC line) waits at most a
- * bound for a holder that is stuck, then takes the lock over and writes anyway.
+ * bound for a holder that keeps the lock all that time, taken for stuck, then takes the lock from
+ * it and writes anyway.
  *
  * Each CPU keeps its own nesting count. A holder whose lock was taken over may be merely slow, and
  * it goes on to give its levels back: those gives must leave the new holder's hold alone. So the
@@ -46,9 +47,9 @@ enum log_lock_taken {
 bool log_lock_held_by(const struct log_lock *lock, int32_t me);
 
 /* Takes the lock for CPU me, whose nesting count is *depth (zero before its first take). A take
- * that may_take_over waits at most wait->bound for the holder, then takes the lock from it; any
- * other waits for as long as the holder keeps the lock. A CPU whose hold was taken over waits again
- * before it nests. */
+ * that may_take_over takes the lock from a holder it has seen keep it for more than wait->bound
+ * (a new holder starts the bound again); any other waits for as long as it takes. A CPU whose hold
+ * was taken over waits again before it nests. */
 enum log_lock_taken log_lock_take(struct log_lock *lock, int32_t me, uint32_t *depth,
                                   bool may_take_over, const struct log_lock_wait *wait);
 

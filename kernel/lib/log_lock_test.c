@@ -17,6 +17,11 @@ struct sim {
     unsigned give_at;
     int32_t other;
     uint32_t *other_depth;
+    /* At pause hand_at (1-based; 0 for never), the other CPU gives its hold back and CPU next
+     * takes the lock at once. */
+    unsigned hand_at;
+    int32_t next;
+    uint32_t *next_depth;
 };
 
 static uint64_t sim_now(void *ctx) {
@@ -29,6 +34,12 @@ static void sim_pause(void *ctx) {
     sim->now += sim->tick;
     if (++sim->pauses == sim->give_at) {
         log_lock_give(sim->lock, sim->other, sim->other_depth);
+    }
+    if (sim->pauses == sim->hand_at) {
+        log_lock_give(sim->lock, sim->other, sim->other_depth);
+        struct sim at_once = {.lock = sim->lock};
+        struct log_lock_wait no_wait = {sim_now, sim_pause, &at_once, BOUND};
+        (void)log_lock_take(sim->lock, sim->next, sim->next_depth, false, &no_wait);
     }
 }
 
@@ -134,6 +145,29 @@ static int takeover_after_bound_check(void) {
     return take_over(&lock, &depth, &other_depth, 1);
 }
 
+/* CPU 1 holds the lock and hands it to CPU 2 at pause BOUND / 2 of CPU 0's take, which may take
+ * over; CPU 2 never gives it back. Expect the bound to start again with CPU 2: TAKEN_OVER from CPU
+ * 2 at pause BOUND / 2 + BOUND + 1, not at BOUND + 1, CPU 2 keeping its depth 1 to give back. */
+static int new_holder_gets_whole_bound_check(void) {
+    struct log_lock lock = LOG_LOCK_INIT;
+    uint32_t depth = 0, other_depth = 0, next_depth = 0;
+    struct sim sim = {.lock = &lock,
+                      .tick = 1,
+                      .other = 1,
+                      .other_depth = &other_depth,
+                      .hand_at = BOUND / 2,
+                      .next = 2,
+                      .next_depth = &next_depth};
+    struct log_lock_wait wait = sim_wait(&sim);
+    ASSERT_EQ(LOG_LOCK_TAKEN, log_lock_take(&lock, 1, &other_depth, false, &wait));
+    ASSERT_EQ(LOG_LOCK_TAKEN_OVER, log_lock_take(&lock, 0, &depth, true, &wait));
+    ASSERT_EQ(BOUND / 2 + BOUND + 1, sim.pauses);
+    ASSERT_EQ(0, lock.holder);
+    ASSERT_EQ(0, other_depth);
+    ASSERT_EQ(1, next_depth);
+    return 0;
+}
+
 /* CPU 1, merely slow, holds the lock at depth 2 when CPU 0 takes it over; CPU 1 then gives back
  * both its levels while CPU 0 still writes. Expect CPU 0 to keep the lock, at its depth 1, until
  * its own give frees it (were the count shared, CPU 1's gives would end CPU 0's hold). */
@@ -214,6 +248,7 @@ int main(void) {
     RUN_CHECK(failures, waits_for_holder_check);
     RUN_CHECK(failures, no_takeover_waits_past_bound_check);
     RUN_CHECK(failures, takeover_after_bound_check);
+    RUN_CHECK(failures, new_holder_gets_whole_bound_check);
     RUN_CHECK(failures, taken_over_holder_gives_nothing_check);
     RUN_CHECK(failures, taken_over_holder_takes_again_check);
     RUN_CHECK(failures, abandon_check);

@@ -181,7 +181,9 @@ trampoline_protected_fault:
 ; then another, each pushed below the last). Then the shared IDT; then this CPU's own GDT and TSS,
 ; which the boot CPU filled in before the start-up IPI (interrupts_prepare_cpu), so that a double
 ; fault, delivered on the TSS's IST stack, has one; then the stack the handler pushes on. From the
-; IDT on any fault is reported by the kernel's handler, naming this CPU.
+; IDT on any fault is reported by the kernel's handler, naming this CPU, but a double fault before
+; the TSS: its gate's IST stack is read from the TSS the CPU had at its start, and it ends in a
+; triple fault.
 bits 64
 trampoline_long:
     xor eax, eax
@@ -195,7 +197,7 @@ trampoline_long:
     lidt [rax]
     cmp dword [TRAMPOLINE(trampoline_test_fault)], TRAMPOLINE_FAULT_64BIT
     jne .no_early_fault
-    mov rsp, [TRAMPOLINE(trampoline_fault_stack)] ; smp_test=ap_early_fault (smp.c): no TSS yet
+    mov rsp, [TRAMPOLINE(trampoline_stack)] ; smp_test=ap_early_fault (smp.c): no TSS yet
     ud2
 .no_early_fault:
     mov rax, [TRAMPOLINE(trampoline_cpu_gdt)]
@@ -280,8 +282,8 @@ trampoline_entry:       dq 0
 trampoline_argument:    dq 0            ; the CPU's per-CPU block, GS base and ap_main's argument
 trampoline_idt:         dq 0            ; address of the IDT's pointer (interrupts_idt_pointer)
 trampoline_cpu_gdt:     dq 0            ; address of this CPU's GDT pointer (its tables' gdt_pointer)
-trampoline_fault_stack: dq 0            ; nonzero: meet an invalid opcode on this stack (tests)
-trampoline_test_fault:  dq 0            ; TRAMPOLINE_FAULT_16BIT or _32BIT: an invalid opcode there (tests)
+trampoline_fault_stack: dq 0            ; nonzero: meet an invalid opcode on this stack once the TSS is loaded (tests)
+trampoline_test_fault:  dq 0            ; TRAMPOLINE_FAULT_16BIT, _32BIT or _64BIT: an invalid opcode there (tests)
 ; The fault report, cleared by smp.c before each start-up IPI; written by the stubs above, the mode
 ; last, when the CPU faults in its 16- or 32-bit code.
 trampoline_fault_mode:       dq 0       ; 0, TRAMPOLINE_FAULT_16BIT or TRAMPOLINE_FAULT_32BIT
