@@ -67,6 +67,9 @@ PINNED_TOOLS = {
     "QEMU": ("/usr/bin/qemu-system-x86_64", "qemu-system-x86"),
     "OVMF_CODE": ("/usr/share/OVMF/OVMF_CODE_4M.fd", "ovmf"),
     "OVMF_VARS": ("/usr/share/OVMF/OVMF_VARS_4M.fd", "ovmf"),
+    # The BIOS QEMU boots the BIOS tests with (its default, found by QEMU itself): listed so that
+    # its package's version is an input of every boot test, as the other firmware's is.
+    "SEABIOS": ("/usr/share/seabios/bios-256k.bin", "seabios"),
     "PYTHON": ("/usr/bin/python3", "python3"),
     # The versions of the pinned tools' packages, which the actions that use them take as an input.
     "DPKG_QUERY": ("/usr/bin/dpkg-query", "dpkg"),

@@ -6,12 +6,13 @@
 
 # Today's date as a build would write it (ISO 8601, compact, and __DATE__'s "Dec  5 2026"), in UTC
 # and in local time (TZ as the caller has it, else /etc/localtime; an empty TZ would mean UTC): the
-# two builds run the same day, so a date in both would compare equal.
+# two builds run the same day, so a date in both would compare equal. Month names in English
+# whatever the caller's language, as __DATE__ writes them.
 dates() {
   local format
   for format in '+%Y-%m-%d' '+%Y%m%d' '+%b %e %Y'; do
-    TZ=UTC date "$format"
-    date "$format"
+    LC_ALL=C TZ=UTC date "$format"
+    LC_ALL=C date "$format"
   done
 }
 

@@ -65,7 +65,10 @@ grub_iso = rule(
     implementation = _grub_iso_impl,
     attrs = {
         "kernel": attr.label(allow_single_file = True, mandatory = True),
-        "cmdline": attr.string(doc = "Kernel command line, passed by GRUB in the boot information."),
+        "cmdline": attr.string(doc = "Kernel command line, passed by GRUB in the boot information. " +
+                                     "It is written into grub.cfg as it is, so GRUB's script " +
+                                     "syntax applies: $, ;, # and quotes act as GRUB makes them " +
+                                     "(newline_cmdline_test quotes a newline that way)."),
         "grub_commands": attr.string_list(
             doc = "GRUB commands run before the kernel is loaded (for tests: `cutmem` to take a " +
                   "range out of the memory map GRUB passes on).",

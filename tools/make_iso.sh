@@ -49,8 +49,13 @@ exec $MCOPY "\$@"
 SHIM
 chmod +x "$work/bin/mformat" "$work/bin/mcopy"
 
-export SOURCE_DATE_EPOCH=$FIXED_EPOCH
-if ! PATH="$work/bin" "$GRUB_MKRESCUE" --xorriso="$XORRISO" -o "$output" "$work/root" -- \
+# The build machine's own settings stay out of the image: mformat and mcopy write the EFI
+# partition's FAT dates in local time (UTC0 here, whatever /etc/localtime says), and grub-mkrescue
+# copies in every GRUB translation, font and theme the machine has installed unless told which:
+# none (the menu is never shown, and its one line is the kernel's).
+export SOURCE_DATE_EPOCH=$FIXED_EPOCH TZ=UTC0 LC_ALL=C
+if ! PATH="$work/bin" "$GRUB_MKRESCUE" --xorriso="$XORRISO" --locales= --fonts= --themes= \
+  -o "$output" "$work/root" -- \
   -volume_date all_file_dates "=$FIXED_EPOCH" \
   -volume_date uuid "$FIXED_DATE" \
   -volume_date c "=$FIXED_EPOCH" -volume_date m "=$FIXED_EPOCH" \

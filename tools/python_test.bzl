@@ -28,6 +28,8 @@ def python_test(name, srcs, **kwargs):
         data = srcs + [
             name + ".py",
             "@host_tools//:tool_paths.sh",
+            # The pinned tools' versions (python3's among them): a new one runs the test again.
+            "//platforms:toolchain_files",
         ],
         **kwargs
     )

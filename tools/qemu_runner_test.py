@@ -658,6 +658,14 @@ class FakeQemuEndToEndTest(unittest.TestCase):
         self.assertLess(elapsed, 5)
         self.assert_fake_is_gone()
 
+    def test_a_last_panic_line_without_its_newline_still_fails(self) -> None:
+        # A kernel that panics as it exits, its PANIC line cut short of its newline: the partial
+        # line is still read (and is the run's last), so the success code cannot pass the run.
+        status, out, _ = self.run_runner(
+            [["out", "summary: checks=1 failed=0 verdict=PASS\nPANIC: boom"], ["exit", 41]])
+        self.assertEqual(status, 1, out)
+        self.assertIn("FAIL: kernel panic: PANIC: boom", self.verdict(out))
+
     def test_timeout_kills_the_whole_process_group(self) -> None:
         status, out, elapsed = self.run_runner(
             [["child"], ["tick", 0.1]], "--timeout", "1", "--expect", "never")

@@ -81,6 +81,13 @@ plant_clean_tree "$tree"
 expect_output "a tree that follows the rules passes" 0 \
   "check_tool_paths: ok: 3 paths, each written once" "$check" "$tree"
 
+# A checkout whose git fails (here a .git that points nowhere): the check stops, rather than find
+# nothing in no files.
+plant_clean_tree "$tree"
+echo "gitdir: $TEST_TMPDIR/no-such-repository" >"$tree/.git"
+expect_output "a checkout git cannot list fails" 128 "not a git repository" "$check" "$tree"
+rm "$tree/.git"
+
 plant_clean_tree "$tree"
 echo "ASSEMBLER = \"$nasm\"" >>"$tree/tools/rule.bzl"
 expect_output "a listed path written again fails" 1 \
