@@ -685,6 +685,16 @@ class FakeQemuEndToEndTest(unittest.TestCase):
                          r"expected line 1: /never/")
         self.assertLess(time.monotonic() - start, 5)
 
+    def test_silence_counts_from_the_last_output(self) -> None:
+        # Output every 0.2 s for 1.6 s, with a silence bound of 1 s: never silent that long, so
+        # the run ends at its exit, not at a silence counted from QEMU's start.
+        plan = [step for i in range(8) for step in (["out", f"line {i}\n"], ["sleep", 0.2])]
+        status, out, _ = self.run_runner(
+            plan + [["out", "summary: verdict=PASS\n"], ["exit", 41]],
+            "--silence-timeout", "1", "--expect", "line 7")
+        self.assertEqual(status, 0, out)
+        self.assertIn("kernel exited with success code 41", self.verdict(out))
+
     def test_silence_with_a_qemu_that_ignores_sigterm(self) -> None:
         status, out, elapsed = self.run_runner(
             [["ignore_term"], ["out", "hello\n"], ["sleep", 30]],
