@@ -29,18 +29,10 @@ static const char *const level_names[] = {
  * anyway). Each CPU's nesting count is in its block. */
 static struct log_lock log_lock_state = LOG_LOCK_INIT;
 
-static uint64_t tsc_now(void *ctx) {
-    (void)ctx;
-    return cpu_rdtsc();
-}
-
-static void spin_pause(void *ctx) {
-    (void)ctx;
-    cpu_pause();
-}
-
-static const struct log_lock_wait log_wait = {
-    .now = tsc_now, .pause = spin_pause, .ctx = NULL, .bound = SPINLOCK_SPIN_BOUND_TSC_TICKS};
+static const struct log_lock_wait log_wait = {.now = cpu_rdtsc_ctx,
+                                              .pause = cpu_pause_ctx,
+                                              .ctx = NULL,
+                                              .bound = SPINLOCK_SPIN_BOUND_TSC_TICKS};
 
 /* Interrupts stay off while the log is held: the holder cannot be moved to another CPU, whose
  * count its give would then change. */

@@ -77,18 +77,8 @@ static void send_shootdown_ipi(void *ctx, uint32_t cpu_index) {
     apic_send_tlb_shootdown(cpu_by_index(cpu_index)->apic_id);
 }
 
-static uint64_t tsc_now(void *ctx) {
-    (void)ctx;
-    return cpu_rdtsc();
-}
-
-static void pause_once(void *ctx) {
-    (void)ctx;
-    cpu_pause();
-}
-
-static const struct tlb_shootdown_ops shootdown_ops = {flush_this_cpu, send_shootdown_ipi, tsc_now,
-                                                       pause_once, NULL};
+static const struct tlb_shootdown_ops shootdown_ops = {flush_this_cpu, send_shootdown_ipi,
+                                                       cpu_rdtsc_ctx, cpu_pause_ctx, NULL};
 
 /* A CPU asked to flush: it does, and says so. */
 static void handle_tlb_shootdown(struct interrupt_frame *frame) {

@@ -91,6 +91,19 @@ static inline void cpu_pause(void) {
     __asm__ volatile("pause");
 }
 
+/* cpu_rdtsc and cpu_pause in the shape of an injected clock and pause, whose context they do not
+ * use: for the operations tables of the kernel's pure parts (kernel/lib/tlb_shootdown.h,
+ * kernel/lib/log_lock.h). */
+static inline uint64_t cpu_rdtsc_ctx(void *ctx) {
+    (void)ctx;
+    return cpu_rdtsc();
+}
+
+static inline void cpu_pause_ctx(void *ctx) {
+    (void)ctx;
+    cpu_pause();
+}
+
 static inline void cpu_breakpoint(void) {
     __asm__ volatile("int3");
 }
