@@ -1036,8 +1036,7 @@ static void check_sleeper_wake(void) {
     require_two_cpus("thread_test=sleeper_wake", CPUS_EXACTLY_TWO);
     thread_set_tick_hook(sleeper_wake_tick_hook);
     uint32_t counted = 0, woken = 0, awake = 0, rounds = 0;
-    uint64_t awake_ticks =
-        apic_calibration().tsc_ticks_per_second / 1000000 * SLEEPER_WAKE_AWAKE_US;
+    uint64_t awake_ticks = apic_tsc_ticks_for_us(SLEEPER_WAKE_AWAKE_US);
     for (; rounds < SLEEPER_WAKE_MAX_ROUNDS && counted < SLEEPER_WAKE_NEEDED; rounds++) {
         sleeper_wakeups_before = SLEEPER_WAKE_UNSET;
         sleeper_resumed_on_cpu1 = false;

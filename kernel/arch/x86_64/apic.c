@@ -226,14 +226,13 @@ void apic_eoi(void) {
     apic_write(APIC_REG_EOI, 0);
 }
 
-/* TSC ticks in the given time, by the calibration. */
-static uint64_t tsc_ticks_for_us(uint64_t microseconds) {
+uint64_t apic_tsc_ticks_for_us(uint64_t microseconds) {
     return calibration.tsc_ticks_per_second / 1000000 * microseconds;
 }
 
 void apic_delay_us(uint64_t microseconds) {
     uint64_t start = cpu_rdtsc();
-    uint64_t ticks = tsc_ticks_for_us(microseconds);
+    uint64_t ticks = apic_tsc_ticks_for_us(microseconds);
     while (cpu_rdtsc() - start < ticks) {
         cpu_pause();
     }
@@ -255,7 +254,7 @@ static bool write_icr(uint32_t target_apic_id, uint32_t command, uint64_t gap_us
     }
     apic_write(APIC_REG_ICR_LOW, command);
     uint64_t start = cpu_rdtsc();
-    uint64_t bound = tsc_ticks_for_us(timeout_us);
+    uint64_t bound = apic_tsc_ticks_for_us(timeout_us);
     bool taken = true;
     while ((apic_read(APIC_REG_ICR_LOW) | held_pending_for_test) & APIC_ICR_PENDING) {
         if (cpu_rdtsc() - start >= bound) {

@@ -44,6 +44,9 @@ struct apic_calibration apic_calibration(void);
 uint32_t apic_id(void);
 void apic_eoi(void);
 
+/* TSC ticks in the given time, by the calibration. */
+uint64_t apic_tsc_ticks_for_us(uint64_t microseconds);
+
 /* Busy-waits for at least the given time, by the calibrated TSC. */
 void apic_delay_us(uint64_t microseconds);
 
