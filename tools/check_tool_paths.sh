@@ -36,15 +36,16 @@ TOOL_PATHS_DEFINITION="$root/$definition"
 source "$(dirname "$0")/tool_paths.sh"
 
 cd "$root"
-# The list of files is taken in whole before it is read, so that a git that fails (a checkout it
-# will not read, say) stops the check rather than leave it with no files to find anything in.
+# The lister's status is waited for (a process substitution's is otherwise lost), so that a git that
+# fails (a checkout it will not read, say) stops the check rather than leave it with no files to
+# find anything in.
 if [ -e .git ]; then
   require_tools GIT
-  listing=$("$GIT" ls-files -z --cached --others --exclude-standard | base64 -w0)
+  mapfile -d '' files < <("$GIT" ls-files -z --cached --others --exclude-standard)
 else
-  listing=$(find . -type f -printf '%P\0' | sort -z | base64 -w0)
+  mapfile -d '' files < <(find . -type f -printf '%P\0' | sort -z)
 fi
-mapfile -d '' files < <(base64 -d <<<"$listing")
+wait $!
 if [ "${#files[@]}" -eq 0 ]; then
   echo "check_tool_paths: no files to check in $root" >&2
   exit 1

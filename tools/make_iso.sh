@@ -16,7 +16,10 @@ set -euo pipefail
 # 2000-01-01 00:00:00 UTC: any fixed date does; this one reads as "not a real date". xorriso takes
 # it as seconds since the epoch ("=N") and, for "uuid", as the 16 digits YYYYMMDDhhmmsscc in GMT.
 FIXED_EPOCH=946684800
-TZ=UTC0 printf -v FIXED_DATE '%(%Y%m%d%H%M%S)T00' "$FIXED_EPOCH"
+# The build machine's own settings stay out of the image: dates in UTC (this one, and the EFI
+# partition's FAT dates, which mformat and mcopy write in local time), whatever /etc/localtime says.
+export SOURCE_DATE_EPOCH=$FIXED_EPOCH TZ=UTC0 LC_ALL=C
+printf -v FIXED_DATE '%(%Y%m%d%H%M%S)T00' "$FIXED_EPOCH"
 
 output=$1
 kernel=$2
@@ -49,11 +52,8 @@ exec $MCOPY "\$@"
 SHIM
 chmod +x "$work/bin/mformat" "$work/bin/mcopy"
 
-# The build machine's own settings stay out of the image: mformat and mcopy write the EFI
-# partition's FAT dates in local time (UTC0 here, whatever /etc/localtime says), and grub-mkrescue
-# copies in every GRUB translation, font and theme the machine has installed unless told which:
-# none (the menu is never shown, and its one line is the kernel's).
-export SOURCE_DATE_EPOCH=$FIXED_EPOCH TZ=UTC0 LC_ALL=C
+# grub-mkrescue copies in every GRUB translation, font and theme the machine has installed unless
+# told which: none (the menu is never shown, and its one line is the kernel's).
 if ! PATH="$work/bin" "$GRUB_MKRESCUE" --xorriso="$XORRISO" --locales= --fonts= --themes= \
   -o "$output" "$work/root" -- \
   -volume_date all_file_dates "=$FIXED_EPOCH" \
