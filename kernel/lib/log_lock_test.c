@@ -8,7 +8,8 @@
 #define BOUND 1000 /* the simulated clock's ticks a take that may take over waits */
 
 /* A waiting take's world: the clock moves by tick each pause; at pause give_at (1-based; 0 for
- * never), the other CPU gives back one level of its hold. */
+ * never), the other CPU gives back one level of its hold, and CPU next, where next_depth is set,
+ * takes the lock at once (a hand-over). */
 struct sim {
     struct log_lock *lock;
     uint64_t now;
@@ -17,12 +18,11 @@ struct sim {
     unsigned give_at;
     int32_t other;
     uint32_t *other_depth;
-    /* At pause hand_at (1-based; 0 for never), the other CPU gives its hold back and CPU next
-     * takes the lock at once. */
-    unsigned hand_at;
     int32_t next;
     uint32_t *next_depth;
 };
+
+static struct log_lock_wait sim_wait(struct sim *sim);
 
 static uint64_t sim_now(void *ctx) {
     const struct sim *sim = ctx;
@@ -32,13 +32,13 @@ static uint64_t sim_now(void *ctx) {
 static void sim_pause(void *ctx) {
     struct sim *sim = ctx;
     sim->now += sim->tick;
-    if (++sim->pauses == sim->give_at) {
-        log_lock_give(sim->lock, sim->other, sim->other_depth);
+    if (++sim->pauses != sim->give_at) {
+        return;
     }
-    if (sim->pauses == sim->hand_at) {
-        log_lock_give(sim->lock, sim->other, sim->other_depth);
+    log_lock_give(sim->lock, sim->other, sim->other_depth);
+    if (sim->next_depth != NULL) {
         struct sim at_once = {.lock = sim->lock};
-        struct log_lock_wait no_wait = {sim_now, sim_pause, &at_once, BOUND};
+        struct log_lock_wait no_wait = sim_wait(&at_once);
         (void)log_lock_take(sim->lock, sim->next, sim->next_depth, false, &no_wait);
     }
 }
@@ -155,7 +155,7 @@ static int new_holder_gets_whole_bound_check(void) {
                       .tick = 1,
                       .other = 1,
                       .other_depth = &other_depth,
-                      .hand_at = BOUND / 2,
+                      .give_at = BOUND / 2,
                       .next = 2,
                       .next_depth = &next_depth};
     struct log_lock_wait wait = sim_wait(&sim);
