@@ -2451,6 +2451,23 @@ static int calloc_again_zero_check(void) {
 }
 
 /*
+ * A fresh heap with a block of BIG bytes freed between two used ones, on the strategy's free lists:
+ * *freed, its payload. Not the heap's first block, so that its header's address is a payload
+ * address of the heap's range. Returns 0, or 1 (the failed assertion reported) where the heap
+ * cannot be set up.
+ */
+static int freed_between_used(unsigned char **freed) {
+    fixture_reset(HEAP_SIZE, 0);
+    void *before_a = alloc_malloc(fx.heap, BIG);
+    unsigned char *a = alloc_malloc(fx.heap, BIG);
+    void *fence = alloc_malloc(fx.heap, BIG);
+    ASSERT_TRUE(before_a != NULL && a != NULL && fence != NULL);
+    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    *freed = a;
+    return 0;
+}
+
+/*
  * Pointers into a block freed before passed to free: its header's address (its payload less
  * ALLOC_BLOCK_OVERHEAD, on a 64-bit target, where that is aligned) and 16 bytes into its payload;
  * then a strategy one past the last init knows.
@@ -2459,13 +2476,9 @@ static int calloc_again_zero_check(void) {
  * table (AddressSanitizer, with --config=asan).
  */
 static int freed_header_and_next_strategy_check(void) {
-    fixture_reset(HEAP_SIZE, 0);
-    void *before_a = alloc_malloc(fx.heap, BIG); /* a is not the first block: its header is a
-                                                    payload address of the heap's range */
-    unsigned char *a = alloc_malloc(fx.heap, BIG);
-    void *fence = alloc_malloc(fx.heap, BIG);
-    ASSERT_TRUE(before_a != NULL && a != NULL && fence != NULL);
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    unsigned char *a;
+    if (freed_between_used(&a) != 0)
+        return 1;
     struct alloc_stats before = stats();
     /* Its header's address (aligned on a 64-bit target only), and 16 bytes into its payload. */
     unsigned char *inside[2] = {ALLOC_BLOCK_OVERHEAD == 16 ? a - ALLOC_BLOCK_OVERHEAD : a + 16,
@@ -2577,14 +2590,11 @@ static int unsealed_damage_checked_check(void) {
 static int flipped_listed_block_refused_check(void) {
     if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
         SKIP_CHECK("TLSF's lists");
-    fixture_reset(HEAP_SIZE, 0);
-    void *before_a = alloc_malloc(fx.heap, BIG);
-    unsigned char *a = alloc_malloc(fx.heap, BIG);
-    void *fence = alloc_malloc(fx.heap, BIG);
-    ASSERT_TRUE(before_a != NULL && a != NULL && fence != NULL);
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
-    struct alloc_stats before = stats();
+    unsigned char *a;
+    if (freed_between_used(&a) != 0)
+        return 1;
     block_t *ab = blk_from_payload(a);
+    struct alloc_stats before = stats();
     ab->size ^= (hword_t)1 << TAG_SHIFT;
     size_t reports = fx.reports;
     ASSERT_TRUE(alloc_malloc(fx.heap, BIG) == NULL);
@@ -2606,12 +2616,9 @@ static int flipped_listed_block_refused_check(void) {
 static int refused_calloc_keeps_watermark_check(void) {
     if (fx.variant->strategy != ALLOC_STRATEGY_TLSF)
         SKIP_CHECK("TLSF's lists");
-    fixture_reset(HEAP_SIZE, 0);
-    void *before_a = alloc_malloc(fx.heap, BIG);
-    unsigned char *a = alloc_malloc(fx.heap, BIG);
-    void *fence = alloc_malloc(fx.heap, BIG);
-    ASSERT_TRUE(before_a != NULL && a != NULL && fence != NULL);
-    ASSERT_EQ(ALLOC_OK, alloc_free(fx.heap, a));
+    unsigned char *a;
+    if (freed_between_used(&a) != 0)
+        return 1;
     block_t *ab = blk_from_payload(a);
     ab->size ^= (hword_t)1 << TAG_SHIFT;
     fx.heap->clean_check ^= 16;
